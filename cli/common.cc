@@ -1,0 +1,120 @@
+#include "cli/common.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <tbb/global_control.h>
+#include <unistd.h>
+
+#include "geometry/core/error.h"
+
+namespace epilabel::cli {
+
+GlobalOptions& Globals() {
+  static GlobalOptions options;
+  return options;
+}
+
+std::string DataDir() {
+  if (!Globals().data_dir.empty()) return Globals().data_dir;
+  if (const char* env = std::getenv("EPILABEL_DATA_DIR"); env != nullptr && *env != '\0') return env;
+  return EPILABEL_DEFAULT_DATA_DIR;
+}
+
+namespace {
+std::unique_ptr<tbb::global_control> g_thread_limit;
+}
+
+int NumThreads() {
+  const int n = Globals().threads;
+  if (n > 0) return n;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+void ApplyGlobals() {
+  auto logger = spdlog::stderr_color_mt("epilabel");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%^[%l]%$ %v");
+  spdlog::set_level(Globals().verbose ? spdlog::level::debug
+                                      : (Globals().quiet ? spdlog::level::warn : spdlog::level::info));
+  g_thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                         static_cast<size_t>(NumThreads()));
+}
+
+ProgressBar::ProgressBar() : is_tty_(::isatty(STDERR_FILENO) != 0) { start_ = last_draw_ = std::chrono::steady_clock::now(); }
+
+ProgressBar::~ProgressBar() { Finish(); }
+
+ProgressCallback ProgressBar::Callback() {
+  return [this](const std::string& stage, size_t done, size_t total) { Update(stage, done, total); };
+}
+
+void ProgressBar::Update(const std::string& stage, size_t done, size_t total) {
+  if (Globals().quiet || total == 0) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  const size_t percent = std::min<size_t>(100, done * 100 / total);
+  if (stage != stage_) {
+    if (active_ && is_tty_) std::fputc('\n', stderr);
+    stage_ = stage;
+    last_percent_ = 101;
+    start_ = now;
+    active_ = false;
+  }
+  const double since_draw = std::chrono::duration<double>(now - last_draw_).count();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  if (is_tty_) {
+    // Draw at most ~10 times a second, and only after the first half second of work.
+    if (percent == last_percent_ || (since_draw < 0.1 && done != total) || (elapsed < 0.5 && done != total && !active_))
+      return;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(percent * kWidth / 100);
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    std::fprintf(stderr, "\r%-24s [%s%s] %3zu%% %zu/%zu %.0f/s", stage.c_str(), std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, ' ').c_str(), percent, done, total, rate);
+    std::fflush(stderr);
+    active_ = true;
+    if (done == total) {
+      std::fputc('\n', stderr);
+      active_ = false;
+      stage_.clear();
+    }
+  } else {
+    // Plain logs: a line per quarter, only for work that lasts.
+    if (elapsed < 1.0 && done != total) return;
+    const size_t quarter = percent / 25;
+    if (last_percent_ != 101 && quarter == last_percent_ / 25) return;
+    if (done == total && last_percent_ == 101) return;  // quick work: no lines at all
+    std::fprintf(stderr, "%s: %zu%% (%zu/%zu)\n", stage.c_str(), percent, done, total);
+    active_ = true;
+  }
+  last_percent_ = percent;
+  last_draw_ = now;
+}
+
+void ProgressBar::Finish() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (active_ && is_tty_) std::fputc('\n', stderr);
+  active_ = false;
+}
+
+int RunCommand(const std::function<void()>& body) {
+  try {
+    body();
+    return kExitOk;
+  } catch (const InputError& e) {
+    spdlog::error("{}", e.what());
+    return kExitInputError;
+  } catch (const CLI::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kExitFailure;
+  }
+}
+
+}  // namespace epilabel::cli

@@ -1,0 +1,25 @@
+// Small file helpers shared by the readers and writers: whole-file reads with clear errors,
+// and atomic writes (write to a temporary name in the same folder, then rename), so a crash
+// never leaves a half-written file under the final name.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace epilabel {
+
+// Reads a whole file; throws InputError naming the file when it cannot be read.
+std::string ReadFileToString(const std::string& path);
+
+// Writes `content` to `path` atomically; creates parent folders. Throws std::runtime_error on
+// failure (naming the file).
+void WriteFileAtomic(const std::string& path, const std::string& content);
+
+// Calls `write(tmp_path)` to produce the file under a temporary name next to `path`, then renames
+// it to `path`. If `write` throws, the temporary file is removed and the exception propagates.
+void WriteViaTemporary(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
+
+// Renames a temporary folder to its final name, replacing an existing folder of that name.
+void CommitDirectory(const std::string& tmp_dir, const std::string& final_dir);
+
+}  // namespace epilabel

@@ -1,0 +1,53 @@
+// Skeleton definitions: joint names, limbs, left/right pairs and the mapping to COCO-17.
+//
+// The definitions are data (data/skeletons.toml, embedded at build time). Geometry never sees
+// a skeleton name; it receives the index lists (bones, symmetric pairs) from here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "geometry/core/types.h"
+
+namespace epilabel {
+
+struct Skeleton {
+  std::string name;                      // "coco17", "h36m17", ...
+  std::vector<std::string> joint_names;  // in detector order
+  std::vector<Bone> bones;               // limbs (parent, child)
+  std::vector<SymmetricPair> symmetric;  // left/right pairs
+  std::vector<joint_t> to_coco17;        // 17 entries: joint standing for each COCO joint, or -1
+  std::vector<joint_t> root;             // joints whose mean is the root (mid-hip)
+  std::vector<joint_t> feet;             // joints that touch the floor
+
+  int num_joints() const { return static_cast<int>(joint_names.size()); }
+  // Index of a joint by name, or kInvalidJointId.
+  joint_t JointIndex(const std::string& joint_name) const;
+  // For every joint, the index of its mirror image (itself for centre joints).
+  std::vector<joint_t> FlipPermutation() const;
+  // Root position (mean of the root joints) of one pose; NaN when any root joint is NaN.
+  Eigen::Vector3d Root(const Eigen::Vector3d* joints) const;
+};
+
+// Names of all defined skeletons, in a stable order.
+std::vector<std::string> SkeletonNames();
+// The skeleton of that name; throws InputError listing the known names otherwise.
+const Skeleton& GetSkeleton(const std::string& name);
+// Skeletons with that many joints.
+std::vector<std::string> SkeletonsWithJointCount(int num_joints);
+
+// Picks a skeleton for keypoints with `num_joints` joints. When several skeletons share the
+// count, `sample_pose` (one pose: x, y, confidence per joint; may be empty) is used to tell
+// them apart where the layouts differ (e.g. BODY_25 has the neck at index 1, BODY_25B an eye),
+// else the project default for that count (coco17 for 17 joints). Returns nullopt when
+// nothing matches the count; `reason` then says why.
+std::optional<std::string> GuessSkeleton(int num_joints, const std::vector<Eigen::Vector3d>& sample_pose,
+                                         std::string* reason = nullptr);
+
+// Converts one pose to COCO-17 order ((0,0,0) for joints the source skeleton lacks).
+std::vector<Eigen::Vector3d> ToCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& pose);
+
+}  // namespace epilabel

@@ -1,0 +1,88 @@
+#include "detection/skeleton.h"
+
+#include <gtest/gtest.h>
+
+#include "geometry/core/error.h"
+
+namespace epilabel {
+namespace {
+
+TEST(Skeleton, AllRequiredSkeletonsAreDefinedWithTheirJointCounts) {
+  const std::vector<std::pair<std::string, int>> expected = {{"coco17", 17},  {"h36m17", 17},  {"body25", 25},
+                                                             {"body25b", 25}, {"halpe26", 26}, {"blazepose33", 33}};
+  for (const auto& [name, count] : expected) {
+    const Skeleton& s = GetSkeleton(name);
+    EXPECT_EQ(s.num_joints(), count) << name;
+    EXPECT_EQ(s.to_coco17.size(), 17u) << name;
+    EXPECT_FALSE(s.bones.empty()) << name;
+    EXPECT_FALSE(s.root.empty()) << name;
+  }
+  EXPECT_EQ(SkeletonNames().front(), "coco17");
+}
+
+TEST(Skeleton, UnknownNameIsAnInputErrorListingTheKnownOnes) {
+  try {
+    GetSkeleton("body99");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("halpe26"), std::string::npos);
+  }
+}
+
+TEST(Skeleton, MappingToCocoKeepsJointMeaning) {
+  const Skeleton& coco = GetSkeleton("coco17");
+  for (const auto& name : SkeletonNames()) {
+    const Skeleton& s = GetSkeleton(name);
+    for (int k = 0; k < 17; ++k) {
+      const joint_t j = s.to_coco17[k];
+      if (j < 0) continue;
+      const std::string& a = s.joint_names[j];
+      const std::string& b = coco.joint_names[k];
+      // Same side of the body, same kind of joint (the H36M "neck_nose" stands for the nose).
+      if (b == "nose") continue;
+      EXPECT_EQ(a, b) << name << " maps " << a << " to " << b;
+    }
+  }
+}
+
+TEST(Skeleton, FlipPermutationIsAnInvolutionThatSwapsSides) {
+  for (const auto& name : SkeletonNames()) {
+    const Skeleton& s = GetSkeleton(name);
+    const auto perm = s.FlipPermutation();
+    for (joint_t j = 0; j < s.num_joints(); ++j) {
+      EXPECT_EQ(perm[perm[j]], j) << name;
+      const std::string& a = s.joint_names[j];
+      const std::string& b = s.joint_names[perm[j]];
+      if (a.rfind("left_", 0) == 0) {
+        EXPECT_EQ(b, "right_" + a.substr(5)) << name;
+      }
+    }
+  }
+}
+
+TEST(Skeleton, GuessFromJointCount) {
+  EXPECT_EQ(GuessSkeleton(26, {}).value(), "halpe26");
+  EXPECT_EQ(GuessSkeleton(33, {}).value(), "blazepose33");
+  EXPECT_EQ(GuessSkeleton(17, {}).value(), "coco17");
+  std::string reason;
+  EXPECT_FALSE(GuessSkeleton(18, {}, &reason).has_value());
+  EXPECT_NE(reason.find("18"), std::string::npos);
+}
+
+TEST(Skeleton, GuessTellsBody25FromBody25bByTheNeck) {
+  std::vector<Eigen::Vector3d> pose(25, Eigen::Vector3d::Zero());
+  // BODY_25: nose, neck between the shoulders 2 and 5.
+  pose[0] = {500, 100, 0.9};
+  pose[1] = {500, 180, 0.9};
+  pose[2] = {440, 182, 0.9};
+  pose[5] = {560, 178, 0.9};
+  EXPECT_EQ(GuessSkeleton(25, pose).value(), "body25");
+  // BODY_25B: joint 1 is the left eye beside the nose, joint 2 the right eye, 5 the left shoulder.
+  pose[1] = {510, 92, 0.9};
+  pose[2] = {490, 92, 0.9};
+  pose[5] = {560, 180, 0.9};
+  EXPECT_EQ(GuessSkeleton(25, pose).value(), "body25b");
+}
+
+}  // namespace
+}  // namespace epilabel
