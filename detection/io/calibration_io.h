@@ -1,0 +1,36 @@
+// Camera calibration files.
+//
+// TOML (Anipose / aniposelib / Pose2Sim layout): one table per camera ("[cam_0]" or
+// Pose2Sim's "[cam_01]") with
+//   name = "cam_01"            size = [width, height]  (pixels; floats accepted)
+//   matrix = [[fx,0,cx],[0,fy,cy],[0,0,1]]
+//   distortions = [k1, k2, p1, p2, k3]   (four terms accepted, k3 = 0)
+//   rotation = [rx, ry, rz]    Rodrigues vector world->camera, or a 3x3 matrix
+//   translation = [tx, ty, tz] world->camera, metres
+//   fisheye = false
+// Tables that are not cameras (e.g. [metadata]) are ignored. An intrinsics-only file omits
+// rotation/translation (has_extrinsics = false); a size-only file also omits matrix
+// (fx = fy = 0: intrinsics unknown). Cameras keep the file's order.
+#pragma once
+
+#include <string>
+
+#include "geometry/core/camera.h"
+
+namespace epilabel {
+
+// Reads a calibration TOML; throws InputError naming the file, the camera table and the field
+// for malformed content (bad TOML with its line, wrong array sizes, NaN, non-positive sizes or
+// focal lengths, fisheye cameras, no camera at all).
+Rig ReadCalibrationToml(const std::string& path);
+
+// Writes the Anipose layout (Rodrigues rotation, five distortion terms), atomically. Cameras
+// without extrinsics are written without rotation/translation. `metadata_toml`, when not empty,
+// is appended verbatim as extra tables (e.g. "[metadata]\nerror = 0.4\n").
+void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::string& metadata_toml = "");
+
+// Writes OpenCV FileStorage YAML (per camera: name, image size, camera_matrix,
+// distortion_coefficients, rotation (3x3) and translation), atomically.
+void WriteCalibrationYaml(const Rig& rig, const std::string& path);
+
+}  // namespace epilabel
