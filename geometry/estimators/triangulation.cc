@@ -1,0 +1,579 @@
+#include "geometry/estimators/triangulation.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include <Eigen/Cholesky>
+#include <Eigen/LU>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+namespace epilabel {
+
+namespace {
+
+constexpr int kMaxViews = 64;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Pixel residual (2-vector) of a point in one view; returns false when behind the camera.
+inline bool Residual(const PointView& v, const Eigen::Vector3d& point, Eigen::Vector2d* r, Eigen::Vector3d* x_cam) {
+  *x_cam = v.rotation * point + v.translation;
+  if (!(x_cam->z() > 1e-9)) return false;
+  const double inv_z = 1.0 / x_cam->z();
+  (*r)(0) = v.focal_px * (x_cam->x() * inv_z - v.normalized.x());
+  (*r)(1) = v.focal_px * (x_cam->y() * inv_z - v.normalized.y());
+  return true;
+}
+
+// J^T W J and J^T W r of the pixel residuals.
+void NormalEquations(const PointView* views, int n, const Eigen::Vector3d& point, Eigen::Matrix3d* h,
+                     Eigen::Vector3d* g, double* cost) {
+  h->setZero();
+  g->setZero();
+  *cost = 0.0;
+  Eigen::Vector2d r;
+  Eigen::Vector3d x;
+  for (int i = 0; i < n; ++i) {
+    const PointView& v = views[i];
+    if (!Residual(v, point, &r, &x)) {
+      *cost = kInf;
+      return;
+    }
+    const double inv_z = 1.0 / x.z();
+    Eigen::Matrix<double, 2, 3> d_proj;
+    d_proj << inv_z, 0.0, -x.x() * inv_z * inv_z, 0.0, inv_z, -x.y() * inv_z * inv_z;
+    const Eigen::Matrix<double, 2, 3> j = v.focal_px * d_proj * v.rotation;
+    *h += v.weight * j.transpose() * j;
+    *g += v.weight * j.transpose() * r;
+    *cost += v.weight * r.squaredNorm();
+  }
+}
+
+}  // namespace
+
+std::optional<Eigen::Vector3d> TriangulateLinear(const PointView* views, int num_views) {
+  if (num_views < 2) return std::nullopt;
+  // Each view gives two rows a^T X + b = 0 of the DLT system; rows are scaled by the view's
+  // confidence and by its focal length so that the algebraic error is roughly in pixels.
+  Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
+  Eigen::Vector3d v = Eigen::Vector3d::Zero();
+  for (int i = 0; i < num_views; ++i) {
+    const PointView& pv = views[i];
+    const double w = pv.weight * pv.focal_px * pv.focal_px;
+    for (int row = 0; row < 2; ++row) {
+      const double obs = pv.normalized(row);
+      const Eigen::Vector3d a = obs * pv.rotation.row(2).transpose() - pv.rotation.row(row).transpose();
+      const double b = obs * pv.translation.z() - pv.translation(row);
+      m.noalias() += w * a * a.transpose();
+      v.noalias() += w * b * a;
+    }
+  }
+  Eigen::LDLT<Eigen::Matrix3d> ldlt(m);
+  if (ldlt.info() != Eigen::Success) return std::nullopt;
+  // Reject near-singular systems (parallel rays): the smallest pivot relative to the largest.
+  const Eigen::Vector3d d = ldlt.vectorD().cwiseAbs();
+  if (!(d.minCoeff() > 1e-12 * d.maxCoeff())) return std::nullopt;
+  Eigen::Vector3d point = ldlt.solve(-v);
+  if (!point.allFinite()) return std::nullopt;
+  return point;
+}
+
+Eigen::Vector3d RefineTriangulation(const PointView* views, int num_views, const Eigen::Vector3d& point,
+                                    int max_iterations) {
+  Eigen::Vector3d x = point;
+  Eigen::Matrix3d h;
+  Eigen::Vector3d g;
+  double cost;
+  NormalEquations(views, num_views, x, &h, &g, &cost);
+  if (!std::isfinite(cost)) return x;
+  for (int it = 0; it < max_iterations; ++it) {
+    Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
+    if (ldlt.info() != Eigen::Success) break;
+    const Eigen::Vector3d step = ldlt.solve(-g);
+    if (!step.allFinite()) break;
+    const Eigen::Vector3d candidate = x + step;
+    Eigen::Matrix3d h_new;
+    Eigen::Vector3d g_new;
+    double cost_new;
+    NormalEquations(views, num_views, candidate, &h_new, &g_new, &cost_new);
+    if (!(cost_new < cost)) break;
+    const double decrease = cost - cost_new;
+    x = candidate;
+    h = h_new;
+    g = g_new;
+    cost = cost_new;
+    if (decrease < 1e-10 * (1.0 + cost) || step.squaredNorm() < 1e-18) break;
+  }
+  return x;
+}
+
+double ReprojectionErrorPx(const PointView& view, const Eigen::Vector3d& point) {
+  Eigen::Vector2d r;
+  Eigen::Vector3d x;
+  if (!Residual(view, point, &r, &x)) return kInf;
+  return r.norm();
+}
+
+Eigen::Matrix3d TriangulationCovariance(const PointView* views, int num_views, const Eigen::Vector3d& point,
+                                        double prior_sigma_px, double prior_weight) {
+  Eigen::Matrix3d h;
+  Eigen::Vector3d g;
+  double cost;
+  NormalEquations(views, num_views, point, &h, &g, &cost);
+  double weight_sum = 0.0;
+  for (int i = 0; i < num_views; ++i) weight_sum += views[i].weight;
+  if (!std::isfinite(cost) || weight_sum <= 0.0) return Eigen::Matrix3d::Constant(kNaN);
+  // Residual variance per unit weight: residual sum of squares over the degrees of freedom
+  // (2 per view minus 3), plus a prior worth `prior_weight` extra degrees of freedom.
+  const double mean_weight = weight_sum / num_views;
+  const double dof = std::max(0.0, 2.0 * num_views - 3.0);
+  const double sigma2 = (cost / mean_weight + prior_weight * prior_sigma_px * prior_sigma_px) / (dof + prior_weight);
+  // h is scaled by the weights; with weights w_i = mean_weight the covariance is
+  // sigma2 (J^T J)^-1 = sigma2 * mean_weight * h^-1.
+  Eigen::FullPivLU<Eigen::Matrix3d> lu(h);
+  if (!lu.isInvertible()) return Eigen::Matrix3d::Constant(kNaN);
+  return sigma2 * mean_weight * lu.inverse();
+}
+
+void RobustTriangulationOptions::Check() const {
+  if (!(reprojection_threshold_px > 0)) throw std::invalid_argument("reprojection_threshold_px must be > 0");
+  if (min_views < 2) throw std::invalid_argument("min_views must be >= 2");
+  if (!(confidence > 0 && confidence < 1)) throw std::invalid_argument("confidence must be in (0, 1)");
+  if (max_pairs < 1) throw std::invalid_argument("max_pairs must be >= 1");
+}
+
+namespace {
+
+// MSAC score of a point: sum over views of min(e^2, t^2) (lower is better); counts inliers.
+double ScorePoint(const PointView* views, int n, const Eigen::Vector3d& point, double threshold, uint64_t* mask,
+                  int* inliers) {
+  const double t2 = threshold * threshold;
+  double score = 0.0;
+  *mask = 0;
+  *inliers = 0;
+  Eigen::Vector2d r;
+  Eigen::Vector3d x;
+  for (int i = 0; i < n; ++i) {
+    double e2 = t2;
+    if (Residual(views[i], point, &r, &x)) e2 = std::min(t2, r.squaredNorm());
+    if (e2 < t2) {
+      *mask |= uint64_t{1} << i;
+      ++*inliers;
+    }
+    // Confidence-weighted so that confident views count more.
+    score += views[i].weight * e2;
+  }
+  return score;
+}
+
+int Gather(const PointView* views, int n, uint64_t mask, PointView* out) {
+  int k = 0;
+  for (int i = 0; i < n; ++i) {
+    if (mask & (uint64_t{1} << i)) out[k++] = views[i];
+  }
+  return k;
+}
+
+double MeanError(const PointView* views, int n, uint64_t mask, const Eigen::Vector3d& point) {
+  double sum = 0.0;
+  int k = 0;
+  for (int i = 0; i < n; ++i) {
+    if (mask & (uint64_t{1} << i)) {
+      sum += ReprojectionErrorPx(views[i], point);
+      ++k;
+    }
+  }
+  return k > 0 ? sum / k : kNaN;
+}
+
+// Fit on the views of `mask`: linear then refined. nullopt when degenerate.
+std::optional<Eigen::Vector3d> FitMask(const PointView* views, int n, uint64_t mask, int iterations) {
+  std::array<PointView, kMaxViews> subset;
+  const int k = Gather(views, n, mask, subset.data());
+  auto linear = TriangulateLinear(subset.data(), k);
+  if (!linear) return std::nullopt;
+  return RefineTriangulation(subset.data(), k, *linear, iterations);
+}
+
+}  // namespace
+
+RobustTriangulation EstimateTriangulation(const PointView* views, int num_views,
+                                          const RobustTriangulationOptions& options) {
+  RobustTriangulation out;
+  if (num_views < options.min_views || num_views < 2) return out;
+  if (num_views > kMaxViews) throw std::invalid_argument("EstimateTriangulation: more than 64 views");
+  const double thr = options.reprojection_threshold_px;
+  const uint64_t all = num_views == 64 ? ~uint64_t{0} : ((uint64_t{1} << num_views) - 1);
+
+  // Fast path: every view agrees with the fit on all views.
+  if (auto x = FitMask(views, num_views, all, options.refine_iterations)) {
+    uint64_t mask;
+    int inliers;
+    ScorePoint(views, num_views, *x, thr, &mask, &inliers);
+    if (mask == all) {
+      out.success = true;
+      out.point = *x;
+      out.inlier_mask = all;
+      out.num_inliers = num_views;
+      out.mean_error_px = MeanError(views, num_views, all, *x);
+      return out;
+    }
+  }
+
+  // Pairs of views in order of decreasing confidence product (ties by index: deterministic).
+  std::array<std::pair<double, uint16_t>, kMaxViews * (kMaxViews - 1) / 2> pairs;
+  int num_pairs = 0;
+  for (int i = 0; i < num_views; ++i)
+    for (int j = i + 1; j < num_views; ++j)
+      pairs[num_pairs++] = {views[i].weight * views[j].weight, static_cast<uint16_t>(i * kMaxViews + j)};
+  std::stable_sort(pairs.begin(), pairs.begin() + num_pairs,
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+
+  double best_score = kInf;
+  uint64_t best_mask = 0;
+  int best_inliers = 0;
+  int max_trials = std::min(num_pairs, options.max_pairs);
+  const double log_fail = std::log(1.0 - options.confidence);
+  int tried = 0;
+  for (int p = 0; p < num_pairs && tried < max_trials; ++p) {
+    const int i = pairs[p].second / kMaxViews, j = pairs[p].second % kMaxViews;
+    ++tried;
+    const PointView two[2] = {views[i], views[j]};
+    auto x = TriangulateLinear(two, 2);
+    if (!x) continue;
+    uint64_t mask;
+    int inliers;
+    const double score = ScorePoint(views, num_views, *x, thr, &mask, &inliers);
+    if (inliers < 2 || !(mask & (uint64_t{1} << i)) || !(mask & (uint64_t{1} << j))) continue;
+    if (score < best_score) {
+      best_score = score;
+      best_mask = mask;
+      best_inliers = inliers;
+      // Adaptive stopping: trials needed to draw an all-inlier pair with the given confidence.
+      const double w = static_cast<double>(inliers) / num_views;
+      const double p_good = w * w;
+      if (p_good >= 1.0) break;
+      const double needed = log_fail / std::log(1.0 - p_good);
+      max_trials = std::min(max_trials, std::max(1, static_cast<int>(std::ceil(needed))));
+    }
+  }
+  out.pairs_tried = tried;
+  if (best_inliers < std::max(2, options.min_views)) return out;
+
+  // Local optimisation: refit on the consensus, re-score, repeat while the consensus changes.
+  Eigen::Vector3d point = Eigen::Vector3d::Constant(kNaN);
+  uint64_t mask = best_mask;
+  for (int round = 0; round < 3; ++round) {
+    auto x = FitMask(views, num_views, mask, options.refine_iterations);
+    if (!x) break;
+    uint64_t new_mask;
+    int inliers;
+    ScorePoint(views, num_views, *x, thr, &new_mask, &inliers);
+    point = *x;
+    if (new_mask == mask || inliers < std::max(2, options.min_views)) break;
+    mask = new_mask;
+  }
+  if (!point.allFinite()) return out;
+  out.num_inliers = __builtin_popcountll(mask);
+  if (out.num_inliers < std::max(2, options.min_views)) return out;
+  out.success = true;
+  out.point = point;
+  out.inlier_mask = mask;
+  out.mean_error_px = MeanError(views, num_views, mask, point);
+  return out;
+}
+
+void TriangulationOptions::Check() const {
+  if (!(min_confidence >= 0)) throw std::invalid_argument("min_confidence must be >= 0");
+  if (!(prior_sigma_px > 0)) throw std::invalid_argument("prior_sigma_px must be > 0");
+  ransac.Check();
+}
+
+std::string TriangulationSummary::BriefReport() const {
+  std::ostringstream os;
+  os.precision(3);
+  os << "triangulated " << num_triangulated << "/" << num_points << " points ("
+     << (num_points ? 100.0 * num_triangulated / num_points : 0.0) << "%), mean reprojection error " << mean_error_px
+     << " px (median " << median_error_px << "), outliers dropped " << num_outliers_dropped << ", swaps fixed "
+     << num_swaps_fixed;
+  return os.str();
+}
+
+namespace {
+
+struct CameraCache {
+  Eigen::Matrix3d rotation;
+  Eigen::Vector3d translation;
+  double focal = 1.0;
+};
+
+// Everything the per-frame worker needs, shared read-only between threads.
+struct SequenceContext {
+  const Rig* rig = nullptr;
+  const TriangulationOptions* options = nullptr;
+  std::vector<CameraCache> cameras;
+};
+
+// Builds the views of joint j in frame f from `obs` (which may be a repaired copy).
+int BuildViews(const SequenceContext& ctx, const Observations2d& obs, frame_t f, joint_t j, PointView* views,
+               camera_t* cams) {
+  int n = 0;
+  for (camera_t c = 0; c < obs.num_cameras(); ++c) {
+    const Eigen::Vector3d& o = obs.at(c, f, j);
+    if (!(o.z() >= ctx.options->min_confidence) || !(o.z() > 0.0) || !o.allFinite()) continue;
+    PointView& v = views[n];
+    v.rotation = ctx.cameras[c].rotation;
+    v.translation = ctx.cameras[c].translation;
+    v.focal_px = ctx.cameras[c].focal;
+    v.normalized = (*ctx.rig)[c].NormalizedFromImage(o.head<2>());
+    v.weight = o.z();
+    cams[n] = c;
+    ++n;
+  }
+  return n;
+}
+
+struct PointResult {
+  bool success = false;
+  Eigen::Vector3d point = Eigen::Vector3d::Constant(kNaN);
+  uint64_t camera_mask = 0;
+  int num_views = 0;
+  int num_candidates = 0;
+  bool robust_search = false;
+};
+
+PointResult TriangulateJoint(const SequenceContext& ctx, const Observations2d& obs, frame_t f, joint_t j,
+                             std::array<PointView, kMaxViews>& views, std::array<camera_t, kMaxViews>& cams) {
+  PointResult res;
+  const int n = BuildViews(ctx, obs, f, j, views.data(), cams.data());
+  res.num_candidates = n;
+  if (n < 2) return res;
+  const TriangulationOptions& opt = *ctx.options;
+  uint64_t local_mask = 0;
+  if (opt.robust) {
+    const RobustTriangulation r = EstimateTriangulation(views.data(), n, opt.ransac);
+    res.robust_search = r.pairs_tried > 0;
+    if (!r.success) return res;
+    res.point = r.point;
+    local_mask = r.inlier_mask;
+  } else {
+    if (n < opt.ransac.min_views) return res;
+    auto x = TriangulateLinear(views.data(), n);
+    if (!x) return res;
+    res.point = RefineTriangulation(views.data(), n, *x, opt.ransac.refine_iterations);
+    local_mask = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1);
+  }
+  res.success = true;
+  for (int i = 0; i < n; ++i) {
+    if (local_mask & (uint64_t{1} << i)) res.camera_mask |= uint64_t{1} << cams[i];
+  }
+  res.num_views = __builtin_popcountll(res.camera_mask);
+  return res;
+}
+
+double PixelError(const Camera& cam, const Eigen::Vector3d& point, const Eigen::Vector3d& obs) {
+  const auto px = cam.ImageFromWorld(point);
+  if (!px) return kInf;
+  return (*px - obs.head<2>()).norm();
+}
+
+}  // namespace
+
+TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& observations,
+                                        const TriangulationOptions& options) {
+  options.Check();
+  if (static_cast<int>(rig.size()) != observations.num_cameras())
+    throw std::invalid_argument("TriangulateSequence: rig has " + std::to_string(rig.size()) +
+                                " cameras, observations " + std::to_string(observations.num_cameras()));
+  if (rig.size() > static_cast<size_t>(kMaxViews)) throw std::invalid_argument("TriangulateSequence: > 64 cameras");
+  const int num_frames = observations.num_frames(), num_joints = observations.num_joints();
+  const int num_cameras = observations.num_cameras();
+
+  SequenceContext ctx;
+  ctx.rig = &rig;
+  ctx.options = &options;
+  for (const Camera& cam : rig) {
+    if (!(cam.fx > 0 && cam.fy > 0)) throw std::invalid_argument("camera '" + cam.name + "' has no intrinsics");
+    CameraCache cc;
+    cc.rotation = cam.cam_from_world.RotationMatrix();
+    cc.translation = cam.cam_from_world.translation;
+    cc.focal = cam.MeanFocal();
+    ctx.cameras.push_back(cc);
+  }
+
+  TriangulationResult result;
+  result.points = Points3d(num_frames, num_joints);
+  result.reproj_error_px = FrameJointArray<double>(num_frames, num_joints, kNaN);
+  result.num_views = FrameJointArray<int32_t>(num_frames, num_joints, 0);
+  result.view_mask = FrameJointArray<uint64_t>(num_frames, num_joints, 0);
+  result.uncertainty_m = FrameJointArray<double>(num_frames, num_joints, kNaN);
+  if (options.keep_covariance)
+    result.covariance.assign(static_cast<size_t>(num_frames) * num_joints, Eigen::Matrix3d::Constant(kNaN));
+  result.repaired = observations;
+
+  // Per-frame counters, summed in frame order afterwards (deterministic).
+  std::vector<int32_t> swaps_per_frame(num_frames, 0), robust_per_frame(num_frames, 0);
+
+  const bool do_swaps = options.robust && options.repair_swaps && !options.symmetric_pairs.empty();
+  std::atomic<size_t> frames_done{0};
+  const size_t progress_step = std::max<size_t>(1, static_cast<size_t>(num_frames) / 100);
+
+  tbb::parallel_for(tbb::blocked_range<int>(0, num_frames, 64), [&](const tbb::blocked_range<int>& range) {
+    std::array<PointView, kMaxViews> views;
+    std::array<camera_t, kMaxViews> cams;
+    std::vector<PointResult> joint_results(num_joints);
+    for (frame_t f = range.begin(); f != range.end(); ++f) {
+      for (joint_t j = 0; j < num_joints; ++j) joint_results[j] = TriangulateJoint(ctx, result.repaired, f, j, views, cams);
+
+      if (do_swaps) {
+        const double thr = options.ransac.reprojection_threshold_px;
+        for (const SymmetricPair& pair : options.symmetric_pairs) {
+          const PointResult& rl = joint_results[pair.left];
+          const PointResult& rr = joint_results[pair.right];
+          if (!rl.success || !rr.success) continue;
+          bool changed = false;
+          for (camera_t c = 0; c < num_cameras; ++c) {
+            Eigen::Vector3d& ol = result.repaired.at(c, f, pair.left);
+            Eigen::Vector3d& orr = result.repaired.at(c, f, pair.right);
+            const bool has_l = ol.z() >= options.min_confidence && ol.z() > 0, has_r = orr.z() >= options.min_confidence && orr.z() > 0;
+            const Camera& cam = rig[c];
+            if (has_l && has_r) {
+              const double keep = PixelError(cam, rl.point, ol) + PixelError(cam, rr.point, orr);
+              const double swap = PixelError(cam, rr.point, ol) + PixelError(cam, rl.point, orr);
+              if (swap < 0.5 * keep && swap < 2.0 * thr && keep > 2.0 * thr) {
+                std::swap(ol, orr);
+                changed = true;
+              }
+            } else if (has_l != has_r) {
+              // One joint of the pair seen, labelled as the wrong side.
+              Eigen::Vector3d& o = has_l ? ol : orr;
+              const Eigen::Vector3d& own = has_l ? rl.point : rr.point;
+              const Eigen::Vector3d& other = has_l ? rr.point : rl.point;
+              const double e_own = PixelError(cam, own, o), e_other = PixelError(cam, other, o);
+              if (e_own > thr && e_other < 0.5 * thr && e_other < 0.25 * e_own) {
+                std::swap(ol, orr);
+                changed = true;
+              }
+            }
+            if (changed) {
+              ++swaps_per_frame[f];
+              changed = false;
+            }
+          }
+        }
+        // Re-triangulate the joints of pairs that were repaired.
+        if (swaps_per_frame[f] > 0) {
+          for (const SymmetricPair& pair : options.symmetric_pairs) {
+            for (joint_t j : {pair.left, pair.right})
+              joint_results[j] = TriangulateJoint(ctx, result.repaired, f, j, views, cams);
+          }
+        }
+      }
+
+      for (joint_t j = 0; j < num_joints; ++j) {
+        const PointResult& pr = joint_results[j];
+        robust_per_frame[f] += pr.robust_search ? 1 : 0;
+        if (!pr.success) continue;
+        result.points.at(f, j) = pr.point;
+        result.view_mask.at(f, j) = pr.camera_mask;
+        result.num_views.at(f, j) = pr.num_views;
+        // Error and covariance over the views used.
+        int n = 0;
+        double err_sum = 0.0;
+        for (camera_t c = 0; c < num_cameras; ++c) {
+          if (!(pr.camera_mask & (uint64_t{1} << c))) continue;
+          const Eigen::Vector3d& o = result.repaired.at(c, f, j);
+          err_sum += PixelError(rig[c], pr.point, o);
+          PointView& v = views[n];
+          v.rotation = ctx.cameras[c].rotation;
+          v.translation = ctx.cameras[c].translation;
+          v.focal_px = ctx.cameras[c].focal;
+          v.normalized = rig[c].NormalizedFromImage(o.head<2>());
+          v.weight = o.z();
+          ++n;
+        }
+        result.reproj_error_px.at(f, j) = err_sum / n;
+        const Eigen::Matrix3d cov = TriangulationCovariance(views.data(), n, pr.point, options.prior_sigma_px);
+        result.uncertainty_m.at(f, j) = std::sqrt(cov.trace());
+        if (options.keep_covariance) result.covariance[static_cast<size_t>(f) * num_joints + j] = cov;
+      }
+      if (options.progress) {
+        const size_t done = frames_done.fetch_add(1) + 1;
+        if (done % progress_step == 0 || done == static_cast<size_t>(num_frames))
+          options.progress("triangulating", done, static_cast<size_t>(num_frames));
+      }
+    }
+  });
+
+  // Summary (serial or per camera, so the figures do not depend on the thread count).
+  TriangulationSummary& s = result.summary;
+  s.num_points = static_cast<int64_t>(num_frames) * num_joints;
+  s.cameras.assign(num_cameras, {});
+  s.joint_triangulated_share.assign(num_joints, 0.0);
+  for (frame_t f = 0; f < num_frames; ++f) {
+    s.num_swaps_fixed += swaps_per_frame[f];
+    s.num_robust_searches += robust_per_frame[f];
+    for (joint_t j = 0; j < num_joints; ++j) {
+      if (result.points.IsValid(f, j)) {
+        ++s.num_triangulated;
+        s.joint_triangulated_share[j] += 1.0;
+      }
+    }
+  }
+  for (auto& share : s.joint_triangulated_share) share /= std::max(1, num_frames);
+  std::vector<std::vector<double>> errors(num_cameras);
+  tbb::parallel_for(0, num_cameras, [&](int c) {
+    CameraTriangulationStats& cs = s.cameras[c];
+    auto& errs = errors[c];
+    for (frame_t f = 0; f < num_frames; ++f) {
+      for (joint_t j = 0; j < num_joints; ++j) {
+        const Eigen::Vector3d& o = result.repaired.at(c, f, j);
+        if (!(o.z() >= options.min_confidence && o.z() > 0 && o.allFinite())) continue;
+        ++cs.observed;
+        if (result.view_mask.at(f, j) & (uint64_t{1} << c)) {
+          ++cs.used;
+          errs.push_back(PixelError(rig[c], result.points.at(f, j), o));
+        }
+      }
+    }
+    if (!errs.empty()) {
+      cs.mean_error_px = std::accumulate(errs.begin(), errs.end(), 0.0) / static_cast<double>(errs.size());
+      std::vector<double> tmp = errs;
+      std::nth_element(tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(tmp.size() / 2), tmp.end());
+      cs.median_error_px = tmp[tmp.size() / 2];
+    }
+  });
+  std::vector<double> all_errors;
+  for (int c = 0; c < num_cameras; ++c) {
+    s.num_observations += s.cameras[c].observed;
+    all_errors.insert(all_errors.end(), errors[c].begin(), errors[c].end());
+  }
+  // Observations of triangulated points that the robust fit did not use.
+  int64_t used_total = 0, observed_of_triangulated = 0;
+  for (frame_t f = 0; f < num_frames; ++f) {
+    for (joint_t j = 0; j < num_joints; ++j) {
+      if (!result.points.IsValid(f, j)) continue;
+      for (camera_t c = 0; c < num_cameras; ++c) {
+        const Eigen::Vector3d& o = result.repaired.at(c, f, j);
+        if (o.z() >= options.min_confidence && o.z() > 0 && o.allFinite()) ++observed_of_triangulated;
+      }
+      used_total += result.num_views.at(f, j);
+    }
+  }
+  s.num_outliers_dropped = observed_of_triangulated - used_total;
+  if (!all_errors.empty()) {
+    s.mean_error_px = std::accumulate(all_errors.begin(), all_errors.end(), 0.0) / static_cast<double>(all_errors.size());
+    std::nth_element(all_errors.begin(), all_errors.begin() + static_cast<std::ptrdiff_t>(all_errors.size() / 2),
+                     all_errors.end());
+    s.median_error_px = all_errors[all_errors.size() / 2];
+  }
+  return result;
+}
+
+}  // namespace epilabel
