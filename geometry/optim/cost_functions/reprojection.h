@@ -94,6 +94,43 @@ struct ReprojectionError {
   const double aspect_;
 };
 
+// Residual of one observation with fixed intrinsics; pose and point are parameters (bundle
+// adjustment without intrinsics: 9 instead of 17 derivative dimensions).
+struct FixedIntrinsicsReprojectionError {
+  FixedIntrinsicsReprojectionError(const double* intrinsics, const Eigen::Vector2d& observed_px, double weight,
+                                   double aspect)
+      : observed_px_(observed_px), sqrt_weight_(std::sqrt(weight)), aspect_(aspect) {
+    for (int i = 0; i < kIntrinsicsBlockSize; ++i) intrinsics_[i] = intrinsics[i];
+  }
+
+  template <typename T>
+  bool operator()(const T* pose, const T* point, T* residual) const {
+    T intrinsics[kIntrinsicsBlockSize];
+    for (int i = 0; i < kIntrinsicsBlockSize; ++i) intrinsics[i] = T(intrinsics_[i]);
+    T pixel[2];
+    if (!ProjectWithBlocks(pose, intrinsics, point, aspect_, pixel)) {
+      residual[0] = T(sqrt_weight_ * 1e3);
+      residual[1] = T(sqrt_weight_ * 1e3);
+      return true;
+    }
+    residual[0] = T(sqrt_weight_) * (pixel[0] - T(observed_px_.x()));
+    residual[1] = T(sqrt_weight_) * (pixel[1] - T(observed_px_.y()));
+    return true;
+  }
+
+  static ceres::CostFunction* Create(const double* intrinsics, const Eigen::Vector2d& observed_px, double weight,
+                                     double aspect) {
+    return new ceres::AutoDiffCostFunction<FixedIntrinsicsReprojectionError, 2, kPoseBlockSize, 3>(
+        new FixedIntrinsicsReprojectionError(intrinsics, observed_px, weight, aspect));
+  }
+
+ private:
+  const Eigen::Vector2d observed_px_;
+  const double sqrt_weight_;
+  const double aspect_;
+  double intrinsics_[kIntrinsicsBlockSize];
+};
+
 // Residual of one observation with a fixed camera; only the point is a parameter
 // (triangulation and sequence smoothing).
 struct FixedCameraReprojectionError {

@@ -1,0 +1,84 @@
+// Bundle adjustment of cameras and 3D joints (the facade; everything Ceres-specific is in
+// bundle_adjustment.cc).
+//
+// Minimises  sum rho(|pi(camera, X_p) - x|^2 * w)            robust, confidence-weighted
+//          + sum ((|X_a - X_b| - L_bone) / (sigma_rel * L0_bone))^2   bone-length constancy
+//          + focal priors
+// over camera poses (angle-axis + translation), optionally focal lengths and k1, the points
+// and one length per bone. The gauge is fixed explicitly: `fixed_camera`'s pose is constant
+// and the distance between its centre and `scale_camera`'s centre is held by a stiff prior.
+// Outlier observations (error above the threshold after a solve) are removed and the problem
+// re-solved.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "geometry/core/camera.h"
+#include "geometry/core/types.h"
+
+namespace epilabel {
+
+struct BAObservation {
+  camera_t camera = kInvalidCameraId;
+  int point = -1;               // index into BAProblemData::points
+  Eigen::Vector2d pixel;        // observed pixel (distorted image)
+  double weight = 1.0;          // confidence
+  bool inlier = true;           // cleared when removed as an outlier
+};
+
+struct BABoneTerm {
+  int point_a = -1, point_b = -1;  // indices into points
+  int bone = -1;                   // index into BAProblemData::bone_lengths
+};
+
+struct BAProblemData {
+  std::vector<Eigen::Vector3d> points;
+  std::vector<BAObservation> observations;
+  std::vector<BABoneTerm> bone_terms;
+  std::vector<double> bone_lengths;  // one per bone; initialised by the caller (median), refined
+};
+
+struct BundleAdjustmentOptions {
+  double loss_scale_px = 3.0;          // Cauchy scale of the reprojection residuals, pixels
+  double outlier_threshold_px = 10.0;  // observations above this after a solve are removed
+  int outlier_rounds = 2;              // solve / remove rounds after the first solve
+  double bone_sigma_rel = 0.03;        // bone-length deviation, relative to the bone's length
+  bool refine_focal = false;           // one focal per camera (aspect ratio kept)
+  bool refine_k1 = false;              // first radial distortion coefficient per camera
+  double focal_prior_sigma_rel = 0.0;  // > 0: prior (f - f0) / (sigma * f0) on refined focals
+  camera_t fixed_camera = 0;           // gauge: pose held constant
+  camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
+  int max_iterations = 100;
+  double function_tolerance = 1e-7;
+  int num_threads = 1;
+  bool compute_covariance = false;     // per-camera uncertainty (from reprojection terms)
+  void Check() const;
+};
+
+struct CameraUncertainty {
+  double rotation_sigma_deg = kNaN;   // sqrt of the trace of the rotation covariance
+  double center_sigma = kNaN;         // camera centre, in the units of the reconstruction
+  double focal_sigma_px = kNaN;       // when the focal length is refined
+};
+
+struct BundleAdjustmentSummary {
+  bool success = false;
+  double initial_cost = 0.0, final_cost = 0.0;
+  int iterations = 0;
+  int num_observations = 0;       // inliers at the end
+  int num_outliers_removed = 0;
+  std::vector<double> camera_rms_px;  // per camera over its inlier observations
+  std::vector<int> camera_observations;
+  std::vector<CameraUncertainty> uncertainty;  // when compute_covariance
+  double sigma0_px = kNaN;        // a-posteriori standard deviation of unit weight
+  std::string termination;
+  std::string BriefReport() const;
+};
+
+// Adjusts `rig` (extrinsics and, if asked, focal / k1) and `data` in place.
+BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const BundleAdjustmentOptions& options);
+
+}  // namespace epilabel

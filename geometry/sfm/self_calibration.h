@@ -1,0 +1,88 @@
+// Self-calibration of a camera rig from the 2D joints of the people it sees: no board, no
+// 3D ground truth. The reconstruction is up to a similarity (see world_frame.h for metric
+// scale and the floor).
+//
+//  1. two-view geometry for every camera pair from joint correspondences pooled over time
+//     (essential matrix, or fundamental matrices and a focal-length search when intrinsics are
+//     unknown);
+//  2. view graph (Boost.Graph): connectivity check, strongest initial pair;
+//  3. incremental registration: triangulate, resect the camera with the most 2D-3D matches
+//     (PnP RANSAC, or DLT with unknown focal), re-triangulate, bundle-adjust, repeat;
+//  4. final bundle adjustment with bone-length constancy and outlier removal.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "geometry/core/camera.h"
+#include "geometry/core/observations.h"
+#include "geometry/core/progress.h"
+#include "geometry/estimators/resection.h"
+#include "geometry/estimators/two_view.h"
+#include "geometry/optim/bundle_adjustment.h"
+
+namespace epilabel {
+
+struct SelfCalibrationOptions {
+  double min_confidence = 0.3;           // joints below are not used as correspondences
+  int max_correspondences_per_pair = 4000;  // sampled for spread in time and image space
+  int min_pair_inliers = 40;             // an edge of the view graph needs this many inliers
+  double min_inlier_ratio = 0.3;         // ... and this share of its correspondences
+  double min_initial_angle_deg = 2.0;    // parallax needed by the initial pair
+  TwoViewOptions two_view;               // essential / fundamental estimation
+  ResectionOptions resection;            // registration of further cameras
+  int min_resection_inliers = 30;
+  double triangulation_threshold_px = 12.0;
+  int max_ba_frames = 600;               // frames (evenly spread) in the bundle adjustment
+  BundleAdjustmentOptions ba;            // final bundle adjustment
+  // Focal search range relative to the larger image side, for unknown intrinsics.
+  double focal_min_rel = 0.3, focal_max_rel = 5.0;
+  double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result
+  std::vector<Bone> bones;               // bone-length constancy in the final BA
+  std::vector<SymmetricPair> symmetric_pairs;  // left/right swap repair while triangulating
+  int num_threads = 1;
+  uint64_t seed = 0;
+  ProgressCallback progress;
+  void Check() const;
+};
+
+struct PairReport {
+  camera_t a = kInvalidCameraId, b = kInvalidCameraId;
+  int correspondences = 0;
+  int inliers = 0;
+  double median_angle_deg = 0.0;
+  double quality = 0.0;
+  bool edge = false;     // became an edge of the view graph
+  std::string reason;    // why not, when it did not
+};
+
+struct SelfCalibrationSummary {
+  bool success = false;
+  std::string failure_reason;
+  bool focal_estimated = false;
+  std::vector<double> focal_initial;        // focal search result per camera (unknown intrinsics)
+  std::vector<PairReport> pairs;
+  camera_t initial_a = kInvalidCameraId, initial_b = kInvalidCameraId;
+  std::vector<camera_t> registration_order;  // cameras in the order they joined
+  std::vector<bool> registered;              // per camera
+  std::vector<std::string> camera_notes;     // per camera: why it failed, or empty
+  int num_frames_used = 0;                   // frames in the bundle adjustment
+  int num_points = 0;                        // 3D joints in the bundle adjustment
+  BundleAdjustmentSummary ba;
+  std::string BriefReport() const;
+};
+
+struct SelfCalibrationResult {
+  Rig rig;  // extrinsics (and focal lengths) estimated; world = the initial camera's frame,
+            // scale = the initial pair's baseline is 1
+  SelfCalibrationSummary summary;
+};
+
+// `rig` gives names, image sizes and intrinsics (fx = fy = 0 means unknown: the focal lengths
+// are estimated with the principal point at the image centre and no distortion).
+// `observations` is [camera][frame][joint] in pixels. Never throws for degenerate data: the
+// summary says what failed.
+SelfCalibrationResult SelfCalibrate(const Rig& rig, const Observations2d& observations,
+                                    const SelfCalibrationOptions& options);
+
+}  // namespace epilabel

@@ -1,0 +1,131 @@
+#include "geometry/sfm/self_calibration.h"
+
+#include <gtest/gtest.h>
+
+#include "geometry/metrics/alignment.h"
+#include "tests/geometry/rig_fixture.h"
+#include "tests/geometry/walker_fixture.h"
+
+namespace epilabel {
+namespace {
+
+// Rotation (deg) and centre errors (m) per camera after the similarity that best maps the
+// estimated centres onto the true ones.
+struct RigErrors {
+  double max_rotation_deg = 0, max_center_m = 0, scale = 1;
+};
+
+RigErrors CompareRigs(const Rig& truth, const Rig& est) {
+  std::vector<Eigen::Vector3d> src, dst;
+  for (size_t c = 0; c < truth.size(); ++c) {
+    src.push_back(est[c].CenterInWorld());
+    dst.push_back(truth[c].CenterInWorld());
+  }
+  const Sim3d truth_from_est = AlignSimilarity(src, dst);
+  RigErrors e;
+  e.scale = truth_from_est.scale;
+  for (size_t c = 0; c < truth.size(); ++c) {
+    const Rigid3d aligned = truth_from_est.TransformCamFromWorld(est[c].cam_from_world);
+    e.max_rotation_deg = std::max(e.max_rotation_deg, RotationAngleDeg(aligned.rotation * truth[c].cam_from_world.rotation.conjugate()));
+    e.max_center_m = std::max(e.max_center_m, (aligned.Inverse().translation - truth[c].CenterInWorld()).norm());
+  }
+  return e;
+}
+
+Rig IntrinsicsOnly(const Rig& rig) {
+  Rig out = rig;
+  for (Camera& c : out) {
+    c.cam_from_world = Rigid3d();
+    c.has_extrinsics = false;
+  }
+  return out;
+}
+
+std::string Pairs(const SelfCalibrationSummary& s) {
+  std::string out;
+  for (const auto& p : s.pairs)
+    out += std::to_string(p.a) + "-" + std::to_string(p.b) + ": " + std::to_string(p.correspondences) + " corr, " +
+           std::to_string(p.inliers) + " inliers, angle " + std::to_string(p.median_angle_deg) + " " + p.reason + "\n";
+  return out;
+}
+
+SelfCalibrationOptions Options() {
+  SelfCalibrationOptions o;
+  o.bones = testing::WalkerBones();
+  o.symmetric_pairs = testing::WalkerSymmetry();
+  o.max_ba_frames = 150;
+  return o;
+}
+
+TEST(SelfCalibrate, RecoversExactRigFromNoiseFreeJoints) {
+  const Rig truth = testing::RingRig(5);
+  const Points3d motion = testing::WalkerMotion(300);
+  const Observations2d obs = testing::ObserveWalker(truth, motion, 0.0, 0.0, 1);
+  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  for (bool reg : r.summary.registered) EXPECT_TRUE(reg);
+  const RigErrors e = CompareRigs(truth, r.rig);
+  EXPECT_LT(e.max_rotation_deg, 1e-3);
+  EXPECT_LT(e.max_center_m, 1e-3);
+  EXPECT_LT(r.summary.ba.sigma0_px, 0.05);
+}
+
+TEST(SelfCalibrate, RobustToNoiseAndOutliers) {
+  const Rig truth = testing::RingRig(6);
+  const Points3d motion = testing::WalkerMotion(600);
+  const Observations2d obs = testing::ObserveWalker(truth, motion, 2.0, 0.03, 2);
+  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  const RigErrors e = CompareRigs(truth, r.rig);
+  EXPECT_LT(e.max_rotation_deg, 0.1);
+  EXPECT_LT(e.max_center_m, 0.01);  // rig radius 4 m
+  // The outliers were kept out of the adjustment (by the robust triangulation or the BA).
+  EXPECT_LT(r.summary.ba.num_observations, 0.985 * r.summary.num_points * 6);
+  for (const auto& u : r.summary.ba.uncertainty) EXPECT_TRUE(std::isfinite(u.rotation_sigma_deg));
+}
+
+TEST(SelfCalibrate, EstimatesUnknownFocalLengths) {
+  const Rig truth = testing::RingRig(5);
+  const Points3d motion = testing::WalkerMotion(500);
+  // No distortion: unknown intrinsics assume none.
+  Rig plain = truth;
+  for (Camera& c : plain) {
+    c.distortion = Distortion{};
+    c.fy = c.fx;
+    c.cx = (c.width - 1) / 2.0;
+    c.cy = (c.height - 1) / 2.0;
+  }
+  const Observations2d obs = testing::ObserveWalker(plain, motion, 1.0, 0.0, 3);
+  Rig sizes_only = IntrinsicsOnly(plain);
+  for (Camera& c : sizes_only) c.fx = c.fy = 0.0;
+  const SelfCalibrationResult r = SelfCalibrate(sizes_only, obs, Options());
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  EXPECT_TRUE(r.summary.focal_estimated);
+  for (size_t c = 0; c < plain.size(); ++c) EXPECT_NEAR(r.rig[c].fx / plain[c].fx, 1.0, 0.01) << c;
+  const RigErrors e = CompareRigs(plain, r.rig);
+  EXPECT_LT(e.max_rotation_deg, 0.3);
+}
+
+TEST(SelfCalibrate, NamesCamerasThatCannotBeConnected) {
+  const Rig truth = testing::RingRig(4);
+  const Points3d motion = testing::WalkerMotion(200);
+  Observations2d obs = testing::ObserveWalker(truth, motion, 1.0, 0.0, 4);
+  // Camera 3 sees the person in two frames only (34 shared joints, fewer than an edge needs).
+  for (frame_t f = 2; f < obs.num_frames(); ++f)
+    for (joint_t j = 0; j < 17; ++j) obs.at(3, f, j).setZero();
+  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  EXPECT_FALSE(r.summary.registered[3]);
+  EXPECT_NE(r.summary.camera_notes[3].find("not connected"), std::string::npos) << r.summary.camera_notes[3];
+  EXPECT_TRUE(r.summary.registered[0] && r.summary.registered[1] && r.summary.registered[2]);
+}
+
+TEST(SelfCalibrate, SingleCameraIsAnHonestFailure) {
+  const Rig truth = testing::RingRig(1);
+  const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(50), 0.0, 0.0, 5);
+  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  EXPECT_FALSE(r.summary.success);
+  EXPECT_NE(r.summary.failure_reason.find("two cameras"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace epilabel
