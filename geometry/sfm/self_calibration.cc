@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -182,6 +183,12 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     return result;
   }
   Rig& rig = result.rig;
+  auto stage_start = std::chrono::steady_clock::now();
+  auto lap = [&](const std::string& stage) {
+    const auto now = std::chrono::steady_clock::now();
+    s.timings_s.emplace_back(stage, std::chrono::duration<double>(now - stage_start).count());
+    stage_start = now;
+  };
   auto report = [&](const std::string& stage, size_t done, size_t total) {
     if (options.progress) options.progress(stage, done, total);
   };
@@ -255,6 +262,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   }
   report("pairwise geometry", 0, pair_list.size());
 
+  lap("correspondences and focal search");
   // 3. Relative pose of every pair.
   std::vector<TwoViewGeometry> geo(pair_list.size());
   std::atomic<size_t> pairs_done{0};
@@ -295,6 +303,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     s.pairs.push_back(pr);
   }
 
+  lap("pairwise geometry");
   // 4. View graph: connectivity and the initial pair.
   const ViewGraph graph(num_cameras, edges);
   const std::vector<camera_t> component = graph.LargestComponent();
@@ -379,15 +388,23 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   BundleAdjustmentOptions quick_ba = options.ba;
   quick_ba.fixed_camera = ia;
   quick_ba.scale_camera = ib;
-  quick_ba.outlier_rounds = 1;
-  quick_ba.max_iterations = 25;
+  quick_ba.outlier_rounds = 0;
+  quick_ba.max_iterations = 15;
   quick_ba.compute_covariance = false;
   quick_ba.num_threads = options.num_threads;
   quick_ba.refine_focal = s.focal_estimated;
   quick_ba.focal_prior_sigma_rel = s.focal_estimated ? options.focal_prior_sigma_rel : 0.0;
 
-  auto adjust = [&](const BundleAdjustmentOptions& ba_options, bool with_bones) {
-    const TriangulationResult tri = TriangulateRegistered(rig, sub, s.registered, options);
+  // The quick adjustments while registering use every k-th frame of the BA subset.
+  const int quick_stride = std::max(1, static_cast<int>(ba_frames.size()) / options.max_registration_frames);
+  Observations2d quick_sub(num_cameras, (sub.num_frames() + quick_stride - 1) / quick_stride, obs.num_joints());
+  for (camera_t c = 0; c < num_cameras; ++c)
+    for (frame_t f = 0; f < quick_sub.num_frames(); ++f)
+      for (joint_t j = 0; j < obs.num_joints(); ++j) quick_sub.at(c, f, j) = sub.at(c, f * quick_stride, j);
+
+  auto adjust = [&](const BundleAdjustmentOptions& ba_options, bool final_pass) {
+    const TriangulationResult tri = TriangulateRegistered(rig, final_pass ? sub : quick_sub, s.registered, options);
+    const bool with_bones = final_pass;
     std::vector<std::pair<frame_t, joint_t>> ids;
     BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, &ids);
     s.num_points = static_cast<int>(data.points.size());
@@ -397,21 +414,22 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     return summary;
   };
   adjust(quick_ba, false);
+  lap("initial pair");
 
   // 7. Register the other cameras of the component, best-connected first.
   std::vector<bool> failed(num_cameras, false);
   const size_t to_register = component.size();
   report("registering cameras", 2, to_register);
   while (true) {
-    const TriangulationResult tri = TriangulateRegistered(rig, sub, s.registered, options);
+    const TriangulationResult tri = TriangulateRegistered(rig, quick_sub, s.registered, options);
     camera_t next = kInvalidCameraId;
     int next_matches = 0;
     for (camera_t c : component) {
       if (s.registered[c] || failed[c]) continue;
       int matches = 0;
-      for (frame_t f = 0; f < sub.num_frames(); ++f)
-        for (joint_t j = 0; j < sub.num_joints(); ++j)
-          if (tri.points.IsValid(f, j) && Usable(sub.at(c, f, j), options.min_confidence)) ++matches;
+      for (frame_t f = 0; f < quick_sub.num_frames(); ++f)
+        for (joint_t j = 0; j < quick_sub.num_joints(); ++j)
+          if (tri.points.IsValid(f, j) && Usable(quick_sub.at(c, f, j), options.min_confidence)) ++matches;
       if (matches > next_matches) {
         next_matches = matches;
         next = c;
@@ -427,11 +445,11 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     }
     std::vector<Eigen::Vector3d> x3;
     std::vector<Eigen::Vector2d> x2;
-    for (frame_t f = 0; f < sub.num_frames(); ++f)
-      for (joint_t j = 0; j < sub.num_joints(); ++j)
-        if (tri.points.IsValid(f, j) && Usable(sub.at(next, f, j), options.min_confidence)) {
+    for (frame_t f = 0; f < quick_sub.num_frames(); ++f)
+      for (joint_t j = 0; j < quick_sub.num_joints(); ++j)
+        if (tri.points.IsValid(f, j) && Usable(quick_sub.at(next, f, j), options.min_confidence)) {
           x3.push_back(tri.points.at(f, j));
-          x2.push_back(sub.at(next, f, j).head<2>());
+          x2.push_back(quick_sub.at(next, f, j).head<2>());
         }
     ResectionOptions ro = options.resection;
     ro.seed = options.seed + 7 * static_cast<uint64_t>(next);
@@ -465,6 +483,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     adjust(quick_ba, false);
   }
 
+  lap("registration");
   // 8. Final bundle adjustment with bone lengths and covariance.
   BundleAdjustmentOptions final_ba = options.ba;
   final_ba.fixed_camera = ia;
@@ -477,6 +496,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   report("bundle adjustment", 0, 1);
   s.ba = adjust(final_ba, true);
   report("bundle adjustment", 1, 1);
+  lap("final bundle adjustment");
   for (camera_t c = 0; c < num_cameras; ++c) rig[c].has_extrinsics = s.registered[c];
   s.success = s.ba.success;
   if (!s.success) s.failure_reason = "bundle adjustment failed: " + s.ba.termination;

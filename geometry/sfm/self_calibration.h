@@ -34,6 +34,7 @@ struct SelfCalibrationOptions {
   int min_resection_inliers = 30;
   double triangulation_threshold_px = 12.0;
   int max_ba_frames = 600;               // frames (evenly spread) in the bundle adjustment
+  int max_registration_frames = 200;     // frames in the quick adjustments while registering
   BundleAdjustmentOptions ba;            // final bundle adjustment
   // Focal search range relative to the larger image side, for unknown intrinsics.
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
@@ -69,6 +70,7 @@ struct SelfCalibrationSummary {
   int num_frames_used = 0;                   // frames in the bundle adjustment
   int num_points = 0;                        // 3D joints in the bundle adjustment
   BundleAdjustmentSummary ba;
+  std::vector<std::pair<std::string, double>> timings_s;  // wall time of each stage, seconds
   std::string BriefReport() const;
 };
 
