@@ -10,6 +10,20 @@ void SetCommandExitCode(int code) { g_exit_code = code; }
 int CommandExitCode() { return g_exit_code; }
 
 void RegisterAllCommands(CLI::App& app) {
+  AddSynthCommand(app);
+  AddDetectCommand(app);
+  AddCalibrateCommand(app);
+  AddTriangulateCommand(app);
+  AddEval3dCommand(app);
+  AddEvalCalibCommand(app);
+  AddReportCommand(app);
+#ifdef EPILABEL_HAVE_TORCH
+  AddTrainCommand(app);
+  AddEvalCommand(app);
+  AddLiftCommand(app);
+#endif
+  AddInfoCommand(app);
+  AddConvertCommand(app);
   (void)app;
 }
 

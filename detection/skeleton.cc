@@ -63,6 +63,23 @@ const Registry& GetRegistry() {
       if (s.to_coco17.size() != 17) throw std::logic_error("skeletons.toml: to_coco17 of " + s.name + " needs 17 entries");
       for (const auto& name : StringArray(*t, "root", s.name)) s.root.push_back(index(name));
       for (const auto& name : StringArray(*t, "feet", s.name)) s.feet.push_back(index(name));
+      s.foot_height = (*t)["foot_height"].value_or(0.08);
+      for (const auto& name : StringArray(*t, "shoulders", s.name)) s.shoulders.push_back(index(name));
+      s.height_ratio = (*t)["height_ratio"].value_or(0.779);
+      auto joint_lists = [&](const char* key) {
+        std::vector<std::vector<joint_t>> out;
+        if (const toml::array* lists = (*t)[key].as_array()) {
+          for (const auto& list : *lists) {
+            std::vector<joint_t> joints;
+            if (const toml::array* l = list.as_array())
+              for (const auto& name : *l) joints.push_back(index(name.value_or(std::string())));
+            out.push_back(joints);
+          }
+        }
+        return out;
+      };
+      s.height_legs = joint_lists("height_legs");
+      s.height_torso = joint_lists("height_torso");
       r.order.push_back(s.name);
       r.skeletons.emplace(s.name, std::move(s));
     }

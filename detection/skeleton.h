@@ -22,6 +22,11 @@ struct Skeleton {
   std::vector<joint_t> to_coco17;        // 17 entries: joint standing for each COCO joint, or -1
   std::vector<joint_t> root;             // joints whose mean is the root (mid-hip)
   std::vector<joint_t> feet;             // joints that touch the floor
+  double foot_height = 0.08;             // height of the feet joints above the ground, metres
+  std::vector<joint_t> shoulders;        // top of the torso
+  std::vector<std::vector<joint_t>> height_legs;   // ankle-knee-hip chains
+  std::vector<std::vector<joint_t>> height_torso;  // {bottom joints, top joints} of the torso
+  double height_ratio = 0.779;           // share of standing height spanned by leg + torso
 
   int num_joints() const { return static_cast<int>(joint_names.size()); }
   // Index of a joint by name, or kInvalidJointId.

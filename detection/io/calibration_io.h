@@ -19,9 +19,13 @@
 
 namespace epilabel {
 
-// Reads a calibration TOML; throws InputError naming the file, the camera table and the field
-// for malformed content (bad TOML with its line, wrong array sizes, NaN, non-positive sizes or
-// focal lengths, fisheye cameras, no camera at all).
+// Reads a calibration TOML; throws InputError ("file:line: [table] field: problem") for
+// malformed content: bad TOML (with its line and column), wrong array sizes, non-numbers, NaN
+// or infinite values, missing, non-positive or fractional sizes, non-positive focal lengths,
+// skew or a last matrix row other than [0, 0, 1], 3x3 rotations that are not rotations,
+// rotation without translation (or the reverse), distortions with other than 4 or 5 terms,
+// fisheye cameras, duplicate names, no camera at all. A table is a camera when it has one of
+// size/matrix/distortions/rotation/translation/fisheye or is named like one ("cam_0", "cam01").
 Rig ReadCalibrationToml(const std::string& path);
 
 // Writes the Anipose layout (Rodrigues rotation, five distortion terms), atomically. Cameras

@@ -209,6 +209,8 @@ void NpzWriter::Close() {
         throw std::runtime_error(path_ + ": cannot add " + member + ": " + msg);
       }
       zip_set_file_compression(zip, static_cast<zip_uint64_t>(idx), compress_ ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0);
+      // A fixed time stamp (1980-01-01, the DOS epoch) keeps archives byte-identical between runs.
+      zip_file_set_mtime(zip, static_cast<zip_uint64_t>(idx), 315532800, 0);
     }
     if (zip_close(zip) != 0) {
       const std::string msg = zip_strerror(zip);

@@ -94,15 +94,26 @@ ResectionResult EstimateResection(const std::vector<Eigen::Vector3d>& points_in_
 
 namespace {
 
-// DLT projection matrix from >= 6 correspondences (pixels already shifted by the principal point).
+// DLT projection matrix from >= 6 correspondences (pixels already shifted by the principal
+// point), with Hartley normalisation of both point sets.
 bool ProjectionDLT(const std::vector<Eigen::Vector3d>& x3, const std::vector<Eigen::Vector2d>& x2,
                    const std::vector<int>& idx, Eigen::Matrix<double, 3, 4>* p) {
   const int n = static_cast<int>(idx.size());
+  Eigen::Vector3d c3 = Eigen::Vector3d::Zero();
+  double s2 = 0.0, s3 = 0.0;
+  for (int k = 0; k < n; ++k) c3 += x3[idx[k]];
+  c3 /= n;
+  for (int k = 0; k < n; ++k) {
+    s3 += (x3[idx[k]] - c3).norm();
+    s2 += x2[idx[k]].norm();
+  }
+  s3 = s3 > 0 ? n / s3 : 1.0;  // mean distance becomes 1
+  s2 = s2 > 0 ? n / s2 : 1.0;
   Eigen::MatrixXd a(2 * n, 12);
   a.setZero();
   for (int k = 0; k < n; ++k) {
-    const Eigen::Vector4d xh = x3[idx[k]].homogeneous();
-    const double u = x2[idx[k]].x(), v = x2[idx[k]].y();
+    const Eigen::Vector4d xh = (s3 * (x3[idx[k]] - c3)).homogeneous();
+    const double u = s2 * x2[idx[k]].x(), v = s2 * x2[idx[k]].y();
     a.block<1, 4>(2 * k, 0) = xh.transpose();
     a.block<1, 4>(2 * k, 8) = -u * xh.transpose();
     a.block<1, 4>(2 * k + 1, 4) = xh.transpose();
@@ -110,8 +121,16 @@ bool ProjectionDLT(const std::vector<Eigen::Vector3d>& x3, const std::vector<Eig
   }
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(a, Eigen::ComputeFullV);
   const Eigen::VectorXd h = svd.matrixV().col(11);
+  Eigen::Matrix<double, 3, 4> pn;
   for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 4; ++c) (*p)(r, c) = h(4 * r + c);
+    for (int c = 0; c < 4; ++c) pn(r, c) = h(4 * r + c);
+  // Undo the normalisations: P = T2^-1 Pn T3.
+  Eigen::Matrix3d t2_inv = Eigen::Matrix3d::Identity();
+  t2_inv(0, 0) = t2_inv(1, 1) = 1.0 / s2;
+  Eigen::Matrix4d t3 = Eigen::Matrix4d::Identity();
+  t3.topLeftCorner<3, 3>() *= s3;
+  t3.block<3, 1>(0, 3) = -s3 * c3;
+  *p = t2_inv * pn * t3;
   return p->allFinite();
 }
 
@@ -223,14 +242,25 @@ ResectionResult EstimateResectionUnknownFocal(const std::vector<Eigen::Vector3d>
   std::mt19937_64 rng(options.seed);
   std::vector<int> all(n);
   for (int i = 0; i < n; ++i) all[i] = i;
+  // RANSAC on the unconstrained projection matrix (a minimal DLT's K has skew and a shifted
+  // principal point, so it is scored as P itself); the square-pixel model comes afterwards.
+  auto score_projection = [&](const Eigen::Matrix<double, 3, 4>& p, std::vector<uint8_t>* m) {
+    int count = 0;
+    m->assign(n, 0);
+    for (int i = 0; i < n; ++i) {
+      const Eigen::Vector3d x = p * points_in_world[i].homogeneous();
+      if (!(std::abs(x.z()) > 1e-12)) continue;
+      if ((x.hnormalized() - centred[i]).norm() < options.threshold_px) {
+        (*m)[i] = 1;
+        ++count;
+      }
+    }
+    return count;
+  };
   int best_inliers = 0;
-  Eigen::Matrix3d best_r;
-  Eigen::Vector3d best_t;
-  double best_f = 0;
-  std::vector<uint8_t> mask;
+  std::vector<uint8_t> mask, best_mask;
   int max_iter = options.max_iterations;
   for (int it = 0; it < max_iter; ++it) {
-    // Six distinct indices.
     std::vector<int> sample(6);
     for (int k = 0; k < 6; ++k) {
       std::uniform_int_distribution<int> d(k, n - 1);
@@ -239,33 +269,43 @@ ResectionResult EstimateResectionUnknownFocal(const std::vector<Eigen::Vector3d>
     }
     Eigen::Matrix<double, 3, 4> p;
     if (!ProjectionDLT(points_in_world, centred, sample, &p)) continue;
-    double f;
-    Eigen::Matrix3d r;
-    Eigen::Vector3d t;
-    if (!DecomposeProjection(p, &f, &r, &t)) continue;
-    int inliers;
-    double rms;
-    ScorePose(points_in_world, centred, r, t, f, Eigen::Vector2d::Zero(), true, options.threshold_px, &mask, &inliers,
-              &rms);
+    const int inliers = score_projection(p, &mask);
     if (inliers > best_inliers) {
       best_inliers = inliers;
-      best_r = r;
-      best_t = t;
-      best_f = f;
+      best_mask = mask;
       const double w = static_cast<double>(inliers) / n;
       const double denom = std::log(1.0 - std::pow(w, 6));
       if (denom < 0) {
         const double needed = std::log(1.0 - options.confidence) / denom;
-        max_iter = std::min(max_iter, static_cast<int>(std::ceil(needed)) + 1);
+        if (needed < max_iter) max_iter = static_cast<int>(std::ceil(needed)) + 1;
       }
     }
   }
   if (best_inliers < 8) return out;
-  // Local optimisation: DLT on all inliers, then refine pose and focal, re-score twice.
-  Eigen::Matrix3d r = best_r;
-  Eigen::Vector3d t = best_t;
-  double f = best_f;
-  for (int round = 0; round < 3; ++round) {
+  // DLT on all inliers (re-scored once), then K R t, then the square-pixel refinement.
+  std::vector<int> inlier_idx;
+  for (int round = 0; round < 2; ++round) {
+    inlier_idx.clear();
+    for (int i = 0; i < n; ++i)
+      if (best_mask[i]) inlier_idx.push_back(i);
+    Eigen::Matrix<double, 3, 4> p;
+    if (!ProjectionDLT(points_in_world, centred, inlier_idx, &p)) return out;
+    std::vector<uint8_t> m;
+    if (score_projection(p, &m) < 8) break;
+    best_mask = m;
+  }
+  inlier_idx.clear();
+  for (int i = 0; i < n; ++i)
+    if (best_mask[i]) inlier_idx.push_back(i);
+  Eigen::Matrix<double, 3, 4> p_all;
+  if (!ProjectionDLT(points_in_world, centred, inlier_idx, &p_all)) return out;
+  double f;
+  Eigen::Matrix3d r;
+  Eigen::Vector3d t;
+  if (!DecomposeProjection(p_all, &f, &r, &t)) return out;
+  mask = best_mask;
+  RefinePoseFocal(points_in_world, centred, mask, &r, &t, &f);
+  for (int round = 0; round < 2; ++round) {
     int inliers;
     double rms;
     ScorePose(points_in_world, centred, r, t, f, Eigen::Vector2d::Zero(), true, options.threshold_px, &mask, &inliers,

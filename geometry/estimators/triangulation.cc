@@ -260,7 +260,7 @@ RobustTriangulation EstimateTriangulation(const PointView* views, int num_views,
       const double p_good = w * w;
       if (p_good >= 1.0) break;
       const double needed = log_fail / std::log(1.0 - p_good);
-      max_trials = std::min(max_trials, std::max(1, static_cast<int>(std::ceil(needed))));
+      if (needed < max_trials) max_trials = std::max(1, static_cast<int>(std::ceil(needed)));
     }
   }
   out.pairs_tried = tried;

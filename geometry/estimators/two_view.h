@@ -20,7 +20,7 @@
 namespace epilabel {
 
 struct TwoViewOptions {
-  double threshold_px = 3.0;   // Sampson-error threshold, pixels (converted with the focal length)
+  double threshold_px = 8.0;   // Sampson-error threshold, pixels (converted with the focal length)
   double confidence = 0.9999;  // RANSAC confidence
   int max_iterations = 5000;
   uint64_t seed = 0;           // random state of the sampler

@@ -1,6 +1,7 @@
 #include "geometry/optim/bundle_adjustment.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -29,7 +30,9 @@ std::string BundleAdjustmentSummary::BriefReport() const {
   os.precision(4);
   os << "BA " << (success ? "converged" : "failed") << ": cost " << initial_cost << " -> " << final_cost << " in "
      << iterations << " iterations, " << num_observations << " observations, " << num_outliers_removed
-     << " outliers removed, sigma0 " << sigma0_px << " px (" << termination << ")";
+     << " outliers removed, sigma0 " << sigma0_px << " px (" << termination << "), solve " << solve_s
+     << " s (evaluation " << jacobian_s << " s, linear solver " << linear_solver_s << " s), covariance "
+     << covariance_s << " s";
   return os.str();
 }
 
@@ -117,9 +120,10 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
   for (int i = 0; i < kIntrinsicsBlockSize; ++i) {
     if (i == 0 && options.refine_focal) continue;
     if (i == 3 && options.refine_k1) continue;
+    if (i == 4 && options.refine_k2) continue;
     constant_intrinsics.push_back(i);
   }
-  const bool intrinsics_free = options.refine_focal || options.refine_k1;
+  const bool intrinsics_free = options.refine_focal || options.refine_k1 || options.refine_k2;
 
   bool first = true;
   for (int round = 0; round <= options.outlier_rounds; ++round) {
@@ -133,12 +137,12 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
       const ceres::ResidualBlockId id =
           intrinsics_free
               ? problem.AddResidualBlock(ReprojectionError::Create(o.pixel, o.weight, aspects[o.camera]),
-                                         new ceres::CauchyLoss(options.loss_scale_px), poses[o.camera].data(),
+                                         new ceres::HuberLoss(options.loss_scale_px), poses[o.camera].data(),
                                          intrinsics[o.camera].data(), data->points[o.point].data())
               : problem.AddResidualBlock(
                     FixedIntrinsicsReprojectionError::Create(intrinsics[o.camera].data(), o.pixel, o.weight,
                                                              aspects[o.camera]),
-                    new ceres::CauchyLoss(options.loss_scale_px), poses[o.camera].data(), data->points[o.point].data());
+                    new ceres::HuberLoss(options.loss_scale_px), poses[o.camera].data(), data->points[o.point].data());
       reprojection_blocks.push_back(id);
       reprojection_obs.push_back(static_cast<int>(k));
       camera_used[o.camera] = true;
@@ -176,7 +180,11 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
     solver_options.num_threads = std::max(1, options.num_threads);
     solver_options.logging_type = ceres::SILENT;
     ceres::Solver::Summary s;
+    const auto solve_start = std::chrono::steady_clock::now();
     ceres::Solve(solver_options, &problem, &s);
+    summary.solve_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - solve_start).count();
+    summary.jacobian_s += s.jacobian_evaluation_time_in_seconds + s.residual_evaluation_time_in_seconds;
+    summary.linear_solver_s += s.linear_solver_time_in_seconds;
     if (first) summary.initial_cost = s.initial_cost;
     first = false;
     summary.final_cost = s.final_cost;
@@ -201,6 +209,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
 
     const bool last = round == options.outlier_rounds || removed == 0;
     if (last && options.compute_covariance) {
+      const auto cov_start = std::chrono::steady_clock::now();
       // Camera covariance by the Schur complement of the points, from the reprojection terms
       // and the gauge prior (bone terms are left out, so the figures are conservative).
       std::vector<double*> camera_blocks;
@@ -339,6 +348,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
         summary.uncertainty[options.fixed_camera].rotation_sigma_deg = 0.0;
         summary.uncertainty[options.fixed_camera].center_sigma = 0.0;
       }
+      summary.covariance_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - cov_start).count();
     }
     if (removed == 0) break;
   }

@@ -1,7 +1,7 @@
 // Bundle adjustment of cameras and 3D joints (the facade; everything Ceres-specific is in
 // bundle_adjustment.cc).
 //
-// Minimises  sum rho(|pi(camera, X_p) - x|^2 * w)            robust, confidence-weighted
+// Minimises  sum huber(|pi(camera, X_p) - x|^2 * w)          robust, confidence-weighted
 //          + sum ((|X_a - X_b| - L_bone) / (sigma_rel * L0_bone))^2   bone-length constancy
 //          + focal priors
 // over camera poses (angle-axis + translation), optionally focal lengths and k1, the points
@@ -42,17 +42,18 @@ struct BAProblemData {
 };
 
 struct BundleAdjustmentOptions {
-  double loss_scale_px = 3.0;          // Cauchy scale of the reprojection residuals, pixels
+  double loss_scale_px = 3.0;          // Huber scale of the reprojection residuals, pixels
   double outlier_threshold_px = 10.0;  // observations above this after a solve are removed
   int outlier_rounds = 2;              // solve / remove rounds after the first solve
   double bone_sigma_rel = 0.03;        // bone-length deviation, relative to the bone's length
   bool refine_focal = false;           // one focal per camera (aspect ratio kept)
   bool refine_k1 = false;              // first radial distortion coefficient per camera
+  bool refine_k2 = false;              // second radial distortion coefficient per camera
   double focal_prior_sigma_rel = 0.0;  // > 0: prior (f - f0) / (sigma * f0) on refined focals
   camera_t fixed_camera = 0;           // gauge: pose held constant
   camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
   int max_iterations = 100;
-  double function_tolerance = 1e-7;
+  double function_tolerance = 1e-6;
   int num_threads = 1;
   bool compute_covariance = false;     // per-camera uncertainty (from reprojection terms)
   void Check() const;
@@ -75,6 +76,8 @@ struct BundleAdjustmentSummary {
   std::vector<CameraUncertainty> uncertainty;  // when compute_covariance
   double sigma0_px = kNaN;        // a-posteriori standard deviation of unit weight
   std::string termination;
+  double solve_s = 0.0, covariance_s = 0.0;  // wall time
+  double jacobian_s = 0.0, linear_solver_s = 0.0;  // parts of solve_s (Ceres' own timers)
   std::string BriefReport() const;
 };
 

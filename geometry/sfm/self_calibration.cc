@@ -166,6 +166,28 @@ BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>
   return data;
 }
 
+// Spread of the bone lengths of a reconstruction: the median over bones of (interquartile
+// range / median) of each bone's length over frames. A projectively distorted reconstruction
+// (wrong focal lengths) stretches bones differently across the capture volume; the right
+// focal lengths make every bone as constant as the noise allows.
+double BoneLengthSpread(const Points3d& points, const std::vector<Bone>& bones) {
+  std::vector<double> spreads;
+  std::vector<double> lengths;
+  for (const Bone& b : bones) {
+    lengths.clear();
+    for (frame_t f = 0; f < points.num_frames(); ++f)
+      if (points.IsValid(f, b.parent) && points.IsValid(f, b.child))
+        lengths.push_back((points.at(f, b.parent) - points.at(f, b.child)).norm());
+    if (lengths.size() < 20) continue;
+    std::sort(lengths.begin(), lengths.end());
+    const double q1 = lengths[lengths.size() / 4], q2 = lengths[lengths.size() / 2], q3 = lengths[3 * lengths.size() / 4];
+    if (q2 > 0) spreads.push_back((q3 - q1) / q2);
+  }
+  if (spreads.empty()) return std::numeric_limits<double>::infinity();
+  std::nth_element(spreads.begin(), spreads.begin() + static_cast<std::ptrdiff_t>(spreads.size() / 2), spreads.end());
+  return spreads[spreads.size() / 2];
+}
+
 }  // namespace
 
 SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& obs,
@@ -379,7 +401,80 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
       for (joint_t j = 0; j < obs.num_joints(); ++j) sub.at(c, static_cast<frame_t>(k), j) = obs.at(c, ba_frames[k], j);
   s.num_frames_used = static_cast<int>(ba_frames.size());
 
-  // 6. Initial pair.
+  // The quick adjustments while registering use every k-th frame of the BA subset.
+  const int quick_stride = std::max(1, static_cast<int>(ba_frames.size()) / options.max_registration_frames);
+  Observations2d quick_sub(num_cameras, (sub.num_frames() + quick_stride - 1) / quick_stride, obs.num_joints());
+  for (camera_t c = 0; c < num_cameras; ++c)
+    for (frame_t f = 0; f < quick_sub.num_frames(); ++f)
+      for (joint_t j = 0; j < obs.num_joints(); ++j) quick_sub.at(c, f, j) = sub.at(c, f * quick_stride, j);
+
+  auto quick_sub_frames = [&]() { return quick_sub.num_frames(); };
+  // 6. Initial pair. With unknown focal lengths, search the focal scale of the pair that makes
+  // the bones of the two-view reconstruction most constant (a human-body cue that stays
+  // informative when every camera looks at the same spot, where fundamental matrices alone
+  // cannot tell the focal lengths).
+  if (s.focal_estimated && !options.bones.empty()) {
+    const size_t p = initial_pair_index;
+    auto evaluate = [&](double log_m, TwoViewGeometry* geometry_out) {
+      const double m = std::exp(log_m);
+      Rig pair_rig = {rig[ia], rig[ib]};
+      for (Camera& cam : pair_rig) cam.fx = cam.fy = m * std::max(cam.width, cam.height);
+      std::vector<Eigen::Vector2d> na, nb;
+      for (const auto& [f, j] : corr[p].ids) {
+        na.push_back(Normalize(pair_rig[0], obs.at(ia, f, j).head<2>()));
+        nb.push_back(Normalize(pair_rig[1], obs.at(ib, f, j).head<2>()));
+      }
+      TwoViewOptions o = options.two_view;
+      o.seed = options.seed + 1000 + p;
+      TwoViewGeometry g = EstimateRelativePose(na, nb, pair_rig[0].MeanFocal(), pair_rig[1].MeanFocal(), o);
+      if (!g.success) return std::numeric_limits<double>::infinity();
+      pair_rig[0].cam_from_world = Rigid3d();
+      pair_rig[1].cam_from_world = g.cam2_from_cam1;
+      Observations2d two(2, quick_sub_frames(), obs.num_joints());
+      for (frame_t f = 0; f < two.num_frames(); ++f)
+        for (joint_t j = 0; j < obs.num_joints(); ++j) {
+          two.at(0, f, j) = sub.at(ia, f * quick_stride, j);
+          two.at(1, f, j) = sub.at(ib, f * quick_stride, j);
+        }
+      TriangulationOptions topt;
+      topt.min_confidence = options.min_confidence;
+      topt.ransac.reprojection_threshold_px = options.triangulation_threshold_px;
+      const TriangulationResult tri = TriangulateSequence(pair_rig, two, topt);
+      if (geometry_out) *geometry_out = g;
+      return BoneLengthSpread(tri.points, options.bones);
+    };
+    double lo = std::log(options.focal_min_rel), hi = std::log(options.focal_max_rel);
+    constexpr int kGrid = 16;
+    double best_x = 0.0, best = std::numeric_limits<double>::infinity();
+    for (int k = 0; k <= kGrid; ++k) {
+      const double x = lo + (hi - lo) * k / kGrid;
+      const double v = evaluate(x, nullptr);
+      if (v < best) {
+        best = v;
+        best_x = x;
+      }
+    }
+    // Golden-section refinement around the best grid point.
+    double a = best_x - (hi - lo) / kGrid, b = best_x + (hi - lo) / kGrid;
+    const double g = (std::sqrt(5.0) - 1.0) / 2.0;
+    double x1 = b - g * (b - a), x2 = a + g * (b - a);
+    double f1 = evaluate(x1, nullptr), f2 = evaluate(x2, nullptr);
+    for (int it = 0; it < 10; ++it) {
+      if (f1 < f2) {
+        b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a), f1 = evaluate(x1, nullptr);
+      } else {
+        a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a), f2 = evaluate(x2, nullptr);
+      }
+    }
+    const double x_best = f1 < f2 ? x1 : x2;
+    TwoViewGeometry pair_geometry;
+    if (std::isfinite(evaluate(x_best, &pair_geometry))) {
+      const double m = std::exp(x_best);
+      rig[ia].fx = rig[ia].fy = m * std::max(rig[ia].width, rig[ia].height);
+      rig[ib].fx = rig[ib].fy = m * std::max(rig[ib].width, rig[ib].height);
+      geo[p] = pair_geometry;
+    }
+  }
   rig[ia].cam_from_world = Rigid3d();
   rig[ib].cam_from_world = geo[initial_pair_index].cam2_from_cam1;
   s.registered[ia] = s.registered[ib] = true;
@@ -395,16 +490,8 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   quick_ba.refine_focal = s.focal_estimated;
   quick_ba.focal_prior_sigma_rel = s.focal_estimated ? options.focal_prior_sigma_rel : 0.0;
 
-  // The quick adjustments while registering use every k-th frame of the BA subset.
-  const int quick_stride = std::max(1, static_cast<int>(ba_frames.size()) / options.max_registration_frames);
-  Observations2d quick_sub(num_cameras, (sub.num_frames() + quick_stride - 1) / quick_stride, obs.num_joints());
-  for (camera_t c = 0; c < num_cameras; ++c)
-    for (frame_t f = 0; f < quick_sub.num_frames(); ++f)
-      for (joint_t j = 0; j < obs.num_joints(); ++j) quick_sub.at(c, f, j) = sub.at(c, f * quick_stride, j);
-
-  auto adjust = [&](const BundleAdjustmentOptions& ba_options, bool final_pass) {
+  auto adjust = [&](const BundleAdjustmentOptions& ba_options, bool final_pass, bool with_bones) {
     const TriangulationResult tri = TriangulateRegistered(rig, final_pass ? sub : quick_sub, s.registered, options);
-    const bool with_bones = final_pass;
     std::vector<std::pair<frame_t, joint_t>> ids;
     BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, &ids);
     s.num_points = static_cast<int>(data.points.size());
@@ -413,7 +500,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     if (summary.success) rig = registered_rig;
     return summary;
   };
-  adjust(quick_ba, false);
+  adjust(quick_ba, false, false);
   lap("initial pair");
 
   // 7. Register the other cameras of the component, best-connected first.
@@ -480,7 +567,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     s.registered[next] = true;
     s.registration_order.push_back(next);
     report("registering cameras", s.registration_order.size(), to_register);
-    adjust(quick_ba, false);
+    adjust(quick_ba, false, false);
   }
 
   lap("registration");
@@ -490,12 +577,26 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   final_ba.scale_camera = ib;
   final_ba.num_threads = options.num_threads;
   final_ba.refine_focal = options.ba.refine_focal || s.focal_estimated;
+  // Unknown intrinsics: the lens distortion is unknown too; estimate the radial terms.
+  final_ba.refine_k1 = options.ba.refine_k1 || s.focal_estimated;
+  final_ba.refine_k2 = options.ba.refine_k2 || (s.focal_estimated && options.estimate_k2);
   final_ba.focal_prior_sigma_rel =
       s.focal_estimated ? options.focal_prior_sigma_rel : options.ba.focal_prior_sigma_rel;
-  final_ba.compute_covariance = true;
-  report("bundle adjustment", 0, 1);
-  s.ba = adjust(final_ba, true);
-  report("bundle adjustment", 1, 1);
+  // Two stages: reprojection only with outlier removal (a Schur solve on cameras), then with the
+  // bone-length terms from the refined cameras (these couple the joints of a frame, which makes
+  // each iteration dearer, but few are needed from there) and the covariance.
+  report("bundle adjustment", 0, 2);
+  BundleAdjustmentOptions stage1 = final_ba;
+  stage1.compute_covariance = false;
+  const BundleAdjustmentSummary s1 = adjust(stage1, true, false);
+  s.timings_s.emplace_back("BA stage 1: " + s1.BriefReport(), 0.0);
+  report("bundle adjustment", 1, 2);
+  BundleAdjustmentOptions stage2 = final_ba;
+  stage2.compute_covariance = true;
+  stage2.outlier_rounds = 0;
+  stage2.max_iterations = options.bones.empty() ? stage2.max_iterations : 20;
+  s.ba = adjust(stage2, true, !options.bones.empty());
+  report("bundle adjustment", 2, 2);
   lap("final bundle adjustment");
   for (camera_t c = 0; c < num_cameras; ++c) rig[c].has_extrinsics = s.registered[c];
   s.success = s.ba.success;

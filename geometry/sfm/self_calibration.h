@@ -39,6 +39,7 @@ struct SelfCalibrationOptions {
   // Focal search range relative to the larger image side, for unknown intrinsics.
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
   double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result
+  bool estimate_k2 = true;               // unknown intrinsics: also estimate k2 (k1 always)
   std::vector<Bone> bones;               // bone-length constancy in the final BA
   std::vector<SymmetricPair> symmetric_pairs;  // left/right swap repair while triangulating
   int num_threads = 1;

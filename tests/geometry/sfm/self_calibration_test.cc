@@ -2,34 +2,20 @@
 
 #include <gtest/gtest.h>
 
-#include "geometry/metrics/alignment.h"
+#include "geometry/sfm/rig_comparison.h"
 #include "tests/geometry/rig_fixture.h"
 #include "tests/geometry/walker_fixture.h"
 
 namespace epilabel {
 namespace {
 
-// Rotation (deg) and centre errors (m) per camera after the similarity that best maps the
-// estimated centres onto the true ones.
 struct RigErrors {
-  double max_rotation_deg = 0, max_center_m = 0, scale = 1;
+  double max_rotation_deg = 0, max_center_m = 0;
 };
 
-RigErrors CompareRigs(const Rig& truth, const Rig& est) {
-  std::vector<Eigen::Vector3d> src, dst;
-  for (size_t c = 0; c < truth.size(); ++c) {
-    src.push_back(est[c].CenterInWorld());
-    dst.push_back(truth[c].CenterInWorld());
-  }
-  const Sim3d truth_from_est = AlignSimilarity(src, dst);
-  RigErrors e;
-  e.scale = truth_from_est.scale;
-  for (size_t c = 0; c < truth.size(); ++c) {
-    const Rigid3d aligned = truth_from_est.TransformCamFromWorld(est[c].cam_from_world);
-    e.max_rotation_deg = std::max(e.max_rotation_deg, RotationAngleDeg(aligned.rotation * truth[c].cam_from_world.rotation.conjugate()));
-    e.max_center_m = std::max(e.max_center_m, (aligned.Inverse().translation - truth[c].CenterInWorld()).norm());
-  }
-  return e;
+RigErrors Errors(const Rig& truth, const Rig& est) {
+  const RigComparison cmp = CompareRigs(truth, est);
+  return {cmp.max_rotation_error_deg, cmp.max_center_error_rel * cmp.rig_radius_m};
 }
 
 Rig IntrinsicsOnly(const Rig& rig) {
@@ -64,7 +50,7 @@ TEST(SelfCalibrate, RecoversExactRigFromNoiseFreeJoints) {
   const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
   for (bool reg : r.summary.registered) EXPECT_TRUE(reg);
-  const RigErrors e = CompareRigs(truth, r.rig);
+  const RigErrors e = Errors(truth, r.rig);
   EXPECT_LT(e.max_rotation_deg, 1e-3);
   EXPECT_LT(e.max_center_m, 1e-3);
   EXPECT_LT(r.summary.ba.sigma0_px, 0.05);
@@ -76,7 +62,7 @@ TEST(SelfCalibrate, RobustToNoiseAndOutliers) {
   const Observations2d obs = testing::ObserveWalker(truth, motion, 2.0, 0.03, 2);
   const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
-  const RigErrors e = CompareRigs(truth, r.rig);
+  const RigErrors e = Errors(truth, r.rig);
   EXPECT_LT(e.max_rotation_deg, 0.1);
   EXPECT_LT(e.max_center_m, 0.01);  // rig radius 4 m
   // The outliers were kept out of the adjustment (by the robust triangulation or the BA).
@@ -102,7 +88,7 @@ TEST(SelfCalibrate, EstimatesUnknownFocalLengths) {
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
   EXPECT_TRUE(r.summary.focal_estimated);
   for (size_t c = 0; c < plain.size(); ++c) EXPECT_NEAR(r.rig[c].fx / plain[c].fx, 1.0, 0.01) << c;
-  const RigErrors e = CompareRigs(plain, r.rig);
+  const RigErrors e = Errors(plain, r.rig);
   EXPECT_LT(e.max_rotation_deg, 0.3);
 }
 

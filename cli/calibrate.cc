@@ -1,0 +1,110 @@
+// epilabel calibrate: cameras from the 2D poses of the people they see.
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "geometry/core/error.h"
+#include "pseudolabel/runs.h"
+
+namespace epilabel::cli {
+
+namespace {
+
+struct CalibrateArgs {
+  CalibrateRunOptions run;
+  std::string image_size;
+  double subject_height = 0.0;
+};
+
+void PrintCalibrationSummary(const CalibrateRunResult& r) {
+  const CalibrationReport& rep = r.output.report;
+  fmt::print("\n{:<12} {:>8} {:>9} {:>9} {:>10} {:>10} {:>10}  {}\n", "camera", "RMS px", "obs", "focal", "rot sd deg",
+             "pos sd mm", "verdict", "reason");
+  for (const auto& c : rep.cameras) {
+    fmt::print("{:<12} {:>8.2f} {:>9} {:>9.1f} {:>10.4f} {:>10.2f} {:>10}  {}\n", c.name, c.rms_px, c.observations,
+               c.focal_px, c.rotation_sigma_deg, 1000.0 * c.center_sigma_m, VerdictName(c.verdict), c.reason);
+  }
+  fmt::print("\npairs (inliers / correspondences, parallax):\n");
+  for (const auto& p : rep.self.pairs) {
+    fmt::print("  {:<10} {:<10} {:>6} / {:<6} {:>5.1f} deg  {}\n", rep.cameras[p.a].name, rep.cameras[p.b].name,
+               p.inliers, p.correspondences, p.median_angle_deg, p.edge ? "edge" : p.reason);
+  }
+  if (rep.world.success)
+    fmt::print("\nscale: {} ({:.3f} m per unit, +/- {:.1f}%), floor {}\n", rep.world.scale_method, rep.world.scale,
+               100.0 * rep.world.scale_sigma_rel, rep.world.floor_from_feet ? "from the feet" : "from the body axis");
+  fmt::print("verdict: {}\n", rep.BriefReport());
+  for (const auto& [stage, s] : rep.self.timings_s) spdlog::debug("  {}: {:.2f} s", stage, s);
+  spdlog::debug("{}", rep.self.ba.BriefReport());
+  fmt::print("read {:.2f} s, calibrate {:.2f} s\n", r.read_s, r.calibrate_s);
+}
+
+void RunCalibrateCommand(CalibrateArgs& args) {
+  CalibrateRunOptions& o = args.run;
+  if (!args.image_size.empty()) {
+    const auto x = args.image_size.find('x');
+    try {
+      if (x == std::string::npos) throw std::invalid_argument("no x");
+      o.image_width = std::stoi(args.image_size.substr(0, x));
+      o.image_height = std::stoi(args.image_size.substr(x + 1));
+    } catch (const std::exception&) {
+      throw InputError("--image-size", "expected WIDTHxHEIGHT (e.g. 1920x1080), got '" + args.image_size + "'");
+    }
+    if (o.image_width <= 0 || o.image_height <= 0) throw InputError("--image-size", "sizes must be positive");
+    if (!o.intrinsics_path.empty()) throw InputError("--image-size", "give either --intrinsics or --image-size, not both");
+  }
+  if (args.subject_height > 0) {
+    o.subject_height_m = args.subject_height;
+    o.subject_height_given = true;
+  }
+  o.num_threads = NumThreads();
+  ProgressBar bar;
+  o.progress = bar.Callback();
+  const CalibrateRunResult r = RunCalibrate(o);
+  bar.Finish();
+  PrintCalibrationSummary(r);
+  for (const auto& path : r.written) spdlog::info("wrote {}", path);
+  if (!r.output.success) {
+    spdlog::error("calibration failed: {}", r.output.report.BriefReport());
+    throw std::runtime_error("no calibration written (see report.json)");
+  }
+}
+
+}  // namespace
+
+void AddCalibrateCommand(CLI::App& app) {
+  auto args = std::make_shared<CalibrateArgs>();
+  CalibrateRunOptions& o = args->run;
+  CLI::App* cmd = app.add_subcommand("calibrate", "Calibrate the cameras from the people they see (no board)");
+  cmd->footer(
+      "Examples:\n"
+      "  epilabel calibrate --poses pose/ --intrinsics intrinsics.toml --out calibration.toml\n"
+      "  epilabel calibrate --poses pose/ --image-size 1920x1080 --subject-height 1.82 --out calib.toml --yaml calib.yml\n"
+      "  epilabel calibrate --poses pose/ --intrinsics intr.toml --baseline cam_1,cam_2,2.40 --out calib.toml");
+  cmd->add_option("--poses,-p", o.poses_path, "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
+  cmd->add_option("--intrinsics,-i", o.intrinsics_path,
+                  "TOML with camera matrices (and distortion); cameras with only a size get their focal estimated");
+  cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of every camera when intrinsics are unknown");
+  cmd->add_option("--out,-o", o.out_path, "Output calibration TOML (Anipose/Pose2Sim layout)")->required();
+  cmd->add_option("--yaml", o.yaml_path, "Also write OpenCV FileStorage YAML");
+  cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");
+  cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
+  cmd->add_option("--subject-height", args->subject_height,
+                  "Standing height of the person in metres (default: 1.70, an adult mean, +/- 5%)")
+      ->check(CLI::Range(0.5, 2.8));
+  cmd->add_option("--baseline", o.baseline, "Known distance between two camera centres: CAM1,CAM2,METRES");
+  cmd->add_flag("--refine-focal", o.refine_focal, "Also refine the given focal lengths in the bundle adjustment");
+  cmd->add_flag("--refine-k1", o.refine_k1, "Also refine the first radial distortion coefficient");
+  cmd->add_flag("!--allow-check", o.allow_check, "Write the calibration only when the verdict is good");
+  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  cmd->add_option("--max-frames", o.pipeline.self.max_ba_frames, "Frames in the bundle adjustment")->capture_default_str();
+  cmd->add_option("--min-confidence", o.pipeline.self.min_confidence, "Ignore 2D joints below this confidence")
+      ->capture_default_str();
+  cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunCalibrateCommand(*args); })); });
+}
+
+}  // namespace epilabel::cli

@@ -1,0 +1,135 @@
+// epilabel convert: keypoints between OpenPose folders, COCO result folders and
+// keypoints2d.npz; calibrations from TOML to TOML (Anipose layout) or OpenCV YAML.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "detection/io/calibration_io.h"
+#include "detection/io/keypoint_io.h"
+#include "geometry/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel::cli {
+
+namespace {
+
+struct ConvertArgs {
+  std::string in;
+  std::string out;
+  std::string skeleton;
+  std::string to;
+  std::vector<std::string> cameras;
+};
+
+// The output format: --to, else the output's extension (.npz, .toml, .yaml/.yml), else an
+// OpenPose folder for keypoints.
+std::string OutputFormat(const ConvertArgs& args, bool calibration) {
+  const std::string ext = fs::path(args.out).extension().string();
+  std::string from_ext;
+  if (ext == ".npz") from_ext = "npz";
+  if (ext == ".toml") from_ext = "toml";
+  if (ext == ".yaml" || ext == ".yml") from_ext = "yaml";
+  if (!args.to.empty()) {
+    if (!from_ext.empty() && from_ext != args.to) {
+      throw InputError(args.out, "the name says " + from_ext + " but --to says " + args.to);
+    }
+    return args.to;
+  }
+  if (!from_ext.empty()) return from_ext;
+  if (ext == ".json") {
+    throw InputError(args.out, "COCO output is a folder with one <camera>.json per camera; give a folder and --to coco");
+  }
+  if (calibration) throw InputError(args.out, "cannot tell the output format; use a .toml or .yaml name, or --to");
+  return "openpose";
+}
+
+void RunConvert(const ConvertArgs& args) {
+  std::error_code ec;
+  if (!fs::exists(args.in, ec)) throw InputError(args.in, "not found");
+  if (fs::exists(args.out, ec) && fs::equivalent(args.in, args.out, ec)) {
+    throw InputError(args.out, "is the input itself; choose another output");
+  }
+  const bool calibration = fs::is_regular_file(args.in, ec) && fs::path(args.in).extension() == ".toml";
+  const std::string format = OutputFormat(args, calibration);
+
+  if (calibration) {
+    if (format != "toml" && format != "yaml") {
+      throw InputError("--to", "a calibration converts to toml or yaml, not " + format);
+    }
+    if (!args.skeleton.empty() || !args.cameras.empty()) {
+      throw InputError(args.in, "--skeleton and --cameras apply to keypoints, not to a calibration");
+    }
+    const Rig rig = ReadCalibrationToml(args.in);
+    if (format == "toml") {
+      WriteCalibrationToml(rig, args.out);
+    } else {
+      WriteCalibrationYaml(rig, args.out);
+    }
+    spdlog::info("wrote {} camera(s) to {} ({})", rig.size(), args.out, format);
+    return;
+  }
+
+  if (format != "openpose" && format != "coco" && format != "npz") {
+    throw InputError("--to", "keypoints convert to openpose, coco or npz, not " + format);
+  }
+  KeypointReadOptions options;
+  options.skeleton = args.skeleton;
+  options.cameras = args.cameras;
+  KeypointSequence seq;
+  {
+    ProgressBar bar;
+    options.progress = bar.Callback();
+    seq = ReadKeypoints(args.in, options);
+  }
+  spdlog::info("read {} camera(s), {} frame(s), skeleton {} from {}", seq.cameras.size(), seq.AllFrameNumbers().size(),
+               seq.skeleton, args.in);
+  if (format == "openpose") {
+    WriteOpenPoseFolder(seq, args.out);
+  } else if (format == "coco") {
+    WriteCocoFolder(seq, args.out);
+  } else {
+    bool several = false;
+    for (const CameraKeypoints& cam : seq.cameras) {
+      for (const auto& people : cam.people) several = several || people.size() > 1;
+    }
+    if (several) {
+      spdlog::warn("keypoints2d.npz holds one person per frame: keeping the most confident where there are several");
+    }
+    WriteKeypointsNpz(seq, args.out);
+  }
+  spdlog::info("wrote {} ({})", args.out, format);
+}
+
+}  // namespace
+
+void AddConvertCommand(CLI::App& app) {
+  auto args = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand("convert", "Convert keypoints (OpenPose, COCO, npz) or a calibration (TOML, YAML)");
+  cmd->footer(
+      "Examples:\n"
+      "  epilabel convert pose/ keypoints2d.npz                  OpenPose folder -> npz\n"
+      "  epilabel convert keypoints2d.npz pose_out/              npz -> OpenPose folder\n"
+      "  epilabel convert pose/ coco/ --to coco                  OpenPose folder -> COCO results, one file per camera\n"
+      "  epilabel convert Calib_qualisys.toml calibration.yaml   TOML -> OpenCV YAML\n"
+      "The output format comes from --to, else from the output name (.npz, .toml, .yaml); a name\n"
+      "without extension is an OpenPose folder. Nothing is written when the input is bad.");
+  cmd->add_option("in", args->in, "Input: OpenPose folder, COCO folder or file, keypoints2d.npz, or calibration .toml")
+      ->required();
+  cmd->add_option("out", args->out, "Output file or folder")->required();
+  cmd->add_option("--to", args->to, "Output format")
+      ->check(CLI::IsMember({"openpose", "coco", "npz", "toml", "yaml"}));
+  cmd->add_option("--skeleton,-s", args->skeleton,
+                  "Skeleton of the input keypoints (coco17, h36m17, body25, body25b, halpe26, blazepose33); default: "
+                  "guessed from the joint count");
+  cmd->add_option("--cameras", args->cameras, "Only these cameras (comma-separated names)")->delimiter(',');
+  cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunConvert(*args); })); });
+}
+
+}  // namespace epilabel::cli

@@ -1,0 +1,142 @@
+// epilabel detect: single-person 2D pose detection (COCO-17) on videos or image folders, one
+// per camera, written as OpenPose JSON folders (<out>/<camera>/...) for calibrate/triangulate.
+#include <array>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "detection/dnn/pose_detector.h"
+#include "detection/io/keypoint_io.h"
+#include "geometry/core/error.h"
+
+namespace epilabel::cli {
+
+namespace {
+
+struct DetectArgs {
+  std::vector<std::string> videos;
+  std::vector<std::string> image_folders;
+  std::string out;
+  std::string model = "thunder";
+  std::string models_dir;
+  std::string input_size;
+  std::string layout = "auto";
+  std::vector<double> mean;
+  std::vector<double> std;
+  bool bgr = false;
+  bool no_track = false;
+  double min_score = 0.0;
+};
+
+// --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
+std::string ModelsDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("EPILABEL_MODELS_DIR"); env != nullptr && *env != '\0') return env;
+  return EPILABEL_DEFAULT_MODELS_DIR;
+}
+
+std::array<double, 3> Triple(const std::vector<double>& values, const char* flag) {
+  if (values.size() != 3) throw InputError(flag, "expected three comma-separated values, one per channel");
+  return {values[0], values[1], values[2]};
+}
+
+PoseDetectorOptions MakeOptions(const DetectArgs& args) {
+  PoseDetectorOptions options;
+  if (args.model == "thunder" || args.model == "lightning") {
+    options.model.path = MoveNetModelPath(ModelsDir(args.models_dir), args.model);
+    options.model.layout = PoseModelLayout::kMoveNet;
+  } else {
+    options.model.path = args.model;
+    options.model.layout = ParsePoseModelLayout(args.layout);
+  }
+  if (!args.input_size.empty()) {
+    const size_t x = args.input_size.find_first_of("xX");
+    char* end = nullptr;
+    const long w = x == std::string::npos ? 0 : std::strtol(args.input_size.c_str(), &end, 10);
+    const bool w_ok = x != std::string::npos && end == args.input_size.c_str() + x;
+    const long h = w_ok ? std::strtol(args.input_size.c_str() + x + 1, &end, 10) : 0;
+    if (!w_ok || *end != '\0' || w <= 0 || h <= 0 || w > 8192 || h > 8192)
+      throw InputError("--input-size", "expected WIDTHxHEIGHT in pixels, e.g. 192x256; got '" + args.input_size + "'");
+    options.model.input_width = static_cast<int>(w);
+    options.model.input_height = static_cast<int>(h);
+  }
+  if (!args.mean.empty()) options.model.top_down.mean = Triple(args.mean, "--mean");
+  if (!args.std.empty()) options.model.top_down.std = Triple(args.std, "--std");
+  options.model.top_down.rgb = !args.bgr;
+  options.track = !args.no_track;
+  options.min_output_score = args.min_score;
+  return options;
+}
+
+void RunDetect(const DetectArgs& args) {
+  if (args.videos.empty() && args.image_folders.empty())
+    throw InputError("", "give at least one --video FILE or --images FOLDER (one per camera)");
+  std::vector<CameraInput> inputs;
+  for (const std::string& v : args.videos) inputs.push_back({"", v});
+  for (const std::string& d : args.image_folders) inputs.push_back({"", d});
+  const PoseDetectorOptions options = MakeOptions(args);
+  spdlog::info("detect: {} camera(s), model {}", inputs.size(), options.model.path);
+
+  DetectionResult result;
+  {
+    ProgressBar bar;
+    result = DetectCameras(inputs, options, bar.Callback());
+  }
+  for (const CameraDetectionSummary& c : result.cameras) {
+    spdlog::info("{}: {} frames {}x{}, mean score {:.2f}, {} lost, {:.1f} frames/s", c.camera, c.frames, c.width,
+                 c.height, c.mean_score, c.lost_frames, c.FramesPerSecond());
+    if (c.frames > 0 && c.lost_frames == c.frames)
+      spdlog::warn("{}: no person found in any frame of {}", c.camera, c.source);
+  }
+  WriteOpenPoseFolder(result.keypoints, args.out);
+  spdlog::info("wrote OpenPose JSON (COCO-17) for {} camera(s) to {}", result.keypoints.cameras.size(), args.out);
+}
+
+}  // namespace
+
+void AddDetectCommand(CLI::App& app) {
+  auto args = std::make_shared<DetectArgs>();
+  CLI::App* cmd = app.add_subcommand("detect", "Detect 2D poses (COCO-17) in videos or image folders, one per camera");
+  cmd->footer(
+      "Examples:\n"
+      "  epilabel detect --video cam01.mp4 --video cam02.mp4 --out pose/\n"
+      "  epilabel detect --images frames/cam01 --images frames/cam02 --model lightning --out pose/\n"
+      "  epilabel detect --video cam01.mp4 --model rtmpose.onnx --layout simcc --input-size 192x256 --out pose/\n"
+      "Camera names come from the file or folder names. MoveNet models are set up by\n"
+      "scripts/setup-models.sh (scripts/setup.sh runs it).");
+  cmd->add_option("--video", args->videos, "A video file of one camera (repeat per camera)")->check(CLI::ExistingFile);
+  cmd->add_option("--images", args->image_folders, "A folder of one camera's images, in name order (repeat per camera)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--out,-o", args->out, "Output folder: <out>/<camera>/<camera>_<frame>_keypoints.json")->required();
+  cmd->add_option("--model,-m", args->model,
+                  "thunder (MoveNet Thunder, 256x256, default), lightning (MoveNet Lightning, 192x192, faster) or "
+                  "an .onnx file")
+      ->capture_default_str();
+  cmd->add_option("--models-dir", args->models_dir,
+                  "Folder of the MoveNet models (default: $EPILABEL_MODELS_DIR, else the source tree's models/)");
+  cmd->add_option("--layout", args->layout,
+                  "Output layout of an .onnx model: auto (MoveNet heads if present, else heatmap), movenet, heatmap, "
+                  "simcc")
+      ->capture_default_str();
+  cmd->add_option("--input-size", args->input_size, "Network input WIDTHxHEIGHT of an .onnx model (default: from the file)");
+  cmd->add_option("--mean", args->mean, "Per-channel mean of a top-down model's input, 0-255 scale (default ImageNet)")
+      ->delimiter(',')
+      ->expected(3);
+  cmd->add_option("--std", args->std, "Per-channel std of a top-down model's input, 0-255 scale (default ImageNet)")
+      ->delimiter(',')
+      ->expected(3);
+  cmd->add_flag("--bgr", args->bgr, "A top-down model takes BGR input (default RGB)");
+  cmd->add_flag("--no-track", args->no_track, "Search every frame on the full frame instead of around the last person");
+  cmd->add_option("--min-score", args->min_score, "Write joints scoring below this as missing (0, 0, 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunDetect(*args); })); });
+}
+
+}  // namespace epilabel::cli

@@ -1,0 +1,77 @@
+// epilabel synth: the synthetic studio. Builds a scene with known truth (a camera rig, a person
+// moving with CMU motion capture, a simulated 2D detector) and writes it in the project's
+// formats plus the truth. Parsing only; the work is Synthesize / WriteSyntheticScene.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "detection/synthetic/studio.h"
+
+namespace epilabel::cli {
+
+namespace {
+
+struct SynthArgs {
+  StudioOptions options;
+  std::string out;
+};
+
+void RunSynth(SynthArgs args) {
+  if (args.options.motion_files.empty()) args.options.data_dir = DataDir();
+  ProgressBar bar;
+  args.options.progress = bar.Callback();
+  const SyntheticScene scene = Synthesize(args.options);
+  WriteSyntheticScene(scene, args.out);
+  bar.Finish();
+
+  const DetectorStatistics& s = scene.statistics;
+  std::string clips;
+  for (size_t i = 0; i < scene.clip_names.size(); ++i) clips += (i ? ", " : "") + scene.clip_names[i];
+  spdlog::info("wrote {}: rig {} ({} cameras), {} frames at {} fps, subject {:.2f} m tall", args.out,
+               args.options.rig, scene.rig.size(), scene.points3d.num_frames(), args.options.fps, scene.subject_height);
+  spdlog::info("2D points: {} visible of {}, {} missing ({:.1f}%), {} outliers ({:.1f}%), {} swapped pairs ({:.1f}%)",
+               s.visible, s.points, s.missing, 100.0 * s.missing_rate(), s.outliers, 100.0 * s.outlier_rate(),
+               s.swapped_pairs, 100.0 * s.swap_rate());
+  spdlog::info("clips played: {}", clips);
+}
+
+}  // namespace
+
+void AddSynthCommand(CLI::App& app) {
+  auto args = std::make_shared<SynthArgs>();
+  StudioOptions& o = args->options;
+  CLI::App* cmd = app.add_subcommand("synth", "Build a synthetic multi-camera scene with known truth");
+  cmd->footer(
+      "Writes OUT/calibration.toml, OUT/intrinsics.toml, OUT/pose/<camera>/*_keypoints.json, OUT/keypoints2d.npz,\n"
+      "OUT/gt.npz (true 3D points, cameras, masks of outliers/swaps/missing/invisible points) and OUT/scene.json.\n"
+      "Examples:\n"
+      "  epilabel synth --out studio                                 Human3.6M-like room, 600 frames\n"
+      "  epilabel synth --rig ring8 --frames 2000 --noise-px 4 --out ring\n"
+      "  epilabel synth --noise-px 0 --outlier-rate 0 --swap-rate 0 --missing-rate 0 --out exact");
+  cmd->add_option("--rig", o.rig, "Camera rig: h36m4, ring8, stereo2, ceiling6")->capture_default_str();
+  cmd->add_option("--frames", o.num_frames, "Number of frames")->capture_default_str();
+  cmd->add_option("--fps", o.fps, "Frame rate of the scene (the 120 Hz motion is resampled)")->capture_default_str();
+  cmd->add_option("--noise-px", o.noise_px,
+                  "2D noise: per-axis std. dev. in px of a limb joint for a person ~400 px tall (scales with size)")
+      ->capture_default_str();
+  cmd->add_option("--outlier-rate", o.outlier_rate, "Share of detected joints replaced by gross errors")
+      ->capture_default_str();
+  cmd->add_option("--swap-rate", o.swap_rate, "Share of left/right joint pairs swapped per view and frame")
+      ->capture_default_str();
+  cmd->add_option("--missing-rate", o.missing_rate, "Share of visible joints the detector drops")->capture_default_str();
+  cmd->add_option("--hip-offset-px", o.hip_offset_px,
+                  "Systematic hip shift toward the shoulders (px for a ~400 px person); default 1.5 x noise-px");
+  cmd->add_option("--people", o.num_people, "Number of people (only 1 for now)")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Random seed (motion order, placement, detector noise)")->capture_default_str();
+  cmd->add_option("--motion", o.motion_files,
+                  "BVH clips (CMU skeleton) to play, the first giving the body; default: all of DATA_DIR/motions");
+  cmd->add_option("--out,-o", args->out, "Output folder (replaced if it holds an earlier scene)")->required();
+  cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunSynth(*args); })); });
+}
+
+}  // namespace epilabel::cli

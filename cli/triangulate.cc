@@ -1,0 +1,85 @@
+// epilabel triangulate: 3D joints of every frame with a known calibration.
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "geometry/core/error.h"
+#include "pseudolabel/runs.h"
+
+namespace epilabel::cli {
+
+namespace {
+
+struct TriangulateArgs {
+  TriangulateRunOptions run;
+  std::string formats = "npz";
+};
+
+void RunTriangulateCommand(TriangulateArgs& args) {
+  args.run.formats.clear();
+  std::stringstream ss(args.formats);
+  std::string f;
+  while (std::getline(ss, f, ',')) {
+    if (!f.empty()) args.run.formats.insert(f);
+  }
+  if (args.run.formats.empty()) throw InputError("--format", "no output format given");
+  args.run.num_threads = NumThreads();
+  ProgressBar bar;
+  args.run.progress = bar.Callback();
+  const TriangulateRunResult r = RunTriangulate(args.run);
+  bar.Finish();
+  spdlog::info("{} cameras, {} frames, {} joints", r.num_cameras, r.num_frames, r.num_joints);
+  spdlog::info("{}", r.summary.BriefReport());
+  if (r.smoothed) spdlog::info("smoothing: {}", r.smoothing.BriefReport());
+  fmt::print("{:<14} {:>10} {:>9} {:>11} {:>12}\n", "camera", "observed", "used", "mean px", "median px");
+  for (size_t c = 0; c < r.summary.cameras.size(); ++c) {
+    const auto& cs = r.summary.cameras[c];
+    fmt::print("{:<14} {:>10} {:>8.1f}% {:>11.2f} {:>12.2f}\n", "#" + std::to_string(c), cs.observed,
+               cs.observed ? 100.0 * cs.used / cs.observed : 0.0, cs.mean_error_px, cs.median_error_px);
+  }
+  fmt::print("read {:.2f} s, triangulate{} {:.2f} s, write {:.2f} s\n", r.read_s, r.smoothed ? "+smooth" : "",
+             r.triangulate_s, r.write_s);
+  for (const auto& path : r.written) spdlog::info("wrote {}", path);
+}
+
+}  // namespace
+
+void AddTriangulateCommand(CLI::App& app) {
+  auto args = std::make_shared<TriangulateArgs>();
+  TriangulateRunOptions& o = args->run;
+  CLI::App* cmd = app.add_subcommand("triangulate", "3D joints of every frame from 2D keypoints and a calibration");
+  cmd->footer(
+      "Examples:\n"
+      "  epilabel triangulate --calib calibration.toml --poses pose/ --out out/\n"
+      "  epilabel triangulate --calib calib.toml --poses keypoints2d.npz --out out/ --smooth --format npz,csv,trc");
+  cmd->add_option("--calib,-c", o.calibration_path, "Calibration TOML with intrinsics and extrinsics")->required();
+  cmd->add_option("--poses,-p", o.poses_path, "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
+  cmd->add_option("--out,-o", o.out_dir, "Output folder (points3d.npz, report.json, ...)")->required();
+  cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed from the joint count)");
+  cmd->add_flag("--smooth", o.smooth, "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)");
+  cmd->add_option("--format", args->formats, "Comma-separated outputs: npz, csv (Anipose layout), trc (OpenSim)")
+      ->capture_default_str();
+  cmd->add_option("--fps", o.fps, "Frame rate of the sequence (smoothing, TRC)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--min-confidence", o.triangulation.min_confidence, "Ignore 2D joints below this confidence")
+      ->capture_default_str();
+  cmd->add_option("--threshold-px", o.triangulation.ransac.reprojection_threshold_px,
+                  "Reprojection error above which a view is an outlier (pixels)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("!--no-robust", o.triangulation.robust, "Use every view (no outlier rejection)");
+  cmd->add_flag("!--no-swap-repair", o.triangulation.repair_swaps, "Do not repair left/right swaps");
+  cmd->add_option("--smooth-accel", o.smoothing.acceleration_sigma, "Smoothing: expected joint acceleration (m/s^2)")
+      ->capture_default_str();
+  cmd->add_option("--smooth-bone-sigma", o.smoothing.bone_sigma_m, "Smoothing: bone-length tolerance (m)")->capture_default_str();
+  cmd->add_option("--smooth-pixel-sigma", o.smoothing.pixel_sigma, "Smoothing: expected 2D noise (px)")->capture_default_str();
+  cmd->add_option("--max-gap", o.smoothing.max_gap_frames, "Smoothing: fill gaps up to this many frames")->capture_default_str();
+  cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunTriangulateCommand(*args); })); });
+}
+
+}  // namespace epilabel::cli

@@ -1,0 +1,56 @@
+// Where to look for the person in the next frame: the region of the image that is cropped and
+// resized to the network input.
+//
+// Coordinates: ImageBox is in continuous image coordinates (pixel (i, j) covers
+// [i, i + 1) x [j, j + 1)); keypoints are (x, y, score) in pixel-centre coordinates (pixel
+// (i, j) is centred at (i, j), as OpenPose writes them), COCO-17 order. Boxes may extend past
+// the image border; the crop is then padded with black.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace epilabel {
+
+struct ImageBox {
+  double x0 = 0.0;
+  double y0 = 0.0;
+  double width = 0.0;
+  double height = 0.0;
+
+  Eigen::Vector2d Center() const { return {x0 + 0.5 * width, y0 + 0.5 * height}; }
+};
+
+// MoveNet's cropping (from its reference tracking code): when a hip and a shoulder are seen
+// (score >= min_keypoint_score), a square centred on the mid-hip whose half side is the largest
+// of 1.9 x the torso extent and 1.2 x the extent of the confident joints, both measured from that
+// centre; capped by the largest distance from the centre to the image border. Otherwise, or when
+// the half side exceeds half the larger image side, the full-frame square.
+struct MoveNetCropOptions {
+  double min_keypoint_score = 0.2;  // MoveNet's MIN_CROP_KEYPOINT_SCORE
+  double torso_expansion = 1.9;
+  double body_expansion = 1.2;
+};
+
+// The square of side max(width, height) centred on the image (the whole frame, padded).
+ImageBox FullFrameSquare(int image_width, int image_height);
+
+// The crop around the person of `keypoints` (17 COCO joints) for the next frame. Sets
+// *full_frame (if given) when the rule falls back to FullFrameSquare.
+ImageBox MoveNetCropRegion(const std::vector<Eigen::Vector3d>& keypoints, int image_width, int image_height,
+                           const MoveNetCropOptions& options = {}, bool* full_frame = nullptr);
+
+// Top-down models: the bounding box of the joints with score >= min_keypoint_score (at least
+// `min_joints` of them), in continuous coordinates; nullopt when too few joints are confident or
+// the box is degenerate.
+std::optional<ImageBox> KeypointBox(const std::vector<Eigen::Vector3d>& keypoints, double min_keypoint_score,
+                                    int min_joints = 4);
+
+// A box with the aspect ratio of the network input (input_width / input_height) around `box`:
+// the shorter side is lengthened to match, then both are scaled by `padding` (MMPose's
+// top-down convention; 1.25 for detector boxes). Keeps the centre.
+ImageBox ExpandToAspect(const ImageBox& box, double input_width, double input_height, double padding);
+
+}  // namespace epilabel

@@ -1,0 +1,130 @@
+#include "detection/dnn/pose_decoding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace epilabel {
+
+namespace {
+
+void CheckMap(const FeatureMap& map, const char* what) {
+  if (map.data == nullptr || map.channels <= 0 || map.height <= 0 || map.width <= 0)
+    throw std::invalid_argument(std::string("pose decoding: empty ") + what + " map");
+}
+
+// Index of the first maximum of n values (ties: the lowest index, as TensorFlow's ArgMax).
+size_t ArgMax(const float* values, size_t n) {
+  size_t best = 0;
+  for (size_t i = 1; i < n; ++i)
+    if (values[i] > values[best]) best = i;
+  return best;
+}
+
+double SafeLog(float v) { return std::log(std::max(static_cast<double>(v), 1e-10)); }
+
+}  // namespace
+
+std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads) {
+  CheckMap(heads.center, "centre");
+  CheckMap(heads.heatmaps, "keypoint heatmap");
+  CheckMap(heads.regression, "regression");
+  CheckMap(heads.offsets, "offset");
+  const int h = heads.center.height, w = heads.center.width, k = heads.heatmaps.channels;
+  for (const FeatureMap* m : {&heads.heatmaps, &heads.regression, &heads.offsets})
+    if (m->height != h || m->width != w) throw std::invalid_argument("MoveNet decoding: heads of different sizes");
+  if (heads.center.channels != 1 || heads.regression.channels != 2 * k || heads.offsets.channels != 2 * k)
+    throw std::invalid_argument("MoveNet decoding: expected 1 centre, K heatmap, 2K regression and 2K offset channels");
+
+  const size_t cells = static_cast<size_t>(h) * w;
+  const size_t center_index = ArgMax(heads.center.channel(0), cells);
+  const int cy = static_cast<int>(center_index / w), cx = static_cast<int>(center_index % w);
+
+  std::vector<Eigen::Vector3d> keypoints(k);
+  for (int j = 0; j < k; ++j) {
+    const double ry = cy + heads.regression.at(2 * j, cy, cx);
+    const double rx = cx + heads.regression.at(2 * j + 1, cy, cx);
+    const float* heatmap = heads.heatmaps.channel(j);
+    double best = -std::numeric_limits<double>::infinity();
+    int ky = 0, kx = 0;
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const double distance = std::hypot(y - ry, x - rx);
+        const double v = heatmap[static_cast<size_t>(y) * w + x] / (distance + kMoveNetDistanceBias);
+        if (v > best) {
+          best = v;
+          ky = y;
+          kx = x;
+        }
+      }
+    }
+    const double oy = heads.offsets.at(2 * j, ky, kx);
+    const double ox = heads.offsets.at(2 * j + 1, ky, kx);
+    keypoints[j] = Eigen::Vector3d((kx + ox) / w, (ky + oy) / h, heatmap[static_cast<size_t>(ky) * w + kx]);
+  }
+  return keypoints;
+}
+
+std::vector<Eigen::Vector3d> DecodeHeatmaps(const FeatureMap& heatmaps, HeatmapRefinement refinement) {
+  CheckMap(heatmaps, "heatmap");
+  const int h = heatmaps.height, w = heatmaps.width;
+  std::vector<Eigen::Vector3d> keypoints(heatmaps.channels);
+  for (int c = 0; c < heatmaps.channels; ++c) {
+    const float* map = heatmaps.channel(c);
+    const size_t index = ArgMax(map, static_cast<size_t>(h) * w);
+    const int y = static_cast<int>(index / w), x = static_cast<int>(index % w);
+    Eigen::Vector2d shift = Eigen::Vector2d::Zero();
+    const bool interior_x = x > 0 && x + 1 < w, interior_y = y > 0 && y + 1 < h;
+    if (refinement != HeatmapRefinement::kNone && (interior_x || interior_y)) {
+      auto L = [&](int yy, int xx) { return SafeLog(map[static_cast<size_t>(yy) * w + xx]); };
+      const double center = L(y, x);
+      double gx = 0, gy = 0, hxx = 0, hyy = 0;
+      if (interior_x) {
+        gx = 0.5 * (L(y, x + 1) - L(y, x - 1));
+        hxx = L(y, x + 1) - 2.0 * center + L(y, x - 1);
+      }
+      if (interior_y) {
+        gy = 0.5 * (L(y + 1, x) - L(y - 1, x));
+        hyy = L(y + 1, x) - 2.0 * center + L(y - 1, x);
+      }
+      bool done = false;
+      if (refinement == HeatmapRefinement::kTaylor && interior_x && interior_y) {
+        const double hxy = 0.25 * (L(y + 1, x + 1) - L(y + 1, x - 1) - L(y - 1, x + 1) + L(y - 1, x - 1));
+        const double det = hxx * hyy - hxy * hxy;
+        if (hxx < 0.0 && det > 1e-12) {
+          // Newton step: shift = -H^-1 g.
+          shift.x() = -(hyy * gx - hxy * gy) / det;
+          shift.y() = -(-hxy * gx + hxx * gy) / det;
+          done = true;
+        }
+      }
+      if (!done) {
+        if (interior_x && hxx < 0.0) shift.x() = -gx / hxx;
+        if (interior_y && hyy < 0.0) shift.y() = -gy / hyy;
+      }
+      shift = shift.cwiseMax(-0.5).cwiseMin(0.5);
+    }
+    keypoints[c] = Eigen::Vector3d(x + shift.x(), y + shift.y(), map[index]);
+  }
+  return keypoints;
+}
+
+std::vector<Eigen::Vector3d> DecodeSimcc(const float* simcc_x, int length_x, const float* simcc_y, int length_y,
+                                         int num_joints, double split_ratio) {
+  if (simcc_x == nullptr || simcc_y == nullptr || length_x <= 0 || length_y <= 0 || num_joints <= 0)
+    throw std::invalid_argument("SimCC decoding: empty input");
+  if (!(split_ratio > 0.0)) throw std::invalid_argument("SimCC decoding: split_ratio must be positive");
+  std::vector<Eigen::Vector3d> keypoints(num_joints);
+  for (int j = 0; j < num_joints; ++j) {
+    const float* row_x = simcc_x + static_cast<size_t>(j) * length_x;
+    const float* row_y = simcc_y + static_cast<size_t>(j) * length_y;
+    const size_t ix = ArgMax(row_x, length_x), iy = ArgMax(row_y, length_y);
+    const double score = std::min(row_x[ix], row_y[iy]);
+    keypoints[j] = Eigen::Vector3d(ix / split_ratio, iy / split_ratio, score);
+  }
+  return keypoints;
+}
+
+}  // namespace epilabel

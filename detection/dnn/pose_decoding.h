@@ -1,0 +1,74 @@
+// Decoding of pose-network outputs into keypoints, independent of any inference library:
+//  - MoveNet single-pose heads (centre heatmap, keypoint heatmaps, regression, offsets), as
+//    MoveNet's own post-processing does it (the part cut off the network for OpenCV's dnn);
+//  - keypoint heatmaps of top-down models (argmax, then sub-pixel refinement);
+//  - SimCC vectors (RTMPose): one 1-D classification per axis.
+// Every decoder returns one (x, y, score) per joint.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace epilabel {
+
+// A read-only view of a [channels, height, width] float tensor (one batch item of NCHW), row-major.
+struct FeatureMap {
+  const float* data = nullptr;
+  int channels = 0;
+  int height = 0;
+  int width = 0;
+
+  float at(int c, int y, int x) const {
+    return data[(static_cast<size_t>(c) * height + y) * width + x];
+  }
+  const float* channel(int c) const { return data + static_cast<size_t>(c) * height * width; }
+};
+
+// The four heads of MoveNet SinglePose, all H x W (input size / 4):
+//  center     [1, H, W]   person-centre heatmap, already multiplied by MoveNet's centre prior
+//                         (the weight map that favours the image centre, kept in the network);
+//  heatmaps   [K, H, W]   keypoint heatmaps after the sigmoid;
+//  regression [2K, H, W]  per keypoint k, (dy, dx) from the centre cell to the keypoint, in cells
+//                         (channel 2k = y, 2k + 1 = x);
+//  offsets    [2K, H, W]  per keypoint k, (dy, dx) sub-cell offset of the keypoint at a cell
+//                         (channel 2k = y, 2k + 1 = x).
+struct MoveNetHeads {
+  FeatureMap center, heatmaps, regression, offsets;
+};
+
+// MoveNet's single-pose decoding: the most likely centre cell; from it, each keypoint's regressed
+// position; the keypoint heatmap divided by (distance to that position + 1.8) picks the keypoint
+// cell; the cell's offset refines it. Returns K (x, y, score) with x, y normalised to [0, 1] of
+// the network input (x = column / W, continuous coordinates: 0 = left edge) and score = the
+// keypoint heatmap value at the chosen cell. Throws std::invalid_argument on inconsistent sizes.
+std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads);
+
+// MoveNet's weighting of a keypoint heatmap cell by its distance (in cells) to the regressed
+// keypoint position.
+constexpr double kMoveNetDistanceBias = 1.8;
+
+enum class HeatmapRefinement {
+  kNone,      // the integer argmax
+  kParabola,  // per axis, the vertex of a parabola through log(h) at the argmax and its neighbours
+              // (exact for a separable Gaussian peak)
+  kTaylor,    // second-order Taylor expansion of log(h) in 2-D, one Newton step (DARK, Zhang et al.
+              // CVPR 2020; exact for any Gaussian peak, including correlated ones), falling back
+              // to kParabola where the Hessian is not negative definite
+};
+
+// Argmax of each heatmap channel, refined to sub-pixel accuracy. Returns (x, y, score) per
+// channel with x, y in heatmap pixel coordinates (pixel centres at integers) and score = the
+// maximum value. The refinement shift is clamped to half a pixel; it needs the peak's
+// neighbours inside the map (no refinement on the border) and positive values (values are
+// clamped to 1e-10 before the logarithm).
+std::vector<Eigen::Vector3d> DecodeHeatmaps(const FeatureMap& heatmaps, HeatmapRefinement refinement);
+
+// SimCC decoding (RTMPose, Li et al. ECCV 2022): `simcc_x` is [K, Lx] and `simcc_y` is [K, Ly]
+// (row-major, one row per joint); x = argmax_x / split_ratio, y = argmax_y / split_ratio in
+// network input pixels; score = the smaller of the two maxima (as MMPose's get_simcc_maximum).
+std::vector<Eigen::Vector3d> DecodeSimcc(const float* simcc_x, int length_x, const float* simcc_y, int length_y,
+                                         int num_joints, double split_ratio);
+
+}  // namespace epilabel

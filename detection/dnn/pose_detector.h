@@ -1,0 +1,164 @@
+// The built-in 2D pose detector: single-person COCO-17 keypoints from videos or image folders,
+// with OpenCV's dnn module on ONNX models, on the CPU.
+//
+// Models:
+//  - MoveNet SinglePose (Google, Apache-2.0) Thunder (256x256 input) or Lightning (192x192),
+//    converted from TensorFlow.js by scripts/setup-models.sh into models/movenet-*.onnx. The ONNX
+//    graph ends at MoveNet's four output heads; the decoding is DecodeMoveNetSinglePose.
+//  - Any top-down ONNX model (RTMPose, ViTPose, HRNet exports, ...) with one image input
+//    [1, 3, H, W] and either keypoint heatmaps [1, K, h, w] or SimCC vectors
+//    ([1, K, W * split], [1, K, H * split]) as output, configured by TopDownModelOptions.
+//
+// Tracking: each frame is cropped around the person found in the previous frame (MoveNet's crop
+// rule, or the keypoint box for top-down models); the full frame is used for the first frame
+// and whenever the person was lost (mean score below `lost_mean_score`). After a full-frame pass
+// that finds the person, the frame is run again on the crop around it (`refine_full_frame`).
+//
+// Output: keypoints (x, y, confidence) in pixels of the original image, pixel-centre convention
+// (pixel (i, j) is centred at (i, j), as OpenPose), COCO-17 order, confidence in [0, 1] for
+// MoveNet (the model's raw score for top-down models). One person per frame.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <opencv2/core.hpp>
+
+#include "detection/dnn/pose_decoding.h"
+#include "detection/keypoints.h"
+#include "geometry/core/progress.h"
+
+namespace epilabel {
+
+enum class PoseModelLayout {
+  kAuto,     // MoveNet when the outputs are named center/heatmaps/regression/offsets, else kHeatmap
+  kMoveNet,  // MoveNet SinglePose heads (as written by scripts/tfjs_to_onnx.py)
+  kHeatmap,  // top-down keypoint heatmaps [1, K, h, w]
+  kSimcc,    // top-down SimCC vectors: two outputs [1, K, Lx], [1, K, Ly]
+};
+
+// Parses "auto", "movenet", "heatmap", "simcc"; throws InputError otherwise.
+PoseModelLayout ParsePoseModelLayout(const std::string& name);
+const char* PoseModelLayoutName(PoseModelLayout layout);
+
+// Pre- and post-processing of top-down models (ignored for MoveNet, whose graph normalises its
+// input itself: RGB, 0-255).
+struct TopDownModelOptions {
+  // Per-channel normalisation of the 0-255 input, in the network's channel order:
+  // (pixel - mean) / std. The defaults are ImageNet's, as RTMPose/ViTPose/HRNet use.
+  std::array<double, 3> mean = {123.675, 116.28, 103.53};
+  std::array<double, 3> std = {58.395, 57.12, 57.375};
+  // Channel order of the network input.
+  bool rgb = true;
+  // Heatmap layout: sub-pixel refinement of the argmax. Heatmap pixel (i, j) maps to input pixel
+  // (i, j) * stride (MMPose's MSRA/DARK heatmap codecs).
+  HeatmapRefinement refinement = HeatmapRefinement::kTaylor;
+  // SimCC layout: bins per input pixel (RTMPose: 2).
+  double simcc_split_ratio = 2.0;
+  // The person box (joints of the previous frame) is brought to the input's aspect ratio and
+  // scaled by this factor. Larger than MMPose's 1.25 for detector boxes because a box around
+  // the joints misses the top of the head and the feet.
+  double box_padding = 1.4;
+};
+
+struct PoseModelOptions {
+  // The .onnx file.
+  std::string path;
+  PoseModelLayout layout = PoseModelLayout::kAuto;
+  // Network input size in pixels; 0 = read from the model file (required when the model's
+  // input has symbolic dimensions).
+  int input_width = 0;
+  int input_height = 0;
+  TopDownModelOptions top_down;
+};
+
+struct PoseDetectorOptions {
+  PoseModelOptions model;
+
+  // Crop around the previous frame's person (false: every frame on the full frame).
+  bool track = true;
+  // Joints with a score at least this are used to place the crop (MoveNet: 0.2).
+  double min_crop_keypoint_score = 0.2;
+  // Mean joint score below which the person counts as lost (next frame: full frame).
+  double lost_mean_score = 0.2;
+  // After a full-frame pass that found the person, run again on the crop around it.
+  bool refine_full_frame = true;
+  // Joints scoring below this are written as missing (0, 0, 0); 0 keeps every joint.
+  double min_output_score = 0.0;
+
+  // Throws InputError for invalid values (naming the option).
+  void Check() const;
+};
+
+// Paths of the bundled MoveNet models in `models_dir` ("thunder" or "lightning"); throws
+// InputError for another name.
+std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant);
+
+// Per-camera figures of a detection run.
+struct CameraDetectionSummary {
+  std::string camera;
+  std::string source;  // video file or image folder
+  int width = 0, height = 0;
+  size_t frames = 0;
+  size_t inferences = 0;        // network runs (frames + refinement passes)
+  size_t full_frame_runs = 0;   // runs on the whole frame (first frame, person lost)
+  size_t lost_frames = 0;       // frames whose mean joint score was below lost_mean_score
+  double mean_score = 0.0;      // mean joint score over all frames
+  double seconds = 0.0;         // wall time of the camera (decoding + inference)
+  double FramesPerSecond() const { return seconds > 0.0 ? frames / seconds : 0.0; }
+};
+
+struct DetectionResult {
+  // COCO-17, one person per frame; frame numbers 0, 1, ... in reading order.
+  KeypointSequence keypoints;
+  std::vector<CameraDetectionSummary> cameras;
+  std::string BriefReport() const;
+};
+
+// One camera's input: a video file or a folder of images.
+struct CameraInput {
+  std::string name;  // camera name; empty = from the path (see CameraNameFromPath)
+  std::string path;
+};
+
+// A loaded model with its tracking state; not thread-safe (one per thread/camera).
+class PoseDetector {
+ public:
+  // Loads the model; throws InputError when the file is missing (suggesting
+  // scripts/setup-models.sh), not ONNX, or does not fit the layout.
+  explicit PoseDetector(const PoseDetectorOptions& options);
+  ~PoseDetector();
+  PoseDetector(const PoseDetector&) = delete;
+  PoseDetector& operator=(const PoseDetector&) = delete;
+
+  // Detects the person in an 8-bit BGR image, cropping around the previous call's person when
+  // tracking. Returns 17 joints (x px, y px, score).
+  Person2d Detect(const cv::Mat& bgr_image);
+  // Forgets the tracked person (the next frame is searched on the full frame).
+  void Reset();
+
+  // Statistics since construction or the last Reset.
+  size_t inferences() const;
+  size_t full_frame_runs() const;
+
+  // What the model file turned out to be.
+  PoseModelLayout layout() const;
+  int input_width() const;
+  int input_height() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs the detector over every frame of each camera, the cameras in parallel (TBB; one model
+// instance per camera). `progress` is called with stage "detect" and frames done / total over
+// all cameras (the total grows if a video holds more frames than its header says). Camera
+// names must be distinct (InputError otherwise). Results do not depend on the thread count.
+DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const PoseDetectorOptions& options,
+                              const ProgressCallback& progress = {});
+
+}  // namespace epilabel

@@ -1,0 +1,399 @@
+#include "detection/synthetic/motion.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "detection/skeleton.h"
+#include "detection/synthetic/random.h"
+#include "geometry/core/error.h"
+
+namespace epilabel {
+
+namespace cmu {
+const std::array<int, kNumJoints>& Parents() {
+  static const std::array<int, kNumJoints> parents = {
+      -1,                                              // Hips
+      kHips, kLHipJoint, kLeftUpLeg, kLeftLeg, kLeftFoot,  // left leg
+      kHips, kRHipJoint, kRightUpLeg, kRightLeg, kRightFoot,  // right leg
+      kHips, kLowerBack, kSpine, kSpine1, kNeck, kNeck1,      // spine, neck, head
+      kSpine1, kLeftShoulder, kLeftArm, kLeftForeArm, kLeftHand, kLeftFingerBase, kLeftHand,
+      kSpine1, kRightShoulder, kRightArm, kRightForeArm, kRightHand, kRightFingerBase, kRightHand};
+  return parents;
+}
+}  // namespace cmu
+
+namespace {
+
+using cmu::Joint;
+
+// File axes (Y up, character faces +Z, +X is its left) to world axes (z up).
+Eigen::Vector3d WorldAxes(const Eigen::Vector3d& p) { return Eigen::Vector3d(p.x(), -p.z(), p.y()); }
+
+// Face points in the frame of the Head joint (file axes: +X left, +Y up, +Z forward), metres.
+// The CMU Head joint sits at the top of the upper neck, about ear level.
+const Eigen::Vector3d kNoseOffset(0.0, -0.01, 0.10);
+const Eigen::Vector3d kLeftEyeOffset(0.032, 0.025, 0.085);
+const Eigen::Vector3d kRightEyeOffset(-0.032, 0.025, 0.085);
+const Eigen::Vector3d kLeftEarOffset(0.075, 0.0, 0.0);
+const Eigen::Vector3d kRightEarOffset(-0.075, 0.0, 0.0);
+const Eigen::Vector3d kHeadTopOffset(0.0, 0.12, 0.0);
+// Heights of the ankle and toe-base joints above the floor when standing flat, metres.
+constexpr double kAnkleAboveFloor = 0.08;
+constexpr double kToeAboveFloor = 0.055;
+
+// COCO-17 indices (detection/skeleton.h order).
+enum Coco : int {
+  kNose = 0, kLEye, kREye, kLEar, kREar, kLShoulder, kRShoulder, kLElbow, kRElbow,
+  kLWrist, kRWrist, kLHip, kRHip, kLKnee, kRKnee, kLAnkle, kRAnkle
+};
+
+double LegLength(const std::vector<BvhJoint>& joints) {
+  return 0.5 * (joints[cmu::kLeftLeg].offset.norm() + joints[cmu::kLeftFoot].offset.norm() +
+                joints[cmu::kRightLeg].offset.norm() + joints[cmu::kRightFoot].offset.norm());
+}
+
+double FloorOf(const CocoPose& pose) {
+  return std::min({pose.joints[kLAnkle].z() - kAnkleAboveFloor, pose.joints[kRAnkle].z() - kAnkleAboveFloor,
+                   pose.toes[0].z() - kToeAboveFloor, pose.toes[1].z() - kToeAboveFloor});
+}
+
+}  // namespace
+
+void CheckCmuSkeleton(const BvhMotion& motion) {
+  const std::string where = motion.name.empty() ? std::string("BVH clip") : motion.name;
+  if (static_cast<int>(motion.joints.size()) != cmu::kNumJoints) {
+    throw InputError(where, "has " + std::to_string(motion.joints.size()) + " joints, expected the " +
+                                std::to_string(cmu::kNumJoints) + "-joint CMU skeleton (cgspeed BVH)");
+  }
+  const auto& parents = cmu::Parents();
+  for (int j = 0; j < cmu::kNumJoints; ++j) {
+    const BvhJoint& joint = motion.joints[j];
+    if (joint.parent != parents[j]) {
+      throw InputError(where, "joint " + std::to_string(j) + " '" + joint.name +
+                                  "' is not where the CMU skeleton has it (expected parent " + std::to_string(parents[j]) +
+                                  ", found " + std::to_string(joint.parent) + ")");
+    }
+    int rotations = 0, positions = 0;
+    for (BvhChannel c : joint.channels) {
+      if (c == BvhChannel::kXrotation || c == BvhChannel::kYrotation || c == BvhChannel::kZrotation) ++rotations;
+      else ++positions;
+    }
+    if (rotations != 3 || positions != (j == 0 ? 3 : 0)) {
+      throw InputError(where, "joint '" + joint.name + "' has " + std::to_string(joint.channels.size()) +
+                                  " channels; expected " + (j == 0 ? "3 positions and 3 rotations" : "3 rotations"));
+    }
+  }
+  if (!(motion.joints[cmu::kLeftUpLeg].offset.x() > 0.0 && motion.joints[cmu::kRightUpLeg].offset.x() < 0.0)) {
+    throw InputError(where, "the left leg is not on the +X side; expected the CMU convention (Y up, +X left)");
+  }
+  if (!(LegLength(motion.joints) > 0.0)) throw InputError(where, "the legs have zero length");
+}
+
+// ---------------------------------------------------------------------------------------------
+// BodyModel
+
+BodyModel::BodyModel(const BvhMotion& reference) {
+  CheckCmuSkeleton(reference);
+  joints_ = reference.joints;
+  reference_name_ = reference.name;
+  rest_positions_.assign(joints_.size(), Eigen::Vector3d::Zero());
+  for (size_t j = 1; j < joints_.size(); ++j) rest_positions_[j] = rest_positions_[joints_[j].parent] + joints_[j].offset;
+  leg_length_ = LegLength(joints_);
+  const CocoPose rest = RestPose();
+  standing_height_ = rest.head_top.z();
+}
+
+CocoPose BodyModel::Retarget(const std::vector<BvhJoint>& source_joints, const BvhWorldPose& source_world,
+                             const Eigen::Vector3d& root) const {
+  const std::vector<Eigen::Quaterniond>& w = source_world.orientations;
+  // The segment from joint j to its child: the body's length along the source's direction.
+  auto segment = [&](int j, int child) -> Eigen::Vector3d {
+    const Eigen::Vector3d& target = joints_[child].offset;
+    const double length = target.norm();
+    if (length == 0.0) return Eigen::Vector3d::Zero();
+    const Eigen::Vector3d& source = source_joints[child].offset;
+    const double source_length = source.norm();
+    const Eigen::Vector3d direction = source_length > 1e-9 ? Eigen::Vector3d(source / source_length)
+                                                           : Eigen::Vector3d(target / length);
+    return w[j] * (direction * length);
+  };
+  // Rigid torso: pelvis-chest half-way rotation.
+  const Eigen::Quaterniond torso = w[cmu::kHips].slerp(0.5, w[cmu::kSpine1]);
+  auto torso_point = [&](int j) -> Eigen::Vector3d { return root + torso * rest_positions_[j]; };
+
+  const Eigen::Vector3d l_hip = torso_point(cmu::kLeftUpLeg);
+  const Eigen::Vector3d r_hip = torso_point(cmu::kRightUpLeg);
+  const Eigen::Vector3d l_knee = l_hip + segment(cmu::kLeftUpLeg, cmu::kLeftLeg);
+  const Eigen::Vector3d r_knee = r_hip + segment(cmu::kRightUpLeg, cmu::kRightLeg);
+  const Eigen::Vector3d l_ankle = l_knee + segment(cmu::kLeftLeg, cmu::kLeftFoot);
+  const Eigen::Vector3d r_ankle = r_knee + segment(cmu::kRightLeg, cmu::kRightFoot);
+  const Eigen::Vector3d l_toe = l_ankle + segment(cmu::kLeftFoot, cmu::kLeftToeBase);
+  const Eigen::Vector3d r_toe = r_ankle + segment(cmu::kRightFoot, cmu::kRightToeBase);
+  const Eigen::Vector3d l_shoulder = torso_point(cmu::kLeftArm);
+  const Eigen::Vector3d r_shoulder = torso_point(cmu::kRightArm);
+  const Eigen::Vector3d l_elbow = l_shoulder + segment(cmu::kLeftArm, cmu::kLeftForeArm);
+  const Eigen::Vector3d r_elbow = r_shoulder + segment(cmu::kRightArm, cmu::kRightForeArm);
+  const Eigen::Vector3d l_wrist = l_elbow + segment(cmu::kLeftForeArm, cmu::kLeftHand);
+  const Eigen::Vector3d r_wrist = r_elbow + segment(cmu::kRightForeArm, cmu::kRightHand);
+  const Eigen::Vector3d neck = torso_point(cmu::kNeck);
+  const Eigen::Vector3d neck1 = neck + segment(cmu::kNeck, cmu::kNeck1);
+  const Eigen::Vector3d head = neck1 + segment(cmu::kNeck1, cmu::kHead);
+  const Eigen::Quaterniond& head_frame = w[cmu::kHead];
+  auto face = [&](const Eigen::Vector3d& offset_m) -> Eigen::Vector3d {
+    return head + head_frame * (offset_m / kCmuMetresPerUnit);
+  };
+
+  CocoPose pose;
+  auto set = [&](int coco, const Eigen::Vector3d& p) { pose.joints[coco] = kCmuMetresPerUnit * WorldAxes(p); };
+  set(kNose, face(kNoseOffset));
+  set(kLEye, face(kLeftEyeOffset));
+  set(kREye, face(kRightEyeOffset));
+  set(kLEar, face(kLeftEarOffset));
+  set(kREar, face(kRightEarOffset));
+  set(kLShoulder, l_shoulder);
+  set(kRShoulder, r_shoulder);
+  set(kLElbow, l_elbow);
+  set(kRElbow, r_elbow);
+  set(kLWrist, l_wrist);
+  set(kRWrist, r_wrist);
+  set(kLHip, l_hip);
+  set(kRHip, r_hip);
+  set(kLKnee, l_knee);
+  set(kRKnee, r_knee);
+  set(kLAnkle, l_ankle);
+  set(kRAnkle, r_ankle);
+  pose.head_top = kCmuMetresPerUnit * WorldAxes(face(kHeadTopOffset));
+  pose.toes[0] = kCmuMetresPerUnit * WorldAxes(l_toe);
+  pose.toes[1] = kCmuMetresPerUnit * WorldAxes(r_toe);
+  return pose;
+}
+
+CocoPose BodyModel::RestPose() const {
+  BvhWorldPose world;
+  world.orientations.assign(joints_.size(), Eigen::Quaterniond::Identity());
+  CocoPose pose = Retarget(joints_, world, Eigen::Vector3d::Zero());
+  const double floor = FloorOf(pose);
+  for (auto& p : pose.joints) p.z() -= floor;
+  pose.head_top.z() -= floor;
+  for (auto& p : pose.toes) p.z() -= floor;
+  return pose;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RetargetedClip
+
+RetargetedClip::RetargetedClip(const BvhMotion& clip, const BodyModel* body) : name_(clip.name), body_(body) {
+  CheckCmuSkeleton(clip);
+  joints_ = clip.joints;
+  frame_time_ = clip.frame_time;
+  num_frames_ = clip.num_frames;
+  duration_ = clip.Duration();
+  translation_scale_ = body_->leg_length() / LegLength(joints_);
+  const size_t nj = joints_.size();
+  rotations_.resize(static_cast<size_t>(num_frames_) * nj);
+  root_positions_.resize(num_frames_);
+  for (int f = 0; f < num_frames_; ++f) {
+    const BvhPose pose = PoseAtFrame(clip, f);
+    std::copy(pose.local_rotations.begin(), pose.local_rotations.end(), rotations_.begin() + f * nj);
+    root_positions_[f] = translation_scale_ * (joints_[0].offset + pose.translations[0]);
+  }
+  // Segments: cut where a joint jumps between consecutive frames.
+  std::vector<CocoPose> poses(num_frames_);
+  for (int f = 0; f < num_frames_; ++f) poses[f] = SampleFrame(f);
+  const double max_step = kMaxJointSpeed * frame_time_;
+  int first = 0;
+  for (int f = 1; f <= num_frames_; ++f) {
+    bool cut = f == num_frames_;
+    for (int j = 0; j < 17 && !cut; ++j) cut = (poses[f].joints[j] - poses[f - 1].joints[j]).norm() > max_step;
+    if (!cut) continue;
+    const int last = f - 1;
+    if ((last - first) * frame_time_ >= kMinSegmentSeconds - 1e-9) {
+      segments_.push_back({first * frame_time_, last * frame_time_});
+    }
+    first = f;
+  }
+  if (segments_.empty()) {
+    throw InputError(name_.empty() ? std::string("BVH clip") : name_,
+                     "no stretch of at least " + std::to_string(static_cast<int>(kMinSegmentSeconds)) +
+                         " s without jumps (joints moving faster than " +
+                         std::to_string(static_cast<int>(kMaxJointSpeed)) + " m/s)");
+  }
+  // The floor of this clip: the lowest the feet go within the segments (they rest on the floor
+  // in CMU captures).
+  floor_z_ = std::numeric_limits<double>::infinity();
+  for (const ClipSegment& segment : segments_) {
+    const int begin = static_cast<int>(std::lround(segment.start / frame_time_));
+    const int end = static_cast<int>(std::lround(segment.end / frame_time_));
+    for (int f = begin; f <= end; ++f) floor_z_ = std::min(floor_z_, FloorOf(poses[f]));
+  }
+}
+
+CocoPose RetargetedClip::SampleFrame(int frame) const {
+  const size_t nj = joints_.size();
+  BvhWorldPose world;
+  world.orientations.resize(nj);
+  for (size_t j = 0; j < nj; ++j) {
+    const Eigen::Quaterniond& q = rotations_[frame * nj + j];
+    const int p = joints_[j].parent;
+    world.orientations[j] = p < 0 ? q : world.orientations[p] * q;
+  }
+  return body_->Retarget(joints_, world, root_positions_[frame]);
+}
+
+CocoPose RetargetedClip::SampleUnfloored(double seconds) const {
+  const double t = std::clamp(seconds, 0.0, duration_);
+  const double s = t / frame_time_;
+  const int i0 = std::min(static_cast<int>(std::floor(s)), num_frames_ - 1);
+  const int i1 = std::min(i0 + 1, num_frames_ - 1);
+  const double a = std::clamp(s - i0, 0.0, 1.0);
+  const size_t nj = joints_.size();
+  BvhWorldPose world;
+  world.orientations.resize(nj);
+  for (size_t j = 0; j < nj; ++j) {
+    const Eigen::Quaterniond& q0 = rotations_[i0 * nj + j];
+    const Eigen::Quaterniond q = (a == 0.0 || i0 == i1) ? q0 : q0.slerp(a, rotations_[i1 * nj + j]);
+    const int p = joints_[j].parent;
+    world.orientations[j] = p < 0 ? q : world.orientations[p] * q;
+  }
+  const Eigen::Vector3d root = (1.0 - a) * root_positions_[i0] + a * root_positions_[i1];
+  return body_->Retarget(joints_, world, root);
+}
+
+CocoPose RetargetedClip::Sample(double seconds) const {
+  CocoPose pose = SampleUnfloored(seconds);
+  for (auto& p : pose.joints) p.z() -= floor_z_;
+  pose.head_top.z() -= floor_z_;
+  for (auto& p : pose.toes) p.z() -= floor_z_;
+  return pose;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GenerateMotion
+
+namespace {
+
+Eigen::Vector2d Rotate2d(double yaw, const Eigen::Vector3d& p) {
+  const double c = std::cos(yaw), s = std::sin(yaw);
+  return Eigen::Vector2d(c * p.x() - s * p.y(), s * p.x() + c * p.y());
+}
+
+// Number of leading poses whose joints, turned by `yaw`, fit in a box of size `box`.
+int FitPrefix(const std::vector<CocoPose>& poses, double yaw, const Eigen::Vector2d& box) {
+  Eigen::Vector2d lo = Eigen::Vector2d::Constant(std::numeric_limits<double>::infinity());
+  Eigen::Vector2d hi = -lo;
+  for (size_t i = 0; i < poses.size(); ++i) {
+    for (const auto& p : poses[i].joints) {
+      const Eigen::Vector2d q = Rotate2d(yaw, p);
+      lo = lo.cwiseMin(q);
+      hi = hi.cwiseMax(q);
+    }
+    if (((hi - lo).array() > box.array()).any()) return static_cast<int>(i);
+  }
+  return static_cast<int>(poses.size());
+}
+
+}  // namespace
+
+MotionSequence GenerateMotion(const std::vector<BvhMotion>& clips, const MotionOptions& options) {
+  if (clips.empty()) throw InputError("motion clips", "no BVH clips given");
+  if (options.num_frames < 1) throw InputError("motion", "the number of frames must be at least 1");
+  if (!(options.fps > 0.0) || !std::isfinite(options.fps)) throw InputError("motion", "fps must be positive");
+  if (!(options.area_half_extents.array() > 0.0).all() || !options.area_half_extents.allFinite()) {
+    throw InputError("motion", "the capture area must have a positive size");
+  }
+  const BodyModel body(clips[0]);
+  std::vector<RetargetedClip> retargeted;
+  retargeted.reserve(clips.size());
+  for (const BvhMotion& clip : clips) retargeted.emplace_back(clip, &body);
+
+  MotionSequence seq;
+  seq.body = body.reference_name();
+  seq.subject_height = body.standing_height();
+  const CocoPose rest = body.RestPose();
+  for (const Bone& bone : GetSkeleton("coco17").bones) {
+    seq.bone_lengths.push_back((rest.joints[bone.child] - rest.joints[bone.parent]).norm());
+  }
+  seq.points3d = Points3d(options.num_frames, 17);
+
+  synthetic::Random rng(synthetic::StreamSeed(options.seed, 0x6D6F74696F6EULL));  // "motion"
+  // Units of play: every glitch-free segment of every clip.
+  struct Unit {
+    int clip;
+    ClipSegment segment;
+  };
+  std::vector<Unit> units;
+  for (size_t c = 0; c < retargeted.size(); ++c) {
+    for (const ClipSegment& segment : retargeted[c].segments()) units.push_back({static_cast<int>(c), segment});
+  }
+  const int n = static_cast<int>(units.size());
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[rng.Index(static_cast<uint64_t>(i) + 1)]);
+  std::vector<double> cursor(n, 0.0);  // seconds into each unit
+  const Eigen::Vector2d box = 2.0 * options.area_half_extents;
+  const Eigen::Vector2d area_lo = options.area_center - options.area_half_extents;
+  const Eigen::Vector2d area_hi = options.area_center + options.area_half_extents;
+
+  int frame = 0;
+  for (int k = 0; frame < options.num_frames; ++k) {
+    const int u = order[k % n];
+    const Unit& unit = units[u];
+    const RetargetedClip& clip = retargeted[unit.clip];
+    const double t0 = unit.segment.start + cursor[u];
+    const int available = std::max(1, static_cast<int>(std::floor((unit.segment.end - t0) * options.fps + 1e-9)) + 1);
+    int count = std::min(options.num_frames - frame, available);
+    std::vector<CocoPose> poses(count);
+    for (int i = 0; i < count; ++i) poses[i] = clip.Sample(t0 + i / options.fps);
+
+    int best = -1;
+    double best_yaw = 0.0;
+    for (int attempt = 0; attempt < std::max(1, options.max_yaw_tries); ++attempt) {
+      const double yaw = rng.Uniform(0.0, 2.0 * EIGEN_PI);
+      const int fit = FitPrefix(poses, yaw, box);
+      if (fit > best) {
+        best = fit;
+        best_yaw = yaw;
+      }
+      if (best == count) break;
+    }
+    count = std::max(best, 1);  // 0 only when the body alone is wider than the area
+
+    Eigen::Vector2d lo = Eigen::Vector2d::Constant(std::numeric_limits<double>::infinity());
+    Eigen::Vector2d hi = -lo;
+    for (int i = 0; i < count; ++i) {
+      for (const auto& p : poses[i].joints) {
+        const Eigen::Vector2d q = Rotate2d(best_yaw, p);
+        lo = lo.cwiseMin(q);
+        hi = hi.cwiseMax(q);
+      }
+    }
+    Eigen::Vector2d offset;
+    for (int a = 0; a < 2; ++a) {
+      const double min_offset = area_lo[a] - lo[a], max_offset = area_hi[a] - hi[a];
+      offset[a] = max_offset >= min_offset ? rng.Uniform(min_offset, max_offset) : 0.5 * (min_offset + max_offset);
+    }
+    for (int i = 0; i < count; ++i) {
+      for (int j = 0; j < 17; ++j) {
+        const Eigen::Vector3d& p = poses[i].joints[j];
+        const Eigen::Vector2d xy = Rotate2d(best_yaw, p) + offset;
+        seq.points3d.at(frame + i, j) = Eigen::Vector3d(xy.x(), xy.y(), p.z());
+      }
+    }
+    ClipPlay play;
+    play.clip = clip.name();
+    play.first_frame = frame;
+    play.num_frames = count;
+    play.clip_start = t0;
+    play.yaw_deg = best_yaw * 180.0 / EIGEN_PI;
+    play.offset = offset;
+    seq.plays.push_back(play);
+    frame += count;
+    cursor[u] += count / options.fps;
+    if (unit.segment.start + cursor[u] + 1.0 / options.fps > unit.segment.end + 1e-9) cursor[u] = 0.0;
+  }
+  return seq;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,104 @@
+// The simulated 2D detector of the synthetic studio: projects the true COCO-17 joints into
+// every camera (OpenCV model, with distortion) and corrupts them the way real detectors do.
+//
+// For every camera c and frame f, with s = (person's image height in px) / 400 where the
+// image height is MeanFocal * subject_height / depth of the mid-hip:
+//  - invisible: a joint behind the camera, outside the lens's field of view or outside the
+//    image is written as (0, 0, 0) (invisible_mask);
+//  - noise: pixel += noise_px * s * m_j * e, e a 2D standard normal (per-axis std. dev. 1),
+//    or for elbows and wrists a bivariate Student-t with 4 degrees of freedom scaled to unit
+//    variance (heavier tail); m_j = 0.8 for the face, 1.0 for shoulders, hips, knees and
+//    ankles, 1.3 for elbows, 1.5 for wrists; the result is clamped into the image;
+//  - hips: shifted by hip_offset_px * s toward the shoulders (in the image), as detectors
+//    place hips higher than mocap hip-joint centres;
+//  - confidence: base_j * exp(-0.5 (err / (2.5 noise_px s))^2) + N(0, 0.04), clamped to
+//    [0.05, 0.99], where err is the random error in px and base_j is 0.92 (face) to 0.8 (wrists);
+//  - missing (missing_mask): a visible joint is dropped with probability missing_rate;
+//  - outliers (outlier_mask): a visible, not dropped joint is moved with probability
+//    outlier_rate by 15-50% of the person's image height in a random direction (kept inside
+//    the image), with a confidence drawn uniformly from [0.2, 0.9];
+//  - swaps (swap_mask): each left/right pair of COCO-17 whose two joints are both present is
+//    swapped with probability swap_rate (both joints take each other's detection).
+// Random numbers come from one stream per (camera, frame), drawn in a fixed order whatever the
+// options, so results are the same for any thread count, and changing one rate leaves the
+// other corruptions of a seed in place.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "geometry/core/camera.h"
+#include "geometry/core/observations.h"
+#include "geometry/core/progress.h"
+
+namespace epilabel {
+
+struct SimulatedDetectorOptions {
+  double noise_px = 3.0;              // per-axis std. dev. of a limb joint for a ~400 px tall person
+  double reference_height_px = 400.0; // the person height at which noise_px applies
+  double outlier_rate = 0.02;         // share of present (visible, not missing) joints made outliers
+  double swap_rate = 0.01;            // share of eligible (camera, frame, left/right pair) swapped
+  double missing_rate = 0.02;         // share of visible joints dropped
+  double hip_offset_px = -1.0;        // systematic hip shift for a ~400 px person; < 0: 1.5 * noise_px
+  uint64_t seed = 1;
+  ProgressCallback progress;
+
+  // Throws InputError naming the option for negative or non-finite noise, rates outside [0, 1].
+  void Check() const;
+  double EffectiveHipOffsetPx() const { return hip_offset_px < 0.0 ? 1.5 * noise_px : hip_offset_px; }
+};
+
+// Counts over all cameras, frames and joints.
+struct DetectorStatistics {
+  int64_t points = 0;               // cameras * frames * joints
+  int64_t visible = 0;              // in front of the camera and inside the image
+  int64_t missing = 0;              // visible but dropped
+  int64_t outliers = 0;             // present and replaced by a gross error
+  int64_t swap_eligible_pairs = 0;  // (camera, frame, pair) with both joints present
+  int64_t swapped_pairs = 0;
+
+  int64_t invisible() const { return points - visible; }
+  int64_t present() const { return visible - missing; }
+  double missing_rate() const { return visible > 0 ? static_cast<double>(missing) / visible : 0.0; }
+  double outlier_rate() const { return present() > 0 ? static_cast<double>(outliers) / present() : 0.0; }
+  double swap_rate() const {
+    return swap_eligible_pairs > 0 ? static_cast<double>(swapped_pairs) / swap_eligible_pairs : 0.0;
+  }
+};
+
+struct SimulatedDetection {
+  Observations2d observations;  // [cameras, frames, 17] (x px, y px, confidence)
+  // [cameras, frames, 17], index (c * frames + f) * 17 + j; see the header comment.
+  std::vector<uint8_t> outlier_mask, swap_mask, missing_mask, invisible_mask;
+  DetectorStatistics statistics;
+};
+
+// Runs the detector on true COCO-17 points ([frames, 17], world metres, all finite).
+SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, double subject_height,
+                                    const SimulatedDetectorOptions& options);
+
+// Projection with a visibility test: nullopt when the point is behind the camera, outside the
+// lens's field of view (beyond the undistorted image border, where the distortion polynomial
+// is no longer meaningful) or when its pixel lies outside the image.
+class VisibleProjector {
+ public:
+  explicit VisibleProjector(const Camera& camera);
+  std::optional<Eigen::Vector2d> Project(const Eigen::Vector3d& point_in_world) const;
+
+ private:
+  Camera camera_;
+  Eigen::Vector2d normalized_min_, normalized_max_;  // field of view in normalised coordinates
+};
+
+// The person's apparent height in px in `camera`: MeanFocal * subject_height / depth of the
+// mid-hip (depth clamped to at least 0.1 m). `joints` holds the 17 COCO joints of one frame.
+double PersonHeightPx(const Camera& camera, const Eigen::Vector3d* joints, double subject_height);
+
+// Noise multiplier m_j and whether the error of joint j (COCO-17) has a heavy tail.
+double JointNoiseScale(int coco_joint);
+bool JointHasHeavyTail(int coco_joint);
+
+}  // namespace epilabel

@@ -1,0 +1,197 @@
+#include "geometry/sfm/calibration_pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include <Eigen/Eigenvalues>
+
+namespace epilabel {
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kGood: return "good";
+    case Verdict::kCheck: return "check";
+    case Verdict::kFailed: return "failed";
+  }
+  return "failed";
+}
+
+std::string CalibrationReport::BriefReport() const {
+  std::ostringstream os;
+  os << "verdict " << VerdictName(verdict);
+  for (const auto& r : reasons) os << "; " << r;
+  return os.str();
+}
+
+namespace {
+
+double MedianOf(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+  if (v.empty()) return kNaN;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+void Demote(Verdict* v, Verdict to) {
+  if (static_cast<int>(to) > static_cast<int>(*v)) *v = to;
+}
+
+}  // namespace
+
+CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs,
+                                     const CalibrationPipelineOptions& options) {
+  CalibrationOutput out;
+  CalibrationReport& rep = out.report;
+  const int num_cameras = obs.num_cameras();
+
+  SelfCalibrationResult self = SelfCalibrate(input, obs, options.self);
+  rep.self = self.summary;
+  rep.cameras.resize(num_cameras);
+  for (int c = 0; c < num_cameras; ++c) {
+    rep.cameras[c].name = input[c].name;
+    rep.cameras[c].registered = c < static_cast<int>(self.summary.registered.size()) && self.summary.registered[c];
+  }
+  if (!self.summary.success) {
+    rep.verdict = Verdict::kFailed;
+    rep.reasons.push_back(self.summary.failure_reason);
+    for (int c = 0; c < num_cameras; ++c) {
+      rep.cameras[c].verdict = Verdict::kFailed;
+      rep.cameras[c].reason = self.summary.camera_notes.empty() ? "" : self.summary.camera_notes[c];
+    }
+    out.rig = self.rig;
+    return out;
+  }
+
+  // Triangulate every frame in reconstruction units, then find the metric world frame.
+  TriangulationOptions tri_options = options.triangulation;
+  tri_options.symmetric_pairs = options.self.symmetric_pairs;
+  Observations2d registered_obs = obs;
+  for (int c = 0; c < num_cameras; ++c) {
+    if (rep.cameras[c].registered) continue;
+    for (frame_t f = 0; f < obs.num_frames(); ++f)
+      for (joint_t j = 0; j < obs.num_joints(); ++j) registered_obs.at(c, f, j).setZero();
+  }
+  const TriangulationResult recon = TriangulateSequence(self.rig, registered_obs, tri_options);
+  rep.world = EstimateWorldFrame(self.rig, recon.points, options.world);
+  if (!rep.world.success) {
+    rep.verdict = Verdict::kFailed;
+    rep.reasons.push_back("world frame: " + rep.world.failure_reason);
+    out.rig = self.rig;
+    return out;
+  }
+  const Sim3d& world_from_recon = rep.world.world_from_reconstruction;
+  out.rig = TransformRig(self.rig, world_from_recon);
+  for (Camera& cam : out.rig) cam.has_extrinsics = true;
+  for (int c = 0; c < num_cameras; ++c) out.rig[c].has_extrinsics = rep.cameras[c].registered;
+  out.points = recon;
+  out.points.points = TransformPoints(recon.points, world_from_recon);
+  for (double& u : out.points.uncertainty_m.data()) u *= world_from_recon.scale;
+  rep.triangulation = recon.summary;
+
+  // Rig size and motion extent.
+  rep.rig_size_m = 0;
+  for (int a = 0; a < num_cameras; ++a)
+    for (int b = a + 1; b < num_cameras; ++b)
+      if (rep.cameras[a].registered && rep.cameras[b].registered)
+        rep.rig_size_m = std::max(rep.rig_size_m, (out.rig[a].CenterInWorld() - out.rig[b].CenterInWorld()).norm());
+  {
+    std::vector<Eigen::Vector3d> roots;
+    for (frame_t f = 0; f < out.points.points.num_frames(); ++f) {
+      Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+      int n = 0;
+      for (joint_t j : options.world.root_joints)
+        if (out.points.points.IsValid(f, j)) {
+          sum += out.points.points.at(f, j);
+          ++n;
+        }
+      if (n > 0) roots.push_back(sum / n);
+    }
+    if (roots.size() >= 2) {
+      Eigen::Vector3d mean = Eigen::Vector3d::Zero();
+      for (const auto& p : roots) mean += p;
+      mean /= static_cast<double>(roots.size());
+      Eigen::Matrix3d cov = Eigen::Matrix3d::Zero();
+      for (const auto& p : roots) cov += (p - mean) * (p - mean).transpose();
+      cov /= static_cast<double>(roots.size());
+      rep.motion_extent_m = 2.0 * std::sqrt(std::max(0.0, Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d>(cov).eigenvalues()(2)));
+    }
+  }
+
+  // Per-camera figures and verdicts.
+  const CalibrationThresholds& th = options.thresholds;
+  std::vector<double> rms;
+  for (int c = 0; c < num_cameras; ++c)
+    if (c < static_cast<int>(rep.self.ba.camera_rms_px.size())) rms.push_back(rep.self.ba.camera_rms_px[c]);
+  const double median_rms = MedianOf(rms);
+  Verdict global = Verdict::kGood;
+  for (int c = 0; c < num_cameras; ++c) {
+    CameraCalibrationReport& cr = rep.cameras[c];
+    cr.focal_px = out.rig[c].MeanFocal();
+    if (!cr.registered) {
+      cr.verdict = Verdict::kFailed;
+      cr.reason = rep.self.camera_notes[c].empty() ? "not registered" : rep.self.camera_notes[c];
+      Demote(&global, Verdict::kFailed);
+      rep.reasons.push_back("camera " + cr.name + " failed: " + cr.reason);
+      continue;
+    }
+    const auto& ba = rep.self.ba;
+    cr.rms_px = ba.camera_rms_px[c];
+    cr.observations = ba.camera_observations[c];
+    if (c < static_cast<int>(ba.uncertainty.size())) {
+      cr.rotation_sigma_deg = ba.uncertainty[c].rotation_sigma_deg;
+      cr.center_sigma_m = ba.uncertainty[c].center_sigma * world_from_recon.scale;
+      cr.focal_sigma_px = ba.uncertainty[c].focal_sigma_px;
+    }
+    const auto& tc = recon.summary.cameras[c];
+    cr.median_error_px = tc.median_error_px;
+    cr.share_used = tc.observed > 0 ? static_cast<double>(tc.used) / static_cast<double>(tc.observed) : kNaN;
+    std::vector<std::string> why;
+    if (cr.rms_px > th.max_rms_px) why.push_back("reprojection RMS " + std::to_string(cr.rms_px) + " px");
+    else if (median_rms > 0 && cr.rms_px > th.max_rms_ratio * median_rms)
+      why.push_back("reprojection RMS " + std::to_string(cr.rms_px) + " px, far above the other cameras");
+    if (cr.observations < th.min_observations)
+      why.push_back("few observations in the adjustment (" + std::to_string(cr.observations) + ")");
+    if (cr.rotation_sigma_deg > th.max_rotation_sigma_deg)
+      why.push_back("rotation uncertain (" + std::to_string(cr.rotation_sigma_deg) + " deg)");
+    if (rep.rig_size_m > 0 && cr.center_sigma_m > th.max_center_sigma_rel * rep.rig_size_m)
+      why.push_back("position uncertain (" + std::to_string(cr.center_sigma_m) + " m)");
+    if (rep.self.focal_estimated && cr.focal_sigma_px > th.max_focal_sigma_rel * cr.focal_px)
+      why.push_back("focal length uncertain (" + std::to_string(cr.focal_sigma_px) + " px)");
+    if (cr.share_used < th.min_share_used)
+      why.push_back("only " + std::to_string(static_cast<int>(100 * cr.share_used)) + "% of its joints agree with the others");
+    if (!why.empty()) {
+      cr.verdict = Verdict::kCheck;
+      for (size_t k = 0; k < why.size(); ++k) cr.reason += (k ? "; " : "") + why[k];
+      Demote(&global, Verdict::kCheck);
+      rep.reasons.push_back("camera " + cr.name + ": " + cr.reason);
+    }
+  }
+  int registered = 0;
+  for (const auto& cr : rep.cameras) registered += cr.registered ? 1 : 0;
+  if (registered == 2) {
+    Demote(&global, Verdict::kCheck);
+    rep.reasons.push_back("only two cameras: no redundancy to detect errors");
+    if (rep.self.focal_estimated)
+      rep.reasons.push_back("focal lengths from a single camera pair are weakly determined");
+  }
+  if (rep.self.num_frames_used < th.min_frames) {
+    Demote(&global, Verdict::kCheck);
+    rep.reasons.push_back("few usable frames (" + std::to_string(rep.self.num_frames_used) + ")");
+  }
+  if (std::isfinite(rep.motion_extent_m) && rep.motion_extent_m < th.min_motion_extent_m) {
+    Demote(&global, Verdict::kCheck);
+    rep.reasons.push_back("the person barely moves (root spread " + std::to_string(rep.motion_extent_m) +
+                          " m): poses are weakly constrained away from the person");
+  }
+  if (!rep.world.floor_from_feet) {
+    Demote(&global, Verdict::kCheck);
+    rep.reasons.push_back("no floor plane from the feet; up is the mean body axis");
+  }
+  for (const auto& note : rep.world.notes) rep.reasons.push_back(note);
+  rep.verdict = global;
+  out.success = global != Verdict::kFailed;
+  return out;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,75 @@
+// The whole calibration from 2D joints: self-calibration, triangulation of every frame, metric
+// scale and world frame, and an honest verdict (good / check / failed) with its reasons.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "geometry/estimators/triangulation.h"
+#include "geometry/sfm/self_calibration.h"
+#include "geometry/sfm/world_frame.h"
+
+namespace epilabel {
+
+enum class Verdict { kGood, kCheck, kFailed };
+const char* VerdictName(Verdict v);
+
+struct CameraCalibrationReport {
+  std::string name;
+  bool registered = false;
+  double rms_px = kNaN;              // BA reprojection RMS over the camera's inlier observations
+  int observations = 0;              // BA inlier observations
+  double focal_px = kNaN;
+  double focal_sigma_px = kNaN;      // when estimated
+  double rotation_sigma_deg = kNaN;  // relative to the reference camera (the gauge)
+  double center_sigma_m = kNaN;
+  double median_error_px = kNaN;     // final triangulation of all frames
+  double share_used = kNaN;          // share of its observations used by the final triangulation
+  Verdict verdict = Verdict::kGood;
+  std::string reason;
+};
+
+struct CalibrationThresholds {
+  double max_rms_px = 8.0;            // a camera above is "check"
+  double max_rms_ratio = 2.5;         // ... or above this times the median camera RMS
+  int min_observations = 300;         // fewer BA observations: "check"
+  double max_rotation_sigma_deg = 0.5;
+  double max_center_sigma_rel = 0.02; // of the rig size
+  double max_focal_sigma_rel = 0.02;
+  double min_share_used = 0.6;        // of a camera's joints, used by the triangulation
+  int min_frames = 30;                // BA frames
+  double min_motion_extent_m = 0.3;   // spread of the root: less is "barely moves"
+};
+
+struct CalibrationPipelineOptions {
+  SelfCalibrationOptions self;
+  WorldFrameOptions world;
+  TriangulationOptions triangulation;  // the final triangulation of every frame
+  CalibrationThresholds thresholds;
+  bool height_given = false;           // the subject height was measured (not the default)
+};
+
+struct CalibrationReport {
+  SelfCalibrationSummary self;
+  WorldFrameResult world;
+  TriangulationSummary triangulation;
+  std::vector<CameraCalibrationReport> cameras;
+  double rig_size_m = kNaN;           // largest distance between two camera centres
+  double motion_extent_m = kNaN;      // spread of the root trajectory (2 x largest std)
+  Verdict verdict = Verdict::kFailed;
+  std::vector<std::string> reasons;   // why the verdict is not "good"
+  std::string BriefReport() const;
+};
+
+struct CalibrationOutput {
+  bool success = false;               // a usable calibration of every camera exists
+  Rig rig;                            // metric, world z up, floor z = 0
+  TriangulationResult points;         // every frame, in the world frame
+  CalibrationReport report;
+};
+
+// Never throws for degenerate data: the report says what went wrong.
+CalibrationOutput CalibrateFromPoses(const Rig& rig, const Observations2d& observations,
+                                     const CalibrationPipelineOptions& options);
+
+}  // namespace epilabel

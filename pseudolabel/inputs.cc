@@ -1,0 +1,75 @@
+#include "pseudolabel/inputs.h"
+
+#include <cmath>
+
+#include "detection/io/camera_matching.h"
+#include "detection/io/keypoint_io.h"
+#include "geometry/core/error.h"
+
+namespace epilabel {
+
+PoseInput LoadPoseInput(const std::string& path, const std::string& skeleton, int min_cameras,
+                        const ProgressCallback& progress) {
+  PoseInput in;
+  in.path = path;
+  KeypointReadOptions ro;
+  ro.skeleton = skeleton;
+  ro.progress = progress;
+  in.keypoints = ReadKeypoints(path, ro);
+  if (in.keypoints.cameras.empty()) throw InputError(path, "no camera found");
+  if (static_cast<int>(in.keypoints.cameras.size()) < min_cameras) {
+    std::string names;
+    for (const auto& c : in.keypoints.cameras) names += (names.empty() ? "" : ", ") + c.name;
+    throw InputError(path, "needs at least " + std::to_string(min_cameras) + " cameras, found " +
+                               std::to_string(in.keypoints.cameras.size()) + " (" + names + ")");
+  }
+  in.skeleton = &GetSkeleton(in.keypoints.skeleton);
+  ObservationTable table = ToObservations(in.keypoints);
+  if (table.frame_numbers.empty()) throw InputError(path, "no frame found");
+  in.observations = std::move(table.observations);
+  in.frame_numbers = std::move(table.frame_numbers);
+  for (const auto& c : in.keypoints.cameras) in.camera_names.push_back(c.name);
+  return in;
+}
+
+Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path, const PoseInput& poses,
+                     CalibrationNeed need) {
+  std::vector<std::string> calib_names;
+  for (const Camera& c : calibration) calib_names.push_back(c.name);
+  const std::vector<int> match =
+      MatchCameraNames(poses.camera_names, calib_names, calibration_path + " vs " + poses.path);
+  Rig rig;
+  for (size_t i = 0; i < match.size(); ++i) {
+    Camera cam = calibration[match[i]];
+    const bool has_k = cam.fx > 0 && cam.fy > 0;
+    if (need != CalibrationNeed::kImageSize && !has_k)
+      throw InputError(calibration_path, "camera '" + cam.name + "' has no camera matrix");
+    if (need == CalibrationNeed::kIntrinsicsAndExtrinsics && !cam.has_extrinsics)
+      throw InputError(calibration_path, "camera '" + cam.name + "' has no rotation/translation (an intrinsics-only file?); "
+                                         "run `epilabel calibrate` first or give a full calibration");
+    if (need == CalibrationNeed::kImageSize && !has_k && (cam.width <= 0 || cam.height <= 0))
+      throw InputError(calibration_path, "camera '" + cam.name + "' has neither a camera matrix nor an image size");
+    // Keep the keypoint folder's name: outputs name cameras as the user's data does.
+    rig.push_back(std::move(cam));
+  }
+  return rig;
+}
+
+std::vector<Bone> SkeletonBones(const Skeleton& skeleton) { return skeleton.bones; }
+
+WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {
+  WorldFrameOptions o;
+  o.height_model.legs = s.height_legs;
+  if (s.height_torso.size() == 2) {
+    o.height_model.torso_bottom = s.height_torso[0];
+    o.height_model.torso_top = s.height_torso[1];
+  }
+  o.height_model.ratio = s.height_ratio;
+  o.foot_joints = s.feet;
+  o.foot_height_m = s.foot_height;
+  o.root_joints = s.root;
+  o.shoulder_joints = s.shoulders;
+  return o;
+}
+
+}  // namespace epilabel

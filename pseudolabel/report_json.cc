@@ -1,0 +1,176 @@
+#include "pseudolabel/report_json.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detection/io/file_util.h"
+
+namespace epilabel {
+
+namespace {
+
+// NaN and infinity are not JSON: write null.
+nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+nlohmann::json Histogram(const std::vector<double>& values, double max_value, int bins) {
+  std::vector<double> edges(bins + 1);
+  std::vector<int64_t> counts(bins, 0);
+  for (int i = 0; i <= bins; ++i) edges[i] = max_value * i / bins;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    const int b = std::min(bins - 1, static_cast<int>(v / max_value * bins));
+    ++counts[std::max(0, b)];
+  }
+  return {{"edges", edges}, {"counts", counts}};
+}
+
+}  // namespace
+
+nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult& result,
+                                       const std::vector<std::string>& joint_names, const std::string& skeleton,
+                                       const SequenceSmoothingSummary* smoothing, double min_confidence) {
+  const TriangulationSummary& s = result.summary;
+  const int nf = result.points.num_frames(), nj = result.points.num_joints();
+  nlohmann::json j;
+  j["kind"] = "triangulation";
+  j["num_frames"] = nf;
+  j["num_joints"] = nj;
+  j["skeleton"] = skeleton;
+  j["mean_error_px"] = Num(s.mean_error_px);
+  j["median_error_px"] = Num(s.median_error_px);
+  nlohmann::json cams = nlohmann::json::array();
+  for (size_t c = 0; c < rig.size(); ++c) {
+    const CameraTriangulationStats& cs = s.cameras[c];
+    std::vector<double> errors;
+    for (frame_t f = 0; f < nf; ++f)
+      for (joint_t k = 0; k < nj; ++k) {
+        if (!(result.view_mask.at(f, k) & (uint64_t{1} << c))) continue;
+        const Eigen::Vector3d& o = result.repaired.at(static_cast<camera_t>(c), f, k);
+        if (!(o.z() >= min_confidence && o.z() > 0)) continue;
+        const auto px = rig[c].ImageFromWorld(result.points.at(f, k));
+        if (px) errors.push_back((*px - o.head<2>()).norm());
+      }
+    double max_e = 1.0;
+    if (!errors.empty()) {
+      std::vector<double> tmp = errors;
+      const size_t q = std::min(tmp.size() - 1, tmp.size() * 99 / 100);
+      std::nth_element(tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(q), tmp.end());
+      max_e = std::max(1.0, std::ceil(tmp[q]));
+    }
+    cams.push_back({{"name", rig[c].name},
+                    {"observed", cs.observed},
+                    {"used", cs.used},
+                    {"share_used", Num(cs.observed ? static_cast<double>(cs.used) / static_cast<double>(cs.observed) : kNaN)},
+                    {"mean_error_px", Num(cs.mean_error_px)},
+                    {"median_error_px", Num(cs.median_error_px)},
+                    {"error_histogram", Histogram(errors, max_e, 20)}});
+  }
+  j["cameras"] = cams;
+  nlohmann::json joints = nlohmann::json::array();
+  for (joint_t k = 0; k < nj; ++k) {
+    double sum = 0;
+    int n = 0;
+    for (frame_t f = 0; f < nf; ++f)
+      if (std::isfinite(result.reproj_error_px.at(f, k))) {
+        sum += result.reproj_error_px.at(f, k);
+        ++n;
+      }
+    joints.push_back({{"name", k < static_cast<joint_t>(joint_names.size()) ? joint_names[k] : std::to_string(k)},
+                      {"share_triangulated", Num(s.joint_triangulated_share[k])},
+                      {"mean_error_px", Num(n ? sum / n : kNaN)}});
+  }
+  j["joints"] = joints;
+  int64_t gaps_filled = smoothing ? smoothing->num_points_filled : 0;
+  j["counts"] = {{"points", s.num_points},
+                 {"triangulated", s.num_triangulated},
+                 {"observations", s.num_observations},
+                 {"outliers_dropped", s.num_outliers_dropped},
+                 {"swaps_fixed", s.num_swaps_fixed},
+                 {"robust_searches", s.num_robust_searches},
+                 {"gaps_filled", gaps_filled}};
+  if (smoothing) {
+    nlohmann::json bones = nlohmann::json::array();
+    for (double l : smoothing->bone_lengths) bones.push_back(Num(l));
+    j["smoothing"] = {{"windows", smoothing->num_windows},
+                      {"iterations", smoothing->total_iterations},
+                      {"initial_cost", Num(smoothing->initial_cost)},
+                      {"final_cost", Num(smoothing->final_cost)},
+                      {"bone_lengths_m", bones}};
+  }
+  return j;
+}
+
+nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& rep) {
+  nlohmann::json j;
+  j["kind"] = "calibration";
+  j["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}};
+  nlohmann::json cams = nlohmann::json::array();
+  for (size_t c = 0; c < rep.cameras.size(); ++c) {
+    const CameraCalibrationReport& cr = rep.cameras[c];
+    nlohmann::json cj = {{"name", cr.name},
+                         {"registered", cr.registered},
+                         {"rms_px", Num(cr.rms_px)},
+                         {"observations", cr.observations},
+                         {"focal_px", Num(cr.focal_px)},
+                         {"focal_sigma_px", Num(cr.focal_sigma_px)},
+                         {"rotation_sigma_deg", Num(cr.rotation_sigma_deg)},
+                         {"center_sigma_m", Num(cr.center_sigma_m)},
+                         {"median_error_px", Num(cr.median_error_px)},
+                         {"share_used", Num(cr.share_used)},
+                         {"verdict", VerdictName(cr.verdict)},
+                         {"reason", cr.reason}};
+    if (c < rig.size() && cr.registered) {
+      const Eigen::Vector3d center = rig[c].CenterInWorld();
+      cj["center"] = {center.x(), center.y(), center.z()};
+      const Eigen::Vector3d r = RodriguesFromRotation(rig[c].cam_from_world.RotationMatrix());
+      cj["rotation_rodrigues"] = {r.x(), r.y(), r.z()};
+    }
+    if (c < rep.self.focal_initial.size()) cj["focal_initial_px"] = Num(rep.self.focal_initial[c]);
+    cams.push_back(cj);
+  }
+  j["cameras"] = cams;
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const PairReport& p : rep.self.pairs) {
+    pairs.push_back({{"a", rep.cameras[p.a].name},
+                     {"b", rep.cameras[p.b].name},
+                     {"correspondences", p.correspondences},
+                     {"inliers", p.inliers},
+                     {"median_angle_deg", Num(p.median_angle_deg)},
+                     {"quality", Num(p.quality)},
+                     {"used", p.edge},
+                     {"reason", p.reason}});
+  }
+  j["pairs"] = pairs;
+  if (rep.self.initial_a >= 0)
+    j["initial_pair"] = {rep.cameras[rep.self.initial_a].name, rep.cameras[rep.self.initial_b].name};
+  nlohmann::json order = nlohmann::json::array();
+  for (camera_t c : rep.self.registration_order) order.push_back(rep.cameras[c].name);
+  j["registration_order"] = order;
+  j["focal_estimated"] = rep.self.focal_estimated;
+  j["bundle_adjustment"] = {{"frames", rep.self.num_frames_used},
+                            {"points", rep.self.num_points},
+                            {"observations", rep.self.ba.num_observations},
+                            {"outliers_removed", rep.self.ba.num_outliers_removed},
+                            {"iterations", rep.self.ba.iterations},
+                            {"initial_cost", Num(rep.self.ba.initial_cost)},
+                            {"final_cost", Num(rep.self.ba.final_cost)},
+                            {"sigma0_px", Num(rep.self.ba.sigma0_px)},
+                            {"termination", rep.self.ba.termination}};
+  j["scale"] = {{"method", rep.world.scale_method},
+                {"metres_per_unit", Num(rep.world.scale)},
+                {"uncertainty_rel", Num(rep.world.scale_sigma_rel)}};
+  j["floor"] = {{"from_feet", rep.world.floor_from_feet},
+                {"inliers", rep.world.floor_inliers},
+                {"rms_m", Num(rep.world.floor_rms_m)},
+                {"feet_spread_m", Num(rep.world.feet_spread_m)}};
+  j["rig_size_m"] = Num(rep.rig_size_m);
+  j["motion_extent_m"] = Num(rep.motion_extent_m);
+  nlohmann::json timings = nlohmann::json::object();
+  for (const auto& [stage, seconds] : rep.self.timings_s) timings[stage] = seconds;
+  j["timings_s"] = timings;
+  return j;
+}
+
+void WriteJson(const nlohmann::json& json, const std::string& path) { WriteFileAtomic(path, json.dump(2) + "\n"); }
+
+}  // namespace epilabel

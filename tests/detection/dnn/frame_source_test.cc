@@ -1,0 +1,134 @@
+#include "detection/dnn/frame_source.h"
+
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include "geometry/core/error.h"
+#include "tests/testing.h"
+
+namespace epilabel {
+namespace {
+
+using testing::TempDir;
+
+void WriteText(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+void WriteImage(const std::string& path, int width, int height, int value) {
+  ASSERT_TRUE(cv::imwrite(path, cv::Mat(height, width, CV_8UC3, cv::Scalar::all(value))));
+}
+
+// The message of the InputError thrown by `f`, or "" when none is thrown.
+template <typename F>
+std::string InputErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(NaturalLess, OrdersDigitRunsByValue) {
+  EXPECT_TRUE(NaturalLess("img2.png", "img10.png"));
+  EXPECT_FALSE(NaturalLess("img10.png", "img2.png"));
+  EXPECT_TRUE(NaturalLess("a.png", "b.png"));
+  EXPECT_TRUE(NaturalLess("frame_9", "frame_10"));
+  EXPECT_TRUE(NaturalLess("cam1_f99", "cam2_f1"));
+  EXPECT_FALSE(NaturalLess("x1", "x1"));
+  // Equal values: fewer leading zeros first, and the order is strict.
+  EXPECT_TRUE(NaturalLess("img2", "img02"));
+  EXPECT_FALSE(NaturalLess("img02", "img2"));
+  EXPECT_TRUE(NaturalLess("img", "img0"));
+}
+
+TEST(ListImageFiles, ImagesOnlyInNaturalOrder) {
+  TempDir dir;
+  for (const char* name : {"f10.png", "f2.jpg", "f1.PNG", "notes.txt", "f3.jpeg"}) WriteText(dir / name, "x");
+  std::filesystem::create_directory(dir / "sub.png");
+  const std::vector<std::string> files = ListImageFiles(dir.path().string());
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(std::filesystem::path(files[0]).filename(), "f1.PNG");
+  EXPECT_EQ(std::filesystem::path(files[1]).filename(), "f2.jpg");
+  EXPECT_EQ(std::filesystem::path(files[2]).filename(), "f3.jpeg");
+  EXPECT_EQ(std::filesystem::path(files[3]).filename(), "f10.png");
+}
+
+TEST(CameraNameFromPath, FileStemOrFolderName) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "cam02");
+  EXPECT_EQ(CameraNameFromPath("videos/cam01.mp4"), "cam01");
+  EXPECT_EQ(CameraNameFromPath(dir / "cam02"), "cam02");
+  EXPECT_EQ(CameraNameFromPath(dir / "cam02/"), "cam02");
+}
+
+TEST(FrameSource, ReadsAnImageFolderInOrder) {
+  TempDir dir;
+  WriteImage(dir / "img10.png", 40, 30, 200);
+  WriteImage(dir / "img9.png", 40, 30, 100);
+  cv::Mat gray(30, 40, CV_8UC1, cv::Scalar(50));
+  ASSERT_TRUE(cv::imwrite(dir / "img1.png", gray));  // grayscale becomes BGR
+  std::unique_ptr<FrameSource> source = FrameSource::Open(dir.path().string());
+  EXPECT_EQ(source->FrameCountHint(), 3);
+  cv::Mat frame;
+  std::vector<int> values;
+  while (source->Read(&frame)) {
+    EXPECT_EQ(frame.type(), CV_8UC3);
+    EXPECT_EQ(frame.cols, 40);
+    values.push_back(frame.at<cv::Vec3b>(0, 0)[0]);
+  }
+  EXPECT_EQ(values, (std::vector<int>{50, 100, 200}));
+}
+
+TEST(FrameSource, ReadsAVideo) {
+  const std::string video = testing::SourceDir() + "/tests/data/pose2sim_videos/cam01.mp4";
+  std::unique_ptr<FrameSource> source = FrameSource::Open(video);
+  cv::Mat frame;
+  int n = 0;
+  while (source->Read(&frame)) {
+    EXPECT_EQ(frame.cols, 1088);
+    EXPECT_EQ(frame.rows, 1920);
+    ++n;
+  }
+  EXPECT_EQ(n, 11);
+  EXPECT_EQ(source->FrameCountHint(), 11);
+}
+
+TEST(FrameSource, ClearErrorsForBadInput) {
+  TempDir dir;
+  EXPECT_NE(InputErrorOf([&] { FrameSource::Open(dir / "missing.mp4"); }).find("no such file"), std::string::npos);
+
+  std::filesystem::create_directory(dir / "empty");
+  WriteText(dir / "empty/readme.txt", "no images here");
+  const std::string empty = InputErrorOf([&] { FrameSource::Open(dir / "empty"); });
+  EXPECT_NE(empty.find("no images"), std::string::npos) << empty;
+  EXPECT_NE(empty.find("empty"), std::string::npos) << "names the folder: " << empty;
+
+  WriteText(dir / "notes.mp4", "this is not a video\n");
+  const std::string not_video = InputErrorOf([&] { FrameSource::Open(dir / "notes.mp4"); });
+  EXPECT_NE(not_video.find("cannot open as a video"), std::string::npos) << not_video;
+  EXPECT_NE(not_video.find("notes.mp4"), std::string::npos) << not_video;
+
+  std::filesystem::create_directory(dir / "broken");
+  WriteImage(dir / "broken/a.png", 20, 10, 0);
+  WriteText(dir / "broken/b.png", "not a png");
+  std::unique_ptr<FrameSource> source = FrameSource::Open(dir / "broken");
+  cv::Mat frame;
+  EXPECT_TRUE(source->Read(&frame));
+  const std::string broken = InputErrorOf([&] { source->Read(&frame); });
+  EXPECT_NE(broken.find("b.png"), std::string::npos) << broken;
+  EXPECT_NE(broken.find("cannot decode"), std::string::npos) << broken;
+
+  std::filesystem::create_directory(dir / "sizes");
+  WriteImage(dir / "sizes/a.png", 20, 10, 0);
+  WriteImage(dir / "sizes/b.png", 30, 10, 0);
+  std::unique_ptr<FrameSource> sizes = FrameSource::Open(dir / "sizes");
+  EXPECT_TRUE(sizes->Read(&frame));
+  const std::string mismatch = InputErrorOf([&] { sizes->Read(&frame); });
+  EXPECT_NE(mismatch.find("differs from the first image"), std::string::npos) << mismatch;
+}
+
+}  // namespace
+}  // namespace epilabel

@@ -1,0 +1,380 @@
+#include "detection/synthetic/studio.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <tbb/global_control.h>
+
+#include "detection/io/calibration_io.h"
+#include "detection/io/file_util.h"
+#include "detection/io/keypoint_io.h"
+#include "detection/io/npz.h"
+#include "detection/skeleton.h"
+#include "detection/synthetic/rigs.h"
+#include "geometry/core/error.h"
+#include "tests/detection/synthetic/synthetic_testing.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel {
+namespace {
+
+using testing::SmallStudio;
+
+StudioOptions Clean(const std::string& rig, int frames) {
+  StudioOptions o = SmallStudio(rig, frames);
+  o.noise_px = 0.0;
+  o.outlier_rate = o.swap_rate = o.missing_rate = 0.0;
+  return o;
+}
+
+nlohmann::json ReadJson(const std::string& path) { return nlohmann::json::parse(ReadFileToString(path)); }
+
+// The Done-when check of issue 2, through the files: every visible 2D point of the OpenPose
+// JSON equals the OpenCV projection of gt.npz through calibration.toml to 1e-6 px.
+TEST(Studio, WithoutNoiseTheWrittenKeypointsAreTheProjectionOfTheTruth) {
+  for (const std::string rig : {"ring8", "ceiling6"}) {
+    testing::TempDir dir;
+    const std::string out = dir / "scene";
+    const SyntheticScene scene = Synthesize(Clean(rig, 100));
+    WriteSyntheticScene(scene, out);
+    for (const char* file : {"calibration.toml", "intrinsics.toml", "keypoints2d.npz", "gt.npz", "scene.json"}) {
+      EXPECT_TRUE(fs::is_regular_file(fs::path(out) / file)) << file;
+    }
+    const Rig calibration = ReadCalibrationToml(out + "/calibration.toml");
+    KeypointReadOptions read_options;
+    read_options.skeleton = "coco17";
+    const KeypointSequence keypoints = ReadOpenPoseFolder(out + "/pose", read_options);
+    const GroundTruth gt = ReadGroundTruth(out + "/gt.npz");
+    ASSERT_EQ(calibration.size(), scene.rig.size());
+    ASSERT_EQ(keypoints.cameras.size(), scene.rig.size());
+    ASSERT_EQ(gt.num_cameras, static_cast<int>(scene.rig.size()));
+    ASSERT_EQ(gt.points3d.num_frames(), 100);
+    int64_t checked = 0, invisible = 0;
+    for (const CameraKeypoints& cam : keypoints.cameras) {
+      int c = -1;
+      for (size_t i = 0; i < calibration.size(); ++i) {
+        if (calibration[i].name == cam.name) c = static_cast<int>(i);
+      }
+      ASSERT_GE(c, 0) << cam.name;
+      for (size_t i = 0; i < cam.frame_numbers.size(); ++i) {
+        const int f = static_cast<int>(cam.frame_numbers[i]);
+        ASSERT_LT(f, gt.points3d.num_frames());
+        ASSERT_LE(cam.people[i].size(), 1u);
+        if (cam.people[i].empty()) continue;
+        const Person2d& person = cam.people[i][0];
+        const std::vector<Eigen::Vector3d> joints(gt.points3d.Row(f), gt.points3d.Row(f) + 17);
+        const auto projected = testing::ProjectWithOpenCv(calibration[c], joints);
+        for (int j = 0; j < 17; ++j) {
+          const bool is_invisible = gt.invisible_mask[scene.MaskIndex(c, f, j)] != 0;
+          if (is_invisible) {
+            EXPECT_EQ(person.joints[j], Eigen::Vector3d::Zero());
+            ++invisible;
+            continue;
+          }
+          ASSERT_GT(person.joints[j].z(), 0.0);
+          ASSERT_NEAR((person.joints[j].head<2>() - projected[j]).norm(), 0.0, 1e-6)
+              << rig << " " << cam.name << " frame " << f << " joint " << j;
+          ++checked;
+        }
+      }
+    }
+    const nlohmann::json info = ReadJson(out + "/scene.json");
+    EXPECT_EQ(checked, info["statistics"]["visible"].get<int64_t>());
+    EXPECT_GT(checked, static_cast<int64_t>(scene.rig.size()) * 100 * 17 / 2);
+    // Intrinsics-only file: same intrinsics, no extrinsics.
+    const Rig intrinsics = ReadCalibrationToml(out + "/intrinsics.toml");
+    ASSERT_EQ(intrinsics.size(), scene.rig.size());
+    EXPECT_FALSE(intrinsics[0].has_extrinsics);
+    EXPECT_EQ(intrinsics[0].fx, scene.rig[0].fx);
+  }
+}
+
+TEST(Studio, BoneLengthsInGtAreConstantAcrossClipChanges) {
+  testing::TempDir dir;
+  StudioOptions o = SmallStudio("stereo2", 900);  // 30 s: several clips
+  o.seed = 9;
+  const SyntheticScene scene = Synthesize(o);
+  EXPECT_GE(scene.clip_names.size(), 3u);
+  WriteSyntheticScene(scene, dir / "scene");
+  const GroundTruth gt = ReadGroundTruth(dir / "scene/gt.npz");
+  const auto& bones = GetSkeleton("coco17").bones;
+  ASSERT_EQ(gt.bone_lengths.size(), bones.size());
+  EXPECT_NEAR(gt.subject_height, scene.subject_height, 0.0);
+  EXPECT_GT(gt.subject_height, 1.4);
+  double worst = 0.0;
+  for (int f = 0; f < gt.points3d.num_frames(); ++f) {
+    for (size_t b = 0; b < bones.size(); ++b) {
+      const double length = (gt.points3d.at(f, bones[b].child) - gt.points3d.at(f, bones[b].parent)).norm();
+      worst = std::max(worst, std::abs(length - gt.bone_lengths[b]));
+    }
+  }
+  EXPECT_LT(worst, 1e-9);
+}
+
+TEST(Studio, PersonStaysInTheAreaAndMostCamerasSeeIt) {
+  for (const auto& rig_name : StudioRigNames()) {
+    const StudioRig rig = MakeStudioRig(rig_name);
+    const SyntheticScene scene = Synthesize(Clean(rig_name, 600));
+    const int num_cameras = static_cast<int>(scene.rig.size());
+    int64_t frames_seen_by_most = 0, views_fully_visible = 0;
+    for (int f = 0; f < scene.points3d.num_frames(); ++f) {
+      for (int j = 0; j < 17; ++j) {
+        const Eigen::Vector2d d = scene.points3d.at(f, j).head<2>() - rig.area_center;
+        ASSERT_LE(std::abs(d.x()), rig.area_half_extents.x() + 1e-9);
+        ASSERT_LE(std::abs(d.y()), rig.area_half_extents.y() + 1e-9);
+      }
+      int seeing = 0;
+      for (int c = 0; c < num_cameras; ++c) {
+        int visible = 0;
+        for (int j = 0; j < 17; ++j) visible += scene.invisible_mask[scene.MaskIndex(c, f, j)] == 0;
+        seeing += visible >= 13;
+        views_fully_visible += visible == 17;
+      }
+      frames_seen_by_most += 2 * seeing > num_cameras || (num_cameras == 2 && seeing == 2);
+    }
+    const double frames = scene.points3d.num_frames();
+    EXPECT_GT(frames_seen_by_most / frames, 0.95) << rig_name;
+    EXPECT_GT(views_fully_visible / (frames * num_cameras), 0.8) << rig_name;
+  }
+}
+
+TEST(Studio, SameSeedGivesTheSameSceneWithAnyThreadCount) {
+  StudioOptions o = SmallStudio("h36m4", 120);
+  o.outlier_rate = 0.05;
+  o.swap_rate = 0.05;
+  o.seed = 1234;
+  SyntheticScene one, two;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    one = Synthesize(o);
+  }
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
+    two = Synthesize(o);
+  }
+  EXPECT_EQ(one.points3d.data(), two.points3d.data());
+  EXPECT_EQ(one.observations.data(), two.observations.data());
+  EXPECT_EQ(one.outlier_mask, two.outlier_mask);
+  EXPECT_EQ(one.swap_mask, two.swap_mask);
+  EXPECT_EQ(one.missing_mask, two.missing_mask);
+  EXPECT_EQ(one.invisible_mask, two.invisible_mask);
+  EXPECT_EQ(one.clip_names, two.clip_names);
+  // And the written files hold the same content (zip members carry a time stamp, so the
+  // archives are compared array by array).
+  testing::TempDir dir;
+  WriteSyntheticScene(one, dir / "a");
+  WriteSyntheticScene(two, dir / "b");
+  for (const char* file : {"calibration.toml", "scene.json"}) {
+    EXPECT_TRUE(ReadFileToString(dir / (std::string("a/") + file)) == ReadFileToString(dir / (std::string("b/") + file)))
+        << file;
+  }
+  for (const char* file : {"gt.npz", "keypoints2d.npz"}) {
+    const auto a = ReadNpz(dir / (std::string("a/") + file));
+    const auto b = ReadNpz(dir / (std::string("b/") + file));
+    ASSERT_EQ(a.size(), b.size()) << file;
+    for (const auto& [name, array] : a) {
+      ASSERT_TRUE(b.count(name)) << file << " " << name;
+      EXPECT_EQ(array.shape, b.at(name).shape) << file << " " << name;
+      EXPECT_TRUE(array.data == b.at(name).data) << file << " " << name;
+    }
+  }
+  o.seed = 1235;
+  const SyntheticScene other = Synthesize(o);
+  EXPECT_NE(one.points3d.data(), other.points3d.data());
+  EXPECT_NE(one.observations.data(), other.observations.data());
+}
+
+TEST(Studio, NoiseStatisticsFollowTheOptions) {
+  StudioOptions o = SmallStudio("ring8", 400);
+  o.noise_px = 3.0;
+  o.outlier_rate = 0.08;
+  o.swap_rate = 0.04;
+  o.missing_rate = 0.06;
+  const SyntheticScene scene = Synthesize(o);
+  EXPECT_NEAR(scene.statistics.outlier_rate(), 0.08, 0.01);
+  EXPECT_NEAR(scene.statistics.swap_rate(), 0.04, 0.01);
+  EXPECT_NEAR(scene.statistics.missing_rate(), 0.06, 0.01);
+  int64_t outliers = 0;
+  for (uint8_t m : scene.outlier_mask) outliers += m;
+  EXPECT_EQ(outliers, scene.statistics.outliers);
+}
+
+TEST(Studio, BadOptionsAreInputErrorsNamingTheOption) {
+  struct Case {
+    std::string expected;
+    std::function<void(StudioOptions&)> change;
+  };
+  const std::vector<Case> cases = {
+      {"--rig", [](StudioOptions& o) { o.rig = "dome12"; }},
+      {"--frames", [](StudioOptions& o) { o.num_frames = 0; }},
+      {"--fps", [](StudioOptions& o) { o.fps = 0.0; }},
+      {"--fps", [](StudioOptions& o) { o.fps = std::nan(""); }},
+      {"--noise-px", [](StudioOptions& o) { o.noise_px = -1.0; }},
+      {"--outlier-rate", [](StudioOptions& o) { o.outlier_rate = 1.5; }},
+      {"--swap-rate", [](StudioOptions& o) { o.swap_rate = -0.5; }},
+      {"--missing-rate", [](StudioOptions& o) { o.missing_rate = 2.0; }},
+      {"not supported yet", [](StudioOptions& o) { o.num_people = 2; }},
+      {"--people", [](StudioOptions& o) { o.num_people = 0; }},
+      {"motion", [](StudioOptions& o) { o.data_dir.clear(); }},
+      {"motion folder not found", [](StudioOptions& o) { o.data_dir = "/nonexistent/data"; }},
+      {"nope.bvh", [](StudioOptions& o) { o.motion_files = {"/nonexistent/nope.bvh"}; }},
+  };
+  for (const auto& c : cases) {
+    StudioOptions o = SmallStudio("h36m4", 10);
+    c.change(o);
+    try {
+      Synthesize(o);
+      ADD_FAILURE() << "no error for " << c.expected;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.expected), std::string::npos) << e.what();
+    }
+  }
+  // A BVH that is not a CMU skeleton.
+  testing::TempDir dir;
+  const std::string tiny = dir / "tiny.bvh";
+  std::ofstream(tiny) << "HIERARCHY\nROOT Hips\n{\nOFFSET 0 0 0\nCHANNELS 6 Xposition Yposition Zposition Zrotation "
+                         "Yrotation Xrotation\nEnd Site\n{\nOFFSET 0 1 0\n}\n}\nMOTION\nFrames: 1\nFrame Time: 0.01\n"
+                         "0 0 0 0 0 0\n";
+  StudioOptions o = SmallStudio("h36m4", 10);
+  o.motion_files = {tiny};
+  EXPECT_THROW(Synthesize(o), InputError);
+}
+
+TEST(Studio, NumpyReadsTheGroundTruth) {
+  testing::TempDir dir;
+  const SyntheticScene scene = Synthesize(SmallStudio("stereo2", 40));
+  WriteSyntheticScene(scene, dir / "scene");
+  const std::string script = dir / "check.py";
+  std::ofstream(script) << "import numpy as np, sys\n"
+                           "z = np.load(sys.argv[1])\n"
+                           "assert z['points3d'].shape == (40, 17, 3) and z['points3d'].dtype == np.float64\n"
+                           "assert z['K'].shape == (2, 3, 3) and z['dist'].shape == (2, 5)\n"
+                           "assert z['R'].shape == (2, 3, 3) and z['t'].shape == (2, 3)\n"
+                           "assert z['image_size'].tolist() == [[1920, 1080], [1920, 1080]]\n"
+                           "assert list(z['camera_names']) == ['cam_01', 'cam_02']\n"
+                           "assert len(z['joint_names']) == 17 and z['joint_names'][0] == 'nose'\n"
+                           "for m in ['outlier_mask', 'swap_mask', 'missing_mask', 'invisible_mask']:\n"
+                           "    assert z[m].shape == (2, 40, 17) and z[m].dtype == np.uint8, m\n"
+                           "assert z['bone_lengths'].shape == (16,)\n"
+                           "assert z['subject_height'].shape == () and 1.4 < float(z['subject_height']) < 1.9\n"
+                           "R = z['R'][0]\n"
+                           "assert abs(np.linalg.det(R) - 1) < 1e-9 and np.allclose(R @ R.T, np.eye(3))\n"
+                           "b = z['bones']\n"
+                           "l = np.linalg.norm(z['points3d'][:, b[:, 0]] - z['points3d'][:, b[:, 1]], axis=2)\n"
+                           "assert np.abs(l - z['bone_lengths'][None]).max() < 1e-9\n"
+                           "print('ok')\n";
+  const auto r = testing::Run(testing::PythonWithNumpy() + " " + script + " " + (dir / "scene/gt.npz"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
+}
+
+TEST(Studio, SceneJsonHoldsTheOptionsStatisticsAndClips) {
+  testing::TempDir dir;
+  StudioOptions o = SmallStudio("ceiling6", 120);
+  o.seed = 77;
+  o.noise_px = 2.5;
+  const SyntheticScene scene = Synthesize(o);
+  WriteSyntheticScene(scene, dir / "scene");
+  const nlohmann::json j = ReadJson(dir / "scene/scene.json");
+  EXPECT_EQ(j["options"]["rig"], "ceiling6");
+  EXPECT_EQ(j["options"]["frames"], 120);
+  EXPECT_EQ(j["options"]["seed"], 77);
+  EXPECT_EQ(j["options"]["noise_px"], 2.5);
+  EXPECT_EQ(j["options"]["hip_offset_px"], 3.75);
+  EXPECT_EQ(j["statistics"]["visible"], scene.statistics.visible);
+  EXPECT_EQ(j["statistics"]["outliers"], scene.statistics.outliers);
+  EXPECT_EQ(j["statistics"]["swapped_pairs"], scene.statistics.swapped_pairs);
+  EXPECT_EQ(j["statistics"]["missing"], scene.statistics.missing);
+  EXPECT_EQ(j["statistics"]["invisible"], scene.statistics.invisible());
+  ASSERT_EQ(j["clips"].size(), scene.clip_names.size());
+  int frames = 0;
+  for (const auto& clip : j["clips"]) frames += clip["frames"].get<int>();
+  EXPECT_EQ(frames, 120);
+  EXPECT_EQ(j["rig"]["cameras"].size(), 6u);
+  EXPECT_NEAR(j["subject_height_m"].get<double>(), scene.subject_height, 1e-12);
+}
+
+TEST(Studio, KeypointFilesMirrorTheObservations) {
+  testing::TempDir dir;
+  const SyntheticScene scene = Synthesize(SmallStudio("h36m4", 60));
+  const KeypointSequence seq = scene.ToKeypointSequence();
+  EXPECT_EQ(seq.skeleton, "coco17");
+  ASSERT_EQ(seq.cameras.size(), 4u);
+  EXPECT_EQ(seq.cameras[0].name, "cam_01");
+  EXPECT_EQ(seq.cameras[0].width, 1000);
+  EXPECT_EQ(seq.cameras[0].frame_numbers.size(), 60u);
+  WriteSyntheticScene(scene, dir / "scene");
+  const KeypointSequence npz = ReadKeypointsNpz(dir / "scene/keypoints2d.npz");
+  const ObservationTable table = ToObservations(npz);
+  ASSERT_EQ(table.observations.num_cameras(), 4);
+  ASSERT_EQ(table.observations.num_frames(), 60);
+  for (int c = 0; c < 4; ++c) {
+    for (int f = 0; f < 60; ++f) {
+      for (int j = 0; j < 17; ++j) {
+        ASSERT_EQ(table.observations.at(c, f, j), scene.observations.at(c, f, j)) << c << " " << f << " " << j;
+      }
+    }
+  }
+}
+
+TEST(Studio, WritingReplacesAnOldSceneButNeverAnUnrelatedFolder) {
+  testing::TempDir dir;
+  const SyntheticScene scene = Synthesize(SmallStudio("stereo2", 20));
+  const std::string unrelated = dir / "photos";
+  fs::create_directories(unrelated);
+  std::ofstream(unrelated + "/holiday.jpg") << "x";
+  EXPECT_THROW(WriteSyntheticScene(scene, unrelated), InputError);
+  EXPECT_TRUE(fs::exists(unrelated + "/holiday.jpg"));
+  std::ofstream(dir / "file") << "x";
+  EXPECT_THROW(WriteSyntheticScene(scene, dir / "file"), InputError);
+
+  WriteSyntheticScene(scene, dir / "scene");
+  std::ofstream(dir / "scene/stale.txt") << "old";
+  WriteSyntheticScene(scene, dir / "scene/");  // trailing slash: the same folder
+  EXPECT_FALSE(fs::exists(dir / "scene/stale.txt"));
+  EXPECT_TRUE(fs::exists(dir / "scene/gt.npz"));
+  // No temporary folders left behind.
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir.path())) entries += e.path().filename().string()[0] == '.';
+  EXPECT_EQ(entries, 0);
+}
+
+TEST(Studio, ReadGroundTruthRejectsMalformedFiles) {
+  testing::TempDir dir;
+  EXPECT_THROW(ReadGroundTruth(dir / "missing.npz"), InputError);
+  std::ofstream(dir / "text.npz") << "not a zip";
+  EXPECT_THROW(ReadGroundTruth(dir / "text.npz"), InputError);
+  {
+    NpzWriter w(dir / "nopoints.npz");
+    w.Add("K", NpyArray::FromVector(std::vector<double>(9, 1.0), {1, 3, 3}));
+    w.Close();
+  }
+  EXPECT_THROW(ReadGroundTruth(dir / "nopoints.npz"), InputError);
+  {
+    NpzWriter w(dir / "badmask.npz");
+    w.Add("points3d", NpyArray::FromVector(std::vector<double>(2 * 17 * 3, 0.0), {2, 17, 3}));
+    w.Add("outlier_mask", NpyArray::FromVector(std::vector<uint8_t>(3 * 17, 0), {1, 3, 17}));
+    w.Close();
+  }
+  try {
+    ReadGroundTruth(dir / "badmask.npz");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("outlier_mask"), std::string::npos) << e.what();
+  }
+  {
+    NpzWriter w(dir / "badshape.npz");
+    w.Add("points3d", NpyArray::FromVector(std::vector<double>(2 * 17 * 2, 0.0), {2, 17, 2}));
+    w.Close();
+  }
+  EXPECT_THROW(ReadGroundTruth(dir / "badshape.npz"), InputError);
+}
+
+}  // namespace
+}  // namespace epilabel

@@ -1,0 +1,247 @@
+#include "training/data.h"
+
+#include <algorithm>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "detection/skeleton.h"
+#include "geometry/core/error.h"
+#include "tests/pseudolabel/toy_scene.h"
+#include "training/graph.h"
+
+namespace epilabel {
+namespace {
+
+TEST(ScreenNormalisation, FollowsVideoPose3D) {
+  const int w = 1000, h = 600;
+  EXPECT_LT((NormalizeScreen({0.0, 0.0}, w, h) - Eigen::Vector2d(-1.0, -0.6)).norm(), 1e-12);
+  EXPECT_LT((NormalizeScreen({1000.0, 300.0}, w, h) - Eigen::Vector2d(1.0, 0.0)).norm(), 1e-12);
+  const Eigen::Vector2d p(123.5, 456.25);
+  EXPECT_LT((UnnormalizeScreen(NormalizeScreen(p, w, h), w, h) - p).norm(), 1e-9);
+}
+
+TEST(LifterData, TargetsAreRootRelativeAndWeightsFollowUncertainty) {
+  LabelDataset d = testing::ToyDataset(2, 10, 1, "s");
+  d.uncertainty[d.Index(3, 4)] = 0.02;  // = the weight scale: weight 1/2
+  d.valid[d.Index(3, 5)] = 0;
+  const LifterData data = PrepareLifterData(d);
+  ASSERT_EQ(data.num_samples(), d.num_samples());
+  for (int k = 0; k < 17; ++k) {
+    if (k == 5) continue;
+    EXPECT_LT((data.target[d.Index(3, k)] - (d.points3d_cam[d.Index(3, k)] - d.root_cam[3])).norm(), 1e-12);
+  }
+  EXPECT_FLOAT_EQ(data.weight[d.Index(3, 4)], 0.5f);
+  EXPECT_FLOAT_EQ(data.weight[d.Index(3, 6)], 1.0f);
+  EXPECT_EQ(data.weight[d.Index(3, 5)], 0.0f);
+  EXPECT_EQ(data.target[d.Index(3, 5)], Eigen::Vector3d::Zero());
+  LabelWeightOptions plain;
+  plain.use_uncertainty = false;
+  EXPECT_FLOAT_EQ(PrepareLifterData(d, plain).weight[d.Index(3, 4)], 1.0f);
+}
+
+TEST(LifterData, TemporalWindowsFollowFramesAndRepeatTheEnds) {
+  LabelDataset d = testing::ToyDataset(2, 6, 2, "s");
+  // Reverse the rows: the windows must still follow the frame numbers.
+  std::vector<int> rows(d.num_samples());
+  for (int i = 0; i < d.num_samples(); ++i) rows[i] = d.num_samples() - 1 - i;
+  d = SelectSamples(d, rows);
+  const LifterData data = PrepareLifterData(d);
+  EXPECT_EQ(data.tracks.size(), 2u);
+  for (int s = 0; s < d.num_samples(); ++s) {
+    const std::vector<int> w = TemporalWindow(data, s, 5);
+    ASSERT_EQ(w.size(), 5u);
+    EXPECT_EQ(w[2], s);
+    for (int t = 0; t < 5; ++t) {
+      EXPECT_EQ(d.camera[w[t]], d.camera[s]);
+      EXPECT_EQ(d.frame[w[t]], std::clamp<int64_t>(d.frame[s] - 2 + t, 0, 5));
+    }
+  }
+  EXPECT_THROW(TemporalWindow(data, 0, 4), std::invalid_argument);
+}
+
+TEST(SplitBySequence, KeepsSequencesWhole) {
+  std::vector<LabelDataset> parts;
+  for (int i = 0; i < 5; ++i) parts.push_back(testing::ToyDataset(2, 4, i, "seq" + std::to_string(i)));
+  const LabelDataset d = MergeDatasets(parts);
+  const DataSplit split = SplitBySequence(d, 0.4);
+  EXPECT_EQ(split.validation_sequences.size(), 2u);
+  EXPECT_EQ(split.train.size() + split.validation.size(), static_cast<size_t>(d.num_samples()));
+  std::set<int32_t> train_seq, val_seq;
+  for (int s : split.train) train_seq.insert(d.sequence[s]);
+  for (int s : split.validation) val_seq.insert(d.sequence[s]);
+  EXPECT_EQ(train_seq.size(), 3u);
+  EXPECT_EQ(val_seq.size(), 2u);
+  for (int32_t s : val_seq) EXPECT_EQ(train_seq.count(s), 0u);
+  // Named sequences.
+  const DataSplit named = SplitBySequence(d, 0.2, {"seq1"});
+  for (int s : named.validation) EXPECT_EQ(d.sequence_names[d.sequence[s]], "seq1");
+  EXPECT_EQ(named.validation.size(), static_cast<size_t>(parts[1].num_samples()));
+  EXPECT_THROW(SplitBySequence(d, 0.2, {"nope"}), InputError);
+}
+
+TEST(SplitBySequence, SplitsASingleSequenceInTime) {
+  const LabelDataset d = testing::ToyDataset(2, 10, 3, "only");
+  const DataSplit split = SplitBySequence(d, 0.2);
+  EXPECT_TRUE(split.split_in_time);
+  int64_t last_train = -1, first_val = 1 << 30;
+  for (int s : split.train) last_train = std::max(last_train, d.frame[s]);
+  for (int s : split.validation) first_val = std::min(first_val, d.frame[s]);
+  EXPECT_EQ(last_train, 7);
+  EXPECT_EQ(first_val, 8);
+}
+
+// Pixel of a normalised input of a batch.
+Eigen::Vector2d InputPixel(const Batch& b, int sample, int frame, int joint) {
+  const size_t i = ((static_cast<size_t>(sample) * b.window + frame) * b.num_joints + joint) * 2;
+  return UnnormalizeScreen({b.input[i], b.input[i + 1]}, b.image_size[sample].x(), b.image_size[sample].y());
+}
+Eigen::Vector3d Target(const Batch& b, int sample, int joint) {
+  const size_t i = (static_cast<size_t>(sample) * b.num_joints + joint) * 3;
+  return Eigen::Vector3d(b.target[i], b.target[i + 1], b.target[i + 2]);
+}
+
+TEST(FlipAugmentation, MirrorsTheImageAndSwapsLeftAndRight) {
+  const LabelDataset d = testing::ToyDataset(3, 8, 4, "s");  // exact 2D projections
+  const LifterData data = PrepareLifterData(d);
+  const Skeleton& skeleton = GetSkeleton("coco17");
+  const std::vector<joint_t> perm = skeleton.FlipPermutation();
+  std::vector<int> samples(d.num_samples());
+  for (int i = 0; i < d.num_samples(); ++i) samples[i] = i;
+  AugmentOptions always;
+  always.flip_probability = 1.0;
+  std::mt19937_64 rng(1);
+  const Batch plain = MakeBatch(data, samples, 1, AugmentOptions{}, nullptr);
+  const Batch flipped = MakeBatch(data, samples, 1, always, &rng, perm);
+  const joint_t lw = skeleton.JointIndex("left_wrist"), rw = skeleton.JointIndex("right_wrist");
+  for (int s = 0; s < plain.size; ++s) {
+    ASSERT_EQ(flipped.flipped[s], 1);
+    const double cx = plain.K[s](0, 2);
+    for (int k = 0; k < 17; ++k) {
+      // 2D: mirrored about the principal point, taken from the partner joint.
+      const Eigen::Vector2d a = InputPixel(plain, s, 0, perm[k]);
+      const Eigen::Vector2d b = InputPixel(flipped, s, 0, k);
+      EXPECT_NEAR(b.x(), 2.0 * cx - a.x(), 1e-3);
+      EXPECT_NEAR(b.y(), a.y(), 1e-3);
+      // 3D: x negated, partner joint.
+      const Eigen::Vector3d ta = Target(plain, s, perm[k]), tb = Target(flipped, s, k);
+      EXPECT_NEAR(tb.x(), -ta.x(), 1e-6);
+      EXPECT_NEAR(tb.y(), ta.y(), 1e-6);
+      EXPECT_NEAR(tb.z(), ta.z(), 1e-6);
+      // The flipped pair is still consistent: its 2D is the projection of its 3D.
+      const Eigen::Vector3d h = flipped.K[s] * (tb + flipped.root_cam[s]);
+      EXPECT_LT((h.hnormalized() - b).norm(), 1e-2) << "sample " << s << " joint " << k;
+    }
+    EXPECT_NEAR(Target(flipped, s, lw).x(), -Target(plain, s, rw).x(), 1e-6);
+  }
+  // Probability 0 or no generator: nothing flips.
+  AugmentOptions never;
+  never.flip_probability = 0.0;
+  std::mt19937_64 rng2(1);
+  const Batch unflipped = MakeBatch(data, samples, 1, never, &rng2, perm);
+  EXPECT_EQ(unflipped.input, plain.input);
+  // Half of the samples flip with probability 0.5.
+  std::mt19937_64 rng3(5);
+  const Batch half = MakeBatch(data, samples, 1, AugmentOptions{}, &rng3, perm);
+  const int count = std::count(half.flipped.begin(), half.flipped.end(), 1);
+  EXPECT_GT(count, plain.size / 4);
+  EXPECT_LT(count, 3 * plain.size / 4);
+}
+
+TEST(VirtualCameras, RenderRotatedLabelsConsistently) {
+  const LabelDataset d = testing::ToyDataset(2, 8, 5, "s");
+  const LifterData data = PrepareLifterData(d);
+  std::vector<int> samples(d.num_samples());
+  for (int i = 0; i < d.num_samples(); ++i) samples[i] = i;
+  AugmentOptions options;
+  options.flip_probability = 0.0;
+  options.virtual_camera_rate = 1.0;
+  std::mt19937_64 rng(9);
+  const Batch plain = MakeBatch(data, samples, 3, AugmentOptions{}, nullptr);
+  const Batch virt = MakeBatch(data, samples, 3, options, &rng);
+  for (int s = 0; s < virt.size; ++s) {
+    ASSERT_EQ(virt.virtual_camera[s], 1);
+    const double depth = virt.root_cam[s].z();
+    EXPECT_GE(depth, options.virtual_min_distance - 1e-9);
+    EXPECT_LE(depth, options.virtual_max_distance + 1e-9);
+    // A rotation: distances between joints are kept, and the pose has changed.
+    double change = 0.0;
+    for (int a = 0; a < 17; ++a) {
+      for (int b = a + 1; b < 17; ++b) {
+        EXPECT_NEAR((Target(virt, s, a) - Target(virt, s, b)).norm(), (Target(plain, s, a) - Target(plain, s, b)).norm(),
+                    1e-5);
+      }
+      change += (Target(virt, s, a) - Target(plain, s, a)).norm();
+    }
+    EXPECT_GT(change, 1e-3);
+    // The centre frame's 2D is the projection of the new 3D through the virtual camera.
+    for (int k = 0; k < 17; ++k) {
+      const Eigen::Vector3d h = virt.K[s] * (Target(virt, s, k) + virt.root_cam[s]);
+      EXPECT_LT((h.hnormalized() - InputPixel(virt, s, 1, k)).norm(), 1e-2);
+    }
+  }
+  // Global position alignment puts the root where the reference poses have theirs.
+  GpaReference ref;
+  ref.root_and_size = {Eigen::Vector3d(0.25, 0.2, 0.05)};
+  options.global_position_alignment = true;
+  std::mt19937_64 rng2(3);
+  const Batch gpa = MakeBatch(data, samples, 1, options, &rng2, {}, &ref);
+  for (int s = 0; s < gpa.size; ++s) {
+    const Eigen::Vector3d root_px = gpa.K[s] * gpa.root_cam[s];
+    EXPECT_NEAR(root_px.x() / root_px.z(), 0.25 * gpa.image_size[s].x(), 1e-6);
+    EXPECT_NEAR(root_px.y() / root_px.z(), 0.2 * gpa.image_size[s].x(), 1e-6);
+  }
+  EXPECT_THROW(MakeBatch(data, samples, 1, options, &rng2, {}, nullptr), std::invalid_argument);
+}
+
+TEST(Batches, AreDeterministicForASeed) {
+  const LabelDataset d = testing::ToyDataset(2, 8, 6, "s");
+  const LifterData data = PrepareLifterData(d);
+  const std::vector<joint_t> perm = GetSkeleton("coco17").FlipPermutation();
+  AugmentOptions options;
+  options.virtual_camera_rate = 0.5;
+  std::vector<int> samples = {0, 3, 5, 7, 2};
+  std::mt19937_64 a(11), b(11), c(12);
+  EXPECT_EQ(MakeBatch(data, samples, 3, options, &a, perm).input, MakeBatch(data, samples, 3, options, &b, perm).input);
+  EXPECT_NE(MakeBatch(data, samples, 3, options, &a, perm).input, MakeBatch(data, samples, 3, options, &c, perm).input);
+  std::vector<int> order = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  std::vector<int> order2 = order;
+  std::mt19937_64 r1(4), r2(4);
+  Shuffle(&order, r1);
+  Shuffle(&order2, r2);
+  EXPECT_EQ(order, order2);
+  EXPECT_TRUE(std::is_permutation(order.begin(), order.end(), std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}.begin()));
+}
+
+TEST(SkeletonGraph, AdjacencyComesFromTheBones) {
+  const Skeleton& coco = GetSkeleton("coco17");
+  const SkeletonGraph g = BuildSkeletonGraph(coco.num_joints(), coco.bones);
+  EXPECT_EQ(g.edges.size(), coco.bones.size());
+  // COCO-17's face (nose, eyes, ears) is not linked to the body by any bone.
+  EXPECT_EQ(g.num_components, 2);
+  EXPECT_NE(g.component[coco.JointIndex("nose")], g.component[coco.JointIndex("left_hip")]);
+  EXPECT_EQ(g.hops[coco.JointIndex("left_ankle")][coco.JointIndex("right_ankle")], 5);
+  EXPECT_EQ(g.hops[coco.JointIndex("nose")][coco.JointIndex("left_hip")], -1);
+  const Eigen::MatrixXd a = NormalizedAdjacency(g);
+  EXPECT_LT((a - a.transpose()).norm(), 1e-12);
+  std::set<std::pair<int, int>> bones;
+  for (const Bone& b : coco.bones) {
+    bones.insert({b.parent, b.child});
+    bones.insert({b.child, b.parent});
+  }
+  for (int i = 0; i < 17; ++i) {
+    for (int k = 0; k < 17; ++k) {
+      const bool expected = i == k || bones.count({i, k}) > 0;
+      EXPECT_EQ(a(i, k) != 0.0, expected) << i << "," << k;
+    }
+  }
+  // D^-1/2 (A + I) D^-1/2: entry (i, k) is 1 / sqrt(d_i d_k) with degrees counting the self-loop.
+  const joint_t lk = coco.JointIndex("left_knee"), lh = coco.JointIndex("left_hip");
+  EXPECT_NEAR(a(lk, lh), 1.0 / std::sqrt(3.0 * 4.0), 1e-12);  // knee: hip, ankle; hip: knee, other hip, shoulder
+  const Skeleton& h36m = GetSkeleton("h36m17");
+  EXPECT_EQ(BuildSkeletonGraph(h36m.num_joints(), h36m.bones).num_components, 1);
+  EXPECT_THROW(BuildSkeletonGraph(3, {{0, 5}}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace epilabel

@@ -1,0 +1,342 @@
+#include "training/lifter.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "detection/io/npz.h"
+#include "detection/skeleton.h"
+#include "geometry/core/error.h"
+#include "tests/pseudolabel/toy_scene.h"
+#include "tests/testing.h"
+
+namespace epilabel {
+namespace {
+
+// 48 short training sequences and 8 held-out ones of the toy scene (3 cameras, 10 frames
+// each, 1 px 2D noise), built once. Many short sequences cover the toy motion's parameters.
+struct ToyData {
+  LabelDataset train, val;
+};
+const ToyData& Data() {
+  static const ToyData data = [] {
+    ToyData d;
+    std::vector<LabelDataset> train, val;
+    for (int i = 0; i < 48; ++i) train.push_back(testing::ToyDataset(3, 10, 10 + i, "train" + std::to_string(i), 1.0));
+    for (int i = 0; i < 8; ++i) val.push_back(testing::ToyDataset(3, 10, 99 + i, "val" + std::to_string(i), 1.0));
+    d.train = MergeDatasets(train);
+    d.val = MergeDatasets(val);
+    return d;
+  }();
+  return data;
+}
+
+TrainOptions SmallMlp(const std::string& run_dir) {
+  TrainOptions o;
+  o.model.type = "mlp";
+  o.model.mlp_hidden = 256;
+  o.model.dropout = 0.0;
+  o.epochs = 12;
+  o.batch_size = 64;
+  o.learning_rate = 2e-3;
+  o.lr_decay = 0.95;
+  o.seed = 3;
+  o.num_threads = 1;
+  o.run_dir = run_dir;
+  return o;
+}
+
+// MPJPE (mm) of always predicting the mean root-relative training pose.
+double MeanPoseBaselineMm(const LabelDataset& train, const LabelDataset& val) {
+  const int j = train.num_joints();
+  std::vector<Eigen::Vector3d> mean(j, Eigen::Vector3d::Zero());
+  for (int s = 0; s < train.num_samples(); ++s)
+    for (int k = 0; k < j; ++k) mean[k] += train.points3d_cam[train.Index(s, k)] - train.root_cam[s];
+  for (auto& m : mean) m /= train.num_samples();
+  double sum = 0.0;
+  for (int s = 0; s < val.num_samples(); ++s)
+    for (int k = 0; k < j; ++k) sum += (val.points3d_cam[val.Index(s, k)] - val.root_cam[s] - mean[k]).norm();
+  return 1e3 * sum / (val.num_samples() * j);
+}
+
+std::map<std::string, NpyArray> Weights(const std::string& run_dir) { return ReadNpz(run_dir + "/weights.npz"); }
+
+TEST(TrainLifter, MlpLearnsToLiftHeldOutSequences) {
+  testing::TempDir dir;
+  std::vector<EpochSummary> seen;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.on_epoch = [&](const EpochSummary& e) { seen.push_back(e); };
+  size_t progress_calls = 0;
+  const TrainSummary summary =
+      TrainLifter(options, Data().train, Data().val, [&](const std::string&, size_t, size_t) { ++progress_calls; });
+  ASSERT_EQ(summary.history.size(), 12u);
+  EXPECT_EQ(seen.size(), 12u);
+  EXPECT_GT(progress_calls, 12u);
+  EXPECT_EQ(summary.num_parameters, CountParameters(options.model, 17));
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  EXPECT_LT(summary.final_val_mpjpe_mm, 0.6 * baseline) << "baseline " << baseline << " mm";
+  EXPECT_LT(summary.history.back().train_loss, summary.history.front().train_loss);
+  EXPECT_TRUE(std::filesystem::exists(dir / "run/checkpoint.pt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "run/run.json"));
+  const RunInfo info = ReadRunInfo(dir / "run");
+  EXPECT_EQ(info.epochs_completed, 12);
+  EXPECT_EQ(info.model.type, "mlp");
+  EXPECT_EQ(info.skeleton, "coco17");
+
+  // Evaluation on the validation set reproduces the last validation MPJPE.
+  const EvaluationSummary eval = EvaluateLifter(dir / "run", Data().val);
+  EXPECT_NEAR(eval.metrics.mpjpe * 1e3, summary.final_val_mpjpe_mm, 1e-3);
+  EXPECT_LE(eval.metrics.p_mpjpe, eval.metrics.mpjpe);
+  EXPECT_LE(eval.metrics.n_mpjpe, eval.metrics.mpjpe + 1e-12);
+  EXPECT_GT(eval.metrics.pck, 0.5);
+  EXPECT_GT(eval.metrics.Pss(50), 0.0);
+  EXPECT_EQ(eval.num_samples, Data().val.num_samples());
+  // Test-time flip averaging changes the predictions a little, not the quality.
+  InferenceOptions tta;
+  tta.test_time_flip = true;
+  const EvaluationSummary flipped = EvaluateLifter(dir / "run", Data().val, tta);
+  EXPECT_NE(flipped.metrics.mpjpe, eval.metrics.mpjpe);
+  EXPECT_LT(flipped.metrics.mpjpe * 1e3, 0.6 * baseline);
+}
+
+TEST(TrainLifter, IsReproducibleForASeed) {
+  testing::TempDir dir;
+  TrainOptions a = SmallMlp(dir / "a");
+  a.epochs = 2;
+  a.augment.virtual_camera_rate = 0.3;
+  TrainOptions b = a;
+  b.run_dir = dir / "b";
+  TrainOptions c = a;
+  c.run_dir = dir / "c";
+  c.seed = 4;
+  TrainLifter(a, Data().train, Data().val);
+  TrainLifter(b, Data().train, Data().val);
+  TrainLifter(c, Data().train, Data().val);
+  const auto wa = Weights(dir / "a"), wb = Weights(dir / "b"), wc = Weights(dir / "c");
+  ASSERT_EQ(wa.size(), wb.size());
+  bool differs_from_c = false;
+  for (const auto& [name, array] : wa) {
+    EXPECT_EQ(array.data, wb.at(name).data) << name;
+    differs_from_c = differs_from_c || array.data != wc.at(name).data;
+  }
+  EXPECT_TRUE(differs_from_c);
+}
+
+TEST(TrainLifter, ResumedRunEqualsUninterruptedRun) {
+  testing::TempDir dir;
+  TrainOptions full = SmallMlp(dir / "full");
+  full.epochs = 3;
+  full.augment.virtual_camera_rate = 0.3;
+  full.max_samples_per_epoch = 512;
+  const TrainSummary uninterrupted = TrainLifter(full, Data().train, Data().val);
+
+  TrainOptions first = full;
+  first.run_dir = dir / "resumed";
+  first.epochs = 1;
+  TrainLifter(first, Data().train, Data().val);
+  TrainOptions rest = first;
+  rest.epochs = 3;
+  rest.resume = true;
+  const TrainSummary resumed = TrainLifter(rest, Data().train, Data().val);
+  EXPECT_EQ(resumed.first_epoch, 2);
+  ASSERT_EQ(resumed.history.size(), 3u);
+  for (int e = 0; e < 3; ++e) {
+    EXPECT_EQ(resumed.history[e].train_loss, uninterrupted.history[e].train_loss) << e;
+    EXPECT_EQ(resumed.history[e].val_mpjpe_mm, uninterrupted.history[e].val_mpjpe_mm) << e;
+  }
+  const auto wa = Weights(dir / "full"), wb = Weights(dir / "resumed");
+  for (const auto& [name, array] : wa) EXPECT_EQ(array.data, wb.at(name).data) << name;
+
+  // Training into a finished run without --resume is refused; other model options too.
+  EXPECT_THROW(TrainLifter(full, Data().train, Data().val), InputError);
+  TrainOptions other = rest;
+  other.model.mlp_hidden = 128;
+  EXPECT_THROW(TrainLifter(other, Data().train, Data().val), InputError);
+}
+
+TEST(TrainLifter, TcnLearnsFromTemporalWindows) {
+  testing::TempDir dir;
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  TrainOptions tcn = SmallMlp(dir / "tcn");
+  tcn.model.type = "tcn";
+  tcn.model.tcn_receptive_field = 9;
+  tcn.model.tcn_channels = 64;
+  tcn.epochs = 8;
+  const TrainSummary t = TrainLifter(tcn, Data().train, Data().val);
+  EXPECT_LT(t.final_val_mpjpe_mm, 0.7 * baseline) << "baseline " << baseline << " mm";
+}
+
+TEST(TrainLifter, GcnLearnsOverTheSkeletonGraph) {
+  testing::TempDir dir;
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  TrainOptions gcn = SmallMlp(dir / "gcn");
+  gcn.model.type = "gcn";
+  gcn.model.gcn_hidden = 32;
+  gcn.epochs = 8;
+  gcn.loss.bone_symmetry_weight = 0.1;
+  const TrainSummary g = TrainLifter(gcn, Data().train, Data().val);
+  EXPECT_LT(g.final_val_mpjpe_mm, 0.8 * baseline) << "baseline " << baseline << " mm";
+  // The gcn carries the skeleton's normalised adjacency as a buffer.
+  const auto w = Weights(dir / "gcn");
+  ASSERT_TRUE(w.count("adjacency"));
+  EXPECT_EQ(w.at("adjacency").shape, (std::vector<int64_t>{17, 17}));
+  EXPECT_EQ(w.at("blocks.1.conv2.modulation").shape, (std::vector<int64_t>{17, 32}));
+}
+
+TEST(CountParameters, MatchesTheArchitectures) {
+  LifterModelOptions mlp;  // Martinez: 1024 wide, 2 blocks
+  const int64_t h = 1024, j = 17;
+  const int64_t expected_mlp = (2 * j * h + h) + 2 * h + 2 * (2 * (h * h + h) + 2 * 2 * h) + (h * 3 * j + 3 * j);
+  EXPECT_EQ(CountParameters(mlp, 17), expected_mlp);
+  LifterModelOptions tcn;
+  tcn.type = "tcn";
+  tcn.tcn_receptive_field = 27;
+  tcn.tcn_channels = 1024;
+  const int64_t c = 1024;
+  // expand (2J*C*3) + bn, then 2 blocks of (C*C*3 + C*C) + 2 bn, then shrink.
+  const int64_t expected_tcn = 2 * j * c * 3 + 2 * c + 2 * (c * c * 3 + c * c + 4 * c) + (c * 3 * j + 3 * j);
+  EXPECT_EQ(CountParameters(tcn, 17), expected_tcn);
+  tcn.tcn_receptive_field = 30;
+  EXPECT_THROW(CountParameters(tcn, 17), InputError);
+  LifterModelOptions bad;
+  bad.type = "transformer";
+  EXPECT_THROW(CountParameters(bad, 17), InputError);
+}
+
+TEST(LiftPoses, MatchesDatasetPredictionsAndMarksEmptyFrames) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.epochs = 1;
+  TrainLifter(options, Data().train, Data().val);
+  // One camera of the validation sequence as a 2D track.
+  std::vector<int> rows;
+  for (int s = 0; s < Data().val.num_samples(); ++s)
+    if (Data().val.camera[s] == 1 && Data().val.sequence[s] == 0) rows.push_back(s);
+  const LabelDataset cam1 = SelectSamples(Data().val, rows);
+  Track2d track;
+  track.width = cam1.image_size[0].x();
+  track.height = cam1.image_size[0].y();
+  track.num_joints = 17;
+  track.keypoints = cam1.keypoints2d;
+  for (int k = 0; k < 17; ++k) track.keypoints[cam1.Index(5, k)] = Eigen::Vector3d::Zero();  // frame 5: nothing seen
+  const Points3d lifted = LiftPoses(dir / "run", track);
+  const Points3d expected = PredictDataset(dir / "run", cam1);
+  ASSERT_EQ(lifted.num_frames(), cam1.num_samples());
+  for (int f = 0; f < lifted.num_frames(); ++f) {
+    for (int k = 0; k < 17; ++k) {
+      if (f == 5) {
+        EXPECT_FALSE(lifted.IsValid(f, k));
+      } else {
+        EXPECT_LT((lifted.at(f, k) - expected.at(f, k)).norm(), 1e-6);
+      }
+    }
+  }
+  track.num_joints = 18;
+  EXPECT_THROW(LiftPoses(dir / "run", track), InputError);
+  EXPECT_THROW(LiftPoses(dir / "no_run", Track2d{}), InputError);
+}
+
+// The exported weights load in numpy with PyTorch's state_dict names, and a numpy forward pass
+// of the Martinez network (eval mode) reproduces our predictions.
+TEST(WeightExport, LoadsInNumpyAndReproducesTheMlp) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.epochs = 1;
+  options.model.mlp_hidden = 64;
+  TrainLifter(options, Data().train, Data().val);
+  const LabelDataset few = SelectSamples(Data().val, {0, 1, 2, 3, 4});
+  const Points3d pred = PredictDataset(dir / "run", few);
+  // Inputs and expected outputs for the script.
+  std::vector<double> inputs, outputs;
+  for (int s = 0; s < few.num_samples(); ++s) {
+    for (int k = 0; k < 17; ++k) {
+      const Eigen::Vector3d& kp = few.keypoints2d[few.Index(s, k)];
+      const Eigen::Vector2d n = NormalizeScreen(kp.head<2>(), few.image_size[s].x(), few.image_size[s].y());
+      inputs.push_back(n.x());
+      inputs.push_back(n.y());
+      for (int c = 0; c < 3; ++c) outputs.push_back(pred.at(s, k)(c));
+    }
+  }
+  {
+    NpzWriter w(dir / "io.npz");
+    w.Add("x", NpyArray::FromVector(inputs, {few.num_samples(), 34}));
+    w.Add("y", NpyArray::FromVector(outputs, {few.num_samples(), 17, 3}));
+    w.Close();
+  }
+  const std::string script = dir / "check.py";
+  std::ofstream(script) << R"(import numpy as np, sys
+w = np.load(sys.argv[1] + '/weights.npz')
+io = np.load(sys.argv[2])
+names = set(w.files)
+expected = {'w1.weight', 'w1.bias', 'batch_norm1.weight', 'batch_norm1.bias', 'batch_norm1.running_mean',
+            'batch_norm1.running_var', 'batch_norm1.num_batches_tracked', 'w2.weight', 'w2.bias'}
+for i in range(2):
+    for l in ('w1', 'w2'):
+        expected |= {'linear_stages.%d.%s.weight' % (i, l), 'linear_stages.%d.%s.bias' % (i, l)}
+    for b in ('batch_norm1', 'batch_norm2'):
+        expected |= {'linear_stages.%d.%s.%s' % (i, b, s) for s in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')}
+assert names == expected, sorted(names ^ expected)
+assert w['w1.weight'].shape == (64, 34) and w['w1.weight'].dtype == np.float32
+assert w['w2.weight'].shape == (51, 64)
+assert w['linear_stages.1.w2.weight'].shape == (64, 64)
+assert w['batch_norm1.num_batches_tracked'].dtype == np.int64
+def linear(x, p): return x @ w[p + '.weight'].T + w[p + '.bias']
+def bn(x, p): return (x - w[p + '.running_mean']) / np.sqrt(w[p + '.running_var'] + 1e-5) * w[p + '.weight'] + w[p + '.bias']
+relu = lambda x: np.maximum(x, 0)
+x = io['x'].astype(np.float32)
+y = relu(bn(linear(x, 'w1'), 'batch_norm1'))
+for i in range(2):
+    s = 'linear_stages.%d.' % i
+    z = relu(bn(linear(y, s + 'w1'), s + 'batch_norm1'))
+    z = relu(bn(linear(z, s + 'w2'), s + 'batch_norm2'))
+    y = y + z
+out = linear(y, 'w2').reshape(-1, 17, 3)
+err = np.abs(out - io['y']).max()
+assert err < 1e-4, err
+print('ok', err)
+)";
+  const auto r = testing::Run(testing::PythonWithNumpy() + " " + script + " " + (dir / "run") + " " + (dir / "io.npz"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
+}
+
+TEST(WeightExport, TcnUsesVideoPose3DNames) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.model.type = "tcn";
+  options.model.tcn_receptive_field = 27;
+  options.model.tcn_channels = 32;
+  options.epochs = 1;
+  options.max_samples_per_epoch = 128;
+  TrainLifter(options, Data().train, Data().val);
+  ExportWeightsNpz(dir / "run", dir / "copy.npz");
+  const auto w = ReadNpz(dir / "copy.npz");
+  EXPECT_EQ(w.at("expand_conv.weight").shape, (std::vector<int64_t>{32, 34, 3}));
+  EXPECT_EQ(w.at("layers_conv.0.weight").shape, (std::vector<int64_t>{32, 32, 3}));
+  EXPECT_EQ(w.at("layers_conv.1.weight").shape, (std::vector<int64_t>{32, 32, 1}));
+  EXPECT_EQ(w.at("layers_conv.3.weight").shape, (std::vector<int64_t>{32, 32, 1}));
+  EXPECT_EQ(w.count("layers_conv.4.weight"), 0u);
+  EXPECT_EQ(w.at("layers_bn.3.running_var").shape, (std::vector<int64_t>{32}));
+  EXPECT_EQ(w.at("shrink.weight").shape, (std::vector<int64_t>{51, 32, 1}));
+  EXPECT_EQ(w.at("shrink.bias").shape, (std::vector<int64_t>{51}));
+  EXPECT_EQ(w.count("expand_conv.bias"), 0u);  // VideoPose3D's convolutions have no bias
+}
+
+TEST(TrainLifter, RejectsUnusableInput) {
+  testing::TempDir dir;
+  LabelDataset unlabelled = SelectSamples(Data().val, {0, 1, 2});
+  std::fill(unlabelled.valid.begin(), unlabelled.valid.end(), 0);
+  EXPECT_THROW(TrainLifter(SmallMlp(dir / "a"), unlabelled, LabelDataset{}), InputError);
+  LabelDataset unknown = Data().val;
+  unknown.skeleton.clear();
+  unknown.joint_names[0] = "snout";  // no skeleton has these joints: flipping is impossible
+  EXPECT_THROW(TrainLifter(SmallMlp(dir / "b"), unknown, LabelDataset{}), InputError);
+  TrainOptions bad = SmallMlp(dir / "c");
+  bad.batch_size = 1;
+  EXPECT_THROW(TrainLifter(bad, Data().train, Data().val), InputError);
+}
+
+}  // namespace
+}  // namespace epilabel

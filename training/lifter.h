@@ -1,0 +1,180 @@
+// 2D-to-3D pose lifters trained with libtorch (CPU): training, evaluation, monocular lifting
+// and weight export. libtorch stays behind this header (no torch types here).
+//
+// Models (input: one person's 2D keypoints normalised as in training/data.h; output: the
+// root-relative 3D pose in the camera frame, metres, x right, y down, z forward):
+//  - "mlp": Martinez et al., "A simple yet effective baseline for 3d human pose estimation",
+//    ICCV 2017: linear 2J -> H, batch norm, ReLU, dropout, then residual blocks of two such
+//    layers, then linear H -> 3J (H = 1024, 2 blocks, dropout 0.25).
+//  - "tcn": Pavllo et al., VideoPose3D, CVPR 2019: temporal convolutions with filter width 3
+//    over a window of 27, 81 or 243 frames (3, 4 or 5 layers), C channels, batch norm, ReLU,
+//    dropout, residual blocks, predicting the centre frame. Trained and run in the strided
+//    form (TemporalModelOptimized1f), whose weights are the dilated model's.
+//  - "gcn": a small graph network over the skeleton: each layer mixes a joint's features with
+//    its own weight, its neighbours' (through the normalised bone adjacency, a Boost.Graph
+//    built from the skeleton's bones, in the spirit of SemGCN/GLA-GCN and of KTPFormer's
+//    kinematic prior) and the mean over all joints (a global term that also links skeleton
+//    parts the bones leave apart, like COCO-17's head); residual blocks, batch norm, dropout.
+//
+// A run folder holds: checkpoint.pt (model, optimiser, epoch, history; rewritten atomically
+// after every epoch), weights.npz (the model's state_dict as float32 arrays named as in the
+// equivalent PyTorch module, see docs/training.md) and run.json (configuration and history
+// for people and scripts).
+//
+// Reproducibility: a run is determined by its options (seed included), its data and the
+// thread count (floating-point reductions in libtorch depend on the thread count). A run
+// resumed from its checkpoint produces the same weights as an uninterrupted one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "geometry/core/observations.h"
+#include "geometry/core/progress.h"
+#include "geometry/metrics/metrics.h"
+#include "pseudolabel/dataset.h"
+#include "training/data.h"
+
+namespace epilabel {
+
+struct LifterModelOptions {
+  std::string type = "mlp";  // "mlp", "tcn" or "gcn"
+  double dropout = 0.25;
+  // mlp
+  int mlp_hidden = 1024;
+  int mlp_blocks = 2;
+  // tcn: window of 27, 81 or 243 frames (3^layers), `tcn_channels` channels
+  int tcn_receptive_field = 27;
+  int tcn_channels = 1024;
+  // gcn: per-joint feature width and residual blocks
+  int gcn_hidden = 128;
+  int gcn_blocks = 2;
+
+  // Frames per input window (tcn_receptive_field for "tcn", 1 otherwise).
+  int WindowLength() const;
+  // Throws InputError("--model"/..., ...) for unknown types or out-of-range sizes.
+  void Check() const;
+};
+
+struct LossOptions {
+  double mpjpe_weight = 1.0;          // (uncertainty-)weighted MPJPE
+  double n_mpjpe_weight = 0.0;        // scale-normalised MPJPE, for labels of uncertain scale
+  double bone_symmetry_weight = 0.0;  // |left bone length - right bone length|, on predictions
+  LabelWeightOptions label_weights;   // masks and per-joint uncertainty weights
+  void Check() const;
+};
+
+struct EpochSummary {
+  int epoch = 0;                  // 1-based
+  double train_loss = 0.0;        // mean total loss over the epoch's batches
+  double val_mpjpe_mm = kNaN;     // MPJPE on the validation set, NaN without one
+  double learning_rate = 0.0;
+  int64_t samples = 0;            // training samples seen in the epoch
+  double seconds = 0.0;           // wall time of the epoch (not part of any result)
+};
+
+struct TrainOptions {
+  LifterModelOptions model;
+  LossOptions loss;
+  AugmentOptions augment;
+  int epochs = 20;
+  int batch_size = 256;
+  double learning_rate = 1e-3;
+  double lr_decay = 0.95;  // learning rate multiplied by this after every epoch
+  // Each epoch draws at most this many training samples (0 = all), for quick runs.
+  int max_samples_per_epoch = 0;
+  uint64_t seed = 1;
+  int num_threads = 1;  // libtorch intra-op threads
+  // Output folder. Without `resume` it must not hold a run yet, unless `overwrite`.
+  std::string run_dir;
+  bool resume = false;     // continue the run in run_dir up to `epochs` (model options must match)
+  bool overwrite = false;  // replace an existing run
+  // 2D poses of the target domain for global position alignment (empty: the validation set's).
+  GpaReference gpa_reference;
+  // Called after every epoch (the CLI prints a line).
+  std::function<void(const EpochSummary&)> on_epoch;
+
+  void Check() const;
+};
+
+struct TrainSummary {
+  std::string model;              // model type
+  int64_t num_parameters = 0;
+  int num_train_samples = 0;
+  int num_val_samples = 0;
+  int first_epoch = 1;            // 1 for a fresh run, later when resumed
+  int epochs_completed = 0;       // total, including earlier runs
+  std::vector<EpochSummary> history;  // every epoch of the run, earlier ones included
+  double final_val_mpjpe_mm = kNaN;
+  double samples_per_second = 0.0;    // training throughput of this call
+  std::string run_dir;
+  std::string BriefReport() const;
+};
+
+// Trains a lifter on `train` and validates it on `val` (may be empty) after every epoch,
+// writing the run folder. `progress` gets one stage per epoch ("epoch 3/20") with the batches
+// as items. Throws InputError for bad options, an unusable dataset (no labelled samples, a
+// skeleton needed for flipping/the gcn/symmetry that cannot be identified) or a run folder
+// conflict; std::runtime_error when files cannot be written.
+TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train, const LabelDataset& val,
+                         const ProgressCallback& progress = {});
+
+// What a run folder holds, from run.json.
+struct RunInfo {
+  LifterModelOptions model;
+  std::string skeleton;
+  std::vector<std::string> joint_names;
+  int epochs_completed = 0;
+  int64_t num_parameters = 0;
+  std::vector<EpochSummary> history;
+};
+// Throws InputError naming the folder when it is not a run.
+RunInfo ReadRunInfo(const std::string& run_dir);
+
+// Trainable parameters of a model for `num_joints` joints.
+int64_t CountParameters(const LifterModelOptions& model, int num_joints);
+
+struct InferenceOptions {
+  int num_threads = 1;
+  int batch_size = 1024;
+  bool test_time_flip = false;  // average with the prediction of the mirrored input
+};
+
+struct EvaluationSummary {
+  PoseMetrics metrics;
+  int num_samples = 0;
+  std::string BriefReport() const;
+};
+
+// Lifts every sample of `dataset` with the run's model and scores the root-relative
+// predictions against the dataset's labels (points3d_cam - root_cam, masked by `valid`) with
+// every metric of geometry/metrics (root joints from the skeleton). Throws InputError when the
+// dataset's joints differ from the run's.
+EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset& dataset,
+                                 const InferenceOptions& options = {}, PoseMetricsOptions metrics = {});
+
+// Root-relative predictions for every sample of `dataset`: [samples, joints], camera frame,
+// metres.
+Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options = {});
+
+// One camera's 2D keypoints over time.
+struct Track2d {
+  int width = 0, height = 0;                // image size, pixels
+  int num_joints = 0;
+  std::vector<Eigen::Vector3d> keypoints;   // [frames * joints] (x px, y px, confidence)
+  int num_frames() const { return num_joints > 0 ? static_cast<int>(keypoints.size()) / num_joints : 0; }
+};
+
+// Monocular lifting: the root-relative 3D pose of every frame, camera frame, metres (x right,
+// y down, z forward); NaN for frames without any observed joint. Temporal models see the
+// frames of the track as consecutive. Throws InputError when the joint count differs from
+// the run's or the image size is unknown.
+Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options = {});
+
+// Writes the run's model weights as an .npz of float32 (int64 for batch-norm counters)
+// arrays named like the PyTorch state_dict. TrainLifter already writes RUN/weights.npz.
+void ExportWeightsNpz(const std::string& run_dir, const std::string& npz_path);
+
+}  // namespace epilabel
