@@ -30,6 +30,7 @@ struct Scenario {
   std::string name;
   std::string rig;
   bool known_intrinsics = true;
+  bool ideal_lenses = false;
   double noise_px = 3.0, outlier_rate = 0.02, swap_rate = 0.01, missing_rate = 0.02;
 };
 
@@ -60,11 +61,13 @@ int main(int argc, char** argv) {
       {"ring8 known K", "ring8", true},
       {"h36m4 unknown f", "h36m4", false},
       {"ring8 unknown f", "ring8", false},
+      {"h36m4 unknown f ideal", "h36m4", false, true},
+      {"ring8 unknown f ideal", "ring8", false, true},
       {"ceiling6 known K", "ceiling6", true},
       {"stereo2 known K", "stereo2", true},
   };
   const Skeleton& skeleton = GetSkeleton("coco17");
-  std::printf("%-18s %6s %9s %9s %9s %8s %9s %9s %9s %8s %8s  %s\n", "scenario", "frames", "rot deg", "ctr %rad",
+  std::printf("%-22s %6s %9s %9s %9s %8s %9s %9s %9s %8s %8s  %s\n", "scenario", "frames", "rot deg", "ctr %rad",
               "scale %", "focal %", "mpjpe est", "mpjpe gt", "ratio", "time s", "verdict", "reasons");
   for (const Scenario& sc : scenarios) {
     if (!only.empty() && sc.name.find(only) == std::string::npos) continue;
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
     so.outlier_rate = sc.outlier_rate;
     so.swap_rate = sc.swap_rate;
     so.missing_rate = sc.missing_rate;
+    so.ideal_lenses = sc.ideal_lenses;
     so.data_dir = EPILABEL_DATA_DIR;
     const SyntheticScene scene = Synthesize(so);
     Rig input = scene.rig;
@@ -98,7 +102,7 @@ int main(int argc, char** argv) {
     const CalibrationOutput out = CalibrateFromPoses(input, scene.observations, po);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!out.success && out.rig.empty()) {
-      std::printf("%-18s failed: %s\n", sc.name.c_str(), out.report.BriefReport().c_str());
+      std::printf("%-22s failed: %s\n", sc.name.c_str(), out.report.BriefReport().c_str());
       continue;
     }
     bool all_registered = true;
@@ -107,11 +111,13 @@ int main(int argc, char** argv) {
       for (size_t c = 0; c < out.report.self.focal_initial.size(); ++c)
         std::printf("  focal init %s %.1f true %.1f final %.1f\n", scene.rig[c].name.c_str(), out.report.self.focal_initial[c],
                     scene.rig[c].fx, out.rig[c].fx);
+      for (const auto& [stage, sec] : out.report.self.timings_s) std::printf("  %-60.200s %.2f s\n", stage.c_str(), sec);
+      std::printf("  final: %s\n", out.report.self.ba.BriefReport().c_str());
       for (const auto& p : out.report.self.pairs)
         std::printf("  pair %d-%d %d/%d angle %.1f %s\n", p.a, p.b, p.inliers, p.correspondences, p.median_angle_deg, p.reason.c_str());
     }
     if (!all_registered) {
-      std::printf("%-18s not all cameras registered: %s\n", sc.name.c_str(), out.report.BriefReport().c_str());
+      std::printf("%-22s not all cameras registered: %s\n", sc.name.c_str(), out.report.BriefReport().c_str());
       continue;
     }
     // With unknown intrinsics the truth is compared on what was estimable: distortion is
@@ -129,7 +135,7 @@ int main(int argc, char** argv) {
     const double mpjpe_est = MeanError(aligned, scene.points3d), mpjpe_true = MeanError(with_truth.points, scene.points3d);
     std::string reasons;
     for (const auto& r : out.report.reasons) reasons += r + "; ";
-    std::printf("%-18s %6d %9.4f %9.4f %+9.3f %8.3f %9.2f %9.2f %9.4f %8.2f %8s  %s\n", sc.name.c_str(), frames,
+    std::printf("%-22s %6d %9.4f %9.4f %+9.3f %8.3f %9.2f %9.2f %9.4f %8.2f %8s  %s\n", sc.name.c_str(), frames,
                 cmp.max_rotation_error_deg, 100 * cmp.max_center_error_rel,
                 100 * cmp.scale_error_rel, 100 * cmp.max_focal_error_rel,
                 1000 * mpjpe_est, 1000 * mpjpe_true, mpjpe_est / mpjpe_true, seconds, VerdictName(out.report.verdict),

@@ -11,6 +11,7 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include "detection/skeleton.h"
 #include "detection/synthetic/studio.h"

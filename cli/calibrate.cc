@@ -99,6 +99,8 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_option("--baseline", o.baseline, "Known distance between two camera centres: CAM1,CAM2,METRES");
   cmd->add_flag("--refine-focal", o.refine_focal, "Also refine the given focal lengths in the bundle adjustment");
   cmd->add_flag("--refine-k1", o.refine_k1, "Also refine the first radial distortion coefficient");
+  cmd->add_flag("--ba-bones", o.pipeline.self.bone_constancy_in_ba,
+                "Add bone-length constancy to the final bundle adjustment (slower; see README)");
   cmd->add_flag("!--allow-check", o.allow_check, "Write the calibration only when the verdict is good");
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   cmd->add_option("--max-frames", o.pipeline.self.max_ba_frames, "Frames in the bundle adjustment")->capture_default_str();

@@ -64,6 +64,7 @@ void AddSynthCommand(CLI::App& app) {
   cmd->add_option("--swap-rate", o.swap_rate, "Share of left/right joint pairs swapped per view and frame")
       ->capture_default_str();
   cmd->add_option("--missing-rate", o.missing_rate, "Share of visible joints the detector drops")->capture_default_str();
+  cmd->add_flag("--ideal-lenses", o.ideal_lenses, "Principal points at the image centres and no lens distortion");
   cmd->add_option("--hip-offset-px", o.hip_offset_px,
                   "Systematic hip shift toward the shoulders (px for a ~400 px person); default 1.5 x noise-px");
   cmd->add_option("--people", o.num_people, "Number of people (only 1 for now)")->capture_default_str();

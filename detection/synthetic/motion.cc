@@ -101,8 +101,16 @@ BodyModel::BodyModel(const BvhMotion& reference) {
   rest_positions_.assign(joints_.size(), Eigen::Vector3d::Zero());
   for (size_t j = 1; j < joints_.size(); ++j) rest_positions_[j] = rest_positions_[joints_[j].parent] + joints_[j].offset;
   leg_length_ = LegLength(joints_);
+  // Upright stature: the CMU rest pose spreads the legs outwards, so its head height is not the
+  // standing height. Stack the straight legs (ankle above the floor, shin, thigh) under the rest
+  // pose's upright torso and head (hip joint to head top).
   const CocoPose rest = RestPose();
-  standing_height_ = rest.head_top.z();
+  const double shin =
+      0.5 * kCmuMetresPerUnit * (joints_[cmu::kLeftFoot].offset.norm() + joints_[cmu::kRightFoot].offset.norm());
+  const double thigh =
+      0.5 * kCmuMetresPerUnit * (joints_[cmu::kLeftLeg].offset.norm() + joints_[cmu::kRightLeg].offset.norm());
+  const double hip_to_top = rest.head_top.z() - 0.5 * (rest.joints[kLHip].z() + rest.joints[kRHip].z());
+  standing_height_ = kAnkleAboveFloor + shin + thigh + hip_to_top;
 }
 
 CocoPose BodyModel::Retarget(const std::vector<BvhJoint>& source_joints, const BvhWorldPose& source_world,

@@ -79,7 +79,7 @@ class BodyModel {
   CocoPose RestPose() const;
   // Thigh + shin length (mean of both legs), file units.
   double leg_length() const { return leg_length_; }
-  // Standing height: head top above the floor in the rest pose, metres.
+  // Standing height (stature): head top above the floor standing upright with straight legs, metres.
   double standing_height() const { return standing_height_; }
   const std::string& reference_name() const { return reference_name_; }
   const std::vector<BvhJoint>& joints() const { return joints_; }

@@ -99,7 +99,15 @@ KeypointSequence SyntheticScene::ToKeypointSequence() const {
 
 SyntheticScene Synthesize(const StudioOptions& options) {
   options.Check();
-  const StudioRig studio_rig = MakeStudioRig(options.rig);
+  StudioRig studio_rig = MakeStudioRig(options.rig);
+  if (options.ideal_lenses) {
+    for (Camera& cam : studio_rig.cameras) {
+      cam.cx = (cam.width - 1) / 2.0;
+      cam.cy = (cam.height - 1) / 2.0;
+      cam.fy = cam.fx;
+      cam.distortion = Distortion{};
+    }
+  }
   const std::vector<std::string> files = MotionFiles(options);
   std::vector<BvhMotion> clips;
   clips.reserve(files.size());

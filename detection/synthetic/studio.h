@@ -34,6 +34,8 @@ struct StudioOptions {
   double missing_rate = 0.02;  // share of visible joints dropped (0, 0, 0)
   double hip_offset_px = -1.0; // systematic hip shift toward the shoulders for a ~400 px person;
                                // < 0: 1.5 * noise_px (so 0 when noise_px is 0)
+  bool ideal_lenses = false;   // principal points at the image centres, no lens distortion (the
+                               // model that calibration with unknown intrinsics assumes)
   int num_people = 1;          // only 1 is supported for now
   uint64_t seed = 1;
   // Motion clips (BVH files, CMU skeleton) played in turn, the first giving the body;

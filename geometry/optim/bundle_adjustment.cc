@@ -29,7 +29,9 @@ std::string BundleAdjustmentSummary::BriefReport() const {
   std::ostringstream os;
   os.precision(4);
   os << "BA " << (success ? "converged" : "failed") << ": cost " << initial_cost << " -> " << final_cost << " in "
-     << iterations << " iterations, " << num_observations << " observations, " << num_outliers_removed
+     << iterations << " iterations (";
+  for (size_t i = 0; i < round_iterations.size(); ++i) os << (i ? "+" : "") << round_iterations[i];
+  os << "), " << num_observations << " observations, " << num_outliers_removed
      << " outliers removed, sigma0 " << sigma0_px << " px (" << termination << "), solve " << solve_s
      << " s (evaluation " << jacobian_s << " s, linear solver " << linear_solver_s << " s), covariance "
      << covariance_s << " s";
@@ -88,6 +90,25 @@ struct FocalPrior {
   const double inv_sigma_;
 };
 
+// (c - c0) / sigma on the principal point entries of an intrinsics block.
+struct PrincipalPointPrior {
+  PrincipalPointPrior(const Eigen::Vector2d& c0, double sigma_px) : c0_(c0), inv_sigma_(1.0 / sigma_px) {}
+  template <typename T>
+  bool operator()(const T* intrinsics, T* residual) const {
+    residual[0] = T(inv_sigma_) * (intrinsics[1] - T(c0_.x()));
+    residual[1] = T(inv_sigma_) * (intrinsics[2] - T(c0_.y()));
+    return true;
+  }
+  static ceres::CostFunction* Create(const Eigen::Vector2d& c0, double sigma_px) {
+    return new ceres::AutoDiffCostFunction<PrincipalPointPrior, 2, kIntrinsicsBlockSize>(
+        new PrincipalPointPrior(c0, sigma_px));
+  }
+
+ private:
+  const Eigen::Vector2d c0_;
+  const double inv_sigma_;
+};
+
 double ObservationError(const double* pose, const double* intrinsics, double aspect, const Eigen::Vector3d& point,
                         const Eigen::Vector2d& pixel) {
   double px[2];
@@ -107,10 +128,12 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
   std::vector<std::array<double, kPoseBlockSize>> poses(num_cameras);
   std::vector<std::array<double, kIntrinsicsBlockSize>> intrinsics(num_cameras);
   std::vector<double> aspects(num_cameras), focal0(num_cameras);
+  std::vector<Eigen::Vector2d> pp0(num_cameras);
   for (int c = 0; c < num_cameras; ++c) {
     CameraToBlocks((*rig)[c], poses[c].data(), intrinsics[c].data());
     aspects[c] = (*rig)[c].fx > 0 ? (*rig)[c].fy / (*rig)[c].fx : 1.0;
     focal0[c] = (*rig)[c].fx;
+    pp0[c] = Eigen::Vector2d((*rig)[c].cx, (*rig)[c].cy);
   }
   const Eigen::Vector3d fixed_center = (*rig)[options.fixed_camera].CenterInWorld();
   const double baseline = ((*rig)[options.scale_camera].CenterInWorld() - fixed_center).norm();
@@ -119,11 +142,13 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
   std::vector<int> constant_intrinsics;
   for (int i = 0; i < kIntrinsicsBlockSize; ++i) {
     if (i == 0 && options.refine_focal) continue;
+    if ((i == 1 || i == 2) && options.refine_principal_point) continue;
     if (i == 3 && options.refine_k1) continue;
     if (i == 4 && options.refine_k2) continue;
     constant_intrinsics.push_back(i);
   }
-  const bool intrinsics_free = options.refine_focal || options.refine_k1 || options.refine_k2;
+  const bool intrinsics_free =
+      options.refine_focal || options.refine_k1 || options.refine_k2 || options.refine_principal_point;
 
   bool first = true;
   for (int round = 0; round <= options.outlier_rounds; ++round) {
@@ -162,6 +187,9 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
         if (options.refine_focal && options.focal_prior_sigma_rel > 0)
           problem.AddResidualBlock(FocalPrior::Create(focal0[c], options.focal_prior_sigma_rel), nullptr,
                                    intrinsics[c].data());
+        if (options.refine_principal_point && options.principal_point_prior_px > 0)
+          problem.AddResidualBlock(PrincipalPointPrior::Create(pp0[c], options.principal_point_prior_px), nullptr,
+                                   intrinsics[c].data());
       }
     }
     if (camera_used[options.scale_camera] && baseline > 0)
@@ -189,6 +217,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
     first = false;
     summary.final_cost = s.final_cost;
     summary.iterations += static_cast<int>(s.iterations.size());
+    summary.round_iterations.push_back(static_cast<int>(s.iterations.size()));
     summary.termination = ceres::TerminationTypeToString(s.termination_type);
     summary.success = s.IsSolutionUsable();
 

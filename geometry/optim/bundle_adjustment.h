@@ -49,6 +49,8 @@ struct BundleAdjustmentOptions {
   bool refine_focal = false;           // one focal per camera (aspect ratio kept)
   bool refine_k1 = false;              // first radial distortion coefficient per camera
   bool refine_k2 = false;              // second radial distortion coefficient per camera
+  bool refine_principal_point = false; // cx, cy per camera (with a prior, see below)
+  double principal_point_prior_px = 0.0;  // > 0: prior sigma of (cx, cy) around their start, pixels
   double focal_prior_sigma_rel = 0.0;  // > 0: prior (f - f0) / (sigma * f0) on refined focals
   camera_t fixed_camera = 0;           // gauge: pose held constant
   camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
@@ -69,6 +71,7 @@ struct BundleAdjustmentSummary {
   bool success = false;
   double initial_cost = 0.0, final_cost = 0.0;
   int iterations = 0;
+  std::vector<int> round_iterations;  // per solve (first solve, then after each outlier removal)
   int num_observations = 0;       // inliers at the end
   int num_outliers_removed = 0;
   std::vector<double> camera_rms_px;  // per camera over its inlier observations

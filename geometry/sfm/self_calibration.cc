@@ -488,6 +488,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   quick_ba.compute_covariance = false;
   quick_ba.num_threads = options.num_threads;
   quick_ba.refine_focal = s.focal_estimated;
+  quick_ba.refine_k1 = s.focal_estimated;
   quick_ba.focal_prior_sigma_rel = s.focal_estimated ? options.focal_prior_sigma_rel : 0.0;
 
   auto adjust = [&](const BundleAdjustmentOptions& ba_options, bool final_pass, bool with_bones) {
@@ -540,6 +541,8 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
         }
     ResectionOptions ro = options.resection;
     ro.seed = options.seed + 7 * static_cast<uint64_t>(next);
+    // Unknown intrinsics: lens distortion is not modelled yet, so allow larger residuals.
+    if (s.focal_estimated) ro.threshold_px *= options.unknown_intrinsics_threshold_factor;
     ResectionResult rr;
     if (s.focal_estimated) {
       rr = EstimateResectionUnknownFocal(x3, x2, Eigen::Vector2d(rig[next].cx, rig[next].cy), ro);
@@ -559,11 +562,9 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
       continue;
     }
     rig[next].cam_from_world = rr.cam_from_world;
-    if (s.focal_estimated) {
-      // Keep the pairwise focal estimate unless resection disagrees strongly (it is noisier).
-      const double f0 = rig[next].fx;
-      if (!(rr.focal_px > 0.7 * f0 && rr.focal_px < 1.4 * f0)) rig[next].fx = rig[next].fy = rr.focal_px;
-    }
+    // The resection's focal length: the pairwise (fundamental-matrix) estimates are unreliable
+    // when the cameras look at a common point, the usual studio set-up.
+    if (s.focal_estimated) rig[next].fx = rig[next].fy = rr.focal_px;
     s.registered[next] = true;
     s.registration_order.push_back(next);
     report("registering cameras", s.registration_order.size(), to_register);
@@ -573,6 +574,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   lap("registration");
   // 8. Final bundle adjustment with bone lengths and covariance.
   BundleAdjustmentOptions final_ba = options.ba;
+  final_ba.bone_sigma_rel = options.bone_sigma_rel;
   final_ba.fixed_camera = ia;
   final_ba.scale_camera = ib;
   final_ba.num_threads = options.num_threads;
@@ -580,22 +582,30 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   // Unknown intrinsics: the lens distortion is unknown too; estimate the radial terms.
   final_ba.refine_k1 = options.ba.refine_k1 || s.focal_estimated;
   final_ba.refine_k2 = options.ba.refine_k2 || (s.focal_estimated && options.estimate_k2);
+  if (s.focal_estimated && options.principal_point_prior_rel > 0) {
+    final_ba.refine_principal_point = true;
+    double side = 0;
+    for (const Camera& cam : rig) side = std::max(side, static_cast<double>(std::max(cam.width, cam.height)));
+    final_ba.principal_point_prior_px = options.principal_point_prior_rel * side;
+  }
   final_ba.focal_prior_sigma_rel =
       s.focal_estimated ? options.focal_prior_sigma_rel : options.ba.focal_prior_sigma_rel;
-  // Two stages: reprojection only with outlier removal (a Schur solve on cameras), then with the
-  // bone-length terms from the refined cameras (these couple the joints of a frame, which makes
-  // each iteration dearer, but few are needed from there) and the covariance.
+  // Reprojection terms with outlier removal (a Schur solve on the cameras), then, when asked,
+  // a second stage with the bone-length terms from the refined cameras (they couple the joints
+  // of a frame, which makes each iteration dearer, but few are needed from there).
+  const bool bones_in_ba = options.bone_constancy_in_ba && !options.bones.empty();
   report("bundle adjustment", 0, 2);
   BundleAdjustmentOptions stage1 = final_ba;
-  stage1.compute_covariance = false;
-  const BundleAdjustmentSummary s1 = adjust(stage1, true, false);
-  s.timings_s.emplace_back("BA stage 1: " + s1.BriefReport(), 0.0);
+  stage1.compute_covariance = !bones_in_ba;
+  s.ba = adjust(stage1, true, false);
   report("bundle adjustment", 1, 2);
-  BundleAdjustmentOptions stage2 = final_ba;
-  stage2.compute_covariance = true;
-  stage2.outlier_rounds = 0;
-  stage2.max_iterations = options.bones.empty() ? stage2.max_iterations : 20;
-  s.ba = adjust(stage2, true, !options.bones.empty());
+  if (bones_in_ba) {
+    BundleAdjustmentOptions stage2 = final_ba;
+    stage2.compute_covariance = true;
+    stage2.outlier_rounds = 0;
+    stage2.max_iterations = 30;
+    s.ba = adjust(stage2, true, true);
+  }
   report("bundle adjustment", 2, 2);
   lap("final bundle adjustment");
   for (camera_t c = 0; c < num_cameras; ++c) rig[c].has_extrinsics = s.registered[c];

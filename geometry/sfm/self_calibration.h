@@ -40,7 +40,18 @@ struct SelfCalibrationOptions {
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
   double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result
   bool estimate_k2 = true;               // unknown intrinsics: also estimate k2 (k1 always)
-  std::vector<Bone> bones;               // bone-length constancy in the final BA
+  double unknown_intrinsics_threshold_factor = 2.5;
+  // Unknown intrinsics: the principal point starts at the image centre and is refined with a
+  // prior of this share of the larger image side (0 keeps it at the centre).
+  double principal_point_prior_rel = 0.0;  // resection threshold factor before distortion is known
+  std::vector<Bone> bones;               // limbs: the focal search (unknown intrinsics) and, when
+                                         // bone_constancy_in_ba, a bone-length term in the final BA
+  // The bone-length term in the final BA. Off by default: on the synthetic studio it did not
+  // improve the cameras with known intrinsics and biased the focal lengths when they were
+  // estimated (detector biases are not consistent in 3D), while making the BA several times
+  // slower (see bench/calibration_accuracy and the README).
+  bool bone_constancy_in_ba = false;
+  double bone_sigma_rel = 0.1;           // its tolerance, relative to each bone's length
   std::vector<SymmetricPair> symmetric_pairs;  // left/right swap repair while triangulating
   int num_threads = 1;
   uint64_t seed = 0;

@@ -1,8 +1,11 @@
 #include "training/lifter.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -122,6 +125,17 @@ TEST(TrainLifter, IsReproducibleForASeed) {
     differs_from_c = differs_from_c || array.data != wc.at(name).data;
   }
   EXPECT_TRUE(differs_from_c);
+  // Also with two threads (reproducible for a seed and a thread count).
+  TrainOptions d = a;
+  d.epochs = 1;
+  d.num_threads = 2;
+  d.run_dir = dir / "d";
+  TrainOptions e = d;
+  e.run_dir = dir / "e";
+  TrainLifter(d, Data().train, Data().val);
+  TrainLifter(e, Data().train, Data().val);
+  const auto wd = Weights(dir / "d"), we = Weights(dir / "e");
+  for (const auto& [name, array] : wd) EXPECT_EQ(array.data, we.at(name).data) << name;
 }
 
 TEST(TrainLifter, ResumedRunEqualsUninterruptedRun) {
@@ -185,6 +199,35 @@ TEST(TrainLifter, GcnLearnsOverTheSkeletonGraph) {
   EXPECT_EQ(w.at("blocks.1.conv2.modulation").shape, (std::vector<int64_t>{17, 32}));
 }
 
+// Labels known only up to scale (every sample scaled by a random factor, as two-view labels
+// without a metric scale are): the scale-normalised loss still learns the pose structure.
+TEST(TrainLifter, ScaleNormalisedLossLearnsFromUpToScaleLabels) {
+  testing::TempDir dir;
+  LabelDataset scaled = Data().train;
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> factor(0.5, 2.0);
+  for (int s = 0; s < scaled.num_samples(); ++s) {
+    const double f = factor(rng);
+    scaled.root_cam[s] *= f;
+    for (int k = 0; k < 17; ++k) scaled.points3d_cam[scaled.Index(s, k)] *= f;
+  }
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  TrainOptions n_mpjpe = SmallMlp(dir / "n");
+  n_mpjpe.loss.mpjpe_weight = 0.0;
+  n_mpjpe.loss.n_mpjpe_weight = 1.0;
+  n_mpjpe.epochs = 8;
+  TrainLifter(n_mpjpe, scaled, LabelDataset{});
+  TrainOptions mpjpe = SmallMlp(dir / "m");
+  mpjpe.epochs = 8;
+  TrainLifter(mpjpe, scaled, LabelDataset{});
+  const PoseMetrics with_n = EvaluateLifter(dir / "n", Data().val).metrics;
+  const PoseMetrics with_plain = EvaluateLifter(dir / "m", Data().val).metrics;
+  std::printf("N-MPJPE: n-mpjpe loss %.1f mm, mpjpe loss %.1f mm (baseline %.1f mm)\n", with_n.n_mpjpe * 1e3,
+              with_plain.n_mpjpe * 1e3, baseline);
+  EXPECT_LT(with_n.n_mpjpe * 1e3, 0.6 * baseline);
+  EXPECT_LT(with_n.n_mpjpe, with_plain.n_mpjpe);
+}
+
 TEST(CountParameters, MatchesTheArchitectures) {
   LifterModelOptions mlp;  // Martinez: 1024 wide, 2 blocks
   const int64_t h = 1024, j = 17;
@@ -238,68 +281,116 @@ TEST(LiftPoses, MatchesDatasetPredictionsAndMarksEmptyFrames) {
   EXPECT_THROW(LiftPoses(dir / "no_run", Track2d{}), InputError);
 }
 
-// The exported weights load in numpy with PyTorch's state_dict names, and a numpy forward pass
-// of the Martinez network (eval mode) reproduces our predictions.
-TEST(WeightExport, LoadsInNumpyAndReproducesTheMlp) {
-  testing::TempDir dir;
-  TrainOptions options = SmallMlp(dir / "run");
-  options.epochs = 1;
-  options.model.mlp_hidden = 64;
-  TrainLifter(options, Data().train, Data().val);
-  const LabelDataset few = SelectSamples(Data().val, {0, 1, 2, 3, 4});
-  const Points3d pred = PredictDataset(dir / "run", few);
-  // Inputs and expected outputs for the script.
-  std::vector<double> inputs, outputs;
-  for (int s = 0; s < few.num_samples(); ++s) {
-    for (int k = 0; k < 17; ++k) {
-      const Eigen::Vector3d& kp = few.keypoints2d[few.Index(s, k)];
-      const Eigen::Vector2d n = NormalizeScreen(kp.head<2>(), few.image_size[s].x(), few.image_size[s].y());
-      inputs.push_back(n.x());
-      inputs.push_back(n.y());
-      for (int c = 0; c < 3; ++c) outputs.push_back(pred.at(s, k)(c));
-    }
-  }
-  {
-    NpzWriter w(dir / "io.npz");
-    w.Add("x", NpyArray::FromVector(inputs, {few.num_samples(), 34}));
-    w.Add("y", NpyArray::FromVector(outputs, {few.num_samples(), 17, 3}));
-    w.Close();
-  }
-  const std::string script = dir / "check.py";
-  std::ofstream(script) << R"(import numpy as np, sys
+// A numpy forward pass (eval mode) of each model, written from the PyTorch modules that
+// docs/training.md gives, run on the exported weights.npz: prints the largest difference to
+// the predictions of the C++ model.
+constexpr const char* kNumpyForward = R"(import numpy as np, sys
 w = np.load(sys.argv[1] + '/weights.npz')
 io = np.load(sys.argv[2])
-names = set(w.files)
-expected = {'w1.weight', 'w1.bias', 'batch_norm1.weight', 'batch_norm1.bias', 'batch_norm1.running_mean',
-            'batch_norm1.running_var', 'batch_norm1.num_batches_tracked', 'w2.weight', 'w2.bias'}
-for i in range(2):
-    for l in ('w1', 'w2'):
-        expected |= {'linear_stages.%d.%s.weight' % (i, l), 'linear_stages.%d.%s.bias' % (i, l)}
-    for b in ('batch_norm1', 'batch_norm2'):
-        expected |= {'linear_stages.%d.%s.%s' % (i, b, s) for s in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')}
-assert names == expected, sorted(names ^ expected)
-assert w['w1.weight'].shape == (64, 34) and w['w1.weight'].dtype == np.float32
-assert w['w2.weight'].shape == (51, 64)
-assert w['linear_stages.1.w2.weight'].shape == (64, 64)
-assert w['batch_norm1.num_batches_tracked'].dtype == np.int64
-def linear(x, p): return x @ w[p + '.weight'].T + w[p + '.bias']
-def bn(x, p): return (x - w[p + '.running_mean']) / np.sqrt(w[p + '.running_var'] + 1e-5) * w[p + '.weight'] + w[p + '.bias']
+model = sys.argv[3]
 relu = lambda x: np.maximum(x, 0)
-x = io['x'].astype(np.float32)
-y = relu(bn(linear(x, 'w1'), 'batch_norm1'))
-for i in range(2):
-    s = 'linear_stages.%d.' % i
-    z = relu(bn(linear(y, s + 'w1'), s + 'batch_norm1'))
-    z = relu(bn(linear(z, s + 'w2'), s + 'batch_norm2'))
-    y = y + z
-out = linear(y, 'w2').reshape(-1, 17, 3)
+def linear(x, p): return x @ w[p + '.weight'].T + w[p + '.bias']
+def bn(x, p, axis=-1):
+    shape = [1] * x.ndim; shape[axis] = -1
+    g = lambda s: w[p + '.' + s].reshape(shape)
+    return (x - g('running_mean')) / np.sqrt(g('running_var') + 1e-5) * g('weight') + g('bias')
+x = io['x'].astype(np.float32)  # [B, T, J, 2]
+b, t, j = x.shape[:3]
+if model == 'mlp':
+    y = relu(bn(linear(x.reshape(b, -1), 'w1'), 'batch_norm1'))
+    i = 0
+    while 'linear_stages.%d.w1.weight' % i in w.files:
+        s = 'linear_stages.%d.' % i
+        z = relu(bn(linear(y, s + 'w1'), s + 'batch_norm1'))
+        y = y + relu(bn(linear(z, s + 'w2'), s + 'batch_norm2'))
+        i += 1
+    out = linear(y, 'w2').reshape(b, j, 3)
+elif model == 'tcn':
+    def conv(x, p):  # Conv1d with stride = kernel width
+        k = w[p + '.weight']
+        width = k.shape[2]
+        xr = x.reshape(x.shape[0], x.shape[1], x.shape[2] // width, width)
+        y = np.einsum('oik,bitk->bot', k, xr)
+        return y + w[p + '.bias'][None, :, None] if p + '.bias' in w.files else y
+    y = x.reshape(b, t, -1).transpose(0, 2, 1)
+    y = relu(bn(conv(y, 'expand_conv'), 'expand_bn', axis=1))
+    i = 0
+    while 'layers_conv.%d.weight' % (2 * i) in w.files:
+        res = y[:, :, 1::3]
+        y = relu(bn(conv(y, 'layers_conv.%d' % (2 * i)), 'layers_bn.%d' % (2 * i), axis=1))
+        y = res + relu(bn(conv(y, 'layers_conv.%d' % (2 * i + 1)), 'layers_bn.%d' % (2 * i + 1), axis=1))
+        i += 1
+    out = conv(y, 'shrink').transpose(0, 2, 1).reshape(b, j, 3)
+else:
+    a = w['adjacency']
+    d = np.diag(a)
+    nb = a - np.diag(d)
+    def gconv(x, p):
+        hs, hn, hg = (x @ w[p + '.' + n] for n in ('self_weight', 'neighbour_weight', 'global_weight'))
+        y = hs * d[None, :, None] + np.einsum('jk,bko->bjo', nb, hn) + hg.mean(axis=1, keepdims=True)
+        return y * w[p + '.modulation'] + w[p + '.bias']
+    y = relu(bn(gconv(x[:, t // 2], 'input_conv'), 'input_bn'))
+    i = 0
+    while 'blocks.%d.conv1.self_weight' % i in w.files:
+        s = 'blocks.%d.' % i
+        z = relu(bn(gconv(y, s + 'conv1'), s + 'bn1'))
+        y = y + relu(bn(gconv(z, s + 'conv2'), s + 'bn2'))
+        i += 1
+    out = gconv(y, 'output_conv')
 err = np.abs(out - io['y']).max()
 assert err < 1e-4, err
-print('ok', err)
+print('forward-ok', err)
 )";
-  const auto r = testing::Run(testing::PythonWithNumpy() + " " + script + " " + (dir / "run") + " " + (dir / "io.npz"));
+
+// Trains `options` for one epoch, then checks the numpy forward pass on a few samples.
+void ExpectNumpyReproduces(TrainOptions options, const testing::TempDir& dir) {
+  options.epochs = 1;
+  options.max_samples_per_epoch = 512;
+  TrainLifter(options, Data().train, Data().val);
+  const LabelDataset few = SelectSamples(Data().val, {0, 1, 2, 3, 4, 15, 16});
+  const Points3d pred = PredictDataset(options.run_dir, few);
+  const Batch batch = MakeBatch(PrepareLifterData(few), {0, 1, 2, 3, 4, 5, 6}, options.model.WindowLength(),
+                                AugmentOptions{}, nullptr);
+  std::vector<double> inputs(batch.input.begin(), batch.input.end()), outputs;
+  for (int s = 0; s < few.num_samples(); ++s)
+    for (int k = 0; k < 17; ++k)
+      for (int c = 0; c < 3; ++c) outputs.push_back(pred.at(s, k)(c));
+  NpzWriter w(dir / "io.npz");
+  w.Add("x", NpyArray::FromVector(inputs, {batch.size, batch.window, 17, 2}));
+  w.Add("y", NpyArray::FromVector(outputs, {few.num_samples(), 17, 3}));
+  w.Close();
+  std::ofstream(dir / "forward.py") << kNumpyForward;
+  const auto r = testing::Run(testing::PythonWithNumpy() + " " + (dir / "forward.py") + " " + options.run_dir + " " +
+                              (dir / "io.npz") + " " + options.model.type);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("forward-ok"), std::string::npos) << r.output;
+}
+
+// The exported weights load in numpy with PyTorch's state_dict names and reproduce the model.
+TEST(WeightExport, MlpLoadsInNumpyWithStateDictNames) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.model.mlp_hidden = 64;
+  ExpectNumpyReproduces(options, dir);
+  const auto w = ReadNpz(dir / "run/weights.npz");
+  std::set<std::string> names;
+  for (const auto& [name, array] : w) names.insert(name);
+  std::set<std::string> expected = {"w1.weight", "w1.bias", "w2.weight", "w2.bias"};
+  for (const std::string s : {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}) {
+    expected.insert("batch_norm1." + s);
+    for (int i = 0; i < 2; ++i) {
+      expected.insert("linear_stages." + std::to_string(i) + ".batch_norm1." + s);
+      expected.insert("linear_stages." + std::to_string(i) + ".batch_norm2." + s);
+    }
+  }
+  for (int i = 0; i < 2; ++i)
+    for (const std::string l : {"w1", "w2"})
+      for (const std::string s : {"weight", "bias"}) expected.insert("linear_stages." + std::to_string(i) + "." + l + "." + s);
+  EXPECT_EQ(names, expected);
+  EXPECT_EQ(w.at("w1.weight").shape, (std::vector<int64_t>{64, 34}));
+  EXPECT_EQ(w.at("w1.weight").descr, "<f4");
+  EXPECT_EQ(w.at("w2.weight").shape, (std::vector<int64_t>{51, 64}));
+  EXPECT_EQ(w.at("batch_norm1.num_batches_tracked").descr, "<i8");
 }
 
 TEST(WeightExport, TcnUsesVideoPose3DNames) {
@@ -308,9 +399,7 @@ TEST(WeightExport, TcnUsesVideoPose3DNames) {
   options.model.type = "tcn";
   options.model.tcn_receptive_field = 27;
   options.model.tcn_channels = 32;
-  options.epochs = 1;
-  options.max_samples_per_epoch = 128;
-  TrainLifter(options, Data().train, Data().val);
+  ExpectNumpyReproduces(options, dir);
   ExportWeightsNpz(dir / "run", dir / "copy.npz");
   const auto w = ReadNpz(dir / "copy.npz");
   EXPECT_EQ(w.at("expand_conv.weight").shape, (std::vector<int64_t>{32, 34, 3}));
@@ -322,6 +411,14 @@ TEST(WeightExport, TcnUsesVideoPose3DNames) {
   EXPECT_EQ(w.at("shrink.weight").shape, (std::vector<int64_t>{51, 32, 1}));
   EXPECT_EQ(w.at("shrink.bias").shape, (std::vector<int64_t>{51}));
   EXPECT_EQ(w.count("expand_conv.bias"), 0u);  // VideoPose3D's convolutions have no bias
+}
+
+TEST(WeightExport, GcnForwardIsTheDocumentedOne) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.model.type = "gcn";
+  options.model.gcn_hidden = 16;
+  ExpectNumpyReproduces(options, dir);
 }
 
 TEST(TrainLifter, RejectsUnusableInput) {
