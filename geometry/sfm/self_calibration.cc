@@ -484,7 +484,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   quick_ba.fixed_camera = ia;
   quick_ba.scale_camera = ib;
   quick_ba.outlier_rounds = 0;
-  quick_ba.max_iterations = 15;
+  quick_ba.max_iterations = 8;
   quick_ba.compute_covariance = false;
   quick_ba.num_threads = options.num_threads;
   quick_ba.refine_focal = s.focal_estimated;

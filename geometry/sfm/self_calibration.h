@@ -34,7 +34,7 @@ struct SelfCalibrationOptions {
   int min_resection_inliers = 30;
   double triangulation_threshold_px = 12.0;
   int max_ba_frames = 600;               // frames (evenly spread) in the bundle adjustment
-  int max_registration_frames = 200;     // frames in the quick adjustments while registering
+  int max_registration_frames = 150;     // frames in the quick adjustments while registering
   BundleAdjustmentOptions ba;            // final bundle adjustment
   // Focal search range relative to the larger image side, for unknown intrinsics.
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
