@@ -106,6 +106,7 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_option("--max-frames", o.pipeline.self.max_ba_frames, "Frames in the bundle adjustment")->capture_default_str();
   cmd->add_option("--min-confidence", o.pipeline.self.min_confidence, "Ignore 2D joints below this confidence")
       ->capture_default_str();
+  cmd->add_flag("!--no-report", o.write_html_report, "Do not write report.html");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunCalibrateCommand(*args); })); });
 }
 

@@ -10,10 +10,12 @@ void SetCommandExitCode(int code) { g_exit_code = code; }
 int CommandExitCode() { return g_exit_code; }
 
 void RegisterAllCommands(CLI::App& app) {
+  AddDemoCommand(app);
   AddSynthCommand(app);
   AddDetectCommand(app);
   AddCalibrateCommand(app);
   AddTriangulateCommand(app);
+  AddLabelCommand(app);
   AddEval3dCommand(app);
   AddEvalCalibCommand(app);
   AddReportCommand(app);
@@ -24,7 +26,6 @@ void RegisterAllCommands(CLI::App& app) {
 #endif
   AddInfoCommand(app);
   AddConvertCommand(app);
-  (void)app;
 }
 
 }  // namespace epilabel::cli

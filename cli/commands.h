@@ -17,6 +17,10 @@ void AddConvertCommand(CLI::App& app);
 
 // epilabel calibrate: cameras from the people (cli/calibrate.cc).
 void AddCalibrateCommand(CLI::App& app);
+// epilabel label: pseudo-3D labels of a sequence (cli/label.cc).
+void AddLabelCommand(CLI::App& app);
+// epilabel demo: the whole pipeline on the synthetic studio (cli/demo.cc).
+void AddDemoCommand(CLI::App& app);
 // epilabel triangulate: 3D joints with a known calibration (cli/triangulate.cc).
 void AddTriangulateCommand(CLI::App& app);
 // epilabel eval3d / evalcalib: scores against ground truth (cli/evaluate.cc).

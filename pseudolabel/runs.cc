@@ -8,6 +8,7 @@
 #include "detection/io/calibration_io.h"
 #include "detection/io/points_io.h"
 #include "geometry/core/error.h"
+#include "pseudolabel/report/html_report.h"
 #include "pseudolabel/report_json.h"
 
 namespace fs = std::filesystem;
@@ -128,6 +129,17 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
   report["timings_s"] = {{"read", result.read_s}, {"triangulate", result.triangulate_s}};
   WriteJson(report, (out / "report.json").string());
   result.written.push_back((out / "report.json").string());
+  if (options.write_html_report) {
+    ReportPaths rp;
+    rp.calibration = options.calibration_path;
+    if (options.formats.count("npz")) rp.points = (out / "points3d.npz").string();
+    rp.poses = options.poses_path;
+    rp.report_json = (out / "report.json").string();
+    rp.skeleton = poses.skeleton->name;
+    rp.title = "EpiLabel triangulation";
+    WriteHtmlReportFromFiles(rp, (out / "report.html").string());
+    result.written.push_back((out / "report.html").string());
+  }
   result.write_s = Seconds(t0);
   return result;
 }
@@ -236,6 +248,16 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   const std::string report_path = ((report_dir.empty() ? fs::path(".") : report_dir) / "report.json").string();
   WriteJson(result.report, report_path);
   result.written.push_back(report_path);
+  if (options.write_html_report && write_calibration) {
+    ReportPaths rp;
+    rp.calibration = options.out_path;
+    rp.report_json = report_path;
+    rp.skeleton = poses.skeleton->name;
+    rp.title = "EpiLabel calibration";
+    const std::string html = ((report_dir.empty() ? fs::path(".") : report_dir) / "report.html").string();
+    WriteHtmlReportFromFiles(rp, html);
+    result.written.push_back(html);
+  }
   return result;
 }
 

@@ -64,6 +64,38 @@ void FitPlane(const std::vector<Eigen::Vector3d>& pts, Eigen::Vector3d* normal, 
 
 }  // namespace
 
+double MeasureHeightChain(const Points3d& points, const HeightModel& hm) {
+  std::vector<double> legs;
+  for (const auto& leg : hm.legs) {
+    double total = 0.0;
+    bool ok = leg.size() >= 2;
+    for (size_t k = 0; k + 1 < leg.size(); ++k) {
+      std::vector<double> lengths;
+      for (frame_t f = 0; f < points.num_frames(); ++f)
+        if (points.IsValid(f, leg[k]) && points.IsValid(f, leg[k + 1]))
+          lengths.push_back((points.at(f, leg[k]) - points.at(f, leg[k + 1])).norm());
+      const double m = Median(lengths);
+      ok = ok && std::isfinite(m);
+      total += m;
+    }
+    if (ok) legs.push_back(total);
+  }
+  std::vector<double> torso;
+  for (frame_t f = 0; f < points.num_frames(); ++f) {
+    bool complete = !hm.torso_bottom.empty() && !hm.torso_top.empty();
+    for (joint_t j : hm.torso_bottom) complete = complete && points.IsValid(f, j);
+    for (joint_t j : hm.torso_top) complete = complete && points.IsValid(f, j);
+    if (!complete) continue;
+    const auto bottom = MeanOf(points, f, hm.torso_bottom), top = MeanOf(points, f, hm.torso_top);
+    torso.push_back((*top - *bottom).norm());
+  }
+  const double torso_length = Median(torso);
+  if (legs.empty() || !std::isfinite(torso_length)) return kNaN;
+  double mean = 0;
+  for (double l : legs) mean += l;
+  return mean / static_cast<double>(legs.size()) + torso_length;
+}
+
 WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options) {
   options.Check();
   WorldFrameResult r;
@@ -84,39 +116,12 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
     r.scale_method = "camera baseline";
     r.scale_sigma_rel = 0.0;
   } else {
-    // Median over frames of each leg segment (legs averaged) and of the torso length.
-    const HeightModel& hm = options.height_model;
-    std::vector<double> legs;
-    for (const auto& leg : hm.legs) {
-      double total = 0.0;
-      bool ok = leg.size() >= 2;
-      for (size_t k = 0; k + 1 < leg.size(); ++k) {
-        std::vector<double> lengths;
-        for (frame_t f = 0; f < points.num_frames(); ++f)
-          if (points.IsValid(f, leg[k]) && points.IsValid(f, leg[k + 1]))
-            lengths.push_back((points.at(f, leg[k]) - points.at(f, leg[k + 1])).norm());
-        const double m = Median(lengths);
-        ok = ok && std::isfinite(m);
-        total += m;
-      }
-      if (ok) legs.push_back(total);
-    }
-    std::vector<double> torso;
-    for (frame_t f = 0; f < points.num_frames(); ++f) {
-      const auto bottom = MeanOf(points, f, hm.torso_bottom), top = MeanOf(points, f, hm.torso_top);
-      bool complete = bottom && top;
-      for (joint_t j : hm.torso_bottom) complete = complete && points.IsValid(f, j);
-      for (joint_t j : hm.torso_top) complete = complete && points.IsValid(f, j);
-      if (complete) torso.push_back((*top - *bottom).norm());
-    }
-    const double torso_length = Median(torso);
-    if (legs.empty() || !std::isfinite(torso_length) || !(hm.ratio > 0)) {
+    const double chain = MeasureHeightChain(points, options.height_model);
+    if (!std::isfinite(chain) || !(options.height_model.ratio > 0)) {
       r.failure_reason = "the legs and torso were never triangulated; cannot estimate the scale (use --baseline)";
       return r;
     }
-    double mean = 0;
-    for (double l : legs) mean += l;
-    mean = (mean / static_cast<double>(legs.size()) + torso_length) / hm.ratio;
+    const double mean = chain / options.height_model.ratio;
     r.chain_length = mean;
     r.scale = options.subject_height_m / mean;
     r.scale_method = "subject height";

@@ -66,6 +66,11 @@ struct WorldFrameResult {
   std::vector<std::string> notes;
 };
 
+// Leg + torso length of the height model measured on points (medians over frames), in the
+// points' units; NaN when the legs or the torso were never triangulated. The standing height
+// is this divided by model.ratio.
+double MeasureHeightChain(const Points3d& points, const HeightModel& model);
+
 // Estimates the metric world frame from the triangulated joints (reconstruction units).
 WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options);
 

@@ -219,7 +219,7 @@ ResolvedSkeleton ResolveSkeleton(const ReportInputs& in, const json& report, int
   if (r.joint_names.empty())
     for (int j = 0; j < num_joints; ++j) r.joint_names.push_back("joint_" + std::to_string(j));
   for (const Bone& b : r.bones)
-    if (b.parent < 0 || b.child < 0 || b.parent >= num_joints || b.child >= num_joints)
+    if (num_joints > 0 && (b.parent < 0 || b.child < 0 || b.parent >= num_joints || b.child >= num_joints))
       throw InputError("bones", "bone (" + std::to_string(b.parent) + ", " + std::to_string(b.child) +
                                     ") is out of range for " + std::to_string(num_joints) + " joints");
   return r;

@@ -1,0 +1,61 @@
+// The `label` run: 2D keypoints of one sequence -> (self-)calibration -> triangulation ->
+// quality gates -> camera-frame labels, written as a dataset folder:
+//   DATASET/dataset.npz                 one row per (frame, camera) sample (see dataset.h)
+//   DATASET/data_3d_<name>.npz          VideoPose3D export (world metres)
+//   DATASET/data_2d_<name>.npz          VideoPose3D export (2D per camera, metadata)
+//   DATASET/calibration.toml            the cameras used
+//   DATASET/points3d.npz                the triangulated sequence (world metres)
+//   DATASET/report.json, report.html    gates, counts, calibration and triangulation figures
+// The folder is built under a temporary name and renamed when complete.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "pseudolabel/labels.h"
+#include "pseudolabel/runs.h"
+
+namespace epilabel {
+
+struct LabelRunOptions {
+  std::string poses_path;
+  std::string calibration_path;          // full calibration: no self-calibration
+  std::string intrinsics_path;           // else intrinsics (or sizes) for self-calibration
+  int image_width = 0, image_height = 0; // else --image-size
+  std::string out_dir;                   // the dataset folder
+  std::string skeleton;                  // empty: guessed
+  std::string sequence_name;             // empty: the poses folder's name
+  std::string export_name = "epilabel";  // VideoPose3D export file names
+  double subject_height_m = 1.70;
+  bool subject_height_given = false;
+  std::string baseline;                  // "cam1,cam2,metres"
+  bool smooth = false;
+  double fps = 30.0;
+  // "": multi-view labels (self-calibration + bundle adjustment, or the given calibration);
+  // "neighbours": EpipolarPose-style two-view labels, for comparison.
+  std::string pairs;
+  QualityGates gates;
+  TriangulationOptions triangulation;
+  SequenceSmoothingOptions smoothing;
+  CalibrationPipelineOptions pipeline;
+  bool write_html_report = true;
+  uint64_t seed = 0;
+  int num_threads = 1;
+  ProgressCallback progress;
+};
+
+struct LabelRunResult {
+  std::string calibration_source;  // "given", "self-calibrated", "two-view pairs"
+  std::string verdict;             // the calibration verdict ("given" for a given calibration)
+  GateCounts counts;
+  int num_frames = 0, num_cameras = 0;
+  nlohmann::json report;
+  double seconds = 0.0;
+};
+
+// Throws InputError for bad input, and std::runtime_error when self-calibration fails (the
+// report explains); nothing is left under out_dir then.
+LabelRunResult RunLabel(const LabelRunOptions& options);
+
+}  // namespace epilabel
