@@ -16,6 +16,7 @@ void RegisterAllCommands(CLI::App& app) {
   AddCalibrateCommand(app);
   AddTriangulateCommand(app);
   AddLabelCommand(app);
+  AddBatchCommand(app);
   AddEval3dCommand(app);
   AddEvalCalibCommand(app);
   AddReportCommand(app);

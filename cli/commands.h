@@ -19,6 +19,8 @@ void AddConvertCommand(CLI::App& app);
 void AddCalibrateCommand(CLI::App& app);
 // epilabel label: pseudo-3D labels of a sequence (cli/label.cc).
 void AddLabelCommand(CLI::App& app);
+// epilabel batch: label over the sequences of a manifest, resumable, TBB/MPI (cli/batch.cc).
+void AddBatchCommand(CLI::App& app);
 // epilabel demo: the whole pipeline on the synthetic studio (cli/demo.cc).
 void AddDemoCommand(CLI::App& app);
 // epilabel triangulate: 3D joints with a known calibration (cli/triangulate.cc).

@@ -1,51 +1,52 @@
 #include "geometry/core/camera.h"
 
 #include <cmath>
+#include <limits>
 
 namespace epilabel {
 
 bool UndistortNormalized(const Distortion& dist, const Eigen::Vector2d& distorted, Eigen::Vector2d* undistorted,
                          int max_iterations, double tolerance) {
-  Eigen::Vector2d p = distorted;
   if (IsZeroDistortion(dist)) {
-    *undistorted = p;
+    *undistorted = distorted;
     return true;
   }
-  auto residual = [&](const Eigen::Vector2d& q) {
-    double xd, yd;
-    DistortNormalized(dist.data(), q.x(), q.y(), &xd, &yd);
-    return Eigen::Vector2d(xd - distorted.x(), yd - distorted.y());
-  };
-  Eigen::Vector2d r = residual(p);
-  for (int it = 0; it < max_iterations && r.norm() > tolerance; ++it) {
-    // Analytic Jacobian of the distortion at p.
+  const double k1 = dist[0], k2 = dist[1], p1 = dist[2], p2 = dist[3], k3 = dist[4];
+  // Newton iterations on distort(p) = distorted, from p = distorted; a step that does not lower
+  // the residual is replaced by OpenCV's fixed-point step.
+  Eigen::Vector2d p = distorted;
+  double prev_norm = std::numeric_limits<double>::infinity();
+  for (int it = 0; it <= max_iterations; ++it) {
     const double x = p.x(), y = p.y();
-    const double k1 = dist[0], k2 = dist[1], p1 = dist[2], p2 = dist[3], k3 = dist[4];
     const double r2 = x * x + y * y;
     const double radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3));
-    const double dradial_dr2 = k1 + r2 * (2 * k2 + 3 * k3 * r2);
-    Eigen::Matrix2d j;
-    j(0, 0) = radial + x * dradial_dr2 * 2 * x + 2 * p1 * y + p2 * 6 * x;
-    j(0, 1) = x * dradial_dr2 * 2 * y + 2 * p1 * x + p2 * 2 * y;
-    j(1, 0) = y * dradial_dr2 * 2 * x + p1 * 2 * x + 2 * p2 * y;
-    j(1, 1) = radial + y * dradial_dr2 * 2 * y + p1 * 6 * y + 2 * p2 * x;
-    Eigen::Vector2d candidate = p - j.partialPivLu().solve(r);
-    Eigen::Vector2d r_candidate = residual(candidate);
-    if (!candidate.allFinite() || !(r_candidate.norm() < r.norm())) {
-      // Fixed-point step as in OpenCV's undistortPoints.
-      double xd, yd;
-      DistortNormalized(dist.data(), p.x(), p.y(), &xd, &yd);
-      const double icdist = 1.0 / radial;
-      const double dx = xd - p.x() * radial, dy = yd - p.y() * radial;  // tangential part
-      candidate = Eigen::Vector2d((distorted.x() - dx) * icdist, (distorted.y() - dy) * icdist);
-      r_candidate = residual(candidate);
-      if (!candidate.allFinite()) break;
+    const double xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x);
+    const double yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y;
+    const double rx = xd - distorted.x(), ry = yd - distorted.y();
+    const double norm = std::sqrt(rx * rx + ry * ry);
+    if (norm <= tolerance) {
+      *undistorted = p;
+      return true;
     }
-    p = candidate;
-    r = r_candidate;
+    if (it == max_iterations || !std::isfinite(norm)) break;
+    Eigen::Vector2d next;
+    if (norm < prev_norm) {
+      const double dradial_dr2 = k1 + r2 * (2 * k2 + 3 * k3 * r2);
+      const double j00 = radial + 2 * x * x * dradial_dr2 + 2 * p1 * y + 6 * p2 * x;
+      const double j01 = 2 * x * y * dradial_dr2 + 2 * p1 * x + 2 * p2 * y;
+      const double j10 = 2 * x * y * dradial_dr2 + 2 * p1 * x + 2 * p2 * y;
+      const double j11 = radial + 2 * y * y * dradial_dr2 + 6 * p1 * y + 2 * p2 * x;
+      const double det = j00 * j11 - j01 * j10;
+      next = Eigen::Vector2d(x - (j11 * rx - j01 * ry) / det, y - (-j10 * rx + j00 * ry) / det);
+    } else {
+      next = Eigen::Vector2d((distorted.x() - (xd - x * radial)) / radial, (distorted.y() - (yd - y * radial)) / radial);
+    }
+    if (!next.allFinite()) break;
+    prev_norm = norm;
+    p = next;
   }
   *undistorted = p;
-  return r.norm() <= std::max(tolerance, 1e-9);
+  return false;
 }
 
 Eigen::Matrix3d Camera::K() const {

@@ -31,28 +31,39 @@ inline bool Residual(const PointView& v, const Eigen::Vector3d& point, Eigen::Ve
   return true;
 }
 
-// J^T W J and J^T W r of the pixel residuals.
+// J^T W J and J^T W r of the pixel residuals. With p = R X + t, (x, y) = p.xy / p.z, the
+// Jacobian rows are f / p.z * (R_0 - x R_2) and f / p.z * (R_1 - y R_2).
 void NormalEquations(const PointView* views, int n, const Eigen::Vector3d& point, Eigen::Matrix3d* h,
                      Eigen::Vector3d* g, double* cost) {
-  h->setZero();
-  g->setZero();
-  *cost = 0.0;
-  Eigen::Vector2d r;
-  Eigen::Vector3d x;
+  double h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0, h22 = 0;
+  Eigen::Vector3d grad = Eigen::Vector3d::Zero();
+  double c = 0.0;
   for (int i = 0; i < n; ++i) {
     const PointView& v = views[i];
-    if (!Residual(v, point, &r, &x)) {
+    const Eigen::Vector3d p = v.rotation * point + v.translation;
+    if (!(p.z() > 1e-9)) {
       *cost = kInf;
       return;
     }
-    const double inv_z = 1.0 / x.z();
-    Eigen::Matrix<double, 2, 3> d_proj;
-    d_proj << inv_z, 0.0, -x.x() * inv_z * inv_z, 0.0, inv_z, -x.y() * inv_z * inv_z;
-    const Eigen::Matrix<double, 2, 3> j = v.focal_px * d_proj * v.rotation;
-    *h += v.weight * j.transpose() * j;
-    *g += v.weight * j.transpose() * r;
-    *cost += v.weight * r.squaredNorm();
+    const double inv_z = 1.0 / p.z();
+    const double x = p.x() * inv_z, y = p.y() * inv_z;
+    const double r0 = v.focal_px * (x - v.normalized.x()), r1 = v.focal_px * (y - v.normalized.y());
+    const double s = v.focal_px * inv_z;
+    const Eigen::Vector3d a = s * (v.rotation.row(0).transpose() - x * v.rotation.row(2).transpose());
+    const Eigen::Vector3d b = s * (v.rotation.row(1).transpose() - y * v.rotation.row(2).transpose());
+    const double w = v.weight;
+    h00 += w * (a.x() * a.x() + b.x() * b.x());
+    h01 += w * (a.x() * a.y() + b.x() * b.y());
+    h02 += w * (a.x() * a.z() + b.x() * b.z());
+    h11 += w * (a.y() * a.y() + b.y() * b.y());
+    h12 += w * (a.y() * a.z() + b.y() * b.z());
+    h22 += w * (a.z() * a.z() + b.z() * b.z());
+    grad += w * (r0 * a + r1 * b);
+    c += w * (r0 * r0 + r1 * r1);
   }
+  *h << h00, h01, h02, h01, h11, h12, h02, h12, h22;
+  *g = grad;
+  *cost = c;
 }
 
 }  // namespace
@@ -85,13 +96,18 @@ std::optional<Eigen::Vector3d> TriangulateLinear(const PointView* views, int num
 }
 
 Eigen::Vector3d RefineTriangulation(const PointView* views, int num_views, const Eigen::Vector3d& point,
-                                    int max_iterations) {
+                                    int max_iterations, Eigen::Matrix3d* normal_matrix, double* cost_out) {
   Eigen::Vector3d x = point;
   Eigen::Matrix3d h;
   Eigen::Vector3d g;
   double cost;
   NormalEquations(views, num_views, x, &h, &g, &cost);
-  if (!std::isfinite(cost)) return x;
+  auto finish = [&]() {
+    if (normal_matrix) *normal_matrix = h;
+    if (cost_out) *cost_out = cost;
+    return x;
+  };
+  if (!std::isfinite(cost)) return finish();
   for (int it = 0; it < max_iterations; ++it) {
     Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
     if (ldlt.info() != Eigen::Success) break;
@@ -108,9 +124,10 @@ Eigen::Vector3d RefineTriangulation(const PointView* views, int num_views, const
     h = h_new;
     g = g_new;
     cost = cost_new;
-    if (decrease < 1e-10 * (1.0 + cost) || step.squaredNorm() < 1e-18) break;
+    // Converged: the step is far below any noise (0.1 micrometre) or the cost barely moves.
+    if (decrease < 1e-10 * (1.0 + cost) || step.squaredNorm() < 1e-14) break;
   }
-  return x;
+  return finish();
 }
 
 double ReprojectionErrorPx(const PointView& view, const Eigen::Vector3d& point) {
@@ -120,15 +137,9 @@ double ReprojectionErrorPx(const PointView& view, const Eigen::Vector3d& point) 
   return r.norm();
 }
 
-Eigen::Matrix3d TriangulationCovariance(const PointView* views, int num_views, const Eigen::Vector3d& point,
-                                        double prior_sigma_px, double prior_weight) {
-  Eigen::Matrix3d h;
-  Eigen::Vector3d g;
-  double cost;
-  NormalEquations(views, num_views, point, &h, &g, &cost);
-  double weight_sum = 0.0;
-  for (int i = 0; i < num_views; ++i) weight_sum += views[i].weight;
-  if (!std::isfinite(cost) || weight_sum <= 0.0) return Eigen::Matrix3d::Constant(kNaN);
+Eigen::Matrix3d TriangulationCovarianceFromNormal(const Eigen::Matrix3d& h, double cost, double weight_sum,
+                                                  int num_views, double prior_sigma_px, double prior_weight) {
+  if (!std::isfinite(cost) || weight_sum <= 0.0 || num_views < 1) return Eigen::Matrix3d::Constant(kNaN);
   // Residual variance per unit weight: residual sum of squares over the degrees of freedom
   // (2 per view minus 3), plus a prior worth `prior_weight` extra degrees of freedom.
   const double mean_weight = weight_sum / num_views;
@@ -139,6 +150,17 @@ Eigen::Matrix3d TriangulationCovariance(const PointView* views, int num_views, c
   Eigen::FullPivLU<Eigen::Matrix3d> lu(h);
   if (!lu.isInvertible()) return Eigen::Matrix3d::Constant(kNaN);
   return sigma2 * mean_weight * lu.inverse();
+}
+
+Eigen::Matrix3d TriangulationCovariance(const PointView* views, int num_views, const Eigen::Vector3d& point,
+                                        double prior_sigma_px, double prior_weight) {
+  Eigen::Matrix3d h;
+  Eigen::Vector3d g;
+  double cost;
+  NormalEquations(views, num_views, point, &h, &g, &cost);
+  double weight_sum = 0.0;
+  for (int i = 0; i < num_views; ++i) weight_sum += views[i].weight;
+  return TriangulationCovarianceFromNormal(h, cost, weight_sum, num_views, prior_sigma_px, prior_weight);
 }
 
 void RobustTriangulationOptions::Check() const {
@@ -153,13 +175,14 @@ namespace {
 // MSAC score of a point: sum over views of min(e^2, t^2) (lower is better); counts inliers.
 double ScorePoint(const PointView* views, int n, const Eigen::Vector3d& point, double threshold, uint64_t* mask,
                   int* inliers) {
-  const double t2 = threshold * threshold;
   double score = 0.0;
   *mask = 0;
   *inliers = 0;
   Eigen::Vector2d r;
   Eigen::Vector3d x;
   for (int i = 0; i < n; ++i) {
+    const double t = views[i].threshold_px > 0 ? views[i].threshold_px : threshold;
+    const double t2 = t * t;
     double e2 = t2;
     if (Residual(views[i], point, &r, &x)) e2 = std::min(t2, r.squaredNorm());
     if (e2 < t2) {
@@ -192,13 +215,60 @@ double MeanError(const PointView* views, int n, uint64_t mask, const Eigen::Vect
   return k > 0 ? sum / k : kNaN;
 }
 
+// A least-squares fit on a subset of views, with its normal equations.
+struct Fit {
+  Eigen::Vector3d point;
+  Eigen::Matrix3d normal_matrix;
+  double cost = kNaN;
+  double weight_sum = 0.0;
+};
+
 // Fit on the views of `mask`: linear then refined. nullopt when degenerate.
-std::optional<Eigen::Vector3d> FitMask(const PointView* views, int n, uint64_t mask, int iterations) {
+std::optional<Fit> FitMask(const PointView* views, int n, uint64_t mask, int iterations) {
   std::array<PointView, kMaxViews> subset;
   const int k = Gather(views, n, mask, subset.data());
   auto linear = TriangulateLinear(subset.data(), k);
   if (!linear) return std::nullopt;
-  return RefineTriangulation(subset.data(), k, *linear, iterations);
+  Fit fit;
+  fit.point = RefineTriangulation(subset.data(), k, *linear, iterations, &fit.normal_matrix, &fit.cost);
+  if (!std::isfinite(fit.cost)) return std::nullopt;
+  for (int i = 0; i < k; ++i) fit.weight_sum += subset[i].weight;
+  return fit;
+}
+
+// Leave-one-out prediction errors (pixels) of every view at the least-squares point `x` of
+// all views: r_(-i) = (I - A_i)^-1 r_i with A_i = w_i J_i (J^T W J)^-1 J_i^T, the residual view
+// i would have if the fit ignored it. A bad view hides in the residuals of a fit that
+// includes it; its prediction error does not. Infinity for a view that determines the point.
+void LeaveOneOutErrors(const PointView* views, int n, const Eigen::Vector3d& x, const Eigen::Matrix3d& h,
+                       double* errors) {
+  Eigen::FullPivLU<Eigen::Matrix3d> lu(h);
+  if (!lu.isInvertible()) {
+    for (int i = 0; i < n; ++i) errors[i] = kInf;
+    return;
+  }
+  const Eigen::Matrix3d h_inv = lu.inverse();
+  Eigen::Vector2d r;
+  Eigen::Vector3d xc;
+  for (int i = 0; i < n; ++i) {
+    const PointView& v = views[i];
+    if (!Residual(v, x, &r, &xc)) {
+      errors[i] = kInf;
+      continue;
+    }
+    const double inv_z = 1.0 / xc.z();
+    const double px = xc.x() * inv_z, py = xc.y() * inv_z, s = v.focal_px * inv_z;
+    Eigen::Matrix<double, 2, 3> j;
+    j.row(0) = s * (v.rotation.row(0) - px * v.rotation.row(2));
+    j.row(1) = s * (v.rotation.row(1) - py * v.rotation.row(2));
+    const Eigen::Matrix2d a = v.weight * j * h_inv * j.transpose();
+    const Eigen::Matrix2d m = Eigen::Matrix2d::Identity() - a;
+    if (std::abs(m.determinant()) < 1e-9) {
+      errors[i] = kInf;
+      continue;
+    }
+    errors[i] = (m.inverse() * r).norm();
+  }
 }
 
 }  // namespace
@@ -211,33 +281,63 @@ RobustTriangulation EstimateTriangulation(const PointView* views, int num_views,
   const double thr = options.reprojection_threshold_px;
   const uint64_t all = num_views == 64 ? ~uint64_t{0} : ((uint64_t{1} << num_views) - 1);
 
-  // Fast path: every view agrees with the fit on all views.
-  if (auto x = FitMask(views, num_views, all, options.refine_iterations)) {
-    uint64_t mask;
-    int inliers;
-    ScorePoint(views, num_views, *x, thr, &mask, &inliers);
-    if (mask == all) {
-      out.success = true;
-      out.point = *x;
-      out.inlier_mask = all;
-      out.num_inliers = num_views;
-      out.mean_error_px = MeanError(views, num_views, all, *x);
+  // Fast path: every view agrees with the fit on all views, and with the fit of the others
+  // (leave-one-out: a least-squares fit spreads one bad view's error over the others, so a
+  // residual test alone would let it through); anything else goes to the pair search.
+  auto set_fit = [&](const Fit& fit, uint64_t mask) {
+    out.success = true;
+    out.point = fit.point;
+    out.inlier_mask = mask;
+    out.num_inliers = __builtin_popcountll(mask);
+    out.mean_error_px = MeanError(views, num_views, mask, fit.point);
+    out.normal_matrix = fit.normal_matrix;
+    out.cost = fit.cost;
+    out.weight_sum = fit.weight_sum;
+  };
+  const std::optional<Fit> all_fit = FitMask(views, num_views, all, options.refine_iterations);
+  if (all_fit) {
+    bool clean = true;
+    std::array<double, kMaxViews> loo;
+    const bool use_loo = num_views > 2 && options.leave_one_out;
+    if (use_loo) LeaveOneOutErrors(views, num_views, all_fit->point, all_fit->normal_matrix, loo.data());
+    for (int i = 0; i < num_views && clean; ++i) {
+      const double t = views[i].threshold_px > 0 ? views[i].threshold_px : thr;
+      clean = ReprojectionErrorPx(views[i], all_fit->point) <= options.fast_path_fraction * t && (!use_loo || loo[i] <= t);
+    }
+    if (clean) {
+      set_fit(*all_fit, all);
       return out;
     }
   }
 
-  // Pairs of views in order of decreasing confidence product (ties by index: deterministic).
+  // Hypotheses: the fit on all views, then pairs of views in order of decreasing confidence
+  // product times the sine of the angle between their rays (a pair of nearly parallel or
+  // opposite rays fixes the point poorly along them; ties by index: deterministic).
+  std::array<Eigen::Vector3d, kMaxViews> rays;
+  for (int i = 0; i < num_views; ++i) rays[i] = (views[i].rotation.transpose() * views[i].normalized.homogeneous()).normalized();
   std::array<std::pair<double, uint16_t>, kMaxViews * (kMaxViews - 1) / 2> pairs;
   int num_pairs = 0;
   for (int i = 0; i < num_views; ++i)
-    for (int j = i + 1; j < num_views; ++j)
-      pairs[num_pairs++] = {views[i].weight * views[j].weight, static_cast<uint16_t>(i * kMaxViews + j)};
+    for (int j = i + 1; j < num_views; ++j) {
+      const double sine = rays[i].cross(rays[j]).norm();
+      pairs[num_pairs++] = {views[i].weight * views[j].weight * sine, static_cast<uint16_t>(i * kMaxViews + j)};
+    }
   std::stable_sort(pairs.begin(), pairs.begin() + num_pairs,
                    [](const auto& a, const auto& b) { return a.first > b.first; });
 
   double best_score = kInf;
   uint64_t best_mask = 0;
   int best_inliers = 0;
+  if (all_fit) {
+    uint64_t mask;
+    int inliers;
+    const double score = ScorePoint(views, num_views, all_fit->point, thr, &mask, &inliers);
+    if (inliers >= 2) {
+      best_score = score;
+      best_mask = mask;
+      best_inliers = inliers;
+    }
+  }
   int max_trials = std::min(num_pairs, options.max_pairs);
   const double log_fail = std::log(1.0 - options.confidence);
   int tried = 0;
@@ -267,25 +367,21 @@ RobustTriangulation EstimateTriangulation(const PointView* views, int num_views,
   if (best_inliers < std::max(2, options.min_views)) return out;
 
   // Local optimisation: refit on the consensus, re-score, repeat while the consensus changes.
-  Eigen::Vector3d point = Eigen::Vector3d::Constant(kNaN);
-  uint64_t mask = best_mask;
+  std::optional<Fit> fit;
+  uint64_t mask = best_mask, fit_mask = 0;
   for (int round = 0; round < 3; ++round) {
-    auto x = FitMask(views, num_views, mask, options.refine_iterations);
-    if (!x) break;
+    auto f = FitMask(views, num_views, mask, options.refine_iterations);
+    if (!f) break;
+    fit = f;
+    fit_mask = mask;
     uint64_t new_mask;
     int inliers;
-    ScorePoint(views, num_views, *x, thr, &new_mask, &inliers);
-    point = *x;
+    ScorePoint(views, num_views, f->point, thr, &new_mask, &inliers);
     if (new_mask == mask || inliers < std::max(2, options.min_views)) break;
     mask = new_mask;
   }
-  if (!point.allFinite()) return out;
-  out.num_inliers = __builtin_popcountll(mask);
-  if (out.num_inliers < std::max(2, options.min_views)) return out;
-  out.success = true;
-  out.point = point;
-  out.inlier_mask = mask;
-  out.mean_error_px = MeanError(views, num_views, mask, point);
+  if (!fit || __builtin_popcountll(fit_mask) < std::max(2, options.min_views)) return out;
+  set_fit(*fit, fit_mask);
   return out;
 }
 
@@ -318,6 +414,11 @@ struct SequenceContext {
   const Rig* rig = nullptr;
   const TriangulationOptions* options = nullptr;
   std::vector<CameraCache> cameras;
+  std::vector<double> thresholds_px;  // per camera and joint [c * joints + j]; empty: the options' threshold
+  int num_joints = 0;
+  // Undistorted normalised coordinates of every observation (x/z, y/z, unused), computed once;
+  // kept in step with the repaired observations (swaps are applied to both).
+  Observations2d* normalized = nullptr;
 };
 
 // Builds the views of joint j in frame f from `obs` (which may be a repaired copy).
@@ -331,8 +432,9 @@ int BuildViews(const SequenceContext& ctx, const Observations2d& obs, frame_t f,
     v.rotation = ctx.cameras[c].rotation;
     v.translation = ctx.cameras[c].translation;
     v.focal_px = ctx.cameras[c].focal;
-    v.normalized = (*ctx.rig)[c].NormalizedFromImage(o.head<2>());
+    v.normalized = ctx.normalized->at(c, f, j).head<2>();
     v.weight = o.z();
+    v.threshold_px = ctx.thresholds_px.empty() ? 0.0 : ctx.thresholds_px[static_cast<size_t>(c) * ctx.num_joints + j];
     cams[n] = c;
     ++n;
   }
@@ -346,6 +448,9 @@ struct PointResult {
   int num_views = 0;
   int num_candidates = 0;
   bool robust_search = false;
+  Eigen::Matrix3d normal_matrix = Eigen::Matrix3d::Zero();  // of the views used, at `point`
+  double cost = kNaN;
+  double weight_sum = 0.0;
 };
 
 PointResult TriangulateJoint(const SequenceContext& ctx, const Observations2d& obs, frame_t f, joint_t j,
@@ -361,12 +466,16 @@ PointResult TriangulateJoint(const SequenceContext& ctx, const Observations2d& o
     res.robust_search = r.pairs_tried > 0;
     if (!r.success) return res;
     res.point = r.point;
+    res.normal_matrix = r.normal_matrix;
+    res.cost = r.cost;
+    res.weight_sum = r.weight_sum;
     local_mask = r.inlier_mask;
   } else {
     if (n < opt.ransac.min_views) return res;
     auto x = TriangulateLinear(views.data(), n);
     if (!x) return res;
-    res.point = RefineTriangulation(views.data(), n, *x, opt.ransac.refine_iterations);
+    res.point = RefineTriangulation(views.data(), n, *x, opt.ransac.refine_iterations, &res.normal_matrix, &res.cost);
+    for (int i = 0; i < n; ++i) res.weight_sum += views[i].weight;
     local_mask = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1);
   }
   res.success = true;
@@ -407,6 +516,65 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
     ctx.cameras.push_back(cc);
   }
 
+  Observations2d normalized(num_cameras, num_frames, num_joints);
+  tbb::parallel_for(tbb::blocked_range<int>(0, num_frames, 256), [&](const tbb::blocked_range<int>& range) {
+    for (camera_t c = 0; c < num_cameras; ++c)
+      for (frame_t f = range.begin(); f != range.end(); ++f)
+        for (joint_t j = 0; j < num_joints; ++j) {
+          const Eigen::Vector3d& o = observations.at(c, f, j);
+          if (!(o.z() >= options.min_confidence) || !(o.z() > 0.0) || !o.allFinite()) continue;
+          normalized.at(c, f, j).head<2>() = rig[c].NormalizedFromImage(o.head<2>());
+        }
+  });
+  ctx.normalized = &normalized;
+
+  // Per-camera, per-joint thresholds from a first pass over evenly spread frames (detector
+  // noise differs between joints, e.g. wrists against shoulders, and grows with the person's
+  // size in each camera).
+  std::vector<double> thresholds(static_cast<size_t>(num_cameras) * num_joints, options.ransac.reprojection_threshold_px);
+  ctx.num_joints = num_joints;
+  if (options.robust && options.adaptive_threshold && num_frames > 0) {
+    const int sample = std::min(num_frames, std::max(1, options.threshold_frames));
+    std::vector<std::vector<double>> errs(static_cast<size_t>(sample) * num_cameras * num_joints);
+    tbb::parallel_for(0, sample, [&](int k) {
+      const frame_t f = static_cast<frame_t>(static_cast<int64_t>(k) * num_frames / sample);
+      std::array<PointView, kMaxViews> views;
+      std::array<camera_t, kMaxViews> cams;
+      for (joint_t j = 0; j < num_joints; ++j) {
+        const PointResult pr = TriangulateJoint(ctx, observations, f, j, views, cams);
+        if (!pr.success || pr.num_views < 3) continue;  // two views always agree
+        for (camera_t c = 0; c < num_cameras; ++c)
+          if (pr.camera_mask & (uint64_t{1} << c))
+            errs[(static_cast<size_t>(k) * num_cameras + c) * num_joints + j].push_back(
+                PixelError(rig[c], pr.point, observations.at(c, f, j)));
+      }
+    });
+    for (camera_t c = 0; c < num_cameras; ++c) {
+      std::vector<double> all_joints;
+      std::vector<std::vector<double>> per_joint(num_joints);
+      for (int k = 0; k < sample; ++k)
+        for (joint_t j = 0; j < num_joints; ++j) {
+          const auto& e = errs[(static_cast<size_t>(k) * num_cameras + c) * num_joints + j];
+          per_joint[j].insert(per_joint[j].end(), e.begin(), e.end());
+          all_joints.insert(all_joints.end(), e.begin(), e.end());
+        }
+      auto median = [](std::vector<double>& v) {
+        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+        return v[v.size() / 2];
+      };
+      if (all_joints.size() < 30) continue;
+      const double camera_median = median(all_joints);
+      for (joint_t j = 0; j < num_joints; ++j) {
+        // Joints with few samples fall back to the camera's median.
+        const double m = per_joint[j].size() >= 30 ? median(per_joint[j]) : camera_median;
+        // The median of a 2D Gaussian error's norm is 1.177 sigma.
+        thresholds[static_cast<size_t>(c) * num_joints + j] =
+            std::clamp(options.threshold_sigmas * m / 1.177, options.min_threshold_px, options.max_threshold_px);
+      }
+    }
+    ctx.thresholds_px = thresholds;
+  }
+
   TriangulationResult result;
   result.points = Points3d(num_frames, num_joints);
   result.reproj_error_px = FrameJointArray<double>(num_frames, num_joints, kNaN);
@@ -417,6 +585,9 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
     result.covariance.assign(static_cast<size_t>(num_frames) * num_joints, Eigen::Matrix3d::Constant(kNaN));
   result.repaired = observations;
 
+  // Reprojection error of every observation used by a final fit ([c][f][j], NaN otherwise).
+  std::vector<float> used_error(static_cast<size_t>(num_cameras) * num_frames * num_joints,
+                                std::numeric_limits<float>::quiet_NaN());
   // Per-frame counters, summed in frame order afterwards (deterministic).
   std::vector<int32_t> swaps_per_frame(num_frames, 0), robust_per_frame(num_frames, 0);
 
@@ -432,7 +603,6 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
       for (joint_t j = 0; j < num_joints; ++j) joint_results[j] = TriangulateJoint(ctx, result.repaired, f, j, views, cams);
 
       if (do_swaps) {
-        const double thr = options.ransac.reprojection_threshold_px;
         for (const SymmetricPair& pair : options.symmetric_pairs) {
           const PointResult& rl = joint_results[pair.left];
           const PointResult& rr = joint_results[pair.right];
@@ -443,11 +613,16 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
             Eigen::Vector3d& orr = result.repaired.at(c, f, pair.right);
             const bool has_l = ol.z() >= options.min_confidence && ol.z() > 0, has_r = orr.z() >= options.min_confidence && orr.z() > 0;
             const Camera& cam = rig[c];
+            const double thr = ctx.thresholds_px.empty()
+                                   ? options.ransac.reprojection_threshold_px
+                                   : 0.5 * (ctx.thresholds_px[static_cast<size_t>(c) * num_joints + pair.left] +
+                                            ctx.thresholds_px[static_cast<size_t>(c) * num_joints + pair.right]);
             if (has_l && has_r) {
               const double keep = PixelError(cam, rl.point, ol) + PixelError(cam, rr.point, orr);
               const double swap = PixelError(cam, rr.point, ol) + PixelError(cam, rl.point, orr);
               if (swap < 0.5 * keep && swap < 2.0 * thr && keep > 2.0 * thr) {
                 std::swap(ol, orr);
+                std::swap(normalized.at(c, f, pair.left), normalized.at(c, f, pair.right));
                 changed = true;
               }
             } else if (has_l != has_r) {
@@ -458,6 +633,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
               const double e_own = PixelError(cam, own, o), e_other = PixelError(cam, other, o);
               if (e_own > thr && e_other < 0.5 * thr && e_other < 0.25 * e_own) {
                 std::swap(ol, orr);
+                std::swap(normalized.at(c, f, pair.left), normalized.at(c, f, pair.right));
                 changed = true;
               }
             }
@@ -483,23 +659,17 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
         result.points.at(f, j) = pr.point;
         result.view_mask.at(f, j) = pr.camera_mask;
         result.num_views.at(f, j) = pr.num_views;
-        // Error and covariance over the views used.
-        int n = 0;
+        // Error (in the distorted image) and covariance over the views used.
         double err_sum = 0.0;
         for (camera_t c = 0; c < num_cameras; ++c) {
           if (!(pr.camera_mask & (uint64_t{1} << c))) continue;
-          const Eigen::Vector3d& o = result.repaired.at(c, f, j);
-          err_sum += PixelError(rig[c], pr.point, o);
-          PointView& v = views[n];
-          v.rotation = ctx.cameras[c].rotation;
-          v.translation = ctx.cameras[c].translation;
-          v.focal_px = ctx.cameras[c].focal;
-          v.normalized = rig[c].NormalizedFromImage(o.head<2>());
-          v.weight = o.z();
-          ++n;
+          const double e = PixelError(rig[c], pr.point, result.repaired.at(c, f, j));
+          used_error[(static_cast<size_t>(c) * num_frames + f) * num_joints + j] = static_cast<float>(e);
+          err_sum += e;
         }
-        result.reproj_error_px.at(f, j) = err_sum / n;
-        const Eigen::Matrix3d cov = TriangulationCovariance(views.data(), n, pr.point, options.prior_sigma_px);
+        result.reproj_error_px.at(f, j) = err_sum / pr.num_views;
+        const Eigen::Matrix3d cov = TriangulationCovarianceFromNormal(pr.normal_matrix, pr.cost, pr.weight_sum,
+                                                                      pr.num_views, options.prior_sigma_px);
         result.uncertainty_m.at(f, j) = std::sqrt(cov.trace());
         if (options.keep_covariance) result.covariance[static_cast<size_t>(f) * num_joints + j] = cov;
       }
@@ -515,6 +685,11 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
   TriangulationSummary& s = result.summary;
   s.num_points = static_cast<int64_t>(num_frames) * num_joints;
   s.cameras.assign(num_cameras, {});
+  for (camera_t c = 0; c < num_cameras; ++c) {
+    double sum = 0;
+    for (joint_t j = 0; j < num_joints; ++j) sum += thresholds[static_cast<size_t>(c) * num_joints + j];
+    s.cameras[c].threshold_px = num_joints ? sum / num_joints : kNaN;
+  }
   s.joint_triangulated_share.assign(num_joints, 0.0);
   for (frame_t f = 0; f < num_frames; ++f) {
     s.num_swaps_fixed += swaps_per_frame[f];
@@ -538,7 +713,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
         ++cs.observed;
         if (result.view_mask.at(f, j) & (uint64_t{1} << c)) {
           ++cs.used;
-          errs.push_back(PixelError(rig[c], result.points.at(f, j), o));
+          errs.push_back(used_error[(static_cast<size_t>(c) * num_frames + f) * num_joints + j]);
         }
       }
     }

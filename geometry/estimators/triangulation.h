@@ -34,6 +34,7 @@ struct PointView {
   Eigen::Vector2d normalized;   // undistorted normalised image coordinates (x/z, y/z)
   double focal_px = 1.0;        // converts normalised errors to pixels (mean focal length)
   double weight = 1.0;          // confidence; relative weight in the fits
+  double threshold_px = 0.0;    // outlier threshold of this view (0: the estimator's option)
 };
 
 // Confidence-weighted linear triangulation (inhomogeneous DLT) over the given views.
@@ -42,8 +43,11 @@ std::optional<Eigen::Vector3d> TriangulateLinear(const PointView* views, int num
 
 // Gauss-Newton refinement of the weighted squared pixel reprojection error, starting at `point`.
 // Steps that do not lower the cost are rejected. Returns the refined point.
+// When `normal_matrix` / `cost` are given they receive J^T W J and the weighted squared error
+// at the returned point (for covariances and leave-one-out tests without recomputing them).
 Eigen::Vector3d RefineTriangulation(const PointView* views, int num_views, const Eigen::Vector3d& point,
-                                    int max_iterations = 3);
+                                    int max_iterations = 3, Eigen::Matrix3d* normal_matrix = nullptr,
+                                    double* cost = nullptr);
 
 // Pixel reprojection error of `point` in one view (infinity when behind the camera).
 double ReprojectionErrorPx(const PointView& view, const Eigen::Vector3d& point);
@@ -53,18 +57,28 @@ double ReprojectionErrorPx(const PointView& view, const Eigen::Vector3d& point);
 // `prior_sigma_px` worth `prior_weight` pseudo-observations (stable for two views).
 Eigen::Matrix3d TriangulationCovariance(const PointView* views, int num_views, const Eigen::Vector3d& point,
                                         double prior_sigma_px, double prior_weight = 2.0);
+// The same from J^T W J and the weighted squared error of `num_views` views whose weights sum
+// to `weight_sum`.
+Eigen::Matrix3d TriangulationCovarianceFromNormal(const Eigen::Matrix3d& normal_matrix, double cost, double weight_sum,
+                                                  int num_views, double prior_sigma_px, double prior_weight = 2.0);
 
 struct RobustTriangulationOptions {
-  // Views whose pixel error is above this are outliers.
+  // Views whose pixel error is above this are outliers (unless a view sets its own).
   double reprojection_threshold_px = 15.0;
   // Fewest inlier views for a point to be triangulated.
   int min_views = 2;
+  // The fit on all views is accepted at once when every view's error is below this share of
+  // its threshold (otherwise the pair search runs).
+  double fast_path_fraction = 1.0;
+  // The fast path also requires every view's leave-one-out prediction error below its
+  // threshold (a bad view can hide in the residuals of a fit that includes it).
+  bool leave_one_out = true;
   // Probability of having drawn an all-inlier view pair when the search stops.
   double confidence = 0.999;
   // Hard cap on the number of view pairs tried.
   int max_pairs = 200;
   // Gauss-Newton iterations of the final refinement.
-  int refine_iterations = 3;
+  int refine_iterations = 1;
   // Check(): throws std::invalid_argument on nonsense values.
   void Check() const;
 };
@@ -76,6 +90,10 @@ struct RobustTriangulation {
   int num_inliers = 0;
   double mean_error_px = kNaN;  // mean reprojection error over the inliers
   int pairs_tried = 0;
+  // J^T W J, weighted squared error and weight sum of the inliers at `point`.
+  Eigen::Matrix3d normal_matrix = Eigen::Matrix3d::Zero();
+  double cost = kNaN;
+  double weight_sum = 0.0;
 };
 
 // Robust triangulation of one point from up to 64 views: a weighted fit on all views, kept
@@ -91,6 +109,16 @@ struct TriangulationOptions {
   // Robust view selection; when false every view above min_confidence is used.
   bool robust = true;
   RobustTriangulationOptions ransac;
+  // Per-camera, per-joint outlier thresholds from the data: a first pass over
+  // `threshold_frames` evenly spread frames (with ransac.reprojection_threshold_px) measures the
+  // median reprojection error of each camera and joint; its threshold becomes threshold_sigmas x
+  // the implied noise sigma, clamped to [min_threshold_px, max_threshold_px]. Detector noise grows with the person's
+  // size in the image, which differs between cameras and datasets.
+  bool adaptive_threshold = true;
+  double threshold_sigmas = 6.0;
+  double min_threshold_px = 6.0;
+  double max_threshold_px = 40.0;
+  int threshold_frames = 300;
   // Left/right pairs of joints; with repair_swaps, a view whose pair is better explained
   // swapped gets its two observations exchanged before the final fit.
   std::vector<SymmetricPair> symmetric_pairs;
@@ -104,6 +132,7 @@ struct TriangulationOptions {
 };
 
 struct CameraTriangulationStats {
+  double threshold_px = kNaN;  // outlier threshold used for this camera (mean over joints)
   int64_t observed = 0;      // observations above min_confidence
   int64_t used = 0;          // observations used in a final fit
   double mean_error_px = kNaN;    // over used observations

@@ -1,0 +1,100 @@
+// Speed of triangulation (Google Benchmark).
+//   BM_TriangulatePoint/<cameras>: one joint from 2..16 views (robust estimator, 2 px noise,
+//     5% outliers), points per second.
+//   BM_TriangulateSequence/<threads>: 17 joints x 8 cameras (ring8 studio, 3 px noise, 2%
+//     outliers, 1% swaps), frames per second, with 1 and all threads.
+//   BM_SmoothSequence: the Ceres sequence optimiser on ring8 x 600 frames.
+#include <map>
+#include <random>
+
+#include <benchmark/benchmark.h>
+#include <tbb/global_control.h>
+
+#include "detection/skeleton.h"
+#include "detection/synthetic/studio.h"
+#include "geometry/estimators/triangulation.h"
+#include "geometry/optim/sequence_smoothing.h"
+
+using namespace epilabel;
+
+namespace {
+
+const SyntheticScene& Scene(int frames) {
+  static std::map<int, SyntheticScene> cache;
+  auto it = cache.find(frames);
+  if (it == cache.end()) {
+    StudioOptions so;
+    so.rig = "ring8";
+    so.num_frames = frames;
+    so.data_dir = EPILABEL_DATA_DIR;
+    it = cache.emplace(frames, Synthesize(so)).first;
+  }
+  return it->second;
+}
+
+void BM_TriangulatePoint(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::mt19937 rng(1);
+  std::normal_distribution<double> noise(0.0, 2.0);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  // Cameras on a ring of radius 4 m looking at the origin.
+  std::vector<std::vector<PointView>> sets(256);
+  for (auto& views : sets) {
+    const Eigen::Vector3d point(u(rng) - 0.5, u(rng) - 0.5, 1.0 + u(rng));
+    for (int i = 0; i < n; ++i) {
+      const double a = 2 * M_PI * i / n;
+      const Eigen::Vector3d c(4 * std::cos(a), 4 * std::sin(a), 1.5);
+      const Eigen::Vector3d z = (Eigen::Vector3d(0, 0, 1) - c).normalized();
+      const Eigen::Vector3d x = z.cross(Eigen::Vector3d::UnitZ()).normalized();
+      Eigen::Matrix3d r;
+      r.row(0) = x;
+      r.row(1) = z.cross(x);
+      r.row(2) = z;
+      PointView v;
+      v.rotation = r;
+      v.translation = -(r * c);
+      v.focal_px = 1200;
+      v.weight = 0.5 + 0.5 * u(rng);
+      Eigen::Vector2d p = (r * point + v.translation).hnormalized();
+      p += Eigen::Vector2d(noise(rng), noise(rng)) / 1200.0;
+      if (u(rng) < 0.05) p += Eigen::Vector2d(0.08, -0.05);
+      v.normalized = p;
+      views.push_back(v);
+    }
+  }
+  RobustTriangulationOptions options;
+  size_t k = 0;
+  for (auto _ : state) {
+    const auto& views = sets[k++ & 255];
+    benchmark::DoNotOptimize(EstimateTriangulation(views.data(), n, options));
+  }
+  state.counters["points/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_TriangulatePoint)->DenseRange(2, 16, 2);
+
+void BM_TriangulateSequence(benchmark::State& state) {
+  const SyntheticScene& scene = Scene(2000);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(state.range(0)));
+  TriangulationOptions options;
+  options.symmetric_pairs = GetSkeleton("coco17").symmetric;
+  for (auto _ : state) benchmark::DoNotOptimize(TriangulateSequence(scene.rig, scene.observations, options));
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * scene.observations.num_frames(),
+                                                  benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_TriangulateSequence)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_SmoothSequence(benchmark::State& state) {
+  const SyntheticScene& scene = Scene(600);
+  TriangulationOptions options;
+  options.symmetric_pairs = GetSkeleton("coco17").symmetric;
+  const TriangulationResult tri = TriangulateSequence(scene.rig, scene.observations, options);
+  SequenceSmoothingOptions sm;
+  sm.bones = GetSkeleton("coco17").bones;
+  for (auto _ : state) benchmark::DoNotOptimize(SmoothSequence(scene.rig, tri, sm));
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 600, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SmoothSequence)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
