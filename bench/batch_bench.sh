@@ -10,7 +10,9 @@
 #   bench/batch_bench.sh [BUILD_DIR] [WORK_DIR]
 #     BUILD_DIR  default: build (holds the epilabel executable)
 #     WORK_DIR   default: /tmp/epilabel_batch_bench (scenes are kept and reused between runs)
-#   Environment: SEQUENCES (20), FRAMES (2000), THREADS (0 = all cores), HTML (true).
+#   Environment: SEQUENCES (20), FRAMES (2000), THREADS (0 = all cores), HTML (true),
+#     CALIBRATION: "intrinsics" (default: self-calibration from known intrinsics) or "calib" (the
+#     true calibration is given: no self-calibration).
 set -euo pipefail
 
 BUILD_DIR=${1:-build}
@@ -19,6 +21,8 @@ SEQUENCES=${SEQUENCES:-20}
 FRAMES=${FRAMES:-2000}
 THREADS=${THREADS:-0}
 HTML=${HTML:-true}
+CALIBRATION=${CALIBRATION:-intrinsics}
+case "$CALIBRATION" in intrinsics|calib) ;; *) echo "CALIBRATION must be intrinsics or calib" >&2; exit 2 ;; esac
 EXE="$BUILD_DIR/epilabel"
 [ -x "$EXE" ] || { echo "no $EXE: build the epilabel target first" >&2; exit 2; }
 EXE=$(readlink -f "$EXE")
@@ -38,15 +42,16 @@ echo "scenes: $SEQUENCES x $FRAMES frames x 4 cameras in $WORK/scenes ($(echo "$
 echo "input: $(find scenes -path '*/pose/*' -name '*.json' | wc -l) OpenPose JSON files, $(du -sh --apparent-size scenes | cut -f1) (warm page cache)"
 
 # 2. The manifest: self-calibration from each scene's intrinsics, the person's height known.
-/usr/bin/python3 - "$SEQUENCES" "$HTML" > manifest.toml <<'PY'
+/usr/bin/python3 - "$SEQUENCES" "$HTML" "$CALIBRATION" > manifest.toml <<'PY'
 import json, sys
-n, html = int(sys.argv[1]), sys.argv[2]
+n, html, calibration = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+calibration_file = "intrinsics.toml" if calibration == "intrinsics" else "calibration.toml"
 print(f"[defaults]\nhtml_report = {html}")
 for i in range(1, n + 1):
     name = f"s{i:02d}"
     height = json.load(open(f"scenes/{name}/scene.json"))["subject_height_m"]
     print(f'\n[[sequence]]\nname = "{name}"\nposes = "scenes/{name}/pose"\n'
-          f'intrinsics = "scenes/{name}/intrinsics.toml"\nsubject_height = {height:.3f}')
+          f'{calibration} = "scenes/{name}/{calibration_file}"\nsubject_height = {height:.3f}')
 PY
 
 # 3. The batch, timed by GNU time when present.

@@ -38,11 +38,11 @@ namespace {
 
 struct DemoArgs {
   std::string rig = "h36m4";
-  int frames = 1800;
+  int frames = 3000;
   std::string out = "epilabel_demo";
   uint64_t seed = 1;
   bool train = true;
-  int epochs = 12;
+  int epochs = 20;
   int hidden = 256;
 };
 

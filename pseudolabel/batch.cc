@@ -661,7 +661,7 @@ void Finish(const BatchManifest& manifest, const BatchOptions& o, bool merge_onl
   } else if (!o.merge) {
     summary->merge_note = "merging disabled";
   } else if (!complete && !o.merge_partial) {
-    summary->merge_note = "not every sequence is done (--merge-partial merges the others)";
+    summary->merge_note = "not every sequence is done; --merge-partial merges the others";
   } else {
     write_merged = true;
   }
