@@ -80,6 +80,8 @@ const Registry& GetRegistry() {
       };
       s.height_legs = joint_lists("height_legs");
       s.height_torso = joint_lists("height_torso");
+      s.height_arms = joint_lists("height_arms");
+      s.height_arm_ratio = (*t)["height_arm_ratio"].value_or(0.332);
       r.order.push_back(s.name);
       r.skeletons.emplace(s.name, std::move(s));
     }

@@ -27,6 +27,8 @@ struct Skeleton {
   std::vector<std::vector<joint_t>> height_legs;   // ankle-knee-hip chains
   std::vector<std::vector<joint_t>> height_torso;  // {bottom joints, top joints} of the torso
   double height_ratio = 0.779;           // share of standing height spanned by leg + torso
+  std::vector<std::vector<joint_t>> height_arms;   // shoulder-elbow-wrist chains (fallback)
+  double height_arm_ratio = 0.332;       // share of standing height spanned by an arm
 
   int num_joints() const { return static_cast<int>(joint_names.size()); }
   // Index of a joint by name, or kInvalidJointId.

@@ -65,6 +65,10 @@ WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {
     o.height_model.torso_top = s.height_torso[1];
   }
   o.height_model.ratio = s.height_ratio;
+  o.arm_model.legs = s.height_arms;
+  o.arm_model.ratio = s.height_arms.empty() ? 0.0 : s.height_arm_ratio;
+  for (int k = 0; k < 5; ++k)  // nose, eyes, ears where the skeleton has them
+    if (s.to_coco17.size() == 17 && s.to_coco17[k] >= 0) o.head_joints.push_back(s.to_coco17[k]);
   o.foot_joints = s.feet;
   o.foot_height_m = s.foot_height;
   o.root_joints = s.root;

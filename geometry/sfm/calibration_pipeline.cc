@@ -77,6 +77,10 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
   if (!rep.world.success) {
     rep.verdict = Verdict::kFailed;
     rep.reasons.push_back("world frame: " + rep.world.failure_reason);
+    for (auto& cr : rep.cameras) {
+      cr.verdict = Verdict::kFailed;
+      cr.reason = "no metric world frame";
+    }
     out.rig = self.rig;
     return out;
   }

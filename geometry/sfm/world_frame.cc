@@ -81,15 +81,16 @@ double MeasureHeightChain(const Points3d& points, const HeightModel& hm) {
     if (ok) legs.push_back(total);
   }
   std::vector<double> torso;
-  for (frame_t f = 0; f < points.num_frames(); ++f) {
-    bool complete = !hm.torso_bottom.empty() && !hm.torso_top.empty();
+  for (frame_t f = 0; f < points.num_frames() && !hm.torso_bottom.empty() && !hm.torso_top.empty(); ++f) {
+    bool complete = true;
     for (joint_t j : hm.torso_bottom) complete = complete && points.IsValid(f, j);
     for (joint_t j : hm.torso_top) complete = complete && points.IsValid(f, j);
     if (!complete) continue;
     const auto bottom = MeanOf(points, f, hm.torso_bottom), top = MeanOf(points, f, hm.torso_top);
     torso.push_back((*top - *bottom).norm());
   }
-  const double torso_length = Median(torso);
+  const bool use_torso = !hm.torso_bottom.empty() && !hm.torso_top.empty();
+  const double torso_length = use_torso ? Median(torso) : 0.0;
   if (legs.empty() || !std::isfinite(torso_length)) return kNaN;
   double mean = 0;
   for (double l : legs) mean += l;
@@ -116,16 +117,24 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
     r.scale_method = "camera baseline";
     r.scale_sigma_rel = 0.0;
   } else {
-    const double chain = MeasureHeightChain(points, options.height_model);
-    if (!std::isfinite(chain) || !(options.height_model.ratio > 0)) {
-      r.failure_reason = "the legs and torso were never triangulated; cannot estimate the scale (use --baseline)";
+    double chain = options.height_model.ratio > 0 ? MeasureHeightChain(points, options.height_model) : kNaN;
+    double ratio = options.height_model.ratio, model_sigma = options.height_model_sigma_rel;
+    r.scale_method = "subject height";
+    if (!std::isfinite(chain) && options.arm_model.ratio > 0) {
+      chain = MeasureHeightChain(points, options.arm_model);
+      ratio = options.arm_model.ratio;
+      model_sigma = options.arm_model_sigma_rel;
+      r.scale_method = "subject height (from the arms)";
+      r.notes.push_back("legs or torso never triangulated: the scale comes from the arm lengths (less certain)");
+    }
+    if (!std::isfinite(chain)) {
+      r.failure_reason = "neither the legs and torso nor the arms were triangulated; cannot estimate the scale (use --baseline)";
       return r;
     }
-    const double mean = chain / options.height_model.ratio;
+    const double mean = chain / ratio;
     r.chain_length = mean;
     r.scale = options.subject_height_m / mean;
-    r.scale_method = "subject height";
-    r.scale_sigma_rel = std::hypot(options.subject_height_sigma_m / options.subject_height_m, options.height_model_sigma_rel);
+    r.scale_sigma_rel = std::hypot(options.subject_height_sigma_m / options.subject_height_m, model_sigma);
   }
   const double s = r.scale;
 
@@ -133,18 +142,25 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
   // Lowest foot joint per frame (in the direction of the provisional up = body axis).
   Eigen::Vector3d body_up = Eigen::Vector3d::Zero();
   int body_n = 0;
-  for (frame_t f = 0; f < points.num_frames(); ++f) {
-    const auto root = MeanOf(points, f, options.root_joints);
-    const auto top = MeanOf(points, f, options.shoulder_joints.empty() ? options.head_joints : options.shoulder_joints);
-    if (!root || !top) continue;
-    const Eigen::Vector3d axis = *top - *root;
-    if (axis.norm() > 0) {
-      body_up += axis.normalized();
-      ++body_n;
+  // Body axis: hips to shoulders, or (upper-body recordings) shoulders to head.
+  for (int pass = 0; pass < 2 && body_n == 0; ++pass) {
+    const std::vector<joint_t>& bottom = pass == 0 ? options.root_joints : options.shoulder_joints;
+    const std::vector<joint_t>& top_joints = pass == 0 ? options.shoulder_joints : options.head_joints;
+    if (bottom.empty() || top_joints.empty()) continue;
+    for (frame_t f = 0; f < points.num_frames(); ++f) {
+      const auto root = MeanOf(points, f, bottom);
+      const auto top = MeanOf(points, f, top_joints);
+      if (!root || !top) continue;
+      const Eigen::Vector3d axis = *top - *root;
+      if (axis.norm() > 0) {
+        body_up += axis.normalized();
+        ++body_n;
+      }
     }
+    if (pass == 1 && body_n > 0) r.notes.push_back("hips never triangulated: up is the shoulder-to-head direction");
   }
   if (body_n == 0 || body_up.norm() < 1e-9) {
-    r.failure_reason = "cannot find the body axis (hips and shoulders never triangulated)";
+    r.failure_reason = "cannot find the body axis (hips, shoulders and head never triangulated together)";
     return r;
   }
   body_up.normalize();
@@ -226,8 +242,15 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
     std::vector<double> h;
     for (const auto& p : feet) h.push_back(up.dot(p));
     if (h.empty()) {
-      r.failure_reason = "no foot joint was triangulated; cannot place the floor";
-      return r;
+      // No feet: put the floor under the lowest joint seen (only the orientation is known).
+      for (frame_t f = 0; f < points.num_frames(); ++f)
+        for (joint_t j = 0; j < points.num_joints(); ++j)
+          if (points.IsValid(f, j)) h.push_back(up.dot(points.at(f, j)));
+      if (h.empty()) {
+        r.failure_reason = "no joint was triangulated; cannot place the floor";
+        return r;
+      }
+      r.notes.push_back("no foot joint triangulated: the floor is only placed under the lowest joint seen");
     }
     std::sort(h.begin(), h.end());
     plane_d = -h[h.size() / 20];
@@ -238,14 +261,17 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
   // --- Frame: origin under the centre of the motion, x towards camera 0.
   Eigen::Vector3d centre = Eigen::Vector3d::Zero();
   int n = 0;
-  for (frame_t f = 0; f < points.num_frames(); ++f) {
-    const auto root = MeanOf(points, f, options.root_joints);
-    if (!root) continue;
-    centre += *root;
-    ++n;
+  for (const auto* joints : {&options.root_joints, &options.shoulder_joints}) {
+    for (frame_t f = 0; f < points.num_frames(); ++f) {
+      const auto root = MeanOf(points, f, *joints);
+      if (!root) continue;
+      centre += *root;
+      ++n;
+    }
+    if (n > 0) break;
   }
   if (n == 0) {
-    r.failure_reason = "the root joints were never triangulated";
+    r.failure_reason = "neither the hips nor the shoulders were triangulated";
     return r;
   }
   centre /= n;

@@ -24,7 +24,7 @@ namespace epilabel {
 // of the standing height.
 struct HeightModel {
   std::vector<std::vector<joint_t>> legs;  // e.g. {ankle, knee, hip} per side
-  std::vector<joint_t> torso_bottom;       // e.g. both hips
+  std::vector<joint_t> torso_bottom;       // e.g. both hips (empty: no torso term)
   std::vector<joint_t> torso_top;          // e.g. both shoulders
   double ratio = 0.0;
 };
@@ -39,12 +39,17 @@ struct WorldFrameOptions {
   double subject_height_sigma_m = 0.09;  // its uncertainty (population spread when not measured)
   double height_model_sigma_rel = 0.02;  // spread of the chain/height ratio between people
   HeightModel height_model;
+  // Fallback when the legs or torso are never seen (upper-body recordings): arm chains
+  // shoulder-elbow-wrist spanning arm_model.ratio of the height (0.186 + 0.146 H, Drillis &
+  // Contini), with a larger model uncertainty.
+  HeightModel arm_model;
+  double arm_model_sigma_rel = 0.05;
   std::optional<BaselineScale> baseline;   // overrides the height when given
   std::vector<joint_t> foot_joints;        // joints that touch the ground
   double foot_height_m = 0.08;             // height of those joints above the floor when standing
-  std::vector<joint_t> head_joints;        // joints above the shoulders (sign of "up")
   std::vector<joint_t> root_joints;        // mid-hip (origin, body axis)
-  std::vector<joint_t> shoulder_joints;    // body axis fallback
+  std::vector<joint_t> shoulder_joints;    // top of the torso (body axis)
+  std::vector<joint_t> head_joints;        // face and head: body axis without hips
   double floor_inlier_m = 0.04;            // RANSAC inlier distance (metres, after scaling)
   double min_floor_spread_m = 0.5;         // feet must spread this far in two directions
   uint64_t seed = 0;
