@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
     const RigComparison cmp = CompareRigs(scene.rig, out.rig);
     TriangulationOptions to;
     to.symmetric_pairs = skeleton.symmetric;
+    to.bones = skeleton.bones;
     const TriangulationResult with_truth = TriangulateSequence(scene.rig, scene.observations, to);
     const TriangulationResult with_est = TriangulateSequence(out.rig, scene.observations, to);
     // One similarity alignment of the estimated world onto the true one (from the cameras).

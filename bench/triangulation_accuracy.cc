@@ -8,6 +8,7 @@
 //   build/bench/triangulation_accuracy [--frames N]
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -32,6 +33,19 @@ double MeanError(const Points3d& est, const Points3d& truth, double* share) {
       ++n;
     }
   if (share) *share = total ? static_cast<double>(n) / total : 0.0;
+  return n ? 1000.0 * sum / static_cast<double>(n) : -1.0;
+}
+
+// MPJPE of `est` over the points that `reference` also triangulated (the same points for both).
+double MeanErrorOnCommon(const Points3d& est, const Points3d& reference, const Points3d& truth) {
+  double sum = 0;
+  int64_t n = 0;
+  for (frame_t f = 0; f < truth.num_frames(); ++f)
+    for (joint_t j = 0; j < truth.num_joints(); ++j) {
+      if (!est.IsValid(f, j) || !reference.IsValid(f, j)) continue;
+      sum += (est.at(f, j) - truth.at(f, j)).norm();
+      ++n;
+    }
   return n ? 1000.0 * sum / static_cast<double>(n) : -1.0;
 }
 
@@ -75,6 +89,7 @@ int main(int argc, char** argv) {
     const double naive = MeanError(TriangulateSequence(scene.rig, scene.observations, plain).points, scene.points3d, nullptr);
     TriangulationOptions robust;
     robust.symmetric_pairs = skeleton.symmetric;
+    robust.bones = skeleton.bones;
     const auto t0 = std::chrono::steady_clock::now();
     const TriangulationResult r = TriangulateSequence(scene.rig, scene.observations, robust);
     const double ms = 1000.0 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / frames;
@@ -88,6 +103,35 @@ int main(int argc, char** argv) {
     const double smooth = MeanError(s.points, scene.points3d, nullptr);
     std::printf("%-8s %5.1f %5.0f%% | %8.2f %8.2f %8.2f %8.2f | %8.3f %8.3f | %8.2f %9.4f\n", c.rig.c_str(), c.noise,
                 100 * c.outliers, oracle, naive, rob, smooth, rob / oracle, smooth / oracle, 100 * share, ms);
+    if (std::getenv("EPILABEL_TRI_DIAG")) {
+      const Points3d oracle_points = TriangulateSequence(scene.rig, masked, plain).points;
+      const double rob_common = MeanErrorOnCommon(r.points, oracle_points, scene.points3d);
+      const double orc_common = MeanErrorOnCommon(oracle_points, r.points, scene.points3d);
+      // Points by the number of views that the robust fit used vs the oracle's clean views.
+      int64_t only_robust = 0, worse = 0;
+      double only_robust_err = 0, worse_excess = 0, total_excess = 0;
+      for (frame_t f = 0; f < frames; ++f)
+        for (joint_t j = 0; j < 17; ++j) {
+          if (!r.points.IsValid(f, j)) continue;
+          const double er = (r.points.at(f, j) - scene.points3d.at(f, j)).norm();
+          if (!oracle_points.IsValid(f, j)) {
+            ++only_robust;
+            only_robust_err += er;
+            continue;
+          }
+          const double eo = (oracle_points.at(f, j) - scene.points3d.at(f, j)).norm();
+          total_excess += er - eo;
+          if (er > eo + 0.02) {
+            ++worse;
+            worse_excess += er - eo;
+          }
+        }
+      std::printf("   common points: robust %.2f vs oracle %.2f (%.3f); only robust: %lld (mean %.1f mm); "
+                  ">2 cm worse: %lld (excess %.2f of %.2f mm per point)\n",
+                  rob_common, orc_common, rob_common / orc_common, static_cast<long long>(only_robust),
+                  only_robust ? 1000 * only_robust_err / only_robust : 0.0, static_cast<long long>(worse),
+                  1000 * worse_excess / (frames * 17), 1000 * total_excess / (frames * 17));
+    }
     std::fflush(stdout);
   }
   return 0;

@@ -162,6 +162,7 @@ void RunDemo(const DemoArgs& a) {
   t0 = std::chrono::steady_clock::now();
   TriangulationOptions to;
   to.symmetric_pairs = skeleton.symmetric;
+  to.bones = skeleton.bones;
   const TriangulationResult with_true = TriangulateSequence(scene.rig, scene.observations, to);
   const TriangulationResult with_est = TriangulateSequence(cal.output.rig, scene.observations, to);
   Points3d aligned(with_est.points.num_frames(), with_est.points.num_joints());

@@ -86,6 +86,8 @@ nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult
                  {"observations", s.num_observations},
                  {"outliers_dropped", s.num_outliers_dropped},
                  {"swaps_fixed", s.num_swaps_fixed},
+                 {"bone_fixed", s.num_bone_fixed},
+                 {"bone_dropped", s.num_bone_dropped},
                  {"robust_searches", s.num_robust_searches},
                  {"gaps_filled", gaps_filled}};
   if (smoothing) {

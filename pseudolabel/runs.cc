@@ -39,6 +39,7 @@ TriangulatedSequence TriangulateInput(const Rig& rig, const PoseInput& poses, co
   TriangulatedSequence out;
   TriangulationOptions topt = triangulation;
   if (topt.symmetric_pairs.empty()) topt.symmetric_pairs = poses.skeleton->symmetric;
+  if (topt.bones.empty()) topt.bones = poses.skeleton->bones;
   topt.progress = progress;
   out.triangulation = TriangulateSequence(rig, poses.observations, topt);
   out.points = out.triangulation.points;

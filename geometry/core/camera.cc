@@ -14,8 +14,16 @@ bool UndistortNormalized(const Distortion& dist, const Eigen::Vector2d& distorte
   const double k1 = dist[0], k2 = dist[1], p1 = dist[2], p2 = dist[3], k3 = dist[4];
   // Newton iterations on distort(p) = distorted, from p = distorted; a step that does not lower
   // the residual is replaced by OpenCV's fixed-point step.
+  // The start is one fixed-point step from the distorted point (radial part only), which
+  // leaves Newton two or three iterations on ordinary lenses.
   Eigen::Vector2d p = distorted;
-  double prev_norm = std::numeric_limits<double>::infinity();
+  {
+    const double r2 = distorted.squaredNorm();
+    const double radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3));
+    if (radial > 0.1 && std::isfinite(radial)) p = distorted / radial;
+  }
+  const double tolerance2 = tolerance * tolerance;
+  double prev_norm2 = std::numeric_limits<double>::infinity();
   for (int it = 0; it <= max_iterations; ++it) {
     const double x = p.x(), y = p.y();
     const double r2 = x * x + y * y;
@@ -23,14 +31,14 @@ bool UndistortNormalized(const Distortion& dist, const Eigen::Vector2d& distorte
     const double xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x);
     const double yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y;
     const double rx = xd - distorted.x(), ry = yd - distorted.y();
-    const double norm = std::sqrt(rx * rx + ry * ry);
-    if (norm <= tolerance) {
+    const double norm2 = rx * rx + ry * ry;
+    if (norm2 <= tolerance2) {
       *undistorted = p;
       return true;
     }
-    if (it == max_iterations || !std::isfinite(norm)) break;
+    if (it == max_iterations || !std::isfinite(norm2)) break;
     Eigen::Vector2d next;
-    if (norm < prev_norm) {
+    if (norm2 < prev_norm2) {
       const double dradial_dr2 = k1 + r2 * (2 * k2 + 3 * k3 * r2);
       const double j00 = radial + 2 * x * x * dradial_dr2 + 2 * p1 * y + 6 * p2 * x;
       const double j01 = 2 * x * y * dradial_dr2 + 2 * p1 * x + 2 * p2 * y;
@@ -42,7 +50,7 @@ bool UndistortNormalized(const Distortion& dist, const Eigen::Vector2d& distorte
       next = Eigen::Vector2d((distorted.x() - (xd - x * radial)) / radial, (distorted.y() - (yd - y * radial)) / radial);
     }
     if (!next.allFinite()) break;
-    prev_norm = norm;
+    prev_norm2 = norm2;
     p = next;
   }
   *undistorted = p;

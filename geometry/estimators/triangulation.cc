@@ -66,13 +66,31 @@ void NormalEquations(const PointView* views, int n, const Eigen::Vector3d& point
   *cost = c;
 }
 
+// Inverse of a symmetric positive (semi-)definite 3x3 matrix by its adjugate; false when
+// the matrix is singular relative to its scale.
+inline bool InverseSymmetric3(const Eigen::Matrix3d& h, Eigen::Matrix3d* inv) {
+  const double c00 = h(1, 1) * h(2, 2) - h(1, 2) * h(1, 2);
+  const double c01 = h(0, 2) * h(1, 2) - h(0, 1) * h(2, 2);
+  const double c02 = h(0, 1) * h(1, 2) - h(0, 2) * h(1, 1);
+  const double det = h(0, 0) * c00 + h(0, 1) * c01 + h(0, 2) * c02;
+  const double scale = h(0, 0) + h(1, 1) + h(2, 2);
+  if (!(std::abs(det) > 1e-15 * scale * scale * scale) || !std::isfinite(det)) return false;
+  const double c11 = h(0, 0) * h(2, 2) - h(0, 2) * h(0, 2);
+  const double c12 = h(0, 1) * h(0, 2) - h(0, 0) * h(1, 2);
+  const double c22 = h(0, 0) * h(1, 1) - h(0, 1) * h(0, 1);
+  const double s = 1.0 / det;
+  *inv << c00 * s, c01 * s, c02 * s, c01 * s, c11 * s, c12 * s, c02 * s, c12 * s, c22 * s;
+  return true;
+}
+
 }  // namespace
 
 std::optional<Eigen::Vector3d> TriangulateLinear(const PointView* views, int num_views) {
   if (num_views < 2) return std::nullopt;
   // Each view gives two rows a^T X + b = 0 of the DLT system; rows are scaled by the view's
   // confidence and by its focal length so that the algebraic error is roughly in pixels.
-  Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
+  // The normal equations are accumulated in their six distinct entries.
+  double m00 = 0, m01 = 0, m02 = 0, m11 = 0, m12 = 0, m22 = 0;
   Eigen::Vector3d v = Eigen::Vector3d::Zero();
   for (int i = 0; i < num_views; ++i) {
     const PointView& pv = views[i];
@@ -81,16 +99,21 @@ std::optional<Eigen::Vector3d> TriangulateLinear(const PointView* views, int num
       const double obs = pv.normalized(row);
       const Eigen::Vector3d a = obs * pv.rotation.row(2).transpose() - pv.rotation.row(row).transpose();
       const double b = obs * pv.translation.z() - pv.translation(row);
-      m.noalias() += w * a * a.transpose();
-      v.noalias() += w * b * a;
+      const Eigen::Vector3d wa = w * a;
+      m00 += wa.x() * a.x();
+      m01 += wa.x() * a.y();
+      m02 += wa.x() * a.z();
+      m11 += wa.y() * a.y();
+      m12 += wa.y() * a.z();
+      m22 += wa.z() * a.z();
+      v += b * wa;
     }
   }
-  Eigen::LDLT<Eigen::Matrix3d> ldlt(m);
-  if (ldlt.info() != Eigen::Success) return std::nullopt;
-  // Reject near-singular systems (parallel rays): the smallest pivot relative to the largest.
-  const Eigen::Vector3d d = ldlt.vectorD().cwiseAbs();
-  if (!(d.minCoeff() > 1e-12 * d.maxCoeff())) return std::nullopt;
-  Eigen::Vector3d point = ldlt.solve(-v);
+  Eigen::Matrix3d m, m_inv;
+  m << m00, m01, m02, m01, m11, m12, m02, m12, m22;
+  // Near-singular systems (parallel rays) are rejected by the inverse's determinant test.
+  if (!InverseSymmetric3(m, &m_inv)) return std::nullopt;
+  Eigen::Vector3d point = -(m_inv * v);
   if (!point.allFinite()) return std::nullopt;
   return point;
 }
@@ -147,9 +170,9 @@ Eigen::Matrix3d TriangulationCovarianceFromNormal(const Eigen::Matrix3d& h, doub
   const double sigma2 = (cost / mean_weight + prior_weight * prior_sigma_px * prior_sigma_px) / (dof + prior_weight);
   // h is scaled by the weights; with weights w_i = mean_weight the covariance is
   // sigma2 (J^T J)^-1 = sigma2 * mean_weight * h^-1.
-  Eigen::FullPivLU<Eigen::Matrix3d> lu(h);
-  if (!lu.isInvertible()) return Eigen::Matrix3d::Constant(kNaN);
-  return sigma2 * mean_weight * lu.inverse();
+  Eigen::Matrix3d h_inv;
+  if (!InverseSymmetric3(h, &h_inv)) return Eigen::Matrix3d::Constant(kNaN);
+  return sigma2 * mean_weight * h_inv;
 }
 
 Eigen::Matrix3d TriangulationCovariance(const PointView* views, int num_views, const Eigen::Vector3d& point,
@@ -236,39 +259,98 @@ std::optional<Fit> FitMask(const PointView* views, int n, uint64_t mask, int ite
   return fit;
 }
 
-// Leave-one-out prediction errors (pixels) of every view at the least-squares point `x` of
-// all views: r_(-i) = (I - A_i)^-1 r_i with A_i = w_i J_i (J^T W J)^-1 J_i^T, the residual view
-// i would have if the fit ignored it. A bad view hides in the residuals of a fit that
-// includes it; its prediction error does not. Infinity for a view that determines the point.
-void LeaveOneOutErrors(const PointView* views, int n, const Eigen::Vector3d& x, const Eigen::Matrix3d& h,
-                       double* errors) {
-  Eigen::FullPivLU<Eigen::Matrix3d> lu(h);
-  if (!lu.isInvertible()) {
-    for (int i = 0; i < n; ++i) errors[i] = kInf;
-    return;
-  }
-  const Eigen::Matrix3d h_inv = lu.inverse();
-  Eigen::Vector2d r;
-  Eigen::Vector3d xc;
+// The least-squares fit on all views of the fast path, with everything its tests need,
+// computed in one pass: linear start, one Gauss-Newton step (kept when it lowers the cost),
+// per-view errors and leave-one-out prediction errors r_(-i) = (I - A_i)^-1 r_i with
+// A_i = w_i J_i (J^T W J)^-1 J_i^T: the residual view i would have if the fit ignored it (a bad
+// view hides in the residuals of a fit that includes it; its prediction error does not). J^T W J (and so the covariance and the
+// leave-one-out hat matrices) is taken at the linear start; after one step from it the
+// Jacobian changes far below the noise.
+struct AllViewFit {
+  Eigen::Vector3d point;
+  Eigen::Matrix3d normal_matrix;
+  double cost = kNaN;
+  double weight_sum = 0.0;
+  std::array<double, kMaxViews> error_px;  // reprojection error of every view at `point`
+  std::array<double, kMaxViews> loo_px;    // leave-one-out prediction error (when asked)
+};
+
+bool FitAllViews(const PointView* views, int n, int iterations, bool leave_one_out, AllViewFit* out) {
+  auto linear = TriangulateLinear(views, n);
+  if (!linear) return false;
+  std::array<Eigen::Matrix<double, 2, 3>, kMaxViews> jac;
+  std::array<Eigen::Vector2d, kMaxViews> res;
+  Eigen::Vector3d x = *linear;
+  double h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0, h22 = 0, cost = 0, weight_sum = 0;
+  Eigen::Vector3d grad = Eigen::Vector3d::Zero();
   for (int i = 0; i < n; ++i) {
     const PointView& v = views[i];
-    if (!Residual(v, x, &r, &xc)) {
-      errors[i] = kInf;
-      continue;
-    }
-    const double inv_z = 1.0 / xc.z();
-    const double px = xc.x() * inv_z, py = xc.y() * inv_z, s = v.focal_px * inv_z;
-    Eigen::Matrix<double, 2, 3> j;
-    j.row(0) = s * (v.rotation.row(0) - px * v.rotation.row(2));
-    j.row(1) = s * (v.rotation.row(1) - py * v.rotation.row(2));
-    const Eigen::Matrix2d a = v.weight * j * h_inv * j.transpose();
-    const Eigen::Matrix2d m = Eigen::Matrix2d::Identity() - a;
-    if (std::abs(m.determinant()) < 1e-9) {
-      errors[i] = kInf;
-      continue;
-    }
-    errors[i] = (m.inverse() * r).norm();
+    const Eigen::Vector3d p = v.rotation * x + v.translation;
+    if (!(p.z() > 1e-9)) return false;
+    const double inv_z = 1.0 / p.z();
+    const double px = p.x() * inv_z, py = p.y() * inv_z;
+    const double r0 = v.focal_px * (px - v.normalized.x()), r1 = v.focal_px * (py - v.normalized.y());
+    const double s = v.focal_px * inv_z;
+    const Eigen::Vector3d a = s * (v.rotation.row(0).transpose() - px * v.rotation.row(2).transpose());
+    const Eigen::Vector3d b = s * (v.rotation.row(1).transpose() - py * v.rotation.row(2).transpose());
+    jac[i].row(0) = a.transpose();
+    jac[i].row(1) = b.transpose();
+    res[i] = Eigen::Vector2d(r0, r1);
+    const double w = v.weight;
+    h00 += w * (a.x() * a.x() + b.x() * b.x());
+    h01 += w * (a.x() * a.y() + b.x() * b.y());
+    h02 += w * (a.x() * a.z() + b.x() * b.z());
+    h11 += w * (a.y() * a.y() + b.y() * b.y());
+    h12 += w * (a.y() * a.z() + b.y() * b.z());
+    h22 += w * (a.z() * a.z() + b.z() * b.z());
+    grad += w * (r0 * a + r1 * b);
+    cost += w * (r0 * r0 + r1 * r1);
+    weight_sum += w;
   }
+  Eigen::Matrix3d h;
+  h << h00, h01, h02, h01, h11, h12, h02, h12, h22;
+  Eigen::Matrix3d h_inv;
+  if (!InverseSymmetric3(h, &h_inv)) return false;
+  for (int it = 0; it < iterations; ++it) {
+    const Eigen::Vector3d candidate = x - h_inv * grad;
+    if (!candidate.allFinite()) break;
+    std::array<Eigen::Vector2d, kMaxViews> res_new;
+    double cost_new = 0;
+    bool ok = true;
+    for (int i = 0; i < n && ok; ++i) {
+      Eigen::Vector3d xc;
+      ok = Residual(views[i], candidate, &res_new[i], &xc);
+      if (ok) cost_new += views[i].weight * res_new[i].squaredNorm();
+    }
+    if (!ok || !(cost_new < cost)) break;
+    x = candidate;
+    cost = cost_new;
+    std::copy(res_new.begin(), res_new.begin() + n, res.begin());
+    if (it + 1 < iterations) {
+      // Further steps: the gradient at the new point with the Jacobian of the start.
+      grad.setZero();
+      for (int i = 0; i < n; ++i) grad += views[i].weight * jac[i].transpose() * res[i];
+    }
+  }
+  out->point = x;
+  out->normal_matrix = h;
+  out->cost = cost;
+  out->weight_sum = weight_sum;
+  for (int i = 0; i < n; ++i) out->error_px[i] = res[i].norm();
+  if (leave_one_out) {
+    for (int i = 0; i < n; ++i) {
+      const Eigen::Matrix2d m = Eigen::Matrix2d::Identity() - views[i].weight * jac[i] * h_inv * jac[i].transpose();
+      const double det = m(0, 0) * m(1, 1) - m(0, 1) * m(1, 0);
+      if (std::abs(det) < 1e-9) {
+        out->loo_px[i] = kInf;
+        continue;
+      }
+      const Eigen::Vector2d r = res[i];
+      const double ex = m(1, 1) * r.x() - m(0, 1) * r.y(), ey = -m(1, 0) * r.x() + m(0, 0) * r.y();
+      out->loo_px[i] = std::sqrt(ex * ex + ey * ey) / std::abs(det);
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -284,29 +366,76 @@ RobustTriangulation EstimateTriangulation(const PointView* views, int num_views,
   // Fast path: every view agrees with the fit on all views, and with the fit of the others
   // (leave-one-out: a least-squares fit spreads one bad view's error over the others, so a
   // residual test alone would let it through); anything else goes to the pair search.
-  auto set_fit = [&](const Fit& fit, uint64_t mask) {
+  auto set_fit = [&](const Fit& fit, uint64_t mask, double mean_error_px) {
     out.success = true;
     out.point = fit.point;
     out.inlier_mask = mask;
     out.num_inliers = __builtin_popcountll(mask);
-    out.mean_error_px = MeanError(views, num_views, mask, fit.point);
+    out.mean_error_px = std::isfinite(mean_error_px) ? mean_error_px : MeanError(views, num_views, mask, fit.point);
     out.normal_matrix = fit.normal_matrix;
     out.cost = fit.cost;
     out.weight_sum = fit.weight_sum;
   };
-  const std::optional<Fit> all_fit = FitMask(views, num_views, all, options.refine_iterations);
-  if (all_fit) {
+  AllViewFit all_view_fit;
+  const bool use_loo = num_views > 2 && options.leave_one_out;
+  std::optional<Fit> all_fit;
+  if (FitAllViews(views, num_views, options.refine_iterations, use_loo, &all_view_fit)) {
+    Fit fit;
+    fit.point = all_view_fit.point;
+    fit.normal_matrix = all_view_fit.normal_matrix;
+    fit.cost = all_view_fit.cost;
+    fit.weight_sum = all_view_fit.weight_sum;
+    all_fit = fit;
     bool clean = true;
-    std::array<double, kMaxViews> loo;
-    const bool use_loo = num_views > 2 && options.leave_one_out;
-    if (use_loo) LeaveOneOutErrors(views, num_views, all_fit->point, all_fit->normal_matrix, loo.data());
+    double error_sum = 0.0;
     for (int i = 0; i < num_views && clean; ++i) {
       const double t = views[i].threshold_px > 0 ? views[i].threshold_px : thr;
-      clean = ReprojectionErrorPx(views[i], all_fit->point) <= options.fast_path_fraction * t && (!use_loo || loo[i] <= t);
+      clean = all_view_fit.error_px[i] <= options.fast_path_fraction * t && (!use_loo || all_view_fit.loo_px[i] <= t);
+      error_sum += all_view_fit.error_px[i];
     }
     if (clean) {
-      set_fit(*all_fit, all);
+      set_fit(fit, all, error_sum / num_views);
       return out;
+    }
+    // One bad view (the common case: an outlier or a swapped joint): drop the view that the
+    // others predict worst (relative to its threshold), refit, and accept when the rest is
+    // clean by the same tests (with five views or more: with four, a wrong view can hide among
+    // three) and the dropped view disagrees with the new fit. Anything else goes to the pair search.
+    if (use_loo && num_views >= 5) {
+      int worst = -1;
+      double worst_ratio = 0.0;
+      for (int i = 0; i < num_views; ++i) {
+        const double t = views[i].threshold_px > 0 ? views[i].threshold_px : thr;
+        const double ratio = std::max(all_view_fit.loo_px[i], all_view_fit.error_px[i]) / t;
+        if (ratio > worst_ratio) {
+          worst_ratio = ratio;
+          worst = i;
+        }
+      }
+      std::array<PointView, kMaxViews> rest;
+      int k = 0;
+      for (int i = 0; i < num_views; ++i)
+        if (i != worst) rest[k++] = views[i];
+      AllViewFit rest_fit;
+      if (worst >= 0 && FitAllViews(rest.data(), k, options.refine_iterations, true, &rest_fit)) {
+        bool rest_clean = true;
+        double rest_sum = 0.0;
+        for (int i = 0; i < k && rest_clean; ++i) {
+          const double t = rest[i].threshold_px > 0 ? rest[i].threshold_px : thr;
+          rest_clean = rest_fit.error_px[i] <= options.fast_path_fraction * t && rest_fit.loo_px[i] <= t;
+          rest_sum += rest_fit.error_px[i];
+        }
+        const double t_worst = views[worst].threshold_px > 0 ? views[worst].threshold_px : thr;
+        if (rest_clean && ReprojectionErrorPx(views[worst], rest_fit.point) > t_worst) {
+          Fit fit_rest;
+          fit_rest.point = rest_fit.point;
+          fit_rest.normal_matrix = rest_fit.normal_matrix;
+          fit_rest.cost = rest_fit.cost;
+          fit_rest.weight_sum = rest_fit.weight_sum;
+          set_fit(fit_rest, all & ~(uint64_t{1} << worst), rest_sum / k);
+          return out;
+        }
+      }
     }
   }
 
@@ -381,13 +510,57 @@ RobustTriangulation EstimateTriangulation(const PointView* views, int num_views,
     mask = new_mask;
   }
   if (!fit || __builtin_popcountll(fit_mask) < std::max(2, options.min_views)) return out;
-  set_fit(*fit, fit_mask);
+  set_fit(*fit, fit_mask, kNaN);
   return out;
 }
+
+namespace {
+
+// The best-scoring consensus whose point passes `accept`: every view pair's point, refit on its
+// consensus (local optimisation), and the fit on all views. Used when the usual estimate
+// contradicts the skeleton. nullopt when no hypothesis passes.
+template <typename Accept>
+std::optional<std::pair<Fit, uint64_t>> BestAcceptedHypothesis(const PointView* views, int n,
+                                                               const RobustTriangulationOptions& options,
+                                                               const Accept& accept) {
+  const double thr = options.reprojection_threshold_px;
+  const int min_views = std::max(2, options.min_views);
+  std::optional<std::pair<Fit, uint64_t>> best;
+  double best_score = kInf;
+  auto consider = [&](uint64_t seed_mask) {
+    std::optional<Fit> fit = FitMask(views, n, seed_mask, options.refine_iterations);
+    if (!fit) return;
+    uint64_t mask;
+    int inliers;
+    ScorePoint(views, n, fit->point, thr, &mask, &inliers);
+    // Refit on the consensus when it differs from the seed (and keep the seed otherwise).
+    if (mask != seed_mask && inliers >= min_views && (mask & seed_mask) == seed_mask) {
+      std::optional<Fit> refit = FitMask(views, n, mask, options.refine_iterations);
+      if (refit) fit = refit;
+    } else {
+      mask = seed_mask;
+    }
+    if (__builtin_popcountll(mask) < min_views || !accept(fit->point)) return;
+    uint64_t scored_mask;
+    const double score = ScorePoint(views, n, fit->point, thr, &scored_mask, &inliers);
+    if (score < best_score) {
+      best_score = score;
+      best = std::make_pair(*fit, mask);
+    }
+  };
+  const uint64_t all = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1);
+  consider(all);
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j) consider((uint64_t{1} << i) | (uint64_t{1} << j));
+  return best;
+}
+
+}  // namespace
 
 void TriangulationOptions::Check() const {
   if (!(min_confidence >= 0)) throw std::invalid_argument("min_confidence must be >= 0");
   if (!(prior_sigma_px > 0)) throw std::invalid_argument("prior_sigma_px must be > 0");
+  if (!(bone_tolerance > 0)) throw std::invalid_argument("bone_tolerance must be > 0");
   ransac.Check();
 }
 
@@ -397,7 +570,7 @@ std::string TriangulationSummary::BriefReport() const {
   os << "triangulated " << num_triangulated << "/" << num_points << " points ("
      << (num_points ? 100.0 * num_triangulated / num_points : 0.0) << "%), mean reprojection error " << mean_error_px
      << " px (median " << median_error_px << "), outliers dropped " << num_outliers_dropped << ", swaps fixed "
-     << num_swaps_fixed;
+     << num_swaps_fixed << ", re-fit to the skeleton " << num_bone_fixed << " (dropped " << num_bone_dropped << ")";
   return os.str();
 }
 
@@ -407,6 +580,30 @@ struct CameraCache {
   Eigen::Matrix3d rotation;
   Eigen::Vector3d translation;
   double focal = 1.0;
+  double fx = 1.0, fy = 1.0, cx = 0.0, cy = 0.0;
+  Distortion distortion{};
+  bool distorted = false;
+  // Pixel of a world point (OpenCV model, as Camera::ImageFromWorld); false behind the camera.
+  bool Project(const Eigen::Vector3d& point, Eigen::Vector2d* pixel) const {
+    const Eigen::Vector3d p = rotation * point + translation;
+    if (!(p.z() > 0.0)) return false;
+    const double inv_z = 1.0 / p.z();
+    double x = p.x() * inv_z, y = p.y() * inv_z;
+    if (distorted) {
+      double xd, yd;
+      DistortNormalized(distortion.data(), x, y, &xd, &yd);
+      x = xd;
+      y = yd;
+    }
+    *pixel = Eigen::Vector2d(fx * x + cx, fy * y + cy);
+    return true;
+  }
+  // Pixel distance between the projection of `point` and an observation (infinity behind).
+  double PixelError(const Eigen::Vector3d& point, const Eigen::Vector3d& obs) const {
+    Eigen::Vector2d px;
+    if (!Project(point, &px)) return kInf;
+    return (px - obs.head<2>()).norm();
+  }
 };
 
 // Everything the per-frame worker needs, shared read-only between threads.
@@ -486,11 +683,6 @@ PointResult TriangulateJoint(const SequenceContext& ctx, const Observations2d& o
   return res;
 }
 
-double PixelError(const Camera& cam, const Eigen::Vector3d& point, const Eigen::Vector3d& obs) {
-  const auto px = cam.ImageFromWorld(point);
-  if (!px) return kInf;
-  return (*px - obs.head<2>()).norm();
-}
 
 }  // namespace
 
@@ -513,6 +705,12 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
     cc.rotation = cam.cam_from_world.RotationMatrix();
     cc.translation = cam.cam_from_world.translation;
     cc.focal = cam.MeanFocal();
+    cc.fx = cam.fx;
+    cc.fy = cam.fy;
+    cc.cx = cam.cx;
+    cc.cy = cam.cy;
+    cc.distortion = cam.distortion;
+    cc.distorted = !IsZeroDistortion(cam.distortion);
     ctx.cameras.push_back(cc);
   }
 
@@ -533,9 +731,13 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
   // size in each camera).
   std::vector<double> thresholds(static_cast<size_t>(num_cameras) * num_joints, options.ransac.reprojection_threshold_px);
   ctx.num_joints = num_joints;
-  if (options.robust && options.adaptive_threshold && num_frames > 0) {
+  const bool check_bones = options.robust && !options.bones.empty();
+  std::vector<double> bone_lengths(options.bones.size(), kNaN);
+  if (options.robust && (options.adaptive_threshold || check_bones) && num_frames > 0) {
     const int sample = std::min(num_frames, std::max(1, options.threshold_frames));
     std::vector<std::vector<double>> errs(static_cast<size_t>(sample) * num_cameras * num_joints);
+    // Points seen by three views or more in the sample frames, for the bone lengths.
+    Points3d sample_points(sample, num_joints);
     tbb::parallel_for(0, sample, [&](int k) {
       const frame_t f = static_cast<frame_t>(static_cast<int64_t>(k) * num_frames / sample);
       std::array<PointView, kMaxViews> views;
@@ -543,13 +745,26 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
       for (joint_t j = 0; j < num_joints; ++j) {
         const PointResult pr = TriangulateJoint(ctx, observations, f, j, views, cams);
         if (!pr.success || pr.num_views < 3) continue;  // two views always agree
+        sample_points.at(k, j) = pr.point;
         for (camera_t c = 0; c < num_cameras; ++c)
           if (pr.camera_mask & (uint64_t{1} << c))
             errs[(static_cast<size_t>(k) * num_cameras + c) * num_joints + j].push_back(
-                PixelError(rig[c], pr.point, observations.at(c, f, j)));
+                ctx.cameras[c].PixelError(pr.point, observations.at(c, f, j)));
       }
     });
-    for (camera_t c = 0; c < num_cameras; ++c) {
+    for (size_t b = 0; b < options.bones.size() && check_bones; ++b) {
+      const Bone& bone = options.bones[b];
+      if (bone.parent < 0 || bone.child < 0 || bone.parent >= num_joints || bone.child >= num_joints)
+        throw std::invalid_argument("TriangulateSequence: a bone names a joint outside the skeleton");
+      std::vector<double> lengths;
+      for (int k = 0; k < sample; ++k)
+        if (sample_points.IsValid(k, bone.parent) && sample_points.IsValid(k, bone.child))
+          lengths.push_back((sample_points.at(k, bone.parent) - sample_points.at(k, bone.child)).norm());
+      if (lengths.size() < 20) continue;  // too few to trust: no check on this bone
+      std::nth_element(lengths.begin(), lengths.begin() + static_cast<std::ptrdiff_t>(lengths.size() / 2), lengths.end());
+      bone_lengths[b] = lengths[lengths.size() / 2];
+    }
+    for (camera_t c = 0; options.adaptive_threshold && c < num_cameras; ++c) {
       std::vector<double> all_joints;
       std::vector<std::vector<double>> per_joint(num_joints);
       for (int k = 0; k < sample; ++k)
@@ -572,7 +787,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
             std::clamp(options.threshold_sigmas * m / 1.177, options.min_threshold_px, options.max_threshold_px);
       }
     }
-    ctx.thresholds_px = thresholds;
+    if (options.adaptive_threshold) ctx.thresholds_px = thresholds;
   }
 
   TriangulationResult result;
@@ -590,6 +805,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
                                 std::numeric_limits<float>::quiet_NaN());
   // Per-frame counters, summed in frame order afterwards (deterministic).
   std::vector<int32_t> swaps_per_frame(num_frames, 0), robust_per_frame(num_frames, 0);
+  std::vector<int32_t> bone_fixed_per_frame(num_frames, 0), bone_dropped_per_frame(num_frames, 0);
 
   const bool do_swaps = options.robust && options.repair_swaps && !options.symmetric_pairs.empty();
   std::atomic<size_t> frames_done{0};
@@ -612,14 +828,17 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
             Eigen::Vector3d& ol = result.repaired.at(c, f, pair.left);
             Eigen::Vector3d& orr = result.repaired.at(c, f, pair.right);
             const bool has_l = ol.z() >= options.min_confidence && ol.z() > 0, has_r = orr.z() >= options.min_confidence && orr.z() > 0;
-            const Camera& cam = rig[c];
+            const CameraCache& cam = ctx.cameras[c];
             const double thr = ctx.thresholds_px.empty()
                                    ? options.ransac.reprojection_threshold_px
                                    : 0.5 * (ctx.thresholds_px[static_cast<size_t>(c) * num_joints + pair.left] +
                                             ctx.thresholds_px[static_cast<size_t>(c) * num_joints + pair.right]);
             if (has_l && has_r) {
-              const double keep = PixelError(cam, rl.point, ol) + PixelError(cam, rr.point, orr);
-              const double swap = PixelError(cam, rr.point, ol) + PixelError(cam, rl.point, orr);
+              // Each side's point projected once, compared with both detections.
+              Eigen::Vector2d pl, pr;
+              if (!cam.Project(rl.point, &pl) || !cam.Project(rr.point, &pr)) continue;
+              const double keep = (pl - ol.head<2>()).norm() + (pr - orr.head<2>()).norm();
+              const double swap = (pr - ol.head<2>()).norm() + (pl - orr.head<2>()).norm();
               if (swap < 0.5 * keep && swap < 2.0 * thr && keep > 2.0 * thr) {
                 std::swap(ol, orr);
                 std::swap(normalized.at(c, f, pair.left), normalized.at(c, f, pair.right));
@@ -630,7 +849,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
               Eigen::Vector3d& o = has_l ? ol : orr;
               const Eigen::Vector3d& own = has_l ? rl.point : rr.point;
               const Eigen::Vector3d& other = has_l ? rr.point : rl.point;
-              const double e_own = PixelError(cam, own, o), e_other = PixelError(cam, other, o);
+              const double e_own = cam.PixelError(own, o), e_other = cam.PixelError(other, o);
               if (e_own > thr && e_other < 0.5 * thr && e_other < 0.25 * e_own) {
                 std::swap(ol, orr);
                 std::swap(normalized.at(c, f, pair.left), normalized.at(c, f, pair.right));
@@ -652,6 +871,62 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
         }
       }
 
+      if (check_bones) {
+        // A joint is suspect when it misses every checked bone to a neighbour that is itself well
+        // supported (three views or more) by more than the tolerance; suspects are decided in
+        // joint order against the neighbours' estimates before the check.
+        const double tol = options.bone_tolerance;
+        auto fits_bones = [&](joint_t j, const Eigen::Vector3d& x, int* checked) {
+          int ok = 0;
+          *checked = 0;
+          for (size_t b = 0; b < options.bones.size(); ++b) {
+            const Bone& bone = options.bones[b];
+            if (!std::isfinite(bone_lengths[b]) || (bone.parent != j && bone.child != j)) continue;
+            const joint_t other = bone.parent == j ? bone.child : bone.parent;
+            const PointResult& o = joint_results[other];
+            if (!o.success || o.num_views < 3) continue;
+            ++*checked;
+            if (std::abs((x - o.point).norm() - bone_lengths[b]) <= tol * bone_lengths[b]) ++ok;
+          }
+          return ok;
+        };
+        std::vector<int8_t> suspect(num_joints, 0);
+        for (joint_t j = 0; j < num_joints; ++j) {
+          if (!joint_results[j].success) continue;
+          int checked = 0;
+          const int ok = fits_bones(j, joint_results[j].point, &checked);
+          suspect[j] = checked > 0 && ok == 0;
+        }
+        for (joint_t j = 0; j < num_joints; ++j) {
+          if (!suspect[j]) continue;
+          const int n = BuildViews(ctx, result.repaired, f, j, views.data(), cams.data());
+          auto accept = [&](const Eigen::Vector3d& x) {
+            int checked = 0;
+            return fits_bones(j, x, &checked) > 0;
+          };
+          const auto alt = n >= 2 ? BestAcceptedHypothesis(views.data(), n, options.ransac, accept) : std::nullopt;
+          PointResult& pr = joint_results[j];
+          if (!alt) {
+            // No subset fits: a point from two views is dropped; one that three views or more
+            // agree on is kept (the neighbour may be the wrong one).
+            if (pr.num_views < 3) {
+              pr = PointResult{};
+              ++bone_dropped_per_frame[f];
+            }
+            continue;
+          }
+          pr.point = alt->first.point;
+          pr.normal_matrix = alt->first.normal_matrix;
+          pr.cost = alt->first.cost;
+          pr.weight_sum = alt->first.weight_sum;
+          pr.camera_mask = 0;
+          for (int i = 0; i < n; ++i)
+            if (alt->second & (uint64_t{1} << i)) pr.camera_mask |= uint64_t{1} << cams[i];
+          pr.num_views = __builtin_popcountll(pr.camera_mask);
+          ++bone_fixed_per_frame[f];
+        }
+      }
+
       for (joint_t j = 0; j < num_joints; ++j) {
         const PointResult& pr = joint_results[j];
         robust_per_frame[f] += pr.robust_search ? 1 : 0;
@@ -663,7 +938,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
         double err_sum = 0.0;
         for (camera_t c = 0; c < num_cameras; ++c) {
           if (!(pr.camera_mask & (uint64_t{1} << c))) continue;
-          const double e = PixelError(rig[c], pr.point, result.repaired.at(c, f, j));
+          const double e = ctx.cameras[c].PixelError(pr.point, result.repaired.at(c, f, j));
           used_error[(static_cast<size_t>(c) * num_frames + f) * num_joints + j] = static_cast<float>(e);
           err_sum += e;
         }
@@ -694,6 +969,8 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
   for (frame_t f = 0; f < num_frames; ++f) {
     s.num_swaps_fixed += swaps_per_frame[f];
     s.num_robust_searches += robust_per_frame[f];
+    s.num_bone_fixed += bone_fixed_per_frame[f];
+    s.num_bone_dropped += bone_dropped_per_frame[f];
     for (joint_t j = 0; j < num_joints; ++j) {
       if (result.points.IsValid(f, j)) {
         ++s.num_triangulated;

@@ -123,6 +123,14 @@ struct TriangulationOptions {
   // swapped gets its two observations exchanged before the final fit.
   std::vector<SymmetricPair> symmetric_pairs;
   bool repair_swaps = true;
+  // Bones (limbs) for the per-frame skeleton check: their lengths are the medians over the
+  // threshold frames of the joints seen by three views or more. A joint that misses every
+  // length to its well-seen neighbours by more than bone_tolerance (relative) is re-estimated
+  // from the view subsets that do fit them, and dropped when none does: with two to four
+  // cameras a wrong view can agree with the others, but rarely with the rest of the body.
+  // Scale-free (works in any units). Empty: no check.
+  std::vector<Bone> bones;
+  double bone_tolerance = 0.3;
   // Expected pixel noise, the prior of the covariance estimate.
   double prior_sigma_px = 3.0;
   // Also keep the full 3x3 covariance of every point (else only the scalar uncertainty).
@@ -146,6 +154,8 @@ struct TriangulationSummary {
   int64_t num_outliers_dropped = 0; // observations rejected by the robust selection
   int64_t num_swaps_fixed = 0;      // (view, frame, pair) left/right swaps repaired
   int64_t num_robust_searches = 0;  // points that needed the pair search
+  int64_t num_bone_fixed = 0;       // points re-estimated to fit the skeleton
+  int64_t num_bone_dropped = 0;     // points dropped: no view subset fits the skeleton
   std::vector<CameraTriangulationStats> cameras;
   std::vector<double> joint_triangulated_share;  // per joint, share of frames triangulated
   double mean_error_px = kNaN;

@@ -66,6 +66,7 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
   // Triangulate every frame in reconstruction units, then find the metric world frame.
   TriangulationOptions tri_options = options.triangulation;
   tri_options.symmetric_pairs = options.self.symmetric_pairs;
+  if (tri_options.bones.empty()) tri_options.bones = options.self.bones;
   Observations2d registered_obs = obs;
   for (int c = 0; c < num_cameras; ++c) {
     if (rep.cameras[c].registered) continue;

@@ -200,6 +200,7 @@ function drawHeader() {
   if (counts) {
     if (isNum(counts.outliers_dropped)) card(fmtInt(counts.outliers_dropped), 'outliers dropped');
     if (isNum(counts.swaps_fixed)) card(fmtInt(counts.swaps_fixed), 'left/right swaps fixed');
+    if (isNum(counts.bone_fixed) && counts.bone_fixed > 0) card(fmtInt(counts.bone_fixed), 'joints re-fit to the skeleton');
     if (isNum(counts.gaps_filled) && counts.gaps_filled > 0) card(fmtInt(counts.gaps_filled), 'gaps filled');
   }
   if (calib) {

@@ -125,6 +125,44 @@ TEST(EstimateTriangulation, FailsWhenNoTwoViewsAgree) {
   EXPECT_FALSE(EstimateTriangulation(views.data(), 3, options).success);
 }
 
+// A three-camera scene where one view of joint 1 is moved along its epipolar line with camera
+// 0: views 0 and 2 then agree on a point 0.4 m away from where the bone to joint 0 says it is.
+// With the bone given, the point is re-fit from the two views that fit the skeleton.
+TEST(TriangulateSequence, SkeletonCheckRefitsAJointThatMissesItsBones) {
+  const Rig rig = testing::RingRig(3);
+  const int frames = 40;
+  Observations2d obs(3, frames, 2);
+  Points3d truth(frames, 2);
+  for (frame_t f = 0; f < frames; ++f) {
+    truth.at(f, 0) = Eigen::Vector3d(0.1 * std::sin(0.2 * f), 0.0, 1.0);
+    truth.at(f, 1) = truth.at(f, 0) + Eigen::Vector3d(0.0, 0.3 * std::cos(0.1 * f), 0.3 * std::sin(0.1 * f) + 0.1);
+    for (camera_t c = 0; c < 3; ++c)
+      for (joint_t j = 0; j < 2; ++j) obs.at(c, f, j) << *rig[c].ImageFromWorld(truth.at(f, j)), 0.9;
+  }
+  // Frame 7: joint 1 in camera 2 is the projection of a point 0.4 m further along camera 0's
+  // ray, so cameras 0 and 2 agree on it and only camera 1 disagrees.
+  const frame_t bad = 7;
+  const Eigen::Vector3d c0 = rig[0].CenterInWorld();
+  const Eigen::Vector3d wrong = truth.at(bad, 1) + 0.4 * (truth.at(bad, 1) - c0).normalized();
+  obs.at(2, bad, 1).head<2>() = *rig[2].ImageFromWorld(wrong);
+  obs.at(2, bad, 1).z() = 0.95;
+  obs.at(1, bad, 1).z() = 0.5;
+  TriangulationOptions options;
+  options.adaptive_threshold = false;
+  TriangulationResult plain = TriangulateSequence(rig, obs, options);
+  ASSERT_TRUE(plain.points.IsValid(bad, 1));
+  EXPECT_GT((plain.points.at(bad, 1) - truth.at(bad, 1)).norm(), 0.1);  // the wrong pair won
+  options.bones = {{0, 1}};
+  const TriangulationResult checked = TriangulateSequence(rig, obs, options);
+  ASSERT_TRUE(checked.points.IsValid(bad, 1));
+  EXPECT_LT((checked.points.at(bad, 1) - truth.at(bad, 1)).norm(), 1e-6);
+  EXPECT_EQ(checked.summary.num_bone_fixed, 1);
+  EXPECT_EQ(checked.summary.num_bone_dropped, 0);
+  // The other frames are untouched.
+  for (frame_t f = 0; f < frames; ++f)
+    if (f != bad) EXPECT_LT((checked.points.at(f, 1) - truth.at(f, 1)).norm(), 1e-6);
+}
+
 // A two-joint "skeleton" (left, right wrist) observed by 6 cameras with a swap in one view.
 TEST(TriangulateSequence, RepairsLeftRightSwapsAndMarksMissingJoints) {
   const Rig rig = testing::RingRig(6);
