@@ -31,39 +31,59 @@ inline bool Residual(const PointView& v, const Eigen::Vector3d& point, Eigen::Ve
   return true;
 }
 
-// J^T W J and J^T W r of the pixel residuals. With p = R X + t, (x, y) = p.xy / p.z, the
-// Jacobian rows are f / p.z * (R_0 - x R_2) and f / p.z * (R_1 - y R_2).
-void NormalEquations(const PointView* views, int n, const Eigen::Vector3d& point, Eigen::Matrix3d* h,
-                     Eigen::Vector3d* g, double* cost) {
-  double h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0, h22 = 0;
+// Pixel residual r and its Jacobian rows (a, b) for one view. With p = R X + t,
+// (x, y) = p.xy / p.z, the rows are f / p.z * (R_0 - x R_2) and f / p.z * (R_1 - y R_2).
+// Returns false when the point is behind the camera.
+inline bool ResidualAndJacobian(const PointView& v, const Eigen::Vector3d& point, Eigen::Vector2d* r,
+                                Eigen::Vector3d* a, Eigen::Vector3d* b) {
+  const Eigen::Vector3d p = v.rotation * point + v.translation;
+  if (!(p.z() > 1e-9)) return false;
+  const double inv_z = 1.0 / p.z();
+  const double x = p.x() * inv_z, y = p.y() * inv_z;
+  *r = Eigen::Vector2d(v.focal_px * (x - v.normalized.x()), v.focal_px * (y - v.normalized.y()));
+  const double s = v.focal_px * inv_z;
+  *a = s * (v.rotation.row(0).transpose() - x * v.rotation.row(2).transpose());
+  *b = s * (v.rotation.row(1).transpose() - y * v.rotation.row(2).transpose());
+  return true;
+}
+
+// Weighted sums of the normal equations J^T W J (six distinct entries), J^T W r and the cost.
+struct NormalSums {
+  double h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0, h22 = 0, cost = 0;
   Eigen::Vector3d grad = Eigen::Vector3d::Zero();
-  double c = 0.0;
-  for (int i = 0; i < n; ++i) {
-    const PointView& v = views[i];
-    const Eigen::Vector3d p = v.rotation * point + v.translation;
-    if (!(p.z() > 1e-9)) {
-      *cost = kInf;
-      return;
-    }
-    const double inv_z = 1.0 / p.z();
-    const double x = p.x() * inv_z, y = p.y() * inv_z;
-    const double r0 = v.focal_px * (x - v.normalized.x()), r1 = v.focal_px * (y - v.normalized.y());
-    const double s = v.focal_px * inv_z;
-    const Eigen::Vector3d a = s * (v.rotation.row(0).transpose() - x * v.rotation.row(2).transpose());
-    const Eigen::Vector3d b = s * (v.rotation.row(1).transpose() - y * v.rotation.row(2).transpose());
-    const double w = v.weight;
+  void Add(double w, const Eigen::Vector2d& r, const Eigen::Vector3d& a, const Eigen::Vector3d& b) {
     h00 += w * (a.x() * a.x() + b.x() * b.x());
     h01 += w * (a.x() * a.y() + b.x() * b.y());
     h02 += w * (a.x() * a.z() + b.x() * b.z());
     h11 += w * (a.y() * a.y() + b.y() * b.y());
     h12 += w * (a.y() * a.z() + b.y() * b.z());
     h22 += w * (a.z() * a.z() + b.z() * b.z());
-    grad += w * (r0 * a + r1 * b);
-    c += w * (r0 * r0 + r1 * r1);
+    grad += w * (r.x() * a + r.y() * b);
+    cost += w * r.squaredNorm();
   }
-  *h << h00, h01, h02, h01, h11, h12, h02, h12, h22;
-  *g = grad;
-  *cost = c;
+  Eigen::Matrix3d H() const {
+    Eigen::Matrix3d h;
+    h << h00, h01, h02, h01, h11, h12, h02, h12, h22;
+    return h;
+  }
+};
+
+// J^T W J and J^T W r of the pixel residuals at `point`.
+void NormalEquations(const PointView* views, int n, const Eigen::Vector3d& point, Eigen::Matrix3d* h,
+                     Eigen::Vector3d* g, double* cost) {
+  NormalSums sums;
+  for (int i = 0; i < n; ++i) {
+    Eigen::Vector2d r;
+    Eigen::Vector3d a, b;
+    if (!ResidualAndJacobian(views[i], point, &r, &a, &b)) {
+      *cost = kInf;
+      return;
+    }
+    sums.Add(views[i].weight, r, a, b);
+  }
+  *h = sums.H();
+  *g = sums.grad;
+  *cost = sums.cost;
 }
 
 // Inverse of a symmetric positive (semi-)definite 3x3 matrix by its adjugate; false when
@@ -281,34 +301,19 @@ bool FitAllViews(const PointView* views, int n, int iterations, bool leave_one_o
   std::array<Eigen::Matrix<double, 2, 3>, kMaxViews> jac;
   std::array<Eigen::Vector2d, kMaxViews> res;
   Eigen::Vector3d x = *linear;
-  double h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0, h22 = 0, cost = 0, weight_sum = 0;
-  Eigen::Vector3d grad = Eigen::Vector3d::Zero();
+  NormalSums sums;
+  double weight_sum = 0;
   for (int i = 0; i < n; ++i) {
-    const PointView& v = views[i];
-    const Eigen::Vector3d p = v.rotation * x + v.translation;
-    if (!(p.z() > 1e-9)) return false;
-    const double inv_z = 1.0 / p.z();
-    const double px = p.x() * inv_z, py = p.y() * inv_z;
-    const double r0 = v.focal_px * (px - v.normalized.x()), r1 = v.focal_px * (py - v.normalized.y());
-    const double s = v.focal_px * inv_z;
-    const Eigen::Vector3d a = s * (v.rotation.row(0).transpose() - px * v.rotation.row(2).transpose());
-    const Eigen::Vector3d b = s * (v.rotation.row(1).transpose() - py * v.rotation.row(2).transpose());
+    Eigen::Vector3d a, b;
+    if (!ResidualAndJacobian(views[i], x, &res[i], &a, &b)) return false;
     jac[i].row(0) = a.transpose();
     jac[i].row(1) = b.transpose();
-    res[i] = Eigen::Vector2d(r0, r1);
-    const double w = v.weight;
-    h00 += w * (a.x() * a.x() + b.x() * b.x());
-    h01 += w * (a.x() * a.y() + b.x() * b.y());
-    h02 += w * (a.x() * a.z() + b.x() * b.z());
-    h11 += w * (a.y() * a.y() + b.y() * b.y());
-    h12 += w * (a.y() * a.z() + b.y() * b.z());
-    h22 += w * (a.z() * a.z() + b.z() * b.z());
-    grad += w * (r0 * a + r1 * b);
-    cost += w * (r0 * r0 + r1 * r1);
-    weight_sum += w;
+    sums.Add(views[i].weight, res[i], a, b);
+    weight_sum += views[i].weight;
   }
-  Eigen::Matrix3d h;
-  h << h00, h01, h02, h01, h11, h12, h02, h12, h22;
+  const Eigen::Matrix3d h = sums.H();
+  Eigen::Vector3d grad = sums.grad;
+  double cost = sums.cost;
   Eigen::Matrix3d h_inv;
   if (!InverseSymmetric3(h, &h_inv)) return false;
   for (int it = 0; it < iterations; ++it) {
