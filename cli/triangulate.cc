@@ -74,6 +74,12 @@ void AddTriangulateCommand(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("!--no-robust", o.triangulation.robust, "Use every view (no outlier rejection)");
   cmd->add_flag("!--no-swap-repair", o.triangulation.repair_swaps, "Do not repair left/right swaps");
+  cmd->add_flag("!--no-skeleton-check", o.triangulation.skeleton_check,
+                "Do not re-fit joints that miss every bone to their well-seen neighbours");
+  cmd->add_option("--bone-tolerance", o.triangulation.bone_tolerance,
+                  "Skeleton check: relative bone-length deviation that makes a joint suspect")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--smooth-accel", o.smoothing.acceleration_sigma, "Smoothing: expected joint acceleration (m/s^2)")
       ->capture_default_str();
   cmd->add_option("--smooth-bone-sigma", o.smoothing.bone_sigma_m, "Smoothing: bone-length tolerance (m)")->capture_default_str();

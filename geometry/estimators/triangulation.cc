@@ -736,7 +736,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
   // size in each camera).
   std::vector<double> thresholds(static_cast<size_t>(num_cameras) * num_joints, options.ransac.reprojection_threshold_px);
   ctx.num_joints = num_joints;
-  const bool check_bones = options.robust && !options.bones.empty();
+  const bool check_bones = options.robust && options.skeleton_check && !options.bones.empty();
   std::vector<double> bone_lengths(options.bones.size(), kNaN);
   if (options.robust && (options.adaptive_threshold || check_bones) && num_frames > 0) {
     const int sample = std::min(num_frames, std::max(1, options.threshold_frames));

@@ -128,8 +128,9 @@ struct TriangulationOptions {
   // length to its well-seen neighbours by more than bone_tolerance (relative) is re-estimated
   // from the view subsets that do fit them, and dropped when none does: with two to four
   // cameras a wrong view can agree with the others, but rarely with the rest of the body.
-  // Scale-free (works in any units). Empty: no check.
+  // Scale-free (works in any units). Empty or skeleton_check false: no check.
   std::vector<Bone> bones;
+  bool skeleton_check = true;
   double bone_tolerance = 0.3;
   // Expected pixel noise, the prior of the covariance estimate.
   double prior_sigma_px = 3.0;

@@ -160,7 +160,9 @@ TEST(TriangulateSequence, SkeletonCheckRefitsAJointThatMissesItsBones) {
   EXPECT_EQ(checked.summary.num_bone_dropped, 0);
   // The other frames are untouched.
   for (frame_t f = 0; f < frames; ++f)
-    if (f != bad) EXPECT_LT((checked.points.at(f, 1) - truth.at(f, 1)).norm(), 1e-6);
+    if (f != bad) {
+      EXPECT_LT((checked.points.at(f, 1) - truth.at(f, 1)).norm(), 1e-6);
+    }
 }
 
 // A two-joint "skeleton" (left, right wrist) observed by 6 cameras with a swap in one view.
