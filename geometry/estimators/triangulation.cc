@@ -820,6 +820,7 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
     std::array<PointView, kMaxViews> views;
     std::array<camera_t, kMaxViews> cams;
     std::vector<PointResult> joint_results(num_joints);
+    std::vector<int8_t> suspect(num_joints, 0);  // skeleton check, reused across frames
     for (frame_t f = range.begin(); f != range.end(); ++f) {
       for (joint_t j = 0; j < num_joints; ++j) joint_results[j] = TriangulateJoint(ctx, result.repaired, f, j, views, cams);
 
@@ -895,8 +896,8 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
           }
           return ok;
         };
-        std::vector<int8_t> suspect(num_joints, 0);
         for (joint_t j = 0; j < num_joints; ++j) {
+          suspect[j] = 0;
           if (!joint_results[j].success) continue;
           int checked = 0;
           const int ok = fits_bones(j, joint_results[j].point, &checked);
