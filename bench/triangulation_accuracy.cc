@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     SequenceSmoothingOptions sm;
     sm.bones = skeleton.bones;
     sm.fps = so.fps;
-    sm.pixel_sigma = c.noise;
+    // pixel_sigma from the data (the default), as the CLI does.
     const SequenceSmoothingResult s = SmoothSequence(scene.rig, r, sm);
     const double smooth = MeanError(s.points, scene.points3d, nullptr);
     std::printf("%-8s %5.1f %5.0f%% | %8.2f %8.2f %8.2f %8.2f | %8.3f %8.3f | %8.2f %9.4f\n", c.rig.c_str(), c.noise,
@@ -126,6 +126,20 @@ int main(int argc, char** argv) {
             worse_excess += er - eo;
           }
         }
+      // Per joint: oracle / robust / smooth MPJPE (mm), and the share of smoothed points off by > 10 cm.
+      std::printf("   per joint (oracle/robust/smooth mm):");
+      for (joint_t j = 0; j < 17; ++j) {
+        double so = 0, sr = 0, ss = 0;
+        int64_t no = 0, nr = 0, ns = 0;
+        for (frame_t f = 0; f < frames; ++f) {
+          if (oracle_points.IsValid(f, j)) so += (oracle_points.at(f, j) - scene.points3d.at(f, j)).norm(), ++no;
+          if (r.points.IsValid(f, j)) sr += (r.points.at(f, j) - scene.points3d.at(f, j)).norm(), ++nr;
+          if (s.points.IsValid(f, j)) ss += (s.points.at(f, j) - scene.points3d.at(f, j)).norm(), ++ns;
+        }
+        std::printf(" %d:%.0f/%.0f/%.0f", j, 1000 * so / std::max<int64_t>(1, no), 1000 * sr / std::max<int64_t>(1, nr),
+                    1000 * ss / std::max<int64_t>(1, ns));
+      }
+      std::printf("\n");
       std::printf("   common points: robust %.2f vs oracle %.2f (%.3f); only robust: %lld (mean %.1f mm); "
                   ">2 cm worse: %lld (excess %.2f of %.2f mm per point)\n",
                   rob_common, orc_common, rob_common / orc_common, static_cast<long long>(only_robust),

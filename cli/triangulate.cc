@@ -83,7 +83,14 @@ void AddTriangulateCommand(CLI::App& app) {
   cmd->add_option("--smooth-accel", o.smoothing.acceleration_sigma, "Smoothing: expected joint acceleration (m/s^2)")
       ->capture_default_str();
   cmd->add_option("--smooth-bone-sigma", o.smoothing.bone_sigma_m, "Smoothing: bone-length tolerance (m)")->capture_default_str();
-  cmd->add_option("--smooth-pixel-sigma", o.smoothing.pixel_sigma, "Smoothing: expected 2D noise (px)")->capture_default_str();
+  cmd->add_option("--smooth-pixel-sigma", o.smoothing.pixel_sigma,
+                  "Smoothing: expected 2D noise (px); 0 = per camera from the per-frame residuals")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--smooth-cut-speed", o.smoothing.cut_speed,
+                  "Smoothing: a median joint speed above this (m/s) between two frames is a cut")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-gap", o.smoothing.max_gap_frames, "Smoothing: fill gaps up to this many frames")->capture_default_str();
   cmd->add_flag("!--no-report", o.write_html_report, "Do not write report.html");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunTriangulateCommand(*args); })); });

@@ -19,12 +19,13 @@ namespace epilabel {
 
 void SequenceSmoothingOptions::Check() const {
   if (!(fps > 0)) throw std::invalid_argument("fps must be > 0");
-  if (!(pixel_sigma > 0) || !(acceleration_sigma > 0) || !(bone_sigma_m > 0) || !(bone_prior_sigma_m > 0))
-    throw std::invalid_argument("smoothing sigmas must be > 0");
+  if (!(pixel_sigma >= 0) || !(acceleration_sigma > 0) || !(bone_sigma_m > 0) || !(bone_prior_sigma_m > 0))
+    throw std::invalid_argument("smoothing sigmas must be > 0 (pixel_sigma >= 0, 0 from the data)");
   if (window_frames < 10) throw std::invalid_argument("window_frames must be >= 10");
   if (window_overlap < 0 || window_overlap >= window_frames / 2)
     throw std::invalid_argument("window_overlap must be in [0, window_frames / 2)");
   if (max_gap_frames < 0) throw std::invalid_argument("max_gap_frames must be >= 0");
+  if (!(cut_speed > 0)) throw std::invalid_argument("cut_speed must be > 0");
 }
 
 std::string SequenceSmoothingSummary::BriefReport() const {
@@ -33,6 +34,41 @@ std::string SequenceSmoothingSummary::BriefReport() const {
   os << num_windows << " window(s), " << total_iterations << " iterations, cost " << initial_cost << " -> "
      << final_cost << ", " << num_points_filled << " points filled";
   return os.str();
+}
+
+std::vector<uint8_t> FindCuts(const Points3d& points, double max_step) {
+  std::vector<uint8_t> cuts(points.num_frames(), 0);
+  std::vector<double> steps;
+  for (frame_t f = 1; f < points.num_frames(); ++f) {
+    steps.clear();
+    for (joint_t j = 0; j < points.num_joints(); ++j)
+      if (points.IsValid(f - 1, j) && points.IsValid(f, j)) steps.push_back((points.at(f, j) - points.at(f - 1, j)).norm());
+    if (steps.empty()) continue;
+    std::nth_element(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(steps.size() / 2), steps.end());
+    cuts[f] = steps[steps.size() / 2] > max_step;
+  }
+  return cuts;
+}
+
+std::vector<double> PixelSigmasFromTriangulation(const TriangulationResult& triangulation, double fallback) {
+  const auto& cameras = triangulation.summary.cameras;
+  int64_t points = 0, views = 0;
+  for (frame_t f = 0; f < triangulation.num_views.num_frames(); ++f)
+    for (joint_t j = 0; j < triangulation.num_views.num_joints(); ++j) {
+      const int n = triangulation.num_views.at(f, j);
+      if (n <= 0) continue;
+      ++points;
+      views += n;
+    }
+  const double mean_views = points > 0 ? static_cast<double>(views) / static_cast<double>(points) : 0.0;
+  // Two views leave one residual degree of freedom of four; the factor is floored there.
+  const double absorbed = mean_views > 2.0 ? std::sqrt((2.0 * mean_views - 3.0) / (2.0 * mean_views)) : 0.5;
+  std::vector<double> sigmas(cameras.size(), fallback);
+  for (size_t c = 0; c < cameras.size(); ++c) {
+    const double m = cameras[c].median_error_px;
+    if (std::isfinite(m) && m > 0 && cameras[c].used >= 30) sigmas[c] = m / 1.177 / absorbed;
+  }
+  return sigmas;
 }
 
 std::vector<double> MedianBoneLengths(const Points3d& points, const std::vector<Bone>& bones) {
@@ -64,7 +100,8 @@ struct WindowResult {
 
 // Initial values inside [begin, end): the per-frame points, with gaps of up to max_gap frames
 // (bounded by known values on both sides) filled by linear interpolation.
-Points3d InitialWindow(const Points3d& all, frame_t begin, frame_t end, int max_gap) {
+// A gap whose two anchors are further apart than max_step per frame spans a cut: not filled.
+Points3d InitialWindow(const Points3d& all, frame_t begin, frame_t end, int max_gap, double max_step) {
   const int num_joints = all.num_joints();
   Points3d out(end - begin, num_joints);
   for (joint_t j = 0; j < num_joints; ++j) {
@@ -82,7 +119,8 @@ Points3d InitialWindow(const Points3d& all, frame_t begin, frame_t end, int max_
       frame_t left = f - 1, right = g;
       while (right < all.num_frames() && !all.IsValid(right, j)) ++right;
       const int full_gap = right - left - 1;
-      if (gap <= max_gap && full_gap <= max_gap && left >= 0 && right < all.num_frames()) {
+      if (gap <= max_gap && full_gap <= max_gap && left >= 0 && right < all.num_frames() &&
+          (all.at(right, j) - all.at(left, j)).norm() <= max_step * (right - left)) {
         const Eigen::Vector3d a = all.at(left, j), b = all.at(right, j);
         for (frame_t k = f; k < g; ++k) {
           const double t = static_cast<double>(k - left) / (right - left);
@@ -96,17 +134,18 @@ Points3d InitialWindow(const Points3d& all, frame_t begin, frame_t end, int max_
 }
 
 WindowResult SolveWindow(const Rig& rig, const TriangulationResult& initial, const std::vector<double>& global_lengths,
-                         frame_t begin, frame_t end, const SequenceSmoothingOptions& options, int ceres_threads) {
+                         const std::vector<double>& pixel_sigmas, const std::vector<uint8_t>& cuts,
+                         frame_t begin, frame_t end,
+                         const SequenceSmoothingOptions& options, int ceres_threads) {
   WindowResult w;
   const Observations2d& obs = initial.repaired;
   const int num_joints = obs.num_joints();
-  w.points = InitialWindow(initial.points, begin, end, options.max_gap_frames);
+  w.points = InitialWindow(initial.points, begin, end, options.max_gap_frames, options.cut_speed / options.fps);
   for (frame_t f = begin; f < end; ++f)
     for (joint_t j = 0; j < num_joints; ++j)
       if (!initial.points.IsValid(f, j) && w.points.IsValid(f - begin, j)) ++w.filled;
 
   ceres::Problem problem;  // owns the cost and loss functions (one loss object per block)
-  const double px_scale = 1.0 / options.pixel_sigma;
   const double dt = 1.0 / options.fps;
   const double accel_sigma_m = options.acceleration_sigma * dt * dt;
 
@@ -123,6 +162,7 @@ WindowResult SolveWindow(const Rig& rig, const TriangulationResult& initial, con
         if (!(o.z() >= options.min_confidence && o.z() > 0.0 && o.allFinite())) continue;
         // Observations the robust triangulation rejected are outliers; keep them out.
         if (triangulated && !(mask & (uint64_t{1} << c))) continue;
+        const double px_scale = 1.0 / pixel_sigmas[c];
         problem.AddResidualBlock(FixedCameraReprojectionError::Create(rig[c], o.head<2>(), o.z() * px_scale * px_scale),
                                  new ceres::CauchyLoss(options.reprojection_loss_sigmas), x.data());
         ++w.observations;
@@ -135,7 +175,7 @@ WindowResult SolveWindow(const Rig& rig, const TriangulationResult& initial, con
       Eigen::Vector3d& a = w.points.at(f - 1 - begin, j);
       Eigen::Vector3d& b = w.points.at(f - begin, j);
       Eigen::Vector3d& c = w.points.at(f + 1 - begin, j);
-      if (!a.allFinite() || !b.allFinite() || !c.allFinite()) continue;
+      if (!a.allFinite() || !b.allFinite() || !c.allFinite() || cuts[f] || cuts[f + 1]) continue;
       problem.AddResidualBlock(AccelerationError::Create(accel_sigma_m), new ceres::HuberLoss(2.0), a.data(), b.data(),
                                c.data());
     }
@@ -183,6 +223,12 @@ SequenceSmoothingResult SmoothSequence(const Rig& rig, const TriangulationResult
   SequenceSmoothingResult result;
   result.points = Points3d(num_frames, num_joints);
   const std::vector<double> global_lengths = MedianBoneLengths(initial.points, options.bones);
+  const std::vector<double> pixel_sigmas =
+      options.pixel_sigma > 0 ? std::vector<double>(rig.size(), options.pixel_sigma)
+                              : PixelSigmasFromTriangulation(initial, 3.0);
+  if (pixel_sigmas.size() != rig.size()) throw std::invalid_argument("SmoothSequence: rig and triangulation differ");
+  const std::vector<uint8_t> cuts = FindCuts(initial.points, options.cut_speed / options.fps);
+  for (uint8_t cut : cuts) result.summary.num_cuts += cut;
 
   // Windows [start, end) with the given overlap; the last one is stretched to the end.
   std::vector<std::pair<frame_t, frame_t>> windows;
@@ -197,7 +243,8 @@ SequenceSmoothingResult SmoothSequence(const Rig& rig, const TriangulationResult
   std::vector<WindowResult> solved(windows.size());
   std::atomic<size_t> done{0};
   tbb::parallel_for(size_t{0}, windows.size(), [&](size_t k) {
-    solved[k] = SolveWindow(rig, initial, global_lengths, windows[k].first, windows[k].second, options, ceres_threads);
+    solved[k] = SolveWindow(rig, initial, global_lengths, pixel_sigmas, cuts, windows[k].first, windows[k].second, options,
+                            ceres_threads);
     if (options.progress) options.progress("smoothing", done.fetch_add(1) + 1, windows.size());
   });
 

@@ -99,6 +99,32 @@ TEST(SmoothSequence, FillsShortGapsButNotLongOnes) {
   EXPECT_EQ(sm.summary.num_points_filled, 6);
 }
 
+// The arm jumps 0.6 m sideways between frames 99 and 100 (an edit between two takes): the
+// temporal prior must not pull the frames on either side of the cut towards each other.
+TEST(SmoothSequence, DoesNotSmoothAcrossACut) {
+  Scene s = MakeScene(200, 2.0, 9);
+  const Eigen::Vector3d jump(0.6, 0.0, 0.0);
+  for (frame_t f = 100; f < 200; ++f)
+    for (joint_t j = 0; j < 3; ++j) {
+      s.truth.at(f, j) += jump;
+      for (camera_t c = 0; c < 4; ++c) s.obs.at(c, f, j).head<2>() = *s.rig[c].ImageFromWorld(s.truth.at(f, j)) +
+                                                                    (s.obs.at(c, f, j).head<2>() - *s.rig[c].ImageFromWorld(s.truth.at(f, j) - jump));
+    }
+  const TriangulationResult tri = TriangulateSequence(s.rig, s.obs, TriangulationOptions{});
+  const std::vector<uint8_t> cuts = FindCuts(tri.points, 8.0 / 30.0);
+  for (frame_t f = 0; f < 200; ++f) EXPECT_EQ(cuts[f], f == 100 ? 1 : 0) << f;
+  const SequenceSmoothingResult sm = SmoothSequence(s.rig, tri, ArmOptions());
+  EXPECT_EQ(sm.summary.num_cuts, 1);
+  for (frame_t f = 97; f < 103; ++f)
+    for (joint_t j = 0; j < 3; ++j) EXPECT_LT((sm.points.at(f, j) - s.truth.at(f, j)).norm(), 0.02) << f << " " << j;
+  // Without the cut detection (a speed no jump reaches) the frames at the cut are pulled apart.
+  SequenceSmoothingOptions no_cuts = ArmOptions();
+  no_cuts.cut_speed = 1e6;
+  const SequenceSmoothingResult blurred = SmoothSequence(s.rig, tri, no_cuts);
+  EXPECT_EQ(blurred.summary.num_cuts, 0);
+  EXPECT_GT((blurred.points.at(100, 1) - s.truth.at(100, 1)).norm(), 0.02);
+}
+
 TEST(SmoothSequence, SameResultWithOneOrManyThreads) {
   const Scene s = MakeScene(260, 3.0, 7);
   const TriangulationResult tri = TriangulateSequence(s.rig, s.obs, TriangulationOptions{});
