@@ -125,20 +125,27 @@ TEST(EstimateTriangulation, FailsWhenNoTwoViewsAgree) {
   EXPECT_FALSE(EstimateTriangulation(views.data(), 3, options).success);
 }
 
+// Noise-free observations of every point in every camera, confidence 0.9.
+Observations2d ExactObservations(const Rig& rig, const Points3d& truth) {
+  Observations2d obs(static_cast<int>(rig.size()), truth.num_frames(), truth.num_joints());
+  for (camera_t c = 0; c < obs.num_cameras(); ++c)
+    for (frame_t f = 0; f < truth.num_frames(); ++f)
+      for (joint_t j = 0; j < truth.num_joints(); ++j) obs.at(c, f, j) << *rig[c].ImageFromWorld(truth.at(f, j)), 0.9;
+  return obs;
+}
+
 // A three-camera scene where one view of joint 1 is moved along its epipolar line with camera
 // 0: views 0 and 2 then agree on a point 0.4 m away from where the bone to joint 0 says it is.
 // With the bone given, the point is re-fit from the two views that fit the skeleton.
 TEST(TriangulateSequence, SkeletonCheckRefitsAJointThatMissesItsBones) {
   const Rig rig = testing::RingRig(3);
   const int frames = 40;
-  Observations2d obs(3, frames, 2);
   Points3d truth(frames, 2);
   for (frame_t f = 0; f < frames; ++f) {
     truth.at(f, 0) = Eigen::Vector3d(0.1 * std::sin(0.2 * f), 0.0, 1.0);
     truth.at(f, 1) = truth.at(f, 0) + Eigen::Vector3d(0.0, 0.3 * std::cos(0.1 * f), 0.3 * std::sin(0.1 * f) + 0.1);
-    for (camera_t c = 0; c < 3; ++c)
-      for (joint_t j = 0; j < 2; ++j) obs.at(c, f, j) << *rig[c].ImageFromWorld(truth.at(f, j)), 0.9;
   }
+  Observations2d obs = ExactObservations(rig, truth);
   // Frame 7: joint 1 in camera 2 is the projection of a point 0.4 m further along camera 0's
   // ray, so cameras 0 and 2 agree on it and only camera 1 disagrees.
   const frame_t bad = 7;
@@ -169,15 +176,13 @@ TEST(TriangulateSequence, SkeletonCheckRefitsAJointThatMissesItsBones) {
 TEST(TriangulateSequence, RepairsLeftRightSwapsAndMarksMissingJoints) {
   const Rig rig = testing::RingRig(6);
   const int frames = 5;
-  Observations2d obs(6, frames, 3);
   Points3d truth(frames, 3);
   for (frame_t f = 0; f < frames; ++f) {
     truth.at(f, 0) = Eigen::Vector3d(0.25, 0.0, 1.0 + 0.01 * f);
     truth.at(f, 1) = Eigen::Vector3d(-0.25, 0.05, 1.0);
     truth.at(f, 2) = Eigen::Vector3d(0.0, 0.0, 1.7);
-    for (camera_t c = 0; c < 6; ++c)
-      for (joint_t j = 0; j < 3; ++j) obs.at(c, f, j) << *rig[c].ImageFromWorld(truth.at(f, j)), 0.9;
   }
+  Observations2d obs = ExactObservations(rig, truth);
   std::swap(obs.at(2, 1, 0), obs.at(2, 1, 1));  // swap in camera 2, frame 1
   std::swap(obs.at(4, 3, 0), obs.at(4, 3, 1));  // and camera 4, frame 3
   // Joint 2 of frame 4 seen by one camera only: cannot be triangulated.
