@@ -81,6 +81,10 @@ const Registry& GetRegistry() {
       s.height_legs = joint_lists("height_legs");
       s.height_torso = joint_lists("height_torso");
       s.height_arms = joint_lists("height_arms");
+      if ((*t)["height_head"].as_array() != nullptr)
+        for (const auto& name : StringArray(*t, "height_head", s.name)) s.height_head.push_back(index(name));
+      s.height_ankle = (*t)["height_ankle"].value_or(0.08);
+      s.height_head_top = (*t)["height_head_top"].value_or(0.13);
       s.height_arm_ratio = (*t)["height_arm_ratio"].value_or(0.332);
       r.order.push_back(s.name);
       r.skeletons.emplace(s.name, std::move(s));

@@ -27,6 +27,9 @@ struct Skeleton {
   std::vector<std::vector<joint_t>> height_legs;   // ankle-knee-hip chains
   std::vector<std::vector<joint_t>> height_torso;  // {bottom joints, top joints} of the torso
   double height_ratio = 0.779;           // share of standing height spanned by leg + torso
+  std::vector<joint_t> height_head;      // head joints (ears) of the segment-stack stature model
+  double height_ankle = 0.08;            // ground to the ankle joint when standing, metres
+  double height_head_top = 0.13;         // head joints to the top of the head, metres
   std::vector<std::vector<joint_t>> height_arms;   // shoulder-elbow-wrist chains (fallback)
   double height_arm_ratio = 0.332;       // share of standing height spanned by an arm
 

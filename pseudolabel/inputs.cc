@@ -65,6 +65,11 @@ WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {
     o.height_model.torso_top = s.height_torso[1];
   }
   o.height_model.ratio = s.height_ratio;
+  o.stature_model.legs = s.height_legs;
+  o.stature_model.head = s.height_head;
+  if (!s.height_torso.empty()) o.stature_model.hips = s.height_torso[0];
+  o.stature_model.ankle_height_m = s.height_ankle;
+  o.stature_model.head_top_m = s.height_head_top;
   o.arm_model.legs = s.height_arms;
   o.arm_model.ratio = s.height_arms.empty() ? 0.0 : s.height_arm_ratio;
   for (int k = 0; k < 5; ++k)  // nose, eyes, ears where the skeleton has them

@@ -217,8 +217,7 @@ TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PoseInput& poses, const Qu
     TriangulatedSequence seq;
     seq.triangulation = TriangulateSequence(pair, two, topt);
     // Metric scale from the subject height model; the pair's frame is camera c's.
-    const double chain = MeasureHeightChain(seq.triangulation.points, scale_options.height_model);
-    const double scale = std::isfinite(chain) ? scale_options.subject_height_m * scale_options.height_model.ratio / chain : kNaN;
+    const double scale = MeasureSubjectHeight(seq.triangulation.points, scale_options).ScaleFor(scale_options.subject_height_m);
     if (!std::isfinite(scale)) {
       out.pair_notes[c] += "; no scale (legs and torso never triangulated)";
       continue;

@@ -97,6 +97,55 @@ double MeasureHeightChain(const Points3d& points, const HeightModel& hm) {
   return mean / static_cast<double>(legs.size()) + torso_length;
 }
 
+StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& model) {
+  StatureMeasurement m;
+  m.method = "segment stack";
+  m.constant_m = model.ankle_height_m + model.head_top_m;
+  m.sigma_rel = model.sigma_rel;
+  if (model.head.empty() || model.hips.empty() || model.legs.empty()) return m;
+  // Legs: the median length of every bone, summed along each chain, averaged over the chains.
+  HeightModel legs_only;
+  legs_only.legs = model.legs;
+  const double legs = MeasureHeightChain(points, legs_only);
+  if (!std::isfinite(legs)) return m;
+  // Trunk and neck: the per-frame hip-to-head distance; its upper quantile is the upright
+  // posture (bending, slouching and looking down only shorten it).
+  std::vector<double> trunk;
+  for (frame_t f = 0; f < points.num_frames(); ++f) {
+    bool complete = true;
+    for (joint_t j : model.hips) complete = complete && points.IsValid(f, j);
+    for (joint_t j : model.head) complete = complete && points.IsValid(f, j);
+    if (!complete) continue;
+    trunk.push_back((*MeanOf(points, f, model.head) - *MeanOf(points, f, model.hips)).norm());
+  }
+  if (trunk.size() < 10) return m;
+  const double q = std::clamp(model.upright_quantile, 0.5, 1.0);
+  const size_t k = std::min(trunk.size() - 1, static_cast<size_t>(q * static_cast<double>(trunk.size() - 1) + 0.5));
+  std::nth_element(trunk.begin(), trunk.begin() + static_cast<std::ptrdiff_t>(k), trunk.end());
+  m.length = legs + trunk[k];
+  return m;
+}
+
+StatureMeasurement MeasureSubjectHeight(const Points3d& points, const WorldFrameOptions& options) {
+  StatureMeasurement m = MeasureStature(points, options.stature_model);
+  if (m.ok()) return m;
+  m = StatureMeasurement();
+  if (options.height_model.ratio > 0) {
+    m.length = MeasureHeightChain(points, options.height_model);
+    m.ratio = options.height_model.ratio;
+    m.sigma_rel = options.height_model_sigma_rel;
+    m.method = "leg + torso ratio";
+    if (m.ok()) return m;
+  }
+  if (options.arm_model.ratio > 0) {
+    m.length = MeasureHeightChain(points, options.arm_model);
+    m.ratio = options.arm_model.ratio;
+    m.sigma_rel = options.arm_model_sigma_rel;
+    m.method = "arm ratio";
+  }
+  return m;
+}
+
 WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options) {
   options.Check();
   WorldFrameResult r;
@@ -117,26 +166,30 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
     r.scale_method = "camera baseline";
     r.scale_sigma_rel = 0.0;
   } else {
-    double chain = options.height_model.ratio > 0 ? MeasureHeightChain(points, options.height_model) : kNaN;
-    double ratio = options.height_model.ratio, model_sigma = options.height_model_sigma_rel;
-    r.scale_method = "subject height";
-    if (!std::isfinite(chain) && options.arm_model.ratio > 0) {
-      chain = MeasureHeightChain(points, options.arm_model);
-      ratio = options.arm_model.ratio;
-      model_sigma = options.arm_model_sigma_rel;
-      r.scale_method = "subject height (from the arms)";
-      r.notes.push_back("legs or torso never triangulated: the scale comes from the arm lengths (less certain)");
-    }
-    if (!std::isfinite(chain)) {
+    const StatureMeasurement m = MeasureSubjectHeight(points, options);
+    if (!m.ok()) {
       r.failure_reason = "neither the legs and torso nor the arms were triangulated; cannot estimate the scale (use --baseline)";
       return r;
     }
-    const double mean = chain / ratio;
-    r.chain_length = mean;
-    r.scale = options.subject_height_m / mean;
-    r.scale_sigma_rel = std::hypot(options.subject_height_sigma_m / options.subject_height_m, model_sigma);
+    r.scale_method = "subject height (" + m.method + ")";
+    if (m.method == "arm ratio")
+      r.notes.push_back("legs or torso never triangulated: the scale comes from the arm lengths (less certain)");
+    r.chain_length = m.length;
+    r.scale = m.ScaleFor(options.subject_height_m);
+    if (!(r.scale > 0)) {
+      r.failure_reason = "the subject height is smaller than the model's fixed parts; check --subject-height";
+      return r;
+    }
+    // The stated height's uncertainty acts on the measured part only (the constants are fixed).
+    const double measured_share = (options.subject_height_m - m.constant_m) / options.subject_height_m;
+    r.scale_sigma_rel =
+        std::hypot(options.subject_height_sigma_m / (options.subject_height_m * measured_share), m.sigma_rel / measured_share);
   }
   const double s = r.scale;
+  {
+    const StatureMeasurement m = MeasureSubjectHeight(points, options);
+    if (m.ok()) r.measured_height_m = m.constant_m + s * m.length / m.ratio;
+  }
 
   // --- Up direction and floor.
   // Lowest foot joint per frame (in the direction of the provisional up = body axis).

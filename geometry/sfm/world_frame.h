@@ -1,8 +1,15 @@
 // Metric scale and world frame of a self-calibrated reconstruction.
 //
-// Scale: from the person's standing height (leg length ankle-knee-hip plus torso length
-// mid-hip to mid-shoulder is a known share of standing height, 0.779 H after Drillis &
-// Contini 1966), or from a known distance between two camera centres.
+// Scale: from the person's standing height or from a known distance between two camera
+// centres. The standing height is modelled, in order of preference, as
+//  1. a stack of measured segments (when the head joints, e.g. the ears, are seen): ground to
+//     ankle (a constant) + shin + thigh (median bone lengths) + hip to head (an upper quantile
+//     of the per-frame mid-hip to mid-head distance: the upright posture) + head joints to
+//     the top of the head (a constant). Only the two constants come from population averages;
+//     a detector's systematic hip placement cancels (what the thigh gains the trunk loses).
+//  2. leg length ankle-knee-hip plus torso length mid-hip to mid-shoulder as a fixed share of
+//     the standing height (0.779 H after Drillis & Contini 1966, +-2 % between people).
+//  3. the arms (upper-body recordings), 0.332 H, +-5 %.
 // Floor: a robust plane (RANSAC then least squares) through the lowest foot joint of each
 // frame, lowered by the height of those joints above the ground; when the feet do not spread
 // enough to define a plane (a person who barely walks), "up" is the mean body axis instead.
@@ -10,6 +17,7 @@
 // camera's centre projected on the floor. Units: metres.
 #pragma once
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +37,31 @@ struct HeightModel {
   double ratio = 0.0;
 };
 
+// Standing height as a stack of measured segments (see the file comment):
+//   H = ankle_height_m + legs + upright quantile of |mean(head) - mean(hips)| + head_top_m.
+struct StatureModel {
+  std::vector<std::vector<joint_t>> legs;  // {ankle, knee, hip} per side; averaged
+  std::vector<joint_t> hips;               // bottom of the trunk (mean), the legs' top joints
+  std::vector<joint_t> head;               // e.g. both ears (empty: model not available)
+  double ankle_height_m = 0.08;            // ground to the legs' first joint, standing
+  double head_top_m = 0.13;                // head joints to the top of the head (ears: ~13 cm)
+  double upright_quantile = 0.5;           // quantile of the per-frame hip-head distance (0.5: median)
+  double sigma_rel = 0.01;                 // spread of the two constants between adults, share of H
+};
+
+// A measured body length and how it maps to the standing height H (metres) at a scale s
+// (metres per unit): H = constant_m + s * length / ratio.
+struct StatureMeasurement {
+  double length = kNaN;      // reconstruction units; NaN when not measurable
+  double constant_m = 0.0;   // metres
+  double ratio = 1.0;
+  double sigma_rel = 0.0;    // model uncertainty, share of H
+  std::string method;        // "segment stack", "leg + torso ratio", "arm ratio"
+  bool ok() const { return std::isfinite(length) && length > 0; }
+  // Metres per unit that make the body `height_m` tall; NaN when not measurable.
+  double ScaleFor(double height_m) const { return ok() ? (height_m - constant_m) * ratio / length : kNaN; }
+};
+
 struct BaselineScale {
   camera_t camera_a = kInvalidCameraId, camera_b = kInvalidCameraId;
   double metres = 0.0;
@@ -38,7 +71,8 @@ struct WorldFrameOptions {
   double subject_height_m = 1.70;        // standing height used for the scale
   double subject_height_sigma_m = 0.09;  // its uncertainty (population spread when not measured)
   double height_model_sigma_rel = 0.02;  // spread of the chain/height ratio between people
-  HeightModel height_model;
+  StatureModel stature_model;             // preferred when its head joints are seen
+  HeightModel height_model;                // else leg + torso
   // Fallback when the legs or torso are never seen (upper-body recordings): arm chains
   // shoulder-elbow-wrist spanning arm_model.ratio of the height (0.186 + 0.146 H, Drillis &
   // Contini), with a larger model uncertainty.
@@ -62,8 +96,10 @@ struct WorldFrameResult {
   Sim3d world_from_reconstruction;
   double scale = 1.0;              // metres per reconstruction unit
   double scale_sigma_rel = 0.0;    // relative uncertainty of the scale
-  std::string scale_method;        // "subject height" or "camera baseline"
-  double chain_length = 0.0;       // measured leg + torso length, reconstruction units
+  std::string scale_method;        // "subject height (<model>)" or "camera baseline"
+  double chain_length = 0.0;       // the measured length behind the scale, reconstruction units
+  double measured_height_m = kNaN; // that measurement at the chosen scale, metres (= subject height
+                                   // unless the scale came from a baseline)
   bool floor_from_feet = false;    // false: up from the body axis
   int floor_inliers = 0;
   double floor_rms_m = 0.0;
@@ -75,6 +111,14 @@ struct WorldFrameResult {
 // points' units; NaN when the legs or the torso were never triangulated. The standing height
 // is this divided by model.ratio.
 double MeasureHeightChain(const Points3d& points, const HeightModel& model);
+
+// The segment stack measured on points; length NaN when the legs, hips or head were never
+// triangulated together.
+StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& model);
+
+// The best available measurement of the options' models, in the order stack, leg + torso,
+// arms; length NaN when none is measurable.
+StatureMeasurement MeasureSubjectHeight(const Points3d& points, const WorldFrameOptions& options);
 
 // Estimates the metric world frame from the triangulated joints (reconstruction units).
 WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options);

@@ -20,6 +20,21 @@ TEST(Skeleton, AllRequiredSkeletonsAreDefinedWithTheirJointCounts) {
   EXPECT_EQ(SkeletonNames().front(), "coco17");
 }
 
+TEST(Skeleton, StatureModelUsesTheEarsWhereTheSkeletonHasThem) {
+  for (const auto& name : SkeletonNames()) {
+    const Skeleton& s = GetSkeleton(name);
+    const joint_t left_ear = s.JointIndex("left_ear"), right_ear = s.JointIndex("right_ear");
+    if (left_ear == kInvalidJointId) {
+      EXPECT_TRUE(s.height_head.empty()) << name;
+      continue;
+    }
+    EXPECT_EQ(s.height_head, (std::vector<joint_t>{left_ear, right_ear})) << name;
+    EXPECT_EQ(s.height_legs.size(), 2u) << name;
+    EXPECT_NEAR(s.height_ankle + s.height_head_top, 0.21, 1e-12) << name;
+  }
+  EXPECT_TRUE(GetSkeleton("h36m17").height_head.empty());
+}
+
 TEST(Skeleton, UnknownNameIsAnInputErrorListingTheKnownOnes) {
   try {
     GetSkeleton("body99");

@@ -1,0 +1,170 @@
+#include "geometry/sfm/world_frame.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/geometry/walker_fixture.h"
+
+namespace epilabel {
+namespace {
+
+// COCO-17 indices of the walker.
+constexpr joint_t kLEar = 3, kREar = 4, kLShoulder = 5, kRShoulder = 6, kLElbow = 7, kRElbow = 8, kLWrist = 9,
+                  kRWrist = 10, kLHip = 11, kRHip = 12, kLKnee = 13, kRKnee = 14, kLAnkle = 15, kRAnkle = 16;
+
+// The walker's segments (walker_fixture.h): shin 0.42, thigh 0.43, mid-hip to mid-ear 0.74,
+// hip-shoulder 0.50, upper arm 0.29, forearm 0.26 (metres).
+constexpr double kLegs = 0.42 + 0.43, kTrunk = 0.74, kTorso = 0.50, kArm = 0.29 + 0.26;
+
+WorldFrameOptions CocoOptions() {
+  WorldFrameOptions o;
+  o.stature_model.legs = {{kLAnkle, kLKnee, kLHip}, {kRAnkle, kRKnee, kRHip}};
+  o.stature_model.hips = {kLHip, kRHip};
+  o.stature_model.head = {kLEar, kREar};
+  o.height_model.legs = o.stature_model.legs;
+  o.height_model.torso_bottom = {kLHip, kRHip};
+  o.height_model.torso_top = {kLShoulder, kRShoulder};
+  o.height_model.ratio = 0.779;
+  o.arm_model.legs = {{kLShoulder, kLElbow, kLWrist}, {kRShoulder, kRElbow, kRWrist}};
+  o.arm_model.ratio = 0.332;
+  o.foot_joints = {kLAnkle, kRAnkle};
+  o.root_joints = {kLHip, kRHip};
+  o.shoulder_joints = {kLShoulder, kRShoulder};
+  o.head_joints = {0, 1, 2, kLEar, kREar};
+  return o;
+}
+
+// The walker in reconstruction units: metres divided by `metres_per_unit`.
+Points3d Scaled(const Points3d& metres, double metres_per_unit) {
+  return TransformPoints(metres, Sim3d{1.0 / metres_per_unit, Eigen::Quaterniond::Identity(), Eigen::Vector3d::Zero()});
+}
+
+void Erase(Points3d* p, std::initializer_list<joint_t> joints) {
+  for (frame_t f = 0; f < p->num_frames(); ++f)
+    for (joint_t j : joints) p->at(f, j) = Eigen::Vector3d::Constant(kNaN);
+}
+
+TEST(Stature, SegmentStackMeasuresLegsAndTrunk) {
+  const WorldFrameOptions o = CocoOptions();
+  const StatureMeasurement m = MeasureStature(testing::WalkerMotion(300), o.stature_model);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m.method, "segment stack");
+  EXPECT_NEAR(m.length, kLegs + kTrunk, 1e-9);
+  EXPECT_NEAR(m.constant_m, o.stature_model.ankle_height_m + o.stature_model.head_top_m, 1e-12);
+  EXPECT_DOUBLE_EQ(m.ratio, 1.0);
+}
+
+TEST(Stature, ScaleFromTheStackIsExact) {
+  const WorldFrameOptions base = CocoOptions();
+  const double stature = base.stature_model.ankle_height_m + kLegs + kTrunk + base.stature_model.head_top_m;
+  for (double metres_per_unit : {0.37, 1.0, 4.2}) {
+    WorldFrameOptions o = base;
+    o.subject_height_m = stature;
+    const WorldFrameResult r = EstimateWorldFrame({}, Scaled(testing::WalkerMotion(300), metres_per_unit), o);
+    ASSERT_TRUE(r.success) << r.failure_reason;
+    EXPECT_NEAR(r.scale, metres_per_unit, 1e-9 * metres_per_unit);
+    EXPECT_EQ(r.scale_method, "subject height (segment stack)");
+    EXPECT_NEAR(r.measured_height_m, stature, 1e-9);
+    // The stated height's 0.09 m spread acts on the measured part only, so the scale is a
+    // little less certain than 0.09 / H.
+    EXPECT_GT(r.scale_sigma_rel, 0.09 / stature);
+    EXPECT_LT(r.scale_sigma_rel, 0.09 / stature * 1.3);
+  }
+}
+
+TEST(Stature, MedianTrunkIgnoresAMinorityOfBentFramesAndNoise) {
+  Points3d p = testing::WalkerMotion(400);
+  // 40 % of the frames bow the head down by 25 cm (looking down, bending): the median keeps
+  // the upright trunk length.
+  for (frame_t f = 0; f < p.num_frames(); f += 5)
+    for (int k = 0; k < 2 && f + k < p.num_frames(); ++k)
+      for (joint_t j : {kLEar, kREar}) p.at(f + k, j).z() -= 0.25;
+  const StatureMeasurement m = MeasureStature(p, CocoOptions().stature_model);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(m.length, kLegs + kTrunk, 1e-9);
+  // An upper quantile would not need the majority; the median does: 60 % bent frames shorten it.
+  Points3d bent = testing::WalkerMotion(400);
+  for (frame_t f = 0; f < bent.num_frames(); ++f)
+    if (f % 5 < 3)
+      for (joint_t j : {kLEar, kREar}) bent.at(f, j).z() -= 0.25;
+  EXPECT_LT(MeasureStature(bent, CocoOptions().stature_model).length, kLegs + kTrunk - 0.05);
+}
+
+TEST(Stature, FallsBackToTheLegTorsoRatioWithoutEars) {
+  Points3d p = testing::WalkerMotion(300);
+  Erase(&p, {kLEar, kREar});
+  WorldFrameOptions o = CocoOptions();
+  EXPECT_FALSE(MeasureStature(p, o.stature_model).ok());
+  const StatureMeasurement m = MeasureSubjectHeight(p, o);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m.method, "leg + torso ratio");
+  EXPECT_NEAR(m.length, kLegs + kTorso, 1e-9);
+  o.subject_height_m = 1.75;
+  const WorldFrameResult r = EstimateWorldFrame({}, Scaled(p, 2.0), o);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_NEAR(r.scale, 1.75 * 0.779 / ((kLegs + kTorso) / 2.0), 1e-9);
+  EXPECT_NEAR(r.scale_sigma_rel, std::hypot(0.09 / 1.75, 0.02), 1e-12);
+}
+
+TEST(Stature, FallsBackToTheArmsForUpperBodies) {
+  Points3d p = testing::WalkerMotion(300);
+  Erase(&p, {kLKnee, kRKnee, kLAnkle, kRAnkle});
+  const WorldFrameOptions o = CocoOptions();
+  const StatureMeasurement m = MeasureSubjectHeight(p, o);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m.method, "arm ratio");
+  EXPECT_NEAR(m.length, kArm, 1e-9);
+  const WorldFrameResult r = EstimateWorldFrame({}, p, o);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_EQ(r.scale_method, "subject height (arm ratio)");
+  EXPECT_NEAR(r.scale, o.subject_height_m * 0.332 / kArm, 1e-9);
+}
+
+TEST(Stature, NoMeasurableBodyIsAnHonestFailure) {
+  Points3d p = testing::WalkerMotion(100);
+  Erase(&p, {kLKnee, kRKnee, kLAnkle, kRAnkle, kLElbow, kRElbow, kLWrist, kRWrist});
+  const WorldFrameResult r = EstimateWorldFrame({}, p, CocoOptions());
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.failure_reason.find("--baseline"), std::string::npos) << r.failure_reason;
+}
+
+TEST(WorldFrame, BaselineOverridesTheHeight) {
+  Rig rig(2);
+  rig[0].cam_from_world = Rigid3d(Eigen::Quaterniond::Identity(), Eigen::Vector3d(0, 0, 0));
+  rig[1].cam_from_world = Rigid3d(Eigen::Quaterniond::Identity(), Eigen::Vector3d(-0.8, 0, 0));
+  WorldFrameOptions o = CocoOptions();
+  o.baseline = BaselineScale{0, 1, 2.0};
+  const WorldFrameResult r = EstimateWorldFrame(rig, testing::WalkerMotion(200), o);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_NEAR(r.scale, 2.5, 1e-12);
+  EXPECT_EQ(r.scale_method, "camera baseline");
+  // The body then measures what it measures at that scale.
+  EXPECT_NEAR(r.measured_height_m, 0.21 + 2.5 * (kLegs + kTrunk), 1e-9);
+}
+
+TEST(WorldFrame, UpIsTheBodyAxisAndTheOriginIsUnderTheMotion) {
+  // The walker in a frame tilted by 30 degrees: the world frame must bring its body axis back
+  // to +z and put the origin under the centre of its hips.
+  const Points3d metres = testing::WalkerMotion(600);
+  const Sim3d tilt{1.0, Eigen::Quaterniond(Eigen::AngleAxisd(0.52, Eigen::Vector3d(1, 2, 0).normalized())),
+                   Eigen::Vector3d(3, -1, 2)};
+  WorldFrameOptions o = CocoOptions();
+  o.subject_height_m = 0.21 + kLegs + kTrunk;
+  const WorldFrameResult r = EstimateWorldFrame({}, TransformPoints(metres, tilt), o);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  const Points3d world = TransformPoints(TransformPoints(metres, tilt), r.world_from_reconstruction);
+  Eigen::Vector3d axis = Eigen::Vector3d::Zero(), centre = Eigen::Vector3d::Zero();
+  for (frame_t f = 0; f < world.num_frames(); ++f) {
+    const Eigen::Vector3d hip = 0.5 * (world.at(f, kLHip) + world.at(f, kRHip));
+    axis += (0.5 * (world.at(f, kLShoulder) + world.at(f, kRShoulder)) - hip).normalized();
+    centre += hip;
+  }
+  centre /= world.num_frames();
+  // The walker leans back and forth symmetrically, so its mean body axis is vertical.
+  EXPECT_GT(axis.normalized().z(), std::cos(2.0 * M_PI / 180.0));
+  EXPECT_NEAR(centre.x(), 0.0, 1e-6);
+  EXPECT_NEAR(centre.y(), 0.0, 1e-6);
+  EXPECT_GT(centre.z(), 0.7);  // hips well above the floor
+}
+
+}  // namespace
+}  // namespace epilabel
