@@ -23,12 +23,14 @@ struct CalibrateArgs {
 
 void PrintCalibrationSummary(const CalibrateRunResult& r) {
   const CalibrationReport& rep = r.output.report;
-  fmt::print("\n{:<12} {:>8} {:>9} {:>9} {:>10} {:>10} {:>10}  {}\n", "camera", "RMS px", "obs", "focal", "rot sd deg",
-             "pos sd mm", "verdict", "reason");
+  fmt::print("\n{:<12} {:>8} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9} {:>10}  {}\n", "camera", "RMS px", "obs", "focal",
+             "rot sd deg", "pos sd mm", "LOO deg", "LOO mm", "verdict", "reason");
   for (const auto& c : rep.cameras) {
-    fmt::print("{:<12} {:>8.2f} {:>9} {:>9.1f} {:>10.4f} {:>10.2f} {:>10}  {}\n", c.name, c.rms_px, c.observations,
-               c.focal_px, c.rotation_sigma_deg, 1000.0 * c.center_sigma_m, VerdictName(c.verdict), c.reason);
+    fmt::print("{:<12} {:>8.2f} {:>9} {:>9.1f} {:>10.4f} {:>10.2f} {:>9.3f} {:>9.1f} {:>10}  {}\n", c.name, c.rms_px,
+               c.observations, c.focal_px, c.rotation_sigma_deg, 1000.0 * c.center_sigma_m, c.loo_rotation_deg,
+               1000.0 * c.loo_center_m, VerdictName(c.verdict), c.reason);
   }
+  fmt::print("(LOO: how far the camera moves when resected on the joints the other cameras triangulate without it)\n");
   fmt::print("\npairs (inliers / correspondences, parallax):\n");
   for (const auto& p : rep.self.pairs) {
     fmt::print("  {:<10} {:<10} {:>6} / {:<6} {:>5.1f} deg  {}\n", rep.cameras[p.a].name, rep.cameras[p.b].name,

@@ -119,6 +119,8 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                          {"center_sigma_m", Num(cr.center_sigma_m)},
                          {"median_error_px", Num(cr.median_error_px)},
                          {"share_used", Num(cr.share_used)},
+                         {"loo_rotation_deg", Num(cr.loo_rotation_deg)},
+                         {"loo_center_m", Num(cr.loo_center_m)},
                          {"verdict", VerdictName(cr.verdict)},
                          {"reason", cr.reason}};
     if (c < rig.size() && cr.registered) {

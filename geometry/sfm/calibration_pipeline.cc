@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include <Eigen/Eigenvalues>
+#include <tbb/parallel_for.h>
+
+#include "geometry/estimators/resection.h"
 
 namespace epilabel {
 
@@ -35,6 +39,43 @@ double MedianOf(std::vector<double> v) {
 
 void Demote(Verdict* v, Verdict to) {
   if (static_cast<int>(to) > static_cast<int>(*v)) *v = to;
+}
+
+// Resects camera `c` on the joints the other cameras triangulate without it (at most
+// `max_frames` evenly spread frames) and stores how far that pose lies from the calibrated one.
+void LeaveOneCameraOut(const Rig& rig, const Observations2d& obs, camera_t c, const std::vector<uint8_t>& registered,
+                       const TriangulationOptions& tri_options, int max_frames, CameraCalibrationReport* report) {
+  const int nf = obs.num_frames(), nj = obs.num_joints();
+  const int step = std::max(1, (nf + std::max(1, max_frames) - 1) / std::max(1, max_frames));
+  std::vector<frame_t> frames;
+  for (frame_t f = 0; f < nf; f += step) frames.push_back(f);
+  Observations2d others(obs.num_cameras(), static_cast<int>(frames.size()), nj);
+  for (camera_t k = 0; k < obs.num_cameras(); ++k) {
+    if (k == c || !registered[k]) continue;
+    for (size_t i = 0; i < frames.size(); ++i)
+      for (joint_t j = 0; j < nj; ++j) others.at(k, static_cast<frame_t>(i), j) = obs.at(k, frames[i], j);
+  }
+  TriangulationOptions topt = tri_options;
+  topt.keep_covariance = false;
+  const TriangulationResult tri = TriangulateSequence(rig, others, topt);
+  std::vector<Eigen::Vector3d> points;
+  std::vector<Eigen::Vector2d> normalized;
+  for (size_t i = 0; i < frames.size(); ++i)
+    for (joint_t j = 0; j < nj; ++j) {
+      const Eigen::Vector3d& o = obs.at(c, frames[i], j);
+      if (!(o.z() >= tri_options.min_confidence) || !tri.points.IsValid(static_cast<frame_t>(i), j)) continue;
+      points.push_back(tri.points.at(static_cast<frame_t>(i), j));
+      normalized.push_back(rig[c].NormalizedFromImage(o.head<2>()));
+    }
+  if (points.size() < 30) return;
+  ResectionOptions ropt;
+  ropt.threshold_px = 8.0;
+  const ResectionResult r = EstimateResection(points, normalized, rig[c].MeanFocal(), ropt);
+  if (!r.success) return;
+  const Eigen::Quaterniond delta = r.cam_from_world.rotation * rig[c].cam_from_world.rotation.conjugate();
+  report->loo_rotation_deg = Eigen::AngleAxisd(delta.normalized()).angle() * 180.0 / M_PI;
+  const Eigen::Vector3d center = -(r.cam_from_world.rotation.conjugate() * r.cam_from_world.translation);
+  report->loo_center_m = (center - rig[c].CenterInWorld()).norm();
 }
 
 }  // namespace
@@ -123,6 +164,23 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
     }
   }
 
+  // Leave-one-camera-out check (metric world rig, registered cameras only).
+  {
+    std::vector<uint8_t> registered(num_cameras, 0);
+    int n = 0;
+    for (int c = 0; c < num_cameras; ++c) {
+      registered[c] = rep.cameras[c].registered ? 1 : 0;
+      n += registered[c];
+    }
+    if (options.leave_one_out && n >= 3) {
+      tbb::parallel_for(0, num_cameras, [&](int c) {
+        if (registered[c])
+          LeaveOneCameraOut(out.rig, registered_obs, c, registered, tri_options, options.leave_one_out_frames,
+                            &rep.cameras[c]);
+      });
+    }
+  }
+
   // Per-camera figures and verdicts.
   const CalibrationThresholds& th = options.thresholds;
   std::vector<double> rms;
@@ -163,6 +221,15 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
       why.push_back("position uncertain (" + std::to_string(cr.center_sigma_m) + " m)");
     if (rep.self.focal_estimated && cr.focal_sigma_px > th.max_focal_sigma_rel * cr.focal_px)
       why.push_back("focal length uncertain (" + std::to_string(cr.focal_sigma_px) + " px)");
+    if (cr.loo_rotation_deg > th.max_loo_rotation_deg ||
+        (rep.rig_size_m > 0 && cr.loo_center_m > th.max_loo_center_rel * rep.rig_size_m)) {
+      char buf[200];
+      std::snprintf(buf, sizeof(buf),
+                    "resected on the other cameras' joints alone it moves %.2f deg and %.0f mm: weakly held by them "
+                    "or inconsistent with them",
+                    cr.loo_rotation_deg, 1000.0 * cr.loo_center_m);
+      why.push_back(buf);
+    }
     if (cr.share_used < th.min_share_used)
       why.push_back("only " + std::to_string(static_cast<int>(100 * cr.share_used)) + "% of its joints agree with the others");
     if (!why.empty()) {
@@ -170,6 +237,32 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
       for (size_t k = 0; k < why.size(); ++k) cr.reason += (k ? "; " : "") + why[k];
       Demote(&global, Verdict::kCheck);
       rep.reasons.push_back("camera " + cr.name + ": " + cr.reason);
+    }
+  }
+  // Name the camera the leave-one-out check finds weakest when any camera fails it.
+  {
+    int weakest = -1, failing = 0;
+    double worst = 0.0;
+    for (int c = 0; c < num_cameras; ++c) {
+      const CameraCalibrationReport& cr = rep.cameras[c];
+      if (!std::isfinite(cr.loo_rotation_deg)) continue;
+      double badness = cr.loo_rotation_deg / th.max_loo_rotation_deg;
+      if (rep.rig_size_m > 0) badness = std::max(badness, cr.loo_center_m / (th.max_loo_center_rel * rep.rig_size_m));
+      failing += badness > 1.0 ? 1 : 0;
+      if (badness > worst) {
+        worst = badness;
+        weakest = c;
+      }
+    }
+    if (failing > 0 && weakest >= 0) {
+      char buf[240];
+      std::snprintf(buf, sizeof(buf),
+                    "weakest camera: %s (resected without its own joints it moves %.2f deg and %.0f mm; %d of the "
+                    "cameras move more than %.1f deg or %.0f%% of the rig)",
+                    rep.cameras[weakest].name.c_str(), rep.cameras[weakest].loo_rotation_deg,
+                    1000.0 * rep.cameras[weakest].loo_center_m, failing, th.max_loo_rotation_deg,
+                    100.0 * th.max_loo_center_rel);
+      rep.reasons.insert(rep.reasons.begin(), buf);
     }
   }
   int registered = 0;

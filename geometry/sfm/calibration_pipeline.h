@@ -25,6 +25,11 @@ struct CameraCalibrationReport {
   double center_sigma_m = kNaN;
   double median_error_px = kNaN;     // final triangulation of all frames
   double share_used = kNaN;          // share of its observations used by the final triangulation
+  // Leave-one-camera-out check: the camera resected (PnP) on the joints that the other cameras
+  // triangulate without it, compared with its calibrated pose. NaN when not run (fewer than
+  // three registered cameras, or too few joints seen with the others).
+  double loo_rotation_deg = kNaN;    // angle between the two rotations, degrees
+  double loo_center_m = kNaN;        // distance between the two centres, metres
   Verdict verdict = Verdict::kGood;
   std::string reason;
 };
@@ -39,6 +44,10 @@ struct CalibrationThresholds {
   double min_share_used = 0.6;        // of a camera's joints, used by the triangulation
   int min_frames = 30;                // BA frames
   double min_motion_extent_m = 0.3;   // spread of the root: less is "barely moves"
+  // Leave-one-camera-out check: a camera whose pose moves more than this when resected on the
+  // other cameras' joints alone is weakly held or disagrees with them: "check".
+  double max_loo_rotation_deg = 1.0;
+  double max_loo_center_rel = 0.03;   // of the rig size
 };
 
 struct CalibrationPipelineOptions {
@@ -46,6 +55,8 @@ struct CalibrationPipelineOptions {
   WorldFrameOptions world;
   TriangulationOptions triangulation;  // the final triangulation of every frame
   CalibrationThresholds thresholds;
+  bool leave_one_out = true;           // run the leave-one-camera-out check (3+ cameras)
+  int leave_one_out_frames = 1000;     // frames (evenly spread) it triangulates per camera
   bool height_given = false;           // the subject height was measured (not the default)
 };
 

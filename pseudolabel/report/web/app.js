@@ -800,6 +800,7 @@ function drawCalibrationTable() {
   const anySigma = [...calibCams.values()].some((c) => isNum(c.focal_sigma_px) || isNum(c.center_sigma_m) || isNum(c.rotation_sigma_deg));
   const anyRms = [...calibCams.values()].some((c) => isNum(c.rms_px));
   const anyVerdict = [...calibCams.values()].some((c) => c.verdict || c.reason);
+  const anyLoo = [...calibCams.values()].some((c) => isNum(c.loo_rotation_deg));
   const header = ['camera', 'size (px)', { label: 'fx / fy (px)', title: 'focal lengths' },
     { label: 'cx, cy (px)', title: 'principal point' }, { label: 'k1, k2', title: 'radial distortion' },
     { label: 'position x, y, z (m)', title: 'camera centre in the world (z up)' },
@@ -809,6 +810,8 @@ function drawCalibrationTable() {
   if (anySigma) header.push({ label: '\u03c3 f (px)', title: 'standard deviation of the focal length' },
     { label: '\u03c3 pos (m)', title: 'standard deviation of the camera centre' },
     { label: '\u03c3 rot (\u00b0)', title: 'standard deviation of the rotation' });
+  if (anyLoo) header.push({ label: 'LOO rot (\u00b0)', title: 'leave-one-camera-out: how far the camera turns when resected on the joints the other cameras triangulate without it' },
+    { label: 'LOO pos (m)', title: 'leave-one-camera-out: how far its centre moves' });
   if (anyVerdict) header.push('verdict', { label: 'note', text: true });
   const rows = cams.map((c, i) => {
     const r = calibCams.get(c.name) || {};
@@ -825,6 +828,7 @@ function drawCalibrationTable() {
       `${fmt(k[0], 3)}, ${fmt(k[1], 3)}`, position, look];
     if (anyRms) row.push(fmt(r.rms_px, 2));
     if (anySigma) row.push(fmt(r.focal_sigma_px, 1), fmt(r.center_sigma_m, 3), fmt(r.rotation_sigma_deg, 2));
+    if (anyLoo) row.push(fmt(r.loo_rotation_deg, 2), fmt(r.loo_center_m, 3));
     if (anyVerdict) row.push(pill(r.verdict), r.reason || (r.registered === false ? 'not registered' : ''));
     return row;
   });
