@@ -5,7 +5,8 @@
 // similarity alignment, scale error from the true subject height, focal errors, and the MPJPE
 // of triangulating with the estimated cameras versus the true ones. Prints a table.
 //
-//   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME]
+//   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
+//   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -51,10 +52,12 @@ double MeanError(const Points3d& a, const Points3d& b) {
 int main(int argc, char** argv) {
   int frames = 2000;
   std::string only;
+  double pp_prior = -1.0;  // < 0: the library default for SelfCalibrationOptions::principal_point_prior_rel
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
     else if (!std::strcmp(argv[i], "--scenario") && i + 1 < argc) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--pp-prior") && i + 1 < argc) pp_prior = std::atof(argv[++i]);
   }
   const std::vector<Scenario> scenarios = {
       {"h36m4 known K", "h36m4", true},
@@ -95,6 +98,7 @@ int main(int argc, char** argv) {
     po.self.bones = skeleton.bones;
     po.self.symmetric_pairs = skeleton.symmetric;
     po.self.num_threads = 2;
+    if (pp_prior >= 0) po.self.principal_point_prior_rel = pp_prior;
     po.world = WorldFrameOptionsFor(skeleton);
     po.world.subject_height_m = scene.subject_height;
     po.world.subject_height_sigma_m = 0.01;

@@ -42,8 +42,10 @@ struct SelfCalibrationOptions {
   bool estimate_k2 = true;               // unknown intrinsics: also estimate k2 (k1 always)
   double unknown_intrinsics_threshold_factor = 2.5;
   // Unknown intrinsics: the principal point starts at the image centre and is refined with a
-  // prior of this share of the larger image side (0 keeps it at the centre).
-  double principal_point_prior_rel = 0.0;  // resection threshold factor before distortion is known
+  // prior of this share of the larger image side (0 keeps it at the centre). Off: on the studio
+  // with H36M-like principal points (offsets ~1.3 % of the image) a prior of 0.005 or 0.02 made
+  // the rotations worse (0.62 -> 0.71 / 0.93 deg on h36m4; `calibration_accuracy --pp-prior`).
+  double principal_point_prior_rel = 0.0;
   std::vector<Bone> bones;               // limbs: the focal search (unknown intrinsics) and, when
                                          // bone_constancy_in_ba, a bone-length term in the final BA
   // The bone-length term in the final BA. Off by default: on the synthetic studio it did not
