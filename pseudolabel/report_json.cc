@@ -133,6 +133,7 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
     cams.push_back(cj);
   }
   j["cameras"] = cams;
+  j["leave_one_out"] = {{"limit_deg", Num(rep.loo_limit_deg)}, {"limit_center_m", Num(rep.loo_limit_center_m)}};
   nlohmann::json pairs = nlohmann::json::array();
   for (const PairReport& p : rep.self.pairs) {
     pairs.push_back({{"a", rep.cameras[p.a].name},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <Eigen/SVD>
@@ -48,39 +49,29 @@ double AngleDeg(const Eigen::Vector3d& a, const Eigen::Vector3d& b) {
 
 }  // namespace
 
-TwoViewGeometry EstimateRelativePose(const std::vector<Eigen::Vector2d>& normalized1,
-                                     const std::vector<Eigen::Vector2d>& normalized2, double focal1, double focal2,
-                                     const TwoViewOptions& options) {
-  options.Check();
+namespace {
+
+// Pose, inliers (those passing the cheirality check among `mask`) and parallax from an
+// essential matrix.
+TwoViewGeometry FromEssential(const cv::Mat& e, const std::vector<cv::Point2d>& p1, const std::vector<cv::Point2d>& p2,
+                              const std::vector<Eigen::Vector2d>& normalized1,
+                              const std::vector<Eigen::Vector2d>& normalized2, cv::Mat mask, double threshold_px) {
   TwoViewGeometry out;
   out.num_correspondences = static_cast<int>(normalized1.size());
   out.inlier_mask.assign(normalized1.size(), 0);
-  if (normalized1.size() != normalized2.size()) throw std::invalid_argument("EstimateRelativePose: size mismatch");
-  if (normalized1.size() < 8) return out;
-  const std::vector<cv::Point2d> p1 = ToCv(normalized1), p2 = ToCv(normalized2);
-  // Normalised threshold: pixels over the geometric mean focal length.
-  const double threshold = options.threshold_px / std::sqrt(focal1 * focal2);
-  cv::Mat mask;
-  const cv::Mat identity = cv::Mat::eye(3, 3, CV_64F);
-  cv::Mat e;
-  try {
-    // OpenCV 4.6 ignores the camera matrices in the UsacParams overload, so use the method
-    // overload (its USAC random state is fixed, hence deterministic).
-    e = cv::findEssentialMat(p1, p2, identity, cv::USAC_MAGSAC, options.confidence, threshold, options.max_iterations,
-                             mask);
-  } catch (const cv::Exception&) {
-    return out;
-  }
+  out.threshold_px = threshold_px;
   if (e.empty() || e.rows != 3 || e.cols != 3) return out;
+  Eigen::Matrix3d er;
+  cv::cv2eigen(e, er);
+  out.essential = er;
+  const cv::Mat identity = cv::Mat::eye(3, 3, CV_64F);
   cv::Mat r, t;
   const int good = cv::recoverPose(e, p1, p2, identity, r, t, mask);
   if (good < 5) return out;
-  Eigen::Matrix3d er, rr;
+  Eigen::Matrix3d rr;
   Eigen::Vector3d tt;
-  cv::cv2eigen(e, er);
   cv::cv2eigen(r, rr);
   cv::cv2eigen(t, tt);
-  out.essential = er;
   out.cam2_from_cam1 = Rigid3d(rr, tt.normalized());
   // Angles between the two rays of every inlier.
   std::vector<double> angles;
@@ -101,6 +92,64 @@ TwoViewGeometry EstimateRelativePose(const std::vector<Eigen::Vector2d>& normali
   // Parallax saturates around 20 degrees; below ~2 degrees the relative pose is weak.
   out.quality = out.num_inliers * std::min(1.0, out.median_angle_deg / 20.0);
   return out;
+}
+
+// Sampson distance of every correspondence to a model, pixels (infinite where undefined).
+std::vector<double> SampsonDistancesPx(const Eigen::Matrix3d& e, const std::vector<Eigen::Vector2d>& normalized1,
+                                       const std::vector<Eigen::Vector2d>& normalized2, double focal_px) {
+  std::vector<double> d(normalized1.size(), std::numeric_limits<double>::infinity());
+  for (size_t i = 0; i < normalized1.size(); ++i) {
+    const Eigen::Vector3d x1 = normalized1[i].homogeneous(), x2 = normalized2[i].homogeneous();
+    const Eigen::Vector3d ex1 = e * x1, etx2 = e.transpose() * x2;
+    const double denom = ex1.head<2>().squaredNorm() + etx2.head<2>().squaredNorm();
+    if (denom > 0) d[i] = std::abs(x2.dot(ex1)) / std::sqrt(denom) * focal_px;
+  }
+  return d;
+}
+
+}  // namespace
+
+TwoViewGeometry EstimateRelativePose(const std::vector<Eigen::Vector2d>& normalized1,
+                                     const std::vector<Eigen::Vector2d>& normalized2, double focal1, double focal2,
+                                     const TwoViewOptions& options) {
+  options.Check();
+  if (normalized1.size() != normalized2.size()) throw std::invalid_argument("EstimateRelativePose: size mismatch");
+  TwoViewGeometry none;
+  none.num_correspondences = static_cast<int>(normalized1.size());
+  none.inlier_mask.assign(normalized1.size(), 0);
+  none.threshold_px = options.threshold_px;
+  if (normalized1.size() < 8) return none;
+  const std::vector<cv::Point2d> p1 = ToCv(normalized1), p2 = ToCv(normalized2);
+  const double focal = std::sqrt(focal1 * focal2);
+  cv::Mat mask, e;
+  try {
+    // OpenCV 4.6 ignores the camera matrices in the UsacParams overload, so use the method
+    // overload (its USAC random state is fixed, hence deterministic). The threshold is in
+    // normalised units: pixels over the geometric mean focal length.
+    e = cv::findEssentialMat(p1, p2, cv::Mat::eye(3, 3, CV_64F), cv::USAC_MAGSAC, options.confidence,
+                             options.threshold_px / focal, options.max_iterations, mask);
+  } catch (const cv::Exception&) {
+    return none;
+  }
+  TwoViewGeometry g = FromEssential(e, p1, p2, normalized1, normalized2, mask, options.threshold_px);
+  const double n = static_cast<double>(normalized1.size());
+  if (options.max_adaptive_threshold_px > options.threshold_px && g.essential.squaredNorm() > 0 &&
+      g.num_inliers < options.adapt_below_inlier_ratio * n) {
+    // Keep the model (a wider threshold in the estimator itself gave worse poses: the noise
+    // flattens the cost), but count as inliers what agrees with it within 3 robust sigmas.
+    const std::vector<double> d = SampsonDistancesPx(g.essential, normalized1, normalized2, focal);
+    std::vector<double> sorted = d;
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+    const double sigma = 1.4826 * sorted[sorted.size() / 2];
+    const double wider = std::min(options.max_adaptive_threshold_px, 3.0 * sigma);
+    if (std::isfinite(wider) && wider > 1.2 * options.threshold_px) {
+      cv::Mat wide_mask(static_cast<int>(d.size()), 1, CV_8U);
+      for (size_t i = 0; i < d.size(); ++i) wide_mask.at<uint8_t>(static_cast<int>(i)) = d[i] <= wider ? 1 : 0;
+      TwoViewGeometry again = FromEssential(e, p1, p2, normalized1, normalized2, wide_mask, wider);
+      if (again.success && again.num_inliers > g.num_inliers) g = std::move(again);
+    }
+  }
+  return g;
 }
 
 FundamentalEstimate EstimateFundamental(const std::vector<Eigen::Vector2d>& pixels1,

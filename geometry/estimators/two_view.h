@@ -21,6 +21,12 @@ namespace epilabel {
 
 struct TwoViewOptions {
   double threshold_px = 8.0;   // Sampson-error threshold, pixels (converted with the focal length)
+  // Noisy detectors: when fewer than `adapt_below_inlier_ratio` of the correspondences are
+  // inliers, the noise is measured on the first model (1.4826 x the median Sampson distance) and
+  // the estimate is repeated once with a threshold of 3 of those sigmas, at most
+  // `max_adaptive_threshold_px` (<= threshold_px: never).
+  double adapt_below_inlier_ratio = 0.3;
+  double max_adaptive_threshold_px = 40.0;
   double confidence = 0.9999;  // RANSAC confidence
   int max_iterations = 5000;
   uint64_t seed = 0;           // random state of the sampler
@@ -35,6 +41,7 @@ struct TwoViewGeometry {
   int num_correspondences = 0;
   int num_inliers = 0;
   double median_angle_deg = 0.0;    // median triangulation angle of the inliers
+  double threshold_px = 0.0;        // the Sampson threshold the result was estimated with, pixels
   // A score that grows with inliers and parallax (used to weight view-graph edges).
   double quality = 0.0;
 };

@@ -156,9 +156,14 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
     std::vector<ceres::ResidualBlockId> reprojection_blocks;
     std::vector<int> reprojection_obs;
     std::vector<bool> camera_used(num_cameras, false);
+    // A point seen by one inlier observation is not determined (its Schur block is singular and
+    // Ceres' step fails): such observations sit out this round.
+    std::vector<int> point_views(data->points.size(), 0);
+    for (const BAObservation& o : data->observations)
+      if (o.inlier) ++point_views[o.point];
     for (size_t k = 0; k < data->observations.size(); ++k) {
       const BAObservation& o = data->observations[k];
-      if (!o.inlier) continue;
+      if (!o.inlier || point_views[o.point] < 2) continue;
       const ceres::ResidualBlockId id =
           intrinsics_free
               ? problem.AddResidualBlock(ReprojectionError::Create(o.pixel, o.weight, aspects[o.camera]),
@@ -224,11 +229,30 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
     // Remove outliers; stop when none are left to remove.
     int removed = 0;
     if (round < options.outlier_rounds) {
-      for (BAObservation& o : data->observations) {
+      std::vector<double> errors(data->observations.size(), kNaN);
+      std::vector<double> inlier_errors;
+      for (size_t i = 0; i < data->observations.size(); ++i) {
+        const BAObservation& o = data->observations[i];
         if (!o.inlier) continue;
-        const double err = ObservationError(poses[o.camera].data(), intrinsics[o.camera].data(), aspects[o.camera],
-                                            data->points[o.point], o.pixel);
-        if (!(err <= options.outlier_threshold_px)) {
+        errors[i] = ObservationError(poses[o.camera].data(), intrinsics[o.camera].data(), aspects[o.camera],
+                                     data->points[o.point], o.pixel);
+        inlier_errors.push_back(errors[i]);
+      }
+      // Noisy detections: the threshold is at least `outlier_sigmas` robust sigmas of the
+      // residuals (median error / 1.1774, the median of a 2D Gaussian's error norm), so that
+      // noise is not trimmed as if it were outliers.
+      double threshold = options.outlier_threshold_px;
+      if (options.outlier_sigmas > 0 && !inlier_errors.empty()) {
+        const auto mid = inlier_errors.begin() + static_cast<std::ptrdiff_t>(inlier_errors.size() / 2);
+        std::nth_element(inlier_errors.begin(), mid, inlier_errors.end());
+        threshold = std::max(threshold, options.outlier_sigmas * *mid / 1.1774);
+      }
+      summary.outlier_threshold_px = threshold;
+      for (size_t i = 0; i < data->observations.size(); ++i) {
+        BAObservation& o = data->observations[i];
+        if (!o.inlier) continue;
+        const double err = errors[i];
+        if (!(err <= threshold)) {
           o.inlier = false;
           ++removed;
         }

@@ -43,7 +43,8 @@ struct BAProblemData {
 
 struct BundleAdjustmentOptions {
   double loss_scale_px = 3.0;          // Huber scale of the reprojection residuals, pixels
-  double outlier_threshold_px = 10.0;  // observations above this after a solve are removed
+  double outlier_threshold_px = 10.0;  // observations above this after a solve are removed ...
+  double outlier_sigmas = 3.5;         // ... or above this many robust sigmas of the residuals, if more
   int outlier_rounds = 2;              // solve / remove rounds after the first solve
   double bone_sigma_rel = 0.03;        // bone-length deviation, relative to the bone's length
   bool refine_focal = false;           // one focal per camera (aspect ratio kept)
@@ -74,6 +75,7 @@ struct BundleAdjustmentSummary {
   std::vector<int> round_iterations;  // per solve (first solve, then after each outlier removal)
   int num_observations = 0;       // inliers at the end
   int num_outliers_removed = 0;
+  double outlier_threshold_px = kNaN;  // the threshold of the last outlier removal
   std::vector<double> camera_rms_px;  // per camera over its inlier observations
   std::vector<int> camera_observations;
   std::vector<CameraUncertainty> uncertainty;  // when compute_covariance

@@ -187,6 +187,15 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
   for (int c = 0; c < num_cameras; ++c)
     if (c < static_cast<int>(rep.self.ba.camera_rms_px.size())) rms.push_back(rep.self.ba.camera_rms_px[c]);
   const double median_rms = MedianOf(rms);
+  {
+    std::vector<double> errors;
+    for (int c = 0; c < num_cameras; ++c)
+      if (rep.cameras[c].registered) errors.push_back(recon.summary.cameras[c].median_error_px);
+    const double e = MedianOf(errors);
+    rep.loo_limit_deg = std::max(th.max_loo_rotation_deg, std::isfinite(e) ? th.loo_rotation_deg_per_px * e : 0.0);
+    rep.loo_limit_center_m =
+        rep.rig_size_m * std::max(th.max_loo_center_rel, std::isfinite(e) ? th.loo_center_rel_per_px * e : 0.0);
+  }
   Verdict global = Verdict::kGood;
   for (int c = 0; c < num_cameras; ++c) {
     CameraCalibrationReport& cr = rep.cameras[c];
@@ -221,8 +230,7 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
       why.push_back("position uncertain (" + std::to_string(cr.center_sigma_m) + " m)");
     if (rep.self.focal_estimated && cr.focal_sigma_px > th.max_focal_sigma_rel * cr.focal_px)
       why.push_back("focal length uncertain (" + std::to_string(cr.focal_sigma_px) + " px)");
-    if (cr.loo_rotation_deg > th.max_loo_rotation_deg ||
-        (rep.rig_size_m > 0 && cr.loo_center_m > th.max_loo_center_rel * rep.rig_size_m)) {
+    if (cr.loo_rotation_deg > rep.loo_limit_deg || (rep.rig_size_m > 0 && cr.loo_center_m > rep.loo_limit_center_m)) {
       char buf[200];
       std::snprintf(buf, sizeof(buf),
                     "resected on the other cameras' joints alone it moves %.2f deg and %.0f mm: weakly held by them "
@@ -246,8 +254,8 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
     for (int c = 0; c < num_cameras; ++c) {
       const CameraCalibrationReport& cr = rep.cameras[c];
       if (!std::isfinite(cr.loo_rotation_deg)) continue;
-      double badness = cr.loo_rotation_deg / th.max_loo_rotation_deg;
-      if (rep.rig_size_m > 0) badness = std::max(badness, cr.loo_center_m / (th.max_loo_center_rel * rep.rig_size_m));
+      double badness = cr.loo_rotation_deg / rep.loo_limit_deg;
+      if (rep.rig_size_m > 0) badness = std::max(badness, cr.loo_center_m / rep.loo_limit_center_m);
       failing += badness > 1.0 ? 1 : 0;
       if (badness > worst) {
         worst = badness;
@@ -258,10 +266,10 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
       char buf[240];
       std::snprintf(buf, sizeof(buf),
                     "weakest camera: %s (resected without its own joints it moves %.2f deg and %.0f mm; %d of the "
-                    "cameras move more than %.1f deg or %.0f%% of the rig)",
+                    "cameras move more than %.1f deg or %.0f mm)",
                     rep.cameras[weakest].name.c_str(), rep.cameras[weakest].loo_rotation_deg,
-                    1000.0 * rep.cameras[weakest].loo_center_m, failing, th.max_loo_rotation_deg,
-                    100.0 * th.max_loo_center_rel);
+                    1000.0 * rep.cameras[weakest].loo_center_m, failing, rep.loo_limit_deg,
+                    1000.0 * rep.loo_limit_center_m);
       rep.reasons.insert(rep.reasons.begin(), buf);
     }
   }

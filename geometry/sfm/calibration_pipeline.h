@@ -45,9 +45,15 @@ struct CalibrationThresholds {
   int min_frames = 30;                // BA frames
   double min_motion_extent_m = 0.3;   // spread of the root: less is "barely moves"
   // Leave-one-camera-out check: a camera whose pose moves more than this when resected on the
-  // other cameras' joints alone is weakly held or disagrees with them: "check".
+  // other cameras' joints alone is weakly held or disagrees with them: "check". The shift of a
+  // sound camera grows with the detection noise (the others' joints are noisy too): on the
+  // studio 0.2-0.3 deg at 3 px and 0.5-0.95 deg at 8 px, so both limits grow with the median
+  // reprojection error e (px) of the final triangulation: max(1 deg, 0.2 deg x e) and
+  // max(3 %, 0.6 % x e) of the rig size.
   double max_loo_rotation_deg = 1.0;
+  double loo_rotation_deg_per_px = 0.2;
   double max_loo_center_rel = 0.03;   // of the rig size
+  double loo_center_rel_per_px = 0.006;
 };
 
 struct CalibrationPipelineOptions {
@@ -67,6 +73,8 @@ struct CalibrationReport {
   std::vector<CameraCalibrationReport> cameras;
   double rig_size_m = kNaN;           // largest distance between two camera centres
   double motion_extent_m = kNaN;      // spread of the root trajectory (2 x largest std)
+  double loo_limit_deg = kNaN;        // the leave-one-out limits in force (see CalibrationThresholds)
+  double loo_limit_center_m = kNaN;
   Verdict verdict = Verdict::kFailed;
   std::vector<std::string> reasons;   // why the verdict is not "good"
   std::string BriefReport() const;

@@ -543,17 +543,22 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
     ro.seed = options.seed + 7 * static_cast<uint64_t>(next);
     // Unknown intrinsics: lens distortion is not modelled yet, so allow larger residuals.
     if (s.focal_estimated) ro.threshold_px *= options.unknown_intrinsics_threshold_factor;
-    ResectionResult rr;
-    if (s.focal_estimated) {
-      rr = EstimateResectionUnknownFocal(x3, x2, Eigen::Vector2d(rig[next].cx, rig[next].cy), ro);
-    } else {
-      std::vector<Eigen::Vector2d> xn;
+    std::vector<Eigen::Vector2d> xn;
+    if (!s.focal_estimated) {
       xn.reserve(x2.size());
       for (const auto& p : x2) xn.push_back(Normalize(rig[next], p));
-      rr = EstimateResection(x3, xn, rig[next].MeanFocal(), ro);
     }
-    const bool ok = rr.success && rr.num_inliers >= options.min_resection_inliers &&
-                    rr.num_inliers >= 0.3 * static_cast<double>(x3.size());
+    // Noisy detectors (and the noisier joints of two-view triangulations): when too few matches
+    // agree within the threshold, widen it (x2, x4) before giving up on the camera.
+    ResectionResult rr;
+    bool ok = false;
+    for (int attempt = 0; attempt <= options.max_resection_threshold_doublings && !ok; ++attempt) {
+      if (attempt > 0) ro.threshold_px *= 2.0;
+      rr = s.focal_estimated ? EstimateResectionUnknownFocal(x3, x2, Eigen::Vector2d(rig[next].cx, rig[next].cy), ro)
+                             : EstimateResection(x3, xn, rig[next].MeanFocal(), ro);
+      ok = rr.success && rr.num_inliers >= options.min_resection_inliers &&
+           rr.num_inliers >= 0.3 * static_cast<double>(x3.size());
+    }
     if (!ok) {
       failed[next] = true;
       std::ostringstream why;

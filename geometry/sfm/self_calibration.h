@@ -32,6 +32,7 @@ struct SelfCalibrationOptions {
   TwoViewOptions two_view;               // essential / fundamental estimation
   ResectionOptions resection;            // registration of further cameras
   int min_resection_inliers = 30;
+  int max_resection_threshold_doublings = 2;  // noisy detections: retry registration with 2x, 4x
   double triangulation_threshold_px = 12.0;
   int max_ba_frames = 600;               // frames (evenly spread) in the bundle adjustment
   int max_registration_frames = 150;     // frames in the quick adjustments while registering
