@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
       {"ring8 unknown f ideal", "ring8", false, true},
       {"ceiling6 known K", "ceiling6", true},
       {"stereo2 known K", "stereo2", true},
+      {"h36m4 8px 5% outliers", "h36m4", true, false, 8.0, 0.05},
+      {"h36m4 12px 5% outliers", "h36m4", true, false, 12.0, 0.05},
   };
   const Skeleton& skeleton = GetSkeleton("coco17");
   std::printf("%-22s %6s %9s %9s %9s %8s %9s %9s %9s %8s %8s %8s %8s  %s\n", "scenario", "frames", "rot deg",

@@ -1,6 +1,7 @@
 #include "geometry/sfm/calibration_pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -173,11 +174,14 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
       n += registered[c];
     }
     if (options.leave_one_out && n >= 3) {
+      const auto start = std::chrono::steady_clock::now();
       tbb::parallel_for(0, num_cameras, [&](int c) {
         if (registered[c])
           LeaveOneCameraOut(out.rig, registered_obs, c, registered, tri_options, options.leave_one_out_frames,
                             &rep.cameras[c]);
       });
+      rep.self.timings_s.emplace_back("leave-one-camera-out check",
+                                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   }
 
