@@ -94,5 +94,23 @@ TEST(CalibrateCommand, CaliscopeIsCheckAndNamesTheWeakestCamera) {
   EXPECT_EQ(report["scale"]["method"], "subject height (arm ratio)");
 }
 
+// The Pose2Sim static trial (tests/data/pose2sim_static): one person standing still, 12 frames,
+// four cameras with a Qualisys reference. Weak data: the verdict must say so ("check", the person
+// does not move), and the cameras still land near the reference (0.56-0.96 deg measured).
+TEST(CalibrateCommand, Pose2SimStaticIsCheckAndNearTheQualisysReference) {
+  testing::TempDir dir;
+  const std::string data = testing::SourceDir() + "/tests/data/pose2sim_static";
+  const auto r = Epilabel("-q calibrate --poses " + data + "/pose --intrinsics " + data +
+                          "/Calib_qualisys.toml --out " + (dir / "calibration.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json report = ReadJson(dir / "report.json");
+  EXPECT_EQ(report["verdict"]["status"], "check");
+  EXPECT_NE(report["verdict"]["reasons"].dump().find("barely moves"), std::string::npos) << report["verdict"].dump();
+  const RigComparison cmp =
+      CompareRigs(ReadCalibrationToml(data + "/Calib_qualisys.toml"), ReadCalibrationToml(dir / "calibration.toml"));
+  EXPECT_LT(cmp.max_rotation_error_deg, 2.0);
+  EXPECT_LT(cmp.max_center_error_rel, 0.05);
+}
+
 }  // namespace
 }  // namespace epilabel
