@@ -6,7 +6,10 @@
 // of triangulating with the estimated cameras versus the true ones. Prints a table.
 //
 //   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
-//   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side)
+//                                    [--seed S] [--removal-tol T]
+//   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
+//    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
+//    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -53,11 +56,19 @@ int main(int argc, char** argv) {
   int frames = 2000;
   std::string only;
   double pp_prior = -1.0;  // < 0: the library default for SelfCalibrationOptions::principal_point_prior_rel
+  double removal_tol = -1.0;  // < 0: the library default
+  uint64_t seed = StudioOptions{}.seed;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
     else if (!std::strcmp(argv[i], "--scenario") && i + 1 < argc) only = argv[++i];
     else if (!std::strcmp(argv[i], "--pp-prior") && i + 1 < argc) pp_prior = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--removal-tol") && i + 1 < argc) removal_tol = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
+    else {
+      std::fprintf(stderr, "unknown argument %s\n", argv[i]);
+      return 2;
+    }
   }
   const std::vector<Scenario> scenarios = {
       {"h36m4 known K", "h36m4", true},
@@ -85,6 +96,7 @@ int main(int argc, char** argv) {
     so.swap_rate = sc.swap_rate;
     so.missing_rate = sc.missing_rate;
     so.ideal_lenses = sc.ideal_lenses;
+    so.seed = seed;
     so.data_dir = EPILABEL_DATA_DIR;
     const SyntheticScene scene = Synthesize(so);
     Rig input = scene.rig;
@@ -101,6 +113,7 @@ int main(int argc, char** argv) {
     po.self.symmetric_pairs = skeleton.symmetric;
     po.self.num_threads = 2;
     if (pp_prior >= 0) po.self.principal_point_prior_rel = pp_prior;
+    if (removal_tol > 0) po.self.ba.removal_function_tolerance = removal_tol;
     po.world = WorldFrameOptionsFor(skeleton);
     po.world.subject_height_m = scene.subject_height;
     po.world.subject_height_sigma_m = 0.01;

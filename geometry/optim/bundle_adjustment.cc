@@ -23,6 +23,8 @@ void BundleAdjustmentOptions::Check() const {
   if (!(bone_sigma_rel > 0)) throw std::invalid_argument("BA bone_sigma_rel must be > 0");
   if (fixed_camera == scale_camera) throw std::invalid_argument("BA fixed_camera and scale_camera must differ");
   if (max_iterations < 1) throw std::invalid_argument("BA max_iterations must be >= 1");
+  if (!(function_tolerance > 0) || !(removal_function_tolerance > 0))
+    throw std::invalid_argument("BA function tolerances must be > 0");
 }
 
 std::string BundleAdjustmentSummary::BriefReport() const {
@@ -32,7 +34,7 @@ std::string BundleAdjustmentSummary::BriefReport() const {
      << iterations << " iterations (";
   for (size_t i = 0; i < round_iterations.size(); ++i) os << (i ? "+" : "") << round_iterations[i];
   os << "), " << num_observations << " observations, " << num_outliers_removed
-     << " outliers removed, sigma0 " << sigma0_px << " px (" << termination << "), solve " << solve_s
+     << " outliers removed, " << num_undetermined_points << " points undetermined, sigma0 " << sigma0_px << " px (" << termination << "), solve " << solve_s
      << " s (evaluation " << jacobian_s << " s, linear solver " << linear_solver_s << " s), covariance "
      << covariance_s << " s";
   return os.str();
@@ -118,6 +120,38 @@ double ObservationError(const double* pose, const double* intrinsics, double asp
 
 }  // namespace
 
+namespace {
+
+// Whether each point is held by its inlier observations: three views or more, or two whose rays
+// from the camera centres meet at more than `min_angle_deg` and less than 180 - min_angle_deg.
+std::vector<bool> DeterminedPoints(const BAProblemData& data, const std::vector<std::array<double, kPoseBlockSize>>& poses,
+                                   double min_angle_deg) {
+  const size_t n = data.points.size();
+  std::vector<int> views(n, 0);
+  std::vector<std::array<camera_t, 2>> first_two(n, {kInvalidCameraId, kInvalidCameraId});
+  for (const BAObservation& o : data.observations) {
+    if (!o.inlier) continue;
+    if (views[o.point] < 2) first_two[o.point][views[o.point]] = o.camera;
+    ++views[o.point];
+  }
+  std::vector<Eigen::Vector3d> centers(poses.size());
+  for (size_t c = 0; c < poses.size(); ++c) CenterOfPose(poses[c].data(), centers[c].data());
+  const double max_abs_cos = std::cos(min_angle_deg * M_PI / 180.0);
+  std::vector<bool> determined(n, false);
+  for (size_t p = 0; p < n; ++p) {
+    if (views[p] >= 3) {
+      determined[p] = true;
+    } else if (views[p] == 2) {
+      const Eigen::Vector3d a = (data.points[p] - centers[first_two[p][0]]).normalized();
+      const Eigen::Vector3d b = (data.points[p] - centers[first_two[p][1]]).normalized();
+      determined[p] = std::abs(a.dot(b)) < max_abs_cos;
+    }
+  }
+  return determined;
+}
+
+}  // namespace
+
 BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const BundleAdjustmentOptions& options) {
   options.Check();
   BundleAdjustmentSummary summary;
@@ -151,26 +185,36 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
       options.refine_focal || options.refine_k1 || options.refine_k2 || options.refine_principal_point;
 
   bool first = true;
+  bool final_pass = false;  // a loose solve removed nothing: one tight solve follows, nothing removed
   for (int round = 0; round <= options.outlier_rounds; ++round) {
+    const bool removal_round = round < options.outlier_rounds && !final_pass;
     ceres::Problem problem;
     std::vector<ceres::ResidualBlockId> reprojection_blocks;
     std::vector<int> reprojection_obs;
     std::vector<bool> camera_used(num_cameras, false);
-    // A point seen by one inlier observation is not determined (its Schur block is singular and
-    // Ceres' step fails): such observations sit out this round.
-    std::vector<int> point_views(data->points.size(), 0);
-    for (const BAObservation& o : data->observations)
-      if (o.inlier) ++point_views[o.point];
+    // A point seen by one inlier observation, or by two along nearly the same line (opposite
+    // cameras: anti-parallel rays; noisy scenes leave many such points once outliers are
+    // removed), is not determined: its Schur block is (nearly) singular and Ceres' steps fail
+    // once the damping is small. Such observations sit out this round.
+    const std::vector<bool> determined = DeterminedPoints(*data, poses, options.min_two_view_angle_deg);
+    summary.num_undetermined_points = 0;
+    {
+      std::vector<bool> observed(data->points.size(), false);
+      for (const BAObservation& o : data->observations)
+        if (o.inlier) observed[o.point] = true;
+      for (size_t p = 0; p < observed.size(); ++p)
+        if (observed[p] && !determined[p]) ++summary.num_undetermined_points;
+    }
     for (size_t k = 0; k < data->observations.size(); ++k) {
       const BAObservation& o = data->observations[k];
-      if (!o.inlier || point_views[o.point] < 2) continue;
+      if (!o.inlier || !determined[o.point]) continue;
       const ceres::ResidualBlockId id =
           intrinsics_free
               ? problem.AddResidualBlock(ReprojectionError::Create(o.pixel, o.weight, aspects[o.camera]),
                                          new ceres::HuberLoss(options.loss_scale_px), poses[o.camera].data(),
                                          intrinsics[o.camera].data(), data->points[o.point].data())
               : problem.AddResidualBlock(
-                    FixedIntrinsicsReprojectionError::Create(intrinsics[o.camera].data(), o.pixel, o.weight,
+                    FixedIntrinsicsReprojectionCost::Create(intrinsics[o.camera].data(), o.pixel, o.weight,
                                                              aspects[o.camera]),
                     new ceres::HuberLoss(options.loss_scale_px), poses[o.camera].data(), data->points[o.point].data());
       reprojection_blocks.push_back(id);
@@ -210,6 +254,10 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
                                                                                       : ceres::SPARSE_SCHUR;
     solver_options.max_num_iterations = options.max_iterations;
     solver_options.function_tolerance = options.function_tolerance;
+    // Solves followed by an outlier removal may stop at removal_function_tolerance (off by
+    // default); the last solve is always as tight as asked.
+    const bool loose = removal_round && options.removal_function_tolerance > options.function_tolerance;
+    if (loose) solver_options.function_tolerance = options.removal_function_tolerance;
     solver_options.num_threads = std::max(1, options.num_threads);
     solver_options.logging_type = ceres::SILENT;
     ceres::Solver::Summary s;
@@ -228,7 +276,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
 
     // Remove outliers; stop when none are left to remove.
     int removed = 0;
-    if (round < options.outlier_rounds) {
+    if (removal_round) {
       std::vector<double> errors(data->observations.size(), kNaN);
       std::vector<double> inlier_errors;
       for (size_t i = 0; i < data->observations.size(); ++i) {
@@ -260,7 +308,12 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
       summary.num_outliers_removed += removed;
     }
 
-    const bool last = round == options.outlier_rounds || removed == 0;
+    if (loose && removed == 0) {
+      final_pass = true;
+      round = options.outlier_rounds - 1;
+      continue;
+    }
+    const bool last = !removal_round || removed == 0;
     if (last && options.compute_covariance) {
       const auto cov_start = std::chrono::steady_clock::now();
       // Camera covariance by the Schur complement of the points, from the reprojection terms
@@ -403,7 +456,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
       }
       summary.covariance_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - cov_start).count();
     }
-    if (removed == 0) break;
+    if (last) break;
   }
 
   for (int c = 0; c < num_cameras; ++c) BlocksToCamera(poses[c].data(), intrinsics[c].data(), &(*rig)[c]);

@@ -47,11 +47,12 @@ struct CalibrationThresholds {
   // Leave-one-camera-out check: a camera whose pose moves more than this when resected on the
   // other cameras' joints alone is weakly held or disagrees with them: "check". The shift of a
   // sound camera grows with the detection noise (the others' joints are noisy too): on the
-  // studio 0.2-0.3 deg at 3 px and 0.5-0.95 deg at 8 px, so both limits grow with the median
-  // reprojection error e (px) of the final triangulation: max(1 deg, 0.2 deg x e) and
-  // max(3 %, 0.6 % x e) of the rig size.
+  // studio 0.2-0.3 deg at 3 px, 0.75-1.3 deg at 8 px and 1.5-2.2 deg at 12 px (seeds 1-4), so
+  // both limits grow with the median reprojection error e (px) of the final triangulation:
+  // max(1 deg, 0.25 deg x e) and max(3 %, 0.6 % x e) of the rig size. (0.2 deg x e left no
+  // margin at 12 px: one seed in four got a false "check".)
   double max_loo_rotation_deg = 1.0;
-  double loo_rotation_deg_per_px = 0.2;
+  double loo_rotation_deg_per_px = 0.25;
   double max_loo_center_rel = 0.03;   // of the rig size
   double loo_center_rel_per_px = 0.006;
 };
