@@ -4,7 +4,11 @@
 //   BM_BundleAdjustment/<frames>: the final bundle adjustment of 8 cameras and the joints of
 //     that many frames, started from the truth perturbed by ~1 degree and 5 cm.
 //   BM_SelfCalibrate/<frames>: the whole self-calibration (known intrinsics).
+//   BM_ReprojectionCost/<0|1>: one residual with its pose and point Jacobians, autodiff (0,
+//     FixedIntrinsicsReprojectionError) or analytic (1, FixedIntrinsicsReprojectionCost, the
+//     one the bundle adjustment uses), over 1,000 observations of the ring8 scene.
 #include <map>
+#include <memory>
 #include <random>
 
 #include <benchmark/benchmark.h>
@@ -14,6 +18,7 @@
 #include "geometry/estimators/triangulation.h"
 #include "geometry/estimators/two_view.h"
 #include "geometry/optim/bundle_adjustment.h"
+#include "geometry/optim/cost_functions/reprojection.h"
 #include "geometry/sfm/self_calibration.h"
 
 using namespace epilabel;
@@ -78,12 +83,18 @@ void BM_BundleAdjustment(benchmark::State& state) {
   BundleAdjustmentOptions options;
   options.num_threads = 2;
   options.compute_covariance = true;
+  BundleAdjustmentSummary summary;
   for (auto _ : state) {
     Rig rig = start;
     BAProblemData data = base;
-    benchmark::DoNotOptimize(BundleAdjust(&rig, &data, options));
+    summary = BundleAdjust(&rig, &data, options);
+    benchmark::DoNotOptimize(summary);
   }
   state.counters["observations"] = static_cast<double>(base.observations.size());
+  state.counters["iterations"] = summary.iterations;
+  state.counters["evaluation_s"] = summary.jacobian_s;
+  state.counters["linear_solver_s"] = summary.linear_solver_s;
+  state.counters["covariance_s"] = summary.covariance_s;
 }
 BENCHMARK(BM_BundleAdjustment)->Arg(300)->Arg(600)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -99,6 +110,36 @@ void BM_SelfCalibrate(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(SelfCalibrate(input, s.observations, o));
 }
 BENCHMARK(BM_SelfCalibrate)->Arg(2000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ReprojectionCost(benchmark::State& state) {
+  const SyntheticScene& s = Scene(2000);
+  const Camera& cam = s.rig[0];
+  double pose[kPoseBlockSize], intrinsics[kIntrinsicsBlockSize];
+  CameraToBlocks(cam, pose, intrinsics);
+  std::vector<std::unique_ptr<ceres::CostFunction>> costs;
+  std::vector<std::array<double, 3>> points;
+  for (frame_t f = 0; f < 2000 && costs.size() < 1000; ++f)
+    for (joint_t j = 0; j < 17 && costs.size() < 1000; ++j) {
+      if (!s.points3d.IsValid(f, j) || s.observations.at(0, f, j).z() < 0.3) continue;
+      const Eigen::Vector2d px = s.observations.at(0, f, j).head<2>();
+      const double aspect = cam.fy / cam.fx;
+      costs.emplace_back(state.range(0) ? FixedIntrinsicsReprojectionCost::Create(intrinsics, px, 0.9, aspect)
+                                        : FixedIntrinsicsReprojectionError::Create(intrinsics, px, 0.9, aspect));
+      const Eigen::Vector3d& x = s.points3d.at(f, j);
+      points.push_back({x.x(), x.y(), x.z()});
+    }
+  double residual[2], j_pose[2 * kPoseBlockSize], j_point[6];
+  double* jacobians[2] = {j_pose, j_point};
+  for (auto _ : state) {
+    for (size_t i = 0; i < costs.size(); ++i) {
+      const double* parameters[2] = {pose, points[i].data()};
+      costs[i]->Evaluate(parameters, residual, jacobians);
+      benchmark::DoNotOptimize(j_pose[0]);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(costs.size()));
+}
+BENCHMARK(BM_ReprojectionCost)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
