@@ -180,16 +180,16 @@ class FixedIntrinsicsReprojectionCost : public ceres::SizedCostFunction<2, kPose
     const double inv_z = 1.0 / p_cam.z();
     const double x = p_cam.x() * inv_z, y = p_cam.y() * inv_z;
     const double* dist = intrinsics_ + 3;  // k1, k2, p1, p2, k3
-    const double r2 = x * x + y * y;
-    const double radial = 1.0 + r2 * (dist[0] + r2 * (dist[1] + r2 * dist[4]));
-    const double xd = x * radial + 2.0 * dist[2] * x * y + dist[3] * (r2 + 2.0 * x * x);
-    const double yd = y * radial + dist[2] * (r2 + 2.0 * y * y) + 2.0 * dist[3] * x * y;
+    double xd, yd;
+    DistortNormalized(dist, x, y, &xd, &yd);
     const double f = intrinsics_[0];
     residuals[0] = sqrt_weight_ * (f * xd + intrinsics_[1] - observed_px_.x());
     residuals[1] = sqrt_weight_ * (aspect_ * f * yd + intrinsics_[2] - observed_px_.y());
     if (jacobians == nullptr || (jacobians[0] == nullptr && jacobians[1] == nullptr)) return true;
 
-    // d (xd, yd) / d (x, y)
+    // d (xd, yd) / d (x, y) of DistortNormalized
+    const double r2 = x * x + y * y;
+    const double radial = 1.0 + r2 * (dist[0] + r2 * (dist[1] + r2 * dist[4]));
     const double d_radial = dist[0] + r2 * (2.0 * dist[1] + 3.0 * r2 * dist[4]);  // d radial / d r2
     Eigen::Matrix2d d_distorted;
     d_distorted(0, 0) = radial + 2.0 * x * x * d_radial + 2.0 * dist[2] * y + 6.0 * dist[3] * x;
