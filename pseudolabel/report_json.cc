@@ -105,7 +105,7 @@ nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult
 nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& rep) {
   nlohmann::json j;
   j["kind"] = "calibration";
-  j["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}};
+  j["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}, {"notes", rep.notes}};
   nlohmann::json cams = nlohmann::json::array();
   for (size_t c = 0; c < rep.cameras.size(); ++c) {
     const CameraCalibrationReport& cr = rep.cameras[c];

@@ -277,6 +277,22 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
       rep.reasons.insert(rep.reasons.begin(), buf);
     }
   }
+  if (rep.self.focal_estimated) {
+    // A principal-point offset d and a camera rotation of d / f radians look nearly the same on
+    // a person near the image centre, so the assumption cannot be checked from the data.
+    double focal = 0.0;
+    int n = 0;
+    for (const auto& cr : rep.cameras)
+      if (cr.registered && std::isfinite(cr.focal_px)) focal += cr.focal_px, ++n;
+    focal = n > 0 ? focal / n : kNaN;
+    char buf[400];
+    std::snprintf(buf, sizeof(buf),
+                  "intrinsics estimated with the principal points at the image centres: a real offset of d px "
+                  "turns a camera by about d / f (%.2f deg per 10 px at f = %.0f px) and moves it with that; the "
+                  "triangulated poses keep their shape. Give intrinsics when you have them",
+                  std::isfinite(focal) ? 10.0 / focal * 180.0 / M_PI : kNaN, focal);
+    rep.notes.push_back(buf);
+  }
   int registered = 0;
   for (const auto& cr : rep.cameras) registered += cr.registered ? 1 : 0;
   if (registered == 2) {

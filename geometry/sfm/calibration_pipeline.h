@@ -78,6 +78,7 @@ struct CalibrationReport {
   double loo_limit_center_m = kNaN;
   Verdict verdict = Verdict::kFailed;
   std::vector<std::string> reasons;   // why the verdict is not "good"
+  std::vector<std::string> notes;     // what the user should know that does not change the verdict
   std::string BriefReport() const;
 };
 

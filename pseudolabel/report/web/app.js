@@ -172,10 +172,13 @@ function drawHeader() {
     v.textContent = 'calibration: ' + status;
     v.className = 'verdict ' + (['good', 'check', 'failed'].includes(status) ? status : 'unknown');
     v.hidden = false;
-    if (Array.isArray(verdict.reasons) && verdict.reasons.length) {
+    const reasons = Array.isArray(verdict.reasons) ? verdict.reasons : [];
+    const notes = Array.isArray(verdict.notes) ? verdict.notes : [];
+    if (reasons.length || notes.length) {
       const r = $('verdict-reasons');
       const ul = el('ul', null, r);
-      for (const reason of verdict.reasons) el('li', null, ul, String(reason));
+      for (const reason of reasons) el('li', null, ul, String(reason));
+      for (const note of notes) el('li', { class: 'note' }, ul, 'note: ' + String(note));
       r.hidden = false;
     }
   }
