@@ -4,9 +4,9 @@
 //   BM_BundleAdjustment/<frames>: the final bundle adjustment of 8 cameras and the joints of
 //     that many frames, started from the truth perturbed by ~1 degree and 5 cm.
 //   BM_SelfCalibrate/<frames>: the whole self-calibration (known intrinsics).
-//   BM_ReprojectionCost/<0|1>: one residual with its pose and point Jacobians, autodiff (0,
-//     FixedIntrinsicsReprojectionError) or analytic (1, FixedIntrinsicsReprojectionCost, the
-//     one the bundle adjustment uses), over 1,000 observations of the ring8 scene.
+//   BM_ReprojectionCost/<0-3>: one residual with its Jacobians over 1,000 observations of the
+//     ring8 scene: fixed intrinsics by autodiff (0) or analytic (1, what the bundle adjustment
+//     uses), intrinsics refined too by autodiff (2) or analytic (3, what it uses).
 #include <map>
 #include <memory>
 #include <random>
@@ -123,23 +123,31 @@ void BM_ReprojectionCost(benchmark::State& state) {
       if (!s.points3d.IsValid(f, j) || s.observations.at(0, f, j).z() < 0.3) continue;
       const Eigen::Vector2d px = s.observations.at(0, f, j).head<2>();
       const double aspect = cam.fy / cam.fx;
-      costs.emplace_back(state.range(0) ? FixedIntrinsicsReprojectionCost::Create(intrinsics, px, 0.9, aspect)
-                                        : FixedIntrinsicsReprojectionError::Create(intrinsics, px, 0.9, aspect));
+      switch (state.range(0)) {
+        case 0: costs.emplace_back(FixedIntrinsicsReprojectionError::Create(intrinsics, px, 0.9, aspect)); break;
+        case 1: costs.emplace_back(FixedIntrinsicsReprojectionCost::Create(intrinsics, px, 0.9, aspect)); break;
+        case 2: costs.emplace_back(ReprojectionError::Create(px, 0.9, aspect)); break;
+        default: costs.emplace_back(ReprojectionCost::Create(px, 0.9, aspect)); break;
+      }
       const Eigen::Vector3d& x = s.points3d.at(f, j);
       points.push_back({x.x(), x.y(), x.z()});
     }
-  double residual[2], j_pose[2 * kPoseBlockSize], j_point[6];
-  double* jacobians[2] = {j_pose, j_point};
+  const bool with_intrinsics = state.range(0) >= 2;
+  double residual[2], j_pose[2 * kPoseBlockSize], j_intrinsics[2 * kIntrinsicsBlockSize], j_point[6];
+  double* jacobians_fixed[2] = {j_pose, j_point};
+  double* jacobians_free[3] = {j_pose, j_intrinsics, j_point};
   for (auto _ : state) {
     for (size_t i = 0; i < costs.size(); ++i) {
-      const double* parameters[2] = {pose, points[i].data()};
-      costs[i]->Evaluate(parameters, residual, jacobians);
+      const double* parameters_fixed[2] = {pose, points[i].data()};
+      const double* parameters_free[3] = {pose, intrinsics, points[i].data()};
+      costs[i]->Evaluate(with_intrinsics ? parameters_free : parameters_fixed, residual,
+                         with_intrinsics ? jacobians_free : jacobians_fixed);
       benchmark::DoNotOptimize(j_pose[0]);
     }
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(costs.size()));
 }
-BENCHMARK(BM_ReprojectionCost)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ReprojectionCost)->DenseRange(0, 3)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -210,7 +210,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
       if (!o.inlier || !determined[o.point]) continue;
       const ceres::ResidualBlockId id =
           intrinsics_free
-              ? problem.AddResidualBlock(ReprojectionError::Create(o.pixel, o.weight, aspects[o.camera]),
+              ? problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, o.weight, aspects[o.camera]),
                                          new ceres::HuberLoss(options.loss_scale_px), poses[o.camera].data(),
                                          intrinsics[o.camera].data(), data->points[o.point].data())
               : problem.AddResidualBlock(

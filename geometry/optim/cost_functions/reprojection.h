@@ -135,13 +135,97 @@ struct FixedIntrinsicsReprojectionError {
   double intrinsics_[kIntrinsicsBlockSize];
 };
 
-// The same residual as FixedIntrinsicsReprojectionError with analytic derivatives (the final
-// bundle adjustment spends most of its evaluation time here; autodiff of the angle-axis rotation
-// and the distortion polynomial costs ~3x more). Checked against the autodiff functor in
-// tests/geometry/optim/reprojection_test.cc.
+// Analytic evaluation of the reprojection residual and its Jacobians (the bundle adjustment's
+// evaluation time is mostly here; autodiff of the angle-axis rotation and the distortion
+// polynomial costs ~4x more, `BM_ReprojectionCost`). Checked against the autodiff functors in
+// tests/geometry/optim/bundle_adjustment_test.cc.
 //   d pixel / d P_cam  from the pinhole division and the OpenCV distortion polynomial,
 //   d P_cam / d r  = -R [X]x J_r(r)   (J_r: right Jacobian of SO(3) at the angle-axis r),
-//   d P_cam / d t  = I,   d P_cam / d X = R.
+//   d P_cam / d t  = I,   d P_cam / d X = R,
+//   d pixel / d intrinsics  (f, cx, cy, k1, k2, p1, p2, k3) in closed form.
+// Row-major Jacobians; any of them may be null. Behind the camera: the autodiff functors'
+// constant penalty and zero derivatives.
+inline void EvaluateReprojection(const double* pose, const double* intrinsics, const double* point_ptr, double aspect,
+                                 double sqrt_weight, const Eigen::Vector2d& observed_px, double* residuals,
+                                 double* j_pose, double* j_intrinsics, double* j_point) {
+  const auto hat = [](const Eigen::Vector3d& v) {
+    Eigen::Matrix3d m;
+    m << 0.0, -v.z(), v.y(), v.z(), 0.0, -v.x(), -v.y(), v.x(), 0.0;
+    return m;
+  };
+  const Eigen::Map<const Eigen::Vector3d> point(point_ptr);
+  const Eigen::Vector3d r(pose[0], pose[1], pose[2]);
+  const double theta2 = r.squaredNorm();
+  Eigen::Matrix3d rotation;
+  Eigen::Matrix3d right_jacobian;  // J_r(r)
+  const Eigen::Matrix3d r_hat = hat(r);
+  if (theta2 > 1e-12) {
+    const double theta = std::sqrt(theta2);
+    const double s = std::sin(theta), c = std::cos(theta);
+    rotation = Eigen::Matrix3d::Identity() + (s / theta) * r_hat + ((1.0 - c) / theta2) * r_hat * r_hat;
+    right_jacobian = Eigen::Matrix3d::Identity() - ((1.0 - c) / theta2) * r_hat +
+                     ((theta - s) / (theta2 * theta)) * r_hat * r_hat;
+  } else {  // first order: exact to rounding for |r| < 1e-6
+    rotation = Eigen::Matrix3d::Identity() + r_hat;
+    right_jacobian = Eigen::Matrix3d::Identity() - 0.5 * r_hat;
+  }
+  const Eigen::Vector3d p_cam = rotation * point + Eigen::Vector3d(pose[3], pose[4], pose[5]);
+  if (!(p_cam.z() > 1e-6)) {
+    residuals[0] = residuals[1] = sqrt_weight * 1e3;
+    if (j_pose != nullptr) std::fill(j_pose, j_pose + 2 * kPoseBlockSize, 0.0);
+    if (j_intrinsics != nullptr) std::fill(j_intrinsics, j_intrinsics + 2 * kIntrinsicsBlockSize, 0.0);
+    if (j_point != nullptr) std::fill(j_point, j_point + 6, 0.0);
+    return;
+  }
+  const double inv_z = 1.0 / p_cam.z();
+  const double x = p_cam.x() * inv_z, y = p_cam.y() * inv_z;
+  const double* dist = intrinsics + 3;  // k1, k2, p1, p2, k3
+  double xd, yd;
+  DistortNormalized(dist, x, y, &xd, &yd);
+  const double f = intrinsics[0];
+  residuals[0] = sqrt_weight * (f * xd + intrinsics[1] - observed_px.x());
+  residuals[1] = sqrt_weight * (aspect * f * yd + intrinsics[2] - observed_px.y());
+
+  const double r2 = x * x + y * y;
+  if (j_intrinsics != nullptr) {
+    Eigen::Map<Eigen::Matrix<double, 2, kIntrinsicsBlockSize, Eigen::RowMajor>> j(j_intrinsics);
+    const double fx = sqrt_weight * f, fy = sqrt_weight * aspect * f;
+    j(0, 0) = sqrt_weight * xd;
+    j(1, 0) = sqrt_weight * aspect * yd;
+    j(0, 1) = sqrt_weight, j(1, 1) = 0.0;  // cx
+    j(0, 2) = 0.0, j(1, 2) = sqrt_weight;  // cy
+    j(0, 3) = fx * x * r2, j(1, 3) = fy * y * r2;                        // k1
+    j(0, 4) = fx * x * r2 * r2, j(1, 4) = fy * y * r2 * r2;              // k2
+    j(0, 5) = fx * 2.0 * x * y, j(1, 5) = fy * (r2 + 2.0 * y * y);       // p1
+    j(0, 6) = fx * (r2 + 2.0 * x * x), j(1, 6) = fy * 2.0 * x * y;       // p2
+    j(0, 7) = fx * x * r2 * r2 * r2, j(1, 7) = fy * y * r2 * r2 * r2;    // k3
+  }
+  if (j_pose == nullptr && j_point == nullptr) return;
+
+  // d (xd, yd) / d (x, y) of DistortNormalized
+  const double radial = 1.0 + r2 * (dist[0] + r2 * (dist[1] + r2 * dist[4]));
+  const double d_radial = dist[0] + r2 * (2.0 * dist[1] + 3.0 * r2 * dist[4]);  // d radial / d r2
+  Eigen::Matrix2d d_distorted;
+  d_distorted(0, 0) = radial + 2.0 * x * x * d_radial + 2.0 * dist[2] * y + 6.0 * dist[3] * x;
+  d_distorted(0, 1) = 2.0 * x * y * d_radial + 2.0 * dist[2] * x + 2.0 * dist[3] * y;
+  d_distorted(1, 0) = d_distorted(0, 1);
+  d_distorted(1, 1) = radial + 2.0 * y * y * d_radial + 6.0 * dist[2] * y + 2.0 * dist[3] * x;
+  Eigen::Matrix<double, 2, 3> d_normalized;  // d (x, y) / d P_cam
+  d_normalized << inv_z, 0.0, -x * inv_z, 0.0, inv_z, -y * inv_z;
+  const Eigen::Vector2d scale(sqrt_weight * f, sqrt_weight * aspect * f);
+  const Eigen::Matrix<double, 2, 3> d_pcam = scale.asDiagonal() * d_distorted * d_normalized;
+  if (j_pose != nullptr) {
+    Eigen::Map<Eigen::Matrix<double, 2, kPoseBlockSize, Eigen::RowMajor>> j(j_pose);
+    j.leftCols<3>() = -d_pcam * rotation * hat(point) * right_jacobian;
+    j.rightCols<3>() = d_pcam;
+  }
+  if (j_point != nullptr) {
+    Eigen::Map<Eigen::Matrix<double, 2, 3, Eigen::RowMajor>> j(j_point);
+    j = d_pcam * rotation;
+  }
+}
+
+// FixedIntrinsicsReprojectionError with analytic derivatives: blocks pose[6], point[3].
 class FixedIntrinsicsReprojectionCost : public ceres::SizedCostFunction<2, kPoseBlockSize, 3> {
  public:
   FixedIntrinsicsReprojectionCost(const double* intrinsics, const Eigen::Vector2d& observed_px, double weight,
@@ -151,64 +235,9 @@ class FixedIntrinsicsReprojectionCost : public ceres::SizedCostFunction<2, kPose
   }
 
   bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
-    const double* pose = parameters[0];
-    const Eigen::Map<const Eigen::Vector3d> point(parameters[1]);
-    const Eigen::Vector3d r(pose[0], pose[1], pose[2]);
-    const double theta2 = r.squaredNorm();
-    Eigen::Matrix3d rotation;
-    Eigen::Matrix3d right_jacobian;  // J_r(r)
-    const Eigen::Matrix3d r_hat = Hat(r);
-    if (theta2 > 1e-12) {
-      const double theta = std::sqrt(theta2);
-      const double s = std::sin(theta), c = std::cos(theta);
-      rotation = Eigen::Matrix3d::Identity() + (s / theta) * r_hat + ((1.0 - c) / theta2) * r_hat * r_hat;
-      right_jacobian = Eigen::Matrix3d::Identity() - ((1.0 - c) / theta2) * r_hat +
-                       ((theta - s) / (theta2 * theta)) * r_hat * r_hat;
-    } else {  // first order: exact to rounding for |r| < 1e-6
-      rotation = Eigen::Matrix3d::Identity() + r_hat;
-      right_jacobian = Eigen::Matrix3d::Identity() - 0.5 * r_hat;
-    }
-    const Eigen::Vector3d p_cam = rotation * point + Eigen::Vector3d(pose[3], pose[4], pose[5]);
-    if (!(p_cam.z() > 1e-6)) {  // behind the camera: the autodiff functor's constant penalty
-      residuals[0] = residuals[1] = sqrt_weight_ * 1e3;
-      if (jacobians != nullptr) {
-        for (int b = 0; b < 2; ++b)
-          if (jacobians[b] != nullptr) std::fill(jacobians[b], jacobians[b] + 2 * (b == 0 ? kPoseBlockSize : 3), 0.0);
-      }
-      return true;
-    }
-    const double inv_z = 1.0 / p_cam.z();
-    const double x = p_cam.x() * inv_z, y = p_cam.y() * inv_z;
-    const double* dist = intrinsics_ + 3;  // k1, k2, p1, p2, k3
-    double xd, yd;
-    DistortNormalized(dist, x, y, &xd, &yd);
-    const double f = intrinsics_[0];
-    residuals[0] = sqrt_weight_ * (f * xd + intrinsics_[1] - observed_px_.x());
-    residuals[1] = sqrt_weight_ * (aspect_ * f * yd + intrinsics_[2] - observed_px_.y());
-    if (jacobians == nullptr || (jacobians[0] == nullptr && jacobians[1] == nullptr)) return true;
-
-    // d (xd, yd) / d (x, y) of DistortNormalized
-    const double r2 = x * x + y * y;
-    const double radial = 1.0 + r2 * (dist[0] + r2 * (dist[1] + r2 * dist[4]));
-    const double d_radial = dist[0] + r2 * (2.0 * dist[1] + 3.0 * r2 * dist[4]);  // d radial / d r2
-    Eigen::Matrix2d d_distorted;
-    d_distorted(0, 0) = radial + 2.0 * x * x * d_radial + 2.0 * dist[2] * y + 6.0 * dist[3] * x;
-    d_distorted(0, 1) = 2.0 * x * y * d_radial + 2.0 * dist[2] * x + 2.0 * dist[3] * y;
-    d_distorted(1, 0) = 2.0 * x * y * d_radial + 2.0 * dist[2] * x + 2.0 * dist[3] * y;
-    d_distorted(1, 1) = radial + 2.0 * y * y * d_radial + 6.0 * dist[2] * y + 2.0 * dist[3] * x;
-    Eigen::Matrix<double, 2, 3> d_normalized;  // d (x, y) / d P_cam
-    d_normalized << inv_z, 0.0, -x * inv_z, 0.0, inv_z, -y * inv_z;
-    const Eigen::Vector2d scale(sqrt_weight_ * f, sqrt_weight_ * aspect_ * f);
-    const Eigen::Matrix<double, 2, 3> d_pcam = scale.asDiagonal() * d_distorted * d_normalized;
-    if (jacobians[0] != nullptr) {
-      Eigen::Map<Eigen::Matrix<double, 2, kPoseBlockSize, Eigen::RowMajor>> j(jacobians[0]);
-      j.leftCols<3>() = -d_pcam * rotation * Hat(point) * right_jacobian;
-      j.rightCols<3>() = d_pcam;
-    }
-    if (jacobians[1] != nullptr) {
-      Eigen::Map<Eigen::Matrix<double, 2, 3, Eigen::RowMajor>> j(jacobians[1]);
-      j = d_pcam * rotation;
-    }
+    EvaluateReprojection(parameters[0], intrinsics_, parameters[1], aspect_, sqrt_weight_, observed_px_, residuals,
+                         jacobians != nullptr ? jacobians[0] : nullptr, nullptr,
+                         jacobians != nullptr ? jacobians[1] : nullptr);
     return true;
   }
 
@@ -218,16 +247,34 @@ class FixedIntrinsicsReprojectionCost : public ceres::SizedCostFunction<2, kPose
   }
 
  private:
-  static Eigen::Matrix3d Hat(const Eigen::Vector3d& v) {
-    Eigen::Matrix3d m;
-    m << 0.0, -v.z(), v.y(), v.z(), 0.0, -v.x(), -v.y(), v.x(), 0.0;
-    return m;
-  }
-
   const Eigen::Vector2d observed_px_;
   const double sqrt_weight_;
   const double aspect_;
   double intrinsics_[kIntrinsicsBlockSize];
+};
+
+// ReprojectionError with analytic derivatives: blocks pose[6], intrinsics[8], point[3] (the
+// bundle adjustment that refines focal lengths and distortion).
+class ReprojectionCost : public ceres::SizedCostFunction<2, kPoseBlockSize, kIntrinsicsBlockSize, 3> {
+ public:
+  ReprojectionCost(const Eigen::Vector2d& observed_px, double weight, double aspect)
+      : observed_px_(observed_px), sqrt_weight_(std::sqrt(weight)), aspect_(aspect) {}
+
+  bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    EvaluateReprojection(parameters[0], parameters[1], parameters[2], aspect_, sqrt_weight_, observed_px_, residuals,
+                         jacobians != nullptr ? jacobians[0] : nullptr, jacobians != nullptr ? jacobians[1] : nullptr,
+                         jacobians != nullptr ? jacobians[2] : nullptr);
+    return true;
+  }
+
+  static ceres::CostFunction* Create(const Eigen::Vector2d& observed_px, double weight, double aspect) {
+    return new ReprojectionCost(observed_px, weight, aspect);
+  }
+
+ private:
+  const Eigen::Vector2d observed_px_;
+  const double sqrt_weight_;
+  const double aspect_;
 };
 
 // Residual of one observation with a fixed camera; only the point is a parameter

@@ -61,6 +61,34 @@ TEST(BundleAdjustmentCost, AnalyticJacobiansMatchAutodiff) {
   }
   EXPECT_EQ(compared, 300);
 
+  // The intrinsics-refining cost (pose, intrinsics, point) against its autodiff functor.
+  for (int trial = 0; trial < 100; ++trial) {
+    double pose[6], intr[kIntrinsicsBlockSize];
+    for (int i = 0; i < 3; ++i) pose[i] = (trial % 2 ? 2.0 : 1e-9) * u(rng);
+    pose[3] = 0.3 * u(rng), pose[4] = 0.3 * u(rng), pose[5] = 4.0 + u(rng);
+    for (int i = 0; i < kIntrinsicsBlockSize; ++i) intr[i] = intrinsics[i] * (1.0 + 0.2 * u(rng));
+    const Eigen::Matrix3d rot = RotationFromRodrigues(Eigen::Vector3d(pose[0], pose[1], pose[2]));
+    const Eigen::Vector3d p_cam(0.4 * u(rng), 0.3 * u(rng), 1.0);
+    const Eigen::Vector3d xw = rot.transpose() * ((4.0 + 2.0 * u(rng)) * p_cam - Eigen::Vector3d(pose[3], pose[4], pose[5]));
+    const double point[3] = {xw.x(), xw.y(), xw.z()};
+    const Eigen::Vector2d observed(600.0 + 50.0 * u(rng), 500.0 + 50.0 * u(rng));
+    std::unique_ptr<ceres::CostFunction> analytic(ReprojectionCost::Create(observed, 0.7, aspect));
+    std::unique_ptr<ceres::CostFunction> autodiff(ReprojectionError::Create(observed, 0.7, aspect));
+    const double* parameters[3] = {pose, intr, point};
+    Eigen::Vector2d ra, rd;
+    Eigen::Matrix<double, 2, 6, Eigen::RowMajor> pa, pd;
+    Eigen::Matrix<double, 2, kIntrinsicsBlockSize, Eigen::RowMajor> ia, id;
+    Eigen::Matrix<double, 2, 3, Eigen::RowMajor> xa, xd;
+    double* ja[3] = {pa.data(), ia.data(), xa.data()};
+    double* jd[3] = {pd.data(), id.data(), xd.data()};
+    ASSERT_TRUE(analytic->Evaluate(parameters, ra.data(), ja));
+    ASSERT_TRUE(autodiff->Evaluate(parameters, rd.data(), jd));
+    EXPECT_NEAR((ra - rd).norm(), 0.0, 1e-9 * (1.0 + rd.norm())) << "trial " << trial;
+    EXPECT_LT((pa - pd).norm(), 1e-7 * (1.0 + pd.norm())) << "trial " << trial;
+    EXPECT_LT((ia - id).norm(), 1e-7 * (1.0 + id.norm())) << "trial " << trial << "\n" << ia << "\n" << id;
+    EXPECT_LT((xa - xd).norm(), 1e-7 * (1.0 + xd.norm())) << "trial " << trial;
+  }
+
   // Behind the camera: constant penalty, zero derivatives, in both.
   const double pose[6] = {0.1, -0.2, 0.05, 0.0, 0.0, 0.0};
   const Eigen::Matrix3d rot = RotationFromRodrigues(Eigen::Vector3d(pose[0], pose[1], pose[2]));
