@@ -39,7 +39,7 @@ void PrintCalibrationSummary(const CalibrateRunResult& r) {
   if (rep.world.success)
     fmt::print("\nscale: {} ({:.3f} m per unit, +/- {:.1f}%), floor {}\n", rep.world.scale_method, rep.world.scale,
                100.0 * rep.world.scale_sigma_rel, rep.world.floor_from_feet ? "from the feet" : "from the body axis");
-  fmt::print("verdict: {}\n", rep.BriefReport());
+  fmt::print("{}\n", rep.BriefReport());
   for (const auto& note : rep.notes) fmt::print("note: {}\n", note);
   for (const auto& [stage, s] : rep.self.timings_s) spdlog::debug("  {}: {:.2f} s", stage, s);
   spdlog::debug("{}", rep.self.ba.BriefReport());
