@@ -118,14 +118,11 @@ double ObservationError(const double* pose, const double* intrinsics, double asp
   return std::hypot(px[0] - pixel.x(), px[1] - pixel.y());
 }
 
-}  // namespace
-
-namespace {
-
 // Whether each point is held by its inlier observations: three views or more, or two whose rays
 // from the camera centres meet at more than `min_angle_deg` and less than 180 - min_angle_deg.
+// `num_undetermined`: the points with inlier observations that are not.
 std::vector<bool> DeterminedPoints(const BAProblemData& data, const std::vector<std::array<double, kPoseBlockSize>>& poses,
-                                   double min_angle_deg) {
+                                   double min_angle_deg, int* num_undetermined) {
   const size_t n = data.points.size();
   std::vector<int> views(n, 0);
   std::vector<std::array<camera_t, 2>> first_two(n, {kInvalidCameraId, kInvalidCameraId});
@@ -138,6 +135,7 @@ std::vector<bool> DeterminedPoints(const BAProblemData& data, const std::vector<
   for (size_t c = 0; c < poses.size(); ++c) CenterOfPose(poses[c].data(), centers[c].data());
   const double max_abs_cos = std::cos(min_angle_deg * M_PI / 180.0);
   std::vector<bool> determined(n, false);
+  *num_undetermined = 0;
   for (size_t p = 0; p < n; ++p) {
     if (views[p] >= 3) {
       determined[p] = true;
@@ -146,6 +144,7 @@ std::vector<bool> DeterminedPoints(const BAProblemData& data, const std::vector<
       const Eigen::Vector3d b = (data.points[p] - centers[first_two[p][1]]).normalized();
       determined[p] = std::abs(a.dot(b)) < max_abs_cos;
     }
+    if (views[p] > 0 && !determined[p]) ++*num_undetermined;
   }
   return determined;
 }
@@ -196,15 +195,8 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
     // cameras: anti-parallel rays; noisy scenes leave many such points once outliers are
     // removed), is not determined: its Schur block is (nearly) singular and Ceres' steps fail
     // once the damping is small. Such observations sit out this round.
-    const std::vector<bool> determined = DeterminedPoints(*data, poses, options.min_two_view_angle_deg);
-    summary.num_undetermined_points = 0;
-    {
-      std::vector<bool> observed(data->points.size(), false);
-      for (const BAObservation& o : data->observations)
-        if (o.inlier) observed[o.point] = true;
-      for (size_t p = 0; p < observed.size(); ++p)
-        if (observed[p] && !determined[p]) ++summary.num_undetermined_points;
-    }
+    const std::vector<bool> determined =
+        DeterminedPoints(*data, poses, options.min_two_view_angle_deg, &summary.num_undetermined_points);
     for (size_t k = 0; k < data->observations.size(); ++k) {
       const BAObservation& o = data->observations[k];
       if (!o.inlier || !determined[o.point]) continue;

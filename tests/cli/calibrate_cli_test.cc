@@ -20,16 +20,22 @@ nlohmann::json ReadJson(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
+// `epilabel synth --rig h36m4 --frames 900 <options>` into DIR/studio; returns that folder.
+std::string SynthStudio(const testing::TempDir& dir, const std::string& options) {
+  const std::string studio = dir / "studio";
+  const auto r = Epilabel("-q synth --rig h36m4 --frames 900 " + options + " --out " + studio);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return studio;
+}
+
 // The studio's ground truth: known subject height, good rig. Self-calibration must say "good",
 // find the metric scale within 1.5 % from the stature model, and no camera may move more than
 // the leave-one-out thresholds (1 deg, 3 % of the rig) when resected without its own joints.
 TEST(CalibrateCommand, StudioIsGoodWithTheScaleFromTheStature) {
   testing::TempDir dir;
-  const std::string studio = dir / "studio";
-  auto r = Epilabel("-q synth --rig h36m4 --frames 900 --seed 3 --out " + studio);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string studio = SynthStudio(dir, "--seed 3");
   const double height = ReadJson(studio + "/scene.json")["subject_height_m"].get<double>();
-  r = Epilabel("calibrate --poses " + studio + "/pose --intrinsics " + studio + "/intrinsics.toml --subject-height " +
+  const auto r = Epilabel("calibrate --poses " + studio + "/pose --intrinsics " + studio + "/intrinsics.toml --subject-height " +
                std::to_string(height) + " --out " + (dir / "calib/calibration.toml"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("LOO deg"), std::string::npos) << r.output;
@@ -54,11 +60,9 @@ TEST(CalibrateCommand, StudioIsGoodWithTheScaleFromTheStature) {
 // what the assumption costs, in the terminal and in report.json.
 TEST(CalibrateCommand, UnknownIntrinsicsSayWhatTheCentredPrincipalPointCosts) {
   testing::TempDir dir;
-  const std::string studio = dir / "studio";
-  auto r = Epilabel("-q synth --rig h36m4 --frames 900 --seed 3 --out " + studio);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string studio = SynthStudio(dir, "--seed 3");
   const Rig truth = ReadCalibrationToml(studio + "/calibration.toml");
-  r = Epilabel("calibrate --poses " + studio + "/pose --image-size " + std::to_string(truth[0].width) + "x" +
+  const auto r = Epilabel("calibrate --poses " + studio + "/pose --image-size " + std::to_string(truth[0].width) + "x" +
                std::to_string(truth[0].height) + " --out " + (dir / "calib/calibration.toml"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("note: intrinsics estimated with the principal points at the image centres"),
@@ -77,10 +81,8 @@ TEST(CalibrateCommand, UnknownIntrinsicsSayWhatTheCentredPrincipalPointCosts) {
 // rejected for its inlier share at the fixed 8 px threshold. It must now calibrate, and well.
 TEST(CalibrateCommand, NoisyDetectionsStillCalibrate) {
   testing::TempDir dir;
-  const std::string studio = dir / "studio";
-  auto r = Epilabel("-q synth --rig h36m4 --frames 900 --noise-px 8 --outlier-rate 0.05 --seed 5 --out " + studio);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = Epilabel("-q calibrate --poses " + studio + "/pose --intrinsics " + studio + "/intrinsics.toml --out " +
+  const std::string studio = SynthStudio(dir, "--noise-px 8 --outlier-rate 0.05 --seed 5");
+  const auto r = Epilabel("-q calibrate --poses " + studio + "/pose --intrinsics " + studio + "/intrinsics.toml --out " +
                (dir / "calib/calibration.toml"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("Linear solver failure"), std::string::npos) << r.output;

@@ -156,6 +156,7 @@ inline void EvaluateReprojection(const double* pose, const double* intrinsics, c
   const Eigen::Map<const Eigen::Vector3d> point(point_ptr);
   const Eigen::Vector3d r(pose[0], pose[1], pose[2]);
   const double theta2 = r.squaredNorm();
+  // R and J_r share one sin/cos (RotationFromRodrigues would compute them a second time).
   Eigen::Matrix3d rotation;
   Eigen::Matrix3d right_jacobian;  // J_r(r)
   const Eigen::Matrix3d r_hat = hat(r);
