@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "pseudolabel/batch.h"
 
 namespace epilabel::cli {

@@ -9,7 +9,7 @@
 #include <tbb/global_control.h>
 #include <unistd.h>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel::cli {
 

@@ -10,7 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 
 namespace epilabel::cli {
 

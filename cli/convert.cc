@@ -12,7 +12,7 @@
 #include "cli/common.h"
 #include "detection/io/calibration_io.h"
 #include "detection/io/keypoint_io.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace fs = std::filesystem;
 

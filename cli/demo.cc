@@ -19,7 +19,7 @@
 #include "detection/io/calibration_io.h"
 #include "detection/skeleton.h"
 #include "detection/synthetic/studio.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "geometry/estimators/triangulation.h"
 #include "geometry/metrics/metrics.h"
 #include "geometry/sfm/rig_comparison.h"

@@ -13,7 +13,7 @@
 #include "cli/common.h"
 #include "detection/dnn/pose_detector.h"
 #include "detection/io/keypoint_io.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel::cli {
 

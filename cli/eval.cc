@@ -12,8 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "detection/io/file_util.h"
-#include "geometry/core/error.h"
+#include "foundation/file_util.h"
+#include "foundation/error.h"
 #include "pseudolabel/dataset.h"
 #include "training/lifter.h"
 

@@ -17,10 +17,10 @@
 #include "detection/io/calibration_io.h"
 #include "detection/io/camera_matching.h"
 #include "detection/io/keypoint_io.h"
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 #include "detection/io/points_io.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace fs = std::filesystem;
 

@@ -17,7 +17,7 @@
 #include "detection/io/keypoint_io.h"
 #include "detection/io/points_io.h"
 #include "detection/keypoints.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "training/lifter.h"
 
 namespace fs = std::filesystem;

@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "pseudolabel/dataset.h"
 #include "training/lifter.h"
 

@@ -7,7 +7,7 @@
 
 #include <toml++/toml.h>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

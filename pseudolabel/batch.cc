@@ -26,9 +26,9 @@
 #include <mpi.h>
 #endif
 
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "pseudolabel/dataset.h"
 #include "pseudolabel/report_json.h"
 

@@ -42,7 +42,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 #include "pseudolabel/label_run.h"
 
 namespace epilabel {

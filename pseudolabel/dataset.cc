@@ -6,8 +6,8 @@
 #include <map>
 #include <stdexcept>
 
-#include "detection/io/npz.h"
-#include "geometry/core/error.h"
+#include "foundation/npz.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

@@ -4,7 +4,7 @@
 
 #include "detection/io/camera_matching.h"
 #include "detection/io/keypoint_io.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

@@ -10,7 +10,7 @@
 #include "detection/skeleton.h"
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 #include "geometry/sfm/world_frame.h"
 
 namespace epilabel {

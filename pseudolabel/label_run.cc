@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "detection/io/calibration_io.h"
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/io/points_io.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "pseudolabel/report/html_report.h"
 #include "pseudolabel/report_json.h"
 

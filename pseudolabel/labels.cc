@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 #include "geometry/estimators/triangulation.h"
 #include "geometry/estimators/two_view.h"
 #include "geometry/optim/sequence_smoothing.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "detection/io/pickle.h"
+#include "foundation/pickle.h"
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
 #include "pseudolabel/dataset.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 
 namespace epilabel {
 

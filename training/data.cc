@@ -9,7 +9,7 @@
 #include <Eigen/Geometry>
 
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "geometry/core/observations.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 #include "geometry/metrics/metrics.h"
 #include "pseudolabel/dataset.h"
 #include "training/data.h"

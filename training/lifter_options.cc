@@ -4,7 +4,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "training/lifter.h"
 
 namespace epilabel {

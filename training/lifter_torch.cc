@@ -16,10 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "detection/io/file_util.h"
-#include "detection/io/npz.h"
+#include "foundation/file_util.h"
+#include "foundation/npz.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "training/graph.h"
 #include "training/lifter.h"
 #include "training/lifter_module.h"

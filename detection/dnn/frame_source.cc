@@ -8,7 +8,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

@@ -17,7 +17,7 @@
 #include "detection/dnn/frame_source.h"
 #include "detection/dnn/onnx_info.h"
 #include "detection/dnn/person_crop.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

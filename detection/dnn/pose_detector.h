@@ -29,7 +29,7 @@
 
 #include "detection/dnn/pose_decoding.h"
 #include "detection/keypoints.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 
 namespace epilabel {
 

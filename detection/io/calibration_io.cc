@@ -15,8 +15,8 @@
 #include <opencv2/core.hpp>
 #include <toml++/toml.h>
 
-#include "detection/io/file_util.h"
-#include "geometry/core/error.h"
+#include "foundation/file_util.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

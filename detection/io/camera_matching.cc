@@ -5,7 +5,7 @@
 #include <optional>
 #include <sstream>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

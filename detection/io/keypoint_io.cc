@@ -23,10 +23,10 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
-#include "detection/io/file_util.h"
-#include "detection/io/npz.h"
+#include "foundation/file_util.h"
+#include "foundation/npz.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace fs = std::filesystem;
 

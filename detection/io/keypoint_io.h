@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "detection/keypoints.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 
 namespace epilabel {
 

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "detection/io/file_util.h"
-#include "detection/io/npz.h"
-#include "geometry/core/error.h"
+#include "foundation/file_util.h"
+#include "foundation/npz.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <string_view>
 
-#include "detection/io/file_util.h"
-#include "geometry/core/error.h"
+#include "foundation/file_util.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

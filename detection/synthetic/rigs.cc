@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

@@ -12,7 +12,7 @@
 
 #include "detection/skeleton.h"
 #include "detection/synthetic/random.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

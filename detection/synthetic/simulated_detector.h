@@ -32,7 +32,7 @@
 
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 
 namespace epilabel {
 

@@ -10,14 +10,14 @@
 #include <unistd.h>
 
 #include "detection/io/calibration_io.h"
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/io/keypoint_io.h"
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 #include "detection/skeleton.h"
 #include "detection/synthetic/bvh.h"
 #include "detection/synthetic/motion.h"
 #include "detection/synthetic/rigs.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace fs = std::filesystem;
 

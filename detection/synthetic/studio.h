@@ -15,7 +15,7 @@
 #include "detection/synthetic/simulated_detector.h"
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 
 namespace epilabel {
 

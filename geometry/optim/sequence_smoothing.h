@@ -16,7 +16,7 @@
 
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 #include "geometry/core/types.h"
 #include "geometry/estimators/triangulation.h"
 

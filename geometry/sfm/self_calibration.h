@@ -16,7 +16,7 @@
 
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
-#include "geometry/core/progress.h"
+#include "foundation/progress.h"
 #include "geometry/estimators/resection.h"
 #include "geometry/estimators/two_view.h"
 #include "geometry/optim/bundle_adjustment.h"

@@ -11,10 +11,10 @@
 
 #include "detection/io/calibration_io.h"
 #include "detection/io/camera_matching.h"
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/io/keypoint_io.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "pseudolabel/report/report_assets.h"
 
 namespace epilabel {

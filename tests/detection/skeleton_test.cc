@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 namespace {

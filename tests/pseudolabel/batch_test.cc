@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/synthetic/studio.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "pseudolabel/dataset.h"
 #include "tests/testing.h"
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detection/io/calibration_io.h"
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "pseudolabel/report/html_report.h"
 #include "tests/testing.h"
 

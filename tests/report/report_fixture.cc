@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detection/io/calibration_io.h"
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/io/keypoint_io.h"
 #include "detection/io/points_io.h"
 #include "detection/skeleton.h"

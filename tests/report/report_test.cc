@@ -10,11 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "detection/io/calibration_io.h"
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/io/keypoint_io.h"
 #include "detection/io/points_io.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/testing.h"
 
 namespace epilabel {

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/pseudolabel/toy_scene.h"
 #include "training/graph.h"
 

@@ -9,9 +9,9 @@
 
 #include <gtest/gtest.h>
 
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/pseudolabel/toy_scene.h"
 #include "tests/testing.h"
 

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/testing.h"
 
 namespace epilabel {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/testing.h"
 
 namespace epilabel {

@@ -23,7 +23,7 @@
 
 #include "detection/dnn/pose_detector.h"
 #include "detection/io/calibration_io.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/detection/dnn/detector_testing.h"
 
 namespace epilabel {

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/detection/dnn/detector_testing.h"
 
 namespace epilabel {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/testing.h"
 
 namespace epilabel {

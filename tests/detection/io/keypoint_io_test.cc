@@ -10,9 +10,9 @@
 
 #include "detection/io/calibration_io.h"
 #include "detection/io/camera_matching.h"
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 #include "detection/skeleton.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/testing.h"
 
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/detection/synthetic/synthetic_testing.h"
 
 namespace epilabel {

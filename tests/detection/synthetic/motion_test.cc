@@ -8,7 +8,7 @@
 
 #include "detection/skeleton.h"
 #include "detection/synthetic/rigs.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/detection/synthetic/synthetic_testing.h"
 
 namespace epilabel {

@@ -11,12 +11,12 @@
 #include <tbb/global_control.h>
 
 #include "detection/io/calibration_io.h"
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 #include "detection/io/keypoint_io.h"
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 #include "detection/skeleton.h"
 #include "detection/synthetic/rigs.h"
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/detection/synthetic/synthetic_testing.h"
 
 namespace fs = std::filesystem;

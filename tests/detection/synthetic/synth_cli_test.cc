@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "detection/io/file_util.h"
-#include "detection/io/npz.h"
+#include "foundation/file_util.h"
+#include "foundation/npz.h"
 #include "detection/synthetic/studio.h"
 #include "tests/testing.h"
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 
 namespace epilabel {
 

@@ -1,4 +1,4 @@
-#include "detection/io/pickle.h"
+#include "foundation/pickle.h"
 
 #include <fstream>
 

@@ -1,4 +1,4 @@
-#include "detection/io/file_util.h"
+#include "foundation/file_util.h"
 
 #include <atomic>
 #include <filesystem>
@@ -8,7 +8,7 @@
 
 #include <unistd.h>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 
 namespace fs = std::filesystem;
 

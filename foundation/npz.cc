@@ -1,4 +1,4 @@
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,8 +7,8 @@
 
 #include <zip.h>
 
-#include "detection/io/file_util.h"
-#include "geometry/core/error.h"
+#include "foundation/file_util.h"
+#include "foundation/error.h"
 
 namespace epilabel {
 

@@ -1,10 +1,10 @@
-#include "detection/io/npz.h"
+#include "foundation/npz.h"
 
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "geometry/core/error.h"
+#include "foundation/error.h"
 #include "tests/testing.h"
 
 namespace epilabel {
