@@ -24,7 +24,7 @@
 #include "geometry/metrics/alignment.h"
 #include "geometry/sfm/calibration_pipeline.h"
 #include "geometry/sfm/rig_comparison.h"
-#include "pseudolabel/inputs.h"
+#include "pseudolabel/keypoint_input.h"
 
 using namespace epilabel;
 

@@ -8,8 +8,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "pseudolabel/stages/intrinsics.h"
 #include "foundation/error.h"
-#include "pseudolabel/runs.h"
+#include "pseudolabel/calibrate_run.h"
 
 namespace epilabel::cli {
 
@@ -18,6 +19,7 @@ namespace {
 struct CalibrateArgs {
   CalibrateRunOptions run;
   std::string image_size;
+  std::string baseline;
   double subject_height = 0.0;
 };
 
@@ -43,30 +45,24 @@ void PrintCalibrationSummary(const CalibrateRunResult& r) {
   for (const auto& note : rep.notes) fmt::print("note: {}\n", note);
   for (const auto& [stage, s] : rep.self.timings_s) spdlog::debug("  {}: {:.2f} s", stage, s);
   spdlog::debug("{}", rep.self.ba.BriefReport());
+  fmt::print("people: {}\n", r.association.summary.BriefReport());
   fmt::print("read {:.2f} s, calibrate {:.2f} s\n", r.read_s, r.calibrate_s);
 }
 
 void RunCalibrateCommand(CalibrateArgs& args) {
   CalibrateRunOptions& o = args.run;
   if (!args.image_size.empty()) {
-    const auto x = args.image_size.find('x');
-    try {
-      if (x == std::string::npos) throw std::invalid_argument("no x");
-      o.image_width = std::stoi(args.image_size.substr(0, x));
-      o.image_height = std::stoi(args.image_size.substr(x + 1));
-    } catch (const std::exception&) {
-      throw InputError("--image-size", "expected WIDTHxHEIGHT (e.g. 1920x1080), got '" + args.image_size + "'");
-    }
-    if (o.image_width <= 0 || o.image_height <= 0) throw InputError("--image-size", "sizes must be positive");
+    ParseImageSize(args.image_size, &o.image_width, &o.image_height);
     if (!o.intrinsics_path.empty()) throw InputError("--image-size", "give either --intrinsics or --image-size, not both");
   }
+  if (!args.baseline.empty()) o.stage.baseline = ParseBaselineSpec(args.baseline);
   if (args.subject_height > 0) {
-    o.subject_height_m = args.subject_height;
-    o.subject_height_given = true;
+    o.stage.subject_height_m = args.subject_height;
+    o.stage.subject_height_given = true;
   }
-  o.num_threads = NumThreads();
+  o.stage.num_threads = NumThreads();
   ProgressBar bar;
-  o.progress = bar.Callback();
+  o.stage.progress = bar.Callback();
   const CalibrateRunResult r = RunCalibrate(o);
   bar.Finish();
   PrintCalibrationSummary(r);
@@ -85,10 +81,11 @@ void AddCalibrateCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("calibrate", "Calibrate the cameras from the people they see (no board)");
   cmd->footer(
       "Examples:\n"
-      "  epilabel calibrate --poses pose/ --intrinsics intrinsics.toml --out calibration.toml\n"
-      "  epilabel calibrate --poses pose/ --image-size 1920x1080 --subject-height 1.82 --out calib.toml --yaml calib.yml\n"
-      "  epilabel calibrate --poses pose/ --intrinsics intr.toml --baseline cam_1,cam_2,2.40 --out calib.toml");
-  cmd->add_option("--poses,-p", o.poses_path, "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
+      "  epilabel calibrate --keypoints pose/ --intrinsics intrinsics.toml --out calibration.toml\n"
+      "  epilabel calibrate --keypoints pose/ --image-size 1920x1080 --subject-height 1.82 --out calib.toml --yaml calib.yml\n"
+      "  epilabel calibrate --keypoints pose/ --intrinsics intr.toml --baseline cam_1,cam_2,2.40 --out calib.toml");
+  cmd->add_option("--keypoints,--poses,-p", o.keypoints_path,
+                  "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
   cmd->add_option("--intrinsics,-i", o.intrinsics_path,
                   "TOML with camera matrices (and distortion); cameras with only a size get their focal estimated");
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of every camera when intrinsics are unknown");
@@ -99,15 +96,15 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_option("--subject-height", args->subject_height,
                   "Standing height of the person in metres (default: 1.70, an adult mean, +/- 5%)")
       ->check(CLI::Range(0.5, 2.8));
-  cmd->add_option("--baseline", o.baseline, "Known distance between two camera centres: CAM1,CAM2,METRES");
-  cmd->add_flag("--refine-focal", o.refine_focal, "Also refine the given focal lengths in the bundle adjustment");
-  cmd->add_flag("--refine-k1", o.refine_k1, "Also refine the first radial distortion coefficient");
-  cmd->add_flag("--ba-bones", o.pipeline.self.bone_constancy_in_ba,
+  cmd->add_option("--baseline", args->baseline, "Known distance between two camera centres: CAM1,CAM2,METRES");
+  cmd->add_flag("--refine-focal", o.stage.refine_focal, "Also refine the given focal lengths in the bundle adjustment");
+  cmd->add_flag("--refine-k1", o.stage.refine_k1, "Also refine the first radial distortion coefficient");
+  cmd->add_flag("--ba-bones", o.stage.pipeline.self.bone_constancy_in_ba,
                 "Add bone-length constancy to the final bundle adjustment (slower; see README)");
   cmd->add_flag("!--allow-check", o.allow_check, "Write the calibration only when the verdict is good");
-  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
-  cmd->add_option("--max-frames", o.pipeline.self.max_ba_frames, "Frames in the bundle adjustment")->capture_default_str();
-  cmd->add_option("--min-confidence", o.pipeline.self.min_confidence, "Ignore 2D joints below this confidence")
+  cmd->add_option("--seed", o.stage.seed, "Random seed")->capture_default_str();
+  cmd->add_option("--max-frames", o.stage.pipeline.self.max_ba_frames, "Frames in the bundle adjustment")->capture_default_str();
+  cmd->add_option("--min-confidence", o.stage.pipeline.self.min_confidence, "Ignore 2D joints below this confidence")
       ->capture_default_str();
   cmd->add_flag("!--no-report", o.write_html_report, "Do not write report.html");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunCalibrateCommand(*args); })); });

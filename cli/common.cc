@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -102,12 +104,34 @@ void ProgressBar::Finish() {
   active_ = false;
 }
 
+namespace {
+// Keys that libraries name in their errors, with their flags; the option tables add theirs.
+std::map<std::string, std::string>& FlagsOfKeys() {
+  static std::map<std::string, std::string> flags = {
+      {"baseline", "--baseline"}, {"image_size", "--image-size"}, {"format", "--format"}, {"pairs", "--pairs"}};
+  return flags;
+}
+}  // namespace
+
+void RegisterFlag(const std::string& key, const std::string& flag) { FlagsOfKeys()[key] = flag; }
+
+std::string FlagForKey(const std::string& key) {
+  const auto it = FlagsOfKeys().find(key);
+  return it == FlagsOfKeys().end() ? key : it->second;
+}
+
 int RunCommand(const std::function<void()>& body) {
   try {
     body();
     return kExitOk;
   } catch (const InputError& e) {
-    spdlog::error("{}", e.what());
+    const std::string flag = FlagForKey(e.where());
+    if (flag != e.where() && !e.where().empty()) {
+      const std::string what = std::string(e.what()).substr(e.where().size() + 2);
+      spdlog::error("{}: {}", flag, what);
+    } else {
+      spdlog::error("{}", e.what());
+    }
     return kExitInputError;
   } catch (const CLI::Error&) {
     throw;

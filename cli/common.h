@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "foundation/option_table.h"
 #include "foundation/progress.h"
 
 namespace epilabel::cli {
@@ -56,7 +57,31 @@ class ProgressBar {
 };
 
 // Runs a command body, mapping exceptions to exit codes with one clear message:
-// InputError -> 2, anything else -> 1.
+// InputError -> 2, anything else -> 1. An InputError that names an option key (libraries name
+// keys, see foundation/option_table.h) is shown with the command-line flag of that key.
 int RunCommand(const std::function<void()>& body);
+
+// Remembers that `key` is spelled `flag` on the command line (for RunCommand's messages).
+void RegisterFlag(const std::string& key, const std::string& flag);
+// The flag registered for a key, or the key itself.
+std::string FlagForKey(const std::string& key);
+
+// Adds every entry of an option table to a command: the flag derived from the key plus the
+// entry's aliases as further flags, its doc, its default and its range.
+template <typename Options>
+void AddOptionTable(CLI::App* cmd, const OptionTable<Options>& table, Options& options) {
+  for (const auto& spec : table) {
+    std::string names = FlagOfKey(spec.key);
+    for (const auto& alias : spec.aliases) names += "," + FlagOfKey(alias);
+    RegisterFlag(spec.key, FlagOfKey(spec.key));
+    CLI::Option* opt = nullptr;
+    if (auto* f = std::get_if<std::function<int&(Options&)>>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
+    else if (auto* f = std::get_if<std::function<double&(Options&)>>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
+    else if (auto* f = std::get_if<std::function<bool&(Options&)>>(&spec.ref)) opt = cmd->add_flag(names, (*f)(options), spec.doc);
+    else if (auto* f = std::get_if<std::function<std::string&(Options&)>>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
+    if (opt != nullptr && !std::holds_alternative<std::function<bool&(Options&)>>(spec.ref)) opt->capture_default_str();
+  }
+}
+
 
 }  // namespace epilabel::cli

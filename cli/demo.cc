@@ -24,8 +24,9 @@
 #include "geometry/metrics/metrics.h"
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/dataset.h"
+#include "pseudolabel/calibrate_run.h"
 #include "pseudolabel/label_run.h"
-#include "pseudolabel/runs.h"
+#include "pseudolabel/label_scoring.h"
 #ifdef EPILABEL_HAVE_TORCH
 #include "training/lifter.h"
 #endif
@@ -48,61 +49,6 @@ struct DemoArgs {
 
 double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double MeanError(const Points3d& a, const Points3d& b) {
-  double sum = 0;
-  int64_t n = 0;
-  for (frame_t f = 0; f < a.num_frames(); ++f)
-    for (joint_t j = 0; j < a.num_joints(); ++j)
-      if (a.IsValid(f, j) && b.IsValid(f, j)) {
-        sum += (a.at(f, j) - b.at(f, j)).norm();
-        ++n;
-      }
-  return n ? sum / static_cast<double>(n) : kNaN;
-}
-
-// Labels against the truth, both in the (estimated vs true) camera frames.
-struct LabelScore {
-  int samples = 0;
-  double abs_mm = kNaN, mpjpe_mm = kNaN, n_mpjpe_mm = kNaN, share_valid = kNaN;
-};
-
-LabelScore ScoreLabels(const LabelDataset& d, const SyntheticScene& scene, const Skeleton& skeleton) {
-  LabelScore s;
-  std::map<std::string, int> cam_index;
-  for (size_t c = 0; c < scene.rig.size(); ++c) cam_index[scene.rig[c].name] = static_cast<int>(c);
-  const int n = d.num_samples(), nj = d.num_joints();
-  Points3d pred(n, nj), truth(n, nj);
-  FrameJointArray<uint8_t> valid(n, nj, 0);
-  double abs_sum = 0;
-  int64_t abs_n = 0, valid_n = 0;
-  for (int i = 0; i < n; ++i) {
-    const int c = cam_index.at(d.camera_names[d.camera[i]]);
-    const frame_t f = static_cast<frame_t>(d.frame[i]);
-    for (joint_t j = 0; j < nj; ++j) {
-      truth.at(i, j) = scene.rig[c].cam_from_world * scene.points3d.at(f, j);
-      const size_t k = d.Index(i, j);
-      if (!d.valid[k]) continue;
-      pred.at(i, j) = d.points3d_cam[k];
-      valid.at(i, j) = 1;
-      abs_sum += (pred.at(i, j) - truth.at(i, j)).norm();
-      ++abs_n;
-      ++valid_n;
-    }
-  }
-  s.samples = n;
-  if (n == 0) return s;
-  PoseMetricsOptions mo;
-  mo.root_joints = skeleton.root;
-  mo.pss_num_clusters = {};
-  // Root-relative metrics need the root joints labelled; the validity mask covers the rest.
-  const PoseMetrics m = EvaluatePoses(pred, truth, &valid, mo);
-  s.abs_mm = abs_n ? 1000 * abs_sum / static_cast<double>(abs_n) : kNaN;
-  s.mpjpe_mm = 1000 * m.mpjpe;
-  s.n_mpjpe_mm = 1000 * m.n_mpjpe;
-  s.share_valid = static_cast<double>(valid_n) / (static_cast<double>(n) * nj);
-  return s;
 }
 
 void RunDemo(const DemoArgs& a) {
@@ -137,14 +83,14 @@ void RunDemo(const DemoArgs& a) {
   // 2. Self-calibration from the people alone (known intrinsics, true subject height).
   t0 = std::chrono::steady_clock::now();
   CalibrateRunOptions co;
-  co.poses_path = studio + "/pose";
+  co.keypoints_path = studio + "/pose";
   co.intrinsics_path = studio + "/intrinsics.toml";
   co.out_path = (out / "calibration" / "calibration.toml").string();
-  co.subject_height_m = scene.subject_height;
-  co.subject_height_given = true;
-  co.seed = a.seed;
-  co.num_threads = NumThreads();
-  co.progress = bar.Callback();
+  co.stage.subject_height_m = scene.subject_height;
+  co.stage.subject_height_given = true;
+  co.stage.seed = a.seed;
+  co.stage.num_threads = NumThreads();
+  co.stage.progress = bar.Callback();
   const CalibrateRunResult cal = RunCalibrate(co);
   bar.Finish();
   fmt::print("\n== 2. Self-calibration from the 2D joints ({:.1f} s): verdict {}\n", Seconds(t0),
@@ -179,26 +125,25 @@ void RunDemo(const DemoArgs& a) {
   fmt::print("\n== 3. Triangulation ({:.1f} s)\n", Seconds(t0));
   fmt::print("MPJPE with the true cameras {:.1f} mm, with the self-calibrated cameras {:.1f} mm (after one "
              "similarity); {}\n",
-             1000 * MeanError(with_true.points, scene.points3d), 1000 * MeanError(aligned, scene.points3d),
+             1000 * MeanPointDistance(with_true.points, scene.points3d), 1000 * MeanPointDistance(aligned, scene.points3d),
              with_est.summary.BriefReport());
 
   // 4. Pseudo-labels: multi-view (self-calibrated), true calibration, two-view baseline.
   t0 = std::chrono::steady_clock::now();
   auto label = [&](const std::string& name, const std::string& calib, const std::string& pairs) {
     LabelRunOptions lo;
-    lo.poses_path = studio + "/pose";
+    lo.keypoints_path = studio + "/pose";
     if (pairs.empty()) lo.calibration_path = calib;
     else lo.intrinsics_path = studio + "/intrinsics.toml";
     lo.pairs = pairs;
     lo.out_dir = (out / name).string();
     lo.sequence_name = "studio";
-    lo.subject_height_m = scene.subject_height;
-    lo.subject_height_given = true;
+    lo.calibration.subject_height_m = scene.subject_height;
+    lo.calibration.subject_height_given = true;
     lo.seed = a.seed;
     lo.num_threads = NumThreads();
     lo.write_html_report = pairs.empty();
-    RunLabel(lo);
-    return ReadDatasetNpz((out / name / "dataset.npz").string());
+    return RunLabel(lo).dataset;
   };
   const LabelDataset labels = label("labels", co.out_path, "");
   const LabelDataset labels_true = label("labels_true_calibration", studio + "/calibration.toml", "");
@@ -207,7 +152,7 @@ void RunDemo(const DemoArgs& a) {
   fmt::print("{:<34} {:>8} {:>9} {:>10} {:>10} {:>10}\n", "labels", "samples", "valid %", "abs mm", "MPJPE mm",
              "N-MPJPE mm");
   auto row = [&](const std::string& name, const LabelDataset& d) {
-    const LabelScore s = ScoreLabels(d, scene, skeleton);
+    const LabelScore s = ScoreLabels(d, scene.rig, scene.points3d, skeleton.root);
     fmt::print("{:<34} {:>8} {:>9.1f} {:>10.1f} {:>10.1f} {:>10.1f}\n", name, s.samples, 100 * s.share_valid, s.abs_mm,
                s.mpjpe_mm, s.n_mpjpe_mm);
   };
@@ -232,12 +177,7 @@ void RunDemo(const DemoArgs& a) {
     go.joint_names = skeleton.joint_names;
     go.root_joints = skeleton.root;
     const LabelDataset gt = MakeGroundTruthDataset(scene.rig, scene.points3d, scene.frame_numbers, &scene.observations, go);
-    auto frames_in = [](const LabelDataset& d, int lo, int hi) {
-      std::vector<int> rows;
-      for (int i = 0; i < d.num_samples(); ++i)
-        if (d.frame[i] >= lo && d.frame[i] < hi) rows.push_back(i);
-      return SelectSamples(d, rows);
-    };
+    auto frames_in = [](const LabelDataset& d, int lo, int hi) { return SelectSamples(d, SamplesInFrames(d, lo, hi)); };
     const LabelDataset test = frames_in(gt, split, a.frames);
     fmt::print("\n== 5. Lifter (mlp, width {}, {} epochs): train on frames [0, {}), test on the ground truth of "
                "frames [{}, {}) ({} samples)\n",

@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "foundation/error.h"
-#include "pseudolabel/runs.h"
+#include "pseudolabel/triangulate_run.h"
 
 namespace epilabel::cli {
 
@@ -28,13 +28,13 @@ void RunTriangulateCommand(TriangulateArgs& args) {
   while (std::getline(ss, f, ',')) {
     if (!f.empty()) args.run.formats.insert(f);
   }
-  if (args.run.formats.empty()) throw InputError("--format", "no output format given");
-  args.run.num_threads = NumThreads();
+  args.run.stage.num_threads = NumThreads();
   ProgressBar bar;
-  args.run.progress = bar.Callback();
+  args.run.stage.progress = bar.Callback();
   const TriangulateRunResult r = RunTriangulate(args.run);
   bar.Finish();
   spdlog::info("{} cameras, {} frames, {} joints", r.num_cameras, r.num_frames, r.num_joints);
+  spdlog::info("people: {}", r.association.summary.BriefReport());
   spdlog::info("{}", r.summary.BriefReport());
   if (r.smoothed) spdlog::info("smoothing: {}", r.smoothing.BriefReport());
   fmt::print("{:<14} {:>10} {:>9} {:>11} {:>12}\n", "camera", "observed", "used", "mean px", "median px");
@@ -56,42 +56,44 @@ void AddTriangulateCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("triangulate", "3D joints of every frame from 2D keypoints and a calibration");
   cmd->footer(
       "Examples:\n"
-      "  epilabel triangulate --calib calibration.toml --poses pose/ --out out/\n"
-      "  epilabel triangulate --calib calib.toml --poses keypoints2d.npz --out out/ --smooth --format npz,csv,trc");
+      "  epilabel triangulate --calib calibration.toml --keypoints pose/ --out out/\n"
+      "  epilabel triangulate --calib calib.toml --keypoints keypoints2d.npz --out out/ --smooth --format npz,csv,trc");
   cmd->add_option("--calib,-c", o.calibration_path, "Calibration TOML with intrinsics and extrinsics")->required();
-  cmd->add_option("--poses,-p", o.poses_path, "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
+  cmd->add_option("--keypoints,--poses,-p", o.keypoints_path,
+                  "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
   cmd->add_option("--out,-o", o.out_dir, "Output folder (points3d.npz, report.json, ...)")->required();
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed from the joint count)");
-  cmd->add_flag("--smooth", o.smooth, "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)");
+  cmd->add_flag("--smooth", o.stage.smooth, "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)");
+  RegisterFlag("format", "--format");
   cmd->add_option("--format", args->formats, "Comma-separated outputs: npz, csv (Anipose layout), trc (OpenSim)")
       ->capture_default_str();
-  cmd->add_option("--fps", o.fps, "Frame rate of the sequence (smoothing, TRC)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--min-confidence", o.triangulation.min_confidence, "Ignore 2D joints below this confidence")
+  cmd->add_option("--fps", o.stage.fps, "Frame rate of the sequence (smoothing, TRC)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--min-confidence", o.stage.triangulation.min_confidence, "Ignore 2D joints below this confidence")
       ->capture_default_str();
-  cmd->add_option("--threshold-px", o.triangulation.ransac.reprojection_threshold_px,
+  cmd->add_option("--threshold-px", o.stage.triangulation.ransac.reprojection_threshold_px,
                   "Reprojection error above which a view is an outlier (pixels)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_flag("!--no-robust", o.triangulation.robust, "Use every view (no outlier rejection)");
-  cmd->add_flag("!--no-swap-repair", o.triangulation.repair_swaps, "Do not repair left/right swaps");
-  cmd->add_flag("!--no-skeleton-check", o.triangulation.skeleton_check,
+  cmd->add_flag("!--no-robust", o.stage.triangulation.robust, "Use every view (no outlier rejection)");
+  cmd->add_flag("!--no-swap-repair", o.stage.triangulation.repair_swaps, "Do not repair left/right swaps");
+  cmd->add_flag("!--no-skeleton-check", o.stage.triangulation.skeleton_check,
                 "Do not re-fit joints that miss every bone to their well-seen neighbours");
-  cmd->add_option("--bone-tolerance", o.triangulation.bone_tolerance,
+  cmd->add_option("--bone-tolerance", o.stage.triangulation.bone_tolerance,
                   "Skeleton check: relative bone-length deviation that makes a joint suspect")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--smooth-accel", o.smoothing.acceleration_sigma, "Smoothing: expected joint acceleration (m/s^2)")
+  cmd->add_option("--smooth-accel", o.stage.smoothing.acceleration_sigma, "Smoothing: expected joint acceleration (m/s^2)")
       ->capture_default_str();
-  cmd->add_option("--smooth-bone-sigma", o.smoothing.bone_sigma_m, "Smoothing: bone-length tolerance (m)")->capture_default_str();
-  cmd->add_option("--smooth-pixel-sigma", o.smoothing.pixel_sigma,
+  cmd->add_option("--smooth-bone-sigma", o.stage.smoothing.bone_sigma_m, "Smoothing: bone-length tolerance (m)")->capture_default_str();
+  cmd->add_option("--smooth-pixel-sigma", o.stage.smoothing.pixel_sigma,
                   "Smoothing: expected 2D noise (px); 0 = per camera from the per-frame residuals")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--smooth-cut-speed", o.smoothing.cut_speed,
+  cmd->add_option("--smooth-cut-speed", o.stage.smoothing.cut_speed,
                   "Smoothing: a median joint speed above this (m/s) between two frames is a cut")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-gap", o.smoothing.max_gap_frames, "Smoothing: fill gaps up to this many frames")->capture_default_str();
+  cmd->add_option("--max-gap", o.stage.smoothing.max_gap_frames, "Smoothing: fill gaps up to this many frames")->capture_default_str();
   cmd->add_flag("!--no-report", o.write_html_report, "Do not write report.html");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunTriangulateCommand(*args); })); });
 }

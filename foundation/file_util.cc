@@ -74,3 +74,22 @@ void CommitDirectory(const std::string& tmp_dir, const std::string& final_dir) {
 }
 
 }  // namespace epilabel
+
+namespace epilabel {
+
+std::string SafeFileNamePart(const std::string& name) {
+  std::string out;
+  out.reserve(name.size());
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  for (char& c : out) {
+    if (c != '.') break;
+    c = '_';
+  }
+  return out.empty() ? "_" : out;
+}
+
+}  // namespace epilabel

@@ -23,3 +23,12 @@ void WriteViaTemporary(const std::string& path, const std::function<void(const s
 void CommitDirectory(const std::string& tmp_dir, const std::string& final_dir);
 
 }  // namespace epilabel
+
+namespace epilabel {
+
+// A name taken from data (a camera, a sequence, a person) made safe as one part of a file
+// name: letters, digits, '-', '_' and '.' are kept, every other byte becomes '_', leading dots
+// become '_' (no "..", no hidden files), and an empty result becomes "_". Never a path.
+std::string SafeFileNamePart(const std::string& name);
+
+}  // namespace epilabel

@@ -31,6 +31,7 @@
 #include "foundation/error.h"
 #include "pseudolabel/dataset.h"
 #include "pseudolabel/report_json.h"
+#include "pseudolabel/run_outputs.h"
 
 namespace fs = std::filesystem;
 
@@ -42,10 +43,6 @@ namespace {
 constexpr const char* kBatchFormat = "epilabel-batch/1";
 constexpr const char* kMarkerFile = ".epilabel_batch.json";
 constexpr const char* kRootMarkerFile = ".epilabel_batch_root";
-
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Hashing: FNV-1a 64 (stable across platforms and runs).
@@ -341,7 +338,7 @@ class ManifestParser {
       const std::string fp = std::string_view(key) == "poses" ? PosesFingerprint(p) : FileFingerprint(p);
       e[key] = {{"path", written}, {"fingerprint", fp}};
     };
-    path("poses", &o.poses_path);
+    path("poses", &o.keypoints_path);
     path("calib", &o.calibration_path);
     path("intrinsics", &o.intrinsics_path);
     if (const ManifestValue* v = get("image_size")) {
@@ -373,7 +370,15 @@ class ManifestParser {
         Fail(v->node, v->origin, "pairs", "unknown mode '" + String(*v) + "' (expected \"neighbours\" or \"\")");
       o.pairs = String(*v);
     }
-    if (const ManifestValue* v = get("baseline")) o.baseline = String(*v);
+    std::string baseline;
+    if (const ManifestValue* v = get("baseline")) {
+      baseline = String(*v);
+      try {
+        o.calibration.baseline = ParseBaselineSpec(baseline);
+      } catch (const InputError& err) {
+        Fail(v->node, v->origin, "baseline", std::string(err.what()).substr(err.where().size() + 2));
+      }
+    }
     if (const ManifestValue* v = get("export_name")) {
       const std::string& n = String(*v);
       if (n.empty() || n.find('/') != std::string::npos || n.find('\\') != std::string::npos)
@@ -381,11 +386,11 @@ class ManifestParser {
       o.export_name = n;
     }
     if (get("subject_height")) {
-      o.subject_height_m = range("subject_height", 0.5, 2.8, false, "in [0.5, 2.8] metres");
-      o.subject_height_given = true;
+      o.calibration.subject_height_m = range("subject_height", 0.5, 2.8, false, "in [0.5, 2.8] metres");
+      o.calibration.subject_height_given = true;
     }
-    if (get("fps")) o.fps = range("fps", 0.0, 1000.0, true, "in (0, 1000]");
-    if (const ManifestValue* v = get("smooth")) o.smooth = v->node->as_boolean()->get();
+    if (get("fps")) o.triangulation.fps = range("fps", 0.0, 1000.0, true, "in (0, 1000]");
+    if (const ManifestValue* v = get("smooth")) o.triangulation.smooth = v->node->as_boolean()->get();
     if (const ManifestValue* v = get("html_report")) o.write_html_report = v->node->as_boolean()->get();
     if (const ManifestValue* v = get("seed")) {
       const int64_t s = v->node->as_integer()->get();
@@ -409,12 +414,12 @@ class ManifestParser {
     // Every effective value, set or default, so that changing a program default recomputes.
     e["skeleton"] = o.skeleton;
     e["pairs"] = o.pairs;
-    e["baseline"] = o.baseline;
+    e["baseline"] = baseline;
     e["export_name"] = o.export_name;
-    e["subject_height"] = o.subject_height_m;
-    e["subject_height_given"] = o.subject_height_given;
-    e["fps"] = o.fps;
-    e["smooth"] = o.smooth;
+    e["subject_height"] = o.calibration.subject_height_m;
+    e["subject_height_given"] = o.calibration.subject_height_given;
+    e["fps"] = o.triangulation.fps;
+    e["smooth"] = o.triangulation.smooth;
     e["html_report"] = o.write_html_report;
     e["seed"] = o.seed;
     e["gates"] = {{"min_views", g.min_views},

@@ -2,18 +2,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include <unistd.h>
 
 #include "detection/io/calibration_io.h"
-#include "foundation/file_util.h"
 #include "detection/io/points_io.h"
 #include "foundation/error.h"
-#include "pseudolabel/report/html_report.h"
+#include "foundation/file_util.h"
+#include "pseudolabel/option_tables.h"
+#include "pseudolabel/report/json_number.h"
 #include "pseudolabel/report_json.h"
+#include "pseudolabel/run_outputs.h"
+#include "pseudolabel/stages/intrinsics.h"
+#include "pseudolabel/stages/report_inputs.h"
 
 namespace fs = std::filesystem;
 
@@ -21,22 +23,14 @@ namespace epilabel {
 
 namespace {
 
-nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-nlohmann::json GatesJson(const QualityGates& g, const GateCounts& c, const LabelDataset& d) {
+nlohmann::json GateCountsJson(const QualityGates& g, const GateCounts& c, const LabelDataset& d) {
   nlohmann::json per_camera = nlohmann::json::object();
   for (size_t i = 0; i < c.samples_per_camera.size() && i < d.camera_names.size(); ++i)
     per_camera[d.camera_names[i]] = c.samples_per_camera[i];
   nlohmann::json per_joint = nlohmann::json::object();
   for (size_t j = 0; j < c.valid_share_per_joint.size() && j < d.joint_names.size(); ++j)
-    per_joint[d.joint_names[j]] = Num(c.valid_share_per_joint[j]);
-  return {{"thresholds",
-           {{"min_views", g.min_views},
-            {"max_reprojection_error_px", g.max_reprojection_error_px},
-            {"max_bone_deviation_rel", g.max_bone_deviation_rel},
-            {"max_uncertainty_m", g.max_uncertainty_m},
-            {"min_valid_share", g.min_valid_share},
-            {"min_camera_joint_share", g.min_camera_joint_share}}},
+    per_joint[d.joint_names[j]] = JsonNumber(c.valid_share_per_joint[j]);
+  return {{"thresholds", QualityGatesJson(g)},
           {"joints", c.joints},
           {"failed_views", c.failed_views},
           {"failed_reprojection_error", c.failed_error},
@@ -49,8 +43,8 @@ nlohmann::json GatesJson(const QualityGates& g, const GateCounts& c, const Label
           {"samples", c.samples},
           {"samples_per_camera", per_camera},
           {"valid_share_per_joint", per_joint},
-          {"mean_uncertainty_m", Num(c.mean_uncertainty_m)},
-          {"mean_reprojection_error_px", Num(c.mean_error_px)}};
+          {"mean_uncertainty_m", JsonNumber(c.mean_uncertainty_m)},
+          {"mean_reprojection_error_px", JsonNumber(c.mean_error_px)}};
 }
 
 // A folder may be (re)written when it does not exist, is empty, or holds an earlier label run.
@@ -71,162 +65,192 @@ void CheckOutputFolder(const std::string& out_dir) {
                             "choose a new folder (nothing was written)");
 }
 
+std::string SequenceName(const LabelRunOptions& options) {
+  if (!options.sequence_name.empty()) return options.sequence_name;
+  fs::path p = fs::path(options.keypoints_path);
+  if (p.filename().empty()) p = p.parent_path();
+  const std::string name = p.has_extension() ? p.stem().string() : p.filename().string();
+  return name.empty() ? "sequence" : name;
+}
+
+// The stage options of a run, with the run's seed, threads and progress.
+CalibrateStageOptions CalibrationStageOf(const LabelRunOptions& o) {
+  CalibrateStageOptions c = o.calibration;
+  c.seed = o.seed;
+  c.num_threads = o.num_threads;
+  c.progress = o.progress;
+  return c;
+}
+TriangulateStageOptions TriangulationStageOf(const LabelRunOptions& o) {
+  TriangulateStageOptions t = o.triangulation;
+  t.triangulation.min_confidence = o.gates.min_confidence;
+  t.num_threads = o.num_threads;
+  t.progress = o.progress;
+  return t;
+}
+
+// Files being written into the temporary folder, and the time spent on the data files.
+struct Staging {
+  fs::path dir;
+  double write_s = 0.0;
+  template <typename F>
+  void Write(const F& write) {
+    const auto w0 = std::chrono::steady_clock::now();
+    write();
+    write_s += SecondsSince(w0);
+  }
+};
+
+// What the cameras are: given, or self-calibrated (the report gets the calibration's figures).
+struct RigChoice {
+  Rig rig;
+  std::string source, verdict;
+};
+RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, const PersonTrack& track,
+                    nlohmann::json* report) {
+  RigChoice choice;
+  if (!o.calibration_path.empty()) {
+    choice.rig = MatchCalibration(ReadCalibrationToml(o.calibration_path), o.calibration_path, input,
+                                  CalibrationNeed::kIntrinsicsAndExtrinsics);
+    choice.source = choice.verdict = "given";
+    return choice;
+  }
+  IntrinsicsSource source;
+  if (!o.intrinsics_path.empty()) {
+    source.file = ReadCalibrationToml(o.intrinsics_path);
+    source.file_path = o.intrinsics_path;
+  } else if (o.image_width > 0 && o.image_height > 0) {
+    source.image_width = o.image_width;
+    source.image_height = o.image_height;
+  } else {
+    throw InputError(o.keypoints_path, "give a full calibration, the intrinsics or the image size");
+  }
+  const CalibrateStageResult cal = CalibrateCameras(ResolveIntrinsics(source, input), track, CalibrationStageOf(o));
+  (*report)["calibration"] = CalibrationReportJson(cal.output.rig, cal.output.report);
+  choice.verdict = VerdictName(cal.output.report.verdict);
+  if (!cal.output.success) throw std::runtime_error("self-calibration failed: " + cal.output.report.BriefReport());
+  choice.rig = cal.output.rig;
+  choice.source = "self-calibrated";
+  return choice;
+}
+
+// EpipolarPose-style two-view labels: intrinsics only, no bundle adjustment.
+LabelDataset RunTwoViewLabels(const LabelRunOptions& o, const KeypointInput& input, const PersonTrack& track,
+                              const std::string& sequence, LabelRunResult* result, nlohmann::json* report) {
+  const std::string& path = !o.calibration_path.empty() ? o.calibration_path : o.intrinsics_path;
+  if (path.empty()) throw InputError("pairs", "two-view labels need known intrinsics (a calibration or intrinsics file)");
+  const Rig rig = MatchCalibration(ReadCalibrationToml(path), path, input, CalibrationNeed::kIntrinsics);
+  WorldFrameOptions scale = WorldFrameOptionsFor(*input.skeleton);
+  scale.subject_height_m = o.calibration.subject_height_m;
+  TwoViewLabels tv = MakeTwoViewLabels(rig, track, o.gates, scale, sequence, o.seed);
+  result->counts = tv.counts;
+  result->calibration_source = "two-view pairs";
+  result->verdict = "n/a";
+  (*report)["calibration_source"] = result->calibration_source;
+  (*report)["pairs"] = tv.pair_notes;
+  return std::move(tv.dataset);
+}
+
+// Multi-view labels: cameras, triangulation, gates, labels; writes the VideoPose3D export,
+// points3d.npz and calibration.toml into the staging folder.
+LabelDataset RunMultiViewLabels(const LabelRunOptions& o, const KeypointInput& input, const PersonTrack& track,
+                                const std::string& sequence, Staging* staging, LabelRunResult* result,
+                                nlohmann::json* report, std::optional<ReportInputs>* html) {
+  const RigChoice choice = ChooseRig(o, input, track, report);
+  result->calibration_source = choice.source;
+  result->verdict = choice.verdict;
+  (*report)["calibration_source"] = result->calibration_source;
+  const TriangulateStageOptions topt = TriangulationStageOf(o);
+  const TriangulatedSequence seq = TriangulateTrack(choice.rig, track, topt);
+  LabelStageOptions lopt;
+  lopt.gates = o.gates;
+  lopt.sequence_name = sequence;
+  LabelStageResult labels = LabelTrack(choice.rig, track, seq, lopt);
+  result->counts = labels.counts;
+  (*report)["triangulation"] =
+      TriangulationReportJson(choice.rig, seq.triangulation, track.skeleton->joint_names, track.skeleton->name,
+                              seq.smoothed ? &seq.smoothing : nullptr, topt.triangulation.min_confidence);
+  staging->Write([&] { WriteVideoPose3DExport(labels.videopose3d, staging->dir.string(), o.export_name); });
+  (*report)["videopose3d"] = {{"name", o.export_name},
+                              {"actions", labels.videopose3d.num_actions},
+                              {"frames", labels.videopose3d.num_frames}};
+  PointsFile pf = MakePointsFile(seq, track);
+  staging->Write([&] {
+    WritePointsNpz(pf, (staging->dir / "points3d.npz").string());
+    WriteCalibrationToml(choice.rig, (staging->dir / "calibration.toml").string());
+  });
+  if (o.write_html_report) {
+    const fs::path out(o.out_dir);
+    *html = MakeReportInputs("EpiLabel labels: " + sequence, choice.rig, nullptr, *track.skeleton, std::move(pf),
+                             nlohmann::json(), {{"calibration", (out / "calibration.toml").string()},
+                                                {"points", (out / "points3d.npz").string()},
+                                                {"report", (out / "report.json").string()}});
+  }
+  return std::move(labels.dataset);
+}
+
 }  // namespace
+
+void LabelRunOptions::Check() const {
+  gates.Check();
+  if (!pairs.empty() && pairs != "neighbours")
+    throw InputError("pairs", "unknown mode '" + pairs + "' (expected 'neighbours')");
+  association.Check();
+}
 
 LabelRunResult RunLabel(const LabelRunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  options.gates.Check();
-  if (!options.pairs.empty() && options.pairs != "neighbours")
-    throw InputError("--pairs", "unknown mode '" + options.pairs + "' (expected 'neighbours')");
+  options.Check();
   CheckOutputFolder(options.out_dir);
   LabelRunResult result;
-  const PoseInput poses = LoadPoseInput(options.poses_path, options.skeleton, 2, options.progress);
-  const double read_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double write_s = 0.0;  // the data files (not report.json/html)
-  auto timed_write = [&write_s](const auto& write) {
-    const auto w0 = std::chrono::steady_clock::now();
-    write();
-    write_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-  };
-  result.num_frames = poses.observations.num_frames();
-  result.num_cameras = poses.observations.num_cameras();
-  std::string sequence = options.sequence_name;
-  if (sequence.empty()) {
-    fs::path p = fs::path(options.poses_path);
-    if (p.filename().empty()) p = p.parent_path();
-    sequence = p.has_extension() ? p.stem().string() : p.filename().string();
-    if (sequence.empty()) sequence = "sequence";
-  }
+  const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.progress);
+  const Association association = AssociatePeople(input, options.association);
+  const PersonTrack& track = association.tracks.front();
+  const double read_s = SecondsSince(t0);
+  result.num_frames = track.num_frames();
+  result.num_cameras = track.num_cameras();
+  const std::string sequence = SequenceName(options);
 
-  const std::string tmp_dir = options.out_dir + ".tmp-" + std::to_string(::getpid());
+  Staging staging;
+  staging.dir = options.out_dir + ".tmp-" + std::to_string(::getpid());
   std::error_code ec;
-  fs::remove_all(tmp_dir, ec);
-  fs::create_directories(tmp_dir);
+  fs::remove_all(staging.dir, ec);
+  fs::create_directories(staging.dir);
   try {
     nlohmann::json report;
     report["kind"] = "label";
     report["sequence"] = sequence;
-    report["inputs"] = {{"poses", options.poses_path},
+    report["inputs"] = {{"poses", options.keypoints_path},
                         {"calibration", options.calibration_path},
                         {"intrinsics", options.intrinsics_path},
-                        {"skeleton", poses.skeleton->name},
+                        {"skeleton", input.skeleton->name},
                         {"frames", result.num_frames},
-                        {"cameras", poses.camera_names}};
-    LabelDataset dataset;
-    Rig rig;
-    if (options.pairs == "neighbours") {
-      // Two-view baseline: intrinsics only, no bundle adjustment.
-      if (!options.calibration_path.empty()) {
-        rig = MatchCalibration(ReadCalibrationToml(options.calibration_path), options.calibration_path, poses,
-                               CalibrationNeed::kIntrinsics);
-      } else if (!options.intrinsics_path.empty()) {
-        rig = MatchCalibration(ReadCalibrationToml(options.intrinsics_path), options.intrinsics_path, poses,
-                               CalibrationNeed::kIntrinsics);
-      } else {
-        throw InputError("--pairs", "two-view labels need known intrinsics (--intrinsics or --calib)");
-      }
-      WorldFrameOptions scale = WorldFrameOptionsFor(*poses.skeleton);
-      scale.subject_height_m = options.subject_height_m;
-      TwoViewLabels tv = MakeTwoViewLabels(rig, poses, options.gates, scale, sequence, options.seed);
-      dataset = std::move(tv.dataset);
-      result.counts = tv.counts;
-      result.calibration_source = "two-view pairs";
-      result.verdict = "n/a";
-      report["calibration_source"] = result.calibration_source;
-      report["pairs"] = tv.pair_notes;
-    } else {
-      CalibrateRunOptions co;
-      co.subject_height_m = options.subject_height_m;
-      co.subject_height_given = options.subject_height_given;
-      co.baseline = options.baseline;
-      co.seed = options.seed;
-      co.num_threads = options.num_threads;
-      co.pipeline = options.pipeline;
-      co.progress = options.progress;
-      if (!options.calibration_path.empty()) {
-        rig = MatchCalibration(ReadCalibrationToml(options.calibration_path), options.calibration_path, poses,
-                               CalibrationNeed::kIntrinsicsAndExtrinsics);
-        result.calibration_source = "given";
-        result.verdict = "given";
-      } else {
-        Rig intrinsics;
-        if (!options.intrinsics_path.empty()) {
-          intrinsics = MatchCalibration(ReadCalibrationToml(options.intrinsics_path), options.intrinsics_path, poses,
-                                        CalibrationNeed::kImageSize);
-        } else if (options.image_width > 0 && options.image_height > 0) {
-          for (const auto& name : poses.camera_names) {
-            Camera cam;
-            cam.name = name;
-            cam.width = options.image_width;
-            cam.height = options.image_height;
-            intrinsics.push_back(cam);
-          }
-        } else {
-          throw InputError(options.poses_path, "give --calib (full calibration), --intrinsics or --image-size");
-        }
-        const CalibrationPipelineOptions pipeline = PipelineOptionsFor(*poses.skeleton, co, intrinsics);
-        const CalibrationOutput cal = CalibrateFromPoses(intrinsics, poses.observations, pipeline);
-        report["calibration"] = CalibrationReportJson(cal.rig, cal.report);
-        result.verdict = VerdictName(cal.report.verdict);
-        if (!cal.success) {
-          throw std::runtime_error("self-calibration failed: " + cal.report.BriefReport());
-        }
-        rig = cal.rig;
-        result.calibration_source = "self-calibrated";
-      }
-      report["calibration_source"] = result.calibration_source;
-      SequenceSmoothingOptions smoothing = options.smoothing;
-      smoothing.fps = options.fps;
-      smoothing.num_threads = options.num_threads;
-      TriangulationOptions topt = options.triangulation;
-      topt.min_confidence = options.gates.min_confidence;
-      const TriangulatedSequence seq = TriangulateInput(rig, poses, topt, options.smooth, smoothing, options.progress);
-      std::vector<uint8_t> kept;
-      const FrameJointArray<uint8_t> valid = ApplyGates(seq, poses.skeleton->bones, options.gates, &kept, &result.counts);
-      dataset = MakeCameraFrameLabels(rig, poses, seq, valid, kept, options.gates, sequence, &result.counts);
-      report["triangulation"] = TriangulationReportJson(rig, seq.triangulation, poses.skeleton->joint_names,
-                                                        poses.skeleton->name, seq.smoothed ? &seq.smoothing : nullptr,
-                                                        topt.min_confidence);
-      // Files of the multi-view labels.
-      const VideoPose3DExport vp = MakeVideoPose3DExport(rig, poses, seq, kept, sequence);
-      timed_write([&] { WriteVideoPose3DExport(vp, tmp_dir, options.export_name); });
-      report["videopose3d"] = {{"name", options.export_name}, {"actions", vp.num_actions}, {"frames", vp.num_frames}};
-      PointsFile pf;
-      pf.points = seq.points;
-      pf.reproj_error_px = seq.reproj_error_px;
-      pf.n_views = seq.num_views;
-      pf.uncertainty_m = seq.uncertainty_m;
-      pf.joint_names = poses.skeleton->joint_names;
-      pf.frame_numbers = poses.frame_numbers;
-      timed_write([&] {
-        WritePointsNpz(pf, (fs::path(tmp_dir) / "points3d.npz").string());
-        WriteCalibrationToml(rig, (fs::path(tmp_dir) / "calibration.toml").string());
-      });
-    }
-    timed_write([&] { WriteDatasetNpz(dataset, (fs::path(tmp_dir) / "dataset.npz").string()); });
-    report["gates"] = GatesJson(options.gates, result.counts, dataset);
+                        {"cameras", input.camera_names}};
+    std::optional<ReportInputs> html;
+    LabelDataset dataset =
+        options.pairs == "neighbours"
+            ? RunTwoViewLabels(options, input, track, sequence, &result, &report)
+            : RunMultiViewLabels(options, input, track, sequence, &staging, &result, &report, &html);
+    staging.Write([&] { WriteDatasetNpz(dataset, (staging.dir / "dataset.npz").string()); });
+    report["gates"] = GateCountsJson(options.gates, result.counts, dataset);
     report["samples"] = dataset.num_samples();
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    result.seconds = SecondsSince(t0);
     // read: the keypoints; write: the data files; compute: the rest (calibration, triangulation,
     // gates, labels). report.html is written after report.json and is not counted.
     report["timings_s"] = {{"total", result.seconds},
                            {"read", read_s},
-                           {"write", write_s},
-                           {"compute", std::max(0.0, result.seconds - read_s - write_s)}};
+                           {"write", staging.write_s},
+                           {"compute", std::max(0.0, result.seconds - read_s - staging.write_s)}};
     result.report = report;
-    WriteJson(report, (fs::path(tmp_dir) / "report.json").string());
-    if (options.write_html_report && options.pairs.empty()) {
-      ReportPaths rp;
-      rp.calibration = (fs::path(tmp_dir) / "calibration.toml").string();
-      rp.points = (fs::path(tmp_dir) / "points3d.npz").string();
-      rp.report_json = (fs::path(tmp_dir) / "report.json").string();
-      rp.skeleton = poses.skeleton->name;
-      rp.title = "EpiLabel labels: " + sequence;
-      WriteHtmlReportFromFiles(rp, (fs::path(tmp_dir) / "report.html").string());
+    WriteJson(report, (staging.dir / "report.json").string());
+    if (html) {
+      html->report_json = report.dump(2) + "\n";
+      WriteHtmlReport(*html, (staging.dir / "report.html").string());
     }
-    CommitDirectory(tmp_dir, options.out_dir);
+    CommitDirectory(staging.dir.string(), options.out_dir);
+    result.dataset = std::move(dataset);
   } catch (...) {
-    fs::remove_all(tmp_dir, ec);
+    fs::remove_all(staging.dir, ec);
     throw;
   }
   return result;

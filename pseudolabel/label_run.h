@@ -13,49 +13,54 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/labels.h"
-#include "pseudolabel/runs.h"
+#include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/calibrate.h"
+#include "pseudolabel/stages/triangulate.h"
 
 namespace epilabel {
 
 struct LabelRunOptions {
-  std::string poses_path;
+  std::string keypoints_path;
   std::string calibration_path;          // full calibration: no self-calibration
   std::string intrinsics_path;           // else intrinsics (or sizes) for self-calibration
-  int image_width = 0, image_height = 0; // else --image-size
+  int image_width = 0, image_height = 0; // else one image size for every camera
   std::string out_dir;                   // the dataset folder
   std::string skeleton;                  // empty: guessed
-  std::string sequence_name;             // empty: the poses folder's name
+  std::string sequence_name;             // empty: the keypoints folder's name
   std::string export_name = "epilabel";  // VideoPose3D export file names
-  double subject_height_m = 1.70;
-  bool subject_height_given = false;
-  std::string baseline;                  // "cam1,cam2,metres"
-  bool smooth = false;
-  double fps = 30.0;
   // "": multi-view labels (self-calibration + bundle adjustment, or the given calibration);
   // "neighbours": EpipolarPose-style two-view labels, for comparison.
   std::string pairs;
-  QualityGates gates;
-  TriangulationOptions triangulation;
-  SequenceSmoothingOptions smoothing;
-  CalibrationPipelineOptions pipeline;
+  QualityGates gates;                    // gates.min_confidence also applies to the triangulation
+  AssociationOptions association;
+  CalibrateStageOptions calibration;     // height, baseline, pipeline (self-calibration)
+  TriangulateStageOptions triangulation; // per-frame fit, smoothing, fps
   bool write_html_report = true;
+  // Copied into every stage.
   uint64_t seed = 0;
   int num_threads = 1;
   ProgressCallback progress;
+
+  // Throws InputError naming the key of a bad value (gates, pairs).
+  void Check() const;
 };
 
 struct LabelRunResult {
   std::string calibration_source;  // "given", "self-calibrated", "two-view pairs"
   std::string verdict;             // the calibration verdict ("given" for a given calibration)
   GateCounts counts;
+  LabelDataset dataset;            // as written to dataset.npz
   int num_frames = 0, num_cameras = 0;
   nlohmann::json report;
   double seconds = 0.0;
 };
 
-// Throws InputError for bad input, and std::runtime_error when self-calibration fails (the
-// report explains); nothing is left under out_dir then.
+// Reads the keypoints (and calibration or intrinsics), runs the stages in memory (association
+// -> intrinsics -> calibration -> triangulation -> labels) and writes the folder. Throws
+// InputError for bad input, and std::runtime_error when self-calibration fails (the report
+// explains); nothing is left under out_dir then.
 LabelRunResult RunLabel(const LabelRunOptions& options);
 
 }  // namespace epilabel

@@ -4,22 +4,25 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "foundation/error.h"
 #include "foundation/npz.h"
 #include "geometry/estimators/triangulation.h"
 #include "geometry/estimators/two_view.h"
 #include "geometry/optim/sequence_smoothing.h"
 #include "geometry/sfm/world_frame.h"
+#include "pseudolabel/option_tables.h"
 
 namespace epilabel {
 
-void QualityGates::Check() const {
-  if (min_views < 2) throw std::invalid_argument("--min-views must be >= 2");
-  if (!(max_reprojection_error_px > 0)) throw std::invalid_argument("--max-error-px must be > 0");
-  if (!(max_bone_deviation_rel > 0)) throw std::invalid_argument("--max-bone-deviation must be > 0");
-  if (!(max_uncertainty_m > 0)) throw std::invalid_argument("--max-uncertainty must be > 0");
-  if (!(min_valid_share >= 0 && min_valid_share <= 1)) throw std::invalid_argument("--min-valid-share must be in [0, 1]");
-  if (!(min_camera_joint_share >= 0 && min_camera_joint_share <= 1))
-    throw std::invalid_argument("--min-camera-joints must be in [0, 1]");
+void QualityGates::Check() const { CheckOptionRanges(QualityGatesTable(), *this); }
+
+LabelStageResult LabelTrack(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
+                            const LabelStageOptions& options) {
+  LabelStageResult r;
+  r.valid = ApplyGates(seq, track.skeleton->bones, options.gates, &r.kept, &r.counts);
+  r.dataset = MakeCameraFrameLabels(rig, track, seq, r.valid, r.kept, options.gates, options.sequence_name, &r.counts);
+  r.videopose3d = MakeVideoPose3DExport(rig, track, seq, r.kept, options.sequence_name);
+  return r;
 }
 
 FrameJointArray<uint8_t> ApplyGates(const TriangulatedSequence& seq, const std::vector<Bone>& bones,
@@ -126,19 +129,19 @@ int DetectedJoints(const Eigen::Vector3d* row, int nj, double min_conf) {
   return n;
 }
 
-LabelDataset EmptyDataset(const PoseInput& poses) {
+LabelDataset EmptyDataset(const PersonTrack& track) {
   LabelDataset d;
-  d.skeleton = poses.skeleton->name;
-  d.joint_names = poses.skeleton->joint_names;
+  d.skeleton = track.skeleton->name;
+  d.joint_names = track.skeleton->joint_names;
   return d;
 }
 
 }  // namespace
 
-LabelDataset MakeCameraFrameLabels(const Rig& rig, const PoseInput& poses, const TriangulatedSequence& seq,
+LabelDataset MakeCameraFrameLabels(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
                                    const FrameJointArray<uint8_t>& valid, const std::vector<uint8_t>& pose_kept,
                                    const QualityGates& gates, const std::string& sequence_name, GateCounts* counts) {
-  LabelDataset d = EmptyDataset(poses);
+  LabelDataset d = EmptyDataset(track);
   for (const Camera& cam : rig) d.CameraIndex(cam.name);
   d.SequenceIndex(sequence_name);
   const Observations2d& obs = seq.triangulation.repaired;
@@ -152,8 +155,8 @@ LabelDataset MakeCameraFrameLabels(const Rig& rig, const PoseInput& poses, const
       const Rigid3d& cam_from_world = rig[c].cam_from_world;
       for (joint_t j = 0; j < nj; ++j)
         in_cam[j] = seq.points.IsValid(f, j) ? cam_from_world * seq.points.at(f, j) : Eigen::Vector3d::Constant(kNaN);
-      AppendSample(&d, rig[c], sequence_name, poses.frame_numbers[f], obs.Row(c, f), in_cam, &valid.at(f, 0),
-                   &seq.uncertainty_m.at(f, 0), poses.skeleton->root);
+      AppendSample(&d, rig[c], sequence_name, track.frame_numbers[f], obs.Row(c, f), in_cam, &valid.at(f, 0),
+                   &seq.uncertainty_m.at(f, 0), track.skeleton->root);
       ++counts->samples_per_camera[c];
       ++counts->samples;
     }
@@ -161,14 +164,14 @@ LabelDataset MakeCameraFrameLabels(const Rig& rig, const PoseInput& poses, const
   return d;
 }
 
-TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PoseInput& poses, const QualityGates& gates,
+TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PersonTrack& track, const QualityGates& gates,
                                 const WorldFrameOptions& scale_options, const std::string& sequence_name,
                                 uint64_t seed) {
   TwoViewLabels out;
-  out.dataset = EmptyDataset(poses);
+  out.dataset = EmptyDataset(track);
   for (const Camera& cam : rig) out.dataset.CameraIndex(cam.name);
   out.dataset.SequenceIndex(sequence_name);
-  const Observations2d& obs = poses.observations;
+  const Observations2d& obs = track.observations;
   const int nc = obs.num_cameras(), nf = obs.num_frames(), nj = obs.num_joints();
   out.counts.samples_per_camera.assign(nc, 0);
   out.pair_notes.assign(nc, "");
@@ -230,7 +233,7 @@ TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PoseInput& poses, const Qu
     for (double& u : seq.uncertainty_m.data()) u *= scale;
     std::vector<uint8_t> kept;
     GateCounts counts;
-    const FrameJointArray<uint8_t> valid = ApplyGates(seq, poses.skeleton->bones, gates, &kept, &counts);
+    const FrameJointArray<uint8_t> valid = ApplyGates(seq, track.skeleton->bones, gates, &kept, &counts);
     out.counts.joints += counts.joints;
     out.counts.failed_views += counts.failed_views;
     out.counts.failed_error += counts.failed_error;
@@ -244,8 +247,8 @@ TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PoseInput& poses, const Qu
       if (!kept[f]) continue;
       if (DetectedJoints(obs.Row(c, f), nj, gates.min_confidence) < gates.min_camera_joint_share * nj) continue;
       for (joint_t j = 0; j < nj; ++j) in_cam[j] = seq.points.at(f, j);
-      AppendSample(&out.dataset, rig[c], sequence_name, poses.frame_numbers[f], obs.Row(c, f), in_cam, &valid.at(f, 0),
-                   &seq.uncertainty_m.at(f, 0), poses.skeleton->root);
+      AppendSample(&out.dataset, rig[c], sequence_name, track.frame_numbers[f], obs.Row(c, f), in_cam, &valid.at(f, 0),
+                   &seq.uncertainty_m.at(f, 0), track.skeleton->root);
       ++out.counts.samples_per_camera[c];
       ++out.counts.samples;
       ++kept_total;
@@ -265,7 +268,7 @@ TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PoseInput& poses, const Qu
   return out;
 }
 
-VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PoseInput& poses, const TriangulatedSequence& seq,
+VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
                                         const std::vector<uint8_t>& pose_kept, const std::string& subject) {
   VideoPose3DExport e;
   const Observations2d& obs = seq.triangulation.repaired;
@@ -291,7 +294,7 @@ VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PoseInput& poses, 
     for (frame_t k = f; k < g; ++k)
       for (joint_t j = 0; j < nj; ++j)
         for (int a = 0; a < 3; ++a) p3[(static_cast<size_t>(k - f) * nj + j) * 3 + a] = static_cast<float>(seq.points.at(k, j)(a));
-    const std::string action = subject + "_" + std::to_string(poses.frame_numbers[f]);
+    const std::string action = subject + "_" + std::to_string(track.frame_numbers[f]);
     subject_3d.Set(action, PickleValue::Array(NpyArray::FromVector(p3, {len, nj, 3})));
     PickleValue cams = PickleValue::List();
     for (camera_t c = 0; c < nc; ++c) {
@@ -310,7 +313,7 @@ VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PoseInput& poses, 
     e.num_frames += len;
     f = g;
   }
-  const Skeleton& s = *poses.skeleton;
+  const Skeleton& s = *track.skeleton;
   e.metadata.Set("layout_name", PickleValue::String(s.name));
   e.metadata.Set("num_joints", PickleValue::Int(nj));
   PickleValue left = PickleValue::List(), right = PickleValue::List();

@@ -1,6 +1,6 @@
 // Pseudo-3D labels from multi-view 2D keypoints: quality gates, camera-frame labels as
 // EpipolarPose trains them, the EpipolarPose-style two-view baseline, and the VideoPose3D
-// export. In-memory functions here; label_run.h reads and writes the files.
+// export (stage 6 of the pipeline). In memory: label_run.h reads and writes the files.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,9 @@
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
 #include "pseudolabel/dataset.h"
-#include "pseudolabel/inputs.h"
-#include "pseudolabel/runs.h"
+#include "pseudolabel/keypoint_input.h"
+#include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/triangulate.h"
 
 namespace epilabel {
 
@@ -28,6 +29,7 @@ struct QualityGates {
   double min_camera_joint_share = 0.5;     // a camera contributes a sample when it detected this
                                            // share of the joints in that frame
   double min_confidence = 0.2;             // detections below do not count as detected
+  // Throws InputError naming the key (e.g. `max_reprojection_error_px`) of a value out of range.
   void Check() const;
 };
 
@@ -54,7 +56,7 @@ FrameJointArray<uint8_t> ApplyGates(const TriangulatedSequence& seq, const std::
 // Camera-frame labels of the kept poses: one sample per kept frame and camera that sees the
 // person, with that camera's own 2D detections (swap-repaired), the 3D pose in its frame, the
 // root, K, validity and uncertainty.
-LabelDataset MakeCameraFrameLabels(const Rig& rig, const PoseInput& poses, const TriangulatedSequence& seq,
+LabelDataset MakeCameraFrameLabels(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
                                    const FrameJointArray<uint8_t>& valid, const std::vector<uint8_t>& pose_kept,
                                    const QualityGates& gates, const std::string& sequence_name, GateCounts* counts);
 
@@ -67,7 +69,7 @@ struct TwoViewLabels {
   GateCounts counts;
   std::vector<std::string> pair_notes;  // per camera: the pair, inliers, or why it failed
 };
-TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PoseInput& poses, const QualityGates& gates,
+TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PersonTrack& track, const QualityGates& gates,
                                 const WorldFrameOptions& scale_options, const std::string& sequence_name,
                                 uint64_t seed);
 
@@ -82,8 +84,23 @@ struct VideoPose3DExport {
   int num_actions = 0;
   int64_t num_frames = 0;
 };
-VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PoseInput& poses, const TriangulatedSequence& seq,
+VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
                                         const std::vector<uint8_t>& pose_kept, const std::string& subject);
+// The whole label stage of one track: gates, camera-frame labels and the VideoPose3D export.
+struct LabelStageOptions {
+  QualityGates gates;
+  std::string sequence_name = "sequence";  // names the samples and the VideoPose3D subject
+};
+struct LabelStageResult {
+  LabelDataset dataset;
+  GateCounts counts;
+  FrameJointArray<uint8_t> valid;  // per frame and joint: passed every gate
+  std::vector<uint8_t> kept;       // per frame: the pose is kept
+  VideoPose3DExport videopose3d;
+};
+LabelStageResult LabelTrack(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
+                            const LabelStageOptions& options);
+
 // Writes OUT_DIR/data_3d_<name>.npz and OUT_DIR/data_2d_<name>.npz (atomically).
 void WriteVideoPose3DExport(const VideoPose3DExport& e, const std::string& out_dir, const std::string& name);
 

@@ -4,13 +4,12 @@
 #include <cmath>
 
 #include "foundation/file_util.h"
+#include "pseudolabel/report/json_number.h"
 
 namespace epilabel {
 
 namespace {
 
-// NaN and infinity are not JSON: write null.
-nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 nlohmann::json Histogram(const std::vector<double>& values, double max_value, int bins) {
   std::vector<double> edges(bins + 1);
@@ -36,8 +35,8 @@ nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult
   j["num_frames"] = nf;
   j["num_joints"] = nj;
   j["skeleton"] = skeleton;
-  j["mean_error_px"] = Num(s.mean_error_px);
-  j["median_error_px"] = Num(s.median_error_px);
+  j["mean_error_px"] = JsonNumber(s.mean_error_px);
+  j["median_error_px"] = JsonNumber(s.median_error_px);
   nlohmann::json cams = nlohmann::json::array();
   for (size_t c = 0; c < rig.size(); ++c) {
     const CameraTriangulationStats& cs = s.cameras[c];
@@ -60,9 +59,9 @@ nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult
     cams.push_back({{"name", rig[c].name},
                     {"observed", cs.observed},
                     {"used", cs.used},
-                    {"share_used", Num(cs.observed ? static_cast<double>(cs.used) / static_cast<double>(cs.observed) : kNaN)},
-                    {"mean_error_px", Num(cs.mean_error_px)},
-                    {"median_error_px", Num(cs.median_error_px)},
+                    {"share_used", JsonNumber(cs.observed ? static_cast<double>(cs.used) / static_cast<double>(cs.observed) : kNaN)},
+                    {"mean_error_px", JsonNumber(cs.mean_error_px)},
+                    {"median_error_px", JsonNumber(cs.median_error_px)},
                     {"error_histogram", Histogram(errors, max_e, 20)}});
   }
   j["cameras"] = cams;
@@ -76,8 +75,8 @@ nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult
         ++n;
       }
     joints.push_back({{"name", k < static_cast<joint_t>(joint_names.size()) ? joint_names[k] : std::to_string(k)},
-                      {"share_triangulated", Num(s.joint_triangulated_share[k])},
-                      {"mean_error_px", Num(n ? sum / n : kNaN)}});
+                      {"share_triangulated", JsonNumber(s.joint_triangulated_share[k])},
+                      {"mean_error_px", JsonNumber(n ? sum / n : kNaN)}});
   }
   j["joints"] = joints;
   int64_t gaps_filled = smoothing ? smoothing->num_points_filled : 0;
@@ -92,11 +91,11 @@ nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult
                  {"gaps_filled", gaps_filled}};
   if (smoothing) {
     nlohmann::json bones = nlohmann::json::array();
-    for (double l : smoothing->bone_lengths) bones.push_back(Num(l));
+    for (double l : smoothing->bone_lengths) bones.push_back(JsonNumber(l));
     j["smoothing"] = {{"windows", smoothing->num_windows},
                       {"iterations", smoothing->total_iterations},
-                      {"initial_cost", Num(smoothing->initial_cost)},
-                      {"final_cost", Num(smoothing->final_cost)},
+                      {"initial_cost", JsonNumber(smoothing->initial_cost)},
+                      {"final_cost", JsonNumber(smoothing->final_cost)},
                       {"bone_lengths_m", bones}};
   }
   return j;
@@ -111,16 +110,16 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
     const CameraCalibrationReport& cr = rep.cameras[c];
     nlohmann::json cj = {{"name", cr.name},
                          {"registered", cr.registered},
-                         {"rms_px", Num(cr.rms_px)},
+                         {"rms_px", JsonNumber(cr.rms_px)},
                          {"observations", cr.observations},
-                         {"focal_px", Num(cr.focal_px)},
-                         {"focal_sigma_px", Num(cr.focal_sigma_px)},
-                         {"rotation_sigma_deg", Num(cr.rotation_sigma_deg)},
-                         {"center_sigma_m", Num(cr.center_sigma_m)},
-                         {"median_error_px", Num(cr.median_error_px)},
-                         {"share_used", Num(cr.share_used)},
-                         {"loo_rotation_deg", Num(cr.loo_rotation_deg)},
-                         {"loo_center_m", Num(cr.loo_center_m)},
+                         {"focal_px", JsonNumber(cr.focal_px)},
+                         {"focal_sigma_px", JsonNumber(cr.focal_sigma_px)},
+                         {"rotation_sigma_deg", JsonNumber(cr.rotation_sigma_deg)},
+                         {"center_sigma_m", JsonNumber(cr.center_sigma_m)},
+                         {"median_error_px", JsonNumber(cr.median_error_px)},
+                         {"share_used", JsonNumber(cr.share_used)},
+                         {"loo_rotation_deg", JsonNumber(cr.loo_rotation_deg)},
+                         {"loo_center_m", JsonNumber(cr.loo_center_m)},
                          {"verdict", VerdictName(cr.verdict)},
                          {"reason", cr.reason}};
     if (c < rig.size() && cr.registered) {
@@ -129,19 +128,19 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
       const Eigen::Vector3d r = RodriguesFromRotation(rig[c].cam_from_world.RotationMatrix());
       cj["rotation_rodrigues"] = {r.x(), r.y(), r.z()};
     }
-    if (c < rep.self.focal_initial.size()) cj["focal_initial_px"] = Num(rep.self.focal_initial[c]);
+    if (c < rep.self.focal_initial.size()) cj["focal_initial_px"] = JsonNumber(rep.self.focal_initial[c]);
     cams.push_back(cj);
   }
   j["cameras"] = cams;
-  j["leave_one_out"] = {{"limit_deg", Num(rep.loo_limit_deg)}, {"limit_center_m", Num(rep.loo_limit_center_m)}};
+  j["leave_one_out"] = {{"limit_deg", JsonNumber(rep.loo_limit_deg)}, {"limit_center_m", JsonNumber(rep.loo_limit_center_m)}};
   nlohmann::json pairs = nlohmann::json::array();
   for (const PairReport& p : rep.self.pairs) {
     pairs.push_back({{"a", rep.cameras[p.a].name},
                      {"b", rep.cameras[p.b].name},
                      {"correspondences", p.correspondences},
                      {"inliers", p.inliers},
-                     {"median_angle_deg", Num(p.median_angle_deg)},
-                     {"quality", Num(p.quality)},
+                     {"median_angle_deg", JsonNumber(p.median_angle_deg)},
+                     {"quality", JsonNumber(p.quality)},
                      {"used", p.edge},
                      {"reason", p.reason}});
   }
@@ -157,25 +156,23 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                             {"observations", rep.self.ba.num_observations},
                             {"outliers_removed", rep.self.ba.num_outliers_removed},
                             {"iterations", rep.self.ba.iterations},
-                            {"initial_cost", Num(rep.self.ba.initial_cost)},
-                            {"final_cost", Num(rep.self.ba.final_cost)},
-                            {"sigma0_px", Num(rep.self.ba.sigma0_px)},
+                            {"initial_cost", JsonNumber(rep.self.ba.initial_cost)},
+                            {"final_cost", JsonNumber(rep.self.ba.final_cost)},
+                            {"sigma0_px", JsonNumber(rep.self.ba.sigma0_px)},
                             {"termination", rep.self.ba.termination}};
   j["scale"] = {{"method", rep.world.scale_method},
-                {"metres_per_unit", Num(rep.world.scale)},
-                {"uncertainty_rel", Num(rep.world.scale_sigma_rel)}};
+                {"metres_per_unit", JsonNumber(rep.world.scale)},
+                {"uncertainty_rel", JsonNumber(rep.world.scale_sigma_rel)}};
   j["floor"] = {{"from_feet", rep.world.floor_from_feet},
                 {"inliers", rep.world.floor_inliers},
-                {"rms_m", Num(rep.world.floor_rms_m)},
-                {"feet_spread_m", Num(rep.world.feet_spread_m)}};
-  j["rig_size_m"] = Num(rep.rig_size_m);
-  j["motion_extent_m"] = Num(rep.motion_extent_m);
+                {"rms_m", JsonNumber(rep.world.floor_rms_m)},
+                {"feet_spread_m", JsonNumber(rep.world.feet_spread_m)}};
+  j["rig_size_m"] = JsonNumber(rep.rig_size_m);
+  j["motion_extent_m"] = JsonNumber(rep.motion_extent_m);
   nlohmann::json timings = nlohmann::json::object();
   for (const auto& [stage, seconds] : rep.self.timings_s) timings[stage] = seconds;
   j["timings_s"] = timings;
   return j;
 }
-
-void WriteJson(const nlohmann::json& json, const std::string& path) { WriteFileAtomic(path, json.dump(2) + "\n"); }
 
 }  // namespace epilabel

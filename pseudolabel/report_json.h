@@ -1,5 +1,5 @@
-// report.json documents written next to the outputs of calibrate, triangulate and label
-// (schemas in the README; the HTML report reads them).
+// report.json documents of calibrate, triangulate and label, built in memory from the stage
+// results (schemas in the README; the HTML report shows them; the runs write them).
 #pragma once
 
 #include <string>
@@ -22,8 +22,5 @@ nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult
 
 // {"kind":"calibration", verdict, cameras [...], pairs [...], scale, floor, ...}.
 nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& report);
-
-// Writes pretty JSON atomically.
-void WriteJson(const nlohmann::json& json, const std::string& path);
 
 }  // namespace epilabel

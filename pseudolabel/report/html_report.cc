@@ -16,6 +16,7 @@
 #include "detection/skeleton.h"
 #include "foundation/error.h"
 #include "pseudolabel/report/report_assets.h"
+#include "pseudolabel/report/json_number.h"
 
 namespace epilabel {
 
@@ -129,7 +130,6 @@ namespace {
 using report_encoding::Base64Encode;
 using report_encoding::Float32Base64;
 
-json Num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json TypedArray(const std::string& dtype, std::vector<int64_t> shape, std::string b64) {
   return {{"dtype", dtype}, {"shape", std::move(shape)}, {"b64", std::move(b64)}};
@@ -228,11 +228,11 @@ ResolvedSkeleton ResolveSkeleton(const ReportInputs& in, const json& report, int
 json CamerasJson(const Rig& rig) {
   json cams = json::array();
   for (const Camera& c : rig) {
-    json j = {{"name", c.name},       {"width", c.width}, {"height", c.height}, {"fx", Num(c.fx)},
-              {"fy", Num(c.fy)},      {"cx", Num(c.cx)},  {"cy", Num(c.cy)},
+    json j = {{"name", c.name},       {"width", c.width}, {"height", c.height}, {"fx", JsonNumber(c.fx)},
+              {"fy", JsonNumber(c.fy)},      {"cx", JsonNumber(c.cx)},  {"cy", JsonNumber(c.cy)},
               {"has_extrinsics", c.has_extrinsics}};
     json dist = json::array();
-    for (int k = 0; k < static_cast<int>(c.distortion.size()); ++k) dist.push_back(Num(c.distortion[k]));
+    for (int k = 0; k < static_cast<int>(c.distortion.size()); ++k) dist.push_back(JsonNumber(c.distortion[k]));
     j["distortion"] = dist;
     if (c.has_extrinsics) {
       const Eigen::Matrix3d r = c.cam_from_world.RotationMatrix();
@@ -317,8 +317,8 @@ PoseStats ComputePoseStats(const KeypointSequence& poses, const Rig& rig, const 
                       {"frames", static_cast<int64_t>(poses.cameras[k].frame_numbers.size())},
                       {"frames_with_person", frames_with},
                       {"joints_detected", detected},
-                      {"joints_detected_share", Num(slots > 0 ? detected / slots : kNaN)},
-                      {"mean_confidence", Num(detected ? conf / static_cast<double>(detected) : kNaN)}};
+                      {"joints_detected_share", JsonNumber(slots > 0 ? detected / slots : kNaN)},
+                      {"mean_confidence", JsonNumber(detected ? conf / static_cast<double>(detected) : kNaN)}};
   }
   for (int c = 0; c < nc; ++c)
     out.detections.push_back(det[c].is_null() ? json{{"name", rig[c].name}, {"frames", 0}} : det[c]);
@@ -367,8 +367,8 @@ PoseStats ComputePoseStats(const KeypointSequence& poses, const Rig& rig, const 
     }
     out.camera_stats.push_back({{"name", rig[c].name},
                                 {"count", static_cast<int64_t>(errors[c].size())},
-                                {"mean_error_px", Num(mean)},
-                                {"median_error_px", Num(Median(errors[c]))},
+                                {"mean_error_px", JsonNumber(mean)},
+                                {"median_error_px", JsonNumber(Median(errors[c]))},
                                 {"error_histogram", HistogramJson(errors[c], options.histogram_bins)}});
   }
   out.camera_frame_error.assign(static_cast<size_t>(nc) * ne, kNaN);

@@ -1,4 +1,4 @@
-#include "pseudolabel/inputs.h"
+#include "pseudolabel/keypoint_input.h"
 
 #include <cmath>
 
@@ -8,9 +8,9 @@
 
 namespace epilabel {
 
-PoseInput LoadPoseInput(const std::string& path, const std::string& skeleton, int min_cameras,
-                        const ProgressCallback& progress) {
-  PoseInput in;
+KeypointInput LoadKeypointInput(const std::string& path, const std::string& skeleton, int min_cameras,
+                                const ProgressCallback& progress) {
+  KeypointInput in;
   in.path = path;
   KeypointReadOptions ro;
   ro.skeleton = skeleton;
@@ -23,21 +23,19 @@ PoseInput LoadPoseInput(const std::string& path, const std::string& skeleton, in
     throw InputError(path, "needs at least " + std::to_string(min_cameras) + " cameras, found " +
                                std::to_string(in.keypoints.cameras.size()) + " (" + names + ")");
   }
+  if (in.keypoints.AllFrameNumbers().empty()) throw InputError(path, "no frame found");
   in.skeleton = &GetSkeleton(in.keypoints.skeleton);
-  ObservationTable table = ToObservations(in.keypoints);
-  if (table.frame_numbers.empty()) throw InputError(path, "no frame found");
-  in.observations = std::move(table.observations);
-  in.frame_numbers = std::move(table.frame_numbers);
   for (const auto& c : in.keypoints.cameras) in.camera_names.push_back(c.name);
   return in;
 }
 
-Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path, const PoseInput& poses,
+Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path,
+                     const std::vector<std::string>& camera_names, const std::string& keypoints_path,
                      CalibrationNeed need) {
   std::vector<std::string> calib_names;
   for (const Camera& c : calibration) calib_names.push_back(c.name);
   const std::vector<int> match =
-      MatchCameraNames(poses.camera_names, calib_names, calibration_path + " vs " + poses.path);
+      MatchCameraNames(camera_names, calib_names, calibration_path + " vs " + keypoints_path);
   Rig rig;
   for (size_t i = 0; i < match.size(); ++i) {
     Camera cam = calibration[match[i]];
@@ -54,8 +52,6 @@ Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path
   }
   return rig;
 }
-
-std::vector<Bone> SkeletonBones(const Skeleton& skeleton) { return skeleton.bones; }
 
 WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {
   WorldFrameOptions o;

@@ -1,0 +1,103 @@
+#include "pseudolabel/calibrate_run.h"
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+#include "detection/io/calibration_io.h"
+#include "pseudolabel/report_json.h"
+#include "pseudolabel/run_outputs.h"
+#include "pseudolabel/stages/intrinsics.h"
+#include "pseudolabel/stages/report_inputs.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel {
+
+namespace {
+
+IntrinsicsSource SourceOf(const CalibrateRunOptions& options) {
+  IntrinsicsSource source;
+  if (!options.intrinsics_path.empty()) {
+    source.file = ReadCalibrationToml(options.intrinsics_path);
+    source.file_path = options.intrinsics_path;
+  }
+  source.image_width = options.image_width;
+  source.image_height = options.image_height;
+  return source;
+}
+
+std::string CalibrationMetadata(const CalibrationReport& report) {
+  std::ostringstream meta;
+  meta << "[metadata]\nsoftware = \"epilabel\"\nverdict = \"" << VerdictName(report.verdict)
+       << "\"\nscale_method = \"" << report.world.scale_method << "\"\nscale_uncertainty_rel = "
+       << report.world.scale_sigma_rel << "\n";
+  return meta.str();
+}
+
+nlohmann::json MakeReport(const CalibrateRunOptions& options, const KeypointInput& input, const PersonTrack& track,
+                          const CalibrateRunResult& r) {
+  nlohmann::json report = CalibrationReportJson(r.output.rig, r.output.report);
+  report["inputs"] = {{"poses", options.keypoints_path},
+                      {"intrinsics", options.intrinsics_path},
+                      {"skeleton", input.skeleton->name},
+                      {"frames", track.num_frames()}};
+  report["timings_s"]["read"] = r.read_s;
+  report["timings_s"]["total_calibration"] = r.calibrate_s;
+  return report;
+}
+
+// The calibration page: the cameras (or those registered before a failure) and the bodies of
+// the final triangulation.
+void WriteCalibrationHtml(const CalibrateRunOptions& options, const KeypointInput& input, const PersonTrack& track,
+                          const CalibrateRunResult& r, const fs::path& report_dir, bool calibration_written) {
+  std::optional<PointsFile> points;
+  if (r.output.success && !r.output.points.points.empty()) points = MakePointsFile(r.output.points, track);
+  std::vector<std::pair<std::string, std::string>> sources = {{"poses", options.keypoints_path}};
+  if (calibration_written) sources.insert(sources.begin(), {"calibration", options.out_path});
+  sources.emplace_back("report", (report_dir / "report.json").string());
+  const ReportInputs in = MakeReportInputs("EpiLabel calibration", ReportRig(r.output), &input.keypoints,
+                                           *track.skeleton, std::move(points), r.report, std::move(sources));
+  WriteHtmlReport(in, (report_dir / "report.html").string());
+}
+
+}  // namespace
+
+CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
+  CalibrateRunResult result;
+  auto t0 = std::chrono::steady_clock::now();
+  const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
+  const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input);
+  result.association = AssociatePeople(input, options.association);
+  const PersonTrack& track = result.association.tracks.front();
+  result.read_s = SecondsSince(t0);
+
+  const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, track, options.stage);
+  result.output = calibrated.output;
+  result.calibrate_s = calibrated.seconds;
+
+  const fs::path out_path(options.out_path);
+  fs::path report_dir = options.report_dir.empty() ? out_path.parent_path() : fs::path(options.report_dir);
+  if (report_dir.empty()) report_dir = ".";
+  fs::create_directories(report_dir);
+  result.report = MakeReport(options, input, track, result);
+  const bool write_calibration =
+      result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);
+  if (write_calibration) {
+    WriteCalibrationToml(result.output.rig, options.out_path, CalibrationMetadata(result.output.report));
+    result.written.push_back(options.out_path);
+    if (!options.yaml_path.empty()) {
+      WriteCalibrationYaml(result.output.rig, options.yaml_path);
+      result.written.push_back(options.yaml_path);
+    }
+  }
+  WriteJson(result.report, (report_dir / "report.json").string());
+  result.written.push_back((report_dir / "report.json").string());
+  if (options.write_html_report) {
+    WriteCalibrationHtml(options, input, track, result, report_dir, write_calibration);
+    result.written.push_back((report_dir / "report.html").string());
+  }
+  return result;
+}
+
+}  // namespace epilabel

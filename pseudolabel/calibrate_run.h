@@ -1,0 +1,47 @@
+// The `calibrate` run, an edge of the pipeline: reads keypoints (and intrinsics), runs the
+// stages (association -> intrinsics -> calibration) in memory and writes
+//   the calibration TOML (Anipose layout with a [metadata] table holding the verdict),
+//   optionally OpenCV YAML, and report.json + report.html in the report folder.
+// A failed calibration writes no calibration but still its report (reasons, the cameras that
+// were registered). Each file is written under a temporary name and renamed when complete.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pseudolabel/keypoint_input.h"
+#include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/calibrate.h"
+
+namespace epilabel {
+
+struct CalibrateRunOptions {
+  std::string keypoints_path;
+  std::string intrinsics_path;           // intrinsics TOML (or a full calibration); empty: see below
+  int image_width = 0, image_height = 0; // one image size for every camera, focal unknown
+                                         // (neither: the sizes stored with the keypoints)
+  std::string out_path;                  // calibration.toml
+  std::string yaml_path;                 // optional OpenCV YAML
+  std::string report_dir;                // report.json (+ report.html); default: folder of out_path
+  std::string skeleton;                  // empty: guessed
+  bool allow_check = true;               // a "check" verdict still writes the calibration
+  bool write_html_report = true;
+  AssociationOptions association;
+  CalibrateStageOptions stage;           // height, baseline, refinement, seed, threads, progress
+};
+
+struct CalibrateRunResult {
+  Association association;
+  CalibrationOutput output;
+  nlohmann::json report;
+  std::vector<std::string> written;
+  double read_s = 0, calibrate_s = 0;
+};
+
+// Throws InputError for bad input; a failed calibration is reported (verdict "failed",
+// report.json and report.html written, no calibration file) rather than thrown.
+CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options);
+
+}  // namespace epilabel

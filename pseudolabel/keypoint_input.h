@@ -1,0 +1,52 @@
+// The first stage of every run: 2D keypoints as read (every detected person kept), with their
+// skeleton and camera names, and the calibration matched to those cameras.
+//
+// Vocabulary used across the pipeline: *keypoints* are 2D detections (x px, y px, confidence);
+// a *camera pose* is a camera's extrinsics (`cam_from_world`); a *body* is a 3D skeleton.
+// Loading reads files (an edge of the pipeline); everything after it works in memory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "detection/keypoints.h"
+#include "detection/skeleton.h"
+#include "foundation/progress.h"
+#include "geometry/core/camera.h"
+#include "geometry/sfm/world_frame.h"
+
+namespace epilabel {
+
+struct KeypointInput {
+  std::string path;                      // where the keypoints came from (messages only)
+  KeypointSequence keypoints;            // as read: every camera, frame and detected person
+  const Skeleton* skeleton = nullptr;    // given or guessed from the joint layout
+  std::vector<std::string> camera_names; // in keypoint order
+
+  int num_cameras() const { return static_cast<int>(camera_names.size()); }
+};
+
+// Reads keypoints from `path` (OpenPose folders, COCO folder, keypoints2d.npz); `skeleton` may
+// be empty (guessed). Throws InputError naming the path when there is nothing usable: no
+// cameras, no frames, or fewer than `min_cameras` cameras.
+KeypointInput LoadKeypointInput(const std::string& path, const std::string& skeleton, int min_cameras,
+                                const ProgressCallback& progress = {});
+
+// What a run needs of each calibration camera.
+enum class CalibrationNeed { kIntrinsics, kIntrinsicsAndExtrinsics, kImageSize };
+
+// The calibration's cameras reordered to the keypoint cameras (by exact name, then by the
+// number in the name; see MatchCameraNames). Throws InputError naming `calibration_path` and
+// listing both sets of names when they do not match, and when a camera lacks what `need` asks.
+Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path,
+                     const std::vector<std::string>& camera_names, const std::string& keypoints_path,
+                     CalibrationNeed need);
+inline Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path, const KeypointInput& input,
+                            CalibrationNeed need) {
+  return MatchCalibration(calibration, calibration_path, input.camera_names, input.path, need);
+}
+
+// World-frame (scale, floor) options derived from a skeleton's anthropometric keys.
+WorldFrameOptions WorldFrameOptionsFor(const Skeleton& skeleton);
+
+}  // namespace epilabel

@@ -1,0 +1,52 @@
+// Stage 4: the cameras from the people they see. Composes the geometry's calibration pipeline
+// (self-calibration, bundle adjustment, world frame and scale, leave-one-camera-out check,
+// verdict) with what the skeleton and the run options say. In memory: no file is read or
+// written; a failed calibration is a result (`output.success == false`), not an exception.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "foundation/progress.h"
+#include "geometry/sfm/calibration_pipeline.h"
+#include "pseudolabel/stages/association.h"
+
+namespace epilabel {
+
+// A known distance between two camera centres, for the metric scale.
+struct BaselineSpec {
+  std::string camera_a, camera_b;  // camera names as in the keypoints
+  double metres = 0.0;             // > 0
+};
+
+// Parses "CAM1,CAM2,METRES"; throws InputError naming the key `baseline` otherwise.
+BaselineSpec ParseBaselineSpec(const std::string& text);
+
+struct CalibrateStageOptions {
+  double subject_height_m = 1.70;        // standing height of the person (metres)
+  bool subject_height_given = false;     // measured (+/- 1 cm) rather than the adult mean (+/- 9 cm)
+  std::optional<BaselineSpec> baseline;  // scale from a camera distance instead of the height
+  bool refine_focal = false;             // also refine given focal lengths
+  bool refine_k1 = false;                // also refine the first radial distortion coefficient
+  uint64_t seed = 0;
+  int num_threads = 1;                   // Ceres threads
+  CalibrationPipelineOptions pipeline;   // everything else (defaults work on the studio)
+  ProgressCallback progress;
+};
+
+struct CalibrateStageResult {
+  CalibrationOutput output;              // rig (metric, z up), final triangulation, report, verdict
+  double seconds = 0.0;
+};
+
+// The pipeline options for a skeleton and the stage options. Throws InputError naming the key
+// `baseline` when its cameras are not among `rig`'s.
+CalibrationPipelineOptions PipelineOptionsFor(const Skeleton& skeleton, const CalibrateStageOptions& options,
+                                              const Rig& rig);
+
+// Calibrates `intrinsics` (the keypoint cameras, see ResolveIntrinsics) from one track.
+CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& track,
+                                      const CalibrateStageOptions& options);
+
+}  // namespace epilabel

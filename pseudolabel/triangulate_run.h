@@ -1,0 +1,45 @@
+// The `triangulate` run, an edge of the pipeline: reads a calibration and keypoints, runs the
+// stages (association -> triangulation) in memory and writes the outputs:
+//   OUT/points3d.npz (and .csv, .trc on request), OUT/report.json, OUT/report.html
+// Each file is written under a temporary name and renamed when complete; report.json comes
+// last among the data files, so a folder with a report.json is complete.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "foundation/progress.h"
+#include "pseudolabel/keypoint_input.h"
+#include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/triangulate.h"
+
+namespace epilabel {
+
+struct TriangulateRunOptions {
+  std::string calibration_path;
+  std::string keypoints_path;
+  std::string out_dir;
+  std::string skeleton;                     // empty: guessed
+  std::set<std::string> formats = {"npz"};  // npz, csv, trc
+  AssociationOptions association;
+  TriangulateStageOptions stage;            // triangulation, smoothing, fps, threads, progress
+  bool write_html_report = true;
+};
+
+struct TriangulateRunResult {
+  Association association;
+  TriangulationSummary summary;
+  bool smoothed = false;
+  SequenceSmoothingSummary smoothing;
+  std::vector<std::string> written;      // output files
+  double read_s = 0, triangulate_s = 0, write_s = 0;
+  int num_frames = 0, num_cameras = 0, num_joints = 0;
+};
+
+// Throws InputError for bad input (files, formats), naming the file or the option key.
+TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options);
+
+}  // namespace epilabel
