@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -135,6 +136,10 @@ int RunCommand(const std::function<void()>& body) {
     return kExitInputError;
   } catch (const CLI::Error&) {
     throw;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // An environment problem (permissions, full disk, a file where a folder should be).
+    spdlog::error("cannot write or read {}: {}", e.path1().string(), e.code().message());
+    return kExitFailure;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kExitFailure;

@@ -75,10 +75,9 @@ struct EvalCalibArgs {
 void RunEvalCalib(const EvalCalibArgs& args) {
   const Rig gt = ReadCalibrationToml(args.gt);
   const Rig est = ReadCalibrationToml(args.est);
-  std::vector<std::string> gt_names, est_names;
-  for (const auto& c : gt) gt_names.push_back(c.name);
+  std::vector<std::string> est_names;
   for (const auto& c : est) est_names.push_back(c.name);
-  const std::vector<int> match = MatchCameraNames(est_names, gt_names, args.est + " vs " + args.gt);
+  const std::vector<int> match = MatchRigCameras(est_names, gt, args.est + " vs " + args.gt);
   Rig ref;
   for (int m : match) ref.push_back(gt[m]);
   if (ref.size() < gt.size()) {

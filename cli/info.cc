@@ -90,10 +90,7 @@ void PrintKeypoints(const std::string& path, const std::string& skeleton, const 
   std::vector<std::string> matched(seq.cameras.size());
   if (!calibration.empty()) {
     const Rig rig = ReadCalibrationToml(calibration);
-    std::vector<std::string> folders, names;
-    for (const CameraKeypoints& cam : seq.cameras) folders.push_back(cam.name);
-    for (const Camera& c : rig) names.push_back(c.name);
-    const std::vector<int> match = MatchCameraNames(folders, names, path + " vs " + calibration);
+    const std::vector<int> match = MatchKeypointCameras(seq, rig, path + " vs " + calibration);
     for (size_t c = 0; c < seq.cameras.size(); ++c) {
       const Camera& cam = rig[static_cast<size_t>(match[c])];
       matched[c] = cam.name;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "foundation/file_util.h"
 #include "pseudolabel/report/html_report.h"
 
 namespace epilabel::cli {
@@ -21,6 +22,7 @@ struct ReportArgs {
 };
 
 void RunReport(const ReportArgs& args) {
+  CheckNotAnInput(args.out, {args.paths.calibration, args.paths.points, args.paths.poses, args.paths.report_json});
   const HtmlReportSummary s = WriteHtmlReportFromFiles(args.paths, args.out, args.options);
   std::string what = std::to_string(s.num_cameras) + " camera(s)";
   if (s.has_points) {
@@ -51,7 +53,7 @@ void AddReportCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--points,-p", args->paths.points, "3D points (points3d.npz of `epilabel triangulate`)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--poses", args->paths.poses,
+  cmd->add_option("--keypoints,--poses", args->paths.poses,
                   "2D keypoints (OpenPose folder, COCO folder, keypoints2d.npz): per-camera error histograms and "
                   "error over time")
       ->check(CLI::ExistingPath);

@@ -77,6 +77,24 @@ void CommitDirectory(const std::string& tmp_dir, const std::string& final_dir) {
 
 namespace epilabel {
 
+void CheckNotAnInput(const std::string& output, const std::vector<std::string>& inputs) {
+  std::error_code ec;
+  const std::filesystem::path out = std::filesystem::weakly_canonical(output, ec);
+  if (ec) return;
+  for (const std::string& input : inputs) {
+    if (input.empty()) continue;
+    std::error_code ec2;
+    const std::filesystem::path in = std::filesystem::weakly_canonical(input, ec2);
+    if (!ec2 && in == out) throw InputError(output, "is also an input (" + input + "); choose another output path");
+  }
+}
+
+std::string WithoutTrailingSeparator(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
 std::string SafeFileNamePart(const std::string& name) {
   std::string out;
   out.reserve(name.size());

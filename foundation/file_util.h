@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace epilabel {
 
@@ -25,6 +26,14 @@ void CommitDirectory(const std::string& tmp_dir, const std::string& final_dir);
 }  // namespace epilabel
 
 namespace epilabel {
+
+// Throws InputError naming `output` when it is the same file as one of `inputs` (after
+// resolving `.`, `..` and symbolic links): an output never overwrites an input.
+void CheckNotAnInput(const std::string& output, const std::vector<std::string>& inputs);
+
+// `path` without trailing separators ("out/" -> "out"), so that sibling temporary names
+// ("out.tmp-123") and renames work; "/" stays "/".
+std::string WithoutTrailingSeparator(const std::string& path);
 
 // A name taken from data (a camera, a sequence, a person) made safe as one part of a file
 // name: letters, digits, '-', '_' and '.' are kept, every other byte becomes '_', leading dots

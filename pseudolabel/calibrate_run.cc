@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "detection/io/calibration_io.h"
+#include "foundation/file_util.h"
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/intrinsics.h"
@@ -64,6 +65,8 @@ void WriteCalibrationHtml(const CalibrateRunOptions& options, const KeypointInpu
 }  // namespace
 
 CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
+  CheckNotAnInput(options.out_path, {options.intrinsics_path, options.keypoints_path});
+  if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.intrinsics_path, options.keypoints_path});
   CalibrateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
@@ -80,6 +83,9 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   fs::path report_dir = options.report_dir.empty() ? out_path.parent_path() : fs::path(options.report_dir);
   if (report_dir.empty()) report_dir = ".";
   fs::create_directories(report_dir);
+  // report.json marks a complete run: an earlier run's goes before the first new file.
+  std::error_code ec;
+  fs::remove(report_dir / "report.json", ec);
   result.report = MakeReport(options, input, track, result);
   const bool write_calibration =
       result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);

@@ -32,10 +32,7 @@ KeypointInput LoadKeypointInput(const std::string& path, const std::string& skel
 Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path,
                      const std::vector<std::string>& camera_names, const std::string& keypoints_path,
                      CalibrationNeed need) {
-  std::vector<std::string> calib_names;
-  for (const Camera& c : calibration) calib_names.push_back(c.name);
-  const std::vector<int> match =
-      MatchCameraNames(camera_names, calib_names, calibration_path + " vs " + keypoints_path);
+  const std::vector<int> match = MatchRigCameras(camera_names, calibration, calibration_path + " vs " + keypoints_path);
   Rig rig;
   for (size_t i = 0; i < match.size(); ++i) {
     Camera cam = calibration[match[i]];

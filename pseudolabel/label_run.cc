@@ -196,11 +196,16 @@ void LabelRunOptions::Check() const {
   if (!pairs.empty() && pairs != "neighbours")
     throw InputError("pairs", "unknown mode '" + pairs + "' (expected 'neighbours')");
   association.Check();
+  if (export_name.empty() || export_name == "." || export_name == ".." || SafeFileNamePart(export_name) != export_name)
+    throw InputError("export_name", "'" + export_name + "' is not a plain file name part (letters, digits, '-', '_', '.')");
+  if (out_dir.empty()) throw InputError("out_dir", "no output folder given");
 }
 
-LabelRunResult RunLabel(const LabelRunOptions& options) {
+LabelRunResult RunLabel(const LabelRunOptions& options_in) {
   const auto t0 = std::chrono::steady_clock::now();
-  options.Check();
+  options_in.Check();
+  LabelRunOptions options = options_in;
+  options.out_dir = WithoutTrailingSeparator(options.out_dir);
   CheckOutputFolder(options.out_dir);
   LabelRunResult result;
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.progress);
@@ -231,6 +236,10 @@ LabelRunResult RunLabel(const LabelRunOptions& options) {
         options.pairs == "neighbours"
             ? RunTwoViewLabels(options, input, track, sequence, &result, &report)
             : RunMultiViewLabels(options, input, track, sequence, &staging, &result, &report, &html);
+    if (dataset.num_samples() == 0)
+      throw InputError(options.keypoints_path, "no pose passed the quality gates: no label was made (" +
+                                                   std::to_string(result.counts.poses) + " frames; see min_confidence, "
+                                                   "max_reprojection_error_px and the other gates)");
     staging.Write([&] { WriteDatasetNpz(dataset, (staging.dir / "dataset.npz").string()); });
     report["gates"] = GateCountsJson(options.gates, result.counts, dataset);
     report["samples"] = dataset.num_samples();

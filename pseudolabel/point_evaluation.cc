@@ -75,6 +75,8 @@ PointEvaluation EvaluatePoints(const TruthPoints& truth, const PointsFile& predi
       joint_sum[j] += d;
       ++joint_count[j];
     }
+  if (found == 0)
+    throw InputError(prediction_name, "no joint of the prediction is known where the truth is: nothing to evaluate");
   PoseMetricsOptions mo;
   mo.root_joints = skeleton.root;
   mo.pss_num_clusters = {};

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "detection/io/calibration_io.h"
+#include "detection/io/people_points_io.h"
 #include "detection/io/points_io.h"
 #include "foundation/error.h"
 #include "pseudolabel/report_json.h"
@@ -22,23 +23,50 @@ void CheckFormats(const std::set<std::string>& formats) {
     if (f != "npz" && f != "csv" && f != "trc") throw InputError("format", "unknown format '" + f + "' (npz, csv, trc)");
 }
 
-// points3d.{npz,csv,trc} in the requested formats.
-void WritePoints(const PointsFile& pf, const TriangulateRunOptions& options, std::vector<std::string>* written) {
+// points3d.{npz,csv,trc} in the requested formats; CSV and TRC one file per track when there
+// are several.
+void WritePoints(const PeoplePoints& people, const TriangulateRunOptions& options, std::vector<std::string>* written) {
   const fs::path out(options.out_dir);
   if (options.formats.count("npz")) {
-    WritePointsNpz(pf, (out / "points3d.npz").string());
+    WritePeoplePointsNpz(people, (out / "points3d.npz").string());
     written->push_back((out / "points3d.npz").string());
   }
-  if (options.formats.count("csv")) {
-    WriteAniposeCsv(pf, (out / "points3d.csv").string());
-    written->push_back((out / "points3d.csv").string());
+  const bool several = people.people.size() > 1;
+  for (size_t q = 0; q < people.people.size(); ++q) {
+    const std::string stem = several ? "points3d_track" + std::to_string(people.track_ids[q]) : "points3d";
+    if (options.formats.count("csv")) {
+      WriteAniposeCsv(people.people[q], (out / (stem + ".csv")).string());
+      written->push_back((out / (stem + ".csv")).string());
+    }
+    if (options.formats.count("trc")) {
+      TrcOptions trc;
+      trc.fps = options.stage.fps;
+      WriteTrc(people.people[q], (out / (stem + ".trc")).string(), trc);
+      written->push_back((out / (stem + ".trc")).string());
+    }
   }
-  if (options.formats.count("trc")) {
-    TrcOptions trc;
-    trc.fps = options.stage.fps;
-    WriteTrc(pf, (out / "points3d.trc").string(), trc);
-    written->push_back((out / "points3d.trc").string());
+}
+
+// The report of a run: the first track's figures at the top level (as for one person), and a
+// line per track when there are several.
+nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, const Association& association,
+                          const std::vector<TriangulatedSequence>& sequences, const TriangulateRunResult& r) {
+  const PersonTrack& first = association.tracks.front();
+  nlohmann::json report =
+      TriangulationReportJson(rig, sequences.front().triangulation, first.skeleton->joint_names, first.skeleton->name,
+                              sequences.front().smoothed ? &sequences.front().smoothing : nullptr,
+                              options.stage.triangulation.min_confidence);
+  report["inputs"] = {{"calibration", options.calibration_path}, {"poses", options.keypoints_path}};
+  report["timings_s"] = {{"read", r.read_s}, {"triangulate", r.triangulate_s}};
+  if (association.tracks.size() > 1) {
+    nlohmann::json people = nlohmann::json::array();
+    for (size_t q = 0; q < association.tracks.size(); ++q)
+      people.push_back({{"track_id", association.tracks[q].id},
+                        {"points_triangulated", sequences[q].triangulation.summary.num_triangulated},
+                        {"points_total", sequences[q].triangulation.summary.num_points}});
+    report["people"] = {{"tracks", people}, {"association", association.summary.BriefReport()}};
   }
+  return report;
 }
 
 }  // namespace
@@ -51,28 +79,39 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
   const Rig rig = MatchCalibration(calibration, options.calibration_path, input, CalibrationNeed::kIntrinsicsAndExtrinsics);
   result.association = AssociatePeople(input, options.association);
-  const PersonTrack& track = result.association.tracks.front();
+  const std::vector<PersonTrack>& tracks = result.association.tracks;
   result.read_s = SecondsSince(t0);
-  result.num_frames = track.num_frames();
-  result.num_cameras = track.num_cameras();
-  result.num_joints = track.observations.num_joints();
+  result.num_frames = tracks.front().num_frames();
+  result.num_cameras = tracks.front().num_cameras();
+  result.num_joints = tracks.front().observations.num_joints();
 
   t0 = std::chrono::steady_clock::now();
-  const TriangulatedSequence seq = TriangulateTrack(rig, track, options.stage);
-  result.summary = seq.triangulation.summary;
-  result.smoothed = seq.smoothed;
-  result.smoothing = seq.smoothing;
+  std::vector<TriangulatedSequence> sequences;
+  PeoplePoints people;
+  for (const PersonTrack& track : tracks) {
+    sequences.push_back(TriangulateTrack(rig, track, options.stage));
+    result.track_summaries.push_back(sequences.back().triangulation.summary);
+    people.track_ids.push_back(track.id);
+    people.people.push_back(MakePointsFile(sequences.back(), track));
+  }
+  result.summary = result.track_summaries.front();
+  int64_t triangulated = 0;
+  for (const TriangulationSummary& s : result.track_summaries) triangulated += s.num_triangulated;
+  if (triangulated == 0)
+    throw InputError(options.keypoints_path,
+                     "no joint could be triangulated: check that the detections' confidences are above min_confidence (" +
+                         std::to_string(options.stage.triangulation.min_confidence) + ") and that the calibration fits them");
+  result.smoothed = sequences.front().smoothed;
+  result.smoothing = sequences.front().smoothing;
   result.triangulate_s = SecondsSince(t0);
 
   t0 = std::chrono::steady_clock::now();
   fs::create_directories(options.out_dir);
-  PointsFile pf = MakePointsFile(seq, track);
-  WritePoints(pf, options, &result.written);
-  nlohmann::json report = TriangulationReportJson(rig, seq.triangulation, track.skeleton->joint_names,
-                                                  track.skeleton->name, seq.smoothed ? &seq.smoothing : nullptr,
-                                                  options.stage.triangulation.min_confidence);
-  report["inputs"] = {{"calibration", options.calibration_path}, {"poses", options.keypoints_path}};
-  report["timings_s"] = {{"read", result.read_s}, {"triangulate", result.triangulate_s}};
+  // report.json marks a complete folder: an earlier run's goes before the first new file.
+  std::error_code ec;
+  fs::remove(fs::path(options.out_dir) / "report.json", ec);
+  WritePoints(people, options, &result.written);
+  const nlohmann::json report = MakeReport(options, rig, result.association, sequences, result);
   const fs::path out(options.out_dir);
   WriteJson(report, (out / "report.json").string());
   result.written.push_back((out / "report.json").string());
@@ -81,8 +120,8 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
     if (options.formats.count("npz")) sources.emplace_back("points", (out / "points3d.npz").string());
     sources.emplace_back("poses", options.keypoints_path);
     sources.emplace_back("report", (out / "report.json").string());
-    const ReportInputs in = MakeReportInputs("EpiLabel triangulation", rig, &input.keypoints, *track.skeleton,
-                                             std::move(pf), report, std::move(sources));
+    const ReportInputs in = MakeReportInputs("EpiLabel triangulation", rig, &input.keypoints, *tracks.front().skeleton,
+                                             std::move(people.people.front()), report, std::move(sources));
     WriteHtmlReport(in, (out / "report.html").string());
     result.written.push_back((out / "report.html").string());
   }

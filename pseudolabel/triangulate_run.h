@@ -1,6 +1,9 @@
 // The `triangulate` run, an edge of the pipeline: reads a calibration and keypoints, runs the
-// stages (association -> triangulation) in memory and writes the outputs:
+// stages (association -> triangulation of every track) in memory and writes the outputs:
 //   OUT/points3d.npz (and .csv, .trc on request), OUT/report.json, OUT/report.html
+// With several tracks points3d.npz holds [frames, people, joints, 3] and `track_ids` (see
+// detection/io/people_points_io.h), and CSV/TRC are one file per track
+// (points3d_track<ID>.csv), as Pose2Sim writes them.
 // Each file is written under a temporary name and renamed when complete; report.json comes
 // last among the data files, so a folder with a report.json is complete.
 #pragma once
@@ -31,7 +34,8 @@ struct TriangulateRunOptions {
 
 struct TriangulateRunResult {
   Association association;
-  TriangulationSummary summary;
+  TriangulationSummary summary;          // of the first track
+  std::vector<TriangulationSummary> track_summaries;  // one per track
   bool smoothed = false;
   SequenceSmoothingSummary smoothing;
   std::vector<std::string> written;      // output files

@@ -41,11 +41,7 @@ std::vector<Eigen::Vector2i> ImageSizes(const LiftRunOptions& o, const KeypointS
   std::vector<Eigen::Vector2i> calibrated(n, Eigen::Vector2i::Zero());
   if (!o.calibration_path.empty()) {
     const Rig rig = ReadCalibrationToml(o.calibration_path);
-    std::vector<std::string> folder_names, calibration_names;
-    for (const CameraKeypoints& cam : sequence.cameras) folder_names.push_back(cam.name);
-    for (const Camera& cam : rig) calibration_names.push_back(cam.name);
-    const std::vector<int> match =
-        MatchCameraNames(folder_names, calibration_names, o.keypoints_path + " / " + o.calibration_path);
+    const std::vector<int> match = MatchKeypointCameras(sequence, rig, o.keypoints_path + " / " + o.calibration_path);
     for (int c = 0; c < n; ++c) calibrated[c] = Eigen::Vector2i(rig[match[c]].width, rig[match[c]].height);
   }
   for (int c = 0; c < n; ++c) {

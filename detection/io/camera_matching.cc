@@ -95,4 +95,18 @@ std::vector<int> MatchCameraNames(const std::vector<std::string>& folder_names,
   return match;
 }
 
+std::vector<int> MatchRigCameras(const std::vector<std::string>& camera_names, const Rig& calibration,
+                                 const std::string& where) {
+  std::vector<std::string> calibration_names;
+  for (const Camera& cam : calibration) calibration_names.push_back(cam.name);
+  return MatchCameraNames(camera_names, calibration_names, where);
+}
+
+std::vector<int> MatchKeypointCameras(const KeypointSequence& keypoints, const Rig& calibration,
+                                      const std::string& where) {
+  std::vector<std::string> names;
+  for (const CameraKeypoints& cam : keypoints.cameras) names.push_back(cam.name);
+  return MatchRigCameras(names, calibration, where);
+}
+
 }  // namespace epilabel

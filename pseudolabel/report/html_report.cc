@@ -287,11 +287,7 @@ PoseStats ComputePoseStats(const KeypointSequence& poses, const Rig& rig, const 
                            const std::vector<int64_t>& point_frame_numbers, const std::vector<int>& embedded_frames,
                            const HtmlReportOptions& options) {
   PoseStats out;
-  std::vector<std::string> names;
-  for (const CameraKeypoints& c : poses.cameras) names.push_back(c.name);
-  std::vector<std::string> calib_names;
-  for (const Camera& c : rig) calib_names.push_back(c.name);
-  const std::vector<int> to_rig = MatchCameraNames(names, calib_names, "poses vs. calibration");
+  const std::vector<int> to_rig = MatchKeypointCameras(poses, rig, "poses vs. calibration");
   const ObservationTable table = ToObservations(poses);
   const Observations2d& obs = table.observations;
   const int nc = static_cast<int>(rig.size());

@@ -9,7 +9,7 @@ namespace epilabel {
 
 namespace {
 
-void CountDetections(const KeypointSequence& keypoints, AssociationSummary* s) {
+void CountDetections(const KeypointSequence& keypoints, PeopleSummary* s) {
   for (const CameraKeypoints& cam : keypoints.cameras)
     for (const std::vector<Person2d>& people : cam.people) {
       s->detections += static_cast<int64_t>(people.size());
@@ -45,7 +45,7 @@ void AssociationOptions::Check() const {
   if (method != "single") throw InputError("association.method", "unknown method '" + method + "' (single)");
 }
 
-std::string AssociationSummary::BriefReport() const {
+std::string PeopleSummary::BriefReport() const {
   std::ostringstream ss;
   ss << num_tracks << (num_tracks == 1 ? " track" : " tracks") << " (" << method << "), " << assigned << " of "
      << detections << " detections used";
@@ -53,6 +53,35 @@ std::string AssociationSummary::BriefReport() const {
   if (views_with_several > 0)
     ss << "; " << views_with_several << " views show several people (up to " << max_people_in_view << ")";
   return ss.str();
+}
+
+PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks) {
+  PersonTrack pooled;
+  if (tracks.empty()) return pooled;
+  const PersonTrack& first = tracks.front();
+  pooled.id = first.id;
+  pooled.skeleton = first.skeleton;
+  pooled.camera_names = first.camera_names;
+  // The (track, frame) pairs with at least one detection.
+  std::vector<std::pair<size_t, frame_t>> rows;
+  for (size_t t = 0; t < tracks.size(); ++t)
+    for (frame_t f = 0; f < tracks[t].num_frames(); ++f) {
+      bool seen = false;
+      for (camera_t c = 0; c < tracks[t].num_cameras() && !seen; ++c)
+        for (joint_t j = 0; j < tracks[t].observations.num_joints() && !seen; ++j)
+          seen = tracks[t].observations.IsObserved(c, f, j);
+      if (seen) rows.emplace_back(t, f);
+    }
+  const int nc = first.num_cameras(), nj = first.observations.num_joints();
+  pooled.observations = Observations2d(nc, static_cast<int>(rows.size()), nj);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const PersonTrack& t = tracks[rows[r].first];
+    pooled.frame_numbers.push_back(t.frame_numbers[rows[r].second]);
+    for (camera_t c = 0; c < nc; ++c)
+      for (joint_t j = 0; j < nj; ++j)
+        pooled.observations.at(c, static_cast<frame_t>(r), j) = t.observations.at(c, rows[r].second, j);
+  }
+  return pooled;
 }
 
 Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options) {

@@ -37,7 +37,7 @@ struct AssociationOptions {
   void Check() const;
 };
 
-struct AssociationSummary {
+struct PeopleSummary {
   std::string method;
   int num_tracks = 0;
   int64_t detections = 0;           // detected people over all cameras and frames
@@ -50,8 +50,14 @@ struct AssociationSummary {
 
 struct Association {
   std::vector<PersonTrack> tracks;
-  AssociationSummary summary;
+  PeopleSummary summary;
 };
+
+// Every track's frames one after the other (frames where the track has no detection left
+// out): one sequence that holds the correspondences of every person, for the self-calibration
+// (more people, more correspondences). Frame numbers are those of the tracks, so they repeat
+// across people. `tracks` must share cameras and joints.
+PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks);
 
 // Turns the keypoints into tracks. Never throws for ordinary data; an input without any
 // detection gives one empty track (the later stages say what is missing).

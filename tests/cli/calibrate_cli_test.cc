@@ -8,6 +8,7 @@
 
 #include "detection/io/calibration_io.h"
 #include "geometry/sfm/rig_comparison.h"
+#include "pseudolabel/report/html_report.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -138,6 +139,59 @@ TEST(CalibrateCommand, Pose2SimStaticIsCheckAndNearTheQualisysReference) {
       CompareRigs(ReadCalibrationToml(data + "/Calib_qualisys.toml"), ReadCalibrationToml(dir / "calibration.toml"));
   EXPECT_LT(cmp.max_rotation_error_deg, 2.0);
   EXPECT_LT(cmp.max_center_error_rel, 0.05);
+}
+
+// The calibration page is drawn from what the run holds in memory: it shows the bodies of the
+// final triangulation and the 2D detections, not only the cameras.
+TEST(CalibrateCommand, TheReportShowsTheTriangulatedBodies) {
+  testing::TempDir dir;
+  const auto s = Epilabel("-q synth --rig h36m4 --frames 300 --seed 2 --out " + (dir / "studio"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  const auto r = Epilabel("-q calibrate --keypoints " + (dir / "studio/pose") + " --intrinsics " +
+                          (dir / "studio/intrinsics.toml") + " --out " + (dir / "calib/calibration.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(dir / "calib/report.html");
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const nlohmann::json data = nlohmann::json::parse(report_encoding::ExtractDataJson(html));
+  ASSERT_TRUE(data["arrays"].contains("points")) << data["arrays"].dump().substr(0, 300);
+  EXPECT_EQ(data["arrays"]["points"]["shape"][0], 300);
+  EXPECT_EQ(data["frames"]["count"], 300);
+  EXPECT_FALSE(data["detections"].is_null());
+}
+
+// A calibration that fails (three frames of two cameras) writes no calibration but still its
+// report.json and report.html with the reasons, and exits non-zero.
+TEST(CalibrateCommand, AFailedCalibrationStillWritesItsReport) {
+  testing::TempDir dir;
+  const auto s = Epilabel("-q synth --rig stereo2 --frames 3 --seed 3 --out " + (dir / "studio"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  const auto r = Epilabel("-q calibrate --keypoints " + (dir / "studio/pose") + " --intrinsics " +
+                          (dir / "studio/intrinsics.toml") + " --out " + (dir / "calib/calibration.toml"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "calib/calibration.toml"));
+  const nlohmann::json report = ReadJson(dir / "calib/report.json");
+  EXPECT_EQ(report["verdict"]["status"], "failed");
+  EXPECT_FALSE(report["verdict"]["reasons"].empty());
+  std::ifstream in(dir / "calib/report.html");
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const nlohmann::json data = nlohmann::json::parse(report_encoding::ExtractDataJson(html));
+  EXPECT_NE(data.dump().find("failed"), std::string::npos);
+}
+
+// Library errors name option keys; the command line shows its own flags.
+TEST(CalibrateCommand, ErrorsNameTheFlags) {
+  testing::TempDir dir;
+  const auto s = Epilabel("-q synth --rig h36m4 --frames 30 --seed 2 --out " + (dir / "studio"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  const auto r = Epilabel("-q calibrate --keypoints " + (dir / "studio/pose") + " --intrinsics " +
+                          (dir / "studio/intrinsics.toml") + " --baseline cam_01,cam_99,2 --out " + (dir / "c.toml"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--baseline: camera 'cam_99'"), std::string::npos) << r.output;
+  const auto l = Epilabel("-q label --keypoints " + (dir / "studio/pose") + " --calib " + (dir / "studio/calibration.toml") +
+                          " --max-error-px 0 --out " + (dir / "l"));
+  EXPECT_EQ(l.exit_code, 2) << l.output;
+  EXPECT_NE(l.output.find("--max-reprojection-error-px: must be > 0"), std::string::npos) << l.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "l"));
 }
 
 }  // namespace

@@ -1,0 +1,103 @@
+// A catalogue of hostile inputs and output paths, run as a user runs the commands: each ends
+// with the documented exit code and a message naming the file or flag, writes nothing that
+// looks complete, and never touches an input.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/testing.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel {
+namespace {
+
+testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One small studio shared by the cases of this file.
+class BadInputs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    const auto r = Epilabel("-q synth --rig h36m4 --frames 60 --seed 4 --out " + (*dir_ / "studio"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string Studio(const std::string& leaf) { return *dir_ / ("studio/" + leaf); }
+  static testing::TempDir* dir_;
+};
+testing::TempDir* BadInputs::dir_ = nullptr;
+
+TEST_F(BadInputs, ReportNeverOverwritesItsCalibration) {
+  testing::TempDir dir;
+  fs::copy_file(Studio("calibration.toml"), dir / "calib.toml");
+  const std::string before = ReadAll(dir / "calib.toml");
+  const auto r = Epilabel("-q report --calib " + (dir / "calib.toml") + " --out " + (dir / "./calib.toml"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is also an input"), std::string::npos) << r.output;
+  EXPECT_EQ(ReadAll(dir / "calib.toml"), before);
+}
+
+TEST_F(BadInputs, CalibrateNeverOverwritesItsIntrinsics) {
+  testing::TempDir dir;
+  fs::copy_file(Studio("intrinsics.toml"), dir / "intrinsics.toml");
+  const std::string before = ReadAll(dir / "intrinsics.toml");
+  const auto r = Epilabel("-q calibrate --keypoints " + Studio("pose") + " --intrinsics " + (dir / "intrinsics.toml") +
+                          " --out " + (dir / "intrinsics.toml"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(ReadAll(dir / "intrinsics.toml"), before);
+}
+
+TEST_F(BadInputs, ExportNamesAreNotPaths) {
+  testing::TempDir dir;
+  const auto r = Epilabel("-q label --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                          " --name ../../escaped --out " + (dir / "ds"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--name"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "ds"));
+  EXPECT_FALSE(fs::exists(dir / "../escaped"));
+}
+
+TEST_F(BadInputs, ATrailingSlashOnTheDatasetFolderWorks) {
+  testing::TempDir dir;
+  const auto r = Epilabel("-q label --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                          " --out " + (dir / "ds/"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "ds/dataset.npz"));
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+TEST_F(BadInputs, NothingTriangulatedIsAnErrorNotAnEmptyResult) {
+  testing::TempDir dir;
+  const auto r = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                          " --min-confidence 2 --out " + (dir / "tri"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no joint could be triangulated"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "tri/report.json"));
+}
+
+TEST_F(BadInputs, EvalcalibRefusesAnEstimateThatLostACamera) {
+  testing::TempDir dir;
+  // The studio's calibration without its last camera.
+  const std::string full = ReadAll(Studio("calibration.toml"));
+  std::ofstream(dir / "three.toml") << full.substr(0, full.rfind("[cam_"));
+  const auto r = Epilabel("-q evalcalib --gt " + Studio("calibration.toml") + " --est " + (dir / "three.toml"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cam_04"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace epilabel
