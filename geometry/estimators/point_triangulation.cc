@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Geometry>
 #include <Eigen/LU>
 
 #include "geometry/estimators/ransac.h"
@@ -235,8 +236,8 @@ double MeanError(const PointView* views, int n, uint64_t mask, const Eigen::Vect
 
 // A least-squares fit on a subset of views, with its normal equations.
 struct PointFit {
-  Eigen::Vector3d point;
-  Eigen::Matrix3d normal_matrix;
+  Eigen::Vector3d point = Eigen::Vector3d::Zero();
+  Eigen::Matrix3d normal_matrix = Eigen::Matrix3d::Zero();
   double cost = kNaN;
   double weight_sum = 0.0;
 };

@@ -48,6 +48,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -183,6 +184,13 @@ struct HasWeight : std::false_type {};
 template <typename E>
 struct HasWeight<E, std::void_t<decltype(std::declval<const E&>().Weight(0))>> : std::true_type {};
 
+template <typename E, typename = void>
+struct HasRefit : std::false_type {};
+template <typename E>
+struct HasRefit<E, std::void_t<decltype(std::declval<const E&>().Refit(std::declval<const std::vector<uint8_t>&>(),
+                                                                     std::declval<typename E::Model*>()))>>
+    : std::true_type {};
+
 // w^k by repeated multiplication (w * w exactly for pairs).
 inline double IntPow(double w, int k) {
   double p = 1.0;
@@ -306,7 +314,11 @@ RansacResult<typename Estimator::Model> Ransac(const Estimator& estimator, Sampl
   result.summary.best_cost = best_cost;
   result.summary.num_inliers = best_count;
   if (!have_best || best_count < options.min_consensus) return result;
-  if (options.local_optimization_rounds > 0) LocallyOptimize(estimator, options, &result);
+  if constexpr (ransac_internal::HasRefit<Estimator>::value) {
+    if (options.local_optimization_rounds > 0) LocallyOptimize(estimator, options, &result);
+  } else if (options.local_optimization_rounds > 0) {
+    throw std::invalid_argument("ransac local_optimization_rounds > 0 needs an estimator with Refit()");
+  }
   result.success = true;
   return result;
 }
