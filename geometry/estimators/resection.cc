@@ -1,13 +1,16 @@
 #include "geometry/estimators/resection.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
-#include <random>
+#include <limits>
 #include <stdexcept>
 
 #include <Eigen/Dense>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core/eigen.hpp>
+
+#include "geometry/estimators/ransac.h"
 
 namespace epilabel {
 
@@ -227,6 +230,44 @@ void RefinePoseFocal(const std::vector<Eigen::Vector3d>& x3, const std::vector<E
   }
 }
 
+// The estimator of ransac.h for the unknown-focal resection: models are unconstrained
+// projection matrices (a minimal DLT's K has skew and a shifted principal point, so it is scored
+// as P itself; the square-pixel model comes afterwards), residuals pixel errors against the
+// centred pixels (infinity for points on the principal plane).
+class ProjectionEstimator {
+ public:
+  using Model = Eigen::Matrix<double, 3, 4>;
+  static constexpr int kSampleSize = 6;
+  ProjectionEstimator(const std::vector<Eigen::Vector3d>& points, const std::vector<Eigen::Vector2d>& centred)
+      : points_(points), centred_(centred) {}
+  int NumData() const { return static_cast<int>(points_.size()); }
+  bool Fit(const std::array<int, kSampleSize>& sample, Model* p) const {
+    return ProjectionDLT(points_, centred_, std::vector<int>(sample.begin(), sample.end()), p);
+  }
+  double Residual(const Model& p, int i) const {
+    const Eigen::Vector3d x = p * points_[i].homogeneous();
+    if (!(std::abs(x.z()) > 1e-12)) return std::numeric_limits<double>::infinity();
+    return (x.hnormalized() - centred_[i]).norm();
+  }
+  // DLT on all inliers.
+  bool Refit(const std::vector<uint8_t>& inliers, Model* p) const {
+    std::vector<int> idx;
+    for (size_t i = 0; i < inliers.size(); ++i)
+      if (inliers[i]) idx.push_back(static_cast<int>(i));
+    Model fit;
+    if (!ProjectionDLT(points_, centred_, idx, &fit)) return false;
+    *p = fit;
+    return true;
+  }
+
+ private:
+  const std::vector<Eigen::Vector3d>& points_;
+  const std::vector<Eigen::Vector2d>& centred_;
+};
+
+// Fewest inliers of an unknown-focal resection (a DLT needs six, two to spare).
+constexpr int kMinUnknownFocalInliers = 8;
+
 }  // namespace
 
 ResectionResult EstimateResectionUnknownFocal(const std::vector<Eigen::Vector3d>& points_in_world,
@@ -236,88 +277,45 @@ ResectionResult EstimateResectionUnknownFocal(const std::vector<Eigen::Vector3d>
   ResectionResult out;
   const int n = static_cast<int>(points_in_world.size());
   if (static_cast<int>(pixels.size()) != n) throw std::invalid_argument("EstimateResectionUnknownFocal: size mismatch");
-  if (n < 8) return out;
+  if (n < kMinUnknownFocalInliers) return out;
   std::vector<Eigen::Vector2d> centred(n);
   for (int i = 0; i < n; ++i) centred[i] = pixels[i] - principal_point;
-  std::mt19937_64 rng(options.seed);
-  std::vector<int> all(n);
-  for (int i = 0; i < n; ++i) all[i] = i;
-  // RANSAC on the unconstrained projection matrix (a minimal DLT's K has skew and a shifted
-  // principal point, so it is scored as P itself); the square-pixel model comes afterwards.
-  auto score_projection = [&](const Eigen::Matrix<double, 3, 4>& p, std::vector<uint8_t>* m) {
-    int count = 0;
-    m->assign(n, 0);
-    for (int i = 0; i < n; ++i) {
-      const Eigen::Vector3d x = p * points_in_world[i].homogeneous();
-      if (!(std::abs(x.z()) > 1e-12)) continue;
-      if ((x.hnormalized() - centred[i]).norm() < options.threshold_px) {
-        (*m)[i] = 1;
-        ++count;
-      }
-    }
-    return count;
-  };
-  int best_inliers = 0;
-  std::vector<uint8_t> mask, best_mask;
-  int max_iter = options.max_iterations;
-  for (int it = 0; it < max_iter; ++it) {
-    std::vector<int> sample(6);
-    for (int k = 0; k < 6; ++k) {
-      std::uniform_int_distribution<int> d(k, n - 1);
-      std::swap(all[k], all[d(rng)]);
-      sample[k] = all[k];
-    }
-    Eigen::Matrix<double, 3, 4> p;
-    if (!ProjectionDLT(points_in_world, centred, sample, &p)) continue;
-    const int inliers = score_projection(p, &mask);
-    if (inliers > best_inliers) {
-      best_inliers = inliers;
-      best_mask = mask;
-      const double w = static_cast<double>(inliers) / n;
-      const double denom = std::log(1.0 - std::pow(w, 6));
-      if (denom < 0) {
-        const double needed = std::log(1.0 - options.confidence) / denom;
-        if (needed < max_iter) max_iter = static_cast<int>(std::ceil(needed)) + 1;
-      }
-    }
-  }
-  if (best_inliers < 8) return out;
-  // DLT on all inliers (re-scored once), then K R t, then the square-pixel refinement.
-  std::vector<int> inlier_idx;
-  for (int round = 0; round < 2; ++round) {
-    inlier_idx.clear();
-    for (int i = 0; i < n; ++i)
-      if (best_mask[i]) inlier_idx.push_back(i);
-    Eigen::Matrix<double, 3, 4> p;
-    if (!ProjectionDLT(points_in_world, centred, inlier_idx, &p)) return out;
-    std::vector<uint8_t> m;
-    if (score_projection(p, &m) < 8) break;
-    best_mask = m;
-  }
-  inlier_idx.clear();
-  for (int i = 0; i < n; ++i)
-    if (best_mask[i]) inlier_idx.push_back(i);
-  Eigen::Matrix<double, 3, 4> p_all;
-  if (!ProjectionDLT(points_in_world, centred, inlier_idx, &p_all)) return out;
+  // RANSAC on the projection matrix (seeded samples of six, inlier count), then the DLT on the
+  // inliers re-scored (local optimisation; a degenerate refit is a failure).
+  RansacOptions ro;
+  ro.threshold = options.threshold_px;
+  ro.scoring = RansacScoring::kInlierCount;
+  ro.max_iterations = options.max_iterations;
+  ro.confidence = options.confidence;
+  ro.stopping_margin = 1;  // one sample more than the confidence asks for
+  ro.min_consensus = kMinUnknownFocalInliers;
+  ro.local_optimization_rounds = 3;
+  ro.seed = options.seed;
+  const ProjectionEstimator estimator(points_in_world, centred);
+  UniformSampler<ProjectionEstimator::kSampleSize> sampler(n, ro.seed);
+  const RansacResult<ProjectionEstimator::Model> found = Ransac(estimator, sampler, ro);
+  if (!found.success || found.summary.refit_failed) return out;
+  // Then K R t from the projection matrix of the inliers, then the square-pixel refinement.
+  const Eigen::Matrix<double, 3, 4>& p_all = found.model;
+  std::vector<uint8_t> mask = found.inlier_mask;
   double f;
   Eigen::Matrix3d r;
   Eigen::Vector3d t;
   if (!DecomposeProjection(p_all, &f, &r, &t)) return out;
-  mask = best_mask;
   RefinePoseFocal(points_in_world, centred, mask, &r, &t, &f);
   for (int round = 0; round < 2; ++round) {
     int inliers;
     double rms;
     ScorePose(points_in_world, centred, r, t, f, Eigen::Vector2d::Zero(), true, options.threshold_px, &mask, &inliers,
               &rms);
-    if (inliers < 8) return out;
+    if (inliers < kMinUnknownFocalInliers) return out;
     RefinePoseFocal(points_in_world, centred, mask, &r, &t, &f);
   }
   ScorePose(points_in_world, centred, r, t, f, Eigen::Vector2d::Zero(), true, options.threshold_px, &out.inlier_mask,
             &out.num_inliers, &out.rms_error_px);
   out.cam_from_world = Rigid3d(r, t);
   out.focal_px = f;
-  out.success = out.num_inliers >= 8;
+  out.success = out.num_inliers >= kMinUnknownFocalInliers;
   return out;
 }
 

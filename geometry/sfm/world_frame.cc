@@ -1,11 +1,14 @@
 #include "geometry/sfm/world_frame.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
-#include <random>
+#include <limits>
 #include <stdexcept>
 
 #include <Eigen/Eigenvalues>
+
+#include "geometry/estimators/ransac.h"
 
 namespace epilabel {
 
@@ -14,6 +17,7 @@ void WorldFrameOptions::Check() const {
   if (!(subject_height_sigma_m >= 0)) throw std::invalid_argument("subject height sigma must be >= 0");
   if (baseline && !(baseline->metres > 0)) throw std::invalid_argument("baseline must be > 0 m");
   if (!(floor_inlier_m > 0)) throw std::invalid_argument("floor_inlier_m must be > 0");
+  if (floor_iterations < 1) throw std::invalid_argument("floor_iterations must be >= 1");
 }
 
 Rig TransformRig(const Rig& rig, const Sim3d& b_from_a) {
@@ -146,56 +150,56 @@ StatureMeasurement MeasureSubjectHeight(const Points3d& points, const WorldFrame
   return m;
 }
 
-WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options) {
-  options.Check();
-  WorldFrameResult r;
-  // --- Scale.
-  if (options.baseline) {
-    const auto& b = *options.baseline;
-    if (b.camera_a < 0 || b.camera_b < 0 || b.camera_a >= static_cast<int>(rig.size()) ||
-        b.camera_b >= static_cast<int>(rig.size()) || b.camera_a == b.camera_b) {
-      r.failure_reason = "baseline cameras are not two distinct cameras of the rig";
-      return r;
-    }
-    const double d = (rig[b.camera_a].CenterInWorld() - rig[b.camera_b].CenterInWorld()).norm();
-    if (!(d > 0)) {
-      r.failure_reason = "the two baseline cameras coincide in the reconstruction";
-      return r;
-    }
-    r.scale = b.metres / d;
-    r.scale_method = "camera baseline";
-    r.scale_sigma_rel = 0.0;
-  } else {
-    const StatureMeasurement m = MeasureSubjectHeight(points, options);
-    if (!m.ok()) {
-      r.failure_reason = "neither the legs and torso nor the arms were triangulated; cannot estimate the scale (use --baseline)";
-      return r;
-    }
-    r.scale_method = "subject height (" + m.method + ")";
-    if (m.method == "arm ratio")
-      r.notes.push_back("legs or torso never triangulated: the scale comes from the arm lengths (less certain)");
-    r.chain_length = m.length;
-    r.scale = m.ScaleFor(options.subject_height_m);
-    if (!(r.scale > 0)) {
-      r.failure_reason = "the subject height is smaller than the model's fixed parts; check --subject-height";
-      return r;
-    }
-    // The stated height's uncertainty acts on the measured part only (the constants are fixed).
-    const double measured_share = (options.subject_height_m - m.constant_m) / options.subject_height_m;
-    r.scale_sigma_rel =
-        std::hypot(options.subject_height_sigma_m / (options.subject_height_m * measured_share), m.sigma_rel / measured_share);
-  }
-  const double s = r.scale;
-  {
-    const StatureMeasurement m = MeasureSubjectHeight(points, options);
-    if (m.ok()) r.measured_height_m = m.constant_m + s * m.length / m.ratio;
-  }
+namespace {
 
-  // --- Up direction and floor.
-  // Lowest foot joint per frame (in the direction of the provisional up = body axis).
+// Scale from the distance between two camera centres. False (with the reason) when the
+// baseline does not name two distinct, separated cameras.
+bool ScaleFromBaseline(const Rig& rig, const BaselineScale& b, WorldFrameResult* r) {
+  if (b.camera_a < 0 || b.camera_b < 0 || b.camera_a >= static_cast<int>(rig.size()) ||
+      b.camera_b >= static_cast<int>(rig.size()) || b.camera_a == b.camera_b) {
+    r->failure_reason = "baseline cameras are not two distinct cameras of the rig";
+    return false;
+  }
+  const double d = (rig[b.camera_a].CenterInWorld() - rig[b.camera_b].CenterInWorld()).norm();
+  if (!(d > 0)) {
+    r->failure_reason = "the two baseline cameras coincide in the reconstruction";
+    return false;
+  }
+  r->scale = b.metres / d;
+  r->scale_method = "camera baseline";
+  r->scale_sigma_rel = 0.0;
+  return true;
+}
+
+// Scale from the subject's stated height and the best body measurement, with its uncertainty.
+bool ScaleFromHeight(const Points3d& points, const WorldFrameOptions& options, WorldFrameResult* r) {
+  const StatureMeasurement m = MeasureSubjectHeight(points, options);
+  if (!m.ok()) {
+    r->failure_reason = "neither the legs and torso nor the arms were triangulated; cannot estimate the scale (use --baseline)";
+    return false;
+  }
+  r->scale_method = "subject height (" + m.method + ")";
+  if (m.method == "arm ratio")
+    r->notes.push_back("legs or torso never triangulated: the scale comes from the arm lengths (less certain)");
+  r->chain_length = m.length;
+  r->scale = m.ScaleFor(options.subject_height_m);
+  if (!(r->scale > 0)) {
+    r->failure_reason = "the subject height is smaller than the model's fixed parts; check --subject-height";
+    return false;
+  }
+  // The stated height's uncertainty acts on the measured part only (the constants are fixed).
+  const double measured_share = (options.subject_height_m - m.constant_m) / options.subject_height_m;
+  r->scale_sigma_rel =
+      std::hypot(options.subject_height_sigma_m / (options.subject_height_m * measured_share), m.sigma_rel / measured_share);
+  return true;
+}
+
+// Mean direction of the body axis: hips to shoulders, or (upper-body recordings) shoulders to
+// head. nullopt when neither is ever seen.
+std::optional<Eigen::Vector3d> BodyAxis(const Points3d& points, const WorldFrameOptions& options,
+                                        std::vector<std::string>* notes) {
   Eigen::Vector3d body_up = Eigen::Vector3d::Zero();
   int body_n = 0;
-  // Body axis: hips to shoulders, or (upper-body recordings) shoulders to head.
   for (int pass = 0; pass < 2 && body_n == 0; ++pass) {
     const std::vector<joint_t>& bottom = pass == 0 ? options.root_joints : options.shoulder_joints;
     const std::vector<joint_t>& top_joints = pass == 0 ? options.shoulder_joints : options.head_joints;
@@ -210,20 +214,22 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
         ++body_n;
       }
     }
-    if (pass == 1 && body_n > 0) r.notes.push_back("hips never triangulated: up is the shoulder-to-head direction");
+    if (pass == 1 && body_n > 0) notes->push_back("hips never triangulated: up is the shoulder-to-head direction");
   }
-  if (body_n == 0 || body_up.norm() < 1e-9) {
-    r.failure_reason = "cannot find the body axis (hips, shoulders and head never triangulated together)";
-    return r;
-  }
-  body_up.normalize();
+  if (body_n == 0 || body_up.norm() < 1e-9) return std::nullopt;
+  return body_up.normalized();
+}
+
+// The lowest foot joint of every frame along `up`.
+std::vector<Eigen::Vector3d> LowestFeet(const Points3d& points, const std::vector<joint_t>& foot_joints,
+                                        const Eigen::Vector3d& up) {
   std::vector<Eigen::Vector3d> feet;
   for (frame_t f = 0; f < points.num_frames(); ++f) {
     double best = std::numeric_limits<double>::infinity();
     Eigen::Vector3d lowest;
-    for (joint_t j : options.foot_joints) {
+    for (joint_t j : foot_joints) {
       if (!points.IsValid(f, j)) continue;
-      const double h = points.at(f, j).dot(body_up);
+      const double h = points.at(f, j).dot(up);
       if (h < best) {
         best = h;
         lowest = points.at(f, j);
@@ -231,87 +237,152 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
     }
     if (std::isfinite(best)) feet.push_back(lowest);
   }
-  Eigen::Vector3d up = body_up;
-  double plane_d = 0.0;
-  bool have_plane = false;
-  if (feet.size() >= 10) {
-    // Spread of the feet in the plane orthogonal to the body axis.
-    Eigen::Vector3d c = Eigen::Vector3d::Zero();
-    for (const auto& p : feet) c += p;
-    c /= static_cast<double>(feet.size());
-    Eigen::Matrix3d cov = Eigen::Matrix3d::Zero();
-    for (const auto& p : feet) cov += (p - c) * (p - c).transpose();
-    cov /= static_cast<double>(feet.size());
-    Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(cov);
-    r.feet_spread_m = 2.0 * std::sqrt(std::max(0.0, es.eigenvalues()(1))) * s;
-    if (r.feet_spread_m >= options.min_floor_spread_m) {
-      // RANSAC over triples (seeded), inliers within floor_inlier_m (metres).
-      std::mt19937_64 rng(options.seed);
-      std::uniform_int_distribution<size_t> pick(0, feet.size() - 1);
-      const double thr = options.floor_inlier_m / s;
-      size_t best_inliers = 0;
-      Eigen::Vector3d best_n = body_up;
-      double best_d = 0;
-      for (int it = 0; it < 500; ++it) {
-        const Eigen::Vector3d& a = feet[pick(rng)];
-        const Eigen::Vector3d& b = feet[pick(rng)];
-        const Eigen::Vector3d& cc = feet[pick(rng)];
-        Eigen::Vector3d n = (b - a).cross(cc - a);
-        if (n.norm() < 1e-12) continue;
-        n.normalize();
-        if (std::abs(n.dot(body_up)) < std::cos(30.0 * M_PI / 180.0)) continue;  // floors are roughly level
-        const double d = -n.dot(a);
-        size_t inliers = 0;
-        for (const auto& p : feet) inliers += std::abs(n.dot(p) + d) < thr ? 1 : 0;
-        if (inliers > best_inliers) {
-          best_inliers = inliers;
-          best_n = n;
-          best_d = d;
-        }
-      }
-      std::vector<Eigen::Vector3d> in;
-      for (const auto& p : feet)
-        if (std::abs(best_n.dot(p) + best_d) < thr) in.push_back(p);
-      if (in.size() >= std::max<size_t>(10, feet.size() / 5)) {
-        FitPlane(in, &up, &plane_d);
-        if (up.dot(body_up) < 0) {
-          up = -up;
-          plane_d = -plane_d;
-        }
-        double sq = 0;
-        for (const auto& p : in) sq += std::pow(up.dot(p) + plane_d, 2);
-        r.floor_rms_m = std::sqrt(sq / static_cast<double>(in.size())) * s;
-        r.floor_inliers = static_cast<int>(in.size());
-        r.floor_from_feet = true;
-        have_plane = true;
-      }
-    } else {
-      r.notes.push_back("the feet hardly move (spread " + std::to_string(r.feet_spread_m) +
-                        " m): up is the mean body axis, the floor the lowest feet");
-    }
-  }
-  if (!have_plane) {
-    // Floor through the low feet along the body axis: the 5th percentile of foot heights.
-    std::vector<double> h;
-    for (const auto& p : feet) h.push_back(up.dot(p));
-    if (h.empty()) {
-      // No feet: put the floor under the lowest joint seen (only the orientation is known).
-      for (frame_t f = 0; f < points.num_frames(); ++f)
-        for (joint_t j = 0; j < points.num_joints(); ++j)
-          if (points.IsValid(f, j)) h.push_back(up.dot(points.at(f, j)));
-      if (h.empty()) {
-        r.failure_reason = "no joint was triangulated; cannot place the floor";
-        return r;
-      }
-      r.notes.push_back("no foot joint triangulated: the floor is only placed under the lowest joint seen");
-    }
-    std::sort(h.begin(), h.end());
-    plane_d = -h[h.size() / 20];
-  }
-  // Lower the plane from the foot joints to the ground.
-  plane_d += options.foot_height_m / s;
+  return feet;
+}
 
-  // --- Frame: origin under the centre of the motion, x towards camera 0.
+// Smaller principal extent of points in the plane orthogonal to their smallest spread: twice
+// the square root of the middle eigenvalue of their covariance (reconstruction units).
+double PlanarSpread(const std::vector<Eigen::Vector3d>& pts) {
+  Eigen::Vector3d c = Eigen::Vector3d::Zero();
+  for (const auto& p : pts) c += p;
+  c /= static_cast<double>(pts.size());
+  Eigen::Matrix3d cov = Eigen::Matrix3d::Zero();
+  for (const auto& p : pts) cov += (p - c) * (p - c).transpose();
+  cov /= static_cast<double>(pts.size());
+  Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(cov);
+  return 2.0 * std::sqrt(std::max(0.0, es.eigenvalues()(1)));
+}
+
+// Plane n.x + d = 0 (unit n).
+struct Plane {
+  Eigen::Vector3d normal = Eigen::Vector3d::UnitZ();
+  double d = 0.0;
+};
+
+// Floors are roughly level: a candidate plane tilted more than this from the body axis is no
+// floor (degrees).
+constexpr double kMaxFloorTiltDeg = 30.0;
+
+// The estimator of ransac.h for the floor: planes through three feet that are roughly level,
+// residuals point-plane distances, the refit a least-squares plane.
+class FloorEstimator {
+ public:
+  using Model = Plane;
+  static constexpr int kSampleSize = 3;
+  FloorEstimator(const std::vector<Eigen::Vector3d>& feet, const Eigen::Vector3d& body_up)
+      : feet_(feet), body_up_(body_up) {}
+  int NumData() const { return static_cast<int>(feet_.size()); }
+  bool Fit(const std::array<int, 3>& sample, Plane* plane) const {
+    const Eigen::Vector3d& a = feet_[sample[0]];
+    const Eigen::Vector3d& b = feet_[sample[1]];
+    const Eigen::Vector3d& c = feet_[sample[2]];
+    Eigen::Vector3d n = (b - a).cross(c - a);
+    if (n.norm() < 1e-12) return false;
+    n.normalize();
+    if (std::abs(n.dot(body_up_)) < std::cos(kMaxFloorTiltDeg * M_PI / 180.0)) return false;
+    plane->normal = n;
+    plane->d = -n.dot(a);
+    return true;
+  }
+  double Residual(const Plane& plane, int i) const { return std::abs(plane.normal.dot(feet_[i]) + plane.d); }
+  bool Refit(const std::vector<uint8_t>& inliers, Plane* plane) const {
+    FitPlane(Selected(inliers), &plane->normal, &plane->d);
+    return true;
+  }
+  std::vector<Eigen::Vector3d> Selected(const std::vector<uint8_t>& inliers) const {
+    std::vector<Eigen::Vector3d> in;
+    for (size_t i = 0; i < feet_.size(); ++i)
+      if (inliers[i]) in.push_back(feet_[i]);
+    return in;
+  }
+
+ private:
+  const std::vector<Eigen::Vector3d>& feet_;
+  Eigen::Vector3d body_up_;
+};
+
+// The floor plane through the feet (scale s: metres per unit): RANSAC over triples, then least
+// squares on the inliers, oriented along the body axis. False when the consensus is below a
+// fifth of the feet (or ten).
+bool FloorFromFeet(const std::vector<Eigen::Vector3d>& feet, const Eigen::Vector3d& body_up, double s,
+                   const WorldFrameOptions& options, Plane* floor, WorldFrameResult* r) {
+  RansacOptions ro;
+  ro.threshold = options.floor_inlier_m / s;
+  ro.scoring = RansacScoring::kInlierCount;
+  ro.max_iterations = options.floor_iterations;
+  ro.adaptive_stopping = false;
+  ro.min_consensus = static_cast<int>(std::max<size_t>(10, feet.size() / 5));
+  ro.local_optimization_rounds = 1;
+  const FloorEstimator estimator(feet, body_up);
+  UniformSamplerWithReplacement<3> sampler(static_cast<int>(feet.size()), options.seed);
+  RansacResult<Plane> found = Ransac(estimator, sampler, ro);
+  if (found.summary.num_inliers == 0) {
+    // No level triple at all: as before this layer, the plane normal to the body axis through
+    // the reconstruction's origin gathers the inliers (outputs unchanged; rarely meaningful).
+    found.model = Plane{body_up, 0.0};
+    int count = 0;
+    ScoreRansacModel(estimator, ro, found.model, &found.inlier_mask, &count);
+    if (count < ro.min_consensus) return false;
+    LocallyOptimize(estimator, ro, &found);
+  } else if (!found.success) {
+    return false;
+  }
+  *floor = found.model;
+  if (floor->normal.dot(body_up) < 0) {
+    floor->normal = -floor->normal;
+    floor->d = -floor->d;
+  }
+  const std::vector<Eigen::Vector3d> in = estimator.Selected(found.inlier_mask);
+  double sq = 0;
+  for (const auto& p : in) sq += std::pow(floor->normal.dot(p) + floor->d, 2);
+  r->floor_rms_m = std::sqrt(sq / static_cast<double>(in.size())) * s;
+  r->floor_inliers = static_cast<int>(in.size());
+  r->floor_from_feet = true;
+  return true;
+}
+
+// Without a floor plane: the floor along `up` through the low feet (their 5th percentile), or
+// under the lowest joint seen when no foot was triangulated. False when no joint was.
+bool FloorUnderLowest(const Points3d& points, const std::vector<Eigen::Vector3d>& feet, const Eigen::Vector3d& up,
+                      double* plane_d, WorldFrameResult* r) {
+  std::vector<double> h;
+  for (const auto& p : feet) h.push_back(up.dot(p));
+  if (h.empty()) {
+    for (frame_t f = 0; f < points.num_frames(); ++f)
+      for (joint_t j = 0; j < points.num_joints(); ++j)
+        if (points.IsValid(f, j)) h.push_back(up.dot(points.at(f, j)));
+    if (h.empty()) {
+      r->failure_reason = "no joint was triangulated; cannot place the floor";
+      return false;
+    }
+    r->notes.push_back("no foot joint triangulated: the floor is only placed under the lowest joint seen");
+  }
+  std::sort(h.begin(), h.end());
+  *plane_d = -h[h.size() / 20];
+  return true;
+}
+
+// Up direction and floor plane (up.x + d = 0 at the foot joints): from the feet when they
+// spread enough, else along the body axis.
+bool EstimateFloor(const Points3d& points, const Eigen::Vector3d& body_up, double s, const WorldFrameOptions& options,
+                   Plane* floor, WorldFrameResult* r) {
+  const std::vector<Eigen::Vector3d> feet = LowestFeet(points, options.foot_joints, body_up);
+  floor->normal = body_up;
+  floor->d = 0.0;
+  if (feet.size() >= 10) {
+    r->feet_spread_m = PlanarSpread(feet) * s;
+    if (r->feet_spread_m >= options.min_floor_spread_m) {
+      if (FloorFromFeet(feet, body_up, s, options, floor, r)) return true;
+    } else {
+      r->notes.push_back("the feet hardly move (spread " + std::to_string(r->feet_spread_m) +
+                         " m): up is the mean body axis, the floor the lowest feet");
+    }
+  }
+  return FloorUnderLowest(points, feet, floor->normal, &floor->d, r);
+}
+
+// Mean of the hip centres over the frames (the shoulders' when the hips are never seen).
+std::optional<Eigen::Vector3d> MotionCentre(const Points3d& points, const WorldFrameOptions& options) {
   Eigen::Vector3d centre = Eigen::Vector3d::Zero();
   int n = 0;
   for (const auto* joints : {&options.root_joints, &options.shoulder_joints}) {
@@ -323,12 +394,15 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
     }
     if (n > 0) break;
   }
-  if (n == 0) {
-    r.failure_reason = "neither the hips nor the shoulders were triangulated";
-    return r;
-  }
-  centre /= n;
-  const Eigen::Vector3d origin = centre - (up.dot(centre) + plane_d) * up;
+  if (n == 0) return std::nullopt;
+  return centre / n;
+}
+
+// world_from_reconstruction: scale s, z along `up`, origin on the floor under `centre`, x towards
+// the first camera's centre projected on the floor.
+Sim3d WorldFromReconstruction(const Rig& rig, const Plane& floor, const Eigen::Vector3d& centre, double s) {
+  const Eigen::Vector3d& up = floor.normal;
+  const Eigen::Vector3d origin = centre - (up.dot(centre) + floor.d) * up;
   Eigen::Vector3d toward = rig.empty() ? Eigen::Vector3d::UnitX() : Eigen::Vector3d(rig[0].CenterInWorld() - origin);
   toward -= toward.dot(up) * up;
   if (toward.norm() < 1e-9) toward = (std::abs(up.x()) < 0.9 ? Eigen::Vector3d::UnitX() : Eigen::Vector3d::UnitY()).cross(up);
@@ -338,9 +412,41 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
   world_r_recon.row(0) = x.transpose();
   world_r_recon.row(1) = y.transpose();
   world_r_recon.row(2) = up.transpose();
-  r.world_from_reconstruction.scale = s;
-  r.world_from_reconstruction.rotation = Eigen::Quaterniond(world_r_recon);
-  r.world_from_reconstruction.translation = -s * (world_r_recon * origin);
+  Sim3d world_from_recon;
+  world_from_recon.scale = s;
+  world_from_recon.rotation = Eigen::Quaterniond(world_r_recon);
+  world_from_recon.translation = -s * (world_r_recon * origin);
+  return world_from_recon;
+}
+
+}  // namespace
+
+WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options) {
+  options.Check();
+  WorldFrameResult r;
+  // Scale.
+  const bool scaled = options.baseline ? ScaleFromBaseline(rig, *options.baseline, &r) : ScaleFromHeight(points, options, &r);
+  if (!scaled) return r;
+  const double s = r.scale;
+  const StatureMeasurement m = MeasureSubjectHeight(points, options);
+  if (m.ok()) r.measured_height_m = m.constant_m + s * m.length / m.ratio;
+  // Up direction and floor.
+  const std::optional<Eigen::Vector3d> body_up = BodyAxis(points, options, &r.notes);
+  if (!body_up) {
+    r.failure_reason = "cannot find the body axis (hips, shoulders and head never triangulated together)";
+    return r;
+  }
+  Plane floor;
+  if (!EstimateFloor(points, *body_up, s, options, &floor, &r)) return r;
+  // Lower the plane from the foot joints to the ground.
+  floor.d += options.foot_height_m / s;
+  // Frame: origin under the centre of the motion, x towards camera 0.
+  const std::optional<Eigen::Vector3d> centre = MotionCentre(points, options);
+  if (!centre) {
+    r.failure_reason = "neither the hips nor the shoulders were triangulated";
+    return r;
+  }
+  r.world_from_reconstruction = WorldFromReconstruction(rig, floor, *centre, s);
   r.success = true;
   return r;
 }

@@ -10,9 +10,10 @@
 //  2. leg length ankle-knee-hip plus torso length mid-hip to mid-shoulder as a fixed share of
 //     the standing height (0.779 H after Drillis & Contini 1966, +-2 % between people).
 //  3. the arms (upper-body recordings), 0.332 H, +-5 %.
-// Floor: a robust plane (RANSAC then least squares) through the lowest foot joint of each
-// frame, lowered by the height of those joints above the ground; when the feet do not spread
-// enough to define a plane (a person who barely walks), "up" is the mean body axis instead.
+// Floor: a robust plane (RANSAC over foot triples, see geometry/estimators/ransac.h, then least
+// squares on the inliers) through the lowest foot joint of each frame, lowered by the height of
+// those joints above the ground; when the feet do not spread enough to define a plane (a person
+// who barely walks), "up" is the mean body axis instead.
 // World frame: z up, origin on the floor under the centre of the motion, x towards the first
 // camera's centre projected on the floor. Units: metres.
 #pragma once
@@ -85,6 +86,11 @@ struct WorldFrameOptions {
   std::vector<joint_t> shoulder_joints;    // top of the torso (body axis)
   std::vector<joint_t> head_joints;        // face and head: body axis without hips
   double floor_inlier_m = 0.04;            // RANSAC inlier distance (metres, after scaling)
+  // Foot triples drawn by the floor RANSAC (a fixed number: no adaptive stopping). The plane
+  // needs at least a fifth of the feet as inliers; at that ratio 500 triples miss an all-inlier
+  // triple with probability (1 - 0.2^3)^500 = 2 %, at half the feet on the floor 1e-29, and
+  // they cost 500 x (number of frames) point-plane distances.
+  int floor_iterations = 500;
   double min_floor_spread_m = 0.5;         // feet must spread this far in two directions
   uint64_t seed = 0;
   void Check() const;

@@ -125,6 +125,31 @@ TEST(EstimateTriangulation, FailsWhenNoTwoViewsAgree) {
   EXPECT_FALSE(EstimateTriangulation(views.data(), 3, options).success);
 }
 
+// Two consistent groups of views: four see the point, two agree on a point 0.5 m away. The
+// best consensus is the four; a test that rejects points near the truth leaves the two.
+TEST(EstimateTriangulationAccepted, BestConsensusThatPassesTheTest) {
+  const Rig rig = testing::RingRig(6);
+  const Eigen::Vector3d point(0.1, -0.1, 1.0), other(0.6, -0.1, 1.0);
+  auto views = ViewsOf(rig, point);
+  const auto decoy = ViewsOf(rig, other);
+  ASSERT_EQ(views.size(), 6u);
+  views[1] = decoy[1];
+  views[4] = decoy[4];
+  RobustTriangulationOptions options;
+  const RobustTriangulation any =
+      EstimateTriangulationAccepted(views.data(), 6, options, [](const Eigen::Vector3d&) { return true; });
+  ASSERT_TRUE(any.success);
+  EXPECT_EQ(any.inlier_mask, 0b101101u);
+  EXPECT_LT((any.point - point).norm(), 1e-6);
+  const RobustTriangulation far = EstimateTriangulationAccepted(
+      views.data(), 6, options, [&](const Eigen::Vector3d& x) { return (x - point).norm() > 0.2; });
+  ASSERT_TRUE(far.success);
+  EXPECT_EQ(far.inlier_mask, 0b010010u);
+  EXPECT_LT((far.point - other).norm(), 1e-6);
+  EXPECT_FALSE(EstimateTriangulationAccepted(views.data(), 6, options, [](const Eigen::Vector3d&) { return false; })
+                   .success);
+}
+
 // Noise-free observations of every point in every camera, confidence 0.9.
 Observations2d ExactObservations(const Rig& rig, const Points3d& truth) {
   Observations2d obs(static_cast<int>(rig.size()), truth.num_frames(), truth.num_joints());

@@ -1,5 +1,7 @@
 #include "geometry/sfm/world_frame.h"
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 
 #include "tests/geometry/walker_fixture.h"
@@ -164,6 +166,51 @@ TEST(WorldFrame, UpIsTheBodyAxisAndTheOriginIsUnderTheMotion) {
   EXPECT_NEAR(centre.x(), 0.0, 1e-6);
   EXPECT_NEAR(centre.y(), 0.0, 1e-6);
   EXPECT_GT(centre.z(), 0.7);  // hips well above the floor
+}
+
+TEST(WorldFrame, FloorIsTheFeetPlaneNotTheBodyAxis) {
+  // 300 frames of a person leaning 10 degrees forward, the lowest ankle on the floor z = 0.08 in
+  // every frame but every fifth (both feet lifted 0.3 m: outliers of the floor RANSAC), feet
+  // spread over 2 x 2 m; all in a tilted, shifted frame. Scale 1 from a 1 m baseline.
+  const int frames = 300;
+  Points3d metres(frames, 17);
+  const Eigen::Vector3d lean(std::sin(10.0 * M_PI / 180.0), 0.0, std::cos(10.0 * M_PI / 180.0));
+  int on_floor = 0;
+  for (frame_t f = 0; f < frames; ++f) {
+    const Eigen::Vector3d foot(2.0 * ((f * 37) % 100) / 100.0 - 1.0, 2.0 * ((f * 61) % 100) / 100.0 - 1.0,
+                               f % 5 == 4 ? 0.38 : 0.08);
+    on_floor += f % 5 == 4 ? 0 : 1;
+    metres.at(f, kLAnkle) = foot;
+    metres.at(f, kRAnkle) = foot + Eigen::Vector3d(0.2, 0.1, 0.05);
+    const Eigen::Vector3d hip = foot + 0.9 * lean;
+    metres.at(f, kLHip) = hip;
+    metres.at(f, kRHip) = hip + Eigen::Vector3d(0, 0.2, 0);
+    metres.at(f, kLShoulder) = hip + 0.5 * lean;
+    metres.at(f, kRShoulder) = hip + 0.5 * lean + Eigen::Vector3d(0, 0.2, 0);
+  }
+  const Sim3d tilt{1.0, Eigen::Quaterniond(Eigen::AngleAxisd(0.4, Eigen::Vector3d(2, -1, 0).normalized())),
+                   Eigen::Vector3d(1, 2, -3)};
+  Rig rig(2);
+  rig[0].cam_from_world = Rigid3d(Eigen::Quaterniond::Identity(), Eigen::Vector3d(0, 0, 0));
+  rig[1].cam_from_world = Rigid3d(Eigen::Quaterniond::Identity(), Eigen::Vector3d(-1, 0, 0));
+  WorldFrameOptions o = CocoOptions();
+  o.baseline = BaselineScale{0, 1, 1.0};
+  const WorldFrameResult r = EstimateWorldFrame(rig, TransformPoints(metres, tilt), o);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_TRUE(r.floor_from_feet);
+  EXPECT_EQ(r.floor_inliers, on_floor);
+  EXPECT_LT(r.floor_rms_m, 1e-9);
+  const Points3d world = TransformPoints(TransformPoints(metres, tilt), r.world_from_reconstruction);
+  // The floor joints are foot_height_m above z = 0, whatever the lean of the body.
+  for (frame_t f = 0; f < frames; ++f)
+    EXPECT_NEAR(world.at(f, kLAnkle).z(), f % 5 == 4 ? 0.38 : 0.08, 1e-9) << "frame " << f;
+}
+
+TEST(WorldFrameOptions, CheckRejectsNoFloorIterations) {
+  WorldFrameOptions o = CocoOptions();
+  EXPECT_NO_THROW(o.Check());
+  o.floor_iterations = 0;
+  EXPECT_THROW(o.Check(), std::invalid_argument);
 }
 
 }  // namespace
