@@ -1,11 +1,12 @@
-// epilabel synth: the synthetic studio. Builds a scene with known truth (a camera rig, a person
-// moving with CMU motion capture, a simulated 2D detector) and writes it in the project's
+// epilabel synth: the synthetic studio. Builds a scene with known truth (a camera rig, one or
+// several people moving with CMU motion capture, a simulated 2D detector) and writes it in the project's
 // formats plus the truth. Parsing only; the work is Synthesize / WriteSyntheticScene.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -19,10 +20,15 @@ namespace {
 struct SynthArgs {
   StudioOptions options;
   std::string out;
+  std::vector<double> heights;  // --heights MIN MAX
 };
 
 void RunSynth(SynthArgs args) {
   if (args.options.motion_files.empty()) args.options.data_dir = DataDir();
+  if (args.heights.size() == 2) {
+    args.options.min_height_m = args.heights[0];
+    args.options.max_height_m = args.heights[1];
+  }
   ProgressBar bar;
   args.options.progress = bar.Callback();
   const SyntheticScene scene = Synthesize(args.options);
@@ -37,7 +43,21 @@ void RunSynth(SynthArgs args) {
   spdlog::info("2D points: {} visible of {}, {} missing ({:.1f}%), {} outliers ({:.1f}%), {} swapped pairs ({:.1f}%)",
                s.visible, s.points, s.missing, 100.0 * s.missing_rate(), s.outliers, 100.0 * s.outlier_rate(),
                s.swapped_pairs, 100.0 * s.swap_rate());
-  spdlog::info("clips played: {}", clips);
+  spdlog::info("clips played{}: {}", scene.people.size() > 1 ? " by person 0" : "", clips);
+  if (scene.people.size() > 1) {
+    int64_t visible = 0, occluded = 0;
+    std::string heights;
+    for (const PersonTruth& person : scene.people) {
+      visible += person.statistics.visible;
+      occluded += person.statistics.occluded;
+      heights += fmt::format("{}{:.2f}{}", heights.empty() ? "" : ", ", person.height,
+                             person.bystander ? " (bystander)" : "");
+    }
+    spdlog::info("{} people, heights {} m; closest mid-hips {:.2f} m; {:.1f}% of visible joints occluded; "
+                 "{} false positives; up to {} detections per view",
+                 scene.people.size(), heights, scene.min_person_distance,
+                 visible > 0 ? 100.0 * occluded / visible : 0.0, scene.false_positives, scene.num_slots);
+  }
 }
 
 }  // namespace
@@ -67,7 +87,17 @@ void AddSynthCommand(CLI::App& app) {
   cmd->add_flag("--ideal-lenses", o.ideal_lenses, "Principal points at the image centres and no lens distortion");
   cmd->add_option("--hip-offset-px", o.hip_offset_px,
                   "Systematic hip shift toward the shoulders (px for a ~400 px person); default 1.5 x noise-px");
-  cmd->add_option("--people", o.num_people, "Number of people (only 1 for now)")->capture_default_str();
+  cmd->add_option("--people", o.num_people, "Number of people in the capture area (1 to 8)")->capture_default_str();
+  cmd->add_flag("--bystander", o.bystander,
+                "One more, mostly static person outside the capture area, seen by few cameras");
+  cmd->add_flag("--enter-leave", o.enter_leave, "People 2.. enter late and/or leave early (needs --people 2+)");
+  cmd->add_option("--min-distance", o.min_distance_m, "Closest mid-hip distance between two people (m)")
+      ->capture_default_str();
+  cmd->add_option("--heights", args->heights, "Range of the people's heights in m (several people), default 1.55 1.95")
+      ->expected(2);
+  cmd->add_option("--false-positive-rate", o.false_positive_rate,
+                  "Several people: share of views with one ghost detection")
+      ->capture_default_str();
   cmd->add_option("--seed", o.seed, "Random seed (motion order, placement, detector noise)")->capture_default_str();
   cmd->add_option("--motion", o.motion_files,
                   "BVH clips (CMU skeleton) to play, the first giving the body; default: all of DATA_DIR/motions");

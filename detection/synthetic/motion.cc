@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "detection/skeleton.h"
 #include "detection/synthetic/random.h"
@@ -304,28 +305,219 @@ int FitPrefix(const std::vector<CocoPose>& poses, double yaw, const Eigen::Vecto
 
 }  // namespace
 
+MotionLibrary::MotionLibrary(const std::vector<BvhMotion>& clips) {
+  if (clips.empty()) throw InputError("motion clips", "no BVH clips given");
+  body_ = std::make_unique<BodyModel>(clips[0]);
+  clips_.reserve(clips.size());
+  for (const BvhMotion& clip : clips) clips_.emplace_back(clip, body_.get());
+}
+
+std::vector<Eigen::Vector2d> MidHipTrack(const Points3d& points, const std::vector<uint8_t>& present) {
+  std::vector<Eigen::Vector2d> track(points.num_frames(), Eigen::Vector2d::Constant(kNaN));
+  for (int f = 0; f < points.num_frames(); ++f) {
+    if (!present.empty() && !present[f]) continue;
+    track[f] = 0.5 * (points.at(f, kLHip) + points.at(f, kRHip)).head<2>();
+  }
+  return track;
+}
+
 MotionSequence GenerateMotion(const std::vector<BvhMotion>& clips, const MotionOptions& options) {
   if (clips.empty()) throw InputError("motion clips", "no BVH clips given");
+  options.Check();
+  return PlayMotion(MotionLibrary(clips), options);
+}
+
+namespace {
+
+// Where one stretch goes: heading, horizontal offset and the number of frames it is played.
+struct Placement {
+  double yaw = 0.0;
+  Eigen::Vector2d offset = Eigen::Vector2d::Zero();
+  int count = 0;
+  double clearance = -1.0;  // smallest mid-hip distance to the others in the first frame (m; inf: nobody)
+};
+
+// Lowest and highest turned joint positions over the first `count` poses.
+void TurnedBounds(const std::vector<CocoPose>& poses, int count, double yaw, Eigen::Vector2d* lo, Eigen::Vector2d* hi) {
+  *lo = Eigen::Vector2d::Constant(std::numeric_limits<double>::infinity());
+  *hi = -*lo;
+  for (int i = 0; i < count; ++i) {
+    for (const auto& p : poses[i].joints) {
+      const Eigen::Vector2d q = Rotate2d(yaw, p);
+      *lo = lo->cwiseMin(q);
+      *hi = hi->cwiseMax(q);
+    }
+  }
+}
+
+// A random offset in [min_offset, max_offset] per axis (the middle when the range is empty).
+Eigen::Vector2d RandomOffset(const Eigen::Vector2d& lo, const Eigen::Vector2d& hi, const MotionOptions& options,
+                             synthetic::Random* rng) {
+  const Eigen::Vector2d area_lo = options.area_center - options.area_half_extents;
+  const Eigen::Vector2d area_hi = options.area_center + options.area_half_extents;
+  Eigen::Vector2d offset;
+  for (int a = 0; a < 2; ++a) {
+    const double min_offset = area_lo[a] - lo[a], max_offset = area_hi[a] - hi[a];
+    offset[a] = max_offset >= min_offset ? rng->Uniform(min_offset, max_offset) : 0.5 * (min_offset + max_offset);
+  }
+  return offset;
+}
+
+// The single-person placement: the heading with the longest prefix fitting the area, then a
+// random offset (the draws of the original studio, in the same order).
+Placement PlaceAlone(const std::vector<CocoPose>& poses, const MotionOptions& options, synthetic::Random* rng) {
+  const Eigen::Vector2d box = 2.0 * options.area_half_extents;
+  const int count = static_cast<int>(poses.size());
+  int best = -1;
+  double best_yaw = 0.0;
+  for (int attempt = 0; attempt < std::max(1, options.max_yaw_tries); ++attempt) {
+    const double yaw = rng->Uniform(0.0, 2.0 * EIGEN_PI);
+    const int fit = FitPrefix(poses, yaw, box);
+    if (fit > best) {
+      best = fit;
+      best_yaw = yaw;
+    }
+    if (best == count) break;
+  }
+  Placement placement;
+  placement.yaw = best_yaw;
+  placement.count = std::max(best, 1);  // 0 only when the body alone is wider than the area
+  Eigen::Vector2d lo, hi;
+  TurnedBounds(poses, placement.count, best_yaw, &lo, &hi);
+  placement.offset = RandomOffset(lo, hi, options, rng);
+  return placement;
+}
+
+// The fallback when no random pair frees the first frame: 16 headings x a 5 cm grid of offsets
+// (no random draws), the spot of the first pose farthest from the others; the stretch then runs
+// while it stays inside the area and min_distance from the others.
+Placement PlaceInTheClearest(const std::vector<CocoPose>& poses, int first_frame, const MotionOptions& options,
+                             const MotionConstraints& constraints) {
+  const Eigen::Vector2d area_lo = options.area_center - options.area_half_extents;
+  const Eigen::Vector2d area_hi = options.area_center + options.area_half_extents;
+  auto hip_at = [&](int i, double yaw, const Eigen::Vector2d& offset) -> Eigen::Vector2d {
+    return Rotate2d(yaw, 0.5 * (poses[i].joints[kLHip] + poses[i].joints[kRHip])) + offset;
+  };
+  auto clearance = [&](int i, const Eigen::Vector2d& hip) {
+    double nearest = std::numeric_limits<double>::infinity();
+    for (const auto& track : constraints.avoid) {
+      if (track[first_frame + i].allFinite()) nearest = std::min(nearest, (track[first_frame + i] - hip).norm());
+    }
+    return nearest;
+  };
+  Placement best;
+  for (int k = 0; k < 16; ++k) {
+    const double yaw = 2.0 * EIGEN_PI * k / 16.0;
+    Eigen::Vector2d lo, hi;
+    TurnedBounds(poses, 1, yaw, &lo, &hi);
+    const Eigen::Vector2d min_offset = area_lo - lo, max_offset = area_hi - hi;
+    for (double x = min_offset.x(); x <= max_offset.x(); x += 0.05) {
+      for (double y = min_offset.y(); y <= max_offset.y(); y += 0.05) {
+        const Eigen::Vector2d offset(x, y);
+        const double c = clearance(0, hip_at(0, yaw, offset));
+        if (c > best.clearance) best = {yaw, offset, 1, c};
+      }
+    }
+  }
+  if (best.clearance < 0.0) return best;  // the body is wider than the area: count stays 0
+  const int count = static_cast<int>(poses.size());
+  for (int i = 1; i < count; ++i) {
+    const int frame = first_frame + i;
+    bool inside = true;
+    for (const auto& p : poses[i].joints) {
+      const Eigen::Vector2d q = Rotate2d(best.yaw, p) + best.offset;
+      inside = inside && (q.array() >= area_lo.array() - 1e-9).all() && (q.array() <= area_hi.array() + 1e-9).all();
+    }
+    const bool present = constraints.present.empty() || constraints.present[frame];
+    if (!inside || (present && clearance(i, hip_at(i, best.yaw, best.offset)) < options.min_distance)) break;
+    best.count = i + 1;
+  }
+  if (best.clearance < options.min_distance && !(constraints.present.empty() || constraints.present[first_frame])) {
+    best.clearance = options.min_distance;  // absent in the first frame: nothing to avoid there
+  }
+  return best;
+}
+
+// Placement among others: random (heading, offset) pairs; the longest prefix that fits the area
+// and keeps min_distance from every track wins (ties: more clearance in the first frame).
+Placement PlaceAmongOthers(const std::vector<CocoPose>& poses, int first_frame, const MotionOptions& options,
+                           const MotionConstraints& constraints, synthetic::Random* rng) {
+  const Eigen::Vector2d box = 2.0 * options.area_half_extents;
+  const int count = static_cast<int>(poses.size());
+  Placement best;
+  best.count = -1;
+  for (int attempt = 0; attempt < std::max(1, options.max_place_tries); ++attempt) {
+    Placement candidate;
+    candidate.clearance = std::numeric_limits<double>::infinity();  // absent in the first frame: free
+    candidate.yaw = rng->Uniform(0.0, 2.0 * EIGEN_PI);
+    const int fit = std::max(FitPrefix(poses, candidate.yaw, box), 1);
+    Eigen::Vector2d lo, hi;
+    TurnedBounds(poses, fit, candidate.yaw, &lo, &hi);
+    candidate.offset = RandomOffset(lo, hi, options, rng);
+    candidate.count = fit;
+    for (int i = 0; i < fit && candidate.count == fit; ++i) {
+      const int frame = first_frame + i;
+      if (!constraints.present.empty() && !constraints.present[frame]) continue;
+      const Eigen::Vector2d hip =
+          Rotate2d(candidate.yaw, 0.5 * (poses[i].joints[kLHip] + poses[i].joints[kRHip])) + candidate.offset;
+      double nearest = std::numeric_limits<double>::infinity();
+      for (const auto& track : constraints.avoid) {
+        if (track[frame].allFinite()) nearest = std::min(nearest, (track[frame] - hip).norm());
+      }
+      if (i == 0) candidate.clearance = nearest;
+      if (nearest < options.min_distance) candidate.count = i;
+    }
+    if (candidate.count > best.count || (candidate.count == best.count && candidate.clearance > best.clearance)) {
+      best = candidate;
+    }
+    if (best.count == count) break;
+  }
+  if (best.count == 0) best = PlaceInTheClearest(poses, first_frame, options, constraints);
+  return best;
+}
+
+}  // namespace
+
+void MotionOptions::Check() const {
+  const MotionOptions& options = *this;
   if (options.num_frames < 1) throw InputError("motion", "the number of frames must be at least 1");
   if (!(options.fps > 0.0) || !std::isfinite(options.fps)) throw InputError("motion", "fps must be positive");
   if (!(options.area_half_extents.array() > 0.0).all() || !options.area_half_extents.allFinite()) {
     throw InputError("motion", "the capture area must have a positive size");
   }
-  const BodyModel body(clips[0]);
-  std::vector<RetargetedClip> retargeted;
-  retargeted.reserve(clips.size());
-  for (const BvhMotion& clip : clips) retargeted.emplace_back(clip, &body);
+  if (!(options.body_scale > 0.0) || !std::isfinite(options.body_scale)) {
+    throw InputError("motion", "the body scale must be positive");
+  }
+  if (!(options.min_distance >= 0.0) || !std::isfinite(options.min_distance)) {
+    throw InputError("motion", "the minimum distance must be >= 0");
+  }
+}
+
+MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
+                          const MotionConstraints& constraints) {
+  options.Check();
+  const size_t num_frames = static_cast<size_t>(options.num_frames);
+  if (!constraints.present.empty() && constraints.present.size() != num_frames) {
+    throw std::invalid_argument("PlayMotion: presence must have one entry per frame");
+  }
+  for (const auto& track : constraints.avoid) {
+    if (track.size() != num_frames) throw std::invalid_argument("PlayMotion: tracks must have one entry per frame");
+  }
+  const BodyModel& body = library.body();
+  const std::vector<RetargetedClip>& retargeted = library.clips();
+  const double scale = options.body_scale;
 
   MotionSequence seq;
   seq.body = body.reference_name();
-  seq.subject_height = body.standing_height();
+  seq.subject_height = scale * body.standing_height();
   const CocoPose rest = body.RestPose();
   for (const Bone& bone : GetSkeleton("coco17").bones) {
-    seq.bone_lengths.push_back((rest.joints[bone.child] - rest.joints[bone.parent]).norm());
+    seq.bone_lengths.push_back(scale * (rest.joints[bone.child] - rest.joints[bone.parent]).norm());
   }
   seq.points3d = Points3d(options.num_frames, 17);
 
-  synthetic::Random rng(synthetic::StreamSeed(options.seed, 0x6D6F74696F6EULL));  // "motion"
+  // "motion"; stream 0 is the single-person studio's.
+  synthetic::Random rng(synthetic::StreamSeed(options.seed, 0x6D6F74696F6EULL, options.stream));
   // Units of play: every glitch-free segment of every clip.
   struct Unit {
     int clip;
@@ -340,9 +532,12 @@ MotionSequence GenerateMotion(const std::vector<BvhMotion>& clips, const MotionO
   std::iota(order.begin(), order.end(), 0);
   for (int i = n - 1; i > 0; --i) std::swap(order[i], order[rng.Index(static_cast<uint64_t>(i) + 1)]);
   std::vector<double> cursor(n, 0.0);  // seconds into each unit
-  const Eigen::Vector2d box = 2.0 * options.area_half_extents;
-  const Eigen::Vector2d area_lo = options.area_center - options.area_half_extents;
-  const Eigen::Vector2d area_hi = options.area_center + options.area_half_extents;
+  if (options.random_start) {
+    for (int u = 0; u < n; ++u) {
+      cursor[u] = rng.Uniform(0.0, std::max(0.0, units[u].segment.duration() - 1.0 / options.fps));
+    }
+  }
+  const bool avoiding = options.min_distance > 0.0 && !constraints.avoid.empty();
 
   int frame = 0;
   for (int k = 0; frame < options.num_frames; ++k) {
@@ -351,54 +546,35 @@ MotionSequence GenerateMotion(const std::vector<BvhMotion>& clips, const MotionO
     const RetargetedClip& clip = retargeted[unit.clip];
     const double t0 = unit.segment.start + cursor[u];
     const int available = std::max(1, static_cast<int>(std::floor((unit.segment.end - t0) * options.fps + 1e-9)) + 1);
-    int count = std::min(options.num_frames - frame, available);
+    const int count = std::min(options.num_frames - frame, available);
     std::vector<CocoPose> poses(count);
     for (int i = 0; i < count; ++i) poses[i] = clip.Sample(t0 + i / options.fps);
-
-    int best = -1;
-    double best_yaw = 0.0;
-    for (int attempt = 0; attempt < std::max(1, options.max_yaw_tries); ++attempt) {
-      const double yaw = rng.Uniform(0.0, 2.0 * EIGEN_PI);
-      const int fit = FitPrefix(poses, yaw, box);
-      if (fit > best) {
-        best = fit;
-        best_yaw = yaw;
-      }
-      if (best == count) break;
-    }
-    count = std::max(best, 1);  // 0 only when the body alone is wider than the area
-
-    Eigen::Vector2d lo = Eigen::Vector2d::Constant(std::numeric_limits<double>::infinity());
-    Eigen::Vector2d hi = -lo;
-    for (int i = 0; i < count; ++i) {
-      for (const auto& p : poses[i].joints) {
-        const Eigen::Vector2d q = Rotate2d(best_yaw, p);
-        lo = lo.cwiseMin(q);
-        hi = hi.cwiseMax(q);
+    if (scale != 1.0) {
+      for (CocoPose& pose : poses) {
+        for (auto& p : pose.joints) p *= scale;
       }
     }
-    Eigen::Vector2d offset;
-    for (int a = 0; a < 2; ++a) {
-      const double min_offset = area_lo[a] - lo[a], max_offset = area_hi[a] - hi[a];
-      offset[a] = max_offset >= min_offset ? rng.Uniform(min_offset, max_offset) : 0.5 * (min_offset + max_offset);
-    }
-    for (int i = 0; i < count; ++i) {
+    Placement placement =
+        avoiding ? PlaceAmongOthers(poses, frame, options, constraints, &rng) : PlaceAlone(poses, options, &rng);
+    if (avoiding && placement.count == 0) placement.count = 1;  // the body is wider than the area
+    if (avoiding && placement.clearance < options.min_distance) ++seq.crowded_frames;
+    for (int i = 0; i < placement.count; ++i) {
       for (int j = 0; j < 17; ++j) {
         const Eigen::Vector3d& p = poses[i].joints[j];
-        const Eigen::Vector2d xy = Rotate2d(best_yaw, p) + offset;
+        const Eigen::Vector2d xy = Rotate2d(placement.yaw, p) + placement.offset;
         seq.points3d.at(frame + i, j) = Eigen::Vector3d(xy.x(), xy.y(), p.z());
       }
     }
     ClipPlay play;
     play.clip = clip.name();
     play.first_frame = frame;
-    play.num_frames = count;
+    play.num_frames = placement.count;
     play.clip_start = t0;
-    play.yaw_deg = best_yaw * 180.0 / EIGEN_PI;
-    play.offset = offset;
+    play.yaw_deg = placement.yaw * 180.0 / EIGEN_PI;
+    play.offset = placement.offset;
     seq.plays.push_back(play);
-    frame += count;
-    cursor[u] += count / options.fps;
+    frame += placement.count;
+    cursor[u] += placement.count / options.fps;
     if (unit.segment.start + cursor[u] + 1.0 / options.fps > unit.segment.end + 1e-9) cursor[u] = 0.0;
   }
   return seq;

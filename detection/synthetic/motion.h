@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,26 @@ struct MotionOptions {
   Eigen::Vector2d area_half_extents = Eigen::Vector2d(1.5, 1.5);
   uint64_t seed = 1;
   int max_yaw_tries = 24;  // random headings tried per clip before shortening it
+  // Several people (all defaults leave the single-person result unchanged):
+  uint64_t stream = 0;        // random stream of this person (the person's index)
+  double body_scale = 1.0;    // every joint position scaled about the clip's floor origin (> 0):
+                              // bone lengths, height and stride scale together
+  bool random_start = false;  // start every clip segment at a random time instead of its start
+  double min_distance = 0.0;  // metres between this person's mid-hip and every MotionConstraints
+                              // track (horizontal), in frames where both are present
+  int max_place_tries = 48;   // random (heading, offset) pairs tried per stretch when avoiding others
+
+  // Throws InputError for frames < 1, fps <= 0, an empty area, body_scale <= 0, min_distance < 0.
+  void Check() const;
+};
+
+// Other people to keep away from, and when this person is present.
+struct MotionConstraints {
+  // Horizontal mid-hip tracks [frames] (world x, y metres) of people already placed; NaN where
+  // that person is absent.
+  std::vector<std::vector<Eigen::Vector2d>> avoid;
+  // [frames] 1 where this person is present (only those frames are checked); empty = all.
+  std::vector<uint8_t> present;
 };
 
 // One played stretch of a clip.
@@ -169,6 +190,7 @@ struct MotionSequence {
   std::vector<double> bone_lengths;  // COCO-17 bones (skeleton.h order), metres
   double subject_height = 0.0;       // metres
   std::string body;                  // name of the reference clip
+  int crowded_frames = 0;            // stretch starts placed closer than min_distance (no free spot found)
 };
 
 // Plays the glitch-free segments of the clips in turn (a seeded shuffle, then cyclically; each
@@ -177,5 +199,29 @@ struct MotionSequence {
 // whole is cut at the longest prefix that fits. The body is that of clips[0]. Throws
 // InputError for empty `clips`, non-CMU skeletons or bad options.
 MotionSequence GenerateMotion(const std::vector<BvhMotion>& clips, const MotionOptions& options);
+
+// The body (of clips[0]) and every clip retargeted onto it, built once and played by several
+// people. Throws InputError for empty `clips` or non-CMU skeletons.
+class MotionLibrary {
+ public:
+  explicit MotionLibrary(const std::vector<BvhMotion>& clips);
+  const BodyModel& body() const { return *body_; }
+  const std::vector<RetargetedClip>& clips() const { return clips_; }
+
+ private:
+  std::unique_ptr<BodyModel> body_;  // the clips point to it
+  std::vector<RetargetedClip> clips_;
+};
+
+// GenerateMotion on a library, for one of several people: with options.min_distance > 0 each
+// stretch tries up to max_place_tries random (heading, offset) pairs and keeps the one whose
+// collision-free prefix (mid-hip at least min_distance from every `constraints.avoid` track in
+// frames where both are present) is longest, cutting the stretch there. When no pair frees even
+// the first frame, the pair with the most clearance is kept (MotionSequence.crowded_frames).
+MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
+                          const MotionConstraints& constraints = {});
+
+// The horizontal mid-hip track of `points` ([frames, 17]), NaN where `present` (if not empty) is 0.
+std::vector<Eigen::Vector2d> MidHipTrack(const Points3d& points, const std::vector<uint8_t>& present = {});
 
 }  // namespace epilabel

@@ -19,11 +19,21 @@
 //    the image), with a confidence drawn uniformly from [0.2, 0.9];
 //  - swaps (swap_mask): each left/right pair of COCO-17 whose two joints are both present is
 //    swapped with probability swap_rate (both joints take each other's detection).
+// Several people (SimulateGroupDetector): each person is detected as above with its own stream
+// per (camera, frame) (person 0 with the single-person one), and
+//  - occlusion (occluded_mask): a visible, not dropped joint hidden behind another person (the
+//    segment from the camera centre to the joint passes through one of that person's body
+//    capsules, nearer to the camera than the joint; see MakeBodyCapsules) is dropped with
+//    probability occlusion_drop_rate, else detected with an extra error of
+//    occlusion_noise_factor times the joint's noise and its confidence times
+//    occlusion_confidence_factor (outliers and swaps still apply);
+//  - a person absent from a frame (NaN points) is not detected: its joints are marked invisible.
 // Random numbers come from one stream per (camera, frame), drawn in a fixed order whatever the
 // options, so results are the same for any thread count, and changing one rate leaves the
 // other corruptions of a seed in place.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -43,10 +53,15 @@ struct SimulatedDetectorOptions {
   double swap_rate = 0.01;            // share of eligible (camera, frame, left/right pair) swapped
   double missing_rate = 0.02;         // share of visible joints dropped
   double hip_offset_px = -1.0;        // systematic hip shift for a ~400 px person; < 0: 1.5 * noise_px
+  // Occlusion by other people (SimulateGroupDetector only).
+  double occlusion_drop_rate = 0.5;         // share of occluded joints the detector drops
+  double occlusion_noise_factor = 3.0;      // extra error of the others, in units of the joint's noise
+  double occlusion_confidence_factor = 0.6; // confidence multiplier of the others
   uint64_t seed = 1;
   ProgressCallback progress;
 
-  // Throws InputError naming the option for negative or non-finite noise, rates outside [0, 1].
+  // Throws InputError naming the option for negative or non-finite noise, rates outside [0, 1]
+  // (occlusion factors negative or non-finite).
   void Check() const;
   double EffectiveHipOffsetPx() const { return hip_offset_px < 0.0 ? 1.5 * noise_px : hip_offset_px; }
 };
@@ -59,6 +74,7 @@ struct DetectorStatistics {
   int64_t outliers = 0;             // present and replaced by a gross error
   int64_t swap_eligible_pairs = 0;  // (camera, frame, pair) with both joints present
   int64_t swapped_pairs = 0;
+  int64_t occluded = 0;             // visible, not missing, hidden behind another person
 
   int64_t invisible() const { return points - visible; }
   int64_t present() const { return visible - missing; }
@@ -73,12 +89,36 @@ struct SimulatedDetection {
   Observations2d observations;  // [cameras, frames, 17] (x px, y px, confidence)
   // [cameras, frames, 17], index (c * frames + f) * 17 + j; see the header comment.
   std::vector<uint8_t> outlier_mask, swap_mask, missing_mask, invisible_mask;
-  DetectorStatistics statistics;
+  std::vector<uint8_t> occluded_mask;  // same layout; empty from SimulateDetector (one person)
+  DetectorStatistics statistics;       // SimulateGroupDetector: points = frames present x cameras x 17
 };
 
 // Runs the detector on true COCO-17 points ([frames, 17], world metres, all finite).
 SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                     const SimulatedDetectorOptions& options);
+
+// Runs the detector on several people over the same frames: `people[p]` [frames, 17] world
+// metres, NaN rows where person p is absent; heights[p] their standing heights (m). One result
+// per person, with occlusion by the others (see the header comment). Person 0 gets exactly
+// what SimulateDetector gives when nobody hides it.
+std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig, const std::vector<Points3d>& people,
+                                                      const std::vector<double>& heights,
+                                                      const SimulatedDetectorOptions& options);
+
+// A person's volume for occlusion: 13 capsules (segment a-b, radius in metres): head (a ball
+// about the ears' midpoint, 0.11), neck, torso centre line (0.13) and sides (0.07), upper arms
+// (0.05), forearms (0.04), thighs (0.08), shins (0.055); radii for a 1.75 m person, scaled with
+// `height`. `joints` = the 17 COCO joints of one frame.
+struct BodyCapsule {
+  Eigen::Vector3d a = Eigen::Vector3d::Zero(), b = Eigen::Vector3d::Zero();
+  double radius = 0.0;
+};
+using BodyCapsules = std::array<BodyCapsule, 13>;
+BodyCapsules MakeBodyCapsules(const Eigen::Vector3d* joints, double height);
+
+// True when the segment from `camera_center` to `point` (world) passes within a capsule's
+// radius of its axis, at a closest point more than that radius nearer to the camera than `point`.
+bool IsOccludedBy(const Eigen::Vector3d& camera_center, const Eigen::Vector3d& point, const BodyCapsules& body);
 
 // Projection with a visibility test: nullopt when the point is behind the camera, outside the
 // lens's field of view (beyond the undistorted image border, where the distortion polynomial

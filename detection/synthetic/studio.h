@@ -1,5 +1,5 @@
-// The synthetic studio: a camera rig, a person moving with real motion capture (CMU clips,
-// constant bone lengths), and a simulated 2D detector, all with known truth. The same
+// The synthetic studio: a camera rig, one or several people moving with real motion capture
+// (CMU clips, constant bone lengths), and a simulated 2D detector, all with known truth. The same
 // generator serves `epilabel synth`, `epilabel demo`, the tests and the benchmarks.
 //
 // World frame: metres, z up, floor at z = 0. Skeleton: COCO-17. The parts: bvh.h (reader,
@@ -36,7 +36,16 @@ struct StudioOptions {
                                // < 0: 1.5 * noise_px (so 0 when noise_px is 0)
   bool ideal_lenses = false;   // principal points at the image centres, no lens distortion (the
                                // model that calibration with unknown intrinsics assumes)
-  int num_people = 1;          // only 1 is supported for now
+  // Several people (docs/synth.md). With num_people = 1 and no bystander the scene is the
+  // single-person one, unchanged; otherwise every person gets its own clip order and start
+  // times, a height drawn in [min_height_m, max_height_m], mid-hips kept min_distance_m apart,
+  // occlusion by the others, and the detections are written in a shuffled order.
+  int num_people = 1;            // people in the capture area, 1 to kMaxPeople
+  bool bystander = false;        // one more, mostly static person outside the capture area, seen by few cameras
+  bool enter_leave = false;      // people 2.. enter late and/or leave early (person 0 stays); needs num_people >= 2
+  double min_distance_m = 0.8;   // between the mid-hips of any two people (horizontal)
+  double min_height_m = 1.55, max_height_m = 1.95;
+  double false_positive_rate = 0.02;  // several people only: share of views with one ghost detection
   uint64_t seed = 1;
   // Motion clips (BVH files, CMU skeleton) played in turn, the first giving the body;
   // empty = every .bvh of data_dir/motions/, sorted by name.
@@ -46,9 +55,30 @@ struct StudioOptions {
   ProgressCallback progress;
 
   // Throws InputError naming the option (as on the command line) for an unknown rig, frames < 1,
-  // fps not in (0, 1000], negative noise, rates outside [0, 1], num_people != 1, or neither
-  // motion_files nor data_dir given.
+  // fps not in (0, 1000], negative noise, rates outside [0, 1], num_people outside [1, kMaxPeople],
+  // enter_leave with one person, bad heights or distance, or neither motion_files nor data_dir given.
   void Check() const;
+  // True when the scene has more than one person (the multi-person files are written).
+  bool MultiPerson() const { return num_people > 1 || bystander; }
+
+  static constexpr int kMaxPeople = 8;
+};
+
+// The truth of one person (the bystander included).
+struct PersonTruth {
+  int id = 0;                        // 0 .. people-1 (the bystander last)
+  bool bystander = false;
+  Points3d points3d;                 // [frames, 17] world metres, NaN where absent
+  std::vector<uint8_t> present;      // [frames] 1 where the person is in the scene
+  double height = 0.0;               // standing height (head top), metres
+  std::vector<double> bone_lengths;  // COCO-17 bones (skeleton.h order), metres
+  Observations2d observations;       // [cameras, frames, 17] this person's detections (0 where not detected)
+  // [cameras, frames, 17] as SyntheticScene's masks; invisible also where the person is absent;
+  // occluded: hidden behind another person (dropped or degraded); empty for a single person.
+  std::vector<uint8_t> outlier_mask, swap_mask, missing_mask, invisible_mask, occluded_mask;
+  std::vector<std::string> clip_names;  // played stretches, in order
+  std::vector<int> clip_start_frames;
+  DetectorStatistics statistics;     // points = frames present x cameras x 17
 };
 
 // Everything the studio makes, with the truth.
@@ -66,12 +96,27 @@ struct SyntheticScene {
   std::vector<std::string> clip_names;  // the clip of each played stretch, in order (a clip may recur)
   std::vector<int> clip_start_frames;   // first frame of each played stretch
   DetectorStatistics statistics;        // counts behind the masks (visible, missing, outliers, swaps)
+  // Every person (people[0] is the person of the fields above; one entry for a single person).
+  std::vector<PersonTruth> people;
+  // Every detection as written (OpenPose JSON, keypoints2d.npz): per camera and frame, the
+  // detected people and false positives in a seeded shuffled order.
+  KeypointSequence detections;
+  int num_slots = 1;                    // most detections in one view
+  // [cameras, frames, num_slots] the true person (PersonTruth::id) of each detection, -1 for a
+  // false positive or an empty slot.
+  std::vector<int32_t> detection_person;
+  int64_t false_positives = 0;
+  double min_person_distance = 0.0;     // closest approach of two people's mid-hips (m; 0 for one person)
+  int crowded_frames = 0;               // stretch starts where no spot min_distance_m from the others was found
 
   size_t MaskIndex(camera_t c, frame_t f, joint_t j) const {
     return (static_cast<size_t>(c) * points3d.num_frames() + f) * points3d.num_joints() + j;
   }
-  // The observations as a single-person COCO-17 sequence (camera names and image sizes set;
-  // frames where a camera sees nothing have no person).
+  size_t SlotIndex(camera_t c, frame_t f, int slot) const {
+    return (static_cast<size_t>(c) * points3d.num_frames() + f) * num_slots + slot;
+  }
+  // Every detected person (`detections`): COCO-17, camera names and image sizes set; for a single
+  // person the observations, frames where a camera sees nothing having no person.
   KeypointSequence ToKeypointSequence() const;
 };
 
@@ -80,22 +125,41 @@ SyntheticScene Synthesize(const StudioOptions& options);
 
 // Writes OUT/calibration.toml, OUT/intrinsics.toml, OUT/pose/<cam>/<cam>_<frame>_keypoints.json,
 // OUT/keypoints2d.npz, OUT/gt.npz and OUT/scene.json (the options, statistics and clips).
+// Single person:
 // gt.npz: points3d [F,17,3] f8 world metres; K [C,3,3], dist [C,5], R [C,3,3], t [C,3] f8
 // (world->camera); image_size [C,2] i4; camera_names, joint_names; outlier_mask, swap_mask,
 // missing_mask, invisible_mask [C,F,17] u1; bone_lengths [16] f8 and bones [16,2] i4 (COCO-17
 // bones); subject_height, fps (0-d f8); frame_numbers [F] i8.
+// Several people (P people, S slots): keypoints2d.npz `keypoints2d` is [C, F, S, 17, 3]; gt.npz
+// has points3d [F, P, 17, 3] (NaN where absent), person_ids [P] i4, bystander [P] u1, present
+// [F, P] u1, heights [P] f8, bone_lengths [P, 16] f8, the masks [C, F, P, 17] u1 (plus
+// occluded_mask) and detection_person [C, F, S] i4; the camera arrays as above (docs/synth.md).
 // The folder is written under a temporary name and renamed when complete; an existing OUT is
 // replaced only if it is empty or holds an earlier scene (scene.json), else InputError.
 void WriteSyntheticScene(const SyntheticScene& scene, const std::string& out_dir);
-void WriteSyntheticScene(const SyntheticScene& scene, const std::string& out_dir);
 
-// Ground truth read back from gt.npz (for eval commands and tests).
+// One person of a gt.npz.
+struct PersonGroundTruth {
+  int id = 0;
+  bool bystander = false;
+  Points3d points3d;             // [frames, 17] NaN where absent
+  std::vector<uint8_t> present;  // [frames]
+  double height = 0.0;           // 0 when not in the file
+  std::vector<double> bone_lengths;
+  std::vector<uint8_t> outlier_mask, swap_mask, missing_mask, invisible_mask, occluded_mask;  // [c, f, j]; may be empty
+};
+
+// Ground truth read back from gt.npz (for eval commands and tests), either layout. The
+// single-person fields hold person 0.
 struct GroundTruth {
   Points3d points3d;
   std::vector<uint8_t> outlier_mask, swap_mask, missing_mask, invisible_mask;  // [c, f, j]; may be empty
   int num_cameras = 0;
   std::vector<double> bone_lengths;
   double subject_height = 0.0;
+  std::vector<PersonGroundTruth> people;   // every person (one for a single-person file)
+  int num_slots = 0;                       // 0 for a single-person file
+  std::vector<int32_t> detection_person;   // [cameras, frames, num_slots]; empty for a single-person file
 };
 // Throws InputError naming the file for a missing file, a missing `points3d` or arrays of the
 // wrong shape.

@@ -257,6 +257,81 @@ TEST(Motion, SameSeedSameMotionOtherSeedOtherMotion) {
   EXPECT_NE(a.points3d.data(), c.points3d.data());
 }
 
+TEST(Motion, PlayMotionOnALibraryEqualsGenerateMotion) {
+  MotionOptions options;
+  options.num_frames = 400;
+  options.seed = 4;
+  const MotionLibrary library(Clips());
+  const MotionSequence a = GenerateMotion(Clips(), options);
+  const MotionSequence b = PlayMotion(library, options);
+  EXPECT_EQ(a.points3d.data(), b.points3d.data());
+  EXPECT_EQ(a.bone_lengths, b.bone_lengths);
+  EXPECT_EQ(a.subject_height, b.subject_height);
+}
+
+TEST(Motion, BodyScaleScalesBonesAndHeight) {
+  MotionOptions options;
+  options.num_frames = 300;
+  options.seed = 4;
+  options.area_half_extents = Eigen::Vector2d(2.0, 2.0);
+  const MotionLibrary library(Clips());
+  const MotionSequence base = PlayMotion(library, options);
+  options.body_scale = 1.2;
+  options.stream = 3;
+  options.random_start = true;
+  const MotionSequence tall = PlayMotion(library, options);
+  EXPECT_NEAR(tall.subject_height, 1.2 * base.subject_height, 1e-12);
+  const auto& bones = GetSkeleton("coco17").bones;
+  ASSERT_EQ(tall.bone_lengths.size(), bones.size());
+  double worst = 0.0, lowest = 1e9;
+  for (int f = 0; f < tall.points3d.num_frames(); ++f) {
+    for (size_t b = 0; b < bones.size(); ++b) {
+      EXPECT_NEAR(tall.bone_lengths[b], 1.2 * base.bone_lengths[b], 1e-12);
+      const double length = (tall.points3d.at(f, bones[b].child) - tall.points3d.at(f, bones[b].parent)).norm();
+      worst = std::max(worst, std::abs(length - tall.bone_lengths[b]));
+    }
+    for (int j = 0; j < 17; ++j) lowest = std::min(lowest, tall.points3d.at(f, j).z());
+  }
+  EXPECT_LT(worst, 1e-9);
+  EXPECT_GT(lowest, 0.0);  // still on (above) the floor
+  EXPECT_NE(tall.plays[0].clip_start, base.plays[0].clip_start);  // another stream, a random start
+}
+
+TEST(Motion, PeoplePlacedAgainstOthersKeepTheMinimumDistance) {
+  const MotionLibrary library(Clips());
+  MotionOptions options;
+  options.num_frames = 600;
+  options.seed = 8;
+  options.area_half_extents = Eigen::Vector2d(1.6, 1.6);
+  options.min_distance = 0.8;
+  options.random_start = true;
+  MotionConstraints constraints;
+  for (int p = 0; p < 3; ++p) {
+    options.stream = static_cast<uint64_t>(p);
+    const MotionSequence seq = PlayMotion(library, options, constraints);
+    EXPECT_EQ(seq.crowded_frames, 0);
+    const std::vector<Eigen::Vector2d> track = MidHipTrack(seq.points3d);
+    for (const auto& other : constraints.avoid) {
+      for (int f = 0; f < options.num_frames; ++f) ASSERT_GE((track[f] - other[f]).norm(), 0.8) << p << " " << f;
+    }
+    constraints.avoid.push_back(track);
+  }
+  // Frames where this person is absent are not constrained: a track pinned to the centre.
+  options.stream = 7;
+  MotionConstraints blocked;
+  blocked.avoid.assign(1, std::vector<Eigen::Vector2d>(options.num_frames, Eigen::Vector2d::Zero()));
+  blocked.present.assign(options.num_frames, 1);
+  for (int f = 0; f < 300; ++f) blocked.present[f] = 0;
+  const MotionSequence seq = PlayMotion(library, options, blocked);
+  const std::vector<Eigen::Vector2d> track = MidHipTrack(seq.points3d, blocked.present);
+  for (int f = 0; f < options.num_frames; ++f) {
+    EXPECT_EQ(track[f].allFinite(), f >= 300);
+    if (f >= 300) {
+      ASSERT_GE(track[f].norm(), 0.8) << f;
+    }
+  }
+}
+
 TEST(Motion, BadOptionsAreInputErrors) {
   MotionOptions options;
   options.num_frames = 0;
@@ -266,6 +341,12 @@ TEST(Motion, BadOptionsAreInputErrors) {
   EXPECT_THROW(GenerateMotion(Clips(), options), InputError);
   options.fps = 30.0;
   options.area_half_extents = Eigen::Vector2d(0.0, 1.0);
+  EXPECT_THROW(GenerateMotion(Clips(), options), InputError);
+  options.area_half_extents = Eigen::Vector2d(1.0, 1.0);
+  options.body_scale = 0.0;
+  EXPECT_THROW(GenerateMotion(Clips(), options), InputError);
+  options.body_scale = 1.0;
+  options.min_distance = -1.0;
   EXPECT_THROW(GenerateMotion(Clips(), options), InputError);
 }
 

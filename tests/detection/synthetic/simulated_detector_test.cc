@@ -352,6 +352,101 @@ TEST(SimulatedDetector, DeterministicForASeedAndIndependentOfThreads) {
   EXPECT_EQ(same, compared);
 }
 
+// Two people standing still for `frames` frames: `front` between camera 0 of stereo2 and `back`
+// (40% of the way from the camera to the capture area centre), `back` at the centre.
+struct TwoPeople {
+  StudioRig rig;
+  std::vector<Points3d> people;
+  std::vector<double> heights;
+};
+
+TwoPeople StandingPair(double front_sideways_m, int frames = 1) {
+  TwoPeople t;
+  t.rig = MakeStudioRig("stereo2");
+  const CocoPose rest = BodyModel(ReadBvh(testing::ShippedClips()[0])).RestPose();
+  const Eigen::Vector2d camera = t.rig.cameras[0].CenterInWorld().head<2>();
+  const Eigen::Vector2d target = t.rig.area_center;
+  const Eigen::Vector2d along = (target - camera).normalized();
+  const Eigen::Vector2d side(-along.y(), along.x());
+  const Eigen::Vector2d mid_hip = 0.5 * (rest.joints[kLeftHip] + rest.joints[kRightHip]).head<2>();
+  const std::vector<Eigen::Vector2d> places = {target, camera + 0.4 * (target - camera) + front_sideways_m * side};
+  for (const Eigen::Vector2d& place : places) {
+    Points3d points(frames, 17);
+    for (int f = 0; f < frames; ++f) {
+      for (int j = 0; j < 17; ++j) {
+        points.at(f, j) = rest.joints[j];
+        points.at(f, j).head<2>() += place - mid_hip;
+      }
+    }
+    t.people.push_back(points);
+    t.heights.push_back(1.52);
+  }
+  return t;
+}
+
+TEST(SimulatedDetector, AJointBehindAnotherPersonIsOccluded) {
+  const TwoPeople t = StandingPair(0.0);
+  const Eigen::Vector3d camera0 = t.rig.cameras[0].CenterInWorld();
+  const Eigen::Vector3d camera1 = t.rig.cameras[1].CenterInWorld();
+  const BodyCapsules back = MakeBodyCapsules(t.people[0].Row(0), 1.52);
+  const BodyCapsules front = MakeBodyCapsules(t.people[1].Row(0), 1.52);
+  // Camera 0 looks at the back person's hips through the front person's torso.
+  EXPECT_TRUE(IsOccludedBy(camera0, t.people[0].at(0, kLeftHip), front));
+  EXPECT_TRUE(IsOccludedBy(camera0, t.people[0].at(0, kRightHip), front));
+  // Camera 1, 1.5 m to the side, sees past; nobody in front is hidden by the one behind.
+  EXPECT_FALSE(IsOccludedBy(camera1, t.people[0].at(0, kLeftHip), front));
+  for (int j = 0; j < 17; ++j) EXPECT_FALSE(IsOccludedBy(camera0, t.people[1].at(0, j), back)) << j;
+  // Moved 1.2 m sideways, the front person hides nothing from camera 0.
+  const TwoPeople apart = StandingPair(1.2);
+  const BodyCapsules aside = MakeBodyCapsules(apart.people[1].Row(0), 1.52);
+  for (int j = 0; j < 17; ++j) EXPECT_FALSE(IsOccludedBy(camera0, apart.people[0].at(0, j), aside)) << j;
+
+  // Through the detector, without noise: the masks say the same, and hidden joints are
+  // dropped (drop rate 1) or kept at the exact projection (drop rate 0, no noise).
+  SimulatedDetectorOptions o = Clean();
+  o.occlusion_drop_rate = 1.0;
+  const std::vector<SimulatedDetection> d = SimulateGroupDetector(t.rig.cameras, t.people, t.heights, o);
+  ASSERT_EQ(d.size(), 2u);
+  for (int hip : {kLeftHip, kRightHip}) {
+    EXPECT_EQ(d[0].occluded_mask[Index(d[0], 0, 0, hip)], 1) << hip;
+    EXPECT_EQ(d[0].observations.at(0, 0, hip), Eigen::Vector3d::Zero());
+    EXPECT_EQ(d[0].occluded_mask[Index(d[0], 1, 0, hip)], 0) << hip;
+    EXPECT_GT(d[0].observations.at(1, 0, hip).z(), 0.0);
+  }
+  int front_occluded = 0, back_occluded = 0;
+  for (uint8_t m : d[1].occluded_mask) front_occluded += m;
+  for (uint8_t m : d[0].occluded_mask) back_occluded += m;
+  EXPECT_EQ(front_occluded, 0);
+  EXPECT_EQ(back_occluded, d[0].statistics.occluded);
+  EXPECT_GE(back_occluded, 2);
+  o.occlusion_drop_rate = 0.0;
+  const std::vector<SimulatedDetection> kept = SimulateGroupDetector(t.rig.cameras, t.people, t.heights, o);
+  const Camera& cam0 = t.rig.cameras[0];
+  for (int hip : {kLeftHip, kRightHip}) {
+    const auto exact = testing::ProjectWithOpenCv(cam0, {t.people[0].at(0, hip)});
+    EXPECT_NEAR((kept[0].observations.at(0, 0, hip).head<2>() - exact[0]).norm(), 0.0, 1e-6);
+  }
+}
+
+TEST(SimulatedDetector, GroupDetectorGivesPersonZeroTheSinglePersonDetections) {
+  const Truth& t = TruthFor("h36m4");
+  Points3d absent(t.motion.points3d.num_frames(), 17);  // NaN: never in the scene
+  SimulatedDetectorOptions o;
+  o.outlier_rate = 0.05;
+  o.swap_rate = 0.05;
+  const SimulatedDetection single = Detect(t, o);
+  const std::vector<SimulatedDetection> group =
+      SimulateGroupDetector(t.rig.cameras, {t.motion.points3d, absent}, {t.motion.subject_height, 1.7}, o);
+  EXPECT_EQ(group[0].observations.data(), single.observations.data());
+  EXPECT_EQ(group[0].outlier_mask, single.outlier_mask);
+  EXPECT_EQ(group[0].swap_mask, single.swap_mask);
+  EXPECT_EQ(group[0].statistics.visible, single.statistics.visible);
+  // The absent person: nothing detected, every joint marked invisible, no points counted.
+  for (const Eigen::Vector3d& k : group[1].observations.data()) ASSERT_EQ(k, Eigen::Vector3d::Zero());
+  for (uint8_t m : group[1].invisible_mask) ASSERT_EQ(m, 1);
+  EXPECT_EQ(group[1].statistics.points, 0);
+}
+
 TEST(SimulatedDetector, BadOptionsAreInputErrors) {
   const Truth& t = TruthFor("stereo2");
   SimulatedDetectorOptions o;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -219,8 +220,12 @@ TEST(Studio, BadOptionsAreInputErrorsNamingTheOption) {
       {"--outlier-rate", [](StudioOptions& o) { o.outlier_rate = 1.5; }},
       {"--swap-rate", [](StudioOptions& o) { o.swap_rate = -0.5; }},
       {"--missing-rate", [](StudioOptions& o) { o.missing_rate = 2.0; }},
-      {"not supported yet", [](StudioOptions& o) { o.num_people = 2; }},
+      {"--people", [](StudioOptions& o) { o.num_people = 9; }},
       {"--people", [](StudioOptions& o) { o.num_people = 0; }},
+      {"--enter-leave", [](StudioOptions& o) { o.enter_leave = true; }},
+      {"--min-distance", [](StudioOptions& o) { o.min_distance_m = -0.5; }},
+      {"--heights", [](StudioOptions& o) { o.min_height_m = 2.0; }},
+      {"--false-positive-rate", [](StudioOptions& o) { o.false_positive_rate = 2.0; }},
       {"motion", [](StudioOptions& o) { o.data_dir.clear(); }},
       {"motion folder not found", [](StudioOptions& o) { o.data_dir = "/nonexistent/data"; }},
       {"nope.bvh", [](StudioOptions& o) { o.motion_files = {"/nonexistent/nope.bvh"}; }},
@@ -374,6 +379,291 @@ TEST(Studio, ReadGroundTruthRejectsMalformedFiles) {
     w.Close();
   }
   EXPECT_THROW(ReadGroundTruth(dir / "badshape.npz"), InputError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several people
+
+StudioOptions People(const std::string& rig, int frames, int people) {
+  StudioOptions o = SmallStudio(rig, frames);
+  o.num_people = people;
+  return o;
+}
+
+TEST(Studio, OnePersonSceneListsThatPersonOnce) {
+  const SyntheticScene scene = Synthesize(SmallStudio("stereo2", 50));
+  ASSERT_EQ(scene.people.size(), 1u);
+  EXPECT_EQ(scene.people[0].points3d.data(), scene.points3d.data());
+  EXPECT_EQ(scene.people[0].height, scene.subject_height);
+  EXPECT_TRUE(scene.people[0].occluded_mask.empty());
+  ASSERT_EQ(scene.num_slots, 1);
+  const KeypointSequence seq = scene.ToKeypointSequence();
+  for (int c = 0; c < 2; ++c) {
+    for (int f = 0; f < 50; ++f) {
+      EXPECT_EQ(scene.detection_person[scene.SlotIndex(c, f, 0)], seq.cameras[c].people[f].empty() ? -1 : 0);
+    }
+  }
+}
+
+TEST(Studio, SeveralPeopleHaveTheirOwnBodiesAndKeepTheirDistance) {
+  const StudioRig rig = MakeStudioRig("h36m4");
+  const SyntheticScene scene = Synthesize(People("h36m4", 600, 3));
+  ASSERT_EQ(scene.people.size(), 3u);
+  const auto& bones = GetSkeleton("coco17").bones;
+  std::set<double> heights;
+  for (const PersonTruth& person : scene.people) {
+    EXPECT_GE(person.height, 1.55);
+    EXPECT_LE(person.height, 1.95);
+    heights.insert(person.height);
+    ASSERT_EQ(person.bone_lengths.size(), bones.size());
+    // The body is scaled as a whole: every bone by height / (height of person 0).
+    for (size_t b = 0; b < bones.size(); ++b) {
+      EXPECT_NEAR(person.bone_lengths[b] / scene.people[0].bone_lengths[b], person.height / scene.people[0].height,
+                  1e-9);
+    }
+    double worst = 0.0;
+    for (int f = 0; f < 600; ++f) {
+      ASSERT_TRUE(person.present[f]);
+      for (size_t b = 0; b < bones.size(); ++b) {
+        const double length = (person.points3d.at(f, bones[b].child) - person.points3d.at(f, bones[b].parent)).norm();
+        worst = std::max(worst, std::abs(length - person.bone_lengths[b]));
+      }
+      for (int j = 0; j < 17; ++j) {
+        const Eigen::Vector2d d = person.points3d.at(f, j).head<2>() - rig.area_center;
+        ASSERT_LE(std::abs(d.x()), rig.area_half_extents.x() + 1e-9);
+        ASSERT_LE(std::abs(d.y()), rig.area_half_extents.y() + 1e-9);
+      }
+    }
+    EXPECT_LT(worst, 1e-9);
+  }
+  EXPECT_EQ(heights.size(), 3u);
+  EXPECT_NE(scene.people[0].clip_start_frames, scene.people[1].clip_start_frames);
+  double nearest = 1e9;
+  for (int f = 0; f < 600; ++f) {
+    for (int a = 0; a < 3; ++a) {
+      for (int b = a + 1; b < 3; ++b) {
+        const auto hip = [&](int p) {
+          const Points3d& x = scene.people[p].points3d;
+          return Eigen::Vector2d(0.5 * (x.at(f, 11) + x.at(f, 12)).head<2>());
+        };
+        nearest = std::min(nearest, (hip(a) - hip(b)).norm());
+      }
+    }
+  }
+  EXPECT_GE(nearest, 0.8);
+  EXPECT_NEAR(scene.min_person_distance, nearest, 1e-12);
+  EXPECT_EQ(scene.crowded_frames, 0);
+  // The single-person fields are person 0.
+  EXPECT_EQ(scene.points3d.data(), scene.people[0].points3d.data());
+  EXPECT_EQ(scene.observations.data(), scene.people[0].observations.data());
+}
+
+// Association can be scored exactly: with the noise off, each written detection is the
+// projection of the person detection_person names, read back from the files.
+TEST(Studio, WithoutNoiseEveryDetectionIsTheProjectionOfItsPerson) {
+  testing::TempDir dir;
+  StudioOptions o = People("ring8", 120, 3);
+  o.noise_px = 0.0;
+  o.outlier_rate = o.swap_rate = o.missing_rate = 0.0;
+  o.false_positive_rate = 0.05;
+  const SyntheticScene scene = Synthesize(o);
+  WriteSyntheticScene(scene, dir / "scene");
+  const Rig calibration = ReadCalibrationToml(dir / "scene/calibration.toml");
+  KeypointReadOptions read_options;
+  read_options.skeleton = "coco17";
+  const KeypointSequence keypoints = ReadOpenPoseFolder(dir / "scene/pose", read_options);
+  const GroundTruth gt = ReadGroundTruth(dir / "scene/gt.npz");
+  ASSERT_EQ(gt.people.size(), 3u);
+  ASSERT_EQ(gt.num_slots, scene.num_slots);
+  ASSERT_EQ(gt.num_cameras, 8);
+  ASSERT_EQ(keypoints.cameras.size(), 8u);
+  int64_t checked = 0, ghosts = 0, occluded_kept = 0;
+  for (int c = 0; c < 8; ++c) {
+    const CameraKeypoints& cam = keypoints.cameras[c];
+    ASSERT_EQ(cam.name, calibration[c].name);
+    ASSERT_EQ(cam.frame_numbers.size(), 120u);
+    for (int f = 0; f < 120; ++f) {
+      const std::vector<Person2d>& found = cam.people[f];
+      ASSERT_LE(static_cast<int>(found.size()), gt.num_slots);
+      std::vector<int> times_seen(3, 0);
+      for (int s = 0; s < gt.num_slots; ++s) {
+        const int person = gt.detection_person[(static_cast<size_t>(c) * 120 + f) * gt.num_slots + s];
+        if (s >= static_cast<int>(found.size())) {
+          EXPECT_EQ(person, -1);
+          continue;
+        }
+        if (person < 0) {
+          ++ghosts;
+          continue;
+        }
+        ASSERT_LT(person, 3);
+        ++times_seen[person];
+        const PersonGroundTruth& truth = gt.people[person];
+        const std::vector<Eigen::Vector3d> joints(truth.points3d.Row(f), truth.points3d.Row(f) + 17);
+        const auto projected = testing::ProjectWithOpenCv(calibration[c], joints);
+        for (int j = 0; j < 17; ++j) {
+          const size_t m = (static_cast<size_t>(c) * 120 + f) * 17 + j;
+          const Eigen::Vector3d& k = found[s].joints[j];
+          if (truth.invisible_mask[m] || k.z() == 0.0) {
+            EXPECT_TRUE(truth.invisible_mask[m] || truth.occluded_mask[m]) << "dropped only when hidden";
+            continue;
+          }
+          ASSERT_NEAR((k.head<2>() - projected[j]).norm(), 0.0, 1e-6) << c << " " << f << " " << person << " " << j;
+          occluded_kept += truth.occluded_mask[m];
+          ++checked;
+        }
+      }
+      // Every person in view is written exactly once.
+      for (int p = 0; p < 3; ++p) {
+        const PersonTruth& person = scene.people[p];
+        bool any = false;
+        for (int j = 0; j < 17; ++j) any = any || person.observations.at(c, f, j).z() > 0.0;
+        EXPECT_EQ(times_seen[p], any ? 1 : 0) << c << " " << f << " " << p;
+      }
+    }
+  }
+  EXPECT_EQ(ghosts, scene.false_positives);
+  EXPECT_GT(ghosts, 0);
+  EXPECT_GT(checked, 8 * 120 * 3 * 17 / 2);
+  EXPECT_GT(occluded_kept, 0);
+}
+
+TEST(Studio, PeopleEnterAndLeaveAndABystanderStandsAside) {
+  const StudioRig rig = MakeStudioRig("h36m4");
+  StudioOptions o = People("h36m4", 300, 4);
+  o.bystander = true;
+  o.enter_leave = true;
+  const SyntheticScene scene = Synthesize(o);
+  ASSERT_EQ(scene.people.size(), 5u);
+  int partly_present = 0;
+  for (const PersonTruth& person : scene.people) {
+    int present = 0;
+    for (int f = 0; f < 300; ++f) {
+      present += person.present[f];
+      ASSERT_EQ(person.points3d.at(f, 0).allFinite(), person.present[f] != 0);
+    }
+    EXPECT_GT(present, 0) << person.id;
+    if (person.id == 0 || person.bystander) {
+      EXPECT_EQ(present, 300) << person.id;
+    }
+    partly_present += present < 300;
+  }
+  EXPECT_GE(partly_present, 1);
+  // Nobody absent is detected.
+  for (int c = 0; c < 4; ++c) {
+    for (int f = 0; f < 300; ++f) {
+      for (int s = 0; s < scene.num_slots; ++s) {
+        const int p = scene.detection_person[scene.SlotIndex(c, f, s)];
+        if (p >= 0) {
+          ASSERT_TRUE(scene.people[p].present[f]) << c << " " << f << " " << p;
+        }
+      }
+    }
+  }
+  // The bystander: outside the capture area, seen by one or two cameras.
+  const PersonTruth& bystander = scene.people.back();
+  EXPECT_TRUE(bystander.bystander);
+  EXPECT_EQ(bystander.id, 4);
+  for (int f = 0; f < 300; ++f) {
+    const Eigen::Vector3d hip = 0.5 * (bystander.points3d.at(f, 11) + bystander.points3d.at(f, 12));
+    const Eigen::Vector2d d = hip.head<2>() - rig.area_center;
+    ASSERT_TRUE(std::abs(d.x()) > rig.area_half_extents.x() || std::abs(d.y()) > rig.area_half_extents.y()) << f;
+  }
+  int seeing = 0;
+  for (int c = 0; c < 4; ++c) {
+    int visible = 0;
+    for (int f = 0; f < 300; ++f) {
+      for (int j = 0; j < 17; ++j) visible += bystander.invisible_mask[scene.MaskIndex(c, f, j)] == 0;
+    }
+    seeing += visible > 300;
+  }
+  EXPECT_GE(seeing, 1);
+  EXPECT_LE(seeing, 2);
+}
+
+TEST(Studio, SeveralPeopleAreTheSameWithAnyThreadCount) {
+  StudioOptions o = People("ring8", 90, 3);
+  o.bystander = true;
+  o.seed = 21;
+  SyntheticScene one, two;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    one = Synthesize(o);
+  }
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
+    two = Synthesize(o);
+  }
+  ASSERT_EQ(one.people.size(), two.people.size());
+  for (size_t p = 0; p < one.people.size(); ++p) {
+    EXPECT_EQ(one.people[p].points3d.data(), two.people[p].points3d.data());
+    EXPECT_EQ(one.people[p].observations.data(), two.people[p].observations.data());
+    EXPECT_EQ(one.people[p].occluded_mask, two.people[p].occluded_mask);
+  }
+  EXPECT_EQ(one.detection_person, two.detection_person);
+  testing::TempDir dir;
+  WriteSyntheticScene(one, dir / "a");
+  WriteSyntheticScene(two, dir / "b");
+  EXPECT_TRUE(ReadFileToString(dir / "a/scene.json") == ReadFileToString(dir / "b/scene.json"));
+  for (const char* file : {"gt.npz", "keypoints2d.npz"}) {
+    const auto a = ReadNpz(dir / (std::string("a/") + file));
+    const auto b = ReadNpz(dir / (std::string("b/") + file));
+    for (const auto& [name, array] : a) EXPECT_TRUE(array.data == b.at(name).data) << file << " " << name;
+  }
+}
+
+TEST(Studio, NumpyReadsTheMultiPersonFiles) {
+  testing::TempDir dir;
+  StudioOptions o = People("h36m4", 60, 3);
+  o.enter_leave = true;
+  o.bystander = true;
+  const SyntheticScene scene = Synthesize(o);
+  WriteSyntheticScene(scene, dir / "scene");
+  const std::string script = dir / "check.py";
+  std::ofstream(script)
+      << "import numpy as np, sys\n"
+         "z = np.load(sys.argv[1] + '/gt.npz')\n"
+         "k = np.load(sys.argv[1] + '/keypoints2d.npz')\n"
+         "P, S = 4, " << scene.num_slots << "\n"
+         "assert z['points3d'].shape == (60, P, 17, 3) and z['points3d'].dtype == np.float64\n"
+         "assert z['person_ids'].tolist() == [0, 1, 2, 3] and z['person_ids'].dtype == np.int32\n"
+         "assert z['bystander'].tolist() == [0, 0, 0, 1]\n"
+         "pr = z['present']\n"
+         "assert pr.shape == (60, P) and pr.dtype == np.uint8\n"
+         "assert np.array_equal(np.isfinite(z['points3d']).all(axis=(2, 3)), pr == 1)\n"
+         "assert z['heights'].shape == (P,) and z['bone_lengths'].shape == (P, 16)\n"
+         "for m in ['outlier_mask', 'swap_mask', 'missing_mask', 'invisible_mask', 'occluded_mask']:\n"
+         "    assert z[m].shape == (4, 60, P, 17) and z[m].dtype == np.uint8, m\n"
+         "assert (z['invisible_mask'][:, pr == 0] == 1).all()\n"
+         "dp = z['detection_person']\n"
+         "assert dp.shape == (4, 60, S) and dp.dtype == np.int32 and dp.min() >= -1 and dp.max() < P\n"
+         "kp = k['keypoints2d']\n"
+         "assert kp.shape == (4, 60, S, 17, 3) and kp.dtype == np.float64\n"
+         "assert list(k['camera_names']) == ['cam_01', 'cam_02', 'cam_03', 'cam_04']\n"
+         "written = (kp[..., 2] > 0).any(axis=3)\n"
+         "assert (written[dp >= 0]).all()\n"
+         "b = z['bones']\n"
+         "p3 = z['points3d'][:, 0]\n"
+         "l = np.linalg.norm(p3[:, b[:, 0]] - p3[:, b[:, 1]], axis=2)\n"
+         "assert np.abs(l - z['bone_lengths'][0][None]).max() < 1e-9\n"
+         "print('ok')\n";
+  const auto r = testing::Run(testing::PythonWithNumpy() + " " + script + " " + (dir / "scene"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
+  // And ReadGroundTruth reads the same layout back.
+  const GroundTruth gt = ReadGroundTruth(dir / "scene/gt.npz");
+  ASSERT_EQ(gt.people.size(), 4u);
+  for (size_t p = 0; p < 4; ++p) {
+    EXPECT_EQ(gt.people[p].present, scene.people[p].present);
+    EXPECT_EQ(gt.people[p].height, scene.people[p].height);
+    EXPECT_EQ(gt.people[p].bone_lengths, scene.people[p].bone_lengths);
+    EXPECT_EQ(gt.people[p].occluded_mask, scene.people[p].occluded_mask);
+    EXPECT_EQ(gt.people[p].invisible_mask, scene.people[p].invisible_mask);
+    EXPECT_EQ(gt.people[p].bystander, scene.people[p].bystander);
+  }
+  EXPECT_EQ(gt.detection_person, scene.detection_person);
+  EXPECT_EQ(gt.outlier_mask, scene.outlier_mask);
+  EXPECT_EQ(gt.subject_height, scene.subject_height);
 }
 
 }  // namespace

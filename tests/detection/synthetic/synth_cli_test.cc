@@ -52,7 +52,8 @@ TEST(SynthCommand, BadOptionsExitWithCode2AndAClearMessage) {
     std::string args, message;
   };
   const std::vector<Case> cases = {
-      {"--people 2", "not supported yet"},
+      {"--people 9", "--people"},
+      {"--enter-leave", "--enter-leave"},
       {"--rig dome", "unknown rig 'dome'"},
       {"--frames 0", "--frames"},
       {"--fps -5", "--fps"},
@@ -69,6 +70,33 @@ TEST(SynthCommand, BadOptionsExitWithCode2AndAClearMessage) {
   }
   const auto r = testing::Run(Synth("--rig ring8"));
   EXPECT_EQ(r.exit_code, 2) << r.output;  // --out is required
+}
+
+TEST(SynthCommand, SeveralPeopleWriteTheDocumentedArrays) {
+  testing::TempDir dir;
+  const std::string out = dir / "scene";
+  const auto r =
+      testing::Run(Synth("--rig stereo2 --frames 40 --people 3 --bystander --enter-leave --seed 5 --out " + out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto gt = ReadNpz(out + "/gt.npz");
+  const auto kp = ReadNpz(out + "/keypoints2d.npz");
+  const int64_t slots = gt.at("detection_person").shape.at(2);
+  EXPECT_GE(slots, 1);
+  EXPECT_EQ(gt.at("points3d").shape, (std::vector<int64_t>{40, 4, 17, 3}));
+  EXPECT_EQ(gt.at("present").shape, (std::vector<int64_t>{40, 4}));
+  EXPECT_EQ(gt.at("person_ids").shape, (std::vector<int64_t>{4}));
+  EXPECT_EQ(gt.at("heights").shape, (std::vector<int64_t>{4}));
+  EXPECT_EQ(gt.at("bone_lengths").shape, (std::vector<int64_t>{4, 16}));
+  for (const char* mask : {"outlier_mask", "swap_mask", "missing_mask", "invisible_mask", "occluded_mask"}) {
+    EXPECT_EQ(gt.at(mask).shape, (std::vector<int64_t>{2, 40, 4, 17})) << mask;
+  }
+  EXPECT_EQ(gt.at("detection_person").descr, "<i4");
+  EXPECT_EQ(kp.at("keypoints2d").shape, (std::vector<int64_t>{2, 40, slots, 17, 3}));
+  const auto j = nlohmann::json::parse(ReadFileToString(out + "/scene.json"));
+  EXPECT_EQ(j["options"]["people"], 3);
+  EXPECT_EQ(j["options"]["bystander"], true);
+  EXPECT_EQ(j["people"].size(), 4u);
+  EXPECT_EQ(j["group_statistics"]["slots"], slots);
 }
 
 }  // namespace
