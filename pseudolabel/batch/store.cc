@@ -24,8 +24,8 @@ template <typename Match>
 void RemoveEntriesWhere(const std::string& root, const Match& match) {
   std::error_code ec;
   std::vector<fs::path> remove;
-  for (const auto& entry : fs::directory_iterator(root, ec))
-    if (match(entry.path().filename().string())) remove.push_back(entry.path());
+  for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    if (match(it->path().filename().string())) remove.push_back(it->path());
   for (const auto& p : remove) fs::remove_all(p, ec);
 }
 
