@@ -3,7 +3,6 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
 #include <string>
@@ -20,6 +19,7 @@
 #include "detection/synthetic/studio.h"
 #include "foundation/error.h"
 #include "pseudolabel/dataset.h"
+#include "tests/pseudolabel/batch/batch_testing.h"
 #include "tests/testing.h"
 
 namespace fs = std::filesystem;
@@ -28,15 +28,11 @@ namespace epilabel {
 namespace {
 
 using testing::TempDir;
+using testing::WriteText;
 
 std::string DataDir() {
   if (const char* env = std::getenv("EPILABEL_DATA_DIR"); env != nullptr && *env != '\0') return env;
   return testing::SourceDir() + "/data";
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << text;
 }
 
 // A small synthetic studio sequence (h36m4, COCO-17, known intrinsics) in DIR/<name>/.
@@ -47,16 +43,6 @@ void MakeScene(const TempDir& dir, const std::string& name, uint64_t seed, int f
   o.seed = seed;
   o.data_dir = DataDir();
   WriteSyntheticScene(Synthesize(o), dir / name);
-}
-
-// The manifest error text for `text` (empty when it parses).
-std::string ManifestError(const std::string& path, const std::string& text) {
-  try {
-    ParseBatchManifest(text, path);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // The files a rerun must reproduce byte for byte.
@@ -125,146 +111,6 @@ pid_t Spawn(const std::vector<std::string>& args) {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-TEST(BatchManifest, AppliesDefaultsOverridesAndRelativePaths) {
-  TempDir dir;
-  WriteText(dir / "data/a/pose/cam_1/f_0_keypoints.json", "{}");
-  WriteText(dir / "data/b/pose.npz", "x");
-  WriteText(dir / "data/intr.toml", "[cam_0]\n");
-  WriteText(dir / "data/calib.toml", "[cam_0]\n");
-  const std::string manifest = dir / "data/manifest.toml";
-  const BatchManifest ok = ParseBatchManifest(R"(
-[defaults]
-intrinsics = "intr.toml"
-subject_height = 1.75
-max_error_px = 8
-smooth = true
-
-[[sequence]]
-name = "a"
-poses = "a/pose"
-
-[[sequence]]
-name = "b-2"
-poses = "b/pose.npz"
-calib = "calib.toml"
-subject_height = 1.9
-min_views = 3
-)",
-                                              manifest);
-  ASSERT_EQ(ok.sequences.size(), 2u);
-  const LabelRunOptions& a = ok.sequences[0].options;
-  const LabelRunOptions& b = ok.sequences[1].options;
-  EXPECT_EQ(ok.sequences[0].name, "a");
-  EXPECT_EQ(ok.sequences[1].index, 1);
-  EXPECT_EQ(fs::path(a.poses_path), (dir.path() / "data/a/pose").lexically_normal());
-  EXPECT_EQ(fs::path(a.intrinsics_path), (dir.path() / "data/intr.toml").lexically_normal());
-  EXPECT_TRUE(a.calibration_path.empty());
-  EXPECT_DOUBLE_EQ(a.subject_height_m, 1.75);
-  EXPECT_TRUE(a.subject_height_given);
-  EXPECT_DOUBLE_EQ(a.gates.max_reprojection_error_px, 8.0);
-  EXPECT_EQ(a.gates.min_views, QualityGates{}.min_views);
-  EXPECT_TRUE(a.smooth);
-  EXPECT_EQ(a.sequence_name, "a");
-  // The sequence's calib replaces the default intrinsics; its own values win.
-  EXPECT_TRUE(b.intrinsics_path.empty());
-  EXPECT_EQ(fs::path(b.calibration_path), (dir.path() / "data/calib.toml").lexically_normal());
-  EXPECT_DOUBLE_EQ(b.subject_height_m, 1.9);
-  EXPECT_EQ(b.gates.min_views, 3);
-  EXPECT_TRUE(b.smooth);
-  EXPECT_EQ(ok.sequences[0].hash.size(), 16u);
-  EXPECT_NE(ok.sequences[0].hash, ok.sequences[1].hash);
-}
-
-TEST(BatchManifest, ErrorsNameTheManifestTheEntryAndTheKey) {
-  TempDir dir;
-  WriteText(dir / "a/pose/cam_1/f_0_keypoints.json", "{}");
-  WriteText(dir / "b/pose/cam_1/f_0_keypoints.json", "{}");
-  WriteText(dir / "intr.toml", "[cam_0]\n");
-  WriteText(dir / "calib.toml", "[cam_0]\n");
-  const std::string path = dir / "manifest.toml";
-  const std::string head = "[defaults]\nintrinsics = \"intr.toml\"\n[[sequence]]\nname = \"a\"\nposes = \"a/pose\"\n";
-  ASSERT_EQ(ManifestError(path, head), "");
-
-  struct Case {
-    std::string text;
-    std::vector<std::string> expected;  // substrings of the message
-  };
-  const std::vector<Case> cases = {
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\nsubject_heigth = 1.8\n",
-       {path + ":", "[[sequence]] 2 ('b')", "unknown key 'subject_heigth'", "did you mean 'subject_height'"}},
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\nsubject_height = \"tall\"\n",
-       {path + ":9", "[[sequence]] 2 ('b')", "key 'subject_height'", "expected a number, found a string"}},
-      {head + "[[sequence]]\nname = \"a\"\nposes = \"b/pose\"\n",
-       {"[[sequence]] 2 ('a')", "duplicate name", "[[sequence]] 1"}},
-      {head + "[[sequence]]\nname = \"b\"\n", {"[[sequence]] 2 ('b')", "missing key 'poses'"}},
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"c/pose\"\n",
-       {"[[sequence]] 2 ('b')", "key 'poses'", "'c/pose' does not exist"}},
-      {head + "[[sequence]]\nposes = \"b/pose\"\n", {"[[sequence]] 2", "missing key 'name'"}},
-      {head + "[[sequence]]\nname = \"b c\"\nposes = \"b/pose\"\n", {"[[sequence]] 2", "key 'name'", "letters, digits"}},
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\nmin_views = 2.5\n",
-       {"[[sequence]] 2 ('b')", "key 'min_views'", "expected an integer"}},
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\nmin_valid_share = 1.5\n",
-       {"[[sequence]] 2 ('b')", "key 'min_valid_share'", "[0, 1]"}},
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\nimage_size = \"1920by1080\"\n",
-       {"[[sequence]] 2 ('b')", "key 'image_size'", "WIDTHxHEIGHT"}},
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\ncalib = \"calib.toml\"\nintrinsics = \"intr.toml\"\n",
-       {"[[sequence]] 2 ('b')", "only one of calib, intrinsics or image_size"}},
-      {"[[sequence]]\nname = \"a\"\nposes = \"a/pose\"\n", {"[[sequence]] 1 ('a')", "give one of calib"}},
-      {"[defaults]\nposes = \"a/pose\"\n[[sequence]]\nname = \"a\"\n",
-       {"[defaults]", "unknown key 'poses'", "belongs in each [[sequence]]"}},
-      {"[defaults]\nintrinsics = \"intr.toml\"\n", {path, "no [[sequence]] entries"}},
-      {"[sequence]\nname = \"a\"\n", {path, "write each entry as [[sequence]]"}},
-      {head + "subject_height = 1.8\nsubject_height = 1.9\n", {path + ":", "TOML syntax error"}},
-      {"intrinsics = \"intr.toml\"\n" + head, {"unknown top-level key 'intrinsics'", "[defaults]"}},
-      {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\nskeleton = \"coco18\"\n",
-       {"key 'skeleton'", "unknown skeleton 'coco18'", "coco17"}},
-  };
-  for (const Case& c : cases) {
-    const std::string message = ManifestError(path, c.text);
-    ASSERT_FALSE(message.empty()) << "accepted:\n" << c.text;
-    for (const std::string& e : c.expected) EXPECT_NE(message.find(e), std::string::npos) << message << "\nlacks: " << e;
-  }
-  // From a file: a missing manifest names the file.
-  try {
-    ReadBatchManifest(dir / "nope.toml");
-    FAIL() << "no error for a missing manifest";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("nope.toml"), std::string::npos);
-  }
-}
-
-TEST(BatchManifest, HashFollowsTheEffectiveEntryAndTheInputs) {
-  TempDir dir;
-  WriteText(dir / "a/pose/cam_1/f_0_keypoints.json", "{}");
-  WriteText(dir / "b/pose/cam_1/f_0_keypoints.json", "{}");
-  WriteText(dir / "intr.toml", "[cam_0]\n");
-  const std::string path = dir / "manifest.toml";
-  auto hashes = [&](const std::string& height, const std::string& extra) {
-    const BatchManifest m = ParseBatchManifest("[defaults]\nintrinsics = \"intr.toml\"\nsubject_height = " + height +
-                                                   "\n[[sequence]]\nname = \"a\"\nposes = \"a/pose\"\n" + extra +
-                                                   "[[sequence]]\nposes = \"b/pose\"\nname = \"b\"\nsubject_height = 1.8\n",
-                                               path);
-    return std::make_pair(m.sequences[0].hash, m.sequences[1].hash);
-  };
-  const auto base = hashes("1.7", "");
-  EXPECT_EQ(hashes("1.7", ""), base);                   // stable
-  EXPECT_EQ(hashes("1.70", "").first, base.first);      // the value counts, not its spelling
-  const auto taller = hashes("1.75", "");
-  EXPECT_NE(taller.first, base.first);                  // inherits the changed default
-  EXPECT_EQ(taller.second, base.second);                // overrides it: unchanged
-  EXPECT_EQ(hashes("1.7", "subject_height = 1.7\n").first, base.first);  // same effective value
-  EXPECT_NE(hashes("1.7", "max_error_px = 9\n").first, base.first);
-  // The inputs: a new keypoint file, a changed intrinsics file.
-  WriteText(dir / "a/pose/cam_1/f_1_keypoints.json", "{}");
-  const auto more = hashes("1.7", "");
-  EXPECT_NE(more.first, base.first);
-  EXPECT_EQ(more.second, base.second);
-  WriteText(dir / "intr.toml", "[cam_0]\nname = \"x\"\n");
-  const auto intr = hashes("1.7", "");
-  EXPECT_NE(intr.first, more.first);
-  EXPECT_NE(intr.second, more.second);
-}
 
 TEST(Batch, SkipsFinishedSequencesAndRecomputesChangedOnes) {
   TempDir dir;
