@@ -276,7 +276,7 @@ class Tracker {
 void Tracker::Continue(TrackState& track, frame_t f, const FrameData& data, int group) {
   const Pose& observed = data.poses[group];
   if (track.id >= 0 && f - track.last_frame > 1) ++reidentifications_;
-  Pose next = track.Predict(f);
+  Pose next = track.pose.empty() ? observed : track.Predict(f);
   for (int j = 0; j < joints_; ++j)
     if (observed[j].allFinite()) next[j] = observed[j];
   if (track.last_frame != kInvalidFrameId) {

@@ -251,6 +251,8 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
   int best_score = -1;
   std::vector<int> best_inliers;
   for (size_t h = 0; h < pairs.size(); ++h) {
+    // A pair that fits the best proposal so far would propose much the same matrix.
+    if (best_score >= 0 && best_inliers[h] >= options.min_inlier_ratio * corr[h].first.size()) continue;
     const TwoViewGeometry g = EstimateRelativePose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
                                                    rig[b].MeanFocal(), options.two_view);
     if (!g.success) continue;

@@ -47,10 +47,11 @@ struct UncalibratedAssociationOptions {
   // Two 2D tracks of different cameras are compared when they share this many co-visible
   // joints; at most max_correspondences of them (evenly spread) enter the estimates.
   int min_correspondences = 40;
-  int max_correspondences = 800;
-  // Essential matrix estimation of each candidate track pair: the defaults of TwoViewOptions
-  // but at most 1,000 iterations (a wrong pairing has few inliers and would use them all).
-  TwoViewOptions two_view{8.0, 0.3, 40.0, 0.9999, 1000, 0};
+  int max_correspondences = 300;
+  // Essential matrix estimation of each candidate track pair: TwoViewOptions without the
+  // adaptive threshold and with at most 300 iterations (a wrong pairing has few inliers and
+  // would use every iteration, twice).
+  TwoViewOptions two_view{8.0, 0.0, 40.0, 0.9999, 300, 0};
   // A correspondence is an inlier of an essential matrix when its Sampson distance (pixels
   // at the mean focal length of the two cameras) is below this.
   double inlier_threshold_px = 6.0;
