@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <Eigen/Eigenvalues>
 #include <tbb/parallel_for.h>
 
 #include "geometry/association/assignment.h"
@@ -221,11 +222,46 @@ int CountInliers(const Eigen::Matrix3d& e, const Correspondences& c, double thre
   return n;
 }
 
+// Smallest eigenvalue of A^T A per correspondence, A the linear (8-point) system of an
+// essential matrix: near zero when one matrix explains every correspondence. Orders the
+// candidate pairs so that right pairings propose first.
+double LinearEssentialResidual(const Correspondences& c) {
+  Eigen::Matrix<double, 9, 9> ata = Eigen::Matrix<double, 9, 9>::Zero();
+  for (size_t i = 0; i < c.first.size(); ++i) {
+    const Eigen::Vector3d x1 = c.first[i].homogeneous(), x2 = c.second[i].homogeneous();
+    Eigen::Matrix<double, 9, 1> row;
+    for (int r = 0; r < 3; ++r) row.segment<3>(3 * r) = x2(r) * x1;
+    ata.selfadjointView<Eigen::Lower>().rankUpdate(row);
+  }
+  const Eigen::SelfAdjointEigenSolver<Eigen::Matrix<double, 9, 9>> eig(ata.selfadjointView<Eigen::Lower>(),
+                                                                        Eigen::EigenvaluesOnly);
+  return eig.eigenvalues()(0) / static_cast<double>(std::max<size_t>(1, c.first.size()));
+}
+
 // One candidate pairing of two cameras' tracklets and its score.
 struct PairScore {
   int s = -1, u = -1;  // global tracklet indices
   double ratio = kNaN;
 };
+
+// Whether every tracklet of the candidate pairs is in a pair that fits.
+bool EveryTrackletFits(const std::vector<PairScore>& pairs, const std::vector<Correspondences>& corr,
+                       const std::vector<int>& inliers, double min_ratio) {
+  std::vector<int> all, fitting;
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    all.push_back(pairs[p].s);
+    all.push_back(-1 - pairs[p].u);
+    if (inliers[p] >= min_ratio * corr[p].first.size()) {
+      fitting.push_back(pairs[p].s);
+      fitting.push_back(-1 - pairs[p].u);
+    }
+  }
+  for (auto* v : {&all, &fitting}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return all == fitting;
+}
 
 // Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
 // pair's best essential matrix.
@@ -247,12 +283,19 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
       pairs.push_back({s, u, kNaN});
       corr.push_back(std::move(c));
     }
-  // Each pair proposes an essential matrix; the proposal explaining most well-fitting pairs wins.
-  int best_score = -1;
+  // Pairs propose essential matrices, most linear-consistent first; the proposal explaining
+  // most well-fitting pairs wins. The search stops once every tracklet is in a fitting pair.
+  std::vector<double> residual(pairs.size());
+  for (size_t p = 0; p < pairs.size(); ++p) residual[p] = LinearEssentialResidual(corr[p]);
+  std::vector<size_t> order(pairs.size());
+  for (size_t p = 0; p < pairs.size(); ++p) order[p] = p;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return residual[x] < residual[y]; });
+  int best_score = -1, proposals = 0;
   std::vector<int> best_inliers;
-  for (size_t h = 0; h < pairs.size(); ++h) {
+  for (size_t h : order) {
     // A pair that fits the best proposal so far would propose much the same matrix.
     if (best_score >= 0 && best_inliers[h] >= options.min_inlier_ratio * corr[h].first.size()) continue;
+    if (proposals++ >= options.max_proposals) break;
     const TwoViewGeometry g = EstimateRelativePose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
                                                    rig[b].MeanFocal(), options.two_view);
     if (!g.success) continue;
@@ -266,6 +309,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
       best_score = score;
       best_inliers = std::move(inliers);
     }
+    if (EveryTrackletFits(pairs, corr, best_inliers, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
   for (size_t p = 0; p < pairs.size(); ++p)
@@ -345,6 +389,7 @@ void UncalibratedAssociationOptions::Check() const {
   if (min_correspondences < 5 || max_correspondences < min_correspondences)
     fail("min_correspondences must be >= 5 and <= max_correspondences");
   two_view.Check();
+  if (max_proposals < 1) fail("max_proposals must be >= 1");
   if (!(inlier_threshold_px > 0.0)) fail("inlier_threshold_px must be > 0");
   if (!(min_inlier_ratio > 0.0 && min_inlier_ratio <= 1.0)) fail("min_inlier_ratio must be in (0, 1]");
   if (min_cameras < 1) fail("min_cameras must be >= 1");

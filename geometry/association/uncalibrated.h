@@ -8,8 +8,9 @@
 //     Where a track has two detections nearly as close (or a detection two tracks), the
 //     tracks involved end and new ones start: a crossing splits tracks rather than switching
 //     identities;
-//  2. per camera pair, in parallel over pairs: every pair of 2D tracks with enough co-visible
-//     joints proposes an essential matrix (EstimateRelativePose, seeded); the camera pair's
+//  2. per camera pair, in parallel over pairs: pairs of 2D tracks with enough co-visible
+//     joints propose essential matrices (EstimateRelativePose, seeded), in the order of their
+//     linear 8-point residual and until every track is in a fitting pair; the camera pair's
 //     essential matrix is the proposal under which the most correspondences of well-fitting
 //     track pairs are inliers (the right pairing is the one whose joints agree on one
 //     essential matrix); a track pair's score is its inlier share under it;
@@ -52,6 +53,9 @@ struct UncalibratedAssociationOptions {
   // adaptive threshold and with at most 300 iterations (a wrong pairing has few inliers and
   // would use every iteration, twice).
   TwoViewOptions two_view{8.0, 0.0, 40.0, 0.9999, 300, 0};
+  // Most proposals (pairs whose essential matrix is estimated) per camera pair; pairs propose
+  // in the order of their linear (8-point) residual, so right pairings come first.
+  int max_proposals = 6;
   // A correspondence is an inlier of an essential matrix when its Sampson distance (pixels
   // at the mean focal length of the two cameras) is below this.
   double inlier_threshold_px = 6.0;
