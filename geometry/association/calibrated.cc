@@ -70,6 +70,11 @@ std::vector<Eigen::Matrix3d> EssentialMatrices(const std::vector<CameraModel>& c
 FrameData PrepareFrame(const Rig& rig, const MultiDetections& detections, frame_t f, double min_confidence) {
   FrameData data;
   const int joints = detections.num_joints();
+  int count = 0;
+  for (camera_t c = 0; c < detections.num_cameras(); ++c) count += detections.NumDetections(c, f);
+  data.nodes.reserve(count);
+  data.weight.reserve(static_cast<size_t>(count) * joints);
+  data.normalized.reserve(static_cast<size_t>(count) * joints);
   for (camera_t c = 0; c < detections.num_cameras(); ++c)
     for (detection_t d = 0; d < detections.NumDetections(c, f); ++d) {
       if (!detections.HasObservedJoint(c, f, d)) continue;
@@ -262,6 +267,8 @@ class Tracker {
   void Continue(TrackState& track, frame_t f, const FrameData& data, int group);
   bool AttachSingles(frame_t f, const FrameData& data, const std::vector<int>& live,
                      const std::vector<Pose>& reference, const std::vector<char>& seen);
+  bool JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
+                     const std::vector<Pose>& reference, const std::vector<char>& seen);
   bool ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference, const std::vector<int>& match) const;
 
   const std::vector<CameraModel>& cams_;
@@ -324,13 +331,43 @@ bool Tracker::Step(frame_t f, const FrameData& data) {
     }
   }
   bool uncertain = ExplainedTwice(data, reference, match);
-  uncertain = AttachSingles(f, data, live, reference, seen) || uncertain;
   for (int g = 0; g < num_groups; ++g) {
-    if (group_taken[g]) continue;
+    if (group_taken[g] || JoinSeenTrack(f, data, g, live, reference, seen)) continue;
     tracks_.emplace_back();
     Continue(tracks_.back(), f, data, g);
   }
+  uncertain = AttachSingles(f, data, live, reference, seen) || uncertain;
   return uncertain;
+}
+
+// Whether a track already has a detection of camera c at frame f.
+bool UsesCamera(const TrackState& track, frame_t f, camera_t c) {
+  for (auto it = track.assignments.rbegin(); it != track.assignments.rend() && it->frame == f; ++it)
+    if (it->node.camera == c) return true;
+  return false;
+}
+
+// A group left over after the assignment that is part of a person already seen in this frame
+// (the clustering split the person's detections): when every detection of the group
+// reprojects onto exactly one such track, in cameras it does not use yet, they join it.
+bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
+                            const std::vector<Pose>& reference, const std::vector<char>& seen) {
+  int fitting = -1;
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (!seen[i]) continue;
+    bool fits = true;
+    for (int node : data.groups[group]) {
+      const Node& n = data.nodes[node];
+      const double err = MedianReprojectionPx(cams_[n.camera], data, joints_, node, reference[i]);
+      fits = fits && !UsesCamera(tracks_[live[i]], f, n.camera) && err <= options_.release_threshold_px;
+    }
+    if (!fits) continue;
+    if (fitting >= 0) return false;  // two candidates: leave it to a new track
+    fitting = static_cast<int>(i);
+  }
+  if (fitting < 0) return false;
+  for (int node : data.groups[group]) tracks_[live[fitting]].assignments.push_back({f, data.nodes[node]});
+  return true;
 }
 
 // Whether a detection of a track seen in this frame also reprojects onto another such track.
@@ -382,10 +419,7 @@ bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<
   for (const Candidate& c : candidates) {
     TrackState& track = tracks_[live[c.track]];
     const Node node = data.nodes[data.singles[c.single]];
-    bool camera_used = false;
-    for (auto it = track.assignments.rbegin(); it != track.assignments.rend() && it->frame == f; ++it)
-      camera_used = camera_used || it->node.camera == node.camera;
-    if (!camera_used) track.assignments.push_back({f, node});
+    if (!UsesCamera(track, f, node.camera)) track.assignments.push_back({f, node});
   }
   return ambiguous;
 }

@@ -15,9 +15,11 @@
 //     mean joint distance to each track's constant-velocity prediction, within a gate; a new
 //     group starts a tentative track, confirmed after birth_frames consecutive frames (its
 //     earlier frames are kept); a confirmed track dies after max_gap_frames without a group
-//     and is re-identified when a group fits it again before; detections left single (seen
-//     alone, or released) join the track whose pose (or prediction) they reproject onto
-//     within a threshold, when exactly one track explains them.
+//     and is re-identified when a group fits it again before; a left-over group whose every
+//     detection reprojects onto exactly one track seen in this frame joins it (the
+//     clustering had split the person); detections left single (seen alone, or released)
+//     join the track whose pose (or prediction) they reproject onto within a threshold, when
+//     exactly one track explains them.
 // The result does not depend on the number of threads.
 #pragma once
 
