@@ -1,0 +1,493 @@
+#include "geometry/association/calibrated.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include "geometry/association/assignment.h"
+
+namespace epilabel {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A camera as the per-frame steps need it.
+struct CameraModel {
+  Eigen::Matrix3d rotation;     // cam_from_world
+  Eigen::Vector3d translation;  // cam_from_world
+  double focal = 1.0;           // mean focal length, pixels
+};
+
+// One detection of a frame.
+struct Node {
+  camera_t camera = kInvalidCameraId;
+  detection_t detection = kNoDetection;
+};
+
+// Everything step 1 produces for one frame.
+struct FrameData {
+  std::vector<Node> nodes;                  // detections with an observed joint
+  std::vector<Eigen::Vector2d> normalized;  // [node * joints + joint], undistorted
+  std::vector<double> weight;               // [node * joints + joint]; 0 when ignored
+  std::vector<std::vector<int>> groups;     // node indices, two or more cameras
+  std::vector<std::vector<Eigen::Vector3d>> poses;  // per group, one point per joint (NaN)
+  std::vector<int> singles;                 // nodes in no group
+  bool uncertain = false;                   // a detection was released
+};
+
+using Pose = std::vector<Eigen::Vector3d>;
+
+void CheckRig(const Rig& rig, const MultiDetections& detections) {
+  if (static_cast<int>(rig.size()) != detections.num_cameras())
+    throw std::invalid_argument("AssociateWithCalibration: the rig has " + std::to_string(rig.size()) +
+                                " cameras, the detections " + std::to_string(detections.num_cameras()));
+  for (const Camera& cam : rig)
+    if (!cam.has_extrinsics || !(cam.fx > 0.0) || !(cam.fy > 0.0))
+      throw std::invalid_argument("AssociateWithCalibration: camera '" + cam.name + "' is not calibrated");
+}
+
+// Essential matrices E[b * C + a] with x_b^T E x_a = 0 in normalised coordinates.
+std::vector<Eigen::Matrix3d> EssentialMatrices(const std::vector<CameraModel>& cams) {
+  const size_t n = cams.size();
+  std::vector<Eigen::Matrix3d> e(n * n, Eigen::Matrix3d::Zero());
+  for (size_t a = 0; a < n; ++a)
+    for (size_t b = 0; b < n; ++b) {
+      if (a == b) continue;
+      const Eigen::Matrix3d r = cams[b].rotation * cams[a].rotation.transpose();
+      const Eigen::Vector3d t = cams[b].translation - r * cams[a].translation;
+      Eigen::Matrix3d tx;
+      tx << 0, -t.z(), t.y(), t.z(), 0, -t.x(), -t.y(), t.x(), 0;
+      e[b * n + a] = tx * r;
+    }
+  return e;
+}
+
+FrameData PrepareFrame(const Rig& rig, const MultiDetections& detections, frame_t f, double min_confidence) {
+  FrameData data;
+  const int joints = detections.num_joints();
+  int count = 0;
+  for (camera_t c = 0; c < detections.num_cameras(); ++c) count += detections.NumDetections(c, f);
+  data.nodes.reserve(count);
+  data.weight.reserve(static_cast<size_t>(count) * joints);
+  data.normalized.reserve(static_cast<size_t>(count) * joints);
+  for (camera_t c = 0; c < detections.num_cameras(); ++c)
+    for (detection_t d = 0; d < detections.NumDetections(c, f); ++d) {
+      if (!detections.HasObservedJoint(c, f, d)) continue;
+      data.nodes.push_back({c, d});
+      const Eigen::Vector3d* row = detections.Joints(c, f, d);
+      for (joint_t j = 0; j < joints; ++j) {
+        const bool use = row[j].allFinite() && row[j].z() >= min_confidence && row[j].z() > 0.0;
+        data.weight.push_back(use ? row[j].z() : 0.0);
+        data.normalized.push_back(use ? rig[c].NormalizedFromImage(row[j].head<2>()) : Eigen::Vector2d::Zero());
+      }
+    }
+  return data;
+}
+
+// Affinity in [0, 1] of two detections of different cameras, NaN with too few common joints.
+double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_b, const Eigen::Matrix3d& e_ba,
+                        double focal_a, double focal_b, const CalibratedAssociationOptions& options) {
+  const size_t ia = static_cast<size_t>(node_a) * joints, ib = static_cast<size_t>(node_b) * joints;
+  double sum = 0.0, weight_sum = 0.0;
+  int common = 0;
+  for (joint_t j = 0; j < joints; ++j) {
+    const double w = data.weight[ia + j] * data.weight[ib + j];
+    if (w <= 0.0) continue;
+    const Eigen::Vector3d xa = data.normalized[ia + j].homogeneous(), xb = data.normalized[ib + j].homogeneous();
+    const Eigen::Vector3d line_b = e_ba * xa, line_a = e_ba.transpose() * xb;
+    const double residual = std::abs(xb.dot(line_b));
+    const double d = 0.5 * (residual / line_b.head<2>().norm() * focal_b + residual / line_a.head<2>().norm() * focal_a);
+    sum += w * std::min(std::isfinite(d) ? d : kInf, options.epipolar_threshold_px);
+    weight_sum += w;
+    ++common;
+  }
+  if (common < options.min_common_joints) return kNaN;
+  return 1.0 - sum / (weight_sum * options.epipolar_threshold_px);
+}
+
+Pose TriangulateGroup(const std::vector<CameraModel>& cams, const FrameData& data, int joints,
+                      const std::vector<int>& members, const RobustTriangulationOptions& options) {
+  Pose pose(joints, Eigen::Vector3d::Constant(kNaN));
+  std::vector<PointView> views;
+  views.reserve(members.size());
+  for (joint_t j = 0; j < joints; ++j) {
+    views.clear();
+    for (int node : members) {
+      const size_t k = static_cast<size_t>(node) * joints + j;
+      if (data.weight[k] <= 0.0) continue;
+      const CameraModel& cam = cams[data.nodes[node].camera];
+      PointView v;
+      v.rotation = cam.rotation;
+      v.translation = cam.translation;
+      v.normalized = data.normalized[k];
+      v.focal_px = cam.focal;
+      v.weight = data.weight[k];
+      views.push_back(v);
+    }
+    if (views.size() < 2 || views.size() > 64) continue;
+    const RobustTriangulation t = EstimateTriangulation(views.data(), static_cast<int>(views.size()), options);
+    if (t.success) pose[j] = t.point;
+  }
+  return pose;
+}
+
+// Median pixel reprojection error of a detection onto a pose (at the camera's mean focal
+// length); NaN when they share no joint.
+double MedianReprojectionPx(const CameraModel& cam, const FrameData& data, int joints, int node, const Pose& pose) {
+  double errors[64];
+  std::vector<double> more;
+  double* e = joints <= 64 ? errors : (more.resize(joints), more.data());
+  int n = 0;
+  for (joint_t j = 0; j < joints; ++j) {
+    const size_t k = static_cast<size_t>(node) * joints + j;
+    if (data.weight[k] <= 0.0 || !pose[j].allFinite()) continue;
+    const Eigen::Vector3d x = cam.rotation * pose[j] + cam.translation;
+    e[n++] = x.z() > 0.0 ? (x.hnormalized() - data.normalized[k]).norm() * cam.focal : kInf;
+  }
+  if (n == 0) return kNaN;
+  std::nth_element(e, e + n / 2, e + n);
+  return e[n / 2];
+}
+
+// Step 1 for one frame: affinities, clustering, triangulation, release.
+FrameData MatchFrame(const Rig& rig, const std::vector<CameraModel>& cams, const std::vector<Eigen::Matrix3d>& essentials,
+                     const MultiDetections& detections, frame_t f, const CalibratedAssociationOptions& options) {
+  FrameData data = PrepareFrame(rig, detections, f, options.min_confidence);
+  const int joints = detections.num_joints(), n = static_cast<int>(data.nodes.size());
+  const size_t num_cams = cams.size();
+  Eigen::MatrixXd affinity = Eigen::MatrixXd::Constant(n, n, kNaN);
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> compatible(n, n);
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) {
+      const camera_t ca = data.nodes[a].camera, cb = data.nodes[b].camera;
+      compatible(a, b) = ca != cb;
+      if (b <= a || ca == cb) continue;
+      affinity(a, b) = affinity(b, a) = EpipolarAffinity(data, joints, a, b, essentials[cb * num_cams + ca],
+                                                         cams[ca].focal, cams[cb].focal, options);
+    }
+  const std::vector<int> label = ClusterByAffinity(affinity, compatible, options.min_affinity);
+  const int num_labels = n == 0 ? 0 : *std::max_element(label.begin(), label.end()) + 1;
+  std::vector<std::vector<int>> clusters(num_labels);
+  for (int i = 0; i < n; ++i) clusters[label[i]].push_back(i);
+  for (std::vector<int>& members : clusters) {
+    Pose pose;
+    if (members.size() >= 2) pose = TriangulateGroup(cams, data, joints, members, options.triangulation);
+    if (members.size() >= 2) {
+      std::vector<int> kept;
+      for (int node : members) {
+        const double err = MedianReprojectionPx(cams[data.nodes[node].camera], data, joints, node, pose);
+        if (err > options.release_threshold_px) {
+          data.singles.push_back(node);
+          data.uncertain = true;
+        } else {
+          kept.push_back(node);
+        }
+      }
+      if (kept.size() != members.size() && kept.size() >= 2) pose = TriangulateGroup(cams, data, joints, kept, options.triangulation);
+      members = kept;
+    }
+    if (members.size() >= 2) {
+      data.groups.push_back(members);
+      data.poses.push_back(std::move(pose));
+    } else {
+      data.singles.insert(data.singles.end(), members.begin(), members.end());
+    }
+  }
+  std::sort(data.singles.begin(), data.singles.end());
+  return data;
+}
+
+// Mean distance (metres) between the common joints of two poses; infinity with fewer than 3.
+double MeanJointDistance(const Pose& a, const Pose& b) {
+  double sum = 0.0;
+  int n = 0;
+  for (size_t j = 0; j < a.size(); ++j) {
+    if (!a[j].allFinite() || !b[j].allFinite()) continue;
+    sum += (a[j] - b[j]).norm();
+    ++n;
+  }
+  return n >= 3 ? sum / n : kInf;
+}
+
+// Centroid displacement b - a over the common joints (zero without any).
+Eigen::Vector3d CentroidShift(const Pose& from, const Pose& to) {
+  Eigen::Vector3d sum = Eigen::Vector3d::Zero();
+  int n = 0;
+  for (size_t j = 0; j < from.size(); ++j) {
+    if (!from[j].allFinite() || !to[j].allFinite()) continue;
+    sum += to[j] - from[j];
+    ++n;
+  }
+  return n > 0 ? Eigen::Vector3d(sum / n) : Eigen::Vector3d::Zero();
+}
+
+// A person being tracked.
+struct TrackState {
+  int id = -1;  // set at confirmation
+  bool alive = true;
+  int hits = 0;                          // consecutive frames with a group until confirmation
+  frame_t last_frame = kInvalidFrameId;  // last frame with a group
+  Pose pose;                             // joints at last_frame (gaps filled by prediction)
+  Eigen::Vector3d velocity = Eigen::Vector3d::Zero();  // centroid, metres per frame
+  bool has_velocity = false;
+  struct Assignment {
+    frame_t frame;
+    Node node;
+  };
+  std::vector<Assignment> assignments;
+  std::vector<std::pair<frame_t, Pose>> poses;  // triangulated groups
+
+  Pose Predict(frame_t f) const {
+    Pose p = pose;
+    const Eigen::Vector3d shift = velocity * static_cast<double>(f - last_frame);
+    for (Eigen::Vector3d& x : p) x += shift;
+    return p;
+  }
+};
+
+// Step 2: the sequential tracker.
+class Tracker {
+ public:
+  Tracker(const std::vector<CameraModel>& cams, int joints, const CalibratedAssociationOptions& options)
+      : cams_(cams), joints_(joints), options_(options) {}
+
+  // Processes one frame; returns whether its assignment was uncertain.
+  bool Step(frame_t f, const FrameData& data);
+  // Confirmed tracks, and the counts of the summary.
+  const std::vector<TrackState>& tracks() const { return tracks_; }
+  int deaths() const { return deaths_; }
+  int reidentifications() const { return reidentifications_; }
+
+ private:
+  void Continue(TrackState& track, frame_t f, const FrameData& data, int group);
+  bool AttachSingles(frame_t f, const FrameData& data, const std::vector<int>& live,
+                     const std::vector<Pose>& reference, const std::vector<char>& seen);
+  bool JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
+                     const std::vector<Pose>& reference, const std::vector<char>& seen);
+  bool ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference, const std::vector<int>& match) const;
+
+  const std::vector<CameraModel>& cams_;
+  int joints_;
+  const CalibratedAssociationOptions& options_;
+  std::vector<TrackState> tracks_;
+  int next_id_ = 0;
+  int deaths_ = 0;
+  int reidentifications_ = 0;
+};
+
+void Tracker::Continue(TrackState& track, frame_t f, const FrameData& data, int group) {
+  const Pose& observed = data.poses[group];
+  if (track.id >= 0 && f - track.last_frame > 1) ++reidentifications_;
+  Pose next = track.pose.empty() ? observed : track.Predict(f);
+  for (int j = 0; j < joints_; ++j)
+    if (observed[j].allFinite()) next[j] = observed[j];
+  if (track.last_frame != kInvalidFrameId) {
+    const Eigen::Vector3d v = CentroidShift(track.pose, observed) / static_cast<double>(f - track.last_frame);
+    track.velocity = track.has_velocity ? options_.velocity_smoothing * track.velocity + (1.0 - options_.velocity_smoothing) * v : v;
+    track.has_velocity = true;
+  }
+  track.pose = std::move(next);
+  track.last_frame = f;
+  for (int node : data.groups[group]) track.assignments.push_back({f, data.nodes[node]});
+  track.poses.emplace_back(f, observed);
+  if (track.id < 0 && ++track.hits >= options_.birth_frames) track.id = next_id_++;
+}
+
+bool Tracker::Step(frame_t f, const FrameData& data) {
+  std::vector<int> live;
+  for (int t = 0; t < static_cast<int>(tracks_.size()); ++t)
+    if (tracks_[t].alive) live.push_back(t);
+  const int num_groups = static_cast<int>(data.groups.size());
+  std::vector<Pose> reference(live.size());
+  Eigen::MatrixXd cost(live.size(), num_groups);
+  for (size_t i = 0; i < live.size(); ++i) {
+    const TrackState& track = tracks_[live[i]];
+    reference[i] = track.Predict(f);
+    const double gate = options_.gate_m + options_.gate_growth_m * (f - track.last_frame - 1);
+    for (int g = 0; g < num_groups; ++g) {
+      const double d = MeanJointDistance(reference[i], data.poses[g]);
+      cost(i, g) = d <= gate ? d : kInf;
+    }
+  }
+  const std::vector<int> match = SolveAssignment(cost);
+  std::vector<char> group_taken(num_groups, 0), seen(live.size(), 0);
+  for (size_t i = 0; i < live.size(); ++i) {
+    TrackState& track = tracks_[live[i]];
+    if (match[i] >= 0) {
+      Continue(track, f, data, match[i]);
+      group_taken[match[i]] = 1;
+      seen[i] = 1;
+      reference[i] = data.poses[match[i]];
+    } else if (track.id < 0) {
+      track.alive = false;  // a tentative track must be seen in consecutive frames
+    } else if (f - track.last_frame > options_.max_gap_frames) {
+      track.alive = false;
+      ++deaths_;
+    }
+  }
+  bool uncertain = ExplainedTwice(data, reference, match);
+  for (int g = 0; g < num_groups; ++g) {
+    if (group_taken[g] || JoinSeenTrack(f, data, g, live, reference, seen)) continue;
+    tracks_.emplace_back();
+    Continue(tracks_.back(), f, data, g);
+  }
+  uncertain = AttachSingles(f, data, live, reference, seen) || uncertain;
+  return uncertain;
+}
+
+// Whether a track already has a detection of camera c at frame f.
+bool UsesCamera(const TrackState& track, frame_t f, camera_t c) {
+  for (auto it = track.assignments.rbegin(); it != track.assignments.rend() && it->frame == f; ++it)
+    if (it->node.camera == c) return true;
+  return false;
+}
+
+// A group left over after the assignment that is part of a person already seen in this frame
+// (the clustering split the person's detections): when every detection of the group
+// reprojects onto exactly one such track, in cameras it does not use yet, they join it.
+bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
+                            const std::vector<Pose>& reference, const std::vector<char>& seen) {
+  int fitting = -1;
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (!seen[i]) continue;
+    bool fits = true;
+    for (int node : data.groups[group]) {
+      const Node& n = data.nodes[node];
+      const double err = MedianReprojectionPx(cams_[n.camera], data, joints_, node, reference[i]);
+      fits = fits && !UsesCamera(tracks_[live[i]], f, n.camera) && err <= options_.release_threshold_px;
+    }
+    if (!fits) continue;
+    if (fitting >= 0) return false;  // two candidates: leave it to a new track
+    fitting = static_cast<int>(i);
+  }
+  if (fitting < 0) return false;
+  for (int node : data.groups[group]) tracks_[live[fitting]].assignments.push_back({f, data.nodes[node]});
+  return true;
+}
+
+// Whether a detection of a track seen in this frame also reprojects onto another such track.
+bool Tracker::ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference,
+                             const std::vector<int>& match) const {
+  for (int g = 0; g < static_cast<int>(data.groups.size()); ++g) {
+    for (size_t i = 0; i < match.size(); ++i) {
+      if (match[i] < 0 || match[i] == g) continue;
+      if (MeanJointDistance(reference[i], data.poses[g]) > 1.0) continue;  // far apart: cannot explain each other
+      for (int node : data.groups[g]) {
+        const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
+        if (err <= options_.release_threshold_px) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Gives each single detection to the one confirmed track that explains it (in a camera the
+// track has no detection in yet). Returns whether some detection was explained by two tracks.
+bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<int>& live,
+                            const std::vector<Pose>& reference, const std::vector<char>& seen) {
+  struct Candidate {
+    double error;
+    int single;
+    int track;  // index into live
+  };
+  std::vector<Candidate> candidates;
+  bool ambiguous = false;
+  for (int s = 0; s < static_cast<int>(data.singles.size()); ++s) {
+    const int node = data.singles[s];
+    int fits = 0;
+    Candidate best{kInf, s, -1};
+    for (size_t i = 0; i < live.size(); ++i) {
+      const TrackState& track = tracks_[live[i]];
+      if (track.id < 0 || !track.alive) continue;
+      const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
+      const double limit = seen[i] ? options_.release_threshold_px : options_.prediction_threshold_px;
+      if (!(err <= limit)) continue;
+      ++fits;
+      if (err < best.error) best = {err, s, static_cast<int>(i)};
+    }
+    if (fits == 1) candidates.push_back(best);
+    ambiguous = ambiguous || fits > 1;
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.error != b.error ? a.error < b.error : a.single < b.single;
+  });
+  for (const Candidate& c : candidates) {
+    TrackState& track = tracks_[live[c.track]];
+    const Node node = data.nodes[data.singles[c.single]];
+    if (!UsesCamera(track, f, node.camera)) track.assignments.push_back({f, node});
+  }
+  return ambiguous;
+}
+
+std::vector<CameraModel> CameraModels(const Rig& rig) {
+  std::vector<CameraModel> cams;
+  for (const Camera& cam : rig) cams.push_back({cam.cam_from_world.RotationMatrix(), cam.cam_from_world.translation, cam.MeanFocal()});
+  return cams;
+}
+
+AssociationResult CollectTracks(const MultiDetections& detections, const Tracker& tracker) {
+  AssociationResult result;
+  for (const TrackState& state : tracker.tracks()) {
+    if (state.id < 0) continue;
+    Track track(state.id, detections.num_cameras(), detections.num_frames(), detections.num_joints());
+    for (const auto& a : state.assignments) track.Assign(detections, a.node.camera, a.frame, a.node.detection);
+    track.points = Points3d(detections.num_frames(), detections.num_joints());
+    for (const auto& [f, pose] : state.poses)
+      for (joint_t j = 0; j < detections.num_joints(); ++j) track.points.at(f, j) = pose[j];
+    result.tracks.push_back(std::move(track));
+  }
+  std::sort(result.tracks.begin(), result.tracks.end(), [](const Track& a, const Track& b) { return a.id < b.id; });
+  return result;
+}
+
+}  // namespace
+
+void CalibratedAssociationOptions::Check() const {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("CalibratedAssociationOptions: " + what); };
+  if (!(min_confidence >= 0.0)) fail("min_confidence must be >= 0");
+  if (min_common_joints < 1) fail("min_common_joints must be >= 1");
+  if (!(epipolar_threshold_px > 0.0)) fail("epipolar_threshold_px must be > 0");
+  if (!(min_affinity > 0.0 && min_affinity <= 1.0)) fail("min_affinity must be in (0, 1]");
+  triangulation.Check();
+  if (!(release_threshold_px > 0.0)) fail("release_threshold_px must be > 0");
+  if (!(gate_m > 0.0) || !(gate_growth_m >= 0.0)) fail("gate_m must be > 0 and gate_growth_m >= 0");
+  if (birth_frames < 1) fail("birth_frames must be >= 1");
+  if (max_gap_frames < 1) fail("max_gap_frames must be >= 1");
+  if (!(prediction_threshold_px > 0.0)) fail("prediction_threshold_px must be > 0");
+  if (!(velocity_smoothing >= 0.0 && velocity_smoothing < 1.0)) fail("velocity_smoothing must be in [0, 1)");
+}
+
+AssociationResult AssociateWithCalibration(const Rig& rig, const MultiDetections& detections,
+                                           const CalibratedAssociationOptions& options) {
+  options.Check();
+  CheckRig(rig, detections);
+  const std::vector<CameraModel> cams = CameraModels(rig);
+  const std::vector<Eigen::Matrix3d> essentials = EssentialMatrices(cams);
+  std::vector<FrameData> frames(detections.num_frames());
+  tbb::parallel_for(tbb::blocked_range<frame_t>(0, detections.num_frames()), [&](const tbb::blocked_range<frame_t>& r) {
+    for (frame_t f = r.begin(); f != r.end(); ++f) frames[f] = MatchFrame(rig, cams, essentials, detections, f, options);
+  });
+  Tracker tracker(cams, detections.num_joints(), options);
+  int64_t uncertain = 0;
+  frame_t first_busy = kInvalidFrameId;
+  for (frame_t f = 0; f < detections.num_frames(); ++f) {
+    const bool step_uncertain = tracker.Step(f, frames[f]);
+    uncertain += (step_uncertain || frames[f].uncertain) ? 1 : 0;
+    if (first_busy == kInvalidFrameId && !frames[f].nodes.empty()) first_busy = f;
+    frames[f] = FrameData();  // release memory as the tracker moves on
+  }
+  AssociationResult result = CollectTracks(detections, tracker);
+  CountAssignments(detections, &result);
+  result.summary.num_uncertain_frames = uncertain;
+  result.summary.num_deaths = tracker.deaths();
+  result.summary.num_reidentifications = tracker.reidentifications();
+  for (const Track& t : result.tracks) result.summary.num_births += t.first_frame > first_busy ? 1 : 0;
+  return result;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,457 @@
+#include "geometry/association/uncalibrated.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include <Eigen/Eigenvalues>
+#include <tbb/parallel_for.h>
+
+#include "geometry/association/assignment.h"
+
+namespace epilabel {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A 2D track in one camera: its detections in increasing frames.
+struct Tracklet {
+  camera_t camera = kInvalidCameraId;
+  std::vector<std::pair<frame_t, detection_t>> items;
+  int gaps_bridged = 0;  // continuations after one or more missed frames
+  frame_t first() const { return items.front().first; }
+  frame_t last() const { return items.back().first; }
+};
+
+// The motion state of an open 2D track.
+struct Motion {
+  int tracklet = -1;
+  std::vector<Eigen::Vector2d> position;  // per joint, at last_frame
+  std::vector<char> valid;
+  Eigen::Vector2d velocity = Eigen::Vector2d::Zero();  // centroid, pixels per frame
+  bool has_velocity = false;
+  frame_t last_frame = kInvalidFrameId;
+};
+
+bool UsableJoint(const Eigen::Vector3d& j, double min_confidence) {
+  return j.allFinite() && j.z() > 0.0 && j.z() >= min_confidence;
+}
+
+// Mean joint distance (pixels) between a track's prediction and a detection; infinity with
+// too few common joints.
+double PredictionDistance(const Motion& m, frame_t f, const Eigen::Vector3d* joints, int num_joints,
+                          const UncalibratedAssociationOptions& options) {
+  const Eigen::Vector2d shift = m.velocity * static_cast<double>(f - m.last_frame);
+  double sum = 0.0;
+  int n = 0;
+  for (joint_t j = 0; j < num_joints; ++j) {
+    if (!m.valid[j] || !UsableJoint(joints[j], options.min_confidence)) continue;
+    sum += (m.position[j] + shift - joints[j].head<2>()).norm();
+    ++n;
+  }
+  return n >= options.min_common_joints ? sum / n : kInf;
+}
+
+void UpdateMotion(Motion& m, frame_t f, const Eigen::Vector3d* joints, int num_joints, double smoothing,
+                  double min_confidence) {
+  Eigen::Vector2d shift = Eigen::Vector2d::Zero();
+  int common = 0;
+  for (joint_t j = 0; j < num_joints; ++j) {
+    if (!UsableJoint(joints[j], min_confidence)) continue;
+    if (m.valid[j]) {
+      shift += joints[j].head<2>() - m.position[j];
+      ++common;
+    }
+    m.position[j] = joints[j].head<2>();
+    m.valid[j] = 1;
+  }
+  if (common > 0 && m.last_frame != kInvalidFrameId) {
+    const Eigen::Vector2d v = shift / common / static_cast<double>(f - m.last_frame);
+    m.velocity = m.has_velocity ? smoothing * m.velocity + (1.0 - smoothing) * v : v;
+    m.has_velocity = true;
+  }
+  m.last_frame = f;
+}
+
+// Rows (tracks) and columns (detections) whose best candidate within the gate has a
+// competitor nearly as close.
+void MarkAmbiguous(const Eigen::MatrixXd& cost, const UncalibratedAssociationOptions& options,
+                   std::vector<char>* row_ambiguous, std::vector<char>* col_ambiguous) {
+  auto band = [&](double best) { return std::max(options.ambiguity_ratio * best, best + options.ambiguity_margin_px); };
+  auto scan = [&](const Eigen::MatrixXd& m, std::vector<char>* line_flag, std::vector<char>* other_flag) {
+    for (int i = 0; i < m.rows(); ++i) {
+      double best = kInf;
+      for (int j = 0; j < m.cols(); ++j) best = std::min(best, m(i, j));
+      if (!std::isfinite(best)) continue;
+      int within = 0;
+      for (int j = 0; j < m.cols(); ++j) within += m(i, j) < band(best) ? 1 : 0;
+      if (within < 2) continue;
+      (*line_flag)[i] = 1;
+      for (int j = 0; j < m.cols(); ++j)
+        if (m(i, j) < band(best)) (*other_flag)[j] = 1;
+    }
+  };
+  row_ambiguous->assign(cost.rows(), 0);
+  col_ambiguous->assign(cost.cols(), 0);
+  scan(cost, row_ambiguous, col_ambiguous);
+  const Eigen::MatrixXd transposed = cost.transpose();
+  scan(transposed, col_ambiguous, row_ambiguous);
+}
+
+// Step 1 for one camera. Marks frames with a split in `split_frames`.
+std::vector<Tracklet> TrackCamera(const MultiDetections& detections, camera_t c,
+                                  const UncalibratedAssociationOptions& options, std::vector<char>* split_frames) {
+  const int joints = detections.num_joints();
+  std::vector<Tracklet> tracklets;
+  std::vector<Motion> open;
+  auto start = [&](frame_t f, detection_t d) {
+    tracklets.push_back({c, {{f, d}}, 0});
+    Motion m;
+    m.tracklet = static_cast<int>(tracklets.size()) - 1;
+    m.position.assign(joints, Eigen::Vector2d::Zero());
+    m.valid.assign(joints, 0);
+    UpdateMotion(m, f, detections.Joints(c, f, d), joints, options.velocity_smoothing, options.min_confidence);
+    open.push_back(std::move(m));
+  };
+  for (frame_t f = 0; f < detections.num_frames(); ++f) {
+    open.erase(std::remove_if(open.begin(), open.end(),
+                              [&](const Motion& m) { return f - m.last_frame > options.max_gap_frames + 1; }),
+               open.end());
+    std::vector<detection_t> dets;
+    for (detection_t d = 0; d < detections.NumDetections(c, f); ++d)
+      if (detections.HasObservedJoint(c, f, d)) dets.push_back(d);
+    Eigen::MatrixXd cost(open.size(), dets.size());
+    for (size_t i = 0; i < open.size(); ++i) {
+      const double gate = options.gate_px + options.gate_growth_px * (f - open[i].last_frame - 1);
+      for (size_t k = 0; k < dets.size(); ++k) {
+        const double d = PredictionDistance(open[i], f, detections.Joints(c, f, dets[k]), joints, options);
+        cost(i, k) = d <= gate ? d : kInf;
+      }
+    }
+    std::vector<char> row_ambiguous, col_ambiguous;
+    MarkAmbiguous(cost, options, &row_ambiguous, &col_ambiguous);
+    for (size_t i = 0; i < open.size(); ++i)
+      for (size_t k = 0; k < dets.size(); ++k)
+        if (row_ambiguous[i] || col_ambiguous[k]) cost(i, k) = kInf;
+    const std::vector<int> match = SolveAssignment(cost);
+    std::vector<char> taken(dets.size(), 0);
+    for (size_t i = 0; i < open.size(); ++i) {
+      if (match[i] < 0) continue;
+      const detection_t d = dets[match[i]];
+      Tracklet& t = tracklets[open[i].tracklet];
+      t.gaps_bridged += f - open[i].last_frame > 1 ? 1 : 0;
+      t.items.emplace_back(f, d);
+      UpdateMotion(open[i], f, detections.Joints(c, f, d), joints, options.velocity_smoothing, options.min_confidence);
+      taken[match[i]] = 1;
+    }
+    bool split = false;
+    for (size_t i = 0; i < open.size(); ++i) split = split || row_ambiguous[i];
+    for (size_t i = open.size(); i-- > 0;)
+      if (row_ambiguous[i]) open.erase(open.begin() + static_cast<std::ptrdiff_t>(i));
+    for (size_t k = 0; k < dets.size(); ++k)
+      if (!taken[k]) start(f, dets[k]);
+    if (split) (*split_frames)[f] = 1;
+  }
+  return tracklets;
+}
+
+// Normalised (undistorted) joints of a tracklet, [item * joints + joint]; NaN where unusable.
+std::vector<Eigen::Vector2d> NormalizedJoints(const Camera& cam, const MultiDetections& detections, const Tracklet& t,
+                                              double min_confidence) {
+  const int joints = detections.num_joints();
+  std::vector<Eigen::Vector2d> out;
+  out.reserve(t.items.size() * joints);
+  for (const auto& [f, d] : t.items) {
+    const Eigen::Vector3d* row = detections.Joints(t.camera, f, d);
+    for (joint_t j = 0; j < joints; ++j)
+      out.push_back(UsableJoint(row[j], min_confidence) ? cam.NormalizedFromImage(row[j].head<2>())
+                                                        : Eigen::Vector2d::Constant(kNaN));
+  }
+  return out;
+}
+
+struct Correspondences {
+  std::vector<Eigen::Vector2d> first, second;  // normalised, in the two cameras
+};
+
+Correspondences CoVisibleJoints(const Tracklet& s, const std::vector<Eigen::Vector2d>& ns, const Tracklet& u,
+                                const std::vector<Eigen::Vector2d>& nu, int joints, int max_count) {
+  Correspondences all;
+  size_t i = 0, k = 0;
+  while (i < s.items.size() && k < u.items.size()) {
+    if (s.items[i].first < u.items[k].first) {
+      ++i;
+    } else if (u.items[k].first < s.items[i].first) {
+      ++k;
+    } else {
+      for (joint_t j = 0; j < joints; ++j) {
+        const Eigen::Vector2d& a = ns[i * joints + j];
+        const Eigen::Vector2d& b = nu[k * joints + j];
+        if (!a.allFinite() || !b.allFinite()) continue;
+        all.first.push_back(a);
+        all.second.push_back(b);
+      }
+      ++i;
+      ++k;
+    }
+  }
+  const size_t n = all.first.size();
+  if (n <= static_cast<size_t>(max_count)) return all;
+  Correspondences kept;
+  for (int m = 0; m < max_count; ++m) {
+    const size_t idx = static_cast<size_t>(m) * n / max_count;
+    kept.first.push_back(all.first[idx]);
+    kept.second.push_back(all.second[idx]);
+  }
+  return kept;
+}
+
+// Number of correspondences whose Sampson distance to E (scaled to pixels) is below the threshold.
+int CountInliers(const Eigen::Matrix3d& e, const Correspondences& c, double threshold_normalized) {
+  int n = 0;
+  const double t2 = threshold_normalized * threshold_normalized;
+  for (size_t i = 0; i < c.first.size(); ++i) {
+    const Eigen::Vector3d x1 = c.first[i].homogeneous(), x2 = c.second[i].homogeneous();
+    const Eigen::Vector3d ex1 = e * x1, etx2 = e.transpose() * x2;
+    const double r = x2.dot(ex1);
+    const double den = ex1.head<2>().squaredNorm() + etx2.head<2>().squaredNorm();
+    n += (den > 0.0 && r * r < t2 * den) ? 1 : 0;
+  }
+  return n;
+}
+
+// Smallest eigenvalue of A^T A per correspondence, A the linear (8-point) system of an
+// essential matrix: near zero when one matrix explains every correspondence. Orders the
+// candidate pairs so that right pairings propose first.
+double LinearEssentialResidual(const Correspondences& c) {
+  Eigen::Matrix<double, 9, 9> ata = Eigen::Matrix<double, 9, 9>::Zero();
+  for (size_t i = 0; i < c.first.size(); ++i) {
+    const Eigen::Vector3d x1 = c.first[i].homogeneous(), x2 = c.second[i].homogeneous();
+    Eigen::Matrix<double, 9, 1> row;
+    for (int r = 0; r < 3; ++r) row.segment<3>(3 * r) = x2(r) * x1;
+    ata.selfadjointView<Eigen::Lower>().rankUpdate(row);
+  }
+  const Eigen::SelfAdjointEigenSolver<Eigen::Matrix<double, 9, 9>> eig(ata.selfadjointView<Eigen::Lower>(),
+                                                                        Eigen::EigenvaluesOnly);
+  return eig.eigenvalues()(0) / static_cast<double>(std::max<size_t>(1, c.first.size()));
+}
+
+// One candidate pairing of two cameras' tracklets and its score.
+struct PairScore {
+  int s = -1, u = -1;  // global tracklet indices
+  double ratio = kNaN;
+};
+
+// Whether every tracklet of the candidate pairs is in a pair that fits.
+bool EveryTrackletFits(const std::vector<PairScore>& pairs, const std::vector<Correspondences>& corr,
+                       const std::vector<int>& inliers, double min_ratio) {
+  std::vector<int> all, fitting;
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    all.push_back(pairs[p].s);
+    all.push_back(-1 - pairs[p].u);
+    if (inliers[p] >= min_ratio * corr[p].first.size()) {
+      fitting.push_back(pairs[p].s);
+      fitting.push_back(-1 - pairs[p].u);
+    }
+  }
+  for (auto* v : {&all, &fitting}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return all == fitting;
+}
+
+// Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
+// pair's best essential matrix.
+std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& detections,
+                                       const std::vector<Tracklet>& tracklets,
+                                       const std::vector<std::vector<Eigen::Vector2d>>& normalized,
+                                       const std::vector<int>& in_a, const std::vector<int>& in_b,
+                                       const UncalibratedAssociationOptions& options) {
+  const camera_t a = tracklets[in_a.front()].camera, b = tracklets[in_b.front()].camera;
+  const double focal = 0.5 * (rig[a].MeanFocal() + rig[b].MeanFocal());
+  const double threshold = options.inlier_threshold_px / focal;
+  std::vector<PairScore> pairs;
+  std::vector<Correspondences> corr;
+  for (int s : in_a)
+    for (int u : in_b) {
+      Correspondences c = CoVisibleJoints(tracklets[s], normalized[s], tracklets[u], normalized[u],
+                                          detections.num_joints(), options.max_correspondences);
+      if (static_cast<int>(c.first.size()) < options.min_correspondences) continue;
+      pairs.push_back({s, u, kNaN});
+      corr.push_back(std::move(c));
+    }
+  // Pairs propose essential matrices, most linear-consistent first; the proposal explaining
+  // most well-fitting pairs wins. The search stops once every tracklet is in a fitting pair.
+  std::vector<double> residual(pairs.size());
+  for (size_t p = 0; p < pairs.size(); ++p) residual[p] = LinearEssentialResidual(corr[p]);
+  std::vector<size_t> order(pairs.size());
+  for (size_t p = 0; p < pairs.size(); ++p) order[p] = p;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return residual[x] < residual[y]; });
+  int best_score = -1, proposals = 0;
+  std::vector<int> best_inliers;
+  for (size_t h : order) {
+    // A pair that fits the best proposal so far would propose much the same matrix.
+    if (best_score >= 0 && best_inliers[h] >= options.min_inlier_ratio * corr[h].first.size()) continue;
+    if (proposals++ >= options.max_proposals) break;
+    const TwoViewGeometry g = EstimateRelativePose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
+                                                   rig[b].MeanFocal(), options.two_view);
+    if (!g.success) continue;
+    std::vector<int> inliers(pairs.size());
+    int score = 0;
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      inliers[p] = CountInliers(g.essential, corr[p], threshold);
+      if (inliers[p] >= options.min_inlier_ratio * corr[p].first.size()) score += inliers[p];
+    }
+    if (score > best_score) {
+      best_score = score;
+      best_inliers = std::move(inliers);
+    }
+    if (EveryTrackletFits(pairs, corr, best_inliers, options.min_inlier_ratio)) break;
+  }
+  if (best_score < 0) return {};
+  for (size_t p = 0; p < pairs.size(); ++p)
+    pairs[p].ratio = static_cast<double>(best_inliers[p]) / static_cast<double>(corr[p].first.size());
+  return pairs;
+}
+
+// Step 3: groups of tracklets (indices), each with tracklets of at least min_cameras cameras.
+std::vector<std::vector<int>> GroupTracklets(const std::vector<Tracklet>& tracklets, const std::vector<int>& candidates,
+                                             const std::vector<PairScore>& scores,
+                                             const UncalibratedAssociationOptions& options) {
+  const int n = static_cast<int>(candidates.size());
+  std::vector<int> node_of(tracklets.size(), -1);
+  for (int i = 0; i < n; ++i) node_of[candidates[i]] = i;
+  Eigen::MatrixXd affinity = Eigen::MatrixXd::Constant(n, n, kNaN);
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> compatible(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < n; ++k) {
+      const Tracklet &s = tracklets[candidates[i]], &u = tracklets[candidates[k]];
+      compatible(i, k) = s.camera != u.camera || s.last() < u.first() || u.last() < s.first();
+    }
+  for (const PairScore& p : scores) affinity(node_of[p.s], node_of[p.u]) = affinity(node_of[p.u], node_of[p.s]) = p.ratio;
+  const std::vector<int> label = ClusterByAffinity(affinity, compatible, options.min_inlier_ratio);
+  std::vector<std::vector<int>> groups(n == 0 ? 0 : *std::max_element(label.begin(), label.end()) + 1);
+  for (int i = 0; i < n; ++i) groups[label[i]].push_back(candidates[i]);
+  std::vector<std::vector<int>> kept;
+  for (auto& g : groups) {
+    std::vector<camera_t> cams;
+    for (int t : g) cams.push_back(tracklets[t].camera);
+    std::sort(cams.begin(), cams.end());
+    if (std::unique(cams.begin(), cams.end()) - cams.begin() >= options.min_cameras) kept.push_back(std::move(g));
+  }
+  return kept;
+}
+
+void CheckIntrinsics(const Rig& rig, const MultiDetections& detections) {
+  if (static_cast<int>(rig.size()) != detections.num_cameras())
+    throw std::invalid_argument("AssociateWithoutCalibration: the rig has " + std::to_string(rig.size()) +
+                                " cameras, the detections " + std::to_string(detections.num_cameras()));
+  for (const Camera& cam : rig)
+    if (!(cam.fx > 0.0) || !(cam.fy > 0.0))
+      throw std::invalid_argument("AssociateWithoutCalibration: camera '" + cam.name + "' has no focal length");
+}
+
+AssociationResult MakeTracks(const MultiDetections& detections, const std::vector<Tracklet>& tracklets,
+                             std::vector<std::vector<int>> groups) {
+  auto first = [&](const std::vector<int>& g) {
+    frame_t f = std::numeric_limits<frame_t>::max();
+    for (int t : g) f = std::min(f, tracklets[t].first());
+    return std::make_pair(f, *std::min_element(g.begin(), g.end()));
+  };
+  std::sort(groups.begin(), groups.end(), [&](const auto& x, const auto& y) { return first(x) < first(y); });
+  AssociationResult result;
+  for (const auto& g : groups) {
+    Track track(static_cast<int>(result.tracks.size()), detections.num_cameras(), detections.num_frames(),
+                detections.num_joints());
+    for (int t : g) {
+      for (const auto& [f, d] : tracklets[t].items) track.Assign(detections, tracklets[t].camera, f, d);
+      result.summary.num_reidentifications += tracklets[t].gaps_bridged;
+    }
+    result.tracks.push_back(std::move(track));
+  }
+  return result;
+}
+
+}  // namespace
+
+void UncalibratedAssociationOptions::Check() const {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("UncalibratedAssociationOptions: " + what); };
+  if (!(min_confidence >= 0.0)) fail("min_confidence must be >= 0");
+  if (min_common_joints < 1) fail("min_common_joints must be >= 1");
+  if (!(gate_px > 0.0) || !(gate_growth_px >= 0.0)) fail("gate_px must be > 0 and gate_growth_px >= 0");
+  if (!(ambiguity_ratio >= 1.0) || !(ambiguity_margin_px >= 0.0)) fail("ambiguity_ratio must be >= 1, ambiguity_margin_px >= 0");
+  if (max_gap_frames < 0) fail("max_gap_frames must be >= 0");
+  if (!(velocity_smoothing >= 0.0 && velocity_smoothing < 1.0)) fail("velocity_smoothing must be in [0, 1)");
+  if (min_track_frames < 1) fail("min_track_frames must be >= 1");
+  if (min_correspondences < 5 || max_correspondences < min_correspondences)
+    fail("min_correspondences must be >= 5 and <= max_correspondences");
+  two_view.Check();
+  if (max_proposals < 1) fail("max_proposals must be >= 1");
+  if (!(inlier_threshold_px > 0.0)) fail("inlier_threshold_px must be > 0");
+  if (!(min_inlier_ratio > 0.0 && min_inlier_ratio <= 1.0)) fail("min_inlier_ratio must be in (0, 1]");
+  if (min_cameras < 1) fail("min_cameras must be >= 1");
+}
+
+AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const MultiDetections& detections,
+                                              const UncalibratedAssociationOptions& options) {
+  options.Check();
+  CheckIntrinsics(intrinsics_only, detections);
+  const int num_cams = detections.num_cameras();
+  // Step 1: 2D tracks per camera.
+  std::vector<std::vector<Tracklet>> per_camera(num_cams);
+  std::vector<std::vector<char>> splits(num_cams, std::vector<char>(detections.num_frames(), 0));
+  tbb::parallel_for(0, num_cams, [&](int c) { per_camera[c] = TrackCamera(detections, c, options, &splits[c]); });
+  std::vector<Tracklet> tracklets;
+  std::vector<std::vector<int>> candidates_in(num_cams);
+  std::vector<int> candidates;
+  for (camera_t c = 0; c < num_cams; ++c)
+    for (Tracklet& t : per_camera[c]) {
+      if (static_cast<int>(t.items.size()) >= options.min_track_frames) {
+        candidates_in[c].push_back(static_cast<int>(tracklets.size()));
+        candidates.push_back(static_cast<int>(tracklets.size()));
+      }
+      tracklets.push_back(std::move(t));
+    }
+  std::vector<std::vector<Eigen::Vector2d>> normalized(tracklets.size());
+  tbb::parallel_for(0, static_cast<int>(candidates.size()), [&](int i) {
+    const Tracklet& t = tracklets[candidates[i]];
+    normalized[candidates[i]] = NormalizedJoints(intrinsics_only[t.camera], detections, t, options.min_confidence);
+  });
+  // Step 2: scores of track pairs per camera pair.
+  std::vector<std::pair<camera_t, camera_t>> camera_pairs;
+  for (camera_t a = 0; a < num_cams; ++a)
+    for (camera_t b = a + 1; b < num_cams; ++b)
+      if (!candidates_in[a].empty() && !candidates_in[b].empty()) camera_pairs.emplace_back(a, b);
+  std::vector<std::vector<PairScore>> pair_scores(camera_pairs.size());
+  tbb::parallel_for(0, static_cast<int>(camera_pairs.size()), [&](int p) {
+    pair_scores[p] = ScoreCameraPair(intrinsics_only, detections, tracklets, normalized,
+                                     candidates_in[camera_pairs[p].first], candidates_in[camera_pairs[p].second], options);
+  });
+  std::vector<PairScore> scores;
+  for (const auto& s : pair_scores) scores.insert(scores.end(), s.begin(), s.end());
+  // Step 3: people.
+  AssociationResult result = MakeTracks(detections, tracklets, GroupTracklets(tracklets, candidates, scores, options));
+  const int reidentifications = result.summary.num_reidentifications;
+  CountAssignments(detections, &result);
+  result.summary.num_reidentifications = reidentifications;
+  for (frame_t f = 0; f < detections.num_frames(); ++f) {
+    bool split = false;
+    for (camera_t c = 0; c < num_cams; ++c) split = split || splits[c][f];
+    result.summary.num_uncertain_frames += split ? 1 : 0;
+  }
+  frame_t first_busy = detections.num_frames(), last_busy = -1;
+  for (const Tracklet& t : tracklets) {
+    first_busy = std::min(first_busy, t.first());
+    last_busy = std::max(last_busy, t.last());
+  }
+  for (const Track& t : result.tracks) {
+    result.summary.num_births += t.first_frame > first_busy ? 1 : 0;
+    result.summary.num_deaths += t.last_frame < last_busy ? 1 : 0;
+  }
+  return result;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,77 @@
+// Association of several people without extrinsics (for self-calibration): people are
+// tracked in 2D per camera, and the 2D tracks of different cameras are grouped by two-view
+// geometry.
+//
+// Steps (see AssociateWithoutCalibration):
+//  1. per camera, in parallel over cameras: 2D tracks by assignment (Hungarian) of detections
+//     to tracks on the mean joint distance to a constant-velocity prediction, within a gate.
+//     Where a track has two detections nearly as close (or a detection two tracks), the
+//     tracks involved end and new ones start: a crossing splits tracks rather than switching
+//     identities;
+//  2. per camera pair, in parallel over pairs: pairs of 2D tracks with enough co-visible
+//     joints propose essential matrices (EstimateRelativePose, seeded), in the order of their
+//     linear 8-point residual and until every track is in a fitting pair; the camera pair's
+//     essential matrix is the proposal under which the most correspondences of well-fitting
+//     track pairs are inliers (the right pairing is the one whose joints agree on one
+//     essential matrix); a track pair's score is its inlier share under it;
+//  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
+//     the scores, never putting two time-overlapping tracks of one camera together.
+// Detections in no group with at least min_cameras cameras are unmatched. The result does
+// not depend on the number of threads.
+#pragma once
+
+#include "geometry/association/detections.h"
+#include "geometry/core/camera.h"
+#include "geometry/estimators/two_view.h"
+
+namespace epilabel {
+
+struct UncalibratedAssociationOptions {
+  // Joints with a weight below this are ignored.
+  double min_confidence = 0.2;
+  // Fewest common joints for a 2D distance between a track and a detection.
+  int min_common_joints = 4;
+  // 2D tracking: a detection continues a track when the mean distance of their common joints
+  // (pixels) to the track's prediction is below gate_px + gate_growth_px per missed frame.
+  double gate_px = 60.0;
+  double gate_growth_px = 10.0;
+  // A second candidate with a distance below max(ambiguity_ratio x best, best +
+  // ambiguity_margin_px) makes the assignment ambiguous: the track ends there.
+  double ambiguity_ratio = 2.0;
+  double ambiguity_margin_px = 10.0;
+  // A 2D track ends after this many frames without a detection.
+  int max_gap_frames = 5;
+  // Weight of the previous velocity in the constant-velocity model's update, in [0, 1).
+  double velocity_smoothing = 0.5;
+  // 2D tracks shorter than this (frames with a detection) are not grouped (unmatched).
+  int min_track_frames = 10;
+  // Two 2D tracks of different cameras are compared when they share this many co-visible
+  // joints; at most max_correspondences of them (evenly spread) enter the estimates.
+  int min_correspondences = 40;
+  int max_correspondences = 300;
+  // Essential matrix estimation of each candidate track pair: TwoViewOptions without the
+  // adaptive threshold and with at most 300 iterations (a wrong pairing has few inliers and
+  // would use every iteration, twice).
+  TwoViewOptions two_view{8.0, 0.0, 40.0, 0.9999, 300, 0};
+  // Most proposals (pairs whose essential matrix is estimated) per camera pair; pairs propose
+  // in the order of their linear (8-point) residual, so right pairings come first.
+  int max_proposals = 6;
+  // A correspondence is an inlier of an essential matrix when its Sampson distance (pixels
+  // at the mean focal length of the two cameras) is below this.
+  double inlier_threshold_px = 6.0;
+  // Two 2D tracks can be one person when this share of their correspondences are inliers;
+  // groups merge while their mean share is at least this.
+  double min_inlier_ratio = 0.7;
+  // Groups seen by fewer cameras are not returned.
+  int min_cameras = 2;
+  // Check(): throws std::invalid_argument on nonsense values.
+  void Check() const;
+};
+
+// Tracks of people from the detections of cameras with known intrinsics (extrinsics are not
+// used). `intrinsics_only` must have one camera per detection camera with positive focal
+// lengths; throws std::invalid_argument otherwise. Tracks have no `points`.
+AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const MultiDetections& detections,
+                                              const UncalibratedAssociationOptions& options);
+
+}  // namespace epilabel

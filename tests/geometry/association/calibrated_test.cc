@@ -1,0 +1,205 @@
+#include "geometry/association/calibrated.h"
+
+#include <gtest/gtest.h>
+#include <tbb/global_control.h>
+
+#include "tests/geometry/association/people_fixture.h"
+
+namespace epilabel {
+namespace {
+
+using testing::Evaluate;
+using testing::MakePeopleScene;
+using testing::PeopleScene;
+using testing::PeopleSceneOptions;
+using testing::Recovery;
+using testing::RingRig;
+using testing::ThreeWalkers;
+
+constexpr int kFrames = 100;
+
+TEST(AssociateWithCalibration, RecoversThreePeopleOnEightCamerasExactly) {
+  PeopleSceneOptions so;
+  so.bystander_camera = 0;
+  const PeopleScene scene = MakePeopleScene(RingRig(8), ThreeWalkers(kFrames), kFrames, so);
+  const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  const Recovery r = Evaluate(scene, result);
+  ASSERT_EQ(result.tracks.size(), 3u) << result.summary.BriefReport();
+  EXPECT_EQ(r.people_with_own_track, 3);
+  EXPECT_EQ(r.recovered, r.person_detections) << result.summary.BriefReport();
+  EXPECT_EQ(r.foreign, 0);
+  // Unmatched: exactly the bystander's detections.
+  EXPECT_EQ(result.summary.num_unmatched, scene.CountDetectionsOf(-1));
+  EXPECT_GT(scene.CountDetectionsOf(-1), 90);
+  EXPECT_EQ(result.summary.num_detections, scene.detections.size());
+  // P2 enters at frame 20 and leaves at 75: one birth, and a death 15 frames later.
+  EXPECT_EQ(result.summary.num_births, 1);
+  EXPECT_EQ(result.summary.num_deaths, 1);
+  EXPECT_EQ(result.summary.num_reidentifications, 0);
+}
+
+// Which person a track is, by its detections.
+int PersonOf(const PeopleScene& scene, const Track& t) {
+  for (camera_t c = 0; c < t.num_cameras; ++c)
+    for (frame_t f = 0; f < t.num_frames; ++f)
+      if (t.DetectionAt(c, f) != kNoDetection) return scene.truth[c][f][t.DetectionAt(c, f)];
+  return -1;
+}
+
+TEST(AssociateWithCalibration, TriangulatesEachTrackOntoItsPerson) {
+  const PeopleScene scene = MakePeopleScene(RingRig(8), ThreeWalkers(kFrames), kFrames, PeopleSceneOptions{});
+  const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  ASSERT_EQ(result.tracks.size(), 3u);
+  for (const Track& t : result.tracks) {
+    const int p = PersonOf(scene, t);
+    ASSERT_GE(p, 0);
+    int compared = 0;
+    for (frame_t f = 0; f < kFrames; ++f)
+      for (joint_t j = 0; j < 17; ++j) {
+        if (!t.points.IsValid(f, j)) continue;
+        EXPECT_LT((t.points.at(f, j) - scene.people[p].at(f, j)).norm(), 1e-6);
+        ++compared;
+      }
+    EXPECT_GT(compared, 0.9 * 17 * (t.last_frame - t.first_frame + 1));
+  }
+}
+
+TEST(AssociateWithCalibration, RecoversThreePeopleOnFourCamerasExactly) {
+  const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(kFrames), kFrames, PeopleSceneOptions{});
+  const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  const Recovery r = Evaluate(scene, result);
+  ASSERT_EQ(result.tracks.size(), 3u) << result.summary.BriefReport();
+  EXPECT_EQ(r.recovered, r.person_detections) << result.summary.BriefReport();
+  EXPECT_EQ(r.foreign, 0);
+  EXPECT_EQ(result.summary.num_unmatched, 0);
+}
+
+// 3 px noise, 5 % missed detections, 5 % dropped joints.
+TEST(AssociateWithCalibration, RecoversNinetyNinePercentWithNoise) {
+  PeopleSceneOptions so;
+  so.noise_px = 3.0;
+  so.miss_rate = 0.05;
+  so.joint_drop_rate = 0.05;
+  so.bystander_camera = 5;
+  so.seed = 7;
+  for (int cameras : {8, 4}) {
+    const PeopleScene scene = MakePeopleScene(RingRig(cameras), ThreeWalkers(kFrames), kFrames, so);
+    const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+    const Recovery r = Evaluate(scene, result);
+    EXPECT_EQ(result.tracks.size(), 3u) << cameras << " cameras: " << result.summary.BriefReport();
+    EXPECT_EQ(r.people_with_own_track, 3);
+    EXPECT_GE(r.recovered, 0.99 * r.person_detections) << cameras << " cameras: " << result.summary.BriefReport();
+    EXPECT_LE(r.foreign, 0.002 * r.person_detections);
+  }
+}
+
+// P0 and P1 overlap in the image of camera 2 around frame 45: the crossing must not swap them.
+TEST(AssociateWithCalibration, NoIdentitySwitchWhereTwoPeopleCrossInOneImage) {
+  const PeopleScene scene = MakePeopleScene(RingRig(8), ThreeWalkers(kFrames), kFrames, PeopleSceneOptions{});
+  // The fixture has the crossing: the hips of P0 and P1 come within 40 px in camera 2.
+  double closest = 1e9;
+  for (frame_t f = 0; f < kFrames; ++f) {
+    const auto a = scene.rig[2].ImageFromWorld(scene.people[0].at(f, 11));
+    const auto b = scene.rig[2].ImageFromWorld(scene.people[1].at(f, 11));
+    closest = std::min(closest, (*a - *b).norm());
+  }
+  EXPECT_LT(closest, 40.0);
+  const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  ASSERT_EQ(result.tracks.size(), 3u);
+  for (const Track& t : result.tracks) {
+    const int p = PersonOf(scene, t);
+    for (frame_t f = 0; f < kFrames; ++f) {
+      const detection_t d = t.DetectionAt(2, f);
+      if (d != kNoDetection) {
+        EXPECT_EQ(scene.truth[2][f][d], p) << "frame " << f;
+      }
+    }
+  }
+}
+
+// A detection moved 80 px does not fit its person: it stays unmatched, not averaged in.
+TEST(AssociateWithCalibration, LeavesADetectionThatDoesNotFitUnmatched) {
+  PeopleSceneOptions so;
+  so.shuffle = false;
+  PeopleScene scene = MakePeopleScene(RingRig(8), ThreeWalkers(kFrames), kFrames, so);
+  std::vector<std::vector<std::vector<PersonJoints>>> people(8, std::vector<std::vector<PersonJoints>>(kFrames));
+  for (camera_t c = 0; c < 8; ++c)
+    for (frame_t f = 0; f < kFrames; ++f)
+      for (detection_t d = 0; d < scene.detections.NumDetections(c, f); ++d) {
+        const Eigen::Vector3d* j = scene.detections.Joints(c, f, d);
+        people[c][f].emplace_back(j, j + 17);
+      }
+  ASSERT_EQ(scene.truth[3][40][0], 0);
+  for (Eigen::Vector3d& j : people[3][40][0])
+    if (j.z() > 0) j.head<2>() += Eigen::Vector2d(80.0, -40.0);
+  scene.detections = MultiDetections(people, 17);
+  const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  ASSERT_EQ(result.tracks.size(), 3u);
+  for (const Track& t : result.tracks) EXPECT_NE(t.DetectionAt(3, 40), 0) << "track " << t.id;
+  EXPECT_EQ(result.summary.num_unmatched, 1);
+  const Recovery r = Evaluate(scene, result);
+  EXPECT_EQ(r.recovered, r.person_detections - 1);
+  EXPECT_EQ(r.foreign, 0);
+}
+
+// A person hidden from all but one camera for a few frames keeps the track (the lone
+// detection joins it through the prediction) and is re-identified afterwards.
+TEST(AssociateWithCalibration, BridgesAGapAndReidentifies) {
+  PeopleSceneOptions so;
+  so.shuffle = false;
+  PeopleScene scene = MakePeopleScene(RingRig(8), ThreeWalkers(kFrames), kFrames, so);
+  std::vector<std::vector<std::vector<PersonJoints>>> people(8, std::vector<std::vector<PersonJoints>>(kFrames));
+  std::vector<std::vector<std::vector<int>>> truth(8, std::vector<std::vector<int>>(kFrames));
+  for (camera_t c = 0; c < 8; ++c)
+    for (frame_t f = 0; f < kFrames; ++f)
+      for (detection_t d = 0; d < scene.detections.NumDetections(c, f); ++d) {
+        const bool hidden = scene.truth[c][f][d] == 0 && f >= 30 && f < 34 && c != 4;
+        if (hidden) continue;
+        const Eigen::Vector3d* j = scene.detections.Joints(c, f, d);
+        people[c][f].emplace_back(j, j + 17);
+        truth[c][f].push_back(scene.truth[c][f][d]);
+      }
+  scene.detections = MultiDetections(people, 17);
+  scene.truth = truth;
+  const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  const Recovery r = Evaluate(scene, result);
+  ASSERT_EQ(result.tracks.size(), 3u) << result.summary.BriefReport();
+  EXPECT_EQ(r.recovered, r.person_detections);
+  EXPECT_EQ(result.summary.num_reidentifications, 1);
+}
+
+TEST(AssociateWithCalibration, DoesNotDependOnTheThreadCount) {
+  PeopleSceneOptions so;
+  so.noise_px = 3.0;
+  so.miss_rate = 0.05;
+  const PeopleScene scene = MakePeopleScene(RingRig(8), ThreeWalkers(kFrames), kFrames, so);
+  AssociationResult one, two;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    one = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  }
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
+    two = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  }
+  ASSERT_EQ(one.tracks.size(), two.tracks.size());
+  for (size_t t = 0; t < one.tracks.size(); ++t) {
+    EXPECT_EQ(one.tracks[t].detections, two.tracks[t].detections);
+    EXPECT_EQ(one.tracks[t].observations.data(), two.tracks[t].observations.data());
+  }
+  EXPECT_EQ(one.summary.BriefReport(), two.summary.BriefReport());
+}
+
+TEST(AssociateWithCalibration, RejectsBadInput) {
+  const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(10), 10, PeopleSceneOptions{});
+  CalibratedAssociationOptions bad;
+  bad.min_affinity = 0.0;
+  EXPECT_THROW(AssociateWithCalibration(scene.rig, scene.detections, bad), std::invalid_argument);
+  EXPECT_THROW(AssociateWithCalibration(RingRig(3), scene.detections, {}), std::invalid_argument);
+  Rig uncalibrated = scene.rig;
+  uncalibrated[1].has_extrinsics = false;
+  EXPECT_THROW(AssociateWithCalibration(uncalibrated, scene.detections, {}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace epilabel
