@@ -35,7 +35,12 @@ void RunTriangulateCommand(TriangulateArgs& args) {
   bar.Finish();
   spdlog::info("{} cameras, {} frames, {} joints", r.num_cameras, r.num_frames, r.num_joints);
   spdlog::info("people: {}", r.association.summary.BriefReport());
-  spdlog::info("{}", r.summary.BriefReport());
+  if (r.track_summaries.size() > 1) {
+    for (size_t t = 0; t < r.track_summaries.size(); ++t)
+      spdlog::info("track {}: {}", r.association.tracks[t].id, r.track_summaries[t].BriefReport());
+  } else {
+    spdlog::info("{}", r.summary.BriefReport());
+  }
   if (r.smoothed) spdlog::info("smoothing: {}", r.smoothing.BriefReport());
   fmt::print("{:<14} {:>10} {:>9} {:>11} {:>12}\n", "camera", "observed", "used", "mean px", "median px");
   for (size_t c = 0; c < r.summary.cameras.size(); ++c) {

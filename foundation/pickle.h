@@ -38,6 +38,9 @@ class PickleValue {
   PickleValue& operator[](const std::string& key);
 
   Kind kind() const { return kind_; }
+  // Dict keys and values (list items), in order.
+  const std::vector<std::string>& keys() const { return keys_; }
+  const std::vector<PickleValue>& items() const { return items_; }
 
   // The pickle of this value alone.
   std::string Serialize() const;

@@ -71,8 +71,11 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input);
-  result.association = AssociatePeople(input, options.association);
-  const PersonTrack& track = result.association.tracks.front();
+  result.association = AssociatePeople(input, options.association, &intrinsics);
+  // Several people: their correspondences pooled into one sequence for the self-calibration.
+  const PersonTrack pooled =
+      result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks) : PersonTrack{};
+  const PersonTrack& track = result.association.tracks.size() > 1 ? pooled : result.association.tracks.front();
   result.read_s = SecondsSince(t0);
 
   const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, track, options.stage);

@@ -24,6 +24,7 @@ void LabelDataset::Resize(int num_samples) {
   camera.resize(n, 0);
   frame.resize(n, 0);
   sequence.resize(n, 0);
+  person.resize(n, 0);
 }
 
 namespace {
@@ -57,6 +58,7 @@ void LabelDataset::Check(const std::string& where) const {
   expect(image_size.size(), n, "image_size");
   expect(frame.size(), n, "frame");
   expect(sequence.size(), n, "sequence");
+  expect(person.size(), n, "person");
   for (size_t i = 0; i < n; ++i) {
     if (camera[i] < 0 || static_cast<size_t>(camera[i]) >= camera_names.size()) {
       throw InputError(where, "sample " + std::to_string(i) + ": camera id " + std::to_string(camera[i]) +
@@ -99,6 +101,7 @@ void WriteDatasetNpz(const LabelDataset& d, const std::string& path) {
   w.Add("camera", NpyArray::FromVector(d.camera, {n}));
   w.Add("frame", NpyArray::FromVector(d.frame, {n}));
   w.Add("sequence", NpyArray::FromVector(d.sequence, {n}));
+  w.Add("person", NpyArray::FromVector(d.person, {n}));
   w.Add("valid", NpyArray::FromVector(d.valid, {n, j}));
   w.Add("uncertainty", NpyArray::FromVector(d.uncertainty, {n, j}));
   w.Add("joint_names", NpyArray::FromStrings(d.joint_names));
@@ -187,6 +190,7 @@ LabelDataset ReadDatasetNpz(const std::string& path_or_dir) {
   read_ids("camera", &d.camera);
   read_ids("frame", &d.frame);
   read_ids("sequence", &d.sequence);
+  if (npz.count("person")) read_ids("person", &d.person);
 
   if (auto it = npz.find("valid"); it != npz.end()) {
     ExpectShape(it->second, "valid", {n, j}, path);
@@ -255,11 +259,12 @@ LabelDataset SelectSamples(const LabelDataset& d, const std::vector<int>& sample
     out.camera[i] = d.camera[s];
     out.frame[i] = d.frame[s];
     out.sequence[i] = d.sequence[s];
+    out.person[i] = d.person[s];
   }
   return out;
 }
 
-LabelDataset MergeDatasets(const std::vector<LabelDataset>& parts) {
+LabelDataset MergeDatasets(const std::vector<LabelDataset>& parts, bool same_sequence_allowed) {
   LabelDataset out;
   if (parts.empty()) return out;
   out.skeleton = parts[0].skeleton;
@@ -281,7 +286,7 @@ LabelDataset MergeDatasets(const std::vector<LabelDataset>& parts) {
   for (size_t p = 0; p < parts.size(); ++p) {
     for (const std::string& name : parts[p].sequence_names) {
       auto [it, inserted] = sequence_owner.emplace(name, p);
-      if (!inserted && it->second != p) {
+      if (!inserted && it->second != p && !same_sequence_allowed) {
         throw InputError("dataset " + std::to_string(p), "sequence '" + name + "' also appears in dataset " +
                                                               std::to_string(it->second) +
                                                               " (give the sequences distinct names before merging)");
@@ -309,6 +314,7 @@ LabelDataset MergeDatasets(const std::vector<LabelDataset>& parts) {
       out.camera[row] = camera_map[part.camera[s]];
       out.frame[row] = part.frame[s];
       out.sequence[row] = sequence_map[part.sequence[s]];
+      out.person[row] = part.person[s];
     }
   }
   return out;

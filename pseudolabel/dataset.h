@@ -12,6 +12,7 @@
 //   camera         [N]       int32    index into camera_names (the calibration's order)
 //   frame          [N]       int64    frame number
 //   sequence       [N]       int32    index into sequence_names
+//   person         [N]       int32    the person's track id within its sequence (0 with one person)
 //   valid          [N, J]    uint8    1 where the 3D label of the joint is usable
 //   uncertainty    [N, J]    float64  std. dev. of the 3D label, metres (0 for ground truth,
 //                                     NaN where not valid)
@@ -49,6 +50,7 @@ struct LabelDataset {
   std::vector<int32_t> camera;                // [N]
   std::vector<int64_t> frame;                 // [N]
   std::vector<int32_t> sequence;              // [N]
+  std::vector<int32_t> person;                // [N] track id of the person (association stage)
 
   int num_samples() const { return static_cast<int>(camera.size()); }
   int num_joints() const { return static_cast<int>(joint_names.size()); }
@@ -73,7 +75,7 @@ void WriteDatasetNpz(const LabelDataset& dataset, const std::string& path);
 // Reads a dataset.npz. `path` may also be a dataset folder holding dataset.npz. Throws
 // InputError naming the file and the array for missing arrays, wrong shapes or ids out of range.
 // Optional arrays: sequence_names (default "seq<i>"), image_size (default 2 cx, 2 cy of K),
-// uncertainty (0 where valid), skeleton (empty), valid (default: finite 3D labels).
+// uncertainty (0 where valid), skeleton (empty), valid (default: finite 3D labels), person (0).
 LabelDataset ReadDatasetNpz(const std::string& path);
 
 // Rows `samples` of `dataset` (in that order), with the same name lists.
@@ -81,9 +83,10 @@ LabelDataset SelectSamples(const LabelDataset& dataset, const std::vector<int>& 
 
 // Concatenates datasets, e.g. the per-sequence datasets of a batch. Joint names must agree;
 // cameras are matched by name (the union, in order of first appearance) and their ids remapped;
-// sequence names must differ between the parts (rename them first otherwise). Throws
+// sequence names must differ between the parts (rename them first otherwise) unless
+// `same_sequence_allowed` (the parts are the people of one sequence, told apart by `person`). Throws
 // InputError naming the part ("dataset 2") on a conflict.
-LabelDataset MergeDatasets(const std::vector<LabelDataset>& parts);
+LabelDataset MergeDatasets(const std::vector<LabelDataset>& parts, bool same_sequence_allowed = false);
 
 // Builds a dataset from known 3D poses (ground truth) seen by calibrated cameras: for every
 // camera and frame where the root lies in front of the camera and at least

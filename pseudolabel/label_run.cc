@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "detection/io/calibration_io.h"
+#include "detection/io/people_points_io.h"
 #include "detection/io/points_io.h"
 #include "foundation/error.h"
 #include "foundation/file_util.h"
@@ -101,13 +102,13 @@ struct Staging {
   }
 };
 
-// What the cameras are: given, or self-calibrated (the report gets the calibration's figures).
+// What the cameras are: given, or self-calibrated from every person's joints (the report gets
+// the calibration's figures).
 struct RigChoice {
   Rig rig;
   std::string source, verdict;
 };
-RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, const PersonTrack& track,
-                    nlohmann::json* report) {
+RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohmann::json* report) {
   RigChoice choice;
   if (!o.calibration_path.empty()) {
     choice.rig = MatchCalibration(ReadCalibrationToml(o.calibration_path), o.calibration_path, input,
@@ -125,7 +126,11 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, const 
   } else {
     throw InputError(o.keypoints_path, "give a full calibration, the intrinsics or the image size");
   }
-  const CalibrateStageResult cal = CalibrateCameras(ResolveIntrinsics(source, input), track, CalibrationStageOf(o));
+  const Rig intrinsics = ResolveIntrinsics(source, input);
+  const Association people = AssociatePeople(input, o.association, &intrinsics);
+  const PersonTrack pooled = people.tracks.size() > 1 ? PoolTracks(people.tracks) : PersonTrack{};
+  const PersonTrack& track = people.tracks.size() > 1 ? pooled : people.tracks.front();
+  const CalibrateStageResult cal = CalibrateCameras(intrinsics, track, CalibrationStageOf(o));
   (*report)["calibration"] = CalibrationReportJson(cal.output.rig, cal.output.report);
   choice.verdict = VerdictName(cal.output.report.verdict);
   if (!cal.output.success) throw std::runtime_error("self-calibration failed: " + cal.output.report.BriefReport());
@@ -134,15 +139,19 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, const 
   return choice;
 }
 
-// EpipolarPose-style two-view labels: intrinsics only, no bundle adjustment.
-LabelDataset RunTwoViewLabels(const LabelRunOptions& o, const KeypointInput& input, const PersonTrack& track,
-                              const std::string& sequence, LabelRunResult* result, nlohmann::json* report) {
+// EpipolarPose-style two-view labels of the most confident person: intrinsics only, no bundle
+// adjustment.
+LabelDataset RunTwoViewLabels(const LabelRunOptions& o, const KeypointInput& input, const std::string& sequence,
+                              LabelRunResult* result, nlohmann::json* report) {
   const std::string& path = !o.calibration_path.empty() ? o.calibration_path : o.intrinsics_path;
   if (path.empty()) throw InputError("pairs", "two-view labels need known intrinsics (a calibration or intrinsics file)");
   const Rig rig = MatchCalibration(ReadCalibrationToml(path), path, input, CalibrationNeed::kIntrinsics);
+  AssociationOptions single = o.association;
+  single.method = "single";
+  const Association people = AssociatePeople(input, single);
   WorldFrameOptions scale = WorldFrameOptionsFor(*input.skeleton);
   scale.subject_height_m = o.calibration.subject_height_m;
-  TwoViewLabels tv = MakeTwoViewLabels(rig, track, o.gates, scale, sequence, o.seed);
+  TwoViewLabels tv = MakeTwoViewLabels(rig, people.tracks.front(), o.gates, scale, sequence, o.seed);
   result->counts = tv.counts;
   result->calibration_source = "two-view pairs";
   result->verdict = "n/a";
@@ -151,42 +160,66 @@ LabelDataset RunTwoViewLabels(const LabelRunOptions& o, const KeypointInput& inp
   return std::move(tv.dataset);
 }
 
-// Multi-view labels: cameras, triangulation, gates, labels; writes the VideoPose3D export,
-// points3d.npz and calibration.toml into the staging folder.
-LabelDataset RunMultiViewLabels(const LabelRunOptions& o, const KeypointInput& input, const PersonTrack& track,
-                                const std::string& sequence, Staging* staging, LabelRunResult* result,
-                                nlohmann::json* report, std::optional<ReportInputs>* html) {
-  const RigChoice choice = ChooseRig(o, input, track, report);
+nlohmann::json PeopleJson(const Association& people, const std::vector<LabelStageResult>& labels) {
+  nlohmann::json tracks = nlohmann::json::array();
+  for (size_t q = 0; q < people.tracks.size(); ++q)
+    tracks.push_back({{"track_id", people.tracks[q].id},
+                      {"poses_kept", labels[q].counts.poses_kept},
+                      {"samples", labels[q].counts.samples}});
+  return {{"method", people.summary.method}, {"summary", people.summary.BriefReport()}, {"tracks", tracks}};
+}
+
+// Multi-view labels: cameras, association into people, then per person triangulation, gates
+// and labels; writes the VideoPose3D export, points3d.npz and calibration.toml into the
+// staging folder.
+LabelDataset RunMultiViewLabels(const LabelRunOptions& o, const KeypointInput& input, const std::string& sequence,
+                                Staging* staging, LabelRunResult* result, nlohmann::json* report,
+                                std::optional<ReportInputs>* html) {
+  const RigChoice choice = ChooseRig(o, input, report);
   result->calibration_source = choice.source;
   result->verdict = choice.verdict;
   (*report)["calibration_source"] = result->calibration_source;
+  const Association people = AssociatePeople(input, o.association, &choice.rig);
+  const bool several = people.tracks.size() > 1;
   const TriangulateStageOptions topt = TriangulationStageOf(o);
-  const TriangulatedSequence seq = TriangulateTrack(choice.rig, track, topt);
-  LabelStageOptions lopt;
-  lopt.gates = o.gates;
-  lopt.sequence_name = sequence;
-  LabelStageResult labels = LabelTrack(choice.rig, track, seq, lopt);
-  result->counts = labels.counts;
-  (*report)["triangulation"] =
-      TriangulationReportJson(choice.rig, seq.triangulation, track.skeleton->joint_names, track.skeleton->name,
-                              seq.smoothed ? &seq.smoothing : nullptr, topt.triangulation.min_confidence);
-  staging->Write([&] { WriteVideoPose3DExport(labels.videopose3d, staging->dir.string(), o.export_name); });
-  (*report)["videopose3d"] = {{"name", o.export_name},
-                              {"actions", labels.videopose3d.num_actions},
-                              {"frames", labels.videopose3d.num_frames}};
-  PointsFile pf = MakePointsFile(seq, track);
+  std::vector<LabelStageResult> labels;
+  std::vector<LabelDataset> datasets;
+  std::vector<VideoPose3DExport> exports;
+  PeoplePoints points;
+  for (const PersonTrack& track : people.tracks) {
+    const TriangulatedSequence seq = TriangulateTrack(choice.rig, track, topt);
+    LabelStageOptions lopt;
+    lopt.gates = o.gates;
+    lopt.sequence_name = sequence;
+    if (several) lopt.subject = sequence + "_p" + std::to_string(track.id);
+    labels.push_back(LabelTrack(choice.rig, track, seq, lopt));
+    AccumulateGateCounts(labels.back().counts, &result->counts);
+    if (labels.size() == 1)
+      (*report)["triangulation"] =
+          TriangulationReportJson(choice.rig, seq.triangulation, track.skeleton->joint_names, track.skeleton->name,
+                                  seq.smoothed ? &seq.smoothing : nullptr, topt.triangulation.min_confidence);
+    datasets.push_back(std::move(labels.back().dataset));
+    exports.push_back(std::move(labels.back().videopose3d));
+    points.track_ids.push_back(track.id);
+    points.people.push_back(MakePointsFile(seq, track));
+  }
+  if (several) (*report)["people"] = PeopleJson(people, labels);
+  const VideoPose3DExport vp = MergeVideoPose3DExports(std::move(exports));
+  staging->Write([&] { WriteVideoPose3DExport(vp, staging->dir.string(), o.export_name); });
+  (*report)["videopose3d"] = {{"name", o.export_name}, {"actions", vp.num_actions}, {"frames", vp.num_frames}};
   staging->Write([&] {
-    WritePointsNpz(pf, (staging->dir / "points3d.npz").string());
+    WritePeoplePointsNpz(points, (staging->dir / "points3d.npz").string());
     WriteCalibrationToml(choice.rig, (staging->dir / "calibration.toml").string());
   });
   if (o.write_html_report) {
     const fs::path out(o.out_dir);
-    *html = MakeReportInputs("EpiLabel labels: " + sequence, choice.rig, nullptr, *track.skeleton, std::move(pf),
-                             nlohmann::json(), {{"calibration", (out / "calibration.toml").string()},
-                                                {"points", (out / "points3d.npz").string()},
-                                                {"report", (out / "report.json").string()}});
+    *html = MakeReportInputs("EpiLabel labels: " + sequence, choice.rig, nullptr, *input.skeleton,
+                             std::move(points.people.front()), nlohmann::json(),
+                             {{"calibration", (out / "calibration.toml").string()},
+                              {"points", (out / "points3d.npz").string()},
+                              {"report", (out / "report.json").string()}});
   }
-  return std::move(labels.dataset);
+  return several ? MergeDatasets(datasets, true) : std::move(datasets.front());
 }
 
 }  // namespace
@@ -209,11 +242,9 @@ LabelRunResult RunLabel(const LabelRunOptions& options_in) {
   CheckOutputFolder(options.out_dir);
   LabelRunResult result;
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.progress);
-  const Association association = AssociatePeople(input, options.association);
-  const PersonTrack& track = association.tracks.front();
   const double read_s = SecondsSince(t0);
-  result.num_frames = track.num_frames();
-  result.num_cameras = track.num_cameras();
+  result.num_frames = static_cast<int>(input.keypoints.AllFrameNumbers().size());
+  result.num_cameras = input.num_cameras();
   const std::string sequence = SequenceName(options);
 
   Staging staging;
@@ -234,8 +265,8 @@ LabelRunResult RunLabel(const LabelRunOptions& options_in) {
     std::optional<ReportInputs> html;
     LabelDataset dataset =
         options.pairs == "neighbours"
-            ? RunTwoViewLabels(options, input, track, sequence, &result, &report)
-            : RunMultiViewLabels(options, input, track, sequence, &staging, &result, &report, &html);
+            ? RunTwoViewLabels(options, input, sequence, &result, &report)
+            : RunMultiViewLabels(options, input, sequence, &staging, &result, &report, &html);
     if (dataset.num_samples() == 0)
       throw InputError(options.keypoints_path, "no pose passed the quality gates: no label was made (" +
                                                    std::to_string(result.counts.poses) + " frames; see min_confidence, "

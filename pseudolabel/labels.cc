@@ -21,7 +21,9 @@ LabelStageResult LabelTrack(const Rig& rig, const PersonTrack& track, const Tria
   LabelStageResult r;
   r.valid = ApplyGates(seq, track.skeleton->bones, options.gates, &r.kept, &r.counts);
   r.dataset = MakeCameraFrameLabels(rig, track, seq, r.valid, r.kept, options.gates, options.sequence_name, &r.counts);
-  r.videopose3d = MakeVideoPose3DExport(rig, track, seq, r.kept, options.sequence_name);
+  r.videopose3d =
+      MakeVideoPose3DExport(rig, track, seq, r.kept, options.subject.empty() ? options.sequence_name : options.subject);
+  std::fill(r.dataset.person.begin(), r.dataset.person.end(), static_cast<int32_t>(track.id));
   return r;
 }
 
@@ -344,6 +346,55 @@ void WriteVideoPose3DExport(const VideoPose3DExport& e, const std::string& out_d
   w.Add("positions_2d", NpyArray::FromPickle(ToNumpyObjectArrayPickle(e.positions_2d)));
   w.Add("metadata", NpyArray::FromPickle(ToNumpyObjectArrayPickle(e.metadata)));
   w.Close();
+}
+
+VideoPose3DExport MergeVideoPose3DExports(std::vector<VideoPose3DExport> parts) {
+  if (parts.empty()) return {};
+  VideoPose3DExport out = std::move(parts.front());
+  for (size_t p = 1; p < parts.size(); ++p) {
+    const VideoPose3DExport& part = parts[p];
+    for (size_t k = 0; k < part.positions_3d.keys().size(); ++k)
+      out.positions_3d.Set(part.positions_3d.keys()[k], part.positions_3d.items()[k]);
+    for (size_t k = 0; k < part.positions_2d.keys().size(); ++k)
+      out.positions_2d.Set(part.positions_2d.keys()[k], part.positions_2d.items()[k]);
+    const std::vector<std::string>& meta_keys = part.metadata.keys();
+    for (size_t k = 0; k < meta_keys.size(); ++k) {
+      if (meta_keys[k] != "video_metadata") continue;
+      const PickleValue& video = part.metadata.items()[k];
+      for (size_t v = 0; v < video.keys().size(); ++v) out.metadata["video_metadata"].Set(video.keys()[v], video.items()[v]);
+    }
+    out.num_actions += part.num_actions;
+    out.num_frames += part.num_frames;
+  }
+  return out;
+}
+
+void AccumulateGateCounts(const GateCounts& part, GateCounts* total) {
+  GateCounts& t = *total;
+  auto weighted = [](double a, int64_t na, double b, int64_t nb) {
+    if (na + nb == 0) return kNaN;
+    if (na == 0 || !std::isfinite(a)) return b;
+    if (nb == 0 || !std::isfinite(b)) return a;
+    return (a * static_cast<double>(na) + b * static_cast<double>(nb)) / static_cast<double>(na + nb);
+  };
+  t.mean_uncertainty_m = weighted(t.mean_uncertainty_m, t.valid_joints, part.mean_uncertainty_m, part.valid_joints);
+  t.mean_error_px = weighted(t.mean_error_px, t.valid_joints, part.mean_error_px, part.valid_joints);
+  if (t.valid_share_per_joint.size() < part.valid_share_per_joint.size())
+    t.valid_share_per_joint.resize(part.valid_share_per_joint.size(), kNaN);
+  for (size_t j = 0; j < part.valid_share_per_joint.size(); ++j)
+    t.valid_share_per_joint[j] =
+        weighted(t.valid_share_per_joint[j], t.poses_kept, part.valid_share_per_joint[j], part.poses_kept);
+  t.joints += part.joints;
+  t.failed_views += part.failed_views;
+  t.failed_error += part.failed_error;
+  t.failed_bone += part.failed_bone;
+  t.failed_uncertainty += part.failed_uncertainty;
+  t.valid_joints += part.valid_joints;
+  t.poses += part.poses;
+  t.poses_kept += part.poses_kept;
+  t.samples += part.samples;
+  if (t.samples_per_camera.size() < part.samples_per_camera.size()) t.samples_per_camera.resize(part.samples_per_camera.size(), 0);
+  for (size_t c = 0; c < part.samples_per_camera.size(); ++c) t.samples_per_camera[c] += part.samples_per_camera[c];
 }
 
 }  // namespace epilabel

@@ -89,7 +89,8 @@ VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PersonTrack& track
 // The whole label stage of one track: gates, camera-frame labels and the VideoPose3D export.
 struct LabelStageOptions {
   QualityGates gates;
-  std::string sequence_name = "sequence";  // names the samples and the VideoPose3D subject
+  std::string sequence_name = "sequence";  // names the samples
+  std::string subject;                     // the VideoPose3D subject; empty: the sequence name
 };
 struct LabelStageResult {
   LabelDataset dataset;
@@ -100,6 +101,12 @@ struct LabelStageResult {
 };
 LabelStageResult LabelTrack(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
                             const LabelStageOptions& options);
+
+// The exports of several people of one sequence in one (their subjects must differ).
+VideoPose3DExport MergeVideoPose3DExports(std::vector<VideoPose3DExport> parts);
+
+// Adds the counts of another track's labels (sums; shares and means weighted by their counts).
+void AccumulateGateCounts(const GateCounts& part, GateCounts* total);
 
 // Writes OUT_DIR/data_3d_<name>.npz and OUT_DIR/data_2d_<name>.npz (atomically).
 void WriteVideoPose3DExport(const VideoPose3DExport& e, const std::string& out_dir, const std::string& name);

@@ -78,7 +78,7 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
   const Rig calibration = ReadCalibrationToml(options.calibration_path);
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
   const Rig rig = MatchCalibration(calibration, options.calibration_path, input, CalibrationNeed::kIntrinsicsAndExtrinsics);
-  result.association = AssociatePeople(input, options.association);
+  result.association = AssociatePeople(input, options.association, &rig);
   const std::vector<PersonTrack>& tracks = result.association.tracks;
   result.read_s = SecondsSince(t0);
   result.num_frames = tracks.front().num_frames();

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <sstream>
+#include <stdexcept>
+#include <unordered_map>
 
 #include "foundation/error.h"
+#include "geometry/association/detections.h"
 
 namespace epilabel {
 
@@ -19,10 +22,10 @@ void CountDetections(const KeypointSequence& keypoints, PeopleSummary* s) {
 }
 
 // The most confident person of every camera and frame: one track.
-Association SinglePersonTracks(const KeypointInput& input) {
+Association SinglePersonTracks(const KeypointInput& input, PeopleSummary summary) {
   Association a;
+  a.summary = std::move(summary);
   a.summary.method = "single";
-  CountDetections(input.keypoints, &a.summary);
   ObservationTable table = ToObservations(input.keypoints, PersonSelection::kMostConfident);
   PersonTrack track;
   track.id = 0;
@@ -30,6 +33,7 @@ Association SinglePersonTracks(const KeypointInput& input) {
   track.camera_names = input.camera_names;
   track.frame_numbers = std::move(table.frame_numbers);
   track.observations = std::move(table.observations);
+  a.summary.assigned = 0;
   for (const CameraKeypoints& cam : input.keypoints.cameras)
     for (const std::vector<Person2d>& people : cam.people)
       if (!people.empty()) ++a.summary.assigned;
@@ -39,10 +43,92 @@ Association SinglePersonTracks(const KeypointInput& input) {
   return a;
 }
 
+// Every detection on the union of the frame numbers, joints below zero confidence or not
+// finite made missing (as ToObservations does).
+MultiDetections ToMultiDetections(const KeypointSequence& keypoints, const std::vector<int64_t>& frame_numbers) {
+  std::unordered_map<int64_t, frame_t> index_of;
+  for (size_t i = 0; i < frame_numbers.size(); ++i) index_of[frame_numbers[i]] = static_cast<frame_t>(i);
+  const int nj = keypoints.num_joints;
+  std::vector<std::vector<std::vector<PersonJoints>>> people(
+      keypoints.cameras.size(), std::vector<std::vector<PersonJoints>>(frame_numbers.size()));
+  for (size_t c = 0; c < keypoints.cameras.size(); ++c) {
+    const CameraKeypoints& cam = keypoints.cameras[c];
+    for (size_t i = 0; i < cam.frame_numbers.size(); ++i) {
+      auto& slot = people[c][static_cast<size_t>(index_of.at(cam.frame_numbers[i]))];
+      for (const Person2d& person : cam.people[i]) {
+        PersonJoints joints(static_cast<size_t>(nj), Eigen::Vector3d::Zero());
+        for (int j = 0; j < nj && j < static_cast<int>(person.joints.size()); ++j)
+          if (person.joints[j].allFinite() && person.joints[j].z() > 0.0) joints[j] = person.joints[j];
+        slot.push_back(std::move(joints));
+      }
+    }
+  }
+  return MultiDetections(people, nj);
+}
+
+bool HasIntrinsics(const Rig& rig) {
+  return std::all_of(rig.begin(), rig.end(), [](const Camera& c) { return c.fx > 0 && c.fy > 0; });
+}
+bool HasExtrinsics(const Rig& rig) {
+  return HasIntrinsics(rig) && std::all_of(rig.begin(), rig.end(), [](const Camera& c) { return c.has_extrinsics; });
+}
+
+// Cameras known by their image size only get a focal length of the larger image side and the
+// principal point at the centre: enough to tell people apart by two-view geometry.
+Rig GuessMissingIntrinsics(Rig rig) {
+  for (Camera& c : rig) {
+    if (c.fx > 0 && c.fy > 0) continue;
+    c.fx = c.fy = std::max(c.width, c.height);
+    c.cx = 0.5 * (c.width - 1);
+    c.cy = 0.5 * (c.height - 1);
+  }
+  return rig;
+}
+
+std::string ChooseMethod(const AssociationOptions& options, const PeopleSummary& s, const Rig* rig,
+                         std::vector<std::string>* notes) {
+  if (options.method != "auto") return options.method;
+  if (s.views_with_several == 0) return "single";
+  if (rig != nullptr && HasExtrinsics(*rig)) return "calibrated";
+  if (rig != nullptr && std::all_of(rig->begin(), rig->end(), [](const Camera& c) { return c.width > 0 && c.height > 0; }))
+    return "uncalibrated";
+  notes->push_back("several people are in view but the cameras are unknown: the most confident person of each view is "
+                   "used");
+  return "single";
+}
+
+// The geometry's tracks as pipeline tracks, leaving out those with too few detections.
+Association ToPipelineTracks(const KeypointInput& input, const std::vector<int64_t>& frame_numbers,
+                             const AssociationResult& result, const AssociationOptions& options, PeopleSummary summary) {
+  Association a;
+  a.summary = std::move(summary);
+  for (const Track& t : result.tracks) {
+    const int64_t views = t.NumAssigned();
+    if (views < options.min_track_views) continue;
+    PersonTrack track;
+    track.id = t.id;
+    track.skeleton = input.skeleton;
+    track.camera_names = input.camera_names;
+    track.frame_numbers = frame_numbers;
+    track.observations = t.observations;
+    a.summary.assigned += views;
+    a.tracks.push_back(std::move(track));
+  }
+  a.summary.unmatched = a.summary.detections - a.summary.assigned;
+  a.summary.num_tracks = static_cast<int>(a.tracks.size());
+  a.summary.uncertain_frames = result.summary.num_uncertain_frames;
+  a.summary.births = result.summary.num_births;
+  a.summary.deaths = result.summary.num_deaths;
+  a.summary.reidentifications = result.summary.num_reidentifications;
+  return a;
+}
+
 }  // namespace
 
 void AssociationOptions::Check() const {
-  if (method != "single") throw InputError("association.method", "unknown method '" + method + "' (single)");
+  if (method != "auto" && method != "single" && method != "calibrated" && method != "uncalibrated")
+    throw InputError("association.method", "unknown method '" + method + "' (auto, single, calibrated, uncalibrated)");
+  if (min_track_views < 0) throw InputError("association.min_track_views", "must be >= 0");
 }
 
 std::string PeopleSummary::BriefReport() const {
@@ -52,7 +138,40 @@ std::string PeopleSummary::BriefReport() const {
   if (unmatched > 0) ss << ", " << unmatched << " unmatched";
   if (views_with_several > 0)
     ss << "; " << views_with_several << " views show several people (up to " << max_people_in_view << ")";
+  if (uncertain_frames > 0) ss << "; " << uncertain_frames << " uncertain frames";
+  for (const std::string& note : notes) ss << "; " << note;
   return ss.str();
+}
+
+Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options, const Rig* rig) {
+  options.Check();
+  PeopleSummary summary;
+  CountDetections(input.keypoints, &summary);
+  const std::string method = ChooseMethod(options, summary, rig, &summary.notes);
+  if (method == "single") return SinglePersonTracks(input, std::move(summary));
+  summary.method = method;
+  const std::vector<int64_t> frame_numbers = input.keypoints.AllFrameNumbers();
+  const MultiDetections detections = ToMultiDetections(input.keypoints, frame_numbers);
+  AssociationResult result;
+  try {
+    if (method == "calibrated") {
+      if (rig == nullptr || !HasExtrinsics(*rig)) throw std::invalid_argument("the calibration has no extrinsics");
+      result = AssociateWithCalibration(*rig, detections, options.calibrated);
+    } else {
+      if (rig == nullptr) throw std::invalid_argument("no cameras are known");
+      result = AssociateWithoutCalibration(GuessMissingIntrinsics(*rig), detections, options.uncalibrated);
+    }
+  } catch (const std::invalid_argument& e) {
+    summary.notes.push_back(std::string("association '") + method + "' impossible (" + e.what() +
+                            "): the most confident person of each view is used");
+    return SinglePersonTracks(input, std::move(summary));
+  }
+  Association a = ToPipelineTracks(input, frame_numbers, result, options, std::move(summary));
+  if (a.tracks.empty()) {
+    a.summary.notes.push_back("no person could be followed across cameras: the most confident person of each view is used");
+    return SinglePersonTracks(input, std::move(a.summary));
+  }
+  return a;
 }
 
 PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks) {
@@ -82,11 +201,6 @@ PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks) {
         pooled.observations.at(c, static_cast<frame_t>(r), j) = t.observations.at(c, rows[r].second, j);
   }
   return pooled;
-}
-
-Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options) {
-  options.Check();
-  return SinglePersonTracks(input);
 }
 
 }  // namespace epilabel

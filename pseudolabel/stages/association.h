@@ -2,8 +2,17 @@
 // frame; this stage decides which detections belong to which person over the whole sequence
 // and returns one track per person: dense observations [camera][frame][joint] on the union of
 // the cameras' frame numbers, the form every later stage (calibration, triangulation, labels)
-// works on. One person is the trivial case: the most confident detection of each camera and
-// frame makes the single track, exactly as the stages before association did.
+// works on.
+//
+// Methods (geometry/association/):
+//  - "single": the most confident detection of every camera and frame makes one track, exactly
+//    as the stages did before association existed (and as fast);
+//  - "calibrated": with a calibration, detections are matched across cameras per frame on
+//    epipolar geometry, triangulated, and tracked in 3D over time;
+//  - "uncalibrated": with intrinsics only (self-calibration), people are tracked in 2D per
+//    camera and the 2D tracks are grouped across cameras by two-view geometry;
+//  - "auto" (default): "single" when no camera ever sees more than one person, else
+//    "calibrated" when the rig has extrinsics, else "uncalibrated".
 #pragma once
 
 #include <cstdint>
@@ -11,6 +20,9 @@
 #include <vector>
 
 #include "detection/skeleton.h"
+#include "geometry/association/calibrated.h"
+#include "geometry/association/uncalibrated.h"
+#include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
 #include "pseudolabel/keypoint_input.h"
 
@@ -29,38 +41,47 @@ struct PersonTrack {
 };
 
 struct AssociationOptions {
-  // How people become tracks. "single": one track from the most confident detection of every
-  // camera and frame (the behaviour of one-person captures).
-  std::string method = "single";
+  std::string method = "auto";             // auto | single | calibrated | uncalibrated (see above)
+  CalibratedAssociationOptions calibrated;
+  UncalibratedAssociationOptions uncalibrated;
+  // Tracks with fewer (camera, frame) detections than this are dropped (their detections
+  // counted as unmatched): a few frames of a passer-by make no labels.
+  int min_track_views = 30;
 
   // Throws InputError naming the key `association.method` for an unknown method.
   void Check() const;
 };
 
 struct PeopleSummary {
-  std::string method;
+  std::string method;               // the method used
   int num_tracks = 0;
   int64_t detections = 0;           // detected people over all cameras and frames
   int64_t assigned = 0;             // of which used by a track
   int64_t unmatched = 0;            // detected but in no track (never hidden: reported)
   int64_t views_with_several = 0;   // (camera, frame) pairs with more than one detected person
   int max_people_in_view = 0;       // most people detected by one camera in one frame
+  int64_t uncertain_frames = 0;     // frames where a detection fitted two people or was released
+  int births = 0, deaths = 0, reidentifications = 0;
+  std::vector<std::string> notes;   // e.g. why a method could not be used
   std::string BriefReport() const;
 };
 
 struct Association {
-  std::vector<PersonTrack> tracks;
+  std::vector<PersonTrack> tracks;  // at least one (possibly empty) track
   PeopleSummary summary;
 };
+
+// Turns the keypoints into tracks. `rig` (the keypoint cameras in order, see MatchCalibration)
+// may be null; with extrinsics it allows "calibrated", with intrinsics "uncalibrated" (cameras
+// with a size only get a focal length guessed from the image for association's sake). Never
+// throws for ordinary data.
+Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options = {},
+                            const Rig* rig = nullptr);
 
 // Every track's frames one after the other (frames where the track has no detection left
 // out): one sequence that holds the correspondences of every person, for the self-calibration
 // (more people, more correspondences). Frame numbers are those of the tracks, so they repeat
 // across people. `tracks` must share cameras and joints.
 PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks);
-
-// Turns the keypoints into tracks. Never throws for ordinary data; an input without any
-// detection gives one empty track (the later stages say what is missing).
-Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options = {});
 
 }  // namespace epilabel

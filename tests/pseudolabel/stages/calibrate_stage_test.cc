@@ -38,7 +38,11 @@ TEST(PipelineOptionsFor, SkeletonAndHeightGoIntoTheGeometry) {
   o.subject_height_given = true;
   o.seed = 7;
   const CalibrationPipelineOptions p = PipelineOptionsFor(s, o, TwoCameras());
-  EXPECT_EQ(p.self.bones, s.bones);
+  ASSERT_EQ(p.self.bones.size(), s.bones.size());
+  for (size_t b = 0; b < s.bones.size(); ++b) {
+    EXPECT_EQ(p.self.bones[b].parent, s.bones[b].parent);
+    EXPECT_EQ(p.self.bones[b].child, s.bones[b].child);
+  }
   EXPECT_EQ(p.self.seed, 7u);
   EXPECT_DOUBLE_EQ(p.world.subject_height_m, 1.82);
   EXPECT_DOUBLE_EQ(p.world.subject_height_sigma_m, 0.01);  // measured: about a centimetre
