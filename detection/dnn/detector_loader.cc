@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -20,7 +21,8 @@ std::vector<std::string> DetectorModuleCandidates() {
   candidates.emplace_back(EPILABEL_DETECTOR_MODULE_PATH);
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) candidates.push_back((self.parent_path() / EPILABEL_DETECTOR_MODULE_NAME).string());
+  const std::string beside = (self.parent_path() / EPILABEL_DETECTOR_MODULE_NAME).string();
+  if (!ec && std::find(candidates.begin(), candidates.end(), beside) == candidates.end()) candidates.push_back(beside);
   return candidates;
 }
 
@@ -29,8 +31,8 @@ const DetectorModuleApi& LoadDetectorModule(const std::vector<std::string>& cand
   for (const std::string& path : candidates) {
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
-      const char* why = dlerror();
-      errors += "\n  " + path + ": " + (why != nullptr ? why : "cannot be loaded");
+      const char* why = dlerror();  // names the file
+      errors += "\n  " + (why != nullptr ? std::string(why) : path + ": cannot be loaded");
       continue;
     }
     using Entry = const DetectorModuleApi* (*)();
