@@ -61,7 +61,7 @@ command_of() {  # index, exe, output folder
 }
 
 printf '%-36s' "median wall ms ($runs runs)"
-for e in "${exes[@]}"; do printf '  %14s' "$(basename "$(dirname "$e")")/$(basename "$e")"; done
+for k in "${!exes[@]}"; do printf '  %8s' "#$((k + 1))"; done
 echo
 for i in "${!names[@]}"; do
   declare -A samples=()
@@ -77,17 +77,18 @@ for i in "${!names[@]}"; do
   done
   printf '%-36s' "${names[$i]}"
   for k in "${!exes[@]}"; do
-    printf '  %14.1f' "$(tr ' ' '\n' <<< "${samples[$k]}" | grep . | median | awk '{print $1 / 1000}')"
+    printf '  %8.1f' "$(tr ' ' '\n' <<< "${samples[$k]}" | grep . | median | awk '{print $1 / 1000}')"
   done
   echo
   unset samples
 done
 
 echo
-for e in "${exes[@]}"; do
+for k in "${!exes[@]}"; do
+  e=${exes[$k]}
   libs=$(ldd "$e" | wc -l)
   stats=$(LD_DEBUG=statistics "$e" --help 2>&1 >/dev/null)
   cycles=$(awk '/total startup time in dynamic loader/ {print $(NF - 1); exit}' <<< "$stats")
   relocs=$(awk '/final number of relocations:/ {print $NF; exit}' <<< "$stats")
-  echo "$e: $libs shared libraries (ldd); --help: dynamic loader ${cycles:-?} cycles, ${relocs:-?} relocations"
+  echo "#$((k + 1)) $e: $libs shared libraries (ldd); --help: dynamic loader ${cycles:-?} cycles, ${relocs:-?} relocations"
 done
