@@ -54,13 +54,13 @@ void Run(benchmark::State& state, const char* file, Write write) {
 }
 
 void BM_WritePointsNpz(benchmark::State& state) {
-  Run(state, "points3d.npz", [](const epilabel::PointsFile& p, const std::string& path) { epilabel::WritePointsNpz(p, path); });
+  Run(state, "points3d.npz", [](const auto& p, const std::string& path) { epilabel::WritePointsNpz(p, path); });
 }
 void BM_WriteAniposeCsv(benchmark::State& state) {
-  Run(state, "points3d.csv", [](const epilabel::PointsFile& p, const std::string& path) { epilabel::WriteAniposeCsv(p, path); });
+  Run(state, "points3d.csv", [](const auto& p, const std::string& path) { epilabel::WriteAniposeCsv(p, path); });
 }
 void BM_WriteTrc(benchmark::State& state) {
-  Run(state, "points3d.trc", [](const epilabel::PointsFile& p, const std::string& path) { epilabel::WriteTrc(p, path); });
+  Run(state, "points3d.trc", [](const auto& p, const std::string& path) { epilabel::WriteTrc(p, path); });
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ namespace epilabel {
 
 std::vector<std::string> DetectorModuleCandidates() {
   std::vector<std::string> candidates;
-  if (const char* env = std::getenv("EPILABEL_DETECTOR_MODULE"); env != nullptr && *env != '\0') candidates.emplace_back(env);
+  const char* env = std::getenv("EPILABEL_DETECTOR_MODULE");
+  if (env != nullptr && *env != '\0') candidates.emplace_back(env);
   candidates.emplace_back(EPILABEL_DETECTOR_MODULE_PATH);
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
