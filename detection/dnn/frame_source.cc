@@ -1,14 +1,10 @@
+// The parts of frame_source.h without OpenCV: image listing and names. The readers are in
+// frame_source_opencv.cc (the image module), FrameSource::Open in detector_loader.cc.
 #include "detection/dnn/frame_source.h"
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
-
-#include "foundation/error.h"
 
 namespace epilabel {
 
@@ -26,82 +22,6 @@ bool IsImageExtension(const std::string& extension) {
   const std::string e = Lower(extension);
   return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* k) { return e == k; });
 }
-
-// Converts a decoded frame to 8-bit, 3-channel BGR.
-cv::Mat ToBgr8(const cv::Mat& frame) {
-  cv::Mat out = frame;
-  if (out.depth() != CV_8U) {
-    double lo = 0, hi = 0;
-    cv::minMaxLoc(out.reshape(1), &lo, &hi);
-    out.convertTo(out, CV_8U, out.depth() == CV_16U ? 1.0 / 257.0 : (hi > 1.0 ? 1.0 : 255.0));
-  }
-  if (out.channels() == 1) cv::cvtColor(out, out, cv::COLOR_GRAY2BGR);
-  if (out.channels() == 4) cv::cvtColor(out, out, cv::COLOR_BGRA2BGR);
-  return out;
-}
-
-class VideoSource : public FrameSource {
- public:
-  explicit VideoSource(const std::string& path) : path_(path) {
-    // FFmpeg only: the other back-ends (GStreamer, image sequences) print noise for non-videos.
-    if (!capture_.open(path, cv::CAP_FFMPEG) || !capture_.isOpened())
-      throw InputError(path, "cannot open as a video (not a video file, or a codec FFmpeg cannot decode)");
-    const double count = capture_.get(cv::CAP_PROP_FRAME_COUNT);
-    frame_count_ = count > 0 ? static_cast<int64_t>(count) : -1;
-  }
-
-  bool Read(cv::Mat* frame) override {
-    cv::Mat raw;
-    if (!capture_.read(raw) || raw.empty()) {
-      if (frames_read_ == 0) throw InputError(path_, "the video opened but no frame could be decoded");
-      return false;
-    }
-    ++frames_read_;
-    *frame = ToBgr8(raw);
-    return true;
-  }
-  int64_t FrameCountHint() const override { return frame_count_; }
-  const std::string& path() const override { return path_; }
-
- private:
-  std::string path_;
-  cv::VideoCapture capture_;
-  int64_t frame_count_ = -1;
-  int64_t frames_read_ = 0;
-};
-
-class ImageFolderSource : public FrameSource {
- public:
-  explicit ImageFolderSource(const std::string& path) : path_(path), files_(ListImageFiles(path)) {
-    if (files_.empty())
-      throw InputError(path, "no images in the folder (expected .jpg, .jpeg, .png, .bmp, .tif, .tiff, .webp, .pgm or .ppm files)");
-  }
-
-  bool Read(cv::Mat* frame) override {
-    if (next_ >= files_.size()) return false;
-    const std::string& file = files_[next_++];
-    cv::Mat image = cv::imread(file, cv::IMREAD_UNCHANGED);
-    if (image.empty()) throw InputError(file, "cannot decode the image");
-    image = ToBgr8(image);
-    if (first_size_.area() == 0) {
-      first_size_ = image.size();
-    } else if (image.size() != first_size_) {
-      throw InputError(file, "image size " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
-                                 " differs from the first image of the folder (" + std::to_string(first_size_.width) +
-                                 "x" + std::to_string(first_size_.height) + ")");
-    }
-    *frame = image;
-    return true;
-  }
-  int64_t FrameCountHint() const override { return static_cast<int64_t>(files_.size()); }
-  const std::string& path() const override { return path_; }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-  size_t next_ = 0;
-  cv::Size first_size_;
-};
 
 }  // namespace
 
@@ -154,14 +74,6 @@ std::string CameraNameFromPath(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(p, ec)) return p.filename().string();
   return p.stem().string();
-}
-
-std::unique_ptr<FrameSource> FrameSource::Open(const std::string& path) {
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) throw InputError(path, "no such file or folder");
-  if (fs::is_directory(status)) return std::make_unique<ImageFolderSource>(path);
-  return std::make_unique<VideoSource>(path);
 }
 
 }  // namespace epilabel

@@ -17,7 +17,9 @@ class FrameSource {
 
   // Opens `path`: a folder is read as images, anything else as a video. Throws InputError
   // naming the path when it does not exist, is not a readable video, or is a folder without
-  // images.
+  // images. The readers live in the image module (libepilabel_detector_dnn.so, see
+  // detector_module.h), loaded on the first call; std::runtime_error naming the files tried
+  // when it cannot be loaded.
   static std::unique_ptr<FrameSource> Open(const std::string& path);
 
   // The next frame as 8-bit BGR; false at the end. Throws InputError for an image that cannot

@@ -128,7 +128,9 @@ struct CameraInput {
 class PoseDetector {
  public:
   // Loads the model; throws InputError when the file is missing (suggesting
-  // scripts/setup-models.sh), not ONNX, or does not fit the layout.
+  // scripts/setup-models.sh), not ONNX, or does not fit the layout. The network runs in the
+  // image module (libepilabel_detector_dnn.so, see detector_module.h), loaded with the first
+  // detector; std::runtime_error naming the files tried when it cannot be loaded.
   explicit PoseDetector(const PoseDetectorOptions& options);
   ~PoseDetector();
   PoseDetector(const PoseDetector&) = delete;

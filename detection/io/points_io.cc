@@ -64,6 +64,20 @@ void AppendNumber(std::string& out, double v) {
   out.append(buf, res.ptr);
 }
 
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, res.ptr);
+}
+
+// printf's "%.6f" of a finite value: std::to_chars in fixed notation with a precision is
+// specified to produce exactly what printf does in the C locale, without parsing a format.
+void AppendFixed6(std::string& out, double v) {
+  char buf[336];  // the longest finite double in %.6f: sign, 309 digits, point, 6 decimals
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, 6);
+  out.append(buf, res.ptr);
+}
+
 }  // namespace
 
 void WritePointsNpz(const PointsFile& points, const std::string& path) {
@@ -170,6 +184,7 @@ void WriteAniposeCsv(const PointsFile& points, const std::string& path) {
     for (const char* suffix : {"_x", "_y", "_z", "_error", "_ncams", "_score"}) text += name + suffix + ",";
   }
   text += "fnum\n";
+  text.reserve(text.size() + static_cast<size_t>(nf) * (static_cast<size_t>(nj) * 96 + 8));
   for (int f = 0; f < nf; ++f) {
     for (int j = 0; j < nj; ++j) {
       const Eigen::Vector3d& x = points.points.at(f, j);
@@ -180,10 +195,11 @@ void WriteAniposeCsv(const PointsFile& points, const std::string& path) {
       }
       AppendNumber(text, valid ? ErrorAt(points, f, j) : kNaN);
       text += ',';
-      text += std::to_string(valid ? ViewsAt(points, f, j) : 0);
+      AppendInt(text, valid ? ViewsAt(points, f, j) : 0);
       text += valid ? ",1," : ",0,";
     }
-    text += std::to_string(c.frame_numbers[static_cast<size_t>(f)]) + "\n";
+    AppendInt(text, c.frame_numbers[static_cast<size_t>(f)]);
+    text += '\n';
   }
   WriteFileAtomic(path, text);
 }
@@ -207,10 +223,12 @@ void WriteTrc(const PointsFile& points, const std::string& path, const TrcOption
   text += "\n\t";
   for (int j = 1; j <= nj; ++j) text += "\tX" + std::to_string(j) + "\tY" + std::to_string(j) + "\tZ" + std::to_string(j);
   text += "\n\n";
+  text.reserve(text.size() + static_cast<size_t>(nf) * (static_cast<size_t>(nj) * 36 + 24));
   for (int f = 0; f < nf; ++f) {
     const int64_t frame = c.frame_numbers[static_cast<size_t>(f)] - first + 1;
-    std::snprintf(buf, sizeof(buf), "%lld\t%.6f", static_cast<long long>(frame), static_cast<double>(frame - 1) / options.fps);
-    text += buf;
+    AppendInt(text, frame);
+    text += '\t';
+    AppendFixed6(text, static_cast<double>(frame - 1) / options.fps);
     for (int j = 0; j < nj; ++j) {
       const Eigen::Vector3d& x = points.points.at(f, j);
       if (!x.allFinite()) {
@@ -219,10 +237,12 @@ void WriteTrc(const PointsFile& points, const std::string& path, const TrcOption
       }
       // OpenSim is y-up: (x, y, z) in our z-up world becomes (x, z, -y), a rotation about x.
       const Eigen::Vector3d out = options.y_up ? Eigen::Vector3d(x.x(), x.z(), -x.y()) : x;
-      std::snprintf(buf, sizeof(buf), "\t%.6f\t%.6f\t%.6f", out.x() * scale, out.y() * scale, out.z() * scale);
-      text += buf;
+      for (int k = 0; k < 3; ++k) {
+        text += '\t';
+        AppendFixed6(text, out(k) * scale);
+      }
     }
-    text += "\n";
+    text += '\n';
   }
   WriteFileAtomic(path, text);
 }

@@ -1,0 +1,65 @@
+// The OpenCV-free parts of pose_detector.h: option parsing and checks, model paths, reports.
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "detection/dnn/pose_detector.h"
+#include "foundation/error.h"
+
+namespace epilabel {
+
+PoseModelLayout ParsePoseModelLayout(const std::string& name) {
+  if (name == "auto") return PoseModelLayout::kAuto;
+  if (name == "movenet") return PoseModelLayout::kMoveNet;
+  if (name == "heatmap") return PoseModelLayout::kHeatmap;
+  if (name == "simcc") return PoseModelLayout::kSimcc;
+  throw InputError("--layout", "unknown model layout '" + name + "' (expected auto, movenet, heatmap or simcc)");
+}
+
+const char* PoseModelLayoutName(PoseModelLayout layout) {
+  switch (layout) {
+    case PoseModelLayout::kAuto: return "auto";
+    case PoseModelLayout::kMoveNet: return "movenet";
+    case PoseModelLayout::kHeatmap: return "heatmap";
+    case PoseModelLayout::kSimcc: return "simcc";
+  }
+  return "?";
+}
+
+void PoseDetectorOptions::Check() const {
+  if (model.path.empty()) throw InputError("--model", "no model file given");
+  if (model.input_width < 0 || model.input_height < 0 || (model.input_width == 0) != (model.input_height == 0))
+    throw InputError("--input-size", "expected a positive width and height (WxH)");
+  for (double s : model.top_down.std)
+    if (!(s > 0.0) || !std::isfinite(s)) throw InputError("--std", "standard deviations must be positive");
+  for (double m : model.top_down.mean)
+    if (!std::isfinite(m)) throw InputError("--mean", "means must be finite");
+  if (!(model.top_down.simcc_split_ratio > 0.0)) throw InputError("--simcc-split", "must be positive");
+  if (!(model.top_down.box_padding >= 1.0)) throw InputError("--box-padding", "must be at least 1");
+  auto unit = [](double v) { return v >= 0.0 && v <= 1.0; };
+  if (!unit(min_crop_keypoint_score)) throw InputError("--min-crop-score", "must be in [0, 1]");
+  if (!unit(lost_mean_score)) throw InputError("--lost-score", "must be in [0, 1]");
+  if (!(min_output_score >= 0.0)) throw InputError("--min-score", "must be non-negative");
+}
+
+std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant) {
+  if (variant != "thunder" && variant != "lightning")
+    throw InputError("--model", "unknown MoveNet variant '" + variant + "' (expected thunder or lightning)");
+  return (std::filesystem::path(models_dir) / ("movenet-" + variant + ".onnx")).string();
+}
+
+std::string DetectionResult::BriefReport() const {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  for (const CameraDetectionSummary& c : cameras) {
+    out.precision(2);
+    out << c.camera << ": " << c.frames << " frames " << c.width << "x" << c.height << ", mean score " << c.mean_score
+        << ", " << c.lost_frames << " lost, " << c.inferences << " inferences (" << c.full_frame_runs
+        << " on the full frame)";
+    out.precision(1);
+    out << ", " << c.FramesPerSecond() << " frames/s\n";
+  }
+  return out.str();
+}
+
+}  // namespace epilabel

@@ -1,0 +1,238 @@
+// PoseNetwork on OpenCV's dnn module (ONNX, CPU), part of the image module: the crop to the
+// network input, the forward pass and the decoding of MoveNet, heatmap and SimCC outputs.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "detection/dnn/detector_module.h"
+#include "detection/dnn/onnx_info.h"
+#include "detection/dnn/pose_decoding.h"
+#include "foundation/error.h"
+
+namespace epilabel {
+
+namespace {
+
+constexpr int kCocoJoints = 17;
+const char* const kMoveNetOutputs[] = {"center", "heatmaps", "regression", "offsets"};
+
+std::string DimsToString(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + (dims[i] < 0 ? std::string("?") : std::to_string(dims[i]));
+  return s + "]";
+}
+
+// The part of `image` under `box` (continuous coordinates), resized to width x height, padded
+// with black outside the image. The mapping is exactly u = (x - box.x0) * width / box.width
+// (continuous coordinates) per axis. Shrinking uses area averaging (no aliasing when a
+// full-HD frame becomes 256 pixels), then a bilinear warp places the result exactly.
+cv::Mat CropToInput(const cv::Mat& image, const ImageBox& box, int width, int height) {
+  const double sx = width / box.width, sy = height / box.height;
+  const int rx0 = std::max(0, static_cast<int>(std::floor(box.x0)));
+  const int ry0 = std::max(0, static_cast<int>(std::floor(box.y0)));
+  const int rx1 = std::min(image.cols, static_cast<int>(std::ceil(box.x0 + box.width)));
+  const int ry1 = std::min(image.rows, static_cast<int>(std::ceil(box.y0 + box.height)));
+  if (rx1 <= rx0 || ry1 <= ry0) return cv::Mat::zeros(height, width, image.type());
+  const cv::Mat roi = image(cv::Rect(rx0, ry0, rx1 - rx0, ry1 - ry0));
+  cv::Mat source = roi;
+  double fx = 1.0, fy = 1.0;
+  if (sx < 1.0 || sy < 1.0) {
+    const int nw = sx < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.cols * sx))) : roi.cols;
+    const int nh = sy < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.rows * sy))) : roi.rows;
+    cv::resize(roi, source, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
+    fx = static_cast<double>(nw) / roi.cols;
+    fy = static_cast<double>(nh) / roi.rows;
+  }
+  // Pixel-centre form of u = ((xs + 0.5) / fx + rx0 - x0) * sx - 0.5, xs a pixel of `source`.
+  cv::Matx23d m(sx / fx, 0.0, (0.5 / fx + rx0 - box.x0) * sx - 0.5,  //
+                0.0, sy / fy, (0.5 / fy + ry0 - box.y0) * sy - 0.5);
+  cv::Mat out;
+  cv::warpAffine(source, out, m, cv::Size(width, height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  return out;
+}
+
+FeatureMap MapOf(const cv::Mat& blob, const std::string& model, const std::string& output) {
+  if (blob.dims != 4 || blob.size[0] != 1 || blob.type() != CV_32F)
+    throw InputError(model, "output '" + output + "' is not a [1, C, H, W] float tensor");
+  return FeatureMap{blob.ptr<float>(), blob.size[1], blob.size[2], blob.size[3]};
+}
+
+class OpenCvPoseNetwork : public PoseNetwork {
+ public:
+  // `model` names an existing file (PoseDetector checks).
+  explicit OpenCvPoseNetwork(const PoseModelOptions& model) : options_(model), path_(model.path) {
+    const OnnxModelInfo info = ReadOnnxModelInfo(path_);
+    ResolveInput(info);
+    ResolveOutputs(info);
+    try {
+      net_ = cv::dnn::readNetFromONNX(path_);
+    } catch (const cv::Exception& e) {
+      throw InputError(path_, std::string("OpenCV's dnn module cannot load this ONNX model: ") + e.err);
+    }
+    if (net_.empty()) throw InputError(path_, "OpenCV's dnn module loaded an empty network");
+    net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  }
+
+  // One run on `box`; joints in original-image pixel-centre coordinates.
+  std::vector<Eigen::Vector3d> Run(const cv::Mat& image, const ImageBox& box) override {
+    const cv::Mat input = CropToInput(image, box, input_width_, input_height_);
+    std::vector<Eigen::Vector3d> in_input;  // (x, y, score), continuous network-input coordinates
+    if (layout_ == PoseModelLayout::kMoveNet) {
+      // The graph normalises itself: RGB, 0..255.
+      const cv::Mat blob = cv::dnn::blobFromImage(input, 1.0, cv::Size(), cv::Scalar(), true, false, CV_32F);
+      const std::vector<cv::Mat> outs = Forward(blob);
+      MoveNetHeads heads{MapOf(outs[0], path_, "center"), MapOf(outs[1], path_, "heatmaps"),
+                         MapOf(outs[2], path_, "regression"), MapOf(outs[3], path_, "offsets")};
+      std::vector<Eigen::Vector3d> normalised;
+      try {
+        normalised = DecodeMoveNetSinglePose(heads);
+      } catch (const std::invalid_argument& e) {
+        throw InputError(path_, e.what());
+      }
+      for (const Eigen::Vector3d& k : normalised)
+        in_input.emplace_back(k.x() * input_width_, k.y() * input_height_, k.z());
+    } else {
+      const TopDownModelOptions& td = options_.top_down;
+      cv::Mat blob = cv::dnn::blobFromImage(input, 1.0, cv::Size(), cv::Scalar(), td.rgb, false, CV_32F);
+      const size_t plane = static_cast<size_t>(input_width_) * input_height_;
+      for (int c = 0; c < 3; ++c) {
+        float* p = blob.ptr<float>() + c * plane;
+        const float mean = static_cast<float>(td.mean[c]), inv_std = static_cast<float>(1.0 / td.std[c]);
+        for (size_t i = 0; i < plane; ++i) p[i] = (p[i] - mean) * inv_std;
+      }
+      const std::vector<cv::Mat> outs = Forward(blob);
+      if (layout_ == PoseModelLayout::kHeatmap) {
+        const FeatureMap map = MapOf(outs[0], path_, output_names_[0]);
+        const double stride_x = static_cast<double>(input_width_) / map.width;
+        const double stride_y = static_cast<double>(input_height_) / map.height;
+        for (const Eigen::Vector3d& k : DecodeHeatmaps(map, td.refinement))  // pixel-centre -> continuous
+          in_input.emplace_back(k.x() * stride_x + 0.5, k.y() * stride_y + 0.5, k.z());
+      } else {
+        const cv::Mat& x = outs[0];
+        const cv::Mat& y = outs[1];
+        if (x.dims != 3 || y.dims != 3 || x.size[0] != 1 || y.size[0] != 1 || x.size[1] != y.size[1])
+          throw InputError(path_, "SimCC outputs must be [1, K, Lx] and [1, K, Ly] with the same K");
+        for (const Eigen::Vector3d& k : DecodeSimcc(x.ptr<float>(), x.size[2], y.ptr<float>(), y.size[2], x.size[1],
+                                                    td.simcc_split_ratio))
+          in_input.emplace_back(k.x() + 0.5, k.y() + 0.5, k.z());
+      }
+    }
+    if (static_cast<int>(in_input.size()) < kCocoJoints)
+      throw InputError(path_, "the model returned " + std::to_string(in_input.size()) + " keypoints, 17 needed");
+    // COCO-17 first: COCO-WholeBody (133) and Halpe (26) start with the 17 COCO joints.
+    in_input.resize(kCocoJoints);
+    std::vector<Eigen::Vector3d> joints;
+    joints.reserve(kCocoJoints);
+    for (const Eigen::Vector3d& k : in_input) {
+      const double x = box.x0 + k.x() * box.width / input_width_ - 0.5;
+      const double y = box.y0 + k.y() * box.height / input_height_ - 0.5;
+      joints.emplace_back(x, y, k.z());
+    }
+    return joints;
+  }
+
+  PoseModelLayout layout() const override { return layout_; }
+  int input_width() const override { return input_width_; }
+  int input_height() const override { return input_height_; }
+
+ private:
+  void ResolveInput(const OnnxModelInfo& info) {
+    if (info.inputs.size() != 1)
+      throw InputError(path_, "expected a model with one image input, it has " + std::to_string(info.inputs.size()));
+    const std::vector<int64_t>& dims = info.inputs[0].dims;
+    if (dims.size() != 4 || (dims[1] > 0 && dims[1] != 3))
+      throw InputError(path_, "expected an image input [1, 3, H, W], the model's input is " + DimsToString(dims));
+    input_width_ = options_.input_width > 0 ? options_.input_width : static_cast<int>(dims[3]);
+    input_height_ = options_.input_height > 0 ? options_.input_height : static_cast<int>(dims[2]);
+    if (input_width_ <= 0 || input_height_ <= 0)
+      throw InputError(path_, "the model's input size is not fixed " + DimsToString(dims) + "; give it (--input-size WxH)");
+    if ((dims[3] > 0 && dims[3] != input_width_) || (dims[2] > 0 && dims[2] != input_height_))
+      throw InputError(path_, "the model's input is " + DimsToString(dims) + ", not " + std::to_string(input_width_) +
+                                 "x" + std::to_string(input_height_));
+  }
+
+  void ResolveOutputs(const OnnxModelInfo& info) {
+    bool movenet_heads = true;
+    for (const char* name : kMoveNetOutputs) movenet_heads = movenet_heads && info.Output(name) != nullptr;
+    layout_ = options_.layout;
+    if (layout_ == PoseModelLayout::kAuto) layout_ = movenet_heads ? PoseModelLayout::kMoveNet : PoseModelLayout::kHeatmap;
+    switch (layout_) {
+      case PoseModelLayout::kMoveNet:
+        if (!movenet_heads)
+          throw InputError(path_, "not a MoveNet model converted by scripts/tfjs_to_onnx.py (outputs center, heatmaps, "
+                                 "regression and offsets expected)");
+        for (const char* name : kMoveNetOutputs) output_names_.emplace_back(name);
+        num_model_joints_ = static_cast<int>(info.Output("heatmaps")->dims.size() == 4 ? info.Output("heatmaps")->dims[1] : 0);
+        break;
+      case PoseModelLayout::kHeatmap: {
+        const OnnxTensorInfo& out = info.outputs[0];
+        if (out.dims.size() != 4)
+          throw InputError(path_, "heatmap layout_: the first output '" + out.name + "' is " + DimsToString(out.dims) +
+                                     ", expected [1, K, h, w] (use --layout_ simcc for SimCC models)");
+        output_names_.emplace_back(out.name);
+        num_model_joints_ = static_cast<int>(std::max<int64_t>(0, out.dims[1]));
+        break;
+      }
+      case PoseModelLayout::kSimcc: {
+        std::vector<const OnnxTensorInfo*> outs;
+        for (const OnnxTensorInfo& o : info.outputs)
+          if (o.dims.size() == 3) outs.push_back(&o);
+        if (outs.size() < 2) throw InputError(path_, "SimCC layout_: expected two outputs [1, K, L]");
+        const OnnxTensorInfo* x = outs[0];
+        const OnnxTensorInfo* y = outs[1];
+        for (const OnnxTensorInfo* o : outs) {
+          if (o->name.find("simcc_x") != std::string::npos) x = o;
+          if (o->name.find("simcc_y") != std::string::npos) y = o;
+        }
+        output_names_ = {x->name, y->name};
+        num_model_joints_ = static_cast<int>(std::max<int64_t>(0, x->dims[1]));
+        break;
+      }
+      case PoseModelLayout::kAuto: break;
+    }
+    if (num_model_joints_ > 0 && num_model_joints_ < kCocoJoints)
+      throw InputError(path_, "the model outputs " + std::to_string(num_model_joints_) +
+                                 " keypoints; at least the 17 COCO joints are needed");
+  }
+
+  std::vector<cv::Mat> Forward(const cv::Mat& blob) {
+    std::vector<cv::Mat> outs;
+    try {
+      net_.setInput(blob);
+      net_.forward(outs, output_names_);
+    } catch (const cv::Exception& e) {
+      throw InputError(path_, "the model failed to run on a " + std::to_string(input_width_) + "x" +
+                                 std::to_string(input_height_) + " input: " + e.err);
+    }
+    return outs;
+  }
+
+  PoseModelOptions options_;
+  std::string path_;
+  PoseModelLayout layout_ = PoseModelLayout::kAuto;
+  int input_width_ = 0, input_height_ = 0;
+  cv::dnn::Net net_;
+  std::vector<cv::String> output_names_;  // MoveNet: the 4 heads in kMoveNetOutputs order; SimCC: x, y
+  int num_model_joints_ = 0;              // K of the model, when known from the file (0 = unknown)
+};
+
+}  // namespace
+
+std::unique_ptr<PoseNetwork> LoadPoseNetworkWithOpenCv(const PoseModelOptions& model) {
+  return std::make_unique<OpenCvPoseNetwork>(model);
+}
+
+}  // namespace epilabel
+
+extern "C" __attribute__((visibility("default"))) const epilabel::DetectorModuleApi* epilabel_detector_module_api() {
+  static const epilabel::DetectorModuleApi api{epilabel::kDetectorModuleAbi, &epilabel::OpenFrameSourceWithOpenCv,
+                                               &epilabel::LoadPoseNetworkWithOpenCv};
+  return &api;
+}
