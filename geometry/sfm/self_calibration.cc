@@ -18,6 +18,8 @@ void SelfCalibrationOptions::Check() const {
   if (max_correspondences_per_pair < 20) throw std::invalid_argument("max_correspondences_per_pair must be >= 20");
   if (min_pair_inliers < 8) throw std::invalid_argument("min_pair_inliers must be >= 8");
   if (max_ba_frames < 10) throw std::invalid_argument("max_ba_frames must be >= 10");
+  // Divides the BA frames into the quick adjustments' stride.
+  if (max_registration_frames < 1) throw std::invalid_argument("max_registration_frames must be >= 1");
   if (!(focal_min_rel > 0 && focal_max_rel > focal_min_rel)) throw std::invalid_argument("bad focal search range");
   two_view.Check();
   resection.Check();
