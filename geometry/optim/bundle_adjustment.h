@@ -1,5 +1,6 @@
 // Bundle adjustment of cameras and 3D joints (the facade; everything Ceres-specific is in
-// bundle_adjustment.cc).
+// bundle_adjustment.cc, the rounds; bundle_adjustment_problem.cc, the problem of a round;
+// bundle_adjustment_outliers.cc; bundle_adjustment_covariance.cc; and cost_functions/).
 //
 // Minimises  sum huber(|pi(camera, X_p) - x|^2 * w)          robust, confidence-weighted
 //          + sum ((|X_a - X_b| - L_bone) / (sigma_rel * L0_bone))^2   bone-length constancy
@@ -66,6 +67,10 @@ struct BundleAdjustmentOptions {
   // runs over three seeds, but on the caliscope recording it flipped which camera the
   // leave-one-camera-out check names the weakest (`calibration_accuracy --removal-tol`).
   double removal_function_tolerance = 1e-6;
+  // Ceres threads. With two or more, Ceres sums the cost, the gradient and the Schur complement
+  // in the order its threads finish (no option makes it deterministic), so results differ by
+  // rounding from one run to the next (about 1e-13 relative in the cameras); one thread is
+  // bit-reproducible.
   int num_threads = 1;
   bool compute_covariance = false;     // per-camera uncertainty (from reprojection terms)
   void Check() const;

@@ -9,6 +9,8 @@
 //  3. incremental registration: triangulate, resect the camera with the most 2D-3D matches
 //     (PnP RANSAC, or DLT with unknown focal), re-triangulate, bundle-adjust, repeat;
 //  4. final bundle adjustment with bone-length constancy and outlier removal.
+// The steps live in pair_geometry.h (1), initial_pair.h (2, the initial pair), camera_registration.h
+// (3) and self_calibration_steps.h (frames, triangulate-and-adjust); bundle_adjustment.h (4).
 #pragma once
 
 #include <string>
@@ -56,6 +58,9 @@ struct SelfCalibrationOptions {
   bool bone_constancy_in_ba = false;
   double bone_sigma_rel = 0.1;           // its tolerance, relative to each bone's length
   std::vector<SymmetricPair> symmetric_pairs;  // left/right swap repair while triangulating
+  // Threads of the bundle adjustments (Ceres). The parallel loops of our own code give the same
+  // result for any thread count; Ceres with two threads or more does not (see
+  // BundleAdjustmentOptions::num_threads): the cameras differ by rounding, about 1e-13 relative.
   int num_threads = 1;
   uint64_t seed = 0;
   ProgressCallback progress;

@@ -1,0 +1,128 @@
+#include "geometry/optim/bundle_adjustment_problem.h"
+
+#include <cmath>
+#include <limits>
+
+#include <ceres/ceres.h>
+
+#include "geometry/optim/cost_functions/camera_priors.h"
+#include "geometry/optim/cost_functions/skeleton_priors.h"
+
+namespace epilabel {
+
+BACameraBlocks CameraBlocksFromRig(const Rig& rig) {
+  const int num_cameras = static_cast<int>(rig.size());
+  BACameraBlocks blocks;
+  blocks.poses.resize(num_cameras);
+  blocks.intrinsics.resize(num_cameras);
+  blocks.aspects.resize(num_cameras);
+  blocks.focal0.resize(num_cameras);
+  blocks.pp0.resize(num_cameras);
+  for (int c = 0; c < num_cameras; ++c) {
+    CameraToBlocks(rig[c], blocks.poses[c].data(), blocks.intrinsics[c].data());
+    blocks.aspects[c] = rig[c].fx > 0 ? rig[c].fy / rig[c].fx : 1.0;
+    blocks.focal0[c] = rig[c].fx;
+    blocks.pp0[c] = Eigen::Vector2d(rig[c].cx, rig[c].cy);
+  }
+  return blocks;
+}
+
+void CameraBlocksToRig(const BACameraBlocks& blocks, Rig* rig) {
+  for (int c = 0; c < blocks.size(); ++c) BlocksToCamera(blocks.poses[c].data(), blocks.intrinsics[c].data(), &(*rig)[c]);
+}
+
+double ObservationError(const BACameraBlocks& blocks, const BAObservation& o, const Eigen::Vector3d& point) {
+  double px[2];
+  if (!ProjectWithBlocks(blocks.poses[o.camera].data(), blocks.intrinsics[o.camera].data(), point.data(),
+                         blocks.aspects[o.camera], px))
+    return std::numeric_limits<double>::infinity();
+  return std::hypot(px[0] - o.pixel.x(), px[1] - o.pixel.y());
+}
+
+BAGauge MakeGauge(const Rig& rig, const BAProblemData& data, const BundleAdjustmentOptions& options) {
+  BAGauge gauge;
+  gauge.fixed_center = rig[options.fixed_camera].CenterInWorld();
+  gauge.baseline = (rig[options.scale_camera].CenterInWorld() - gauge.fixed_center).norm();
+  gauge.initial_bone_lengths = data.bone_lengths;
+  for (int i = 0; i < kIntrinsicsBlockSize; ++i) {
+    if (i == 0 && options.refine_focal) continue;
+    if ((i == 1 || i == 2) && options.refine_principal_point) continue;
+    if (i == 3 && options.refine_k1) continue;
+    if (i == 4 && options.refine_k2) continue;
+    gauge.constant_intrinsics.push_back(i);
+  }
+  gauge.intrinsics_free =
+      options.refine_focal || options.refine_k1 || options.refine_k2 || options.refine_principal_point;
+  return gauge;
+}
+
+namespace {
+
+// One robust reprojection term per inlier observation of a determined point.
+void AddReprojectionTerms(const BundleAdjustmentOptions& options, bool intrinsics_free,
+                          const std::vector<bool>& determined, BACameraBlocks* blocks, BAProblemData* data,
+                          BARoundProblem* round) {
+  for (size_t k = 0; k < data->observations.size(); ++k) {
+    const BAObservation& o = data->observations[k];
+    if (!o.inlier || !determined[o.point]) continue;
+    double* pose = blocks->poses[o.camera].data();
+    double* intrinsics = blocks->intrinsics[o.camera].data();
+    double* point = data->points[o.point].data();
+    const double aspect = blocks->aspects[o.camera];
+    const ceres::ResidualBlockId id =
+        intrinsics_free
+            ? round->problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, o.weight, aspect),
+                                              new ceres::HuberLoss(options.loss_scale_px), pose, intrinsics, point)
+            : round->problem.AddResidualBlock(
+                  FixedIntrinsicsReprojectionCost::Create(intrinsics, o.pixel, o.weight, aspect),
+                  new ceres::HuberLoss(options.loss_scale_px), pose, point);
+    round->reprojection_blocks.push_back(id);
+    round->reprojection_obs.push_back(static_cast<int>(k));
+    round->camera_used[o.camera] = true;
+  }
+}
+
+// Bone-length constancy between the two joints of each bone term (bones with a length).
+void AddBoneTerms(const BundleAdjustmentOptions& options, const std::vector<double>& initial_lengths,
+                  BAProblemData* data, ceres::Problem* problem) {
+  for (const BABoneTerm& b : data->bone_terms) {
+    const double l0 = initial_lengths[b.bone];
+    if (!(l0 > 0)) continue;
+    problem->AddResidualBlock(BoneLengthError::Create(options.bone_sigma_rel * l0), new ceres::HuberLoss(3.0),
+                              data->points[b.point_a].data(), data->points[b.point_b].data(),
+                              &data->bone_lengths[b.bone]);
+  }
+}
+
+// Per used camera: the fixed camera's pose held, the free intrinsics entries and their priors.
+void AddCameraTerms(const BundleAdjustmentOptions& options, const BAGauge& gauge, BACameraBlocks* blocks,
+                    BARoundProblem* round) {
+  for (int c = 0; c < blocks->size(); ++c) {
+    if (!round->camera_used[c]) continue;
+    if (c == options.fixed_camera) round->problem.SetParameterBlockConstant(blocks->poses[c].data());
+    if (!gauge.intrinsics_free) continue;
+    double* intrinsics = blocks->intrinsics[c].data();
+    round->problem.SetManifold(intrinsics, new ceres::SubsetManifold(kIntrinsicsBlockSize, gauge.constant_intrinsics));
+    if (options.refine_focal && options.focal_prior_sigma_rel > 0)
+      round->problem.AddResidualBlock(FocalPrior::Create(blocks->focal0[c], options.focal_prior_sigma_rel), nullptr,
+                                      intrinsics);
+    if (options.refine_principal_point && options.principal_point_prior_px > 0)
+      round->problem.AddResidualBlock(PrincipalPointPrior::Create(blocks->pp0[c], options.principal_point_prior_px),
+                                      nullptr, intrinsics);
+  }
+}
+
+}  // namespace
+
+void BuildRoundProblem(const BundleAdjustmentOptions& options, const BAGauge& gauge, const std::vector<bool>& determined,
+                       BACameraBlocks* blocks, BAProblemData* data, BARoundProblem* round) {
+  round->camera_used.assign(blocks->size(), false);
+  AddReprojectionTerms(options, gauge.intrinsics_free, determined, blocks, data, round);
+  AddBoneTerms(options, gauge.initial_bone_lengths, data, &round->problem);
+  AddCameraTerms(options, gauge, blocks, round);
+  if (round->camera_used[options.scale_camera] && gauge.baseline > 0)
+    round->problem.AddResidualBlock(BaselinePrior::Create(gauge.fixed_center, gauge.baseline, 1e-6 * gauge.baseline),
+                                    nullptr, blocks->poses[options.scale_camera].data());
+}
+
+}  // namespace epilabel

@@ -1,0 +1,189 @@
+#include "geometry/sfm/calibration_verdict.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace epilabel {
+
+namespace {
+
+double MedianOf(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+  if (v.empty()) return kNaN;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+void Demote(Verdict* v, Verdict to) {
+  if (static_cast<int>(to) > static_cast<int>(*v)) *v = to;
+}
+
+// The leave-one-out limits grow with the median reprojection error of the final triangulation
+// over the registered cameras (see CalibrationThresholds).
+void SetLeaveOneOutLimits(const CalibrationThresholds& th, CalibrationReport* rep) {
+  std::vector<double> errors;
+  for (size_t c = 0; c < rep->cameras.size(); ++c)
+    if (rep->cameras[c].registered) errors.push_back(rep->triangulation.cameras[c].median_error_px);
+  const double e = MedianOf(errors);
+  rep->loo_limit_deg = std::max(th.max_loo_rotation_deg, std::isfinite(e) ? th.loo_rotation_deg_per_px * e : 0.0);
+  rep->loo_limit_center_m =
+      rep->rig_size_m * std::max(th.max_loo_center_rel, std::isfinite(e) ? th.loo_center_rel_per_px * e : 0.0);
+}
+
+// A registered camera's figures from the bundle adjustment and the final triangulation.
+void CameraFigures(const CalibrationReport& rep, camera_t c, CameraCalibrationReport* cr) {
+  const BundleAdjustmentSummary& ba = rep.self.ba;
+  cr->rms_px = ba.camera_rms_px[c];
+  cr->observations = ba.camera_observations[c];
+  if (c < static_cast<int>(ba.uncertainty.size())) {
+    cr->rotation_sigma_deg = ba.uncertainty[c].rotation_sigma_deg;
+    cr->center_sigma_m = ba.uncertainty[c].center_sigma * rep.world.world_from_reconstruction.scale;
+    cr->focal_sigma_px = ba.uncertainty[c].focal_sigma_px;
+  }
+  const CameraTriangulationStats& tc = rep.triangulation.cameras[c];
+  cr->median_error_px = tc.median_error_px;
+  cr->share_used = tc.observed > 0 ? static_cast<double>(tc.used) / static_cast<double>(tc.observed) : kNaN;
+}
+
+// Why a registered camera needs checking (empty: it does not).
+std::vector<std::string> CheckReasons(const CalibrationThresholds& th, const CalibrationReport& rep, double median_rms,
+                                      const CameraCalibrationReport& cr) {
+  std::vector<std::string> why;
+  if (cr.rms_px > th.max_rms_px) why.push_back("reprojection RMS " + std::to_string(cr.rms_px) + " px");
+  else if (median_rms > 0 && cr.rms_px > th.max_rms_ratio * median_rms)
+    why.push_back("reprojection RMS " + std::to_string(cr.rms_px) + " px, far above the other cameras");
+  if (cr.observations < th.min_observations)
+    why.push_back("few observations in the adjustment (" + std::to_string(cr.observations) + ")");
+  if (cr.rotation_sigma_deg > th.max_rotation_sigma_deg)
+    why.push_back("rotation uncertain (" + std::to_string(cr.rotation_sigma_deg) + " deg)");
+  if (rep.rig_size_m > 0 && cr.center_sigma_m > th.max_center_sigma_rel * rep.rig_size_m)
+    why.push_back("position uncertain (" + std::to_string(cr.center_sigma_m) + " m)");
+  if (rep.self.focal_estimated && cr.focal_sigma_px > th.max_focal_sigma_rel * cr.focal_px)
+    why.push_back("focal length uncertain (" + std::to_string(cr.focal_sigma_px) + " px)");
+  if (cr.loo_rotation_deg > rep.loo_limit_deg || (rep.rig_size_m > 0 && cr.loo_center_m > rep.loo_limit_center_m)) {
+    char buf[200];
+    std::snprintf(buf, sizeof(buf),
+                  "resected on the other cameras' joints alone it moves %.2f deg and %.0f mm: weakly held by them "
+                  "or inconsistent with them",
+                  cr.loo_rotation_deg, 1000.0 * cr.loo_center_m);
+    why.push_back(buf);
+  }
+  if (cr.share_used < th.min_share_used)
+    why.push_back("only " + std::to_string(static_cast<int>(100 * cr.share_used)) + "% of its joints agree with the others");
+  return why;
+}
+
+// Per-camera figures and verdicts; returns the worst camera verdict.
+Verdict JudgeCameras(const CalibrationThresholds& th, const Rig& rig, CalibrationReport* rep) {
+  std::vector<double> rms;
+  for (size_t c = 0; c < rep->cameras.size(); ++c)
+    if (c < rep->self.ba.camera_rms_px.size()) rms.push_back(rep->self.ba.camera_rms_px[c]);
+  const double median_rms = MedianOf(rms);
+  Verdict global = Verdict::kGood;
+  for (camera_t c = 0; c < static_cast<camera_t>(rep->cameras.size()); ++c) {
+    CameraCalibrationReport& cr = rep->cameras[c];
+    cr.focal_px = rig[c].MeanFocal();
+    if (!cr.registered) {
+      cr.verdict = Verdict::kFailed;
+      cr.reason = rep->self.camera_notes[c].empty() ? "not registered" : rep->self.camera_notes[c];
+      Demote(&global, Verdict::kFailed);
+      rep->reasons.push_back("camera " + cr.name + " failed: " + cr.reason);
+      continue;
+    }
+    CameraFigures(*rep, c, &cr);
+    const std::vector<std::string> why = CheckReasons(th, *rep, median_rms, cr);
+    if (why.empty()) continue;
+    cr.verdict = Verdict::kCheck;
+    for (size_t k = 0; k < why.size(); ++k) cr.reason += (k ? "; " : "") + why[k];
+    Demote(&global, Verdict::kCheck);
+    rep->reasons.push_back("camera " + cr.name + ": " + cr.reason);
+  }
+  return global;
+}
+
+// When any camera fails the leave-one-out check, names the one it finds weakest (first reason).
+void NameWeakestCamera(CalibrationReport* rep) {
+  int weakest = -1, failing = 0;
+  double worst = 0.0;
+  for (size_t c = 0; c < rep->cameras.size(); ++c) {
+    const CameraCalibrationReport& cr = rep->cameras[c];
+    if (!std::isfinite(cr.loo_rotation_deg)) continue;
+    double badness = cr.loo_rotation_deg / rep->loo_limit_deg;
+    if (rep->rig_size_m > 0) badness = std::max(badness, cr.loo_center_m / rep->loo_limit_center_m);
+    failing += badness > 1.0 ? 1 : 0;
+    if (badness > worst) {
+      worst = badness;
+      weakest = static_cast<int>(c);
+    }
+  }
+  if (failing == 0 || weakest < 0) return;
+  const CameraCalibrationReport& w = rep->cameras[weakest];
+  char buf[240];
+  std::snprintf(buf, sizeof(buf),
+                "weakest camera: %s (resected without its own joints it moves %.2f deg and %.0f mm; %d of the "
+                "cameras move more than %.1f deg or %.0f mm)",
+                w.name.c_str(), w.loo_rotation_deg, 1000.0 * w.loo_center_m, failing, rep->loo_limit_deg,
+                1000.0 * rep->loo_limit_center_m);
+  rep->reasons.insert(rep->reasons.begin(), buf);
+}
+
+// Estimated intrinsics: a principal-point offset d and a camera rotation of d / f radians look
+// nearly the same on a person near the image centre, so the assumption cannot be checked from
+// the data.
+void NoteEstimatedIntrinsics(CalibrationReport* rep) {
+  double focal = 0.0;
+  int n = 0;
+  for (const auto& cr : rep->cameras)
+    if (cr.registered && std::isfinite(cr.focal_px)) focal += cr.focal_px, ++n;
+  focal = n > 0 ? focal / n : kNaN;
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "intrinsics estimated with the principal points at the image centres: a real offset of d px "
+                "turns a camera by about d / f (%.2f deg per 10 px at f = %.0f px) and moves it with that; the "
+                "triangulated poses keep their shape. Give intrinsics when you have them",
+                std::isfinite(focal) ? 10.0 / focal * 180.0 / M_PI : kNaN, focal);
+  rep->notes.push_back(buf);
+}
+
+// Rig-wide reasons for "check": two cameras, few frames, little motion, no floor; then the world
+// frame's notes.
+void JudgeRig(const CalibrationThresholds& th, CalibrationReport* rep, Verdict* global) {
+  int registered = 0;
+  for (const auto& cr : rep->cameras) registered += cr.registered ? 1 : 0;
+  if (registered == 2) {
+    Demote(global, Verdict::kCheck);
+    rep->reasons.push_back("only two cameras: no redundancy to detect errors");
+    if (rep->self.focal_estimated)
+      rep->reasons.push_back("focal lengths from a single camera pair are weakly determined");
+  }
+  if (rep->self.num_frames_used < th.min_frames) {
+    Demote(global, Verdict::kCheck);
+    rep->reasons.push_back("few usable frames (" + std::to_string(rep->self.num_frames_used) + ")");
+  }
+  if (std::isfinite(rep->motion_extent_m) && rep->motion_extent_m < th.min_motion_extent_m) {
+    Demote(global, Verdict::kCheck);
+    rep->reasons.push_back("the person barely moves (root spread " + std::to_string(rep->motion_extent_m) +
+                           " m): poses are weakly constrained away from the person");
+  }
+  if (!rep->world.floor_from_feet) {
+    Demote(global, Verdict::kCheck);
+    rep->reasons.push_back("no floor plane from the feet; up is the mean body axis");
+  }
+  for (const auto& note : rep->world.notes) rep->reasons.push_back(note);
+}
+
+}  // namespace
+
+void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, CalibrationReport* report) {
+  SetLeaveOneOutLimits(thresholds, report);
+  Verdict global = JudgeCameras(thresholds, rig, report);
+  NameWeakestCamera(report);
+  if (report->self.focal_estimated) NoteEstimatedIntrinsics(report);
+  JudgeRig(thresholds, report, &global);
+  report->verdict = global;
+}
+
+}  // namespace epilabel

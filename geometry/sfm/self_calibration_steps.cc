@@ -1,0 +1,120 @@
+#include "geometry/sfm/self_calibration_steps.h"
+
+#include <algorithm>
+
+namespace epilabel {
+
+namespace {
+
+// The frames where two cameras or more see at least half the joints.
+std::vector<frame_t> WellSeenFrames(const Observations2d& obs, double min_confidence) {
+  std::vector<frame_t> good_frames;
+  for (frame_t f = 0; f < obs.num_frames(); ++f) {
+    int cams = 0;
+    for (camera_t c = 0; c < obs.num_cameras(); ++c) {
+      int joints = 0;
+      for (joint_t j = 0; j < obs.num_joints(); ++j) joints += Usable(obs.at(c, f, j), min_confidence) ? 1 : 0;
+      if (joints * 2 >= obs.num_joints()) ++cams;
+    }
+    if (cams >= 2) good_frames.push_back(f);
+  }
+  return good_frames;
+}
+
+// The points (one per triangulated joint), the observations of the views that made them, and
+// when `bones` are given one bone term per frame and bone with its median length.
+BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>& bones) {
+  BAProblemData data;
+  const int nf = tri.points.num_frames(), nj = tri.points.num_joints();
+  std::vector<int> index(static_cast<size_t>(nf) * nj, -1);
+  for (frame_t f = 0; f < nf; ++f)
+    for (joint_t j = 0; j < nj; ++j) {
+      if (!tri.points.IsValid(f, j)) continue;
+      index[static_cast<size_t>(f) * nj + j] = static_cast<int>(data.points.size());
+      data.points.push_back(tri.points.at(f, j));
+      const uint64_t mask = tri.view_mask.at(f, j);
+      for (camera_t c = 0; c < tri.repaired.num_cameras(); ++c) {
+        if (!(mask & (uint64_t{1} << c))) continue;
+        const Eigen::Vector3d& o = tri.repaired.at(c, f, j);
+        BAObservation bo;
+        bo.camera = c;
+        bo.point = index[static_cast<size_t>(f) * nj + j];
+        bo.pixel = o.head<2>();
+        bo.weight = o.z();
+        data.observations.push_back(bo);
+      }
+    }
+  data.bone_lengths.assign(bones.size(), kNaN);
+  for (size_t b = 0; b < bones.size(); ++b) {
+    std::vector<double> lengths;
+    for (frame_t f = 0; f < nf; ++f) {
+      const int pa = index[static_cast<size_t>(f) * nj + bones[b].parent];
+      const int pb = index[static_cast<size_t>(f) * nj + bones[b].child];
+      if (pa < 0 || pb < 0) continue;
+      data.bone_terms.push_back({pa, pb, static_cast<int>(b)});
+      lengths.push_back((data.points[pa] - data.points[pb]).norm());
+    }
+    if (!lengths.empty()) {
+      std::nth_element(lengths.begin(), lengths.begin() + static_cast<std::ptrdiff_t>(lengths.size() / 2),
+                       lengths.end());
+      data.bone_lengths[b] = lengths[lengths.size() / 2];
+    }
+  }
+  return data;
+}
+
+}  // namespace
+
+CalibrationFrames SelectCalibrationFrames(const Observations2d& obs, const SelfCalibrationOptions& options) {
+  const std::vector<frame_t> good_frames = WellSeenFrames(obs, options.min_confidence);
+  std::vector<frame_t> ba_frames;
+  if (static_cast<int>(good_frames.size()) <= options.max_ba_frames) {
+    ba_frames = good_frames;
+  } else {
+    for (int k = 0; k < options.max_ba_frames; ++k)
+      ba_frames.push_back(good_frames[static_cast<size_t>(k) * good_frames.size() / options.max_ba_frames]);
+  }
+  const int num_cameras = obs.num_cameras(), nj = obs.num_joints();
+  CalibrationFrames out;
+  out.ba = Observations2d(num_cameras, static_cast<int>(ba_frames.size()), nj);
+  for (camera_t c = 0; c < num_cameras; ++c)
+    for (size_t k = 0; k < ba_frames.size(); ++k)
+      for (joint_t j = 0; j < nj; ++j) out.ba.at(c, static_cast<frame_t>(k), j) = obs.at(c, ba_frames[k], j);
+  out.quick_stride = std::max(1, static_cast<int>(ba_frames.size()) / options.max_registration_frames);
+  out.quick = Observations2d(num_cameras, (out.ba.num_frames() + out.quick_stride - 1) / out.quick_stride, nj);
+  for (camera_t c = 0; c < num_cameras; ++c)
+    for (frame_t f = 0; f < out.quick.num_frames(); ++f)
+      for (joint_t j = 0; j < nj; ++j) out.quick.at(c, f, j) = out.ba.at(c, f * out.quick_stride, j);
+  return out;
+}
+
+TriangulationResult TriangulateRegistered(const Rig& rig, const Observations2d& obs, const std::vector<bool>& registered,
+                                          const SelfCalibrationOptions& options) {
+  Observations2d masked = obs;
+  for (camera_t c = 0; c < obs.num_cameras(); ++c) {
+    if (registered[c]) continue;
+    for (frame_t f = 0; f < obs.num_frames(); ++f)
+      for (joint_t j = 0; j < obs.num_joints(); ++j) masked.at(c, f, j).setZero();
+  }
+  // Unregistered cameras get a harmless pose (their observations are all zero).
+  TriangulationOptions topt;
+  topt.min_confidence = options.min_confidence;
+  topt.ransac.reprojection_threshold_px = options.triangulation_threshold_px;
+  topt.symmetric_pairs = options.symmetric_pairs;
+  return TriangulateSequence(rig, masked, topt);
+}
+
+BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std::vector<bool>& registered,
+                                         const SelfCalibrationOptions& options,
+                                         const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
+                                         int* num_points) {
+  const TriangulationResult tri = TriangulateRegistered(*rig, frames, registered, options);
+  BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{});
+  *num_points = static_cast<int>(data.points.size());
+  Rig adjusted = *rig;
+  const BundleAdjustmentSummary summary = BundleAdjust(&adjusted, &data, ba_options);
+  if (summary.success) *rig = adjusted;
+  return summary;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,45 @@
+// What the steps of the self-calibration share (internal to geometry/sfm, see
+// self_calibration.h for the algorithm): the usable observations, the frames of the bundle
+// adjustments, and the triangulate-then-adjust step over the registered cameras.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "geometry/estimators/triangulation.h"
+#include "geometry/sfm/self_calibration.h"
+
+namespace epilabel {
+
+// An observation with confidence >= min_conf (and > 0) and finite entries.
+inline bool Usable(const Eigen::Vector3d& o, double min_conf) { return o.z() >= min_conf && o.z() > 0 && o.allFinite(); }
+
+inline void ReportProgress(const SelfCalibrationOptions& options, const std::string& stage, size_t done, size_t total) {
+  if (options.progress) options.progress(stage, done, total);
+}
+
+// The frames of the bundle adjustments: evenly spread among the frames where two cameras or
+// more see at least half the joints.
+struct CalibrationFrames {
+  Observations2d ba;     // [camera][k][joint] of the BA frames (final adjustment)
+  Observations2d quick;  // every quick_stride-th BA frame (the quick adjustments while registering)
+  int quick_stride = 1;
+};
+
+// Selects the frames: at most options.max_ba_frames, and for the quick adjustments every k-th
+// of them so that about max_registration_frames remain. The caller checks that enough remain.
+CalibrationFrames SelectCalibrationFrames(const Observations2d& obs, const SelfCalibrationOptions& options);
+
+// Triangulates `obs` with the registered cameras only.
+TriangulationResult TriangulateRegistered(const Rig& rig, const Observations2d& obs, const std::vector<bool>& registered,
+                                          const SelfCalibrationOptions& options);
+
+// Triangulates `frames` with the registered cameras and adjusts the rig and the points (with
+// bone-length terms when `with_bones`); `rig` takes the result when the adjustment succeeds.
+// `num_points`: the 3D joints in the adjustment.
+BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std::vector<bool>& registered,
+                                         const SelfCalibrationOptions& options,
+                                         const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
+                                         int* num_points);
+
+}  // namespace epilabel

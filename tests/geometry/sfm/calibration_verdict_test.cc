@@ -1,0 +1,94 @@
+#include "geometry/sfm/calibration_verdict.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/geometry/rig_fixture.h"
+
+namespace epilabel {
+namespace {
+
+// Three registered cameras whose figures pass every threshold, and a fourth not registered.
+struct VerdictScene {
+  Rig rig = testing::RingRig(4);
+  CalibrationReport report;
+
+  VerdictScene() {
+    report.rig_size_m = 8.0;
+    report.motion_extent_m = 1.5;
+    report.world.floor_from_feet = true;
+    report.world.world_from_reconstruction.scale = 2.0;
+    report.self.num_frames_used = 400;
+    report.self.camera_notes.assign(4, "");
+    report.self.camera_notes[3] = "not connected to the main group of cameras (best pair cam0: too few inliers (3))";
+    report.self.ba.camera_rms_px = {2.0, 2.1, 1.9, kNaN};
+    report.self.ba.camera_observations = {5000, 5000, 5000, 0};
+    report.self.ba.uncertainty.assign(4, CameraUncertainty{0.02, 0.001, kNaN});
+    report.triangulation.cameras.assign(4, CameraTriangulationStats{});
+    for (int c = 0; c < 4; ++c) {
+      report.cameras.emplace_back();
+      report.cameras[c].name = "cam" + std::to_string(c);
+      report.cameras[c].registered = c < 3;
+      report.cameras[c].loo_rotation_deg = 0.3;
+      report.cameras[c].loo_center_m = 0.02;
+      report.triangulation.cameras[c].observed = 1000;
+      report.triangulation.cameras[c].used = 950;
+      report.triangulation.cameras[c].median_error_px = 2.0;
+    }
+  }
+};
+
+TEST(CalibrationVerdict, UnregisteredCameraFailsWithItsNote) {
+  VerdictScene s;
+  JudgeCalibration(CalibrationThresholds{}, s.rig, &s.report);
+  EXPECT_EQ(s.report.verdict, Verdict::kFailed);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(s.report.cameras[c].verdict, Verdict::kGood) << s.report.cameras[c].reason;
+  EXPECT_EQ(s.report.cameras[3].verdict, Verdict::kFailed);
+  EXPECT_EQ(s.report.cameras[3].reason, s.report.self.camera_notes[3]);
+  ASSERT_EQ(s.report.reasons.size(), 1u);
+  EXPECT_EQ(s.report.reasons[0], "camera cam3 failed: " + s.report.self.camera_notes[3]);
+  // Figures of the registered cameras: centre sigma in world units (x2), share used.
+  EXPECT_DOUBLE_EQ(s.report.cameras[1].center_sigma_m, 0.002);
+  EXPECT_DOUBLE_EQ(s.report.cameras[1].share_used, 0.95);
+  // Leave-one-out limits: max(1 deg, 0.25 deg x 2 px) and max(3 %, 0.6 % x 2 px) of 8 m.
+  EXPECT_DOUBLE_EQ(s.report.loo_limit_deg, 1.0);
+  EXPECT_DOUBLE_EQ(s.report.loo_limit_center_m, 0.24);
+}
+
+TEST(CalibrationVerdict, LeaveOneOutOutlierIsCheckedAndNamedWeakestFirst) {
+  VerdictScene s;
+  s.report.cameras[3].registered = true;
+  s.report.self.ba.camera_rms_px[3] = 2.0;
+  s.report.self.ba.camera_observations[3] = 5000;
+  s.report.cameras[2].loo_rotation_deg = 1.8;  // limit 1 deg
+  s.report.cameras[1].loo_center_m = 0.3;      // limit 0.24 m, but relatively less bad
+  JudgeCalibration(CalibrationThresholds{}, s.rig, &s.report);
+  EXPECT_EQ(s.report.verdict, Verdict::kCheck);
+  EXPECT_EQ(s.report.cameras[0].verdict, Verdict::kGood);
+  EXPECT_EQ(s.report.cameras[1].verdict, Verdict::kCheck);
+  EXPECT_EQ(s.report.cameras[2].verdict, Verdict::kCheck);
+  ASSERT_EQ(s.report.reasons.size(), 3u);
+  EXPECT_EQ(s.report.reasons[0].rfind("weakest camera: cam2 ", 0), 0u) << s.report.reasons[0];
+  EXPECT_NE(s.report.reasons[0].find("2 of the cameras"), std::string::npos) << s.report.reasons[0];
+}
+
+TEST(CalibrationVerdict, RigWideReasonsDemoteToCheck) {
+  VerdictScene s;
+  s.report.cameras[3].registered = false;
+  s.report.cameras[2].registered = false;
+  s.report.self.num_frames_used = 12;
+  s.report.motion_extent_m = 0.1;
+  s.report.world.floor_from_feet = false;
+  s.report.self.camera_notes[2] = "";
+  JudgeCalibration(CalibrationThresholds{}, s.rig, &s.report);
+  EXPECT_EQ(s.report.verdict, Verdict::kFailed);  // cameras 2 and 3 failed
+  std::string all;
+  for (const auto& r : s.report.reasons) all += r + "\n";
+  EXPECT_NE(all.find("camera cam2 failed: not registered"), std::string::npos) << all;
+  EXPECT_NE(all.find("only two cameras"), std::string::npos) << all;
+  EXPECT_NE(all.find("few usable frames (12)"), std::string::npos) << all;
+  EXPECT_NE(all.find("barely moves"), std::string::npos) << all;
+  EXPECT_NE(all.find("no floor plane"), std::string::npos) << all;
+}
+
+}  // namespace
+}  // namespace epilabel
