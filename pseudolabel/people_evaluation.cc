@@ -1,0 +1,104 @@
+#include "pseudolabel/people_evaluation.h"
+
+#include <chrono>
+#include <memory>
+
+#include <tbb/global_control.h>
+
+#include "pseudolabel/stages/calibrate.h"
+#include "pseudolabel/stages/triangulate.h"
+
+namespace epilabel {
+
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+KeypointInput InputOf(const SyntheticScene& scene) {
+  KeypointInput in;
+  in.path = "studio";
+  in.keypoints = scene.ToKeypointSequence();
+  in.skeleton = &GetSkeleton("coco17");
+  for (const Camera& c : scene.rig) in.camera_names.push_back(c.name);
+  return in;
+}
+
+// Stretch boundaries of every person: frames where a person may jump.
+std::vector<uint8_t> Cuts(const SyntheticScene& scene) {
+  std::vector<uint8_t> cuts(static_cast<size_t>(scene.points3d.num_frames()), 0);
+  for (const PersonTruth& p : scene.people)
+    for (int f : p.clip_start_frames)
+      for (int k = f; k < f + 2 && k < static_cast<int>(cuts.size()); ++k)
+        if (k > 0) cuts[static_cast<size_t>(k)] = 1;
+  return cuts;
+}
+
+// The truth and the oracle association's triangulation of every person but bystanders.
+void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, std::vector<Points3d>* truth,
+                  std::vector<Points3d>* oracle, std::vector<int>* ids) {
+  for (const PersonTruth& p : scene.people) {
+    if (p.bystander) continue;
+    truth->push_back(p.points3d);
+    PersonTrack t;
+    t.id = p.id;
+    t.skeleton = input.skeleton;
+    t.camera_names = input.camera_names;
+    t.frame_numbers = scene.frame_numbers;
+    t.observations = p.observations;
+    oracle->push_back(TriangulateTrack(scene.rig, t, TriangulateStageOptions{}).points);
+    ids->push_back(p.id);
+  }
+}
+
+void SelfCalibrate(const SyntheticScene& scene, const KeypointInput& input, uint64_t seed, PeopleEvaluation* e) {
+  Rig intrinsics = scene.rig;
+  for (Camera& c : intrinsics) {
+    c.has_extrinsics = false;
+    c.cam_from_world = Rigid3d();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const Association people = AssociatePeople(input, AssociationOptions{}, &intrinsics);
+  e->calibration_association = people.summary;
+  const PersonTrack pooled = people.tracks.size() > 1 ? PoolTracks(people.tracks) : PersonTrack{};
+  CalibrateStageOptions co;
+  co.seed = seed;
+  const CalibrateStageResult cal =
+      CalibrateCameras(intrinsics, people.tracks.size() > 1 ? pooled : people.tracks.front(), co);
+  e->calibrate_s = Seconds(t0);
+  e->calibrated = cal.output.success;
+  e->calibration_verdict = VerdictName(cal.output.report.verdict);
+  if (cal.output.success) e->calibration = CompareRigs(scene.rig, cal.output.rig);
+}
+
+}  // namespace
+
+PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread) {
+  PeopleEvaluation e;
+  const KeypointInput input = InputOf(scene);
+  std::vector<Points3d> tracks;
+  std::vector<int> ids;
+  {
+    std::unique_ptr<tbb::global_control> one;
+    if (single_thread) one = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Association people = AssociatePeople(input, AssociationOptions{}, &scene.rig);
+    for (const PersonTrack& t : people.tracks) {
+      tracks.push_back(TriangulateTrack(scene.rig, t, TriangulateStageOptions{}).points);
+      ids.push_back(t.id);
+    }
+    e.associate_triangulate_s = Seconds(t0);
+    e.association = people.summary;
+  }
+  std::vector<Points3d> truth, oracle;
+  std::vector<int> oracle_ids;
+  OracleTracks(scene, input, &truth, &oracle, &oracle_ids);
+  const std::vector<uint8_t> cuts = Cuts(scene);
+  e.ours = ScorePeople(tracks, ids, truth, input.skeleton->bones, cuts);
+  e.oracle = ScorePeople(oracle, oracle_ids, truth, input.skeleton->bones, cuts);
+  if (self_calibrate) SelfCalibrate(scene, input, seed, &e);
+  return e;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,34 @@
+// The multi-person pipeline scored on a synthetic scene (the studio knows who is who): the
+// association with the true cameras followed by the triangulation of every track, against the
+// oracle association (each person triangulated from its own detections); and the
+// self-calibration from every person, started from nothing, against the true rig. Shared by
+// `epilabel demo` and bench/people_accuracy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "detection/synthetic/studio.h"
+#include "geometry/sfm/rig_comparison.h"
+#include "pseudolabel/people_scoring.h"
+#include "pseudolabel/stages/association.h"
+
+namespace epilabel {
+
+struct PeopleEvaluation {
+  PeopleSummary association;       // with the true cameras
+  PeopleScore ours;                // our tracks against the truth (bystanders left out)
+  PeopleScore oracle;              // the oracle association, same triangulation
+  double associate_triangulate_s = 0;  // association + triangulation of every track
+  // Self-calibration from every person (known intrinsics, extrinsics from nothing).
+  bool calibrated = false;
+  PeopleSummary calibration_association;
+  RigComparison calibration;
+  std::string calibration_verdict;
+  double calibrate_s = 0;
+};
+
+// `single_thread` runs the association and triangulation on one core (for frames/s per core).
+PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread);
+
+}  // namespace epilabel
