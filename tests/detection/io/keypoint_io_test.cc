@@ -28,6 +28,24 @@ using testing::ReadError;
 using testing::WriteText;
 
 
+TEST(DetectKeypointFormat, FromKindExtensionAndFirstCharacter) {
+  testing::TempDir dir;
+  const KeypointSequence seq = RandomSequence(11, 1, 4);
+  WriteKeypointsNpz(seq, dir / "k.npz");
+  WriteOpenPoseFolder(seq, dir / "op");
+  WriteCocoFolder(seq, dir / "coco");
+  EXPECT_EQ(DetectKeypointFormat(dir / "k.npz"), KeypointFormat::kNpz);
+  EXPECT_EQ(DetectKeypointFormat(dir / "op"), KeypointFormat::kOpenPose);
+  EXPECT_EQ(DetectKeypointFormat(dir / "op/cam_1"), KeypointFormat::kOpenPose);  // one camera folder
+  EXPECT_EQ(DetectKeypointFormat(dir / "coco"), KeypointFormat::kCoco);
+  EXPECT_EQ(DetectKeypointFormat(dir / "coco/cam_1.json"), KeypointFormat::kCoco);
+  WriteText(dir / "k.txt", "x");
+  EXPECT_THROW(DetectKeypointFormat(dir / "k.txt"), InputError);
+  EXPECT_THROW(DetectKeypointFormat(dir / "missing"), InputError);
+  // ReadKeypoints reads each the same (all frames are in the npz and OpenPose folders).
+  ExpectSameSequence(ReadKeypoints(dir / "k.npz"), ReadKeypoints(dir / "op"));
+}
+
 TEST(SkeletonGuess, TellsBody25FromBody25bByTheLimbs) {
   // The Pose2Sim sample relabelled as BODY_25 (neck at 1 between the shoulders at 2 and 5, etc.)
   // must be recognised as BODY_25.
