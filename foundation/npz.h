@@ -19,8 +19,9 @@ struct NpyArray {
   std::vector<int64_t> shape;  // C order
   std::vector<uint8_t> data;   // raw little-endian element bytes (a pickle for "|O")
 
+  // Product of the extents; throws std::length_error for a negative extent or overflow.
   int64_t num_elements() const;
-  // Bytes per element (0 for object arrays).
+  // Bytes per element (0 for object arrays); throws std::runtime_error for an unsupported dtype.
   size_t item_size() const;
 
   template <typename T>
@@ -34,15 +35,15 @@ struct NpyArray {
   // A 0-d object array whose pickle is `pickle_bytes` (see pickle.h).
   static NpyArray FromPickle(std::string pickle_bytes);
 
-  // Element values converted to double / int64 (from any numeric or bool dtype); throws
-  // std::runtime_error for other dtypes.
+  // Element values converted to double / int64 (from f4, f8, i1, i2, i4, i8, u1, u4, b1);
+  // throws std::runtime_error for other dtypes or data shorter than the shape.
   std::vector<double> ToDoubles() const;
   std::vector<int64_t> ToInt64() const;
   std::vector<std::string> ToStrings() const;
 
   // The .npy file content (version 1.0 header, 64-byte aligned).
   std::string Serialize() const;
-  // Parses a .npy file; `where` names it in errors (InputError).
+  // Parses a .npy file; `where` names it in errors (InputError; see ReadNpz for what is refused).
   static NpyArray Parse(const std::string& bytes, const std::string& where);
 };
 
@@ -83,8 +84,23 @@ class NpzWriter {
   std::vector<std::pair<std::string, NpyArray>> arrays_;
 };
 
+// How far ReadNpz trusts an archive's declared sizes: a stored member cannot hold more bytes
+// than it occupies, a compressed one may expand at most kNpzMaxCompressionRatio times plus
+// kNpzMemberAllowance (small constant arrays compress better than that), and all members
+// together at most kNpzMaxCompressionRatio times the archive plus the allowance. Real keypoint
+// and point arrays compress 1.1-20:1; an array that compresses better (nearly all zeros or NaN)
+// must be saved uncompressed (numpy.savez).
+inline constexpr uint64_t kNpzMaxCompressionRatio = 256;
+inline constexpr uint64_t kNpzMemberAllowance = uint64_t{1} << 16;
+
 // Reads every array of an .npz archive, keyed by name without ".npy". Throws InputError naming
-// the file (and the member) when it is missing, not a zip, or holds a malformed array.
+// the file, and the member as "file:member.npy", when the file is missing or not a zip, when a
+// member declares more bytes than the bounds above allow or decompresses to more or fewer bytes
+// than it declares (decompression is streamed and stops there, so memory stays within the
+// bounds), or when a member is a malformed .npy: bad magic or header, a dtype other than
+// b1, i1-i8, u1-u8, f2-f8, U<n> and O (big-endian multi-byte dtypes are refused too), a shape
+// that is not a tuple of non-negative integers, whose size in bytes overflows 64 bits or exceeds
+// the data, or, for an empty array, whose other extents multiply to more than 2^20.
 std::map<std::string, NpyArray> ReadNpz(const std::string& path);
 
 // Fetches `name` from a loaded archive and checks its rank; throws InputError otherwise.

@@ -1,0 +1,34 @@
+// OpenPose JSON folders (Pose2Sim, EasyMocap, FreeMoCap): ROOT/<camera>/<anything><frame
+// number>[_keypoints].json with people[*].pose_keypoints_2d = [x0, y0, c0, x1, y1, c1, ...].
+// The frame number is the last group of digits in the file name before "_keypoints" or the
+// extension. Every person is kept, in file order. Missing joints are (0, 0, 0).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "detection/io/keypoint_read_options.h"
+#include "detection/keypoints.h"
+
+namespace epilabel {
+
+// The frame number in an OpenPose file name: the last group of digits before "_keypoints" and
+// the extension ("Static_cam_01.00003.json" -> 3, "000012_keypoints.json" -> 12); -1 when the
+// name has no digits (or more than 18 of them).
+int64_t FrameNumberFromFileName(const std::string& file_name);
+
+// Reads a folder of camera folders of OpenPose JSON files; a folder of OpenPose JSON files
+// without camera sub-folders is one camera named after the folder. Files are parsed in
+// parallel; the result and the error reported do not depend on the thread count. Throws
+// InputError naming the file and the problem (malformed JSON, wrong joint count, non-numeric
+// frame name, duplicate frame, empty folder, NaN).
+KeypointSequence ReadOpenPoseFolder(const std::string& root, const KeypointReadOptions& options = {});
+
+// Writes "<root>/<camera>/<camera>_<frame, 12 digits>_keypoints.json" (OpenPose's own pattern)
+// with OpenPose's keys ("version", "people", "person_id", "pose_keypoints_2d", empty face/hand
+// arrays), one file per frame. The folder is written to a temporary sibling and renamed when
+// complete; an existing `root` is replaced only when it holds camera folders of .json files
+// alone (else InputError). Joints with non-finite values are written as (0, 0, 0).
+void WriteOpenPoseFolder(const KeypointSequence& sequence, const std::string& root);
+
+}  // namespace epilabel
