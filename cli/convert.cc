@@ -95,14 +95,7 @@ void RunConvert(const ConvertArgs& args) {
   } else if (format == "coco") {
     WriteCocoFolder(seq, args.out);
   } else {
-    bool several = false;
-    for (const CameraKeypoints& cam : seq.cameras) {
-      for (const auto& people : cam.people) several = several || people.size() > 1;
-    }
-    if (several) {
-      spdlog::warn("keypoints2d.npz holds one person per frame: keeping the most confident where there are several");
-    }
-    WriteKeypointsNpz(seq, args.out);
+    WriteKeypointsNpz(seq, args.out);  // several people per frame: the [cameras, frames, people, joints, 3] layout
   }
   spdlog::info("wrote {} ({})", args.out, format);
 }
