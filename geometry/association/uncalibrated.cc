@@ -244,23 +244,24 @@ struct PairScore {
   double ratio = kNaN;
 };
 
-// Whether every tracklet of the candidate pairs is in a pair that fits.
-bool EveryTrackletFits(const std::vector<PairScore>& pairs, const std::vector<Correspondences>& corr,
-                       const std::vector<int>& inliers, double min_ratio) {
-  std::vector<int> all, fitting;
+// Whether every tracklet of one of the two cameras (among those in candidate pairs) is in a
+// pair that fits: then the proposal explains everyone that camera sees.
+bool OneCameraFullyFits(const std::vector<PairScore>& pairs, const std::vector<Correspondences>& corr,
+                        const std::vector<int>& inliers, double min_ratio) {
+  std::vector<int> all_a, all_b, fit_a, fit_b;
   for (size_t p = 0; p < pairs.size(); ++p) {
-    all.push_back(pairs[p].s);
-    all.push_back(-1 - pairs[p].u);
+    all_a.push_back(pairs[p].s);
+    all_b.push_back(pairs[p].u);
     if (inliers[p] >= min_ratio * corr[p].first.size()) {
-      fitting.push_back(pairs[p].s);
-      fitting.push_back(-1 - pairs[p].u);
+      fit_a.push_back(pairs[p].s);
+      fit_b.push_back(pairs[p].u);
     }
   }
-  for (auto* v : {&all, &fitting}) {
+  for (auto* v : {&all_a, &all_b, &fit_a, &fit_b}) {
     std::sort(v->begin(), v->end());
     v->erase(std::unique(v->begin(), v->end()), v->end());
   }
-  return all == fitting;
+  return all_a == fit_a || all_b == fit_b;
 }
 
 // Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
@@ -284,7 +285,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
       corr.push_back(std::move(c));
     }
   // Pairs propose essential matrices, most linear-consistent first; the proposal explaining
-  // most well-fitting pairs wins. The search stops once every tracklet is in a fitting pair.
+  // most well-fitting pairs wins. The search stops once one camera's tracklets all fit.
   std::vector<double> residual(pairs.size());
   for (size_t p = 0; p < pairs.size(); ++p) residual[p] = LinearEssentialResidual(corr[p]);
   std::vector<size_t> order(pairs.size());
@@ -309,7 +310,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
       best_score = score;
       best_inliers = std::move(inliers);
     }
-    if (EveryTrackletFits(pairs, corr, best_inliers, options.min_inlier_ratio)) break;
+    if (OneCameraFullyFits(pairs, corr, best_inliers, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
   for (size_t p = 0; p < pairs.size(); ++p)

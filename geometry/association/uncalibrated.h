@@ -10,7 +10,7 @@
 //     identities;
 //  2. per camera pair, in parallel over pairs: pairs of 2D tracks with enough co-visible
 //     joints propose essential matrices (EstimateRelativePose, seeded), in the order of their
-//     linear 8-point residual and until every track is in a fitting pair; the camera pair's
+//     linear 8-point residual and until every track of one camera is in a fitting pair; the camera pair's
 //     essential matrix is the proposal under which the most correspondences of well-fitting
 //     track pairs are inliers (the right pairing is the one whose joints agree on one
 //     essential matrix); a track pair's score is its inlier share under it;
@@ -58,7 +58,7 @@ struct UncalibratedAssociationOptions {
   int max_proposals = 6;
   // A correspondence is an inlier of an essential matrix when its Sampson distance (pixels
   // at the mean focal length of the two cameras) is below this.
-  double inlier_threshold_px = 6.0;
+  double inlier_threshold_px = 8.0;
   // Two 2D tracks can be one person when this share of their correspondences are inliers;
   // groups merge while their mean share is at least this.
   double min_inlier_ratio = 0.7;
