@@ -275,6 +275,7 @@ class Tracker {
   int joints_;
   const CalibratedAssociationOptions& options_;
   std::vector<TrackState> tracks_;
+  std::vector<int> live_;  // indices of the alive tracks, increasing
   int next_id_ = 0;
   int deaths_ = 0;
   int reidentifications_ = 0;
@@ -299,9 +300,7 @@ void Tracker::Continue(TrackState& track, frame_t f, const FrameData& data, int 
 }
 
 bool Tracker::Step(frame_t f, const FrameData& data) {
-  std::vector<int> live;
-  for (int t = 0; t < static_cast<int>(tracks_.size()); ++t)
-    if (tracks_[t].alive) live.push_back(t);
+  const std::vector<int> live = live_;
   const int num_groups = static_cast<int>(data.groups.size());
   std::vector<Pose> reference(live.size());
   Eigen::MatrixXd cost(live.size(), num_groups);
@@ -325,18 +324,25 @@ bool Tracker::Step(frame_t f, const FrameData& data) {
       reference[i] = data.poses[match[i]];
     } else if (track.id < 0) {
       track.alive = false;  // a tentative track must be seen in consecutive frames
+      track.assignments = {};
+      track.poses = {};
     } else if (f - track.last_frame > options_.max_gap_frames) {
       track.alive = false;
       ++deaths_;
     }
   }
   bool uncertain = ExplainedTwice(data, reference, match);
+  const int num_tracks_before = static_cast<int>(tracks_.size());
   for (int g = 0; g < num_groups; ++g) {
     if (group_taken[g] || JoinSeenTrack(f, data, g, live, reference, seen)) continue;
     tracks_.emplace_back();
     Continue(tracks_.back(), f, data, g);
   }
   uncertain = AttachSingles(f, data, live, reference, seen) || uncertain;
+  live_.clear();
+  for (int t : live)
+    if (tracks_[t].alive) live_.push_back(t);
+  for (int t = num_tracks_before; t < static_cast<int>(tracks_.size()); ++t) live_.push_back(t);
   return uncertain;
 }
 
@@ -468,18 +474,24 @@ AssociationResult AssociateWithCalibration(const Rig& rig, const MultiDetections
   CheckRig(rig, detections);
   const std::vector<CameraModel> cams = CameraModels(rig);
   const std::vector<Eigen::Matrix3d> essentials = EssentialMatrices(cams);
-  std::vector<FrameData> frames(detections.num_frames());
-  tbb::parallel_for(tbb::blocked_range<frame_t>(0, detections.num_frames()), [&](const tbb::blocked_range<frame_t>& r) {
-    for (frame_t f = r.begin(); f != r.end(); ++f) frames[f] = MatchFrame(rig, cams, essentials, detections, f, options);
-  });
   Tracker tracker(cams, detections.num_joints(), options);
   int64_t uncertain = 0;
   frame_t first_busy = kInvalidFrameId;
-  for (frame_t f = 0; f < detections.num_frames(); ++f) {
-    const bool step_uncertain = tracker.Step(f, frames[f]);
-    uncertain += (step_uncertain || frames[f].uncertain) ? 1 : 0;
-    if (first_busy == kInvalidFrameId && !frames[f].nodes.empty()) first_busy = f;
-    frames[f] = FrameData();  // release memory as the tracker moves on
+  // Frames are matched in parallel a chunk at a time (bounded memory), then tracked in order.
+  constexpr frame_t kChunk = 512;
+  std::vector<FrameData> frames(kChunk);
+  for (frame_t begin = 0; begin < detections.num_frames(); begin += kChunk) {
+    const frame_t end = std::min<frame_t>(begin + kChunk, detections.num_frames());
+    tbb::parallel_for(tbb::blocked_range<frame_t>(begin, end), [&](const tbb::blocked_range<frame_t>& r) {
+      for (frame_t f = r.begin(); f != r.end(); ++f)
+        frames[f - begin] = MatchFrame(rig, cams, essentials, detections, f, options);
+    });
+    for (frame_t f = begin; f < end; ++f) {
+      const FrameData& data = frames[f - begin];
+      const bool step_uncertain = tracker.Step(f, data);
+      uncertain += (step_uncertain || data.uncertain) ? 1 : 0;
+      if (first_busy == kInvalidFrameId && !data.nodes.empty()) first_busy = f;
+    }
   }
   AssociationResult result = CollectTracks(detections, tracker);
   CountAssignments(detections, &result);

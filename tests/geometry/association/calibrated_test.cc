@@ -74,12 +74,13 @@ TEST(AssociateWithCalibration, RecoversThreePeopleOnFourCamerasExactly) {
   EXPECT_EQ(result.summary.num_unmatched, 0);
 }
 
-// 3 px noise, 5 % missed detections, 5 % dropped joints.
+// 3 px noise, 5 % missed detections, 5 % dropped joints, 3 % gross joint errors.
 TEST(AssociateWithCalibration, RecoversNinetyNinePercentWithNoise) {
   PeopleSceneOptions so;
   so.noise_px = 3.0;
   so.miss_rate = 0.05;
   so.joint_drop_rate = 0.05;
+  so.outlier_rate = 0.03;
   so.bystander_camera = 5;
   so.seed = 7;
   for (int cameras : {8, 4}) {
