@@ -236,7 +236,7 @@ double LinearEssentialResidual(const Correspondences& c) {
   }
   const Eigen::SelfAdjointEigenSolver<Eigen::Matrix<double, 9, 9>> eig(ata.selfadjointView<Eigen::Lower>(),
                                                                         Eigen::EigenvaluesOnly);
-  return eig.eigenvalues()(0) / static_cast<double>(std::max<size_t>(1, c.first.size()));
+  return eig.eigenvalues()(0) / static_cast<double>(std::max<size_t>(1, c.first.size() - std::min<size_t>(c.first.size(), 8)));
 }
 
 // One candidate pairing of two cameras' tracklets and its score.

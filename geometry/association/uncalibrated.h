@@ -55,8 +55,8 @@ struct UncalibratedAssociationOptions {
   // would use every iteration, twice).
   TwoViewOptions two_view{8.0, 0.0, 40.0, 0.9999, 300, 0};
   // Most proposals (pairs whose essential matrix is estimated) per camera pair; pairs propose
-  // in the order of their linear (8-point) residual, so right pairings come first.
-  int max_proposals = 6;
+  // in the order of their linear (8-point) residual, so right pairings usually come first.
+  int max_proposals = 16;
   // A correspondence is an inlier of an essential matrix when its Sampson distance (pixels
   // at the mean focal length of the two cameras) is below this.
   double inlier_threshold_px = 8.0;
