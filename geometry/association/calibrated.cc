@@ -266,9 +266,11 @@ class Tracker {
  private:
   void Continue(TrackState& track, frame_t f, const FrameData& data, int group);
   bool AttachSingles(frame_t f, const FrameData& data, const std::vector<int>& live,
-                     const std::vector<Pose>& reference, const std::vector<char>& seen);
+                     const std::vector<Pose>& reference, const std::vector<int>& match);
+  void AssignGroups(frame_t f, const FrameData& data, const std::vector<int>& live, bool confirmed,
+                    std::vector<Pose>* reference, std::vector<int>* match, std::vector<char>* taken);
   bool JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
-                     const std::vector<Pose>& reference, const std::vector<char>& seen);
+                     const std::vector<Pose>& reference, const std::vector<int>& match);
   bool ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference, const std::vector<int>& match) const;
 
   const std::vector<CameraModel>& cams_;
@@ -299,30 +301,54 @@ void Tracker::Continue(TrackState& track, frame_t f, const FrameData& data, int 
   if (track.id < 0 && ++track.hits >= options_.birth_frames) track.id = next_id_++;
 }
 
+// Hungarian assignment of the free groups to the live tracks that are confirmed (or, with
+// `confirmed` false, tentative), on the distance to their predictions within the gate.
+void Tracker::AssignGroups(frame_t f, const FrameData& data, const std::vector<int>& live, bool confirmed,
+                           std::vector<Pose>* reference, std::vector<int>* match, std::vector<char>* taken) {
+  std::vector<int> rows, cols;
+  for (size_t i = 0; i < live.size(); ++i)
+    if ((tracks_[live[i]].id >= 0) == confirmed) rows.push_back(static_cast<int>(i));
+  for (int g = 0; g < static_cast<int>(data.groups.size()); ++g)
+    if (!(*taken)[g]) cols.push_back(g);
+  Eigen::MatrixXd cost(rows.size(), cols.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const TrackState& track = tracks_[live[rows[r]]];
+    const double gate = options_.gate_m + options_.gate_growth_m * (f - track.last_frame - 1);
+    for (size_t c = 0; c < cols.size(); ++c) {
+      const double d = MeanJointDistance((*reference)[rows[r]], data.poses[cols[c]]);
+      cost(r, c) = d <= gate ? d : kInf;
+    }
+  }
+  const std::vector<int> assigned = SolveAssignment(cost);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (assigned[r] < 0) continue;
+    const int i = rows[r], g = cols[assigned[r]];
+    Continue(tracks_[live[i]], f, data, g);
+    (*match)[i] = g;
+    (*taken)[g] = 1;
+    (*reference)[i] = data.poses[g];
+  }
+}
+
 bool Tracker::Step(frame_t f, const FrameData& data) {
   const std::vector<int> live = live_;
   const int num_groups = static_cast<int>(data.groups.size());
   std::vector<Pose> reference(live.size());
-  Eigen::MatrixXd cost(live.size(), num_groups);
-  for (size_t i = 0; i < live.size(); ++i) {
-    const TrackState& track = tracks_[live[i]];
-    reference[i] = track.Predict(f);
-    const double gate = options_.gate_m + options_.gate_growth_m * (f - track.last_frame - 1);
-    for (int g = 0; g < num_groups; ++g) {
-      const double d = MeanJointDistance(reference[i], data.poses[g]);
-      cost(i, g) = d <= gate ? d : kInf;
-    }
-  }
-  const std::vector<int> match = SolveAssignment(cost);
-  std::vector<char> group_taken(num_groups, 0), seen(live.size(), 0);
+  for (size_t i = 0; i < live.size(); ++i) reference[i] = tracks_[live[i]].Predict(f);
+  std::vector<int> match(live.size(), -1);
+  std::vector<char> taken(num_groups, 0);
+  // Confirmed tracks choose first; left-over pieces of the people they took join them;
+  // tentative tracks take what remains (and their pieces join them), the rest start new tracks.
+  AssignGroups(f, data, live, true, &reference, &match, &taken);
+  for (int g = 0; g < num_groups; ++g)
+    if (!taken[g] && JoinSeenTrack(f, data, g, live, reference, match)) taken[g] = 1;
+  AssignGroups(f, data, live, false, &reference, &match, &taken);
+  for (int g = 0; g < num_groups; ++g)
+    if (!taken[g] && JoinSeenTrack(f, data, g, live, reference, match)) taken[g] = 1;
   for (size_t i = 0; i < live.size(); ++i) {
     TrackState& track = tracks_[live[i]];
-    if (match[i] >= 0) {
-      Continue(track, f, data, match[i]);
-      group_taken[match[i]] = 1;
-      seen[i] = 1;
-      reference[i] = data.poses[match[i]];
-    } else if (track.id < 0) {
+    if (match[i] >= 0) continue;
+    if (track.id < 0) {
       track.alive = false;  // a tentative track must be seen in consecutive frames
       track.assignments = {};
       track.poses = {};
@@ -332,17 +358,20 @@ bool Tracker::Step(frame_t f, const FrameData& data) {
     }
   }
   bool uncertain = ExplainedTwice(data, reference, match);
-  const int num_tracks_before = static_cast<int>(tracks_.size());
+  uncertain = AttachSingles(f, data, live, reference, match) || uncertain;
+  // New tracks; later pieces of the same person (fragments of the clustering) join them.
+  std::vector<int> present = live;
   for (int g = 0; g < num_groups; ++g) {
-    if (group_taken[g] || JoinSeenTrack(f, data, g, live, reference, seen)) continue;
+    if (taken[g] || JoinSeenTrack(f, data, g, present, reference, match)) continue;
     tracks_.emplace_back();
     Continue(tracks_.back(), f, data, g);
+    present.push_back(static_cast<int>(tracks_.size()) - 1);
+    reference.push_back(data.poses[g]);
+    match.push_back(g);
   }
-  uncertain = AttachSingles(f, data, live, reference, seen) || uncertain;
   live_.clear();
-  for (int t : live)
+  for (int t : present)
     if (tracks_[t].alive) live_.push_back(t);
-  for (int t = num_tracks_before; t < static_cast<int>(tracks_.size()); ++t) live_.push_back(t);
   return uncertain;
 }
 
@@ -357,10 +386,10 @@ bool UsesCamera(const TrackState& track, frame_t f, camera_t c) {
 // (the clustering split the person's detections): when every detection of the group
 // reprojects onto exactly one such track, in cameras it does not use yet, they join it.
 bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
-                            const std::vector<Pose>& reference, const std::vector<char>& seen) {
+                            const std::vector<Pose>& reference, const std::vector<int>& match) {
   int fitting = -1;
   for (size_t i = 0; i < live.size(); ++i) {
-    if (!seen[i]) continue;
+    if (match[i] < 0) continue;
     bool fits = true;
     for (int node : data.groups[group]) {
       const Node& n = data.nodes[node];
@@ -379,12 +408,13 @@ bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const s
 // Whether a detection of a track seen in this frame also reprojects onto another such track.
 bool Tracker::ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference,
                              const std::vector<int>& match) const {
-  for (int g = 0; g < static_cast<int>(data.groups.size()); ++g) {
-    for (size_t i = 0; i < match.size(); ++i) {
-      if (match[i] < 0 || match[i] == g) continue;
-      if (MeanJointDistance(reference[i], data.poses[g]) > 1.0) continue;  // far apart: cannot explain each other
-      for (int node : data.groups[g]) {
-        const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
+  for (size_t i = 0; i < match.size(); ++i) {
+    if (match[i] < 0) continue;
+    for (size_t k = 0; k < match.size(); ++k) {
+      if (k == i || match[k] < 0) continue;
+      if (MeanJointDistance(reference[i], reference[k]) > 1.0) continue;  // far apart: cannot explain each other
+      for (int node : data.groups[match[i]]) {
+        const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[k]);
         if (err <= options_.release_threshold_px) return true;
       }
     }
@@ -395,7 +425,7 @@ bool Tracker::ExplainedTwice(const FrameData& data, const std::vector<Pose>& ref
 // Gives each single detection to the one confirmed track that explains it (in a camera the
 // track has no detection in yet). Returns whether some detection was explained by two tracks.
 bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<int>& live,
-                            const std::vector<Pose>& reference, const std::vector<char>& seen) {
+                            const std::vector<Pose>& reference, const std::vector<int>& match) {
   struct Candidate {
     double error;
     int single;
@@ -411,7 +441,7 @@ bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<
       const TrackState& track = tracks_[live[i]];
       if (track.id < 0 || !track.alive) continue;
       const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
-      const double limit = seen[i] ? options_.release_threshold_px : options_.prediction_threshold_px;
+      const double limit = match[i] >= 0 ? options_.release_threshold_px : options_.prediction_threshold_px;
       if (!(err <= limit)) continue;
       ++fits;
       if (err < best.error) best = {err, s, static_cast<int>(i)};

@@ -143,6 +143,23 @@ TEST(AssociateWithCalibration, LeavesADetectionThatDoesNotFitUnmatched) {
   EXPECT_EQ(r.foreign, 0);
 }
 
+// With a strict affinity the clustering splits people into pieces (and leaves many
+// detections single): pieces that reproject onto a track seen in the frame join it, so each
+// person still gets one track and nobody else's detections.
+TEST(AssociateWithCalibration, JoinsPiecesOfAFragmentedClustering) {
+  PeopleSceneOptions so;
+  so.noise_px = 3.0;
+  so.seed = 3;
+  const PeopleScene scene = MakePeopleScene(RingRig(8), ThreeWalkers(kFrames), kFrames, so);
+  CalibratedAssociationOptions options;
+  options.min_affinity = 0.9;  // a mean epipolar distance of 3 px: half the right pairs fail
+  const AssociationResult result = AssociateWithCalibration(scene.rig, scene.detections, options);
+  const Recovery r = Evaluate(scene, result);
+  EXPECT_EQ(result.tracks.size(), 3u) << result.summary.BriefReport();
+  EXPECT_EQ(r.foreign, 0);
+  EXPECT_GE(r.recovered, 0.97 * r.person_detections) << result.summary.BriefReport();
+}
+
 // A person hidden from all but one camera for a few frames keeps the track (the lone
 // detection joins it through the prediction) and is re-identified afterwards.
 TEST(AssociateWithCalibration, BridgesAGapAndReidentifies) {
