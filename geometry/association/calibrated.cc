@@ -236,7 +236,7 @@ struct TrackState {
   Eigen::Vector3d velocity = Eigen::Vector3d::Zero();  // centroid, metres per frame
   bool has_velocity = false;
   struct Assignment {
-    frame_t frame;
+    frame_t frame = kInvalidFrameId;
     Node node;
   };
   std::vector<Assignment> assignments;
@@ -258,7 +258,7 @@ class Tracker {
 
   // Processes one frame; returns whether its assignment was uncertain.
   bool Step(frame_t f, const FrameData& data);
-  // Confirmed tracks, and the counts of the summary.
+  // Every track (the confirmed ones have an id >= 0), and the counts of the summary.
   const std::vector<TrackState>& tracks() const { return tracks_; }
   int deaths() const { return deaths_; }
   int reidentifications() const { return reidentifications_; }
@@ -273,9 +273,9 @@ class Tracker {
                      const std::vector<Pose>& reference, const std::vector<int>& match);
   bool ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference, const std::vector<int>& match) const;
 
-  const std::vector<CameraModel>& cams_;
-  int joints_;
-  const CalibratedAssociationOptions& options_;
+  const std::vector<CameraModel> cams_;  // copies: the tracker owns what it reads
+  const int joints_;
+  const CalibratedAssociationOptions options_;
   std::vector<TrackState> tracks_;
   std::vector<int> live_;  // indices of the alive tracks, increasing
   int next_id_ = 0;

@@ -17,8 +17,11 @@
 //     the proposing pair;
 //  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
 //     the scores, never putting two time-overlapping tracks of one camera together.
-// Detections in no group with at least min_cameras cameras are unmatched. The result does
-// not depend on the number of threads.
+// Detections in no group with at least min_cameras cameras are unmatched. In the summary,
+// uncertain frames are frames where a 2D track split, re-identifications count 2D tracks
+// continued after missed frames, births and deaths the tracks that start after the first or
+// end before the last frame with a 2D track. The result does not depend on the number of
+// threads.
 #pragma once
 
 #include "geometry/association/detections.h"
