@@ -89,13 +89,23 @@ FrameData PrepareFrame(const Rig& rig, const MultiDetections& detections, frame_
   return data;
 }
 
-// Affinity in [0, 1] of two detections of different cameras, NaN with too few common joints.
+// Affinity in [0, 1] of two detections of different cameras, NaN with too few common joints;
+// 0 below min_affinity (a wrong pair counts as fully wrong, and its evaluation stops early).
 double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_b, const Eigen::Matrix3d& e_ba,
                         double focal_a, double focal_b, const CalibratedAssociationOptions& options) {
   const size_t ia = static_cast<size_t>(node_a) * joints, ib = static_cast<size_t>(node_b) * joints;
-  double sum = 0.0, weight_sum = 0.0;
+  double weight_sum = 0.0;
   int common = 0;
   for (joint_t j = 0; j < joints; ++j) {
+    const double w = data.weight[ia + j] * data.weight[ib + j];
+    weight_sum += w;
+    common += w > 0.0 ? 1 : 0;
+  }
+  if (common < options.min_common_joints) return kNaN;
+  // The truncated distances may sum to at most `budget` for the affinity to reach min_affinity.
+  const double budget = (1.0 - options.min_affinity) * weight_sum * options.epipolar_threshold_px;
+  double sum = 0.0;
+  for (joint_t j = 0; j < joints && sum <= budget; ++j) {
     const double w = data.weight[ia + j] * data.weight[ib + j];
     if (w <= 0.0) continue;
     const Eigen::Vector3d xa = data.normalized[ia + j].homogeneous(), xb = data.normalized[ib + j].homogeneous();
@@ -103,11 +113,8 @@ double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_
     const double residual = std::abs(xb.dot(line_b));
     const double d = 0.5 * (residual / line_b.head<2>().norm() * focal_b + residual / line_a.head<2>().norm() * focal_a);
     sum += w * std::min(std::isfinite(d) ? d : kInf, options.epipolar_threshold_px);
-    weight_sum += w;
-    ++common;
   }
-  if (common < options.min_common_joints) return kNaN;
-  return 1.0 - sum / (weight_sum * options.epipolar_threshold_px);
+  return sum <= budget ? 1.0 - sum / (weight_sum * options.epipolar_threshold_px) : 0.0;
 }
 
 Pose TriangulateGroup(const std::vector<CameraModel>& cams, const FrameData& data, int joints,
