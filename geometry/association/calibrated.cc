@@ -89,13 +89,23 @@ FrameData PrepareFrame(const Rig& rig, const MultiDetections& detections, frame_
   return data;
 }
 
-// Affinity in [0, 1] of two detections of different cameras, NaN with too few common joints.
+// Affinity in [0, 1] of two detections of different cameras, NaN with too few common joints;
+// 0 below min_affinity (a wrong pair counts as fully wrong, and its evaluation stops early).
 double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_b, const Eigen::Matrix3d& e_ba,
                         double focal_a, double focal_b, const CalibratedAssociationOptions& options) {
   const size_t ia = static_cast<size_t>(node_a) * joints, ib = static_cast<size_t>(node_b) * joints;
-  double sum = 0.0, weight_sum = 0.0;
+  double weight_sum = 0.0;
   int common = 0;
   for (joint_t j = 0; j < joints; ++j) {
+    const double w = data.weight[ia + j] * data.weight[ib + j];
+    weight_sum += w;
+    common += w > 0.0 ? 1 : 0;
+  }
+  if (common < options.min_common_joints) return kNaN;
+  // The truncated distances may sum to at most `budget` for the affinity to reach min_affinity.
+  const double budget = (1.0 - options.min_affinity) * weight_sum * options.epipolar_threshold_px;
+  double sum = 0.0;
+  for (joint_t j = 0; j < joints && sum <= budget; ++j) {
     const double w = data.weight[ia + j] * data.weight[ib + j];
     if (w <= 0.0) continue;
     const Eigen::Vector3d xa = data.normalized[ia + j].homogeneous(), xb = data.normalized[ib + j].homogeneous();
@@ -103,11 +113,8 @@ double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_
     const double residual = std::abs(xb.dot(line_b));
     const double d = 0.5 * (residual / line_b.head<2>().norm() * focal_b + residual / line_a.head<2>().norm() * focal_a);
     sum += w * std::min(std::isfinite(d) ? d : kInf, options.epipolar_threshold_px);
-    weight_sum += w;
-    ++common;
   }
-  if (common < options.min_common_joints) return kNaN;
-  return 1.0 - sum / (weight_sum * options.epipolar_threshold_px);
+  return sum <= budget ? 1.0 - sum / (weight_sum * options.epipolar_threshold_px) : 0.0;
 }
 
 Pose TriangulateGroup(const std::vector<CameraModel>& cams, const FrameData& data, int joints,
@@ -236,7 +243,7 @@ struct TrackState {
   Eigen::Vector3d velocity = Eigen::Vector3d::Zero();  // centroid, metres per frame
   bool has_velocity = false;
   struct Assignment {
-    frame_t frame;
+    frame_t frame = kInvalidFrameId;
     Node node;
   };
   std::vector<Assignment> assignments;
@@ -258,7 +265,7 @@ class Tracker {
 
   // Processes one frame; returns whether its assignment was uncertain.
   bool Step(frame_t f, const FrameData& data);
-  // Confirmed tracks, and the counts of the summary.
+  // Every track (the confirmed ones have an id >= 0), and the counts of the summary.
   const std::vector<TrackState>& tracks() const { return tracks_; }
   int deaths() const { return deaths_; }
   int reidentifications() const { return reidentifications_; }
@@ -266,15 +273,18 @@ class Tracker {
  private:
   void Continue(TrackState& track, frame_t f, const FrameData& data, int group);
   bool AttachSingles(frame_t f, const FrameData& data, const std::vector<int>& live,
-                     const std::vector<Pose>& reference, const std::vector<char>& seen);
+                     const std::vector<Pose>& reference, const std::vector<int>& match);
+  void AssignGroups(frame_t f, const FrameData& data, const std::vector<int>& live, bool confirmed,
+                    std::vector<Pose>* reference, std::vector<int>* match, std::vector<char>* taken);
   bool JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
-                     const std::vector<Pose>& reference, const std::vector<char>& seen);
+                     const std::vector<Pose>& reference, const std::vector<int>& match);
   bool ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference, const std::vector<int>& match) const;
 
-  const std::vector<CameraModel>& cams_;
-  int joints_;
-  const CalibratedAssociationOptions& options_;
+  const std::vector<CameraModel> cams_;  // copies: the tracker owns what it reads
+  const int joints_;
+  const CalibratedAssociationOptions options_;
   std::vector<TrackState> tracks_;
+  std::vector<int> live_;  // indices of the alive tracks, increasing
   int next_id_ = 0;
   int deaths_ = 0;
   int reidentifications_ = 0;
@@ -298,45 +308,77 @@ void Tracker::Continue(TrackState& track, frame_t f, const FrameData& data, int 
   if (track.id < 0 && ++track.hits >= options_.birth_frames) track.id = next_id_++;
 }
 
-bool Tracker::Step(frame_t f, const FrameData& data) {
-  std::vector<int> live;
-  for (int t = 0; t < static_cast<int>(tracks_.size()); ++t)
-    if (tracks_[t].alive) live.push_back(t);
-  const int num_groups = static_cast<int>(data.groups.size());
-  std::vector<Pose> reference(live.size());
-  Eigen::MatrixXd cost(live.size(), num_groups);
-  for (size_t i = 0; i < live.size(); ++i) {
-    const TrackState& track = tracks_[live[i]];
-    reference[i] = track.Predict(f);
+// Hungarian assignment of the free groups to the live tracks that are confirmed (or, with
+// `confirmed` false, tentative), on the distance to their predictions within the gate.
+void Tracker::AssignGroups(frame_t f, const FrameData& data, const std::vector<int>& live, bool confirmed,
+                           std::vector<Pose>* reference, std::vector<int>* match, std::vector<char>* taken) {
+  std::vector<int> rows, cols;
+  for (size_t i = 0; i < live.size(); ++i)
+    if ((tracks_[live[i]].id >= 0) == confirmed) rows.push_back(static_cast<int>(i));
+  for (int g = 0; g < static_cast<int>(data.groups.size()); ++g)
+    if (!(*taken)[g]) cols.push_back(g);
+  Eigen::MatrixXd cost(rows.size(), cols.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const TrackState& track = tracks_[live[rows[r]]];
     const double gate = options_.gate_m + options_.gate_growth_m * (f - track.last_frame - 1);
-    for (int g = 0; g < num_groups; ++g) {
-      const double d = MeanJointDistance(reference[i], data.poses[g]);
-      cost(i, g) = d <= gate ? d : kInf;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      const double d = MeanJointDistance((*reference)[rows[r]], data.poses[cols[c]]);
+      cost(r, c) = d <= gate ? d : kInf;
     }
   }
-  const std::vector<int> match = SolveAssignment(cost);
-  std::vector<char> group_taken(num_groups, 0), seen(live.size(), 0);
+  const std::vector<int> assigned = SolveAssignment(cost);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (assigned[r] < 0) continue;
+    const int i = rows[r], g = cols[assigned[r]];
+    Continue(tracks_[live[i]], f, data, g);
+    (*match)[i] = g;
+    (*taken)[g] = 1;
+    (*reference)[i] = data.poses[g];
+  }
+}
+
+bool Tracker::Step(frame_t f, const FrameData& data) {
+  const std::vector<int> live = live_;
+  const int num_groups = static_cast<int>(data.groups.size());
+  std::vector<Pose> reference(live.size());
+  for (size_t i = 0; i < live.size(); ++i) reference[i] = tracks_[live[i]].Predict(f);
+  std::vector<int> match(live.size(), -1);
+  std::vector<char> taken(num_groups, 0);
+  // Confirmed tracks choose first; left-over pieces of the people they took join them;
+  // tentative tracks take what remains (and their pieces join them), the rest start new tracks.
+  AssignGroups(f, data, live, true, &reference, &match, &taken);
+  for (int g = 0; g < num_groups; ++g)
+    if (!taken[g] && JoinSeenTrack(f, data, g, live, reference, match)) taken[g] = 1;
+  AssignGroups(f, data, live, false, &reference, &match, &taken);
+  for (int g = 0; g < num_groups; ++g)
+    if (!taken[g] && JoinSeenTrack(f, data, g, live, reference, match)) taken[g] = 1;
   for (size_t i = 0; i < live.size(); ++i) {
     TrackState& track = tracks_[live[i]];
-    if (match[i] >= 0) {
-      Continue(track, f, data, match[i]);
-      group_taken[match[i]] = 1;
-      seen[i] = 1;
-      reference[i] = data.poses[match[i]];
-    } else if (track.id < 0) {
+    if (match[i] >= 0) continue;
+    if (track.id < 0) {
       track.alive = false;  // a tentative track must be seen in consecutive frames
+      track.assignments = {};
+      track.poses = {};
     } else if (f - track.last_frame > options_.max_gap_frames) {
       track.alive = false;
       ++deaths_;
     }
   }
   bool uncertain = ExplainedTwice(data, reference, match);
+  uncertain = AttachSingles(f, data, live, reference, match) || uncertain;
+  // New tracks; later pieces of the same person (fragments of the clustering) join them.
+  std::vector<int> present = live;
   for (int g = 0; g < num_groups; ++g) {
-    if (group_taken[g] || JoinSeenTrack(f, data, g, live, reference, seen)) continue;
+    if (taken[g] || JoinSeenTrack(f, data, g, present, reference, match)) continue;
     tracks_.emplace_back();
     Continue(tracks_.back(), f, data, g);
+    present.push_back(static_cast<int>(tracks_.size()) - 1);
+    reference.push_back(data.poses[g]);
+    match.push_back(g);
   }
-  uncertain = AttachSingles(f, data, live, reference, seen) || uncertain;
+  live_.clear();
+  for (int t : present)
+    if (tracks_[t].alive) live_.push_back(t);
   return uncertain;
 }
 
@@ -351,10 +393,10 @@ bool UsesCamera(const TrackState& track, frame_t f, camera_t c) {
 // (the clustering split the person's detections): when every detection of the group
 // reprojects onto exactly one such track, in cameras it does not use yet, they join it.
 bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const std::vector<int>& live,
-                            const std::vector<Pose>& reference, const std::vector<char>& seen) {
+                            const std::vector<Pose>& reference, const std::vector<int>& match) {
   int fitting = -1;
   for (size_t i = 0; i < live.size(); ++i) {
-    if (!seen[i]) continue;
+    if (match[i] < 0) continue;
     bool fits = true;
     for (int node : data.groups[group]) {
       const Node& n = data.nodes[node];
@@ -373,12 +415,13 @@ bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const s
 // Whether a detection of a track seen in this frame also reprojects onto another such track.
 bool Tracker::ExplainedTwice(const FrameData& data, const std::vector<Pose>& reference,
                              const std::vector<int>& match) const {
-  for (int g = 0; g < static_cast<int>(data.groups.size()); ++g) {
-    for (size_t i = 0; i < match.size(); ++i) {
-      if (match[i] < 0 || match[i] == g) continue;
-      if (MeanJointDistance(reference[i], data.poses[g]) > 1.0) continue;  // far apart: cannot explain each other
-      for (int node : data.groups[g]) {
-        const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
+  for (size_t i = 0; i < match.size(); ++i) {
+    if (match[i] < 0) continue;
+    for (size_t k = 0; k < match.size(); ++k) {
+      if (k == i || match[k] < 0) continue;
+      if (MeanJointDistance(reference[i], reference[k]) > 1.0) continue;  // far apart: cannot explain each other
+      for (int node : data.groups[match[i]]) {
+        const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[k]);
         if (err <= options_.release_threshold_px) return true;
       }
     }
@@ -389,7 +432,7 @@ bool Tracker::ExplainedTwice(const FrameData& data, const std::vector<Pose>& ref
 // Gives each single detection to the one confirmed track that explains it (in a camera the
 // track has no detection in yet). Returns whether some detection was explained by two tracks.
 bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<int>& live,
-                            const std::vector<Pose>& reference, const std::vector<char>& seen) {
+                            const std::vector<Pose>& reference, const std::vector<int>& match) {
   struct Candidate {
     double error;
     int single;
@@ -405,7 +448,7 @@ bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<
       const TrackState& track = tracks_[live[i]];
       if (track.id < 0 || !track.alive) continue;
       const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
-      const double limit = seen[i] ? options_.release_threshold_px : options_.prediction_threshold_px;
+      const double limit = match[i] >= 0 ? options_.release_threshold_px : options_.prediction_threshold_px;
       if (!(err <= limit)) continue;
       ++fits;
       if (err < best.error) best = {err, s, static_cast<int>(i)};
@@ -468,18 +511,24 @@ AssociationResult AssociateWithCalibration(const Rig& rig, const MultiDetections
   CheckRig(rig, detections);
   const std::vector<CameraModel> cams = CameraModels(rig);
   const std::vector<Eigen::Matrix3d> essentials = EssentialMatrices(cams);
-  std::vector<FrameData> frames(detections.num_frames());
-  tbb::parallel_for(tbb::blocked_range<frame_t>(0, detections.num_frames()), [&](const tbb::blocked_range<frame_t>& r) {
-    for (frame_t f = r.begin(); f != r.end(); ++f) frames[f] = MatchFrame(rig, cams, essentials, detections, f, options);
-  });
   Tracker tracker(cams, detections.num_joints(), options);
   int64_t uncertain = 0;
   frame_t first_busy = kInvalidFrameId;
-  for (frame_t f = 0; f < detections.num_frames(); ++f) {
-    const bool step_uncertain = tracker.Step(f, frames[f]);
-    uncertain += (step_uncertain || frames[f].uncertain) ? 1 : 0;
-    if (first_busy == kInvalidFrameId && !frames[f].nodes.empty()) first_busy = f;
-    frames[f] = FrameData();  // release memory as the tracker moves on
+  // Frames are matched in parallel a chunk at a time (bounded memory), then tracked in order.
+  constexpr frame_t kChunk = 512;
+  std::vector<FrameData> frames(kChunk);
+  for (frame_t begin = 0; begin < detections.num_frames(); begin += kChunk) {
+    const frame_t end = std::min<frame_t>(begin + kChunk, detections.num_frames());
+    tbb::parallel_for(tbb::blocked_range<frame_t>(begin, end), [&](const tbb::blocked_range<frame_t>& r) {
+      for (frame_t f = r.begin(); f != r.end(); ++f)
+        frames[f - begin] = MatchFrame(rig, cams, essentials, detections, f, options);
+    });
+    for (frame_t f = begin; f < end; ++f) {
+      const FrameData& data = frames[f - begin];
+      const bool step_uncertain = tracker.Step(f, data);
+      uncertain += (step_uncertain || data.uncertain) ? 1 : 0;
+      if (first_busy == kInvalidFrameId && !data.nodes.empty()) first_busy = f;
+    }
   }
   AssociationResult result = CollectTracks(detections, tracker);
   CountAssignments(detections, &result);

@@ -34,8 +34,8 @@ struct CalibratedAssociationOptions {
   double min_confidence = 0.2;
   // Fewest joints two detections must share for an affinity (else the pair is unknown).
   int min_common_joints = 4;
-  // Epipolar distances are truncated at this (pixels); affinity = 1 - mean truncated
-  // distance / epipolar_threshold_px, in [0, 1].
+  // Epipolar distances are truncated at this (pixels); affinity = 1 - weighted mean truncated
+  // distance / epipolar_threshold_px, in [0, 1], and 0 when below min_affinity.
   double epipolar_threshold_px = 30.0;
   // Clusters of detections merge while their mean affinity is at least this.
   double min_affinity = 0.5;

@@ -39,19 +39,20 @@ bool UsableJoint(const Eigen::Vector3d& j, double min_confidence) {
   return j.allFinite() && j.z() > 0.0 && j.z() >= min_confidence;
 }
 
-// Mean joint distance (pixels) between a track's prediction and a detection; infinity with
-// too few common joints.
+// Median joint distance (pixels) between a track's prediction and a detection (robust to a
+// few wrong joints); infinity with too few common joints.
 double PredictionDistance(const Motion& m, frame_t f, const Eigen::Vector3d* joints, int num_joints,
                           const UncalibratedAssociationOptions& options) {
   const Eigen::Vector2d shift = m.velocity * static_cast<double>(f - m.last_frame);
-  double sum = 0.0;
-  int n = 0;
+  std::vector<double> d;
+  d.reserve(num_joints);
   for (joint_t j = 0; j < num_joints; ++j) {
     if (!m.valid[j] || !UsableJoint(joints[j], options.min_confidence)) continue;
-    sum += (m.position[j] + shift - joints[j].head<2>()).norm();
-    ++n;
+    d.push_back((m.position[j] + shift - joints[j].head<2>()).norm());
   }
-  return n >= options.min_common_joints ? sum / n : kInf;
+  if (static_cast<int>(d.size()) < options.min_common_joints) return kInf;
+  std::nth_element(d.begin(), d.begin() + d.size() / 2, d.end());
+  return d[d.size() / 2];
 }
 
 void UpdateMotion(Motion& m, frame_t f, const Eigen::Vector3d* joints, int num_joints, double smoothing,
@@ -235,7 +236,7 @@ double LinearEssentialResidual(const Correspondences& c) {
   }
   const Eigen::SelfAdjointEigenSolver<Eigen::Matrix<double, 9, 9>> eig(ata.selfadjointView<Eigen::Lower>(),
                                                                         Eigen::EigenvaluesOnly);
-  return eig.eigenvalues()(0) / static_cast<double>(std::max<size_t>(1, c.first.size()));
+  return eig.eigenvalues()(0) / static_cast<double>(std::max<size_t>(1, c.first.size() - std::min<size_t>(c.first.size(), 8)));
 }
 
 // One candidate pairing of two cameras' tracklets and its score.
@@ -244,23 +245,23 @@ struct PairScore {
   double ratio = kNaN;
 };
 
-// Whether every tracklet of the candidate pairs is in a pair that fits.
-bool EveryTrackletFits(const std::vector<PairScore>& pairs, const std::vector<Correspondences>& corr,
-                       const std::vector<int>& inliers, double min_ratio) {
-  std::vector<int> all, fitting;
+// Whether every tracklet of one of the two cameras (among those in candidate pairs) is in a
+// pair that fits: then the proposal explains everyone that camera sees.
+bool OneCameraFullyFits(const std::vector<PairScore>& pairs, const std::vector<double>& fit, double min_ratio) {
+  std::vector<int> all_a, all_b, fit_a, fit_b;
   for (size_t p = 0; p < pairs.size(); ++p) {
-    all.push_back(pairs[p].s);
-    all.push_back(-1 - pairs[p].u);
-    if (inliers[p] >= min_ratio * corr[p].first.size()) {
-      fitting.push_back(pairs[p].s);
-      fitting.push_back(-1 - pairs[p].u);
+    all_a.push_back(pairs[p].s);
+    all_b.push_back(pairs[p].u);
+    if (fit[p] >= min_ratio) {
+      fit_a.push_back(pairs[p].s);
+      fit_b.push_back(pairs[p].u);
     }
   }
-  for (auto* v : {&all, &fitting}) {
+  for (auto* v : {&all_a, &all_b, &fit_a, &fit_b}) {
     std::sort(v->begin(), v->end());
     v->erase(std::unique(v->begin(), v->end()), v->end());
   }
-  return all == fitting;
+  return all_a == fit_a || all_b == fit_b;
 }
 
 // Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
@@ -284,36 +285,40 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
       corr.push_back(std::move(c));
     }
   // Pairs propose essential matrices, most linear-consistent first; the proposal explaining
-  // most well-fitting pairs wins. The search stops once every tracklet is in a fitting pair.
+  // most well-fitting pairs wins. The search stops once one camera's tracklets all fit.
   std::vector<double> residual(pairs.size());
   for (size_t p = 0; p < pairs.size(); ++p) residual[p] = LinearEssentialResidual(corr[p]);
   std::vector<size_t> order(pairs.size());
   for (size_t p = 0; p < pairs.size(); ++p) order[p] = p;
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return residual[x] < residual[y]; });
   int best_score = -1, proposals = 0;
-  std::vector<int> best_inliers;
+  std::vector<double> best_fit;  // per pair: its inlier share over the proposing pair's, at most 1
   for (size_t h : order) {
     // A pair that fits the best proposal so far would propose much the same matrix.
-    if (best_score >= 0 && best_inliers[h] >= options.min_inlier_ratio * corr[h].first.size()) continue;
+    if (best_score >= 0 && best_fit[h] >= options.min_inlier_ratio) continue;
     if (proposals++ >= options.max_proposals) break;
     const TwoViewGeometry g = EstimateRelativePose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
                                                    rig[b].MeanFocal(), options.two_view);
     if (!g.success) continue;
     std::vector<int> inliers(pairs.size());
+    for (size_t p = 0; p < pairs.size(); ++p) inliers[p] = CountInliers(g.essential, corr[p], threshold);
+    // The proposing pair's share is what noise allows: the others are measured against it.
+    const double reference = static_cast<double>(inliers[h]) / corr[h].first.size();
+    if (!(reference > 0.0)) continue;
+    std::vector<double> fit(pairs.size());
     int score = 0;
     for (size_t p = 0; p < pairs.size(); ++p) {
-      inliers[p] = CountInliers(g.essential, corr[p], threshold);
-      if (inliers[p] >= options.min_inlier_ratio * corr[p].first.size()) score += inliers[p];
+      fit[p] = std::min(1.0, static_cast<double>(inliers[p]) / corr[p].first.size() / reference);
+      if (fit[p] >= options.min_inlier_ratio) score += inliers[p];
     }
     if (score > best_score) {
       best_score = score;
-      best_inliers = std::move(inliers);
+      best_fit = std::move(fit);
     }
-    if (EveryTrackletFits(pairs, corr, best_inliers, options.min_inlier_ratio)) break;
+    if (OneCameraFullyFits(pairs, best_fit, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
-  for (size_t p = 0; p < pairs.size(); ++p)
-    pairs[p].ratio = static_cast<double>(best_inliers[p]) / static_cast<double>(corr[p].first.size());
+  for (size_t p = 0; p < pairs.size(); ++p) pairs[p].ratio = best_fit[p];
   return pairs;
 }
 

@@ -4,20 +4,24 @@
 //
 // Steps (see AssociateWithoutCalibration):
 //  1. per camera, in parallel over cameras: 2D tracks by assignment (Hungarian) of detections
-//     to tracks on the mean joint distance to a constant-velocity prediction, within a gate.
+//     to tracks on the median joint distance to a constant-velocity prediction, within a gate.
 //     Where a track has two detections nearly as close (or a detection two tracks), the
 //     tracks involved end and new ones start: a crossing splits tracks rather than switching
 //     identities;
 //  2. per camera pair, in parallel over pairs: pairs of 2D tracks with enough co-visible
 //     joints propose essential matrices (EstimateRelativePose, seeded), in the order of their
-//     linear 8-point residual and until every track is in a fitting pair; the camera pair's
+//     linear 8-point residual and until every track of one camera is in a fitting pair; the camera pair's
 //     essential matrix is the proposal under which the most correspondences of well-fitting
 //     track pairs are inliers (the right pairing is the one whose joints agree on one
-//     essential matrix); a track pair's score is its inlier share under it;
+//     essential matrix); a track pair's score is its inlier share under it over the share of
+//     the proposing pair;
 //  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
 //     the scores, never putting two time-overlapping tracks of one camera together.
-// Detections in no group with at least min_cameras cameras are unmatched. The result does
-// not depend on the number of threads.
+// Detections in no group with at least min_cameras cameras are unmatched. In the summary,
+// uncertain frames are frames where a 2D track split, re-identifications count 2D tracks
+// continued after missed frames, births and deaths the tracks that start after the first or
+// end before the last frame with a 2D track. The result does not depend on the number of
+// threads.
 #pragma once
 
 #include "geometry/association/detections.h"
@@ -31,8 +35,8 @@ struct UncalibratedAssociationOptions {
   double min_confidence = 0.2;
   // Fewest common joints for a 2D distance between a track and a detection.
   int min_common_joints = 4;
-  // 2D tracking: a detection continues a track when the mean distance of their common joints
-  // (pixels) to the track's prediction is below gate_px + gate_growth_px per missed frame.
+  // 2D tracking: a detection continues a track when the median distance of their common
+  // joints (pixels) to the track's prediction is below gate_px + gate_growth_px per missed frame.
   double gate_px = 60.0;
   double gate_growth_px = 10.0;
   // A second candidate with a distance below max(ambiguity_ratio x best, best +
@@ -54,13 +58,14 @@ struct UncalibratedAssociationOptions {
   // would use every iteration, twice).
   TwoViewOptions two_view{8.0, 0.0, 40.0, 0.9999, 300, 0};
   // Most proposals (pairs whose essential matrix is estimated) per camera pair; pairs propose
-  // in the order of their linear (8-point) residual, so right pairings come first.
-  int max_proposals = 6;
+  // in the order of their linear (8-point) residual, so right pairings usually come first.
+  int max_proposals = 16;
   // A correspondence is an inlier of an essential matrix when its Sampson distance (pixels
   // at the mean focal length of the two cameras) is below this.
-  double inlier_threshold_px = 6.0;
-  // Two 2D tracks can be one person when this share of their correspondences are inliers;
-  // groups merge while their mean share is at least this.
+  double inlier_threshold_px = 8.0;
+  // Two 2D tracks can be one person when their inlier share under the camera pair's essential
+  // matrix is at least this fraction of the share of the track pair that proposed it (which
+  // adapts the test to the detector's noise); groups merge while their mean is at least this.
   double min_inlier_ratio = 0.7;
   // Groups seen by fewer cameras are not returned.
   int min_cameras = 2;

@@ -59,6 +59,7 @@ struct PeopleSceneOptions {
   double noise_px = 0.0;        // Gaussian pixel noise per axis
   double miss_rate = 0.0;       // share of detections dropped
   double joint_drop_rate = 0.0; // share of joints set missing
+  double outlier_rate = 0.0;    // share of joints moved by 60-160 px (gross detector errors)
   bool shuffle = true;          // random detection order per camera and frame
   camera_t bystander_camera = kInvalidCameraId;  // a standing person seen only by this camera
   int min_joints = 8;           // a person with fewer joints in the image is not detected
@@ -89,9 +90,11 @@ inline PersonJoints DetectPerson(const Camera& cam, const Eigen::Vector3d* pose,
     if (!pose[j].allFinite()) return {};
     const auto px = cam.ImageFromWorld(pose[j]);
     const double weight = 0.5 + 0.5 * u(rng);
-    const Eigen::Vector2d n(noise(rng), noise(rng));
+    Eigen::Vector2d n(noise(rng), noise(rng));
+    if (options.noise_px <= 0) n.setZero();
+    if (u(rng) < options.outlier_rate) n += Eigen::Vector2d(60 + 100 * u(rng), -50 - 100 * u(rng));
     if (!px || !cam.IsInImage(*px) || u(rng) < options.joint_drop_rate) continue;
-    out[j] << *px + (options.noise_px > 0 ? n : Eigen::Vector2d::Zero()), weight;
+    out[j] << *px + n, weight;
     ++seen;
   }
   if (seen < options.min_joints) return {};
