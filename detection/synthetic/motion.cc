@@ -476,6 +476,211 @@ Placement PlaceAmongOthers(const std::vector<CocoPose>& poses, int first_frame, 
   return best;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Continuous play
+
+using Pose17 = std::array<Eigen::Vector3d, 17>;
+
+constexpr double kBlendSpeed = 1.5;         // m/s: the most the cross-fade itself moves a joint
+constexpr double kEscapeMargin = 0.4;       // m beyond min_distance where a continued stretch may end
+constexpr double kMinContinuationSeconds = 1.0;  // a shorter best continuation tries the next segment
+
+Eigen::Vector3d MidHip(const Pose17& pose) { return 0.5 * (pose[kLHip] + pose[kRHip]); }
+Eigen::Vector3d Ground(const Eigen::Vector2d& xy) { return Eigen::Vector3d(xy.x(), xy.y(), 0.0); }
+
+// Heading (rad) of the horizontal direction across the body, right to left (hips and shoulders).
+double AcrossAngle(const Pose17& pose) {
+  const Eigen::Vector3d v = pose[kLHip] - pose[kRHip] + pose[kLShoulder] - pose[kRShoulder];
+  return std::atan2(v.y(), v.x());
+}
+
+// An orthonormal frame (columns) from a first axis and a second direction.
+Eigen::Matrix3d FrameOf(const Eigen::Vector3d& first, const Eigen::Vector3d& second) {
+  const Eigen::Vector3d x = first.normalized();
+  const Eigen::Vector3d y = (second - second.dot(x) * x).normalized();
+  Eigen::Matrix3d frame;
+  frame << x, y, x.cross(y);
+  return frame;
+}
+
+// The rotation `w` of the way from the identity to `q`.
+Eigen::Quaterniond PartOf(const Eigen::Quaterniond& q, double w) { return Eigen::Quaterniond::Identity().slerp(w, q); }
+
+// The pose `w` (0..1) of the way from `from` to `to`, two poses of one body, keeping every COCO-17
+// bone length: the rigid torso (hips, shoulders) turns about the mid-hip, which moves in a straight
+// line; every limb segment turns from its old to its new direction; the rigid face turns about its
+// centre, carried by the mid-shoulder.
+Pose17 BlendPoses(const Pose17& from, const Pose17& to, double w) {
+  Pose17 out;
+  const Eigen::Vector3d hip_from = MidHip(from), hip_to = MidHip(to);
+  const Eigen::Vector3d shoulders_from = 0.5 * (from[kLShoulder] + from[kRShoulder]);
+  const Eigen::Vector3d shoulders_to = 0.5 * (to[kLShoulder] + to[kRShoulder]);
+  const Eigen::Matrix3d torso_from =
+      FrameOf(from[kLHip] - from[kRHip] + from[kLShoulder] - from[kRShoulder], shoulders_from - hip_from);
+  const Eigen::Matrix3d torso_to = FrameOf(to[kLHip] - to[kRHip] + to[kLShoulder] - to[kRShoulder], shoulders_to - hip_to);
+  const Eigen::Quaterniond torso = PartOf(Eigen::Quaterniond(torso_to * torso_from.transpose()), w);
+  const Eigen::Vector3d hip = (1.0 - w) * hip_from + w * hip_to;
+  for (int j : {kLShoulder, kRShoulder, kLHip, kRHip}) out[j] = hip + torso * (from[j] - hip_from);
+
+  static constexpr std::array<std::pair<int, int>, 8> kLimbs = {{{kLShoulder, kLElbow}, {kLElbow, kLWrist},
+                                                                 {kRShoulder, kRElbow}, {kRElbow, kRWrist},
+                                                                 {kLHip, kLKnee}, {kLKnee, kLAnkle},
+                                                                 {kRHip, kRKnee}, {kRKnee, kRAnkle}}};
+  for (const auto& [parent, child] : kLimbs) {
+    const Eigen::Vector3d a = from[child] - from[parent], b = to[child] - to[parent];
+    out[child] = out[parent] + PartOf(Eigen::Quaterniond::FromTwoVectors(a, b), w) * a;
+  }
+
+  static constexpr std::array<int, 5> kFace = {kNose, kLEye, kREye, kLEar, kREar};
+  Eigen::Vector3d centre_from = Eigen::Vector3d::Zero(), centre_to = Eigen::Vector3d::Zero();
+  for (int j : kFace) {
+    centre_from += from[j] / 5.0;
+    centre_to += to[j] / 5.0;
+  }
+  const Eigen::Matrix3d face_from = FrameOf(from[kLEar] - from[kREar], from[kNose] - centre_from);
+  const Eigen::Matrix3d face_to = FrameOf(to[kLEar] - to[kREar], to[kNose] - centre_to);
+  const Eigen::Quaterniond face = PartOf(Eigen::Quaterniond(face_to * face_from.transpose()), w);
+  const Eigen::Vector3d centre = 0.5 * (out[kLShoulder] + out[kRShoulder]) +
+                                 (1.0 - w) * (centre_from - shoulders_from) + w * (centre_to - shoulders_to);
+  for (int j : kFace) out[j] = centre + face * (from[j] - centre_from);
+  return out;
+}
+
+Pose17 Placed(const CocoPose& pose, double yaw, const Eigen::Vector2d& offset) {
+  Pose17 out;
+  for (int j = 0; j < 17; ++j) {
+    const Eigen::Vector2d xy = Rotate2d(yaw, pose.joints[j]) + offset;
+    out[j] = Eigen::Vector3d(xy.x(), xy.y(), pose.joints[j].z());
+  }
+  return out;
+}
+
+// One continuation of a stretch: where it goes and its poses as played.
+struct Continuation {
+  double yaw = 0.0;
+  Eigen::Vector2d offset = Eigen::Vector2d::Zero();
+  int blend_frames = 0;
+  int valid = 0;  // leading frames inside the area and min_distance from the others
+  int count = 0;  // frames to play: `valid`, cut back to the last frame with the escape margin
+  std::vector<Pose17> poses;  // [valid] world
+};
+
+// The smallest horizontal distance from `hip` to the others in `frame` (infinity: nobody there or
+// this person absent).
+double Clearance(const Eigen::Vector2d& hip, int frame, const MotionConstraints& constraints) {
+  double nearest = std::numeric_limits<double>::infinity();
+  if (!constraints.present.empty() && !constraints.present[frame]) return nearest;
+  for (const auto& track : constraints.avoid) {
+    if (track[frame].allFinite()) nearest = std::min(nearest, (track[frame] - hip).norm());
+  }
+  return nearest;
+}
+
+bool InsideArea(const Pose17& pose, const MotionOptions& options) {
+  const Eigen::Vector2d lo = options.area_center - options.area_half_extents;
+  const Eigen::Vector2d hi = options.area_center + options.area_half_extents;
+  for (const Eigen::Vector3d& p : pose) {
+    if ((p.head<2>().array() < lo.array() - 1e-9).any() || (p.head<2>().array() > hi.array() + 1e-9).any()) return false;
+  }
+  return true;
+}
+
+// `poses` (one stretch as sampled) turned by `yaw`, its first mid-hip put on `last`'s, its first
+// frames cross-faded from `last` (held still relative to the moving mid-hip).
+Continuation TryHeading(const std::vector<CocoPose>& poses, const Pose17& last, double yaw, int first_frame,
+                        const MotionOptions& options, const MotionConstraints& constraints) {
+  Continuation c;
+  c.yaw = yaw;
+  const Eigen::Vector2d start = MidHip(last).head<2>();
+  c.offset = start - Rotate2d(yaw, 0.5 * (poses[0].joints[kLHip] + poses[0].joints[kRHip]));
+  const Pose17 first = Placed(poses[0], yaw, c.offset);
+  double change = 0.0;
+  for (int j = 0; j < 17; ++j) change = std::max(change, (first[j] - last[j]).norm());
+  // Smoothstep weights: the fastest step is 1.5 / (frames + 1) of the way; turned segments move
+  // on arcs up to pi/2 longer than the straight line.
+  c.blend_frames = static_cast<int>(std::ceil(1.5 * 0.5 * EIGEN_PI * change / kBlendSpeed * options.fps));
+  // Each blended pose goes the share alpha of the way left from the one before (carried along
+  // with the mid-hip) to the clip's pose; with the clip's pose held still this is the direct
+  // blend with weights w, and a moving (say spinning) clip pose cannot make it jump.
+  auto weight = [&](int i) {
+    const double t = (i + 1.0) / (c.blend_frames + 1.0);
+    return i < 0 ? 0.0 : t * t * (3.0 - 2.0 * t);
+  };
+  Pose17 previous = last;
+  Eigen::Vector2d previous_hip = start;
+  int last_with_margin = -1;
+  for (size_t i = 0; i < poses.size(); ++i) {
+    Pose17 pose = Placed(poses[i], yaw, c.offset);
+    const Eigen::Vector2d hip = MidHip(pose).head<2>();
+    const int b = static_cast<int>(i);
+    if (b < c.blend_frames) {
+      for (Eigen::Vector3d& p : previous) p += Ground(hip - previous_hip);
+      pose = BlendPoses(previous, pose, (weight(b) - weight(b - 1)) / (1.0 - weight(b - 1)));
+    }
+    previous = pose;
+    previous_hip = hip;
+    const double clearance = Clearance(hip, first_frame + static_cast<int>(i), constraints);
+    if (!InsideArea(pose, options) || clearance < options.min_distance) break;
+    if (clearance >= options.min_distance + kEscapeMargin) last_with_margin = static_cast<int>(i);
+    c.poses.push_back(pose);
+  }
+  c.valid = static_cast<int>(c.poses.size());
+  c.count = c.valid == static_cast<int>(poses.size()) && last_with_margin == c.valid - 1 ? c.valid : last_with_margin + 1;
+  return c;
+}
+
+// The best continuation of one stretch over max_yaw_tries headings: the previous facing first,
+// then 15 degree steps either way; the first that plays whole wins, else the longest.
+Continuation ContinueStretch(const std::vector<CocoPose>& poses, const Pose17& last, int first_frame,
+                             const MotionOptions& options, const MotionConstraints& constraints) {
+  Pose17 start;
+  for (int j = 0; j < 17; ++j) start[j] = poses[0].joints[j];
+  const double facing = AcrossAngle(last) - AcrossAngle(start);
+  Continuation best;
+  for (int k = 0; k < std::max(1, options.max_yaw_tries); ++k) {
+    const int step = (k + 1) / 2 * (k % 2 == 1 ? 1 : -1);  // 0, +1, -1, +2, -2, ...
+    Continuation c = TryHeading(poses, last, facing + step * EIGEN_PI / 12.0, first_frame, options, constraints);
+    if (c.count > best.count || (c.count == best.count && c.valid > best.valid)) best = std::move(c);
+    if (best.count == static_cast<int>(poses.size())) break;
+  }
+  return best;
+}
+
+// A freely placed stretch cut short by the others: its frames up to the last one with the escape
+// margin (all of them when none has it), so that the continuation after it has room.
+int TrimToMargin(const std::vector<CocoPose>& poses, const Placement& placement, int first_frame,
+                 const MotionOptions& options, const MotionConstraints& constraints) {
+  if (placement.count >= static_cast<int>(poses.size())) return placement.count;
+  for (int i = placement.count - 1; i > 0; --i) {
+    const Eigen::Vector2d hip =
+        Rotate2d(placement.yaw, 0.5 * (poses[i].joints[kLHip] + poses[i].joints[kRHip])) + placement.offset;
+    if (Clearance(hip, first_frame + i, constraints) >= options.min_distance + kEscapeMargin) return i + 1;
+  }
+  return placement.count;
+}
+
+// The continuation of the stretch due at play position k: the segments order[k], order[k + 1],
+// ... (max_unit_tries of them) are tried in turn until one plays whole or at least
+// kMinContinuationSeconds; else the longest. *chosen = the position offset of the segment used.
+template <typename Sample>
+Continuation ContinueUnits(int n, int k, const Pose17& last, int frame, const MotionOptions& options,
+                           const MotionConstraints& constraints, const std::vector<int>& order, const Sample& sample,
+                           int* chosen) {
+  Continuation best;
+  const int good = static_cast<int>(std::ceil(kMinContinuationSeconds * options.fps));
+  for (int d = 0; d < std::min(n, std::max(1, options.max_unit_tries)); ++d) {
+    const std::vector<CocoPose> poses = sample(order[(k + d) % n], frame);
+    Continuation c = ContinueStretch(poses, last, frame, options, constraints);
+    const bool whole = c.count == static_cast<int>(poses.size());
+    if (c.count > best.count || (c.count == best.count && c.valid > best.valid)) {
+      best = std::move(c);
+      *chosen = d;
+    }
+    if ((whole && *chosen == d) || best.count >= good) break;
+  }
+  return best;
+}
+
 }  // namespace
 
 void MotionOptions::Check() const {
@@ -539,25 +744,66 @@ MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& opt
   }
   const bool avoiding = options.min_distance > 0.0 && !constraints.avoid.empty();
 
-  int frame = 0;
-  for (int k = 0; frame < options.num_frames; ++k) {
-    const int u = order[k % n];
+  // The poses of unit u from its cursor, at most until the last frame.
+  auto sample = [&](int u, int frame) {
     const Unit& unit = units[u];
-    const RetargetedClip& clip = retargeted[unit.clip];
     const double t0 = unit.segment.start + cursor[u];
     const int available = std::max(1, static_cast<int>(std::floor((unit.segment.end - t0) * options.fps + 1e-9)) + 1);
-    const int count = std::min(options.num_frames - frame, available);
-    std::vector<CocoPose> poses(count);
-    for (int i = 0; i < count; ++i) poses[i] = clip.Sample(t0 + i / options.fps);
+    std::vector<CocoPose> poses(std::min(options.num_frames - frame, available));
+    for (size_t i = 0; i < poses.size(); ++i) poses[i] = retargeted[unit.clip].Sample(t0 + i / options.fps);
     if (scale != 1.0) {
       for (CocoPose& pose : poses) {
         for (auto& p : pose.joints) p *= scale;
       }
     }
+    return poses;
+  };
+  // Records a played stretch of unit u and moves its cursor on.
+  auto record = [&](int u, ClipPlay play) {
+    const Unit& unit = units[u];
+    play.clip = retargeted[unit.clip].name();
+    play.clip_start = unit.segment.start + cursor[u];
+    if (play.jump) seq.jump_frames.push_back(play.first_frame);
+    seq.plays.push_back(play);
+    cursor[u] += play.num_frames / options.fps;
+    if (unit.segment.start + cursor[u] + 1.0 / options.fps > unit.segment.end + 1e-9) cursor[u] = 0.0;
+  };
+  auto present = [&](int frame) { return constraints.present.empty() || constraints.present[frame] != 0; };
+
+  int frame = 0;
+  for (int k = 0; frame < options.num_frames; ++k) {
+    bool jump = false;
+    if (options.continuous && frame > 0 && present(frame - 1)) {
+      Pose17 last;
+      for (int j = 0; j < 17; ++j) last[j] = seq.points3d.at(frame - 1, j);
+      int chosen = 0;
+      const Continuation c = ContinueUnits(n, k, last, frame, options, constraints, order, sample, &chosen);
+      if (c.valid > 0) {
+        std::swap(order[k % n], order[(k + chosen) % n]);
+        const int played = c.count > 0 ? c.count : c.valid;
+        for (int i = 0; i < played; ++i) {
+          for (int j = 0; j < 17; ++j) seq.points3d.at(frame + i, j) = c.poses[i][j];
+        }
+        ClipPlay play;
+        play.first_frame = frame;
+        play.num_frames = played;
+        play.yaw_deg = c.yaw * 180.0 / EIGEN_PI;
+        play.offset = c.offset;
+        play.continued = true;
+        play.blend_frames = std::min(c.blend_frames, played);
+        record(order[k % n], play);
+        frame += played;
+        continue;
+      }
+      jump = present(frame);
+    }
+    const int u = order[k % n];
+    const std::vector<CocoPose> poses = sample(u, frame);
     Placement placement =
         avoiding ? PlaceAmongOthers(poses, frame, options, constraints, &rng) : PlaceAlone(poses, options, &rng);
     if (avoiding && placement.count == 0) placement.count = 1;  // the body is wider than the area
     if (avoiding && placement.clearance < options.min_distance) ++seq.crowded_frames;
+    if (avoiding && options.continuous) placement.count = TrimToMargin(poses, placement, frame, options, constraints);
     for (int i = 0; i < placement.count; ++i) {
       for (int j = 0; j < 17; ++j) {
         const Eigen::Vector3d& p = poses[i].joints[j];
@@ -566,16 +812,13 @@ MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& opt
       }
     }
     ClipPlay play;
-    play.clip = clip.name();
     play.first_frame = frame;
     play.num_frames = placement.count;
-    play.clip_start = t0;
     play.yaw_deg = placement.yaw * 180.0 / EIGEN_PI;
     play.offset = placement.offset;
-    seq.plays.push_back(play);
+    play.jump = jump;
+    record(u, play);
     frame += placement.count;
-    cursor[u] += placement.count / options.fps;
-    if (unit.segment.start + cursor[u] + 1.0 / options.fps > unit.segment.end + 1e-9) cursor[u] = 0.0;
   }
   return seq;
 }

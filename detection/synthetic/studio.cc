@@ -149,6 +149,7 @@ PersonTruth PersonFromMotion(int id, MotionSequence motion, std::vector<uint8_t>
     person.clip_names.push_back(play.clip);
     person.clip_start_frames.push_back(play.first_frame);
   }
+  person.jump_frames = std::move(motion.jump_frames);
   for (int f = 0; f < person.points3d.num_frames(); ++f) {
     if (person.present[f]) continue;
     for (int j = 0; j < 17; ++j) person.points3d.at(f, j) = Eigen::Vector3d::Constant(kNaN);
@@ -251,6 +252,7 @@ std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRi
     m.body_scale = heights[p] / standing;
     m.random_start = true;
     m.min_distance = options.min_distance_m;
+    m.continuous = true;
     constraints.present = present[p];
     MotionSequence motion = PlayMotion(library, m, constraints);
     *crowded_frames += motion.crowded_frames;
@@ -266,6 +268,7 @@ std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRi
     m.random_start = true;
     m.area_center = BystanderSpot(rig, heights.back(), &spot_rng);
     m.area_half_extents = Eigen::Vector2d(0.5, 0.5);
+    m.continuous = true;
     people.push_back(PersonFromMotion(total - 1, PlayMotion(library, m), std::vector<uint8_t>(options.num_frames, 1)));
     people.back().bystander = true;
   }
@@ -450,6 +453,7 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   SetPersonZeroFields(&scene);
   scene.min_person_distance = MinPersonDistance(scene.people);
   scene.crowded_frames = crowded_frames;
+  for (const PersonTruth& person : scene.people) scene.jumps += static_cast<int>(person.jump_frames.size());
   AssembleDetections(options, &scene);
   return scene;
 }
@@ -636,6 +640,8 @@ void AddPeopleJson(const SyntheticScene& scene, nlohmann::ordered_json* j) {
                       {"occluded", s.occluded},
                       {"outliers", s.outliers},
                       {"swapped_pairs", s.swapped_pairs},
+                      {"jumps", person.jump_frames.size()},
+                      {"jump_frames", person.jump_frames},
                       {"clips", clips}});
   }
   (*j)["people"] = people;
@@ -647,6 +653,7 @@ void AddPeopleJson(const SyntheticScene& scene, nlohmann::ordered_json* j) {
   group["occluded_share"] = visible > 0 ? static_cast<double>(occluded) / visible : 0.0;
   group["min_person_distance_m"] = scene.min_person_distance;
   group["crowded_frames"] = scene.crowded_frames;
+  group["jumps"] = scene.jumps;
   (*j)["group_statistics"] = group;
 }
 
