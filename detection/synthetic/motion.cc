@@ -561,9 +561,19 @@ struct Continuation {
   Eigen::Vector2d offset = Eigen::Vector2d::Zero();
   int blend_frames = 0;
   int valid = 0;  // leading frames inside the area and min_distance from the others
-  int count = 0;  // frames to play: `valid`, cut back to the last frame with the escape margin
+  // Frames to play: `valid`, cut back to the last frame with the escape margin (escaped) or, when
+  // no frame has it, to the frame with the most clearance (`room`, metres).
+  int count = 0;
+  bool escaped = false;
+  double room = -1.0;
   std::vector<Pose17> poses;  // [valid] world
 };
+
+// Escaping beats not escaping; then the longer stretch, or the one ending with more room.
+bool Better(const Continuation& a, const Continuation& b) {
+  if (a.escaped != b.escaped) return a.escaped;
+  return a.escaped ? a.count > b.count : a.room > b.room;
+}
 
 // The smallest horizontal distance from `hip` to the others in `frame` (infinity: nobody there or
 // this person absent).
@@ -608,7 +618,7 @@ Continuation TryHeading(const std::vector<CocoPose>& poses, const Pose17& last, 
   };
   Pose17 previous = last;
   Eigen::Vector2d previous_hip = start;
-  int last_with_margin = -1;
+  int last_with_margin = -1, roomiest = -1;
   for (size_t i = 0; i < poses.size(); ++i) {
     Pose17 pose = Placed(poses[i], yaw, c.offset);
     const Eigen::Vector2d hip = MidHip(pose).head<2>();
@@ -622,10 +632,15 @@ Continuation TryHeading(const std::vector<CocoPose>& poses, const Pose17& last, 
     const double clearance = Clearance(hip, first_frame + static_cast<int>(i), constraints);
     if (!InsideArea(pose, options) || clearance < options.min_distance) break;
     if (clearance >= options.min_distance + kEscapeMargin) last_with_margin = static_cast<int>(i);
+    if (clearance >= c.room) {
+      c.room = clearance;
+      roomiest = static_cast<int>(i);
+    }
     c.poses.push_back(pose);
   }
   c.valid = static_cast<int>(c.poses.size());
-  c.count = c.valid == static_cast<int>(poses.size()) && last_with_margin == c.valid - 1 ? c.valid : last_with_margin + 1;
+  c.escaped = last_with_margin >= 0;
+  c.count = c.escaped ? last_with_margin + 1 : roomiest + 1;
   return c;
 }
 
@@ -640,8 +655,8 @@ Continuation ContinueStretch(const std::vector<CocoPose>& poses, const Pose17& l
   for (int k = 0; k < std::max(1, options.max_yaw_tries); ++k) {
     const int step = (k + 1) / 2 * (k % 2 == 1 ? 1 : -1);  // 0, +1, -1, +2, -2, ...
     Continuation c = TryHeading(poses, last, facing + step * EIGEN_PI / 12.0, first_frame, options, constraints);
-    if (c.count > best.count || (c.count == best.count && c.valid > best.valid)) best = std::move(c);
-    if (best.count == static_cast<int>(poses.size())) break;
+    if (Better(c, best)) best = std::move(c);
+    if (best.escaped && best.count == static_cast<int>(poses.size())) break;
   }
   return best;
 }
@@ -672,11 +687,11 @@ Continuation ContinueUnits(int n, int k, const Pose17& last, int frame, const Mo
     const std::vector<CocoPose> poses = sample(order[(k + d) % n], frame);
     Continuation c = ContinueStretch(poses, last, frame, options, constraints);
     const bool whole = c.count == static_cast<int>(poses.size());
-    if (c.count > best.count || (c.count == best.count && c.valid > best.valid)) {
+    if (Better(c, best)) {
       best = std::move(c);
       *chosen = d;
     }
-    if ((whole && *chosen == d) || best.count >= good) break;
+    if (best.escaped && ((whole && *chosen == d) || best.count >= good)) break;
   }
   return best;
 }
@@ -698,129 +713,130 @@ void MotionOptions::Check() const {
   }
 }
 
-MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
-                          const MotionConstraints& constraints) {
-  options.Check();
-  const size_t num_frames = static_cast<size_t>(options.num_frames);
+MotionPlayer::MotionPlayer(const MotionLibrary& library, const MotionOptions& options)
+    : library_(&library),
+      options_(options),
+      rng_(synthetic::StreamSeed(options.seed, 0x6D6F74696F6EULL, options.stream)) {  // "motion"; stream 0 is the single-person studio's
+  options_.Check();
+  const BodyModel& body = library.body();
+  const double scale = options_.body_scale;
+  seq_.body = body.reference_name();
+  seq_.subject_height = scale * body.standing_height();
+  const CocoPose rest = body.RestPose();
+  for (const Bone& bone : GetSkeleton("coco17").bones) {
+    seq_.bone_lengths.push_back(scale * (rest.joints[bone.child] - rest.joints[bone.parent]).norm());
+  }
+  seq_.points3d = Points3d(options_.num_frames, 17);
+  // Units of play: every glitch-free segment of every clip, in a seeded order.
+  const std::vector<RetargetedClip>& retargeted = library.clips();
+  for (size_t c = 0; c < retargeted.size(); ++c) {
+    for (const ClipSegment& segment : retargeted[c].segments()) units_.push_back({static_cast<int>(c), segment});
+  }
+  const int n = static_cast<int>(units_.size());
+  order_.resize(n);
+  std::iota(order_.begin(), order_.end(), 0);
+  for (int i = n - 1; i > 0; --i) std::swap(order_[i], order_[rng_.Index(static_cast<uint64_t>(i) + 1)]);
+  cursor_.assign(n, 0.0);
+  if (options_.random_start) {
+    for (int u = 0; u < n; ++u) {
+      cursor_[u] = rng_.Uniform(0.0, std::max(0.0, units_[u].segment.duration() - 1.0 / options_.fps));
+    }
+  }
+}
+
+std::vector<CocoPose> MotionPlayer::Sample(int u) const {
+  const Unit& unit = units_[u];
+  const double t0 = unit.segment.start + cursor_[u];
+  const int available = std::max(1, static_cast<int>(std::floor((unit.segment.end - t0) * options_.fps + 1e-9)) + 1);
+  std::vector<CocoPose> poses(std::min(options_.num_frames - frame_, available));
+  for (size_t i = 0; i < poses.size(); ++i) poses[i] = library_->clips()[unit.clip].Sample(t0 + i / options_.fps);
+  if (options_.body_scale != 1.0) {
+    for (CocoPose& pose : poses) {
+      for (auto& p : pose.joints) p *= options_.body_scale;
+    }
+  }
+  return poses;
+}
+
+void MotionPlayer::Record(int u, ClipPlay play) {
+  const Unit& unit = units_[u];
+  play.clip = library_->clips()[unit.clip].name();
+  play.clip_start = unit.segment.start + cursor_[u];
+  if (play.jump) seq_.jump_frames.push_back(play.first_frame);
+  seq_.plays.push_back(play);
+  cursor_[u] += play.num_frames / options_.fps;
+  if (unit.segment.start + cursor_[u] + 1.0 / options_.fps > unit.segment.end + 1e-9) cursor_[u] = 0.0;
+  frame_ += play.num_frames;
+  ++turn_;
+}
+
+bool MotionPlayer::Continue(const MotionConstraints& constraints) {
+  Pose17 last;
+  for (int j = 0; j < 17; ++j) last[j] = seq_.points3d.at(frame_ - 1, j);
+  const int n = static_cast<int>(units_.size());
+  int chosen = 0;
+  auto sample = [&](int u, int) { return Sample(u); };
+  const Continuation c = ContinueUnits(n, turn_, last, frame_, options_, constraints, order_, sample, &chosen);
+  if (c.count == 0) return false;
+  std::swap(order_[turn_ % n], order_[(turn_ + chosen) % n]);
+  for (int i = 0; i < c.count; ++i) {
+    for (int j = 0; j < 17; ++j) seq_.points3d.at(frame_ + i, j) = c.poses[i][j];
+  }
+  ClipPlay play;
+  play.first_frame = frame_;
+  play.num_frames = c.count;
+  play.yaw_deg = c.yaw * 180.0 / EIGEN_PI;
+  play.offset = c.offset;
+  play.continued = true;
+  play.blend_frames = std::min(c.blend_frames, c.count);
+  Record(order_[turn_ % n], play);
+  return true;
+}
+
+void MotionPlayer::PlayNext(const MotionConstraints& constraints) {
+  if (done()) return;
+  const size_t num_frames = static_cast<size_t>(options_.num_frames);
   if (!constraints.present.empty() && constraints.present.size() != num_frames) {
     throw std::invalid_argument("PlayMotion: presence must have one entry per frame");
   }
   for (const auto& track : constraints.avoid) {
     if (track.size() != num_frames) throw std::invalid_argument("PlayMotion: tracks must have one entry per frame");
   }
-  const BodyModel& body = library.body();
-  const std::vector<RetargetedClip>& retargeted = library.clips();
-  const double scale = options.body_scale;
-
-  MotionSequence seq;
-  seq.body = body.reference_name();
-  seq.subject_height = scale * body.standing_height();
-  const CocoPose rest = body.RestPose();
-  for (const Bone& bone : GetSkeleton("coco17").bones) {
-    seq.bone_lengths.push_back(scale * (rest.joints[bone.child] - rest.joints[bone.parent]).norm());
+  auto present = [&](int f) { return constraints.present.empty() || constraints.present[f] != 0; };
+  bool jump = false;
+  if (options_.continuous && frame_ > 0 && present(frame_ - 1)) {
+    if (Continue(constraints)) return;
+    jump = present(frame_);
   }
-  seq.points3d = Points3d(options.num_frames, 17);
-
-  // "motion"; stream 0 is the single-person studio's.
-  synthetic::Random rng(synthetic::StreamSeed(options.seed, 0x6D6F74696F6EULL, options.stream));
-  // Units of play: every glitch-free segment of every clip.
-  struct Unit {
-    int clip;
-    ClipSegment segment;
-  };
-  std::vector<Unit> units;
-  for (size_t c = 0; c < retargeted.size(); ++c) {
-    for (const ClipSegment& segment : retargeted[c].segments()) units.push_back({static_cast<int>(c), segment});
-  }
-  const int n = static_cast<int>(units.size());
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[rng.Index(static_cast<uint64_t>(i) + 1)]);
-  std::vector<double> cursor(n, 0.0);  // seconds into each unit
-  if (options.random_start) {
-    for (int u = 0; u < n; ++u) {
-      cursor[u] = rng.Uniform(0.0, std::max(0.0, units[u].segment.duration() - 1.0 / options.fps));
+  const bool avoiding = options_.min_distance > 0.0 && !constraints.avoid.empty();
+  const int u = order_[turn_ % static_cast<int>(units_.size())];
+  const std::vector<CocoPose> poses = Sample(u);
+  Placement placement = avoiding ? PlaceAmongOthers(poses, frame_, options_, constraints, &rng_)
+                                 : PlaceAlone(poses, options_, &rng_);
+  if (avoiding && placement.count == 0) placement.count = 1;  // the body is wider than the area
+  if (avoiding && placement.clearance < options_.min_distance) ++seq_.crowded_frames;
+  if (avoiding && options_.continuous) placement.count = TrimToMargin(poses, placement, frame_, options_, constraints);
+  for (int i = 0; i < placement.count; ++i) {
+    for (int j = 0; j < 17; ++j) {
+      const Eigen::Vector3d& p = poses[i].joints[j];
+      const Eigen::Vector2d xy = Rotate2d(placement.yaw, p) + placement.offset;
+      seq_.points3d.at(frame_ + i, j) = Eigen::Vector3d(xy.x(), xy.y(), p.z());
     }
   }
-  const bool avoiding = options.min_distance > 0.0 && !constraints.avoid.empty();
+  ClipPlay play;
+  play.first_frame = frame_;
+  play.num_frames = placement.count;
+  play.yaw_deg = placement.yaw * 180.0 / EIGEN_PI;
+  play.offset = placement.offset;
+  play.jump = jump;
+  Record(u, play);
+}
 
-  // The poses of unit u from its cursor, at most until the last frame.
-  auto sample = [&](int u, int frame) {
-    const Unit& unit = units[u];
-    const double t0 = unit.segment.start + cursor[u];
-    const int available = std::max(1, static_cast<int>(std::floor((unit.segment.end - t0) * options.fps + 1e-9)) + 1);
-    std::vector<CocoPose> poses(std::min(options.num_frames - frame, available));
-    for (size_t i = 0; i < poses.size(); ++i) poses[i] = retargeted[unit.clip].Sample(t0 + i / options.fps);
-    if (scale != 1.0) {
-      for (CocoPose& pose : poses) {
-        for (auto& p : pose.joints) p *= scale;
-      }
-    }
-    return poses;
-  };
-  // Records a played stretch of unit u and moves its cursor on.
-  auto record = [&](int u, ClipPlay play) {
-    const Unit& unit = units[u];
-    play.clip = retargeted[unit.clip].name();
-    play.clip_start = unit.segment.start + cursor[u];
-    if (play.jump) seq.jump_frames.push_back(play.first_frame);
-    seq.plays.push_back(play);
-    cursor[u] += play.num_frames / options.fps;
-    if (unit.segment.start + cursor[u] + 1.0 / options.fps > unit.segment.end + 1e-9) cursor[u] = 0.0;
-  };
-  auto present = [&](int frame) { return constraints.present.empty() || constraints.present[frame] != 0; };
-
-  int frame = 0;
-  for (int k = 0; frame < options.num_frames; ++k) {
-    bool jump = false;
-    if (options.continuous && frame > 0 && present(frame - 1)) {
-      Pose17 last;
-      for (int j = 0; j < 17; ++j) last[j] = seq.points3d.at(frame - 1, j);
-      int chosen = 0;
-      const Continuation c = ContinueUnits(n, k, last, frame, options, constraints, order, sample, &chosen);
-      if (c.valid > 0) {
-        std::swap(order[k % n], order[(k + chosen) % n]);
-        const int played = c.count > 0 ? c.count : c.valid;
-        for (int i = 0; i < played; ++i) {
-          for (int j = 0; j < 17; ++j) seq.points3d.at(frame + i, j) = c.poses[i][j];
-        }
-        ClipPlay play;
-        play.first_frame = frame;
-        play.num_frames = played;
-        play.yaw_deg = c.yaw * 180.0 / EIGEN_PI;
-        play.offset = c.offset;
-        play.continued = true;
-        play.blend_frames = std::min(c.blend_frames, played);
-        record(order[k % n], play);
-        frame += played;
-        continue;
-      }
-      jump = present(frame);
-    }
-    const int u = order[k % n];
-    const std::vector<CocoPose> poses = sample(u, frame);
-    Placement placement =
-        avoiding ? PlaceAmongOthers(poses, frame, options, constraints, &rng) : PlaceAlone(poses, options, &rng);
-    if (avoiding && placement.count == 0) placement.count = 1;  // the body is wider than the area
-    if (avoiding && placement.clearance < options.min_distance) ++seq.crowded_frames;
-    if (avoiding && options.continuous) placement.count = TrimToMargin(poses, placement, frame, options, constraints);
-    for (int i = 0; i < placement.count; ++i) {
-      for (int j = 0; j < 17; ++j) {
-        const Eigen::Vector3d& p = poses[i].joints[j];
-        const Eigen::Vector2d xy = Rotate2d(placement.yaw, p) + placement.offset;
-        seq.points3d.at(frame + i, j) = Eigen::Vector3d(xy.x(), xy.y(), p.z());
-      }
-    }
-    ClipPlay play;
-    play.first_frame = frame;
-    play.num_frames = placement.count;
-    play.yaw_deg = placement.yaw * 180.0 / EIGEN_PI;
-    play.offset = placement.offset;
-    play.jump = jump;
-    record(u, play);
-    frame += placement.count;
-  }
-  return seq;
+MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
+                          const MotionConstraints& constraints) {
+  MotionPlayer player(library, options);
+  while (!player.done()) player.PlayNext(constraints);
+  return player.Take();
 }
 
 }  // namespace epilabel

@@ -30,6 +30,7 @@
 #include <Eigen/Geometry>
 
 #include "detection/synthetic/bvh.h"
+#include "detection/synthetic/random.h"
 #include "geometry/core/observations.h"
 
 namespace epilabel {
@@ -240,6 +241,39 @@ class MotionLibrary {
 // next one has room to turn away.
 MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
                           const MotionConstraints& constraints = {});
+
+// PlayMotion one stretch at a time, so that several people can take turns (each stretch placed
+// among the others' stretches played so far). Keeps a pointer to `library`.
+class MotionPlayer {
+ public:
+  // Throws InputError for bad options.
+  MotionPlayer(const MotionLibrary& library, const MotionOptions& options);
+  // Plays the next stretch (see PlayMotion); `constraints` must cover every frame.
+  void PlayNext(const MotionConstraints& constraints);
+  bool done() const { return frame_ >= options_.num_frames; }
+  int frame() const { return frame_; }  // the first frame not played yet
+  const MotionSequence& sequence() const { return seq_; }
+  MotionSequence Take() { return std::move(seq_); }
+
+ private:
+  struct Unit {
+    int clip = 0;
+    ClipSegment segment;
+  };
+  std::vector<CocoPose> Sample(int unit) const;  // unit's poses from its cursor, at most to the end
+  bool Continue(const MotionConstraints& constraints);
+  void Record(int unit, ClipPlay play);
+
+  const MotionLibrary* library_ = nullptr;
+  MotionOptions options_;
+  synthetic::Random rng_;
+  MotionSequence seq_;
+  std::vector<Unit> units_;     // every glitch-free segment of every clip
+  std::vector<int> order_;      // play order of the units (cyclic)
+  std::vector<double> cursor_;  // seconds into each unit
+  int frame_ = 0;
+  int turn_ = 0;                // stretches played
+};
 
 // The horizontal mid-hip track of `points` ([frames, 17]), NaN where `present` (if not empty) is 0.
 std::vector<Eigen::Vector2d> MidHipTrack(const Points3d& points, const std::vector<uint8_t>& present = {});

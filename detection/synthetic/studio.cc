@@ -234,6 +234,18 @@ Eigen::Vector2d BystanderSpot(const StudioRig& rig, double height, synthetic::Ra
   return pool[rng->Index(pool.size())].xy;
 }
 
+// The mid-hip track of a person being played: as played so far, then standing where it stands
+// last (NaN where absent or before anything is played).
+std::vector<Eigen::Vector2d> TrackSoFar(const MotionPlayer& player, const std::vector<uint8_t>& present) {
+  std::vector<Eigen::Vector2d> track = MidHipTrack(player.sequence().points3d, present);
+  const int played = player.frame();
+  if (played == 0) return track;
+  const Points3d& points = player.sequence().points3d;
+  const Eigen::Vector2d last = 0.5 * (points.at(played - 1, 11) + points.at(played - 1, 12)).head<2>();
+  for (size_t f = played; f < track.size(); ++f) track[f] = present[f] ? last : Eigen::Vector2d::Constant(kNaN);
+  return track;
+}
+
 // The people of a multi-person scene: heights, presence, motion placed apart, the bystander.
 std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRig& rig, const MotionLibrary& library,
                                     int* crowded_frames) {
@@ -244,8 +256,9 @@ std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRi
   std::vector<std::vector<uint8_t>> present = Presence(options, &rng);
   const double standing = library.body().standing_height();
 
-  std::vector<PersonTruth> people;
-  MotionConstraints constraints;
+  // The people take turns, a stretch at a time, the one with the fewest frames played first; each
+  // stretch keeps away from the others' stretches played so far and from where they stand last.
+  std::vector<MotionPlayer> players;
   for (int p = 0; p < options.num_people; ++p) {
     MotionOptions m = BaseMotionOptions(options, rig);
     m.stream = static_cast<uint64_t>(p);
@@ -253,11 +266,27 @@ std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRi
     m.random_start = true;
     m.min_distance = options.min_distance_m;
     m.continuous = true;
-    constraints.present = present[p];
-    MotionSequence motion = PlayMotion(library, m, constraints);
+    players.emplace_back(library, m);
+  }
+  MotionConstraints constraints;
+  constraints.avoid.resize(options.num_people - 1);
+  for (;;) {
+    int next = -1;
+    for (int p = 0; p < options.num_people; ++p) {
+      if (!players[p].done() && (next < 0 || players[p].frame() < players[next].frame())) next = p;
+    }
+    if (next < 0) break;
+    constraints.present = present[next];
+    for (int p = 0, a = 0; p < options.num_people; ++p) {
+      if (p != next) constraints.avoid[a++] = TrackSoFar(players[p], present[p]);
+    }
+    players[next].PlayNext(constraints);
+  }
+  std::vector<PersonTruth> people;
+  for (int p = 0; p < options.num_people; ++p) {
+    MotionSequence motion = players[p].Take();
     *crowded_frames += motion.crowded_frames;
     people.push_back(PersonFromMotion(p, std::move(motion), present[p]));
-    constraints.avoid.push_back(MidHipTrack(people.back().points3d, people.back().present));
     if (options.progress) options.progress("placing people", p + 1, total);
   }
   if (options.bystander) {
