@@ -481,7 +481,7 @@ Placement PlaceAmongOthers(const std::vector<CocoPose>& poses, int first_frame, 
 
 using Pose17 = std::array<Eigen::Vector3d, 17>;
 
-constexpr double kBlendSpeed = 1.5;         // m/s: the most the cross-fade itself moves a joint
+constexpr double kBlendSpeed = 1.2;         // m/s: the most the cross-fade itself moves a joint
 constexpr double kEscapeMargin = 0.4;       // m beyond min_distance where a continued stretch may end
 constexpr double kMinContinuationSeconds = 1.0;  // a shorter best continuation tries the next segment
 
