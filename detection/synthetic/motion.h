@@ -237,7 +237,7 @@ class MotionLibrary {
 // frees even the first frame, the pair with the most clearance is kept
 // (MotionSequence.crowded_frames). With options.continuous, stretches after the first are
 // continuations (see MotionOptions::continuous) while the person is present; a continuation is
-// cut early enough to leave the others 0.2 m more than min_distance where it can, so that the
+// cut early enough to leave the others 0.4 m more than min_distance where it can, so that the
 // next one has room to turn away.
 MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
                           const MotionConstraints& constraints = {});
