@@ -684,7 +684,7 @@ Continuation ContinueUnits(int n, int k, const Pose17& last, int frame, const Mo
   Continuation best;
   const int good = static_cast<int>(std::ceil(kMinContinuationSeconds * options.fps));
   for (int d = 0; d < std::min(n, std::max(1, options.max_unit_tries)); ++d) {
-    const std::vector<CocoPose> poses = sample(order[(k + d) % n], frame);
+    const std::vector<CocoPose> poses = sample(order[(k + d) % n]);
     Continuation c = ContinueStretch(poses, last, frame, options, constraints);
     const bool whole = c.count == static_cast<int>(poses.size());
     if (Better(c, best)) {
@@ -775,7 +775,7 @@ bool MotionPlayer::Continue(const MotionConstraints& constraints) {
   for (int j = 0; j < 17; ++j) last[j] = seq_.points3d.at(frame_ - 1, j);
   const int n = static_cast<int>(units_.size());
   int chosen = 0;
-  auto sample = [&](int u, int) { return Sample(u); };
+  auto sample = [&](int u) { return Sample(u); };
   const Continuation c = ContinueUnits(n, turn_, last, frame_, options_, constraints, order_, sample, &chosen);
   if (c.count == 0) return false;
   std::swap(order_[turn_ % n], order_[(turn_ + chosen) % n]);
