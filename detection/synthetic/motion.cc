@@ -476,6 +476,226 @@ Placement PlaceAmongOthers(const std::vector<CocoPose>& poses, int first_frame, 
   return best;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Continuous play
+
+using Pose17 = std::array<Eigen::Vector3d, 17>;
+
+constexpr double kBlendSpeed = 1.2;         // m/s: the most the cross-fade itself moves a joint
+constexpr double kEscapeMargin = 0.4;       // m beyond min_distance where a continued stretch may end
+constexpr double kMinContinuationSeconds = 1.0;  // a shorter best continuation tries the next segment
+
+Eigen::Vector3d MidHip(const Pose17& pose) { return 0.5 * (pose[kLHip] + pose[kRHip]); }
+Eigen::Vector3d Ground(const Eigen::Vector2d& xy) { return Eigen::Vector3d(xy.x(), xy.y(), 0.0); }
+
+// Heading (rad) of the horizontal direction across the body, right to left (hips and shoulders).
+double AcrossAngle(const Pose17& pose) {
+  const Eigen::Vector3d v = pose[kLHip] - pose[kRHip] + pose[kLShoulder] - pose[kRShoulder];
+  return std::atan2(v.y(), v.x());
+}
+
+// An orthonormal frame (columns) from a first axis and a second direction.
+Eigen::Matrix3d FrameOf(const Eigen::Vector3d& first, const Eigen::Vector3d& second) {
+  const Eigen::Vector3d x = first.normalized();
+  const Eigen::Vector3d y = (second - second.dot(x) * x).normalized();
+  Eigen::Matrix3d frame;
+  frame << x, y, x.cross(y);
+  return frame;
+}
+
+// The rotation `w` of the way from the identity to `q`.
+Eigen::Quaterniond PartOf(const Eigen::Quaterniond& q, double w) { return Eigen::Quaterniond::Identity().slerp(w, q); }
+
+// The pose `w` (0..1) of the way from `from` to `to`, two poses of one body, keeping every COCO-17
+// bone length: the rigid torso (hips, shoulders) turns about the mid-hip, which moves in a straight
+// line; every limb segment turns from its old to its new direction; the rigid face turns about its
+// centre, carried by the mid-shoulder.
+Pose17 BlendPoses(const Pose17& from, const Pose17& to, double w) {
+  Pose17 out;
+  const Eigen::Vector3d hip_from = MidHip(from), hip_to = MidHip(to);
+  const Eigen::Vector3d shoulders_from = 0.5 * (from[kLShoulder] + from[kRShoulder]);
+  const Eigen::Vector3d shoulders_to = 0.5 * (to[kLShoulder] + to[kRShoulder]);
+  const Eigen::Matrix3d torso_from =
+      FrameOf(from[kLHip] - from[kRHip] + from[kLShoulder] - from[kRShoulder], shoulders_from - hip_from);
+  const Eigen::Matrix3d torso_to = FrameOf(to[kLHip] - to[kRHip] + to[kLShoulder] - to[kRShoulder], shoulders_to - hip_to);
+  const Eigen::Quaterniond torso = PartOf(Eigen::Quaterniond(torso_to * torso_from.transpose()), w);
+  const Eigen::Vector3d hip = (1.0 - w) * hip_from + w * hip_to;
+  for (int j : {kLShoulder, kRShoulder, kLHip, kRHip}) out[j] = hip + torso * (from[j] - hip_from);
+
+  static constexpr std::array<std::pair<int, int>, 8> kLimbs = {{{kLShoulder, kLElbow}, {kLElbow, kLWrist},
+                                                                 {kRShoulder, kRElbow}, {kRElbow, kRWrist},
+                                                                 {kLHip, kLKnee}, {kLKnee, kLAnkle},
+                                                                 {kRHip, kRKnee}, {kRKnee, kRAnkle}}};
+  for (const auto& [parent, child] : kLimbs) {
+    const Eigen::Vector3d a = from[child] - from[parent], b = to[child] - to[parent];
+    out[child] = out[parent] + PartOf(Eigen::Quaterniond::FromTwoVectors(a, b), w) * a;
+  }
+
+  static constexpr std::array<int, 5> kFace = {kNose, kLEye, kREye, kLEar, kREar};
+  Eigen::Vector3d centre_from = Eigen::Vector3d::Zero(), centre_to = Eigen::Vector3d::Zero();
+  for (int j : kFace) {
+    centre_from += from[j] / 5.0;
+    centre_to += to[j] / 5.0;
+  }
+  const Eigen::Matrix3d face_from = FrameOf(from[kLEar] - from[kREar], from[kNose] - centre_from);
+  const Eigen::Matrix3d face_to = FrameOf(to[kLEar] - to[kREar], to[kNose] - centre_to);
+  const Eigen::Quaterniond face = PartOf(Eigen::Quaterniond(face_to * face_from.transpose()), w);
+  const Eigen::Vector3d centre = 0.5 * (out[kLShoulder] + out[kRShoulder]) +
+                                 (1.0 - w) * (centre_from - shoulders_from) + w * (centre_to - shoulders_to);
+  for (int j : kFace) out[j] = centre + face * (from[j] - centre_from);
+  return out;
+}
+
+Pose17 Placed(const CocoPose& pose, double yaw, const Eigen::Vector2d& offset) {
+  Pose17 out;
+  for (int j = 0; j < 17; ++j) {
+    const Eigen::Vector2d xy = Rotate2d(yaw, pose.joints[j]) + offset;
+    out[j] = Eigen::Vector3d(xy.x(), xy.y(), pose.joints[j].z());
+  }
+  return out;
+}
+
+// One continuation of a stretch: where it goes and its poses as played.
+struct Continuation {
+  double yaw = 0.0;
+  Eigen::Vector2d offset = Eigen::Vector2d::Zero();
+  int blend_frames = 0;
+  int valid = 0;  // leading frames inside the area and min_distance from the others
+  // Frames to play: `valid`, cut back to the last frame with the escape margin (escaped) or, when
+  // no frame has it, to the frame with the most clearance (`room`, metres).
+  int count = 0;
+  bool escaped = false;
+  double room = -1.0;
+  std::vector<Pose17> poses;  // [valid] world
+};
+
+// Escaping beats not escaping; then the longer stretch, or the one ending with more room.
+bool Better(const Continuation& a, const Continuation& b) {
+  if (a.escaped != b.escaped) return a.escaped;
+  return a.escaped ? a.count > b.count : a.room > b.room;
+}
+
+// The smallest horizontal distance from `hip` to the others in `frame` (infinity: nobody there or
+// this person absent).
+double Clearance(const Eigen::Vector2d& hip, int frame, const MotionConstraints& constraints) {
+  double nearest = std::numeric_limits<double>::infinity();
+  if (!constraints.present.empty() && !constraints.present[frame]) return nearest;
+  for (const auto& track : constraints.avoid) {
+    if (track[frame].allFinite()) nearest = std::min(nearest, (track[frame] - hip).norm());
+  }
+  return nearest;
+}
+
+bool InsideArea(const Pose17& pose, const MotionOptions& options) {
+  const Eigen::Vector2d lo = options.area_center - options.area_half_extents;
+  const Eigen::Vector2d hi = options.area_center + options.area_half_extents;
+  for (const Eigen::Vector3d& p : pose) {
+    if ((p.head<2>().array() < lo.array() - 1e-9).any() || (p.head<2>().array() > hi.array() + 1e-9).any()) return false;
+  }
+  return true;
+}
+
+// `poses` (one stretch as sampled) turned by `yaw`, its first mid-hip put on `last`'s, its first
+// frames cross-faded from `last` (held still relative to the moving mid-hip).
+Continuation TryHeading(const std::vector<CocoPose>& poses, const Pose17& last, double yaw, int first_frame,
+                        const MotionOptions& options, const MotionConstraints& constraints) {
+  Continuation c;
+  c.yaw = yaw;
+  const Eigen::Vector2d start = MidHip(last).head<2>();
+  c.offset = start - Rotate2d(yaw, 0.5 * (poses[0].joints[kLHip] + poses[0].joints[kRHip]));
+  const Pose17 first = Placed(poses[0], yaw, c.offset);
+  double change = 0.0;
+  for (int j = 0; j < 17; ++j) change = std::max(change, (first[j] - last[j]).norm());
+  // Smoothstep weights: the fastest step is 1.5 / (frames + 1) of the way; turned segments move
+  // on arcs up to pi/2 longer than the straight line.
+  c.blend_frames = static_cast<int>(std::ceil(1.5 * 0.5 * EIGEN_PI * change / kBlendSpeed * options.fps));
+  // Each blended pose goes the share alpha of the way left from the one before (carried along
+  // with the mid-hip) to the clip's pose; with the clip's pose held still this is the direct
+  // blend with weights w, and a moving (say spinning) clip pose cannot make it jump.
+  auto weight = [&](int i) {
+    const double t = (i + 1.0) / (c.blend_frames + 1.0);
+    return i < 0 ? 0.0 : t * t * (3.0 - 2.0 * t);
+  };
+  Pose17 previous = last;
+  Eigen::Vector2d previous_hip = start;
+  int last_with_margin = -1, roomiest = -1;
+  for (size_t i = 0; i < poses.size(); ++i) {
+    Pose17 pose = Placed(poses[i], yaw, c.offset);
+    const Eigen::Vector2d hip = MidHip(pose).head<2>();
+    const int b = static_cast<int>(i);
+    if (b < c.blend_frames) {
+      for (Eigen::Vector3d& p : previous) p += Ground(hip - previous_hip);
+      pose = BlendPoses(previous, pose, (weight(b) - weight(b - 1)) / (1.0 - weight(b - 1)));
+    }
+    previous = pose;
+    previous_hip = hip;
+    const double clearance = Clearance(hip, first_frame + static_cast<int>(i), constraints);
+    if (!InsideArea(pose, options) || clearance < options.min_distance) break;
+    if (clearance >= options.min_distance + kEscapeMargin) last_with_margin = static_cast<int>(i);
+    if (clearance >= c.room) {
+      c.room = clearance;
+      roomiest = static_cast<int>(i);
+    }
+    c.poses.push_back(pose);
+  }
+  c.valid = static_cast<int>(c.poses.size());
+  c.escaped = last_with_margin >= 0;
+  c.count = c.escaped ? last_with_margin + 1 : roomiest + 1;
+  return c;
+}
+
+// The best continuation of one stretch over max_yaw_tries headings: the previous facing first,
+// then 15 degree steps either way; the first that plays whole wins, else the longest.
+Continuation ContinueStretch(const std::vector<CocoPose>& poses, const Pose17& last, int first_frame,
+                             const MotionOptions& options, const MotionConstraints& constraints) {
+  Pose17 start;
+  for (int j = 0; j < 17; ++j) start[j] = poses[0].joints[j];
+  const double facing = AcrossAngle(last) - AcrossAngle(start);
+  Continuation best;
+  for (int k = 0; k < std::max(1, options.max_yaw_tries); ++k) {
+    const int step = (k + 1) / 2 * (k % 2 == 1 ? 1 : -1);  // 0, +1, -1, +2, -2, ...
+    Continuation c = TryHeading(poses, last, facing + step * EIGEN_PI / 12.0, first_frame, options, constraints);
+    if (Better(c, best)) best = std::move(c);
+    if (best.escaped && best.count == static_cast<int>(poses.size())) break;
+  }
+  return best;
+}
+
+// A freely placed stretch cut short by the others: its frames up to the last one with the escape
+// margin (all of them when none has it), so that the continuation after it has room.
+int TrimToMargin(const std::vector<CocoPose>& poses, const Placement& placement, int first_frame,
+                 const MotionOptions& options, const MotionConstraints& constraints) {
+  if (placement.count >= static_cast<int>(poses.size())) return placement.count;
+  for (int i = placement.count - 1; i > 0; --i) {
+    const Eigen::Vector2d hip =
+        Rotate2d(placement.yaw, 0.5 * (poses[i].joints[kLHip] + poses[i].joints[kRHip])) + placement.offset;
+    if (Clearance(hip, first_frame + i, constraints) >= options.min_distance + kEscapeMargin) return i + 1;
+  }
+  return placement.count;
+}
+
+// The continuation of the stretch due at play position k: the segments order[k], order[k + 1],
+// ... (max_unit_tries of them) are tried in turn until one plays whole or at least
+// kMinContinuationSeconds; else the longest. *chosen = the position offset of the segment used.
+template <typename Sample>
+Continuation ContinueUnits(int n, int k, const Pose17& last, int frame, const MotionOptions& options,
+                           const MotionConstraints& constraints, const std::vector<int>& order, const Sample& sample,
+                           int* chosen) {
+  Continuation best;
+  const int good = static_cast<int>(std::ceil(kMinContinuationSeconds * options.fps));
+  for (int d = 0; d < std::min(n, std::max(1, options.max_unit_tries)); ++d) {
+    const std::vector<CocoPose> poses = sample(order[(k + d) % n]);
+    Continuation c = ContinueStretch(poses, last, frame, options, constraints);
+    const bool whole = c.count == static_cast<int>(poses.size());
+    if (Better(c, best)) {
+      best = std::move(c);
+      *chosen = d;
+    }
+    if (best.escaped && ((whole && *chosen == d) || best.count >= good)) break;
+  }
+  return best;
+}
+
 }  // namespace
 
 void MotionOptions::Check() const {
@@ -493,91 +713,130 @@ void MotionOptions::Check() const {
   }
 }
 
-MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
-                          const MotionConstraints& constraints) {
-  options.Check();
-  const size_t num_frames = static_cast<size_t>(options.num_frames);
+MotionPlayer::MotionPlayer(const MotionLibrary& library, const MotionOptions& options)
+    : library_(&library),
+      options_(options),
+      rng_(synthetic::StreamSeed(options.seed, 0x6D6F74696F6EULL, options.stream)) {  // "motion"; stream 0 is the single-person studio's
+  options_.Check();
+  const BodyModel& body = library.body();
+  const double scale = options_.body_scale;
+  seq_.body = body.reference_name();
+  seq_.subject_height = scale * body.standing_height();
+  const CocoPose rest = body.RestPose();
+  for (const Bone& bone : GetSkeleton("coco17").bones) {
+    seq_.bone_lengths.push_back(scale * (rest.joints[bone.child] - rest.joints[bone.parent]).norm());
+  }
+  seq_.points3d = Points3d(options_.num_frames, 17);
+  // Units of play: every glitch-free segment of every clip, in a seeded order.
+  const std::vector<RetargetedClip>& retargeted = library.clips();
+  for (size_t c = 0; c < retargeted.size(); ++c) {
+    for (const ClipSegment& segment : retargeted[c].segments()) units_.push_back({static_cast<int>(c), segment});
+  }
+  const int n = static_cast<int>(units_.size());
+  order_.resize(n);
+  std::iota(order_.begin(), order_.end(), 0);
+  for (int i = n - 1; i > 0; --i) std::swap(order_[i], order_[rng_.Index(static_cast<uint64_t>(i) + 1)]);
+  cursor_.assign(n, 0.0);
+  if (options_.random_start) {
+    for (int u = 0; u < n; ++u) {
+      cursor_[u] = rng_.Uniform(0.0, std::max(0.0, units_[u].segment.duration() - 1.0 / options_.fps));
+    }
+  }
+}
+
+std::vector<CocoPose> MotionPlayer::Sample(int u) const {
+  const Unit& unit = units_[u];
+  const double t0 = unit.segment.start + cursor_[u];
+  const int available = std::max(1, static_cast<int>(std::floor((unit.segment.end - t0) * options_.fps + 1e-9)) + 1);
+  std::vector<CocoPose> poses(std::min(options_.num_frames - frame_, available));
+  for (size_t i = 0; i < poses.size(); ++i) poses[i] = library_->clips()[unit.clip].Sample(t0 + i / options_.fps);
+  if (options_.body_scale != 1.0) {
+    for (CocoPose& pose : poses) {
+      for (auto& p : pose.joints) p *= options_.body_scale;
+    }
+  }
+  return poses;
+}
+
+void MotionPlayer::Record(int u, ClipPlay play) {
+  const Unit& unit = units_[u];
+  play.clip = library_->clips()[unit.clip].name();
+  play.clip_start = unit.segment.start + cursor_[u];
+  if (play.jump) seq_.jump_frames.push_back(play.first_frame);
+  seq_.plays.push_back(play);
+  cursor_[u] += play.num_frames / options_.fps;
+  if (unit.segment.start + cursor_[u] + 1.0 / options_.fps > unit.segment.end + 1e-9) cursor_[u] = 0.0;
+  frame_ += play.num_frames;
+  ++turn_;
+}
+
+bool MotionPlayer::Continue(const MotionConstraints& constraints) {
+  Pose17 last;
+  for (int j = 0; j < 17; ++j) last[j] = seq_.points3d.at(frame_ - 1, j);
+  const int n = static_cast<int>(units_.size());
+  int chosen = 0;
+  auto sample = [&](int u) { return Sample(u); };
+  const Continuation c = ContinueUnits(n, turn_, last, frame_, options_, constraints, order_, sample, &chosen);
+  if (c.count == 0) return false;
+  std::swap(order_[turn_ % n], order_[(turn_ + chosen) % n]);
+  for (int i = 0; i < c.count; ++i) {
+    for (int j = 0; j < 17; ++j) seq_.points3d.at(frame_ + i, j) = c.poses[i][j];
+  }
+  ClipPlay play;
+  play.first_frame = frame_;
+  play.num_frames = c.count;
+  play.yaw_deg = c.yaw * 180.0 / EIGEN_PI;
+  play.offset = c.offset;
+  play.continued = true;
+  play.blend_frames = std::min(c.blend_frames, c.count);
+  Record(order_[turn_ % n], play);
+  return true;
+}
+
+void MotionPlayer::PlayNext(const MotionConstraints& constraints) {
+  if (done()) return;
+  const size_t num_frames = static_cast<size_t>(options_.num_frames);
   if (!constraints.present.empty() && constraints.present.size() != num_frames) {
     throw std::invalid_argument("PlayMotion: presence must have one entry per frame");
   }
   for (const auto& track : constraints.avoid) {
     if (track.size() != num_frames) throw std::invalid_argument("PlayMotion: tracks must have one entry per frame");
   }
-  const BodyModel& body = library.body();
-  const std::vector<RetargetedClip>& retargeted = library.clips();
-  const double scale = options.body_scale;
-
-  MotionSequence seq;
-  seq.body = body.reference_name();
-  seq.subject_height = scale * body.standing_height();
-  const CocoPose rest = body.RestPose();
-  for (const Bone& bone : GetSkeleton("coco17").bones) {
-    seq.bone_lengths.push_back(scale * (rest.joints[bone.child] - rest.joints[bone.parent]).norm());
+  auto present = [&](int f) { return constraints.present.empty() || constraints.present[f] != 0; };
+  bool jump = false;
+  if (options_.continuous && frame_ > 0 && present(frame_ - 1)) {
+    if (Continue(constraints)) return;
+    jump = present(frame_);
   }
-  seq.points3d = Points3d(options.num_frames, 17);
-
-  // "motion"; stream 0 is the single-person studio's.
-  synthetic::Random rng(synthetic::StreamSeed(options.seed, 0x6D6F74696F6EULL, options.stream));
-  // Units of play: every glitch-free segment of every clip.
-  struct Unit {
-    int clip;
-    ClipSegment segment;
-  };
-  std::vector<Unit> units;
-  for (size_t c = 0; c < retargeted.size(); ++c) {
-    for (const ClipSegment& segment : retargeted[c].segments()) units.push_back({static_cast<int>(c), segment});
-  }
-  const int n = static_cast<int>(units.size());
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[rng.Index(static_cast<uint64_t>(i) + 1)]);
-  std::vector<double> cursor(n, 0.0);  // seconds into each unit
-  if (options.random_start) {
-    for (int u = 0; u < n; ++u) {
-      cursor[u] = rng.Uniform(0.0, std::max(0.0, units[u].segment.duration() - 1.0 / options.fps));
+  const bool avoiding = options_.min_distance > 0.0 && !constraints.avoid.empty();
+  const int u = order_[turn_ % static_cast<int>(units_.size())];
+  const std::vector<CocoPose> poses = Sample(u);
+  Placement placement = avoiding ? PlaceAmongOthers(poses, frame_, options_, constraints, &rng_)
+                                 : PlaceAlone(poses, options_, &rng_);
+  if (avoiding && placement.count == 0) placement.count = 1;  // the body is wider than the area
+  if (avoiding && placement.clearance < options_.min_distance) ++seq_.crowded_frames;
+  if (avoiding && options_.continuous) placement.count = TrimToMargin(poses, placement, frame_, options_, constraints);
+  for (int i = 0; i < placement.count; ++i) {
+    for (int j = 0; j < 17; ++j) {
+      const Eigen::Vector3d& p = poses[i].joints[j];
+      const Eigen::Vector2d xy = Rotate2d(placement.yaw, p) + placement.offset;
+      seq_.points3d.at(frame_ + i, j) = Eigen::Vector3d(xy.x(), xy.y(), p.z());
     }
   }
-  const bool avoiding = options.min_distance > 0.0 && !constraints.avoid.empty();
+  ClipPlay play;
+  play.first_frame = frame_;
+  play.num_frames = placement.count;
+  play.yaw_deg = placement.yaw * 180.0 / EIGEN_PI;
+  play.offset = placement.offset;
+  play.jump = jump;
+  Record(u, play);
+}
 
-  int frame = 0;
-  for (int k = 0; frame < options.num_frames; ++k) {
-    const int u = order[k % n];
-    const Unit& unit = units[u];
-    const RetargetedClip& clip = retargeted[unit.clip];
-    const double t0 = unit.segment.start + cursor[u];
-    const int available = std::max(1, static_cast<int>(std::floor((unit.segment.end - t0) * options.fps + 1e-9)) + 1);
-    const int count = std::min(options.num_frames - frame, available);
-    std::vector<CocoPose> poses(count);
-    for (int i = 0; i < count; ++i) poses[i] = clip.Sample(t0 + i / options.fps);
-    if (scale != 1.0) {
-      for (CocoPose& pose : poses) {
-        for (auto& p : pose.joints) p *= scale;
-      }
-    }
-    Placement placement =
-        avoiding ? PlaceAmongOthers(poses, frame, options, constraints, &rng) : PlaceAlone(poses, options, &rng);
-    if (avoiding && placement.count == 0) placement.count = 1;  // the body is wider than the area
-    if (avoiding && placement.clearance < options.min_distance) ++seq.crowded_frames;
-    for (int i = 0; i < placement.count; ++i) {
-      for (int j = 0; j < 17; ++j) {
-        const Eigen::Vector3d& p = poses[i].joints[j];
-        const Eigen::Vector2d xy = Rotate2d(placement.yaw, p) + placement.offset;
-        seq.points3d.at(frame + i, j) = Eigen::Vector3d(xy.x(), xy.y(), p.z());
-      }
-    }
-    ClipPlay play;
-    play.clip = clip.name();
-    play.first_frame = frame;
-    play.num_frames = placement.count;
-    play.clip_start = t0;
-    play.yaw_deg = placement.yaw * 180.0 / EIGEN_PI;
-    play.offset = placement.offset;
-    seq.plays.push_back(play);
-    frame += placement.count;
-    cursor[u] += placement.count / options.fps;
-    if (unit.segment.start + cursor[u] + 1.0 / options.fps > unit.segment.end + 1e-9) cursor[u] = 0.0;
-  }
-  return seq;
+MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
+                          const MotionConstraints& constraints) {
+  MotionPlayer player(library, options);
+  while (!player.done()) player.PlayNext(constraints);
+  return player.Take();
 }
 
 }  // namespace epilabel

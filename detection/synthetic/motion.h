@@ -30,6 +30,7 @@
 #include <Eigen/Geometry>
 
 #include "detection/synthetic/bvh.h"
+#include "detection/synthetic/random.h"
 #include "geometry/core/observations.h"
 
 namespace epilabel {
@@ -160,6 +161,14 @@ struct MotionOptions {
   double min_distance = 0.0;  // metres between this person's mid-hip and every MotionConstraints
                               // track (horizontal), in frames where both are present
   int max_place_tries = 48;   // random (heading, offset) pairs tried per stretch when avoiding others
+  // Continuous play (several people): every stretch after the first starts where the previous
+  // one ended (same mid-hip ground position), at the first of max_yaw_tries headings (the
+  // previous facing first, then 15 degree steps either way) that keeps the stretch in the area
+  // and clear of the others for longest; the pose is cross-faded from the last one (bone lengths
+  // kept). Only when no continuation of max_unit_tries clip segments fits does the person jump
+  // to a new place (MotionSequence.jump_frames). false = the single-person placement.
+  bool continuous = false;
+  int max_unit_tries = 8;     // clip segments tried, in play order, for a continuation
 
   // Throws InputError for frames < 1, fps <= 0, an empty area, body_scale <= 0, min_distance < 0.
   void Check() const;
@@ -182,6 +191,11 @@ struct ClipPlay {
   double clip_start = 0.0;  // seconds into the clip (not the segment) of the first frame
   double yaw_deg = 0.0;     // heading applied about the vertical axis
   Eigen::Vector2d offset = Eigen::Vector2d::Zero();  // horizontal translation applied, metres
+  // Continuous play: the stretch continues the previous one (its first blend_frames frames
+  // cross-fade from the previous last pose, so yaw and offset hold exactly only after them).
+  bool continued = false;
+  int blend_frames = 0;
+  bool jump = false;  // placed afresh while present before and after (a teleport)
 };
 
 struct MotionSequence {
@@ -191,6 +205,9 @@ struct MotionSequence {
   double subject_height = 0.0;       // metres
   std::string body;                  // name of the reference clip
   int crowded_frames = 0;            // stretch starts placed closer than min_distance (no free spot found)
+  // Continuous play: first frames of the stretches where the person jumped to a new place
+  // (present in that frame and the one before; no continuation fitted).
+  std::vector<int> jump_frames;
 };
 
 // Plays the glitch-free segments of the clips in turn (a seeded shuffle, then cyclically; each
@@ -214,12 +231,49 @@ class MotionLibrary {
 };
 
 // GenerateMotion on a library, for one of several people: with options.min_distance > 0 each
-// stretch tries up to max_place_tries random (heading, offset) pairs and keeps the one whose
-// collision-free prefix (mid-hip at least min_distance from every `constraints.avoid` track in
-// frames where both are present) is longest, cutting the stretch there. When no pair frees even
-// the first frame, the pair with the most clearance is kept (MotionSequence.crowded_frames).
+// freely placed stretch tries up to max_place_tries random (heading, offset) pairs and keeps the
+// one whose collision-free prefix (mid-hip at least min_distance from every `constraints.avoid`
+// track in frames where both are present) is longest, cutting the stretch there. When no pair
+// frees even the first frame, the pair with the most clearance is kept
+// (MotionSequence.crowded_frames). With options.continuous, stretches after the first are
+// continuations (see MotionOptions::continuous) while the person is present; a continuation is
+// cut early enough to leave the others 0.4 m more than min_distance where it can, so that the
+// next one has room to turn away.
 MotionSequence PlayMotion(const MotionLibrary& library, const MotionOptions& options,
                           const MotionConstraints& constraints = {});
+
+// PlayMotion one stretch at a time, so that several people can take turns (each stretch placed
+// among the others' stretches played so far). Keeps a pointer to `library`.
+class MotionPlayer {
+ public:
+  // Throws InputError for bad options.
+  MotionPlayer(const MotionLibrary& library, const MotionOptions& options);
+  // Plays the next stretch (see PlayMotion); `constraints` must cover every frame.
+  void PlayNext(const MotionConstraints& constraints);
+  bool done() const { return frame_ >= options_.num_frames; }
+  int frame() const { return frame_; }  // the first frame not played yet
+  const MotionSequence& sequence() const { return seq_; }
+  MotionSequence Take() { return std::move(seq_); }
+
+ private:
+  struct Unit {
+    int clip = 0;
+    ClipSegment segment;
+  };
+  std::vector<CocoPose> Sample(int unit) const;  // unit's poses from its cursor, at most to the end
+  bool Continue(const MotionConstraints& constraints);
+  void Record(int unit, ClipPlay play);
+
+  const MotionLibrary* library_ = nullptr;
+  MotionOptions options_;
+  synthetic::Random rng_;
+  MotionSequence seq_;
+  std::vector<Unit> units_;     // every glitch-free segment of every clip
+  std::vector<int> order_;      // play order of the units (cyclic)
+  std::vector<double> cursor_;  // seconds into each unit
+  int frame_ = 0;
+  int turn_ = 0;                // stretches played
+};
 
 // The horizontal mid-hip track of `points` ([frames, 17]), NaN where `present` (if not empty) is 0.
 std::vector<Eigen::Vector2d> MidHipTrack(const Points3d& points, const std::vector<uint8_t>& present = {});

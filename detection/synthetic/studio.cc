@@ -149,6 +149,7 @@ PersonTruth PersonFromMotion(int id, MotionSequence motion, std::vector<uint8_t>
     person.clip_names.push_back(play.clip);
     person.clip_start_frames.push_back(play.first_frame);
   }
+  person.jump_frames = std::move(motion.jump_frames);
   for (int f = 0; f < person.points3d.num_frames(); ++f) {
     if (person.present[f]) continue;
     for (int j = 0; j < 17; ++j) person.points3d.at(f, j) = Eigen::Vector3d::Constant(kNaN);
@@ -233,6 +234,18 @@ Eigen::Vector2d BystanderSpot(const StudioRig& rig, double height, synthetic::Ra
   return pool[rng->Index(pool.size())].xy;
 }
 
+// The mid-hip track of a person being played: as played so far, then standing where it stands
+// last (NaN where absent or before anything is played).
+std::vector<Eigen::Vector2d> TrackSoFar(const MotionPlayer& player, const std::vector<uint8_t>& present) {
+  std::vector<Eigen::Vector2d> track = MidHipTrack(player.sequence().points3d, present);
+  const int played = player.frame();
+  if (played == 0) return track;
+  const Points3d& points = player.sequence().points3d;
+  const Eigen::Vector2d last = 0.5 * (points.at(played - 1, 11) + points.at(played - 1, 12)).head<2>();
+  for (size_t f = played; f < track.size(); ++f) track[f] = present[f] ? last : Eigen::Vector2d::Constant(kNaN);
+  return track;
+}
+
 // The people of a multi-person scene: heights, presence, motion placed apart, the bystander.
 std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRig& rig, const MotionLibrary& library,
                                     int* crowded_frames) {
@@ -243,19 +256,37 @@ std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRi
   std::vector<std::vector<uint8_t>> present = Presence(options, &rng);
   const double standing = library.body().standing_height();
 
-  std::vector<PersonTruth> people;
-  MotionConstraints constraints;
+  // The people take turns, a stretch at a time, the one with the fewest frames played first; each
+  // stretch keeps away from the others' stretches played so far and from where they stand last.
+  std::vector<MotionPlayer> players;
   for (int p = 0; p < options.num_people; ++p) {
     MotionOptions m = BaseMotionOptions(options, rig);
     m.stream = static_cast<uint64_t>(p);
     m.body_scale = heights[p] / standing;
     m.random_start = true;
     m.min_distance = options.min_distance_m;
-    constraints.present = present[p];
-    MotionSequence motion = PlayMotion(library, m, constraints);
+    m.continuous = true;
+    players.emplace_back(library, m);
+  }
+  MotionConstraints constraints;
+  constraints.avoid.resize(options.num_people - 1);
+  for (;;) {
+    int next = -1;
+    for (int p = 0; p < options.num_people; ++p) {
+      if (!players[p].done() && (next < 0 || players[p].frame() < players[next].frame())) next = p;
+    }
+    if (next < 0) break;
+    constraints.present = present[next];
+    for (int p = 0, a = 0; p < options.num_people; ++p) {
+      if (p != next) constraints.avoid[a++] = TrackSoFar(players[p], present[p]);
+    }
+    players[next].PlayNext(constraints);
+  }
+  std::vector<PersonTruth> people;
+  for (int p = 0; p < options.num_people; ++p) {
+    MotionSequence motion = players[p].Take();
     *crowded_frames += motion.crowded_frames;
     people.push_back(PersonFromMotion(p, std::move(motion), present[p]));
-    constraints.avoid.push_back(MidHipTrack(people.back().points3d, people.back().present));
     if (options.progress) options.progress("placing people", p + 1, total);
   }
   if (options.bystander) {
@@ -266,6 +297,7 @@ std::vector<PersonTruth> MakePeople(const StudioOptions& options, const StudioRi
     m.random_start = true;
     m.area_center = BystanderSpot(rig, heights.back(), &spot_rng);
     m.area_half_extents = Eigen::Vector2d(0.5, 0.5);
+    m.continuous = true;
     people.push_back(PersonFromMotion(total - 1, PlayMotion(library, m), std::vector<uint8_t>(options.num_frames, 1)));
     people.back().bystander = true;
   }
@@ -450,6 +482,7 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   SetPersonZeroFields(&scene);
   scene.min_person_distance = MinPersonDistance(scene.people);
   scene.crowded_frames = crowded_frames;
+  for (const PersonTruth& person : scene.people) scene.jumps += static_cast<int>(person.jump_frames.size());
   AssembleDetections(options, &scene);
   return scene;
 }
@@ -636,6 +669,8 @@ void AddPeopleJson(const SyntheticScene& scene, nlohmann::ordered_json* j) {
                       {"occluded", s.occluded},
                       {"outliers", s.outliers},
                       {"swapped_pairs", s.swapped_pairs},
+                      {"jumps", person.jump_frames.size()},
+                      {"jump_frames", person.jump_frames},
                       {"clips", clips}});
   }
   (*j)["people"] = people;
@@ -647,6 +682,7 @@ void AddPeopleJson(const SyntheticScene& scene, nlohmann::ordered_json* j) {
   group["occluded_share"] = visible > 0 ? static_cast<double>(occluded) / visible : 0.0;
   group["min_person_distance_m"] = scene.min_person_distance;
   group["crowded_frames"] = scene.crowded_frames;
+  group["jumps"] = scene.jumps;
   (*j)["group_statistics"] = group;
 }
 

@@ -78,6 +78,10 @@ struct PersonTruth {
   std::vector<uint8_t> outlier_mask, swap_mask, missing_mask, invisible_mask, occluded_mask;
   std::vector<std::string> clip_names;  // played stretches, in order
   std::vector<int> clip_start_frames;
+  // Frames where the person jumps to a new place although present before (first frame at the new
+  // place): the studio plays every stretch from where the last one ended and jumps only when no
+  // continuation fits among the others. A tracker cannot follow these; empty for a single person.
+  std::vector<int> jump_frames;
   DetectorStatistics statistics;     // points = frames present x cameras x 17
 };
 
@@ -108,6 +112,7 @@ struct SyntheticScene {
   int64_t false_positives = 0;
   double min_person_distance = 0.0;     // closest approach of two people's mid-hips (m; 0 for one person)
   int crowded_frames = 0;               // stretch starts where no spot min_distance_m from the others was found
+  int jumps = 0;                        // jump_frames of every person together
 
   size_t MaskIndex(camera_t c, frame_t f, joint_t j) const {
     return (static_cast<size_t>(c) * points3d.num_frames() + f) * points3d.num_joints() + j;

@@ -332,6 +332,82 @@ TEST(Motion, PeoplePlacedAgainstOthersKeepTheMinimumDistance) {
   }
 }
 
+// Largest mid-hip ground step and joint step (metres) between consecutive frames, except at the
+// first frames of `skip`.
+std::pair<double, double> LargestSteps(const Points3d& points, const std::set<int>& skip) {
+  double hip = 0.0, joint = 0.0;
+  for (int f = 1; f < points.num_frames(); ++f) {
+    if (skip.count(f) != 0) continue;
+    const auto mid_hip = [&](int g) { return Eigen::Vector2d(0.5 * (points.at(g, kLHip) + points.at(g, kRHip)).head<2>()); };
+    hip = std::max(hip, (mid_hip(f) - mid_hip(f - 1)).norm());
+    for (int j = 0; j < 17; ++j) joint = std::max(joint, (points.at(f, j) - points.at(f - 1, j)).norm());
+  }
+  return {hip, joint};
+}
+
+TEST(Motion, ContinuousPlayStartsEveryStretchWhereTheLastEnded) {
+  const MotionLibrary library(Clips());
+  MotionOptions options;
+  options.num_frames = 900;
+  options.seed = 5;
+  options.area_half_extents = Eigen::Vector2d(1.2, 1.2);  // small: many stretches are cut
+  options.random_start = true;
+  const MotionSequence jumping = PlayMotion(library, options);
+  options.continuous = true;
+  const MotionSequence seq = PlayMotion(library, options);
+  ASSERT_GE(seq.plays.size(), 5u);
+  EXPECT_TRUE(seq.jump_frames.empty());
+  std::set<int> starts;
+  for (size_t i = 1; i < seq.plays.size(); ++i) {
+    EXPECT_TRUE(seq.plays[i].continued) << i;
+    EXPECT_FALSE(seq.plays[i].jump) << i;
+    starts.insert(seq.plays[i].first_frame);
+  }
+  // The mid-hip walks (CMU clips: < 0.11 m a frame at 30 fps) and no joint moves faster than
+  // 10 m/s, across the stretch boundaries too; the old placement jumps there.
+  const auto [hip, joint] = LargestSteps(seq.points3d, {});
+  EXPECT_LT(hip, 0.12);
+  EXPECT_LT(joint * options.fps, 10.0);
+  std::set<int> jumping_starts;
+  for (const ClipPlay& play : jumping.plays) jumping_starts.insert(play.first_frame);
+  EXPECT_GT(LargestSteps(jumping.points3d, {}).first, 0.3);
+  EXPECT_LT(LargestSteps(jumping.points3d, jumping_starts).first, 0.12);
+  // Cross-faded or not, every pose keeps the bone lengths and stays in the area.
+  const auto& bones = GetSkeleton("coco17").bones;
+  double worst = 0.0;
+  for (int f = 0; f < options.num_frames; ++f) {
+    for (size_t b = 0; b < bones.size(); ++b) {
+      const double length = (seq.points3d.at(f, bones[b].child) - seq.points3d.at(f, bones[b].parent)).norm();
+      worst = std::max(worst, std::abs(length - seq.bone_lengths[b]));
+    }
+    for (int j = 0; j < 17; ++j) {
+      ASSERT_LE(seq.points3d.at(f, j).head<2>().cwiseAbs().maxCoeff(), 1.2 + 1e-9) << f;
+    }
+  }
+  EXPECT_LT(worst, 1e-9);
+  int blended = 0;
+  for (const ClipPlay& play : seq.plays) blended += play.blend_frames;
+  EXPECT_GT(blended, 0);
+}
+
+TEST(Motion, TakingTurnsGivesThePlayedMotion) {
+  const MotionLibrary library(Clips());
+  MotionOptions options;
+  options.num_frames = 300;
+  options.seed = 6;
+  options.continuous = true;
+  MotionPlayer player(library, options);
+  int turns = 0;
+  while (!player.done()) {
+    const int before = player.frame();
+    player.PlayNext({});
+    EXPECT_GT(player.frame(), before);
+    ++turns;
+  }
+  EXPECT_EQ(turns, static_cast<int>(player.sequence().plays.size()));
+  EXPECT_EQ(player.sequence().points3d.data(), PlayMotion(library, options).points3d.data());
+}
+
 TEST(Motion, BadOptionsAreInputErrors) {
   MotionOptions options;
   options.num_frames = 0;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -458,6 +459,40 @@ TEST(Studio, SeveralPeopleHaveTheirOwnBodiesAndKeepTheirDistance) {
   EXPECT_EQ(scene.observations.data(), scene.people[0].observations.data());
 }
 
+// With several people nobody teleports: every stretch starts where the last one ended, except
+// at the few counted jumps (seed 1: none on ring8, one on h36m4 with four people coming and going).
+TEST(Studio, SeveralPeopleMoveWithoutJumps) {
+  for (const auto& [rig, people, enter_leave, most_jumps] :
+       {std::make_tuple("ring8", 3, false, 0), std::make_tuple("h36m4", 4, true, 1)}) {
+    StudioOptions o = People(rig, 600, people);
+    o.enter_leave = enter_leave;
+    o.bystander = true;
+    const SyntheticScene scene = Synthesize(o);
+    int jumps = 0;
+    for (const PersonTruth& person : scene.people) {
+      jumps += static_cast<int>(person.jump_frames.size());
+      const std::set<int> jump_frames(person.jump_frames.begin(), person.jump_frames.end());
+      EXPECT_GE(person.clip_start_frames.size(), 2u) << rig << " " << person.id;
+      const Points3d& x = person.points3d;
+      double hip_step = 0.0, joint_step = 0.0;
+      for (int f = 1; f < 600; ++f) {
+        if (!person.present[f] || !person.present[f - 1] || jump_frames.count(f) != 0) continue;
+        const auto hip = [&](int g) { return Eigen::Vector2d(0.5 * (x.at(g, 11) + x.at(g, 12)).head<2>()); };
+        hip_step = std::max(hip_step, (hip(f) - hip(f - 1)).norm());
+        for (int j = 0; j < 17; ++j) joint_step = std::max(joint_step, (x.at(f, j) - x.at(f - 1, j)).norm());
+      }
+      EXPECT_LT(hip_step, 0.15) << rig << " " << person.id;
+      EXPECT_LT(joint_step * o.fps, 10.5) << rig << " " << person.id;
+      for (int f : person.jump_frames) {
+        EXPECT_TRUE(person.present[f] && person.present[f - 1]) << f;
+      }
+    }
+    EXPECT_EQ(scene.jumps, jumps);
+    EXPECT_LE(jumps, most_jumps) << rig;
+    EXPECT_GE(scene.min_person_distance, 0.8) << rig;
+  }
+}
+
 // Association can be scored exactly: with the noise off, each written detection is the
 // projection of the person detection_person names, read back from the files.
 TEST(Studio, WithoutNoiseEveryDetectionIsTheProjectionOfItsPerson) {
@@ -599,6 +634,7 @@ TEST(Studio, SeveralPeopleAreTheSameWithAnyThreadCount) {
     EXPECT_EQ(one.people[p].points3d.data(), two.people[p].points3d.data());
     EXPECT_EQ(one.people[p].observations.data(), two.people[p].observations.data());
     EXPECT_EQ(one.people[p].occluded_mask, two.people[p].occluded_mask);
+    EXPECT_EQ(one.people[p].jump_frames, two.people[p].jump_frames);
   }
   EXPECT_EQ(one.detection_person, two.detection_person);
   testing::TempDir dir;
@@ -664,6 +700,14 @@ TEST(Studio, NumpyReadsTheMultiPersonFiles) {
   EXPECT_EQ(gt.detection_person, scene.detection_person);
   EXPECT_EQ(gt.outlier_mask, scene.outlier_mask);
   EXPECT_EQ(gt.subject_height, scene.subject_height);
+  // scene.json lists each person's jumps.
+  const nlohmann::json j = ReadJson(dir / "scene/scene.json");
+  ASSERT_EQ(j["people"].size(), 4u);
+  for (size_t p = 0; p < 4; ++p) {
+    EXPECT_EQ(j["people"][p]["jumps"].get<size_t>(), scene.people[p].jump_frames.size());
+    EXPECT_EQ(j["people"][p]["jump_frames"].get<std::vector<int>>(), scene.people[p].jump_frames);
+  }
+  EXPECT_EQ(j["group_statistics"]["jumps"].get<int>(), scene.jumps);
 }
 
 }  // namespace
