@@ -59,21 +59,21 @@ min_views = 3
   const LabelRunOptions& b = ok.sequences[1].options;
   EXPECT_EQ(ok.sequences[0].name, "a");
   EXPECT_EQ(ok.sequences[1].index, 1);
-  EXPECT_EQ(fs::path(a.poses_path), (dir.path() / "data/a/pose").lexically_normal());
+  EXPECT_EQ(fs::path(a.keypoints_path), (dir.path() / "data/a/pose").lexically_normal());
   EXPECT_EQ(fs::path(a.intrinsics_path), (dir.path() / "data/intr.toml").lexically_normal());
   EXPECT_TRUE(a.calibration_path.empty());
-  EXPECT_DOUBLE_EQ(a.subject_height_m, 1.75);
-  EXPECT_TRUE(a.subject_height_given);
+  EXPECT_DOUBLE_EQ(a.calibration.subject_height_m, 1.75);
+  EXPECT_TRUE(a.calibration.subject_height_given);
   EXPECT_DOUBLE_EQ(a.gates.max_reprojection_error_px, 8.0);
   EXPECT_EQ(a.gates.min_views, QualityGates{}.min_views);
-  EXPECT_TRUE(a.smooth);
+  EXPECT_TRUE(a.triangulation.smooth);
   EXPECT_EQ(a.sequence_name, "a");
   // The sequence's calib replaces the default intrinsics; its own values win.
   EXPECT_TRUE(b.intrinsics_path.empty());
   EXPECT_EQ(fs::path(b.calibration_path), (dir.path() / "data/calib.toml").lexically_normal());
-  EXPECT_DOUBLE_EQ(b.subject_height_m, 1.9);
+  EXPECT_DOUBLE_EQ(b.calibration.subject_height_m, 1.9);
   EXPECT_EQ(b.gates.min_views, 3);
-  EXPECT_TRUE(b.smooth);
+  EXPECT_TRUE(b.triangulation.smooth);
   EXPECT_EQ(ok.sequences[0].hash.size(), 16u);
   EXPECT_NE(ok.sequences[0].hash, ok.sequences[1].hash);
 }
