@@ -78,6 +78,7 @@ void AddLabelCommand(CLI::App& app) {
   cmd->add_option("--pairs", o.pairs, "'neighbours': EpipolarPose-style two-view labels (for comparison)");
   AddOptionTable(cmd, QualityGatesTable(), o.gates);
   RegisterFlag("pairs", "--pairs");
+  RegisterFlag("export_name", "--name");
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   cmd->add_flag("!--no-report", o.write_html_report, "Do not write report.html");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunLabelCommand(*args); })); });

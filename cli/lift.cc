@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "foundation/error.h"
 #include "pseudolabel/stages/intrinsics.h"
 #include "training/lift_run.h"
 
@@ -29,7 +30,15 @@ void RunLiftCommand(LiftArgs& args) {
   args.run.num_threads = NumThreads();
   ProgressBar bar;
   args.run.progress = bar.Callback();
-  const std::vector<LiftedCamera> lifted = RunLift(args.run);
+  std::vector<LiftedCamera> lifted;
+  try {
+    lifted = RunLift(args.run);
+  } catch (const InputError& e) {
+    // The library says what is missing; the command line says which flags give it.
+    if (std::string(e.what()).find("image size") == std::string::npos) throw;
+    throw InputError(e.where(), std::string(e.what()).substr(e.where().size() + 2) +
+                                    " (--image-size WxH or --intrinsics FILE)");
+  }
   bar.Finish();
   for (const LiftedCamera& cam : lifted)
     fmt::print("{}: {} of {} frames lifted -> {}\n", cam.name, cam.lifted_frames, cam.frames, cam.path);

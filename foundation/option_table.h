@@ -79,11 +79,15 @@ void CheckOptionRanges(const OptionTable<Options>& table, const Options& options
         if (!s.empty() && s.back() == '.') s.pop_back();
         return s;
       };
-      std::string range;
-      if (spec.min > -std::numeric_limits<double>::infinity()) range = (spec.min_exclusive ? "> " : ">= ") + num(spec.min);
-      if (spec.max < std::numeric_limits<double>::infinity())
-        range += (range.empty() ? "<= " : " and <= ") + num(spec.max);
-      if (range.empty()) range = "a finite number";
+      const bool has_min = spec.min > -std::numeric_limits<double>::infinity();
+      const bool has_max = spec.max < std::numeric_limits<double>::infinity();
+      std::string range = "a finite number";
+      if (has_min && has_max)
+        range = std::string("in ") + (spec.min_exclusive ? "(" : "[") + num(spec.min) + ", " + num(spec.max) + "]";
+      else if (has_min)
+        range = (spec.min_exclusive ? "> " : ">= ") + num(spec.min);
+      else if (has_max)
+        range = "<= " + num(spec.max);
       throw InputError(spec.key, "must be " + range + ", got " + num(v));
     }
   }
