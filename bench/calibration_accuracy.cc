@@ -25,6 +25,7 @@
 #include "geometry/sfm/calibration_pipeline.h"
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/keypoint_input.h"
+#include "pseudolabel/label_scoring.h"
 
 using namespace epilabel;
 
@@ -37,18 +38,6 @@ struct Scenario {
   bool ideal_lenses = false;
   double noise_px = 3.0, outlier_rate = 0.02, swap_rate = 0.01, missing_rate = 0.02;
 };
-
-double MeanError(const Points3d& a, const Points3d& b) {
-  double sum = 0;
-  int64_t n = 0;
-  for (frame_t f = 0; f < a.num_frames(); ++f)
-    for (joint_t j = 0; j < a.num_joints(); ++j)
-      if (a.IsValid(f, j) && b.IsValid(f, j)) {
-        sum += (a.at(f, j) - b.at(f, j)).norm();
-        ++n;
-      }
-  return n ? sum / static_cast<double>(n) : kNaN;
-}
 
 }  // namespace
 
@@ -153,7 +142,7 @@ int main(int argc, char** argv) {
     for (frame_t f = 0; f < aligned.num_frames(); ++f)
       for (joint_t j = 0; j < aligned.num_joints(); ++j)
         if (with_est.points.IsValid(f, j)) aligned.at(f, j) = cmp.reference_from_estimate * with_est.points.at(f, j);
-    const double mpjpe_est = MeanError(aligned, scene.points3d), mpjpe_true = MeanError(with_truth.points, scene.points3d);
+    const double mpjpe_est = MeanPointDistance(aligned, scene.points3d), mpjpe_true = MeanPointDistance(with_truth.points, scene.points3d);
     std::string reasons;
     for (const auto& r : out.report.reasons) reasons += r + "; ";
     // The leave-one-camera-out check: the largest shift of any camera (NaN with two cameras).

@@ -2,26 +2,29 @@
 
 namespace epilabel {
 
-PointsFile MakePointsFile(const TriangulatedSequence& sequence, const PersonTrack& track) {
+namespace {
+
+// Both results hold points, errors, view counts and uncertainties under the same names.
+template <typename Result>
+PointsFile PointsOf(const Result& result, const PersonTrack& track) {
   PointsFile pf;
-  pf.points = sequence.points;
-  pf.reproj_error_px = sequence.reproj_error_px;
-  pf.n_views = sequence.num_views;
-  pf.uncertainty_m = sequence.uncertainty_m;
+  pf.points = result.points;
+  pf.reproj_error_px = result.reproj_error_px;
+  pf.n_views = result.num_views;
+  pf.uncertainty_m = result.uncertainty_m;
   pf.joint_names = track.skeleton->joint_names;
   pf.frame_numbers = track.frame_numbers;
   return pf;
 }
 
+}  // namespace
+
+PointsFile MakePointsFile(const TriangulatedSequence& sequence, const PersonTrack& track) {
+  return PointsOf(sequence, track);
+}
+
 PointsFile MakePointsFile(const TriangulationResult& triangulation, const PersonTrack& track) {
-  PointsFile pf;
-  pf.points = triangulation.points;
-  pf.reproj_error_px = triangulation.reproj_error_px;
-  pf.n_views = triangulation.num_views;
-  pf.uncertainty_m = triangulation.uncertainty_m;
-  pf.joint_names = track.skeleton->joint_names;
-  pf.frame_numbers = track.frame_numbers;
-  return pf;
+  return PointsOf(triangulation, track);
 }
 
 Rig ReportRig(const CalibrationOutput& output) {
