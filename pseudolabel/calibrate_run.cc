@@ -71,7 +71,8 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input);
-  result.association = AssociatePeople(input, options.association, &intrinsics);
+  const Rig association_rig = WithoutExtrinsics(intrinsics);
+  result.association = AssociatePeople(input, options.association, &association_rig);
   // Several people: their correspondences pooled into one sequence for the self-calibration.
   const PersonTrack pooled =
       result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks) : PersonTrack{};

@@ -127,7 +127,8 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohma
     throw InputError(o.keypoints_path, "give a full calibration, the intrinsics or the image size");
   }
   const Rig intrinsics = ResolveIntrinsics(source, input);
-  const Association people = AssociatePeople(input, o.association, &intrinsics);
+  const Rig association_rig = WithoutExtrinsics(intrinsics);
+  const Association people = AssociatePeople(input, o.association, &association_rig);
   const PersonTrack pooled = people.tracks.size() > 1 ? PoolTracks(people.tracks) : PersonTrack{};
   const PersonTrack& track = people.tracks.size() > 1 ? pooled : people.tracks.front();
   const CalibrateStageResult cal = CalibrateCameras(intrinsics, track, CalibrationStageOf(o));

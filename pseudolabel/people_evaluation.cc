@@ -53,11 +53,7 @@ void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, std::
 }
 
 void SelfCalibrate(const SyntheticScene& scene, const KeypointInput& input, uint64_t seed, PeopleEvaluation* e) {
-  Rig intrinsics = scene.rig;
-  for (Camera& c : intrinsics) {
-    c.has_extrinsics = false;
-    c.cam_from_world = Rigid3d();
-  }
+  const Rig intrinsics = WithoutExtrinsics(scene.rig);
   const auto t0 = std::chrono::steady_clock::now();
   const Association people = AssociatePeople(input, AssociationOptions{}, &intrinsics);
   e->calibration_association = people.summary;

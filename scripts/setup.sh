@@ -28,5 +28,7 @@ for step in scripts/setup-*.sh; do
 done
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# Compiler-cache hits across clones: paths inside the checkout are hashed relative to it.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"

@@ -174,6 +174,14 @@ Association AssociatePeople(const KeypointInput& input, const AssociationOptions
   return a;
 }
 
+Rig WithoutExtrinsics(Rig rig) {
+  for (Camera& c : rig) {
+    c.has_extrinsics = false;
+    c.cam_from_world = Rigid3d();
+  }
+  return rig;
+}
+
 PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks) {
   PersonTrack pooled;
   if (tracks.empty()) return pooled;

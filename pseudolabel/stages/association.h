@@ -78,6 +78,10 @@ struct Association {
 Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options = {},
                             const Rig* rig = nullptr);
 
+// The cameras without their extrinsics: what a self-calibration may know when it associates
+// people (an intrinsics file may be a full calibration whose poses are not to be trusted).
+Rig WithoutExtrinsics(Rig rig);
+
 // Every track's frames one after the other (frames where the track has no detection left
 // out): one sequence that holds the correspondences of every person, for the self-calibration
 // (more people, more correspondences). Frame numbers are those of the tracks, so they repeat
