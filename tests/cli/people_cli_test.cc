@@ -1,0 +1,96 @@
+// Several people through the commands, as a user runs them on the multi-person studio:
+// triangulate follows every person (points3d.npz [frames, people, joints, 3] with track ids,
+// CSV per track), label labels each person, calibrate uses everyone's joints.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "detection/io/calibration_io.h"
+#include "detection/io/people_points_io.h"
+#include "detection/synthetic/studio.h"
+#include "geometry/sfm/rig_comparison.h"
+#include "pseudolabel/dataset.h"
+#include "tests/testing.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel {
+namespace {
+
+testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
+
+class People : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    const auto r = Epilabel("-q synth --rig ring8 --people 3 --frames 240 --seed 5 --out " + (*dir_ / "studio"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string Studio(const std::string& leaf) { return *dir_ / ("studio/" + leaf); }
+  static testing::TempDir* dir_;
+};
+testing::TempDir* People::dir_ = nullptr;
+
+// Each true person is followed by one track whose points lie within a few centimetres of it.
+TEST_F(People, TriangulateFollowsEveryPerson) {
+  testing::TempDir dir;
+  const auto r = Epilabel("triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                          " --format npz,csv --out " + (dir / "tri"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(calibrated)"), std::string::npos) << r.output;
+  const PeoplePoints points = ReadPeoplePointsNpz(dir / "tri/points3d.npz");
+  ASSERT_GE(points.people.size(), 3u);
+  for (int id : points.track_ids) EXPECT_TRUE(fs::exists(dir / ("tri/points3d_track" + std::to_string(id) + ".csv")));
+  const GroundTruth truth = ReadGroundTruth(Studio("gt.npz"));
+  ASSERT_EQ(truth.people.size(), 3u);
+  for (const auto& person : truth.people) {
+    // The track nearest to this person over the frames where both are known.
+    double best = 1e9;
+    for (const PointsFile& track : points.people) {
+      double sum = 0;
+      int n = 0;
+      for (int f = 0; f < track.points.num_frames(); ++f)
+        for (int j = 0; j < track.points.num_joints(); ++j)
+          if (track.points.IsValid(f, j) && person.points3d.IsValid(f, j)) {
+            sum += (track.points.at(f, j) - person.points3d.at(f, j)).norm();
+            ++n;
+          }
+      if (n > 1000) best = std::min(best, sum / n);
+    }
+    EXPECT_LT(best, 0.05) << "no track follows a person";
+  }
+}
+
+// Labels of every person, told apart by `person`; the calibration from everyone's joints.
+TEST_F(People, LabelAndCalibrateUseEveryPerson) {
+  testing::TempDir dir;
+  const auto l = Epilabel("-q label --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") + " --out " +
+                          (dir / "ds"));
+  ASSERT_EQ(l.exit_code, 0) << l.output;
+  const LabelDataset d = ReadDatasetNpz(dir / "ds/dataset.npz");
+  std::set<int32_t> people(d.person.begin(), d.person.end());
+  EXPECT_GE(people.size(), 3u);
+  std::ifstream in(dir / "ds/report.json");
+  const nlohmann::json report = nlohmann::json::parse(in);
+  EXPECT_GE(report["people"]["tracks"].size(), 3u);
+
+  const auto c = Epilabel("-q calibrate --keypoints " + Studio("pose") + " --intrinsics " + Studio("intrinsics.toml") +
+                          " --out " + (dir / "calib/calibration.toml"));
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_NE(c.output.find("(uncalibrated)"), std::string::npos) << c.output;
+  const RigComparison cmp =
+      CompareRigs(ReadCalibrationToml(Studio("calibration.toml")), ReadCalibrationToml(dir / "calib/calibration.toml"));
+  EXPECT_LT(cmp.max_rotation_error_deg, 0.2);
+  EXPECT_LT(cmp.max_center_error_rel, 0.01);
+}
+
+}  // namespace
+}  // namespace epilabel
