@@ -4,6 +4,9 @@
 #include <chrono>
 #include <filesystem>
 
+#include <cerrno>
+#include <csignal>
+
 #include <unistd.h>
 
 #include "detection/io/calibration_io.h"
@@ -64,6 +67,26 @@ void CheckOutputFolder(const std::string& out_dir) {
   }
   throw InputError(out_dir, "exists and is not a dataset folder of an earlier `epilabel label` run; "
                             "choose a new folder (nothing was written)");
+}
+
+// Staging folders of earlier runs of the same output that were killed ("OUT.tmp-<pid>" whose
+// process no longer exists) are removed; those of a run still going are left alone.
+void RemoveStaleStaging(const std::string& out_dir) {
+  const fs::path out(out_dir);
+  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  const std::string prefix = out.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) {
+      std::error_code ec2;
+      fs::remove_all(entry.path(), ec2);
+    }
+  }
 }
 
 std::string SequenceName(const LabelRunOptions& options) {
@@ -250,8 +273,8 @@ LabelRunResult RunLabel(const LabelRunOptions& options_in) {
 
   Staging staging;
   staging.dir = options.out_dir + ".tmp-" + std::to_string(::getpid());
+  RemoveStaleStaging(options.out_dir);
   std::error_code ec;
-  fs::remove_all(staging.dir, ec);
   fs::create_directories(staging.dir);
   try {
     nlohmann::json report;

@@ -80,6 +80,18 @@ TEST_F(BadInputs, ATrailingSlashOnTheDatasetFolderWorks) {
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
 }
 
+// A killed run leaves OUT.tmp-<pid>; the next run of the same output removes it.
+TEST_F(BadInputs, StagingFoldersOfKilledRunsAreRemoved) {
+  testing::TempDir dir;
+  fs::create_directories(dir / "ds.tmp-999999999/junk");
+  fs::create_directories(dir / "other.tmp-999999999");
+  const auto r = Epilabel("-q label --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                          " --out " + (dir / "ds"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "ds.tmp-999999999"));
+  EXPECT_TRUE(fs::exists(dir / "other.tmp-999999999"));  // another output's
+}
+
 TEST_F(BadInputs, NothingTriangulatedIsAnErrorNotAnEmptyResult) {
   testing::TempDir dir;
   const auto r = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
