@@ -136,7 +136,7 @@ const Skeleton& GetSkeleton(const std::string& name) {
   if (it == r.skeletons.end()) {
     std::ostringstream known;
     for (size_t i = 0; i < r.order.size(); ++i) known << (i ? ", " : "") << r.order[i];
-    throw InputError("--skeleton", "unknown skeleton '" + name + "' (known: " + known.str() + ")");
+    throw InputError("skeleton", "unknown skeleton '" + name + "' (known: " + known.str() + ")");
   }
   return it->second;
 }

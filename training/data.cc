@@ -126,7 +126,7 @@ std::vector<int> TemporalWindow(const LifterData& data, int sample, int window) 
 DataSplit SplitBySequence(const LabelDataset& dataset, double validation_fraction,
                           const std::vector<std::string>& validation_sequences) {
   if (!(validation_fraction >= 0.0 && validation_fraction < 1.0)) {
-    throw InputError("--val-fraction", "must be in [0, 1)");
+    throw InputError("val_fraction", "must be in [0, 1)");
   }
   DataSplit split;
   std::set<int32_t> present;
@@ -138,7 +138,7 @@ DataSplit SplitBySequence(const LabelDataset& dataset, double validation_fractio
       if (it == dataset.sequence_names.end()) {
         std::string known;
         for (const auto& n : dataset.sequence_names) known += (known.empty() ? "" : ", ") + n;
-        throw InputError("--val-sequences", "no sequence named '" + name + "' in the dataset (it has: " + known + ")");
+        throw InputError("val_sequences", "no sequence named '" + name + "' in the dataset (it has: " + known + ")");
       }
       held_out.insert(static_cast<int32_t>(it - dataset.sequence_names.begin()));
     }

@@ -13,7 +13,7 @@ PoseModelLayout ParsePoseModelLayout(const std::string& name) {
   if (name == "movenet") return PoseModelLayout::kMoveNet;
   if (name == "heatmap") return PoseModelLayout::kHeatmap;
   if (name == "simcc") return PoseModelLayout::kSimcc;
-  throw InputError("--layout", "unknown model layout '" + name + "' (expected auto, movenet, heatmap or simcc)");
+  throw InputError("layout", "unknown model layout '" + name + "' (expected auto, movenet, heatmap or simcc)");
 }
 
 const char* PoseModelLayoutName(PoseModelLayout layout) {
@@ -27,24 +27,24 @@ const char* PoseModelLayoutName(PoseModelLayout layout) {
 }
 
 void PoseDetectorOptions::Check() const {
-  if (model.path.empty()) throw InputError("--model", "no model file given");
+  if (model.path.empty()) throw InputError("model", "no model file given");
   if (model.input_width < 0 || model.input_height < 0 || (model.input_width == 0) != (model.input_height == 0))
-    throw InputError("--input-size", "expected a positive width and height (WxH)");
+    throw InputError("input_size", "expected a positive width and height (WxH)");
   for (double s : model.top_down.std)
-    if (!(s > 0.0) || !std::isfinite(s)) throw InputError("--std", "standard deviations must be positive");
+    if (!(s > 0.0) || !std::isfinite(s)) throw InputError("std", "standard deviations must be positive");
   for (double m : model.top_down.mean)
-    if (!std::isfinite(m)) throw InputError("--mean", "means must be finite");
-  if (!(model.top_down.simcc_split_ratio > 0.0)) throw InputError("--simcc-split", "must be positive");
-  if (!(model.top_down.box_padding >= 1.0)) throw InputError("--box-padding", "must be at least 1");
+    if (!std::isfinite(m)) throw InputError("mean", "means must be finite");
+  if (!(model.top_down.simcc_split_ratio > 0.0)) throw InputError("simcc_split", "must be positive");
+  if (!(model.top_down.box_padding >= 1.0)) throw InputError("box_padding", "must be at least 1");
   auto unit = [](double v) { return v >= 0.0 && v <= 1.0; };
-  if (!unit(min_crop_keypoint_score)) throw InputError("--min-crop-score", "must be in [0, 1]");
-  if (!unit(lost_mean_score)) throw InputError("--lost-score", "must be in [0, 1]");
-  if (!(min_output_score >= 0.0)) throw InputError("--min-score", "must be non-negative");
+  if (!unit(min_crop_keypoint_score)) throw InputError("min_crop_score", "must be in [0, 1]");
+  if (!unit(lost_mean_score)) throw InputError("lost_score", "must be in [0, 1]");
+  if (!(min_output_score >= 0.0)) throw InputError("min_score", "must be non-negative");
 }
 
 std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant) {
   if (variant != "thunder" && variant != "lightning")
-    throw InputError("--model", "unknown MoveNet variant '" + variant + "' (expected thunder or lightning)");
+    throw InputError("model", "unknown MoveNet variant '" + variant + "' (expected thunder or lightning)");
   return (std::filesystem::path(models_dir) / ("movenet-" + variant + ".onnx")).string();
 }
 

@@ -131,7 +131,7 @@ StudioRig MakeStudioRig(const std::string& name) {
   if (name == "ceiling6") return Ceiling6();
   std::string known;
   for (const auto& n : StudioRigNames()) known += (known.empty() ? "" : ", ") + n;
-  throw InputError("--rig", "unknown rig '" + name + "'; known rigs: " + known);
+  throw InputError("rig", "unknown rig '" + name + "'; known rigs: " + known);
 }
 
 Rigid3d LookAt(const Eigen::Vector3d& center, const Eigen::Vector3d& target, double roll_deg) {

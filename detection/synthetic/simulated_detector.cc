@@ -61,15 +61,15 @@ void SimulatedDetectorOptions::Check() const {
     }
   };
   if (!(noise_px >= 0.0) || !std::isfinite(noise_px)) {
-    throw InputError("--noise-px", "must be a finite number >= 0, got " + Number(noise_px));
+    throw InputError("noise_px", "must be a finite number >= 0, got " + Number(noise_px));
   }
   if (!(reference_height_px > 0.0) || !std::isfinite(reference_height_px)) {
     throw InputError("reference_height_px", "must be positive");
   }
   if (!std::isfinite(hip_offset_px)) throw InputError("hip_offset_px", "must be finite");
-  check_rate(outlier_rate, "--outlier-rate");
-  check_rate(swap_rate, "--swap-rate");
-  check_rate(missing_rate, "--missing-rate");
+  check_rate(outlier_rate, "outlier_rate");
+  check_rate(swap_rate, "swap_rate");
+  check_rate(missing_rate, "missing_rate");
   check_rate(occlusion_drop_rate, "occlusion_drop_rate");
   if (!(occlusion_noise_factor >= 0.0) || !std::isfinite(occlusion_noise_factor)) {
     throw InputError("occlusion_noise_factor", "must be a finite number >= 0");

@@ -74,25 +74,25 @@ NpyArray Scalar(T value) {
 void StudioOptions::Check() const {
   MakeStudioRig(rig);  // throws for unknown names
   if (num_frames < 1 || num_frames > kMaxFrames) {
-    throw InputError("--frames", "must be between 1 and " + std::to_string(kMaxFrames) + ", got " +
+    throw InputError("frames", "must be between 1 and " + std::to_string(kMaxFrames) + ", got " +
                                      std::to_string(num_frames));
   }
-  if (!(fps > 0.0 && fps <= 1000.0)) throw InputError("--fps", "must be in (0, 1000], got " + Number(fps));
+  if (!(fps > 0.0 && fps <= 1000.0)) throw InputError("fps", "must be in (0, 1000], got " + Number(fps));
   DetectorOptions(*this).Check();
   if (num_people < 1 || num_people > kMaxPeople) {
-    throw InputError("--people", "must be between 1 and " + std::to_string(kMaxPeople) + ", got " +
+    throw InputError("people", "must be between 1 and " + std::to_string(kMaxPeople) + ", got " +
                                      std::to_string(num_people));
   }
-  if (enter_leave && num_people < 2) throw InputError("--enter-leave", "needs --people 2 or more");
+  if (enter_leave && num_people < 2) throw InputError("enter_leave", "needs --people 2 or more");
   if (!(min_distance_m >= 0.0 && min_distance_m <= 2.0)) {
-    throw InputError("--min-distance", "must be in [0, 2] m, got " + Number(min_distance_m));
+    throw InputError("min_distance", "must be in [0, 2] m, got " + Number(min_distance_m));
   }
   if (!(min_height_m >= 1.0 && max_height_m >= min_height_m && max_height_m <= 2.3)) {
-    throw InputError("--heights", "need 1 <= min <= max <= 2.3 m, got " + Number(min_height_m) + ", " +
+    throw InputError("heights", "need 1 <= min <= max <= 2.3 m, got " + Number(min_height_m) + ", " +
                                       Number(max_height_m));
   }
   if (!(false_positive_rate >= 0.0 && false_positive_rate <= 1.0)) {
-    throw InputError("--false-positive-rate", "must be a share between 0 and 1, got " + Number(false_positive_rate));
+    throw InputError("false_positive_rate", "must be a share between 0 and 1, got " + Number(false_positive_rate));
   }
   if (motion_files.empty() && data_dir.empty()) {
     throw InputError("motion clips", "no motion clips: give motion files or the data folder");
@@ -749,7 +749,7 @@ std::string SceneJson(const SyntheticScene& scene) {
 
 void WriteSyntheticScene(const SyntheticScene& scene, const std::string& out_dir) {
   fs::path out = fs::path(out_dir).lexically_normal();
-  if (out.empty()) throw InputError("--out", "no output folder given");
+  if (out.empty()) throw InputError("out", "no output folder given");
   if (!out.has_filename() && out.has_parent_path()) out = out.parent_path();
   std::error_code ec;
   if (fs::exists(out, ec)) {

@@ -54,7 +54,7 @@ struct StudioOptions {
   std::string data_dir;
   ProgressCallback progress;
 
-  // Throws InputError naming the option (as on the command line) for an unknown rig, frames < 1,
+  // Throws InputError naming the option key (snake_case; the command line shows its flag) for an unknown rig, frames < 1,
   // fps not in (0, 1000], negative noise, rates outside [0, 1], num_people outside [1, kMaxPeople],
   // enter_leave with one person, bad heights or distance, or neither motion_files nor data_dir given.
   void Check() const;

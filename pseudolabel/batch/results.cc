@@ -9,10 +9,10 @@
 namespace epilabel {
 
 void BatchOptions::Check() const {
-  if (out_root.empty()) throw InputError("--out", "give the batch output folder");
+  if (out_root.empty()) throw InputError("out", "give the batch output folder");
   if (shard_count < 1 || shard_index < 0 || shard_index >= shard_count)
-    throw InputError("--shard", fmt::format("expected i/N with 0 <= i < N, got {}/{}", shard_index, shard_count));
-  if (sequences_per_rank < 1) throw InputError("--per-rank", "must be >= 1");
+    throw InputError("shard", fmt::format("expected i/N with 0 <= i < N, got {}/{}", shard_index, shard_count));
+  if (sequences_per_rank < 1) throw InputError("per_rank", "must be >= 1");
   if (threads_per_sequence < 1) throw InputError("threads_per_sequence", "must be >= 1");
 }
 
