@@ -59,4 +59,22 @@ inline std::string PythonWithNumpy() { return "/usr/bin/python3"; }
 inline std::string SourceDir() { return EPILABEL_SOURCE_DIR; }
 inline std::string Exe() { return EPILABEL_EXE; }
 
+// A test suite sharing one studio made once by `epilabel synth <Options::kSynth>` (e.g.
+// "--rig h36m4 --frames 60 --seed 4"); Studio("pose") is a path inside it.
+template <typename Options>
+class StudioSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const CommandResult r = testing::Run(Exe() + " -q synth " + Options::kSynth + " --out " + (*dir_ / "studio"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string Studio(const std::string& leaf) { return *dir_ / ("studio/" + leaf); }
+  static inline TempDir* dir_ = nullptr;
+};
+
 }  // namespace epilabel::testing

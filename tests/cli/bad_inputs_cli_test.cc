@@ -24,21 +24,10 @@ std::string ReadAll(const std::string& path) {
 }
 
 // One small studio shared by the cases of this file.
-class BadInputs : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    const auto r = Epilabel("-q synth --rig h36m4 --frames 60 --seed 4 --out " + (*dir_ / "studio"));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static std::string Studio(const std::string& leaf) { return *dir_ / ("studio/" + leaf); }
-  static testing::TempDir* dir_;
+struct SmallStudio {
+  static constexpr const char* kSynth = "--rig h36m4 --frames 60 --seed 4";
 };
-testing::TempDir* BadInputs::dir_ = nullptr;
+using BadInputs = testing::StudioSuite<SmallStudio>;
 
 TEST_F(BadInputs, ReportNeverOverwritesItsCalibration) {
   testing::TempDir dir;

@@ -23,21 +23,10 @@ namespace {
 
 testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
 
-class People : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    const auto r = Epilabel("-q synth --rig ring8 --people 3 --frames 240 --seed 5 --out " + (*dir_ / "studio"));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static std::string Studio(const std::string& leaf) { return *dir_ / ("studio/" + leaf); }
-  static testing::TempDir* dir_;
+struct ThreePeople {
+  static constexpr const char* kSynth = "--rig ring8 --people 3 --frames 240 --seed 5";
 };
-testing::TempDir* People::dir_ = nullptr;
+using People = testing::StudioSuite<ThreePeople>;
 
 // Each true person is followed by one track whose points lie within a few centimetres of it.
 TEST_F(People, TriangulateFollowsEveryPerson) {
