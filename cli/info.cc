@@ -18,6 +18,7 @@
 #include "detection/io/camera_matching.h"
 #include "detection/io/keypoint_io.h"
 #include "foundation/npz.h"
+#include "detection/io/people_points_io.h"
 #include "detection/io/points_io.h"
 #include "detection/skeleton.h"
 #include "foundation/error.h"
@@ -166,28 +167,36 @@ void PrintKeypoints(const std::string& path, const std::string& skeleton, const 
 }
 
 void PrintPoints(const std::string& path) {
-  const PointsFile p = ReadPointsNpz(path);
-  const int nf = p.points.num_frames(), nj = p.points.num_joints();
-  size_t valid = 0;
-  double error_sum = 0.0;
-  size_t error_count = 0;
-  for (int f = 0; f < nf; ++f) {
-    for (int j = 0; j < nj; ++j) {
-      if (!p.points.IsValid(f, j)) continue;
-      ++valid;
-      const double e = p.reproj_error_px.at(f, j);
-      if (std::isfinite(e)) {
-        error_sum += e;
-        ++error_count;
-      }
-    }
-  }
+  const PeoplePoints people = ReadPeoplePointsNpz(path);
   fmt::print("3D points {}\n", path);
-  fmt::print("{} frame(s) x {} joint(s); {:.1f}% triangulated", nf, nj,
-             nf * nj > 0 ? 100.0 * valid / (static_cast<double>(nf) * nj) : 0.0);
-  if (error_count > 0) fmt::print("; mean reprojection error {:.2f} px", error_sum / error_count);
-  fmt::print("\n");
-  if (!p.frame_numbers.empty()) fmt::print("frame numbers {} to {}\n", p.frame_numbers.front(), p.frame_numbers.back());
+  if (people.people.size() > 1) fmt::print("{} people (tracks", people.people.size());
+  for (size_t q = 0; q < people.people.size() && people.people.size() > 1; ++q)
+    fmt::print(" {}", people.track_ids[q]);
+  if (people.people.size() > 1) fmt::print(")\n");
+  for (size_t q = 0; q < people.people.size(); ++q) {
+    const PointsFile& p = people.people[q];
+    const int nf = p.points.num_frames(), nj = p.points.num_joints();
+    size_t valid = 0, error_count = 0;
+    double error_sum = 0.0;
+    for (int f = 0; f < nf; ++f)
+      for (int j = 0; j < nj; ++j) {
+        if (!p.points.IsValid(f, j)) continue;
+        ++valid;
+        const double e = p.reproj_error_px.at(f, j);
+        if (std::isfinite(e)) {
+          error_sum += e;
+          ++error_count;
+        }
+      }
+    if (people.people.size() > 1) fmt::print("track {}: ", people.track_ids[q]);
+    fmt::print("{} frame(s) x {} joint(s); {:.1f}% triangulated", nf, nj,
+               nf * nj > 0 ? 100.0 * valid / (static_cast<double>(nf) * nj) : 0.0);
+    if (error_count > 0) fmt::print("; mean reprojection error {:.2f} px", error_sum / error_count);
+    fmt::print("\n");
+  }
+  const PointsFile& first = people.people.front();
+  if (!first.frame_numbers.empty())
+    fmt::print("frame numbers {} to {}\n", first.frame_numbers.front(), first.frame_numbers.back());
 }
 
 void RunInfo(const InfoArgs& args) {
