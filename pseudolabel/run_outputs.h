@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pseudolabel/report/html_report.h"
 
 namespace epilabel {
 

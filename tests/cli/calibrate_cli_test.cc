@@ -21,6 +21,13 @@ nlohmann::json ReadJson(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
+// The data embedded in a report.html.
+nlohmann::json ReportData(const std::string& path) {
+  std::ifstream in(path);
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return nlohmann::json::parse(report_encoding::ExtractDataJson(html));
+}
+
 // `epilabel synth --rig h36m4 --frames 900 <options>` into DIR/studio; returns that folder.
 std::string SynthStudio(const testing::TempDir& dir, const std::string& options) {
   const std::string studio = dir / "studio";
@@ -150,9 +157,7 @@ TEST(CalibrateCommand, TheReportShowsTheTriangulatedBodies) {
   const auto r = Epilabel("-q calibrate --keypoints " + (dir / "studio/pose") + " --intrinsics " +
                           (dir / "studio/intrinsics.toml") + " --out " + (dir / "calib/calibration.toml"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  std::ifstream in(dir / "calib/report.html");
-  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const nlohmann::json data = nlohmann::json::parse(report_encoding::ExtractDataJson(html));
+  const nlohmann::json data = ReportData(dir / "calib/report.html");
   ASSERT_TRUE(data["arrays"].contains("points")) << data["arrays"].dump().substr(0, 300);
   EXPECT_EQ(data["arrays"]["points"]["shape"][0], 300);
   EXPECT_EQ(data["frames"]["count"], 300);
@@ -172,9 +177,7 @@ TEST(CalibrateCommand, AFailedCalibrationStillWritesItsReport) {
   const nlohmann::json report = ReadJson(dir / "calib/report.json");
   EXPECT_EQ(report["verdict"]["status"], "failed");
   EXPECT_FALSE(report["verdict"]["reasons"].empty());
-  std::ifstream in(dir / "calib/report.html");
-  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const nlohmann::json data = nlohmann::json::parse(report_encoding::ExtractDataJson(html));
+  const nlohmann::json data = ReportData(dir / "calib/report.html");
   EXPECT_NE(data.dump().find("failed"), std::string::npos);
 }
 
