@@ -53,7 +53,7 @@ void RunBatchCommand(BatchArgs& args) {
   const BatchSummary s = args.merge_only ? MergeBatch(manifest, o) : RunBatch(manifest, o);
   bar.Finish();
   if (!s.writer) return;  // MPI ranks > 0: rank 0 reports
-  fmt::print("{}", s.Table());
+  fmt::print("{}", WithFlags(s.Table()));
   spdlog::info("wrote {}", s.report_path);
   if (!s.AllDone()) {
     std::string names;
@@ -62,7 +62,7 @@ void RunBatchCommand(BatchArgs& args) {
     if (s.num_failed + s.num_missing > 0)
       throw std::runtime_error(fmt::format("{} of {} sequences {}: {}", s.num_failed + s.num_missing, s.sequences.size(),
                                            args.merge_only ? "not complete" : "failed", names));
-    throw std::runtime_error(s.merge_note);
+    throw std::runtime_error(WithFlags(s.merge_note));
   }
 }
 

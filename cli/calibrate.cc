@@ -41,8 +41,8 @@ void PrintCalibrationSummary(const CalibrateRunResult& r) {
   if (rep.world.success)
     fmt::print("\nscale: {} ({:.3f} m per unit, +/- {:.1f}%), floor {}\n", rep.world.scale_method, rep.world.scale,
                100.0 * rep.world.scale_sigma_rel, rep.world.floor_from_feet ? "from the feet" : "from the body axis");
-  fmt::print("{}\n", rep.BriefReport());
-  for (const auto& note : rep.notes) fmt::print("note: {}\n", note);
+  fmt::print("{}\n", WithFlags(rep.BriefReport()));
+  for (const auto& note : rep.notes) fmt::print("note: {}\n", WithFlags(note));
   for (const auto& [stage, s] : rep.self.timings_s) spdlog::debug("  {}: {:.2f} s", stage, s);
   spdlog::debug("{}", rep.self.ba.BriefReport());
   fmt::print("people: {}\n", r.association.summary.BriefReport());
@@ -68,7 +68,7 @@ void RunCalibrateCommand(CalibrateArgs& args) {
   PrintCalibrationSummary(r);
   for (const auto& path : r.written) spdlog::info("wrote {}", path);
   if (!r.output.success) {
-    spdlog::error("calibration failed: {}", r.output.report.BriefReport());
+    spdlog::error("calibration failed: {}", WithFlags(r.output.report.BriefReport()));
     throw std::runtime_error("no calibration written (see report.json)");
   }
 }

@@ -109,11 +109,12 @@ namespace {
 // Keys that libraries name in their errors, with their flags; the option tables add theirs.
 std::map<std::string, std::string>& FlagsOfKeys() {
   static std::map<std::string, std::string> flags = {
-      {"baseline", "--baseline"}, {"image_size", "--image-size"}, {"format", "--format"}, {"pairs", "--pairs"}};
+      {"baseline", "--baseline"}, {"image_size", "--image-size"}, {"format", "--format"}, {"pairs", "--pairs"},
+      {"calib", "--calib"}};
   static const bool library_keys = [] {
     // Keys the studio, detector, lifter and batch options name in their errors; each is the
     // flag of the same name.
-    for (const char* key : {"batch_size", "box_padding", "channels", "dropout", "enter_leave", "epochs", "false_positive_rate", "fps", "frames", "heights", "hidden", "input_size", "layout", "lost_score", "lr", "lr_decay", "mean", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "noise_px", "out", "outlier_rate", "people", "per_rank", "receptive_field", "rig", "samples_per_epoch", "shard", "simcc_split", "skeleton", "std", "swap_rate", "threads", "val_fraction", "val_sequences"})
+    for (const char* key : {"batch_size", "box_padding", "channels", "data_dir", "dropout", "enter_leave", "epochs", "false_positive_rate", "fps", "frames", "heights", "hidden", "input_size", "layout", "lost_score", "lr", "lr_decay", "mean", "merge_only", "merge_partial", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "models_dir", "noise_px", "out", "outlier_rate", "overwrite", "people", "per_rank", "receptive_field", "resume", "rig", "samples_per_epoch", "shard", "simcc_split", "skeleton", "std", "subject_height", "swap_rate", "threads", "val_fraction", "val_sequences"})
       flags.emplace(key, FlagOfKey(key));
     return true;
   }();
@@ -129,6 +130,24 @@ std::string FlagForKey(const std::string& key) {
   return it == FlagsOfKeys().end() ? key : it->second;
 }
 
+std::string WithFlags(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t open = text.find('`', pos);
+    const size_t close = open == std::string::npos ? std::string::npos : text.find('`', open + 1);
+    if (close == std::string::npos) break;
+    const std::string key = text.substr(open + 1, close - open - 1);
+    const std::string flag = FlagForKey(key);
+    out += text.substr(pos, open - pos);
+    out += flag != key ? flag : text.substr(open, close - open + 1);
+    pos = close + 1;
+  }
+  out += text.substr(pos);
+  return out;
+}
+
 int RunCommand(const std::function<void()>& body) {
   try {
     body();
@@ -137,9 +156,9 @@ int RunCommand(const std::function<void()>& body) {
     const std::string flag = FlagForKey(e.where());
     if (flag != e.where() && !e.where().empty()) {
       const std::string what = std::string(e.what()).substr(e.where().size() + 2);
-      spdlog::error("{}: {}", flag, what);
+      spdlog::error("{}: {}", flag, WithFlags(what));
     } else {
-      spdlog::error("{}", e.what());
+      spdlog::error("{}", WithFlags(e.what()));
     }
     return kExitInputError;
   } catch (const CLI::Error&) {

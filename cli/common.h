@@ -65,6 +65,9 @@ int RunCommand(const std::function<void()>& body);
 void RegisterFlag(const std::string& key, const std::string& flag);
 // The flag registered for a key, or the key itself.
 std::string FlagForKey(const std::string& key);
+// A library's text with every option it names as `key` (in backticks, the convention of
+// foundation/error.h) shown as its command-line flag; unknown keys are left as they are.
+std::string WithFlags(const std::string& text);
 
 // Adds every entry of an option table to a command: the flag derived from the key plus the
 // entry's aliases as further flags, its doc, its default and its range.

@@ -120,8 +120,10 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
     if (options.formats.count("npz")) sources.emplace_back("points", (out / "points3d.npz").string());
     sources.emplace_back("poses", options.keypoints_path);
     sources.emplace_back("report", (out / "report.json").string());
-    const ReportInputs in = MakeReportInputs("EpiLabel triangulation", rig, &input.keypoints, *tracks.front().skeleton,
-                                             std::move(people.people.front()), report, std::move(sources));
+    ReportInputs in = MakeReportInputs("EpiLabel triangulation", rig, &input.keypoints, *tracks.front().skeleton,
+                                       std::move(people.people.front()), report, std::move(sources));
+    for (size_t q = 1; q < people.people.size(); ++q) in.other_people.push_back(std::move(people.people[q].points));
+    in.track_ids = people.track_ids;
     WriteHtmlReport(in, (out / "report.html").string());
     result.written.push_back((out / "report.html").string());
   }

@@ -620,7 +620,7 @@ TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train,
   std::error_code ec;
   const bool has_run = fs::exists(checkpoint, ec);
   if (has_run && !options.resume && !options.overwrite) {
-    throw InputError(options.run_dir, "already holds a training run; pass --resume to continue it or --overwrite to "
+    throw InputError(options.run_dir, "already holds a training run; give `resume` to continue it or `overwrite` to "
                                       "replace it");
   }
 

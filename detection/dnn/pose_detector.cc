@@ -49,7 +49,7 @@ struct PoseDetector::Impl {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
       throw InputError(path, "model file not found; run scripts/setup-models.sh to download and convert the MoveNet "
-                             "models into models/ (or pass --models-dir / $EPILABEL_MODELS_DIR)");
+                             "models into models/ (or give `models_dir` / $EPILABEL_MODELS_DIR)");
     if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a folder, expected an .onnx model file");
     network = DetectorModule().load_pose_network(options.model);
     layout = network->layout();

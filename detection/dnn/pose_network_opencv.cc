@@ -152,7 +152,7 @@ class OpenCvPoseNetwork : public PoseNetwork {
     input_width_ = options_.input_width > 0 ? options_.input_width : static_cast<int>(dims[3]);
     input_height_ = options_.input_height > 0 ? options_.input_height : static_cast<int>(dims[2]);
     if (input_width_ <= 0 || input_height_ <= 0)
-      throw InputError(path_, "the model's input size is not fixed " + DimsToString(dims) + "; give it (--input-size WxH)");
+      throw InputError(path_, "the model's input size is not fixed " + DimsToString(dims) + "; give it (`input_size` WxH)");
     if ((dims[3] > 0 && dims[3] != input_width_) || (dims[2] > 0 && dims[2] != input_height_))
       throw InputError(path_, "the model's input is " + DimsToString(dims) + ", not " + std::to_string(input_width_) +
                                  "x" + std::to_string(input_height_));
@@ -174,8 +174,8 @@ class OpenCvPoseNetwork : public PoseNetwork {
       case PoseModelLayout::kHeatmap: {
         const OnnxTensorInfo& out = info.outputs[0];
         if (out.dims.size() != 4)
-          throw InputError(path_, "heatmap layout_: the first output '" + out.name + "' is " + DimsToString(out.dims) +
-                                     ", expected [1, K, h, w] (use --layout_ simcc for SimCC models)");
+          throw InputError(path_, "heatmap layout: the first output '" + out.name + "' is " + DimsToString(out.dims) +
+                                     ", expected [1, K, h, w] (use `layout` simcc for SimCC models)");
         output_names_.emplace_back(out.name);
         num_model_joints_ = static_cast<int>(std::max<int64_t>(0, out.dims[1]));
         break;

@@ -192,7 +192,13 @@ class CalibrationParser {
                "expected a Rodrigues vector [rx, ry, rz] or a 3x3 matrix, found " + std::to_string(v.size()) +
                    " numbers");
         }
-        r = RotationFromRodrigues(Eigen::Vector3d(v[0], v[1], v[2]));
+        const Eigen::Vector3d rvec(v[0], v[1], v[2]);
+        // Any tool writes angles within a few turns; a huge norm overflows or loses the angle.
+        constexpr double kMaxRodriguesNorm = 1000.0;
+        if (!(rvec.norm() <= kMaxRodriguesNorm))
+          Fail(rot, key, "rotation", "the Rodrigues vector's angle is " + Format(rvec.norm()) +
+                                         " rad; expected at most " + Format(kMaxRodriguesNorm));
+        r = RotationFromRodrigues(rvec);
       }
       const std::vector<double> tv = FixedVector(*trans, key, "translation", 3);
       cam.cam_from_world = Rigid3d(r, Eigen::Vector3d(tv[0], tv[1], tv[2]));

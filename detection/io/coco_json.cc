@@ -141,7 +141,7 @@ KeypointSequence ReadCocoFiles(const std::vector<CocoSource>& sources, const std
   }
   if (num_joints < 0) {
     if (options.skeleton.empty()) {
-      throw InputError(root, "no person in any file, so the skeleton cannot be guessed; pass --skeleton");
+      throw InputError(root, "no person in any file, so the skeleton cannot be guessed; give `skeleton`");
     }
     seq.skeleton = options.skeleton;
     seq.num_joints = GetSkeleton(options.skeleton).num_joints();

@@ -77,7 +77,7 @@ std::string ResolveSkeleton(const std::string& requested, int num_joints, const 
   }
   std::string reason;
   const std::optional<std::string> guess = GuessSkeleton(num_joints, sample, &reason);
-  if (!guess) throw InputError(where, reason + "; pass --skeleton");
+  if (!guess) throw InputError(where, reason + "; give `skeleton`");
   if (reason.empty()) return *guess;
   // Several skeletons share the count and the sample did not settle it: prefer a layout whose
   // limbs are clearly shorter than the default's on these poses (e.g. BODY_25B detections

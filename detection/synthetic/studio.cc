@@ -47,7 +47,7 @@ std::vector<std::string> MotionFiles(const StudioOptions& options) {
   const fs::path dir = fs::path(options.data_dir) / "motions";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw InputError(dir.string(), "motion folder not found (set --data-dir or EPILABEL_DATA_DIR to the data/ folder)");
+    throw InputError(dir.string(), "motion folder not found (set `data_dir` or EPILABEL_DATA_DIR to the data/ folder)");
   }
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -83,7 +83,7 @@ void StudioOptions::Check() const {
     throw InputError("people", "must be between 1 and " + std::to_string(kMaxPeople) + ", got " +
                                      std::to_string(num_people));
   }
-  if (enter_leave && num_people < 2) throw InputError("enter_leave", "needs --people 2 or more");
+  if (enter_leave && num_people < 2) throw InputError("enter_leave", "needs `people` 2 or more");
   if (!(min_distance_m >= 0.0 && min_distance_m <= 2.0)) {
     throw InputError("min_distance", "must be in [0, 2] m, got " + Number(min_distance_m));
   }

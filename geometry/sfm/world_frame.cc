@@ -175,7 +175,7 @@ bool ScaleFromBaseline(const Rig& rig, const BaselineScale& b, WorldFrameResult*
 bool ScaleFromHeight(const Points3d& points, const WorldFrameOptions& options, WorldFrameResult* r) {
   const StatureMeasurement m = MeasureSubjectHeight(points, options);
   if (!m.ok()) {
-    r->failure_reason = "neither the legs and torso nor the arms were triangulated; cannot estimate the scale (use --baseline)";
+    r->failure_reason = "neither the legs and torso nor the arms were triangulated; cannot estimate the scale (give `baseline`)";
     return false;
   }
   r->scale_method = "subject height (" + m.method + ")";
@@ -184,7 +184,7 @@ bool ScaleFromHeight(const Points3d& points, const WorldFrameOptions& options, W
   r->chain_length = m.length;
   r->scale = m.ScaleFor(options.subject_height_m);
   if (!(r->scale > 0)) {
-    r->failure_reason = "the subject height is smaller than the model's fixed parts; check --subject-height";
+    r->failure_reason = "the subject height is smaller than the model's fixed parts; check `subject_height`";
     return false;
   }
   // The stated height's uncertainty acts on the measured part only (the constants are fixed).

@@ -68,7 +68,7 @@ namespace batch {
 
 BatchSummary RunBatchMpi(const BatchManifest& manifest, const BatchOptions& options, const std::vector<int>& selected) {
   if (LauncherWorldSize() > 1)
-    throw InputError("mpirun", "this epilabel was built without MPI: run it as one process, or use --shard i/N");
+    throw InputError("mpirun", "this epilabel was built without MPI: run it as one process, or use `shard` i/N");
   return RunBatchLocal(manifest, options, selected);
 }
 

@@ -47,9 +47,9 @@ void RecordRun(const LabelRunResult& lr, BatchSequenceResult* r) {
 // Why no merged dataset is to be written, or "" when it is.
 std::string NoMergeReason(const BatchOptions& o, const BatchSummary& summary) {
   const bool complete = summary.num_failed == 0 && summary.num_missing == 0;
-  if (o.shard_count > 1) return "sharded run: merge with `epilabel batch --merge-only` when every shard is done";
+  if (o.shard_count > 1) return "sharded run: merge with `merge_only` when every shard is done";
   if (!o.merge) return "merging disabled";
-  if (!complete && !o.merge_partial) return "not every sequence is done; --merge-partial merges the others";
+  if (!complete && !o.merge_partial) return "not every sequence is done; `merge_partial` merges the others";
   return "";
 }
 

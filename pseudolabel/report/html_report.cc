@@ -13,6 +13,7 @@
 #include "detection/io/camera_matching.h"
 #include "foundation/file_util.h"
 #include "detection/io/keypoint_io.h"
+#include "detection/io/people_points_io.h"
 #include "detection/skeleton.h"
 #include "foundation/error.h"
 #include "pseudolabel/report/report_assets.h"
@@ -405,65 +406,137 @@ std::string ReportKind(const json& report) {
   return {};
 }
 
-}  // namespace
-
-std::string RenderHtmlReport(const ReportInputs& in, const HtmlReportOptions& options, HtmlReportSummary* summary) {
-  options.Check();
-  HtmlReportSummary sum;
-  const json report = in.report_json.empty() ? json(nullptr) : ParseReportJson(in.report_json, "report.json");
-  const PointsFile* points = in.points ? &*in.points : nullptr;
-
-  // Shapes and consistency.
-  int num_joints = 0, nf = 0;
+// The shapes the inputs agree on: joints, frames of the 3D points and their numbers.
+struct ReportShape {
+  int num_joints = 0;
+  int num_frames = 0;
   std::vector<int64_t> frame_numbers;
-  if (points) {
-    num_joints = points->points.num_joints();
-    nf = points->points.num_frames();
-    auto same_shape = [&](int f, int j, const char* what) {
-      if ((f != 0 || j != 0) && (f != nf || j != num_joints))
-        throw InputError("points", std::string(what) + " has shape [" + std::to_string(f) + ", " + std::to_string(j) +
-                                       "], expected [" + std::to_string(nf) + ", " + std::to_string(num_joints) + "]");
-    };
-    same_shape(points->reproj_error_px.num_frames(), points->reproj_error_px.num_joints(), "reproj_error_px");
-    same_shape(points->n_views.num_frames(), points->n_views.num_joints(), "n_views");
-    if (!points->joint_names.empty() && static_cast<int>(points->joint_names.size()) != num_joints)
-      throw InputError("points", "joint_names has " + std::to_string(points->joint_names.size()) + " names for " +
-                                     std::to_string(num_joints) + " joints");
-    if (!points->frame_numbers.empty() && static_cast<int>(points->frame_numbers.size()) != nf)
-      throw InputError("points", "frame_numbers has " + std::to_string(points->frame_numbers.size()) +
-                                     " entries for " + std::to_string(nf) + " frames");
-    frame_numbers = points->frame_numbers;
-    if (frame_numbers.empty())
-      for (int f = 0; f < nf; ++f) frame_numbers.push_back(f);
-  }
+  std::vector<std::string> joint_names;
+};
+
+void CheckPointsShape(const PointsFile& points, ReportShape* shape) {
+  const int nf = points.points.num_frames(), nj = points.points.num_joints();
+  auto same_shape = [&](int f, int j, const char* what) {
+    if ((f != 0 || j != 0) && (f != nf || j != nj))
+      throw InputError("points", std::string(what) + " has shape [" + std::to_string(f) + ", " + std::to_string(j) +
+                                     "], expected [" + std::to_string(nf) + ", " + std::to_string(nj) + "]");
+  };
+  same_shape(points.reproj_error_px.num_frames(), points.reproj_error_px.num_joints(), "reproj_error_px");
+  same_shape(points.n_views.num_frames(), points.n_views.num_joints(), "n_views");
+  if (!points.joint_names.empty() && static_cast<int>(points.joint_names.size()) != nj)
+    throw InputError("points", "joint_names has " + std::to_string(points.joint_names.size()) + " names for " +
+                                   std::to_string(nj) + " joints");
+  if (!points.frame_numbers.empty() && static_cast<int>(points.frame_numbers.size()) != nf)
+    throw InputError("points", "frame_numbers has " + std::to_string(points.frame_numbers.size()) + " entries for " +
+                                   std::to_string(nf) + " frames");
+  shape->num_joints = nj;
+  shape->num_frames = nf;
+  shape->frame_numbers = points.frame_numbers;
+  if (shape->frame_numbers.empty())
+    for (int f = 0; f < nf; ++f) shape->frame_numbers.push_back(f);
+  shape->joint_names = points.joint_names;
+}
+
+ReportShape CheckShapes(const ReportInputs& in) {
+  ReportShape shape;
+  const PointsFile* points = in.points ? &*in.points : nullptr;
+  if (points) CheckPointsShape(*points, &shape);
   if (in.poses) {
-    if (points && in.poses->num_joints != num_joints)
+    if (points && in.poses->num_joints != shape.num_joints)
       throw InputError("poses", "the 2D poses have " + std::to_string(in.poses->num_joints) +
-                                    " joints but the 3D points have " + std::to_string(num_joints));
-    if (!points) num_joints = in.poses->num_joints;
+                                    " joints but the 3D points have " + std::to_string(shape.num_joints));
+    if (!points) shape.num_joints = in.poses->num_joints;
   }
-  std::vector<std::string> joint_names = points ? points->joint_names : std::vector<std::string>{};
-  if (joint_names.empty()) joint_names = in.joint_names;
-  if (num_joints == 0) num_joints = static_cast<int>(joint_names.size());
-  if (!joint_names.empty() && static_cast<int>(joint_names.size()) != num_joints)
-    throw InputError("joint_names", std::to_string(joint_names.size()) + " names for " + std::to_string(num_joints) +
-                                        " joints");
-  const ResolvedSkeleton skeleton = ResolveSkeleton(in, report, num_joints, joint_names);
+  if (shape.joint_names.empty()) shape.joint_names = in.joint_names;
+  if (shape.num_joints == 0) shape.num_joints = static_cast<int>(shape.joint_names.size());
+  if (!shape.joint_names.empty() && static_cast<int>(shape.joint_names.size()) != shape.num_joints)
+    throw InputError("joint_names", std::to_string(shape.joint_names.size()) + " names for " +
+                                        std::to_string(shape.num_joints) + " joints");
+  return shape;
+}
 
-  // Frames embedded in the page.
-  int stride = 1;
-  if (options.max_frames > 0 && nf > options.max_frames) stride = (nf + options.max_frames - 1) / options.max_frames;
+// The frames embedded in the page: every stride-th, at most options.max_frames.
+std::vector<int> EmbeddedFrames(int num_frames, const HtmlReportOptions& options, int* stride) {
+  *stride = 1;
+  if (options.max_frames > 0 && num_frames > options.max_frames)
+    *stride = (num_frames + options.max_frames - 1) / options.max_frames;
   std::vector<int> embedded;
-  for (int f = 0; f < nf; f += stride) embedded.push_back(f);
-  const int ne = static_cast<int>(embedded.size());
+  for (int f = 0; f < num_frames; f += *stride) embedded.push_back(f);
+  return embedded;
+}
 
+std::string Float64Base64(const std::vector<double>& values) {
+  std::vector<uint8_t> bytes(values.size() * 8);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint64_t bits;
+    std::memcpy(&bits, &values[i], 8);
+    for (int b = 0; b < 8; ++b) bytes[i * 8 + b] = static_cast<uint8_t>(bits >> (8 * b));
+  }
+  return Base64Encode(bytes.data(), bytes.size());
+}
+
+// The embedded frames of the 3D points as typed arrays: points, errors, views, frame numbers.
+void AddPointArrays(const PointsFile& points, const ReportShape& shape, const std::vector<int>& embedded,
+                    json* arrays) {
+  const int nf = shape.num_frames, nj = shape.num_joints, ne = static_cast<int>(embedded.size());
+  std::vector<double> p, e, fnum;
+  p.reserve(static_cast<size_t>(ne) * nj * 3);
+  e.reserve(static_cast<size_t>(ne) * nj);
+  std::vector<uint8_t> nv;
+  nv.reserve(static_cast<size_t>(ne) * nj);
+  const bool has_err = points.reproj_error_px.num_frames() == nf && nf > 0;
+  const bool has_views = points.n_views.num_frames() == nf && nf > 0;
+  for (int f : embedded) {
+    fnum.push_back(static_cast<double>(shape.frame_numbers[f]));
+    for (int j = 0; j < nj; ++j) {
+      const Eigen::Vector3d& x = points.points.at(f, j);
+      for (int k = 0; k < 3; ++k) p.push_back(x[k]);
+      e.push_back(has_err ? points.reproj_error_px.at(f, j) : kNaN);
+      const int32_t v = has_views ? points.n_views.at(f, j) : 0;
+      nv.push_back(static_cast<uint8_t>(std::clamp<int32_t>(v, 0, 255)));
+    }
+  }
+  (*arrays)["points"] = TypedArray("f32", {ne, nj, 3}, Float32Base64(p));
+  if (has_err) (*arrays)["reproj_error_px"] = TypedArray("f32", {ne, nj}, Float32Base64(e));
+  if (has_views) (*arrays)["n_views"] = TypedArray("u8", {ne, nj}, Base64Encode(nv.data(), nv.size()));
+  (*arrays)["frame_numbers"] = TypedArray("f64", {ne}, Float64Base64(fnum));
+}
+
+// The further people as one typed array [people, embedded frames, joints, 3] and their ids.
+void AddOtherPeople(const ReportInputs& in, const ReportShape& shape, const std::vector<int>& embedded, json* data,
+                    json* arrays) {
+  const int np = static_cast<int>(in.other_people.size()) + 1;
+  if (!in.track_ids.empty() && static_cast<int>(in.track_ids.size()) != np)
+    throw InputError("points", std::to_string(in.track_ids.size()) + " track ids for " + std::to_string(np) + " people");
+  std::vector<double> p;
+  p.reserve(static_cast<size_t>(np - 1) * embedded.size() * shape.num_joints * 3);
+  for (const Points3d& person : in.other_people) {
+    if (person.num_frames() != shape.num_frames || person.num_joints() != shape.num_joints)
+      throw InputError("points", "a further person has [" + std::to_string(person.num_frames()) + ", " +
+                                     std::to_string(person.num_joints()) + "] frames and joints, the first [" +
+                                     std::to_string(shape.num_frames) + ", " + std::to_string(shape.num_joints) + "]");
+    for (int f : embedded)
+      for (int j = 0; j < shape.num_joints; ++j)
+        for (int k = 0; k < 3; ++k) p.push_back(person.at(f, j)[k]);
+  }
+  std::vector<int> ids = in.track_ids;
+  for (int q = static_cast<int>(ids.size()); q < np; ++q) ids.push_back(q);
+  (*data)["people"] = {{"track_ids", ids}};
+  if (np > 1)
+    (*arrays)["other_points"] = TypedArray("f32", {np - 1, static_cast<int64_t>(embedded.size()), shape.num_joints, 3},
+                                           Float32Base64(p));
+}
+
+// The page's data document without its typed arrays.
+json ReportDataHeader(const ReportInputs& in, const json& report, const ResolvedSkeleton& skeleton, int ne, int nf,
+                      int stride, const HtmlReportOptions& options, std::string* title) {
   json data;
   data["format"] = "epilabel-report";
   data["version"] = 1;
   const std::string kind = ReportKind(report);
-  std::string title = in.title;
-  if (title.empty()) title = kind.empty() ? "EpiLabel report" : "EpiLabel " + kind + " report";
-  data["title"] = title;
+  *title = in.title;
+  if (title->empty()) *title = kind.empty() ? "EpiLabel report" : "EpiLabel " + kind + " report";
+  data["title"] = *title;
   json sources = json::object();
   for (const auto& [key, value] : in.sources) sources[key] = value;
   data["sources"] = sources;
@@ -472,40 +545,57 @@ std::string RenderHtmlReport(const ReportInputs& in, const HtmlReportOptions& op
   for (const Bone& b : skeleton.bones) bones.push_back({b.parent, b.child});
   data["skeleton"] = {{"name", skeleton.name}, {"joint_names", skeleton.joint_names}, {"bones", bones}};
   data["frames"] = {{"count", ne}, {"total", nf}, {"stride", stride}, {"fps", options.fps}};
+  return data;
+}
+
+std::string ThreeVersion() {
+  try {
+    return json::parse(report_internal::Asset("three.package.json")).value("version", "?");
+  } catch (const json::exception&) {
+    return "?";
+  }
+}
+
+// The template filled with the style, the scripts and the data document.
+std::string AssembleHtml(const std::string& title, const std::string& data_text) {
+  const std::string app = report_internal::Asset("app.js");
+  const std::string style = report_internal::Asset("style.css");
+  if (app.find("</script") != std::string::npos || style.find("</style") != std::string::npos)
+    throw std::logic_error("report assets must not close their own element");
+  const json importmap = {{"imports",
+                           {{"three", DataUrl(report_internal::Asset("three.module.min.js"))},
+                            {"three/addons/controls/OrbitControls.js", DataUrl(report_internal::Asset("OrbitControls.js"))}}}};
+  return FillTemplate(report_internal::Asset("template.html"), {{"TITLE", HtmlEscape(title)},
+                                                                 {"STYLE", style},
+                                                                 {"IMPORTMAP", Dump(importmap)},
+                                                                 {"DATA", data_text},
+                                                                 {"APP", app}});
+}
+
+}  // namespace
+
+std::string RenderHtmlReport(const ReportInputs& in, const HtmlReportOptions& options, HtmlReportSummary* summary) {
+  options.Check();
+  const json report = in.report_json.empty() ? json(nullptr) : ParseReportJson(in.report_json, "report.json");
+  const PointsFile* points = in.points ? &*in.points : nullptr;
+  const ReportShape shape = CheckShapes(in);
+  const ResolvedSkeleton skeleton = ResolveSkeleton(in, report, shape.num_joints, shape.joint_names);
+  int stride = 1;
+  const std::vector<int> embedded = EmbeddedFrames(shape.num_frames, options, &stride);
+  const int ne = static_cast<int>(embedded.size());
+
+  HtmlReportSummary sum;
+  std::string title;
+  json data = ReportDataHeader(in, report, skeleton, ne, shape.num_frames, stride, options, &title);
   json arrays = json::object();
   if (points && ne > 0) {
-    std::vector<double> p, e, fnum;
-    p.reserve(static_cast<size_t>(ne) * num_joints * 3);
-    e.reserve(static_cast<size_t>(ne) * num_joints);
-    std::vector<uint8_t> nv;
-    nv.reserve(static_cast<size_t>(ne) * num_joints);
-    const bool has_err = points->reproj_error_px.num_frames() == nf && nf > 0;
-    const bool has_views = points->n_views.num_frames() == nf && nf > 0;
-    for (int f : embedded) {
-      fnum.push_back(static_cast<double>(frame_numbers[f]));
-      for (int j = 0; j < num_joints; ++j) {
-        const Eigen::Vector3d& x = points->points.at(f, j);
-        for (int k = 0; k < 3; ++k) p.push_back(x[k]);
-        e.push_back(has_err ? points->reproj_error_px.at(f, j) : kNaN);
-        const int32_t v = has_views ? points->n_views.at(f, j) : 0;
-        nv.push_back(static_cast<uint8_t>(std::clamp<int32_t>(v, 0, 255)));
-      }
-    }
-    arrays["points"] = TypedArray("f32", {ne, num_joints, 3}, Float32Base64(p));
-    if (has_err) arrays["reproj_error_px"] = TypedArray("f32", {ne, num_joints}, Float32Base64(e));
-    if (has_views) arrays["n_views"] = TypedArray("u8", {ne, num_joints}, Base64Encode(nv.data(), nv.size()));
-    std::vector<uint8_t> fbytes(fnum.size() * 8);
-    for (size_t i = 0; i < fnum.size(); ++i) {
-      uint64_t bits;
-      std::memcpy(&bits, &fnum[i], 8);
-      for (int b = 0; b < 8; ++b) fbytes[i * 8 + b] = static_cast<uint8_t>(bits >> (8 * b));
-    }
-    arrays["frame_numbers"] = TypedArray("f64", {ne}, Base64Encode(fbytes.data(), fbytes.size()));
+    AddPointArrays(*points, shape, embedded, &arrays);
+    AddOtherPeople(in, shape, embedded, &data, &arrays);
   }
   data["detections"] = nullptr;
   data["camera_stats"] = nullptr;
   if (in.poses) {
-    const PoseStats ps = ComputePoseStats(*in.poses, in.rig, points, frame_numbers, embedded, options);
+    const PoseStats ps = ComputePoseStats(*in.poses, in.rig, points, shape.frame_numbers, embedded, options);
     data["detections"] = ps.detections;
     if (!ps.camera_stats.is_null()) {
       data["camera_stats"] = ps.camera_stats;
@@ -516,37 +606,18 @@ std::string RenderHtmlReport(const ReportInputs& in, const HtmlReportOptions& op
   }
   data["arrays"] = arrays;
   data["report"] = report;
-
-  const std::string three_package = report_internal::Asset("three.package.json");
-  std::string three_version = "?";
-  try {
-    three_version = json::parse(three_package).value("version", "?");
-  } catch (const json::exception&) {
-  }
-  data["three_version"] = three_version;
-
-  const std::string app = report_internal::Asset("app.js");
-  const std::string style = report_internal::Asset("style.css");
-  if (app.find("</script") != std::string::npos || style.find("</style") != std::string::npos)
-    throw std::logic_error("report assets must not close their own element");
-  const json importmap = {{"imports",
-                           {{"three", DataUrl(report_internal::Asset("three.module.min.js"))},
-                            {"three/addons/controls/OrbitControls.js", DataUrl(report_internal::Asset("OrbitControls.js"))}}}};
+  data["three_version"] = ThreeVersion();
   const std::string data_text = report_encoding::EscapeJsonForScript(Dump(data));
-  std::string html = FillTemplate(report_internal::Asset("template.html"),
-                                  {{"TITLE", HtmlEscape(title)},
-                                   {"STYLE", style},
-                                   {"IMPORTMAP", Dump(importmap)},
-                                   {"DATA", data_text},
-                                   {"APP", app}});
+  std::string html = AssembleHtml(title, data_text);
 
   sum.bytes = html.size();
   sum.data_bytes = data_text.size();
   sum.num_cameras = static_cast<int>(in.rig.size());
   sum.num_frames = ne;
   sum.frame_stride = stride;
-  sum.num_joints = num_joints;
+  sum.num_joints = shape.num_joints;
   sum.has_points = points != nullptr;
+  sum.num_people = points ? 1 + static_cast<int>(in.other_people.size()) : 0;
   sum.has_poses = in.poses.has_value();
   sum.has_report_json = !report.is_null();
   if (summary) *summary = sum;
@@ -562,13 +633,16 @@ HtmlReportSummary WriteHtmlReport(const ReportInputs& inputs, const std::string&
 }
 
 ReportInputs LoadReportInputs(const ReportPaths& paths) {
-  if (paths.calibration.empty()) throw InputError("", "a calibration file is required (--calib calibration.toml)");
+  if (paths.calibration.empty()) throw InputError("", "a calibration file is required (`calib` calibration.toml)");
   ReportInputs in;
   in.title = paths.title;
   in.rig = ReadCalibrationToml(paths.calibration);
   in.sources.emplace_back("calibration", paths.calibration);
   if (!paths.points.empty()) {
-    in.points = ReadPointsNpz(paths.points);
+    PeoplePoints people = ReadPeoplePointsNpz(paths.points);
+    for (size_t q = 1; q < people.people.size(); ++q) in.other_people.push_back(std::move(people.people[q].points));
+    in.track_ids = people.track_ids;
+    in.points = std::move(people.people.front());
     in.sources.emplace_back("points", paths.points);
   }
   if (!paths.poses.empty()) {

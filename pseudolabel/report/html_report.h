@@ -37,7 +37,11 @@ namespace epilabel {
 struct ReportInputs {
   std::string title;                       // page title; empty: from the report kind
   Rig rig;                                 // the calibration (cameras without extrinsics get no frustum)
-  std::optional<PointsFile> points;        // 3D poses (points3d.npz)
+  std::optional<PointsFile> points;        // 3D poses (points3d.npz; the first person of several)
+  // The further people of a multi-person points3d.npz, drawn beside `points` (same frames and
+  // joints); `track_ids` names every person, `points` first (empty: 0, 1, ...).
+  std::vector<Points3d> other_people;
+  std::vector<int> track_ids;
   // 2D detections matched to `rig` by camera name (see MatchCameraNames) and to `points` by
   // frame number; with points they give the per-camera error histograms and error over time.
   std::optional<KeypointSequence> poses;
@@ -74,6 +78,7 @@ struct HtmlReportSummary {
   int num_frames = 0;               // frames embedded (after subsampling)
   int frame_stride = 1;             // 1 = every frame
   int num_joints = 0;
+  int num_people = 0;               // people drawn (1 + other_people when there are points)
   bool has_points = false, has_poses = false, has_report_json = false;
   bool camera_errors_from_poses = false;  // per-camera errors computed from the 2D poses
 };

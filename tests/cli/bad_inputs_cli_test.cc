@@ -100,5 +100,20 @@ TEST_F(BadInputs, EvalcalibRefusesAnEstimateThatLostACamera) {
   EXPECT_NE(r.output.find("cam_04"), std::string::npos) << r.output;
 }
 
+// Library hints name option keys; the command shows them as its flags.
+TEST_F(BadInputs, HintsNameTheFlags) {
+  testing::TempDir dir;
+  for (const char* cam : {"cam_0", "cam_1"}) {
+    fs::create_directories(fs::path(dir / "pose") / cam);
+    std::ofstream(fs::path(dir / "pose") / cam / "frame_000000000000_keypoints.json") << R"({"version":1.3,"people":[]})";
+  }
+  const auto r = Epilabel("-q triangulate --keypoints " + (dir / "pose") + " --calib " + Studio("calibration.toml") +
+                          " --out " + (dir / "out"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("give --skeleton"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find('`'), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(fs::path(dir / "out") / "points3d.npz"));
+}
+
 }  // namespace
 }  // namespace epilabel

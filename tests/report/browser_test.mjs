@@ -6,7 +6,7 @@
 //  - play advances the frames; the expected plots and tables are there.
 // Usage:
 //   node browser_test.mjs [--chromium PATH] [--out DIR] NAME=PAGE.html[:EXPECT,...] ...
-// EXPECT: skeleton (animated 3D poses), hist (a histogram per camera), time (error over time),
+// EXPECT: skeleton (animated 3D poses), people (several tracks drawn), hist (a histogram per camera), time (error over time),
 //         joints (per-joint chart), graph (view graph), verdict (verdict badge), tri (camera table).
 // Screenshots go to DIR/NAME.png (page) and DIR/NAME-canvas-*.png.
 import fs from 'node:fs';
@@ -175,6 +175,34 @@ try {
     check(name, 'reset view restores the first view', changedPixels(imgA, imgReset) < 50 &&
       (await page.evaluate(() => window.epilabelReport.activeCamera())) === null);
 
+    if (spec.expect.has('people')) {
+      // Several people: every track drawn where its own points are, apart from the first, in
+      // the first frame where both are seen (a track may start late or end early).
+      const people = await page.evaluate((J) => {
+        const r = window.epilabelReport;
+        const centre = (get) => {
+          const ok = Array.from({ length: J }, (_, j) => get(j)).filter((p) => p && Math.hypot(p[0], p[1], p[2]) > 1e-9);
+          return ok.length >= J / 2 ? [0, 1, 2].map((k) => ok.reduce((s, p) => s + p[k], 0) / ok.length) : null;
+        };
+        const distances = [];
+        for (let q = 0; q < r.numPeople - 1; q++) {
+          let d = null;
+          for (let f = 0; f < r.numFrames && d === null; f++) {
+            r.setFrame(f);
+            const a = centre((j) => r.drawnJoint(j)), b = centre((j) => r.drawnOtherJoint(q, j));
+            if (a && b) d = Math.hypot(a[0] - b[0], a[1] - b[1]);
+          }
+          distances.push(d);
+        }
+        r.setFrame(0);
+        return { n: r.numPeople, ids: r.trackIds, distances };
+      }, info.joints);
+      check(name, `several people drawn (${people.n}, tracks ${people.ids.join(',')})`, people.n >= 2 && people.ids.length === people.n);
+      const apart = people.distances.filter((d) => d !== null && d > 0.3).length;
+      const seen = people.distances.filter((d) => d !== null).length;
+      check(name, `further people drawn apart from the first where both are seen (${apart}/${seen}, ${people.distances.map((d) => (d === null ? '-' : d.toFixed(2))).join(' ')} m)`,
+        seen > 0 && apart === seen);
+    }
     if (spec.expect.has('skeleton')) {
       check(name, `frames embedded (${info.frames})`, info.frames > 1);
       const before = await page.evaluate((J) => Array.from({ length: J }, (_, j) => window.epilabelReport.drawnJoint(j)), info.joints);

@@ -292,6 +292,40 @@ TEST(HtmlReport, LongSequencesAreSubsampled) {
   EXPECT_EQ(second, 110.0);  // frame numbers start at 100, every 10th frame
 }
 
+TEST(HtmlReport, SeveralPeopleAreEmbeddedWithTheirTrackIds) {
+  ReportInputs in;
+  in.rig = RingRig(3);
+  in.points = MovingPoints(40);
+  for (int q = 1; q <= 2; ++q) {
+    Points3d other = MovingPoints(40).points;
+    for (int f = 0; f < 40; ++f)
+      for (int j = 0; j < 17; ++j) other.at(f, j).x() += 1.5 * q;
+    in.other_people.push_back(other);
+  }
+  in.track_ids = {4, 7, 9};
+  HtmlReportOptions options;
+  options.max_frames = 20;  // every other frame
+  HtmlReportSummary summary;
+  const json data = DataOf(RenderHtmlReport(in, options, &summary));
+  EXPECT_EQ(summary.num_people, 3);
+  EXPECT_EQ(data["people"]["track_ids"], json({4, 7, 9}));
+  EXPECT_EQ(data["arrays"]["other_points"]["shape"], json({2, 20, 17, 3}));
+  const std::vector<float> others = Float32Of(data["arrays"]["other_points"]);
+  ASSERT_EQ(others.size(), 2u * 20 * 17 * 3);
+  // Person 2 (index 1 of the others), embedded frame 3 = frame 6, joint 2.
+  const size_t at = ((1 * 20 + 3) * 17 + 2) * 3;
+  EXPECT_NEAR(others[at], in.other_people[1].at(6, 2).x(), 1e-6);
+  EXPECT_NEAR(others[at] - Float32Of(data["arrays"]["points"])[(3 * 17 + 2) * 3], 3.0, 1e-5);
+
+  in.other_people[0] = Points3d(39, 17);
+  EXPECT_THROW(RenderHtmlReport(in), InputError);
+  in.other_people.pop_back();
+  in.other_people[0] = in.points->points;
+  EXPECT_THROW(RenderHtmlReport(in), InputError);  // three ids for two people
+  in.track_ids.clear();
+  EXPECT_EQ(DataOf(RenderHtmlReport(in))["people"]["track_ids"], json({0, 1}));
+}
+
 TEST(HtmlReport, TenThousandFramesOfEightCamerasStayCompact) {
   ReportInputs in;
   in.rig = RingRig(8);

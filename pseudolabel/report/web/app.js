@@ -107,6 +107,11 @@ const NV = decode(arrays.n_views);
 const FN = decode(arrays.frame_numbers);
 const CE = decode(arrays.camera_frame_error);
 const F = P && J ? Math.floor(P.length / (J * 3)) : 0;
+// Further people of a multi-person points3d.npz: [Q, F, J, 3], drawn beside the first.
+const OP = decode(arrays.other_points);
+const Q = OP && F && J ? Math.floor(OP.length / (F * J * 3)) : 0;
+const trackIds = isObj(D.people) && Array.isArray(D.people.track_ids) ? D.people.track_ids : [];
+const personColors = [0xf28e2b, 0x59a14f, 0xb07aa1, 0x76b7b2, 0xedc948, 0xff9da7, 0x9c755f];
 const frames = isObj(D.frames) ? D.frames : {};
 const stride = frames.stride || 1;
 const fps = isNum(frames.fps) && frames.fps > 0 ? frames.fps : 30;
@@ -330,6 +335,16 @@ function setupScene() {
     for (let j = 0; j < J; j++) joints.setColorAt(j, new THREE.Color(0xffffff));
     scene.add(joints, bonesMesh);
     Object.assign(view, { joints, bonesMesh });
+    view.others = [];
+    for (let q = 0; q < Q; q++) {
+      const color = personColors[q % personColors.length];
+      const oj = new THREE.InstancedMesh(new THREE.SphereGeometry(1, 12, 8), new THREE.MeshLambertMaterial({ color }), J);
+      const ob = new THREE.InstancedMesh(new THREE.CylinderGeometry(1, 1, 1, 8), new THREE.MeshLambertMaterial({ color }), Math.max(1, bones.length));
+      oj.frustumCulled = false;
+      ob.frustumCulled = false;
+      scene.add(oj, ob);
+      view.others.push({ joints: oj, bonesMesh: ob, offset: q * F * J * 3 });
+    }
     // Trajectory of the mean of the valid joints.
     const traj = [];
     for (let f = 0; f < F; f++) {
@@ -433,7 +448,30 @@ function updateSkeleton(f) {
   if (joints.instanceColor) joints.instanceColor.needsUpdate = true;
   bonesMesh.instanceMatrix.needsUpdate = true;
   joints.boundingSphere = null;
+  for (const o of view.others || []) updateOtherPerson(o, f);
   view.dirty = true;
+}
+
+// A further person: one colour, no error shading.
+function updateOtherPerson(o, f) {
+  const { m, q, s, p, a, b } = tmp;
+  const at = (j) => o.offset + (f * J + j) * 3;
+  const ok = (j) => Number.isFinite(OP[at(j)]) && Number.isFinite(OP[at(j) + 1]) && Number.isFinite(OP[at(j) + 2]);
+  q.identity();
+  for (let j = 0; j < J; j++)
+    o.joints.setMatrixAt(j, ok(j) ? m.compose(p.fromArray(OP, at(j)), q, s.setScalar(view.jointRadius)) : tmp.zero);
+  bones.forEach(([u, v], i) => {
+    if (!ok(u) || !ok(v)) { o.bonesMesh.setMatrixAt(i, tmp.zero); return; }
+    a.fromArray(OP, at(u));
+    b.fromArray(OP, at(v));
+    const len = a.distanceTo(b);
+    p.copy(a).add(b).multiplyScalar(0.5);
+    q.setFromUnitVectors(tmp.y, b.sub(a).normalize());
+    o.bonesMesh.setMatrixAt(i, m.compose(p, q, s.set(view.boneRadius, len, view.boneRadius)));
+  });
+  o.joints.instanceMatrix.needsUpdate = true;
+  o.bonesMesh.instanceMatrix.needsUpdate = true;
+  o.joints.boundingSphere = null;
 }
 
 function updateLabels() {
@@ -516,7 +554,8 @@ function setFrame(f) {
   const label = `frame ${fmtInt(frameNumber(f))}` + (frames.total ? ` (${f + 1}/${F})` : '');
   $('frame-label').textContent = label;
   const info = $('frame-info');
-  if (info) info.textContent = `${label} \u00b7 mean error ${fmt(frameMeanErr[f], 1)} px \u00b7 ${pct(frameShare[f])} joints`;
+  const people = Q ? ` \u00b7 ${Q + 1} people (track ${trackIds.length ? trackIds.join(', ') : '0..' + Q}; errors shown for track ${trackIds.length ? trackIds[0] : 0})` : '';
+  if (info) info.textContent = `${label} \u00b7 mean error ${fmt(frameMeanErr[f], 1)} px \u00b7 ${pct(frameShare[f])} joints${people}`;
   for (const c of cursors) c(f);
 }
 function setPlaying(on) {
@@ -956,12 +995,21 @@ Object.assign(api, {
   numJoints: J,
   numCameras: C,
   numFrusta: view.frusta ? view.frusta.length : 0,
+  numPeople: F ? Q + 1 : 0,
+  trackIds: trackIds.slice(),
   frame: () => state.frame,
   setFrame,
   play: () => setPlaying(true),
   pause: () => setPlaying(false),
   isPlaying: () => state.playing,
   joint: (f, j) => (F ? [P[(f * J + j) * 3], P[(f * J + j) * 3 + 1], P[(f * J + j) * 3 + 2]] : null),
+  // World position of joint j of further person q (0 = the second track) as drawn.
+  drawnOtherJoint: (q, j) => {
+    if (!view.others || !view.others[q]) return null;
+    const m = new THREE.Matrix4();
+    view.others[q].joints.getMatrixAt(j, m);
+    return [m.elements[12], m.elements[13], m.elements[14]];
+  },
   // World position of a joint as currently drawn (from the instanced mesh).
   drawnJoint: (j) => {
     if (!view.joints) return null;

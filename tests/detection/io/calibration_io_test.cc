@@ -224,6 +224,8 @@ TEST(CalibrationToml, BadFieldsAreInputErrorsNamingTableFieldAndLine) {
       {"translation = [1.0, 2.0, 3.0]", "translation = [1.0, inf, 3.0]", "infinite"},
       {"rotation = [0.1, 0.2, 0.3]", "rotation = [[1, 0, 0], [0, 1, 0], [0, 0, 2]]", "not a rotation"},
       {"rotation = [0.1, 0.2, 0.3]", "rotation = [0.1, 0.2]", "Rodrigues vector"},
+      {"rotation = [0.1, 0.2, 0.3]", "rotation = [1e200, 1e200, 0.3]", "Rodrigues vector's angle is"},
+      {"rotation = [0.1, 0.2, 0.3]", "rotation = [4e3, 0.2, 0.3]", "expected at most 1000"},
       {"distortions = [0.1, -0.05, 0.001, 0.002, 0.01]", "distortions = [0.1, -0.05, 0.001]", "expected 4 or 5 numbers"},
       {"name = \"A\"", "name = 3", "[cam_0] name: expected a string"},
   };

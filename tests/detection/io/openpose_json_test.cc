@@ -264,7 +264,7 @@ TEST_F(OpenPoseBadInput, NobodyAnywhereNeedsASkeleton) {
       WriteText(dir_ / ("pose/" + cam + "/" + cam + "_" + std::to_string(f) + "_keypoints.json"), R"({"people":[]})");
     }
   }
-  EXPECT_NE(ReadError(dir_ / "pose").find("pass --skeleton"), std::string::npos);
+  EXPECT_NE(ReadError(dir_ / "pose").find("give `skeleton`"), std::string::npos);
   KeypointReadOptions options;
   options.skeleton = "coco17";
   const KeypointSequence seq = ReadKeypoints(dir_ / "pose", options);

@@ -126,7 +126,7 @@ TEST(Stature, NoMeasurableBodyIsAnHonestFailure) {
   Erase(&p, {kLKnee, kRKnee, kLAnkle, kRAnkle, kLElbow, kRElbow, kLWrist, kRWrist});
   const WorldFrameResult r = EstimateWorldFrame({}, p, CocoOptions());
   EXPECT_FALSE(r.success);
-  EXPECT_NE(r.failure_reason.find("--baseline"), std::string::npos) << r.failure_reason;
+  EXPECT_NE(r.failure_reason.find("`baseline`"), std::string::npos) << r.failure_reason;
 }
 
 TEST(WorldFrame, BaselineOverridesTheHeight) {
