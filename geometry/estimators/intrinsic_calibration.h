@@ -58,7 +58,7 @@ struct IntrinsicCalibrationResult {
   bool success = false;
   std::string message;        // why it failed
   Camera camera;              // size, fx, fy, cx, cy, distortion; no extrinsics
-  double rms_px = kNaN;       // reprojection RMS over every corner of every view
+  double rms_px = kNaN;       // RMS of the 2D reprojection error length over every corner (px)
   std::vector<double> view_rms_px;        // per view, in the order given
   std::vector<Rigid3d> cam_from_target;   // per view
   bool k3_estimated = false;
