@@ -13,6 +13,7 @@ void RegisterAllCommands(CLI::App& app) {
   AddDemoCommand(app);
   AddSynthCommand(app);
   AddDetectCommand(app);
+  AddIntrinsicsCommand(app);
   AddCalibrateCommand(app);
   AddTriangulateCommand(app);
   AddLabelCommand(app);

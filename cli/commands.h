@@ -15,6 +15,8 @@ void AddInfoCommand(CLI::App& app);
 // epilabel convert: keypoint and calibration formats (cli/convert.cc).
 void AddConvertCommand(CLI::App& app);
 
+// epilabel intrinsics: camera intrinsics from views of a board (cli/intrinsics.cc).
+void AddIntrinsicsCommand(CLI::App& app);
 // epilabel calibrate: cameras from the people (cli/calibrate.cc).
 void AddCalibrateCommand(CLI::App& app);
 // epilabel label: pseudo-3D labels of a sequence (cli/label.cc).

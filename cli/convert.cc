@@ -1,5 +1,7 @@
 // epilabel convert: keypoints between OpenPose folders, COCO result folders and
-// keypoints2d.npz; calibrations from TOML to TOML (Anipose layout) or OpenCV YAML.
+// keypoints2d.npz; calibrations (TOML, Qualisys .qca.txt, EasyMocap intri/extri.yml) to TOML
+// (Anipose layout) or OpenCV YAML.
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "detection/io/calibration_import.h"
 #include "detection/io/calibration_io.h"
 #include "detection/io/keypoint_io.h"
 #include "foundation/error.h"
@@ -25,8 +28,49 @@ struct ConvertArgs {
   std::string out;
   std::string skeleton;
   std::string to;
+  std::string from;
+  std::string image_size;
   std::vector<std::string> cameras;
 };
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The calibration format of the input: --from, else its name (.qca.txt: qualisys; intri.yml:
+// easymocap; .toml: toml); empty for keypoints.
+std::string CalibrationInputFormat(const ConvertArgs& args) {
+  if (!args.from.empty()) return args.from;
+  std::error_code ec;
+  if (!fs::is_regular_file(args.in, ec)) return "";
+  const std::string name = fs::path(args.in).filename().string();
+  if (EndsWith(name, ".qca.txt") || EndsWith(name, ".qca")) return "qualisys";
+  if (name == "intri.yml" || name == "intri.yaml") return "easymocap";
+  if (fs::path(args.in).extension() == ".toml") return "toml";
+  return "";
+}
+
+// --image-size WxH for formats without image sizes (EasyMocap without H_/W_).
+std::pair<int, int> ImageSize(const std::string& text) {
+  if (text.empty()) return {0, 0};
+  int w = 0, h = 0;
+  char x = 0, rest = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &rest) != 3 || (x != 'x' && x != 'X') || w <= 0 || h <= 0 ||
+      w > 100000 || h > 100000)
+    throw InputError("--image-size", "expected WIDTHxHEIGHT in pixels, e.g. 1920x1080; got '" + text + "'");
+  return {w, h};
+}
+
+Rig ReadCalibrationInput(const ConvertArgs& args, const std::string& from) {
+  if (from == "qualisys") return ReadQualisysCalibration(args.in);
+  if (from == "easymocap") {
+    const fs::path extri = fs::path(args.in).parent_path() / "extri.yml";
+    std::error_code ec;
+    const auto [w, h] = ImageSize(args.image_size);
+    return ReadEasyMocapCalibration(args.in, fs::exists(extri, ec) ? extri.string() : "", w, h);
+  }
+  return ReadCalibrationToml(args.in);
+}
 
 // The output format: --to, else the output's extension (.npz, .toml, .yaml/.yml), else an
 // OpenPose folder for keypoints.
@@ -56,7 +100,8 @@ void RunConvert(const ConvertArgs& args) {
   if (fs::exists(args.out, ec) && fs::equivalent(args.in, args.out, ec)) {
     throw InputError(args.out, "is the input itself; choose another output");
   }
-  const bool calibration = fs::is_regular_file(args.in, ec) && fs::path(args.in).extension() == ".toml";
+  const std::string from = CalibrationInputFormat(args);
+  const bool calibration = !from.empty();
   const std::string format = OutputFormat(args, calibration);
 
   if (calibration) {
@@ -66,7 +111,7 @@ void RunConvert(const ConvertArgs& args) {
     if (!args.skeleton.empty() || !args.cameras.empty()) {
       throw InputError(args.in, "--skeleton and --cameras apply to keypoints, not to a calibration");
     }
-    const Rig rig = ReadCalibrationToml(args.in);
+    const Rig rig = ReadCalibrationInput(args, from);
     if (format == "toml") {
       WriteCalibrationToml(rig, args.out);
     } else {
@@ -111,13 +156,20 @@ void AddConvertCommand(CLI::App& app) {
       "  epilabel convert keypoints2d.npz pose_out/              npz -> OpenPose folder\n"
       "  epilabel convert pose/ coco/ --to coco                  OpenPose folder -> COCO results, one file per camera\n"
       "  epilabel convert Calib_qualisys.toml calibration.yaml   TOML -> OpenCV YAML\n"
+      "  epilabel convert Calib.qca.txt calibration.toml         Qualisys QTM export -> TOML\n"
+      "  epilabel convert easymocap/intri.yml calibration.toml   EasyMocap (extri.yml beside it) -> TOML\n"
+      "Calibrations: Anipose/Pose2Sim/FreeMoCap/Caliscope TOML (.toml), Qualisys (.qca.txt), EasyMocap\n"
+      "(intri.yml + extri.yml, --image-size when it has no H_/W_); --from overrides the guess.\n"
       "The output format comes from --to, else from the output name (.npz, .toml, .yaml); a name\n"
       "without extension is an OpenPose folder. Nothing is written when the input is bad.");
-  cmd->add_option("in", args->in, "Input: OpenPose folder, COCO folder or file, keypoints2d.npz, or calibration .toml")
+  cmd->add_option("in", args->in, "Input: OpenPose folder, COCO folder or file, keypoints2d.npz, or a calibration (.toml, .qca.txt, intri.yml)")
       ->required();
   cmd->add_option("out", args->out, "Output file or folder")->required();
   cmd->add_option("--to", args->to, "Output format")
       ->check(CLI::IsMember({"openpose", "coco", "npz", "toml", "yaml"}));
+  cmd->add_option("--from", args->from, "Calibration input format (default: from the name)")
+      ->check(CLI::IsMember({"toml", "qualisys", "easymocap"}));
+  cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of EasyMocap cameras without H_/W_");
   cmd->add_option("--skeleton,-s", args->skeleton,
                   "Skeleton of the input keypoints (coco17, h36m17, body25, body25b, halpe26, blazepose33); default: "
                   "guessed from the joint count");

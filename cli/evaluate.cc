@@ -92,30 +92,37 @@ void RunEvalCalib(const EvalCalibArgs& args) {
     if (!c.has_extrinsics) throw InputError(args.est, "camera '" + c.name + "' has no extrinsics");
   for (const auto& c : ref)
     if (!c.has_extrinsics) throw InputError(args.gt, "camera '" + c.name + "' has no extrinsics");
-  const RigComparison cmp = CompareRigs(ref, est);
-  fmt::print("{:<14} {:>10} {:>11} {:>10} {:>10}\n", "camera", "rot deg", "centre mm", "% radius", "focal %");
-  nlohmann::json cams = nlohmann::json::array();
-  for (const auto& c : cmp.cameras) {
-    fmt::print("{:<14} {:>10.4f} {:>11.2f} {:>10.3f} {:>10.3f}\n", c.name, c.rotation_error_deg, 1000 * c.center_error_m,
-               100 * c.center_error_rel, 100 * c.focal_error_rel);
-    cams.push_back({{"name", c.name},
-                    {"rotation_error_deg", JsonNumber(c.rotation_error_deg)},
-                    {"center_error_m", JsonNumber(c.center_error_m)},
-                    {"center_error_rel", JsonNumber(c.center_error_rel)},
-                    {"focal_error_rel", JsonNumber(c.focal_error_rel)}});
+  const RigComparison cmp = CompareRigs(ref, est, RigAlignment::kOrientations);
+  const RigComparison by_centres = CompareRigs(ref, est, RigAlignment::kCentres);
+  auto print = [](const char* title, const RigComparison& c) -> nlohmann::json {
+    fmt::print("{}\n{:<14} {:>10} {:>11} {:>10} {:>10}\n", title, "camera", "rot deg", "centre mm", "% radius", "focal %");
+    nlohmann::json cams = nlohmann::json::array();
+    for (const auto& cam : c.cameras) {
+      fmt::print("{:<14} {:>10.4f} {:>11.2f} {:>10.3f} {:>10.3f}\n", cam.name, cam.rotation_error_deg,
+                 1000 * cam.center_error_m, 100 * cam.center_error_rel, 100 * cam.focal_error_rel);
+      cams.push_back({{"name", cam.name},
+                      {"rotation_error_deg", JsonNumber(cam.rotation_error_deg)},
+                      {"center_error_m", JsonNumber(cam.center_error_m)},
+                      {"center_error_rel", JsonNumber(cam.center_error_rel)},
+                      {"focal_error_rel", JsonNumber(cam.focal_error_rel)}});
+    }
+    fmt::print("rig radius {:.3f} m; max rotation error {:.4f} deg, max centre error {:.3f}% of the radius, scale "
+               "error {:+.3f}%\n\n",
+               c.rig_radius_m, c.max_rotation_error_deg, 100 * c.max_center_error_rel, 100 * c.scale_error_rel);
+    return {{"cameras", cams},
+            {"rig_radius_m", JsonNumber(c.rig_radius_m)},
+            {"max_rotation_error_deg", JsonNumber(c.max_rotation_error_deg)},
+            {"max_center_error_rel", JsonNumber(c.max_center_error_rel)},
+            {"max_focal_error_rel", JsonNumber(c.max_focal_error_rel)},
+            {"scale_error_rel", JsonNumber(c.scale_error_rel)}};
+  };
+  nlohmann::json j = print("aligned by the camera orientations (mean rotation, then centres for scale and shift):", cmp);
+  if (ref.size() >= 3) {
+    j["by_centres"] = print("aligned by the camera centres (least-squares similarity of the centres):", by_centres);
+  } else {
+    fmt::print("(no alignment by the camera centres: it needs three cameras)\n");
   }
-  fmt::print("\nrig radius {:.3f} m; max rotation error {:.4f} deg, max centre error {:.3f}% of the radius, scale error "
-             "{:+.3f}%\n",
-             cmp.rig_radius_m, cmp.max_rotation_error_deg, 100 * cmp.max_center_error_rel, 100 * cmp.scale_error_rel);
-  if (!args.json.empty()) {
-    nlohmann::json j = {{"cameras", cams},
-                        {"rig_radius_m", JsonNumber(cmp.rig_radius_m)},
-                        {"max_rotation_error_deg", JsonNumber(cmp.max_rotation_error_deg)},
-                        {"max_center_error_rel", JsonNumber(cmp.max_center_error_rel)},
-                        {"max_focal_error_rel", JsonNumber(cmp.max_focal_error_rel)},
-                        {"scale_error_rel", JsonNumber(cmp.scale_error_rel)}};
-    WriteFileAtomic(args.json, j.dump(2) + "\n");
-  }
+  if (!args.json.empty()) WriteFileAtomic(args.json, j.dump(2) + "\n");
 }
 
 }  // namespace
@@ -134,7 +141,14 @@ void AddEval3dCommand(CLI::App& app) {
 void AddEvalCalibCommand(CLI::App& app) {
   auto args = std::make_shared<EvalCalibArgs>();
   CLI::App* cmd = app.add_subcommand("evalcalib", "Compare a calibration with a reference (after a similarity alignment)");
-  cmd->footer("Example:\n  epilabel evalcalib --gt studio/calibration.toml --est out/calibration.toml");
+  cmd->footer(
+      "Example:\n  epilabel evalcalib --gt studio/calibration.toml --est out/calibration.toml\n"
+      "Prints two alignments of the estimate onto the reference:\n"
+      "  by the camera orientations: the mean rotation between the rigs, then scale and shift from the centres\n"
+      "    (rotation errors spread evenly; works with two cameras; the JSON's top-level figures);\n"
+      "  by the camera centres: the least-squares similarity of the centres alone (smallest centre errors;\n"
+      "    three cameras or more; the JSON's by_centres).\n"
+      "A rig that is right up to a similarity scores zero with both; they differ in how errors are shared.");
   cmd->add_option("--gt", args->gt, "Reference calibration TOML")->required();
   cmd->add_option("--est", args->est, "Estimated calibration TOML")->required();
   cmd->add_option("--json", args->json, "Also write the figures as JSON");

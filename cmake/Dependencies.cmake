@@ -1,6 +1,6 @@
 # Every find_package of the project, in one place. Targets link imported targets only.
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
-find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc calib3d dnn videoio imgcodecs)
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc calib3d dnn videoio imgcodecs aruco)
 find_package(Ceres 2 REQUIRED)
 find_package(Boost 1.71 REQUIRED COMPONENTS graph)
 find_package(TBB REQUIRED)

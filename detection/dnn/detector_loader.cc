@@ -75,4 +75,9 @@ std::unique_ptr<FrameSource> FrameSource::Open(const std::string& path) {
   return DetectorModule().open_frame_source(path);
 }
 
+BoardDetection DetectBoard(const cv::Mat& image, const BoardSpec& board, const BoardDetectionOptions& options) {
+  options.Check();
+  return DetectorModule().detect_board(image, board, options);
+}
+
 }  // namespace epilabel

@@ -1,5 +1,5 @@
-// The interface between the OpenCV image module (frame_source_opencv.cc and
-// pose_network_opencv.cc, built as the shared module libepilabel_detector_dnn.so with OpenCV's
+// The interface between the OpenCV image module (frame_source_opencv.cc, pose_network_opencv.cc
+// and board_detection_opencv.cc, built as the shared module libepilabel_detector_dnn.so with OpenCV's
 // dnn, videoio, imgcodecs and imgproc) and the rest of detection/dnn, which loads it with
 // dlopen on first use: programs that never read an image or run a network start without
 // OpenCV's codec, video and dnn libraries (and the 200 libraries they pull in). Internal to
@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 #include <opencv2/core.hpp>
 
+#include "detection/dnn/board.h"
 #include "detection/dnn/frame_source.h"
 #include "detection/dnn/person_crop.h"
 #include "detection/dnn/pose_detector.h"
@@ -20,7 +21,7 @@
 namespace epilabel {
 
 // Bumped whenever DetectorModuleApi or the types it passes change.
-constexpr int kDetectorModuleAbi = 1;
+constexpr int kDetectorModuleAbi = 2;
 
 // A loaded pose network (one model instance; not thread-safe).
 class PoseNetwork {
@@ -43,11 +44,15 @@ struct DetectorModuleApi {
   // Loads an existing .onnx file as `model` describes; throws InputError naming the file when
   // it is not ONNX, does not fit the layout, or OpenCV's dnn cannot load it.
   std::unique_ptr<PoseNetwork> (*load_pose_network)(const PoseModelOptions& model) = nullptr;
+  // DetectBoard of board.h.
+  BoardDetection (*detect_board)(const cv::Mat& image, const BoardSpec& board,
+                                 const BoardDetectionOptions& options) = nullptr;
 };
 
 // The module's implementations (defined in the module only).
 std::unique_ptr<FrameSource> OpenFrameSourceWithOpenCv(const std::string& path);
 std::unique_ptr<PoseNetwork> LoadPoseNetworkWithOpenCv(const PoseModelOptions& model);
+BoardDetection DetectBoardWithOpenCv(const cv::Mat& image, const BoardSpec& board, const BoardDetectionOptions& options);
 
 // Where the module is looked for, in order: $EPILABEL_DETECTOR_MODULE (when set), the path it
 // was built at, then next to the running executable.

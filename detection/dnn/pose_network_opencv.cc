@@ -233,6 +233,6 @@ std::unique_ptr<PoseNetwork> LoadPoseNetworkWithOpenCv(const PoseModelOptions& m
 
 extern "C" __attribute__((visibility("default"))) const epilabel::DetectorModuleApi* epilabel_detector_module_api() {
   static const epilabel::DetectorModuleApi api{epilabel::kDetectorModuleAbi, &epilabel::OpenFrameSourceWithOpenCv,
-                                               &epilabel::LoadPoseNetworkWithOpenCv};
+                                               &epilabel::LoadPoseNetworkWithOpenCv, &epilabel::DetectBoardWithOpenCv};
   return &api;
 }

@@ -4,14 +4,52 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <optional>
+
 #include <Eigen/Eigenvalues>
+#include <Eigen/Geometry>
+#include <Eigen/SVD>
 
 namespace epilabel {
 
-RigComparison CompareRigs(const Rig& reference, const Rig& estimate) {
+namespace {
+
+// The similarity of the camera centres (Umeyama); nullopt for fewer than three cameras or
+// centres (nearly) on a line.
+std::optional<Sim3d> CentreAlignment(const Rig& reference, const Rig& estimate) {
+  const size_t n = reference.size();
+  if (n < 3) return std::nullopt;
+  Eigen::Matrix3Xd src(3, n), dst(3, n);
+  for (size_t i = 0; i < n; ++i) {
+    src.col(static_cast<Eigen::Index>(i)) = estimate[i].CenterInWorld();
+    dst.col(static_cast<Eigen::Index>(i)) = reference[i].CenterInWorld();
+  }
+  const Eigen::Matrix3Xd centred = src.colwise() - src.rowwise().mean();
+  Eigen::JacobiSVD<Eigen::Matrix3d> svd(centred * centred.transpose());
+  if (!(svd.singularValues()(1) > 1e-12 * svd.singularValues()(0))) return std::nullopt;
+  const Eigen::Matrix4d t = Eigen::umeyama(src, dst, true);
+  Sim3d sim;
+  sim.scale = t.block<3, 1>(0, 0).norm();
+  sim.rotation = Eigen::Quaterniond(t.block<3, 3>(0, 0) / sim.scale).normalized();
+  sim.translation = t.block<3, 1>(0, 3);
+  return sim;
+}
+
+}  // namespace
+
+RigComparison CompareRigs(const Rig& reference, const Rig& estimate, RigAlignment alignment) {
   if (reference.size() != estimate.size() || reference.empty())
     throw std::invalid_argument("CompareRigs: rigs of different sizes");
   const size_t n = reference.size();
+  std::optional<Sim3d> by_centres;
+  if (alignment == RigAlignment::kCentres) {
+    by_centres = CentreAlignment(reference, estimate);
+    if (!by_centres) {
+      RigComparison out;
+      for (const auto& c : reference) out.cameras.push_back({c.name});
+      return out;
+    }
+  }
   // Mean rotation reference_from_estimate: quaternion average (eigenvector of sum q q^T).
   Eigen::Matrix4d acc = Eigen::Matrix4d::Zero();
   for (size_t i = 0; i < n; ++i) {
@@ -44,7 +82,8 @@ RigComparison CompareRigs(const Rig& reference, const Rig& estimate) {
   out.reference_from_estimate.scale = scale;
   out.reference_from_estimate.rotation = r_align.normalized();
   out.reference_from_estimate.translation = cd - scale * cs;
-  out.scale_error_rel = scale > 0 ? 1.0 / scale - 1.0 : kNaN;
+  if (by_centres) out.reference_from_estimate = *by_centres;
+  out.scale_error_rel = out.reference_from_estimate.scale > 0 ? 1.0 / out.reference_from_estimate.scale - 1.0 : kNaN;
   out.rig_radius_m = radius / static_cast<double>(n);
   out.max_rotation_error_deg = out.max_center_error_rel = out.max_focal_error_rel = 0.0;
   for (size_t i = 0; i < n; ++i) {

@@ -1,0 +1,300 @@
+#include "detection/io/calibration_import.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/eigen.hpp>
+
+#include "foundation/error.h"
+#include "foundation/file_util.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel {
+
+namespace {
+
+std::string ReadBounded(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxImportBytes)
+    throw InputError(path, "is " + std::to_string(size >> 20) + " MB; a calibration file is at most " +
+                               std::to_string(kMaxImportBytes >> 20) + " MB");
+  return ReadFileToString(path);
+}
+
+// One XML start tag: its name and attributes (entities other than the five predefined ones
+// are left as they are).
+struct XmlTag {
+  std::string name;
+  bool closing = false;  // </name>
+  std::map<std::string, std::string> attributes;
+  int line = 0;
+};
+
+std::string XmlUnescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out += s[i];
+      continue;
+    }
+    static const std::pair<const char*, char> kEntities[] = {
+        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    bool done = false;
+    for (const auto& [entity, c] : kEntities) {
+      if (s.compare(i, std::char_traits<char>::length(entity), entity) == 0) {
+        out += c;
+        i += std::char_traits<char>::length(entity) - 1;
+        done = true;
+        break;
+      }
+    }
+    if (!done) out += '&';
+  }
+  return out;
+}
+
+// The element tags of `xml` in order (declarations, comments and text skipped).
+std::vector<XmlTag> XmlTags(const std::string& xml, const std::string& path) {
+  std::vector<XmlTag> tags;
+  size_t i = 0;
+  int line = 1;
+  auto fail = [&](const std::string& what) { throw InputError(path + ":" + std::to_string(line), what); };
+  auto skip_to = [&](const char* end) {
+    const size_t e = xml.find(end, i);
+    if (e == std::string::npos) fail(std::string("unterminated markup, expected '") + end + "'");
+    for (size_t k = i; k < e; ++k) line += xml[k] == '\n';
+    i = e + std::char_traits<char>::length(end);
+  };
+  while (i < xml.size()) {
+    if (xml[i] != '<') {
+      line += xml[i++] == '\n';
+      continue;
+    }
+    if (xml.compare(i, 4, "<!--") == 0) { skip_to("-->"); continue; }
+    if (xml.compare(i, 2, "<?") == 0 || xml.compare(i, 2, "<!") == 0) { skip_to(">"); continue; }
+    XmlTag tag;
+    tag.line = line;
+    ++i;
+    if (i < xml.size() && xml[i] == '/') tag.closing = true, ++i;
+    while (i < xml.size() && (std::isalnum(static_cast<unsigned char>(xml[i])) || xml[i] == '_' || xml[i] == '-' ||
+                              xml[i] == ':' || xml[i] == '.'))
+      tag.name += xml[i++];
+    if (tag.name.empty()) fail("malformed tag");
+    while (true) {
+      while (i < xml.size() && std::isspace(static_cast<unsigned char>(xml[i]))) line += xml[i++] == '\n';
+      if (i >= xml.size()) fail("unterminated tag <" + tag.name + ">");
+      if (xml[i] == '>') { ++i; break; }
+      if (xml[i] == '/' && i + 1 < xml.size() && xml[i + 1] == '>') { i += 2; break; }
+      std::string key;
+      while (i < xml.size() && xml[i] != '=' && !std::isspace(static_cast<unsigned char>(xml[i])) && xml[i] != '>')
+        key += xml[i++];
+      while (i < xml.size() && std::isspace(static_cast<unsigned char>(xml[i]))) line += xml[i++] == '\n';
+      if (key.empty() || i >= xml.size() || xml[i] != '=') fail("malformed attribute in <" + tag.name + ">");
+      ++i;
+      while (i < xml.size() && std::isspace(static_cast<unsigned char>(xml[i]))) line += xml[i++] == '\n';
+      if (i >= xml.size() || (xml[i] != '"' && xml[i] != '\'')) fail("attribute '" + key + "' without quotes");
+      const char quote = xml[i++];
+      const size_t end = xml.find(quote, i);
+      if (end == std::string::npos) fail("unterminated attribute '" + key + "'");
+      tag.attributes[key] = XmlUnescape(xml.substr(i, end - i));
+      i = end + 1;
+    }
+    tags.push_back(std::move(tag));
+  }
+  return tags;
+}
+
+double Attribute(const XmlTag& tag, const std::string& key, const std::string& path) {
+  const auto it = tag.attributes.find(key);
+  const std::string where = path + ":" + std::to_string(tag.line);
+  if (it == tag.attributes.end()) throw InputError(where, "<" + tag.name + "> has no attribute '" + key + "'");
+  char* end = nullptr;
+  const double v = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end != '\0' || !std::isfinite(v))
+    throw InputError(where, "<" + tag.name + "> " + key + "=\"" + it->second + "\" is not a finite number");
+  return v;
+}
+
+// The parts of one <camera> element that a Rig needs.
+struct QualisysCamera {
+  int line = 0;
+  std::optional<XmlTag> fov, transform, intrinsic;
+  double view_rotation = 0;
+};
+
+Camera QualisysToCamera(const QualisysCamera& q, int index, const std::string& path) {
+  const std::string where = path + ":" + std::to_string(q.line);
+  if (!q.fov || !q.transform || !q.intrinsic)
+    throw InputError(where, "<camera> needs <fov_video>, <transform> and <intrinsic>");
+  if (q.view_rotation != 0)
+    throw InputError(where, "viewrotation " + std::to_string(static_cast<int>(q.view_rotation)) +
+                                " is not supported (rotate the calibration in QTM, or export without view rotation)");
+  constexpr double kSubpixels = 64.0;  // Qualisys sensor units per pixel
+  Camera cam;
+  char name[32];
+  std::snprintf(name, sizeof(name), "cam_%02d", index + 1);
+  cam.name = name;
+  const double left = Attribute(*q.fov, "left", path), top = Attribute(*q.fov, "top", path);
+  cam.width = static_cast<int>(std::lround(Attribute(*q.fov, "right", path) - left + 1));
+  cam.height = static_cast<int>(std::lround(Attribute(*q.fov, "bottom", path) - top + 1));
+  if (cam.width <= 0 || cam.height <= 0 || cam.width > 100000 || cam.height > 100000)
+    throw InputError(where, "<fov_video> gives an image of " + std::to_string(cam.width) + "x" +
+                                std::to_string(cam.height) + " pixels");
+  const XmlTag& in = *q.intrinsic;
+  cam.fx = Attribute(in, "focalLengthU", path) / kSubpixels;
+  cam.fy = Attribute(in, "focalLengthV", path) / kSubpixels;
+  cam.cx = Attribute(in, "centerPointU", path) / kSubpixels - left;
+  cam.cy = Attribute(in, "centerPointV", path) / kSubpixels - top;
+  if (!(cam.fx > 0 && cam.fy > 0)) throw InputError(where, "focal lengths must be positive");
+  // Already in OpenCV's units (see the header): not divided by 64.
+  cam.distortion = {Attribute(in, "radialDistortion1", path), Attribute(in, "radialDistortion2", path),
+                    Attribute(in, "tangentalDistortion1", path), Attribute(in, "tangentalDistortion2", path),
+                    Attribute(in, "radialDistortion3", path)};
+  Eigen::Matrix3d r;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      r(i, j) = Attribute(*q.transform, "r" + std::to_string(i + 1) + std::to_string(j + 1), path);
+  if ((r * r.transpose() - Eigen::Matrix3d::Identity()).norm() > 1e-4 || r.determinant() < 0)
+    throw InputError(where, "<transform> r11..r33 is not a rotation");
+  const Eigen::Matrix3d rotation = Eigen::Vector3d(1, -1, -1).asDiagonal() * r;
+  const Eigen::Vector3d centre(Attribute(*q.transform, "x", path), Attribute(*q.transform, "y", path),
+                               Attribute(*q.transform, "z", path));
+  cam.cam_from_world = Rigid3d(rotation, -(rotation * centre / 1000.0));
+  cam.has_extrinsics = true;
+  return cam;
+}
+
+}  // namespace
+
+Rig ReadQualisysCalibration(const std::string& path) {
+  const std::vector<XmlTag> tags = XmlTags(ReadBounded(path), path);
+  std::vector<QualisysCamera> cameras;
+  bool inside = false;
+  for (const XmlTag& tag : tags) {
+    if (tag.name == "camera") {
+      inside = !tag.closing;
+      if (inside) {
+        cameras.emplace_back();
+        cameras.back().line = tag.line;
+        if (tag.attributes.count("viewrotation")) cameras.back().view_rotation = Attribute(tag, "viewrotation", path);
+      }
+      continue;
+    }
+    if (!inside || tag.closing) continue;
+    if (tag.name == "fov_video") cameras.back().fov = tag;
+    if (tag.name == "transform") cameras.back().transform = tag;
+    if (tag.name == "intrinsic") cameras.back().intrinsic = tag;
+  }
+  if (cameras.empty()) throw InputError(path, "no <camera> element: not a Qualisys .qca.txt calibration");
+  Rig rig;
+  for (size_t i = 0; i < cameras.size(); ++i) rig.push_back(QualisysToCamera(cameras[i], static_cast<int>(i), path));
+  return rig;
+}
+
+namespace {
+
+// The matrix under `key`, rows x cols (cols < 0: any number of values, as one row); empty when
+// absent and not required.
+cv::Mat Matrix(const cv::FileStorage& fs, const std::string& key, int rows, int cols, const std::string& path,
+               bool required) {
+  const cv::FileNode node = fs[key];
+  if (node.empty()) {
+    if (required) throw InputError(path, "has no " + key);
+    return {};
+  }
+  cv::Mat m;
+  try {
+    node >> m;
+  } catch (const cv::Exception&) {
+    throw InputError(path, key + " is not an OpenCV matrix");
+  }
+  if (cols < 0) cols = static_cast<int>(m.total());  // any length, as one row
+  if (m.empty() || m.total() != static_cast<size_t>(rows * cols))
+    throw InputError(path, key + " must have " + std::to_string(rows * cols) + " values");
+  m.convertTo(m, CV_64F);
+  m = m.reshape(1, rows);
+  for (int i = 0; i < m.rows; ++i)
+    for (int j = 0; j < m.cols; ++j)
+      if (!std::isfinite(m.at<double>(i, j))) throw InputError(path, key + " holds a NaN or infinite value");
+  return m;
+}
+
+cv::FileStorage OpenYaml(const std::string& path) {
+  const std::string text = ReadBounded(path);
+  try {
+    cv::FileStorage fs(text, cv::FileStorage::READ | cv::FileStorage::MEMORY | cv::FileStorage::FORMAT_YAML);
+    if (!fs.isOpened()) throw InputError(path, "cannot be read as OpenCV FileStorage YAML");
+    return fs;
+  } catch (const cv::Exception& e) {
+    throw InputError(path, "is not OpenCV FileStorage YAML (" + std::string(e.err) + ")");
+  }
+}
+
+std::vector<std::string> Names(const cv::FileStorage& fs, const std::string& path) {
+  const cv::FileNode node = fs["names"];
+  if (node.empty() || !node.isSeq()) throw InputError(path, "has no 'names' list of cameras");
+  std::vector<std::string> names;
+  for (const auto& item : node) {
+    std::string name;
+    if (item.isString()) name = static_cast<std::string>(item);
+    else if (item.isInt()) name = std::to_string(static_cast<int>(item));
+    if (name.empty()) throw InputError(path, "'names' holds an entry that is not a name");
+    names.push_back(name);
+  }
+  if (names.empty()) throw InputError(path, "'names' is empty");
+  return names;
+}
+
+}  // namespace
+
+Rig ReadEasyMocapCalibration(const std::string& intri_path, const std::string& extri_path, int width, int height) {
+  cv::FileStorage intri = OpenYaml(intri_path);
+  const std::vector<std::string> names = Names(intri, intri_path);
+  Rig rig;
+  for (const std::string& name : names) {
+    Camera cam;
+    cam.name = name;
+    const cv::Mat k = Matrix(intri, "K_" + name, 3, 3, intri_path, true);
+    if (k.at<double>(0, 1) != 0 || k.at<double>(2, 0) != 0 || k.at<double>(2, 1) != 0 || k.at<double>(2, 2) != 1 ||
+        !(k.at<double>(0, 0) > 0 && k.at<double>(1, 1) > 0))
+      throw InputError(intri_path, "K_" + name + " is not a camera matrix [[fx,0,cx],[0,fy,cy],[0,0,1]]");
+    cam.fx = k.at<double>(0, 0), cam.fy = k.at<double>(1, 1), cam.cx = k.at<double>(0, 2), cam.cy = k.at<double>(1, 2);
+    const cv::Mat d = Matrix(intri, "dist_" + name, 1, -1, intri_path, false);
+    if (!d.empty() && d.total() != 4 && d.total() != 5)
+      throw InputError(intri_path, "dist_" + name + " must have 4 or 5 values (k1 k2 p1 p2 [k3])");
+    for (int i = 0; i < static_cast<int>(d.total()); ++i) cam.distortion[i] = d.at<double>(0, i);
+    const cv::FileNode h = intri["H_" + name], w = intri["W_" + name];
+    cam.width = w.empty() ? width : static_cast<int>(w.real());
+    cam.height = h.empty() ? height : static_cast<int>(h.real());
+    if (cam.width <= 0 || cam.height <= 0)
+      throw InputError(intri_path, "camera '" + name + "' has no H_" + name + "/W_" + name + ": give the image size");
+    rig.push_back(cam);
+  }
+  if (extri_path.empty()) return rig;
+  cv::FileStorage extri = OpenYaml(extri_path);
+  for (Camera& cam : rig) {
+    const cv::Mat t = Matrix(extri, "T_" + cam.name, 3, 1, extri_path, true);
+    const cv::Mat r = Matrix(extri, "Rot_" + cam.name, 3, 3, extri_path, false);
+    Eigen::Matrix3d rotation;
+    if (!r.empty()) {
+      cv::cv2eigen(r, rotation);
+    } else {
+      const cv::Mat v = Matrix(extri, "R_" + cam.name, 3, 1, extri_path, true);
+      rotation = RotationFromRodrigues(Eigen::Vector3d(v.at<double>(0), v.at<double>(1), v.at<double>(2)));
+    }
+    if ((rotation * rotation.transpose() - Eigen::Matrix3d::Identity()).norm() > 1e-4 || rotation.determinant() < 0)
+      throw InputError(extri_path, "Rot_" + cam.name + " is not a rotation");
+    cam.cam_from_world = Rigid3d(rotation, Eigen::Vector3d(t.at<double>(0), t.at<double>(1), t.at<double>(2)));
+    cam.has_extrinsics = true;
+  }
+  return rig;
+}
+
+}  // namespace epilabel

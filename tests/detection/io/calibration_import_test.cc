@@ -1,0 +1,160 @@
+#include "detection/io/calibration_import.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "detection/io/calibration_io.h"
+#include "foundation/error.h"
+#include "tests/testing.h"
+
+namespace epilabel {
+namespace {
+
+using testing::SourceDir;
+using testing::TempDir;
+
+std::string Board() { return SourceDir() + "/tests/data/pose2sim_board/Calib.qca.txt"; }
+
+template <typename F>
+std::string InputErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ReadQualisysCalibration, MatchesPose2SimsConversionOfTheSameFile) {
+  const Rig qualisys = ReadQualisysCalibration(Board());
+  const Rig pose2sim = ReadCalibrationToml(SourceDir() + "/tests/data/pose2sim_static/Calib_qualisys.toml");
+  ASSERT_EQ(qualisys.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    const Camera& q = qualisys[i];
+    const Camera& p = pose2sim[i];
+    EXPECT_EQ(q.name, p.name);
+    EXPECT_EQ(q.width, 1088);
+    EXPECT_EQ(q.height, 1920);
+    EXPECT_NEAR(q.fx, p.fx, 1e-9);
+    EXPECT_NEAR(q.fy, p.fy, 1e-9);
+    EXPECT_NEAR(q.cx, p.cx, 1e-9);
+    EXPECT_NEAR(q.cy, p.cy, 1e-9);
+    // Pose2Sim divides the distortion by 64 as well; we do not (see calibration_import.h).
+    for (int k = 0; k < 4; ++k) EXPECT_NEAR(q.distortion[k], 64 * p.distortion[k], 1e-9) << k;
+    ASSERT_TRUE(q.has_extrinsics);
+    EXPECT_LT((q.cam_from_world.RotationMatrix() - p.cam_from_world.RotationMatrix()).norm(), 1e-7);
+    EXPECT_LT((q.cam_from_world.translation - p.cam_from_world.translation).norm(), 1e-7);
+  }
+  // cam_01: centre (1460.23, -1909.16, 1896.51) mm in the lab, k1 = -0.046183 as in the file.
+  EXPECT_LT((qualisys[0].CenterInWorld() - Eigen::Vector3d(1.4602323709, -1.9091590482, 1.8965058524)).norm(), 1e-9);
+  EXPECT_DOUBLE_EQ(qualisys[0].distortion[0], -0.046183);
+}
+
+TEST(ReadQualisysCalibration, NamesTheFileAndLineOfBadContent) {
+  TempDir dir;
+  std::string text;
+  {
+    std::ifstream in(Board());
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string bad = dir / "bad.qca.txt";
+  std::string broken = text;
+  broken.replace(broken.find("focalLengthU=\""), 14, "focalLengthU=\"x");
+  std::ofstream(bad) << broken;
+  const std::string message = InputErrorOf([&] { ReadQualisysCalibration(bad); });
+  EXPECT_NE(message.find(bad + ":11"), std::string::npos) << message;
+  EXPECT_NE(message.find("focalLengthU"), std::string::npos) << message;
+  std::ofstream(dir / "empty.qca.txt") << "<calibration></calibration>";
+  EXPECT_NE(InputErrorOf([&] { ReadQualisysCalibration(dir / "empty.qca.txt"); }).find("no <camera>"), std::string::npos);
+}
+
+// EasyMocap's layout (intri.yml/extri.yml as its calibration scripts write them).
+TEST(ReadEasyMocapCalibration, ReadsTheDocumentedLayout) {
+  TempDir dir;
+  std::ofstream(dir / "intri.yml") << R"(%YAML:1.0
+---
+names:
+   - "01"
+   - "02"
+K_01: !!opencv-matrix
+   rows: 3
+   cols: 3
+   dt: d
+   data: [ 1681.2, 0., 533.0, 0., 1681.1, 948.1, 0., 0., 1. ]
+dist_01: !!opencv-matrix
+   rows: 1
+   cols: 5
+   dt: d
+   data: [ -0.046, 0.14, 0.0006, 0.0007, 0. ]
+H_01: 1920
+W_01: 1088
+K_02: !!opencv-matrix
+   rows: 3
+   cols: 3
+   dt: d
+   data: [ 1000., 0., 640., 0., 1001., 360., 0., 0., 1. ]
+dist_02: !!opencv-matrix
+   rows: 5
+   cols: 1
+   dt: d
+   data: [ 0.1, 0., 0., 0., 0. ]
+)";
+  std::ofstream(dir / "extri.yml") << R"(%YAML:1.0
+---
+names:
+   - "01"
+   - "02"
+R_01: !!opencv-matrix
+   rows: 3
+   cols: 1
+   dt: d
+   data: [ 0., 0., 1.5707963267948966 ]
+T_01: !!opencv-matrix
+   rows: 3
+   cols: 1
+   dt: d
+   data: [ 0.1, 0.2, 3. ]
+Rot_02: !!opencv-matrix
+   rows: 3
+   cols: 3
+   dt: d
+   data: [ 1., 0., 0., 0., 1., 0., 0., 0., 1. ]
+T_02: !!opencv-matrix
+   rows: 3
+   cols: 1
+   dt: d
+   data: [ 0., 0., 2. ]
+)";
+  EXPECT_NE(InputErrorOf([&] { ReadEasyMocapCalibration(dir / "intri.yml", dir / "extri.yml"); }).find("H_02/W_02"),
+            std::string::npos);
+  const Rig rig = ReadEasyMocapCalibration(dir / "intri.yml", dir / "extri.yml", 1280, 720);
+  ASSERT_EQ(rig.size(), 2u);
+  EXPECT_EQ(rig[0].name, "01");
+  EXPECT_EQ(rig[0].width, 1088);
+  EXPECT_EQ(rig[0].height, 1920);
+  EXPECT_EQ(rig[1].width, 1280);
+  EXPECT_DOUBLE_EQ(rig[0].fx, 1681.2);
+  EXPECT_DOUBLE_EQ(rig[0].cy, 948.1);
+  EXPECT_DOUBLE_EQ(rig[0].distortion[3], 0.0007);
+  EXPECT_DOUBLE_EQ(rig[1].distortion[0], 0.1);
+  // R_01: 90 degrees about z.
+  EXPECT_LT((rig[0].cam_from_world.RotationMatrix() * Eigen::Vector3d::UnitX() - Eigen::Vector3d::UnitY()).norm(), 1e-12);
+  EXPECT_LT((rig[0].cam_from_world.translation - Eigen::Vector3d(0.1, 0.2, 3.0)).norm(), 1e-12);
+  EXPECT_LT((rig[1].CenterInWorld() - Eigen::Vector3d(0, 0, -2)).norm(), 1e-12);
+  // Round trip through our TOML.
+  WriteCalibrationToml(rig, dir / "out.toml");
+  const Rig back = ReadCalibrationToml(dir / "out.toml");
+  EXPECT_NEAR(back[0].fx, 1681.2, 1e-9);
+  EXPECT_LT((back[0].cam_from_world.translation - rig[0].cam_from_world.translation).norm(), 1e-12);
+}
+
+TEST(ReadEasyMocapCalibration, RejectsFilesThatAreNotFileStorage) {
+  TempDir dir;
+  std::ofstream(dir / "intri.yml") << "this is not yaml: [";
+  const std::string message = InputErrorOf([&] { ReadEasyMocapCalibration(dir / "intri.yml", ""); });
+  EXPECT_NE(message.find(dir / "intri.yml"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace epilabel

@@ -1,0 +1,130 @@
+#include "geometry/estimators/intrinsic_calibration.h"
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "foundation/error.h"
+
+namespace epilabel {
+namespace {
+
+Camera TrueCamera() {
+  Camera cam;
+  cam.width = 1088;
+  cam.height = 1920;
+  cam.fx = 1680.0, cam.fy = 1678.0, cam.cx = 540.0, cam.cy = 955.0;
+  cam.distortion = {-0.046, 0.14, 0.0006, 0.0007, 0.0};
+  return cam;
+}
+
+// A 4x7 board of 60 mm squares seen by `cam` from `views` tilted poses at 1.5-3 m, with pixel
+// noise; every corner in the image.
+std::vector<TargetView> BoardViews(const Camera& cam, int views, double noise_px, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::normal_distribution<double> noise(0.0, noise_px);
+  std::vector<TargetView> out;
+  while (static_cast<int>(out.size()) < views) {
+    const Eigen::Vector3d axis = Eigen::Vector3d(u(rng), u(rng), 0.3 * u(rng)).normalized();
+    const Eigen::Matrix3d r = Eigen::AngleAxisd(0.5 * std::abs(u(rng)) + 0.1, axis).toRotationMatrix();
+    const Eigen::Vector3d t(0.5 * u(rng) - 0.09, 1.0 * u(rng) - 0.18, 2.2 + 0.7 * u(rng));
+    TargetView view;
+    view.name = "view " + std::to_string(out.size());
+    bool inside = true;
+    for (int row = 0; row < 7; ++row)
+      for (int col = 0; col < 4; ++col) {
+        const Eigen::Vector3d p(0.06 * col, 0.06 * row, 0.0);
+        const auto px = cam.ImageFromCam(r * p + t);
+        if (!px || !cam.IsInImage(*px)) inside = false;
+        if (!inside) break;
+        view.target_points.push_back(p);
+        view.image_points.push_back(*px + Eigen::Vector2d(noise(rng), noise(rng)));
+      }
+    if (inside) out.push_back(view);
+  }
+  return out;
+}
+
+TEST(CalibrateIntrinsics, RecoversTheCameraFromNoiselessViews) {
+  const Camera truth = TrueCamera();
+  IntrinsicCalibrationOptions options;
+  options.fix_k3 = true;
+  const auto result = CalibrateIntrinsics(BoardViews(truth, 12, 0.0, 1), truth.width, truth.height, options);
+  ASSERT_TRUE(result.success) << result.message;
+  EXPECT_LT(result.rms_px, 1e-3);
+  EXPECT_NEAR(result.camera.fx, truth.fx, 0.05);
+  EXPECT_NEAR(result.camera.fy, truth.fy, 0.05);
+  EXPECT_NEAR(result.camera.cx, truth.cx, 0.05);
+  EXPECT_NEAR(result.camera.cy, truth.cy, 0.05);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(result.camera.distortion[i], truth.distortion[i], 1e-4) << i;
+  EXPECT_EQ(result.camera.distortion[4], 0.0);
+  EXPECT_FALSE(result.k3_estimated);
+  ASSERT_EQ(result.view_rms_px.size(), 12u);
+  ASSERT_EQ(result.cam_from_target.size(), 12u);
+}
+
+TEST(CalibrateIntrinsics, StandardDeviationsMatchTheScatterOverNoiseDraws) {
+  // With 0.3 px of noise the reported sd of fx should be of the size of the spread of fx over
+  // independent draws (within a factor of two).
+  const Camera truth = TrueCamera();
+  IntrinsicCalibrationOptions options;
+  double sum = 0, sum2 = 0, sd_reported = 0;
+  const int draws = 8;
+  for (int d = 0; d < draws; ++d) {
+    const auto r = CalibrateIntrinsics(BoardViews(truth, 8, 0.3, 100 + d), truth.width, truth.height, options);
+    ASSERT_TRUE(r.success);
+    sum += r.camera.fx;
+    sum2 += r.camera.fx * r.camera.fx;
+    sd_reported += r.std_fx / draws;
+    EXPECT_NEAR(r.rms_px, 0.3 * std::sqrt(2.0), 0.06);  // the length of the 2D error, not per axis
+  }
+  const double spread = std::sqrt(sum2 / draws - (sum / draws) * (sum / draws));
+  EXPECT_GT(sd_reported, 0.5 * spread);
+  EXPECT_LT(sd_reported, 2.0 * spread);
+  EXPECT_NEAR(sum / draws, truth.fx, 3 * sd_reported);
+}
+
+TEST(CalibrateIntrinsics, EstimatesK3OnlyWithEnoughViews) {
+  const Camera truth = TrueCamera();
+  IntrinsicCalibrationOptions options;
+  EXPECT_FALSE(CalibrateIntrinsics(BoardViews(truth, 9, 0.1, 3), truth.width, truth.height, options).k3_estimated);
+  EXPECT_TRUE(CalibrateIntrinsics(BoardViews(truth, 10, 0.1, 3), truth.width, truth.height, options).k3_estimated);
+}
+
+TEST(CalibrateIntrinsics, FailsWithTooFewViews) {
+  const Camera truth = TrueCamera();
+  const auto r = CalibrateIntrinsics(BoardViews(truth, 2, 0.1, 4), truth.width, truth.height, {});
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.message.find("2 usable view(s), at least 3"), std::string::npos) << r.message;
+}
+
+TEST(SelectViewsForCoverage, KeepsEveryViewUnderTheLimit) {
+  const auto views = BoardViews(TrueCamera(), 5, 0.0, 5);
+  CoverageSelectionOptions options;
+  EXPECT_EQ(SelectViewsForCoverage(views, 1088, 1920, options), (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST(SelectViewsForCoverage, PrefersViewsThatCoverNewCells) {
+  // Ten copies of one view and one view elsewhere: with room for two, the second pick is the
+  // view elsewhere, not a copy.
+  auto views = BoardViews(TrueCamera(), 2, 0.0, 6);
+  std::vector<TargetView> many(10, views[0]);
+  many.push_back(views[1]);
+  CoverageSelectionOptions options;
+  options.max_views = 3;
+  const std::vector<int> chosen = SelectViewsForCoverage(many, 1088, 1920, options);
+  ASSERT_EQ(chosen.size(), 3u);
+  EXPECT_EQ(chosen.back(), 10);
+  EXPECT_GT(ImageCoverage(many, chosen, 1088, 1920, 8, 8), ImageCoverage(many, {0, 1, 2}, 1088, 1920, 8, 8));
+}
+
+TEST(SelectViewsForCoverage, ChecksItsOptions) {
+  CoverageSelectionOptions options;
+  options.max_views = 1;
+  EXPECT_THROW(options.Check(), InputError);
+}
+
+}  // namespace
+}  // namespace epilabel
