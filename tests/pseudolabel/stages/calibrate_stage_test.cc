@@ -2,6 +2,8 @@
 // the manifest) and the pipeline options a skeleton and the stage options give.
 #include "pseudolabel/stages/calibrate.h"
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "foundation/error.h"
@@ -27,6 +29,21 @@ TEST(ParseBaselineSpec, CamerasAndAPositiveDistance) {
       FAIL() << bad << " accepted";
     } catch (const InputError& e) {
       EXPECT_EQ(e.where(), "baseline") << bad;
+    }
+  }
+}
+
+TEST(ParseTrackHeights, TrackIdsAndHeights) {
+  const std::map<int, double> h = ParseTrackHeights("0=1.72,2=1.21");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_DOUBLE_EQ(h.at(0), 1.72);
+  EXPECT_DOUBLE_EQ(h.at(2), 1.21);
+  for (const char* bad : {"", "0", "0=", "a=1.7", "0=1.7m", "-1=1.7", "0=3.5", "0=1.7,0=1.8", "0=1.7;1=1.6"}) {
+    try {
+      ParseTrackHeights(bad);
+      FAIL() << "'" << bad << "' accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.where(), "track_heights") << bad;
     }
   }
 }
