@@ -20,6 +20,7 @@ struct CalibrateArgs {
   CalibrateRunOptions run;
   std::string image_size;
   std::string baseline;
+  std::string track_heights;
   double subject_height = 0.0;
 };
 
@@ -56,6 +57,7 @@ void RunCalibrateCommand(CalibrateArgs& args) {
     if (!o.intrinsics_path.empty()) throw InputError("--image-size", "give either --intrinsics or --image-size, not both");
   }
   if (!args.baseline.empty()) o.stage.baseline = ParseBaselineSpec(args.baseline);
+  if (!args.track_heights.empty()) o.stage.track_heights_m = ParseTrackHeights(args.track_heights);
   if (args.subject_height > 0) {
     o.stage.subject_height_m = args.subject_height;
     o.stage.subject_height_given = true;
@@ -97,6 +99,9 @@ void AddCalibrateCommand(CLI::App& app) {
                   "Standing height of the person in metres (default: 1.70, an adult mean, +/- 5%)")
       ->check(CLI::Range(0.5, 2.8));
   cmd->add_option("--baseline", args->baseline, "Known distance between two camera centres: CAM1,CAM2,METRES");
+  cmd->add_option("--track-heights", args->track_heights,
+                  "Several people: measured heights of some tracks, TRACK=METRES,... (track ids as in report.json; "
+                  "the others count as --subject-height)");
   cmd->add_flag("--refine-focal", o.stage.refine_focal, "Also refine the given focal lengths in the bundle adjustment");
   cmd->add_flag("--refine-k1", o.stage.refine_k1, "Also refine the first radial distortion coefficient");
   cmd->add_flag("--ba-bones", o.stage.pipeline.self.bone_constancy_in_ba,

@@ -21,6 +21,7 @@ struct LabelArgs {
   LabelRunOptions run;
   std::string image_size;
   std::string baseline;
+  std::string track_heights;
   double subject_height = 0.0;
 };
 
@@ -30,6 +31,7 @@ void RunLabelCommand(LabelArgs& args) {
   const int sources = (o.calibration_path.empty() ? 0 : 1) + (o.intrinsics_path.empty() ? 0 : 1) + (args.image_size.empty() ? 0 : 1);
   if (sources != 1) throw InputError("label", "give exactly one of --calib, --intrinsics or --image-size");
   if (!args.baseline.empty()) o.calibration.baseline = ParseBaselineSpec(args.baseline);
+  if (!args.track_heights.empty()) o.calibration.track_heights_m = ParseTrackHeights(args.track_heights);
   if (args.subject_height > 0) {
     o.calibration.subject_height_m = args.subject_height;
     o.calibration.subject_height_given = true;
@@ -73,6 +75,9 @@ void AddLabelCommand(CLI::App& app) {
   cmd->add_option("--subject-height", args->subject_height, "Standing height of the person, metres (default 1.70)")
       ->check(CLI::Range(0.5, 2.8));
   cmd->add_option("--baseline", args->baseline, "Known distance between two camera centres: CAM1,CAM2,METRES");
+  cmd->add_option("--track-heights", args->track_heights,
+                  "Several people: measured heights of some tracks, TRACK=METRES,... (track ids as in report.json; "
+                  "the others count as --subject-height)");
   cmd->add_flag("--smooth", o.triangulation.smooth, "Sequence optimisation before gating (temporal + bone-length priors)");
   cmd->add_option("--fps", o.triangulation.fps, "Frame rate (smoothing)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--pairs", o.pairs, "'neighbours': EpipolarPose-style two-view labels (for comparison)");

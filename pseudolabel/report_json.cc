@@ -163,6 +163,19 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
   j["scale"] = {{"method", rep.world.scale_method},
                 {"metres_per_unit", JsonNumber(rep.world.scale)},
                 {"uncertainty_rel", JsonNumber(rep.world.scale_sigma_rel)}};
+  if (!rep.world.people.empty()) {
+    nlohmann::json people = nlohmann::json::array();
+    for (const PersonStature& p : rep.world.people)
+      people.push_back({{"track_id", p.person},
+                        {"frames", p.frames},
+                        {"model", p.method},
+                        {"stated_height_m", JsonNumber(p.stated_height_m)},
+                        {"height_given", p.height_given},
+                        {"scale_alone", JsonNumber(p.scale)},
+                        {"scale_alone_uncertainty_rel", JsonNumber(p.scale_sigma_rel)},
+                        {"measured_height_m", JsonNumber(p.measured_height_m)}});
+    j["scale"]["people"] = people;
+  }
   j["floor"] = {{"from_feet", rep.world.floor_from_feet},
                 {"inliers", rep.world.floor_inliers},
                 {"rms_m", JsonNumber(rep.world.floor_rms_m)},

@@ -18,6 +18,11 @@ void WorldFrameOptions::Check() const {
   if (baseline && !(baseline->metres > 0)) throw std::invalid_argument("baseline must be > 0 m");
   if (!(floor_inlier_m > 0)) throw std::invalid_argument("floor_inlier_m must be > 0");
   if (floor_iterations < 1) throw std::invalid_argument("floor_iterations must be >= 1");
+  if (!(given_height_sigma_m >= 0)) throw std::invalid_argument("given_height_sigma_m must be >= 0");
+  for (int p : frame_person)
+    if (p < 0) throw std::invalid_argument("frame_person must be >= 0");
+  for (const auto& [person, h] : person_heights_m)
+    if (!(h > 0.5 && h < 2.8)) throw std::invalid_argument("person heights must be in (0.5, 2.8) m");
 }
 
 Rig TransformRig(const Rig& rig, const Sim3d& b_from_a) {
@@ -191,6 +196,71 @@ bool ScaleFromHeight(const Points3d& points, const WorldFrameOptions& options, W
   const double measured_share = (options.subject_height_m - m.constant_m) / options.subject_height_m;
   r->scale_sigma_rel =
       std::hypot(options.subject_height_sigma_m / (options.subject_height_m * measured_share), m.sigma_rel / measured_share);
+  return true;
+}
+
+// The frames of one person as points of their own.
+Points3d FramesOf(const Points3d& points, const std::vector<int>& frame_person, int person) {
+  int n = 0;
+  for (frame_t f = 0; f < points.num_frames(); ++f) n += frame_person[f] == person;
+  Points3d out(n, points.num_joints());
+  int row = 0;
+  for (frame_t f = 0; f < points.num_frames(); ++f) {
+    if (frame_person[f] != person) continue;
+    for (joint_t j = 0; j < points.num_joints(); ++j)
+      if (points.IsValid(f, j)) out.at(row, j) = points.at(f, j);
+    ++row;
+  }
+  return out;
+}
+
+// Several people: each one's stature on their own frames, the scale as the inverse-variance mean
+// of the scales they imply (the population prior, or the heights given per person).
+bool ScaleFromPeople(const Points3d& points, const WorldFrameOptions& options, WorldFrameResult* r) {
+  if (static_cast<int>(options.frame_person.size()) != points.num_frames())
+    throw std::invalid_argument("frame_person must have one entry per frame");
+  std::vector<int> ids = options.frame_person;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  double weight_sum = 0.0, weighted_scale = 0.0;
+  std::vector<StatureMeasurement> measured(ids.size());
+  for (size_t p = 0; p < ids.size(); ++p) {
+    PersonStature ps;
+    ps.person = ids[p];
+    ps.frames = static_cast<int>(std::count(options.frame_person.begin(), options.frame_person.end(), ids[p]));
+    const auto given = options.person_heights_m.find(ids[p]);
+    ps.height_given = given != options.person_heights_m.end();
+    ps.stated_height_m = ps.height_given ? given->second : options.subject_height_m;
+    const double sigma_m = ps.height_given ? options.given_height_sigma_m : options.subject_height_sigma_m;
+    measured[p] = MeasureSubjectHeight(FramesOf(points, options.frame_person, ids[p]), options);
+    const StatureMeasurement& m = measured[p];
+    if (m.ok()) {
+      ps.method = m.method;
+      ps.scale = m.ScaleFor(ps.stated_height_m);
+      const double share = (ps.stated_height_m - m.constant_m) / ps.stated_height_m;
+      ps.scale_sigma_rel = std::hypot(sigma_m / (ps.stated_height_m * share), m.sigma_rel / share);
+      if (ps.scale > 0 && ps.scale_sigma_rel > 0) {
+        const double w = 1.0 / (ps.scale_sigma_rel * ps.scale_sigma_rel);
+        weight_sum += w;
+        weighted_scale += w * ps.scale;
+      }
+    }
+    r->people.push_back(ps);
+  }
+  if (!(weight_sum > 0)) {
+    r->failure_reason = "no person's legs and torso or arms were triangulated; cannot estimate the scale (give `baseline`)";
+    return false;
+  }
+  r->scale = weighted_scale / weight_sum;
+  r->scale_sigma_rel = 1.0 / std::sqrt(weight_sum);
+  int used = 0;
+  for (size_t p = 0; p < ids.size(); ++p) {
+    PersonStature& ps = r->people[p];
+    const StatureMeasurement& m = measured[p];
+    if (m.ok()) ps.measured_height_m = m.constant_m + r->scale * m.length / m.ratio;
+    used += std::isfinite(ps.scale) && ps.scale > 0;
+  }
+  r->scale_method = "heights of " + std::to_string(used) + " people";
   return true;
 }
 
@@ -425,7 +495,11 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
   options.Check();
   WorldFrameResult r;
   // Scale.
-  const bool scaled = options.baseline ? ScaleFromBaseline(rig, *options.baseline, &r) : ScaleFromHeight(points, options, &r);
+  const auto [lowest, highest] = std::minmax_element(options.frame_person.begin(), options.frame_person.end());
+  const bool several = !options.frame_person.empty() && *lowest != *highest;
+  const bool scaled = options.baseline ? ScaleFromBaseline(rig, *options.baseline, &r)
+                      : several        ? ScaleFromPeople(points, options, &r)
+                                       : ScaleFromHeight(points, options, &r);
   if (!scaled) return r;
   const double s = r.scale;
   const StatureMeasurement m = MeasureSubjectHeight(points, options);

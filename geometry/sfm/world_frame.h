@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,14 @@ struct WorldFrameOptions {
   // Contini), with a larger model uncertainty.
   HeightModel arm_model;
   double arm_model_sigma_rel = 0.05;
+  // Several people pooled into `points`: the person id (>= 0, e.g. a track id) of every frame,
+  // and the stated height of some of them in metres (the others: subject_height_m +/-
+  // subject_height_sigma_m; given: +/- given_height_sigma_m). Empty, or one id: one person. Every
+  // person's stature is measured on their own frames and the scale is the inverse-variance mean
+  // of the people's scales, so the population prior's error shrinks with the number of people.
+  std::vector<int> frame_person;
+  std::map<int, double> person_heights_m;
+  double given_height_sigma_m = 0.01;
   std::optional<BaselineScale> baseline;   // overrides the height when given
   std::vector<joint_t> foot_joints;        // joints that touch the ground
   double foot_height_m = 0.08;             // height of those joints above the floor when standing
@@ -96,6 +105,18 @@ struct WorldFrameOptions {
   void Check() const;
 };
 
+// One person's stature when several people give the scale.
+struct PersonStature {
+  int person = 0;                  // the id of WorldFrameOptions::frame_person
+  int frames = 0;                  // frames of this person in the points
+  std::string method;              // the measurement's model ("segment stack", ...)
+  double stated_height_m = kNaN;   // the height assumed (given, or the population mean)
+  bool height_given = false;
+  double scale = kNaN;             // metres per unit this person alone implies
+  double scale_sigma_rel = kNaN;
+  double measured_height_m = kNaN; // this person's height at the combined scale
+};
+
 struct WorldFrameResult {
   bool success = false;
   std::string failure_reason;
@@ -110,6 +131,7 @@ struct WorldFrameResult {
   int floor_inliers = 0;
   double floor_rms_m = 0.0;
   double feet_spread_m = 0.0;      // smaller principal extent of the foot points
+  std::vector<PersonStature> people;  // several people: each one's stature (see frame_person)
   std::vector<std::string> notes;
 };
 

@@ -204,6 +204,7 @@ PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks) {
   for (size_t r = 0; r < rows.size(); ++r) {
     const PersonTrack& t = tracks[rows[r].first];
     pooled.frame_numbers.push_back(t.frame_numbers[rows[r].second]);
+    pooled.frame_track_ids.push_back(t.id);
     for (camera_t c = 0; c < nc; ++c)
       for (joint_t j = 0; j < nj; ++j)
         pooled.observations.at(c, static_cast<frame_t>(r), j) = t.observations.at(c, rows[r].second, j);

@@ -35,6 +35,9 @@ struct PersonTrack {
   std::vector<std::string> camera_names; // the keypoint cameras, in order
   std::vector<int64_t> frame_numbers;    // frame number of each frame index
   Observations2d observations;           // [camera][frame][joint] (x px, y px, confidence); weight 0 = none
+  // Tracks pooled into one (PoolTracks): the id of the track each frame comes from; empty for a
+  // track of one person.
+  std::vector<int> frame_track_ids;
 
   int num_frames() const { return observations.num_frames(); }
   int num_cameras() const { return observations.num_cameras(); }

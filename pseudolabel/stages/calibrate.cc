@@ -1,5 +1,6 @@
 #include "pseudolabel/stages/calibrate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
@@ -43,6 +44,65 @@ BaselineSpec ParseBaselineSpec(const std::string& text) {
   return b;
 }
 
+std::map<int, double> ParseTrackHeights(const std::string& text) {
+  std::map<int, double> heights;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const size_t eq = item.find('=');
+    int id = -1;
+    double metres = 0.0;
+    try {
+      if (eq == std::string::npos) throw std::invalid_argument("no '='");
+      size_t used = 0;
+      id = std::stoi(item.substr(0, eq), &used);
+      if (used != eq) throw std::invalid_argument("id");
+      metres = std::stod(item.substr(eq + 1), &used);
+      if (used != item.size() - eq - 1) throw std::invalid_argument("metres");
+    } catch (const std::exception&) {
+      throw InputError("track_heights", "'" + item + "' is not TRACK=METRES (e.g. 0=1.72,2=1.21)");
+    }
+    if (id < 0) throw InputError("track_heights", "track ids are >= 0, not " + std::to_string(id));
+    if (!(metres > 0.5 && metres < 2.8)) throw InputError("track_heights", "'" + item + "': heights are in (0.5, 2.8) m");
+    if (!heights.emplace(id, metres).second) throw InputError("track_heights", "track " + std::to_string(id) + " given twice");
+  }
+  if (heights.empty()) throw InputError("track_heights", "no TRACK=METRES given");
+  return heights;
+}
+
+namespace {
+
+// Every track id given a height must be among the calibrated tracks.
+void CheckTrackHeights(const std::map<int, double>& heights, const std::vector<int>& ids) {
+  for (const auto& [id, metres] : heights) {
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+    std::string known;
+    std::vector<int> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    for (int k : sorted) known += (known.empty() ? "" : ", ") + std::to_string(k);
+    throw InputError("track_heights", "there is no track " + std::to_string(id) + " (tracks: " + known + ")");
+  }
+}
+
+// The heights of several people, or of the one track, into the world-frame options.
+void ApplyPeopleHeights(const PersonTrack& track, const CalibrateStageOptions& options, WorldFrameOptions* w) {
+  if (track.frame_track_ids.empty()) {
+    CheckTrackHeights(options.track_heights_m, {track.id});
+    const auto it = options.track_heights_m.find(track.id);
+    if (it != options.track_heights_m.end()) {
+      w->subject_height_m = it->second;
+      w->subject_height_sigma_m = w->given_height_sigma_m;
+    }
+    return;
+  }
+  CheckTrackHeights(options.track_heights_m, track.frame_track_ids);
+  w->frame_person = track.frame_track_ids;
+  w->person_heights_m = options.track_heights_m;
+}
+
+}  // namespace
+
 CalibrationPipelineOptions PipelineOptionsFor(const Skeleton& skeleton, const CalibrateStageOptions& options,
                                               const Rig& rig) {
   CalibrationPipelineOptions p = options.pipeline;
@@ -69,7 +129,8 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
                                       const CalibrateStageOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   CalibrateStageResult result;
-  const CalibrationPipelineOptions pipeline = PipelineOptionsFor(*track.skeleton, options, intrinsics);
+  CalibrationPipelineOptions pipeline = PipelineOptionsFor(*track.skeleton, options, intrinsics);
+  ApplyPeopleHeights(track, options, &pipeline.world);
   result.output = CalibrateFromPoses(intrinsics, track.observations, pipeline);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -23,9 +24,16 @@ struct BaselineSpec {
 // Parses "CAM1,CAM2,METRES"; throws InputError naming the key `baseline` otherwise.
 BaselineSpec ParseBaselineSpec(const std::string& text);
 
+// Parses "ID=METRES,ID=METRES" (track ids and heights); throws InputError naming the key
+// `track_heights` otherwise.
+std::map<int, double> ParseTrackHeights(const std::string& text);
+
 struct CalibrateStageOptions {
   double subject_height_m = 1.70;        // standing height of the person (metres)
   bool subject_height_given = false;     // measured (+/- 1 cm) rather than the adult mean (+/- 9 cm)
+  // Several people (a pooled track): the measured height of some tracks by track id (+/- 1 cm);
+  // the others count as subject_height_m. Each person's stature is measured on their own frames.
+  std::map<int, double> track_heights_m;
   std::optional<BaselineSpec> baseline;  // scale from a camera distance instead of the height
   bool refine_focal = false;             // also refine given focal lengths
   bool refine_k1 = false;                // also refine the first radial distortion coefficient
