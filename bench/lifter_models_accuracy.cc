@@ -15,6 +15,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "detection/skeleton.h"
@@ -70,6 +71,19 @@ bool Configure(const std::string& name, LifterModelOptions* m) {
   } else if (name == "gcn") {
     m->type = "gcn";
     m->gcn_hidden = 64;
+  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-kpa][-tpa][-prune]
+    m->type = "transformer";
+    m->transformer_window = 27;
+    m->transformer_dim = 32;
+    m->transformer_depth = 2;
+    m->transformer_heads = 2;
+    m->kpa = name.find("-kpa") != std::string::npos;
+    m->tpa = name.find("-tpa") != std::string::npos;
+    if (name.find("-prune") != std::string::npos) m->transformer_prune_tokens = 9;  // of 27 frames
+  } else if (name == "diffusion") {
+    m->type = "diffusion";
+    m->diffusion_window = 9;
+    m->diffusion_hidden = 256;
   } else {
     return false;
   }
@@ -127,8 +141,6 @@ int main(int argc, char** argv) {
   std::printf("%-22s %10s %9s %9s %9s %11s %11s %8s\n", "model", "params", "MPJPE mm", "P-MPJPE", "N-MPJPE",
               "train smp/s", "infer fr/s", "train s");
   const std::string run_dir = (std::filesystem::temp_directory_path() / "epilabel_lifter_models").string();
-  (void)hypotheses;
-  (void)steps;
   for (const std::string& name : SplitList(models)) {
     TrainOptions options;
     if (!Configure(name, &options.model)) {
@@ -143,14 +155,26 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    InferenceOptions inference;
-    inference.num_threads = threads;
-    const auto infer_start = std::chrono::steady_clock::now();
-    const PoseMetrics m = EvaluateLifter(run_dir, data.test, inference).metrics;
-    const double infer_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - infer_start).count();
-    std::printf("%-22s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f\n", name.c_str(),
-                static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3,
-                summary.samples_per_second, data.test.num_samples() / infer_seconds, train_seconds);
+    // The diffusion lifter: one hypothesis, then H hypotheses with JPMA and with their mean.
+    std::vector<std::pair<std::string, InferenceOptions>> evaluations(1, {name, InferenceOptions{}});
+    if (options.model.type == "diffusion") {
+      evaluations[0].first = name + " H=1";
+      InferenceOptions h;
+      h.hypotheses = hypotheses;
+      evaluations.push_back({name + " H=" + std::to_string(hypotheses) + " JPMA", h});
+      h.jpma = false;
+      evaluations.push_back({name + " H=" + std::to_string(hypotheses) + " mean", h});
+    }
+    for (auto& [label, inference] : evaluations) {
+      inference.num_threads = threads;
+      inference.steps = steps;
+      const auto infer_start = std::chrono::steady_clock::now();
+      const PoseMetrics m = EvaluateLifter(run_dir, data.test, inference).metrics;
+      const double infer_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - infer_start).count();
+      std::printf("%-22s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f\n", label.c_str(),
+                  static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3,
+                  summary.samples_per_second, data.test.num_samples() / infer_seconds, train_seconds);
+    }
     if (digest) std::printf("  weights digest %016llx\n", static_cast<unsigned long long>(FileDigest(run_dir + "/weights.npz")));
     std::fflush(stdout);
   }

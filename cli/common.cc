@@ -113,7 +113,7 @@ std::map<std::string, std::string>& FlagsOfKeys() {
   static const bool library_keys = [] {
     // Keys the studio, detector, lifter and batch options name in their errors; each is the
     // flag of the same name.
-    for (const char* key : {"batch_size", "box_padding", "channels", "dropout", "enter_leave", "epochs", "false_positive_rate", "fps", "frames", "heights", "hidden", "input_size", "layout", "lost_score", "lr", "lr_decay", "mean", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "noise_px", "out", "outlier_rate", "people", "per_rank", "receptive_field", "rig", "samples_per_epoch", "shard", "simcc_split", "skeleton", "std", "swap_rate", "threads", "val_fraction", "val_sequences"})
+    for (const char* key : {"batch_size", "box_padding", "channels", "depth", "dropout", "enter_leave", "epochs", "false_positive_rate", "fps", "frames", "heads", "heights", "hidden", "hypotheses", "input_size", "intrinsics", "knn", "layout", "lost_score", "lr", "lr_decay", "mean", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "noise_px", "out", "outlier_rate", "people", "per_rank", "prune_tokens", "receptive_field", "rig", "samples_per_epoch", "shard", "simcc_split", "skeleton", "std", "steps", "swap_rate", "threads", "timesteps", "val_fraction", "val_sequences", "width", "window"})
       flags.emplace(key, FlagOfKey(key));
     return true;
   }();

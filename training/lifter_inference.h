@@ -18,10 +18,13 @@ namespace lifter {
 torch::Tensor InputTensor(Batch& batch);
 
 // Root-relative predictions [N * J] for the given samples (no augmentation; optional
-// test-time flip with `flip_permutation`).
+// test-time flip with `flip_permutation`, which mirrors the diffusion model's first hypothesis
+// only). The diffusion model's H hypotheses are aggregated by JPMA (the samples' K and
+// root_cam; a root fitted to the 2D where root_cam is not finite) or averaged; `spread` (when
+// given) receives their per-joint spread [N * J], metres.
 std::vector<Eigen::Vector3d> Predict(LifterNetImpl& model, const LifterData& data, const std::vector<int>& samples,
                                      int window, const InferenceOptions& options,
-                                     const std::vector<joint_t>& flip_permutation);
+                                     const std::vector<joint_t>& flip_permutation, std::vector<double>* spread);
 
 // The skeleton's flip permutation; empty without a skeleton.
 std::vector<joint_t> FlipPermutationOf(const Skeleton* skeleton);

@@ -216,6 +216,8 @@ class GcnNet : public LifterNetImpl {
 std::shared_ptr<LifterNetImpl> MakeModel(const LifterModelOptions& o, int num_joints, const Skeleton* skeleton) {
   if (o.type == "mlp") return std::make_shared<MlpNet>(num_joints, o);
   if (o.type == "tcn") return std::make_shared<TcnNet>(num_joints, o);
+  if (o.type == "transformer") return MakeTransformer(o, num_joints, skeleton);
+  if (o.type == "diffusion") return MakeDiffusion(o, num_joints, skeleton);
   return std::make_shared<GcnNet>(num_joints, o, SkeletonAdjacency(num_joints, skeleton));
 }
 

@@ -26,6 +26,11 @@ class LifterNetImpl : public torch::nn::Module {
   // The prediction the training loss compares with `target` [b, J, 3]: forward(x) for the
   // regression models; the diffusion model denoises a noised target.
   virtual torch::Tensor TrainingForward(const torch::Tensor& x, const torch::Tensor& /*target*/) { return forward(x); }
+  // H hypotheses [H, b, J, 3] from K sampling steps with noise drawn from `seed` (the diffusion
+  // model); the regression models return their one prediction.
+  virtual torch::Tensor Hypotheses(const torch::Tensor& x, int /*hypotheses*/, int /*steps*/, uint64_t /*seed*/) {
+    return forward(x).unsqueeze(0);
+  }
 };
 
 // y_i = m_i * (a_ii x_i W_self + sum_{k != i} a_ik x_k W_neighbour + mean_k(x_k) W_global) + b:

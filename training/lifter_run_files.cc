@@ -18,7 +18,13 @@ namespace fs = std::filesystem;
 json ModelToJson(const LifterModelOptions& o) {
   return {{"type", o.type},           {"dropout", o.dropout},       {"mlp_hidden", o.mlp_hidden},
           {"mlp_blocks", o.mlp_blocks}, {"tcn_receptive_field", o.tcn_receptive_field},
-          {"tcn_channels", o.tcn_channels}, {"gcn_hidden", o.gcn_hidden}, {"gcn_blocks", o.gcn_blocks}};
+          {"tcn_channels", o.tcn_channels}, {"gcn_hidden", o.gcn_hidden}, {"gcn_blocks", o.gcn_blocks},
+          {"transformer_window", o.transformer_window}, {"transformer_dim", o.transformer_dim},
+          {"transformer_depth", o.transformer_depth}, {"transformer_heads", o.transformer_heads},
+          {"transformer_knn", o.transformer_knn}, {"kpa", o.kpa}, {"tpa", o.tpa},
+          {"transformer_prune_tokens", o.transformer_prune_tokens},
+          {"diffusion_window", o.diffusion_window}, {"diffusion_hidden", o.diffusion_hidden},
+          {"diffusion_blocks", o.diffusion_blocks}, {"diffusion_timesteps", o.diffusion_timesteps}};
 }
 
 LifterModelOptions ModelFromJson(const json& j) {
@@ -31,6 +37,19 @@ LifterModelOptions ModelFromJson(const json& j) {
   o.tcn_channels = j.at("tcn_channels").get<int>();
   o.gcn_hidden = j.at("gcn_hidden").get<int>();
   o.gcn_blocks = j.at("gcn_blocks").get<int>();
+  // Added with the transformer and diffusion lifters: older runs lack them.
+  o.transformer_window = j.value("transformer_window", o.transformer_window);
+  o.transformer_dim = j.value("transformer_dim", o.transformer_dim);
+  o.transformer_depth = j.value("transformer_depth", o.transformer_depth);
+  o.transformer_heads = j.value("transformer_heads", o.transformer_heads);
+  o.transformer_knn = j.value("transformer_knn", o.transformer_knn);
+  o.kpa = j.value("kpa", o.kpa);
+  o.tpa = j.value("tpa", o.tpa);
+  o.transformer_prune_tokens = j.value("transformer_prune_tokens", o.transformer_prune_tokens);
+  o.diffusion_window = j.value("diffusion_window", o.diffusion_window);
+  o.diffusion_hidden = j.value("diffusion_hidden", o.diffusion_hidden);
+  o.diffusion_blocks = j.value("diffusion_blocks", o.diffusion_blocks);
+  o.diffusion_timesteps = j.value("diffusion_timesteps", o.diffusion_timesteps);
   return o;
 }
 

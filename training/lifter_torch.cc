@@ -53,14 +53,33 @@ RunInfo ReadRunInfo(const std::string& run_dir) {
   return info;
 }
 
-Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options) {
-  at::set_num_threads(std::max(1, options.num_threads));
+namespace {
+
+// Predictions of every sample of `data`, with the spread of the hypotheses when asked.
+Points3d PredictAll(const LoadedRun& run, const LifterData& data, const InferenceOptions& options,
+                    FrameJointArray<double>* uncertainty_m) {
+  const std::vector<joint_t> perm = FlipPermutationOf(SkeletonByName(run.skeleton, run.joint_names));
+  std::vector<double> spread;
+  const Points3d points = ToPoints(Predict(*run.model, data, AllSamples(data.num_samples()),
+                                           run.model_options.WindowLength(), options, perm,
+                                           uncertainty_m != nullptr ? &spread : nullptr),
+                                   data.num_joints);
+  if (uncertainty_m != nullptr) {
+    *uncertainty_m = FrameJointArray<double>(data.num_samples(), data.num_joints);
+    uncertainty_m->data() = spread;
+  }
+  return points;
+}
+
+}  // namespace
+
+Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options,
+                        FrameJointArray<double>* uncertainty_m) {
+  options.Check();
+  at::set_num_threads(options.num_threads);
   const LoadedRun run = LoadRun(run_dir);
   CheckJoints(run.joint_names, dataset, run_dir);
-  const LifterData data = PrepareLifterData(dataset);
-  const std::vector<joint_t> perm = FlipPermutationOf(SkeletonByName(run.skeleton, run.joint_names));
-  return ToPoints(Predict(*run.model, data, AllSamples(data.num_samples()), run.model_options.WindowLength(), options, perm),
-                  data.num_joints);
+  return PredictAll(run, PrepareLifterData(dataset), options, uncertainty_m);
 }
 
 EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset& dataset,
@@ -79,16 +98,23 @@ EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset&
   return summary;
 }
 
-Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options) {
-  at::set_num_threads(std::max(1, options.num_threads));
+Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options,
+                   FrameJointArray<double>* uncertainty_m) {
+  options.Check();
+  at::set_num_threads(options.num_threads);
   const LoadedRun run = LoadRun(run_dir);
   if (track.num_joints != static_cast<int>(run.joint_names.size())) {
     throw InputError(run_dir, "the keypoints have " + std::to_string(track.num_joints) + " joints, the model " +
                                   std::to_string(run.joint_names.size()));
   }
   if (track.width <= 0 || track.height <= 0) throw InputError("keypoints", "the image size is unknown");
-  // The track as a dataset without labels: one camera, frames in order, principal point at
-  // the image centre (only the test-time flip uses it).
+  const bool known_k = track.K(0, 0) > 0.0 && track.K(1, 1) > 0.0;
+  if (!known_k && run.model_options.type == "diffusion" && options.hypotheses > 1 && options.jpma) {
+    throw InputError("intrinsics", "JPMA (several hypotheses) needs the camera intrinsics (a calibration)");
+  }
+  // The track as a dataset without labels: one camera, frames in order; without intrinsics the
+  // principal point at the image centre (only the test-time flip uses it). The root is unknown
+  // (JPMA fits it to the 2D).
   LabelDataset d;
   d.joint_names = run.joint_names;
   d.camera_names = {"camera"};
@@ -99,18 +125,22 @@ Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const Infer
   for (int f = 0; f < n; ++f) {
     d.frame[f] = f;
     d.image_size[f] = Eigen::Vector2i(track.width, track.height);
-    d.K[f](0, 2) = 0.5 * (track.width - 1.0);
-    d.K[f](1, 2) = 0.5 * (track.height - 1.0);
+    if (known_k) {
+      d.K[f] = track.K;
+    } else {
+      d.K[f](0, 2) = 0.5 * (track.width - 1.0);
+      d.K[f](1, 2) = 0.5 * (track.height - 1.0);
+    }
   }
   const LifterData data = PrepareLifterData(d);
-  const std::vector<joint_t> perm = FlipPermutationOf(SkeletonByName(run.skeleton, run.joint_names));
-  Points3d points =
-      ToPoints(Predict(*run.model, data, AllSamples(n), run.model_options.WindowLength(), options, perm), data.num_joints);
+  Points3d points = PredictAll(run, data, options, uncertainty_m);
   for (int f = 0; f < n; ++f) {
     bool any = false;
     for (int k = 0; k < track.num_joints && !any; ++k) any = data.keypoints[static_cast<size_t>(f) * track.num_joints + k].z() > 0.0;
-    if (!any) {
-      for (int k = 0; k < track.num_joints; ++k) points.at(f, k) = Eigen::Vector3d::Constant(kNaN);
+    if (any) continue;
+    for (int k = 0; k < track.num_joints; ++k) {
+      points.at(f, k) = Eigen::Vector3d::Constant(kNaN);
+      if (uncertainty_m != nullptr) uncertainty_m->at(f, k) = kNaN;
     }
   }
   return points;
