@@ -2,7 +2,8 @@
 // on the frames before the last clips, scored on the held-out last clips (as `epilabel demo`
 // splits), with training throughput and inference speed. See bench/training.cmake.
 //   build/bench/lifter_models_accuracy [--frames 3000] [--epochs 4] [--threads 2]
-//       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,diffusion] [--samples-per-epoch N]
+//       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,diffusion]
+//       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
 // --digest prints a hash of each run's weights.npz (to check that a refactoring leaves the
 // models' results unchanged).
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "detection/skeleton.h"
+#include "geometry/metrics/metrics.h"
 #include "detection/synthetic/studio.h"
 #include "pseudolabel/label_scoring.h"
 #include "training/lifter.h"
@@ -71,15 +73,15 @@ bool Configure(const std::string& name, LifterModelOptions* m) {
   } else if (name == "gcn") {
     m->type = "gcn";
     m->gcn_hidden = 64;
-  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-kpa][-tpa][-prune]
+  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-w27][-kpa][-tpa][-prune]
     m->type = "transformer";
-    m->transformer_window = 27;
+    m->transformer_window = name.find("-w27") != std::string::npos ? 27 : 9;
     m->transformer_dim = 32;
     m->transformer_depth = 2;
     m->transformer_heads = 2;
     m->kpa = name.find("-kpa") != std::string::npos;
     m->tpa = name.find("-tpa") != std::string::npos;
-    if (name.find("-prune") != std::string::npos) m->transformer_prune_tokens = 9;  // of 27 frames
+    if (name.find("-prune") != std::string::npos) m->transformer_prune_tokens = m->transformer_window / 3;
   } else if (name == "diffusion") {
     m->type = "diffusion";
     m->diffusion_window = 9;
@@ -88,6 +90,24 @@ bool Configure(const std::string& name, LifterModelOptions* m) {
     return false;
   }
   return true;
+}
+
+// JPMA with a root fitted to the 2D (as `lift` does) instead of the labels' root: the test
+// set's roots are hidden from the prediction, the truth is the labels'.
+PoseMetrics EvaluateWithFittedRoot(const std::string& run_dir, const LabelDataset& test, const InferenceOptions& o) {
+  LabelDataset hidden = test;
+  for (auto& root : hidden.root_cam) root = Eigen::Vector3d::Constant(kNaN);
+  const Points3d predicted = PredictDataset(run_dir, hidden, o);
+  Points3d truth(test.num_samples(), test.num_joints());
+  FrameJointArray<uint8_t> valid(test.num_samples(), test.num_joints());
+  for (int s = 0; s < test.num_samples(); ++s)
+    for (int k = 0; k < test.num_joints(); ++k) {
+      truth.at(s, k) = test.points3d_cam[test.Index(s, k)] - test.root_cam[s];
+      valid.at(s, k) = test.valid[test.Index(s, k)];
+    }
+  PoseMetricsOptions m;
+  m.root_joints = GetSkeleton("coco17").root;
+  return EvaluatePoses(predicted, truth, &valid, m);
 }
 
 uint64_t FileDigest(const std::string& path) {
@@ -138,16 +158,19 @@ int main(int argc, char** argv) {
   std::printf("studio h36m4, %d frames: %d training / %d test samples (ground-truth 3D, detector 2D); %d epochs, "
               "%d threads\n",
               frames, data.train.num_samples(), data.test.num_samples(), epochs, threads);
-  std::printf("%-22s %10s %9s %9s %9s %11s %11s %8s\n", "model", "params", "MPJPE mm", "P-MPJPE", "N-MPJPE",
+  std::printf("%-28s %10s %9s %9s %9s %11s %11s %8s\n", "model", "params", "MPJPE mm", "P-MPJPE", "N-MPJPE",
               "train smp/s", "infer fr/s", "train s");
   const std::string run_dir = (std::filesystem::temp_directory_path() / "epilabel_lifter_models").string();
-  for (const std::string& name : SplitList(models)) {
+  for (const std::string& item : SplitList(models)) {
+    // NAME or NAME:EPOCHS (an equal CPU-time budget gives fast models more epochs).
+    const size_t colon = item.find(':');
+    const std::string name = item.substr(0, colon);
     TrainOptions options;
     if (!Configure(name, &options.model)) {
       std::fprintf(stderr, "unknown model configuration %s\n", name.c_str());
       return 2;
     }
-    options.epochs = epochs;
+    options.epochs = colon == std::string::npos ? epochs : std::atoi(item.c_str() + colon + 1);
     options.num_threads = threads;
     options.max_samples_per_epoch = samples_per_epoch;
     options.run_dir = run_dir;
@@ -156,14 +179,14 @@ int main(int argc, char** argv) {
     const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // The diffusion lifter: one hypothesis, then H hypotheses with JPMA and with their mean.
-    std::vector<std::pair<std::string, InferenceOptions>> evaluations(1, {name, InferenceOptions{}});
+    std::vector<std::pair<std::string, InferenceOptions>> evaluations(1, {item, InferenceOptions{}});
     if (options.model.type == "diffusion") {
-      evaluations[0].first = name + " H=1";
+      evaluations[0].first = item + " H=1";
       InferenceOptions h;
       h.hypotheses = hypotheses;
-      evaluations.push_back({name + " H=" + std::to_string(hypotheses) + " JPMA", h});
+      evaluations.push_back({item + " H=" + std::to_string(hypotheses) + " JPMA", h});
       h.jpma = false;
-      evaluations.push_back({name + " H=" + std::to_string(hypotheses) + " mean", h});
+      evaluations.push_back({item + " H=" + std::to_string(hypotheses) + " mean", h});
     }
     for (auto& [label, inference] : evaluations) {
       inference.num_threads = threads;
@@ -171,9 +194,18 @@ int main(int argc, char** argv) {
       const auto infer_start = std::chrono::steady_clock::now();
       const PoseMetrics m = EvaluateLifter(run_dir, data.test, inference).metrics;
       const double infer_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - infer_start).count();
-      std::printf("%-22s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f\n", label.c_str(),
+      std::printf("%-28s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f\n", label.c_str(),
                   static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3,
                   summary.samples_per_second, data.test.num_samples() / infer_seconds, train_seconds);
+    }
+    if (options.model.type == "diffusion") {
+      InferenceOptions h;
+      h.num_threads = threads;
+      h.steps = steps;
+      h.hypotheses = hypotheses;
+      const PoseMetrics m = EvaluateWithFittedRoot(run_dir, data.test, h);
+      std::printf("%-28s %10lld %9.3f %9.3f %9.3f\n", (item + " H=" + std::to_string(hypotheses) + " JPMA fit root").c_str(),
+                  static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3);
     }
     if (digest) std::printf("  weights digest %016llx\n", static_cast<unsigned long long>(FileDigest(run_dir + "/weights.npz")));
     std::fflush(stdout);

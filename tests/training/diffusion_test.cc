@@ -1,5 +1,6 @@
 // The diffusion lifter (D3DP-style denoiser, H hypotheses x K DDIM steps, JPMA aggregation).
 #include <cmath>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -34,22 +35,27 @@ const LabelDataset& Tiny() {
   return d;
 }
 
-// One trained run shared by the tests (trained once).
-const std::string& TrainedRun() {
+// A run trained once per test process (ctest runs every test in its own): the full 80 epochs
+// for the accuracy test, a few for the tests of the inference paths.
+const std::string& TrainedRun(int epochs = 5) {
   static testing::TempDir dir;
-  static const std::string run = [] {
-    const std::string r = dir / "run";
-    TrainLifter(SmallDiffusion(r), Tiny(), LabelDataset{});
-    return r;
-  }();
-  return run;
+  static std::map<int, std::string> runs;
+  if (!runs.count(epochs)) {
+    const std::string r = dir / ("run" + std::to_string(epochs));
+    TrainOptions o = SmallDiffusion(r);
+    o.epochs = epochs;
+    TrainLifter(o, Tiny(), LabelDataset{});
+    runs[epochs] = r;
+  }
+  return runs.at(epochs);
 }
 
 TEST(Diffusion, OverfitsATinyDataset) {
-  const RunInfo info = ReadRunInfo(TrainedRun());
+  const std::string& run = TrainedRun(80);
+  const RunInfo info = ReadRunInfo(run);
   EXPECT_LT(info.history.back().train_loss, 0.5 * info.history.front().train_loss);
   const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
-  const double mpjpe = EvaluateLifter(TrainedRun(), Tiny()).metrics.mpjpe * 1e3;
+  const double mpjpe = EvaluateLifter(run, Tiny()).metrics.mpjpe * 1e3;
   EXPECT_LT(mpjpe, 0.5 * baseline) << "mean-pose baseline " << baseline << " mm";
 }
 

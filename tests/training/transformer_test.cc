@@ -91,7 +91,7 @@ TEST(Transformer, TokenPruningRecoversTheCentreFrame) {
   train.model.transformer_depth = 2;
   train.model.transformer_prune_tokens = 3;
   train.model.tpa = true;  // the later block's temporal prior chains the 3 kept frames
-  train.epochs = 12;
+  train.epochs = 8;
   const TrainSummary s = TrainLifter(train, Tiny(), LabelDataset{});
   EXPECT_LT(s.history.back().train_loss, 0.6 * s.history.front().train_loss);
   const auto w = ReadNpz(dir / "run/weights.npz");
@@ -107,6 +107,7 @@ TEST(Transformer, IsReproducibleForASeedAndAThreadCount) {
   for (int threads : {1, 2}) {
     TrainOptions a = SmallTransformer(dir / ("a" + std::to_string(threads)));
     a.epochs = 1;
+    a.max_samples_per_epoch = 48;
     a.model.tpa = true;
     a.num_threads = threads;
     TrainOptions b = a;
