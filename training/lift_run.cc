@@ -99,9 +99,11 @@ std::vector<LiftedCamera> RunLift(const LiftRunOptions& o) {
     PointsFile file;
     Track2d track = CameraTrack(obs, c, sizes[c]);
     track.K = intrinsics[c];
+    // Only the diffusion lifter draws several hypotheses; their spread is the uncertainty.
+    const bool spread_wanted = o.hypotheses > 1 && info.model.type == "diffusion";
     FrameJointArray<double> spread;
-    file.points = LiftPoses(o.run_dir, track, inference, o.hypotheses > 1 ? &spread : nullptr);
-    if (o.hypotheses > 1) file.uncertainty_m = spread;
+    file.points = LiftPoses(o.run_dir, track, inference, spread_wanted ? &spread : nullptr);
+    if (spread_wanted) file.uncertainty_m = spread;
     file.joint_names = info.joint_names;
     file.frame_numbers = table.frame_numbers;
     file.reproj_error_px = FrameJointArray<double>(obs.num_frames(), obs.num_joints(), kNaN);

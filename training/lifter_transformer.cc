@@ -184,10 +184,11 @@ class RecoveryImpl : public torch::nn::Module {
   // centre [B, J, C] (before pruning), kept [B, N, J, C] -> [B, J, C].
   torch::Tensor forward(const torch::Tensor& centre, const torch::Tensor& kept) {
     const int64_t b = kept.size(0), n = kept.size(1), j = kept.size(2), c = kept.size(3), d = c / heads_;
-    const torch::Tensor qh = q(norm(centre + query)).reshape({b, j, heads_, 1, d});
-    const torch::Tensor kvh = kv(norm(kept)).reshape({b, n, j, 2, heads_, d}).permute({3, 0, 2, 4, 1, 5});  // [2,B,J,h,N,d]
-    const torch::Tensor w = torch::softmax(qh.matmul(kvh[0].transpose(-2, -1)) / std::sqrt(double(d)), -1);
-    return centre + proj(w.matmul(kvh[1]).reshape({b, j, c}));
+    // One query per joint: products and sums instead of many tiny batched matrix products.
+    const torch::Tensor qh = q(norm(centre + query)).reshape({b, 1, j, heads_, d});
+    const torch::Tensor kvh = kv(norm(kept)).reshape({b, n, j, 2, heads_, d});
+    const torch::Tensor w = torch::softmax((qh * kvh.select(3, 0)).sum(-1) / std::sqrt(double(d)), 1);  // [B, N, J, h]
+    return centre + proj((w.unsqueeze(-1) * kvh.select(3, 1)).sum(1).reshape({b, j, c}));
   }
   torch::Tensor query;
   torch::nn::LayerNorm norm{nullptr};
