@@ -16,3 +16,14 @@ if(TARGET epilabel_training AND TARGET epilabel_synthetic)
   target_compile_definitions(training_accuracy PRIVATE EPILABEL_DATA_DIR="${EPILABEL_DATA_DIR}")
   set_target_properties(training_accuracy PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/bench")
 endif()
+
+# Every lifter (mlp, tcn, gcn, transformer, diffusion) on the demo's studio split: accuracy,
+# training samples/s and inference frames/s:
+#   build/bench/lifter_models_accuracy [--frames 3000] [--epochs 4] [--models mlp,tcn,...]
+if(TARGET epilabel_training AND TARGET epilabel_synthetic)
+  add_executable(lifter_models_accuracy ${CMAKE_CURRENT_SOURCE_DIR}/lifter_models_accuracy.cc)
+  target_link_libraries(lifter_models_accuracy PRIVATE epilabel::training epilabel::synthetic epilabel::stages)
+  target_compile_options(lifter_models_accuracy PRIVATE ${EPILABEL_WARNINGS})
+  target_compile_definitions(lifter_models_accuracy PRIVATE EPILABEL_DATA_DIR="${EPILABEL_DATA_DIR}")
+  set_target_properties(lifter_models_accuracy PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/bench")
+endif()

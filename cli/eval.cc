@@ -27,6 +27,9 @@ struct EvalArgs {
   std::vector<std::string> sequences;
   std::string json_path;
   bool flip_test = false;
+  int hypotheses = 1;  // diffusion lifter
+  int steps = 5;
+  bool no_jpma = false;
   bool per_joint = false;
 };
 
@@ -55,6 +58,9 @@ void RunEval(const EvalArgs& args) {
   InferenceOptions options;
   options.num_threads = NumThreads();
   options.test_time_flip = args.flip_test;
+  options.hypotheses = args.hypotheses;
+  options.steps = args.steps;
+  options.jpma = !args.no_jpma;
   const RunInfo info = ReadRunInfo(args.run);
   const EvaluationSummary summary = EvaluateLifter(args.run, dataset, options);
   const PoseMetrics& m = summary.metrics;
@@ -92,7 +98,7 @@ void RunEval(const EvalArgs& args) {
                           {"auc", Number(m.auc)},
                           {"pss50", Number(m.Pss(50))},
                           {"pss100", Number(m.Pss(100))},
-                          {"test_time_flip", args.flip_test},
+                          {"test_time_flip", args.flip_test}, {"hypotheses", args.hypotheses}, {"steps", args.steps},
                           {"per_joint_mpjpe_mm", per_joint}};
     WriteFileAtomic(args.json_path, out.dump(2) + "\n");
     spdlog::info("wrote {}", args.json_path);
@@ -114,6 +120,10 @@ void AddEvalCommand(CLI::App& app) {
   cmd->add_option("--sequences", args->sequences, "Only these sequences of the dataset")->delimiter(',');
   cmd->add_option("--json", args->json_path, "Also write the scores as JSON");
   cmd->add_flag("--flip-test", args->flip_test, "Average with the prediction of the mirrored input");
+  cmd->add_option("--hypotheses", args->hypotheses, "diffusion: hypotheses per pose (JPMA-aggregated when > 1)")
+      ->capture_default_str();
+  cmd->add_option("--steps", args->steps, "diffusion: DDIM steps per hypothesis")->capture_default_str();
+  cmd->add_flag("--no-jpma", args->no_jpma, "diffusion: average the hypotheses instead of JPMA");
   cmd->add_flag("--per-joint", args->per_joint, "Print the MPJPE of every joint");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunEval(*args); })); });
 }

@@ -64,6 +64,12 @@ void AddLiftCommand(CLI::App& app) {
                   "Calibration or intrinsics TOML giving each camera's image size (matched by camera name)");
   cmd->add_option("--skeleton,-s", args->run.skeleton, "Skeleton of the keypoints (default: the lifter's)");
   cmd->add_flag("--flip-test", args->run.flip_test, "Average with the prediction of the mirrored input");
+  cmd->add_option("--hypotheses", args->run.hypotheses,
+                  "diffusion: hypotheses per pose, aggregated by JPMA (needs --intrinsics); their spread is written "
+                  "as uncertainty_m")
+      ->capture_default_str();
+  cmd->add_option("--steps", args->run.steps, "diffusion: DDIM steps per hypothesis")->capture_default_str();
+  cmd->add_flag("--no-jpma", args->run.no_jpma, "diffusion: average the hypotheses instead of JPMA");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunLiftCommand(*args); })); });
 }
 

@@ -1,4 +1,4 @@
-// epilabel train: trains a 2D-to-3D lifter (mlp, tcn or gcn) on a dataset.npz, validating on
+// epilabel train: trains a 2D-to-3D lifter (mlp, tcn, gcn, transformer, diffusion) on a dataset.npz, validating on
 // held-out sequences after every epoch and writing a checkpoint every epoch.
 #include <cmath>
 #include <filesystem>
@@ -32,6 +32,7 @@ struct TrainArgs {
   bool no_uncertainty = false;
   int hidden = 0;  // 0 = the model's default
   int blocks = -1;
+  int window = 0;   // 0 = the model's default (transformer, diffusion)
   TrainOptions options;
   CLI::App* command = nullptr;
 };
@@ -61,15 +62,35 @@ void RunTrain(TrainArgs& args) {
     if (!given("--blocks")) {
       o.model.mlp_blocks = info.model.mlp_blocks;
       o.model.gcn_blocks = info.model.gcn_blocks;
+      o.model.diffusion_blocks = info.model.diffusion_blocks;
     }
+    if (!given("--hidden")) o.model.diffusion_hidden = info.model.diffusion_hidden;
+    if (!given("--window")) {
+      o.model.transformer_window = info.model.transformer_window;
+      o.model.diffusion_window = info.model.diffusion_window;
+    }
+    if (!given("--width")) o.model.transformer_dim = info.model.transformer_dim;
+    if (!given("--depth")) o.model.transformer_depth = info.model.transformer_depth;
+    if (!given("--heads")) o.model.transformer_heads = info.model.transformer_heads;
+    if (!given("--knn")) o.model.transformer_knn = info.model.transformer_knn;
+    if (!given("--kpa")) o.model.kpa = info.model.kpa;
+    if (!given("--tpa")) o.model.tpa = info.model.tpa;
+    if (!given("--prune-tokens")) o.model.transformer_prune_tokens = info.model.transformer_prune_tokens;
+    if (!given("--timesteps")) o.model.diffusion_timesteps = info.model.diffusion_timesteps;
   }
   if (args.hidden > 0) {
     o.model.mlp_hidden = args.hidden;
     o.model.gcn_hidden = args.hidden;
+    o.model.diffusion_hidden = args.hidden;
   }
   if (args.blocks >= 0) {
     o.model.mlp_blocks = args.blocks;
     o.model.gcn_blocks = args.blocks;
+    o.model.diffusion_blocks = args.blocks;
+  }
+  if (args.window != 0) {
+    o.model.transformer_window = args.window;
+    o.model.diffusion_window = args.window;
   }
   o.loss.label_weights.use_uncertainty = !args.no_uncertainty;
   o.augment.global_position_alignment = args.gpa || !args.gpa_from.empty();
@@ -128,19 +149,23 @@ void RunTrain(TrainArgs& args) {
 void AddTrainCommand(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   TrainOptions& o = args->options;
-  CLI::App* cmd = app.add_subcommand("train", "Train a 2D-to-3D lifter (mlp, tcn, gcn) on a dataset");
+  CLI::App* cmd = app.add_subcommand("train", "Train a 2D-to-3D lifter (mlp, tcn, gcn, transformer, diffusion) on a dataset");
   cmd->footer(
       "Examples:\n"
       "  epilabel train --data labels/ --model mlp --epochs 30 --out runs/mlp\n"
       "  epilabel train --data labels/ --out runs/mlp --epochs 60 --resume      continue to epoch 60\n"
       "  epilabel train --data a/ --data b/ --val-sequences b --model tcn --receptive-field 27 --out runs/tcn\n"
       "  epilabel train --data labels/ --model gcn --virtual-cameras 0.5 --gpa --out runs/gcn\n"
-      "  epilabel train --data labels/ --hidden 256 --epochs 10 --out runs/quick        a small, fast mlp");
+      "  epilabel train --data labels/ --hidden 256 --epochs 10 --out runs/quick        a small, fast mlp\n"
+      "  epilabel train --data labels/ --model transformer --window 27 --kpa --tpa --out runs/agformer\n"
+      "  epilabel train --data labels/ --model diffusion --window 9 --out runs/d3dp");
   cmd->add_option("--data,-d", args->data, "dataset.npz or dataset folder (repeat to merge several)")->required();
   cmd->add_option("--out,-o", o.run_dir, "Run folder (checkpoint.pt, weights.npz, run.json)")->required();
-  cmd->add_option("--model,-m", o.model.type, "Lifter: mlp (Martinez 2017), tcn (VideoPose3D), gcn (skeleton graph)")
+  cmd->add_option("--model,-m", o.model.type,
+                  "Lifter: mlp (Martinez 2017), tcn (VideoPose3D), gcn (skeleton graph), transformer (MotionAGFormer, "
+                  "KTPFormer priors), diffusion (D3DP)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"mlp", "tcn", "gcn"}));
+      ->check(CLI::IsMember({"mlp", "tcn", "gcn", "transformer", "diffusion"}));
   cmd->add_option("--epochs,-e", o.epochs, "Epochs (total, also when resuming)")->capture_default_str();
   cmd->add_flag("--resume", o.resume, "Continue the run in --out from its last checkpoint");
   cmd->add_flag("--overwrite", o.overwrite, "Replace an existing run in --out");
@@ -157,12 +182,25 @@ void AddTrainCommand(CLI::App& app) {
                   "Share of the sequences held out for validation (a single sequence: its last frames)")
       ->capture_default_str();
   // Model sizes.
-  cmd->add_option("--hidden", args->hidden, "Width: mlp units (default 1024) or gcn features per joint (default 128)");
-  cmd->add_option("--blocks", args->blocks, "Residual blocks of the mlp / gcn (default 2)");
+  cmd->add_option("--hidden", args->hidden,
+                  "Width: mlp units (default 1024), gcn features per joint (default 128) or diffusion denoiser width "
+                  "(default 256)");
+  cmd->add_option("--blocks", args->blocks, "Residual blocks of the mlp / gcn (default 2) / diffusion denoiser (default 3)");
   cmd->add_option("--dropout", o.model.dropout, "Dropout rate")->capture_default_str();
   cmd->add_option("--receptive-field", o.model.tcn_receptive_field, "tcn window: 27, 81 or 243 frames")
       ->capture_default_str();
   cmd->add_option("--channels", o.model.tcn_channels, "tcn channels")->capture_default_str();
+  cmd->add_option("--window", args->window, "transformer / diffusion window, an odd number of frames (default 27 / 9)");
+  cmd->add_option("--width", o.model.transformer_dim, "transformer token width (even; half per stream)")->capture_default_str();
+  cmd->add_option("--depth", o.model.transformer_depth, "transformer blocks")->capture_default_str();
+  cmd->add_option("--heads", o.model.transformer_heads, "transformer attention heads per stream")->capture_default_str();
+  cmd->add_option("--knn", o.model.transformer_knn, "transformer temporal graph: neighbours per frame")->capture_default_str();
+  cmd->add_flag("--kpa", o.model.kpa, "transformer: KTPFormer's kinematic prior attention (skeleton GCN before attention)");
+  cmd->add_flag("--tpa", o.model.tpa, "transformer: KTPFormer's trajectory prior attention (frame-chain GCN before attention)");
+  cmd->add_option("--prune-tokens", o.model.transformer_prune_tokens,
+                  "transformer: HoT token pruning, frames kept after the first block (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--timesteps", o.model.diffusion_timesteps, "diffusion: steps of the noise schedule")->capture_default_str();
   // Losses.
   cmd->add_option("--loss-mpjpe", o.loss.mpjpe_weight, "Weight of the (masked, uncertainty-weighted) MPJPE")
       ->capture_default_str();

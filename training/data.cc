@@ -209,21 +209,180 @@ GpaReference MakeGpaReference(const std::vector<Eigen::Vector3d>& keypoints, int
   return ref;
 }
 
+namespace {
+
+constexpr double kDeg = M_PI / 180.0;
+
+// One sample of a batch while it is being augmented: per frame of the window the pixels
+// (x, y, conf) and the camera; for the centre frame the target, weights and root.
+struct WindowSample {
+  std::vector<Eigen::Vector3d> pixels;  // [window * J]
+  std::vector<Eigen::Matrix3d> frame_k;
+  std::vector<Eigen::Vector2i> frame_size;
+  std::vector<Eigen::Vector3d> target;  // [J]
+  std::vector<float> weight;            // [J]
+  Eigen::Vector3d root = Eigen::Vector3d::Zero();
+};
+
+Batch EmptyBatch(int size, int window, int j_count) {
+  Batch batch;
+  batch.size = size;
+  batch.window = window;
+  batch.num_joints = j_count;
+  batch.input.assign(static_cast<size_t>(size) * window * j_count * 2, 0.0f);
+  batch.target.assign(static_cast<size_t>(size) * j_count * 3, 0.0f);
+  batch.weight.assign(static_cast<size_t>(size) * j_count, 0.0f);
+  batch.root_cam.resize(size);
+  batch.K.resize(size);
+  batch.image_size.resize(size);
+  batch.flipped.assign(size, 0);
+  batch.virtual_camera.assign(size, 0);
+  return batch;
+}
+
+// The window of sample s as recorded (its frames' cameras and detections).
+void ReadWindow(const LifterData& data, int s, const std::vector<int>& frames, WindowSample* w) {
+  const int j_count = data.num_joints;
+  for (int k = 0; k < j_count; ++k) {
+    w->target[k] = data.target[static_cast<size_t>(s) * j_count + k];
+    w->weight[k] = data.weight[static_cast<size_t>(s) * j_count + k];
+  }
+  w->root = data.root_cam[s];
+  for (size_t t = 0; t < frames.size(); ++t) {
+    const int m = frames[t];
+    w->frame_k[t] = data.K[m];
+    w->frame_size[t] = data.image_size[m];
+    for (int k = 0; k < j_count; ++k) w->pixels[t * j_count + k] = data.keypoints[static_cast<size_t>(m) * j_count + k];
+  }
+}
+
+// Where a virtual camera puts the root: a pixel (u, v) and a depth, metres.
+Eigen::Vector3d VirtualRootPlacement(const LifterData& data, int s, const WindowSample& w, double focal,
+                                     const Eigen::Vector2i& size, const AugmentOptions& augment,
+                                     std::mt19937_64& rng, const GpaReference* gpa) {
+  const double width = size.x(), height = size.y();
+  if (augment.global_position_alignment) {
+    const Eigen::Vector3d& ref = gpa->root_and_size[UniformIndex(rng, static_cast<int64_t>(gpa->root_and_size.size()))];
+    double sum = 0.0;
+    int count = 0;
+    for (int k = 0; k < data.num_joints; ++k) {
+      if (data.valid[static_cast<size_t>(s) * data.num_joints + k]) {
+        sum += w.target[k].squaredNorm();
+        ++count;
+      }
+    }
+    const double size_3d = count > 0 ? std::sqrt(sum / count) : 0.5;
+    return {ref.x() * width, ref.y() * width, std::clamp(focal * size_3d / std::max(ref.z() * width, 1e-6), 0.5, 100.0)};
+  }
+  const double u = (0.2 + 0.6 * Uniform01(rng)) * width;
+  const double v = (0.2 + 0.6 * Uniform01(rng)) * height;
+  const double depth =
+      augment.virtual_min_distance + Uniform01(rng) * (augment.virtual_max_distance - augment.virtual_min_distance);
+  return {u, v, depth};
+}
+
+// Re-renders the window of sample s from a random virtual camera with the sample's image size:
+// the 3D labels are rotated about the root, placed in front of the camera and projected.
+void RenderVirtualCamera(const LifterData& data, int s, const std::vector<int>& frames, const AugmentOptions& augment,
+                         std::mt19937_64& rng, const GpaReference* gpa, WindowSample* w) {
+  const int j_count = data.num_joints;
+  const Eigen::Vector2i size = data.image_size[s];
+  const double width = size.x(), height = size.y();
+  const double yaw = (2.0 * Uniform01(rng) - 1.0) * augment.virtual_max_yaw_deg * kDeg;
+  const double pitch = (2.0 * Uniform01(rng) - 1.0) * augment.virtual_max_pitch_deg * kDeg;
+  const double roll = (2.0 * Uniform01(rng) - 1.0) * augment.virtual_max_roll_deg * kDeg;
+  const double fov =
+      (augment.virtual_min_fov_deg + Uniform01(rng) * (augment.virtual_max_fov_deg - augment.virtual_min_fov_deg)) * kDeg;
+  const double jitter_x = (2.0 * Uniform01(rng) - 1.0) * 0.02 * width;
+  const double jitter_y = (2.0 * Uniform01(rng) - 1.0) * 0.02 * width;
+  const double focal = 0.5 * width / std::tan(0.5 * fov);
+  Eigen::Matrix3d k_virtual = Eigen::Matrix3d::Identity();
+  k_virtual(0, 0) = k_virtual(1, 1) = focal;
+  k_virtual(0, 2) = 0.5 * (width - 1.0) + jitter_x;
+  k_virtual(1, 2) = 0.5 * (height - 1.0) + jitter_y;
+  Eigen::Matrix3d rotation = Eigen::Matrix3d::Identity();
+  if (augment.virtual_rotation) {
+    rotation = (Eigen::AngleAxisd(roll, Eigen::Vector3d::UnitZ()) * Eigen::AngleAxisd(pitch, Eigen::Vector3d::UnitX()) *
+                Eigen::AngleAxisd(yaw, Eigen::Vector3d::UnitY()))
+                   .toRotationMatrix();
+  }
+  const Eigen::Vector3d placement = VirtualRootPlacement(data, s, *w, focal, size, augment, rng, gpa);
+  const Eigen::Vector3d new_root = placement.z() * (k_virtual.inverse() * Eigen::Vector3d(placement.x(), placement.y(), 1.0));
+  const Eigen::Vector3d old_root = data.root_cam[s];
+  for (size_t t = 0; t < frames.size(); ++t) {
+    const int m = frames[t];
+    w->frame_k[t] = k_virtual;
+    w->frame_size[t] = size;
+    for (int k = 0; k < j_count; ++k) {
+      const size_t src = static_cast<size_t>(m) * j_count + k;
+      Eigen::Vector3d& px = w->pixels[t * j_count + k];
+      px = Eigen::Vector3d::Zero();
+      if (!data.valid[src] || !data.root_cam[m].allFinite()) continue;
+      const Eigen::Vector3d point = rotation * (data.root_cam[m] + data.target[src] - old_root) + new_root;
+      if (point.z() < 0.05) continue;
+      const Eigen::Vector3d h_px = k_virtual * point;
+      px = Eigen::Vector3d(h_px.x() / h_px.z(), h_px.y() / h_px.z(), 1.0);
+    }
+  }
+  for (int k = 0; k < j_count; ++k) w->target[k] = rotation * w->target[k];
+  w->root = new_root;
+}
+
+// Mirrors the window about the principal point of each frame and swaps left and right.
+void FlipWindow(const std::vector<joint_t>& flip_permutation, WindowSample* w) {
+  const int j_count = static_cast<int>(flip_permutation.size());
+  const int window = static_cast<int>(w->frame_k.size());
+  std::vector<Eigen::Vector3d> mirrored(j_count);
+  for (int t = 0; t < window; ++t) {
+    Eigen::Vector3d* row = &w->pixels[static_cast<size_t>(t) * j_count];
+    for (int k = 0; k < j_count; ++k) {
+      const Eigen::Vector3d& src = row[flip_permutation[k]];
+      mirrored[k] = src.z() > 0.0 ? Eigen::Vector3d(2.0 * w->frame_k[t](0, 2) - src.x(), src.y(), src.z())
+                                  : Eigen::Vector3d::Zero();
+    }
+    std::copy(mirrored.begin(), mirrored.end(), row);
+  }
+  std::vector<Eigen::Vector3d> t3(j_count);
+  std::vector<float> w3(j_count);
+  for (int k = 0; k < j_count; ++k) {
+    const Eigen::Vector3d& src = w->target[flip_permutation[k]];
+    t3[k] = Eigen::Vector3d(-src.x(), src.y(), src.z());
+    w3[k] = w->weight[flip_permutation[k]];
+  }
+  w->target = t3;
+  w->weight = w3;
+  w->root.x() = -w->root.x();
+}
+
+// Writes sample b of the batch: normalised 2D, target, weights and the centre frame's camera.
+void WriteSample(const WindowSample& w, int b, Batch* batch) {
+  const int j_count = batch->num_joints, window = batch->window;
+  for (int t = 0; t < window; ++t) {
+    for (int k = 0; k < j_count; ++k) {
+      const Eigen::Vector3d& px = w.pixels[static_cast<size_t>(t) * j_count + k];
+      if (!(px.z() > 0.0)) continue;
+      const Eigen::Vector2d n = NormalizeScreen(px.head<2>(), w.frame_size[t].x(), w.frame_size[t].y());
+      const size_t i = ((static_cast<size_t>(b) * window + t) * j_count + k) * 2;
+      batch->input[i] = static_cast<float>(n.x());
+      batch->input[i + 1] = static_cast<float>(n.y());
+    }
+  }
+  for (int k = 0; k < j_count; ++k) {
+    const size_t i = static_cast<size_t>(b) * j_count + k;
+    for (int c = 0; c < 3; ++c) batch->target[3 * i + c] = static_cast<float>(w.target[k](c));
+    batch->weight[i] = w.weight[k];
+  }
+  batch->root_cam[b] = w.root;
+  batch->K[b] = w.frame_k[window / 2];
+  batch->image_size[b] = w.frame_size[window / 2];
+}
+
+}  // namespace
+
 Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int window, const AugmentOptions& augment,
                 std::mt19937_64* rng, const std::vector<joint_t>& flip_permutation, const GpaReference* gpa) {
   const int j_count = data.num_joints;
-  Batch batch;
-  batch.size = static_cast<int>(samples.size());
-  batch.window = window;
-  batch.num_joints = j_count;
-  batch.input.assign(static_cast<size_t>(batch.size) * window * j_count * 2, 0.0f);
-  batch.target.assign(static_cast<size_t>(batch.size) * j_count * 3, 0.0f);
-  batch.weight.assign(static_cast<size_t>(batch.size) * j_count, 0.0f);
-  batch.root_cam.resize(batch.size);
-  batch.K.resize(batch.size);
-  batch.image_size.resize(batch.size);
-  batch.flipped.assign(batch.size, 0);
-  batch.virtual_camera.assign(batch.size, 0);
+  Batch batch = EmptyBatch(static_cast<int>(samples.size()), window, j_count);
   const bool flip_possible = rng != nullptr && augment.flip_probability > 0.0;
   if (flip_possible && static_cast<int>(flip_permutation.size()) != j_count) {
     throw std::invalid_argument("MakeBatch: flipping needs a flip permutation with one entry per joint");
@@ -232,19 +391,15 @@ Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int win
       (gpa == nullptr || gpa->empty())) {
     throw std::invalid_argument("MakeBatch: global position alignment needs a non-empty reference");
   }
-  constexpr double kDeg = M_PI / 180.0;
-
-  // Per frame of the window: pixels (x, y, conf), the camera, and (for the centre) the target.
-  std::vector<Eigen::Vector3d> pixels(static_cast<size_t>(window) * j_count);
-  std::vector<Eigen::Matrix3d> frame_k(window);
-  std::vector<Eigen::Vector2i> frame_size(window);
-  std::vector<Eigen::Vector3d> target(j_count);
-  std::vector<float> weight(j_count);
-
+  WindowSample w;
+  w.pixels.resize(static_cast<size_t>(window) * j_count);
+  w.frame_k.resize(window);
+  w.frame_size.resize(window);
+  w.target.resize(j_count);
+  w.weight.resize(j_count);
   for (int b = 0; b < batch.size; ++b) {
     const int s = samples[b];
     const std::vector<int> frames = TemporalWindow(data, s, window);
-    const int centre = window / 2;
     bool flip = false, virtual_camera = false;
     if (rng != nullptr) {
       const double u_flip = Uniform01(*rng);
@@ -252,123 +407,10 @@ Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int win
       flip = flip_possible && u_flip < augment.flip_probability;
       virtual_camera = u_virtual < augment.virtual_camera_rate && data.root_cam[s].allFinite();
     }
-    for (int k = 0; k < j_count; ++k) {
-      target[k] = data.target[static_cast<size_t>(s) * j_count + k];
-      weight[k] = data.weight[static_cast<size_t>(s) * j_count + k];
-    }
-    Eigen::Vector3d root = data.root_cam[s];
-    if (!virtual_camera) {
-      for (int t = 0; t < window; ++t) {
-        const int m = frames[t];
-        frame_k[t] = data.K[m];
-        frame_size[t] = data.image_size[m];
-        for (int k = 0; k < j_count; ++k) pixels[static_cast<size_t>(t) * j_count + k] = data.keypoints[static_cast<size_t>(m) * j_count + k];
-      }
-    } else {
-      // A virtual camera with the sample's image size.
-      const Eigen::Vector2i size = data.image_size[s];
-      const double w = size.x(), h = size.y();
-      const double yaw = (2.0 * Uniform01(*rng) - 1.0) * augment.virtual_max_yaw_deg * kDeg;
-      const double pitch = (2.0 * Uniform01(*rng) - 1.0) * augment.virtual_max_pitch_deg * kDeg;
-      const double roll = (2.0 * Uniform01(*rng) - 1.0) * augment.virtual_max_roll_deg * kDeg;
-      const double fov = (augment.virtual_min_fov_deg +
-                          Uniform01(*rng) * (augment.virtual_max_fov_deg - augment.virtual_min_fov_deg)) * kDeg;
-      const double jitter_x = (2.0 * Uniform01(*rng) - 1.0) * 0.02 * w;
-      const double jitter_y = (2.0 * Uniform01(*rng) - 1.0) * 0.02 * w;
-      const double focal = 0.5 * w / std::tan(0.5 * fov);
-      Eigen::Matrix3d k_virtual = Eigen::Matrix3d::Identity();
-      k_virtual(0, 0) = k_virtual(1, 1) = focal;
-      k_virtual(0, 2) = 0.5 * (w - 1.0) + jitter_x;
-      k_virtual(1, 2) = 0.5 * (h - 1.0) + jitter_y;
-      Eigen::Matrix3d rotation = Eigen::Matrix3d::Identity();
-      if (augment.virtual_rotation) {
-        rotation = (Eigen::AngleAxisd(roll, Eigen::Vector3d::UnitZ()) * Eigen::AngleAxisd(pitch, Eigen::Vector3d::UnitX()) *
-                    Eigen::AngleAxisd(yaw, Eigen::Vector3d::UnitY()))
-                       .toRotationMatrix();
-      }
-      // Where the root goes: a pixel and a depth.
-      double u, v, depth;
-      if (augment.global_position_alignment) {
-        const Eigen::Vector3d& ref = gpa->root_and_size[UniformIndex(*rng, static_cast<int64_t>(gpa->root_and_size.size()))];
-        double sum = 0.0;
-        int count = 0;
-        for (int k = 0; k < j_count; ++k) {
-          if (data.valid[static_cast<size_t>(s) * j_count + k]) {
-            sum += target[k].squaredNorm();
-            ++count;
-          }
-        }
-        const double size_3d = count > 0 ? std::sqrt(sum / count) : 0.5;
-        u = ref.x() * w;
-        v = ref.y() * w;
-        depth = std::clamp(focal * size_3d / std::max(ref.z() * w, 1e-6), 0.5, 100.0);
-      } else {
-        u = (0.2 + 0.6 * Uniform01(*rng)) * w;
-        v = (0.2 + 0.6 * Uniform01(*rng)) * h;
-        depth = augment.virtual_min_distance +
-                Uniform01(*rng) * (augment.virtual_max_distance - augment.virtual_min_distance);
-      }
-      const Eigen::Vector3d new_root = depth * (k_virtual.inverse() * Eigen::Vector3d(u, v, 1.0));
-      const Eigen::Vector3d old_root = data.root_cam[s];
-      for (int t = 0; t < window; ++t) {
-        const int m = frames[t];
-        frame_k[t] = k_virtual;
-        frame_size[t] = size;
-        for (int k = 0; k < j_count; ++k) {
-          const size_t src = static_cast<size_t>(m) * j_count + k;
-          Eigen::Vector3d& px = pixels[static_cast<size_t>(t) * j_count + k];
-          px = Eigen::Vector3d::Zero();
-          if (!data.valid[src] || !data.root_cam[m].allFinite()) continue;
-          const Eigen::Vector3d point = rotation * (data.root_cam[m] + data.target[src] - old_root) + new_root;
-          if (point.z() < 0.05) continue;
-          const Eigen::Vector3d h_px = k_virtual * point;
-          px = Eigen::Vector3d(h_px.x() / h_px.z(), h_px.y() / h_px.z(), 1.0);
-        }
-      }
-      for (int k = 0; k < j_count; ++k) target[k] = rotation * target[k];
-      root = new_root;
-    }
-    if (flip) {
-      // Mirror about the principal point of each frame, swap left and right.
-      std::vector<Eigen::Vector3d> mirrored(j_count);
-      for (int t = 0; t < window; ++t) {
-        Eigen::Vector3d* row = &pixels[static_cast<size_t>(t) * j_count];
-        for (int k = 0; k < j_count; ++k) {
-          const Eigen::Vector3d& src = row[flip_permutation[k]];
-          mirrored[k] = src.z() > 0.0 ? Eigen::Vector3d(2.0 * frame_k[t](0, 2) - src.x(), src.y(), src.z())
-                                      : Eigen::Vector3d::Zero();
-        }
-        std::copy(mirrored.begin(), mirrored.end(), row);
-      }
-      std::vector<Eigen::Vector3d> t3(j_count);
-      std::vector<float> w3(j_count);
-      for (int k = 0; k < j_count; ++k) {
-        const Eigen::Vector3d& src = target[flip_permutation[k]];
-        t3[k] = Eigen::Vector3d(-src.x(), src.y(), src.z());
-        w3[k] = weight[flip_permutation[k]];
-      }
-      target = t3;
-      weight = w3;
-      root.x() = -root.x();
-    }
-    for (int t = 0; t < window; ++t) {
-      for (int k = 0; k < j_count; ++k) {
-        const Eigen::Vector3d& px = pixels[static_cast<size_t>(t) * j_count + k];
-        if (!(px.z() > 0.0)) continue;
-        const Eigen::Vector2d n = NormalizeScreen(px.head<2>(), frame_size[t].x(), frame_size[t].y());
-        const size_t i = ((static_cast<size_t>(b) * window + t) * j_count + k) * 2;
-        batch.input[i] = static_cast<float>(n.x());
-        batch.input[i + 1] = static_cast<float>(n.y());
-      }
-    }
-    for (int k = 0; k < j_count; ++k) {
-      const size_t i = static_cast<size_t>(b) * j_count + k;
-      for (int c = 0; c < 3; ++c) batch.target[3 * i + c] = static_cast<float>(target[k](c));
-      batch.weight[i] = weight[k];
-    }
-    batch.root_cam[b] = root;
-    batch.K[b] = frame_k[centre];
-    batch.image_size[b] = frame_size[centre];
+    ReadWindow(data, s, frames, &w);
+    if (virtual_camera) RenderVirtualCamera(data, s, frames, augment, *rng, gpa, &w);
+    if (flip) FlipWindow(flip_permutation, &w);
+    WriteSample(w, b, &batch);
     batch.flipped[b] = flip ? 1 : 0;
     batch.virtual_camera[b] = virtual_camera ? 1 : 0;
   }

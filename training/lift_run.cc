@@ -35,14 +35,19 @@ KeypointSequence ReadLifterKeypoints(const LiftRunOptions& o, const RunInfo& inf
 
 // Each camera's image size: given, else from the calibration (matched by name), else stored
 // with the keypoints.
-std::vector<Eigen::Vector2i> ImageSizes(const LiftRunOptions& o, const KeypointSequence& sequence) {
+std::vector<Eigen::Vector2i> ImageSizes(const LiftRunOptions& o, const KeypointSequence& sequence,
+                                        std::vector<Eigen::Matrix3d>* intrinsics) {
   const int n = static_cast<int>(sequence.cameras.size());
   std::vector<Eigen::Vector2i> sizes(n, Eigen::Vector2i::Zero());
   std::vector<Eigen::Vector2i> calibrated(n, Eigen::Vector2i::Zero());
+  intrinsics->assign(n, Eigen::Matrix3d::Zero());
   if (!o.calibration_path.empty()) {
     const Rig rig = ReadCalibrationToml(o.calibration_path);
     const std::vector<int> match = MatchKeypointCameras(sequence, rig, o.keypoints_path + " / " + o.calibration_path);
-    for (int c = 0; c < n; ++c) calibrated[c] = Eigen::Vector2i(rig[match[c]].width, rig[match[c]].height);
+    for (int c = 0; c < n; ++c) {
+      calibrated[c] = Eigen::Vector2i(rig[match[c]].width, rig[match[c]].height);
+      (*intrinsics)[c] = rig[match[c]].K();
+    }
   }
   for (int c = 0; c < n; ++c) {
     const CameraKeypoints& cam = sequence.cameras[c];
@@ -79,16 +84,26 @@ std::string OutputPath(const LiftRunOptions& o, const std::string& camera, int n
 std::vector<LiftedCamera> RunLift(const LiftRunOptions& o) {
   const RunInfo info = ReadRunInfo(o.run_dir);
   const KeypointSequence sequence = ReadLifterKeypoints(o, info);
-  const std::vector<Eigen::Vector2i> sizes = ImageSizes(o, sequence);
+  std::vector<Eigen::Matrix3d> intrinsics;
+  const std::vector<Eigen::Vector2i> sizes = ImageSizes(o, sequence, &intrinsics);
   const ObservationTable table = ToObservations(sequence);
   const Observations2d& obs = table.observations;
   InferenceOptions inference;
   inference.num_threads = o.num_threads;
   inference.test_time_flip = o.flip_test;
+  inference.hypotheses = o.hypotheses;
+  inference.steps = o.steps;
+  inference.jpma = !o.no_jpma;
   std::vector<LiftedCamera> lifted;
   for (int c = 0; c < obs.num_cameras(); ++c) {
     PointsFile file;
-    file.points = LiftPoses(o.run_dir, CameraTrack(obs, c, sizes[c]), inference);
+    Track2d track = CameraTrack(obs, c, sizes[c]);
+    track.K = intrinsics[c];
+    // Only the diffusion lifter draws several hypotheses; their spread is the uncertainty.
+    const bool spread_wanted = o.hypotheses > 1 && info.model.type == "diffusion";
+    FrameJointArray<double> spread;
+    file.points = LiftPoses(o.run_dir, track, inference, spread_wanted ? &spread : nullptr);
+    if (spread_wanted) file.uncertainty_m = spread;
     file.joint_names = info.joint_names;
     file.frame_numbers = table.frame_numbers;
     file.reproj_error_px = FrameJointArray<double>(obs.num_frames(), obs.num_joints(), kNaN);

@@ -21,6 +21,9 @@ struct LiftRunOptions {
   std::string calibration_path;           // calibration or intrinsics TOML giving the image sizes
   std::string skeleton;                   // empty: the lifter's
   bool flip_test = false;                 // average with the prediction of the mirrored input
+  int hypotheses = 1;                     // diffusion: hypotheses (JPMA needs calibration_path for K)
+  int steps = 5;                          // diffusion: DDIM steps
+  bool no_jpma = false;                   // diffusion: average the hypotheses instead
   int num_threads = 1;
   ProgressCallback progress;
 };
@@ -30,6 +33,7 @@ struct LiftedCamera {
   int frames = 0, lifted_frames = 0;      // frames with at least one lifted joint
   std::string path;                       // the file written
 };
+// With several hypotheses (diffusion), the file's `uncertainty_m` holds their per-joint spread.
 
 // Throws InputError for bad input (joint counts or skeleton unlike the lifter's, unknown image
 // sizes, unmatched camera names), naming the file or the option key.

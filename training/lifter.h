@@ -15,6 +15,26 @@
 //    built from the skeleton's bones, in the spirit of SemGCN/GLA-GCN and of KTPFormer's
 //    kinematic prior) and the mean over all joints (a global term that also links skeleton
 //    parts the bones leave apart, like COCO-17's head); residual blocks, batch norm, dropout.
+//  - "transformer": a spatio-temporal lifter over a window of frames after MotionAGFormer
+//    (Mehraban et al., WACV 2024): per-joint tokens (linear embedding of the 2D point plus
+//    learnt joint and frame positions), `transformer_depth` AGFormer blocks, each a spatial
+//    part (over the joints of a frame) and a temporal part (over the frames of a joint) in
+//    which half of the channels go through multi-head attention and the other half through a
+//    graph convolution (spatial: the skeleton GCN of "gcn"; temporal: a k-nearest-neighbour
+//    graph of the frames in feature space), fused by learnt per-token softmax weights, then a
+//    channel MLP; layer norm, residuals; the centre frame's tokens give the 3D joints.
+//    Options after KTPFormer (Peng et al., CVPR 2024): `kpa` applies a learnable graph
+//    convolution over the kinematic skeleton (initialised to its normalised adjacency) to the
+//    tokens before the spatial attention's projections, `tpa` one over a chain of frames before
+//    the temporal attention's. `transformer_prune_tokens` N (HoT, Li et al., CVPR 2024): after
+//    the first block only the N most representative frames (density-peak clustering of the
+//    frame tokens, DPC-kNN) go through the remaining blocks, and the centre frame is recovered
+//    by cross-attention from a learnt query to the kept frames.
+//  - "diffusion": a D3DP-style denoiser (Shan et al., ICCV 2023): a residual MLP with layer
+//    norm predicts the clean pose from a noised pose, its step (cosine schedule of
+//    `diffusion_timesteps`) and the 2D window; at inference H hypotheses are denoised from
+//    Gaussian noise in K DDIM steps and aggregated per joint by JPMA (the hypothesis whose
+//    reprojection is closest to the 2D input), their spread is the per-joint uncertainty.
 //
 // A run folder holds: checkpoint.pt (model, optimiser, epoch, history; rewritten atomically
 // after every epoch), weights.npz (the model's state_dict as float32 arrays named as in the
@@ -40,8 +60,8 @@
 namespace epilabel {
 
 struct LifterModelOptions {
-  std::string type = "mlp";  // "mlp", "tcn" or "gcn"
-  double dropout = 0.25;
+  std::string type = "mlp";  // "mlp", "tcn", "gcn", "transformer" or "diffusion"
+  double dropout = 0.25;     // mlp, tcn, gcn
   // mlp
   int mlp_hidden = 1024;
   int mlp_blocks = 2;
@@ -51,8 +71,27 @@ struct LifterModelOptions {
   // gcn: per-joint feature width and residual blocks
   int gcn_hidden = 128;
   int gcn_blocks = 2;
+  // transformer: window (odd number of frames), token width (even; each stream gets half),
+  // blocks, attention heads per stream (dividing transformer_dim / 2), temporal neighbours.
+  int transformer_window = 27;
+  int transformer_dim = 64;
+  int transformer_depth = 2;
+  int transformer_heads = 4;
+  int transformer_knn = 2;
+  bool kpa = false;  // KTPFormer's kinematic prior attention
+  bool tpa = false;  // KTPFormer's trajectory (temporal) prior attention
+  // HoT's token pruning: after the first block keep this many frames (density-peak clustering),
+  // recover the centre frame by cross-attention from a learnt query; 0 = off. Needs depth >= 2.
+  int transformer_prune_tokens = 0;
+  // diffusion: window (odd) of the 2D condition, denoiser width and residual blocks, steps of
+  // the noise schedule.
+  int diffusion_window = 9;
+  int diffusion_hidden = 256;
+  int diffusion_blocks = 3;
+  int diffusion_timesteps = 100;
 
-  // Frames per input window (tcn_receptive_field for "tcn", 1 otherwise).
+  // Frames per input window (the tcn's receptive field, the transformer's or diffusion's window;
+  // 1 for mlp and gcn).
   int WindowLength() const;
   // Throws InputError("--model"/..., ...) for unknown types or out-of-range sizes.
   void Check() const;
@@ -140,6 +179,14 @@ struct InferenceOptions {
   int num_threads = 1;
   int batch_size = 1024;
   bool test_time_flip = false;  // average with the prediction of the mirrored input
+  // diffusion only: hypotheses H and DDIM steps K per hypothesis; with H > 1 the hypotheses
+  // are aggregated per joint by JPMA (needs the intrinsics and the root: a dataset's K and
+  // root_cam, or for LiftPoses the track's K and a root fitted to the 2D), else averaged.
+  int hypotheses = 1;
+  int steps = 5;
+  bool jpma = true;
+  uint64_t seed = 1;  // the hypotheses' noise (results depend on it and on batch_size)
+  void Check() const;  // throws InputError naming "hypotheses" / "steps"
 };
 
 struct EvaluationSummary {
@@ -156,22 +203,27 @@ EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset&
                                  const InferenceOptions& options = {}, PoseMetricsOptions metrics = {});
 
 // Root-relative predictions for every sample of `dataset`: [samples, joints], camera frame,
-// metres.
-Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options = {});
+// metres. With `uncertainty_m`, it receives the per-joint spread of the hypotheses (metres; 0
+// with one hypothesis).
+Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options = {},
+                        FrameJointArray<double>* uncertainty_m = nullptr);
 
 // One camera's 2D keypoints over time.
 struct Track2d {
   int width = 0, height = 0;                // image size, pixels
   int num_joints = 0;
   std::vector<Eigen::Vector3d> keypoints;   // [frames * joints] (x px, y px, confidence)
+  Eigen::Matrix3d K = Eigen::Matrix3d::Zero();  // intrinsics; zero when unknown (JPMA needs them)
   int num_frames() const { return num_joints > 0 ? static_cast<int>(keypoints.size()) / num_joints : 0; }
 };
 
 // Monocular lifting: the root-relative 3D pose of every frame, camera frame, metres (x right,
 // y down, z forward); NaN for frames without any observed joint. Temporal models see the
-// frames of the track as consecutive. Throws InputError when the joint count differs from
-// the run's or the image size is unknown.
-Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options = {});
+// frames of the track as consecutive. With `uncertainty_m`: the per-joint spread of the
+// diffusion lifter's hypotheses, metres (NaN where the pose is). Throws InputError when the
+// joint count differs from the run's, the image size is unknown, or JPMA lacks intrinsics.
+Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options = {},
+                   FrameJointArray<double>* uncertainty_m = nullptr);
 
 // Writes the run's model weights as an .npz of float32 (int64 for batch-norm counters)
 // arrays named like the PyTorch state_dict. TrainLifter already writes RUN/weights.npz.

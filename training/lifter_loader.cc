@@ -70,12 +70,14 @@ EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset&
   return Module().evaluate(run_dir, dataset, options, metrics);
 }
 
-Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options) {
-  return Module().predict_dataset(run_dir, dataset, options);
+Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options,
+                        FrameJointArray<double>* uncertainty_m) {
+  return Module().predict_dataset(run_dir, dataset, options, uncertainty_m);
 }
 
-Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options) {
-  return Module().lift_poses(run_dir, track, options);
+Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options,
+                   FrameJointArray<double>* uncertainty_m) {
+  return Module().lift_poses(run_dir, track, options, uncertainty_m);
 }
 
 void ExportWeightsNpz(const std::string& run_dir, const std::string& npz_path) {

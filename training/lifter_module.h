@@ -8,7 +8,7 @@
 namespace epilabel {
 
 // Bumped whenever LifterModuleApi or the types it passes change.
-constexpr int kLifterModuleAbi = 1;
+constexpr int kLifterModuleAbi = 2;
 
 struct LifterModuleApi {
   int abi = 0;
@@ -17,8 +17,9 @@ struct LifterModuleApi {
   int64_t (*count_parameters)(const LifterModelOptions&, int) = nullptr;
   EvaluationSummary (*evaluate)(const std::string&, const LabelDataset&, const InferenceOptions&,
                                 PoseMetricsOptions) = nullptr;
-  Points3d (*predict_dataset)(const std::string&, const LabelDataset&, const InferenceOptions&) = nullptr;
-  Points3d (*lift_poses)(const std::string&, const Track2d&, const InferenceOptions&) = nullptr;
+  Points3d (*predict_dataset)(const std::string&, const LabelDataset&, const InferenceOptions&,
+                              FrameJointArray<double>*) = nullptr;
+  Points3d (*lift_poses)(const std::string&, const Track2d&, const InferenceOptions&, FrameJointArray<double>*) = nullptr;
   void (*export_weights_npz)(const std::string&, const std::string&) = nullptr;
 };
 

@@ -12,12 +12,57 @@ namespace epilabel {
 // ---------------------------------------------------------------------------------------------
 // Options.
 
-int LifterModelOptions::WindowLength() const { return type == "tcn" ? tcn_receptive_field : 1; }
+int LifterModelOptions::WindowLength() const {
+  if (type == "tcn") return tcn_receptive_field;
+  if (type == "transformer") return transformer_window;
+  if (type == "diffusion") return diffusion_window;
+  return 1;
+}
+
+namespace {
+
+void CheckWindow(const char* key, int window) {
+  if (window < 1 || window % 2 == 0 || window > 243) {
+    throw InputError(key, "the window must be an odd number of frames in [1, 243], got " + std::to_string(window));
+  }
+}
+
+void CheckTransformer(const LifterModelOptions& o) {
+  CheckWindow("window", o.transformer_window);
+  if (o.transformer_dim < 2 || o.transformer_dim % 2 != 0) {
+    throw InputError("width", "the transformer's width must be even and >= 2, got " + std::to_string(o.transformer_dim));
+  }
+  if (o.transformer_heads < 1 || (o.transformer_dim / 2) % o.transformer_heads != 0) {
+    throw InputError("heads", "the heads must divide half the width (" + std::to_string(o.transformer_dim / 2) + ")");
+  }
+  if (o.transformer_depth < 1) throw InputError("depth", "the transformer needs at least one block");
+  if (o.transformer_knn < 1) throw InputError("knn", "the temporal graph needs at least one neighbour");
+  if (o.transformer_prune_tokens < 0 || o.transformer_prune_tokens >= o.transformer_window) {
+    throw InputError("prune_tokens", "must be 0 (off) or fewer than the window's frames");
+  }
+  if (o.transformer_prune_tokens > 0 && o.transformer_depth < 2) {
+    throw InputError("prune_tokens", "pruning after the first block needs a depth of at least 2");
+  }
+}
+
+void CheckDiffusion(const LifterModelOptions& o) {
+  CheckWindow("window", o.diffusion_window);
+  if (o.diffusion_hidden < 1 || o.diffusion_blocks < 0) {
+    throw InputError("hidden", "diffusion needs hidden >= 1 and blocks >= 0");
+  }
+  if (o.diffusion_timesteps < 2 || o.diffusion_timesteps > 10000) {
+    throw InputError("timesteps", "the noise schedule needs 2 to 10000 steps");
+  }
+}
+
+}  // namespace
 
 void LifterModelOptions::Check() const {
-  if (type != "mlp" && type != "tcn" && type != "gcn") {
-    throw InputError("model", "unknown model '" + type + "' (expected mlp, tcn or gcn)");
+  if (type != "mlp" && type != "tcn" && type != "gcn" && type != "transformer" && type != "diffusion") {
+    throw InputError("model", "unknown model '" + type + "' (expected mlp, tcn, gcn, transformer or diffusion)");
   }
+  if (type == "transformer") CheckTransformer(*this);
+  if (type == "diffusion") CheckDiffusion(*this);
   if (!(dropout >= 0.0 && dropout < 1.0)) throw InputError("dropout", "must be in [0, 1)");
   if (mlp_hidden < 1 || mlp_blocks < 0) throw InputError("hidden", "mlp needs hidden >= 1 and blocks >= 0");
   if (tcn_channels < 1) throw InputError("channels", "tcn needs at least one channel");
@@ -28,6 +73,13 @@ void LifterModelOptions::Check() const {
                                               std::to_string(tcn_receptive_field));
   }
   if (gcn_hidden < 1 || gcn_blocks < 0) throw InputError("hidden", "gcn needs hidden >= 1 and blocks >= 0");
+}
+
+void InferenceOptions::Check() const {
+  if (num_threads < 1) throw InputError("threads", "must be >= 1");
+  if (batch_size < 1) throw InputError("batch_size", "must be >= 1");
+  if (hypotheses < 1 || hypotheses > 1000) throw InputError("hypotheses", "must be in [1, 1000]");
+  if (steps < 1 || steps > 1000) throw InputError("steps", "must be in [1, 1000]");
 }
 
 void LossOptions::Check() const {

@@ -46,7 +46,7 @@ TEST(TrainCommand, TrainsResumesAndRefusesToOverwrite) {
   EXPECT_TRUE(std::isfinite(info.history.back().val_mpjpe_mm));
   // Bad input.
   EXPECT_EQ(testing::Run(Epilabel() + "train --data " + (dir / "none") + " --out " + (dir / "r2")).exit_code, 2);
-  EXPECT_EQ(testing::Run(base + "x --model transformer").exit_code, 2);
+  EXPECT_EQ(testing::Run(base + "x --model lstm").exit_code, 2);
 }
 
 TEST(EvalCommand, PrintsEveryMetricAndWritesJson) {
@@ -122,6 +122,35 @@ TEST(LiftCommand, LiftsEveryCameraOfAKeypointFile) {
   EXPECT_EQ(testing::Run(Epilabel() + "lift --run " + (dir / "run") + " --poses " + (dir / "nosize.npz") +
                          " --camera cam1 --image-size 1280x960 --out " + (dir / "x.npz")).exit_code, 0);
   EXPECT_TRUE(std::filesystem::exists(dir / "x.npz"));
+}
+
+// The transformer's and diffusion lifter's options on the command line: a bad window names its
+// flag; several hypotheses need the intrinsics when lifting.
+TEST(TrainCommand, TrainsTheDiffusionLifterAndChecksItsOptions) {
+  testing::TempDir dir;
+  WriteDatasetNpz(ToyParts(3), dir / "ds.npz");
+  auto r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") + " --model transformer --window 4 --out " +
+                        (dir / "t"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--window"), std::string::npos) << r.output;
+  r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") +
+                   " --model diffusion --window 3 --hidden 32 --blocks 1 --epochs 1 --out " + (dir / "d"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadRunInfo(dir / "d").model.diffusion_window, 3);
+  r = testing::Run(Epilabel() + "eval --run " + (dir / "d") + " --data " + (dir / "ds.npz") + " --hypotheses 3 --steps 2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(testing::Run(Epilabel() + "eval --run " + (dir / "d") + " --data " + (dir / "ds.npz") + " --hypotheses 0").exit_code, 2);
+  const LabelDataset data = ToyParts(1);
+  Observations2d obs(2, 12, 17);
+  for (int s = 0; s < data.num_samples(); ++s)
+    for (int k = 0; k < 17; ++k) obs.at(data.camera[s], static_cast<int>(data.frame[s]), k) = data.keypoints2d[data.Index(s, k)];
+  std::vector<int64_t> frames(12);
+  for (int f = 0; f < 12; ++f) frames[f] = f;
+  WriteKeypointsNpz(FromObservations(obs, frames, {"cam0", "cam1"}, "coco17"), dir / "kp.npz");
+  r = testing::Run(Epilabel() + "lift --run " + (dir / "d") + " --poses " + (dir / "kp.npz") +
+                   " --image-size 1280x960 --hypotheses 3 --out " + (dir / "p.npz"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--intrinsics"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -244,7 +244,7 @@ TEST(CountParameters, MatchesTheArchitectures) {
   tcn.tcn_receptive_field = 30;
   EXPECT_THROW(CountParameters(tcn, 17), InputError);
   LifterModelOptions bad;
-  bad.type = "transformer";
+  bad.type = "lstm";
   EXPECT_THROW(CountParameters(bad, 17), InputError);
 }
 

@@ -1,0 +1,215 @@
+// Every lifter on the demo's studio (h36m4, simulated detector, ground-truth 3D labels): trained
+// on the frames before the last clips, scored on the held-out last clips (as `epilabel demo`
+// splits), with training throughput and inference speed. See bench/training.cmake.
+//   build/bench/lifter_models_accuracy [--frames 3000] [--epochs 4] [--threads 2]
+//       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,diffusion]
+//       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
+//       [--hypotheses 5] [--steps 4] [--digest]
+// --digest prints a hash of each run's weights.npz (to check that a refactoring leaves the
+// models' results unchanged).
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "detection/skeleton.h"
+#include "geometry/metrics/metrics.h"
+#include "detection/synthetic/studio.h"
+#include "pseudolabel/label_scoring.h"
+#include "training/lifter.h"
+
+using namespace epilabel;
+
+namespace {
+
+std::string DataDir() {
+  if (const char* env = std::getenv("EPILABEL_DATA_DIR"); env != nullptr && *env != '\0') return env;
+  return EPILABEL_DATA_DIR;
+}
+
+struct Split {
+  LabelDataset train, test;
+};
+
+// The demo's studio and split: train on the frames before the clip that starts in (60%, 90%)
+// of the frames, test on the rest.
+Split StudioSplit(int frames) {
+  StudioOptions so;
+  so.num_frames = frames;
+  so.data_dir = DataDir();
+  const SyntheticScene scene = Synthesize(so);
+  int split = static_cast<int>(0.75 * frames);
+  for (int start : scene.clip_start_frames)
+    if (start > 0.6 * frames && start < 0.9 * frames) {
+      split = start;
+      break;
+    }
+  const Skeleton& skeleton = GetSkeleton("coco17");
+  GroundTruthDatasetOptions go;
+  go.sequence_name = "studio";
+  go.skeleton = skeleton.name;
+  go.joint_names = skeleton.joint_names;
+  go.root_joints = skeleton.root;
+  const LabelDataset gt = MakeGroundTruthDataset(scene.rig, scene.points3d, scene.frame_numbers, &scene.observations, go);
+  return {SelectSamples(gt, SamplesInFrames(gt, 0, split)), SelectSamples(gt, SamplesInFrames(gt, split, frames))};
+}
+
+// The configurations compared: small sizes that train in minutes on two cores.
+bool Configure(const std::string& name, LifterModelOptions* m) {
+  if (name == "mlp") {
+    m->type = "mlp";
+    m->mlp_hidden = 256;
+  } else if (name == "tcn") {
+    m->type = "tcn";
+    m->tcn_receptive_field = 27;
+    m->tcn_channels = 256;
+  } else if (name == "gcn") {
+    m->type = "gcn";
+    m->gcn_hidden = 64;
+  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-w27][-kpa][-tpa][-prune]
+    m->type = "transformer";
+    m->transformer_window = name.find("-w27") != std::string::npos ? 27 : 9;
+    m->transformer_dim = 32;
+    m->transformer_depth = 2;
+    m->transformer_heads = 2;
+    m->kpa = name.find("-kpa") != std::string::npos;
+    m->tpa = name.find("-tpa") != std::string::npos;
+    if (name.find("-prune") != std::string::npos) m->transformer_prune_tokens = m->transformer_window / 3;
+  } else if (name == "diffusion") {
+    m->type = "diffusion";
+    m->diffusion_window = 9;
+    m->diffusion_hidden = 256;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// JPMA with a root fitted to the 2D (as `lift` does) instead of the labels' root: the test
+// set's roots are hidden from the prediction, the truth is the labels'.
+PoseMetrics EvaluateWithFittedRoot(const std::string& run_dir, const LabelDataset& test, const InferenceOptions& o) {
+  LabelDataset hidden = test;
+  for (auto& root : hidden.root_cam) root = Eigen::Vector3d::Constant(kNaN);
+  const Points3d predicted = PredictDataset(run_dir, hidden, o);
+  Points3d truth(test.num_samples(), test.num_joints());
+  FrameJointArray<uint8_t> valid(test.num_samples(), test.num_joints());
+  for (int s = 0; s < test.num_samples(); ++s)
+    for (int k = 0; k < test.num_joints(); ++k) {
+      truth.at(s, k) = test.points3d_cam[test.Index(s, k)] - test.root_cam[s];
+      valid.at(s, k) = test.valid[test.Index(s, k)];
+    }
+  PoseMetricsOptions m;
+  m.root_joints = GetSkeleton("coco17").root;
+  return EvaluatePoses(predicted, truth, &valid, m);
+}
+
+uint64_t FileDigest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int frames = 3000, epochs = 4, threads = 2, samples_per_epoch = 0, hypotheses = 5, steps = 4;
+  bool digest = false;
+  std::string models = "mlp,tcn,gcn";
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--digest") {
+      digest = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n", flag.c_str());
+      return 2;
+    }
+    const char* value = argv[++i];
+    if (flag == "--frames") frames = std::atoi(value);
+    else if (flag == "--epochs") epochs = std::atoi(value);
+    else if (flag == "--threads") threads = std::atoi(value);
+    else if (flag == "--models") models = value;
+    else if (flag == "--samples-per-epoch") samples_per_epoch = std::atoi(value);
+    else if (flag == "--hypotheses") hypotheses = std::atoi(value);
+    else if (flag == "--steps") steps = std::atoi(value);
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  const Split data = StudioSplit(frames);
+  std::printf("studio h36m4, %d frames: %d training / %d test samples (ground-truth 3D, detector 2D); %d epochs, "
+              "%d threads\n",
+              frames, data.train.num_samples(), data.test.num_samples(), epochs, threads);
+  std::printf("%-28s %10s %9s %9s %9s %11s %11s %8s\n", "model", "params", "MPJPE mm", "P-MPJPE", "N-MPJPE",
+              "train smp/s", "infer fr/s", "train s");
+  const std::string run_dir = (std::filesystem::temp_directory_path() / "epilabel_lifter_models").string();
+  for (const std::string& item : SplitList(models)) {
+    // NAME or NAME:EPOCHS (an equal CPU-time budget gives fast models more epochs).
+    const size_t colon = item.find(':');
+    const std::string name = item.substr(0, colon);
+    TrainOptions options;
+    if (!Configure(name, &options.model)) {
+      std::fprintf(stderr, "unknown model configuration %s\n", name.c_str());
+      return 2;
+    }
+    options.epochs = colon == std::string::npos ? epochs : std::atoi(item.c_str() + colon + 1);
+    options.num_threads = threads;
+    options.max_samples_per_epoch = samples_per_epoch;
+    options.run_dir = run_dir;
+    options.overwrite = true;
+    const auto start = std::chrono::steady_clock::now();
+    const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});
+    const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // The diffusion lifter: one hypothesis, then H hypotheses with JPMA and with their mean.
+    std::vector<std::pair<std::string, InferenceOptions>> evaluations(1, {item, InferenceOptions{}});
+    if (options.model.type == "diffusion") {
+      evaluations[0].first = item + " H=1";
+      InferenceOptions h;
+      h.hypotheses = hypotheses;
+      evaluations.push_back({item + " H=" + std::to_string(hypotheses) + " JPMA", h});
+      h.jpma = false;
+      evaluations.push_back({item + " H=" + std::to_string(hypotheses) + " mean", h});
+    }
+    for (auto& [label, inference] : evaluations) {
+      inference.num_threads = threads;
+      inference.steps = steps;
+      const auto infer_start = std::chrono::steady_clock::now();
+      const PoseMetrics m = EvaluateLifter(run_dir, data.test, inference).metrics;
+      const double infer_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - infer_start).count();
+      std::printf("%-28s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f\n", label.c_str(),
+                  static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3,
+                  summary.samples_per_second, data.test.num_samples() / infer_seconds, train_seconds);
+    }
+    if (options.model.type == "diffusion") {
+      InferenceOptions h;
+      h.num_threads = threads;
+      h.steps = steps;
+      h.hypotheses = hypotheses;
+      const PoseMetrics m = EvaluateWithFittedRoot(run_dir, data.test, h);
+      std::printf("%-28s %10lld %9.3f %9.3f %9.3f\n", (item + " H=" + std::to_string(hypotheses) + " JPMA fit root").c_str(),
+                  static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3);
+    }
+    if (digest) std::printf("  weights digest %016llx\n", static_cast<unsigned long long>(FileDigest(run_dir + "/weights.npz")));
+    std::fflush(stdout);
+  }
+  std::filesystem::remove_all(run_dir);
+  return 0;
+}

@@ -1,0 +1,154 @@
+// The spatio-temporal transformer lifter (MotionAGFormer blocks, KTPFormer's KPA / TPA).
+#include <gtest/gtest.h>
+
+#include "foundation/error.h"
+#include "foundation/npz.h"
+#include "tests/testing.h"
+#include "tests/training/tiny_data.h"
+#include "training/lifter.h"
+
+namespace epilabel {
+namespace {
+
+TrainOptions SmallTransformer(const std::string& run_dir) {
+  TrainOptions o;
+  o.model.type = "transformer";
+  o.model.transformer_window = 5;
+  o.model.transformer_dim = 16;
+  o.model.transformer_depth = 1;
+  o.model.transformer_heads = 2;
+  o.epochs = 40;
+  o.batch_size = 16;
+  o.learning_rate = 1e-2;
+  o.lr_decay = 0.98;
+  o.augment.flip_probability = 0.0;
+  o.seed = 2;
+  o.num_threads = 1;
+  o.run_dir = run_dir;
+  return o;
+}
+
+const LabelDataset& Tiny() {
+  static const LabelDataset d = testing::ToySequences(4, 10, 10, "tiny");
+  return d;
+}
+
+TEST(Transformer, OverfitsATinyDataset) {
+  testing::TempDir dir;
+  const TrainSummary s = TrainLifter(SmallTransformer(dir / "run"), Tiny(), LabelDataset{});
+  const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
+  const double mpjpe = EvaluateLifter(dir / "run", Tiny()).metrics.mpjpe * 1e3;
+  EXPECT_LT(mpjpe, 0.4 * baseline) << "mean-pose baseline " << baseline << " mm";
+  EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
+}
+
+// KPA and TPA add, per block, a learnable adjacency (J x J over the skeleton, T x T over the
+// frames) and a linear map of the stream's width before the attention's projections.
+TEST(Transformer, PriorsAddLearnableGraphsBeforeTheAttention) {
+  LifterModelOptions o = SmallTransformer("unused").model;
+  o.transformer_depth = 2;
+  const int64_t plain = CountParameters(o, 17);
+  const int64_t h = o.transformer_dim / 2, t = o.transformer_window;
+  o.kpa = true;
+  EXPECT_EQ(CountParameters(o, 17) - plain, 2 * (17 * 17 + h * h + h));
+  o.tpa = true;
+  EXPECT_EQ(CountParameters(o, 17) - plain, 2 * (17 * 17 + t * t + 2 * (h * h + h)));
+
+  testing::TempDir dir;
+  TrainOptions train = SmallTransformer(dir / "run");
+  train.model.kpa = train.model.tpa = true;
+  train.epochs = 1;
+  TrainLifter(train, Tiny(), LabelDataset{});
+  const auto w = ReadNpz(dir / "run/weights.npz");
+  ASSERT_TRUE(w.count("blocks.0.spatial_attention.prior.adjacency"));
+  EXPECT_EQ(w.at("blocks.0.spatial_attention.prior.adjacency").shape, (std::vector<int64_t>{17, 17}));
+  EXPECT_EQ(w.at("blocks.0.temporal_attention.prior.adjacency").shape, (std::vector<int64_t>{5, 5}));
+  // The kinematic prior starts from the skeleton's adjacency (the gcn's buffer) and is learnt.
+  const auto& a = w.at("adjacency").data;
+  const auto& learnt = w.at("blocks.0.spatial_attention.prior.adjacency").data;
+  EXPECT_NE(a, learnt);
+  // One 3D pose per sample, root-relative.
+  const Points3d pred = PredictDataset(dir / "run", Tiny());
+  ASSERT_EQ(pred.num_frames(), Tiny().num_samples());
+  ASSERT_EQ(pred.num_joints(), 17);
+  for (int k = 0; k < 17; ++k) EXPECT_TRUE(pred.IsValid(0, k));
+}
+
+// HoT's pruning adds the recovery's learnt query, layer norm and projections; the kept frames
+// go through the later blocks and the lifter still gives every sample's pose.
+TEST(Transformer, TokenPruningRecoversTheCentreFrame) {
+  LifterModelOptions o = SmallTransformer("unused").model;
+  o.transformer_depth = 2;
+  const int64_t plain = CountParameters(o, 17);
+  o.transformer_prune_tokens = 3;
+  const int64_t c = o.transformer_dim;
+  EXPECT_EQ(CountParameters(o, 17) - plain, c + 2 * c + (c * c + c) + (2 * c * c + 2 * c) + (c * c + c));
+  o.transformer_prune_tokens = 5;  // not fewer than the window's frames
+  EXPECT_THROW(o.Check(), InputError);
+
+  testing::TempDir dir;
+  TrainOptions train = SmallTransformer(dir / "run");
+  train.model.transformer_depth = 2;
+  train.model.transformer_prune_tokens = 3;
+  train.model.tpa = true;  // the later block's temporal prior chains the 3 kept frames
+  train.epochs = 8;
+  const TrainSummary s = TrainLifter(train, Tiny(), LabelDataset{});
+  EXPECT_LT(s.history.back().train_loss, 0.6 * s.history.front().train_loss);
+  const auto w = ReadNpz(dir / "run/weights.npz");
+  EXPECT_EQ(w.at("blocks.0.temporal_attention.prior.adjacency").shape, (std::vector<int64_t>{5, 5}));
+  EXPECT_EQ(w.at("blocks.1.temporal_attention.prior.adjacency").shape, (std::vector<int64_t>{3, 3}));
+  const Points3d pred = PredictDataset(dir / "run", Tiny());
+  ASSERT_EQ(pred.num_frames(), Tiny().num_samples());
+  for (int k = 0; k < 17; ++k) EXPECT_TRUE(pred.IsValid(7, k));
+}
+
+TEST(Transformer, IsReproducibleForASeedAndAThreadCount) {
+  testing::TempDir dir;
+  for (int threads : {1, 2}) {
+    TrainOptions a = SmallTransformer(dir / ("a" + std::to_string(threads)));
+    a.epochs = 1;
+    a.max_samples_per_epoch = 48;
+    a.model.tpa = true;
+    a.num_threads = threads;
+    TrainOptions b = a;
+    b.run_dir = dir / ("b" + std::to_string(threads));
+    TrainLifter(a, Tiny(), LabelDataset{});
+    TrainLifter(b, Tiny(), LabelDataset{});
+    const auto wa = ReadNpz(a.run_dir + "/weights.npz"), wb = ReadNpz(b.run_dir + "/weights.npz");
+    for (const auto& [name, array] : wa) EXPECT_EQ(array.data, wb.at(name).data) << name << ", " << threads << " threads";
+  }
+}
+
+// Bad sizes are refused with the option key in the error.
+TEST(Transformer, RejectsBadOptionsNamingTheKey) {
+  auto where = [](const LifterModelOptions& o) {
+    try {
+      o.Check();
+    } catch (const InputError& e) {
+      return e.where();
+    }
+    return std::string("accepted");
+  };
+  LifterModelOptions o = SmallTransformer("unused").model;
+  EXPECT_EQ(where(o), "accepted");
+  o.transformer_window = 4;
+  EXPECT_EQ(where(o), "window");
+  o.transformer_window = 0;
+  EXPECT_EQ(where(o), "window");
+  o = SmallTransformer("unused").model;
+  o.transformer_dim = 15;
+  EXPECT_EQ(where(o), "width");
+  o.transformer_dim = 12;
+  o.transformer_heads = 4;  // 6 channels per stream
+  EXPECT_EQ(where(o), "heads");
+  o = SmallTransformer("unused").model;
+  o.transformer_depth = 0;
+  EXPECT_EQ(where(o), "depth");
+  testing::TempDir dir;
+  TrainOptions bad = SmallTransformer(dir / "run");
+  bad.model.transformer_window = 6;
+  EXPECT_THROW(TrainLifter(bad, Tiny(), LabelDataset{}), InputError);
+}
+
+}  // namespace
+}  // namespace epilabel

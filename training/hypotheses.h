@@ -1,0 +1,34 @@
+// Aggregation of several 3D pose hypotheses of one person in one frame (the diffusion lifter's
+// H samples; no libtorch here). Poses are root-relative, camera frame, metres (x right, y down,
+// z forward); keypoints are pixels with a confidence (0 = missing); K is the pinhole intrinsics.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace epilabel {
+
+// The root translation t (camera frame, metres) that best places the root-relative `pose` [J]
+// onto the observed `keypoints` [J] under K: least squares of the reprojection linearised in t,
+// (x_j - cx) / fx * (Z_j + t_z) = X_j + t_x and the same in y, over the observed joints with a
+// finite pose. nullopt with fewer than two such joints or a degenerate system.
+std::optional<Eigen::Vector3d> EstimateRoot(const std::vector<Eigen::Vector3d>& pose,
+                                            const std::vector<Eigen::Vector3d>& keypoints, const Eigen::Matrix3d& K);
+
+// D3DP's joint-wise reprojection-based multi-hypothesis aggregation (JPMA, Shan et al., ICCV
+// 2023): per joint j, the hypothesis h whose projection K (root + hypotheses[h][j]) is closest
+// to keypoints[j]; joints without a keypoint (or behind the camera in every hypothesis) take the
+// mean of the hypotheses. hypotheses [H][J], H >= 1.
+std::vector<Eigen::Vector3d> SelectJointsByReprojection(const std::vector<std::vector<Eigen::Vector3d>>& hypotheses,
+                                                        const std::vector<Eigen::Vector3d>& keypoints,
+                                                        const Eigen::Matrix3d& K, const Eigen::Vector3d& root);
+
+// The mean pose of the hypotheses [J].
+std::vector<Eigen::Vector3d> MeanHypothesis(const std::vector<std::vector<Eigen::Vector3d>>& hypotheses);
+
+// Per joint the spread of the hypotheses: the root-mean-square distance to their mean, metres [J].
+std::vector<double> HypothesisSpread(const std::vector<std::vector<Eigen::Vector3d>>& hypotheses);
+
+}  // namespace epilabel

@@ -1,0 +1,175 @@
+#include "training/lifter_run_files.h"
+
+#include <torch/serialize.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "foundation/error.h"
+#include "foundation/file_util.h"
+#include "foundation/npz.h"
+#include "training/data.h"
+
+namespace epilabel {
+namespace lifter {
+
+namespace fs = std::filesystem;
+
+json ModelToJson(const LifterModelOptions& o) {
+  return {{"type", o.type},           {"dropout", o.dropout},       {"mlp_hidden", o.mlp_hidden},
+          {"mlp_blocks", o.mlp_blocks}, {"tcn_receptive_field", o.tcn_receptive_field},
+          {"tcn_channels", o.tcn_channels}, {"gcn_hidden", o.gcn_hidden}, {"gcn_blocks", o.gcn_blocks},
+          {"transformer_window", o.transformer_window}, {"transformer_dim", o.transformer_dim},
+          {"transformer_depth", o.transformer_depth}, {"transformer_heads", o.transformer_heads},
+          {"transformer_knn", o.transformer_knn}, {"kpa", o.kpa}, {"tpa", o.tpa},
+          {"transformer_prune_tokens", o.transformer_prune_tokens},
+          {"diffusion_window", o.diffusion_window}, {"diffusion_hidden", o.diffusion_hidden},
+          {"diffusion_blocks", o.diffusion_blocks}, {"diffusion_timesteps", o.diffusion_timesteps}};
+}
+
+LifterModelOptions ModelFromJson(const json& j) {
+  LifterModelOptions o;
+  o.type = j.at("type").get<std::string>();
+  o.dropout = j.at("dropout").get<double>();
+  o.mlp_hidden = j.at("mlp_hidden").get<int>();
+  o.mlp_blocks = j.at("mlp_blocks").get<int>();
+  o.tcn_receptive_field = j.at("tcn_receptive_field").get<int>();
+  o.tcn_channels = j.at("tcn_channels").get<int>();
+  o.gcn_hidden = j.at("gcn_hidden").get<int>();
+  o.gcn_blocks = j.at("gcn_blocks").get<int>();
+  // Added with the transformer and diffusion lifters: older runs lack them.
+  o.transformer_window = j.value("transformer_window", o.transformer_window);
+  o.transformer_dim = j.value("transformer_dim", o.transformer_dim);
+  o.transformer_depth = j.value("transformer_depth", o.transformer_depth);
+  o.transformer_heads = j.value("transformer_heads", o.transformer_heads);
+  o.transformer_knn = j.value("transformer_knn", o.transformer_knn);
+  o.kpa = j.value("kpa", o.kpa);
+  o.tpa = j.value("tpa", o.tpa);
+  o.transformer_prune_tokens = j.value("transformer_prune_tokens", o.transformer_prune_tokens);
+  o.diffusion_window = j.value("diffusion_window", o.diffusion_window);
+  o.diffusion_hidden = j.value("diffusion_hidden", o.diffusion_hidden);
+  o.diffusion_blocks = j.value("diffusion_blocks", o.diffusion_blocks);
+  o.diffusion_timesteps = j.value("diffusion_timesteps", o.diffusion_timesteps);
+  return o;
+}
+
+namespace {
+double JsonNumber(const json& j) { return j.is_number() ? j.get<double>() : kNaN; }
+}  // namespace
+
+json HistoryToJson(const std::vector<EpochSummary>& history) {
+  json out = json::array();
+  for (const EpochSummary& e : history) {
+    out.push_back({{"epoch", e.epoch},
+                   {"train_loss", e.train_loss},
+                   {"val_mpjpe_mm", std::isfinite(e.val_mpjpe_mm) ? json(e.val_mpjpe_mm) : json(nullptr)},
+                   {"learning_rate", e.learning_rate},
+                   {"samples", e.samples},
+                   {"seconds", e.seconds}});
+  }
+  return out;
+}
+
+std::vector<EpochSummary> HistoryFromJson(const json& j) {
+  std::vector<EpochSummary> out;
+  for (const json& e : j) {
+    EpochSummary s;
+    s.epoch = e.at("epoch").get<int>();
+    s.train_loss = JsonNumber(e.at("train_loss"));
+    s.val_mpjpe_mm = JsonNumber(e.at("val_mpjpe_mm"));
+    s.learning_rate = JsonNumber(e.at("learning_rate"));
+    s.samples = e.at("samples").get<int64_t>();
+    s.seconds = JsonNumber(e.at("seconds"));
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string CheckpointPath(const std::string& run_dir) { return (fs::path(run_dir) / "checkpoint.pt").string(); }
+
+const Skeleton* SkeletonByName(const std::string& name, const std::vector<std::string>& joint_names) {
+  LabelDataset probe;
+  probe.skeleton = name;
+  probe.joint_names = joint_names;
+  return FindDatasetSkeleton(probe);
+}
+
+LoadedRun LoadRun(const std::string& run_dir, torch::optim::Adam* optimizer,
+                  std::shared_ptr<LifterNetImpl> model) {
+  const std::string path = CheckpointPath(run_dir);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(run_dir, "not a training run (no checkpoint.pt)");
+  LoadedRun run;
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+    c10::IValue meta;
+    archive.read("meta", meta);
+    run.meta = json::parse(meta.toStringRef());
+    run.model_options = ModelFromJson(run.meta.at("model"));
+    run.joint_names = run.meta.at("joint_names").get<std::vector<std::string>>();
+    run.skeleton = run.meta.at("skeleton").get<std::string>();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("unreadable checkpoint: ") + e.what());
+  }
+  run.model = model ? model
+                    : MakeModel(run.model_options, static_cast<int>(run.joint_names.size()),
+                                SkeletonByName(run.skeleton, run.joint_names));
+  try {
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    run.model->load(model_archive);
+    if (optimizer != nullptr) {
+      torch::serialize::InputArchive optimizer_archive;
+      archive.read("optimizer", optimizer_archive);
+      optimizer->load(optimizer_archive);
+    }
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("checkpoint does not match its model: ") + e.what());
+  }
+  run.model->eval();
+  return run;
+}
+
+void WriteWeightsNpz(const torch::nn::Module& model, const std::string& path) {
+  NpzWriter w(path);
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+    const torch::Tensor t = item.value().detach().to(torch::kFloat32).contiguous();
+    std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+    w.Add(item.key(), NpyArray::FromData(t.data_ptr<float>(), shape));
+  }
+  for (const auto& item : model.named_buffers(/*recurse=*/true)) {
+    const torch::Tensor& b = item.value();
+    std::vector<int64_t> shape(b.sizes().begin(), b.sizes().end());
+    if (b.scalar_type() == torch::kInt64) {
+      const torch::Tensor t = b.contiguous();
+      w.Add(item.key(), NpyArray::FromData(t.data_ptr<int64_t>(), shape));
+    } else {
+      const torch::Tensor t = b.detach().to(torch::kFloat32).contiguous();
+      w.Add(item.key(), NpyArray::FromData(t.data_ptr<float>(), shape));
+    }
+  }
+  w.Close();
+}
+
+void SaveRun(const std::string& run_dir, const json& meta, torch::nn::Module& model, torch::optim::Adam& optimizer) {
+  fs::create_directories(run_dir);
+  WriteViaTemporary(CheckpointPath(run_dir), [&](const std::string& tmp) {
+    torch::serialize::OutputArchive archive;
+    archive.write("meta", c10::IValue(meta.dump()));
+    torch::serialize::OutputArchive model_archive;
+    model.save(model_archive);
+    archive.write("model", model_archive);
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer.save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.save_to(tmp);
+  });
+  WriteWeightsNpz(model, (fs::path(run_dir) / "weights.npz").string());
+  WriteFileAtomic((fs::path(run_dir) / "run.json").string(), meta.dump(2) + "\n");
+}
+
+}  // namespace lifter
+}  // namespace epilabel
