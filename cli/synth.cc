@@ -84,6 +84,12 @@ void AddSynthCommand(CLI::App& app) {
   cmd->add_option("--swap-rate", o.swap_rate, "Share of left/right joint pairs swapped per view and frame")
       ->capture_default_str();
   cmd->add_option("--missing-rate", o.missing_rate, "Share of visible joints the detector drops")->capture_default_str();
+  cmd->add_option("--detector", o.detector,
+                  "Detector model: gaussian (the noise options above) or realistic (heavy-tailed, temporally "
+                  "correlated, view-dependent errors measured on OpenPose; one person; docs/synth.md)")
+      ->capture_default_str();
+  cmd->add_flag("--motion-variation", o.motion_variation,
+                "Vary the motion with the seed: playback speed, body height, continuous paths across the room");
   cmd->add_flag("--ideal-lenses", o.ideal_lenses, "Principal points at the image centres and no lens distortion");
   cmd->add_option("--hip-offset-px", o.hip_offset_px,
                   "Systematic hip shift toward the shoulders (px for a ~400 px person); default 1.5 x noise-px");

@@ -79,6 +79,16 @@ void StudioOptions::Check() const {
   }
   if (!(fps > 0.0 && fps <= 1000.0)) throw InputError("fps", "must be in (0, 1000], got " + Number(fps));
   DetectorOptions(*this).Check();
+  if (detector != "gaussian" && detector != "realistic") {
+    throw InputError("detector", "must be `gaussian` or `realistic`, got `" + detector + "`");
+  }
+  if (detector == "realistic") {
+    if (MultiPerson()) throw InputError("detector", "`realistic` simulates one person; use `gaussian` with several");
+    realistic.Check();
+  }
+  if (motion_variation && MultiPerson()) {
+    throw InputError("motion_variation", "applies to one person (several people already move continuously)");
+  }
   if (num_people < 1 || num_people > kMaxPeople) {
     throw InputError("people", "must be between 1 and " + std::to_string(kMaxPeople) + ", got " +
                                      std::to_string(num_people));
@@ -418,6 +428,35 @@ void SinglePersonSlots(SyntheticScene* scene) {
   }
 }
 
+constexpr uint64_t kVariationStream = 0x56415259ULL;  // "VARY"
+
+// Motion of one person: the clips as recorded, or varied (StudioOptions::motion_variation).
+MotionOptions SinglePersonMotionOptions(const StudioOptions& options, const StudioRig& rig,
+                                        const MotionLibrary& library) {
+  MotionOptions m = BaseMotionOptions(options, rig);
+  if (!options.motion_variation) return m;
+  synthetic::Random rng(synthetic::StreamSeed(options.seed, kVariationStream));
+  const double speed = rng.Uniform(0.75, 1.3);
+  const double height = rng.Uniform(options.min_height_m, options.max_height_m);
+  m.fps = options.fps / speed;  // the clips advance `speed` times faster per output frame
+  m.body_scale = height / library.body().standing_height();
+  m.random_start = true;
+  m.continuous = true;
+  m.stream = kVariationStream;
+  return m;
+}
+
+SimulatedDetection SimulateSinglePerson(const StudioOptions& options, const Rig& rig, const MotionSequence& motion) {
+  if (options.detector == "realistic") {
+    RealisticDetectorOptions r = options.realistic;
+    r.seed = options.seed;
+    r.fps = options.fps;
+    r.progress = options.progress;
+    return SimulateRealisticDetector(rig, motion.points3d, motion.subject_height, r);
+  }
+  return SimulateDetector(rig, motion.points3d, motion.subject_height, DetectorOptions(options));
+}
+
 // The single-person fields from people[0].
 void SetPersonZeroFields(SyntheticScene* scene) {
   const PersonTruth& p = scene->people[0];
@@ -457,9 +496,8 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   for (int f = 0; f < options.num_frames; ++f) scene.frame_numbers[f] = f;
 
   if (!options.MultiPerson()) {
-    MotionSequence motion = PlayMotion(library, BaseMotionOptions(options, studio_rig));
-    SimulatedDetection detection =
-        SimulateDetector(studio_rig.cameras, motion.points3d, motion.subject_height, DetectorOptions(options));
+    MotionSequence motion = PlayMotion(library, SinglePersonMotionOptions(options, studio_rig, library));
+    SimulatedDetection detection = SimulateSinglePerson(options, studio_rig.cameras, motion);
     scene.people.push_back(PersonFromMotion(0, std::move(motion), std::vector<uint8_t>(options.num_frames, 1)));
     TakeDetection(std::move(detection), &scene.people[0]);
     SetPersonZeroFields(&scene);
@@ -702,6 +740,8 @@ std::string SceneJson(const SyntheticScene& scene) {
   options["hip_offset_px"] = DetectorOptions(o).EffectiveHipOffsetPx();
   options["people"] = o.num_people;
   options["seed"] = o.seed;
+  if (o.detector != "gaussian") options["detector"] = o.detector;  // absent = gaussian (older scenes)
+  if (o.motion_variation) options["motion_variation"] = true;
   j["options"] = options;
 
   nlohmann::ordered_json rig;

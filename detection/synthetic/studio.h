@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "detection/keypoints.h"
+#include "detection/synthetic/realistic_detector.h"
 #include "detection/synthetic/simulated_detector.h"
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
@@ -34,6 +35,16 @@ struct StudioOptions {
   double missing_rate = 0.02;  // share of visible joints dropped (0, 0, 0)
   double hip_offset_px = -1.0; // systematic hip shift toward the shoulders for a ~400 px person;
                                // < 0: 1.5 * noise_px (so 0 when noise_px is 0)
+  // Detector model: "gaussian" (simulated_detector.h: the options above) or "realistic"
+  // (realistic_detector.h: heavy-tailed, temporally correlated, view-dependent errors with the
+  // parameters of `realistic`; its seed and fps are this struct's; one person only).
+  std::string detector = "gaussian";
+  RealisticDetectorOptions realistic;
+  // Varied motion (one person): a seeded playback speed in [0.75, 1.3] x the clips' own, a body
+  // height drawn in [min_height_m, max_height_m], and continuous play (each stretch continues
+  // where the last ended, with a new heading: paths across the room, no jumps; random start
+  // times in the clips). false = the clips at their own speed, placed stretch by stretch.
+  bool motion_variation = false;
   bool ideal_lenses = false;   // principal points at the image centres, no lens distortion (the
                                // model that calibration with unknown intrinsics assumes)
   // Several people (docs/synth.md). With num_people = 1 and no bystander the scene is the

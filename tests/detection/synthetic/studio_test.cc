@@ -1,5 +1,6 @@
 #include "detection/synthetic/studio.h"
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -708,6 +709,58 @@ TEST(Studio, NumpyReadsTheMultiPersonFiles) {
     EXPECT_EQ(j["people"][p]["jump_frames"].get<std::vector<int>>(), scene.people[p].jump_frames);
   }
   EXPECT_EQ(j["group_statistics"]["jumps"].get<int>(), scene.jumps);
+}
+
+}  // namespace
+}  // namespace epilabel
+
+namespace epilabel {
+namespace {
+
+TEST(Studio, RealisticDetectorAndVariedMotionAreSeededAndKeepTheBody) {
+  StudioOptions o = testing::SmallStudio("h36m4", 300);
+  o.detector = "realistic";
+  o.motion_variation = true;
+  o.seed = 4;
+  const SyntheticScene a = Synthesize(o);
+  const SyntheticScene b = Synthesize(o);
+  EXPECT_EQ(a.observations.data(), b.observations.data());
+  EXPECT_EQ(a.points3d.data(), b.points3d.data());
+  EXPECT_GE(a.subject_height, o.min_height_m - 1e-9);
+  EXPECT_LE(a.subject_height, o.max_height_m + 1e-9);
+  EXPECT_TRUE(a.people[0].jump_frames.empty());
+  const std::vector<std::array<int, 2>> bones = {{5, 7}, {7, 9}, {11, 13}, {13, 15}, {5, 6}, {11, 12}};
+  for (int f = 1; f < a.points3d.num_frames(); ++f) {
+    for (const auto& bone : bones) {
+      EXPECT_NEAR((a.points3d.at(f, bone[0]) - a.points3d.at(f, bone[1])).norm(),
+                  (a.points3d.at(0, bone[0]) - a.points3d.at(0, bone[1])).norm(), 1e-9);
+    }
+    const Eigen::Vector3d step = 0.5 * (a.points3d.at(f, 11) + a.points3d.at(f, 12) - a.points3d.at(f - 1, 11) -
+                                        a.points3d.at(f - 1, 12));
+    EXPECT_LT(step.head<2>().norm(), 0.2) << "frame " << f;  // no jump: walking at <= 1.3x the clips
+  }
+  StudioOptions plain = o;
+  plain.motion_variation = false;
+  plain.detector = "gaussian";
+  const SyntheticScene c = Synthesize(plain);
+  EXPECT_NE(a.points3d.data(), c.points3d.data());
+}
+
+TEST(Studio, DetectorOptionIsChecked) {
+  StudioOptions o = testing::SmallStudio("h36m4", 10);
+  o.detector = "perfect";
+  EXPECT_THROW(o.Check(), InputError);
+  o.detector = "realistic";
+  o.num_people = 2;
+  EXPECT_THROW(o.Check(), InputError);
+  o.detector = "gaussian";
+  o.motion_variation = true;
+  EXPECT_THROW(o.Check(), InputError);
+  o.num_people = 1;
+  EXPECT_NO_THROW(o.Check());
+  o.detector = "realistic";
+  o.realistic.student_dof = 1.0;
+  EXPECT_THROW(o.Check(), InputError);
 }
 
 }  // namespace
