@@ -6,10 +6,12 @@
 // of triangulating with the estimated cameras versus the true ones. Prints a table.
 //
 //   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
-//                                    [--seed S] [--removal-tol T]
+//                                    [--seed S] [--removal-tol T] [--lens pinhole|fisheye]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
-//    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last)
+//    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
+//    --lens fisheye: every camera an equidistant fisheye of 150 degrees across the image width
+//    (StudioOptions::lens), for the known-intrinsics scenarios only)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   double pp_prior = -1.0;  // < 0: the library default for SelfCalibrationOptions::principal_point_prior_rel
   double removal_tol = -1.0;  // < 0: the library default
   uint64_t seed = StudioOptions{}.seed;
+  std::string lens = "pinhole";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--pp-prior") && i + 1 < argc) pp_prior = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--removal-tol") && i + 1 < argc) removal_tol = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--lens") && i + 1 < argc) lens = argv[++i];
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -77,6 +81,7 @@ int main(int argc, char** argv) {
               "verdict", "reasons");
   for (const Scenario& sc : scenarios) {
     if (!only.empty() && sc.name.find(only) == std::string::npos) continue;
+    if (lens != "pinhole" && !sc.known_intrinsics) continue;  // self-calibration estimates pinhole lenses only
     StudioOptions so;
     so.rig = sc.rig;
     so.num_frames = frames;
@@ -85,6 +90,7 @@ int main(int argc, char** argv) {
     so.swap_rate = sc.swap_rate;
     so.missing_rate = sc.missing_rate;
     so.ideal_lenses = sc.ideal_lenses;
+    so.lens = lens;
     so.seed = seed;
     so.data_dir = EPILABEL_DATA_DIR;
     const SyntheticScene scene = Synthesize(so);

@@ -109,11 +109,12 @@ namespace {
 // Keys that libraries name in their errors, with their flags; the option tables add theirs.
 std::map<std::string, std::string>& FlagsOfKeys() {
   static std::map<std::string, std::string> flags = {
-      {"baseline", "--baseline"}, {"image_size", "--image-size"}, {"format", "--format"}, {"pairs", "--pairs"}};
+      {"baseline", "--baseline"}, {"image_size", "--image-size"}, {"format", "--format"}, {"pairs", "--pairs"},
+      {"init", "--init"}};
   static const bool library_keys = [] {
     // Keys the studio, detector, lifter and batch options name in their errors; each is the
     // flag of the same name.
-    for (const char* key : {"batch_size", "box_padding", "channels", "dropout", "enter_leave", "epochs", "false_positive_rate", "fps", "frames", "heights", "hidden", "input_size", "layout", "lost_score", "lr", "lr_decay", "mean", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "noise_px", "out", "outlier_rate", "people", "per_rank", "receptive_field", "rig", "samples_per_epoch", "shard", "simcc_split", "skeleton", "std", "swap_rate", "threads", "val_fraction", "val_sequences"})
+    for (const char* key : {"batch_size", "box_padding", "channels", "dropout", "enter_leave", "epochs", "false_positive_rate", "fisheye_fov", "fps", "frames", "heights", "hidden", "input_size", "layout", "lens", "lost_score", "lr", "lr_decay", "mean", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "noise_px", "out", "outlier_rate", "people", "per_rank", "receptive_field", "rig", "samples_per_epoch", "shard", "simcc_split", "skeleton", "std", "swap_rate", "threads", "val_fraction", "val_sequences"})
       flags.emplace(key, FlagOfKey(key));
     return true;
   }();

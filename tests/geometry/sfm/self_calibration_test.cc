@@ -57,6 +57,28 @@ TEST(SelfCalibrate, RecoversExactRigFromNoiseFreeJoints) {
   EXPECT_LT(r.summary.ba.sigma0_px, 0.05);
 }
 
+// The same with equidistant fisheye lenses (140 degrees across the image, known intrinsics):
+// pair geometry, resection, triangulation and the adjustment all go through the fisheye model.
+TEST(SelfCalibrate, RecoversFisheyeRigFromNoiseFreeJoints) {
+  Rig truth = testing::RingRig(5);
+  for (size_t i = 0; i < truth.size(); ++i) {
+    truth[i].lens = LensModel::kFisheye;
+    truth[i].fx = 640.0 / (70.0 * M_PI / 180.0);
+    truth[i].fy = 1.001 * truth[i].fx;
+    truth[i].distortion = {0.03 + 0.005 * i, -0.008, 0.002, -0.0004, 0.0};
+  }
+  const Points3d motion = testing::WalkerMotion(300);
+  const Observations2d obs = testing::ObserveWalker(truth, motion, 0.0, 0.0, 1);
+  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  for (bool reg : r.summary.registered) EXPECT_TRUE(reg);
+  for (const Camera& c : r.rig) EXPECT_EQ(c.lens, LensModel::kFisheye);
+  const RigErrors e = Errors(truth, r.rig);
+  EXPECT_LT(e.max_rotation_deg, 1e-3);
+  EXPECT_LT(e.max_center_m, 1e-3);
+  EXPECT_LT(r.summary.ba.sigma0_px, 0.05);
+}
+
 TEST(SelfCalibrate, RobustToNoiseAndOutliers) {
   const Rig truth = testing::RingRig(6);
   const Points3d motion = testing::WalkerMotion(600);
