@@ -5,8 +5,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <Eigen/Geometry>
+
 #include "foundation/error.h"
-#include "geometry/metrics/alignment.h"
 #include "geometry/sfm/self_calibration_steps.h"
 
 namespace epilabel {
@@ -67,12 +68,16 @@ Sim3d AlignOntoInit(const Rig& init, const Rig& refined, double floor_deg, doubl
   std::vector<int> kept(init.size());
   for (size_t c = 0; c < init.size(); ++c) kept[c] = static_cast<int>(c);
   while (true) {
-    std::vector<Eigen::Vector3d> src, dst;
-    for (int c : kept) {
-      src.push_back(refined[c].CenterInWorld());
-      dst.push_back(init[c].CenterInWorld());
+    Eigen::Matrix3Xd src(3, kept.size()), dst(3, kept.size());
+    for (size_t k = 0; k < kept.size(); ++k) {
+      src.col(static_cast<Eigen::Index>(k)) = refined[kept[k]].CenterInWorld();
+      dst.col(static_cast<Eigen::Index>(k)) = init[kept[k]].CenterInWorld();
     }
-    const Sim3d init_from_refined = AlignSimilarity(src, dst);
+    const Eigen::Matrix4d t = Eigen::umeyama(src, dst, true);
+    Sim3d init_from_refined;
+    init_from_refined.scale = t.block<3, 1>(0, 0).norm();
+    init_from_refined.rotation = Eigen::Quaterniond(t.block<3, 3>(0, 0) / init_from_refined.scale).normalized();
+    init_from_refined.translation = t.block<3, 1>(0, 3);
     if (kept.size() <= 3) return init_from_refined;
     int worst = -1;
     double worst_excess = 1.0;

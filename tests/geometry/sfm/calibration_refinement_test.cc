@@ -64,8 +64,11 @@ TEST(RefineCalibration, FindsAndCorrectsATurnedOrMovedCamera) {
     ASSERT_EQ(r.moved.size(), 1u) << kind << ": " << r.BriefReport();
     EXPECT_EQ(r.moved[0], s.truth[bumped].name);
     const CameraMove& m = r.moves[bumped];
-    if (kind == 0) EXPECT_NEAR(m.rotation_deg, 2.0, 0.05);
-    if (kind == 1) EXPECT_NEAR(m.center_m, 0.05, 0.01);
+    if (kind == 0) {
+      EXPECT_NEAR(m.rotation_deg, 2.0, 0.05);
+    } else {
+      EXPECT_NEAR(m.center_m, 0.05, 0.01);
+    }
     for (size_t c = 0; c < s.truth.size(); ++c) {
       EXPECT_LT(RotationDeg(r.rig[c], s.truth[c]), 0.05) << kind << " " << c;
       EXPECT_LT((r.rig[c].CenterInWorld() - s.truth[c].CenterInWorld()).norm(), 0.01) << kind << " " << c;
