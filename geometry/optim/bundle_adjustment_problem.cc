@@ -73,7 +73,7 @@ void AddReprojectionTerms(const BundleAdjustmentOptions& options, bool intrinsic
     const double aspect = blocks->aspects[o.camera];
     const LensModel lens = blocks->lenses[o.camera];
     const ceres::ResidualBlockId id =
-        intrinsics_free
+        intrinsics_free && !options.IntrinsicsHeld(o.camera)
             ? round->problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, o.weight, aspect, lens),
                                               new ceres::HuberLoss(options.loss_scale_px), pose, intrinsics, point)
             : round->problem.AddResidualBlock(
@@ -103,12 +103,14 @@ void AddCameraTerms(const BundleAdjustmentOptions& options, const BAGauge& gauge
   for (int c = 0; c < blocks->size(); ++c) {
     if (!round->camera_used[c]) continue;
     if (c == options.fixed_camera) round->problem.SetParameterBlockConstant(blocks->poses[c].data());
-    if (!gauge.intrinsics_free) continue;
+    if (!gauge.intrinsics_free || options.IntrinsicsHeld(c)) continue;
     double* intrinsics = blocks->intrinsics[c].data();
     round->problem.SetManifold(intrinsics, new ceres::SubsetManifold(kIntrinsicsBlockSize, gauge.constant_intrinsics));
     if (options.refine_focal && options.focal_prior_sigma_rel > 0)
       round->problem.AddResidualBlock(FocalPrior::Create(blocks->focal0[c], options.focal_prior_sigma_rel), nullptr,
                                       intrinsics);
+    if ((options.refine_k1 || options.refine_k2) && options.distortion_prior_sigma > 0)
+      round->problem.AddResidualBlock(DistortionPrior::Create(options.distortion_prior_sigma), nullptr, intrinsics);
     if (options.refine_principal_point && options.principal_point_prior_px > 0)
       round->problem.AddResidualBlock(PrincipalPointPrior::Create(blocks->pp0[c], options.principal_point_prior_px),
                                       nullptr, intrinsics);

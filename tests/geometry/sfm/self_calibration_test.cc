@@ -115,6 +115,31 @@ TEST(SelfCalibrate, EstimatesUnknownFocalLengths) {
   EXPECT_LT(e.max_rotation_deg, 0.3);
 }
 
+// Intrinsics given for two cameras (with their distortion), estimated for the other three: the
+// given ones are held exactly, the others' focal lengths found within 1 %.
+TEST(SelfCalibrate, MixesGivenAndEstimatedIntrinsics) {
+  Rig truth = testing::RingRig(5);
+  for (size_t c = 2; c < truth.size(); ++c) {
+    truth[c].distortion = Distortion{};
+    truth[c].fy = truth[c].fx;
+    truth[c].cx = (truth[c].width - 1) / 2.0;
+    truth[c].cy = (truth[c].height - 1) / 2.0;
+  }
+  const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(500), 1.0, 0.0, 3);
+  Rig input = IntrinsicsOnly(truth);
+  for (size_t c = 2; c < input.size(); ++c) input[c].fx = input[c].fy = 0.0;
+  const SelfCalibrationResult r = SelfCalibrate(input, obs, Options());
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  EXPECT_TRUE(r.summary.focal_estimated);
+  EXPECT_EQ(r.summary.intrinsics_given, (std::vector<uint8_t>{1, 1, 0, 0, 0}));
+  for (size_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(r.rig[c].fx, truth[c].fx) << c;
+    EXPECT_EQ(r.rig[c].distortion, truth[c].distortion) << c;
+  }
+  for (size_t c = 2; c < truth.size(); ++c) EXPECT_NEAR(r.rig[c].fx / truth[c].fx, 1.0, 0.01) << c;
+  EXPECT_LT(Errors(truth, r.rig).max_rotation_deg, 0.3);
+}
+
 TEST(SelfCalibrate, NamesCamerasThatCannotBeConnected) {
   const Rig truth = testing::RingRig(4);
   const Points3d motion = testing::WalkerMotion(200);
