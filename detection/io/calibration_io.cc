@@ -411,7 +411,7 @@ void WriteCalibrationYaml(const Rig& rig, const std::string& path) {
     const int terms = c.lens == LensModel::kFisheye ? 4 : 5;
     cv::Mat d(1, terms, CV_64F);
     for (int j = 0; j < terms; ++j) d.at<double>(0, j) = c.distortion[static_cast<size_t>(j)];
-    fs << "fisheye" << (c.lens == LensModel::kFisheye ? 1 : 0);
+    if (c.lens == LensModel::kFisheye) fs << "fisheye" << 1;  // pinhole files as before
     fs << "distortion_coefficients" << d;
     fs << "has_extrinsics" << (c.has_extrinsics ? 1 : 0);
     if (c.has_extrinsics) {

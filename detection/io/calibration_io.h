@@ -36,7 +36,7 @@ Rig ReadCalibrationToml(const std::string& path);
 void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::string& metadata_toml = "");
 
 // Writes OpenCV FileStorage YAML (per camera: name, image size, camera_matrix,
-// fisheye (0 or 1), distortion_coefficients (5, or 4 for a fisheye), rotation (3x3) and
+// fisheye: 1 for a fisheye camera only, distortion_coefficients (5, or 4 for a fisheye), rotation (3x3) and
 // translation), atomically.
 void WriteCalibrationYaml(const Rig& rig, const std::string& path);
 
