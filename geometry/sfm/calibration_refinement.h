@@ -26,8 +26,8 @@ struct CalibrationRefinementOptions {
   // A camera moved when its rotation move exceeds max(sigma_factor x its sigma, min_move_deg)
   // or its centre move exceeds max(sigma_factor x its sigma, min_move_rel x the rig size).
   // The floors keep a camera whose covariance is tiny (or zero: the adjustment's gauge camera)
-  // from being named for a move of the noise: an unmoved studio rig (3 px detections) moves
-  // by <= 0.05 deg and <= 0.1 % of the rig size.
+  // from being named for a move of the noise: the unmoved studio rig (h36m4, 900 frames, 3 px
+  // detections, seed 2) moved by at most 0.07 deg and 2.2 mm (0.03 % of its 7.3 m).
   double sigma_factor = 3.0;
   double min_move_deg = 0.25;
   double min_move_rel = 0.003;
