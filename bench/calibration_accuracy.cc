@@ -7,12 +7,14 @@
 //
 //   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
 //                                    [--seed S] [--removal-tol T] [--detector gaussian|realistic]
-//                                    [--motion-variation]
+//                                    [--motion-variation] [--lens pinhole|fisheye]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
 //    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
 //    --detector realistic: realistic_detector.h, the scenarios with their own noise are skipped;
-//    --motion-variation: StudioOptions::motion_variation)
+//    --motion-variation: StudioOptions::motion_variation;
+//    --lens fisheye: every camera an equidistant fisheye of 150 degrees across the image width
+//    (StudioOptions::lens), for the known-intrinsics scenarios only)
 // The last column compares the leave-one-camera-out check with the truth: the camera the check
 // moves most (by rotation) and the camera with the largest true rotation error, "=" if the same.
 #include <chrono>
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
   uint64_t seed = StudioOptions{}.seed;
   std::string detector = "gaussian";
   bool motion_variation = false;
+  std::string lens = "pinhole";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--detector") && i + 1 < argc) detector = argv[++i];
     else if (!std::strcmp(argv[i], "--motion-variation")) motion_variation = true;
+    else if (!std::strcmp(argv[i], "--lens") && i + 1 < argc) lens = argv[++i];
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -89,6 +93,7 @@ int main(int argc, char** argv) {
   for (const Scenario& sc : scenarios) {
     if (!only.empty() && sc.name.find(only) == std::string::npos) continue;
     if (detector == "realistic" && sc.noise_px != Scenario{}.noise_px) continue;
+    if (lens != "pinhole" && !sc.known_intrinsics) continue;  // self-calibration estimates pinhole lenses only
     StudioOptions so;
     so.rig = sc.rig;
     so.num_frames = frames;
@@ -97,6 +102,7 @@ int main(int argc, char** argv) {
     so.swap_rate = sc.swap_rate;
     so.missing_rate = sc.missing_rate;
     so.ideal_lenses = sc.ideal_lenses;
+    so.lens = lens;
     so.seed = seed;
     so.detector = detector;
     so.motion_variation = motion_variation;

@@ -50,6 +50,21 @@ void PrintCalibrationSummary(const CalibrateRunResult& r) {
   fmt::print("read {:.2f} s, calibrate {:.2f} s\n", r.read_s, r.calibrate_s);
 }
 
+// calibrate --init: how far each camera moved, with its uncertainty, and the verdict.
+void PrintRefinementSummary(const CalibrateRunResult& r) {
+  const CalibrationRefinementResult& f = *r.refinement;
+  fmt::print("\n{:<12} {:>10} {:>10} {:>10} {:>10}  {}\n", "camera", "moved deg", "sd deg", "moved mm", "sd mm", "");
+  for (const CameraMove& m : f.moves)
+    fmt::print("{:<12} {:>10.3f} {:>10.3f} {:>10.1f} {:>10.1f}  {}\n", m.name, m.rotation_deg, m.rotation_sigma_deg,
+               1000.0 * m.center_m, 1000.0 * m.center_sigma_m, m.moved ? "MOVED" : "");
+  fmt::print("{}\n", f.BriefReport());
+  const CalibrationReport& rep = r.output.report;
+  fmt::print("verdict: {}\n", VerdictName(rep.verdict));
+  for (const auto& reason : rep.reasons) fmt::print("  {}\n", reason);
+  for (const auto& note : rep.notes) fmt::print("note: {}\n", note);
+  fmt::print("read {:.2f} s, refine {:.2f} s\n", r.read_s, r.calibrate_s);
+}
+
 void RunCalibrateCommand(CalibrateArgs& args) {
   CalibrateRunOptions& o = args.run;
   if (!args.image_size.empty()) {
@@ -67,7 +82,11 @@ void RunCalibrateCommand(CalibrateArgs& args) {
   o.stage.progress = bar.Callback();
   const CalibrateRunResult r = RunCalibrate(o);
   bar.Finish();
-  PrintCalibrationSummary(r);
+  if (r.refinement) {
+    PrintRefinementSummary(r);
+  } else {
+    PrintCalibrationSummary(r);
+  }
   for (const auto& path : r.written) spdlog::info("wrote {}", path);
   if (!r.output.success) {
     spdlog::error("calibration failed: {}", WithFlags(r.output.report.BriefReport()));
@@ -85,12 +104,17 @@ void AddCalibrateCommand(CLI::App& app) {
       "Examples:\n"
       "  epilabel calibrate --keypoints pose/ --intrinsics intrinsics.toml --out calibration.toml\n"
       "  epilabel calibrate --keypoints pose/ --image-size 1920x1080 --subject-height 1.82 --out calib.toml --yaml calib.yml\n"
-      "  epilabel calibrate --keypoints pose/ --intrinsics intr.toml --baseline cam_1,cam_2,2.40 --out calib.toml");
+      "  epilabel calibrate --keypoints pose/ --intrinsics intr.toml --baseline cam_1,cam_2,2.40 --out calib.toml\n"
+      "  epilabel calibrate --keypoints pose/ --init calibration.toml --out refined.toml   (was a camera bumped?)");
   cmd->add_option("--keypoints,--poses,-p", o.keypoints_path,
                   "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
   cmd->add_option("--intrinsics,-i", o.intrinsics_path,
                   "TOML with camera matrices (and distortion); cameras with only a size get their focal estimated");
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of every camera when intrinsics are unknown");
+  cmd->add_option("--init", o.init_path,
+                  "Refine this calibration with the people instead of calibrating from scratch; names the cameras "
+                  "that moved");
+  cmd->add_flag("--refine-intrinsics", o.refine_intrinsics, "With --init: also refine focal lengths and k1");
   cmd->add_option("--out,-o", o.out_path, "Output calibration TOML (Anipose/Pose2Sim layout)")->required();
   cmd->add_option("--yaml", o.yaml_path, "Also write OpenCV FileStorage YAML");
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");

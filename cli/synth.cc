@@ -91,6 +91,10 @@ void AddSynthCommand(CLI::App& app) {
   cmd->add_flag("--motion-variation", o.motion_variation,
                 "Vary the motion with the seed: playback speed, body height, continuous paths across the room");
   cmd->add_flag("--ideal-lenses", o.ideal_lenses, "Principal points at the image centres and no lens distortion");
+  cmd->add_option("--lens", o.lens, "Lens model: pinhole (the rig's lenses) or fisheye (equidistant, cv::fisheye)")
+      ->capture_default_str();
+  cmd->add_option("--fisheye-fov", o.fisheye_fov_deg, "With --lens fisheye: degrees across the image width")
+      ->capture_default_str();
   cmd->add_option("--hip-offset-px", o.hip_offset_px,
                   "Systematic hip shift toward the shoulders (px for a ~400 px person); default 1.5 x noise-px");
   cmd->add_option("--people", o.num_people, "Number of people in the capture area (1 to 8)")->capture_default_str();

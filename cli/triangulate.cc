@@ -34,6 +34,7 @@ void RunTriangulateCommand(TriangulateArgs& args) {
   const TriangulateRunResult r = RunTriangulate(args.run);
   bar.Finish();
   spdlog::info("{} cameras, {} frames, {} joints", r.num_cameras, r.num_frames, r.num_joints);
+  for (const std::string& w : r.warnings) fmt::print("warning: {}\n", w);
   spdlog::info("people: {}", r.association.summary.BriefReport());
   if (r.track_summaries.size() > 1) {
     for (size_t t = 0; t < r.track_summaries.size(); ++t)

@@ -1,10 +1,12 @@
 #include "pseudolabel/calibrate_run.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
 #include "detection/io/calibration_io.h"
+#include "foundation/error.h"
 #include "foundation/file_util.h"
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
@@ -64,13 +66,101 @@ void WriteCalibrationHtml(const CalibrateRunOptions& options, const KeypointInpu
 
 }  // namespace
 
+namespace {
+
+// calibrate --init: the given calibration refined with people (calibration_refinement.h).
+nlohmann::json RefinementJson(const CalibrateRunOptions& options, const CalibrationRefinementResult& r) {
+  nlohmann::json cameras = nlohmann::json::array();
+  for (const CameraMove& m : r.moves)
+    cameras.push_back({{"name", m.name},
+                       {"rotation_deg", m.rotation_deg},
+                       {"rotation_sigma_deg", m.rotation_sigma_deg},
+                       {"center_m", m.center_m},
+                       {"center_sigma_m", m.center_sigma_m},
+                       {"moved", m.moved}});
+  return {{"kind", "refinement"},
+          {"inputs", {{"poses", options.keypoints_path}, {"init", options.init_path}}},
+          {"success", r.success},
+          {"failure_reason", r.failure_reason},
+          {"moved", r.moved},
+          {"cameras", cameras},
+          {"rig_size_m", r.rig_size_m},
+          {"joints", r.num_points},
+          {"bundle_adjustment", r.ba.BriefReport()}};
+}
+
+CalibrateRunResult RunRefine(const CalibrateRunOptions& options) {
+  if (!options.intrinsics_path.empty() || options.image_width > 0)
+    throw InputError("init", "give either an initial calibration or intrinsics / an image size, not both");
+  CalibrateRunResult result;
+  auto t0 = std::chrono::steady_clock::now();
+  const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 3, options.stage.progress);
+  std::vector<std::string> warnings;
+  const Rig init = MatchCalibration(ReadCalibrationToml(options.init_path), options.init_path, input,
+                                    CalibrationNeed::kIntrinsicsAndExtrinsics, &warnings);
+  result.association = AssociatePeople(input, options.association, &init);
+  const PersonTrack pooled =
+      result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks) : PersonTrack{};
+  const PersonTrack& track = result.association.tracks.size() > 1 ? pooled : result.association.tracks.front();
+  result.read_s = SecondsSince(t0);
+  t0 = std::chrono::steady_clock::now();
+  CalibrationRefinementOptions ro;
+  ro.self = PipelineOptionsFor(*track.skeleton, options.stage, init).self;
+  ro.refine_intrinsics = options.refine_intrinsics;
+  result.refinement = RefineCalibration(init, track.observations, ro);
+  result.calibrate_s = SecondsSince(t0);
+  const CalibrationRefinementResult& r = *result.refinement;
+  CalibrationReport& rep = result.output.report;
+  result.output.success = r.success;
+  result.output.rig = r.rig;
+  rep.verdict = !r.success ? Verdict::kFailed : (r.moved.empty() ? Verdict::kGood : Verdict::kCheck);
+  if (!r.success) rep.reasons.push_back(r.failure_reason);
+  for (const CameraMove& m : r.moves)
+    if (m.moved) {
+      char text[200];
+      std::snprintf(text, sizeof(text), "camera '%s' moved (bumped?): %.2f deg (sd %.3f), %.1f mm (sd %.1f)",
+                    m.name.c_str(), m.rotation_deg, m.rotation_sigma_deg, 1000.0 * m.center_m, 1000.0 * m.center_sigma_m);
+      rep.reasons.push_back(text);
+    }
+  rep.notes = warnings;
+  const fs::path out_path(options.out_path);
+  fs::path report_dir = options.report_dir.empty() ? out_path.parent_path() : fs::path(options.report_dir);
+  if (report_dir.empty()) report_dir = ".";
+  fs::create_directories(report_dir);
+  std::error_code ec;
+  fs::remove(report_dir / "report.json", ec);
+  result.report = RefinementJson(options, r);
+  result.report["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}, {"notes", rep.notes}};
+  if (r.success && (options.allow_check || rep.verdict == Verdict::kGood)) {
+    std::ostringstream meta;
+    meta << "[metadata]\nsoftware = \"epilabel\"\nverdict = \"" << VerdictName(rep.verdict)
+         << "\"\nrefined_from = " << nlohmann::json(options.init_path).dump() << "\n";
+    WriteCalibrationToml(r.rig, options.out_path, meta.str());
+    result.written.push_back(options.out_path);
+    if (!options.yaml_path.empty()) {
+      WriteCalibrationYaml(r.rig, options.yaml_path);
+      result.written.push_back(options.yaml_path);
+    }
+  }
+  WriteJson(result.report, (report_dir / "report.json").string());
+  result.written.push_back((report_dir / "report.json").string());
+  return result;
+}
+
+}  // namespace
+
 CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
+  if (!options.init_path.empty()) {
+    CheckNotAnInput(options.out_path, {options.init_path, options.keypoints_path});
+    return RunRefine(options);
+  }
   CheckNotAnInput(options.out_path, {options.intrinsics_path, options.keypoints_path});
   if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.intrinsics_path, options.keypoints_path});
   CalibrateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
-  const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input);
+  std::vector<std::string> size_warnings;
+  const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input, &size_warnings);
   const Rig association_rig = WithoutExtrinsics(intrinsics);
   result.association = AssociatePeople(input, options.association, &association_rig);
   // Several people: their correspondences pooled into one sequence for the self-calibration.
@@ -81,6 +171,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
 
   const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, track, options.stage);
   result.output = calibrated.output;
+  for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
   result.calibrate_s = calibrated.seconds;
 
   const fs::path out_path(options.out_path);

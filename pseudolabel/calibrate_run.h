@@ -6,11 +6,13 @@
 // were registered). Each file is written under a temporary name and renamed when complete.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "geometry/sfm/calibration_refinement.h"
 #include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/stages/association.h"
 #include "pseudolabel/stages/calibrate.h"
@@ -20,6 +22,10 @@ namespace epilabel {
 struct CalibrateRunOptions {
   std::string keypoints_path;
   std::string intrinsics_path;           // intrinsics TOML (or a full calibration); empty: see below
+  // A full calibration to refine instead of calibrating from scratch (calibration_refinement.h):
+  // no intrinsics file or image size then; the world frame stays the given one.
+  std::string init_path;
+  bool refine_intrinsics = false;        // with init_path: also each camera's focal length and k1
   int image_width = 0, image_height = 0; // one image size for every camera, focal unknown
                                          // (neither: the sizes stored with the keypoints)
   std::string out_path;                  // calibration.toml
@@ -34,13 +40,15 @@ struct CalibrateRunOptions {
 
 struct CalibrateRunResult {
   Association association;
-  CalibrationOutput output;
+  CalibrationOutput output;              // with init_path: the rig, success and verdict only
+  std::optional<CalibrationRefinementResult> refinement;  // with init_path
   nlohmann::json report;
   std::vector<std::string> written;
   double read_s = 0, calibrate_s = 0;
 };
 
-// Throws InputError for bad input; a failed calibration is reported (verdict "failed",
+// Throws InputError for bad input; with init_path, a camera that moved makes the verdict "check"
+// and is named in its reasons. A failed calibration is reported (verdict "failed",
 // report.json and report.html written, no calibration file) rather than thrown.
 CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options);
 

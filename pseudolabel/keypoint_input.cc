@@ -1,6 +1,7 @@
 #include "pseudolabel/keypoint_input.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "detection/io/camera_matching.h"
 #include "detection/io/keypoint_io.h"
@@ -48,6 +49,63 @@ Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path
     rig.push_back(std::move(cam));
   }
   return rig;
+}
+
+Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path, const KeypointInput& input,
+                     CalibrationNeed need, std::vector<std::string>* warnings) {
+  Rig rig = MatchCalibration(calibration, calibration_path, input.camera_names, input.path, need);
+  std::vector<std::string> found = CheckImageSizes(rig, calibration_path, input);
+  if (warnings != nullptr) warnings->insert(warnings->end(), found.begin(), found.end());
+  return rig;
+}
+
+namespace {
+
+std::string SizeText(int width, int height) { return std::to_string(width) + "x" + std::to_string(height); }
+
+// The bounding box of a camera's detected joints (confidence > 0), pixels; false when none.
+bool DetectionExtent(const CameraKeypoints& cam, Eigen::Vector2d* lo, Eigen::Vector2d* hi) {
+  bool any = false;
+  for (const auto& frame : cam.people)
+    for (const Person2d& person : frame)
+      for (const Eigen::Vector3d& j : person.joints) {
+        if (!(j.z() > 0.0) || !j.head<2>().allFinite()) continue;
+        *lo = any ? Eigen::Vector2d(lo->cwiseMin(j.head<2>())) : Eigen::Vector2d(j.head<2>());
+        *hi = any ? Eigen::Vector2d(hi->cwiseMax(j.head<2>())) : Eigen::Vector2d(j.head<2>());
+        any = true;
+      }
+  return any;
+}
+
+}  // namespace
+
+std::vector<std::string> CheckImageSizes(const Rig& rig, const std::string& calibration_path,
+                                         const KeypointInput& input) {
+  std::vector<std::string> warnings;
+  for (size_t c = 0; c < rig.size() && c < input.keypoints.cameras.size(); ++c) {
+    const Camera& cal = rig[c];
+    const CameraKeypoints& kp = input.keypoints.cameras[c];
+    if (cal.width <= 0 || cal.height <= 0) continue;
+    Eigen::Vector2d lo, hi;
+    if (DetectionExtent(kp, &lo, &hi)) {
+      const Eigen::Vector2d size(cal.width, cal.height);
+      const Eigen::Vector2d margin = kImageSizeMargin * size;
+      if ((lo.array() < -margin.array()).any() || (hi.array() > (size + margin).array()).any()) {
+        char extent[96];
+        std::snprintf(extent, sizeof(extent), "x %.0f..%.0f, y %.0f..%.0f px", lo.x(), hi.x(), lo.y(), hi.y());
+        throw InputError(input.path, "camera '" + kp.name + "': the keypoints reach " + extent +
+                                         ", far outside the " + SizeText(cal.width, cal.height) + " image of " +
+                                         calibration_path + ": they were detected on other images (another "
+                                         "resolution or a crop); give the calibration of those images");
+      }
+    }
+    if (kp.width > 0 && kp.height > 0 && (kp.width != cal.width || kp.height != cal.height)) {
+      warnings.push_back("camera '" + kp.name + "': the keypoints come from " + SizeText(kp.width, kp.height) +
+                         " images, " + calibration_path + " is for " + SizeText(cal.width, cal.height) +
+                         ": a cropped or padded video shifts every pixel (README, Known limits: image sizes)");
+    }
+  }
+  return warnings;
 }
 
 WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {

@@ -41,10 +41,21 @@ enum class CalibrationNeed { kIntrinsics, kIntrinsicsAndExtrinsics, kImageSize }
 Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path,
                      const std::vector<std::string>& camera_names, const std::string& keypoints_path,
                      CalibrationNeed need);
-inline Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path, const KeypointInput& input,
-                            CalibrationNeed need) {
-  return MatchCalibration(calibration, calibration_path, input.camera_names, input.path, need);
-}
+// As above, then CheckImageSizes on the matched cameras; its warnings are appended to
+// `warnings` when given.
+Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path, const KeypointInput& input,
+                     CalibrationNeed need, std::vector<std::string>* warnings = nullptr);
+
+// Where the keypoints meet a calibration's image sizes (`rig`: the keypoint cameras in order,
+// from `calibration_path`). Returns a warning per camera whose keypoints carry an image size
+// (CameraKeypoints width/height, keypoints2d.npz image_sizes) other than the calibration's
+// (e.g. 1080 vs 1088 px: a cropped or padded video shifts every pixel). Throws InputError naming
+// the keypoints when a camera's detections reach more than kImageSizeMargin of the calibrated
+// image's side beyond its border (left, right, top or bottom): they were not detected on images
+// of that size. Cameras without a size are skipped.
+std::vector<std::string> CheckImageSizes(const Rig& rig, const std::string& calibration_path,
+                                         const KeypointInput& input);
+inline constexpr double kImageSizeMargin = 0.1;
 
 // World-frame (scale, floor) options derived from a skeleton's anthropometric keys.
 WorldFrameOptions WorldFrameOptionsFor(const Skeleton& skeleton);

@@ -57,6 +57,7 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
                               sequences.front().smoothed ? &sequences.front().smoothing : nullptr,
                               options.stage.triangulation.min_confidence);
   report["inputs"] = {{"calibration", options.calibration_path}, {"poses", options.keypoints_path}};
+  if (!r.warnings.empty()) report["warnings"] = r.warnings;  // absent when none (reports as before)
   report["timings_s"] = {{"read", r.read_s}, {"triangulate", r.triangulate_s}};
   if (association.tracks.size() > 1) {
     nlohmann::json people = nlohmann::json::array();
@@ -77,7 +78,8 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   const Rig calibration = ReadCalibrationToml(options.calibration_path);
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
-  const Rig rig = MatchCalibration(calibration, options.calibration_path, input, CalibrationNeed::kIntrinsicsAndExtrinsics);
+  const Rig rig = MatchCalibration(calibration, options.calibration_path, input, CalibrationNeed::kIntrinsicsAndExtrinsics,
+                                   &result.warnings);
   result.association = AssociatePeople(input, options.association, &rig);
   const std::vector<PersonTrack>& tracks = result.association.tracks;
   result.read_s = SecondsSince(t0);

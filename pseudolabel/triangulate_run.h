@@ -39,6 +39,7 @@ struct TriangulateRunResult {
   bool smoothed = false;
   SequenceSmoothingSummary smoothing;
   std::vector<std::string> written;      // output files
+  std::vector<std::string> warnings;     // e.g. image sizes that differ (CheckImageSizes)
   double read_s = 0, triangulate_s = 0, write_s = 0;
   int num_frames = 0, num_cameras = 0, num_joints = 0;
 };

@@ -119,10 +119,7 @@ class CalibrationParser {
     if (const toml::node* n = t.get("fisheye")) {
       const auto* b = n->as_boolean();
       if (b == nullptr) Fail(n, key, "fisheye", "expected true or false");
-      if (b->get()) {
-        Fail(n, key, "fisheye",
-             "fisheye cameras are not supported (only the pinhole model with k1, k2, p1, p2, k3 distortion)");
-      }
+      if (b->get()) cam.lens = LensModel::kFisheye;
     }
 
     const toml::node* size = t.get("size");
@@ -156,7 +153,18 @@ class CalibrationParser {
       cam.cy = k(1, 2);
     }
 
-    if (const toml::node* n = t.get("distortions")) {
+    if (const toml::node* n = t.get("distortions"); n != nullptr && cam.lens == LensModel::kFisheye) {
+      const std::vector<double> d = Vector(*n, key, "distortions", "4 numbers (k1, k2, k3, k4) for a fisheye");
+      if (d.size() != 4) {
+        Fail(n, key, "distortions",
+             "expected 4 numbers (k1, k2, k3, k4) for a fisheye camera, found " + std::to_string(d.size()));
+      }
+      cam.distortion.fill(0.0);
+      std::copy(d.begin(), d.end(), cam.distortion.begin());
+      if (cam.fx == 0.0 && !IsZeroDistortion(cam.distortion)) {
+        Fail(n, key, "distortions", "given without a camera matrix");
+      }
+    } else if (n != nullptr) {
       const std::vector<double> d = Vector(*n, key, "distortions", "4 or 5 numbers (k1, k2, p1, p2[, k3])");
       if (d.size() != 4 && d.size() != 5) {
         Fail(n, key, "distortions",
@@ -361,7 +369,8 @@ void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::st
       os << "matrix = [[" << TomlFloat(c.fx) << ", 0.0, " << TomlFloat(c.cx) << "], [0.0, " << TomlFloat(c.fy) << ", "
          << TomlFloat(c.cy) << "], [0.0, 0.0, 1.0]]\n";
       os << "distortions = [";
-      for (size_t k = 0; k < c.distortion.size(); ++k) os << (k ? ", " : "") << TomlFloat(c.distortion[k]);
+      const size_t terms = c.lens == LensModel::kFisheye ? 4 : c.distortion.size();
+      for (size_t k = 0; k < terms; ++k) os << (k ? ", " : "") << TomlFloat(c.distortion[k]);
       os << "]\n";
       if (c.has_extrinsics) {
         const Eigen::Vector3d r = RodriguesFromRotation(c.cam_from_world.RotationMatrix());
@@ -370,7 +379,7 @@ void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::st
         os << "translation = [" << TomlFloat(t.x()) << ", " << TomlFloat(t.y()) << ", " << TomlFloat(t.z()) << "]\n";
       }
     }
-    os << "fisheye = false\n";
+    os << "fisheye = " << (c.lens == LensModel::kFisheye ? "true" : "false") << "\n";
   }
   if (!metadata_toml.empty()) {
     os << "\n" << metadata_toml;
@@ -405,8 +414,10 @@ void WriteCalibrationYaml(const Rig& rig, const std::string& path) {
     k.at<double>(0, 2) = c.cx;
     k.at<double>(1, 2) = c.cy;
     fs << "camera_matrix" << k;
-    cv::Mat d(1, 5, CV_64F);
-    for (int j = 0; j < 5; ++j) d.at<double>(0, j) = c.distortion[static_cast<size_t>(j)];
+    const int terms = c.lens == LensModel::kFisheye ? 4 : 5;
+    cv::Mat d(1, terms, CV_64F);
+    for (int j = 0; j < terms; ++j) d.at<double>(0, j) = c.distortion[static_cast<size_t>(j)];
+    if (c.lens == LensModel::kFisheye) fs << "fisheye" << 1;  // pinhole files as before
     fs << "distortion_coefficients" << d;
     fs << "has_extrinsics" << (c.has_extrinsics ? 1 : 0);
     if (c.has_extrinsics) {

@@ -5,9 +5,10 @@
 //   name = "cam_01"            size = [width, height]  (pixels; floats accepted)
 //   matrix = [[fx,0,cx],[0,fy,cy],[0,0,1]]
 //   distortions = [k1, k2, p1, p2, k3]   (four terms accepted, k3 = 0)
+//                 [k1, k2, k3, k4]       with fisheye = true (OpenCV's cv::fisheye model)
 //   rotation = [rx, ry, rz]    Rodrigues vector world->camera, or a 3x3 matrix
 //   translation = [tx, ty, tz] world->camera, metres
-//   fisheye = false
+//   fisheye = false            or true: the equidistant fisheye (geometry/core/distortion.h)
 // Tables that are not cameras (e.g. [metadata]) are ignored. An intrinsics-only file omits
 // rotation/translation (has_extrinsics = false); a size-only file also omits matrix
 // (fx = fy = 0: intrinsics unknown). Cameras keep the file's order.
@@ -23,18 +24,20 @@ namespace epilabel {
 // malformed content: bad TOML (with its line and column), wrong array sizes, non-numbers, NaN
 // or infinite values, missing, non-positive or fractional sizes, non-positive focal lengths,
 // skew or a last matrix row other than [0, 0, 1], 3x3 rotations that are not rotations,
-// rotation without translation (or the reverse), distortions with other than 4 or 5 terms,
-// fisheye cameras, duplicate names, no camera at all. A table is a camera when it has one of
+// rotation without translation (or the reverse), distortions with other than 4 or 5 terms
+// (4 for a fisheye camera), duplicate names, no camera at all. A table is a camera when it has one of
 // size/matrix/distortions/rotation/translation/fisheye or is named like one ("cam_0", "cam01").
 Rig ReadCalibrationToml(const std::string& path);
 
-// Writes the Anipose layout (Rodrigues rotation, five distortion terms), atomically. Cameras
+// Writes the Anipose layout (Rodrigues rotation, five distortion terms; a fisheye camera four,
+// with fisheye = true), atomically. Cameras
 // without extrinsics are written without rotation/translation. `metadata_toml`, when not empty,
 // is appended verbatim as extra tables (e.g. "[metadata]\nerror = 0.4\n").
 void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::string& metadata_toml = "");
 
 // Writes OpenCV FileStorage YAML (per camera: name, image size, camera_matrix,
-// distortion_coefficients, rotation (3x3) and translation), atomically.
+// fisheye: 1 for a fisheye camera only, distortion_coefficients (5, or 4 for a fisheye), rotation (3x3) and
+// translation), atomically.
 void WriteCalibrationYaml(const Rig& rig, const std::string& path);
 
 }  // namespace epilabel

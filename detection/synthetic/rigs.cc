@@ -134,6 +134,22 @@ StudioRig MakeStudioRig(const std::string& name) {
   throw InputError("rig", "unknown rig '" + name + "'; known rigs: " + known);
 }
 
+void UseFisheyeLenses(double fov_deg, Rig* rig) {
+  if (!(fov_deg >= 60.0 && fov_deg <= 175.0)) {
+    throw InputError("fisheye_fov", "must be in [60, 175] degrees, got " + std::to_string(fov_deg));
+  }
+  const double half_fov = 0.5 * fov_deg * EIGEN_PI / 180.0;
+  for (size_t i = 0; i < rig->size(); ++i) {
+    Camera& cam = (*rig)[i];
+    const double aspect = cam.fy / cam.fx;
+    cam.lens = LensModel::kFisheye;
+    cam.fx = 0.5 * cam.width / half_fov;
+    cam.fy = aspect * cam.fx;
+    const double s = static_cast<double>(i % 4) / 3.0;  // 0 .. 1 across the cameras
+    cam.distortion = {0.02 + 0.03 * s, -0.01 + 0.006 * s, 0.002 - 0.001 * s, -0.0004 + 0.0002 * s, 0.0};
+  }
+}
+
 Rigid3d LookAt(const Eigen::Vector3d& center, const Eigen::Vector3d& target, double roll_deg) {
   const Eigen::Vector3d forward = (target - center).normalized();
   const Eigen::Vector3d right = forward.cross(Eigen::Vector3d::UnitZ()).normalized();

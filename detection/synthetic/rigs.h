@@ -36,6 +36,13 @@ std::vector<std::string> StudioRigNames();
 // The rig of that name; throws InputError listing the known names otherwise.
 StudioRig MakeStudioRig(const std::string& name);
 
+// Turns every camera of `rig` into an equidistant fisheye (OpenCV's cv::fisheye, distortion.h)
+// that sees `fov_deg` degrees across the image width (focal = (width / 2) / (fov / 2 in
+// radians)), with the principal point kept and mild per-camera k1..k4 of GoPro-like lenses
+// (|k1| <= 0.05; theta_d increasing up to 90 degrees off the axis). Throws InputError naming
+// "fisheye_fov" unless fov_deg is in [60, 175].
+void UseFisheyeLenses(double fov_deg, Rig* rig);
+
 // The pose (cam_from_world) of a camera at `center` looking at `target`, with the world z axis
 // pointing up in the image, then rolled by `roll_deg` about the optical axis. `target` must not
 // lie straight above or below `center`.

@@ -73,6 +73,13 @@ NpyArray Scalar(T value) {
 
 void StudioOptions::Check() const {
   MakeStudioRig(rig);  // throws for unknown names
+  if (lens != "pinhole" && lens != "fisheye") {
+    throw InputError("lens", "must be pinhole or fisheye, got '" + lens + "'");
+  }
+  if (lens == "fisheye") {
+    Rig probe;
+    UseFisheyeLenses(fisheye_fov_deg, &probe);  // throws for a field of view out of range
+  }
   if (num_frames < 1 || num_frames > kMaxFrames) {
     throw InputError("frames", "must be between 1 and " + std::to_string(kMaxFrames) + ", got " +
                                      std::to_string(num_frames));
@@ -478,6 +485,7 @@ void SetPersonZeroFields(SyntheticScene* scene) {
 SyntheticScene Synthesize(const StudioOptions& options) {
   options.Check();
   StudioRig studio_rig = MakeStudioRig(options.rig);
+  if (options.lens == "fisheye") UseFisheyeLenses(options.fisheye_fov_deg, &studio_rig.cameras);
   if (options.ideal_lenses) {
     for (Camera& cam : studio_rig.cameras) {
       cam.cx = (cam.width - 1) / 2.0;
@@ -731,6 +739,10 @@ std::string SceneJson(const SyntheticScene& scene) {
   j["generator"] = "epilabel synth";
   nlohmann::ordered_json options;
   options["rig"] = o.rig;
+  if (o.lens != "pinhole") {  // pinhole scenes keep their scene.json as before
+    options["lens"] = o.lens;
+    options["fisheye_fov_deg"] = o.fisheye_fov_deg;
+  }
   options["frames"] = o.num_frames;
   options["fps"] = o.fps;
   options["noise_px"] = o.noise_px;

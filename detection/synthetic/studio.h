@@ -47,6 +47,10 @@ struct StudioOptions {
   bool motion_variation = false;
   bool ideal_lenses = false;   // principal points at the image centres, no lens distortion (the
                                // model that calibration with unknown intrinsics assumes)
+  // Lens model of every camera: "pinhole" (the rig's OpenCV lenses) or "fisheye" (equidistant,
+  // fisheye_fov_deg across the image width, rigs.h UseFisheyeLenses; with ideal_lenses no k1..k4).
+  std::string lens = "pinhole";
+  double fisheye_fov_deg = 150.0;
   // Several people (docs/synth.md). With num_people = 1 and no bystander the scene is the
   // single-person one, unchanged; otherwise every person gets its own clip order and start
   // times, a height drawn in [min_height_m, max_height_m], mid-hips kept min_distance_m apart,
@@ -65,7 +69,8 @@ struct StudioOptions {
   std::string data_dir;
   ProgressCallback progress;
 
-  // Throws InputError naming the option key (snake_case; the command line shows its flag) for an unknown rig, frames < 1,
+  // Throws InputError naming the option key (snake_case; the command line shows its flag) for an
+  // unknown rig or lens, a fisheye field of view outside [60, 175] degrees, frames < 1,
   // fps not in (0, 1000], negative noise, rates outside [0, 1], num_people outside [1, kMaxPeople],
   // enter_leave with one person, bad heights or distance, or neither motion_files nor data_dir given.
   void Check() const;

@@ -1,5 +1,6 @@
 #include "geometry/core/camera.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -57,6 +58,35 @@ bool UndistortNormalized(const Distortion& dist, const Eigen::Vector2d& distorte
   return false;
 }
 
+bool UndistortNormalizedFisheye(const Distortion& dist, const Eigen::Vector2d& distorted,
+                                Eigen::Vector2d* undistorted, int max_iterations, double tolerance) {
+  const double theta_d = distorted.norm();
+  if (theta_d < 1e-12) {  // theta_d / r -> 1 at the centre
+    *undistorted = distorted;
+    return true;
+  }
+  const double k1 = dist[0], k2 = dist[1], k3 = dist[2], k4 = dist[3];
+  // Newton on g(theta) = theta (1 + k1 t2 + k2 t2^2 + k3 t2^3 + k4 t2^4) - theta_d from
+  // theta = min(theta_d, pi/2), as OpenCV does.
+  double theta = std::min(theta_d, 0.5 * M_PI);
+  bool converged = false;
+  for (int it = 0; it < max_iterations; ++it) {
+    const double t2 = theta * theta;
+    const double g = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d;
+    const double dg = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)));
+    const double step = g / dg;
+    if (!std::isfinite(step)) break;
+    theta -= step;
+    if (std::abs(step) <= tolerance * std::max(1.0, theta)) {
+      converged = true;
+      break;
+    }
+  }
+  const bool in_range = theta >= 0.0 && theta < 0.5 * M_PI;
+  *undistorted = in_range ? Eigen::Vector2d(distorted * (std::tan(theta) / theta_d)) : distorted;
+  return converged && in_range;
+}
+
 Eigen::Matrix3d Camera::K() const {
   Eigen::Matrix3d k = Eigen::Matrix3d::Identity();
   k(0, 0) = fx;
@@ -79,7 +109,7 @@ Matrix3x4d Camera::ProjectionMatrix() const { return K() * cam_from_world.ToMatr
 
 Eigen::Vector2d Camera::ImageFromNormalized(const Eigen::Vector2d& normalized) const {
   double xd, yd;
-  DistortNormalized(distortion.data(), normalized.x(), normalized.y(), &xd, &yd);
+  DistortNormalized(lens, distortion.data(), normalized.x(), normalized.y(), &xd, &yd);
   return Eigen::Vector2d(fx * xd + cx, fy * yd + cy);
 }
 
@@ -95,7 +125,11 @@ std::optional<Eigen::Vector2d> Camera::ImageFromWorld(const Eigen::Vector3d& poi
 Eigen::Vector2d Camera::NormalizedFromImage(const Eigen::Vector2d& pixel) const {
   const Eigen::Vector2d distorted((pixel.x() - cx) / fx, (pixel.y() - cy) / fy);
   Eigen::Vector2d undistorted;
-  UndistortNormalized(distortion, distorted, &undistorted);
+  if (lens == LensModel::kFisheye) {
+    UndistortNormalizedFisheye(distortion, distorted, &undistorted);
+  } else {
+    UndistortNormalized(distortion, distorted, &undistorted);
+  }
   return undistorted;
 }
 

@@ -1,4 +1,5 @@
-// A calibrated pinhole camera with OpenCV distortion, and a rig of cameras.
+// A calibrated camera (pinhole with OpenCV's distortion, or OpenCV's equidistant fisheye; see
+// distortion.h), and a rig of cameras.
 //
 // Conventions: pixels with the origin at the centre of the top-left pixel (OpenCV);
 // world->camera pose `cam_from_world` (x_cam = R X_world + t), camera looks along +z,
@@ -22,7 +23,8 @@ struct Camera {
   int height = 0;  // image height, pixels
   double fx = 0.0, fy = 0.0;  // focal lengths, pixels
   double cx = 0.0, cy = 0.0;  // principal point, pixels
-  Distortion distortion{};    // k1, k2, p1, p2, k3
+  LensModel lens = LensModel::kPinhole;
+  Distortion distortion{};    // k1, k2, p1, p2, k3 (pinhole) or k1, k2, k3, k4, 0 (fisheye)
   Rigid3d cam_from_world;     // extrinsics; identity until calibrated
   bool has_extrinsics = false;
 
@@ -30,7 +32,7 @@ struct Camera {
   void SetK(const Eigen::Matrix3d& k);
   // Camera centre in world coordinates.
   Eigen::Vector3d CenterInWorld() const;
-  // 3x4 projection matrix K [R | t] (ignores distortion).
+  // 3x4 projection matrix K [R | t] (ignores distortion and the fisheye mapping).
   Matrix3x4d ProjectionMatrix() const;
 
   // Pixel of a point in camera coordinates; nullopt when the point is not in front (z <= 0).
@@ -39,7 +41,9 @@ struct Camera {
   std::optional<Eigen::Vector2d> ImageFromWorld(const Eigen::Vector3d& point_in_world) const;
   // Pixel of normalised (undistorted) image coordinates (x/z, y/z).
   Eigen::Vector2d ImageFromNormalized(const Eigen::Vector2d& normalized) const;
-  // Normalised undistorted coordinates (x/z, y/z) of a pixel (inverse of the above).
+  // Normalised undistorted coordinates (x/z, y/z) of a pixel (inverse of the above). A fisheye
+  // pixel beyond 90 degrees from the axis (or where the lens folds back) is returned
+  // undistorted by the lens only up to where its Newton iterations went.
   Eigen::Vector2d NormalizedFromImage(const Eigen::Vector2d& pixel) const;
   // Whether a pixel lies inside the image.
   bool IsInImage(const Eigen::Vector2d& pixel) const {

@@ -41,6 +41,7 @@ struct CameraCache {
   Eigen::Vector3d translation;
   double focal = 1.0;
   double fx = 1.0, fy = 1.0, cx = 0.0, cy = 0.0;
+  LensModel lens = LensModel::kPinhole;
   Distortion distortion{};
   bool distorted = false;
   // Pixel of a world point (OpenCV model, as Camera::ImageFromWorld); false behind the camera.
@@ -51,7 +52,7 @@ struct CameraCache {
     double x = p.x() * inv_z, y = p.y() * inv_z;
     if (distorted) {
       double xd, yd;
-      DistortNormalized(distortion.data(), x, y, &xd, &yd);
+      DistortNormalized(lens, distortion.data(), x, y, &xd, &yd);
       x = xd;
       y = yd;
     }
@@ -171,8 +172,9 @@ std::vector<CameraCache> CacheCameras(const Rig& rig) {
     cc.fy = cam.fy;
     cc.cx = cam.cx;
     cc.cy = cam.cy;
+    cc.lens = cam.lens;
     cc.distortion = cam.distortion;
-    cc.distorted = !IsZeroDistortion(cam.distortion);
+    cc.distorted = cam.lens == LensModel::kFisheye || !IsZeroDistortion(cam.distortion);
     cameras.push_back(cc);
   }
   return cameras;

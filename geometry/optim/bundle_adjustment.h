@@ -57,6 +57,13 @@ struct BundleAdjustmentOptions {
   bool refine_principal_point = false; // cx, cy per camera (with a prior, see below)
   double principal_point_prior_px = 0.0;  // > 0: prior sigma of (cx, cy) around their start, pixels
   double focal_prior_sigma_rel = 0.0;  // > 0: prior (f - f0) / (sigma * f0) on refined focals
+  double distortion_prior_sigma = 0.0; // > 0: prior k / sigma pulling refined k1, k2 toward 0
+  // Per camera (empty: none): 1 holds that camera's intrinsics while the others' are refined
+  // (intrinsics given for some cameras, estimated for the rest).
+  std::vector<uint8_t> fixed_intrinsics;
+  bool IntrinsicsHeld(camera_t c) const {
+    return c >= 0 && static_cast<size_t>(c) < fixed_intrinsics.size() && fixed_intrinsics[c] != 0;
+  }
   camera_t fixed_camera = 0;           // gauge: pose held constant
   camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
   int max_iterations = 100;

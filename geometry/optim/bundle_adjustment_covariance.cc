@@ -34,7 +34,7 @@ CameraColumns CollectCameraColumns(const BundleAdjustmentOptions& options, bool 
       cols.camera.push_back(c);
       cols.kind.push_back(0);
     }
-    if (intrinsics_free) {
+    if (intrinsics_free && !options.IntrinsicsHeld(c)) {
       cols.blocks.push_back(blocks->intrinsics[c].data());
       cols.camera.push_back(c);
       cols.kind.push_back(1);

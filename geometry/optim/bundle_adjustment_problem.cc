@@ -16,11 +16,13 @@ BACameraBlocks CameraBlocksFromRig(const Rig& rig) {
   blocks.poses.resize(num_cameras);
   blocks.intrinsics.resize(num_cameras);
   blocks.aspects.resize(num_cameras);
+  blocks.lenses.resize(num_cameras);
   blocks.focal0.resize(num_cameras);
   blocks.pp0.resize(num_cameras);
   for (int c = 0; c < num_cameras; ++c) {
     CameraToBlocks(rig[c], blocks.poses[c].data(), blocks.intrinsics[c].data());
     blocks.aspects[c] = rig[c].fx > 0 ? rig[c].fy / rig[c].fx : 1.0;
+    blocks.lenses[c] = rig[c].lens;
     blocks.focal0[c] = rig[c].fx;
     blocks.pp0[c] = Eigen::Vector2d(rig[c].cx, rig[c].cy);
   }
@@ -34,7 +36,7 @@ void CameraBlocksToRig(const BACameraBlocks& blocks, Rig* rig) {
 double ObservationError(const BACameraBlocks& blocks, const BAObservation& o, const Eigen::Vector3d& point) {
   double px[2];
   if (!ProjectWithBlocks(blocks.poses[o.camera].data(), blocks.intrinsics[o.camera].data(), point.data(),
-                         blocks.aspects[o.camera], px))
+                         blocks.aspects[o.camera], blocks.lenses[o.camera], px))
     return std::numeric_limits<double>::infinity();
   return std::hypot(px[0] - o.pixel.x(), px[1] - o.pixel.y());
 }
@@ -69,12 +71,13 @@ void AddReprojectionTerms(const BundleAdjustmentOptions& options, bool intrinsic
     double* intrinsics = blocks->intrinsics[o.camera].data();
     double* point = data->points[o.point].data();
     const double aspect = blocks->aspects[o.camera];
+    const LensModel lens = blocks->lenses[o.camera];
     const ceres::ResidualBlockId id =
-        intrinsics_free
-            ? round->problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, o.weight, aspect),
+        intrinsics_free && !options.IntrinsicsHeld(o.camera)
+            ? round->problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, o.weight, aspect, lens),
                                               new ceres::HuberLoss(options.loss_scale_px), pose, intrinsics, point)
             : round->problem.AddResidualBlock(
-                  FixedIntrinsicsReprojectionCost::Create(intrinsics, o.pixel, o.weight, aspect),
+                  FixedIntrinsicsReprojectionCost::Create(intrinsics, o.pixel, o.weight, aspect, lens),
                   new ceres::HuberLoss(options.loss_scale_px), pose, point);
     round->reprojection_blocks.push_back(id);
     round->reprojection_obs.push_back(static_cast<int>(k));
@@ -100,12 +103,14 @@ void AddCameraTerms(const BundleAdjustmentOptions& options, const BAGauge& gauge
   for (int c = 0; c < blocks->size(); ++c) {
     if (!round->camera_used[c]) continue;
     if (c == options.fixed_camera) round->problem.SetParameterBlockConstant(blocks->poses[c].data());
-    if (!gauge.intrinsics_free) continue;
+    if (!gauge.intrinsics_free || options.IntrinsicsHeld(c)) continue;
     double* intrinsics = blocks->intrinsics[c].data();
     round->problem.SetManifold(intrinsics, new ceres::SubsetManifold(kIntrinsicsBlockSize, gauge.constant_intrinsics));
     if (options.refine_focal && options.focal_prior_sigma_rel > 0)
       round->problem.AddResidualBlock(FocalPrior::Create(blocks->focal0[c], options.focal_prior_sigma_rel), nullptr,
                                       intrinsics);
+    if ((options.refine_k1 || options.refine_k2) && options.distortion_prior_sigma > 0)
+      round->problem.AddResidualBlock(DistortionPrior::Create(options.distortion_prior_sigma), nullptr, intrinsics);
     if (options.refine_principal_point && options.principal_point_prior_px > 0)
       round->problem.AddResidualBlock(PrincipalPointPrior::Create(blocks->pp0[c], options.principal_point_prior_px),
                                       nullptr, intrinsics);

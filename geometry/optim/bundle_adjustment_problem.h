@@ -18,6 +18,7 @@ struct BACameraBlocks {
   std::vector<std::array<double, kPoseBlockSize>> poses;            // cam_from_world, see reprojection.h
   std::vector<std::array<double, kIntrinsicsBlockSize>> intrinsics;  // see reprojection.h
   std::vector<double> aspects;       // fy / fx, held constant
+  std::vector<LensModel> lenses;     // the lens model of each camera, held constant
   std::vector<double> focal0;        // fx at the start (focal prior), pixels
   std::vector<Eigen::Vector2d> pp0;  // principal point at the start (its prior), pixels
   int size() const { return static_cast<int>(poses.size()); }

@@ -55,7 +55,23 @@ struct CalibrationThresholds {
   double loo_rotation_deg_per_px = 0.25;
   double max_loo_center_rel = 0.03;   // of the rig size
   double loo_center_rel_per_px = 0.006;
+  // Lens plausibility (LensPlausibility), for every registered camera: the field of view across
+  // the image width within [min_fov_deg, max_fov_deg] (pinhole: 2 atan(w / 2f); fisheye: w / f
+  // radians, up to 180 deg), the principal point within the central max_principal_offset_rel of
+  // the image (|cx - (w - 1) / 2| <= rel x w, likewise y), and the radial distortion increasing
+  // (d r_d / d r > 0) from the centre out to the image corner, where the radial factor r_d / r
+  // lies within 1 +- max_corner_distortion (pinhole only: a fisheye need only increase up to
+  // the corner or 90 degrees off the axis, its corners may lie outside the image circle). The
+  // studio lenses stay within 17 % at the corner (ceiling6); a wide lens that needs more is a
+  // fisheye.
+  double min_fov_deg = 15.0;
+  double max_fov_deg = 150.0;
+  double max_principal_offset_rel = 0.1;
+  double max_corner_distortion = 0.3;
 };
+
+// Why a camera's lens is implausible (empty when it is not), by the limits above.
+std::string LensPlausibility(const Camera& camera, const CalibrationThresholds& thresholds);
 
 struct CalibrationPipelineOptions {
   SelfCalibrationOptions self;

@@ -50,7 +50,7 @@ void CameraFigures(const CalibrationReport& rep, camera_t c, CameraCalibrationRe
 
 // Why a registered camera needs checking (empty: it does not).
 std::vector<std::string> CheckReasons(const CalibrationThresholds& th, const CalibrationReport& rep, double median_rms,
-                                      const CameraCalibrationReport& cr) {
+                                      const Rig& rig, camera_t c, const CameraCalibrationReport& cr) {
   std::vector<std::string> why;
   if (cr.rms_px > th.max_rms_px) why.push_back("reprojection RMS " + std::to_string(cr.rms_px) + " px");
   else if (median_rms > 0 && cr.rms_px > th.max_rms_ratio * median_rms)
@@ -71,6 +71,7 @@ std::vector<std::string> CheckReasons(const CalibrationThresholds& th, const Cal
                   cr.loo_rotation_deg, 1000.0 * cr.loo_center_m);
     why.push_back(buf);
   }
+  if (const std::string lens = LensPlausibility(rig[c], th); !lens.empty()) why.push_back(lens);
   if (cr.share_used < th.min_share_used)
     why.push_back("only " + std::to_string(static_cast<int>(100 * cr.share_used)) + "% of its joints agree with the others");
   return why;
@@ -94,7 +95,7 @@ Verdict JudgeCameras(const CalibrationThresholds& th, const Rig& rig, Calibratio
       continue;
     }
     CameraFigures(*rep, c, &cr);
-    const std::vector<std::string> why = CheckReasons(th, *rep, median_rms, cr);
+    const std::vector<std::string> why = CheckReasons(th, *rep, median_rms, rig, c, cr);
     if (why.empty()) continue;
     cr.verdict = Verdict::kCheck;
     for (size_t k = 0; k < why.size(); ++k) cr.reason += (k ? "; " : "") + why[k];
@@ -176,6 +177,55 @@ void JudgeRig(const CalibrationThresholds& th, CalibrationReport* rep, Verdict* 
 }
 
 }  // namespace
+
+std::string LensPlausibility(const Camera& cam, const CalibrationThresholds& th) {
+  if (!(cam.fx > 0) || cam.width <= 0 || cam.height <= 0) return "";
+  const bool fisheye = cam.lens == LensModel::kFisheye;
+  char buf[240];
+  const double half_width = 0.5 * cam.width / cam.fx;
+  const double fov_deg = (fisheye ? 2.0 * half_width : 2.0 * std::atan(half_width)) * 180.0 / M_PI;
+  if (fov_deg < th.min_fov_deg || fov_deg > (fisheye ? 180.0 : th.max_fov_deg)) {
+    std::snprintf(buf, sizeof(buf), "implausible lens: %.0f deg across the image (focal %.0f px for %d px)", fov_deg,
+                  cam.fx, cam.width);
+    return buf;
+  }
+  const double dx = std::abs(cam.cx - 0.5 * (cam.width - 1)), dy = std::abs(cam.cy - 0.5 * (cam.height - 1));
+  if (dx > th.max_principal_offset_rel * cam.width || dy > th.max_principal_offset_rel * cam.height) {
+    std::snprintf(buf, sizeof(buf), "implausible lens: principal point %.0f, %.0f px off the image centre", dx, dy);
+    return buf;
+  }
+  // Distorted radius of the farthest corner, normalised; walk the undistorted radius out to it.
+  const double corner_x = std::max(cam.cx, cam.width - 1 - cam.cx) / cam.fx;
+  const double corner_y = std::max(cam.cy, cam.height - 1 - cam.cy) / cam.fy;
+  const double corner = std::hypot(corner_x, corner_y);
+  const Distortion& d = cam.distortion;
+  const int steps = 2000;
+  const double r_end = fisheye ? 0.5 * M_PI : 4.0 * corner;  // fisheye: r is the angle theta
+  for (int i = 1; i <= steps; ++i) {
+    const double r = r_end * i / steps, r2 = r * r;
+    const double factor = fisheye ? 1 + r2 * (d[0] + r2 * (d[1] + r2 * (d[2] + r2 * d[3])))
+                                  : 1 + r2 * (d[0] + r2 * (d[1] + r2 * d[4]));
+    const double slope = fisheye ? 1 + r2 * (3 * d[0] + r2 * (5 * d[1] + r2 * (7 * d[2] + r2 * 9 * d[3])))
+                                 : 1 + r2 * (3 * d[0] + r2 * (5 * d[1] + r2 * 7 * d[4]));
+    if (!(slope > 0)) {
+      std::snprintf(buf, sizeof(buf), "implausible lens: the distortion folds back inside the image (k1 %.3g, k2 %.3g)",
+                    d[0], d[1]);
+      return buf;
+    }
+    if (r * factor >= corner) {
+      if (!fisheye && std::abs(factor - 1.0) > th.max_corner_distortion) {
+        std::snprintf(buf, sizeof(buf), "implausible lens: distortion %+.0f %% at the image corner (k1 %.3g, k2 %.3g)",
+                      100.0 * (factor - 1.0), d[0], d[1]);
+        return buf;
+      }
+      return "";
+    }
+  }
+  if (fisheye) return "";  // increasing up to 90 degrees; the corners lie outside the image circle
+  std::snprintf(buf, sizeof(buf), "implausible lens: the distortion does not reach the image corner (k1 %.3g, k2 %.3g)",
+                d[0], d[1]);
+  return buf;
+}
 
 void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, CalibrationReport* report) {
   SetLeaveOneOutLimits(thresholds, report);

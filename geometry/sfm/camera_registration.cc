@@ -93,7 +93,8 @@ void RegisterCameras(const std::vector<camera_t>& component, const CalibrationFr
     }
     const Matches2d3d matches = CollectMatches(next, frames.quick, tri.points, options.min_confidence);
     bool ok = false;
-    const ResectionResult rr = ResectCamera((*rig)[next], next, matches, s.focal_estimated, options, &ok);
+    const bool focal_unknown = s.focal_estimated && !s.intrinsics_given[next];
+    const ResectionResult rr = ResectCamera((*rig)[next], next, matches, focal_unknown, options, &ok);
     if (!ok) {
       failed[next] = true;
       std::ostringstream why;
@@ -104,7 +105,7 @@ void RegisterCameras(const std::vector<camera_t>& component, const CalibrationFr
     (*rig)[next].cam_from_world = rr.cam_from_world;
     // The resection's focal length: the pairwise (fundamental-matrix) estimates are unreliable
     // when the cameras look at a common point, the usual studio set-up.
-    if (s.focal_estimated) (*rig)[next].fx = (*rig)[next].fy = rr.focal_px;
+    if (focal_unknown) (*rig)[next].fx = (*rig)[next].fy = rr.focal_px;
     s.registered[next] = true;
     s.registration_order.push_back(next);
     ReportProgress(options, "registering cameras", s.registration_order.size(), to_register);

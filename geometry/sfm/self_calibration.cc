@@ -59,6 +59,8 @@ class StageTimer {
 // (their focal lengths are estimated later); every camera loses its extrinsics. False, with the
 // reason in the summary, when a camera has neither intrinsics nor an image size.
 bool PrepareCameras(Rig* rig, SelfCalibrationSummary* s) {
+  s->intrinsics_given.clear();
+  for (const Camera& cam : *rig) s->intrinsics_given.push_back(cam.fx > 0 && cam.fy > 0 ? 1 : 0);
   for (Camera& cam : *rig) {
     if (cam.fx > 0 && cam.fy > 0) continue;
     if (cam.width <= 0 || cam.height <= 0) {
@@ -90,6 +92,7 @@ BundleAdjustmentOptions QuickAdjustmentOptions(const SelfCalibrationOptions& opt
   quick_ba.refine_focal = s.focal_estimated;
   quick_ba.refine_k1 = s.focal_estimated;
   quick_ba.focal_prior_sigma_rel = s.focal_estimated ? options.focal_prior_sigma_rel : 0.0;
+  if (s.focal_estimated) quick_ba.fixed_intrinsics = s.intrinsics_given;
   return quick_ba;
 }
 
@@ -113,6 +116,10 @@ BundleAdjustmentOptions FinalAdjustmentOptions(const SelfCalibrationOptions& opt
   }
   final_ba.focal_prior_sigma_rel =
       s.focal_estimated ? options.focal_prior_sigma_rel : options.ba.focal_prior_sigma_rel;
+  if (s.focal_estimated) {
+    final_ba.distortion_prior_sigma = options.distortion_prior_sigma;
+    final_ba.fixed_intrinsics = s.intrinsics_given;
+  }
   return final_ba;
 }
 
@@ -189,8 +196,10 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   }
   s.num_frames_used = frames.ba.num_frames();
 
-  // 6. Initial pair (with unknown focal lengths, their scale from the bone lengths).
-  if (s.focal_estimated && !options.bones.empty())
+  // 6. Initial pair (with unknown focal lengths, their scale from the bone lengths; a camera
+  // whose intrinsics were given keeps them, and the pair's pose from its pair geometry).
+  const bool pair_given = s.intrinsics_given[pairs[initial].a] || s.intrinsics_given[pairs[initial].b];
+  if (s.focal_estimated && !options.bones.empty() && !pair_given)
     SearchInitialPairFocal(obs, frames.quick, initial, options, &rig, &pairs[initial]);
   rig[ia].cam_from_world = Rigid3d();
   rig[ib].cam_from_world = pairs[initial].geometry.cam2_from_cam1;

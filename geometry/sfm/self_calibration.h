@@ -43,6 +43,10 @@ struct SelfCalibrationOptions {
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
   double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result
   bool estimate_k2 = true;               // unknown intrinsics: also estimate k2 (k1 always)
+  // Unknown intrinsics: a prior k / sigma on the estimated k1 and k2 pulling them toward 0, so
+  // that distortion stays physical where the people do not reach the image's border (ordinary
+  // lenses have |k1|, |k2| well below 0.5; the H36M-like studio lenses k1 ~ -0.2, k2 ~ 0.25). 0: none.
+  double distortion_prior_sigma = 0.5;
   double unknown_intrinsics_threshold_factor = 2.5;
   // Unknown intrinsics: the principal point starts at the image centre and is refined with a
   // prior of this share of the larger image side (0 keeps it at the centre). Off: on the studio
@@ -80,7 +84,8 @@ struct PairReport {
 struct SelfCalibrationSummary {
   bool success = false;
   std::string failure_reason;
-  bool focal_estimated = false;
+  bool focal_estimated = false;              // some camera had no intrinsics
+  std::vector<uint8_t> intrinsics_given;     // per camera: 1 when its intrinsics were given (held)
   std::vector<double> focal_initial;        // focal search result per camera (unknown intrinsics)
   std::vector<PairReport> pairs;
   camera_t initial_a = kInvalidCameraId, initial_b = kInvalidCameraId;

@@ -33,8 +33,9 @@ void ParseImageSize(const std::string& text, int* width, int* height) {
   if (*width <= 0 || *height <= 0) throw InputError("image_size", "sizes must be positive, got '" + text + "'");
 }
 
-Rig ResolveIntrinsics(const IntrinsicsSource& source, const KeypointInput& input) {
-  if (source.file) return MatchCalibration(*source.file, source.file_path, input, CalibrationNeed::kImageSize);
+Rig ResolveIntrinsics(const IntrinsicsSource& source, const KeypointInput& input, std::vector<std::string>* warnings) {
+  if (source.file)
+    return MatchCalibration(*source.file, source.file_path, input, CalibrationNeed::kImageSize, warnings);
   Rig rig;
   if (source.image_width > 0 && source.image_height > 0) {
     for (const std::string& name : input.camera_names)

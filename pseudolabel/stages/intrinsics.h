@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "geometry/core/camera.h"
 #include "pseudolabel/keypoint_input.h"
@@ -26,7 +27,10 @@ struct IntrinsicsSource {
 void ParseImageSize(const std::string& text, int* width, int* height);
 
 // The keypoint cameras with what is known of their intrinsics. Throws InputError naming the
-// file (or the keypoints, or the key `image_size`) when a camera cannot be given a size.
-Rig ResolveIntrinsics(const IntrinsicsSource& source, const KeypointInput& input);
+// file (or the keypoints, or the key `image_size`) when a camera cannot be given a size, and
+// for keypoints far outside a file's image sizes (CheckImageSizes, whose warnings are appended
+// to `warnings` when given).
+Rig ResolveIntrinsics(const IntrinsicsSource& source, const KeypointInput& input,
+                      std::vector<std::string>* warnings = nullptr);
 
 }  // namespace epilabel

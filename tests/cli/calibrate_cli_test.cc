@@ -197,5 +197,45 @@ TEST(CalibrateCommand, ErrorsNameTheFlags) {
   EXPECT_FALSE(std::filesystem::exists(dir / "l"));
 }
 
+// calibrate --init on the studio: the true calibration is refined without naming any camera;
+// with cam_03 turned by 2 degrees the verdict is "check", names it, and the written calibration
+// has it back within 0.1 degree of the truth. --init with --intrinsics is exit 2.
+TEST(CalibrateCommand, InitFindsABumpedCameraAndLeavesAnUnmovedRigAlone) {
+  testing::TempDir dir;
+  const std::string studio = SynthStudio(dir, "--seed 2");
+  const Rig truth = ReadCalibrationToml(studio + "/calibration.toml");
+  const auto same = Epilabel("calibrate --poses " + studio + "/pose --init " + studio + "/calibration.toml --out " +
+                             (dir / "same/calibration.toml"));
+  ASSERT_EQ(same.exit_code, 0) << same.output;
+  EXPECT_NE(same.output.find("no camera moved"), std::string::npos) << same.output;
+  const nlohmann::json unmoved = ReadJson(dir / "same/report.json");
+  EXPECT_EQ(unmoved["kind"], "refinement");
+  EXPECT_EQ(unmoved["verdict"]["status"], "good") << unmoved.dump();
+  EXPECT_TRUE(unmoved["moved"].empty());
+
+  Rig bumped = truth;
+  Camera& cam = bumped[2];
+  const Eigen::Quaterniond turn(Eigen::AngleAxisd(2.0 * M_PI / 180.0, Eigen::Vector3d::UnitY()));
+  cam.cam_from_world = Rigid3d(turn * cam.cam_from_world.rotation, turn * cam.cam_from_world.translation);
+  WriteCalibrationToml(bumped, dir / "bumped.toml");
+  const auto r = Epilabel("calibrate --poses " + studio + "/pose --init " + (dir / "bumped.toml") + " --out " +
+                          (dir / "fixed/calibration.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("camera 'cam_03' moved"), std::string::npos) << r.output;
+  const nlohmann::json report = ReadJson(dir / "fixed/report.json");
+  EXPECT_EQ(report["verdict"]["status"], "check");
+  ASSERT_EQ(report["moved"].size(), 1u) << report.dump();
+  EXPECT_EQ(report["moved"][0], "cam_03");
+  EXPECT_NEAR(report["cameras"][2]["rotation_deg"].get<double>(), 2.0, 0.1);
+  const Rig fixed = ReadCalibrationToml(dir / "fixed/calibration.toml");
+  const Eigen::Quaterniond d = fixed[2].cam_from_world.rotation * truth[2].cam_from_world.rotation.conjugate();
+  EXPECT_LT(Eigen::AngleAxisd(d.normalized()).angle() * 180.0 / M_PI, 0.1);
+
+  const auto both = Epilabel("-q calibrate --poses " + studio + "/pose --init " + (dir / "bumped.toml") +
+                             " --intrinsics " + studio + "/intrinsics.toml --out " + (dir / "x.toml"));
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_NE(both.output.find("--init"), std::string::npos) << both.output;
+}
+
 }  // namespace
 }  // namespace epilabel

@@ -3,6 +3,7 @@
 //   BaselinePrior        (|C(pose) - C_fixed| - d0) / sigma   holds the scale of a reconstruction
 //   FocalPrior           (f - f0) / (sigma_rel f0)            focal entry of an intrinsics block
 //   PrincipalPointPrior  (c - c0) / sigma                     cx, cy of an intrinsics block (pixels)
+//   DistortionPrior      k / sigma                            k1, k2 of an intrinsics block (toward 0)
 // C(pose) = -R^T t is the camera centre in the world, in the reconstruction's units.
 #pragma once
 
@@ -77,6 +78,22 @@ struct PrincipalPointPrior {
 
  private:
   const Eigen::Vector2d c0_;
+  const double inv_sigma_;
+};
+
+struct DistortionPrior {
+  explicit DistortionPrior(double sigma) : inv_sigma_(1.0 / sigma) {}
+  template <typename T>
+  bool operator()(const T* intrinsics, T* residual) const {
+    residual[0] = T(inv_sigma_) * intrinsics[3];
+    residual[1] = T(inv_sigma_) * intrinsics[4];
+    return true;
+  }
+  static ceres::CostFunction* Create(double sigma) {
+    return new ceres::AutoDiffCostFunction<DistortionPrior, 2, kIntrinsicsBlockSize>(new DistortionPrior(sigma));
+  }
+
+ private:
   const double inv_sigma_;
 };
 

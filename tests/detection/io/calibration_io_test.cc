@@ -9,6 +9,7 @@
 #include <opencv2/core.hpp>
 
 #include "foundation/error.h"
+#include "foundation/file_util.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -198,6 +199,40 @@ TEST(CalibrationToml, PythonTomllibReadsWhatWeWrite) {
   EXPECT_NE(r.output.find("ok 4"), std::string::npos) << r.output;
 }
 
+// Anipose's fisheye cameras (aniposelib CameraFisheye: four distortion terms, fisheye = true) are
+// read as OpenCV's fisheye model and written back the same way, next to a pinhole camera.
+TEST(CalibrationToml, ReadsAndWritesAniposeFisheyeCameras) {
+  testing::TempDir dir;
+  const std::string path = dir / "fisheye.toml";
+  WriteText(path, R"([cam_0]
+name = "gopro"
+size = [1920, 1080]
+matrix = [[733.5, 0.0, 961.0], [0.0, 733.0, 541.5], [0.0, 0.0, 1.0]]
+distortions = [0.041, -0.012, 0.0031, -0.0007]
+rotation = [0.1, 0.2, 0.3]
+translation = [1.0, 2.0, 3.0]
+fisheye = true
+)" + std::string(kGoodCamera).replace(std::string(kGoodCamera).find("[cam_0]"), 7, "[cam_1]"));
+  const Rig rig = ReadCalibrationToml(path);
+  ASSERT_EQ(rig.size(), 2u);
+  EXPECT_EQ(rig[0].lens, LensModel::kFisheye);
+  EXPECT_EQ(rig[1].lens, LensModel::kPinhole);
+  EXPECT_DOUBLE_EQ(rig[0].distortion[2], 0.0031);
+  EXPECT_DOUBLE_EQ(rig[0].distortion[3], -0.0007);
+  EXPECT_EQ(rig[0].distortion[4], 0.0);
+  const std::string out = dir / "out.toml";
+  WriteCalibrationToml(rig, out);
+  const std::string text = ReadFileToString(out);
+  EXPECT_NE(text.find("distortions = [0.041, -0.012, 0.0031, -7e-04]\n"), std::string::npos) << text;  // four terms
+  EXPECT_NE(text.find("fisheye = true"), std::string::npos);
+  EXPECT_NE(text.find("fisheye = false"), std::string::npos);
+  const Rig back = ReadCalibrationToml(out);
+  EXPECT_EQ(back[0].lens, LensModel::kFisheye);
+  EXPECT_EQ(back[1].lens, LensModel::kPinhole);
+  ExpectSameCamera(rig[0], back[0], 1e-12);
+  ExpectSameCamera(rig[1], back[1], 1e-12);
+}
+
 TEST(CalibrationToml, MalformedTomlNamesTheLine) {
   testing::TempDir dir;
   const std::string msg = ReadError(dir, "[cam_0]\nname = \"A\"\nsize = [640, 480\nmatrix = 3\n");
@@ -219,7 +254,8 @@ TEST(CalibrationToml, BadFieldsAreInputErrorsNamingTableFieldAndLine) {
       {"size = [640, 480]", "size = [640, 0]", "height must be positive"},
       {"size = [640, 480]", "size = [640]", "expected 2 numbers"},
       {"size = [640, 480]", "", "[cam_0] size: missing"},
-      {"fisheye = false", "fisheye = true", "fisheye cameras are not supported"},
+      {"fisheye = false", "fisheye = true", "[cam_0] distortions: expected 4 numbers (k1, k2, k3, k4) for a fisheye"},
+      {"fisheye = false", "fisheye = 1", "[cam_0] fisheye: expected true or false"},
       {"translation = [1.0, 2.0, 3.0]", "", "translation: missing"},
       {"translation = [1.0, 2.0, 3.0]", "translation = [1.0, inf, 3.0]", "infinite"},
       {"rotation = [0.1, 0.2, 0.3]", "rotation = [[1, 0, 0], [0, 1, 0], [0, 0, 2]]", "not a rotation"},

@@ -98,6 +98,59 @@ TEST(Studio, WithoutNoiseTheWrittenKeypointsAreTheProjectionOfTheTruth) {
   }
 }
 
+// synth --lens fisheye: every camera an equidistant fisheye of 150 degrees across the image,
+// written with fisheye = true, and the noise-free keypoints are cv::fisheye::projectPoints of the
+// truth through the calibration file read back.
+TEST(Studio, FisheyeLensesAreWrittenAndProjectAsOpenCvFisheye) {
+  testing::TempDir dir;
+  const std::string out = dir / "scene";
+  StudioOptions o = Clean("h36m4", 40);
+  o.lens = "fisheye";
+  const SyntheticScene scene = Synthesize(o);
+  WriteSyntheticScene(scene, out);
+  const Rig calibration = ReadCalibrationToml(out + "/calibration.toml");
+  ASSERT_EQ(calibration.size(), 4u);
+  for (const Camera& cam : calibration) {
+    EXPECT_EQ(cam.lens, LensModel::kFisheye);
+    EXPECT_NEAR(cam.fx, 0.5 * cam.width / (75.0 * M_PI / 180.0), 1e-9);
+  }
+  EXPECT_EQ(ReadJson(out + "/scene.json")["options"]["lens"], "fisheye");
+  int64_t checked = 0;
+  for (int c = 0; c < 4; ++c) {
+    const Camera& cam = calibration[c];
+    const Eigen::Vector3d r = RodriguesFromRotation(cam.cam_from_world.RotationMatrix());
+    const Eigen::Vector3d& t = cam.cam_from_world.translation;
+    const cv::Matx33d k(cam.fx, 0, cam.cx, 0, cam.fy, cam.cy, 0, 0, 1);
+    const cv::Vec4d d(cam.distortion[0], cam.distortion[1], cam.distortion[2], cam.distortion[3]);
+    for (int f = 0; f < 40; ++f) {
+      std::vector<cv::Point3d> object;
+      for (int j = 0; j < 17; ++j) object.emplace_back(scene.points3d.at(f, j).x(), scene.points3d.at(f, j).y(),
+                                                       scene.points3d.at(f, j).z());
+      std::vector<cv::Point2d> image;
+      cv::fisheye::projectPoints(object, image, cv::Vec3d(r.x(), r.y(), r.z()), cv::Vec3d(t.x(), t.y(), t.z()), k, d);
+      for (int j = 0; j < 17; ++j) {
+        if (scene.invisible_mask[scene.MaskIndex(c, f, j)] != 0) continue;
+        const Eigen::Vector3d o2 = scene.observations.at(c, f, j);
+        ASSERT_NEAR(o2.x(), image[j].x, 1e-6) << c << " " << f << " " << j;
+        ASSERT_NEAR(o2.y(), image[j].y, 1e-6) << c << " " << f << " " << j;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 4 * 40 * 17 / 2);
+  StudioOptions bad = o;
+  bad.fisheye_fov_deg = 190.0;
+  try {
+    bad.Check();
+    FAIL() << "a 190 degree fisheye accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "fisheye_fov");
+  }
+  bad = o;
+  bad.lens = "omni";
+  EXPECT_THROW(bad.Check(), InputError);
+}
+
 TEST(Studio, BoneLengthsInGtAreConstantAcrossClipChanges) {
   testing::TempDir dir;
   StudioOptions o = SmallStudio("stereo2", 900);  // 30 s: several clips

@@ -59,6 +59,8 @@ TEST(SynthCommand, BadOptionsExitWithCode2AndAClearMessage) {
       {"--fps -5", "--fps"},
       {"--noise-px -1", "--noise-px"},
       {"--outlier-rate 1.5", "--outlier-rate"},
+      {"--lens omni", "must be pinhole or fisheye"},
+      {"--lens fisheye --fisheye-fov 200", "--fisheye-fov"},
       {"--frames many", "many"},
       {"--motion /nonexistent/clip.bvh", "clip.bvh"},
   };

@@ -104,6 +104,50 @@ TEST(BundleAdjustmentCost, AnalyticJacobiansMatchAutodiff) {
   EXPECT_DOUBLE_EQ(pa.norm() + xa.norm(), 0.0);
 }
 
+// The fisheye lens in the analytic costs against the autodiff functors: points up to 80 degrees
+// off the axis and on it (the first-order branch below r = 1e-8), every intrinsics entry.
+TEST(BundleAdjustmentCost, FisheyeAnalyticJacobiansMatchAutodiff) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  const double aspect = 0.998;
+  for (int trial = 0; trial < 200; ++trial) {
+    double pose[6], intr[kIntrinsicsBlockSize] = {750.0, 955.0, 540.0, 0.05, -0.01, 0.003, -0.0008, 0.0};
+    for (int i = 0; i < 3; ++i) pose[i] = (trial % 2 ? 2.0 : 1e-9) * u(rng);
+    pose[3] = 0.3 * u(rng), pose[4] = 0.3 * u(rng), pose[5] = 4.0 + u(rng);
+    for (int i = 3; i < 7; ++i) intr[i] *= 1.0 + 0.5 * u(rng);
+    const Eigen::Matrix3d rot = RotationFromRodrigues(Eigen::Vector3d(pose[0], pose[1], pose[2]));
+    const double angle = trial % 10 == 0 ? 1e-10 : 1.4 * std::abs(u(rng)), azimuth = 3.0 * u(rng);
+    const Eigen::Vector3d p_cam(std::sin(angle) * std::cos(azimuth), std::sin(angle) * std::sin(azimuth), std::cos(angle));
+    const Eigen::Vector3d xw = rot.transpose() * ((2.0 + u(rng)) * p_cam - Eigen::Vector3d(pose[3], pose[4], pose[5]));
+    const double point[3] = {xw.x(), xw.y(), xw.z()};
+    const Eigen::Vector2d observed(900.0 + 300.0 * u(rng), 500.0 + 200.0 * u(rng));
+    std::unique_ptr<ceres::CostFunction> analytic(ReprojectionCost::Create(observed, 0.7, aspect, LensModel::kFisheye));
+    std::unique_ptr<ceres::CostFunction> autodiff(ReprojectionError::Create(observed, 0.7, aspect, LensModel::kFisheye));
+    const double* parameters[3] = {pose, intr, point};
+    Eigen::Vector2d ra, rd;
+    Eigen::Matrix<double, 2, 6, Eigen::RowMajor> pa, pd;
+    Eigen::Matrix<double, 2, kIntrinsicsBlockSize, Eigen::RowMajor> ia, id;
+    Eigen::Matrix<double, 2, 3, Eigen::RowMajor> xa, xd;
+    double* ja[3] = {pa.data(), ia.data(), xa.data()};
+    double* jd[3] = {pd.data(), id.data(), xd.data()};
+    ASSERT_TRUE(analytic->Evaluate(parameters, ra.data(), ja));
+    ASSERT_TRUE(autodiff->Evaluate(parameters, rd.data(), jd));
+    EXPECT_NEAR((ra - rd).norm(), 0.0, 1e-9 * (1.0 + rd.norm())) << "trial " << trial;
+    EXPECT_LT((pa - pd).norm(), 1e-7 * (1.0 + pd.norm())) << "trial " << trial;
+    EXPECT_LT((ia - id).norm(), 1e-7 * (1.0 + id.norm())) << "trial " << trial << "\n" << ia << "\n" << id;
+    EXPECT_LT((xa - xd).norm(), 1e-7 * (1.0 + xd.norm())) << "trial " << trial;
+    EXPECT_EQ(ia(0, 7), 0.0);  // the unused fifth distortion entry
+    // The fixed-intrinsics cost agrees with the same Jacobians.
+    std::unique_ptr<ceres::CostFunction> fixed(
+        FixedIntrinsicsReprojectionCost::Create(intr, observed, 0.7, aspect, LensModel::kFisheye));
+    Eigen::Vector2d rf;
+    Eigen::Matrix<double, 2, 6, Eigen::RowMajor> pf;
+    Eigen::Matrix<double, 2, 3, Eigen::RowMajor> xf;
+    EvaluateCost(*fixed, pose, point, &rf, &pf, &xf);
+    EXPECT_LT((pf - pd).norm(), 1e-7 * (1.0 + pd.norm())) << "trial " << trial;
+  }
+}
+
 // Exact observations of random points by a four-camera ring; cameras 2 and 3 and all points
 // perturbed; the adjustment (gauge: camera 0 fixed, |C1 - C0| held) returns to the truth.
 // A share of the observations is then corrupted by 40 px: they are removed as outliers and the

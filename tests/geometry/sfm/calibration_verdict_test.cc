@@ -37,6 +37,44 @@ struct VerdictScene {
   }
 };
 
+// The lens plausibility limits (CalibrationThresholds), case by case.
+TEST(LensPlausibility, NamesFieldOfViewPrincipalPointAndDistortion) {
+  const CalibrationThresholds th;
+  Camera cam;
+  cam.width = 1088;
+  cam.height = 1920;
+  cam.fx = cam.fy = 1600.0;
+  cam.cx = 543.5;
+  cam.cy = 959.5;
+  cam.distortion = {-0.05, 0.02, 0.0, 0.0, 0.0};
+  EXPECT_EQ(LensPlausibility(cam, th), "");
+  Camera c = cam;
+  c.fx = c.fy = 100.0;  // 159 deg across 1088 px
+  EXPECT_NE(LensPlausibility(c, th).find("159 deg across the image"), std::string::npos) << LensPlausibility(c, th);
+  c = cam;
+  c.fx = c.fy = 5000.0;  // 12.4 deg
+  EXPECT_NE(LensPlausibility(c, th).find("12 deg across"), std::string::npos);
+  c = cam;
+  c.cx += 120.0;  // 11 % of the width
+  EXPECT_NE(LensPlausibility(c, th).find("principal point 120, 0 px off"), std::string::npos) << LensPlausibility(c, th);
+  // The balancing trial's cam02 as estimated today: increasing, but +47 % at the corner.
+  c = cam;
+  c.distortion = {-1.68, 17.6, 0.0, 0.0, 0.0};
+  EXPECT_NE(LensPlausibility(c, th).find("at the image corner"), std::string::npos) << LensPlausibility(c, th);
+  // Strong barrel distortion that folds back before the corner.
+  c = cam;
+  c.distortion = {-0.9, 0.0, 0.0, 0.0, 0.0};
+  EXPECT_NE(LensPlausibility(c, th).find("folds back inside the image"), std::string::npos) << LensPlausibility(c, th);
+  // A 150 degree fisheye is plausible; one whose theta_d turns back is not.
+  c = cam;
+  c.lens = LensModel::kFisheye;
+  c.fx = c.fy = 0.5 * 1088 / (75.0 * M_PI / 180.0);
+  c.distortion = {0.03, -0.01, 0.002, -0.0004, 0.0};
+  EXPECT_EQ(LensPlausibility(c, th), "");
+  c.distortion = {-0.3, 0.0, 0.0, 0.0, 0.0};
+  EXPECT_NE(LensPlausibility(c, th).find("folds back"), std::string::npos) << LensPlausibility(c, th);
+}
+
 TEST(CalibrationVerdict, UnregisteredCameraFailsWithItsNote) {
   VerdictScene s;
   JudgeCalibration(CalibrationThresholds{}, s.rig, &s.report);

@@ -57,6 +57,28 @@ TEST(SelfCalibrate, RecoversExactRigFromNoiseFreeJoints) {
   EXPECT_LT(r.summary.ba.sigma0_px, 0.05);
 }
 
+// The same with equidistant fisheye lenses (140 degrees across the image, known intrinsics):
+// pair geometry, resection, triangulation and the adjustment all go through the fisheye model.
+TEST(SelfCalibrate, RecoversFisheyeRigFromNoiseFreeJoints) {
+  Rig truth = testing::RingRig(5);
+  for (size_t i = 0; i < truth.size(); ++i) {
+    truth[i].lens = LensModel::kFisheye;
+    truth[i].fx = 640.0 / (70.0 * M_PI / 180.0);
+    truth[i].fy = 1.001 * truth[i].fx;
+    truth[i].distortion = {0.03 + 0.005 * i, -0.008, 0.002, -0.0004, 0.0};
+  }
+  const Points3d motion = testing::WalkerMotion(300);
+  const Observations2d obs = testing::ObserveWalker(truth, motion, 0.0, 0.0, 1);
+  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  for (bool reg : r.summary.registered) EXPECT_TRUE(reg);
+  for (const Camera& c : r.rig) EXPECT_EQ(c.lens, LensModel::kFisheye);
+  const RigErrors e = Errors(truth, r.rig);
+  EXPECT_LT(e.max_rotation_deg, 1e-3);
+  EXPECT_LT(e.max_center_m, 1e-3);
+  EXPECT_LT(r.summary.ba.sigma0_px, 0.05);
+}
+
 TEST(SelfCalibrate, RobustToNoiseAndOutliers) {
   const Rig truth = testing::RingRig(6);
   const Points3d motion = testing::WalkerMotion(600);
@@ -91,6 +113,31 @@ TEST(SelfCalibrate, EstimatesUnknownFocalLengths) {
   for (size_t c = 0; c < plain.size(); ++c) EXPECT_NEAR(r.rig[c].fx / plain[c].fx, 1.0, 0.01) << c;
   const RigErrors e = Errors(plain, r.rig);
   EXPECT_LT(e.max_rotation_deg, 0.3);
+}
+
+// Intrinsics given for two cameras (with their distortion), estimated for the other three: the
+// given ones are held exactly, the others' focal lengths found within 1 %.
+TEST(SelfCalibrate, MixesGivenAndEstimatedIntrinsics) {
+  Rig truth = testing::RingRig(5);
+  for (size_t c = 2; c < truth.size(); ++c) {
+    truth[c].distortion = Distortion{};
+    truth[c].fy = truth[c].fx;
+    truth[c].cx = (truth[c].width - 1) / 2.0;
+    truth[c].cy = (truth[c].height - 1) / 2.0;
+  }
+  const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(500), 1.0, 0.0, 3);
+  Rig input = IntrinsicsOnly(truth);
+  for (size_t c = 2; c < input.size(); ++c) input[c].fx = input[c].fy = 0.0;
+  const SelfCalibrationResult r = SelfCalibrate(input, obs, Options());
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  EXPECT_TRUE(r.summary.focal_estimated);
+  EXPECT_EQ(r.summary.intrinsics_given, (std::vector<uint8_t>{1, 1, 0, 0, 0}));
+  for (size_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(r.rig[c].fx, truth[c].fx) << c;
+    EXPECT_EQ(r.rig[c].distortion, truth[c].distortion) << c;
+  }
+  for (size_t c = 2; c < truth.size(); ++c) EXPECT_NEAR(r.rig[c].fx / truth[c].fx, 1.0, 0.01) << c;
+  EXPECT_LT(Errors(truth, r.rig).max_rotation_deg, 0.3);
 }
 
 TEST(SelfCalibrate, NamesCamerasThatCannotBeConnected) {
