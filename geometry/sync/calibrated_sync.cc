@@ -1,0 +1,203 @@
+#include "geometry/sync/calibrated_sync.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+
+#include "geometry/estimators/point_triangulation.h"
+
+namespace epilabel {
+
+namespace {
+
+// A triangulated joint projected into the camera under test.
+struct Target {
+  int track = 0;
+  int joint = 0;
+  double t_s = 0.0;            // reference time
+  Eigen::Vector2d pixel;       // projection into the camera under test
+};
+
+// The joints of the sampled reference frames, triangulated from every camera but `camera`.
+std::vector<Target> Targets(const Rig& rig, const SyncInput& input, const std::vector<double>& offsets_s, int camera,
+                            const CalibratedSyncOptions& options) {
+  const double reference_fps = input.fps[input.reference];
+  std::vector<Target> targets;
+  for (size_t k = 0; k < input.tracks.size(); ++k) {
+    const Observations2d& track = input.tracks[k];
+    const int frames = track.num_frames();
+    const int step = std::max(1, (frames + options.max_frames - 1) / options.max_frames);
+    const int samples = (frames + step - 1) / step;
+    std::vector<std::vector<Target>> slots(samples);
+    tbb::parallel_for(0, samples, [&](int s) {
+      const double t_s = s * step / reference_fps;
+      PointView views[kMaxTriangulationViews];
+      for (int j = 0; j < track.num_joints(); ++j) {
+        int n = 0;
+        for (int d = 0; d < input.num_cameras() && n < kMaxTriangulationViews; ++d) {
+          if (d == camera) continue;
+          const auto kp = InterpolateKeypoint(track, d, CameraFrameAt(t_s, offsets_s[d], input.fps[d]), j);
+          if (!kp) continue;
+          PointView& v = views[n++];
+          v.rotation = rig[d].cam_from_world.RotationMatrix();
+          v.translation = rig[d].cam_from_world.translation;
+          v.normalized = rig[d].NormalizedFromImage(kp->head<2>());
+          v.focal_px = rig[d].MeanFocal();
+          v.weight = kp->z();
+        }
+        if (n < 2) continue;
+        const auto point = TriangulateLinear(views, n);
+        if (!point) continue;
+        bool consistent = true;
+        for (int i = 0; i < n && consistent; ++i) consistent = ReprojectionErrorPx(views[i], *point) < 2.0 * options.threshold_px;
+        if (!consistent) continue;
+        const auto pixel = rig[camera].ImageFromWorld(*point);
+        if (pixel) slots[s].push_back({static_cast<int>(k), j, t_s, *pixel});
+      }
+    });
+    for (auto& slot : slots) targets.insert(targets.end(), slot.begin(), slot.end());
+  }
+  return targets;
+}
+
+// Mean truncated squared error of the camera's keypoints at `offset_s` against the targets;
+// infinity with fewer than 10 points.
+double Cost(const SyncInput& input, const std::vector<Target>& targets, int camera, double offset_s,
+            double threshold_px) {
+  double sum = 0.0;
+  int n = 0;
+  for (const Target& target : targets) {
+    const auto kp = InterpolateKeypoint(input.tracks[target.track], camera,
+                                        CameraFrameAt(target.t_s, offset_s, input.fps[camera]), target.joint);
+    if (!kp) continue;
+    sum += std::min((kp->head<2>() - target.pixel).squaredNorm(), threshold_px * threshold_px);
+    ++n;
+  }
+  return n >= 10 ? sum / n : std::numeric_limits<double>::infinity();
+}
+
+// Scan, then golden-section search of the cost around `start` (seconds).
+void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, int camera, double start,
+                  const CalibratedSyncOptions& options, CameraOffset* out) {
+  const double frame_s = 1.0 / input.fps[input.reference];
+  const auto cost = [&](double offset) { return Cost(input, targets, camera, offset, options.threshold_px); };
+  const int steps = static_cast<int>(std::ceil(options.search_frames / 0.25));
+  std::vector<double> scan;
+  int best = 0;
+  for (int i = -steps; i <= steps; ++i) {
+    scan.push_back(cost(start + i * 0.25 * frame_s));
+    if (scan.back() < scan[best]) best = static_cast<int>(scan.size()) - 1;
+  }
+  if (!std::isfinite(scan[best])) {
+    out->note = "too few points seen by this camera and two others";
+    return;
+  }
+  const double golden = 0.5 * (std::sqrt(5.0) - 1.0);
+  double a = start + (best - steps - 1) * 0.25 * frame_s, b = start + (best - steps + 1) * 0.25 * frame_s;
+  double x1 = b - golden * (b - a), x2 = a + golden * (b - a);
+  double f1 = cost(x1), f2 = cost(x2);
+  while (b - a > options.tolerance_frames * frame_s) {
+    if (f1 < f2) {
+      b = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = b - golden * (b - a);
+      f1 = cost(x1);
+    } else {
+      a = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = a + golden * (b - a);
+      f2 = cost(x2);
+    }
+  }
+  double offset = 0.5 * (a + b);
+  double minimum = cost(offset);
+  if (!(minimum <= scan[best])) {
+    offset = start + (best - steps) * 0.25 * frame_s;
+    minimum = scan[best];
+  }
+  std::vector<double> finite;
+  for (double v : scan) finite.push_back(std::isfinite(v) ? v : options.threshold_px * options.threshold_px);
+  std::nth_element(finite.begin(), finite.begin() + finite.size() / 2, finite.end());
+  const double median = finite[finite.size() / 2];
+  out->offset_s = offset;
+  out->cost_px = std::sqrt(minimum);
+  out->confidence = median > 0.0 ? std::clamp(1.0 - minimum / median, 0.0, 1.0) : 0.0;
+  out->signals = static_cast<int>(targets.size());
+  out->estimated = true;
+  if (best == 0 || best + 1 == static_cast<int>(scan.size())) {
+    out->note = "the minimum is at the end of the searched interval (the start may be far off)";
+  }
+}
+
+}  // namespace
+
+void CalibratedSyncOptions::Check() const {
+  if (!(search_frames > 0.0 && tolerance_frames > 0.0 && threshold_px > 0.0 && max_frames > 0 && passes > 0)) {
+    throw std::invalid_argument("CalibratedSyncOptions: values must be positive");
+  }
+}
+
+std::vector<double> CalibratedSyncCost(const Rig& rig, const SyncInput& input, const std::vector<double>& offsets_s_all,
+                                       int camera, const std::vector<double>& offsets_s,
+                                       const CalibratedSyncOptions& options) {
+  const std::vector<Target> targets = Targets(rig, input, offsets_s_all, camera, options);
+  std::vector<double> out;
+  for (double offset : offsets_s) out.push_back(Cost(input, targets, camera, offset, options.threshold_px));
+  return out;
+}
+
+SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& input, const SyncResult& start,
+                                        const CalibratedSyncOptions& options) {
+  input.Check();
+  options.Check();
+  if (static_cast<int>(rig.size()) != input.num_cameras() || start.cameras.size() != rig.size()) {
+    throw std::invalid_argument("RefineOffsetsWithCalibration: one camera and one start per camera expected");
+  }
+  std::unique_ptr<tbb::global_control> threads;
+  if (options.num_threads > 0) {
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
+  }
+  SyncResult result = start;
+  result.method = "calibrated";
+  result.reference = input.reference;
+  result.reference_fps = input.fps[input.reference];
+  result.success = true;
+  result.reason.clear();
+  std::vector<double> offsets = start.OffsetsSeconds();
+  offsets[input.reference] = 0.0;
+  for (int pass = 0; pass < options.passes; ++pass) {
+    for (int c = 0; c < input.num_cameras(); ++c) {
+      if (c == input.reference) continue;
+      CameraOffset refined;
+      MinimiseCost(input, Targets(rig, input, offsets, c, options), c, offsets[c], options, &refined);
+      if (!refined.estimated) {
+        result.cameras[c].note = refined.note;
+        continue;
+      }
+      refined.peak_correlation = start.cameras[c].peak_correlation;
+      result.cameras[c] = refined;
+      offsets[c] = refined.offset_s;
+    }
+    // A shift common to every other camera is the slow mode of the round above (the reference
+    // is one view among many): measure the reference against the others and take it out.
+    CameraOffset common;
+    MinimiseCost(input, Targets(rig, input, offsets, input.reference, options), input.reference, 0.0, options, &common);
+    if (!common.estimated) continue;
+    for (int c = 0; c < input.num_cameras(); ++c) {
+      if (c == input.reference || !result.cameras[c].estimated) continue;
+      offsets[c] -= common.offset_s;
+      result.cameras[c].offset_s = offsets[c];
+    }
+  }
+  for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * result.reference_fps;
+  return result;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,73 @@
+#include "geometry/sync/time_offsets.h"
+
+#include <gtest/gtest.h>
+
+namespace epilabel {
+namespace {
+
+// One camera, one joint moving along x = 10 * frame.
+Observations2d Ramp(int frames) {
+  Observations2d obs(1, frames, 1);
+  for (int f = 0; f < frames; ++f) obs.at(0, f, 0) = Eigen::Vector3d(10.0 * f, 5.0, 0.5 + 0.01 * f);
+  return obs;
+}
+
+TEST(InterpolateKeypoint, LinearBetweenNeighbours) {
+  const Observations2d obs = Ramp(5);
+  const auto k = InterpolateKeypoint(obs, 0, 1.25, 0);
+  ASSERT_TRUE(k.has_value());
+  EXPECT_NEAR(k->x(), 12.5, 1e-12);
+  EXPECT_NEAR(k->z(), 0.5125, 1e-12);
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, -0.1, 0).has_value());
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 4.01, 0).has_value());
+  EXPECT_TRUE(InterpolateKeypoint(obs, 0, 4.0, 0).has_value());
+}
+
+TEST(InterpolateKeypoint, MissingNeighbourStaysMissing) {
+  Observations2d obs = Ramp(5);
+  obs.at(0, 2, 0).z() = 0.0;
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 1.5, 0).has_value());
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 2.5, 0).has_value());
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 2.0, 0).has_value());
+  EXPECT_TRUE(InterpolateKeypoint(obs, 0, 1.0, 0).has_value());
+  EXPECT_TRUE(InterpolateKeypoint(obs, 0, 3.0, 0).has_value());
+}
+
+TEST(ResampleToReference, ZeroOffsetsGiveTheInput) {
+  const Observations2d obs = Ramp(6);
+  const Observations2d out = ResampleToReference(obs, {0.0}, {30.0}, 30.0, 6);
+  for (int f = 0; f < 6; ++f) EXPECT_EQ(out.at(0, f, 0), obs.at(0, f, 0));
+}
+
+TEST(ResampleToReference, ShiftsByTheOffsetWithTheSignConvention) {
+  // Camera frame N shows reference frame N + 2.5: reference frame g is camera frame g - 2.5.
+  const Observations2d out = ResampleToReference(Ramp(10), {2.5 / 30.0}, {30.0}, 30.0, 10);
+  EXPECT_EQ(out.at(0, 0, 0).z(), 0.0);
+  EXPECT_EQ(out.at(0, 2, 0).z(), 0.0);
+  EXPECT_NEAR(out.at(0, 3, 0).x(), 5.0, 1e-9);
+  EXPECT_NEAR(out.at(0, 9, 0).x(), 65.0, 1e-9);
+}
+
+TEST(ResampleToReference, OtherFrameRate) {
+  // A 60 fps camera onto a 30 fps timeline: reference frame g is camera frame 2 g (offset 0).
+  const Observations2d out = ResampleToReference(Ramp(20), {0.0}, {60.0}, 30.0, 10);
+  for (int g = 0; g < 10; ++g) EXPECT_NEAR(out.at(0, g, 0).x(), 20.0 * g, 1e-9);
+}
+
+TEST(SyncResult, VerdictAndOffsets) {
+  SyncResult r;
+  r.success = true;
+  r.cameras.resize(2);
+  r.cameras[1].estimated = true;
+  r.cameras[1].confidence = 0.9;
+  r.cameras[1].offset_s = 0.1;
+  EXPECT_EQ(r.Verdict(), "ok");
+  EXPECT_EQ(r.OffsetsSeconds()[1], 0.1);
+  r.cameras[1].confidence = 0.1;
+  EXPECT_EQ(r.Verdict(), "uncertain");
+  r.success = false;
+  EXPECT_EQ(r.Verdict(), "refused");
+}
+
+}  // namespace
+}  // namespace epilabel
