@@ -15,6 +15,7 @@ void RegisterAllCommands(CLI::App& app) {
   AddDetectCommand(app);
   AddCalibrateCommand(app);
   AddTriangulateCommand(app);
+  AddSyncCommand(app);
   AddLabelCommand(app);
   AddBatchCommand(app);
   AddEval3dCommand(app);

@@ -125,6 +125,8 @@ class CalibrationParser {
       }
     }
 
+    if (const toml::node* n = t.get("time_offset")) cam.time_offset = Number(*n, key, "time_offset");
+
     const toml::node* size = t.get("size");
     if (size == nullptr) Fail(&t, key, "size", "missing (expected size = [width, height] in pixels)");
     const std::vector<double> wh = FixedVector(*size, key, "size", 2);
@@ -365,6 +367,7 @@ void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::st
       }
     }
     os << "fisheye = false\n";
+    if (c.time_offset != 0.0) os << "time_offset = " << TomlFloat(c.time_offset) << "\n";
   }
   if (!metadata_toml.empty()) {
     os << "\n" << metadata_toml;

@@ -4,7 +4,9 @@
 // other cameras at their current offsets (keypoints interpolated in time, linear DLT on
 // undistorted coordinates) and projected into the camera under test; its 2D keypoints,
 // interpolated at the candidate offset, are compared with those projections. The cost is the
-// mean of min(e, threshold_px)^2 over the points (a truncated quadratic: outliers and swaps
+// mean of min(e^2 / v, threshold_px^2) over the points, v = w^2 + (1 - w)^2 the variance factor
+// of a keypoint interpolated at weight w (without it the cost prefers half frames, where the
+// interpolation averages the noise away) (a truncated quadratic: outliers and swaps
 // saturate), minimised over the offset in [start - search_frames, start + search_frames]:
 // a scan at quarter frames, then golden-section search to `tolerance_frames`. The cameras are
 // refined one after the other (the reference fixed); then the reference is measured against the
