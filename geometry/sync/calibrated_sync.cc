@@ -75,11 +75,7 @@ double Cost(const SyncInput& input, const std::vector<Target>& targets, int came
     const double frame = CameraFrameAt(target.t_s, offset_s, input.fps[camera]);
     const auto kp = InterpolateKeypoint(input.tracks[target.track], camera, frame, target.joint);
     if (!kp) continue;
-    // Interpolating between two noisy frames lowers the noise (variance factor w^2 + (1-w)^2,
-    // 1/2 half-way): whitening the residual keeps the cost from preferring half frames.
-    const double w = frame - std::floor(frame);
-    const double variance = w * w + (1.0 - w) * (1.0 - w);
-    sum += std::min((kp->head<2>() - target.pixel).squaredNorm() / variance, threshold_px * threshold_px);
+    sum += std::min((kp->head<2>() - target.pixel).squaredNorm(), threshold_px * threshold_px);
     ++n;
   }
   return n >= 10 ? sum / n : std::numeric_limits<double>::infinity();
@@ -140,10 +136,38 @@ void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, in
   }
 }
 
+// The tracks smoothed in time (Gaussian, `sigma` frames, over observed neighbours only): between
+// two raw noisy frames an interpolated keypoint has less noise than at a frame (variance factor
+// w^2 + (1-w)^2), which would pull the cost toward half frames; smoothed neighbours are
+// correlated, so the noise hardly depends on where between frames the keypoint is taken.
+SyncInput Smoothed(const SyncInput& input, double sigma) {
+  SyncInput out = input;
+  const int radius = static_cast<int>(std::ceil(3.0 * sigma));
+  std::vector<double> kernel(2 * radius + 1);
+  for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
+  for (size_t k = 0; k < input.tracks.size(); ++k) {
+    const Observations2d& in = input.tracks[k];
+    for (int c = 0; c < in.num_cameras(); ++c)
+      for (int f = 0; f < in.num_frames(); ++f)
+        for (int j = 0; j < in.num_joints(); ++j) {
+          if (!in.IsObserved(c, f, j)) continue;
+          Eigen::Vector2d sum = Eigen::Vector2d::Zero();
+          double weight = 0.0;
+          for (int g = std::max(0, f - radius); g <= std::min(in.num_frames() - 1, f + radius); ++g) {
+            if (!in.IsObserved(c, g, j)) continue;
+            sum += kernel[g - f + radius] * in.at(c, g, j).head<2>();
+            weight += kernel[g - f + radius];
+          }
+          out.tracks[k].at(c, f, j).head<2>() = sum / weight;
+        }
+  }
+  return out;
+}
+
 }  // namespace
 
 void CalibratedSyncOptions::Check() const {
-  if (!(search_frames > 0.0 && tolerance_frames > 0.0 && threshold_px > 0.0 && max_frames > 0 && passes > 0)) {
+  if (!(smoothing_frames >= 0.0 && search_frames > 0.0 && tolerance_frames > 0.0 && threshold_px > 0.0 && max_frames > 0 && passes > 0)) {
     throw std::invalid_argument("CalibratedSyncOptions: values must be positive");
   }
 }
@@ -157,17 +181,19 @@ std::vector<double> CalibratedSyncCost(const Rig& rig, const SyncInput& input, c
   return out;
 }
 
-SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& input, const SyncResult& start,
+SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_input, const SyncResult& start,
                                         const CalibratedSyncOptions& options) {
-  input.Check();
+  raw_input.Check();
   options.Check();
-  if (static_cast<int>(rig.size()) != input.num_cameras() || start.cameras.size() != rig.size()) {
+  if (static_cast<int>(rig.size()) != raw_input.num_cameras() || start.cameras.size() != rig.size()) {
     throw std::invalid_argument("RefineOffsetsWithCalibration: one camera and one start per camera expected");
   }
   std::unique_ptr<tbb::global_control> threads;
   if (options.num_threads > 0) {
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
   }
+  const SyncInput smoothed = options.smoothing_frames > 0.0 ? Smoothed(raw_input, options.smoothing_frames) : raw_input;
+  const SyncInput& input = smoothed;
   SyncResult result = start;
   result.method = "calibrated";
   result.reference = input.reference;

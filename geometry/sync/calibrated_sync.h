@@ -4,9 +4,9 @@
 // other cameras at their current offsets (keypoints interpolated in time, linear DLT on
 // undistorted coordinates) and projected into the camera under test; its 2D keypoints,
 // interpolated at the candidate offset, are compared with those projections. The cost is the
-// mean of min(e^2 / v, threshold_px^2) over the points, v = w^2 + (1 - w)^2 the variance factor
-// of a keypoint interpolated at weight w (without it the cost prefers half frames, where the
-// interpolation averages the noise away) (a truncated quadratic: outliers and swaps
+// mean of min(e, threshold_px)^2 over the points, on keypoints smoothed in time first
+// (`smoothing_frames`; raw noisy keypoints interpolated half-way between frames carry half the
+// noise variance, which pulls the minimum toward half frames) (a truncated quadratic: outliers and swaps
 // saturate), minimised over the offset in [start - search_frames, start + search_frames]:
 // a scan at quarter frames, then golden-section search to `tolerance_frames`. The cameras are
 // refined one after the other (the reference fixed); then the reference is measured against the
@@ -25,6 +25,7 @@ struct CalibratedSyncOptions {
   double search_frames = 1.5;      // half-width of the searched interval around the start, reference frames
   double tolerance_frames = 0.002; // golden-section stops at this interval width
   double threshold_px = 15.0;      // errors are truncated here
+  double smoothing_frames = 1.5;   // std. dev. of the Gaussian smoothing of the keypoints, frames (0: none)
   int max_frames = 3000;           // reference frames used (evenly spaced sample of the sequence)
   int passes = 3;                  // rounds over the cameras
   int num_threads = 0;             // 0 = TBB's default; results do not depend on it

@@ -61,7 +61,7 @@ struct SyncResult {
   std::vector<double> OffsetsSeconds() const;
   // "ok" when every camera is estimated with confidence >= min_confidence, "uncertain" when
   // some are not, "refused" without success.
-  std::string Verdict(double min_confidence = 0.3) const;
+  std::string Verdict(double min_confidence = 0.2) const;
   std::string BriefReport() const;
 };
 
