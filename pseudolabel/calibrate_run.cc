@@ -10,6 +10,7 @@
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/intrinsics.h"
 #include "pseudolabel/stages/report_inputs.h"
+#include "pseudolabel/stages/sync_calibration.h"
 
 namespace fs = std::filesystem;
 
@@ -73,13 +74,6 @@ nlohmann::json SyncJson(const SyncResult& sync, const std::vector<std::string>& 
   return {{"method", sync.method}, {"verdict", sync.Verdict()}, {"reason", sync.reason}, {"cameras", cameras}};
 }
 
-// Every track onto the reference timeline of `sync` (offsets of the estimated cameras; the
-// others stay as they are).
-void ApplySync(const SyncResult& sync, const SyncStageOptions& options, std::vector<PersonTrack>* tracks) {
-  const std::vector<double> fps = options.CameraFps(static_cast<int>(sync.cameras.size()));
-  ResampleTracks(sync.OffsetsSeconds(), fps, sync.reference, tracks);
-}
-
 }  // namespace
 
 CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
@@ -91,37 +85,25 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input);
   const Rig association_rig = WithoutExtrinsics(intrinsics);
   result.association = AssociatePeople(input, options.association, &association_rig);
-  const std::vector<PersonTrack> unsynchronised = options.sync ? result.association.tracks : std::vector<PersonTrack>{};
+  result.read_s = SecondsSince(t0);
   if (options.sync) {
-    // Coarse offsets from motion, every track onto the reference timeline.
-    result.sync = EstimateTimeOffsets(unsynchronised, options.sync_stage);
-    if (result.sync.success) ApplySync(result.sync, options.sync_stage, &result.association.tracks);
+    // Offsets from motion, calibration, offsets refined with the cameras, calibration again
+    // (stages/sync_calibration.h); the tracks end on the reference timeline.
+    SyncCalibrationResult synced =
+        CalibrateUnsynchronised(intrinsics, result.association.tracks, options.stage, options.sync_stage);
+    result.sync = std::move(synced.sync);
+    result.association.tracks = std::move(synced.tracks);
+    result.output = std::move(synced.calibration.output);
+    result.calibrate_s = synced.calibration.seconds + synced.sync_seconds;
   }
   // Several people: their correspondences pooled into one sequence for the self-calibration.
-  PersonTrack pooled = result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks) : PersonTrack{};
-  const PersonTrack* track = result.association.tracks.size() > 1 ? &pooled : &result.association.tracks.front();
-  result.read_s = SecondsSince(t0);
-
-  const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, *track, options.stage);
-  result.output = calibrated.output;
-  result.calibrate_s = calibrated.seconds;
-  if (options.sync && result.sync.success && result.output.success) {
-    // Offsets refined with the cameras, the tracks resampled again and the cameras calibrated
-    // once more on them; the offsets go into the calibration.
-    const std::vector<double> fps = options.sync_stage.CameraFps(static_cast<int>(input.camera_names.size()));
-    result.sync = RefineOffsetsWithCalibration(
-        result.output.rig, MakeSyncInput(unsynchronised, fps, result.sync.reference), result.sync,
-        options.sync_stage.calibrated);
-    result.association.tracks = unsynchronised;
-    ApplySync(result.sync, options.sync_stage, &result.association.tracks);
-    if (result.association.tracks.size() > 1) pooled = PoolTracks(result.association.tracks);
-    track = result.association.tracks.size() > 1 ? &pooled : &result.association.tracks.front();
-    const CalibrateStageResult again = CalibrateCameras(intrinsics, *track, options.stage);
-    if (again.output.success) result.output = again.output;
-    result.calibrate_s += again.seconds;
-  }
-  if (options.sync && result.sync.success && result.output.success) {
-    for (size_t c = 0; c < result.output.rig.size(); ++c) result.output.rig[c].time_offset = result.sync.cameras[c].offset_s;
+  const PersonTrack pooled =
+      result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks) : PersonTrack{};
+  const PersonTrack& track = result.association.tracks.size() > 1 ? pooled : result.association.tracks.front();
+  if (!options.sync) {
+    const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, track, options.stage);
+    result.output = calibrated.output;
+    result.calibrate_s = calibrated.seconds;
   }
 
   const fs::path out_path(options.out_path);
@@ -131,7 +113,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   // report.json marks a complete run: an earlier run's goes before the first new file.
   std::error_code ec;
   fs::remove(report_dir / "report.json", ec);
-  result.report = MakeReport(options, input, *track, result);
+  result.report = MakeReport(options, input, track, result);
   if (options.sync) result.report["sync"] = SyncJson(result.sync, input.camera_names);
   const bool write_calibration =
       result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);
@@ -146,7 +128,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   WriteJson(result.report, (report_dir / "report.json").string());
   result.written.push_back((report_dir / "report.json").string());
   if (options.write_html_report) {
-    WriteCalibrationHtml(options, input, *track, result, report_dir, write_calibration);
+    WriteCalibrationHtml(options, input, track, result, report_dir, write_calibration);
     result.written.push_back((report_dir / "report.html").string());
   }
   return result;
