@@ -56,7 +56,19 @@ std::optional<Eigen::Vector3d> InterpolateKeypoint(const Observations2d& observa
   }
   if (w == 0.0) return observations.at(camera, f0, joint);
   if (!observations.IsObserved(camera, f0 + 1, joint)) return std::nullopt;
-  return (1.0 - w) * observations.at(camera, f0, joint) + w * observations.at(camera, f0 + 1, joint);
+  const Eigen::Vector3d& p1 = observations.at(camera, f0, joint);
+  const Eigen::Vector3d& p2 = observations.at(camera, f0 + 1, joint);
+  Eigen::Vector3d out = (1.0 - w) * p1 + w * p2;
+  if (f0 >= 1 && f0 + 2 < observations.num_frames() && observations.IsObserved(camera, f0 - 1, joint) &&
+      observations.IsObserved(camera, f0 + 2, joint)) {
+    // Catmull-Rom (cubic Hermite, central-difference tangents) for the position.
+    const Eigen::Vector2d p0 = observations.at(camera, f0 - 1, joint).head<2>();
+    const Eigen::Vector2d p3 = observations.at(camera, f0 + 2, joint).head<2>();
+    const double w2 = w * w, w3 = w2 * w;
+    out.head<2>() = 0.5 * ((-w3 + 2.0 * w2 - w) * p0 + (3.0 * w3 - 5.0 * w2 + 2.0) * p1.head<2>() +
+                           (-3.0 * w3 + 4.0 * w2 + w) * p2.head<2>() + (w3 - w2) * p3);
+  }
+  return out;
 }
 
 Observations2d ResampleToReference(const Observations2d& observations, const std::vector<double>& offsets_s,

@@ -65,9 +65,11 @@ struct SyncResult {
   std::string BriefReport() const;
 };
 
-// Camera c's keypoint of `joint` at the fractional frame `frame`: linear between the two
-// neighbouring frames (x, y and weight), nullopt when either neighbour is not observed or the
-// frame is outside [0, frames - 1]. An integer frame needs only itself.
+// Camera c's keypoint of `joint` at the fractional frame `frame`, nullopt when either neighbouring
+// frame is not observed or the frame is outside [0, frames - 1]; an integer frame needs only
+// itself. Position: Catmull-Rom (cubic through the four frames around, exact for quadratic
+// motion) when the frames before and after the two neighbours are observed too, else linear
+// between the two; weight: linear.
 std::optional<Eigen::Vector3d> InterpolateKeypoint(const Observations2d& observations, int camera, double frame,
                                                    int joint);
 
@@ -76,7 +78,7 @@ inline double CameraFrameAt(double t_s, double offset_s, double fps) { return (t
 
 // Every camera resampled onto the reference timeline: output frame g (of `num_frames`, at
 // reference_fps) of camera c is camera c's keypoint at CameraFrameAt(g / reference_fps,
-// offsets_s[c], fps[c]), linearly interpolated in time; a joint missing in either neighbour
+// offsets_s[c], fps[c]), interpolated in time (InterpolateKeypoint); a joint missing in either neighbour
 // stays missing (weight 0), as do frames outside a camera's recording. With every offset 0
 // and every fps equal to reference_fps the result equals the input.
 Observations2d ResampleToReference(const Observations2d& observations, const std::vector<double>& offsets_s,

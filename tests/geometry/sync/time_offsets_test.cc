@@ -23,6 +23,20 @@ TEST(InterpolateKeypoint, LinearBetweenNeighbours) {
   EXPECT_TRUE(InterpolateKeypoint(obs, 0, 4.0, 0).has_value());
 }
 
+TEST(InterpolateKeypoint, CubicWithFourNeighboursExactForQuadraticMotion) {
+  Observations2d obs(1, 5, 1);
+  for (int f = 0; f < 5; ++f) obs.at(0, f, 0) = Eigen::Vector3d(f * f, 2.0 * f, 1.0);
+  const auto k = InterpolateKeypoint(obs, 0, 1.5, 0);  // frames 0-3 observed: cubic
+  ASSERT_TRUE(k.has_value());
+  EXPECT_NEAR(k->x(), 2.25, 1e-12);                    // linear would give 2.5
+  EXPECT_NEAR(k->y(), 3.0, 1e-12);
+  const auto edge = InterpolateKeypoint(obs, 0, 0.5, 0);  // no frame before 0: linear
+  ASSERT_TRUE(edge.has_value());
+  EXPECT_NEAR(edge->x(), 0.5, 1e-12);
+  obs.at(0, 3, 0).z() = 0.0;                           // the frame after is missing: linear
+  EXPECT_NEAR(InterpolateKeypoint(obs, 0, 1.5, 0)->x(), 2.5, 1e-12);
+}
+
 TEST(InterpolateKeypoint, MissingNeighbourStaysMissing) {
   Observations2d obs = Ramp(5);
   obs.at(0, 2, 0).z() = 0.0;
