@@ -1,5 +1,6 @@
 #include "geometry/sync/time_offsets.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -71,22 +72,78 @@ std::optional<Eigen::Vector3d> InterpolateKeypoint(const Observations2d& observa
   return out;
 }
 
+namespace {
+
+// The person's image size in camera c: median over frames (5+ joints) of the joints' bounding-box
+// diagonal, pixels; 0 when never seen so.
+double PersonSizePx(const Observations2d& observations, int camera) {
+  std::vector<double> sizes;
+  for (int f = 0; f < observations.num_frames(); ++f) {
+    Eigen::Vector2d lo = Eigen::Vector2d::Constant(1e300), hi = -lo;
+    int seen = 0;
+    for (int j = 0; j < observations.num_joints(); ++j) {
+      if (!observations.IsObserved(camera, f, j)) continue;
+      lo = lo.cwiseMin(observations.at(camera, f, j).head<2>());
+      hi = hi.cwiseMax(observations.at(camera, f, j).head<2>());
+      ++seen;
+    }
+    if (seen >= 5) sizes.push_back((hi - lo).norm());
+  }
+  if (sizes.empty()) return 0.0;
+  std::nth_element(sizes.begin(), sizes.begin() + sizes.size() / 2, sizes.end());
+  return sizes[sizes.size() / 2];
+}
+
+double Median5(double a, double b, double c, double d, double e) {
+  double v[5] = {a, b, c, d, e};
+  std::nth_element(v, v + 2, v + 5);
+  return v[2];
+}
+
+}  // namespace
+
+Observations2d WithoutTemporalOutliers(const Observations2d& observations, double outlier_rel) {
+  Observations2d out = observations;
+  if (!(outlier_rel > 0.0)) return out;
+  for (int c = 0; c < observations.num_cameras(); ++c) {
+    const double threshold = outlier_rel * PersonSizePx(observations, c);
+    if (threshold <= 0.0) continue;
+    for (int j = 0; j < observations.num_joints(); ++j) {
+      for (int f = 2; f + 2 < observations.num_frames(); ++f) {
+        bool all = true;
+        for (int g = f - 2; g <= f + 2 && all; ++g) all = observations.IsObserved(c, g, j);
+        if (!all) continue;
+        const auto at = [&](int g, int axis) { return observations.at(c, g, j)[axis]; };
+        const Eigen::Vector2d median(Median5(at(f - 2, 0), at(f - 1, 0), at(f, 0), at(f + 1, 0), at(f + 2, 0)),
+                                     Median5(at(f - 2, 1), at(f - 1, 1), at(f, 1), at(f + 1, 1), at(f + 2, 1)));
+        if ((observations.at(c, f, j).head<2>() - median).norm() > threshold) out.at(c, f, j).z() = 0.0;
+      }
+    }
+  }
+  return out;
+}
+
 Observations2d ResampleToReference(const Observations2d& observations, const std::vector<double>& offsets_s,
-                                   const std::vector<double>& fps, double reference_fps, int num_frames) {
+                                   const std::vector<double>& fps, double reference_fps, int num_frames,
+                                   double outlier_rel) {
   const int num_cameras = observations.num_cameras();
   if (static_cast<int>(offsets_s.size()) != num_cameras || static_cast<int>(fps.size()) != num_cameras ||
       !(reference_fps > 0.0) || num_frames < 0) {
     throw std::invalid_argument("ResampleToReference: one offset and fps per camera, positive rates expected");
   }
+  // Between frames a detector outlier would leak into two output frames at part weight (hard to
+  // reject later): fractional frames are interpolated from the tracks without them.
+  const Observations2d filtered = WithoutTemporalOutliers(observations, outlier_rel);
   Observations2d out(num_cameras, num_frames, observations.num_joints());
   for (int c = 0; c < num_cameras; ++c) {
     for (int g = 0; g < num_frames; ++g) {
       const double frame = CameraFrameAt(g / reference_fps, offsets_s[c], fps[c]);
       // Frames within a millionth of an integer are taken as that frame (no rounding noise).
       const double nearest = std::round(frame);
-      const double source = std::abs(frame - nearest) < 1e-6 ? nearest : frame;
+      const bool whole = std::abs(frame - nearest) < 1e-6;
+      const Observations2d& source = whole ? observations : filtered;
       for (int j = 0; j < observations.num_joints(); ++j) {
-        if (auto k = InterpolateKeypoint(observations, c, source, j)) out.at(c, g, j) = *k;
+        if (auto k = InterpolateKeypoint(source, c, whole ? nearest : frame, j)) out.at(c, g, j) = *k;
       }
     }
   }

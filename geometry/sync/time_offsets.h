@@ -78,10 +78,20 @@ inline double CameraFrameAt(double t_s, double offset_s, double fps) { return (t
 
 // Every camera resampled onto the reference timeline: output frame g (of `num_frames`, at
 // reference_fps) of camera c is camera c's keypoint at CameraFrameAt(g / reference_fps,
-// offsets_s[c], fps[c]), interpolated in time (InterpolateKeypoint); a joint missing in either neighbour
-// stays missing (weight 0), as do frames outside a camera's recording. With every offset 0
-// and every fps equal to reference_fps the result equals the input.
+// offsets_s[c], fps[c]), interpolated in time (InterpolateKeypoint); a joint missing in either
+// neighbour stays missing (weight 0), as do frames outside a camera's recording. Fractional
+// frames are interpolated without the temporal outliers (WithoutTemporalOutliers with
+// `outlier_rel`; 0: none removed), whole frames are copied as they are. With every offset 0 and
+// every fps equal to reference_fps the result equals the input.
 Observations2d ResampleToReference(const Observations2d& observations, const std::vector<double>& offsets_s,
-                                   const std::vector<double>& fps, double reference_fps, int num_frames);
+                                   const std::vector<double>& fps, double reference_fps, int num_frames,
+                                   double outlier_rel = 0.08);
+
+// The observations with temporal outliers marked missing (weight 0): a keypoint farther than
+// `outlier_rel` x the person's image size (the median diagonal of the joints' bounding box in
+// that camera) from the per-axis median of itself and its two neighbours on either side (all
+// five observed; frames near the ends and next to gaps are kept). A detector's one-frame
+// outlier or left/right swap is caught; smooth motion, even fast, stays well inside.
+Observations2d WithoutTemporalOutliers(const Observations2d& observations, double outlier_rel);
 
 }  // namespace epilabel

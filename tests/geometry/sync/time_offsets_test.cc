@@ -47,6 +47,39 @@ TEST(InterpolateKeypoint, MissingNeighbourStaysMissing) {
   EXPECT_TRUE(InterpolateKeypoint(obs, 0, 3.0, 0).has_value());
 }
 
+// One camera, a person of 6 joints 100 px apart on a diagonal moving smoothly.
+Observations2d Walker(int frames) {
+  Observations2d obs(1, frames, 6);
+  for (int f = 0; f < frames; ++f)
+    for (int j = 0; j < 6; ++j) obs.at(0, f, j) = Eigen::Vector3d(100.0 * j + 3.0 * f + 0.2 * f * f, 100.0 * j, 0.9);
+  return obs;
+}
+
+TEST(WithoutTemporalOutliers, DropsAOneFrameOutlierAndKeepsSmoothMotion) {
+  Observations2d obs = Walker(12);
+  obs.at(0, 6, 2).x() += 100.0;  // 14 % of the person's size (bounding-box diagonal ~710 px)
+  const Observations2d out = WithoutTemporalOutliers(obs, 0.08);
+  EXPECT_EQ(out.at(0, 6, 2).z(), 0.0);
+  for (int f = 0; f < 12; ++f)
+    for (int j = 0; j < 6; ++j) {
+      if (f == 6 && j == 2) continue;
+      EXPECT_EQ(out.at(0, f, j), obs.at(0, f, j)) << f << " " << j;  // neighbours of the outlier too
+    }
+  EXPECT_EQ(WithoutTemporalOutliers(obs, 0.0).at(0, 6, 2), obs.at(0, 6, 2));
+}
+
+TEST(ResampleToReference, FractionalFramesSkipTemporalOutliersWholeFramesKeepThem) {
+  Observations2d obs = Walker(12);
+  obs.at(0, 6, 2).x() += 100.0;
+  // Half a frame: output 6 is camera frame 5.5, interpolated from the four frames around it
+  // without the outlier (cubic needs frames 4-7: frame 6 missing, so the joint is missing).
+  const Observations2d half = ResampleToReference(obs, {0.5 / 30.0}, {30.0}, 30.0, 12);
+  EXPECT_EQ(half.at(0, 6, 2).z(), 0.0);
+  EXPECT_NEAR(half.at(0, 4, 2).x(), 200.0 + 3.0 * 3.5 + 0.2 * 3.5 * 3.5, 1e-9);  // exact: quadratic
+  const Observations2d whole = ResampleToReference(obs, {1.0 / 30.0}, {30.0}, 30.0, 12);
+  EXPECT_EQ(whole.at(0, 7, 2), obs.at(0, 6, 2));  // a shift by whole frames copies, outlier included
+}
+
 TEST(ResampleToReference, ZeroOffsetsGiveTheInput) {
   const Observations2d obs = Ramp(6);
   const Observations2d out = ResampleToReference(obs, {0.0}, {30.0}, 30.0, 6);
