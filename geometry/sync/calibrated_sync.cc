@@ -21,7 +21,14 @@ struct Target {
   int joint = 0;
   double t_s = 0.0;            // reference time
   Eigen::Vector2d pixel;       // projection into the camera under test
+  double view_error_px = 0.0;  // the largest reprojection error of the views it was triangulated from
 };
+
+double MedianOf(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
 
 // The joints of the sampled reference frames, triangulated from every camera but `camera`.
 std::vector<Target> Targets(const Rig& rig, const SyncInput& input, const std::vector<double>& offsets_s, int camera,
@@ -53,16 +60,38 @@ std::vector<Target> Targets(const Rig& rig, const SyncInput& input, const std::v
         if (n < 2) continue;
         const auto point = TriangulateLinear(views, n);
         if (!point) continue;
-        bool consistent = true;
-        for (int i = 0; i < n && consistent; ++i) consistent = ReprojectionErrorPx(views[i], *point) < 2.0 * options.threshold_px;
-        if (!consistent) continue;
+        double view_error = 0.0;
+        for (int i = 0; i < n; ++i) view_error = std::max(view_error, ReprojectionErrorPx(views[i], *point));
         const auto pixel = rig[camera].ImageFromWorld(*point);
-        if (pixel) slots[s].push_back({static_cast<int>(k), j, t_s, *pixel});
+        if (pixel) slots[s].push_back({static_cast<int>(k), j, t_s, *pixel, view_error});
       }
     });
     for (auto& slot : slots) targets.insert(targets.end(), slot.begin(), slot.end());
   }
-  return targets;
+  // Points whose views disagree (a wrong match, an outlier) are left out: beyond twice the
+  // threshold or three times the median disagreement, whichever is larger (a calibration that
+  // fits the detections loosely still keeps most points).
+  std::vector<double> errors;
+  for (const Target& target : targets) errors.push_back(target.view_error_px);
+  const double cutoff = std::max(2.0 * options.threshold_px, 3.0 * MedianOf(errors));
+  std::vector<Target> kept;
+  for (const Target& target : targets) {
+    if (target.view_error_px < cutoff) kept.push_back(target);
+  }
+  return kept;
+}
+
+// The truncation threshold for one camera: options.threshold_px, or three times the median error
+// at the start offset when the calibration fits its detections more loosely than that.
+double Threshold(const SyncInput& input, const std::vector<Target>& targets, int camera, double start_s,
+                 double threshold_px) {
+  std::vector<double> errors;
+  for (const Target& target : targets) {
+    const double frame = CameraFrameAt(target.t_s, start_s, input.fps[camera]);
+    const auto kp = InterpolateKeypoint(input.tracks[target.track], camera, frame, target.joint);
+    if (kp) errors.push_back((kp->head<2>() - target.pixel).norm());
+  }
+  return std::max(threshold_px, 3.0 * MedianOf(errors));
 }
 
 // Mean truncated squared error of the camera's keypoints at `offset_s` against the targets;
@@ -85,7 +114,8 @@ double Cost(const SyncInput& input, const std::vector<Target>& targets, int came
 void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, int camera, double start,
                   const CalibratedSyncOptions& options, CameraOffset* out) {
   const double frame_s = 1.0 / input.fps[input.reference];
-  const auto cost = [&](double offset) { return Cost(input, targets, camera, offset, options.threshold_px); };
+  const double threshold = Threshold(input, targets, camera, start, options.threshold_px);
+  const auto cost = [&](double offset) { return Cost(input, targets, camera, offset, threshold); };
   const int steps = static_cast<int>(std::ceil(options.search_frames / 0.25));
   std::vector<double> scan;
   int best = 0;
@@ -123,7 +153,7 @@ void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, in
     minimum = scan[best];
   }
   std::vector<double> finite;
-  for (double v : scan) finite.push_back(std::isfinite(v) ? v : options.threshold_px * options.threshold_px);
+  for (double v : scan) finite.push_back(std::isfinite(v) ? v : threshold * threshold);
   std::nth_element(finite.begin(), finite.begin() + finite.size() / 2, finite.end());
   const double median = finite[finite.size() / 2];
   out->offset_s = offset;

@@ -7,7 +7,10 @@
 // mean of min(e, threshold_px)^2 over the points, on keypoints smoothed in time first
 // (`smoothing_frames`; raw noisy keypoints interpolated half-way between frames carry half the
 // noise variance, which pulls the minimum toward half frames) (a truncated quadratic: outliers and swaps
-// saturate), minimised over the offset in [start - search_frames, start + search_frames]:
+// saturate; the threshold is threshold_px or three times the median error at the start offset,
+// whichever is larger, so that a calibration that fits the detections loosely, e.g. one made on
+// another day, still has points below it; triangulated points whose views disagree by more
+// than twice that are left out), minimised over the offset in [start - search_frames, start + search_frames]:
 // a scan at quarter frames, then golden-section search to `tolerance_frames`. The cameras are
 // refined one after the other (the reference fixed); then the reference is measured against the
 // others and that common shift is taken out of every camera (the slow mode of the round, as the
@@ -24,7 +27,7 @@ namespace epilabel {
 struct CalibratedSyncOptions {
   double search_frames = 1.5;      // half-width of the searched interval around the start, reference frames
   double tolerance_frames = 0.002; // golden-section stops at this interval width
-  double threshold_px = 15.0;      // errors are truncated here
+  double threshold_px = 15.0;      // errors are truncated here (at least; see above)
   double smoothing_frames = 1.5;   // std. dev. of the Gaussian smoothing of the keypoints, frames (0: none)
   int max_frames = 3000;           // reference frames used (evenly spaced sample of the sequence)
   int passes = 3;                  // rounds over the cameras

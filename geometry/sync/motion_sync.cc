@@ -118,6 +118,26 @@ Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, doubl
   return s;
 }
 
+// The 75th percentile over time of the median joint speed over a window (sizes per second).
+double TrackMotion(const Observations2d& track, int camera, double fps, double window_s) {
+  const double size = PersonSizePx(track, camera);
+  const int half = std::max(1, static_cast<int>(std::round(0.5 * window_s * fps)));
+  if (size <= 0.0 || track.num_frames() <= 2 * half) return 0.0;
+  std::vector<double> per_frame;
+  for (int f = half; f + half < track.num_frames(); ++f) {
+    std::vector<double> speeds;
+    for (int j = 0; j < track.num_joints(); ++j) {
+      if (!track.IsObserved(camera, f - half, j) || !track.IsObserved(camera, f + half, j)) continue;
+      speeds.push_back((track.at(camera, f + half, j) - track.at(camera, f - half, j)).head<2>().norm());
+    }
+    if (speeds.size() >= 5) per_frame.push_back(Median(speeds) * fps / (2.0 * half) / size);
+  }
+  if (per_frame.empty()) return 0.0;
+  const size_t q = per_frame.size() * 3 / 4;
+  std::nth_element(per_frame.begin(), per_frame.begin() + q, per_frame.end());
+  return per_frame[q];
+}
+
 // Every joint signal of camera c (track-major, joint-minor; empty signals where unseen).
 std::vector<Signal> CameraSignals(const SyncInput& input, int camera, double grid_fps,
                                   const MotionSyncOptions& options) {
@@ -125,8 +145,10 @@ std::vector<Signal> CameraSignals(const SyncInput& input, int camera, double gri
   for (const Observations2d& track : input.tracks) {
     const int grid_frames = GridFrames(track, input.fps[camera], grid_fps);
     const double size = PersonSizePx(track, camera);
+    // A person who hardly moves in this view (a bystander) has no timing to give: only noise.
+    const bool still = TrackMotion(track, camera, input.fps[camera], options.motion_window_s) < options.min_motion;
     for (int j = 0; j < track.num_joints(); ++j) {
-      if (size <= 0.0 || grid_frames < 3) {
+      if (size <= 0.0 || grid_frames < 3 || still) {
         signals.push_back({});
         continue;
       }
@@ -157,26 +179,6 @@ double Correlation(const Signal& a, const Signal& b, int lag, int min_overlap) {
   }
   if (n < min_overlap || aa <= 0 || bb <= 0) return std::numeric_limits<double>::quiet_NaN();
   return ab / std::sqrt(static_cast<double>(aa) * bb);
-}
-
-// The 75th percentile over time of the median joint speed over a window (sizes per second).
-double TrackMotion(const Observations2d& track, int camera, double fps, double window_s) {
-  const double size = PersonSizePx(track, camera);
-  const int half = std::max(1, static_cast<int>(std::round(0.5 * window_s * fps)));
-  if (size <= 0.0 || track.num_frames() <= 2 * half) return 0.0;
-  std::vector<double> per_frame;
-  for (int f = half; f + half < track.num_frames(); ++f) {
-    std::vector<double> speeds;
-    for (int j = 0; j < track.num_joints(); ++j) {
-      if (!track.IsObserved(camera, f - half, j) || !track.IsObserved(camera, f + half, j)) continue;
-      speeds.push_back((track.at(camera, f + half, j) - track.at(camera, f - half, j)).head<2>().norm());
-    }
-    if (speeds.size() >= 5) per_frame.push_back(Median(speeds) * fps / (2.0 * half) / size);
-  }
-  if (per_frame.empty()) return 0.0;
-  const size_t q = per_frame.size() * 3 / 4;
-  std::nth_element(per_frame.begin(), per_frame.begin() + q, per_frame.end());
-  return per_frame[q];
 }
 
 // The combined correlation curve of camera c against the reference, lags [-max_lag, max_lag].

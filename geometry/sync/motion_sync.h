@@ -9,7 +9,8 @@
 // Estimate: every camera against the reference on one time grid (the reference's frame rate;
 // other rates are resampled linearly): for each lag in whole grid frames the normalised
 // cross-correlation of each joint signal with the same joint (and person) of the reference over
-// their overlap, averaged over the joints and tracks that overlap long enough; the best whole
+// their overlap, averaged over the joints and tracks that overlap long enough (a track that
+// hardly moves in either view, e.g. a bystander, does not vote: see `min_motion`); the best whole
 // lag, then the sub-frame peak of a parabola through it and its neighbours. Confidence:
 // 1 - (best correlation farther than `exclusion_s` from the peak) / (the peak).
 //
