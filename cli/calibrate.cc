@@ -47,6 +47,7 @@ void PrintCalibrationSummary(const CalibrateRunResult& r) {
   for (const auto& [stage, s] : rep.self.timings_s) spdlog::debug("  {}: {:.2f} s", stage, s);
   spdlog::debug("{}", rep.self.ba.BriefReport());
   fmt::print("people: {}\n", r.association.summary.BriefReport());
+  if (!r.sync.cameras.empty() || !r.sync.reason.empty()) fmt::print("{}\n", r.sync.BriefReport());
   fmt::print("read {:.2f} s, calibrate {:.2f} s\n", r.read_s, r.calibrate_s);
 }
 
@@ -117,6 +118,12 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_flag("--refine-intrinsics", o.refine_intrinsics, "With --init: also refine focal lengths and k1");
   cmd->add_option("--out,-o", o.out_path, "Output calibration TOML (Anipose/Pose2Sim layout)")->required();
   cmd->add_option("--yaml", o.yaml_path, "Also write OpenCV FileStorage YAML");
+  cmd->add_flag("--sync", o.sync,
+                "Unsynchronised cameras: estimate time offsets with the cameras (written as time_offset per camera)");
+  cmd->add_option("--sync-fps", o.sync_stage.default_fps, "With --sync: frame rate of the cameras")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sync-reference", o.sync_stage.reference, "With --sync: reference camera (default the first)");
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
   cmd->add_option("--subject-height", args->subject_height,

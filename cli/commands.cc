@@ -16,6 +16,7 @@ void RegisterAllCommands(CLI::App& app) {
   AddIntrinsicsCommand(app);
   AddCalibrateCommand(app);
   AddTriangulateCommand(app);
+  AddSyncCommand(app);
   AddLabelCommand(app);
   AddBatchCommand(app);
   AddEval3dCommand(app);

@@ -27,6 +27,8 @@ void AddBatchCommand(CLI::App& app);
 void AddDemoCommand(CLI::App& app);
 // epilabel triangulate: 3D joints with a known calibration (cli/triangulate.cc).
 void AddTriangulateCommand(CLI::App& app);
+// epilabel sync (sync.cc)
+void AddSyncCommand(CLI::App& app);
 // epilabel eval3d / evalcalib: scores against ground truth (cli/evaluate.cc).
 void AddEval3dCommand(CLI::App& app);
 void AddEvalCalibCommand(CLI::App& app);

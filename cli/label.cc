@@ -67,6 +67,9 @@ void AddLabelCommand(CLI::App& app) {
                   "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
   cmd->add_option("--calib,-c", o.calibration_path, "Full calibration (no self-calibration)");
   cmd->add_option("--intrinsics,-i", o.intrinsics_path, "Intrinsics TOML: self-calibrate the extrinsics");
+  cmd->add_option("--sync", o.sync_path,
+                  "sync.toml of `epilabel sync`: resample the cameras onto the reference timeline "
+                  "(default: the calibration's time_offset)");
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT: self-calibrate with unknown focal lengths");
   cmd->add_option("--out,-o", o.out_dir, "Dataset folder (dataset.npz, VideoPose3D export, report)")->required();
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");

@@ -72,7 +72,8 @@ void AddSynthCommand(CLI::App& app) {
       "Examples:\n"
       "  epilabel synth --out studio                                 Human3.6M-like room, 600 frames\n"
       "  epilabel synth --rig ring8 --frames 2000 --noise-px 4 --out ring\n"
-      "  epilabel synth --noise-px 0 --outlier-rate 0 --swap-rate 0 --missing-rate 0 --out exact");
+      "  epilabel synth --noise-px 0 --outlier-rate 0 --swap-rate 0 --missing-rate 0 --out exact\n"
+      "  epilabel synth --time-offsets 0,3.4,-7.2,12 --out unsynced              cameras not synchronised");
   cmd->add_option("--rig", o.rig, "Camera rig: h36m4, ring8, stereo2, ceiling6")->capture_default_str();
   cmd->add_option("--frames", o.num_frames, "Number of frames")->capture_default_str();
   cmd->add_option("--fps", o.fps, "Frame rate of the scene (the 120 Hz motion is resampled)")->capture_default_str();
@@ -108,6 +109,10 @@ void AddSynthCommand(CLI::App& app) {
   cmd->add_option("--false-positive-rate", o.false_positive_rate,
                   "Several people: share of views with one ghost detection")
       ->capture_default_str();
+  cmd->add_option("--time-offsets", o.time_offsets,
+                  "Unsynchronised cameras: one offset per camera in frames, e.g. 0,3.4,-7.2,12 (camera frame N shows "
+                  "the scene at frame N + offset; the truth goes into calibration.toml and gt.npz)")
+      ->delimiter(',');
   cmd->add_option("--seed", o.seed, "Random seed (motion order, placement, detector noise)")->capture_default_str();
   cmd->add_option("--motion", o.motion_files,
                   "BVH clips (CMU skeleton) to play, the first giving the body; default: all of DATA_DIR/motions");

@@ -68,6 +68,9 @@ void AddTriangulateCommand(CLI::App& app) {
   cmd->add_option("--keypoints,--poses,-p", o.keypoints_path,
                   "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
   cmd->add_option("--out,-o", o.out_dir, "Output folder (points3d.npz, report.json, ...)")->required();
+  cmd->add_option("--sync", o.sync_path,
+                  "sync.toml of `epilabel sync`: resample the cameras onto the reference timeline "
+                  "(default: the calibration's time_offset)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed from the joint count)");
   cmd->add_flag("--smooth", o.stage.smooth, "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)");
   RegisterFlag("format", "--format");

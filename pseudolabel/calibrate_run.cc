@@ -12,6 +12,7 @@
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/intrinsics.h"
 #include "pseudolabel/stages/report_inputs.h"
+#include "pseudolabel/stages/sync_calibration.h"
 
 namespace fs = std::filesystem;
 
@@ -62,6 +63,17 @@ void WriteCalibrationHtml(const CalibrateRunOptions& options, const KeypointInpu
   const ReportInputs in = MakeReportInputs("EpiLabel calibration", ReportRig(r.output), &input.keypoints,
                                            *track.skeleton, std::move(points), r.report, std::move(sources));
   WriteHtmlReport(in, (report_dir / "report.html").string());
+}
+
+nlohmann::json SyncJson(const SyncResult& sync, const std::vector<std::string>& names) {
+  nlohmann::json cameras = nlohmann::json::array();
+  for (size_t c = 0; c < sync.cameras.size(); ++c) {
+    cameras.push_back({{"name", names[c]}, {"time_offset_s", sync.cameras[c].offset_s},
+                       {"time_offset_frames", sync.cameras[c].offset_frames},
+                       {"confidence", sync.cameras[c].confidence}, {"estimated", sync.cameras[c].estimated},
+                       {"note", sync.cameras[c].note}});
+  }
+  return {{"method", sync.method}, {"verdict", sync.Verdict()}, {"reason", sync.reason}, {"cameras", cameras}};
 }
 
 }  // namespace
@@ -163,16 +175,27 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input, &size_warnings);
   const Rig association_rig = WithoutExtrinsics(intrinsics);
   result.association = AssociatePeople(input, options.association, &association_rig);
+  result.read_s = SecondsSince(t0);
+  if (options.sync) {
+    // Offsets from motion, calibration, offsets refined with the cameras, calibration again
+    // (stages/sync_calibration.h); the tracks end on the reference timeline.
+    SyncCalibrationResult synced =
+        CalibrateUnsynchronised(intrinsics, result.association.tracks, options.stage, options.sync_stage);
+    result.sync = std::move(synced.sync);
+    result.association.tracks = std::move(synced.tracks);
+    result.output = std::move(synced.calibration.output);
+    result.calibrate_s = synced.calibration.seconds + synced.sync_seconds;
+  }
   // Several people: their correspondences pooled into one sequence for the self-calibration.
   const PersonTrack pooled =
       result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks) : PersonTrack{};
   const PersonTrack& track = result.association.tracks.size() > 1 ? pooled : result.association.tracks.front();
-  result.read_s = SecondsSince(t0);
-
-  const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, track, options.stage);
-  result.output = calibrated.output;
+  if (!options.sync) {
+    const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, track, options.stage);
+    result.output = calibrated.output;
+    result.calibrate_s = calibrated.seconds;
+  }
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
-  result.calibrate_s = calibrated.seconds;
 
   const fs::path out_path(options.out_path);
   fs::path report_dir = options.report_dir.empty() ? out_path.parent_path() : fs::path(options.report_dir);
@@ -182,6 +205,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   std::error_code ec;
   fs::remove(report_dir / "report.json", ec);
   result.report = MakeReport(options, input, track, result);
+  if (options.sync) result.report["sync"] = SyncJson(result.sync, input.camera_names);
   const bool write_calibration =
       result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);
   if (write_calibration) {

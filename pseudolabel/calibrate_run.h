@@ -16,6 +16,7 @@
 #include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/stages/association.h"
 #include "pseudolabel/stages/calibrate.h"
+#include "pseudolabel/stages/sync.h"
 
 namespace epilabel {
 
@@ -36,12 +37,20 @@ struct CalibrateRunOptions {
   bool write_html_report = true;
   AssociationOptions association;
   CalibrateStageOptions stage;           // height, baseline, refinement, seed, threads, progress
+  // Unsynchronised cameras: offsets from motion first, the tracks resampled onto the reference
+  // timeline, calibration, then the offsets refined with the cameras (reprojection), the tracks
+  // resampled again and the cameras calibrated once more; the offsets (seconds) go into the
+  // calibration TOML (time_offset). A refusal (too little motion) leaves the cameras synchronised
+  // as given and is reported in `sync`.
+  bool sync = false;
+  SyncStageOptions sync_stage;
 };
 
 struct CalibrateRunResult {
   Association association;
   CalibrationOutput output;              // with init_path: the rig, success and verdict only
   std::optional<CalibrationRefinementResult> refinement;  // with init_path
+  SyncResult sync;                       // with options.sync
   nlohmann::json report;
   std::vector<std::string> written;
   double read_s = 0, calibrate_s = 0;

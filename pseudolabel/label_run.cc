@@ -20,6 +20,7 @@
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/intrinsics.h"
 #include "pseudolabel/stages/report_inputs.h"
+#include "pseudolabel/sync_run.h"
 
 namespace fs = std::filesystem;
 
@@ -151,7 +152,9 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohma
   }
   const Rig intrinsics = ResolveIntrinsics(source, input);
   const Rig association_rig = WithoutExtrinsics(intrinsics);
-  const Association people = AssociatePeople(input, o.association, &association_rig);
+  Association people = AssociatePeople(input, o.association, &association_rig);
+  const AppliedOffsets offsets = OffsetsToApply(o.sync_path, nullptr, input, o.triangulation.fps);
+  if (!offsets.empty()) ResampleTracks(offsets.offsets_s, offsets.fps, offsets.reference, &people.tracks);
   const PersonTrack pooled = people.tracks.size() > 1 ? PoolTracks(people.tracks) : PersonTrack{};
   const PersonTrack& track = people.tracks.size() > 1 ? pooled : people.tracks.front();
   const CalibrateStageResult cal = CalibrateCameras(intrinsics, track, CalibrationStageOf(o));
@@ -203,7 +206,9 @@ LabelDataset RunMultiViewLabels(const LabelRunOptions& o, const KeypointInput& i
   result->calibration_source = choice.source;
   result->verdict = choice.verdict;
   (*report)["calibration_source"] = result->calibration_source;
-  const Association people = AssociatePeople(input, o.association, &choice.rig);
+  Association people = AssociatePeople(input, o.association, &choice.rig);
+  const AppliedOffsets offsets = OffsetsToApply(o.sync_path, &choice.rig, input, o.triangulation.fps);
+  if (!offsets.empty()) ResampleTracks(offsets.offsets_s, offsets.fps, offsets.reference, &people.tracks);
   const bool several = people.tracks.size() > 1;
   const TriangulateStageOptions topt = TriangulationStageOf(o);
   std::vector<LabelStageResult> labels;

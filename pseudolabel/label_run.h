@@ -28,6 +28,9 @@ struct LabelRunOptions {
   int image_width = 0, image_height = 0; // else one image size for every camera
   std::string out_dir;                   // the dataset folder
   std::string skeleton;                  // empty: guessed
+  // Unsynchronised cameras: sync.toml of `epilabel sync` (else the calibration's time_offset);
+  // the tracks are resampled onto the reference timeline (not for two-view `pairs`).
+  std::string sync_path;
   std::string sequence_name;             // empty: the keypoints folder's name
   std::string export_name = "epilabel";  // VideoPose3D export file names
   // "": multi-view labels (self-calibration + bundle adjustment, or the given calibration);

@@ -81,6 +81,8 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
   const Rig rig = MatchCalibration(calibration, options.calibration_path, input, CalibrationNeed::kIntrinsicsAndExtrinsics,
                                    &result.warnings);
   result.association = AssociatePeople(input, options.association, &rig);
+  const AppliedOffsets offsets = OffsetsToApply(options.sync_path, &rig, input, options.stage.fps);
+  if (!offsets.empty()) ResampleTracks(offsets.offsets_s, offsets.fps, offsets.reference, &result.association.tracks);
   const std::vector<PersonTrack>& tracks = result.association.tracks;
   result.read_s = SecondsSince(t0);
   result.num_frames = tracks.front().num_frames();

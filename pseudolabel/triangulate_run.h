@@ -17,6 +17,7 @@
 #include "foundation/progress.h"
 #include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/stages/association.h"
+#include "pseudolabel/sync_run.h"
 #include "pseudolabel/stages/triangulate.h"
 
 namespace epilabel {
@@ -26,6 +27,9 @@ struct TriangulateRunOptions {
   std::string keypoints_path;
   std::string out_dir;
   std::string skeleton;                     // empty: guessed
+  // Unsynchronised cameras: sync.toml of `epilabel sync` (else the calibration's time_offset at
+  // stage.fps); every track is resampled onto the reference timeline (stages/sync.h).
+  std::string sync_path;
   std::set<std::string> formats = {"npz"};  // npz, csv, trc
   AssociationOptions association;
   TriangulateStageOptions stage;            // triangulation, smoothing, fps, threads, progress

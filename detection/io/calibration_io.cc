@@ -122,6 +122,8 @@ class CalibrationParser {
       if (b->get()) cam.lens = LensModel::kFisheye;
     }
 
+    if (const toml::node* n = t.get("time_offset")) cam.time_offset = Number(*n, key, "time_offset");
+
     const toml::node* size = t.get("size");
     if (size == nullptr) Fail(&t, key, "size", "missing (expected size = [width, height] in pixels)");
     const std::vector<double> wh = FixedVector(*size, key, "size", 2);
@@ -380,6 +382,7 @@ void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::st
       }
     }
     os << "fisheye = " << (c.lens == LensModel::kFisheye ? "true" : "false") << "\n";
+    if (c.time_offset != 0.0) os << "time_offset = " << TomlFloat(c.time_offset) << "\n";
   }
   if (!metadata_toml.empty()) {
     os << "\n" << metadata_toml;

@@ -9,6 +9,9 @@
 //   rotation = [rx, ry, rz]    Rodrigues vector world->camera, or a 3x3 matrix
 //   translation = [tx, ty, tz] world->camera, metres
 //   fisheye = false            or true: the equidistant fisheye (geometry/core/distortion.h)
+//   time_offset = 0.12         optional, seconds (absent = 0, written only when not 0): this
+//                              camera's time t shows what the reference camera shows at
+//                              t + time_offset (unsynchronised cameras, `epilabel sync`)
 // Tables that are not cameras (e.g. [metadata]) are ignored. An intrinsics-only file omits
 // rotation/translation (has_extrinsics = false); a size-only file also omits matrix
 // (fx = fy = 0: intrinsics unknown). Cameras keep the file's order.

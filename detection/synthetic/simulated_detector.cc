@@ -366,11 +366,23 @@ bool IsOccludedBy(const Eigen::Vector3d& camera_center, const Eigen::Vector3d& p
 
 SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                     const SimulatedDetectorOptions& options) {
+  return SimulateDetector(rig, std::vector<const Points3d*>(rig.size(), &truth), subject_height, options);
+}
+
+SimulatedDetection SimulateDetector(const Rig& rig, const std::vector<const Points3d*>& camera_truth,
+                                    double subject_height, const SimulatedDetectorOptions& options) {
   options.Check();
-  if (truth.num_joints() != kNumJoints) throw std::invalid_argument("SimulateDetector: expects COCO-17 points");
+  if (camera_truth.size() != rig.size() || rig.empty()) {
+    throw std::invalid_argument("SimulateDetector: one truth per camera expected");
+  }
+  const int num_frames = camera_truth[0]->num_frames();
+  for (const Points3d* truth : camera_truth) {
+    if (truth->num_joints() != kNumJoints || truth->num_frames() != num_frames) {
+      throw std::invalid_argument("SimulateDetector: expects COCO-17 points over the same frames");
+    }
+  }
   if (!(subject_height > 0.0)) throw std::invalid_argument("SimulateDetector: subject height must be positive");
   const int num_cameras = static_cast<int>(rig.size());
-  const int num_frames = truth.num_frames();
   SimulatedDetection out = EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/false);
   std::vector<VisibleProjector> projectors;
   for (const Camera& camera : rig) projectors.emplace_back(camera);
@@ -384,7 +396,8 @@ SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, doubl
                                                 static_cast<uint64_t>(f)));
     const size_t base = (static_cast<size_t>(c) * num_frames + f) * kNumJoints;
     ViewCounts counts;
-    DetectView(rig[c], projectors[c], truth.Row(f), subject_height, options, &rng, nullptr, out.observations.Row(c, f),
+    DetectView(rig[c], projectors[c], camera_truth[c]->Row(f), subject_height, options, &rng, nullptr,
+               out.observations.Row(c, f),
                MasksAt(out, base), &counts);
     tally.Add(counts);
     tally.ItemDone();
@@ -396,16 +409,31 @@ SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, doubl
 std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig, const std::vector<Points3d>& people,
                                                       const std::vector<double>& heights,
                                                       const SimulatedDetectorOptions& options) {
+  std::vector<std::vector<const Points3d*>> camera_people(rig.size());
+  for (auto& list : camera_people) {
+    for (const Points3d& person : people) list.push_back(&person);
+  }
+  return SimulateGroupDetector(rig, camera_people, heights, options);
+}
+
+std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig,
+                                                      const std::vector<std::vector<const Points3d*>>& camera_people,
+                                                      const std::vector<double>& heights,
+                                                      const SimulatedDetectorOptions& options) {
   options.Check();
-  if (people.empty() || heights.size() != people.size()) {
-    throw std::invalid_argument("SimulateGroupDetector: one height per person expected");
+  if (camera_people.size() != rig.size() || rig.empty() || camera_people[0].empty() ||
+      heights.size() != camera_people[0].size()) {
+    throw std::invalid_argument("SimulateGroupDetector: one height per person and people per camera expected");
   }
   const int num_cameras = static_cast<int>(rig.size());
-  const int num_frames = people[0].num_frames();
-  const int num_people = static_cast<int>(people.size());
-  for (int p = 0; p < num_people; ++p) {
-    if (people[p].num_joints() != kNumJoints || people[p].num_frames() != num_frames || !(heights[p] > 0.0)) {
-      throw std::invalid_argument("SimulateGroupDetector: expects COCO-17 points over the same frames");
+  const int num_frames = camera_people[0][0]->num_frames();
+  const int num_people = static_cast<int>(heights.size());
+  for (const auto& people : camera_people) {
+    for (int p = 0; p < num_people; ++p) {
+      if (people.size() != heights.size() || people[p]->num_joints() != kNumJoints ||
+          people[p]->num_frames() != num_frames || !(heights[p] > 0.0)) {
+        throw std::invalid_argument("SimulateGroupDetector: expects COCO-17 points over the same frames");
+      }
     }
   }
   std::vector<SimulatedDetection> out;
@@ -422,26 +450,27 @@ std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig, const std:
   DetectorTally progress(options.progress, total);
   std::vector<int64_t> present_frames(num_people, 0);
   for (int p = 0; p < num_people; ++p) {
-    for (int f = 0; f < num_frames; ++f) present_frames[p] += people[p].Row(f)[0].allFinite();
+    for (int f = 0; f < num_frames; ++f) present_frames[p] += camera_people[0][p]->Row(f)[0].allFinite();
   }
 
   ForEachView(total, [&](size_t item) {
     const camera_t c = static_cast<camera_t>(item / num_frames);
     const frame_t f = static_cast<frame_t>(item % num_frames);
     const size_t base = (static_cast<size_t>(c) * num_frames + f) * kNumJoints;
+    const std::vector<const Points3d*>& people = camera_people[c];
     std::vector<int> present;
     std::vector<BodyCapsules> bodies(num_people);
     for (int p = 0; p < num_people; ++p) {
-      if (!people[p].Row(f)[0].allFinite()) continue;
+      if (!people[p]->Row(f)[0].allFinite()) continue;
       present.push_back(p);
-      bodies[p] = MakeBodyCapsules(people[p].Row(f), heights[p]);
+      bodies[p] = MakeBodyCapsules(people[p]->Row(f), heights[p]);
     }
     for (int p = 0; p < num_people; ++p) {
-      if (!people[p].Row(f)[0].allFinite()) {
+      if (!people[p]->Row(f)[0].allFinite()) {
         std::fill_n(out[p].invisible_mask.begin() + base, kNumJoints, uint8_t{1});
         continue;
       }
-      const Eigen::Vector3d* joints = people[p].Row(f);
+      const Eigen::Vector3d* joints = people[p]->Row(f);
       bool hidden[kNumJoints] = {};
       for (int j = 0; j < kNumJoints; ++j) {
         for (int q : present) hidden[j] = hidden[j] || (q != p && IsOccludedBy(centers[c], joints[j], bodies[q]));

@@ -96,12 +96,23 @@ struct SimulatedDetection {
 // Runs the detector on true COCO-17 points ([frames, 17], world metres, all finite).
 SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                     const SimulatedDetectorOptions& options);
+// The same with what each camera sees (camera_truth[c], all over the same frames): cameras that
+// are not synchronised see the person at shifted times. Equal pointers give SimulateDetector.
+SimulatedDetection SimulateDetector(const Rig& rig, const std::vector<const Points3d*>& camera_truth,
+                                    double subject_height, const SimulatedDetectorOptions& options);
 
 // Runs the detector on several people over the same frames: `people[p]` [frames, 17] world
 // metres, NaN rows where person p is absent; heights[p] their standing heights (m). One result
 // per person, with occlusion by the others (see the header comment). Person 0 gets exactly
 // what SimulateDetector gives when nobody hides it.
 std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig, const std::vector<Points3d>& people,
+                                                      const std::vector<double>& heights,
+                                                      const SimulatedDetectorOptions& options);
+// The same with what each camera sees: camera_people[c][p] is person p as camera c sees it
+// (cameras that are not synchronised see the people at shifted times); every list has one
+// entry per height. Person p's `present` frame count comes from camera 0.
+std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig,
+                                                      const std::vector<std::vector<const Points3d*>>& camera_people,
                                                       const std::vector<double>& heights,
                                                       const SimulatedDetectorOptions& options);
 

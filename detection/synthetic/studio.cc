@@ -111,6 +111,20 @@ void StudioOptions::Check() const {
   if (!(false_positive_rate >= 0.0 && false_positive_rate <= 1.0)) {
     throw InputError("false_positive_rate", "must be a share between 0 and 1, got " + Number(false_positive_rate));
   }
+  if (!time_offsets.empty()) {
+    const size_t cameras = MakeStudioRig(rig).cameras.size();
+    if (time_offsets.size() != cameras) {
+      throw InputError("time_offsets", "needs one offset per camera of rig " + rig + " (" + std::to_string(cameras) +
+                                           "), got " + std::to_string(time_offsets.size()));
+    }
+    for (double offset : time_offsets) {
+      if (!(std::abs(offset) <= kMaxTimeOffsetFrames)) {
+        throw InputError("time_offsets", "each offset must be a number of frames in [-" +
+                                             Number(kMaxTimeOffsetFrames) + ", " + Number(kMaxTimeOffsetFrames) +
+                                             "], got " + Number(offset));
+      }
+    }
+  }
   if (motion_files.empty() && data_dir.empty()) {
     throw InputError("motion clips", "no motion clips: give motion files or the data folder");
   }
@@ -480,6 +494,104 @@ void SetPersonZeroFields(SyntheticScene* scene) {
   scene->statistics = p.statistics;
 }
 
+
+// Frames played before and after the scene so that every shifted camera has motion to see:
+// 0 without offsets (the scene is then exactly the synchronised one).
+int TimeOffsetMargin(const StudioOptions& options) {
+  double largest = 0.0;
+  for (double offset : options.time_offsets) largest = std::max(largest, std::abs(offset));
+  return largest > 0.0 ? static_cast<int>(std::ceil(largest)) + 2 : 0;
+}
+
+// What camera c sees of `played` ([frames + 2 margin, 17]): its frame f shows the scene's time
+// f + time_offsets[c] (frames), interpolated between the played frames by Catmull-Rom (a cubic
+// through the four frames around; linear where one of the outer two is absent or at the ends).
+// The played motion is smooth (resampled from 120 Hz clips), and a straight line between two
+// studio frames would be off by up to an eighth of the second difference (several millimetres
+// for a fast limb at 30 fps), a blur the synchronised cameras do not have. NaN stays NaN.
+std::vector<Points3d> CameraViews(const Points3d& played, const StudioOptions& options, int margin) {
+  std::vector<Points3d> views;
+  const int last = played.num_frames() - 1;
+  for (double offset : options.time_offsets) {
+    Points3d view(options.num_frames, played.num_joints());
+    for (int f = 0; f < options.num_frames; ++f) {
+      const double t = margin + f + offset;
+      const int f0 = std::clamp(static_cast<int>(std::floor(t)), 0, last - 1);
+      const double w = t - f0, w2 = w * w, w3 = w2 * w;
+      for (int j = 0; j < played.num_joints(); ++j) {
+        const Eigen::Vector3d& p1 = played.at(f0, j);
+        const Eigen::Vector3d& p2 = played.at(f0 + 1, j);
+        view.at(f, j) = (1.0 - w) * p1 + w * p2;
+        if (f0 < 1 || f0 + 2 > last || !played.at(f0 - 1, j).allFinite() || !played.at(f0 + 2, j).allFinite()) {
+          continue;
+        }
+        view.at(f, j) = 0.5 * ((-w3 + 2.0 * w2 - w) * played.at(f0 - 1, j) + (3.0 * w3 - 5.0 * w2 + 2.0) * p1 +
+                               (-3.0 * w3 + 4.0 * w2 + w) * p2 + (w3 - w2) * played.at(f0 + 2, j));
+      }
+    }
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+std::vector<const Points3d*> Pointers(const std::vector<Points3d>& views) {
+  std::vector<const Points3d*> pointers;
+  for (const Points3d& view : views) pointers.push_back(&view);
+  return pointers;
+}
+
+Points3d CropPoints(const Points3d& points, int first, int frames) {
+  Points3d out(frames, points.num_joints());
+  for (int f = 0; f < frames; ++f) std::copy_n(points.Row(first + f), points.num_joints(), out.Row(f));
+  return out;
+}
+
+// The scene's frames [margin, margin + frames) of a played motion.
+void CropMotion(int margin, int frames, MotionSequence* motion) {
+  motion->points3d = CropPoints(motion->points3d, margin, frames);
+  std::vector<ClipPlay> plays;
+  for (ClipPlay play : motion->plays) {
+    play.first_frame = std::max(0, play.first_frame - margin);
+    if (play.first_frame < frames && (plays.empty() || play.first_frame > plays.back().first_frame)) {
+      plays.push_back(play);
+    } else if (play.first_frame == 0 && !plays.empty()) {
+      plays.back() = play;
+    }
+  }
+  motion->plays = std::move(plays);
+  std::vector<int> jumps;
+  for (int f : motion->jump_frames) {
+    if (f - margin > 0 && f - margin < frames) jumps.push_back(f - margin);
+  }
+  motion->jump_frames = std::move(jumps);
+}
+
+// The same for a person of several (detections still to come).
+void CropPerson(int margin, int frames, PersonTruth* person) {
+  person->points3d = CropPoints(person->points3d, margin, frames);
+  person->present.erase(person->present.begin(), person->present.begin() + margin);
+  person->present.resize(frames);
+  std::vector<std::string> names;
+  std::vector<int> starts;
+  for (size_t i = 0; i < person->clip_names.size(); ++i) {
+    const int first = std::max(0, person->clip_start_frames[i] - margin);
+    if (first >= frames) break;
+    if (!starts.empty() && first == 0) {
+      names.back() = person->clip_names[i];
+      continue;
+    }
+    names.push_back(person->clip_names[i]);
+    starts.push_back(first);
+  }
+  person->clip_names = std::move(names);
+  person->clip_start_frames = std::move(starts);
+  std::vector<int> jumps;
+  for (int f : person->jump_frames) {
+    if (f - margin > 0 && f - margin < frames) jumps.push_back(f - margin);
+  }
+  person->jump_frames = std::move(jumps);
+}
+
 }  // namespace
 
 SyntheticScene Synthesize(const StudioOptions& options) {
@@ -503,9 +615,27 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   scene.frame_numbers.resize(options.num_frames);
   for (int f = 0; f < options.num_frames; ++f) scene.frame_numbers[f] = f;
 
+  // Unsynchronised cameras: the motion is played `margin` frames longer at both ends and every
+  // camera samples it at its shifted times.
+  const int margin = TimeOffsetMargin(options);
+  StudioOptions played = options;
+  played.num_frames += 2 * margin;
+  for (size_t c = 0; c < options.time_offsets.size(); ++c) {
+    scene.rig[c].time_offset = options.time_offsets[c] / options.fps;
+  }
+
   if (!options.MultiPerson()) {
-    MotionSequence motion = PlayMotion(library, SinglePersonMotionOptions(options, studio_rig, library));
-    SimulatedDetection detection = SimulateSinglePerson(options, studio_rig.cameras, motion);
+    MotionSequence motion = PlayMotion(library, SinglePersonMotionOptions(played, studio_rig, library));
+    SimulatedDetection detection;
+    if (margin == 0) {
+      detection = SimulateSinglePerson(options, studio_rig.cameras, motion);
+    } else {
+      if (options.detector != "gaussian")
+        throw InputError("time_offsets", "the realistic detector does not take time offsets yet");
+      const std::vector<Points3d> views = CameraViews(motion.points3d, options, margin);
+      detection = SimulateDetector(studio_rig.cameras, Pointers(views), motion.subject_height, DetectorOptions(options));
+      CropMotion(margin, options.num_frames, &motion);
+    }
     scene.people.push_back(PersonFromMotion(0, std::move(motion), std::vector<uint8_t>(options.num_frames, 1)));
     TakeDetection(std::move(detection), &scene.people[0]);
     SetPersonZeroFields(&scene);
@@ -515,15 +645,26 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   }
 
   int crowded_frames = 0;
-  scene.people = MakePeople(options, studio_rig, library, &crowded_frames);
+  scene.people = MakePeople(played, studio_rig, library, &crowded_frames);
   std::vector<Points3d> points;
   std::vector<double> heights;
   for (const PersonTruth& person : scene.people) {
     points.push_back(person.points3d);
     heights.push_back(person.height);
   }
-  std::vector<SimulatedDetection> detections =
-      SimulateGroupDetector(studio_rig.cameras, points, heights, DetectorOptions(options));
+  std::vector<SimulatedDetection> detections;
+  if (margin == 0) {
+    detections = SimulateGroupDetector(studio_rig.cameras, points, heights, DetectorOptions(options));
+  } else {
+    std::vector<std::vector<Points3d>> views;  // [person][camera]
+    for (const Points3d& person : points) views.push_back(CameraViews(person, options, margin));
+    std::vector<std::vector<const Points3d*>> camera_people(studio_rig.cameras.size());
+    for (size_t c = 0; c < camera_people.size(); ++c) {
+      for (const auto& person : views) camera_people[c].push_back(&person[c]);
+    }
+    detections = SimulateGroupDetector(studio_rig.cameras, camera_people, heights, DetectorOptions(options));
+    for (PersonTruth& person : scene.people) CropPerson(margin, options.num_frames, &person);
+  }
   for (size_t p = 0; p < scene.people.size(); ++p) TakeDetection(std::move(detections[p]), &scene.people[p]);
   SetPersonZeroFields(&scene);
   scene.min_person_distance = MinPersonDistance(scene.people);
@@ -565,6 +706,14 @@ void AddCameraArrays(const SyntheticScene& scene, NpzWriter* npz) {
   npz->Add("joint_names", NpyArray::FromStrings(GetSkeleton("coco17").joint_names));
 }
 
+// time_offsets [C] f8 seconds, only for a scene with offsets.
+void AddTimeOffsets(const SyntheticScene& scene, NpzWriter* npz) {
+  if (scene.options.time_offsets.empty()) return;
+  std::vector<double> seconds;
+  for (const Camera& camera : scene.rig) seconds.push_back(camera.time_offset);
+  npz->Add("time_offsets", NpyArray::FromVector(seconds, {static_cast<int64_t>(seconds.size())}));
+}
+
 void WriteGroundTruthNpz(const SyntheticScene& scene, const std::string& path) {
   const int num_cameras = static_cast<int>(scene.rig.size());
   const int num_frames = scene.points3d.num_frames();
@@ -588,6 +737,7 @@ void WriteGroundTruthNpz(const SyntheticScene& scene, const std::string& path) {
   npz.Add("subject_height", Scalar(scene.subject_height));
   npz.Add("fps", Scalar(scene.options.fps));
   npz.Add("frame_numbers", NpyArray::FromVector(scene.frame_numbers, {num_frames}));
+  AddTimeOffsets(scene, &npz);
   npz.Close();
 }
 
@@ -650,6 +800,7 @@ void WriteMultiPersonGroundTruthNpz(const SyntheticScene& scene, const std::stri
   npz.Add("bones", NpyArray::FromVector(bones, {static_cast<int64_t>(bones.size() / 2), 2}));
   npz.Add("fps", Scalar(scene.options.fps));
   npz.Add("frame_numbers", NpyArray::FromVector(scene.frame_numbers, {num_frames}));
+  AddTimeOffsets(scene, &npz);
   npz.Close();
 }
 
@@ -754,6 +905,7 @@ std::string SceneJson(const SyntheticScene& scene) {
   options["seed"] = o.seed;
   if (o.detector != "gaussian") options["detector"] = o.detector;  // absent = gaussian (older scenes)
   if (o.motion_variation) options["motion_variation"] = true;
+  if (!o.time_offsets.empty()) options["time_offsets_frames"] = o.time_offsets;
   j["options"] = options;
 
   nlohmann::ordered_json rig;
@@ -819,7 +971,10 @@ void WriteSyntheticScene(const SyntheticScene& scene, const std::string& out_dir
   try {
     WriteCalibrationToml(scene.rig, (tmp / "calibration.toml").string());
     Rig intrinsics = scene.rig;
-    for (Camera& camera : intrinsics) camera.has_extrinsics = false;
+    for (Camera& camera : intrinsics) {
+      camera.has_extrinsics = false;
+      camera.time_offset = 0.0;  // the truth stays in calibration.toml and gt.npz
+    }
     WriteCalibrationToml(intrinsics, (tmp / "intrinsics.toml").string());
     const KeypointSequence sequence = scene.ToKeypointSequence();
     WriteOpenPoseFolder(sequence, (tmp / "pose").string());

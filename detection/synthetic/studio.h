@@ -62,6 +62,11 @@ struct StudioOptions {
   double min_height_m = 1.55, max_height_m = 1.95;
   double false_positive_rate = 0.02;  // several people only: share of views with one ghost detection
   uint64_t seed = 1;
+  // Unsynchronised cameras: one offset per camera in frames (fractional), empty = synchronised.
+  // Camera c's frame N shows what the scene (the truth, points3d) shows at frame N +
+  // time_offsets[c]; the offsets in seconds go into the cameras (Camera::time_offset) and so
+  // into calibration.toml (not intrinsics.toml) and into gt.npz `time_offsets`.
+  std::vector<double> time_offsets;
   // Motion clips (BVH files, CMU skeleton) played in turn, the first giving the body;
   // empty = every .bvh of data_dir/motions/, sorted by name.
   std::vector<std::string> motion_files;
@@ -72,12 +77,14 @@ struct StudioOptions {
   // Throws InputError naming the option key (snake_case; the command line shows its flag) for an
   // unknown rig or lens, a fisheye field of view outside [60, 175] degrees, frames < 1,
   // fps not in (0, 1000], negative noise, rates outside [0, 1], num_people outside [1, kMaxPeople],
-  // enter_leave with one person, bad heights or distance, or neither motion_files nor data_dir given.
+  // enter_leave with one person, bad heights or distance, time_offsets not one per camera or
+  // beyond kMaxTimeOffsetFrames, or neither motion_files nor data_dir given.
   void Check() const;
   // True when the scene has more than one person (the multi-person files are written).
   bool MultiPerson() const { return num_people > 1 || bystander; }
 
   static constexpr int kMaxPeople = 8;
+  static constexpr double kMaxTimeOffsetFrames = 100000.0;
 };
 
 // The truth of one person (the bystander included).
@@ -150,7 +157,8 @@ SyntheticScene Synthesize(const StudioOptions& options);
 // gt.npz: points3d [F,17,3] f8 world metres; K [C,3,3], dist [C,5], R [C,3,3], t [C,3] f8
 // (world->camera); image_size [C,2] i4; camera_names, joint_names; outlier_mask, swap_mask,
 // missing_mask, invisible_mask [C,F,17] u1; bone_lengths [16] f8 and bones [16,2] i4 (COCO-17
-// bones); subject_height, fps (0-d f8); frame_numbers [F] i8.
+// bones); subject_height, fps (0-d f8); frame_numbers [F] i8; with time offsets also
+// time_offsets [C] f8 (seconds, see StudioOptions::time_offsets).
 // Several people (P people, S slots): keypoints2d.npz `keypoints2d` is [C, F, S, 17, 3]; gt.npz
 // has points3d [F, P, 17, 3] (NaN where absent), person_ids [P] i4, bystander [P] u1, present
 // [F, P] u1, heights [P] f8, bone_lengths [P, 16] f8, the masks [C, F, P, 17] u1 (plus

@@ -27,6 +27,9 @@ struct Camera {
   Distortion distortion{};    // k1, k2, p1, p2, k3 (pinhole) or k1, k2, k3, k4, 0 (fisheye)
   Rigid3d cam_from_world;     // extrinsics; identity until calibrated
   bool has_extrinsics = false;
+  // Time offset, seconds: this camera's time t shows what the reference camera shows at
+  // t + time_offset (0 for synchronised cameras; see geometry/sync/).
+  double time_offset = 0.0;
 
   Eigen::Matrix3d K() const;
   void SetK(const Eigen::Matrix3d& k);

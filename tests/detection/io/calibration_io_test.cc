@@ -42,6 +42,11 @@ translation = [1.0, 2.0, 3.0]
 fisheye = false
 )";
 
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 Rig RandomRig(int n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -168,6 +173,33 @@ TEST(CalibrationToml, RoundTripIsExact) {
   WriteCalibrationToml(back, path2, "[metadata]\nerror = 0.4\n");
   const Rig again = ReadCalibrationToml(path2);
   for (size_t i = 0; i < rig.size(); ++i) ExpectSameCamera(rig[i], again[i], 1e-12);
+}
+
+TEST(CalibrationToml, TimeOffsetsRoundTripAndAbsentOnesLeaveTheFileAsBefore) {
+  testing::TempDir dir;
+  Rig rig = RandomRig(3, 11);
+  const std::string plain = dir / "plain.toml", offsets = dir / "offsets.toml";
+  WriteCalibrationToml(rig, plain);
+  EXPECT_EQ(ReadText(plain).find("time_offset"), std::string::npos);
+  rig[1].time_offset = 0.11333333333333333;
+  rig[2].time_offset = -0.24;
+  WriteCalibrationToml(rig, offsets);
+  const Rig back = ReadCalibrationToml(offsets);
+  EXPECT_EQ(back[0].time_offset, 0.0);
+  EXPECT_EQ(back[1].time_offset, rig[1].time_offset);
+  EXPECT_EQ(back[2].time_offset, -0.24);
+  // Offsets 0 write exactly the file without offsets.
+  Rig zero = rig;  // (not the read-back: rotations round-trip to 1e-16, not bit for bit)
+  for (Camera& c : zero) c.time_offset = 0.0;
+  WriteCalibrationToml(zero, dir / "zero.toml");
+  EXPECT_EQ(ReadText(dir / "zero.toml"), ReadText(plain));
+  std::ofstream(dir / "bad.toml") << "[cam_0]\nname = \"a\"\nsize = [10, 10]\ntime_offset = \"soon\"\n";
+  try {
+    ReadCalibrationToml(dir / "bad.toml");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("time_offset"), std::string::npos) << e.what();
+  }
 }
 
 TEST(CalibrationToml, PythonTomllibReadsWhatWeWrite) {

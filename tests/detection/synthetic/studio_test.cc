@@ -814,6 +814,59 @@ TEST(Studio, DetectorOptionIsChecked) {
   o.detector = "realistic";
   o.realistic.student_dof = 1.0;
   EXPECT_THROW(o.Check(), InputError);
+
+TEST(Studio, TimeOffsetsShiftWhatEachCameraSees) {
+  StudioOptions o = testing::SmallStudio("h36m4", 90);
+  o.noise_px = 0.0;
+  o.outlier_rate = o.swap_rate = o.missing_rate = 0.0;
+  o.hip_offset_px = 0.0;
+  const SyntheticScene plain = Synthesize(o);
+  o.time_offsets = {0.0, 3.0, -2.0, 0.5};
+  const SyntheticScene shifted = Synthesize(o);
+  EXPECT_NEAR(shifted.rig[1].time_offset, 0.1, 1e-15);
+  EXPECT_NEAR(shifted.rig[2].time_offset, -2.0 / 30, 1e-15);
+  // Camera 1's frame f shows the truth at frame f + 3, camera 2's at f - 2.
+  int compared = 0;
+  for (int f = 5; f < 80; ++f) {
+    for (int j = 0; j < 17; ++j) {
+      const auto p1 = shifted.rig[1].ImageFromWorld(shifted.points3d.at(f + 3, j));
+      const auto p2 = shifted.rig[2].ImageFromWorld(shifted.points3d.at(f - 2, j));
+      if (shifted.observations.at(1, f, j).z() > 0 && p1) {
+        EXPECT_NEAR((shifted.observations.at(1, f, j).head<2>() - *p1).norm(), 0.0, 1e-6);
+        ++compared;
+      }
+      if (shifted.observations.at(2, f, j).z() > 0 && p2) {
+        EXPECT_NEAR((shifted.observations.at(2, f, j).head<2>() - *p2).norm(), 0.0, 1e-6);
+      }
+      // Camera 3 half a frame later: between the projections of frames f and f + 1.
+      const auto a = shifted.rig[3].ImageFromWorld(shifted.points3d.at(f, j));
+      const auto b = shifted.rig[3].ImageFromWorld(shifted.points3d.at(f + 1, j));
+      if (shifted.observations.at(3, f, j).z() > 0 && a && b) {
+        EXPECT_LT((shifted.observations.at(3, f, j).head<2>() - 0.5 * (*a + *b)).norm(), 2.0);
+      }
+    }
+  }
+  EXPECT_GT(compared, 500);
+  // Without offsets the scene is unchanged; with them the truth is not cut from another motion.
+  EXPECT_EQ(plain.rig[1].time_offset, 0.0);
+  o.time_offsets = {0.0, 0.0, 0.0, 0.0};
+  const SyntheticScene zero = Synthesize(o);
+  EXPECT_EQ(zero.observations.data(), plain.observations.data());
+}
+
+TEST(Studio, TimeOffsetsGoIntoCalibrationTomlAndGt) {
+  testing::TempDir dir;
+  StudioOptions o = testing::SmallStudio("stereo2", 40);
+  o.time_offsets = {0.0, -7.2};
+  WriteSyntheticScene(Synthesize(o), dir / "scene");
+  const Rig truth = ReadCalibrationToml(dir / "scene/calibration.toml");
+  EXPECT_NEAR(truth[1].time_offset, -7.2 / 30, 1e-15);
+  EXPECT_EQ(ReadCalibrationToml(dir / "scene/intrinsics.toml")[1].time_offset, 0.0);
+  const auto npz = ReadNpz(dir / "scene/gt.npz");
+  ASSERT_TRUE(npz.count("time_offsets"));
+  EXPECT_NEAR(npz.at("time_offsets").ToDoubles()[1], -7.2 / 30, 1e-15);
+  o.time_offsets = {1.0};
+  EXPECT_THROW(Synthesize(o), InputError);
 }
 
 }  // namespace

@@ -1,0 +1,265 @@
+// Accuracy and speed of the time offsets of unsynchronised cameras (the bench/README figures):
+//  1. studio scenes with offsets up to +/- 2 s at 30 fps (fixed whole and fractional frames,
+//     0, 17.3, -41.6, 58.9, ...) over seeds, rigs (h36m4, ring8) and noise: the largest offset
+//     error in frames from motion alone, refined with the true cameras, and from the
+//     `calibrate --sync` flow (CalibrateUnsynchronised, cameras self-calibrated); triangulation
+//     MPJPE of the synchronised rig (the same motion and detector, every camera at the
+//     reference times), without offsets, resampled with the true and with the estimated
+//     offsets; with --calibrate the largest camera rotation error of the self-calibration with
+//     unknown offsets (calibrate --sync) vs synchronised;
+//  2. speed: offsets for 8 cameras x 10,000 frames, two threads.
+// The Pose2Sim check is bench/sync_pose2sim.sh.
+// MPJPE is scored over the reference frames that every camera recorded.
+//   build/bench/sync_accuracy [--frames 1800] [--seeds 3] [--calibrate] [--rig ring8] [--noise 2]
+//       [--speed-frames 10000] [--whole: offsets rounded] [--clean: no outliers, swaps, misses]
+//       [--per-camera: every camera's estimates]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "detection/skeleton.h"
+#include "detection/synthetic/rigs.h"
+#include "detection/synthetic/simulated_detector.h"
+#include "detection/synthetic/studio.h"
+#include "geometry/estimators/triangulation.h"
+#include "geometry/sfm/rig_comparison.h"
+#include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/calibrate.h"
+#include "pseudolabel/stages/sync.h"
+#include "pseudolabel/stages/sync_calibration.h"
+
+using namespace epilabel;
+
+namespace {
+
+constexpr int kThreads = 2;
+bool g_whole = false, g_clean = false, g_per_camera = false;  // --whole, --clean, --per-camera
+
+double Seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::vector<PersonTrack> Tracks(const SyntheticScene& scene, const Observations2d& observations) {
+  PersonTrack track;
+  track.skeleton = &GetSkeleton("coco17");
+  track.observations = observations;
+  track.frame_numbers = scene.frame_numbers;
+  for (const Camera& camera : scene.rig) track.camera_names.push_back(camera.name);
+  return {track};
+}
+
+// Mean joint error (mm) over the frames marked in `scored`.
+double Mpjpe(const Points3d& est, const Points3d& truth, const std::vector<bool>& scored) {
+  double sum = 0;
+  int64_t n = 0;
+  for (frame_t f = 0; f < truth.num_frames(); ++f)
+    if (scored[f])
+    for (joint_t j = 0; j < truth.num_joints(); ++j) {
+      if (!est.IsValid(f, j)) continue;
+      sum += (est.at(f, j) - truth.at(f, j)).norm();
+      ++n;
+    }
+  return n ? 1000.0 * sum / n : -1.0;
+}
+
+// MPJPE over every scored frame and over those away from the studio's clip transitions.
+struct Score {
+  double all = 0, smooth = 0;
+};
+
+Score RobustMpjpe(const Rig& rig, const Observations2d& observations, const Points3d& truth,
+                  const std::vector<bool>& scored, const std::vector<bool>& smooth) {
+  const Skeleton& skeleton = GetSkeleton("coco17");
+  TriangulationOptions robust;
+  robust.symmetric_pairs = skeleton.symmetric;
+  robust.bones = skeleton.bones;
+  const Points3d points = TriangulateSequence(rig, observations, robust).points;
+  return {Mpjpe(points, truth, scored), Mpjpe(points, truth, smooth)};
+}
+
+Rig IntrinsicsOnly(Rig rig) {
+  for (Camera& camera : rig) {
+    camera.has_extrinsics = false;
+    camera.time_offset = 0.0;
+  }
+  return rig;
+}
+
+CalibrateStageOptions CalibrateOptions() {
+  CalibrateStageOptions options;
+  options.num_threads = kThreads;
+  return options;
+}
+
+SyncStageOptions SyncOptions() {
+  SyncStageOptions options;
+  options.motion.num_threads = kThreads;
+  options.calibrated.num_threads = kThreads;
+  return options;
+}
+
+// Offsets in frames for a rig: the reference 0, then whole and fractional offsets up to 2 s.
+std::vector<double> StudioOffsets(size_t cameras) {
+  const std::vector<double> all = {0.0, 17.3, -41.6, 58.9, -7.45, 33.0, -59.7, 4.6};
+  return std::vector<double>(all.begin(), all.begin() + cameras);
+}
+
+double MaxError(const SyncResult& sync, const std::vector<double>& truth) {
+  if (!sync.success) return std::nan("");
+  double err = 0;
+  for (size_t c = 0; c < truth.size(); ++c) {
+    if (static_cast<int>(c) == sync.reference) continue;
+    if (!sync.cameras[c].estimated) return std::nan("");
+    err = std::max(err, std::abs(sync.cameras[c].offset_frames - truth[c]));
+  }
+  return err;
+}
+
+struct StudioRow {
+  double motion_err = 0, refined_err = 0, selfcal_err = std::nan("");
+  Score mpjpe_sync, mpjpe_unsync, mpjpe_true, mpjpe_est;
+  double rot_sync = std::nan(""), rot_unsync = std::nan("");
+  double sync_seconds = 0;
+};
+
+StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int frames, bool calibrate) {
+  StudioOptions o;
+  o.rig = rig;
+  o.num_frames = frames;
+  o.noise_px = noise;
+  o.seed = seed;
+  o.data_dir = EPILABEL_DATA_DIR;
+  o.time_offsets = StudioOffsets(MakeStudioRig(rig).cameras.size());
+  if (g_whole) for (double& v : o.time_offsets) v = std::round(v);
+  if (g_clean) o.outlier_rate = o.swap_rate = o.missing_rate = 0.0;
+  const SyntheticScene scene = Synthesize(o);
+  // The synchronised rig: the same motion and detector, every camera at the reference times.
+  SimulatedDetectorOptions detector;
+  detector.noise_px = o.noise_px;
+  detector.outlier_rate = o.outlier_rate;
+  detector.swap_rate = o.swap_rate;
+  detector.missing_rate = o.missing_rate;
+  detector.hip_offset_px = o.hip_offset_px;
+  detector.seed = o.seed;
+  const Observations2d synced =
+      SimulateDetector(scene.rig, scene.points3d, scene.subject_height, detector).observations;
+
+  StudioRow row;
+  const SyncStageOptions options = SyncOptions();
+  const std::vector<double> fps = options.CameraFps(static_cast<int>(scene.rig.size()));
+  const auto t0 = std::chrono::steady_clock::now();
+  const SyncResult motion = EstimateTimeOffsets(Tracks(scene, scene.observations), options);
+  row.sync_seconds = Seconds(t0);
+  const SyncResult refined = EstimateTimeOffsets(Tracks(scene, scene.observations), options, &scene.rig);
+  row.motion_err = MaxError(motion, o.time_offsets);
+  if (g_per_camera) {
+    for (size_t c = 1; c < o.time_offsets.size(); ++c)
+      std::printf("  cam %zu truth %+7.2f motion %+8.3f (conf %.2f) calibrated %+8.3f\n", c, o.time_offsets[c],
+                  motion.cameras[c].offset_frames, motion.cameras[c].confidence, refined.cameras[c].offset_frames);
+  }
+  row.refined_err = MaxError(refined, o.time_offsets);
+
+  std::vector<double> truth_s;
+  for (double f : o.time_offsets) truth_s.push_back(f / o.fps);
+  std::vector<PersonTrack> with_truth = Tracks(scene, scene.observations);
+  ResampleTracks(truth_s, fps, 0, &with_truth);
+  std::vector<PersonTrack> with_estimate = Tracks(scene, scene.observations);
+  ResampleTracks(refined.OffsetsSeconds(), fps, 0, &with_estimate);
+  // Scored over the reference frames every camera recorded (the others lack a camera).
+  const double lo = *std::max_element(o.time_offsets.begin(), o.time_offsets.end());
+  const double hi = *std::min_element(o.time_offsets.begin(), o.time_offsets.end());
+  const int first = static_cast<int>(std::ceil(lo)) + 2, last = frames - 1 + static_cast<int>(std::floor(hi)) - 2;
+  std::vector<bool> scored(frames, false);
+  for (int f = std::max(0, first); f <= last; ++f) scored[f] = true;
+  // The studio's motion jumps where one played clip follows another (a body cannot): no
+  // interpolation in time is right there; `smooth` leaves out 3 frames either side.
+  std::vector<bool> smooth = scored;
+  for (int start : scene.people.front().clip_start_frames) {
+    for (int f = std::max(0, start - 3); f < std::min(frames, start + 3); ++f) smooth[f] = false;
+  }
+  row.mpjpe_sync = RobustMpjpe(scene.rig, synced, scene.points3d, scored, smooth);
+  row.mpjpe_unsync = RobustMpjpe(scene.rig, scene.observations, scene.points3d, scored, smooth);
+  row.mpjpe_true = RobustMpjpe(scene.rig, with_truth.front().observations, scene.points3d, scored, smooth);
+  row.mpjpe_est = RobustMpjpe(scene.rig, with_estimate.front().observations, scene.points3d, scored, smooth);
+  if (calibrate) {
+    const Rig intrinsics = IntrinsicsOnly(scene.rig);
+    const CalibrateStageResult sync_cal = CalibrateCameras(intrinsics, Tracks(scene, synced).front(), CalibrateOptions());
+    if (sync_cal.output.success) row.rot_sync = CompareRigs(scene.rig, sync_cal.output.rig).max_rotation_error_deg;
+    const SyncCalibrationResult unsync_cal =
+        CalibrateUnsynchronised(intrinsics, Tracks(scene, scene.observations), CalibrateOptions(), options);
+    if (unsync_cal.calibration.output.success) {
+      row.rot_unsync = CompareRigs(scene.rig, unsync_cal.calibration.output.rig).max_rotation_error_deg;
+      row.selfcal_err = MaxError(unsync_cal.sync, o.time_offsets);
+    }
+  }
+  return row;
+}
+
+// Speed: offsets for 8 cameras x `frames` frames (ring8 with offsets), two threads.
+void RunSpeed(int frames) {
+  StudioOptions o;
+  o.rig = "ring8";
+  o.num_frames = frames;
+  o.data_dir = EPILABEL_DATA_DIR;
+  o.time_offsets = StudioOffsets(8);
+  const SyntheticScene scene = Synthesize(o);
+  const std::vector<PersonTrack> tracks = Tracks(scene, scene.observations);
+  SyncStageOptions options = SyncOptions();
+  auto t0 = std::chrono::steady_clock::now();
+  const SyncResult motion = EstimateTimeOffsets(tracks, options);
+  const double motion_s = Seconds(t0);
+  t0 = std::chrono::steady_clock::now();
+  const SyncResult refined = EstimateTimeOffsets(tracks, options, &scene.rig);
+  const double refined_s = Seconds(t0);
+  std::printf("speed: 8 cameras x %d frames, %d threads: motion %.2f s (max error %.3f frames), motion + "
+              "calibrated %.2f s (max error %.3f frames)\n",
+              frames, kThreads, motion_s, MaxError(motion, o.time_offsets), refined_s,
+              MaxError(refined, o.time_offsets));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int frames = 1800, seeds = 3, speed_frames = 10000;
+  bool calibrate = false;
+  std::vector<std::string> rigs = {"h36m4", "ring8"};
+  std::vector<double> noises = {2.0, 5.0};
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seeds") && i + 1 < argc) seeds = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--speed-frames") && i + 1 < argc) speed_frames = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--calibrate")) calibrate = true;
+    else if (!std::strcmp(argv[i], "--rig") && i + 1 < argc) rigs = {argv[++i]};
+    else if (!std::strcmp(argv[i], "--noise") && i + 1 < argc) noises = {std::atof(argv[++i])};
+    else if (!std::strcmp(argv[i], "--whole")) g_whole = true;
+    else if (!std::strcmp(argv[i], "--clean")) g_clean = true;
+    else if (!std::strcmp(argv[i], "--per-camera")) g_per_camera = true;
+  }
+  std::printf("offsets (frames at 30 fps): h36m4 0 17.3 -41.6 58.9; ring8 also -7.45 33.0 -59.7 4.6\n");
+  std::printf("MPJPE mm over the frames every camera recorded; 'smooth': without 3 frames either side of the\n"
+              "studio's clip transitions (its motion jumps there)\n");
+  std::printf("%-6s %5s %4s | %7s %7s %7s | %7s %7s %7s %7s %6s | %7s %7s %6s | %6s %6s | %5s\n", "rig", "noise",
+              "seed", "err_mot", "err_cal", "err_sc", "mpj_syn", "unsync", "true_o", "est_o", "ratio", "sm_syn",
+              "sm_est", "sm_rat", "rot_s", "rot_u", "sync_s");
+  for (const std::string& rig : rigs) {
+    for (double noise : noises) {
+      for (int seed = 1; seed <= seeds; ++seed) {
+        const StudioRow r = RunStudio(rig, noise, seed, frames, calibrate);
+        std::printf("%-6s %5.1f %4d | %7.3f %7.3f %7.3f | %7.2f %7.1f %7.2f %7.2f %6.3f | %7.2f %7.2f %6.3f | %6.3f "
+                    "%6.3f | %5.2f\n",
+                    rig.c_str(), noise, seed, r.motion_err, r.refined_err, r.selfcal_err, r.mpjpe_sync.all,
+                    r.mpjpe_unsync.all, r.mpjpe_true.all, r.mpjpe_est.all, r.mpjpe_est.all / r.mpjpe_sync.all,
+                    r.mpjpe_sync.smooth, r.mpjpe_est.smooth, r.mpjpe_est.smooth / r.mpjpe_sync.smooth, r.rot_sync,
+                    r.rot_unsync, r.sync_seconds);
+        std::fflush(stdout);
+      }
+    }
+  }
+  if (speed_frames > 0) RunSpeed(speed_frames);
+  return 0;
+}

@@ -1,0 +1,263 @@
+#include "geometry/sync/calibrated_sync.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+
+#include "geometry/estimators/point_triangulation.h"
+
+namespace epilabel {
+
+namespace {
+
+// A triangulated joint projected into the camera under test.
+struct Target {
+  int track = 0;
+  int joint = 0;
+  double t_s = 0.0;            // reference time
+  Eigen::Vector2d pixel;       // projection into the camera under test
+  double view_error_px = 0.0;  // the largest reprojection error of the views it was triangulated from
+};
+
+double MedianOf(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// The joints of the sampled reference frames, triangulated from every camera but `camera`.
+std::vector<Target> Targets(const Rig& rig, const SyncInput& input, const std::vector<double>& offsets_s, int camera,
+                            const CalibratedSyncOptions& options) {
+  const double reference_fps = input.fps[input.reference];
+  std::vector<Target> targets;
+  for (size_t k = 0; k < input.tracks.size(); ++k) {
+    const Observations2d& track = input.tracks[k];
+    const int frames = track.num_frames();
+    const int step = std::max(1, (frames + options.max_frames - 1) / options.max_frames);
+    const int samples = (frames + step - 1) / step;
+    std::vector<std::vector<Target>> slots(samples);
+    tbb::parallel_for(0, samples, [&](int s) {
+      const double t_s = s * step / reference_fps;
+      PointView views[kMaxTriangulationViews];
+      for (int j = 0; j < track.num_joints(); ++j) {
+        int n = 0;
+        for (int d = 0; d < input.num_cameras() && n < kMaxTriangulationViews; ++d) {
+          if (d == camera) continue;
+          const auto kp = InterpolateKeypoint(track, d, CameraFrameAt(t_s, offsets_s[d], input.fps[d]), j);
+          if (!kp) continue;
+          PointView& v = views[n++];
+          v.rotation = rig[d].cam_from_world.RotationMatrix();
+          v.translation = rig[d].cam_from_world.translation;
+          v.normalized = rig[d].NormalizedFromImage(kp->head<2>());
+          v.focal_px = rig[d].MeanFocal();
+          v.weight = kp->z();
+        }
+        if (n < 2) continue;
+        const auto point = TriangulateLinear(views, n);
+        if (!point) continue;
+        double view_error = 0.0;
+        for (int i = 0; i < n; ++i) view_error = std::max(view_error, ReprojectionErrorPx(views[i], *point));
+        const auto pixel = rig[camera].ImageFromWorld(*point);
+        if (pixel) slots[s].push_back({static_cast<int>(k), j, t_s, *pixel, view_error});
+      }
+    });
+    for (auto& slot : slots) targets.insert(targets.end(), slot.begin(), slot.end());
+  }
+  // Points whose views disagree (a wrong match, an outlier) are left out: beyond twice the
+  // threshold or three times the median disagreement, whichever is larger (a calibration that
+  // fits the detections loosely still keeps most points).
+  std::vector<double> errors;
+  for (const Target& target : targets) errors.push_back(target.view_error_px);
+  const double cutoff = std::max(2.0 * options.threshold_px, 3.0 * MedianOf(errors));
+  std::vector<Target> kept;
+  for (const Target& target : targets) {
+    if (target.view_error_px < cutoff) kept.push_back(target);
+  }
+  return kept;
+}
+
+// The truncation threshold for one camera: options.threshold_px, or three times the median error
+// at the start offset when the calibration fits its detections more loosely than that.
+double Threshold(const SyncInput& input, const std::vector<Target>& targets, int camera, double start_s,
+                 double threshold_px) {
+  std::vector<double> errors;
+  for (const Target& target : targets) {
+    const double frame = CameraFrameAt(target.t_s, start_s, input.fps[camera]);
+    const auto kp = InterpolateKeypoint(input.tracks[target.track], camera, frame, target.joint);
+    if (kp) errors.push_back((kp->head<2>() - target.pixel).norm());
+  }
+  return std::max(threshold_px, 3.0 * MedianOf(errors));
+}
+
+// Mean truncated squared error of the camera's keypoints at `offset_s` against the targets;
+// infinity with fewer than 10 points.
+double Cost(const SyncInput& input, const std::vector<Target>& targets, int camera, double offset_s,
+            double threshold_px) {
+  double sum = 0.0;
+  int n = 0;
+  for (const Target& target : targets) {
+    const double frame = CameraFrameAt(target.t_s, offset_s, input.fps[camera]);
+    const auto kp = InterpolateKeypoint(input.tracks[target.track], camera, frame, target.joint);
+    if (!kp) continue;
+    sum += std::min((kp->head<2>() - target.pixel).squaredNorm(), threshold_px * threshold_px);
+    ++n;
+  }
+  return n >= 10 ? sum / n : std::numeric_limits<double>::infinity();
+}
+
+// Scan, then golden-section search of the cost around `start` (seconds).
+void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, int camera, double start,
+                  const CalibratedSyncOptions& options, CameraOffset* out) {
+  const double frame_s = 1.0 / input.fps[input.reference];
+  const double threshold = Threshold(input, targets, camera, start, options.threshold_px);
+  const auto cost = [&](double offset) { return Cost(input, targets, camera, offset, threshold); };
+  const int steps = static_cast<int>(std::ceil(options.search_frames / 0.25));
+  std::vector<double> scan;
+  int best = 0;
+  for (int i = -steps; i <= steps; ++i) {
+    scan.push_back(cost(start + i * 0.25 * frame_s));
+    if (scan.back() < scan[best]) best = static_cast<int>(scan.size()) - 1;
+  }
+  if (!std::isfinite(scan[best])) {
+    out->note = "too few points seen by this camera and two others";
+    return;
+  }
+  const double golden = 0.5 * (std::sqrt(5.0) - 1.0);
+  double a = start + (best - steps - 1) * 0.25 * frame_s, b = start + (best - steps + 1) * 0.25 * frame_s;
+  double x1 = b - golden * (b - a), x2 = a + golden * (b - a);
+  double f1 = cost(x1), f2 = cost(x2);
+  while (b - a > options.tolerance_frames * frame_s) {
+    if (f1 < f2) {
+      b = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = b - golden * (b - a);
+      f1 = cost(x1);
+    } else {
+      a = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = a + golden * (b - a);
+      f2 = cost(x2);
+    }
+  }
+  double offset = 0.5 * (a + b);
+  double minimum = cost(offset);
+  if (!(minimum <= scan[best])) {
+    offset = start + (best - steps) * 0.25 * frame_s;
+    minimum = scan[best];
+  }
+  std::vector<double> finite;
+  for (double v : scan) finite.push_back(std::isfinite(v) ? v : threshold * threshold);
+  std::nth_element(finite.begin(), finite.begin() + finite.size() / 2, finite.end());
+  const double median = finite[finite.size() / 2];
+  out->offset_s = offset;
+  out->cost_px = std::sqrt(minimum);
+  out->confidence = median > 0.0 ? std::clamp(1.0 - minimum / median, 0.0, 1.0) : 0.0;
+  out->signals = static_cast<int>(targets.size());
+  out->estimated = true;
+  if (best == 0 || best + 1 == static_cast<int>(scan.size())) {
+    out->note = "the minimum is at the end of the searched interval (the start may be far off)";
+  }
+}
+
+// The tracks smoothed in time (Gaussian, `sigma` frames, over observed neighbours only): between
+// two raw noisy frames an interpolated keypoint has less noise than at a frame (variance factor
+// w^2 + (1-w)^2), which would pull the cost toward half frames; smoothed neighbours are
+// correlated, so the noise hardly depends on where between frames the keypoint is taken.
+SyncInput Smoothed(const SyncInput& input, double sigma) {
+  SyncInput out = input;
+  const int radius = static_cast<int>(std::ceil(3.0 * sigma));
+  std::vector<double> kernel(2 * radius + 1);
+  for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
+  for (size_t k = 0; k < input.tracks.size(); ++k) {
+    const Observations2d& in = input.tracks[k];
+    for (int c = 0; c < in.num_cameras(); ++c)
+      for (int f = 0; f < in.num_frames(); ++f)
+        for (int j = 0; j < in.num_joints(); ++j) {
+          if (!in.IsObserved(c, f, j)) continue;
+          Eigen::Vector2d sum = Eigen::Vector2d::Zero();
+          double weight = 0.0;
+          for (int g = std::max(0, f - radius); g <= std::min(in.num_frames() - 1, f + radius); ++g) {
+            if (!in.IsObserved(c, g, j)) continue;
+            sum += kernel[g - f + radius] * in.at(c, g, j).head<2>();
+            weight += kernel[g - f + radius];
+          }
+          out.tracks[k].at(c, f, j).head<2>() = sum / weight;
+        }
+  }
+  return out;
+}
+
+}  // namespace
+
+void CalibratedSyncOptions::Check() const {
+  if (!(smoothing_frames >= 0.0 && search_frames > 0.0 && tolerance_frames > 0.0 && threshold_px > 0.0 && max_frames > 0 && passes > 0)) {
+    throw std::invalid_argument("CalibratedSyncOptions: values must be positive");
+  }
+}
+
+std::vector<double> CalibratedSyncCost(const Rig& rig, const SyncInput& input, const std::vector<double>& offsets_s_all,
+                                       int camera, const std::vector<double>& offsets_s,
+                                       const CalibratedSyncOptions& options) {
+  const std::vector<Target> targets = Targets(rig, input, offsets_s_all, camera, options);
+  std::vector<double> out;
+  for (double offset : offsets_s) out.push_back(Cost(input, targets, camera, offset, options.threshold_px));
+  return out;
+}
+
+SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_input, const SyncResult& start,
+                                        const CalibratedSyncOptions& options) {
+  raw_input.Check();
+  options.Check();
+  if (static_cast<int>(rig.size()) != raw_input.num_cameras() || start.cameras.size() != rig.size()) {
+    throw std::invalid_argument("RefineOffsetsWithCalibration: one camera and one start per camera expected");
+  }
+  std::unique_ptr<tbb::global_control> threads;
+  if (options.num_threads > 0) {
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
+  }
+  const SyncInput smoothed = options.smoothing_frames > 0.0 ? Smoothed(raw_input, options.smoothing_frames) : raw_input;
+  const SyncInput& input = smoothed;
+  SyncResult result = start;
+  result.method = "calibrated";
+  result.reference = input.reference;
+  result.reference_fps = input.fps[input.reference];
+  result.success = true;
+  result.reason.clear();
+  std::vector<double> offsets = start.OffsetsSeconds();
+  offsets[input.reference] = 0.0;
+  for (int pass = 0; pass < options.passes; ++pass) {
+    for (int c = 0; c < input.num_cameras(); ++c) {
+      if (c == input.reference) continue;
+      CameraOffset refined;
+      MinimiseCost(input, Targets(rig, input, offsets, c, options), c, offsets[c], options, &refined);
+      if (!refined.estimated) {
+        result.cameras[c].note = refined.note;
+        continue;
+      }
+      refined.peak_correlation = start.cameras[c].peak_correlation;
+      result.cameras[c] = refined;
+      offsets[c] = refined.offset_s;
+    }
+    // A shift common to every other camera is the slow mode of the round above (the reference
+    // is one view among many): measure the reference against the others and take it out.
+    CameraOffset common;
+    MinimiseCost(input, Targets(rig, input, offsets, input.reference, options), input.reference, 0.0, options, &common);
+    if (!common.estimated) continue;
+    for (int c = 0; c < input.num_cameras(); ++c) {
+      if (c == input.reference || !result.cameras[c].estimated) continue;
+      offsets[c] -= common.offset_s;
+      result.cameras[c].offset_s = offsets[c];
+    }
+  }
+  for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * result.reference_fps;
+  return result;
+}
+
+}  // namespace epilabel

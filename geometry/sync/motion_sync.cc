@@ -1,0 +1,313 @@
+#include "geometry/sync/motion_sync.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+namespace epilabel {
+
+namespace {
+
+// One joint signal on the grid: value 0 where invalid, mask 1 where valid.
+struct Signal {
+  std::vector<float> value, mask;
+  int valid = 0;
+};
+
+// Positions of camera c, track k on the reference grid (rate `grid_fps`), NaN where unseen.
+std::vector<Eigen::Vector2d> GridPositions(const Observations2d& track, int camera, double fps, double grid_fps,
+                                           int joint, int grid_frames) {
+  std::vector<Eigen::Vector2d> out(grid_frames, Eigen::Vector2d::Constant(std::numeric_limits<double>::quiet_NaN()));
+  for (int g = 0; g < grid_frames; ++g) {
+    const double frame = fps == grid_fps ? g : g / grid_fps * fps;
+    if (auto k = InterpolateKeypoint(track, camera, frame, joint)) out[g] = k->head<2>();
+  }
+  return out;
+}
+
+int GridFrames(const Observations2d& track, double fps, double grid_fps) {
+  if (track.num_frames() < 1) return 0;
+  return static_cast<int>(std::floor((track.num_frames() - 1) / fps * grid_fps + 1e-9)) + 1;
+}
+
+// The person's image size in camera c: median over frames (with 5+ joints) of the diagonal of
+// the joints' bounding box, pixels; 0 when never seen so.
+double PersonSizePx(const Observations2d& track, int camera) {
+  std::vector<double> sizes;
+  for (int f = 0; f < track.num_frames(); ++f) {
+    Eigen::Vector2d lo = Eigen::Vector2d::Constant(1e300), hi = -lo;
+    int seen = 0;
+    for (int j = 0; j < track.num_joints(); ++j) {
+      if (!track.IsObserved(camera, f, j)) continue;
+      lo = lo.cwiseMin(track.at(camera, f, j).head<2>());
+      hi = hi.cwiseMax(track.at(camera, f, j).head<2>());
+      ++seen;
+    }
+    if (seen >= 5) sizes.push_back((hi - lo).norm());
+  }
+  if (sizes.empty()) return 0.0;
+  std::nth_element(sizes.begin(), sizes.begin() + sizes.size() / 2, sizes.end());
+  return sizes[sizes.size() / 2];
+}
+
+// Gaussian smoothing with missing samples (normalised convolution); NaN stays NaN.
+std::vector<Eigen::Vector2d> Smooth(const std::vector<Eigen::Vector2d>& x, double sigma) {
+  if (sigma < 0.3) return x;
+  const int radius = static_cast<int>(std::ceil(3.0 * sigma));
+  std::vector<double> kernel(2 * radius + 1);
+  for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
+  std::vector<Eigen::Vector2d> out = x;
+  const int n = static_cast<int>(x.size());
+  for (int g = 0; g < n; ++g) {
+    if (!x[g].allFinite()) continue;
+    Eigen::Vector2d sum = Eigen::Vector2d::Zero();
+    double weight = 0.0;
+    for (int i = std::max(0, g - radius); i <= std::min(n - 1, g + radius); ++i) {
+      if (!x[i].allFinite()) continue;
+      sum += kernel[i - g + radius] * x[i];
+      weight += kernel[i - g + radius];
+    }
+    out[g] = sum / weight;
+  }
+  return out;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// Speed of a smoothed joint (sizes per second), robustly standardised (median, MAD, clamped to
+// [-3, 5]) and made zero-mean over its valid samples.
+Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, double size_px) {
+  const int n = static_cast<int>(x.size());
+  Signal s;
+  s.value.assign(n, 0.0f);
+  s.mask.assign(n, 0.0f);
+  std::vector<double> speed(n, 0.0), valid;
+  for (int g = 1; g + 1 < n; ++g) {
+    if (!x[g - 1].allFinite() || !x[g + 1].allFinite()) continue;
+    speed[g] = (x[g + 1] - x[g - 1]).norm() * grid_fps / 2.0 / size_px;
+    s.mask[g] = 1.0f;
+    valid.push_back(speed[g]);
+  }
+  if (valid.size() < 10) return Signal{std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f), 0};
+  const double median = Median(valid);
+  std::vector<double> deviation;
+  for (double v : valid) deviation.push_back(std::abs(v - median));
+  const double scale = 1.4826 * Median(deviation) + 1e-9;
+  double mean = 0.0;
+  for (int g = 0; g < n; ++g) {
+    if (s.mask[g] == 0.0f) continue;
+    speed[g] = std::clamp((speed[g] - median) / scale, -3.0, 5.0);
+    mean += speed[g];
+  }
+  mean /= valid.size();
+  for (int g = 0; g < n; ++g) {
+    if (s.mask[g] != 0.0f) s.value[g] = static_cast<float>(speed[g] - mean);
+  }
+  s.valid = static_cast<int>(valid.size());
+  return s;
+}
+
+// The 75th percentile over time of the median joint speed over a window (sizes per second).
+double TrackMotion(const Observations2d& track, int camera, double fps, double window_s) {
+  const double size = PersonSizePx(track, camera);
+  const int half = std::max(1, static_cast<int>(std::round(0.5 * window_s * fps)));
+  if (size <= 0.0 || track.num_frames() <= 2 * half) return 0.0;
+  std::vector<double> per_frame;
+  for (int f = half; f + half < track.num_frames(); ++f) {
+    std::vector<double> speeds;
+    for (int j = 0; j < track.num_joints(); ++j) {
+      if (!track.IsObserved(camera, f - half, j) || !track.IsObserved(camera, f + half, j)) continue;
+      speeds.push_back((track.at(camera, f + half, j) - track.at(camera, f - half, j)).head<2>().norm());
+    }
+    if (speeds.size() >= 5) per_frame.push_back(Median(speeds) * fps / (2.0 * half) / size);
+  }
+  if (per_frame.empty()) return 0.0;
+  const size_t q = per_frame.size() * 3 / 4;
+  std::nth_element(per_frame.begin(), per_frame.begin() + q, per_frame.end());
+  return per_frame[q];
+}
+
+// Every joint signal of camera c (track-major, joint-minor; empty signals where unseen).
+std::vector<Signal> CameraSignals(const SyncInput& input, int camera, double grid_fps,
+                                  const MotionSyncOptions& options) {
+  std::vector<Signal> signals;
+  for (const Observations2d& track : input.tracks) {
+    const int grid_frames = GridFrames(track, input.fps[camera], grid_fps);
+    const double size = PersonSizePx(track, camera);
+    // A person who hardly moves in this view (a bystander) has no timing to give: only noise.
+    const bool still = TrackMotion(track, camera, input.fps[camera], options.motion_window_s) < options.min_motion;
+    for (int j = 0; j < track.num_joints(); ++j) {
+      if (size <= 0.0 || grid_frames < 3 || still) {
+        signals.push_back({});
+        continue;
+      }
+      const auto x = Smooth(GridPositions(track, camera, input.fps[camera], grid_fps, j, grid_frames),
+                            options.smoothing_s * grid_fps);
+      signals.push_back(SpeedSignal(x, grid_fps, size));
+    }
+  }
+  return signals;
+}
+
+// Normalised cross-correlation of b(t) with a(t + lag) over their common valid samples;
+// NaN when they overlap less than min_overlap samples.
+double Correlation(const Signal& a, const Signal& b, int lag, int min_overlap) {
+  const int na = static_cast<int>(a.value.size()), nb = static_cast<int>(b.value.size());
+  const int begin = std::max(0, -lag), end = std::min(nb, na - lag);
+  if (end - begin < min_overlap) return std::numeric_limits<double>::quiet_NaN();
+  float ab = 0, aa = 0, bb = 0, n = 0;
+  const float* av = a.value.data() + lag;
+  const float* am = a.mask.data() + lag;
+  const float* bv = b.value.data();
+  const float* bm = b.mask.data();
+  for (int g = begin; g < end; ++g) {
+    ab += av[g] * bv[g];
+    aa += av[g] * av[g] * bm[g];
+    bb += bv[g] * bv[g] * am[g];
+    n += am[g] * bm[g];
+  }
+  if (n < min_overlap || aa <= 0 || bb <= 0) return std::numeric_limits<double>::quiet_NaN();
+  return ab / std::sqrt(static_cast<double>(aa) * bb);
+}
+
+// The combined correlation curve of camera c against the reference, lags [-max_lag, max_lag].
+std::vector<double> CorrelationCurve(const std::vector<Signal>& reference, const std::vector<Signal>& camera,
+                                     int max_lag, int min_overlap, int* voters) {
+  std::vector<double> curve(2 * max_lag + 1, std::numeric_limits<double>::quiet_NaN());
+  std::vector<int> counts(curve.size(), 0);
+  tbb::parallel_for(tbb::blocked_range<int>(-max_lag, max_lag + 1), [&](const tbb::blocked_range<int>& range) {
+    for (int lag = range.begin(); lag != range.end(); ++lag) {
+      double sum = 0.0;
+      int count = 0;
+      for (size_t i = 0; i < reference.size(); ++i) {
+        if (reference[i].valid == 0 || camera[i].valid == 0) continue;
+        const double r = Correlation(reference[i], camera[i], lag, min_overlap);
+        if (std::isnan(r)) continue;
+        sum += r;
+        ++count;
+      }
+      if (count > 0) curve[lag + max_lag] = sum / count;
+      counts[lag + max_lag] = count;
+    }
+  });
+  *voters = *std::max_element(counts.begin(), counts.end());
+  return curve;
+}
+
+// The peak of a curve (whole index, then a parabola through its neighbours) and the confidence.
+void PeakOfCurve(const std::vector<double>& curve, int max_lag, int exclusion, double grid_fps, CameraOffset* out) {
+  int best = -1;
+  for (int i = 0; i < static_cast<int>(curve.size()); ++i) {
+    if (!std::isnan(curve[i]) && (best < 0 || curve[i] > curve[best])) best = i;
+  }
+  if (best < 0) {
+    out->note = "no overlap of the motion signals at any offset within the searched range";
+    return;
+  }
+  double delta = 0.0;
+  if (best > 0 && best + 1 < static_cast<int>(curve.size()) && !std::isnan(curve[best - 1]) &&
+      !std::isnan(curve[best + 1])) {
+    const double denominator = curve[best - 1] - 2.0 * curve[best] + curve[best + 1];
+    if (denominator < 0.0) delta = std::clamp(0.5 * (curve[best - 1] - curve[best + 1]) / denominator, -0.5, 0.5);
+  }
+  double second = 0.0;
+  for (int i = 0; i < static_cast<int>(curve.size()); ++i) {
+    if (std::abs(i - best) > exclusion && !std::isnan(curve[i])) second = std::max(second, curve[i]);
+  }
+  const double peak = curve[best];
+  out->peak_correlation = peak;
+  out->confidence = peak > 0.0 ? std::clamp(1.0 - second / peak, 0.0, 1.0) : 0.0;
+  out->offset_s = (best - max_lag + delta) / grid_fps;
+  out->estimated = true;
+  if (best == 0 || best + 1 == static_cast<int>(curve.size())) {
+    out->note = "the peak is at the end of the searched range (raise max_offset_s?)";
+  }
+}
+
+}  // namespace
+
+void MotionSyncOptions::Check() const {
+  for (double v : {max_offset_s, min_overlap_s, motion_window_s, exclusion_s}) {
+    if (!(v > 0.0 && std::isfinite(v))) throw std::invalid_argument("MotionSyncOptions: durations must be positive");
+  }
+  if (!(smoothing_s >= 0.0 && min_motion >= 0.0 && std::isfinite(min_correlation))) {
+    throw std::invalid_argument("MotionSyncOptions: smoothing_s and min_motion must be >= 0");
+  }
+}
+
+double MotionMeasure(const SyncInput& input, int camera, const MotionSyncOptions& options) {
+  double motion = 0.0;
+  for (const Observations2d& track : input.tracks) {
+    motion = std::max(motion, TrackMotion(track, camera, input.fps[camera], options.motion_window_s));
+  }
+  return motion;
+}
+
+SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOptions& options) {
+  input.Check();
+  options.Check();
+  std::unique_ptr<tbb::global_control> threads;
+  if (options.num_threads > 0) {
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
+  }
+  SyncResult result;
+  result.method = "motion";
+  result.reference = input.reference;
+  const double grid_fps = input.fps[input.reference];
+  result.reference_fps = grid_fps;
+  result.cameras.resize(input.num_cameras());
+  result.cameras[input.reference].estimated = true;
+  result.cameras[input.reference].confidence = 1.0;
+  result.motion = MotionMeasure(input, input.reference, options);
+  if (input.tracks.empty()) {
+    result.reason = "no person to follow";
+    return result;
+  }
+  if (result.motion < options.min_motion) {
+    result.reason = fmt::format("too little motion to synchronise: the people hardly move in the reference camera "
+                                "({:.3f} body sizes per second; needs {:.3f})",
+                                result.motion, options.min_motion);
+    return result;
+  }
+  const std::vector<Signal> reference = CameraSignals(input, input.reference, grid_fps, options);
+  int shortest = std::numeric_limits<int>::max();
+  for (const Observations2d& track : input.tracks) shortest = std::min(shortest, GridFrames(track, 1.0, 1.0));
+  const int max_lag = static_cast<int>(std::ceil(options.max_offset_s * grid_fps));
+  const int min_overlap =
+      std::max(10, static_cast<int>(std::min(options.min_overlap_s * grid_fps, 0.5 * shortest)));
+  const int exclusion = static_cast<int>(std::ceil(options.exclusion_s * grid_fps));
+  for (int c = 0; c < input.num_cameras(); ++c) {
+    if (c == input.reference) continue;
+    CameraOffset& out = result.cameras[c];
+    const double motion = MotionMeasure(input, c, options);
+    if (motion < options.min_motion) {
+      out.note = fmt::format("too little motion in this camera ({:.3f} body sizes per second; needs {:.3f})", motion,
+                             options.min_motion);
+      continue;
+    }
+    const std::vector<Signal> signals = CameraSignals(input, c, grid_fps, options);
+    const std::vector<double> curve = CorrelationCurve(reference, signals, max_lag, min_overlap, &out.signals);
+    PeakOfCurve(curve, max_lag, exclusion, grid_fps, &out);
+    if (out.estimated && out.peak_correlation < options.min_correlation) {
+      out.estimated = false;
+      out.note = fmt::format("motion does not match the reference (peak correlation {:.2f} < {:.2f})",
+                             out.peak_correlation, options.min_correlation);
+    }
+  }
+  for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * grid_fps;
+  result.success = true;
+  return result;
+}
+
+}  // namespace epilabel

@@ -1,0 +1,90 @@
+#include "pseudolabel/stages/sync.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "foundation/error.h"
+
+namespace epilabel {
+
+namespace {
+
+std::string Number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+void SyncStageOptions::Check(const std::vector<std::string>& camera_names) const {
+  const size_t n = camera_names.size();
+  if (!fps.empty() && fps.size() != n) {
+    throw InputError("fps", "needs one frame rate for every camera (" + std::to_string(n) + "), got " +
+                                std::to_string(fps.size()));
+  }
+  for (double rate : fps) {
+    if (!(rate > 0.0 && rate <= 10000.0)) throw InputError("fps", "frame rates must be in (0, 10000], got " + Number(rate));
+  }
+  if (!(default_fps > 0.0 && default_fps <= 10000.0)) {
+    throw InputError("fps", "the frame rate must be in (0, 10000], got " + Number(default_fps));
+  }
+  (void)ReferenceIndex(camera_names);
+}
+
+std::vector<double> SyncStageOptions::CameraFps(int num_cameras) const {
+  return fps.empty() ? std::vector<double>(num_cameras, default_fps) : fps;
+}
+
+int SyncStageOptions::ReferenceIndex(const std::vector<std::string>& camera_names) const {
+  if (reference.empty()) return 0;
+  for (size_t c = 0; c < camera_names.size(); ++c) {
+    if (camera_names[c] == reference) return static_cast<int>(c);
+  }
+  std::string names;
+  for (const std::string& name : camera_names) names += (names.empty() ? "" : ", ") + name;
+  throw InputError("reference", "no camera named '" + reference + "' (cameras: " + names + ")");
+}
+
+SyncInput MakeSyncInput(const std::vector<PersonTrack>& tracks, const std::vector<double>& fps, int reference) {
+  SyncInput input;
+  input.fps = fps;
+  input.reference = reference;
+  for (const PersonTrack& track : tracks) {
+    if (track.num_frames() > 0) input.tracks.push_back(track.observations);
+  }
+  return input;
+}
+
+SyncResult EstimateTimeOffsets(const std::vector<PersonTrack>& tracks, const SyncStageOptions& options,
+                               const Rig* rig) {
+  if (tracks.empty()) return SyncResult{};
+  const std::vector<std::string>& names = tracks.front().camera_names;
+  options.Check(names);
+  const SyncInput input = MakeSyncInput(tracks, options.CameraFps(static_cast<int>(names.size())),
+                                        options.ReferenceIndex(names));
+  SyncResult result = EstimateOffsetsFromMotion(input, options.motion);
+  bool calibrated = rig != nullptr && options.refine && rig->size() == names.size();
+  for (size_t c = 0; calibrated && c < rig->size(); ++c) calibrated = (*rig)[c].has_extrinsics;
+  if (result.success && calibrated) result = RefineOffsetsWithCalibration(*rig, input, result, options.calibrated);
+  return result;
+}
+
+bool NeedsResampling(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference) {
+  for (size_t c = 0; c < offsets_s.size(); ++c) {
+    if (offsets_s[c] != 0.0 || fps[c] != fps[reference]) return true;
+  }
+  return false;
+}
+
+void ResampleTracks(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference,
+                    std::vector<PersonTrack>* tracks) {
+  if (!NeedsResampling(offsets_s, fps, reference)) return;
+  std::vector<double> relative = offsets_s;
+  for (double& offset : relative) offset -= offsets_s[reference];
+  for (PersonTrack& track : *tracks) {
+    track.observations = ResampleToReference(track.observations, relative, fps, fps[reference], track.num_frames());
+  }
+}
+
+}  // namespace epilabel

@@ -1,0 +1,53 @@
+// Stage: unsynchronised cameras. Estimates each camera's time offset from the people's tracks
+// (geometry/sync/: from motion, then refined with a calibration when there is one) and applies
+// offsets by resampling every track onto the reference camera's timeline, so that the later
+// stages (calibration, triangulation, labels) see synchronised cameras.
+//
+// Frames: a track's frame index f of camera c is taken at time f / fps[c] (frames consecutive
+// from the first). Offsets in seconds, the convention of geometry/sync/time_offsets.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "geometry/core/camera.h"
+#include "geometry/sync/calibrated_sync.h"
+#include "geometry/sync/motion_sync.h"
+#include "pseudolabel/stages/association.h"
+
+namespace epilabel {
+
+struct SyncStageOptions {
+  std::vector<double> fps;      // frames per second of each keypoint camera; empty: default_fps for all
+  double default_fps = 30.0;
+  std::string reference;        // camera name; empty: the first camera
+  bool refine = true;           // refine with the calibration when the rig has extrinsics
+  MotionSyncOptions motion;
+  CalibratedSyncOptions calibrated;
+
+  // Throws InputError naming `fps` for a rate that is not positive or a wrong count of rates
+  // (num_cameras), and `reference` for a name not among camera_names.
+  void Check(const std::vector<std::string>& camera_names) const;
+  std::vector<double> CameraFps(int num_cameras) const;
+  int ReferenceIndex(const std::vector<std::string>& camera_names) const;
+};
+
+// The tracks as geometry/sync input.
+SyncInput MakeSyncInput(const std::vector<PersonTrack>& tracks, const std::vector<double>& fps, int reference);
+
+// Offsets of every camera from the tracks; `rig` (keypoint cameras in order, may be null) with
+// extrinsics refines them. Refusals are values (SyncResult::success false).
+SyncResult EstimateTimeOffsets(const std::vector<PersonTrack>& tracks, const SyncStageOptions& options,
+                               const Rig* rig = nullptr);
+
+// True when applying the offsets changes anything (an offset not 0, or a frame rate not the
+// reference's).
+bool NeedsResampling(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference);
+
+// Every track resampled onto the reference camera's timeline (ResampleToReference): frame g of
+// the result is reference time g / fps[reference]; the frame numbers stay. Unchanged when
+// !NeedsResampling.
+void ResampleTracks(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference,
+                    std::vector<PersonTrack>* tracks);
+
+}  // namespace epilabel

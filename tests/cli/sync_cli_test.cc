@@ -1,0 +1,89 @@
+// `epilabel sync` end to end: offsets of a studio with known offsets, the file it writes, and
+// bad input (exit 2, a message naming the file).
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "detection/io/calibration_io.h"
+#include "tests/testing.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel {
+namespace {
+
+testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The numbers after `key` in every line that starts with it, in order.
+std::vector<double> Values(const std::string& text, const std::string& key) {
+  std::vector<double> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) == 0) out.push_back(std::stod(line.substr(key.size())));
+  }
+  return out;
+}
+
+struct UnsyncedStudio {
+  static constexpr const char* kSynth = "--rig h36m4 --frames 600 --seed 2 --time-offsets 0,3.4,-7.2,12";
+};
+using SyncCli = testing::StudioSuite<UnsyncedStudio>;
+
+TEST_F(SyncCli, WritesOffsetsThatTriangulateUses) {
+  testing::TempDir dir;
+  const auto r = Epilabel("-q sync --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                          " --out " + (dir / "sync.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string text = ReadAll(dir / "sync.toml");
+  EXPECT_NE(text.find("verdict = \"ok\""), std::string::npos) << text;
+  const std::vector<double> frames = Values(text, "time_offset_frames = ");
+  ASSERT_EQ(frames.size(), 4u) << text;
+  EXPECT_EQ(frames[0], 0.0);
+  EXPECT_NEAR(frames[1], 3.4, 0.1);
+  EXPECT_NEAR(frames[2], -7.2, 0.1);
+  EXPECT_NEAR(frames[3], 12.0, 0.1);
+  // Triangulation with the offsets beats the same without them.
+  Rig plain = ReadCalibrationToml(Studio("calibration.toml"));
+  for (Camera& c : plain) c.time_offset = 0.0;
+  WriteCalibrationToml(plain, dir / "plain.toml");
+  const auto with = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + (dir / "plain.toml") +
+                             " --sync " + (dir / "sync.toml") + " --no-report --out " + (dir / "with"));
+  ASSERT_EQ(with.exit_code, 0) << with.output;
+  const auto without = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + (dir / "plain.toml") +
+                                " --no-report --out " + (dir / "without"));
+  ASSERT_EQ(without.exit_code, 0) << without.output;
+  const auto eval_with = Epilabel("eval3d --pred " + (dir / "with/points3d.npz") + " --gt " + Studio("gt.npz"));
+  const auto eval_without = Epilabel("eval3d --pred " + (dir / "without/points3d.npz") + " --gt " + Studio("gt.npz"));
+  EXPECT_EQ(eval_with.exit_code, 0) << eval_with.output;
+  EXPECT_NE(eval_with.output, eval_without.output);
+}
+
+TEST_F(SyncCli, UnknownReferenceIsAnInputErrorNamingTheFile) {
+  testing::TempDir dir;
+  const auto r = Epilabel("-q sync --keypoints " + Studio("pose") + " --reference nobody --out " + (dir / "sync.toml"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(Studio("pose")), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nobody"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "sync.toml"));
+  const auto fps = Epilabel("-q sync --keypoints " + Studio("pose") + " --fps ghost=60 --out " + (dir / "sync.toml"));
+  EXPECT_EQ(fps.exit_code, 2) << fps.output;
+  EXPECT_NE(fps.output.find("ghost"), std::string::npos) << fps.output;
+  std::ofstream(dir / "bad.toml") << "[cam_0]\nname = 3\n";
+  const auto bad = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                            " --sync " + (dir / "bad.toml") + " --out " + (dir / "out"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("bad.toml"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace epilabel

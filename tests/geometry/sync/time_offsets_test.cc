@@ -1,0 +1,120 @@
+#include "geometry/sync/time_offsets.h"
+
+#include <gtest/gtest.h>
+
+namespace epilabel {
+namespace {
+
+// One camera, one joint moving along x = 10 * frame.
+Observations2d Ramp(int frames) {
+  Observations2d obs(1, frames, 1);
+  for (int f = 0; f < frames; ++f) obs.at(0, f, 0) = Eigen::Vector3d(10.0 * f, 5.0, 0.5 + 0.01 * f);
+  return obs;
+}
+
+TEST(InterpolateKeypoint, LinearBetweenNeighbours) {
+  const Observations2d obs = Ramp(5);
+  const auto k = InterpolateKeypoint(obs, 0, 1.25, 0);
+  ASSERT_TRUE(k.has_value());
+  EXPECT_NEAR(k->x(), 12.5, 1e-12);
+  EXPECT_NEAR(k->z(), 0.5125, 1e-12);
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, -0.1, 0).has_value());
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 4.01, 0).has_value());
+  EXPECT_TRUE(InterpolateKeypoint(obs, 0, 4.0, 0).has_value());
+}
+
+TEST(InterpolateKeypoint, CubicWithFourNeighboursExactForQuadraticMotion) {
+  Observations2d obs(1, 5, 1);
+  for (int f = 0; f < 5; ++f) obs.at(0, f, 0) = Eigen::Vector3d(f * f, 2.0 * f, 1.0);
+  const auto k = InterpolateKeypoint(obs, 0, 1.5, 0);  // frames 0-3 observed: cubic
+  ASSERT_TRUE(k.has_value());
+  EXPECT_NEAR(k->x(), 2.25, 1e-12);                    // linear would give 2.5
+  EXPECT_NEAR(k->y(), 3.0, 1e-12);
+  const auto edge = InterpolateKeypoint(obs, 0, 0.5, 0);  // no frame before 0: linear
+  ASSERT_TRUE(edge.has_value());
+  EXPECT_NEAR(edge->x(), 0.5, 1e-12);
+  obs.at(0, 3, 0).z() = 0.0;                           // the frame after is missing: linear
+  EXPECT_NEAR(InterpolateKeypoint(obs, 0, 1.5, 0)->x(), 2.5, 1e-12);
+}
+
+TEST(InterpolateKeypoint, MissingNeighbourStaysMissing) {
+  Observations2d obs = Ramp(5);
+  obs.at(0, 2, 0).z() = 0.0;
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 1.5, 0).has_value());
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 2.5, 0).has_value());
+  EXPECT_FALSE(InterpolateKeypoint(obs, 0, 2.0, 0).has_value());
+  EXPECT_TRUE(InterpolateKeypoint(obs, 0, 1.0, 0).has_value());
+  EXPECT_TRUE(InterpolateKeypoint(obs, 0, 3.0, 0).has_value());
+}
+
+// One camera, a person of 6 joints 100 px apart on a diagonal moving smoothly.
+Observations2d Walker(int frames) {
+  Observations2d obs(1, frames, 6);
+  for (int f = 0; f < frames; ++f)
+    for (int j = 0; j < 6; ++j) obs.at(0, f, j) = Eigen::Vector3d(100.0 * j + 3.0 * f + 0.2 * f * f, 100.0 * j, 0.9);
+  return obs;
+}
+
+TEST(WithoutTemporalOutliers, DropsAOneFrameOutlierAndKeepsSmoothMotion) {
+  Observations2d obs = Walker(12);
+  obs.at(0, 6, 2).x() += 100.0;  // 14 % of the person's size (bounding-box diagonal ~710 px)
+  const Observations2d out = WithoutTemporalOutliers(obs, 0.08);
+  EXPECT_EQ(out.at(0, 6, 2).z(), 0.0);
+  for (int f = 0; f < 12; ++f)
+    for (int j = 0; j < 6; ++j) {
+      if (f == 6 && j == 2) continue;
+      EXPECT_EQ(out.at(0, f, j), obs.at(0, f, j)) << f << " " << j;  // neighbours of the outlier too
+    }
+  EXPECT_EQ(WithoutTemporalOutliers(obs, 0.0).at(0, 6, 2), obs.at(0, 6, 2));
+}
+
+TEST(ResampleToReference, FractionalFramesSkipTemporalOutliersWholeFramesKeepThem) {
+  Observations2d obs = Walker(12);
+  obs.at(0, 6, 2).x() += 100.0;
+  // Half a frame: output 6 is camera frame 5.5, interpolated from the four frames around it
+  // without the outlier (cubic needs frames 4-7: frame 6 missing, so the joint is missing).
+  const Observations2d half = ResampleToReference(obs, {0.5 / 30.0}, {30.0}, 30.0, 12);
+  EXPECT_EQ(half.at(0, 6, 2).z(), 0.0);
+  EXPECT_NEAR(half.at(0, 4, 2).x(), 200.0 + 3.0 * 3.5 + 0.2 * 3.5 * 3.5, 1e-9);  // exact: quadratic
+  const Observations2d whole = ResampleToReference(obs, {1.0 / 30.0}, {30.0}, 30.0, 12);
+  EXPECT_EQ(whole.at(0, 7, 2), obs.at(0, 6, 2));  // a shift by whole frames copies, outlier included
+}
+
+TEST(ResampleToReference, ZeroOffsetsGiveTheInput) {
+  const Observations2d obs = Ramp(6);
+  const Observations2d out = ResampleToReference(obs, {0.0}, {30.0}, 30.0, 6);
+  for (int f = 0; f < 6; ++f) EXPECT_EQ(out.at(0, f, 0), obs.at(0, f, 0));
+}
+
+TEST(ResampleToReference, ShiftsByTheOffsetWithTheSignConvention) {
+  // Camera frame N shows reference frame N + 2.5: reference frame g is camera frame g - 2.5.
+  const Observations2d out = ResampleToReference(Ramp(10), {2.5 / 30.0}, {30.0}, 30.0, 10);
+  EXPECT_EQ(out.at(0, 0, 0).z(), 0.0);
+  EXPECT_EQ(out.at(0, 2, 0).z(), 0.0);
+  EXPECT_NEAR(out.at(0, 3, 0).x(), 5.0, 1e-9);
+  EXPECT_NEAR(out.at(0, 9, 0).x(), 65.0, 1e-9);
+}
+
+TEST(ResampleToReference, OtherFrameRate) {
+  // A 60 fps camera onto a 30 fps timeline: reference frame g is camera frame 2 g (offset 0).
+  const Observations2d out = ResampleToReference(Ramp(20), {0.0}, {60.0}, 30.0, 10);
+  for (int g = 0; g < 10; ++g) EXPECT_NEAR(out.at(0, g, 0).x(), 20.0 * g, 1e-9);
+}
+
+TEST(SyncResult, VerdictAndOffsets) {
+  SyncResult r;
+  r.success = true;
+  r.cameras.resize(2);
+  r.cameras[1].estimated = true;
+  r.cameras[1].confidence = 0.9;
+  r.cameras[1].offset_s = 0.1;
+  EXPECT_EQ(r.Verdict(), "ok");
+  EXPECT_EQ(r.OffsetsSeconds()[1], 0.1);
+  r.cameras[1].confidence = 0.1;
+  EXPECT_EQ(r.Verdict(), "uncertain");
+  r.success = false;
+  EXPECT_EQ(r.Verdict(), "refused");
+}
+
+}  // namespace
+}  // namespace epilabel
