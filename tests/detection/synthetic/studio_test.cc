@@ -814,6 +814,7 @@ TEST(Studio, DetectorOptionIsChecked) {
   o.detector = "realistic";
   o.realistic.student_dof = 1.0;
   EXPECT_THROW(o.Check(), InputError);
+}
 
 TEST(Studio, TimeOffsetsShiftWhatEachCameraSees) {
   StudioOptions o = testing::SmallStudio("h36m4", 90);
