@@ -79,6 +79,8 @@ void RunCalibrateCommand(CalibrateArgs& args) {
     o.stage.subject_height_given = true;
   }
   o.stage.num_threads = NumThreads();
+  o.sync_stage.motion.num_threads = NumThreads();
+  o.sync_stage.calibrated.num_threads = NumThreads();
   ProgressBar bar;
   o.stage.progress = bar.Callback();
   const CalibrateRunResult r = RunCalibrate(o);
@@ -124,6 +126,9 @@ void AddCalibrateCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--sync-reference", o.sync_stage.reference, "With --sync: reference camera (default the first)");
+  cmd->add_option("--sync-max-offset", o.sync_stage.motion.max_offset_s, "With --sync: largest offset searched (seconds)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
   cmd->add_option("--subject-height", args->subject_height,

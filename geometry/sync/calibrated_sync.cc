@@ -9,6 +9,8 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 
+#include <fmt/format.h>
+
 #include "geometry/estimators/point_triangulation.h"
 
 namespace epilabel {
@@ -232,6 +234,7 @@ SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_inp
   result.reason.clear();
   std::vector<double> offsets = start.OffsetsSeconds();
   offsets[input.reference] = 0.0;
+  std::vector<bool> refined_any(input.num_cameras(), false);  // cameras the refinement moved
   for (int pass = 0; pass < options.passes; ++pass) {
     for (int c = 0; c < input.num_cameras(); ++c) {
       if (c == input.reference) continue;
@@ -241,17 +244,25 @@ SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_inp
         result.cameras[c].note = refined.note;
         continue;
       }
+      if (refined.confidence < options.min_confidence || !refined.note.empty()) {
+        // No clear valley (a calibration that fits the detections loosely, too little motion
+        // between frames): the start is kept.
+        result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}{}{}); start kept",
+                                             refined.confidence, refined.note.empty() ? "" : "; ", refined.note);
+        continue;
+      }
       refined.peak_correlation = start.cameras[c].peak_correlation;
       result.cameras[c] = refined;
       offsets[c] = refined.offset_s;
+      refined_any[c] = true;
     }
     // A shift common to every other camera is the slow mode of the round above (the reference
     // is one view among many): measure the reference against the others and take it out.
     CameraOffset common;
     MinimiseCost(input, Targets(rig, input, offsets, input.reference, options), input.reference, 0.0, options, &common);
-    if (!common.estimated) continue;
+    if (!common.estimated || common.confidence < options.min_confidence || !common.note.empty()) continue;
     for (int c = 0; c < input.num_cameras(); ++c) {
-      if (c == input.reference || !result.cameras[c].estimated) continue;
+      if (c == input.reference || !refined_any[c]) continue;
       offsets[c] -= common.offset_s;
       result.cameras[c].offset_s = offsets[c];
     }

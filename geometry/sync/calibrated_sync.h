@@ -16,7 +16,8 @@
 // others and that common shift is taken out of every camera (the slow mode of the round, as the
 // reference is one view among many); `passes` rounds.
 //
-// Confidence: 1 - cost at the minimum / median cost over the scan (a sharp valley is sure).
+// Confidence: 1 - cost at the minimum / median cost over the scan (a sharp valley is sure); below
+// `min_confidence`, or with the minimum at the end of the interval, the camera keeps its start.
 #pragma once
 
 #include "geometry/core/camera.h"
@@ -31,6 +32,8 @@ struct CalibratedSyncOptions {
   double smoothing_frames = 1.5;   // std. dev. of the Gaussian smoothing of the keypoints, frames (0: none)
   int max_frames = 3000;           // reference frames used (evenly spaced sample of the sequence)
   int passes = 3;                  // rounds over the cameras
+  double min_confidence = 0.2;     // a camera whose valley is less sure (or at the end of the
+                                   // interval) keeps its start, with a note
   int num_threads = 0;             // 0 = TBB's default; results do not depend on it
 
   // Throws std::invalid_argument for non-positive values.

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
+#include <Eigen/LU>
 #include <fmt/format.h>
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
@@ -18,6 +20,7 @@ namespace {
 // One joint signal on the grid: value 0 where invalid, mask 1 where valid.
 struct Signal {
   std::vector<float> value, mask;
+  std::vector<float> vx, vy;  // the velocity (sizes per second), 0 where invalid
   int valid = 0;
 };
 
@@ -99,7 +102,7 @@ Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, doubl
     s.mask[g] = 1.0f;
     valid.push_back(speed[g]);
   }
-  if (valid.size() < 10) return Signal{std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f), 0};
+  if (valid.size() < 10) return Signal{std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f), {}, {}, 0};
   const double median = Median(valid);
   std::vector<double> deviation;
   for (double v : valid) deviation.push_back(std::abs(v - median));
@@ -116,6 +119,142 @@ Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, doubl
   }
   s.valid = static_cast<int>(valid.size());
   return s;
+}
+
+// The velocity of a smoothed joint where its speed signal is valid.
+void AddVelocity(const std::vector<Eigen::Vector2d>& x, double grid_fps, double size_px, Signal* s) {
+  const int n = static_cast<int>(x.size());
+  s->vx.assign(n, 0.0f);
+  s->vy.assign(n, 0.0f);
+  if (s->valid == 0) return;
+  for (int g = 1; g + 1 < n; ++g) {
+    if (s->mask[g] == 0.0f) continue;
+    const Eigen::Vector2d v = (x[g + 1] - x[g - 1]) * grid_fps / 2.0 / size_px;
+    s->vx[g] = static_cast<float>(v.x());
+    s->vy[g] = static_cast<float>(v.y());
+  }
+}
+
+// The first canonical correlation of two 2D velocity samples' covariance (sums over n samples).
+double TopCanonicalCorrelation(const Eigen::Vector4d& sum, const Eigen::Matrix4d& products, int n) {
+  const Eigen::Vector4d mean = sum / n;
+  const Eigen::Matrix4d cov = Eigen::Matrix4d(products.selfadjointView<Eigen::Lower>()) / n - mean * mean.transpose();
+  const Eigen::Matrix2d caa = cov.topLeftCorner<2, 2>(), cbb = cov.bottomRightCorner<2, 2>();
+  const Eigen::Matrix2d cab = cov.topRightCorner<2, 2>();
+  if (caa.determinant() <= 1e-18 || cbb.determinant() <= 1e-18) return std::numeric_limits<double>::quiet_NaN();
+  const Eigen::Matrix2d m = caa.inverse() * cab * cbb.inverse() * cab.transpose();
+  const double trace = m.trace(), det = m.determinant();
+  const double top = 0.5 * (trace + std::sqrt(std::max(0.0, trace * trace - 4.0 * det)));
+  return std::sqrt(std::clamp(top, 0.0, 1.0));
+}
+
+// The first canonical correlation of b's 2D velocity with a's at t + lag (fractional: a's
+// velocity by Catmull-Rom), over their common valid samples in windows of `window` samples,
+// averaged over the windows (weighted by their samples). Both velocities are linear images of the
+// same 3D velocity while the person stays in one place (locally, affine cameras), so at the right
+// lag some combination of one view's components predicts one of the other's, whatever the views
+// (2 + 2 > 3 dimensions); the windows keep the person's place nearly fixed. NaN when they overlap
+// less than min_overlap samples.
+double CanonicalCorrelation(const Signal& a, const Signal& b, double lag, int min_overlap, int window) {
+  const int na = static_cast<int>(a.value.size()), nb = static_cast<int>(b.value.size());
+  const int whole = static_cast<int>(std::floor(lag));
+  const double w = lag - whole, w2 = w * w, w3 = w2 * w;
+  // Catmull-Rom weights of a's samples whole - 1 .. whole + 2 (relative to g); only the middle
+  // one for a whole lag.
+  const double k[4] = {0.5 * (-w3 + 2.0 * w2 - w), 0.5 * (3.0 * w3 - 5.0 * w2 + 2.0),
+                       0.5 * (-3.0 * w3 + 4.0 * w2 + w), 0.5 * (w3 - w2)};
+  const int lo = w == 0.0 ? 0 : -1, hi = w == 0.0 ? 0 : 2;
+  const int begin = std::max(0, -whole - lo), end = std::min(nb, na - whole - hi);
+  if (end - begin < min_overlap) return std::numeric_limits<double>::quiet_NaN();
+  Eigen::Vector4d sum = Eigen::Vector4d::Zero();
+  Eigen::Matrix4d products = Eigen::Matrix4d::Zero();
+  int n = 0, total = 0;
+  double weighted = 0.0;
+  int used = 0;
+  const auto close_window = [&]() {
+    if (n >= 10) {
+      const double r = TopCanonicalCorrelation(sum, products, n);
+      if (!std::isnan(r)) {
+        weighted += r * n;
+        used += n;
+      }
+    }
+    total += n;
+    sum.setZero();
+    products.setZero();
+    n = 0;
+  };
+  for (int g = begin; g < end; ++g) {
+    if ((g - begin) % window == 0 && g > begin) close_window();
+    if (b.mask[g] == 0.0f) continue;
+    Eigen::Vector4d v(0.0, 0.0, b.vx[g], b.vy[g]);
+    bool valid = true;
+    if (w == 0.0) {
+      valid = a.mask[g + whole] != 0.0f;
+      v.x() = a.vx[g + whole];
+      v.y() = a.vy[g + whole];
+    } else {
+      for (int i = -1; i <= 2 && valid; ++i) {
+        valid = a.mask[g + whole + i] != 0.0f;
+        v.x() += k[i + 1] * a.vx[g + whole + i];
+        v.y() += k[i + 1] * a.vy[g + whole + i];
+      }
+    }
+    if (!valid) continue;
+    sum += v;
+    products.selfadjointView<Eigen::Lower>().rankUpdate(v);
+    ++n;
+  }
+  close_window();
+  if (total < min_overlap || used == 0) return std::numeric_limits<double>::quiet_NaN();
+  return weighted / used;
+}
+
+// The mean canonical correlation over the joint signals at one (fractional) lag; NaN without any.
+double MeanCanonicalCorrelation(const std::vector<Signal>& reference, const std::vector<Signal>& camera, double lag,
+                                int min_overlap, int window) {
+  double total = 0.0;
+  int count = 0;
+  for (size_t k = 0; k < reference.size(); ++k) {
+    if (reference[k].valid == 0 || camera[k].valid == 0) continue;
+    const double r = CanonicalCorrelation(reference[k], camera[k], lag, min_overlap, window);
+    if (std::isnan(r)) continue;
+    total += r;
+    ++count;
+  }
+  return count > 0 ? total / count : std::numeric_limits<double>::quiet_NaN();
+}
+
+// The lag (fractional) of the best mean canonical correlation within `radius` of `centre`: whole
+// lags, then tenths of a frame within one frame of the best; nullopt when the best is at the edge.
+std::optional<double> CanonicalPeak(const std::vector<Signal>& reference, const std::vector<Signal>& camera,
+                                    int centre, int radius, int min_overlap, int window) {
+  const auto peak = [](const std::vector<double>& curve) {
+    int best = -1;
+    for (int i = 0; i < static_cast<int>(curve.size()); ++i) {
+      if (!std::isnan(curve[i]) && (best < 0 || curve[i] > curve[best])) best = i;
+    }
+    return best;
+  };
+  std::vector<double> coarse(2 * radius + 1);
+  tbb::parallel_for(0, 2 * radius + 1, [&](int i) {
+    coarse[i] = MeanCanonicalCorrelation(reference, camera, centre - radius + i, min_overlap, window);
+  });
+  const int best = peak(coarse);
+  if (best <= 0 || best + 1 >= static_cast<int>(coarse.size())) return std::nullopt;
+  const double whole = centre - radius + best;
+  std::vector<double> fine(21);
+  tbb::parallel_for(0, 21, [&](int i) {
+    fine[i] = MeanCanonicalCorrelation(reference, camera, whole + 0.1 * (i - 10), min_overlap, window);
+  });
+  const int f = peak(fine);
+  if (f < 0) return std::nullopt;
+  double delta = 0.0;
+  if (f > 0 && f < 20 && !std::isnan(fine[f - 1]) && !std::isnan(fine[f + 1])) {
+    const double denominator = fine[f - 1] - 2.0 * fine[f] + fine[f + 1];
+    if (denominator < 0.0) delta = std::clamp(0.5 * (fine[f - 1] - fine[f + 1]) / denominator, -0.5, 0.5);
+  }
+  return whole + 0.1 * (f - 10 + delta);
 }
 
 // The 75th percentile over time of the median joint speed over a window (sizes per second).
@@ -155,6 +294,7 @@ std::vector<Signal> CameraSignals(const SyncInput& input, int camera, double gri
       const auto x = Smooth(GridPositions(track, camera, input.fps[camera], grid_fps, j, grid_frames),
                             options.smoothing_s * grid_fps);
       signals.push_back(SpeedSignal(x, grid_fps, size));
+      AddVelocity(x, grid_fps, size, &signals.back());
     }
   }
   return signals;
@@ -299,6 +439,16 @@ SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOpt
     const std::vector<Signal> signals = CameraSignals(input, c, grid_fps, options);
     const std::vector<double> curve = CorrelationCurve(reference, signals, max_lag, min_overlap, &out.signals);
     PeakOfCurve(curve, max_lag, exclusion, grid_fps, &out);
+    if (out.estimated && options.canonical_radius_s > 0.0) {
+      // The speed peak can sit a frame or two off where the views foreshorten the motion
+      // differently: the canonical correlation of the velocities near it does not depend on the view.
+      const int centre = static_cast<int>(std::lround(out.offset_s * grid_fps));
+      const int radius = std::max(2, static_cast<int>(std::ceil(options.canonical_radius_s * grid_fps)));
+      const int window = std::max(20, static_cast<int>(std::lround(options.canonical_window_s * grid_fps)));
+      if (const auto lag = CanonicalPeak(reference, signals, centre, radius, min_overlap, window)) {
+        out.offset_s = *lag / grid_fps;
+      }
+    }
     if (out.estimated && out.peak_correlation < options.min_correlation) {
       out.estimated = false;
       out.note = fmt::format("motion does not match the reference (peak correlation {:.2f} < {:.2f})",

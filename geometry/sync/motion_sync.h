@@ -33,6 +33,9 @@ struct MotionSyncOptions {
   double motion_window_s = 0.5;     // window of the motion measure
   double exclusion_s = 0.5;         // the second peak is sought this far from the first
   double min_correlation = 0.15;    // a peak below this leaves the camera not estimated
+  double canonical_radius_s = 0.1;  // the peak refined within this of the speed peak by the canonical
+                                    // correlation of the 2D velocities (0: not refined)
+  double canonical_window_s = 4.0;  // ... computed over windows this long (the person nearly in place)
   int num_threads = 0;              // 0 = TBB's default; results do not depend on it
 
   // Throws std::invalid_argument for non-positive or non-finite values.

@@ -1,5 +1,5 @@
-// `epilabel sync` end to end: offsets of a studio with known offsets, the file it writes, and
-// bad input (exit 2, a message naming the file).
+// `epilabel sync` and `calibrate --sync` end to end: offsets of a studio with known offsets, the
+// files they write, triangulation with them, and bad input (exit 2, a message naming the file).
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "detection/io/calibration_io.h"
+#include "geometry/sfm/rig_comparison.h"
 #include "tests/testing.h"
 
 namespace fs = std::filesystem;
@@ -32,6 +33,19 @@ std::vector<double> Values(const std::string& text, const std::string& key) {
     if (line.rfind(key, 0) == 0) out.push_back(std::stod(line.substr(key.size())));
   }
   return out;
+}
+
+// eval3d's "MPJPE (world, no alignment)" in mm of `pred` against `gt`.
+double WorldMpjpe(const std::string& pred, const std::string& gt) {
+  const auto r = Epilabel("eval3d --pred " + pred + " --gt " + gt);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const std::string key = "MPJPE (world, no alignment)";
+  const size_t at = r.output.find(key);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << r.output;
+    return 1e9;
+  }
+  return std::stod(r.output.substr(at + key.size()));
 }
 
 struct UnsyncedStudio {
@@ -62,10 +76,32 @@ TEST_F(SyncCli, WritesOffsetsThatTriangulateUses) {
   const auto without = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + (dir / "plain.toml") +
                                 " --no-report --out " + (dir / "without"));
   ASSERT_EQ(without.exit_code, 0) << without.output;
-  const auto eval_with = Epilabel("eval3d --pred " + (dir / "with/points3d.npz") + " --gt " + Studio("gt.npz"));
-  const auto eval_without = Epilabel("eval3d --pred " + (dir / "without/points3d.npz") + " --gt " + Studio("gt.npz"));
-  EXPECT_EQ(eval_with.exit_code, 0) << eval_with.output;
-  EXPECT_NE(eval_with.output, eval_without.output);
+  const auto truth = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
+                              " --no-report --out " + (dir / "truth"));
+  ASSERT_EQ(truth.exit_code, 0) << truth.output;
+  const double mpjpe_with = WorldMpjpe(dir / "with/points3d.npz", Studio("gt.npz"));
+  const double mpjpe_without = WorldMpjpe(dir / "without/points3d.npz", Studio("gt.npz"));
+  const double mpjpe_truth = WorldMpjpe(dir / "truth/points3d.npz", Studio("gt.npz"));  // true offsets
+  // About 15 mm with the offsets (estimated or true), about 200 mm with frames matched by number.
+  EXPECT_LT(mpjpe_with, 0.15 * mpjpe_without) << mpjpe_with << " vs " << mpjpe_without;
+  EXPECT_LT(mpjpe_with, 1.05 * mpjpe_truth) << mpjpe_with << " vs " << mpjpe_truth;
+}
+
+// calibrate --sync: the offsets it writes into the calibration and its cameras, against the truth.
+TEST_F(SyncCli, CalibrateSyncWritesOffsetsAndCamerasNearTheTruth) {
+  testing::TempDir dir;
+  const auto r = Epilabel("-q calibrate --keypoints " + Studio("pose") + " --intrinsics " + Studio("intrinsics.toml") +
+                          " --sync --no-report --out " + (dir / "calibration.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Rig truth = ReadCalibrationToml(Studio("calibration.toml"));
+  const Rig estimate = ReadCalibrationToml(dir / "calibration.toml");
+  ASSERT_EQ(estimate.size(), truth.size());
+  for (size_t c = 0; c < truth.size(); ++c) {
+    EXPECT_NEAR(estimate[c].time_offset * 30.0, truth[c].time_offset * 30.0, 0.2) << truth[c].name;  // frames
+  }
+  const RigComparison comparison = CompareRigs(truth, estimate);
+  EXPECT_LT(comparison.max_rotation_error_deg, 0.1);
+  EXPECT_LT(comparison.max_center_error_rel, 0.005);  // of the rig radius
 }
 
 TEST_F(SyncCli, UnknownReferenceIsAnInputErrorNamingTheFile) {

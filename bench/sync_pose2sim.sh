@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Time offsets on real detections: a Pose2Sim trial (four cameras, OpenPose JSON per camera,
+# Qualisys calibration, 60 fps) copied with some cameras shifted by known whole frames (leading
+# frames dropped, files renumbered) and fractional frames (keypoints interpolated linearly between
+# the neighbouring frames, people matched between them), then
+#   1. `epilabel sync` without and with --calib (the Qualisys file): the shifts recovered, as
+#      errors against the known shifts and against the estimate on the unshifted copy (the
+#      method's own bias on this trial, which a shift should not change);
+#   2. `epilabel calibrate` on the unshifted copy and `calibrate --sync` on each shifted copy with
+#      the Qualisys intrinsics, each scored by `epilabel evalcalib` against the Qualisys
+#      calibration.
+# Usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]
+#   DATA_DIR  e.g. /work/shared/data/pose2sim_balancing (pose/camNN_json/, Calib_qualisys.toml)
+#   EPILABEL  the executable (default build/epilabel); OUT_DIR default /tmp/sync_pose2sim
+# Needs python3 with numpy (PYTHON=..., default /usr/bin/python3).
+set -euo pipefail
+DATA=${1:?usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]}
+EXE=${2:-build/epilabel}
+OUT=${3:-/tmp/sync_pose2sim}
+PY=${PYTHON:-/usr/bin/python3}
+FPS=60
+MAX_OFFSET=0.5   # seconds searched (30 frames): the trials are 100 frames long
+CALIB="$DATA/Calib_qualisys.toml"
+mkdir -p "$OUT"
+
+# Cases: name and one shift per camera (frames; camera c's new frame N shows the reference's new
+# frame N + shift, the convention of sync.toml).
+CASES=(
+  "unshifted 0,0,0,0"
+  "whole 0,3,0,7"
+  "negative 0,-4,-9,5"
+  "fractional 0,2.5,-1.5,4.25"
+  "mixed 0,-6.3,11,0.6"
+)
+
+# Writes a shifted copy of DATA/pose into OUT/CASE/pose.
+shift_copy() {
+  "$PY" - "$DATA/pose" "$1" "$2" <<'EOF'
+import glob, json, math, os, re, sys
+import numpy as np
+
+src, dst, shifts = sys.argv[1], sys.argv[2], [float(s) for s in sys.argv[3].split(',')]
+cams = sorted(d for d in os.listdir(src) if os.path.isdir(os.path.join(src, d)))
+assert len(cams) == len(shifts), f'{len(cams)} cameras, {len(shifts)} shifts'
+# Every camera drops `extra` more frames, so that no shifted frame is before the first.
+extra = max(0, math.ceil(max(-s for s in shifts)))
+
+def frames_of(cam):
+    files = sorted(glob.glob(os.path.join(src, cam, '*.json')))
+    return files
+
+def people(path):
+    with open(path) as f:
+        return [np.array(p['pose_keypoints_2d'], float).reshape(-1, 3) for p in json.load(f)['people']]
+
+def distance(a, b):
+    seen = (a[:, 2] > 0) & (b[:, 2] > 0)
+    return np.median(np.linalg.norm(a[seen, :2] - b[seen, :2], axis=1)) if seen.sum() >= 3 else np.inf
+
+def blend(pa, pb, w):
+    """People of frame a and frame b interpolated at weight w (0: a, 1: b); people matched by the
+    smallest median joint distance; a joint missing in either stays missing."""
+    out, used = [], set()
+    for a in pa:
+        d = [distance(a, b) if i not in used else np.inf for i, b in enumerate(pb)]
+        if not d or not np.isfinite(min(d)):
+            continue
+        i = int(np.argmin(d))
+        used.add(i)
+        b = pb[i]
+        k = (1 - w) * a + w * b
+        k[(a[:, 2] <= 0) | (b[:, 2] <= 0)] = 0.0
+        out.append(k)
+    return out
+
+for cam, shift in zip(cams, shifts):
+    files = frames_of(cam)
+    prefix = re.sub(r'\.\d+\.json$', '', os.path.basename(files[0]))
+    digits = len(re.search(r'\.(\d+)\.json$', files[0]).group(1))
+    os.makedirs(os.path.join(dst, cam), exist_ok=True)
+    n = 0
+    while True:
+        t = n + shift + extra          # old frame shown by the new frame n
+        f0 = math.floor(t + 1e-9)
+        w = t - f0
+        if w < 1e-9:
+            w = 0.0
+        if f0 + (1 if w > 0 else 0) >= len(files):
+            break
+        if w == 0.0:
+            ps = people(files[f0])
+        else:
+            ps = blend(people(files[f0]), people(files[f0 + 1]), w)
+        doc = {'version': 1.3, 'people': [{'person_id': [-1], 'pose_keypoints_2d': [round(float(v), 4) for v in p.ravel()]}
+                                          for p in ps]}
+        with open(os.path.join(dst, cam, f'{prefix}.{n:0{digits}d}.json'), 'w') as f:
+            json.dump(doc, f)
+        n += 1
+EOF
+}
+
+# Prints "name truth motion calibrated" rows from the sync.toml files of a case.
+offsets() {
+  "$PY" - "$@" <<'EOF'
+import sys, tomllib
+truth = [float(s) for s in sys.argv[1].split(',')]
+def read(path):
+    with open(path, 'rb') as f:
+        doc = tomllib.load(f)
+    cams = [v for k, v in doc.items() if k != 'metadata']
+    return {c['name']: c for c in cams}, doc['metadata']
+motion, mm = read(sys.argv[2])
+calib, cm = read(sys.argv[3])
+names = list(motion)
+print(f"    verdict: motion {mm['verdict']}, calibrated {cm['verdict']}")
+for name, t in zip(names, truth):
+    m, c = motion[name], calib[name]
+    print(f"    {name:<12} truth {t:+7.2f}  motion {m['time_offset_frames']:+8.3f} (conf {m['confidence']:.2f})"
+          f"  calibrated {c['time_offset_frames']:+8.3f} (conf {c['confidence']:.2f}){'  ' + c.get('note', '') if c.get('note') else ''}")
+EOF
+}
+
+# evalcalib's summary line of a calibration, or why there is none.
+score() {
+  if [[ -f "$1" ]]; then
+    "$EXE" -q evalcalib --gt "$CALIB" --est "$1" | tail -n 1
+  else
+    echo "no calibration written (see $(dirname "$1")/report.json)"
+  fi
+}
+
+for entry in "${CASES[@]}"; do
+  read -r name shifts <<<"$entry"
+  dir="$OUT/$name"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  shift_copy "$dir/pose" "$shifts"
+  echo "== $name: shifts $shifts frames at $FPS fps"
+  "$EXE" -q sync --poses "$dir/pose" --fps $FPS --max-offset $MAX_OFFSET --out "$dir/sync_motion.toml" >/dev/null
+  "$EXE" -q sync --poses "$dir/pose" --fps $FPS --max-offset $MAX_OFFSET --calib "$CALIB" \
+    --out "$dir/sync_calib.toml" >/dev/null
+  offsets "$shifts" "$dir/sync_motion.toml" "$dir/sync_calib.toml"
+  if [[ $name == unshifted ]]; then
+    "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --out "$dir/calibration.toml" \
+      --no-report >"$dir/calibrate.log" 2>&1 || true
+    echo "    calibrate:        $(score "$dir/calibration.toml")"
+  fi
+  "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS \
+    --sync-max-offset $MAX_OFFSET --out "$dir/calibration_sync.toml" --no-report >"$dir/calibrate_sync.log" 2>&1 || true
+  echo "    calibrate --sync: $(score "$dir/calibration_sync.toml")"
+  if [[ -f "$dir/calibration_sync.toml" ]]; then
+    echo "    offsets written:  $(grep -h '^time_offset' "$dir/calibration_sync.toml" |
+      awk -v fps=$FPS '{printf "%+.3f ", $3 * fps}') frames"
+  fi
+done
