@@ -131,6 +131,11 @@ void AddCalibrateCommand(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
+  cmd->add_option("--association", o.association.method,
+                  "People across cameras: auto (one person unless a camera sees several), single (the most "
+                  "confident figure of each camera and frame), calibrated, uncalibrated")
+      ->check(CLI::IsMember({"auto", "single", "calibrated", "uncalibrated"}))
+      ->capture_default_str();
   cmd->add_option("--subject-height", args->subject_height,
                   "Standing height of the person in metres (default: 1.70, an adult mean, +/- 5%)")
       ->check(CLI::Range(0.5, 2.8));

@@ -110,7 +110,7 @@ namespace {
 std::map<std::string, std::string>& FlagsOfKeys() {
   static std::map<std::string, std::string> flags = {
       {"baseline", "--baseline"}, {"image_size", "--image-size"}, {"format", "--format"}, {"pairs", "--pairs"},
-      {"calib", "--calib"}, {"init", "--init"}};
+      {"calib", "--calib"}, {"init", "--init"}, {"association.method", "--association"}};
   static const bool library_keys = [] {
     // Keys the studio, detector, lifter and batch options name in their errors; each is the
     // flag of the same name.

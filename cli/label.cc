@@ -73,6 +73,11 @@ void AddLabelCommand(CLI::App& app) {
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT: self-calibrate with unknown focal lengths");
   cmd->add_option("--out,-o", o.out_dir, "Dataset folder (dataset.npz, VideoPose3D export, report)")->required();
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
+  cmd->add_option("--association", o.association.method,
+                  "People across cameras: auto (one person unless a camera sees several), single (the most "
+                  "confident figure of each camera and frame), calibrated, uncalibrated")
+      ->check(CLI::IsMember({"auto", "single", "calibrated", "uncalibrated"}))
+      ->capture_default_str();
   cmd->add_option("--sequence", o.sequence_name, "Sequence name in the dataset (default: the keypoints folder's name)");
   cmd->add_option("--name", o.export_name, "Name of the VideoPose3D export files")->capture_default_str();
   cmd->add_option("--subject-height", args->subject_height, "Standing height of the person, metres (default 1.70)")

@@ -72,6 +72,11 @@ void AddTriangulateCommand(CLI::App& app) {
                   "sync.toml of `epilabel sync`: resample the cameras onto the reference timeline "
                   "(default: the calibration's time_offset)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed from the joint count)");
+  cmd->add_option("--association", o.association.method,
+                  "People across cameras: auto (one person unless a camera sees several), single (the most "
+                  "confident figure of each camera and frame), calibrated, uncalibrated")
+      ->check(CLI::IsMember({"auto", "single", "calibrated", "uncalibrated"}))
+      ->capture_default_str();
   cmd->add_flag("--smooth", o.stage.smooth, "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)");
   RegisterFlag("format", "--format");
   cmd->add_option("--format", args->formats, "Comma-separated outputs: npz, csv (Anipose layout), trc (OpenSim)")

@@ -186,14 +186,18 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
     result.output = std::move(synced.calibration.output);
     result.calibrate_s = synced.calibration.seconds + synced.sync_seconds;
   }
-  // Several people: their correspondences pooled into one sequence for the self-calibration.
-  const PersonTrack pooled =
-      result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks) : PersonTrack{};
-  const PersonTrack& track = result.association.tracks.size() > 1 ? pooled : result.association.tracks.front();
+  // Several people: their correspondences pooled into one sequence for the self-calibration
+  // (or, when that fails, the track with the most detections).
+  PersonTrack track;
   if (!options.sync) {
-    const CalibrateStageResult calibrated = CalibrateCameras(intrinsics, track, options.stage);
+    const CalibrateStageResult calibrated =
+        CalibrateFromTracks(intrinsics, result.association.tracks, SinglePersonTrack(input, result.association),
+                            options.stage, &track);
     result.output = calibrated.output;
     result.calibrate_s = calibrated.seconds;
+  } else {
+    track = result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks)
+                                                 : result.association.tracks.front();
   }
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
 

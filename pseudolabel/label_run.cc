@@ -155,9 +155,9 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohma
   Association people = AssociatePeople(input, o.association, &association_rig);
   const AppliedOffsets offsets = OffsetsToApply(o.sync_path, nullptr, input, o.triangulation.fps);
   if (!offsets.empty()) ResampleTracks(offsets.offsets_s, offsets.fps, offsets.reference, &people.tracks);
-  const PersonTrack pooled = people.tracks.size() > 1 ? PoolTracks(people.tracks) : PersonTrack{};
-  const PersonTrack& track = people.tracks.size() > 1 ? pooled : people.tracks.front();
-  const CalibrateStageResult cal = CalibrateCameras(intrinsics, track, CalibrationStageOf(o));
+  PersonTrack track;
+  const CalibrateStageResult cal =
+      CalibrateFromTracks(intrinsics, people.tracks, SinglePersonTrack(input, people), CalibrationStageOf(o), &track);
   (*report)["calibration"] = CalibrationReportJson(cal.output.rig, cal.output.report);
   choice.verdict = VerdictName(cal.output.report.verdict);
   if (!cal.output.success) throw std::runtime_error("self-calibration failed: " + cal.output.report.BriefReport());

@@ -212,4 +212,11 @@ PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks) {
   return pooled;
 }
 
+PersonTrack SinglePersonTrack(const KeypointInput& input, const Association& association) {
+  if (association.tracks.size() <= 1) return {};
+  AssociationOptions single;
+  single.method = "single";
+  return AssociatePeople(input, single, nullptr).tracks.front();
+}
+
 }  // namespace epilabel

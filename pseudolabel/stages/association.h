@@ -91,4 +91,8 @@ Rig WithoutExtrinsics(Rig rig);
 // across people. `tracks` must share cameras and joints.
 PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks);
 
+// The single-person selection of the input (method "single"), or an empty track when
+// `association` already holds one track (it is then not needed).
+PersonTrack SinglePersonTrack(const KeypointInput& input, const Association& association);
+
 }  // namespace epilabel

@@ -136,4 +136,39 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
   return result;
 }
 
+namespace {
+
+int VerdictRank(const CalibrationOutput& output) {
+  if (!output.success) return 0;
+  return output.report.verdict == Verdict::kGood ? 2 : output.report.verdict == Verdict::kCheck ? 1 : 0;
+}
+
+}  // namespace
+
+CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
+                                         const PersonTrack& fallback, const CalibrateStageOptions& options,
+                                         PersonTrack* used) {
+  if (tracks.empty()) throw std::invalid_argument("CalibrateFromTracks: no track");
+  if (tracks.size() == 1) {
+    *used = tracks.front();
+    return CalibrateCameras(intrinsics, *used, options);
+  }
+  *used = PoolTracks(tracks);
+  CalibrateStageResult pooled = CalibrateCameras(intrinsics, *used, options);
+  if (VerdictRank(pooled.output) == 2) return pooled;
+  CalibrateStageOptions alone = options;
+  alone.track_heights_m.clear();  // the selection mixes people: the subject height applies
+  CalibrateStageResult single = CalibrateCameras(intrinsics, fallback, alone);
+  single.seconds += pooled.seconds;
+  if (VerdictRank(single.output) <= VerdictRank(pooled.output)) {
+    pooled.seconds = single.seconds;
+    return pooled;
+  }
+  *used = fallback;
+  single.output.report.notes.push_back("the calibration from every track pooled ended " +
+                                       std::string(VerdictName(pooled.output.report.verdict)) +
+                                       "; the cameras come from the most confident figure of every camera and frame");
+  return single;
+}
+
 }  // namespace epilabel

@@ -57,4 +57,13 @@ CalibrationPipelineOptions PipelineOptionsFor(const Skeleton& skeleton, const Ca
 CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& track,
                                       const CalibrateStageOptions& options);
 
+// Several tracks: calibrates from all of them pooled (PoolTracks); when that does not end
+// *good*, also from `fallback` (the single-person selection: the most confident figure of every
+// camera and frame) and keeps the better verdict (the pooled one on a tie), with a note saying so:
+// people mis-associated across cameras, e.g. a bystander far away, can spoil the pooled
+// correspondences. One track: as CalibrateCameras. `used` receives the track the cameras came from.
+CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
+                                         const PersonTrack& fallback, const CalibrateStageOptions& options,
+                                         PersonTrack* used);
+
 }  // namespace epilabel
