@@ -148,6 +148,23 @@ TEST(CalibrateCommand, Pose2SimStaticIsCheckAndNearTheQualisysReference) {
   EXPECT_LT(cmp.max_center_error_rel, 0.05);
 }
 
+// A real trial with a bystander at the back of the room (two tracks): the cameras near Qualisys'
+// (the pooled tracks fail on this trial; the single-person selection is then taken, and said).
+TEST(CalibrateCommand, Pose2SimBalancingWithABystanderIsNearTheQualisysReference) {
+  testing::TempDir dir;
+  const std::string data = testing::SourceDir() + "/tests/data/pose2sim_balancing";
+  const auto r = Epilabel("-q calibrate --keypoints " + data + "/pose --intrinsics " + data +
+                          "/Calib_qualisys.toml --out " + (dir / "calibration.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json report = ReadJson(dir / "report.json");
+  EXPECT_NE(report["verdict"]["status"], "failed");
+  const RigComparison cmp =
+      CompareRigs(ReadCalibrationToml(data + "/Calib_qualisys.toml"), ReadCalibrationToml(dir / "calibration.toml"));
+  EXPECT_LT(cmp.max_rotation_error_deg, 1.0);
+  EXPECT_LT(cmp.max_center_error_rel, 0.02);
+  EXPECT_LT(std::abs(cmp.scale_error_rel), 0.03);
+}
+
 // The calibration page is drawn from what the run holds in memory: it shows the bodies of the
 // final triangulation and the 2D detections, not only the cameras.
 TEST(CalibrateCommand, TheReportShowsTheTriangulatedBodies) {
