@@ -1,5 +1,6 @@
 #include "geometry/sfm/world_frame.h"
 
+#include <cmath>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -129,10 +130,14 @@ TEST(Stature, SeveralPeopleWithThePopulationPrior) {
   ASSERT_EQ(r.people.size(), 2u);
   EXPECT_FALSE(r.people[0].height_given);
   EXPECT_NEAR(r.people[0].stated_height_m, 1.70, 1e-12);
-  // The adult's 1 cm outweighs the child's 9 cm: the scale stays within 1 % of the truth and
-  // the child is measured near their real height, not the stated 1.70 m.
-  EXPECT_NEAR(r.scale, 1.0, 0.01);
-  EXPECT_NEAR(r.people[0].measured_height_m, t.child_m, 0.02);
+  // The inverse-variance mean of the two people's scales: the adult's 1 cm outweighs the
+  // child's 9 cm (about twenty times), so the child's +30 % costs about 1.5 % and the child is
+  // measured near their real height, not the stated 1.70 m.
+  const double w0 = 1.0 / std::pow(r.people[0].scale_sigma_rel, 2), w1 = 1.0 / std::pow(r.people[1].scale_sigma_rel, 2);
+  EXPECT_NEAR(r.scale, (w0 * r.people[0].scale + w1 * r.people[1].scale) / (w0 + w1), 1e-12);
+  EXPECT_GT(w1, 10.0 * w0);
+  EXPECT_NEAR(r.scale, 1.0, 0.02);
+  EXPECT_NEAR(r.people[0].measured_height_m, t.child_m, 0.03);
   // One id for every frame is one person: the single-person scale.
   o.frame_person.assign(600, 5);
   o.person_heights_m.clear();
