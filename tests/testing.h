@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -58,6 +60,19 @@ inline std::string PythonWithNumpy() { return "/usr/bin/python3"; }
 
 inline std::string SourceDir() { return EPILABEL_SOURCE_DIR; }
 inline std::string Exe() { return EPILABEL_EXE; }
+
+// `epilabel ARGS`, as a user runs it.
+inline CommandResult Epilabel(const std::string& args) { return Run(Exe() + " " + args); }
+
+// A whole file as text ("" when it cannot be read).
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // A test suite sharing one studio made once by `epilabel synth <Options::kSynth>` (e.g.
 // "--rig h36m4 --frames 60 --seed 4"); Studio("pose") is a path inside it.

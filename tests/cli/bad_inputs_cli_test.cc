@@ -14,14 +14,8 @@ namespace fs = std::filesystem;
 namespace epilabel {
 namespace {
 
-testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::Epilabel;
+using testing::ReadAll;
 
 // One small studio shared by the cases of this file.
 struct SmallStudio {

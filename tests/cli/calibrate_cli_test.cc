@@ -14,7 +14,7 @@
 namespace epilabel {
 namespace {
 
-testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
+using testing::Epilabel;
 
 nlohmann::json ReadJson(const std::string& path) {
   std::ifstream in(path);

@@ -13,11 +13,12 @@ namespace fs = std::filesystem;
 namespace epilabel {
 namespace {
 
+using testing::Epilabel;
+using testing::Contains;
+
 std::string Pose2Sim(const std::string& leaf) { return testing::SourceDir() + "/tests/data/pose2sim_static/" + leaf; }
 
-testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Names in a folder (to check that a failed command left nothing behind, not even temporaries).
 std::vector<std::string> Listing(const fs::path& dir) {

@@ -15,11 +15,12 @@ namespace fs = std::filesystem;
 namespace epilabel {
 namespace {
 
+using testing::Epilabel;
+using testing::Contains;
+
 std::string Board(const std::string& leaf) { return testing::SourceDir() + "/tests/data/pose2sim_board/" + leaf; }
 
-testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST(IntrinsicsCommand, CalibratesCam01WithinOnePercentOfQualisys) {
   testing::TempDir dir;

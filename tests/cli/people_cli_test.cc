@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 namespace epilabel {
 namespace {
 
-testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
+using testing::Epilabel;
 
 struct ThreePeople {
   static constexpr const char* kSynth = "--rig ring8 --people 3 --frames 240 --seed 5";

@@ -16,14 +16,8 @@ namespace fs = std::filesystem;
 namespace epilabel {
 namespace {
 
-testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::Epilabel;
+using testing::ReadAll;
 
 // The numbers after `key` in every line that starts with it, in order.
 std::vector<double> Values(const std::string& text, const std::string& key) {

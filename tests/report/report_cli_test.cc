@@ -12,8 +12,8 @@
 namespace epilabel {
 namespace {
 
-testing::CommandResult Epilabel(const std::string& args) { return testing::Run(testing::Exe() + " " + args); }
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Epilabel;
+using testing::Contains;
 
 Rig TwoCameras() {
   Rig rig(2);
