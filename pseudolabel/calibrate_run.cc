@@ -191,7 +191,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   PersonTrack track;
   if (!options.sync) {
     const CalibrateStageResult calibrated =
-        CalibrateFromTracks(intrinsics, result.association.tracks, SinglePersonTrack(input, result.association),
+        CalibrateFromTracks(intrinsics, result.association.tracks, [&] { return SinglePersonTrack(input, result.association); },
                             options.stage, &track);
     result.output = calibrated.output;
     result.calibrate_s = calibrated.seconds;

@@ -157,7 +157,7 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohma
   if (!offsets.empty()) ResampleTracks(offsets.offsets_s, offsets.fps, offsets.reference, &people.tracks);
   PersonTrack track;
   const CalibrateStageResult cal =
-      CalibrateFromTracks(intrinsics, people.tracks, SinglePersonTrack(input, people), CalibrationStageOf(o), &track);
+      CalibrateFromTracks(intrinsics, people.tracks, [&] { return SinglePersonTrack(input, people); }, CalibrationStageOf(o), &track);
   (*report)["calibration"] = CalibrationReportJson(cal.output.rig, cal.output.report);
   choice.verdict = VerdictName(cal.output.report.verdict);
   if (!cal.output.success) throw std::runtime_error("self-calibration failed: " + cal.output.report.BriefReport());

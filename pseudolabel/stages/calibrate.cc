@@ -146,7 +146,8 @@ int VerdictRank(const CalibrationOutput& output) {
 }  // namespace
 
 CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
-                                         const PersonTrack& fallback, const CalibrateStageOptions& options,
+                                         const std::function<PersonTrack()>& fallback,
+                                         const CalibrateStageOptions& options,
                                          PersonTrack* used) {
   if (tracks.empty()) throw std::invalid_argument("CalibrateFromTracks: no track");
   if (tracks.size() == 1) {
@@ -158,13 +159,14 @@ CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vecto
   if (VerdictRank(pooled.output) == 2) return pooled;
   CalibrateStageOptions alone = options;
   alone.track_heights_m.clear();  // the selection mixes people: the subject height applies
-  CalibrateStageResult single = CalibrateCameras(intrinsics, fallback, alone);
+  const PersonTrack selection = fallback();
+  CalibrateStageResult single = CalibrateCameras(intrinsics, selection, alone);
   single.seconds += pooled.seconds;
   if (VerdictRank(single.output) <= VerdictRank(pooled.output)) {
     pooled.seconds = single.seconds;
     return pooled;
   }
-  *used = fallback;
+  *used = selection;
   single.output.report.notes.push_back("the calibration from every track pooled ended " +
                                        std::string(VerdictName(pooled.output.report.verdict)) +
                                        "; the cameras come from the most confident figure of every camera and frame");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,12 +59,13 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
                                       const CalibrateStageOptions& options);
 
 // Several tracks: calibrates from all of them pooled (PoolTracks); when that does not end
-// *good*, also from `fallback` (the single-person selection: the most confident figure of every
-// camera and frame) and keeps the better verdict (the pooled one on a tie), with a note saying so:
+// *good*, also from `fallback()` (the single-person selection: the most confident figure of every
+// camera and frame; made only when needed) and keeps the better verdict (the pooled one on a tie), with a note saying so:
 // people mis-associated across cameras, e.g. a bystander far away, can spoil the pooled
 // correspondences. One track: as CalibrateCameras. `used` receives the track the cameras came from.
 CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
-                                         const PersonTrack& fallback, const CalibrateStageOptions& options,
+                                         const std::function<PersonTrack()>& fallback,
+                                         const CalibrateStageOptions& options,
                                          PersonTrack* used);
 
 }  // namespace epilabel
