@@ -49,7 +49,7 @@ void BM_EssentialMatrix(benchmark::State& state) {
       b.push_back(s.rig[1].NormalizedFromImage(o1.head<2>()));
     }
   for (auto _ : state)
-    benchmark::DoNotOptimize(EstimateRelativePose(a, b, s.rig[0].MeanFocal(), s.rig[1].MeanFocal(), TwoViewOptions{}));
+    benchmark::DoNotOptimize(EstimateRelativeCameraPose(a, b, s.rig[0].MeanFocal(), s.rig[1].MeanFocal(), TwoViewOptions{}));
   state.counters["correspondences"] = static_cast<double>(a.size());
 }
 BENCHMARK(BM_EssentialMatrix)->Arg(1000)->Arg(4000)->Unit(benchmark::kMillisecond);

@@ -94,7 +94,7 @@ bool Configure(const std::string& name, LifterModelOptions* m) {
 
 // JPMA with a root fitted to the 2D (as `lift` does) instead of the labels' root: the test
 // set's roots are hidden from the prediction, the truth is the labels'.
-PoseMetrics EvaluateWithFittedRoot(const std::string& run_dir, const LabelDataset& test, const InferenceOptions& o) {
+BodyPoseMetrics EvaluateWithFittedRoot(const std::string& run_dir, const LabelDataset& test, const InferenceOptions& o) {
   LabelDataset hidden = test;
   for (auto& root : hidden.root_cam) root = Eigen::Vector3d::Constant(kNaN);
   const Points3d predicted = PredictDataset(run_dir, hidden, o);
@@ -105,9 +105,9 @@ PoseMetrics EvaluateWithFittedRoot(const std::string& run_dir, const LabelDatase
       truth.at(s, k) = test.points3d_cam[test.Index(s, k)] - test.root_cam[s];
       valid.at(s, k) = test.valid[test.Index(s, k)];
     }
-  PoseMetricsOptions m;
+  BodyPoseMetricsOptions m;
   m.root_joints = GetSkeleton("coco17").root;
-  return EvaluatePoses(predicted, truth, &valid, m);
+  return EvaluateBodyPoses(predicted, truth, &valid, m);
 }
 
 uint64_t FileDigest(const std::string& path) {
@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
       inference.num_threads = threads;
       inference.steps = steps;
       const auto infer_start = std::chrono::steady_clock::now();
-      const PoseMetrics m = EvaluateLifter(run_dir, data.test, inference).metrics;
+      const BodyPoseMetrics m = EvaluateLifter(run_dir, data.test, inference).metrics;
       const double infer_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - infer_start).count();
       std::printf("%-28s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f\n", label.c_str(),
                   static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3,
@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
       h.num_threads = threads;
       h.steps = steps;
       h.hypotheses = hypotheses;
-      const PoseMetrics m = EvaluateWithFittedRoot(run_dir, data.test, h);
+      const BodyPoseMetrics m = EvaluateWithFittedRoot(run_dir, data.test, h);
       std::printf("%-28s %10lld %9.3f %9.3f %9.3f\n", (item + " H=" + std::to_string(hypotheses) + " JPMA fit root").c_str(),
                   static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3);
     }

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     InferenceOptions inference;
     inference.num_threads = threads;
-    const PoseMetrics m = EvaluateLifter(options.run_dir, data[held], inference).metrics;
+    const BodyPoseMetrics m = EvaluateLifter(options.run_dir, data[held], inference).metrics;
     std::printf("%-8s %7d %7d %9.1f %9.1f %9.1f %6.3f %6.3f %6.3f %6.3f %8.1f\n", clips[held].c_str(),
                 train.num_samples(), data[held].num_samples(), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3, m.pck,
                 m.auc, m.Pss(50), m.Pss(100), seconds);

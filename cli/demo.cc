@@ -227,7 +227,7 @@ void RunDemo(const DemoArgs& a) {
       t.overwrite = true;
       TrainLifter(t, train, LabelDataset{}, bar.Callback());
       bar.Finish();
-      PoseMetricsOptions mo;
+      BodyPoseMetricsOptions mo;
       mo.root_joints = skeleton.root;
       mo.pss_num_clusters = {};
       const EvaluationSummary e = EvaluateLifter(t.run_dir, test, InferenceOptions{}, mo);

@@ -63,7 +63,7 @@ void RunEval(const EvalArgs& args) {
   options.jpma = !args.no_jpma;
   const RunInfo info = ReadRunInfo(args.run);
   const EvaluationSummary summary = EvaluateLifter(args.run, dataset, options);
-  const PoseMetrics& m = summary.metrics;
+  const BodyPoseMetrics& m = summary.metrics;
 
   fmt::print("Lifter {} ({}, {} epochs) on {} samples ({} poses, {} joints evaluated)\n\n", args.run, info.model.type,
              info.epochs_completed, summary.num_samples, m.num_poses, m.num_joints);

@@ -33,11 +33,11 @@ LabelScore ScoreLabels(const LabelDataset& d, const Rig& true_rig, const Points3
   }
   s.samples = n;
   if (n == 0) return s;
-  PoseMetricsOptions mo;
+  BodyPoseMetricsOptions mo;
   mo.root_joints = root_joints;
   mo.pss_num_clusters = {};
   // Root-relative metrics need the root joints labelled; the validity mask covers the rest.
-  const PoseMetrics m = EvaluatePoses(pred, truth, &valid, mo);
+  const BodyPoseMetrics m = EvaluateBodyPoses(pred, truth, &valid, mo);
   s.abs_mm = valid_n ? 1000 * abs_sum / static_cast<double>(valid_n) : kNaN;
   s.mpjpe_mm = 1000 * m.mpjpe;
   s.n_mpjpe_mm = 1000 * m.n_mpjpe;

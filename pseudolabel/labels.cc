@@ -199,7 +199,7 @@ TwoViewLabels MakeTwoViewLabels(const Rig& rig, const PersonTrack& track, const 
     }
     TwoViewOptions tv;
     tv.seed = seed + static_cast<uint64_t>(c);
-    const TwoViewGeometry g = EstimateRelativePose(na, nb, rig[c].MeanFocal(), rig[n].MeanFocal(), tv);
+    const TwoViewGeometry g = EstimateRelativeCameraPose(na, nb, rig[c].MeanFocal(), rig[n].MeanFocal(), tv);
     if (!g.success) {
       out.pair_notes[c] = "pair " + rig[c].name + "-" + rig[n].name + ": no relative pose (" +
                           std::to_string(g.num_inliers) + " inliers of " + std::to_string(na.size()) + ")";

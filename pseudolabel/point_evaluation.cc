@@ -77,10 +77,10 @@ PointEvaluation EvaluatePoints(const TruthPoints& truth, const PointsFile& predi
     }
   if (found == 0)
     throw InputError(prediction_name, "no joint of the prediction is known where the truth is: nothing to evaluate");
-  PoseMetricsOptions mo;
+  BodyPoseMetricsOptions mo;
   mo.root_joints = skeleton.root;
   mo.pss_num_clusters = {};
-  const PoseMetrics m = EvaluatePoses(p, t, nullptr, mo);
+  const BodyPoseMetrics m = EvaluateBodyPoses(p, t, nullptr, mo);
   e.share_triangulated = true_points ? static_cast<double>(found) / true_points : kNaN;
   e.mpjpe_world_m = found ? sum / found : kNaN;
   e.mpjpe_m = m.mpjpe;

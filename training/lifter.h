@@ -190,7 +190,7 @@ struct InferenceOptions {
 };
 
 struct EvaluationSummary {
-  PoseMetrics metrics;
+  BodyPoseMetrics metrics;
   int num_samples = 0;
   std::string BriefReport() const;
 };
@@ -200,7 +200,7 @@ struct EvaluationSummary {
 // every metric of geometry/metrics (root joints from the skeleton). Throws InputError when the
 // dataset's joints differ from the run's.
 EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset& dataset,
-                                 const InferenceOptions& options = {}, PoseMetricsOptions metrics = {});
+                                 const InferenceOptions& options = {}, BodyPoseMetricsOptions metrics = {});
 
 // Root-relative predictions for every sample of `dataset`: [samples, joints], camera frame,
 // metres. With `uncertainty_m`, it receives the per-joint spread of the hypotheses (metres; 0

@@ -66,7 +66,7 @@ int64_t CountParameters(const LifterModelOptions& model, int num_joints) {
 }
 
 EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset& dataset,
-                                 const InferenceOptions& options, PoseMetricsOptions metrics) {
+                                 const InferenceOptions& options, BodyPoseMetricsOptions metrics) {
   return Module().evaluate(run_dir, dataset, options, metrics);
 }
 

@@ -16,7 +16,7 @@ struct LifterModuleApi {
   RunInfo (*read_run_info)(const std::string&) = nullptr;
   int64_t (*count_parameters)(const LifterModelOptions&, int) = nullptr;
   EvaluationSummary (*evaluate)(const std::string&, const LabelDataset&, const InferenceOptions&,
-                                PoseMetricsOptions) = nullptr;
+                                BodyPoseMetricsOptions) = nullptr;
   Points3d (*predict_dataset)(const std::string&, const LabelDataset&, const InferenceOptions&,
                               FrameJointArray<double>*) = nullptr;
   Points3d (*lift_poses)(const std::string&, const Track2d&, const InferenceOptions&, FrameJointArray<double>*) = nullptr;

@@ -83,7 +83,7 @@ Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset,
 }
 
 EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset& dataset,
-                                 const InferenceOptions& options, PoseMetricsOptions metrics) {
+                                 const InferenceOptions& options, BodyPoseMetricsOptions metrics) {
   const Points3d predicted = PredictDataset(run_dir, dataset, options);
   const LifterData data = PrepareLifterData(dataset);
   const Points3d truth = ToPoints(data.target, data.num_joints);
@@ -94,7 +94,7 @@ EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset&
   }
   EvaluationSummary summary;
   summary.num_samples = dataset.num_samples();
-  summary.metrics = EvaluatePoses(predicted, truth, &valid, metrics);
+  summary.metrics = EvaluateBodyPoses(predicted, truth, &valid, metrics);
   return summary;
 }
 

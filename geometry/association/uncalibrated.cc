@@ -297,7 +297,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
     // A pair that fits the best proposal so far would propose much the same matrix.
     if (best_score >= 0 && best_fit[h] >= options.min_inlier_ratio) continue;
     if (proposals++ >= options.max_proposals) break;
-    const TwoViewGeometry g = EstimateRelativePose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
+    const TwoViewGeometry g = EstimateRelativeCameraPose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
                                                    rig[b].MeanFocal(), options.two_view);
     if (!g.success) continue;
     std::vector<int> inliers(pairs.size());

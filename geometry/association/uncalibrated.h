@@ -9,7 +9,7 @@
 //     tracks involved end and new ones start: a crossing splits tracks rather than switching
 //     identities;
 //  2. per camera pair, in parallel over pairs: pairs of 2D tracks with enough co-visible
-//     joints propose essential matrices (EstimateRelativePose, seeded), in the order of their
+//     joints propose essential matrices (EstimateRelativeCameraPose, seeded), in the order of their
 //     linear 8-point residual and until every track of one camera is in a fitting pair; the camera pair's
 //     essential matrix is the proposal under which the most correspondences of well-fitting
 //     track pairs are inliers (the right pairing is the one whose joints agree on one

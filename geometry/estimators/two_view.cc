@@ -109,11 +109,11 @@ std::vector<double> SampsonDistancesPx(const Eigen::Matrix3d& e, const std::vect
 
 }  // namespace
 
-TwoViewGeometry EstimateRelativePose(const std::vector<Eigen::Vector2d>& normalized1,
+TwoViewGeometry EstimateRelativeCameraPose(const std::vector<Eigen::Vector2d>& normalized1,
                                      const std::vector<Eigen::Vector2d>& normalized2, double focal1, double focal2,
                                      const TwoViewOptions& options) {
   options.Check();
-  if (normalized1.size() != normalized2.size()) throw std::invalid_argument("EstimateRelativePose: size mismatch");
+  if (normalized1.size() != normalized2.size()) throw std::invalid_argument("EstimateRelativeCameraPose: size mismatch");
   TwoViewGeometry none;
   none.num_correspondences = static_cast<int>(normalized1.size());
   none.inlier_mask.assign(normalized1.size(), 0);

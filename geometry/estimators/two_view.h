@@ -1,6 +1,6 @@
 // Two-view geometry from joint correspondences.
 //
-// EstimateRelativePose: robust essential matrix (OpenCV's 5-point solver inside USAC with
+// EstimateRelativeCameraPose: robust essential matrix (OpenCV's 5-point solver inside USAC with
 // MAGSAC++ scoring, seeded, single-threaded so that results do not depend on scheduling),
 // decomposition with the cheirality check, and quality figures (inliers, triangulation angle).
 // EstimateFundamental + FocalFromFundamentals: for cameras whose focal length is unknown
@@ -48,7 +48,7 @@ struct TwoViewGeometry {
 
 // Correspondences are normalised, undistorted image coordinates (x/z, y/z) in each camera;
 // `focal1`, `focal2` (pixels) convert the pixel threshold to normalised units.
-TwoViewGeometry EstimateRelativePose(const std::vector<Eigen::Vector2d>& normalized1,
+TwoViewGeometry EstimateRelativeCameraPose(const std::vector<Eigen::Vector2d>& normalized1,
                                      const std::vector<Eigen::Vector2d>& normalized2, double focal1, double focal2,
                                      const TwoViewOptions& options);
 

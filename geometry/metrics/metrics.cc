@@ -11,27 +11,27 @@
 
 namespace epilabel {
 
-void PoseMetricsOptions::Check() const {
-  if (!(pck_threshold > 0.0)) throw std::invalid_argument("PoseMetricsOptions: pck_threshold must be > 0");
-  if (!(auc_max_threshold > 0.0)) throw std::invalid_argument("PoseMetricsOptions: auc_max_threshold must be > 0");
-  if (auc_num_thresholds < 2) throw std::invalid_argument("PoseMetricsOptions: auc_num_thresholds must be >= 2");
+void BodyPoseMetricsOptions::Check() const {
+  if (!(pck_threshold > 0.0)) throw std::invalid_argument("BodyPoseMetricsOptions: pck_threshold must be > 0");
+  if (!(auc_max_threshold > 0.0)) throw std::invalid_argument("BodyPoseMetricsOptions: auc_max_threshold must be > 0");
+  if (auc_num_thresholds < 2) throw std::invalid_argument("BodyPoseMetricsOptions: auc_num_thresholds must be >= 2");
   for (int k : pss_num_clusters) {
-    if (k < 1) throw std::invalid_argument("PoseMetricsOptions: PSS cluster counts must be >= 1");
+    if (k < 1) throw std::invalid_argument("BodyPoseMetricsOptions: PSS cluster counts must be >= 1");
   }
-  if (pss_max_iterations < 1) throw std::invalid_argument("PoseMetricsOptions: pss_max_iterations must be >= 1");
+  if (pss_max_iterations < 1) throw std::invalid_argument("BodyPoseMetricsOptions: pss_max_iterations must be >= 1");
   for (joint_t j : root_joints) {
-    if (j < 0) throw std::invalid_argument("PoseMetricsOptions: negative root joint index");
+    if (j < 0) throw std::invalid_argument("BodyPoseMetricsOptions: negative root joint index");
   }
 }
 
-double PoseMetrics::Pss(int num_clusters) const {
+double BodyPoseMetrics::Pss(int num_clusters) const {
   for (const PssResult& r : pss) {
     if (r.num_clusters_requested == num_clusters) return r.score;
   }
   return kNaN;
 }
 
-std::string PoseMetrics::BriefReport() const {
+std::string BodyPoseMetrics::BriefReport() const {
   char buf[256];
   std::snprintf(buf, sizeof(buf), "MPJPE %.1f mm, P-MPJPE %.1f mm, N-MPJPE %.1f mm, PCK3D %.3f, AUC %.3f", mpjpe * 1e3,
                 p_mpjpe * 1e3, n_mpjpe * 1e3, pck, auc);
@@ -358,11 +358,11 @@ PssResult PoseStructureScore(const Points3d& predicted, const Points3d& truth, c
   return result;
 }
 
-PoseMetrics EvaluatePoses(const Points3d& predicted, const Points3d& truth, const FrameJointArray<uint8_t>* valid,
-                          const PoseMetricsOptions& options) {
+BodyPoseMetrics EvaluateBodyPoses(const Points3d& predicted, const Points3d& truth, const FrameJointArray<uint8_t>* valid,
+                          const BodyPoseMetricsOptions& options) {
   options.Check();
   CheckShapes(predicted, truth, valid, options.root_joints);
-  PoseMetrics m;
+  BodyPoseMetrics m;
   const FrameJointArray<double> root_errors =
       JointErrors(predicted, truth, valid, PoseAlignment::kRoot, options.root_joints);
   for (int n = 0; n < root_errors.num_frames(); ++n) {

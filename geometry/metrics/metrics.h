@@ -41,7 +41,7 @@
 
 namespace epilabel {
 
-struct PoseMetricsOptions {
+struct BodyPoseMetricsOptions {
   // Joints whose mean is the root (e.g. both hips for COCO-17, the pelvis for H36M-17).
   // Empty: the poses are already root-relative and are compared as given.
   std::vector<joint_t> root_joints;
@@ -67,7 +67,7 @@ struct PssResult {
   double score = kNaN;   // in [0, 1]
 };
 
-struct PoseMetrics {
+struct BodyPoseMetrics {
   int num_poses = 0;       // poses with at least one evaluated joint
   int64_t num_joints = 0;  // evaluated (pose, joint) pairs
   double mpjpe = kNaN;     // metres
@@ -94,8 +94,8 @@ enum class PoseAlignment {
 // Every metric above. `valid` may be nullptr (every finite joint is evaluated); otherwise it
 // has the poses' shape. Throws std::invalid_argument when the shapes differ or a root joint
 // index is out of range. Deterministic (single-threaded, seeded).
-PoseMetrics EvaluatePoses(const Points3d& predicted, const Points3d& truth, const FrameJointArray<uint8_t>* valid,
-                          const PoseMetricsOptions& options = {});
+BodyPoseMetrics EvaluateBodyPoses(const Points3d& predicted, const Points3d& truth, const FrameJointArray<uint8_t>* valid,
+                          const BodyPoseMetricsOptions& options = {});
 
 // Per-joint errors [pose][joint] in metres after `alignment`; NaN where not evaluated.
 FrameJointArray<double> JointErrors(const Points3d& predicted, const Points3d& truth,

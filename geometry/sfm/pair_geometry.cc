@@ -157,7 +157,7 @@ TwoViewGeometry EstimatePairPose(const Camera& a, const Camera& b, const Observa
   }
   TwoViewOptions o = options.two_view;
   o.seed = options.seed + 1000 + index;
-  return EstimateRelativePose(na, nb, a.MeanFocal(), b.MeanFocal(), o);
+  return EstimateRelativeCameraPose(na, nb, a.MeanFocal(), b.MeanFocal(), o);
 }
 
 void EstimatePairPoses(const Rig& rig, const Observations2d& obs, const SelfCalibrationOptions& options,

@@ -95,16 +95,16 @@ TEST(AlignSimilarity, DegenerateInputMatchesCentroids) {
   EXPECT_DOUBLE_EQ(none.translation.norm(), 0.0);
 }
 
-PoseMetricsOptions RootOptions() {
-  PoseMetricsOptions options;
+BodyPoseMetricsOptions RootOptions() {
+  BodyPoseMetricsOptions options;
   options.root_joints = {0};
   options.pss_num_clusters = {5};
   return options;
 }
 
-TEST(PoseMetrics, IdentityScoresPerfectly) {
+TEST(BodyPoseMetrics, IdentityScoresPerfectly) {
   const Points3d gt = RandomPoses(40, 1);
-  const PoseMetrics m = EvaluatePoses(gt, gt, nullptr, RootOptions());
+  const BodyPoseMetrics m = EvaluateBodyPoses(gt, gt, nullptr, RootOptions());
   EXPECT_EQ(m.num_poses, 40);
   EXPECT_EQ(m.num_joints, 40 * kJoints);
   EXPECT_NEAR(m.mpjpe, 0.0, 1e-12);
@@ -117,28 +117,28 @@ TEST(PoseMetrics, IdentityScoresPerfectly) {
   EXPECT_EQ(m.pss[0].num_clusters, 5);
 }
 
-TEST(PoseMetrics, KnownOffsetsGiveKnownErrors) {
+TEST(BodyPoseMetrics, KnownOffsetsGiveKnownErrors) {
   const Points3d gt = RandomPoses(10, 2);
   Points3d pred = gt;
   // Every joint but the root moves 30 mm along x and 40 mm along y: 50 mm each.
   for (int n = 0; n < pred.num_frames(); ++n)
     for (int j = 1; j < kJoints; ++j) pred.at(n, j) += Eigen::Vector3d(0.03, 0.04, 0.0);
-  const PoseMetrics m = EvaluatePoses(pred, gt, nullptr, RootOptions());
+  const BodyPoseMetrics m = EvaluateBodyPoses(pred, gt, nullptr, RootOptions());
   EXPECT_NEAR(m.mpjpe, 0.05 * (kJoints - 1) / kJoints, 1e-12);
   EXPECT_NEAR(m.per_joint_mpjpe[0], 0.0, 1e-12);
   for (int j = 1; j < kJoints; ++j) EXPECT_NEAR(m.per_joint_mpjpe[j], 0.05, 1e-12);
   EXPECT_DOUBLE_EQ(m.pck, 1.0);
   // PCK at 40 mm: only the root joints are within.
-  PoseMetricsOptions tight = RootOptions();
+  BodyPoseMetricsOptions tight = RootOptions();
   tight.pck_threshold = 0.04;
-  EXPECT_NEAR(EvaluatePoses(pred, gt, nullptr, tight).pck, 1.0 / kJoints, 1e-12);
+  EXPECT_NEAR(EvaluateBodyPoses(pred, gt, nullptr, tight).pck, 1.0 / kJoints, 1e-12);
   // A translation of the whole pose changes nothing (root-relative).
   Points3d shifted = gt;
   for (auto* p = shifted.Row(0); p != shifted.Row(0) + kJoints * shifted.num_frames(); ++p) *p += Eigen::Vector3d(1, 2, 3);
-  EXPECT_NEAR(EvaluatePoses(shifted, gt, nullptr, RootOptions()).mpjpe, 0.0, 1e-12);
+  EXPECT_NEAR(EvaluateBodyPoses(shifted, gt, nullptr, RootOptions()).mpjpe, 0.0, 1e-12);
 }
 
-TEST(PoseMetrics, RotatedAndScaledCopiesHaveZeroProcrustesError) {
+TEST(BodyPoseMetrics, RotatedAndScaledCopiesHaveZeroProcrustesError) {
   const Points3d gt = RandomPoses(20, 3);
   Points3d pred = gt;
   std::mt19937_64 rng(7);
@@ -147,26 +147,26 @@ TEST(PoseMetrics, RotatedAndScaledCopiesHaveZeroProcrustesError) {
     const double s = 0.5 + 0.1 * n;
     for (int j = 0; j < kJoints; ++j) pred.at(n, j) = s * r * gt.at(n, j) + Eigen::Vector3d(0.1 * n, 0.0, 1.0);
   }
-  const PoseMetrics m = EvaluatePoses(pred, gt, nullptr, RootOptions());
+  const BodyPoseMetrics m = EvaluateBodyPoses(pred, gt, nullptr, RootOptions());
   EXPECT_NEAR(m.p_mpjpe, 0.0, 1e-9);
   EXPECT_GT(m.mpjpe, 0.1);
   EXPECT_GT(m.n_mpjpe, 0.05);
 }
 
-TEST(PoseMetrics, ScaledCopiesHaveZeroNormalisedError) {
+TEST(BodyPoseMetrics, ScaledCopiesHaveZeroNormalisedError) {
   const Points3d gt = RandomPoses(20, 4);
   Points3d pred = gt;
   for (int n = 0; n < pred.num_frames(); ++n) {
     const Eigen::Vector3d root = gt.at(n, 0);
     for (int j = 0; j < kJoints; ++j) pred.at(n, j) = root + (1.3 + 0.05 * n) * (gt.at(n, j) - root);
   }
-  const PoseMetrics m = EvaluatePoses(pred, gt, nullptr, RootOptions());
+  const BodyPoseMetrics m = EvaluateBodyPoses(pred, gt, nullptr, RootOptions());
   EXPECT_NEAR(m.n_mpjpe, 0.0, 1e-12);
   EXPECT_NEAR(m.p_mpjpe, 0.0, 1e-9);
   EXPECT_GT(m.mpjpe, 0.1);
 }
 
-TEST(PoseMetrics, MaskedJointsAreIgnored) {
+TEST(BodyPoseMetrics, MaskedJointsAreIgnored) {
   const Points3d gt = RandomPoses(8, 5);
   Points3d pred = gt;
   FrameJointArray<uint8_t> valid(8, kJoints, 1);
@@ -175,20 +175,20 @@ TEST(PoseMetrics, MaskedJointsAreIgnored) {
     valid.at(n, 5) = 0;
   }
   pred.at(2, 6) = Eigen::Vector3d::Constant(kNaN);  // unknown prediction: not evaluated
-  const PoseMetrics m = EvaluatePoses(pred, gt, &valid, RootOptions());
+  const BodyPoseMetrics m = EvaluateBodyPoses(pred, gt, &valid, RootOptions());
   EXPECT_NEAR(m.mpjpe, 0.0, 1e-12);
   EXPECT_EQ(m.num_joints, 8 * (kJoints - 1) - 1);
   EXPECT_TRUE(std::isnan(m.per_joint_mpjpe[5]));
   // Pose 2 is incomplete, so PSS scores the other 7.
   EXPECT_EQ(m.pss[0].num_poses, 7);
   // Without the mask the wild joint counts.
-  EXPECT_GT(EvaluatePoses(pred, gt, nullptr, RootOptions()).mpjpe, 0.1);
+  EXPECT_GT(EvaluateBodyPoses(pred, gt, nullptr, RootOptions()).mpjpe, 0.1);
   // A pose whose root is masked takes no part.
   valid.at(0, 0) = 0;
-  EXPECT_EQ(EvaluatePoses(pred, gt, &valid, RootOptions()).num_poses, 7);
+  EXPECT_EQ(EvaluateBodyPoses(pred, gt, &valid, RootOptions()).num_poses, 7);
 }
 
-TEST(PoseMetrics, PckAndAucFollowTheirDefinition) {
+TEST(BodyPoseMetrics, PckAndAucFollowTheirDefinition) {
   FrameJointArray<double> errors(2, 2, kNaN);
   errors.at(0, 0) = 0.010;
   errors.at(0, 1) = 0.100;
@@ -286,15 +286,15 @@ TEST(PoseStructureScore, NormalisationIsRootCentredAndUnitNorm) {
   EXPECT_LT((NormalizePoseForPss(pose.data(), kJoints, {0}) - v).norm(), 1e-12);
 }
 
-TEST(PoseMetrics, RejectsMismatchedShapesAndBadOptions) {
+TEST(BodyPoseMetrics, RejectsMismatchedShapesAndBadOptions) {
   const Points3d a = RandomPoses(3, 1), b = RandomPoses(4, 1);
-  EXPECT_THROW(EvaluatePoses(a, b, nullptr, RootOptions()), std::invalid_argument);
-  PoseMetricsOptions bad = RootOptions();
+  EXPECT_THROW(EvaluateBodyPoses(a, b, nullptr, RootOptions()), std::invalid_argument);
+  BodyPoseMetricsOptions bad = RootOptions();
   bad.root_joints = {kJoints};
-  EXPECT_THROW(EvaluatePoses(a, a, nullptr, bad), std::invalid_argument);
+  EXPECT_THROW(EvaluateBodyPoses(a, a, nullptr, bad), std::invalid_argument);
   bad = RootOptions();
   bad.pck_threshold = 0.0;
-  EXPECT_THROW(EvaluatePoses(a, a, nullptr, bad), std::invalid_argument);
+  EXPECT_THROW(EvaluateBodyPoses(a, a, nullptr, bad), std::invalid_argument);
 }
 
 }  // namespace

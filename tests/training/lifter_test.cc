@@ -220,8 +220,8 @@ TEST(TrainLifter, ScaleNormalisedLossLearnsFromUpToScaleLabels) {
   TrainOptions mpjpe = SmallMlp(dir / "m");
   mpjpe.epochs = 8;
   TrainLifter(mpjpe, scaled, LabelDataset{});
-  const PoseMetrics with_n = EvaluateLifter(dir / "n", Data().val).metrics;
-  const PoseMetrics with_plain = EvaluateLifter(dir / "m", Data().val).metrics;
+  const BodyPoseMetrics with_n = EvaluateLifter(dir / "n", Data().val).metrics;
+  const BodyPoseMetrics with_plain = EvaluateLifter(dir / "m", Data().val).metrics;
   std::printf("N-MPJPE: n-mpjpe loss %.1f mm, mpjpe loss %.1f mm (baseline %.1f mm)\n", with_n.n_mpjpe * 1e3,
               with_plain.n_mpjpe * 1e3, baseline);
   EXPECT_LT(with_n.n_mpjpe * 1e3, 0.6 * baseline);

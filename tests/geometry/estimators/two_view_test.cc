@@ -42,10 +42,10 @@ std::pair<double, double> PoseErrors(const Camera& a, const Camera& b, const Two
   return {rot, std::acos(std::clamp(cosang, -1.0, 1.0)) * 180.0 / M_PI};
 }
 
-TEST(EstimateRelativePose, ExactWithoutNoise) {
+TEST(EstimateRelativeCameraPose, ExactWithoutNoise) {
   const Rig rig = testing::RingRig(4);
   const Pair p = MakePair(rig[0], rig[1], 300, 0.0, 0.0, 1);
-  const TwoViewGeometry g = EstimateRelativePose(p.n1, p.n2, rig[0].MeanFocal(), rig[1].MeanFocal(), TwoViewOptions{});
+  const TwoViewGeometry g = EstimateRelativeCameraPose(p.n1, p.n2, rig[0].MeanFocal(), rig[1].MeanFocal(), TwoViewOptions{});
   ASSERT_TRUE(g.success);
   EXPECT_EQ(g.num_inliers, 300);
   const auto [rot, dir] = PoseErrors(rig[0], rig[1], g);
@@ -58,14 +58,14 @@ TEST(EstimateRelativePose, ExactWithoutNoise) {
 // A noisy detector (10 px per axis) with 5 % outliers: the fixed threshold keeps too few
 // inliers for the view graph's 30 % rule; the adaptive one measures the noise on the model,
 // widens the threshold and keeps most correspondences, but not the outliers.
-TEST(EstimateRelativePose, WidensTheThresholdForNoisyDetections) {
+TEST(EstimateRelativeCameraPose, WidensTheThresholdForNoisyDetections) {
   const Rig rig = testing::RingRig(4);
   const Pair p = MakePair(rig[0], rig[1], 2000, 10.0, 0.05, 2);
   TwoViewOptions fixed;
   fixed.max_adaptive_threshold_px = 0.0;
-  const TwoViewGeometry g0 = EstimateRelativePose(p.n1, p.n2, rig[0].MeanFocal(), rig[1].MeanFocal(), fixed);
+  const TwoViewGeometry g0 = EstimateRelativeCameraPose(p.n1, p.n2, rig[0].MeanFocal(), rig[1].MeanFocal(), fixed);
   EXPECT_LT(g0.num_inliers, 0.3 * 2000);
-  const TwoViewGeometry g = EstimateRelativePose(p.n1, p.n2, rig[0].MeanFocal(), rig[1].MeanFocal(), TwoViewOptions{});
+  const TwoViewGeometry g = EstimateRelativeCameraPose(p.n1, p.n2, rig[0].MeanFocal(), rig[1].MeanFocal(), TwoViewOptions{});
   ASSERT_TRUE(g.success);
   EXPECT_GT(g.threshold_px, 20.0);
   EXPECT_LE(g.threshold_px, TwoViewOptions{}.max_adaptive_threshold_px);
@@ -79,10 +79,10 @@ TEST(EstimateRelativePose, WidensTheThresholdForNoisyDetections) {
   EXPECT_LT(dir, 2.0);
 }
 
-TEST(EstimateRelativePose, TooFewCorrespondencesIsNoSuccess) {
+TEST(EstimateRelativeCameraPose, TooFewCorrespondencesIsNoSuccess) {
   const Rig rig = testing::RingRig(4);
   const Pair p = MakePair(rig[0], rig[1], 6, 0.0, 0.0, 3);
-  const TwoViewGeometry g = EstimateRelativePose(p.n1, p.n2, 1000.0, 1000.0, TwoViewOptions{});
+  const TwoViewGeometry g = EstimateRelativeCameraPose(p.n1, p.n2, 1000.0, 1000.0, TwoViewOptions{});
   EXPECT_FALSE(g.success);
   EXPECT_EQ(g.num_correspondences, 6);
   EXPECT_EQ(g.inlier_mask.size(), 6u);
