@@ -11,6 +11,7 @@
 #include "pseudolabel/stages/intrinsics.h"
 #include "foundation/error.h"
 #include "pseudolabel/calibrate_run.h"
+#include "pseudolabel/option_tables.h"
 
 namespace epilabel::cli {
 
@@ -68,6 +69,7 @@ void PrintRefinementSummary(const CalibrateRunResult& r) {
 
 void RunCalibrateCommand(CalibrateArgs& args) {
   CalibrateRunOptions& o = args.run;
+  CheckOptionRanges(CalibrateStageTable(), o.stage);
   if (!args.image_size.empty()) {
     ParseImageSize(args.image_size, &o.image_width, &o.image_height);
     if (!o.intrinsics_path.empty()) throw InputError("--image-size", "give either --intrinsics or --image-size, not both");
@@ -143,15 +145,9 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_option("--track-heights", args->track_heights,
                   "Several people: measured heights of some tracks, TRACK=METRES,... (track ids as in report.json; "
                   "the others count as --subject-height)");
-  cmd->add_flag("--refine-focal", o.stage.refine_focal, "Also refine the given focal lengths in the bundle adjustment");
-  cmd->add_flag("--refine-k1", o.stage.refine_k1, "Also refine the first radial distortion coefficient");
-  cmd->add_flag("--ba-bones", o.stage.pipeline.self.bone_constancy_in_ba,
-                "Add bone-length constancy to the final bundle adjustment (slower; see README)");
+  AddOptionTable(cmd, CalibrateStageTable(), o.stage);
   cmd->add_flag("!--allow-check", o.allow_check, "Write the calibration only when the verdict is good");
   cmd->add_option("--seed", o.stage.seed, "Random seed")->capture_default_str();
-  cmd->add_option("--max-frames", o.stage.pipeline.self.max_ba_frames, "Frames in the bundle adjustment")->capture_default_str();
-  cmd->add_option("--min-confidence", o.stage.pipeline.self.min_confidence, "Ignore 2D joints below this confidence")
-      ->capture_default_str();
   cmd->add_flag("!--no-report", o.write_html_report, "Do not write report.html");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunCalibrateCommand(*args); })); });
 }

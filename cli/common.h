@@ -2,6 +2,7 @@
 // the error-to-exit-code policy. Only cli/ reads flags; libraries take options structs.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -70,21 +71,32 @@ std::string FlagForKey(const std::string& key);
 std::string WithFlags(const std::string& text);
 
 // Adds every entry of an option table to a command: the flag derived from the key plus the
-// entry's aliases as further flags, its doc, its default and its range.
+// entry's aliases as further flags, its doc, its default and its range. A bool that is true by
+// default becomes `--no-<key>` (it can only be switched off). Keys in `skip` are left out (a
+// command that sets them from another table).
 template <typename Options>
-void AddOptionTable(CLI::App* cmd, const OptionTable<Options>& table, Options& options) {
+void AddOptionTable(CLI::App* cmd, const OptionTable<Options>& table, Options& options,
+                    const std::vector<std::string>& skip = {}) {
+  using IntRef = std::function<int&(Options&)>;
+  using NumRef = std::function<double&(Options&)>;
+  using BoolRef = std::function<bool&(Options&)>;
+  using StringRef = std::function<std::string&(Options&)>;
   for (const auto& spec : table) {
-    std::string names = FlagOfKey(spec.key);
-    for (const auto& alias : spec.aliases) names += "," + FlagOfKey(alias);
-    RegisterFlag(spec.key, FlagOfKey(spec.key));
+    if (std::find(skip.begin(), skip.end(), spec.key) != skip.end()) continue;
+    const auto* as_bool = std::get_if<BoolRef>(&spec.ref);
+    const bool negated = as_bool != nullptr && (*as_bool)(options);
+    const std::string prefix = negated ? "!" : "";
+    const std::string key_flag = negated ? FlagOfKey("no_" + spec.key) : FlagOfKey(spec.key);
+    std::string names = prefix + key_flag;
+    for (const auto& alias : spec.aliases) names += "," + prefix + FlagOfKey(negated ? "no_" + alias : alias);
+    RegisterFlag(spec.key, key_flag);
     CLI::Option* opt = nullptr;
-    if (auto* f = std::get_if<std::function<int&(Options&)>>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
-    else if (auto* f = std::get_if<std::function<double&(Options&)>>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
-    else if (auto* f = std::get_if<std::function<bool&(Options&)>>(&spec.ref)) opt = cmd->add_flag(names, (*f)(options), spec.doc);
-    else if (auto* f = std::get_if<std::function<std::string&(Options&)>>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
-    if (opt != nullptr && !std::holds_alternative<std::function<bool&(Options&)>>(spec.ref)) opt->capture_default_str();
+    if (auto* f = std::get_if<IntRef>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
+    else if (auto* f = std::get_if<NumRef>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
+    else if (as_bool != nullptr) opt = cmd->add_flag(names, (*as_bool)(options), (negated ? "Switch off: " : "") + spec.doc);
+    else if (auto* f = std::get_if<StringRef>(&spec.ref)) opt = cmd->add_option(names, (*f)(options), spec.doc);
+    if (opt != nullptr && as_bool == nullptr) opt->capture_default_str();
   }
 }
-
 
 }  // namespace epilabel::cli

@@ -86,8 +86,9 @@ void AddLabelCommand(CLI::App& app) {
   cmd->add_option("--track-heights", args->track_heights,
                   "Several people: measured heights of some tracks, TRACK=METRES,... (track ids as in report.json; "
                   "the others count as --subject-height)");
-  cmd->add_flag("--smooth", o.triangulation.smooth, "Sequence optimisation before gating (temporal + bone-length priors)");
-  cmd->add_option("--fps", o.triangulation.fps, "Frame rate (smoothing)")->capture_default_str()->check(CLI::PositiveNumber);
+  // min_confidence is the gates' (it also applies to the triangulation).
+  AddOptionTable(cmd, TriangulateStageTable(), o.triangulation, {"min_confidence"});
+  AddOptionTable(cmd, CalibrateStageTable(), o.calibration, {"min_confidence"});
   cmd->add_option("--pairs", o.pairs, "'neighbours': EpipolarPose-style two-view labels (for comparison)");
   AddOptionTable(cmd, QualityGatesTable(), o.gates);
   RegisterFlag("pairs", "--pairs");

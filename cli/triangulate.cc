@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "foundation/error.h"
+#include "pseudolabel/option_tables.h"
 #include "pseudolabel/triangulate_run.h"
 
 namespace epilabel::cli {
@@ -22,6 +23,7 @@ struct TriangulateArgs {
 };
 
 void RunTriangulateCommand(TriangulateArgs& args) {
+  CheckOptionRanges(TriangulateStageTable(), args.run.stage);
   args.run.formats.clear();
   std::stringstream ss(args.formats);
   std::string f;
@@ -77,37 +79,10 @@ void AddTriangulateCommand(CLI::App& app) {
                   "confident figure of each camera and frame), calibrated, uncalibrated")
       ->check(CLI::IsMember({"auto", "single", "calibrated", "uncalibrated"}))
       ->capture_default_str();
-  cmd->add_flag("--smooth", o.stage.smooth, "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)");
+  AddOptionTable(cmd, TriangulateStageTable(), o.stage);
   RegisterFlag("format", "--format");
   cmd->add_option("--format", args->formats, "Comma-separated outputs: npz, csv (Anipose layout), trc (OpenSim)")
       ->capture_default_str();
-  cmd->add_option("--fps", o.stage.fps, "Frame rate of the sequence (smoothing, TRC)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--min-confidence", o.stage.triangulation.min_confidence, "Ignore 2D joints below this confidence")
-      ->capture_default_str();
-  cmd->add_option("--threshold-px", o.stage.triangulation.ransac.reprojection_threshold_px,
-                  "Reprojection error above which a view is an outlier (pixels)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_flag("!--no-robust", o.stage.triangulation.robust, "Use every view (no outlier rejection)");
-  cmd->add_flag("!--no-swap-repair", o.stage.triangulation.repair_swaps, "Do not repair left/right swaps");
-  cmd->add_flag("!--no-skeleton-check", o.stage.triangulation.skeleton_check,
-                "Do not re-fit joints that miss every bone to their well-seen neighbours");
-  cmd->add_option("--bone-tolerance", o.stage.triangulation.bone_tolerance,
-                  "Skeleton check: relative bone-length deviation that makes a joint suspect")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--smooth-accel", o.stage.smoothing.acceleration_sigma, "Smoothing: expected joint acceleration (m/s^2)")
-      ->capture_default_str();
-  cmd->add_option("--smooth-bone-sigma", o.stage.smoothing.bone_sigma_m, "Smoothing: bone-length tolerance (m)")->capture_default_str();
-  cmd->add_option("--smooth-pixel-sigma", o.stage.smoothing.pixel_sigma,
-                  "Smoothing: expected 2D noise (px); 0 = per camera from the per-frame residuals")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--smooth-cut-speed", o.stage.smoothing.cut_speed,
-                  "Smoothing: a median joint speed above this (m/s) between two frames is a cut")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-gap", o.stage.smoothing.max_gap_frames, "Smoothing: fill gaps up to this many frames")->capture_default_str();
   cmd->add_flag("!--no-report", o.write_html_report, "Do not write report.html");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunTriangulateCommand(*args); })); });
 }

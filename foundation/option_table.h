@@ -8,6 +8,7 @@
 // Libraries name keys, never flags; the CLI maps keys back to flags in its messages.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <string>
@@ -63,10 +64,13 @@ double OptionNumber(const OptionSpec<Options>& spec, const Options& options) {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-// Throws InputError(key, "must be ...") for the first number outside its range (or not finite).
+// Throws InputError(key, "must be ...") for the first number outside its range (or not finite);
+// keys in `skip` are not checked.
 template <typename Options>
-void CheckOptionRanges(const OptionTable<Options>& table, const Options& options) {
+void CheckOptionRanges(const OptionTable<Options>& table, const Options& options,
+                       const std::vector<std::string>& skip = {}) {
   for (const auto& spec : table) {
+    if (std::find(skip.begin(), skip.end(), spec.key) != skip.end()) continue;
     if (std::holds_alternative<std::function<std::string&(Options&)>>(spec.ref) ||
         std::holds_alternative<std::function<bool&(Options&)>>(spec.ref))
       continue;

@@ -8,6 +8,7 @@
 #include "detection/io/calibration_io.h"
 #include "foundation/error.h"
 #include "foundation/file_util.h"
+#include "pseudolabel/option_tables.h"
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/intrinsics.h"
@@ -46,6 +47,7 @@ nlohmann::json MakeReport(const CalibrateRunOptions& options, const KeypointInpu
                       {"intrinsics", options.intrinsics_path},
                       {"skeleton", input.skeleton->name},
                       {"frames", track.num_frames()}};
+  report["options"] = OptionsJson(CalibrateStageTable(), options.stage);
   report["timings_s"]["read"] = r.read_s;
   report["timings_s"]["total_calibration"] = r.calibrate_s;
   return report;

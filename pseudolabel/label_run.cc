@@ -255,6 +255,8 @@ LabelDataset RunMultiViewLabels(const LabelRunOptions& o, const KeypointInput& i
 
 void LabelRunOptions::Check() const {
   gates.Check();
+  CheckOptionRanges(TriangulateStageTable(), triangulation, {"min_confidence"});
+  CheckOptionRanges(CalibrateStageTable(), calibration, {"min_confidence"});
   if (!pairs.empty() && pairs != "neighbours")
     throw InputError("pairs", "unknown mode '" + pairs + "' (expected 'neighbours')");
   association.Check();
@@ -291,6 +293,8 @@ LabelRunResult RunLabel(const LabelRunOptions& options_in) {
                         {"skeleton", input.skeleton->name},
                         {"frames", result.num_frames},
                         {"cameras", input.camera_names}};
+    report["options"] = {{"triangulation", OptionsJson(TriangulateStageTable(), TriangulationStageOf(options))},
+                         {"calibration", OptionsJson(CalibrateStageTable(), options.calibration)}};
     std::optional<ReportInputs> html;
     LabelDataset dataset =
         options.pairs == "neighbours"

@@ -31,3 +31,72 @@ const OptionTable<QualityGates>& QualityGatesTable() {
 }
 
 }  // namespace epilabel
+
+namespace epilabel {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+const OptionTable<TriangulateStageOptions>& TriangulateStageTable() {
+  using T = TriangulateStageOptions;
+  using Int = std::function<int&(T&)>;
+  using Num = std::function<double&(T&)>;
+  using Bool = std::function<bool&(T&)>;
+  static const OptionTable<T> table = {
+      {"min_confidence", "Ignore 2D joints below this confidence",
+       Num([](T& t) -> double& { return t.triangulation.min_confidence; }), 0, 1},
+      {"threshold_px", "Reprojection error above which a view is an outlier (pixels; the start of the adaptive thresholds)",
+       Num([](T& t) -> double& { return t.triangulation.ransac.reprojection_threshold_px; }), 0, kInf, true},
+      {"robust", "Robust view selection (off: every view above min_confidence is used)",
+       Bool([](T& t) -> bool& { return t.triangulation.robust; })},
+      {"adaptive_threshold", "Per-camera, per-joint outlier thresholds from the measured noise",
+       Bool([](T& t) -> bool& { return t.triangulation.adaptive_threshold; })},
+      {"threshold_sigmas", "Adaptive thresholds: this many times the measured noise sigma",
+       Num([](T& t) -> double& { return t.triangulation.threshold_sigmas; }), 0, kInf, true},
+      {"swap_repair", "Repair left/right swaps",
+       Bool([](T& t) -> bool& { return t.triangulation.repair_swaps; })},
+      {"skeleton_check", "Re-fit joints that miss every bone to their well-seen neighbours",
+       Bool([](T& t) -> bool& { return t.triangulation.skeleton_check; })},
+      {"bone_tolerance", "Skeleton check: relative bone-length deviation that makes a joint suspect",
+       Num([](T& t) -> double& { return t.triangulation.bone_tolerance; }), 0, kInf, true},
+      {"smooth", "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)",
+       Bool([](T& t) -> bool& { return t.smooth; })},
+      {"fps", "Frame rate of the sequence (smoothing, TRC)", Num([](T& t) -> double& { return t.fps; }), 0, 1000, true},
+      {"smooth_accel", "Smoothing: expected joint acceleration (m/s^2)",
+       Num([](T& t) -> double& { return t.smoothing.acceleration_sigma; }), 0, kInf, true},
+      {"smooth_bone_sigma", "Smoothing: bone-length tolerance (m)",
+       Num([](T& t) -> double& { return t.smoothing.bone_sigma_m; }), 0, kInf, true},
+      {"smooth_pixel_sigma", "Smoothing: expected 2D noise (px); 0 = per camera from the per-frame residuals",
+       Num([](T& t) -> double& { return t.smoothing.pixel_sigma; }), 0, kInf},
+      {"smooth_cut_speed", "Smoothing: a median joint speed above this (m/s) between two frames is a cut",
+       Num([](T& t) -> double& { return t.smoothing.cut_speed; }), 0, kInf, true},
+      {"max_gap", "Smoothing: fill gaps up to this many frames",
+       Int([](T& t) -> int& { return t.smoothing.max_gap_frames; }), 0, 100000},
+  };
+  return table;
+}
+
+const OptionTable<CalibrateStageOptions>& CalibrateStageTable() {
+  using C = CalibrateStageOptions;
+  using Int = std::function<int&(C&)>;
+  using Num = std::function<double&(C&)>;
+  using Bool = std::function<bool&(C&)>;
+  static const OptionTable<C> table = {
+      {"min_confidence", "Ignore 2D joints below this confidence",
+       Num([](C& c) -> double& { return c.pipeline.self.min_confidence; }), 0, 1},
+      {"max_frames", "Frames in the bundle adjustment (evenly spread)",
+       Int([](C& c) -> int& { return c.pipeline.self.max_ba_frames; }), 1, 1000000},
+      {"refine_focal", "Also refine the given focal lengths in the bundle adjustment",
+       Bool([](C& c) -> bool& { return c.refine_focal; })},
+      {"refine_k1", "Also refine the first radial distortion coefficient",
+       Bool([](C& c) -> bool& { return c.refine_k1; })},
+      {"ba_bones", "Constant bone lengths in the final bundle adjustment (slower)",
+       Bool([](C& c) -> bool& { return c.pipeline.self.bone_constancy_in_ba; })},
+  };
+  return table;
+}
+
+}  // namespace epilabel

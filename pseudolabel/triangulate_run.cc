@@ -7,6 +7,7 @@
 #include "detection/io/people_points_io.h"
 #include "detection/io/points_io.h"
 #include "foundation/error.h"
+#include "pseudolabel/option_tables.h"
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/report_inputs.h"
@@ -57,6 +58,7 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
                               sequences.front().smoothed ? &sequences.front().smoothing : nullptr,
                               options.stage.triangulation.min_confidence);
   report["inputs"] = {{"calibration", options.calibration_path}, {"poses", options.keypoints_path}};
+  report["options"] = OptionsJson(TriangulateStageTable(), options.stage);
   if (!r.warnings.empty()) report["warnings"] = r.warnings;  // absent when none (reports as before)
   report["timings_s"] = {{"read", r.read_s}, {"triangulate", r.triangulate_s}};
   if (association.tracks.size() > 1) {

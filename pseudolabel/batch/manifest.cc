@@ -37,34 +37,58 @@ using batch::kBatchFormat;
 enum class KeyKind { kPath, kString, kNumber, kInteger, kBool, kImageSize };
 
 struct KeySpec {
-  const char* name;
+  std::string name;
   KeyKind kind;
 };
 
+// The kind of an option table's entry.
+template <typename Options>
+KeyKind KindOf(const OptionSpec<Options>& spec) {
+  if (std::holds_alternative<std::function<int&(Options&)>>(spec.ref)) return KeyKind::kInteger;
+  if (std::holds_alternative<std::function<double&(Options&)>>(spec.ref)) return KeyKind::kNumber;
+  if (std::holds_alternative<std::function<bool&(Options&)>>(spec.ref)) return KeyKind::kBool;
+  return KeyKind::kString;
+}
+
+// The keys of the option tables the manifest sets; min_confidence is the gates' (it also applies
+// to the triangulation), so the stage tables skip it.
+const std::vector<std::string> kStageSkip = {"min_confidence"};
+
+template <typename Options>
+void AddTableKeys(const OptionTable<Options>& table, const std::vector<std::string>& skip, std::vector<KeySpec>* keys) {
+  for (const auto& spec : table) {
+    if (std::find(skip.begin(), skip.end(), spec.key) != skip.end()) continue;
+    keys->push_back({spec.key, KindOf(spec)});
+    for (const auto& alias : spec.aliases) keys->push_back({alias, KindOf(spec)});
+  }
+}
+
 // Keys of [defaults] and [[sequence]]; `name` and `poses` only in [[sequence]] (IsSequenceOnly).
-constexpr KeySpec kKeys[] = {
-    {"name", KeyKind::kString},          {"poses", KeyKind::kPath},
-    {"calib", KeyKind::kPath},           {"intrinsics", KeyKind::kPath},
-    {"image_size", KeyKind::kImageSize}, {"skeleton", KeyKind::kString},
-    {"baseline", KeyKind::kString},      {"pairs", KeyKind::kString},
-    {"export_name", KeyKind::kString},   {"subject_height", KeyKind::kNumber},
-    {"fps", KeyKind::kNumber},           {"smooth", KeyKind::kBool},
-    {"html_report", KeyKind::kBool},     {"seed", KeyKind::kInteger},
-    // The quality gates: the keys of QualityGatesTable() and their older spellings (aliases).
-    {"min_views", KeyKind::kInteger},
-    {"max_reprojection_error_px", KeyKind::kNumber}, {"max_error_px", KeyKind::kNumber},
-    {"max_bone_deviation_rel", KeyKind::kNumber},    {"max_bone_deviation", KeyKind::kNumber},
-    {"max_uncertainty_m", KeyKind::kNumber},         {"max_uncertainty", KeyKind::kNumber},
-    {"min_valid_share", KeyKind::kNumber},
-    {"min_camera_joint_share", KeyKind::kNumber},    {"min_camera_joints", KeyKind::kNumber},
-    {"min_confidence", KeyKind::kNumber},
-};
+// The tuning keys come from the option tables (pseudolabel/option_tables.h), with their older
+// spellings.
+const std::vector<KeySpec>& Keys() {
+  static const std::vector<KeySpec> keys = [] {
+    std::vector<KeySpec> k = {
+        {"name", KeyKind::kString},          {"poses", KeyKind::kPath},
+        {"calib", KeyKind::kPath},           {"intrinsics", KeyKind::kPath},
+        {"image_size", KeyKind::kImageSize}, {"skeleton", KeyKind::kString},
+        {"baseline", KeyKind::kString},      {"pairs", KeyKind::kString},
+        {"export_name", KeyKind::kString},   {"subject_height", KeyKind::kNumber},
+        {"html_report", KeyKind::kBool},     {"seed", KeyKind::kInteger},
+    };
+    AddTableKeys(QualityGatesTable(), {}, &k);
+    AddTableKeys(TriangulateStageTable(), kStageSkip, &k);
+    AddTableKeys(CalibrateStageTable(), kStageSkip, &k);
+    return k;
+  }();
+  return keys;
+}
 
 // The keys that choose the calibration source; exactly one per sequence.
 constexpr const char* kCalibrationKeys[] = {"calib", "intrinsics", "image_size"};
 
 const KeySpec* FindKey(std::string_view name) {
-  for (const KeySpec& k : kKeys)
+  for (const KeySpec& k : Keys())
     if (name == k.name) return &k;
   return nullptr;
 }
@@ -73,7 +97,7 @@ bool IsSequenceOnly(std::string_view key) { return key == "name" || key == "pose
 
 std::string KnownKeysText(bool in_sequence) {
   std::string s;
-  for (const KeySpec& k : kKeys) {
+  for (const KeySpec& k : Keys()) {
     if (!in_sequence && IsSequenceOnly(k.name)) continue;
     if (!s.empty()) s += ", ";
     s += k.name;
@@ -104,11 +128,11 @@ std::string UnknownKeyHint(const std::string& key) {
   if (FindKey(key) != nullptr) return " ('" + key + "' belongs in each [[sequence]])";
   std::string hint;
   size_t best = 3;
-  for (const KeySpec& k : kKeys) {
+  for (const KeySpec& k : Keys()) {
     const size_t d = EditDistance(key, k.name);
     if (d < best) {
       best = d;
-      hint = std::string(" (did you mean '") + k.name + "'?)";
+      hint = " (did you mean '" + k.name + "'?)";
     }
   }
   if (key == "gates") hint = " (write the gate keys, e.g. min_views = 3, directly in the table)";
@@ -326,7 +350,9 @@ class EntryBuilder {
     e_["name"] = seq_.name;
     ApplyInputs();
     ApplyLabelOptions();
-    ApplyGates();
+    ApplyTable(QualityGatesTable(), {}, &o_.gates);
+    ApplyTable(TriangulateStageTable(), kStageSkip, &o_.triangulation);
+    ApplyTable(CalibrateStageTable(), kStageSkip, &o_.calibration);
     o_.sequence_name = seq_.name;
     RecordEffectiveValues();
     Fnv1a64 h;
@@ -425,8 +451,6 @@ class EntryBuilder {
       o_.calibration.subject_height_m = Range("subject_height", 0.5, 2.8, false, "in [0.5, 2.8] metres");
       o_.calibration.subject_height_given = true;
     }
-    if (Get("fps")) o_.triangulation.fps = Range("fps", 0.0, 1000.0, true, "in (0, 1000]");
-    if (const ManifestValue* v = Get("smooth")) o_.triangulation.smooth = v->node->as_boolean()->get();
     if (const ManifestValue* v = Get("html_report")) o_.write_html_report = v->node->as_boolean()->get();
     if (const ManifestValue* v = Get("seed")) {
       const int64_t s = v->node->as_integer()->get();
@@ -435,24 +459,29 @@ class EntryBuilder {
     }
   }
 
-  // The gates from the option table: each under its key or an older spelling, range-checked by
-  // the table (errors name the manifest line and the key as written).
-  void ApplyGates() {
-    QualityGates& g = o_.gates;
-    for (const OptionSpec<QualityGates>& spec : QualityGatesTable()) {
+  // The keys of an option table: each under its key or an older spelling, range-checked by the
+  // table (errors name the manifest line and the key as written).
+  template <typename Options>
+  void ApplyTable(const OptionTable<Options>& table, const std::vector<std::string>& skip, Options* options) {
+    for (const OptionSpec<Options>& spec : table) {
+      if (std::find(skip.begin(), skip.end(), spec.key) != skip.end()) continue;
       std::vector<std::string> names = {spec.key};
       names.insert(names.end(), spec.aliases.begin(), spec.aliases.end());
       for (const std::string& name : names) {
         const ManifestValue* v = Get(name.c_str());
         if (v == nullptr) continue;
-        if (auto* f = std::get_if<std::function<int&(QualityGates&)>>(&spec.ref)) {
+        if (auto* f = std::get_if<std::function<int&(Options&)>>(&spec.ref)) {
           const int64_t n = v->node->as_integer()->get();
-          (*f)(g) = static_cast<int>(std::clamp<int64_t>(n, -1000000, 1000000));
-        } else if (auto* f = std::get_if<std::function<double&(QualityGates&)>>(&spec.ref)) {
-          (*f)(g) = Number(*v);
+          (*f)(*options) = static_cast<int>(std::clamp<int64_t>(n, -1000000000, 1000000000));
+        } else if (auto* f = std::get_if<std::function<double&(Options&)>>(&spec.ref)) {
+          (*f)(*options) = Number(*v);
+        } else if (auto* f = std::get_if<std::function<bool&(Options&)>>(&spec.ref)) {
+          (*f)(*options) = v->node->as_boolean()->get();
+        } else if (auto* f = std::get_if<std::function<std::string&(Options&)>>(&spec.ref)) {
+          (*f)(*options) = v->node->as_string()->get();
         }
         try {
-          CheckOptionRanges(OptionTable<QualityGates>{spec}, g);
+          CheckOptionRanges(OptionTable<Options>{spec}, *options);
         } catch (const InputError& e) {
           Fail(*v, name.c_str(), std::string(e.what()).substr(e.where().size() + 2));
         }
@@ -462,24 +491,17 @@ class EntryBuilder {
 
   // Every effective value, set or default, so that changing a program default recomputes.
   void RecordEffectiveValues() {
-    const QualityGates& g = o_.gates;
     e_["skeleton"] = o_.skeleton;
     e_["pairs"] = o_.pairs;
     e_["baseline"] = baseline_;
     e_["export_name"] = o_.export_name;
     e_["subject_height"] = o_.calibration.subject_height_m;
     e_["subject_height_given"] = o_.calibration.subject_height_given;
-    e_["fps"] = o_.triangulation.fps;
-    e_["smooth"] = o_.triangulation.smooth;
     e_["html_report"] = o_.write_html_report;
     e_["seed"] = o_.seed;
-    e_["gates"] = {{"min_views", g.min_views},
-                   {"max_error_px", g.max_reprojection_error_px},
-                   {"max_bone_deviation", g.max_bone_deviation_rel},
-                   {"max_uncertainty", g.max_uncertainty_m},
-                   {"min_valid_share", g.min_valid_share},
-                   {"min_camera_joints", g.min_camera_joint_share},
-                   {"min_confidence", g.min_confidence}};
+    e_["gates"] = OptionsJson(QualityGatesTable(), o_.gates);
+    e_["triangulation"] = OptionsJson(TriangulateStageTable(), o_.triangulation, kStageSkip);
+    e_["calibration"] = OptionsJson(CalibrateStageTable(), o_.calibration, kStageSkip);
   }
 
   const ManifestFile& file_;

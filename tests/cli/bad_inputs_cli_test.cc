@@ -78,10 +78,33 @@ TEST_F(BadInputs, StagingFoldersOfKilledRunsAreRemoved) {
 TEST_F(BadInputs, NothingTriangulatedIsAnErrorNotAnEmptyResult) {
   testing::TempDir dir;
   const auto r = Epilabel("-q triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml") +
-                          " --min-confidence 2 --out " + (dir / "tri"));
+                          " --min-confidence 1 --out " + (dir / "tri"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("no joint could be triangulated"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir / "tri/report.json"));
+}
+
+// The stage options come from one table per stage: a value outside its range is exit 2 naming
+// the flag, before any work; the values of a run are echoed in report.json under their keys.
+TEST_F(BadInputs, StageOptionsOutOfRangeNameTheirFlag) {
+  testing::TempDir dir;
+  const std::string tri = "-q triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml");
+  for (const std::string& bad : {std::string("--min-confidence 2"), std::string("--threshold-px 0"),
+                                 std::string("--max-gap -1"), std::string("--fps 0")}) {
+    const auto r = Epilabel(tri + " " + bad + " --out " + (dir / "tri"));
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+    EXPECT_NE(r.output.find(bad.substr(0, bad.find(' '))), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir / "tri/report.json")) << bad;
+  }
+  const auto cal = Epilabel("-q calibrate --keypoints " + Studio("pose") + " --intrinsics " + Studio("intrinsics.toml") +
+                            " --max-frames 0 --out " + (dir / "c.toml"));
+  EXPECT_EQ(cal.exit_code, 2) << cal.output;
+  EXPECT_NE(cal.output.find("--max-frames"), std::string::npos) << cal.output;
+  const auto ok = Epilabel(tri + " --no-swap-repair --threshold-px 9 --out " + (dir / "tri"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  const std::string report = ReadAll(dir / "tri/report.json");
+  EXPECT_NE(report.find("\"swap_repair\": false"), std::string::npos) << report.substr(0, 2000);
+  EXPECT_NE(report.find("\"threshold_px\": 9.0"), std::string::npos) << report.substr(0, 2000);
 }
 
 TEST_F(BadInputs, EvalcalibRefusesAnEstimateThatLostACamera) {

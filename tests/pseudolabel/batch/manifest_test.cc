@@ -17,6 +17,7 @@ namespace {
 
 using testing::TempDir;
 using testing::WriteText;
+using testing::Contains;
 
 // The manifest error text for `text` (empty when it parses).
 std::string ManifestError(const std::string& path, const std::string& text) {
@@ -76,6 +77,58 @@ min_views = 3
   EXPECT_TRUE(b.triangulation.smooth);
   EXPECT_EQ(ok.sequences[0].hash.size(), 16u);
   EXPECT_NE(ok.sequences[0].hash, ok.sequences[1].hash);
+}
+
+// The triangulation and calibration keys come from the stages' option tables: a manifest sets
+// them under the same keys as the command line's flags, range-checked, and echoes every one of
+// them in the canonical entry (so that changing one recomputes the sequence).
+TEST(BatchManifest, StageOptionTablesAreManifestKeys) {
+  TempDir dir;
+  WriteText(dir / "data/a/pose.npz", "x");
+  WriteText(dir / "data/intr.toml", "[cam_0]\n");
+  const std::string manifest = dir / "data/manifest.toml";
+  const std::string head = "[defaults]\nintrinsics = \"intr.toml\"\n";
+  const BatchManifest ok = ParseBatchManifest(head + R"(threshold_px = 9.5
+swap_repair = false
+max_gap = 4
+ba_bones = true
+max_frames = 200
+
+[[sequence]]
+name = "a"
+poses = "a/pose.npz"
+smooth_accel = 7
+)",
+                                              manifest);
+  const LabelRunOptions& a = ok.sequences[0].options;
+  EXPECT_DOUBLE_EQ(a.triangulation.triangulation.ransac.reprojection_threshold_px, 9.5);
+  EXPECT_FALSE(a.triangulation.triangulation.repair_swaps);
+  EXPECT_TRUE(a.triangulation.triangulation.skeleton_check);
+  EXPECT_EQ(a.triangulation.smoothing.max_gap_frames, 4);
+  EXPECT_DOUBLE_EQ(a.triangulation.smoothing.acceleration_sigma, 7.0);
+  EXPECT_TRUE(a.calibration.pipeline.self.bone_constancy_in_ba);
+  EXPECT_EQ(a.calibration.pipeline.self.max_ba_frames, 200);
+  const nlohmann::json& e = ok.sequences[0].entry;
+  EXPECT_EQ(e["triangulation"]["threshold_px"], 9.5);
+  EXPECT_EQ(e["triangulation"]["swap_repair"], false);
+  EXPECT_EQ(e["calibration"]["max_frames"], 200);
+  EXPECT_EQ(e["gates"]["max_reprojection_error_px"], QualityGates{}.max_reprojection_error_px);
+  // min_confidence is the gates' key: the stage tables do not take it over.
+  EXPECT_FALSE(e["triangulation"].contains("min_confidence"));
+  // Another value of a stage option is another entry.
+  const BatchManifest other = ParseBatchManifest(head + "threshold_px = 10\n[[sequence]]\nname = \"a\"\n"
+                                                 "poses = \"a/pose.npz\"\nsmooth_accel = 7\n", manifest);
+  EXPECT_NE(other.sequences[0].hash, ok.sequences[0].hash);
+  // Ranges and types are the table's, named by key and line.
+  const std::string bad = ManifestError(manifest, head + "threshold_px = 0\n[[sequence]]\nname = \"a\"\n"
+                                                  "poses = \"a/pose.npz\"\n");
+  EXPECT_TRUE(Contains(bad, "threshold_px")) << bad;
+  EXPECT_TRUE(Contains(bad, "> 0")) << bad;
+  EXPECT_TRUE(Contains(bad, ":3")) << bad;
+  const std::string wrong_type = ManifestError(manifest, head + "robust = 1\n[[sequence]]\nname = \"a\"\n"
+                                                         "poses = \"a/pose.npz\"\n");
+  EXPECT_TRUE(Contains(wrong_type, "robust")) << wrong_type;
+  EXPECT_TRUE(Contains(wrong_type, "true or false")) << wrong_type;
 }
 
 TEST(BatchManifest, ErrorsNameTheManifestTheEntryAndTheKey) {
@@ -199,7 +252,7 @@ TEST(BatchManifest, ErrorsGiveTheFileAndLine) {
        path + ":8: [[sequence]] 2 ('b') key 'poses': 'c/pose' does not exist (looked for " +
            (dir.path() / "c/pose").string() + ")"},
       {"[defaults]\nintrinsics = \"intr.toml\"\nfps = 0\n[[sequence]]\nname = \"a\"\nposes = \"a/pose\"\n", path + ":3",
-       path + ":3: [defaults] key 'fps': must be in (0, 1000]"},
+       path + ":3: [defaults] key 'fps': must be in (0, 1000], got 0"},
       {"[[sequence]]\nname = \"a\"\nposes = \"a/pose\"\n", path,
        path + ": [[sequence]] 1 ('a'): give one of calib, intrinsics or image_size (here or in [defaults])"},
       {head + "[[sequence]]\nname = \"b\"\nposes = \"b/pose\"\nimage_size = [640]\n", path + ":9",

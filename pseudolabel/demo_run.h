@@ -1,0 +1,138 @@
+// The demo run (`epilabel demo`): the pipeline on the synthetic studio, each stage scored against
+// the studio's truth. Every section runs the same library calls as its own command:
+//   1. the studio (one person);
+//   2. self-calibration from the people alone (known intrinsics, the true height);
+//   3. triangulation with the self-calibrated and with the true cameras;
+//   4. pseudo-labels: multi-view self-calibrated, multi-view with the true calibration, and the
+//      EpipolarPose-style two-view baseline;
+//   5. several people: association, triangulation and self-calibration from all of them;
+//   6. unsynchronised cameras: offsets from motion, `calibrate --sync`, triangulation resampled;
+//   7. a realistic detector (heavy-tailed, biased, time-correlated errors) and varied motion;
+//   8. a fisheye rig.
+// The lifters trained on the labels of section 4 are training/demo_lifters.h. The files of each
+// section are written under `out_dir` (the studio, calibrations, datasets and their reports).
+//
+// Units: errors in degrees, millimetres, frames and per cent as the field names say.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "detection/synthetic/studio.h"
+#include "foundation/progress.h"
+#include "geometry/sfm/rig_comparison.h"
+#include "pseudolabel/dataset.h"
+#include "pseudolabel/label_scoring.h"
+#include "pseudolabel/people_evaluation.h"
+
+namespace epilabel {
+
+struct DemoRunOptions {
+  std::string rig = "h36m4";     // studio rig (StudioOptions::rig)
+  int frames = 3000;             // frames of the one-person studio (sections 1-4)
+  std::string out_dir = "epilabel_demo";
+  std::string data_dir;          // shipped data (motion clips)
+  uint64_t seed = 1;
+  int people = 3;                // people of section 5; 1 skips it
+  int section_frames = 1500;     // frames of sections 5-8 (at most `frames`)
+  bool unsynchronised = true;    // section 6
+  // Section 6's offsets in frames, one per camera of the rig (the first camera the reference);
+  // empty: 0, +3.4, -7.2, +12.6, ... (cycled over the rig).
+  std::vector<double> time_offsets;
+  bool realistic_detector = true;  // section 7
+  bool fisheye = true;             // section 8
+  int num_threads = 1;
+  ProgressCallback progress;
+
+  // Throws InputError naming the key of a bad value (frames, people, section_frames,
+  // time_offsets, data_dir).
+  void Check() const;
+};
+
+// Section 2, one row per camera.
+struct DemoCameraRow {
+  std::string name;
+  double rotation_error_deg = 0, center_error_mm = 0, rms_px = 0, loo_rotation_deg = 0, loo_center_mm = 0;
+};
+
+// A self-calibration against the truth.
+struct DemoCalibration {
+  std::string verdict;
+  bool success = false;
+  std::string reason;               // BriefReport when not successful
+  std::vector<DemoCameraRow> cameras;
+  double max_rotation_error_deg = 0, max_center_error_pct = 0, scale_error_pct = 0;
+  std::string scale_method;
+};
+
+struct DemoLabelRow {
+  std::string name;
+  LabelScore score;
+};
+
+// Section 6.
+struct DemoSync {
+  std::vector<std::string> camera_names;
+  std::vector<double> true_offsets_frames;
+  std::vector<double> motion_offsets_frames;     // `sync` without cameras
+  std::string motion_verdict;
+  std::vector<double> calibrated_offsets_frames; // `calibrate --sync`
+  double max_motion_error_frames = 0, max_calibrated_error_frames = 0;
+  DemoCalibration calibration;                   // `calibrate --sync` against the true cameras
+  // Triangulation with the true cameras: frames matched by number, resampled with the offsets of
+  // `calibrate --sync`, and the synchronised studio's detections of the same scene.
+  double mpjpe_by_frame_number_mm = 0, mpjpe_resampled_mm = 0;
+};
+
+// Section 7.
+struct DemoRealistic {
+  DemoCalibration calibration;
+  double mpjpe_mm = 0, oracle_mpjpe_mm = 0;  // per-frame triangulation with the true cameras; oracle:
+                                             // told the gross errors and swaps
+};
+
+// Section 8.
+struct DemoFisheye {
+  double fov_deg = 0;
+  DemoCalibration calibration;
+};
+
+struct DemoRunResult {
+  // 1.
+  SyntheticScene scene;          // the one-person studio (its truth scores the labels)
+  StudioOptions studio;
+  std::string studio_dir;
+  double studio_s = 0;
+  // 2.
+  DemoCalibration calibration;
+  std::string calibration_path;
+  double calibration_s = 0;
+  // 3.
+  double mpjpe_true_cameras_mm = 0, mpjpe_self_calibrated_mm = 0;
+  std::string triangulation_brief;
+  double triangulation_s = 0;
+  // 4.
+  LabelDataset labels, labels_two_view;  // multi-view self-calibrated; two-view
+  std::vector<DemoLabelRow> label_rows;
+  double labels_s = 0;
+  // 5.
+  bool people_run = false;
+  int people = 0, people_frames = 0;
+  PeopleEvaluation people_evaluation;
+  double people_s = 0;
+  // 6-8.
+  bool sync_run = false, realistic_run = false, fisheye_run = false;
+  DemoSync sync;
+  DemoRealistic realistic;
+  DemoFisheye fisheye;
+  double sync_s = 0, realistic_s = 0, fisheye_s = 0;
+  double seconds = 0;
+};
+
+// Throws InputError for bad options; std::runtime_error when the one-person self-calibration
+// fails (the later sections need it). Sections 5-8 report their failures in their results.
+// `on_section(k)` is called after section k is done (for printing as the run goes); may be empty.
+DemoRunResult RunDemo(const DemoRunOptions& options, const std::function<void(int, const DemoRunResult&)>& on_section = {});
+
+}  // namespace epilabel
