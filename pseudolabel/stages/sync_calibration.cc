@@ -1,5 +1,6 @@
 #include "pseudolabel/stages/sync_calibration.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +8,9 @@
 namespace epilabel {
 
 namespace {
+
+constexpr int kMaxShiftRounds = 3;  // coarse estimates and associations before the fine steps
+constexpr double kMaxDisagreementFrames = 0.5;  // see Agreeing
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -49,18 +53,44 @@ CalibrateStageResult Calibrate(const Rig& intrinsics, const std::vector<PersonTr
   return CalibrateFromTracks(intrinsics, tracks, resampled_fallback, options, used);
 }
 
+// Cameras whose motion estimate and that of `other` (another selection of the same people) are
+// both made but differ by more than kMaxDisagreementFrames keep offset 0, not estimated: one of
+// them follows the wrong person, and which one is not known.
+SyncResult Agreeing(SyncResult sync, const SyncResult& other) {
+  if (!sync.success || !other.success || other.cameras.size() != sync.cameras.size()) return sync;
+  for (size_t c = 0; c < sync.cameras.size(); ++c) {
+    CameraOffset& o = sync.cameras[c];
+    const CameraOffset& p = other.cameras[c];
+    if (!o.estimated || !p.estimated || std::abs(o.offset_frames - p.offset_frames) <= kMaxDisagreementFrames) continue;
+    char text[200];
+    std::snprintf(text, sizeof(text),
+                  "motion estimates disagree (%+.2f frames from the tracks, %+.2f from the single-person selection): "
+                  "offset 0 kept",
+                  o.offset_frames, p.offset_frames);
+    o.note = text;
+    o.offset_s = o.offset_frames = 0.0;
+    o.estimated = false;
+  }
+  return sync;
+}
+
 AssociationOptions SingleSelection() {
   AssociationOptions single;
   single.method = "single";
   return single;
 }
 
-// Coarse offsets from motion before the people are associated right: from the association with
-// frames matched by number and from the single-person selection, per camera the more confident.
-SyncResult CoarseOffsets(const KeypointInput& input, const Association& first, const std::vector<double>& fps,
+// Offsets from motion of the tracks of `people`; a camera whose estimate is not confident takes
+// the single-person selection's (the most confident figure of every view), when that one is.
+SyncResult CoarseOffsets(const KeypointInput& input, const Association& people, const std::vector<double>& fps,
                          int reference, const SyncStageOptions& sync) {
-  SyncResult tracks = EstimateOffsetsFromMotion(MakeSyncInput(first.tracks, fps, reference), sync.motion);
-  if (first.summary.method == "single") return tracks;
+  SyncResult tracks = EstimateOffsetsFromMotion(MakeSyncInput(people.tracks, fps, reference), sync.motion);
+  if (people.summary.method == "single") return tracks;
+  bool all_sure = tracks.success;
+  for (size_t c = 0; all_sure && c < tracks.cameras.size(); ++c) {
+    all_sure = static_cast<int>(c) == reference || (tracks.cameras[c].estimated && tracks.cameras[c].confidence >= sync.min_confidence);
+  }
+  if (all_sure) return tracks;
   const SyncResult single = EstimateOffsetsFromMotion(
       MakeSyncInput(AssociatePeople(input, SingleSelection(), nullptr).tracks, fps, reference), sync.motion);
   if (!tracks.success) return single;
@@ -68,7 +98,8 @@ SyncResult CoarseOffsets(const KeypointInput& input, const Association& first, c
   for (size_t c = 0; c < tracks.cameras.size(); ++c) {
     const CameraOffset& s = single.cameras[c];
     const CameraOffset& t = tracks.cameras[c];
-    if (s.estimated && (!t.estimated || s.confidence > t.confidence)) tracks.cameras[c] = s;
+    const bool t_sure = t.estimated && t.confidence >= sync.min_confidence;
+    if (!t_sure && s.estimated && (!t.estimated || s.confidence > t.confidence)) tracks.cameras[c] = s;
   }
   return tracks;
 }
@@ -90,7 +121,7 @@ std::vector<int64_t> WholeFrameShifts(const SyncResult& coarse, const std::vecto
 // The residual offsets of `fine` (on shifted frame numbers) plus the whole-frame shifts; a
 // shifted camera whose residual was not estimated keeps the shift with the coarse confidence.
 SyncResult WithShifts(SyncResult fine, const SyncResult& coarse, const std::vector<int64_t>& shift,
-                      const std::vector<double>& fps) {
+                      const std::vector<double>& shift_confidence, const std::vector<double>& fps) {
   if (fine.cameras.size() != shift.size()) {  // the residual was refused: the shifts alone
     if (!coarse.success) return fine;
     SyncResult whole = coarse;
@@ -108,7 +139,7 @@ SyncResult WithShifts(SyncResult fine, const SyncResult& coarse, const std::vect
     CameraOffset& o = fine.cameras[c];
     if (!o.estimated) {
       o.estimated = true;
-      o.confidence = coarse.cameras[c].confidence;
+      o.confidence = shift_confidence[c];
       o.note = "whole frames only (" + o.note + ")";
     }
     o.offset_frames += static_cast<double>(shift[c]);
@@ -144,6 +175,10 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
 
   auto t0 = std::chrono::steady_clock::now();
   result.sync = ConfidentOnly(EstimateOffsetsFromMotion(input, sync.motion), sync.min_confidence);
+  if (fallback && tracks.size() > 1) {
+    const SyncInput single = MakeSyncInput({fallback()}, fps, input.reference);
+    result.sync = Agreeing(result.sync, EstimateOffsetsFromMotion(single, sync.motion));
+  }
   result.sync_seconds = SecondsSince(t0);
   result.tracks = Resampled(tracks, result.sync, fps);
   result.calibration = Calibrate(intrinsics, result.tracks, result.sync, fps, fallback, calibrate, &result.used);
@@ -181,21 +216,60 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   const Rig association_rig = WithoutExtrinsics(intrinsics);
   Association first = AssociatePeople(input, association, &association_rig);
 
+  // Coarse offsets and whole-frame shifts, the people associated again after each shift, until
+  // no confident estimate asks for another whole frame (a camera too far off for the first
+  // association may be found once the others are right).
   const auto t0 = std::chrono::steady_clock::now();
-  const SyncResult coarse = CoarseOffsets(input, first, fps, reference, sync);
-  const double coarse_seconds = SecondsSince(t0);
-  const std::vector<int64_t> shift = WholeFrameShifts(coarse, fps, reference, sync.min_confidence);
-  bool shifted = false;
-  for (int64_t s : shift) shifted = shifted || s != 0;
-  const KeypointInput on_reference = shifted ? ShiftFrameNumbers(input, shift) : input;
-  Association people = shifted ? AssociatePeople(on_reference, association, &association_rig) : std::move(first);
+  std::vector<int64_t> shift(fps.size(), 0);
+  std::vector<double> shift_confidence(fps.size(), 0.0);
+  SyncResult coarse;
+  KeypointInput on_reference = input;
+  Association people = std::move(first);
+  double association_seconds = 0.0;
+  for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single"; ++round) {
+    const SyncResult estimate = CoarseOffsets(on_reference, people, fps, reference, sync);
+    const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
+    // A shift is kept only when the people are then followed across cameras better (more
+    // detections in tracks): a wrong shift (a biased estimate) makes the two-view geometry of the
+    // 2D tracks agree less. Every camera's shift together first, then (when that is not kept)
+    // each alone, the largest first.
+    std::vector<std::vector<size_t>> trials(1);
+    for (size_t c = 0; c < more.size(); ++c) {
+      if (more[c] != 0) trials[0].push_back(c);
+    }
+    if (trials[0].empty()) break;
+    std::vector<size_t> order = trials[0];
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::llabs(more[a]) > std::llabs(more[b]); });
+    if (order.size() > 1) {
+      for (size_t c : order) trials.push_back({c});
+    }
+    bool kept = false;
+    for (size_t t = 0; t < trials.size(); ++t) {
+      std::vector<int64_t> proposal = shift;
+      for (size_t c : trials[t]) proposal[c] += more[c];
+      KeypointInput candidate_input = ShiftFrameNumbers(input, proposal);
+      const auto t1 = std::chrono::steady_clock::now();
+      Association candidate = AssociatePeople(candidate_input, association, &association_rig);
+      association_seconds += SecondsSince(t1);
+      if (candidate.summary.assigned < people.summary.assigned) continue;
+      shift = proposal;
+      for (size_t c : trials[t]) shift_confidence[c] = estimate.cameras[c].confidence;
+      on_reference = std::move(candidate_input);
+      people = std::move(candidate);
+      kept = true;
+      if (t == 0) break;  // all together: the next round estimates again
+    }
+    if (!kept) break;
+    coarse = estimate;
+  }
+  const double coarse_seconds = SecondsSince(t0) - association_seconds;
   const auto single = [&]() { return AssociatePeople(on_reference, SingleSelection(), nullptr).tracks.front(); };
 
   SyncCalibrationResult result = CalibrateUnsynchronised(
       intrinsics, people.tracks, calibrate, sync,
       people.summary.method == "single" ? std::function<PersonTrack()>() : std::function<PersonTrack()>(single));
   result.sync_seconds += coarse_seconds;
-  result.sync = WithShifts(result.sync, coarse, shift, fps);
+  result.sync = WithShifts(result.sync, coarse, shift, shift_confidence, fps);
   if (result.sync.success && result.calibration.output.success) {
     for (size_t c = 0; c < result.calibration.output.rig.size(); ++c) {
       result.calibration.output.rig[c].time_offset = result.sync.cameras[c].offset_s;

@@ -4,18 +4,23 @@
 // From the keypoints (CalibrateUnsynchronised with a KeypointInput): people cannot be associated
 // across cameras by frame number while the offsets are unknown (a bystander or a second person
 // plus a few frames of shift break the grouping), so
-//   1. coarse offsets from the people's motion (EstimateOffsetsFromMotion) on two candidates:
-//      the tracks of an association with frames matched by number and the single-person
-//      selection (the most confident figure of every camera and frame); per camera the more
-//      confident estimate;
-//   2. each camera whose coarse offset is confident (>= min_confidence) and whose frame rate is
-//      the reference's has its frame numbers shifted by the whole frames of that offset, and the
-//      people are associated again on those frame numbers (reference timeline);
+//   1. coarse offsets from the people's motion (EstimateOffsetsFromMotion) on the tracks of an
+//      association with frames matched by number; a camera whose estimate there is not confident
+//      (< min_confidence) takes the estimate on the single-person selection (the most confident
+//      figure of every camera and frame) when that one is more confident;
+//   2. each camera at the reference's frame rate has its frame numbers shifted by the whole
+//      frames of that offset and the people are associated again; the shift is kept only when
+//      more detections end in tracks than before (a wrong shift makes the 2D tracks of different
+//      cameras agree less on their two-view geometry); steps 1-2 repeat (up to three rounds) on
+//      the shifted frame numbers while they propose and keep another shift. With one person in
+//      every view (association "single") nothing is shifted;
 //   3. then as from tracks (below), on the new tracks: what is left is under a frame, and the
 //      offsets reported are the whole-frame shifts plus those residuals.
 // From tracks (CalibrateUnsynchronised with tracks):
-//   1. offsets from motion; a camera whose estimate is not confident (< min_confidence) keeps
-//      offset 0 (with a note), every track resampled onto the reference timeline;
+//   1. offsets from motion; a camera whose estimate is not confident (< min_confidence), or (with
+//      several tracks and a fallback) differs by more than half a frame from the estimate on the
+//      single-person selection, keeps offset 0 (with a note); every track resampled onto the
+//      reference timeline;
 //   2. the cameras self-calibrated on the resampled tracks (CalibrateFromTracks);
 //   3. the offsets refined with those cameras (RefineOffsetsWithCalibration: reprojection
 //      consistency as a function of each offset), the original tracks resampled again;
