@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace epilabel {
 
@@ -11,6 +12,7 @@ namespace {
 
 constexpr int kMaxShiftRounds = 3;  // coarse estimates and associations before the fine steps
 constexpr double kMaxDisagreementFrames = 0.5;  // see Agreeing
+constexpr int64_t kMinTieShiftFrames = 2;       // see the shift rounds
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -231,7 +233,8 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
     const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
     // A shift is kept only when the people are then followed across cameras better (more
     // detections in tracks): a wrong shift (a biased estimate) makes the two-view geometry of the
-    // 2D tracks agree less. Every camera's shift together first, then (when that is not kept)
+    // 2D tracks agree less. When the association does not change (a person nearly in place), a
+    // shift of kMinTieShiftFrames or more is kept: the motion estimates' bias stays near a frame. Every camera's shift together first, then (when that is not kept)
     // each alone, the largest first.
     std::vector<std::vector<size_t>> trials(1);
     for (size_t c = 0; c < more.size(); ++c) {
@@ -251,7 +254,11 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
       const auto t1 = std::chrono::steady_clock::now();
       Association candidate = AssociatePeople(candidate_input, association, &association_rig);
       association_seconds += SecondsSince(t1);
-      if (candidate.summary.assigned < people.summary.assigned) continue;
+      int64_t smallest = std::numeric_limits<int64_t>::max();
+      for (size_t c : trials[t]) smallest = std::min<int64_t>(smallest, std::llabs(more[c]));
+      const bool better = candidate.summary.assigned > people.summary.assigned;
+      const bool as_good = candidate.summary.assigned == people.summary.assigned && smallest >= kMinTieShiftFrames;
+      if (!better && !as_good) continue;
       shift = proposal;
       for (size_t c : trials[t]) shift_confidence[c] = estimate.cameras[c].confidence;
       on_reference = std::move(candidate_input);

@@ -11,7 +11,9 @@
 //   2. each camera at the reference's frame rate has its frame numbers shifted by the whole
 //      frames of that offset and the people are associated again; the shift is kept only when
 //      more detections end in tracks than before (a wrong shift makes the 2D tracks of different
-//      cameras agree less on their two-view geometry); steps 1-2 repeat (up to three rounds) on
+//      cameras agree less on their two-view geometry), or as many and it is 2 frames or more
+//      (the motion estimates are biased by up to about a frame on short real captures); all
+//      cameras together first, else one at a time; steps 1-2 repeat (up to three rounds) on
 //      the shifted frame numbers while they propose and keep another shift. With one person in
 //      every view (association "single") nothing is shifted;
 //   3. then as from tracks (below), on the new tracks: what is left is under a frame, and the
