@@ -123,7 +123,7 @@ EOF
 # evalcalib's summary line of a calibration, or why there is none.
 score() {
   if [[ -f "$1" ]]; then
-    "$EXE" -q evalcalib --gt "$CALIB" --est "$1" | tail -n 1
+    "$EXE" evalcalib --gt "$CALIB" --est "$1" 2>&1 | grep "max rotation error"
   else
     echo "no calibration written (see $(dirname "$1")/report.json)"
   fi

@@ -175,31 +175,31 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
   std::vector<std::string> size_warnings;
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input, &size_warnings);
-  const Rig association_rig = WithoutExtrinsics(intrinsics);
-  result.association = AssociatePeople(input, options.association, &association_rig);
-  result.read_s = SecondsSince(t0);
+  PersonTrack track;
   if (options.sync) {
-    // Offsets from motion, calibration, offsets refined with the cameras, calibration again
-    // (stages/sync_calibration.h); the tracks end on the reference timeline.
+    // Association and offsets together: coarse offsets from motion, frame numbers shifted by
+    // whole frames, people associated again, calibration, offsets refined with the cameras,
+    // calibration again (stages/sync_calibration.h); the tracks end on the reference timeline.
     SyncCalibrationResult synced =
-        CalibrateUnsynchronised(intrinsics, result.association.tracks, options.stage, options.sync_stage);
+        CalibrateUnsynchronised(intrinsics, input, options.association, options.stage, options.sync_stage);
+    result.read_s = SecondsSince(t0) - synced.calibration.seconds - synced.sync_seconds;
     result.sync = std::move(synced.sync);
+    result.association = std::move(synced.association);
     result.association.tracks = std::move(synced.tracks);
     result.output = std::move(synced.calibration.output);
     result.calibrate_s = synced.calibration.seconds + synced.sync_seconds;
-  }
-  // Several people: their correspondences pooled into one sequence for the self-calibration
-  // (or, when that fails, the track with the most detections).
-  PersonTrack track;
-  if (!options.sync) {
+    track = std::move(synced.used);
+  } else {
+    const Rig association_rig = WithoutExtrinsics(intrinsics);
+    result.association = AssociatePeople(input, options.association, &association_rig);
+    result.read_s = SecondsSince(t0);
+    // Several people: their correspondences pooled into one sequence for the self-calibration
+    // (or, when that fails, the track with the most detections).
     const CalibrateStageResult calibrated =
         CalibrateFromTracks(intrinsics, result.association.tracks, [&] { return SinglePersonTrack(input, result.association); },
                             options.stage, &track);
     result.output = calibrated.output;
     result.calibrate_s = calibrated.seconds;
-  } else {
-    track = result.association.tracks.size() > 1 ? PoolTracks(result.association.tracks)
-                                                 : result.association.tracks.front();
   }
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
 

@@ -37,11 +37,13 @@ struct CalibrateRunOptions {
   bool write_html_report = true;
   AssociationOptions association;
   CalibrateStageOptions stage;           // height, baseline, refinement, seed, threads, progress
-  // Unsynchronised cameras (stages/sync_calibration.h, CalibrateUnsynchronised): offsets from
-  // motion first, the tracks resampled onto the reference timeline, calibration, then the offsets
-  // refined with the cameras (reprojection), the tracks resampled again and the cameras
-  // calibrated once more; the offsets (seconds) go into the calibration TOML (time_offset). A
-  // refusal (too little motion) leaves the frames matched by number and is reported in `sync`.
+  // Unsynchronised cameras (stages/sync_calibration.h, CalibrateUnsynchronised): coarse offsets
+  // from motion first, each camera's frame numbers shifted by whole frames and the people
+  // associated again (a shift is kept when the association improves), the tracks resampled by
+  // what is left onto the reference timeline, calibration, then the offsets refined with the
+  // cameras (reprojection), the tracks resampled again and the cameras calibrated once more; the
+  // offsets (seconds) go into the calibration TOML (time_offset). A refusal (too little motion)
+  // leaves the frames matched by number and is reported in `sync`.
   bool sync = false;
   SyncStageOptions sync_stage;
 };

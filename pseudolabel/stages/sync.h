@@ -22,6 +22,9 @@ struct SyncStageOptions {
   double default_fps = 30.0;
   std::string reference;        // camera name; empty: the first camera
   bool refine = true;           // refine with the calibration when the rig has extrinsics
+  // calibrate --sync (sync_calibration.h): a motion estimate less sure than this leaves the
+  // camera at offset 0 (and unshifted before association)
+  double min_confidence = 0.2;
   MotionSyncOptions motion;
   CalibratedSyncOptions calibrated;
 

@@ -1,35 +1,172 @@
 #include "pseudolabel/stages/sync_calibration.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
 
 namespace epilabel {
 
 namespace {
 
+constexpr int kMaxShiftRounds = 3;  // coarse estimates and associations before the fine steps
+constexpr double kMaxDisagreementFrames = 0.5;  // see Agreeing
+constexpr int64_t kMinTieShiftFrames = 2;       // see the shift rounds
+
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The tracks as given, resampled with the offsets of `sync`.
+// The tracks as given, resampled with the offsets of `sync` (unchanged when it failed).
 std::vector<PersonTrack> Resampled(const std::vector<PersonTrack>& tracks, const SyncResult& sync,
                                    const std::vector<double>& fps) {
   std::vector<PersonTrack> out = tracks;
-  ResampleTracks(sync.OffsetsSeconds(), fps, sync.reference, &out);
+  if (sync.success) ResampleTracks(sync.OffsetsSeconds(), fps, sync.reference, &out);
   return out;
 }
 
-// One track of every person (several people pooled) calibrated.
-CalibrateStageResult Calibrate(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
-                               const CalibrateStageOptions& options) {
-  if (tracks.size() == 1) return CalibrateCameras(intrinsics, tracks.front(), options);
-  return CalibrateCameras(intrinsics, PoolTracks(tracks), options);
+// Cameras whose motion estimate is less sure than `min_confidence` keep offset 0 and are marked
+// not estimated (the verdict then says "uncertain"): a wrong offset does more harm than none.
+SyncResult ConfidentOnly(SyncResult sync, double min_confidence) {
+  for (size_t c = 0; c < sync.cameras.size(); ++c) {
+    CameraOffset& o = sync.cameras[c];
+    if (static_cast<int>(c) == sync.reference || !o.estimated || o.confidence >= min_confidence) continue;
+    char text[160];
+    std::snprintf(text, sizeof(text), "motion estimate %+.2f frames not confident (%.2f < %.2f): offset 0 kept",
+                  o.offset_frames, o.confidence, min_confidence);
+    o.note = text;
+    o.offset_s = o.offset_frames = 0.0;
+    o.estimated = false;
+  }
+  return sync;
+}
+
+// The cameras from the tracks: pooled, with the (resampled) single-person selection as
+// CalibrateFromTracks' fallback when there is one.
+CalibrateStageResult Calibrate(const Rig& intrinsics, const std::vector<PersonTrack>& tracks, const SyncResult& sync,
+                               const std::vector<double>& fps, const std::function<PersonTrack()>& fallback,
+                               const CalibrateStageOptions& options, PersonTrack* used) {
+  if (!fallback || tracks.size() == 1) {
+    *used = tracks.size() == 1 ? tracks.front() : PoolTracks(tracks);
+    return CalibrateCameras(intrinsics, *used, options);
+  }
+  const auto resampled_fallback = [&]() { return Resampled({fallback()}, sync, fps).front(); };
+  return CalibrateFromTracks(intrinsics, tracks, resampled_fallback, options, used);
+}
+
+// Cameras whose motion estimate and that of `other` (another selection of the same people) are
+// both made but differ by more than kMaxDisagreementFrames keep offset 0, not estimated: one of
+// them follows the wrong person, and which one is not known.
+SyncResult Agreeing(SyncResult sync, const SyncResult& other) {
+  if (!sync.success || !other.success || other.cameras.size() != sync.cameras.size()) return sync;
+  for (size_t c = 0; c < sync.cameras.size(); ++c) {
+    CameraOffset& o = sync.cameras[c];
+    const CameraOffset& p = other.cameras[c];
+    if (!o.estimated || !p.estimated || std::abs(o.offset_frames - p.offset_frames) <= kMaxDisagreementFrames) continue;
+    char text[200];
+    std::snprintf(text, sizeof(text),
+                  "motion estimates disagree (%+.2f frames from the tracks, %+.2f from the single-person selection): "
+                  "offset 0 kept",
+                  o.offset_frames, p.offset_frames);
+    o.note = text;
+    o.offset_s = o.offset_frames = 0.0;
+    o.estimated = false;
+  }
+  return sync;
+}
+
+AssociationOptions SingleSelection() {
+  AssociationOptions single;
+  single.method = "single";
+  return single;
+}
+
+// Offsets from motion of the tracks of `people`; a camera whose estimate is not confident takes
+// the single-person selection's (the most confident figure of every view), when that one is.
+SyncResult CoarseOffsets(const KeypointInput& input, const Association& people, const std::vector<double>& fps,
+                         int reference, const SyncStageOptions& sync) {
+  SyncResult tracks = EstimateOffsetsFromMotion(MakeSyncInput(people.tracks, fps, reference), sync.motion);
+  if (people.summary.method == "single") return tracks;
+  bool all_sure = tracks.success;
+  for (size_t c = 0; all_sure && c < tracks.cameras.size(); ++c) {
+    all_sure = static_cast<int>(c) == reference || (tracks.cameras[c].estimated && tracks.cameras[c].confidence >= sync.min_confidence);
+  }
+  if (all_sure) return tracks;
+  const SyncResult single = EstimateOffsetsFromMotion(
+      MakeSyncInput(AssociatePeople(input, SingleSelection(), nullptr).tracks, fps, reference), sync.motion);
+  if (!tracks.success) return single;
+  if (!single.success) return tracks;
+  for (size_t c = 0; c < tracks.cameras.size(); ++c) {
+    const CameraOffset& s = single.cameras[c];
+    const CameraOffset& t = tracks.cameras[c];
+    const bool t_sure = t.estimated && t.confidence >= sync.min_confidence;
+    if (!t_sure && s.estimated && (!t.estimated || s.confidence > t.confidence)) tracks.cameras[c] = s;
+  }
+  return tracks;
+}
+
+// Whole frames of each confident coarse offset, for cameras at the reference's frame rate.
+std::vector<int64_t> WholeFrameShifts(const SyncResult& coarse, const std::vector<double>& fps, int reference,
+                                      double min_confidence) {
+  std::vector<int64_t> shift(fps.size(), 0);
+  if (!coarse.success) return shift;
+  for (size_t c = 0; c < fps.size(); ++c) {
+    const CameraOffset& o = coarse.cameras[c];
+    if (static_cast<int>(c) == reference || !o.estimated || o.confidence < min_confidence) continue;
+    if (fps[c] != fps[reference]) continue;
+    shift[c] = static_cast<int64_t>(std::llround(o.offset_frames));
+  }
+  return shift;
+}
+
+// The residual offsets of `fine` (on shifted frame numbers) plus the whole-frame shifts; a
+// shifted camera whose residual was not estimated keeps the shift with the coarse confidence.
+SyncResult WithShifts(SyncResult fine, const SyncResult& coarse, const std::vector<int64_t>& shift,
+                      const std::vector<double>& shift_confidence, const std::vector<double>& fps) {
+  if (fine.cameras.size() != shift.size()) {  // the residual was refused: the shifts alone
+    if (!coarse.success) return fine;
+    SyncResult whole = coarse;
+    for (CameraOffset& o : whole.cameras) {
+      o.offset_s = o.offset_frames = 0.0;
+      o.estimated = false;
+      o.note = fine.reason;
+    }
+    fine = whole;
+    fine.method = "motion";
+  }
+  const double reference_fps = fps[fine.reference];
+  for (size_t c = 0; c < shift.size(); ++c) {
+    if (shift[c] == 0) continue;
+    CameraOffset& o = fine.cameras[c];
+    if (!o.estimated) {
+      o.estimated = true;
+      o.confidence = shift_confidence[c];
+      o.note = "whole frames only (" + o.note + ")";
+    }
+    o.offset_frames += static_cast<double>(shift[c]);
+    o.offset_s += static_cast<double>(shift[c]) / reference_fps;
+  }
+  if (!fine.success) {
+    fine.success = true;
+    fine.reason.clear();
+  }
+  return fine;
 }
 
 }  // namespace
 
+KeypointInput ShiftFrameNumbers(const KeypointInput& input, const std::vector<int64_t>& shift_frames) {
+  KeypointInput out = input;
+  for (size_t c = 0; c < out.keypoints.cameras.size() && c < shift_frames.size(); ++c) {
+    for (int64_t& n : out.keypoints.cameras[c].frame_numbers) n += shift_frames[c];
+  }
+  return out;
+}
+
 SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
-                                              const CalibrateStageOptions& calibrate,
-                                              const SyncStageOptions& sync) {
+                                              const CalibrateStageOptions& calibrate, const SyncStageOptions& sync,
+                                              const std::function<PersonTrack()>& fallback) {
   SyncCalibrationResult result;
   result.tracks = tracks;
   if (tracks.empty()) return result;
@@ -39,18 +176,29 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   const SyncInput input = MakeSyncInput(tracks, fps, sync.ReferenceIndex(names));
 
   auto t0 = std::chrono::steady_clock::now();
-  result.sync = EstimateOffsetsFromMotion(input, sync.motion);
+  result.sync = ConfidentOnly(EstimateOffsetsFromMotion(input, sync.motion), sync.min_confidence);
+  if (fallback && tracks.size() > 1) {
+    const SyncInput single = MakeSyncInput({fallback()}, fps, input.reference);
+    result.sync = Agreeing(result.sync, EstimateOffsetsFromMotion(single, sync.motion));
+  }
   result.sync_seconds = SecondsSince(t0);
-  if (result.sync.success) result.tracks = Resampled(tracks, result.sync, fps);
-  result.calibration = Calibrate(intrinsics, result.tracks, calibrate);
+  result.tracks = Resampled(tracks, result.sync, fps);
+  result.calibration = Calibrate(intrinsics, result.tracks, result.sync, fps, fallback, calibrate, &result.used);
   if (result.sync.success && result.calibration.output.success && sync.refine) {
     t0 = std::chrono::steady_clock::now();
-    result.sync = RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
+    const SyncResult refined =
+        RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
     result.sync_seconds += SecondsSince(t0);
-    result.tracks = Resampled(tracks, result.sync, fps);
-    const CalibrateStageResult again = Calibrate(intrinsics, result.tracks, calibrate);
+    const std::vector<PersonTrack> again_tracks = Resampled(tracks, refined, fps);
+    PersonTrack again_used;
+    const CalibrateStageResult again = Calibrate(intrinsics, again_tracks, refined, fps, fallback, calibrate, &again_used);
     const double first_seconds = result.calibration.seconds;
-    if (again.output.success) result.calibration = again;
+    result.sync = refined;
+    result.tracks = again_tracks;
+    if (again.output.success) {
+      result.calibration = again;
+      result.used = again_used;
+    }
     result.calibration.seconds = first_seconds + again.seconds;
   }
   if (result.sync.success && result.calibration.output.success) {
@@ -58,6 +206,84 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
       result.calibration.output.rig[c].time_offset = result.sync.cameras[c].offset_s;
     }
   }
+  return result;
+}
+
+SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const KeypointInput& input,
+                                              const AssociationOptions& association,
+                                              const CalibrateStageOptions& calibrate, const SyncStageOptions& sync) {
+  sync.Check(input.camera_names);
+  const std::vector<double> fps = sync.CameraFps(input.num_cameras());
+  const int reference = sync.ReferenceIndex(input.camera_names);
+  const Rig association_rig = WithoutExtrinsics(intrinsics);
+  Association first = AssociatePeople(input, association, &association_rig);
+
+  // Coarse offsets and whole-frame shifts, the people associated again after each shift, until
+  // no confident estimate asks for another whole frame (a camera too far off for the first
+  // association may be found once the others are right).
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int64_t> shift(fps.size(), 0);
+  std::vector<double> shift_confidence(fps.size(), 0.0);
+  SyncResult coarse;
+  KeypointInput on_reference = input;
+  Association people = std::move(first);
+  double association_seconds = 0.0;
+  for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single"; ++round) {
+    const SyncResult estimate = CoarseOffsets(on_reference, people, fps, reference, sync);
+    const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
+    // A shift is kept only when the people are then followed across cameras better (more
+    // detections in tracks): a wrong shift (a biased estimate) makes the two-view geometry of the
+    // 2D tracks agree less. When the association does not change (a person nearly in place), a
+    // shift of kMinTieShiftFrames or more is kept: the motion estimates' bias stays near a frame. Every camera's shift together first, then (when that is not kept)
+    // each alone, the largest first.
+    std::vector<std::vector<size_t>> trials(1);
+    for (size_t c = 0; c < more.size(); ++c) {
+      if (more[c] != 0) trials[0].push_back(c);
+    }
+    if (trials[0].empty()) break;
+    std::vector<size_t> order = trials[0];
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::llabs(more[a]) > std::llabs(more[b]); });
+    if (order.size() > 1) {
+      for (size_t c : order) trials.push_back({c});
+    }
+    bool kept = false;
+    for (size_t t = 0; t < trials.size(); ++t) {
+      std::vector<int64_t> proposal = shift;
+      for (size_t c : trials[t]) proposal[c] += more[c];
+      KeypointInput candidate_input = ShiftFrameNumbers(input, proposal);
+      const auto t1 = std::chrono::steady_clock::now();
+      Association candidate = AssociatePeople(candidate_input, association, &association_rig);
+      association_seconds += SecondsSince(t1);
+      int64_t smallest = std::numeric_limits<int64_t>::max();
+      for (size_t c : trials[t]) smallest = std::min<int64_t>(smallest, std::llabs(more[c]));
+      const bool better = candidate.summary.assigned > people.summary.assigned;
+      const bool as_good = candidate.summary.assigned == people.summary.assigned && smallest >= kMinTieShiftFrames;
+      if (!better && !as_good) continue;
+      shift = proposal;
+      for (size_t c : trials[t]) shift_confidence[c] = estimate.cameras[c].confidence;
+      on_reference = std::move(candidate_input);
+      people = std::move(candidate);
+      kept = true;
+      if (t == 0) break;  // all together: the next round estimates again
+    }
+    if (!kept) break;
+    coarse = estimate;
+  }
+  const double coarse_seconds = SecondsSince(t0) - association_seconds;
+  const auto single = [&]() { return AssociatePeople(on_reference, SingleSelection(), nullptr).tracks.front(); };
+
+  SyncCalibrationResult result = CalibrateUnsynchronised(
+      intrinsics, people.tracks, calibrate, sync,
+      people.summary.method == "single" ? std::function<PersonTrack()>() : std::function<PersonTrack()>(single));
+  result.sync_seconds += coarse_seconds;
+  result.sync = WithShifts(result.sync, coarse, shift, shift_confidence, fps);
+  if (result.sync.success && result.calibration.output.success) {
+    for (size_t c = 0; c < result.calibration.output.rig.size(); ++c) {
+      result.calibration.output.rig[c].time_offset = result.sync.cameras[c].offset_s;
+    }
+  }
+  result.association = std::move(people);
+  result.shift_frames = shift;
   return result;
 }
 

@@ -1,17 +1,40 @@
 // Stage: calibration of unsynchronised cameras (`calibrate --sync`), in memory. The offsets and
-// the cameras are estimated in turn, not jointly:
-//   1. coarse offsets from the people's motion (EstimateOffsetsFromMotion), every track resampled
-//      onto the reference camera's timeline (linear interpolation in time);
-//   2. the cameras self-calibrated on the resampled tracks (CalibrateCameras);
+// the cameras are estimated in turn, not jointly.
+//
+// From the keypoints (CalibrateUnsynchronised with a KeypointInput): people cannot be associated
+// across cameras by frame number while the offsets are unknown (a bystander or a second person
+// plus a few frames of shift break the grouping), so
+//   1. coarse offsets from the people's motion (EstimateOffsetsFromMotion) on the tracks of an
+//      association with frames matched by number; a camera whose estimate there is not confident
+//      (< min_confidence) takes the estimate on the single-person selection (the most confident
+//      figure of every camera and frame) when that one is more confident;
+//   2. each camera at the reference's frame rate has its frame numbers shifted by the whole
+//      frames of that offset and the people are associated again; the shift is kept only when
+//      more detections end in tracks than before (a wrong shift makes the 2D tracks of different
+//      cameras agree less on their two-view geometry), or as many and it is 2 frames or more
+//      (the motion estimates are biased by up to about a frame on short real captures); all
+//      cameras together first, else one at a time; steps 1-2 repeat (up to three rounds) on
+//      the shifted frame numbers while they propose and keep another shift. With one person in
+//      every view (association "single") nothing is shifted;
+//   3. then as from tracks (below), on the new tracks: what is left is under a frame, and the
+//      offsets reported are the whole-frame shifts plus those residuals.
+// From tracks (CalibrateUnsynchronised with tracks):
+//   1. offsets from motion; a camera whose estimate is not confident (< min_confidence), or (with
+//      several tracks and a fallback) differs by more than half a frame from the estimate on the
+//      single-person selection, keeps offset 0 (with a note); every track resampled onto the
+//      reference timeline;
+//   2. the cameras self-calibrated on the resampled tracks (CalibrateFromTracks);
 //   3. the offsets refined with those cameras (RefineOffsetsWithCalibration: reprojection
 //      consistency as a function of each offset), the original tracks resampled again;
 //   4. the cameras calibrated once more on the refined resampling.
-// A refusal of step 1 (too little motion) leaves the tracks as given (frames matched by number)
-// and is reported in `sync`; a failed step 2 stops after it.
+// A refusal of step 1 (too little motion) leaves the tracks as given and is reported in `sync`;
+// a failed step 2 stops after it.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
+#include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/stages/association.h"
 #include "pseudolabel/stages/calibrate.h"
 #include "pseudolabel/stages/sync.h"
@@ -22,14 +45,31 @@ struct SyncCalibrationResult {
   SyncResult sync;                   // offsets (seconds) of every keypoint camera, method "calibrated"
                                      // after step 3, "motion" when the calibration failed
   CalibrateStageResult calibration;  // the cameras; rig[c].time_offset = sync offset (seconds)
-  std::vector<PersonTrack> tracks;   // the tracks on the reference timeline (frame numbers kept)
-  double sync_seconds = 0.0;         // time in steps 1 and 3
+  std::vector<PersonTrack> tracks;   // the tracks on the reference timeline
+  PersonTrack used;                  // the track the cameras came from (CalibrateFromTracks)
+  // From keypoints: the association on the shifted frame numbers, and the whole frames each
+  // camera's frame numbers were shifted by before it (0: not shifted).
+  Association association;
+  std::vector<int64_t> shift_frames;
+  double sync_seconds = 0.0;         // time in the offset estimates
 };
 
-// `intrinsics`: the keypoint cameras (ResolveIntrinsics); `tracks`: the association's tracks,
-// frames matched by number. Throws InputError for bad sync options (SyncStageOptions::Check).
+// `intrinsics`: the keypoint cameras (ResolveIntrinsics); `tracks`: people with frames matched
+// as given; `fallback`: the single-person selection for CalibrateFromTracks (may be empty: the
+// pooled tracks only). Throws InputError for bad sync options (SyncStageOptions::Check).
 SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
                                               const CalibrateStageOptions& calibrate,
+                                              const SyncStageOptions& sync,
+                                              const std::function<PersonTrack()>& fallback = {});
+
+// From the keypoints as read (see the header comment): association, coarse offsets, whole-frame
+// shifts, association again, then as from tracks.
+SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const KeypointInput& input,
+                                              const AssociationOptions& association,
+                                              const CalibrateStageOptions& calibrate,
                                               const SyncStageOptions& sync);
+
+// The keypoints with camera c's frame numbers increased by shift_frames[c] (one per camera).
+KeypointInput ShiftFrameNumbers(const KeypointInput& input, const std::vector<int64_t>& shift_frames);
 
 }  // namespace epilabel

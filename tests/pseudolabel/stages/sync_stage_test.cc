@@ -1,11 +1,15 @@
 #include "pseudolabel/stages/sync.h"
 
 #include <cmath>
+#include <cstdint>
 
 #include <gtest/gtest.h>
 
 #include "detection/synthetic/studio.h"
+#include "detection/skeleton.h"
 #include "foundation/error.h"
+#include "geometry/sfm/rig_comparison.h"
+#include "pseudolabel/stages/sync_calibration.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -71,6 +75,60 @@ TEST(SyncStage, ResamplingUndoesTheOffsets) {
   std::vector<PersonTrack> same = Tracks(shifted);
   ResampleTracks({0.0, 0.0}, {30.0, 30.0}, 0, &same);
   EXPECT_EQ(same[0].observations.data(), shifted.observations.data());
+}
+
+// Every detection of a studio as read from disk (every person of every view).
+KeypointInput AsRead(const SyntheticScene& scene) {
+  KeypointInput input;
+  input.path = "studio";
+  input.keypoints = scene.ToKeypointSequence();
+  input.skeleton = &GetSkeleton("coco17");
+  for (const CameraKeypoints& camera : input.keypoints.cameras) input.camera_names.push_back(camera.name);
+  return input;
+}
+
+// Two people and cameras several frames apart: matched by frame number, the people's 2D tracks
+// do not agree on one two-view geometry and the grouping (and the calibration) breaks. The
+// coarse offsets from motion come first, every camera's frame numbers are shifted by their whole
+// frames, and only then are the people associated.
+TEST(SyncStage, TwoPeopleAreAssociatedAfterTheCoarseShift) {
+  StudioOptions o;
+  o.rig = "h36m4";
+  o.num_frames = 240;
+  o.num_people = 2;
+  o.seed = 4;
+  o.data_dir = testing::SourceDir() + "/data";
+  o.time_offsets = {0.0, 5.0, -8.3, 12.0};
+  const SyntheticScene scene = Synthesize(o);
+  Rig intrinsics = WithoutExtrinsics(scene.rig);
+  for (Camera& c : intrinsics) c.time_offset = 0.0;
+  const SyncCalibrationResult r =
+      CalibrateUnsynchronised(intrinsics, AsRead(scene), AssociationOptions{}, CalibrateStageOptions{}, SyncStageOptions{});
+  ASSERT_TRUE(r.calibration.output.success) << r.calibration.output.report.BriefReport();
+  ASSERT_EQ(r.shift_frames.size(), 4u);
+  EXPECT_EQ(r.shift_frames[0], 0);
+  for (int c = 1; c < 4; ++c) {
+    EXPECT_NEAR(static_cast<double>(r.shift_frames[c]), o.time_offsets[c], 0.75) << "camera " << c;
+    EXPECT_NEAR(r.sync.cameras[c].offset_frames, o.time_offsets[c], 0.15) << "camera " << c;
+    EXPECT_NEAR(r.calibration.output.rig[c].time_offset * 30.0, o.time_offsets[c], 0.15) << "camera " << c;
+  }
+  // Nearly every detection in a track (a track may split where the people cross).
+  EXPECT_GT(r.association.summary.assigned, 0.95 * r.association.summary.detections)
+      << r.association.summary.BriefReport();
+  const RigComparison comparison = CompareRigs(scene.rig, r.calibration.output.rig);
+  EXPECT_LT(comparison.max_rotation_error_deg, 0.2);
+  EXPECT_LT(comparison.max_center_error_rel, 0.01);
+}
+
+TEST(SyncStage, ShiftFrameNumbersMovesEachCamera) {
+  KeypointInput input;
+  input.keypoints.num_joints = 17;
+  input.keypoints.cameras.resize(2);
+  input.keypoints.cameras[0].frame_numbers = {0, 1, 2};
+  input.keypoints.cameras[1].frame_numbers = {5, 6};
+  const KeypointInput shifted = ShiftFrameNumbers(input, {0, -3});
+  EXPECT_EQ(shifted.keypoints.cameras[0].frame_numbers, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(shifted.keypoints.cameras[1].frame_numbers, (std::vector<int64_t>{2, 3}));
 }
 
 TEST(SyncStage, OptionsNameTheirKeys) {
