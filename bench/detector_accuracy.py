@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Per-joint accuracy of `epilabel detect` against OpenPose detections of the same frames.
+
+Compares two folders of OpenPose JSON, one subfolder per camera: ours (COCO-17, as `detect`
+writes it) and a reference (OpenPose BODY_25B or COCO: joints 0-16 in COCO order; BODY_25B also
+has 18 = head top, 21/24 = heels). Per camera and frame, the reference subject is the person
+with the tallest keypoint box; ours is the person whose confident joints are closest to it.
+Distances are in % of the subject's body height in that frame: head top (18) to the mid-heel
+(21, 24) for BODY_25B, else the keypoint box height scaled by 1.15. A joint counts when the
+reference scores it >= --min-ref and ours scores it > 0.
+
+Also prints per camera the mean offset (ours - reference) in pixels, to see frame-size
+mismatches (the balancing trial's cam01/cam02 videos are 1080 px wide, OpenPose's 1088).
+
+Usage:
+  /usr/bin/python3 bench/detector_accuracy.py OURS_DIR REFERENCE_DIR [--min-ref 0.3] [--json OUT]
+Example (the balancing trial, see bench/README.md):
+  epilabel detect --video .../pose2sim_balancing/videos/cam0{1,2,3,4}.mp4 --out /tmp/ours
+  /usr/bin/python3 bench/detector_accuracy.py /tmp/ours .../pose2sim_balancing/pose
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+import numpy as np
+
+COCO = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+        "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+        "right_knee", "left_ankle", "right_ankle"]
+
+
+def camera_key(folder_name):
+    """cam01, cam01_json, cam_01 -> 'cam01'."""
+    m = re.search(r"(\d+)", folder_name)
+    return "cam%02d" % int(m.group(1)) if m else folder_name
+
+
+def frame_number(path):
+    m = re.findall(r"(\d+)", os.path.basename(path))
+    return int(m[-1]) if m else -1
+
+
+def read_folder(root):
+    """{camera: {frame: [array (J, 3)]}}"""
+    out = {}
+    for sub in sorted(os.listdir(root)):
+        folder = os.path.join(root, sub)
+        if not os.path.isdir(folder):
+            continue
+        frames = {}
+        for f in glob.glob(os.path.join(folder, "*.json")):
+            people = json.load(open(f)).get("people", [])
+            frames[frame_number(f)] = [np.array(p["pose_keypoints_2d"], dtype=float).reshape(-1, 3) for p in people]
+        out[camera_key(sub)] = frames
+    return out
+
+
+def box_height(person, min_score):
+    ok = person[:, 2] >= min_score
+    return np.ptp(person[ok, 1]) if ok.sum() >= 2 else 0.0
+
+
+def body_height(ref, min_score):
+    if ref.shape[0] >= 25 and ref[18, 2] >= min_score and ref[21, 2] >= min_score and ref[24, 2] >= min_score:
+        return float(np.linalg.norm(ref[18, :2] - 0.5 * (ref[21, :2] + ref[24, :2])))
+    return 1.15 * box_height(ref[:17], min_score)
+
+
+def match(ours, ref, min_score):
+    best, best_d = None, np.inf
+    for p in ours:
+        ok = (p[:17, 2] > 0) & (ref[:17, 2] >= min_score)
+        if ok.sum() < 3:
+            continue
+        d = np.median(np.linalg.norm(p[:17, :2][ok] - ref[:17, :2][ok], axis=1))
+        if d < best_d:
+            best, best_d = p, d
+    return best
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("ours")
+    ap.add_argument("reference")
+    ap.add_argument("--min-ref", type=float, default=0.3, help="reference joints scoring below are not compared")
+    ap.add_argument("--json", default="", help="write the figures as JSON here")
+    args = ap.parse_args(argv)
+    ours, ref = read_folder(args.ours), read_folder(args.reference)
+    errors = [[] for _ in COCO]  # % of body height
+    per_camera = {}
+    for cam in sorted(set(ours) & set(ref)):
+        offsets, cam_errors, missed = [], [], 0
+        for frame, ref_people in sorted(ref[cam].items()):
+            if not ref_people or frame not in ours[cam]:
+                continue
+            subject = max(ref_people, key=lambda p: box_height(p[:17], args.min_ref))
+            height = body_height(subject, args.min_ref)
+            if height <= 0:
+                continue
+            mine = match(ours[cam][frame], subject, args.min_ref)
+            if mine is None:
+                missed += 1
+                continue
+            for j in range(17):
+                if subject[j, 2] >= args.min_ref and mine[j, 2] > 0:
+                    e = 100.0 * np.linalg.norm(mine[j, :2] - subject[j, :2]) / height
+                    errors[j].append(e)
+                    cam_errors.append(e)
+                    offsets.append(mine[j, :2] - subject[j, :2])
+        off = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
+        per_camera[cam] = {"median_pct": float(np.median(cam_errors)) if cam_errors else None,
+                           "median_offset_px": [float(off[0]), float(off[1])], "subject_missed_frames": missed}
+    per_joint = {COCO[j]: float(np.median(errors[j])) if errors[j] else None for j in range(17)}
+    everything = np.concatenate([np.array(e) for e in errors if e]) if any(errors) else np.zeros(0)
+    summary = {"median_pct": float(np.median(everything)) if everything.size else None,
+               "worst_joint_pct": max(v for v in per_joint.values() if v is not None) if everything.size else None,
+               "per_joint_median_pct": per_joint, "per_camera": per_camera, "joints_compared": int(everything.size)}
+    print("joint               median % of body height")
+    for name, v in per_joint.items():
+        print("  %-16s  %s" % (name, "%.2f" % v if v is not None else "-"))
+    print("all joints: median %.2f %%, worst joint %.2f %%, %d joints compared" % (
+        summary["median_pct"], summary["worst_joint_pct"], summary["joints_compared"]))
+    for cam, c in per_camera.items():
+        print("  %s: median %.2f %%, median offset (%.1f, %.1f) px, subject missed in %d frames" % (
+            cam, c["median_pct"] or 0, c["median_offset_px"][0], c["median_offset_px"][1], c["subject_missed_frames"]))
+    if args.json:
+        json.dump(summary, open(args.json, "w"), indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
