@@ -35,6 +35,7 @@ struct DetectArgs {
   std::string people = "1";
   std::string people_model;
   bool no_refine_people = false;
+  double min_person_score = 0.2;
   bool flip = false;
   double smooth = 0.0;
   std::vector<double> crop_expansion;
@@ -89,6 +90,7 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.people.model_path =
       args.people_model.empty() ? MoveNetMultiPoseModelPath(ModelsDir(args.models_dir)) : args.people_model;
   options.people.refine = !args.no_refine_people;
+  options.people.min_person_score = args.min_person_score;
   options.model.flip_test = args.flip;
   options.smoothing_sigma_frames = args.smooth;
   if (!args.crop_expansion.empty()) {
@@ -168,6 +170,10 @@ void AddDetectCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--people-model", args->people_model,
                   "The multi-person model for --people (default: movenet-multipose.onnx in the models folder)");
+  cmd->add_option("--min-person-score", args->min_person_score,
+                  "With --people: drop people whose multi-person score is below this")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--no-refine-people", args->no_refine_people,
                 "With --people: keep MultiPose's joints instead of running --model on each person's crop");
   cmd->add_flag("--flip", args->flip,
