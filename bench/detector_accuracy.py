@@ -81,6 +81,51 @@ def match(ours, ref, min_score):
     return best
 
 
+def people_found(ours, ref, min_score, min_joints=6):
+    """Per camera: people per frame in both, and how many reference people one of ours matches."""
+    out = {}
+    for cam in sorted(set(ours) & set(ref)):
+        c = {"frames": 0, "reference": 0, "ours": 0, "found": 0, "subject": 0, "subject_found": 0, "others": 0,
+             "others_found": 0, "unmatched_ours": 0}
+        others_pct = []
+        for frame, ref_people in sorted(ref[cam].items()):
+            if frame not in ours[cam]:
+                continue
+            c["frames"] += 1
+            real = [p for p in ref_people if (p[:17, 2] >= min_score).sum() >= min_joints]
+            mine = [p for p in ours[cam][frame] if (p[:17, 2] > 0).sum() >= min_joints]
+            c["reference"] += len(real)
+            c["ours"] += len(mine)
+            subject = max(real, key=lambda p: box_height(p[:17], min_score)) if real else None
+            used = set()
+            for r in sorted(real, key=lambda p: -box_height(p[:17], min_score)):
+                height = body_height(r, min_score)
+                best, best_d = None, np.inf
+                for i, p in enumerate(mine):
+                    ok = (p[:17, 2] > 0) & (r[:17, 2] >= min_score)
+                    if i in used or ok.sum() < 3:
+                        continue
+                    d = np.median(np.linalg.norm(p[:17, :2][ok] - r[:17, :2][ok], axis=1))
+                    if d < best_d:
+                        best, best_d = i, d
+                found = best is not None and height > 0 and best_d <= 0.1 * height
+                is_subject = r is subject
+                c["subject" if is_subject else "others"] += 1
+                if found:
+                    used.add(best)
+                    c["found"] += 1
+                    c["subject_found" if is_subject else "others_found"] += 1
+                    if not is_subject:
+                        others_pct.append(100.0 * best_d / height)
+            c["unmatched_ours"] += len(mine) - len(used)
+        n = max(c["frames"], 1)
+        c["reference_per_frame"] = c["reference"] / n
+        c["ours_per_frame"] = c["ours"] / n
+        c["others_median_pct"] = float(np.median(others_pct)) if others_pct else None
+        out[cam] = c
+    return out
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("ours")
@@ -113,11 +158,13 @@ def main(argv):
         off = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
         per_camera[cam] = {"median_pct": float(np.median(cam_errors)) if cam_errors else None,
                            "median_offset_px": [float(off[0]), float(off[1])], "subject_missed_frames": missed}
+    people = people_found(ours, ref, args.min_ref)
     per_joint = {COCO[j]: float(np.median(errors[j])) if errors[j] else None for j in range(17)}
     everything = np.concatenate([np.array(e) for e in errors if e]) if any(errors) else np.zeros(0)
     summary = {"median_pct": float(np.median(everything)) if everything.size else None,
                "worst_joint_pct": max(v for v in per_joint.values() if v is not None) if everything.size else None,
-               "per_joint_median_pct": per_joint, "per_camera": per_camera, "joints_compared": int(everything.size)}
+               "per_joint_median_pct": per_joint, "per_camera": per_camera, "joints_compared": int(everything.size),
+               "people": people}
     print("joint               median % of body height")
     for name, v in per_joint.items():
         print("  %-16s  %s" % (name, "%.2f" % v if v is not None else "-"))
@@ -126,6 +173,14 @@ def main(argv):
     for cam, c in per_camera.items():
         print("  %s: median %.2f %%, median offset (%.1f, %.1f) px, subject missed in %d frames" % (
             cam, c["median_pct"] or 0, c["median_offset_px"][0], c["median_offset_px"][1], c["subject_missed_frames"]))
+    print("people per frame (reference people with >= 6 joints scored >= %.2f; found = one of ours within 10 %% "
+          "of its height, median joint distance):" % args.min_ref)
+    for cam, c in people.items():
+        print("  %s: reference %.2f, ours %.2f; found %d of %d reference people (subject %d of %d, others %d of %d), "
+              "%d of ours match nobody; others' median joint distance %s %%" % (
+                  cam, c["reference_per_frame"], c["ours_per_frame"], c["found"], c["reference"], c["subject_found"],
+                  c["subject"], c["others_found"], c["others"], c["unmatched_ours"],
+                  "%.2f" % c["others_median_pct"] if c["others_median_pct"] is not None else "-"))
     if args.json:
         json.dump(summary, open(args.json, "w"), indent=1)
     return 0
