@@ -132,10 +132,26 @@ def main(argv):
     ap.add_argument("reference")
     ap.add_argument("--min-ref", type=float, default=0.3, help="reference joints scoring below are not compared")
     ap.add_argument("--json", default="", help="write the figures as JSON here")
+    ap.add_argument("--remove-camera-offset", action="store_true",
+                    help="subtract each camera's median offset (ours - reference, all joints) first: separates a "
+                         "frame-size mismatch (cam01/cam02 of the balancing trial) from the detector's error")
     args = ap.parse_args(argv)
     ours, ref = read_folder(args.ours), read_folder(args.reference)
     errors = [[] for _ in COCO]  # % of body height
     per_camera = {}
+    shift = {}
+    if args.remove_camera_offset:
+        for cam in sorted(set(ours) & set(ref)):
+            offsets = []
+            for frame, ref_people in ref[cam].items():
+                if not ref_people or frame not in ours[cam]:
+                    continue
+                subject = max(ref_people, key=lambda p: box_height(p[:17], args.min_ref))
+                mine = match(ours[cam][frame], subject, args.min_ref)
+                if mine is not None:
+                    ok = (subject[:17, 2] >= args.min_ref) & (mine[:17, 2] > 0)
+                    offsets.extend(mine[:17, :2][ok] - subject[:17, :2][ok])
+            shift[cam] = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
     for cam in sorted(set(ours) & set(ref)):
         offsets, cam_errors, missed = [], [], 0
         for frame, ref_people in sorted(ref[cam].items()):
@@ -151,7 +167,7 @@ def main(argv):
                 continue
             for j in range(17):
                 if subject[j, 2] >= args.min_ref and mine[j, 2] > 0:
-                    e = 100.0 * np.linalg.norm(mine[j, :2] - subject[j, :2]) / height
+                    e = 100.0 * np.linalg.norm(mine[j, :2] - shift.get(cam, 0.0) - subject[j, :2]) / height
                     errors[j].append(e)
                     cam_errors.append(e)
                     offsets.append(mine[j, :2] - subject[j, :2])

