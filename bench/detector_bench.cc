@@ -4,16 +4,21 @@
 //     steady state on a video); tracked=0: the full frame every time. threads: 1 or 0 = all.
 //   BM_DetectCameras/<model>: the whole 4-camera run (video decoding, model loading, TBB
 //     across cameras), as `epilabel detect` does it.
+//   BM_DecodeVideo: reading the frames alone; BM_DetectPeople/<refine>: several people.
 // Counter frames/s: frames per second for one camera (BM_DetectFrame) and over all four
 // cameras together (BM_DetectCameras; per camera = that / 4 when the cameras share the cores).
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <opencv2/core.hpp>
 #include <opencv2/videoio.hpp>
 #include <tbb/global_control.h>
 
+#include "detection/dnn/frame_source.h"
 #include "detection/dnn/pose_detector.h"
 
 namespace epilabel {
@@ -70,6 +75,44 @@ BENCHMARK(BM_DetectFrame)
     ->ArgNames({"model", "tracked", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// Video decoding alone (FrameSource, as DetectCameras reads): frames/s of one camera.
+void BM_DecodeVideo(benchmark::State& state) {
+  size_t frames = 0;
+  cv::Mat frame;
+  for (auto _ : state) {
+    std::unique_ptr<FrameSource> source = FrameSource::Open(Video(1));
+    while (source->Read(&frame)) ++frames;
+  }
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeVideo)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Several people (DetectPeople): MultiPose on the whole frame, then (refine=1) Lightning on each
+// person's crop; two people made by putting cam01 and cam03 side by side (2176x1920).
+void BM_DetectPeople(benchmark::State& state) {
+  PoseDetectorOptions options;
+  options.model.path = MoveNetModelPath(ModelsDir(), "lightning");
+  options.people.max_people = 0;
+  options.people.model_path = MoveNetMultiPoseModelPath(ModelsDir());
+  options.people.refine = state.range(0) != 0;
+  std::vector<cv::Mat> left, right;
+  for (int camera : {1, 3}) {
+    std::unique_ptr<FrameSource> source = FrameSource::Open(Video(camera));
+    cv::Mat frame;
+    while (source->Read(&frame)) (camera == 1 ? left : right).push_back(frame.clone());
+  }
+  std::vector<cv::Mat> frames(std::min(left.size(), right.size()));
+  for (size_t i = 0; i < frames.size(); ++i) cv::hconcat(left[i], right[i], frames[i]);
+  PoseDetector detector(options);
+  detector.DetectPeople(frames[0]);
+  size_t i = 0, people = 0;
+  for (auto _ : state) people += detector.DetectPeople(frames[i++ % frames.size()]).size();
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["people/frame"] = static_cast<double>(people) / std::max<double>(1.0, state.iterations());
+  state.SetLabel(options.people.refine ? "multipose + lightning per person" : "multipose only");
+}
+BENCHMARK(BM_DetectPeople)->Arg(0)->Arg(1)->ArgName("refine")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_DetectCameras(benchmark::State& state) {
   const std::string model = kModels[state.range(0)];

@@ -1,4 +1,4 @@
-// epilabel detect: single-person 2D pose detection (COCO-17) on videos or image folders, one
+// epilabel detect: 2D pose detection (one person, or several with --people) (COCO-17) on videos or image folders, one
 // per camera, written as OpenPose JSON folders (<out>/<camera>/...) for calibrate/triangulate.
 #include <array>
 #include <cstdlib>
@@ -32,6 +32,13 @@ struct DetectArgs {
   bool bgr = false;
   bool no_track = false;
   double min_score = 0.0;
+  std::string people = "1";
+  std::string people_model;
+  bool no_refine_people = false;
+  double min_person_score = 0.2;
+  bool flip = false;
+  double smooth = 0.0;
+  std::vector<double> crop_expansion;
 };
 
 // --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
@@ -71,6 +78,26 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.model.top_down.rgb = !args.bgr;
   options.track = !args.no_track;
   options.min_output_score = args.min_score;
+  if (args.people == "auto") {
+    options.people.max_people = 0;
+  } else {
+    char* end = nullptr;
+    const long n = std::strtol(args.people.c_str(), &end, 10);
+    if (args.people.empty() || *end != '\0' || n < 1 || n > 1000)
+      throw InputError("--people", "expected a count of people (1, 2, ...) or auto; got '" + args.people + "'");
+    options.people.max_people = static_cast<int>(n);
+  }
+  options.people.model_path =
+      args.people_model.empty() ? MoveNetMultiPoseModelPath(ModelsDir(args.models_dir)) : args.people_model;
+  options.people.refine = !args.no_refine_people;
+  options.people.min_person_score = args.min_person_score;
+  options.model.flip_test = args.flip;
+  options.smoothing_sigma_frames = args.smooth;
+  if (!args.crop_expansion.empty()) {
+    if (args.crop_expansion.size() != 2) throw InputError("--crop-expansion", "expected TORSO,BODY (e.g. 1.9,1.2)");
+    options.crop_torso_expansion = args.crop_expansion[0];
+    options.crop_body_expansion = args.crop_expansion[1];
+  }
   return options;
 }
 
@@ -91,6 +118,9 @@ void RunDetect(const DetectArgs& args) {
   for (const CameraDetectionSummary& c : result.cameras) {
     spdlog::info("{}: {} frames {}x{}, mean score {:.2f}, {} lost, {:.1f} frames/s", c.camera, c.frames, c.width,
                  c.height, c.mean_score, c.lost_frames, c.FramesPerSecond());
+    if (options.people.max_people != 1)
+      spdlog::info("{}: {:.2f} people per frame, {} person tracks", c.camera,
+                   c.frames > 0 ? static_cast<double>(c.people_detections) / c.frames : 0.0, c.tracks);
     if (c.frames > 0 && c.lost_frames == c.frames)
       spdlog::warn("{}: no person found in any frame of {}", c.camera, c.source);
   }
@@ -133,6 +163,29 @@ void AddDetectCommand(CLI::App& app) {
       ->expected(3);
   cmd->add_flag("--bgr", args->bgr, "A top-down model takes BGR input (default RGB)");
   cmd->add_flag("--no-track", args->no_track, "Search every frame on the full frame instead of around the last person");
+  cmd->add_option("--people", args->people,
+                  "People per frame: 1 (the single-person detector), N (the N best) or auto (everyone found); "
+                  "several people are found by MoveNet MultiPose, refined by --model on each, and tracked per camera "
+                  "(person_id in the JSON)")
+      ->capture_default_str();
+  cmd->add_option("--people-model", args->people_model,
+                  "The multi-person model for --people (default: movenet-multipose.onnx in the models folder)");
+  cmd->add_option("--min-person-score", args->min_person_score,
+                  "With --people: drop people whose multi-person score is below this")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--no-refine-people", args->no_refine_people,
+                "With --people: keep MultiPose's joints instead of running --model on each person's crop");
+  cmd->add_flag("--flip", args->flip,
+                "Test-time flip averaging: also run each crop mirrored and average (twice the inference time)");
+  cmd->add_option("--smooth", args->smooth,
+                  "Confidence-weighted temporal smoothing of the joints, Gaussian sigma in frames (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--crop-expansion", args->crop_expansion,
+                  "MoveNet crop around the last person: TORSO,BODY expansion factors (default 1.9,1.2)")
+      ->delimiter(',')
+      ->expected(2);
   cmd->add_option("--min-score", args->min_score, "Write joints scoring below this as missing (0, 0, 0)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -15,6 +15,9 @@ namespace epilabel {
 // One detected person: (x px, y px, confidence) per joint; (0, 0, 0) where missing.
 struct Person2d {
   std::vector<Eigen::Vector3d> joints;
+  // The person's id in its camera over frames (a per-camera track, as `detect --people` writes
+  // it to OpenPose's person_id); -1 = none.
+  int track_id = -1;
   // Sum of the confidences (used to pick the main person).
   double TotalConfidence() const;
 };

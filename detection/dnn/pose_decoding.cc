@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace epilabel {
 
@@ -65,6 +66,87 @@ std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads) 
     keypoints[j] = Eigen::Vector3d((kx + ox) / w, (ky + oy) / h, heatmap[static_cast<size_t>(ky) * w + kx]);
   }
   return keypoints;
+}
+
+namespace {
+
+// Centre cells that are the maximum of their window (ties kept, as the graph's
+// |x - maxpool(x)| < 1e-6), best first; ties in score by cell index.
+std::vector<std::pair<float, size_t>> CentrePeaks(const FeatureMap& center, int window, int count) {
+  const int h = center.height, w = center.width, r = window / 2;
+  const float* c = center.channel(0);
+  std::vector<std::pair<float, size_t>> peaks;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const float v = c[static_cast<size_t>(y) * w + x];
+      bool peak = true;
+      for (int yy = std::max(0, y - r); yy <= std::min(h - 1, y + r) && peak; ++yy)
+        for (int xx = std::max(0, x - r); xx <= std::min(w - 1, x + r) && peak; ++xx)
+          peak = c[static_cast<size_t>(yy) * w + xx] - v < 1e-6f;
+      if (peak) peaks.emplace_back(v, static_cast<size_t>(y) * w + x);
+    }
+  }
+  std::stable_sort(peaks.begin(), peaks.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (static_cast<int>(peaks.size()) > count) peaks.resize(count);
+  return peaks;
+}
+
+}  // namespace
+
+std::vector<MultiPoseCandidate> DecodeMoveNetMultiPose(const MoveNetMultiPoseHeads& heads,
+                                                       const MultiPoseDecodingOptions& options) {
+  for (const FeatureMap* m : {&heads.center, &heads.heatmaps, &heads.regression, &heads.offsets, &heads.box_scale,
+                              &heads.box_offset})
+    CheckMap(*m, "MultiPose");
+  const int h = heads.center.height, w = heads.center.width, k = heads.heatmaps.channels;
+  for (const FeatureMap* m : {&heads.heatmaps, &heads.regression, &heads.offsets, &heads.box_scale, &heads.box_offset})
+    if (m->height != h || m->width != w) throw std::invalid_argument("MultiPose decoding: heads of different sizes");
+  if (heads.center.channels != 1 || heads.regression.channels != 2 * k || heads.offsets.channels != 2 * k ||
+      heads.box_scale.channels != 2 || heads.box_offset.channels != 2)
+    throw std::invalid_argument("MultiPose decoding: expected 1 centre, K heatmap, 2K regression, 2K offset, 2 box channels");
+  const double spread = options.gaussian_scale * std::min(h, w);
+  std::vector<MultiPoseCandidate> people;
+  for (const auto& [centre_score, index] : CentrePeaks(heads.center, options.nms_window, options.max_people)) {
+    const int cy = static_cast<int>(index / w), cx = static_cast<int>(index % w);
+    const double by = cy + heads.box_offset.at(0, cy, cx), bx = cx + heads.box_offset.at(1, cy, cx);
+    const double bh = std::max(0.0f, heads.box_scale.at(0, cy, cx)), bw = std::max(0.0f, heads.box_scale.at(1, cy, cx));
+    const double y0 = std::clamp(by - 0.5 * bh, 0.0, 1.0 * h), y1 = std::clamp(by + 0.5 * bh, 0.0, 1.0 * h);
+    const double x0 = std::clamp(bx - 0.5 * bw, 0.0, 1.0 * w), x1 = std::clamp(bx + 0.5 * bw, 0.0, 1.0 * w);
+    MultiPoseCandidate person;
+    double seen_sum = 0.0;
+    int seen = 0;
+    for (int j = 0; j < k; ++j) {
+      const double ry = cy + heads.regression.at(2 * j, cy, cx), rx = cx + heads.regression.at(2 * j + 1, cy, cx);
+      const float* heatmap = heads.heatmaps.channel(j);
+      double best = -1.0;
+      int ky = -1, kx = -1;
+      for (int y = static_cast<int>(std::ceil(y0)); y < y1; ++y) {
+        for (int x = static_cast<int>(std::ceil(x0)); x < x1; ++x) {
+          const double d2 = (y - ry) * (y - ry) + (x - rx) * (x - rx);
+          const double v = heatmap[static_cast<size_t>(y) * w + x] * std::exp(-d2 / spread);
+          if (v > best) {
+            best = v;
+            ky = y;
+            kx = x;
+          }
+        }
+      }
+      Eigen::Vector3d keypoint(rx / w, ry / h, 0.0);
+      if (ky >= 0) {
+        const double score = heatmap[static_cast<size_t>(ky) * w + kx];
+        keypoint = Eigen::Vector3d((kx + heads.offsets.at(2 * j + 1, ky, kx)) / w,
+                                   (ky + heads.offsets.at(2 * j, ky, kx)) / h, score);
+      }
+      if (keypoint.z() >= options.min_keypoint_score) {
+        seen_sum += keypoint.z();
+        ++seen;
+      }
+      person.keypoints.push_back(keypoint);
+    }
+    person.score = centre_score * seen_sum / std::max(seen, 1);
+    people.push_back(std::move(person));
+  }
+  return people;
 }
 
 std::vector<Eigen::Vector3d> DecodeHeatmaps(const FeatureMap& heatmaps, HeatmapRefinement refinement) {

@@ -45,6 +45,38 @@ struct MoveNetHeads {
 // keypoint heatmap value at the chosen cell. Throws std::invalid_argument on inconsistent sizes.
 std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads);
 
+// The six heads of MoveNet MultiPose (CenterNet-style, all H x W = input size / 4), as written
+// by scripts/tfjs_to_onnx.py: center [1] (after the sigmoid, no centre prior), heatmaps [K],
+// regression [2K], offsets [2K] as for SinglePose, box_scale [2] (height, width of the person
+// box in cells) and box_offset [2] (dy, dx from the centre cell to the box centre, cells).
+struct MoveNetMultiPoseHeads {
+  FeatureMap center, heatmaps, regression, offsets, box_scale, box_offset;
+};
+
+// The decoding that the MultiPose graph does after its heads (read off the TensorFlow.js graph).
+struct MultiPoseDecodingOptions {
+  int max_people = 6;                  // the graph's TopK
+  int nms_window = 5;                  // centre cells that are the maximum of this window
+  double gaussian_scale = 0.3;         // keypoint weight exp(-d^2 / (scale * min(H, W))), d in cells
+  double min_keypoint_score = 0.127;   // keypoints below count as not seen in the person score
+};
+
+// One person of MultiPose: K (x, y, score) normalised as DecodeMoveNetSinglePose's, and the
+// person score (centre score x mean score of the keypoints seen).
+struct MultiPoseCandidate {
+  std::vector<Eigen::Vector3d> keypoints;
+  double score = 0.0;
+};
+
+// MoveNet MultiPose's decoding: centre cells that are local maxima (nms_window), the
+// max_people best; per centre, the person box (box_offset, box_scale, clipped to the map) and
+// per keypoint the cell inside the box that maximises heatmap x exp(-d^2 / (gaussian_scale *
+// min(H, W))), d = distance to the regressed keypoint, refined by its offset. A keypoint with no
+// cell in the box is placed at its regressed position with score 0. Sorted by decreasing
+// centre score. Throws std::invalid_argument on inconsistent sizes.
+std::vector<MultiPoseCandidate> DecodeMoveNetMultiPose(const MoveNetMultiPoseHeads& heads,
+                                                       const MultiPoseDecodingOptions& options = {});
+
 // MoveNet's weighting of a keypoint heatmap cell by its distance (in cells) to the regressed
 // keypoint position.
 constexpr double kMoveNetDistanceBias = 1.8;

@@ -8,12 +8,14 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include <tbb/parallel_for.h>
 
 #include "detection/dnn/detector_module.h"
 #include "detection/dnn/frame_source.h"
+#include "detection/dnn/keypoint_smoothing.h"
 #include "detection/dnn/person_crop.h"
 #include "foundation/error.h"
 
@@ -30,6 +32,26 @@ double MeanScore(const std::vector<Eigen::Vector3d>& joints) {
   return sum / static_cast<double>(joints.size());
 }
 
+// Mean distance over the joints confident in both (nullopt when fewer than 3), and the diagonal
+// of b's confident-joint box.
+std::optional<double> MeanJointDistance(const std::vector<Eigen::Vector3d>& a, const std::vector<Eigen::Vector3d>& b,
+                                        double min_score, double* b_diagonal) {
+  Eigen::Vector2d lo = Eigen::Vector2d::Constant(1e300), hi = -lo;
+  double sum = 0.0;
+  int common = 0;
+  for (size_t j = 0; j < std::min(a.size(), b.size()); ++j) {
+    if (!(b[j].z() >= min_score) || !b[j].allFinite()) continue;
+    lo = lo.cwiseMin(b[j].head<2>());
+    hi = hi.cwiseMax(b[j].head<2>());
+    if (!(a[j].z() >= min_score) || !a[j].allFinite()) continue;
+    sum += (a[j].head<2>() - b[j].head<2>()).norm();
+    ++common;
+  }
+  *b_diagonal = common > 0 ? std::max((hi - lo).norm(), 1.0) : 1.0;
+  if (common < 3) return std::nullopt;
+  return sum / common;
+}
+
 }  // namespace
 
 // The tracking state around a network of the image module.
@@ -43,7 +65,10 @@ struct PoseDetector::Impl {
   bool lost = true;
   size_t inferences = 0, full_frame_runs = 0;
 
-  explicit Impl(const PoseDetectorOptions& opts) : options(opts) {
+  std::unique_ptr<PoseNetwork> people_network;  // the multi-person model (options.people)
+  PersonTracker tracker;
+
+  explicit Impl(const PoseDetectorOptions& opts) : options(opts), tracker(opts.people.tracking) {
     options.Check();
     const std::string& path = options.model.path;
     std::error_code ec;
@@ -55,6 +80,76 @@ struct PoseDetector::Impl {
     layout = network->layout();
     input_width = network->input_width();
     input_height = network->input_height();
+    if (options.people.max_people != 1) {
+      const std::string& people_path = options.people.model_path;
+      if (!std::filesystem::exists(people_path, ec))
+        throw InputError(people_path, "multi-person model not found; run scripts/setup-models.sh to convert MoveNet "
+                                      "MultiPose into models/ (or give `people_model`)");
+      PoseModelOptions people_model;
+      people_model.path = people_path;
+      people_model.layout = PoseModelLayout::kMoveNetMultiPose;
+      people_network = DetectorModule().load_pose_network(people_model);
+    }
+  }
+
+  // Everyone the multi-person model finds on the whole frame, scored at least min_person_score.
+  std::vector<DetectedPose> FindPeople(const cv::Mat& image) {
+    const ImageBox frame{0.0, 0.0, static_cast<double>(image.cols), static_cast<double>(image.rows)};
+    const ImageBox box = ExpandToAspect(frame, people_network->input_width(), people_network->input_height(), 1.0);
+    std::vector<DetectedPose> found = people_network->RunPeople(image, box);
+    ++inferences;
+    ++full_frame_runs;
+    found.erase(std::remove_if(found.begin(), found.end(),
+                               [&](const DetectedPose& p) { return p.score < options.people.min_person_score; }),
+                found.end());
+    return found;
+  }
+
+  // The single-person model on the crop around `person`, kept when it stays on that person.
+  void Refine(const cv::Mat& image, DetectedPose* person) {
+    bool full = true;
+    const ImageBox box = layout == PoseModelLayout::kMoveNet
+                             ? MoveNetCropRegion(person->joints, image.cols, image.rows, CropOptions(), &full)
+                             : Region(person->joints, image.cols, image.rows, &full);
+    if (full) return;
+    std::vector<Eigen::Vector3d> refined = Run(image, box);
+    double diagonal = 1.0;
+    const std::optional<double> shift =
+        MeanJointDistance(refined, person->joints, options.min_crop_keypoint_score, &diagonal);
+    if (shift && *shift <= options.people.max_refine_shift * diagonal) person->joints = std::move(refined);
+  }
+
+  std::vector<Person2d> DetectPeople(const cv::Mat& image) {
+    if (options.people.max_people == 1) return {Detect(image)};
+    if (image.empty() || image.type() != CV_8UC3)
+      throw std::invalid_argument("PoseDetector::DetectPeople expects a non-empty 8-bit BGR image");
+    std::vector<DetectedPose> found = FindPeople(image);
+    if (options.people.refine)
+      for (DetectedPose& person : found) Refine(image, &person);
+    // Best first; drop duplicates (two candidates on one person), then keep max_people.
+    std::stable_sort(found.begin(), found.end(),
+                     [](const DetectedPose& a, const DetectedPose& b) { return a.score > b.score; });
+    std::vector<std::vector<Eigen::Vector3d>> kept;
+    for (const DetectedPose& person : found) {
+      bool duplicate = false;
+      for (const std::vector<Eigen::Vector3d>& other : kept) {
+        double diagonal = 1.0;
+        const std::optional<double> d = MeanJointDistance(person.joints, other, options.min_crop_keypoint_score, &diagonal);
+        duplicate = duplicate || (d && *d < options.people.duplicate_distance * diagonal);
+      }
+      if (!duplicate) kept.push_back(person.joints);
+      if (options.people.max_people > 0 && static_cast<int>(kept.size()) >= options.people.max_people) break;
+    }
+    const std::vector<int> ids = tracker.Update(kept);
+    std::vector<Person2d> people(kept.size());
+    for (size_t p = 0; p < kept.size(); ++p) {
+      people[p].joints = kept[p];
+      people[p].track_id = ids[p];
+      for (Eigen::Vector3d& j : people[p].joints)
+        if (!j.allFinite() || j.z() < options.min_output_score) j.setZero();
+    }
+    std::stable_sort(people.begin(), people.end(), [](const Person2d& a, const Person2d& b) { return a.track_id < b.track_id; });
+    return people;
   }
 
   std::vector<Eigen::Vector3d> Run(const cv::Mat& image, const ImageBox& box) {
@@ -63,14 +158,20 @@ struct PoseDetector::Impl {
     return joints;
   }
 
+  MoveNetCropOptions CropOptions() const {
+    MoveNetCropOptions crop;
+    crop.min_keypoint_score = options.min_crop_keypoint_score;
+    crop.torso_expansion = options.crop_torso_expansion;
+    crop.body_expansion = options.crop_body_expansion;
+    return crop;
+  }
+
   // The region to run on: around the previous person, or the full frame (sets *full).
   ImageBox Region(const std::vector<Eigen::Vector3d>& around, int w, int h, bool* full) const {
     *full = true;
     if (layout == PoseModelLayout::kMoveNet) {
       if (around.empty()) return FullFrameSquare(w, h);
-      MoveNetCropOptions crop;
-      crop.min_keypoint_score = options.min_crop_keypoint_score;
-      return MoveNetCropRegion(around, w, h, crop, full);
+      return MoveNetCropRegion(around, w, h, CropOptions(), full);
     }
     const double padding = options.model.top_down.box_padding;
     if (!around.empty()) {
@@ -110,16 +211,19 @@ PoseDetector::PoseDetector(const PoseDetectorOptions& options) : impl_(std::make
 PoseDetector::~PoseDetector() = default;
 
 Person2d PoseDetector::Detect(const cv::Mat& bgr_image) { return impl_->Detect(bgr_image); }
+std::vector<Person2d> PoseDetector::DetectPeople(const cv::Mat& bgr_image) { return impl_->DetectPeople(bgr_image); }
 
 void PoseDetector::Reset() {
   impl_->previous.clear();
   impl_->lost = true;
   impl_->inferences = 0;
   impl_->full_frame_runs = 0;
+  impl_->tracker = PersonTracker(impl_->options.people.tracking);
 }
 
 size_t PoseDetector::inferences() const { return impl_->inferences; }
 size_t PoseDetector::full_frame_runs() const { return impl_->full_frame_runs; }
+size_t PoseDetector::tracks_started() const { return static_cast<size_t>(impl_->tracker.tracks_started()); }
 PoseModelLayout PoseDetector::layout() const { return impl_->layout; }
 int PoseDetector::input_width() const { return impl_->input_width; }
 int PoseDetector::input_height() const { return impl_->input_height; }
@@ -175,17 +279,21 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
       }
       const int64_t index = static_cast<int64_t>(camera.frame_numbers.size());
       if (hint >= 0 && index >= hint) ++total;  // the header under-counted the frames
-      Person2d person = detector.Detect(frame);
-      const double mean = MeanScore(person.joints);
+      std::vector<Person2d> people = detector.DetectPeople(frame);
+      double mean = 0.0;
+      for (const Person2d& person : people) mean = std::max(mean, MeanScore(person.joints));
       score_sum += mean;
       if (mean < options.lost_mean_score) ++summary.lost_frames;
+      summary.people_detections += people.size();
       camera.frame_numbers.push_back(index);
-      camera.people.push_back({std::move(person)});
+      camera.people.push_back(std::move(people));
       report(++done);
     }
+    if (options.smoothing_sigma_frames > 0.0) SmoothKeypoints(options.smoothing_sigma_frames, &camera);
     summary.frames = camera.frame_numbers.size();
     summary.inferences = detector.inferences();
     summary.full_frame_runs = detector.full_frame_runs();
+    summary.tracks = detector.tracks_started();
     summary.mean_score = summary.frames > 0 ? score_sum / summary.frames : 0.0;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (hint > static_cast<int64_t>(summary.frames)) total -= static_cast<size_t>(hint) - summary.frames;

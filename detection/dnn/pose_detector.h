@@ -27,6 +27,7 @@
 #include <Eigen/Core>
 #include <opencv2/core.hpp>
 
+#include "detection/dnn/person_tracker.h"
 #include "detection/dnn/pose_decoding.h"
 #include "detection/keypoints.h"
 #include "foundation/progress.h"
@@ -34,8 +35,10 @@
 namespace epilabel {
 
 enum class PoseModelLayout {
-  kAuto,     // MoveNet when the outputs are named center/heatmaps/regression/offsets, else kHeatmap
+  kAuto,     // MoveNet when the outputs are named center/heatmaps/regression/offsets (MultiPose
+             // when also box_scale/box_offset), else kHeatmap
   kMoveNet,  // MoveNet SinglePose heads (as written by scripts/tfjs_to_onnx.py)
+  kMoveNetMultiPose,  // MoveNet MultiPose heads (the SinglePose ones + box_scale, box_offset)
   kHeatmap,  // top-down keypoint heatmaps [1, K, h, w]
   kSimcc,    // top-down SimCC vectors: two outputs [1, K, Lx], [1, K, Ly]
 };
@@ -73,10 +76,40 @@ struct PoseModelOptions {
   int input_width = 0;
   int input_height = 0;
   TopDownModelOptions top_down;
+  // Test-time flip averaging: each crop is also run mirrored; the two results are averaged per
+  // joint, weighted by score (twice the inference time). Where they disagree by more than
+  // flip_max_disagreement of the input width (a left/right confusion), the better-scored wins.
+  bool flip_test = false;
+  double flip_max_disagreement = 0.1;
+};
+
+// Several people per frame (DetectPeople): a multi-person model finds the people on the whole
+// frame, each is optionally detected again by the single-person model on the crop around it
+// (top-down), and a per-camera tracker gives each a stable id.
+struct PeopleDetectionOptions {
+  // Most people per frame: 1 = the single-person detector (Detect; every other option here is
+  // then unused), 0 = every person found, N > 1 = the N best.
+  int max_people = 1;
+  // The multi-person model: MoveNet MultiPose as converted by scripts/setup-models.sh
+  // (models/movenet-multipose.onnx). Run on the whole frame, brought to its input's aspect ratio.
+  std::string model_path;
+  // A person whose multi-person score (centre score x mean score of its seen joints) is below
+  // this is dropped.
+  double min_person_score = 0.2;
+  // Detect each person again with the single-person model (`model`) on MoveNet's crop around it;
+  // the refined joints are kept when they stay on that person (mean joint distance at most
+  // max_refine_shift of its keypoint-box diagonal).
+  bool refine = true;
+  double max_refine_shift = 0.3;
+  // Two people whose mean joint distance is below this fraction of the better one's keypoint-box
+  // diagonal are one person (the lower-scored is dropped).
+  double duplicate_distance = 0.15;
+  PersonTrackerOptions tracking;
 };
 
 struct PoseDetectorOptions {
   PoseModelOptions model;
+  PeopleDetectionOptions people;
 
   // Crop around the previous frame's person (false: every frame on the full frame).
   bool track = true;
@@ -88,6 +121,14 @@ struct PoseDetectorOptions {
   bool refine_full_frame = true;
   // Joints scoring below this are written as missing (0, 0, 0); 0 keeps every joint.
   double min_output_score = 0.0;
+  // MoveNet's crop around the previous person (MoveNetCropOptions): half side = the largest of
+  // crop_torso_expansion x the torso extent and crop_body_expansion x the body extent.
+  double crop_torso_expansion = 1.9;
+  double crop_body_expansion = 1.2;
+  // Confidence-weighted temporal smoothing of each person's joints after detection (DetectCameras
+  // only): a Gaussian of smoothing_sigma_frames over +-2 sigma frames, each neighbour weighted by
+  // its joint score; 0 = off. Scores are kept.
+  double smoothing_sigma_frames = 0.0;
 
   // Throws InputError for invalid values (naming the option).
   void Check() const;
@@ -96,9 +137,13 @@ struct PoseDetectorOptions {
 // Paths of the bundled MoveNet models in `models_dir` ("thunder" or "lightning"); throws
 // InputError for another name.
 std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant);
+// Path of the bundled MoveNet MultiPose model in `models_dir`.
+std::string MoveNetMultiPoseModelPath(const std::string& models_dir);
 
 // Per-camera figures of a detection run.
 struct CameraDetectionSummary {
+  size_t people_detections = 0;  // people written over all frames
+  size_t tracks = 0;             // person tracks started (several-people mode)
   std::string camera;
   std::string source;  // video file or image folder
   int width = 0, height = 0;
@@ -112,7 +157,7 @@ struct CameraDetectionSummary {
 };
 
 struct DetectionResult {
-  // COCO-17, one person per frame; frame numbers 0, 1, ... in reading order.
+  // COCO-17, one person per frame (several with options.people); frame numbers 0, 1, ... in reading order.
   KeypointSequence keypoints;
   std::vector<CameraDetectionSummary> cameras;
   std::string BriefReport() const;
@@ -139,12 +184,18 @@ class PoseDetector {
   // Detects the person in an 8-bit BGR image, cropping around the previous call's person when
   // tracking. Returns 17 joints (x px, y px, score).
   Person2d Detect(const cv::Mat& bgr_image);
-  // Forgets the tracked person (the next frame is searched on the full frame).
+  // Several people (options.people, max_people != 1): everyone found in the frame, ordered by
+  // track id (Person2d::track_id, stable over the calls of this detector). With max_people ==
+  // 1, Detect's person with track_id -1.
+  std::vector<Person2d> DetectPeople(const cv::Mat& bgr_image);
+  // Forgets the tracked people (the next frame is searched on the full frame).
   void Reset();
 
   // Statistics since construction or the last Reset.
   size_t inferences() const;
   size_t full_frame_runs() const;
+  // Person tracks started (several-people mode; 0 otherwise).
+  size_t tracks_started() const;
 
   // What the model file turned out to be.
   PoseModelLayout layout() const;

@@ -11,15 +11,17 @@ namespace epilabel {
 PoseModelLayout ParsePoseModelLayout(const std::string& name) {
   if (name == "auto") return PoseModelLayout::kAuto;
   if (name == "movenet") return PoseModelLayout::kMoveNet;
+  if (name == "multipose") return PoseModelLayout::kMoveNetMultiPose;
   if (name == "heatmap") return PoseModelLayout::kHeatmap;
   if (name == "simcc") return PoseModelLayout::kSimcc;
-  throw InputError("layout", "unknown model layout '" + name + "' (expected auto, movenet, heatmap or simcc)");
+  throw InputError("layout", "unknown model layout '" + name + "' (expected auto, movenet, multipose, heatmap or simcc)");
 }
 
 const char* PoseModelLayoutName(PoseModelLayout layout) {
   switch (layout) {
     case PoseModelLayout::kAuto: return "auto";
     case PoseModelLayout::kMoveNet: return "movenet";
+    case PoseModelLayout::kMoveNetMultiPose: return "multipose";
     case PoseModelLayout::kHeatmap: return "heatmap";
     case PoseModelLayout::kSimcc: return "simcc";
   }
@@ -40,12 +42,29 @@ void PoseDetectorOptions::Check() const {
   if (!unit(min_crop_keypoint_score)) throw InputError("min_crop_score", "must be in [0, 1]");
   if (!unit(lost_mean_score)) throw InputError("lost_score", "must be in [0, 1]");
   if (!(min_output_score >= 0.0)) throw InputError("min_score", "must be non-negative");
+  if (!(model.flip_max_disagreement > 0.0)) throw InputError("flip_max_disagreement", "must be positive");
+  if (!(crop_torso_expansion > 0.0) || !(crop_body_expansion > 0.0))
+    throw InputError("crop_expansion", "must be positive");
+  if (!(smoothing_sigma_frames >= 0.0) || !std::isfinite(smoothing_sigma_frames))
+    throw InputError("smoothing", "must be a non-negative number of frames");
+  if (people.max_people < 0) throw InputError("people", "must be 0 (every person found) or a positive count");
+  if (people.max_people != 1) {
+    if (people.model_path.empty()) throw InputError("people_model", "several people need a multi-person model file");
+    if (!unit(people.min_person_score)) throw InputError("min_person_score", "must be in [0, 1]");
+    if (!(people.max_refine_shift > 0.0)) throw InputError("max_refine_shift", "must be positive");
+    if (!(people.duplicate_distance >= 0.0)) throw InputError("duplicate_distance", "must be non-negative");
+    people.tracking.Check();
+  }
 }
 
 std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant) {
   if (variant != "thunder" && variant != "lightning")
     throw InputError("model", "unknown MoveNet variant '" + variant + "' (expected thunder or lightning)");
   return (std::filesystem::path(models_dir) / ("movenet-" + variant + ".onnx")).string();
+}
+
+std::string MoveNetMultiPoseModelPath(const std::string& models_dir) {
+  return (std::filesystem::path(models_dir) / "movenet-multipose.onnx").string();
 }
 
 std::string DetectionResult::BriefReport() const {

@@ -183,7 +183,8 @@ void AppendOpenPoseFile(std::string& text, const std::vector<Person2d>& people) 
   text += "{\"version\":1.3,\"people\":[";
   for (size_t p = 0; p < people.size(); ++p) {
     if (p > 0) text += ',';
-    text += "{\"person_id\":[-1],\"pose_keypoints_2d\":";
+    text += "{\"person_id\":[" + std::to_string(people[p].track_id < 0 ? -1 : people[p].track_id) +
+            "],\"pose_keypoints_2d\":";
     keypoint_json::AppendJoints(text, people[p]);
     text +=
         ",\"face_keypoints_2d\":[],\"hand_left_keypoints_2d\":[],\"hand_right_keypoints_2d\":[],"

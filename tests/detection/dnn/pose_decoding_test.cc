@@ -188,3 +188,70 @@ TEST(DecodeSimcc, ArgmaxOverSplitRatioAndMinimumScore) {
 
 }  // namespace
 }  // namespace epilabel
+
+namespace epilabel {
+namespace {
+
+// MultiPose heads with two people (centres A and B, boxes of 16 x 16 cells) and a weaker
+// centre next to A that the 5 x 5 peak window suppresses.
+struct SyntheticMultiPose {
+  static constexpr int kJoints = 17;
+  static constexpr int kH = 32, kW = 40;
+  Tensor center{1, kH, kW}, heatmaps{kJoints, kH, kW}, regression{2 * kJoints, kH, kW}, offsets{2 * kJoints, kH, kW};
+  Tensor box_scale{2, kH, kW}, box_offset{2, kH, kW};
+  int cy[2] = {10, 20}, cx[2] = {12, 30};
+
+  static int Dy(int k) { return -6 + k % 7; }
+  static int Dx(int k) { return -5 + (3 * k) % 11; }
+
+  SyntheticMultiPose() {
+    center.at(0, cy[0], cx[0]) = 0.9f;
+    center.at(0, cy[1], cx[1]) = 0.7f;
+    center.at(0, cy[0] + 1, cx[0] + 2) = 0.8f;  // inside A's window: not a peak
+    for (int p = 0; p < 2; ++p) {
+      box_scale.at(0, cy[p], cx[p]) = 16.0f;
+      box_scale.at(1, cy[p], cx[p]) = 16.0f;
+      for (int k = 0; k < kJoints; ++k) {
+        const int y = cy[p] + Dy(k), x = cx[p] + Dx(k);
+        regression.at(2 * k, cy[p], cx[p]) = static_cast<float>(Dy(k) + 0.3);
+        regression.at(2 * k + 1, cy[p], cx[p]) = static_cast<float>(Dx(k) - 0.2);
+        heatmaps.at(k, y, x) = p == 0 ? 0.8f : 0.5f;
+        offsets.at(2 * k, y, x) = 0.25f;
+        offsets.at(2 * k + 1, y, x) = -0.1f;
+      }
+    }
+  }
+  MoveNetMultiPoseHeads heads() const {
+    return {center.map(), heatmaps.map(), regression.map(), offsets.map(), box_scale.map(), box_offset.map()};
+  }
+};
+
+TEST(DecodeMoveNetMultiPose, FindsEachPersonInsideItsBox) {
+  const SyntheticMultiPose net;
+  const std::vector<MultiPoseCandidate> people = DecodeMoveNetMultiPose(net.heads());
+  // Every other cell of the centre map is 0, also a (flat) local maximum: they come after the
+  // two people and score 0.
+  ASSERT_GE(people.size(), 2u);
+  for (int p = 0; p < 2; ++p) {
+    ASSERT_EQ(people[p].keypoints.size(), 17u);
+    for (int k = 0; k < 17; ++k) {
+      const Eigen::Vector3d& kp = people[p].keypoints[k];
+      EXPECT_NEAR(kp.x(), (net.cx[p] + SyntheticMultiPose::Dx(k) - 0.1) / SyntheticMultiPose::kW, 1e-6) << p << " " << k;
+      EXPECT_NEAR(kp.y(), (net.cy[p] + SyntheticMultiPose::Dy(k) + 0.25) / SyntheticMultiPose::kH, 1e-6) << p << " " << k;
+      EXPECT_NEAR(kp.z(), p == 0 ? 0.8 : 0.5, 1e-6);
+    }
+  }
+  EXPECT_NEAR(people[0].score, 0.9 * 0.8, 1e-6);  // centre x mean keypoint score
+  EXPECT_NEAR(people[1].score, 0.7 * 0.5, 1e-6);
+  for (size_t p = 2; p < people.size(); ++p) EXPECT_LT(people[p].score, 1e-6);
+}
+
+TEST(DecodeMoveNetMultiPose, RejectsHeadsOfDifferentSizes) {
+  const SyntheticMultiPose net;
+  MoveNetMultiPoseHeads heads = net.heads();
+  heads.box_scale.width -= 1;
+  EXPECT_THROW(DecodeMoveNetMultiPose(heads), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace epilabel

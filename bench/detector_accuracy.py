@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Per-joint accuracy of `epilabel detect` against OpenPose detections of the same frames.
+
+Compares two folders of OpenPose JSON, one subfolder per camera: ours (COCO-17, as `detect`
+writes it) and a reference (OpenPose BODY_25B or COCO: joints 0-16 in COCO order; BODY_25B also
+has 18 = head top, 21/24 = heels). Per camera and frame, the reference subject is the person
+with the tallest keypoint box; ours is the person whose confident joints are closest to it.
+Distances are in % of the subject's body height in that frame: head top (18) to the mid-heel
+(21, 24) for BODY_25B, else the keypoint box height scaled by 1.15. A joint counts when the
+reference scores it >= --min-ref and ours scores it > 0.
+
+Also prints per camera the mean offset (ours - reference) in pixels, to see frame-size
+mismatches (the balancing trial's cam01/cam02 videos are 1080 px wide, OpenPose's 1088).
+
+Usage:
+  /usr/bin/python3 bench/detector_accuracy.py OURS_DIR REFERENCE_DIR [--min-ref 0.3] [--json OUT]
+Example (the balancing trial, see bench/README.md):
+  epilabel detect --video .../pose2sim_balancing/videos/cam0{1,2,3,4}.mp4 --out /tmp/ours
+  /usr/bin/python3 bench/detector_accuracy.py /tmp/ours .../pose2sim_balancing/pose
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+import numpy as np
+
+COCO = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+        "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+        "right_knee", "left_ankle", "right_ankle"]
+
+
+def camera_key(folder_name):
+    """cam01, cam01_json, cam_01 -> 'cam01'."""
+    m = re.search(r"(\d+)", folder_name)
+    return "cam%02d" % int(m.group(1)) if m else folder_name
+
+
+def frame_number(path):
+    m = re.findall(r"(\d+)", os.path.basename(path))
+    return int(m[-1]) if m else -1
+
+
+def read_folder(root):
+    """{camera: {frame: [array (J, 3)]}}"""
+    out = {}
+    for sub in sorted(os.listdir(root)):
+        folder = os.path.join(root, sub)
+        if not os.path.isdir(folder):
+            continue
+        frames = {}
+        for f in glob.glob(os.path.join(folder, "*.json")):
+            people = json.load(open(f)).get("people", [])
+            frames[frame_number(f)] = [np.array(p["pose_keypoints_2d"], dtype=float).reshape(-1, 3) for p in people]
+        out[camera_key(sub)] = frames
+    return out
+
+
+def box_height(person, min_score):
+    ok = person[:, 2] >= min_score
+    return np.ptp(person[ok, 1]) if ok.sum() >= 2 else 0.0
+
+
+def body_height(ref, min_score):
+    if ref.shape[0] >= 25 and ref[18, 2] >= min_score and ref[21, 2] >= min_score and ref[24, 2] >= min_score:
+        return float(np.linalg.norm(ref[18, :2] - 0.5 * (ref[21, :2] + ref[24, :2])))
+    return 1.15 * box_height(ref[:17], min_score)
+
+
+def match(ours, ref, min_score):
+    best, best_d = None, np.inf
+    for p in ours:
+        ok = (p[:17, 2] > 0) & (ref[:17, 2] >= min_score)
+        if ok.sum() < 3:
+            continue
+        d = np.median(np.linalg.norm(p[:17, :2][ok] - ref[:17, :2][ok], axis=1))
+        if d < best_d:
+            best, best_d = p, d
+    return best
+
+
+def people_found(ours, ref, min_score, min_joints=6):
+    """Per camera: people per frame in both, and how many reference people one of ours matches."""
+    out = {}
+    for cam in sorted(set(ours) & set(ref)):
+        c = {"frames": 0, "reference": 0, "ours": 0, "found": 0, "subject": 0, "subject_found": 0, "others": 0,
+             "others_found": 0, "unmatched_ours": 0}
+        others_pct = []
+        for frame, ref_people in sorted(ref[cam].items()):
+            if frame not in ours[cam]:
+                continue
+            c["frames"] += 1
+            real = [p for p in ref_people if (p[:17, 2] >= min_score).sum() >= min_joints]
+            mine = [p for p in ours[cam][frame] if (p[:17, 2] > 0).sum() >= min_joints]
+            c["reference"] += len(real)
+            c["ours"] += len(mine)
+            subject = max(real, key=lambda p: box_height(p[:17], min_score)) if real else None
+            used = set()
+            for r in sorted(real, key=lambda p: -box_height(p[:17], min_score)):
+                height = body_height(r, min_score)
+                best, best_d = None, np.inf
+                for i, p in enumerate(mine):
+                    ok = (p[:17, 2] > 0) & (r[:17, 2] >= min_score)
+                    if i in used or ok.sum() < 3:
+                        continue
+                    d = np.median(np.linalg.norm(p[:17, :2][ok] - r[:17, :2][ok], axis=1))
+                    if d < best_d:
+                        best, best_d = i, d
+                found = best is not None and height > 0 and best_d <= 0.1 * height
+                is_subject = r is subject
+                c["subject" if is_subject else "others"] += 1
+                if found:
+                    used.add(best)
+                    c["found"] += 1
+                    c["subject_found" if is_subject else "others_found"] += 1
+                    if not is_subject:
+                        others_pct.append(100.0 * best_d / height)
+            c["unmatched_ours"] += len(mine) - len(used)
+        n = max(c["frames"], 1)
+        c["reference_per_frame"] = c["reference"] / n
+        c["ours_per_frame"] = c["ours"] / n
+        c["others_median_pct"] = float(np.median(others_pct)) if others_pct else None
+        out[cam] = c
+    return out
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("ours")
+    ap.add_argument("reference")
+    ap.add_argument("--min-ref", type=float, default=0.3, help="reference joints scoring below are not compared")
+    ap.add_argument("--json", default="", help="write the figures as JSON here")
+    ap.add_argument("--remove-camera-offset", action="store_true",
+                    help="subtract each camera's median offset (ours - reference, all joints) first: separates a "
+                         "frame-size mismatch (cam01/cam02 of the balancing trial) from the detector's error")
+    args = ap.parse_args(argv)
+    ours, ref = read_folder(args.ours), read_folder(args.reference)
+    errors = [[] for _ in COCO]  # % of body height
+    per_camera = {}
+    shift = {}
+    if args.remove_camera_offset:
+        for cam in sorted(set(ours) & set(ref)):
+            offsets = []
+            for frame, ref_people in ref[cam].items():
+                if not ref_people or frame not in ours[cam]:
+                    continue
+                subject = max(ref_people, key=lambda p: box_height(p[:17], args.min_ref))
+                mine = match(ours[cam][frame], subject, args.min_ref)
+                if mine is not None:
+                    ok = (subject[:17, 2] >= args.min_ref) & (mine[:17, 2] > 0)
+                    offsets.extend(mine[:17, :2][ok] - subject[:17, :2][ok])
+            shift[cam] = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
+    for cam in sorted(set(ours) & set(ref)):
+        offsets, cam_errors, missed = [], [], 0
+        for frame, ref_people in sorted(ref[cam].items()):
+            if not ref_people or frame not in ours[cam]:
+                continue
+            subject = max(ref_people, key=lambda p: box_height(p[:17], args.min_ref))
+            height = body_height(subject, args.min_ref)
+            if height <= 0:
+                continue
+            mine = match(ours[cam][frame], subject, args.min_ref)
+            if mine is None:
+                missed += 1
+                continue
+            for j in range(17):
+                if subject[j, 2] >= args.min_ref and mine[j, 2] > 0:
+                    e = 100.0 * np.linalg.norm(mine[j, :2] - shift.get(cam, 0.0) - subject[j, :2]) / height
+                    errors[j].append(e)
+                    cam_errors.append(e)
+                    offsets.append(mine[j, :2] - subject[j, :2])
+        off = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
+        per_camera[cam] = {"median_pct": float(np.median(cam_errors)) if cam_errors else None,
+                           "median_offset_px": [float(off[0]), float(off[1])], "subject_missed_frames": missed}
+    people = people_found(ours, ref, args.min_ref)
+    per_joint = {COCO[j]: float(np.median(errors[j])) if errors[j] else None for j in range(17)}
+    everything = np.concatenate([np.array(e) for e in errors if e]) if any(errors) else np.zeros(0)
+    summary = {"median_pct": float(np.median(everything)) if everything.size else None,
+               "worst_joint_pct": max(v for v in per_joint.values() if v is not None) if everything.size else None,
+               "per_joint_median_pct": per_joint, "per_camera": per_camera, "joints_compared": int(everything.size),
+               "people": people}
+    print("joint               median % of body height")
+    for name, v in per_joint.items():
+        print("  %-16s  %s" % (name, "%.2f" % v if v is not None else "-"))
+    print("all joints: median %.2f %%, worst joint %.2f %%, %d joints compared" % (
+        summary["median_pct"], summary["worst_joint_pct"], summary["joints_compared"]))
+    for cam, c in per_camera.items():
+        print("  %s: median %.2f %%, median offset (%.1f, %.1f) px, subject missed in %d frames" % (
+            cam, c["median_pct"] or 0, c["median_offset_px"][0], c["median_offset_px"][1], c["subject_missed_frames"]))
+    print("people per frame (reference people with >= 6 joints scored >= %.2f; found = one of ours within 10 %% "
+          "of its height, median joint distance):" % args.min_ref)
+    for cam, c in people.items():
+        print("  %s: reference %.2f, ours %.2f; found %d of %d reference people (subject %d of %d, others %d of %d), "
+              "%d of ours match nobody; others' median joint distance %s %%" % (
+                  cam, c["reference_per_frame"], c["ours_per_frame"], c["found"], c["reference"], c["subject_found"],
+                  c["subject"], c["others_found"], c["others"], c["unmatched_ours"],
+                  "%.2f" % c["others_median_pct"] if c["others_median_pct"] is not None else "-"))
+    if args.json:
+        json.dump(summary, open(args.json, "w"), indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
