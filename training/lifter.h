@@ -90,10 +90,10 @@ struct LifterModelOptions {
   int diffusion_blocks = 3;
   int diffusion_timesteps = 100;
   // UAO (Wang et al., "Uncertainty-aware testing-time optimization for 3D human pose
-  // estimation", 2024): a second head predicts each joint's log sigma (from the 2D centre frame
-  // and the detached prediction) and the MPJPE term becomes the Laplace negative log-likelihood
-  // |e| / sigma + log sigma, so sigma estimates the expected joint error (metres). Not for
-  // "diffusion" (its hypotheses' spread is its uncertainty).
+  // estimation", 2024): a head predicts each joint's log sigma (from the 2D centre frame and the
+  // detached prediction), trained by the Laplace NLL |e| / sigma + log sigma of the detached
+  // error e, so sigma estimates the expected joint error (metres); the lifter keeps its loss.
+  // Not for "diffusion" (its hypotheses' spread is its uncertainty).
   bool uncertainty_head = false;
   // PersPose (Hao and Li, ICCV 2025): each window is rotated about the camera centre so that
   // the ray through the centre frame's 2D root becomes the optical axis (input re-projected with
