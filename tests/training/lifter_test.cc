@@ -455,8 +455,14 @@ TEST(UncertaintyHead, PredictsASigmaOfTheOrderOfTheError) {
   TrainOptions plain = SmallMlp(dir / "plain");
   EXPECT_EQ(CountParameters(options.model, 17) - CountParameters(plain.model, 17), 5 * 17 * 128 + 128 + 128 * 17 + 17);
   const auto weights = Weights(dir / "run");
-  EXPECT_TRUE(weights.count("backbone.w1.weight"));
   EXPECT_TRUE(weights.count("sigma_head.2.bias"));
+  // The head learns from the detached error: the lifter's weights are the plain run's.
+  TrainLifter(plain, Data().train, Data().val);
+  const auto plain_weights = Weights(dir / "plain");
+  for (const auto& [name, array] : plain_weights) {
+    ASSERT_TRUE(weights.count("backbone." + name)) << name;
+    EXPECT_EQ(weights.at("backbone." + name).data, array.data) << name;
+  }
   EXPECT_TRUE(ReadRunInfo(dir / "run").model.uncertainty_head);
 
   FrameJointArray<double> sigma;
