@@ -2,7 +2,7 @@
 // on the frames before the last clips, scored on the held-out last clips (as `epilabel demo`
 // splits), with training throughput and inference speed. See bench/training.cmake.
 //   build/bench/lifter_models_accuracy [--frames 3000] [--epochs 4] [--threads 2]
-//       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,diffusion]
+//       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,transformer-w27-d4,diffusion]
 //       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
 //       [--refine] [--label-fraction F] [--pretrain-epochs P] [--train-labels DATASET.npz]
@@ -97,11 +97,11 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs) {
   } else if (name == "gcn") {
     m->type = "gcn";
     m->gcn_hidden = 64;
-  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-w27][-kpa][-tpa][-prune]
+  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-w27][-d4][-kpa][-tpa][-prune]
     m->type = "transformer";
     m->transformer_window = name.find("-w27") != std::string::npos ? 27 : 9;
     m->transformer_dim = 32;
-    m->transformer_depth = 2;
+    m->transformer_depth = name.find("-d4") != std::string::npos ? 4 : 2;
     m->transformer_heads = 2;
     m->kpa = name.find("-kpa") != std::string::npos;
     m->tpa = name.find("-tpa") != std::string::npos;
