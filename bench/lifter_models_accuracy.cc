@@ -2,12 +2,23 @@
 // on the frames before the last clips, scored on the held-out last clips (as `epilabel demo`
 // splits), with training throughput and inference speed. See bench/training.cmake.
 //   build/bench/lifter_models_accuracy [--frames 3000] [--epochs 4] [--threads 2]
-//       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,diffusion]
+//       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,transformer-w27-d4,diffusion]
 //       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
+//       [--refine] [--label-fraction F] [--pretrain-epochs P] [--train-labels DATASET.npz]
+// A model name may carry options: NAME+unc (uncertainty head), NAME+persp (perspective inputs),
+// NAME+mpm (masked pre-training for the first --pretrain-epochs epochs), e.g. mlp+unc:40.
 // --digest prints a hash of each run's weights.npz (to check that a refactoring leaves the
-// models' results unchanged).
+// models' results unchanged). --refine adds rows with the test-time refinement (with the true
+// root and with a root fitted to the 2D) and, for +unc, how the predicted sigma follows the
+// error. --label-fraction keeps the 3D labels of that share of the training samples (seeded).
+// --train-labels trains on another dataset of the same studio (e.g. `epilabel demo`'s labels/
+// or labels_true_calibration/), restricted to the training frames; the test set stays the
+// ground truth.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <random>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -62,7 +73,20 @@ Split StudioSplit(int frames) {
 }
 
 // The configurations compared: small sizes that train in minutes on two cores.
-bool Configure(const std::string& name, LifterModelOptions* m) {
+bool Configure(std::string name, TrainOptions* options, int pretrain_epochs) {
+  LifterModelOptions* m = &options->model;
+  auto take = [&name](const std::string& suffix) {
+    const size_t at = name.find(suffix);
+    if (at == std::string::npos) return false;
+    name.erase(at, suffix.size());
+    return true;
+  };
+  m->uncertainty_head = take("+unc");
+  m->perspective = take("+persp");
+  if (take("+mpm")) {
+    options->pretrain = "masked";
+    options->pretrain_epochs = pretrain_epochs;
+  }
   if (name == "mlp") {
     m->type = "mlp";
     m->mlp_hidden = 256;
@@ -73,11 +97,11 @@ bool Configure(const std::string& name, LifterModelOptions* m) {
   } else if (name == "gcn") {
     m->type = "gcn";
     m->gcn_hidden = 64;
-  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-w27][-kpa][-tpa][-prune]
+  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-w27][-d4][-kpa][-tpa][-prune]
     m->type = "transformer";
     m->transformer_window = name.find("-w27") != std::string::npos ? 27 : 9;
     m->transformer_dim = 32;
-    m->transformer_depth = 2;
+    m->transformer_depth = name.find("-d4") != std::string::npos ? 4 : 2;
     m->transformer_heads = 2;
     m->kpa = name.find("-kpa") != std::string::npos;
     m->tpa = name.find("-tpa") != std::string::npos;
@@ -92,8 +116,45 @@ bool Configure(const std::string& name, LifterModelOptions* m) {
   return true;
 }
 
-// JPMA with a root fitted to the 2D (as `lift` does) instead of the labels' root: the test
-// set's roots are hidden from the prediction, the truth is the labels'.
+// Keeps the 3D labels of a seeded random share of the samples (the others become unlabelled).
+LabelDataset KeepLabels(const LabelDataset& d, double fraction, uint64_t seed) {
+  LabelDataset out = d;
+  std::mt19937_64 rng(seed);
+  for (int s = 0; s < d.num_samples(); ++s) {
+    if (Uniform01(rng) < fraction) continue;
+    for (int k = 0; k < d.num_joints(); ++k) out.valid[d.Index(s, k)] = 0;
+  }
+  return out;
+}
+
+// How the predicted per-joint sigma follows the true error: Pearson's r over all joints, and the
+// mean error of the joints in the lowest and the highest quarter of sigma.
+void PrintSigmaCorrelation(const std::string& label, const Points3d& predicted, const FrameJointArray<double>& sigma,
+                           const LabelDataset& test) {
+  std::vector<std::pair<double, double>> pairs;  // (sigma, error)
+  for (int s = 0; s < test.num_samples(); ++s)
+    for (int k = 0; k < test.num_joints(); ++k) {
+      if (!test.valid[test.Index(s, k)] || !predicted.at(s, k).allFinite()) continue;
+      const Eigen::Vector3d truth = test.points3d_cam[test.Index(s, k)] - test.root_cam[s];
+      pairs.push_back({sigma.at(s, k), (predicted.at(s, k) - truth).norm()});
+    }
+  if (pairs.size() < 8) return;
+  const double n = static_cast<double>(pairs.size());
+  double ms = 0, me = 0;
+  for (const auto& [a, b] : pairs) ms += a / n, me += b / n;
+  double cov = 0, vs = 0, ve = 0;
+  for (const auto& [a, b] : pairs) cov += (a - ms) * (b - me), vs += (a - ms) * (a - ms), ve += (b - me) * (b - me);
+  std::sort(pairs.begin(), pairs.end());
+  const size_t q = pairs.size() / 4;
+  double low = 0, high = 0;
+  for (size_t i = 0; i < q; ++i) low += pairs[i].second / q, high += pairs[pairs.size() - 1 - i].second / q;
+  std::printf("  %s: sigma vs error r = %.3f; mean sigma %.1f mm, mean error %.1f mm; error of the lowest / highest "
+              "sigma quarter %.1f / %.1f mm\n",
+              label.c_str(), cov / std::sqrt(vs * ve), ms * 1e3, me * 1e3, low * 1e3, high * 1e3);
+}
+
+// Predictions with the test set's roots hidden (as `lift` sees a new clip: JPMA and the
+// refinement fit the root to the 2D); the truth is the labels'.
 BodyPoseMetrics EvaluateWithFittedRoot(const std::string& run_dir, const LabelDataset& test, const InferenceOptions& o) {
   LabelDataset hidden = test;
   for (auto& root : hidden.root_cam) root = Eigen::Vector3d::Constant(kNaN);
@@ -128,13 +189,15 @@ std::vector<std::string> SplitList(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int frames = 3000, epochs = 4, threads = 2, samples_per_epoch = 0, hypotheses = 5, steps = 4;
-  bool digest = false;
+  int frames = 3000, epochs = 4, threads = 2, samples_per_epoch = 0, hypotheses = 5, steps = 4, pretrain_epochs = 2;
+  bool digest = false, refine = false;
+  double label_fraction = 1.0;
+  std::string train_labels;
   std::string models = "mlp,tcn,gcn";
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--digest") {
-      digest = true;
+    if (flag == "--digest" || flag == "--refine") {
+      (flag == "--digest" ? digest : refine) = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -149,12 +212,24 @@ int main(int argc, char** argv) {
     else if (flag == "--samples-per-epoch") samples_per_epoch = std::atoi(value);
     else if (flag == "--hypotheses") hypotheses = std::atoi(value);
     else if (flag == "--steps") steps = std::atoi(value);
+    else if (flag == "--label-fraction") label_fraction = std::atof(value);
+    else if (flag == "--pretrain-epochs") pretrain_epochs = std::atoi(value);
+    else if (flag == "--train-labels") train_labels = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
-  const Split data = StudioSplit(frames);
+  Split data = StudioSplit(frames);
+  if (!train_labels.empty()) {
+    // The same studio's other labels, on the training frames.
+    int64_t last_train_frame = 0;
+    for (int s = 0; s < data.train.num_samples(); ++s) last_train_frame = std::max(last_train_frame, data.train.frame[s]);
+    const LabelDataset labels = ReadDatasetNpz(train_labels);
+    data.train = SelectSamples(labels, SamplesInFrames(labels, 0, last_train_frame + 1));
+    std::printf("training labels: %s\n", train_labels.c_str());
+  }
+  if (label_fraction < 1.0) data.train = KeepLabels(data.train, label_fraction, 7);
   std::printf("studio h36m4, %d frames: %d training / %d test samples (ground-truth 3D, detector 2D); %d epochs, "
               "%d threads\n",
               frames, data.train.num_samples(), data.test.num_samples(), epochs, threads);
@@ -166,7 +241,7 @@ int main(int argc, char** argv) {
     const size_t colon = item.find(':');
     const std::string name = item.substr(0, colon);
     TrainOptions options;
-    if (!Configure(name, &options.model)) {
+    if (!Configure(name, &options, pretrain_epochs)) {
       std::fprintf(stderr, "unknown model configuration %s\n", name.c_str());
       return 2;
     }
@@ -206,6 +281,22 @@ int main(int argc, char** argv) {
       const BodyPoseMetrics m = EvaluateWithFittedRoot(run_dir, data.test, h);
       std::printf("%-28s %10lld %9.3f %9.3f %9.3f\n", (item + " H=" + std::to_string(hypotheses) + " JPMA fit root").c_str(),
                   static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3);
+    }
+    if (refine) {
+      InferenceOptions r;
+      r.num_threads = threads;
+      r.refine = true;
+      std::printf("%-28s %10s %9.3f\n", (item + " refine, true root").c_str(), "",
+                  EvaluateLifter(run_dir, data.test, r).metrics.mpjpe * 1e3);
+      std::printf("%-28s %10s %9.3f\n", (item + " refine, fit root").c_str(), "",
+                  EvaluateWithFittedRoot(run_dir, data.test, r).mpjpe * 1e3);
+      if (options.model.uncertainty_head) {
+        FrameJointArray<double> sigma;
+        InferenceOptions plain;
+        plain.num_threads = threads;
+        const Points3d predicted = PredictDataset(run_dir, data.test, plain, &sigma);
+        PrintSigmaCorrelation(item, predicted, sigma, data.test);
+      }
     }
     if (digest) std::printf("  weights digest %016llx\n", static_cast<unsigned long long>(FileDigest(run_dir + "/weights.npz")));
     std::fflush(stdout);

@@ -30,6 +30,8 @@ struct EvalArgs {
   int hypotheses = 1;  // diffusion lifter
   int steps = 5;
   bool no_jpma = false;
+  bool refine = false;
+  int refine_steps = 3;
   bool per_joint = false;
 };
 
@@ -61,6 +63,8 @@ void RunEval(const EvalArgs& args) {
   options.hypotheses = args.hypotheses;
   options.steps = args.steps;
   options.jpma = !args.no_jpma;
+  options.refine = args.refine;
+  options.refine_steps = args.refine_steps;
   const RunInfo info = ReadRunInfo(args.run);
   const EvaluationSummary summary = EvaluateLifter(args.run, dataset, options);
   const BodyPoseMetrics& m = summary.metrics;
@@ -99,6 +103,7 @@ void RunEval(const EvalArgs& args) {
                           {"pss50", Number(m.Pss(50))},
                           {"pss100", Number(m.Pss(100))},
                           {"test_time_flip", args.flip_test}, {"hypotheses", args.hypotheses}, {"steps", args.steps},
+                          {"refine", args.refine}, {"refine_steps", args.refine_steps},
                           {"per_joint_mpjpe_mm", per_joint}};
     WriteFileAtomic(args.json_path, out.dump(2) + "\n");
     spdlog::info("wrote {}", args.json_path);
@@ -124,6 +129,9 @@ void AddEvalCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--steps", args->steps, "diffusion: DDIM steps per hypothesis")->capture_default_str();
   cmd->add_flag("--no-jpma", args->no_jpma, "diffusion: average the hypotheses instead of JPMA");
+  cmd->add_flag("--refine", args->refine,
+                "Test-time refinement of each pose on its reprojection + the learnt prior (the dataset's K and root)");
+  cmd->add_option("--refine-steps", args->refine_steps, "Gauss-Newton steps of --refine")->capture_default_str();
   cmd->add_flag("--per-joint", args->per_joint, "Print the MPJPE of every joint");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunEval(*args); })); });
 }

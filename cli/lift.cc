@@ -70,6 +70,10 @@ void AddLiftCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--steps", args->run.steps, "diffusion: DDIM steps per hypothesis")->capture_default_str();
   cmd->add_flag("--no-jpma", args->run.no_jpma, "diffusion: average the hypotheses instead of JPMA");
+  cmd->add_flag("--refine", args->run.refine,
+                "UAO-style test-time refinement of each pose on its reprojection + the learnt prior (needs "
+                "--intrinsics)");
+  cmd->add_option("--refine-steps", args->run.refine_steps, "Gauss-Newton steps of --refine")->capture_default_str();
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunLiftCommand(*args); })); });
 }
 

@@ -77,6 +77,8 @@ void RunTrain(TrainArgs& args) {
     if (!given("--tpa")) o.model.tpa = info.model.tpa;
     if (!given("--prune-tokens")) o.model.transformer_prune_tokens = info.model.transformer_prune_tokens;
     if (!given("--timesteps")) o.model.diffusion_timesteps = info.model.diffusion_timesteps;
+    if (!given("--uncertainty")) o.model.uncertainty_head = info.model.uncertainty_head;
+    if (!given("--perspective")) o.model.perspective = info.model.perspective;
   }
   if (args.hidden > 0) {
     o.model.mlp_hidden = args.hidden;
@@ -201,6 +203,21 @@ void AddTrainCommand(CLI::App& app) {
                   "transformer: HoT token pruning, frames kept after the first block (0 = off)")
       ->capture_default_str();
   cmd->add_option("--timesteps", o.model.diffusion_timesteps, "diffusion: steps of the noise schedule")->capture_default_str();
+  cmd->add_flag("--uncertainty", o.model.uncertainty_head,
+                "UAO: a per-joint log-sigma head trained with the Laplace uncertainty loss (lift writes sigma as "
+                "uncertainty_m; lift --refine uses it as the prior)");
+  cmd->add_flag("--perspective", o.model.perspective,
+                "PersPose: rotate each input so the ray through the 2D root is the optical axis (needs intrinsics)");
+  // Masked pre-training.
+  cmd->add_option("--pretrain", o.pretrain, "Pre-training: masked (MPM: masked joints and frames, every sample)")
+      ->check(CLI::IsMember({"masked"}));
+  cmd->add_option("--pretrain-epochs", o.pretrain_epochs, "Epochs of pre-training (the first ones of --epochs)")
+      ->capture_default_str();
+  cmd->add_option("--mask-joints", o.mask_joint_rate, "Pre-training: share of masked joints")->capture_default_str();
+  cmd->add_option("--mask-frames", o.mask_frame_rate, "Pre-training: share of masked frames (never the centre)")
+      ->capture_default_str();
+  cmd->add_option("--pretrain-2d-weight", o.pretrain_2d_weight, "Pre-training: weight of the 2D reconstruction term")
+      ->capture_default_str();
   // Losses.
   cmd->add_option("--loss-mpjpe", o.loss.mpjpe_weight, "Weight of the (masked, uncertainty-weighted) MPJPE")
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -415,6 +416,82 @@ Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int win
     batch.virtual_camera[b] = virtual_camera ? 1 : 0;
   }
   return batch;
+}
+
+Eigen::Matrix3d RotationToOpticalAxis(const Eigen::Vector3d& ray) {
+  return Eigen::Quaterniond::FromTwoVectors(ray.normalized(), Eigen::Vector3d::UnitZ()).toRotationMatrix();
+}
+
+namespace {
+
+bool MissingInput(const float* uv) { return uv[0] == 0.0f && uv[1] == 0.0f; }
+
+// The centre frame's 2D root of sample b in pixels (mean of the observed root joints, else of
+// every observed joint); nullopt when no joint is observed.
+std::optional<Eigen::Vector2d> CentreRootPixel(const Batch& batch, int b, const std::vector<joint_t>& root_joints) {
+  const int j_count = batch.num_joints, centre = batch.window / 2;
+  const float* frame = batch.input.data() + (static_cast<size_t>(b) * batch.window + centre) * j_count * 2;
+  const Eigen::Vector2i& size = batch.image_size[b];
+  for (int pass = 0; pass < 2; ++pass) {
+    Eigen::Vector2d sum = Eigen::Vector2d::Zero();
+    int n = 0;
+    for (int k = 0; k < j_count; ++k) {
+      const bool is_root = std::find(root_joints.begin(), root_joints.end(), k) != root_joints.end();
+      if ((pass == 0 && !is_root) || MissingInput(frame + 2 * k)) continue;
+      sum += UnnormalizeScreen(Eigen::Vector2d(frame[2 * k], frame[2 * k + 1]), size.x(), size.y());
+      ++n;
+    }
+    if (n > 0) return Eigen::Vector2d(sum / n);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<Eigen::Matrix3d> PerspectiveNormalize(Batch* batch, const std::vector<joint_t>& root_joints) {
+  std::vector<Eigen::Matrix3d> rotations(batch->size, Eigen::Matrix3d::Identity());
+  const int j_count = batch->num_joints;
+  for (int b = 0; b < batch->size; ++b) {
+    const Eigen::Matrix3d& K = batch->K[b];
+    if (!(K(0, 0) > 0.0 && K(1, 1) > 0.0 && K(2, 2) == 1.0)) {
+      throw InputError("intrinsics", "perspective normalisation needs the camera intrinsics");
+    }
+    const std::optional<Eigen::Vector2d> root = CentreRootPixel(*batch, b, root_joints);
+    if (!root) continue;
+    const Eigen::Matrix3d R = RotationToOpticalAxis(K.inverse() * root->homogeneous());
+    const Eigen::Matrix3d H = K * R * K.inverse();
+    const Eigen::Vector2i& size = batch->image_size[b];
+    float* uv = batch->input.data() + static_cast<size_t>(b) * batch->window * j_count * 2;
+    for (int i = 0; i < batch->window * j_count; ++i, uv += 2) {
+      if (MissingInput(uv)) continue;
+      const Eigen::Vector3d p = H * UnnormalizeScreen(Eigen::Vector2d(uv[0], uv[1]), size.x(), size.y()).homogeneous();
+      const Eigen::Vector2d n = NormalizeScreen(p.hnormalized(), size.x(), size.y());
+      const bool ok = p.z() > 1e-9 && n.allFinite() && !(n.x() == 0.0 && n.y() == 0.0);
+      uv[0] = ok ? static_cast<float>(n.x()) : 0.0f;
+      uv[1] = ok ? static_cast<float>(n.y()) : 0.0f;
+    }
+    float* t = batch->target.data() + static_cast<size_t>(b) * j_count * 3;
+    for (int k = 0; k < j_count; ++k, t += 3) {
+      const Eigen::Vector3d x = R * Eigen::Vector3d(t[0], t[1], t[2]);
+      for (int c = 0; c < 3; ++c) t[c] = static_cast<float>(x[c]);
+    }
+    batch->root_cam[b] = R * batch->root_cam[b];
+    rotations[b] = R;
+  }
+  return rotations;
+}
+
+void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt19937_64& rng) {
+  const int j_count = batch->num_joints, centre = batch->window / 2;
+  for (int b = 0; b < batch->size; ++b)
+    for (int f = 0; f < batch->window; ++f) {
+      float* uv = batch->input.data() + (static_cast<size_t>(b) * batch->window + f) * j_count * 2;
+      const bool frame_masked = Uniform01(rng) < frame_rate && f != centre;
+      for (int k = 0; k < j_count; ++k) {
+        const bool masked = Uniform01(rng) < joint_rate || frame_masked;
+        if (masked) uv[2 * k] = uv[2 * k + 1] = 0.0f;
+      }
+    }
 }
 
 }  // namespace epilabel

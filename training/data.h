@@ -133,6 +133,22 @@ Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int win
                 std::mt19937_64* rng, const std::vector<joint_t>& flip_permutation = {},
                 const GpaReference* gpa = nullptr);
 
+// PersPose's perspective normalisation (Hao et al., 2025), in place: each sample's window is
+// seen by its camera rotated about its centre so that the ray through the centre frame's 2D root
+// (the mean of `root_joints`' keypoints, else of every keypoint) becomes the optical axis. The
+// 2D input is re-projected with the same intrinsics (x' ~ K R K^-1 x), the target and root_cam
+// are rotated (R X); missing joints, input as exactly (0, 0), stay missing. Returns R
+// (rotated_from_camera) per sample, identity where no joint is observed; predictions go back to
+// the camera frame by R^T. Throws InputError("intrinsics", ...) when a sample's K is unknown.
+std::vector<Eigen::Matrix3d> PerspectiveNormalize(Batch* batch, const std::vector<joint_t>& root_joints);
+// The rotation that takes the direction `ray` onto the optical axis (0, 0, 1) by the shortest arc.
+Eigen::Matrix3d RotationToOpticalAxis(const Eigen::Vector3d& ray);
+
+// Masked pose modelling's input masks (MPM), in place: with probability `frame_rate` every
+// frame of a window other than the centre, and with probability `joint_rate` every remaining
+// joint, is set to missing (0, 0). Draws one number per frame and per joint from `rng`.
+void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt19937_64& rng);
+
 // A uniform integer in [0, n) and a uniform double in [0, 1) from the generator (portable).
 int64_t UniformIndex(std::mt19937_64& rng, int64_t n);
 double Uniform01(std::mt19937_64& rng);

@@ -94,13 +94,16 @@ std::vector<LiftedCamera> RunLift(const LiftRunOptions& o) {
   inference.hypotheses = o.hypotheses;
   inference.steps = o.steps;
   inference.jpma = !o.no_jpma;
+  inference.refine = o.refine;
+  inference.refine_steps = o.refine_steps;
   std::vector<LiftedCamera> lifted;
   for (int c = 0; c < obs.num_cameras(); ++c) {
     PointsFile file;
     Track2d track = CameraTrack(obs, c, sizes[c]);
     track.K = intrinsics[c];
-    // Only the diffusion lifter draws several hypotheses; their spread is the uncertainty.
-    const bool spread_wanted = o.hypotheses > 1 && info.model.type == "diffusion";
+    // The uncertainty: the predicted sigma of a model with an uncertainty head, else the spread
+    // of the diffusion lifter's hypotheses.
+    const bool spread_wanted = info.model.uncertainty_head || (o.hypotheses > 1 && info.model.type == "diffusion");
     FrameJointArray<double> spread;
     file.points = LiftPoses(o.run_dir, track, inference, spread_wanted ? &spread : nullptr);
     if (spread_wanted) file.uncertainty_m = spread;

@@ -24,6 +24,8 @@ struct LiftRunOptions {
   int hypotheses = 1;                     // diffusion: hypotheses (JPMA needs calibration_path for K)
   int steps = 5;                          // diffusion: DDIM steps
   bool no_jpma = false;                   // diffusion: average the hypotheses instead
+  bool refine = false;                    // test-time refinement on the reprojection (needs K)
+  int refine_steps = 3;                   // its Gauss-Newton steps
   int num_threads = 1;
   ProgressCallback progress;
 };
@@ -33,7 +35,8 @@ struct LiftedCamera {
   int frames = 0, lifted_frames = 0;      // frames with at least one lifted joint
   std::string path;                       // the file written
 };
-// With several hypotheses (diffusion), the file's `uncertainty_m` holds their per-joint spread.
+// The file's `uncertainty_m` holds the per-joint sigma of a lifter trained with an uncertainty
+// head, or with several hypotheses (diffusion) their per-joint spread.
 
 // Throws InputError for bad input (joint counts or skeleton unlike the lifter's, unknown image
 // sizes, unmatched camera names), naming the file or the option key.

@@ -89,6 +89,16 @@ struct LifterModelOptions {
   int diffusion_hidden = 256;
   int diffusion_blocks = 3;
   int diffusion_timesteps = 100;
+  // UAO (Wang et al., "Uncertainty-aware testing-time optimization for 3D human pose
+  // estimation", 2024): a head predicts each joint's log sigma (from the 2D centre frame and the
+  // detached prediction), trained by the Laplace NLL |e| / sigma + log sigma of the detached
+  // error e, so sigma estimates the expected joint error (metres); the lifter keeps its loss.
+  // Not for "diffusion" (its hypotheses' spread is its uncertainty).
+  bool uncertainty_head = false;
+  // PersPose (Hao and Li, ICCV 2025): each window is rotated about the camera centre so that
+  // the ray through the centre frame's 2D root becomes the optical axis (input re-projected with
+  // the same intrinsics, target rotated alike); the prediction is rotated back. Needs K.
+  bool perspective = false;
 
   // Frames per input window (the tcn's receptive field, the transformer's or diffusion's window;
   // 1 for mlp and gcn).
@@ -130,6 +140,18 @@ struct TrainOptions {
   std::string run_dir;
   bool resume = false;     // continue the run in run_dir up to `epochs` (model options must match)
   bool overwrite = false;  // replace an existing run
+  // Masked pose pre-training (MPM, Zhang et al., "A unified 2D-3D human pose representation via
+  // masked pose modeling", 2023): "" = off, "masked" = the first `pretrain_epochs` epochs run
+  // over every sample, labelled or not, with joints (rate `mask_joint_rate`) and frames other
+  // than the centre (rate `mask_frame_rate`) of the 2D input masked; the loss is the 3D MPJPE
+  // where a label exists plus `pretrain_2d_weight` times the 2D reconstruction error of the
+  // unmasked centre frame from the prediction (scale-aligned orthographic projection, in
+  // normalised image units). The remaining epochs fine-tune on the labelled samples as usual.
+  std::string pretrain;
+  int pretrain_epochs = 0;
+  double mask_joint_rate = 0.25;
+  double mask_frame_rate = 0.25;
+  double pretrain_2d_weight = 1.0;
   // 2D poses of the target domain for global position alignment (empty: the validation set's).
   GpaReference gpa_reference;
   // Called after every epoch (the CLI prints a line).
@@ -186,7 +208,16 @@ struct InferenceOptions {
   int steps = 5;
   bool jpma = true;
   uint64_t seed = 1;  // the hypotheses' noise (results depend on it and on batch_size)
-  void Check() const;  // throws InputError naming "hypotheses" / "steps"
+  // UAO-style test-time optimisation of the 3D output (needs intrinsics; see
+  // RefineByReprojection in training/hypotheses.h): `refine_steps` Gauss-Newton steps on the
+  // reprojection error (sigma `refine_pixel_sigma` pixels) plus the learnt prior, a Gaussian
+  // about the prediction with the model's per-joint sigma (uncertainty_head), else
+  // `refine_prior_sigma_m`.
+  bool refine = false;
+  int refine_steps = 3;
+  double refine_pixel_sigma = 5.0;
+  double refine_prior_sigma_m = 0.05;
+  void Check() const;  // throws InputError naming "hypotheses" / "steps" / "refine_steps" / ...
 };
 
 struct EvaluationSummary {
@@ -203,8 +234,8 @@ EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset&
                                  const InferenceOptions& options = {}, BodyPoseMetricsOptions metrics = {});
 
 // Root-relative predictions for every sample of `dataset`: [samples, joints], camera frame,
-// metres. With `uncertainty_m`, it receives the per-joint spread of the hypotheses (metres; 0
-// with one hypothesis).
+// metres. With `uncertainty_m`, it receives the per-joint uncertainty: the predicted sigma of a
+// model with an uncertainty head, else the spread of the hypotheses (metres; 0 with one).
 Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options = {},
                         FrameJointArray<double>* uncertainty_m = nullptr);
 
@@ -219,8 +250,9 @@ struct Track2d {
 
 // Monocular lifting: the root-relative 3D pose of every frame, camera frame, metres (x right,
 // y down, z forward); NaN for frames without any observed joint. Temporal models see the
-// frames of the track as consecutive. With `uncertainty_m`: the per-joint spread of the
-// diffusion lifter's hypotheses, metres (NaN where the pose is). Throws InputError when the
+// frames of the track as consecutive. With `uncertainty_m`: the per-joint sigma of a model with
+// an uncertainty head, else the spread of the diffusion lifter's hypotheses, metres (NaN where
+// the pose is). `refine` and `perspective` models need the track's intrinsics. Throws InputError when the
 // joint count differs from the run's, the image size is unknown, or JPMA lacks intrinsics.
 Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options = {},
                    FrameJointArray<double>* uncertainty_m = nullptr);

@@ -17,14 +17,24 @@ namespace lifter {
 // The batch's normalised 2D as a tensor [size, window, J, 2] viewing batch.input (no copy).
 torch::Tensor InputTensor(Batch& batch);
 
-// Root-relative predictions [N * J] for the given samples (no augmentation; optional
-// test-time flip with `flip_permutation`, which mirrors the diffusion model's first hypothesis
-// only). The diffusion model's H hypotheses are aggregated by JPMA (the samples' K and
-// root_cam; a root fitted to the 2D where root_cam is not finite) or averaged; `spread` (when
-// given) receives their per-joint spread [N * J], metres.
+// How a model is run on a dataset (beyond InferenceOptions).
+struct PredictSetup {
+  int window = 1;                          // frames per input window
+  bool perspective = false;                // PersPose normalisation (the model was trained with it)
+  std::vector<joint_t> root_joints;        // the skeleton's root joints (perspective)
+  std::vector<joint_t> flip_permutation;   // for the test-time flip; empty = no flip
+};
+
+// Root-relative predictions [N * J] for the given samples, camera frame (no augmentation;
+// optional test-time flip, which mirrors the diffusion model's first hypothesis only). The
+// diffusion model's H hypotheses are aggregated by JPMA (the samples' K and root_cam; a root
+// fitted to the 2D where root_cam is not finite) or averaged; with options.refine the pose is
+// refined against its 2D (RefineByReprojection, same root). `uncertainty` (when given)
+// receives the per-joint uncertainty [N * J], metres: the sigma of a model with an uncertainty
+// head, else the hypotheses' spread.
 std::vector<Eigen::Vector3d> Predict(LifterNetImpl& model, const LifterData& data, const std::vector<int>& samples,
-                                     int window, const InferenceOptions& options,
-                                     const std::vector<joint_t>& flip_permutation, std::vector<double>* spread);
+                                     const PredictSetup& setup, const InferenceOptions& options,
+                                     std::vector<double>* uncertainty);
 
 // The skeleton's flip permutation; empty without a skeleton.
 std::vector<joint_t> FlipPermutationOf(const Skeleton* skeleton);
@@ -37,7 +47,7 @@ Points3d ToPoints(const std::vector<Eigen::Vector3d>& flat, int num_joints);
 std::vector<int> AllSamples(int n);
 
 // MPJPE (mm, root-relative, masked) of the model on `val`; NaN without samples.
-double ValidationMpjpeMm(LifterNetImpl& model, const LifterData& val, int window, const std::vector<joint_t>& root);
+double ValidationMpjpeMm(LifterNetImpl& model, const LifterData& val, const PredictSetup& setup);
 
 }  // namespace lifter
 }  // namespace epilabel

@@ -24,6 +24,24 @@ torch::Tensor WeightedNMpjpe(const torch::Tensor& pred, const torch::Tensor& tar
   return WeightedMpjpe(pred * (dot / norm2), target, weight);
 }
 
+torch::Tensor WeightedLaplaceNll(const torch::Tensor& pred, const torch::Tensor& target, const torch::Tensor& log_sigma,
+                                 const torch::Tensor& weight) {
+  const torch::Tensor nll = JointDistances(pred, target) * torch::exp(-log_sigma) + log_sigma;
+  return (nll * weight).sum() / weight.sum().clamp_min(1e-6);
+}
+
+torch::Tensor Reconstruction2dError(const torch::Tensor& pred, const torch::Tensor& uv, const torch::Tensor& mask) {
+  const torch::Tensor m = mask.unsqueeze(-1);
+  const torch::Tensor count = m.sum(1, /*keepdim=*/true).clamp_min(1.0);
+  const torch::Tensor p = pred.narrow(-1, 0, 2);
+  const torch::Tensor pc = p - (m * p).sum(1, /*keepdim=*/true) / count;
+  const torch::Tensor tc = uv - (m * uv).sum(1, /*keepdim=*/true) / count;
+  const torch::Tensor scale = (m * pc * tc).sum({1, 2}, /*keepdim=*/true) /
+                              (m * pc * pc).sum({1, 2}, /*keepdim=*/true).clamp_min(1e-9);
+  const torch::Tensor error = (scale * pc - tc).pow(2).sum(-1).add(1e-12).sqrt();
+  return (error * mask).sum() / mask.sum().clamp_min(1e-6);
+}
+
 BonePairs MirrorBonePairs(const Skeleton* skeleton) {
   BonePairs pairs;
   if (skeleton == nullptr) return pairs;

@@ -19,6 +19,17 @@ torch::Tensor WeightedMpjpe(const torch::Tensor& pred, const torch::Tensor& targ
 // Each prediction scaled by its least-squares factor onto the target (Rhodin et al. 2018).
 torch::Tensor WeightedNMpjpe(const torch::Tensor& pred, const torch::Tensor& target, const torch::Tensor& weight);
 
+// The Laplace negative log-likelihood of the joint distances e with per-joint scale
+// sigma = exp(log_sigma) [b, J]: sum w (e / sigma + log sigma) / sum w (UAO's uncertainty loss;
+// its minimum over sigma is at sigma = e, so sigma learns the expected joint error).
+torch::Tensor WeightedLaplaceNll(const torch::Tensor& pred, const torch::Tensor& target, const torch::Tensor& log_sigma,
+                                 const torch::Tensor& weight);
+
+// MPM's 2D reconstruction error: the prediction's x, y [b, J] and the 2D `uv` [b, J, 2] (normalised
+// image units), both centred on the mean of the joints with mask > 0, the prediction scaled by
+// its least-squares factor; sum mask |s p - uv| / sum mask.
+torch::Tensor Reconstruction2dError(const torch::Tensor& pred, const torch::Tensor& uv, const torch::Tensor& mask);
+
 // Pairs of mirror-image bones (left/right) as index tensors.
 struct BonePairs {
   torch::Tensor a, b, mirror_a, mirror_b;  // int64 [P]

@@ -2,6 +2,9 @@
 // graph), and the model factory.
 #include "training/lifter_models.h"
 
+#include <cmath>
+#include <utility>
+
 #include "detection/skeleton.h"
 #include "training/graph.h"
 
@@ -213,12 +216,55 @@ class GcnNet : public LifterNetImpl {
 
 }  // namespace
 
-std::shared_ptr<LifterNetImpl> MakeModel(const LifterModelOptions& o, int num_joints, const Skeleton* skeleton) {
+namespace {
+
+// UAO's uncertainty head around any regression lifter.
+class UncertaintyNet : public LifterNetImpl {
+ public:
+  UncertaintyNet(std::shared_ptr<LifterNetImpl> backbone, int num_joints) : num_joints_(num_joints) {
+    backbone_ = register_module("backbone", std::move(backbone));
+    const int hidden = 128;
+    head = register_module("sigma_head", torch::nn::Sequential(torch::nn::Linear(5 * num_joints, hidden),
+                                                                torch::nn::ReLU(), torch::nn::Linear(hidden, num_joints)));
+    // Start at sigma = 10 cm, the order of an untrained lifter's error.
+    torch::NoGradGuard no_grad;
+    head->ptr<torch::nn::LinearImpl>(2)->bias.fill_(std::log(0.1));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override { return backbone_->forward(x); }
+  torch::Tensor TrainingForward(const torch::Tensor& x, const torch::Tensor& target) override {
+    return backbone_->TrainingForward(x, target);
+  }
+  torch::Tensor Hypotheses(const torch::Tensor& x, int hypotheses, int steps, uint64_t seed) override {
+    return backbone_->Hypotheses(x, hypotheses, steps, seed);
+  }
+  torch::Tensor LogSigma(const torch::Tensor& x, const torch::Tensor& pred) override {
+    const int64_t b = x.size(0);
+    const torch::Tensor centre = x.select(1, x.size(1) / 2).reshape({b, 2 * num_joints_});
+    const torch::Tensor features = torch::cat({centre, pred.detach().reshape({b, 3 * num_joints_})}, 1);
+    // Bounded to sigma in [1 mm, 7 m] for a stable loss.
+    return head->forward(features).clamp(-7.0, 2.0);
+  }
+
+ private:
+  int num_joints_;
+  std::shared_ptr<LifterNetImpl> backbone_;
+  torch::nn::Sequential head{nullptr};
+};
+
+std::shared_ptr<LifterNetImpl> MakeBackbone(const LifterModelOptions& o, int num_joints, const Skeleton* skeleton) {
   if (o.type == "mlp") return std::make_shared<MlpNet>(num_joints, o);
   if (o.type == "tcn") return std::make_shared<TcnNet>(num_joints, o);
   if (o.type == "transformer") return MakeTransformer(o, num_joints, skeleton);
   if (o.type == "diffusion") return MakeDiffusion(o, num_joints, skeleton);
   return std::make_shared<GcnNet>(num_joints, o, SkeletonAdjacency(num_joints, skeleton));
+}
+
+}  // namespace
+
+std::shared_ptr<LifterNetImpl> MakeModel(const LifterModelOptions& o, int num_joints, const Skeleton* skeleton) {
+  std::shared_ptr<LifterNetImpl> model = MakeBackbone(o, num_joints, skeleton);
+  if (!o.uncertainty_head) return model;
+  return std::make_shared<UncertaintyNet>(std::move(model), num_joints);
 }
 
 int64_t NumParameters(const torch::nn::Module& model) {

@@ -31,6 +31,9 @@ class LifterNetImpl : public torch::nn::Module {
   virtual torch::Tensor Hypotheses(const torch::Tensor& x, int /*hypotheses*/, int /*steps*/, uint64_t /*seed*/) {
     return forward(x).unsqueeze(0);
   }
+  // The per-joint log sigma [b, J] (log metres) of a model with an uncertainty head, from the
+  // input and its prediction `pred` [b, J, 3] (detached inside); undefined without a head.
+  virtual torch::Tensor LogSigma(const torch::Tensor& /*x*/, const torch::Tensor& /*pred*/) { return {}; }
 };
 
 // y_i = m_i * (a_ii x_i W_self + sum_{k != i} a_ik x_k W_neighbour + mean_k(x_k) W_global) + b:
@@ -56,7 +59,9 @@ torch::Tensor JointBatchNorm(torch::nn::BatchNorm1d& bn, const torch::Tensor& x)
 // [J, J]; identity when no skeleton is known.
 torch::Tensor SkeletonAdjacency(int num_joints, const Skeleton* skeleton);
 
-// The model of `o.type` for `num_joints` joints; `skeleton` (may be null) gives the graphs.
+// The model of `o.type` for `num_joints` joints; `skeleton` (may be null) gives the graphs. With
+// o.uncertainty_head the model is wrapped: its parameters become "backbone.*", the head's
+// "sigma_head.*" (a two-layer MLP from the centre frame's 2D and the prediction to log sigma).
 std::shared_ptr<LifterNetImpl> MakeModel(const LifterModelOptions& o, int num_joints, const Skeleton* skeleton);
 // The models of their own files.
 std::shared_ptr<LifterNetImpl> MakeTransformer(const LifterModelOptions& o, int num_joints, const Skeleton* skeleton);

@@ -73,6 +73,9 @@ void LifterModelOptions::Check() const {
                                               std::to_string(tcn_receptive_field));
   }
   if (gcn_hidden < 1 || gcn_blocks < 0) throw InputError("hidden", "gcn needs hidden >= 1 and blocks >= 0");
+  if (uncertainty_head && type == "diffusion") {
+    throw InputError("uncertainty", "the diffusion lifter's uncertainty is the spread of its hypotheses");
+  }
 }
 
 void InferenceOptions::Check() const {
@@ -80,6 +83,9 @@ void InferenceOptions::Check() const {
   if (batch_size < 1) throw InputError("batch_size", "must be >= 1");
   if (hypotheses < 1 || hypotheses > 1000) throw InputError("hypotheses", "must be in [1, 1000]");
   if (steps < 1 || steps > 1000) throw InputError("steps", "must be in [1, 1000]");
+  if (refine_steps < 1 || refine_steps > 100) throw InputError("refine_steps", "must be in [1, 100]");
+  if (!(refine_pixel_sigma > 0.0)) throw InputError("refine_pixel_sigma", "must be > 0");
+  if (!(refine_prior_sigma_m > 0.0)) throw InputError("refine_prior_sigma", "must be > 0");
 }
 
 void LossOptions::Check() const {
@@ -104,6 +110,16 @@ void TrainOptions::Check() const {
   if (max_samples_per_epoch < 0) throw InputError("samples_per_epoch", "must be >= 0");
   if (num_threads < 1) throw InputError("threads", "must be >= 1");
   if (run_dir.empty()) throw InputError("out", "no run folder given");
+  if (!pretrain.empty() && pretrain != "masked") {
+    throw InputError("pretrain", "unknown pre-training '" + pretrain + "' (expected masked)");
+  }
+  if (pretrain.empty() && pretrain_epochs != 0) throw InputError("pretrain_epochs", "given without a pre-training");
+  if (!pretrain.empty() && (pretrain_epochs < 1 || pretrain_epochs >= epochs)) {
+    throw InputError("pretrain_epochs", "must be in [1, epochs): the remaining epochs fine-tune");
+  }
+  if (!(mask_joint_rate >= 0.0 && mask_joint_rate < 1.0)) throw InputError("mask_joints", "must be in [0, 1)");
+  if (!(mask_frame_rate >= 0.0 && mask_frame_rate < 1.0)) throw InputError("mask_frames", "must be in [0, 1)");
+  if (!(pretrain_2d_weight >= 0.0)) throw InputError("pretrain_2d_weight", "must be >= 0");
 }
 
 std::string TrainSummary::BriefReport() const {

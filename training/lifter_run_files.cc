@@ -16,7 +16,7 @@ namespace lifter {
 namespace fs = std::filesystem;
 
 json ModelToJson(const LifterModelOptions& o) {
-  return {{"type", o.type},           {"dropout", o.dropout},       {"mlp_hidden", o.mlp_hidden},
+  json j = {{"type", o.type},           {"dropout", o.dropout},       {"mlp_hidden", o.mlp_hidden},
           {"mlp_blocks", o.mlp_blocks}, {"tcn_receptive_field", o.tcn_receptive_field},
           {"tcn_channels", o.tcn_channels}, {"gcn_hidden", o.gcn_hidden}, {"gcn_blocks", o.gcn_blocks},
           {"transformer_window", o.transformer_window}, {"transformer_dim", o.transformer_dim},
@@ -25,6 +25,10 @@ json ModelToJson(const LifterModelOptions& o) {
           {"transformer_prune_tokens", o.transformer_prune_tokens},
           {"diffusion_window", o.diffusion_window}, {"diffusion_hidden", o.diffusion_hidden},
           {"diffusion_blocks", o.diffusion_blocks}, {"diffusion_timesteps", o.diffusion_timesteps}};
+  // Written only when set, so the runs of earlier versions compare equal (resume).
+  if (o.uncertainty_head) j["uncertainty_head"] = true;
+  if (o.perspective) j["perspective"] = true;
+  return j;
 }
 
 LifterModelOptions ModelFromJson(const json& j) {
@@ -50,6 +54,8 @@ LifterModelOptions ModelFromJson(const json& j) {
   o.diffusion_hidden = j.value("diffusion_hidden", o.diffusion_hidden);
   o.diffusion_blocks = j.value("diffusion_blocks", o.diffusion_blocks);
   o.diffusion_timesteps = j.value("diffusion_timesteps", o.diffusion_timesteps);
+  o.uncertainty_head = j.value("uncertainty_head", o.uncertainty_head);
+  o.perspective = j.value("perspective", o.perspective);
   return o;
 }
 

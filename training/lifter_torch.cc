@@ -58,10 +58,14 @@ namespace {
 // Predictions of every sample of `data`, with the spread of the hypotheses when asked.
 Points3d PredictAll(const LoadedRun& run, const LifterData& data, const InferenceOptions& options,
                     FrameJointArray<double>* uncertainty_m) {
-  const std::vector<joint_t> perm = FlipPermutationOf(SkeletonByName(run.skeleton, run.joint_names));
+  const Skeleton* skeleton = SkeletonByName(run.skeleton, run.joint_names);
+  PredictSetup setup;
+  setup.window = run.model_options.WindowLength();
+  setup.perspective = run.model_options.perspective;
+  if (skeleton != nullptr) setup.root_joints = skeleton->root;
+  setup.flip_permutation = FlipPermutationOf(skeleton);
   std::vector<double> spread;
-  const Points3d points = ToPoints(Predict(*run.model, data, AllSamples(data.num_samples()),
-                                           run.model_options.WindowLength(), options, perm,
+  const Points3d points = ToPoints(Predict(*run.model, data, AllSamples(data.num_samples()), setup, options,
                                            uncertainty_m != nullptr ? &spread : nullptr),
                                    data.num_joints);
   if (uncertainty_m != nullptr) {
@@ -111,6 +115,10 @@ Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const Infer
   const bool known_k = track.K(0, 0) > 0.0 && track.K(1, 1) > 0.0;
   if (!known_k && run.model_options.type == "diffusion" && options.hypotheses > 1 && options.jpma) {
     throw InputError("intrinsics", "JPMA (several hypotheses) needs the camera intrinsics (a calibration)");
+  }
+  if (!known_k && (options.refine || run.model_options.perspective)) {
+    throw InputError("intrinsics", std::string(options.refine ? "the test-time refinement" : "the perspective model") +
+                                       " needs the camera intrinsics (a calibration)");
   }
   // The track as a dataset without labels: one camera, frames in order; without intrinsics the
   // principal point at the image centre (only the test-time flip uses it). The root is unknown

@@ -153,5 +153,34 @@ TEST(TrainCommand, TrainsTheDiffusionLifterAndChecksItsOptions) {
   EXPECT_NE(r.output.find("--intrinsics"), std::string::npos) << r.output;
 }
 
+// The uncertainty head, the perspective inputs and the masked pre-training on the command
+// line: the options reach the run, errors name their flags, refinement needs the intrinsics.
+TEST(TrainCommand, TakesTheUncertaintyPerspectiveAndPretrainingOptions) {
+  testing::TempDir dir;
+  WriteDatasetNpz(ToyParts(3), dir / "ds.npz");
+  auto r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") +
+                        " --hidden 32 --epochs 2 --batch-size 32 --uncertainty --perspective --pretrain masked "
+                        "--pretrain-epochs 1 --out " + (dir / "u"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const RunInfo info = ReadRunInfo(dir / "u");
+  EXPECT_TRUE(info.model.uncertainty_head);
+  EXPECT_TRUE(info.model.perspective);
+  r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") + " --pretrain masked --pretrain-epochs 2 --epochs 2 "
+                   "--out " + (dir / "bad"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--pretrain-epochs"), std::string::npos) << r.output;
+  const LabelDataset data = ToyParts(1);
+  Observations2d obs(2, 12, 17);
+  for (int s = 0; s < data.num_samples(); ++s)
+    for (int k = 0; k < 17; ++k) obs.at(data.camera[s], static_cast<int>(data.frame[s]), k) = data.keypoints2d[data.Index(s, k)];
+  std::vector<int64_t> frames(12);
+  for (int f = 0; f < 12; ++f) frames[f] = f;
+  WriteKeypointsNpz(FromObservations(obs, frames, {"cam0", "cam1"}, "coco17"), dir / "kp.npz");
+  r = testing::Run(Epilabel() + "lift --run " + (dir / "u") + " --poses " + (dir / "kp.npz") +
+                   " --image-size 1280x960 --refine --out " + (dir / "p.npz"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--intrinsics"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace epilabel

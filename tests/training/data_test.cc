@@ -243,5 +243,101 @@ TEST(SkeletonGraph, AdjacencyComesFromTheBones) {
   EXPECT_THROW(BuildSkeletonGraph(3, {{0, 5}}), std::invalid_argument);
 }
 
+// A batch of one sample: the 3D pose `points` (camera frame, metres) projected by K into a
+// 1280x720 image, repeated over a window of 3 frames; root = points[0].
+Batch ProjectedBatch(const std::vector<Eigen::Vector3d>& points, const Eigen::Matrix3d& K) {
+  Batch b;
+  b.size = 1;
+  b.window = 3;
+  b.num_joints = static_cast<int>(points.size());
+  b.K = {K};
+  b.image_size = {Eigen::Vector2i(1280, 720)};
+  b.root_cam = {points[0]};
+  b.flipped = b.virtual_camera = {0};
+  for (int f = 0; f < b.window; ++f)
+    for (const Eigen::Vector3d& p : points) {
+      const Eigen::Vector2d n = NormalizeScreen((K * p).hnormalized(), 1280, 720);
+      b.input.push_back(static_cast<float>(n.x()));
+      b.input.push_back(static_cast<float>(n.y()));
+    }
+  for (const Eigen::Vector3d& p : points)
+    for (int c = 0; c < 3; ++c) b.target.push_back(static_cast<float>((p - points[0])[c]));
+  b.weight.assign(points.size(), 1.0f);
+  return b;
+}
+
+TEST(PerspectiveNormalize, PutsTheRootOnTheOpticalAxisAndStaysAProjection) {
+  Eigen::Matrix3d K;
+  K << 1000, 0, 640, 0, 1000, 360, 0, 0, 1;
+  const std::vector<Eigen::Vector3d> points = {{1.2, 0.4, 4.0}, {1.4, -0.1, 4.2}, {0.9, 0.8, 3.9}, {1.3, 0.3, 4.1}};
+  Batch b = ProjectedBatch(points, K);
+  b.input[2 * 3] = b.input[2 * 3 + 1] = 0.0f;  // joint 3 of frame 0 missing
+  const std::vector<Eigen::Matrix3d> R = PerspectiveNormalize(&b, {0});
+  ASSERT_EQ(R.size(), 1u);
+  EXPECT_LT((R[0] * points[0].normalized() - Eigen::Vector3d::UnitZ()).norm(), 1e-12);
+  EXPECT_LT((b.root_cam[0] - R[0] * points[0]).norm(), 1e-12);
+  // The root (joint 0) is at the principal point of every frame; every input is the projection
+  // of the rotated point with the same K, every target the rotated one.
+  for (int f = 0; f < 3; ++f)
+    for (size_t k = 0; k < points.size(); ++k) {
+      const float* uv = b.input.data() + (f * points.size() + k) * 2;
+      if (f == 0 && k == 3) {
+        EXPECT_EQ(uv[0], 0.0f);
+        EXPECT_EQ(uv[1], 0.0f);
+        continue;
+      }
+      const Eigen::Vector2d expected = NormalizeScreen((K * R[0] * points[k]).hnormalized(), 1280, 720);
+      EXPECT_NEAR(uv[0], expected.x(), 1e-6) << f << " " << k;
+      EXPECT_NEAR(uv[1], expected.y(), 1e-6) << f << " " << k;
+    }
+  const Eigen::Vector2d centre = NormalizeScreen(Eigen::Vector2d(640, 360), 1280, 720);
+  EXPECT_NEAR(b.input[0], centre.x(), 1e-6);
+  EXPECT_NEAR(b.input[1], centre.y(), 1e-6);
+  const Eigen::Vector3d target2(b.target[6], b.target[7], b.target[8]);
+  EXPECT_LT((target2 - R[0] * (points[2] - points[0])).norm(), 1e-6);
+  // Without intrinsics it names the key.
+  Batch unknown = ProjectedBatch(points, K);
+  unknown.K[0] = Eigen::Matrix3d::Zero();
+  try {
+    PerspectiveNormalize(&unknown, {0});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "intrinsics");
+  }
+}
+
+TEST(MaskBatchInput, MasksJointsAndFramesButNeverTheWholeCentreFrame) {
+  Eigen::Matrix3d K;
+  K << 1000, 0, 640, 0, 1000, 360, 0, 0, 1;
+  std::vector<Eigen::Vector3d> points;
+  for (int k = 0; k < 17; ++k) points.emplace_back(0.05 * k - 0.4, 0.03 * k - 0.2, 4.0);
+  Batch b = ProjectedBatch(points, K);
+  const Batch original = b;
+  std::mt19937_64 rng(5);
+  MaskBatchInput(&b, 0.0, 0.0, rng);
+  EXPECT_EQ(b.input, original.input);
+  // Frames only: the outer frames of many samples go, the centre frame never.
+  int masked_outer = 0;
+  for (int seed = 0; seed < 50; ++seed) {
+    Batch m = original;
+    std::mt19937_64 r(seed);
+    MaskBatchInput(&m, 0.0, 0.5, r);
+    for (int i = 17 * 2; i < 34 * 2; ++i) ASSERT_EQ(m.input[i], original.input[i]);
+    masked_outer += m.input[0] == 0.0f ? 1 : 0;
+  }
+  EXPECT_GT(masked_outer, 10);
+  EXPECT_LT(masked_outer, 40);
+  // Joints: about the rate, the same for a seed.
+  Batch j1 = original, j2 = original;
+  std::mt19937_64 r1(9), r2(9);
+  MaskBatchInput(&j1, 0.3, 0.0, r1);
+  MaskBatchInput(&j2, 0.3, 0.0, r2);
+  EXPECT_EQ(j1.input, j2.input);
+  int zeros = 0;
+  for (size_t i = 0; i < j1.input.size(); i += 2) zeros += j1.input[i] == 0.0f && j1.input[i + 1] == 0.0f ? 1 : 0;
+  EXPECT_GT(zeros, 5);
+  EXPECT_LT(zeros, 30);
+}
+
 }  // namespace
 }  // namespace epilabel

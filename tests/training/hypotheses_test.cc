@@ -1,5 +1,6 @@
 #include "training/hypotheses.h"
 
+#include <Eigen/Geometry>
 #include <gtest/gtest.h>
 
 namespace epilabel {
@@ -65,6 +66,54 @@ TEST(HypothesisSpread, IsTheRmsDistanceToTheMean) {
   EXPECT_DOUBLE_EQ(spread[0], 0.0);
   EXPECT_DOUBLE_EQ(spread[1], 1.0);
   EXPECT_EQ(HypothesisSpread({{{2, 0, 0}}})[0], 0.0);
+}
+
+double ReprojectionPx(const Eigen::Vector3d& point, const Eigen::Vector3d& root, const Eigen::Vector3d& keypoint) {
+  const Eigen::Vector3d h = Intrinsics() * (root + point);
+  return (h.hnormalized() - keypoint.head<2>()).norm();
+}
+
+TEST(RefineByReprojection, KeepsAPoseThatProjectsOntoItsKeypoints) {
+  const Eigen::Vector3d root(0.3, -0.2, 4.5);
+  const auto refined = RefineByReprojection(Pose(), {}, Project(Pose(), root), Intrinsics(), root);
+  for (size_t j = 0; j < refined.size(); ++j) EXPECT_LT((refined[j] - Pose()[j]).norm(), 1e-9) << j;
+}
+
+TEST(RefineByReprojection, WeakPriorMovesJointsOntoTheirRaysStrongPriorKeepsThem) {
+  const Eigen::Vector3d root(0.3, -0.2, 4.5);
+  const auto keypoints = Project(Pose(), root);
+  std::vector<Eigen::Vector3d> predicted = Pose();
+  for (auto& p : predicted) p += Eigen::Vector3d(0.04, -0.03, 0.0);  // 4 cm off, about 9 px
+  RefineOptions weak;
+  weak.steps = 5;
+  weak.pixel_sigma = 1.0;
+  weak.prior_sigma_m = 10.0;
+  const auto on_rays = RefineByReprojection(predicted, {}, keypoints, Intrinsics(), root, weak);
+  for (size_t j = 0; j < on_rays.size(); ++j) {
+    EXPECT_GT(ReprojectionPx(predicted[j], root, keypoints[j]), 5.0) << j;
+    EXPECT_LT(ReprojectionPx(on_rays[j], root, keypoints[j]), 0.01) << j;
+    // On the ray through the true point: what is left of the error lies along the ray.
+    const Eigen::Vector3d ray = (root + Pose()[j]).normalized();
+    const Eigen::Vector3d left = on_rays[j] - Pose()[j];
+    EXPECT_LT((left - left.dot(ray) * ray).norm(), 1e-4) << j;
+    EXPECT_LT(left.norm(), 0.02) << j;
+  }
+  // A per-joint sigma: 0.1 mm holds joint 1 in place, 10 m frees the others.
+  std::vector<double> sigma(Pose().size(), 10.0);
+  sigma[1] = 1e-4;
+  const auto mixed = RefineByReprojection(predicted, sigma, keypoints, Intrinsics(), root, weak);
+  EXPECT_LT((mixed[1] - predicted[1]).norm(), 0.001);
+  EXPECT_LT(ReprojectionPx(mixed[2], root, keypoints[2]), 0.01);
+}
+
+TEST(RefineByReprojection, LeavesJointsWithoutKeypointsAsPredicted) {
+  const Eigen::Vector3d root(0.3, -0.2, 4.5);
+  auto keypoints = Project(Pose(), root);
+  keypoints[3].z() = 0.0;
+  std::vector<Eigen::Vector3d> predicted = Pose();
+  predicted[3] += Eigen::Vector3d(0.1, 0.0, 0.0);
+  const auto refined = RefineByReprojection(predicted, {}, keypoints, Intrinsics(), root);
+  EXPECT_EQ(refined[3], predicted[3]);
 }
 
 }  // namespace

@@ -435,5 +435,123 @@ TEST(TrainLifter, RejectsUnusableInput) {
   EXPECT_THROW(TrainLifter(bad, Data().train, Data().val), InputError);
 }
 
+// The InputError key of a call that must fail.
+template <typename F>
+std::string ErrorKey(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.where();
+  }
+  return "(no error)";
+}
+
+TEST(UncertaintyHead, PredictsASigmaOfTheOrderOfTheError) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.model.uncertainty_head = true;
+  TrainLifter(options, Data().train, Data().val);
+  // The head: Linear(5J, 128), ReLU, Linear(128, J) beside the unchanged mlp.
+  TrainOptions plain = SmallMlp(dir / "plain");
+  EXPECT_EQ(CountParameters(options.model, 17) - CountParameters(plain.model, 17), 5 * 17 * 128 + 128 + 128 * 17 + 17);
+  const auto weights = Weights(dir / "run");
+  EXPECT_TRUE(weights.count("sigma_head.2.bias"));
+  // The head learns from the detached error: the lifter's weights are the plain run's.
+  TrainLifter(plain, Data().train, Data().val);
+  const auto plain_weights = Weights(dir / "plain");
+  for (const auto& [name, array] : plain_weights) {
+    ASSERT_TRUE(weights.count("backbone." + name)) << name;
+    EXPECT_EQ(weights.at("backbone." + name).data, array.data) << name;
+  }
+  EXPECT_TRUE(ReadRunInfo(dir / "run").model.uncertainty_head);
+
+  FrameJointArray<double> sigma;
+  const Points3d predicted = PredictDataset(dir / "run", Data().val, InferenceOptions{}, &sigma);
+  double sigma_sum = 0.0, error_sum = 0.0;
+  const LabelDataset& val = Data().val;
+  for (int s = 0; s < val.num_samples(); ++s)
+    for (int k = 0; k < 17; ++k) {
+      ASSERT_GT(sigma.at(s, k), 0.0);
+      sigma_sum += sigma.at(s, k);
+      error_sum += (predicted.at(s, k) - (val.points3d_cam[val.Index(s, k)] - val.root_cam[s])).norm();
+    }
+  // The Laplace loss's sigma estimates the expected joint error (held-out data: within 3x).
+  EXPECT_GT(sigma_sum, error_sum / 3.0);
+  EXPECT_LT(sigma_sum, error_sum * 3.0);
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  const double plain_error = EvaluateLifter(dir / "run", val).metrics.mpjpe * 1e3;
+  EXPECT_LT(plain_error, 0.6 * baseline);
+
+  // The test-time refinement on the 2D (the dataset's K and root) lowers the error.
+  InferenceOptions refine;
+  refine.refine = true;
+  EXPECT_LT(EvaluateLifter(dir / "run", val, refine).metrics.mpjpe * 1e3, plain_error);
+  refine.refine_steps = 0;
+  EXPECT_EQ(ErrorKey([&] { EvaluateLifter(dir / "run", val, refine); }), "refine_steps");
+  TrainOptions diffusion = options;
+  diffusion.model.type = "diffusion";
+  EXPECT_EQ(ErrorKey([&] { diffusion.Check(); }), "uncertainty");
+}
+
+TEST(Perspective, TrainsInRotatedCamerasAndPredictsInTheOriginalOne) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.model.perspective = true;
+  const TrainSummary summary = TrainLifter(options, Data().train, Data().val);
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  EXPECT_LT(summary.final_val_mpjpe_mm, 0.6 * baseline) << "baseline " << baseline << " mm";
+  // Evaluation rotates back as validation does, with and without the test-time flip.
+  EXPECT_NEAR(EvaluateLifter(dir / "run", Data().val).metrics.mpjpe * 1e3, summary.final_val_mpjpe_mm, 1e-3);
+  InferenceOptions tta;
+  tta.test_time_flip = true;
+  EXPECT_LT(EvaluateLifter(dir / "run", Data().val, tta).metrics.mpjpe * 1e3, 0.6 * baseline);
+  EXPECT_TRUE(ReadRunInfo(dir / "run").model.perspective);
+  // Lifting needs the intrinsics.
+  Track2d track;
+  track.width = 1280;
+  track.height = 720;
+  track.num_joints = 17;
+  track.keypoints.assign(17, Eigen::Vector3d(600, 300, 1));
+  EXPECT_EQ(ErrorKey([&] { LiftPoses(dir / "run", track); }), "intrinsics");
+}
+
+TEST(MaskedPretraining, PretrainsOnEverySampleThenFineTunesOnTheLabelled) {
+  testing::TempDir dir;
+  // A tenth of the samples keep their labels.
+  LabelDataset few = Data().train;
+  int labelled = 0;
+  for (int s = 0; s < few.num_samples(); ++s) {
+    const bool keep = s % 10 == 0;
+    labelled += keep ? 1 : 0;
+    for (int k = 0; k < few.num_joints(); ++k) few.valid[few.Index(s, k)] = keep ? few.valid[few.Index(s, k)] : 0;
+  }
+  TrainOptions options = SmallMlp(dir / "run");
+  options.epochs = 4;
+  options.pretrain = "masked";
+  options.pretrain_epochs = 2;
+  const TrainSummary summary = TrainLifter(options, few, Data().val);
+  ASSERT_EQ(summary.history.size(), 4u);
+  const int64_t batch = options.batch_size;
+  auto drawn = [batch](int64_t n) { return n % batch == 1 ? n - 1 : n; };  // a last batch of one is dropped
+  EXPECT_EQ(summary.history[0].samples, drawn(few.num_samples()));
+  EXPECT_EQ(summary.history[1].samples, drawn(few.num_samples()));
+  EXPECT_EQ(summary.history[2].samples, drawn(labelled));
+  EXPECT_EQ(summary.history[3].samples, drawn(labelled));
+  EXPECT_TRUE(std::isfinite(summary.final_val_mpjpe_mm));
+  // The option errors name their keys.
+  TrainOptions bad = options;
+  bad.pretrain = "contrastive";
+  EXPECT_EQ(ErrorKey([&] { bad.Check(); }), "pretrain");
+  bad = options;
+  bad.pretrain_epochs = 4;
+  EXPECT_EQ(ErrorKey([&] { bad.Check(); }), "pretrain_epochs");
+  bad = options;
+  bad.mask_joint_rate = 1.0;
+  EXPECT_EQ(ErrorKey([&] { bad.Check(); }), "mask_joints");
+  bad = options;
+  bad.pretrain.clear();
+  EXPECT_EQ(ErrorKey([&] { bad.Check(); }), "pretrain_epochs");
+}
+
 }  // namespace
 }  // namespace epilabel
