@@ -24,6 +24,7 @@
 #include "foundation/error.h"
 #include "geometry/metrics/metrics.h"
 #include "geometry/sfm/rig_comparison.h"
+#include "pseudolabel/calibration_evaluation.h"
 #include "pseudolabel/point_evaluation.h"
 
 namespace epilabel::cli {
@@ -72,53 +73,24 @@ struct EvalCalibArgs {
   std::string gt, est, json;
 };
 
+void PrintComparison(const char* title, const RigComparison& c) {
+  fmt::print("{}\n{:<14} {:>10} {:>11} {:>10} {:>10}\n", title, "camera", "rot deg", "centre mm", "% radius", "focal %");
+  for (const auto& cam : c.cameras)
+    fmt::print("{:<14} {:>10.4f} {:>11.2f} {:>10.3f} {:>10.3f}\n", cam.name, cam.rotation_error_deg,
+               1000 * cam.center_error_m, 100 * cam.center_error_rel, 100 * cam.focal_error_rel);
+  fmt::print("rig radius {:.3f} m; max rotation error {:.4f} deg, max centre error {:.3f}% of the radius, scale "
+             "error {:+.3f}%\n\n",
+             c.rig_radius_m, c.max_rotation_error_deg, 100 * c.max_center_error_rel, 100 * c.scale_error_rel);
+}
+
 void RunEvalCalib(const EvalCalibArgs& args) {
-  const Rig gt = ReadCalibrationToml(args.gt);
-  const Rig est = ReadCalibrationToml(args.est);
-  std::vector<std::string> est_names;
-  for (const auto& c : est) est_names.push_back(c.name);
-  const std::vector<int> match = MatchRigCameras(est_names, gt, args.est + " vs " + args.gt);
-  Rig ref;
-  for (int m : match) ref.push_back(gt[m]);
-  if (ref.size() < gt.size()) {
-    // Every reference camera must be scored: a calibration that lost cameras is not "perfect".
-    std::string missing;
-    for (size_t g = 0; g < gt.size(); ++g)
-      if (std::find(match.begin(), match.end(), static_cast<int>(g)) == match.end())
-        missing += (missing.empty() ? "" : ", ") + gt[g].name;
-    throw InputError(args.est, "has no camera for the reference camera(s) " + missing + " of " + args.gt);
-  }
-  for (const auto& c : est)
-    if (!c.has_extrinsics) throw InputError(args.est, "camera '" + c.name + "' has no extrinsics");
-  for (const auto& c : ref)
-    if (!c.has_extrinsics) throw InputError(args.gt, "camera '" + c.name + "' has no extrinsics");
-  const RigComparison cmp = CompareRigs(ref, est, RigAlignment::kOrientations);
-  const RigComparison by_centres = CompareRigs(ref, est, RigAlignment::kCentres);
-  auto print = [](const char* title, const RigComparison& c) -> nlohmann::json {
-    fmt::print("{}\n{:<14} {:>10} {:>11} {:>10} {:>10}\n", title, "camera", "rot deg", "centre mm", "% radius", "focal %");
-    nlohmann::json cams = nlohmann::json::array();
-    for (const auto& cam : c.cameras) {
-      fmt::print("{:<14} {:>10.4f} {:>11.2f} {:>10.3f} {:>10.3f}\n", cam.name, cam.rotation_error_deg,
-                 1000 * cam.center_error_m, 100 * cam.center_error_rel, 100 * cam.focal_error_rel);
-      cams.push_back({{"name", cam.name},
-                      {"rotation_error_deg", JsonNumber(cam.rotation_error_deg)},
-                      {"center_error_m", JsonNumber(cam.center_error_m)},
-                      {"center_error_rel", JsonNumber(cam.center_error_rel)},
-                      {"focal_error_rel", JsonNumber(cam.focal_error_rel)}});
-    }
-    fmt::print("rig radius {:.3f} m; max rotation error {:.4f} deg, max centre error {:.3f}% of the radius, scale "
-               "error {:+.3f}%\n\n",
-               c.rig_radius_m, c.max_rotation_error_deg, 100 * c.max_center_error_rel, 100 * c.scale_error_rel);
-    return {{"cameras", cams},
-            {"rig_radius_m", JsonNumber(c.rig_radius_m)},
-            {"max_rotation_error_deg", JsonNumber(c.max_rotation_error_deg)},
-            {"max_center_error_rel", JsonNumber(c.max_center_error_rel)},
-            {"max_focal_error_rel", JsonNumber(c.max_focal_error_rel)},
-            {"scale_error_rel", JsonNumber(c.scale_error_rel)}};
-  };
-  nlohmann::json j = print("aligned by the camera orientations (mean rotation, then centres for scale and shift):", cmp);
-  if (ref.size() >= 3) {
-    j["by_centres"] = print("aligned by the camera centres (least-squares similarity of the centres):", by_centres);
+  const CalibrationEvaluation e = EvaluateCalibrationFiles(args.gt, args.est);
+  PrintComparison("aligned by the camera orientations (mean rotation, then centres for scale and shift):",
+                  e.by_orientations);
+  nlohmann::json j = RigComparisonJson(e.by_orientations);
+  if (e.by_centres) {
+    PrintComparison("aligned by the camera centres (least-squares similarity of the centres):", *e.by_centres);
+    j["by_centres"] = RigComparisonJson(*e.by_centres);
   } else {
     fmt::print("(no alignment by the camera centres: it needs three cameras)\n");
   }
