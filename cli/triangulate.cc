@@ -93,7 +93,7 @@ void AddTriangulateCommand(CLI::App& app) {
   cmd->add_flag("!--no-skeleton-check", o.stage.triangulation.skeleton_check,
                 "Do not re-fit joints that miss every bone to their well-seen neighbours");
   cmd->add_option("--bone-tolerance", o.stage.triangulation.bone_tolerance,
-                  "Skeleton check: relative bone-length deviation that makes a joint suspect")
+                  "Skeleton check: largest relative bone-length deviation that makes a joint suspect (each bone's own is 4x its measured spread, 0.1 at least)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--smooth-accel", o.stage.smoothing.acceleration_sigma, "Smoothing: expected joint acceleration (m/s^2)")

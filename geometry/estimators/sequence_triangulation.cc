@@ -19,8 +19,7 @@ void TriangulationOptions::Check() const {
   if (!(prior_sigma_px > 0)) throw std::invalid_argument("prior_sigma_px must be > 0");
   if (!(bone_tolerance > 0)) throw std::invalid_argument("bone_tolerance must be > 0");
   if (!(bone_tolerance_sigmas >= 0)) throw std::invalid_argument("bone_tolerance_sigmas must be >= 0");
-  if (!(min_bone_tolerance > 0 && min_bone_tolerance <= bone_tolerance))
-    throw std::invalid_argument("min_bone_tolerance must be in (0, bone_tolerance]");
+  if (!(min_bone_tolerance > 0)) throw std::invalid_argument("min_bone_tolerance must be > 0");
   ransac.Check();
 }
 
@@ -240,7 +239,8 @@ double MedianInPlace(std::vector<double>& v) {
 
 // Median length of every bone over the sample and its tolerance (relative): bone_tolerance_sigmas
 // x the robust spread of the sample's lengths (1.4826 x MAD / median), clamped to
-// [min_bone_tolerance, bone_tolerance]; bone_tolerance_sigmas 0: bone_tolerance. NaN for bones
+// [min_bone_tolerance, bone_tolerance] (bone_tolerance when that is smaller); bone_tolerance_sigmas
+// 0: bone_tolerance. NaN for bones
 // seen in fewer than 20 frames: too few to trust, no check on them. Throws when a bone names a
 // joint outside the skeleton.
 void MedianBoneLengths(const SamplePass& pass, const TriangulationOptions& options, int num_joints,
@@ -262,8 +262,8 @@ void MedianBoneLengths(const SamplePass& pass, const TriangulationOptions& optio
     if (!(options.bone_tolerance_sigmas > 0) || !(median > 0)) continue;
     for (double& l : lengths) l = std::abs(l - median);
     const double sigma_rel = 1.4826 * MedianInPlace(lengths) / median;
-    (*tolerances)[b] =
-        std::clamp(options.bone_tolerance_sigmas * sigma_rel, options.min_bone_tolerance, options.bone_tolerance);
+    (*tolerances)[b] = std::clamp(options.bone_tolerance_sigmas * sigma_rel,
+                                  std::min(options.min_bone_tolerance, options.bone_tolerance), options.bone_tolerance);
   }
 }
 

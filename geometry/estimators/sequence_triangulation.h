@@ -55,11 +55,11 @@ struct TriangulationOptions {
   double bone_tolerance = 0.3;
   // The tolerance of each bone adapts to the measured error: bone_tolerance_sigmas x the robust
   // relative spread of its length over the threshold frames (1.4826 x MAD / median), within
-  // [min_bone_tolerance, bone_tolerance]. 0: bone_tolerance for every bone. The spread holds
-  // the 3D noise of both joints (it grows with the detector's error and shrinks with more
-  // cameras) and the bone's own stretch (the face "bones" are not rigid). 4 sigma: measured on
-  // the studio with the Gaussian (3 and 6 px) and the realistic detector, seeds 1-4 (3 and 5
-  // gave ...); the fixed 30 % let through wrong views that moved a limb joint 10-25 %.
+  // [min_bone_tolerance, bone_tolerance] (bone_tolerance if smaller). 0: bone_tolerance. The
+  // spread holds the 3D noise of both joints (grows with the detector's error, shrinks with more
+  // cameras) and the bone's own stretch (face "bones" are not rigid). 4 sigma: studio, Gaussian
+  // 3/6 px and realistic detector, seeds 1-4 (h36m4 realistic 1.030-1.043 of the masked oracle;
+  // 3: 1.029-1.037 but ring8 worse; see bench/README.md); the fixed 30 % let wrong views through.
   double bone_tolerance_sigmas = 4.0;
   double min_bone_tolerance = 0.1;
   // Expected pixel noise, the prior of the covariance estimate.
