@@ -8,13 +8,17 @@
 //   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
 //                                    [--seed S] [--removal-tol T] [--detector gaussian|realistic]
 //                                    [--motion-variation] [--lens pinhole|fisheye]
+//                                    [--perturb-camera K --perturb focal|late]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
 //    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
 //    --detector realistic: realistic_detector.h, the scenarios with their own noise are skipped;
 //    --motion-variation: StudioOptions::motion_variation;
 //    --lens fisheye: every camera an equidistant fisheye of 150 degrees across the image width
-//    (StudioOptions::lens), for the known-intrinsics scenarios only)
+//    (StudioOptions::lens), for the known-intrinsics scenarios only;
+//    --perturb-camera K (1-based) --perturb focal: camera K's given focal length 3 % long;
+//    --perturb late: camera K 2 frames late (Gaussian detector only); with EPILABEL_WEAK_DIAG=1
+//    every camera's true errors and candidate weak-camera diagnostics are printed)
 // The last column compares the leave-one-camera-out check with the truth: the camera the check
 // moves most (by rotation) and the camera with the largest true rotation error, "=" if the same.
 #include <algorithm>
