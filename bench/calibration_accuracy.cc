@@ -8,16 +8,23 @@
 //   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
 //                                    [--seed S] [--removal-tol T] [--detector gaussian|realistic]
 //                                    [--motion-variation] [--lens pinhole|fisheye]
+//                                    [--perturb-camera K --perturb focal|late]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
 //    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
 //    --detector realistic: realistic_detector.h, the scenarios with their own noise are skipped;
 //    --motion-variation: StudioOptions::motion_variation;
 //    --lens fisheye: every camera an equidistant fisheye of 150 degrees across the image width
-//    (StudioOptions::lens), for the known-intrinsics scenarios only)
+//    (StudioOptions::lens), for the known-intrinsics scenarios only;
+//    --perturb-camera K (1-based) --perturb focal: camera K's given focal length 3 % long;
+//    --perturb late: camera K 2 frames late (Gaussian detector only); with EPILABEL_WEAK_DIAG=1
+//    every camera's true errors and candidate weak-camera diagnostics are printed)
 // The last column compares the leave-one-camera-out check with the truth: the camera the check
 // moves most (by rotation) and the camera with the largest true rotation error, "=" if the same.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -46,6 +53,39 @@ struct Scenario {
   double noise_px = 3.0, outlier_rate = 0.02, swap_rate = 0.01, missing_rate = 0.02;
 };
 
+// Median height (pixels) of the person's 2D joints in camera c, over frames with 10+ joints.
+double MedianPersonHeightPx(const Observations2d& obs, camera_t c) {
+  std::vector<double> heights;
+  for (frame_t f = 0; f < obs.num_frames(); ++f) {
+    double lo = 1e30, hi = -1e30;
+    int n = 0;
+    for (joint_t j = 0; j < obs.num_joints(); ++j) {
+      const Eigen::Vector3d& o = obs.at(c, f, j);
+      if (!(o.z() > 0.2) || !o.allFinite()) continue;
+      lo = std::min(lo, o.y());
+      hi = std::max(hi, o.y());
+      ++n;
+    }
+    if (n >= 10) heights.push_back(hi - lo);
+  }
+  if (heights.empty()) return kNaN;
+  std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
+  return heights[heights.size() / 2];
+}
+
+// Per camera: the true errors and every candidate diagnostic of a weak camera (EPILABEL_WEAK_DIAG).
+void PrintCameraDiagnostics(const SyntheticScene& scene, const CalibrationOutput& out, const RigComparison& cmp) {
+  for (size_t c = 0; c < out.report.cameras.size() && c < cmp.cameras.size(); ++c) {
+    const CameraCalibrationReport& cr = out.report.cameras[c];
+    const double height = MedianPersonHeightPx(scene.observations, static_cast<camera_t>(c));
+    std::printf("   cam %zu true rot %.3f deg ctr %.2f %% | loo %.3f deg %.2f m | ba rms %.2f px sigma %.3f deg | "
+                "tri median %.2f px (%.4f of %.0f px person) share %.3f\n",
+                c + 1, cmp.cameras[c].rotation_error_deg, 100 * cmp.cameras[c].center_error_rel, cr.loo_rotation_deg,
+                cr.loo_center_m, cr.rms_px, cr.rotation_sigma_deg, cr.median_error_px, cr.median_error_px / height,
+                height, cr.share_used);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,6 +97,8 @@ int main(int argc, char** argv) {
   std::string detector = "gaussian";
   bool motion_variation = false;
   std::string lens = "pinhole";
+  int perturb_camera = 0;          // 1-based; 0: none
+  std::string perturb = "late";    // "late": 2 frames late; "focal": given focal 3 % long
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
@@ -67,6 +109,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--detector") && i + 1 < argc) detector = argv[++i];
     else if (!std::strcmp(argv[i], "--motion-variation")) motion_variation = true;
     else if (!std::strcmp(argv[i], "--lens") && i + 1 < argc) lens = argv[++i];
+    else if (!std::strcmp(argv[i], "--perturb-camera") && i + 1 < argc) perturb_camera = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--perturb") && i + 1 < argc) perturb = argv[++i];
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -107,8 +151,16 @@ int main(int argc, char** argv) {
     so.detector = detector;
     so.motion_variation = motion_variation;
     so.data_dir = EPILABEL_DATA_DIR;
+    if (perturb_camera > 0 && perturb == "late") {
+      so.time_offsets.assign(sc.rig == "ring8" ? 8 : sc.rig == "ceiling6" ? 6 : sc.rig == "stereo2" ? 2 : 4, 0.0);
+      if (perturb_camera <= static_cast<int>(so.time_offsets.size())) so.time_offsets[perturb_camera - 1] = 2.0;
+    }
     const SyntheticScene scene = Synthesize(so);
     Rig input = scene.rig;
+    if (perturb_camera > 0 && perturb == "focal" && perturb_camera <= static_cast<int>(input.size())) {
+      input[perturb_camera - 1].fx *= 1.03;
+      input[perturb_camera - 1].fy *= 1.03;
+    }
     for (Camera& c : input) {
       c.cam_from_world = Rigid3d();
       c.has_extrinsics = false;
@@ -181,6 +233,7 @@ int main(int argc, char** argv) {
         loo_worst < 0 ? "-"
                       : std::to_string(loo_worst + 1) + (loo_worst == true_worst ? "=" : "/") +
                             std::to_string(true_worst + 1);
+    if (std::getenv("EPILABEL_WEAK_DIAG")) PrintCameraDiagnostics(scene, out, cmp);
     for (const auto& cr : out.report.cameras) {
       if (!std::isfinite(cr.loo_rotation_deg)) continue;
       loo_deg = std::isfinite(loo_deg) ? std::max(loo_deg, cr.loo_rotation_deg) : cr.loo_rotation_deg;

@@ -163,6 +163,14 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
   j["scale"] = {{"method", rep.world.scale_method},
                 {"metres_per_unit", JsonNumber(rep.world.scale)},
                 {"uncertainty_rel", JsonNumber(rep.world.scale_sigma_rel)}};
+  if (!rep.world.stature_segments_m.empty()) {
+    // The measured stature part by part (metres at the chosen scale, bottom to top).
+    nlohmann::json segments = nlohmann::json::array();
+    for (const auto& [name, metres] : rep.world.stature_segments_m)
+      segments.push_back({{"segment", name}, {"metres", JsonNumber(metres)}});
+    j["scale"]["stature_segments"] = segments;
+    j["scale"]["measured_height_m"] = JsonNumber(rep.world.measured_height_m);
+  }
   if (!rep.world.people.empty()) {
     nlohmann::json people = nlohmann::json::array();
     for (const PersonStature& p : rep.world.people)

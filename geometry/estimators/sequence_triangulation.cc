@@ -18,6 +18,8 @@ void TriangulationOptions::Check() const {
   if (!(min_confidence >= 0)) throw std::invalid_argument("min_confidence must be >= 0");
   if (!(prior_sigma_px > 0)) throw std::invalid_argument("prior_sigma_px must be > 0");
   if (!(bone_tolerance > 0)) throw std::invalid_argument("bone_tolerance must be > 0");
+  if (!(bone_tolerance_sigmas >= 0)) throw std::invalid_argument("bone_tolerance_sigmas must be >= 0");
+  if (!(min_bone_tolerance > 0)) throw std::invalid_argument("min_bone_tolerance must be > 0");
   ransac.Check();
 }
 
@@ -74,6 +76,7 @@ struct SequenceContext {
   std::vector<CameraCache> cameras;
   std::vector<double> thresholds_px;  // per camera and joint [c * joints + j]; empty: the options' threshold
   std::vector<double> bone_lengths;   // per bone of options->bones; NaN: not checked
+  std::vector<double> bone_tolerances;  // per bone, relative
   int num_joints = 0;
   // Undistorted normalised coordinates of every observation (x/z, y/z, unused), computed once;
   // kept in step with the repaired observations (swaps are applied to both).
@@ -229,10 +232,22 @@ SamplePass TriangulateSampleFrames(const SequenceContext& ctx, const Observation
   return pass;
 }
 
-// Median length of every bone over the sample (NaN for bones seen in fewer than 20 frames:
-// too few to trust, no check on them). Throws when a bone names a joint outside the skeleton.
-std::vector<double> MedianBoneLengths(const SamplePass& pass, const std::vector<Bone>& bones, int num_joints) {
-  std::vector<double> bone_lengths(bones.size(), kNaN);
+double MedianInPlace(std::vector<double>& v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// Median length of every bone over the sample and its tolerance (relative): bone_tolerance_sigmas
+// x the robust spread of the sample's lengths (1.4826 x MAD / median), clamped to
+// [min_bone_tolerance, bone_tolerance] (bone_tolerance when that is smaller); bone_tolerance_sigmas
+// 0: bone_tolerance. NaN for bones
+// seen in fewer than 20 frames: too few to trust, no check on them. Throws when a bone names a
+// joint outside the skeleton.
+void MedianBoneLengths(const SamplePass& pass, const TriangulationOptions& options, int num_joints,
+                       std::vector<double>* bone_lengths, std::vector<double>* tolerances) {
+  const std::vector<Bone>& bones = options.bones;
+  bone_lengths->assign(bones.size(), kNaN);
+  tolerances->assign(bones.size(), options.bone_tolerance);
   for (size_t b = 0; b < bones.size(); ++b) {
     const Bone& bone = bones[b];
     if (bone.parent < 0 || bone.child < 0 || bone.parent >= num_joints || bone.child >= num_joints)
@@ -242,16 +257,16 @@ std::vector<double> MedianBoneLengths(const SamplePass& pass, const std::vector<
       if (pass.points.IsValid(k, bone.parent) && pass.points.IsValid(k, bone.child))
         lengths.push_back((pass.points.at(k, bone.parent) - pass.points.at(k, bone.child)).norm());
     if (lengths.size() < 20) continue;
-    std::nth_element(lengths.begin(), lengths.begin() + static_cast<std::ptrdiff_t>(lengths.size() / 2), lengths.end());
-    bone_lengths[b] = lengths[lengths.size() / 2];
+    const double median = MedianInPlace(lengths);
+    (*bone_lengths)[b] = median;
+    if (!(options.bone_tolerance_sigmas > 0) || !(median > 0)) continue;
+    for (double& l : lengths) l = std::abs(l - median);
+    const double sigma_rel = 1.4826 * MedianInPlace(lengths) / median;
+    (*tolerances)[b] = std::clamp(options.bone_tolerance_sigmas * sigma_rel,
+                                  std::min(options.min_bone_tolerance, options.bone_tolerance), options.bone_tolerance);
   }
-  return bone_lengths;
 }
 
-double MedianInPlace(std::vector<double>& v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 // Per-camera, per-joint thresholds [c * joints + j] from the sample's errors: threshold_sigmas x
 // the noise sigma implied by the median error, clamped; cameras with fewer than 30 errors keep
@@ -383,7 +398,7 @@ int CountFittingBones(const SequenceContext& ctx, const std::vector<PointResult>
     const PointResult& o = joints[other];
     if (!o.success || o.num_views < 3) continue;
     ++*checked;
-    if (std::abs((x - o.point).norm() - ctx.bone_lengths[b]) <= options.bone_tolerance * ctx.bone_lengths[b]) ++ok;
+    if (std::abs((x - o.point).norm() - ctx.bone_lengths[b]) <= ctx.bone_tolerances[b] * ctx.bone_lengths[b]) ++ok;
   }
   return ok;
 }
@@ -561,9 +576,10 @@ TriangulationResult TriangulateSequence(const Rig& rig, const Observations2d& ob
   std::vector<double> thresholds(static_cast<size_t>(num_cameras) * num_joints, options.ransac.reprojection_threshold_px);
   const bool check_bones = options.robust && options.skeleton_check && !options.bones.empty();
   ctx.bone_lengths.assign(options.bones.size(), kNaN);
+  ctx.bone_tolerances.assign(options.bones.size(), options.bone_tolerance);
   if (options.robust && (options.adaptive_threshold || check_bones) && num_frames > 0) {
     const SamplePass pass = TriangulateSampleFrames(ctx, observations);
-    if (check_bones) ctx.bone_lengths = MedianBoneLengths(pass, options.bones, num_joints);
+    if (check_bones) MedianBoneLengths(pass, options, num_joints, &ctx.bone_lengths, &ctx.bone_tolerances);
     if (options.adaptive_threshold) {
       AdaptThresholds(pass, options, num_cameras, num_joints, &thresholds);
       ctx.thresholds_px = thresholds;

@@ -73,6 +73,34 @@ void FitPlane(const std::vector<Eigen::Vector3d>& pts, Eigen::Vector3d* normal, 
 
 }  // namespace
 
+namespace {
+
+// The median length of every bone of the chains, averaged over the chains whose bone is seen
+// (bone k joins chain[k] and chain[k + 1]); NaN for a bone no chain has.
+std::vector<double> MeanChainBones(const Points3d& points, const std::vector<std::vector<joint_t>>& chains) {
+  size_t num_bones = 0;
+  for (const auto& chain : chains) num_bones = std::max(num_bones, chain.size() > 0 ? chain.size() - 1 : 0);
+  std::vector<double> sum(num_bones, 0.0);
+  std::vector<int> count(num_bones, 0);
+  for (const auto& chain : chains)
+    for (size_t k = 0; k + 1 < chain.size(); ++k) {
+      std::vector<double> lengths;
+      for (frame_t f = 0; f < points.num_frames(); ++f)
+        if (points.IsValid(f, chain[k]) && points.IsValid(f, chain[k + 1]))
+          lengths.push_back((points.at(f, chain[k]) - points.at(f, chain[k + 1])).norm());
+      const double m = Median(lengths);
+      if (!std::isfinite(m)) continue;
+      sum[k] += m;
+      ++count[k];
+    }
+  std::vector<double> mean(num_bones, kNaN);
+  for (size_t k = 0; k < num_bones; ++k)
+    if (count[k] > 0) mean[k] = sum[k] / count[k];
+  return mean;
+}
+
+}  // namespace
+
 double MeasureHeightChain(const Points3d& points, const HeightModel& hm) {
   std::vector<double> legs;
   for (const auto& leg : hm.legs) {
@@ -112,7 +140,8 @@ StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& mo
   m.constant_m = model.ankle_height_m + model.head_top_m;
   m.sigma_rel = model.sigma_rel;
   if (model.head.empty() || model.hips.empty() || model.legs.empty()) return m;
-  // Legs: the median length of every bone, summed along each chain, averaged over the chains.
+  // Legs: the median length of every bone, summed along each chain, averaged over the chains;
+  // the bones also averaged one by one for the report (shin, thigh for {ankle, knee, hip}).
   HeightModel legs_only;
   legs_only.legs = model.legs;
   const double legs = MeasureHeightChain(points, legs_only);
@@ -132,6 +161,13 @@ StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& mo
   const size_t k = std::min(trunk.size() - 1, static_cast<size_t>(q * static_cast<double>(trunk.size() - 1) + 0.5));
   std::nth_element(trunk.begin(), trunk.begin() + static_cast<std::ptrdiff_t>(k), trunk.end());
   m.length = legs + trunk[k];
+  m.segments = {{"ankle height", kNaN, model.ankle_height_m}};
+  const std::vector<double> bones = MeanChainBones(points, model.legs);
+  const char* leg_names[] = {"shin", "thigh"};
+  for (size_t b = 0; b < bones.size(); ++b)
+    m.segments.push_back({b < 2 ? leg_names[b] : "leg bone " + std::to_string(b + 1), bones[b], 0.0});
+  m.segments.push_back({"hips to head", trunk[k], 0.0});
+  m.segments.push_back({"head top", kNaN, model.head_top_m});
   return m;
 }
 
@@ -504,6 +540,8 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
   const double s = r.scale;
   const StatureMeasurement m = MeasureSubjectHeight(points, options);
   if (m.ok()) r.measured_height_m = m.constant_m + s * m.length / m.ratio;
+  if (m.ok() && !several)
+    for (const StatureSegment& seg : m.segments) r.stature_segments_m.emplace_back(seg.name, seg.Metres(s));
   // Up direction and floor.
   const std::optional<Eigen::Vector3d> body_up = BodyAxis(points, options, &r.notes);
   if (!body_up) {

@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "geometry/core/camera.h"
@@ -51,6 +52,16 @@ struct StatureModel {
   double sigma_rel = 0.01;                 // spread of the two constants between adults, share of H
 };
 
+// One part of a measured stature: a measured length (reconstruction units, NaN for a constant
+// part) or a constant (metres).
+struct StatureSegment {
+  std::string name;         // "ankle height", "shin", "thigh", "hips to head", "head top", ...
+  double length = kNaN;     // reconstruction units; NaN: a constant part
+  double constant_m = 0.0;  // metres, for a constant part
+  // Metres at a scale s (metres per unit).
+  double Metres(double s) const { return std::isfinite(length) ? s * length : constant_m; }
+};
+
 // A measured body length and how it maps to the standing height H (metres) at a scale s
 // (metres per unit): H = constant_m + s * length / ratio.
 struct StatureMeasurement {
@@ -59,6 +70,9 @@ struct StatureMeasurement {
   double ratio = 1.0;
   double sigma_rel = 0.0;    // model uncertainty, share of H
   std::string method;        // "segment stack", "leg + torso ratio", "arm ratio"
+  // The parts of the segment stack, bottom to top (empty for the ratio models): their metres at
+  // a scale s sum to H when ratio is 1.
+  std::vector<StatureSegment> segments;
   bool ok() const { return std::isfinite(length) && length > 0; }
   // Metres per unit that make the body `height_m` tall; NaN when not measurable.
   double ScaleFor(double height_m) const { return ok() ? (height_m - constant_m) * ratio / length : kNaN; }
@@ -127,6 +141,8 @@ struct WorldFrameResult {
   double chain_length = 0.0;       // the measured length behind the scale, reconstruction units
   double measured_height_m = kNaN; // that measurement at the chosen scale, metres (= subject height
                                    // unless the scale came from a baseline)
+  // The parts of that measurement (segment stack only), metres at the chosen scale, bottom to top.
+  std::vector<std::pair<std::string, double>> stature_segments_m;
   bool floor_from_feet = false;    // false: up from the body axis
   int floor_inliers = 0;
   double floor_rms_m = 0.0;

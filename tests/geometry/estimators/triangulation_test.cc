@@ -197,6 +197,44 @@ TEST(TriangulateSequence, SkeletonCheckRefitsAJointThatMissesItsBones) {
     }
 }
 
+// The skeleton check's tolerance follows the measured spread of each bone: a bone of constant
+// length (no spread) flags a joint 20 % off its length, which the fixed 30 % tolerance
+// (bone_tolerance_sigmas 0) lets through.
+TEST(TriangulateSequence, SkeletonToleranceAdaptsToTheMeasuredBoneSpread) {
+  const Rig rig = testing::RingRig(3);
+  const int frames = 40;
+  const double length = 0.3;
+  Points3d truth(frames, 2);
+  for (frame_t f = 0; f < frames; ++f) {
+    truth.at(f, 0) = Eigen::Vector3d(0.1 * std::sin(0.2 * f), 0.0, 1.0);
+    truth.at(f, 1) = truth.at(f, 0) + length * Eigen::Vector3d(0.0, std::cos(0.1 * f), std::sin(0.1 * f));
+  }
+  Observations2d obs = ExactObservations(rig, truth);
+  // Frame 7: joint 1 in camera 2 moved to a point along camera 0's ray whose bone is 20 % long.
+  const frame_t bad = 7;
+  const Eigen::Vector3d ray = (truth.at(bad, 1) - rig[0].CenterInWorld()).normalized();
+  Eigen::Vector3d wrong = truth.at(bad, 1);
+  for (double t = 0.0; t < 1.0 && (wrong - truth.at(bad, 0)).norm() < 1.2 * length; t += 1e-4)
+    wrong = truth.at(bad, 1) + t * ray;
+  ASSERT_NEAR((wrong - truth.at(bad, 0)).norm(), 1.2 * length, 1e-3);
+  obs.at(2, bad, 1).head<2>() = *rig[2].ImageFromWorld(wrong);
+  obs.at(2, bad, 1).z() = 0.95;
+  obs.at(1, bad, 1).z() = 0.5;
+  TriangulationOptions options;
+  options.adaptive_threshold = false;
+  options.bones = {{0, 1}};
+  options.bone_tolerance_sigmas = 0.0;
+  const TriangulationResult fixed = TriangulateSequence(rig, obs, options);
+  ASSERT_TRUE(fixed.points.IsValid(bad, 1));
+  EXPECT_GT((fixed.points.at(bad, 1) - truth.at(bad, 1)).norm(), 0.03);  // within 30 %: kept
+  EXPECT_EQ(fixed.summary.num_bone_fixed, 0);
+  options.bone_tolerance_sigmas = 4.0;
+  const TriangulationResult adaptive = TriangulateSequence(rig, obs, options);
+  ASSERT_TRUE(adaptive.points.IsValid(bad, 1));
+  EXPECT_LT((adaptive.points.at(bad, 1) - truth.at(bad, 1)).norm(), 1e-6);
+  EXPECT_EQ(adaptive.summary.num_bone_fixed, 1);
+}
+
 // A two-joint "skeleton" (left, right wrist) observed by 6 cameras with a swap in one view.
 TEST(TriangulateSequence, RepairsLeftRightSwapsAndMarksMissingJoints) {
   const Rig rig = testing::RingRig(6);

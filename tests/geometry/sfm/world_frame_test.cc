@@ -54,6 +54,18 @@ TEST(Stature, SegmentStackMeasuresLegsAndTrunk) {
   EXPECT_NEAR(m.length, kLegs + kTrunk, 1e-9);
   EXPECT_NEAR(m.constant_m, o.stature_model.ankle_height_m + o.stature_model.head_top_m, 1e-12);
   EXPECT_DOUBLE_EQ(m.ratio, 1.0);
+  // The parts, bottom to top: two constants around the shin, thigh and hips to head.
+  ASSERT_EQ(m.segments.size(), 5u);
+  EXPECT_EQ(m.segments[0].name, "ankle height");
+  EXPECT_DOUBLE_EQ(m.segments[0].Metres(2.0), o.stature_model.ankle_height_m);
+  EXPECT_EQ(m.segments[1].name, "shin");
+  EXPECT_NEAR(m.segments[1].length, 0.42, 1e-9);
+  EXPECT_EQ(m.segments[2].name, "thigh");
+  EXPECT_NEAR(m.segments[2].length, 0.43, 1e-9);
+  EXPECT_EQ(m.segments[3].name, "hips to head");
+  EXPECT_NEAR(m.segments[3].length, kTrunk, 1e-9);
+  EXPECT_EQ(m.segments[4].name, "head top");
+  EXPECT_DOUBLE_EQ(m.segments[4].Metres(2.0), o.stature_model.head_top_m);
 }
 
 TEST(Stature, ScaleFromTheStackIsExact) {
@@ -67,6 +79,13 @@ TEST(Stature, ScaleFromTheStackIsExact) {
     EXPECT_NEAR(r.scale, metres_per_unit, 1e-9 * metres_per_unit);
     EXPECT_EQ(r.scale_method, "subject height (segment stack)");
     EXPECT_NEAR(r.measured_height_m, stature, 1e-9);
+    // The stature part by part, in metres, sums to the measured height.
+    ASSERT_EQ(r.stature_segments_m.size(), 5u);
+    double sum = 0.0;
+    for (const auto& [name, metres] : r.stature_segments_m) sum += metres;
+    EXPECT_NEAR(sum, stature, 1e-9);
+    EXPECT_EQ(r.stature_segments_m[2].first, "thigh");
+    EXPECT_NEAR(r.stature_segments_m[2].second, 0.43, 1e-9);
     // The stated height's 0.09 m spread acts on the measured part only, so the scale is a
     // little less certain than 0.09 / H.
     EXPECT_GT(r.scale_sigma_rel, 0.09 / stature);
