@@ -91,13 +91,7 @@ int main(int argc, char** argv) {
     so.seed = seed;
     const SyntheticScene scene = Synthesize(so);
     // Oracle input: outliers and swapped points removed.
-    Observations2d masked = scene.observations;
-    for (camera_t cam = 0; cam < masked.num_cameras(); ++cam)
-      for (frame_t f = 0; f < masked.num_frames(); ++f)
-        for (joint_t j = 0; j < masked.num_joints(); ++j) {
-          const size_t k = scene.MaskIndex(cam, f, j);
-          if (scene.outlier_mask[k] || scene.swap_mask[k]) masked.at(cam, f, j).setZero();
-        }
+    const Observations2d masked = ObservationsWithoutGrossErrors(scene);
     TriangulationOptions plain;
     plain.robust = false;
     plain.repair_swaps = false;

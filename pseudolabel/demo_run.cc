@@ -240,13 +240,7 @@ DemoRealistic RunRealisticSection(const DemoRunOptions& o) {
       CalibrateStudio(o, dir, scene, (fs::path(o.out_dir) / "calibration_realistic.toml").string(), false);
   d.calibration = ScoreCalibration(scene.rig, cal.output);
   // The oracle is told which detections are gross errors or swapped.
-  Observations2d masked = scene.observations;
-  for (camera_t c = 0; c < masked.num_cameras(); ++c)
-    for (frame_t f = 0; f < masked.num_frames(); ++f)
-      for (joint_t j = 0; j < masked.num_joints(); ++j) {
-        const size_t k = scene.MaskIndex(c, f, j);
-        if (scene.outlier_mask[k] || scene.swap_mask[k]) masked.at(c, f, j).setZero();
-      }
+  const Observations2d masked = ObservationsWithoutGrossErrors(scene);
   TriangulationOptions plain;
   plain.robust = false;
   plain.repair_swaps = false;

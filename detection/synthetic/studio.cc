@@ -1183,4 +1183,15 @@ GroundTruth ReadGroundTruth(const std::string& gt_npz_path) {
   return ReadSinglePersonTruth(npz, gt_npz_path);
 }
 
+Observations2d ObservationsWithoutGrossErrors(const SyntheticScene& scene) {
+  Observations2d masked = scene.observations;
+  for (camera_t c = 0; c < masked.num_cameras(); ++c)
+    for (frame_t f = 0; f < masked.num_frames(); ++f)
+      for (joint_t j = 0; j < masked.num_joints(); ++j) {
+        const size_t k = scene.MaskIndex(c, f, j);
+        if (scene.outlier_mask[k] || scene.swap_mask[k]) masked.at(c, f, j).setZero();
+      }
+  return masked;
+}
+
 }  // namespace epilabel

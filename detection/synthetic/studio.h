@@ -167,6 +167,10 @@ SyntheticScene Synthesize(const StudioOptions& options);
 // replaced only if it is empty or holds an earlier scene (scene.json), else InputError.
 void WriteSyntheticScene(const SyntheticScene& scene, const std::string& out_dir);
 
+// The oracle's input: the scene's detections with the gross errors and the swapped pairs
+// removed (outlier_mask, swap_mask), as if the triangulation were told which they are.
+Observations2d ObservationsWithoutGrossErrors(const SyntheticScene& scene);
+
 // One person of a gt.npz.
 struct PersonGroundTruth {
   int id = 0;

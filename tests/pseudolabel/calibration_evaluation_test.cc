@@ -26,8 +26,10 @@ TEST(EvaluateCalibrationFiles, ScoresEachCameraAndRefusesALostCamera) {
   EXPECT_NEAR(same.by_centres->max_center_error_rel, 0.0, 1e-9);
   // One camera turned by 2 degrees: it carries the largest error under both alignments.
   Rig turned = truth;
+  const Eigen::Vector3d centre = turned[2].CenterInWorld();
   turned[2].cam_from_world.rotation =
       Eigen::Quaterniond(Eigen::AngleAxisd(2.0 * M_PI / 180, Eigen::Vector3d::UnitY())) * turned[2].cam_from_world.rotation;
+  turned[2].cam_from_world.translation = -(turned[2].cam_from_world.rotation * centre);  // the same centre
   WriteCalibrationToml(turned, dir / "turned.toml");
   const CalibrationEvaluation e = EvaluateCalibrationFiles(dir / "truth.toml", dir / "turned.toml");
   ASSERT_EQ(e.by_orientations.cameras.size(), truth.size());

@@ -872,3 +872,33 @@ TEST(Studio, TimeOffsetsGoIntoCalibrationTomlAndGt) {
 
 }  // namespace
 }  // namespace epilabel
+
+namespace epilabel {
+namespace {
+
+TEST(Studio, TheOracleInputDropsExactlyTheGrossErrorsAndSwaps) {
+  StudioOptions o = Clean("h36m4", 200);
+  o.noise_px = 2.0;
+  o.outlier_rate = 0.05;
+  o.swap_rate = 0.05;
+  const SyntheticScene scene = Synthesize(o);
+  const Observations2d masked = ObservationsWithoutGrossErrors(scene);
+  int64_t removed = 0, kept = 0;
+  for (camera_t c = 0; c < masked.num_cameras(); ++c)
+    for (frame_t f = 0; f < masked.num_frames(); ++f)
+      for (joint_t j = 0; j < masked.num_joints(); ++j) {
+        const size_t k = scene.MaskIndex(c, f, j);
+        if (scene.outlier_mask[k] || scene.swap_mask[k]) {
+          EXPECT_EQ(masked.at(c, f, j), Eigen::Vector3d::Zero().eval());
+          ++removed;
+        } else {
+          EXPECT_EQ(masked.at(c, f, j), scene.observations.at(c, f, j));
+          ++kept;
+        }
+      }
+  EXPECT_GT(removed, 100);
+  EXPECT_GT(kept, 5 * removed);
+}
+
+}  // namespace
+}  // namespace epilabel
