@@ -6,6 +6,7 @@
 // of triangulating with the estimated cameras versus the true ones. Prints a table.
 //
 //   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
+//   [--shared-focal] (unknown intrinsics: one focal length for all cameras, SelfCalibrationOptions::shared_focal)
 //                                    [--seed S] [--removal-tol T] [--detector gaussian|realistic]
 //                                    [--motion-variation] [--lens pinhole|fisheye]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   std::string detector = "gaussian";
   bool motion_variation = false;
   std::string lens = "pinhole";
+  bool shared_focal = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--detector") && i + 1 < argc) detector = argv[++i];
     else if (!std::strcmp(argv[i], "--motion-variation")) motion_variation = true;
     else if (!std::strcmp(argv[i], "--lens") && i + 1 < argc) lens = argv[++i];
+    else if (!std::strcmp(argv[i], "--shared-focal")) shared_focal = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
     po.self.symmetric_pairs = skeleton.symmetric;
     po.self.num_threads = 2;
     if (pp_prior >= 0) po.self.principal_point_prior_rel = pp_prior;
+    po.self.shared_focal = shared_focal;
     if (removal_tol > 0) po.self.ba.removal_function_tolerance = removal_tol;
     po.world = WorldFrameOptionsFor(skeleton);
     po.world.subject_height_m = scene.subject_height;
