@@ -244,6 +244,12 @@ TEST_F(BundleAdjustmentScene, SharedFocalGroupEndsWithOneFocalLength) {
   BundleAdjustmentOptions options;
   options.function_tolerance = 1e-12;
   options.refine_focal = true;
+  // Camera 3 put into the group too: the tie forces it off its own focal length (control).
+  Rig all_tied = rig_;
+  BAProblemData all_tied_data = data_;
+  options.focal_groups = {0, 0, 0, 0};
+  ASSERT_TRUE(BundleAdjust(&all_tied, &all_tied_data, options).success);
+  EXPECT_NEAR(all_tied[3].fx, all_tied[0].fx, 1e-5 * f_true);
   options.focal_groups = {0, 0, 0, -1};
   const BundleAdjustmentSummary summary = BundleAdjust(&rig_, &data_, options);
   ASSERT_TRUE(summary.success) << summary.termination;
