@@ -8,7 +8,7 @@
 //   build/bench/calibration_accuracy [--frames N] [--quick] [--scenario NAME] [--pp-prior REL]
 //                                    [--seed S] [--removal-tol T] [--detector gaussian|realistic]
 //                                    [--motion-variation] [--lens pinhole|fisheye]
-//                                    [--perturb-camera K --perturb focal|late]
+//                                    [--perturb-camera K --perturb focal|late] [--shared-focal]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
 //    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
@@ -16,6 +16,8 @@
 //    --motion-variation: StudioOptions::motion_variation;
 //    --lens fisheye: every camera an equidistant fisheye of 150 degrees across the image width
 //    (StudioOptions::lens), for the known-intrinsics scenarios only;
+//    --shared-focal: unknown intrinsics, one focal length per image size
+//    (SelfCalibrationOptions::shared_focal);
 //    --perturb-camera K (1-based) --perturb focal: camera K's given focal length 3 % long;
 //    --perturb late: camera K 2 frames late (Gaussian detector only); with EPILABEL_WEAK_DIAG=1
 //    every camera's true errors and candidate weak-camera diagnostics are printed)
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
   std::string lens = "pinhole";
   int perturb_camera = 0;          // 1-based; 0: none
   std::string perturb = "late";    // "late": 2 frames late; "focal": given focal 3 % long
+  bool shared_focal = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--lens") && i + 1 < argc) lens = argv[++i];
     else if (!std::strcmp(argv[i], "--perturb-camera") && i + 1 < argc) perturb_camera = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--perturb") && i + 1 < argc) perturb = argv[++i];
+    else if (!std::strcmp(argv[i], "--shared-focal")) shared_focal = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -174,6 +178,7 @@ int main(int argc, char** argv) {
     po.self.symmetric_pairs = skeleton.symmetric;
     po.self.num_threads = 2;
     if (pp_prior >= 0) po.self.principal_point_prior_rel = pp_prior;
+    po.self.shared_focal = shared_focal;
     if (removal_tol > 0) po.self.ba.removal_function_tolerance = removal_tol;
     po.world = WorldFrameOptionsFor(skeleton);
     po.world.subject_height_m = scene.subject_height;

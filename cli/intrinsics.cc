@@ -61,7 +61,8 @@ void AddIntrinsicsCommand(CLI::App& app) {
       "  epilabel intrinsics --video board_cam1.mp4 --board charuco:5x7:0.04:0.03:DICT_4X4_50 --out intrinsics.toml\n"
       "One folder or video per camera, named after the number in its name (int_cam01_img -> cam_01).\n"
       "Boards: checkerboard:COLSxROWS:SQUARE (inner corners, metres) or charuco:COLSxROWS:SQUARE:MARKER[:DICT]\n"
-      "(squares, metres, an OpenCV DICT_* name, default DICT_4X4_50). Pinhole model with k1, k2, p1, p2, k3.\n"
+      "(squares, metres, an OpenCV DICT_* name, default DICT_4X4_50). Lens: --model pinhole (k1, k2, p1, p2, k3)\n"
+      "or --model fisheye (equidistant, k1..k4: action cameras, wide lenses).\n"
       "Writes the TOML that `calibrate --intrinsics` reads, report.json and coverage.svg beside it.");
   cmd->add_option("--images", args->images, "An image folder of one camera (repeat per camera)");
   cmd->add_option("--video", args->videos, "A video of one camera (repeat per camera)");
@@ -74,7 +75,11 @@ void AddIntrinsicsCommand(CLI::App& app) {
   cmd->add_option("--max-edge-width", args->options.detection.max_edge_width_rel,
                   "Checkerboard views whose edges (10-90 % rise) are wider than this share of a square are rejected as blurred")
       ->capture_default_str();
-  cmd->add_flag("--fix-k3", args->options.calibration.fix_k3, "Estimate k1, k2, p1, p2 only (k3 = 0)");
+  cmd->add_option("--model", args->options.calibration.model, "Lens model: pinhole or fisheye")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pinhole", "fisheye"}));
+  cmd->add_flag("--fix-k3", args->options.calibration.fix_k3, "Pinhole: estimate k1, k2, p1, p2 only (k3 = 0)");
+  RegisterFlag("model", "--model");
   RegisterFlag("inputs", "--images/--video");
   RegisterFlag("board", "--board");
   RegisterFlag("out", "--out");

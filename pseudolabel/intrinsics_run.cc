@@ -116,9 +116,10 @@ std::string MetadataToml(const IntrinsicsRunSummary& run) {
   os << "[metadata]\nsource = \"epilabel intrinsics\"\nboard = \"" << run.board.ToString() << "\"\n";
   for (const auto& cam : run.cameras) {
     if (!cam.result.success) continue;
-    os << "\n[metadata." << cam.name << "]\nrms_px = " << cam.result.rms_px << "\nviews = " << cam.views.size()
-       << "\nstd_fx = " << cam.result.std_fx << "\nstd_fy = " << cam.result.std_fy << "\nstd_cx = " << cam.result.std_cx
-       << "\nstd_cy = " << cam.result.std_cy << "\n";
+    os << "\n[metadata." << cam.name << "]\nrms_px = " << cam.result.rms_px << "\nviews = " << cam.views.size() << "\n";
+    if (std::isfinite(cam.result.std_fx))  // the fisheye fit has no standard deviations
+      os << "std_fx = " << cam.result.std_fx << "\nstd_fy = " << cam.result.std_fy << "\nstd_cx = " << cam.result.std_cx
+         << "\nstd_cy = " << cam.result.std_cy << "\n";
   }
   return os.str();
 }
@@ -141,6 +142,7 @@ nlohmann::json CameraJson(const CameraIntrinsicsSummary& cam) {
           {"success", r.success},
           {"message", r.message},
           {"size", {r.camera.width, r.camera.height}},
+          {"lens", r.camera.lens == LensModel::kFisheye ? "fisheye" : "pinhole"},
           {"frames_examined", cam.frames_examined},
           {"views_accepted", cam.views_accepted},
           {"views", views},

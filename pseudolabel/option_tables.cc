@@ -98,6 +98,8 @@ const OptionTable<CalibrateStageOptions>& CalibrateStageTable() {
        Bool([](C& c) -> bool& { return c.refine_focal; })},
       {"refine_k1", "Also refine the first radial distortion coefficient",
        Bool([](C& c) -> bool& { return c.refine_k1; })},
+      {"shared_focal", "Unknown intrinsics, identical cameras: one focal length per image size",
+       Bool([](C& c) -> bool& { return c.pipeline.self.shared_focal; })},
       {"ba_bones", "Constant bone lengths in the final bundle adjustment (slower)",
        Bool([](C& c) -> bool& { return c.pipeline.self.bone_constancy_in_ba; })},
   };

@@ -1,6 +1,9 @@
 // Intrinsics of one camera from views of a planar target (a calibration board): the choice of
-// views that cover the image, and Zhang's calibration (OpenCV calibrateCamera) of the pinhole
-// model with k1, k2, p1, p2, k3 distortion (geometry/core/distortion.h).
+// views that cover the image, and Zhang's calibration of the pinhole model with k1, k2, p1, p2,
+// k3 distortion (OpenCV calibrateCamera) or of the equidistant fisheye with k1..k4 (OpenCV
+// cv::fisheye::calibrate, started from a scanned focal length: its own start, f = max(w, h) / pi
+// with poses from it, often never moves; OpenCV issue 23962); geometry/core/distortion.h has
+// both models.
 //
 // Pixels follow OpenCV (origin at the centre of the top-left pixel); target points are metres
 // in the target's own frame (z = 0 on the board).
@@ -44,6 +47,9 @@ double ImageCoverage(const std::vector<TargetView>& views, const std::vector<int
                      int grid_cols, int grid_rows);
 
 struct IntrinsicCalibrationOptions {
+  // Lens model: "pinhole" (k1, k2, p1, p2, k3) or "fisheye" (equidistant, k1..k4; no tangential
+  // terms, no skew). The fisheye fit gives no standard deviations (NaN in the result).
+  std::string model = "pinhole";
   bool fix_k3 = false;          // always estimate k1, k2, p1, p2 only, with k3 = 0
   // With fewer views than this k3 is fixed at 0 too: a handful of views cannot tell k2 from k3
   // (on pose2sim_board's six views k2 and k3 trade off up to -0.71 / +2.6 while k1, k2 alone
@@ -63,7 +69,7 @@ struct IntrinsicCalibrationResult {
   std::vector<Rigid3d> cam_from_target;   // per view
   bool k3_estimated = false;
   // One standard deviation of the estimates (from the Jacobian at the solution, scaled by the
-  // residual variance), pixels for fx, fy, cx, cy; 0 for fixed terms.
+  // residual variance), pixels for fx, fy, cx, cy; 0 for fixed terms; NaN for the fisheye model.
   double std_fx = kNaN, std_fy = kNaN, std_cx = kNaN, std_cy = kNaN;
   Distortion std_distortion{kNaN, kNaN, kNaN, kNaN, kNaN};
 };

@@ -61,6 +61,10 @@ struct BundleAdjustmentOptions {
   // Per camera (empty: none): 1 holds that camera's intrinsics while the others' are refined
   // (intrinsics given for some cameras, estimated for the rest).
   std::vector<uint8_t> fixed_intrinsics;
+  // Per camera (empty: none): cameras with the same group id >= 0 share one focal length when
+  // refine_focal (a rig of identical cameras), tied with a relative sigma of shared_focal_sigma_rel.
+  std::vector<int> focal_groups;
+  double shared_focal_sigma_rel = 1e-5;
   bool IntrinsicsHeld(camera_t c) const {
     return c >= 0 && static_cast<size_t>(c) < fixed_intrinsics.size() && fixed_intrinsics[c] != 0;
   }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include <ceres/ceres.h>
 
@@ -97,6 +98,22 @@ void AddBoneTerms(const BundleAdjustmentOptions& options, const std::vector<doub
   }
 }
 
+// The focal lengths of each group of options.focal_groups tied into one: a chain over the group's
+// used cameras whose intrinsics are refined.
+void AddSharedFocalTies(const BundleAdjustmentOptions& options, BACameraBlocks* blocks, BARoundProblem* round) {
+  if (!options.refine_focal || options.focal_groups.empty()) return;
+  std::map<int, int> last_of_group;
+  for (int c = 0; c < blocks->size() && c < static_cast<int>(options.focal_groups.size()); ++c) {
+    const int group = options.focal_groups[c];
+    if (group < 0 || !round->camera_used[c] || options.IntrinsicsHeld(c)) continue;
+    const auto it = last_of_group.find(group);
+    if (it != last_of_group.end())
+      round->problem.AddResidualBlock(SharedFocalTie::Create(blocks->focal0[c], options.shared_focal_sigma_rel),
+                                      nullptr, blocks->intrinsics[it->second].data(), blocks->intrinsics[c].data());
+    last_of_group[group] = c;
+  }
+}
+
 // Per used camera: the fixed camera's pose held, the free intrinsics entries and their priors.
 void AddCameraTerms(const BundleAdjustmentOptions& options, const BAGauge& gauge, BACameraBlocks* blocks,
                     BARoundProblem* round) {
@@ -115,6 +132,7 @@ void AddCameraTerms(const BundleAdjustmentOptions& options, const BAGauge& gauge
       round->problem.AddResidualBlock(PrincipalPointPrior::Create(blocks->pp0[c], options.principal_point_prior_px),
                                       nullptr, intrinsics);
   }
+  AddSharedFocalTies(options, blocks, round);
 }
 
 }  // namespace

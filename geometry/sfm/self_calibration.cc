@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -93,7 +94,46 @@ BundleAdjustmentOptions QuickAdjustmentOptions(const SelfCalibrationOptions& opt
   quick_ba.refine_k1 = s.focal_estimated;
   quick_ba.focal_prior_sigma_rel = s.focal_estimated ? options.focal_prior_sigma_rel : 0.0;
   if (s.focal_estimated) quick_ba.fixed_intrinsics = s.intrinsics_given;
+  quick_ba.focal_groups = s.focal_groups;
   return quick_ba;
+}
+
+// shared_focal: per camera a group id shared by the estimated cameras of one image size; -1 for
+// cameras with given intrinsics (or all, when the option is off).
+std::vector<int> FocalGroups(const Rig& rig, const SelfCalibrationOptions& options, const SelfCalibrationSummary& s) {
+  std::vector<int> groups(rig.size(), -1);
+  if (!options.shared_focal || !s.focal_estimated) return groups;
+  std::vector<std::pair<int, int>> sizes;
+  for (size_t c = 0; c < rig.size(); ++c) {
+    if (s.intrinsics_given[c]) continue;
+    const std::pair<int, int> size(rig[c].width, rig[c].height);
+    const auto it = std::find(sizes.begin(), sizes.end(), size);
+    groups[c] = static_cast<int>(it - sizes.begin());
+    if (it == sizes.end()) sizes.push_back(size);
+  }
+  return groups;
+}
+
+// Sets every camera of a focal group to the median focal length of the group's cameras in
+// `sources` (all cameras when empty); the aspect ratio of each camera is kept.
+void ShareFocal(const std::vector<int>& groups, const std::vector<camera_t>& sources, Rig* rig) {
+  std::map<int, std::vector<double>> focals;
+  for (size_t c = 0; c < groups.size(); ++c) {
+    const bool source = sources.empty() || std::find(sources.begin(), sources.end(), static_cast<camera_t>(c)) !=
+                                               sources.end();
+    if (groups[c] >= 0 && source) focals[groups[c]].push_back((*rig)[c].fx);
+  }
+  for (size_t c = 0; c < groups.size(); ++c) {
+    auto it = focals.find(groups[c]);
+    if (groups[c] < 0 || it == focals.end()) continue;
+    std::vector<double>& f = it->second;
+    std::sort(f.begin(), f.end());
+    const double median = f.size() % 2 ? f[f.size() / 2] : 0.5 * (f[f.size() / 2 - 1] + f[f.size() / 2]);
+    Camera& cam = (*rig)[c];
+    const double aspect = cam.fx > 0 ? cam.fy / cam.fx : 1.0;
+    cam.fx = median;
+    cam.fy = aspect * median;
+  }
 }
 
 // The final adjustment: outlier removal, and with unknown intrinsics the focal lengths and
@@ -120,6 +160,7 @@ BundleAdjustmentOptions FinalAdjustmentOptions(const SelfCalibrationOptions& opt
     final_ba.distortion_prior_sigma = options.distortion_prior_sigma;
     final_ba.fixed_intrinsics = s.intrinsics_given;
   }
+  final_ba.focal_groups = s.focal_groups;
   return final_ba;
 }
 
@@ -168,6 +209,8 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   // 1.-3. Correspondences, focal lengths (unknown intrinsics) and relative pose of every pair.
   std::vector<CameraPair> pairs = PairCorrespondences(rig, obs, options);
   if (s.focal_estimated) s.focal_initial = FocalLengthsFromPairs(obs, pairs, options, &rig);
+  s.focal_groups = FocalGroups(rig, options, s);
+  ShareFocal(s.focal_groups, {}, &rig);
   ReportProgress(options, "pairwise geometry", 0, pairs.size());
   timer.Lap("correspondences and focal search");
   EstimatePairPoses(rig, obs, options, &pairs);
@@ -201,6 +244,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   const bool pair_given = s.intrinsics_given[pairs[initial].a] || s.intrinsics_given[pairs[initial].b];
   if (s.focal_estimated && !options.bones.empty() && !pair_given)
     SearchInitialPairFocal(obs, frames.quick, initial, options, &rig, &pairs[initial]);
+  ShareFocal(s.focal_groups, {ia, ib}, &rig);
   rig[ia].cam_from_world = Rigid3d();
   rig[ib].cam_from_world = pairs[initial].geometry.cam2_from_cam1;
   s.registered[ia] = s.registered[ib] = true;

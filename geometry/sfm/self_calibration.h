@@ -48,6 +48,10 @@ struct SelfCalibrationOptions {
   // lenses have |k1|, |k2| well below 0.5; the H36M-like studio lenses k1 ~ -0.2, k2 ~ 0.25). 0: none.
   double distortion_prior_sigma = 0.5;
   double unknown_intrinsics_threshold_factor = 2.5;
+  // Unknown intrinsics, a rig of identical cameras: every estimated camera with the same image
+  // size shares one focal length (the median of the focal search, then the initial pair's, then
+  // tied in the bundle adjustments). Off by default.
+  bool shared_focal = false;
   // Unknown intrinsics: the principal point starts at the image centre and is refined with a
   // prior of this share of the larger image side (0 keeps it at the centre). Off: on the studio
   // with H36M-like principal points (offsets ~1.3 % of the image) a prior of 0.005 or 0.02 made
@@ -87,6 +91,7 @@ struct SelfCalibrationSummary {
   bool focal_estimated = false;              // some camera had no intrinsics
   std::vector<uint8_t> intrinsics_given;     // per camera: 1 when its intrinsics were given (held)
   std::vector<double> focal_initial;        // focal search result per camera (unknown intrinsics)
+  std::vector<int> focal_groups;            // shared_focal: per camera its group (-1: own focal)
   std::vector<PairReport> pairs;
   camera_t initial_a = kInvalidCameraId, initial_b = kInvalidCameraId;
   std::vector<camera_t> registration_order;  // cameras in the order they joined

@@ -63,6 +63,24 @@ struct FocalPrior {
   const double inv_sigma_;
 };
 
+// Equal focal lengths of two cameras of the same model: (f_a - f_b) / (sigma * f0), a stiff tie
+// that shares one focal length across a group (the chain a-b, b-c, ... of its cameras).
+struct SharedFocalTie {
+  SharedFocalTie(double f0, double sigma_rel) : inv_sigma_(1.0 / (sigma_rel * f0)) {}
+  template <typename T>
+  bool operator()(const T* intrinsics_a, const T* intrinsics_b, T* residual) const {
+    residual[0] = T(inv_sigma_) * (intrinsics_a[0] - intrinsics_b[0]);
+    return true;
+  }
+  static ceres::CostFunction* Create(double f0, double sigma_rel) {
+    return new ceres::AutoDiffCostFunction<SharedFocalTie, 1, kIntrinsicsBlockSize, kIntrinsicsBlockSize>(
+        new SharedFocalTie(f0, sigma_rel));
+  }
+
+ private:
+  const double inv_sigma_;
+};
+
 struct PrincipalPointPrior {
   PrincipalPointPrior(const Eigen::Vector2d& c0, double sigma_px) : c0_(c0), inv_sigma_(1.0 / sigma_px) {}
   template <typename T>

@@ -226,6 +226,40 @@ TEST_F(BundleAdjustmentScene, ExactObservationsReturnToTheTruth) {
   for (camera_t c = 1; c < 4; ++c) EXPECT_TRUE(std::isfinite(summary.uncertainty[c].rotation_sigma_deg));
 }
 
+// focal_groups: cameras 0-2 share one focal length (in the truth), started up to 3 % apart; camera
+// 3 has a focal length of its own (5 % longer) and is left out of the group. The group comes
+// back to one focal length, the truth's, and camera 3 to its own.
+TEST_F(BundleAdjustmentScene, SharedFocalGroupEndsWithOneFocalLength) {
+  Build(0.0);
+  // The truth: cameras 0-2 with one focal length, camera 3 with a 5 % longer one; exact pixels.
+  const double f_true = truth_[0].fx;
+  for (camera_t c = 0; c < 4; ++c) {
+    const double f = c == 3 ? 1.05 * f_true : f_true;
+    truth_[c].fy *= f / truth_[c].fx;
+    truth_[c].fx = f;
+  }
+  for (BAObservation& o : data_.observations) o.pixel = *truth_[o.camera].ImageFromWorld(truth_points_[o.point]);
+  const double start[4] = {1.0, 1.03, 0.98, 1.0};
+  for (camera_t c = 0; c < 4; ++c) rig_[c].fx = start[c] * truth_[c].fx, rig_[c].fy = start[c] * truth_[c].fy;
+  BundleAdjustmentOptions options;
+  options.function_tolerance = 1e-12;
+  options.refine_focal = true;
+  // Camera 3 put into the group too: the tie forces it off its own focal length (control).
+  Rig all_tied = rig_;
+  BAProblemData all_tied_data = data_;
+  options.focal_groups = {0, 0, 0, 0};
+  ASSERT_TRUE(BundleAdjust(&all_tied, &all_tied_data, options).success);
+  EXPECT_NEAR(all_tied[3].fx, all_tied[0].fx, 1e-5 * f_true);
+  options.focal_groups = {0, 0, 0, -1};
+  const BundleAdjustmentSummary summary = BundleAdjust(&rig_, &data_, options);
+  ASSERT_TRUE(summary.success) << summary.termination;
+  for (camera_t c = 0; c < 3; ++c) EXPECT_NEAR(rig_[c].fx, f_true, 1e-5 * f_true) << c;
+  EXPECT_NEAR(rig_[1].fx, rig_[0].fx, 1e-6 * f_true);
+  EXPECT_NEAR(rig_[2].fx, rig_[0].fx, 1e-6 * f_true);
+  EXPECT_NEAR(rig_[3].fx, 1.05 * f_true, 1e-5 * f_true);
+  EXPECT_LT(MaxRotationErrorDeg(), 1e-4);
+}
+
 // Loose solves before the outlier removals: the last solve is still as tight as asked, also when
 // a loose round finds nothing to remove (exact data).
 TEST_F(BundleAdjustmentScene, LooseRemovalRoundsEndWithATightSolve) {
