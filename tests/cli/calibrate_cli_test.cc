@@ -165,6 +165,26 @@ TEST(CalibrateCommand, Pose2SimBalancingWithABystanderIsNearTheQualisysReference
   EXPECT_LT(std::abs(cmp.scale_error_rel), 0.03);
 }
 
+// The same real trial with image sizes only and `--shared-focal` (the four cameras are one model,
+// Qualisys focals 1674-1682 px): one focal length for all four, echoed in report.json, and the
+// cameras near Qualisys' (measured: 1.13 deg, focal +4.7..+5.2 %; the bounds leave room for
+// rounding across machines, not for a regression to the per-camera spread of -3.6..+13.6 %).
+TEST(CalibrateCommand, Pose2SimBalancingSharedFocalGivesOneFocalLengthForTheRig) {
+  testing::TempDir dir;
+  const std::string data = testing::SourceDir() + "/tests/data/pose2sim_balancing";
+  const auto r = Epilabel("-q calibrate --keypoints " + data + "/pose --image-size 1088x1920 --shared-focal --out " +
+                          (dir / "calibration.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json report = ReadJson(dir / "report.json");
+  EXPECT_TRUE(report["options"]["shared_focal"].get<bool>()) << report["options"].dump();
+  const Rig estimate = ReadCalibrationToml(dir / "calibration.toml");
+  ASSERT_EQ(estimate.size(), 4u);
+  for (const Camera& cam : estimate) EXPECT_NEAR(cam.fx / estimate[0].fx, 1.0, 1e-3) << cam.name;
+  const RigComparison cmp = CompareRigs(ReadCalibrationToml(data + "/Calib_qualisys.toml"), estimate);
+  EXPECT_LT(cmp.max_focal_error_rel, 0.07);
+  EXPECT_LT(cmp.max_rotation_error_deg, 1.5);
+}
+
 // The calibration page is drawn from what the run holds in memory: it shows the bodies of the
 // final triangulation and the 2D detections, not only the cameras.
 TEST(CalibrateCommand, TheReportShowsTheTriangulatedBodies) {

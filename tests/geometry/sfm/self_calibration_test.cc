@@ -1,5 +1,7 @@
 #include "geometry/sfm/self_calibration.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <tbb/global_control.h>
 
@@ -113,6 +115,33 @@ TEST(SelfCalibrate, EstimatesUnknownFocalLengths) {
   for (size_t c = 0; c < plain.size(); ++c) EXPECT_NEAR(r.rig[c].fx / plain[c].fx, 1.0, 0.01) << c;
   const RigErrors e = Errors(plain, r.rig);
   EXPECT_LT(e.max_rotation_deg, 0.3);
+}
+
+// A rig of identical cameras (one focal length) plus one of another model (another image size):
+// with shared_focal the four identical ones come back with one focal length, within 1 % of the
+// truth, and the odd one keeps its own; the summary names the groups.
+TEST(SelfCalibrate, SharesOneFocalLengthPerImageSize) {
+  Rig truth = testing::RingRig(5);
+  for (size_t c = 0; c < truth.size(); ++c) {
+    Camera& cam = truth[c];
+    cam.distortion = Distortion{};
+    cam.fx = cam.fy = c == 4 ? 900.0 : 1150.0;
+    if (c == 4) cam.width = 1024, cam.height = 768;
+    cam.cx = (cam.width - 1) / 2.0;
+    cam.cy = (cam.height - 1) / 2.0;
+  }
+  const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(500), 2.0, 0.0, 5);
+  Rig sizes_only = IntrinsicsOnly(truth);
+  for (Camera& c : sizes_only) c.fx = c.fy = 0.0;
+  SelfCalibrationOptions options = Options();
+  options.shared_focal = true;
+  const SelfCalibrationResult r = SelfCalibrate(sizes_only, obs, options);
+  ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
+  EXPECT_EQ(r.summary.focal_groups, (std::vector<int>{0, 0, 0, 0, 1}));
+  for (size_t c = 1; c < 4; ++c) EXPECT_NEAR(r.rig[c].fx / r.rig[0].fx, 1.0, 1e-4) << c;
+  for (size_t c = 0; c < truth.size(); ++c) EXPECT_NEAR(r.rig[c].fx / truth[c].fx, 1.0, 0.01) << c;
+  EXPECT_NEAR(r.rig[4].fx / r.rig[0].fx, 900.0 / 1150.0, 0.01);
+  EXPECT_LT(Errors(truth, r.rig).max_rotation_deg, 0.3);
 }
 
 // Intrinsics given for two cameras (with their distortion), estimated for the other three: the
