@@ -2,6 +2,7 @@
 // per camera, written as OpenPose JSON folders (<out>/<camera>/...) for calibrate/triangulate.
 #include <array>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,8 +88,15 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
       throw InputError("--people", "expected a count of people (1, 2, ...) or auto; got '" + args.people + "'");
     options.people.max_people = static_cast<int>(n);
   }
-  options.people.model_path =
-      args.people_model.empty() ? MoveNetMultiPoseModelPath(ModelsDir(args.models_dir)) : args.people_model;
+  if (args.people_model.empty()) {
+    const std::string models_dir = ModelsDir(args.models_dir);
+    options.people.model_path = MoveNetMultiPoseModelPath(models_dir);
+    std::error_code ec;
+    if (std::filesystem::exists(MoveNetMultiPosePortraitModelPath(models_dir), ec))
+      options.people.portrait_model_path = MoveNetMultiPosePortraitModelPath(models_dir);
+  } else {
+    options.people.model_path = args.people_model;
+  }
   options.people.refine = !args.no_refine_people;
   options.people.min_person_score = args.min_person_score;
   options.model.flip_test = args.flip;
@@ -169,7 +177,8 @@ void AddDetectCommand(CLI::App& app) {
                   "(person_id in the JSON)")
       ->capture_default_str();
   cmd->add_option("--people-model", args->people_model,
-                  "The multi-person model for --people (default: movenet-multipose.onnx in the models folder)");
+                  "The multi-person model for --people (default: movenet-multipose.onnx in the models folder, and "
+                  "movenet-multipose-portrait.onnx for frames taller than wide when it is there)");
   cmd->add_option("--min-person-score", args->min_person_score,
                   "With --people: drop people whose multi-person score is below this")
       ->capture_default_str()

@@ -65,7 +65,8 @@ struct PoseDetector::Impl {
   bool lost = true;
   size_t inferences = 0, full_frame_runs = 0;
 
-  std::unique_ptr<PoseNetwork> people_network;  // the multi-person model (options.people)
+  // The multi-person models (options.people: model_path, then portrait_model_path if given).
+  std::vector<std::unique_ptr<PoseNetwork>> people_networks;
   PersonTracker tracker;
 
   explicit Impl(const PoseDetectorOptions& opts) : options(opts), tracker(opts.people.tracking) {
@@ -81,22 +82,40 @@ struct PoseDetector::Impl {
     input_width = network->input_width();
     input_height = network->input_height();
     if (options.people.max_people != 1) {
-      const std::string& people_path = options.people.model_path;
-      if (!std::filesystem::exists(people_path, ec))
-        throw InputError(people_path, "multi-person model not found; run scripts/setup-models.sh to convert MoveNet "
-                                      "MultiPose into models/ (or give `people_model`)");
-      PoseModelOptions people_model;
-      people_model.path = people_path;
-      people_model.layout = PoseModelLayout::kMoveNetMultiPose;
-      people_network = DetectorModule().load_pose_network(people_model);
+      LoadPeopleNetwork(options.people.model_path);
+      if (!options.people.portrait_model_path.empty()) LoadPeopleNetwork(options.people.portrait_model_path);
     }
+  }
+
+  void LoadPeopleNetwork(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      throw InputError(path, "multi-person model not found; run scripts/setup-models.sh to convert MoveNet "
+                             "MultiPose into models/ (or give `people_model`)");
+    PoseModelOptions people_model;
+    people_model.path = path;
+    people_model.layout = PoseModelLayout::kMoveNetMultiPose;
+    people_networks.push_back(DetectorModule().load_pose_network(people_model));
+  }
+
+  // The multi-person model whose input aspect ratio is closest to the image's (in log ratio).
+  PoseNetwork& PeopleNetworkFor(const cv::Mat& image) {
+    const auto mismatch = [&](const PoseNetwork& net) {
+      return std::abs(std::log((static_cast<double>(image.cols) / image.rows) /
+                               (static_cast<double>(net.input_width()) / net.input_height())));
+    };
+    size_t best = 0;
+    for (size_t i = 1; i < people_networks.size(); ++i)
+      if (mismatch(*people_networks[i]) < mismatch(*people_networks[best])) best = i;
+    return *people_networks[best];
   }
 
   // Everyone the multi-person model finds on the whole frame, scored at least min_person_score.
   std::vector<DetectedPose> FindPeople(const cv::Mat& image) {
     const ImageBox frame{0.0, 0.0, static_cast<double>(image.cols), static_cast<double>(image.rows)};
-    const ImageBox box = ExpandToAspect(frame, people_network->input_width(), people_network->input_height(), 1.0);
-    std::vector<DetectedPose> found = people_network->RunPeople(image, box);
+    PoseNetwork& people_network = PeopleNetworkFor(image);
+    const ImageBox box = ExpandToAspect(frame, people_network.input_width(), people_network.input_height(), 1.0);
+    std::vector<DetectedPose> found = people_network.RunPeople(image, box);
     ++inferences;
     ++full_frame_runs;
     found.erase(std::remove_if(found.begin(), found.end(),

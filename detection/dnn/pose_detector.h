@@ -93,6 +93,11 @@ struct PeopleDetectionOptions {
   // The multi-person model: MoveNet MultiPose as converted by scripts/setup-models.sh
   // (models/movenet-multipose.onnx). Run on the whole frame, brought to its input's aspect ratio.
   std::string model_path;
+  // Optional: a second multi-person model with another input aspect ratio (setup-models.sh's
+  // models/movenet-multipose-portrait.onnx, 320x576). Each frame then goes through the model whose
+  // input aspect ratio is closest to the frame's (a portrait phone video through the portrait
+  // model instead of being shrunk into the middle third of a square). Empty: model_path only.
+  std::string portrait_model_path;
   // A person whose multi-person score (centre score x mean score of its seen joints) is below
   // this is dropped.
   double min_person_score = 0.2;
@@ -137,8 +142,10 @@ struct PoseDetectorOptions {
 // Paths of the bundled MoveNet models in `models_dir` ("thunder" or "lightning"); throws
 // InputError for another name.
 std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant);
-// Path of the bundled MoveNet MultiPose model in `models_dir`.
+// Path of the bundled MoveNet MultiPose model in `models_dir` (square input), and of its
+// portrait variant (320x576 input).
 std::string MoveNetMultiPoseModelPath(const std::string& models_dir);
+std::string MoveNetMultiPosePortraitModelPath(const std::string& models_dir);
 
 // Per-camera figures of a detection run.
 struct CameraDetectionSummary {

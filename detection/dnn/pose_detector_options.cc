@@ -67,6 +67,10 @@ std::string MoveNetMultiPoseModelPath(const std::string& models_dir) {
   return (std::filesystem::path(models_dir) / "movenet-multipose.onnx").string();
 }
 
+std::string MoveNetMultiPosePortraitModelPath(const std::string& models_dir) {
+  return (std::filesystem::path(models_dir) / "movenet-multipose-portrait.onnx").string();
+}
+
 std::string DetectionResult::BriefReport() const {
   std::ostringstream out;
   out.setf(std::ios::fixed);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -122,6 +124,60 @@ TEST_F(MultiPerson, RefinementPutsTheSinglePersonModelOnEachPerson) {
   EXPECT_LT(refined_error, 0.02 * frames[0].rows);
   EXPECT_LT(raw_error, 0.1 * frames[0].rows);  // the same person
   EXPECT_LT(refined_error, raw_error);
+}
+
+// The person with left and right exchanged (COCO-17: joints 2k-1 and 2k are a pair).
+Person2d Mirrored(const Person2d& person) {
+  Person2d out = person;
+  for (int j = 1; j + 1 < 17; j += 2) std::swap(out.joints[j], out.joints[j + 1]);
+  return out;
+}
+
+// The median body-joint distance from `target` to the closest of `people`, either way round
+// (a person seen from behind in a T-pose is a left/right coin toss for every model).
+double NearestBodyDistance(const std::vector<Person2d>& people, const Person2d& target) {
+  double best = std::numeric_limits<double>::infinity();
+  for (const Person2d& person : people)
+    best = std::min({best, MedianBodyDistance(person, target), MedianBodyDistance(Mirrored(person), target)});
+  return best;
+}
+
+// With the portrait model beside the square one, a portrait frame (1088x1920) goes through the
+// portrait model (320x576 input: 2.25 times the square model's 256 pixels of frame height), so
+// MultiPose's own joints (unrefined) land closer to the single-person model's; a landscape frame
+// (two cameras side by side) still goes through the square model, joint for joint.
+TEST_F(MultiPerson, EachFrameGoesThroughTheModelOfItsAspectRatio) {
+  ASSERT_TRUE(fs::exists(MoveNetMultiPosePortraitModelPath(ModelsDir())))
+      << MoveNetMultiPosePortraitModelPath(ModelsDir()) << " is missing: run scripts/setup-models.sh";
+  PoseDetectorOptions square_options = PeopleOptions(0);
+  square_options.people.refine = false;
+  PoseDetectorOptions both_options = square_options;
+  both_options.people.portrait_model_path = MoveNetMultiPosePortraitModelPath(ModelsDir());
+  PoseDetector single(Options("lightning"));
+  double square_error = 0.0, portrait_error = 0.0;
+  for (int camera : {1, 4}) {
+    const std::vector<cv::Mat> frames = ReadFrames(camera, 1);
+    ASSERT_EQ(frames.size(), 1u);
+    ASSERT_GT(frames[0].rows, frames[0].cols);
+    PoseDetector square(square_options), both(both_options);
+    const std::vector<Person2d> a = square.DetectPeople(frames[0]), b = both.DetectPeople(frames[0]);
+    ASSERT_GE(a.size(), 1u) << "camera " << camera;
+    ASSERT_GE(b.size(), a.size()) << "camera " << camera;  // cam01: the portrait model also finds a bystander
+    const Person2d alone = single.Detect(frames[0]);
+    square_error += NearestBodyDistance(a, alone);
+    portrait_error += NearestBodyDistance(b, alone);
+    EXPECT_LT(NearestBodyDistance(b, alone), 0.05 * frames[0].rows) << "camera " << camera;
+  }
+  EXPECT_LT(portrait_error, square_error);
+
+  const std::vector<cv::Mat> left = ReadFrames(1, 1), right = ReadFrames(3, 1);
+  cv::Mat landscape;
+  cv::hconcat(left[0], right[0], landscape);
+  PoseDetector square(square_options), both(both_options);
+  const std::vector<Person2d> a = square.DetectPeople(landscape), b = both.DetectPeople(landscape);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t p = 0; p < a.size(); ++p)
+    for (int j = 0; j < 17; ++j) EXPECT_EQ(a[p].joints[j], b[p].joints[j]) << "person " << p << " joint " << j;
 }
 
 TEST_F(MultiPerson, FlipAveragingStaysOnTheJoints) {
