@@ -213,7 +213,7 @@ PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks) {
 }
 
 PersonTrack SinglePersonTrack(const KeypointInput& input, const Association& association) {
-  if (association.tracks.size() <= 1) return {};
+  if (association.tracks.empty()) return {};
   AssociationOptions single;
   single.method = "single";
   return AssociatePeople(input, single, nullptr).tracks.front();

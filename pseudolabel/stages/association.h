@@ -92,7 +92,7 @@ Rig WithoutExtrinsics(Rig rig);
 PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks);
 
 // The single-person selection of the input (method "single"), or an empty track when
-// `association` already holds one track (it is then not needed).
+// `association` holds no track.
 PersonTrack SinglePersonTrack(const KeypointInput& input, const Association& association);
 
 }  // namespace epilabel

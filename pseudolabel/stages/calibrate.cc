@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -143,6 +145,26 @@ int VerdictRank(const CalibrationOutput& output) {
   return output.report.verdict == Verdict::kGood ? 2 : output.report.verdict == Verdict::kCheck ? 1 : 0;
 }
 
+// The largest leave-one-camera-out rotation of a calibration (infinity when none was measured).
+double WorstLeaveOneOutDeg(const CalibrationOutput& output) {
+  double worst = -1.0;
+  for (const CameraCalibrationReport& cam : output.report.cameras)
+    if (std::isfinite(cam.loo_rotation_deg)) worst = std::max(worst, cam.loo_rotation_deg);
+  return worst < 0.0 ? std::numeric_limits<double>::infinity() : worst;
+}
+
+// True when `b` is the better calibration: a better verdict, or the same verdict with cameras
+// that agree better with the others (a smaller worst leave-one-out rotation).
+bool Better(const CalibrationOutput& b, const CalibrationOutput& a) {
+  if (VerdictRank(b) != VerdictRank(a)) return VerdictRank(b) > VerdictRank(a);
+  return VerdictRank(b) > 0 && WorstLeaveOneOutDeg(b) < WorstLeaveOneOutDeg(a);
+}
+
+bool SameObservations(const PersonTrack& a, const PersonTrack& b) {
+  return a.frame_numbers == b.frame_numbers && a.observations.num_cameras() == b.observations.num_cameras() &&
+         a.observations.num_joints() == b.observations.num_joints() && a.observations.data() == b.observations.data();
+}
+
 }  // namespace
 
 CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
@@ -150,26 +172,25 @@ CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vecto
                                          const CalibrateStageOptions& options,
                                          PersonTrack* used) {
   if (tracks.empty()) throw std::invalid_argument("CalibrateFromTracks: no track");
-  if (tracks.size() == 1) {
-    *used = tracks.front();
-    return CalibrateCameras(intrinsics, *used, options);
-  }
-  *used = PoolTracks(tracks);
+  *used = tracks.size() == 1 ? tracks.front() : PoolTracks(tracks);
   CalibrateStageResult pooled = CalibrateCameras(intrinsics, *used, options);
-  if (VerdictRank(pooled.output) == 2) return pooled;
+  if (VerdictRank(pooled.output) == 2 || !fallback) return pooled;
+  const PersonTrack selection = fallback();
+  if (!selection.skeleton || (tracks.size() == 1 && SameObservations(selection, *used))) return pooled;
   CalibrateStageOptions alone = options;
   alone.track_heights_m.clear();  // the selection mixes people: the subject height applies
-  const PersonTrack selection = fallback();
   CalibrateStageResult single = CalibrateCameras(intrinsics, selection, alone);
   single.seconds += pooled.seconds;
-  if (VerdictRank(single.output) <= VerdictRank(pooled.output)) {
+  if (!Better(single.output, pooled.output)) {
     pooled.seconds = single.seconds;
     return pooled;
   }
   *used = selection;
-  single.output.report.notes.push_back("the calibration from every track pooled ended " +
-                                       std::string(VerdictName(pooled.output.report.verdict)) +
-                                       "; the cameras come from the most confident figure of every camera and frame");
+  single.output.report.notes.push_back(
+      "the calibration from " + std::string(tracks.size() == 1 ? "the associated track" : "every track pooled") +
+      " ended " + std::string(VerdictName(pooled.output.report.verdict)) +
+      (VerdictRank(pooled.output) == VerdictRank(single.output) ? " with cameras that agree less" : "") +
+      "; the cameras come from the most confident figure of every camera and frame");
   return single;
 }
 

@@ -58,11 +58,13 @@ CalibrationPipelineOptions PipelineOptionsFor(const Skeleton& skeleton, const Ca
 CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& track,
                                       const CalibrateStageOptions& options);
 
-// Several tracks: calibrates from all of them pooled (PoolTracks); when that does not end
-// *good*, also from `fallback()` (the single-person selection: the most confident figure of every
-// camera and frame; made only when needed) and keeps the better verdict (the pooled one on a tie), with a note saying so:
-// people mis-associated across cameras, e.g. a bystander far away, can spoil the pooled
-// correspondences. One track: as CalibrateCameras. `used` receives the track the cameras came from.
+// Calibrates from the tracks (several: pooled, PoolTracks); when that does not end *good*, also
+// from `fallback()` (the single-person selection: the most confident figure of every camera and
+// frame; made only when needed, skipped when it is the one track itself) and keeps the better
+// result, with a note saying so: the better verdict, on a tie the smaller worst leave-one-out
+// rotation (the pooled result when that ties too). People mis-associated across cameras, e.g. a
+// bystander seen by one camera only and taken for the subject, spoil the correspondences. An
+// empty `fallback` calibrates from the tracks alone. `used` receives the track the cameras came from.
 CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
                                          const std::function<PersonTrack()>& fallback,
                                          const CalibrateStageOptions& options,
