@@ -76,6 +76,13 @@ fs::path ReportDir(const CalibrateRunOptions& options) {
   return dir.empty() ? fs::path(".") : dir;
 }
 
+// Temporaries of every output left by killed runs go at the start of a run.
+void RemoveStaleOutputTemporaries(const CalibrateRunOptions& options) {
+  RemoveStaleTemporaries(options.out_path);
+  if (!options.yaml_path.empty()) RemoveStaleTemporaries(options.yaml_path);
+  for (const char* name : {"report.json", "report.html"}) RemoveStaleTemporaries((ReportDir(options) / name).string());
+}
+
 // The outputs of a run, committed together (foundation/output_commit.h): every file is written
 // under a staging name beside its final one and renamed into place once all are complete,
 // report.json (the mark of a complete run) last; a failed or killed run leaves the earlier
@@ -188,10 +195,12 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   if (!options.yaml_path.empty()) CheckOutputFile(options.yaml_path);
   if (!options.init_path.empty()) {
     CheckNotAnInput(options.out_path, {options.init_path, options.keypoints_path});
+    RemoveStaleOutputTemporaries(options);
     return RunRefine(options);
   }
   CheckNotAnInput(options.out_path, {options.intrinsics_path, options.keypoints_path});
   if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.intrinsics_path, options.keypoints_path});
+  RemoveStaleOutputTemporaries(options);
   CalibrateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);

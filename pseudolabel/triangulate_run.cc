@@ -85,6 +85,7 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
   std::error_code ec;
   if (fs::exists(options.out_dir, ec) && !fs::is_directory(options.out_dir, ec))
     throw InputError(options.out_dir, "exists and is not a folder (nothing was written)");
+  RemoveStaleTemporaries(options.out_dir);  // of killed runs of the same output
   TriangulateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
   const Rig calibration = ReadCalibrationToml(options.calibration_path);
