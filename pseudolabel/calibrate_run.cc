@@ -195,6 +195,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   if (!options.yaml_path.empty()) CheckOutputFile(options.yaml_path);
   if (!options.init_path.empty()) {
     CheckNotAnInput(options.out_path, {options.init_path, options.keypoints_path});
+    if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.init_path, options.keypoints_path});
     RemoveStaleOutputTemporaries(options);
     return RunRefine(options);
   }

@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -23,8 +24,7 @@ void Touch(const fs::path& path, const std::string& text = "x") { std::ofstream(
 TEST(RemoveStaleTemporaries, RemovesOnlyOurNamesOfDeadProcesses) {
   testing::TempDir dir;
   const std::string alive = std::to_string(::getppid());
-  for (const std::string& name :
-       {"out.tmp-999999999", ".out.tmp.999999999.0", ".out.tmp-999999999.tmp.999999999.2", "out.old.999999999",
+  for (const std::string& name : std::vector<std::string>{"out.tmp-999999999", ".out.tmp.999999999.0", ".out.tmp-999999999.tmp.999999999.2", "out.old.999999999",
         "out.tmp-" + alive, ".out.tmp." + alive + ".1", "out.tmp-12x", "out.tmp-999999999.bak", "out2.tmp-999999999",
         "xout.tmp-999999999", "out"})
     Touch(dir.path() / name);

@@ -182,10 +182,10 @@ TEST(TrainLifter, TcnLearnsFromTemporalWindows) {
   EXPECT_LT(t.final_val_mpjpe_mm, 0.7 * baseline) << "baseline " << baseline << " mm";
 }
 
-// The thresholds are ratios to figures of the same run, not a number tuned to one compiler: the
-// gcn's held-out error after training against its error after the first epoch (it keeps
-// learning), and against a plain MLP of the same budget trained beside it (it learns the
-// task as well as the MLP); the mean pose stays a sanity bound.
+// The bounds are ratios to figures of the same run, not a number tuned to one compiler: the
+// held-out error after eight epochs against the same model's after its first (measured with gcc:
+// 515 -> 197 mm, 0.38; a limit of 0.5), and below always predicting the mean pose (251.5 mm;
+// gcc 0.78 of it, clang with sanitizers 0.80).
 TEST(TrainLifter, GcnLearnsOverTheSkeletonGraph) {
   testing::TempDir dir;
   const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
@@ -195,14 +195,10 @@ TEST(TrainLifter, GcnLearnsOverTheSkeletonGraph) {
   gcn.epochs = 8;
   gcn.loss.bone_symmetry_weight = 0.1;
   const TrainSummary g = TrainLifter(gcn, Data().train, Data().val);
-  TrainOptions mlp = SmallMlp(dir / "mlp");
-  mlp.epochs = 8;
-  mlp.loss.bone_symmetry_weight = 0.1;
-  const TrainSummary m = TrainLifter(mlp, Data().train, Data().val);
-  std::printf("gcn: epoch 1 %.2f mm, epoch 8 %.2f mm; mlp epoch 8 %.2f mm; mean pose %.2f mm\n",
-              g.history.front().val_mpjpe_mm, g.final_val_mpjpe_mm, m.final_val_mpjpe_mm, baseline);
-  for (const auto& e : g.history) std::printf("  gcn epoch %d %.2f\n", e.epoch, e.val_mpjpe_mm);
-  for (const auto& e : m.history) std::printf("  mlp epoch %d %.2f\n", e.epoch, e.val_mpjpe_mm);
+  ASSERT_EQ(g.history.size(), 8u);
+  const double first = g.history.front().val_mpjpe_mm;
+  std::printf("gcn: epoch 1 %.1f mm, epoch 8 %.1f mm (mean pose %.1f mm)\n", first, g.final_val_mpjpe_mm, baseline);
+  EXPECT_LT(g.final_val_mpjpe_mm, 0.5 * first);
   EXPECT_LT(g.final_val_mpjpe_mm, baseline);
   // The gcn carries the skeleton's normalised adjacency as a buffer.
   const auto w = Weights(dir / "gcn");
