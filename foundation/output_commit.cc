@@ -60,7 +60,7 @@ bool ProcessGone(long pid) {
 
 std::runtime_error CannotCommit(const std::string& final_path, const std::error_code& ec) {
   return std::runtime_error(final_path + ": cannot move the finished output into place (" + ec.message() +
-                            "); nothing of this run was kept");
+                            "); the run's outputs are incomplete");
 }
 
 void Rename(const fs::path& from, const fs::path& to, const std::string& final_path) {

@@ -203,5 +203,17 @@ TEST_F(BadInputs, CalibrateCommitsItsFilesTogether) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir / "c"), fs::directory_iterator()), 1);
 }
 
+// synth writes its studio into ".OUT.tmp.<pid>" and renames it; those of killed runs of the same
+// output are removed by the next run (one cleaner for every command's temporaries).
+TEST_F(BadInputs, SynthRemovesTheStagingFoldersOfKilledRuns) {
+  testing::TempDir dir;
+  fs::create_directories(dir / ".studio.tmp.999999999/pose");
+  fs::create_directories(dir / ".studio2.tmp.999999999");
+  const auto r = Epilabel("-q synth --rig stereo2 --frames 10 --seed 1 --out " + (dir / "studio/"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "studio/calibration.toml"));
+  EXPECT_EQ(Temporaries(dir.path()), std::vector<std::string>{".studio2.tmp.999999999"});
+}
+
 }  // namespace
 }  // namespace epilabel
