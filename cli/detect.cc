@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "foundation/output_commit.h"
 #include "detection/dnn/pose_detector.h"
 #include "detection/io/keypoint_io.h"
 #include "foundation/error.h"
@@ -132,6 +133,7 @@ void RunDetect(const DetectArgs& args) {
     if (c.frames > 0 && c.lost_frames == c.frames)
       spdlog::warn("{}: no person found in any frame of {}", c.camera, c.source);
   }
+  RemoveStaleTemporaries(args.out);  // the staging folders of killed runs of the same output
   WriteOpenPoseFolder(result.keypoints, args.out);
   spdlog::info("wrote OpenPose JSON (COCO-17) for {} camera(s) to {}", result.keypoints.cameras.size(), args.out);
 }

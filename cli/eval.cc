@@ -1,6 +1,9 @@
 // epilabel eval: scores a trained lifter on a dataset's 3D labels (usually held-out ground
 // truth) with every metric of geometry/metrics, as a table and optionally as JSON.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "foundation/file_util.h"
+#include "foundation/output_commit.h"
 #include "foundation/error.h"
 #include "pseudolabel/dataset.h"
 #include "training/lifter.h"
@@ -38,6 +42,12 @@ struct EvalArgs {
 nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 void RunEval(const EvalArgs& args) {
+  if (!args.json_path.empty()) {
+    std::vector<std::string> inputs = args.data;
+    inputs.push_back(args.run);
+    CheckNotAnInput(args.json_path, inputs);
+    CheckOutputFile(args.json_path);
+  }
   std::vector<LabelDataset> parts;
   for (const std::string& p : args.data) parts.push_back(ReadDatasetNpz(p));
   LabelDataset dataset = parts.size() == 1 ? std::move(parts[0]) : MergeDatasets(parts);
@@ -57,6 +67,11 @@ void RunEval(const EvalArgs& args) {
     dataset = SelectSamples(dataset, rows);
   }
   if (dataset.num_samples() == 0) throw InputError(args.data[0], "no samples to evaluate");
+  // Every joint masked (valid = 0): there is no label to score against, and the metrics would
+  // be NaN; refused before the lifter runs.
+  if (std::find(dataset.valid.begin(), dataset.valid.end(), uint8_t{1}) == dataset.valid.end())
+    throw InputError(args.data[0], "no valid 3D label: every joint of the " + std::to_string(dataset.num_samples()) +
+                                       " samples is masked (valid = 0), nothing to score");
   InferenceOptions options;
   options.num_threads = NumThreads();
   options.test_time_flip = args.flip_test;
@@ -68,6 +83,11 @@ void RunEval(const EvalArgs& args) {
   const RunInfo info = ReadRunInfo(args.run);
   const EvaluationSummary summary = EvaluateLifter(args.run, dataset, options);
   const BodyPoseMetrics& m = summary.metrics;
+  if (m.num_joints == 0)
+    throw InputError(args.data[0], "no joint was evaluated (every 3D label masked or not finite), nothing to score");
+  if (!std::isfinite(m.mpjpe) || !std::isfinite(m.p_mpjpe) || !std::isfinite(m.n_mpjpe))
+    throw std::runtime_error(args.run + ": the lifter's predictions are not finite (MPJPE " +
+                             std::to_string(m.mpjpe) + "); the run's checkpoint may be damaged");
 
   fmt::print("Lifter {} ({}, {} epochs) on {} samples ({} poses, {} joints evaluated)\n\n", args.run, info.model.type,
              info.epochs_completed, summary.num_samples, m.num_poses, m.num_joints);
@@ -83,7 +103,10 @@ void RunEval(const EvalArgs& args) {
   if (args.per_joint) {
     fmt::print("\n{:<18} {:>10}\n", "joint", "MPJPE mm");
     for (size_t j = 0; j < m.per_joint_mpjpe.size(); ++j) {
-      fmt::print("{:<18} {:>10.1f}\n", dataset.joint_names[j], m.per_joint_mpjpe[j] * 1e3);
+      if (std::isfinite(m.per_joint_mpjpe[j]))
+        fmt::print("{:<18} {:>10.1f}\n", dataset.joint_names[j], m.per_joint_mpjpe[j] * 1e3);
+      else
+        fmt::print("{:<18} {:>10}\n", dataset.joint_names[j], "-");  // no valid label of this joint
     }
   }
   if (!args.json_path.empty()) {

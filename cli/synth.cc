@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "foundation/output_commit.h"
 #include "detection/synthetic/studio.h"
 
 namespace epilabel::cli {
@@ -32,6 +33,7 @@ void RunSynth(SynthArgs args) {
   ProgressBar bar;
   args.options.progress = bar.Callback();
   const SyntheticScene scene = Synthesize(args.options);
+  RemoveStaleTemporaries(args.out);  // the staging folders of killed runs of the same output
   WriteSyntheticScene(scene, args.out);
   bar.Finish();
 

@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 
 #include "detection/io/calibration_io.h"
 #include "foundation/error.h"
 #include "foundation/file_util.h"
+#include "foundation/output_commit.h"
 #include "pseudolabel/option_tables.h"
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
@@ -56,7 +58,8 @@ nlohmann::json MakeReport(const CalibrateRunOptions& options, const KeypointInpu
 // The calibration page: the cameras (or those registered before a failure) and the bodies of
 // the final triangulation.
 void WriteCalibrationHtml(const CalibrateRunOptions& options, const KeypointInput& input, const PersonTrack& track,
-                          const CalibrateRunResult& r, const fs::path& report_dir, bool calibration_written) {
+                          const CalibrateRunResult& r, const fs::path& report_dir, bool calibration_written,
+                          const std::string& html_path) {
   std::optional<PointsFile> points;
   if (r.output.success && !r.output.points.points.empty()) points = MakePointsFile(r.output.points, track);
   std::vector<std::pair<std::string, std::string>> sources = {{"poses", options.keypoints_path}};
@@ -64,7 +67,45 @@ void WriteCalibrationHtml(const CalibrateRunOptions& options, const KeypointInpu
   sources.emplace_back("report", (report_dir / "report.json").string());
   const ReportInputs in = MakeReportInputs("EpiLabel calibration", ReportRig(r.output), &input.keypoints,
                                            *track.skeleton, std::move(points), r.report, std::move(sources));
-  WriteHtmlReport(in, (report_dir / "report.html").string());
+  WriteHtmlReport(in, html_path);
+}
+
+fs::path ReportDir(const CalibrateRunOptions& options) {
+  const fs::path dir = options.report_dir.empty() ? fs::path(options.out_path).parent_path()
+                                                  : fs::path(WithoutTrailingSeparator(options.report_dir));
+  return dir.empty() ? fs::path(".") : dir;
+}
+
+// Temporaries of every output left by killed runs go at the start of a run.
+void RemoveStaleOutputTemporaries(const CalibrateRunOptions& options) {
+  RemoveStaleTemporaries(options.out_path);
+  if (!options.yaml_path.empty()) RemoveStaleTemporaries(options.yaml_path);
+  for (const char* name : {"report.json", "report.html"}) RemoveStaleTemporaries((ReportDir(options) / name).string());
+}
+
+// The outputs of a run, committed together (foundation/output_commit.h): every file is written
+// under a staging name beside its final one and renamed into place once all are complete,
+// report.json (the mark of a complete run) last; a failed or killed run leaves the earlier
+// outputs as they were. `metadata` empty: no calibration file (a failed or doubtful run).
+// `write_html(path)` writes report.html when given.
+void WriteOutputs(const CalibrateRunOptions& options, const Rig& rig, const std::string& metadata,
+                  const nlohmann::json& report, const std::function<void(const std::string&)>& write_html,
+                  std::vector<std::string>* written) {
+  const fs::path report_dir = ReportDir(options);
+  OutputCommit commit;
+  if (!metadata.empty()) {
+    WriteCalibrationToml(rig, commit.StageFile(options.out_path), metadata);
+    written->push_back(options.out_path);
+    if (!options.yaml_path.empty()) {
+      WriteCalibrationYaml(rig, commit.StageFile(options.yaml_path));
+      written->push_back(options.yaml_path);
+    }
+  }
+  if (write_html) write_html(commit.StageFile((report_dir / "report.html").string()));
+  WriteJson(report, commit.StageFile((report_dir / "report.json").string(), /*marker=*/true));
+  written->push_back((report_dir / "report.json").string());
+  if (write_html) written->push_back((report_dir / "report.html").string());
+  commit.Commit();
 }
 
 nlohmann::json SyncJson(const SyncResult& sync, const std::vector<std::string>& names) {
@@ -137,39 +178,30 @@ CalibrateRunResult RunRefine(const CalibrateRunOptions& options) {
       rep.reasons.push_back(text);
     }
   rep.notes = warnings;
-  const fs::path out_path(options.out_path);
-  fs::path report_dir = options.report_dir.empty() ? out_path.parent_path() : fs::path(options.report_dir);
-  if (report_dir.empty()) report_dir = ".";
-  fs::create_directories(report_dir);
-  std::error_code ec;
-  fs::remove(report_dir / "report.json", ec);
   result.report = RefinementJson(options, r);
   result.report["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}, {"notes", rep.notes}};
-  if (r.success && (options.allow_check || rep.verdict == Verdict::kGood)) {
-    std::ostringstream meta;
-    meta << "[metadata]\nsoftware = \"epilabel\"\nverdict = \"" << VerdictName(rep.verdict)
-         << "\"\nrefined_from = " << nlohmann::json(options.init_path).dump() << "\n";
-    WriteCalibrationToml(r.rig, options.out_path, meta.str());
-    result.written.push_back(options.out_path);
-    if (!options.yaml_path.empty()) {
-      WriteCalibrationYaml(r.rig, options.yaml_path);
-      result.written.push_back(options.yaml_path);
-    }
-  }
-  WriteJson(result.report, (report_dir / "report.json").string());
-  result.written.push_back((report_dir / "report.json").string());
+  std::string meta;
+  if (r.success && (options.allow_check || rep.verdict == Verdict::kGood))
+    meta = std::string("[metadata]\nsoftware = \"epilabel\"\nverdict = \"") + VerdictName(rep.verdict) +
+           "\"\nrefined_from = " + nlohmann::json(options.init_path).dump() + "\n";
+  WriteOutputs(options, r.rig, meta, result.report, nullptr, &result.written);
   return result;
 }
 
 }  // namespace
 
 CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
+  CheckOutputFile(options.out_path);
+  if (!options.yaml_path.empty()) CheckOutputFile(options.yaml_path);
   if (!options.init_path.empty()) {
     CheckNotAnInput(options.out_path, {options.init_path, options.keypoints_path});
+    if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.init_path, options.keypoints_path});
+    RemoveStaleOutputTemporaries(options);
     return RunRefine(options);
   }
   CheckNotAnInput(options.out_path, {options.intrinsics_path, options.keypoints_path});
   if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.intrinsics_path, options.keypoints_path});
+  RemoveStaleOutputTemporaries(options);
   CalibrateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
@@ -203,31 +235,18 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   }
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
 
-  const fs::path out_path(options.out_path);
-  fs::path report_dir = options.report_dir.empty() ? out_path.parent_path() : fs::path(options.report_dir);
-  if (report_dir.empty()) report_dir = ".";
-  fs::create_directories(report_dir);
-  // report.json marks a complete run: an earlier run's goes before the first new file.
-  std::error_code ec;
-  fs::remove(report_dir / "report.json", ec);
   result.report = MakeReport(options, input, track, result);
   if (options.sync) result.report["sync"] = SyncJson(result.sync, input.camera_names);
   const bool write_calibration =
       result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);
-  if (write_calibration) {
-    WriteCalibrationToml(result.output.rig, options.out_path, CalibrationMetadata(result.output.report));
-    result.written.push_back(options.out_path);
-    if (!options.yaml_path.empty()) {
-      WriteCalibrationYaml(result.output.rig, options.yaml_path);
-      result.written.push_back(options.yaml_path);
-    }
-  }
-  WriteJson(result.report, (report_dir / "report.json").string());
-  result.written.push_back((report_dir / "report.json").string());
-  if (options.write_html_report) {
-    WriteCalibrationHtml(options, input, track, result, report_dir, write_calibration);
-    result.written.push_back((report_dir / "report.html").string());
-  }
+  const fs::path report_dir = ReportDir(options);
+  std::function<void(const std::string&)> write_html;
+  if (options.write_html_report)
+    write_html = [&](const std::string& path) {
+      WriteCalibrationHtml(options, input, track, result, report_dir, write_calibration, path);
+    };
+  WriteOutputs(options, result.output.rig, write_calibration ? CalibrationMetadata(result.output.report) : "",
+               result.report, write_html, &result.written);
   return result;
 }
 

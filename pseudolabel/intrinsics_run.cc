@@ -16,6 +16,7 @@
 #include "detection/io/calibration_io.h"
 #include "foundation/error.h"
 #include "foundation/file_util.h"
+#include "foundation/output_commit.h"
 #include "pseudolabel/report/json_number.h"
 
 namespace fs = std::filesystem;
@@ -229,6 +230,7 @@ std::string IntrinsicsCameraName(const std::string& input) {
 
 IntrinsicsRunSummary RunIntrinsics(const IntrinsicsRunOptions& options) {
   options.Check();
+  CheckOutputFile(options.out);
   IntrinsicsRunSummary run;
   run.board = ParseBoardSpec(options.board);
   run.toml_path = options.out;
@@ -248,12 +250,15 @@ IntrinsicsRunSummary RunIntrinsics(const IntrinsicsRunOptions& options) {
   }
   if (rig.empty()) throw InputError(options.out, "no camera could be calibrated:" + failures);
   run.all_calibrated = rig.size() == run.cameras.size();
-  WriteCalibrationToml(rig, run.toml_path, MetadataToml(run));
+  // The three files are committed together, report.json last (foundation/output_commit.h).
+  OutputCommit commit;
+  WriteCalibrationToml(rig, commit.StageFile(run.toml_path), MetadataToml(run));
+  WriteFileAtomic(commit.StageFile(run.svg_path), CoverageSvg(run));
   nlohmann::json cams = nlohmann::json::array();
   for (const auto& cam : run.cameras) cams.push_back(CameraJson(cam));
   const nlohmann::json report = {{"kind", "intrinsics"}, {"board", run.board.ToString()}, {"cameras", cams}};
-  WriteFileAtomic(run.report_path, report.dump(2) + "\n");
-  WriteFileAtomic(run.svg_path, CoverageSvg(run));
+  WriteFileAtomic(commit.StageFile(run.report_path, /*marker=*/true), report.dump(2) + "\n");
+  commit.Commit();
   return run;
 }
 

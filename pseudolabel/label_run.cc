@@ -4,16 +4,12 @@
 #include <chrono>
 #include <filesystem>
 
-#include <cerrno>
-#include <csignal>
-
-#include <unistd.h>
-
 #include "detection/io/calibration_io.h"
 #include "detection/io/people_points_io.h"
 #include "detection/io/points_io.h"
 #include "foundation/error.h"
 #include "foundation/file_util.h"
+#include "foundation/output_commit.h"
 #include "pseudolabel/option_tables.h"
 #include "pseudolabel/report/json_number.h"
 #include "pseudolabel/report_json.h"
@@ -68,26 +64,6 @@ void CheckOutputFolder(const std::string& out_dir) {
   }
   throw InputError(out_dir, "exists and is not a dataset folder of an earlier `epilabel label` run; "
                             "choose a new folder (nothing was written)");
-}
-
-// Staging folders of earlier runs of the same output that were killed ("OUT.tmp-<pid>" whose
-// process no longer exists) are removed; those of a run still going are left alone.
-void RemoveStaleStaging(const std::string& out_dir) {
-  const fs::path out(out_dir);
-  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-  const std::string prefix = out.filename().string() + ".tmp-";
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(parent, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string digits = name.substr(prefix.size());
-    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(digits));
-    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) {
-      std::error_code ec2;
-      fs::remove_all(entry.path(), ec2);
-    }
-  }
 }
 
 std::string SequenceName(const LabelRunOptions& options) {
@@ -279,9 +255,12 @@ LabelRunResult RunLabel(const LabelRunOptions& options_in) {
   const std::string sequence = SequenceName(options);
 
   Staging staging;
-  staging.dir = options.out_dir + ".tmp-" + std::to_string(::getpid());
-  RemoveStaleStaging(options.out_dir);
+  // Written into "OUT.tmp-<pid>" and renamed into place once complete; the staging folders of
+  // killed runs of the same output go first (foundation/output_commit.h).
+  staging.dir = StagingName(options.out_dir);
+  RemoveStaleTemporaries(options.out_dir);
   std::error_code ec;
+  fs::remove_all(staging.dir, ec);
   fs::create_directories(staging.dir);
   try {
     nlohmann::json report;

@@ -12,6 +12,7 @@
 #include "detection/io/camera_matching.h"
 #include "foundation/error.h"
 #include "foundation/file_util.h"
+#include "foundation/output_commit.h"
 
 namespace epilabel {
 
@@ -53,6 +54,8 @@ std::vector<double> CameraFps(const SyncRunOptions& options, const std::vector<s
 }  // namespace
 
 SyncRunResult RunSync(const SyncRunOptions& options) {
+  CheckOutputFile(options.out_path);
+  CheckNotAnInput(options.out_path, {options.keypoints_path, options.calibration_path});
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.progress);
   SyncStageOptions stage = options.stage;
   stage.fps = CameraFps(options, input.camera_names);

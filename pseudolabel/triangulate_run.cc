@@ -7,6 +7,8 @@
 #include "detection/io/people_points_io.h"
 #include "detection/io/points_io.h"
 #include "foundation/error.h"
+#include "foundation/file_util.h"
+#include "foundation/output_commit.h"
 #include "pseudolabel/option_tables.h"
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
@@ -26,23 +28,25 @@ void CheckFormats(const std::set<std::string>& formats) {
 
 // points3d.{npz,csv,trc} in the requested formats; CSV and TRC one file per track when there
 // are several.
-void WritePoints(const PeoplePoints& people, const TriangulateRunOptions& options, std::vector<std::string>* written) {
+// Written into the staging folder `stage`; `written` gets the final paths.
+void WritePoints(const PeoplePoints& people, const TriangulateRunOptions& options, const fs::path& stage,
+                 std::vector<std::string>* written) {
   const fs::path out(options.out_dir);
   if (options.formats.count("npz")) {
-    WritePeoplePointsNpz(people, (out / "points3d.npz").string());
+    WritePeoplePointsNpz(people, (stage / "points3d.npz").string());
     written->push_back((out / "points3d.npz").string());
   }
   const bool several = people.people.size() > 1;
   for (size_t q = 0; q < people.people.size(); ++q) {
     const std::string stem = several ? "points3d_track" + std::to_string(people.track_ids[q]) : "points3d";
     if (options.formats.count("csv")) {
-      WriteAniposeCsv(people.people[q], (out / (stem + ".csv")).string());
+      WriteAniposeCsv(people.people[q], (stage / (stem + ".csv")).string());
       written->push_back((out / (stem + ".csv")).string());
     }
     if (options.formats.count("trc")) {
       TrcOptions trc;
       trc.fps = options.stage.fps;
-      WriteTrc(people.people[q], (out / (stem + ".trc")).string(), trc);
+      WriteTrc(people.people[q], (stage / (stem + ".trc")).string(), trc);
       written->push_back((out / (stem + ".trc")).string());
     }
   }
@@ -74,8 +78,14 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
 
 }  // namespace
 
-TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
-  CheckFormats(options.formats);
+TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
+  CheckFormats(options_in.formats);
+  TriangulateRunOptions options = options_in;
+  options.out_dir = WithoutTrailingSeparator(options.out_dir);
+  std::error_code ec;
+  if (fs::exists(options.out_dir, ec) && !fs::is_directory(options.out_dir, ec))
+    throw InputError(options.out_dir, "exists and is not a folder (nothing was written)");
+  RemoveStaleTemporaries(options.out_dir);  // of killed runs of the same output
   TriangulateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
   const Rig calibration = ReadCalibrationToml(options.calibration_path);
@@ -112,14 +122,14 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
   result.triangulate_s = SecondsSince(t0);
 
   t0 = std::chrono::steady_clock::now();
-  fs::create_directories(options.out_dir);
-  // report.json marks a complete folder: an earlier run's goes before the first new file.
-  std::error_code ec;
-  fs::remove(fs::path(options.out_dir) / "report.json", ec);
-  WritePoints(people, options, &result.written);
+  // The whole output is written into "OUT.tmp-<pid>" and moved into place once complete,
+  // report.json (the mark of a complete folder) last (foundation/output_commit.h).
+  OutputCommit commit;
+  const fs::path stage = commit.StageFolder(options.out_dir, "report.json");
+  WritePoints(people, options, stage, &result.written);
   const nlohmann::json report = MakeReport(options, rig, result.association, sequences, result);
   const fs::path out(options.out_dir);
-  WriteJson(report, (out / "report.json").string());
+  WriteJson(report, (stage / "report.json").string());
   result.written.push_back((out / "report.json").string());
   if (options.write_html_report) {
     std::vector<std::pair<std::string, std::string>> sources = {{"calibration", options.calibration_path}};
@@ -130,9 +140,10 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options) {
                                        std::move(people.people.front()), report, std::move(sources));
     for (size_t q = 1; q < people.people.size(); ++q) in.other_people.push_back(std::move(people.people[q].points));
     in.track_ids = people.track_ids;
-    WriteHtmlReport(in, (out / "report.html").string());
+    WriteHtmlReport(in, (stage / "report.html").string());
     result.written.push_back((out / "report.html").string());
   }
+  commit.Commit();
   result.write_s = SecondsSince(t0);
   return result;
 }

@@ -9,6 +9,7 @@
 #include "detection/keypoints.h"
 #include "foundation/error.h"
 #include "foundation/file_util.h"
+#include "foundation/output_commit.h"
 #include "training/lifter.h"
 
 namespace fs = std::filesystem;
@@ -82,6 +83,8 @@ std::string OutputPath(const LiftRunOptions& o, const std::string& camera, int n
 }  // namespace
 
 std::vector<LiftedCamera> RunLift(const LiftRunOptions& o) {
+  CheckOutputFile(o.out_path);
+  CheckNotAnInput(o.out_path, {o.keypoints_path, o.calibration_path});
   const RunInfo info = ReadRunInfo(o.run_dir);
   const KeypointSequence sequence = ReadLifterKeypoints(o, info);
   std::vector<Eigen::Matrix3d> intrinsics;
@@ -97,6 +100,8 @@ std::vector<LiftedCamera> RunLift(const LiftRunOptions& o) {
   inference.refine = o.refine;
   inference.refine_steps = o.refine_steps;
   std::vector<LiftedCamera> lifted;
+  // The files of every camera are committed together once all are written.
+  OutputCommit commit;
   for (int c = 0; c < obs.num_cameras(); ++c) {
     PointsFile file;
     Track2d track = CameraTrack(obs, c, sizes[c]);
@@ -123,9 +128,10 @@ std::vector<LiftedCamera> RunLift(const LiftRunOptions& o) {
       out.lifted_frames += any ? 1 : 0;
     }
     out.path = OutputPath(o, out.name, obs.num_cameras());
-    WritePointsNpz(file, out.path);
+    WritePointsNpz(file, commit.StageFile(out.path));
     lifted.push_back(out);
   }
+  commit.Commit();
   return lifted;
 }
 

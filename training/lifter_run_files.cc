@@ -8,6 +8,7 @@
 #include "foundation/error.h"
 #include "foundation/file_util.h"
 #include "foundation/npz.h"
+#include "foundation/output_commit.h"
 #include "training/data.h"
 
 namespace epilabel {
@@ -100,6 +101,16 @@ const Skeleton* SkeletonByName(const std::string& name, const std::vector<std::s
   return FindDatasetSkeleton(probe);
 }
 
+// The message of a libtorch error without the C++ backtrace libtorch appends (its first line),
+// or of any other exception.
+std::string TorchErrorText(const std::exception& e) {
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+  std::string text = torch_error != nullptr ? torch_error->what_without_backtrace() : e.what();
+  const size_t eol = text.find('\n');
+  if (eol != std::string::npos) text.resize(eol);
+  return text;
+}
+
 LoadedRun LoadRun(const std::string& run_dir, torch::optim::Adam* optimizer,
                   std::shared_ptr<LifterNetImpl> model) {
   const std::string path = CheckpointPath(run_dir);
@@ -118,7 +129,7 @@ LoadedRun LoadRun(const std::string& run_dir, torch::optim::Adam* optimizer,
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
-    throw InputError(path, std::string("unreadable checkpoint: ") + e.what());
+    throw InputError(path, "unreadable checkpoint: " + TorchErrorText(e));
   }
   run.model = model ? model
                     : MakeModel(run.model_options, static_cast<int>(run.joint_names.size()),
@@ -133,7 +144,7 @@ LoadedRun LoadRun(const std::string& run_dir, torch::optim::Adam* optimizer,
       optimizer->load(optimizer_archive);
     }
   } catch (const std::exception& e) {
-    throw InputError(path, std::string("checkpoint does not match its model: ") + e.what());
+    throw InputError(path, "checkpoint does not match its model: " + TorchErrorText(e));
   }
   run.model->eval();
   return run;
@@ -162,7 +173,10 @@ void WriteWeightsNpz(const torch::nn::Module& model, const std::string& path) {
 
 void SaveRun(const std::string& run_dir, const json& meta, torch::nn::Module& model, torch::optim::Adam& optimizer) {
   fs::create_directories(run_dir);
-  WriteViaTemporary(CheckpointPath(run_dir), [&](const std::string& tmp) {
+  // Serialised in memory and written by us: libtorch's own file writer, when a write fails
+  // (full disk), throws again from its destructor and aborts the process.
+  std::string bytes;
+  {
     torch::serialize::OutputArchive archive;
     archive.write("meta", c10::IValue(meta.dump()));
     torch::serialize::OutputArchive model_archive;
@@ -171,10 +185,23 @@ void SaveRun(const std::string& run_dir, const json& meta, torch::nn::Module& mo
     torch::serialize::OutputArchive optimizer_archive;
     optimizer.save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
-    archive.save_to(tmp);
-  });
-  WriteWeightsNpz(model, (fs::path(run_dir) / "weights.npz").string());
-  WriteFileAtomic((fs::path(run_dir) / "run.json").string(), meta.dump(2) + "\n");
+    archive.save_to([&bytes](const void* data, size_t size) -> size_t {
+      bytes.append(static_cast<const char*>(data), size);
+      return size;
+    });
+  }
+  // The three files of an epoch are committed together, the checkpoint (what makes a folder a
+  // run) last; a failed write leaves the previous epoch's files as they were.
+  OutputCommit commit;
+  WriteWeightsNpz(model, commit.StageFile((fs::path(run_dir) / "weights.npz").string()));
+  WriteFileAtomic(commit.StageFile((fs::path(run_dir) / "run.json").string()), meta.dump(2) + "\n");
+  WriteFileAtomic(commit.StageFile(CheckpointPath(run_dir)), bytes);
+  commit.Commit();
+}
+
+void RemoveStaleRunTemporaries(const std::string& run_dir) {
+  for (const char* name : {"checkpoint.pt", "weights.npz", "run.json"})
+    RemoveStaleTemporaries((fs::path(run_dir) / name).string());
 }
 
 }  // namespace lifter

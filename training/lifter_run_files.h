@@ -48,8 +48,14 @@ LoadedRun LoadRun(const std::string& run_dir, torch::optim::Adam* optimizer = nu
 // The state_dict as an .npz of float32 arrays (int64 for batch-norm counters).
 void WriteWeightsNpz(const torch::nn::Module& model, const std::string& path);
 
-// Writes checkpoint.pt, weights.npz and run.json, each atomically.
+// Writes checkpoint.pt, weights.npz and run.json, committed together (each under a staging
+// name, renamed into place once all three are written). A failed write (full disk) throws
+// std::runtime_error naming the file, leaves no temporary behind and the earlier files as
+// they were.
 void SaveRun(const std::string& run_dir, const json& meta, torch::nn::Module& model, torch::optim::Adam& optimizer);
+
+// Removes the temporaries of the run's files left by killed runs (foundation/output_commit.h).
+void RemoveStaleRunTemporaries(const std::string& run_dir);
 
 }  // namespace lifter
 }  // namespace epilabel

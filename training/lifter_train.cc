@@ -261,6 +261,7 @@ TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train,
   summary.num_val_samples = val.num_samples();
   summary.run_dir = options.run_dir;
   const int start_epoch = OpenRun(options, train, t.model, &optimizer, &summary);
+  RemoveStaleRunTemporaries(options.run_dir);
   summary.first_epoch = start_epoch + 1;
 
   const auto call_start = std::chrono::steady_clock::now();

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +18,20 @@ namespace {
 
 using testing::Epilabel;
 using testing::ReadAll;
+
+// Runs the command with writes limited to a few kilobytes (RLIMIT_FSIZE, SIGXFSZ ignored): every
+// write past the limit fails as on a full disk.
+testing::CommandResult EpilabelOnAFullDisk(const std::string& args) {
+  return testing::Run("sh -c \"trap '' XFSZ; ulimit -f 4; exec " + testing::Exe() + " " + args + "\"");
+}
+
+// The names in `dir` that contain ".tmp" (temporaries and staging folders).
+std::vector<std::string> Temporaries(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().find(".tmp") != std::string::npos) names.push_back(e.path().filename().string());
+  return names;
+}
 
 // One small studio shared by the cases of this file.
 struct SmallStudio {
@@ -130,6 +146,73 @@ TEST_F(BadInputs, HintsNameTheFlags) {
   EXPECT_NE(r.output.find("give --skeleton"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find('`'), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(fs::path(dir / "out") / "points3d.npz"));
+}
+
+// triangulate writes its folder as "OUT.tmp-<pid>" and moves it into place once complete: a run
+// that fails while writing (a full disk) leaves neither the folder nor a temporary, and an
+// earlier run's folder as it was; staging folders of killed runs of the same output go.
+TEST_F(BadInputs, TriangulateCommitsItsWholeFolder) {
+  testing::TempDir dir;
+  const std::string tri = "-q triangulate --keypoints " + Studio("pose") + " --calib " + Studio("calibration.toml");
+  fs::create_directories(dir / "tri.tmp-999999999/junk");  // a killed run's (no such process)
+  fs::create_directories(dir / "other.tmp-999999999");     // another output's
+  auto r = EpilabelOnAFullDisk(tri + " --out " + (dir / "tri/"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("points3d.npz"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "tri"));
+  EXPECT_EQ(Temporaries(dir.path()), std::vector<std::string>{"other.tmp-999999999"});
+  // A complete run (trailing slash accepted), then a failed one over it: the first stays whole.
+  r = Epilabel(tri + " --format npz,csv --out " + (dir / "tri/"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string report = ReadAll(dir / "tri/report.json");
+  const std::string points = ReadAll(dir / "tri/points3d.npz");
+  r = EpilabelOnAFullDisk(tri + " --out " + (dir / "tri"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(ReadAll(dir / "tri/report.json"), report);
+  EXPECT_EQ(ReadAll(dir / "tri/points3d.npz"), points);
+  EXPECT_EQ(Temporaries(dir.path()), std::vector<std::string>{"other.tmp-999999999"});
+  EXPECT_TRUE(Temporaries(dir / "tri").empty());
+  // An output that is a file (here the calibration, an input) is refused before any work.
+  fs::copy_file(Studio("calibration.toml"), dir / "calib.toml");
+  const std::string calib = ReadAll(dir / "calib.toml");
+  r = Epilabel(tri + " --out " + (dir / "calib.toml"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("calib.toml: exists and is not a folder"), std::string::npos) << r.output;
+  EXPECT_EQ(ReadAll(dir / "calib.toml"), calib);
+}
+
+// calibrate writes calibration.toml, calibration.yml, report.json and report.html under staging
+// names and renames them once all are written, report.json last.
+TEST_F(BadInputs, CalibrateCommitsItsFilesTogether) {
+  testing::TempDir dir;
+  const std::string cal = "-q calibrate --keypoints " + Studio("pose") + " --intrinsics " + Studio("intrinsics.toml");
+  fs::create_directories(dir / "c");
+  for (const char* name : {"calibration.toml.tmp-999999999", ".calibration.toml.tmp.999999999.0",
+                           ".report.json.tmp.999999999.3", "calibration.toml.tmp-mine"})
+    std::ofstream(fs::path(dir / "c") / name) << "x";
+  auto r = EpilabelOnAFullDisk(cal + " --out " + (dir / "c/calibration.toml") + " --yaml " + (dir / "c/calibration.yml"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(dir / "c/"), std::string::npos) << r.output;
+  // Nothing that looks complete, the killed run's temporaries gone, the user's file kept.
+  EXPECT_EQ(Temporaries(dir / "c"), std::vector<std::string>{"calibration.toml.tmp-mine"});
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "c"), fs::directory_iterator()), 1);
+  // A folder (trailing slash) is not a calibration file: refused before any work.
+  r = Epilabel(cal + " --out " + (dir / "c/"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is a folder"), std::string::npos) << r.output;
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "c"), fs::directory_iterator()), 1);
+}
+
+// synth writes its studio into ".OUT.tmp.<pid>" and renames it; those of killed runs of the same
+// output are removed by the next run (one cleaner for every command's temporaries).
+TEST_F(BadInputs, SynthRemovesTheStagingFoldersOfKilledRuns) {
+  testing::TempDir dir;
+  fs::create_directories(dir / ".studio.tmp.999999999/pose");
+  fs::create_directories(dir / ".studio2.tmp.999999999");
+  const auto r = Epilabel("-q synth --rig stereo2 --frames 10 --seed 1 --out " + (dir / "studio/"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "studio/calibration.toml"));
+  EXPECT_EQ(Temporaries(dir.path()), std::vector<std::string>{".studio2.tmp.999999999"});
 }
 
 }  // namespace

@@ -1,0 +1,91 @@
+#include "foundation/output_commit.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "foundation/error.h"
+#include "tests/testing.h"
+
+namespace fs = std::filesystem;
+
+namespace epilabel {
+namespace {
+
+void Touch(const fs::path& path, const std::string& text = "x") { std::ofstream(path) << text; }
+
+// Only our names of this output, of processes that are gone, are removed.
+TEST(RemoveStaleTemporaries, RemovesOnlyOurNamesOfDeadProcesses) {
+  testing::TempDir dir;
+  const std::string alive = std::to_string(::getppid());
+  for (const std::string& name : std::vector<std::string>{"out.tmp-999999999", ".out.tmp.999999999.0", ".out.tmp-999999999.tmp.999999999.2", "out.old.999999999",
+        "out.tmp-" + alive, ".out.tmp." + alive + ".1", "out.tmp-12x", "out.tmp-999999999.bak", "out2.tmp-999999999",
+        "xout.tmp-999999999", "out"})
+    Touch(dir.path() / name);
+  fs::create_directories(dir / "out.tmp-999999998/inner");
+  RemoveStaleTemporaries(dir / "out/");
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) left.insert(e.path().filename().string());
+  EXPECT_EQ(left, (std::set<std::string>{"out.tmp-" + alive, ".out.tmp." + alive + ".1", "out.tmp-12x",
+                                         "out.tmp-999999999.bak", "out2.tmp-999999999", "xout.tmp-999999999", "out"}));
+}
+
+TEST(OutputCommit, NothingMovesUntilCommitAndAFailedRunLeavesNothing) {
+  testing::TempDir dir;
+  Touch(dir.path() / "report.json", "old");
+  {
+    OutputCommit commit;
+    Touch(commit.StageFile(dir / "a.toml"), "new a");
+    Touch(commit.StageFile(dir / "report.json", /*marker=*/true), "new report");
+    EXPECT_FALSE(fs::exists(dir / "a.toml"));
+    EXPECT_EQ(testing::ReadAll(dir / "report.json"), "old");
+  }  // not committed: the staged files go, the old ones stay
+  EXPECT_FALSE(fs::exists(dir / "a.toml"));
+  EXPECT_EQ(testing::ReadAll(dir / "report.json"), "old");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+  OutputCommit commit;
+  Touch(commit.StageFile(dir / "a.toml"), "new a");
+  Touch(commit.StageFile(dir / "report.json", /*marker=*/true), "new report");
+  commit.Commit();
+  EXPECT_EQ(testing::ReadAll(dir / "a.toml"), "new a");
+  EXPECT_EQ(testing::ReadAll(dir / "report.json"), "new report");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 2);
+}
+
+// A new folder arrives in one rename; into an existing folder the files move one by one, other
+// files there are kept.
+TEST(OutputCommit, AFolderIsRenamedOrMergedIntoAnExistingOne) {
+  testing::TempDir dir;
+  {
+    OutputCommit commit;
+    const std::string stage = commit.StageFolder(dir / "out/", "report.json");
+    Touch(fs::path(stage) / "points.npz", "1");
+    Touch(fs::path(stage) / "report.json", "1");
+    commit.Commit();
+  }
+  EXPECT_EQ(testing::ReadAll(dir / "out/report.json"), "1");
+  Touch(dir.path() / "out/notes.txt", "mine");
+  {
+    OutputCommit commit;
+    const std::string stage = commit.StageFolder(dir / "out", "report.json");
+    Touch(fs::path(stage) / "points.npz", "2");
+    Touch(fs::path(stage) / "report.json", "2");
+    commit.Commit();
+  }
+  EXPECT_EQ(testing::ReadAll(dir / "out/points.npz"), "2");
+  EXPECT_EQ(testing::ReadAll(dir / "out/report.json"), "2");
+  EXPECT_EQ(testing::ReadAll(dir / "out/notes.txt"), "mine");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+  EXPECT_THROW(OutputCommit().StageFolder(dir / "out/notes.txt"), InputError);
+  EXPECT_THROW(OutputCommit().StageFile(dir / "out"), InputError);
+  EXPECT_THROW(OutputCommit().StageFile(dir / "new/"), InputError);
+}
+
+}  // namespace
+}  // namespace epilabel
