@@ -264,6 +264,39 @@ bool OneCameraFullyFits(const std::vector<PairScore>& pairs, const std::vector<d
   return all_a == fit_a || all_b == fit_b;
 }
 
+// An essential matrix from one pair of 2D tracks fits well only where that person walked: it
+// is estimated again from the correspondences of every fitting pair (spread over more of both
+// images), the pairs scored again against the share of inliers of that pool, while more pairs
+// fit. `fit` holds each pair's score under the proposal and receives the refined scores.
+void RefineWithFittingPairs(double focal_a, double focal_b, const std::vector<Correspondences>& corr, double threshold,
+                            const UncalibratedAssociationOptions& options, std::vector<double>* fit) {
+  auto fitting = [&](const std::vector<double>& f) {
+    int n = 0;
+    for (double r : f) n += r >= options.min_inlier_ratio ? 1 : 0;
+    return n;
+  };
+  for (int round = 0; round < options.refinement_rounds; ++round) {
+    Correspondences pool;
+    for (size_t p = 0; p < corr.size(); ++p) {
+      if ((*fit)[p] < options.min_inlier_ratio) continue;
+      pool.first.insert(pool.first.end(), corr[p].first.begin(), corr[p].first.end());
+      pool.second.insert(pool.second.end(), corr[p].second.begin(), corr[p].second.end());
+    }
+    const TwoViewGeometry g = EstimateRelativeCameraPose(pool.first, pool.second, focal_a, focal_b, options.two_view);
+    if (!g.success) return;
+    const double reference = static_cast<double>(CountInliers(g.essential, pool, threshold)) / pool.first.size();
+    if (!(reference > 0.0)) return;
+    std::vector<double> refined(corr.size());
+    for (size_t p = 0; p < corr.size(); ++p)
+      refined[p] = std::min(1.0, static_cast<double>(CountInliers(g.essential, corr[p], threshold)) /
+                                     corr[p].first.size() / reference);
+    const int before = fitting(*fit), after = fitting(refined);
+    if (after < before) return;
+    *fit = std::move(refined);
+    if (after == before) return;
+  }
+}
+
 // Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
 // pair's best essential matrix.
 std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& detections,
@@ -318,6 +351,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
     if (OneCameraFullyFits(pairs, best_fit, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
+  RefineWithFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, threshold, options, &best_fit);
   for (size_t p = 0; p < pairs.size(); ++p) pairs[p].ratio = best_fit[p];
   return pairs;
 }
@@ -380,6 +414,20 @@ AssociationResult MakeTracks(const MultiDetections& detections, const std::vecto
   return result;
 }
 
+void FillDetails(const std::vector<Tracklet>& tracklets, const std::vector<PairScore>& scores,
+                 const AssociationResult& result, UncalibratedAssociationDetails* details) {
+  details->tracklets.clear();
+  details->track_of.assign(tracklets.size(), -1);
+  for (const Tracklet& t : tracklets) details->tracklets.push_back({t.camera, t.items});
+  details->pair_scores.clear();
+  for (const PairScore& p : scores) details->pair_scores.push_back({p.s, p.u, p.ratio});
+  for (size_t i = 0; i < tracklets.size(); ++i) {
+    const auto& [f, d] = tracklets[i].items.front();
+    for (const Track& t : result.tracks)
+      if (t.DetectionAt(tracklets[i].camera, f) == d) details->track_of[i] = t.id;
+  }
+}
+
 }  // namespace
 
 void UncalibratedAssociationOptions::Check() const {
@@ -397,11 +445,13 @@ void UncalibratedAssociationOptions::Check() const {
   if (max_proposals < 1) fail("max_proposals must be >= 1");
   if (!(inlier_threshold_px > 0.0)) fail("inlier_threshold_px must be > 0");
   if (!(min_inlier_ratio > 0.0 && min_inlier_ratio <= 1.0)) fail("min_inlier_ratio must be in (0, 1]");
+  if (refinement_rounds < 0) fail("refinement_rounds must be >= 0");
   if (min_cameras < 1) fail("min_cameras must be >= 1");
 }
 
 AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const MultiDetections& detections,
-                                              const UncalibratedAssociationOptions& options) {
+                                              const UncalibratedAssociationOptions& options,
+                                              UncalibratedAssociationDetails* details) {
   options.Check();
   CheckIntrinsics(intrinsics_only, detections);
   const int num_cams = detections.num_cameras();
@@ -439,6 +489,7 @@ AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const 
   for (const auto& s : pair_scores) scores.insert(scores.end(), s.begin(), s.end());
   // Step 3: people.
   AssociationResult result = MakeTracks(detections, tracklets, GroupTracklets(tracklets, candidates, scores, options));
+  if (details != nullptr) FillDetails(tracklets, scores, result, details);
   const int reidentifications = result.summary.num_reidentifications;
   CountAssignments(detections, &result);
   result.summary.num_reidentifications = reidentifications;
