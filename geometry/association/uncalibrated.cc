@@ -264,36 +264,84 @@ bool OneCameraFullyFits(const std::vector<PairScore>& pairs, const std::vector<d
   return all_a == fit_a || all_b == fit_b;
 }
 
-// An essential matrix from one pair of 2D tracks fits well only where that person walked: it
-// is estimated again from the correspondences of every fitting pair (spread over more of both
-// images), the pairs scored again against the share of inliers of that pool, while more pairs
-// fit. `fit` holds each pair's score under the proposal and receives the refined scores.
-void RefineWithFittingPairs(double focal_a, double focal_b, const std::vector<Correspondences>& corr, double threshold,
-                            const UncalibratedAssociationOptions& options, std::vector<double>* fit) {
-  auto fitting = [&](const std::vector<double>& f) {
-    int n = 0;
-    for (double r : f) n += r >= options.min_inlier_ratio ? 1 : 0;
-    return n;
-  };
+int CountFitting(const std::vector<double>& fit, double min_ratio) {
+  int n = 0;
+  for (double r : fit) n += r >= min_ratio ? 1 : 0;
+  return n;
+}
+
+// The correspondences of the pairs with fit >= min_ratio and of pair `extra` (-1: none), at
+// most `max_count` of them (evenly spread).
+Correspondences Pool(const std::vector<Correspondences>& corr, const std::vector<double>& fit, int extra,
+                     double min_ratio, int max_count) {
+  Correspondences all;
+  for (size_t p = 0; p < corr.size(); ++p) {
+    if (fit[p] < min_ratio && static_cast<int>(p) != extra) continue;
+    all.first.insert(all.first.end(), corr[p].first.begin(), corr[p].first.end());
+    all.second.insert(all.second.end(), corr[p].second.begin(), corr[p].second.end());
+  }
+  const size_t n = all.first.size();
+  if (n <= static_cast<size_t>(max_count)) return all;
+  Correspondences kept;
+  for (int m = 0; m < max_count; ++m) {
+    const size_t idx = static_cast<size_t>(m) * n / max_count;
+    kept.first.push_back(all.first[idx]);
+    kept.second.push_back(all.second[idx]);
+  }
+  return kept;
+}
+
+// Every pair's score under the essential matrix estimated from `pool`: its inlier share over
+// the pool's (what noise allows), at most 1. Empty when the estimate fails.
+std::vector<double> ScoreUnderPool(const Correspondences& pool, const std::vector<Correspondences>& corr, double focal_a,
+                                   double focal_b, double threshold, const UncalibratedAssociationOptions& options) {
+  const TwoViewGeometry g = EstimateRelativeCameraPose(pool.first, pool.second, focal_a, focal_b, options.two_view);
+  if (!g.success) return {};
+  const double reference = static_cast<double>(CountInliers(g.essential, pool, threshold)) / pool.first.size();
+  if (!(reference > 0.0)) return {};
+  std::vector<double> fit(corr.size());
+  for (size_t p = 0; p < corr.size(); ++p)
+    fit[p] = std::min(1.0, static_cast<double>(CountInliers(g.essential, corr[p], threshold)) / corr[p].first.size() /
+                               reference);
+  return fit;
+}
+
+// An essential matrix from one pair of 2D tracks fits well only where that person walked (and
+// one from two people may fit only them): the camera pair's matrix grows from the proposal's
+// fitting pairs. First it is estimated again from all their correspondences (spread over more
+// of both images), while more pairs fit; then each pair that does not fit, in `order`, is
+// tried with them: it joins when one matrix estimated from the pool and that pair makes more
+// pairs fit, that one included (a wrong pairing cannot share the matrix of right ones). Stops
+// after max_proposals failed trials in a row. `fit` holds each pair's score under the
+// proposal and receives the final scores.
+void GrowFittingPairs(double focal_a, double focal_b, const std::vector<Correspondences>& corr,
+                      const std::vector<size_t>& order, double threshold,
+                      const UncalibratedAssociationOptions& options, std::vector<double>* fit) {
+  const double min_ratio = options.min_inlier_ratio;
+  const int max_pool = 4 * options.max_correspondences;
   for (int round = 0; round < options.refinement_rounds; ++round) {
-    Correspondences pool;
-    for (size_t p = 0; p < corr.size(); ++p) {
-      if ((*fit)[p] < options.min_inlier_ratio) continue;
-      pool.first.insert(pool.first.end(), corr[p].first.begin(), corr[p].first.end());
-      pool.second.insert(pool.second.end(), corr[p].second.begin(), corr[p].second.end());
-    }
-    const TwoViewGeometry g = EstimateRelativeCameraPose(pool.first, pool.second, focal_a, focal_b, options.two_view);
-    if (!g.success) return;
-    const double reference = static_cast<double>(CountInliers(g.essential, pool, threshold)) / pool.first.size();
-    if (!(reference > 0.0)) return;
-    std::vector<double> refined(corr.size());
-    for (size_t p = 0; p < corr.size(); ++p)
-      refined[p] = std::min(1.0, static_cast<double>(CountInliers(g.essential, corr[p], threshold)) /
-                                     corr[p].first.size() / reference);
-    const int before = fitting(*fit), after = fitting(refined);
-    if (after < before) return;
+    std::vector<double> refined =
+        ScoreUnderPool(Pool(corr, *fit, -1, min_ratio, max_pool), corr, focal_a, focal_b, threshold, options);
+    if (refined.empty()) return;
+    const int before = CountFitting(*fit, min_ratio), after = CountFitting(refined, min_ratio);
+    if (after < before) break;
     *fit = std::move(refined);
-    if (after == before) return;
+    if (after == before) break;
+  }
+  if (options.refinement_rounds == 0) return;
+  int failures = 0;
+  for (size_t h : order) {
+    if ((*fit)[h] >= min_ratio) continue;
+    if (failures >= options.max_proposals) break;
+    std::vector<double> joined = ScoreUnderPool(Pool(corr, *fit, static_cast<int>(h), min_ratio, max_pool), corr,
+                                                focal_a, focal_b, threshold, options);
+    if (!joined.empty() && joined[h] >= min_ratio &&
+        CountFitting(joined, min_ratio) > CountFitting(*fit, min_ratio)) {
+      *fit = std::move(joined);
+      failures = 0;
+    } else {
+      ++failures;
+    }
   }
 }
 
@@ -351,7 +399,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
     if (OneCameraFullyFits(pairs, best_fit, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
-  RefineWithFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, threshold, options, &best_fit);
+  GrowFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, order, threshold, options, &best_fit);
   for (size_t p = 0; p < pairs.size(); ++p) pairs[p].ratio = best_fit[p];
   return pairs;
 }
