@@ -5,13 +5,17 @@
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
 // studio's stretch boundaries, where a person may jump), unmatched detections, association +
 // triangulation speed on one core; and self-calibration from every person, started from
-// nothing, against the true rig.
+// nothing, against the true rig. --diagnose first prints the uncalibrated association (the
+// self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
+// the compared pairs of 2D tracks that fit or not by whether they are one person, per track
+// its cameras and purity, and the calibration from them with its reasons.
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <map>
 
 #include "geometry/association/uncalibrated.h"
@@ -36,7 +40,10 @@ void Diagnose(const SyntheticScene& scene) {
   const std::vector<int64_t> frame_numbers = scene.detections.AllFrameNumbers();
   const MultiDetections detections = ToMultiDetections(scene.detections, frame_numbers);
   UncalibratedAssociationDetails details;
+  const auto t0 = std::chrono::steady_clock::now();
   const AssociationResult r = AssociateWithoutCalibration(WithoutExtrinsics(scene.rig), detections, {}, &details);
+  std::printf("    uncalibrated association: %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   // 2D tracks: per camera, how many, how long, how pure.
   std::vector<int> person_of;  // main person of each 2D track
   std::vector<int> tracks_per_camera(scene.rig.size(), 0), long_per_camera(scene.rig.size(), 0);
@@ -65,9 +72,6 @@ void Diagnose(const SyntheticScene& scene) {
     const bool hi = p.ratio >= 0.7;
     auto& n = by_pair[{details.tracklets[p.first].camera, details.tracklets[p.second].camera}];
     ++n[(same ? 0 : 2) + (hi ? 0 : 1)];
-    std::printf("      pair %d-%d: %s ratio %.2f, frames %zu / %zu\n", details.tracklets[p.first].camera,
-                details.tracklets[p.second].camera, same ? "same" : "diff", p.ratio,
-                details.tracklets[p.first].items.size(), details.tracklets[p.second].items.size());
   }
   for (const auto& [cams, n] : by_pair)
     std::printf("    cameras %d-%d, compared 2D-track pairs: same person %d fit / %d not; different people %d fit / %d "
