@@ -311,10 +311,28 @@ std::vector<double> ScoreUnderPool(const Correspondences& pool, const std::vecto
 // fitting pairs. First it is estimated again from all their correspondences (spread over more
 // of both images), while more pairs fit; then each pair that does not fit, in `order`, is
 // tried with them: it joins when one matrix estimated from the pool and that pair makes more
-// pairs fit, that one included (a wrong pairing cannot share the matrix of right ones). Stops
-// after max_proposals failed trials in a row. `fit` holds each pair's score under the
+// pairs fit, that one included (a wrong pairing cannot share the matrix of right ones); pairs
+// that contradict a fitting pair are not tried. Stops after max_proposals failed trials in a row. `fit` holds each pair's score under the
 // proposal and receives the final scores.
+// Whether pairing h contradicts a fitting pair: one of its 2D tracks already fits another 2D
+// track of the other camera that overlaps its partner in time (one person is not two 2D tracks
+// of one camera at once).
+bool ContradictsFittingPair(size_t h, const std::vector<std::pair<int, int>>& pairs,
+                            const std::vector<Tracklet>& tracklets, const std::vector<double>& fit, double min_ratio) {
+  auto overlap = [&](int x, int y) {
+    return !(tracklets[x].last() < tracklets[y].first() || tracklets[y].last() < tracklets[x].first());
+  };
+  const auto [s, u] = pairs[h];
+  for (size_t q = 0; q < pairs.size(); ++q) {
+    if (fit[q] < min_ratio) continue;
+    const auto [s2, u2] = pairs[q];
+    if ((s2 == s && u2 != u && overlap(u, u2)) || (u2 == u && s2 != s && overlap(s, s2))) return true;
+  }
+  return false;
+}
+
 void GrowFittingPairs(double focal_a, double focal_b, const std::vector<Correspondences>& corr,
+                      const std::vector<std::pair<int, int>>& pairs, const std::vector<Tracklet>& tracklets,
                       const std::vector<size_t>& order, double threshold,
                       const UncalibratedAssociationOptions& options, std::vector<double>* fit) {
   const double min_ratio = options.min_inlier_ratio;
@@ -331,7 +349,7 @@ void GrowFittingPairs(double focal_a, double focal_b, const std::vector<Correspo
   if (options.refinement_rounds == 0) return;
   int failures = 0;
   for (size_t h : order) {
-    if ((*fit)[h] >= min_ratio) continue;
+    if ((*fit)[h] >= min_ratio || ContradictsFittingPair(h, pairs, tracklets, *fit, min_ratio)) continue;
     if (failures >= options.max_proposals) break;
     std::vector<double> joined = ScoreUnderPool(Pool(corr, *fit, static_cast<int>(h), min_ratio, max_pool), corr,
                                                 focal_a, focal_b, threshold, options);
@@ -399,7 +417,10 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
     if (OneCameraFullyFits(pairs, best_fit, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
-  GrowFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, order, threshold, options, &best_fit);
+  std::vector<std::pair<int, int>> members;
+  for (const PairScore& p : pairs) members.emplace_back(p.s, p.u);
+  GrowFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, members, tracklets, order, threshold, options,
+                   &best_fit);
   for (size_t p = 0; p < pairs.size(); ++p) pairs[p].ratio = best_fit[p];
   return pairs;
 }
