@@ -13,8 +13,11 @@
 //     linear 8-point residual and until every track of one camera is in a fitting pair; the camera pair's
 //     essential matrix is the proposal under which the most correspondences of well-fitting
 //     track pairs are inliers (the right pairing is the one whose joints agree on one
-//     essential matrix); a track pair's score is its inlier share under it over the share of
-//     the proposing pair;
+//     essential matrix); that matrix then grows: estimated again from every fitting pair, and
+//     pairs that do not fit yet are tried one at a time, joining when one matrix estimated with
+//     them makes more pairs fit (refinement_rounds; a matrix from one person fits only where
+//     that person walked); a track pair's score is its inlier share under the final matrix over
+//     the share of the correspondences that made it;
 //  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
 //     the scores, never putting two time-overlapping tracks of one camera together.
 // Detections in no group with at least min_cameras cameras are unmatched. In the summary,
