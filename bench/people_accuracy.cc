@@ -1,16 +1,26 @@
 // Several people on the synthetic studio: association + triangulation against the truth.
-//   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3]
+//   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--diagnose]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
 // studio's stretch boundaries, where a person may jump), unmatched detections, association +
 // triangulation speed on one core; and self-calibration from every person, started from
-// nothing, against the true rig.
+// nothing, against the true rig. --diagnose first prints the uncalibrated association (the
+// self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
+// the compared pairs of 2D tracks that fit or not by whether they are one person, per track
+// its cameras and purity, and the calibration from them with its reasons.
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <map>
+
+#include "geometry/association/uncalibrated.h"
 #include "pseudolabel/people_evaluation.h"
+#include "pseudolabel/stages/calibrate.h"
 
 using namespace epilabel;
 
@@ -23,7 +33,119 @@ struct Scenario {
   bool bystander, enter_leave;
 };
 
-void Run(const Scenario& sc, int frames, uint64_t seed) {
+// The uncalibrated association (the self-calibration's) against the studio's truth of who is
+// who: per track, the cameras, the views (camera, frame) and the share of them that belong to
+// the track's main person (its purity); per person, the tracks that hold them.
+void Diagnose(const SyntheticScene& scene) {
+  const std::vector<int64_t> frame_numbers = scene.detections.AllFrameNumbers();
+  const MultiDetections detections = ToMultiDetections(scene.detections, frame_numbers);
+  UncalibratedAssociationOptions single_pair;
+  single_pair.refinement_rounds = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  const AssociationResult without = AssociateWithoutCalibration(WithoutExtrinsics(scene.rig), detections, single_pair);
+  const double without_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  UncalibratedAssociationDetails details;
+  t0 = std::chrono::steady_clock::now();
+  const AssociationResult r = AssociateWithoutCalibration(WithoutExtrinsics(scene.rig), detections, {}, &details);
+  std::printf("    uncalibrated association: %.2f s, %d tracks (refinement_rounds = 0: %.2f s, %d tracks)\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+              static_cast<int>(r.tracks.size()), without_s, static_cast<int>(without.tracks.size()));
+  // 2D tracks: per camera, how many, how long, how pure.
+  std::vector<int> person_of;  // main person of each 2D track
+  std::vector<int> tracks_per_camera(scene.rig.size(), 0), long_per_camera(scene.rig.size(), 0);
+  int64_t items = 0, pure_items = 0;
+  for (const auto& t : details.tracklets) {
+    std::map<int, int> n;
+    for (const auto& [f, d] : t.items) ++n[scene.detection_person[scene.SlotIndex(t.camera, f, d)]];
+    int best = 0, who = -1;
+    for (const auto& [p, k] : n)
+      if (k > best) best = k, who = p;
+    person_of.push_back(who);
+    ++tracks_per_camera[t.camera];
+    if (t.items.size() >= 10) {
+      ++long_per_camera[t.camera];
+      items += static_cast<int64_t>(t.items.size());
+      pure_items += best;
+    }
+  }
+  std::printf("    2D tracks per camera (all / >= 10 frames):");
+  for (size_t c = 0; c < scene.rig.size(); ++c) std::printf(" %d/%d", tracks_per_camera[c], long_per_camera[c]);
+  std::printf("; purity of the long ones %.4f\n", items > 0 ? static_cast<double>(pure_items) / items : 0.0);
+  // Scores of compared pairs, by whether they are of one person.
+  std::map<std::pair<int, int>, std::array<int, 4>> by_pair;
+  for (const auto& p : details.pair_scores) {
+    const bool same = person_of[p.first] == person_of[p.second] && person_of[p.first] >= 0;
+    const bool hi = p.ratio >= 0.7;
+    auto& n = by_pair[{details.tracklets[p.first].camera, details.tracklets[p.second].camera}];
+    ++n[(same ? 0 : 2) + (hi ? 0 : 1)];
+  }
+  for (const auto& [cams, n] : by_pair)
+    std::printf("    cameras %d-%d, compared 2D-track pairs: same person %d fit / %d not; different people %d fit / %d "
+                "not\n",
+                cams.first, cams.second, n[0], n[1], n[2], n[3]);
+  int64_t views = 0, pure_views = 0, mixed_frames = 0, track_frames = 0;
+  std::map<int, std::vector<int>> tracks_of;
+  for (const Track& t : r.tracks) {
+    std::map<int, int64_t> count;
+    int cams = 0;
+    for (camera_t c = 0; c < t.num_cameras; ++c) {
+      bool any = false;
+      for (frame_t f = 0; f < t.num_frames; ++f) {
+        const detection_t d = t.DetectionAt(c, f);
+        if (d == kNoDetection) continue;
+        any = true;
+        ++count[scene.detection_person[scene.SlotIndex(c, f, d)]];
+      }
+      cams += any ? 1 : 0;
+    }
+    for (frame_t f = 0; f < t.num_frames; ++f) {
+      int first = -2;
+      bool mixed = false, seen = false;
+      for (camera_t c = 0; c < t.num_cameras; ++c) {
+        const detection_t d = t.DetectionAt(c, f);
+        if (d == kNoDetection) continue;
+        const int p = scene.detection_person[scene.SlotIndex(c, f, d)];
+        seen = true;
+        if (first == -2) first = p;
+        mixed = mixed || p != first;
+      }
+      track_frames += seen ? 1 : 0;
+      mixed_frames += mixed ? 1 : 0;
+    }
+    int64_t total = 0, best = 0;
+    int main_person = -1;
+    for (const auto& [p, n] : count) {
+      total += n;
+      if (n > best) best = n, main_person = p;
+    }
+    views += total;
+    pure_views += best;
+    tracks_of[main_person].push_back(t.id);
+    std::printf("      track %2d: %d cameras, %5lld views, frames %4d-%4d, person %d, purity %.3f\n", t.id, cams,
+                static_cast<long long>(total), t.first_frame, t.last_frame, main_person,
+                total > 0 ? static_cast<double>(best) / total : 0.0);
+  }
+  std::printf("    uncalibrated association: %d tracks, purity %.4f of %lld views, %lld of %lld track frames mixed\n",
+              static_cast<int>(r.tracks.size()), views > 0 ? static_cast<double>(pure_views) / views : 0.0,
+              static_cast<long long>(views), static_cast<long long>(mixed_frames), static_cast<long long>(track_frames));
+  for (const auto& [p, ids] : tracks_of) std::printf("      person %d: %d tracks\n", p, static_cast<int>(ids.size()));
+  // The self-calibration from them, with its report.
+  KeypointInput input;
+  input.path = "studio";
+  input.keypoints = scene.ToKeypointSequence();
+  input.skeleton = &GetSkeleton("coco17");
+  for (const Camera& c : scene.rig) input.camera_names.push_back(c.name);
+  const Rig intrinsics = WithoutExtrinsics(scene.rig);
+  const Association people = AssociatePeople(input, AssociationOptions{}, &intrinsics);
+  CalibrateStageOptions co;
+  const PersonTrack pooled = people.tracks.size() > 1 ? PoolTracks(people.tracks) : people.tracks.front();
+  const CalibrateStageResult cal = CalibrateCameras(intrinsics, pooled, co);
+  std::printf("    calibration from %d pooled tracks (%d frames): %s\n", static_cast<int>(people.tracks.size()),
+              pooled.num_frames(), cal.output.report.BriefReport().c_str());
+  for (const std::string& why : cal.output.report.reasons) std::printf("      reason: %s\n", why.c_str());
+}
+
+void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose) {
   StudioOptions so;
   so.rig = sc.rig;
   so.num_frames = frames;
@@ -33,6 +155,7 @@ void Run(const Scenario& sc, int frames, uint64_t seed) {
   so.seed = seed;
   so.data_dir = EPILABEL_DATA_DIR;
   const SyntheticScene scene = Synthesize(so);
+  if (diagnose) Diagnose(scene);
   const PeopleEvaluation e = EvaluatePeople(scene, seed, true, true);
   std::printf("%-26s %d frames, %d tracks (%s); PCP %.2f %% (oracle %.2f %%), MPJPE %.2f mm (oracle %.2f mm, ratio "
               "%.3f), switches %d, unmatched %lld of %lld detections, %.0f frames/s on one core\n",
@@ -65,7 +188,14 @@ int main(int argc, char** argv) {
   int frames = 1500;
   uint64_t seed = 1;
   std::string only;
+  bool diagnose = false;
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--diagnose")) diagnose = true;
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--diagnose")) {
+      --i;
+      continue;
+    }
     if (!std::strcmp(argv[i], "--frames")) frames = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--scenario")) only = argv[i + 1];
@@ -74,8 +204,11 @@ int main(int argc, char** argv) {
       {"ring8_3", "ring8", 3, false, false},
       {"h36m4_4_bystander_enter", "h36m4", 4, true, true},
       {"h36m4_1", "h36m4", 1, false, false},
+      {"h36m4_2", "h36m4", 2, false, false},
+      {"h36m4_3", "h36m4", 3, false, false},
+      {"h36m4_4", "h36m4", 4, false, false},
   };
   for (const Scenario& s : scenarios)
-    if (only.empty() || only == s.name) Run(s, frames, seed);
+    if (only.empty() || only == s.name) Run(s, frames, seed, diagnose);
   return 0;
 }

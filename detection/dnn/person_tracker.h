@@ -1,12 +1,18 @@
 // Per-camera tracking of several people over frames: each frame's people get the id of the
 // person they continue, so that a person keeps one index in a camera's output.
 //
+// Motion: each track predicts its joints at the current frame from its last seen joints and a
+// constant image velocity (mean displacement of its common confident joints per frame,
+// smoothed over updates with weight 1/2 on the previous velocity), so that two people crossing
+// keep their ids and a person missed for a few frames is found again where they went.
+//
 // Distance of a detection to a track: the mean image distance over the joints confident in
-// both (score >= min_joint_score), divided by the diagonal of the track's last keypoint box
-// (pixels / pixels); fewer than min_common_joints common joints = no match. Per frame, the
-// detections are assigned to the tracks alive (seen within max_gap_frames) by minimum total
-// distance (Hungarian, SolveAssignment) within the gate max_distance; a detection left over
-// starts a new track with the next id (0, 1, ...). Deterministic.
+// both (score >= min_joint_score) between the detection and the track's prediction, divided by
+// the diagonal of the track's last keypoint box (pixels / pixels); fewer than
+// min_common_joints common joints = no match. Per frame, the detections are assigned to the
+// tracks alive (seen within max_gap_frames, lost ones included) by minimum total distance
+// (Hungarian, SolveAssignment) within the gate max_distance; a detection left over starts a
+// new track with the next id (0, 1, ...). Deterministic.
 #pragma once
 
 #include <vector>
@@ -45,8 +51,14 @@ class PersonTracker {
     int id = 0;
     std::vector<Eigen::Vector3d> joints;  // last seen
     int last_frame = 0;
+    Eigen::Vector2d velocity = Eigen::Vector2d::Zero();  // pixels per frame
+    bool has_velocity = false;
   };
-  // The gated distance of `joints` to `track` (+infinity when it cannot match).
+  // A track's last joints moved to the current frame along its velocity.
+  std::vector<Eigen::Vector3d> Predict(const Track& track) const;
+  // Takes `joints` as the track's position at the current frame and updates its velocity.
+  void Continue(Track& track, const std::vector<Eigen::Vector3d>& joints) const;
+  // The gated distance of `joints` to `track`'s prediction (+infinity when it cannot match).
   double Distance(const Track& track, const std::vector<Eigen::Vector3d>& joints) const;
 
   PersonTrackerOptions options_;

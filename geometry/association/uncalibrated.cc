@@ -264,6 +264,105 @@ bool OneCameraFullyFits(const std::vector<PairScore>& pairs, const std::vector<d
   return all_a == fit_a || all_b == fit_b;
 }
 
+int CountFitting(const std::vector<double>& fit, double min_ratio) {
+  int n = 0;
+  for (double r : fit) n += r >= min_ratio ? 1 : 0;
+  return n;
+}
+
+// The correspondences of the pairs with fit >= min_ratio and of pair `extra` (-1: none), at
+// most `max_count` of them (evenly spread).
+Correspondences Pool(const std::vector<Correspondences>& corr, const std::vector<double>& fit, int extra,
+                     double min_ratio, int max_count) {
+  Correspondences all;
+  for (size_t p = 0; p < corr.size(); ++p) {
+    if (fit[p] < min_ratio && static_cast<int>(p) != extra) continue;
+    all.first.insert(all.first.end(), corr[p].first.begin(), corr[p].first.end());
+    all.second.insert(all.second.end(), corr[p].second.begin(), corr[p].second.end());
+  }
+  const size_t n = all.first.size();
+  if (n <= static_cast<size_t>(max_count)) return all;
+  Correspondences kept;
+  for (int m = 0; m < max_count; ++m) {
+    const size_t idx = static_cast<size_t>(m) * n / max_count;
+    kept.first.push_back(all.first[idx]);
+    kept.second.push_back(all.second[idx]);
+  }
+  return kept;
+}
+
+// Every pair's score under the essential matrix estimated from `pool`: its inlier share over
+// the pool's (what noise allows), at most 1. Empty when the estimate fails.
+std::vector<double> ScoreUnderPool(const Correspondences& pool, const std::vector<Correspondences>& corr, double focal_a,
+                                   double focal_b, double threshold, const UncalibratedAssociationOptions& options) {
+  const TwoViewGeometry g = EstimateRelativeCameraPose(pool.first, pool.second, focal_a, focal_b, options.two_view);
+  if (!g.success) return {};
+  const double reference = static_cast<double>(CountInliers(g.essential, pool, threshold)) / pool.first.size();
+  if (!(reference > 0.0)) return {};
+  std::vector<double> fit(corr.size());
+  for (size_t p = 0; p < corr.size(); ++p)
+    fit[p] = std::min(1.0, static_cast<double>(CountInliers(g.essential, corr[p], threshold)) / corr[p].first.size() /
+                               reference);
+  return fit;
+}
+
+// An essential matrix from one pair of 2D tracks fits well only where that person walked (and
+// one from two people may fit only them): the camera pair's matrix grows from the proposal's
+// fitting pairs. First it is estimated again from all their correspondences (spread over more
+// of both images), while more pairs fit; then each pair that does not fit, in `order`, is
+// tried with them: it joins when one matrix estimated from the pool and that pair makes more
+// pairs fit, that one included (a wrong pairing cannot share the matrix of right ones); pairs
+// that contradict a fitting pair are not tried. Stops after max_proposals failed trials in a row. `fit` holds each pair's score under the
+// proposal and receives the final scores.
+// Whether pairing h contradicts a fitting pair: one of its 2D tracks already fits another 2D
+// track of the other camera that overlaps its partner in time (one person is not two 2D tracks
+// of one camera at once).
+bool ContradictsFittingPair(size_t h, const std::vector<std::pair<int, int>>& pairs,
+                            const std::vector<Tracklet>& tracklets, const std::vector<double>& fit, double min_ratio) {
+  auto overlap = [&](int x, int y) {
+    return !(tracklets[x].last() < tracklets[y].first() || tracklets[y].last() < tracklets[x].first());
+  };
+  const auto [s, u] = pairs[h];
+  for (size_t q = 0; q < pairs.size(); ++q) {
+    if (fit[q] < min_ratio) continue;
+    const auto [s2, u2] = pairs[q];
+    if ((s2 == s && u2 != u && overlap(u, u2)) || (u2 == u && s2 != s && overlap(s, s2))) return true;
+  }
+  return false;
+}
+
+void GrowFittingPairs(double focal_a, double focal_b, const std::vector<Correspondences>& corr,
+                      const std::vector<std::pair<int, int>>& pairs, const std::vector<Tracklet>& tracklets,
+                      const std::vector<size_t>& order, double threshold,
+                      const UncalibratedAssociationOptions& options, std::vector<double>* fit) {
+  const double min_ratio = options.min_inlier_ratio;
+  const int max_pool = 4 * options.max_correspondences;
+  for (int round = 0; round < options.refinement_rounds; ++round) {
+    std::vector<double> refined =
+        ScoreUnderPool(Pool(corr, *fit, -1, min_ratio, max_pool), corr, focal_a, focal_b, threshold, options);
+    if (refined.empty()) return;
+    const int before = CountFitting(*fit, min_ratio), after = CountFitting(refined, min_ratio);
+    if (after < before) break;
+    *fit = std::move(refined);
+    if (after == before) break;
+  }
+  if (options.refinement_rounds == 0) return;
+  int failures = 0;
+  for (size_t h : order) {
+    if ((*fit)[h] >= min_ratio || ContradictsFittingPair(h, pairs, tracklets, *fit, min_ratio)) continue;
+    if (failures >= options.max_proposals) break;
+    std::vector<double> joined = ScoreUnderPool(Pool(corr, *fit, static_cast<int>(h), min_ratio, max_pool), corr,
+                                                focal_a, focal_b, threshold, options);
+    if (!joined.empty() && joined[h] >= min_ratio &&
+        CountFitting(joined, min_ratio) > CountFitting(*fit, min_ratio)) {
+      *fit = std::move(joined);
+      failures = 0;
+    } else {
+      ++failures;
+    }
+  }
+}
+
 // Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
 // pair's best essential matrix.
 std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& detections,
@@ -318,6 +417,10 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
     if (OneCameraFullyFits(pairs, best_fit, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
+  std::vector<std::pair<int, int>> members;
+  for (const PairScore& p : pairs) members.emplace_back(p.s, p.u);
+  GrowFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, members, tracklets, order, threshold, options,
+                   &best_fit);
   for (size_t p = 0; p < pairs.size(); ++p) pairs[p].ratio = best_fit[p];
   return pairs;
 }
@@ -380,6 +483,20 @@ AssociationResult MakeTracks(const MultiDetections& detections, const std::vecto
   return result;
 }
 
+void FillDetails(const std::vector<Tracklet>& tracklets, const std::vector<PairScore>& scores,
+                 const AssociationResult& result, UncalibratedAssociationDetails* details) {
+  details->tracklets.clear();
+  details->track_of.assign(tracklets.size(), -1);
+  for (const Tracklet& t : tracklets) details->tracklets.push_back({t.camera, t.items});
+  details->pair_scores.clear();
+  for (const PairScore& p : scores) details->pair_scores.push_back({p.s, p.u, p.ratio});
+  for (size_t i = 0; i < tracklets.size(); ++i) {
+    const auto& [f, d] = tracklets[i].items.front();
+    for (const Track& t : result.tracks)
+      if (t.DetectionAt(tracklets[i].camera, f) == d) details->track_of[i] = t.id;
+  }
+}
+
 }  // namespace
 
 void UncalibratedAssociationOptions::Check() const {
@@ -397,11 +514,13 @@ void UncalibratedAssociationOptions::Check() const {
   if (max_proposals < 1) fail("max_proposals must be >= 1");
   if (!(inlier_threshold_px > 0.0)) fail("inlier_threshold_px must be > 0");
   if (!(min_inlier_ratio > 0.0 && min_inlier_ratio <= 1.0)) fail("min_inlier_ratio must be in (0, 1]");
+  if (refinement_rounds < 0) fail("refinement_rounds must be >= 0");
   if (min_cameras < 1) fail("min_cameras must be >= 1");
 }
 
 AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const MultiDetections& detections,
-                                              const UncalibratedAssociationOptions& options) {
+                                              const UncalibratedAssociationOptions& options,
+                                              UncalibratedAssociationDetails* details) {
   options.Check();
   CheckIntrinsics(intrinsics_only, detections);
   const int num_cams = detections.num_cameras();
@@ -439,6 +558,7 @@ AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const 
   for (const auto& s : pair_scores) scores.insert(scores.end(), s.begin(), s.end());
   // Step 3: people.
   AssociationResult result = MakeTracks(detections, tracklets, GroupTracklets(tracklets, candidates, scores, options));
+  if (details != nullptr) FillDetails(tracklets, scores, result, details);
   const int reidentifications = result.summary.num_reidentifications;
   CountAssignments(detections, &result);
   result.summary.num_reidentifications = reidentifications;

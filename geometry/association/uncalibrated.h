@@ -13,8 +13,11 @@
 //     linear 8-point residual and until every track of one camera is in a fitting pair; the camera pair's
 //     essential matrix is the proposal under which the most correspondences of well-fitting
 //     track pairs are inliers (the right pairing is the one whose joints agree on one
-//     essential matrix); a track pair's score is its inlier share under it over the share of
-//     the proposing pair;
+//     essential matrix); that matrix then grows: estimated again from every fitting pair, and
+//     pairs that do not fit yet are tried one at a time, joining when one matrix estimated with
+//     them makes more pairs fit (refinement_rounds; a matrix from one person fits only where
+//     that person walked); a track pair's score is its inlier share under the final matrix over
+//     the share of the correspondences that made it;
 //  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
 //     the scores, never putting two time-overlapping tracks of one camera together.
 // Detections in no group with at least min_cameras cameras are unmatched. In the summary,
@@ -67,16 +70,39 @@ struct UncalibratedAssociationOptions {
   // matrix is at least this fraction of the share of the track pair that proposed it (which
   // adapts the test to the detector's noise); groups merge while their mean is at least this.
   double min_inlier_ratio = 0.7;
+  // Rounds of re-estimating a camera pair's essential matrix from the correspondences of every
+  // fitting pair of 2D tracks (then scoring every pair again), while more pairs fit; 0: the
+  // best single pair's matrix is kept.
+  int refinement_rounds = 3;
   // Groups seen by fewer cameras are not returned.
   int min_cameras = 2;
   // Check(): throws std::invalid_argument on nonsense values.
   void Check() const;
 };
 
+// The intermediate results of AssociateWithoutCalibration, for diagnostics and tests.
+struct UncalibratedAssociationDetails {
+  // Every 2D track (step 1): its camera and its detections in increasing frames.
+  struct Tracklet2d {
+    camera_t camera = kInvalidCameraId;
+    std::vector<std::pair<frame_t, detection_t>> items;
+  };
+  std::vector<Tracklet2d> tracklets;
+  // Every compared pair of 2D tracks (indices into tracklets) and its score (step 2).
+  struct PairScore {
+    int first = -1, second = -1;
+    double ratio = 0.0;
+  };
+  std::vector<PairScore> pair_scores;
+  // Per 2D track, the index of the returned track it went into, or -1.
+  std::vector<int> track_of;
+};
+
 // Tracks of people from the detections of cameras with known intrinsics (extrinsics are not
 // used). `intrinsics_only` must have one camera per detection camera with positive focal
 // lengths; throws std::invalid_argument otherwise. Tracks have no `points`.
 AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const MultiDetections& detections,
-                                              const UncalibratedAssociationOptions& options);
+                                              const UncalibratedAssociationOptions& options,
+                                              UncalibratedAssociationDetails* details = nullptr);
 
 }  // namespace epilabel

@@ -43,8 +43,8 @@ Association SinglePersonTracks(const KeypointInput& input, PeopleSummary summary
   return a;
 }
 
-// Every detection on the union of the frame numbers, joints below zero confidence or not
-// finite made missing (as ToObservations does).
+}  // namespace
+
 MultiDetections ToMultiDetections(const KeypointSequence& keypoints, const std::vector<int64_t>& frame_numbers) {
   std::unordered_map<int64_t, frame_t> index_of;
   for (size_t i = 0; i < frame_numbers.size(); ++i) index_of[frame_numbers[i]] = static_cast<frame_t>(i);
@@ -65,6 +65,8 @@ MultiDetections ToMultiDetections(const KeypointSequence& keypoints, const std::
   }
   return MultiDetections(people, nj);
 }
+
+namespace {
 
 bool HasIntrinsics(const Rig& rig) {
   return std::all_of(rig.begin(), rig.end(), [](const Camera& c) { return c.fx > 0 && c.fy > 0; });

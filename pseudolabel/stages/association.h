@@ -21,6 +21,7 @@
 
 #include "detection/skeleton.h"
 #include "geometry/association/calibrated.h"
+#include "geometry/association/detections.h"
 #include "geometry/association/uncalibrated.h"
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
@@ -80,6 +81,11 @@ struct Association {
 // throws for ordinary data.
 Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options = {},
                             const Rig* rig = nullptr);
+
+// Every detection of `keypoints` on the frame numbers `frame_numbers` (which must hold every
+// frame number of the input, e.g. AllFrameNumbers()), detection d of a camera and frame being
+// the d-th person listed there; joints with a weight <= 0 or not finite are missing.
+MultiDetections ToMultiDetections(const KeypointSequence& keypoints, const std::vector<int64_t>& frame_numbers);
 
 // The cameras without their extrinsics: what a self-calibration may know when it associates
 // people (an intrinsics file may be a full calibration whose poses are not to be trusted).

@@ -216,7 +216,14 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   const std::vector<double> fps = sync.CameraFps(input.num_cameras());
   const int reference = sync.ReferenceIndex(input.camera_names);
   const Rig association_rig = WithoutExtrinsics(intrinsics);
-  Association first = AssociatePeople(input, association, &association_rig);
+  // The shifts are judged by how many detections the association follows across cameras,
+  // which drops when frames are not simultaneous only if each camera pair's two-view geometry
+  // comes from one pair of 2D tracks: the essential matrix grown from every fitting pair
+  // absorbs a shift of frames. The search associates without that growth; the people are
+  // associated with it once the shifts are known.
+  AssociationOptions search = association;
+  search.uncalibrated.refinement_rounds = 0;
+  Association first = AssociatePeople(input, search, &association_rig);
 
   // Coarse offsets and whole-frame shifts, the people associated again after each shift, until
   // no confident estimate asks for another whole frame (a camera too far off for the first
@@ -252,7 +259,7 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
       for (size_t c : trials[t]) proposal[c] += more[c];
       KeypointInput candidate_input = ShiftFrameNumbers(input, proposal);
       const auto t1 = std::chrono::steady_clock::now();
-      Association candidate = AssociatePeople(candidate_input, association, &association_rig);
+      Association candidate = AssociatePeople(candidate_input, search, &association_rig);
       association_seconds += SecondsSince(t1);
       int64_t smallest = std::numeric_limits<int64_t>::max();
       for (size_t c : trials[t]) smallest = std::min<int64_t>(smallest, std::llabs(more[c]));
@@ -270,6 +277,8 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
     coarse = estimate;
   }
   const double coarse_seconds = SecondsSince(t0) - association_seconds;
+  if (people.summary.method != "single" && association.uncalibrated.refinement_rounds != 0)
+    people = AssociatePeople(on_reference, association, &association_rig);
   const auto single = [&]() { return AssociatePeople(on_reference, SingleSelection(), nullptr).tracks.front(); };
 
   SyncCalibrationResult result = CalibrateUnsynchronised(

@@ -51,6 +51,30 @@ TEST(PersonTracker, IgnoresJointsBelowTheScoreThreshold) {
   EXPECT_EQ(tracker.Update({Figure(100, 100, 0.1)}), (std::vector<int>{1}));
 }
 
+// Two people on paths that cross (an X): A from (100, 100) right and down, B from (490, 295)
+// left and up, 20 px and 10 px per frame; they meet at (295, 197.5) between frames 9 and 10. At
+// frame 10 each is nearer the other's frame-9 pose (11.2 px against 22.4 px): matching last
+// poses swaps the ids there, the constant-velocity prediction does not.
+TEST(PersonTracker, KeepsIdsOfTwoPeopleWhosePathsCross) {
+  PersonTracker tracker;
+  for (int k = 0; k < 20; ++k) {
+    const std::vector<int> ids = tracker.Update({Figure(100 + 20.0 * k, 100 + 10.0 * k),
+                                                 Figure(490 - 20.0 * k, 295 - 10.0 * k)});
+    EXPECT_EQ(ids, (std::vector<int>{0, 1})) << "frame " << k;
+  }
+  EXPECT_EQ(tracker.tracks_started(), 2);
+}
+
+// A person walking at 25 px per frame is missed for three frames: 100 px from where they were
+// last seen (beyond the gate of half the 100 px figure's box diagonal), at their predicted place.
+TEST(PersonTracker, FindsAPersonMissedForSomeFramesWhereTheyWent) {
+  PersonTracker tracker;
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(tracker.Update({Figure(100 + 25.0 * k, 100)}), (std::vector<int>{0}));
+  for (int k = 5; k < 8; ++k) EXPECT_TRUE(tracker.Update({}).empty());
+  EXPECT_EQ(tracker.Update({Figure(100 + 25.0 * 8, 100)}), (std::vector<int>{0}));
+  EXPECT_EQ(tracker.tracks_started(), 1);
+}
+
 TEST(PersonTracker, RejectsInvalidOptions) {
   PersonTrackerOptions options;
   options.max_distance = 0.0;

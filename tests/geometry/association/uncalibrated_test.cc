@@ -109,6 +109,60 @@ TEST(AssociateWithoutCalibration, SplitsTwoDimensionalTracksWhereTwoPeopleCoinci
   EXPECT_GE(r.recovered, 0.97 * r.person_detections) << result.summary.BriefReport();
 }
 
+// Number of cameras with a detection in a track.
+int CamerasOf(const Track& t) {
+  int n = 0;
+  for (camera_t c = 0; c < t.num_cameras; ++c) {
+    bool any = false;
+    for (frame_t f = 0; f < t.num_frames && !any; ++f) any = t.DetectionAt(c, f) != kNoDetection;
+    n += any ? 1 : 0;
+  }
+  return n;
+}
+
+// Four people, each pacing a short path in their own corner of the room: the essential matrix
+// of one person's pair of 2D tracks fits only that corner of the images (inlier share of the
+// others well below the proposer's), so each person must be found again under the matrix
+// grown from every fitting pair (with refinement_rounds = 0, people split into tracks of two or
+// three cameras and some same-person pairs score 0).
+PeopleScene FourCornersScene() {
+  PeopleSceneOptions so;
+  so.noise_px = 3.0;
+  so.seed = 11;
+  const int frames = 150;
+  const std::vector<testing::PersonPath> paths = {{{-1.6, -1.4}, {-1.2, -1.6}, 0, frames, 0},
+                                                  {{1.4, -1.6}, {1.6, -1.2}, 0, frames, 13},
+                                                  {{1.6, 1.4}, {1.2, 1.6}, 0, frames, 29},
+                                                  {{-1.4, 1.6}, {-1.6, 1.2}, 0, frames, 47}};
+  return MakePeopleScene(RingRig(4), paths, frames, so);
+}
+
+TEST(AssociateWithoutCalibration, FindsFourPeopleInTheirCornersOnEveryCamera) {
+  const PeopleScene scene = FourCornersScene();
+  UncalibratedAssociationDetails details;
+  const AssociationResult result =
+      AssociateWithoutCalibration(IntrinsicsOnly(scene.rig), scene.detections, UncalibratedAssociationOptions{}, &details);
+  const Recovery r = Evaluate(scene, result);
+  EXPECT_EQ(r.foreign, 0) << result.summary.BriefReport();
+  EXPECT_EQ(r.people_with_own_track, 4);
+  ASSERT_EQ(result.tracks.size(), 4u) << result.summary.BriefReport();
+  for (const Track& t : result.tracks) {
+    EXPECT_GE(PersonOf(scene, t), 0) << "track " << t.id;
+    EXPECT_EQ(CamerasOf(t), 4) << "track " << t.id;
+  }
+  EXPECT_GE(r.recovered, 0.99 * r.person_detections) << result.summary.BriefReport();
+  // Every compared pair of 2D tracks of one person fits; no pair of two people does.
+  const UncalibratedAssociationOptions defaults;
+  for (const auto& p : details.pair_scores) {
+    const auto& a = details.tracklets[p.first].items.front();
+    const auto& b = details.tracklets[p.second].items.front();
+    const int pa = scene.truth[details.tracklets[p.first].camera][a.first][a.second];
+    const int pb = scene.truth[details.tracklets[p.second].camera][b.first][b.second];
+    if (pa == pb) EXPECT_GE(p.ratio, defaults.min_inlier_ratio) << "person " << pa;
+    else EXPECT_LT(p.ratio, defaults.min_inlier_ratio) << "people " << pa << " and " << pb;
+  }
+}
+
 TEST(AssociateWithoutCalibration, DoesNotDependOnTheThreadCount) {
   const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(60), 60, PeopleSceneOptions{});
   AssociationResult one, two;
