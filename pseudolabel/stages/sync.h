@@ -14,6 +14,7 @@
 #include "geometry/sync/calibrated_sync.h"
 #include "geometry/sync/motion_sync.h"
 #include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/sync_adjustment.h"
 
 namespace epilabel {
 
@@ -25,11 +26,16 @@ struct SyncStageOptions {
   // calibrate --sync (sync_calibration.h): a motion estimate less sure than this leaves the
   // camera at offset 0 (and unshifted before association)
   double min_confidence = 0.2;
+  // calibrate --sync: how the offsets are refined once there are cameras: "adjust" (jointly with
+  // the cameras in a bundle adjustment, sync_adjustment.h) or "search" (a 1-D search per camera,
+  // RefineOffsetsWithCalibration)
+  std::string fine = "adjust";
   MotionSyncOptions motion;
   CalibratedSyncOptions calibrated;
+  SyncAdjustmentOptions adjustment;
 
   // Throws InputError naming `fps` for a rate that is not positive or a wrong count of rates
-  // (num_cameras), and `reference` for a name not among camera_names.
+  // (num_cameras), `reference` for a name not among camera_names, `fine` for an unknown method.
   void Check(const std::vector<std::string>& camera_names) const;
   std::vector<double> CameraFps(int num_cameras) const;
   int ReferenceIndex(const std::vector<std::string>& camera_names) const;

@@ -187,7 +187,9 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   if (result.sync.success && result.calibration.output.success && sync.refine) {
     t0 = std::chrono::steady_clock::now();
     const SyncResult refined =
-        RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
+        sync.fine == "adjust"
+            ? AdjustOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.adjustment).sync
+            : RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
     result.sync_seconds += SecondsSince(t0);
     const std::vector<PersonTrack> again_tracks = Resampled(tracks, refined, fps);
     PersonTrack again_used;

@@ -1,5 +1,5 @@
-// Stage: calibration of unsynchronised cameras (`calibrate --sync`), in memory. The offsets and
-// the cameras are estimated in turn, not jointly.
+// Stage: calibration of unsynchronised cameras (`calibrate --sync`), in memory. Coarse offsets
+// first, then the offsets refined with (by default: jointly with) the cameras.
 //
 // From the keypoints (CalibrateUnsynchronised with a KeypointInput): people cannot be associated
 // across cameras by frame number while the offsets are unknown (a bystander or a second person
@@ -24,8 +24,11 @@
 //      single-person selection, keeps offset 0 (with a note); every track resampled onto the
 //      reference timeline;
 //   2. the cameras self-calibrated on the resampled tracks (CalibrateFromTracks);
-//   3. the offsets refined with those cameras (RefineOffsetsWithCalibration: reprojection
-//      consistency as a function of each offset), the original tracks resampled again;
+//   3. the offsets refined with those cameras, the original tracks resampled again: with
+//      SyncStageOptions::fine "adjust" jointly with the cameras in one bundle adjustment, every
+//      offset a continuous parameter and the 2-D tracks interpolated in time
+//      (AdjustOffsetsWithCalibration, sync_adjustment.h); with "search" one camera at a time
+//      (RefineOffsetsWithCalibration: reprojection consistency as a function of each offset);
 //   4. the cameras calibrated once more on the refined resampling.
 // A refusal of step 1 (too little motion) leaves the tracks as given and is reported in `sync`;
 // a failed step 2 stops after it.
