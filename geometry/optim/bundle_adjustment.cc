@@ -106,7 +106,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
   }
   BACameraBlocks blocks = CameraBlocksFromRig(*rig);
   const BAGauge gauge = MakeGauge(*rig, *data, options);
-  const bool sparse = !data->bone_terms.empty() || num_cameras > 32;
+  const bool sparse = !data->bone_terms.empty() || num_cameras > 32 || options.refine_time_offsets;
 
   bool final_pass = false;  // a loose solve removed nothing: one tight solve follows, nothing removed
   for (int round = 0; round <= options.outlier_rounds; ++round) {
