@@ -76,6 +76,27 @@ SyncResult Agreeing(SyncResult sync, const SyncResult& other) {
   return sync;
 }
 
+// The calibration on the adjusted offsets is worse than the one on the start offsets: failed, or
+// a worse verdict (on a person nearly in place the adjustment can trade the offsets of weakly
+// held cameras against their poses; the Pose2Sim balancing trial).
+bool WorseCalibration(const CalibrateStageResult& again, const CalibrateStageResult& first) {
+  return !again.output.success ||
+         static_cast<int>(again.output.report.verdict) > static_cast<int>(first.output.report.verdict);
+}
+
+// The start offsets kept, with a note on every camera, when WorseCalibration.
+SyncResult KeptStart(SyncResult start, const CalibrateStageResult& again) {
+  const std::string why = std::string("the calibration on the adjusted offsets was ") +
+                          (again.output.success ? VerdictName(again.output.report.verdict) : "failed") +
+                          ": offsets from motion kept";
+  for (size_t c = 0; c < start.cameras.size(); ++c) {
+    if (static_cast<int>(c) == start.reference) continue;
+    std::string& note = start.cameras[c].note;
+    note = note.empty() ? why : note + "; " + why;
+  }
+  return start;
+}
+
 AssociationOptions SingleSelection() {
   AssociationOptions single;
   single.method = "single";
@@ -195,11 +216,15 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
     PersonTrack again_used;
     const CalibrateStageResult again = Calibrate(intrinsics, again_tracks, refined, fps, fallback, calibrate, &again_used);
     const double first_seconds = result.calibration.seconds;
-    result.sync = refined;
-    result.tracks = again_tracks;
-    if (again.output.success) {
-      result.calibration = again;
-      result.used = again_used;
+    if (sync.fine == "adjust" && WorseCalibration(again, result.calibration)) {
+      result.sync = KeptStart(result.sync, again);
+    } else {
+      result.sync = refined;
+      result.tracks = again_tracks;
+      if (again.output.success) {
+        result.calibration = again;
+        result.used = again_used;
+      }
     }
     result.calibration.seconds = first_seconds + again.seconds;
   }
