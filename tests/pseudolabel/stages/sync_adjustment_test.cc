@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "detection/skeleton.h"
 #include "detection/synthetic/studio.h"
 #include "foundation/error.h"
 #include "pseudolabel/stages/sync.h"
@@ -65,6 +66,7 @@ TEST(SyncAdjustment, CalibrateSyncWithEitherRefinement) {
   SyntheticScene scene;
   StudioInput(truth, 600, 2, &scene);
   PersonTrack track;
+  track.skeleton = &GetSkeleton("coco17");
   track.observations = scene.observations;
   track.frame_numbers = scene.frame_numbers;
   for (const Camera& camera : scene.rig) track.camera_names.push_back(camera.name);
