@@ -76,12 +76,22 @@ SyncResult Agreeing(SyncResult sync, const SyncResult& other) {
   return sync;
 }
 
-// The calibration on the adjusted offsets is worse than the one on the start offsets: failed, or
-// a worse verdict (on a person nearly in place the adjustment can trade the offsets of weakly
-// held cameras against their poses; the Pose2Sim balancing trial).
+// The largest leave-one-camera-out rotation of a calibration (0 when none was measured).
+double WorstLeaveOneOut(const CalibrateStageResult& calibration) {
+  double worst = 0.0;
+  for (const CameraCalibrationReport& c : calibration.output.report.cameras)
+    if (std::isfinite(c.loo_rotation_deg)) worst = std::max(worst, c.loo_rotation_deg);
+  return worst;
+}
+
+// The calibration on the adjusted offsets is worse than the one on the start offsets: failed, a
+// worse verdict, or a leave-one-camera-out rotation more than twice as large plus a degree (on
+// a person nearly in place the adjustment can trade the offsets of weakly held cameras against
+// their poses: the Pose2Sim balancing trial, cameras then 20-30 deg off).
 bool WorseCalibration(const CalibrateStageResult& again, const CalibrateStageResult& first) {
   return !again.output.success ||
-         static_cast<int>(again.output.report.verdict) > static_cast<int>(first.output.report.verdict);
+         static_cast<int>(again.output.report.verdict) > static_cast<int>(first.output.report.verdict) ||
+         WorstLeaveOneOut(again) > 2.0 * WorstLeaveOneOut(first) + 1.0;
 }
 
 // The start offsets kept, with a note on every camera, when WorseCalibration.

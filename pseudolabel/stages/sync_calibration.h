@@ -29,8 +29,9 @@
 //      offset a continuous parameter and the 2-D tracks interpolated in time
 //      (AdjustOffsetsWithCalibration, sync_adjustment.h); with "search" one camera at a time
 //      (RefineOffsetsWithCalibration: reprojection consistency as a function of each offset);
-//      with "adjust", when the calibration of step 4 fails or has a worse verdict than that of
-//      step 2, the offsets of step 1 and the cameras of step 2 are kept (a note on each camera);
+//      with "adjust", when the calibration of step 4 fails, has a worse verdict than that of
+//      step 2 or a leave-one-camera-out rotation over twice as large plus a degree, the offsets
+//      of step 1 and the cameras of step 2 are kept (a note on each camera);
 //   4. the cameras calibrated once more on the refined resampling.
 // A refusal of step 1 (too little motion) leaves the tracks as given and is reported in `sync`;
 // a failed step 2 stops after it.
