@@ -42,7 +42,7 @@ namespace {
 
 constexpr int kThreads = 2;
 bool g_whole = false, g_clean = false, g_per_camera = false;  // --whole, --clean, --per-camera
-std::string g_fine = "adjust";                                  // --fine
+std::string g_fine = SyncStageOptions().fine;                    // --fine
 std::vector<double> g_offsets;                                  // --offsets
 
 double Seconds(std::chrono::steady_clock::time_point t0) {

@@ -132,8 +132,8 @@ void AddCalibrateCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--sync-fine", o.sync_stage.fine,
-                  "With --sync: refine the offsets jointly with the cameras in the bundle adjustment (adjust) or "
-                  "by a search per camera (search)")
+                  "With --sync: refine the offsets by a search per camera (search) or jointly with the cameras in "
+                  "a bundle adjustment (adjust)")
       ->check(CLI::IsMember({"adjust", "search"}))
       ->capture_default_str();
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");

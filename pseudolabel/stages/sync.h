@@ -26,10 +26,13 @@ struct SyncStageOptions {
   // calibrate --sync (sync_calibration.h): a motion estimate less sure than this leaves the
   // camera at offset 0 (and unshifted before association)
   double min_confidence = 0.2;
-  // calibrate --sync: how the offsets are refined once there are cameras: "adjust" (jointly with
-  // the cameras in a bundle adjustment, sync_adjustment.h) or "search" (a 1-D search per camera,
-  // RefineOffsetsWithCalibration)
-  std::string fine = "adjust";
+  // calibrate --sync: how the offsets are refined once there are cameras: "search" (a 1-D search
+  // per camera, RefineOffsetsWithCalibration) or "adjust" (jointly with the cameras in a bundle
+  // adjustment, sync_adjustment.h). "search" by default: on the studio the two are as good
+  // (largest errors 0.029 vs 0.039 frame), on the Pose2Sim trials "adjust" recovers the two-person
+  // shifts better (within 0.21 frame vs 1.5) but calibrates the balancing trial worse against
+  // Qualisys (0.82-1.25 deg vs 0.59-0.88; bench/README.md).
+  std::string fine = "search";
   MotionSyncOptions motion;
   CalibratedSyncOptions calibrated;
   SyncAdjustmentOptions adjustment;
