@@ -1,5 +1,6 @@
 // Stage: calibration of unsynchronised cameras (`calibrate --sync`), in memory. Coarse offsets
-// first, then the offsets refined with (by default: jointly with) the cameras.
+// first, then the offsets refined with the cameras (by default a search per camera; or jointly
+// with them in a bundle adjustment, SyncStageOptions::fine).
 //
 // From the keypoints (CalibrateUnsynchronised with a KeypointInput): people cannot be associated
 // across cameras by frame number while the offsets are unknown (a bystander or a second person
