@@ -12,7 +12,10 @@
 // MPJPE is scored over the reference frames that every camera recorded.
 //   build/bench/sync_accuracy [--frames 1800] [--seeds 3] [--calibrate] [--rig ring8] [--noise 2]
 //       [--speed-frames 10000] [--whole: offsets rounded] [--clean: no outliers, swaps, misses]
-//       [--per-camera: every camera's estimates]
+//       [--per-camera: every camera's estimates] [--fine adjust|search: calibrate --sync's refinement]
+//       [--offsets 0,3.4,-7.2,12: other offsets, frames]
+// err_cal: refined with the true cameras by the 1-D search (RefineOffsetsWithCalibration);
+// err_ba: by the bundle adjustment with the true cameras as start (AdjustOffsetsWithCalibration).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -39,6 +42,8 @@ namespace {
 
 constexpr int kThreads = 2;
 bool g_whole = false, g_clean = false, g_per_camera = false;  // --whole, --clean, --per-camera
+std::string g_fine = SyncStageOptions().fine;                    // --fine
+std::vector<double> g_offsets;                                  // --offsets
 
 double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -100,12 +105,14 @@ SyncStageOptions SyncOptions() {
   SyncStageOptions options;
   options.motion.num_threads = kThreads;
   options.calibrated.num_threads = kThreads;
+  options.fine = g_fine;
   return options;
 }
 
 // Offsets in frames for a rig: the reference 0, then whole and fractional offsets up to 2 s.
 std::vector<double> StudioOffsets(size_t cameras) {
-  const std::vector<double> all = {0.0, 17.3, -41.6, 58.9, -7.45, 33.0, -59.7, 4.6};
+  std::vector<double> all = {0.0, 17.3, -41.6, 58.9, -7.45, 33.0, -59.7, 4.6};
+  for (size_t c = 0; c < g_offsets.size() && c < all.size(); ++c) all[c] = g_offsets[c];
   return std::vector<double>(all.begin(), all.begin() + cameras);
 }
 
@@ -121,7 +128,7 @@ double MaxError(const SyncResult& sync, const std::vector<double>& truth) {
 }
 
 struct StudioRow {
-  double motion_err = 0, refined_err = 0, selfcal_err = std::nan("");
+  double motion_err = 0, refined_err = 0, adjusted_err = 0, selfcal_err = std::nan("");
   Score mpjpe_sync, mpjpe_unsync, mpjpe_true, mpjpe_est;
   double rot_sync = std::nan(""), rot_unsync = std::nan("");
   double sync_seconds = 0;
@@ -163,6 +170,16 @@ StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int fra
                   motion.cameras[c].offset_frames, motion.cameras[c].confidence, refined.cameras[c].offset_frames);
   }
   row.refined_err = MaxError(refined, o.time_offsets);
+  if (motion.success) {
+    const SyncInput input = MakeSyncInput(Tracks(scene, scene.observations), fps, 0);
+    const SyncAdjustmentResult adjusted = AdjustOffsetsWithCalibration(scene.rig, input, motion, options.adjustment);
+    row.adjusted_err = MaxError(adjusted.sync, o.time_offsets);
+    if (g_per_camera)
+      for (size_t c = 1; c < o.time_offsets.size(); ++c)
+        std::printf("  cam %zu adjusted %+8.3f\n", c, adjusted.sync.cameras[c].offset_frames);
+  } else {
+    row.adjusted_err = std::nan("");
+  }
 
   std::vector<double> truth_s;
   for (double f : o.time_offsets) truth_s.push_back(f / o.fps);
@@ -239,20 +256,27 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--whole")) g_whole = true;
     else if (!std::strcmp(argv[i], "--clean")) g_clean = true;
     else if (!std::strcmp(argv[i], "--per-camera")) g_per_camera = true;
+    else if (!std::strcmp(argv[i], "--fine") && i + 1 < argc) g_fine = argv[++i];
+    else if (!std::strcmp(argv[i], "--offsets") && i + 1 < argc) {
+      g_offsets.clear();
+      for (char* p = std::strtok(argv[++i], ","); p != nullptr; p = std::strtok(nullptr, ",")) g_offsets.push_back(std::atof(p));
+    }
   }
-  std::printf("offsets (frames at 30 fps): h36m4 0 17.3 -41.6 58.9; ring8 also -7.45 33.0 -59.7 4.6\n");
+  std::printf("offsets (frames at 30 fps):");
+  for (double v : StudioOffsets(8)) std::printf(" %g", v);
+  std::printf(" (h36m4 the first four); calibrate --sync refinement: %s\n", g_fine.c_str());
   std::printf("MPJPE mm over the frames every camera recorded; 'smooth': without 3 frames either side of the\n"
               "studio's clip transitions (its motion jumps there)\n");
-  std::printf("%-6s %5s %4s | %7s %7s %7s | %7s %7s %7s %7s %6s | %7s %7s %6s | %6s %6s | %5s\n", "rig", "noise",
-              "seed", "err_mot", "err_cal", "err_sc", "mpj_syn", "unsync", "true_o", "est_o", "ratio", "sm_syn",
+  std::printf("%-6s %5s %4s | %7s %7s %7s %7s | %7s %7s %7s %7s %6s | %7s %7s %6s | %6s %6s | %5s\n", "rig", "noise",
+              "seed", "err_mot", "err_cal", "err_ba", "err_sc", "mpj_syn", "unsync", "true_o", "est_o", "ratio", "sm_syn",
               "sm_est", "sm_rat", "rot_s", "rot_u", "sync_s");
   for (const std::string& rig : rigs) {
     for (double noise : noises) {
       for (int seed = 1; seed <= seeds; ++seed) {
         const StudioRow r = RunStudio(rig, noise, seed, frames, calibrate);
-        std::printf("%-6s %5.1f %4d | %7.3f %7.3f %7.3f | %7.2f %7.1f %7.2f %7.2f %6.3f | %7.2f %7.2f %6.3f | %6.3f "
+        std::printf("%-6s %5.1f %4d | %7.3f %7.3f %7.3f %7.3f | %7.2f %7.1f %7.2f %7.2f %6.3f | %7.2f %7.2f %6.3f | %6.3f "
                     "%6.3f | %5.2f\n",
-                    rig.c_str(), noise, seed, r.motion_err, r.refined_err, r.selfcal_err, r.mpjpe_sync.all,
+                    rig.c_str(), noise, seed, r.motion_err, r.refined_err, r.adjusted_err, r.selfcal_err, r.mpjpe_sync.all,
                     r.mpjpe_unsync.all, r.mpjpe_true.all, r.mpjpe_est.all, r.mpjpe_est.all / r.mpjpe_sync.all,
                     r.mpjpe_sync.smooth, r.mpjpe_est.smooth, r.mpjpe_est.smooth / r.mpjpe_sync.smooth, r.rot_sync,
                     r.rot_unsync, r.sync_seconds);

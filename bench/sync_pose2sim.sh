@@ -12,7 +12,8 @@
 # Usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]
 #   DATA_DIR  e.g. /work/shared/data/pose2sim_balancing (pose/camNN_json/, Calib_qualisys.toml)
 #   EPILABEL  the executable (default build/epilabel); OUT_DIR default /tmp/sync_pose2sim
-# Needs python3 with numpy (PYTHON=..., default /usr/bin/python3).
+# Needs python3 with numpy (PYTHON=..., default /usr/bin/python3). SYNC_FINE=search|adjust picks
+# calibrate --sync's refinement (--sync-fine; default: the executable's default).
 set -euo pipefail
 DATA=${1:?usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]}
 EXE=${2:-build/epilabel}
@@ -145,7 +146,7 @@ for entry in "${CASES[@]}"; do
       --no-report >"$dir/calibrate.log" 2>&1 || true
     echo "    calibrate:        $(score "$dir/calibration.toml")"
   fi
-  "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS \
+  "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS ${SYNC_FINE:+--sync-fine $SYNC_FINE} \
     --sync-max-offset $MAX_OFFSET --out "$dir/calibration_sync.toml" --no-report >"$dir/calibrate_sync.log" 2>&1 || true
   echo "    calibrate --sync: $(score "$dir/calibration_sync.toml")"
   if [[ -f "$dir/calibration_sync.toml" ]]; then

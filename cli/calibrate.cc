@@ -131,6 +131,11 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_option("--sync-max-offset", o.sync_stage.motion.max_offset_s, "With --sync: largest offset searched (seconds)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--sync-fine", o.sync_stage.fine,
+                  "With --sync: refine the offsets by a search per camera (search) or jointly with the cameras in "
+                  "a bundle adjustment (adjust)")
+      ->check(CLI::IsMember({"adjust", "search"}))
+      ->capture_default_str();
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
   cmd->add_option("--association", o.association.method,

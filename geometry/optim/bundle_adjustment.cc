@@ -23,6 +23,9 @@ void BundleAdjustmentOptions::Check() const {
   if (max_iterations < 1) throw std::invalid_argument("BA max_iterations must be >= 1");
   if (!(function_tolerance > 0) || !(removal_function_tolerance > 0))
     throw std::invalid_argument("BA function tolerances must be > 0");
+  if (refine_time_offsets && compute_covariance)
+    throw std::invalid_argument("BA refine_time_offsets does not go with compute_covariance");
+  if (!(time_offset_prior_frames >= 0)) throw std::invalid_argument("BA time_offset_prior_frames must be >= 0");
 }
 
 std::string BundleAdjustmentSummary::BriefReport() const {
@@ -94,9 +97,16 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
   if (options.fixed_camera < 0 || options.fixed_camera >= num_cameras || options.scale_camera < 0 ||
       options.scale_camera >= num_cameras)
     throw std::invalid_argument("BA gauge cameras out of range");
+  if (options.refine_time_offsets) {
+    if (data->track_windows.size() != data->observations.size() ||
+        data->time_offsets.size() != static_cast<size_t>(num_cameras) || options.time_reference < 0 ||
+        options.time_reference >= num_cameras)
+      throw std::invalid_argument("BA time offsets: one track window per observation, one offset per camera");
+    UpdateTimeOffsetPixels(data);
+  }
   BACameraBlocks blocks = CameraBlocksFromRig(*rig);
   const BAGauge gauge = MakeGauge(*rig, *data, options);
-  const bool sparse = !data->bone_terms.empty() || num_cameras > 32;
+  const bool sparse = !data->bone_terms.empty() || num_cameras > 32 || options.refine_time_offsets;
 
   bool final_pass = false;  // a loose solve removed nothing: one tight solve follows, nothing removed
   for (int round = 0; round <= options.outlier_rounds; ++round) {
@@ -115,6 +125,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
     }
     const bool loose = removal_round && options.removal_function_tolerance > options.function_tolerance;
     SolveRound(options, loose, sparse, &problem.problem, &summary);
+    if (options.refine_time_offsets) UpdateTimeOffsetPixels(data);
 
     int removed = 0;
     if (removal_round) {

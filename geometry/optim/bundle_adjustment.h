@@ -10,8 +10,15 @@
 // and the distance between its centre and `scale_camera`'s centre is held by a stiff prior.
 // Outlier observations (error above the threshold after a solve) are removed and the problem
 // re-solved.
+//
+// Unsynchronised cameras (refine_time_offsets): one time offset per camera joins the
+// parameters (reference frames; the time_reference camera's held at 0) and every observation's
+// pixel is its camera's 2-D track linearly interpolated at the offset (a BATrackWindow per
+// observation; the model and why the 2-D track is interpolated, not the 3-D point:
+// cost_functions/time_offset_reprojection.h). Without it nothing of the windows is used.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -30,6 +37,18 @@ struct BAObservation {
   bool inlier = true;           // cleared when removed as an outlier
 };
 
+// Camera c's 2-D track of one joint around an observation of a point at reference frame
+// `frame`: samples at the consecutive camera frames first_frame + i (camera c's own timeline,
+// rate = fps_c / fps_reference). The observation's pixel is the track at camera frame
+// (frame - offset_c) * rate (time_offset_reprojection.h).
+constexpr int kBATrackWindowSize = 6;
+struct BATrackWindow {
+  double frame = 0.0;        // the point's time, reference frames
+  double rate = 1.0;         // fps_c / fps_reference
+  double first_frame = 0.0;  // camera frame of samples[0]
+  std::array<Eigen::Vector3d, kBATrackWindowSize> samples{};  // (x px, y px, weight); weight 0 = missing
+};
+
 struct BABoneTerm {
   int point_a = -1, point_b = -1;  // indices into points
   int bone = -1;                   // index into BAProblemData::bone_lengths
@@ -40,6 +59,11 @@ struct BAProblemData {
   std::vector<BAObservation> observations;
   std::vector<BABoneTerm> bone_terms;
   std::vector<double> bone_lengths;  // one per bone; initialised by the caller (median), refined
+  // With refine_time_offsets: one window per observation (same order), and the offset of every
+  // camera in reference frames (the start, refined; the reference's stays as given, normally 0).
+  // BundleAdjust sets each observation's `pixel` to its window at the final offsets.
+  std::vector<BATrackWindow> track_windows;
+  std::vector<double> time_offsets;
 };
 
 struct BundleAdjustmentOptions {
@@ -68,6 +92,11 @@ struct BundleAdjustmentOptions {
   bool IntrinsicsHeld(camera_t c) const {
     return c >= 0 && static_cast<size_t>(c) < fixed_intrinsics.size() && fixed_intrinsics[c] != 0;
   }
+  // Per-camera time offsets as parameters (see the header comment; needs data.track_windows
+  // and data.time_offsets, and no compute_covariance).
+  bool refine_time_offsets = false;
+  camera_t time_reference = 0;         // the camera whose offset is held
+  double time_offset_prior_frames = 0.0;  // > 0: prior sigma of each offset around its start, frames
   camera_t fixed_camera = 0;           // gauge: pose held constant
   camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
   int max_iterations = 100;

@@ -8,6 +8,7 @@
 
 #include "geometry/optim/cost_functions/camera_priors.h"
 #include "geometry/optim/cost_functions/skeleton_priors.h"
+#include "geometry/optim/cost_functions/time_offset_reprojection.h"
 
 namespace epilabel {
 
@@ -47,6 +48,7 @@ BAGauge MakeGauge(const Rig& rig, const BAProblemData& data, const BundleAdjustm
   gauge.fixed_center = rig[options.fixed_camera].CenterInWorld();
   gauge.baseline = (rig[options.scale_camera].CenterInWorld() - gauge.fixed_center).norm();
   gauge.initial_bone_lengths = data.bone_lengths;
+  gauge.initial_time_offsets = data.time_offsets;
   for (int i = 0; i < kIntrinsicsBlockSize; ++i) {
     if (i == 0 && options.refine_focal) continue;
     if ((i == 1 || i == 2) && options.refine_principal_point) continue;
@@ -59,7 +61,47 @@ BAGauge MakeGauge(const Rig& rig, const BAProblemData& data, const BundleAdjustm
   return gauge;
 }
 
+void UpdateTimeOffsetPixels(BAProblemData* data) {
+  for (size_t k = 0; k < data->observations.size(); ++k) {
+    BAObservation& o = data->observations[k];
+    if (!InterpolateTrackWindow(data->track_windows[k], data->time_offsets[o.camera], &o.pixel)) o.inlier = false;
+  }
+}
+
 namespace {
+
+// The reprojection term of observation k with its camera's time offset as a parameter.
+ceres::ResidualBlockId AddTimeOffsetTerm(const BundleAdjustmentOptions& options, bool intrinsics_free, size_t k,
+                                         BACameraBlocks* blocks, BAProblemData* data, ceres::Problem* problem) {
+  const BAObservation& o = data->observations[k];
+  double* pose = blocks->poses[o.camera].data();
+  double* intrinsics = blocks->intrinsics[o.camera].data();
+  double* point = data->points[o.point].data();
+  double* offset = &data->time_offsets[o.camera];
+  const BATrackWindow& window = data->track_windows[k];
+  const double aspect = blocks->aspects[o.camera];
+  const LensModel lens = blocks->lenses[o.camera];
+  if (intrinsics_free && !options.IntrinsicsHeld(o.camera))
+    return problem->AddResidualBlock(TimeOffsetIntrinsicsReprojectionCost::Create(window, o.weight, aspect, lens),
+                                     new ceres::HuberLoss(options.loss_scale_px), pose, intrinsics, point, offset);
+  return problem->AddResidualBlock(TimeOffsetReprojectionCost::Create(intrinsics, window, o.weight, aspect, lens),
+                                   new ceres::HuberLoss(options.loss_scale_px), pose, point, offset);
+}
+
+// Per used camera with time offsets: the reference's held, the others' priors.
+void AddTimeOffsetTerms(const BundleAdjustmentOptions& options, const BAGauge& gauge, BAProblemData* data, BARoundProblem* round) {
+  if (!options.refine_time_offsets) return;
+  for (int c = 0; c < static_cast<int>(round->camera_used.size()); ++c) {
+    if (!round->camera_used[c]) continue;
+    double* offset = &data->time_offsets[c];
+    if (c == options.time_reference) {
+      round->problem.SetParameterBlockConstant(offset);
+    } else if (options.time_offset_prior_frames > 0) {
+      round->problem.AddResidualBlock(TimeOffsetPrior::Create(gauge.initial_time_offsets[c], options.time_offset_prior_frames),
+                                      nullptr, offset);
+    }
+  }
+}
 
 // One robust reprojection term per inlier observation of a determined point.
 void AddReprojectionTerms(const BundleAdjustmentOptions& options, bool intrinsics_free,
@@ -74,7 +116,8 @@ void AddReprojectionTerms(const BundleAdjustmentOptions& options, bool intrinsic
     const double aspect = blocks->aspects[o.camera];
     const LensModel lens = blocks->lenses[o.camera];
     const ceres::ResidualBlockId id =
-        intrinsics_free && !options.IntrinsicsHeld(o.camera)
+        options.refine_time_offsets ? AddTimeOffsetTerm(options, intrinsics_free, k, blocks, data, &round->problem)
+        : intrinsics_free && !options.IntrinsicsHeld(o.camera)
             ? round->problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, o.weight, aspect, lens),
                                               new ceres::HuberLoss(options.loss_scale_px), pose, intrinsics, point)
             : round->problem.AddResidualBlock(
@@ -143,6 +186,7 @@ void BuildRoundProblem(const BundleAdjustmentOptions& options, const BAGauge& ga
   AddReprojectionTerms(options, gauge.intrinsics_free, determined, blocks, data, round);
   AddBoneTerms(options, gauge.initial_bone_lengths, data, &round->problem);
   AddCameraTerms(options, gauge, blocks, round);
+  AddTimeOffsetTerms(options, gauge, data, round);
   if (round->camera_used[options.scale_camera] && gauge.baseline > 0)
     round->problem.AddResidualBlock(BaselinePrior::Create(gauge.fixed_center, gauge.baseline, 1e-6 * gauge.baseline),
                                     nullptr, blocks->poses[options.scale_camera].data());

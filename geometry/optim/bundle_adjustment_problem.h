@@ -38,6 +38,7 @@ struct BAGauge {
   Eigen::Vector3d fixed_center = Eigen::Vector3d::Zero();  // fixed camera's centre, world
   double baseline = 0.0;                                   // centre distance to the scale camera
   std::vector<double> initial_bone_lengths;                // the bone terms' reference lengths
+  std::vector<double> initial_time_offsets;                // the offsets' priors' centres, frames
   std::vector<int> constant_intrinsics;                    // intrinsics entries held constant
   bool intrinsics_free = false;                            // any intrinsics entry refined
 };
@@ -53,8 +54,13 @@ struct BARoundProblem {
   std::vector<bool> camera_used;      // per camera: has a reprojection term
 };
 
+// The pixel of every observation set to its track window at the current time offsets; an
+// observation whose window has no segment with both samples is made an outlier (not inlier).
+void UpdateTimeOffsetPixels(BAProblemData* data);
+
 // Adds the reprojection terms of the inlier observations of determined points, the bone terms,
-// the intrinsics manifolds and priors, and the gauge, to `round` (empty on entry). The
+// the intrinsics manifolds and priors, the time offsets (options.refine_time_offsets: the
+// reference's held, priors), and the gauge, to `round` (empty on entry). The
 // parameter blocks are `blocks` and `data`'s points and bone lengths, which must outlive it.
 void BuildRoundProblem(const BundleAdjustmentOptions& options, const BAGauge& gauge, const std::vector<bool>& determined,
                        BACameraBlocks* blocks, BAProblemData* data, BARoundProblem* round);

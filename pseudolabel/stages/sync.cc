@@ -29,6 +29,7 @@ void SyncStageOptions::Check(const std::vector<std::string>& camera_names) const
   if (!(default_fps > 0.0 && default_fps <= 10000.0)) {
     throw InputError("fps", "the frame rate must be in (0, 10000], got " + Number(default_fps));
   }
+  if (fine != "adjust" && fine != "search") throw InputError("fine", "must be adjust or search, got '" + fine + "'");
   (void)ReferenceIndex(camera_names);
 }
 

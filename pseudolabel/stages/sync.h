@@ -14,6 +14,7 @@
 #include "geometry/sync/calibrated_sync.h"
 #include "geometry/sync/motion_sync.h"
 #include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/sync_adjustment.h"
 
 namespace epilabel {
 
@@ -25,11 +26,19 @@ struct SyncStageOptions {
   // calibrate --sync (sync_calibration.h): a motion estimate less sure than this leaves the
   // camera at offset 0 (and unshifted before association)
   double min_confidence = 0.2;
+  // calibrate --sync: how the offsets are refined once there are cameras: "search" (a 1-D search
+  // per camera, RefineOffsetsWithCalibration) or "adjust" (jointly with the cameras in a bundle
+  // adjustment, sync_adjustment.h). "search" by default: on the studio the two are as good
+  // (largest errors 0.029 vs 0.039 frame), on the Pose2Sim trials "adjust" recovers the two-person
+  // shifts better (within 0.21 frame vs 1.5) but calibrates the balancing trial worse against
+  // Qualisys (0.82-1.25 deg vs 0.59-0.88; bench/README.md).
+  std::string fine = "search";
   MotionSyncOptions motion;
   CalibratedSyncOptions calibrated;
+  SyncAdjustmentOptions adjustment;
 
   // Throws InputError naming `fps` for a rate that is not positive or a wrong count of rates
-  // (num_cameras), and `reference` for a name not among camera_names.
+  // (num_cameras), `reference` for a name not among camera_names, `fine` for an unknown method.
   void Check(const std::vector<std::string>& camera_names) const;
   std::vector<double> CameraFps(int num_cameras) const;
   int ReferenceIndex(const std::vector<std::string>& camera_names) const;

@@ -76,6 +76,37 @@ SyncResult Agreeing(SyncResult sync, const SyncResult& other) {
   return sync;
 }
 
+// The largest leave-one-camera-out rotation of a calibration (0 when none was measured).
+double WorstLeaveOneOut(const CalibrateStageResult& calibration) {
+  double worst = 0.0;
+  for (const CameraCalibrationReport& c : calibration.output.report.cameras)
+    if (std::isfinite(c.loo_rotation_deg)) worst = std::max(worst, c.loo_rotation_deg);
+  return worst;
+}
+
+// The calibration on the adjusted offsets is worse than the one on the start offsets: failed, a
+// worse verdict, or a leave-one-camera-out rotation more than twice as large plus a degree (on
+// a person nearly in place the adjustment can trade the offsets of weakly held cameras against
+// their poses: the Pose2Sim balancing trial, cameras then 20-30 deg off).
+bool WorseCalibration(const CalibrateStageResult& again, const CalibrateStageResult& first) {
+  return !again.output.success ||
+         static_cast<int>(again.output.report.verdict) > static_cast<int>(first.output.report.verdict) ||
+         WorstLeaveOneOut(again) > 2.0 * WorstLeaveOneOut(first) + 1.0;
+}
+
+// The start offsets kept, with a note on every camera, when WorseCalibration.
+SyncResult KeptStart(SyncResult start, const CalibrateStageResult& again) {
+  const std::string why = std::string("the calibration on the adjusted offsets was ") +
+                          (again.output.success ? VerdictName(again.output.report.verdict) : "failed") +
+                          ": offsets from motion kept";
+  for (size_t c = 0; c < start.cameras.size(); ++c) {
+    if (static_cast<int>(c) == start.reference) continue;
+    std::string& note = start.cameras[c].note;
+    note = note.empty() ? why : note + "; " + why;
+  }
+  return start;
+}
+
 AssociationOptions SingleSelection() {
   AssociationOptions single;
   single.method = "single";
@@ -187,17 +218,23 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   if (result.sync.success && result.calibration.output.success && sync.refine) {
     t0 = std::chrono::steady_clock::now();
     const SyncResult refined =
-        RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
+        sync.fine == "adjust"
+            ? AdjustOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.adjustment).sync
+            : RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
     result.sync_seconds += SecondsSince(t0);
     const std::vector<PersonTrack> again_tracks = Resampled(tracks, refined, fps);
     PersonTrack again_used;
     const CalibrateStageResult again = Calibrate(intrinsics, again_tracks, refined, fps, fallback, calibrate, &again_used);
     const double first_seconds = result.calibration.seconds;
-    result.sync = refined;
-    result.tracks = again_tracks;
-    if (again.output.success) {
-      result.calibration = again;
-      result.used = again_used;
+    if (sync.fine == "adjust" && WorseCalibration(again, result.calibration)) {
+      result.sync = KeptStart(result.sync, again);
+    } else {
+      result.sync = refined;
+      result.tracks = again_tracks;
+      if (again.output.success) {
+        result.calibration = again;
+        result.used = again_used;
+      }
     }
     result.calibration.seconds = first_seconds + again.seconds;
   }

@@ -1,5 +1,6 @@
-// Stage: calibration of unsynchronised cameras (`calibrate --sync`), in memory. The offsets and
-// the cameras are estimated in turn, not jointly.
+// Stage: calibration of unsynchronised cameras (`calibrate --sync`), in memory. Coarse offsets
+// first, then the offsets refined with the cameras (by default a search per camera; or jointly
+// with them in a bundle adjustment, SyncStageOptions::fine).
 //
 // From the keypoints (CalibrateUnsynchronised with a KeypointInput): people cannot be associated
 // across cameras by frame number while the offsets are unknown (a bystander or a second person
@@ -24,8 +25,14 @@
 //      single-person selection, keeps offset 0 (with a note); every track resampled onto the
 //      reference timeline;
 //   2. the cameras self-calibrated on the resampled tracks (CalibrateFromTracks);
-//   3. the offsets refined with those cameras (RefineOffsetsWithCalibration: reprojection
-//      consistency as a function of each offset), the original tracks resampled again;
+//   3. the offsets refined with those cameras, the original tracks resampled again: with
+//      SyncStageOptions::fine "adjust" jointly with the cameras in one bundle adjustment, every
+//      offset a continuous parameter and the 2-D tracks interpolated in time
+//      (AdjustOffsetsWithCalibration, sync_adjustment.h); with "search" one camera at a time
+//      (RefineOffsetsWithCalibration: reprojection consistency as a function of each offset);
+//      with "adjust", when the calibration of step 4 fails, has a worse verdict than that of
+//      step 2 or a leave-one-camera-out rotation over twice as large plus a degree, the offsets
+//      of step 1 and the cameras of step 2 are kept (a note on each camera);
 //   4. the cameras calibrated once more on the refined resampling.
 // A refusal of step 1 (too little motion) leaves the tracks as given and is reported in `sync`;
 // a failed step 2 stops after it.
