@@ -177,6 +177,19 @@ struct Correspondences {
   std::vector<Eigen::Vector2d> first, second;  // normalised, in the two cameras
 };
 
+// At most `max_count` of the correspondences, evenly spread over them (all when fewer).
+Correspondences EvenlySpread(const Correspondences& all, int max_count) {
+  const size_t n = all.first.size();
+  if (n <= static_cast<size_t>(max_count)) return all;
+  Correspondences kept;
+  for (int m = 0; m < max_count; ++m) {
+    const size_t idx = static_cast<size_t>(m) * n / max_count;
+    kept.first.push_back(all.first[idx]);
+    kept.second.push_back(all.second[idx]);
+  }
+  return kept;
+}
+
 Correspondences CoVisibleJoints(const Tracklet& s, const std::vector<Eigen::Vector2d>& ns, const Tracklet& u,
                                 const std::vector<Eigen::Vector2d>& nu, int joints, int max_count) {
   Correspondences all;
@@ -198,15 +211,7 @@ Correspondences CoVisibleJoints(const Tracklet& s, const std::vector<Eigen::Vect
       ++k;
     }
   }
-  const size_t n = all.first.size();
-  if (n <= static_cast<size_t>(max_count)) return all;
-  Correspondences kept;
-  for (int m = 0; m < max_count; ++m) {
-    const size_t idx = static_cast<size_t>(m) * n / max_count;
-    kept.first.push_back(all.first[idx]);
-    kept.second.push_back(all.second[idx]);
-  }
-  return kept;
+  return EvenlySpread(all, max_count);
 }
 
 // Number of correspondences whose Sampson distance to E (scaled to pixels) is below the threshold.
@@ -280,15 +285,7 @@ Correspondences Pool(const std::vector<Correspondences>& corr, const std::vector
     all.first.insert(all.first.end(), corr[p].first.begin(), corr[p].first.end());
     all.second.insert(all.second.end(), corr[p].second.begin(), corr[p].second.end());
   }
-  const size_t n = all.first.size();
-  if (n <= static_cast<size_t>(max_count)) return all;
-  Correspondences kept;
-  for (int m = 0; m < max_count; ++m) {
-    const size_t idx = static_cast<size_t>(m) * n / max_count;
-    kept.first.push_back(all.first[idx]);
-    kept.second.push_back(all.second[idx]);
-  }
-  return kept;
+  return EvenlySpread(all, max_count);
 }
 
 // Every pair's score under the essential matrix estimated from `pool`: its inlier share over
