@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -20,6 +21,25 @@ Camera TrueCamera() {
   return cam;
 }
 
+// A board of cols x rows corners, `square` metres apart, seen by `cam` with cam_from_board
+// (r, t), each corner with pixel noise; nullopt at the first corner outside the image (no
+// noise is drawn past it).
+std::optional<TargetView> SeeBoard(const Camera& cam, const Eigen::Matrix3d& r, const Eigen::Vector3d& t, int cols,
+                                   int rows, double square, size_t index, std::normal_distribution<double>* noise,
+                                   std::mt19937* rng) {
+  TargetView view;
+  view.name = "view " + std::to_string(index);
+  for (int row = 0; row < rows; ++row)
+    for (int col = 0; col < cols; ++col) {
+      const Eigen::Vector3d p(square * col, square * row, 0.0);
+      const auto px = cam.ImageFromCam(r * p + t);
+      if (!px || !cam.IsInImage(*px)) return std::nullopt;
+      view.target_points.push_back(p);
+      view.image_points.push_back(*px + Eigen::Vector2d((*noise)(*rng), (*noise)(*rng)));
+    }
+  return view;
+}
+
 // A 4x7 board of 60 mm squares seen by `cam` from `views` tilted poses at 1.5-3 m, with pixel
 // noise; every corner in the image.
 std::vector<TargetView> BoardViews(const Camera& cam, int views, double noise_px, uint32_t seed) {
@@ -31,19 +51,7 @@ std::vector<TargetView> BoardViews(const Camera& cam, int views, double noise_px
     const Eigen::Vector3d axis = Eigen::Vector3d(u(rng), u(rng), 0.3 * u(rng)).normalized();
     const Eigen::Matrix3d r = Eigen::AngleAxisd(0.5 * std::abs(u(rng)) + 0.1, axis).toRotationMatrix();
     const Eigen::Vector3d t(0.5 * u(rng) - 0.09, 1.0 * u(rng) - 0.18, 2.2 + 0.7 * u(rng));
-    TargetView view;
-    view.name = "view " + std::to_string(out.size());
-    bool inside = true;
-    for (int row = 0; row < 7; ++row)
-      for (int col = 0; col < 4; ++col) {
-        const Eigen::Vector3d p(0.06 * col, 0.06 * row, 0.0);
-        const auto px = cam.ImageFromCam(r * p + t);
-        if (!px || !cam.IsInImage(*px)) inside = false;
-        if (!inside) break;
-        view.target_points.push_back(p);
-        view.image_points.push_back(*px + Eigen::Vector2d(noise(rng), noise(rng)));
-      }
-    if (inside) out.push_back(view);
+    if (auto view = SeeBoard(cam, r, t, 4, 7, 0.06, out.size(), &noise, &rng)) out.push_back(*view);
   }
   return out;
 }
@@ -155,19 +163,7 @@ std::vector<TargetView> WideBoardViews(const Camera& cam, int views, double nois
     const Eigen::Matrix3d r = Eigen::AngleAxisd(0.6 * std::abs(u(rng)) + 0.1, axis).toRotationMatrix();
     const double z = 1.0 + 0.4 * u(rng);
     const Eigen::Vector3d t(2.0 * z * u(rng) - 0.32, 1.4 * z * u(rng) - 0.2, z);
-    TargetView view;
-    view.name = "view " + std::to_string(out.size());
-    bool inside = true;
-    for (int row = 0; row < 6 && inside; ++row)
-      for (int col = 0; col < 9 && inside; ++col) {
-        const Eigen::Vector3d p(0.08 * col, 0.08 * row, 0.0);
-        const auto px = cam.ImageFromCam(r * p + t);
-        inside = px && cam.IsInImage(*px);
-        if (!inside) break;
-        view.target_points.push_back(p);
-        view.image_points.push_back(*px + Eigen::Vector2d(noise(rng), noise(rng)));
-      }
-    if (inside) out.push_back(view);
+    if (auto view = SeeBoard(cam, r, t, 9, 6, 0.08, out.size(), &noise, &rng)) out.push_back(*view);
   }
   return out;
 }
