@@ -164,4 +164,26 @@ void OutputCommit::Commit() {
   committed_ = true;
 }
 
+std::string OutputCommit::InFinalNames(std::string message) const {
+  for (const Staged& s : staged_) {
+    for (size_t at = message.find(s.staging); at != std::string::npos;
+         at = message.find(s.staging, at + s.final_path.size()))
+      message.replace(at, s.staging.size(), s.final_path);
+  }
+  return message;
+}
+
+void OutputCommit::Write(const std::function<void()>& write) const {
+  try {
+    write();
+  } catch (const InputError& e) {
+    std::string what = e.what();
+    if (!e.where().empty() && what.compare(0, e.where().size() + 2, e.where() + ": ") == 0)
+      what = what.substr(e.where().size() + 2);
+    throw InputError(InFinalNames(e.where()), InFinalNames(what));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(InFinalNames(e.what()));
+  }
+}
+
 }  // namespace epilabel

@@ -9,6 +9,7 @@
 // process <pid> no longer exists; RemoveStaleTemporaries removes exactly those.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,15 @@ class OutputCommit {
   // Renames every staged output into place, in staging order, after removing the earlier marker
   // files. Throws std::runtime_error naming the file when a rename fails.
   void Commit();
+
+  // Runs `write`, which writes the staged outputs. An exception it throws is rethrown with every
+  // staging name in its message replaced by the final name (InputError stays InputError, any
+  // other std::exception becomes std::runtime_error), so that a failed write (a full disk) names
+  // the file the user asked for, not "<name>.tmp-<pid>".
+  void Write(const std::function<void()>& write) const;
+
+  // `message` with every staging name replaced by its final name.
+  std::string InFinalNames(std::string message) const;
 
  private:
   struct Staged {

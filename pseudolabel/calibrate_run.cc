@@ -93,16 +93,18 @@ void WriteOutputs(const CalibrateRunOptions& options, const Rig& rig, const std:
                   std::vector<std::string>* written) {
   const fs::path report_dir = ReportDir(options);
   OutputCommit commit;
-  if (!metadata.empty()) {
-    WriteCalibrationToml(rig, commit.StageFile(options.out_path), metadata);
-    written->push_back(options.out_path);
-    if (!options.yaml_path.empty()) {
-      WriteCalibrationYaml(rig, commit.StageFile(options.yaml_path));
-      written->push_back(options.yaml_path);
+  commit.Write([&] {
+    if (!metadata.empty()) {
+      WriteCalibrationToml(rig, commit.StageFile(options.out_path), metadata);
+      written->push_back(options.out_path);
+      if (!options.yaml_path.empty()) {
+        WriteCalibrationYaml(rig, commit.StageFile(options.yaml_path));
+        written->push_back(options.yaml_path);
+      }
     }
-  }
-  if (write_html) write_html(commit.StageFile((report_dir / "report.html").string()));
-  WriteJson(report, commit.StageFile((report_dir / "report.json").string(), /*marker=*/true));
+    if (write_html) write_html(commit.StageFile((report_dir / "report.html").string()));
+    WriteJson(report, commit.StageFile((report_dir / "report.json").string(), /*marker=*/true));
+  });
   written->push_back((report_dir / "report.json").string());
   if (write_html) written->push_back((report_dir / "report.html").string());
   commit.Commit();

@@ -252,12 +252,16 @@ IntrinsicsRunSummary RunIntrinsics(const IntrinsicsRunOptions& options) {
   run.all_calibrated = rig.size() == run.cameras.size();
   // The three files are committed together, report.json last (foundation/output_commit.h).
   OutputCommit commit;
-  WriteCalibrationToml(rig, commit.StageFile(run.toml_path), MetadataToml(run));
-  WriteFileAtomic(commit.StageFile(run.svg_path), CoverageSvg(run));
+  const std::string toml = commit.StageFile(run.toml_path), svg = commit.StageFile(run.svg_path);
+  const std::string report_path = commit.StageFile(run.report_path, /*marker=*/true);
   nlohmann::json cams = nlohmann::json::array();
   for (const auto& cam : run.cameras) cams.push_back(CameraJson(cam));
   const nlohmann::json report = {{"kind", "intrinsics"}, {"board", run.board.ToString()}, {"cameras", cams}};
-  WriteFileAtomic(commit.StageFile(run.report_path, /*marker=*/true), report.dump(2) + "\n");
+  commit.Write([&] {
+    WriteCalibrationToml(rig, toml, MetadataToml(run));
+    WriteFileAtomic(svg, CoverageSvg(run));
+    WriteFileAtomic(report_path, report.dump(2) + "\n");
+  });
   commit.Commit();
   return run;
 }

@@ -76,6 +76,29 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
   return report;
 }
 
+// Writes the points, report.json and report.html of the run into `stage`, the staging folder of
+// options.out_dir; `result->written` gets their final paths.
+void WriteOutputFiles(const TriangulateRunOptions& options, const Rig& rig, const KeypointInput& input,
+                      const std::vector<PersonTrack>& tracks, const std::vector<TriangulatedSequence>& sequences,
+                      const fs::path& stage, PeoplePoints* people, TriangulateRunResult* result) {
+  WritePoints(*people, options, stage, &result->written);
+  const nlohmann::json report = MakeReport(options, rig, result->association, sequences, *result);
+  const fs::path out(options.out_dir);
+  WriteJson(report, (stage / "report.json").string());
+  result->written.push_back((out / "report.json").string());
+  if (!options.write_html_report) return;
+  std::vector<std::pair<std::string, std::string>> sources = {{"calibration", options.calibration_path}};
+  if (options.formats.count("npz")) sources.emplace_back("points", (out / "points3d.npz").string());
+  sources.emplace_back("poses", options.keypoints_path);
+  sources.emplace_back("report", (out / "report.json").string());
+  ReportInputs in = MakeReportInputs("EpiLabel triangulation", rig, &input.keypoints, *tracks.front().skeleton,
+                                     std::move(people->people.front()), report, std::move(sources));
+  for (size_t q = 1; q < people->people.size(); ++q) in.other_people.push_back(std::move(people->people[q].points));
+  in.track_ids = people->track_ids;
+  WriteHtmlReport(in, (stage / "report.html").string());
+  result->written.push_back((out / "report.html").string());
+}
+
 }  // namespace
 
 TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
@@ -126,23 +149,7 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
   // report.json (the mark of a complete folder) last (foundation/output_commit.h).
   OutputCommit commit;
   const fs::path stage = commit.StageFolder(options.out_dir, "report.json");
-  WritePoints(people, options, stage, &result.written);
-  const nlohmann::json report = MakeReport(options, rig, result.association, sequences, result);
-  const fs::path out(options.out_dir);
-  WriteJson(report, (stage / "report.json").string());
-  result.written.push_back((out / "report.json").string());
-  if (options.write_html_report) {
-    std::vector<std::pair<std::string, std::string>> sources = {{"calibration", options.calibration_path}};
-    if (options.formats.count("npz")) sources.emplace_back("points", (out / "points3d.npz").string());
-    sources.emplace_back("poses", options.keypoints_path);
-    sources.emplace_back("report", (out / "report.json").string());
-    ReportInputs in = MakeReportInputs("EpiLabel triangulation", rig, &input.keypoints, *tracks.front().skeleton,
-                                       std::move(people.people.front()), report, std::move(sources));
-    for (size_t q = 1; q < people.people.size(); ++q) in.other_people.push_back(std::move(people.people[q].points));
-    in.track_ids = people.track_ids;
-    WriteHtmlReport(in, (stage / "report.html").string());
-    result.written.push_back((out / "report.html").string());
-  }
+  commit.Write([&] { WriteOutputFiles(options, rig, input, tracks, sequences, stage, &people, &result); });
   commit.Commit();
   result.write_s = SecondsSince(t0);
   return result;

@@ -128,7 +128,8 @@ std::vector<LiftedCamera> RunLift(const LiftRunOptions& o) {
       out.lifted_frames += any ? 1 : 0;
     }
     out.path = OutputPath(o, out.name, obs.num_cameras());
-    WritePointsNpz(file, commit.StageFile(out.path));
+    const std::string staged = commit.StageFile(out.path);
+    commit.Write([&] { WritePointsNpz(file, staged); });
     lifted.push_back(out);
   }
   commit.Commit();

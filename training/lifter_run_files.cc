@@ -171,8 +171,11 @@ void WriteWeightsNpz(const torch::nn::Module& model, const std::string& path) {
   w.Close();
 }
 
-void SaveRun(const std::string& run_dir, const json& meta, torch::nn::Module& model, torch::optim::Adam& optimizer) {
-  fs::create_directories(run_dir);
+namespace {
+
+// The three files of one epoch, written and committed together.
+void CommitEpochFiles(const std::string& run_dir, const json& meta, torch::nn::Module& model,
+                      torch::optim::Adam& optimizer) {
   // Serialised in memory and written by us: libtorch's own file writer, when a write fails
   // (full disk), throws again from its destructor and aborts the process.
   std::string bytes;
@@ -193,10 +196,30 @@ void SaveRun(const std::string& run_dir, const json& meta, torch::nn::Module& mo
   // The three files of an epoch are committed together, the checkpoint (what makes a folder a
   // run) last; a failed write leaves the previous epoch's files as they were.
   OutputCommit commit;
-  WriteWeightsNpz(model, commit.StageFile((fs::path(run_dir) / "weights.npz").string()));
-  WriteFileAtomic(commit.StageFile((fs::path(run_dir) / "run.json").string()), meta.dump(2) + "\n");
-  WriteFileAtomic(commit.StageFile(CheckpointPath(run_dir)), bytes);
+  const std::string weights = commit.StageFile((fs::path(run_dir) / "weights.npz").string());
+  const std::string run_json = commit.StageFile((fs::path(run_dir) / "run.json").string());
+  const std::string checkpoint = commit.StageFile(CheckpointPath(run_dir));
+  commit.Write([&] {
+    WriteWeightsNpz(model, weights);
+    WriteFileAtomic(run_json, meta.dump(2) + "\n");
+    WriteFileAtomic(checkpoint, bytes);
+  });
   commit.Commit();
+}
+
+}  // namespace
+
+void SaveRun(const std::string& run_dir, const json& meta, torch::nn::Module& model, torch::optim::Adam& optimizer) {
+  // A run folder this call creates and fails to fill (a full disk) is removed again: no empty
+  // folder is left that looks like a run.
+  const bool created = fs::create_directories(run_dir);
+  try {
+    CommitEpochFiles(run_dir, meta, model, optimizer);
+  } catch (...) {
+    std::error_code ec;
+    if (created) fs::remove(run_dir, ec);  // only when empty
+    throw;
+  }
 }
 
 void RemoveStaleRunTemporaries(const std::string& run_dir) {

@@ -55,6 +55,13 @@ struct CalibrationThresholds {
   double loo_rotation_deg_per_px = 0.25;
   double max_loo_center_rel = 0.03;   // of the rig size
   double loo_center_rel_per_px = 0.006;
+  // A camera that moves more than max(failed_loo_rotation_deg, failed_loo_factor x the rotation
+  // limit above) in that check does not belong to the same geometry as the others (a wrong
+  // association, a camera bumped or mislabelled): "failed", not "check". Weak but sound
+  // cameras stay below: caliscope's weakest moves 3-10 deg, the studio's 2.2 deg at 12 px; a
+  // camera calibrated on a bystander moved 56 deg.
+  double failed_loo_rotation_deg = 20.0;
+  double failed_loo_factor = 5.0;
   // Lens plausibility (LensPlausibility), for every registered camera: the field of view across
   // the image width within [min_fov_deg, max_fov_deg] (pinhole: 2 atan(w / 2f); fisheye: w / f
   // radians, up to 180 deg), the principal point within the central max_principal_offset_rel of

@@ -77,6 +77,14 @@ std::vector<std::string> CheckReasons(const CalibrationThresholds& th, const Cal
   return why;
 }
 
+// A registered camera that moves so far in the leave-one-out check that it cannot share the
+// other cameras' geometry (see CalibrationThresholds::failed_loo_rotation_deg).
+bool FailsLeaveOneOut(const CalibrationThresholds& th, const CalibrationReport& rep,
+                      const CameraCalibrationReport& cr) {
+  const double limit = std::max(th.failed_loo_rotation_deg, th.failed_loo_factor * rep.loo_limit_deg);
+  return std::isfinite(cr.loo_rotation_deg) && cr.loo_rotation_deg > limit;
+}
+
 // Per-camera figures and verdicts; returns the worst camera verdict.
 Verdict JudgeCameras(const CalibrationThresholds& th, const Rig& rig, CalibrationReport* rep) {
   std::vector<double> rms;
@@ -97,10 +105,10 @@ Verdict JudgeCameras(const CalibrationThresholds& th, const Rig& rig, Calibratio
     CameraFigures(*rep, c, &cr);
     const std::vector<std::string> why = CheckReasons(th, *rep, median_rms, rig, c, cr);
     if (why.empty()) continue;
-    cr.verdict = Verdict::kCheck;
+    cr.verdict = FailsLeaveOneOut(th, *rep, cr) ? Verdict::kFailed : Verdict::kCheck;
     for (size_t k = 0; k < why.size(); ++k) cr.reason += (k ? "; " : "") + why[k];
-    Demote(&global, Verdict::kCheck);
-    rep->reasons.push_back("camera " + cr.name + ": " + cr.reason);
+    Demote(&global, cr.verdict);
+    rep->reasons.push_back("camera " + cr.name + (cr.verdict == Verdict::kFailed ? " failed: " : ": ") + cr.reason);
   }
   return global;
 }

@@ -1,7 +1,7 @@
 // The verdict of a calibration and its reasons (see calibration_pipeline.h): per camera, "check"
 // when a figure of the bundle adjustment, the triangulation or the leave-one-camera-out check
-// crosses its threshold (CalibrationThresholds) and "failed" when it is not registered; for the
-// whole rig, the worst camera verdict, made "check" by too few cameras, frames or motion, or no
+// crosses its threshold (CalibrationThresholds) and "failed" when it is not registered or
+// moves tens of degrees in the leave-one-out check; for the whole rig, the worst camera verdict, made "check" by too few cameras, frames or motion, or no
 // floor from the feet.
 #pragma once
 

@@ -158,7 +158,8 @@ TEST_F(BadInputs, TriangulateCommitsItsWholeFolder) {
   fs::create_directories(dir / "other.tmp-999999999");     // another output's
   auto r = EpilabelOnAFullDisk(tri + " --out " + (dir / "tri/"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("points3d.npz"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(dir / "tri/points3d.npz"), std::string::npos) << "names the final file: " << r.output;
+  EXPECT_EQ(r.output.find(".tmp-"), std::string::npos) << "names a staging file: " << r.output;
   EXPECT_FALSE(fs::exists(dir / "tri"));
   EXPECT_EQ(Temporaries(dir.path()), std::vector<std::string>{"other.tmp-999999999"});
   // A complete run (trailing slash accepted), then a failed one over it: the first stays whole.
@@ -193,6 +194,7 @@ TEST_F(BadInputs, CalibrateCommitsItsFilesTogether) {
   auto r = EpilabelOnAFullDisk(cal + " --out " + (dir / "c/calibration.toml") + " --yaml " + (dir / "c/calibration.yml"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find(dir / "c/"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(".tmp-"), std::string::npos) << "names a staging file: " << r.output;
   // Nothing that looks complete, the killed run's temporaries gone, the user's file kept.
   EXPECT_EQ(Temporaries(dir / "c"), std::vector<std::string>{"calibration.toml.tmp-mine"});
   EXPECT_EQ(std::distance(fs::directory_iterator(dir / "c"), fs::directory_iterator()), 1);

@@ -74,8 +74,15 @@ TEST_F(BadTrainingInputs, TrainOnAFullDiskEndsCleanly) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find(dir / "run/"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(".tmp-"), std::string::npos) << "names a staging file: " << r.output;
   EXPECT_FALSE(fs::exists(dir / "run/checkpoint.pt"));
   EXPECT_TRUE(Temporaries(dir / "run").empty());
+  // A run folder the failed run created itself is not left behind empty.
+  const auto fresh = testing::Run("sh -c \"trap '' XFSZ; ulimit -f 8; exec " + Epilabel() + "train --data " +
+                                  Shared("ds.npz") + " --hidden 64 --epochs 1 --out " + (dir / "fresh") + "\"");
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.output;
+  EXPECT_NE(fresh.output.find(dir / "fresh/"), std::string::npos) << fresh.output;
+  EXPECT_FALSE(fs::exists(dir / "fresh"));
 }
 
 // A damaged checkpoint: exit 2 with one line naming the file (no libtorch backtrace); the file

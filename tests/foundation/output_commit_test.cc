@@ -87,5 +87,32 @@ TEST(OutputCommit, AFolderIsRenamedOrMergedIntoAnExistingOne) {
   EXPECT_THROW(OutputCommit().StageFile(dir / "new/"), InputError);
 }
 
+// A failed write names the final file, not its staging name; InputError keeps its type and
+// its `where`.
+TEST(OutputCommit, AFailedWriteNamesTheFinalFile) {
+  testing::TempDir dir;
+  OutputCommit commit;
+  const std::string folder = commit.StageFolder(dir / "tri");
+  const std::string file = commit.StageFile(dir / "calib.toml");
+  EXPECT_EQ(commit.InFinalNames(folder + "/points3d.npz: write failed; " + file + " and " + file),
+            (dir / "tri/points3d.npz: write failed; ") + (dir / "calib.toml and ") + (dir / "calib.toml"));
+  try {
+    commit.Write([&] { throw std::runtime_error(folder + "/points3d.npz: write failed (disk full?)"); });
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), dir / "tri/points3d.npz: write failed (disk full?)");
+  }
+  try {
+    commit.Write([&] { throw InputError(file, "is also an input"); });
+    ADD_FAILURE() << "no exception";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), dir / "calib.toml");
+    EXPECT_EQ(std::string(e.what()), dir / "calib.toml: is also an input");
+  }
+  int calls = 0;
+  commit.Write([&] { ++calls; });
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace epilabel

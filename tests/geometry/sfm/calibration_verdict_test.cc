@@ -109,6 +109,39 @@ TEST(CalibrationVerdict, LeaveOneOutOutlierIsCheckedAndNamedWeakestFirst) {
   EXPECT_NE(s.report.reasons[0].find("2 of the cameras"), std::string::npos) << s.report.reasons[0];
 }
 
+// A camera that moves tens of degrees when resected on the others' joints cannot share their
+// geometry: "failed", and the whole calibration with it. The limit grows with the noise (5 x the
+// adaptive leave-one-out limit): at 8 px median error (limit 2 deg) a 12 deg move is a weak
+// camera ("check"), not a failed one; a 56 deg move (a camera calibrated on a bystander) fails.
+TEST(CalibrationVerdict, ACameraThatMovesTensOfDegreesFails) {
+  VerdictScene s;
+  s.report.cameras[3].registered = true;
+  s.report.self.ba.camera_rms_px[3] = 2.0;
+  s.report.self.ba.camera_observations[3] = 5000;
+  s.report.cameras[1].loo_rotation_deg = 12.0;
+  s.report.cameras[3].loo_rotation_deg = 56.0;
+  JudgeCalibration(CalibrationThresholds{}, s.rig, &s.report);
+  EXPECT_EQ(s.report.verdict, Verdict::kFailed);
+  EXPECT_EQ(s.report.cameras[1].verdict, Verdict::kCheck);
+  EXPECT_EQ(s.report.cameras[3].verdict, Verdict::kFailed);
+  EXPECT_EQ(s.report.reasons[0].rfind("weakest camera: cam3 ", 0), 0u) << s.report.reasons[0];
+  bool named = false;
+  for (const std::string& r : s.report.reasons) named |= r.rfind("camera cam3 failed: resected on the other", 0) == 0;
+  EXPECT_TRUE(named);
+  // Noisier detections (8 px: limit 2 deg, failure above 20 deg) keep 12 deg a "check" and
+  // raise the failure limit with them at 24 px (limit 6 deg, failure above 30 deg).
+  VerdictScene noisy;
+  noisy.report.cameras[3].registered = true;
+  noisy.report.self.ba.camera_rms_px = {7.0, 7.0, 7.0, 7.0};
+  noisy.report.self.ba.camera_observations[3] = 5000;
+  for (auto& t : noisy.report.triangulation.cameras) t.median_error_px = 24.0;
+  noisy.report.cameras[3].loo_rotation_deg = 25.0;
+  JudgeCalibration(CalibrationThresholds{}, noisy.rig, &noisy.report);
+  EXPECT_DOUBLE_EQ(noisy.report.loo_limit_deg, 6.0);
+  EXPECT_EQ(noisy.report.cameras[3].verdict, Verdict::kCheck) << noisy.report.cameras[3].reason;
+  EXPECT_EQ(noisy.report.verdict, Verdict::kCheck);
+}
+
 TEST(CalibrationVerdict, RigWideReasonsDemoteToCheck) {
   VerdictScene s;
   s.report.cameras[3].registered = false;
