@@ -69,10 +69,26 @@ void Rename(const fs::path& from, const fs::path& to, const std::string& final_p
   if (ec) throw CannotCommit(final_path, ec);
 }
 
+// Removes the files of `final_dir` that `owned` claims and `staging` does not hold.
+void RemoveOwnedLeftovers(const fs::path& staging, const fs::path& final_dir,
+                          const std::function<bool(const std::string&)>& owned) {
+  if (!owned) return;
+  std::error_code ec;
+  std::vector<fs::path> leftovers;
+  for (fs::directory_iterator it(final_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path name = it->path().filename();
+    std::error_code ec2;
+    if (owned(name.string()) && !fs::exists(staging / name, ec2) && !it->is_directory(ec2)) leftovers.push_back(name);
+  }
+  for (const fs::path& name : leftovers) fs::remove(final_dir / name, ec);
+}
+
 // Moves the files of `staging` into the existing folder `final_dir`, the marker last.
-void MergeInto(const fs::path& staging, const fs::path& final_dir, const std::string& marker) {
+void MergeInto(const fs::path& staging, const fs::path& final_dir, const std::string& marker,
+               const std::function<bool(const std::string&)>& owned) {
   std::error_code ec;
   if (!marker.empty()) fs::remove(final_dir / marker, ec);
+  RemoveOwnedLeftovers(staging, final_dir, owned);
   std::vector<fs::path> names;
   for (const auto& e : fs::directory_iterator(staging)) names.push_back(e.path().filename());
   bool has_marker = false;
@@ -137,7 +153,8 @@ std::string OutputCommit::StageFile(const std::string& final_path_in, bool marke
   return staging.string();
 }
 
-std::string OutputCommit::StageFolder(const std::string& final_path_in, const std::string& marker) {
+std::string OutputCommit::StageFolder(const std::string& final_path_in, const std::string& marker,
+                                      std::function<bool(const std::string&)> owned) {
   const std::string final_path = WithoutTrailingSeparator(final_path_in);
   std::error_code ec;
   if (fs::exists(final_path, ec) && !fs::is_directory(final_path, ec))
@@ -146,7 +163,7 @@ std::string OutputCommit::StageFolder(const std::string& final_path_in, const st
   const fs::path staging = StagingName(final_path);
   fs::remove_all(staging, ec);
   fs::create_directories(staging);
-  staged_.push_back({staging.string(), final_path, true, marker, false});
+  staged_.push_back({staging.string(), final_path, true, marker, false, std::move(owned)});
   return staging.string();
 }
 
@@ -156,7 +173,7 @@ void OutputCommit::Commit() {
     if (s.is_marker) fs::remove(s.final_path, ec);
   for (const Staged& s : staged_) {
     if (s.folder && fs::is_directory(s.final_path, ec)) {
-      MergeInto(s.staging, s.final_path, s.folder_marker);
+      MergeInto(s.staging, s.final_path, s.folder_marker, s.owned);
     } else {
       Rename(s.staging, s.final_path, s.final_path);
     }

@@ -49,10 +49,13 @@ class OutputCommit {
   // Stages a folder: removes stale temporaries of `final_path`, creates an empty staging folder
   // beside it and returns its path. At Commit() the staging folder becomes `final_path` in one
   // rename when `final_path` does not exist; into an existing folder its files are moved one by
-  // one (other files there are kept), with the earlier run's `marker` file (the one that says
-  // "complete", e.g. "report.json") removed first and the new one moved last. Throws InputError
-  // when `final_path` exists and is not a folder.
-  std::string StageFolder(const std::string& final_path, const std::string& marker = "");
+  // one, with the earlier run's `marker` file (the one that says "complete", e.g. "report.json")
+  // removed first and the new one moved last. Other files there are kept, except those `owned`
+  // says this kind of run writes (an earlier run's report.html after a run without one, its
+  // points of a track that no longer exists): those this run did not write are removed. Throws
+  // InputError when `final_path` exists and is not a folder.
+  std::string StageFolder(const std::string& final_path, const std::string& marker = "",
+                          std::function<bool(const std::string& file_name)> owned = nullptr);
 
   // Renames every staged output into place, in staging order, after removing the earlier marker
   // files. Throws std::runtime_error naming the file when a rename fails.
@@ -74,6 +77,7 @@ class OutputCommit {
     bool folder = false;
     std::string folder_marker;  // a folder's marker file name
     bool is_marker = false;     // a marker file
+    std::function<bool(const std::string&)> owned;  // a folder's files of this kind of run
 
   };
   std::vector<Staged> staged_;

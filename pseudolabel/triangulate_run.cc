@@ -76,6 +76,16 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
   return report;
 }
 
+// The files a triangulate run writes into its folder: an earlier run's that this one does not
+// write (report.html after --no-report, the points of a track that no longer exists) go.
+bool IsTriangulateOutput(const std::string& name) {
+  const auto ends_with = [&name](const std::string& tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (name == "report.html" || name == "report.json") return true;
+  return name.rfind("points3d", 0) == 0 && (ends_with(".npz") || ends_with(".csv") || ends_with(".trc"));
+}
+
 // Writes the points, report.json and report.html of the run into `stage`, the staging folder of
 // options.out_dir; `result->written` gets their final paths.
 void WriteOutputFiles(const TriangulateRunOptions& options, const Rig& rig, const KeypointInput& input,
@@ -148,7 +158,7 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
   // The whole output is written into "OUT.tmp-<pid>" and moved into place once complete,
   // report.json (the mark of a complete folder) last (foundation/output_commit.h).
   OutputCommit commit;
-  const fs::path stage = commit.StageFolder(options.out_dir, "report.json");
+  const fs::path stage = commit.StageFolder(options.out_dir, "report.json", IsTriangulateOutput);
   commit.Write([&] { WriteOutputFiles(options, rig, input, tracks, sequences, stage, &people, &result); });
   commit.Commit();
   result.write_s = SecondsSince(t0);

@@ -173,6 +173,16 @@ TEST_F(BadInputs, TriangulateCommitsItsWholeFolder) {
   EXPECT_EQ(ReadAll(dir / "tri/points3d.npz"), points);
   EXPECT_EQ(Temporaries(dir.path()), std::vector<std::string>{"other.tmp-999999999"});
   EXPECT_TRUE(Temporaries(dir / "tri").empty());
+  // A complete run without a report over it: the earlier report.html and points3d.csv go (they
+  // would describe another run), a file of the user's stays.
+  ASSERT_TRUE(fs::exists(dir / "tri/report.html"));
+  std::ofstream(dir / "tri/notes.txt") << "mine";
+  r = Epilabel(tri + " --no-report --out " + (dir / "tri"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "tri/report.html"));
+  EXPECT_FALSE(fs::exists(dir / "tri/points3d.csv"));
+  EXPECT_TRUE(fs::exists(dir / "tri/points3d.npz"));
+  EXPECT_TRUE(fs::exists(dir / "tri/notes.txt"));
   // An output that is a file (here the calibration, an input) is refused before any work.
   fs::copy_file(Studio("calibration.toml"), dir / "calib.toml");
   const std::string calib = ReadAll(dir / "calib.toml");

@@ -82,6 +82,23 @@ TEST(OutputCommit, AFolderIsRenamedOrMergedIntoAnExistingOne) {
   EXPECT_EQ(testing::ReadAll(dir / "out/report.json"), "2");
   EXPECT_EQ(testing::ReadAll(dir / "out/notes.txt"), "mine");
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+  // Files the kind of run owns that this run did not write go; the user's stay.
+  Touch(dir.path() / "out/report.html", "an earlier run's");
+  Touch(dir.path() / "out/points_track7.csv", "a track that no longer exists");
+  {
+    OutputCommit commit;
+    const std::string stage = commit.StageFolder(dir / "out", "report.json", [](const std::string& name) {
+      return name.rfind("points", 0) == 0 || name == "report.html" || name == "report.json";
+    });
+    Touch(fs::path(stage) / "points.npz", "3");
+    Touch(fs::path(stage) / "report.json", "3");
+    EXPECT_TRUE(fs::exists(dir / "out/report.html"));  // nothing moves before the commit
+    commit.Commit();
+  }
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir / "out")) left.insert(e.path().filename().string());
+  EXPECT_EQ(left, (std::set<std::string>{"points.npz", "report.json", "notes.txt"}));
+  EXPECT_EQ(testing::ReadAll(dir / "out/points.npz"), "3");
   EXPECT_THROW(OutputCommit().StageFolder(dir / "out/notes.txt"), InputError);
   EXPECT_THROW(OutputCommit().StageFile(dir / "out"), InputError);
   EXPECT_THROW(OutputCommit().StageFile(dir / "new/"), InputError);
