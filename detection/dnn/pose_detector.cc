@@ -52,6 +52,26 @@ std::optional<double> MeanJointDistance(const std::vector<Eigen::Vector3d>& a, c
   return sum / common;
 }
 
+// Keeps the camera's timestamps when every frame has one and they increase (else drops them,
+// saying why in the summary) and measures them.
+void KeepUsableTimestamps(CameraKeypoints* camera, CameraDetectionSummary* summary) {
+  std::vector<double>& t = camera->timestamps_s;
+  const bool all = std::all_of(t.begin(), t.end(), [](double v) { return std::isfinite(v); });
+  if (!all) {
+    t.clear();
+    return;
+  }
+  try {
+    CheckTimestamps(t, summary->source);
+  } catch (const InputError& e) {
+    summary->timing_note = std::string("timestamps dropped: ") + e.what();
+    t.clear();
+    return;
+  }
+  summary->timing = MeasureFrameTiming(t);
+  if (!summary->timing.known()) t.clear();
+}
+
 }  // namespace
 
 // The tracking state around a network of the image module.
@@ -305,10 +325,14 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
       if (mean < options.lost_mean_score) ++summary.lost_frames;
       summary.people_detections += people.size();
       camera.frame_numbers.push_back(index);
+      camera.timestamps_s.push_back(options.image_folder_fps > 0.0 && std::isnan(sources[i]->LastTimestampS())
+                                        ? static_cast<double>(index) / options.image_folder_fps
+                                        : sources[i]->LastTimestampS());
       camera.people.push_back(std::move(people));
       report(++done);
     }
     if (options.smoothing_sigma_frames > 0.0) SmoothKeypoints(options.smoothing_sigma_frames, &camera);
+    KeepUsableTimestamps(&camera, &summary);
     summary.frames = camera.frame_numbers.size();
     summary.inferences = detector.inferences();
     summary.full_frame_runs = detector.full_frame_runs();
