@@ -116,8 +116,9 @@ std::vector<std::vector<double>> ReadTimestamps(const NpzArrays& npz, const Keyp
 
 // The timestamps of every camera on the union `frame_numbers` ([cameras, frames], NaN for a
 // camera without): a frame the camera lacks gets the time interpolated linearly in frame number
-// between its neighbours (extrapolated from the nearest two at the ends; NaN row when the
-// camera has a single timestamp and lacks frames).
+// between its neighbours, or before its first and after its last frame extrapolated at its mean
+// rate (so that the mean rate measured on reading stays its own); NaN row when the camera has a
+// single timestamp and lacks frames).
 std::vector<double> TimestampsOnFrames(const KeypointSequence& sequence, const std::vector<int64_t>& frame_numbers) {
   const size_t nf = frame_numbers.size();
   std::vector<double> out(sequence.cameras.size() * nf, std::nan(""));
@@ -132,7 +133,8 @@ std::vector<double> TimestampsOnFrames(const KeypointSequence& sequence, const s
         out[c * nf + f] = t[i];
         continue;
       }
-      const size_t hi = std::clamp<size_t>(i, 1, t.size() - 1), lo = hi - 1;
+      const bool outside = i == 0 || i == t.size();
+      const size_t hi = outside ? t.size() - 1 : i, lo = outside ? 0 : i - 1;
       const double per_frame = (t[hi] - t[lo]) / static_cast<double>(cam.frame_numbers[hi] - cam.frame_numbers[lo]);
       out[c * nf + f] = t[lo] + per_frame * static_cast<double>(frame_numbers[f] - cam.frame_numbers[lo]);
     }
