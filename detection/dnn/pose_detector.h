@@ -166,7 +166,10 @@ struct CameraDetectionSummary {
   double seconds = 0.0;         // wall time of the camera (decoding + inference)
   // The frames' timestamps (keypoint_timing.h): measured rate, and whether it is variable;
   // timing.known() false when the camera has none (an image folder without image_folder_fps,
-  // a single frame, or a video whose timestamps were not increasing: see timing_note).
+  // a single frame, or a video whose timestamps were not increasing: see timing_note). Frames
+  // the container gives no timestamp (FFmpeg's 0 after the first frame, e.g. the decoder's last
+  // frames) get one interpolated by index or extrapolated at the mean rate (timing_note says
+  // how many).
   FrameTiming timing;
   std::string timing_note;
   double FramesPerSecond() const { return seconds > 0.0 ? frames / seconds : 0.0; }
