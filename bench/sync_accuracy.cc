@@ -14,6 +14,8 @@
 //       [--speed-frames 10000] [--whole: offsets rounded] [--clean: no outliers, swaps, misses]
 //       [--per-camera: every camera's estimates] [--fine adjust|search: calibrate --sync's refinement]
 //       [--offsets 0,3.4,-7.2,12: other offsets, frames]
+//       [--camera-fps 30,60,30,25: per-camera frame rates, repeated over the rig's cameras; the
+//        offsets stay in frames of the first camera, which is the reference]
 // err_cal: refined with the true cameras by the 1-D search (RefineOffsetsWithCalibration);
 // err_ba: by the bundle adjustment with the true cameras as start (AdjustOffsetsWithCalibration).
 #include <algorithm>
@@ -44,6 +46,14 @@ constexpr int kThreads = 2;
 bool g_whole = false, g_clean = false, g_per_camera = false;  // --whole, --clean, --per-camera
 std::string g_fine = SyncStageOptions().fine;                    // --fine
 std::vector<double> g_offsets;                                  // --offsets
+std::vector<double> g_camera_fps;                               // --camera-fps
+
+// The per-camera rates for a rig of `cameras` (g_camera_fps repeated), empty when not given.
+std::vector<double> CameraRates(size_t cameras) {
+  std::vector<double> rates;
+  for (size_t c = 0; c < cameras && !g_camera_fps.empty(); ++c) rates.push_back(g_camera_fps[c % g_camera_fps.size()]);
+  return rates;
+}
 
 double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -144,6 +154,8 @@ StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int fra
   o.time_offsets = StudioOffsets(MakeStudioRig(rig).cameras.size());
   if (g_whole) for (double& v : o.time_offsets) v = std::round(v);
   if (g_clean) o.outlier_rate = o.swap_rate = o.missing_rate = 0.0;
+  o.camera_fps = CameraRates(o.time_offsets.size());
+  if (!o.camera_fps.empty()) o.fps = o.camera_fps.front();
   const SyntheticScene scene = Synthesize(o);
   // The synchronised rig: the same motion and detector, every camera at the reference times.
   SimulatedDetectorOptions detector;
@@ -157,7 +169,8 @@ StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int fra
       SimulateDetector(scene.rig, scene.points3d, scene.subject_height, detector).observations;
 
   StudioRow row;
-  const SyncStageOptions options = SyncOptions();
+  SyncStageOptions options = SyncOptions();
+  options.fps = o.camera_fps;
   const std::vector<double> fps = options.CameraFps(static_cast<int>(scene.rig.size()));
   const auto t0 = std::chrono::steady_clock::now();
   const SyncResult motion = EstimateTimeOffsets(Tracks(scene, scene.observations), options);
@@ -188,8 +201,10 @@ StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int fra
   std::vector<PersonTrack> with_estimate = Tracks(scene, scene.observations);
   ResampleTracks(refined.OffsetsSeconds(), fps, 0, &with_estimate);
   // Scored over the reference frames every camera recorded (the others lack a camera).
+  // (camera c's last frame shows reference frame (frames - 1) x fps / fps[c] + offset[c])
   const double lo = *std::max_element(o.time_offsets.begin(), o.time_offsets.end());
-  const double hi = *std::min_element(o.time_offsets.begin(), o.time_offsets.end());
+  double hi = 1e300;
+  for (size_t c = 0; c < fps.size(); ++c) hi = std::min(hi, (frames - 1) * (o.fps / fps[c] - 1.0) + o.time_offsets[c]);
   const int first = static_cast<int>(std::ceil(lo)) + 2, last = frames - 1 + static_cast<int>(std::floor(hi)) - 2;
   std::vector<bool> scored(frames, false);
   for (int f = std::max(0, first); f <= last; ++f) scored[f] = true;
@@ -257,7 +272,9 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--clean")) g_clean = true;
     else if (!std::strcmp(argv[i], "--per-camera")) g_per_camera = true;
     else if (!std::strcmp(argv[i], "--fine") && i + 1 < argc) g_fine = argv[++i];
-    else if (!std::strcmp(argv[i], "--offsets") && i + 1 < argc) {
+    else if (!std::strcmp(argv[i], "--camera-fps") && i + 1 < argc) {
+      for (char* p = std::strtok(argv[++i], ","); p != nullptr; p = std::strtok(nullptr, ",")) g_camera_fps.push_back(std::atof(p));
+    } else if (!std::strcmp(argv[i], "--offsets") && i + 1 < argc) {
       g_offsets.clear();
       for (char* p = std::strtok(argv[++i], ","); p != nullptr; p = std::strtok(nullptr, ",")) g_offsets.push_back(std::atof(p));
     }
@@ -265,6 +282,11 @@ int main(int argc, char** argv) {
   std::printf("offsets (frames at 30 fps):");
   for (double v : StudioOffsets(8)) std::printf(" %g", v);
   std::printf(" (h36m4 the first four); calibrate --sync refinement: %s\n", g_fine.c_str());
+  if (!g_camera_fps.empty()) {
+    std::printf("camera frame rates:");
+    for (double v : CameraRates(8)) std::printf(" %g", v);
+    std::printf(" (repeated over the rig; offsets in frames of the first)\n");
+  }
   std::printf("MPJPE mm over the frames every camera recorded; 'smooth': without 3 frames either side of the\n"
               "studio's clip transitions (its motion jumps there)\n");
   std::printf("%-6s %5s %4s | %7s %7s %7s %7s | %7s %7s %7s %7s %6s | %7s %7s %6s | %6s %6s | %5s\n", "rig", "noise",

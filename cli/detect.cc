@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -40,6 +41,7 @@ struct DetectArgs {
   double min_person_score = 0.2;
   bool flip = false;
   double smooth = 0.0;
+  double fps = 0.0;
   std::vector<double> crop_expansion;
 };
 
@@ -102,6 +104,7 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.people.min_person_score = args.min_person_score;
   options.model.flip_test = args.flip;
   options.smoothing_sigma_frames = args.smooth;
+  options.image_folder_fps = args.fps;
   if (!args.crop_expansion.empty()) {
     if (args.crop_expansion.size() != 2) throw InputError("--crop-expansion", "expected TORSO,BODY (e.g. 1.9,1.2)");
     options.crop_torso_expansion = args.crop_expansion[0];
@@ -130,6 +133,13 @@ void RunDetect(const DetectArgs& args) {
     if (options.people.max_people != 1)
       spdlog::info("{}: {:.2f} people per frame, {} person tracks", c.camera,
                    c.frames > 0 ? static_cast<double>(c.people_detections) / c.frames : 0.0, c.tracks);
+    if (c.timing.known()) {
+      spdlog::info("{}: {:.3f} frames/s measured from the timestamps, {}", c.camera, c.timing.fps,
+                   c.timing.variable ? fmt::format("variable rate (a frame up to {:.2f} frame off even spacing)",
+                                                   c.timing.max_deviation_frames)
+                                     : std::string("constant rate"));
+    }
+    if (!c.timing_note.empty()) spdlog::warn("{}: {}", c.camera, c.timing_note);
     if (c.frames > 0 && c.lost_frames == c.frames)
       spdlog::warn("{}: no person found in any frame of {}", c.camera, c.source);
   }
@@ -189,6 +199,10 @@ void AddDetectCommand(CLI::App& app) {
                 "With --people: keep MultiPose's joints instead of running --model on each person's crop");
   cmd->add_flag("--flip", args->flip,
                 "Test-time flip averaging: also run each crop mirrored and average (twice the inference time)");
+  cmd->add_option("--fps", args->fps,
+                  "Frame rate of --images folders: their timestamps are frame index / fps (videos take theirs "
+                  "from the container; 0 = image folders without timestamps)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--smooth", args->smooth,
                   "Confidence-weighted temporal smoothing of the joints, Gaussian sigma in frames (0 = off)")
       ->capture_default_str()

@@ -22,10 +22,13 @@ struct SynthArgs {
   StudioOptions options;
   std::string out;
   std::vector<double> heights;  // --heights MIN MAX
+  std::vector<double> fps;      // --fps RATE or one rate per camera
 };
 
 void RunSynth(SynthArgs args) {
   if (args.options.motion_files.empty()) args.options.data_dir = DataDir();
+  if (!args.fps.empty()) args.options.fps = args.fps.front();  // the scene runs at the first camera's rate
+  if (args.fps.size() > 1) args.options.camera_fps = args.fps;
   if (args.heights.size() == 2) {
     args.options.min_height_m = args.heights[0];
     args.options.max_height_m = args.heights[1];
@@ -78,7 +81,10 @@ void AddSynthCommand(CLI::App& app) {
       "  epilabel synth --time-offsets 0,3.4,-7.2,12 --out unsynced              cameras not synchronised");
   cmd->add_option("--rig", o.rig, "Camera rig: h36m4, ring8, stereo2, ceiling6")->capture_default_str();
   cmd->add_option("--frames", o.num_frames, "Number of frames")->capture_default_str();
-  cmd->add_option("--fps", o.fps, "Frame rate of the scene (the 120 Hz motion is resampled)")->capture_default_str();
+  cmd->add_option("--fps", args->fps,
+                  "Frame rate of the scene (the 120 Hz motion is resampled; default 30), or one per camera, e.g. "
+                  "30,60,30,25 (the scene and --time-offsets at the first; the rates go into the keypoints' timestamps)")
+      ->delimiter(',');
   cmd->add_option("--noise-px", o.noise_px,
                   "2D noise: per-axis std. dev. in px of a limb joint for a person ~400 px tall (scales with size)")
       ->capture_default_str();

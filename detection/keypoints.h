@@ -28,6 +28,10 @@ struct CameraKeypoints {
   int width = 0, height = 0;                  // image size in pixels, 0 when unknown
   std::vector<int64_t> frame_numbers;         // frame number of each entry, increasing
   std::vector<std::vector<Person2d>> people;  // people[i] = everyone detected in frame_numbers[i]
+  // When the frame of each entry was taken, seconds on the camera's clock (strictly increasing,
+  // e.g. a video's presentation timestamps; see keypoint_timing.h); empty = unknown (frames
+  // evenly spaced at the sequence's frame rate).
+  std::vector<double> timestamps_s;
 };
 
 // Keypoints of several cameras; every person has skeleton's num_joints joints.

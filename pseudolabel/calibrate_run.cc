@@ -214,8 +214,10 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
     // Association and offsets together: coarse offsets from motion, frame numbers shifted by
     // whole frames, people associated again, calibration, offsets refined with the cameras,
     // calibration again (stages/sync_calibration.h); the tracks end on the reference timeline.
+    SyncStageOptions sync_stage = options.sync_stage;
+    sync_stage.fps = CameraFpsWithTimestamps(sync_stage, input);
     SyncCalibrationResult synced =
-        CalibrateUnsynchronised(intrinsics, input, options.association, options.stage, options.sync_stage);
+        CalibrateUnsynchronised(intrinsics, input, options.association, options.stage, sync_stage);
     result.read_s = SecondsSince(t0) - synced.calibration.seconds - synced.sync_seconds;
     result.sync = std::move(synced.sync);
     result.association = std::move(synced.association);

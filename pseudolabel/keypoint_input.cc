@@ -26,8 +26,18 @@ KeypointInput LoadKeypointInput(const std::string& path, const std::string& skel
   }
   if (in.keypoints.AllFrameNumbers().empty()) throw InputError(path, "no frame found");
   in.skeleton = &GetSkeleton(in.keypoints.skeleton);
-  for (const auto& c : in.keypoints.cameras) in.camera_names.push_back(c.name);
+  for (CameraKeypoints& c : in.keypoints.cameras) {
+    in.camera_names.push_back(c.name);
+    in.timing.push_back(MeasureFrameTiming(c.timestamps_s));
+    if (in.timing.back().variable) c = OnEvenlySpacedFrames(c, in.timing.back().fps);
+  }
   return in;
+}
+
+std::vector<double> KeypointInput::MeasuredFps() const {
+  std::vector<double> fps(camera_names.size(), 0.0);
+  for (size_t c = 0; c < timing.size() && c < fps.size(); ++c) fps[c] = timing[c].fps;
+  return fps;
 }
 
 Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "detection/keypoint_timing.h"
 #include "detection/keypoints.h"
 #include "detection/skeleton.h"
 #include "foundation/progress.h"
@@ -22,12 +23,21 @@ struct KeypointInput {
   KeypointSequence keypoints;            // as read: every camera, frame and detected person
   const Skeleton* skeleton = nullptr;    // given or guessed from the joint layout
   std::vector<std::string> camera_names; // in keypoint order
+  // Per camera, its frames' timestamps as read (keypoint_timing.h); known() false for a camera
+  // without timestamps. A camera whose timing is variable has been put on evenly spaced frames
+  // at its mean rate (OnEvenlySpacedFrames) in `keypoints`, so that frame f of camera c is at
+  // time f / fps[c] from its first frame for every later stage.
+  std::vector<FrameTiming> timing;
 
   int num_cameras() const { return static_cast<int>(camera_names.size()); }
+  // The measured frame rate of every camera (timing fps; 0 for a camera without timestamps).
+  std::vector<double> MeasuredFps() const;
 };
 
 // Reads keypoints from `path` (OpenPose folders, COCO folder, keypoints2d.npz); `skeleton` may
-// be empty (guessed). Throws InputError naming the path when there is nothing usable: no
+// be empty (guessed). Cameras with timestamps are measured, variable-rate ones resampled onto
+// evenly spaced frames (see KeypointInput::timing); without timestamps the keypoints are
+// exactly as read. Throws InputError naming the path when there is nothing usable: no
 // cameras, no frames, or fewer than `min_cameras` cameras.
 KeypointInput LoadKeypointInput(const std::string& path, const std::string& skeleton, int min_cameras,
                                 const ProgressCallback& progress = {});

@@ -59,6 +59,7 @@ SyncRunResult RunSync(const SyncRunOptions& options) {
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.progress);
   SyncStageOptions stage = options.stage;
   stage.fps = CameraFps(options, input.camera_names);
+  stage.fps = CameraFpsWithTimestamps(stage, input);
   const auto& names = input.camera_names;
   if (!stage.reference.empty() && std::find(names.begin(), names.end(), stage.reference) == names.end()) {
     throw InputError(options.keypoints_path,
@@ -165,7 +166,8 @@ AppliedOffsets OffsetsToApply(const std::string& sync_path, const Rig* rig, cons
   for (int c = 0; rig != nullptr && c < n; ++c) any = any || (*rig)[c].time_offset != 0.0;
   if (!any) return out;
   for (int c = 0; c < n; ++c) out.offsets_s.push_back((*rig)[c].time_offset);
-  out.fps.assign(n, default_fps);
+  out.fps = input.MeasuredFps();
+  for (double& rate : out.fps) rate = rate > 0.0 ? rate : default_fps;
   return out;
 }
 

@@ -26,7 +26,8 @@ struct SyncRunOptions {
   std::string calibration_path;          // optional: refine the offsets with this calibration
   std::string out_path;                  // sync.toml
   std::string skeleton;                  // empty: guessed
-  std::map<std::string, double> camera_fps;  // per camera name (others: stage.default_fps)
+  // per camera name (others: stage.default_fps); a camera with timestamps uses their rate
+  std::map<std::string, double> camera_fps;
   AssociationOptions association;
   SyncStageOptions stage;                // fps, reference, the estimators' options
   ProgressCallback progress;
@@ -58,8 +59,9 @@ void WriteSyncToml(const SyncRunResult& result, const std::string& path);
 
 // The time offsets (seconds) and frame rates of the keypoint cameras `input`, for the runs that
 // apply them: from `sync_path` when given (matched by camera name; cameras missing from it make
-// an InputError naming it), else the calibration's time_offset (`rig`, matched already) at
-// `default_fps`. Empty when every offset is 0 and no sync file is given.
+// an InputError naming it), else the calibration's time_offset (`rig`, matched already) at the
+// rate measured from each camera's timestamps, `default_fps` for a camera without. Empty when
+// every offset is 0 and no sync file is given.
 struct AppliedOffsets {
   std::vector<double> offsets_s, fps;
   int reference = 0;

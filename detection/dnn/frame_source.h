@@ -25,6 +25,10 @@ class FrameSource {
   // The next frame as 8-bit BGR; false at the end. Throws InputError for an image that cannot
   // be decoded or whose size differs from the first frame's.
   virtual bool Read(cv::Mat* frame) = 0;
+  // When the frame last read was taken, seconds: a video's presentation timestamp (FFmpeg's,
+  // from the start of the stream; uneven for a variable frame rate); NaN for an image folder or
+  // before the first frame.
+  virtual double LastTimestampS() const = 0;
   // Number of frames when known in advance (exact for folders, the container's count for
   // videos), else -1.
   virtual int64_t FrameCountHint() const = 0;

@@ -1,4 +1,5 @@
 // The frame readers of frame_source.h (OpenCV videoio and imgcodecs), part of the image module.
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -44,15 +45,18 @@ class VideoSource : public FrameSource {
       return false;
     }
     ++frames_read_;
+    last_timestamp_s_ = capture_.get(cv::CAP_PROP_POS_MSEC) / 1000.0;
     *frame = ToBgr8(raw);
     return true;
   }
+  double LastTimestampS() const override { return last_timestamp_s_; }
   int64_t FrameCountHint() const override { return frame_count_; }
   const std::string& path() const override { return path_; }
 
  private:
   std::string path_;
   cv::VideoCapture capture_;
+  double last_timestamp_s_ = std::nan("");
   int64_t frame_count_ = -1;
   int64_t frames_read_ = 0;
 };
@@ -80,6 +84,7 @@ class ImageFolderSource : public FrameSource {
     *frame = image;
     return true;
   }
+  double LastTimestampS() const override { return std::nan(""); }
   int64_t FrameCountHint() const override { return static_cast<int64_t>(files_.size()); }
   const std::string& path() const override { return path_; }
 

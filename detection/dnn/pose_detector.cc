@@ -52,6 +52,45 @@ std::optional<double> MeanJointDistance(const std::vector<Eigen::Vector3d>& a, c
   return sum / common;
 }
 
+// The frames' timestamps as kept: FFmpeg (through OpenCV) reports 0 for a frame without a
+// presentation timestamp, typically the decoder's last, drained frames; such frames (and NaN)
+// get a time interpolated by index between the known ones, or extrapolated at their mean rate.
+// The timestamps are dropped (the summary says why) when fewer than two are known or they do
+// not increase; then measured.
+void KeepUsableTimestamps(CameraKeypoints* camera, CameraDetectionSummary* summary) {
+  std::vector<double>& t = camera->timestamps_s;
+  std::vector<size_t> known;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (std::isfinite(t[i]) && (i == 0 || t[i] != 0.0)) known.push_back(i);
+  }
+  if (known.size() < 2) {
+    t.clear();
+    return;
+  }
+  const double per_frame = (t[known.back()] - t[known.front()]) / static_cast<double>(known.back() - known.front());
+  size_t filled = 0;
+  for (size_t i = 0, k = 0; i < t.size(); ++i) {
+    while (k < known.size() && known[k] < i) ++k;
+    if (k < known.size() && known[k] == i) continue;
+    const size_t from = k == 0 ? known.front() : known[k - 1];
+    const double step = k == 0 || k == known.size() ? per_frame : (t[known[k]] - t[from]) / (known[k] - from);
+    t[i] = t[from] + step * (static_cast<double>(i) - static_cast<double>(from));
+    ++filled;
+  }
+  try {
+    CheckTimestamps(t, summary->source);
+  } catch (const InputError& e) {
+    summary->timing_note = std::string("timestamps dropped: ") + e.what();
+    t.clear();
+    return;
+  }
+  if (filled > 0) {
+    summary->timing_note = std::to_string(filled) + " frame(s) without a timestamp from the container (e.g. the "
+                           "decoder's last frames): interpolated or extrapolated at the measured rate";
+  }
+  summary->timing = MeasureFrameTiming(t);
+}
+
 }  // namespace
 
 // The tracking state around a network of the image module.
@@ -305,10 +344,14 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
       if (mean < options.lost_mean_score) ++summary.lost_frames;
       summary.people_detections += people.size();
       camera.frame_numbers.push_back(index);
+      camera.timestamps_s.push_back(options.image_folder_fps > 0.0 && std::isnan(sources[i]->LastTimestampS())
+                                        ? static_cast<double>(index) / options.image_folder_fps
+                                        : sources[i]->LastTimestampS());
       camera.people.push_back(std::move(people));
       report(++done);
     }
     if (options.smoothing_sigma_frames > 0.0) SmoothKeypoints(options.smoothing_sigma_frames, &camera);
+    KeepUsableTimestamps(&camera, &summary);
     summary.frames = camera.frame_numbers.size();
     summary.inferences = detector.inferences();
     summary.full_frame_runs = detector.full_frame_runs();

@@ -29,6 +29,7 @@
 
 #include "detection/dnn/person_tracker.h"
 #include "detection/dnn/pose_decoding.h"
+#include "detection/keypoint_timing.h"
 #include "detection/keypoints.h"
 #include "foundation/progress.h"
 
@@ -134,6 +135,9 @@ struct PoseDetectorOptions {
   // only): a Gaussian of smoothing_sigma_frames over +-2 sigma frames, each neighbour weighted by
   // its joint score; 0 = off. Scores are kept.
   double smoothing_sigma_frames = 0.0;
+  // Frame rate of image folders: their timestamps are frame index / image_folder_fps (0: image
+  // folders get no timestamps). Videos take their timestamps from the container.
+  double image_folder_fps = 0.0;
 
   // Throws InputError for invalid values (naming the option).
   void Check() const;
@@ -160,11 +164,20 @@ struct CameraDetectionSummary {
   size_t lost_frames = 0;       // frames whose mean joint score was below lost_mean_score
   double mean_score = 0.0;      // mean joint score over all frames
   double seconds = 0.0;         // wall time of the camera (decoding + inference)
+  // The frames' timestamps (keypoint_timing.h): measured rate, and whether it is variable;
+  // timing.known() false when the camera has none (an image folder without image_folder_fps,
+  // a single frame, or a video whose timestamps were not increasing: see timing_note). Frames
+  // the container gives no timestamp (FFmpeg's 0 after the first frame, e.g. the decoder's last
+  // frames) get one interpolated by index or extrapolated at the mean rate (timing_note says
+  // how many).
+  FrameTiming timing;
+  std::string timing_note;
   double FramesPerSecond() const { return seconds > 0.0 ? frames / seconds : 0.0; }
 };
 
 struct DetectionResult {
-  // COCO-17, one person per frame (several with options.people); frame numbers 0, 1, ... in reading order.
+  // COCO-17, one person per frame (several with options.people); frame numbers 0, 1, ... in
+  // reading order; timestamps_s per camera when known (see CameraDetectionSummary::timing).
   KeypointSequence keypoints;
   std::vector<CameraDetectionSummary> cameras;
   std::string BriefReport() const;

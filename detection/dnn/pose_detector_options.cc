@@ -47,6 +47,8 @@ void PoseDetectorOptions::Check() const {
     throw InputError("crop_expansion", "must be positive");
   if (!(smoothing_sigma_frames >= 0.0) || !std::isfinite(smoothing_sigma_frames))
     throw InputError("smoothing", "must be a non-negative number of frames");
+  if (!(image_folder_fps >= 0.0) || !std::isfinite(image_folder_fps))
+    throw InputError("fps", "the frame rate of image folders must be a non-negative number (0: none)");
   if (people.max_people < 0) throw InputError("people", "must be 0 (every person found) or a positive count");
   if (people.max_people != 1) {
     if (people.model_path.empty()) throw InputError("people_model", "several people need a multi-person model file");

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "detection/keypoint_timing.h"
+#include "foundation/error.h"
 #include "foundation/file_util.h"
 
 namespace fs = std::filesystem;
@@ -76,9 +78,11 @@ void CheckSequence(const KeypointSequence& seq, const std::string& where) {
       throw InputError(where, "camera name '" + cam.name + "' cannot be used as a file or folder name");
     }
     if (!names.insert(cam.name).second) throw InputError(where, "camera name '" + cam.name + "' is used twice");
-    if (cam.frame_numbers.size() != cam.people.size()) {
-      throw std::invalid_argument(where + ": camera '" + cam.name + "' has mismatched frame_numbers and people");
+    if (cam.frame_numbers.size() != cam.people.size() ||
+        (!cam.timestamps_s.empty() && cam.timestamps_s.size() != cam.frame_numbers.size())) {
+      throw std::invalid_argument(where + ": camera '" + cam.name + "' has mismatched frame_numbers, people and timestamps");
     }
+    CheckTimestamps(cam.timestamps_s, where + " (camera '" + cam.name + "')");
     for (size_t i = 0; i < cam.frame_numbers.size(); ++i) {
       if (cam.frame_numbers[i] < 0) {
         throw InputError(where, "camera '" + cam.name + "' has negative frame number " +
@@ -107,7 +111,9 @@ void CheckReplaceableFolder(const std::string& root, bool camera_subfolders) {
     bool ok = false;
     if (camera_subfolders && entry.is_directory()) {
       ok = true;
-      for (const auto& inner : fs::directory_iterator(p, ec)) ok = ok && inner.path().extension() == ".json";
+      for (const auto& inner : fs::directory_iterator(p, ec)) {
+        ok = ok && (inner.path().extension() == ".json" || inner.path().filename() == kTimestampsFile);
+      }
     } else if (!camera_subfolders && entry.is_regular_file()) {
       ok = p.extension() == ".json";
     }

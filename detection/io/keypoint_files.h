@@ -63,11 +63,15 @@ class ReadProgress {
 
 // Checks what every writer needs: camera names usable as file names and unique (InputError),
 // non-negative frame numbers (InputError), increasing frame numbers, one people list per frame
-// and num_joints joints per person (std::invalid_argument: the caller built a bad sequence).
+// and num_joints joints per person (std::invalid_argument: the caller built a bad sequence),
+// timestamps absent or one per frame (std::invalid_argument), finite and increasing (InputError).
+// The per-camera timestamps file beside an OpenPose camera folder's JSON files.
+inline constexpr const char* kTimestampsFile = "timestamps.csv";
 void CheckSequence(const KeypointSequence& seq, const std::string& where);
 
 // An existing output folder may be replaced only when it holds keypoint files alone: camera
-// folders of .json files (`camera_subfolders`) or .json files; InputError otherwise.
+// folders of .json files and kTimestampsFile (`camera_subfolders`) or .json files; InputError
+// otherwise.
 void CheckReplaceableFolder(const std::string& root, bool camera_subfolders);
 
 // Writes `text` to `path` (not atomically: used inside WriteFolder's temporary folder).

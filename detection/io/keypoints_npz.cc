@@ -1,5 +1,6 @@
 #include "detection/io/keypoints_npz.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "detection/io/keypoint_files.h"
 #include "detection/io/keypoint_skeleton.h"
+#include "detection/keypoint_timing.h"
 #include "detection/skeleton.h"
 #include "foundation/error.h"
 #include "foundation/npz.h"
@@ -37,6 +39,7 @@ struct KeypointsMetadata {
   std::vector<std::string> camera_names, joint_names;  // joint_names empty when absent
   std::vector<int64_t> frame_numbers;
   std::vector<int32_t> sizes;  // width, height per camera
+  std::vector<std::vector<double>> timestamps;  // per camera, empty when unknown
 };
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
@@ -87,6 +90,58 @@ std::vector<int32_t> ReadImageSizes(const NpzArrays& npz, int64_t num_cameras, c
   return sizes;
 }
 
+// timestamps_s [cameras, frames]: a camera's row is all NaN (no timestamps) or finite and
+// increasing.
+std::vector<std::vector<double>> ReadTimestamps(const NpzArrays& npz, const KeypointsShape& shape,
+                                                const std::string& path) {
+  std::vector<std::vector<double>> rows(static_cast<size_t>(shape.cameras));
+  if (npz.find("timestamps_s") == npz.end()) return rows;
+  const NpyArray& a = RequireArray(npz, "timestamps_s", 2, path);
+  if (a.shape[0] != shape.cameras || a.shape[1] != shape.frames) {
+    throw InputError(path, "timestamps_s has shape " + ShapeText(a.shape) + ", expected [cameras, frames] = [" +
+                               std::to_string(shape.cameras) + ", " + std::to_string(shape.frames) + "]");
+  }
+  const std::vector<double> values = a.ToDoubles();
+  for (size_t c = 0; c < rows.size(); ++c) {
+    const auto begin = values.begin() + static_cast<std::ptrdiff_t>(c * static_cast<size_t>(shape.frames));
+    std::vector<double> row(begin, begin + static_cast<std::ptrdiff_t>(shape.frames));
+    bool all_nan = true;
+    for (double t : row) all_nan = all_nan && std::isnan(t);
+    if (all_nan) continue;
+    CheckTimestamps(row, path + ": timestamps_s[" + std::to_string(c) + "]");
+    rows[c] = std::move(row);
+  }
+  return rows;
+}
+
+// The timestamps of every camera on the union `frame_numbers` ([cameras, frames], NaN for a
+// camera without): a frame the camera lacks gets the time interpolated linearly in frame number
+// between its neighbours, or before its first and after its last frame extrapolated at its mean
+// rate (so that the mean rate measured on reading stays its own); NaN row when the camera has a
+// single timestamp and lacks frames).
+std::vector<double> TimestampsOnFrames(const KeypointSequence& sequence, const std::vector<int64_t>& frame_numbers) {
+  const size_t nf = frame_numbers.size();
+  std::vector<double> out(sequence.cameras.size() * nf, std::nan(""));
+  for (size_t c = 0; c < sequence.cameras.size(); ++c) {
+    const CameraKeypoints& cam = sequence.cameras[c];
+    const std::vector<double>& t = cam.timestamps_s;
+    if (t.empty() || (t.size() < 2 && cam.frame_numbers.size() != nf)) continue;
+    for (size_t f = 0; f < nf; ++f) {
+      const auto it = std::lower_bound(cam.frame_numbers.begin(), cam.frame_numbers.end(), frame_numbers[f]);
+      const size_t i = static_cast<size_t>(it - cam.frame_numbers.begin());
+      if (it != cam.frame_numbers.end() && *it == frame_numbers[f]) {
+        out[c * nf + f] = t[i];
+        continue;
+      }
+      const bool outside = i == 0 || i == t.size();
+      const size_t hi = outside ? t.size() - 1 : i, lo = outside ? 0 : i - 1;
+      const double per_frame = (t[hi] - t[lo]) / static_cast<double>(cam.frame_numbers[hi] - cam.frame_numbers[lo]);
+      out[c * nf + f] = t[lo] + per_frame * static_cast<double>(frame_numbers[f] - cam.frame_numbers[lo]);
+    }
+  }
+  return out;
+}
+
 KeypointsMetadata ReadMetadata(const NpzArrays& npz, const KeypointsShape& shape, const std::string& path) {
   KeypointsMetadata meta;
   try {
@@ -94,6 +149,7 @@ KeypointsMetadata ReadMetadata(const NpzArrays& npz, const KeypointsShape& shape
     if (const NpyArray* a = Optional1d(npz, "joint_names", shape.joints, path)) meta.joint_names = a->ToStrings();
     if (const NpyArray* a = Optional1d(npz, "frame_numbers", shape.frames, path)) meta.frame_numbers = a->ToInt64();
     meta.sizes = ReadImageSizes(npz, shape.cameras, path);
+    meta.timestamps = ReadTimestamps(npz, shape, path);
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
@@ -138,6 +194,7 @@ std::vector<CameraKeypoints> AssembleCameras(const std::vector<double>& values, 
     cam.width = meta.sizes[2 * c];
     cam.height = meta.sizes[2 * c + 1];
     cam.frame_numbers = meta.frame_numbers;
+    cam.timestamps_s = meta.timestamps[c];
     cam.people.resize(static_cast<size_t>(shape.frames));
     for (size_t f = 0; f < cam.people.size(); ++f) {
       for (size_t p = 0; p < static_cast<size_t>(shape.people); ++p) {
@@ -191,6 +248,9 @@ void WriteArchive(const KeypointSequence& sequence, const std::vector<double>& v
   writer.Add("frame_numbers", NpyArray::FromVector(frame_numbers, {nf}));
   writer.Add("joint_names", NpyArray::FromStrings(JointNamesFor(sequence)));
   writer.Add("image_sizes", NpyArray::FromVector(sizes, {nc, 2}));
+  bool timestamps = false;
+  for (const CameraKeypoints& cam : sequence.cameras) timestamps = timestamps || !cam.timestamps_s.empty();
+  if (timestamps) writer.Add("timestamps_s", NpyArray::FromVector(TimestampsOnFrames(sequence, frame_numbers), {nc, nf}));
   writer.Close();
 }
 

@@ -6,7 +6,10 @@
 //   camera_names   [cameras] unicode            (default cam_0, cam_1, ...)
 //   frame_numbers  [frames] int64, increasing   (default 0, 1, ...)
 //   joint_names    [joints] unicode             (the skeleton's; used to recognise it)
-//   image_sizes    [cameras, 2] int32 width, height, 0 when unknown (default 0).
+//   image_sizes    [cameras, 2] int32 width, height, 0 when unknown (default 0)
+//   timestamps_s   [cameras, frames] float64 seconds, optional: when each frame was taken (a
+//                  video's presentation timestamps); a camera's row is all NaN (none) or finite
+//                  and increasing.
 // Missing joints are (0, 0, 0) in both layouts.
 #pragma once
 
@@ -21,7 +24,8 @@ namespace epilabel {
 // has an empty people list. Throws InputError naming the file (and the array or element) for
 // a malformed archive (see ReadNpz), a missing keypoints2d, wrong shapes or dtypes, NaN or
 // infinite values ("keypoints2d[c, f, j] is NaN"), non-increasing frame numbers, duplicate camera
-// names, invalid image sizes, and arrays whose lengths disagree.
+// names, invalid image sizes, a timestamps_s row that is partly NaN, infinite or not
+// increasing ("timestamps_s[c]: ..."), and arrays whose lengths disagree.
 KeypointSequence ReadKeypointsNpz(const std::string& path, const KeypointReadOptions& options = {});
 
 // Writes the union of the cameras' frame numbers. When no camera and frame has more than one
@@ -30,7 +34,8 @@ KeypointSequence ReadKeypointsNpz(const std::string& path, const KeypointReadOpt
 // existed; otherwise [cameras, frames, people, joints, 3] with people = the largest number of
 // detected people in one camera and frame, each camera and frame's detected people in their
 // order, then zero slots. Joints with a non-finite value or a confidence <= 0 are written as
-// (0, 0, 0). Uncompressed (numpy.savez), atomic.
+// (0, 0, 0). timestamps_s only when some camera has timestamps (a frame a camera lacks gets a
+// time interpolated in frame number). Uncompressed (numpy.savez), atomic.
 void WriteKeypointsNpz(const KeypointSequence& sequence, const std::string& path);
 
 }  // namespace epilabel

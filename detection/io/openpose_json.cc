@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <system_error>
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
@@ -12,6 +14,7 @@
 #include "detection/io/keypoint_files.h"
 #include "detection/io/keypoint_json.h"
 #include "detection/io/keypoint_skeleton.h"
+#include "detection/keypoint_timing.h"
 #include "detection/skeleton.h"
 #include "foundation/error.h"
 
@@ -156,6 +159,63 @@ void ResolveOpenPoseSkeleton(const std::vector<OpenPoseFile>& files, const std::
   }
 }
 
+// timestamps.csv of a camera folder: "frame,time_s", then one line per JSON frame, in order.
+constexpr std::uintmax_t kMaxTimestampsBytes = 64u << 20;
+
+// The timestamps of `frames` from `folder`'s kTimestampsFile; empty when there is none.
+std::vector<double> ReadTimestampsCsv(const fs::path& folder, const std::vector<int64_t>& frames) {
+  const fs::path path = folder / keypoint_files::kTimestampsFile;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return {};
+  const std::string where = path.string();
+  if (fs::file_size(path, ec) > kMaxTimestampsBytes) throw InputError(where, "larger than 64 MiB");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(where, "cannot be read");
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("frame,time_s", 0) != 0) {
+    throw InputError(where + ":1", "expected the header 'frame,time_s'");
+  }
+  std::vector<double> times;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const std::string at = where + ":" + std::to_string(number);
+    const size_t comma = line.find(',');
+    int64_t frame = -1;
+    double time = 0.0;
+    const char* end = line.data() + line.size();
+    const auto f = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), frame);
+    const auto t = comma == std::string::npos ? std::from_chars_result{end, std::errc::invalid_argument}
+                                              : std::from_chars(line.data() + comma + 1, end, time);
+    if (f.ec != std::errc() || f.ptr != line.data() + comma || t.ec != std::errc() || t.ptr != end) {
+      throw InputError(at, "expected 'frame,time_s' (an integer and a number), got '" + line.substr(0, 80) + "'");
+    }
+    if (times.size() >= frames.size() || frame != frames[times.size()]) {
+      throw InputError(at, "frame " + std::to_string(frame) + " is not the camera's next JSON frame (" +
+                               (times.size() < frames.size() ? std::to_string(frames[times.size()]) : "none left") +
+                               "); one line per JSON file, in frame order");
+    }
+    times.push_back(time);
+  }
+  if (times.size() != frames.size()) {
+    throw InputError(where, "has " + std::to_string(times.size()) + " timestamps for " + std::to_string(frames.size()) +
+                                " JSON frames");
+  }
+  CheckTimestamps(times, where);
+  return times;
+}
+
+std::string TimestampsCsv(const CameraKeypoints& camera) {
+  std::string text = "frame,time_s\n";
+  char buffer[64];
+  for (size_t i = 0; i < camera.timestamps_s.size(); ++i) {
+    text += std::to_string(camera.frame_numbers[i]) + ',';
+    const auto r = std::to_chars(buffer, buffer + sizeof(buffer), camera.timestamps_s[i]);
+    text.append(buffer, r.ptr) += '\n';
+  }
+  return text;
+}
+
 KeypointSequence ReadOpenPoseCameras(const std::vector<CameraSource>& cameras, const std::string& root,
                                      const KeypointReadOptions& options) {
   std::vector<size_t> first_file;
@@ -174,6 +234,7 @@ KeypointSequence ReadOpenPoseCameras(const std::vector<CameraSource>& cameras, c
       cam.frame_numbers.push_back(files[i].frame);
       cam.people.push_back(std::move(files[i].people));
     }
+    cam.timestamps_s = ReadTimestampsCsv(cameras[c].folder, cam.frame_numbers);
   }
   return seq;
 }
@@ -243,7 +304,13 @@ void WriteOpenPoseFolder(const KeypointSequence& sequence, const std::string& ro
     for (size_t i = 0; i < sequence.cameras[c].frame_numbers.size(); ++i) items.push_back({c, i});
   }
   keypoint_files::WriteFolder(root, [&](const std::string& tmp) {
-    for (const CameraKeypoints& cam : sequence.cameras) fs::create_directories(fs::path(tmp) / cam.name);
+    for (const CameraKeypoints& cam : sequence.cameras) {
+      fs::create_directories(fs::path(tmp) / cam.name);
+      if (!cam.timestamps_s.empty()) {
+        keypoint_files::WriteTextFile((fs::path(tmp) / cam.name / keypoint_files::kTimestampsFile).string(),
+                                      TimestampsCsv(cam));
+      }
+    }
     tbb::enumerable_thread_specific<std::string> buffers;
     tbb::parallel_for(tbb::blocked_range<size_t>(0, items.size(), 32), [&](const tbb::blocked_range<size_t>& r) {
       std::string& text = buffers.local();

@@ -2,6 +2,8 @@
 // number>[_keypoints].json with people[*].pose_keypoints_2d = [x0, y0, c0, x1, y1, c1, ...].
 // The frame number is the last group of digits in the file name before "_keypoints" or the
 // extension. Every person is kept, in file order. Missing joints are (0, 0, 0).
+// Timestamps (optional): <camera>/timestamps.csv, a header "frame,time_s" then one line
+// "<frame number>,<seconds>" per JSON file in frame order (as `detect` writes it).
 #pragma once
 
 #include <cstdint>
@@ -21,14 +23,16 @@ int64_t FrameNumberFromFileName(const std::string& file_name);
 // without camera sub-folders is one camera named after the folder. Files are parsed in
 // parallel; the result and the error reported do not depend on the thread count. Throws
 // InputError naming the file and the problem (malformed JSON, wrong joint count, non-numeric
-// frame name, duplicate frame, empty folder, NaN).
+// frame name, duplicate frame, empty folder, NaN; in timestamps.csv a malformed line, a frame
+// that is not the next JSON frame, a missing line, a non-finite or non-increasing time, a file
+// over 64 MiB).
 KeypointSequence ReadOpenPoseFolder(const std::string& root, const KeypointReadOptions& options = {});
 
 // Writes "<root>/<camera>/<camera>_<frame, 12 digits>_keypoints.json" (OpenPose's own pattern)
 // with OpenPose's keys ("version", "people", "person_id", "pose_keypoints_2d", empty face/hand
-// arrays), one file per frame. The folder is written to a temporary sibling and renamed when
-// complete; an existing `root` is replaced only when it holds camera folders of .json files
-// alone (else InputError). Joints with non-finite values are written as (0, 0, 0).
+// arrays), one file per frame, and timestamps.csv for a camera with timestamps. The folder is
+// written to a temporary sibling and renamed when complete; an existing `root` is replaced only
+// when it holds camera folders of .json files (and timestamps.csv) alone (else InputError). Joints with non-finite values are written as (0, 0, 0).
 void WriteOpenPoseFolder(const KeypointSequence& sequence, const std::string& root);
 
 }  // namespace epilabel

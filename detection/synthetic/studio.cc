@@ -125,6 +125,16 @@ void StudioOptions::Check() const {
       }
     }
   }
+  if (!camera_fps.empty()) {
+    const size_t cameras = MakeStudioRig(rig).cameras.size();
+    if (camera_fps.size() != cameras) {
+      throw InputError("camera_fps", "needs one frame rate per camera of rig " + rig + " (" + std::to_string(cameras) +
+                                         "), got " + std::to_string(camera_fps.size()));
+    }
+    for (double rate : camera_fps) {
+      if (!(rate > 0.0 && rate <= 1000.0)) throw InputError("camera_fps", "must be in (0, 1000], got " + Number(rate));
+    }
+  }
   if (motion_files.empty() && data_dir.empty()) {
     throw InputError("motion clips", "no motion clips: give motion files or the data folder");
   }
@@ -434,6 +444,17 @@ void AssembleDetections(const StudioOptions& options, SyntheticScene* scene) {
   }
 }
 
+// With per-camera rates, each camera's frame f carries its timestamp f / camera_fps[c].
+void AddCameraTimestamps(const StudioOptions& options, KeypointSequence* detections) {
+  if (options.camera_fps.empty()) return;
+  for (size_t c = 0; c < detections->cameras.size(); ++c) {
+    CameraKeypoints& camera = detections->cameras[c];
+    camera.timestamps_s.clear();
+    for (int64_t f : camera.frame_numbers) camera.timestamps_s.push_back(static_cast<double>(f) / options.CameraFps(c));
+  }
+}
+
+
 // The single-person slot map: slot 0 is person 0 wherever a camera detected anything.
 void SinglePersonSlots(SyntheticScene* scene) {
   const int num_cameras = static_cast<int>(scene->rig.size());
@@ -498,13 +519,22 @@ void SetPersonZeroFields(SyntheticScene* scene) {
 // Frames played before and after the scene so that every shifted camera has motion to see:
 // 0 without offsets (the scene is then exactly the synchronised one).
 int TimeOffsetMargin(const StudioOptions& options) {
+  if (options.camera_fps.empty()) {  // the margin of offsets alone, as it always was
+    double largest = 0.0;
+    for (double offset : options.time_offsets) largest = std::max(largest, std::abs(offset));
+    return largest > 0.0 ? static_cast<int>(std::ceil(largest)) + 2 : 0;
+  }
+  // A slower camera's last frame shows a later scene time.
   double largest = 0.0;
-  for (double offset : options.time_offsets) largest = std::max(largest, std::abs(offset));
-  return largest > 0.0 ? static_cast<int>(std::ceil(largest)) + 2 : 0;
+  for (size_t c = 0; c < options.camera_fps.size(); ++c) {
+    const double stretch = (options.num_frames - 1) * std::max(0.0, options.fps / options.CameraFps(c) - 1.0);
+    largest = std::max(largest, std::abs(options.CameraOffset(c)) + stretch);
+  }
+  return static_cast<int>(std::ceil(largest)) + 2;
 }
 
 // What camera c sees of `played` ([frames + 2 margin, 17]): its frame f shows the scene's time
-// f + time_offsets[c] (frames), interpolated between the played frames by Catmull-Rom (a cubic
+// f x fps / camera_fps[c] + time_offsets[c] (frames), interpolated between the played frames by Catmull-Rom (a cubic
 // through the four frames around; linear where one of the outer two is absent or at the ends).
 // The played motion is smooth (resampled from 120 Hz clips), and a straight line between two
 // studio frames would be off by up to an eighth of the second difference (several millimetres
@@ -512,10 +542,12 @@ int TimeOffsetMargin(const StudioOptions& options) {
 std::vector<Points3d> CameraViews(const Points3d& played, const StudioOptions& options, int margin) {
   std::vector<Points3d> views;
   const int last = played.num_frames() - 1;
-  for (double offset : options.time_offsets) {
+  const size_t cameras = std::max(options.time_offsets.size(), options.camera_fps.size());
+  for (size_t c = 0; c < cameras; ++c) {
+    const double offset = options.CameraOffset(c), step = options.fps / options.CameraFps(c);
     Points3d view(options.num_frames, played.num_joints());
     for (int f = 0; f < options.num_frames; ++f) {
-      const double t = margin + f + offset;
+      const double t = margin + f * step + offset;
       const int f0 = std::clamp(static_cast<int>(std::floor(t)), 0, last - 1);
       const double w = t - f0, w2 = w * w, w3 = w2 * w;
       for (int j = 0; j < played.num_joints(); ++j) {
@@ -623,11 +655,12 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   for (size_t c = 0; c < options.time_offsets.size(); ++c) {
     scene.rig[c].time_offset = options.time_offsets[c] / options.fps;
   }
+  const bool unsynchronised = margin > 0 || options.Unsynchronised();
 
   if (!options.MultiPerson()) {
     MotionSequence motion = PlayMotion(library, SinglePersonMotionOptions(played, studio_rig, library));
     SimulatedDetection detection;
-    if (margin == 0) {
+    if (!unsynchronised) {
       detection = SimulateSinglePerson(options, studio_rig.cameras, motion);
     } else {
       if (options.detector != "gaussian")
@@ -640,6 +673,7 @@ SyntheticScene Synthesize(const StudioOptions& options) {
     TakeDetection(std::move(detection), &scene.people[0]);
     SetPersonZeroFields(&scene);
     scene.detections = scene.ToKeypointSequence();
+    AddCameraTimestamps(options, &scene.detections);
     SinglePersonSlots(&scene);
     return scene;
   }
@@ -653,7 +687,7 @@ SyntheticScene Synthesize(const StudioOptions& options) {
     heights.push_back(person.height);
   }
   std::vector<SimulatedDetection> detections;
-  if (margin == 0) {
+  if (!unsynchronised) {
     detections = SimulateGroupDetector(studio_rig.cameras, points, heights, DetectorOptions(options));
   } else {
     std::vector<std::vector<Points3d>> views;  // [person][camera]
@@ -671,6 +705,7 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   scene.crowded_frames = crowded_frames;
   for (const PersonTruth& person : scene.people) scene.jumps += static_cast<int>(person.jump_frames.size());
   AssembleDetections(options, &scene);
+  AddCameraTimestamps(options, &scene.detections);
   return scene;
 }
 
@@ -706,12 +741,18 @@ void AddCameraArrays(const SyntheticScene& scene, NpzWriter* npz) {
   npz->Add("joint_names", NpyArray::FromStrings(GetSkeleton("coco17").joint_names));
 }
 
-// time_offsets [C] f8 seconds, only for a scene with offsets.
+// time_offsets [C] f8 seconds, only for a scene with offsets; camera_fps [C] f8, only for a
+// scene with per-camera rates.
 void AddTimeOffsets(const SyntheticScene& scene, NpzWriter* npz) {
-  if (scene.options.time_offsets.empty()) return;
-  std::vector<double> seconds;
-  for (const Camera& camera : scene.rig) seconds.push_back(camera.time_offset);
-  npz->Add("time_offsets", NpyArray::FromVector(seconds, {static_cast<int64_t>(seconds.size())}));
+  if (!scene.options.time_offsets.empty()) {
+    std::vector<double> seconds;
+    for (const Camera& camera : scene.rig) seconds.push_back(camera.time_offset);
+    npz->Add("time_offsets", NpyArray::FromVector(seconds, {static_cast<int64_t>(seconds.size())}));
+  }
+  if (!scene.options.camera_fps.empty()) {
+    const std::vector<double>& rates = scene.options.camera_fps;
+    npz->Add("camera_fps", NpyArray::FromVector(rates, {static_cast<int64_t>(rates.size())}));
+  }
 }
 
 void WriteGroundTruthNpz(const SyntheticScene& scene, const std::string& path) {
@@ -833,6 +874,11 @@ void WriteMultiPersonKeypointsNpz(const SyntheticScene& scene, const std::string
   writer.Add("frame_numbers", NpyArray::FromVector(scene.frame_numbers, {num_frames}));
   writer.Add("joint_names", NpyArray::FromStrings(GetSkeleton("coco17").joint_names));
   writer.Add("image_sizes", NpyArray::FromVector(sizes, {num_cameras, 2}));
+  if (!scene.options.camera_fps.empty()) {  // every camera lists every frame here
+    std::vector<double> times;
+    for (const CameraKeypoints& cam : seq.cameras) times.insert(times.end(), cam.timestamps_s.begin(), cam.timestamps_s.end());
+    writer.Add("timestamps_s", NpyArray::FromVector(times, {num_cameras, num_frames}));
+  }
   writer.Close();
 }
 
@@ -906,6 +952,7 @@ std::string SceneJson(const SyntheticScene& scene) {
   if (o.detector != "gaussian") options["detector"] = o.detector;  // absent = gaussian (older scenes)
   if (o.motion_variation) options["motion_variation"] = true;
   if (!o.time_offsets.empty()) options["time_offsets_frames"] = o.time_offsets;
+  if (!o.camera_fps.empty()) options["camera_fps"] = o.camera_fps;
   j["options"] = options;
 
   nlohmann::ordered_json rig;

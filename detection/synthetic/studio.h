@@ -67,6 +67,13 @@ struct StudioOptions {
   // time_offsets[c]; the offsets in seconds go into the cameras (Camera::time_offset) and so
   // into calibration.toml (not intrinsics.toml) and into gt.npz `time_offsets`.
   std::vector<double> time_offsets;
+  // Per-camera frame rates (frames per second), empty = every camera at `fps`. Camera c's frame
+  // f is taken at its time f / camera_fps[c] and shows the scene at frame f x fps / camera_fps[c]
+  // + time_offsets[c] (the scene, points3d and the time offsets stay at `fps`; every camera has
+  // num_frames frames, so a faster camera covers less of the scene). The rates go into the
+  // keypoints as their timestamps (keypoints2d.npz timestamps_s, timestamps.csv: f / rate) and
+  // into gt.npz `camera_fps`.
+  std::vector<double> camera_fps;
   // Motion clips (BVH files, CMU skeleton) played in turn, the first giving the body;
   // empty = every .bvh of data_dir/motions/, sorted by name.
   std::vector<std::string> motion_files;
@@ -78,10 +85,17 @@ struct StudioOptions {
   // unknown rig or lens, a fisheye field of view outside [60, 175] degrees, frames < 1,
   // fps not in (0, 1000], negative noise, rates outside [0, 1], num_people outside [1, kMaxPeople],
   // enter_leave with one person, bad heights or distance, time_offsets not one per camera or
-  // beyond kMaxTimeOffsetFrames, or neither motion_files nor data_dir given.
+  // beyond kMaxTimeOffsetFrames, camera_fps not one per camera or outside (0, 1000], or neither
+  // motion_files nor data_dir given.
   void Check() const;
   // True when the scene has more than one person (the multi-person files are written).
   bool MultiPerson() const { return num_people > 1 || bystander; }
+  // True when some camera has a time offset or a rate of its own (the cameras sample the motion
+  // at their own times).
+  bool Unsynchronised() const { return !time_offsets.empty() || !camera_fps.empty(); }
+  // Camera c's offset (frames) and rate (fps), defaults when not given.
+  double CameraOffset(size_t c) const { return c < time_offsets.size() ? time_offsets[c] : 0.0; }
+  double CameraFps(size_t c) const { return c < camera_fps.size() ? camera_fps[c] : fps; }
 
   static constexpr int kMaxPeople = 8;
   static constexpr double kMaxTimeOffsetFrames = 100000.0;

@@ -47,6 +47,15 @@ int SyncStageOptions::ReferenceIndex(const std::vector<std::string>& camera_name
   throw InputError("reference", "no camera named '" + reference + "' (cameras: " + names + ")");
 }
 
+std::vector<double> CameraFpsWithTimestamps(const SyncStageOptions& options, const KeypointInput& input) {
+  std::vector<double> fps = options.CameraFps(input.num_cameras());
+  const std::vector<double> measured = input.MeasuredFps();
+  for (size_t c = 0; c < fps.size() && c < measured.size(); ++c) {
+    if (measured[c] > 0.0) fps[c] = measured[c];
+  }
+  return fps;
+}
+
 SyncInput MakeSyncInput(const std::vector<PersonTrack>& tracks, const std::vector<double>& fps, int reference) {
   SyncInput input;
   input.fps = fps;

@@ -44,6 +44,11 @@ struct SyncStageOptions {
   int ReferenceIndex(const std::vector<std::string>& camera_names) const;
 };
 
+// The frame rate of every keypoint camera: options.CameraFps, except that a camera with
+// timestamps (KeypointInput::timing) takes the rate measured from them (its timestamps decide
+// when its frames were taken; a rate given for it is not used).
+std::vector<double> CameraFpsWithTimestamps(const SyncStageOptions& options, const KeypointInput& input);
+
 // The tracks as geometry/sync input.
 SyncInput MakeSyncInput(const std::vector<PersonTrack>& tracks, const std::vector<double>& fps, int reference);
 

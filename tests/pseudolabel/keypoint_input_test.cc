@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "detection/io/keypoints_npz.h"
 #include "foundation/error.h"
+#include "tests/testing.h"
 
 namespace epilabel {
 namespace {
@@ -81,6 +83,47 @@ TEST(CheckImageSizes, KeypointsFarOutsideTheImageAreAnInputError) {
       EXPECT_NE(what.find("far outside the 640x480 image of calib.toml"), std::string::npos) << what;
     }
   }
+}
+
+// Two cameras over 0.3 s: cam_01 evenly at 10 fps, cam_02 at uneven times; one joint moving
+// linearly (x = 100 + 200 t px).
+TEST(LoadKeypointInput, AVariableRateCameraIsPutOnEvenlySpacedFramesTheOthersStayAsRead) {
+  testing::TempDir dir;
+  KeypointSequence seq;
+  seq.skeleton = "coco17";
+  seq.num_joints = 17;
+  const std::vector<std::vector<double>> times = {{0.0, 0.1, 0.2, 0.3}, {0.0, 0.07, 0.2, 0.3}};
+  for (int c = 0; c < 2; ++c) {
+    CameraKeypoints cam;
+    cam.name = "cam_0" + std::to_string(c + 1);
+    for (size_t i = 0; i < 4; ++i) {
+      Person2d p;
+      p.joints.assign(17, Eigen::Vector3d::Zero());
+      for (int j = 0; j < 17; ++j) p.joints[j] = Eigen::Vector3d(100.0 + 200.0 * times[c][i] + j, 50.0, 0.9);
+      cam.frame_numbers.push_back(static_cast<int64_t>(i));
+      cam.timestamps_s.push_back(times[c][i]);
+      cam.people.push_back({p});
+    }
+    seq.cameras.push_back(cam);
+  }
+  WriteKeypointsNpz(seq, dir / "k.npz");
+  const KeypointInput in = LoadKeypointInput(dir / "k.npz", "", 2);
+  ASSERT_EQ(in.timing.size(), 2u);
+  EXPECT_FALSE(in.timing[0].variable);
+  EXPECT_TRUE(in.timing[1].variable);
+  EXPECT_EQ(in.MeasuredFps(), (std::vector<double>{in.timing[0].fps, in.timing[1].fps}));
+  EXPECT_NEAR(in.timing[1].fps, 10.0, 1e-9);
+  // cam_01 exactly as read; cam_02's frame 1 now at 0.1 s: x = 120 (linear motion, any scheme).
+  EXPECT_EQ(in.keypoints.cameras[0].people[1][0].joints[0], seq.cameras[0].people[1][0].joints[0]);
+  EXPECT_EQ(in.keypoints.cameras[0].timestamps_s, times[0]);
+  EXPECT_NEAR(in.keypoints.cameras[1].people[1][0].joints[0].x(), 120.0, 1e-9);
+  EXPECT_NEAR(in.keypoints.cameras[1].timestamps_s[1], 0.1, 1e-12);
+  // Without timestamps nothing is measured.
+  for (CameraKeypoints& cam : seq.cameras) cam.timestamps_s.clear();
+  WriteKeypointsNpz(seq, dir / "plain.npz");
+  const KeypointInput plain = LoadKeypointInput(dir / "plain.npz", "", 2);
+  EXPECT_FALSE(plain.timing[1].known());
+  EXPECT_EQ(plain.keypoints.cameras[1].people[1][0].joints[0], seq.cameras[1].people[1][0].joints[0]);
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 #include "detection/dnn/frame_source.h"
 
+#include <cmath>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "foundation/error.h"
 #include "tests/testing.h"
@@ -94,6 +96,29 @@ TEST(FrameSource, ReadsAVideo) {
   }
   EXPECT_EQ(n, 11);
   EXPECT_EQ(source->FrameCountHint(), 11);
+}
+
+TEST(FrameSource, AVideoGivesItsFramesTimestampsAnImageFolderNone) {
+  TempDir dir;
+  const std::string path = dir / "cam.avi";
+  {
+    cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25.0, cv::Size(64, 48));
+    ASSERT_TRUE(writer.isOpened());
+    for (int i = 0; i < 6; ++i) writer.write(cv::Mat(48, 64, CV_8UC3, cv::Scalar::all(40 * i)));
+  }
+  std::unique_ptr<FrameSource> source = FrameSource::Open(path);
+  EXPECT_TRUE(std::isnan(source->LastTimestampS()));  // nothing read yet
+  cv::Mat frame;
+  std::vector<double> times;
+  while (source->Read(&frame)) times.push_back(source->LastTimestampS());
+  ASSERT_EQ(times.size(), 6u);
+  for (size_t i = 0; i < times.size(); ++i) EXPECT_NEAR(times[i], i / 25.0, 1e-6) << i;
+
+  std::filesystem::create_directory(dir / "images");
+  WriteImage(dir / "images/a1.png", 8, 8, 10);
+  std::unique_ptr<FrameSource> images = FrameSource::Open(dir / "images");
+  ASSERT_TRUE(images->Read(&frame));
+  EXPECT_TRUE(std::isnan(images->LastTimestampS()));
 }
 
 TEST(FrameSource, ClearErrorsForBadInput) {

@@ -203,12 +203,29 @@ TEST_F(MultiPerson, DetectCommandWritesOnePersonIdPerTrack) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   size_t files = 0;
   for (const fs::directory_entry& e : fs::directory_iterator(fs::path(out) / "cam02")) {
+    if (e.path().extension() != ".json") continue;  // timestamps.csv
     const nlohmann::json json = nlohmann::json::parse(std::ifstream(e.path()));
     ASSERT_GE(json["people"].size(), 1u) << e.path();
     EXPECT_EQ(json["people"][0]["person_id"][0].get<int>(), 0) << e.path();  // the subject, tracked
     ++files;
   }
   EXPECT_EQ(files, 11u);
+  // The video's frame times beside the JSON files: a header and one line per frame.
+  std::ifstream times(fs::path(out) / "cam02/timestamps.csv");
+  std::string line;
+  std::getline(times, line);
+  EXPECT_EQ(line, "frame,time_s");
+  size_t lines = 0;
+  std::string last;
+  while (std::getline(times, line)) {
+    if (line.empty()) continue;
+    ++lines;
+    last = line;
+  }
+  EXPECT_EQ(lines, 11u);
+  // 60 fps; FFmpeg gives no timestamp for the decoder's last two frames: extrapolated.
+  ASSERT_EQ(last.rfind("10,", 0), 0u) << last;
+  EXPECT_NEAR(std::stod(last.substr(3)), 10.0 / 60.0, 1e-3) << last;
   const CommandResult bad = testing::Run(Exe() + " --quiet detect --video " + Pose2SimVideo(2) +
                                          " --people none --out " + (dir / "x"));
   EXPECT_EQ(bad.exit_code, 2) << bad.output;

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "foundation/error.h"
 #include "tests/detection/dnn/detector_testing.h"
@@ -126,6 +127,37 @@ TEST_F(WithMoveNetModels, TracksThePersonAndFallsBackToTheFullFrameWhenLost) {
   for (int i = 0; i < 3; ++i) every_frame.Detect(image);
   EXPECT_EQ(every_frame.full_frame_runs(), 3u);
   EXPECT_EQ(every_frame.inferences(), 3u);
+}
+
+TEST_F(WithMoveNetModels, DetectCamerasKeepsEachFramesTimestampAndMeasuresTheRate) {
+  TempDir dir;
+  const cv::Mat image = cv::imread(OpenCvSample("basketball1.png"), cv::IMREAD_COLOR);
+  ASSERT_FALSE(image.empty());
+  {
+    cv::VideoWriter writer(dir / "side.avi", cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 12.5, image.size());
+    ASSERT_TRUE(writer.isOpened());
+    for (int i = 0; i < 4; ++i) writer.write(image);
+  }
+  std::filesystem::create_directories(dir / "front");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(cv::imwrite(dir / ("front/f" + std::to_string(i) + ".png"), image));
+  PoseDetectorOptions options = Options("lightning");
+  const std::vector<CameraInput> inputs = {{"", dir / "side.avi"}, {"", dir / "front"}};
+  DetectionResult result = DetectCameras(inputs, options);
+  ASSERT_EQ(result.keypoints.cameras.size(), 2u);
+  const std::vector<double>& side = result.keypoints.cameras[0].timestamps_s;
+  ASSERT_EQ(side.size(), 4u);
+  for (size_t i = 0; i < side.size(); ++i) EXPECT_NEAR(side[i], i / 12.5, 1e-6);
+  EXPECT_NEAR(result.cameras[0].timing.fps, 12.5, 1e-6);
+  EXPECT_FALSE(result.cameras[0].timing.variable);
+  // An image folder has timestamps only with a frame rate.
+  EXPECT_TRUE(result.keypoints.cameras[1].timestamps_s.empty());
+  EXPECT_FALSE(result.cameras[1].timing.known());
+  options.image_folder_fps = 10.0;
+  result = DetectCameras({inputs[1]}, options);
+  EXPECT_EQ(result.keypoints.cameras[0].timestamps_s, (std::vector<double>{0.0, 0.1, 0.2}));
+  EXPECT_NEAR(result.cameras[0].timing.fps, 10.0, 1e-9);
+  options.image_folder_fps = -1.0;
+  EXPECT_THROW(DetectCameras({inputs[1]}, options), InputError);
 }
 
 TEST_F(WithMoveNetModels, MinOutputScoreBlanksWeakJoints) {

@@ -260,5 +260,52 @@ TEST(KeypointsNpz, ReadsWhatNumpyWritesAndRejectsNaN) {
   EXPECT_NE(ReadError(good, options).find("skeleton 'body25' has 25"), std::string::npos);
 }
 
+TEST(KeypointsNpz, TimestampsRoundTripAndFillTheFramesACameraLacks) {
+  testing::TempDir dir;
+  KeypointSequence seq = MostConfidentOnly(RandomSequence(4));  // cam_2 lacks frames 103, 110, 117
+  for (CameraKeypoints& cam : seq.cameras) {
+    if (cam.name == "cam_3") continue;  // no timestamps
+    for (int64_t f : cam.frame_numbers) cam.timestamps_s.push_back(0.5 + (f - 100) / 30.0 + (f % 2) * 0.004);
+  }
+  const std::string path = dir / "keypoints2d.npz";
+  WriteKeypointsNpz(seq, path);
+  const KeypointSequence back = ReadKeypoints(path);
+  EXPECT_EQ(back.cameras[0].timestamps_s, seq.cameras[0].timestamps_s);
+  ASSERT_EQ(back.cameras[1].timestamps_s.size(), 20u);
+  EXPECT_EQ(back.cameras[1].timestamps_s[2], seq.cameras[1].timestamps_s[2]);
+  // Frame 103 of cam_2 (missing): halfway between 102 and 104 in frame number.
+  EXPECT_NEAR(back.cameras[1].timestamps_s[3], 0.5 * (seq.cameras[1].timestamps_s[2] + seq.cameras[1].timestamps_s[3]),
+              1e-15);
+  EXPECT_TRUE(back.cameras[2].timestamps_s.empty());
+  // numpy sees NaN for the camera without.
+  RunPython(dir, "z = np.load(sys.argv[1]); t = z['timestamps_s']\n"
+                 "assert t.shape == (3, 20) and t.dtype == np.float64, t.shape\n"
+                 "assert np.isnan(t[2]).all() and np.isfinite(t[:2]).all()\n", path);
+  // No timestamps anywhere: no array (the file is what it always was).
+  WriteKeypointsNpz(MostConfidentOnly(RandomSequence(4)), path);
+  EXPECT_EQ(ReadNpz(path).count("timestamps_s"), 0u);
+}
+
+TEST(KeypointsNpz, TimestampsThatArePartlyNaNOrNotIncreasingAreRejected) {
+  testing::TempDir dir;
+  const std::string nan = dir / "nan.npz", back = dir / "back.npz", shape = dir / "shape.npz";
+  const auto r = testing::Run(
+      testing::PythonWithNumpy() + " -c \"import numpy as np; k = np.zeros((2, 3, 17, 3)); "
+                                   "t = np.array([[0, 0.1, 0.2], [np.nan] * 3]); np.savez('" + dir / "ok.npz" + "', keypoints2d=k, timestamps_s=t); "
+                                   "t[0, 1] = np.nan; np.savez('" + nan + "', keypoints2d=k, timestamps_s=t); "
+                                   "t[0, 1] = 0.3; np.savez('" + back + "', keypoints2d=k, timestamps_s=t); "
+                                   "np.savez('" + shape + "', keypoints2d=k, timestamps_s=t[:, :2])\"");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const KeypointSequence ok = ReadKeypoints(dir / "ok.npz");
+  EXPECT_EQ(ok.cameras[0].timestamps_s, (std::vector<double>{0.0, 0.1, 0.2}));
+  EXPECT_TRUE(ok.cameras[1].timestamps_s.empty());
+  EXPECT_NE(ReadError(nan).find("nan.npz: timestamps_s[0]: timestamp 1 is not a finite number"), std::string::npos)
+      << ReadError(nan);
+  EXPECT_NE(ReadError(back).find("back.npz: timestamps_s[0]: timestamps are not increasing at index 2"),
+            std::string::npos)
+      << ReadError(back);
+  EXPECT_NE(ReadError(shape).find("shape.npz: timestamps_s has shape [2, 2]"), std::string::npos) << ReadError(shape);
+}
+
 }  // namespace
 }  // namespace epilabel

@@ -272,5 +272,47 @@ TEST_F(OpenPoseBadInput, NobodyAnywhereNeedsASkeleton) {
   EXPECT_EQ(seq.cameras[0].frame_numbers.size(), 3u);
 }
 
+TEST(OpenPoseTimestamps, WrittenBesideTheJsonFilesAndReadBack) {
+  testing::TempDir dir;
+  KeypointSequence seq = RandomSequence(5, 2, 6);
+  for (int64_t f : seq.cameras[0].frame_numbers) seq.cameras[0].timestamps_s.push_back((f - 100) / 29.97 + 1e-3 * (f % 3));
+  WriteOpenPoseFolder(seq, dir / "pose");
+  std::ifstream in(dir / "pose/cam_1/timestamps.csv");
+  std::string header, first;
+  std::getline(in, header);
+  std::getline(in, first);
+  EXPECT_EQ(header, "frame,time_s");
+  EXPECT_EQ(first, "100,0.001");
+  EXPECT_FALSE(fs::exists(dir / "pose/cam_2/timestamps.csv"));
+  const KeypointSequence back = ReadKeypoints(dir / "pose");
+  EXPECT_EQ(back.cameras[0].timestamps_s, seq.cameras[0].timestamps_s);  // shortest round-trip text
+  EXPECT_TRUE(back.cameras[1].timestamps_s.empty());
+  // Our own output (with timestamps.csv) may be replaced.
+  EXPECT_NO_THROW(WriteOpenPoseFolder(RandomSequence(6, 2, 6), dir / "pose"));
+  EXPECT_FALSE(fs::exists(dir / "pose/cam_1/timestamps.csv"));
+}
+
+TEST(OpenPoseTimestamps, BadTimestampFilesAreInputErrorsNamingTheFileAndLine) {
+  testing::TempDir dir;
+  for (int f = 0; f < 3; ++f) WriteText(dir / ("cam/f" + std::to_string(f) + ".json"), kOnePerson17);
+  const std::string csv = dir / "cam/timestamps.csv";
+  const auto error_with = [&](const std::string& text) {
+    WriteText(csv, text);
+    return ReadError(dir / "cam");
+  };
+  EXPECT_EQ(error_with("frame,time_s\n0,0\n1,0.04\n2,0.07\n"), "(no error)");
+  EXPECT_EQ(ReadKeypoints(dir / "cam").cameras[0].timestamps_s, (std::vector<double>{0.0, 0.04, 0.07}));
+  EXPECT_NE(error_with("frame,time_s\n0,0\n1,0.04\n2,0.04\n").find("timestamps.csv: timestamps are not increasing at index 2"),
+            std::string::npos);
+  EXPECT_NE(error_with("frame,time_s\n0,0\n1,nan\n2,0.07\n").find("timestamp 1 is not a finite number"),
+            std::string::npos);
+  EXPECT_NE(error_with("frame,time_s\n0,0\n1,x\n2,0.07\n").find("timestamps.csv:3: expected 'frame,time_s'"),
+            std::string::npos);
+  EXPECT_NE(error_with("frame,time_s\n0,0\n2,0.04\n").find("timestamps.csv:3: frame 2 is not the camera's next JSON frame (1)"),
+            std::string::npos);
+  EXPECT_NE(error_with("frame,time_s\n0,0\n1,0.04\n").find("has 2 timestamps for 3 JSON frames"), std::string::npos);
+  EXPECT_NE(error_with("time\n").find("timestamps.csv:1: expected the header"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace epilabel

@@ -870,6 +870,46 @@ TEST(Studio, TimeOffsetsGoIntoCalibrationTomlAndGt) {
   EXPECT_THROW(Synthesize(o), InputError);
 }
 
+TEST(Studio, PerCameraRatesSampleTheSceneAtEachCamerasOwnTimes) {
+  testing::TempDir dir;
+  StudioOptions o = testing::SmallStudio("stereo2", 60);
+  o.noise_px = 0.0;
+  o.outlier_rate = o.swap_rate = o.missing_rate = 0.0;
+  o.hip_offset_px = 0.0;
+  o.camera_fps = {30.0, 60.0};
+  o.time_offsets = {0.0, 2.0};
+  const SyntheticScene scene = Synthesize(o);
+  // Camera 1 (60 fps) frame f shows the scene at frame f / 2 + 2; camera 0 frame f at f.
+  int compared = 0;
+  for (int f = 0; f < 60; f += 2) {
+    for (int j = 0; j < 17; ++j) {
+      const auto p0 = scene.rig[0].ImageFromWorld(scene.points3d.at(f, j));
+      const auto p1 = scene.rig[1].ImageFromWorld(scene.points3d.at(f / 2 + 2, j));
+      if (scene.observations.at(0, f, j).z() > 0 && p0) {
+        EXPECT_NEAR((scene.observations.at(0, f, j).head<2>() - *p0).norm(), 0.0, 1e-6);
+      }
+      if (scene.observations.at(1, f, j).z() > 0 && p1) {
+        EXPECT_NEAR((scene.observations.at(1, f, j).head<2>() - *p1).norm(), 0.0, 1e-6);
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 300);
+  // The rates are the keypoints' timestamps and go into gt.npz.
+  const KeypointSequence keypoints = scene.ToKeypointSequence();
+  EXPECT_DOUBLE_EQ(keypoints.cameras[1].timestamps_s[7], 7.0 / 60);
+  EXPECT_DOUBLE_EQ(keypoints.cameras[0].timestamps_s[7], 7.0 / 30);
+  WriteSyntheticScene(scene, dir / "scene");
+  const auto npz = ReadNpz(dir / "scene/gt.npz");
+  ASSERT_TRUE(npz.count("camera_fps"));
+  EXPECT_EQ(npz.at("camera_fps").ToDoubles(), (std::vector<double>{30.0, 60.0}));
+  EXPECT_EQ(ReadKeypoints(dir / "scene/keypoints2d.npz").cameras[1].timestamps_s, keypoints.cameras[1].timestamps_s);
+  o.camera_fps = {30.0};
+  EXPECT_THROW(Synthesize(o), InputError);
+  o.camera_fps = {30.0, 0.0};
+  EXPECT_THROW(Synthesize(o), InputError);
+}
+
 }  // namespace
 }  // namespace epilabel
 

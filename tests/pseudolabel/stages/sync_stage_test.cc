@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "detection/io/keypoints_npz.h"
 #include "detection/synthetic/studio.h"
 #include "detection/skeleton.h"
 #include "foundation/error.h"
@@ -118,6 +119,58 @@ TEST(SyncStage, TwoPeopleAreAssociatedAfterTheCoarseShift) {
   const RigComparison comparison = CompareRigs(scene.rig, r.calibration.output.rig);
   EXPECT_LT(comparison.max_rotation_error_deg, 0.2);
   EXPECT_LT(comparison.max_center_error_rel, 0.01);
+}
+
+// A variable frame rate: camera 1 films at 60 fps for its first 300 frames, then at 20 fps
+// (every third frame of 60), 30 fps on average, with the true timestamps. Read back, it is put on
+// evenly spaced frames at its mean rate and the offsets come out in seconds as for a
+// constant-rate camera; read without its timestamps (frames matched as if even) they do not.
+TEST(SyncStage, AVariableRateCameraIsSynchronisedThroughItsTimestamps) {
+  testing::TempDir dir;
+  StudioOptions o;
+  o.rig = "h36m4";
+  o.num_frames = 1200;
+  o.data_dir = testing::SourceDir() + "/data";
+  o.camera_fps = {30.0, 60.0, 30.0, 30.0};
+  o.time_offsets = {0.0, 4.4, -6.2, 9.0};  // scene frames (30 fps)
+  const SyntheticScene scene = Synthesize(o);
+  KeypointSequence keypoints = scene.ToKeypointSequence();
+  CameraKeypoints& vfr = keypoints.cameras[1];
+  CameraKeypoints kept;
+  kept.name = vfr.name;
+  for (size_t i = 0; i < vfr.people.size(); i += kept.people.size() < 300 ? 1 : 3) {
+    kept.frame_numbers.push_back(static_cast<int64_t>(kept.frame_numbers.size()));
+    kept.people.push_back(vfr.people[i]);
+    kept.timestamps_s.push_back(vfr.timestamps_s[i]);
+  }
+  vfr = kept;
+  for (size_t c : {0, 2, 3}) keypoints.cameras[c].timestamps_s.clear();  // 30 fps by default
+  WriteKeypointsNpz(keypoints, dir / "vfr.npz");
+  const KeypointInput input = LoadKeypointInput(dir / "vfr.npz", "", 2);
+  ASSERT_EQ(input.timing.size(), 4u);
+  EXPECT_TRUE(input.timing[1].variable);
+  EXPECT_NEAR(input.timing[1].fps, 30.0, 0.1);
+  EXPECT_FALSE(input.timing[0].known());
+  SyncStageOptions options;
+  options.fps = CameraFpsWithTimestamps(options, input);
+  EXPECT_EQ(options.fps[0], 30.0);
+  EXPECT_EQ(options.fps[1], input.timing[1].fps);
+  const SyncResult motion = EstimateTimeOffsets(AssociatePeople(input, AssociationOptions{}).tracks, options);
+  ASSERT_TRUE(motion.success) << motion.reason;
+  for (int c = 1; c < 4; ++c) {
+    EXPECT_NEAR(motion.cameras[c].offset_s * 30.0, o.time_offsets[c], 0.5) << "camera " << c;
+  }
+  // The same frames taken as evenly spaced: camera 1's first 300 frames would last 10 s instead
+  // of 5, and its offset is wrong (or refused).
+  for (CameraKeypoints& camera : keypoints.cameras) camera.timestamps_s.clear();
+  WriteKeypointsNpz(keypoints, dir / "even.npz");
+  const KeypointInput even = LoadKeypointInput(dir / "even.npz", "", 2);
+  SyncStageOptions even_options;
+  even_options.fps = {30.0, input.timing[1].fps, 30.0, 30.0};
+  const SyncResult naive = EstimateTimeOffsets(AssociatePeople(even, AssociationOptions{}).tracks, even_options);
+  EXPECT_TRUE(!naive.success || !naive.cameras[1].estimated ||
+              std::abs(naive.cameras[1].offset_s * 30.0 - o.time_offsets[1]) >
+                  std::abs(motion.cameras[1].offset_s * 30.0 - o.time_offsets[1]));
 }
 
 TEST(SyncStage, ShiftFrameNumbersMovesEachCamera) {
