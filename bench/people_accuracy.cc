@@ -180,6 +180,11 @@ void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose) {
               e.calibration_association.num_tracks, e.calibration_association.method.c_str(),
               e.calibration.max_rotation_error_deg, 100 * e.calibration.max_center_error_rel,
               e.calibration_verdict.c_str(), e.calibrate_s);
+  if (!e.reassociation.reassociated) return;
+  std::printf("      first pass: rotation %.4f deg, centre %.3f %%, verdict %s; %s\n",
+              e.first_calibrated ? e.first_calibration.max_rotation_error_deg : kNaN,
+              e.first_calibrated ? 100 * e.first_calibration.max_center_error_rel : kNaN, e.first_verdict.c_str(),
+              e.reassociation.BriefReport().c_str());
 }
 
 }  // namespace

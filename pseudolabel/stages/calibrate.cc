@@ -29,6 +29,12 @@ BaselineScale ResolveBaseline(const BaselineSpec& spec, const Rig& rig) {
 
 }  // namespace
 
+void ReassociationOptions::Check() const {
+  if (!(max_error_ratio > 0.0) || !std::isfinite(max_error_ratio))
+    throw InputError("reassociation.max_error_ratio", "must be a positive number");
+  if (compare_frames < 1) throw InputError("reassociation.compare_frames", "must be >= 1");
+}
+
 BaselineSpec ParseBaselineSpec(const std::string& text) {
   std::stringstream ss(text);
   BaselineSpec b;

@@ -29,6 +29,19 @@ BaselineSpec ParseBaselineSpec(const std::string& text);
 // `track_heights` otherwise.
 std::map<int, double> ParseTrackHeights(const std::string& text);
 
+struct ReassociationOptions {
+  // Several people: associate again with the first calibration and calibrate again (step 2).
+  bool enabled = true;
+  // The second calibration is kept when its median reprojection error over the common
+  // observations is at most this times the first's (and its verdict is not worse).
+  double max_error_ratio = 1.0;
+  // Frames (evenly spread over the pooled tracks of both passes) both rigs triangulate for the
+  // comparison.
+  int compare_frames = 1500;
+  // Throws InputError naming the key `reassociation.<member>` when a value is out of range.
+  void Check() const;
+};
+
 struct CalibrateStageOptions {
   double subject_height_m = 1.70;        // standing height of the person (metres)
   bool subject_height_given = false;     // measured (+/- 1 cm) rather than the adult mean (+/- 9 cm)
@@ -41,6 +54,7 @@ struct CalibrateStageOptions {
   uint64_t seed = 0;
   int num_threads = 1;                   // Ceres threads
   CalibrationPipelineOptions pipeline;   // everything else (defaults work on the studio)
+  ReassociationOptions reassociation;    // several people: the second pass (stages/people_calibration.h)
   ProgressCallback progress;
 };
 
