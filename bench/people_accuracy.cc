@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
   }
   const Scenario scenarios[] = {
       {"ring8_3", "ring8", 3, false, false},
+      {"ring8_1", "ring8", 1, false, false},
       {"h36m4_4_bystander_enter", "h36m4", 4, true, true},
       {"h36m4_1", "h36m4", 1, false, false},
       {"h36m4_2", "h36m4", 2, false, false},

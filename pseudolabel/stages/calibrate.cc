@@ -32,6 +32,7 @@ BaselineScale ResolveBaseline(const BaselineSpec& spec, const Rig& rig) {
 void ReassociationOptions::Check() const {
   if (!(max_error_ratio > 0.0) || !std::isfinite(max_error_ratio))
     throw InputError("reassociation.max_error_ratio", "must be a positive number");
+  if (!(error_cap >= 1.0) || !std::isfinite(error_cap)) throw InputError("reassociation.error_cap", "must be >= 1");
   if (compare_frames < 1) throw InputError("reassociation.compare_frames", "must be >= 1");
 }
 

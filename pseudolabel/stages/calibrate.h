@@ -32,9 +32,12 @@ std::map<int, double> ParseTrackHeights(const std::string& text);
 struct ReassociationOptions {
   // Several people: associate again with the first calibration and calibrate again (step 2).
   bool enabled = true;
-  // The second calibration is kept when its median reprojection error over the common
-  // observations is at most this times the first's (and its verdict is not worse).
+  // The second calibration is kept when its verdict is better, or as good with a median
+  // reprojection error over the common observations below this times the first's.
   double max_error_ratio = 1.0;
+  // Reprojection errors above this times the first calibration's median error count as this
+  // in the comparison (an outlier is not measured by its distance).
+  double error_cap = 3.0;
   // Frames (evenly spread over the pooled tracks of both passes) both rigs triangulate for the
   // comparison.
   int compare_frames = 1500;

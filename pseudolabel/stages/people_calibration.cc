@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <optional>
 
 #include "foundation/error.h"
@@ -15,7 +16,7 @@ std::string PeopleCalibrationSummary::BriefReport() const {
   char text[400];
   std::snprintf(text, sizeof(text),
                 "re-associated with the first calibration: %d tracks (were %d); %s calibration kept (verdicts %s / "
-                "%s, median reprojection error over the same observations %.3f / %.3f px, first / re-associated)",
+                "%s, reprojection error over the same observations %.4f / %.4f px RMS, truncated, first / re-associated)",
                 second_tracks, first_tracks, kept_reassociated ? "the re-associated" : "the first",
                 first_verdict.c_str(), second_verdict.c_str(), first_error_px, second_error_px);
   return text;
@@ -59,9 +60,9 @@ PersonTrack EveryNthFrame(const PersonTrack& track, int max_frames) {
   return out;
 }
 
-// Median reprojection error (px) of `rig` over every observation above the triangulation's
+// Reprojection errors (px) of `rig` over every observation above the triangulation's
 // confidence whose joint it triangulates, outliers of the robust triangulation included.
-double MedianReprojectionError(const Rig& rig, const Observations2d& obs, const TriangulationOptions& options) {
+std::vector<double> ReprojectionErrors(const Rig& rig, const Observations2d& obs, const TriangulationOptions& options) {
   const TriangulationResult tri = TriangulateSequence(rig, obs, options);
   const Observations2d& seen = tri.repaired.empty() ? obs : tri.repaired;
   std::vector<double> errors;
@@ -73,13 +74,26 @@ double MedianReprojectionError(const Rig& rig, const Observations2d& obs, const 
         const Eigen::Vector3d& o = seen.at(c, f, j);
         if (!(o.z() >= options.min_confidence) || !o.allFinite()) continue;
         const std::optional<Eigen::Vector2d> x = rig[c].ImageFromWorld(point);
-        errors.push_back(x ? (*x - o.head<2>()).norm() : 1e6);
+        errors.push_back(x ? (*x - o.head<2>()).norm() : std::numeric_limits<double>::infinity());
       }
     }
-  if (errors.empty()) return kNaN;
-  auto mid = errors.begin() + static_cast<std::ptrdiff_t>(errors.size() / 2);
-  std::nth_element(errors.begin(), mid, errors.end());
+  return errors;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return kNaN;
+  auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
   return *mid;
+}
+
+// sqrt(mean(min(e, cap)^2)): the root mean square error with every error above `cap` counted
+// as `cap` (a gross error weighs no more than a wrong-but-close one; NaN without errors).
+double TruncatedRms(const std::vector<double>& errors, double cap) {
+  if (errors.empty()) return kNaN;
+  double sum = 0.0;
+  for (double e : errors) sum += std::min(e, cap) * std::min(e, cap);
+  return std::sqrt(sum / static_cast<double>(errors.size()));
 }
 
 // The triangulation options of the calibration's final triangulation (as CalibrateFromPoses).
@@ -114,11 +128,13 @@ bool KeepSecond(const Rig& intrinsics, const std::vector<PersonTrack>& first_tra
   all.insert(all.end(), second_tracks.begin(), second_tracks.end());
   const PersonTrack common = EveryNthFrame(PoolTracks(all), reassociation.compare_frames);
   const TriangulationOptions tri = ComparisonTriangulation(*common.skeleton, options, intrinsics);
-  summary->first_error_px = MedianReprojectionError(first.rig, common.observations, tri);
-  summary->second_error_px = MedianReprojectionError(second.rig, common.observations, tri);
+  const std::vector<double> first_errors = ReprojectionErrors(first.rig, common.observations, tri);
+  const double cap = reassociation.error_cap * Median(first_errors);
+  if (!std::isfinite(cap)) return true;
+  summary->first_error_px = TruncatedRms(first_errors, cap);
+  summary->second_error_px = TruncatedRms(ReprojectionErrors(second.rig, common.observations, tri), cap);
   if (!std::isfinite(summary->second_error_px)) return false;
-  if (!std::isfinite(summary->first_error_px)) return true;
-  return Rank(second) > Rank(first) || summary->second_error_px <= reassociation.max_error_ratio * summary->first_error_px;
+  return Rank(second) > Rank(first) || summary->second_error_px < reassociation.max_error_ratio * summary->first_error_px;
 }
 
 }  // namespace

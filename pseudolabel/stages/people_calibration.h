@@ -7,10 +7,13 @@
 //     cross, and a bystander seen by one camera stays out), and the re-associated tracks are
 //     pooled and calibrated again from nothing (self-calibration, bundle adjustment, world frame
 //     and scale, leave-one-camera-out check, verdict);
-//  3. the second calibration is kept only when it is at least as good by the stage's measures:
-//     a verdict at least as good, and a median reprojection error no larger (within
-//     `max_error_ratio`) than the first's when both rigs triangulate the same observations
-//     (every track of both passes, pooled, evenly spread frames). The result says which was kept.
+//  3. the second calibration is kept only when it is better by the stage's measures: a better
+//     verdict, or the same verdict and a smaller reprojection error (below `max_error_ratio` x
+//     the first's) when both rigs triangulate the same observations (every track of both
+//     passes, pooled, evenly spread frames): the RMS over every observation, outliers of the
+//     robust triangulation included, each error truncated at `error_cap` x the first rig's
+//     median error (a median alone does not see a few hundredths of a degree; the truncated
+//     mean over some 10^5 observations does). The result says which was kept.
 // Options: CalibrateStageOptions::reassociation. One track (one person, or the single-person selection) skips step 2 entirely: no extra cost,
 // the output of CalibrateFromTracks unchanged. So do a first calibration that failed or left a
 // camera unregistered, and measured heights given per track (`track_heights_m`: their ids are
@@ -30,7 +33,8 @@ struct PeopleCalibrationSummary {
   bool kept_reassociated = false;   // the second calibration was kept
   int first_tracks = 0;             // tracks of the association without cameras
   int second_tracks = 0;            // tracks of the association with the first calibration
-  // Median reprojection error (px) of each rig over the same observations; NaN when not compared.
+  // Truncated RMS reprojection error (px) of each rig over the same observations (step 3); NaN
+  // when not compared.
   double first_error_px = kNaN;
   double second_error_px = kNaN;
   std::string first_verdict, second_verdict;
