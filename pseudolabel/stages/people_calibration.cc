@@ -134,7 +134,7 @@ bool KeepSecond(const Rig& intrinsics, const std::vector<PersonTrack>& first_tra
   summary->first_error_px = TruncatedRms(first_errors, cap);
   summary->second_error_px = TruncatedRms(ReprojectionErrors(second.rig, common.observations, tri), cap);
   if (!std::isfinite(summary->second_error_px)) return false;
-  return Rank(second) > Rank(first) || summary->second_error_px < reassociation.max_error_ratio * summary->first_error_px;
+  return Rank(second) > Rank(first) || summary->second_error_px <= reassociation.max_error_ratio * summary->first_error_px;
 }
 
 }  // namespace

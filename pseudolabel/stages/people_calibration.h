@@ -7,13 +7,14 @@
 //     cross, and a bystander seen by one camera stays out), and the re-associated tracks are
 //     pooled and calibrated again from nothing (self-calibration, bundle adjustment, world frame
 //     and scale, leave-one-camera-out check, verdict);
-//  3. the second calibration is kept only when it is better by the stage's measures: a better
-//     verdict, or the same verdict and a smaller reprojection error (below `max_error_ratio` x
-//     the first's) when both rigs triangulate the same observations (every track of both
-//     passes, pooled, evenly spread frames): the RMS over every observation, outliers of the
-//     robust triangulation included, each error truncated at `error_cap` x the first rig's
-//     median error (a median alone does not see a few hundredths of a degree; the truncated
-//     mean over some 10^5 observations does). The result says which was kept.
+//  3. the second calibration is kept when the stage's measures do not find it worse: a verdict
+//     at least as good, and a reprojection error at most `max_error_ratio` x the first's when
+//     both rigs triangulate the same observations (every track of both passes, pooled, evenly
+//     spread frames): the RMS over every observation, outliers of the robust triangulation
+//     included, each error truncated at `error_cap` x the first rig's median error. Its people
+//     were associated in 3D (fewer cut tracks, no bystander mixed in); the reprojection error
+//     cannot tell calibrations a few hundredths of a degree apart, it catches a second pass that
+//     went wrong. The result says which was kept and both errors.
 // Options: CalibrateStageOptions::reassociation. One track (one person, or the single-person selection) skips step 2 entirely: no extra cost,
 // the output of CalibrateFromTracks unchanged. So do a first calibration that failed or left a
 // camera unregistered, and measured heights given per track (`track_heights_m`: their ids are
