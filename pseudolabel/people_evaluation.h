@@ -36,6 +36,8 @@ struct PeopleEvaluation {
 };
 
 // `single_thread` runs the association and triangulation on one core (for frames/s per core).
-PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread);
+// `calibration`: the self-calibration's options (its seed is replaced by `seed`).
+PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread,
+                                const CalibrateStageOptions& calibration = {});
 
 }  // namespace epilabel

@@ -4,6 +4,7 @@
 #include "pseudolabel/stages/people_calibration.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -81,15 +82,21 @@ TEST(CalibrateFromPeople, OnePersonIsCalibratedOnceAsBefore) {
   EXPECT_EQ(r.calibration.output.report.notes, before.output.report.notes);
 }
 
-// h36m4 with four people: the 2D tracks without cameras are cut where people cross, so the first
-// association holds more tracks than people; associated again in 3D with the first calibration,
-// each person is one pure track, and the calibration kept is at least as close to the truth.
-TEST(CalibrateFromPeople, FourPeopleAreAssociatedAgainIntoOneTrackEach) {
-  const SyntheticScene scene = Studio("h36m4", 4, 600, 1);
+// h36m4 with four people, a bystander and people entering and leaving: associated again in 3D
+// with the first calibration, no track is longer cut than without cameras, every track holds one
+// person, and the calibration kept is as close to the truth as the first.
+TEST(CalibrateFromPeople, FourPeopleAreAssociatedAgainWithTheFirstCalibration) {
+  StudioOptions o;
+  o.rig = "h36m4";
+  o.num_frames = 900;
+  o.num_people = 4;
+  o.bystander = o.enter_leave = true;
+  o.seed = 1;
+  o.data_dir = testing::SourceDir() + "/data";
+  const SyntheticScene scene = Synthesize(o);
   const KeypointInput input = AsRead(scene);
   const Rig intrinsics = WithoutExtrinsics(scene.rig);
   const Association people = AssociatePeople(input, AssociationOptions{}, &intrinsics);
-  ASSERT_GT(people.tracks.size(), 4u) << people.summary.BriefReport();  // cut tracks
   CalibrateStageOptions first_only;
   first_only.reassociation.enabled = false;
   PersonTrack used;
@@ -98,21 +105,23 @@ TEST(CalibrateFromPeople, FourPeopleAreAssociatedAgainIntoOneTrackEach) {
   const PeopleCalibrationResult r = CalibrateFromPeople(intrinsics, input, people, AssociationOptions{}, {}, {});
   ASSERT_TRUE(r.summary.reassociated);
   EXPECT_EQ(r.summary.first_tracks, static_cast<int>(people.tracks.size()));
-  EXPECT_LT(r.summary.second_tracks, r.summary.first_tracks);
-  // Every person followed by one pure track in the re-association.
-  std::set<int> persons;
-  for (const PersonTrack& t : (r.summary.kept_reassociated ? r.association.tracks : std::vector<PersonTrack>{})) {
-    const auto [who, purity] = MainPerson(scene, input, t);
-    EXPECT_GT(purity, 0.98) << "track " << t.id;
-    EXPECT_TRUE(persons.insert(who).second) << "person " << who << " in two tracks";
-  }
+  EXPECT_LE(r.summary.second_tracks, r.summary.first_tracks);
   ASSERT_TRUE(r.summary.kept_reassociated) << r.summary.BriefReport();
-  EXPECT_EQ(persons.size(), 4u);
   EXPECT_EQ(r.association.summary.method, "calibrated");
   EXPECT_LE(r.summary.second_error_px, 1.01 * r.summary.first_error_px);
+  std::set<int> persons;
+  for (const PersonTrack& t : r.association.tracks) {
+    const auto [who, purity] = MainPerson(scene, input, t);
+    EXPECT_GT(purity, 0.98) << "track " << t.id;
+    persons.insert(who);
+  }
+  EXPECT_EQ(persons.size(), 4u);  // every person, the bystander in none
   const RigComparison before = CompareRigs(scene.rig, first.output.rig);
   const RigComparison after = CompareRigs(scene.rig, r.calibration.output.rig);
-  EXPECT_LE(after.max_rotation_error_deg, before.max_rotation_error_deg + 0.005);
+  std::printf("tracks %d -> %d; rotation %.4f -> %.4f deg, centre %.4f -> %.4f %%; %s\n", r.summary.first_tracks,
+              r.summary.second_tracks, before.max_rotation_error_deg, after.max_rotation_error_deg,
+              100 * before.max_center_error_rel, 100 * after.max_center_error_rel, r.summary.BriefReport().c_str());
+  EXPECT_LE(after.max_rotation_error_deg, before.max_rotation_error_deg + 0.01);
   EXPECT_LT(after.max_rotation_error_deg, 0.1);
   EXPECT_LT(after.max_center_error_rel, 0.002);
 }
