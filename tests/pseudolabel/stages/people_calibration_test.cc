@@ -4,7 +4,6 @@
 #include "pseudolabel/stages/people_calibration.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <set>
 
@@ -80,18 +79,20 @@ TEST(CalibrateFromPeople, OnePersonIsCalibratedOnceAsBefore) {
     EXPECT_EQ(r.calibration.output.rig[c].cam_from_world.translation, before.output.rig[c].cam_from_world.translation);
   }
   EXPECT_EQ(r.calibration.output.report.notes, before.output.report.notes);
+  EXPECT_LE(r.calibration.output.report.self.num_frames_used, 600);
 }
 
-// h36m4 with four people, a bystander and people entering and leaving: associated again in 3D
-// with the first calibration, no track is longer cut than without cameras, every track holds one
-// person, and the calibration kept is as close to the truth as the first.
+// h36m4 with four people, a bystander and people entering and leaving: without cameras one
+// person is cut into two tracks where people cross; associated again in 3D with the first
+// calibration the pieces are one track, every track holds one person, and the calibration kept
+// is as close to the truth as the first.
 TEST(CalibrateFromPeople, FourPeopleAreAssociatedAgainWithTheFirstCalibration) {
   StudioOptions o;
   o.rig = "h36m4";
   o.num_frames = 900;
   o.num_people = 4;
   o.bystander = o.enter_leave = true;
-  o.seed = 1;
+  o.seed = 3;
   o.data_dir = testing::SourceDir() + "/data";
   const SyntheticScene scene = Synthesize(o);
   const KeypointInput input = AsRead(scene);
@@ -105,7 +106,7 @@ TEST(CalibrateFromPeople, FourPeopleAreAssociatedAgainWithTheFirstCalibration) {
   const PeopleCalibrationResult r = CalibrateFromPeople(intrinsics, input, people, AssociationOptions{}, {}, {});
   ASSERT_TRUE(r.summary.reassociated);
   EXPECT_EQ(r.summary.first_tracks, static_cast<int>(people.tracks.size()));
-  EXPECT_LE(r.summary.second_tracks, r.summary.first_tracks);
+  EXPECT_LT(r.summary.second_tracks, r.summary.first_tracks) << r.summary.BriefReport();
   ASSERT_TRUE(r.summary.kept_reassociated) << r.summary.BriefReport();
   EXPECT_EQ(r.association.summary.method, "calibrated");
   EXPECT_LE(r.summary.second_error_px, 1.01 * r.summary.first_error_px);
@@ -116,12 +117,11 @@ TEST(CalibrateFromPeople, FourPeopleAreAssociatedAgainWithTheFirstCalibration) {
     persons.insert(who);
   }
   EXPECT_EQ(persons.size(), 4u);  // every person, the bystander in none
+  // Four people pooled: the bundle adjustment samples each as densely as one person alone.
+  EXPECT_GT(r.calibration.output.report.self.num_frames_used, 2 * 600);
   const RigComparison before = CompareRigs(scene.rig, first.output.rig);
   const RigComparison after = CompareRigs(scene.rig, r.calibration.output.rig);
-  std::printf("tracks %d -> %d; rotation %.4f -> %.4f deg, centre %.4f -> %.4f %%; %s\n", r.summary.first_tracks,
-              r.summary.second_tracks, before.max_rotation_error_deg, after.max_rotation_error_deg,
-              100 * before.max_center_error_rel, 100 * after.max_center_error_rel, r.summary.BriefReport().c_str());
-  EXPECT_LE(after.max_rotation_error_deg, before.max_rotation_error_deg + 0.01);
+  EXPECT_LE(after.max_rotation_error_deg, before.max_rotation_error_deg + 0.01) << r.summary.BriefReport();
   EXPECT_LT(after.max_rotation_error_deg, 0.1);
   EXPECT_LT(after.max_center_error_rel, 0.002);
 }
