@@ -1,12 +1,14 @@
 // Several people on the synthetic studio: association + triangulation against the truth.
-//   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--diagnose]
+//   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--max-frames 600] [--diagnose]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
 // studio's stretch boundaries, where a person may jump), unmatched detections, association +
 // triangulation speed on one core; and self-calibration from every person, started from
-// nothing, against the true rig. --diagnose first prints the uncalibrated association (the
-// self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
+// nothing, against the true rig, by the first pass alone (the tracks of the association without
+// cameras, pooled) and by the stage (the people associated again with that calibration,
+// stages/people_calibration.h); --max-frames sets the frames of its bundle adjustment.
+// --diagnose first prints the uncalibrated association (the self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
 // the compared pairs of 2D tracks that fit or not by whether they are one person, per track
 // its cameras and purity, and the calibration from them with its reasons.
 #include <cstdio>
@@ -145,7 +147,7 @@ void Diagnose(const SyntheticScene& scene) {
   for (const std::string& why : cal.output.report.reasons) std::printf("      reason: %s\n", why.c_str());
 }
 
-void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose) {
+void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose, const CalibrateStageOptions& calibration) {
   StudioOptions so;
   so.rig = sc.rig;
   so.num_frames = frames;
@@ -156,7 +158,7 @@ void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose) {
   so.data_dir = EPILABEL_DATA_DIR;
   const SyntheticScene scene = Synthesize(so);
   if (diagnose) Diagnose(scene);
-  const PeopleEvaluation e = EvaluatePeople(scene, seed, true, true);
+  const PeopleEvaluation e = EvaluatePeople(scene, seed, true, true, calibration);
   std::printf("%-26s %d frames, %d tracks (%s); PCP %.2f %% (oracle %.2f %%), MPJPE %.2f mm (oracle %.2f mm, ratio "
               "%.3f), switches %d, unmatched %lld of %lld detections, %.0f frames/s on one core\n",
               sc.name, frames, e.association.num_tracks, e.association.method.c_str(), 100 * e.ours.mean_pcp,
@@ -180,6 +182,11 @@ void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose) {
               e.calibration_association.num_tracks, e.calibration_association.method.c_str(),
               e.calibration.max_rotation_error_deg, 100 * e.calibration.max_center_error_rel,
               e.calibration_verdict.c_str(), e.calibrate_s);
+  if (!e.reassociation.reassociated) return;
+  std::printf("      first pass: rotation %.4f deg, centre %.3f %%, verdict %s; %s\n",
+              e.first_calibrated ? e.first_calibration.max_rotation_error_deg : kNaN,
+              e.first_calibrated ? 100 * e.first_calibration.max_center_error_rel : kNaN, e.first_verdict.c_str(),
+              e.reassociation.BriefReport().c_str());
 }
 
 }  // namespace
@@ -189,6 +196,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   std::string only;
   bool diagnose = false;
+  CalibrateStageOptions calibration;
   for (int i = 1; i < argc; ++i)
     if (!std::strcmp(argv[i], "--diagnose")) diagnose = true;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -199,9 +207,11 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--frames")) frames = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--scenario")) only = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--max-frames")) calibration.pipeline.self.max_ba_frames = std::atoi(argv[i + 1]);
   }
   const Scenario scenarios[] = {
       {"ring8_3", "ring8", 3, false, false},
+      {"ring8_1", "ring8", 1, false, false},
       {"h36m4_4_bystander_enter", "h36m4", 4, true, true},
       {"h36m4_1", "h36m4", 1, false, false},
       {"h36m4_2", "h36m4", 2, false, false},
@@ -209,6 +219,6 @@ int main(int argc, char** argv) {
       {"h36m4_4", "h36m4", 4, false, false},
   };
   for (const Scenario& s : scenarios)
-    if (only.empty() || only == s.name) Run(s, frames, seed, diagnose);
+    if (only.empty() || only == s.name) Run(s, frames, seed, diagnose, calibration);
   return 0;
 }

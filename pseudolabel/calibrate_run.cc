@@ -14,6 +14,7 @@
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/intrinsics.h"
+#include "pseudolabel/stages/people_calibration.h"
 #include "pseudolabel/stages/report_inputs.h"
 #include "pseudolabel/stages/sync_calibration.h"
 
@@ -230,12 +231,15 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
     result.association = AssociatePeople(input, options.association, &association_rig);
     result.read_s = SecondsSince(t0);
     // Several people: their correspondences pooled into one sequence for the self-calibration
-    // (or, when that fails, the track with the most detections).
-    const CalibrateStageResult calibrated =
-        CalibrateFromTracks(intrinsics, result.association.tracks, [&] { return SinglePersonTrack(input, result.association); },
-                            options.stage, &track);
-    result.output = calibrated.output;
-    result.calibrate_s = calibrated.seconds;
+    // (or, when that fails, the most confident figure of each view), then associated again with
+    // that calibration and calibrated again, kept when better (stages/people_calibration.h).
+    PeopleCalibrationResult calibrated =
+        CalibrateFromPeople(intrinsics, input, result.association, options.association,
+                            [&] { return SinglePersonTrack(input, result.association); }, options.stage);
+    result.output = std::move(calibrated.calibration.output);
+    result.calibrate_s = calibrated.calibration.seconds;
+    result.association = std::move(calibrated.association);
+    track = std::move(calibrated.used);
   }
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
 

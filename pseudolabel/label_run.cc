@@ -15,6 +15,7 @@
 #include "pseudolabel/report_json.h"
 #include "pseudolabel/run_outputs.h"
 #include "pseudolabel/stages/intrinsics.h"
+#include "pseudolabel/stages/people_calibration.h"
 #include "pseudolabel/stages/report_inputs.h"
 #include "pseudolabel/sync_run.h"
 
@@ -131,9 +132,13 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohma
   Association people = AssociatePeople(input, o.association, &association_rig);
   const AppliedOffsets offsets = OffsetsToApply(o.sync_path, nullptr, input, o.triangulation.fps);
   if (!offsets.empty()) ResampleTracks(offsets.offsets_s, offsets.fps, offsets.reference, &people.tracks);
-  PersonTrack track;
+  // Several people: pooled, then (on the input's own timeline) associated again with the first
+  // calibration and calibrated again when that is better (stages/people_calibration.h).
+  CalibrateStageOptions stage = CalibrationStageOf(o);
+  if (!offsets.empty()) stage.reassociation.enabled = false;
   const CalibrateStageResult cal =
-      CalibrateFromTracks(intrinsics, people.tracks, [&] { return SinglePersonTrack(input, people); }, CalibrationStageOf(o), &track);
+      CalibrateFromPeople(intrinsics, input, people, o.association, [&] { return SinglePersonTrack(input, people); }, stage)
+          .calibration;
   (*report)["calibration"] = CalibrationReportJson(cal.output.rig, cal.output.report);
   choice.verdict = VerdictName(cal.output.report.verdict);
   if (!cal.output.success) throw std::runtime_error("self-calibration failed: " + cal.output.report.BriefReport());

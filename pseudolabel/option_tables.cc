@@ -102,6 +102,8 @@ const OptionTable<CalibrateStageOptions>& CalibrateStageTable() {
        Bool([](C& c) -> bool& { return c.pipeline.self.shared_focal; })},
       {"ba_bones", "Constant bone lengths in the final bundle adjustment (slower)",
        Bool([](C& c) -> bool& { return c.pipeline.self.bone_constancy_in_ba; })},
+      {"reassociate", "Several people: associate them again with the first calibration and calibrate again (kept when better)",
+       Bool([](C& c) -> bool& { return c.reassociation.enabled; })},
   };
   return table;
 }

@@ -22,7 +22,8 @@ const OptionTable<QualityGates>& QualityGatesTable();
 // smooth_cut_speed, max_gap). A bool whose default is true is a `--no-<key>` flag.
 const OptionTable<TriangulateStageOptions>& TriangulateStageTable();
 
-// The calibration stage's tuning: min_confidence, max_frames, refine_focal, refine_k1, ba_bones.
+// The calibration stage's tuning: min_confidence, max_frames, refine_focal, refine_k1, ba_bones,
+// reassociate.
 // The scale (height, baseline, track heights) and the seed are parsed by the commands.
 const OptionTable<CalibrateStageOptions>& CalibrateStageTable();
 

@@ -12,6 +12,7 @@
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/people_scoring.h"
 #include "pseudolabel/stages/association.h"
+#include "pseudolabel/stages/people_calibration.h"
 
 namespace epilabel {
 
@@ -26,9 +27,17 @@ struct PeopleEvaluation {
   RigComparison calibration;
   std::string calibration_verdict;
   double calibrate_s = 0;
+  // The first pass alone (the association without cameras, pooled) and the second pass
+  // (re-associated with the first calibration; stages/people_calibration.h): which was kept.
+  bool first_calibrated = false;
+  RigComparison first_calibration;
+  std::string first_verdict;
+  PeopleCalibrationSummary reassociation;
 };
 
 // `single_thread` runs the association and triangulation on one core (for frames/s per core).
-PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread);
+// `calibration`: the self-calibration's options (its seed is replaced by `seed`).
+PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread,
+                                const CalibrateStageOptions& calibration = {});
 
 }  // namespace epilabel

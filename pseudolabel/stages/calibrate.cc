@@ -29,6 +29,13 @@ BaselineScale ResolveBaseline(const BaselineSpec& spec, const Rig& rig) {
 
 }  // namespace
 
+void ReassociationOptions::Check() const {
+  if (!(max_error_ratio > 0.0) || !std::isfinite(max_error_ratio))
+    throw InputError("reassociation.max_error_ratio", "must be a positive number");
+  if (!(error_cap >= 1.0) || !std::isfinite(error_cap)) throw InputError("reassociation.error_cap", "must be >= 1");
+  if (compare_frames < 1) throw InputError("reassociation.compare_frames", "must be >= 1");
+}
+
 BaselineSpec ParseBaselineSpec(const std::string& text) {
   std::stringstream ss(text);
   BaselineSpec b;
@@ -87,6 +94,19 @@ void CheckTrackHeights(const std::map<int, double>& heights, const std::vector<i
   }
 }
 
+// Several people pooled: max_ba_frames times the mean number of people per frame (at most
+// max_people_ba_factor); one track keeps max_ba_frames.
+void ScaleBundleAdjustmentFrames(const PersonTrack& track, const CalibrateStageOptions& options,
+                                 SelfCalibrationOptions* self) {
+  if (track.frame_track_ids.empty() || track.frame_numbers.empty()) return;
+  std::vector<int64_t> distinct = track.frame_numbers;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  const double people = static_cast<double>(track.frame_numbers.size()) / static_cast<double>(distinct.size());
+  const double factor = std::clamp(people, 1.0, std::max(1.0, options.max_people_ba_factor));
+  self->max_ba_frames = static_cast<int>(std::lround(self->max_ba_frames * factor));
+}
+
 // The heights of several people, or of the one track, into the world-frame options.
 void ApplyPeopleHeights(const PersonTrack& track, const CalibrateStageOptions& options, WorldFrameOptions* w) {
   if (track.frame_track_ids.empty()) {
@@ -133,6 +153,7 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
   CalibrateStageResult result;
   CalibrationPipelineOptions pipeline = PipelineOptionsFor(*track.skeleton, options, intrinsics);
   ApplyPeopleHeights(track, options, &pipeline.world);
+  ScaleBundleAdjustmentFrames(track, options, &pipeline.self);
   result.output = CalibrateFromPoses(intrinsics, track.observations, pipeline);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
