@@ -481,6 +481,28 @@ std::vector<Eigen::Matrix3d> PerspectiveNormalize(Batch* batch, const std::vecto
   return rotations;
 }
 
+std::vector<float> PerspectiveEncoding(const Batch& batch) {
+  const int j_count = batch.num_joints;
+  std::vector<float> rays(batch.input.size(), 0.0f);
+  for (int b = 0; b < batch.size; ++b) {
+    const Eigen::Matrix3d& K = batch.K[b];
+    if (!(K(0, 0) > 0.0 && K(1, 1) > 0.0 && K(2, 2) == 1.0)) {
+      throw InputError("intrinsics", "the perspective encoding needs the camera intrinsics");
+    }
+    const Eigen::Matrix3d K_inv = K.inverse();
+    const Eigen::Vector2i& size = batch.image_size[b];
+    const size_t offset = static_cast<size_t>(b) * batch.window * j_count * 2;
+    for (int i = 0; i < batch.window * j_count; ++i) {
+      const float* uv = batch.input.data() + offset + 2 * i;
+      if (MissingInput(uv)) continue;
+      const Eigen::Vector3d ray = K_inv * UnnormalizeScreen(Eigen::Vector2d(uv[0], uv[1]), size.x(), size.y()).homogeneous();
+      rays[offset + 2 * i] = static_cast<float>(ray.x() / ray.z());
+      rays[offset + 2 * i + 1] = static_cast<float>(ray.y() / ray.z());
+    }
+  }
+  return rays;
+}
+
 void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt19937_64& rng) {
   const int j_count = batch->num_joints, centre = batch->window / 2;
   for (int b = 0; b < batch->size; ++b)
@@ -492,6 +514,37 @@ void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt1
         if (masked) uv[2 * k] = uv[2 * k + 1] = 0.0f;
       }
     }
+}
+
+PoseBatch3d MakeMaskedPoseBatch(const LifterData& data, const std::vector<int>& samples, int window, double joint_rate,
+                                double frame_rate, std::mt19937_64& rng) {
+  PoseBatch3d out;
+  const int j_count = data.num_joints, centre = window / 2;
+  out.size = static_cast<int>(samples.size());
+  out.window = window;
+  out.num_joints = j_count;
+  out.input.assign(static_cast<size_t>(out.size) * window * j_count * 3, 0.0f);
+  out.target.assign(static_cast<size_t>(out.size) * j_count * 3, 0.0f);
+  out.weight.assign(static_cast<size_t>(out.size) * j_count, 0.0f);
+  for (int b = 0; b < out.size; ++b) {
+    const std::vector<int> frames = TemporalWindow(data, samples[b], window);
+    for (int f = 0; f < window; ++f) {
+      const size_t s = static_cast<size_t>(frames[f]) * j_count;
+      float* xyz = out.input.data() + ((static_cast<size_t>(b) * window + f) * j_count) * 3;
+      const bool frame_masked = Uniform01(rng) < frame_rate && f != centre;
+      for (int k = 0; k < j_count; ++k) {
+        const bool masked = Uniform01(rng) < joint_rate || frame_masked;
+        if (masked || data.weight[s + k] <= 0.0f) continue;
+        for (int c = 0; c < 3; ++c) xyz[3 * k + c] = static_cast<float>(data.target[s + k][c]);
+      }
+    }
+    const size_t s = static_cast<size_t>(samples[b]) * j_count;
+    for (int k = 0; k < j_count; ++k) {
+      for (int c = 0; c < 3; ++c) out.target[(static_cast<size_t>(b) * j_count + k) * 3 + c] = static_cast<float>(data.target[s + k][c]);
+      out.weight[static_cast<size_t>(b) * j_count + k] = data.weight[s + k];
+    }
+  }
+  return out;
 }
 
 }  // namespace epilabel

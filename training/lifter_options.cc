@@ -120,6 +120,8 @@ void TrainOptions::Check() const {
   if (!(mask_joint_rate >= 0.0 && mask_joint_rate < 1.0)) throw InputError("mask_joints", "must be in [0, 1)");
   if (!(mask_frame_rate >= 0.0 && mask_frame_rate < 1.0)) throw InputError("mask_frames", "must be in [0, 1)");
   if (!(pretrain_2d_weight >= 0.0)) throw InputError("pretrain_2d_weight", "must be >= 0");
+  if (!(pretrain_3d_weight >= 0.0)) throw InputError("pretrain_3d_weight", "must be >= 0");
+  if (pretrain.empty() && pretrain_3d_weight > 0.0) throw InputError("pretrain_3d_weight", "given without a pre-training");
 }
 
 std::string TrainSummary::BriefReport() const {

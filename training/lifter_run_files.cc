@@ -29,6 +29,7 @@ json ModelToJson(const LifterModelOptions& o) {
   // Written only when set, so the runs of earlier versions compare equal (resume).
   if (o.uncertainty_head) j["uncertainty_head"] = true;
   if (o.perspective) j["perspective"] = true;
+  if (o.perspective_encoding) j["perspective_encoding"] = true;
   return j;
 }
 
@@ -57,6 +58,7 @@ LifterModelOptions ModelFromJson(const json& j) {
   o.diffusion_timesteps = j.value("diffusion_timesteps", o.diffusion_timesteps);
   o.uncertainty_head = j.value("uncertainty_head", o.uncertainty_head);
   o.perspective = j.value("perspective", o.perspective);
+  o.perspective_encoding = j.value("perspective_encoding", o.perspective_encoding);
   return o;
 }
 

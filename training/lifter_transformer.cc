@@ -214,7 +214,7 @@ class TransformerNet : public LifterNetImpl {
     const int c = o.transformer_dim, t = o.transformer_window;
     adjacency_ = register_buffer("adjacency", SkeletonAdjacency(num_joints, skeleton));
     const torch::Tensor kpa = o.kpa ? adjacency_ : torch::Tensor();
-    embed = register_module("embed", torch::nn::Linear(2, c));
+    embed = register_module("embed", torch::nn::Linear(o.InputChannels(), c));
     joint_position = register_parameter("joint_position", torch::randn({num_joints, c}) * 0.02);
     frame_position = register_parameter("frame_position", torch::randn({t, 1, c}) * 0.02);
     blocks_list = register_module("blocks", torch::nn::ModuleList());

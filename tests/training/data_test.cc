@@ -306,6 +306,91 @@ TEST(PerspectiveNormalize, PutsTheRootOnTheOpticalAxisAndStaysAProjection) {
   }
 }
 
+TEST(PerspectiveEncoding, IsTheRayOfEveryDetectedPixel) {
+  Eigen::Matrix3d K;
+  K << 1100, 0, 600, 0, 1000, 380, 0, 0, 1;
+  const std::vector<Eigen::Vector3d> points = {{1.2, 0.4, 4.0}, {1.4, -0.1, 4.2}, {0.9, 0.8, 3.9}, {-1.3, 0.3, 4.1}};
+  Batch b = ProjectedBatch(points, K);
+  b.input[2 * 5] = b.input[2 * 5 + 1] = 0.0f;  // joint 1 of frame 1 missing
+  const std::vector<float> rays = PerspectiveEncoding(b);
+  ASSERT_EQ(rays.size(), b.input.size());
+  for (int f = 0; f < 3; ++f)
+    for (size_t k = 0; k < points.size(); ++k) {
+      const size_t i = (f * points.size() + k) * 2;
+      const bool missing = f == 1 && k == 1;
+      // X / Z and Y / Z of the point, up to the float rounding of the normalised pixel.
+      EXPECT_NEAR(rays[i], missing ? 0.0 : points[k].x() / points[k].z(), 1e-6) << f << " " << k;
+      EXPECT_NEAR(rays[i + 1], missing ? 0.0 : points[k].y() / points[k].z(), 1e-6) << f << " " << k;
+    }
+  // After the perspective rotation the root's ray is the optical axis.
+  Batch rotated = ProjectedBatch(points, K);
+  PerspectiveNormalize(&rotated, {0});
+  const std::vector<float> rotated_rays = PerspectiveEncoding(rotated);
+  EXPECT_NEAR(rotated_rays[0], 0.0, 1e-6);
+  EXPECT_NEAR(rotated_rays[1], 0.0, 1e-6);
+  // Without intrinsics it names the key.
+  Batch unknown = ProjectedBatch(points, K);
+  unknown.K[0](0, 0) = 0.0;
+  try {
+    PerspectiveEncoding(unknown);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "intrinsics");
+  }
+}
+
+TEST(MakeMaskedPoseBatch, MasksTheInputWindowAndKeepsTheFullTarget) {
+  LabelDataset dataset = testing::ToyDataset(1, 12, 4, "walk", 1.0);
+  const int j_count = dataset.num_joints();
+  for (int s = 0; s < dataset.num_samples(); ++s) dataset.valid[dataset.Index(s, 7)] = 0;  // joint 7 never labelled
+  const LifterData data = PrepareLifterData(dataset);
+  const std::vector<int> samples = {0, 5, 11};
+  auto input_at = [&](const PoseBatch3d& p, int b, int f, int k) {
+    const float* x = p.input.data() + ((static_cast<size_t>(b) * p.window + f) * j_count + k) * 3;
+    return Eigen::Vector3d(x[0], x[1], x[2]);
+  };
+  // No masks: every frame is its sample's root-relative label, unlabelled joints 0.
+  std::mt19937_64 rng(3);
+  const PoseBatch3d plain = MakeMaskedPoseBatch(data, samples, 3, 0.0, 0.0, rng);
+  ASSERT_EQ(plain.input.size(), samples.size() * 3 * j_count * 3);
+  for (int b = 0; b < 3; ++b) {
+    const std::vector<int> frames = TemporalWindow(data, samples[b], 3);
+    for (int f = 0; f < 3; ++f)
+      for (int k = 0; k < j_count; ++k) {
+        const Eigen::Vector3d expected = k == 7 ? Eigen::Vector3d::Zero() : data.target[frames[f] * j_count + k];
+        EXPECT_LT((input_at(plain, b, f, k) - expected).norm(), 1e-6) << b << " " << f << " " << k;
+      }
+    EXPECT_EQ(plain.weight[b * j_count + 7], 0.0f);
+    EXPECT_GT(plain.weight[b * j_count + 0], 0.0f);
+  }
+  // Masks: about the rate of the joints go (the centre frame never as a whole), the target stays.
+  int zeros = 0, centre_frames_lost = 0;
+  for (int seed = 0; seed < 20; ++seed) {
+    std::mt19937_64 r(seed);
+    const PoseBatch3d m = MakeMaskedPoseBatch(data, samples, 3, 0.25, 0.5, r);
+    EXPECT_EQ(m.target, plain.target);
+    EXPECT_EQ(m.weight, plain.weight);
+    for (int b = 0; b < 3; ++b) {
+      int centre_zeros = 0;
+      for (int k = 0; k < j_count; ++k) {
+        if (k == 7) continue;
+        const bool zero = input_at(m, b, 1, k).isZero();
+        zeros += zero ? 1 : 0;
+        centre_zeros += zero ? 1 : 0;
+      }
+      centre_frames_lost += centre_zeros == j_count - 1 ? 1 : 0;
+    }
+  }
+  const int centre_joints = 20 * 3 * (j_count - 1);
+  EXPECT_GT(zeros, 0.15 * centre_joints);
+  EXPECT_LT(zeros, 0.35 * centre_joints);
+  EXPECT_EQ(centre_frames_lost, 0);
+  // The same for a seed.
+  std::mt19937_64 r1(8), r2(8);
+  EXPECT_EQ(MakeMaskedPoseBatch(data, samples, 3, 0.3, 0.3, r1).input,
+            MakeMaskedPoseBatch(data, samples, 3, 0.3, 0.3, r2).input);
+}
+
 TEST(MaskBatchInput, MasksJointsAndFramesButNeverTheWholeCentreFrame) {
   Eigen::Matrix3d K;
   K << 1000, 0, 640, 0, 1000, 360, 0, 0, 1;
