@@ -9,7 +9,8 @@
 // A model name may carry options: NAME+unc (uncertainty head), NAME+persp (perspective inputs),
 // NAME+pe (perspective encoding: the rays as more input channels), NAME+vc (virtual cameras for
 // half the samples), NAME+mpm (masked pre-training for the first --pretrain-epochs epochs),
-// NAME+mpm3d (the same plus the masked 3D pose completion), e.g. mlp+unc:40, mlp+persp+pe:20.
+// NAME+mpm3d (the same plus the masked 3D pose completion), transformer...+seq (the loss over
+// every frame of the window), e.g. mlp+unc:40, mlp+persp+pe:20.
 // --digest prints a hash of each run's weights.npz (to check that a refactoring leaves the
 // models' results unchanged). --refine adds rows with the test-time refinement (with the true
 // root and with a root fitted to the 2D) and, for +unc, how the predicted sigma follows the
@@ -88,6 +89,7 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs) {
   m->uncertainty_head = take("+unc");
   m->perspective = take("+persp");
   m->perspective_encoding = take("+pe");
+  m->transformer_sequence_loss = take("+seq");
   if (take("+vc")) options->augment.virtual_camera_rate = 0.5;
   const bool masked_3d = take("+mpm3d");
   if (masked_3d || take("+mpm")) {

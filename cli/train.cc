@@ -80,6 +80,7 @@ void RunTrain(TrainArgs& args) {
     if (!given("--uncertainty")) o.model.uncertainty_head = info.model.uncertainty_head;
     if (!given("--perspective")) o.model.perspective = info.model.perspective;
     if (!given("--perspective-encoding")) o.model.perspective_encoding = info.model.perspective_encoding;
+    if (!given("--sequence-loss")) o.model.transformer_sequence_loss = info.model.transformer_sequence_loss;
   }
   if (args.hidden > 0) {
     o.model.mlp_hidden = args.hidden;
@@ -203,6 +204,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--prune-tokens", o.model.transformer_prune_tokens,
                   "transformer: HoT token pruning, frames kept after the first block (0 = off)")
       ->capture_default_str();
+  cmd->add_flag("--sequence-loss", o.model.transformer_sequence_loss,
+                "transformer: MotionAGFormer's loss over every frame of the window (not with --prune-tokens)");
   cmd->add_option("--timesteps", o.model.diffusion_timesteps, "diffusion: steps of the noise schedule")->capture_default_str();
   cmd->add_flag("--uncertainty", o.model.uncertainty_head,
                 "UAO: a per-joint log-sigma head trained with the Laplace uncertainty loss (lift writes sigma as "

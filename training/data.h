@@ -119,6 +119,9 @@ struct Batch {
   std::vector<float> input;   // [size][window][J][2] normalised 2D
   std::vector<float> target;  // [size][J][3] root-relative 3D of the centre frame, metres
   std::vector<float> weight;  // [size][J]
+  // Every frame's root-relative 3D and weights, [size][window][J][3] and [size][window][J]
+  // (the centre frame's are target and weight); filled only when MakeBatch is asked to.
+  std::vector<float> window_target, window_weight;
   // The camera each sample ended up in (after augmentation), for the centre frame.
   std::vector<Eigen::Vector3d> root_cam;
   std::vector<Eigen::Matrix3d> K;
@@ -128,16 +131,17 @@ struct Batch {
 
 // Cuts the batch of `samples` (centre frames) with windows of `window` frames. With `rng`
 // nullptr nothing is augmented; otherwise `augment` applies, with `flip_permutation` (required
-// when flipping) and `gpa` (required for global position alignment).
+// when flipping) and `gpa` (required for global position alignment). With `window_targets` the
+// batch also holds every frame's 3D (window_target / window_weight), augmented alike.
 Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int window, const AugmentOptions& augment,
                 std::mt19937_64* rng, const std::vector<joint_t>& flip_permutation = {},
-                const GpaReference* gpa = nullptr);
+                const GpaReference* gpa = nullptr, bool window_targets = false);
 
 // PersPose's perspective normalisation (Hao et al., 2025), in place: each sample's window is
 // seen by its camera rotated about its centre so that the ray through the centre frame's 2D root
 // (the mean of `root_joints`' keypoints, else of every keypoint) becomes the optical axis. The
 // 2D input is re-projected with the same intrinsics (x' ~ K R K^-1 x), the target and root_cam
-// are rotated (R X); missing joints, input as exactly (0, 0), stay missing. Returns R
+// (and window_target, when filled) are rotated (R X); missing joints, input as exactly (0, 0), stay missing. Returns R
 // (rotated_from_camera) per sample, identity where no joint is observed; predictions go back to
 // the camera frame by R^T. Throws InputError("intrinsics", ...) when a sample's K is unknown.
 std::vector<Eigen::Matrix3d> PerspectiveNormalize(Batch* batch, const std::vector<joint_t>& root_joints);

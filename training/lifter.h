@@ -80,6 +80,10 @@ struct LifterModelOptions {
   int transformer_knn = 2;
   bool kpa = false;  // KTPFormer's kinematic prior attention
   bool tpa = false;  // KTPFormer's trajectory (temporal) prior attention
+  // MotionAGFormer's sequence-to-sequence training: the MPJPE loss over every frame of the window
+  // (the head applied to every frame's tokens, each frame root-relative) instead of the centre
+  // frame's only; inference still predicts the centre frame. Transformer without pruning only.
+  bool transformer_sequence_loss = false;
   // HoT's token pruning: after the first block keep this many frames (density-peak clustering),
   // recover the centre frame by cross-attention from a learnt query; 0 = off. Needs depth >= 2.
   int transformer_prune_tokens = 0;

@@ -238,6 +238,7 @@ class UncertaintyNet : public LifterNetImpl {
   torch::Tensor Hypotheses(const torch::Tensor& x, int hypotheses, int steps, uint64_t seed) override {
     return backbone_->Hypotheses(x, hypotheses, steps, seed);
   }
+  torch::Tensor ForwardAllFrames(const torch::Tensor& x) override { return backbone_->ForwardAllFrames(x); }
   torch::Tensor LogSigma(const torch::Tensor& x, const torch::Tensor& pred) override {
     const int64_t b = x.size(0);
     // The normalised pixels of the centre frame (not the perspective encoding's rays).

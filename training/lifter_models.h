@@ -26,6 +26,9 @@ class LifterNetImpl : public torch::nn::Module {
   // The prediction the training loss compares with `target` [b, J, 3]: forward(x) for the
   // regression models; the diffusion model denoises a noised target.
   virtual torch::Tensor TrainingForward(const torch::Tensor& x, const torch::Tensor& /*target*/) { return forward(x); }
+  // Every frame's prediction [b, T, J, 3] (the unpruned transformer's sequence-to-sequence
+  // output); undefined for the models that predict the centre frame only.
+  virtual torch::Tensor ForwardAllFrames(const torch::Tensor& /*x*/) { return {}; }
   // H hypotheses [H, b, J, 3] from K sampling steps with noise drawn from `seed` (the diffusion
   // model); the regression models return their one prediction.
   virtual torch::Tensor Hypotheses(const torch::Tensor& x, int /*hypotheses*/, int /*steps*/, uint64_t /*seed*/) {

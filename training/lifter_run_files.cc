@@ -30,6 +30,7 @@ json ModelToJson(const LifterModelOptions& o) {
   if (o.uncertainty_head) j["uncertainty_head"] = true;
   if (o.perspective) j["perspective"] = true;
   if (o.perspective_encoding) j["perspective_encoding"] = true;
+  if (o.transformer_sequence_loss) j["transformer_sequence_loss"] = true;
   return j;
 }
 
@@ -59,6 +60,7 @@ LifterModelOptions ModelFromJson(const json& j) {
   o.uncertainty_head = j.value("uncertainty_head", o.uncertainty_head);
   o.perspective = j.value("perspective", o.perspective);
   o.perspective_encoding = j.value("perspective_encoding", o.perspective_encoding);
+  o.transformer_sequence_loss = j.value("transformer_sequence_loss", o.transformer_sequence_loss);
   return o;
 }
 

@@ -198,9 +198,22 @@ torch::Tensor BatchLoss(const Trainer& t, Batch& batch, bool pretraining, std::m
   const torch::Tensor input = ModelInput(batch, options.model.perspective_encoding);
   const torch::Tensor target = torch::from_blob(batch.target.data(), {batch.size, num_joints, 3}, torch::kFloat32);
   const torch::Tensor weight = torch::from_blob(batch.weight.data(), {batch.size, num_joints}, torch::kFloat32);
-  const torch::Tensor pred = t.model->TrainingForward(input, target);
   torch::Tensor loss = torch::zeros({}, torch::kFloat32);
-  if (o.mpjpe_weight > 0.0) loss = loss + o.mpjpe_weight * WeightedMpjpe(pred, target, weight);
+  torch::Tensor pred;
+  if (options.model.transformer_sequence_loss) {
+    // MotionAGFormer: the MPJPE over every frame of the window; the other terms on the centre frame.
+    const torch::Tensor all = t.model->ForwardAllFrames(input);
+    pred = all.select(1, batch.window / 2);
+    const int64_t n = static_cast<int64_t>(batch.size) * batch.window;
+    const torch::Tensor all_target = torch::from_blob(batch.window_target.data(), {n, num_joints, 3}, torch::kFloat32);
+    const torch::Tensor all_weight = torch::from_blob(batch.window_weight.data(), {n, num_joints}, torch::kFloat32);
+    if (o.mpjpe_weight > 0.0) {
+      loss = loss + o.mpjpe_weight * WeightedMpjpe(all.reshape({n, num_joints, 3}), all_target, all_weight);
+    }
+  } else {
+    pred = t.model->TrainingForward(input, target);
+    if (o.mpjpe_weight > 0.0) loss = loss + o.mpjpe_weight * WeightedMpjpe(pred, target, weight);
+  }
   // The uncertainty head learns from the detached error: the lifter's gradient stays the MPJPE's
   // (training the lifter through the likelihood, as UAO does, was 19 % worse on the studio).
   const torch::Tensor log_sigma = t.model->LogSigma(input, pred);
@@ -242,7 +255,8 @@ EpochSummary TrainEpoch(Trainer& t, int epoch, const ProgressCallback& progress)
   int64_t seen = 0;
   for (size_t b = 0; b < num_batches; ++b) {
     const std::vector<int> chunk(order.begin() + b * bs, order.begin() + std::min(order.size(), (b + 1) * bs));
-    Batch batch = MakeBatch(t.train_data, chunk, t.window, options.augment, &rng, t.flip_permutation, &t.gpa);
+    Batch batch = MakeBatch(t.train_data, chunk, t.window, options.augment, &rng, t.flip_permutation, &t.gpa,
+                            options.model.transformer_sequence_loss);
     torch::Tensor loss = BatchLoss(t, batch, pretraining, rng);
     t.optimizer->zero_grad();
     const bool stem_used = pretraining && t.stem_optimizer;

@@ -228,6 +228,14 @@ class TransformerNet : public LifterNetImpl {
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c})));
     head = register_module("head", torch::nn::Linear(c, 3));
   }
+  torch::Tensor ForwardAllFrames(const torch::Tensor& x) override {
+    if (prune_tokens_ > 0) return {};
+    const torch::Tensor self_coeff = adjacency_.diagonal();
+    const torch::Tensor neighbours = adjacency_ - torch::diag(self_coeff);
+    torch::Tensor y = embed(x) + joint_position + frame_position;  // [B, T, J, C]
+    for (auto& block : blocks) y = block(y, self_coeff, neighbours);
+    return head(norm(y));  // [B, T, J, 3]
+  }
   torch::Tensor forward(const torch::Tensor& x) override {
     const torch::Tensor self_coeff = adjacency_.diagonal();
     const torch::Tensor neighbours = adjacency_ - torch::diag(self_coeff);

@@ -194,6 +194,54 @@ TEST(VirtualCameras, RenderRotatedLabelsConsistently) {
   EXPECT_THROW(MakeBatch(data, samples, 1, options, &rng2, {}, nullptr), std::invalid_argument);
 }
 
+// The sequence-to-sequence targets: every frame of the window, augmented as the centre frame's.
+TEST(WindowTargets, FollowTheWindowAndItsAugmentations) {
+  const LabelDataset d = testing::ToyDataset(2, 8, 5, "s");
+  const LifterData data = PrepareLifterData(d);
+  const std::vector<joint_t> perm = GetSkeleton("coco17").FlipPermutation();
+  std::vector<int> samples(d.num_samples());
+  for (int i = 0; i < d.num_samples(); ++i) samples[i] = i;
+  auto frame_target = [](const Batch& b, int s, int f, int k) {
+    const size_t i = ((static_cast<size_t>(s) * b.window + f) * b.num_joints + k) * 3;
+    return Eigen::Vector3d(b.window_target[i], b.window_target[i + 1], b.window_target[i + 2]);
+  };
+  // Without augmentation: each frame's own label; not filled unless asked.
+  EXPECT_TRUE(MakeBatch(data, samples, 3, AugmentOptions{}, nullptr).window_target.empty());
+  const Batch plain = MakeBatch(data, samples, 3, AugmentOptions{}, nullptr, {}, nullptr, true);
+  for (int s = 0; s < plain.size; ++s) {
+    const std::vector<int> frames = TemporalWindow(data, s, 3);
+    for (int f = 0; f < 3; ++f)
+      for (int k = 0; k < 17; ++k) {
+        EXPECT_LT((frame_target(plain, s, f, k) - data.target[frames[f] * 17 + k]).norm(), 1e-6);
+        EXPECT_EQ(plain.window_weight[(s * 3 + f) * 17 + k], data.weight[frames[f] * 17 + k]);
+      }
+  }
+  // Flip, virtual cameras and the perspective rotation: the centre frame is the target, every
+  // frame the same rigid motion (x mirrored with the partner joint under a flip) of its label.
+  AugmentOptions all;
+  all.flip_probability = 0.5;
+  all.virtual_camera_rate = 0.5;
+  std::mt19937_64 rng(4);
+  Batch augmented = MakeBatch(data, samples, 3, all, &rng, perm, nullptr, true);
+  PerspectiveNormalize(&augmented, GetSkeleton("coco17").root);
+  int flipped = 0;
+  for (int s = 0; s < augmented.size; ++s) {
+    flipped += augmented.flipped[s];
+    for (int k = 0; k < 17; ++k) EXPECT_LT((frame_target(augmented, s, 1, k) - Target(augmented, s, k)).norm(), 1e-6);
+    const std::vector<int> frames = TemporalWindow(data, s, 3);
+    for (int f = 0; f < 3; ++f)
+      for (int a = 0; a < 17; ++a) {
+        const int src = augmented.flipped[s] ? perm[a] : a;
+        EXPECT_NEAR(frame_target(augmented, s, f, a).norm(), data.target[frames[f] * 17 + src].norm(), 1e-5);
+        EXPECT_NEAR((frame_target(augmented, s, f, a) - frame_target(augmented, s, f, 0)).norm(),
+                    (data.target[frames[f] * 17 + src] - data.target[frames[f] * 17 + (augmented.flipped[s] ? perm[0] : 0)]).norm(),
+                    1e-5);
+      }
+  }
+  EXPECT_GT(flipped, 0);
+  EXPECT_LT(flipped, augmented.size);
+}
+
 TEST(Batches, AreDeterministicForASeed) {
   const LabelDataset d = testing::ToyDataset(2, 8, 6, "s");
   const LifterData data = PrepareLifterData(d);
