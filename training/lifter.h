@@ -273,8 +273,9 @@ struct Track2d {
 // y down, z forward); NaN for frames without any observed joint. Temporal models see the
 // frames of the track as consecutive. With `uncertainty_m`: the per-joint sigma of a model with
 // an uncertainty head, else the spread of the diffusion lifter's hypotheses, metres (NaN where
-// the pose is). `refine` and `perspective` models need the track's intrinsics. Throws InputError when the
-// joint count differs from the run's, the image size is unknown, or JPMA lacks intrinsics.
+// the pose is). `refine`, `perspective` and `perspective_encoding` models need the track's
+// intrinsics. Throws InputError when the joint count differs from the run's, the image size is
+// unknown, or JPMA lacks intrinsics.
 Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options = {},
                    FrameJointArray<double>* uncertainty_m = nullptr);
 

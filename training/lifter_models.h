@@ -1,6 +1,7 @@
 // The lifter models (libtorch; internal to the module epilabel_lifter_torch, see
-// training/lifter.h for what each model is). Input [batch, window, joints, 2] of normalised 2D
-// (training/data.h); output [batch, joints, 3]: the root-relative 3D pose of the centre frame
+// training/lifter.h for what each model is). Input [batch, window, joints, C] of normalised 2D
+// (training/data.h), C = 2, or 4 with the perspective encoding's rays (LifterModelOptions::
+// InputChannels); output [batch, joints, 3]: the root-relative 3D pose of the centre frame
 // in the camera frame, metres. Module and parameter names follow the PyTorch models they
 // mirror, so the exported state_dict loads there.
 #pragma once
