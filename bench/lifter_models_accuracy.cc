@@ -5,9 +5,12 @@
 //       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,transformer-w27-d4,diffusion]
 //       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
-//       [--refine] [--label-fraction F] [--pretrain-epochs P] [--train-labels DATASET.npz]
+//       [--refine] [--label-fraction F] [--pretrain-epochs P] [--train-labels DATASET.npz] [--seed S]
 // A model name may carry options: NAME+unc (uncertainty head), NAME+persp (perspective inputs),
-// NAME+mpm (masked pre-training for the first --pretrain-epochs epochs), e.g. mlp+unc:40.
+// NAME+pe (perspective encoding: the rays as more input channels), NAME+vc (virtual cameras for
+// half the samples), NAME+mpm (masked pre-training for the first --pretrain-epochs epochs),
+// NAME+mpm3d (the same plus the masked 3D pose completion), transformer...+seq (the loss over
+// every frame of the window), e.g. mlp+unc:40, mlp+persp+pe:20.
 // --digest prints a hash of each run's weights.npz (to check that a refactoring leaves the
 // models' results unchanged). --refine adds rows with the test-time refinement (with the true
 // root and with a root fitted to the 2D) and, for +unc, how the predicted sigma follows the
@@ -29,6 +32,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "detection/skeleton.h"
 #include "geometry/metrics/metrics.h"
@@ -83,9 +88,14 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs) {
   };
   m->uncertainty_head = take("+unc");
   m->perspective = take("+persp");
-  if (take("+mpm")) {
+  m->perspective_encoding = take("+pe");
+  m->transformer_sequence_loss = take("+seq");
+  if (take("+vc")) options->augment.virtual_camera_rate = 0.5;
+  const bool masked_3d = take("+mpm3d");
+  if (masked_3d || take("+mpm")) {
     options->pretrain = "masked";
     options->pretrain_epochs = pretrain_epochs;
+    options->pretrain_3d_weight = masked_3d ? 1.0 : 0.0;
   }
   if (name == "mlp") {
     m->type = "mlp";
@@ -191,6 +201,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 int main(int argc, char** argv) {
   int frames = 3000, epochs = 4, threads = 2, samples_per_epoch = 0, hypotheses = 5, steps = 4, pretrain_epochs = 2;
   bool digest = false, refine = false;
+  uint64_t seed = 1;
   double label_fraction = 1.0;
   std::string train_labels;
   std::string models = "mlp,tcn,gcn";
@@ -215,6 +226,7 @@ int main(int argc, char** argv) {
     else if (flag == "--label-fraction") label_fraction = std::atof(value);
     else if (flag == "--pretrain-epochs") pretrain_epochs = std::atoi(value);
     else if (flag == "--train-labels") train_labels = value;
+    else if (flag == "--seed") seed = std::strtoull(value, nullptr, 10);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -235,7 +247,9 @@ int main(int argc, char** argv) {
               frames, data.train.num_samples(), data.test.num_samples(), epochs, threads);
   std::printf("%-28s %10s %9s %9s %9s %11s %11s %8s\n", "model", "params", "MPJPE mm", "P-MPJPE", "N-MPJPE",
               "train smp/s", "infer fr/s", "train s");
-  const std::string run_dir = (std::filesystem::temp_directory_path() / "epilabel_lifter_models").string();
+  // One folder per process, so several benches can run side by side.
+  const std::string run_dir =
+      (std::filesystem::temp_directory_path() / ("epilabel_lifter_models_" + std::to_string(getpid()))).string();
   for (const std::string& item : SplitList(models)) {
     // NAME or NAME:EPOCHS (an equal CPU-time budget gives fast models more epochs).
     const size_t colon = item.find(':');
@@ -250,6 +264,7 @@ int main(int argc, char** argv) {
     options.max_samples_per_epoch = samples_per_epoch;
     options.run_dir = run_dir;
     options.overwrite = true;
+    options.seed = seed;
     const auto start = std::chrono::steady_clock::now();
     const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -79,6 +79,8 @@ void RunTrain(TrainArgs& args) {
     if (!given("--timesteps")) o.model.diffusion_timesteps = info.model.diffusion_timesteps;
     if (!given("--uncertainty")) o.model.uncertainty_head = info.model.uncertainty_head;
     if (!given("--perspective")) o.model.perspective = info.model.perspective;
+    if (!given("--perspective-encoding")) o.model.perspective_encoding = info.model.perspective_encoding;
+    if (!given("--sequence-loss")) o.model.transformer_sequence_loss = info.model.transformer_sequence_loss;
   }
   if (args.hidden > 0) {
     o.model.mlp_hidden = args.hidden;
@@ -202,12 +204,16 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--prune-tokens", o.model.transformer_prune_tokens,
                   "transformer: HoT token pruning, frames kept after the first block (0 = off)")
       ->capture_default_str();
+  cmd->add_flag("--sequence-loss", o.model.transformer_sequence_loss,
+                "transformer: MotionAGFormer's loss over every frame of the window (not with --prune-tokens)");
   cmd->add_option("--timesteps", o.model.diffusion_timesteps, "diffusion: steps of the noise schedule")->capture_default_str();
   cmd->add_flag("--uncertainty", o.model.uncertainty_head,
                 "UAO: a per-joint log-sigma head trained with the Laplace uncertainty loss (lift writes sigma as "
                 "uncertainty_m; lift --refine uses it as the prior)");
   cmd->add_flag("--perspective", o.model.perspective,
                 "PersPose: rotate each input so the ray through the 2D root is the optical axis (needs intrinsics)");
+  cmd->add_flag("--perspective-encoding", o.model.perspective_encoding,
+                "PersPose: give every joint's ray K^-1 (x, y, 1) as two more input channels (needs intrinsics)");
   // Masked pre-training.
   cmd->add_option("--pretrain", o.pretrain, "Pre-training: masked (MPM: masked joints and frames, every sample)")
       ->check(CLI::IsMember({"masked"}));
@@ -217,6 +223,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--mask-frames", o.mask_frame_rate, "Pre-training: share of masked frames (never the centre)")
       ->capture_default_str();
   cmd->add_option("--pretrain-2d-weight", o.pretrain_2d_weight, "Pre-training: weight of the 2D reconstruction term")
+      ->capture_default_str();
+  cmd->add_option("--pretrain-3d-weight", o.pretrain_3d_weight,
+                  "Pre-training: weight of the masked 3D pose completion of labelled samples (0 = off)")
       ->capture_default_str();
   // Losses.
   cmd->add_option("--loss-mpjpe", o.loss.mpjpe_weight, "Weight of the (masked, uncertainty-weighted) MPJPE")

@@ -223,6 +223,9 @@ struct WindowSample {
   std::vector<Eigen::Vector3d> target;  // [J]
   std::vector<float> weight;            // [J]
   Eigen::Vector3d root = Eigen::Vector3d::Zero();
+  // Every frame's root-relative 3D and weight [window * J], when the batch wants them.
+  std::vector<Eigen::Vector3d> frame_target;
+  std::vector<float> frame_weight;
 };
 
 Batch EmptyBatch(int size, int window, int j_count) {
@@ -255,6 +258,12 @@ void ReadWindow(const LifterData& data, int s, const std::vector<int>& frames, W
     w->frame_size[t] = data.image_size[m];
     for (int k = 0; k < j_count; ++k) w->pixels[t * j_count + k] = data.keypoints[static_cast<size_t>(m) * j_count + k];
   }
+  for (size_t t = 0; t < frames.size() && !w->frame_target.empty(); ++t)
+    for (int k = 0; k < j_count; ++k) {
+      const size_t src = static_cast<size_t>(frames[t]) * j_count + k;
+      w->frame_target[t * j_count + k] = data.target[src];
+      w->frame_weight[t * j_count + k] = data.weight[src];
+    }
 }
 
 // Where a virtual camera puts the root: a pixel (u, v) and a depth, metres.
@@ -326,6 +335,7 @@ void RenderVirtualCamera(const LifterData& data, int s, const std::vector<int>& 
     }
   }
   for (int k = 0; k < j_count; ++k) w->target[k] = rotation * w->target[k];
+  for (Eigen::Vector3d& x : w->frame_target) x = rotation * x;  // every frame's root moves alike
   w->root = new_root;
 }
 
@@ -353,6 +363,16 @@ void FlipWindow(const std::vector<joint_t>& flip_permutation, WindowSample* w) {
   w->target = t3;
   w->weight = w3;
   w->root.x() = -w->root.x();
+  for (size_t t = 0; t * j_count < w->frame_target.size(); ++t) {
+    Eigen::Vector3d* row = &w->frame_target[t * j_count];
+    float* weights = &w->frame_weight[t * j_count];
+    for (int k = 0; k < j_count; ++k) {
+      t3[k] = Eigen::Vector3d(-row[flip_permutation[k]].x(), row[flip_permutation[k]].y(), row[flip_permutation[k]].z());
+      w3[k] = weights[flip_permutation[k]];
+    }
+    std::copy(t3.begin(), t3.end(), row);
+    std::copy(w3.begin(), w3.end(), weights);
+  }
 }
 
 // Writes sample b of the batch: normalised 2D, target, weights and the centre frame's camera.
@@ -373,6 +393,11 @@ void WriteSample(const WindowSample& w, int b, Batch* batch) {
     for (int c = 0; c < 3; ++c) batch->target[3 * i + c] = static_cast<float>(w.target[k](c));
     batch->weight[i] = w.weight[k];
   }
+  for (size_t i = 0; i < w.frame_target.size(); ++i) {
+    const size_t o = static_cast<size_t>(b) * window * j_count + i;
+    for (int c = 0; c < 3; ++c) batch->window_target[3 * o + c] = static_cast<float>(w.frame_target[i](c));
+    batch->window_weight[o] = w.frame_weight[i];
+  }
   batch->root_cam[b] = w.root;
   batch->K[b] = w.frame_k[window / 2];
   batch->image_size[b] = w.frame_size[window / 2];
@@ -381,9 +406,14 @@ void WriteSample(const WindowSample& w, int b, Batch* batch) {
 }  // namespace
 
 Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int window, const AugmentOptions& augment,
-                std::mt19937_64* rng, const std::vector<joint_t>& flip_permutation, const GpaReference* gpa) {
+                std::mt19937_64* rng, const std::vector<joint_t>& flip_permutation, const GpaReference* gpa,
+                bool window_targets) {
   const int j_count = data.num_joints;
   Batch batch = EmptyBatch(static_cast<int>(samples.size()), window, j_count);
+  if (window_targets) {
+    batch.window_target.assign(static_cast<size_t>(batch.size) * window * j_count * 3, 0.0f);
+    batch.window_weight.assign(static_cast<size_t>(batch.size) * window * j_count, 0.0f);
+  }
   const bool flip_possible = rng != nullptr && augment.flip_probability > 0.0;
   if (flip_possible && static_cast<int>(flip_permutation.size()) != j_count) {
     throw std::invalid_argument("MakeBatch: flipping needs a flip permutation with one entry per joint");
@@ -398,6 +428,10 @@ Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int win
   w.frame_size.resize(window);
   w.target.resize(j_count);
   w.weight.resize(j_count);
+  if (window_targets) {
+    w.frame_target.resize(static_cast<size_t>(window) * j_count);
+    w.frame_weight.resize(static_cast<size_t>(window) * j_count);
+  }
   for (int b = 0; b < batch.size; ++b) {
     const int s = samples[b];
     const std::vector<int> frames = TemporalWindow(data, s, window);
@@ -475,10 +509,39 @@ std::vector<Eigen::Matrix3d> PerspectiveNormalize(Batch* batch, const std::vecto
       const Eigen::Vector3d x = R * Eigen::Vector3d(t[0], t[1], t[2]);
       for (int c = 0; c < 3; ++c) t[c] = static_cast<float>(x[c]);
     }
+    if (!batch->window_target.empty()) {
+      float* wt = batch->window_target.data() + static_cast<size_t>(b) * batch->window * j_count * 3;
+      for (int i = 0; i < batch->window * j_count; ++i, wt += 3) {
+        const Eigen::Vector3d x = R * Eigen::Vector3d(wt[0], wt[1], wt[2]);
+        for (int c = 0; c < 3; ++c) wt[c] = static_cast<float>(x[c]);
+      }
+    }
     batch->root_cam[b] = R * batch->root_cam[b];
     rotations[b] = R;
   }
   return rotations;
+}
+
+std::vector<float> PerspectiveEncoding(const Batch& batch) {
+  const int j_count = batch.num_joints;
+  std::vector<float> rays(batch.input.size(), 0.0f);
+  for (int b = 0; b < batch.size; ++b) {
+    const Eigen::Matrix3d& K = batch.K[b];
+    if (!(K(0, 0) > 0.0 && K(1, 1) > 0.0 && K(2, 2) == 1.0)) {
+      throw InputError("intrinsics", "the perspective encoding needs the camera intrinsics");
+    }
+    const Eigen::Matrix3d K_inv = K.inverse();
+    const Eigen::Vector2i& size = batch.image_size[b];
+    const size_t offset = static_cast<size_t>(b) * batch.window * j_count * 2;
+    for (int i = 0; i < batch.window * j_count; ++i) {
+      const float* uv = batch.input.data() + offset + 2 * i;
+      if (MissingInput(uv)) continue;
+      const Eigen::Vector3d ray = K_inv * UnnormalizeScreen(Eigen::Vector2d(uv[0], uv[1]), size.x(), size.y()).homogeneous();
+      rays[offset + 2 * i] = static_cast<float>(ray.x() / ray.z());
+      rays[offset + 2 * i + 1] = static_cast<float>(ray.y() / ray.z());
+    }
+  }
+  return rays;
 }
 
 void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt19937_64& rng) {
@@ -492,6 +555,37 @@ void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt1
         if (masked) uv[2 * k] = uv[2 * k + 1] = 0.0f;
       }
     }
+}
+
+PoseBatch3d MakeMaskedPoseBatch(const LifterData& data, const std::vector<int>& samples, int window, double joint_rate,
+                                double frame_rate, std::mt19937_64& rng) {
+  PoseBatch3d out;
+  const int j_count = data.num_joints, centre = window / 2;
+  out.size = static_cast<int>(samples.size());
+  out.window = window;
+  out.num_joints = j_count;
+  out.input.assign(static_cast<size_t>(out.size) * window * j_count * 3, 0.0f);
+  out.target.assign(static_cast<size_t>(out.size) * j_count * 3, 0.0f);
+  out.weight.assign(static_cast<size_t>(out.size) * j_count, 0.0f);
+  for (int b = 0; b < out.size; ++b) {
+    const std::vector<int> frames = TemporalWindow(data, samples[b], window);
+    for (int f = 0; f < window; ++f) {
+      const size_t s = static_cast<size_t>(frames[f]) * j_count;
+      float* xyz = out.input.data() + ((static_cast<size_t>(b) * window + f) * j_count) * 3;
+      const bool frame_masked = Uniform01(rng) < frame_rate && f != centre;
+      for (int k = 0; k < j_count; ++k) {
+        const bool masked = Uniform01(rng) < joint_rate || frame_masked;
+        if (masked || data.weight[s + k] <= 0.0f) continue;
+        for (int c = 0; c < 3; ++c) xyz[3 * k + c] = static_cast<float>(data.target[s + k][c]);
+      }
+    }
+    const size_t s = static_cast<size_t>(samples[b]) * j_count;
+    for (int k = 0; k < j_count; ++k) {
+      for (int c = 0; c < 3; ++c) out.target[(static_cast<size_t>(b) * j_count + k) * 3 + c] = static_cast<float>(data.target[s + k][c]);
+      out.weight[static_cast<size_t>(b) * j_count + k] = data.weight[s + k];
+    }
+  }
+  return out;
 }
 
 }  // namespace epilabel

@@ -119,6 +119,9 @@ struct Batch {
   std::vector<float> input;   // [size][window][J][2] normalised 2D
   std::vector<float> target;  // [size][J][3] root-relative 3D of the centre frame, metres
   std::vector<float> weight;  // [size][J]
+  // Every frame's root-relative 3D and weights, [size][window][J][3] and [size][window][J]
+  // (the centre frame's are target and weight); filled only when MakeBatch is asked to.
+  std::vector<float> window_target, window_weight;
   // The camera each sample ended up in (after augmentation), for the centre frame.
   std::vector<Eigen::Vector3d> root_cam;
   std::vector<Eigen::Matrix3d> K;
@@ -128,26 +131,49 @@ struct Batch {
 
 // Cuts the batch of `samples` (centre frames) with windows of `window` frames. With `rng`
 // nullptr nothing is augmented; otherwise `augment` applies, with `flip_permutation` (required
-// when flipping) and `gpa` (required for global position alignment).
+// when flipping) and `gpa` (required for global position alignment). With `window_targets` the
+// batch also holds every frame's 3D (window_target / window_weight), augmented alike.
 Batch MakeBatch(const LifterData& data, const std::vector<int>& samples, int window, const AugmentOptions& augment,
                 std::mt19937_64* rng, const std::vector<joint_t>& flip_permutation = {},
-                const GpaReference* gpa = nullptr);
+                const GpaReference* gpa = nullptr, bool window_targets = false);
 
 // PersPose's perspective normalisation (Hao et al., 2025), in place: each sample's window is
 // seen by its camera rotated about its centre so that the ray through the centre frame's 2D root
 // (the mean of `root_joints`' keypoints, else of every keypoint) becomes the optical axis. The
 // 2D input is re-projected with the same intrinsics (x' ~ K R K^-1 x), the target and root_cam
-// are rotated (R X); missing joints, input as exactly (0, 0), stay missing. Returns R
+// (and window_target, when filled) are rotated (R X); missing joints, input as exactly (0, 0), stay missing. Returns R
 // (rotated_from_camera) per sample, identity where no joint is observed; predictions go back to
 // the camera frame by R^T. Throws InputError("intrinsics", ...) when a sample's K is unknown.
 std::vector<Eigen::Matrix3d> PerspectiveNormalize(Batch* batch, const std::vector<joint_t>& root_joints);
 // The rotation that takes the direction `ray` onto the optical axis (0, 0, 1) by the shortest arc.
 Eigen::Matrix3d RotationToOpticalAxis(const Eigen::Vector3d& ray);
 
+// PersPose's perspective encoding (Hao and Li, ICCV 2025) for a lifter's input: for every
+// sample, frame and joint the ray of its pixel through the sample's camera on the plane z = 1,
+// K^-1 (x, y, 1) = (X / Z, Y / Z), as [size][window][J][2] beside batch.input; (0, 0) where the
+// joint is missing (input exactly (0, 0)). Call it after the augmentations and the perspective
+// rotation (it reads batch.input, batch.K and batch.image_size). Throws
+// InputError("intrinsics", ...) when a sample's K is unknown.
+std::vector<float> PerspectiveEncoding(const Batch& batch);
+
 // Masked pose modelling's input masks (MPM), in place: with probability `frame_rate` every
 // frame of a window other than the centre, and with probability `joint_rate` every remaining
 // joint, is set to missing (0, 0). Draws one number per frame and per joint from `rng`.
 void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt19937_64& rng);
+
+// MPM's masked 3D pose modelling: the labelled 3D of `samples`' windows with joints and frames
+// masked, to be completed by the model.
+struct PoseBatch3d {
+  int size = 0, window = 1, num_joints = 0;
+  std::vector<float> input;   // [size][window][J][3] root-relative 3D (metres); 0 where masked or unlabelled
+  std::vector<float> target;  // [size][J][3] the centre frame's 3D label, unmasked; 0 where unlabelled
+  std::vector<float> weight;  // [size][J] the centre frame's loss weights
+};
+// The windows (`window` frames, TemporalWindow) of `samples`, no augmentation; masks drawn as
+// MaskBatchInput draws them (every frame but the centre with probability `frame_rate`, then
+// every joint with probability `joint_rate`; one number per frame and per joint from `rng`).
+PoseBatch3d MakeMaskedPoseBatch(const LifterData& data, const std::vector<int>& samples, int window, double joint_rate,
+                                double frame_rate, std::mt19937_64& rng);
 
 // A uniform integer in [0, n) and a uniform double in [0, 1) from the generator (portable).
 int64_t UniformIndex(std::mt19937_64& rng, int64_t n);

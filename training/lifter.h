@@ -80,6 +80,10 @@ struct LifterModelOptions {
   int transformer_knn = 2;
   bool kpa = false;  // KTPFormer's kinematic prior attention
   bool tpa = false;  // KTPFormer's trajectory (temporal) prior attention
+  // MotionAGFormer's sequence-to-sequence training: the MPJPE loss over every frame of the window
+  // (the head applied to every frame's tokens, each frame root-relative) instead of the centre
+  // frame's only; inference still predicts the centre frame. Transformer without pruning only.
+  bool transformer_sequence_loss = false;
   // HoT's token pruning: after the first block keep this many frames (density-peak clustering),
   // recover the centre frame by cross-attention from a learnt query; 0 = off. Needs depth >= 2.
   int transformer_prune_tokens = 0;
@@ -99,7 +103,15 @@ struct LifterModelOptions {
   // the ray through the centre frame's 2D root becomes the optical axis (input re-projected with
   // the same intrinsics, target rotated alike); the prediction is rotated back. Needs K.
   bool perspective = false;
+  // PersPose's perspective encoding, for a lifter: every joint's input gets two more channels,
+  // its ray K^-1 (x, y, 1) on the plane z = 1 (the camera's intrinsics applied to the detected
+  // pixel; (0, 0) for a missing joint), after the augmentations and the perspective rotation.
+  // With the normalised pixel (u, v) beside it, the model can tell the focal length and the
+  // principal point. Needs K. Off: the input is [b, T, J, 2] as before; on: [b, T, J, 4].
+  bool perspective_encoding = false;
 
+  // Channels per joint of the model's input: 2 (normalised pixel), 4 with perspective_encoding.
+  int InputChannels() const { return perspective_encoding ? 4 : 2; }
   // Frames per input window (the tcn's receptive field, the transformer's or diffusion's window;
   // 1 for mlp and gcn).
   int WindowLength() const;
@@ -152,6 +164,15 @@ struct TrainOptions {
   double mask_joint_rate = 0.25;
   double mask_frame_rate = 0.25;
   double pretrain_2d_weight = 1.0;
+  // MPM's masked 3D pose modelling (0 = off): every pre-training step also completes the 3D
+  // poses of `batch_size` labelled samples (drawn with replacement) from their own 3D with
+  // joints and frames masked at the rates above: the window's labelled 3D (root-relative,
+  // camera frame, masked and unlabelled joints 0) goes through a pre-training-only linear stem
+  // (3J -> InputChannels() x J per frame, not part of the saved model) into the model, whose
+  // centre-frame prediction is scored by the MPJPE against the full 3D, times this weight.
+  // The stem and its Adam state are not checkpointed: a run resumed inside its pre-training
+  // epochs starts a new stem.
+  double pretrain_3d_weight = 0.0;
   // 2D poses of the target domain for global position alignment (empty: the validation set's).
   GpaReference gpa_reference;
   // Called after every epoch (the CLI prints a line).
@@ -252,8 +273,9 @@ struct Track2d {
 // y down, z forward); NaN for frames without any observed joint. Temporal models see the
 // frames of the track as consecutive. With `uncertainty_m`: the per-joint sigma of a model with
 // an uncertainty head, else the spread of the diffusion lifter's hypotheses, metres (NaN where
-// the pose is). `refine` and `perspective` models need the track's intrinsics. Throws InputError when the
-// joint count differs from the run's, the image size is unknown, or JPMA lacks intrinsics.
+// the pose is). `refine`, `perspective` and `perspective_encoding` models need the track's
+// intrinsics. Throws InputError when the joint count differs from the run's, the image size is
+// unknown, or JPMA lacks intrinsics.
 Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options = {},
                    FrameJointArray<double>* uncertainty_m = nullptr);
 

@@ -35,7 +35,7 @@ class DiffusionNet : public LifterNetImpl {
   DiffusionNet(const LifterModelOptions& o, int num_joints) : num_joints_(num_joints), timesteps_(o.diffusion_timesteps) {
     const int h = o.diffusion_hidden;
     alphas_cumprod_ = register_buffer("alphas_cumprod", CosineSchedule(timesteps_));
-    condition = register_module("condition", torch::nn::Linear(o.diffusion_window * num_joints * 2, h));
+    condition = register_module("condition", torch::nn::Linear(o.diffusion_window * num_joints * o.InputChannels(), h));
     pose_in = register_module("pose_in", torch::nn::Linear(3 * num_joints, h));
     time_in = register_module("time_in", torch::nn::Linear(2 * kTimeFeatures, h));
     blocks_list = register_module("blocks", torch::nn::ModuleList());

@@ -14,6 +14,14 @@ torch::Tensor InputTensor(Batch& batch) {
   return torch::from_blob(batch.input.data(), {batch.size, batch.window, batch.num_joints, 2}, torch::kFloat32);
 }
 
+torch::Tensor ModelInput(Batch& batch, bool perspective_encoding) {
+  const torch::Tensor uv = InputTensor(batch);
+  if (!perspective_encoding) return uv;
+  std::vector<float> rays = PerspectiveEncoding(batch);
+  const torch::Tensor r = torch::from_blob(rays.data(), uv.sizes(), torch::kFloat32);
+  return torch::cat({uv, r}, -1);
+}
+
 namespace {
 
 // One sample's hypotheses from the contiguous [H, n, J, 3] predictions of a batch, rotated by
@@ -83,7 +91,7 @@ BatchOutputs RunBatch(LifterNetImpl& model, const LifterData& data, const std::v
   Batch batch = MakeBatch(data, chunk, setup.window, AugmentOptions{}, nullptr);
   out.rotations.assign(chunk.size(), Eigen::Matrix3d::Identity());
   if (setup.perspective) out.rotations = PerspectiveNormalize(&batch, setup.root_joints);
-  const torch::Tensor input = InputTensor(batch);
+  const torch::Tensor input = ModelInput(batch, setup.perspective_encoding);
   out.hypotheses = model.Hypotheses(input, options.hypotheses, options.steps, seed).contiguous();
   const torch::Tensor log_sigma = model.LogSigma(input, out.hypotheses[0]);
   if (log_sigma.defined()) out.sigma = log_sigma.exp().contiguous();
@@ -94,7 +102,7 @@ BatchOutputs RunBatch(LifterNetImpl& model, const LifterData& data, const std::v
     Batch flipped = MakeBatch(data, chunk, setup.window, flip_all, &unused, setup.flip_permutation);
     out.flipped_rotations.assign(chunk.size(), Eigen::Matrix3d::Identity());
     if (setup.perspective) out.flipped_rotations = PerspectiveNormalize(&flipped, setup.root_joints);
-    out.flipped = model.forward(InputTensor(flipped)).contiguous();
+    out.flipped = model.forward(ModelInput(flipped, setup.perspective_encoding)).contiguous();
   }
   return out;
 }

@@ -16,6 +16,9 @@ namespace lifter {
 
 // The batch's normalised 2D as a tensor [size, window, J, 2] viewing batch.input (no copy).
 torch::Tensor InputTensor(Batch& batch);
+// The model's input [size, window, J, C]: InputTensor, with `perspective_encoding` followed by
+// the rays of PerspectiveEncoding (C = 4, a new tensor), else C = 2 (the view).
+torch::Tensor ModelInput(Batch& batch, bool perspective_encoding);
 
 // How a model is run on a dataset (beyond InferenceOptions).
 struct PredictSetup {
@@ -23,6 +26,7 @@ struct PredictSetup {
   bool perspective = false;                // PersPose normalisation (the model was trained with it)
   std::vector<joint_t> root_joints;        // the skeleton's root joints (perspective)
   std::vector<joint_t> flip_permutation;   // for the test-time flip; empty = no flip
+  bool perspective_encoding = false;       // rays beside the 2D (the model was trained with them)
 };
 
 // Root-relative predictions [N * J] for the given samples, camera frame (no augmentation;

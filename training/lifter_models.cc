@@ -36,8 +36,8 @@ TORCH_MODULE(MlpBlock);
 
 class MlpNet : public LifterNetImpl {
  public:
-  MlpNet(int num_joints, const LifterModelOptions& o) : num_joints_(num_joints) {
-    w1 = register_module("w1", torch::nn::Linear(2 * num_joints, o.mlp_hidden));
+  MlpNet(int num_joints, const LifterModelOptions& o) : num_joints_(num_joints), channels_(o.InputChannels()) {
+    w1 = register_module("w1", torch::nn::Linear(channels_ * num_joints, o.mlp_hidden));
     batch_norm1 = register_module("batch_norm1", torch::nn::BatchNorm1d(o.mlp_hidden));
     stages = register_module("linear_stages", torch::nn::ModuleList());
     for (int i = 0; i < o.mlp_blocks; ++i) {
@@ -49,13 +49,13 @@ class MlpNet : public LifterNetImpl {
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     const int64_t b = x.size(0);
-    torch::Tensor y = drop(torch::relu(batch_norm1(w1(x.reshape({b, 2 * num_joints_})))));
+    torch::Tensor y = drop(torch::relu(batch_norm1(w1(x.reshape({b, channels_ * num_joints_})))));
     for (auto& block : blocks) y = block(y);
     return w2(y).reshape({b, num_joints_, 3});
   }
 
  private:
-  int num_joints_;
+  int num_joints_, channels_;
   torch::nn::Linear w1{nullptr}, w2{nullptr};
   torch::nn::BatchNorm1d batch_norm1{nullptr};
   torch::nn::ModuleList stages{nullptr};
@@ -67,14 +67,14 @@ class MlpNet : public LifterNetImpl {
 // parameters as the dilated TemporalModel.
 class TcnNet : public LifterNetImpl {
  public:
-  TcnNet(int num_joints, const LifterModelOptions& o) : num_joints_(num_joints) {
+  TcnNet(int num_joints, const LifterModelOptions& o) : num_joints_(num_joints), channels_(o.InputChannels()) {
     int layers = 0;
     for (int r = o.tcn_receptive_field; r > 1; r /= 3) ++layers;
     const int c = o.tcn_channels;
     auto conv = [](int in, int out, int width) {
       return torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, width).stride(width).bias(false));
     };
-    expand_conv = register_module("expand_conv", conv(2 * num_joints, c, 3));
+    expand_conv = register_module("expand_conv", conv(channels_ * num_joints, c, 3));
     expand_bn = register_module("expand_bn", torch::nn::BatchNorm1d(torch::nn::BatchNorm1dOptions(c).momentum(0.1)));
     layers_conv = register_module("layers_conv", torch::nn::ModuleList());
     layers_bn = register_module("layers_bn", torch::nn::ModuleList());
@@ -93,7 +93,7 @@ class TcnNet : public LifterNetImpl {
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     const int64_t b = x.size(0), t = x.size(1);
-    torch::Tensor y = x.reshape({b, t, 2 * num_joints_}).permute({0, 2, 1});
+    torch::Tensor y = x.reshape({b, t, channels_ * num_joints_}).permute({0, 2, 1});
     y = drop(torch::relu(expand_bn(expand_conv(y))));
     for (size_t i = 0; i < convs.size(); i += 2) {
       // Residual: the centre of every group of 3 (filter width 3, offset 1, stride 3).
@@ -106,7 +106,7 @@ class TcnNet : public LifterNetImpl {
   }
 
  private:
-  int num_joints_;
+  int num_joints_, channels_;
   torch::nn::Conv1d expand_conv{nullptr}, shrink{nullptr};
   torch::nn::BatchNorm1d expand_bn{nullptr};
   torch::nn::ModuleList layers_conv{nullptr}, layers_bn{nullptr};
@@ -181,9 +181,10 @@ TORCH_MODULE(GcnBlock);
 
 class GcnNet : public LifterNetImpl {
  public:
-  GcnNet(int num_joints, const LifterModelOptions& o, const torch::Tensor& adjacency) : num_joints_(num_joints) {
+  GcnNet(int num_joints, const LifterModelOptions& o, const torch::Tensor& adjacency)
+      : num_joints_(num_joints), channels_(o.InputChannels()) {
     adjacency_ = register_buffer("adjacency", adjacency);
-    input_conv = register_module("input_conv", GraphConv(num_joints, 2, o.gcn_hidden));
+    input_conv = register_module("input_conv", GraphConv(num_joints, channels_, o.gcn_hidden));
     input_bn = register_module("input_bn", torch::nn::BatchNorm1d(o.gcn_hidden));
     blocks_list = register_module("blocks", torch::nn::ModuleList());
     for (int i = 0; i < o.gcn_blocks; ++i) {
@@ -198,14 +199,14 @@ class GcnNet : public LifterNetImpl {
     const int64_t centre = x.size(1) / 2;
     const torch::Tensor self_coeff = adjacency_.diagonal();
     const torch::Tensor neighbours = adjacency_ - torch::diag(self_coeff);
-    torch::Tensor y = x.select(1, centre).reshape({b, num_joints_, 2});
+    torch::Tensor y = x.select(1, centre).reshape({b, num_joints_, channels_});
     y = drop(torch::relu(JointBatchNorm(input_bn, input_conv(y, self_coeff, neighbours))));
     for (auto& block : blocks) y = block(y, self_coeff, neighbours);
     return output_conv(y, self_coeff, neighbours);
   }
 
  private:
-  int num_joints_;
+  int num_joints_, channels_;
   torch::Tensor adjacency_;
   GraphConv input_conv{nullptr}, output_conv{nullptr};
   torch::nn::BatchNorm1d input_bn{nullptr};
@@ -237,9 +238,11 @@ class UncertaintyNet : public LifterNetImpl {
   torch::Tensor Hypotheses(const torch::Tensor& x, int hypotheses, int steps, uint64_t seed) override {
     return backbone_->Hypotheses(x, hypotheses, steps, seed);
   }
+  torch::Tensor ForwardAllFrames(const torch::Tensor& x) override { return backbone_->ForwardAllFrames(x); }
   torch::Tensor LogSigma(const torch::Tensor& x, const torch::Tensor& pred) override {
     const int64_t b = x.size(0);
-    const torch::Tensor centre = x.select(1, x.size(1) / 2).reshape({b, 2 * num_joints_});
+    // The normalised pixels of the centre frame (not the perspective encoding's rays).
+    const torch::Tensor centre = x.select(1, x.size(1) / 2).narrow(-1, 0, 2).reshape({b, 2 * num_joints_});
     const torch::Tensor features = torch::cat({centre, pred.detach().reshape({b, 3 * num_joints_})}, 1);
     // Bounded to sigma in [1 mm, 7 m] for a stable loss.
     return head->forward(features).clamp(-7.0, 2.0);

@@ -1,6 +1,7 @@
 // The lifter models (libtorch; internal to the module epilabel_lifter_torch, see
-// training/lifter.h for what each model is). Input [batch, window, joints, 2] of normalised 2D
-// (training/data.h); output [batch, joints, 3]: the root-relative 3D pose of the centre frame
+// training/lifter.h for what each model is). Input [batch, window, joints, C] of normalised 2D
+// (training/data.h), C = 2, or 4 with the perspective encoding's rays (LifterModelOptions::
+// InputChannels); output [batch, joints, 3]: the root-relative 3D pose of the centre frame
 // in the camera frame, metres. Module and parameter names follow the PyTorch models they
 // mirror, so the exported state_dict loads there.
 #pragma once
@@ -26,6 +27,9 @@ class LifterNetImpl : public torch::nn::Module {
   // The prediction the training loss compares with `target` [b, J, 3]: forward(x) for the
   // regression models; the diffusion model denoises a noised target.
   virtual torch::Tensor TrainingForward(const torch::Tensor& x, const torch::Tensor& /*target*/) { return forward(x); }
+  // Every frame's prediction [b, T, J, 3] (the unpruned transformer's sequence-to-sequence
+  // output); undefined for the models that predict the centre frame only.
+  virtual torch::Tensor ForwardAllFrames(const torch::Tensor& /*x*/) { return {}; }
   // H hypotheses [H, b, J, 3] from K sampling steps with noise drawn from `seed` (the diffusion
   // model); the regression models return their one prediction.
   virtual torch::Tensor Hypotheses(const torch::Tensor& x, int /*hypotheses*/, int /*steps*/, uint64_t /*seed*/) {

@@ -40,6 +40,9 @@ void CheckTransformer(const LifterModelOptions& o) {
   if (o.transformer_prune_tokens < 0 || o.transformer_prune_tokens >= o.transformer_window) {
     throw InputError("prune_tokens", "must be 0 (off) or fewer than the window's frames");
   }
+  if (o.transformer_sequence_loss && o.transformer_prune_tokens > 0) {
+    throw InputError("sequence_loss", "the pruned transformer recovers the centre frame only");
+  }
   if (o.transformer_prune_tokens > 0 && o.transformer_depth < 2) {
     throw InputError("prune_tokens", "pruning after the first block needs a depth of at least 2");
   }
@@ -62,6 +65,9 @@ void LifterModelOptions::Check() const {
     throw InputError("model", "unknown model '" + type + "' (expected mlp, tcn, gcn, transformer or diffusion)");
   }
   if (type == "transformer") CheckTransformer(*this);
+  if (transformer_sequence_loss && type != "transformer") {
+    throw InputError("sequence_loss", "the sequence-to-sequence loss is the transformer's");
+  }
   if (type == "diffusion") CheckDiffusion(*this);
   if (!(dropout >= 0.0 && dropout < 1.0)) throw InputError("dropout", "must be in [0, 1)");
   if (mlp_hidden < 1 || mlp_blocks < 0) throw InputError("hidden", "mlp needs hidden >= 1 and blocks >= 0");
@@ -120,6 +126,8 @@ void TrainOptions::Check() const {
   if (!(mask_joint_rate >= 0.0 && mask_joint_rate < 1.0)) throw InputError("mask_joints", "must be in [0, 1)");
   if (!(mask_frame_rate >= 0.0 && mask_frame_rate < 1.0)) throw InputError("mask_frames", "must be in [0, 1)");
   if (!(pretrain_2d_weight >= 0.0)) throw InputError("pretrain_2d_weight", "must be >= 0");
+  if (!(pretrain_3d_weight >= 0.0)) throw InputError("pretrain_3d_weight", "must be >= 0");
+  if (pretrain.empty() && pretrain_3d_weight > 0.0) throw InputError("pretrain_3d_weight", "given without a pre-training");
 }
 
 std::string TrainSummary::BriefReport() const {

@@ -29,6 +29,8 @@ json ModelToJson(const LifterModelOptions& o) {
   // Written only when set, so the runs of earlier versions compare equal (resume).
   if (o.uncertainty_head) j["uncertainty_head"] = true;
   if (o.perspective) j["perspective"] = true;
+  if (o.perspective_encoding) j["perspective_encoding"] = true;
+  if (o.transformer_sequence_loss) j["transformer_sequence_loss"] = true;
   return j;
 }
 
@@ -57,6 +59,8 @@ LifterModelOptions ModelFromJson(const json& j) {
   o.diffusion_timesteps = j.value("diffusion_timesteps", o.diffusion_timesteps);
   o.uncertainty_head = j.value("uncertainty_head", o.uncertainty_head);
   o.perspective = j.value("perspective", o.perspective);
+  o.perspective_encoding = j.value("perspective_encoding", o.perspective_encoding);
+  o.transformer_sequence_loss = j.value("transformer_sequence_loss", o.transformer_sequence_loss);
   return o;
 }
 

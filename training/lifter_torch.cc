@@ -62,6 +62,7 @@ Points3d PredictAll(const LoadedRun& run, const LifterData& data, const Inferenc
   PredictSetup setup;
   setup.window = run.model_options.WindowLength();
   setup.perspective = run.model_options.perspective;
+  setup.perspective_encoding = run.model_options.perspective_encoding;
   if (skeleton != nullptr) setup.root_joints = skeleton->root;
   setup.flip_permutation = FlipPermutationOf(skeleton);
   std::vector<double> spread;
@@ -116,7 +117,7 @@ Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const Infer
   if (!known_k && run.model_options.type == "diffusion" && options.hypotheses > 1 && options.jpma) {
     throw InputError("intrinsics", "JPMA (several hypotheses) needs the camera intrinsics (a calibration)");
   }
-  if (!known_k && (options.refine || run.model_options.perspective)) {
+  if (!known_k && (options.refine || run.model_options.perspective || run.model_options.perspective_encoding)) {
     throw InputError("intrinsics", std::string(options.refine ? "the test-time refinement" : "the perspective model") +
                                        " needs the camera intrinsics (a calibration)");
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 
 #include "detection/skeleton.h"
 #include "foundation/error.h"
@@ -110,7 +111,8 @@ json RunDescription(const TrainOptions& options, const LabelDataset& train, cons
                                           {"epochs", options.pretrain_epochs},
                                           {"mask_joint_rate", options.mask_joint_rate},
                                           {"mask_frame_rate", options.mask_frame_rate},
-                                          {"weight_2d", options.pretrain_2d_weight}}}}},
+                                          {"weight_2d", options.pretrain_2d_weight},
+                                          {"weight_3d", options.pretrain_3d_weight}}}}},
               {"epochs_completed", epochs_completed},
               {"history", HistoryToJson(summary.history)}};
 }
@@ -151,7 +153,27 @@ struct Trainer {
   std::vector<int> all_samples;  // masked pre-training runs over every sample
   std::shared_ptr<LifterNetImpl> model;
   torch::optim::Adam* optimizer = nullptr;
+  // Masked 3D pose modelling (pretrain_3d_weight > 0): the stem from a frame's 3D pose [3J] to
+  // the model's input [C x J], and its own optimiser (neither is part of the run).
+  torch::nn::Linear pose_stem{nullptr};
+  std::unique_ptr<torch::optim::Adam> stem_optimizer;
 };
+
+// MPM's masked 3D pose modelling: `batch_size` labelled samples drawn with replacement, their
+// windows' 3D masked, through the stem and the model; the MPJPE of the completed centre frame.
+torch::Tensor MaskedPoseLoss(const Trainer& t, std::mt19937_64& rng) {
+  const TrainOptions& options = t.options;
+  std::vector<int> chunk(options.batch_size);
+  for (int& s : chunk) s = t.train_samples[UniformIndex(rng, static_cast<int64_t>(t.train_samples.size()))];
+  PoseBatch3d p = MakeMaskedPoseBatch(t.train_data, chunk, t.window, options.mask_joint_rate, options.mask_frame_rate, rng);
+  const int64_t n = p.size, w = p.window, j = p.num_joints;
+  // Copies: the graph keeps these tensors until the backward pass, after `p` is gone.
+  const torch::Tensor pose = torch::from_blob(p.input.data(), {n, w, 3 * j}, torch::kFloat32).clone();
+  const torch::Tensor target = torch::from_blob(p.target.data(), {n, j, 3}, torch::kFloat32).clone();
+  const torch::Tensor weight = torch::from_blob(p.weight.data(), {n, j}, torch::kFloat32).clone();
+  const torch::Tensor input = t.pose_stem.ptr()->forward(pose).reshape({n, w, j, options.model.InputChannels()});
+  return WeightedMpjpe(t.model->TrainingForward(input, target), target, weight);
+}
 
 // The 2D input of every sample's centre frame [size, J, 2] and its mask [size, J] (1 where
 // observed), copied before masking: the pre-training's reconstruction target.
@@ -173,12 +195,25 @@ torch::Tensor BatchLoss(const Trainer& t, Batch& batch, bool pretraining, std::m
     centre = CentreFrameInput(batch);
     MaskBatchInput(&batch, options.mask_joint_rate, options.mask_frame_rate, rng);
   }
-  const torch::Tensor input = InputTensor(batch);
+  const torch::Tensor input = ModelInput(batch, options.model.perspective_encoding);
   const torch::Tensor target = torch::from_blob(batch.target.data(), {batch.size, num_joints, 3}, torch::kFloat32);
   const torch::Tensor weight = torch::from_blob(batch.weight.data(), {batch.size, num_joints}, torch::kFloat32);
-  const torch::Tensor pred = t.model->TrainingForward(input, target);
   torch::Tensor loss = torch::zeros({}, torch::kFloat32);
-  if (o.mpjpe_weight > 0.0) loss = loss + o.mpjpe_weight * WeightedMpjpe(pred, target, weight);
+  torch::Tensor pred;
+  if (options.model.transformer_sequence_loss) {
+    // MotionAGFormer: the MPJPE over every frame of the window; the other terms on the centre frame.
+    const torch::Tensor all = t.model->ForwardAllFrames(input);
+    pred = all.select(1, batch.window / 2);
+    const int64_t n = static_cast<int64_t>(batch.size) * batch.window;
+    const torch::Tensor all_target = torch::from_blob(batch.window_target.data(), {n, num_joints, 3}, torch::kFloat32);
+    const torch::Tensor all_weight = torch::from_blob(batch.window_weight.data(), {n, num_joints}, torch::kFloat32);
+    if (o.mpjpe_weight > 0.0) {
+      loss = loss + o.mpjpe_weight * WeightedMpjpe(all.reshape({n, num_joints, 3}), all_target, all_weight);
+    }
+  } else {
+    pred = t.model->TrainingForward(input, target);
+    if (o.mpjpe_weight > 0.0) loss = loss + o.mpjpe_weight * WeightedMpjpe(pred, target, weight);
+  }
   // The uncertainty head learns from the detached error: the lifter's gradient stays the MPJPE's
   // (training the lifter through the likelihood, as UAO does, was 19 % worse on the studio).
   const torch::Tensor log_sigma = t.model->LogSigma(input, pred);
@@ -190,6 +225,7 @@ torch::Tensor BatchLoss(const Trainer& t, Batch& batch, bool pretraining, std::m
   if (pretraining && options.pretrain_2d_weight > 0.0) {
     loss = loss + options.pretrain_2d_weight * Reconstruction2dError(pred, centre.first, centre.second);
   }
+  if (pretraining && options.pretrain_3d_weight > 0.0) loss = loss + options.pretrain_3d_weight * MaskedPoseLoss(t, rng);
   return loss;
 }
 
@@ -199,6 +235,9 @@ EpochSummary TrainEpoch(Trainer& t, int epoch, const ProgressCallback& progress)
   const TrainOptions& options = t.options;
   const double lr = options.learning_rate * std::pow(options.lr_decay, epoch - 1);
   for (auto& group : t.optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  if (t.stem_optimizer) {
+    for (auto& group : t.stem_optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  }
   std::mt19937_64 rng(MixSeed(options.seed, 2 * static_cast<uint64_t>(epoch)));
   torch::manual_seed(MixSeed(options.seed, 2 * static_cast<uint64_t>(epoch) + 1));
   const bool pretraining = epoch <= options.pretrain_epochs;
@@ -216,11 +255,15 @@ EpochSummary TrainEpoch(Trainer& t, int epoch, const ProgressCallback& progress)
   int64_t seen = 0;
   for (size_t b = 0; b < num_batches; ++b) {
     const std::vector<int> chunk(order.begin() + b * bs, order.begin() + std::min(order.size(), (b + 1) * bs));
-    Batch batch = MakeBatch(t.train_data, chunk, t.window, options.augment, &rng, t.flip_permutation, &t.gpa);
+    Batch batch = MakeBatch(t.train_data, chunk, t.window, options.augment, &rng, t.flip_permutation, &t.gpa,
+                            options.model.transformer_sequence_loss);
     torch::Tensor loss = BatchLoss(t, batch, pretraining, rng);
     t.optimizer->zero_grad();
+    const bool stem_used = pretraining && t.stem_optimizer;
+    if (stem_used) t.stem_optimizer->zero_grad();
     loss.backward();
     t.optimizer->step();
+    if (stem_used) t.stem_optimizer->step();
     loss_sum += loss.item<double>();
     seen += batch.size;
     if (progress) progress(stage, b + 1, num_batches);
@@ -248,12 +291,19 @@ TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train,
   Trainer t{options,          train_data, train_samples, options.model.WindowLength(), FlipPermutationOf(skeleton),
             GpaForTraining(options, val, root_joints), MirrorBonePairs(skeleton), root_joints,
             AllSamples(train_data.num_samples()), nullptr, nullptr};
-  const PredictSetup validation{t.window, options.model.perspective, root_joints, {}};
+  PredictSetup validation{t.window, options.model.perspective, root_joints, {}};
+  validation.perspective_encoding = options.model.perspective_encoding;
 
   torch::manual_seed(options.seed);
   t.model = MakeModel(options.model, train.num_joints(), skeleton);
   torch::optim::Adam optimizer(t.model->parameters(), torch::optim::AdamOptions(options.learning_rate));
   t.optimizer = &optimizer;
+  if (options.pretrain_3d_weight > 0.0) {
+    const int j = train.num_joints();
+    t.pose_stem = torch::nn::Linear(3 * j, options.model.InputChannels() * j);
+    t.stem_optimizer = std::make_unique<torch::optim::Adam>(t.pose_stem->parameters(),
+                                                            torch::optim::AdamOptions(options.learning_rate));
+  }
   TrainSummary summary;
   summary.model = options.model.type;
   summary.num_parameters = NumParameters(*t.model);

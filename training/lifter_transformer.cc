@@ -214,7 +214,7 @@ class TransformerNet : public LifterNetImpl {
     const int c = o.transformer_dim, t = o.transformer_window;
     adjacency_ = register_buffer("adjacency", SkeletonAdjacency(num_joints, skeleton));
     const torch::Tensor kpa = o.kpa ? adjacency_ : torch::Tensor();
-    embed = register_module("embed", torch::nn::Linear(2, c));
+    embed = register_module("embed", torch::nn::Linear(o.InputChannels(), c));
     joint_position = register_parameter("joint_position", torch::randn({num_joints, c}) * 0.02);
     frame_position = register_parameter("frame_position", torch::randn({t, 1, c}) * 0.02);
     blocks_list = register_module("blocks", torch::nn::ModuleList());
@@ -227,6 +227,14 @@ class TransformerNet : public LifterNetImpl {
     if (prune_tokens_ > 0) recovery = register_module("recovery", Recovery(c, o.transformer_heads));
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c})));
     head = register_module("head", torch::nn::Linear(c, 3));
+  }
+  torch::Tensor ForwardAllFrames(const torch::Tensor& x) override {
+    if (prune_tokens_ > 0) return {};
+    const torch::Tensor self_coeff = adjacency_.diagonal();
+    const torch::Tensor neighbours = adjacency_ - torch::diag(self_coeff);
+    torch::Tensor y = embed(x) + joint_position + frame_position;  // [B, T, J, C]
+    for (auto& block : blocks) y = block(y, self_coeff, neighbours);
+    return head(norm(y));  // [B, T, J, 3]
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     const torch::Tensor self_coeff = adjacency_.diagonal();

@@ -169,6 +169,23 @@ TEST(TrainCommand, TakesTheUncertaintyPerspectiveAndPretrainingOptions) {
                    "--out " + (dir / "bad"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--pretrain-epochs"), std::string::npos) << r.output;
+  // The perspective encoding, the masked 3D pretext and the transformer's sequence loss.
+  r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") +
+                   " --hidden 32 --epochs 2 --batch-size 32 --perspective-encoding --pretrain masked --pretrain-epochs 1 "
+                   "--pretrain-3d-weight 0.5 --out " + (dir / "pe"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(ReadRunInfo(dir / "pe").model.perspective_encoding);
+  r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") + " --pretrain-3d-weight 1 --out " + (dir / "bad3d"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--pretrain-3d-weight"), std::string::npos) << r.output;
+  r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") + " --sequence-loss --out " + (dir / "badseq"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--sequence-loss"), std::string::npos) << r.output;
+  r = testing::Run(Epilabel() + "train --data " + (dir / "ds.npz") +
+                   " --model transformer --window 3 --width 8 --heads 1 --depth 1 --epochs 1 --batch-size 32 "
+                   "--sequence-loss --out " + (dir / "seq"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(ReadRunInfo(dir / "seq").model.transformer_sequence_loss);
   const LabelDataset data = ToyParts(1);
   Observations2d obs(2, 12, 17);
   for (int s = 0; s < data.num_samples(); ++s)

@@ -194,6 +194,54 @@ TEST(VirtualCameras, RenderRotatedLabelsConsistently) {
   EXPECT_THROW(MakeBatch(data, samples, 1, options, &rng2, {}, nullptr), std::invalid_argument);
 }
 
+// The sequence-to-sequence targets: every frame of the window, augmented as the centre frame's.
+TEST(WindowTargets, FollowTheWindowAndItsAugmentations) {
+  const LabelDataset d = testing::ToyDataset(2, 8, 5, "s");
+  const LifterData data = PrepareLifterData(d);
+  const std::vector<joint_t> perm = GetSkeleton("coco17").FlipPermutation();
+  std::vector<int> samples(d.num_samples());
+  for (int i = 0; i < d.num_samples(); ++i) samples[i] = i;
+  auto frame_target = [](const Batch& b, int s, int f, int k) {
+    const size_t i = ((static_cast<size_t>(s) * b.window + f) * b.num_joints + k) * 3;
+    return Eigen::Vector3d(b.window_target[i], b.window_target[i + 1], b.window_target[i + 2]);
+  };
+  // Without augmentation: each frame's own label; not filled unless asked.
+  EXPECT_TRUE(MakeBatch(data, samples, 3, AugmentOptions{}, nullptr).window_target.empty());
+  const Batch plain = MakeBatch(data, samples, 3, AugmentOptions{}, nullptr, {}, nullptr, true);
+  for (int s = 0; s < plain.size; ++s) {
+    const std::vector<int> frames = TemporalWindow(data, s, 3);
+    for (int f = 0; f < 3; ++f)
+      for (int k = 0; k < 17; ++k) {
+        EXPECT_LT((frame_target(plain, s, f, k) - data.target[frames[f] * 17 + k]).norm(), 1e-6);
+        EXPECT_EQ(plain.window_weight[(s * 3 + f) * 17 + k], data.weight[frames[f] * 17 + k]);
+      }
+  }
+  // Flip, virtual cameras and the perspective rotation: the centre frame is the target, every
+  // frame the same rigid motion (x mirrored with the partner joint under a flip) of its label.
+  AugmentOptions all;
+  all.flip_probability = 0.5;
+  all.virtual_camera_rate = 0.5;
+  std::mt19937_64 rng(4);
+  Batch augmented = MakeBatch(data, samples, 3, all, &rng, perm, nullptr, true);
+  PerspectiveNormalize(&augmented, GetSkeleton("coco17").root);
+  int flipped = 0;
+  for (int s = 0; s < augmented.size; ++s) {
+    flipped += augmented.flipped[s];
+    for (int k = 0; k < 17; ++k) EXPECT_LT((frame_target(augmented, s, 1, k) - Target(augmented, s, k)).norm(), 1e-6);
+    const std::vector<int> frames = TemporalWindow(data, s, 3);
+    for (int f = 0; f < 3; ++f)
+      for (int a = 0; a < 17; ++a) {
+        const int src = augmented.flipped[s] ? perm[a] : a;
+        EXPECT_NEAR(frame_target(augmented, s, f, a).norm(), data.target[frames[f] * 17 + src].norm(), 1e-5);
+        EXPECT_NEAR((frame_target(augmented, s, f, a) - frame_target(augmented, s, f, 0)).norm(),
+                    (data.target[frames[f] * 17 + src] - data.target[frames[f] * 17 + (augmented.flipped[s] ? perm[0] : 0)]).norm(),
+                    1e-5);
+      }
+  }
+  EXPECT_GT(flipped, 0);
+  EXPECT_LT(flipped, augmented.size);
+}
+
 TEST(Batches, AreDeterministicForASeed) {
   const LabelDataset d = testing::ToyDataset(2, 8, 6, "s");
   const LifterData data = PrepareLifterData(d);
@@ -304,6 +352,91 @@ TEST(PerspectiveNormalize, PutsTheRootOnTheOpticalAxisAndStaysAProjection) {
   } catch (const InputError& e) {
     EXPECT_EQ(e.where(), "intrinsics");
   }
+}
+
+TEST(PerspectiveEncoding, IsTheRayOfEveryDetectedPixel) {
+  Eigen::Matrix3d K;
+  K << 1100, 0, 600, 0, 1000, 380, 0, 0, 1;
+  const std::vector<Eigen::Vector3d> points = {{1.2, 0.4, 4.0}, {1.4, -0.1, 4.2}, {0.9, 0.8, 3.9}, {-1.3, 0.3, 4.1}};
+  Batch b = ProjectedBatch(points, K);
+  b.input[2 * 5] = b.input[2 * 5 + 1] = 0.0f;  // joint 1 of frame 1 missing
+  const std::vector<float> rays = PerspectiveEncoding(b);
+  ASSERT_EQ(rays.size(), b.input.size());
+  for (int f = 0; f < 3; ++f)
+    for (size_t k = 0; k < points.size(); ++k) {
+      const size_t i = (f * points.size() + k) * 2;
+      const bool missing = f == 1 && k == 1;
+      // X / Z and Y / Z of the point, up to the float rounding of the normalised pixel.
+      EXPECT_NEAR(rays[i], missing ? 0.0 : points[k].x() / points[k].z(), 1e-6) << f << " " << k;
+      EXPECT_NEAR(rays[i + 1], missing ? 0.0 : points[k].y() / points[k].z(), 1e-6) << f << " " << k;
+    }
+  // After the perspective rotation the root's ray is the optical axis.
+  Batch rotated = ProjectedBatch(points, K);
+  PerspectiveNormalize(&rotated, {0});
+  const std::vector<float> rotated_rays = PerspectiveEncoding(rotated);
+  EXPECT_NEAR(rotated_rays[0], 0.0, 1e-6);
+  EXPECT_NEAR(rotated_rays[1], 0.0, 1e-6);
+  // Without intrinsics it names the key.
+  Batch unknown = ProjectedBatch(points, K);
+  unknown.K[0](0, 0) = 0.0;
+  try {
+    PerspectiveEncoding(unknown);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "intrinsics");
+  }
+}
+
+TEST(MakeMaskedPoseBatch, MasksTheInputWindowAndKeepsTheFullTarget) {
+  LabelDataset dataset = testing::ToyDataset(1, 12, 4, "walk", 1.0);
+  const int j_count = dataset.num_joints();
+  for (int s = 0; s < dataset.num_samples(); ++s) dataset.valid[dataset.Index(s, 7)] = 0;  // joint 7 never labelled
+  const LifterData data = PrepareLifterData(dataset);
+  const std::vector<int> samples = {0, 5, 11};
+  auto input_at = [&](const PoseBatch3d& p, int b, int f, int k) {
+    const float* x = p.input.data() + ((static_cast<size_t>(b) * p.window + f) * j_count + k) * 3;
+    return Eigen::Vector3d(x[0], x[1], x[2]);
+  };
+  // No masks: every frame is its sample's root-relative label, unlabelled joints 0.
+  std::mt19937_64 rng(3);
+  const PoseBatch3d plain = MakeMaskedPoseBatch(data, samples, 3, 0.0, 0.0, rng);
+  ASSERT_EQ(plain.input.size(), samples.size() * 3 * j_count * 3);
+  for (int b = 0; b < 3; ++b) {
+    const std::vector<int> frames = TemporalWindow(data, samples[b], 3);
+    for (int f = 0; f < 3; ++f)
+      for (int k = 0; k < j_count; ++k) {
+        const Eigen::Vector3d expected = k == 7 ? Eigen::Vector3d::Zero() : data.target[frames[f] * j_count + k];
+        EXPECT_LT((input_at(plain, b, f, k) - expected).norm(), 1e-6) << b << " " << f << " " << k;
+      }
+    EXPECT_EQ(plain.weight[b * j_count + 7], 0.0f);
+    EXPECT_GT(plain.weight[b * j_count + 0], 0.0f);
+  }
+  // Masks: about the rate of the joints go (the centre frame never as a whole), the target stays.
+  int zeros = 0, centre_frames_lost = 0;
+  for (int seed = 0; seed < 20; ++seed) {
+    std::mt19937_64 r(seed);
+    const PoseBatch3d m = MakeMaskedPoseBatch(data, samples, 3, 0.25, 0.5, r);
+    EXPECT_EQ(m.target, plain.target);
+    EXPECT_EQ(m.weight, plain.weight);
+    for (int b = 0; b < 3; ++b) {
+      int centre_zeros = 0;
+      for (int k = 0; k < j_count; ++k) {
+        if (k == 7) continue;
+        const bool zero = input_at(m, b, 1, k).isZero();
+        zeros += zero ? 1 : 0;
+        centre_zeros += zero ? 1 : 0;
+      }
+      centre_frames_lost += centre_zeros == j_count - 1 ? 1 : 0;
+    }
+  }
+  const int centre_joints = 20 * 3 * (j_count - 1);
+  EXPECT_GT(zeros, 0.15 * centre_joints);
+  EXPECT_LT(zeros, 0.35 * centre_joints);
+  EXPECT_EQ(centre_frames_lost, 0);
+  // The same for a seed.
+  std::mt19937_64 r1(8), r2(8);
+  EXPECT_EQ(MakeMaskedPoseBatch(data, samples, 3, 0.3, 0.3, r1).input,
+            MakeMaskedPoseBatch(data, samples, 3, 0.3, 0.3, r2).input);
 }
 
 TEST(MaskBatchInput, MasksJointsAndFramesButNeverTheWholeCentreFrame) {

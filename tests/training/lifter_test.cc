@@ -523,6 +523,80 @@ TEST(Perspective, TrainsInRotatedCamerasAndPredictsInTheOriginalOne) {
   EXPECT_EQ(ErrorKey([&] { LiftPoses(dir / "run", track); }), "intrinsics");
 }
 
+TEST(PerspectiveEncoding, EveryModelTakesTheRaysAsTwoMoreInputChannels) {
+  const int64_t j = 17;
+  auto with_rays = [](LifterModelOptions o) {
+    o.perspective_encoding = true;
+    return o;
+  };
+  // The first layer of each model grows by exactly the two channels per joint (and frame).
+  LifterModelOptions mlp;
+  mlp.mlp_hidden = 64;
+  EXPECT_EQ(CountParameters(with_rays(mlp), j) - CountParameters(mlp, j), 2 * j * 64);
+  LifterModelOptions tcn;
+  tcn.type = "tcn";
+  tcn.tcn_channels = 32;
+  EXPECT_EQ(CountParameters(with_rays(tcn), j) - CountParameters(tcn, j), 2 * j * 32 * 3);
+  LifterModelOptions gcn;
+  gcn.type = "gcn";
+  gcn.gcn_hidden = 16;
+  EXPECT_EQ(CountParameters(with_rays(gcn), j) - CountParameters(gcn, j), 3 * 2 * 16);  // self, neighbour, global
+  LifterModelOptions transformer;
+  transformer.type = "transformer";
+  transformer.transformer_window = 5;
+  transformer.transformer_dim = 16;
+  transformer.transformer_heads = 2;
+  EXPECT_EQ(CountParameters(with_rays(transformer), j) - CountParameters(transformer, j), 2 * 16);
+  LifterModelOptions diffusion;
+  diffusion.type = "diffusion";
+  diffusion.diffusion_window = 3;
+  diffusion.diffusion_hidden = 32;
+  EXPECT_EQ(CountParameters(with_rays(diffusion), j) - CountParameters(diffusion, j), 3 * j * 2 * 32);
+  // And every one of them trains and predicts with them (a few batches each).
+  for (const LifterModelOptions& m : {tcn, gcn, transformer, diffusion}) {
+    testing::TempDir dir;
+    TrainOptions options = SmallMlp(dir / "run");
+    options.model = with_rays(m);
+    options.epochs = 1;
+    options.max_samples_per_epoch = 128;
+    const TrainSummary summary = TrainLifter(options, Data().train, Data().val);
+    EXPECT_TRUE(std::isfinite(summary.final_val_mpjpe_mm)) << m.type;
+    EXPECT_NEAR(EvaluateLifter(dir / "run", Data().val).metrics.mpjpe * 1e3, summary.final_val_mpjpe_mm, 1e-3) << m.type;
+  }
+}
+
+TEST(PerspectiveEncoding, LearnsAndNeedsTheIntrinsicsToLift) {
+  testing::TempDir dir;
+  TrainOptions options = SmallMlp(dir / "run");
+  options.model.perspective_encoding = true;
+  options.model.perspective = true;
+  const TrainSummary summary = TrainLifter(options, Data().train, Data().val);
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  EXPECT_LT(summary.final_val_mpjpe_mm, 0.6 * baseline) << "baseline " << baseline << " mm";
+  InferenceOptions tta;
+  tta.test_time_flip = true;
+  EXPECT_LT(EvaluateLifter(dir / "run", Data().val, tta).metrics.mpjpe * 1e3, 0.6 * baseline);
+  const RunInfo info = ReadRunInfo(dir / "run");
+  EXPECT_TRUE(info.model.perspective_encoding);
+  EXPECT_EQ(info.num_parameters, CountParameters(options.model, 17));
+  // The rays depend on K: the same 2D under another focal length predicts another pose.
+  LabelDataset zoomed = Data().val;
+  for (auto& K : zoomed.K) K(0, 0) *= 1.5, K(1, 1) *= 1.5;
+  InferenceOptions plain;
+  const Points3d p = PredictDataset(dir / "run", Data().val, plain);
+  const Points3d q = PredictDataset(dir / "run", zoomed, plain);
+  double change = 0.0;
+  for (int s = 0; s < p.num_frames(); ++s)
+    for (int k = 0; k < p.num_joints(); ++k) change += (p.at(s, k) - q.at(s, k)).norm();
+  EXPECT_GT(change / (p.num_frames() * p.num_joints()), 1e-4);
+  Track2d track;
+  track.width = 1280;
+  track.height = 720;
+  track.num_joints = 17;
+  track.keypoints.assign(17, Eigen::Vector3d(600, 300, 1));
+  EXPECT_EQ(ErrorKey([&] { LiftPoses(dir / "run", track); }), "intrinsics");
+}
+
 TEST(MaskedPretraining, PretrainsOnEverySampleThenFineTunesOnTheLabelled) {
   testing::TempDir dir;
   // A tenth of the samples keep their labels.
@@ -559,6 +633,47 @@ TEST(MaskedPretraining, PretrainsOnEverySampleThenFineTunesOnTheLabelled) {
   bad = options;
   bad.pretrain.clear();
   EXPECT_EQ(ErrorKey([&] { bad.Check(); }), "pretrain_epochs");
+}
+
+TEST(MaskedPretraining, MaskedPoseCompletionAddsItsLossAndLeavesTheModelAsItIs) {
+  testing::TempDir dir;
+  LabelDataset few = Data().train;
+  for (int s = 0; s < few.num_samples(); ++s)
+    for (int k = 0; k < few.num_joints(); ++k) few.valid[few.Index(s, k)] = s % 5 == 0 ? few.valid[few.Index(s, k)] : 0;
+  TrainOptions options = SmallMlp(dir / "plain");
+  options.epochs = 6;
+  options.pretrain = "masked";
+  options.pretrain_epochs = 2;
+  const TrainSummary plain = TrainLifter(options, few, Data().val);
+  options.pretrain_3d_weight = 1.0;
+  options.run_dir = dir / "with3d";
+  const TrainSummary with3d = TrainLifter(options, few, Data().val);
+  // The pre-training epochs carry the completion's loss (a 3D error of decimetres to metres at
+  // first), the same samples are drawn per epoch, and the fine-tuned model still learns.
+  EXPECT_GT(with3d.history[0].train_loss, plain.history[0].train_loss + 0.05);
+  for (int e = 0; e < 6; ++e) EXPECT_EQ(with3d.history[e].samples, plain.history[e].samples);
+  // The completion is learnt: its loss falls over the pre-training steps.
+  EXPECT_LT(with3d.history[1].train_loss, with3d.history[0].train_loss);
+  const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
+  EXPECT_LT(with3d.final_val_mpjpe_mm, 0.8 * baseline) << "baseline " << baseline << " mm";
+  // The stem is not part of the run: the same parameters and weight names as without it.
+  EXPECT_EQ(with3d.num_parameters, plain.num_parameters);
+  std::set<std::string> names_plain, names_3d;
+  for (const auto& [name, array] : Weights(dir / "plain")) names_plain.insert(name);
+  for (const auto& [name, array] : Weights(dir / "with3d")) names_3d.insert(name);
+  EXPECT_EQ(names_3d, names_plain);
+  // Reproducible for a seed.
+  options.run_dir = dir / "again";
+  const TrainSummary again = TrainLifter(options, few, Data().val);
+  EXPECT_EQ(again.final_val_mpjpe_mm, with3d.final_val_mpjpe_mm);
+  // Errors name the key.
+  TrainOptions bad = options;
+  bad.pretrain_3d_weight = -1.0;
+  EXPECT_EQ(ErrorKey([&] { bad.Check(); }), "pretrain_3d_weight");
+  bad = options;
+  bad.pretrain.clear();
+  bad.pretrain_epochs = 0;
+  EXPECT_EQ(ErrorKey([&] { bad.Check(); }), "pretrain_3d_weight");
 }
 
 }  // namespace

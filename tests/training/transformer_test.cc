@@ -42,6 +42,41 @@ TEST(Transformer, OverfitsATinyDataset) {
   EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
 }
 
+// MotionAGFormer's sequence-to-sequence loss: every frame of the window is supervised; the
+// lifter still predicts the centre frame, and learns it.
+TEST(Transformer, SequenceLossSupervisesEveryFrame) {
+  testing::TempDir dir;
+  TrainOptions options = SmallTransformer(dir / "run");
+  options.model.transformer_sequence_loss = true;
+  const TrainSummary s = TrainLifter(options, Tiny(), LabelDataset{});
+  const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
+  EXPECT_LT(EvaluateLifter(dir / "run", Tiny()).metrics.mpjpe * 1e3, 0.4 * baseline) << "baseline " << baseline;
+  EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
+  EXPECT_TRUE(ReadRunInfo(dir / "run").model.transformer_sequence_loss);
+  // The same parameters as the centre-frame model; the loss differs from the first epoch on.
+  EXPECT_EQ(s.num_parameters, CountParameters(SmallTransformer("unused").model, 17));
+  testing::TempDir dir2;
+  TrainOptions centre = SmallTransformer(dir2 / "run");
+  centre.epochs = 1;
+  options.epochs = 1;
+  options.run_dir = dir2 / "seq";
+  EXPECT_NE(TrainLifter(options, Tiny(), LabelDataset{}).history[0].train_loss,
+            TrainLifter(centre, Tiny(), LabelDataset{}).history[0].train_loss);
+  // Not with pruning, not for other models.
+  LifterModelOptions bad = options.model;
+  bad.transformer_depth = 2;
+  bad.transformer_prune_tokens = 3;
+  EXPECT_THROW(bad.Check(), InputError);
+  try {
+    bad.Check();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "sequence_loss");
+  }
+  bad = options.model;
+  bad.type = "mlp";
+  EXPECT_THROW(bad.Check(), InputError);
+}
+
 // KPA and TPA add, per block, a learnable adjacency (J x J over the skeleton, T x T over the
 // frames) and a linear map of the stream's width before the attention's projections.
 TEST(Transformer, PriorsAddLearnableGraphsBeforeTheAttention) {
