@@ -207,6 +207,7 @@ CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vecto
     return pooled;
   }
   *used = selection;
+  single.from_selection = true;
   single.output.report.notes.push_back(
       "the calibration from " + std::string(tracks.size() == 1 ? "the associated track" : "every track pooled") +
       " ended " + std::string(VerdictName(pooled.output.report.verdict)) +

@@ -73,6 +73,7 @@ struct CalibrateStageOptions {
 struct CalibrateStageResult {
   CalibrationOutput output;              // rig (metric, z up), final triangulation, report, verdict
   double seconds = 0.0;
+  bool from_selection = false;           // CalibrateFromTracks kept the single-person selection's
 };
 
 // The pipeline options for a skeleton and the stage options. Throws InputError naming the key

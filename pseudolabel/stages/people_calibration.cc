@@ -34,11 +34,14 @@ bool EveryCameraRegistered(const CalibrationOutput& output) {
                                        [](const Camera& c) { return c.has_extrinsics; });
 }
 
-// Whether step 2 may run: several tracks, a first calibration of every camera, no per-track
-// heights (their ids are the first association's).
-bool MayReassociate(const std::vector<PersonTrack>& tracks, const CalibrationOutput& first,
+// Whether step 2 may run: several tracks, a first calibration of every camera that came from
+// them (not from the single-person selection: then the tracks were not one geometry, and a
+// bystander re-associated in 3D would count in the scale), no per-track heights (their ids are
+// the first association's).
+bool MayReassociate(const std::vector<PersonTrack>& tracks, const CalibrateStageResult& first,
                     const CalibrateStageOptions& options, const ReassociationOptions& reassociation) {
-  return reassociation.enabled && tracks.size() > 1 && options.track_heights_m.empty() && EveryCameraRegistered(first);
+  return reassociation.enabled && tracks.size() > 1 && options.track_heights_m.empty() && !first.from_selection &&
+         EveryCameraRegistered(first.output);
 }
 
 // Every `step`-th frame of a track, so that the comparison stays cheap on long captures.
@@ -150,7 +153,7 @@ PeopleCalibrationResult CalibrateFromPeople(const Rig& intrinsics, const Keypoin
   r.association = association;
   r.summary.first_tracks = static_cast<int>(association.tracks.size());
   r.calibration = CalibrateFromTracks(intrinsics, association.tracks, fallback, options, &r.used);
-  if (!MayReassociate(association.tracks, r.calibration.output, options, reassociation)) return r;
+  if (!MayReassociate(association.tracks, r.calibration, options, reassociation)) return r;
   const auto t0 = std::chrono::steady_clock::now();
   Association second = Reassociate(input, r.calibration.output.rig, association_options);
   r.summary.reassociated = !second.tracks.empty();
