@@ -159,12 +159,12 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
   return result;
 }
 
-namespace {
-
 int VerdictRank(const CalibrationOutput& output) {
   if (!output.success) return 0;
   return output.report.verdict == Verdict::kGood ? 2 : output.report.verdict == Verdict::kCheck ? 1 : 0;
 }
+
+namespace {
 
 // The largest leave-one-camera-out rotation of a calibration (infinity when none was measured).
 double WorstLeaveOneOutDeg(const CalibrationOutput& output) {

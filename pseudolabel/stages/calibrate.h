@@ -81,6 +81,9 @@ struct CalibrateStageResult {
 CalibrationPipelineOptions PipelineOptionsFor(const Skeleton& skeleton, const CalibrateStageOptions& options,
                                               const Rig& rig);
 
+// A calibration's verdict as a rank: 2 good, 1 check, 0 failed or not successful.
+int VerdictRank(const CalibrationOutput& output);
+
 // Calibrates `intrinsics` (the keypoint cameras, see ResolveIntrinsics) from one track.
 CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& track,
                                       const CalibrateStageOptions& options);

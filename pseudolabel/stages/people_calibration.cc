@@ -24,11 +24,6 @@ std::string PeopleCalibrationSummary::BriefReport() const {
 
 namespace {
 
-int Rank(const CalibrationOutput& output) {
-  if (!output.success) return 0;
-  return output.report.verdict == Verdict::kGood ? 2 : output.report.verdict == Verdict::kCheck ? 1 : 0;
-}
-
 bool EveryCameraRegistered(const CalibrationOutput& output) {
   return output.success && std::all_of(output.rig.begin(), output.rig.end(),
                                        [](const Camera& c) { return c.has_extrinsics; });
@@ -126,7 +121,7 @@ bool KeepSecond(const Rig& intrinsics, const std::vector<PersonTrack>& first_tra
                 PeopleCalibrationSummary* summary) {
   summary->first_verdict = VerdictName(first.report.verdict);
   summary->second_verdict = second.success ? VerdictName(second.report.verdict) : "failed";
-  if (Rank(second) < Rank(first) || !EveryCameraRegistered(second)) return false;
+  if (VerdictRank(second) < VerdictRank(first) || !EveryCameraRegistered(second)) return false;
   std::vector<PersonTrack> all = first_tracks;
   all.insert(all.end(), second_tracks.begin(), second_tracks.end());
   const PersonTrack common = EveryNthFrame(PoolTracks(all), reassociation.compare_frames);
@@ -137,7 +132,7 @@ bool KeepSecond(const Rig& intrinsics, const std::vector<PersonTrack>& first_tra
   summary->first_error_px = TruncatedRms(first_errors, cap);
   summary->second_error_px = TruncatedRms(ReprojectionErrors(second.rig, common.observations, tri), cap);
   if (!std::isfinite(summary->second_error_px)) return false;
-  return Rank(second) > Rank(first) || summary->second_error_px <= reassociation.max_error_ratio * summary->first_error_px;
+  return VerdictRank(second) > VerdictRank(first) || summary->second_error_px <= reassociation.max_error_ratio * summary->first_error_px;
 }
 
 }  // namespace
