@@ -13,19 +13,13 @@
 #include "detection/synthetic/studio.h"
 #include "foundation/error.h"
 #include "geometry/sfm/rig_comparison.h"
+#include "tests/pseudolabel/stages/studio_input.h"
 #include "tests/testing.h"
 
 namespace epilabel {
 namespace {
 
-KeypointInput AsRead(const SyntheticScene& scene) {
-  KeypointInput input;
-  input.path = "studio";
-  input.keypoints = scene.ToKeypointSequence();
-  input.skeleton = &GetSkeleton("coco17");
-  for (const CameraKeypoints& camera : input.keypoints.cameras) input.camera_names.push_back(camera.name);
-  return input;
-}
+using testing::AsRead;
 
 SyntheticScene Studio(const std::string& rig, int people, int frames, uint64_t seed) {
   StudioOptions o;

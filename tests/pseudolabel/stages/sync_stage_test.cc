@@ -11,6 +11,7 @@
 #include "foundation/error.h"
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/stages/sync_calibration.h"
+#include "tests/pseudolabel/stages/studio_input.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -78,15 +79,7 @@ TEST(SyncStage, ResamplingUndoesTheOffsets) {
   EXPECT_EQ(same[0].observations.data(), shifted.observations.data());
 }
 
-// Every detection of a studio as read from disk (every person of every view).
-KeypointInput AsRead(const SyntheticScene& scene) {
-  KeypointInput input;
-  input.path = "studio";
-  input.keypoints = scene.ToKeypointSequence();
-  input.skeleton = &GetSkeleton("coco17");
-  for (const CameraKeypoints& camera : input.keypoints.cameras) input.camera_names.push_back(camera.name);
-  return input;
-}
+using testing::AsRead;
 
 // Two people and cameras several frames apart: matched by frame number, the people's 2D tracks
 // do not agree on one two-view geometry and the grouping (and the calibration) breaks. The
