@@ -342,7 +342,10 @@ TEST(Batch, MpiRunEqualsASingleProcessRun) {
   const auto one = testing::Run(testing::Exe() + " -q batch " + manifest + " --out " + single);
   ASSERT_EQ(one.exit_code, 0) << one.output;
   // Open MPI in a container: as root, more ranks than cores, shared memory only.
-  const std::string mpirun = std::string("OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent= ") + EPILABEL_MPIEXEC +
+  // Under the sanitizers (EPILABEL_MPI_SANITIZER_ENV): Open MPI's own leaks suppressed, its
+  // plugins kept loaded and the slow unwinder used, so that those leaks have named frames.
+  const std::string mpirun = std::string(EPILABEL_MPI_SANITIZER_ENV) +
+                             "OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent= " + EPILABEL_MPIEXEC +
                              " -np 2 --oversubscribe --allow-run-as-root ";
   const auto many = testing::Run(mpirun + testing::Exe() + " -j 1 batch " + manifest + " --out " + mpi);
   ASSERT_EQ(many.exit_code, 0) << many.output;
