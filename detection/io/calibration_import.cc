@@ -212,7 +212,7 @@ cv::Mat Matrix(const cv::FileStorage& fs, const std::string& key, int rows, int 
   cv::Mat m;
   try {
     node >> m;
-  } catch (const cv::Exception&) {
+  } catch (const std::exception&) {  // cv::Exception, or std::length_error from a mangled header
     throw InputError(path, key + " is not an OpenCV matrix");
   }
   if (cols < 0) cols = static_cast<int>(m.total());  // any length, as one row
@@ -234,6 +234,8 @@ cv::FileStorage OpenYaml(const std::string& path) {
     return fs;
   } catch (const cv::Exception& e) {
     throw InputError(path, "is not OpenCV FileStorage YAML (" + std::string(e.err) + ")");
+  } catch (const std::exception& e) {  // OpenCV's parser can also throw std::length_error & co.
+    throw InputError(path, "is not OpenCV FileStorage YAML (" + std::string(e.what()) + ")");
   }
 }
 
@@ -252,9 +254,34 @@ std::vector<std::string> Names(const cv::FileStorage& fs, const std::string& pat
   return names;
 }
 
+// An image side in pixels under `key` (H_<name> / W_<name>), `fallback` when absent.
+int ImageSide(const cv::FileStorage& fs, const std::string& key, int fallback, const std::string& path) {
+  const cv::FileNode node = fs[key];
+  if (node.empty()) return fallback;
+  const double value = node.isInt() || node.isReal() ? node.real() : -1.0;
+  if (!(value >= 1 && value <= 1e6) || value != std::floor(value))
+    throw InputError(path, key + " must be a whole number of pixels in [1, 1000000]");
+  return static_cast<int>(value);
+}
+
 }  // namespace
 
-Rig ReadEasyMocapCalibration(const std::string& intri_path, const std::string& extri_path, int width, int height) {
+namespace {
+
+// Runs `read` on the FileStorage of `path`; OpenCV's asserts on a document of the wrong shape
+// (a root that is not a map, a matrix node that is a scalar) become InputErrors naming the file.
+template <typename Read>
+auto GuardYaml(const std::string& path, Read&& read) {
+  try {
+    return read();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(path, "is not an EasyMocap calibration file (" + std::string(e.what()) + ")");
+  }
+}
+
+Rig ReadEasyMocapIntrinsics(const std::string& intri_path, int width, int height) {
   cv::FileStorage intri = OpenYaml(intri_path);
   const std::vector<std::string> names = Names(intri, intri_path);
   Rig rig;
@@ -270,16 +297,18 @@ Rig ReadEasyMocapCalibration(const std::string& intri_path, const std::string& e
     if (!d.empty() && d.total() != 4 && d.total() != 5)
       throw InputError(intri_path, "dist_" + name + " must have 4 or 5 values (k1 k2 p1 p2 [k3])");
     for (int i = 0; i < static_cast<int>(d.total()); ++i) cam.distortion[i] = d.at<double>(0, i);
-    const cv::FileNode h = intri["H_" + name], w = intri["W_" + name];
-    cam.width = w.empty() ? width : static_cast<int>(w.real());
-    cam.height = h.empty() ? height : static_cast<int>(h.real());
+    cam.width = ImageSide(intri, "W_" + name, width, intri_path);
+    cam.height = ImageSide(intri, "H_" + name, height, intri_path);
     if (cam.width <= 0 || cam.height <= 0)
       throw InputError(intri_path, "camera '" + name + "' has no H_" + name + "/W_" + name + ": give the image size");
     rig.push_back(cam);
   }
-  if (extri_path.empty()) return rig;
+  return rig;
+}
+
+void ReadEasyMocapExtrinsics(const std::string& extri_path, Rig* rig) {
   cv::FileStorage extri = OpenYaml(extri_path);
-  for (Camera& cam : rig) {
+  for (Camera& cam : *rig) {
     const cv::Mat t = Matrix(extri, "T_" + cam.name, 3, 1, extri_path, true);
     const cv::Mat r = Matrix(extri, "Rot_" + cam.name, 3, 3, extri_path, false);
     Eigen::Matrix3d rotation;
@@ -294,6 +323,17 @@ Rig ReadEasyMocapCalibration(const std::string& intri_path, const std::string& e
     cam.cam_from_world = Rigid3d(rotation, Eigen::Vector3d(t.at<double>(0), t.at<double>(1), t.at<double>(2)));
     cam.has_extrinsics = true;
   }
+}
+
+}  // namespace
+
+Rig ReadEasyMocapCalibration(const std::string& intri_path, const std::string& extri_path, int width, int height) {
+  Rig rig = GuardYaml(intri_path, [&] { return ReadEasyMocapIntrinsics(intri_path, width, height); });
+  if (extri_path.empty()) return rig;
+  GuardYaml(extri_path, [&] {
+    ReadEasyMocapExtrinsics(extri_path, &rig);
+    return 0;
+  });
   return rig;
 }
 

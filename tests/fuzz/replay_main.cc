@@ -4,7 +4,11 @@
 // a hang (CTest's timeout) or a non-InputError exception (fuzz_util.h aborts) fails the test.
 //
 //   replay_<reader> [--mutations N] [--seed S] FILE_OR_FOLDER...
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +22,31 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
+
+// The input being read, written to replay-finding.bin in the current folder when the reader
+// crashes or aborts, so that a finding can be reproduced (`replay_<reader> replay-finding.bin`).
+const std::vector<uint8_t>* g_current_input = nullptr;
+
+extern "C" void SaveInputAndDie(int signal_number) {
+  if (g_current_input != nullptr) {
+    const int fd = ::open("replay-finding.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      const ssize_t written = ::write(fd, g_current_input->data(), g_current_input->size());
+      static_cast<void>(written);
+      ::close(fd);
+      static const char kMessage[] = "replay: the input is saved as replay-finding.bin\n";
+      static_cast<void>(::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1));
+    }
+  }
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+void Replay(const std::vector<uint8_t>& input) {
+  g_current_input = &input;
+  LLVMFuzzerTestOneInput(input.data(), input.size());
+  g_current_input = nullptr;
+}
 
 std::vector<uint8_t> ReadBytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -94,16 +123,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no seed file found\n");
     return 2;
   }
+  for (const int s : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) std::signal(s, SaveInputAndDie);
   std::mt19937_64 rng(seed);
   size_t runs = 0;
   for (const auto& file : files) {
     const std::vector<uint8_t> bytes = ReadBytes(file);
-    LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+    Replay(bytes);
     ++runs;
     for (int m = 0; m < mutations; ++m) {
       std::vector<uint8_t> input = Mutate(bytes, rng);
       if (rng() % 2) input = Mutate(input, rng);  // sometimes two mutations
-      LLVMFuzzerTestOneInput(input.data(), input.size());
+      Replay(input);
       ++runs;
     }
   }

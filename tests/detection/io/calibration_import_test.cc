@@ -1,6 +1,9 @@
 #include "detection/io/calibration_import.h"
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -154,6 +157,34 @@ TEST(ReadEasyMocapCalibration, RejectsFilesThatAreNotFileStorage) {
   std::ofstream(dir / "intri.yml") << "this is not yaml: [";
   const std::string message = InputErrorOf([&] { ReadEasyMocapCalibration(dir / "intri.yml", ""); });
   EXPECT_NE(message.find(dir / "intri.yml"), std::string::npos) << message;
+}
+
+// Found by the fuzz replay: OpenCV asserts (not cv::Exception from the parser) on a document
+// whose root is not a map, throws std::length_error on a matrix header without data, and a
+// huge image side used to be cast to int unchecked. Each is an InputError naming the file.
+TEST(ReadEasyMocapCalibration, MalformedDocumentsAreInputErrorsNamingTheFile) {
+  TempDir dir;
+  const std::string intri = dir / "intri.yml", extri = dir / "extri.yml";
+  const std::string valid_intri =
+      "%YAML:1.0\n---\nnames:\n   - \"01\"\nK_01: !!opencv-matrix\n   rows: 3\n   cols: 3\n   dt: d\n"
+      "   data: [ 1000., 0., 640., 0., 1000., 360., 0., 0., 1. ]\n";
+  const std::vector<std::pair<std::string, std::string>> bad_intri = {
+      {"root not a map", "%YAML:1.0\n--"},
+      {"matrix without data", "%YAML:1.0\n---\nnames:\n   - \"01\"\nK_01: !!opencv-matrix\n   rows: \x7f\n"
+                              "   cols: 3\n   dt: d\n   : [ 1., 2. ]\n"},
+      {"huge image side", valid_intri + "W_01: 1e300\nH_01: 720\n"},
+      {"fractional image side", valid_intri + "W_01: 1280.5\nH_01: 720\n"},
+  };
+  for (const auto& [what, text] : bad_intri) {
+    std::ofstream(intri, std::ios::trunc) << text;
+    const std::string message = InputErrorOf([&] { ReadEasyMocapCalibration(intri, "", 1280, 720); });
+    EXPECT_NE(message.find(intri), std::string::npos) << what << ": " << message;
+  }
+  std::ofstream(intri, std::ios::trunc) << valid_intri;
+  std::ofstream(extri) << "%YAML:1.0\n--";
+  const std::string message = InputErrorOf([&] { ReadEasyMocapCalibration(intri, extri, 1280, 720); });
+  EXPECT_NE(message.find(extri), std::string::npos) << message;
+  EXPECT_EQ(ReadEasyMocapCalibration(intri, "", 1280, 720).at(0).width, 1280) << "the valid file still reads";
 }
 
 }  // namespace
