@@ -58,6 +58,35 @@ TEST_F(People, TriangulateFollowsEveryPerson) {
   }
 }
 
+// --smooth smooths every track, not only the first: each track's report counts its filled gaps
+// and single-view points, and its points are at least the per-frame ones.
+TEST_F(People, TriangulateSmoothsEveryTrack) {
+  testing::TempDir dir;
+  const auto r = Epilabel("triangulate --smooth --keypoints " + Studio("pose") + " --calib " +
+                          Studio("calibration.toml") + " --out " + (dir / "tri"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const PeoplePoints points = ReadPeoplePointsNpz(dir / "tri/points3d.npz");
+  ASSERT_GE(points.people.size(), 3u);
+  std::ifstream in(dir / "tri/report.json");
+  const nlohmann::json report = nlohmann::json::parse(in);
+  const nlohmann::json& tracks = report["people"]["tracks"];
+  ASSERT_EQ(tracks.size(), points.people.size());
+  int64_t filled = 0;
+  for (size_t q = 0; q < tracks.size(); ++q) {
+    const int id = tracks[q]["track_id"].get<int>();
+    EXPECT_NE(r.output.find("track " + std::to_string(id) + " smoothing:"), std::string::npos) << r.output;
+    ASSERT_TRUE(tracks[q].contains("gaps_filled")) << tracks[q].dump();
+    ASSERT_TRUE(tracks[q].contains("points_single_view")) << tracks[q].dump();
+    filled += tracks[q]["gaps_filled"].get<int64_t>();
+    int64_t valid = 0;
+    const Points3d& p = points.people[q].points;
+    for (int f = 0; f < p.num_frames(); ++f)
+      for (int j = 0; j < p.num_joints(); ++j) valid += p.IsValid(f, j);
+    EXPECT_GE(valid, tracks[q]["points_triangulated"].get<int64_t>()) << "track " << id;
+  }
+  EXPECT_GT(filled, 0);  // people hide each other: some joints are missing per frame
+}
+
 // Labels of every person, told apart by `person`; the calibration from everyone's joints.
 TEST_F(People, LabelAndCalibrateUseEveryPerson) {
   testing::TempDir dir;
