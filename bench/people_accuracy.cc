@@ -183,6 +183,10 @@ void Run(const Scenario& sc, const BenchOptions& o) {
               e.ours.mpjpe_m / e.oracle_per_frame.mpjpe_m, e.ours.identity_switches,
               static_cast<long long>(e.association.unmatched), static_cast<long long>(e.association.detections),
               frames / e.associate_triangulate_s);
+  if (o.triangulation.smooth)
+    std::printf("    smoothing filled %lld points (%lld seen by one camera, %lld by none)\n",
+                static_cast<long long>(e.points_filled), static_cast<long long>(e.points_single_view),
+                static_cast<long long>(e.points_no_view));
   for (size_t p = 0; p < e.ours.people.size(); ++p) {
     const PersonScore& s = e.ours.people[p];
     std::printf("    person %d: PCP %.2f %% (oracle %.2f %%, per frame %.2f %%), MPJPE %.2f mm (oracle %.2f mm, per "

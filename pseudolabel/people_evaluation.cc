@@ -52,6 +52,16 @@ void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, const
   }
 }
 
+void CountFilled(const TriangulatedSequence& seq, PeopleEvaluation* e) {
+  for (frame_t f = 0; f < seq.points.num_frames(); ++f)
+    for (joint_t j = 0; j < seq.points.num_joints(); ++j) {
+      if (!seq.points.IsValid(f, j) || seq.triangulation.points.IsValid(f, j)) continue;
+      ++e->points_filled;
+      e->points_single_view += seq.num_views.at(f, j) == 1;
+      e->points_no_view += seq.num_views.at(f, j) == 0;
+    }
+}
+
 void SelfCalibrate(const SyntheticScene& scene, const KeypointInput& input, uint64_t seed,
                    const CalibrateStageOptions& options, PeopleEvaluation* e) {
   const Rig intrinsics = WithoutExtrinsics(scene.rig);
@@ -92,7 +102,9 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
     const auto t0 = std::chrono::steady_clock::now();
     const Association people = AssociatePeople(input, AssociationOptions{}, &scene.rig);
     for (const PersonTrack& t : people.tracks) {
-      tracks.push_back(TriangulateTrack(scene.rig, t, triangulation).points);
+      const TriangulatedSequence seq = TriangulateTrack(scene.rig, t, triangulation);
+      CountFilled(seq, &e);
+      tracks.push_back(seq.points);
       ids.push_back(t.id);
     }
     e.associate_triangulate_s = Seconds(t0);

@@ -24,6 +24,9 @@ struct PeopleEvaluation {
   PeopleScore oracle_per_frame;    // the oracle association, per-frame triangulation (no
                                    // smoothing, no completion): the reference of issue 15
   double associate_triangulate_s = 0;  // association + triangulation of every track
+  // Points of our tracks that the per-frame triangulation left out and the smoothing filled
+  // (0 unless the triangulation smooths), and of those the ones one camera sees or none.
+  int64_t points_filled = 0, points_single_view = 0, points_no_view = 0;
   // Self-calibration from every person (known intrinsics, extrinsics from nothing).
   bool calibrated = false;
   PeopleSummary calibration_association;
