@@ -1,5 +1,6 @@
 // Several people on the synthetic studio: association + triangulation against the truth.
 //   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--max-frames 600] [--diagnose]
+//                               [--smooth] [--no-calibration]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
@@ -8,6 +9,9 @@
 // nothing, against the true rig, by the first pass alone (the tracks of the association without
 // cameras, pooled) and by the stage (the people associated again with that calibration,
 // stages/people_calibration.h); --max-frames sets the frames of its bundle adjustment.
+// --smooth triangulates every track (ours and the oracle's) with the sequence optimisation
+// (`triangulate --smooth`); the per-frame oracle is printed beside it. --no-calibration skips
+// the self-calibration.
 // --diagnose first prints the uncalibrated association (the self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
 // the compared pairs of 2D tracks that fit or not by whether they are one person, per track
 // its cameras and purity, and the calibration from them with its reasons.
@@ -147,7 +151,18 @@ void Diagnose(const SyntheticScene& scene) {
   for (const std::string& why : cal.output.report.reasons) std::printf("      reason: %s\n", why.c_str());
 }
 
-void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose, const CalibrateStageOptions& calibration) {
+struct BenchOptions {
+  int frames = 1500;
+  uint64_t seed = 1;
+  bool diagnose = false;
+  bool self_calibrate = true;
+  CalibrateStageOptions calibration;
+  TriangulateStageOptions triangulation;
+};
+
+void Run(const Scenario& sc, const BenchOptions& o) {
+  const int frames = o.frames;
+  const uint64_t seed = o.seed;
   StudioOptions so;
   so.rig = sc.rig;
   so.num_frames = frames;
@@ -157,21 +172,30 @@ void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose, const Cal
   so.seed = seed;
   so.data_dir = EPILABEL_DATA_DIR;
   const SyntheticScene scene = Synthesize(so);
-  if (diagnose) Diagnose(scene);
-  const PeopleEvaluation e = EvaluatePeople(scene, seed, true, true, calibration);
-  std::printf("%-26s %d frames, %d tracks (%s); PCP %.2f %% (oracle %.2f %%), MPJPE %.2f mm (oracle %.2f mm, ratio "
-              "%.3f), switches %d, unmatched %lld of %lld detections, %.0f frames/s on one core\n",
+  if (o.diagnose) Diagnose(scene);
+  const PeopleEvaluation e = EvaluatePeople(scene, seed, o.self_calibrate, true, o.calibration, o.triangulation);
+  std::printf("%-26s %d frames, %d tracks (%s); PCP %.2f %% (oracle %.2f %%, per frame %.2f %%), MPJPE %.2f mm "
+              "(oracle %.2f mm, ratio %.3f; per frame %.2f mm, ratio %.3f), switches %d, unmatched %lld of %lld "
+              "detections, %.0f frames/s on one core\n",
               sc.name, frames, e.association.num_tracks, e.association.method.c_str(), 100 * e.ours.mean_pcp,
-              100 * e.oracle.mean_pcp, 1000 * e.ours.mpjpe_m, 1000 * e.oracle.mpjpe_m, e.ours.mpjpe_m / e.oracle.mpjpe_m,
-              e.ours.identity_switches, static_cast<long long>(e.association.unmatched),
-              static_cast<long long>(e.association.detections), frames / e.associate_triangulate_s);
+              100 * e.oracle.mean_pcp, 100 * e.oracle_per_frame.mean_pcp, 1000 * e.ours.mpjpe_m,
+              1000 * e.oracle.mpjpe_m, e.ours.mpjpe_m / e.oracle.mpjpe_m, 1000 * e.oracle_per_frame.mpjpe_m,
+              e.ours.mpjpe_m / e.oracle_per_frame.mpjpe_m, e.ours.identity_switches,
+              static_cast<long long>(e.association.unmatched), static_cast<long long>(e.association.detections),
+              frames / e.associate_triangulate_s);
+  if (o.triangulation.smooth)
+    std::printf("    smoothing filled %lld points (%lld seen by one camera, %lld by none)\n",
+                static_cast<long long>(e.points_filled), static_cast<long long>(e.points_single_view),
+                static_cast<long long>(e.points_no_view));
   for (size_t p = 0; p < e.ours.people.size(); ++p) {
     const PersonScore& s = e.ours.people[p];
-    std::printf("    person %d: PCP %.2f %% (oracle %.2f %%), MPJPE %.2f mm (oracle %.2f mm), followed %d of %d frames "
-                "by track %d, %d switches\n",
-                s.truth_id, 100 * s.pcp, 100 * e.oracle.people[p].pcp, 1000 * s.mpjpe_m,
-                1000 * e.oracle.people[p].mpjpe_m, s.matched_frames, s.frames, s.main_track, s.identity_switches);
+    std::printf("    person %d: PCP %.2f %% (oracle %.2f %%, per frame %.2f %%), MPJPE %.2f mm (oracle %.2f mm, per "
+                "frame %.2f mm), followed %d of %d frames by track %d, %d switches\n",
+                s.truth_id, 100 * s.pcp, 100 * e.oracle.people[p].pcp, 100 * e.oracle_per_frame.people[p].pcp,
+                1000 * s.mpjpe_m, 1000 * e.oracle.people[p].mpjpe_m, 1000 * e.oracle_per_frame.people[p].mpjpe_m,
+                s.matched_frames, s.frames, s.main_track, s.identity_switches);
   }
+  if (!o.self_calibrate) return;
   if (!e.calibrated) {
     std::printf("    self-calibration from %d tracks (%s): failed (%s)\n", e.calibration_association.num_tracks,
                 e.calibration_association.method.c_str(), e.calibration_verdict.c_str());
@@ -192,22 +216,17 @@ void Run(const Scenario& sc, int frames, uint64_t seed, bool diagnose, const Cal
 }  // namespace
 
 int main(int argc, char** argv) {
-  int frames = 1500;
-  uint64_t seed = 1;
+  BenchOptions o;
   std::string only;
-  bool diagnose = false;
-  CalibrateStageOptions calibration;
-  for (int i = 1; i < argc; ++i)
-    if (!std::strcmp(argv[i], "--diagnose")) diagnose = true;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--diagnose")) {
-      --i;
-      continue;
-    }
-    if (!std::strcmp(argv[i], "--frames")) frames = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--scenario")) only = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--max-frames")) calibration.pipeline.self.max_ba_frames = std::atoi(argv[i + 1]);
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--diagnose")) o.diagnose = true;
+    else if (!std::strcmp(argv[i], "--smooth")) o.triangulation.smooth = true;
+    else if (!std::strcmp(argv[i], "--no-calibration")) o.self_calibrate = false;
+    else if (i + 1 >= argc) break;
+    else if (!std::strcmp(argv[i], "--frames")) o.frames = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seed")) o.seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--scenario")) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--max-frames")) o.calibration.pipeline.self.max_ba_frames = std::atoi(argv[++i]);
   }
   const Scenario scenarios[] = {
       {"ring8_3", "ring8", 3, false, false},
@@ -219,6 +238,6 @@ int main(int argc, char** argv) {
       {"h36m4_4", "h36m4", 4, false, false},
   };
   for (const Scenario& s : scenarios)
-    if (only.empty() || only == s.name) Run(s, frames, seed, diagnose, calibration);
+    if (only.empty() || only == s.name) Run(s, o);
   return 0;
 }

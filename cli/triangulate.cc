@@ -44,7 +44,12 @@ void RunTriangulateCommand(TriangulateArgs& args) {
   } else {
     spdlog::info("{}", r.summary.BriefReport());
   }
-  if (r.smoothed) spdlog::info("smoothing: {}", r.smoothing.BriefReport());
+  if (r.track_smoothings.size() > 1) {
+    for (size_t t = 0; t < r.track_smoothings.size(); ++t)
+      spdlog::info("track {} smoothing: {}", r.association.tracks[t].id, r.track_smoothings[t].BriefReport());
+  } else if (r.smoothed) {
+    spdlog::info("smoothing: {}", r.smoothing.BriefReport());
+  }
   fmt::print("{:<14} {:>10} {:>9} {:>11} {:>12}\n", "camera", "observed", "used", "mean px", "median px");
   for (size_t c = 0; c < r.summary.cameras.size(); ++c) {
     const auto& cs = r.summary.cameras[c];

@@ -36,8 +36,8 @@ std::vector<uint8_t> Cuts(const SyntheticScene& scene) {
 }
 
 // The truth and the oracle association's triangulation of every person but bystanders.
-void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, std::vector<Points3d>* truth,
-                  std::vector<Points3d>* oracle, std::vector<int>* ids) {
+void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, const TriangulateStageOptions& options,
+                  std::vector<Points3d>* truth, std::vector<Points3d>* oracle, std::vector<int>* ids) {
   for (const PersonTruth& p : scene.people) {
     if (p.bystander) continue;
     truth->push_back(p.points3d);
@@ -47,9 +47,19 @@ void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, std::
     t.camera_names = input.camera_names;
     t.frame_numbers = scene.frame_numbers;
     t.observations = p.observations;
-    oracle->push_back(TriangulateTrack(scene.rig, t, TriangulateStageOptions{}).points);
+    oracle->push_back(TriangulateTrack(scene.rig, t, options).points);
     ids->push_back(p.id);
   }
+}
+
+void CountFilled(const TriangulatedSequence& seq, PeopleEvaluation* e) {
+  for (frame_t f = 0; f < seq.points.num_frames(); ++f)
+    for (joint_t j = 0; j < seq.points.num_joints(); ++j) {
+      if (!seq.points.IsValid(f, j) || seq.triangulation.points.IsValid(f, j)) continue;
+      ++e->points_filled;
+      e->points_single_view += seq.num_views.at(f, j) == 1;
+      e->points_no_view += seq.num_views.at(f, j) == 0;
+    }
 }
 
 void SelfCalibrate(const SyntheticScene& scene, const KeypointInput& input, uint64_t seed,
@@ -81,7 +91,7 @@ void SelfCalibrate(const SyntheticScene& scene, const KeypointInput& input, uint
 }  // namespace
 
 PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread,
-                                const CalibrateStageOptions& calibration) {
+                                const CalibrateStageOptions& calibration, const TriangulateStageOptions& triangulation) {
   PeopleEvaluation e;
   const KeypointInput input = InputOf(scene);
   std::vector<Points3d> tracks;
@@ -92,18 +102,22 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
     const auto t0 = std::chrono::steady_clock::now();
     const Association people = AssociatePeople(input, AssociationOptions{}, &scene.rig);
     for (const PersonTrack& t : people.tracks) {
-      tracks.push_back(TriangulateTrack(scene.rig, t, TriangulateStageOptions{}).points);
+      const TriangulatedSequence seq = TriangulateTrack(scene.rig, t, triangulation);
+      CountFilled(seq, &e);
+      tracks.push_back(seq.points);
       ids.push_back(t.id);
     }
     e.associate_triangulate_s = Seconds(t0);
     e.association = people.summary;
   }
-  std::vector<Points3d> truth, oracle;
-  std::vector<int> oracle_ids;
-  OracleTracks(scene, input, &truth, &oracle, &oracle_ids);
+  std::vector<Points3d> truth, oracle, per_frame, unused_truth;
+  std::vector<int> oracle_ids, unused_ids;
+  OracleTracks(scene, input, triangulation, &truth, &oracle, &oracle_ids);
   const std::vector<uint8_t> cuts = Cuts(scene);
   e.ours = ScorePeople(tracks, ids, truth, input.skeleton->bones, cuts);
   e.oracle = ScorePeople(oracle, oracle_ids, truth, input.skeleton->bones, cuts);
+  OracleTracks(scene, input, TriangulateStageOptions{}, &unused_truth, &per_frame, &unused_ids);
+  e.oracle_per_frame = ScorePeople(per_frame, oracle_ids, truth, input.skeleton->bones, cuts);
   if (self_calibrate) SelfCalibrate(scene, input, seed, calibration, &e);
   return e;
 }

@@ -13,6 +13,7 @@
 #include "pseudolabel/people_scoring.h"
 #include "pseudolabel/stages/association.h"
 #include "pseudolabel/stages/people_calibration.h"
+#include "pseudolabel/stages/triangulate.h"
 
 namespace epilabel {
 
@@ -20,7 +21,12 @@ struct PeopleEvaluation {
   PeopleSummary association;       // with the true cameras
   PeopleScore ours;                // our tracks against the truth (bystanders left out)
   PeopleScore oracle;              // the oracle association, same triangulation
+  PeopleScore oracle_per_frame;    // the oracle association, per-frame triangulation (no
+                                   // smoothing, no completion): the reference of issue 15
   double associate_triangulate_s = 0;  // association + triangulation of every track
+  // Points of our tracks that the per-frame triangulation left out and the smoothing filled
+  // (0 unless the triangulation smooths), and of those the ones one camera sees or none.
+  int64_t points_filled = 0, points_single_view = 0, points_no_view = 0;
   // Self-calibration from every person (known intrinsics, extrinsics from nothing).
   bool calibrated = false;
   PeopleSummary calibration_association;
@@ -37,7 +43,9 @@ struct PeopleEvaluation {
 
 // `single_thread` runs the association and triangulation on one core (for frames/s per core).
 // `calibration`: the self-calibration's options (its seed is replaced by `seed`).
+// `triangulation`: the triangulation of every track, ours and the oracle's (e.g. smoothed).
 PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool self_calibrate, bool single_thread,
-                                const CalibrateStageOptions& calibration = {});
+                                const CalibrateStageOptions& calibration = {},
+                                const TriangulateStageOptions& triangulation = {});
 
 }  // namespace epilabel

@@ -52,6 +52,14 @@ void WritePoints(const PeoplePoints& people, const TriangulateRunOptions& option
   }
 }
 
+// Final points that one camera alone places (filled by the smoothing along that camera's ray).
+int64_t CountSingleView(const TriangulatedSequence& seq) {
+  int64_t n = 0;
+  for (frame_t f = 0; f < seq.points.num_frames(); ++f)
+    for (joint_t j = 0; j < seq.points.num_joints(); ++j) n += seq.points.IsValid(f, j) && seq.num_views.at(f, j) == 1;
+  return n;
+}
+
 // The report of a run: the first track's figures at the top level (as for one person), and a
 // line per track when there are several.
 nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, const Association& association,
@@ -67,10 +75,16 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
   report["timings_s"] = {{"read", r.read_s}, {"triangulate", r.triangulate_s}};
   if (association.tracks.size() > 1) {
     nlohmann::json people = nlohmann::json::array();
-    for (size_t q = 0; q < association.tracks.size(); ++q)
-      people.push_back({{"track_id", association.tracks[q].id},
-                        {"points_triangulated", sequences[q].triangulation.summary.num_triangulated},
-                        {"points_total", sequences[q].triangulation.summary.num_points}});
+    for (size_t q = 0; q < association.tracks.size(); ++q) {
+      nlohmann::json track = {{"track_id", association.tracks[q].id},
+                              {"points_triangulated", sequences[q].triangulation.summary.num_triangulated},
+                              {"points_total", sequences[q].triangulation.summary.num_points}};
+      if (sequences[q].smoothed) {
+        track["gaps_filled"] = sequences[q].smoothing.num_points_filled;
+        track["points_single_view"] = CountSingleView(sequences[q]);
+      }
+      people.push_back(track);
+    }
     report["people"] = {{"tracks", people}, {"association", association.summary.BriefReport()}};
   }
   return report;
@@ -152,6 +166,8 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
                          std::to_string(options.stage.triangulation.min_confidence) + ") and that the calibration fits them");
   result.smoothed = sequences.front().smoothed;
   result.smoothing = sequences.front().smoothing;
+  if (result.smoothed)
+    for (const TriangulatedSequence& seq : sequences) result.track_smoothings.push_back(seq.smoothing);
   result.triangulate_s = SecondsSince(t0);
 
   t0 = std::chrono::steady_clock::now();

@@ -40,8 +40,9 @@ struct TriangulateRunResult {
   Association association;
   TriangulationSummary summary;          // of the first track
   std::vector<TriangulationSummary> track_summaries;  // one per track
-  bool smoothed = false;
-  SequenceSmoothingSummary smoothing;
+  bool smoothed = false;                 // every track is smoothed when asked
+  SequenceSmoothingSummary smoothing;    // of the first track
+  std::vector<SequenceSmoothingSummary> track_smoothings;  // one per track when smoothed
   std::vector<std::string> written;      // output files
   std::vector<std::string> warnings;     // e.g. image sizes that differ (CheckImageSizes)
   double read_s = 0, triangulate_s = 0, write_s = 0;

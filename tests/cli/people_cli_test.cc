@@ -1,6 +1,7 @@
 // Several people through the commands, as a user runs them on the multi-person studio:
 // triangulate follows every person (points3d.npz [frames, people, joints, 3] with track ids,
-// CSV per track), label labels each person, calibrate uses everyone's joints.
+// CSV per track) and smooths every track, label labels each person, calibrate uses everyone's
+// joints.
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +57,44 @@ TEST_F(People, TriangulateFollowsEveryPerson) {
     }
     EXPECT_LT(best, 0.05) << "no track follows a person";
   }
+}
+
+// Four people on four cameras: they hide each other, so joints are missing per frame.
+struct FourPeopleFourCameras {
+  static constexpr const char* kSynth = "--rig h36m4 --people 4 --frames 240 --seed 5";
+};
+using Occluded = testing::StudioSuite<FourPeopleFourCameras>;
+
+// --smooth smooths every track, not only the first: each track's report counts its filled gaps
+// and single-view points, and its points are at least the per-frame ones.
+TEST_F(Occluded, TriangulateSmoothsEveryTrack) {
+  testing::TempDir dir;
+  const auto r = Epilabel("triangulate --smooth --keypoints " + Studio("pose") + " --calib " +
+                          Studio("calibration.toml") + " --out " + (dir / "tri"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const PeoplePoints points = ReadPeoplePointsNpz(dir / "tri/points3d.npz");
+  ASSERT_GE(points.people.size(), 3u);
+  std::ifstream in(dir / "tri/report.json");
+  const nlohmann::json report = nlohmann::json::parse(in);
+  const nlohmann::json& tracks = report["people"]["tracks"];
+  ASSERT_EQ(tracks.size(), points.people.size());
+  int64_t filled = 0, single_view = 0;
+  for (size_t q = 0; q < tracks.size(); ++q) {
+    const int id = tracks[q]["track_id"].get<int>();
+    EXPECT_NE(r.output.find("track " + std::to_string(id) + " smoothing:"), std::string::npos) << r.output;
+    ASSERT_TRUE(tracks[q].contains("gaps_filled")) << tracks[q].dump();
+    ASSERT_TRUE(tracks[q].contains("points_single_view")) << tracks[q].dump();
+    filled += tracks[q]["gaps_filled"].get<int64_t>();
+    single_view += tracks[q]["points_single_view"].get<int64_t>();
+    EXPECT_LE(tracks[q]["points_single_view"].get<int64_t>(), tracks[q]["gaps_filled"].get<int64_t>());
+    int64_t valid = 0;
+    const Points3d& p = points.people[q].points;
+    for (int f = 0; f < p.num_frames(); ++f)
+      for (int j = 0; j < p.num_joints(); ++j) valid += p.IsValid(f, j);
+    EXPECT_GE(valid, tracks[q]["points_triangulated"].get<int64_t>()) << "track " << id;
+  }
+  EXPECT_GT(filled, 100);  // 302 on this scene
+  EXPECT_GT(single_view, 50);  // 175: filled along the ray of the one camera that sees them
 }
 
 // Labels of every person, told apart by `person`; the calibration from everyone's joints.
