@@ -200,6 +200,23 @@ Rig ReadQualisysCalibration(const std::string& path) {
 
 namespace {
 
+// The largest side of a matrix in a calibration file (K is 3 x 3, dist at most 1 x 14).
+constexpr int kMaxMatrixSide = 64;
+
+// Checks an !!opencv-matrix node's header before OpenCV allocates rows x cols from it (a file
+// declaring 100000 x 100000 would otherwise allocate 80 GB before its data is looked at).
+void CheckMatrixHeader(const cv::FileNode& node, const std::string& key, const std::string& path) {
+  if (!node.isMap()) throw InputError(path, key + " is not an OpenCV matrix (rows, cols, dt, data)");
+  const cv::FileNode rows = node["rows"], cols = node["cols"], data = node["data"];
+  if (!rows.isInt() || !cols.isInt()) throw InputError(path, key + ": rows and cols must be integers");
+  const int r = static_cast<int>(rows), c = static_cast<int>(cols);
+  if (r < 1 || c < 1 || r > kMaxMatrixSide || c > kMaxMatrixSide)
+    throw InputError(path, key + " declares " + std::to_string(r) + " x " + std::to_string(c) +
+                               " values: each side must be in [1, " + std::to_string(kMaxMatrixSide) + "]");
+  if (!data.isSeq() || data.size() != static_cast<size_t>(r) * static_cast<size_t>(c))
+    throw InputError(path, key + ": data must hold rows x cols = " + std::to_string(r * c) + " values");
+}
+
 // The matrix under `key`, rows x cols (cols < 0: any number of values, as one row); empty when
 // absent and not required.
 cv::Mat Matrix(const cv::FileStorage& fs, const std::string& key, int rows, int cols, const std::string& path,
@@ -209,6 +226,7 @@ cv::Mat Matrix(const cv::FileStorage& fs, const std::string& key, int rows, int 
     if (required) throw InputError(path, "has no " + key);
     return {};
   }
+  CheckMatrixHeader(node, key, path);
   cv::Mat m;
   try {
     node >> m;

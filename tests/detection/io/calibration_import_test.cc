@@ -180,6 +180,13 @@ TEST(ReadEasyMocapCalibration, MalformedDocumentsAreInputErrorsNamingTheFile) {
     const std::string message = InputErrorOf([&] { ReadEasyMocapCalibration(intri, "", 1280, 720); });
     EXPECT_NE(message.find(intri), std::string::npos) << what << ": " << message;
   }
+  // Found under AddressSanitizer: a header declaring a huge matrix made OpenCV allocate it
+  // before looking at the data. The header is now checked first, and the message says so.
+  std::ofstream(intri, std::ios::trunc)
+      << "%YAML:1.0\n---\nnames:\n   - \"01\"\nK_01: !!opencv-matrix\n   rows: 100000\n   cols: 100000\n"
+         "   dt: d\n   data: [ 1000., 0., 640., 0., 1000., 360., 0., 0., 1. ]\n";
+  const std::string huge = InputErrorOf([&] { ReadEasyMocapCalibration(intri, "", 1280, 720); });
+  EXPECT_NE(huge.find("100000 x 100000"), std::string::npos) << huge;
   std::ofstream(intri, std::ios::trunc) << valid_intri;
   std::ofstream(extri) << "%YAML:1.0\n--";
   const std::string message = InputErrorOf([&] { ReadEasyMocapCalibration(intri, extri, 1280, 720); });

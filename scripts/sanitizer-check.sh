@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer (CMakePresets.json).
+#   scripts/sanitizer-check.sh              the readers of untrusted files: foundation and
+#                                           detection/io unit tests and every fuzz replay of
+#                                           those readers (CTest label `readers`); a few
+#                                           minutes on two cores, run by .ci/run
+#   scripts/sanitizer-check.sh --full       the whole suite (no libtorch); hours on two cores
+#   --clang                                 the asan-clang preset (build-asan-clang/) instead
+#                                           of asan (the default compiler, build-asan/)
+# Exit code: CTest's (non-zero when a test fails or a sanitizer reports an error).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+preset=asan
+full=0
+for arg in "$@"; do
+  case "$arg" in
+    --full) full=1 ;;
+    --clang) preset=asan-clang ;;
+    *) echo "sanitizer-check.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+jobs=$(nproc 2>/dev/null || echo 2)
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+cmake --preset "$preset" > /dev/null
+if [[ $full -eq 1 ]]; then
+  cmake --build --preset "$preset" -j "$jobs"
+  ctest --preset "$preset" -j "$jobs"
+else
+  # Every target of the `readers` label (tests/foundation, tests/detection/io, tests/fuzz).
+  readers="foundation_test detection_io_test"
+  for r in npz openpose coco calibration qualisys easymocap points timestamps; do readers+=" replay_$r"; done
+  # shellcheck disable=SC2086
+  cmake --build --preset "$preset" -j "$jobs" --target $readers
+  ctest --preset "$preset" -j "$jobs" -L readers
+fi
