@@ -33,7 +33,8 @@ void SmoothKeypoints(double sigma_frames, CameraKeypoints* camera) {
   const std::vector<std::vector<Person2d>> original = camera->people;
   const int frames = static_cast<int>(original.size());
   const double reach = 2.0 * sigma_frames;
-  for (const auto& [id, index] : PeopleByTrack(*camera)) {
+  for (const auto& track : PeopleByTrack(*camera)) {
+    const std::vector<int>& index = track.second;  // a lambda may not capture a structured binding in C++17
     for (int f = 0; f < frames; ++f) {
       if (index[f] < 0) continue;
       Person2d& out = camera->people[f][index[f]];
