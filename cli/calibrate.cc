@@ -136,6 +136,8 @@ void AddCalibrateCommand(CLI::App& app) {
                   "a bundle adjustment (adjust)")
       ->check(CLI::IsMember({"adjust", "search"}))
       ->capture_default_str();
+  cmd->add_option("--sync-offsets", o.sync_offsets_path,
+                  "Known time offsets (sync.toml): calibrate on the keypoints shifted by them, nothing estimated");
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
   cmd->add_option("--association", o.association.method,

@@ -30,6 +30,13 @@ void SyncStageOptions::Check(const std::vector<std::string>& camera_names) const
     throw InputError("fps", "the frame rate must be in (0, 10000], got " + Number(default_fps));
   }
   if (fine != "adjust" && fine != "search") throw InputError("fine", "must be adjust or search, got '" + fine + "'");
+  if (!known_offsets_s.empty() && known_offsets_s.size() != n) {
+    throw InputError("known_offsets_s", "needs one offset for every camera (" + std::to_string(n) + "), got " +
+                                            std::to_string(known_offsets_s.size()));
+  }
+  for (double v : known_offsets_s) {
+    if (!std::isfinite(v)) throw InputError("known_offsets_s", "offsets must be finite, got " + Number(v));
+  }
   (void)ReferenceIndex(camera_names);
 }
 

@@ -33,12 +33,17 @@ struct SyncStageOptions {
   // shifts better (within 0.21 frame vs 1.5) but calibrates the balancing trial worse against
   // Qualisys (0.82-1.25 deg vs 0.59-0.88; bench/README.md).
   std::string fine = "search";
+  // calibrate --sync with known offsets (seconds, one per keypoint camera, the reference's 0;
+  // empty: estimated): nothing is estimated, the cameras are calibrated on the tracks shifted
+  // and resampled by these offsets (an oracle for measuring what the estimate costs).
+  std::vector<double> known_offsets_s;
   MotionSyncOptions motion;
   CalibratedSyncOptions calibrated;
   SyncAdjustmentOptions adjustment;
 
   // Throws InputError naming `fps` for a rate that is not positive or a wrong count of rates
-  // (num_cameras), `reference` for a name not among camera_names, `fine` for an unknown method.
+  // (num_cameras), `reference` for a name not among camera_names, `fine` for an unknown method,
+  // `known_offsets_s` for a wrong count or a value that is not finite.
   void Check(const std::vector<std::string>& camera_names) const;
   std::vector<double> CameraFps(int num_cameras) const;
   int ReferenceIndex(const std::vector<std::string>& camera_names) const;

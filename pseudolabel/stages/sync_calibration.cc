@@ -107,6 +107,33 @@ SyncResult KeptStart(SyncResult start, const CalibrateStageResult& again) {
   return start;
 }
 
+// Known offsets (seconds, made relative to the reference) as a result: every camera estimated with
+// confidence 1, method "given".
+SyncResult GivenOffsets(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference) {
+  SyncResult out;
+  out.success = true;
+  out.method = "given";
+  out.reference = reference;
+  out.reference_fps = fps[reference];
+  out.cameras.resize(offsets_s.size());
+  for (size_t c = 0; c < offsets_s.size(); ++c) {
+    CameraOffset& o = out.cameras[c];
+    o.offset_s = offsets_s[c] - offsets_s[reference];
+    o.offset_frames = o.offset_s * out.reference_fps;
+    o.estimated = static_cast<int>(c) != reference;
+    o.confidence = 1.0;
+  }
+  return out;
+}
+
+// The whole reference frames of each known offset, for cameras at the reference's frame rate.
+std::vector<int64_t> KnownShifts(const SyncResult& known, const std::vector<double>& fps, int reference) {
+  std::vector<int64_t> shift(fps.size(), 0);
+  for (size_t c = 0; c < fps.size(); ++c)
+    if (fps[c] == fps[reference]) shift[c] = static_cast<int64_t>(std::llround(known.cameras[c].offset_frames));
+  return shift;
+}
+
 AssociationOptions SingleSelection() {
   AssociationOptions single;
   single.method = "single";
@@ -206,6 +233,14 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   const std::vector<double> fps = sync.CameraFps(static_cast<int>(names.size()));
   const SyncInput input = MakeSyncInput(tracks, fps, sync.ReferenceIndex(names));
 
+  if (!sync.known_offsets_s.empty()) {  // known offsets: resample and calibrate, nothing estimated
+    result.sync = GivenOffsets(sync.known_offsets_s, fps, input.reference);
+    result.tracks = Resampled(tracks, result.sync, fps);
+    result.calibration = Calibrate(intrinsics, result.tracks, result.sync, fps, fallback, calibrate, &result.used);
+    for (size_t c = 0; result.calibration.output.success && c < result.calibration.output.rig.size(); ++c)
+      result.calibration.output.rig[c].time_offset = result.sync.cameras[c].offset_s;
+    return result;
+  }
   auto t0 = std::chrono::steady_clock::now();
   result.sync = ConfidentOnly(EstimateOffsetsFromMotion(input, sync.motion), sync.min_confidence);
   if (fallback && tracks.size() > 1) {
@@ -272,7 +307,19 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   KeypointInput on_reference = input;
   Association people = std::move(first);
   double association_seconds = 0.0;
-  for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single"; ++round) {
+  SyncStageOptions residual_sync = sync;
+  if (!sync.known_offsets_s.empty() && people.summary.method != "single") {
+    // Known offsets: their whole frames shifted before associating, the rest resampled.
+    coarse = GivenOffsets(sync.known_offsets_s, fps, reference);
+    shift = KnownShifts(coarse, fps, reference);
+    std::fill(shift_confidence.begin(), shift_confidence.end(), 1.0);
+    for (size_t c = 0; c < shift.size(); ++c)
+      residual_sync.known_offsets_s[c] = coarse.cameras[c].offset_s - static_cast<double>(shift[c]) / fps[reference];
+    on_reference = ShiftFrameNumbers(input, shift);
+    people = AssociatePeople(on_reference, search, &association_rig);
+  }
+  for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single" && sync.known_offsets_s.empty();
+       ++round) {
     const SyncResult estimate = CoarseOffsets(on_reference, people, fps, reference, sync);
     const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
     // A shift is kept only when the people are then followed across cameras better (more
@@ -319,7 +366,7 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   const auto single = [&]() { return AssociatePeople(on_reference, SingleSelection(), nullptr).tracks.front(); };
 
   SyncCalibrationResult result = CalibrateUnsynchronised(
-      intrinsics, people.tracks, calibrate, sync,
+      intrinsics, people.tracks, calibrate, residual_sync,
       people.summary.method == "single" ? std::function<PersonTrack()>() : std::function<PersonTrack()>(single));
   result.sync_seconds += coarse_seconds;
   result.sync = WithShifts(result.sync, coarse, shift, shift_confidence, fps);
