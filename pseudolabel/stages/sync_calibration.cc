@@ -252,10 +252,15 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   result.calibration = Calibrate(intrinsics, result.tracks, result.sync, fps, fallback, calibrate, &result.used);
   if (result.sync.success && result.calibration.output.success && sync.refine) {
     t0 = std::chrono::steady_clock::now();
+    // The offsets are refined on the people the cameras came from: when the pooled tracks lost
+    // to the single-person selection, they are mis-associated (a bystander taken for the subject
+    // in some view) and do not fit the cameras at all.
+    const SyncInput fitted =
+        result.calibration.from_selection ? MakeSyncInput({fallback()}, fps, input.reference) : input;
     const SyncResult refined =
         sync.fine == "adjust"
-            ? AdjustOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.adjustment).sync
-            : RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
+            ? AdjustOffsetsWithCalibration(result.calibration.output.rig, fitted, result.sync, sync.adjustment).sync
+            : RefineOffsetsWithCalibration(result.calibration.output.rig, fitted, result.sync, sync.calibrated);
     result.sync_seconds += SecondsSince(t0);
     const std::vector<PersonTrack> again_tracks = Resampled(tracks, refined, fps);
     PersonTrack again_used;
