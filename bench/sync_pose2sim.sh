@@ -8,13 +8,13 @@
 #      method's own bias on this trial, which a shift should not change);
 #   2. `epilabel calibrate` on the unshifted copy, and on each copy `calibrate --sync-offsets` with
 #      the true shifts (the oracle: the same shorter, interpolated copy synchronised exactly) and
-#      `calibrate --sync` with each refinement (search, adjust), all with the Qualisys intrinsics,
+#      `calibrate --sync` with each refinement (search, adjust, auto), all with the Qualisys intrinsics,
 #      each scored by `epilabel evalcalib` against the Qualisys calibration, and the offsets
 #      `calibrate --sync` writes compared with the shifts.
 # Usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]
 #   DATA_DIR  e.g. /work/shared/data/pose2sim_balancing (pose/camNN_json/, Calib_qualisys.toml)
 #   EPILABEL  the executable (default build/epilabel); OUT_DIR default /tmp/sync_pose2sim
-# Needs python3 with numpy (PYTHON=..., default /usr/bin/python3). SYNC_FINE="search adjust" (the
+# Needs python3 with numpy (PYTHON=..., default /usr/bin/python3). SYNC_FINE="search adjust auto" (the
 # default) lists calibrate --sync's refinements run (--sync-fine).
 set -euo pipefail
 DATA=${1:?usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]}
@@ -178,7 +178,7 @@ for entry in "${CASES[@]}"; do
   "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync-offsets "$dir/sync_true.toml" \
     --out "$dir/calibration_oracle.toml" --report-dir "$dir/oracle" --no-report >"$dir/calibrate_oracle.log" 2>&1 || true
   echo "    oracle offsets:   $(score "$dir/calibration_oracle.toml")"
-  for fine in ${SYNC_FINE:-search adjust}; do
+  for fine in ${SYNC_FINE:-search adjust auto}; do
     "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS --sync-fine $fine \
       --sync-max-offset $MAX_OFFSET --out "$dir/calibration_$fine.toml" --report-dir "$dir/$fine" --no-report \
       >"$dir/calibrate_$fine.log" 2>&1 || true
