@@ -34,7 +34,7 @@ struct SyncStageOptions {
   // that fit the keypoints best (CalibratedSyncScore on the people calibrated, errors truncated
   // at three times the first calibration's median error) are kept, the start's among them. On
   // the Pose2Sim balancing trial the search is never sure (the person barely moves) and keeps
-  // motion estimates up to 1.5 frames off; auto recovers the shifts within 0.22 frame
+  // motion estimates up to 1.5 frames off; auto recovers the shifts within 0.21 frame
   // (bench/README.md).
   std::string fine = "auto";
   // calibrate --sync with known offsets (seconds, one per keypoint camera, the reference's 0;
