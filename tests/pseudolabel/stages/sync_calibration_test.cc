@@ -62,6 +62,37 @@ TEST(SyncCalibration, KnownOffsetsAreTakenAsGiven) {
                InputError);
 }
 
+// Two tracks that each take another person (a bystander, another studio take) for the subject
+// in one view: the pooled calibration loses to the single-person selection (the fallback), and
+// the offsets are refined on the subject's keypoints the cameras came from, within a tenth of a
+// frame, every camera refined (on the mixed tracks the cameras reproject far off, the search is
+// not sure for any camera and keeps the motion estimates).
+TEST(SyncCalibration, OffsetsAreRefinedOnThePeopleTheCamerasCameFrom) {
+  const std::vector<double> truth = {0.0, 3.4, -7.2, 12.6};
+  SyntheticScene scene, other;
+  const PersonTrack subject = StudioTrack(truth, 2.0, 2, &scene);
+  const PersonTrack bystander = StudioTrack(truth, 2.0, 3, &other);
+  std::vector<PersonTrack> tracks = {subject, subject};
+  for (int k = 0; k < 2; ++k) {
+    tracks[k].id = k;
+    const int c = k == 0 ? 3 : 1;  // the view where the bystander is taken for the subject
+    for (int f = 0; f < subject.observations.num_frames(); ++f)
+      for (int j = 0; j < subject.observations.num_joints(); ++j)
+        tracks[k].observations.at(c, f, j) = bystander.observations.at(c, f, j);
+  }
+  SyncStageOptions sync;
+  sync.fine = "search";
+  const SyncCalibrationResult r = CalibrateUnsynchronised(WithoutExtrinsics(scene.rig), tracks, CalibrateStageOptions(),
+                                                          sync, [&] { return subject; });
+  ASSERT_TRUE(r.calibration.output.success);
+  EXPECT_TRUE(r.calibration.from_selection);
+  for (int c = 1; c < 4; ++c) {
+    const CameraOffset& o = r.sync.cameras[c];
+    EXPECT_NEAR(o.offset_frames, truth[c], 0.1) << "camera " << c << ": " << o.note;
+    EXPECT_TRUE(o.note.empty()) << "camera " << c << ": " << o.note;  // refined, not the start kept
+  }
+}
+
 // Heavy detector noise (5 px, with the studio's outliers, swaps, misses and hip bias): the
 // automatic choice between the searched and the adjusted offsets is never worse than the search
 // and within a tenth of a frame of the truth.
