@@ -6,14 +6,16 @@
 #   1. `epilabel sync` without and with --calib (the Qualisys file): the shifts recovered, as
 #      errors against the known shifts and against the estimate on the unshifted copy (the
 #      method's own bias on this trial, which a shift should not change);
-#   2. `epilabel calibrate` on the unshifted copy and `calibrate --sync` on each shifted copy with
-#      the Qualisys intrinsics, each scored by `epilabel evalcalib` against the Qualisys
-#      calibration.
+#   2. `epilabel calibrate` on the unshifted copy, and on each copy `calibrate --sync-offsets` with
+#      the true shifts (the oracle: the same shorter, interpolated copy synchronised exactly) and
+#      `calibrate --sync` with each refinement (search, adjust, auto), all with the Qualisys intrinsics,
+#      each scored by `epilabel evalcalib` against the Qualisys calibration, and the offsets
+#      `calibrate --sync` writes compared with the shifts.
 # Usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]
 #   DATA_DIR  e.g. /work/shared/data/pose2sim_balancing (pose/camNN_json/, Calib_qualisys.toml)
 #   EPILABEL  the executable (default build/epilabel); OUT_DIR default /tmp/sync_pose2sim
-# Needs python3 with numpy (PYTHON=..., default /usr/bin/python3). SYNC_FINE=search|adjust picks
-# calibrate --sync's refinement (--sync-fine; default: the executable's default).
+# Needs python3 with numpy (PYTHON=..., default /usr/bin/python3). SYNC_FINE="search adjust auto" (the
+# default) lists calibrate --sync's refinements run (--sync-fine).
 set -euo pipefail
 DATA=${1:?usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]}
 EXE=${2:-build/epilabel}
@@ -130,6 +132,32 @@ score() {
   fi
 }
 
+# The true shifts as a sync.toml (camera names as `sync` writes them).
+true_sync() {
+  "$PY" - "$1" "$2" "$FPS" "$3" <<'EOF'
+import sys, tomllib
+shifts, names_from, fps, out = [float(s) for s in sys.argv[1].split(',')], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+with open(names_from, 'rb') as f:
+    names = [v['name'] for k, v in tomllib.load(f).items() if k != 'metadata']
+with open(out, 'w') as f:
+    f.write(f'[metadata]\nreference = "{names[0]}"\n')
+    for c, (name, s) in enumerate(zip(names, shifts)):
+        f.write(f'\n[cam_{c}]\nname = "{name}"\ntime_offset = {s / fps!r}\nfps = {fps!r}\n')
+EOF
+}
+
+# The offsets a calibration writes, in frames, and their largest error against the shifts.
+written() {
+  "$PY" - "$1" "$2" "$FPS" <<'EOF'
+import sys, tomllib
+shifts, fps = [float(s) for s in sys.argv[1].split(',')], float(sys.argv[3])
+with open(sys.argv[2], 'rb') as f:
+    cams = [v for k, v in tomllib.load(f).items() if k != 'metadata']
+got = [c.get('time_offset', 0.0) * fps for c in cams]
+print(' '.join(f'{g:+.3f}' for g in got), f'frames (largest error {max(abs(g - s) for g, s in zip(got, shifts)):.3f})')
+EOF
+}
+
 for entry in "${CASES[@]}"; do
   read -r name shifts <<<"$entry"
   dir="$OUT/$name"
@@ -146,11 +174,17 @@ for entry in "${CASES[@]}"; do
       --no-report >"$dir/calibrate.log" 2>&1 || true
     echo "    calibrate:        $(score "$dir/calibration.toml")"
   fi
-  "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS ${SYNC_FINE:+--sync-fine $SYNC_FINE} \
-    --sync-max-offset $MAX_OFFSET --out "$dir/calibration_sync.toml" --no-report >"$dir/calibrate_sync.log" 2>&1 || true
-  echo "    calibrate --sync: $(score "$dir/calibration_sync.toml")"
-  if [[ -f "$dir/calibration_sync.toml" ]]; then
-    echo "    offsets written:  $(grep -h '^time_offset' "$dir/calibration_sync.toml" |
-      awk -v fps=$FPS '{printf "%+.3f ", $3 * fps}') frames"
-  fi
+  true_sync "$shifts" "$dir/sync_motion.toml" "$dir/sync_true.toml"
+  "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync-offsets "$dir/sync_true.toml" \
+    --out "$dir/calibration_oracle.toml" --report-dir "$dir/oracle" --no-report >"$dir/calibrate_oracle.log" 2>&1 || true
+  echo "    oracle offsets:   $(score "$dir/calibration_oracle.toml")"
+  for fine in ${SYNC_FINE:-search adjust auto}; do
+    "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS --sync-fine $fine \
+      --sync-max-offset $MAX_OFFSET --out "$dir/calibration_$fine.toml" --report-dir "$dir/$fine" --no-report \
+      >"$dir/calibrate_$fine.log" 2>&1 || true
+    printf "    --sync %-9s %s\n" "$fine:" "$(score "$dir/calibration_$fine.toml")"
+    if [[ -f "$dir/calibration_$fine.toml" ]]; then
+      echo "      offsets written: $(written "$shifts" "$dir/calibration_$fine.toml")"
+    fi
+  done
 done

@@ -132,10 +132,12 @@ void AddCalibrateCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--sync-fine", o.sync_stage.fine,
-                  "With --sync: refine the offsets by a search per camera (search) or jointly with the cameras in "
-                  "a bundle adjustment (adjust)")
-      ->check(CLI::IsMember({"adjust", "search"}))
+                  "With --sync: refine the offsets by a search per camera (search), jointly with the cameras in "
+                  "a bundle adjustment (adjust), or both and keep what fits the keypoints best (auto)")
+      ->check(CLI::IsMember({"adjust", "auto", "search"}))
       ->capture_default_str();
+  cmd->add_option("--sync-offsets", o.sync_offsets_path,
+                  "Known time offsets (sync.toml): calibrate on the keypoints shifted by them, nothing estimated");
   cmd->add_option("--report-dir", o.report_dir, "Folder of report.json (default: next to --out)");
   cmd->add_option("--skeleton,-s", o.skeleton, "Skeleton of the keypoints (default: guessed)");
   cmd->add_option("--association", o.association.method,

@@ -17,6 +17,7 @@
 #include "pseudolabel/stages/people_calibration.h"
 #include "pseudolabel/stages/report_inputs.h"
 #include "pseudolabel/stages/sync_calibration.h"
+#include "pseudolabel/sync_run.h"
 
 namespace fs = std::filesystem;
 
@@ -211,11 +212,17 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   std::vector<std::string> size_warnings;
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input, &size_warnings);
   PersonTrack track;
-  if (options.sync) {
+  if (options.sync || !options.sync_offsets_path.empty()) {
     // Association and offsets together: coarse offsets from motion, frame numbers shifted by
     // whole frames, people associated again, calibration, offsets refined with the cameras,
     // calibration again (stages/sync_calibration.h); the tracks end on the reference timeline.
     SyncStageOptions sync_stage = options.sync_stage;
+    if (!options.sync_offsets_path.empty()) {
+      const AppliedOffsets known = OffsetsToApply(options.sync_offsets_path, nullptr, input, sync_stage.default_fps);
+      sync_stage.known_offsets_s = known.offsets_s;
+      sync_stage.fps = known.fps;
+      sync_stage.reference = input.camera_names[known.reference];
+    }
     sync_stage.fps = CameraFpsWithTimestamps(sync_stage, input);
     SyncCalibrationResult synced =
         CalibrateUnsynchronised(intrinsics, input, options.association, options.stage, sync_stage);
@@ -244,7 +251,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
 
   result.report = MakeReport(options, input, track, result);
-  if (options.sync) result.report["sync"] = SyncJson(result.sync, input.camera_names);
+  if (options.sync || !options.sync_offsets_path.empty()) result.report["sync"] = SyncJson(result.sync, input.camera_names);
   const bool write_calibration =
       result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);
   const fs::path report_dir = ReportDir(options);

@@ -45,6 +45,10 @@ struct CalibrateRunOptions {
   // offsets (seconds) go into the calibration TOML (time_offset). A refusal (too little motion)
   // leaves the frames matched by number and is reported in `sync`.
   bool sync = false;
+  // Known offsets instead (implies sync): sync.toml of `epilabel sync` (or one written by hand,
+  // [cam_N] name, time_offset seconds, fps); the cameras are calibrated on the keypoints shifted
+  // and resampled by them, nothing is estimated.
+  std::string sync_offsets_path;
   SyncStageOptions sync_stage;
 };
 

@@ -204,6 +204,22 @@ void CalibratedSyncOptions::Check() const {
   }
 }
 
+double CalibratedSyncScore(const Rig& rig, const SyncInput& raw_input, const std::vector<double>& offsets_s,
+                           const CalibratedSyncOptions& options) {
+  raw_input.Check();
+  options.Check();
+  if (static_cast<int>(rig.size()) != raw_input.num_cameras() || offsets_s.size() != rig.size())
+    throw std::invalid_argument("CalibratedSyncScore: one camera and one offset per camera expected");
+  std::unique_ptr<tbb::global_control> threads;
+  if (options.num_threads > 0)
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
+  const SyncInput input = options.smoothing_frames > 0.0 ? Smoothed(raw_input, options.smoothing_frames) : raw_input;
+  double sum = 0.0;
+  for (int c = 0; c < input.num_cameras(); ++c)
+    sum += Cost(input, Targets(rig, input, offsets_s, c, options), c, offsets_s[c], options.threshold_px);
+  return sum / input.num_cameras();
+}
+
 std::vector<double> CalibratedSyncCost(const Rig& rig, const SyncInput& input, const std::vector<double>& offsets_s_all,
                                        int camera, const std::vector<double>& offsets_s,
                                        const CalibratedSyncOptions& options) {
@@ -244,13 +260,16 @@ SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_inp
         result.cameras[c].note = refined.note;
         continue;
       }
-      if (refined.confidence < options.min_confidence || !refined.note.empty()) {
+      if (!options.keep_unsure && (refined.confidence < options.min_confidence || !refined.note.empty())) {
         // No clear valley (a calibration that fits the detections loosely, too little motion
         // between frames): the start is kept.
         result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}{}{}); start kept",
                                              refined.confidence, refined.note.empty() ? "" : "; ", refined.note);
         continue;
       }
+      if (!refined.note.empty() || refined.confidence < options.min_confidence)
+        refined.note = fmt::format("calibrated refinement not sure (confidence {:.2f}{}{}); taken", refined.confidence,
+                                   refined.note.empty() ? "" : "; ", refined.note);
       refined.peak_correlation = start.cameras[c].peak_correlation;
       result.cameras[c] = refined;
       offsets[c] = refined.offset_s;

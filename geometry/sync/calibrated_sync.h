@@ -34,6 +34,9 @@ struct CalibratedSyncOptions {
   int passes = 3;                  // rounds over the cameras
   double min_confidence = 0.2;     // a camera whose valley is less sure (or at the end of the
                                    // interval) keeps its start, with a note
+  bool keep_unsure = false;        // take every minimum instead, however shallow its valley or at the
+                                   // end of the interval (the next pass searches on from there; the
+                                   // note stays): for a caller that judges the result otherwise
   int num_threads = 0;             // 0 = TBB's default; results do not depend on it
 
   // Throws std::invalid_argument for non-positive values.
@@ -48,6 +51,14 @@ struct CalibratedSyncOptions {
 // point keeps its start and is not estimated.
 SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& input, const SyncResult& start,
                                         const CalibratedSyncOptions& options = {});
+
+// How well cameras and offsets fit the keypoints: the mean over cameras of each camera's cost
+// (as above: its smoothed keypoints at its offset against the joints the other cameras
+// triangulate, squared errors truncated at options.threshold_px, pixels squared); lower is
+// better. Comparable between rigs and offsets on the same input and threshold. Infinity when a
+// camera has fewer than 10 points.
+double CalibratedSyncScore(const Rig& rig, const SyncInput& input, const std::vector<double>& offsets_s,
+                           const CalibratedSyncOptions& options = {});
 
 // The cost curve of one camera (for tests and plots): cost at each offset in `offsets_s`, the
 // other cameras at `offsets_s_all`.

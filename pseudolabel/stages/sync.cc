@@ -29,7 +29,15 @@ void SyncStageOptions::Check(const std::vector<std::string>& camera_names) const
   if (!(default_fps > 0.0 && default_fps <= 10000.0)) {
     throw InputError("fps", "the frame rate must be in (0, 10000], got " + Number(default_fps));
   }
-  if (fine != "adjust" && fine != "search") throw InputError("fine", "must be adjust or search, got '" + fine + "'");
+  if (fine != "adjust" && fine != "search" && fine != "auto")
+    throw InputError("fine", "must be auto, adjust or search, got '" + fine + "'");
+  if (!known_offsets_s.empty() && known_offsets_s.size() != n) {
+    throw InputError("known_offsets_s", "needs one offset for every camera (" + std::to_string(n) + "), got " +
+                                            std::to_string(known_offsets_s.size()));
+  }
+  for (double v : known_offsets_s) {
+    if (!std::isfinite(v)) throw InputError("known_offsets_s", "offsets must be finite, got " + Number(v));
+  }
   (void)ReferenceIndex(camera_names);
 }
 

@@ -27,18 +27,27 @@ struct SyncStageOptions {
   // camera at offset 0 (and unshifted before association)
   double min_confidence = 0.2;
   // calibrate --sync: how the offsets are refined once there are cameras: "search" (a 1-D search
-  // per camera, RefineOffsetsWithCalibration) or "adjust" (jointly with the cameras in a bundle
-  // adjustment, sync_adjustment.h). "search" by default: on the studio the two are as good
-  // (largest errors 0.029 vs 0.039 frame), on the Pose2Sim trials "adjust" recovers the two-person
-  // shifts better (within 0.21 frame vs 1.5) but calibrates the balancing trial worse against
-  // Qualisys (0.82-1.25 deg vs 0.59-0.88; bench/README.md).
-  std::string fine = "search";
+  // per camera, RefineOffsetsWithCalibration; a camera whose cost valley is shallow keeps its
+  // start), "adjust" (jointly with the cameras in a bundle adjustment, sync_adjustment.h) or
+  // "auto" (default): the search, the search taking every minimum (keep_unsure, twice the
+  // interval) and the adjustment are each followed by a calibration, and the offsets and cameras
+  // that fit the keypoints best (CalibratedSyncScore on the people calibrated, errors truncated
+  // at three times the first calibration's median error) are kept, the start's among them. On
+  // the Pose2Sim balancing trial the search is never sure (the person barely moves) and keeps
+  // motion estimates up to 1.5 frames off; auto recovers the shifts within 0.21 frame
+  // (bench/README.md).
+  std::string fine = "auto";
+  // calibrate --sync with known offsets (seconds, one per keypoint camera, the reference's 0;
+  // empty: estimated): nothing is estimated, the cameras are calibrated on the tracks shifted
+  // and resampled by these offsets (an oracle for measuring what the estimate costs).
+  std::vector<double> known_offsets_s;
   MotionSyncOptions motion;
   CalibratedSyncOptions calibrated;
   SyncAdjustmentOptions adjustment;
 
   // Throws InputError naming `fps` for a rate that is not positive or a wrong count of rates
-  // (num_cameras), `reference` for a name not among camera_names, `fine` for an unknown method.
+  // (num_cameras), `reference` for a name not among camera_names, `fine` for an unknown method,
+  // `known_offsets_s` for a wrong count or a value that is not finite.
   void Check(const std::vector<std::string>& camera_names) const;
   std::vector<double> CameraFps(int num_cameras) const;
   int ReferenceIndex(const std::vector<std::string>& camera_names) const;

@@ -107,6 +107,85 @@ SyncResult KeptStart(SyncResult start, const CalibrateStageResult& again) {
   return start;
 }
 
+// Known offsets (seconds, made relative to the reference) as a result: every camera estimated with
+// confidence 1, method "given".
+SyncResult GivenOffsets(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference) {
+  SyncResult out;
+  out.success = true;
+  out.method = "given";
+  out.reference = reference;
+  out.reference_fps = fps[reference];
+  out.cameras.resize(offsets_s.size());
+  for (size_t c = 0; c < offsets_s.size(); ++c) {
+    CameraOffset& o = out.cameras[c];
+    o.offset_s = offsets_s[c] - offsets_s[reference];
+    o.offset_frames = o.offset_s * out.reference_fps;
+    o.estimated = static_cast<int>(c) != reference;
+    o.confidence = 1.0;
+  }
+  return out;
+}
+
+// The whole reference frames of each known offset, for cameras at the reference's frame rate.
+std::vector<int64_t> KnownShifts(const SyncResult& known, const std::vector<double>& fps, int reference) {
+  std::vector<int64_t> shift(fps.size(), 0);
+  for (size_t c = 0; c < fps.size(); ++c)
+    if (fps[c] == fps[reference]) shift[c] = static_cast<int64_t>(std::llround(known.cameras[c].offset_frames));
+  return shift;
+}
+
+// One set of offsets with the cameras calibrated on the tracks resampled by them.
+struct Candidate {
+  SyncResult sync;
+  std::vector<PersonTrack> tracks;
+  CalibrateStageResult calibration;
+  PersonTrack used;
+  double score = 0.0;  // CalibratedSyncScore on the keypoints of the people calibrated
+};
+
+// The offsets refined with the first cameras: "search" one proposal (cameras with a shallow
+// valley keep their start), "adjust" one (the bundle adjustment), "auto" up to three (the
+// search, the search taking every minimum within twice its interval, the adjustment), the
+// duplicates left out.
+std::vector<SyncResult> Proposals(const Rig& rig, const SyncInput& input, const SyncResult& start,
+                                  const SyncStageOptions& sync) {
+  std::vector<SyncResult> out;
+  if (sync.fine != "adjust") out.push_back(RefineOffsetsWithCalibration(rig, input, start, sync.calibrated));
+  if (sync.fine == "auto") {
+    CalibratedSyncOptions loose = sync.calibrated;
+    loose.keep_unsure = true;
+    loose.search_frames = 2.0 * sync.calibrated.search_frames;
+    out.push_back(RefineOffsetsWithCalibration(rig, input, start, loose));
+  }
+  if (sync.fine != "search") out.push_back(AdjustOffsetsWithCalibration(rig, input, start, sync.adjustment).sync);
+  std::vector<SyncResult> distinct;
+  for (const SyncResult& p : out) {
+    bool seen = false;
+    for (const SyncResult& d : distinct) seen = seen || d.OffsetsSeconds() == p.OffsetsSeconds();
+    if (!seen) distinct.push_back(p);
+  }
+  return distinct;
+}
+
+// The scoring of the candidates: errors truncated at three times the first calibration's
+// median triangulation error over the cameras (at least the search's threshold), so that the
+// score measures the fit of the detections whatever their noise.
+CalibratedSyncOptions ScoringOptions(const CalibrateStageResult& first, const CalibratedSyncOptions& options) {
+  std::vector<double> errors;
+  for (const CameraCalibrationReport& c : first.output.report.cameras)
+    if (std::isfinite(c.median_error_px)) errors.push_back(c.median_error_px);
+  CalibratedSyncOptions scoring = options;
+  if (!errors.empty()) {
+    std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
+    scoring.threshold_px = std::max(options.threshold_px, 3.0 * errors[errors.size() / 2]);
+  }
+  return scoring;
+}
+
+double Score(const Candidate& candidate, const SyncInput& input, const CalibratedSyncOptions& scoring) {
+  return CalibratedSyncScore(candidate.calibration.output.rig, input, candidate.sync.OffsetsSeconds(), scoring);
+}
+
 AssociationOptions SingleSelection() {
   AssociationOptions single;
   single.method = "single";
@@ -206,6 +285,14 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   const std::vector<double> fps = sync.CameraFps(static_cast<int>(names.size()));
   const SyncInput input = MakeSyncInput(tracks, fps, sync.ReferenceIndex(names));
 
+  if (!sync.known_offsets_s.empty()) {  // known offsets: resample and calibrate, nothing estimated
+    result.sync = GivenOffsets(sync.known_offsets_s, fps, input.reference);
+    result.tracks = Resampled(tracks, result.sync, fps);
+    result.calibration = Calibrate(intrinsics, result.tracks, result.sync, fps, fallback, calibrate, &result.used);
+    for (size_t c = 0; result.calibration.output.success && c < result.calibration.output.rig.size(); ++c)
+      result.calibration.output.rig[c].time_offset = result.sync.cameras[c].offset_s;
+    return result;
+  }
   auto t0 = std::chrono::steady_clock::now();
   result.sync = ConfidentOnly(EstimateOffsetsFromMotion(input, sync.motion), sync.min_confidence);
   if (fallback && tracks.size() > 1) {
@@ -217,26 +304,46 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   result.calibration = Calibrate(intrinsics, result.tracks, result.sync, fps, fallback, calibrate, &result.used);
   if (result.sync.success && result.calibration.output.success && sync.refine) {
     t0 = std::chrono::steady_clock::now();
-    const SyncResult refined =
-        sync.fine == "adjust"
-            ? AdjustOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.adjustment).sync
-            : RefineOffsetsWithCalibration(result.calibration.output.rig, input, result.sync, sync.calibrated);
+    // The offsets are refined on the people the cameras came from: when the pooled tracks lost
+    // to the single-person selection, they are mis-associated (a bystander taken for the subject
+    // in some view) and do not fit the cameras at all.
+    const SyncInput fitted =
+        result.calibration.from_selection ? MakeSyncInput({fallback()}, fps, input.reference) : input;
+    const std::vector<SyncResult> proposals = Proposals(result.calibration.output.rig, fitted, result.sync, sync);
     result.sync_seconds += SecondsSince(t0);
-    const std::vector<PersonTrack> again_tracks = Resampled(tracks, refined, fps);
-    PersonTrack again_used;
-    const CalibrateStageResult again = Calibrate(intrinsics, again_tracks, refined, fps, fallback, calibrate, &again_used);
     const double first_seconds = result.calibration.seconds;
-    if (sync.fine == "adjust" && WorseCalibration(again, result.calibration)) {
-      result.sync = KeptStart(result.sync, again);
-    } else {
-      result.sync = refined;
-      result.tracks = again_tracks;
-      if (again.output.success) {
-        result.calibration = again;
-        result.used = again_used;
+    double seconds = first_seconds;
+    Candidate best{result.sync, result.tracks, result.calibration, result.used, 0.0};
+    CalibratedSyncOptions scoring = ScoringOptions(result.calibration, sync.calibrated);
+    if (sync.fine == "auto") best.score = Score(best, fitted, scoring);
+    for (const SyncResult& refined : proposals) {
+      Candidate again{refined, Resampled(tracks, refined, fps), {}, {}, 0.0};
+      again.calibration = Calibrate(intrinsics, again.tracks, refined, fps, fallback, calibrate, &again.used);
+      seconds += again.calibration.seconds;
+      if (sync.fine == "adjust") {  // the adjusted offsets unless the calibration on them is worse
+        if (WorseCalibration(again.calibration, result.calibration)) {
+          best.sync = KeptStart(result.sync, again.calibration);
+        } else {
+          best = std::move(again);
+        }
+      } else if (sync.fine == "search") {  // the searched offsets (and their cameras, when calibrated)
+        best.sync = again.sync;
+        best.tracks = std::move(again.tracks);
+        if (again.calibration.output.success) {
+          best.calibration = std::move(again.calibration);
+          best.used = std::move(again.used);
+        }
+      } else if (again.calibration.output.success &&
+                 VerdictRank(again.calibration.output) >= VerdictRank(result.calibration.output)) {
+        again.score = Score(again, fitted, scoring);  // auto: the best fit to the same keypoints
+        if (again.score < best.score) best = std::move(again);
       }
     }
-    result.calibration.seconds = first_seconds + again.seconds;
+    result.sync = std::move(best.sync);
+    result.tracks = std::move(best.tracks);
+    result.calibration = std::move(best.calibration);
+    result.used = std::move(best.used);
+    result.calibration.seconds = seconds;
   }
   if (result.sync.success && result.calibration.output.success) {
     for (size_t c = 0; c < result.calibration.output.rig.size(); ++c) {
@@ -272,7 +379,19 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   KeypointInput on_reference = input;
   Association people = std::move(first);
   double association_seconds = 0.0;
-  for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single"; ++round) {
+  SyncStageOptions residual_sync = sync;
+  if (!sync.known_offsets_s.empty() && people.summary.method != "single") {
+    // Known offsets: their whole frames shifted before associating, the rest resampled.
+    coarse = GivenOffsets(sync.known_offsets_s, fps, reference);
+    shift = KnownShifts(coarse, fps, reference);
+    std::fill(shift_confidence.begin(), shift_confidence.end(), 1.0);
+    for (size_t c = 0; c < shift.size(); ++c)
+      residual_sync.known_offsets_s[c] = coarse.cameras[c].offset_s - static_cast<double>(shift[c]) / fps[reference];
+    on_reference = ShiftFrameNumbers(input, shift);
+    people = AssociatePeople(on_reference, search, &association_rig);
+  }
+  for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single" && sync.known_offsets_s.empty();
+       ++round) {
     const SyncResult estimate = CoarseOffsets(on_reference, people, fps, reference, sync);
     const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
     // A shift is kept only when the people are then followed across cameras better (more
@@ -319,7 +438,7 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   const auto single = [&]() { return AssociatePeople(on_reference, SingleSelection(), nullptr).tracks.front(); };
 
   SyncCalibrationResult result = CalibrateUnsynchronised(
-      intrinsics, people.tracks, calibrate, sync,
+      intrinsics, people.tracks, calibrate, residual_sync,
       people.summary.method == "single" ? std::function<PersonTrack()>() : std::function<PersonTrack()>(single));
   result.sync_seconds += coarse_seconds;
   result.sync = WithShifts(result.sync, coarse, shift, shift_confidence, fps);

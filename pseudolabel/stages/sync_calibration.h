@@ -25,15 +25,19 @@
 //      single-person selection, keeps offset 0 (with a note); every track resampled onto the
 //      reference timeline;
 //   2. the cameras self-calibrated on the resampled tracks (CalibrateFromTracks);
-//   3. the offsets refined with those cameras, the original tracks resampled again: with
+//   3. the offsets refined with those cameras, on the tracks of the people the cameras came
+//      from (the single-person selection when CalibrateFromTracks kept it): with
 //      SyncStageOptions::fine "adjust" jointly with the cameras in one bundle adjustment, every
 //      offset a continuous parameter and the 2-D tracks interpolated in time
 //      (AdjustOffsetsWithCalibration, sync_adjustment.h); with "search" one camera at a time
 //      (RefineOffsetsWithCalibration: reprojection consistency as a function of each offset);
-//      with "adjust", when the calibration of step 4 fails, has a worse verdict than that of
-//      step 2 or a leave-one-camera-out rotation over twice as large plus a degree, the offsets
-//      of step 1 and the cameras of step 2 are kept (a note on each camera);
-//   4. the cameras calibrated once more on the refined resampling.
+//      with "auto" both, plus the search taking every minimum (see SyncStageOptions::fine);
+//   4. the cameras calibrated once more on each refined resampling. "search" keeps it;
+//      "adjust" keeps it unless it fails, has a worse verdict than that of step 2 or a
+//      leave-one-camera-out rotation over twice as large plus a degree (then the offsets of
+//      step 1 and the cameras of step 2, a note on each camera); "auto" keeps, among step 2 and
+//      the calibrations of step 4 no worse by verdict, the one whose cameras and offsets fit
+//      the keypoints best (CalibratedSyncScore, the same keypoints and threshold for all).
 // A refusal of step 1 (too little motion) leaves the tracks as given and is reported in `sync`;
 // a failed step 2 stops after it.
 #pragma once

@@ -49,5 +49,46 @@ TEST(CalibratedSyncCost, LowestAtTheTrueOffset) {
   EXPECT_GT(cost[2], 1.0);
 }
 
+// A start 2.6 frames off on a camera (beyond the 1.5-frame interval): the strict search keeps
+// the start (its minimum is at the end of the interval); with keep_unsure it searches on from
+// there pass after pass and reaches the offset, with a note saying it was not sure.
+TEST(RefineOffsetsWithCalibration, KeepUnsureSearchesOnBeyondTheInterval) {
+  const Rig rig = RingRig(4);
+  const std::vector<double> offsets = {0.0, 3.4 / 30, -7.2 / 30, 12.0 / 30};
+  const SyncInput input = MakeSyncInput(rig, offsets, {30, 30, 30, 30}, 20.0, 1.0);
+  SyncResult start;
+  start.success = true;
+  start.reference_fps = 30.0;
+  start.cameras.resize(4);
+  for (int c = 0; c < 4; ++c) start.cameras[c].offset_s = offsets[c] + (c == 2 ? 2.6 / 30 : 0.0);
+  const SyncResult strict = RefineOffsetsWithCalibration(rig, input, start);
+  EXPECT_NEAR(strict.cameras[2].offset_frames, -7.2 + 2.6, 1e-9);
+  EXPECT_NE(strict.cameras[2].note.find("start kept"), std::string::npos) << strict.cameras[2].note;
+  CalibratedSyncOptions loose;
+  loose.keep_unsure = true;
+  const SyncResult r = RefineOffsetsWithCalibration(rig, input, start, loose);
+  for (int c = 1; c < 4; ++c) EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.05) << "camera " << c;
+}
+
+// The score of cameras and offsets: lowest at the true offsets, higher with one camera a frame
+// off (either way) and with a camera rotated by half a degree.
+TEST(CalibratedSyncScore, LowestForTheTrueCamerasAndOffsets) {
+  const Rig rig = RingRig(4);
+  const std::vector<double> offsets = {0.0, 0.1, -0.05, 0.2};
+  const SyncInput input = MakeSyncInput(rig, offsets, {30, 30, 30, 30}, 10.0, 1.0);
+  const double truth = CalibratedSyncScore(rig, input, offsets);
+  EXPECT_LT(truth, 3.0);  // ~ noise: 1 px per axis, smoothed
+  for (double d : {-1.0 / 30, 1.0 / 30}) {
+    std::vector<double> off = offsets;
+    off[2] += d;
+    EXPECT_GT(CalibratedSyncScore(rig, input, off), truth + 1.0) << d;
+  }
+  Rig turned = rig;  // turned about its centre: the image moves by ~10 px
+  const Eigen::Quaterniond turn(Eigen::AngleAxisd(0.5 * M_PI / 180.0, Eigen::Vector3d::UnitY()));
+  turned[1].cam_from_world = Rigid3d(turn * rig[1].cam_from_world.rotation, turn * rig[1].cam_from_world.translation);
+  EXPECT_GT(CalibratedSyncScore(turned, input, offsets), truth + 1.0);
+  EXPECT_THROW(CalibratedSyncScore(rig, input, {0.0, 0.1}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace epilabel
