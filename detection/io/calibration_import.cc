@@ -244,8 +244,19 @@ cv::Mat Matrix(const cv::FileStorage& fs, const std::string& key, int rows, int 
   return m;
 }
 
+// OpenCV 4.6's YAML parser can loop forever when the header line goes on after the version
+// ("%YAML:1.0 \"01\"" then a list: found by libFuzzer). Files written by OpenCV, as
+// EasyMocap's are, start with the line "%YAML:1.0" (or "%YAML 1.0").
+void CheckYamlHeader(const std::string& text, const std::string& path) {
+  std::string first = text.substr(0, text.find('\n'));
+  while (!first.empty() && (first.back() == '\r' || first.back() == ' ' || first.back() == '\t')) first.pop_back();
+  if (first != "%YAML:1.0" && first != "%YAML 1.0")
+    throw InputError(path + ":1", "expected the line '%YAML:1.0' that starts OpenCV FileStorage YAML");
+}
+
 cv::FileStorage OpenYaml(const std::string& path) {
   const std::string text = ReadBounded(path);
+  CheckYamlHeader(text, path);
   try {
     cv::FileStorage fs(text, cv::FileStorage::READ | cv::FileStorage::MEMORY | cv::FileStorage::FORMAT_YAML);
     if (!fs.isOpened()) throw InputError(path, "cannot be read as OpenCV FileStorage YAML");

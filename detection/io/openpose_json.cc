@@ -184,10 +184,12 @@ std::vector<double> ReadTimestampsCsv(const fs::path& folder, const std::vector<
     int64_t frame = -1;
     double time = 0.0;
     const char* end = line.data() + line.size();
-    const auto f = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), frame);
+    const char* frame_end = line.data() + std::min(comma, line.size());  // never past the line (npos)
+    const auto f = std::from_chars(line.data(), frame_end, frame);
     const auto t = comma == std::string::npos ? std::from_chars_result{end, std::errc::invalid_argument}
                                               : std::from_chars(line.data() + comma + 1, end, time);
-    if (f.ec != std::errc() || f.ptr != line.data() + comma || t.ec != std::errc() || t.ptr != end) {
+    if (comma == std::string::npos || f.ec != std::errc() || f.ptr != frame_end || t.ec != std::errc() ||
+        t.ptr != end) {
       throw InputError(at, "expected 'frame,time_s' (an integer and a number), got '" + line.substr(0, 80) + "'");
     }
     if (times.size() >= frames.size() || frame != frames[times.size()]) {

@@ -192,6 +192,10 @@ TEST(ReadEasyMocapCalibration, MalformedDocumentsAreInputErrorsNamingTheFile) {
   const std::string message = InputErrorOf([&] { ReadEasyMocapCalibration(intri, extri, 1280, 720); });
   EXPECT_NE(message.find(extri), std::string::npos) << message;
   EXPECT_EQ(ReadEasyMocapCalibration(intri, "", 1280, 720).at(0).width, 1280) << "the valid file still reads";
+  // Found by libFuzzer: OpenCV's parser loops forever on this header line; it is refused first.
+  std::ofstream(intri, std::ios::trunc) << "%YAML:1.0 \"01\"\n   - \"02\"\n0\n-";
+  EXPECT_NE(InputErrorOf([&] { ReadEasyMocapCalibration(intri, "", 1280, 720); }).find(":1: expected the line"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -312,6 +312,10 @@ TEST(OpenPoseTimestamps, BadTimestampFilesAreInputErrorsNamingTheFileAndLine) {
             std::string::npos);
   EXPECT_NE(error_with("frame,time_s\n0,0\n1,0.04\n").find("has 2 timestamps for 3 JSON frames"), std::string::npos);
   EXPECT_NE(error_with("time\n").find("timestamps.csv:1: expected the header"), std::string::npos);
+  // Found by libFuzzer under UBSan: a line without a comma made the reader form a pointer
+  // past the end of the line.
+  EXPECT_NE(error_with("frame,time_s\n00.000000\n1,0.033367\n2,0.0667333\n").find("timestamps.csv:2: expected"),
+            std::string::npos);
 }
 
 }  // namespace
