@@ -1,0 +1,116 @@
+#include "detection/dnn/area_resize.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace epilabel {
+
+namespace {
+
+// Which source pixels make one destination pixel along an axis, and their weights, exactly as
+// OpenCV's computeResizeAreaTab (imgproc/src/resize.cpp) computes them: destination d covers
+// [d * scale, (d + 1) * scale) with scale = 1 / (destination / source) in double precision, its
+// cell clipped to the source; a partly covered pixel weighs the part inside (left out under
+// 1e-3 pixel), weights normalised by the cell and rounded to float.
+struct AxisTaps {
+  std::vector<int> begin;  // destination d uses taps begin[d] .. begin[d + 1] - 1, source in order
+  std::vector<int> source;
+  std::vector<float> weight;
+};
+
+AxisTaps AreaTaps(int source_size, int destination_size) {
+  AxisTaps taps;
+  const double scale = 1.0 / (static_cast<double>(destination_size) / source_size);
+  const auto add = [&taps](int source, float weight) {
+    taps.source.push_back(source);
+    taps.weight.push_back(weight);
+  };
+  for (int d = 0; d < destination_size; ++d) {
+    taps.begin.push_back(static_cast<int>(taps.source.size()));
+    const double from = d * scale, to = from + scale;
+    const double cell = std::min(scale, source_size - from);
+    int first = static_cast<int>(std::ceil(from)), last = static_cast<int>(std::floor(to));
+    last = std::min(last, source_size - 1);
+    first = std::min(first, last);
+    if (first - from > 1e-3) add(first - 1, static_cast<float>((first - from) / cell));
+    for (int s = first; s < last; ++s) add(s, static_cast<float>(1.0 / cell));
+    if (to - last > 1e-3) add(last, static_cast<float>(std::min(std::min(to - last, 1.0), cell) / cell));
+  }
+  taps.begin.push_back(static_cast<int>(taps.source.size()));
+  return taps;
+}
+
+// One source row (as float, exact) averaged along x: out[d * channels + c] = sum over d's taps,
+// in order, of row[source * channels + c] * weight, accumulated in float from 0 (OpenCV's order).
+// Each destination pixel's sum stays in a register instead of being read back per tap.
+void AverageAlongX(const float* row, const AxisTaps& columns, int channels, float* out) {
+  const int width = static_cast<int>(columns.begin.size()) - 1;
+  if (channels == 3) {
+    for (int d = 0; d < width; ++d) {
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
+      for (int t = columns.begin[d]; t < columns.begin[d + 1]; ++t) {
+        const float* p = row + 3 * columns.source[t];
+        const float w = columns.weight[t];
+        s0 = s0 + p[0] * w;
+        s1 = s1 + p[1] * w;
+        s2 = s2 + p[2] * w;
+      }
+      out[3 * d] = s0;
+      out[3 * d + 1] = s1;
+      out[3 * d + 2] = s2;
+    }
+    return;
+  }
+  for (int d = 0; d < width; ++d) {
+    for (int c = 0; c < channels; ++c) {
+      float s = 0.0f;
+      for (int t = columns.begin[d]; t < columns.begin[d + 1]; ++t)
+        s = s + row[columns.source[t] * channels + c] * columns.weight[t];
+      out[d * channels + c] = s;
+    }
+  }
+}
+
+}  // namespace
+
+void ShrinkByAreaAveraging(const cv::Mat& src, cv::Size size, cv::Mat* dst) {
+  if (src.empty() || src.depth() != CV_8U) throw std::invalid_argument("ShrinkByAreaAveraging: expects a non-empty 8-bit image");
+  if (size.width < 1 || size.height < 1 || size.width > src.cols || size.height > src.rows)
+    throw std::invalid_argument("ShrinkByAreaAveraging: the size must be between 1x1 and the source's");
+  const int channels = src.channels();
+  const AxisTaps columns = AreaTaps(src.cols, size.width);
+  const AxisTaps rows = AreaTaps(src.rows, size.height);
+  dst->create(size, src.type());
+  const size_t length = static_cast<size_t>(size.width) * channels;
+  const int row_length = src.cols * channels;
+  std::vector<float> row(static_cast<size_t>(row_length)), along_x(length), sum(length);
+  for (int y = 0; y < size.height; ++y) {
+    // Columns first, then the rows under destination row y, weighted, in order (as OpenCV).
+    for (int t = rows.begin[y]; t < rows.begin[y + 1]; ++t) {
+      const uint8_t* source = src.ptr<uint8_t>(rows.source[t]);
+      for (int i = 0; i < row_length; ++i) row[i] = static_cast<float>(source[i]);  // vectorised
+      AverageAlongX(row.data(), columns, channels, along_x.data());
+      const float w = rows.weight[t];
+      if (t == rows.begin[y]) {
+        for (size_t i = 0; i < length; ++i) sum[i] = w * along_x[i];
+      } else {
+        for (size_t i = 0; i < length; ++i) sum[i] = sum[i] + w * along_x[i];
+      }
+    }
+    uint8_t* out = dst->ptr<uint8_t>(y);
+    for (size_t i = 0; i < length; ++i) out[i] = cv::saturate_cast<uint8_t>(sum[i]);
+  }
+}
+
+bool OpenCvAreaFactorsAreIntegers(cv::Size from, cv::Size to) {
+  // As cv::resize: scale = 1 / (to / from), compared with its saturate_cast to int.
+  const double scale_x = 1.0 / (static_cast<double>(to.width) / from.width);
+  const double scale_y = 1.0 / (static_cast<double>(to.height) / from.height);
+  return std::abs(scale_x - cv::saturate_cast<int>(scale_x)) < DBL_EPSILON &&
+         std::abs(scale_y - cv::saturate_cast<int>(scale_y)) < DBL_EPSILON;
+}
+
+}  // namespace epilabel
