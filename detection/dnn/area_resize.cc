@@ -6,6 +6,10 @@
 #include <stdexcept>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace epilabel {
 
 namespace {
@@ -43,27 +47,69 @@ AxisTaps AreaTaps(int source_size, int destination_size) {
   return taps;
 }
 
+// The taps of every destination pixel padded to the same count with weight 0 (on a valid source
+// pixel): adding +0 leaves a sum of non-negative terms unchanged, so the padded sums are the
+// same floats, and equal counts let several destination pixels be summed side by side.
+struct PaddedTaps {
+  int count = 0;               // taps per destination pixel
+  std::vector<int> source;     // destination d: source[d * count + k], k < count
+  std::vector<float> weight;
+};
+
+PaddedTaps Pad(const AxisTaps& taps) {
+  PaddedTaps padded;
+  const size_t size = taps.begin.size() - 1;
+  for (size_t d = 0; d < size; ++d) padded.count = std::max(padded.count, taps.begin[d + 1] - taps.begin[d]);
+  padded.source.assign(size * padded.count, 0);
+  padded.weight.assign(size * padded.count, 0.0f);
+  for (size_t d = 0; d < size; ++d) {
+    for (int k = 0; k < padded.count; ++k) {
+      const int t = taps.begin[d] + k;
+      const bool real = t < taps.begin[d + 1];
+      padded.source[d * padded.count + k] = real ? taps.source[t] : taps.source[std::max(taps.begin[d], t - 1)];
+      padded.weight[d * padded.count + k] = real ? taps.weight[t] : 0.0f;
+    }
+  }
+  return padded;
+}
+
 // One source row (as float, exact) averaged along x: out[d * channels + c] = sum over d's taps,
 // in order, of row[source * channels + c] * weight, accumulated in float from 0 (OpenCV's order).
-// Each destination pixel's sum stays in a register instead of being read back per tap.
-void AverageAlongX(const float* row, const AxisTaps& columns, int channels, float* out) {
+// The sums stay in registers instead of being read back per tap. With 3 channels (SSE2) a pixel's
+// three sums share one register, a fourth lane reading the next value (dropped; `row` holds one
+// float past its end, `out` one past its end): lane by lane the same single-precision multiply
+// and add as the scalar code; four destination pixels are summed side by side.
+void AverageAlongX(const float* row, const AxisTaps& columns, const PaddedTaps& padded, int channels, float* out) {
   const int width = static_cast<int>(columns.begin.size()) - 1;
+#if defined(__SSE2__)
   if (channels == 3) {
-    for (int d = 0; d < width; ++d) {
-      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f;
-      for (int t = columns.begin[d]; t < columns.begin[d + 1]; ++t) {
-        const float* p = row + 3 * columns.source[t];
-        const float w = columns.weight[t];
-        s0 = s0 + p[0] * w;
-        s1 = s1 + p[1] * w;
-        s2 = s2 + p[2] * w;
+    const int n = padded.count;
+    int d = 0;
+    for (; d + 4 <= width; d += 4) {
+      const int* source = padded.source.data() + static_cast<size_t>(d) * n;
+      const float* weight = padded.weight.data() + static_cast<size_t>(d) * n;
+      __m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps(), s2 = _mm_setzero_ps(), s3 = _mm_setzero_ps();
+      for (int k = 0; k < n; ++k) {
+        s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(row + 3 * source[k]), _mm_set1_ps(weight[k])));
+        s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(row + 3 * source[n + k]), _mm_set1_ps(weight[n + k])));
+        s2 = _mm_add_ps(s2, _mm_mul_ps(_mm_loadu_ps(row + 3 * source[2 * n + k]), _mm_set1_ps(weight[2 * n + k])));
+        s3 = _mm_add_ps(s3, _mm_mul_ps(_mm_loadu_ps(row + 3 * source[3 * n + k]), _mm_set1_ps(weight[3 * n + k])));
       }
-      out[3 * d] = s0;
-      out[3 * d + 1] = s1;
-      out[3 * d + 2] = s2;
+      // In increasing order: each store's fourth lane is overwritten by the next.
+      _mm_storeu_ps(out + 3 * d, s0);
+      _mm_storeu_ps(out + 3 * d + 3, s1);
+      _mm_storeu_ps(out + 3 * d + 6, s2);
+      _mm_storeu_ps(out + 3 * d + 9, s3);
+    }
+    for (; d < width; ++d) {
+      __m128 sum = _mm_setzero_ps();
+      for (int t = columns.begin[d]; t < columns.begin[d + 1]; ++t)
+        sum = _mm_add_ps(sum, _mm_mul_ps(_mm_loadu_ps(row + 3 * columns.source[t]), _mm_set1_ps(columns.weight[t])));
+      _mm_storeu_ps(out + 3 * d, sum);
     }
     return;
   }
+#endif
   for (int d = 0; d < width; ++d) {
     for (int c = 0; c < channels; ++c) {
       float s = 0.0f;
@@ -86,13 +132,14 @@ void ShrinkByAreaAveraging(const cv::Mat& src, cv::Size size, cv::Mat* dst) {
   dst->create(size, src.type());
   const size_t length = static_cast<size_t>(size.width) * channels;
   const int row_length = src.cols * channels;
-  std::vector<float> row(static_cast<size_t>(row_length)), along_x(length), sum(length);
+  const PaddedTaps padded = Pad(columns);
+  std::vector<float> row(static_cast<size_t>(row_length) + 1, 0.0f), along_x(length + 1), sum(length);
   for (int y = 0; y < size.height; ++y) {
     // Columns first, then the rows under destination row y, weighted, in order (as OpenCV).
     for (int t = rows.begin[y]; t < rows.begin[y + 1]; ++t) {
       const uint8_t* source = src.ptr<uint8_t>(rows.source[t]);
       for (int i = 0; i < row_length; ++i) row[i] = static_cast<float>(source[i]);  // vectorised
-      AverageAlongX(row.data(), columns, channels, along_x.data());
+      AverageAlongX(row.data(), columns, padded, channels, along_x.data());
       const float w = rows.weight[t];
       if (t == rows.begin[y]) {
         for (size_t i = 0; i < length; ++i) sum[i] = w * along_x[i];
