@@ -9,8 +9,8 @@
 // weights, summed in the same order: along x per source row, then those rows), so the bytes
 // equal cv::resize(src, dst, size, 0, 0, cv::INTER_AREA) whenever OpenCV takes that path (a
 // factor that is not an integer); OpenCV's integer-factor path rounds differently. It runs in
-// one thread and keeps each sum in a register instead of updating memory per source pixel:
-// about a third of OpenCV's time on a person's crop.
+// one thread and keeps the sums in (SSE) registers instead of updating memory per source pixel:
+// 1.1 ms instead of OpenCV's 2.55 for a 1025 px crop to 192 (bench/detector_bench BM_ShrinkCrop).
 #pragma once
 
 #include <opencv2/core.hpp>
