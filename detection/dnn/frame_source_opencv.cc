@@ -40,9 +40,10 @@ class VideoSource : public FrameSource {
 
   // Decodes into *frame's buffer when the caller is its only holder (a loop reading into one
   // cv::Mat then reuses the frame's memory instead of allocating and faulting in 6 MB per
-  // full-HD frame); a buffer shared with a copy the caller kept is left alone.
+  // full-HD frame); a buffer shared with a copy the caller kept, or memory the cv::Mat does not
+  // own, is left alone.
   bool Read(cv::Mat* frame) override {
-    if (frame->u != nullptr && frame->u->refcount > 1) frame->release();
+    if (frame->u == nullptr || frame->u->refcount > 1) frame->release();
     if (!capture_.read(*frame) || frame->empty()) {
       if (frames_read_ == 0) throw InputError(path_, "the video opened but no frame could be decoded");
       return false;
