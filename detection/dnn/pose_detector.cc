@@ -12,6 +12,7 @@
 #include <set>
 
 #include <opencv2/core/utility.hpp>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -395,8 +396,9 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
   report(0);
 
   DetectorPool detectors(options);
-  const OpenCvThreadsWhileDetecting opencv_threads(
-      inputs.size() >= static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency())));
+  const size_t threads = std::min(static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency())),
+                                  tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const OpenCvThreadsWhileDetecting opencv_threads(inputs.size() >= threads);
   tbb::parallel_for(size_t{0}, inputs.size(), size_t{1}, [&](size_t i) {
     const auto start = std::chrono::steady_clock::now();
     std::unique_ptr<PoseDetector> pooled = detectors.Acquire();
