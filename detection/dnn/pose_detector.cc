@@ -121,7 +121,7 @@ class DetectorPool {
   }
 
  private:
-  const PoseDetectorOptions& options_;
+  const PoseDetectorOptions options_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<PoseDetector>> free_;
 };
