@@ -5,6 +5,9 @@
 //   BM_DetectCameras/<model>: the whole 4-camera run (video decoding, model loading, TBB
 //     across cameras), as `epilabel detect` does it.
 //   BM_DecodeVideo: reading the frames alone; BM_DetectPeople/<refine>: several people.
+//   BM_ShrinkCrop/<ours>: a person's 1025x1025 crop of a decoded frame shrunk to Lightning's
+//     192x192 by area averaging, cv::resize(INTER_AREA) (ours=0) or ShrinkByAreaAveraging
+//     (ours=1, the same bytes; what the detector runs), one thread.
 // Counter frames/s: frames per second for one camera (BM_DetectFrame) and over all four
 // cameras together (BM_DetectCameras; per camera = that / 4 when the cameras share the cores).
 #include <algorithm>
@@ -15,9 +18,11 @@
 
 #include <benchmark/benchmark.h>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 #include <tbb/global_control.h>
 
+#include "detection/dnn/area_resize.h"
 #include "detection/dnn/frame_source.h"
 #include "detection/dnn/pose_detector.h"
 
@@ -113,6 +118,31 @@ void BM_DetectPeople(benchmark::State& state) {
   state.SetLabel(options.people.refine ? "multipose + lightning per person" : "multipose only");
 }
 BENCHMARK(BM_DetectPeople)->Arg(0)->Arg(1)->ArgName("refine")->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ShrinkCrop(benchmark::State& state) {
+  const std::vector<cv::Mat>& frames = Frames();
+  if (frames.empty()) {
+    state.SkipWithError("cannot read the Pose2Sim videos");
+    return;
+  }
+  const int threads = cv::getNumThreads();
+  cv::setNumThreads(1);
+  cv::Mat out;
+  size_t i = 0;
+  for (auto _ : state) {
+    const cv::Mat& frame = frames[i++ % frames.size()];
+    const cv::Mat crop = frame(cv::Rect(std::min(41, frame.cols - 1025), 317, 1025, 1025));
+    if (state.range(0) != 0) {
+      ShrinkByAreaAveraging(crop, cv::Size(192, 192), &out);
+    } else {
+      cv::resize(crop, out, cv::Size(192, 192), 0, 0, cv::INTER_AREA);
+    }
+    benchmark::DoNotOptimize(out.data);
+  }
+  cv::setNumThreads(threads);
+  state.SetLabel(state.range(0) != 0 ? "ShrinkByAreaAveraging" : "cv::resize INTER_AREA");
+}
+BENCHMARK(BM_ShrinkCrop)->Arg(0)->Arg(1)->ArgName("ours")->Unit(benchmark::kMillisecond);
 
 void BM_DetectCameras(benchmark::State& state) {
   const std::string model = kModels[state.range(0)];

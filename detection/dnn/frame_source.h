@@ -23,7 +23,9 @@ class FrameSource {
   static std::unique_ptr<FrameSource> Open(const std::string& path);
 
   // The next frame as 8-bit BGR; false at the end. Throws InputError for an image that cannot
-  // be decoded or whose size differs from the first frame's.
+  // be decoded or whose size differs from the first frame's. A video frame is decoded into
+  // *frame's buffer when no other cv::Mat shares it (a loop reading into one cv::Mat reuses its
+  // memory; a frame the caller kept, even as a shallow copy, is never overwritten).
   virtual bool Read(cv::Mat* frame) = 0;
   // When the frame last read was taken, seconds: a video's presentation timestamp (FFmpeg's,
   // from the start of the stream; uneven for a variable frame rate); NaN for an image folder or

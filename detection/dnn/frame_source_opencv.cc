@@ -38,15 +38,19 @@ class VideoSource : public FrameSource {
     frame_count_ = count > 0 ? static_cast<int64_t>(count) : -1;
   }
 
+  // Decodes into *frame's buffer when the caller is its only holder (a loop reading into one
+  // cv::Mat then reuses the frame's memory instead of allocating and faulting in 6 MB per
+  // full-HD frame); a buffer shared with a copy the caller kept, or memory the cv::Mat does not
+  // own, is left alone.
   bool Read(cv::Mat* frame) override {
-    cv::Mat raw;
-    if (!capture_.read(raw) || raw.empty()) {
+    if (frame->u == nullptr || frame->u->refcount > 1) frame->release();
+    if (!capture_.read(*frame) || frame->empty()) {
       if (frames_read_ == 0) throw InputError(path_, "the video opened but no frame could be decoded");
       return false;
     }
     ++frames_read_;
     last_timestamp_s_ = capture_.get(cv::CAP_PROP_POS_MSEC) / 1000.0;
-    *frame = ToBgr8(raw);
+    if (frame->type() != CV_8UC3) *frame = ToBgr8(*frame);
     return true;
   }
   double LastTimestampS() const override { return last_timestamp_s_; }

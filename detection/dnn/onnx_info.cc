@@ -1,10 +1,12 @@
 #include "detection/dnn/onnx_info.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <stdexcept>
 #include <string_view>
 
-#include "foundation/file_util.h"
 #include "foundation/error.h"
 
 namespace epilabel {
@@ -142,8 +144,22 @@ const OnnxTensorInfo* OnnxModelInfo::Output(const std::string& name) const {
   return nullptr;
 }
 
-OnnxModelInfo ReadOnnxModelInfo(const std::string& path) {
-  const std::string content = ReadFileToString(path);
+std::string ReadOnnxFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw InputError(path, "file not found");
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a folder, expected a file");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw InputError(path, "cannot open for reading");
+  std::string content(static_cast<size_t>(std::max<std::streamoff>(0, in.tellg())), '\0');
+  in.seekg(0);
+  if (!in.read(content.data(), static_cast<std::streamsize>(content.size())))
+    throw InputError(path, "cannot read the file");
+  return content;
+}
+
+OnnxModelInfo ReadOnnxModelInfo(const std::string& path) { return ParseOnnxModelInfo(ReadOnnxFile(path), path); }
+
+OnnxModelInfo ParseOnnxModelInfo(const std::string& content, const std::string& path) {
   const std::string not_onnx = "not an ONNX model: ";
   if (content.empty()) throw InputError(path, not_onnx + "the file is empty");
   OnnxModelInfo info;

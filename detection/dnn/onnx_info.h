@@ -33,4 +33,10 @@ struct OnnxModelInfo {
 // graph, no nodes, no input or output).
 OnnxModelInfo ReadOnnxModelInfo(const std::string& path);
 
+// The same in two steps, for a caller that also hands the bytes to the dnn module (one read of
+// the file): its bytes (InputError naming `path` when missing, a folder or unreadable), then
+// their interface (`path` names the file in errors).
+std::string ReadOnnxFile(const std::string& path);
+OnnxModelInfo ParseOnnxModelInfo(const std::string& content, const std::string& path);
+
 }  // namespace epilabel

@@ -51,8 +51,11 @@ std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads) 
     double best = -std::numeric_limits<double>::infinity();
     int ky = 0, kx = 0;
     for (int y = 0; y < h; ++y) {
+      const double dy2 = (y - ry) * (y - ry);
       for (int x = 0; x < w; ++x) {
-        const double distance = std::hypot(y - ry, x - rx);
+        // sqrt of the squares rather than std::hypot (no overflow at map sizes; hypot's
+        // rescaling made this loop 2 % of a Lightning frame's CPU).
+        const double distance = std::sqrt(dy2 + (x - rx) * (x - rx));
         const double v = heatmap[static_cast<size_t>(y) * w + x] / (distance + kMoveNetDistanceBias);
         if (v > best) {
           best = v;

@@ -228,7 +228,8 @@ class PoseDetector {
 };
 
 // Runs the detector over every frame of each camera, the cameras in parallel (TBB; one model
-// instance per camera). `progress` is called with stage "detect" and frames done / total over
+// instance per camera running at a time, reused for the next camera; OpenCV's own threads are
+// off while there are at least as many cameras as threads). `progress` is called with stage "detect" and frames done / total over
 // all cameras (the total grows if a video holds more frames than its header says). Camera
 // names must be distinct (InputError otherwise). Results do not depend on the thread count.
 DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const PoseDetectorOptions& options,

@@ -11,6 +11,7 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "detection/dnn/area_resize.h"
 #include "detection/dnn/detector_module.h"
 #include "detection/dnn/onnx_info.h"
 #include "detection/dnn/pose_decoding.h"
@@ -31,32 +32,41 @@ std::string DimsToString(const std::vector<int64_t>& dims) {
 }
 
 // The part of `image` under `box` (continuous coordinates), resized to width x height, padded
-// with black outside the image. The mapping is exactly u = (x - box.x0) * width / box.width
-// (continuous coordinates) per axis. Shrinking uses area averaging (no aliasing when a
-// full-HD frame becomes 256 pixels), then a bilinear warp places the result exactly.
-cv::Mat CropToInput(const cv::Mat& image, const ImageBox& box, int width, int height) {
+// with black outside the image, written to *out (its buffer reused; *shrunk is scratch). The
+// mapping is exactly u = (x - box.x0) * width / box.width (continuous coordinates) per axis.
+// Shrinking averages areas (no aliasing when a full-HD frame becomes 256 pixels; only the
+// region under the box is read), then a bilinear warp places the result exactly.
+void CropToInput(const cv::Mat& image, const ImageBox& box, int width, int height, cv::Mat* shrunk, cv::Mat* out) {
   const double sx = width / box.width, sy = height / box.height;
   const int rx0 = std::max(0, static_cast<int>(std::floor(box.x0)));
   const int ry0 = std::max(0, static_cast<int>(std::floor(box.y0)));
   const int rx1 = std::min(image.cols, static_cast<int>(std::ceil(box.x0 + box.width)));
   const int ry1 = std::min(image.rows, static_cast<int>(std::ceil(box.y0 + box.height)));
-  if (rx1 <= rx0 || ry1 <= ry0) return cv::Mat::zeros(height, width, image.type());
+  if (rx1 <= rx0 || ry1 <= ry0) {
+    out->create(height, width, image.type());
+    out->setTo(cv::Scalar::all(0));
+    return;
+  }
   const cv::Mat roi = image(cv::Rect(rx0, ry0, rx1 - rx0, ry1 - ry0));
   cv::Mat source = roi;
   double fx = 1.0, fy = 1.0;
   if (sx < 1.0 || sy < 1.0) {
     const int nw = sx < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.cols * sx))) : roi.cols;
     const int nh = sy < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.rows * sy))) : roi.rows;
-    cv::resize(roi, source, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
+    // The same bytes as cv::resize(INTER_AREA), in less than half the time for non-integer factors.
+    if (OpenCvAreaFactorsAreIntegers(roi.size(), cv::Size(nw, nh))) {
+      cv::resize(roi, *shrunk, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
+    } else {
+      ShrinkByAreaAveraging(roi, cv::Size(nw, nh), shrunk);
+    }
+    source = *shrunk;
     fx = static_cast<double>(nw) / roi.cols;
     fy = static_cast<double>(nh) / roi.rows;
   }
   // Pixel-centre form of u = ((xs + 0.5) / fx + rx0 - x0) * sx - 0.5, xs a pixel of `source`.
   cv::Matx23d m(sx / fx, 0.0, (0.5 / fx + rx0 - box.x0) * sx - 0.5,  //
                 0.0, sy / fy, (0.5 / fy + ry0 - box.y0) * sy - 0.5);
-  cv::Mat out;
-  cv::warpAffine(source, out, m, cv::Size(width, height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-  return out;
+  cv::warpAffine(source, *out, m, cv::Size(width, height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
 }
 
 // An 8-bit BGR image as a float blob [1, 3, H, W] (RGB when `rgb`), values 0-255: what
@@ -94,11 +104,12 @@ class OpenCvPoseNetwork : public PoseNetwork {
  public:
   // `model` names an existing file (PoseDetector checks).
   explicit OpenCvPoseNetwork(const PoseModelOptions& model) : options_(model), path_(model.path) {
-    const OnnxModelInfo info = ReadOnnxModelInfo(path_);
+    const std::string bytes = ReadOnnxFile(path_);
+    const OnnxModelInfo info = ParseOnnxModelInfo(bytes, path_);
     ResolveInput(info);
     ResolveOutputs(info);
     try {
-      net_ = cv::dnn::readNetFromONNX(path_);
+      net_ = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
     } catch (const cv::Exception& e) {
       throw InputError(path_, std::string("OpenCV's dnn module cannot load this ONNX model: ") + e.err);
     }
@@ -114,11 +125,11 @@ class OpenCvPoseNetwork : public PoseNetwork {
       if (people.empty()) return std::vector<Eigen::Vector3d>(kCocoJoints, Eigen::Vector3d::Zero());
       return people.front().joints;
     }
-    const cv::Mat input = CropToInput(image, box, input_width_, input_height_);
-    std::vector<Eigen::Vector3d> in_input = Infer(input);
+    CropToInput(image, box, input_width_, input_height_, &shrunk_, &input_);
+    std::vector<Eigen::Vector3d> in_input = Infer(input_);
     if (options_.flip_test) {
       cv::Mat flipped;
-      cv::flip(input, flipped, 1);
+      cv::flip(input_, flipped, 1);
       in_input = MergeFlipped(std::move(in_input), Infer(flipped));
     }
     return ToImage(std::move(in_input), box);
@@ -201,8 +212,8 @@ class OpenCvPoseNetwork : public PoseNetwork {
       for (const Eigen::Vector3d& j : person.joints) person.score += j.z() / person.joints.size();
       return {person};
     }
-    const cv::Mat input = CropToInput(image, box, input_width_, input_height_);
-    const cv::Mat blob = ToBlob(input, true);
+    CropToInput(image, box, input_width_, input_height_, &shrunk_, &input_);
+    const cv::Mat blob = ToBlob(input_, true);
     const std::vector<cv::Mat> outs = Forward(blob);
     MoveNetMultiPoseHeads heads{MapOf(outs[0], path_, "center"),     MapOf(outs[1], path_, "heatmaps"),
                                 MapOf(outs[2], path_, "regression"), MapOf(outs[3], path_, "offsets"),
@@ -331,6 +342,7 @@ class OpenCvPoseNetwork : public PoseNetwork {
   cv::dnn::Net net_;
   std::vector<cv::String> output_names_;  // MoveNet: the 4 heads in kMoveNetOutputs order; SimCC: x, y
   int num_model_joints_ = 0;              // K of the model, when known from the file (0 = unknown)
+  cv::Mat shrunk_, input_;                // CropToInput's buffers, reused from run to run
 };
 
 }  // namespace

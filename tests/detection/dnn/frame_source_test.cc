@@ -98,6 +98,22 @@ TEST(FrameSource, ReadsAVideo) {
   EXPECT_EQ(source->FrameCountHint(), 11);
 }
 
+TEST(FrameSource, VideoFramesReuseTheBufferButNeverOverwriteAKeptFrame) {
+  const std::string video = testing::SourceDir() + "/tests/data/pose2sim_videos/cam01.mp4";
+  std::unique_ptr<FrameSource> source = FrameSource::Open(video);
+  cv::Mat frame;
+  ASSERT_TRUE(source->Read(&frame));
+  const uint8_t* buffer = frame.data;
+  ASSERT_TRUE(source->Read(&frame));
+  EXPECT_EQ(frame.data, buffer) << "a loop reading into one cv::Mat decodes into its buffer";
+  const cv::Mat kept = frame;  // a shallow copy shares the buffer
+  const cv::Mat second = frame.clone();
+  ASSERT_TRUE(source->Read(&frame));
+  EXPECT_NE(frame.data, kept.data);
+  EXPECT_EQ(cv::norm(kept, second, cv::NORM_INF), 0.0) << "the kept frame was overwritten";
+  EXPECT_EQ(frame.size(), kept.size());
+}
+
 TEST(FrameSource, AVideoGivesItsFramesTimestampsAnImageFolderNone) {
   TempDir dir;
   const std::string path = dir / "cam.avi";

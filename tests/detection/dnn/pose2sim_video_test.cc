@@ -216,15 +216,21 @@ TEST_F(Pose2SimVideos, LightningAgreesWithTheCalibrationWhateverTheThreadCount) 
   ExpectTrackedInEveryFrame(result);
   ExpectAgreementWithTheCalibration(result, "lightning");
 
+  // One camera alone: a detector of its own, OpenCV's threads on (fewer cameras than threads).
+  const std::vector<CameraInput> second = {Inputs(2)[1]};
+  const DetectionResult alone = DetectCameras(second, Options("lightning"));
+  // One thread: the second camera gets the first camera's detector, Reset; OpenCV's threads off.
   tbb::global_control one_thread(tbb::global_control::max_allowed_parallelism, 1);
   const KeypointSequence serial = DetectCameras(Inputs(2), Options("lightning")).keypoints;
-  for (size_t c = 0; c < 2; ++c) {
-    ASSERT_EQ(serial.cameras[c].people.size(), result.keypoints.cameras[c].people.size());
-    for (size_t f = 0; f < serial.cameras[c].people.size(); ++f)
+  const auto expect_same = [](const CameraKeypoints& a, const CameraKeypoints& b, const std::string& what) {
+    ASSERT_EQ(a.people.size(), b.people.size()) << what;
+    for (size_t f = 0; f < a.people.size(); ++f)
       for (int j = 0; j < kJoints; ++j)
-        EXPECT_EQ(serial.cameras[c].people[f][0].joints[j], result.keypoints.cameras[c].people[f][0].joints[j])
-            << "camera " << c << " frame " << f << " joint " << j;
-  }
+        EXPECT_EQ(a.people[f][0].joints[j], b.people[f][0].joints[j]) << what << " frame " << f << " joint " << j;
+  };
+  for (size_t c = 0; c < 2; ++c) expect_same(serial.cameras[c], result.keypoints.cameras[c], "camera " + std::to_string(c));
+  expect_same(alone.keypoints.cameras[0], serial.cameras[1], "second camera alone vs after the first");
+  EXPECT_EQ(alone.cameras[0].inferences, 12u);
 }
 
 TEST_F(Pose2SimVideos, RejectsDuplicateCameraNamesAndMissingInputs) {
