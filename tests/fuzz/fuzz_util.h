@@ -47,6 +47,16 @@ inline std::string WriteInput(const std::string& relative_path, const uint8_t* d
   return path.string();
 }
 
+// One valid OpenPose JSON frame: a 17-joint person (frames beside the fuzzed file).
+inline const std::string& ValidOpenPoseFrame() {
+  static const std::string frame = [] {
+    std::string s = R"({"version":1.3,"people":[{"person_id":[-1],"pose_keypoints_2d":[)";
+    for (int j = 0; j < 17; ++j) s += (j ? "," : "") + std::to_string(10 * j) + ",5,0.5";
+    return s + "]}]}";
+  }();
+  return frame;
+}
+
 // Runs `read`; an InputError is the expected outcome of bad input, anything else aborts.
 template <typename Read>
 void ExpectOnlyInputErrors(Read&& read) {

@@ -9,11 +9,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace epilabel;
   fuzz::SingleThreaded();
   // A valid 17-joint person in frame 0, so the fuzzed frame 1 is checked against it too.
-  static const std::string valid = [] {
-    std::string s = R"({"version":1.3,"people":[{"person_id":[-1],"pose_keypoints_2d":[)";
-    for (int j = 0; j < 17; ++j) s += (j ? "," : "") + std::to_string(10 * j) + ",5,0.5";
-    return s + "]}]}";
-  }();
+  const std::string& valid = fuzz::ValidOpenPoseFrame();
   fuzz::WriteInput("pose/cam1/cam1_000000000000_keypoints.json", reinterpret_cast<const uint8_t*>(valid.data()),
                    valid.size());
   fuzz::WriteInput("pose/cam1/cam1_000000000001_keypoints.json", data, size);

@@ -9,11 +9,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace epilabel;
   fuzz::SingleThreaded();
-  static const std::string valid = [] {
-    std::string s = R"({"version":1.3,"people":[{"person_id":[-1],"pose_keypoints_2d":[)";
-    for (int j = 0; j < 17; ++j) s += (j ? "," : "") + std::to_string(10 * j) + ",5,0.5";
-    return s + "]}]}";
-  }();
+  const std::string& valid = fuzz::ValidOpenPoseFrame();
   for (int f = 0; f < 3; ++f)
     fuzz::WriteInput("pose/cam1/cam1_00000000000" + std::to_string(f) + "_keypoints.json",
                      reinterpret_cast<const uint8_t*>(valid.data()), valid.size());
