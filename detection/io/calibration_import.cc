@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <regex>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -244,19 +245,54 @@ cv::Mat Matrix(const cv::FileStorage& fs, const std::string& key, int rows, int 
   return m;
 }
 
-// OpenCV 4.6's YAML parser can loop forever when the header line goes on after the version
-// ("%YAML:1.0 \"01\"" then a list: found by libFuzzer). Files written by OpenCV, as
-// EasyMocap's are, start with the line "%YAML:1.0" (or "%YAML 1.0").
-void CheckYamlHeader(const std::string& text, const std::string& path) {
-  std::string first = text.substr(0, text.find('\n'));
-  while (!first.empty() && (first.back() == '\r' || first.back() == ' ' || first.back() == '\t')) first.pop_back();
-  if (first != "%YAML:1.0" && first != "%YAML 1.0")
-    throw InputError(path + ":1", "expected the line '%YAML:1.0' that starts OpenCV FileStorage YAML");
+// OpenCV 4.6's YAML parser can loop forever on malformed documents (libFuzzer found two: a
+// header line that goes on after the version, and stray "---" and broken tags further down).
+// So the text must first be the plain subset that cv::FileStorage writes and EasyMocap uses,
+// line by line: the header "%YAML:1.0", "---", comments, `key:` with a scalar, a flow list or
+// nothing (a block follows), list items `- name`, and the fields of an !!opencv-matrix (rows,
+// cols, dt, data with its numbers, which may go on over several lines). Anything else is refused
+// with its line number before OpenCV sees it.
+void CheckYamlSubset(const std::string& text, const std::string& path) {
+  static const std::regex kHeader(R"(%YAML[: ]1\.0[ \t]*)");
+  static const std::regex kKey(R"([A-Za-z0-9_.\-]+:[ \t]*(!!opencv-matrix|"[^"\\]*"|[-+A-Za-z0-9_.]+|\[[^\[\]{}!&*|>%@`]*\])?[ \t]*)");
+  static const std::regex kItem(R"([ \t]+-[ \t]+("[^"\\]*"|[-+A-Za-z0-9_.]+)[ \t]*)");
+  static const std::regex kField(R"([ \t]+((rows|cols):[ \t]*[0-9]{1,6}|dt:[ \t]*[a-z]{1,4})[ \t]*)");
+  static const std::regex kData(R"([ \t]+data:[ \t]*\[[-+0-9.eEnaif, \t]*\]?[ \t]*)");
+  static const std::regex kNumbers(R"([ \t]+[-+0-9.eEnaif, \t]*\]?[ \t]*)");
+  constexpr size_t kMaxLine = 4096;
+  size_t begin = 0;
+  bool in_data = false;
+  for (int number = 1; begin < text.size(); ++number) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(begin, std::min(end - begin, kMaxLine + 1));
+    begin = end + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string at = path + ":" + std::to_string(number);
+    if (line.size() > kMaxLine) throw InputError(at, "line longer than " + std::to_string(kMaxLine) + " characters");
+    for (const char c : line)
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') throw InputError(at, "holds a control character");
+    const bool ok = number == 1 ? std::regex_match(line, kHeader)
+                                : line == "---" || line.find_first_not_of(" \t") == std::string::npos ||
+                                      line[line.find_first_not_of(" \t")] == '#' || std::regex_match(line, kKey) ||
+                                      std::regex_match(line, kItem) || std::regex_match(line, kField) ||
+                                      std::regex_match(line, kData) || (in_data && std::regex_match(line, kNumbers));
+    if (!ok) {
+      throw InputError(at, number == 1 ? "expected the line '%YAML:1.0' that starts OpenCV FileStorage YAML"
+                                       : "is not a line of an EasyMocap / OpenCV FileStorage calibration: '" +
+                                             line.substr(0, 60) + "'");
+    }
+    // A data list goes on over the next lines until its closing bracket.
+    if (std::regex_match(line, kData) || (in_data && std::regex_match(line, kNumbers)))
+      in_data = line.find(']') == std::string::npos;
+    else if (number > 1)
+      in_data = false;
+  }
 }
 
 cv::FileStorage OpenYaml(const std::string& path) {
   const std::string text = ReadBounded(path);
-  CheckYamlHeader(text, path);
+  CheckYamlSubset(text, path);
   try {
     cv::FileStorage fs(text, cv::FileStorage::READ | cv::FileStorage::MEMORY | cv::FileStorage::FORMAT_YAML);
     if (!fs.isOpened()) throw InputError(path, "cannot be read as OpenCV FileStorage YAML");

@@ -196,6 +196,16 @@ TEST(ReadEasyMocapCalibration, MalformedDocumentsAreInputErrorsNamingTheFile) {
   std::ofstream(intri, std::ios::trunc) << "%YAML:1.0 \"01\"\n   - \"02\"\n0\n-";
   EXPECT_NE(InputErrorOf([&] { ReadEasyMocapCalibration(intri, "", 1280, 720); }).find(":1: expected the line"),
             std::string::npos);
+  // And on stray separators and broken tags further down (a second libFuzzer finding): every
+  // line must be one that cv::FileStorage writes, so this is refused at its third line.
+  std::ofstream(intri, std::ios::trunc) << "%YAML:1.0\n---L:1.0\n0---\nn: !!opencv-matri7 ]\nT_01: !!orix\n";
+  const std::string stray = InputErrorOf([&] { ReadEasyMocapCalibration(intri, "", 1280, 720); });
+  EXPECT_NE(stray.find(intri + ":3: is not a line of an EasyMocap"), std::string::npos) << stray;
+  // A matrix whose data runs over several lines, as OpenCV wraps it, still reads.
+  std::ofstream(intri, std::ios::trunc)
+      << "%YAML:1.0\n---\n# a comment\nnames: [ \"01\" ]\nK_01: !!opencv-matrix\n   rows: 3\n   cols: 3\n   dt: d\n"
+         "   data: [ 1.0e+03, 0., 640.,\n       0., 1000., 360.,\n       0., 0., 1. ]\nH_01: 720\nW_01: 1280\n";
+  EXPECT_DOUBLE_EQ(ReadEasyMocapCalibration(intri, "").at(0).fx, 1000.0);
 }
 
 }  // namespace
