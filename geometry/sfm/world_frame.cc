@@ -8,6 +8,7 @@
 
 #include <Eigen/Eigenvalues>
 
+#include "foundation/statistics.h"
 #include "geometry/estimators/ransac.h"
 
 namespace epilabel {
@@ -40,12 +41,6 @@ Points3d TransformPoints(const Points3d& points, const Sim3d& b_from_a) {
 }
 
 namespace {
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 std::optional<Eigen::Vector3d> MeanOf(const Points3d& p, frame_t f, const std::vector<joint_t>& joints) {
   Eigen::Vector3d sum = Eigen::Vector3d::Zero();

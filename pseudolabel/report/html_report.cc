@@ -12,6 +12,7 @@
 #include "detection/io/calibration_io.h"
 #include "detection/io/camera_matching.h"
 #include "foundation/file_util.h"
+#include "foundation/statistics.h"
 #include "detection/io/keypoint_io.h"
 #include "detection/io/people_points_io.h"
 #include "detection/skeleton.h"
@@ -250,13 +251,6 @@ json CamerasJson(const Rig& rig) {
     cams.push_back(j);
   }
   return cams;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  const size_t m = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
-  return v[m];
 }
 
 json HistogramJson(const std::vector<double>& values, int bins) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "foundation/error.h"
+#include "foundation/statistics.h"
 
 namespace epilabel {
 
@@ -76,13 +77,6 @@ std::vector<double> ReprojectionErrors(const Rig& rig, const Observations2d& obs
       }
     }
   return errors;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
 }
 
 // sqrt(mean(min(e, cap)^2)): the root mean square error with every error above `cap` counted

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "foundation/statistics.h"
+
 namespace epilabel {
 
 namespace {
@@ -175,10 +177,7 @@ CalibratedSyncOptions ScoringOptions(const CalibrateStageResult& first, const Ca
   for (const CameraCalibrationReport& c : first.output.report.cameras)
     if (std::isfinite(c.median_error_px)) errors.push_back(c.median_error_px);
   CalibratedSyncOptions scoring = options;
-  if (!errors.empty()) {
-    std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
-    scoring.threshold_px = std::max(options.threshold_px, 3.0 * errors[errors.size() / 2]);
-  }
+  if (!errors.empty()) scoring.threshold_px = std::max(options.threshold_px, 3.0 * Median(errors));
   return scoring;
 }
 
