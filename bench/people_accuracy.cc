@@ -1,6 +1,6 @@
 // Several people on the synthetic studio: association + triangulation against the truth.
 //   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--max-frames 600] [--diagnose]
-//                               [--smooth] [--no-calibration]
+//                               [--smooth] [--no-calibration] [--no-complete-single-view]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
@@ -10,7 +10,9 @@
 // cameras, pooled) and by the stage (the people associated again with that calibration,
 // stages/people_calibration.h); --max-frames sets the frames of its bundle adjustment.
 // --smooth triangulates every track (ours and the oracle's) with the sequence optimisation
-// (`triangulate --smooth`); the per-frame oracle is printed beside it. --no-calibration skips
+// (`triangulate --smooth`); the per-frame oracle (no smoothing, no single-view completion) is
+// printed beside it. --no-complete-single-view leaves the joints one camera sees out (ours and
+// the oracle's), as `triangulate --no-complete-single-view`. --no-calibration skips
 // the self-calibration.
 // --diagnose first prints the uncalibrated association (the self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
 // the compared pairs of 2D tracks that fit or not by whether they are one person, per track
@@ -183,10 +185,13 @@ void Run(const Scenario& sc, const BenchOptions& o) {
               e.ours.mpjpe_m / e.oracle_per_frame.mpjpe_m, e.ours.identity_switches,
               static_cast<long long>(e.association.unmatched), static_cast<long long>(e.association.detections),
               frames / e.associate_triangulate_s);
-  if (o.triangulation.smooth)
-    std::printf("    smoothing filled %lld points (%lld seen by one camera, %lld by none)\n",
-                static_cast<long long>(e.points_filled), static_cast<long long>(e.points_single_view),
-                static_cast<long long>(e.points_no_view));
+  if (e.points_filled > 0)
+    std::printf("    %s filled %lld points (%lld seen by one camera, %lld by none); MPJPE over the points of two views "
+                "or more %.2f mm\n",
+                o.triangulation.smooth ? "smoothing" : "single-view completion", static_cast<long long>(e.points_filled),
+                static_cast<long long>(e.points_single_view), static_cast<long long>(e.points_no_view),
+                1000 * e.ours_multi_view.mpjpe_m);
+  if (e.completion.candidates > 0) std::printf("    %s\n", e.completion.BriefReport().c_str());
   for (size_t p = 0; p < e.ours.people.size(); ++p) {
     const PersonScore& s = e.ours.people[p];
     std::printf("    person %d: PCP %.2f %% (oracle %.2f %%, per frame %.2f %%), MPJPE %.2f mm (oracle %.2f mm, per "
@@ -222,6 +227,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--diagnose")) o.diagnose = true;
     else if (!std::strcmp(argv[i], "--smooth")) o.triangulation.smooth = true;
     else if (!std::strcmp(argv[i], "--no-calibration")) o.self_calibrate = false;
+    else if (!std::strcmp(argv[i], "--no-complete-single-view")) o.triangulation.completion.enabled = false;
     else if (i + 1 >= argc) break;
     else if (!std::strcmp(argv[i], "--frames")) o.frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed")) o.seed = std::strtoull(argv[++i], nullptr, 10);

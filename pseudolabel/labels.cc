@@ -16,8 +16,33 @@ namespace epilabel {
 
 void QualityGates::Check() const { CheckOptionRanges(QualityGatesTable(), *this); }
 
-LabelStageResult LabelTrack(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
+namespace {
+
+// The sequence without the points of the per-frame single-view completion (num_views 1): they
+// are never labels, and they stay out of everything else the labels take from the points (the
+// bone medians and bone checks of the gates, the root joints, the VideoPose3D export's
+// complete frames), so the labels do not change with the completion.
+TriangulatedSequence WithoutCompletedPoints(const TriangulatedSequence& seq) {
+  TriangulatedSequence out = seq;
+  const int nf = out.points.num_frames(), nj = out.points.num_joints();
+  for (frame_t f = 0; f < nf; ++f)
+    for (joint_t j = 0; j < nj; ++j) {
+      if (!out.points.IsValid(f, j) || seq.triangulation.points.IsValid(f, j)) continue;
+      out.points.at(f, j).setConstant(kNaN);
+      out.num_views.at(f, j) = 0;
+      out.reproj_error_px.at(f, j) = kNaN;
+      out.uncertainty_m.at(f, j) = kNaN;
+    }
+  return out;
+}
+
+}  // namespace
+
+LabelStageResult LabelTrack(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq_in,
                             const LabelStageOptions& options) {
+  const bool completed = seq_in.completed && seq_in.completion.completed > 0;
+  const TriangulatedSequence without = completed ? WithoutCompletedPoints(seq_in) : TriangulatedSequence{};
+  const TriangulatedSequence& seq = completed ? without : seq_in;
   LabelStageResult r;
   r.valid = ApplyGates(seq, track.skeleton->bones, options.gates, &r.kept, &r.counts);
   r.dataset = MakeCameraFrameLabels(rig, track, seq, r.valid, r.kept, options.gates, options.sequence_name, &r.counts);

@@ -87,6 +87,8 @@ struct VideoPose3DExport {
 VideoPose3DExport MakeVideoPose3DExport(const Rig& rig, const PersonTrack& track, const TriangulatedSequence& seq,
                                         const std::vector<uint8_t>& pose_kept, const std::string& subject);
 // The whole label stage of one track: gates, camera-frame labels and the VideoPose3D export.
+// The points of the per-frame single-view completion (TriangulatedSequence::completion) are
+// left out first: never labels, never a root, a bone check or a complete VideoPose3D frame.
 struct LabelStageOptions {
   QualityGates gates;
   std::string sequence_name = "sequence";  // names the samples

@@ -67,6 +67,13 @@ const OptionTable<TriangulateStageOptions>& TriangulateStageTable() {
        Num([](T& t) -> double& { return t.triangulation.bone_tolerance_sigmas; }), 0, kInf},
       {"min_bone_tolerance", "Skeleton check: the smallest tolerance of a bone (relative)",
        Num([](T& t) -> double& { return t.triangulation.min_bone_tolerance; }), 0, kInf},
+      {"complete_single_view", "Per frame: put a joint that one camera sees on its ray, at a bone's length from a "
+       "triangulated neighbour or near its motion (num_views 1, never labelled)",
+       Bool([](T& t) -> bool& { return t.completion.enabled; })},
+      {"completion_window", "Single-view completion: frames before and after for the joint's motion (0: bones only)",
+       Int([](T& t) -> int& { return t.completion.window_frames; }), 0, 1000},
+      {"completion_max_distance_m", "Single-view completion: refuse a point this far from its motion (m)",
+       Num([](T& t) -> double& { return t.completion.max_prediction_distance_m; }), 0, kInf, true},
       {"smooth", "Sequence optimisation: temporal smoothness + constant bone lengths (Ceres)",
        Bool([](T& t) -> bool& { return t.smooth; })},
       {"fps", "Frame rate of the sequence (smoothing, TRC)", Num([](T& t) -> double& { return t.fps; }), 0, 1000, true},

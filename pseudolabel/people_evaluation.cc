@@ -53,6 +53,14 @@ void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, const
 }
 
 void CountFilled(const TriangulatedSequence& seq, PeopleEvaluation* e) {
+  SingleViewCompletionSummary& s = e->completion;
+  s.candidates += seq.completion.candidates;
+  s.completed += seq.completion.completed;
+  s.from_bone += seq.completion.from_bone;
+  s.refused_no_support += seq.completion.refused_no_support;
+  s.refused_ambiguous += seq.completion.refused_ambiguous;
+  s.refused_bone += seq.completion.refused_bone;
+  s.refused_far += seq.completion.refused_far;
   for (frame_t f = 0; f < seq.points.num_frames(); ++f)
     for (joint_t j = 0; j < seq.points.num_joints(); ++j) {
       if (!seq.points.IsValid(f, j) || seq.triangulation.points.IsValid(f, j)) continue;
@@ -60,6 +68,15 @@ void CountFilled(const TriangulatedSequence& seq, PeopleEvaluation* e) {
       e->points_single_view += seq.num_views.at(f, j) == 1;
       e->points_no_view += seq.num_views.at(f, j) == 0;
     }
+}
+
+// The points of two views or more.
+Points3d MultiViewPoints(const TriangulatedSequence& seq) {
+  Points3d p = seq.points;
+  for (frame_t f = 0; f < p.num_frames(); ++f)
+    for (joint_t j = 0; j < p.num_joints(); ++j)
+      if (seq.num_views.at(f, j) < 2) p.at(f, j).setConstant(kNaN);
+  return p;
 }
 
 void SelfCalibrate(const SyntheticScene& scene, const KeypointInput& input, uint64_t seed,
@@ -94,7 +111,7 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
                                 const CalibrateStageOptions& calibration, const TriangulateStageOptions& triangulation) {
   PeopleEvaluation e;
   const KeypointInput input = InputOf(scene);
-  std::vector<Points3d> tracks;
+  std::vector<Points3d> tracks, multi_view;
   std::vector<int> ids;
   {
     std::unique_ptr<tbb::global_control> one;
@@ -105,6 +122,7 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
       const TriangulatedSequence seq = TriangulateTrack(scene.rig, t, triangulation);
       CountFilled(seq, &e);
       tracks.push_back(seq.points);
+      multi_view.push_back(MultiViewPoints(seq));
       ids.push_back(t.id);
     }
     e.associate_triangulate_s = Seconds(t0);
@@ -115,8 +133,11 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
   OracleTracks(scene, input, triangulation, &truth, &oracle, &oracle_ids);
   const std::vector<uint8_t> cuts = Cuts(scene);
   e.ours = ScorePeople(tracks, ids, truth, input.skeleton->bones, cuts);
+  e.ours_multi_view = ScorePeople(multi_view, ids, truth, input.skeleton->bones, cuts);
   e.oracle = ScorePeople(oracle, oracle_ids, truth, input.skeleton->bones, cuts);
-  OracleTracks(scene, input, TriangulateStageOptions{}, &unused_truth, &per_frame, &unused_ids);
+  TriangulateStageOptions plain;
+  plain.completion.enabled = false;
+  OracleTracks(scene, input, plain, &unused_truth, &per_frame, &unused_ids);
   e.oracle_per_frame = ScorePeople(per_frame, oracle_ids, truth, input.skeleton->bones, cuts);
   if (self_calibrate) SelfCalibrate(scene, input, seed, calibration, &e);
   return e;

@@ -23,10 +23,12 @@ struct PeopleEvaluation {
   PeopleScore oracle;              // the oracle association, same triangulation
   PeopleScore oracle_per_frame;    // the oracle association, per-frame triangulation (no
                                    // smoothing, no completion): the reference of issue 15
+  PeopleScore ours_multi_view;     // our tracks over their points of two views or more
   double associate_triangulate_s = 0;  // association + triangulation of every track
-  // Points of our tracks that the per-frame triangulation left out and the smoothing filled
-  // (0 unless the triangulation smooths), and of those the ones one camera sees or none.
+  // Points of our tracks that the per-frame triangulation left out and the smoothing or the
+  // single-view completion filled, and of those the ones one camera sees or none.
   int64_t points_filled = 0, points_single_view = 0, points_no_view = 0;
+  SingleViewCompletionSummary completion;  // summed over our tracks (per frame only)
   // Self-calibration from every person (known intrinsics, extrinsics from nothing).
   bool calibrated = false;
   PeopleSummary calibration_association;

@@ -33,6 +33,24 @@ void RecomputeErrorsOfSmoothedPoints(const Rig& rig, double min_confidence, Tria
     }
 }
 
+// Puts the completed single-view joints into the final points.
+void ApplyCompletion(const Rig& rig, const TriangulateStageOptions& options, const TriangulationOptions& topt,
+                     TriangulatedSequence* seq) {
+  TriangulatedSequence& out = *seq;
+  const SingleViewCompletion completion =
+      CompleteSingleViewJoints(rig, out.triangulation.repaired, out.triangulation.points, out.triangulation.num_views,
+                               out.triangulation.uncertainty_m, topt.bones, topt.min_confidence, topt.prior_sigma_px,
+                               options.completion);
+  for (const CompletedJoint& cj : completion.joints) {
+    out.points.at(cj.frame, cj.joint) = cj.point_in_world;
+    out.num_views.at(cj.frame, cj.joint) = 1;
+    out.reproj_error_px.at(cj.frame, cj.joint) = cj.reproj_error_px;
+    out.uncertainty_m.at(cj.frame, cj.joint) = cj.uncertainty_m;
+  }
+  out.completed = true;
+  out.completion = completion.summary;
+}
+
 }  // namespace
 
 TriangulatedSequence TriangulateTrack(const Rig& rig, const PersonTrack& track, const TriangulateStageOptions& options) {
@@ -46,7 +64,10 @@ TriangulatedSequence TriangulateTrack(const Rig& rig, const PersonTrack& track, 
   out.reproj_error_px = out.triangulation.reproj_error_px;
   out.num_views = out.triangulation.num_views;
   out.uncertainty_m = out.triangulation.uncertainty_m;
-  if (!options.smooth) return out;
+  if (!options.smooth) {
+    if (options.completion.enabled) ApplyCompletion(rig, options, topt, &out);
+    return out;
+  }
   SequenceSmoothingOptions smoothing = options.smoothing;
   smoothing.fps = options.fps;
   smoothing.num_threads = options.num_threads;
