@@ -50,6 +50,7 @@ void RunTriangulateCommand(TriangulateArgs& args) {
   } else if (r.smoothed) {
     spdlog::info("smoothing: {}", r.smoothing.BriefReport());
   }
+  if (r.completed) spdlog::info("single-view completion (num_views 1, never labelled): {}", r.completion.BriefReport());
   fmt::print("{:<14} {:>10} {:>9} {:>11} {:>12}\n", "camera", "observed", "used", "mean px", "median px");
   for (size_t c = 0; c < r.summary.cameras.size(); ++c) {
     const auto& cs = r.summary.cameras[c];

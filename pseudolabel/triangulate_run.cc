@@ -72,6 +72,13 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
   report["inputs"] = {{"calibration", options.calibration_path}, {"poses", options.keypoints_path}};
   report["options"] = OptionsJson(TriangulateStageTable(), options.stage);
   if (!r.warnings.empty()) report["warnings"] = r.warnings;  // absent when none (reports as before)
+  if (r.completed) {
+    const SingleViewCompletionSummary& c = r.completion;
+    report["single_view_completion"] = {{"candidates", c.candidates},         {"completed", c.completed},
+                                        {"from_bone", c.from_bone},           {"refused_no_support", c.refused_no_support},
+                                        {"refused_ambiguous", c.refused_ambiguous}, {"refused_bone", c.refused_bone},
+                                        {"refused_far", c.refused_far}};
+  }
   report["timings_s"] = {{"read", r.read_s}, {"triangulate", r.triangulate_s}};
   if (association.tracks.size() > 1) {
     nlohmann::json people = nlohmann::json::array();
@@ -82,6 +89,8 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
       if (sequences[q].smoothed) {
         track["gaps_filled"] = sequences[q].smoothing.num_points_filled;
         track["points_single_view"] = CountSingleView(sequences[q]);
+      } else if (sequences[q].completed) {
+        track["points_single_view"] = sequences[q].completion.completed;
       }
       people.push_back(track);
     }
@@ -168,6 +177,18 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
   result.smoothing = sequences.front().smoothing;
   if (result.smoothed)
     for (const TriangulatedSequence& seq : sequences) result.track_smoothings.push_back(seq.smoothing);
+  for (const TriangulatedSequence& seq : sequences) {
+    if (!seq.completed) continue;
+    SingleViewCompletionSummary& c = result.completion;
+    result.completed = true;
+    c.candidates += seq.completion.candidates;
+    c.completed += seq.completion.completed;
+    c.from_bone += seq.completion.from_bone;
+    c.refused_no_support += seq.completion.refused_no_support;
+    c.refused_ambiguous += seq.completion.refused_ambiguous;
+    c.refused_bone += seq.completion.refused_bone;
+    c.refused_far += seq.completion.refused_far;
+  }
   result.triangulate_s = SecondsSince(t0);
 
   t0 = std::chrono::steady_clock::now();

@@ -43,6 +43,9 @@ struct TriangulateRunResult {
   bool smoothed = false;                 // every track is smoothed when asked
   SequenceSmoothingSummary smoothing;    // of the first track
   std::vector<SequenceSmoothingSummary> track_smoothings;  // one per track when smoothed
+  // The per-frame single-view completion, summed over the tracks (when it ran: not smoothed).
+  bool completed = false;
+  SingleViewCompletionSummary completion;
   std::vector<std::string> written;      // output files
   std::vector<std::string> warnings;     // e.g. image sizes that differ (CheckImageSizes)
   double read_s = 0, triangulate_s = 0, write_s = 0;

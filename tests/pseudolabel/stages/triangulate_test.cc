@@ -1,6 +1,7 @@
-// The triangulation stage of one track: per frame, and with the sequence optimisation
-// (`triangulate --smooth`), which completes the joints of a tracked person that fewer than two
-// cameras see in a frame (people hiding each other) and marks them by their view count.
+// The triangulation stage of one track: per frame with the single-view completion (the
+// default), and with the sequence optimisation (`triangulate --smooth`); both complete the
+// joints of a tracked person that one camera sees in a frame (people hiding each other) and mark
+// them by their view count.
 #include "pseudolabel/stages/triangulate.h"
 
 #include <gtest/gtest.h>
@@ -60,17 +61,79 @@ OneTrack WristSeenByOneCamera(camera_t* seeing) {
   return t;
 }
 
-TEST(TriangulateTrack, PerFrameLeavesAJointSeenByOneCameraOut) {
+TEST(TriangulateTrack, WithoutTheCompletionPerFrameLeavesAJointSeenByOneCameraOut) {
   camera_t seeing = -1;
   const OneTrack t = WristSeenByOneCamera(&seeing);
   ASSERT_GE(seeing, 0);
-  const TriangulatedSequence seq = TriangulateTrack(t.scene.rig, t.track, TriangulateStageOptions{});
+  TriangulateStageOptions o;
+  o.completion.enabled = false;
+  const TriangulatedSequence seq = TriangulateTrack(t.scene.rig, t.track, o);
   EXPECT_FALSE(seq.smoothed);
+  EXPECT_FALSE(seq.completed);
   for (frame_t f = kFirstHidden; f <= kLastHidden; ++f) {
     EXPECT_FALSE(seq.points.IsValid(f, kLeftWrist)) << "frame " << f;
     EXPECT_EQ(seq.num_views.at(f, kLeftWrist), 0);
   }
   EXPECT_TRUE(seq.points.IsValid(kFirstHidden - 1, kLeftWrist));
+}
+
+TEST(TriangulateTrack, PerFrameCompletesAJointSeenByOneCameraAndMarksItSingleView) {
+  camera_t seeing = -1;
+  const OneTrack t = WristSeenByOneCamera(&seeing);
+  ASSERT_GE(seeing, 0);
+  const TriangulatedSequence seq = TriangulateTrack(t.scene.rig, t.track, TriangulateStageOptions{});
+  ASSERT_TRUE(seq.completed);
+  EXPECT_FALSE(seq.smoothed);
+  EXPECT_GE(seq.completion.completed, kLastHidden - kFirstHidden + 1);
+  for (frame_t f = kFirstHidden; f <= kLastHidden; ++f) {
+    EXPECT_FALSE(seq.triangulation.points.IsValid(f, kLeftWrist)) << "frame " << f;  // the per-frame fit
+    ASSERT_TRUE(seq.points.IsValid(f, kLeftWrist)) << "frame " << f;
+    EXPECT_EQ(seq.num_views.at(f, kLeftWrist), 1) << "frame " << f;
+    // On the ray of the seeing camera at the forearm's length from the elbow: within 4 cm of
+    // the truth (3 px noise; 10-25 mm measured, uncertainties 20-41 mm), and its uncertainty says so.
+    const double error = (seq.points.at(f, kLeftWrist) - t.scene.points3d.at(f, kLeftWrist)).norm();
+    EXPECT_LT(error, 0.04) << "frame " << f;
+    EXPECT_LT(error, 3.0 * seq.uncertainty_m.at(f, kLeftWrist)) << "frame " << f;
+    EXPECT_LT(seq.uncertainty_m.at(f, kLeftWrist), 0.1) << "frame " << f;
+    EXPECT_LT(seq.reproj_error_px.at(f, kLeftWrist), 0.5) << "frame " << f;  // on the ray
+  }
+  // Every other point is the per-frame fit's.
+  for (frame_t f = 0; f < seq.points.num_frames(); ++f)
+    for (joint_t j = 0; j < seq.points.num_joints(); ++j)
+      if (seq.triangulation.points.IsValid(f, j)) {
+        EXPECT_EQ(seq.points.at(f, j), seq.triangulation.points.at(f, j));
+        EXPECT_EQ(seq.num_views.at(f, j), seq.triangulation.num_views.at(f, j));
+      }
+}
+
+// The left wrist seen by one camera and the elbow by none for 21 frames: the middle frames have
+// neither a triangulated neighbour of the wrist nor its own positions within the window.
+TEST(TriangulateTrack, PerFrameLeavesAJointWithoutNeighbourOrMotionOut) {
+  constexpr joint_t kLeftElbow = 7;
+  OneTrack t = Studio();
+  // The first 21 frames that one camera sees throughout.
+  frame_t first = 1;
+  camera_t seeing = -1;
+  for (; first + 20 < t.track.num_frames() - 1 && seeing < 0; ++first)
+    seeing = CameraSeeingThroughout(t.track.observations, kLeftWrist, first, first + 20);
+  ASSERT_GE(seeing, 0);
+  --first;
+  const frame_t last = first + 20;
+  for (camera_t c = 0; c < t.track.num_cameras(); ++c)
+    for (frame_t f = first; f <= last; ++f) {
+      t.track.observations.at(c, f, kLeftElbow).setZero();
+      if (c != seeing) t.track.observations.at(c, f, kLeftWrist).setZero();
+    }
+  const TriangulatedSequence seq = TriangulateTrack(t.scene.rig, t.track, TriangulateStageOptions{});
+  const int window = TriangulateStageOptions{}.completion.window_frames;
+  for (frame_t f = first + window; f <= last - window; ++f) {
+    EXPECT_FALSE(seq.points.IsValid(f, kLeftWrist)) << "frame " << f;
+    EXPECT_EQ(seq.num_views.at(f, kLeftWrist), 0);
+  }
+  EXPECT_GE(seq.completion.refused_no_support, last - first - 2 * window + 1);
+  ASSERT_TRUE(seq.triangulation.points.IsValid(first - 1, kLeftWrist));
+  EXPECT_TRUE(seq.points.IsValid(first, kLeftWrist));  // the frame before predicts it
+  EXPECT_EQ(seq.num_views.at(first, kLeftWrist), 1);
 }
 
 TEST(TriangulateTrack, SmoothingCompletesAJointSeenByOneCameraAndMarksItSingleView) {
