@@ -1,6 +1,7 @@
 // Several people on the synthetic studio: association + triangulation against the truth.
 //   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--max-frames 600] [--diagnose]
 //                               [--smooth] [--no-calibration] [--no-complete-single-view]
+//                               [--no-complete-disagreeing-views]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
@@ -187,10 +188,10 @@ void Run(const Scenario& sc, const BenchOptions& o) {
               frames / e.associate_triangulate_s);
   if (e.points_filled > 0)
     std::printf("    %s filled %lld points (%lld seen by one camera, %lld by none); MPJPE over the points of two views "
-                "or more %.2f mm\n",
+                "or more %.2f mm, over the others %.2f mm\n",
                 o.triangulation.smooth ? "smoothing" : "single-view completion", static_cast<long long>(e.points_filled),
                 static_cast<long long>(e.points_single_view), static_cast<long long>(e.points_no_view),
-                1000 * e.ours_multi_view.mpjpe_m);
+                1000 * e.ours_multi_view.mpjpe_m, 1000 * e.ours_fewer_views.mpjpe_m);
   if (e.completion.candidates > 0) std::printf("    %s\n", e.completion.BriefReport().c_str());
   for (size_t p = 0; p < e.ours.people.size(); ++p) {
     const PersonScore& s = e.ours.people[p];
@@ -228,6 +229,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--smooth")) o.triangulation.smooth = true;
     else if (!std::strcmp(argv[i], "--no-calibration")) o.self_calibrate = false;
     else if (!std::strcmp(argv[i], "--no-complete-single-view")) o.triangulation.completion.enabled = false;
+    else if (!std::strcmp(argv[i], "--no-complete-disagreeing-views")) o.triangulation.completion.disagreeing_views = false;
     else if (i + 1 >= argc) break;
     else if (!std::strcmp(argv[i], "--frames")) o.frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed")) o.seed = std::strtoull(argv[++i], nullptr, 10);

@@ -70,6 +70,9 @@ const OptionTable<TriangulateStageOptions>& TriangulateStageTable() {
       {"complete_single_view", "Per frame: put a joint that one camera sees on its ray, at a bone's length from a "
        "triangulated neighbour or near its motion (num_views 1, never labelled)",
        Bool([](T& t) -> bool& { return t.completion.enabled; })},
+      {"complete_disagreeing_views", "Single-view completion: also a joint whose views disagree (the per-frame fit left "
+       "it out), from the view nearest its motion",
+       Bool([](T& t) -> bool& { return t.completion.disagreeing_views; })},
       {"completion_window", "Single-view completion: frames before and after for the joint's motion (0: bones only)",
        Int([](T& t) -> int& { return t.completion.window_frames; }), 0, 1000},
       {"completion_max_distance_m", "Single-view completion: refuse a point this far from its motion (m)",

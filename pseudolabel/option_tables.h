@@ -18,7 +18,8 @@ const OptionTable<QualityGates>& QualityGatesTable();
 
 // The triangulation stage: the per-frame fit (min_confidence, threshold_px, robust,
 // adaptive_threshold, threshold_sigmas, swap_repair, skeleton_check, bone_tolerance), the
-// single-view completion (complete_single_view, completion_window, completion_max_distance_m) and the
+// single-view completion (complete_single_view, complete_disagreeing_views, completion_window,
+// completion_max_distance_m) and the
 // sequence smoothing (smooth, fps, smooth_accel, smooth_bone_sigma, smooth_pixel_sigma,
 // smooth_cut_speed, max_gap). A bool whose default is true is a `--no-<key>` flag.
 const OptionTable<TriangulateStageOptions>& TriangulateStageTable();

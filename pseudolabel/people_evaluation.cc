@@ -53,14 +53,7 @@ void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, const
 }
 
 void CountFilled(const TriangulatedSequence& seq, PeopleEvaluation* e) {
-  SingleViewCompletionSummary& s = e->completion;
-  s.candidates += seq.completion.candidates;
-  s.completed += seq.completion.completed;
-  s.from_bone += seq.completion.from_bone;
-  s.refused_no_support += seq.completion.refused_no_support;
-  s.refused_ambiguous += seq.completion.refused_ambiguous;
-  s.refused_bone += seq.completion.refused_bone;
-  s.refused_far += seq.completion.refused_far;
+  e->completion.Add(seq.completion);
   for (frame_t f = 0; f < seq.points.num_frames(); ++f)
     for (joint_t j = 0; j < seq.points.num_joints(); ++j) {
       if (!seq.points.IsValid(f, j) || seq.triangulation.points.IsValid(f, j)) continue;
@@ -70,12 +63,12 @@ void CountFilled(const TriangulatedSequence& seq, PeopleEvaluation* e) {
     }
 }
 
-// The points of two views or more.
-Points3d MultiViewPoints(const TriangulatedSequence& seq) {
+// The points of two views or more (`multi_view`), or the others.
+Points3d PointsByViews(const TriangulatedSequence& seq, bool multi_view) {
   Points3d p = seq.points;
   for (frame_t f = 0; f < p.num_frames(); ++f)
     for (joint_t j = 0; j < p.num_joints(); ++j)
-      if (seq.num_views.at(f, j) < 2) p.at(f, j).setConstant(kNaN);
+      if ((seq.num_views.at(f, j) >= 2) != multi_view) p.at(f, j).setConstant(kNaN);
   return p;
 }
 
@@ -111,7 +104,7 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
                                 const CalibrateStageOptions& calibration, const TriangulateStageOptions& triangulation) {
   PeopleEvaluation e;
   const KeypointInput input = InputOf(scene);
-  std::vector<Points3d> tracks, multi_view;
+  std::vector<Points3d> tracks, multi_view, fewer_views;
   std::vector<int> ids;
   {
     std::unique_ptr<tbb::global_control> one;
@@ -122,7 +115,8 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
       const TriangulatedSequence seq = TriangulateTrack(scene.rig, t, triangulation);
       CountFilled(seq, &e);
       tracks.push_back(seq.points);
-      multi_view.push_back(MultiViewPoints(seq));
+      multi_view.push_back(PointsByViews(seq, true));
+      fewer_views.push_back(PointsByViews(seq, false));
       ids.push_back(t.id);
     }
     e.associate_triangulate_s = Seconds(t0);
@@ -134,6 +128,7 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
   const std::vector<uint8_t> cuts = Cuts(scene);
   e.ours = ScorePeople(tracks, ids, truth, input.skeleton->bones, cuts);
   e.ours_multi_view = ScorePeople(multi_view, ids, truth, input.skeleton->bones, cuts);
+  e.ours_fewer_views = ScorePeople(fewer_views, ids, truth, input.skeleton->bones, cuts);
   e.oracle = ScorePeople(oracle, oracle_ids, truth, input.skeleton->bones, cuts);
   TriangulateStageOptions plain;
   plain.completion.enabled = false;

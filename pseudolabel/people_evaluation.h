@@ -24,6 +24,7 @@ struct PeopleEvaluation {
   PeopleScore oracle_per_frame;    // the oracle association, per-frame triangulation (no
                                    // smoothing, no completion): the reference of issue 15
   PeopleScore ours_multi_view;     // our tracks over their points of two views or more
+  PeopleScore ours_fewer_views;    // and over the others (completed or filled): MPJPE only
   double associate_triangulate_s = 0;  // association + triangulation of every track
   // Points of our tracks that the per-frame triangulation left out and the smoothing or the
   // single-view completion filled, and of those the ones one camera sees or none.

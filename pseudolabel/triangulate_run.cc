@@ -74,9 +74,14 @@ nlohmann::json MakeReport(const TriangulateRunOptions& options, const Rig& rig, 
   if (!r.warnings.empty()) report["warnings"] = r.warnings;  // absent when none (reports as before)
   if (r.completed) {
     const SingleViewCompletionSummary& c = r.completion;
-    report["single_view_completion"] = {{"candidates", c.candidates},         {"completed", c.completed},
-                                        {"from_bone", c.from_bone},           {"refused_no_support", c.refused_no_support},
-                                        {"refused_ambiguous", c.refused_ambiguous}, {"refused_bone", c.refused_bone},
+    report["single_view_completion"] = {{"candidates", c.candidates},
+                                        {"several_views", c.several_views},
+                                        {"completed", c.completed},
+                                        {"from_bone", c.from_bone},
+                                        {"completed_from_several", c.completed_from_several},
+                                        {"refused_no_support", c.refused_no_support},
+                                        {"refused_ambiguous", c.refused_ambiguous},
+                                        {"refused_bone", c.refused_bone},
                                         {"refused_far", c.refused_far}};
   }
   report["timings_s"] = {{"read", r.read_s}, {"triangulate", r.triangulate_s}};
@@ -179,15 +184,8 @@ TriangulateRunResult RunTriangulate(const TriangulateRunOptions& options_in) {
     for (const TriangulatedSequence& seq : sequences) result.track_smoothings.push_back(seq.smoothing);
   for (const TriangulatedSequence& seq : sequences) {
     if (!seq.completed) continue;
-    SingleViewCompletionSummary& c = result.completion;
     result.completed = true;
-    c.candidates += seq.completion.candidates;
-    c.completed += seq.completion.completed;
-    c.from_bone += seq.completion.from_bone;
-    c.refused_no_support += seq.completion.refused_no_support;
-    c.refused_ambiguous += seq.completion.refused_ambiguous;
-    c.refused_bone += seq.completion.refused_bone;
-    c.refused_far += seq.completion.refused_far;
+    result.completion.Add(seq.completion);
   }
   result.triangulate_s = SecondsSince(t0);
 

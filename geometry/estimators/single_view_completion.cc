@@ -23,10 +23,23 @@ void SingleViewCompletionOptions::Check() const {
 
 std::string SingleViewCompletionSummary::BriefReport() const {
   std::ostringstream os;
-  os << "completed " << completed << " of " << candidates << " points seen by one camera (" << from_bone
-     << " by a bone length); refused: " << refused_no_support << " without support, " << refused_ambiguous
+  os << "completed " << completed << " of " << candidates << " points seen by one camera or by views that disagree ("
+     << from_bone << " by a bone length, " << completed_from_several << " of " << several_views
+     << " from disagreeing views); refused: " << refused_no_support << " without support, " << refused_ambiguous
      << " ambiguous, " << refused_bone << " off every bone, " << refused_far << " far from the motion";
   return os.str();
+}
+
+void SingleViewCompletionSummary::Add(const SingleViewCompletionSummary& o) {
+  candidates += o.candidates;
+  several_views += o.several_views;
+  completed += o.completed;
+  from_bone += o.from_bone;
+  completed_from_several += o.completed_from_several;
+  refused_no_support += o.refused_no_support;
+  refused_ambiguous += o.refused_ambiguous;
+  refused_bone += o.refused_bone;
+  refused_far += o.refused_far;
 }
 
 namespace {
@@ -201,9 +214,10 @@ double CompletionUncertainty(const CompletionContext& ctx, camera_t c, const Ray
   return std::sqrt(2.0 * lateral * lateral + along * along);
 }
 
-// Completes joint j of frame f from camera c's observation `o`.
+// Completes joint j of frame f from camera c's observation `o`; `score` (lower is better):
+// the distance to the prediction, else the bone misfit.
 Outcome CompleteJoint(const CompletionContext& ctx, frame_t f, joint_t j, camera_t c, const Eigen::Vector3d& o,
-                      CompletedJoint* out) {
+                      CompletedJoint* out, double* score) {
   const Camera& cam = (*ctx.rig)[c];
   const Eigen::Vector2d xn = cam.NormalizedFromImage(o.head<2>());
   Ray ray;
@@ -244,6 +258,7 @@ Outcome CompleteJoint(const CompletionContext& ctx, frame_t f, joint_t j, camera
   out->uncertainty_m = CompletionUncertainty(ctx, c, ray, chosen.depth, chosen, f);
   const auto px = cam.ImageFromWorld(x);
   out->reproj_error_px = px ? (*px - o.head<2>()).norm() : kNaN;
+  *score = prediction ? (x - *prediction).norm() : BoneMisfit(ctx, f, j, x);
   return Outcome::kCompleted;
 }
 
@@ -283,11 +298,11 @@ SingleViewCompletion CompleteSingleViewJoints(const Rig& rig, const Observations
   for (frame_t f = 0; f < points.num_frames(); ++f)
     for (joint_t j = 0; j < points.num_joints(); ++j) {
       if (points.IsValid(f, j)) continue;
-      camera_t seeing = -1;
+      std::array<camera_t, 64> seeing{};
       int views = 0;
-      for (camera_t c = 0; c < observations.num_cameras() && views < 2; ++c)
-        if (Usable(observations.at(c, f, j), min_confidence)) seeing = c, ++views;
-      if (views != 1) continue;
+      for (camera_t c = 0; c < observations.num_cameras() && views < 64; ++c)
+        if (Usable(observations.at(c, f, j), min_confidence)) seeing[views++] = c;
+      if (views == 0 || (views > 1 && !options.disagreeing_views)) continue;
       if (!measured) {  // only tracks with candidates pay for the bone lengths
         ctx.bone_stats = MeasureBones(ctx);
         for (const Camera& cam : rig) {
@@ -297,12 +312,29 @@ SingleViewCompletion CompleteSingleViewJoints(const Rig& rig, const Observations
         measured = true;
       }
       ++result.summary.candidates;
-      CompletedJoint cj;
-      const Outcome outcome = CompleteJoint(ctx, f, j, seeing, observations.at(seeing, f, j), &cj);
+      result.summary.several_views += views > 1 ? 1 : 0;
+      // Each view alone (several: views the per-frame fit found no agreement between); the one
+      // nearest the motion (else fitting the bones best) is kept.
+      CompletedJoint best;
+      Outcome outcome = Outcome::kNoSupport;
+      double best_score = std::numeric_limits<double>::infinity();
+      for (int k = 0; k < views; ++k) {
+        CompletedJoint cj;
+        double score = 0;
+        const Outcome o = CompleteJoint(ctx, f, j, seeing[k], observations.at(seeing[k], f, j), &cj, &score);
+        if (o == Outcome::kCompleted && score < best_score) {
+          outcome = o;
+          best = cj;
+          best_score = score;
+        } else if (o != Outcome::kCompleted && k == 0) {
+          outcome = o;  // counted when no view completes it
+        }
+      }
       Count(outcome, &result.summary);
       if (outcome != Outcome::kCompleted) continue;
-      result.summary.from_bone += cj.from_bone ? 1 : 0;
-      result.joints.push_back(cj);
+      result.summary.from_bone += best.from_bone ? 1 : 0;
+      result.summary.completed_from_several += views > 1 ? 1 : 0;
+      result.joints.push_back(best);
     }
   return result;
 }

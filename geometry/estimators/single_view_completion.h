@@ -1,7 +1,10 @@
-// Completion of the joints that exactly one camera sees in a frame, after the robust per-frame
-// triangulation of one person (sequence_triangulation.h): the cheap per-frame alternative to
-// the sequence optimisation (geometry/optim/sequence_smoothing.h), as 4D Association and mvpose
-// do. A joint is put on the ray of the camera that sees it (undistorted, world frame):
+// Completion of the joints that the robust per-frame triangulation of one person
+// (sequence_triangulation.h) left out although a camera sees them: seen by exactly one camera,
+// or (disagreeing_views) by several whose views the fit found no agreement between (e.g. one
+// shows another person's joint; each view is then tried alone and the one nearest the motion,
+// else fitting the bones best, kept). The cheap per-frame alternative to the sequence
+// optimisation (geometry/optim/sequence_smoothing.h), as 4D Association and mvpose do. A joint
+// is put on the ray of the camera that sees it (undistorted, world frame):
 //  - at the depth where its bone to a triangulated neighbour (parent or child in the skeleton)
 //    has the person's length (the median over the frames where both ends are triangulated):
 //    the ray meets the sphere around the neighbour; of two roots the one nearer the joint's
@@ -42,6 +45,10 @@ struct SingleViewCompletionOptions {
   // A ray that misses the bone's sphere by more than this share of the bone length is refused;
   // two roots closer together than this share (of the bone) count as one (their midpoint).
   double bone_tolerance = 0.2;
+  // Also complete a joint that several cameras see but that the per-frame fit left out (their
+  // views disagree: e.g. one of them shows another person's joint): each view alone is tried and
+  // the one nearest the motion (else fitting the bones best) kept.
+  bool disagreeing_views = true;
   // A bone's length needs both ends triangulated in at least this many frames.
   int min_bone_frames = 10;
   // Throws std::invalid_argument naming the member out of range.
@@ -64,7 +71,9 @@ struct CompletedJoint {
 };
 
 struct SingleViewCompletionSummary {
-  int64_t candidates = 0;          // untriangulated points that exactly one camera sees
+  int64_t candidates = 0;          // untriangulated points that a camera sees
+  int64_t several_views = 0;       // of which seen by several cameras (disagreeing views)
+  int64_t completed_from_several = 0;  // of the completed: from one of several views
   int64_t completed = 0;           // of which completed
   int64_t from_bone = 0;           // of the completed: by a bone length
   int64_t refused_no_support = 0;  // no neighbour and no prediction
@@ -72,6 +81,7 @@ struct SingleViewCompletionSummary {
   int64_t refused_bone = 0;        // the ray misses every neighbour's sphere by too much
   int64_t refused_far = 0;         // too far from the temporal prediction
   std::string BriefReport() const;
+  void Add(const SingleViewCompletionSummary& other);  // sums every count
 };
 
 struct SingleViewCompletion {

@@ -105,8 +105,7 @@ TEST(SingleViewCompletion, PutsTheJointOnItsRayAtTheBoneLength) {
 TEST(SingleViewCompletion, WithoutATriangulatedNeighbourFollowsTheMotion) {
   Scene s = MakeScene();
   SeenByOne(&s, 12, 2, 3);
-  s.points.at(12, 1).setConstant(kNaN);  // the elbow is lost too
-  s.num_views.at(12, 1) = 0;
+  SeenByOne(&s, 12, 1, -1);  // the elbow is seen by none
   const SingleViewCompletion r = Complete(s);
   ASSERT_EQ(r.joints.size(), 1u);
   EXPECT_FALSE(r.joints[0].from_bone);
@@ -151,6 +150,24 @@ TEST(SingleViewCompletion, AnObservationFarFromTheBodyIsRefused) {
   const SingleViewCompletion r = Complete(s);
   EXPECT_TRUE(r.joints.empty());
   EXPECT_EQ(r.summary.refused_bone + r.summary.refused_far, 1);
+}
+
+// Two cameras see the wrist but disagree (one shows something 0.3 m+ away, as another person's
+// wrist): the per-frame fit left it out; the view that fits the motion and the bone places it.
+TEST(SingleViewCompletion, OfTwoDisagreeingViewsTheOneThatFitsTheMotionPlacesTheJoint) {
+  Scene s = MakeScene();
+  SeenByOne(&s, 12, 2, 1);
+  const auto px = s.rig[2].ImageFromWorld(s.truth.at(12, 2));
+  s.observations.at(2, 12, 2) = Eigen::Vector3d(px->x() + 300.0, px->y(), 1.0);
+  const SingleViewCompletion r = Complete(s);
+  ASSERT_EQ(r.joints.size(), 1u);
+  EXPECT_EQ(r.summary.several_views, 1);
+  EXPECT_EQ(r.summary.completed_from_several, 1);
+  EXPECT_EQ(r.joints[0].camera, 1);
+  EXPECT_LT((r.joints[0].point_in_world - s.truth.at(12, 2)).norm(), 1e-6);
+  SingleViewCompletionOptions o;
+  o.disagreeing_views = false;
+  EXPECT_TRUE(Complete(s, o).joints.empty());
 }
 
 TEST(SingleViewCompletion, DisabledCompletesNothing) {
