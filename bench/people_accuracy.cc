@@ -1,7 +1,7 @@
 // Several people on the synthetic studio: association + triangulation against the truth.
 //   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--max-frames 600] [--diagnose]
 //                               [--smooth] [--no-calibration] [--no-complete-single-view]
-//                               [--no-complete-disagreeing-views]
+//                               [--no-complete-disagreeing-views] [--detector gaussian|realistic]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
@@ -14,7 +14,8 @@
 // (`triangulate --smooth`); the per-frame oracle (no smoothing, no single-view completion) is
 // printed beside it. --no-complete-single-view leaves the joints one camera sees out (ours and
 // the oracle's), as `triangulate --no-complete-single-view`. --no-calibration skips
-// the self-calibration.
+// the self-calibration. --detector realistic runs the studio's realistic detector model
+// (realistic_detector.h, each person its own errors) instead of the Gaussian one.
 // --diagnose first prints the uncalibrated association (the self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
 // the compared pairs of 2D tracks that fit or not by whether they are one person, per track
 // its cameras and purity, and the calibration from them with its reasons.
@@ -159,6 +160,7 @@ struct BenchOptions {
   uint64_t seed = 1;
   bool diagnose = false;
   bool self_calibrate = true;
+  std::string detector = "gaussian";  // the studio's detector model
   CalibrateStageOptions calibration;
   TriangulateStageOptions triangulation;
 };
@@ -173,6 +175,7 @@ void Run(const Scenario& sc, const BenchOptions& o) {
   so.bystander = sc.bystander;
   so.enter_leave = sc.enter_leave;
   so.seed = seed;
+  so.detector = o.detector;
   so.data_dir = EPILABEL_DATA_DIR;
   const SyntheticScene scene = Synthesize(so);
   if (o.diagnose) Diagnose(scene);
@@ -234,6 +237,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--frames")) o.frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed")) o.seed = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--scenario")) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--detector")) o.detector = argv[++i];
     else if (!std::strcmp(argv[i], "--max-frames")) o.calibration.pipeline.self.max_ba_frames = std::atoi(argv[++i]);
   }
   const Scenario scenarios[] = {

@@ -95,7 +95,7 @@ void AddSynthCommand(CLI::App& app) {
   cmd->add_option("--missing-rate", o.missing_rate, "Share of visible joints the detector drops")->capture_default_str();
   cmd->add_option("--detector", o.detector,
                   "Detector model: gaussian (the noise options above) or realistic (heavy-tailed, temporally "
-                  "correlated, view-dependent errors measured on OpenPose; one person; docs/synth.md)")
+                  "correlated, view-dependent errors measured on OpenPose; each person its own; docs/synth.md)")
       ->capture_default_str();
   cmd->add_flag("--motion-variation", o.motion_variation,
                 "Vary the motion with the seed: playback speed, body height, continuous paths across the room");

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <tbb/parallel_for.h>
 
@@ -21,7 +22,8 @@ namespace {
 constexpr int kNumJoints = 17;
 constexpr int kNose = 0, kLeftEye = 1, kRightEye = 2, kLeftEar = 3, kRightEar = 4, kLeftShoulder = 5,
               kRightShoulder = 6, kLeftHip = 11, kRightHip = 12;
-constexpr uint64_t kRealisticStream = 0x5245414C4954ULL;  // "REALIT"
+constexpr uint64_t kRealisticStream = 0x5245414C4954ULL;  // "REALIT" (+ person index)
+constexpr uint64_t kRealisticOcclusionStream = 0x52454F43434CULL;  // "REOCCL" (+ person index)
 
 std::string Number(double v) {
   std::ostringstream os;
@@ -131,7 +133,21 @@ JointDraws DrawJoint(synthetic::Random* rng, int dof) {
 }
 
 struct ViewCounts {
-  int64_t visible = 0, missing = 0, outliers = 0, eligible = 0, swapped = 0;
+  int64_t visible = 0, missing = 0, outliers = 0, eligible = 0, swapped = 0, occluded = 0;
+};
+
+// Occlusion by other people in one view (the group detector): which joints are hidden, the
+// view's occlusion stream and the effect's options (SimulatedDetectorOptions' occlusion_*).
+struct ViewOcclusion {
+  const bool* hidden = nullptr;  // [17]
+  synthetic::Random* rng = nullptr;
+  const SimulatedDetectorOptions* options = nullptr;
+};
+
+// The occlusion draws of one joint, made whatever the options, in a fixed order.
+struct OcclusionDraws {
+  double u_drop = 1.0;
+  Eigen::Vector2d normal = Eigen::Vector2d::Zero();
 };
 
 // Per-view outputs: the 17 rows and their mask entries.
@@ -141,27 +157,40 @@ struct ViewOutput {
   uint8_t* swap = nullptr;
   uint8_t* missing = nullptr;
   uint8_t* invisible = nullptr;
+  uint8_t* occluded = nullptr;  // null without occlusion
 };
+
+// Draws the view's 17 joints and advances the AR(1) state of every joint (the first step of
+// every view, the person present or not, so that the state is a function of the frame alone).
+void DrawAndAdvance(synthetic::Random* rng, int dof, double rho, Eigen::Vector2d* ar_state, JointDraws* draws) {
+  const double innovation_weight = std::sqrt(1.0 - rho * rho);
+  for (int j = 0; j < kNumJoints; ++j) {
+    draws[j] = DrawJoint(rng, dof);
+    ar_state[j] = rho * ar_state[j] + innovation_weight * draws[j].innovation;
+  }
+}
 
 // One (camera, frame) view: steps 1-8 of the header. `ar_state` [17] is the AR(1) state of
 // this camera, advanced here for every joint (visible or not) so that it stays a function of
 // the frame index alone.
 void DetectRealisticView(const Camera& camera, const VisibleProjector& projector, const Eigen::Vector3d* joints,
                          double subject_height, const RealisticDetectorOptions& o, double rho,
-                         synthetic::Random* rng, Eigen::Vector2d* ar_state, const ViewOutput& out,
-                         ViewCounts* counts) {
+                         synthetic::Random* rng, const ViewOcclusion* occlusion, Eigen::Vector2d* ar_state,
+                         const ViewOutput& out, ViewCounts* counts) {
   const double height_px = PersonHeightPx(camera, joints, subject_height);
   const double scale = height_px / o.reference_height_px;
   const ViewPose view = ComputeViewPose(camera, joints);
   const std::array<Eigen::Vector3d, kNumJoints> meant = SystematicJoints(joints, subject_height, o);
-  const int dof = static_cast<int>(o.student_dof);
-  const double innovation_weight = std::sqrt(1.0 - rho * rho);
-
   bool present[kNumJoints] = {};
   JointDraws draws[kNumJoints];
-  for (int j = 0; j < kNumJoints; ++j) {
-    draws[j] = DrawJoint(rng, dof);
-    ar_state[j] = rho * ar_state[j] + innovation_weight * draws[j].innovation;
+  DrawAndAdvance(rng, static_cast<int>(o.student_dof), rho, ar_state, draws);
+  OcclusionDraws hiding[kNumJoints];
+  if (occlusion != nullptr) {
+    for (OcclusionDraws& h : hiding) {
+      h.u_drop = occlusion->rng->Uniform();
+      h.normal.x() = occlusion->rng->Normal();
+      h.normal.y() = occlusion->rng->Normal();
+    }
   }
   for (int j = 0; j < kNumJoints; ++j) {
     out.row[j] = Eigen::Vector3d::Zero();
@@ -177,11 +206,18 @@ void DetectRealisticView(const Camera& camera, const VisibleProjector& projector
       ++counts->missing;
       continue;
     }
+    const bool hidden = occlusion != nullptr && occlusion->hidden[j];
+    if (hidden) {
+      out.occluded[j] = 1;
+      ++counts->occluded;
+      if (hiding[j].u_drop < occlusion->options->occlusion_drop_rate) continue;
+    }
     present[j] = true;
     const bool far_side = (IsLeft(j) && !view.camera_on_left) || (IsRight(j) && view.camera_on_left);
     const double sigma = o.noise_px * scale * o.joint_noise_scale[j];
     const double gain = far_side ? 1.0 + o.far_side_noise_gain * view.profile : 1.0;
-    const Eigen::Vector2d error = sigma * gain * ar_state[j];
+    Eigen::Vector2d error = sigma * gain * ar_state[j];
+    if (hidden) error += occlusion->options->occlusion_noise_factor * sigma * hiding[j].normal;
     const std::optional<Eigen::Vector2d> meant_pixel = camera.ImageFromWorld(meant[j]);
     Eigen::Vector2d detected = (meant_pixel ? *meant_pixel : *pixel) + error;
     detected += FaceShiftPx(j, o) * scale * view.head_profile * view.face_direction;
@@ -193,6 +229,7 @@ void DetectRealisticView(const Camera& camera, const VisibleProjector& projector
       const double z = error.norm() / (o.confidence_error_scale * sigma);
       confidence *= std::exp(-0.5 * z * z);
     }
+    if (hidden) confidence *= occlusion->options->occlusion_confidence_factor;
     confidence = std::clamp(confidence + o.confidence_noise * d.n_conf, 0.05, 0.99);
     if (d.u_outlier < o.outlier_rate) {
       const double magnitude = (0.15 + 0.35 * d.u_magnitude) * height_px;
@@ -285,13 +322,9 @@ double RealisticDetectorOptions::Rho() const {
   return correlation_time_s > 0.0 ? std::exp(-1.0 / (fps * correlation_time_s)) : 0.0;
 }
 
-SimulatedDetection SimulateRealisticDetector(const Rig& rig, const Points3d& truth, double subject_height,
-                                             const RealisticDetectorOptions& options) {
-  options.Check();
-  if (truth.num_joints() != kNumJoints) throw std::invalid_argument("SimulateRealisticDetector: expects COCO-17");
-  if (!(subject_height > 0.0)) throw std::invalid_argument("SimulateRealisticDetector: height must be positive");
-  const int num_cameras = static_cast<int>(rig.size());
-  const int num_frames = truth.num_frames();
+namespace {
+
+SimulatedDetection EmptyDetection(int num_cameras, int num_frames, bool with_occlusion) {
   SimulatedDetection out;
   out.observations = Observations2d(num_cameras, num_frames, kNumJoints);
   const size_t n = static_cast<size_t>(num_cameras) * num_frames * kNumJoints;
@@ -299,36 +332,148 @@ SimulatedDetection SimulateRealisticDetector(const Rig& rig, const Points3d& tru
   out.swap_mask.assign(n, 0);
   out.missing_mask.assign(n, 0);
   out.invisible_mask.assign(n, 0);
-  std::vector<ViewCounts> per_camera(num_cameras);
-  const double rho = options.Rho();
-  std::atomic<int> cameras_done{0};
+  if (with_occlusion) out.occluded_mask.assign(n, 0);
+  return out;
+}
 
-  // One task per camera: the AR(1) recursion runs over its frames in order.
-  tbb::parallel_for(0, num_cameras, [&](int c) {
-    const VisibleProjector projector(rig[c]);
-    Eigen::Vector2d ar_state[kNumJoints];
-    // Start in the stationary distribution: the first frame's innovation at full weight.
-    for (Eigen::Vector2d& s : ar_state) s.setZero();
-    for (int f = 0; f < num_frames; ++f) {
-      synthetic::Random rng(synthetic::StreamSeed(options.seed, kRealisticStream, static_cast<uint64_t>(c),
-                                                  static_cast<uint64_t>(f)));
-      const size_t base = (static_cast<size_t>(c) * num_frames + f) * kNumJoints;
-      const ViewOutput view{out.observations.Row(c, f), out.outlier_mask.data() + base, out.swap_mask.data() + base,
-                            out.missing_mask.data() + base, out.invisible_mask.data() + base};
-      DetectRealisticView(rig[c], projector, truth.Row(f), subject_height, options, f == 0 ? 0.0 : rho, &rng,
-                          ar_state, view, &per_camera[c]);
-    }
-    const int done = ++cameras_done;
-    if (options.progress) options.progress("realistic detector", done, num_cameras);
-  });
-  DetectorStatistics& s = out.statistics;
-  s.points = static_cast<int64_t>(n);
-  for (const ViewCounts& c : per_camera) {  // fixed order
+DetectorStatistics SumCounts(const std::vector<ViewCounts>& counts, int64_t points) {
+  DetectorStatistics s;
+  s.points = points;
+  for (const ViewCounts& c : counts) {  // fixed order
     s.visible += c.visible;
     s.missing += c.missing;
     s.outliers += c.outliers;
     s.swap_eligible_pairs += c.eligible;
     s.swapped_pairs += c.swapped;
+    s.occluded += c.occluded;
+  }
+  return s;
+}
+
+bool Present(const Points3d& person, int f) { return person.Row(f)[0].allFinite(); }
+
+// Every person's 17 joints in frame f of the group (the group detector): who is present, their
+// bodies for occlusion.
+struct GroupFrame {
+  std::vector<int> present;
+  std::vector<BodyCapsules> bodies;
+};
+
+GroupFrame MakeGroupFrame(const std::vector<Points3d>& people, const std::vector<double>& heights, int f) {
+  GroupFrame g;
+  g.bodies.resize(people.size());
+  for (size_t p = 0; p < people.size(); ++p) {
+    if (!Present(people[p], f)) continue;
+    g.present.push_back(static_cast<int>(p));
+    g.bodies[p] = MakeBodyCapsules(people[p].Row(f), heights[p]);
+  }
+  return g;
+}
+
+// Person p seen by camera c over all frames, in frame order (the AR(1) recursion). With
+// `occluders` (the group detector) the other people hide joints; a frame where person p is
+// absent (NaN) is marked invisible, its draws still advance the state.
+void DetectPersonInCamera(const Rig& rig, int c, const std::vector<Points3d>& people, const std::vector<double>& heights,
+                          int p, const RealisticDetectorOptions& options, const SimulatedDetectorOptions* occluders,
+                          SimulatedDetection* out, ViewCounts* counts) {
+  const Points3d& truth = people[p];
+  const int num_frames = truth.num_frames();
+  const VisibleProjector projector(rig[c]);
+  const Eigen::Vector3d center = rig[c].CenterInWorld();
+  const double rho = options.Rho();
+  const uint64_t person = static_cast<uint64_t>(p);
+  Eigen::Vector2d ar_state[kNumJoints];
+  for (Eigen::Vector2d& s : ar_state) s.setZero();
+  for (int f = 0; f < num_frames; ++f) {
+    const double rho_f = f == 0 ? 0.0 : rho;
+    synthetic::Random rng(synthetic::StreamSeed(options.seed, kRealisticStream + person, static_cast<uint64_t>(c),
+                                                static_cast<uint64_t>(f)));
+    const size_t base = (static_cast<size_t>(c) * num_frames + f) * kNumJoints;
+    if (!Present(truth, f)) {
+      JointDraws draws[kNumJoints];
+      DrawAndAdvance(&rng, static_cast<int>(options.student_dof), rho_f, ar_state, draws);
+      std::fill_n(out->invisible_mask.begin() + base, kNumJoints, uint8_t{1});
+      continue;
+    }
+    const ViewOutput view{out->observations.Row(c, f), out->outlier_mask.data() + base, out->swap_mask.data() + base,
+                          out->missing_mask.data() + base, out->invisible_mask.data() + base,
+                          out->occluded_mask.empty() ? nullptr : out->occluded_mask.data() + base};
+    if (occluders == nullptr) {
+      DetectRealisticView(rig[c], projector, truth.Row(f), heights[p], options, rho_f, &rng, nullptr, ar_state, view,
+                          counts);
+      continue;
+    }
+    const GroupFrame group = MakeGroupFrame(people, heights, f);
+    bool hidden[kNumJoints] = {};
+    FindHiddenJoints(center, truth.Row(f), p, group.present, group.bodies, hidden);
+    synthetic::Random occlusion_rng(synthetic::StreamSeed(options.seed, kRealisticOcclusionStream + person,
+                                                          static_cast<uint64_t>(c), static_cast<uint64_t>(f)));
+    const ViewOcclusion occlusion{hidden, &occlusion_rng, occluders};
+    DetectRealisticView(rig[c], projector, truth.Row(f), heights[p], options, rho_f, &rng, &occlusion, ar_state, view,
+                        counts);
+  }
+}
+
+}  // namespace
+
+SimulatedDetection SimulateRealisticDetector(const Rig& rig, const Points3d& truth, double subject_height,
+                                             const RealisticDetectorOptions& options) {
+  options.Check();
+  if (truth.num_joints() != kNumJoints) throw std::invalid_argument("SimulateRealisticDetector: expects COCO-17");
+  if (!(subject_height > 0.0)) throw std::invalid_argument("SimulateRealisticDetector: height must be positive");
+  const int num_cameras = static_cast<int>(rig.size());
+  const int num_frames = truth.num_frames();
+  SimulatedDetection out = EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/false);
+  const std::vector<Points3d> people = {truth};
+  const std::vector<double> heights = {subject_height};
+  std::vector<ViewCounts> per_camera(num_cameras);
+  std::atomic<int> cameras_done{0};
+
+  // One task per camera: the AR(1) recursion runs over its frames in order.
+  tbb::parallel_for(0, num_cameras, [&](int c) {
+    DetectPersonInCamera(rig, c, people, heights, 0, options, nullptr, &out, &per_camera[c]);
+    const int done = ++cameras_done;
+    if (options.progress) options.progress("realistic detector", done, num_cameras);
+  });
+  out.statistics = SumCounts(per_camera, static_cast<int64_t>(num_cameras) * num_frames * kNumJoints);
+  return out;
+}
+
+std::vector<SimulatedDetection> SimulateRealisticGroupDetector(const Rig& rig, const std::vector<Points3d>& people,
+                                                               const std::vector<double>& heights,
+                                                               const RealisticDetectorOptions& options,
+                                                               const SimulatedDetectorOptions& occlusion) {
+  options.Check();
+  occlusion.Check();
+  if (rig.empty() || people.empty() || heights.size() != people.size()) {
+    throw std::invalid_argument("SimulateRealisticGroupDetector: one height per person expected");
+  }
+  const int num_cameras = static_cast<int>(rig.size());
+  const int num_frames = people[0].num_frames();
+  const int num_people = static_cast<int>(people.size());
+  for (int p = 0; p < num_people; ++p) {
+    if (people[p].num_joints() != kNumJoints || people[p].num_frames() != num_frames || !(heights[p] > 0.0)) {
+      throw std::invalid_argument("SimulateRealisticGroupDetector: expects COCO-17 points over the same frames");
+    }
+  }
+  std::vector<SimulatedDetection> out;
+  for (int p = 0; p < num_people; ++p) out.push_back(EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/true));
+  const int tasks = num_people * num_cameras;
+  std::vector<ViewCounts> counts(static_cast<size_t>(tasks));
+  std::atomic<int> done{0};
+
+  // One task per (person, camera): the AR(1) recursion runs over its frames in order.
+  tbb::parallel_for(0, tasks, [&](int item) {
+    const int p = item / num_cameras, c = item % num_cameras;
+    DetectPersonInCamera(rig, c, people, heights, p, options, &occlusion, &out[p], &counts[item]);
+    const int d = ++done;
+    if (options.progress) options.progress("realistic detector", d, tasks);
+  });
+  for (int p = 0; p < num_people; ++p) {
+    int64_t present_frames = 0;
+    for (int f = 0; f < num_frames; ++f) present_frames += Present(people[p], f);
+    const std::vector<ViewCounts> mine(counts.begin() + p * num_cameras, counts.begin() + (p + 1) * num_cameras);
+    out[p].statistics = SumCounts(mine, present_frames * num_cameras * kNumJoints);
   }
   return out;
 }

@@ -34,11 +34,21 @@
 // axes of shoulders and hips) and the horizontal direction from the mid-hip to the camera.
 // Random numbers: one stream per (camera, frame), drawn in a fixed order whatever the options;
 // the AR(1) recursion runs over the frames of each camera in order, so results do not depend
-// on the thread count. One person only (several people: the Gaussian detector).
+// on the thread count.
+// Several people (SimulateRealisticGroupDetector): every person p has its own error state (AR(1)
+// per camera and joint, its own streams: person 0 the single-person ones, so adding people
+// leaves person 0's errors as they were wherever nobody hides it), and the occlusion between
+// people of the Gaussian group detector (simulated_detector.h, FindHiddenJoints): a hidden
+// joint is dropped with probability occlusion_drop_rate, else detected with an extra error of
+// occlusion_noise_factor times the joint's sigma_j (step 3, before the confidence of step 4
+// is computed) and its confidence times occlusion_confidence_factor (occluded_mask); a person
+// absent from a frame (NaN points) is marked invisible there. Ghost detections and people
+// entering or leaving are the studio's (studio.h), for both detector models.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "detection/synthetic/simulated_detector.h"
 #include "geometry/core/camera.h"
@@ -99,5 +109,15 @@ struct RealisticDetectorOptions {
 // outlier_mask; occluded_mask is empty).
 SimulatedDetection SimulateRealisticDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                              const RealisticDetectorOptions& options);
+
+// Runs the detector on several people over the same frames: `people[p]` [frames, 17] world
+// metres, NaN rows where person p is absent; heights[p] their standing heights (m). One result
+// per person (with occluded_mask); `occlusion` supplies the occlusion_* options only (its noise
+// and rates are the Gaussian model's and are not used). Person 0 gets exactly what
+// SimulateRealisticDetector gives when nobody hides it.
+std::vector<SimulatedDetection> SimulateRealisticGroupDetector(const Rig& rig, const std::vector<Points3d>& people,
+                                                               const std::vector<double>& heights,
+                                                               const RealisticDetectorOptions& options,
+                                                               const SimulatedDetectorOptions& occlusion);
 
 }  // namespace epilabel

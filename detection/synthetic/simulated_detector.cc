@@ -364,6 +364,14 @@ bool IsOccludedBy(const Eigen::Vector3d& camera_center, const Eigen::Vector3d& p
   return false;
 }
 
+void FindHiddenJoints(const Eigen::Vector3d& camera_center, const Eigen::Vector3d* joints, int person,
+                      const std::vector<int>& present, const std::vector<BodyCapsules>& bodies, bool hidden[17]) {
+  for (int j = 0; j < kNumJoints; ++j) {
+    hidden[j] = false;
+    for (int q : present) hidden[j] = hidden[j] || (q != person && IsOccludedBy(camera_center, joints[j], bodies[q]));
+  }
+}
+
 SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                     const SimulatedDetectorOptions& options) {
   return SimulateDetector(rig, std::vector<const Points3d*>(rig.size(), &truth), subject_height, options);
@@ -472,9 +480,7 @@ std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig,
       }
       const Eigen::Vector3d* joints = people[p]->Row(f);
       bool hidden[kNumJoints] = {};
-      for (int j = 0; j < kNumJoints; ++j) {
-        for (int q : present) hidden[j] = hidden[j] || (q != p && IsOccludedBy(centers[c], joints[j], bodies[q]));
-      }
+      FindHiddenJoints(centers[c], joints, p, present, bodies, hidden);
       // Person 0 draws from the single-person stream.
       const uint64_t person = static_cast<uint64_t>(p);
       synthetic::Random rng(synthetic::StreamSeed(options.seed, kDetectorStream + person, static_cast<uint64_t>(c),

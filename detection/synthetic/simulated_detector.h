@@ -131,6 +131,12 @@ BodyCapsules MakeBodyCapsules(const Eigen::Vector3d* joints, double height);
 // radius of its axis, at a closest point more than that radius nearer to the camera than `point`.
 bool IsOccludedBy(const Eigen::Vector3d& camera_center, const Eigen::Vector3d& point, const BodyCapsules& body);
 
+// Occlusion between people in one view (both group detectors): hidden[j] is true when joint j
+// of `person` (joints[person], 17 COCO joints) is hidden from `camera_center` behind another
+// present person (IsOccludedBy on bodies[q], q in `present`, q != person).
+void FindHiddenJoints(const Eigen::Vector3d& camera_center, const Eigen::Vector3d* joints, int person,
+                      const std::vector<int>& present, const std::vector<BodyCapsules>& bodies, bool hidden[17]);
+
 // Projection with a visibility test: nullopt when the point is behind the camera, outside the
 // lens's field of view (beyond the undistorted image border, where the distortion polynomial
 // is no longer meaningful) or when its pixel lies outside the image.

@@ -41,6 +41,15 @@ SimulatedDetectorOptions DetectorOptions(const StudioOptions& options) {
   return d;
 }
 
+// The realistic detector's options: the studio's own, with the scene's seed, rate and progress.
+RealisticDetectorOptions RealisticOptions(const StudioOptions& options) {
+  RealisticDetectorOptions r = options.realistic;
+  r.seed = options.seed;
+  r.fps = options.fps;
+  r.progress = options.progress;
+  return r;
+}
+
 // The BVH files to play: the given ones, else DATA_DIR/motions/*.bvh sorted by name.
 std::vector<std::string> MotionFiles(const StudioOptions& options) {
   if (!options.motion_files.empty()) return options.motion_files;
@@ -90,7 +99,6 @@ void StudioOptions::Check() const {
     throw InputError("detector", "must be `gaussian` or `realistic`, got `" + detector + "`");
   }
   if (detector == "realistic") {
-    if (MultiPerson()) throw InputError("detector", "`realistic` simulates one person; use `gaussian` with several");
     realistic.Check();
   }
   if (motion_variation && MultiPerson()) {
@@ -490,11 +498,7 @@ MotionOptions SinglePersonMotionOptions(const StudioOptions& options, const Stud
 
 SimulatedDetection SimulateSinglePerson(const StudioOptions& options, const Rig& rig, const MotionSequence& motion) {
   if (options.detector == "realistic") {
-    RealisticDetectorOptions r = options.realistic;
-    r.seed = options.seed;
-    r.fps = options.fps;
-    r.progress = options.progress;
-    return SimulateRealisticDetector(rig, motion.points3d, motion.subject_height, r);
+    return SimulateRealisticDetector(rig, motion.points3d, motion.subject_height, RealisticOptions(options));
   }
   return SimulateDetector(rig, motion.points3d, motion.subject_height, DetectorOptions(options));
 }
@@ -687,7 +691,11 @@ SyntheticScene Synthesize(const StudioOptions& options) {
     heights.push_back(person.height);
   }
   std::vector<SimulatedDetection> detections;
-  if (!unsynchronised) {
+  if (options.detector == "realistic") {
+    if (unsynchronised) throw InputError("time_offsets", "the realistic detector does not take time offsets yet");
+    detections = SimulateRealisticGroupDetector(studio_rig.cameras, points, heights, RealisticOptions(options),
+                                                DetectorOptions(options));
+  } else if (!unsynchronised) {
     detections = SimulateGroupDetector(studio_rig.cameras, points, heights, DetectorOptions(options));
   } else {
     std::vector<std::vector<Points3d>> views;  // [person][camera]

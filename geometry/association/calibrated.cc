@@ -37,6 +37,9 @@ struct FrameData {
   std::vector<std::vector<int>> groups;     // node indices, two or more cameras
   std::vector<std::vector<Eigen::Vector3d>> poses;  // per group, one point per joint (NaN)
   std::vector<int> singles;                 // nodes in no group
+  // Per group, per member: its median reprojection error (px) onto the group's pose, before
+  // any release.
+  std::vector<std::vector<double>> member_errors;
   bool uncertain = false;                   // a detection was released
 };
 
@@ -161,7 +164,8 @@ double MedianReprojectionPx(const CameraModel& cam, const FrameData& data, int j
   return e[n / 2];
 }
 
-// Step 1 for one frame: affinities, clustering, triangulation, release.
+// Step 1 for one frame: affinities, clustering, triangulation, and every member's median
+// reprojection error (the release comes after, with the threshold of the chunk: ReleaseFrame).
 FrameData MatchFrame(const Rig& rig, const std::vector<CameraModel>& cams, const std::vector<Eigen::Matrix3d>& essentials,
                      const MultiDetections& detections, frame_t f, const CalibratedAssociationOptions& options) {
   FrameData data = PrepareFrame(rig, detections, f, options.min_confidence);
@@ -182,31 +186,66 @@ FrameData MatchFrame(const Rig& rig, const std::vector<CameraModel>& cams, const
   std::vector<std::vector<int>> clusters(num_labels);
   for (int i = 0; i < n; ++i) clusters[label[i]].push_back(i);
   for (std::vector<int>& members : clusters) {
-    Pose pose;
-    if (members.size() >= 2) pose = TriangulateGroup(cams, data, joints, members, options.triangulation);
-    if (members.size() >= 2) {
-      std::vector<int> kept;
-      for (int node : members) {
-        const double err = MedianReprojectionPx(cams[data.nodes[node].camera], data, joints, node, pose);
-        if (err > options.release_threshold_px) {
-          data.singles.push_back(node);
-          data.uncertain = true;
-        } else {
-          kept.push_back(node);
-        }
-      }
-      if (kept.size() != members.size() && kept.size() >= 2) pose = TriangulateGroup(cams, data, joints, kept, options.triangulation);
-      members = kept;
-    }
-    if (members.size() >= 2) {
-      data.groups.push_back(members);
-      data.poses.push_back(std::move(pose));
-    } else {
+    if (members.size() < 2) {
       data.singles.insert(data.singles.end(), members.begin(), members.end());
+      continue;
+    }
+    Pose pose = TriangulateGroup(cams, data, joints, members, options.triangulation);
+    std::vector<double> errors;
+    for (int node : members) errors.push_back(MedianReprojectionPx(cams[data.nodes[node].camera], data, joints, node, pose));
+    data.groups.push_back(members);
+    data.poses.push_back(std::move(pose));
+    data.member_errors.push_back(std::move(errors));
+  }
+  return data;
+}
+
+// The release threshold of a chunk of frames (CalibratedAssociationOptions::release_tail_factor):
+// release_threshold_px, or release_tail_factor x the 99th percentile of the members' errors when
+// that is larger.
+double ReleaseThreshold(const std::vector<FrameData>& frames, size_t count, const CalibratedAssociationOptions& options) {
+  if (!(options.release_tail_factor > 0.0)) return options.release_threshold_px;
+  std::vector<double> errors;
+  for (size_t i = 0; i < count; ++i) {
+    for (const std::vector<double>& group : frames[i].member_errors) {
+      for (double e : group)
+        if (std::isfinite(e)) errors.push_back(e);
     }
   }
-  std::sort(data.singles.begin(), data.singles.end());
-  return data;
+  if (errors.size() < 100) return options.release_threshold_px;  // too few for a tail
+  const size_t k = static_cast<size_t>(0.99 * static_cast<double>(errors.size() - 1));
+  std::nth_element(errors.begin(), errors.begin() + k, errors.end());
+  return std::max(options.release_threshold_px, options.release_tail_factor * errors[k]);
+}
+
+// Step 1, end: a member whose error is above `threshold_px` is released (a single); the group is
+// triangulated again without it, or dissolved below two members.
+void ReleaseFrame(const std::vector<CameraModel>& cams, int joints, double threshold_px,
+                  const CalibratedAssociationOptions& options, FrameData* data) {
+  std::vector<std::vector<int>> groups;
+  std::vector<Pose> poses;
+  for (size_t g = 0; g < data->groups.size(); ++g) {
+    const std::vector<int>& members = data->groups[g];
+    std::vector<int> kept;
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (data->member_errors[g][i] > threshold_px) {
+        data->singles.push_back(members[i]);
+        data->uncertain = true;
+      } else {
+        kept.push_back(members[i]);
+      }
+    }
+    if (kept.size() < 2) {
+      data->singles.insert(data->singles.end(), kept.begin(), kept.end());
+      continue;
+    }
+    poses.push_back(kept.size() != members.size() ? TriangulateGroup(cams, *data, joints, kept, options.triangulation)
+                                                  : std::move(data->poses[g]));
+    groups.push_back(std::move(kept));
+  }
+  data->groups = std::move(groups);
+  data->poses = std::move(poses);
+  std::sort(data->singles.begin(), data->singles.end());
 }
 
 // Mean distance (metres) between the common joints of two poses; infinity with fewer than 3.
@@ -261,7 +300,10 @@ struct TrackState {
 class Tracker {
  public:
   Tracker(const std::vector<CameraModel>& cams, int joints, const CalibratedAssociationOptions& options)
-      : cams_(cams), joints_(joints), options_(options) {}
+      : cams_(cams), joints_(joints), options_(options), release_px_(options.release_threshold_px) {}
+
+  // The release threshold (px) of the frames that follow (ReleaseThreshold).
+  void SetReleaseThreshold(double px) { release_px_ = px; }
 
   // Processes one frame; returns whether its assignment was uncertain.
   bool Step(frame_t f, const FrameData& data);
@@ -283,6 +325,7 @@ class Tracker {
   const std::vector<CameraModel> cams_;  // copies: the tracker owns what it reads
   const int joints_;
   const CalibratedAssociationOptions options_;
+  double release_px_;
   std::vector<TrackState> tracks_;
   std::vector<int> live_;  // indices of the alive tracks, increasing
   int next_id_ = 0;
@@ -401,7 +444,7 @@ bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const s
     for (int node : data.groups[group]) {
       const Node& n = data.nodes[node];
       const double err = MedianReprojectionPx(cams_[n.camera], data, joints_, node, reference[i]);
-      fits = fits && !UsesCamera(tracks_[live[i]], f, n.camera) && err <= options_.release_threshold_px;
+      fits = fits && !UsesCamera(tracks_[live[i]], f, n.camera) && err <= release_px_;
     }
     if (!fits) continue;
     if (fitting >= 0) return false;  // two candidates: leave it to a new track
@@ -422,7 +465,7 @@ bool Tracker::ExplainedTwice(const FrameData& data, const std::vector<Pose>& ref
       if (MeanJointDistance(reference[i], reference[k]) > 1.0) continue;  // far apart: cannot explain each other
       for (int node : data.groups[match[i]]) {
         const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[k]);
-        if (err <= options_.release_threshold_px) return true;
+        if (err <= release_px_) return true;
       }
     }
   }
@@ -448,7 +491,7 @@ bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<
       const TrackState& track = tracks_[live[i]];
       if (track.id < 0 || !track.alive) continue;
       const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
-      const double limit = match[i] >= 0 ? options_.release_threshold_px : options_.prediction_threshold_px;
+      const double limit = match[i] >= 0 ? release_px_ : std::max(options_.prediction_threshold_px, release_px_);
       if (!(err <= limit)) continue;
       ++fits;
       if (err < best.error) best = {err, s, static_cast<int>(i)};
@@ -498,6 +541,7 @@ void CalibratedAssociationOptions::Check() const {
   if (!(min_affinity > 0.0 && min_affinity <= 1.0)) fail("min_affinity must be in (0, 1]");
   triangulation.Check();
   if (!(release_threshold_px > 0.0)) fail("release_threshold_px must be > 0");
+  if (!(release_tail_factor >= 0.0) || !std::isfinite(release_tail_factor)) fail("release_tail_factor must be >= 0");
   if (!(gate_m > 0.0) || !(gate_growth_m >= 0.0)) fail("gate_m must be > 0 and gate_growth_m >= 0");
   if (birth_frames < 1) fail("birth_frames must be >= 1");
   if (max_gap_frames < 1) fail("max_gap_frames must be >= 1");
@@ -522,6 +566,12 @@ AssociationResult AssociateWithCalibration(const Rig& rig, const MultiDetections
     tbb::parallel_for(tbb::blocked_range<frame_t>(begin, end), [&](const tbb::blocked_range<frame_t>& r) {
       for (frame_t f = r.begin(); f != r.end(); ++f)
         frames[f - begin] = MatchFrame(rig, cams, essentials, detections, f, options);
+    });
+    const double release_px = ReleaseThreshold(frames, static_cast<size_t>(end - begin), options);
+    tracker.SetReleaseThreshold(release_px);
+    tbb::parallel_for(tbb::blocked_range<frame_t>(begin, end), [&](const tbb::blocked_range<frame_t>& r) {
+      for (frame_t f = r.begin(); f != r.end(); ++f)
+        ReleaseFrame(cams, detections.num_joints(), release_px, options, &frames[f - begin]);
     });
     for (frame_t f = begin; f < end; ++f) {
       const FrameData& data = frames[f - begin];

@@ -10,7 +10,9 @@
 //     deciding); greedy average-linkage clustering with at most one detection per camera per
 //     group (cycle-consistent by construction); robust triangulation of each group
 //     (EstimateTriangulation per joint); a detection whose median reprojection error onto its
-//     group's pose is above release_threshold_px is released;
+//     group's pose is above the release threshold (release_threshold_px, raised to
+//     release_tail_factor x the 99th percentile of these errors over the chunk of frames) is
+//     released;
 //  2. sequentially over frames: the frame's groups are assigned to tracks (Hungarian) on the
 //     mean joint distance to each track's constant-velocity prediction, within a gate; a new
 //     group starts a tentative track, confirmed after birth_frames consecutive frames (its
@@ -44,6 +46,11 @@ struct CalibratedAssociationOptions {
   // A detection whose median joint reprojection error (pixels) onto its group's or track's
   // pose is above this is released (left unmatched), not averaged in.
   double release_threshold_px = 20.0;
+  // The release threshold adapts to the detector's error: per chunk of 512 frames it is
+  // max(release_threshold_px, release_tail_factor x the 99th percentile of the grouped
+  // detections' median reprojection errors), so a heavier-tailed detector keeps its true
+  // detections (this threshold also applies where single detections join tracks); 0 = fixed.
+  double release_tail_factor = 3.0;
   // Tracking: a group continues a track when the mean distance between their common joints
   // is below gate_m (metres) + gate_growth_m for every frame the track was missed.
   double gate_m = 0.4;

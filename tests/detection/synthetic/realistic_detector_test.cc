@@ -214,5 +214,186 @@ TEST(RealisticDetector, OptionsCheckNamesTheBadOption) {
   expect_bad([](RealisticDetectorOptions& o) { o.fps = 0.0; }, "fps");
 }
 
+
+// Several people: `truth` shifted by `shift` (world metres) in every frame.
+Points3d Shifted(const Points3d& truth, const Eigen::Vector3d& shift) {
+  Points3d out = truth;
+  for (int f = 0; f < out.num_frames(); ++f) {
+    for (int j = 0; j < 17; ++j) out.at(f, j) += shift;
+  }
+  return out;
+}
+
+// Per-axis RMS of the pixel error of the elbows and wrists over sigma_j (1 when the errors have
+// the configured size), for one person of a group.
+double NormalizedElbowWristRms(const Rig& rig, const Points3d& truth, double height, const SimulatedDetection& d,
+                               const RealisticDetectorOptions& o) {
+  double sum = 0.0;
+  int64_t n = 0;
+  for (size_t c = 0; c < rig.size(); ++c) {
+    for (int f = 0; f < truth.num_frames(); ++f) {
+      const double scale = PersonHeightPx(rig[c], truth.Row(f), height) / o.reference_height_px;
+      for (int j = 7; j < 11; ++j) {
+        const Eigen::Vector3d det = d.observations.at(c, f, j);
+        const size_t i = (c * truth.num_frames() + f) * 17 + j;
+        if (det.z() <= 0 || d.occluded_mask[i]) continue;
+        const Eigen::Vector2d e = det.head<2>() - *rig[c].ImageFromWorld(truth.at(f, j));
+        sum += e.squaredNorm() / std::pow(o.noise_px * scale * o.joint_noise_scale[j], 2);
+        n += 2;
+      }
+    }
+  }
+  return n > 0 ? std::sqrt(sum / n) : 0.0;
+}
+
+TEST(RealisticGroupDetector, EveryPersonGetsErrorsOfTheConfiguredSizeAndItsOwn) {
+  const Truth& t = H36mTruth();
+  RealisticDetectorOptions o = CleanOptions();
+  o.hip_raise_m = o.hip_outward_m = o.shoulder_outward_m = 0.0;
+  o.far_side_noise_gain = 0.0;
+  const std::vector<Points3d> people = {t.motion.points3d, Shifted(t.motion.points3d, {1.0, 0.0, 0.0}),
+                                        Shifted(t.motion.points3d, {0.0, -1.0, 0.0})};
+  const std::vector<double> heights = {1.6, 1.75, 1.9};
+  const std::vector<SimulatedDetection> d =
+      SimulateRealisticGroupDetector(t.rig.cameras, people, heights, o, SimulatedDetectorOptions{});
+  ASSERT_EQ(d.size(), 3u);
+  for (size_t p = 0; p < people.size(); ++p) {
+    const double rms = NormalizedElbowWristRms(t.rig.cameras, people[p], heights[p], d[p], o);
+    EXPECT_NEAR(rms, 1.0, 0.12) << "person " << p;  // Student-t (4 dof): unit variance, a noisy estimate
+  }
+  // Their own errors: the same motion shifted, different error sequences (no correlation).
+  double s01 = 0.0, s00 = 0.0, s11 = 0.0;
+  for (size_t c = 0; c < t.rig.cameras.size(); ++c) {
+    for (int f = 0; f < t.motion.points3d.num_frames(); ++f) {
+      const Eigen::Vector3d a = d[0].observations.at(c, f, 9), b = d[1].observations.at(c, f, 9);
+      if (a.z() <= 0 || b.z() <= 0) continue;
+      const Eigen::Vector2d ea = a.head<2>() - *t.rig.cameras[c].ImageFromWorld(people[0].at(f, 9));
+      const Eigen::Vector2d eb = b.head<2>() - *t.rig.cameras[c].ImageFromWorld(people[1].at(f, 9));
+      s01 += ea.dot(eb);
+      s00 += ea.squaredNorm();
+      s11 += eb.squaredNorm();
+    }
+  }
+  EXPECT_LT(std::abs(s01 / std::sqrt(s00 * s11)), 0.15);
+}
+
+TEST(RealisticGroupDetector, PersonZeroAloneIsTheSinglePersonDetector) {
+  const Truth& t = H36mTruth();
+  RealisticDetectorOptions o;
+  o.seed = 5;
+  const SimulatedDetection single =
+      SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, t.motion.subject_height, o);
+  // The single-person output as it was before several people were added (seed 5, this motion):
+  // sums of the coordinates and of the confidences.
+  double sum_xy = 0.0, sum_conf = 0.0;
+  for (const Eigen::Vector3d& k : single.observations.data()) {
+    sum_xy += k.x() + k.y();
+    sum_conf += k.z();
+  }
+  EXPECT_NEAR(sum_xy, 26065407.949618772, 1e-3);
+  EXPECT_NEAR(sum_conf, 16472.734071528666, 1e-6);
+  EXPECT_EQ(single.statistics.swapped_pairs, 242);
+  EXPECT_TRUE(single.occluded_mask.empty());
+
+  Points3d absent(t.motion.points3d.num_frames(), 17);  // NaN: never in the scene
+  const std::vector<SimulatedDetection> group = SimulateRealisticGroupDetector(
+      t.rig.cameras, {t.motion.points3d, absent}, {t.motion.subject_height, 1.7}, o, SimulatedDetectorOptions{});
+  EXPECT_EQ(group[0].observations.data(), single.observations.data());
+  EXPECT_EQ(group[0].outlier_mask, single.outlier_mask);
+  EXPECT_EQ(group[0].swap_mask, single.swap_mask);
+  EXPECT_EQ(group[0].missing_mask, single.missing_mask);
+  EXPECT_EQ(group[0].statistics.visible, single.statistics.visible);
+  for (const Eigen::Vector3d& k : group[1].observations.data()) ASSERT_EQ(k, Eigen::Vector3d::Zero());
+  for (uint8_t m : group[1].invisible_mask) ASSERT_EQ(m, 1);
+  EXPECT_EQ(group[1].statistics.points, 0);
+}
+
+TEST(RealisticGroupDetector, AddingAPersonLeavesTheOthersErrors) {
+  const Truth& t = H36mTruth();
+  const RealisticDetectorOptions o;
+  const Points3d a = t.motion.points3d, b = Shifted(a, {1.0, 0.5, 0.0});
+  const Points3d far_above = Shifted(a, {0.0, 0.0, 30.0});  // can hide nobody
+  const auto two = SimulateRealisticGroupDetector(t.rig.cameras, {a, b}, {1.7, 1.8}, o, SimulatedDetectorOptions{});
+  const auto three =
+      SimulateRealisticGroupDetector(t.rig.cameras, {a, b, far_above}, {1.7, 1.8, 1.7}, o, SimulatedDetectorOptions{});
+  EXPECT_EQ(two[0].observations.data(), three[0].observations.data());
+  EXPECT_EQ(two[1].observations.data(), three[1].observations.data());
+}
+
+// Person 1 stands 40% of the way from camera 0 to person 0 in every frame.
+std::vector<Points3d> InFrontOfCameraZero(const Truth& t) {
+  const Points3d& back = t.motion.points3d;
+  Points3d front = back;
+  const Eigen::Vector3d camera = t.rig.cameras[0].CenterInWorld();
+  for (int f = 0; f < back.num_frames(); ++f) {
+    Eigen::Vector3d shift = 0.4 * (camera - 0.5 * (back.at(f, kLeftHip) + back.at(f, kRightHip)));
+    shift.z() = 0.0;
+    for (int j = 0; j < 17; ++j) front.at(f, j) += shift;
+  }
+  return {back, front};
+}
+
+TEST(RealisticGroupDetector, AJointBehindAnotherPersonIsOccluded) {
+  const Truth& t = H36mTruth();
+  const std::vector<Points3d> people = InFrontOfCameraZero(t);
+  RealisticDetectorOptions o = CleanOptions();
+  o.noise_px = 0.0;
+  o.confidence_noise = 0.0;
+  SimulatedDetectorOptions occlusion;
+  occlusion.occlusion_drop_rate = 0.0;
+  occlusion.occlusion_confidence_factor = 0.6;
+  const SimulatedDetection alone = SimulateRealisticDetector(t.rig.cameras, people[0], 1.72, o);
+  const auto kept = SimulateRealisticGroupDetector(t.rig.cameras, people, {1.72, 1.72}, o, occlusion);
+  const int frames = people[0].num_frames();
+  int64_t hidden = 0, hidden_camera0 = 0;
+  for (size_t c = 0; c < t.rig.cameras.size(); ++c) {
+    for (int f = 0; f < frames; ++f) {
+      for (int j = 0; j < 17; ++j) {
+        const size_t i = (c * frames + f) * 17 + j;
+        const Eigen::Vector3d g = kept[0].observations.at(c, f, j), s = alone.observations.at(c, f, j);
+        if (kept[0].occluded_mask[i]) {
+          ++hidden;
+          hidden_camera0 += c == 0;
+          ASSERT_NEAR((g.head<2>() - s.head<2>()).norm(), 0.0, 1e-9);  // no noise: same place
+          ASSERT_NEAR(g.z(), std::clamp(0.6 * s.z(), 0.05, 0.99), 1e-12);
+        } else {
+          ASSERT_EQ(g, s);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(hidden, kept[0].statistics.occluded);
+  EXPECT_GT(hidden_camera0, frames * 4);  // the front person hides much of the back one from camera 0
+  EXPECT_LT(hidden - hidden_camera0, hidden_camera0);
+  // Dropped with drop rate 1.
+  occlusion.occlusion_drop_rate = 1.0;
+  const auto dropped = SimulateRealisticGroupDetector(t.rig.cameras, people, {1.72, 1.72}, o, occlusion);
+  for (size_t i = 0; i < dropped[0].occluded_mask.size(); ++i) {
+    if (dropped[0].occluded_mask[i]) ASSERT_EQ(dropped[0].observations.data()[i], Eigen::Vector3d::Zero());
+  }
+}
+
+TEST(RealisticGroupDetector, SameSeedSameResultWithAnyThreadCount) {
+  const Truth& t = H36mTruth();
+  const std::vector<Points3d> people = InFrontOfCameraZero(t);
+  RealisticDetectorOptions o;
+  o.seed = 9;
+  std::vector<SimulatedDetection> one, two;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    one = SimulateRealisticGroupDetector(t.rig.cameras, people, {1.6, 1.8}, o, SimulatedDetectorOptions{});
+  }
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
+    two = SimulateRealisticGroupDetector(t.rig.cameras, people, {1.6, 1.8}, o, SimulatedDetectorOptions{});
+  }
+  for (size_t p = 0; p < 2; ++p) {
+    EXPECT_EQ(one[p].observations.data(), two[p].observations.data());
+    EXPECT_EQ(one[p].occluded_mask, two[p].occluded_mask);
+    EXPECT_EQ(one[p].statistics.occluded, two[p].statistics.occluded);
+  }
+  EXPECT_GT(one[0].statistics.occluded, 0);
+}
+
 }  // namespace
 }  // namespace epilabel

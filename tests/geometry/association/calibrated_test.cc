@@ -143,6 +143,27 @@ TEST(AssociateWithCalibration, LeavesADetectionThatDoesNotFitUnmatched) {
   EXPECT_EQ(r.foreign, 0);
 }
 
+// A detector with a wider error spread (8 px, heavy-tailed through the 3 % gross joint errors):
+// a fixed 20 px release threshold leaves true detections unmatched; the threshold from the
+// residuals' tail keeps them, and still gives nobody a foreign detection.
+TEST(AssociateWithCalibration, ReleaseThresholdAdaptsToTheDetectorsError) {
+  PeopleSceneOptions so;
+  so.noise_px = 8.0;
+  so.outlier_rate = 0.03;
+  so.seed = 3;
+  const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(kFrames), kFrames, so);
+  CalibratedAssociationOptions fixed;
+  fixed.release_tail_factor = 0.0;
+  const Recovery f = Evaluate(scene, AssociateWithCalibration(scene.rig, scene.detections, fixed));
+  const AssociationResult adaptive = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  const Recovery a = Evaluate(scene, adaptive);
+  EXPECT_EQ(adaptive.tracks.size(), 3u) << adaptive.summary.BriefReport();
+  EXPECT_LE(f.recovered, a.person_detections - 5);  // fixed: 1011 of 1020
+  EXPECT_GT(a.recovered, f.recovered);
+  EXPECT_GE(a.recovered, a.person_detections - 2);  // adaptive: 1019
+  EXPECT_EQ(a.foreign, 0);
+}
+
 // With a strict affinity the clustering splits people into pieces (and leaves many
 // detections single): pieces that reproject onto a track seen in the frame join it, so each
 // person still gets one track and nobody else's detections.
