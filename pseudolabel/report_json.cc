@@ -114,8 +114,6 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                          {"observations", cr.observations},
                          {"focal_px", JsonNumber(cr.focal_px)},
                          {"focal_sigma_px", JsonNumber(cr.focal_sigma_px)},
-                         {"focal_jackknife_px", JsonNumber(cr.focal_jackknife_px)},
-                         {"focal_uncertainty_px", JsonNumber(cr.focal_uncertainty_px)},
                          {"rotation_sigma_deg", JsonNumber(cr.rotation_sigma_deg)},
                          {"center_sigma_m", JsonNumber(cr.center_sigma_m)},
                          {"median_error_px", JsonNumber(cr.median_error_px)},
@@ -131,11 +129,15 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
       cj["rotation_rodrigues"] = {r.x(), r.y(), r.z()};
     }
     if (c < rep.self.focal_initial.size()) cj["focal_initial_px"] = JsonNumber(rep.self.focal_initial[c]);
-    if (c < rep.self.focal_jackknife_sigma_px.size())
-      cj["focal_jackknife"] = {{"frames_sigma_px", JsonNumber(rep.self.focal_frames_sigma_px[c])},
+    if (rep.self.focal_estimated && c < rep.self.focal_jackknife_sigma_px.size()) {
+      // Estimated focal lengths only (focal_uncertainty.h): the jackknifes and the figure the verdict uses.
+      cj["focal_uncertainty_px"] = JsonNumber(cr.focal_uncertainty_px);
+      cj["focal_jackknife"] = {{"sigma_px", JsonNumber(cr.focal_jackknife_px)},
+                               {"frames_sigma_px", JsonNumber(rep.self.focal_frames_sigma_px[c])},
                                {"joints_sigma_px", JsonNumber(rep.self.focal_joints_sigma_px[c])},
                                {"frame_blocks", rep.self.focal_jackknife_blocks},
                                {"joint_groups", rep.self.focal_jackknife_joint_groups}};
+    }
     cams.push_back(cj);
   }
   j["cameras"] = cams;

@@ -51,7 +51,8 @@ struct SelfCalibrationOptions {
   // Unknown intrinsics: the uncertainty of the focal lengths from two jackknifes of the final
   // adjustment (focal_uncertainty.h): leaving out one of this many contiguous frame blocks
   // (each at least min_focal_block_frames long; fewer blocks when the frames are few, none below
-  // two) and one of this many joint groups at a time. It includes errors correlated in time and
+  // two) and one of this many joint groups at a time, on the frames of the quick adjustments
+  // (max_registration_frames of the BA frames, evenly spread). It includes errors correlated in time and
   // joint-specific detector biases, which the adjustment's covariance does not. 0: not run.
   int focal_jackknife_blocks = 4;
   int focal_jackknife_joint_groups = 4;
