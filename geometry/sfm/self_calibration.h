@@ -8,9 +8,11 @@
 //  2. view graph (Boost.Graph): connectivity check, strongest initial pair;
 //  3. incremental registration: triangulate, resect the camera with the most 2D-3D matches
 //     (PnP RANSAC, or DLT with unknown focal), re-triangulate, bundle-adjust, repeat;
-//  4. final bundle adjustment with bone-length constancy and outlier removal.
+//  4. final bundle adjustment with bone-length constancy and outlier removal;
+//  5. unknown intrinsics: the focal lengths' uncertainty from jackknifes of that adjustment.
 // The steps live in pair_geometry.h (1), initial_pair.h (2, the initial pair), camera_registration.h
-// (3) and self_calibration_steps.h (frames, triangulate-and-adjust); bundle_adjustment.h (4).
+// (3) and self_calibration_steps.h (frames, triangulate-and-adjust); bundle_adjustment.h (4);
+// focal_uncertainty.h (5).
 #pragma once
 
 #include <string>
