@@ -1,6 +1,7 @@
 #include "pseudolabel/calibrate_run.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -41,6 +42,8 @@ std::string CalibrationMetadata(const CalibrationReport& report) {
   meta << "[metadata]\nsoftware = \"epilabel\"\nverdict = \"" << VerdictName(report.verdict)
        << "\"\nscale_method = \"" << report.world.scale_method << "\"\nscale_uncertainty_rel = "
        << report.world.scale_sigma_rel << "\n";
+  if (std::isfinite(report.focal_uncertainty_rel))
+    meta << "focal_uncertainty_rel = " << report.focal_uncertainty_rel << "\n";
   return meta.str();
 }
 

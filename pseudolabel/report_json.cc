@@ -129,6 +129,15 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
       cj["rotation_rodrigues"] = {r.x(), r.y(), r.z()};
     }
     if (c < rep.self.focal_initial.size()) cj["focal_initial_px"] = JsonNumber(rep.self.focal_initial[c]);
+    if (rep.self.focal_estimated && c < rep.self.focal_jackknife_sigma_px.size()) {
+      // Estimated focal lengths only (focal_uncertainty.h): the jackknifes and the figure the verdict uses.
+      cj["focal_uncertainty_px"] = JsonNumber(cr.focal_uncertainty_px);
+      cj["focal_jackknife"] = {{"sigma_px", JsonNumber(cr.focal_jackknife_px)},
+                               {"frames_sigma_px", JsonNumber(rep.self.focal_frames_sigma_px[c])},
+                               {"joints_sigma_px", JsonNumber(rep.self.focal_joints_sigma_px[c])},
+                               {"frame_blocks", rep.self.focal_jackknife_blocks},
+                               {"joint_groups", rep.self.focal_jackknife_joint_groups}};
+    }
     cams.push_back(cj);
   }
   j["cameras"] = cams;

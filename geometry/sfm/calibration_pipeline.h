@@ -20,7 +20,10 @@ struct CameraCalibrationReport {
   double rms_px = kNaN;              // BA reprojection RMS over the camera's inlier observations
   int observations = 0;              // BA inlier observations
   double focal_px = kNaN;
-  double focal_sigma_px = kNaN;      // when estimated
+  double focal_sigma_px = kNaN;      // when estimated: the bundle adjustment's covariance
+  double focal_jackknife_px = kNaN;  // ... the jackknifes over frame blocks and joint groups
+                                     // (focal_uncertainty.h)
+  double focal_uncertainty_px = kNaN;  // ... the larger of the two: what the verdict uses
   double rotation_sigma_deg = kNaN;  // relative to the reference camera (the gauge)
   double center_sigma_m = kNaN;
   double median_error_px = kNaN;     // final triangulation of all frames
@@ -40,7 +43,7 @@ struct CalibrationThresholds {
   int min_observations = 300;         // fewer BA observations: "check"
   double max_rotation_sigma_deg = 0.5;
   double max_center_sigma_rel = 0.02; // of the rig size
-  double max_focal_sigma_rel = 0.02;
+  double max_focal_sigma_rel = 0.02;  // estimated focal lengths: a larger focal_uncertainty_px is "check"
   double min_share_used = 0.6;        // of a camera's joints, used by the triangulation
   int min_frames = 30;                // BA frames
   double min_motion_extent_m = 0.3;   // spread of the root: less is "barely moves"
@@ -97,6 +100,7 @@ struct CalibrationReport {
   std::vector<CameraCalibrationReport> cameras;
   double rig_size_m = kNaN;           // largest distance between two camera centres
   double motion_extent_m = kNaN;      // spread of the root trajectory (2 x largest std)
+  double focal_uncertainty_rel = kNaN;  // estimated focal lengths: the largest focal_uncertainty_px / focal_px
   double loo_limit_deg = kNaN;        // the leave-one-out limits in force (see CalibrationThresholds)
   double loo_limit_center_m = kNaN;
   Verdict verdict = Verdict::kFailed;

@@ -43,6 +43,11 @@ void CameraFigures(const CalibrationReport& rep, camera_t c, CameraCalibrationRe
     cr->center_sigma_m = ba.uncertainty[c].center_sigma * rep.world.world_from_reconstruction.scale;
     cr->focal_sigma_px = ba.uncertainty[c].focal_sigma_px;
   }
+  if (c < static_cast<int>(rep.self.focal_jackknife_sigma_px.size()))
+    cr->focal_jackknife_px = rep.self.focal_jackknife_sigma_px[c];
+  if (std::isfinite(cr->focal_sigma_px) || std::isfinite(cr->focal_jackknife_px))
+    cr->focal_uncertainty_px = std::max(std::isfinite(cr->focal_sigma_px) ? cr->focal_sigma_px : 0.0,
+                                        std::isfinite(cr->focal_jackknife_px) ? cr->focal_jackknife_px : 0.0);
   const CameraTriangulationStats& tc = rep.triangulation.cameras[c];
   cr->median_error_px = tc.median_error_px;
   cr->share_used = tc.observed > 0 ? static_cast<double>(tc.used) / static_cast<double>(tc.observed) : kNaN;
@@ -61,8 +66,12 @@ std::vector<std::string> CheckReasons(const CalibrationThresholds& th, const Cal
     why.push_back("rotation uncertain (" + std::to_string(cr.rotation_sigma_deg) + " deg)");
   if (rep.rig_size_m > 0 && cr.center_sigma_m > th.max_center_sigma_rel * rep.rig_size_m)
     why.push_back("position uncertain (" + std::to_string(cr.center_sigma_m) + " m)");
-  if (rep.self.focal_estimated && cr.focal_sigma_px > th.max_focal_sigma_rel * cr.focal_px)
-    why.push_back("focal length uncertain (" + std::to_string(cr.focal_sigma_px) + " px)");
+  if (rep.self.focal_estimated && cr.focal_uncertainty_px > th.max_focal_sigma_rel * cr.focal_px) {
+    char buf[120];
+    std::snprintf(buf, sizeof(buf), "focal length uncertain (%.0f px, %.1f %%)", cr.focal_uncertainty_px,
+                  100.0 * cr.focal_uncertainty_px / cr.focal_px);
+    why.push_back(buf);
+  }
   if (cr.loo_rotation_deg > rep.loo_limit_deg || (rep.rig_size_m > 0 && cr.loo_center_m > rep.loo_limit_center_m)) {
     char buf[200];
     std::snprintf(buf, sizeof(buf),
@@ -157,6 +166,30 @@ void NoteEstimatedIntrinsics(CalibrationReport* rep) {
   rep->notes.push_back(buf);
 }
 
+// Estimated focal lengths: the largest relative uncertainty, and when it exceeds the limit a
+// rig-wide reason that says what to do (the per-camera reasons only give the figure).
+void JudgeFocalUncertainty(const CalibrationThresholds& th, CalibrationReport* rep, Verdict* global) {
+  if (!rep->self.focal_estimated) return;
+  double worst = kNaN, worst_cov = 0.0;
+  for (const auto& cr : rep->cameras) {
+    if (!cr.registered || !(cr.focal_px > 0) || !std::isfinite(cr.focal_uncertainty_px)) continue;
+    const double rel = cr.focal_uncertainty_px / cr.focal_px;
+    if (!(rel <= worst)) worst = rel;
+    if (std::isfinite(cr.focal_sigma_px)) worst_cov = std::max(worst_cov, cr.focal_sigma_px / cr.focal_px);
+  }
+  rep->focal_uncertainty_rel = worst;
+  if (!(worst > th.max_focal_sigma_rel)) return;
+  Demote(global, Verdict::kCheck);
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "focal length not determined by the data: uncertain by ~%.1f %% (jackknife over %d frame blocks "
+                "and %d joint groups; the adjustment's covariance alone says %.1f %%), and the metric scale with it: "
+                "give intrinsics or more motion in depth",
+                100.0 * worst, rep->self.focal_jackknife_blocks, rep->self.focal_jackknife_joint_groups,
+                100.0 * worst_cov);
+  rep->reasons.push_back(buf);
+}
+
 // Rig-wide reasons for "check": two cameras, few frames, little motion, no floor; then the world
 // frame's notes.
 void JudgeRig(const CalibrationThresholds& th, CalibrationReport* rep, Verdict* global) {
@@ -241,6 +274,7 @@ void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, C
   NameWeakestCamera(report);
   if (report->self.focal_estimated) NoteEstimatedIntrinsics(report);
   JudgeRig(thresholds, report, &global);
+  JudgeFocalUncertainty(thresholds, report, &global);
   report->verdict = global;
 }
 

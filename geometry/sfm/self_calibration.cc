@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "geometry/sfm/camera_registration.h"
+#include "geometry/sfm/focal_uncertainty.h"
 #include "geometry/sfm/initial_pair.h"
 #include "geometry/sfm/pair_geometry.h"
 #include "geometry/sfm/self_calibration_steps.h"
@@ -22,6 +23,11 @@ void SelfCalibrationOptions::Check() const {
   // Divides the BA frames into the quick adjustments' stride.
   if (max_registration_frames < 1) throw std::invalid_argument("max_registration_frames must be >= 1");
   if (!(focal_min_rel > 0 && focal_max_rel > focal_min_rel)) throw std::invalid_argument("bad focal search range");
+  if (focal_jackknife_blocks < 0 || focal_jackknife_blocks == 1)
+    throw std::invalid_argument("focal_jackknife_blocks must be 0 or >= 2");
+  if (focal_jackknife_joint_groups < 0 || focal_jackknife_joint_groups == 1)
+    throw std::invalid_argument("focal_jackknife_joint_groups must be 0 or >= 2");
+  if (min_focal_block_frames < 5) throw std::invalid_argument("min_focal_block_frames must be >= 5");
   two_view.Check();
   resection.Check();
 }
@@ -186,6 +192,25 @@ void FinalAdjustment(const CalibrationFrames& frames, const SelfCalibrationOptio
   ReportProgress(options, "bundle adjustment", 2, 2);
 }
 
+// Unknown intrinsics: the jackknifes of the focal lengths (focal_uncertainty.h).
+void FocalJackknifeStep(const CalibrationFrames& frames, const SelfCalibrationOptions& options, const Rig& rig,
+                        SelfCalibrationSummary* s) {
+  s->focal_frames_sigma_px.assign(rig.size(), kNaN);
+  s->focal_joints_sigma_px.assign(rig.size(), kNaN);
+  s->focal_jackknife_sigma_px.assign(rig.size(), kNaN);
+  if (!s->focal_estimated || !s->ba.success) return;
+  // The frames of the quick adjustments (every quick_stride-th BA frame): a quarter of the cost
+  // with 600 BA frames, and the spread of their replicates is that of an estimate from fewer
+  // frames, if anything larger.
+  const FocalJackknife jk = EstimateFocalJackknife(frames.quick, s->registered, s->intrinsics_given, options,
+                                                   FinalAdjustmentOptions(options, *s, rig), rig);
+  s->focal_jackknife_blocks = jk.frame_blocks;
+  s->focal_jackknife_joint_groups = jk.joint_groups;
+  s->focal_frames_sigma_px = jk.frames_sigma_px;
+  s->focal_joints_sigma_px = jk.joints_sigma_px;
+  s->focal_jackknife_sigma_px = jk.sigma_px;
+}
+
 }  // namespace
 
 SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& obs,
@@ -260,6 +285,8 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   // 8. Final bundle adjustment, with covariance.
   FinalAdjustment(frames, options, &rig, &s);
   timer.Lap("final bundle adjustment");
+  FocalJackknifeStep(frames, options, rig, &s);
+  if (s.focal_jackknife_blocks + s.focal_jackknife_joint_groups > 0) timer.Lap("focal jackknife");
   for (camera_t c = 0; c < num_cameras; ++c) rig[c].has_extrinsics = s.registered[c];
   s.success = s.ba.success;
   if (!s.success) s.failure_reason = "bundle adjustment failed: " + s.ba.termination;

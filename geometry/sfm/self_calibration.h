@@ -8,9 +8,11 @@
 //  2. view graph (Boost.Graph): connectivity check, strongest initial pair;
 //  3. incremental registration: triangulate, resect the camera with the most 2D-3D matches
 //     (PnP RANSAC, or DLT with unknown focal), re-triangulate, bundle-adjust, repeat;
-//  4. final bundle adjustment with bone-length constancy and outlier removal.
+//  4. final bundle adjustment with bone-length constancy and outlier removal;
+//  5. unknown intrinsics: the focal lengths' uncertainty from jackknifes of that adjustment.
 // The steps live in pair_geometry.h (1), initial_pair.h (2, the initial pair), camera_registration.h
-// (3) and self_calibration_steps.h (frames, triangulate-and-adjust); bundle_adjustment.h (4).
+// (3) and self_calibration_steps.h (frames, triangulate-and-adjust); bundle_adjustment.h (4);
+// focal_uncertainty.h (5).
 #pragma once
 
 #include <string>
@@ -48,6 +50,15 @@ struct SelfCalibrationOptions {
   // lenses have |k1|, |k2| well below 0.5; the H36M-like studio lenses k1 ~ -0.2, k2 ~ 0.25). 0: none.
   double distortion_prior_sigma = 0.5;
   double unknown_intrinsics_threshold_factor = 2.5;
+  // Unknown intrinsics: the uncertainty of the focal lengths from two jackknifes of the final
+  // adjustment (focal_uncertainty.h): leaving out one of this many contiguous frame blocks
+  // (each at least min_focal_block_frames long; fewer blocks when the frames are few, none below
+  // two) and one of this many joint groups at a time, on the frames of the quick adjustments
+  // (max_registration_frames of the BA frames, evenly spread). It includes errors correlated in time and
+  // joint-specific detector biases, which the adjustment's covariance does not. 0: not run.
+  int focal_jackknife_blocks = 4;
+  int focal_jackknife_joint_groups = 4;
+  int min_focal_block_frames = 20;
   // Unknown intrinsics, a rig of identical cameras: every estimated camera with the same image
   // size shares one focal length (the median of the focal search, then the initial pair's, then
   // tied in the bundle adjustments). Off by default.
@@ -92,6 +103,12 @@ struct SelfCalibrationSummary {
   std::vector<uint8_t> intrinsics_given;     // per camera: 1 when its intrinsics were given (held)
   std::vector<double> focal_initial;        // focal search result per camera (unknown intrinsics)
   std::vector<int> focal_groups;            // shared_focal: per camera its group (-1: own focal)
+  // Unknown intrinsics, the jackknifes of the focal lengths (focal_uncertainty.h): replicates
+  // run, and per camera the standard deviations (px; NaN when not estimated or not run).
+  int focal_jackknife_blocks = 0, focal_jackknife_joint_groups = 0;
+  std::vector<double> focal_frames_sigma_px;  // leaving out frame blocks
+  std::vector<double> focal_joints_sigma_px;  // leaving out joint groups
+  std::vector<double> focal_jackknife_sigma_px;  // the two in quadrature
   std::vector<PairReport> pairs;
   camera_t initial_a = kInvalidCameraId, initial_b = kInvalidCameraId;
   std::vector<camera_t> registration_order;  // cameras in the order they joined

@@ -1,5 +1,7 @@
 #include "geometry/sfm/calibration_verdict.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "tests/geometry/rig_fixture.h"
@@ -159,6 +161,66 @@ TEST(CalibrationVerdict, RigWideReasonsDemoteToCheck) {
   EXPECT_NE(all.find("few usable frames (12)"), std::string::npos) << all;
   EXPECT_NE(all.find("barely moves"), std::string::npos) << all;
   EXPECT_NE(all.find("no floor plane"), std::string::npos) << all;
+}
+
+// Estimated focal lengths: the verdict takes the larger of the adjustment's covariance and the
+// jackknife (focal_uncertainty.h) per camera; above 2 % of the focal length the rig is "check"
+// with a reason that gives the figure and the remedy, below it nothing is said.
+TEST(CalibrationVerdict, FocalUncertaintyTakesTheLargerFigureAndSaysWhatToDo) {
+  VerdictScene base;
+  base.report.cameras[3].registered = true;  // all four registered
+  base.report.self.camera_notes[3] = "";
+  base.report.self.ba.camera_rms_px[3] = 2.0;
+  base.report.self.ba.camera_observations[3] = 5000;
+  base.report.self.focal_estimated = true;
+  base.report.self.focal_jackknife_blocks = 4;
+  base.report.self.focal_jackknife_joint_groups = 4;
+  std::vector<double> f;  // per camera
+  for (const Camera& cam : base.rig) f.push_back(cam.MeanFocal());
+  const auto share = [&](double rel) {
+    std::vector<double> sigma;
+    for (double focal : f) sigma.push_back(rel * focal);
+    return sigma;
+  };
+  for (int c = 0; c < 4; ++c) base.report.self.ba.uncertainty[c].focal_sigma_px = 0.005 * f[c];
+
+  VerdictScene honest = base;  // jackknife 0.8 %: good, and the figure is reported
+  honest.report.self.focal_jackknife_sigma_px = share(0.008);
+  JudgeCalibration(CalibrationThresholds{}, honest.rig, &honest.report);
+  EXPECT_EQ(honest.report.verdict, Verdict::kGood) << honest.report.BriefReport();
+  EXPECT_NEAR(honest.report.focal_uncertainty_rel, 0.008, 1e-9);
+  EXPECT_NEAR(honest.report.cameras[0].focal_uncertainty_px, 0.008 * f[0], 1e-9);
+  EXPECT_NEAR(honest.report.cameras[0].focal_sigma_px, 0.005 * f[0], 1e-9);
+
+  VerdictScene weak = base;  // jackknife 4 % on camera 1, the covariance still 0.5 %
+  weak.report.self.focal_jackknife_sigma_px = share(0.008);
+  weak.report.self.focal_jackknife_sigma_px[1] = 0.04 * f[1];
+  JudgeCalibration(CalibrationThresholds{}, weak.rig, &weak.report);
+  EXPECT_EQ(weak.report.verdict, Verdict::kCheck);
+  EXPECT_NEAR(weak.report.focal_uncertainty_rel, 0.04, 1e-9);
+  EXPECT_EQ(weak.report.cameras[0].verdict, Verdict::kGood);
+  EXPECT_EQ(weak.report.cameras[1].verdict, Verdict::kCheck);
+  std::string all;
+  for (const auto& r : weak.report.reasons) all += r + "\n";
+  EXPECT_NE(all.find("focal length not determined by the data: uncertain by ~4.0 % (jackknife over 4 frame blocks "
+                     "and 4 joint groups; the adjustment's covariance alone says 0.5 %)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("give intrinsics or more motion in depth"), std::string::npos) << all;
+
+  VerdictScene no_jackknife = base;  // not run (too few frames): the covariance alone, 3 %
+  no_jackknife.report.self.focal_jackknife_sigma_px.assign(4, kNaN);
+  for (int c = 0; c < 4; ++c) no_jackknife.report.self.ba.uncertainty[c].focal_sigma_px = 0.03 * f[c];
+  JudgeCalibration(CalibrationThresholds{}, no_jackknife.rig, &no_jackknife.report);
+  EXPECT_EQ(no_jackknife.report.verdict, Verdict::kCheck);
+  EXPECT_NEAR(no_jackknife.report.focal_uncertainty_rel, 0.03, 1e-9);
+
+  VerdictScene given = base;  // intrinsics given: no focal figure, no reason
+  given.report.self.focal_estimated = false;
+  for (int c = 0; c < 4; ++c) given.report.self.ba.uncertainty[c].focal_sigma_px = kNaN;
+  JudgeCalibration(CalibrationThresholds{}, given.rig, &given.report);
+  EXPECT_EQ(given.report.verdict, Verdict::kGood) << given.report.BriefReport();
+  EXPECT_TRUE(std::isnan(given.report.focal_uncertainty_rel));
 }
 
 }  // namespace
