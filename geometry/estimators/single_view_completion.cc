@@ -157,17 +157,26 @@ int SphereDepths(const Ray& ray, const Eigen::Vector3d& center, double length, d
   return n;
 }
 
-// Sum of the relative bone-length misfits of x to every supported neighbour of joint j.
-double BoneMisfit(const CompletionContext& ctx, frame_t f, joint_t j, const Eigen::Vector3d& x) {
-  double cost = 0;
+// Calls fn(bone index, neighbour joint, bone length) for every bone of joint j with a known
+// length whose other end is triangulated (supported) in frame f.
+template <typename Fn>
+void ForEachSupportedBone(const CompletionContext& ctx, frame_t f, joint_t j, Fn&& fn) {
   for (size_t b = 0; b < ctx.bones->size(); ++b) {
     const Bone& bone = (*ctx.bones)[b];
     const double len = ctx.bone_stats[b].length;
     if (!(len > 0) || (bone.parent != j && bone.child != j)) continue;
     const joint_t other = bone.parent == j ? bone.child : bone.parent;
     if (!Supported(*ctx.points, *ctx.num_views, f, other)) continue;
-    cost += std::abs((x - ctx.points->at(f, other)).norm() - len) / len;
+    fn(b, other, len);
   }
+}
+
+// Sum of the relative bone-length misfits of x to every supported neighbour of joint j.
+double BoneMisfit(const CompletionContext& ctx, frame_t f, joint_t j, const Eigen::Vector3d& x) {
+  double cost = 0;
+  ForEachSupportedBone(ctx, f, j, [&](size_t, joint_t other, double len) {
+    cost += std::abs((x - ctx.points->at(f, other)).norm() - len) / len;
+  });
   return cost;
 }
 
@@ -228,17 +237,12 @@ Outcome CompleteJoint(const CompletionContext& ctx, frame_t f, joint_t j, camera
 
   std::vector<Candidate> candidates;
   int neighbours = 0;
-  for (size_t b = 0; b < ctx.bones->size(); ++b) {
-    const Bone& bone = (*ctx.bones)[b];
-    const double len = ctx.bone_stats[b].length;
-    if (!(len > 0) || (bone.parent != j && bone.child != j)) continue;
-    const joint_t other = bone.parent == j ? bone.child : bone.parent;
-    if (!Supported(*ctx.points, *ctx.num_views, f, other)) continue;
+  ForEachSupportedBone(ctx, f, j, [&](size_t b, joint_t other, double len) {
     ++neighbours;
     std::array<double, 2> depths{};
     const int n = SphereDepths(ray, ctx.points->at(f, other), len, ctx.options->bone_tolerance, &depths);
     for (int k = 0; k < n; ++k) candidates.push_back({depths[k], static_cast<int>(b), other});
-  }
+  });
   Candidate chosen;
   if (neighbours == 0) {
     if (!prediction) return Outcome::kNoSupport;
