@@ -15,6 +15,8 @@ namespace epilabel {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Fewest mutually nearest pairs of a camera pair that set its epipolar threshold.
+constexpr size_t kMinScaleSamples = 10;
 
 // A camera as the per-frame steps need it.
 struct CameraModel {
@@ -92,21 +94,26 @@ FrameData PrepareFrame(const Rig& rig, const MultiDetections& detections, frame_
   return data;
 }
 
-// Affinity in [0, 1] of two detections of different cameras, NaN with too few common joints;
-// 0 below min_affinity (a wrong pair counts as fully wrong, and its evaluation stops early).
-double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_b, const Eigen::Matrix3d& e_ba,
-                        double focal_a, double focal_b, const CalibratedAssociationOptions& options) {
+// The sum of the confidence weights of the joints two detections both observe; `common`
+// counts those joints.
+double CommonWeight(const FrameData& data, int joints, int node_a, int node_b, int* common) {
   const size_t ia = static_cast<size_t>(node_a) * joints, ib = static_cast<size_t>(node_b) * joints;
   double weight_sum = 0.0;
-  int common = 0;
+  *common = 0;
   for (joint_t j = 0; j < joints; ++j) {
     const double w = data.weight[ia + j] * data.weight[ib + j];
     weight_sum += w;
-    common += w > 0.0 ? 1 : 0;
+    *common += w > 0.0 ? 1 : 0;
   }
-  if (common < options.min_common_joints) return kNaN;
-  // The truncated distances may sum to at most `budget` for the affinity to reach min_affinity.
-  const double budget = (1.0 - options.min_affinity) * weight_sum * options.epipolar_threshold_px;
+  return weight_sum;
+}
+
+// The confidence-weighted sum over the common joints of two detections of different cameras of
+// their symmetric epipolar distances (pixels at each camera's mean focal length), each truncated
+// at truncation_px; the sum stops growing once it passes `budget` (the pair is then too far).
+double SumEpipolarDistances(const FrameData& data, int joints, int node_a, int node_b, const Eigen::Matrix3d& e_ba,
+                            double focal_a, double focal_b, double truncation_px, double budget) {
+  const size_t ia = static_cast<size_t>(node_a) * joints, ib = static_cast<size_t>(node_b) * joints;
   double sum = 0.0;
   for (joint_t j = 0; j < joints && sum <= budget; ++j) {
     const double w = data.weight[ia + j] * data.weight[ib + j];
@@ -115,9 +122,23 @@ double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_
     const Eigen::Vector3d line_b = e_ba * xa, line_a = e_ba.transpose() * xb;
     const double residual = std::abs(xb.dot(line_b));
     const double d = 0.5 * (residual / line_b.head<2>().norm() * focal_b + residual / line_a.head<2>().norm() * focal_a);
-    sum += w * std::min(std::isfinite(d) ? d : kInf, options.epipolar_threshold_px);
+    sum += w * std::min(std::isfinite(d) ? d : kInf, truncation_px);
   }
-  return sum <= budget ? 1.0 - sum / (weight_sum * options.epipolar_threshold_px) : 0.0;
+  return sum;
+}
+
+// Affinity in [0, 1] of two detections of different cameras under the epipolar threshold of
+// their camera pair, NaN with too few common joints; 0 below min_affinity (a wrong pair counts
+// as fully wrong, and its evaluation stops early).
+double EpipolarAffinity(const FrameData& data, int joints, int node_a, int node_b, const Eigen::Matrix3d& e_ba,
+                        double focal_a, double focal_b, double threshold_px, const CalibratedAssociationOptions& options) {
+  int common = 0;
+  const double weight_sum = CommonWeight(data, joints, node_a, node_b, &common);
+  if (common < options.min_common_joints) return kNaN;
+  // The truncated distances may sum to at most `budget` for the affinity to reach min_affinity.
+  const double budget = (1.0 - options.min_affinity) * weight_sum * threshold_px;
+  const double sum = SumEpipolarDistances(data, joints, node_a, node_b, e_ba, focal_a, focal_b, threshold_px, budget);
+  return sum <= budget ? 1.0 - sum / (weight_sum * threshold_px) : 0.0;
 }
 
 Pose TriangulateGroup(const std::vector<CameraModel>& cams, const FrameData& data, int joints,
@@ -167,7 +188,8 @@ double MedianReprojectionPx(const CameraModel& cam, const FrameData& data, int j
 // Step 1 for one frame: affinities, clustering, triangulation, and every member's median
 // reprojection error (the release comes after, with the threshold of the chunk: ReleaseFrame).
 FrameData MatchFrame(const Rig& rig, const std::vector<CameraModel>& cams, const std::vector<Eigen::Matrix3d>& essentials,
-                     const MultiDetections& detections, frame_t f, const CalibratedAssociationOptions& options) {
+                     const std::vector<double>& pair_threshold_px, const MultiDetections& detections, frame_t f,
+                     const CalibratedAssociationOptions& options) {
   FrameData data = PrepareFrame(rig, detections, f, options.min_confidence);
   const int joints = detections.num_joints(), n = static_cast<int>(data.nodes.size());
   const size_t num_cams = cams.size();
@@ -178,8 +200,9 @@ FrameData MatchFrame(const Rig& rig, const std::vector<CameraModel>& cams, const
       const camera_t ca = data.nodes[a].camera, cb = data.nodes[b].camera;
       compatible(a, b) = ca != cb;
       if (b <= a || ca == cb) continue;
+      const double threshold = pair_threshold_px[std::min(ca, cb) * num_cams + std::max(ca, cb)];
       affinity(a, b) = affinity(b, a) = EpipolarAffinity(data, joints, a, b, essentials[cb * num_cams + ca],
-                                                         cams[ca].focal, cams[cb].focal, options);
+                                                         cams[ca].focal, cams[cb].focal, threshold, options);
     }
   const std::vector<int> label = ClusterByAffinity(affinity, compatible, options.min_affinity);
   const int num_labels = n == 0 ? 0 : *std::max_element(label.begin(), label.end()) + 1;
@@ -200,27 +223,105 @@ FrameData MatchFrame(const Rig& rig, const std::vector<CameraModel>& cams, const
   return data;
 }
 
-// The release threshold of a chunk of frames (CalibratedAssociationOptions::release_tail_factor):
-// release_threshold_px, or release_tail_factor x the 99th percentile of the members' errors when
-// that is larger.
-double ReleaseThreshold(const std::vector<FrameData>& frames, size_t count, const CalibratedAssociationOptions& options) {
-  if (!(options.release_tail_factor > 0.0)) return options.release_threshold_px;
-  std::vector<double> errors;
-  for (size_t i = 0; i < count; ++i) {
-    for (const std::vector<double>& group : frames[i].member_errors) {
-      for (double e : group)
-        if (std::isfinite(e)) errors.push_back(e);
+// The mean epipolar distances (truncated at epipolar_threshold_max_px) of the mutually nearest
+// detection pairs of every camera pair in frame f: per pair a < b (index a * C + b), appended.
+void NearestPairDistances(const Rig& rig, const std::vector<CameraModel>& cams, const std::vector<Eigen::Matrix3d>& essentials,
+                          const MultiDetections& detections, frame_t f, const CalibratedAssociationOptions& options,
+                          std::vector<std::vector<double>>* per_pair) {
+  const FrameData data = PrepareFrame(rig, detections, f, options.min_confidence);
+  const int joints = detections.num_joints();
+  const size_t num_cams = cams.size();
+  std::vector<std::vector<int>> by_camera(num_cams);
+  for (int i = 0; i < static_cast<int>(data.nodes.size()); ++i) by_camera[data.nodes[i].camera].push_back(i);
+  const double cap = options.epipolar_threshold_max_px;
+  for (size_t ca = 0; ca < num_cams; ++ca)
+    for (size_t cb = ca + 1; cb < num_cams; ++cb) {
+      const std::vector<int>&na = by_camera[ca], &nb = by_camera[cb];
+      if (na.empty() || nb.empty()) continue;
+      Eigen::MatrixXd d = Eigen::MatrixXd::Constant(na.size(), nb.size(), kInf);
+      for (size_t i = 0; i < na.size(); ++i)
+        for (size_t k = 0; k < nb.size(); ++k) {
+          int common = 0;
+          const double weight = CommonWeight(data, joints, na[i], nb[k], &common);
+          if (common < options.min_common_joints) continue;
+          d(i, k) = SumEpipolarDistances(data, joints, na[i], nb[k], essentials[cb * num_cams + ca], cams[ca].focal,
+                                         cams[cb].focal, cap, kInf) / weight;
+        }
+      for (Eigen::Index i = 0; i < d.rows(); ++i) {
+        Eigen::Index k = 0;
+        const double best = d.row(i).minCoeff(&k);
+        if (std::isfinite(best) && d.col(k).minCoeff() == best) (*per_pair)[ca * num_cams + cb].push_back(best);
+      }
     }
+}
+
+// Per camera pair a < b (index a * C + b; the other entries unused), the epipolar threshold of a
+// chunk of frames (CalibratedAssociationOptions::epipolar_scale_factor) from the distances of its
+// mutually nearest pairs in up to kScaleFrames frames spread over [begin, end); those distances
+// are also appended to `pooled` (per pair, for the summary).
+constexpr int kScaleFrames = 64;
+std::vector<double> PairThresholds(const Rig& rig, const std::vector<CameraModel>& cams,
+                                   const std::vector<Eigen::Matrix3d>& essentials, const MultiDetections& detections,
+                                   frame_t begin, frame_t end, const CalibratedAssociationOptions& options,
+                                   std::vector<std::vector<double>>* pooled) {
+  const size_t num_cams = cams.size();
+  std::vector<double> threshold(num_cams * num_cams, options.epipolar_threshold_px);
+  if (!(options.epipolar_scale_factor > 0.0)) return threshold;
+  const frame_t step = std::max<frame_t>(1, (end - begin + kScaleFrames - 1) / kScaleFrames);
+  std::vector<frame_t> sample;
+  for (frame_t f = begin; f < end; f += step) sample.push_back(f);
+  std::vector<std::vector<std::vector<double>>> per_frame(sample.size(),
+                                                          std::vector<std::vector<double>>(num_cams * num_cams));
+  tbb::parallel_for(size_t{0}, sample.size(), [&](size_t i) {
+    NearestPairDistances(rig, cams, essentials, detections, sample[i], options, &per_frame[i]);
+  });
+  for (size_t pair = 0; pair < num_cams * num_cams; ++pair) {
+    std::vector<double> values;
+    for (const auto& frame : per_frame) values.insert(values.end(), frame[pair].begin(), frame[pair].end());
+    (*pooled)[pair].insert((*pooled)[pair].end(), values.begin(), values.end());
+    if (values.size() < kMinScaleSamples) continue;
+    std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+    const double scaled = options.epipolar_scale_factor * values[values.size() / 2];
+    threshold[pair] = std::clamp(scaled, options.epipolar_threshold_px,
+                                 std::max(options.epipolar_threshold_px, options.epipolar_threshold_max_px));
   }
-  if (errors.size() < 100) return options.release_threshold_px;  // too few for a tail
+  return threshold;
+}
+
+// max(release_threshold_px, release_tail_factor x the 99th percentile of `errors`), or
+// release_threshold_px alone with fewer than 100 errors (too few for a tail) or a factor of 0.
+double TailThreshold(std::vector<double> errors, const CalibratedAssociationOptions& options) {
+  if (!(options.release_tail_factor > 0.0) || errors.size() < 100) return options.release_threshold_px;
   const size_t k = static_cast<size_t>(0.99 * static_cast<double>(errors.size() - 1));
   std::nth_element(errors.begin(), errors.begin() + k, errors.end());
   return std::max(options.release_threshold_px, options.release_tail_factor * errors[k]);
 }
 
-// Step 1, end: a member whose error is above `threshold_px` is released (a single); the group is
-// triangulated again without it, or dissolved below two members.
-void ReleaseFrame(const std::vector<CameraModel>& cams, int joints, double threshold_px,
+// The release thresholds of a chunk of frames, per camera (CalibratedAssociationOptions::
+// release_tail_factor): the tail of that camera's members' errors, or of every camera's when the
+// camera has too few.
+std::vector<double> ReleaseThresholds(const std::vector<FrameData>& frames, size_t count, size_t num_cams,
+                                      const CalibratedAssociationOptions& options) {
+  std::vector<std::vector<double>> by_camera(num_cams);
+  std::vector<double> all;
+  for (size_t i = 0; i < count; ++i)
+    for (size_t g = 0; g < frames[i].groups.size(); ++g)
+      for (size_t m = 0; m < frames[i].groups[g].size(); ++m) {
+        const double e = frames[i].member_errors[g][m];
+        if (!std::isfinite(e)) continue;
+        by_camera[frames[i].nodes[frames[i].groups[g][m]].camera].push_back(e);
+        all.push_back(e);
+      }
+  const double overall = TailThreshold(std::move(all), options);
+  std::vector<double> threshold(num_cams, overall);
+  for (size_t c = 0; c < num_cams; ++c)
+    if (by_camera[c].size() >= 100) threshold[c] = TailThreshold(std::move(by_camera[c]), options);
+  return threshold;
+}
+
+// Step 1, end: a member whose error is above its camera's threshold is released (a single); the
+// group is triangulated again without it, or dissolved below two members.
+void ReleaseFrame(const std::vector<CameraModel>& cams, int joints, const std::vector<double>& threshold_px,
                   const CalibratedAssociationOptions& options, FrameData* data) {
   std::vector<std::vector<int>> groups;
   std::vector<Pose> poses;
@@ -228,7 +329,7 @@ void ReleaseFrame(const std::vector<CameraModel>& cams, int joints, double thres
     const std::vector<int>& members = data->groups[g];
     std::vector<int> kept;
     for (size_t i = 0; i < members.size(); ++i) {
-      if (data->member_errors[g][i] > threshold_px) {
+      if (data->member_errors[g][i] > threshold_px[data->nodes[members[i]].camera]) {
         data->singles.push_back(members[i]);
         data->uncertain = true;
       } else {
@@ -300,10 +401,10 @@ struct TrackState {
 class Tracker {
  public:
   Tracker(const std::vector<CameraModel>& cams, int joints, const CalibratedAssociationOptions& options)
-      : cams_(cams), joints_(joints), options_(options), release_px_(options.release_threshold_px) {}
+      : cams_(cams), joints_(joints), options_(options), release_px_(cams.size(), options.release_threshold_px) {}
 
-  // The release threshold (px) of the frames that follow (ReleaseThreshold).
-  void SetReleaseThreshold(double px) { release_px_ = px; }
+  // The release thresholds (px, per camera) of the frames that follow (ReleaseThresholds).
+  void SetReleaseThresholds(std::vector<double> px) { release_px_ = std::move(px); }
 
   // Processes one frame; returns whether its assignment was uncertain.
   bool Step(frame_t f, const FrameData& data);
@@ -325,7 +426,7 @@ class Tracker {
   const std::vector<CameraModel> cams_;  // copies: the tracker owns what it reads
   const int joints_;
   const CalibratedAssociationOptions options_;
-  double release_px_;
+  std::vector<double> release_px_;  // per camera
   std::vector<TrackState> tracks_;
   std::vector<int> live_;  // indices of the alive tracks, increasing
   int next_id_ = 0;
@@ -444,7 +545,7 @@ bool Tracker::JoinSeenTrack(frame_t f, const FrameData& data, int group, const s
     for (int node : data.groups[group]) {
       const Node& n = data.nodes[node];
       const double err = MedianReprojectionPx(cams_[n.camera], data, joints_, node, reference[i]);
-      fits = fits && !UsesCamera(tracks_[live[i]], f, n.camera) && err <= release_px_;
+      fits = fits && !UsesCamera(tracks_[live[i]], f, n.camera) && err <= release_px_[n.camera];
     }
     if (!fits) continue;
     if (fitting >= 0) return false;  // two candidates: leave it to a new track
@@ -465,7 +566,7 @@ bool Tracker::ExplainedTwice(const FrameData& data, const std::vector<Pose>& ref
       if (MeanJointDistance(reference[i], reference[k]) > 1.0) continue;  // far apart: cannot explain each other
       for (int node : data.groups[match[i]]) {
         const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[k]);
-        if (err <= release_px_) return true;
+        if (err <= release_px_[data.nodes[node].camera]) return true;
       }
     }
   }
@@ -491,7 +592,8 @@ bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<
       const TrackState& track = tracks_[live[i]];
       if (track.id < 0 || !track.alive) continue;
       const double err = MedianReprojectionPx(cams_[data.nodes[node].camera], data, joints_, node, reference[i]);
-      const double limit = match[i] >= 0 ? release_px_ : std::max(options_.prediction_threshold_px, release_px_);
+      const double release = release_px_[data.nodes[node].camera];
+      const double limit = match[i] >= 0 ? release : std::max(options_.prediction_threshold_px, release);
       if (!(err <= limit)) continue;
       ++fits;
       if (err < best.error) best = {err, s, static_cast<int>(i)};
@@ -508,6 +610,21 @@ bool Tracker::AttachSingles(frame_t f, const FrameData& data, const std::vector<
     if (!UsesCamera(track, f, node.camera)) track.assignments.push_back({f, node});
   }
   return ambiguous;
+}
+
+// Per camera pair, the median of the pooled distances of its mutually nearest detection pairs,
+// symmetric (C x C, row-major), NaN on the diagonal and for pairs with fewer than
+// kMinScaleSamples.
+std::vector<double> MedianPairDistances(size_t num_cams, std::vector<std::vector<double>> pooled) {
+  std::vector<double> median(num_cams * num_cams, kNaN);
+  for (size_t a = 0; a < num_cams; ++a)
+    for (size_t b = a + 1; b < num_cams; ++b) {
+      std::vector<double>& v = pooled[a * num_cams + b];
+      if (v.size() < kMinScaleSamples) continue;
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      median[a * num_cams + b] = median[b * num_cams + a] = v[v.size() / 2];
+    }
+  return median;
 }
 
 std::vector<CameraModel> CameraModels(const Rig& rig) {
@@ -538,6 +655,9 @@ void CalibratedAssociationOptions::Check() const {
   if (!(min_confidence >= 0.0)) fail("min_confidence must be >= 0");
   if (min_common_joints < 1) fail("min_common_joints must be >= 1");
   if (!(epipolar_threshold_px > 0.0)) fail("epipolar_threshold_px must be > 0");
+  if (!(epipolar_scale_factor >= 0.0) || !std::isfinite(epipolar_scale_factor)) fail("epipolar_scale_factor must be >= 0");
+  if (!(epipolar_threshold_max_px > 0.0) || !std::isfinite(epipolar_threshold_max_px))
+    fail("epipolar_threshold_max_px must be > 0");
   if (!(min_affinity > 0.0 && min_affinity <= 1.0)) fail("min_affinity must be in (0, 1]");
   triangulation.Check();
   if (!(release_threshold_px > 0.0)) fail("release_threshold_px must be > 0");
@@ -561,14 +681,17 @@ AssociationResult AssociateWithCalibration(const Rig& rig, const MultiDetections
   // Frames are matched in parallel a chunk at a time (bounded memory), then tracked in order.
   constexpr frame_t kChunk = 512;
   std::vector<FrameData> frames(kChunk);
+  std::vector<std::vector<double>> pair_distances(cams.size() * cams.size());
   for (frame_t begin = 0; begin < detections.num_frames(); begin += kChunk) {
     const frame_t end = std::min<frame_t>(begin + kChunk, detections.num_frames());
+    const std::vector<double> pair_threshold =
+        PairThresholds(rig, cams, essentials, detections, begin, end, options, &pair_distances);
     tbb::parallel_for(tbb::blocked_range<frame_t>(begin, end), [&](const tbb::blocked_range<frame_t>& r) {
       for (frame_t f = r.begin(); f != r.end(); ++f)
-        frames[f - begin] = MatchFrame(rig, cams, essentials, detections, f, options);
+        frames[f - begin] = MatchFrame(rig, cams, essentials, pair_threshold, detections, f, options);
     });
-    const double release_px = ReleaseThreshold(frames, static_cast<size_t>(end - begin), options);
-    tracker.SetReleaseThreshold(release_px);
+    const std::vector<double> release_px = ReleaseThresholds(frames, static_cast<size_t>(end - begin), cams.size(), options);
+    tracker.SetReleaseThresholds(release_px);
     tbb::parallel_for(tbb::blocked_range<frame_t>(begin, end), [&](const tbb::blocked_range<frame_t>& r) {
       for (frame_t f = r.begin(); f != r.end(); ++f)
         ReleaseFrame(cams, detections.num_joints(), release_px, options, &frames[f - begin]);
@@ -586,7 +709,38 @@ AssociationResult AssociateWithCalibration(const Rig& rig, const MultiDetections
   result.summary.num_deaths = tracker.deaths();
   result.summary.num_reidentifications = tracker.reidentifications();
   for (const Track& t : result.tracks) result.summary.num_births += t.first_frame > first_busy ? 1 : 0;
+  result.summary.pair_epipolar_px = MedianPairDistances(cams.size(), std::move(pair_distances));
   return result;
+}
+
+namespace {
+
+double MedianOf(std::vector<double> v) {
+  if (v.empty()) return kNaN;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+std::vector<OutlyingCamera> OutlyingCameras(const std::vector<double>& pair_epipolar_px, int num_cameras,
+                                            double ratio) {
+  std::vector<OutlyingCamera> out;
+  const size_t n = static_cast<size_t>(num_cameras);
+  if (num_cameras < 3 || pair_epipolar_px.size() != n * n) return out;
+  for (size_t c = 0; c < n; ++c) {
+    std::vector<double> own, others;
+    for (size_t a = 0; a < n; ++a)
+      for (size_t b = a + 1; b < n; ++b) {
+        const double d = pair_epipolar_px[a * n + b];
+        if (!std::isfinite(d)) continue;
+        (a == c || b == c ? own : others).push_back(d);
+      }
+    const double own_px = MedianOf(own), others_px = MedianOf(others);
+    if (std::isfinite(own_px) && std::isfinite(others_px) && own_px > ratio * others_px)
+      out.push_back({static_cast<camera_t>(c), own_px, others_px});
+  }
+  return out;
 }
 
 }  // namespace epilabel

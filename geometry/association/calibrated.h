@@ -3,15 +3,17 @@
 // tracked with a constant-velocity model.
 //
 // Steps (see AssociateWithCalibration):
+//  0. per chunk of 512 frames, per camera pair: the epipolar threshold from the distances of
+//     mutually nearest detections in a sample of the frames (epipolar_scale_factor);
 //  1. per frame, in parallel over frames: undistorted normalised joints of every detection;
 //     pairwise affinities between detections of different cameras from the
 //     confidence-weighted, truncated symmetric epipolar distance over their common joints
-//     (pixels at each camera's mean focal length; truncation keeps a few bad joints from
-//     deciding); greedy average-linkage clustering with at most one detection per camera per
+//     (pixels at each camera's mean focal length; truncation at the pair's threshold keeps a
+//     few bad joints from deciding); greedy average-linkage clustering with at most one detection per camera per
 //     group (cycle-consistent by construction); robust triangulation of each group
 //     (EstimateTriangulation per joint); a detection whose median reprojection error onto its
-//     group's pose is above the release threshold (release_threshold_px, raised to
-//     release_tail_factor x the 99th percentile of these errors over the chunk of frames) is
+//     group's pose is above its camera's release threshold (release_threshold_px, raised to
+//     release_tail_factor x the 99th percentile of that camera's errors over the chunk) is
 //     released;
 //  2. sequentially over frames: the frame's groups are assigned to tracks (Hungarian) on the
 //     mean joint distance to each track's constant-velocity prediction, within a gate; a new
@@ -39,6 +41,15 @@ struct CalibratedAssociationOptions {
   // Epipolar distances are truncated at this (pixels); affinity = 1 - weighted mean truncated
   // distance / epipolar_threshold_px, in [0, 1], and 0 when below min_affinity.
   double epipolar_threshold_px = 30.0;
+  // The epipolar threshold adapts to the rig, per camera pair and chunk of 512 frames:
+  // min(epipolar_threshold_max_px, max(epipolar_threshold_px, epipolar_scale_factor x the median
+  // mean epipolar distance of the pair's mutually nearest detections in up to 64 of its frames)),
+  // so a camera whose calibration (or detector) is less exact than the others' still joins its
+  // people, and the other pairs keep their threshold; 0 = fixed at epipolar_threshold_px. (On
+  // Pose2Sim's balancing trial with its Qualisys calibration, cam_03's pairs measure 14-22 px
+  // where the others measure 8-11 px: with the fixed threshold none of its detections joined.)
+  double epipolar_scale_factor = 4.0;
+  double epipolar_threshold_max_px = 120.0;
   // Clusters of detections merge while their mean affinity is at least this.
   double min_affinity = 0.5;
   // Per-joint robust triangulation of each group.
@@ -46,10 +57,11 @@ struct CalibratedAssociationOptions {
   // A detection whose median joint reprojection error (pixels) onto its group's or track's
   // pose is above this is released (left unmatched), not averaged in.
   double release_threshold_px = 20.0;
-  // The release threshold adapts to the detector's error: per chunk of 512 frames it is
-  // max(release_threshold_px, release_tail_factor x the 99th percentile of the grouped
-  // detections' median reprojection errors), so a heavier-tailed detector keeps its true
-  // detections (this threshold also applies where single detections join tracks); 0 = fixed.
+  // The release threshold adapts to the detector's error, per camera and chunk of 512 frames:
+  // max(release_threshold_px, release_tail_factor x the 99th percentile of that camera's grouped
+  // detections' median reprojection errors; every camera's when it has fewer than 100), so a
+  // heavier-tailed detector or a less exact camera keeps its true detections (this threshold
+  // also applies where single detections join tracks); 0 = fixed.
   double release_tail_factor = 3.0;
   // Tracking: a group continues a track when the mean distance between their common joints
   // is below gate_m (metres) + gate_growth_m for every frame the track was missed.
@@ -73,5 +85,17 @@ struct CalibratedAssociationOptions {
 // triangulated joints of their groups in `points`.
 AssociationResult AssociateWithCalibration(const Rig& rig, const MultiDetections& detections,
                                            const CalibratedAssociationOptions& options);
+
+// A camera that disagrees with the calibration more than the others do.
+struct OutlyingCamera {
+  camera_t camera = kInvalidCameraId;
+  double own_px = 0.0;     // median over its pairs of AssociationSummary::pair_epipolar_px
+  double others_px = 0.0;  // median over the pairs without it
+};
+// The cameras (three or more with known pairs) whose pairs' median epipolar distance is more
+// than `ratio` times the median of the pairs without them: their calibration (or detections)
+// may be off. Empty when pair_epipolar_px is empty.
+std::vector<OutlyingCamera> OutlyingCameras(const std::vector<double>& pair_epipolar_px, int num_cameras,
+                                            double ratio = 2.0);
 
 }  // namespace epilabel

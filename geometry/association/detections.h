@@ -100,6 +100,10 @@ struct AssociationSummary {
   int num_births = 0;           // tracks that started after the first frame with any detection
   int num_deaths = 0;           // tracks that ended (gap too long) before the last frame
   int num_reidentifications = 0;  // tracks picked up again after a gap of one or more frames
+  // Calibrated association only: per camera pair (C x C, row-major, symmetric), the median mean
+  // epipolar distance (pixels) of mutually nearest detections; NaN when unknown. A camera whose
+  // pairs are far above the others' disagrees with the calibration.
+  std::vector<double> pair_epipolar_px;
   std::string BriefReport() const;
 };
 

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "foundation/error.h"
+#include "geometry/association/calibrated.h"
 #include "geometry/association/detections.h"
 
 namespace epilabel {
@@ -125,6 +126,19 @@ Association ToPipelineTracks(const KeypointInput& input, const std::vector<int64
   return a;
 }
 
+// A note per camera whose people agree with the calibration much less than the others' do.
+void NoteOutlyingCameras(const std::vector<std::string>& camera_names, const AssociationSummary& s,
+                         std::vector<std::string>* notes) {
+  for (const OutlyingCamera& c : OutlyingCameras(s.pair_epipolar_px, static_cast<int>(camera_names.size()))) {
+    std::ostringstream ss;
+    ss.precision(3);
+    ss << camera_names[c.camera] << " disagrees with the calibration: its detections lie " << c.own_px
+       << " px from the epipolar lines of the other cameras' (median), the other pairs " << c.others_px
+       << " px; check that camera's calibration";
+    notes->push_back(ss.str());
+  }
+}
+
 }  // namespace
 
 void AssociationOptions::Check() const {
@@ -169,6 +183,7 @@ Association AssociatePeople(const KeypointInput& input, const AssociationOptions
     return SinglePersonTracks(input, std::move(summary));
   }
   Association a = ToPipelineTracks(input, frame_numbers, result, options, std::move(summary));
+  NoteOutlyingCameras(input.camera_names, result.summary, &a.summary.notes);
   if (a.tracks.empty()) {
     a.summary.notes.push_back("no person could be followed across cameras: the most confident person of each view is used");
     return SinglePersonTracks(input, std::move(a.summary));

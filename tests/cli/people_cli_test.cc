@@ -121,5 +121,26 @@ TEST_F(People, LabelAndCalibrateUseEveryPerson) {
   EXPECT_LT(cmp.max_center_error_rel, 0.01);
 }
 
+// Pose2Sim's balancing trial (a bystander in two cameras) with its Qualisys calibration, whose
+// cam_03 is some 30 px off this trial's OpenPose detections (principal point or orientation;
+// measured against the other three cameras): every camera's people are followed, the
+// subject's track uses cam_03's detections, and the camera is named as disagreeing.
+TEST(PeopleCommand, RealTrialWithACameraOffItsCalibration) {
+  testing::TempDir dir;
+  const std::string data = testing::SourceDir() + "/tests/data/pose2sim_balancing";
+  const auto r = Epilabel("triangulate --keypoints " + data + "/pose --calib " + data + "/Calib_qualisys.toml --out " +
+                          (dir / "tri"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("cam03_json disagrees with the calibration"), std::string::npos) << r.output;
+  std::ifstream in(dir / "tri/report.json");
+  const nlohmann::json report = nlohmann::json::parse(in);
+  const std::string association = report["people"]["association"].get<std::string>();
+  EXPECT_NE(association.find("cam03_json disagrees"), std::string::npos) << association;
+  for (const auto& cam : report["cameras"]) {
+    SCOPED_TRACE(cam["name"].get<std::string>());
+    EXPECT_GT(cam["used"].get<double>(), 0.75 * cam["observed"].get<double>());  // cam_03: none before
+  }
+}
+
 }  // namespace
 }  // namespace epilabel

@@ -1,6 +1,7 @@
 #include "geometry/association/calibrated.h"
 
 #include <gtest/gtest.h>
+#include <limits>
 #include <tbb/global_control.h>
 
 #include "tests/geometry/association/people_fixture.h"
@@ -145,7 +146,9 @@ TEST(AssociateWithCalibration, LeavesADetectionThatDoesNotFitUnmatched) {
 
 // A detector with a wider error spread (8 px, heavy-tailed through the 3 % gross joint errors):
 // a fixed 20 px release threshold leaves true detections unmatched; the threshold from the
-// residuals' tail keeps them, and still gives nobody a foreign detection.
+// residuals' tail keeps them, and still gives nobody a foreign detection. (The epipolar
+// threshold is held fixed in both, so that only the release differs; with both adaptive, the
+// defaults, every detection is recovered too.)
 TEST(AssociateWithCalibration, ReleaseThresholdAdaptsToTheDetectorsError) {
   PeopleSceneOptions so;
   so.noise_px = 8.0;
@@ -153,15 +156,85 @@ TEST(AssociateWithCalibration, ReleaseThresholdAdaptsToTheDetectorsError) {
   so.seed = 3;
   const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(kFrames), kFrames, so);
   CalibratedAssociationOptions fixed;
+  fixed.epipolar_scale_factor = 0.0;
   fixed.release_tail_factor = 0.0;
+  CalibratedAssociationOptions release_adaptive;
+  release_adaptive.epipolar_scale_factor = 0.0;
   const Recovery f = Evaluate(scene, AssociateWithCalibration(scene.rig, scene.detections, fixed));
-  const AssociationResult adaptive = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  const AssociationResult adaptive = AssociateWithCalibration(scene.rig, scene.detections, release_adaptive);
   const Recovery a = Evaluate(scene, adaptive);
   EXPECT_EQ(adaptive.tracks.size(), 3u) << adaptive.summary.BriefReport();
   EXPECT_LE(f.recovered, a.person_detections - 5);  // fixed: 1011 of 1020
   EXPECT_GT(a.recovered, f.recovered);
   EXPECT_GE(a.recovered, a.person_detections - 2);  // adaptive: 1019
   EXPECT_EQ(a.foreign, 0);
+  const Recovery d = Evaluate(scene, AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{}));
+  EXPECT_GE(d.recovered, a.recovered);
+  EXPECT_EQ(d.foreign, 0);
+}
+
+// A rig whose camera 1 is calibrated 22 / 18 px off (its principal point; the detections are made
+// with the true one), as Pose2Sim's Qualisys calibration is for cam_03 of its balancing trial.
+// With the fixed epipolar threshold that camera's detections cannot join anyone; the threshold
+// measured per camera pair keeps them with their people, and the camera is named as disagreeing.
+TEST(AssociateWithCalibration, EpipolarThresholdAdaptsToACameraThatIsOff) {
+  PeopleSceneOptions so;
+  so.noise_px = 2.0;
+  so.seed = 5;
+  const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(kFrames), kFrames, so);
+  Rig off = scene.rig;
+  off[1].cx += 22.0;
+  off[1].cy += 18.0;
+  auto recovered_in_camera = [&](const AssociationResult& result, camera_t c) {
+    int64_t n = 0, total = 0;
+    for (frame_t f = 0; f < kFrames; ++f)
+      for (detection_t d = 0; d < scene.detections.NumDetections(c, f); ++d) {
+        if (scene.truth[c][f][d] < 0) continue;
+        ++total;
+        for (const Track& t : result.tracks) n += t.DetectionAt(c, f) == d && PersonOf(scene, t) == scene.truth[c][f][d];
+      }
+    return static_cast<double>(n) / static_cast<double>(total);
+  };
+  CalibratedAssociationOptions fixed;
+  fixed.epipolar_scale_factor = 0.0;
+  const AssociationResult f = AssociateWithCalibration(off, scene.detections, fixed);
+  const AssociationResult a = AssociateWithCalibration(off, scene.detections, CalibratedAssociationOptions{});
+  EXPECT_LT(recovered_in_camera(f, 1), 0.5) << f.summary.BriefReport();
+  EXPECT_GT(recovered_in_camera(a, 1), 0.98) << a.summary.BriefReport();
+  ASSERT_EQ(a.tracks.size(), 3u);
+  const Recovery r = Evaluate(scene, a);
+  EXPECT_GE(r.recovered, 0.98 * r.person_detections);
+  EXPECT_EQ(r.foreign, 0);
+  // The measured distances: camera 1's pairs well above the others, which stay near the noise.
+  ASSERT_EQ(a.summary.pair_epipolar_px.size(), 16u);
+  const std::vector<OutlyingCamera> outlying = OutlyingCameras(a.summary.pair_epipolar_px, 4);
+  ASSERT_EQ(outlying.size(), 1u);
+  EXPECT_EQ(outlying[0].camera, 1);
+  EXPECT_GT(outlying[0].own_px, 10.0);
+  EXPECT_LT(outlying[0].others_px, 5.0);
+  // With the exact rig nobody is named and the adaptive thresholds change nothing.
+  const AssociationResult exact = AssociateWithCalibration(scene.rig, scene.detections, CalibratedAssociationOptions{});
+  const AssociationResult exact_fixed = AssociateWithCalibration(scene.rig, scene.detections, fixed);
+  EXPECT_TRUE(OutlyingCameras(exact.summary.pair_epipolar_px, 4).empty());
+  EXPECT_EQ(Evaluate(scene, exact).recovered, Evaluate(scene, exact_fixed).recovered);
+  EXPECT_EQ(exact.summary.num_unmatched, exact_fixed.summary.num_unmatched);
+}
+
+TEST(OutlyingCameras, NamesTheCameraWhosePairsAreFarAboveTheOthers) {
+  // Pairs (0,1) 8, (0,2) 20, (0,3) 9, (1,2) 22, (1,3) 7, (2,3) 25 px: camera 2's median 22 against
+  // the others' 8.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> d(16, nan);
+  auto set = [&](int a, int b, double v) { d[a * 4 + b] = d[b * 4 + a] = v; };
+  set(0, 1, 8), set(0, 2, 20), set(0, 3, 9), set(1, 2, 22), set(1, 3, 7), set(2, 3, 25);
+  const std::vector<OutlyingCamera> out = OutlyingCameras(d, 4);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].camera, 2);
+  EXPECT_DOUBLE_EQ(out[0].own_px, 22.0);
+  EXPECT_DOUBLE_EQ(out[0].others_px, 8.0);
+  EXPECT_TRUE(OutlyingCameras(d, 4, 3.0).empty());   // 22 < 3 x 8
+  EXPECT_TRUE(OutlyingCameras({}, 4).empty());       // not measured
+  EXPECT_TRUE(OutlyingCameras(std::vector<double>(4, 30.0), 2).empty());  // two cameras: no reference
 }
 
 // With a strict affinity the clustering splits people into pieces (and leaves many
@@ -233,6 +306,12 @@ TEST(AssociateWithCalibration, RejectsBadInput) {
   const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(10), 10, PeopleSceneOptions{});
   CalibratedAssociationOptions bad;
   bad.min_affinity = 0.0;
+  EXPECT_THROW(AssociateWithCalibration(scene.rig, scene.detections, bad), std::invalid_argument);
+  bad = {};
+  bad.epipolar_scale_factor = -1.0;
+  EXPECT_THROW(AssociateWithCalibration(scene.rig, scene.detections, bad), std::invalid_argument);
+  bad = {};
+  bad.epipolar_threshold_max_px = 0.0;
   EXPECT_THROW(AssociateWithCalibration(scene.rig, scene.detections, bad), std::invalid_argument);
   EXPECT_THROW(AssociateWithCalibration(RingRig(3), scene.detections, {}), std::invalid_argument);
   Rig uncalibrated = scene.rig;
