@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "geometry/metrics/alignment.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -18,15 +19,16 @@ Points3d RandomPoses(int num_poses, uint64_t seed, double spread = 0.5) {
   std::normal_distribution<double> normal(0.0, spread);
   Points3d poses(num_poses, kJoints);
   for (int n = 0; n < num_poses; ++n) {
-    const Eigen::Vector3d offset(normal(rng), normal(rng), 4.0 + normal(rng));
-    for (int j = 0; j < kJoints; ++j) poses.at(n, j) = offset + Eigen::Vector3d(normal(rng), normal(rng), normal(rng));
+    const Eigen::Vector3d offset = testing::DrawLastFirst<3>([&] { return normal(rng); }) + Eigen::Vector3d(0.0, 0.0, 4.0);
+    for (int j = 0; j < kJoints; ++j) poses.at(n, j) = offset + testing::DrawLastFirst<3>([&] { return normal(rng); });
   }
   return poses;
 }
 
 Eigen::Matrix3d RandomRotation(std::mt19937_64& rng) {
   std::normal_distribution<double> normal;
-  Eigen::Quaterniond q(normal(rng), normal(rng), normal(rng), normal(rng));
+  const Eigen::Vector4d wxyz = testing::DrawLastFirst<4>([&] { return normal(rng); });
+  Eigen::Quaterniond q(wxyz[0], wxyz[1], wxyz[2], wxyz[3]);
   return q.normalized().toRotationMatrix();
 }
 
@@ -38,7 +40,7 @@ TEST(AlignSimilarity, RecoversAKnownSimilarity) {
   const double s = 1.7;
   const Eigen::Vector3d t(0.3, -2.0, 5.0);
   for (size_t i = 0; i < src.size(); ++i) {
-    src[i] = Eigen::Vector3d(normal(rng), normal(rng), normal(rng));
+    src[i] = testing::DrawLastFirst<3>([&] { return normal(rng); });
     dst[i] = s * r * src[i] + t;
   }
   const Sim3d sim = AlignSimilarity(src, dst);
@@ -56,7 +58,7 @@ TEST(AlignSimilarity, IgnoresZeroWeightsAndNonFinitePoints) {
   std::vector<double> weights(12, 1.0);
   const Eigen::Matrix3d r = RandomRotation(rng);
   for (size_t i = 0; i < src.size(); ++i) {
-    src[i] = Eigen::Vector3d(normal(rng), normal(rng), normal(rng));
+    src[i] = testing::DrawLastFirst<3>([&] { return normal(rng); });
     dst[i] = 0.5 * r * src[i];
   }
   dst[3] += Eigen::Vector3d(10.0, 0.0, 0.0);  // an outlier, switched off by its weight
@@ -75,7 +77,7 @@ TEST(AlignSimilarity, ReturnsAProperRotationForMirroredPoints) {
   std::normal_distribution<double> normal;
   std::vector<Eigen::Vector3d> src(10), dst(10);
   for (size_t i = 0; i < src.size(); ++i) {
-    src[i] = Eigen::Vector3d(normal(rng), normal(rng), normal(rng));
+    src[i] = testing::DrawLastFirst<3>([&] { return normal(rng); });
     dst[i] = Eigen::Vector3d(-src[i].x(), src[i].y(), src[i].z());
   }
   const Sim3d sim = AlignSimilarity(src, dst);
@@ -205,7 +207,7 @@ TEST(KMeans, FindsSeparatedClustersDeterministically) {
   std::normal_distribution<double> normal(0.0, 0.05);
   const std::vector<Eigen::Vector2d> centres = {{0, 0}, {5, 0}, {0, 5}, {5, 5}};
   Eigen::MatrixXd points(200, 2);
-  for (int i = 0; i < 200; ++i) points.row(i) = (centres[i % 4] + Eigen::Vector2d(normal(rng), normal(rng))).transpose();
+  for (int i = 0; i < 200; ++i) points.row(i) = (centres[i % 4] + testing::DrawLastFirst<2>([&] { return normal(rng); })).transpose();
   const KMeansResult a = KMeans(points, 4, 42);
   const KMeansResult b = KMeans(points, 4, 42);
   EXPECT_TRUE(a.converged);
@@ -245,7 +247,7 @@ Points3d PrototypePoses(int per_prototype, uint64_t seed, std::vector<int>* prot
     const int k = n % 3;
     prototype_of_pose->push_back(k);
     for (int j = 0; j < kJoints; ++j)
-      poses.at(n, j) = prototypes[k][j] + (j == 0 ? Eigen::Vector3d::Zero() : Eigen::Vector3d(normal(rng), normal(rng), normal(rng)));
+      poses.at(n, j) = prototypes[k][j] + (j == 0 ? Eigen::Vector3d::Zero() : testing::DrawLastFirst<3>([&] { return normal(rng); }));
   }
   return poses;
 }
@@ -258,7 +260,7 @@ TEST(PoseStructureScore, CountsPredictionsInTheirTruthsCluster) {
   std::mt19937_64 rng(2);
   std::normal_distribution<double> normal(0.0, 0.005);
   for (int n = 0; n < pred.num_frames(); ++n)
-    for (int j = 0; j < kJoints; ++j) pred.at(n, j) = 2.0 * gt.at(n, j) + Eigen::Vector3d(normal(rng), normal(rng), normal(rng));
+    for (int j = 0; j < kJoints; ++j) pred.at(n, j) = 2.0 * gt.at(n, j) + testing::DrawLastFirst<3>([&] { return normal(rng); });
   const PssResult all = PoseStructureScore(pred, gt, nullptr, 3, {0}, 7);
   EXPECT_EQ(all.num_clusters, 3);
   EXPECT_EQ(all.num_poses, 60);

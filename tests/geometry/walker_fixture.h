@@ -10,8 +10,14 @@
 
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
+#include "tests/draw_order.h"
 
 namespace epilabel::testing {
+
+// A gross detector error (60-160 px right, 50-150 px up) from two uniform draws in [0, 1).
+inline Eigen::Vector2d OutlierShift(const Eigen::Vector2d& u01) {
+  return Eigen::Vector2d(60 + 100 * u01.x(), -50 - 100 * u01.y());
+}
 
 inline Points3d WalkerMotion(int frames, double fps = 30.0) {
   Points3d p(frames, 17);
@@ -72,8 +78,8 @@ inline Observations2d ObserveWalker(const Rig& rig, const Points3d& truth, doubl
         auto px = rig[c].ImageFromWorld(truth.at(f, j));
         if (!px || !rig[c].IsInImage(*px)) continue;
         Eigen::Vector2d p = *px;
-        if (noise_px > 0) p += Eigen::Vector2d(n(rng), n(rng));
-        if (u(rng) < outlier_rate) p += Eigen::Vector2d(60 + 100 * u(rng), -50 - 100 * u(rng));
+        if (noise_px > 0) p += testing::DrawLastFirst<2>([&] { return n(rng); });
+        if (u(rng) < outlier_rate) p += OutlierShift(testing::DrawLastFirst<2>([&] { return u(rng); }));
         obs.at(c, f, j) << p, 0.5 + 0.5 * u(rng);
       }
   return obs;

@@ -13,6 +13,7 @@
 #include "geometry/core/camera.h"
 #include "geometry/core/observations.h"
 #include "pseudolabel/dataset.h"
+#include "tests/draw_order.h"
 
 namespace epilabel::testing {
 
@@ -127,7 +128,7 @@ inline LabelDataset ToyDataset(int num_cameras, int num_frames, uint64_t seed, c
       for (int j = 0; j < 17; ++j) {
         const auto px = rig[c].ImageFromWorld(poses.at(f, j));
         if (!px || !rig[c].IsInImage(*px)) continue;
-        const Eigen::Vector2d n = noise_px > 0.0 ? Eigen::Vector2d(noise(rng), noise(rng)) : Eigen::Vector2d::Zero();
+        const Eigen::Vector2d n = noise_px > 0.0 ? testing::DrawLastFirst<2>([&] { return noise(rng); }) : Eigen::Vector2d::Zero();
         detections.at(c, f, j) = Eigen::Vector3d(px->x() + n.x(), px->y() + n.y(), 1.0);
       }
     }

@@ -21,6 +21,7 @@
 #include "detection/io/points_io.h"
 #include "detection/skeleton.h"
 #include "detection/synthetic/studio.h"
+#include "tests/draw_order.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -81,7 +82,7 @@ int Main(const std::string& out_root, const std::string& name, const std::string
   for (int f = 0; f < nf; ++f)
     for (int j = 0; j < nj; ++j) {
       const Eigen::Vector3d x =
-          scene.points3d.at(f, j) + Eigen::Vector3d(noise(rng), noise(rng), noise(rng));
+          scene.points3d.at(f, j) + testing::DrawLastFirst<3>([&] { return noise(rng); });
       std::vector<std::pair<int, double>> views;
       for (int c = 0; c < nc; ++c) {
         if (!scene.observations.IsObserved(c, f, j) || scene.observations.at(c, f, j).z() < 0.2) continue;

@@ -11,6 +11,7 @@
 #include "foundation/error.h"
 #include "foundation/file_util.h"
 #include "tests/testing.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -63,8 +64,8 @@ Rig RandomRig(int n, uint32_t seed) {
     for (double& d : c.distortion) d = 0.05 * u(rng);
     c.has_extrinsics = i != 1;  // one intrinsics-only camera
     if (c.has_extrinsics) {
-      const Eigen::Vector3d r(u(rng), u(rng), u(rng));
-      c.cam_from_world = Rigid3d(RotationFromRodrigues(2.5 * r), Eigen::Vector3d(u(rng), u(rng), 3.0 + u(rng)));
+      const Eigen::Vector3d r = testing::DrawLastFirst<3>([&] { return u(rng); });
+      c.cam_from_world = Rigid3d(RotationFromRodrigues(2.5 * r), testing::DrawLastFirst<3>([&] { return u(rng); }) + Eigen::Vector3d(0.0, 0.0, 3.0));
     }
     rig.push_back(c);
   }

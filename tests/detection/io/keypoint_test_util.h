@@ -13,6 +13,7 @@
 #include "detection/io/keypoint_io.h"
 #include "foundation/error.h"
 #include "tests/testing.h"
+#include "tests/draw_order.h"
 
 namespace epilabel::testing {
 
@@ -54,7 +55,7 @@ inline KeypointSequence RandomSequence(uint32_t seed, int num_cameras = 3, int n
           if (u(rng) < 0.1) {
             person.joints.emplace_back(0.0, 0.0, 0.0);
           } else {
-            const Eigen::Vector2d xy = centre + t + Eigen::Vector2d(u(rng), u(rng)) * 5.0;
+            const Eigen::Vector2d xy = centre + t + testing::DrawLastFirst<2>([&] { return u(rng); }) * 5.0;
             person.joints.emplace_back(xy.x(), xy.y(), 0.3 + 0.7 * u(rng));
           }
         }

@@ -9,6 +9,7 @@
 
 #include "foundation/error.h"
 #include "tests/testing.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -24,7 +25,7 @@ PointsFile RandomPoints(int frames, int joints, uint32_t seed) {
     p.frame_numbers.push_back(10 + 2 * f);
     for (int j = 0; j < joints; ++j) {
       if ((f + j) % 5 == 0) continue;  // unknown point
-      p.points.at(f, j) = Eigen::Vector3d(u(rng), u(rng), 1.0 + u(rng));
+      p.points.at(f, j) = testing::DrawLastFirst<3>([&] { return u(rng); }) + Eigen::Vector3d(0.0, 0.0, 1.0);
       p.reproj_error_px.at(f, j) = 2.0 + u(rng);
       p.n_views.at(f, j) = 2 + (f + j) % 3;
     }

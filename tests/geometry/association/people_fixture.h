@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "geometry/association/detections.h"
+#include "tests/draw_order.h"
 #include "tests/geometry/rig_fixture.h"
 #include "tests/geometry/walker_fixture.h"
 
@@ -90,9 +91,9 @@ inline PersonJoints DetectPerson(const Camera& cam, const Eigen::Vector3d* pose,
     if (!pose[j].allFinite()) return {};
     const auto px = cam.ImageFromWorld(pose[j]);
     const double weight = 0.5 + 0.5 * u(rng);
-    Eigen::Vector2d n(noise(rng), noise(rng));
+    Eigen::Vector2d n = testing::DrawLastFirst<2>([&] { return noise(rng); });
     if (options.noise_px <= 0) n.setZero();
-    if (u(rng) < options.outlier_rate) n += Eigen::Vector2d(60 + 100 * u(rng), -50 - 100 * u(rng));
+    if (u(rng) < options.outlier_rate) n += OutlierShift(testing::DrawLastFirst<2>([&] { return u(rng); }));
     if (!px || !cam.IsInImage(*px) || u(rng) < options.joint_drop_rate) continue;
     out[j] << *px + n, weight;
     ++seen;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/core/eigen.hpp>
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -34,7 +35,10 @@ TEST_P(CameraVsOpenCV, ProjectionMatchesProjectPoints) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> u(-1.5, 1.5);
   std::vector<cv::Point3d> points;
-  for (int i = 0; i < 200; ++i) points.emplace_back(u(rng), u(rng), u(rng));
+  for (int i = 0; i < 200; ++i) {
+    const Eigen::Vector3d p = testing::DrawLastFirst<3>([&] { return u(rng); });
+    points.emplace_back(p.x(), p.y(), p.z());
+  }
   cv::Mat rvec, tvec, k;
   const Eigen::Vector3d r = RodriguesFromRotation(cam.cam_from_world.RotationMatrix());
   rvec = (cv::Mat_<double>(3, 1) << r.x(), r.y(), r.z());
@@ -57,7 +61,10 @@ TEST_P(CameraVsOpenCV, UndistortionMatchesUndistortPointsAndInvertsProjection) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<double> ux(0.0, cam.width - 1.0), uy(0.0, cam.height - 1.0);
   std::vector<cv::Point2d> pixels;
-  for (int i = 0; i < 200; ++i) pixels.emplace_back(ux(rng), uy(rng));
+  for (int i = 0; i < 200; ++i) {
+    const double y = uy(rng);  // drawn first, as GCC evaluated the arguments
+    pixels.emplace_back(ux(rng), y);
+  }
   cv::Mat k;
   cv::eigen2cv(cam.K(), k);
   const std::vector<double> dist(cam.distortion.begin(), cam.distortion.end());
@@ -130,7 +137,10 @@ TEST_P(FisheyeVsOpenCV, UndistortionMatchesFisheyeUndistortPoints) {
   std::mt19937 rng(13);
   std::uniform_real_distribution<double> ux(0.0, cam.width - 1.0), uy(0.0, cam.height - 1.0);
   std::vector<cv::Point2d> pixels = {{cam.cx + 0.5, cam.cy - 0.25}, {0.0, 0.0}, {cam.width - 1.0, cam.height - 1.0}};
-  for (int i = 0; i < 300; ++i) pixels.emplace_back(ux(rng), uy(rng));
+  for (int i = 0; i < 300; ++i) {
+    const double y = uy(rng);  // drawn first, as GCC evaluated the arguments
+    pixels.emplace_back(ux(rng), y);
+  }
   cv::Matx33d k;
   cv::eigen2cv(cam.K(), k);
   const cv::Vec4d dist(cam.distortion[0], cam.distortion[1], cam.distortion[2], cam.distortion[3]);

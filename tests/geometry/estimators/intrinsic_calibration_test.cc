@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "foundation/error.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -19,18 +20,6 @@ Camera TrueCamera() {
   cam.fx = 1680.0, cam.fy = 1678.0, cam.cx = 540.0, cam.cy = 955.0;
   cam.distortion = {-0.046, 0.14, 0.0006, 0.0007, 0.0};
   return cam;
-}
-
-// Three draws in a fixed order, returned as (a, b, c) with c drawn first. Function arguments are
-// evaluated in an unspecified order (right to left with GCC, left to right with Clang), so
-// Vector3d(u(rng), u(rng), u(rng)) would give other boards under another compiler; this keeps
-// GCC's order for every compiler.
-template <typename Draw>
-Eigen::Vector3d DrawLastFirst(Draw&& draw) {
-  const double c = draw();
-  const double b = draw();
-  const double a = draw();
-  return Eigen::Vector3d(a, b, c);
 }
 
 // A board of cols x rows corners, `square` metres apart, seen by `cam` with cam_from_board
@@ -47,9 +36,7 @@ std::optional<TargetView> SeeBoard(const Camera& cam, const Eigen::Matrix3d& r, 
       const auto px = cam.ImageFromCam(r * p + t);
       if (!px || !cam.IsInImage(*px)) return std::nullopt;
       view.target_points.push_back(p);
-      const double noise_y = (*noise)(*rng);  // drawn first, as GCC evaluated the arguments
-      const double noise_x = (*noise)(*rng);
-      view.image_points.push_back(*px + Eigen::Vector2d(noise_x, noise_y));
+      view.image_points.push_back(*px + testing::DrawLastFirst<2>([&] { return (*noise)(*rng); }));
     }
   return view;
 }
@@ -63,9 +50,9 @@ std::vector<TargetView> BoardViews(const Camera& cam, int views, double noise_px
   std::vector<TargetView> out;
   while (static_cast<int>(out.size()) < views) {
     const auto uniform = [&] { return u(rng); };
-    const Eigen::Vector3d axis = DrawLastFirst(uniform).cwiseProduct(Eigen::Vector3d(1.0, 1.0, 0.3)).normalized();
+    const Eigen::Vector3d axis = testing::DrawLastFirst<3>(uniform).cwiseProduct(Eigen::Vector3d(1.0, 1.0, 0.3)).normalized();
     const Eigen::Matrix3d r = Eigen::AngleAxisd(0.5 * std::abs(u(rng)) + 0.1, axis).toRotationMatrix();
-    const Eigen::Vector3d t = DrawLastFirst(uniform).cwiseProduct(Eigen::Vector3d(0.5, 1.0, 0.7)) +
+    const Eigen::Vector3d t = testing::DrawLastFirst<3>(uniform).cwiseProduct(Eigen::Vector3d(0.5, 1.0, 0.7)) +
                               Eigen::Vector3d(-0.09, -0.18, 2.2);
     if (auto view = SeeBoard(cam, r, t, 4, 7, 0.06, out.size(), &noise, &rng)) out.push_back(*view);
   }
@@ -176,10 +163,10 @@ std::vector<TargetView> WideBoardViews(const Camera& cam, int views, double nois
   std::vector<TargetView> out;
   while (static_cast<int>(out.size()) < views) {
     const auto uniform = [&] { return u(rng); };
-    const Eigen::Vector3d axis = DrawLastFirst(uniform).cwiseProduct(Eigen::Vector3d(1.0, 1.0, 0.3)).normalized();
+    const Eigen::Vector3d axis = testing::DrawLastFirst<3>(uniform).cwiseProduct(Eigen::Vector3d(1.0, 1.0, 0.3)).normalized();
     const Eigen::Matrix3d r = Eigen::AngleAxisd(0.6 * std::abs(u(rng)) + 0.1, axis).toRotationMatrix();
     const double z = 1.0 + 0.4 * u(rng);
-    const double ty = 1.4 * z * u(rng) - 0.2;  // drawn before x, as GCC evaluated the arguments
+    const double ty = 1.4 * z * u(rng) - 0.2;  // drawn before x, as GCC evaluated the arguments (tests/draw_order.h)
     const Eigen::Vector3d t(2.0 * z * u(rng) - 0.32, ty, z);
     if (auto view = SeeBoard(cam, r, t, 9, 6, 0.08, out.size(), &noise, &rng)) out.push_back(*view);
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/geometry/rig_fixture.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -21,10 +22,10 @@ Correspondences Make(const Camera& cam, int n, double noise_px, double outlier_r
   std::normal_distribution<double> noise(0.0, noise_px);
   Correspondences c;
   while (static_cast<int>(c.points.size()) < n) {
-    const Eigen::Vector3d p(u(rng), u(rng), 1.0 + u(rng));
+    const Eigen::Vector3d p = testing::DrawLastFirst<3>([&] { return u(rng); }) + Eigen::Vector3d(0.0, 0.0, 1.0);
     auto px = cam.ImageFromWorld(p);
     if (!px || !cam.IsInImage(*px)) continue;
-    *px += Eigen::Vector2d(noise(rng), noise(rng));
+    *px += testing::DrawLastFirst<2>([&] { return noise(rng); });
     if (unit(rng) < outlier_rate) *px += Eigen::Vector2d(50 + 100 * unit(rng), -60);
     c.points.push_back(p);
     c.pixels.push_back(*px);

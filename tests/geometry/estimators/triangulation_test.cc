@@ -6,6 +6,7 @@
 #include <tbb/global_control.h>
 
 #include "tests/geometry/rig_fixture.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -18,7 +19,7 @@ std::vector<PointView> ViewsOf(const Rig& rig, const Eigen::Vector3d& point, dou
   for (const Camera& cam : rig) {
     auto px = cam.ImageFromWorld(point);
     if (!px) continue;
-    if (noise_px > 0) *px += Eigen::Vector2d(n(rng), n(rng));
+    if (noise_px > 0) *px += testing::DrawLastFirst<2>([&] { return n(rng); });
     PointView v;
     v.rotation = cam.cam_from_world.RotationMatrix();
     v.translation = cam.cam_from_world.translation;
@@ -92,7 +93,7 @@ TEST(EstimateTriangulation, RejectsGrossOutliersAmongManyViews) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<double> u(40.0, 200.0);
   for (int i : {0, 3, 7, 8, 12}) {
-    views[i].normalized += Eigen::Vector2d(u(rng), -u(rng)) / views[i].focal_px;
+    views[i].normalized += testing::DrawLastFirst<2>([&] { return u(rng); }).cwiseProduct(Eigen::Vector2d(1.0, -1.0)) / views[i].focal_px;
     views[i].weight = 0.9;
   }
   RobustTriangulationOptions options;
@@ -297,7 +298,7 @@ TEST(TriangulateSequence, SameResultWithOneOrManyThreads) {
     for (joint_t j = 0; j < joints; ++j) {
       const Eigen::Vector3d p(0.3 * std::sin(0.05 * f + j), 0.2 * j - 0.5, 0.3 + 0.25 * j);
       for (camera_t c = 0; c < 8; ++c) {
-        Eigen::Vector2d px = *rig[c].ImageFromWorld(p) + Eigen::Vector2d(noise(rng), noise(rng));
+        Eigen::Vector2d px = *rig[c].ImageFromWorld(p) + testing::DrawLastFirst<2>([&] { return noise(rng); });
         if (u(rng) < 0.05) px += Eigen::Vector2d(80, -60);
         obs.at(c, f, j) << px, 0.3 + 0.7 * u(rng);
       }

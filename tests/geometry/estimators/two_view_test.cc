@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/geometry/rig_fixture.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -21,12 +22,12 @@ Pair MakePair(const Camera& a, const Camera& b, int n, double noise_px, double o
   std::normal_distribution<double> noise(0.0, noise_px);
   Pair p;
   while (static_cast<int>(p.n1.size()) < n) {
-    const Eigen::Vector3d x(u(rng), u(rng), 1.0 + 0.6 * u(rng));
+    const Eigen::Vector3d x = testing::DrawLastFirst<3>([&] { return u(rng); }).cwiseProduct(Eigen::Vector3d(1.0, 1.0, 0.6)) + Eigen::Vector3d(0.0, 0.0, 1.0);
     auto xa = a.ImageFromWorld(x), xb = b.ImageFromWorld(x);
     if (!xa || !xb || !a.IsInImage(*xa) || !b.IsInImage(*xb)) continue;
-    *xa += Eigen::Vector2d(noise(rng), noise(rng));
-    *xb += Eigen::Vector2d(noise(rng), noise(rng));
-    if (unit(rng) < outlier_rate) *xb += Eigen::Vector2d(80 + 150 * unit(rng), -90 * unit(rng));
+    *xa += testing::DrawLastFirst<2>([&] { return noise(rng); });
+    *xb += testing::DrawLastFirst<2>([&] { return noise(rng); });
+    if (unit(rng) < outlier_rate) *xb += testing::DrawLastFirst<2>([&] { return unit(rng); }).cwiseProduct(Eigen::Vector2d(150.0, -90.0)) + Eigen::Vector2d(80.0, 0.0);
     p.n1.push_back(a.NormalizedFromImage(*xa));
     p.n2.push_back(b.NormalizedFromImage(*xb));
   }

@@ -7,6 +7,7 @@
 
 #include "geometry/optim/cost_functions/reprojection.h"
 #include "tests/geometry/rig_fixture.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -161,7 +162,7 @@ class BundleAdjustmentScene : public ::testing::Test {
     for (int p = 0; p < 400; ++p) {
       const Eigen::Vector3d x(0.8 * u(rng), 0.8 * u(rng), 1.0 + 0.8 * u(rng));
       truth_points_.push_back(x);
-      data_.points.push_back(x + 0.05 * Eigen::Vector3d(u(rng), u(rng), u(rng)));
+      data_.points.push_back(x + 0.05 * testing::DrawLastFirst<3>([&] { return u(rng); }));
       for (camera_t c = 0; c < 4; ++c) {
         BAObservation o;
         o.camera = c;

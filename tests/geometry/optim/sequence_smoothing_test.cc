@@ -6,6 +6,7 @@
 #include <tbb/global_control.h>
 
 #include "tests/geometry/rig_fixture.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -43,7 +44,7 @@ Scene MakeScene(int frames, double noise_px, uint32_t seed) {
   for (camera_t c = 0; c < 4; ++c)
     for (frame_t f = 0; f < frames; ++f)
       for (joint_t j = 0; j < 3; ++j)
-        s.obs.at(c, f, j) << *s.rig[c].ImageFromWorld(s.truth.at(f, j)) + Eigen::Vector2d(n(rng), n(rng)), 0.9;
+        s.obs.at(c, f, j) << *s.rig[c].ImageFromWorld(s.truth.at(f, j)) + testing::DrawLastFirst<2>([&] { return n(rng); }), 0.9;
   return s;
 }
 

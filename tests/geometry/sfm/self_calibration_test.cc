@@ -11,6 +11,7 @@
 #include "geometry/sfm/rig_comparison.h"
 #include "tests/geometry/rig_fixture.h"
 #include "tests/geometry/walker_fixture.h"
+#include "tests/draw_order.h"
 
 namespace epilabel {
 namespace {
@@ -152,7 +153,7 @@ TEST(SelfCalibrate, FocalJackknifeCoversTheErrorOfBiasedDetections) {
   std::normal_distribution<double> bias(0.0, 4.0);
   for (camera_t c = 0; c < obs.num_cameras(); ++c)
     for (joint_t j = 0; j < obs.num_joints(); ++j) {
-      const Eigen::Vector2d offset(bias(rng), bias(rng));
+      const Eigen::Vector2d offset = testing::DrawLastFirst<2>([&] { return bias(rng); });
       for (frame_t f = 0; f < obs.num_frames(); ++f)
         if (obs.at(c, f, j).z() > 0) obs.at(c, f, j).head<2>() += offset;
     }
