@@ -11,7 +11,8 @@
 // NAME+pe (perspective encoding: the rays as more input channels), NAME+vc (virtual cameras for
 // half the samples), NAME+mpm (masked pre-training for the first --pretrain-epochs epochs),
 // NAME+mpm3d (the same plus the masked 3D pose completion), NAME+mpm3d+mocap (the 3D completion
-// also on the motion capture of --pretrain-motions, default DATA_DIR/mocap_pretrain), transformer...+seq (the loss over
+// also on the motion capture of --pretrain-motions, default DATA_DIR/mocap_pretrain), NAME+mpm...+no2d
+// (pre-training without the 2D reconstruction term), transformer...+seq (the loss over
 // every frame of the window), e.g. mlp+unc:40, mlp+persp+pe:20.
 // --digest prints a hash of each run's weights.npz (to check that a refactoring leaves the
 // models' results unchanged). --refine adds rows with the test-time refinement (with the true
@@ -100,11 +101,13 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs, con
   m->transformer_sequence_loss = take("+seq");
   if (take("+vc")) options->augment.virtual_camera_rate = 0.5;
   if (take("+mocap")) options->pretrain_motions = motions;
+  const bool no_2d = take("+no2d");
   const bool masked_3d = take("+mpm3d");
   if (masked_3d || take("+mpm")) {
     options->pretrain = "masked";
     options->pretrain_epochs = pretrain_epochs;
     options->pretrain_3d_weight = masked_3d ? 1.0 : 0.0;
+    if (no_2d) options->pretrain_2d_weight = 0.0;
   }
   if (name == "mlp") {
     m->type = "mlp";

@@ -110,7 +110,7 @@ TEST(MocapPoses, MaskedBatchRotatesAboutTheVerticalAndMasks) {
 
 TEST(MocapPoses, BadFoldersAndFilesAreInputErrorsNamingThem) {
   testing::TempDir dir;
-  EXPECT_EQ(WhereOf([&] { ReadMocapPoses(dir / "missing", 30.0, {11, 12}); }), (dir / "missing").string());
+  EXPECT_EQ(WhereOf([&] { ReadMocapPoses(dir / "missing", 30.0, {11, 12}); }), dir / "missing");
   EXPECT_EQ(WhereOf([&] { ReadMocapPoses(dir.path().string(), 30.0, {11, 12}); }), dir.path().string());
   std::ofstream(dir / "bad.bvh") << "HIERARCHY\nROOT Hips\n{\n";
   EXPECT_NE(WhereOf([&] { ReadMocapPoses(dir.path().string(), 30.0, {11, 12}); }).find("bad.bvh"), std::string::npos);
