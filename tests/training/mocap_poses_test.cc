@@ -42,9 +42,11 @@ TEST(MocapPoses, ReadsTheFolderRootRelativeOnOneBody) {
   ASSERT_EQ(m.files.size(), 2u);
   EXPECT_EQ(std::filesystem::path(m.files[0]).filename(), "131_01.bvh");
   EXPECT_EQ(std::filesystem::path(m.files[1]).filename(), "131_02.bvh");
-  // 994 and 1,247 frames at 120 Hz = 8.3 + 10.4 s; at 30 fps at most 250 + 312 poses (glitches cut).
-  EXPECT_GT(m.num_frames(), 400);
-  EXPECT_LE(m.num_frames(), 562);
+  // 994 and 1,247 frames at 120 Hz = 8.27 + 10.38 s: 249 + 312 poses at 30 fps (each clip one
+  // glitch-free segment, both ends included).
+  EXPECT_EQ(m.num_frames(), 561);
+  EXPECT_EQ(m.segment_end[0], 249);
+  EXPECT_EQ(m.segment_first[560], 249);
   ASSERT_EQ(m.root_relative.size(), static_cast<size_t>(m.num_frames()) * 17);
   const Skeleton& coco = GetSkeleton("coco17");
   const double thigh = (At(m, 0, 11) - At(m, 0, 13)).norm();
