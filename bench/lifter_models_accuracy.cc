@@ -5,7 +5,7 @@
 //       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,transformer-w27-d4,diffusion]
 //       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
-//       [--refine] [--label-fraction F] [--pretrain-epochs P] [--pretrain-motions DIR]
+//       [--refine] [--label-fraction F] [--pretrain-epochs P] [--pretrain-motions DIR] [--lr-decay D]
 //       [--train-labels DATASET.npz] [--seed S]
 // A model name may carry options: NAME+unc (uncertainty head), NAME+persp (perspective inputs),
 // NAME+pe (perspective encoding: the rays as more input channels), NAME+vc (virtual cameras for
@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
   bool digest = false, refine = false;
   uint64_t seed = 1;
   double label_fraction = 1.0;
+  double lr_decay = 0.0;  // 0: TrainOptions' default
   std::string train_labels;
   std::string pretrain_motions = DataDir() + "/mocap_pretrain";
   std::string models = "mlp,tcn,gcn";
@@ -240,6 +241,7 @@ int main(int argc, char** argv) {
     else if (flag == "--pretrain-epochs") pretrain_epochs = std::atoi(value);
     else if (flag == "--train-labels") train_labels = value;
     else if (flag == "--pretrain-motions") pretrain_motions = value;
+    else if (flag == "--lr-decay") lr_decay = std::atof(value);
     else if (flag == "--seed") seed = std::strtoull(value, nullptr, 10);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
@@ -279,6 +281,7 @@ int main(int argc, char** argv) {
     options.run_dir = run_dir;
     options.overwrite = true;
     options.seed = seed;
+    if (lr_decay > 0.0) options.lr_decay = lr_decay;
     const auto start = std::chrono::steady_clock::now();
     const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
