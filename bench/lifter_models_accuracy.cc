@@ -5,11 +5,14 @@
 //       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,transformer-w27-d4,diffusion]
 //       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
-//       [--refine] [--label-fraction F] [--pretrain-epochs P] [--train-labels DATASET.npz] [--seed S]
+//       [--refine] [--label-fraction F] [--pretrain-epochs P] [--pretrain-motions DIR] [--lr-decay D]
+//       [--train-labels DATASET.npz] [--seed S]
 // A model name may carry options: NAME+unc (uncertainty head), NAME+persp (perspective inputs),
 // NAME+pe (perspective encoding: the rays as more input channels), NAME+vc (virtual cameras for
 // half the samples), NAME+mpm (masked pre-training for the first --pretrain-epochs epochs),
-// NAME+mpm3d (the same plus the masked 3D pose completion), transformer...+seq (the loss over
+// NAME+mpm3d (the same plus the masked 3D pose completion), NAME+mpm3d+mocap (the 3D completion
+// also on the motion capture of --pretrain-motions, default DATA_DIR/mocap_pretrain), NAME+mpm...+no2d
+// (pre-training without the 2D reconstruction term), transformer...+seq (the loss over
 // every frame of the window), e.g. mlp+unc:40, mlp+persp+pe:20.
 // --digest prints a hash of each run's weights.npz (to check that a refactoring leaves the
 // models' results unchanged). --refine adds rows with the test-time refinement (with the true
@@ -74,11 +77,17 @@ Split StudioSplit(int frames) {
   go.joint_names = skeleton.joint_names;
   go.root_joints = skeleton.root;
   const LabelDataset gt = MakeGroundTruthDataset(scene.rig, scene.points3d, scene.frame_numbers, &scene.observations, go);
+  std::string train_clips, test_clips;  // the clips played before and after the split (no leakage into pre-training)
+  for (size_t i = 0; i < scene.clip_names.size(); ++i) {
+    std::string& list = scene.clip_start_frames[i] < split ? train_clips : test_clips;
+    list += (list.empty() ? "" : " ") + scene.clip_names[i];
+  }
+  std::printf("training clips: %s; held-out clips: %s\n", train_clips.c_str(), test_clips.c_str());
   return {SelectSamples(gt, SamplesInFrames(gt, 0, split)), SelectSamples(gt, SamplesInFrames(gt, split, frames))};
 }
 
 // The configurations compared: small sizes that train in minutes on two cores.
-bool Configure(std::string name, TrainOptions* options, int pretrain_epochs) {
+bool Configure(std::string name, TrainOptions* options, int pretrain_epochs, const std::string& motions) {
   LifterModelOptions* m = &options->model;
   auto take = [&name](const std::string& suffix) {
     const size_t at = name.find(suffix);
@@ -91,11 +100,14 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs) {
   m->perspective_encoding = take("+pe");
   m->transformer_sequence_loss = take("+seq");
   if (take("+vc")) options->augment.virtual_camera_rate = 0.5;
+  if (take("+mocap")) options->pretrain_motions = motions;
+  const bool no_2d = take("+no2d");
   const bool masked_3d = take("+mpm3d");
   if (masked_3d || take("+mpm")) {
     options->pretrain = "masked";
     options->pretrain_epochs = pretrain_epochs;
     options->pretrain_3d_weight = masked_3d ? 1.0 : 0.0;
+    if (no_2d) options->pretrain_2d_weight = 0.0;
   }
   if (name == "mlp") {
     m->type = "mlp";
@@ -203,7 +215,9 @@ int main(int argc, char** argv) {
   bool digest = false, refine = false;
   uint64_t seed = 1;
   double label_fraction = 1.0;
+  double lr_decay = 0.0;  // 0: TrainOptions' default
   std::string train_labels;
+  std::string pretrain_motions = DataDir() + "/mocap_pretrain";
   std::string models = "mlp,tcn,gcn";
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -226,6 +240,8 @@ int main(int argc, char** argv) {
     else if (flag == "--label-fraction") label_fraction = std::atof(value);
     else if (flag == "--pretrain-epochs") pretrain_epochs = std::atoi(value);
     else if (flag == "--train-labels") train_labels = value;
+    else if (flag == "--pretrain-motions") pretrain_motions = value;
+    else if (flag == "--lr-decay") lr_decay = std::atof(value);
     else if (flag == "--seed") seed = std::strtoull(value, nullptr, 10);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
@@ -255,7 +271,7 @@ int main(int argc, char** argv) {
     const size_t colon = item.find(':');
     const std::string name = item.substr(0, colon);
     TrainOptions options;
-    if (!Configure(name, &options, pretrain_epochs)) {
+    if (!Configure(name, &options, pretrain_epochs, pretrain_motions)) {
       std::fprintf(stderr, "unknown model configuration %s\n", name.c_str());
       return 2;
     }
@@ -265,6 +281,7 @@ int main(int argc, char** argv) {
     options.run_dir = run_dir;
     options.overwrite = true;
     options.seed = seed;
+    if (lr_decay > 0.0) options.lr_decay = lr_decay;
     const auto start = std::chrono::steady_clock::now();
     const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -110,11 +110,11 @@ namespace {
 std::map<std::string, std::string>& FlagsOfKeys() {
   static std::map<std::string, std::string> flags = {
       {"baseline", "--baseline"}, {"image_size", "--image-size"}, {"format", "--format"}, {"pairs", "--pairs"},
-      {"calib", "--calib"}, {"init", "--init"}, {"association.method", "--association"}};
+      {"calib", "--calib"}, {"pretrain_motion_max_pitch_deg", "--pretrain-motion-pitch"}, {"init", "--init"}, {"association.method", "--association"}};
   static const bool library_keys = [] {
     // Keys the studio, detector, lifter and batch options name in their errors; each is the
     // flag of the same name.
-    for (const char* key : {"batch_size", "box_padding", "channels", "data_dir", "depth", "dropout", "enter_leave", "epochs", "false_positive_rate", "fisheye_fov", "fps", "frames", "heads", "heights", "hidden", "hypotheses", "input_size", "intrinsics", "knn", "layout", "lens", "lost_score", "lr", "lr_decay", "mask_frames", "mask_joints", "mean", "merge_only", "merge_partial", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "models_dir", "noise_px", "out", "outlier_rate", "overwrite", "people", "per_rank", "perspective", "pretrain", "pretrain_epochs", "pretrain_2d_weight", "pretrain_3d_weight", "prune_tokens", "receptive_field", "refine_steps", "resume", "rig", "samples_per_epoch", "sequence_loss", "shard", "simcc_split", "skeleton", "std", "steps", "subject_height", "swap_rate", "threads", "timesteps", "track_heights", "uncertainty", "val_fraction", "val_sequences", "width", "window"})
+    for (const char* key : {"batch_size", "box_padding", "channels", "data_dir", "depth", "dropout", "enter_leave", "epochs", "false_positive_rate", "fisheye_fov", "fps", "frames", "heads", "heights", "hidden", "hypotheses", "input_size", "intrinsics", "knn", "layout", "lens", "lost_score", "lr", "lr_decay", "mask_frames", "mask_joints", "mean", "merge_only", "merge_partial", "min_crop_score", "min_distance", "min_score", "missing_rate", "model", "models_dir", "noise_px", "out", "outlier_rate", "overwrite", "people", "per_rank", "perspective", "pretrain", "pretrain_epochs", "pretrain_2d_weight", "pretrain_3d_weight", "pretrain_motions", "pretrain_motion_fps", "prune_tokens", "receptive_field", "refine_steps", "resume", "rig", "samples_per_epoch", "sequence_loss", "shard", "simcc_split", "skeleton", "std", "steps", "subject_height", "swap_rate", "threads", "timesteps", "track_heights", "uncertainty", "val_fraction", "val_sequences", "width", "window"})
       flags.emplace(key, FlagOfKey(key));
     return true;
   }();

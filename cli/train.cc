@@ -227,6 +227,14 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--pretrain-3d-weight", o.pretrain_3d_weight,
                   "Pre-training: weight of the masked 3D pose completion of labelled samples (0 = off)")
       ->capture_default_str();
+  cmd->add_option("--pretrain-motions", o.pretrain_motions,
+                  "Pre-training: folder of CMU BVH clips whose 3D poses (no 2D) join the masked 3D completion "
+                  "(needs --pretrain-3d-weight; COCO-17 data)");
+  cmd->add_option("--pretrain-motion-fps", o.pretrain_motion_fps, "Pre-training: frame rate the clips are sampled at")
+      ->capture_default_str();
+  cmd->add_option("--pretrain-motion-pitch", o.pretrain_motion_max_pitch_deg,
+                  "Pre-training: largest downward pitch (degrees) of the clips' random cameras")
+      ->capture_default_str();
   // Losses.
   cmd->add_option("--loss-mpjpe", o.loss.mpjpe_weight, "Weight of the (masked, uncertainty-weighted) MPJPE")
       ->capture_default_str();

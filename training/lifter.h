@@ -173,6 +173,15 @@ struct TrainOptions {
   // The stem and its Adam state are not checkpointed: a run resumed inside its pre-training
   // epochs starts a new stem.
   double pretrain_3d_weight = 0.0;
+  // Motion capture for the masked 3D pretext ("" = off; needs pretrain_3d_weight > 0 and COCO-17
+  // data): a folder of CMU BVH clips (training/mocap_poses.h) whose 3D poses, without 2D, join
+  // the labelled samples the pretext draws from (uniformly over labelled samples and mocap
+  // frames), root-relative and seen from a camera with a random yaw and a pitch in
+  // [0, pretrain_motion_max_pitch_deg] down; sampled at pretrain_motion_fps (frames per second,
+  // the labels' rate for temporal windows).
+  std::string pretrain_motions;
+  double pretrain_motion_fps = 30.0;
+  double pretrain_motion_max_pitch_deg = 20.0;
   // 2D poses of the target domain for global position alignment (empty: the validation set's).
   GpaReference gpa_reference;
   // Called after every epoch (the CLI prints a line).

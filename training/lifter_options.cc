@@ -128,6 +128,15 @@ void TrainOptions::Check() const {
   if (!(pretrain_2d_weight >= 0.0)) throw InputError("pretrain_2d_weight", "must be >= 0");
   if (!(pretrain_3d_weight >= 0.0)) throw InputError("pretrain_3d_weight", "must be >= 0");
   if (pretrain.empty() && pretrain_3d_weight > 0.0) throw InputError("pretrain_3d_weight", "given without a pre-training");
+  if (!pretrain_motions.empty() && !(pretrain_3d_weight > 0.0)) {
+    throw InputError("pretrain_motions", "feeds the masked 3D pretext: give `pretrain_3d_weight` > 0");
+  }
+  if (!(pretrain_motion_fps > 0.0 && pretrain_motion_fps <= 1000.0)) {
+    throw InputError("pretrain_motion_fps", "must be in (0, 1000]");
+  }
+  if (!(pretrain_motion_max_pitch_deg >= 0.0 && pretrain_motion_max_pitch_deg <= 89.0)) {
+    throw InputError("pretrain_motion_max_pitch_deg", "must be in [0, 89] degrees");
+  }
 }
 
 std::string TrainSummary::BriefReport() const {

@@ -15,6 +15,7 @@
 #include "training/lifter_losses.h"
 #include "training/lifter_models.h"
 #include "training/lifter_run_files.h"
+#include "training/mocap_poses.h"
 
 namespace epilabel {
 
@@ -112,7 +113,10 @@ json RunDescription(const TrainOptions& options, const LabelDataset& train, cons
                                           {"mask_joint_rate", options.mask_joint_rate},
                                           {"mask_frame_rate", options.mask_frame_rate},
                                           {"weight_2d", options.pretrain_2d_weight},
-                                          {"weight_3d", options.pretrain_3d_weight}}}}},
+                                          {"weight_3d", options.pretrain_3d_weight},
+                                          {"motions", options.pretrain_motions},
+                                          {"motion_fps", options.pretrain_motion_fps},
+                                          {"motion_max_pitch_deg", options.pretrain_motion_max_pitch_deg}}}}},
               {"epochs_completed", epochs_completed},
               {"history", HistoryToJson(summary.history)}};
 }
@@ -157,20 +161,44 @@ struct Trainer {
   // the model's input [C x J], and its own optimiser (neither is part of the run).
   torch::nn::Linear pose_stem{nullptr};
   std::unique_ptr<torch::optim::Adam> stem_optimizer;
+  MocapPoses mocap{};  // pretrain_motions' poses (none without)
 };
+
+// pretrain_motions' poses; throws InputError unless the data are COCO-17.
+MocapPoses PretrainMotions(const TrainOptions& options, const Skeleton* skeleton) {
+  if (options.pretrain_motions.empty()) return {};
+  if (skeleton == nullptr || skeleton->name != "coco17") {
+    throw InputError("pretrain_motions", "motion capture is mapped to COCO-17, but the training data's joints are not");
+  }
+  return ReadMocapPoses(options.pretrain_motions, options.pretrain_motion_fps, skeleton->root);
+}
 
 // MPM's masked 3D pose modelling: `batch_size` labelled samples drawn with replacement, their
 // windows' 3D masked, through the stem and the model; the MPJPE of the completed centre frame.
 torch::Tensor MaskedPoseLoss(const Trainer& t, std::mt19937_64& rng) {
   const TrainOptions& options = t.options;
-  std::vector<int> chunk(options.batch_size);
-  for (int& s : chunk) s = t.train_samples[UniformIndex(rng, static_cast<int64_t>(t.train_samples.size()))];
+  // Drawn uniformly over the labelled samples and the mocap frames (none without pretrain_motions).
+  const int64_t labelled = static_cast<int64_t>(t.train_samples.size());
+  std::vector<int> chunk, mocap_frames;
+  for (int i = 0; i < options.batch_size; ++i) {
+    const int64_t d = UniformIndex(rng, labelled + t.mocap.num_frames());
+    if (d < labelled) chunk.push_back(t.train_samples[d]);
+    else mocap_frames.push_back(static_cast<int>(d - labelled));
+  }
   PoseBatch3d p = MakeMaskedPoseBatch(t.train_data, chunk, t.window, options.mask_joint_rate, options.mask_frame_rate, rng);
-  const int64_t n = p.size, w = p.window, j = p.num_joints;
+  const int64_t w = p.window, j = p.num_joints;
   // Copies: the graph keeps these tensors until the backward pass, after `p` is gone.
-  const torch::Tensor pose = torch::from_blob(p.input.data(), {n, w, 3 * j}, torch::kFloat32).clone();
-  const torch::Tensor target = torch::from_blob(p.target.data(), {n, j, 3}, torch::kFloat32).clone();
-  const torch::Tensor weight = torch::from_blob(p.weight.data(), {n, j}, torch::kFloat32).clone();
+  torch::Tensor pose = torch::from_blob(p.input.data(), {p.size, w, 3 * j}, torch::kFloat32).clone();
+  torch::Tensor target = torch::from_blob(p.target.data(), {p.size, j, 3}, torch::kFloat32).clone();
+  torch::Tensor weight = torch::from_blob(p.weight.data(), {p.size, j}, torch::kFloat32).clone();
+  if (!mocap_frames.empty()) {
+    PoseBatch3d m = MakeMaskedMocapBatch(t.mocap, mocap_frames, t.window, options.mask_joint_rate,
+                                         options.mask_frame_rate, options.pretrain_motion_max_pitch_deg, rng);
+    pose = torch::cat({pose, torch::from_blob(m.input.data(), {m.size, w, 3 * j}, torch::kFloat32)});
+    target = torch::cat({target, torch::from_blob(m.target.data(), {m.size, j, 3}, torch::kFloat32)});
+    weight = torch::cat({weight, torch::from_blob(m.weight.data(), {m.size, j}, torch::kFloat32)});
+  }
+  const int64_t n = options.batch_size;
   const torch::Tensor input = t.pose_stem.ptr()->forward(pose).reshape({n, w, j, options.model.InputChannels()});
   return WeightedMpjpe(t.model->TrainingForward(input, target), target, weight);
 }
@@ -291,6 +319,7 @@ TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train,
   Trainer t{options,          train_data, train_samples, options.model.WindowLength(), FlipPermutationOf(skeleton),
             GpaForTraining(options, val, root_joints), MirrorBonePairs(skeleton), root_joints,
             AllSamples(train_data.num_samples()), nullptr, nullptr};
+  t.mocap = PretrainMotions(options, skeleton);
   PredictSetup validation{t.window, options.model.perspective, root_joints, {}};
   validation.perspective_encoding = options.model.perspective_encoding;
 

@@ -1,5 +1,6 @@
 #include "detection/synthetic/bvh.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -255,6 +256,18 @@ BvhMotion ReadBvh(const std::string& path) {
   BvhMotion motion = ParseBvh(ReadFileToString(path), path);
   motion.name = std::filesystem::path(path).stem().string();
   return motion;
+}
+
+std::vector<std::string> BvhFilesInFolder(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) throw InputError(dir, "motion folder not found");
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".bvh") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw InputError(dir, "no .bvh motion clips in this folder");
+  return files;
 }
 
 BvhPose PoseAtFrame(const BvhMotion& motion, int frame) {

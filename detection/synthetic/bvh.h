@@ -56,6 +56,10 @@ BvhMotion ParseBvh(const std::string& text, const std::string& where);
 // Reads and parses a BVH file; the motion's name is the file stem.
 BvhMotion ReadBvh(const std::string& path);
 
+// The *.bvh files of a folder, sorted by name. Throws InputError naming the folder when it is
+// missing or holds no .bvh file.
+std::vector<std::string> BvhFilesInFolder(const std::string& dir);
+
 // One frame's local pose: the rotation of every joint relative to its parent
 // (parent_from_joint) and the position channels of every joint (zero where it has none).
 struct BvhPose {

@@ -58,13 +58,7 @@ std::vector<std::string> MotionFiles(const StudioOptions& options) {
   if (!fs::is_directory(dir, ec)) {
     throw InputError(dir.string(), "motion folder not found (set `data_dir` or EPILABEL_DATA_DIR to the data/ folder)");
   }
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".bvh") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  if (files.empty()) throw InputError(dir.string(), "no .bvh motion clips in this folder");
-  return files;
+  return BvhFilesInFolder(dir.string());
 }
 
 std::string Number(double v) {
