@@ -172,9 +172,12 @@ half_copy() {
   "$PY" - "$1" "$2" "$3" <<'EOF'
 import glob, os, shutil, sys
 src, dst, half = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for cam in sorted(os.listdir(src)):
+cams = sorted(os.listdir(src))
+# One split frame for every camera (frame N of every camera shows the same instant, up to the
+# offsets): half the shortest camera's frames.
+n = min(len(glob.glob(os.path.join(src, cam, '*.json'))) for cam in cams) // 2
+for cam in cams:
     files = sorted(glob.glob(os.path.join(src, cam, '*.json')))
-    n = len(files) // 2
     part = files[:n] if half == 1 else files[n:]
     os.makedirs(os.path.join(dst, cam), exist_ok=True)
     stem = os.path.basename(files[0]).split('.')[0]
