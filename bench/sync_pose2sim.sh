@@ -15,7 +15,9 @@
 #   DATA_DIR  e.g. /work/shared/data/pose2sim_balancing (pose/camNN_json/, Calib_qualisys.toml)
 #   EPILABEL  the executable (default build/epilabel); OUT_DIR default /tmp/sync_pose2sim
 # Needs python3 with numpy (PYTHON=..., default /usr/bin/python3). SYNC_FINE="search adjust auto" (the
-# default) lists calibrate --sync's refinements run (--sync-fine).
+# default) lists calibrate --sync's refinements run (--sync-fine); HALVES=1 (the default) also runs
+# `calibrate --sync` on the first and on the second half of each copy's frames (the spread of the
+# offsets), printing each offset's standard error where the refinement reports one.
 set -euo pipefail
 DATA=${1:?usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]}
 EXE=${2:-build/epilabel}
@@ -146,15 +148,41 @@ with open(out, 'w') as f:
 EOF
 }
 
-# The offsets a calibration writes, in frames, and their largest error against the shifts.
+# The offsets a calibration writes, in frames, and their largest error against the shifts; with
+# the report (arg 3), each offset's standard error where the refinement gave one.
 written() {
-  "$PY" - "$1" "$2" "$FPS" <<'EOF'
-import sys, tomllib
+  "$PY" - "$1" "$2" "$FPS" "${3:-}" <<'EOF'
+import json, os, sys, tomllib
 shifts, fps = [float(s) for s in sys.argv[1].split(',')], float(sys.argv[3])
 with open(sys.argv[2], 'rb') as f:
     cams = [v for k, v in tomllib.load(f).items() if k != 'metadata']
 got = [c.get('time_offset', 0.0) * fps for c in cams]
-print(' '.join(f'{g:+.3f}' for g in got), f'frames (largest error {max(abs(g - s) for g, s in zip(got, shifts)):.3f})')
+se = ''
+if sys.argv[4] and os.path.exists(sys.argv[4]):
+    sync = json.load(open(sys.argv[4])).get('sync', {}).get('cameras', [])
+    vals = [c.get('standard_error_frames') for c in sync]
+    if any(v is not None for v in vals):
+        se = ' SE ' + ' '.join('-' if v is None else (v if isinstance(v, str) else f'{v:.3f}') for v in vals)
+print(' '.join(f'{g:+.3f}' for g in got), f'frames (largest error {max(abs(g - s) for g, s in zip(got, shifts)):.3f}){se}')
+EOF
+}
+
+# The first or second half (arg 3: 1 or 2) of the frames of a pose folder, renumbered from 0.
+half_copy() {
+  "$PY" - "$1" "$2" "$3" <<'EOF'
+import glob, os, shutil, sys
+src, dst, half = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cams = sorted(os.listdir(src))
+# One split frame for every camera (frame N of every camera shows the same instant, up to the
+# offsets): half the shortest camera's frames.
+n = min(len(glob.glob(os.path.join(src, cam, '*.json'))) for cam in cams) // 2
+for cam in cams:
+    files = sorted(glob.glob(os.path.join(src, cam, '*.json')))
+    part = files[:n] if half == 1 else files[n:]
+    os.makedirs(os.path.join(dst, cam), exist_ok=True)
+    stem = os.path.basename(files[0]).split('.')[0]
+    for i, f in enumerate(part):
+        shutil.copy(f, os.path.join(dst, cam, f'{stem}.{i:04d}.json'))
 EOF
 }
 
@@ -184,7 +212,21 @@ for entry in "${CASES[@]}"; do
       >"$dir/calibrate_$fine.log" 2>&1 || true
     printf "    --sync %-9s %s\n" "$fine:" "$(score "$dir/calibration_$fine.toml")"
     if [[ -f "$dir/calibration_$fine.toml" ]]; then
-      echo "      offsets written: $(written "$shifts" "$dir/calibration_$fine.toml")"
+      echo "      offsets written: $(written "$shifts" "$dir/calibration_$fine.toml" "$dir/$fine/report.json")"
     fi
   done
+  # The spread of the offsets: `calibrate --sync` (auto) on each half of the frames.
+  if [[ ${HALVES:-1} == 1 ]]; then
+    for half in 1 2; do
+      half_copy "$dir/pose" "$dir/half$half/pose" $half
+      "$EXE" -q calibrate --poses "$dir/half$half/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS \
+        --sync-max-offset $MAX_OFFSET --out "$dir/half$half/calibration.toml" --report-dir "$dir/half$half" --no-report \
+        >"$dir/half$half/calibrate.log" 2>&1 || true
+      if [[ -f "$dir/half$half/calibration.toml" ]]; then
+        echo "    half $half auto:  $(written "$shifts" "$dir/half$half/calibration.toml" "$dir/half$half/report.json")"
+      else
+        echo "    half $half auto:  no calibration written"
+      fi
+    done
+  fi
 done

@@ -122,6 +122,8 @@ nlohmann::json SyncJson(const SyncResult& sync, const std::vector<std::string>& 
                        {"time_offset_frames", sync.cameras[c].offset_frames},
                        {"confidence", sync.cameras[c].confidence}, {"estimated", sync.cameras[c].estimated},
                        {"note", sync.cameras[c].note}});
+    const double se = sync.cameras[c].standard_error_frames;
+    if (se > 0.0) cameras.back()["standard_error_frames"] = std::isfinite(se) ? nlohmann::json(se) : nlohmann::json("inf");
   }
   return {{"method", sync.method}, {"verdict", sync.Verdict()}, {"reason", sync.reason}, {"cameras", cameras}};
 }

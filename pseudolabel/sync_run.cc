@@ -104,6 +104,8 @@ void WriteSyncToml(const SyncRunResult& result, const std::string& path) {
     os << "estimated = " << (s.success && o.estimated ? "true" : "false") << "\n";
     if (o.peak_correlation != 0.0) os << "peak_correlation = " << Float(o.peak_correlation) << "\n";
     if (o.cost_px != 0.0) os << "reprojection_px = " << Float(o.cost_px) << "\n";
+    if (o.standard_error_frames > 0.0 && std::isfinite(o.standard_error_frames))
+      os << "standard_error_frames = " << Float(o.standard_error_frames) << "\n";
     if (!o.note.empty()) os << "note = " << Quoted(o.note) << "\n";
   }
   WriteFileAtomic(path, os.str());

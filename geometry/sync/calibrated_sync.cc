@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -112,6 +113,50 @@ double Cost(const SyncInput& input, const std::vector<Target>& targets, int came
   return n >= 10 ? sum / n : std::numeric_limits<double>::infinity();
 }
 
+// The standard error of the minimum `offset_s` (reference frames): with the cost C(d) the mean
+// of n points' truncated squared errors, a minimum d* moves by C'(d*) / C''(d*) when the points
+// are redrawn, and C'(d*) is the mean of the points' slopes g_i, so SE = sd(sum g_i) / (n C'').
+// The slopes are summed over blocks of `block_frames` reference frames first (the joints of a
+// frame share the body's motion and the smoothing correlates neighbouring frames), and the
+// block sums are treated as independent. Slopes and curvature are central differences at
+// +/- a quarter frame, over the points interpolable at all three offsets. Infinity when the
+// curvature is not positive or fewer than 3 blocks remain.
+double StandardErrorFrames(const SyncInput& input, const std::vector<Target>& targets, int camera, double offset_s,
+                           double threshold_px, double block_frames) {
+  const double reference_fps = input.fps[input.reference];
+  const double h = 0.25 / reference_fps;
+  const double cap = threshold_px * threshold_px;
+  std::map<long, double> blocks;  // block index -> sum of slopes (per second)
+  double sum_minus = 0.0, sum_zero = 0.0, sum_plus = 0.0;
+  int n = 0;
+  for (const Target& target : targets) {
+    double e[3];
+    bool ok = true;
+    for (int k = 0; k < 3 && ok; ++k) {
+      const double frame = CameraFrameAt(target.t_s, offset_s + (k - 1) * h, input.fps[camera]);
+      const auto kp = InterpolateKeypoint(input.tracks[target.track], camera, frame, target.joint);
+      if (!kp) ok = false;
+      else e[k] = std::min((kp->head<2>() - target.pixel).squaredNorm(), cap);
+    }
+    if (!ok) continue;
+    sum_minus += e[0];
+    sum_zero += e[1];
+    sum_plus += e[2];
+    ++n;
+    const long block = static_cast<long>(std::floor(target.t_s * reference_fps / block_frames)) * 1000 + target.track;
+    blocks[block] += (e[2] - e[0]) / (2.0 * h);
+  }
+  const double curvature = (sum_plus - 2.0 * sum_zero + sum_minus) / (h * h * std::max(n, 1));
+  if (n < 10 || blocks.size() < 3 || !(curvature > 0.0)) return std::numeric_limits<double>::infinity();
+  double mean = 0.0;
+  for (const auto& [block, g] : blocks) mean += g;
+  mean /= blocks.size();
+  double var = 0.0;
+  for (const auto& [block, g] : blocks) var += (g - mean) * (g - mean);
+  var *= static_cast<double>(blocks.size()) / (blocks.size() - 1);
+  return std::sqrt(var) / (n * curvature) * reference_fps;
+}
+
 // Scan, then golden-section search of the cost around `start` (seconds).
 void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, int camera, double start,
                   const CalibratedSyncOptions& options, CameraOffset* out) {
@@ -162,6 +207,8 @@ void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, in
   out->cost_px = std::sqrt(minimum);
   out->confidence = median > 0.0 ? std::clamp(1.0 - minimum / median, 0.0, 1.0) : 0.0;
   out->signals = static_cast<int>(targets.size());
+  out->standard_error_frames = StandardErrorFrames(input, targets, camera, offset, threshold,
+                                                   std::max(1.0, 6.0 * options.smoothing_frames));
   out->estimated = true;
   if (best == 0 || best + 1 == static_cast<int>(scan.size())) {
     out->note = "the minimum is at the end of the searched interval (the start may be far off)";
@@ -263,8 +310,9 @@ SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_inp
       if (!options.keep_unsure && (refined.confidence < options.min_confidence || !refined.note.empty())) {
         // No clear valley (a calibration that fits the detections loosely, too little motion
         // between frames): the start is kept.
-        result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}{}{}); start kept",
-                                             refined.confidence, refined.note.empty() ? "" : "; ", refined.note);
+        result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}, minimum at {:+.3f} +/- {:.3f} frames{}{}); start kept",
+                                             refined.confidence, refined.offset_s * input.fps[input.reference],
+                                             refined.standard_error_frames, refined.note.empty() ? "" : "; ", refined.note);
         continue;
       }
       if (!refined.note.empty() || refined.confidence < options.min_confidence)
