@@ -75,8 +75,11 @@ struct UncalibratedAssociationOptions {
   // one matrix best), and the threshold is noise_threshold_sigmas of it, within
   // [inlier_threshold_px, max_inlier_threshold_px]. The proposals and the grown matrix are then
   // estimated and scored with that threshold. 0 proposals: the fixed inlier_threshold_px.
-  int noise_scale_proposals = 3;
-  double noise_threshold_sigmas = 3.0;
+  // 2 sigmas hold about 95 % of Gaussian residuals, and keep 3 px Gaussian noise at the floor;
+  // a few proposals are needed because a proposer on a near-degenerate camera pair (opposite
+  // cameras) can misfit its own matrix (3 measured one 6.6 px on 3 px noise).
+  int noise_scale_proposals = 6;
+  double noise_threshold_sigmas = 2.0;
   double max_inlier_threshold_px = 32.0;
   // Two 2D tracks can be one person when their inlier share under the camera pair's essential
   // matrix is at least this fraction of the share of the track pair that proposed it (which
