@@ -93,6 +93,9 @@ void Diagnose(const SyntheticScene& scene) {
     std::printf("    cameras %d-%d, compared 2D-track pairs: same person %d fit / %d not; different people %d fit / %d "
                 "not\n",
                 cams.first, cams.second, n[0], n[1], n[2], n[3]);
+  for (const auto& t : details.thresholds)
+    std::printf("    cameras %d-%d: measured noise %.1f px, inlier threshold %.1f px\n", t.first, t.second, t.noise_px,
+                t.threshold_px);
   int64_t views = 0, pure_views = 0, mixed_frames = 0, track_frames = 0;
   std::map<int, std::vector<int>> tracks_of;
   for (const Track& t : r.tracks) {

@@ -214,18 +214,30 @@ Correspondences CoVisibleJoints(const Tracklet& s, const std::vector<Eigen::Vect
   return EvenlySpread(all, max_count);
 }
 
+// Squared Sampson distance (normalised units) of a correspondence to E; infinity when undefined.
+double SquaredSampson(const Eigen::Matrix3d& e, const Eigen::Vector2d& first, const Eigen::Vector2d& second) {
+  const Eigen::Vector3d x1 = first.homogeneous(), x2 = second.homogeneous();
+  const Eigen::Vector3d ex1 = e * x1, etx2 = e.transpose() * x2;
+  const double r = x2.dot(ex1);
+  const double den = ex1.head<2>().squaredNorm() + etx2.head<2>().squaredNorm();
+  return den > 0.0 ? r * r / den : kInf;
+}
+
 // Number of correspondences whose Sampson distance to E (scaled to pixels) is below the threshold.
 int CountInliers(const Eigen::Matrix3d& e, const Correspondences& c, double threshold_normalized) {
   int n = 0;
   const double t2 = threshold_normalized * threshold_normalized;
-  for (size_t i = 0; i < c.first.size(); ++i) {
-    const Eigen::Vector3d x1 = c.first[i].homogeneous(), x2 = c.second[i].homogeneous();
-    const Eigen::Vector3d ex1 = e * x1, etx2 = e.transpose() * x2;
-    const double r = x2.dot(ex1);
-    const double den = ex1.head<2>().squaredNorm() + etx2.head<2>().squaredNorm();
-    n += (den > 0.0 && r * r < t2 * den) ? 1 : 0;
-  }
+  for (size_t i = 0; i < c.first.size(); ++i) n += SquaredSampson(e, c.first[i], c.second[i]) < t2 ? 1 : 0;
   return n;
+}
+
+// Robust sigma of the Sampson distances of `c` under E: 1.4826 x their median (normalised units).
+double RobustSampsonSigma(const Eigen::Matrix3d& e, const Correspondences& c) {
+  std::vector<double> d2(c.first.size());
+  for (size_t i = 0; i < c.first.size(); ++i) d2[i] = SquaredSampson(e, c.first[i], c.second[i]);
+  if (d2.empty()) return kNaN;
+  std::nth_element(d2.begin(), d2.begin() + d2.size() / 2, d2.end());
+  return 1.4826 * std::sqrt(d2[d2.size() / 2]);
 }
 
 // Smallest eigenvalue of A^T A per correspondence, A the linear (8-point) system of an
@@ -360,16 +372,50 @@ void GrowFittingPairs(double focal_a, double focal_b, const std::vector<Correspo
   }
 }
 
+using CameraPairNoise = UncalibratedAssociationDetails::CameraPairThreshold;
+
+// The camera pair's noise scale (pixels at the mean focal length): the smallest robust sigma of
+// a pair's correspondences under its own essential matrix, over the first
+// noise_scale_proposals pairs in `order` whose estimate succeeds; NaN when none does.
+double CameraPairNoisePx(const std::vector<Correspondences>& corr, const std::vector<size_t>& order, double focal_a,
+                         double focal_b, const UncalibratedAssociationOptions& options) {
+  double sigma = kInf;
+  int tried = 0;
+  for (size_t h : order) {
+    if (tried >= options.noise_scale_proposals) break;
+    const TwoViewGeometry g = EstimateRelativeCameraPose(corr[h].first, corr[h].second, focal_a, focal_b, options.two_view);
+    if (!g.success) continue;
+    ++tried;
+    const double s = RobustSampsonSigma(g.essential, corr[h]);
+    if (std::isfinite(s)) sigma = std::min(sigma, s);
+  }
+  return std::isfinite(sigma) ? sigma * 0.5 * (focal_a + focal_b) : kNaN;
+}
+
+// noise_threshold_sigmas x the noise scale within [inlier_threshold_px, max_inlier_threshold_px];
+// the fixed threshold when the noise is not measured.
+double AdaptedThresholdPx(double noise_px, const UncalibratedAssociationOptions& options) {
+  if (!std::isfinite(noise_px)) return options.inlier_threshold_px;
+  return std::clamp(options.noise_threshold_sigmas * noise_px, options.inlier_threshold_px,
+                    options.max_inlier_threshold_px);
+}
+
+// The options with the camera pair's threshold for the essential matrices' estimates.
+UncalibratedAssociationOptions WithThreshold(const UncalibratedAssociationOptions& options, double threshold_px) {
+  UncalibratedAssociationOptions adapted = options;
+  adapted.two_view.threshold_px = std::max(options.two_view.threshold_px, threshold_px);
+  return adapted;
+}
+
 // Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
 // pair's best essential matrix.
 std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& detections,
                                        const std::vector<Tracklet>& tracklets,
                                        const std::vector<std::vector<Eigen::Vector2d>>& normalized,
                                        const std::vector<int>& in_a, const std::vector<int>& in_b,
-                                       const UncalibratedAssociationOptions& options) {
+                                       const UncalibratedAssociationOptions& options, CameraPairNoise* noise) {
   const camera_t a = tracklets[in_a.front()].camera, b = tracklets[in_b.front()].camera;
   const double focal = 0.5 * (rig[a].MeanFocal() + rig[b].MeanFocal());
-  const double threshold = options.inlier_threshold_px / focal;
   std::vector<PairScore> pairs;
   std::vector<Correspondences> corr;
   for (int s : in_a)
@@ -387,6 +433,10 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
   std::vector<size_t> order(pairs.size());
   for (size_t p = 0; p < pairs.size(); ++p) order[p] = p;
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return residual[x] < residual[y]; });
+  *noise = {a, b, CameraPairNoisePx(corr, order, rig[a].MeanFocal(), rig[b].MeanFocal(), options), 0.0};
+  noise->threshold_px = AdaptedThresholdPx(noise->noise_px, options);
+  const UncalibratedAssociationOptions adapted = WithThreshold(options, noise->threshold_px);
+  const double threshold = noise->threshold_px / focal;
   int best_score = -1, proposals = 0;
   std::vector<double> best_fit;  // per pair: its inlier share over the proposing pair's, at most 1
   for (size_t h : order) {
@@ -394,7 +444,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
     if (best_score >= 0 && best_fit[h] >= options.min_inlier_ratio) continue;
     if (proposals++ >= options.max_proposals) break;
     const TwoViewGeometry g = EstimateRelativeCameraPose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
-                                                   rig[b].MeanFocal(), options.two_view);
+                                                   rig[b].MeanFocal(), adapted.two_view);
     if (!g.success) continue;
     std::vector<int> inliers(pairs.size());
     for (size_t p = 0; p < pairs.size(); ++p) inliers[p] = CountInliers(g.essential, corr[p], threshold);
@@ -416,7 +466,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
   if (best_score < 0) return {};
   std::vector<std::pair<int, int>> members;
   for (const PairScore& p : pairs) members.emplace_back(p.s, p.u);
-  GrowFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, members, tracklets, order, threshold, options,
+  GrowFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, members, tracklets, order, threshold, adapted,
                    &best_fit);
   for (size_t p = 0; p < pairs.size(); ++p) pairs[p].ratio = best_fit[p];
   return pairs;
@@ -510,6 +560,10 @@ void UncalibratedAssociationOptions::Check() const {
   two_view.Check();
   if (max_proposals < 1) fail("max_proposals must be >= 1");
   if (!(inlier_threshold_px > 0.0)) fail("inlier_threshold_px must be > 0");
+  if (noise_scale_proposals < 0) fail("noise_scale_proposals must be >= 0");
+  if (!(noise_threshold_sigmas > 0.0)) fail("noise_threshold_sigmas must be > 0");
+  if (!(max_inlier_threshold_px >= inlier_threshold_px))
+    fail("max_inlier_threshold_px must be >= inlier_threshold_px");
   if (!(min_inlier_ratio > 0.0 && min_inlier_ratio <= 1.0)) fail("min_inlier_ratio must be in (0, 1]");
   if (refinement_rounds < 0) fail("refinement_rounds must be >= 0");
   if (min_cameras < 1) fail("min_cameras must be >= 1");
@@ -547,15 +601,22 @@ AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const 
     for (camera_t b = a + 1; b < num_cams; ++b)
       if (!candidates_in[a].empty() && !candidates_in[b].empty()) camera_pairs.emplace_back(a, b);
   std::vector<std::vector<PairScore>> pair_scores(camera_pairs.size());
+  std::vector<CameraPairNoise> noise(camera_pairs.size());
   tbb::parallel_for(0, static_cast<int>(camera_pairs.size()), [&](int p) {
     pair_scores[p] = ScoreCameraPair(intrinsics_only, detections, tracklets, normalized,
-                                     candidates_in[camera_pairs[p].first], candidates_in[camera_pairs[p].second], options);
+                                     candidates_in[camera_pairs[p].first], candidates_in[camera_pairs[p].second], options,
+                                     &noise[p]);
   });
   std::vector<PairScore> scores;
   for (const auto& s : pair_scores) scores.insert(scores.end(), s.begin(), s.end());
   // Step 3: people.
   AssociationResult result = MakeTracks(detections, tracklets, GroupTracklets(tracklets, candidates, scores, options));
-  if (details != nullptr) FillDetails(tracklets, scores, result, details);
+  if (details != nullptr) {
+    FillDetails(tracklets, scores, result, details);
+    details->thresholds.clear();
+    for (const CameraPairNoise& n : noise)
+      if (n.first != kInvalidCameraId) details->thresholds.push_back(n);
+  }
   const int reidentifications = result.summary.num_reidentifications;
   CountAssignments(detections, &result);
   result.summary.num_reidentifications = reidentifications;

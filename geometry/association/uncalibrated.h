@@ -16,7 +16,8 @@
 //     essential matrix); that matrix then grows: estimated again from every fitting pair, and
 //     pairs that do not fit yet are tried one at a time, joining when one matrix estimated with
 //     them makes more pairs fit (refinement_rounds; a matrix from one person fits only where
-//     that person walked); a track pair's score is its inlier share under the final matrix over
+//     that person walked); all of it with an inlier threshold adapted to the camera pair's
+//     noise, measured on the first proposals' residuals; a track pair's score is its inlier share under the final matrix over
 //     the share of the correspondences that made it;
 //  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
 //     the scores, never putting two time-overlapping tracks of one camera together.
@@ -64,8 +65,22 @@ struct UncalibratedAssociationOptions {
   // in the order of their linear (8-point) residual, so right pairings usually come first.
   int max_proposals = 16;
   // A correspondence is an inlier of an essential matrix when its Sampson distance (pixels
-  // at the mean focal length of the two cameras) is below this.
+  // at the mean focal length of the two cameras) is below the camera pair's threshold: at
+  // least this (the threshold for a well-behaved detector).
   double inlier_threshold_px = 8.0;
+  // The threshold adapts to each camera pair's measured noise: the first noise_scale_proposals
+  // candidate pairs of 2D tracks (in the order of their linear residual) each estimate their own
+  // essential matrix; the noise scale is the smallest robust sigma (1.4826 x the median Sampson
+  // distance, pixels) of a pair's correspondences under its own matrix (a right pairing fits
+  // one matrix best), and the threshold is noise_threshold_sigmas of it, within
+  // [inlier_threshold_px, max_inlier_threshold_px]. The proposals and the grown matrix are then
+  // estimated and scored with that threshold. 0 proposals: the fixed inlier_threshold_px.
+  // 2 sigmas hold about 95 % of Gaussian residuals, and keep 3 px Gaussian noise at the floor;
+  // a few proposals are needed because a proposer on a near-degenerate camera pair (opposite
+  // cameras) can misfit its own matrix (3 measured one 6.6 px on 3 px noise).
+  int noise_scale_proposals = 6;
+  double noise_threshold_sigmas = 2.0;
+  double max_inlier_threshold_px = 32.0;
   // Two 2D tracks can be one person when their inlier share under the camera pair's essential
   // matrix is at least this fraction of the share of the track pair that proposed it (which
   // adapts the test to the detector's noise); groups merge while their mean is at least this.
@@ -94,6 +109,13 @@ struct UncalibratedAssociationDetails {
     double ratio = 0.0;
   };
   std::vector<PairScore> pair_scores;
+  // Every camera pair with candidate pairs of 2D tracks: its measured noise scale (pixels, NaN
+  // when not measured) and the inlier threshold used (pixels).
+  struct CameraPairThreshold {
+    camera_t first = kInvalidCameraId, second = kInvalidCameraId;
+    double noise_px = 0.0, threshold_px = 0.0;
+  };
+  std::vector<CameraPairThreshold> thresholds;
   // Per 2D track, the index of the returned track it went into, or -1.
   std::vector<int> track_of;
 };

@@ -163,6 +163,133 @@ TEST(AssociateWithoutCalibration, FindsFourPeopleInTheirCornersOnEveryCamera) {
   }
 }
 
+// Two people in opposite corners of the room, seen by four cameras with Gaussian pixel noise.
+PeopleScene TwoCornersScene(double noise_px, uint64_t seed) {
+  PeopleSceneOptions so;
+  so.noise_px = noise_px;
+  so.seed = seed;
+  const int frames = 150;
+  const std::vector<testing::PersonPath> paths = {{{-1.6, -1.4}, {-1.0, -1.6}, 0, frames, 0},
+                                                  {{1.6, 1.4}, {1.0, 1.6}, 0, frames, 29}};
+  return MakePeopleScene(RingRig(4), paths, frames, so);
+}
+
+// Counts of compared pairs of 2D tracks: same person fitting / not, two people fitting.
+struct PairCounts {
+  int same_fit = 0, same_not = 0, different_fit = 0;
+};
+PairCounts CountPairs(const PeopleScene& scene, const UncalibratedAssociationDetails& details, double min_ratio) {
+  PairCounts n;
+  for (const auto& p : details.pair_scores) {
+    const auto& a = details.tracklets[p.first].items.front();
+    const auto& b = details.tracklets[p.second].items.front();
+    const int pa = scene.truth[details.tracklets[p.first].camera][a.first][a.second];
+    const int pb = scene.truth[details.tracklets[p.second].camera][b.first][b.second];
+    const bool fit = p.ratio >= min_ratio;
+    if (pa == pb) (fit ? n.same_fit : n.same_not)++;
+    else n.different_fit += fit ? 1 : 0;
+  }
+  return n;
+}
+
+// Adds to every joint of every detection a constant offset per camera and joint (a detector's
+// view-dependent bias, normal with sigma `offset_px` per axis).
+void AddViewDependentOffsets(PeopleScene* scene, double offset_px, uint64_t seed) {
+  const MultiDetections& in = scene->detections;
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal(0.0, offset_px);
+  std::vector<std::vector<Eigen::Vector2d>> offset(in.num_cameras(), std::vector<Eigen::Vector2d>(in.num_joints()));
+  for (auto& cam : offset)
+    for (auto& o : cam) o = Eigen::Vector2d(normal(rng), normal(rng));
+  std::vector<std::vector<std::vector<PersonJoints>>> people(in.num_cameras(),
+                                                             std::vector<std::vector<PersonJoints>>(in.num_frames()));
+  for (camera_t c = 0; c < in.num_cameras(); ++c)
+    for (frame_t f = 0; f < in.num_frames(); ++f)
+      for (detection_t d = 0; d < in.NumDetections(c, f); ++d) {
+        const Eigen::Vector3d* j = in.Joints(c, f, d);
+        PersonJoints p(j, j + in.num_joints());
+        for (joint_t k = 0; k < in.num_joints(); ++k)
+          if (p[k].z() > 0.0) p[k].head<2>() += offset[c][k];
+        people[c][f].push_back(std::move(p));
+      }
+  scene->detections = MultiDetections(people, in.num_joints());
+}
+
+UncalibratedAssociationOptions FixedThreshold() {
+  UncalibratedAssociationOptions o;
+  o.noise_scale_proposals = 0;
+  return o;
+}
+
+// Two people, 3 px Gaussian noise and a constant offset per camera and joint (sigma 4 px per
+// axis, as a detector's view-dependent bias): the right pairings' Sampson distances spread to
+// a robust sigma above 4 px, and the fixed 8 px threshold cuts one person into two groups (a
+// right pairing no longer fits). The adapted threshold rises above the floor on some camera
+// pairs, following 2 x the measured noise. NOTE: with the defaults (6 noise proposals) it does
+// not yet repair this pairing (about 86 % of the people's detections in their person's track,
+// as with the fixed threshold); with 3 proposals it did (100 %) but broke the four-corner
+// Gaussian scene (FindsFourPeopleInTheirCornersOnEveryCamera).
+TEST(AssociateWithoutCalibration, AdaptsTheInlierThresholdToViewDependentOffsets) {
+  PeopleScene scene = TwoCornersScene(3.0, 2);
+  AddViewDependentOffsets(&scene, 4.0, 2);
+  const Rig rig = IntrinsicsOnly(scene.rig);
+  const AssociationResult fixed = AssociateWithoutCalibration(rig, scene.detections, FixedThreshold());
+  const Recovery rf = Evaluate(scene, fixed);
+  EXPECT_LT(rf.recovered, 0.9 * rf.person_detections) << fixed.summary.BriefReport();
+
+  UncalibratedAssociationDetails details;
+  const AssociationResult adapted = AssociateWithoutCalibration(rig, scene.detections, {}, &details);
+  const Recovery ra = Evaluate(scene, adapted);
+  EXPECT_EQ(ra.people_with_own_track, 2) << adapted.summary.BriefReport();
+  // Every camera pair measured its noise; some thresholds rose above the floor, none past the cap.
+  ASSERT_EQ(details.thresholds.size(), 6u);
+  int raised = 0;
+  for (const auto& t : details.thresholds) {
+    EXPECT_GT(t.noise_px, 2.0);
+    EXPECT_LT(t.noise_px, 10.0);
+    EXPECT_GE(t.threshold_px, 8.0);
+    EXPECT_LE(t.threshold_px, 32.0);
+    EXPECT_NEAR(t.threshold_px, std::max(8.0, 2.0 * t.noise_px), 1e-9);
+    raised += t.threshold_px > 8.0 ? 1 : 0;
+  }
+  EXPECT_GE(raised, 1);
+}
+
+// With Gaussian noise alone (3 px) the measured noise stays below 4 px: the threshold stays at
+// the 8 px floor and the pairing is that of the fixed threshold, detection for detection.
+TEST(AssociateWithoutCalibration, KeepsTheFixedThresholdsPairingUnderGaussianNoise) {
+  for (uint64_t seed : {1, 2, 3}) {
+    const PeopleScene scene = TwoCornersScene(3.0, seed);
+    const Rig rig = IntrinsicsOnly(scene.rig);
+    UncalibratedAssociationDetails details;
+    const AssociationResult adapted = AssociateWithoutCalibration(rig, scene.detections, {}, &details);
+    const AssociationResult fixed = AssociateWithoutCalibration(rig, scene.detections, FixedThreshold());
+    for (const auto& t : details.thresholds) {
+      EXPECT_LT(t.noise_px, 4.0) << "seed " << seed;
+      EXPECT_EQ(t.threshold_px, 8.0) << "seed " << seed;
+    }
+    ASSERT_EQ(adapted.tracks.size(), fixed.tracks.size()) << "seed " << seed;
+    for (size_t t = 0; t < fixed.tracks.size(); ++t) EXPECT_EQ(adapted.tracks[t].detections, fixed.tracks[t].detections);
+    const Recovery r = Evaluate(scene, adapted);
+    EXPECT_EQ(r.foreign, 0) << "seed " << seed;
+    EXPECT_EQ(r.recovered, r.person_detections) << "seed " << seed;
+  }
+}
+
+TEST(UncalibratedAssociationOptions, ChecksTheAdaptiveThreshold) {
+  EXPECT_NO_THROW(UncalibratedAssociationOptions{}.Check());
+  EXPECT_NO_THROW(FixedThreshold().Check());
+  UncalibratedAssociationOptions o;
+  o.noise_scale_proposals = -1;
+  EXPECT_THROW(o.Check(), std::invalid_argument);
+  o = {};
+  o.noise_threshold_sigmas = 0.0;
+  EXPECT_THROW(o.Check(), std::invalid_argument);
+  o = {};
+  o.max_inlier_threshold_px = 7.0;  // below inlier_threshold_px
+  EXPECT_THROW(o.Check(), std::invalid_argument);
+}
+
 TEST(AssociateWithoutCalibration, DoesNotDependOnTheThreadCount) {
   const PeopleScene scene = MakePeopleScene(RingRig(4), ThreeWalkers(60), 60, PeopleSceneOptions{});
   AssociationResult one, two;
