@@ -557,16 +557,18 @@ void MaskBatchInput(Batch* batch, double joint_rate, double frame_rate, std::mt1
     }
 }
 
+PoseBatch3d::PoseBatch3d(int batch_size, int window_frames, int joints, float weight_value)
+    : size(batch_size),
+      window(window_frames),
+      num_joints(joints),
+      input(static_cast<size_t>(batch_size) * window_frames * joints * 3, 0.0f),
+      target(static_cast<size_t>(batch_size) * joints * 3, 0.0f),
+      weight(static_cast<size_t>(batch_size) * joints, weight_value) {}
+
 PoseBatch3d MakeMaskedPoseBatch(const LifterData& data, const std::vector<int>& samples, int window, double joint_rate,
                                 double frame_rate, std::mt19937_64& rng) {
-  PoseBatch3d out;
   const int j_count = data.num_joints, centre = window / 2;
-  out.size = static_cast<int>(samples.size());
-  out.window = window;
-  out.num_joints = j_count;
-  out.input.assign(static_cast<size_t>(out.size) * window * j_count * 3, 0.0f);
-  out.target.assign(static_cast<size_t>(out.size) * j_count * 3, 0.0f);
-  out.weight.assign(static_cast<size_t>(out.size) * j_count, 0.0f);
+  PoseBatch3d out(static_cast<int>(samples.size()), window, j_count, 0.0f);
   for (int b = 0; b < out.size; ++b) {
     const std::vector<int> frames = TemporalWindow(data, samples[b], window);
     for (int f = 0; f < window; ++f) {

@@ -168,6 +168,10 @@ struct PoseBatch3d {
   std::vector<float> input;   // [size][window][J][3] root-relative 3D (metres); 0 where masked or unlabelled
   std::vector<float> target;  // [size][J][3] the centre frame's 3D label, unmasked; 0 where unlabelled
   std::vector<float> weight;  // [size][J] the centre frame's loss weights
+
+  PoseBatch3d() = default;
+  // Zero input and target, every weight `weight_value`.
+  PoseBatch3d(int batch_size, int window_frames, int joints, float weight_value);
 };
 // The windows (`window` frames, TemporalWindow) of `samples`, no augmentation; masks drawn as
 // MaskBatchInput draws them (every frame but the centre with probability `frame_rate`, then

@@ -73,14 +73,8 @@ Eigen::Matrix3d LevelCameraFromWorld(double yaw, double pitch) {
 
 PoseBatch3d MakeMaskedMocapBatch(const MocapPoses& mocap, const std::vector<int>& frames, int window,
                                  double joint_rate, double frame_rate, double max_pitch_deg, std::mt19937_64& rng) {
-  PoseBatch3d out;
   const int j_count = mocap.num_joints, centre = window / 2;
-  out.size = static_cast<int>(frames.size());
-  out.window = window;
-  out.num_joints = j_count;
-  out.input.assign(static_cast<size_t>(out.size) * window * j_count * 3, 0.0f);
-  out.target.assign(static_cast<size_t>(out.size) * j_count * 3, 0.0f);
-  out.weight.assign(static_cast<size_t>(out.size) * j_count, 1.0f);
+  PoseBatch3d out(static_cast<int>(frames.size()), window, j_count, 1.0f);
   for (int b = 0; b < out.size; ++b) {
     const int n = frames[b];
     const double yaw = 2.0 * EIGEN_PI * Uniform01(rng);
