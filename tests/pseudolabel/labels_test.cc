@@ -6,6 +6,7 @@
 
 #include "detection/skeleton.h"
 #include "detection/synthetic/studio.h"
+#include "tests/pseudolabel/one_track_studio.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -14,28 +15,11 @@ namespace {
 constexpr joint_t kLeftWrist = 9, kLeftHip = 11;  // COCO-17; the hips are the root
 constexpr frame_t kFirstHidden = 40, kLastHidden = 45;
 
-// One person on the four-camera rig, its own detections as one track; the left wrist and hip
-// seen by one camera only in frames 40-45.
-struct OneTrack {
-  SyntheticScene scene;
-  PersonTrack track;
-};
+using testing::OneTrack;
 
+// The studio's track with the left wrist and hip seen by one camera only in frames 40-45.
 OneTrack WristAndHipSeenByOneCamera() {
-  StudioOptions o;
-  o.rig = "h36m4";
-  o.num_frames = 90;
-  o.outlier_rate = 0;
-  o.swap_rate = 0;
-  o.missing_rate = 0;
-  o.seed = 3;
-  o.data_dir = testing::SourceDir() + "/data";
-  OneTrack t;
-  t.scene = Synthesize(o);
-  t.track.skeleton = &GetSkeleton("coco17");
-  for (const Camera& c : t.scene.rig) t.track.camera_names.push_back(c.name);
-  t.track.frame_numbers = t.scene.frame_numbers;
-  t.track.observations = t.scene.observations;
+  OneTrack t = testing::OneTrackStudio();
   for (joint_t j : {kLeftWrist, kLeftHip})
     for (frame_t f = kFirstHidden; f <= kLastHidden; ++f)
       for (camera_t c = 1; c < t.track.num_cameras(); ++c) t.track.observations.at(c, f, j).setZero();

@@ -8,6 +8,7 @@
 
 #include "detection/skeleton.h"
 #include "detection/synthetic/studio.h"
+#include "tests/pseudolabel/one_track_studio.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -16,30 +17,8 @@ namespace {
 constexpr joint_t kLeftWrist = 9;  // COCO-17
 constexpr frame_t kFirstHidden = 40, kLastHidden = 45;
 
-// One person on the four-camera rig, its own detections as one track.
-struct OneTrack {
-  SyntheticScene scene;
-  PersonTrack track;
-};
-
-OneTrack Studio() {
-  StudioOptions o;
-  o.rig = "h36m4";
-  o.num_frames = 90;
-  o.outlier_rate = 0;
-  o.swap_rate = 0;
-  o.missing_rate = 0;
-  o.seed = 3;
-  o.data_dir = testing::SourceDir() + "/data";
-  OneTrack t;
-  t.scene = Synthesize(o);
-  t.track.id = 0;
-  t.track.skeleton = &GetSkeleton("coco17");
-  for (const Camera& c : t.scene.rig) t.track.camera_names.push_back(c.name);
-  t.track.frame_numbers = t.scene.frame_numbers;
-  t.track.observations = t.scene.observations;
-  return t;
-}
+using testing::OneTrack;
+OneTrack Studio() { return testing::OneTrackStudio(); }
 
 // The camera that sees the joint in every frame of [first, last] (-1: none).
 camera_t CameraSeeingThroughout(const Observations2d& obs, joint_t j, frame_t first, frame_t last) {
