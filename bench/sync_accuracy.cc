@@ -15,7 +15,7 @@
 //       [--per-camera: every camera's estimates] [--fine adjust|search: calibrate --sync's refinement]
 //       [--offsets 0,3.4,-7.2,12: other offsets, frames] [--detector realistic: the studio's
 //        realistic detector (heavy-tailed, temporally correlated, view-dependent errors; --noise is
-//        then not used; the synchronised rig is the same scene synthesised with every offset 0)]
+//        then not used: one noise level)]
 //       [--camera-fps 30,60,30,25: per-camera frame rates, repeated over the rig's cameras; the
 //        offsets stay in frames of the first camera, which is the reference]
 // err_cal: refined with the true cameras by the 1-D search (RefineOffsetsWithCalibration);
@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "detection/skeleton.h"
+#include "detection/synthetic/realistic_detector.h"
 #include "detection/synthetic/rigs.h"
 #include "detection/synthetic/simulated_detector.h"
 #include "detection/synthetic/studio.h"
@@ -165,10 +166,13 @@ StudioOptions Studio(const std::string& rig, double noise, uint64_t seed, int fr
   return o;
 }
 
-// The realistic detector's synchronised rig: the same scene synthesised with every offset 0.
-SyntheticScene SynchronisedScene(StudioOptions o) {
-  std::fill(o.time_offsets.begin(), o.time_offsets.end(), 0.0);
-  return Synthesize(o);
+// The realistic detector's synchronised rig: the same motion, every camera at the reference
+// times (the studio's options for the detector: its seed and rate are the scene's).
+Observations2d RealisticSynchronised(const StudioOptions& o, const SyntheticScene& scene) {
+  RealisticDetectorOptions detector = o.realistic;
+  detector.seed = o.seed;
+  detector.fps = o.fps;
+  return SimulateRealisticDetector(scene.rig, scene.points3d, scene.subject_height, detector).observations;
 }
 
 // The Gaussian detector's synchronised rig: the same motion and detector, every camera at the
@@ -187,7 +191,7 @@ Observations2d GaussianSynchronised(const StudioOptions& o, const SyntheticScene
 StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int frames, bool calibrate) {
   const StudioOptions o = Studio(rig, noise, seed, frames);
   const SyntheticScene scene = Synthesize(o);
-  const Observations2d synced = g_detector == "realistic" ? SynchronisedScene(o).observations : GaussianSynchronised(o, scene);
+  const Observations2d synced = g_detector == "realistic" ? RealisticSynchronised(o, scene) : GaussianSynchronised(o, scene);
 
   StudioRow row;
   SyncStageOptions options = SyncOptions();
@@ -326,6 +330,7 @@ int main(int argc, char** argv) {
               "seed", "err_mot", "err_cal", "err_ba", "err_sc", "mpj_syn", "unsync", "true_o", "est_o", "ratio", "sm_syn",
               "sm_est", "sm_rat", "rot_s", "rot_u", "rot_o", "sync_s");
   for (const std::string& rig : rigs) {
+    if (g_detector == "realistic") noises.resize(1);
     for (double noise : noises) {
       for (int seed = 1; seed <= seeds; ++seed) {
         const StudioRow r = RunStudio(rig, noise, seed, frames, calibrate);
