@@ -13,11 +13,14 @@
 //   build/bench/sync_accuracy [--frames 1800] [--seeds 3] [--calibrate] [--rig ring8] [--noise 2]
 //       [--speed-frames 10000] [--whole: offsets rounded] [--clean: no outliers, swaps, misses]
 //       [--per-camera: every camera's estimates] [--fine adjust|search: calibrate --sync's refinement]
-//       [--offsets 0,3.4,-7.2,12: other offsets, frames]
+//       [--offsets 0,3.4,-7.2,12: other offsets, frames] [--detector realistic: the studio's
+//        realistic detector (heavy-tailed, temporally correlated, view-dependent errors; --noise is
+//        then not used: one noise level)]
 //       [--camera-fps 30,60,30,25: per-camera frame rates, repeated over the rig's cameras; the
 //        offsets stay in frames of the first camera, which is the reference]
 // err_cal: refined with the true cameras by the 1-D search (RefineOffsetsWithCalibration);
 // err_ba: by the bundle adjustment with the true cameras as start (AdjustOffsetsWithCalibration).
+// rot_o (--calibrate): the oracle, calibrate --sync with the true offsets given (known_offsets_s).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "detection/skeleton.h"
+#include "detection/synthetic/realistic_detector.h"
 #include "detection/synthetic/rigs.h"
 #include "detection/synthetic/simulated_detector.h"
 #include "detection/synthetic/studio.h"
@@ -47,6 +51,7 @@ bool g_whole = false, g_clean = false, g_per_camera = false;  // --whole, --clea
 std::string g_fine = SyncStageOptions().fine;                    // --fine
 std::vector<double> g_offsets;                                  // --offsets
 std::vector<double> g_camera_fps;                               // --camera-fps
+std::string g_detector = "gaussian";                            // --detector
 
 // The per-camera rates for a rig of `cameras` (g_camera_fps repeated), empty when not given.
 std::vector<double> CameraRates(size_t cameras) {
@@ -140,11 +145,12 @@ double MaxError(const SyncResult& sync, const std::vector<double>& truth) {
 struct StudioRow {
   double motion_err = 0, refined_err = 0, adjusted_err = 0, selfcal_err = std::nan("");
   Score mpjpe_sync, mpjpe_unsync, mpjpe_true, mpjpe_est;
-  double rot_sync = std::nan(""), rot_unsync = std::nan("");
+  double rot_sync = std::nan(""), rot_unsync = std::nan(""), rot_oracle = std::nan("");
   double sync_seconds = 0;
 };
 
-StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int frames, bool calibrate) {
+// The studio options of a row.
+StudioOptions Studio(const std::string& rig, double noise, uint64_t seed, int frames) {
   StudioOptions o;
   o.rig = rig;
   o.num_frames = frames;
@@ -156,8 +162,22 @@ StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int fra
   if (g_clean) o.outlier_rate = o.swap_rate = o.missing_rate = 0.0;
   o.camera_fps = CameraRates(o.time_offsets.size());
   if (!o.camera_fps.empty()) o.fps = o.camera_fps.front();
-  const SyntheticScene scene = Synthesize(o);
-  // The synchronised rig: the same motion and detector, every camera at the reference times.
+  o.detector = g_detector;
+  return o;
+}
+
+// The realistic detector's synchronised rig: the same motion, every camera at the reference
+// times (the studio's options for the detector: its seed and rate are the scene's).
+Observations2d RealisticSynchronised(const StudioOptions& o, const SyntheticScene& scene) {
+  RealisticDetectorOptions detector = o.realistic;
+  detector.seed = o.seed;
+  detector.fps = o.fps;
+  return SimulateRealisticDetector(scene.rig, scene.points3d, scene.subject_height, detector).observations;
+}
+
+// The Gaussian detector's synchronised rig: the same motion and detector, every camera at the
+// reference times.
+Observations2d GaussianSynchronised(const StudioOptions& o, const SyntheticScene& scene) {
   SimulatedDetectorOptions detector;
   detector.noise_px = o.noise_px;
   detector.outlier_rate = o.outlier_rate;
@@ -165,8 +185,13 @@ StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int fra
   detector.missing_rate = o.missing_rate;
   detector.hip_offset_px = o.hip_offset_px;
   detector.seed = o.seed;
-  const Observations2d synced =
-      SimulateDetector(scene.rig, scene.points3d, scene.subject_height, detector).observations;
+  return SimulateDetector(scene.rig, scene.points3d, scene.subject_height, detector).observations;
+}
+
+StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int frames, bool calibrate) {
+  const StudioOptions o = Studio(rig, noise, seed, frames);
+  const SyntheticScene scene = Synthesize(o);
+  const Observations2d synced = g_detector == "realistic" ? RealisticSynchronised(o, scene) : GaussianSynchronised(o, scene);
 
   StudioRow row;
   SyncStageOptions options = SyncOptions();
@@ -227,7 +252,17 @@ StudioRow RunStudio(const std::string& rig, double noise, uint64_t seed, int fra
     if (unsync_cal.calibration.output.success) {
       row.rot_unsync = CompareRigs(scene.rig, unsync_cal.calibration.output.rig).max_rotation_error_deg;
       row.selfcal_err = MaxError(unsync_cal.sync, o.time_offsets);
+      if (g_per_camera)
+        for (size_t c = 1; c < o.time_offsets.size(); ++c)
+          std::printf("  cam %zu calibrate --sync %+8.3f  %s\n", c, unsync_cal.sync.cameras[c].offset_frames,
+                      unsync_cal.sync.cameras[c].note.c_str());
     }
+    SyncStageOptions known = options;
+    known.known_offsets_s = truth_s;
+    const SyncCalibrationResult oracle =
+        CalibrateUnsynchronised(intrinsics, Tracks(scene, scene.observations), CalibrateOptions(), known);
+    if (oracle.calibration.output.success)
+      row.rot_oracle = CompareRigs(scene.rig, oracle.calibration.output.rig).max_rotation_error_deg;
   }
   return row;
 }
@@ -272,6 +307,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--clean")) g_clean = true;
     else if (!std::strcmp(argv[i], "--per-camera")) g_per_camera = true;
     else if (!std::strcmp(argv[i], "--fine") && i + 1 < argc) g_fine = argv[++i];
+    else if (!std::strcmp(argv[i], "--detector") && i + 1 < argc) g_detector = argv[++i];
     else if (!std::strcmp(argv[i], "--camera-fps") && i + 1 < argc) {
       for (char* p = std::strtok(argv[++i], ","); p != nullptr; p = std::strtok(nullptr, ",")) g_camera_fps.push_back(std::atof(p));
     } else if (!std::strcmp(argv[i], "--offsets") && i + 1 < argc) {
@@ -281,7 +317,8 @@ int main(int argc, char** argv) {
   }
   std::printf("offsets (frames at 30 fps):");
   for (double v : StudioOffsets(8)) std::printf(" %g", v);
-  std::printf(" (h36m4 the first four); calibrate --sync refinement: %s\n", g_fine.c_str());
+  std::printf(" (h36m4 the first four); calibrate --sync refinement: %s; detector: %s\n", g_fine.c_str(),
+              g_detector.c_str());
   if (!g_camera_fps.empty()) {
     std::printf("camera frame rates:");
     for (double v : CameraRates(8)) std::printf(" %g", v);
@@ -289,19 +326,20 @@ int main(int argc, char** argv) {
   }
   std::printf("MPJPE mm over the frames every camera recorded; 'smooth': without 3 frames either side of the\n"
               "studio's clip transitions (its motion jumps there)\n");
-  std::printf("%-6s %5s %4s | %7s %7s %7s %7s | %7s %7s %7s %7s %6s | %7s %7s %6s | %6s %6s | %5s\n", "rig", "noise",
+  std::printf("%-6s %5s %4s | %7s %7s %7s %7s | %7s %7s %7s %7s %6s | %7s %7s %6s | %6s %6s %6s | %5s\n", "rig", "noise",
               "seed", "err_mot", "err_cal", "err_ba", "err_sc", "mpj_syn", "unsync", "true_o", "est_o", "ratio", "sm_syn",
-              "sm_est", "sm_rat", "rot_s", "rot_u", "sync_s");
+              "sm_est", "sm_rat", "rot_s", "rot_u", "rot_o", "sync_s");
   for (const std::string& rig : rigs) {
+    if (g_detector == "realistic") noises.resize(1);
     for (double noise : noises) {
       for (int seed = 1; seed <= seeds; ++seed) {
         const StudioRow r = RunStudio(rig, noise, seed, frames, calibrate);
         std::printf("%-6s %5.1f %4d | %7.3f %7.3f %7.3f %7.3f | %7.2f %7.1f %7.2f %7.2f %6.3f | %7.2f %7.2f %6.3f | %6.3f "
-                    "%6.3f | %5.2f\n",
+                    "%6.3f %6.3f | %5.2f\n",
                     rig.c_str(), noise, seed, r.motion_err, r.refined_err, r.adjusted_err, r.selfcal_err, r.mpjpe_sync.all,
                     r.mpjpe_unsync.all, r.mpjpe_true.all, r.mpjpe_est.all, r.mpjpe_est.all / r.mpjpe_sync.all,
                     r.mpjpe_sync.smooth, r.mpjpe_est.smooth, r.mpjpe_est.smooth / r.mpjpe_sync.smooth, r.rot_sync,
-                    r.rot_unsync, r.sync_seconds);
+                    r.rot_unsync, r.rot_oracle, r.sync_seconds);
         std::fflush(stdout);
       }
     }

@@ -133,7 +133,8 @@ void AddCalibrateCommand(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--sync-fine", o.sync_stage.fine,
                   "With --sync: refine the offsets by a search per camera (search), jointly with the cameras in "
-                  "a bundle adjustment (adjust), or both and keep what fits the keypoints best (auto)")
+                  "a bundle adjustment (adjust), or both combined by their standard errors (auto: averaged when they "
+                  "agree, else the one with the smaller standard error)")
       ->check(CLI::IsMember({"adjust", "auto", "search"}))
       ->capture_default_str();
   cmd->add_option("--sync-offsets", o.sync_offsets_path,

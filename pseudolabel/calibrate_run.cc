@@ -124,6 +124,7 @@ nlohmann::json SyncJson(const SyncResult& sync, const std::vector<std::string>& 
                        {"note", sync.cameras[c].note}});
     const double se = sync.cameras[c].standard_error_frames;
     if (se > 0.0) cameras.back()["standard_error_frames"] = std::isfinite(se) ? nlohmann::json(se) : nlohmann::json("inf");
+    if (!sync.cameras[c].choice.empty()) cameras.back()["choice"] = sync.cameras[c].choice;
   }
   return {{"method", sync.method}, {"verdict", sync.Verdict()}, {"reason", sync.reason}, {"cameras", cameras}};
 }

@@ -418,19 +418,28 @@ void DetectPersonInCamera(const Rig& rig, int c, const std::vector<Points3d>& pe
 
 SimulatedDetection SimulateRealisticDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                              const RealisticDetectorOptions& options) {
+  return SimulateRealisticDetector(rig, std::vector<const Points3d*>(rig.size(), &truth), subject_height, options);
+}
+
+SimulatedDetection SimulateRealisticDetector(const Rig& rig, const std::vector<const Points3d*>& camera_truth,
+                                             double subject_height, const RealisticDetectorOptions& options) {
   options.Check();
-  if (truth.num_joints() != kNumJoints) throw std::invalid_argument("SimulateRealisticDetector: expects COCO-17");
+  if (camera_truth.size() != rig.size() || rig.empty())
+    throw std::invalid_argument("SimulateRealisticDetector: one truth per camera expected");
+  const int num_frames = camera_truth[0]->num_frames();
+  for (const Points3d* truth : camera_truth)
+    if (truth->num_joints() != kNumJoints || truth->num_frames() != num_frames)
+      throw std::invalid_argument("SimulateRealisticDetector: expects COCO-17 over the same frames in every camera");
   if (!(subject_height > 0.0)) throw std::invalid_argument("SimulateRealisticDetector: height must be positive");
   const int num_cameras = static_cast<int>(rig.size());
-  const int num_frames = truth.num_frames();
   SimulatedDetection out = EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/false);
-  const std::vector<Points3d> people = {truth};
   const std::vector<double> heights = {subject_height};
   std::vector<ViewCounts> per_camera(num_cameras);
   std::atomic<int> cameras_done{0};
 
   // One task per camera: the AR(1) recursion runs over its frames in order.
   tbb::parallel_for(0, num_cameras, [&](int c) {
+    const std::vector<Points3d> people = {*camera_truth[c]};
     DetectPersonInCamera(rig, c, people, heights, 0, options, nullptr, &out, &per_camera[c]);
     const int done = ++cameras_done;
     if (options.progress) options.progress("realistic detector", done, num_cameras);

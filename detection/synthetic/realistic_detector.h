@@ -109,6 +109,11 @@ struct RealisticDetectorOptions {
 // outlier_mask; occluded_mask is empty).
 SimulatedDetection SimulateRealisticDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                              const RealisticDetectorOptions& options);
+// The same with what each camera sees (camera_truth[c], all over the same frames): cameras that
+// are not synchronised see the person at shifted times (the error state of each camera still
+// runs over its own frames, at options.fps). Equal pointers give the one above.
+SimulatedDetection SimulateRealisticDetector(const Rig& rig, const std::vector<const Points3d*>& camera_truth,
+                                             double subject_height, const RealisticDetectorOptions& options);
 
 // Runs the detector on several people over the same frames: `people[p]` [frames, 17] world
 // metres, NaN rows where person p is absent; heights[p] their standing heights (m). One result

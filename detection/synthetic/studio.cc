@@ -661,10 +661,14 @@ SyntheticScene Synthesize(const StudioOptions& options) {
     if (!unsynchronised) {
       detection = SimulateSinglePerson(options, studio_rig.cameras, motion);
     } else {
-      if (options.detector != "gaussian")
-        throw InputError("time_offsets", "the realistic detector does not take time offsets yet");
+      if (options.detector != "gaussian" && !options.camera_fps.empty())
+        throw InputError("camera_fps", "the realistic detector does not take per-camera frame rates yet");
       const std::vector<Points3d> views = CameraViews(motion.points3d, options, margin);
-      detection = SimulateDetector(studio_rig.cameras, Pointers(views), motion.subject_height, DetectorOptions(options));
+      detection = options.detector == "realistic"
+                      ? SimulateRealisticDetector(studio_rig.cameras, Pointers(views), motion.subject_height,
+                                                  RealisticOptions(options))
+                      : SimulateDetector(studio_rig.cameras, Pointers(views), motion.subject_height,
+                                         DetectorOptions(options));
       CropMotion(margin, options.num_frames, &motion);
     }
     scene.people.push_back(PersonFromMotion(0, std::move(motion), std::vector<uint8_t>(options.num_frames, 1)));
@@ -686,7 +690,8 @@ SyntheticScene Synthesize(const StudioOptions& options) {
   }
   std::vector<SimulatedDetection> detections;
   if (options.detector == "realistic") {
-    if (unsynchronised) throw InputError("time_offsets", "the realistic detector does not take time offsets yet");
+    if (unsynchronised)
+      throw InputError("time_offsets", "the realistic detector takes time offsets for one person only (yet)");
     detections = SimulateRealisticGroupDetector(studio_rig.cameras, points, heights, RealisticOptions(options),
                                                 DetectorOptions(options));
   } else if (!unsynchronised) {

@@ -26,6 +26,7 @@ void BundleAdjustmentOptions::Check() const {
   if (refine_time_offsets && compute_covariance)
     throw std::invalid_argument("BA refine_time_offsets does not go with compute_covariance");
   if (!(time_offset_prior_frames >= 0)) throw std::invalid_argument("BA time_offset_prior_frames must be >= 0");
+  if (!(time_offset_block_frames >= 0)) throw std::invalid_argument("BA time_offset_block_frames must be >= 0");
 }
 
 std::string BundleAdjustmentSummary::BriefReport() const {
@@ -142,6 +143,11 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
       const auto cov_start = std::chrono::steady_clock::now();
       EstimateCameraUncertainty(options, gauge.intrinsics_free, data, &blocks, &problem, &summary);
       summary.covariance_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - cov_start).count();
+    }
+    if (last && options.refine_time_offsets && options.time_offset_block_frames > 0) {
+      const auto cov_start = std::chrono::steady_clock::now();
+      EstimateTimeOffsetUncertainty(options, gauge.intrinsics_free, data, &blocks, &problem, &summary);
+      summary.covariance_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - cov_start).count();
     }
     if (last) break;
   }

@@ -97,6 +97,12 @@ struct BundleAdjustmentOptions {
   bool refine_time_offsets = false;
   camera_t time_reference = 0;         // the camera whose offset is held
   double time_offset_prior_frames = 0.0;  // > 0: prior sigma of each offset around its start, frames
+  // > 0: standard errors of the offsets (BundleAdjustmentSummary::time_offset_sigma_frames), the
+  // sandwich H^-1 M H^-1 of the problem with the points eliminated (Schur complement; the poses
+  // and offsets together), M the spread of the gradient summed over blocks of this many
+  // reference frames (BATrackWindow::frame): neighbouring frames share the body's motion, the
+  // smoothing of the tracks and a detector's correlated errors, blocks are taken as independent.
+  double time_offset_block_frames = 0.0;
   camera_t fixed_camera = 0;           // gauge: pose held constant
   camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
   int max_iterations = 100;
@@ -135,6 +141,10 @@ struct BundleAdjustmentSummary {
   std::vector<double> camera_rms_px;  // per camera over its inlier observations
   std::vector<int> camera_observations;
   std::vector<CameraUncertainty> uncertainty;  // when compute_covariance
+  // With refine_time_offsets and time_offset_block_frames > 0: per camera, the standard error of
+  // its offset (reference frames; 0 for the time reference, NaN for a camera without
+  // observations, or when the system is singular or fewer than 3 blocks have observations).
+  std::vector<double> time_offset_sigma_frames;
   double sigma0_px = kNaN;        // a-posteriori standard deviation of unit weight
   std::string termination;
   double solve_s = 0.0, covariance_s = 0.0;  // wall time

@@ -18,7 +18,7 @@ namespace {
 struct CameraColumns {
   std::vector<double*> blocks;
   std::vector<int> camera;
-  std::vector<int> kind;    // 0 pose, 1 intrinsics
+  std::vector<int> kind;    // 0 pose, 1 intrinsics, 2 time offset
   std::vector<int> offset;  // first column of each block
   int dims = 0;
 };
@@ -80,8 +80,12 @@ PointRows OrderRowsByPoint(const BARoundProblem& round, const CameraColumns& col
 }
 
 // Information of the cameras with the points eliminated: sum over points of
-// J_c^T J_c - J_c^T J_p (J_p^T J_p)^-1 J_p^T J_c. Rows come in pairs per residual block.
-Eigen::MatrixXd ReducedCameraInformation(const ceres::CRSMatrix& jac, const PointRows& rows, int camera_dims) {
+// J_c^T J_c - J_c^T J_p (J_p^T J_p)^-1 J_p^T J_c. Rows come in pairs per residual block. With
+// `residuals` (the rows' values), also each point's reduced gradient
+// J_c^T r - J_c^T J_p (J_p^T J_p)^-1 J_p^T r into `scores` (point index, gradient).
+Eigen::MatrixXd ReducedCameraInformation(const ceres::CRSMatrix& jac, const PointRows& rows, int camera_dims,
+                                         const std::vector<double>* residuals = nullptr,
+                                         std::vector<std::pair<int, Eigen::VectorXd>>* scores = nullptr) {
   Eigen::MatrixXd s_cc = Eigen::MatrixXd::Zero(camera_dims, camera_dims);
   size_t row = 0;
   size_t r = 0;
@@ -90,6 +94,8 @@ Eigen::MatrixXd ReducedCameraInformation(const ceres::CRSMatrix& jac, const Poin
     const int pcol = rows.point_column.at(p);
     Eigen::Matrix3d h_pp = Eigen::Matrix3d::Zero();
     Eigen::MatrixXd h_pc = Eigen::MatrixXd::Zero(3, camera_dims);
+    Eigen::VectorXd g_c = Eigen::VectorXd::Zero(camera_dims);
+    Eigen::Vector3d g_p = Eigen::Vector3d::Zero();
     while (r < rows.residuals.size() && rows.residual_point[r] == p) {
       for (int k = 0; k < 2; ++k, ++row) {
         Eigen::VectorXd jc = Eigen::VectorXd::Zero(camera_dims);
@@ -102,11 +108,18 @@ Eigen::MatrixXd ReducedCameraInformation(const ceres::CRSMatrix& jac, const Poin
         h_pp += jp * jp.transpose();
         h_pc += jp * jc.transpose();
         s_cc += jc * jc.transpose();
+        if (residuals != nullptr) {
+          g_c += jc * (*residuals)[row];
+          g_p += jp * (*residuals)[row];
+        }
       }
       ++r;
     }
     Eigen::FullPivLU<Eigen::Matrix3d> lu(h_pp);
-    if (lu.isInvertible()) s_cc -= h_pc.transpose() * lu.inverse() * h_pc;
+    if (!lu.isInvertible()) continue;
+    const Eigen::Matrix3d h_pp_inv = lu.inverse();
+    s_cc -= h_pc.transpose() * h_pp_inv * h_pc;
+    if (scores != nullptr) scores->emplace_back(p, g_c - h_pc.transpose() * (h_pp_inv * g_p));
   }
   return s_cc;
 }
@@ -194,6 +207,78 @@ void EstimateCameraUncertainty(const BundleAdjustmentOptions& options, bool intr
   Eigen::FullPivLU<Eigen::MatrixXd> lu(s_cc);
   summary->uncertainty.assign(blocks->size(), CameraUncertainty{});
   if (lu.isInvertible()) FillUncertainty(options, cols, *blocks, sigma2 * lu.inverse(), &summary->uncertainty);
+}
+
+namespace {
+
+// The offset columns after the camera columns: every used camera's offset but the reference's.
+void AddOffsetColumns(const BundleAdjustmentOptions& options, const std::vector<bool>& camera_used, BAProblemData* data,
+                      CameraColumns* cols) {
+  for (size_t c = 0; c < camera_used.size(); ++c) {
+    if (!camera_used[c] || static_cast<int>(c) == options.time_reference) continue;
+    cols->blocks.push_back(&data->time_offsets[c]);
+    cols->camera.push_back(static_cast<int>(c));
+    cols->kind.push_back(2);
+    cols->offset.push_back(cols->dims);
+    cols->dims += 1;
+  }
+}
+
+// The spread of the reduced gradient over blocks of frames: B/(B-1) sum_b (G_b - mean)(G_b - mean)^T,
+// G_b the sum of the points' gradients in block b; the number of blocks in `num_blocks`.
+Eigen::MatrixXd BlockSpread(const std::vector<std::pair<int, Eigen::VectorXd>>& scores,
+                            const std::vector<double>& point_frame, double block_frames, int dims, int* num_blocks) {
+  std::map<long, Eigen::VectorXd> sums;
+  for (const auto& [p, g] : scores) {
+    const long block = static_cast<long>(std::floor(point_frame[p] / block_frames));
+    auto it = sums.try_emplace(block, Eigen::VectorXd::Zero(dims)).first;
+    it->second += g;
+  }
+  *num_blocks = static_cast<int>(sums.size());
+  Eigen::MatrixXd spread = Eigen::MatrixXd::Zero(dims, dims);
+  if (sums.size() < 2) return spread;
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(dims);
+  for (const auto& [block, g] : sums) mean += g;
+  mean /= static_cast<double>(sums.size());
+  for (const auto& [block, g] : sums) spread += (g - mean) * (g - mean).transpose();
+  return spread * (static_cast<double>(sums.size()) / (sums.size() - 1));
+}
+
+}  // namespace
+
+void EstimateTimeOffsetUncertainty(const BundleAdjustmentOptions& options, bool intrinsics_free, BAProblemData* data,
+                                   BACameraBlocks* blocks, BARoundProblem* round, BundleAdjustmentSummary* summary) {
+  CameraColumns cols = CollectCameraColumns(options, intrinsics_free, round->camera_used, blocks, round->problem);
+  AddOffsetColumns(options, round->camera_used, data, &cols);
+  const PointRows rows = OrderRowsByPoint(*round, cols, data);
+  ceres::Problem::EvaluateOptions eval;
+  eval.parameter_blocks = rows.parameter_blocks;
+  eval.residual_blocks = rows.residuals;
+  eval.apply_loss_function = true;
+  double cost = 0.0;
+  std::vector<double> residuals;
+  ceres::CRSMatrix jac;
+  round->problem.Evaluate(eval, &cost, &residuals, nullptr, &jac);
+  std::vector<std::pair<int, Eigen::VectorXd>> scores;
+  Eigen::MatrixXd information = ReducedCameraInformation(jac, rows, cols.dims, &residuals, &scores);
+  AddPriorInformation(cols, &round->problem, &information);
+
+  std::vector<double> point_frame(data->points.size(), 0.0);  // every observation of a point shares its frame
+  for (size_t k = 0; k < data->observations.size(); ++k)
+    point_frame[data->observations[k].point] = data->track_windows[k].frame;
+  int num_blocks = 0;
+  const Eigen::MatrixXd spread =
+      BlockSpread(scores, point_frame, options.time_offset_block_frames, cols.dims, &num_blocks);
+
+  summary->time_offset_sigma_frames.assign(blocks->size(), kNaN);
+  summary->time_offset_sigma_frames[options.time_reference] = 0.0;
+  Eigen::FullPivLU<Eigen::MatrixXd> lu(information);
+  if (num_blocks < 3 || !lu.isInvertible()) return;
+  const Eigen::MatrixXd inverse = lu.inverse();
+  const Eigen::MatrixXd covariance = inverse * spread * inverse;
+  for (size_t b = 0; b < cols.blocks.size(); ++b)
+    if (cols.kind[b] == 2)
+      summary->time_offset_sigma_frames[cols.camera[b]] = std::sqrt(std::max(0.0, covariance(cols.offset[b], cols.offset[b])));
 }
 
 }  // namespace epilabel

@@ -15,4 +15,12 @@ namespace epilabel {
 void EstimateCameraUncertainty(const BundleAdjustmentOptions& options, bool intrinsics_free, BAProblemData* data,
                                BACameraBlocks* blocks, BARoundProblem* round, BundleAdjustmentSummary* summary);
 
+// Fills summary->time_offset_sigma_frames (options.refine_time_offsets with
+// time_offset_block_frames > 0; see there): the camera columns of EstimateCameraUncertainty plus
+// every used camera's offset but the time reference's, the points eliminated, the gradient's
+// spread summed over blocks of frames (a sandwich estimator, robust to the residuals' size and
+// their correlation within a block). Priors count in the information, not in the spread.
+void EstimateTimeOffsetUncertainty(const BundleAdjustmentOptions& options, bool intrinsics_free, BAProblemData* data,
+                                   BACameraBlocks* blocks, BARoundProblem* round, BundleAdjustmentSummary* summary);
+
 }  // namespace epilabel

@@ -47,6 +47,75 @@ std::string SyncResult::BriefReport() const {
   return text;
 }
 
+namespace {
+
+bool Usable(const CameraOffset& o) {
+  return o.estimated && std::isfinite(o.standard_error_frames) && o.standard_error_frames > 0.0;
+}
+
+std::string Joined(const std::string& a, const std::string& b) {
+  if (a.empty() || a == b) return b;
+  return b.empty() ? a : a + "; " + b;
+}
+
+// One camera of CombineByStandardErrors (both usable).
+CameraOffset CombineCamera(const CameraOffset& a, const std::string& a_name, const CameraOffset& b,
+                           const std::string& b_name, double disagreement, double reference_fps) {
+  const double va = a.standard_error_frames * a.standard_error_frames;
+  const double vb = b.standard_error_frames * b.standard_error_frames;
+  const double apart = std::abs(a.offset_frames - b.offset_frames), combined = std::sqrt(va + vb);
+  const std::string both = fmt::format("{} {:+.3f} +/- {:.3f}, {} {:+.3f} +/- {:.3f} frames", a_name, a.offset_frames,
+                                       a.standard_error_frames, b_name, b.offset_frames, b.standard_error_frames);
+  if (apart > disagreement * combined) {
+    const bool take_a = va <= vb;
+    CameraOffset out = take_a ? a : b;
+    out.choice = fmt::format("{}: {:.3f} frames apart, over {:g} combined standard errors ({:.3f}): the {} taken "
+                             "(smaller standard error)",
+                             both, apart, disagreement, combined, take_a ? a_name : b_name);
+    return out;
+  }
+  CameraOffset out = va <= vb ? a : b;
+  out.offset_frames = (a.offset_frames / va + b.offset_frames / vb) / (1.0 / va + 1.0 / vb);
+  out.offset_s = out.offset_frames / reference_fps;
+  out.standard_error_frames = 1.0 / std::sqrt(1.0 / va + 1.0 / vb);
+  out.confidence = std::max(a.confidence, b.confidence);
+  out.note = Joined(a.note, b.note);
+  out.choice = fmt::format("{}: agree within {:g} combined standard errors ({:.3f} apart): inverse-variance mean "
+                           "{:+.3f} +/- {:.3f}",
+                           both, disagreement, apart, out.offset_frames, out.standard_error_frames);
+  return out;
+}
+
+}  // namespace
+
+SyncResult CombineByStandardErrors(const SyncResult& a, const std::string& a_name, const SyncResult& b,
+                                   const std::string& b_name, const SyncResult& fallback, double disagreement) {
+  if (a.cameras.size() != b.cameras.size() || a.cameras.size() != fallback.cameras.size() ||
+      a.reference != b.reference || !(disagreement > 0.0))
+    throw std::invalid_argument("CombineByStandardErrors: the same cameras and reference, disagreement > 0 expected");
+  SyncResult out = a;
+  out.success = a.success || b.success;
+  if (out.success) out.reason.clear();
+  const double fps = a.reference_fps > 0.0 ? a.reference_fps : b.reference_fps;
+  for (size_t c = 0; c < a.cameras.size(); ++c) {
+    if (static_cast<int>(c) == a.reference) continue;
+    const CameraOffset& x = a.cameras[c];
+    const CameraOffset& y = b.cameras[c];
+    CameraOffset& o = out.cameras[c];
+    if (Usable(x) && Usable(y)) {
+      o = CombineCamera(x, a_name, y, b_name, disagreement, fps);
+    } else if (Usable(x) || Usable(y)) {
+      o = Usable(x) ? x : y;
+      o.choice = fmt::format("only the {} has a standard error: taken ({:+.3f} +/- {:.3f} frames)",
+                             Usable(x) ? a_name : b_name, o.offset_frames, o.standard_error_frames);
+    } else {
+      o = fallback.cameras[c];
+      o.choice = fmt::format("neither the {} nor the {} has a standard error: the start kept", a_name, b_name);
+    }
+  }
+  return out;
+}
+
 std::optional<Eigen::Vector3d> InterpolateKeypoint(const Observations2d& observations, int camera, double frame,
                                                    int joint) {
   if (!(frame >= 0.0) || frame > observations.num_frames() - 1) return std::nullopt;

@@ -48,6 +48,7 @@ struct CameraOffset {
                                        // points' slopes, frames in blocks); infinity when the cost
                                        // is not convex there; 0: not computed
   std::string note;            // why not estimated, or what is doubtful; empty when fine
+  std::string choice;          // combined estimates (CombineByStandardErrors): which was taken and why
 };
 
 // Offsets of every camera. `success` is false when the whole input is refused (`reason`
@@ -68,6 +69,19 @@ struct SyncResult {
   std::string Verdict(double min_confidence = 0.2) const;
   std::string BriefReport() const;
 };
+
+// Two estimates of every camera's offset (over the same cameras and reference; e.g. the calibrated
+// search and the bundle adjustment) combined camera by camera by their standard errors. An
+// estimate is usable when the camera is estimated and its standard_error_frames is finite and
+// positive. Both usable and at most `disagreement` combined standard errors apart
+// (|d_a - d_b| <= disagreement * sqrt(se_a^2 + se_b^2)): the inverse-variance mean, standard
+// error (1/se_a^2 + 1/se_b^2)^-1/2, the larger confidence; further apart (one of them is
+// biased, and which is not known): the one with the smaller standard error; one usable: that one;
+// none: `fallback`'s camera as it is. Each camera's `choice` says which and why (`a_name`,
+// `b_name` name the two); the reference is a's. Throws std::invalid_argument for results with
+// different cameras or references, or disagreement <= 0.
+SyncResult CombineByStandardErrors(const SyncResult& a, const std::string& a_name, const SyncResult& b,
+                                   const std::string& b_name, const SyncResult& fallback, double disagreement);
 
 // Camera c's keypoint of `joint` at the fractional frame `frame`, nullopt when either neighbouring
 // frame is not observed or the frame is outside [0, frames - 1]; an integer frame needs only

@@ -31,6 +31,8 @@ void SyncStageOptions::Check(const std::vector<std::string>& camera_names) const
   }
   if (fine != "adjust" && fine != "search" && fine != "auto")
     throw InputError("fine", "must be auto, adjust or search, got '" + fine + "'");
+  if (!(disagreement_se > 0.0 && std::isfinite(disagreement_se)))
+    throw InputError("disagreement_se", "must be a positive number, got " + Number(disagreement_se));
   if (!known_offsets_s.empty() && known_offsets_s.size() != n) {
     throw InputError("known_offsets_s", "needs one offset for every camera (" + std::to_string(n) + "), got " +
                                             std::to_string(known_offsets_s.size()));

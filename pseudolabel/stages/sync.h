@@ -29,14 +29,16 @@ struct SyncStageOptions {
   // calibrate --sync: how the offsets are refined once there are cameras: "search" (a 1-D search
   // per camera, RefineOffsetsWithCalibration; a camera whose cost valley is shallow keeps its
   // start), "adjust" (jointly with the cameras in a bundle adjustment, sync_adjustment.h) or
-  // "auto" (default): the search, the search taking every minimum (keep_unsure, twice the
-  // interval) and the adjustment are each followed by a calibration, and the offsets and cameras
-  // that fit the keypoints best (CalibratedSyncScore on the people calibrated, errors truncated
-  // at three times the first calibration's median error) are kept, the start's among them. On
-  // the Pose2Sim balancing trial the search is never sure (the person barely moves) and keeps
-  // motion estimates up to 1.5 frames off; auto recovers the shifts within 0.21 frame
-  // (bench/README.md).
+  // "auto" (default): the search taking every minimum (keep_unsure, twice the interval) and the
+  // adjustment, combined camera by camera by their standard errors (CombineByStandardErrors:
+  // the inverse-variance mean when they agree within disagreement_se combined standard errors,
+  // else the one with the smaller standard error; CameraOffset::choice says which), then one
+  // calibration on the combined offsets, kept unless it is worse than the start's.
   std::string fine = "auto";
+  // auto: two estimates further apart than this many combined standard errors are not averaged
+  // (one is biased): the one with the smaller standard error is taken. Two unbiased estimates are
+  // further apart than 2 combined standard errors 5 % of the time, than 1 a third of the time.
+  double disagreement_se = 2.0;
   // calibrate --sync with known offsets (seconds, one per keypoint camera, the reference's 0;
   // empty: estimated): nothing is estimated, the cameras are calibrated on the tracks shifted
   // and resampled by these offsets (an oracle for measuring what the estimate costs).
@@ -47,6 +49,7 @@ struct SyncStageOptions {
 
   // Throws InputError naming `fps` for a rate that is not positive or a wrong count of rates
   // (num_cameras), `reference` for a name not among camera_names, `fine` for an unknown method,
+  // `disagreement_se` for a value that is not positive,
   // `known_offsets_s` for a wrong count or a value that is not finite.
   void Check(const std::vector<std::string>& camera_names) const;
   std::vector<double> CameraFps(int num_cameras) const;

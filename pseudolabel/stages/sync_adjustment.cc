@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 #include "geometry/estimators/sequence_triangulation.h"
@@ -16,6 +17,7 @@ void SyncAdjustmentOptions::Check() const {
   if (!(prior_frames > 0.0)) throw std::invalid_argument("sync adjustment prior_frames must be > 0");
   if (!(max_change_frames > 0.0)) throw std::invalid_argument("sync adjustment max_change_frames must be > 0");
   if (!(loss_scale_px > 0.0)) throw std::invalid_argument("sync adjustment loss_scale_px must be > 0");
+  if (!(block_frames > 0.0)) throw std::invalid_argument("sync adjustment block_frames must be > 0");
 }
 
 namespace {
@@ -159,6 +161,8 @@ void TakeOffsets(const BAProblemData& data, const BundleAdjustmentSummary& ba, c
     o.offset_s = o.offset_frames / result->reference_fps;
     o.cost_px = ba.camera_rms_px[c];
     o.signals = ba.camera_observations[c];
+    const double se = c < ba.time_offset_sigma_frames.size() ? ba.time_offset_sigma_frames[c] : kNaN;
+    o.standard_error_frames = std::isfinite(se) ? se : std::numeric_limits<double>::infinity();
     if (!o.estimated) {
       o.estimated = true;
       o.note = "from the bundle adjustment alone";
@@ -201,6 +205,7 @@ SyncAdjustmentResult AdjustOffsetsWithCalibration(const Rig& rig, const SyncInpu
   ba.refine_time_offsets = true;
   ba.time_reference = input.reference;
   ba.time_offset_prior_frames = options.prior_frames;
+  ba.time_offset_block_frames = options.block_frames;
   ba.loss_scale_px = options.loss_scale_px;
   ba.fixed_camera = input.reference;
   ba.scale_camera = FarthestFrom(rig, input.reference);

@@ -11,7 +11,10 @@
 //  3. one bundle adjustment of the camera poses (intrinsics held), the joints and the offsets
 //     (reference frames; the reference camera's held at 0, a weak prior around the start);
 //  4. a camera with fewer than min_observations inlier observations, or whose offset moved by
-//     more than max_change_frames (beyond its windows), keeps its start with a note.
+//     more than max_change_frames (beyond its windows), keeps its start with a note; every other
+//     camera's offset gets its standard error (CameraOffset::standard_error_frames) from the
+//     adjustment (BundleAdjustmentOptions::time_offset_block_frames: the points eliminated, the
+//     poses and offsets together, the gradient's spread over blocks of frames).
 // The cameras of the adjustment are returned too; `calibrate --sync` calibrates again on the
 // tracks resampled at the new offsets.
 #pragma once
@@ -33,12 +36,15 @@ struct SyncAdjustmentOptions {
   double max_change_frames = 1.9;   // a larger move than this keeps the start (the windows end near 2)
   int min_observations = 30;        // per camera
   double loss_scale_px = 3.0;       // Huber scale of the adjustment
+  double block_frames = 9.0;        // the standard errors' blocks of reference frames (as the
+                                    // search's: six times its 1.5-frame smoothing)
   // Throws std::invalid_argument for values out of range.
   void Check() const;
 };
 
 struct SyncAdjustmentResult {
-  SyncResult sync;                  // method "calibrated"; per camera cost_px = its RMS, signals = observations
+  SyncResult sync;                  // method "calibrated"; per camera cost_px = its RMS, signals =
+                                    // observations, standard_error_frames (infinity: not determined)
   Rig rig;                          // the adjusted cameras (the start's world frame: reference pose and scale held)
   BundleAdjustmentSummary ba;
   int num_points = 0;               // joints in the adjustment

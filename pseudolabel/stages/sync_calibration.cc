@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <limits>
 
-#include "foundation/statistics.h"
 
 namespace epilabel {
 
@@ -86,7 +85,7 @@ double WorstLeaveOneOut(const CalibrateStageResult& calibration) {
   return worst;
 }
 
-// The calibration on the adjusted offsets is worse than the one on the start offsets: failed, a
+// The calibration on the refined offsets is worse than the one on the start offsets: failed, a
 // worse verdict, or a leave-one-camera-out rotation more than twice as large plus a degree (on
 // a person nearly in place the adjustment can trade the offsets of weakly held cameras against
 // their poses: the Pose2Sim balancing trial, cameras then 20-30 deg off).
@@ -96,15 +95,17 @@ bool WorseCalibration(const CalibrateStageResult& again, const CalibrateStageRes
          WorstLeaveOneOut(again) > 2.0 * WorstLeaveOneOut(first) + 1.0;
 }
 
-// The start offsets kept, with a note on every camera, when WorseCalibration.
-SyncResult KeptStart(SyncResult start, const CalibrateStageResult& again) {
-  const std::string why = std::string("the calibration on the adjusted offsets was ") +
+// The start offsets kept, with a note on every camera, when WorseCalibration (the refined
+// offsets' choice kept, for the report).
+SyncResult KeptStart(SyncResult start, const SyncResult& refined, const CalibrateStageResult& again) {
+  const std::string why = std::string("the calibration on the refined offsets was ") +
                           (again.output.success ? VerdictName(again.output.report.verdict) : "failed") +
                           ": offsets from motion kept";
   for (size_t c = 0; c < start.cameras.size(); ++c) {
     if (static_cast<int>(c) == start.reference) continue;
     std::string& note = start.cameras[c].note;
     note = note.empty() ? why : note + "; " + why;
+    if (c < refined.cameras.size()) start.cameras[c].choice = refined.cameras[c].choice;
   }
   return start;
 }
@@ -142,47 +143,20 @@ struct Candidate {
   std::vector<PersonTrack> tracks;
   CalibrateStageResult calibration;
   PersonTrack used;
-  double score = 0.0;  // CalibratedSyncScore on the keypoints of the people calibrated
 };
 
-// The offsets refined with the first cameras: "search" one proposal (cameras with a shallow
-// valley keep their start), "adjust" one (the bundle adjustment), "auto" up to three (the
-// search, the search taking every minimum within twice its interval, the adjustment), the
-// duplicates left out.
-std::vector<SyncResult> Proposals(const Rig& rig, const SyncInput& input, const SyncResult& start,
-                                  const SyncStageOptions& sync) {
-  std::vector<SyncResult> out;
-  if (sync.fine != "adjust") out.push_back(RefineOffsetsWithCalibration(rig, input, start, sync.calibrated));
-  if (sync.fine == "auto") {
-    CalibratedSyncOptions loose = sync.calibrated;
-    loose.keep_unsure = true;
-    loose.search_frames = 2.0 * sync.calibrated.search_frames;
-    out.push_back(RefineOffsetsWithCalibration(rig, input, start, loose));
-  }
-  if (sync.fine != "search") out.push_back(AdjustOffsetsWithCalibration(rig, input, start, sync.adjustment).sync);
-  std::vector<SyncResult> distinct;
-  for (const SyncResult& p : out) {
-    bool seen = false;
-    for (const SyncResult& d : distinct) seen = seen || d.OffsetsSeconds() == p.OffsetsSeconds();
-    if (!seen) distinct.push_back(p);
-  }
-  return distinct;
-}
-
-// The scoring of the candidates: errors truncated at three times the first calibration's
-// median triangulation error over the cameras (at least the search's threshold), so that the
-// score measures the fit of the detections whatever their noise.
-CalibratedSyncOptions ScoringOptions(const CalibrateStageResult& first, const CalibratedSyncOptions& options) {
-  std::vector<double> errors;
-  for (const CameraCalibrationReport& c : first.output.report.cameras)
-    if (std::isfinite(c.median_error_px)) errors.push_back(c.median_error_px);
-  CalibratedSyncOptions scoring = options;
-  if (!errors.empty()) scoring.threshold_px = std::max(options.threshold_px, 3.0 * Median(errors));
-  return scoring;
-}
-
-double Score(const Candidate& candidate, const SyncInput& input, const CalibratedSyncOptions& scoring) {
-  return CalibratedSyncScore(candidate.calibration.output.rig, input, candidate.sync.OffsetsSeconds(), scoring);
+// The offsets refined with the first cameras: "search" the search (cameras with a shallow
+// valley keep their start), "adjust" the bundle adjustment, "auto" the search taking every
+// minimum (twice the interval) and the adjustment combined by their standard errors.
+SyncResult Refined(const Rig& rig, const SyncInput& input, const SyncResult& start, const SyncStageOptions& sync) {
+  if (sync.fine == "search") return RefineOffsetsWithCalibration(rig, input, start, sync.calibrated);
+  const SyncResult adjusted = AdjustOffsetsWithCalibration(rig, input, start, sync.adjustment).sync;
+  if (sync.fine == "adjust") return adjusted;
+  CalibratedSyncOptions loose = sync.calibrated;
+  loose.keep_unsure = true;
+  loose.search_frames = 2.0 * sync.calibrated.search_frames;
+  const SyncResult searched = RefineOffsetsWithCalibration(rig, input, start, loose);
+  return CombineByStandardErrors(searched, "search", adjusted, "adjustment", start, sync.disagreement_se);
 }
 
 AssociationOptions SingleSelection() {
@@ -308,35 +282,23 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
     // in some view) and do not fit the cameras at all.
     const SyncInput fitted =
         result.calibration.from_selection ? MakeSyncInput({fallback()}, fps, input.reference) : input;
-    const std::vector<SyncResult> proposals = Proposals(result.calibration.output.rig, fitted, result.sync, sync);
+    const SyncResult refined = Refined(result.calibration.output.rig, fitted, result.sync, sync);
     result.sync_seconds += SecondsSince(t0);
-    const double first_seconds = result.calibration.seconds;
-    double seconds = first_seconds;
-    Candidate best{result.sync, result.tracks, result.calibration, result.used, 0.0};
-    CalibratedSyncOptions scoring = ScoringOptions(result.calibration, sync.calibrated);
-    if (sync.fine == "auto") best.score = Score(best, fitted, scoring);
-    for (const SyncResult& refined : proposals) {
-      Candidate again{refined, Resampled(tracks, refined, fps), {}, {}, 0.0};
-      again.calibration = Calibrate(intrinsics, again.tracks, refined, fps, fallback, calibrate, &again.used);
-      seconds += again.calibration.seconds;
-      if (sync.fine == "adjust") {  // the adjusted offsets unless the calibration on them is worse
-        if (WorseCalibration(again.calibration, result.calibration)) {
-          best.sync = KeptStart(result.sync, again.calibration);
-        } else {
-          best = std::move(again);
-        }
-      } else if (sync.fine == "search") {  // the searched offsets (and their cameras, when calibrated)
-        best.sync = again.sync;
-        best.tracks = std::move(again.tracks);
-        if (again.calibration.output.success) {
-          best.calibration = std::move(again.calibration);
-          best.used = std::move(again.used);
-        }
-      } else if (again.calibration.output.success &&
-                 VerdictRank(again.calibration.output) >= VerdictRank(result.calibration.output)) {
-        again.score = Score(again, fitted, scoring);  // auto: the best fit to the same keypoints
-        if (again.score < best.score) best = std::move(again);
+    Candidate best{result.sync, result.tracks, result.calibration, result.used};
+    Candidate again{refined, Resampled(tracks, refined, fps), {}, {}};
+    again.calibration = Calibrate(intrinsics, again.tracks, refined, fps, fallback, calibrate, &again.used);
+    const double seconds = result.calibration.seconds + again.calibration.seconds;
+    if (sync.fine == "search") {  // the searched offsets (and their cameras, when calibrated)
+      best.sync = again.sync;
+      best.tracks = std::move(again.tracks);
+      if (again.calibration.output.success) {
+        best.calibration = std::move(again.calibration);
+        best.used = std::move(again.used);
       }
+    } else if (WorseCalibration(again.calibration, result.calibration)) {  // adjust, auto: unless worse
+      best.sync = KeptStart(result.sync, refined, again.calibration);
+    } else {
+      best = std::move(again);
     }
     result.sync = std::move(best.sync);
     result.tracks = std::move(best.tracks);

@@ -31,13 +31,13 @@
 //      offset a continuous parameter and the 2-D tracks interpolated in time
 //      (AdjustOffsetsWithCalibration, sync_adjustment.h); with "search" one camera at a time
 //      (RefineOffsetsWithCalibration: reprojection consistency as a function of each offset);
-//      with "auto" both, plus the search taking every minimum (see SyncStageOptions::fine);
-//   4. the cameras calibrated once more on each refined resampling. "search" keeps it;
-//      "adjust" keeps it unless it fails, has a worse verdict than that of step 2 or a
+//      with "auto" the search taking every minimum and the adjustment, combined camera by
+//      camera by their standard errors (CombineByStandardErrors; CameraOffset::choice says
+//      which was taken and why; see SyncStageOptions::fine);
+//   4. the cameras calibrated once more on the refined resampling. "search" keeps it; "adjust"
+//      and "auto" keep it unless it fails, has a worse verdict than that of step 2 or a
 //      leave-one-camera-out rotation over twice as large plus a degree (then the offsets of
-//      step 1 and the cameras of step 2, a note on each camera); "auto" keeps, among step 2 and
-//      the calibrations of step 4 no worse by verdict, the one whose cameras and offsets fit
-//      the keypoints best (CalibratedSyncScore, the same keypoints and threshold for all).
+//      step 1 and the cameras of step 2, a note on each camera).
 // A refusal of step 1 (too little motion) leaves the tracks as given and is reported in `sync`;
 // a failed step 2 stops after it.
 #pragma once

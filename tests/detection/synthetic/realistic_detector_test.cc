@@ -192,6 +192,48 @@ TEST(RealisticDetector, SameSeedSameResultWithAnyThreadCount) {
   EXPECT_NE(one.observations.data(), other.observations.data());
 }
 
+// What each camera sees (unsynchronised cameras): a camera given the motion 5 frames later
+// follows that motion (its median error to the shifted projections within the detector's spread,
+// over 10 px to the unshifted ones), and every other camera's detections are exactly those of
+// the one-truth detector.
+TEST(RealisticDetector, EachCameraSeesItsOwnTruth) {
+  const Truth& t = H36mTruth();
+  const Points3d& truth = t.motion.points3d;
+  Points3d later(truth.num_frames(), truth.num_joints());
+  for (int f = 0; f < truth.num_frames(); ++f) {
+    for (int j = 0; j < truth.num_joints(); ++j) later.at(f, j) = truth.at(std::min(f + 5, truth.num_frames() - 1), j);
+  }
+  const RealisticDetectorOptions o = CleanOptions();
+  const SimulatedDetection same = SimulateRealisticDetector(t.rig.cameras, truth, t.motion.subject_height, o);
+  const SimulatedDetection shifted = SimulateRealisticDetector(t.rig.cameras, {&truth, &later, &truth, &truth},
+                                                               t.motion.subject_height, o);
+  std::vector<double> to_later, to_truth;
+  for (int c = 0; c < 4; ++c) {
+    for (int f = 0; f < truth.num_frames(); ++f) {
+      for (int j = 0; j < truth.num_joints(); ++j) {
+        const Eigen::Vector3d& a = same.observations.at(c, f, j);
+        const Eigen::Vector3d& b = shifted.observations.at(c, f, j);
+        if (c != 1) {
+          ASSERT_EQ(a, b) << "camera " << c << " frame " << f;
+          continue;
+        }
+        const auto p_later = t.rig.cameras[c].ImageFromWorld(later.at(f, j));
+        const auto p_truth = t.rig.cameras[c].ImageFromWorld(truth.at(f, j));
+        if (!(b.z() > 0) || !p_later || !p_truth || f + 5 >= truth.num_frames()) continue;
+        to_later.push_back((b.head<2>() - *p_later).norm());
+        to_truth.push_back((b.head<2>() - *p_truth).norm());
+      }
+    }
+  }
+  ASSERT_GT(to_later.size(), 1000u);
+  std::nth_element(to_later.begin(), to_later.begin() + to_later.size() / 2, to_later.end());
+  std::nth_element(to_truth.begin(), to_truth.begin() + to_truth.size() / 2, to_truth.end());
+  EXPECT_LT(to_later[to_later.size() / 2], 8.0);
+  EXPECT_GT(to_truth[to_truth.size() / 2], 10.0);
+  EXPECT_THROW(SimulateRealisticDetector(t.rig.cameras, {&truth, &later}, t.motion.subject_height, o),
+               std::invalid_argument);
+}
+
 TEST(RealisticDetector, OptionsCheckNamesTheBadOption) {
   EXPECT_NO_THROW(RealisticDetectorOptions().Check());
   auto expect_bad = [](auto mutate, const std::string& key) {

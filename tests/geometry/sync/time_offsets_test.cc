@@ -1,5 +1,8 @@
 #include "geometry/sync/time_offsets.h"
 
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace epilabel {
@@ -114,6 +117,71 @@ TEST(SyncResult, VerdictAndOffsets) {
   EXPECT_EQ(r.Verdict(), "uncertain");
   r.success = false;
   EXPECT_EQ(r.Verdict(), "refused");
+}
+
+// A result of three cameras at 30 fps (camera 0 the reference): offsets (frames) and standard
+// errors of cameras 1 and 2.
+SyncResult Estimates(double d1, double se1, double d2, double se2) {
+  SyncResult r;
+  r.success = true;
+  r.reference_fps = 30.0;
+  r.cameras.resize(3);
+  const double d[3] = {0.0, d1, d2}, se[3] = {0.0, se1, se2};
+  for (int c = 1; c < 3; ++c) {
+    CameraOffset& o = r.cameras[c];
+    o.offset_frames = d[c];
+    o.offset_s = d[c] / 30.0;
+    o.estimated = true;
+    o.confidence = 0.1 * c;
+    o.standard_error_frames = se[c];
+  }
+  return r;
+}
+
+// Agreeing estimates are averaged by inverse variance (camera 1: 1.0 +/- 0.1 and 1.1 +/- 0.2,
+// 0.1 apart, within 2 x 0.224: 1.02 +/- 0.089); disagreeing ones give the one with the smaller
+// standard error (camera 2: 1.0 +/- 0.05 and 1.5 +/- 0.1, 0.5 apart, over 2 x 0.112).
+TEST(CombineByStandardErrors, MeanWhenTheyAgreeSmallerErrorWhenNot) {
+  const SyncResult a = Estimates(1.0, 0.1, 1.0, 0.05), b = Estimates(1.1, 0.2, 1.5, 0.1);
+  const SyncResult start = Estimates(0.0, 0.0, 0.0, 0.0);
+  const SyncResult r = CombineByStandardErrors(a, "search", b, "adjustment", start, 2.0);
+  ASSERT_TRUE(r.success);
+  EXPECT_EQ(r.cameras[0].offset_frames, 0.0);
+  EXPECT_NEAR(r.cameras[1].offset_frames, (1.0 / 0.01 + 1.1 / 0.04) / (1.0 / 0.01 + 1.0 / 0.04), 1e-12);
+  EXPECT_NEAR(r.cameras[1].offset_frames, 1.02, 1e-12);
+  EXPECT_NEAR(r.cameras[1].offset_s, 1.02 / 30.0, 1e-12);
+  EXPECT_NEAR(r.cameras[1].standard_error_frames, 1.0 / std::sqrt(125.0), 1e-12);
+  EXPECT_NE(r.cameras[1].choice.find("inverse-variance mean"), std::string::npos) << r.cameras[1].choice;
+  EXPECT_EQ(r.cameras[2].offset_frames, 1.0);
+  EXPECT_EQ(r.cameras[2].standard_error_frames, 0.05);
+  EXPECT_NE(r.cameras[2].choice.find("the search taken"), std::string::npos) << r.cameras[2].choice;
+  // The same pair the other way round: the adjustment has the smaller error now.
+  const SyncResult swapped = CombineByStandardErrors(b, "search", a, "adjustment", start, 2.0);
+  EXPECT_EQ(swapped.cameras[2].offset_frames, 1.0);
+  EXPECT_NE(swapped.cameras[2].choice.find("the adjustment taken"), std::string::npos);
+  // A stricter agreement (half a combined standard error) splits camera 1 too.
+  EXPECT_EQ(CombineByStandardErrors(a, "search", b, "adjustment", start, 0.4).cameras[1].offset_frames, 1.0);
+}
+
+// An estimate without a usable standard error (infinite, 0, or not estimated) is not combined:
+// the other is taken alone, or with neither the fallback's camera.
+TEST(CombineByStandardErrors, WithoutAStandardErrorTheOtherOrTheFallback) {
+  const double inf = std::numeric_limits<double>::infinity();
+  SyncResult a = Estimates(1.0, inf, 2.0, 0.0);
+  const SyncResult b = Estimates(1.3, 0.2, 2.5, inf);
+  const SyncResult start = Estimates(0.7, 0.0, 1.7, 0.0);
+  const SyncResult r = CombineByStandardErrors(a, "search", b, "adjustment", start, 2.0);
+  EXPECT_EQ(r.cameras[1].offset_frames, 1.3);
+  EXPECT_NE(r.cameras[1].choice.find("only the adjustment"), std::string::npos) << r.cameras[1].choice;
+  EXPECT_EQ(r.cameras[2].offset_frames, 1.7);
+  EXPECT_NE(r.cameras[2].choice.find("start kept"), std::string::npos) << r.cameras[2].choice;
+  a.cameras[1].standard_error_frames = 0.1;
+  a.cameras[1].estimated = false;
+  EXPECT_EQ(CombineByStandardErrors(a, "search", b, "adjustment", start, 2.0).cameras[1].offset_frames, 1.3);
+  EXPECT_THROW(CombineByStandardErrors(a, "search", b, "adjustment", start, 0.0), std::invalid_argument);
+  SyncResult two = b;
+  two.cameras.resize(2);
+  EXPECT_THROW(CombineByStandardErrors(a, "search", two, "adjustment", start, 2.0), std::invalid_argument);
 }
 
 }  // namespace
