@@ -131,6 +131,75 @@ class SmallSelfAttentionFunction : public torch::autograd::Function<SmallSelfAtt
   }
 };
 
+
+// Groups per chunk of the gradient of MixTokens' matrix: fixed, so the sum's order is too.
+constexpr int64_t kMixChunk = 256;
+
+class MixTokensFunction : public torch::autograd::Function<MixTokensFunction> {
+ public:
+  // a [N, N], x [G, N, c] contiguous.
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a_in,
+                               const torch::Tensor& x_in) {
+    const torch::Tensor a = a_in.contiguous(), x = x_in.contiguous();
+    const int64_t g = x.size(0), n = x.size(1), c = x.size(2);
+    torch::Tensor y = torch::zeros_like(x);
+    const float* pa = a.data_ptr<float>();
+    const float* px = x.data_ptr<float>();
+    float* py = y.data_ptr<float>();
+    at::parallel_for(0, g, kGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b)
+        for (int64_t i = 0; i < n; ++i) {
+          float* yi = py + (b * n + i) * c;
+          for (int64_t j = 0; j < n; ++j) {
+            const float aij = pa[i * n + j];
+            const float* xj = px + (b * n + j) * c;
+            for (int64_t e = 0; e < c; ++e) yi[e] += aij * xj[e];
+          }
+        }
+    });
+    ctx->save_for_backward({a, x});
+    return y;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &a = saved[0], &x = saved[1];
+    const torch::Tensor gy = grad_outputs[0].contiguous();
+    const int64_t g = x.size(0), n = x.size(1), c = x.size(2);
+    const int64_t chunks = (g + kMixChunk - 1) / kMixChunk;
+    torch::Tensor gx = torch::zeros_like(x);
+    torch::Tensor partial = torch::zeros({chunks, n, n}, a.options());
+    const float* pa = a.data_ptr<float>();
+    const float* px = x.data_ptr<float>();
+    const float* pg = gy.data_ptr<float>();
+    float* pgx = gx.data_ptr<float>();
+    float* pp = partial.data_ptr<float>();
+    // gx[j] = sum_i a[i, j] gy[i]; ga[i, j] = sum over groups and channels of gy[i] x[j].
+    at::parallel_for(0, chunks, 1, [&](int64_t chunk_begin, int64_t chunk_end) {
+      for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+        float* ga = pp + chunk * n * n;
+        for (int64_t b = chunk * kMixChunk; b < std::min(g, (chunk + 1) * kMixChunk); ++b)
+          for (int64_t i = 0; i < n; ++i) {
+            const float* gi = pg + (b * n + i) * c;
+            for (int64_t j = 0; j < n; ++j) {
+              const float aij = pa[i * n + j];
+              const float* xj = px + (b * n + j) * c;
+              float* gxj = pgx + (b * n + j) * c;
+              float dot = 0.0f;
+              for (int64_t e = 0; e < c; ++e) {
+                gxj[e] += aij * gi[e];
+                dot += gi[e] * xj[e];
+              }
+              ga[i * n + j] += dot;
+            }
+          }
+      }
+    });
+    return {partial.sum(0), gx};
+  }
+};
+
 }  // namespace
 
 torch::Tensor SmallSelfAttention(const torch::Tensor& qkv) {
@@ -139,15 +208,53 @@ torch::Tensor SmallSelfAttention(const torch::Tensor& qkv) {
   return SmallSelfAttentionFunction::apply(qkv);
 }
 
+torch::Tensor MixTokens(const torch::Tensor& a, const torch::Tensor& x) {
+  TORCH_CHECK(a.dim() == 2 && x.dim() >= 2 && a.size(0) == x.size(-2) && a.size(1) == x.size(-2) &&
+                  x.scalar_type() == torch::kFloat32 && a.scalar_type() == torch::kFloat32,
+              "MixTokens: a [N, N], x [..., N, c] float32");
+  const torch::Tensor y = MixTokensFunction::apply(a, x.reshape({-1, x.size(-2), x.size(-1)}));
+  return y.view(x.sizes());
+}
+
+torch::Tensor NearestFrames(const torch::Tensor& x_in, int64_t k) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = x_in.detach().contiguous().to(torch::kFloat32);
+  const int64_t t = x.size(-2), c = x.size(-1), g = x.numel() / std::max<int64_t>(1, t * c);
+  TORCH_CHECK(k >= 1 && k < t, "NearestFrames: 1 <= k < T");
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = k;
+  torch::Tensor nearest = torch::empty(shape, x.options().dtype(torch::kInt64));
+  const float* px = x.data_ptr<float>();
+  int64_t* out = nearest.data_ptr<int64_t>();
+  at::parallel_for(0, g, kGrain, [&](int64_t begin, int64_t end) {
+    std::vector<float> best(k);
+    for (int64_t b = begin; b < end; ++b)
+      for (int64_t i = 0; i < t; ++i) {
+        int64_t* idx = out + (b * t + i) * k;
+        int64_t found = 0;
+        for (int64_t j = 0; j < t; ++j) {
+          if (j == i) continue;
+          float d = 0.0f;
+          for (int64_t e = 0; e < c; ++e) {
+            const float diff = px[(b * t + i) * c + e] - px[(b * t + j) * c + e];
+            d += diff * diff;
+          }
+          // Insert into the sorted list of the k nearest (strictly nearer moves ahead).
+          int64_t at = found < k ? found++ : k;
+          while (at > 0 && d < best[at - 1]) {
+            if (at < k) best[at] = best[at - 1], idx[at] = idx[at - 1];
+            --at;
+          }
+          if (at < k) best[at] = d, idx[at] = j;
+        }
+      }
+  });
+  return nearest;
+}
+
 torch::Tensor NearestFramesMean(const torch::Tensor& x, int64_t k) {
   const int64_t t = x.size(-2), c = x.size(-1);
-  torch::Tensor nearest;
-  {
-    torch::NoGradGuard no_grad;  // the graph is a selection, not differentiated
-    torch::Tensor dist = (x.unsqueeze(-2) - x.unsqueeze(-3)).pow(2).sum(-1);  // [..., T, T]
-    dist.diagonal(0, -2, -1).fill_(std::numeric_limits<float>::infinity());  // no self-loop
-    nearest = std::get<1>(dist.topk(k, -1, /*largest=*/false));  // [..., T, k]
-  }
+  const torch::Tensor nearest = NearestFrames(x, k);  // a selection, not differentiated
   std::vector<int64_t> index_shape = x.sizes().vec();
   index_shape[index_shape.size() - 2] = t * k;
   const torch::Tensor index = nearest.flatten(-2).unsqueeze(-1).expand(index_shape);

@@ -16,6 +16,15 @@ namespace lifter {
 // softmax(q k^T / sqrt(d)) v. Float32; differentiable (the backward pass is written out).
 torch::Tensor SmallSelfAttention(const torch::Tensor& qkv);
 
+// y = A x over the token axis: a [N, N], x [..., N, c] -> [..., N, c], y[..., i, :] =
+// sum_j a[i, j] x[..., j, :] (KPA's and TPA's learnable graphs). Differentiable in a and x; the
+// gradient of a is summed in a fixed order (chunks of groups), whatever the thread count.
+torch::Tensor MixTokens(const torch::Tensor& a, const torch::Tensor& x);
+
+// The indices [..., T, k] (int64) of each frame's k nearest other frames by squared Euclidean
+// distance between the rows of x [..., T, c], the nearest first (ties: the earlier frame); k < T.
+torch::Tensor NearestFrames(const torch::Tensor& x, int64_t k);
+
 // The mean of each frame's k nearest other frames in feature space: x [..., T, c] -> [..., T, c],
 // the neighbours by squared Euclidean distance between the rows of x, per leading index (a
 // temporal k-NN graph per sample and joint); k < T. The selection is not differentiated, the

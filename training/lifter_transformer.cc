@@ -15,7 +15,7 @@ namespace {
 
 // A learnable graph convolution over N nodes, KTPFormer's prior attention: x + (A x) W with A
 // initialised to a normalised adjacency (the skeleton for KPA, a chain of frames for TPA) and
-// learnt from there. x [..., N, c]; A x as one matrix product over all tokens, (x^T A^T)^T.
+// learnt from there. x [..., N, c].
 class PriorGraphImpl : public torch::nn::Module {
  public:
   PriorGraphImpl(const torch::Tensor& adjacency, int channels) {
@@ -23,7 +23,7 @@ class PriorGraphImpl : public torch::nn::Module {
     linear = register_module("linear", torch::nn::Linear(channels, channels));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    return x + linear(x.transpose(-2, -1).matmul(adjacency_weight.t()).transpose(-2, -1));
+    return x + linear(MixTokens(adjacency_weight, x));
   }
   torch::Tensor adjacency_weight;
   torch::nn::Linear linear{nullptr};

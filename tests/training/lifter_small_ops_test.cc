@@ -73,6 +73,48 @@ TEST(SmallSelfAttention, DoesNotDependOnTheThreadCount) {
   EXPECT_TRUE(torch::equal(one, two));
 }
 
+TEST(MixTokens, EqualsTheMatrixProductForwardAndBackward) {
+  torch::manual_seed(6);
+  const torch::Tensor a0 = torch::randn({5, 5}), x0 = torch::randn({3, 300, 5, 4});
+  const torch::Tensor a = a0.clone().requires_grad_(), x = x0.clone().requires_grad_();
+  const torch::Tensor b = a0.clone().requires_grad_(), y = x0.clone().requires_grad_();
+  const torch::Tensor expected = a.matmul(x), got = MixTokens(b, y);
+  ASSERT_EQ(got.sizes(), expected.sizes());
+  EXPECT_LT(MaxAbs(got - expected), 1e-5);
+  const torch::Tensor weights = torch::randn(expected.sizes());
+  (expected * weights).sum().backward();
+  (got * weights).sum().backward();
+  EXPECT_LT(MaxAbs(y.grad() - x.grad()), 1e-5);
+  EXPECT_LT(MaxAbs(b.grad() - a.grad()) / MaxAbs(a.grad()), 1e-5);
+}
+
+// The matrix's gradient sums over all groups: in the same order for one and two threads.
+TEST(MixTokens, GradientDoesNotDependOnTheThreadCount) {
+  torch::manual_seed(7);
+  const torch::Tensor a0 = torch::randn({9, 9}), x = torch::randn({2000, 9, 16});
+  const int threads = at::get_num_threads();
+  std::vector<torch::Tensor> grads;
+  for (int n : {1, 2}) {
+    at::set_num_threads(n);
+    const torch::Tensor a = a0.clone().requires_grad_();
+    MixTokens(a, x).pow(2).sum().backward();
+    grads.push_back(a.grad());
+  }
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(grads[0], grads[1]));
+}
+
+TEST(NearestFrames, EqualsTopkOfTheDenseDistances) {
+  torch::manual_seed(8);
+  const torch::Tensor x = torch::randn({4, 6, 9, 16});
+  torch::Tensor dist = (x.unsqueeze(-2) - x.unsqueeze(-3)).pow(2).sum(-1);
+  dist = dist + torch::eye(9) * 1e9;
+  for (int64_t k : {1, 2, 4}) {
+    const torch::Tensor expected = std::get<1>(dist.topk(k, -1, /*largest=*/false, /*sorted=*/true));
+    EXPECT_TRUE(torch::equal(NearestFrames(x, k), expected)) << "k = " << k;
+  }
+}
+
 TEST(NearestFramesMean, EqualsTheDenseKnnGraphForwardAndBackward) {
   torch::manual_seed(5);
   for (int64_t k : {1, 2, 3}) {
