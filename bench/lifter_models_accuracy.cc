@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -261,8 +262,10 @@ int main(int argc, char** argv) {
   std::printf("studio h36m4, %d frames: %d training / %d test samples (ground-truth 3D, detector 2D); %d epochs, "
               "%d threads\n",
               frames, data.train.num_samples(), data.test.num_samples(), epochs, threads);
-  std::printf("%-28s %10s %9s %9s %9s %11s %11s %8s\n", "model", "params", "MPJPE mm", "P-MPJPE", "N-MPJPE",
-              "train smp/s", "infer fr/s", "train s");
+  // "train cpu s": the process's CPU time while training (all threads; with --threads 1 the
+  // measure least affected by other programs on the machine).
+  std::printf("%-28s %10s %9s %9s %9s %11s %11s %8s %11s\n", "model", "params", "MPJPE mm", "P-MPJPE", "N-MPJPE",
+              "train smp/s", "infer fr/s", "train s", "train cpu s");
   // One folder per process, so several benches can run side by side.
   const std::string run_dir =
       (std::filesystem::temp_directory_path() / ("epilabel_lifter_models_" + std::to_string(getpid()))).string();
@@ -283,8 +286,10 @@ int main(int argc, char** argv) {
     options.seed = seed;
     if (lr_decay > 0.0) options.lr_decay = lr_decay;
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double train_cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     // The diffusion lifter: one hypothesis, then H hypotheses with JPMA and with their mean.
     std::vector<std::pair<std::string, InferenceOptions>> evaluations(1, {item, InferenceOptions{}});
     if (options.model.type == "diffusion") {
@@ -301,9 +306,9 @@ int main(int argc, char** argv) {
       const auto infer_start = std::chrono::steady_clock::now();
       const BodyPoseMetrics m = EvaluateLifter(run_dir, data.test, inference).metrics;
       const double infer_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - infer_start).count();
-      std::printf("%-28s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f\n", label.c_str(),
+      std::printf("%-28s %10lld %9.3f %9.3f %9.3f %11.0f %11.0f %8.1f %11.1f\n", label.c_str(),
                   static_cast<long long>(summary.num_parameters), m.mpjpe * 1e3, m.p_mpjpe * 1e3, m.n_mpjpe * 1e3,
-                  summary.samples_per_second, data.test.num_samples() / infer_seconds, train_seconds);
+                  summary.samples_per_second, data.test.num_samples() / infer_seconds, train_seconds, train_cpu_seconds);
     }
     if (options.model.type == "diffusion") {
       InferenceOptions h;

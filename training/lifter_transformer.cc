@@ -7,6 +7,7 @@
 
 #include "detection/skeleton.h"
 #include "training/lifter_models.h"
+#include "training/lifter_small_ops.h"
 
 namespace epilabel {
 namespace lifter {
@@ -22,7 +23,7 @@ class PriorGraphImpl : public torch::nn::Module {
     linear = register_module("linear", torch::nn::Linear(channels, channels));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    return x + linear(adjacency_weight.matmul(x));
+    return x + linear(MixTokens(adjacency_weight, x));
   }
   torch::Tensor adjacency_weight;
   torch::nn::Linear linear{nullptr};
@@ -42,10 +43,8 @@ class AttentionImpl : public torch::nn::Module {
     const torch::Tensor in = prior_graph ? prior_graph(x) : x;
     const auto sizes = x.sizes().vec();
     const int64_t n = sizes[sizes.size() - 2], c = sizes.back(), d = c / heads_;
-    torch::Tensor t = qkv(in).reshape({-1, n, 3, heads_, d}).permute({2, 0, 3, 1, 4});  // [3, B, h, N, d]
-    const torch::Tensor scores = torch::softmax(t[0].matmul(t[1].transpose(-2, -1)) / std::sqrt(double(d)), -1);
-    torch::Tensor y = scores.matmul(t[2]).permute({0, 2, 1, 3}).reshape(sizes);
-    return proj(y);
+    // softmax(q k^T / sqrt(d)) v per group of N tokens and head, [B, N, h, d].
+    return proj(SmallSelfAttention(qkv(in).reshape({-1, n, 3, heads_, d})).reshape(sizes));
   }
   torch::nn::Linear qkv{nullptr}, proj{nullptr};
   PriorGraph prior_graph{nullptr};
@@ -67,16 +66,7 @@ class TemporalKnnGraphImpl : public torch::nn::Module {
     const int64_t t = x.size(-2);
     const int64_t k = std::min<int64_t>(k_, t - 1);
     if (k < 1) return self_linear(x);
-    torch::Tensor adjacency;
-    {
-      torch::NoGradGuard no_grad;  // the graph is a selection, not differentiated
-      const torch::Tensor sq = x.pow(2).sum(-1, true);
-      torch::Tensor dist = sq + sq.transpose(-2, -1) - 2.0 * x.matmul(x.transpose(-2, -1));
-      dist = dist + torch::eye(t, x.options()) * 1e9;  // no self-loop among the neighbours
-      const torch::Tensor nearest = std::get<1>(dist.topk(k, -1, /*largest=*/false));
-      adjacency = torch::zeros_like(dist).scatter_(-1, nearest, 1.0 / static_cast<double>(k));
-    }
-    return self_linear(x) + neighbour_linear(adjacency.matmul(x));
+    return self_linear(x) + neighbour_linear(NearestFramesMean(x, k));
   }
   torch::nn::Linear self_linear{nullptr}, neighbour_linear{nullptr};
 
