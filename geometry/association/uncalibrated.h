@@ -19,6 +19,9 @@
 //     that person walked); all of it with an inlier threshold adapted to the camera pair's
 //     noise, measured on the first proposals' residuals; a track pair's score is its inlier share under the final matrix over
 //     the share of the correspondences that made it;
+//  2b. a global choice over camera triples (cycle_rounds): a camera pair whose decision (which
+//     pairs fit) closes fewer cycles through third cameras than an alternative (another
+//     proposal's decision, or the one the other camera pairs imply) switches to it;
 //  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
 //     the scores, never putting two time-overlapping tracks of one camera together.
 // Detections in no group with at least min_cameras cameras are unmatched. In the summary,
