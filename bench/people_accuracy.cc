@@ -94,8 +94,8 @@ void Diagnose(const SyntheticScene& scene) {
                 "not\n",
                 cams.first, cams.second, n[0], n[1], n[2], n[3]);
   for (const auto& t : details.thresholds)
-    std::printf("    cameras %d-%d: measured noise %.1f px, inlier threshold %.1f px\n", t.first, t.second, t.noise_px,
-                t.threshold_px);
+    std::printf("    cameras %d-%d: measured noise %.1f px, inlier threshold %.1f px%s\n", t.first, t.second, t.noise_px,
+                t.threshold_px, t.chosen_by_cycles ? ", decision replaced by the cycle check" : "");
   int64_t views = 0, pure_views = 0, mixed_frames = 0, track_frames = 0;
   std::map<int, std::vector<int>> tracks_of;
   for (const Track& t : r.tracks) {

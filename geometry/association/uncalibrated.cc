@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -407,17 +409,41 @@ UncalibratedAssociationOptions WithThreshold(const UncalibratedAssociationOption
   return adapted;
 }
 
+// Step 2 for cameras a < b: every candidate track pair, its correspondences, and the
+// candidate decisions about which of them fit.
+struct CameraPairState {
+  std::vector<PairScore> pairs;  // ratio: the chosen score
+  std::vector<Correspondences> corr;
+  std::vector<size_t> order;  // proposal order (linear residual)
+  double focal_a = 0.0, focal_b = 0.0;
+  double threshold = 0.0;  // normalised
+  UncalibratedAssociationOptions adapted;
+  // Every proposal's scores (one per pair) before growth: the alternatives of the cycle check.
+  std::vector<std::vector<double>> proposals;
+  std::vector<double> fit;  // the chosen scores (grown)
+};
+
+// Grows `fit` (a proposal's scores) into the camera pair's final scores (GrowFittingPairs).
+void GrowCameraPair(const std::vector<Tracklet>& tracklets, std::vector<double>* fit, const CameraPairState& st) {
+  std::vector<std::pair<int, int>> members;
+  for (const PairScore& p : st.pairs) members.emplace_back(p.s, p.u);
+  GrowFittingPairs(st.focal_a, st.focal_b, st.corr, members, tracklets, st.order, st.threshold, st.adapted, fit);
+}
+
 // Step 2 for cameras a < b: the inlier share of every candidate track pair under the camera
 // pair's best essential matrix.
-std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& detections,
-                                       const std::vector<Tracklet>& tracklets,
-                                       const std::vector<std::vector<Eigen::Vector2d>>& normalized,
-                                       const std::vector<int>& in_a, const std::vector<int>& in_b,
-                                       const UncalibratedAssociationOptions& options, CameraPairNoise* noise) {
+CameraPairState ScoreCameraPair(const Rig& rig, const MultiDetections& detections,
+                                const std::vector<Tracklet>& tracklets,
+                                const std::vector<std::vector<Eigen::Vector2d>>& normalized,
+                                const std::vector<int>& in_a, const std::vector<int>& in_b,
+                                const UncalibratedAssociationOptions& options, CameraPairNoise* noise) {
   const camera_t a = tracklets[in_a.front()].camera, b = tracklets[in_b.front()].camera;
   const double focal = 0.5 * (rig[a].MeanFocal() + rig[b].MeanFocal());
-  std::vector<PairScore> pairs;
-  std::vector<Correspondences> corr;
+  CameraPairState state;
+  state.focal_a = rig[a].MeanFocal();
+  state.focal_b = rig[b].MeanFocal();
+  std::vector<PairScore>& pairs = state.pairs;
+  std::vector<Correspondences>& corr = state.corr;
   for (int s : in_a)
     for (int u : in_b) {
       Correspondences c = CoVisibleJoints(tracklets[s], normalized[s], tracklets[u], normalized[u],
@@ -430,24 +456,25 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
   // most well-fitting pairs wins. The search stops once one camera's tracklets all fit.
   std::vector<double> residual(pairs.size());
   for (size_t p = 0; p < pairs.size(); ++p) residual[p] = LinearEssentialResidual(corr[p]);
-  std::vector<size_t> order(pairs.size());
+  std::vector<size_t>& order = state.order;
+  order.resize(pairs.size());
   for (size_t p = 0; p < pairs.size(); ++p) order[p] = p;
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return residual[x] < residual[y]; });
-  *noise = {a, b, CameraPairNoisePx(corr, order, rig[a].MeanFocal(), rig[b].MeanFocal(), options), 0.0};
+  *noise = {a, b, CameraPairNoisePx(corr, order, state.focal_a, state.focal_b, options), 0.0};
   noise->threshold_px = AdaptedThresholdPx(noise->noise_px, options);
-  const UncalibratedAssociationOptions adapted = WithThreshold(options, noise->threshold_px);
-  const double threshold = noise->threshold_px / focal;
+  state.adapted = WithThreshold(options, noise->threshold_px);
+  state.threshold = noise->threshold_px / focal;
   int best_score = -1, proposals = 0;
   std::vector<double> best_fit;  // per pair: its inlier share over the proposing pair's, at most 1
   for (size_t h : order) {
     // A pair that fits the best proposal so far would propose much the same matrix.
     if (best_score >= 0 && best_fit[h] >= options.min_inlier_ratio) continue;
     if (proposals++ >= options.max_proposals) break;
-    const TwoViewGeometry g = EstimateRelativeCameraPose(corr[h].first, corr[h].second, rig[a].MeanFocal(),
-                                                   rig[b].MeanFocal(), adapted.two_view);
+    const TwoViewGeometry g = EstimateRelativeCameraPose(corr[h].first, corr[h].second, state.focal_a, state.focal_b,
+                                                         state.adapted.two_view);
     if (!g.success) continue;
     std::vector<int> inliers(pairs.size());
-    for (size_t p = 0; p < pairs.size(); ++p) inliers[p] = CountInliers(g.essential, corr[p], threshold);
+    for (size_t p = 0; p < pairs.size(); ++p) inliers[p] = CountInliers(g.essential, corr[p], state.threshold);
     // The proposing pair's share is what noise allows: the others are measured against it.
     const double reference = static_cast<double>(inliers[h]) / corr[h].first.size();
     if (!(reference > 0.0)) continue;
@@ -457,6 +484,7 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
       fit[p] = std::min(1.0, static_cast<double>(inliers[p]) / corr[p].first.size() / reference);
       if (fit[p] >= options.min_inlier_ratio) score += inliers[p];
     }
+    state.proposals.push_back(fit);
     if (score > best_score) {
       best_score = score;
       best_fit = std::move(fit);
@@ -464,12 +492,127 @@ std::vector<PairScore> ScoreCameraPair(const Rig& rig, const MultiDetections& de
     if (OneCameraFullyFits(pairs, best_fit, options.min_inlier_ratio)) break;
   }
   if (best_score < 0) return {};
+  state.fit = std::move(best_fit);
+  GrowCameraPair(tracklets, &state.fit, state);
+  return state;
+}
+
+// The pairs of 2D tracks that fit, over every camera pair: as a set (smaller index first) and
+// per 2D track, its fitting partners.
+struct FittingGraph {
+  std::set<std::pair<int, int>> pairs;
+  std::map<int, std::vector<int>> partners;
+  bool Fits(int x, int y) const { return pairs.count({std::min(x, y), std::max(x, y)}) > 0; }
+};
+
+FittingGraph FittingPairs(const std::vector<CameraPairState>& states, double min_ratio) {
+  FittingGraph g;
+  for (const CameraPairState& st : states)
+    for (size_t p = 0; p < st.fit.size(); ++p) {
+      if (st.fit[p] < min_ratio) continue;
+      const int s = st.pairs[p].s, u = st.pairs[p].u;
+      g.pairs.emplace(std::min(s, u), std::max(s, u));
+      g.partners[s].push_back(u);
+      g.partners[u].push_back(s);
+    }
+  return g;
+}
+
+// Cycle-confirmed support of one camera pair's decision `fit`, in correspondences: plus those
+// of each fitting pair (s, u) for which a 2D track t of a third camera fits both s and u in
+// `fitting` (the cycle s-u-t closes: the three pairwise pairings compose), minus those of each
+// fitting pair that contradicts another fitting pair of the decision (s fits two 2D tracks of
+// the other camera at once: ContradictsFittingPair), whether confirmed or not.
+int64_t ConfirmedSupport(const CameraPairState& st, const std::vector<double>& fit, const FittingGraph& fitting,
+                         const std::vector<Tracklet>& tracklets, double min_ratio) {
   std::vector<std::pair<int, int>> members;
-  for (const PairScore& p : pairs) members.emplace_back(p.s, p.u);
-  GrowFittingPairs(rig[a].MeanFocal(), rig[b].MeanFocal(), corr, members, tracklets, order, threshold, adapted,
-                   &best_fit);
-  for (size_t p = 0; p < pairs.size(); ++p) pairs[p].ratio = best_fit[p];
-  return pairs;
+  for (const PairScore& p : st.pairs) members.emplace_back(p.s, p.u);
+  int64_t support = 0;
+  for (size_t p = 0; p < fit.size(); ++p) {
+    if (fit[p] < min_ratio) continue;
+    const int64_t weight = static_cast<int64_t>(st.corr[p].first.size());
+    if (ContradictsFittingPair(p, members, tracklets, fit, min_ratio)) {
+      support -= weight;
+      continue;
+    }
+    const int s = st.pairs[p].s, u = st.pairs[p].u;
+    const camera_t ca = tracklets[s].camera, cb = tracklets[u].camera;
+    bool closed = false;
+    const auto it = fitting.partners.find(s);
+    if (it != fitting.partners.end())
+      for (int t : it->second)
+        closed = closed || (tracklets[t].camera != ca && tracklets[t].camera != cb && fitting.Fits(t, u));
+    if (closed) support += weight;
+  }
+  return support;
+}
+
+// The decision the other camera pairs imply for this one: the pairs (s, u) that a 2D track t
+// of a third camera fits on both sides (s-t and t-u compose to s-u), scored under the essential
+// matrix estimated from their correspondences. Empty when they imply nothing the chosen
+// decision lacks, or the estimate fails.
+std::vector<double> ComposedDecision(const CameraPairState& st, const FittingGraph& fitting,
+                                     const std::vector<Tracklet>& tracklets, double min_ratio) {
+  std::vector<double> implied(st.pairs.size(), 0.0);
+  bool news = false;
+  for (size_t p = 0; p < st.pairs.size(); ++p) {
+    const int s = st.pairs[p].s, u = st.pairs[p].u;
+    const camera_t ca = tracklets[s].camera, cb = tracklets[u].camera;
+    const auto it = fitting.partners.find(s);
+    if (it == fitting.partners.end()) continue;
+    for (int t : it->second)
+      if (tracklets[t].camera != ca && tracklets[t].camera != cb && fitting.Fits(t, u)) implied[p] = 1.0;
+    news = news || (implied[p] >= min_ratio && st.fit[p] < min_ratio);
+  }
+  if (!news) return {};
+  const int max_pool = 4 * st.adapted.max_correspondences;
+  return ScoreUnderPool(Pool(st.corr, implied, -1, min_ratio, max_pool), st.corr, st.focal_a, st.focal_b, st.threshold,
+                        st.adapted);
+}
+
+// Step 2b: the global choice. Per camera pair, the alternatives to its most-inliers decision
+// are every proposal's decision and the decision the other camera pairs imply
+// (ComposedDecision); the camera pair switches to the alternative whose fitting pairs close
+// the most cycles with the other camera pairs' decisions (ConfirmedSupport), grown as the first
+// choice was, when it closes more than the chosen one. An essential matrix with its epipole on
+// a 2D track that barely moves (a bystander) makes that track fit every partner of the other
+// camera and can gather the most inliers of one camera pair, but its pairings close no cycle
+// through a third camera. Rounds until nothing changes (cycle_rounds); each round compares with
+// the previous round's decisions, so the result does not depend on the order of camera pairs
+// or the thread count.
+void ChooseCycleConsistent(const std::vector<Tracklet>& tracklets, const UncalibratedAssociationOptions& options,
+                           std::vector<CameraPairState>* states, std::vector<char>* switched) {
+  const double r = options.min_inlier_ratio;
+  for (int round = 0; round < options.cycle_rounds; ++round) {
+    const FittingGraph fitting = FittingPairs(*states, r);
+    std::vector<char> changed(states->size(), 0);
+    tbb::parallel_for(0, static_cast<int>(states->size()), [&](int i) {
+      CameraPairState& st = (*states)[i];
+      if (st.fit.empty()) return;
+      std::vector<std::vector<double>> alternatives = st.proposals;
+      std::vector<double> composed = ComposedDecision(st, fitting, tracklets, r);
+      if (!composed.empty()) alternatives.push_back(std::move(composed));
+      const int64_t current = ConfirmedSupport(st, st.fit, fitting, tracklets, r);
+      int64_t best = current;
+      int best_alt = -1;
+      for (size_t k = 0; k < alternatives.size(); ++k) {
+        const int64_t s = ConfirmedSupport(st, alternatives[k], fitting, tracklets, r);
+        if (s > best) best = s, best_alt = static_cast<int>(k);
+      }
+      if (best_alt < 0) return;
+      std::vector<double> grown = std::move(alternatives[best_alt]);
+      GrowCameraPair(tracklets, &grown, st);
+      if (ConfirmedSupport(st, grown, fitting, tracklets, r) <= current) return;
+      st.fit = std::move(grown);
+      changed[i] = 1;
+    });
+    bool any = false;
+    for (size_t i = 0; i < changed.size(); ++i) {
+      (*switched)[i] = (*switched)[i] || changed[i];
+      any = any || changed[i];
+    }
+    if (!any) break;
+  }
 }
 
 // Step 3: groups of tracklets (indices), each with tracklets of at least min_cameras cameras.
@@ -566,6 +709,7 @@ void UncalibratedAssociationOptions::Check() const {
     fail("max_inlier_threshold_px must be >= inlier_threshold_px");
   if (!(min_inlier_ratio > 0.0 && min_inlier_ratio <= 1.0)) fail("min_inlier_ratio must be in (0, 1]");
   if (refinement_rounds < 0) fail("refinement_rounds must be >= 0");
+  if (cycle_rounds < 0) fail("cycle_rounds must be >= 0");
   if (min_cameras < 1) fail("min_cameras must be >= 1");
 }
 
@@ -600,15 +744,22 @@ AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const 
   for (camera_t a = 0; a < num_cams; ++a)
     for (camera_t b = a + 1; b < num_cams; ++b)
       if (!candidates_in[a].empty() && !candidates_in[b].empty()) camera_pairs.emplace_back(a, b);
-  std::vector<std::vector<PairScore>> pair_scores(camera_pairs.size());
+  std::vector<CameraPairState> states(camera_pairs.size());
   std::vector<CameraPairNoise> noise(camera_pairs.size());
   tbb::parallel_for(0, static_cast<int>(camera_pairs.size()), [&](int p) {
-    pair_scores[p] = ScoreCameraPair(intrinsics_only, detections, tracklets, normalized,
+    states[p] = ScoreCameraPair(intrinsics_only, detections, tracklets, normalized,
                                      candidates_in[camera_pairs[p].first], candidates_in[camera_pairs[p].second], options,
                                      &noise[p]);
   });
+  std::vector<char> switched(states.size(), 0);
+  ChooseCycleConsistent(tracklets, options, &states, &switched);
   std::vector<PairScore> scores;
-  for (const auto& s : pair_scores) scores.insert(scores.end(), s.begin(), s.end());
+  for (size_t i = 0; i < states.size(); ++i) {
+    CameraPairState& st = states[i];
+    for (size_t p = 0; p < st.pairs.size(); ++p) st.pairs[p].ratio = st.fit[p];
+    scores.insert(scores.end(), st.pairs.begin(), st.pairs.end());
+    noise[i].chosen_by_cycles = switched[i] != 0;
+  }
   // Step 3: people.
   AssociationResult result = MakeTracks(detections, tracklets, GroupTracklets(tracklets, candidates, scores, options));
   if (details != nullptr) {

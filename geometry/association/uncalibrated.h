@@ -19,6 +19,9 @@
 //     that person walked); all of it with an inlier threshold adapted to the camera pair's
 //     noise, measured on the first proposals' residuals; a track pair's score is its inlier share under the final matrix over
 //     the share of the correspondences that made it;
+//  2b. a global choice over camera triples (cycle_rounds): a camera pair whose decision (which
+//     pairs fit) closes fewer cycles through third cameras than an alternative (another
+//     proposal's decision, or the one the other camera pairs imply) switches to it;
 //  3. a cycle-consistent grouping of all 2D tracks into people: average-linkage clustering on
 //     the scores, never putting two time-overlapping tracks of one camera together.
 // Detections in no group with at least min_cameras cameras are unmatched. In the summary,
@@ -89,6 +92,15 @@ struct UncalibratedAssociationOptions {
   // fitting pair of 2D tracks (then scoring every pair again), while more pairs fit; 0: the
   // best single pair's matrix is kept.
   int refinement_rounds = 3;
+  // Rounds of the global choice over camera triples: per camera pair, each proposal's decision
+  // (which 2D-track pairs fit) is an alternative; a camera pair switches to the alternative
+  // (grown as above) whose fitting pairs close the most cycles s-u-t with the other camera
+  // pairs' decisions (a 2D track t of a third camera fits both s and u), weighted by their
+  // correspondences, when that beats its chosen decision. A pairing with a barely moving person
+  // (its epipole on that person: every partner fits) can gather one camera pair's most inliers
+  // but closes no cycle. Stops early when no camera pair switches; 0: each camera pair keeps its
+  // most-inliers decision. Needs three cameras.
+  int cycle_rounds = 3;
   // Groups seen by fewer cameras are not returned.
   int min_cameras = 2;
   // Check(): throws std::invalid_argument on nonsense values.
@@ -114,6 +126,8 @@ struct UncalibratedAssociationDetails {
   struct CameraPairThreshold {
     camera_t first = kInvalidCameraId, second = kInvalidCameraId;
     double noise_px = 0.0, threshold_px = 0.0;
+    // Whether the cycle check (cycle_rounds) replaced the camera pair's most-inliers decision.
+    bool chosen_by_cycles = false;
   };
   std::vector<CameraPairThreshold> thresholds;
   // Per 2D track, the index of the returned track it went into, or -1.
