@@ -79,6 +79,20 @@ PointRows OrderRowsByPoint(const BARoundProblem& round, const CameraColumns& col
   return rows;
 }
 
+// The Jacobian (with the robust loss applied) of `rows`' residuals with respect to their
+// parameter blocks, columns in `rows`' order; their cost into `cost`, and the residuals too when
+// `residuals` is given.
+ceres::CRSMatrix EvaluateRowJacobian(const PointRows& rows, ceres::Problem* problem, double* cost,
+                                     std::vector<double>* residuals) {
+  ceres::Problem::EvaluateOptions eval;
+  eval.parameter_blocks = rows.parameter_blocks;
+  eval.residual_blocks = rows.residuals;
+  eval.apply_loss_function = true;
+  ceres::CRSMatrix jac;
+  problem->Evaluate(eval, cost, residuals, nullptr, &jac);
+  return jac;
+}
+
 // Information of the cameras with the points eliminated: sum over points of
 // J_c^T J_c - J_c^T J_p (J_p^T J_p)^-1 J_p^T J_c. Rows come in pairs per residual block. With
 // `residuals` (the rows' values), also each point's reduced gradient
@@ -190,13 +204,8 @@ void EstimateCameraUncertainty(const BundleAdjustmentOptions& options, bool intr
                                BACameraBlocks* blocks, BARoundProblem* round, BundleAdjustmentSummary* summary) {
   const CameraColumns cols = CollectCameraColumns(options, intrinsics_free, round->camera_used, blocks, round->problem);
   const PointRows rows = OrderRowsByPoint(*round, cols, data);
-  ceres::Problem::EvaluateOptions eval;
-  eval.parameter_blocks = rows.parameter_blocks;
-  eval.residual_blocks = rows.residuals;
-  eval.apply_loss_function = true;
   double cost = 0.0;
-  ceres::CRSMatrix jac;
-  round->problem.Evaluate(eval, &cost, nullptr, nullptr, &jac);
+  const ceres::CRSMatrix jac = EvaluateRowJacobian(rows, &round->problem, &cost, nullptr);
   Eigen::MatrixXd s_cc = ReducedCameraInformation(jac, rows, cols.dims);
   AddPriorInformation(cols, &round->problem, &s_cc);
 
@@ -251,14 +260,9 @@ void EstimateTimeOffsetUncertainty(const BundleAdjustmentOptions& options, bool 
   CameraColumns cols = CollectCameraColumns(options, intrinsics_free, round->camera_used, blocks, round->problem);
   AddOffsetColumns(options, round->camera_used, data, &cols);
   const PointRows rows = OrderRowsByPoint(*round, cols, data);
-  ceres::Problem::EvaluateOptions eval;
-  eval.parameter_blocks = rows.parameter_blocks;
-  eval.residual_blocks = rows.residuals;
-  eval.apply_loss_function = true;
   double cost = 0.0;
   std::vector<double> residuals;
-  ceres::CRSMatrix jac;
-  round->problem.Evaluate(eval, &cost, &residuals, nullptr, &jac);
+  const ceres::CRSMatrix jac = EvaluateRowJacobian(rows, &round->problem, &cost, &residuals);
   std::vector<std::pair<int, Eigen::VectorXd>> scores;
   Eigen::MatrixXd information = ReducedCameraInformation(jac, rows, cols.dims, &residuals, &scores);
   AddPriorInformation(cols, &round->problem, &information);
