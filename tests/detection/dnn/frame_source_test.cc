@@ -2,12 +2,15 @@
 
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "detection/keypoint_timing.h"
 #include "foundation/error.h"
 #include "tests/testing.h"
 
@@ -135,6 +138,29 @@ TEST(FrameSource, AVideoGivesItsFramesTimestampsAnImageFolderNone) {
   std::unique_ptr<FrameSource> images = FrameSource::Open(dir / "images");
   ASSERT_TRUE(images->Read(&frame));
   EXPECT_TRUE(std::isnan(images->LastTimestampS()));
+}
+
+// A real variable-rate file (tests/data/vfr_video/README.md: 8 frames at 60 fps, then 8 at 20
+// fps): each frame's timestamp is the container's, not frame index / mean rate, and the timing
+// measured from them is variable (so that the keypoints are put on evenly spaced frames).
+TEST(FrameSource, AVariableRateVideoGivesEachFrameItsContainerTimestamp) {
+  const std::string video = testing::SourceDir() + "/tests/data/vfr_video/60_then_20fps.mp4";
+  std::unique_ptr<FrameSource> source = FrameSource::Open(video);
+  cv::Mat frame;
+  std::vector<double> times;
+  while (source->Read(&frame)) {
+    EXPECT_EQ(frame.size(), cv::Size(64, 48));
+    times.push_back(source->LastTimestampS());
+  }
+  ASSERT_EQ(times.size(), 16u);
+  for (size_t k = 0; k < times.size(); ++k) {
+    const double expected = k < 8 ? k / 60.0 : 8 / 60.0 + (k - 8) / 20.0;
+    EXPECT_NEAR(times[k], expected, 1e-6) << "frame " << k;
+  }
+  const FrameTiming timing = MeasureFrameTiming(times);
+  EXPECT_TRUE(timing.variable);
+  EXPECT_NEAR(timing.fps, 15.0 / (8 / 60.0 + 7 / 20.0), 1e-6);  // (frames - 1) / duration
+  EXPECT_GT(timing.max_deviation_frames, 1.0);  // the 60 fps part runs ahead of the mean rate
 }
 
 TEST(FrameSource, ClearErrorsForBadInput) {
