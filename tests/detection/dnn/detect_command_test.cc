@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -69,6 +70,25 @@ TEST_F(DetectCommand, ImageFoldersNamedAfterTheFolder) {
   ASSERT_EQ(read.cameras[0].frame_numbers.size(), 2u);
   // Frame 0 is f2.png (natural order): the man on the left of basketball1.png.
   EXPECT_LT(read.cameras[0].people[0][0].joints[kNose].x(), 200.0);
+}
+
+// A variable-frame-rate video (tests/data/vfr_video: 8 frames at 60 fps, then 8 at 20 fps): the
+// container's timestamps go into timestamps.csv, read back exactly, and the run says the rate is
+// variable (the later stages then put the camera on evenly spaced frames).
+TEST_F(DetectCommand, AVariableRateVideoKeepsItsContainerTimestamps) {
+  TempDir dir;
+  const std::string out = dir / "pose";
+  const std::string video = SourceDir() + "/tests/data/vfr_video/60_then_20fps.mp4";
+  const CommandResult r = testing::Run(Exe() + " detect --video " + video + " --model lightning --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("variable rate"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_regular_file(fs::path(out) / "60_then_20fps/timestamps.csv"));
+  const KeypointSequence read = ReadKeypoints(out);
+  ASSERT_EQ(read.cameras.size(), 1u);
+  const std::vector<double>& times = read.cameras[0].timestamps_s;
+  ASSERT_EQ(times.size(), 16u);
+  for (size_t k = 0; k < times.size(); ++k)
+    EXPECT_NEAR(times[k], k < 8 ? k / 60.0 : 8 / 60.0 + (k - 8) / 20.0, 1e-9) << "frame " << k;
 }
 
 TEST_F(DetectCommand, BadInputExitsWithCode2AndSaysWhy) {
