@@ -85,6 +85,9 @@ const Registry& GetRegistry() {
         for (const auto& name : StringArray(*t, "height_head", s.name)) s.height_head.push_back(index(name));
       s.height_ankle = (*t)["height_ankle"].value_or(0.08);
       s.height_head_top = (*t)["height_head_top"].value_or(0.13);
+      if ((*t)["height_crown"].as_array() != nullptr)
+        for (const auto& name : StringArray(*t, "height_crown", s.name)) s.height_crown.push_back(index(name));
+      s.height_crown_top = (*t)["height_crown_top"].value_or(0.0);
       s.height_arm_ratio = (*t)["height_arm_ratio"].value_or(0.332);
       r.order.push_back(s.name);
       r.skeletons.emplace(s.name, std::move(s));

@@ -30,6 +30,8 @@ struct Skeleton {
   std::vector<joint_t> height_head;      // head joints (ears) of the segment-stack stature model
   double height_ankle = 0.08;            // ground to the ankle joint when standing, metres
   double height_head_top = 0.13;         // head joints to the top of the head, metres
+  std::vector<joint_t> height_crown;     // a joint on the top of the head (stack without head joints)
+  double height_crown_top = 0.0;         // crown joint to the top of the head, metres
   std::vector<std::vector<joint_t>> height_arms;   // shoulder-elbow-wrist chains (fallback)
   double height_arm_ratio = 0.332;       // share of standing height spanned by an arm
 

@@ -131,6 +131,8 @@ WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {
   if (!s.height_torso.empty()) o.stature_model.hips = s.height_torso[0];
   o.stature_model.ankle_height_m = s.height_ankle;
   o.stature_model.head_top_m = s.height_head_top;
+  o.stature_model.crown = s.height_crown;
+  o.stature_model.crown_top_m = s.height_crown_top;
   o.arm_model.legs = s.height_arms;
   o.arm_model.ratio = s.height_arms.empty() ? 0.0 : s.height_arm_ratio;
   for (int k = 0; k < 5; ++k)  // nose, eyes, ears where the skeleton has them

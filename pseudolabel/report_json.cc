@@ -182,7 +182,7 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
   }
   if (!rep.world.people.empty()) {
     nlohmann::json people = nlohmann::json::array();
-    for (const PersonStature& p : rep.world.people)
+    for (const PersonStature& p : rep.world.people) {
       people.push_back({{"track_id", p.person},
                         {"frames", p.frames},
                         {"model", p.method},
@@ -191,6 +191,13 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                         {"scale_alone", JsonNumber(p.scale)},
                         {"scale_alone_uncertainty_rel", JsonNumber(p.scale_sigma_rel)},
                         {"measured_height_m", JsonNumber(p.measured_height_m)}});
+      if (p.stature_segments_m.empty()) continue;
+      // This person's stature part by part (metres at the combined scale, bottom to top).
+      nlohmann::json segments = nlohmann::json::array();
+      for (const auto& [name, metres] : p.stature_segments_m)
+        segments.push_back({{"segment", name}, {"metres", JsonNumber(metres)}});
+      people.back()["stature_segments"] = segments;
+    }
     j["scale"]["people"] = people;
   }
   j["floor"] = {{"from_feet", rep.world.floor_from_feet},

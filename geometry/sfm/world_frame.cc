@@ -129,40 +129,61 @@ double MeasureHeightChain(const Points3d& points, const HeightModel& hm) {
   return mean / static_cast<double>(legs.size()) + torso_length;
 }
 
+namespace {
+
+// The upright distance between the means of two joint groups: the `quantile` of its per-frame
+// values over the frames that see every joint of both (bending, slouching and looking down only
+// shorten it). NaN with fewer than 10 such frames.
+double UprightDistance(const Points3d& points, const std::vector<joint_t>& bottom, const std::vector<joint_t>& top,
+                       double quantile) {
+  if (bottom.empty() || top.empty()) return kNaN;
+  std::vector<double> d;
+  for (frame_t f = 0; f < points.num_frames(); ++f) {
+    bool complete = true;
+    for (joint_t j : bottom) complete = complete && points.IsValid(f, j);
+    for (joint_t j : top) complete = complete && points.IsValid(f, j);
+    if (!complete) continue;
+    d.push_back((*MeanOf(points, f, top) - *MeanOf(points, f, bottom)).norm());
+  }
+  if (d.size() < 10) return kNaN;
+  const double q = std::clamp(quantile, 0.5, 1.0);
+  const size_t k = std::min(d.size() - 1, static_cast<size_t>(q * static_cast<double>(d.size() - 1) + 0.5));
+  std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(k), d.end());
+  return d[k];
+}
+
+}  // namespace
+
 StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& model) {
   StatureMeasurement m;
   m.method = "segment stack";
   m.constant_m = model.ankle_height_m + model.head_top_m;
   m.sigma_rel = model.sigma_rel;
-  if (model.head.empty() || model.hips.empty() || model.legs.empty()) return m;
+  if ((model.head.empty() && model.crown.empty()) || model.hips.empty() || model.legs.empty()) return m;
   // Legs: the median length of every bone, summed along each chain, averaged over the chains;
   // the bones also averaged one by one for the report (shin, thigh for {ankle, knee, hip}).
   HeightModel legs_only;
   legs_only.legs = model.legs;
   const double legs = MeasureHeightChain(points, legs_only);
   if (!std::isfinite(legs)) return m;
-  // Trunk and neck: the per-frame hip-to-head distance; its upper quantile is the upright
-  // posture (bending, slouching and looking down only shorten it).
-  std::vector<double> trunk;
-  for (frame_t f = 0; f < points.num_frames(); ++f) {
-    bool complete = true;
-    for (joint_t j : model.hips) complete = complete && points.IsValid(f, j);
-    for (joint_t j : model.head) complete = complete && points.IsValid(f, j);
-    if (!complete) continue;
-    trunk.push_back((*MeanOf(points, f, model.head) - *MeanOf(points, f, model.hips)).norm());
+  // Trunk and neck up to the head joints, else up to the crown.
+  double trunk = UprightDistance(points, model.hips, model.head, model.upright_quantile);
+  StatureSegment top{"hips to head", trunk, 0.0}, cap{"head top", kNaN, model.head_top_m};
+  if (!std::isfinite(trunk)) {
+    trunk = UprightDistance(points, model.hips, model.crown, model.upright_quantile);
+    top = {"hips to crown", trunk, 0.0};
+    cap = {"crown to top", kNaN, model.crown_top_m};
   }
-  if (trunk.size() < 10) return m;
-  const double q = std::clamp(model.upright_quantile, 0.5, 1.0);
-  const size_t k = std::min(trunk.size() - 1, static_cast<size_t>(q * static_cast<double>(trunk.size() - 1) + 0.5));
-  std::nth_element(trunk.begin(), trunk.begin() + static_cast<std::ptrdiff_t>(k), trunk.end());
-  m.length = legs + trunk[k];
+  if (!std::isfinite(trunk)) return m;
+  m.length = legs + trunk;
+  m.constant_m = model.ankle_height_m + cap.constant_m;
   m.segments = {{"ankle height", kNaN, model.ankle_height_m}};
   const std::vector<double> bones = MeanChainBones(points, model.legs);
   const char* leg_names[] = {"shin", "thigh"};
   for (size_t b = 0; b < bones.size(); ++b)
     m.segments.push_back({b < 2 ? leg_names[b] : "leg bone " + std::to_string(b + 1), bones[b], 0.0});
-  m.segments.push_back({"hips to head", trunk[k], 0.0});
-  m.segments.push_back({"head top", kNaN, model.head_top_m});
+  m.segments.push_back(top);
+  m.segments.push_back(cap);
   return m;
 }
 
@@ -289,6 +310,7 @@ bool ScaleFromPeople(const Points3d& points, const WorldFrameOptions& options, W
     PersonStature& ps = r->people[p];
     const StatureMeasurement& m = measured[p];
     if (m.ok()) ps.measured_height_m = m.constant_m + r->scale * m.length / m.ratio;
+    for (const StatureSegment& seg : m.segments) ps.stature_segments_m.emplace_back(seg.name, seg.Metres(r->scale));
     used += std::isfinite(ps.scale) && ps.scale > 0;
   }
   r->scale_method = "heights of " + std::to_string(used) + " people";

@@ -7,6 +7,8 @@
 //     of the per-frame mid-hip to mid-head distance: the upright posture) + head joints to
 //     the top of the head (a constant). Only the two constants come from population averages;
 //     a detector's systematic hip placement cancels (what the thigh gains the trunk loses).
+//     When the head joints are never seen with the hips (a skeleton or recording without ears)
+//     but a crown joint is (BODY_25B's head_top), the stack ends there instead.
 //  2. leg length ankle-knee-hip plus torso length mid-hip to mid-shoulder as a fixed share of
 //     the standing height (0.779 H after Drillis & Contini 1966, +-2 % between people).
 //  3. the arms (upper-body recordings), 0.332 H, +-5 %.
@@ -41,13 +43,20 @@ struct HeightModel {
 };
 
 // Standing height as a stack of measured segments (see the file comment):
-//   H = ankle_height_m + legs + upright quantile of |mean(head) - mean(hips)| + head_top_m.
+//   H = ankle_height_m + legs + upright quantile of |mean(head) - mean(hips)| + head_top_m,
+// or, when the head joints are never seen with the hips (fewer than 10 frames),
+//   H = ankle_height_m + legs + upright quantile of |mean(crown) - mean(hips)| + crown_top_m.
 struct StatureModel {
   std::vector<std::vector<joint_t>> legs;  // {ankle, knee, hip} per side; averaged
   std::vector<joint_t> hips;               // bottom of the trunk (mean), the legs' top joints
-  std::vector<joint_t> head;               // e.g. both ears (empty: model not available)
+  std::vector<joint_t> head;               // e.g. both ears (empty: only the crown, if any)
   double ankle_height_m = 0.08;            // ground to the legs' first joint, standing
   double head_top_m = 0.13;                // head joints to the top of the head (ears: ~13 cm)
+  // A joint on the top of the head (empty: none). BODY_25B's head_top: with the Qualisys
+  // calibration of the Pose2Sim balancing trial, hips to head_top 0.795 m against hips to ears
+  // 0.659 m + head_top_m 0.13 m, so the crown joint is the top of the head within a centimetre.
+  std::vector<joint_t> crown;
+  double crown_top_m = 0.0;                // crown joints to the top of the head, metres
   double upright_quantile = 0.5;           // quantile of the per-frame hip-head distance (0.5: median)
   double sigma_rel = 0.01;                 // spread of the two constants between adults, share of H
 };
@@ -129,6 +138,9 @@ struct PersonStature {
   double scale = kNaN;             // metres per unit this person alone implies
   double scale_sigma_rel = kNaN;
   double measured_height_m = kNaN; // this person's height at the combined scale
+  // The parts of this person's segment stack (empty for the ratio models), metres at the
+  // combined scale, bottom to top: they sum to measured_height_m.
+  std::vector<std::pair<std::string, double>> stature_segments_m;
 };
 
 struct WorldFrameResult {
@@ -156,8 +168,8 @@ struct WorldFrameResult {
 // is this divided by model.ratio.
 double MeasureHeightChain(const Points3d& points, const HeightModel& model);
 
-// The segment stack measured on points; length NaN when the legs, hips or head were never
-// triangulated together.
+// The segment stack measured on points; length NaN when the legs, hips and head (or crown) were
+// never triangulated together.
 StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& model);
 
 // The best available measurement of the options' models, in the order stack, leg + torso,

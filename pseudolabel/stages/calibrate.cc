@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <sstream>
 #include <stdexcept>
 
 #include "foundation/error.h"
+#include "pseudolabel/stages/calibration_comparison.h"
 
 namespace epilabel {
 
@@ -166,21 +166,6 @@ int VerdictRank(const CalibrationOutput& output) {
 
 namespace {
 
-// The largest leave-one-camera-out rotation of a calibration (infinity when none was measured).
-double WorstLeaveOneOutDeg(const CalibrationOutput& output) {
-  double worst = -1.0;
-  for (const CameraCalibrationReport& cam : output.report.cameras)
-    if (std::isfinite(cam.loo_rotation_deg)) worst = std::max(worst, cam.loo_rotation_deg);
-  return worst < 0.0 ? std::numeric_limits<double>::infinity() : worst;
-}
-
-// True when `b` is the better calibration: a better verdict, or the same verdict with cameras
-// that agree better with the others (a smaller worst leave-one-out rotation).
-bool Better(const CalibrationOutput& b, const CalibrationOutput& a) {
-  if (VerdictRank(b) != VerdictRank(a)) return VerdictRank(b) > VerdictRank(a);
-  return VerdictRank(b) > 0 && WorstLeaveOneOutDeg(b) < WorstLeaveOneOutDeg(a);
-}
-
 bool SameObservations(const PersonTrack& a, const PersonTrack& b) {
   return a.frame_numbers == b.frame_numbers && a.observations.num_cameras() == b.observations.num_cameras() &&
          a.observations.num_joints() == b.observations.num_joints() && a.observations.data() == b.observations.data();
@@ -202,7 +187,17 @@ CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vecto
   alone.track_heights_m.clear();  // the selection mixes people: the subject height applies
   CalibrateStageResult single = CalibrateCameras(intrinsics, selection, alone);
   single.seconds += pooled.seconds;
-  if (!Better(single.output, pooled.output)) {
+  // The comparison both calibrations share: the observations of the tracks and of the selection.
+  const auto compare = [&] {
+    std::vector<PersonTrack> all = tracks;
+    all.push_back(selection);
+    const PersonTrack common = EveryNthFrame(PoolTracks(all), options.reassociation.compare_frames);
+    return CompareReprojection(pooled.output.rig, single.output.rig, common.observations,
+                               ComparisonTriangulation(*common.skeleton, options, intrinsics),
+                               options.reassociation.error_cap);
+  };
+  std::string how;
+  if (!SelectionReplacesPooled(pooled.output, single.output, compare, &how)) {
     pooled.seconds = single.seconds;
     return pooled;
   }
@@ -210,8 +205,7 @@ CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vecto
   single.from_selection = true;
   single.output.report.notes.push_back(
       "the calibration from " + std::string(tracks.size() == 1 ? "the associated track" : "every track pooled") +
-      " ended " + std::string(VerdictName(pooled.output.report.verdict)) +
-      (VerdictRank(pooled.output) == VerdictRank(single.output) ? " with cameras that agree less" : "") +
+      " ended " + std::string(VerdictName(pooled.output.report.verdict)) + how +
       "; the cameras come from the most confident figure of every camera and frame");
   return single;
 }

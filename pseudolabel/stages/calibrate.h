@@ -91,10 +91,14 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
 // Calibrates from the tracks (several: pooled, PoolTracks); when that does not end *good*, also
 // from `fallback()` (the single-person selection: the most confident figure of every camera and
 // frame; made only when needed, skipped when it is the one track itself) and keeps the better
-// result, with a note saying so: the better verdict, on a tie the smaller worst leave-one-out
-// rotation (the pooled result when that ties too). People mis-associated across cameras, e.g. a
-// bystander seen by one camera only and taken for the subject, spoil the correspondences. An
-// empty `fallback` calibrates from the tracks alone. `used` receives the track the cameras came from.
+// result, with a note saying so. Against a *failed* pooled calibration (or a failed selection):
+// the better verdict (the pooled result on a tie). Against a pooled calibration that is *check*: the selection only when it
+// reprojects the observations of the tracks and of the selection better (calibration_comparison.h,
+// with reassociation.compare_frames and error_cap), not on its verdict alone. People
+// mis-associated across cameras, e.g. a bystander seen by one camera only and taken for the
+// subject, spoil the correspondences; a selection can mix people too (the most confident figure
+// differs between cameras). An empty `fallback` calibrates from the tracks alone. `used`
+// receives the track the cameras came from.
 CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
                                          const std::function<PersonTrack()>& fallback,
                                          const CalibrateStageOptions& options,

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "foundation/error.h"
-#include "foundation/statistics.h"
+#include "pseudolabel/stages/calibration_comparison.h"
 
 namespace epilabel {
 
@@ -40,64 +40,6 @@ bool MayReassociate(const std::vector<PersonTrack>& tracks, const CalibrateStage
          EveryCameraRegistered(first.output);
 }
 
-// Every `step`-th frame of a track, so that the comparison stays cheap on long captures.
-PersonTrack EveryNthFrame(const PersonTrack& track, int max_frames) {
-  const int n = track.num_frames();
-  if (n <= max_frames) return track;
-  PersonTrack out = track;
-  out.observations = Observations2d(track.num_cameras(), max_frames, track.observations.num_joints());
-  out.frame_numbers.clear();
-  out.frame_track_ids.clear();
-  for (int k = 0; k < max_frames; ++k) {
-    const frame_t f = static_cast<frame_t>((static_cast<int64_t>(k) * n) / max_frames);
-    out.frame_numbers.push_back(track.frame_numbers[f]);
-    if (!track.frame_track_ids.empty()) out.frame_track_ids.push_back(track.frame_track_ids[f]);
-    for (camera_t c = 0; c < track.num_cameras(); ++c)
-      std::copy_n(track.observations.Row(c, f), track.observations.num_joints(),
-                  out.observations.Row(c, static_cast<frame_t>(k)));
-  }
-  return out;
-}
-
-// Reprojection errors (px) of `rig` over every observation above the triangulation's
-// confidence whose joint it triangulates, outliers of the robust triangulation included.
-std::vector<double> ReprojectionErrors(const Rig& rig, const Observations2d& obs, const TriangulationOptions& options) {
-  const TriangulationResult tri = TriangulateSequence(rig, obs, options);
-  const Observations2d& seen = tri.repaired.empty() ? obs : tri.repaired;
-  std::vector<double> errors;
-  for (frame_t f = 0; f < obs.num_frames(); ++f)
-    for (joint_t j = 0; j < obs.num_joints(); ++j) {
-      const Eigen::Vector3d point = tri.points.at(f, j);
-      if (!point.allFinite()) continue;
-      for (camera_t c = 0; c < obs.num_cameras(); ++c) {
-        const Eigen::Vector3d& o = seen.at(c, f, j);
-        if (!(o.z() >= options.min_confidence) || !o.allFinite()) continue;
-        const std::optional<Eigen::Vector2d> x = rig[c].ImageFromWorld(point);
-        errors.push_back(x ? (*x - o.head<2>()).norm() : std::numeric_limits<double>::infinity());
-      }
-    }
-  return errors;
-}
-
-// sqrt(mean(min(e, cap)^2)): the root mean square error with every error above `cap` counted
-// as `cap` (a gross error weighs no more than a wrong-but-close one; NaN without errors).
-double TruncatedRms(const std::vector<double>& errors, double cap) {
-  if (errors.empty()) return kNaN;
-  double sum = 0.0;
-  for (double e : errors) sum += std::min(e, cap) * std::min(e, cap);
-  return std::sqrt(sum / static_cast<double>(errors.size()));
-}
-
-// The triangulation options of the calibration's final triangulation (as CalibrateFromPoses).
-TriangulationOptions ComparisonTriangulation(const Skeleton& skeleton, const CalibrateStageOptions& options,
-                                             const Rig& intrinsics) {
-  const CalibrationPipelineOptions p = PipelineOptionsFor(skeleton, options, intrinsics);
-  TriangulationOptions t = p.triangulation;
-  t.symmetric_pairs = p.self.symmetric_pairs;
-  if (t.bones.empty()) t.bones = p.self.bones;
-  return t;
-}
-
 // The people associated again in 3D with the first calibration's rig; empty tracks when the
 // association with the calibration could not be used.
 Association Reassociate(const KeypointInput& input, const Rig& rig, const AssociationOptions& association_options) {
@@ -119,12 +61,12 @@ bool KeepSecond(const Rig& intrinsics, const std::vector<PersonTrack>& first_tra
   std::vector<PersonTrack> all = first_tracks;
   all.insert(all.end(), second_tracks.begin(), second_tracks.end());
   const PersonTrack common = EveryNthFrame(PoolTracks(all), reassociation.compare_frames);
-  const TriangulationOptions tri = ComparisonTriangulation(*common.skeleton, options, intrinsics);
-  const std::vector<double> first_errors = ReprojectionErrors(first.rig, common.observations, tri);
-  const double cap = reassociation.error_cap * Median(first_errors);
-  if (!std::isfinite(cap)) return true;
-  summary->first_error_px = TruncatedRms(first_errors, cap);
-  summary->second_error_px = TruncatedRms(ReprojectionErrors(second.rig, common.observations, tri), cap);
+  const ReprojectionComparison c =
+      CompareReprojection(first.rig, second.rig, common.observations,
+                          ComparisonTriangulation(*common.skeleton, options, intrinsics), reassociation.error_cap);
+  if (!std::isfinite(c.cap_px)) return true;
+  summary->first_error_px = c.first_error_px;
+  summary->second_error_px = c.second_error_px;
   if (!std::isfinite(summary->second_error_px)) return false;
   return VerdictRank(second) > VerdictRank(first) || summary->second_error_px <= reassociation.max_error_ratio * summary->first_error_px;
 }

@@ -35,6 +35,14 @@ TEST(Skeleton, StatureModelUsesTheEarsWhereTheSkeletonHasThem) {
   EXPECT_TRUE(GetSkeleton("h36m17").height_head.empty());
 }
 
+// BODY_25B's head_top is the crown: the stack ends there when the ears are never seen.
+TEST(Skeleton, Body25bStatureCanEndAtTheHeadTopJoint) {
+  const Skeleton& s = GetSkeleton("body25b");
+  EXPECT_EQ(s.height_crown, (std::vector<joint_t>{s.JointIndex("head_top")}));
+  EXPECT_DOUBLE_EQ(s.height_crown_top, 0.0);
+  EXPECT_TRUE(GetSkeleton("coco17").height_crown.empty());
+}
+
 TEST(Skeleton, UnknownNameIsAnInputErrorListingTheKnownOnes) {
   try {
     GetSkeleton("body99");

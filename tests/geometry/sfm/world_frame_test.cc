@@ -184,6 +184,62 @@ TEST(Stature, MedianTrunkIgnoresAMinorityOfBentFramesAndNoise) {
   EXPECT_LT(MeasureStature(bent, CocoOptions().stature_model).length, kLegs + kTrunk - 0.05);
 }
 
+// Without the ears the stack ends at a crown joint when the skeleton has one (here the nose
+// stands in for it: 0.10 m forward, 0.72 m above the mid-hip), plus the crown's constant.
+TEST(Stature, EndsAtTheCrownWhenTheEarsAreNeverSeen) {
+  WorldFrameOptions o = CocoOptions();
+  o.stature_model.crown = {0};
+  o.stature_model.crown_top_m = 0.05;
+  const double crown = std::hypot(0.10, 0.72);
+  // Ears seen: the crown is not used.
+  EXPECT_NEAR(MeasureStature(testing::WalkerMotion(300), o.stature_model).length, kLegs + kTrunk, 1e-9);
+  Points3d p = testing::WalkerMotion(300);
+  Erase(&p, {kLEar, kREar});
+  const StatureMeasurement m = MeasureStature(p, o.stature_model);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m.method, "segment stack");
+  EXPECT_NEAR(m.length, kLegs + crown, 1e-9);
+  EXPECT_NEAR(m.constant_m, o.stature_model.ankle_height_m + 0.05, 1e-12);
+  ASSERT_EQ(m.segments.size(), 5u);
+  EXPECT_EQ(m.segments[3].name, "hips to crown");
+  EXPECT_NEAR(m.segments[3].length, crown, 1e-9);
+  EXPECT_EQ(m.segments[4].name, "crown to top");
+  EXPECT_DOUBLE_EQ(m.segments[4].Metres(2.0), 0.05);
+  // The scale from it is exact, and the subject height takes it over the leg + torso ratio.
+  o.subject_height_m = o.stature_model.ankle_height_m + kLegs + crown + 0.05;
+  const WorldFrameResult r = EstimateWorldFrame({}, Scaled(p, 3.0), o);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_NEAR(r.scale, 3.0, 1e-9);
+  EXPECT_EQ(r.scale_method, "subject height (segment stack)");
+  // Neither ears nor crown: not measurable (the leg + torso ratio takes over).
+  Erase(&p, {0});
+  EXPECT_FALSE(MeasureStature(p, o.stature_model).ok());
+  EXPECT_EQ(MeasureSubjectHeight(p, o).method, "leg + torso ratio");
+}
+
+// Several people: each one's stature part by part at the combined scale, summing to their
+// measured height (the child's thigh three quarters of the adult's).
+TEST(Stature, SeveralPeopleReportTheirSegments) {
+  WorldFrameOptions o = CocoOptions();
+  const TwoPeople t = PooledAdultAndChild(o);
+  o.frame_person = t.frame_person;
+  o.person_heights_m = {{7, t.adult_m}, {3, t.child_m}};
+  const WorldFrameResult r = EstimateWorldFrame({}, Scaled(t.points, 2.0), o);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_TRUE(r.stature_segments_m.empty());  // the pooled frames are no one's stature
+  ASSERT_EQ(r.people.size(), 2u);
+  for (const PersonStature& p : r.people) {
+    ASSERT_EQ(p.stature_segments_m.size(), 5u) << p.person;
+    double sum = 0.0;
+    for (const auto& [name, metres] : p.stature_segments_m) sum += metres;
+    EXPECT_NEAR(sum, p.measured_height_m, 1e-9) << p.person;
+    EXPECT_EQ(p.stature_segments_m[2].first, "thigh");
+  }
+  EXPECT_NEAR(r.people[0].stature_segments_m[2].second, 0.75 * 0.43, 1e-9);  // id 3, the child
+  EXPECT_NEAR(r.people[1].stature_segments_m[2].second, 0.43, 1e-9);
+  EXPECT_DOUBLE_EQ(r.people[0].stature_segments_m[0].second, o.stature_model.ankle_height_m);
+}
+
 TEST(Stature, FallsBackToTheLegTorsoRatioWithoutEars) {
   Points3d p = testing::WalkerMotion(300);
   Erase(&p, {kLEar, kREar});
