@@ -9,6 +9,7 @@
 //                                    [--seed S] [--removal-tol T] [--detector gaussian|realistic]
 //                                    [--motion-variation] [--lens pinhole|fisheye]
 //                                    [--perturb-camera K --perturb focal|late] [--shared-focal]
+//                                    [--joint-weighting 0|1|2] [--drop-joints J,J,...] [--joint-residuals]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
 //    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
