@@ -9,6 +9,7 @@
 //                                    [--seed S] [--removal-tol T] [--detector gaussian|realistic]
 //                                    [--motion-variation] [--lens pinhole|fisheye]
 //                                    [--perturb-camera K --perturb focal|late] [--shared-focal]
+//                                    [--joint-weighting 0|1|2] [--drop-joints J,J,...] [--joint-residuals]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
 //    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
@@ -29,6 +30,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +92,43 @@ void PrintCameraDiagnostics(const SyntheticScene& scene, const CalibrationOutput
 
 }  // namespace
 
+// Per COCO-17 joint: the robust scale (median error / 1.1774, px) of the detections against the
+// projection of the points triangulated with the true cameras, the mean over cameras of the
+// norm of each camera's mean signed residual (px, a view-dependent bias), and the final
+// adjustment's weight of the joint type (when it has one per joint type).
+void PrintJointResiduals(const SyntheticScene& scene, const TriangulationResult& tri, const std::vector<double>& weights) {
+  const int nj = tri.points.num_joints();
+  for (joint_t j = 0; j < nj; ++j) {
+    std::vector<double> errors;
+    double bias_sum = 0.0;
+    int bias_cams = 0;
+    for (camera_t c = 0; c < scene.observations.num_cameras(); ++c) {
+      Eigen::Vector2d sum = Eigen::Vector2d::Zero();
+      int n = 0;
+      for (frame_t f = 0; f < tri.points.num_frames(); ++f) {
+        const Eigen::Vector3d& o = scene.observations.at(c, f, j);
+        if (!tri.points.IsValid(f, j) || !(o.z() > 0.3)) continue;
+        const std::optional<Eigen::Vector2d> px = scene.rig[c].ImageFromWorld(tri.points.at(f, j));
+        if (!px) continue;
+        const Eigen::Vector2d r = o.head<2>() - *px;
+        if (!r.allFinite() || r.norm() > 50) continue;  // gross errors apart
+        errors.push_back(r.norm());
+        sum += r;
+        ++n;
+      }
+      if (n > 0) {
+        bias_sum += (sum / n).norm();
+        ++bias_cams;
+      }
+    }
+    std::vector<double> e = errors;
+    std::nth_element(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(e.size() / 2), e.end());
+    std::printf("  joint %2d: scale %.2f px, camera bias %.2f px, weight %.3f\n", j,
+                e.empty() ? kNaN : e[e.size() / 2] / 1.1774, bias_cams ? bias_sum / bias_cams : kNaN,
+                static_cast<size_t>(j) < weights.size() ? weights[j] : kNaN);
+  }
+}
+
 int main(int argc, char** argv) {
   int frames = 2000;
   std::string only;
@@ -102,6 +141,9 @@ int main(int argc, char** argv) {
   int perturb_camera = 0;          // 1-based; 0: none
   std::string perturb = "late";    // "late": 2 frames late; "focal": given focal 3 % long
   bool shared_focal = false;
+  int joint_weighting = SelfCalibrationOptions{}.joint_weighting;
+  bool print_joints = false;  // per joint type: residuals with the true cameras, the BA's weights
+  std::vector<int> drop_joints;  // oracle: these COCO-17 joints left out of the calibration
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--frames") && i + 1 < argc) frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) frames = 600;
@@ -115,6 +157,11 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--perturb-camera") && i + 1 < argc) perturb_camera = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--perturb") && i + 1 < argc) perturb = argv[++i];
     else if (!std::strcmp(argv[i], "--shared-focal")) shared_focal = true;
+    else if (!std::strcmp(argv[i], "--joint-residuals")) print_joints = true;
+    else if (!std::strcmp(argv[i], "--joint-weighting") && i + 1 < argc) joint_weighting = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--drop-joints") && i + 1 < argc) {
+      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) drop_joints.push_back(std::atoi(t));
+    }
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -179,13 +226,18 @@ int main(int argc, char** argv) {
     po.self.num_threads = 2;
     if (pp_prior >= 0) po.self.principal_point_prior_rel = pp_prior;
     po.self.shared_focal = shared_focal;
+    po.self.joint_weighting = joint_weighting;
     if (removal_tol > 0) po.self.ba.removal_function_tolerance = removal_tol;
     po.world = WorldFrameOptionsFor(skeleton);
     po.world.subject_height_m = scene.subject_height;
     po.world.subject_height_sigma_m = 0.01;
     po.height_given = true;
     const auto t0 = std::chrono::steady_clock::now();
-    const CalibrationOutput out = CalibrateFromPoses(input, scene.observations, po);
+    Observations2d calib_obs = scene.observations;
+    for (camera_t c = 0; c < calib_obs.num_cameras(); ++c)
+      for (frame_t f = 0; f < calib_obs.num_frames(); ++f)
+        for (int j : drop_joints) calib_obs.at(c, f, j).setZero();
+    const CalibrationOutput out = CalibrateFromPoses(input, calib_obs, po);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!out.success && out.rig.empty()) {
       std::printf("%-22s failed: %s\n", sc.name.c_str(), out.report.BriefReport().c_str());
@@ -239,6 +291,7 @@ int main(int argc, char** argv) {
                       : std::to_string(loo_worst + 1) + (loo_worst == true_worst ? "=" : "/") +
                             std::to_string(true_worst + 1);
     if (std::getenv("EPILABEL_WEAK_DIAG")) PrintCameraDiagnostics(scene, out, cmp);
+    if (print_joints) PrintJointResiduals(scene, with_truth, out.report.self.ba.group_weights);
     for (const auto& cr : out.report.cameras) {
       if (!std::isfinite(cr.loo_rotation_deg)) continue;
       loo_deg = std::isfinite(loo_deg) ? std::max(loo_deg, cr.loo_rotation_deg) : cr.loo_rotation_deg;

@@ -112,6 +112,9 @@ const OptionTable<CalibrateStageOptions>& CalibrateStageTable() {
        Bool([](C& c) -> bool& { return c.pipeline.self.shared_focal; })},
       {"ba_bones", "Constant bone lengths in the final bundle adjustment (slower)",
        Bool([](C& c) -> bool& { return c.pipeline.self.bone_constancy_in_ba; })},
+      {"ba_joint_weights",
+       "Final bundle adjustment: weights measured from its residuals, 0 none, 1 per joint type, 2 per camera and joint type",
+       Int([](C& c) -> int& { return c.pipeline.self.joint_weighting; }), 0, 2},
       {"reassociate", "Several people: associate them again with the first calibration and calibrate again (kept when better)",
        Bool([](C& c) -> bool& { return c.reassociation.enabled; })},
   };

@@ -25,7 +25,7 @@ const OptionTable<QualityGates>& QualityGatesTable();
 const OptionTable<TriangulateStageOptions>& TriangulateStageTable();
 
 // The calibration stage's tuning: min_confidence, max_frames, refine_focal, refine_k1, ba_bones,
-// reassociate.
+// ba_joint_weights, reassociate.
 // The scale (height, baseline, track heights) and the seed are parsed by the commands.
 const OptionTable<CalibrateStageOptions>& CalibrateStageTable();
 

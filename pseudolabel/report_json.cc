@@ -169,6 +169,13 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                             {"final_cost", JsonNumber(rep.self.ba.final_cost)},
                             {"sigma0_px", JsonNumber(rep.self.ba.sigma0_px)},
                             {"termination", rep.self.ba.termination}};
+  if (!rep.self.ba.group_weights.empty()) {
+    // The weights measured per joint type (ba_joint_weights 1) or camera and joint type (2,
+    // camera-major), multiplied onto the confidences.
+    nlohmann::json weights = nlohmann::json::array();
+    for (double w : rep.self.ba.group_weights) weights.push_back(JsonNumber(w));
+    j["bundle_adjustment"]["group_weights"] = weights;
+  }
   j["scale"] = {{"method", rep.world.scale_method},
                 {"metres_per_unit", JsonNumber(rep.world.scale)},
                 {"uncertainty_rel", JsonNumber(rep.world.scale_sigma_rel)}};

@@ -11,6 +11,7 @@
 #include "geometry/optim/bundle_adjustment_covariance.h"
 #include "geometry/optim/bundle_adjustment_outliers.h"
 #include "geometry/optim/bundle_adjustment_problem.h"
+#include "geometry/optim/bundle_adjustment_weights.h"
 
 namespace epilabel {
 
@@ -27,6 +28,8 @@ void BundleAdjustmentOptions::Check() const {
     throw std::invalid_argument("BA refine_time_offsets does not go with compute_covariance");
   if (!(time_offset_prior_frames >= 0)) throw std::invalid_argument("BA time_offset_prior_frames must be >= 0");
   if (!(time_offset_block_frames >= 0)) throw std::invalid_argument("BA time_offset_block_frames must be >= 0");
+  if (min_group_observations < 1) throw std::invalid_argument("BA min_group_observations must be >= 1");
+  if (!(max_group_weight >= 1)) throw std::invalid_argument("BA max_group_weight must be >= 1");
 }
 
 std::string BundleAdjustmentSummary::BriefReport() const {
@@ -129,16 +132,18 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
     if (options.refine_time_offsets) UpdateTimeOffsetPixels(data);
 
     int removed = 0;
+    bool reweighted = false;
     if (removal_round) {
       removed = RemoveOutliers(blocks, options, data, &summary.outlier_threshold_px);
       summary.num_outliers_removed += removed;
+      if (options.reweight_groups) reweighted = UpdateGroupWeights(blocks, options, data);
     }
-    if (loose && removed == 0) {
+    if (loose && removed == 0 && !reweighted) {
       final_pass = true;
       round = options.outlier_rounds - 1;
       continue;
     }
-    const bool last = !removal_round || removed == 0;
+    const bool last = !removal_round || (removed == 0 && !reweighted);
     if (last && options.compute_covariance) {
       const auto cov_start = std::chrono::steady_clock::now();
       EstimateCameraUncertainty(options, gauge.intrinsics_free, data, &blocks, &problem, &summary);
@@ -154,6 +159,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
 
   CameraBlocksToRig(blocks, rig);
   CameraStatistics(blocks, *data, &summary);
+  if (options.reweight_groups) summary.group_weights = data->group_weights;
   return summary;
 }
 

@@ -35,6 +35,8 @@ struct BAObservation {
   Eigen::Vector2d pixel;        // observed pixel (distorted image)
   double weight = 1.0;          // confidence
   bool inlier = true;           // cleared when removed as an outlier
+  int group = -1;               // weighting group (e.g. the joint type; BundleAdjustmentOptions::
+                                // reweight_groups), -1: none (weight 1)
 };
 
 // Camera c's 2-D track of one joint around an observation of a point at reference frame
@@ -64,6 +66,9 @@ struct BAProblemData {
   // BundleAdjust sets each observation's `pixel` to its window at the final offsets.
   std::vector<BATrackWindow> track_windows;
   std::vector<double> time_offsets;
+  // Per observation group (index = BAObservation::group): a factor on the weight of its
+  // observations. Missing entries count as 1; BundleAdjust sets it when reweight_groups.
+  std::vector<double> group_weights;
 };
 
 struct BundleAdjustmentOptions {
@@ -103,6 +108,18 @@ struct BundleAdjustmentOptions {
   // reference frames (BATrackWindow::frame): neighbouring frames share the body's motion, the
   // smoothing of the tracks and a detector's correlated errors, blocks are taken as independent.
   double time_offset_block_frames = 0.0;
+  // Weights measured per observation group (BAObservation::group >= 0): after every solve that
+  // an outlier removal follows, each group with at least min_group_observations inlier
+  // observations gets the weight (sigma / sigma_g)^2, sigma_g the robust scale of its inlier
+  // errors (median error / 1.1774) and sigma that of all inliers, clamped to
+  // [1 / max_group_weight, max_group_weight]; an observation's weight is its confidence times its
+  // group's. A group whose detections agree less across the views (a joint with larger noise, or
+  // a view-dependent detector bias such as face joints turning with the head) then counts less.
+  // When the weights changed (by more than 5 %), the next round is solved even if no outlier was
+  // removed. Off: every group 1, as without groups.
+  bool reweight_groups = false;
+  int min_group_observations = 30;
+  double max_group_weight = 25.0;
   camera_t fixed_camera = 0;           // gauge: pose held constant
   camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
   int max_iterations = 100;
@@ -141,6 +158,7 @@ struct BundleAdjustmentSummary {
   std::vector<double> camera_rms_px;  // per camera over its inlier observations
   std::vector<int> camera_observations;
   std::vector<CameraUncertainty> uncertainty;  // when compute_covariance
+  std::vector<double> group_weights;  // reweight_groups: the final weight of every group (1: too few)
   // With refine_time_offsets and time_offset_block_frames > 0: per camera, the standard error of
   // its offset (reference frames; 0 for the time reference, NaN for a camera without
   // observations, or when the system is singular or fewer than 3 blocks have observations).

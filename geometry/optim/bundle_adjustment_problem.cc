@@ -9,6 +9,7 @@
 #include "geometry/optim/cost_functions/camera_priors.h"
 #include "geometry/optim/cost_functions/skeleton_priors.h"
 #include "geometry/optim/cost_functions/time_offset_reprojection.h"
+#include "geometry/optim/bundle_adjustment_weights.h"
 
 namespace epilabel {
 
@@ -70,9 +71,11 @@ void UpdateTimeOffsetPixels(BAProblemData* data) {
 
 namespace {
 
-// The reprojection term of observation k with its camera's time offset as a parameter.
+// The reprojection term of observation k (of weight `weight`) with its camera's time offset as a
+// parameter.
 ceres::ResidualBlockId AddTimeOffsetTerm(const BundleAdjustmentOptions& options, bool intrinsics_free, size_t k,
-                                         BACameraBlocks* blocks, BAProblemData* data, ceres::Problem* problem) {
+                                         double weight, BACameraBlocks* blocks, BAProblemData* data,
+                                         ceres::Problem* problem) {
   const BAObservation& o = data->observations[k];
   double* pose = blocks->poses[o.camera].data();
   double* intrinsics = blocks->intrinsics[o.camera].data();
@@ -82,9 +85,9 @@ ceres::ResidualBlockId AddTimeOffsetTerm(const BundleAdjustmentOptions& options,
   const double aspect = blocks->aspects[o.camera];
   const LensModel lens = blocks->lenses[o.camera];
   if (intrinsics_free && !options.IntrinsicsHeld(o.camera))
-    return problem->AddResidualBlock(TimeOffsetIntrinsicsReprojectionCost::Create(window, o.weight, aspect, lens),
+    return problem->AddResidualBlock(TimeOffsetIntrinsicsReprojectionCost::Create(window, weight, aspect, lens),
                                      new ceres::HuberLoss(options.loss_scale_px), pose, intrinsics, point, offset);
-  return problem->AddResidualBlock(TimeOffsetReprojectionCost::Create(intrinsics, window, o.weight, aspect, lens),
+  return problem->AddResidualBlock(TimeOffsetReprojectionCost::Create(intrinsics, window, weight, aspect, lens),
                                    new ceres::HuberLoss(options.loss_scale_px), pose, point, offset);
 }
 
@@ -110,18 +113,19 @@ void AddReprojectionTerms(const BundleAdjustmentOptions& options, bool intrinsic
   for (size_t k = 0; k < data->observations.size(); ++k) {
     const BAObservation& o = data->observations[k];
     if (!o.inlier || !determined[o.point]) continue;
+    const double weight = o.weight * GroupWeight(*data, o);
     double* pose = blocks->poses[o.camera].data();
     double* intrinsics = blocks->intrinsics[o.camera].data();
     double* point = data->points[o.point].data();
     const double aspect = blocks->aspects[o.camera];
     const LensModel lens = blocks->lenses[o.camera];
     const ceres::ResidualBlockId id =
-        options.refine_time_offsets ? AddTimeOffsetTerm(options, intrinsics_free, k, blocks, data, &round->problem)
+        options.refine_time_offsets ? AddTimeOffsetTerm(options, intrinsics_free, k, weight, blocks, data, &round->problem)
         : intrinsics_free && !options.IntrinsicsHeld(o.camera)
-            ? round->problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, o.weight, aspect, lens),
+            ? round->problem.AddResidualBlock(ReprojectionCost::Create(o.pixel, weight, aspect, lens),
                                               new ceres::HuberLoss(options.loss_scale_px), pose, intrinsics, point)
             : round->problem.AddResidualBlock(
-                  FixedIntrinsicsReprojectionCost::Create(intrinsics, o.pixel, o.weight, aspect, lens),
+                  FixedIntrinsicsReprojectionCost::Create(intrinsics, o.pixel, weight, aspect, lens),
                   new ceres::HuberLoss(options.loss_scale_px), pose, point);
     round->reprojection_blocks.push_back(id);
     round->reprojection_obs.push_back(static_cast<int>(k));

@@ -27,6 +27,7 @@ void SelfCalibrationOptions::Check() const {
     throw std::invalid_argument("focal_jackknife_blocks must be 0 or >= 2");
   if (focal_jackknife_joint_groups < 0 || focal_jackknife_joint_groups == 1)
     throw std::invalid_argument("focal_jackknife_joint_groups must be 0 or >= 2");
+  if (joint_weighting < 0 || joint_weighting > 2) throw std::invalid_argument("joint_weighting must be 0, 1 or 2");
   if (min_focal_block_frames < 5) throw std::invalid_argument("min_focal_block_frames must be >= 5");
   two_view.Check();
   resection.Check();
@@ -167,6 +168,7 @@ BundleAdjustmentOptions FinalAdjustmentOptions(const SelfCalibrationOptions& opt
     final_ba.fixed_intrinsics = s.intrinsics_given;
   }
   final_ba.focal_groups = s.focal_groups;
+  final_ba.reweight_groups = options.joint_weighting > 0;
   return final_ba;
 }
 

@@ -41,6 +41,12 @@ struct SelfCalibrationOptions {
   int max_ba_frames = 600;               // frames (evenly spread) in the bundle adjustment
   int max_registration_frames = 150;     // frames in the quick adjustments while registering
   BundleAdjustmentOptions ba;            // final bundle adjustment
+  // Weights of the final adjustment measured from its residuals (BundleAdjustmentOptions::
+  // reweight_groups): 0 none (confidence only); 1 one weight per joint type; 2 one per camera and
+  // joint type. Detectors place some joints less consistently across views than others (the
+  // wrists and knees noisier than the nose, face joints moved with the head's yaw), and a joint
+  // type's residual scale after the adjustment measures it.
+  int joint_weighting = 0;
   // Focal search range relative to the larger image side, for unknown intrinsics.
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
   double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result

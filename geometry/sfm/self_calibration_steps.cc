@@ -21,9 +21,11 @@ std::vector<frame_t> WellSeenFrames(const Observations2d& obs, double min_confid
   return good_frames;
 }
 
-// The points (one per triangulated joint), the observations of the views that made them, and
-// when `bones` are given one bone term per frame and bone with its median length.
-BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>& bones) {
+// The points (one per triangulated joint), the observations of the views that made them (their
+// group: the joint type, or camera and joint type, by `joint_weighting`, see
+// SelfCalibrationOptions), and when `bones` are given one bone term per frame and bone with its
+// median length.
+BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>& bones, int joint_weighting) {
   BAProblemData data;
   const int nf = tri.points.num_frames(), nj = tri.points.num_joints();
   std::vector<int> index(static_cast<size_t>(nf) * nj, -1);
@@ -41,6 +43,7 @@ BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>
         bo.point = index[static_cast<size_t>(f) * nj + j];
         bo.pixel = o.head<2>();
         bo.weight = o.z();
+        bo.group = joint_weighting == 1 ? j : joint_weighting == 2 ? c * nj + j : -1;
         data.observations.push_back(bo);
       }
     }
@@ -109,7 +112,7 @@ BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std
                                          const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
                                          int* num_points) {
   const TriangulationResult tri = TriangulateRegistered(*rig, frames, registered, options);
-  BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{});
+  BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, options.joint_weighting);
   *num_points = static_cast<int>(data.points.size());
   Rig adjusted = *rig;
   const BundleAdjustmentSummary summary = BundleAdjust(&adjusted, &data, ba_options);

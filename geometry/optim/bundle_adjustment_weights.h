@@ -1,0 +1,28 @@
+// Weights of observation groups measured from the residuals (internal to geometry/optim; see
+// BundleAdjustmentOptions::reweight_groups): a group (e.g. a joint type, or a camera and joint
+// type) whose detections agree less with the other views than the rest gets less weight.
+#pragma once
+
+#include <vector>
+
+#include "geometry/optim/bundle_adjustment.h"
+#include "geometry/optim/bundle_adjustment_problem.h"
+
+namespace epilabel {
+
+// The factor on observation o's weight: its group's entry of data.group_weights, 1 without one.
+inline double GroupWeight(const BAProblemData& data, const BAObservation& o) {
+  return o.group >= 0 && static_cast<size_t>(o.group) < data.group_weights.size() ? data.group_weights[o.group] : 1.0;
+}
+
+// Robust error scale (px) of a set of reprojection errors (2D norms): median / 1.1774, the median
+// of the norm of a 2D Gaussian error of unit sigma per axis. NaN when empty. Reorders `errors`.
+double RobustErrorScale(std::vector<double>* errors);
+
+// Sets data->group_weights from the inlier observations' current errors: per group with at least
+// options.min_group_observations of them, (sigma / sigma_g)^2 clamped to
+// [1 / max_group_weight, max_group_weight], sigma the scale of all inliers with a group; 1 for the
+// others. Returns whether a weight changed by more than 5 % (relative).
+bool UpdateGroupWeights(const BACameraBlocks& blocks, const BundleAdjustmentOptions& options, BAProblemData* data);
+
+}  // namespace epilabel
