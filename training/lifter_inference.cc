@@ -1,5 +1,7 @@
 #include "training/lifter_inference.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -9,6 +11,13 @@
 
 namespace epilabel {
 namespace lifter {
+
+void SetComputeThreads(int num_threads) {
+  at::set_num_threads(num_threads);
+  // Looked up at run time: the BLAS is whatever libblas.so.3 the system's alternative names.
+  using SetBlasThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
 
 torch::Tensor InputTensor(Batch& batch) {
   return torch::from_blob(batch.input.data(), {batch.size, batch.window, batch.num_joints, 2}, torch::kFloat32);

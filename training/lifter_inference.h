@@ -40,6 +40,16 @@ std::vector<Eigen::Vector3d> Predict(LifterNetImpl& model, const LifterData& dat
                                      const PredictSetup& setup, const InferenceOptions& options,
                                      std::vector<double>* uncertainty);
 
+// Sets libtorch's intra-op threads (at::set_num_threads) and, when the process's BLAS is
+// OpenBLAS (Debian's libblas.so.3 alternative), pins OpenBLAS's own thread pool to one thread:
+// libtorch calls the BLAS from its own threads, and OpenBLAS would otherwise start as many
+// threads as the machine has cores, whatever `num_threads` says (results then depending on the
+// machine, and more busy threads than asked for). The pin is process-wide and stays after the
+// call. OpenBLAS's OpenMP build ignores it and follows libtorch's OpenMP thread count (also a
+// function of `num_threads` alone). With ATLAS or the reference BLAS, which have no thread
+// pool, only libtorch's threads are set. docs/training.md, "OpenBLAS on a machine, checked".
+void SetComputeThreads(int num_threads);
+
 // The skeleton's flip permutation; empty without a skeleton.
 std::vector<joint_t> FlipPermutationOf(const Skeleton* skeleton);
 

@@ -81,7 +81,7 @@ Points3d PredictAll(const LoadedRun& run, const LifterData& data, const Inferenc
 Points3d PredictDataset(const std::string& run_dir, const LabelDataset& dataset, const InferenceOptions& options,
                         FrameJointArray<double>* uncertainty_m) {
   options.Check();
-  at::set_num_threads(options.num_threads);
+  SetComputeThreads(options.num_threads);
   const LoadedRun run = LoadRun(run_dir);
   CheckJoints(run.joint_names, dataset, run_dir);
   return PredictAll(run, PrepareLifterData(dataset), options, uncertainty_m);
@@ -106,7 +106,7 @@ EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset&
 Points3d LiftPoses(const std::string& run_dir, const Track2d& track, const InferenceOptions& options,
                    FrameJointArray<double>* uncertainty_m) {
   options.Check();
-  at::set_num_threads(options.num_threads);
+  SetComputeThreads(options.num_threads);
   const LoadedRun run = LoadRun(run_dir);
   if (track.num_joints != static_cast<int>(run.joint_names.size())) {
     throw InputError(run_dir, "the keypoints have " + std::to_string(track.num_joints) + " joints, the model " +

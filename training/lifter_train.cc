@@ -312,7 +312,7 @@ TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train,
   using namespace lifter;
   const Skeleton* skeleton = CheckTrainingInput(options, train, val);
   const std::vector<joint_t> root_joints = skeleton != nullptr ? skeleton->root : std::vector<joint_t>{};
-  at::set_num_threads(options.num_threads);
+  SetComputeThreads(options.num_threads);
   const LifterData train_data = PrepareLifterData(train, options.loss.label_weights);
   const LifterData val_data = PrepareLifterData(val, options.loss.label_weights);
   const std::vector<int> train_samples = LabelledSamples(train_data);
