@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "geometry/core/camera.h"
+#include "geometry/core/rigid3.h"
 
 namespace epilabel::testing {
 
@@ -39,6 +40,17 @@ inline Rig RingRig(int n, double radius = 4.0) {
     rig.push_back(LookAtCamera("cam" + std::to_string(i), c, Eigen::Vector3d(0, 0, 1.0), 1100.0 + 20.0 * i, 1280, 960,
                                Distortion{-0.05 + 0.01 * i, 0.01, 0.0005, -0.0003, 0.0}));
   }
+  return rig;
+}
+
+// The bundle adjustments' start: cameras `first` .. end of `rig` turned by about 1.5 degrees
+// (Rodrigues (0.02, -0.015, 0.01)) and moved by about 7 cm (0.05, -0.03, 0.04) m, in their
+// cam_from_world; the cameras before `first` (the gauge) are left at the truth.
+inline Rig NudgeCameras(Rig rig, size_t first) {
+  const Eigen::Matrix3d nudge = RotationFromRodrigues(Eigen::Vector3d(0.02, -0.015, 0.01));
+  for (size_t c = first; c < rig.size(); ++c)
+    rig[c].cam_from_world = Rigid3d(nudge * rig[c].cam_from_world.rotation.toRotationMatrix(),
+                                    rig[c].cam_from_world.translation + Eigen::Vector3d(0.05, -0.03, 0.04));
   return rig;
 }
 

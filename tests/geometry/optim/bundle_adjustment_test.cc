@@ -176,12 +176,7 @@ class BundleAdjustmentScene : public ::testing::Test {
         data_.observations.push_back(o);
       }
     }
-    rig_ = truth_;
-    for (camera_t c = 2; c < 4; ++c) {
-      const Eigen::Matrix3d nudge = RotationFromRodrigues(Eigen::Vector3d(0.02, -0.015, 0.01));
-      rig_[c].cam_from_world = Rigid3d(nudge * rig_[c].cam_from_world.rotation.toRotationMatrix(),
-                                       rig_[c].cam_from_world.translation + Eigen::Vector3d(0.05, -0.03, 0.04));
-    }
+    rig_ = testing::NudgeCameras(truth_, 2);
   }
 
   double MaxRotationErrorDeg() const {
