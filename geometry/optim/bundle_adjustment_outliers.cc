@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
+#include "geometry/optim/bundle_adjustment_weights.h"
 #include "geometry/optim/cost_functions/camera_priors.h"
 
 namespace epilabel {
@@ -46,11 +48,8 @@ int RemoveOutliers(const BACameraBlocks& blocks, const BundleAdjustmentOptions& 
     inlier_errors.push_back(errors[i]);
   }
   double threshold = options.outlier_threshold_px;
-  if (options.outlier_sigmas > 0 && !inlier_errors.empty()) {
-    const auto mid = inlier_errors.begin() + static_cast<std::ptrdiff_t>(inlier_errors.size() / 2);
-    std::nth_element(inlier_errors.begin(), mid, inlier_errors.end());
-    threshold = std::max(threshold, options.outlier_sigmas * *mid / 1.1774);
-  }
+  if (options.outlier_sigmas > 0 && !inlier_errors.empty())
+    threshold = std::max(threshold, options.outlier_sigmas * RobustErrorScale(std::move(inlier_errors)));
   *threshold_px = threshold;
   int removed = 0;
   for (size_t i = 0; i < data->observations.size(); ++i) {

@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+
+#include "foundation/statistics.h"
 
 namespace epilabel {
 
-double RobustErrorScale(std::vector<double>* errors) {
-  if (errors->empty()) return kNaN;
-  const auto mid = errors->begin() + static_cast<std::ptrdiff_t>(errors->size() / 2);
-  std::nth_element(errors->begin(), mid, errors->end());
-  return *mid / 1.1774;
-}
+double RobustErrorScale(std::vector<double> errors) { return Median(std::move(errors)) / 1.1774; }
 
 bool UpdateGroupWeights(const BACameraBlocks& blocks, const BundleAdjustmentOptions& options, BAProblemData* data) {
   int num_groups = 0;
@@ -24,11 +22,11 @@ bool UpdateGroupWeights(const BACameraBlocks& blocks, const BundleAdjustmentOpti
     group_errors[o.group].push_back(err);
     all_errors.push_back(err);
   }
-  const double sigma = RobustErrorScale(&all_errors);
+  const double sigma = RobustErrorScale(std::move(all_errors));
   std::vector<double> weights(num_groups, 1.0);
   for (int g = 0; g < num_groups; ++g) {
     if (static_cast<int>(group_errors[g].size()) < options.min_group_observations) continue;
-    const double sigma_g = RobustErrorScale(&group_errors[g]);
+    const double sigma_g = RobustErrorScale(std::move(group_errors[g]));
     if (!(sigma > 0) || !(sigma_g > 0)) continue;
     const double w = (sigma / sigma_g) * (sigma / sigma_g);
     weights[g] = std::clamp(w, 1.0 / options.max_group_weight, options.max_group_weight);

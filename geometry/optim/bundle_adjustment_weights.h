@@ -16,8 +16,9 @@ inline double GroupWeight(const BAProblemData& data, const BAObservation& o) {
 }
 
 // Robust error scale (px) of a set of reprojection errors (2D norms): median / 1.1774, the median
-// of the norm of a 2D Gaussian error of unit sigma per axis. NaN when empty. Reorders `errors`.
-double RobustErrorScale(std::vector<double>* errors);
+// of the norm of a 2D Gaussian error of unit sigma per axis (Median of foundation/statistics.h:
+// the upper median). NaN when empty.
+double RobustErrorScale(std::vector<double> errors);
 
 // Sets data->group_weights from the inlier observations' current errors: per group with at least
 // options.min_group_observations of them, (sigma / sigma_g)^2 clamped to

@@ -79,9 +79,9 @@ TEST(BundleAdjustmentWeights, RobustScaleOfGaussianErrorNorms) {
   std::normal_distribution<double> noise(0.0, 2.0);
   std::vector<double> errors;
   for (int i = 0; i < 20000; ++i) errors.push_back(Eigen::Vector2d(noise(rng), noise(rng)).norm());
-  EXPECT_NEAR(RobustErrorScale(&errors), 2.0, 0.05);
+  EXPECT_NEAR(RobustErrorScale(errors), 2.0, 0.05);
   std::vector<double> none;
-  EXPECT_TRUE(std::isnan(RobustErrorScale(&none)));
+  EXPECT_TRUE(std::isnan(RobustErrorScale(none)));
 }
 
 // One joint type with a 6 px view-dependent bias: its weight falls to a small fraction of the
