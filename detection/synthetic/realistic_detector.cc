@@ -298,6 +298,9 @@ void RealisticDetectorOptions::Check() const {
   }
   finite_nonneg(correlation_time_s, "correlation_time_s");
   if (!(fps > 0.0) || !std::isfinite(fps)) throw InputError("fps", "must be positive, got " + Number(fps));
+  for (double v : camera_fps) {
+    if (!(v > 0.0) || !std::isfinite(v)) throw InputError("camera_fps", "each rate must be positive, got " + Number(v));
+  }
   for (auto [v, name] : {std::pair{hip_raise_m, "hip_raise_m"}, {hip_outward_m, "hip_outward_m"},
                          {shoulder_outward_m, "shoulder_outward_m"}, {nose_profile_shift_px, "nose_profile_shift_px"},
                          {eye_profile_shift_px, "eye_profile_shift_px"}, {ear_profile_shift_px, "ear_profile_shift_px"}}) {
@@ -320,6 +323,14 @@ void RealisticDetectorOptions::Check() const {
 
 double RealisticDetectorOptions::Rho() const {
   return correlation_time_s > 0.0 ? std::exp(-1.0 / (fps * correlation_time_s)) : 0.0;
+}
+
+double RealisticDetectorOptions::CameraRho(int camera) const {
+  if (camera_fps.empty()) return Rho();
+  if (camera < 0 || static_cast<size_t>(camera) >= camera_fps.size()) {
+    throw std::invalid_argument("RealisticDetectorOptions: no camera_fps entry for camera " + std::to_string(camera));
+  }
+  return correlation_time_s > 0.0 ? std::exp(-1.0 / (camera_fps[camera] * correlation_time_s)) : 0.0;
 }
 
 namespace {
@@ -359,28 +370,29 @@ struct GroupFrame {
   std::vector<BodyCapsules> bodies;
 };
 
-GroupFrame MakeGroupFrame(const std::vector<Points3d>& people, const std::vector<double>& heights, int f) {
+GroupFrame MakeGroupFrame(const std::vector<const Points3d*>& people, const std::vector<double>& heights, int f) {
   GroupFrame g;
   g.bodies.resize(people.size());
   for (size_t p = 0; p < people.size(); ++p) {
-    if (!Present(people[p], f)) continue;
+    if (!Present(*people[p], f)) continue;
     g.present.push_back(static_cast<int>(p));
-    g.bodies[p] = MakeBodyCapsules(people[p].Row(f), heights[p]);
+    g.bodies[p] = MakeBodyCapsules(people[p]->Row(f), heights[p]);
   }
   return g;
 }
 
-// Person p seen by camera c over all frames, in frame order (the AR(1) recursion). With
-// `occluders` (the group detector) the other people hide joints; a frame where person p is
-// absent (NaN) is marked invisible, its draws still advance the state.
-void DetectPersonInCamera(const Rig& rig, int c, const std::vector<Points3d>& people, const std::vector<double>& heights,
-                          int p, const RealisticDetectorOptions& options, const SimulatedDetectorOptions* occluders,
-                          SimulatedDetection* out, ViewCounts* counts) {
-  const Points3d& truth = people[p];
+// Person p seen by camera c over all frames, in frame order (the AR(1) recursion at camera c's
+// rate); `people` are everyone as camera c sees them. With `occluders` (the group detector) the
+// other people hide joints; a frame where person p is absent (NaN) is marked invisible, its
+// draws still advance the state.
+void DetectPersonInCamera(const Rig& rig, int c, const std::vector<const Points3d*>& people,
+                          const std::vector<double>& heights, int p, const RealisticDetectorOptions& options,
+                          const SimulatedDetectorOptions* occluders, SimulatedDetection* out, ViewCounts* counts) {
+  const Points3d& truth = *people[p];
   const int num_frames = truth.num_frames();
   const VisibleProjector projector(rig[c]);
   const Eigen::Vector3d center = rig[c].CenterInWorld();
-  const double rho = options.Rho();
+  const double rho = options.CameraRho(c);
   const uint64_t person = static_cast<uint64_t>(p);
   Eigen::Vector2d ar_state[kNumJoints];
   for (Eigen::Vector2d& s : ar_state) s.setZero();
@@ -439,8 +451,7 @@ SimulatedDetection SimulateRealisticDetector(const Rig& rig, const std::vector<c
 
   // One task per camera: the AR(1) recursion runs over its frames in order.
   tbb::parallel_for(0, num_cameras, [&](int c) {
-    const std::vector<Points3d> people = {*camera_truth[c]};
-    DetectPersonInCamera(rig, c, people, heights, 0, options, nullptr, &out, &per_camera[c]);
+    DetectPersonInCamera(rig, c, {camera_truth[c]}, heights, 0, options, nullptr, &out, &per_camera[c]);
     const int done = ++cameras_done;
     if (options.progress) options.progress("realistic detector", done, num_cameras);
   });
@@ -452,17 +463,33 @@ std::vector<SimulatedDetection> SimulateRealisticGroupDetector(const Rig& rig, c
                                                                const std::vector<double>& heights,
                                                                const RealisticDetectorOptions& options,
                                                                const SimulatedDetectorOptions& occlusion) {
+  std::vector<const Points3d*> everyone;
+  for (const Points3d& person : people) everyone.push_back(&person);
+  return SimulateRealisticGroupDetector(rig, std::vector<std::vector<const Points3d*>>(rig.size(), everyone), heights,
+                                        options, occlusion);
+}
+
+std::vector<SimulatedDetection> SimulateRealisticGroupDetector(
+    const Rig& rig, const std::vector<std::vector<const Points3d*>>& camera_people, const std::vector<double>& heights,
+    const RealisticDetectorOptions& options, const SimulatedDetectorOptions& occlusion) {
   options.Check();
   occlusion.Check();
-  if (rig.empty() || people.empty() || heights.size() != people.size()) {
-    throw std::invalid_argument("SimulateRealisticGroupDetector: one height per person expected");
+  if (rig.empty() || camera_people.size() != rig.size() || camera_people[0].empty() ||
+      heights.size() != camera_people[0].size()) {
+    throw std::invalid_argument("SimulateRealisticGroupDetector: one view of the people per camera, one height per "
+                                "person expected");
   }
   const int num_cameras = static_cast<int>(rig.size());
-  const int num_frames = people[0].num_frames();
-  const int num_people = static_cast<int>(people.size());
-  for (int p = 0; p < num_people; ++p) {
-    if (people[p].num_joints() != kNumJoints || people[p].num_frames() != num_frames || !(heights[p] > 0.0)) {
-      throw std::invalid_argument("SimulateRealisticGroupDetector: expects COCO-17 points over the same frames");
+  const int num_people = static_cast<int>(heights.size());
+  const int num_frames = camera_people[0][0]->num_frames();
+  for (const std::vector<const Points3d*>& seen : camera_people) {
+    if (static_cast<int>(seen.size()) != num_people) {
+      throw std::invalid_argument("SimulateRealisticGroupDetector: every camera must see the same people");
+    }
+    for (int p = 0; p < num_people; ++p) {
+      if (seen[p]->num_joints() != kNumJoints || seen[p]->num_frames() != num_frames || !(heights[p] > 0.0)) {
+        throw std::invalid_argument("SimulateRealisticGroupDetector: expects COCO-17 points over the same frames");
+      }
     }
   }
   std::vector<SimulatedDetection> out;
@@ -474,15 +501,17 @@ std::vector<SimulatedDetection> SimulateRealisticGroupDetector(const Rig& rig, c
   // One task per (person, camera): the AR(1) recursion runs over its frames in order.
   tbb::parallel_for(0, tasks, [&](int item) {
     const int p = item / num_cameras, c = item % num_cameras;
-    DetectPersonInCamera(rig, c, people, heights, p, options, &occlusion, &out[p], &counts[item]);
+    DetectPersonInCamera(rig, c, camera_people[c], heights, p, options, &occlusion, &out[p], &counts[item]);
     const int d = ++done;
     if (options.progress) options.progress("realistic detector", d, tasks);
   });
   for (int p = 0; p < num_people; ++p) {
-    int64_t present_frames = 0;
-    for (int f = 0; f < num_frames; ++f) present_frames += Present(people[p], f);
+    int64_t present_views = 0;  // frames person p is present, summed over the cameras' views
+    for (int c = 0; c < num_cameras; ++c) {
+      for (int f = 0; f < num_frames; ++f) present_views += Present(*camera_people[c][p], f);
+    }
     const std::vector<ViewCounts> mine(counts.begin() + p * num_cameras, counts.begin() + (p + 1) * num_cameras);
-    out[p].statistics = SumCounts(mine, present_frames * num_cameras * kNumJoints);
+    out[p].statistics = SumCounts(mine, present_views * kNumJoints);
   }
   return out;
 }

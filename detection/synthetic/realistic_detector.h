@@ -69,6 +69,10 @@ struct RealisticDetectorOptions {
   double student_dof = 4.0;             // tail of the innovations (> 2; large = Gaussian)
   double correlation_time_s = 0.15;     // AR(1) time constant (fitted: residual lag-1 correlation 0.68 at 60 fps)
   double fps = 30.0;                    // frame rate of the sequence (sets rho)
+  // Per-camera frame rates (frames per second, one per camera of the rig), for cameras that do
+  // not share one rate: camera c's rho is then exp(-1 / (camera_fps[c] correlation_time_s)),
+  // the error state still stepping once per frame of that camera. Empty: `fps` for every camera.
+  std::vector<double> camera_fps;
   // Systematic 3D offsets (metres for a person reference_height_m tall; scaled with height).
   double reference_height_m = 1.72;
   double hip_raise_m = -0.01;           // hips along the trunk axis (> 0 toward the shoulders)
@@ -98,10 +102,14 @@ struct RealisticDetectorOptions {
   ProgressCallback progress;
 
   // Throws InputError naming the option for non-finite values, negative spreads or scales,
-  // rates outside [0, 1], student_dof <= 2, correlation_time_s < 0 or fps <= 0.
+  // rates outside [0, 1], student_dof <= 2, correlation_time_s < 0, fps <= 0 or a camera_fps
+  // entry <= 0.
   void Check() const;
   // The AR(1) coefficient per frame: exp(-1 / (fps correlation_time_s)), 0 for time 0.
   double Rho() const;
+  // The same for camera `camera`: its camera_fps entry when given, else Rho(). Throws
+  // std::invalid_argument when camera_fps is given and has no entry for `camera`.
+  double CameraRho(int camera) const;
 };
 
 // Runs the detector on true COCO-17 points ([frames, 17], world metres, all finite) of one
@@ -111,7 +119,7 @@ SimulatedDetection SimulateRealisticDetector(const Rig& rig, const Points3d& tru
                                              const RealisticDetectorOptions& options);
 // The same with what each camera sees (camera_truth[c], all over the same frames): cameras that
 // are not synchronised see the person at shifted times (the error state of each camera still
-// runs over its own frames, at options.fps). Equal pointers give the one above.
+// runs over its own frames, at its own rate: options.CameraRho). Equal pointers give the one above.
 SimulatedDetection SimulateRealisticDetector(const Rig& rig, const std::vector<const Points3d*>& camera_truth,
                                              double subject_height, const RealisticDetectorOptions& options);
 
@@ -124,5 +132,13 @@ std::vector<SimulatedDetection> SimulateRealisticGroupDetector(const Rig& rig, c
                                                                const std::vector<double>& heights,
                                                                const RealisticDetectorOptions& options,
                                                                const SimulatedDetectorOptions& occlusion);
+// The same with what each camera sees: camera_people[c][p] is person p as camera c sees it
+// ([frames, 17], the same frames and people in every camera; NaN rows where absent), e.g. at
+// that camera's shifted times when the cameras are not synchronised. Occlusion is judged among
+// the people as that camera sees them; each camera's error state runs at its own rate
+// (options.CameraRho). Equal pointers in every camera give the one above.
+std::vector<SimulatedDetection> SimulateRealisticGroupDetector(
+    const Rig& rig, const std::vector<std::vector<const Points3d*>>& camera_people, const std::vector<double>& heights,
+    const RealisticDetectorOptions& options, const SimulatedDetectorOptions& occlusion);
 
 }  // namespace epilabel

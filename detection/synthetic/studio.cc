@@ -41,11 +41,12 @@ SimulatedDetectorOptions DetectorOptions(const StudioOptions& options) {
   return d;
 }
 
-// The realistic detector's options: the studio's own, with the scene's seed, rate and progress.
+// The realistic detector's options: the studio's own, with the scene's seed, rates and progress.
 RealisticDetectorOptions RealisticOptions(const StudioOptions& options) {
   RealisticDetectorOptions r = options.realistic;
   r.seed = options.seed;
   r.fps = options.fps;
+  r.camera_fps = options.camera_fps;
   r.progress = options.progress;
   return r;
 }
@@ -661,8 +662,6 @@ SyntheticScene Synthesize(const StudioOptions& options) {
     if (!unsynchronised) {
       detection = SimulateSinglePerson(options, studio_rig.cameras, motion);
     } else {
-      if (options.detector != "gaussian" && !options.camera_fps.empty())
-        throw InputError("camera_fps", "the realistic detector does not take per-camera frame rates yet");
       const std::vector<Points3d> views = CameraViews(motion.points3d, options, margin);
       detection = options.detector == "realistic"
                       ? SimulateRealisticDetector(studio_rig.cameras, Pointers(views), motion.subject_height,
@@ -689,13 +688,11 @@ SyntheticScene Synthesize(const StudioOptions& options) {
     heights.push_back(person.height);
   }
   std::vector<SimulatedDetection> detections;
-  if (options.detector == "realistic") {
-    if (unsynchronised)
-      throw InputError("time_offsets", "the realistic detector takes time offsets for one person only (yet)");
-    detections = SimulateRealisticGroupDetector(studio_rig.cameras, points, heights, RealisticOptions(options),
-                                                DetectorOptions(options));
-  } else if (!unsynchronised) {
-    detections = SimulateGroupDetector(studio_rig.cameras, points, heights, DetectorOptions(options));
+  const bool realistic = options.detector == "realistic";
+  if (!unsynchronised) {
+    detections = realistic ? SimulateRealisticGroupDetector(studio_rig.cameras, points, heights,
+                                                            RealisticOptions(options), DetectorOptions(options))
+                           : SimulateGroupDetector(studio_rig.cameras, points, heights, DetectorOptions(options));
   } else {
     std::vector<std::vector<Points3d>> views;  // [person][camera]
     for (const Points3d& person : points) views.push_back(CameraViews(person, options, margin));
@@ -703,7 +700,9 @@ SyntheticScene Synthesize(const StudioOptions& options) {
     for (size_t c = 0; c < camera_people.size(); ++c) {
       for (const auto& person : views) camera_people[c].push_back(&person[c]);
     }
-    detections = SimulateGroupDetector(studio_rig.cameras, camera_people, heights, DetectorOptions(options));
+    detections = realistic ? SimulateRealisticGroupDetector(studio_rig.cameras, camera_people, heights,
+                                                            RealisticOptions(options), DetectorOptions(options))
+                           : SimulateGroupDetector(studio_rig.cameras, camera_people, heights, DetectorOptions(options));
     for (PersonTruth& person : scene.people) CropPerson(margin, options.num_frames, &person);
   }
   for (size_t p = 0; p < scene.people.size(); ++p) TakeDetection(std::move(detections[p]), &scene.people[p]);

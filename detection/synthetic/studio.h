@@ -37,8 +37,9 @@ struct StudioOptions {
                                // < 0: 1.5 * noise_px (so 0 when noise_px is 0)
   // Detector model: "gaussian" (simulated_detector.h: the options above) or "realistic"
   // (realistic_detector.h: heavy-tailed, temporally correlated, view-dependent errors with the
-  // parameters of `realistic`; its seed and fps are this struct's; several people: each with its own errors,
-  // with the occlusion between people and the ghosts of the Gaussian model).
+  // parameters of `realistic`; its seed, fps and camera_fps are this struct's; several people: each with its own
+  // errors, with the occlusion between people and the ghosts of the Gaussian model; with time offsets or per-camera
+  // rates each camera's detector runs on what that camera sees at its own times).
   std::string detector = "gaussian";
   RealisticDetectorOptions realistic;
   // Varied motion (one person): a seeded playback speed in [0.75, 1.3] x the clips' own, a body

@@ -106,18 +106,20 @@ TEST(RealisticDetector, SystematicOffsetsHaveConfiguredSignAndSize) {
   EXPECT_GT(shoulder_gain_sum / n, 2.0);  // shoulders moved apart in the image on average
 }
 
-TEST(RealisticDetector, ErrorsFollowTheConfiguredAr1Correlation) {
-  const Truth& t = H36mTruth();
+// Options whose only error is the AR(1) random part (no offsets, no far-side gain, no gross errors).
+RealisticDetectorOptions RandomPartOnly() {
   RealisticDetectorOptions o = CleanOptions();
   o.hip_raise_m = o.hip_outward_m = o.shoulder_outward_m = 0.0;
   o.ear_profile_shift_px = o.eye_profile_shift_px = o.nose_profile_shift_px = 0.0;
   o.far_side_noise_gain = 0.0;
-  o.fps = 30.0;
-  o.correlation_time_s = 1.0 / (30.0 * std::log(1.0 / 0.6));  // rho = 0.6
-  ASSERT_NEAR(o.Rho(), 0.6, 1e-12);
-  const SimulatedDetection d = SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, t.motion.subject_height, o);
+  return o;
+}
+
+// Lag-1 correlation of the pixel errors (over the person's image height) of the body joints in
+// the given cameras: successive frames of one camera and joint.
+double Lag1Correlation(const Truth& t, const SimulatedDetection& d, const std::vector<int>& cameras) {
   double sxy = 0.0, sxx = 0.0, syy = 0.0;
-  for (size_t c = 0; c < t.rig.cameras.size(); ++c) {
+  for (int c : cameras) {
     const Camera& cam = t.rig.cameras[c];
     for (int j = 5; j < 17; ++j) {  // away from the image border: body joints
       for (int f = 1; f < t.motion.points3d.num_frames(); ++f) {
@@ -133,7 +135,42 @@ TEST(RealisticDetector, ErrorsFollowTheConfiguredAr1Correlation) {
       }
     }
   }
-  EXPECT_NEAR(sxy / std::sqrt(sxx * syy), 0.6, 0.05);
+  return sxy / std::sqrt(sxx * syy);
+}
+
+TEST(RealisticDetector, ErrorsFollowTheConfiguredAr1Correlation) {
+  const Truth& t = H36mTruth();
+  RealisticDetectorOptions o = RandomPartOnly();
+  o.fps = 30.0;
+  o.correlation_time_s = 1.0 / (30.0 * std::log(1.0 / 0.6));  // rho = 0.6
+  ASSERT_NEAR(o.Rho(), 0.6, 1e-12);
+  const SimulatedDetection d = SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, t.motion.subject_height, o);
+  EXPECT_NEAR(Lag1Correlation(t, d, {0, 1, 2, 3}), 0.6, 0.05);
+}
+
+TEST(RealisticDetector, EachCameraCorrelatesItsErrorsAtItsOwnRate) {
+  const Truth& t = H36mTruth();
+  RealisticDetectorOptions o = RandomPartOnly();
+  o.fps = 30.0;
+  o.correlation_time_s = 0.05;
+  const SimulatedDetection shared = SimulateRealisticDetector(t.rig.cameras, t.motion.points3d,
+                                                              t.motion.subject_height, o);
+  o.camera_fps = {30.0, 60.0, 12.0, 30.0};
+  const SimulatedDetection own = SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, t.motion.subject_height, o);
+  // One time constant in seconds: rho = exp(-1 / (rate x 0.05 s)) = 0.72 at 60 fps, 0.19 at 12.
+  EXPECT_NEAR(o.CameraRho(1), std::exp(-1.0 / 3.0), 1e-12);
+  EXPECT_NEAR(Lag1Correlation(t, own, {1}), o.CameraRho(1), 0.06);
+  EXPECT_NEAR(Lag1Correlation(t, own, {2}), o.CameraRho(2), 0.06);
+  EXPECT_GT(Lag1Correlation(t, own, {1}) - Lag1Correlation(t, own, {2}), 0.35);
+  // The cameras at the shared rate get exactly what they got without per-camera rates.
+  for (int c : {0, 3}) {
+    for (int f = 0; f < t.motion.points3d.num_frames(); ++f) {
+      for (int j = 0; j < 17; ++j) ASSERT_EQ(own.observations.at(c, f, j), shared.observations.at(c, f, j));
+    }
+  }
+  o.camera_fps = {30.0, 60.0};
+  EXPECT_THROW(SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, t.motion.subject_height, o),
+               std::invalid_argument);
 }
 
 TEST(RealisticDetector, ConfidenceFallsWithTheError) {
@@ -254,6 +291,7 @@ TEST(RealisticDetector, OptionsCheckNamesTheBadOption) {
   expect_bad([](RealisticDetectorOptions& o) { o.hip_raise_m = NAN; }, "hip_raise_m");
   expect_bad([](RealisticDetectorOptions& o) { o.joint_noise_scale[3] = -0.5; }, "joint_noise_scale");
   expect_bad([](RealisticDetectorOptions& o) { o.fps = 0.0; }, "fps");
+  expect_bad([](RealisticDetectorOptions& o) { o.camera_fps = {30.0, -60.0}; }, "camera_fps");
 }
 
 
@@ -348,6 +386,53 @@ TEST(RealisticGroupDetector, PersonZeroAloneIsTheSinglePersonDetector) {
   for (const Eigen::Vector3d& k : group[1].observations.data()) ASSERT_EQ(k, Eigen::Vector3d::Zero());
   for (uint8_t m : group[1].invisible_mask) ASSERT_EQ(m, 1);
   EXPECT_EQ(group[1].statistics.points, 0);
+}
+
+TEST(RealisticGroupDetector, EachCameraSeesThePeopleAtItsOwnTimes) {
+  const Truth& t = H36mTruth();
+  const RealisticDetectorOptions o = CleanOptions();
+  const Points3d a = t.motion.points3d, b = Shifted(a, {1.2, 0.6, 0.0});
+  const int frames = a.num_frames();
+  auto later = [&](const Points3d& truth) {  // the same motion 5 frames later
+    Points3d out(frames, 17);
+    for (int f = 0; f < frames; ++f) {
+      for (int j = 0; j < 17; ++j) out.at(f, j) = truth.at(std::min(f + 5, frames - 1), j);
+    }
+    return out;
+  };
+  const Points3d a_later = later(a), b_later = later(b);
+  const auto synchronised = SimulateRealisticGroupDetector(t.rig.cameras, {a, b}, {1.7, 1.8}, o, {});
+  const std::vector<std::vector<const Points3d*>> views = {{&a, &b}, {&a_later, &b_later}, {&a, &b}, {&a, &b}};
+  const auto shifted = SimulateRealisticGroupDetector(t.rig.cameras, views, {1.7, 1.8}, o, {});
+  for (int p = 0; p < 2; ++p) {
+    std::vector<double> to_later, to_now;
+    for (int c = 0; c < 4; ++c) {
+      for (int f = 0; f + 5 < frames; ++f) {
+        for (int j = 0; j < 17; ++j) {
+          const Eigen::Vector3d& s = synchronised[p].observations.at(c, f, j);
+          const Eigen::Vector3d& d = shifted[p].observations.at(c, f, j);
+          if (c != 1) {
+            ASSERT_EQ(s, d) << "person " << p << " camera " << c << " frame " << f;
+            continue;
+          }
+          const Points3d& now = p == 0 ? a : b;
+          const Points3d& then = p == 0 ? a_later : b_later;
+          const auto p_later = t.rig.cameras[c].ImageFromWorld(then.at(f, j));
+          const auto p_now = t.rig.cameras[c].ImageFromWorld(now.at(f, j));
+          if (!(d.z() > 0) || !p_later || !p_now) continue;
+          to_later.push_back((d.head<2>() - *p_later).norm());
+          to_now.push_back((d.head<2>() - *p_now).norm());
+        }
+      }
+    }
+    ASSERT_GT(to_later.size(), 1000u);
+    std::nth_element(to_later.begin(), to_later.begin() + to_later.size() / 2, to_later.end());
+    std::nth_element(to_now.begin(), to_now.begin() + to_now.size() / 2, to_now.end());
+    EXPECT_LT(to_later[to_later.size() / 2], 8.0) << "person " << p;
+    EXPECT_GT(to_now[to_now.size() / 2], 10.0) << "person " << p;
+  }
+  const std::vector<std::vector<const Points3d*>> uneven = {{&a, &b}, {&a}, {&a, &b}, {&a, &b}};
+  EXPECT_THROW(SimulateRealisticGroupDetector(t.rig.cameras, uneven, {1.7, 1.8}, o, {}), std::invalid_argument);
 }
 
 TEST(RealisticGroupDetector, AddingAPersonLeavesTheOthersErrors) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -853,6 +854,41 @@ TEST(Studio, TimeOffsetsShiftWhatEachCameraSees) {
   o.time_offsets = {0.0, 0.0, 0.0, 0.0};
   const SyntheticScene zero = Synthesize(o);
   EXPECT_EQ(zero.observations.data(), plain.observations.data());
+}
+
+TEST(Studio, RealisticDetectorTakesOffsetsAndRatesForSeveralPeople) {
+  StudioOptions o = Clean("h36m4", 90);
+  o.detector = "realistic";
+  o.num_people = 2;
+  o.false_positive_rate = 0.0;
+  RealisticDetectorOptions& r = o.realistic;  // no error at all: each detection is a projection
+  r.noise_px = 0.0;
+  r.missing_rate = r.outlier_rate = r.wrong_limb_rate = r.swap_rate_frontal = r.swap_rate_profile = 0.0;
+  r.hip_raise_m = r.hip_outward_m = r.shoulder_outward_m = 0.0;
+  r.nose_profile_shift_px = r.eye_profile_shift_px = r.ear_profile_shift_px = 0.0;
+  o.time_offsets = {0.0, 3.0, -2.0, 0.0};
+  o.camera_fps = {30.0, 30.0, 30.0, 60.0};
+  const SyntheticScene scene = Synthesize(o);
+  ASSERT_EQ(scene.people.size(), 2u);
+  // Camera 1's frame f shows frame f + 3, camera 2's f - 2, camera 3 (60 fps) f / 2.
+  const auto scene_frame = [](int c, int f) { return c == 1 ? f + 3 : c == 2 ? f - 2 : c == 3 ? f / 2 : f; };
+  for (size_t p = 0; p < scene.people.size(); ++p) {
+    const PersonTruth& person = scene.people[p];
+    int compared = 0;
+    for (int c = 0; c < 4; ++c) {
+      for (int f = 4; f < 80; f += 2) {
+        for (int j = 0; j < 17; ++j) {
+          const Eigen::Vector3d& d = person.observations.at(c, f, j);
+          const Eigen::Vector3d& x = person.points3d.at(scene_frame(c, f), j);
+          const auto projected = x.allFinite() ? scene.rig[c].ImageFromWorld(x) : std::nullopt;
+          if (!(d.z() > 0) || !projected) continue;
+          EXPECT_NEAR((d.head<2>() - *projected).norm(), 0.0, 1e-6) << "person " << p << " camera " << c;
+          ++compared;
+        }
+      }
+    }
+    EXPECT_GT(compared, 1000) << "person " << p;
+  }
 }
 
 TEST(Studio, TimeOffsetsGoIntoCalibrationTomlAndGt) {
