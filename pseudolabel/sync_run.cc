@@ -75,7 +75,11 @@ SyncRunResult RunSync(const SyncRunOptions& options) {
   SyncRunResult result;
   result.camera_names = input.camera_names;
   result.fps = stage.fps;
-  result.sync = EstimateTimeOffsets(association.tracks, stage, rig.empty() ? nullptr : &rig);
+  // Several people and no calibration: the association above matched frames by number, which
+  // pairs the wrong figures across offset cameras; the people are paired by their motion instead.
+  const bool several = association.summary.views_with_several > 0 && rig.empty();
+  result.sync = several ? EstimateTimeOffsetsOfPeople(input, stage, options.association.uncalibrated)
+                        : EstimateTimeOffsets(association.tracks, stage, rig.empty() ? nullptr : &rig);
   result.verdict = result.sync.Verdict();
   WriteSyncToml(result, options.out_path);
   result.written.push_back(options.out_path);

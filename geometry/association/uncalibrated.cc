@@ -713,6 +713,24 @@ void UncalibratedAssociationOptions::Check() const {
   if (min_cameras < 1) fail("min_cameras must be >= 1");
 }
 
+std::vector<UncalibratedAssociationDetails::Tracklet2d> TrackPeopleInEachCamera(
+    const MultiDetections& detections, const UncalibratedAssociationOptions& options) {
+  options.Check();
+  const int num_cams = detections.num_cameras();
+  std::vector<std::vector<Tracklet>> per_camera(num_cams);
+  tbb::parallel_for(0, num_cams, [&](int c) {
+    std::vector<char> splits(detections.num_frames(), 0);
+    per_camera[c] = TrackCamera(detections, c, options, &splits);
+  });
+  std::vector<UncalibratedAssociationDetails::Tracklet2d> out;
+  for (const std::vector<Tracklet>& tracklets : per_camera) {
+    for (const Tracklet& t : tracklets) {
+      if (static_cast<int>(t.items.size()) >= options.min_track_frames) out.push_back({t.camera, t.items});
+    }
+  }
+  return out;
+}
+
 AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const MultiDetections& detections,
                                               const UncalibratedAssociationOptions& options,
                                               UncalibratedAssociationDetails* details) {

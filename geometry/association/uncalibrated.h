@@ -141,4 +141,11 @@ AssociationResult AssociateWithoutCalibration(const Rig& intrinsics_only, const 
                                               const UncalibratedAssociationOptions& options,
                                               UncalibratedAssociationDetails* details = nullptr);
 
+// Step 1 alone, which needs no cameras: every camera's 2D tracks with at least
+// options.min_track_frames detections, camera after camera, within a camera in the order they
+// started (e.g. for time offsets before people can be associated across cameras). Does not
+// depend on the number of threads.
+std::vector<UncalibratedAssociationDetails::Tracklet2d> TrackPeopleInEachCamera(
+    const MultiDetections& detections, const UncalibratedAssociationOptions& options);
+
 }  // namespace epilabel

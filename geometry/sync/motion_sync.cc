@@ -1,10 +1,13 @@
 #include "geometry/sync/motion_sync.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include <Eigen/LU>
 #include <fmt/format.h>
@@ -277,25 +280,31 @@ double TrackMotion(const Observations2d& track, int camera, double fps, double w
   return per_frame[q];
 }
 
+// The joint signals of one track in camera c (taken at `fps`) on the grid, appended to `signals`
+// (one per joint; empty signals where unseen or when the person hardly moves in this view).
+void AddTrackSignals(const Observations2d& track, int camera, double fps, double grid_fps,
+                     const MotionSyncOptions& options, std::vector<Signal>* signals) {
+  const int grid_frames = GridFrames(track, fps, grid_fps);
+  const double size = PersonSizePx(track, camera);
+  // A person who hardly moves in this view (a bystander) has no timing to give: only noise.
+  const bool still = TrackMotion(track, camera, fps, options.motion_window_s) < options.min_motion;
+  for (int j = 0; j < track.num_joints(); ++j) {
+    if (size <= 0.0 || grid_frames < 3 || still) {
+      signals->push_back({});
+      continue;
+    }
+    const auto x = Smooth(GridPositions(track, camera, fps, grid_fps, j, grid_frames), options.smoothing_s * grid_fps);
+    signals->push_back(SpeedSignal(x, grid_fps, size));
+    AddVelocity(x, grid_fps, size, &signals->back());
+  }
+}
+
 // Every joint signal of camera c (track-major, joint-minor; empty signals where unseen).
 std::vector<Signal> CameraSignals(const SyncInput& input, int camera, double grid_fps,
                                   const MotionSyncOptions& options) {
   std::vector<Signal> signals;
   for (const Observations2d& track : input.tracks) {
-    const int grid_frames = GridFrames(track, input.fps[camera], grid_fps);
-    const double size = PersonSizePx(track, camera);
-    // A person who hardly moves in this view (a bystander) has no timing to give: only noise.
-    const bool still = TrackMotion(track, camera, input.fps[camera], options.motion_window_s) < options.min_motion;
-    for (int j = 0; j < track.num_joints(); ++j) {
-      if (size <= 0.0 || grid_frames < 3 || still) {
-        signals.push_back({});
-        continue;
-      }
-      const auto x = Smooth(GridPositions(track, camera, input.fps[camera], grid_fps, j, grid_frames),
-                            options.smoothing_s * grid_fps);
-      signals.push_back(SpeedSignal(x, grid_fps, size));
-      AddVelocity(x, grid_fps, size, &signals.back());
-    }
+    AddTrackSignals(track, camera, input.fps[camera], grid_fps, options, &signals);
   }
   return signals;
 }
@@ -450,6 +459,262 @@ SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOpt
       }
     }
     if (out.estimated && out.peak_correlation < options.min_correlation) {
+      out.estimated = false;
+      out.note = fmt::format("motion does not match the reference (peak correlation {:.2f} < {:.2f})",
+                             out.peak_correlation, options.min_correlation);
+    }
+  }
+  for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * grid_fps;
+  result.success = true;
+  return result;
+}
+
+namespace {
+
+// One camera's 2D track prepared for pairing: its joint signals on the reference grid and the
+// grid frames where any of them is valid.
+struct ViewTrack {
+  std::vector<Signal> signals;  // one per joint
+  std::vector<uint8_t> present;
+  int frames = 0;               // grid frames present
+};
+
+ViewTrack MakeViewTrack(const Observations2d& track, double fps, double grid_fps, const MotionSyncOptions& options) {
+  ViewTrack v;
+  AddTrackSignals(track, 0, fps, grid_fps, options, &v.signals);
+  size_t n = 0;
+  for (const Signal& s : v.signals) n = std::max(n, s.mask.size());
+  v.present.assign(n, 0);
+  for (const Signal& s : v.signals)
+    for (size_t g = 0; g < s.mask.size(); ++g) v.present[g] |= s.mask[g] != 0.0f ? 1 : 0;
+  for (uint8_t p : v.present) v.frames += p;
+  return v;
+}
+
+// Grid frames where b has a signal at g and a at g + lag.
+int Overlap(const ViewTrack& a, const ViewTrack& b, int lag) {
+  const int na = static_cast<int>(a.present.size()), nb = static_cast<int>(b.present.size());
+  int n = 0;
+  for (int g = std::max(0, -lag); g < std::min(nb, na - lag); ++g) n += a.present[g + lag] & b.present[g];
+  return n;
+}
+
+// One pair (a track of the camera, a track of the reference): its correlation and overlap per lag.
+struct PairCurve {
+  int camera_track = -1, reference_track = -1;
+  std::vector<double> correlation;  // NaN where they do not overlap enough
+  std::vector<int> overlap;
+};
+
+// Which tracks of one view are seen in a common grid frame, [a * n + b].
+std::vector<uint8_t> Concurrent(const std::vector<ViewTrack>& tracks) {
+  const int n = static_cast<int>(tracks.size());
+  std::vector<uint8_t> out(static_cast<size_t>(n) * n, 1);
+  for (int a = 0; a < n; ++a)
+    for (int b = a + 1; b < n; ++b) out[a * n + b] = out[b * n + a] = Overlap(tracks[a], tracks[b], 0) > 0;
+  return out;
+}
+
+// The score of every lag: matched pairs' correlation x overlap over the camera's track frames
+// (see EstimateOffsetsFromUnassociatedMotion); matches[lag] the pairs (indices into `pairs`).
+// Greedy by correlation; a person's 2D track may be split in either view, so a track may match
+// several tracks of the other view, but only tracks that are not seen at the same time.
+std::vector<double> MatchedScores(const std::vector<PairCurve>& pairs, const std::vector<ViewTrack>& camera,
+                                  const std::vector<ViewTrack>& reference, int num_lags, double camera_frames,
+                                  std::vector<std::vector<int>>* matches) {
+  const int nc = static_cast<int>(camera.size()), nr = static_cast<int>(reference.size());
+  const std::vector<uint8_t> camera_concurrent = Concurrent(camera), reference_concurrent = Concurrent(reference);
+  const auto conflict = [&](const PairCurve& x, const PairCurve& y) {
+    return (x.camera_track == y.camera_track && reference_concurrent[x.reference_track * nr + y.reference_track]) ||
+           (x.reference_track == y.reference_track && camera_concurrent[x.camera_track * nc + y.camera_track]);
+  };
+  std::vector<double> score(num_lags, std::numeric_limits<double>::quiet_NaN());
+  matches->assign(num_lags, {});
+  tbb::parallel_for(0, num_lags, [&](int i) {
+    std::vector<int> order;
+    for (int p = 0; p < static_cast<int>(pairs.size()); ++p) {
+      const double r = pairs[p].correlation[i];
+      if (!std::isnan(r) && r > 0.0) order.push_back(p);
+    }
+    if (order.empty()) return;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int x, int y) { return pairs[x].correlation[i] > pairs[y].correlation[i]; });
+    double sum = 0.0;
+    for (int p : order) {
+      bool clash = false;
+      for (int q : (*matches)[i]) clash = clash || conflict(pairs[p], pairs[q]);
+      if (clash) continue;
+      (*matches)[i].push_back(p);
+      sum += pairs[p].correlation[i] * pairs[p].overlap[i];
+    }
+    score[i] = sum / camera_frames;
+  });
+  return score;
+}
+
+// The matched pairs as associated people of a two-camera input (the reference first): one person
+// per matched reference track, with every camera track matched to it (not seen at the same time).
+SyncInput MatchedPeople(const std::vector<Observations2d>& reference_tracks,
+                        const std::vector<Observations2d>& camera_tracks, const std::vector<PairCurve>& pairs,
+                        const std::vector<int>& matched, double reference_fps, double camera_fps) {
+  SyncInput input;
+  input.fps = {reference_fps, camera_fps};
+  std::vector<int> people;  // reference tracks, in the order of their best match
+  for (int p : matched) {
+    if (std::find(people.begin(), people.end(), pairs[p].reference_track) == people.end()) {
+      people.push_back(pairs[p].reference_track);
+    }
+  }
+  for (int person : people) {
+    const Observations2d& r = reference_tracks[person];
+    int frames = r.num_frames();
+    for (int p : matched)
+      if (pairs[p].reference_track == person) frames = std::max(frames, camera_tracks[pairs[p].camera_track].num_frames());
+    Observations2d both(2, frames, r.num_joints());
+    for (int f = 0; f < r.num_frames(); ++f)
+      for (int j = 0; j < r.num_joints(); ++j) both.at(0, f, j) = r.at(0, f, j);
+    for (int p : matched) {
+      if (pairs[p].reference_track != person) continue;
+      const Observations2d& c = camera_tracks[pairs[p].camera_track];
+      for (int f = 0; f < c.num_frames(); ++f)
+        for (int j = 0; j < c.num_joints(); ++j)
+          if (c.at(0, f, j).z() > 0.0) both.at(1, f, j) = c.at(0, f, j);
+    }
+    input.tracks.push_back(std::move(both));
+  }
+  return input;
+}
+
+double ViewMotion(const std::vector<Observations2d>& tracks, double fps, const MotionSyncOptions& options) {
+  double motion = 0.0;
+  for (const Observations2d& track : tracks) motion = std::max(motion, TrackMotion(track, 0, fps, options.motion_window_s));
+  return motion;
+}
+
+}  // namespace
+
+void UnassociatedSyncInput::Check() const {
+  if (views.size() != fps.size() || fps.empty()) {
+    throw std::invalid_argument("UnassociatedSyncInput: one list of tracks and one frame rate per camera expected");
+  }
+  if (reference < 0 || reference >= num_cameras()) throw std::invalid_argument("UnassociatedSyncInput: bad reference");
+  int joints = -1;
+  for (const std::vector<Observations2d>& tracks : views) {
+    for (const Observations2d& track : tracks) {
+      if (track.num_cameras() != 1) throw std::invalid_argument("UnassociatedSyncInput: a track has one camera");
+      if (joints >= 0 && track.num_joints() != joints) {
+        throw std::invalid_argument("UnassociatedSyncInput: every track must have the same joints");
+      }
+      joints = track.num_joints();
+    }
+  }
+  for (double rate : fps) {
+    if (!(rate > 0.0) || !std::isfinite(rate)) throw std::invalid_argument("UnassociatedSyncInput: fps must be positive");
+  }
+}
+
+SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& input, const MotionSyncOptions& options) {
+  input.Check();
+  options.Check();
+  std::unique_ptr<tbb::global_control> threads;
+  if (options.num_threads > 0) {
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
+  }
+  SyncResult result;
+  result.method = "motion";
+  result.reference = input.reference;
+  const double grid_fps = input.fps[input.reference];
+  result.reference_fps = grid_fps;
+  result.cameras.resize(input.num_cameras());
+  result.cameras[input.reference].estimated = true;
+  result.cameras[input.reference].confidence = 1.0;
+  const std::vector<Observations2d>& reference_tracks = input.views[input.reference];
+  result.motion = ViewMotion(reference_tracks, grid_fps, options);
+  if (reference_tracks.empty()) {
+    result.reason = "no person to follow in the reference camera";
+    return result;
+  }
+  if (result.motion < options.min_motion) {
+    result.reason = fmt::format("too little motion to synchronise: the people hardly move in the reference camera "
+                                "({:.3f} body sizes per second; needs {:.3f})",
+                                result.motion, options.min_motion);
+    return result;
+  }
+  const int max_lag = static_cast<int>(std::ceil(options.max_offset_s * grid_fps));
+  const int num_lags = 2 * max_lag + 1;
+  const int exclusion = static_cast<int>(std::ceil(options.exclusion_s * grid_fps));
+  const double min_overlap_frames = options.min_overlap_s * grid_fps;
+  const int shortest_eligible = std::max(20, static_cast<int>(0.5 * min_overlap_frames));
+  const auto prepare = [&](const std::vector<Observations2d>& tracks, double fps) {
+    std::vector<ViewTrack> out(tracks.size());
+    tbb::parallel_for(0, static_cast<int>(tracks.size()),
+                      [&](int k) { out[k] = MakeViewTrack(tracks[k], fps, grid_fps, options); });
+    return out;
+  };
+  const std::vector<ViewTrack> reference = prepare(reference_tracks, grid_fps);
+  for (int c = 0; c < input.num_cameras(); ++c) {
+    if (c == input.reference) continue;
+    CameraOffset& out = result.cameras[c];
+    const double motion = ViewMotion(input.views[c], input.fps[c], options);
+    if (motion < options.min_motion) {
+      out.note = fmt::format("too little motion in this camera ({:.3f} body sizes per second; needs {:.3f})", motion,
+                             options.min_motion);
+      continue;
+    }
+    const std::vector<ViewTrack> camera = prepare(input.views[c], input.fps[c]);
+    std::vector<PairCurve> pairs;
+    double camera_frames = 0.0;
+    for (int a = 0; a < static_cast<int>(camera.size()); ++a) {
+      if (camera[a].frames < shortest_eligible) continue;
+      camera_frames += camera[a].frames;
+      for (int b = 0; b < static_cast<int>(reference.size()); ++b) {
+        if (reference[b].frames >= shortest_eligible) pairs.push_back({a, b, {}, {}});
+      }
+    }
+    if (pairs.empty()) {
+      out.note = "no moving person followed long enough in this camera and the reference";
+      continue;
+    }
+    tbb::parallel_for(0, static_cast<int>(pairs.size()), [&](int p) {
+      PairCurve& pc = pairs[p];
+      const ViewTrack& a = camera[pc.camera_track];
+      const ViewTrack& b = reference[pc.reference_track];
+      const int min_overlap =
+          std::max(10, static_cast<int>(std::min(min_overlap_frames, 0.5 * std::min(a.frames, b.frames))));
+      int voters = 0;
+      pc.correlation = CorrelationCurve(b.signals, a.signals, max_lag, min_overlap, &voters);
+      pc.overlap.resize(num_lags);
+      for (int i = 0; i < num_lags; ++i) pc.overlap[i] = Overlap(a, b, i - max_lag);
+    });
+    std::vector<std::vector<int>> matches;
+    const std::vector<double> score = MatchedScores(pairs, camera, reference, num_lags, camera_frames, &matches);
+    PeakOfCurve(score, max_lag, exclusion, grid_fps, &out);
+    if (!out.estimated) continue;
+    const int best = static_cast<int>(std::lround(out.offset_s * grid_fps)) + max_lag;
+    const double coarse_frames = out.offset_s * grid_fps;
+    const double coarse_confidence = out.confidence;
+    double weighted = 0.0, overlap = 0.0;  // the matched pairs' mean correlation at the peak
+    for (int p : matches[best]) {
+      weighted += pairs[p].correlation[best] * pairs[p].overlap[best];
+      overlap += pairs[p].overlap[best];
+    }
+    out.peak_correlation = overlap > 0.0 ? weighted / overlap : 0.0;
+    // The matched people, now associated, for the sub-frame estimate.
+    MotionSyncOptions fine = options;
+    fine.num_threads = 0;  // within this call's limit
+    const SyncResult refined = EstimateOffsetsFromMotion(
+        MatchedPeople(reference_tracks, input.views[c], pairs, matches[best], grid_fps, input.fps[c]), fine);
+    const CameraOffset& r = refined.success ? refined.cameras[1] : CameraOffset{};
+    if (r.estimated && std::abs(r.offset_s * grid_fps - coarse_frames) <= 1.5) {
+      out.offset_s = r.offset_s;
+      out.confidence = std::min(coarse_confidence, r.confidence);
+      out.peak_correlation = r.peak_correlation;
+      out.signals = r.signals;
+    } else {
+      out.signals = static_cast<int>(matches[best].size());
+      out.note = "the matched people's joint signals do not confirm the offset: whole frames only";
+    }
+    if (out.peak_correlation < options.min_correlation) {
       out.estimated = false;
       out.note = fmt::format("motion does not match the reference (peak correlation {:.2f} < {:.2f})",
                              out.peak_correlation, options.min_correlation);

@@ -20,6 +20,9 @@
 // reason, instead of a guess.
 #pragma once
 
+#include <vector>
+
+#include "geometry/core/observations.h"
 #include "geometry/sync/time_offsets.h"
 
 namespace epilabel {
@@ -48,5 +51,32 @@ SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOpt
 
 // The motion of one camera's view of the tracks: see the header comment (body heights per second).
 double MotionMeasure(const SyncInput& input, int camera, const MotionSyncOptions& options = {});
+
+// Several people whose identities across cameras are not known (they cannot be associated by
+// frame number while the offsets are unknown): views[c] are camera c's 2D tracks, each one
+// person as that camera follows it, [1 camera, frames, joints] with frame f at time f / fps[c].
+struct UnassociatedSyncInput {
+  std::vector<std::vector<Observations2d>> views;  // [camera][track]
+  std::vector<double> fps;                         // frames per second of each camera (> 0)
+  int reference = 0;
+
+  int num_cameras() const { return static_cast<int>(fps.size()); }
+  // Throws std::invalid_argument unless there is one list of tracks per camera, every track has
+  // one camera and the same joints, every fps is positive and finite, and the reference is a camera.
+  void Check() const;
+};
+
+// Offsets of every camera relative to input.reference from unassociated 2D tracks. For each
+// camera, every pair (one of its tracks, one of the reference's; tracks that hardly move or
+// are shorter than half of min_overlap_s left out) gets the correlation curve of its joint
+// signals over the lags, as above; at each lag the pairs are matched one to one, greedily by
+// correlation (the same person in two views correlates best at the true offset, and the offset
+// is one for all people), and the lag scores the matched pairs' correlations weighted by their
+// overlap, over all the camera's track frames (so a lag explained by one short pair does not
+// win). The best lag's matched pairs are then treated as associated people: the estimate above
+// (EstimateOffsetsFromMotion on the two cameras) refines the offset to sub-frames when it
+// lands within 1.5 frames of that lag; the confidence is the smaller of both. Refusals as above.
+SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& input,
+                                                 const MotionSyncOptions& options = {});
 
 }  // namespace epilabel

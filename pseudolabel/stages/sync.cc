@@ -2,8 +2,10 @@
 
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include "foundation/error.h"
+#include "geometry/association/uncalibrated.h"
 
 namespace epilabel {
 
@@ -88,6 +90,36 @@ SyncResult EstimateTimeOffsets(const std::vector<PersonTrack>& tracks, const Syn
   for (size_t c = 0; calibrated && c < rig->size(); ++c) calibrated = (*rig)[c].has_extrinsics;
   if (result.success && calibrated) result = RefineOffsetsWithCalibration(*rig, input, result, options.calibrated);
   return result;
+}
+
+namespace {
+
+// Camera c's 2D tracks as single-camera observations over the input's frames.
+std::vector<std::vector<Observations2d>> CameraViews(const MultiDetections& detections,
+                                                     const std::vector<UncalibratedAssociationDetails::Tracklet2d>& tracks) {
+  std::vector<std::vector<Observations2d>> views(detections.num_cameras());
+  for (const auto& t : tracks) {
+    Observations2d track(1, detections.num_frames(), detections.num_joints());
+    for (const auto& [f, d] : t.items) {
+      const Eigen::Vector3d* joints = detections.Joints(t.camera, f, d);
+      for (int j = 0; j < detections.num_joints(); ++j) track.at(0, f, j) = joints[j];
+    }
+    views[t.camera].push_back(std::move(track));
+  }
+  return views;
+}
+
+}  // namespace
+
+SyncResult EstimateTimeOffsetsOfPeople(const KeypointInput& input, const SyncStageOptions& options,
+                                       const UncalibratedAssociationOptions& tracking) {
+  options.Check(input.camera_names);
+  const MultiDetections detections = ToMultiDetections(input.keypoints, input.keypoints.AllFrameNumbers());
+  UnassociatedSyncInput sync;
+  sync.views = CameraViews(detections, TrackPeopleInEachCamera(detections, tracking));
+  sync.fps = options.CameraFps(input.num_cameras());
+  sync.reference = options.ReferenceIndex(input.camera_names);
+  return EstimateOffsetsFromUnassociatedMotion(sync, options.motion);
 }
 
 bool NeedsResampling(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference) {

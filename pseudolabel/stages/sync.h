@@ -69,6 +69,15 @@ SyncInput MakeSyncInput(const std::vector<PersonTrack>& tracks, const std::vecto
 SyncResult EstimateTimeOffsets(const std::vector<PersonTrack>& tracks, const SyncStageOptions& options,
                                const Rig* rig = nullptr);
 
+// Offsets from motion when several people are in view and cannot be associated across cameras
+// yet (frames matched by number pair the wrong figures once the cameras are offset): every
+// camera's people followed in 2D (TrackPeopleInEachCamera, `tracking`'s options), then
+// EstimateOffsetsFromUnassociatedMotion, which pairs the people of each camera with the
+// reference's by their motion. The keypoint cameras' frame rates from options.fps (see
+// CameraFpsWithTimestamps). Refusals are values.
+SyncResult EstimateTimeOffsetsOfPeople(const KeypointInput& input, const SyncStageOptions& options,
+                                       const UncalibratedAssociationOptions& tracking);
+
 // True when applying the offsets changes anything (an offset not 0, or a frame rate not the
 // reference's).
 bool NeedsResampling(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference);

@@ -138,5 +138,27 @@ TEST_F(SyncTwoPeopleCli, CalibrateSyncRecoversOffsetsAndCameras) {
   EXPECT_LT(comparison.max_center_error_rel, 0.01);
 }
 
+// Two people, the realistic detector, offsets up to 2 s and cameras at 30, 60 and 25 fps, no
+// calibration: frames matched by number would pair the wrong figures; `sync` pairs each
+// camera's people with the reference's by their motion.
+struct TwoPeopleStudio {
+  static constexpr const char* kSynth = "--rig h36m4 --frames 900 --seed 3 --people 2 --detector realistic "
+                                        "--time-offsets 0,17.3,-41.6,58.9 --fps 30,60,30,25";
+};
+using SyncPeopleCli = testing::StudioSuite<TwoPeopleStudio>;
+
+TEST_F(SyncPeopleCli, PairsThePeopleByTheirMotion) {
+  testing::TempDir dir;
+  const auto r = Epilabel("-q sync --keypoints " + Studio("keypoints2d.npz") + " --out " + (dir / "sync.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string text = ReadAll(dir / "sync.toml");
+  const std::vector<double> frames = Values(text, "time_offset_frames = ");
+  ASSERT_EQ(frames.size(), 4u) << text;
+  EXPECT_NEAR(frames[1], 17.3, 0.6) << text;
+  EXPECT_NEAR(frames[2], -41.6, 0.6) << text;
+  EXPECT_NEAR(frames[3], 58.9, 0.6) << text;
+  EXPECT_EQ(Values(text, "fps = "), (std::vector<double>{30.0, 60.0, 30.0, 25.0})) << text;
+}
+
 }  // namespace
 }  // namespace epilabel

@@ -1,5 +1,10 @@
 #include "geometry/sync/motion_sync.h"
 
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "tests/geometry/sync/sync_fixture.h"
@@ -60,6 +65,90 @@ TEST(EstimateOffsetsFromMotion, SameResultWithOneThread) {
   one.num_threads = 1;
   const SyncResult a = EstimateOffsetsFromMotion(input), b = EstimateOffsetsFromMotion(input, one);
   for (int c = 0; c < 3; ++c) EXPECT_EQ(a.cameras[c].offset_s, b.cameras[c].offset_s);
+}
+
+// Camera c's frames [begin, end) of a one-person input's track as a one-camera 2D track.
+Observations2d CameraTrack(const SyncInput& input, int c, int begin, int end) {
+  const Observations2d& all = input.tracks.front();
+  Observations2d out(1, all.num_frames(), all.num_joints());
+  for (int f = begin; f < std::min(end, all.num_frames()); ++f)
+    for (int j = 0; j < all.num_joints(); ++j) out.at(0, f, j) = all.at(c, f, j);
+  return out;
+}
+
+// Two people (the second moves as the first does 50 s later: another non-periodic path) seen by
+// four offset cameras, their 2D tracks listed in a different order in every camera, person A's
+// track split in two in camera 2: nothing says which track of one camera is which of another.
+UnassociatedSyncInput TwoUnassociatedPeople(const std::vector<double>& offsets, double noise_px) {
+  const Rig rig = RingRig(4);
+  const SyncInput a = MakeSyncInput(rig, offsets, {30, 30, 30, 30}, 40.0, noise_px, true, 1);
+  std::vector<double> later = offsets;
+  for (double& t : later) t += 50.0;
+  const SyncInput b = MakeSyncInput(rig, later, {30, 30, 30, 30}, 40.0, noise_px, true, 2);
+  const int n = a.tracks.front().num_frames();
+  UnassociatedSyncInput input;
+  input.fps = a.fps;
+  input.views = {{CameraTrack(a, 0, 0, n), CameraTrack(b, 0, 0, n)},
+                 {CameraTrack(b, 1, 0, n), CameraTrack(a, 1, 0, n)},
+                 {CameraTrack(a, 2, 0, n / 3), CameraTrack(b, 2, 0, n), CameraTrack(a, 2, n / 3 + 5, n)},
+                 {CameraTrack(b, 3, 0, n), CameraTrack(a, 3, 0, n)}};
+  return input;
+}
+
+TEST(EstimateOffsetsFromUnassociatedMotion, PairsThePeopleOfEachCameraByTheirMotion) {
+  const std::vector<double> offsets = {0.0, 3.4 / 30, -41.6 / 30, 58.9 / 30};
+  const UnassociatedSyncInput input = TwoUnassociatedPeople(offsets, 1.0);
+  const SyncResult r = EstimateOffsetsFromUnassociatedMotion(input);
+  ASSERT_TRUE(r.success) << r.reason;
+  for (int c = 1; c < 4; ++c) {
+    EXPECT_TRUE(r.cameras[c].estimated) << r.cameras[c].note;
+    EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.35) << "camera " << c;
+    EXPECT_GT(r.cameras[c].confidence, 0.3) << "camera " << c;
+  }
+  EXPECT_EQ(r.Verdict(), "ok");
+  // The same tracks taken as associated in the order listed (frames matched by number would
+  // pair them so): camera 1's first track is the other person, and its offset is lost.
+  SyncInput crossed;
+  crossed.fps = input.fps;
+  for (int k = 0; k < 2; ++k) {
+    Observations2d track(4, input.views[0][0].num_frames(), 17);
+    for (int c : {0, 1, 3}) {
+      for (int f = 0; f < track.num_frames(); ++f)
+        for (int j = 0; j < 17; ++j) track.at(c, f, j) = input.views[c][k].at(0, f, j);
+    }
+    crossed.tracks.push_back(std::move(track));
+  }
+  const SyncResult wrong = EstimateOffsetsFromMotion(crossed);
+  EXPECT_FALSE(wrong.cameras[1].estimated && std::abs(wrong.cameras[1].offset_frames - 3.4) < 1.0)
+      << wrong.cameras[1].offset_frames;
+}
+
+TEST(EstimateOffsetsFromUnassociatedMotion, RefusesPeopleStandingStillAndChecksItsInput) {
+  const Rig rig = RingRig(2);
+  const SyncInput still = MakeSyncInput(rig, {0.0, 0.1}, {30, 30}, 20.0, 2.0, false);
+  UnassociatedSyncInput input;
+  input.fps = still.fps;
+  const int n = still.tracks.front().num_frames();
+  input.views = {{CameraTrack(still, 0, 0, n)}, {CameraTrack(still, 1, 0, n)}};
+  const SyncResult r = EstimateOffsetsFromUnassociatedMotion(input);
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.reason.find("too little motion"), std::string::npos) << r.reason;
+  input.views.pop_back();
+  EXPECT_THROW(EstimateOffsetsFromUnassociatedMotion(input), std::invalid_argument);
+  input.views = {{still.tracks.front()}, {}};  // a track of two cameras
+  EXPECT_THROW(EstimateOffsetsFromUnassociatedMotion(input), std::invalid_argument);
+}
+
+TEST(EstimateOffsetsFromUnassociatedMotion, SameResultWithOneThread) {
+  const UnassociatedSyncInput input = TwoUnassociatedPeople({0.0, 0.13, -0.21, 0.4}, 1.0);
+  MotionSyncOptions one;
+  one.num_threads = 1;
+  const SyncResult a = EstimateOffsetsFromUnassociatedMotion(input);
+  const SyncResult b = EstimateOffsetsFromUnassociatedMotion(input, one);
+  for (int c = 0; c < 4; ++c) {
+    EXPECT_EQ(a.cameras[c].offset_s, b.cameras[c].offset_s);
+    EXPECT_EQ(a.cameras[c].confidence, b.cameras[c].confidence);
+  }
 }
 
 }  // namespace
