@@ -111,6 +111,9 @@ void PrintSection(int section, const DemoRunResult& r) {
       fmt::print("{:<28} {}\n", "true", Frames(s.true_offsets_frames));
       fmt::print("{:<28} {} (max error {:.3f} frame, {})\n", "from motion (sync)", Frames(s.motion_offsets_frames),
                  s.max_motion_error_frames, s.motion_verdict);
+      if (s.people > 1)
+        fmt::print("{:<28} {} (max error {:.3f} frame, {})\n", fmt::format("{} people, from motion", s.people),
+                   Frames(s.people_offsets_frames), s.max_people_error_frames, s.people_verdict);
       fmt::print("{:<28} {} (max error {:.3f} frame)\n", "with the cameras (calibrate --sync)",
                  Frames(s.calibrated_offsets_frames), s.max_calibrated_error_frames);
       fmt::print("calibrate --sync: {}\n", CalibrationLine(s.calibration));

@@ -183,6 +183,25 @@ double MaxDifference(const std::vector<double>& a, const std::vector<double>& b)
   return m;
 }
 
+// Section 6 with several people: `epilabel sync` without a calibration on a studio of o.people.
+void SyncSeveralPeople(const DemoRunOptions& o, StudioOptions so, DemoSync* d) {
+  so.num_people = o.people;
+  const SyntheticScene scene = Synthesize(so);
+  KeypointInput input;
+  input.path = "studio";
+  input.keypoints = scene.ToKeypointSequence();
+  input.skeleton = &GetSkeleton("coco17");
+  for (const CameraKeypoints& camera : input.keypoints.cameras) input.camera_names.push_back(camera.name);
+  SyncStageOptions sync;
+  sync.default_fps = so.fps;
+  const SyncResult motion = EstimateTimeOffsetsOfPeople(input, sync, UncalibratedAssociationOptions{});
+  d->people = o.people;
+  d->people_verdict = motion.Verdict();
+  if (!motion.success) return;
+  d->people_offsets_frames = InFrames(motion, so.fps);
+  d->max_people_error_frames = MaxDifference(d->people_offsets_frames, d->true_offsets_frames);
+}
+
 // Section 6: a studio whose cameras are shifted in time.
 DemoSync RunSyncSection(const DemoRunOptions& o) {
   DemoSync d;
@@ -203,6 +222,8 @@ DemoSync RunSyncSection(const DemoRunOptions& o) {
     d.motion_offsets_frames = InFrames(motion, so.fps);
     d.max_motion_error_frames = MaxDifference(d.motion_offsets_frames, d.true_offsets_frames);
   }
+
+  if (o.people > 1) SyncSeveralPeople(o, so, &d);
 
   // `calibrate --sync`: the offsets and the cameras together.
   const CalibrateRunResult cal =

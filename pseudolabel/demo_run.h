@@ -83,6 +83,12 @@ struct DemoSync {
   // Triangulation with the true cameras: frames matched by number, resampled with the offsets of
   // `calibrate --sync`, and the synchronised studio's detections of the same scene.
   double mpjpe_by_frame_number_mm = 0, mpjpe_resampled_mm = 0;
+  // The same offsets with DemoRunOptions::people people in view (when more than one), from motion
+  // without cameras: each camera's people paired with the reference's by their motion.
+  int people = 0;
+  std::vector<double> people_offsets_frames;
+  std::string people_verdict;
+  double max_people_error_frames = 0;
 };
 
 // Section 7.
