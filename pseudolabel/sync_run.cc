@@ -13,6 +13,7 @@
 #include "foundation/error.h"
 #include "foundation/file_util.h"
 #include "foundation/output_commit.h"
+#include "pseudolabel/stages/sync_calibration.h"
 
 namespace epilabel {
 
@@ -75,11 +76,17 @@ SyncRunResult RunSync(const SyncRunOptions& options) {
   SyncRunResult result;
   result.camera_names = input.camera_names;
   result.fps = stage.fps;
-  // Several people and no calibration: the association above matched frames by number, which
-  // pairs the wrong figures across offset cameras; the people are paired by their motion instead.
-  const bool several = association.summary.views_with_several > 0 && rig.empty();
-  result.sync = several ? EstimateTimeOffsetsOfPeople(input, stage, options.association.uncalibrated)
-                        : EstimateTimeOffsets(association.tracks, stage, rig.empty() ? nullptr : &rig);
+  // Several people: the association above matched frames by number, which pairs the wrong
+  // figures across offset cameras; the people are paired by their motion instead, and with a
+  // calibration associated again once the whole frames are shifted, then refined.
+  if (association.summary.views_with_several > 0) {
+    result.sync = EstimateTimeOffsetsOfPeople(input, stage, options.association.uncalibrated);
+    if (!rig.empty() && stage.refine) {  // read with extrinsics (kIntrinsicsAndExtrinsics)
+      result.sync = RefineOffsetsOfPeople(input, rig, result.sync, options.association, stage);
+    }
+  } else {
+    result.sync = EstimateTimeOffsets(association.tracks, stage, rig.empty() ? nullptr : &rig);
+  }
   result.verdict = result.sync.Verdict();
   WriteSyncToml(result, options.out_path);
   result.written.push_back(options.out_path);

@@ -413,4 +413,23 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   return result;
 }
 
+SyncResult RefineOffsetsOfPeople(const KeypointInput& input, const Rig& rig, const SyncResult& motion,
+                                 const AssociationOptions& association, const SyncStageOptions& sync) {
+  if (!motion.success) return motion;
+  const std::vector<double> fps = sync.CameraFps(input.num_cameras());
+  const std::vector<int64_t> shift = WholeFrameShifts(motion, fps, motion.reference, 0.0);
+  const Association people = AssociatePeople(ShiftFrameNumbers(input, shift), association, &rig);
+  SyncResult residual = motion;
+  std::vector<double> shift_confidence(shift.size(), 0.0);
+  for (size_t c = 0; c < shift.size(); ++c) {
+    residual.cameras[c].offset_frames -= static_cast<double>(shift[c]);
+    residual.cameras[c].offset_s -= static_cast<double>(shift[c]) / fps[motion.reference];
+    shift_confidence[c] = motion.cameras[c].confidence;
+  }
+  const SyncInput tracks = MakeSyncInput(people.tracks, fps, motion.reference);
+  if (tracks.tracks.empty()) return motion;
+  return WithShifts(RefineOffsetsWithCalibration(rig, tracks, residual, sync.calibrated), motion, shift,
+                    shift_confidence, fps);
+}
+
 }  // namespace epilabel

@@ -114,6 +114,31 @@ TEST(SyncStage, TwoPeopleAreAssociatedAfterTheCoarseShift) {
   EXPECT_LT(comparison.max_center_error_rel, 0.01);
 }
 
+// Two people, offsets up to 2 s, no association across cameras: the people are paired by their
+// motion (within about half a frame); with the calibration they are associated on the shifted
+// frames and the offsets refined within a tenth of a frame.
+TEST(SyncStage, TwoPeopleArePairedByMotionThenRefinedWithTheCalibration) {
+  StudioOptions o;
+  o.rig = "h36m4";
+  o.num_frames = 900;
+  o.num_people = 2;
+  o.seed = 2;
+  o.data_dir = testing::SourceDir() + "/data";
+  o.time_offsets = {0.0, 17.3, -41.6, 58.9};
+  const SyntheticScene scene = Synthesize(o);
+  const KeypointInput input = AsRead(scene);
+  const SyncStageOptions options;
+  const SyncResult motion = EstimateTimeOffsetsOfPeople(input, options, UncalibratedAssociationOptions{});
+  ASSERT_TRUE(motion.success) << motion.reason;
+  for (int c = 1; c < 4; ++c) EXPECT_NEAR(motion.cameras[c].offset_frames, o.time_offsets[c], 0.6) << "camera " << c;
+  const SyncResult refined = RefineOffsetsOfPeople(input, scene.rig, motion, AssociationOptions{}, options);
+  EXPECT_EQ(refined.method, "calibrated");
+  for (int c = 1; c < 4; ++c) {
+    EXPECT_NEAR(refined.cameras[c].offset_frames, o.time_offsets[c], 0.1) << "camera " << c;
+    EXPECT_NEAR(refined.cameras[c].offset_s, o.time_offsets[c] / 30.0, 0.1 / 30.0) << "camera " << c;
+  }
+}
+
 // A variable frame rate: camera 1 films at 60 fps for its first 300 frames, then at 20 fps
 // (every third frame of 60), 30 fps on average, with the true timestamps. Read back, it is put on
 // evenly spaced frames at its mean rate and the offsets come out in seconds as for a
