@@ -1,9 +1,12 @@
 #include "pseudolabel/stages/sync.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <sstream>
 #include <vector>
 
+#include "detection/keypoint_timing.h"
 #include "foundation/error.h"
 #include "geometry/association/uncalibrated.h"
 
@@ -120,6 +123,45 @@ SyncResult EstimateTimeOffsetsOfPeople(const KeypointInput& input, const SyncSta
   sync.fps = options.CameraFps(input.num_cameras());
   sync.reference = options.ReferenceIndex(input.camera_names);
   return EstimateOffsetsFromUnassociatedMotion(sync, options.motion);
+}
+
+KeypointInput OnReferenceRate(const KeypointInput& input, const SyncStageOptions& options,
+                              const UncalibratedAssociationOptions& tracking) {
+  options.Check(input.camera_names);
+  const std::vector<double> fps = options.CameraFps(input.num_cameras());
+  const double reference_fps = fps[options.ReferenceIndex(input.camera_names)];
+  if (std::all_of(fps.begin(), fps.end(), [&](double rate) { return rate == reference_fps; })) return input;
+  const std::vector<int64_t> numbers = input.keypoints.AllFrameNumbers();
+  const MultiDetections detections = ToMultiDetections(input.keypoints, numbers);
+  const auto tracks = TrackPeopleInEachCamera(detections, tracking);
+  // Each detection's 2D track: [camera][frame number] -> track per detection (-1: none).
+  std::vector<std::map<int64_t, std::vector<int>>> track_of(input.num_cameras());
+  for (size_t k = 0; k < tracks.size(); ++k) {
+    for (const auto& [f, d] : tracks[k].items) {
+      std::vector<int>& ids = track_of[tracks[k].camera][numbers[f]];
+      if (ids.size() <= static_cast<size_t>(d)) ids.resize(d + 1, -1);
+      ids[d] = static_cast<int>(k);
+    }
+  }
+  KeypointInput out = input;
+  for (int c = 0; c < input.num_cameras(); ++c) {
+    if (fps[c] == reference_fps) continue;
+    CameraKeypoints camera = input.keypoints.cameras[c];
+    const bool timed = !camera.timestamps_s.empty();
+    for (size_t i = 0; i < camera.frame_numbers.size(); ++i) {
+      const auto found = track_of[c].find(camera.frame_numbers[i]);
+      for (size_t p = 0; p < camera.people[i].size(); ++p) {
+        camera.people[i][p].track_id =
+            found != track_of[c].end() && p < found->second.size() ? found->second[p] : -1;
+      }
+      if (!timed) {
+        const auto at = std::lower_bound(numbers.begin(), numbers.end(), camera.frame_numbers[i]);
+        camera.timestamps_s.push_back(static_cast<double>(at - numbers.begin()) / fps[c]);
+      }
+    }
+    out.keypoints.cameras[c] = OnEvenlySpacedFrames(camera, reference_fps);
+  }
+  return out;
 }
 
 bool NeedsResampling(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference) {

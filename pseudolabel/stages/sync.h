@@ -78,6 +78,15 @@ SyncResult EstimateTimeOffsets(const std::vector<PersonTrack>& tracks, const Syn
 SyncResult EstimateTimeOffsetsOfPeople(const KeypointInput& input, const SyncStageOptions& options,
                                        const UncalibratedAssociationOptions& tracking);
 
+// Every camera on the reference's frame rate: a camera at another rate (options.fps) is put on
+// evenly spaced frames at fps[reference] from its time 0 (OnEvenlySpacedFrames; its frame i at
+// time i / fps[c] unless its keypoints carry timestamps), each person interpolated along their
+// 2D track in that camera (TrackPeopleInEachCamera, `tracking`'s options). The times stay, so
+// offsets in seconds mean the same before and after; cameras at the reference's rate are kept
+// as they are. Used before several people are associated by frame number.
+KeypointInput OnReferenceRate(const KeypointInput& input, const SyncStageOptions& options,
+                              const UncalibratedAssociationOptions& tracking);
+
 // True when applying the offsets changes anything (an offset not 0, or a frame rate not the
 // reference's).
 bool NeedsResampling(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference);

@@ -314,10 +314,44 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const std::
   return result;
 }
 
+namespace {
+
+bool SeveralPeopleInView(const KeypointInput& input) {
+  for (const CameraKeypoints& camera : input.keypoints.cameras) {
+    for (const auto& people : camera.people) {
+      if (people.size() > 1) return true;
+    }
+  }
+  return false;
+}
+
+SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointInput& input,
+                                         const AssociationOptions& association,
+                                         const CalibrateStageOptions& calibrate, const SyncStageOptions& sync);
+
+}  // namespace
+
 SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const KeypointInput& input,
                                               const AssociationOptions& association,
                                               const CalibrateStageOptions& calibrate, const SyncStageOptions& sync) {
   sync.Check(input.camera_names);
+  const std::vector<double> fps = sync.CameraFps(input.num_cameras());
+  const double reference_fps = fps[sync.ReferenceIndex(input.camera_names)];
+  const bool one_rate = std::all_of(fps.begin(), fps.end(), [&](double rate) { return rate == reference_fps; });
+  if (one_rate || !SeveralPeopleInView(input)) return CalibrateAtOneRate(intrinsics, input, association, calibrate, sync);
+  // Several people and cameras at other rates: frames matched by number would pair different
+  // instants even without offsets, so every camera is put on the reference's rate first.
+  SyncStageOptions at_rate = sync;
+  at_rate.fps.assign(fps.size(), reference_fps);
+  return CalibrateAtOneRate(intrinsics, OnReferenceRate(input, sync, association.uncalibrated), association, calibrate,
+                            at_rate);
+}
+
+namespace {
+
+SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointInput& input,
+                                         const AssociationOptions& association,
+                                         const CalibrateStageOptions& calibrate, const SyncStageOptions& sync) {
   const std::vector<double> fps = sync.CameraFps(input.num_cameras());
   const int reference = sync.ReferenceIndex(input.camera_names);
   const Rig association_rig = WithoutExtrinsics(intrinsics);
@@ -413,12 +447,16 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
   return result;
 }
 
+}  // namespace
+
 SyncResult RefineOffsetsOfPeople(const KeypointInput& input, const Rig& rig, const SyncResult& motion,
                                  const AssociationOptions& association, const SyncStageOptions& sync) {
   if (!motion.success) return motion;
-  const std::vector<double> fps = sync.CameraFps(input.num_cameras());
+  // Every camera on the reference's rate first (the times stay), so that every camera is shifted.
+  const KeypointInput on_rate = OnReferenceRate(input, sync, association.uncalibrated);
+  const std::vector<double> fps(input.num_cameras(), sync.CameraFps(input.num_cameras())[motion.reference]);
   const std::vector<int64_t> shift = WholeFrameShifts(motion, fps, motion.reference, 0.0);
-  const Association people = AssociatePeople(ShiftFrameNumbers(input, shift), association, &rig);
+  const Association people = AssociatePeople(ShiftFrameNumbers(on_rate, shift), association, &rig);
   SyncResult residual = motion;
   std::vector<double> shift_confidence(shift.size(), 0.0);
   for (size_t c = 0; c < shift.size(); ++c) {

@@ -83,12 +83,11 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
 // The keypoints with camera c's frame numbers increased by shift_frames[c] (one per camera).
 KeypointInput ShiftFrameNumbers(const KeypointInput& input, const std::vector<int64_t>& shift_frames);
 
-// `sync --calib` with several people in view: `motion` (EstimateTimeOffsetsOfPeople) gives every
-// camera at the reference's frame rate a whole-frame shift, the people are associated with the
-// calibration `rig` on the shifted frame numbers (nearly simultaneous now), and the residual
-// offsets are refined by reprojection on those tracks (RefineOffsetsWithCalibration); the
-// result is the shifts plus the residuals. A camera at another rate keeps its motion estimate
-// as the start of the refinement (its frames are not shifted).
+// `sync --calib` with several people in view: every camera put on the reference's frame rate
+// (OnReferenceRate), `motion` (EstimateTimeOffsetsOfPeople) gives every camera a whole-frame
+// shift, the people are associated with the calibration `rig` on the shifted frame numbers
+// (nearly simultaneous now), and the residual offsets are refined by reprojection on those
+// tracks (RefineOffsetsWithCalibration); the result is the shifts plus the residuals.
 SyncResult RefineOffsetsOfPeople(const KeypointInput& input, const Rig& rig, const SyncResult& motion,
                                  const AssociationOptions& association, const SyncStageOptions& sync);
 

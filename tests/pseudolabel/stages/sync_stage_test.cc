@@ -139,6 +139,44 @@ TEST(SyncStage, TwoPeopleArePairedByMotionThenRefinedWithTheCalibration) {
   }
 }
 
+// Two people and cameras at 30, 60, 30 and 25 fps: frames matched by number pair different
+// instants even before the offsets, so every camera is put on the reference's rate (each person
+// interpolated along its 2D track) before the people are associated.
+TEST(SyncStage, TwoPeopleAtSeveralFrameRatesAreCalibratedOnTheReferenceRate) {
+  StudioOptions o;
+  o.rig = "h36m4";
+  o.num_frames = 600;
+  o.num_people = 2;
+  o.seed = 4;
+  o.data_dir = testing::SourceDir() + "/data";
+  o.time_offsets = {0.0, 5.0, -8.3, 12.0};
+  o.camera_fps = {30.0, 60.0, 30.0, 25.0};
+  const SyntheticScene scene = Synthesize(o);
+  const KeypointInput input = AsRead(scene);
+  SyncStageOptions options;
+  options.fps = o.camera_fps;
+  const KeypointInput on_rate = OnReferenceRate(input, options, UncalibratedAssociationOptions{});
+  // Camera 1 (60 fps) now at 30: its frame k is its old frame 2k, every person copied.
+  const CameraKeypoints& before = input.keypoints.cameras[1];
+  const CameraKeypoints& after = on_rate.keypoints.cameras[1];
+  ASSERT_EQ(after.frame_numbers.size(), (before.frame_numbers.size() + 1) / 2);
+  EXPECT_DOUBLE_EQ(after.timestamps_s[7], 7.0 / 30.0);
+  ASSERT_EQ(after.people[7].size(), before.people[14].size());
+  ASSERT_FALSE(after.people[7].empty());
+  EXPECT_TRUE(after.people[7][0].joints == before.people[14][0].joints);
+  EXPECT_EQ(on_rate.keypoints.cameras[0].frame_numbers, input.keypoints.cameras[0].frame_numbers);
+  Rig intrinsics = WithoutExtrinsics(scene.rig);
+  for (Camera& c : intrinsics) c.time_offset = 0.0;
+  const SyncCalibrationResult r =
+      CalibrateUnsynchronised(intrinsics, input, AssociationOptions{}, CalibrateStageOptions{}, options);
+  ASSERT_TRUE(r.calibration.output.success) << r.calibration.output.report.BriefReport();
+  for (int c = 1; c < 4; ++c) {
+    EXPECT_NEAR(r.sync.cameras[c].offset_s * 30.0, o.time_offsets[c], 0.15) << "camera " << c;
+  }
+  const RigComparison comparison = CompareRigs(scene.rig, r.calibration.output.rig);
+  EXPECT_LT(comparison.max_rotation_error_deg, 0.2);
+}
+
 // A variable frame rate: camera 1 films at 60 fps for its first 300 frames, then at 20 fps
 // (every third frame of 60), 30 fps on average, with the true timestamps. Read back, it is put on
 // evenly spaced frames at its mean rate and the offsets come out in seconds as for a
