@@ -129,9 +129,24 @@ void PrintJointResiduals(const SyntheticScene& scene, const TriangulationResult&
   }
 }
 
+// Per camera: the focal error against the truth and what the calibration says of its
+// uncertainty (covariance, the two jackknifes), all relative to the true focal length, in %.
+void PrintFocalDiagnostics(const SyntheticScene& scene, const CalibrationOutput& out) {
+  const SelfCalibrationSummary& self = out.report.self;
+  for (size_t c = 0; c < out.report.cameras.size() && c < scene.rig.size(); ++c) {
+    const CameraCalibrationReport& r = out.report.cameras[c];
+    const double f = scene.rig[c].fx;
+    const auto rel = [&](const std::vector<double>& v) { return c < v.size() ? 100 * v[c] / f : kNaN; };
+    std::printf("  focal %-8s err %+6.2f %%  cov %5.2f %%  frames %5.2f %%  joints %5.2f %%  used %5.2f %%\n",
+                scene.rig[c].name.c_str(), 100 * (out.rig[c].fx / f - 1), 100 * r.focal_sigma_px / f,
+                rel(self.focal_frames_sigma_px), rel(self.focal_joints_sigma_px), 100 * r.focal_uncertainty_px / f);
+  }
+}
+
 int main(int argc, char** argv) {
   int frames = 2000;
   std::string only;
+  int jackknife_blocks = 0;  // > 0: SelfCalibrationOptions::focal_jackknife_blocks
   double pp_prior = -1.0;  // < 0: the library default for SelfCalibrationOptions::principal_point_prior_rel
   double removal_tol = -1.0;  // < 0: the library default
   uint64_t seed = StudioOptions{}.seed;
@@ -157,6 +172,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--perturb-camera") && i + 1 < argc) perturb_camera = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--perturb") && i + 1 < argc) perturb = argv[++i];
     else if (!std::strcmp(argv[i], "--shared-focal")) shared_focal = true;
+    else if (!std::strcmp(argv[i], "--jackknife-blocks") && i + 1 < argc) jackknife_blocks = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-residuals")) print_joints = true;
     else if (!std::strcmp(argv[i], "--joint-weighting") && i + 1 < argc) joint_weighting = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--drop-joints") && i + 1 < argc) {
@@ -226,6 +242,7 @@ int main(int argc, char** argv) {
     po.self.num_threads = 2;
     if (pp_prior >= 0) po.self.principal_point_prior_rel = pp_prior;
     po.self.shared_focal = shared_focal;
+    if (jackknife_blocks > 0) po.self.focal_jackknife_blocks = jackknife_blocks;
     po.self.joint_weighting = joint_weighting;
     if (removal_tol > 0) po.self.ba.removal_function_tolerance = removal_tol;
     po.world = WorldFrameOptionsFor(skeleton);
@@ -291,6 +308,7 @@ int main(int argc, char** argv) {
                       : std::to_string(loo_worst + 1) + (loo_worst == true_worst ? "=" : "/") +
                             std::to_string(true_worst + 1);
     if (std::getenv("EPILABEL_WEAK_DIAG")) PrintCameraDiagnostics(scene, out, cmp);
+    if (std::getenv("EPILABEL_FOCAL_DIAG")) PrintFocalDiagnostics(scene, out);
     if (print_joints) PrintJointResiduals(scene, with_truth, out.report.self.ba.group_weights);
     for (const auto& cr : out.report.cameras) {
       if (!std::isfinite(cr.loo_rotation_deg)) continue;

@@ -147,6 +147,7 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
 
   // Leave-one-camera-out check (metric world rig, registered cameras only), then the verdict.
   RunLeaveOneCameraOut(registered_obs, tri_options, options, out.rig, &rep);
+  rep.height_given = options.height_given;
   JudgeCalibration(options.thresholds, out.rig, &rep);
   out.success = rep.verdict != Verdict::kFailed;
   return out;

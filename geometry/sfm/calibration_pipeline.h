@@ -100,6 +100,7 @@ struct CalibrationReport {
   std::vector<CameraCalibrationReport> cameras;
   double rig_size_m = kNaN;           // largest distance between two camera centres
   double motion_extent_m = kNaN;      // spread of the root trajectory (2 x largest std)
+  bool height_given = false;          // CalibrationPipelineOptions::height_given
   double focal_uncertainty_rel = kNaN;  // estimated focal lengths: the largest focal_uncertainty_px / focal_px
   double loo_limit_deg = kNaN;        // the leave-one-out limits in force (see CalibrationThresholds)
   double loo_limit_center_m = kNaN;

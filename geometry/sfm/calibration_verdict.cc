@@ -166,6 +166,27 @@ void NoteEstimatedIntrinsics(CalibrationReport* rep) {
   rep->notes.push_back(buf);
 }
 
+// Estimated focal lengths with the scale from a camera baseline and a measured subject height: the
+// height the person measures at the baseline's scale against the given one. A common focal error
+// moves the cameras out (too long) or in with it while the person keeps its angular size, so the
+// person comes out shorter or taller than stated; unlike the jackknife this sees an error that
+// every stretch of the frames shares (Pose2Sim's balancing trial: -4.6 % with focal lengths
+// +5 %, the stature model's own error there about -1.6 %). A note: the stature model and the two
+// measurements have errors of their own.
+void NoteStatureAgainstBaseline(CalibrationReport* rep) {
+  const WorldFrameResult& w = rep->world;
+  if (!rep->height_given || w.scale_method != "camera baseline" || !w.people.empty()) return;
+  if (!std::isfinite(w.measured_height_m) || !(w.stated_height_m > 0)) return;
+  const double mismatch = w.measured_height_m / w.stated_height_m - 1.0;
+  char buf[500];
+  std::snprintf(buf, sizeof(buf),
+                "at the baseline's scale the subject measures %.3f m against the given %.3f m (%+.1f %%): estimated "
+                "focal lengths move the cameras with them, so a mismatch well beyond the stature model's ~2 %% says "
+                "they are likely too %s by about as much (check the height and the baseline first)",
+                w.measured_height_m, w.stated_height_m, 100.0 * mismatch, mismatch < 0 ? "long" : "short");
+  rep->notes.push_back(buf);
+}
+
 // Estimated focal lengths: the largest relative uncertainty, and when it exceeds the limit a
 // rig-wide reason that says what to do (the per-camera reasons only give the figure).
 void JudgeFocalUncertainty(const CalibrationThresholds& th, CalibrationReport* rep, Verdict* global) {
@@ -273,6 +294,7 @@ void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, C
   Verdict global = JudgeCameras(thresholds, rig, report);
   NameWeakestCamera(report);
   if (report->self.focal_estimated) NoteEstimatedIntrinsics(report);
+  if (report->self.focal_estimated) NoteStatureAgainstBaseline(report);
   JudgeRig(thresholds, report, &global);
   JudgeFocalUncertainty(thresholds, report, &global);
   report->verdict = global;

@@ -557,6 +557,7 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
   const double s = r.scale;
   const StatureMeasurement m = MeasureSubjectHeight(points, options);
   if (m.ok()) r.measured_height_m = m.constant_m + s * m.length / m.ratio;
+  if (!several) r.stated_height_m = options.subject_height_m;
   if (m.ok() && !several)
     for (const StatureSegment& seg : m.segments) r.stature_segments_m.emplace_back(seg.name, seg.Metres(s));
   // Up direction and floor.

@@ -153,6 +153,7 @@ struct WorldFrameResult {
   double chain_length = 0.0;       // the measured length behind the scale, reconstruction units
   double measured_height_m = kNaN; // that measurement at the chosen scale, metres (= subject height
                                    // unless the scale came from a baseline)
+  double stated_height_m = kNaN;   // one person: the height the options state (given or the default)
   // The parts of that measurement (segment stack only), metres at the chosen scale, bottom to top.
   std::vector<std::pair<std::string, double>> stature_segments_m;
   bool floor_from_feet = false;    // false: up from the body axis

@@ -223,5 +223,58 @@ TEST(CalibrationVerdict, FocalUncertaintyTakesTheLargerFigureAndSaysWhatToDo) {
   EXPECT_TRUE(std::isnan(given.report.focal_uncertainty_rel));
 }
 
+// Estimated focal lengths, the scale from a baseline and a measured height: the height at the
+// baseline's scale against the given one is a note (the verdict stays) with the figures and the
+// direction of the focal error; without a given height or without a baseline nothing is said.
+TEST(CalibrationVerdict, StatureAtTheBaselinesScaleIsComparedWithTheGivenHeight) {
+  VerdictScene base;
+  base.report.cameras[3].registered = true;
+  base.report.self.camera_notes[3] = "";
+  base.report.self.ba.camera_rms_px[3] = 2.0;
+  base.report.self.ba.camera_observations[3] = 5000;
+  base.report.self.focal_estimated = true;
+  base.report.height_given = true;
+  base.report.world.scale_method = "camera baseline";
+  base.report.world.stated_height_m = 1.72;
+  const auto notes = [](const CalibrationReport& rep) {
+    std::string all;
+    for (const auto& n : rep.notes) all += n + "\n";
+    return all;
+  };
+
+  VerdictScene shorter = base;  // 1.640 m at the baseline's scale: the cameras too far out
+  shorter.report.world.measured_height_m = 1.640;
+  JudgeCalibration(CalibrationThresholds{}, shorter.rig, &shorter.report);
+  EXPECT_EQ(shorter.report.verdict, Verdict::kGood) << shorter.report.BriefReport();
+  EXPECT_NE(notes(shorter.report).find("the subject measures 1.640 m against the given 1.720 m (-4.7 %)"),
+            std::string::npos)
+      << notes(shorter.report);
+  EXPECT_NE(notes(shorter.report).find("too long"), std::string::npos);
+
+  VerdictScene taller = base;
+  taller.report.world.measured_height_m = 1.80;
+  JudgeCalibration(CalibrationThresholds{}, taller.rig, &taller.report);
+  EXPECT_NE(notes(taller.report).find("(+4.7 %)"), std::string::npos) << notes(taller.report);
+  EXPECT_NE(notes(taller.report).find("too short"), std::string::npos);
+
+  VerdictScene default_height = base;  // the adult mean is no measurement
+  default_height.report.height_given = false;
+  default_height.report.world.measured_height_m = 1.640;
+  JudgeCalibration(CalibrationThresholds{}, default_height.rig, &default_height.report);
+  EXPECT_EQ(notes(default_height.report).find("measures"), std::string::npos) << notes(default_height.report);
+
+  VerdictScene from_height = base;  // the scale came from the height itself
+  from_height.report.world.scale_method = "subject height (segment stack)";
+  from_height.report.world.measured_height_m = 1.640;
+  JudgeCalibration(CalibrationThresholds{}, from_height.rig, &from_height.report);
+  EXPECT_EQ(notes(from_height.report).find("measures"), std::string::npos) << notes(from_height.report);
+
+  VerdictScene known = base;  // intrinsics given: the focal lengths are not the suspect
+  known.report.self.focal_estimated = false;
+  known.report.world.measured_height_m = 1.640;
+  JudgeCalibration(CalibrationThresholds{}, known.rig, &known.report);
+  EXPECT_EQ(notes(known.report).find("measures"), std::string::npos) << notes(known.report);
+}
+
 }  // namespace
 }  // namespace epilabel
