@@ -197,6 +197,7 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                         {"height_given", p.height_given},
                         {"scale_alone", JsonNumber(p.scale)},
                         {"scale_alone_uncertainty_rel", JsonNumber(p.scale_sigma_rel)},
+                        {"used", p.used},
                         {"measured_height_m", JsonNumber(p.measured_height_m)}});
       if (p.stature_segments_m.empty()) continue;
       // This person's stature part by part (metres at the combined scale, bottom to top).

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include <Eigen/Eigenvalues>
 
@@ -102,6 +104,37 @@ void RunLeaveOneCameraOut(const Observations2d& registered_obs, const Triangulat
                                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
+// The final triangulation's options: the skeleton's bones and symmetric pairs unless given.
+TriangulationOptions FinalTriangulation(const CalibrationPipelineOptions& options) {
+  TriangulationOptions tri_options = options.triangulation;
+  tri_options.symmetric_pairs = options.self.symmetric_pairs;
+  if (tri_options.bones.empty()) tri_options.bones = options.self.bones;
+  return tri_options;
+}
+
+// The scale of the self-calibrated rig (reconstruction units): from options.scale_from's people
+// when set and measurable, else from the calibrated observations' triangulation `recon`; which
+// one goes into `notes` when scale_from is set.
+WorldFrameResult MetricScale(const Rig& rig, const TriangulationResult& recon, const CalibrationPipelineOptions& options,
+                             const std::vector<CameraCalibrationReport>& cameras, std::vector<std::string>* notes) {
+  WorldFrameResult own = EstimateScale(rig, recon.points, options.world);
+  if (!options.scale_from) return own;
+  const ScaleObservations& from = *options.scale_from;
+  if (from.observations.num_cameras() != static_cast<int>(rig.size()))
+    throw std::invalid_argument("CalibrateFromPoses: scale_from has " + std::to_string(from.observations.num_cameras()) +
+                                " cameras, the rig " + std::to_string(rig.size()));
+  const TriangulationResult other =
+      TriangulateSequence(rig, RegisteredObservations(from.observations, cameras), FinalTriangulation(options));
+  WorldFrameResult scaled = EstimateScale(rig, other.points, from.world);
+  if (!scaled.success) {
+    notes->push_back("the scale could not be measured on the people given for it (" + scaled.failure_reason +
+                     "): it comes from the calibrated figures");
+    return own;
+  }
+  notes->push_back("the scale comes from the statures of the people given for it, triangulated with these cameras");
+  return scaled;
+}
+
 }  // namespace
 
 CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs,
@@ -124,12 +157,11 @@ CalibrationOutput CalibrateFromPoses(const Rig& input, const Observations2d& obs
   }
 
   // Triangulate every frame in reconstruction units, then find the metric world frame.
-  TriangulationOptions tri_options = options.triangulation;
-  tri_options.symmetric_pairs = options.self.symmetric_pairs;
-  if (tri_options.bones.empty()) tri_options.bones = options.self.bones;
+  const TriangulationOptions tri_options = FinalTriangulation(options);
   const Observations2d registered_obs = RegisteredObservations(obs, rep.cameras);
   const TriangulationResult recon = TriangulateSequence(self.rig, registered_obs, tri_options);
-  rep.world = EstimateWorldFrame(self.rig, recon.points, options.world);
+  const WorldFrameResult scaled = MetricScale(self.rig, recon, options, rep.cameras, &rep.notes);
+  rep.world = PlaceWorldFrame(self.rig, recon.points, options.world, scaled);
   if (!rep.world.success) {
     FailAll("world frame: " + rep.world.failure_reason, {}, "no metric world frame", &rep);
     out.rig = self.rig;

@@ -2,6 +2,7 @@
 // scale and world frame, and an honest verdict (good / check / failed) with its reasons.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,14 @@ struct CalibrationThresholds {
 // Why a camera's lens is implausible (empty when it is not), by the limits above.
 std::string LensPlausibility(const Camera& camera, const CalibrationThresholds& thresholds);
 
+// Other observations of the same cameras whose people give the metric scale (e.g. the tracks of
+// several people, each with a stated height, while the cameras come from a single-person
+// selection that mixes them from view to view: no height applies to the selection's frames).
+struct ScaleObservations {
+  Observations2d observations;  // [camera][frame][joint], the calibrated observations' cameras
+  WorldFrameOptions world;      // the people (frame_person, person_heights_m) and height options
+};
+
 struct CalibrationPipelineOptions {
   SelfCalibrationOptions self;
   WorldFrameOptions world;
@@ -91,6 +100,11 @@ struct CalibrationPipelineOptions {
   bool leave_one_out = true;           // run the leave-one-camera-out check (3+ cameras)
   int leave_one_out_frames = 1000;     // frames (evenly spread) it triangulates per camera
   bool height_given = false;           // the subject height was measured (not the default)
+  // Set: the scale comes from these observations, triangulated with the self-calibrated cameras
+  // (EstimateScale by their `world`); the floor and frame still come from the calibrated
+  // observations. When their statures cannot be measured, the calibrated observations' scale
+  // is kept, with a note. Unset: the scale from the calibrated observations (`world`).
+  std::optional<ScaleObservations> scale_from;
 };
 
 struct CalibrationReport {

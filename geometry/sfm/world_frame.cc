@@ -20,6 +20,7 @@ void WorldFrameOptions::Check() const {
   if (!(floor_inlier_m > 0)) throw std::invalid_argument("floor_inlier_m must be > 0");
   if (floor_iterations < 1) throw std::invalid_argument("floor_iterations must be >= 1");
   if (!(given_height_sigma_m >= 0)) throw std::invalid_argument("given_height_sigma_m must be >= 0");
+  if (!(prior_outlier_sigmas > 0)) throw std::invalid_argument("prior_outlier_sigmas must be > 0");
   for (int p : frame_person)
     if (p < 0) throw std::invalid_argument("frame_person must be >= 0");
   for (const auto& [person, h] : person_heights_m)
@@ -266,15 +267,37 @@ Points3d FramesOf(const Points3d& points, const std::vector<int>& frame_person, 
   return out;
 }
 
+// The inverse-variance mean of the scales of the people selected by `take` (and with a usable
+// scale); weight_sum 0 when there is none.
+struct WeightedScale {
+  double scale = kNaN;
+  double weight_sum = 0.0;
+  double SigmaRel() const { return 1.0 / std::sqrt(weight_sum); }
+};
+template <typename Take>
+WeightedScale MeanScale(const std::vector<PersonStature>& people, Take take) {
+  WeightedScale m;
+  double weighted = 0.0;
+  for (const PersonStature& ps : people) {
+    if (!take(ps) || !(ps.scale > 0 && ps.scale_sigma_rel > 0)) continue;
+    const double w = 1.0 / (ps.scale_sigma_rel * ps.scale_sigma_rel);
+    m.weight_sum += w;
+    weighted += w * ps.scale;
+  }
+  if (m.weight_sum > 0) m.scale = weighted / m.weight_sum;
+  return m;
+}
+
 // Several people: each one's stature on their own frames, the scale as the inverse-variance mean
-// of the scales they imply (the population prior, or the heights given per person).
+// of the scales they imply (the population prior, or the heights given per person). When some
+// heights are given, a person on the population prior whose scale is more than
+// options.prior_outlier_sigmas combined standard deviations from the given people's is not used.
 bool ScaleFromPeople(const Points3d& points, const WorldFrameOptions& options, WorldFrameResult* r) {
   if (static_cast<int>(options.frame_person.size()) != points.num_frames())
     throw std::invalid_argument("frame_person must have one entry per frame");
   std::vector<int> ids = options.frame_person;
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  double weight_sum = 0.0, weighted_scale = 0.0;
   std::vector<StatureMeasurement> measured(ids.size());
   for (size_t p = 0; p < ids.size(); ++p) {
     PersonStature ps;
@@ -291,29 +314,40 @@ bool ScaleFromPeople(const Points3d& points, const WorldFrameOptions& options, W
       ps.scale = m.ScaleFor(ps.stated_height_m);
       const double share = (ps.stated_height_m - m.constant_m) / ps.stated_height_m;
       ps.scale_sigma_rel = std::hypot(sigma_m / (ps.stated_height_m * share), m.sigma_rel / share);
-      if (ps.scale > 0 && ps.scale_sigma_rel > 0) {
-        const double w = 1.0 / (ps.scale_sigma_rel * ps.scale_sigma_rel);
-        weight_sum += w;
-        weighted_scale += w * ps.scale;
-      }
+      ps.used = ps.scale > 0 && ps.scale_sigma_rel > 0;
     }
     r->people.push_back(ps);
   }
-  if (!(weight_sum > 0)) {
+  // The given heights anchor the scale; a track on the prior that disagrees with them measures no
+  // one's stature (a track that mixes people, e.g. a bystander's pieces).
+  const WeightedScale given = MeanScale(r->people, [](const PersonStature& ps) { return ps.height_given; });
+  if (given.weight_sum > 0) {
+    for (PersonStature& ps : r->people) {
+      if (!ps.used || ps.height_given) continue;
+      const double z = std::abs(ps.scale / given.scale - 1.0) / std::hypot(ps.scale_sigma_rel, given.SigmaRel());
+      if (z > options.prior_outlier_sigmas) ps.used = false;
+    }
+  }
+  const WeightedScale all = MeanScale(r->people, [](const PersonStature& ps) { return ps.used; });
+  if (!(all.weight_sum > 0)) {
     r->failure_reason = "no person's legs and torso or arms were triangulated; cannot estimate the scale (give `baseline`)";
     return false;
   }
-  r->scale = weighted_scale / weight_sum;
-  r->scale_sigma_rel = 1.0 / std::sqrt(weight_sum);
-  int used = 0;
+  r->scale = all.scale;
+  r->scale_sigma_rel = all.SigmaRel();
+  int used = 0, unused = 0;
   for (size_t p = 0; p < ids.size(); ++p) {
     PersonStature& ps = r->people[p];
     const StatureMeasurement& m = measured[p];
     if (m.ok()) ps.measured_height_m = m.constant_m + r->scale * m.length / m.ratio;
     for (const StatureSegment& seg : m.segments) ps.stature_segments_m.emplace_back(seg.name, seg.Metres(r->scale));
-    used += std::isfinite(ps.scale) && ps.scale > 0;
+    used += ps.used;
+    unused += m.ok() && !ps.used;
   }
   r->scale_method = "heights of " + std::to_string(used) + " people";
+  if (unused > 0)
+    r->notes.push_back(std::to_string(unused) + " track(s) on the default height left out of the scale: their stature " +
+                       "disagrees with the given heights' (see scale.people)");
   return true;
 }
 
@@ -544,10 +578,9 @@ Sim3d WorldFromReconstruction(const Rig& rig, const Plane& floor, const Eigen::V
 
 }  // namespace
 
-WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options) {
+WorldFrameResult EstimateScale(const Rig& rig, const Points3d& points, const WorldFrameOptions& options) {
   options.Check();
   WorldFrameResult r;
-  // Scale.
   const auto [lowest, highest] = std::minmax_element(options.frame_person.begin(), options.frame_person.end());
   const bool several = !options.frame_person.empty() && *lowest != *highest;
   const bool scaled = options.baseline ? ScaleFromBaseline(rig, *options.baseline, &r)
@@ -560,6 +593,21 @@ WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, cons
   if (!several) r.stated_height_m = options.subject_height_m;
   if (m.ok() && !several)
     for (const StatureSegment& seg : m.segments) r.stature_segments_m.emplace_back(seg.name, seg.Metres(s));
+  r.success = true;
+  return r;
+}
+
+WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options) {
+  return PlaceWorldFrame(rig, points, options, EstimateScale(rig, points, options));
+}
+
+WorldFrameResult PlaceWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options,
+                                 const WorldFrameResult& scaled) {
+  options.Check();
+  WorldFrameResult r = scaled;
+  if (!r.success) return r;
+  r.success = false;
+  const double s = r.scale;
   // Up direction and floor.
   const std::optional<Eigen::Vector3d> body_up = BodyAxis(points, options, &r.notes);
   if (!body_up) {

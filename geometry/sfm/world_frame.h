@@ -111,6 +111,11 @@ struct WorldFrameOptions {
   std::vector<int> frame_person;
   std::map<int, double> person_heights_m;
   double given_height_sigma_m = 0.01;
+  // When some heights are given: a person on the population prior whose scale lies more than this
+  // many combined standard deviations from the given people's is left out (a track that mixes
+  // people measures no stature: Pose2Sim balancing, a bystander's track measured 3.08 m tall
+  // against the subject's 1.69 m, 7.9 sigmas, moved the scale by 2 %).
+  double prior_outlier_sigmas = 3.0;
   std::optional<BaselineScale> baseline;   // overrides the height when given
   std::vector<joint_t> foot_joints;        // joints that touch the ground
   double foot_height_m = 0.08;             // height of those joints above the floor when standing
@@ -137,6 +142,7 @@ struct PersonStature {
   bool height_given = false;
   double scale = kNaN;             // metres per unit this person alone implies
   double scale_sigma_rel = kNaN;
+  bool used = false;               // counted in the combined scale (see prior_outlier_sigmas)
   double measured_height_m = kNaN; // this person's height at the combined scale
   // The parts of this person's segment stack (empty for the ratio models), metres at the
   // combined scale, bottom to top: they sum to measured_height_m.
@@ -177,8 +183,21 @@ StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& mo
 // arms; length NaN when none is measurable.
 StatureMeasurement MeasureSubjectHeight(const Points3d& points, const WorldFrameOptions& options);
 
-// Estimates the metric world frame from the triangulated joints (reconstruction units).
+// Estimates the metric world frame from the triangulated joints (reconstruction units):
+// PlaceWorldFrame with the scale of EstimateScale on the same points.
 WorldFrameResult EstimateWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options);
+
+// The metric scale alone (metres per unit of `rig` and `points`): from the baseline, from several
+// people's statures (options.frame_person) or from the subject's; the scale, its method and
+// uncertainty, the measured height(s) and stature segments are set, the frame and floor are not.
+// success: the scale was found (else failure_reason says why).
+WorldFrameResult EstimateScale(const Rig& rig, const Points3d& points, const WorldFrameOptions& options);
+
+// The floor and the world frame of `points` at the scale of `scaled` (an EstimateScale result,
+// possibly measured on other points of the same reconstruction): `scaled` with the frame, floor
+// and success filled in; unsuccessful `scaled` is returned as it is.
+WorldFrameResult PlaceWorldFrame(const Rig& rig, const Points3d& points, const WorldFrameOptions& options,
+                                 const WorldFrameResult& scaled);
 
 // Applies a similarity to a rig (cameras keep their intrinsics) and to points.
 Rig TransformRig(const Rig& rig, const Sim3d& b_from_a);

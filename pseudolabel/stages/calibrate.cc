@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "foundation/error.h"
 #include "pseudolabel/stages/calibration_comparison.h"
@@ -173,6 +174,20 @@ bool SameObservations(const PersonTrack& a, const PersonTrack& b) {
 
 }  // namespace
 
+CalibrateStageResult CalibrateSelection(const Rig& intrinsics, const PersonTrack& selection, const PersonTrack& tracks,
+                                        const CalibrateStageOptions& options) {
+  CalibrateStageOptions alone = options;
+  alone.track_heights_m.clear();  // the selection's frames are nobody's in particular
+  if (!options.track_heights_m.empty() && tracks.skeleton) {
+    ScaleObservations from;
+    from.observations = tracks.observations;
+    from.world = PipelineOptionsFor(*tracks.skeleton, options, intrinsics).world;
+    ApplyPeopleHeights(tracks, options, &from.world);
+    alone.pipeline.scale_from = std::move(from);
+  }
+  return CalibrateCameras(intrinsics, selection, alone);
+}
+
 CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
                                          const std::function<PersonTrack()>& fallback,
                                          const CalibrateStageOptions& options,
@@ -183,9 +198,7 @@ CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vecto
   if (VerdictRank(pooled.output) == 2 || !fallback) return pooled;
   const PersonTrack selection = fallback();
   if (!selection.skeleton || (tracks.size() == 1 && SameObservations(selection, *used))) return pooled;
-  CalibrateStageOptions alone = options;
-  alone.track_heights_m.clear();  // the selection mixes people: the subject height applies
-  CalibrateStageResult single = CalibrateCameras(intrinsics, selection, alone);
+  CalibrateStageResult single = CalibrateSelection(intrinsics, selection, *used, options);
   single.seconds += pooled.seconds;
   // The comparison both calibrations share: the observations of the tracks and of the selection.
   const auto compare = [&] {

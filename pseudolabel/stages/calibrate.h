@@ -88,6 +88,15 @@ int VerdictRank(const CalibrationOutput& output);
 CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& track,
                                       const CalibrateStageOptions& options);
 
+// Calibrates the single-person selection's cameras (`selection`, see CalibrateFromTracks). Its
+// frames mix people (the most confident figure differs between cameras and frames), so no
+// track's height applies to them: when heights are given by track (track_heights_m), the scale
+// comes from the statures of the tracks (`tracks`, pooled or one) triangulated with the
+// selection's cameras, each measured on their own frames (ScaleObservations); else from
+// subject_height_m on the selection's frames.
+CalibrateStageResult CalibrateSelection(const Rig& intrinsics, const PersonTrack& selection, const PersonTrack& tracks,
+                                        const CalibrateStageOptions& options);
+
 // Calibrates from the tracks (several: pooled, PoolTracks); when that does not end *good*, also
 // from `fallback()` (the single-person selection: the most confident figure of every camera and
 // frame; made only when needed, skipped when it is the one track itself) and keeps the better
@@ -97,7 +106,8 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
 // with reassociation.compare_frames and error_cap), not on its verdict alone. People
 // mis-associated across cameras, e.g. a bystander seen by one camera only and taken for the
 // subject, spoil the correspondences; a selection can mix people too (the most confident figure
-// differs between cameras). An empty `fallback` calibrates from the tracks alone. `used`
+// differs between cameras): its cameras are calibrated by CalibrateSelection (with track heights,
+// the scale from the tracks' statures). An empty `fallback` calibrates from the tracks alone. `used`
 // receives the track the cameras came from.
 CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vector<PersonTrack>& tracks,
                                          const std::function<PersonTrack()>& fallback,

@@ -30,7 +30,9 @@ TEST(Skeleton, StatureModelUsesTheEarsWhereTheSkeletonHasThem) {
     }
     EXPECT_EQ(s.height_head, (std::vector<joint_t>{left_ear, right_ear})) << name;
     EXPECT_EQ(s.height_legs.size(), 2u) << name;
-    EXPECT_NEAR(s.height_ankle + s.height_head_top, 0.21, 1e-12) << name;
+    // The anatomical tables' ankle (0.08 m) and ear to crown (0.13 m); OpenPose's ankle keypoint
+    // stands higher (data/skeletons.toml).
+    EXPECT_NEAR(s.height_ankle + s.height_head_top, name == "body25b" ? 0.235 : 0.21, 1e-12) << name;
   }
   EXPECT_TRUE(GetSkeleton("h36m17").height_head.empty());
 }

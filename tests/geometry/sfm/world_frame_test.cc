@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -142,24 +143,45 @@ TEST(Stature, SeveralPeopleWithThePopulationPrior) {
   WorldFrameOptions o = CocoOptions();
   const TwoPeople t = PooledAdultAndChild(o);
   o.frame_person = t.frame_person;
-  o.subject_height_m = 1.70;
+  o.subject_height_m = 1.45;              // the child (1.40 m) on a prior near their height
   o.person_heights_m = {{7, t.adult_m}};  // the child's height unknown
   const WorldFrameResult r = EstimateWorldFrame({}, t.points, o);
   ASSERT_TRUE(r.success) << r.failure_reason;
   ASSERT_EQ(r.people.size(), 2u);
   EXPECT_FALSE(r.people[0].height_given);
-  EXPECT_NEAR(r.people[0].stated_height_m, 1.70, 1e-12);
+  EXPECT_NEAR(r.people[0].stated_height_m, 1.45, 1e-12);
+  EXPECT_TRUE(r.people[0].used);
+  EXPECT_TRUE(r.people[1].used);
   // The inverse-variance mean of the two people's scales: the adult's 1 cm outweighs the
-  // child's 9 cm (about twenty times), so the child's +30 % costs about 1.5 % and the child is
-  // measured near their real height, not the stated 1.70 m.
+  // child's 9 cm (about twenty times), so the child's +4 % costs about 0.2 %.
   const double w0 = 1.0 / std::pow(r.people[0].scale_sigma_rel, 2), w1 = 1.0 / std::pow(r.people[1].scale_sigma_rel, 2);
   EXPECT_NEAR(r.scale, (w0 * r.people[0].scale + w1 * r.people[1].scale) / (w0 + w1), 1e-12);
   EXPECT_GT(w1, 10.0 * w0);
-  EXPECT_NEAR(r.scale, 1.0, 0.02);
-  EXPECT_NEAR(r.people[0].measured_height_m, t.child_m, 0.03);
+  EXPECT_GT(r.scale, 1.0005);
+  EXPECT_LT(r.scale, 1.01);
+  EXPECT_EQ(r.scale_method, "heights of 2 people");
+  // On the adult prior of 1.70 m the child's scale is +25 %, four combined standard deviations
+  // from the adult's given height: left out (reported, measured at the adult's scale).
+  o.subject_height_m = 1.70;
+  const WorldFrameResult apart = EstimateWorldFrame({}, t.points, o);
+  ASSERT_TRUE(apart.success) << apart.failure_reason;
+  ASSERT_EQ(apart.people.size(), 2u);
+  EXPECT_FALSE(apart.people[0].used);
+  EXPECT_TRUE(apart.people[1].used);
+  EXPECT_NEAR(apart.scale, 1.0, 1e-9);
+  EXPECT_NEAR(apart.people[0].measured_height_m, t.child_m, 1e-9);
+  EXPECT_EQ(apart.scale_method, "heights of 1 people");
+  ASSERT_FALSE(apart.notes.empty());
+  EXPECT_NE(apart.notes.back().find("left out of the scale"), std::string::npos);
+  // Without a given height nobody anchors the scale: both count (their disagreement is the
+  // population's spread).
+  o.person_heights_m.clear();
+  const WorldFrameResult prior = EstimateWorldFrame({}, t.points, o);
+  ASSERT_TRUE(prior.success);
+  EXPECT_TRUE(prior.people[0].used && prior.people[1].used);
+  EXPECT_GT(prior.scale, 1.05);
   // One id for every frame is one person: the single-person scale.
   o.frame_person.assign(600, 5);
-  o.person_heights_m.clear();
   const WorldFrameResult one = EstimateWorldFrame({}, t.points, o);
   ASSERT_TRUE(one.success);
   EXPECT_TRUE(one.people.empty());
@@ -290,6 +312,34 @@ TEST(WorldFrame, BaselineOverridesTheHeight) {
   EXPECT_EQ(r.scale_method, "camera baseline");
   // The body then measures what it measures at that scale.
   EXPECT_NEAR(r.measured_height_m, 0.21 + 2.5 * (kLegs + kTrunk), 1e-9);
+}
+
+// The scale measured on one person's points (EstimateScale) and the frame placed on another's
+// (PlaceWorldFrame): the second person's frame at the first one's scale; on the same points the
+// two steps are EstimateWorldFrame.
+TEST(WorldFrame, TheScaleCanComeFromOtherPoints) {
+  const Points3d walker = testing::WalkerMotion(300);
+  WorldFrameOptions o = CocoOptions();
+  o.subject_height_m = 0.21 + kLegs + kTrunk;
+  const WorldFrameResult scaled = EstimateScale({}, Scaled(walker, 2.0), o);
+  ASSERT_TRUE(scaled.success) << scaled.failure_reason;
+  EXPECT_NEAR(scaled.scale, 2.0, 1e-9);
+  EXPECT_NEAR(scaled.measured_height_m, o.subject_height_m, 1e-9);
+  // A body 10 % smaller in the same reconstruction: its own height would scale it wrongly.
+  const Points3d smaller = Scaled(walker, 2.0 / 0.9);
+  const WorldFrameResult placed = PlaceWorldFrame({}, smaller, o, scaled);
+  ASSERT_TRUE(placed.success) << placed.failure_reason;
+  EXPECT_NEAR(placed.scale, 2.0, 1e-9);
+  EXPECT_NEAR(EstimateWorldFrame({}, smaller, o).scale, 2.0 / 0.9, 1e-9);
+  // Same points: the two steps are the one.
+  const WorldFrameResult one = EstimateWorldFrame({}, smaller, o);
+  const WorldFrameResult two = PlaceWorldFrame({}, smaller, o, EstimateScale({}, smaller, o));
+  EXPECT_EQ(one.scale, two.scale);
+  EXPECT_TRUE(one.world_from_reconstruction.translation.isApprox(two.world_from_reconstruction.translation));
+  // An unsuccessful scale is passed through.
+  WorldFrameResult failed;
+  failed.failure_reason = "no scale";
+  EXPECT_FALSE(PlaceWorldFrame({}, smaller, o, failed).success);
 }
 
 TEST(WorldFrame, UpIsTheBodyAxisAndTheOriginIsUnderTheMotion) {
