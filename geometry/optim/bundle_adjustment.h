@@ -118,6 +118,10 @@ struct BundleAdjustmentOptions {
   // When the weights changed (by more than 5 %), the next round is solved even if no outlier was
   // removed. Off: every group 1, as without groups.
   bool reweight_groups = false;
+  // The group scales from the errors corrected for each observation's leverage on its point
+  // (LeverageCorrectedError, bundle_adjustment_weights.h): points with fewer or unequal views
+  // keep less of their error in the residuals. Off: the raw errors.
+  bool correct_group_leverage = true;
   int min_group_observations = 30;
   double max_group_weight = 25.0;
   camera_t fixed_camera = 0;           // gauge: pose held constant

@@ -1,5 +1,6 @@
 #include "geometry/optim/bundle_adjustment_weights.h"
 
+#include <cmath>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -16,11 +17,12 @@ namespace {
 // as face joints turned with the head: no 3D point explains all views). The adjustment starts
 // from cameras 2 and 3 turned by about 1.5 degrees and moved by 7 cm, the gauge (camera 0's
 // pose, the baseline to camera 1) held at the truth, so the errors are measured directly.
+// With `two_view_type` >= 0, that joint type is seen by cameras 0 and 1 only (same noise).
 class GroupWeightScene : public ::testing::Test {
  protected:
   static constexpr int kJointTypes = 5;
 
-  void Build(double biased_px, uint32_t seed) {
+  void Build(double biased_px, uint32_t seed, int two_view_type = -1) {
     truth_ = testing::RingRig(4);
     std::mt19937 rng(seed);
     std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -46,7 +48,7 @@ class GroupWeightScene : public ::testing::Test {
           o.pixel = *truth_[c].ImageFromWorld(x) + testing::DrawLastFirst<2>([&] { return noise(rng); });
           if (j == kJointTypes - 1) o.pixel += bias[c];
           o.weight = 0.8;
-          data_.observations.push_back(o);
+          if (j != two_view_type || c < 2) data_.observations.push_back(o);
         }
       }
     rig_ = testing::NudgeCameras(truth_, 2);
@@ -116,6 +118,38 @@ TEST_F(GroupWeightScene, WithoutBiasTheWeightsStayNearOne) {
   ASSERT_EQ(weighted.group_weights.size(), static_cast<size_t>(kJointTypes));
   for (double w : weighted.group_weights) EXPECT_NEAR(w, 1.0, 0.15);
   EXPECT_NEAR(weighted_deg, plain_deg, 0.2 * plain_deg + 1e-4);
+}
+
+// A point fitted to two equal views keeps half of its error in the residuals (leverage 0.75),
+// one of eight equal views 90 % (0.1875); unequal weights: the heavier view keeps less.
+TEST(BundleAdjustmentWeights, LeverageCorrection) {
+  EXPECT_NEAR(LeverageCorrectedError(1.0, 1.0, 2.0), 2.0, 1e-12);
+  EXPECT_NEAR(LeverageCorrectedError(1.0, 0.5, 4.0), 1.0 / std::sqrt(1.0 - 0.1875), 1e-12);
+  EXPECT_GT(LeverageCorrectedError(1.0, 0.9, 1.5), LeverageCorrectedError(1.0, 0.3, 1.5));
+  EXPECT_NEAR(LeverageCorrectedError(1.0, 1.0, 1.0), 1.0 / std::sqrt(0.1), 1e-12);  // capped at 0.9
+}
+
+// A joint type seen by two cameras only, with the same noise as the others: its raw residuals
+// are smaller (its points follow its two views), so without the leverage correction it gets a
+// weight near 2.5 ((5/8) / (1/4)); with it, near 1.
+TEST_F(GroupWeightScene, FewerViewsDoNotRaiseTheWeight) {
+  constexpr int kTwoView = 2;
+  Build(0.0, 6, kTwoView);
+  for (bool correct : {false, true}) {
+    Rig rig = rig_;
+    BAProblemData data = data_;
+    BundleAdjustmentOptions options;
+    options.reweight_groups = true;
+    options.correct_group_leverage = correct;
+    const BundleAdjustmentSummary summary = BundleAdjust(&rig, &data, options);
+    ASSERT_TRUE(summary.success);
+    ASSERT_EQ(summary.group_weights.size(), static_cast<size_t>(kJointTypes));
+    if (correct) {
+      for (double w : summary.group_weights) EXPECT_NEAR(w, 1.0, 0.2);
+    } else {
+      EXPECT_GT(summary.group_weights[kTwoView], 1.8);
+    }
+  }
 }
 
 // A group with fewer inlier observations than min_group_observations keeps weight 1 (here the
