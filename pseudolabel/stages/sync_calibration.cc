@@ -385,6 +385,26 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
     on_reference = ShiftFrameNumbers(input, shift);
     people = AssociatePeople(on_reference, search, &association_rig);
   }
+  if (sync.known_offsets_s.empty() && people.summary.method != "single") {
+    // The people paired across cameras by their motion (no association needed) propose the first
+    // shifts: with offsets of seconds and several people, the first association (frames matched
+    // by number) can be too wrong for the estimate on its tracks to recover. Kept on the same rule.
+    const SyncResult paired = EstimateTimeOffsetsOfPeople(input, sync, association.uncalibrated);
+    const std::vector<int64_t> proposal = WholeFrameShifts(paired, fps, reference, sync.min_confidence);
+    if (std::any_of(proposal.begin(), proposal.end(), [](int64_t v) { return v != 0; })) {
+      KeypointInput candidate_input = ShiftFrameNumbers(input, proposal);
+      const auto t1 = std::chrono::steady_clock::now();
+      Association candidate = AssociatePeople(candidate_input, search, &association_rig);
+      association_seconds += SecondsSince(t1);
+      if (candidate.summary.assigned > people.summary.assigned) {
+        shift = proposal;
+        for (size_t c = 0; c < shift.size(); ++c) shift_confidence[c] = paired.cameras[c].confidence;
+        on_reference = std::move(candidate_input);
+        people = std::move(candidate);
+        coarse = paired;
+      }
+    }
+  }
   for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single" && sync.known_offsets_s.empty();
        ++round) {
     const SyncResult estimate = CoarseOffsets(on_reference, people, fps, reference, sync);
