@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <Eigen/LU>
@@ -384,6 +385,30 @@ void PeakOfCurve(const std::vector<double>& curve, int max_lag, int exclusion, d
   }
 }
 
+// The thread limit of one call (options.num_threads; 0: none).
+std::unique_ptr<tbb::global_control> LimitThreads(int num_threads) {
+  if (num_threads <= 0) return nullptr;
+  return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, num_threads);
+}
+
+// A motion result for every camera, the reference estimated at offset 0.
+SyncResult StartMotionResult(const std::vector<double>& fps, int reference) {
+  SyncResult result;
+  result.method = "motion";
+  result.reference = reference;
+  result.reference_fps = fps[reference];
+  result.cameras.resize(fps.size());
+  result.cameras[reference].estimated = true;
+  result.cameras[reference].confidence = 1.0;
+  return result;
+}
+
+// "too little motion" + `where`, with the measure and its limit.
+std::string TooLittleMotion(const std::string& where, double motion, const MotionSyncOptions& options) {
+  return fmt::format("too little motion{} ({:.3f} body sizes per second; needs {:.3f})", where, motion,
+                     options.min_motion);
+}
+
 }  // namespace
 
 void MotionSyncOptions::Check() const {
@@ -406,27 +431,17 @@ double MotionMeasure(const SyncInput& input, int camera, const MotionSyncOptions
 SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOptions& options) {
   input.Check();
   options.Check();
-  std::unique_ptr<tbb::global_control> threads;
-  if (options.num_threads > 0) {
-    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
-  }
-  SyncResult result;
-  result.method = "motion";
-  result.reference = input.reference;
-  const double grid_fps = input.fps[input.reference];
-  result.reference_fps = grid_fps;
-  result.cameras.resize(input.num_cameras());
-  result.cameras[input.reference].estimated = true;
-  result.cameras[input.reference].confidence = 1.0;
+  const std::unique_ptr<tbb::global_control> threads = LimitThreads(options.num_threads);
+  SyncResult result = StartMotionResult(input.fps, input.reference);
+  const double grid_fps = result.reference_fps;
   result.motion = MotionMeasure(input, input.reference, options);
   if (input.tracks.empty()) {
     result.reason = "no person to follow";
     return result;
   }
   if (result.motion < options.min_motion) {
-    result.reason = fmt::format("too little motion to synchronise: the people hardly move in the reference camera "
-                                "({:.3f} body sizes per second; needs {:.3f})",
-                                result.motion, options.min_motion);
+    result.reason =
+        TooLittleMotion(" to synchronise: the people hardly move in the reference camera", result.motion, options);
     return result;
   }
   const std::vector<Signal> reference = CameraSignals(input, input.reference, grid_fps, options);
@@ -441,8 +456,7 @@ SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOpt
     CameraOffset& out = result.cameras[c];
     const double motion = MotionMeasure(input, c, options);
     if (motion < options.min_motion) {
-      out.note = fmt::format("too little motion in this camera ({:.3f} body sizes per second; needs {:.3f})", motion,
-                             options.min_motion);
+      out.note = TooLittleMotion(" in this camera", motion, options);
       continue;
     }
     const std::vector<Signal> signals = CameraSignals(input, c, grid_fps, options);
@@ -616,18 +630,9 @@ void UnassociatedSyncInput::Check() const {
 SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& input, const MotionSyncOptions& options) {
   input.Check();
   options.Check();
-  std::unique_ptr<tbb::global_control> threads;
-  if (options.num_threads > 0) {
-    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
-  }
-  SyncResult result;
-  result.method = "motion";
-  result.reference = input.reference;
-  const double grid_fps = input.fps[input.reference];
-  result.reference_fps = grid_fps;
-  result.cameras.resize(input.num_cameras());
-  result.cameras[input.reference].estimated = true;
-  result.cameras[input.reference].confidence = 1.0;
+  const std::unique_ptr<tbb::global_control> threads = LimitThreads(options.num_threads);
+  SyncResult result = StartMotionResult(input.fps, input.reference);
+  const double grid_fps = result.reference_fps;
   const std::vector<Observations2d>& reference_tracks = input.views[input.reference];
   result.motion = ViewMotion(reference_tracks, grid_fps, options);
   if (reference_tracks.empty()) {
@@ -635,9 +640,8 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
     return result;
   }
   if (result.motion < options.min_motion) {
-    result.reason = fmt::format("too little motion to synchronise: the people hardly move in the reference camera "
-                                "({:.3f} body sizes per second; needs {:.3f})",
-                                result.motion, options.min_motion);
+    result.reason =
+        TooLittleMotion(" to synchronise: the people hardly move in the reference camera", result.motion, options);
     return result;
   }
   const int max_lag = static_cast<int>(std::ceil(options.max_offset_s * grid_fps));
@@ -657,8 +661,7 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
     CameraOffset& out = result.cameras[c];
     const double motion = ViewMotion(input.views[c], input.fps[c], options);
     if (motion < options.min_motion) {
-      out.note = fmt::format("too little motion in this camera ({:.3f} body sizes per second; needs {:.3f})", motion,
-                             options.min_motion);
+      out.note = TooLittleMotion(" in this camera", motion, options);
       continue;
     }
     const std::vector<ViewTrack> camera = prepare(input.views[c], input.fps[c]);
