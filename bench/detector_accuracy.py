@@ -2,12 +2,14 @@
 """Per-joint accuracy of `epilabel detect` against OpenPose detections of the same frames.
 
 Compares two folders of OpenPose JSON, one subfolder per camera: ours (COCO-17, as `detect`
-writes it) and a reference (OpenPose BODY_25B or COCO: joints 0-16 in COCO order; BODY_25B also
+writes it, or BlazePose's 33 joints from `detect --model blazepose`) and a reference (OpenPose BODY_25B or COCO: joints 0-16 in COCO order; BODY_25B also
 has 18 = head top, 21/24 = heels). Per camera and frame, the reference subject is the person
 with the tallest keypoint box; ours is the person whose confident joints are closest to it.
 Distances are in % of the subject's body height in that frame: head top (18) to the mid-heel
 (21, 24) for BODY_25B, else the keypoint box height scaled by 1.15. A joint counts when the
-reference scores it >= --min-ref and ours scores it > 0.
+reference scores it >= --min-ref and ours scores it > 0. The medians over all joints are over
+the 17 COCO joints; with BlazePose and a BODY_25B reference, the heels and toes (BlazePose's
+foot index against BODY_25B's big toe) are compared too and printed apart.
 
 Also prints per camera the mean offset (ours - reference) in pixels, to see frame-size
 mismatches (the balancing trial's cam01/cam02 videos are 1080 px wide, OpenPose's 1088).
@@ -30,6 +32,22 @@ import numpy as np
 COCO = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
         "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
         "right_knee", "left_ankle", "right_ankle"]
+# Feet in BODY_25B's layout (index: name), compared when both sides have them.
+FEET = {19: "left_big_toe", 21: "left_heel", 22: "right_big_toe", 24: "right_heel"}
+# BlazePose (blazepose33) -> BODY_25B layout: the 17 COCO joints, then the feet.
+BLAZEPOSE_COCO = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+BLAZEPOSE_FEET = {19: 31, 21: 29, 22: 32, 24: 30}
+
+
+def as_body25b_layout(person):
+    """A BlazePose person (33 joints) in BODY_25B's layout (25, missing joints 0); others as they are."""
+    if person.shape[0] != 33:
+        return person
+    out = np.zeros((25, 3))
+    out[:17] = person[BLAZEPOSE_COCO]
+    for b25, bp in BLAZEPOSE_FEET.items():
+        out[b25] = person[bp]
+    return out
 
 
 def camera_key(folder_name):
@@ -53,7 +71,8 @@ def read_folder(root):
         frames = {}
         for f in glob.glob(os.path.join(folder, "*.json")):
             people = json.load(open(f)).get("people", [])
-            frames[frame_number(f)] = [np.array(p["pose_keypoints_2d"], dtype=float).reshape(-1, 3) for p in people]
+            frames[frame_number(f)] = [as_body25b_layout(np.array(p["pose_keypoints_2d"], dtype=float).reshape(-1, 3))
+                                       for p in people]
         out[camera_key(sub)] = frames
     return out
 
@@ -138,6 +157,7 @@ def main(argv):
     args = ap.parse_args(argv)
     ours, ref = read_folder(args.ours), read_folder(args.reference)
     errors = [[] for _ in COCO]  # % of body height
+    feet_errors = {j: [] for j in FEET}
     per_camera = {}
     shift = {}
     if args.remove_camera_offset:
@@ -171,6 +191,9 @@ def main(argv):
                     errors[j].append(e)
                     cam_errors.append(e)
                     offsets.append(mine[j, :2] - subject[j, :2])
+            for j in FEET:
+                if mine.shape[0] > j and subject.shape[0] > j and subject[j, 2] >= args.min_ref and mine[j, 2] > 0:
+                    feet_errors[j].append(100.0 * np.linalg.norm(mine[j, :2] - shift.get(cam, 0.0) - subject[j, :2]) / height)
         off = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
         per_camera[cam] = {"median_pct": float(np.median(cam_errors)) if cam_errors else None,
                            "median_offset_px": [float(off[0]), float(off[1])], "subject_missed_frames": missed}
@@ -180,10 +203,13 @@ def main(argv):
     summary = {"median_pct": float(np.median(everything)) if everything.size else None,
                "worst_joint_pct": max(v for v in per_joint.values() if v is not None) if everything.size else None,
                "per_joint_median_pct": per_joint, "per_camera": per_camera, "joints_compared": int(everything.size),
+               "feet_median_pct": {FEET[j]: float(np.median(v)) for j, v in feet_errors.items() if v},
                "people": people}
     print("joint               median % of body height")
     for name, v in per_joint.items():
         print("  %-16s  %s" % (name, "%.2f" % v if v is not None else "-"))
+    for name, v in summary["feet_median_pct"].items():
+        print("  %-16s  %.2f   (feet: not in the medians below)" % (name, v))
     print("all joints: median %.2f %%, worst joint %.2f %%, %d joints compared" % (
         summary["median_pct"], summary["worst_joint_pct"], summary["joints_compared"]))
     for cam, c in per_camera.items():

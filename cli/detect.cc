@@ -1,5 +1,5 @@
-// epilabel detect: 2D pose detection (one person, or several with --people) (COCO-17) on videos or image folders, one
-// per camera, written as OpenPose JSON folders (<out>/<camera>/...) for calibrate/triangulate.
+// epilabel detect: 2D pose detection (one person, or several with --people) (COCO-17, or BlazePose's 33 joints) on
+// videos or image folders, one per camera, written as OpenPose JSON folders (<out>/<camera>/...) for calibrate/triangulate.
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -59,13 +59,16 @@ std::array<double, 3> Triple(const std::vector<double>& values, const char* flag
 
 PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   PoseDetectorOptions options;
-  if (args.model == "thunder" || args.model == "lightning") {
+  if (IsBundledModelName(args.model)) {
     options.model.path = MoveNetModelPath(ModelsDir(args.models_dir), args.model);
-    options.model.layout = PoseModelLayout::kMoveNet;
+    options.model.layout = args.model.rfind("blazepose", 0) == 0 ? PoseModelLayout::kBlazePose : PoseModelLayout::kMoveNet;
   } else {
     options.model.path = args.model;
     options.model.layout = ParsePoseModelLayout(args.layout);
   }
+  // BlazePose needs a crop: Thunder finds the person where there is none to track.
+  if (options.model.layout == PoseModelLayout::kBlazePose)
+    options.person_finder_path = MoveNetModelPath(ModelsDir(args.models_dir), "thunder");
   if (!args.input_size.empty()) {
     const size_t x = args.input_size.find_first_of("xX");
     char* end = nullptr;
@@ -145,18 +148,20 @@ void RunDetect(const DetectArgs& args) {
   }
   RemoveStaleTemporaries(args.out);  // the staging folders of killed runs of the same output
   WriteOpenPoseFolder(result.keypoints, args.out);
-  spdlog::info("wrote OpenPose JSON (COCO-17) for {} camera(s) to {}", result.keypoints.cameras.size(), args.out);
+  spdlog::info("wrote OpenPose JSON ({}) for {} camera(s) to {}", result.keypoints.skeleton,
+               result.keypoints.cameras.size(), args.out);
 }
 
 }  // namespace
 
 void AddDetectCommand(CLI::App& app) {
   auto args = std::make_shared<DetectArgs>();
-  CLI::App* cmd = app.add_subcommand("detect", "Detect 2D poses (COCO-17) in videos or image folders, one per camera");
+  CLI::App* cmd = app.add_subcommand("detect", "Detect 2D poses (COCO-17, or 33 joints with the feet with BlazePose) in videos or image folders, one per camera");
   cmd->footer(
       "Examples:\n"
       "  epilabel detect --video cam01.mp4 --video cam02.mp4 --out pose/\n"
       "  epilabel detect --images frames/cam01 --images frames/cam02 --model lightning --out pose/\n"
+      "  epilabel detect --video cam01.mp4 --video cam02.mp4 --model blazepose --out pose/   (heels and toes too)\n"
       "  epilabel detect --video cam01.mp4 --model rtmpose.onnx --layout simcc --input-size 192x256 --out pose/\n"
       "Camera names come from the file or folder names. MoveNet models are set up by\n"
       "scripts/setup-models.sh (scripts/setup.sh runs it).");
@@ -165,14 +170,15 @@ void AddDetectCommand(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out,-o", args->out, "Output folder: <out>/<camera>/<camera>_<frame>_keypoints.json")->required();
   cmd->add_option("--model,-m", args->model,
-                  "thunder (MoveNet Thunder, 256x256, default), lightning (MoveNet Lightning, 192x192, faster) or "
-                  "an .onnx file")
+                  "thunder (MoveNet Thunder, 256x256, default), lightning (MoveNet Lightning, 192x192, faster), "
+                  "blazepose (BlazePose full: 33 joints with heels and toes, skeleton blazepose33), blazepose-heavy "
+                  "(slower) or an .onnx file")
       ->capture_default_str();
   cmd->add_option("--models-dir", args->models_dir,
-                  "Folder of the MoveNet models (default: $EPILABEL_MODELS_DIR, else the source tree's models/)");
+                  "Folder of the bundled models (default: $EPILABEL_MODELS_DIR, else the source tree's models/)");
   cmd->add_option("--layout", args->layout,
-                  "Output layout of an .onnx model: auto (MoveNet heads if present, else heatmap), movenet, heatmap, "
-                  "simcc")
+                  "Output layout of an .onnx model: auto (MoveNet heads if present, BlazePose's landmarks/poseflag, "
+                  "else heatmap), movenet, heatmap, simcc, blazepose")
       ->capture_default_str();
   cmd->add_option("--input-size", args->input_size, "Network input WIDTHxHEIGHT of an .onnx model (default: from the file)");
   cmd->add_option("--mean", args->mean, "Per-channel mean of a top-down model's input, 0-255 scale (default ImageNet)")

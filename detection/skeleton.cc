@@ -88,6 +88,9 @@ const Registry& GetRegistry() {
       if ((*t)["height_crown"].as_array() != nullptr)
         for (const auto& name : StringArray(*t, "height_crown", s.name)) s.height_crown.push_back(index(name));
       s.height_crown_top = (*t)["height_crown_top"].value_or(0.0);
+      if ((*t)["calibration_joints"].as_array() != nullptr)
+        for (const auto& name : StringArray(*t, "calibration_joints", s.name))
+          s.calibration_joints.push_back(index(name));
       s.height_arm_ratio = (*t)["height_arm_ratio"].value_or(0.332);
       r.order.push_back(s.name);
       r.skeletons.emplace(s.name, std::move(s));

@@ -32,6 +32,11 @@ struct Skeleton {
   double height_head_top = 0.13;         // head joints to the top of the head, metres
   std::vector<joint_t> height_crown;     // a joint on the top of the head (stack without head joints)
   double height_crown_top = 0.0;         // crown joint to the top of the head, metres
+  // The joints self-calibration takes as correspondences (empty: all). A skeleton with clusters
+  // of points a few centimetres apart (BlazePose's five points per eye and mouth, three per
+  // hand) lists one per body part: the cluster adds no baseline, only errors that move together
+  // and weigh that part several times.
+  std::vector<joint_t> calibration_joints;
   std::vector<std::vector<joint_t>> height_arms;   // shoulder-elbow-wrist chains (fallback)
   double height_arm_ratio = 0.332;       // share of standing height spanned by an arm
 

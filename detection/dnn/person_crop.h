@@ -19,6 +19,10 @@ struct ImageBox {
   double y0 = 0.0;
   double width = 0.0;
   double height = 0.0;
+  // Rotation of the box about its centre, radians: the crop's x axis points along
+  // (cos angle, sin angle) in the image (y down, so a positive angle turns clockwise on screen).
+  // 0 for every rule but BlazePoseRegion.
+  double angle = 0.0;
 
   Eigen::Vector2d Center() const { return {x0 + 0.5 * width, y0 + 0.5 * height}; }
 };
@@ -47,6 +51,21 @@ ImageBox MoveNetCropRegion(const std::vector<Eigen::Vector3d>& keypoints, int im
 // the box is degenerate.
 std::optional<ImageBox> KeypointBox(const std::vector<Eigen::Vector3d>& keypoints, double min_keypoint_score,
                                     int min_joints = 4);
+
+// BlazePose's region of interest, after MediaPipe's rule for tracking a person from its landmarks:
+// a square centred on the mid-hip, turned so that the crop's up axis runs from the mid-hip to the
+// mid-shoulder (the model is trained on upright crops), of side `scale` x twice the largest
+// distance from the mid-hip to a confident joint (enlarged by head_extension where the head's
+// top lies beyond the eyes). `keypoints` are in blazepose33 order (data/skeletons.toml).
+// nullopt when both hips or both shoulders are unseen, or fewer than `min_joints` are confident.
+struct BlazePoseRegionOptions {
+  double min_keypoint_score = 0.2;
+  double scale = 1.25;          // MediaPipe's 1.25
+  double head_extension = 1.1;  // the farthest joint is usually a hand, a foot or the face
+  int min_joints = 6;
+};
+std::optional<ImageBox> BlazePoseRegion(const std::vector<Eigen::Vector3d>& keypoints,
+                                        const BlazePoseRegionOptions& options = {});
 
 // A box with the aspect ratio of the network input (input_width / input_height) around `box`:
 // the shorter side is lengthened to match, then both are scaled by `padding` (MMPose's

@@ -212,4 +212,20 @@ std::vector<Eigen::Vector3d> DecodeSimcc(const float* simcc_x, int length_x, con
   return keypoints;
 }
 
+std::vector<Eigen::Vector3d> DecodeBlazePoseLandmarks(const float* landmarks, int count, double pose_flag,
+                                                      int num_joints) {
+  if (landmarks == nullptr || num_joints <= 0 || count < 5 * num_joints)
+    throw std::invalid_argument("BlazePose landmarks: " + std::to_string(count) + " values, expected at least " +
+                                std::to_string(5 * std::max(num_joints, 0)) + " (5 per landmark)");
+  const double flag = std::isfinite(pose_flag) ? std::clamp(pose_flag, 0.0, 1.0) : 0.0;
+  std::vector<Eigen::Vector3d> joints;
+  joints.reserve(num_joints);
+  for (int j = 0; j < num_joints; ++j) {
+    const float* l = landmarks + 5 * j;
+    const double visibility = 1.0 / (1.0 + std::exp(-static_cast<double>(l[3])));
+    joints.emplace_back(l[0], l[1], std::isfinite(visibility) ? visibility * flag : 0.0);
+  }
+  return joints;
+}
+
 }  // namespace epilabel

@@ -2,7 +2,8 @@
 //  - MoveNet single-pose heads (centre heatmap, keypoint heatmaps, regression, offsets), as
 //    MoveNet's own post-processing does it (the part cut off the network for OpenCV's dnn);
 //  - keypoint heatmaps of top-down models (argmax, then sub-pixel refinement);
-//  - SimCC vectors (RTMPose): one 1-D classification per axis.
+//  - SimCC vectors (RTMPose): one 1-D classification per axis;
+//  - BlazePose's landmark vector (MediaPipe's pose landmark model, 33 joints with the feet).
 // Every decoder returns one (x, y, score) per joint.
 #pragma once
 
@@ -102,5 +103,16 @@ std::vector<Eigen::Vector3d> DecodeHeatmaps(const FeatureMap& heatmaps, HeatmapR
 // network input pixels; score = the smaller of the two maxima (as MMPose's get_simcc_maximum).
 std::vector<Eigen::Vector3d> DecodeSimcc(const float* simcc_x, int length_x, const float* simcc_y, int length_y,
                                          int num_joints, double split_ratio);
+
+// BlazePose's pose landmark model (Bazarevsky et al., "BlazePose: On-device Real-time Body Pose
+// tracking", CVPR Workshops 2020; MediaPipe Pose): `landmarks` holds 5 values per landmark,
+// (x, y, z, visibility logit, presence logit), x and y in pixels of the network input
+// (continuous coordinates), for 39 landmarks (the 33 of the body, then 6 the model uses for its
+// own region of interest); `pose_flag` is the model's probability that a person is in the crop.
+// Returns the first `num_joints` (33) landmarks as (x, y, score), score = sigmoid(visibility)
+// x pose_flag. Throws std::invalid_argument when `count` < 5 x num_joints.
+constexpr int kBlazePoseJoints = 33;
+std::vector<Eigen::Vector3d> DecodeBlazePoseLandmarks(const float* landmarks, int count, double pose_flag,
+                                                      int num_joints = kBlazePoseJoints);
 
 }  // namespace epilabel

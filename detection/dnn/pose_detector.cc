@@ -20,6 +20,7 @@
 #include "detection/dnn/frame_source.h"
 #include "detection/dnn/keypoint_smoothing.h"
 #include "detection/dnn/person_crop.h"
+#include "detection/skeleton.h"
 #include "foundation/error.h"
 
 namespace epilabel {
@@ -27,6 +28,23 @@ namespace epilabel {
 namespace {
 
 constexpr int kCocoJoints = 17;
+
+// A person of `skeleton` (the single-person model's) in COCO-17 order, for comparing it with the
+// multi-person model's COCO-17 people; COCO-17 people are returned as they are.
+std::vector<Eigen::Vector3d> AsCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& joints) {
+  if (skeleton.name == "coco17" || static_cast<int>(joints.size()) != skeleton.num_joints()) return joints;
+  return ToCoco17(skeleton, joints);
+}
+
+// A COCO-17 person in `skeleton`'s order: the COCO joints in their places, the others missing
+// (a person the single-person model did not refine, beside refined ones).
+std::vector<Eigen::Vector3d> FromCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& coco) {
+  if (skeleton.name == "coco17" || static_cast<int>(coco.size()) != kCocoJoints) return coco;
+  std::vector<Eigen::Vector3d> joints(skeleton.num_joints(), Eigen::Vector3d::Zero());
+  for (int c = 0; c < kCocoJoints; ++c)
+    if (skeleton.to_coco17[c] >= 0) joints[skeleton.to_coco17[c]] = coco[c];
+  return joints;
+}
 
 double MeanScore(const std::vector<Eigen::Vector3d>& joints) {
   if (joints.empty()) return 0.0;
@@ -171,11 +189,15 @@ struct PoseDetector::Impl {
   PoseDetectorOptions options;
   std::unique_ptr<PoseNetwork> network;
   PoseModelLayout layout = PoseModelLayout::kAuto;  // the network's (never kAuto)
+  const Skeleton* skeleton = nullptr;               // of the joints the network gives
   int input_width = 0, input_height = 0;            // the network's input, pixels
 
   std::vector<Eigen::Vector3d> previous;  // last frame's joints (pixel-centre), empty = none
   bool lost = true;
   size_t inferences = 0, full_frame_runs = 0;
+
+  // The person finder (options.person_finder_path), loaded when given.
+  std::unique_ptr<PoseNetwork> finder;
 
   // The multi-person models (options.people: model_path, then portrait_model_path if given).
   std::vector<std::unique_ptr<PoseNetwork>> people_networks;
@@ -191,8 +213,17 @@ struct PoseDetector::Impl {
     if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a folder, expected an .onnx model file");
     network = DetectorModule().load_pose_network(options.model);
     layout = network->layout();
+    skeleton = &GetSkeleton(PoseModelSkeleton(layout));
     input_width = network->input_width();
     input_height = network->input_height();
+    if (!options.person_finder_path.empty()) {
+      if (!std::filesystem::exists(options.person_finder_path, ec))
+        throw InputError(options.person_finder_path, "person finder model not found; run scripts/setup-models.sh");
+      PoseModelOptions finder_model;
+      finder_model.path = options.person_finder_path;
+      finder_model.layout = PoseModelLayout::kMoveNet;
+      finder = DetectorModule().load_pose_network(finder_model);
+    }
     if (options.people.max_people != 1) {
       LoadPeopleNetwork(options.people.model_path);
       if (!options.people.portrait_model_path.empty()) LoadPeopleNetwork(options.people.portrait_model_path);
@@ -241,13 +272,18 @@ struct PoseDetector::Impl {
     bool full = true;
     const ImageBox box = layout == PoseModelLayout::kMoveNet
                              ? MoveNetCropRegion(person->joints, image.cols, image.rows, CropOptions(), &full)
-                             : Region(person->joints, image.cols, image.rows, &full);
-    if (full) return;
-    std::vector<Eigen::Vector3d> refined = Run(image, box);
+                             : Region(FromCoco17(*skeleton, person->joints), image.cols, image.rows, &full);
+    std::vector<Eigen::Vector3d> refined;
+    if (!full) refined = Run(image, box);
     double diagonal = 1.0;
-    const std::optional<double> shift =
-        MeanJointDistance(refined, person->joints, options.min_crop_keypoint_score, &diagonal);
-    if (shift && *shift <= options.people.max_refine_shift * diagonal) person->joints = std::move(refined);
+    const std::optional<double> shift = refined.empty() ? std::nullopt
+                                                        : MeanJointDistance(AsCoco17(*skeleton, refined), person->joints,
+                                                                            options.min_crop_keypoint_score, &diagonal);
+    if (shift && *shift <= options.people.max_refine_shift * diagonal) {
+      person->joints = std::move(refined);
+    } else {
+      person->joints = FromCoco17(*skeleton, person->joints);  // every person in the model's skeleton
+    }
   }
 
   std::vector<Person2d> DetectPeople(const cv::Mat& image) {
@@ -255,8 +291,13 @@ struct PoseDetector::Impl {
     if (image.empty() || image.type() != CV_8UC3)
       throw std::invalid_argument("PoseDetector::DetectPeople expects a non-empty 8-bit BGR image");
     std::vector<DetectedPose> found = FindPeople(image);
-    if (options.people.refine)
-      for (DetectedPose& person : found) Refine(image, &person);
+    for (DetectedPose& person : found) {
+      if (options.people.refine) {
+        Refine(image, &person);
+      } else {
+        person.joints = FromCoco17(*skeleton, person.joints);
+      }
+    }
     // Best first; drop duplicates (two candidates on one person), then keep max_people.
     std::stable_sort(found.begin(), found.end(),
                      [](const DetectedPose& a, const DetectedPose& b) { return a.score > b.score; });
@@ -304,6 +345,14 @@ struct PoseDetector::Impl {
       if (around.empty()) return FullFrameSquare(w, h);
       return MoveNetCropRegion(around, w, h, CropOptions(), full);
     }
+    if (layout == PoseModelLayout::kBlazePose && !around.empty()) {
+      BlazePoseRegionOptions region;
+      region.min_keypoint_score = options.min_crop_keypoint_score;
+      if (const std::optional<ImageBox> box = BlazePoseRegion(around, region)) {
+        *full = false;
+        return *box;
+      }
+    }
     const double padding = options.model.top_down.box_padding;
     if (!around.empty()) {
       if (const std::optional<ImageBox> box = KeypointBox(around, options.min_crop_keypoint_score)) {
@@ -315,12 +364,30 @@ struct PoseDetector::Impl {
                           input_height, 1.0);
   }
 
+  // The person found by the finder (MoveNet on the whole frame, then on its crop), in the
+  // model's skeleton; empty when there is no finder or it finds nobody.
+  std::vector<Eigen::Vector3d> FindWithFinder(const cv::Mat& image) {
+    if (!finder) return {};
+    std::vector<Eigen::Vector3d> joints = finder->Run(image, FullFrameSquare(image.cols, image.rows));
+    ++inferences;
+    ++full_frame_runs;
+    bool full = true;
+    const ImageBox crop = MoveNetCropRegion(joints, image.cols, image.rows, CropOptions(), &full);
+    if (!full) {
+      joints = finder->Run(image, crop);
+      ++inferences;
+    }
+    if (MeanScore(joints) < options.lost_mean_score) return {};
+    return FromCoco17(*skeleton, joints);
+  }
+
   Person2d Detect(const cv::Mat& image) {
     if (image.empty() || image.type() != CV_8UC3)
       throw std::invalid_argument("PoseDetector::Detect expects a non-empty 8-bit BGR image");
     const bool use_previous = options.track && !lost && !previous.empty();
+    const std::vector<Eigen::Vector3d> around = use_previous ? previous : FindWithFinder(image);
     bool full = true;
-    const ImageBox box = Region(use_previous ? previous : std::vector<Eigen::Vector3d>{}, image.cols, image.rows, &full);
+    const ImageBox box = Region(around, image.cols, image.rows, &full);
     if (full) ++full_frame_runs;
     std::vector<Eigen::Vector3d> joints = Run(image, box);
     if (full && options.refine_full_frame && MeanScore(joints) >= options.lost_mean_score) {
@@ -356,6 +423,7 @@ size_t PoseDetector::inferences() const { return impl_->inferences; }
 size_t PoseDetector::full_frame_runs() const { return impl_->full_frame_runs; }
 size_t PoseDetector::tracks_started() const { return static_cast<size_t>(impl_->tracker.tracks_started()); }
 PoseModelLayout PoseDetector::layout() const { return impl_->layout; }
+const char* PoseDetector::skeleton() const { return PoseModelSkeleton(impl_->layout); }
 int PoseDetector::input_width() const { return impl_->input_width; }
 int PoseDetector::input_height() const { return impl_->input_height; }
 
@@ -366,8 +434,6 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
   options.Check();
   if (inputs.empty()) throw InputError("", "no camera input given (a video file or an image folder per camera)");
   DetectionResult result;
-  result.keypoints.skeleton = "coco17";
-  result.keypoints.num_joints = kCocoJoints;
   result.keypoints.cameras.resize(inputs.size());
   result.cameras.resize(inputs.size());
 
@@ -395,7 +461,14 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
   };
   report(0);
 
+  // One detector loaded before the work: a bad model fails here, and it says the skeleton.
   DetectorPool detectors(options);
+  {
+    std::unique_ptr<PoseDetector> first = detectors.Acquire();
+    result.keypoints.skeleton = first->skeleton();
+    result.keypoints.num_joints = GetSkeleton(result.keypoints.skeleton).num_joints();
+    detectors.Release(std::move(first));
+  }
   const size_t threads = std::min(static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency())),
                                   tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   const OpenCvThreadsWhileDetecting opencv_threads(inputs.size() >= threads);

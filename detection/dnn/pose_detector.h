@@ -1,10 +1,16 @@
-// The built-in 2D pose detector: single-person COCO-17 keypoints from videos or image folders,
-// with OpenCV's dnn module on ONNX models, on the CPU.
+// The built-in 2D pose detector: single-person keypoints (COCO-17, or BlazePose's 33 joints with
+// the feet) from videos or image folders, with OpenCV's dnn module on ONNX models, on the CPU.
 //
 // Models:
 //  - MoveNet SinglePose (Google, Apache-2.0) Thunder (256x256 input) or Lightning (192x192),
 //    converted from TensorFlow.js by scripts/setup-models.sh into models/movenet-*.onnx. The ONNX
 //    graph ends at MoveNet's four output heads; the decoding is DecodeMoveNetSinglePose.
+//  - BlazePose full / heavy (Google's MediaPipe pose landmark models, Apache-2.0, 256x256 input),
+//    converted the same way into models/blazepose-*.onnx (outputs `landmarks`, `poseflag`;
+//    DecodeBlazePoseLandmarks): 33 joints, COCO's plus heels, toes, hands and more face points.
+//    Run on MediaPipe's region (a square on the mid-hip, turned upright along the body:
+//    BlazePoseRegion) around the previous frame's joints; when there are none, the person is
+//    found by a MoveNet model (`person_finder_path`) in place of MediaPipe's own detector.
 //  - Any top-down ONNX model (RTMPose, ViTPose, HRNet exports, ...) with one image input
 //    [1, 3, H, W] and either keypoint heatmaps [1, K, h, w] or SimCC vectors
 //    ([1, K, W * split], [1, K, H * split]) as output, configured by TopDownModelOptions.
@@ -15,8 +21,9 @@
 // that finds the person, the frame is run again on the crop around it (`refine_full_frame`).
 //
 // Output: keypoints (x, y, confidence) in pixels of the original image, pixel-centre convention
-// (pixel (i, j) is centred at (i, j), as OpenPose), COCO-17 order, confidence in [0, 1] for
-// MoveNet (the model's raw score for top-down models). One person per frame.
+// (pixel (i, j) is centred at (i, j), as OpenPose), COCO-17 order (BlazePose: its blazepose33
+// order, data/skeletons.toml), confidence in [0, 1] for MoveNet and BlazePose (the model's raw
+// score for top-down models). One person per frame.
 #pragma once
 
 #include <array>
@@ -42,11 +49,16 @@ enum class PoseModelLayout {
   kMoveNetMultiPose,  // MoveNet MultiPose heads (the SinglePose ones + box_scale, box_offset)
   kHeatmap,  // top-down keypoint heatmaps [1, K, h, w]
   kSimcc,    // top-down SimCC vectors: two outputs [1, K, Lx], [1, K, Ly]
+  kBlazePose,  // BlazePose's landmark model: outputs landmarks [1, 195, 1, 1] and poseflag [1, 1, 1, 1]
 };
 
-// Parses "auto", "movenet", "heatmap", "simcc"; throws InputError otherwise.
+// Parses "auto", "movenet", "multipose", "heatmap", "simcc", "blazepose"; throws InputError
+// otherwise.
 PoseModelLayout ParsePoseModelLayout(const std::string& name);
 const char* PoseModelLayoutName(PoseModelLayout layout);
+// The skeleton (data/skeletons.toml) of the keypoints a model of this layout gives: "blazepose33"
+// for kBlazePose, else "coco17" (top-down models are cut to their first 17 joints).
+const char* PoseModelSkeleton(PoseModelLayout layout);
 
 // Pre- and post-processing of top-down models (ignored for MoveNet, whose graph normalises its
 // input itself: RGB, 0-255).
@@ -119,6 +131,11 @@ struct PoseDetectorOptions {
 
   // Crop around the previous frame's person (false: every frame on the full frame).
   bool track = true;
+  // A MoveNet SinglePose model (.onnx) that finds the person when there is none to crop around
+  // (the first frame, a lost person, track = false) for a model that needs a crop (BlazePose,
+  // whose own person detector MediaPipe runs first): its joints, in BlazePose's skeleton, place
+  // the crop. Empty: such frames go to the model whole.
+  std::string person_finder_path;
   // Joints with a score at least this are used to place the crop (MoveNet: 0.2).
   double min_crop_keypoint_score = 0.2;
   // Mean joint score below which the person counts as lost (next frame: full frame).
@@ -143,9 +160,11 @@ struct PoseDetectorOptions {
   void Check() const;
 };
 
-// Paths of the bundled MoveNet models in `models_dir` ("thunder" or "lightning"); throws
-// InputError for another name.
+// Paths of the bundled single-person models in `models_dir`: "thunder", "lightning" (MoveNet),
+// "blazepose" (BlazePose full) or "blazepose-heavy"; throws InputError for another name.
 std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant);
+// True for the names MoveNetModelPath knows.
+bool IsBundledModelName(const std::string& name);
 // Path of the bundled MoveNet MultiPose model in `models_dir` (square input), and of its
 // portrait variant (320x576 input).
 std::string MoveNetMultiPoseModelPath(const std::string& models_dir);
@@ -176,7 +195,7 @@ struct CameraDetectionSummary {
 };
 
 struct DetectionResult {
-  // COCO-17, one person per frame (several with options.people); frame numbers 0, 1, ... in
+  // COCO-17 (BlazePose models: blazepose33), one person per frame (several with options.people); frame numbers 0, 1, ... in
   // reading order; timestamps_s per camera when known (see CameraDetectionSummary::timing).
   KeypointSequence keypoints;
   std::vector<CameraDetectionSummary> cameras;
@@ -202,7 +221,7 @@ class PoseDetector {
   PoseDetector& operator=(const PoseDetector&) = delete;
 
   // Detects the person in an 8-bit BGR image, cropping around the previous call's person when
-  // tracking. Returns 17 joints (x px, y px, score).
+  // tracking. Returns the joints of skeleton() (17 for COCO-17; x px, y px, score).
   Person2d Detect(const cv::Mat& bgr_image);
   // Several people (options.people, max_people != 1): everyone found in the frame, ordered by
   // track id (Person2d::track_id, stable over the calls of this detector). With max_people ==
@@ -217,8 +236,9 @@ class PoseDetector {
   // Person tracks started (several-people mode; 0 otherwise).
   size_t tracks_started() const;
 
-  // What the model file turned out to be.
+  // What the model file turned out to be, and the skeleton of the joints it gives.
   PoseModelLayout layout() const;
+  const char* skeleton() const;
   int input_width() const;
   int input_height() const;
 

@@ -14,7 +14,9 @@ PoseModelLayout ParsePoseModelLayout(const std::string& name) {
   if (name == "multipose") return PoseModelLayout::kMoveNetMultiPose;
   if (name == "heatmap") return PoseModelLayout::kHeatmap;
   if (name == "simcc") return PoseModelLayout::kSimcc;
-  throw InputError("layout", "unknown model layout '" + name + "' (expected auto, movenet, multipose, heatmap or simcc)");
+  if (name == "blazepose") return PoseModelLayout::kBlazePose;
+  throw InputError("layout", "unknown model layout '" + name +
+                                 "' (expected auto, movenet, multipose, heatmap, simcc or blazepose)");
 }
 
 const char* PoseModelLayoutName(PoseModelLayout layout) {
@@ -24,8 +26,13 @@ const char* PoseModelLayoutName(PoseModelLayout layout) {
     case PoseModelLayout::kMoveNetMultiPose: return "multipose";
     case PoseModelLayout::kHeatmap: return "heatmap";
     case PoseModelLayout::kSimcc: return "simcc";
+    case PoseModelLayout::kBlazePose: return "blazepose";
   }
   return "?";
+}
+
+const char* PoseModelSkeleton(PoseModelLayout layout) {
+  return layout == PoseModelLayout::kBlazePose ? "blazepose33" : "coco17";
 }
 
 void PoseDetectorOptions::Check() const {
@@ -59,10 +66,17 @@ void PoseDetectorOptions::Check() const {
   }
 }
 
+bool IsBundledModelName(const std::string& name) {
+  return name == "thunder" || name == "lightning" || name == "blazepose" || name == "blazepose-heavy";
+}
+
 std::string MoveNetModelPath(const std::string& models_dir, const std::string& variant) {
-  if (variant != "thunder" && variant != "lightning")
-    throw InputError("model", "unknown MoveNet variant '" + variant + "' (expected thunder or lightning)");
-  return (std::filesystem::path(models_dir) / ("movenet-" + variant + ".onnx")).string();
+  if (!IsBundledModelName(variant))
+    throw InputError("model", "unknown model '" + variant + "' (expected thunder, lightning, blazepose or blazepose-heavy)");
+  const std::string file = variant == "blazepose" ? "blazepose-full.onnx"
+                           : variant == "blazepose-heavy" ? "blazepose-heavy.onnx"
+                                                          : "movenet-" + variant + ".onnx";
+  return (std::filesystem::path(models_dir) / file).string();
 }
 
 std::string MoveNetMultiPoseModelPath(const std::string& models_dir) {

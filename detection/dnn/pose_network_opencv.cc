@@ -1,5 +1,6 @@
 // PoseNetwork on OpenCV's dnn module (ONNX, CPU), part of the image module: the crop to the
-// network input, the forward pass and the decoding of MoveNet, heatmap and SimCC outputs.
+// network input, the forward pass and the decoding of MoveNet, heatmap, SimCC and BlazePose
+// outputs.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -24,6 +25,7 @@ namespace {
 constexpr int kCocoJoints = 17;
 const char* const kMoveNetOutputs[] = {"center", "heatmaps", "regression", "offsets"};
 const char* const kMultiPoseOutputs[] = {"center", "heatmaps", "regression", "offsets", "box_scale", "box_offset"};
+const char* const kBlazePoseOutputs[] = {"landmarks", "poseflag"};
 
 std::string DimsToString(const std::vector<int64_t>& dims) {
   std::string s = "[";
@@ -36,7 +38,54 @@ std::string DimsToString(const std::vector<int64_t>& dims) {
 // mapping is exactly u = (x - box.x0) * width / box.width (continuous coordinates) per axis.
 // Shrinking averages areas (no aliasing when a full-HD frame becomes 256 pixels; only the
 // region under the box is read), then a bilinear warp places the result exactly.
+// A turned box (box.angle != 0): the same, with the input's axes along the box's. The image under
+// the box's axis-aligned bounds is shrunk by areas first when the crop shrinks.
+void CropTurnedToInput(const cv::Mat& image, const ImageBox& box, int width, int height, cv::Mat* shrunk,
+                       cv::Mat* out) {
+  const double sx = width / box.width, sy = height / box.height;
+  const double c = std::cos(box.angle), s = std::sin(box.angle);
+  const Eigen::Vector2d center = box.Center();
+  const double half_x = 0.5 * (std::abs(c) * box.width + std::abs(s) * box.height);
+  const double half_y = 0.5 * (std::abs(s) * box.width + std::abs(c) * box.height);
+  const int rx0 = std::max(0, static_cast<int>(std::floor(center.x() - half_x)));
+  const int ry0 = std::max(0, static_cast<int>(std::floor(center.y() - half_y)));
+  const int rx1 = std::min(image.cols, static_cast<int>(std::ceil(center.x() + half_x)));
+  const int ry1 = std::min(image.rows, static_cast<int>(std::ceil(center.y() + half_y)));
+  if (rx1 <= rx0 || ry1 <= ry0) {
+    out->create(height, width, image.type());
+    out->setTo(cv::Scalar::all(0));
+    return;
+  }
+  const cv::Mat roi = image(cv::Rect(rx0, ry0, rx1 - rx0, ry1 - ry0));
+  cv::Mat source = roi;
+  double fx = 1.0, fy = 1.0;
+  const double shrink = std::max(sx, sy);
+  if (shrink < 1.0) {
+    const int nw = std::max(1, static_cast<int>(std::lround(roi.cols * shrink)));
+    const int nh = std::max(1, static_cast<int>(std::lround(roi.rows * shrink)));
+    if (OpenCvAreaFactorsAreIntegers(roi.size(), cv::Size(nw, nh))) {
+      cv::resize(roi, *shrunk, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
+    } else {
+      ShrinkByAreaAveraging(roi, cv::Size(nw, nh), shrunk);
+    }
+    source = *shrunk;
+    fx = static_cast<double>(nw) / roi.cols;
+    fy = static_cast<double>(nh) / roi.rows;
+  }
+  // Image point X = ((xs + 0.5) / fx + rx0, (ys + 0.5) / fy + ry0) for a pixel (xs, ys) of
+  // `source`; input pixel-centre u = sx * (c (X - cx) + s (Y - cy)) + width / 2 - 0.5,
+  // v = sy * (-s (X - cx) + c (Y - cy)) + height / 2 - 0.5.
+  const double ox = 0.5 / fx + rx0 - center.x(), oy = 0.5 / fy + ry0 - center.y();
+  cv::Matx23d m(sx * c / fx, sx * s / fy, sx * (c * ox + s * oy) + 0.5 * width - 0.5,  //
+                -sy * s / fx, sy * c / fy, sy * (-s * ox + c * oy) + 0.5 * height - 0.5);
+  cv::warpAffine(source, *out, m, cv::Size(width, height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+}
+
 void CropToInput(const cv::Mat& image, const ImageBox& box, int width, int height, cv::Mat* shrunk, cv::Mat* out) {
+  if (box.angle != 0.0) {
+    CropTurnedToInput(image, box, width, height, shrunk, out);
+    return;
+  }
   const double sx = width / box.width, sy = height / box.height;
   const int rx0 = std::max(0, static_cast<int>(std::floor(box.x0)));
   const int ry0 = std::max(0, static_cast<int>(std::floor(box.y0)));
@@ -93,6 +142,14 @@ cv::Mat ToBlob(const cv::Mat& image, bool rgb) {
 
 // The COCO-17 joint on the other side of the body (nose: itself).
 int CocoMirror(int joint) { return joint == 0 ? 0 : (joint % 2 == 1 ? joint + 1 : joint - 1); }
+
+// The same for BlazePose's 33 joints (data/skeletons.toml blazepose33): the nose is itself, the
+// eye points 1-3 pair with 4-6, and from the ears (7, 8) on left and right alternate.
+int BlazePoseMirror(int joint) {
+  if (joint == 0) return 0;
+  if (joint <= 6) return joint <= 3 ? joint + 3 : joint - 3;
+  return joint % 2 == 1 ? joint + 1 : joint - 1;
+}
 
 FeatureMap MapOf(const cv::Mat& blob, const std::string& model, const std::string& output) {
   if (blob.dims != 4 || blob.size[0] != 1 || blob.type() != CV_32F)
@@ -153,6 +210,21 @@ class OpenCvPoseNetwork : public PoseNetwork {
       }
       for (const Eigen::Vector3d& k : normalised)
         in_input.emplace_back(k.x() * input_width_, k.y() * input_height_, k.z());
+    } else if (layout_ == PoseModelLayout::kBlazePose) {
+      // MediaPipe's input: RGB scaled to [0, 1].
+      cv::Mat blob = ToBlob(input, true);
+      blob *= 1.0 / 255.0;
+      const std::vector<cv::Mat> outs = Forward(blob);
+      const cv::Mat& landmarks = outs[0];
+      const cv::Mat& flag = outs[1];
+      if (landmarks.type() != CV_32F || flag.type() != CV_32F || flag.total() < 1)
+        throw InputError(path_, "BlazePose outputs 'landmarks' and 'poseflag' must be float tensors");
+      try {
+        in_input = DecodeBlazePoseLandmarks(landmarks.ptr<float>(), static_cast<int>(landmarks.total()),
+                                            flag.ptr<float>()[0]);
+      } catch (const std::invalid_argument& e) {
+        throw InputError(path_, e.what());
+      }
     } else {
       const TopDownModelOptions& td = options_.top_down;
       cv::Mat blob = ToBlob(input, td.rgb);
@@ -189,7 +261,9 @@ class OpenCvPoseNetwork : public PoseNetwork {
                                             const std::vector<Eigen::Vector3d>& flipped) const {
     const size_t n = std::min(direct.size(), flipped.size());
     for (size_t j = 0; j < n; ++j) {
-      const size_t m = j < static_cast<size_t>(kCocoJoints) ? static_cast<size_t>(CocoMirror(static_cast<int>(j))) : j;
+      const size_t m = layout_ == PoseModelLayout::kBlazePose ? static_cast<size_t>(BlazePoseMirror(static_cast<int>(j)))
+                       : j < static_cast<size_t>(kCocoJoints) ? static_cast<size_t>(CocoMirror(static_cast<int>(j)))
+                                                               : j;
       if (m >= flipped.size()) continue;
       Eigen::Vector3d f = flipped[m];
       f.x() = input_width_ - f.x();
@@ -240,16 +314,20 @@ class OpenCvPoseNetwork : public PoseNetwork {
  private:
   // Network-input keypoints (continuous coordinates) to the original image (pixel-centre).
   std::vector<Eigen::Vector3d> ToImage(std::vector<Eigen::Vector3d> in_input, const ImageBox& box) const {
-    if (static_cast<int>(in_input.size()) < kCocoJoints)
-      throw InputError(path_, "the model returned " + std::to_string(in_input.size()) + " keypoints, 17 needed");
+    const int wanted = layout_ == PoseModelLayout::kBlazePose ? kBlazePoseJoints : kCocoJoints;
+    if (static_cast<int>(in_input.size()) < wanted)
+      throw InputError(path_, "the model returned " + std::to_string(in_input.size()) + " keypoints, " +
+                                 std::to_string(wanted) + " needed");
     // COCO-17 first: COCO-WholeBody (133) and Halpe (26) start with the 17 COCO joints.
-    in_input.resize(kCocoJoints);
+    in_input.resize(wanted);
     std::vector<Eigen::Vector3d> joints;
-    joints.reserve(kCocoJoints);
+    joints.reserve(wanted);
+    const double c = std::cos(box.angle), s = std::sin(box.angle);
+    const Eigen::Vector2d center = box.Center();
     for (const Eigen::Vector3d& k : in_input) {
-      const double x = box.x0 + k.x() * box.width / input_width_ - 0.5;
-      const double y = box.y0 + k.y() * box.height / input_height_ - 0.5;
-      joints.emplace_back(x, y, k.z());
+      // Along the box's axes from its centre, turned into the image; pixel-centre (-0.5).
+      const double lx = (k.x() / input_width_ - 0.5) * box.width, ly = (k.y() / input_height_ - 0.5) * box.height;
+      joints.emplace_back(center.x() + c * lx - s * ly - 0.5, center.y() + s * lx + c * ly - 0.5, k.z());
     }
     return joints;
   }
@@ -270,14 +348,24 @@ class OpenCvPoseNetwork : public PoseNetwork {
   }
 
   void ResolveOutputs(const OnnxModelInfo& info) {
-    bool movenet_heads = true, multipose_heads = true;
+    bool movenet_heads = true, multipose_heads = true, blazepose_heads = true;
     for (const char* name : kMoveNetOutputs) movenet_heads = movenet_heads && info.Output(name) != nullptr;
     for (const char* name : kMultiPoseOutputs) multipose_heads = multipose_heads && info.Output(name) != nullptr;
+    for (const char* name : kBlazePoseOutputs) blazepose_heads = blazepose_heads && info.Output(name) != nullptr;
     layout_ = options_.layout;
     if (layout_ == PoseModelLayout::kAuto)
-      layout_ = multipose_heads ? PoseModelLayout::kMoveNetMultiPose
-                                : (movenet_heads ? PoseModelLayout::kMoveNet : PoseModelLayout::kHeatmap);
+      layout_ = multipose_heads   ? PoseModelLayout::kMoveNetMultiPose
+                : movenet_heads   ? PoseModelLayout::kMoveNet
+                : blazepose_heads ? PoseModelLayout::kBlazePose
+                                  : PoseModelLayout::kHeatmap;
     switch (layout_) {
+      case PoseModelLayout::kBlazePose:
+        if (!blazepose_heads)
+          throw InputError(path_, "not a BlazePose landmark model converted by scripts/tfjs_to_onnx.py (outputs "
+                                 "landmarks and poseflag expected)");
+        for (const char* name : kBlazePoseOutputs) output_names_.emplace_back(name);
+        num_model_joints_ = kBlazePoseJoints;
+        break;
       case PoseModelLayout::kMoveNetMultiPose:
         if (!multipose_heads)
           throw InputError(path_, "not a MoveNet MultiPose model converted by scripts/tfjs_to_onnx.py (outputs center, "

@@ -108,6 +108,20 @@ void ScaleBundleAdjustmentFrames(const PersonTrack& track, const CalibrateStageO
   self->max_ba_frames = static_cast<int>(std::lround(self->max_ba_frames * factor));
 }
 
+// The observations of the skeleton's calibration joints (Skeleton::calibration_joints; all when
+// it lists none): the others get weight 0.
+Observations2d CalibrationJointsOnly(const Skeleton& skeleton, Observations2d observations) {
+  if (skeleton.calibration_joints.empty()) return observations;
+  std::vector<bool> used(observations.num_joints(), false);
+  for (joint_t j : skeleton.calibration_joints)
+    if (j >= 0 && j < observations.num_joints()) used[j] = true;
+  for (camera_t c = 0; c < observations.num_cameras(); ++c)
+    for (frame_t f = 0; f < observations.num_frames(); ++f)
+      for (joint_t j = 0; j < observations.num_joints(); ++j)
+        if (!used[j]) observations.at(c, f, j).z() = 0.0;
+  return observations;
+}
+
 // The heights of several people, or of the one track, into the world-frame options.
 void ApplyPeopleHeights(const PersonTrack& track, const CalibrateStageOptions& options, WorldFrameOptions* w) {
   if (track.frame_track_ids.empty()) {
@@ -155,7 +169,7 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
   CalibrationPipelineOptions pipeline = PipelineOptionsFor(*track.skeleton, options, intrinsics);
   ApplyPeopleHeights(track, options, &pipeline.world);
   ScaleBundleAdjustmentFrames(track, options, &pipeline.self);
-  result.output = CalibrateFromPoses(intrinsics, track.observations, pipeline);
+  result.output = CalibrateFromPoses(intrinsics, CalibrationJointsOnly(*track.skeleton, track.observations), pipeline);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

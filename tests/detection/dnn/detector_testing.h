@@ -24,17 +24,19 @@ inline std::string Pose2SimVideo(int camera) {
 class WithMoveNetModels : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* variant : {"thunder", "lightning"}) {
+    for (const char* variant : {"thunder", "lightning", "blazepose"}) {
       const std::string path = MoveNetPath(variant);
       ASSERT_TRUE(std::filesystem::exists(path))
           << path << " is missing: run scripts/setup-models.sh (the README's setup commands run it) to download "
-          << "and convert the MoveNet models";
+          << "and convert the MoveNet and BlazePose models";
     }
   }
 
+  // The bundled model `variant`, with Thunder as BlazePose's person finder (as `detect` does).
   static PoseDetectorOptions Options(const std::string& variant) {
     PoseDetectorOptions options;
     options.model.path = MoveNetPath(variant);
+    if (variant.rfind("blazepose", 0) == 0) options.person_finder_path = MoveNetPath("thunder");
     return options;
   }
 };

@@ -1,7 +1,10 @@
 #include "detection/dnn/person_crop.h"
 
+#include <cmath>
+#include <optional>
 #include <vector>
 
+#include <Eigen/Geometry>
 #include <gtest/gtest.h>
 
 namespace epilabel {
@@ -121,6 +124,86 @@ TEST(ExpandToAspect, MatchesTheInputAspectAndPadsAroundTheCentre) {
   const ImageBox box2 = ExpandToAspect(wide, 192, 256, 1.0);
   EXPECT_DOUBLE_EQ(box2.width, 400.0);
   EXPECT_NEAR(box2.height, 400.0 * 256.0 / 192.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace epilabel
+
+namespace epilabel {
+namespace {
+
+// The standing person of StandingPerson in blazepose33 order (data/skeletons.toml): the COCO
+// joints in their places, the other face and hand points beside them, heels and toes below the
+// ankles.
+std::vector<Eigen::Vector3d> StandingBlazePose() {
+  const std::vector<Eigen::Vector3d> coco = StandingPerson();
+  std::vector<Eigen::Vector3d> k(33);
+  const int from_coco[17] = {0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28};
+  for (int c = 0; c < 17; ++c) k[from_coco[c]] = coco[c];
+  for (int j : {1, 3}) k[j] = k[2];
+  for (int j : {4, 6}) k[j] = k[5];
+  k[9] = {112, 66, 0.9}; k[10] = {108, 66, 0.9};
+  for (int j : {17, 19, 21}) k[j] = k[15] + Eigen::Vector3d(0, 10, 0);
+  for (int j : {18, 20, 22}) k[j] = k[16] + Eigen::Vector3d(0, 10, 0);
+  k[29] = {117, 385, 0.9}; k[30] = {103, 385, 0.9};  // heels
+  k[31] = {117, 395, 0.9}; k[32] = {103, 395, 0.9};  // toes: the farthest joints from the mid-hip
+  return k;
+}
+
+// Turns every joint by `angle` (radians, image axes: y down) about `pivot`.
+std::vector<Eigen::Vector3d> Turned(std::vector<Eigen::Vector3d> k, double angle, const Eigen::Vector2d& pivot) {
+  const Eigen::Rotation2Dd r(angle);
+  for (Eigen::Vector3d& j : k) j.head<2>() = pivot + r * (j.head<2>() - pivot);
+  return k;
+}
+
+TEST(BlazePoseRegion, UprightSquareOnTheMidHipSizedByTheFarthestJoint) {
+  const std::optional<ImageBox> box = BlazePoseRegion(StandingBlazePose());
+  ASSERT_TRUE(box.has_value());
+  // Mid-hip (110, 200) -> (110.5, 200.5) continuous; the farthest joint is a toe at (117, 395):
+  // |(7, 195)| = 195.126; side = 2 x 195.126 x 1.1 x 1.25.
+  const double side = 2.0 * std::hypot(7.0, 195.0) * 1.1 * 1.25;
+  EXPECT_NEAR(box->width, side, 1e-9);
+  EXPECT_NEAR(box->height, side, 1e-9);
+  EXPECT_NEAR(box->Center().x(), 110.5, 1e-9);
+  EXPECT_NEAR(box->Center().y(), 200.5, 1e-9);
+  EXPECT_NEAR(box->angle, 0.0, 1e-12);
+}
+
+TEST(BlazePoseRegion, TurnsWithTheBody) {
+  // A person leaning by 40 degrees (clockwise on screen, image y down) gives a box turned by the
+  // same angle around the same mid-hip, of the same size.
+  const double angle = 40.0 * M_PI / 180.0;
+  const std::optional<ImageBox> upright = BlazePoseRegion(StandingBlazePose());
+  const std::optional<ImageBox> leaning = BlazePoseRegion(Turned(StandingBlazePose(), angle, {110, 200}));
+  ASSERT_TRUE(upright && leaning);
+  EXPECT_NEAR(leaning->angle, angle, 1e-9);
+  EXPECT_NEAR(leaning->width, upright->width, 1e-9);
+  EXPECT_NEAR(leaning->Center().x(), 110.5, 1e-9);
+  EXPECT_NEAR(leaning->Center().y(), 200.5, 1e-9);
+  // Upside down: half a turn.
+  const std::optional<ImageBox> inverted = BlazePoseRegion(Turned(StandingBlazePose(), M_PI, {110, 200}));
+  ASSERT_TRUE(inverted);
+  EXPECT_NEAR(std::abs(inverted->angle), M_PI, 1e-9);
+}
+
+TEST(BlazePoseRegion, NeedsAHipAShoulderAndEnoughJoints) {
+  std::vector<Eigen::Vector3d> k = StandingBlazePose();
+  k[23].z() = k[24].z() = 0.1;  // both hips below the score
+  EXPECT_FALSE(BlazePoseRegion(k).has_value());
+  k = StandingBlazePose();
+  k[24].z() = 0.0;  // one hip is enough: the centre moves onto it
+  const std::optional<ImageBox> one_hip = BlazePoseRegion(k);
+  ASSERT_TRUE(one_hip.has_value());
+  EXPECT_NEAR(one_hip->Center().x(), 120.5, 1e-9);
+  k = StandingBlazePose();
+  k[11].z() = k[12].z() = 0.0;
+  EXPECT_FALSE(BlazePoseRegion(k).has_value());
+  EXPECT_FALSE(BlazePoseRegion(StandingPerson()).has_value()) << "COCO-17 joints are not BlazePose's";
+  k = StandingBlazePose();
+  for (Eigen::Vector3d& j : k) j.z() = 0.0;
+  for (int j : {11, 12, 23, 24}) k[j].z() = 0.9;
+  EXPECT_FALSE(BlazePoseRegion(k).has_value()) << "4 confident joints < min_joints 6";
 }
 
 }  // namespace

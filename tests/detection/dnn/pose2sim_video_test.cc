@@ -23,6 +23,7 @@
 
 #include "detection/dnn/pose_detector.h"
 #include "detection/io/calibration_io.h"
+#include "detection/skeleton.h"
 #include "foundation/error.h"
 #include "tests/detection/dnn/detector_testing.h"
 
@@ -63,18 +64,19 @@ std::vector<double> PersonHeights(const Poses& poses) {
 struct Reprojection {
   // errors[joint] = every (camera, frame) reprojection error in pixels, and relative to that
   // camera's person height.
-  std::vector<std::vector<double>> px = std::vector<std::vector<double>>(kJoints);
-  std::vector<std::vector<double>> relative = std::vector<std::vector<double>>(kJoints);
+  std::vector<std::vector<double>> px, relative;
 };
 
 // Linear triangulation (DLT on undistorted normalised coordinates) of every joint of every
-// frame from the views with confidence >= min_confidence, and the reprojection errors.
-Reprojection Reproject(const Rig& rig, const Poses& poses, double min_confidence) {
-  Reprojection out;
-  const std::vector<double> heights = PersonHeights(poses);
+// frame from the views with confidence >= min_confidence, and the reprojection errors relative
+// to `heights` (per camera; default: PersonHeights of COCO-17 poses).
+Reprojection Reproject(const Rig& rig, const Poses& poses, double min_confidence, std::vector<double> heights = {}) {
+  const int joints = static_cast<int>(poses[0][0].size());
+  Reprojection out{std::vector<std::vector<double>>(joints), std::vector<std::vector<double>>(joints)};
+  if (heights.empty()) heights = PersonHeights(poses);
   const size_t frames = poses[0].size();
   for (size_t f = 0; f < frames; ++f) {
-    for (int j = 0; j < kJoints; ++j) {
+    for (int j = 0; j < joints; ++j) {
       std::vector<int> views;
       Eigen::MatrixXd a(2 * kCameras, 4);
       for (int c = 0; c < kCameras; ++c) {
@@ -140,9 +142,12 @@ class Pose2SimVideos : public WithMoveNetModels {
 };
 
 // Every frame of every camera detected, the person tracked after the first frame.
-void ExpectTrackedInEveryFrame(const DetectionResult& result) {
+// `first_frame_runs`: network runs on the first frame (MoveNet: the whole frame, then the crop
+// around the person; BlazePose: Thunder twice to find the person, then BlazePose on its crop).
+void ExpectTrackedInEveryFrame(const DetectionResult& result, const std::string& skeleton = "coco17",
+                               size_t first_frame_runs = 2) {
   ASSERT_EQ(result.keypoints.cameras.size(), 4u);
-  EXPECT_EQ(result.keypoints.skeleton, "coco17");
+  EXPECT_EQ(result.keypoints.skeleton, skeleton);
   for (int c = 0; c < kCameras; ++c) {
     const CameraKeypoints& camera = result.keypoints.cameras[c];
     EXPECT_EQ(camera.name, "cam0" + std::to_string(c + 1));
@@ -155,7 +160,7 @@ void ExpectTrackedInEveryFrame(const DetectionResult& result) {
     EXPECT_EQ(s.frames, 11u);
     EXPECT_EQ(s.lost_frames, 0u);
     EXPECT_EQ(s.full_frame_runs, 1u) << "only the first frame is searched on the full frame";
-    EXPECT_EQ(s.inferences, 12u) << "11 frames + the refinement of the first";
+    EXPECT_EQ(s.inferences, 10 + first_frame_runs) << "the first frame's runs + one per later frame";
     EXPECT_GT(s.mean_score, 0.5);
   }
 }
@@ -171,7 +176,7 @@ void ExpectAgreementWithTheCalibration(const DetectionResult& result, const std:
   const Reprojection openpose = Reproject(rig, ReadOpenPoseReference(), 0.3);
   const std::vector<double> heights = PersonHeights(mine);
 
-  std::cout << "MoveNet " << variant << " on the Pose2Sim videos, person height (nose to ankle) " << std::fixed
+  std::cout << variant << " on the Pose2Sim videos, person height (nose to ankle) " << std::fixed
             << std::setprecision(1) << Median(heights)
             << " px; median reprojection error after 4-view triangulation:\n";
   // The reprojection error has a floor set by the calibration itself: OpenPose's detections
@@ -198,7 +203,7 @@ void ExpectAgreementWithTheCalibration(const DetectionResult& result, const std:
     }
   }
   const double ours_median = Median(ours_body), openpose_median = Median(openpose_body);
-  std::cout << "  body joints (5-16): MoveNet " << variant << " " << ours_median << " px, OpenPose " << openpose_median
+  std::cout << "  body joints (5-16): " << variant << " " << ours_median << " px, OpenPose " << openpose_median
             << " px (OpenPose on another take of the same calibrated session)\n";
   EXPECT_LT(ours_median, 1.25 * openpose_median) << variant;
 }
@@ -231,6 +236,39 @@ TEST_F(Pose2SimVideos, LightningAgreesWithTheCalibrationWhateverTheThreadCount) 
   for (size_t c = 0; c < 2; ++c) expect_same(serial.cameras[c], result.keypoints.cameras[c], "camera " + std::to_string(c));
   expect_same(alone.keypoints.cameras[0], serial.cameras[1], "second camera alone vs after the first");
   EXPECT_EQ(alone.cameras[0].inferences, 12u);
+}
+
+// BlazePose: the 33 joints, the COCO ones held to the same bounds as MoveNet's, and the heels and
+// toes (which MoveNet lacks) triangulated as consistently as the body joints.
+TEST_F(Pose2SimVideos, BlazePoseGivesTheFeetAndAgreesWithTheCalibration) {
+  const DetectionResult result = DetectCameras(Inputs(), Options("blazepose"));
+  ExpectTrackedInEveryFrame(result, "blazepose33", 3);
+  const Skeleton& skeleton = GetSkeleton("blazepose33");
+  DetectionResult coco = result;
+  Poses feet(kCameras);
+  const std::vector<joint_t> foot_joints = {skeleton.JointIndex("left_heel"), skeleton.JointIndex("right_heel"),
+                                            skeleton.JointIndex("left_foot_index"),
+                                            skeleton.JointIndex("right_foot_index")};
+  for (int c = 0; c < kCameras; ++c) {
+    for (std::vector<Person2d>& people : coco.keypoints.cameras[c].people) {
+      ASSERT_EQ(people.at(0).joints.size(), 33u);
+      std::vector<Eigen::Vector3d> f;
+      for (joint_t j : foot_joints) f.push_back(people[0].joints[j]);
+      feet[c].push_back(f);
+      people[0].joints = ToCoco17(skeleton, people[0].joints);
+    }
+  }
+  ExpectAgreementWithTheCalibration(coco, "BlazePose full");
+  const Rig rig = ReadCalibrationToml(DataDir() + "/pose2sim_static/Calib_qualisys.toml");
+  const Reprojection feet_error = Reproject(rig, feet, 0.3, PersonHeights(FromSequence(coco.keypoints)));
+  const char* const names[] = {"left heel", "right heel", "left toes", "right toes"};
+  for (size_t j = 0; j < foot_joints.size(); ++j) {
+    ASSERT_FALSE(feet_error.relative[j].empty()) << names[j] << " never seen by two cameras";
+    std::cout << "  " << std::setw(11) << names[j] << "  " << Median(feet_error.px[j]) << " px ("
+              << std::setprecision(2) << 100 * Median(feet_error.relative[j]) << "% of height)\n"
+              << std::setprecision(1);
+    EXPECT_LT(Median(feet_error.relative[j]), 0.04) << names[j];
+  }
 }
 
 TEST_F(Pose2SimVideos, RejectsDuplicateCameraNamesAndMissingInputs) {

@@ -186,6 +186,31 @@ TEST(DecodeSimcc, ArgmaxOverSplitRatioAndMinimumScore) {
   EXPECT_THROW(DecodeSimcc(x.data(), lx, y.data(), ly, joints, 0.0), std::invalid_argument);
 }
 
+TEST(DecodeBlazePoseLandmarks, PixelsAndVisibilityTimesThePersonFlag) {
+  // 39 landmarks x (x, y, z, visibility logit, presence logit), as the model gives them.
+  std::vector<float> values(39 * 5);
+  for (int j = 0; j < 39; ++j) {
+    values[5 * j] = 3.5f * j;             // x, input pixels
+    values[5 * j + 1] = 250.0f - 2.0f * j;  // y
+    values[5 * j + 2] = -40.0f;           // z: unused
+    values[5 * j + 3] = static_cast<float>(j - 16);  // visibility logit
+    values[5 * j + 4] = 100.0f;           // presence: unused
+  }
+  const std::vector<Eigen::Vector3d> k = DecodeBlazePoseLandmarks(values.data(), static_cast<int>(values.size()), 0.8);
+  ASSERT_EQ(k.size(), 33u) << "the 6 auxiliary landmarks are left out";
+  for (int j = 0; j < 33; ++j) {
+    EXPECT_FLOAT_EQ(k[j].x(), 3.5f * j);
+    EXPECT_FLOAT_EQ(k[j].y(), 250.0f - 2.0f * j);
+    EXPECT_NEAR(k[j].z(), 0.8 / (1.0 + std::exp(16.0 - j)), 1e-12);
+  }
+  // The flag scales every score: no person, no confident joint.
+  for (const Eigen::Vector3d& j : DecodeBlazePoseLandmarks(values.data(), 195, 0.0)) EXPECT_EQ(j.z(), 0.0);
+  // A NaN flag counts as no person.
+  for (const Eigen::Vector3d& j : DecodeBlazePoseLandmarks(values.data(), 195, std::nan(""))) EXPECT_EQ(j.z(), 0.0);
+  EXPECT_THROW(DecodeBlazePoseLandmarks(values.data(), 33 * 5 - 1, 1.0), std::invalid_argument);
+  EXPECT_THROW(DecodeBlazePoseLandmarks(nullptr, 195, 1.0), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace epilabel
 

@@ -8,8 +8,10 @@
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "detection/skeleton.h"
 #include "foundation/error.h"
 #include "tests/detection/dnn/detector_testing.h"
 
@@ -27,11 +29,16 @@ struct PersonRegion {
 const PersonRegion kMessi{55, 45, 470, 345};        // messi5.jpg (548x342): kicking, facing the camera
 const PersonRegion kBasketball{20, 70, 175, 480};   // basketball1.png (640x480): the man on the left
 
+// The person in COCO-17 order (BlazePose's 33 joints through the skeleton's mapping).
 Person2d DetectImage(const PoseDetectorOptions& options, const std::string& image_path) {
   const cv::Mat image = cv::imread(image_path, cv::IMREAD_COLOR);
   EXPECT_FALSE(image.empty()) << image_path << " is missing (Debian package opencv-doc)";
   PoseDetector detector(options);
-  return detector.Detect(image);
+  Person2d person = detector.Detect(image);
+  const Skeleton& skeleton = GetSkeleton(detector.skeleton());
+  EXPECT_EQ(static_cast<int>(person.joints.size()), skeleton.num_joints());
+  person.joints = ToCoco17(skeleton, person.joints);
+  return person;
 }
 
 double MeanScore(const Person2d& p) {
@@ -84,7 +91,44 @@ TEST_P(PoseDetectorPhotos, KeypointsOnTheStandingBasketballPlayer) {
   EXPECT_GT(p.joints[kLeftEar].x(), p.joints[kRightEar].x());
 }
 
-INSTANTIATE_TEST_SUITE_P(MoveNet, PoseDetectorPhotos, ::testing::Values("thunder", "lightning"));
+INSTANTIATE_TEST_SUITE_P(Models, PoseDetectorPhotos, ::testing::Values("thunder", "lightning", "blazepose"));
+
+// BlazePose's region turns with the body: the person of a photo turned by 35 degrees is found
+// where the upright detection lands once turned the same way.
+TEST_F(WithMoveNetModels, BlazePoseFollowsATurnedPerson) {
+  const cv::Mat photo = cv::imread(OpenCvSample("basketball1.png"), cv::IMREAD_COLOR);
+  ASSERT_FALSE(photo.empty());
+  // The man on the left alone (the other one, turned, would be the more central person).
+  const cv::Mat image = photo(cv::Rect(0, 0, 240, photo.rows)).clone();
+  const cv::Size canvas(image.cols * 2, image.rows * 3 / 2);
+  cv::Mat turn = cv::getRotationMatrix2D(cv::Point2f(image.cols / 2.0f, image.rows / 2.0f), 35.0, 1.0);
+  turn.at<double>(0, 2) += (canvas.width - image.cols) / 2.0;
+  turn.at<double>(1, 2) += (canvas.height - image.rows) / 2.0;
+  cv::Mat turned;
+  cv::warpAffine(image, turned, turn, canvas, cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+
+  PoseDetector upright_detector(Options("blazepose")), turned_detector(Options("blazepose"));
+  EXPECT_EQ(upright_detector.layout(), PoseModelLayout::kBlazePose);
+  EXPECT_STREQ(upright_detector.skeleton(), "blazepose33");
+  // The same frame three times, as a still video: the region settles on BlazePose's own joints.
+  Person2d upright, found;
+  for (int frame = 0; frame < 3; ++frame) {
+    upright = upright_detector.Detect(image);
+    found = turned_detector.Detect(turned);
+  }
+  ASSERT_EQ(upright.joints.size(), 33u);
+  ASSERT_EQ(found.joints.size(), 33u);
+  int compared = 0;
+  for (int j = 11; j < 33; ++j) {  // the body: shoulders to toes
+    if (upright.joints[j].z() < 0.5 || found.joints[j].z() < 0.5) continue;
+    const double x = upright.joints[j].x(), y = upright.joints[j].y();
+    const Eigen::Vector2d expected(turn.at<double>(0, 0) * x + turn.at<double>(0, 1) * y + turn.at<double>(0, 2),
+                                   turn.at<double>(1, 0) * x + turn.at<double>(1, 1) * y + turn.at<double>(1, 2));
+    EXPECT_LT((found.joints[j].head<2>() - expected).norm(), 0.05 * kBasketball.height()) << "joint " << j;
+    ++compared;
+  }
+  EXPECT_GE(compared, 16);
+}
 
 TEST_F(WithMoveNetModels, ThunderAndLightningAgree) {
   const Person2d thunder = DetectImage(Options("thunder"), OpenCvSample("basketball1.png"));

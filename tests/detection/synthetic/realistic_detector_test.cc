@@ -496,7 +496,9 @@ TEST(RealisticGroupDetector, AJointBehindAnotherPersonIsOccluded) {
   occlusion.occlusion_drop_rate = 1.0;
   const auto dropped = SimulateRealisticGroupDetector(t.rig.cameras, people, {1.72, 1.72}, o, occlusion);
   for (size_t i = 0; i < dropped[0].occluded_mask.size(); ++i) {
-    if (dropped[0].occluded_mask[i]) ASSERT_EQ(dropped[0].observations.data()[i], Eigen::Vector3d::Zero());
+    if (dropped[0].occluded_mask[i]) {
+      ASSERT_EQ(dropped[0].observations.data()[i], Eigen::Vector3d::Zero());
+    }
   }
 }
 

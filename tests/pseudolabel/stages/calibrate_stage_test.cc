@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -152,6 +153,60 @@ TEST(CalibrateSelection, TakesTheScaleFromTheTracksWhenTheirHeightsAreGiven) {
   EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
     return n.find("the scale comes from the statures") != std::string::npos;
   }));
+}
+
+// A skeleton with clusters of nearby points (BlazePose's) calibrates on its calibration joints
+// only: a COCO-17 studio track written into blazepose33's places, with every other point (eye
+// corners, mouth, fingers) placed near its COCO neighbour with large, confident errors, gives
+// the same cameras as the same track with those points missing.
+TEST(CalibrateCameras, UsesOnlyTheSkeletonsCalibrationJoints) {
+  StudioOptions o;
+  o.rig = "h36m4";
+  o.num_frames = 200;
+  o.seed = 4;
+  o.data_dir = testing::SourceDir() + "/data";
+  const SyntheticScene scene = Synthesize(o);
+  const Skeleton& blazepose = GetSkeleton("blazepose33");
+  const Skeleton& coco = GetSkeleton("coco17");
+  ASSERT_EQ(blazepose.calibration_joints.size(), 21u);
+  EXPECT_TRUE(coco.calibration_joints.empty());
+  const PersonTrack coco_track = TruthTrack(scene, 0, 0);
+  PersonTrack clean = coco_track;
+  clean.skeleton = &blazepose;
+  clean.observations = Observations2d(coco_track.num_cameras(), coco_track.num_frames(), blazepose.num_joints());
+  PersonTrack noisy = clean;
+  std::mt19937 rng(3);
+  std::normal_distribution<double> error(0.0, 40.0);  // px: far beyond the studio's detector
+  const std::vector<bool> calibration = [&] {
+    std::vector<bool> used(blazepose.num_joints(), false);
+    for (joint_t j : blazepose.calibration_joints) used[j] = true;
+    return used;
+  }();
+  for (camera_t c = 0; c < clean.num_cameras(); ++c) {
+    for (frame_t f = 0; f < clean.num_frames(); ++f) {
+      for (int k = 0; k < 17; ++k) {
+        clean.observations.at(c, f, blazepose.to_coco17[k]) = coco_track.observations.at(c, f, k);
+        noisy.observations.at(c, f, blazepose.to_coco17[k]) = coco_track.observations.at(c, f, k);
+      }
+      const Eigen::Vector3d nose = coco_track.observations.at(c, f, 0);
+      for (joint_t j = 0; j < blazepose.num_joints(); ++j) {
+        if (calibration[j] || nose.z() <= 0.0) continue;
+        noisy.observations.at(c, f, j) = Eigen::Vector3d(nose.x() + error(rng), nose.y() + error(rng), 1.0);
+      }
+    }
+  }
+  const Rig intrinsics = WithoutExtrinsics(scene.rig);
+  const CalibrateStageResult a = CalibrateCameras(intrinsics, clean, {});
+  const CalibrateStageResult b = CalibrateCameras(intrinsics, noisy, {});
+  ASSERT_TRUE(a.output.success) << a.output.report.BriefReport();
+  ASSERT_TRUE(b.output.success) << b.output.report.BriefReport();
+  for (size_t c = 0; c < a.output.rig.size(); ++c) {
+    EXPECT_NEAR((a.output.rig[c].cam_from_world.rotation.coeffs() - b.output.rig[c].cam_from_world.rotation.coeffs())
+                    .norm(), 0.0, 1e-12) << "camera " << c;
+    EXPECT_NEAR((a.output.rig[c].cam_from_world.translation - b.output.rig[c].cam_from_world.translation).norm(), 0.0,
+                1e-12) << "camera " << c;
+  }
+  EXPECT_LT(CompareRigs(scene.rig, a.output.rig).max_rotation_error_deg, 0.2);
 }
 
 }  // namespace
