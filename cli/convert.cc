@@ -31,6 +31,7 @@ struct ConvertArgs {
   std::string from;
   std::string image_size;
   std::vector<std::string> cameras;
+  bool marker_cameras = false;  // Vicon: read the marker cameras too
 };
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -65,7 +66,9 @@ std::pair<int, int> ImageSize(const std::string& text) {
 Rig ReadCalibrationInput(const ConvertArgs& args, const std::string& from) {
   if (from == "qualisys") return ReadQualisysCalibration(args.in);
   if (from == "vicon") {
-    const ViconImport vicon = ReadViconCalibration(args.in);
+    ViconImportOptions options;
+    options.include_marker_cameras = args.marker_cameras;
+    const ViconImport vicon = ReadViconCalibration(args.in, options);
     std::string report = vicon.BriefReport();
     if (!report.empty() && report.back() == '\n') report.pop_back();
     spdlog::info("{}:\n{}", args.in, report);
@@ -180,6 +183,8 @@ void AddConvertCommand(CLI::App& app) {
   cmd->add_option("--from", args->from, "Calibration input format (default: from the name)")
       ->check(CLI::IsMember({"toml", "qualisys", "easymocap", "vicon"}));
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of EasyMocap cameras without H_/W_");
+  cmd->add_flag("--marker-cameras", args->marker_cameras,
+                "Vicon: read the marker (infrared) cameras too, not only the video cameras");
   cmd->add_option("--skeleton,-s", args->skeleton,
                   "Skeleton of the input keypoints (coco17, h36m17, body25, body25b, halpe26, blazepose33); default: "
                   "guessed from the joint count");

@@ -438,7 +438,7 @@ std::string ViconImport::BriefReport() const {
     out << "\n";
   }
   if (skipped_marker_cameras > 0)
-    out << skipped_marker_cameras << " marker camera(s) left out (not video; include_marker_cameras reads them)\n";
+    out << skipped_marker_cameras << " marker camera(s) left out (not video cameras)\n";
   if (no_camera_marked_video) out << "no camera is marked as video (TYPE, ISDV): read all of them\n";
   return out.str();
 }

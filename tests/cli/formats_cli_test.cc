@@ -115,6 +115,9 @@ TEST(ConvertCommand, ViconXcpToTomlAndItsErrors) {
   const Rig rig = ReadCalibrationToml(dir / "vicon.toml");
   ASSERT_EQ(rig.size(), 2u);
   EXPECT_LT((rig[0].CenterInWorld() - Eigen::Vector3d(3, 0, 1.5)).norm(), 1e-9);
+  r = Epilabel("--quiet convert " + xcp + " " + (dir / "all.toml") + " --marker-cameras");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadCalibrationToml(dir / "all.toml").size(), 3u);
 
   std::string text;
   {
