@@ -346,6 +346,68 @@ std::optional<ViconLens> ReadViconLens(const XmlTag& key_frame, const Camera& ca
   return lens;
 }
 
+// Image size, focal lengths and principal point of one camera into `cam`; returns the pixel
+// aspect ratio.
+double ReadViconIntrinsics(const XmlTag& tag, const XmlTag& key, const std::string& path, const std::string& who,
+                           Camera* cam) {
+  const std::string where = path + ":" + std::to_string(tag.line), key_where = path + ":" + std::to_string(key.line);
+  const std::vector<double> size = NumberList(tag, "SENSOR_SIZE", 2, path, who);
+  if (!(size[0] >= 1 && size[1] >= 1 && size[0] <= 100000 && size[1] <= 100000) || size[0] != std::floor(size[0]) ||
+      size[1] != std::floor(size[1]))
+    throw InputError(where, who + ": SENSOR_SIZE must be two whole numbers of pixels in [1, 100000]");
+  cam->width = static_cast<int>(size[0]);
+  cam->height = static_cast<int>(size[1]);
+  const double aspect = tag.attributes.count("PIXEL_ASPECT_RATIO") ? Number(tag, "PIXEL_ASPECT_RATIO", path, who) : 1.0;
+  if (!(aspect > 0.1 && aspect < 10)) throw InputError(where, who + ": PIXEL_ASPECT_RATIO must be in (0.1, 10)");
+  if (tag.attributes.count("SKEW") && Number(tag, "SKEW", path, who) != 0)
+    throw InputError(where, who + ": a SKEW other than 0 is not supported");
+  if (key.attributes.count("PIXEL_ASPECT_RATIO_CORRECTION") && Number(key, "PIXEL_ASPECT_RATIO_CORRECTION", path, who) != 1)
+    throw InputError(key_where, who + ": a PIXEL_ASPECT_RATIO_CORRECTION other than 1 is not supported");
+  cam->fx = Number(key, "FOCAL_LENGTH", path, who);
+  cam->fy = cam->fx / aspect;
+  if (!(cam->fx > 0 && cam->fx < 1e7))
+    throw InputError(key_where, who + ": FOCAL_LENGTH must be positive (and below 1e7 pixels)");
+  const std::vector<double> principal = NumberList(key, "PRINCIPAL_POINT", 2, path, who);
+  cam->cx = principal[0], cam->cy = principal[1];
+  return aspect;
+}
+
+// cam_from_world of one KeyFrame: ORIENTATION (x y z w) is its rotation, POSITION the centre in mm.
+Rigid3d ReadViconPose(const XmlTag& key, const std::string& path, const std::string& who) {
+  const std::vector<double> q = NumberList(key, "ORIENTATION", 4, path, who);
+  const Eigen::Quaterniond rotation(q[3], q[0], q[1], q[2]);  // Eigen takes w first
+  if (std::abs(rotation.norm() - 1) > 1e-3)
+    throw InputError(path + ":" + std::to_string(key.line),
+                     who + ": ORIENTATION is not a unit quaternion (norm " + std::to_string(rotation.norm()) + ")");
+  const std::vector<double> position = NumberList(key, "POSITION", 3, path, who);
+  const Eigen::Vector3d centre_in_world = Eigen::Vector3d(position[0], position[1], position[2]) / 1000.0;
+  const Eigen::Quaterniond unit = rotation.normalized();
+  return Rigid3d(unit, -(unit * centre_in_world));
+}
+
+// OpenCV's distortion of `cam` fitted to Vicon's `lens` (see the header), the fit's residual
+// in `report`; refuses what cannot be converted.
+void ConvertViconLens(const ViconLens& lens, double aspect, const ViconImportOptions& options,
+                      const std::string& where, const std::string& who, Camera* cam, ViconCameraReport* report) {
+  report->has_distortion = true;
+  if (aspect != 1)
+    throw InputError(where, who + ": lens distortion with a PIXEL_ASPECT_RATIO other than 1 is not supported");
+  if (!Monotonic(lens, LargestRadius(lens, *cam)))
+    throw InputError(where, who + ": the lens model folds over inside the " + std::to_string(cam->width) + "x" +
+                                std::to_string(cam->height) + " image; it is not a lens");
+  const auto [rms, largest] = FitOpenCvDistortion(lens, std::max(options.fit_grid, 5), cam);
+  report->fit_rms_px = rms;
+  report->fit_max_px = largest;
+  if (!(largest <= options.max_fit_error_px)) {
+    char text[200];
+    std::snprintf(text, sizeof(text),
+                  ": OpenCV's k1 k2 k3 p1 p2 reproduce its Vicon lens model only within %.3g px (RMS %.3g px), "
+                  "more than %.3g px",
+                  largest, rms, options.max_fit_error_px);
+    throw InputError(where, who + text);
+  }
+}
+
 // The Camera of one <Camera> element (its report filled in beside it).
 Camera ViconToCamera(const ViconCameraXml& xml, int index, const ViconImportOptions& options, const std::string& path,
                      ViconCameraReport* report) {
@@ -364,59 +426,14 @@ Camera ViconToCamera(const ViconCameraXml& xml, int index, const ViconImportOpti
     throw InputError(where, who + " has " + std::to_string(xml.key_frames.size()) +
                                 " <KeyFrame>s (a moving camera); only static calibrations are read");
   const XmlTag& key = xml.key_frames.front();
-  const std::string key_where = path + ":" + std::to_string(key.line);
 
   Camera cam;
   cam.name = name;
-  const std::vector<double> size = NumberList(tag, "SENSOR_SIZE", 2, path, who);
-  if (!(size[0] >= 1 && size[1] >= 1 && size[0] <= 100000 && size[1] <= 100000) || size[0] != std::floor(size[0]) ||
-      size[1] != std::floor(size[1]))
-    throw InputError(where, who + ": SENSOR_SIZE must be two whole numbers of pixels in [1, 100000]");
-  cam.width = static_cast<int>(size[0]);
-  cam.height = static_cast<int>(size[1]);
-  const double aspect = tag.attributes.count("PIXEL_ASPECT_RATIO") ? Number(tag, "PIXEL_ASPECT_RATIO", path, who) : 1.0;
-  if (!(aspect > 0.1 && aspect < 10)) throw InputError(where, who + ": PIXEL_ASPECT_RATIO must be in (0.1, 10)");
-  if (tag.attributes.count("SKEW") && Number(tag, "SKEW", path, who) != 0)
-    throw InputError(where, who + ": a SKEW other than 0 is not supported");
-  if (key.attributes.count("PIXEL_ASPECT_RATIO_CORRECTION") && Number(key, "PIXEL_ASPECT_RATIO_CORRECTION", path, who) != 1)
-    throw InputError(key_where, who + ": a PIXEL_ASPECT_RATIO_CORRECTION other than 1 is not supported");
-
-  cam.fx = Number(key, "FOCAL_LENGTH", path, who);
-  cam.fy = cam.fx / aspect;
-  if (!(cam.fx > 0 && cam.fx < 1e7)) throw InputError(key_where, who + ": FOCAL_LENGTH must be positive");
-  const std::vector<double> principal = NumberList(key, "PRINCIPAL_POINT", 2, path, who);
-  cam.cx = principal[0], cam.cy = principal[1];
-
-  const std::vector<double> q = NumberList(key, "ORIENTATION", 4, path, who);
-  const Eigen::Quaterniond rotation(q[3], q[0], q[1], q[2]);  // x y z w in the file
-  if (std::abs(rotation.norm() - 1) > 1e-3)
-    throw InputError(key_where, who + ": ORIENTATION is not a unit quaternion (norm " +
-                                    std::to_string(rotation.norm()) + ")");
-  const std::vector<double> position = NumberList(key, "POSITION", 3, path, who);
-  const Eigen::Vector3d centre_m = Eigen::Vector3d(position[0], position[1], position[2]) / 1000.0;
-  const Eigen::Quaterniond unit = rotation.normalized();
-  cam.cam_from_world = Rigid3d(unit, -(unit * centre_m));
+  const double aspect = ReadViconIntrinsics(tag, key, path, who, &cam);
+  cam.cam_from_world = ReadViconPose(key, path, who);
   cam.has_extrinsics = true;
-
-  const std::optional<ViconLens> lens = ReadViconLens(key, cam, path, who);
-  if (!lens) return cam;
-  report->has_distortion = true;
-  if (aspect != 1)
-    throw InputError(where, who + ": lens distortion with a PIXEL_ASPECT_RATIO other than 1 is not supported");
-  if (!Monotonic(*lens, LargestRadius(*lens, cam)))
-    throw InputError(key_where, who + ": the lens model folds over inside the " + std::to_string(cam.width) + "x" +
-                                    std::to_string(cam.height) + " image; it is not a lens");
-  const auto [rms, largest] = FitOpenCvDistortion(*lens, std::max(options.fit_grid, 5), &cam);
-  report->fit_rms_px = rms;
-  report->fit_max_px = largest;
-  if (!(largest <= options.max_fit_error_px)) {
-    char text[200];
-    std::snprintf(text, sizeof(text),
-                  ": OpenCV's k1 k2 k3 p1 p2 reproduce its Vicon lens model only within %.3g px (RMS %.3g px), "
-                  "more than %.3g px",
-                  largest, rms, options.max_fit_error_px);
-    throw InputError(key_where, who + text);
-  }
+  if (const std::optional<ViconLens> lens = ReadViconLens(key, cam, path, who))
+    ConvertViconLens(*lens, aspect, options, path + ":" + std::to_string(key.line), who, &cam, report);
   return cam;
 }
 
