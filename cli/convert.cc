@@ -1,5 +1,5 @@
 // epilabel convert: keypoints between OpenPose folders, COCO result folders and
-// keypoints2d.npz; calibrations (TOML, Qualisys .qca.txt, EasyMocap intri/extri.yml) to TOML
+// keypoints2d.npz; calibrations (TOML, Qualisys .qca.txt, EasyMocap intri/extri.yml, Vicon .xcp) to TOML
 // (Anipose layout) or OpenCV YAML.
 #include <cstdio>
 #include <filesystem>
@@ -31,6 +31,7 @@ struct ConvertArgs {
   std::string from;
   std::string image_size;
   std::vector<std::string> cameras;
+  bool marker_cameras = false;  // Vicon: read the marker cameras too
 };
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -38,7 +39,7 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 }
 
 // The calibration format of the input: --from, else its name (.qca.txt: qualisys; intri.yml:
-// easymocap; .toml: toml); empty for keypoints.
+// easymocap; .xcp: vicon; .toml: toml); empty for keypoints.
 std::string CalibrationInputFormat(const ConvertArgs& args) {
   if (!args.from.empty()) return args.from;
   std::error_code ec;
@@ -46,6 +47,7 @@ std::string CalibrationInputFormat(const ConvertArgs& args) {
   const std::string name = fs::path(args.in).filename().string();
   if (EndsWith(name, ".qca.txt") || EndsWith(name, ".qca")) return "qualisys";
   if (name == "intri.yml" || name == "intri.yaml") return "easymocap";
+  if (EndsWith(name, ".xcp")) return "vicon";
   if (fs::path(args.in).extension() == ".toml") return "toml";
   return "";
 }
@@ -63,6 +65,15 @@ std::pair<int, int> ImageSize(const std::string& text) {
 
 Rig ReadCalibrationInput(const ConvertArgs& args, const std::string& from) {
   if (from == "qualisys") return ReadQualisysCalibration(args.in);
+  if (from == "vicon") {
+    ViconImportOptions options;
+    options.include_marker_cameras = args.marker_cameras;
+    const ViconImport vicon = ReadViconCalibration(args.in, options);
+    std::string report = vicon.BriefReport();
+    if (!report.empty() && report.back() == '\n') report.pop_back();
+    spdlog::info("{}:\n{}", args.in, report);
+    return vicon.rig;
+  }
   if (from == "easymocap") {
     const fs::path extri = fs::path(args.in).parent_path() / "extri.yml";
     std::error_code ec;
@@ -158,18 +169,22 @@ void AddConvertCommand(CLI::App& app) {
       "  epilabel convert Calib_qualisys.toml calibration.yaml   TOML -> OpenCV YAML\n"
       "  epilabel convert Calib.qca.txt calibration.toml         Qualisys QTM export -> TOML\n"
       "  epilabel convert easymocap/intri.yml calibration.toml   EasyMocap (extri.yml beside it) -> TOML\n"
+      "  epilabel convert session.xcp calibration.toml           Vicon (video cameras; lens fitted) -> TOML\n"
       "Calibrations: Anipose/Pose2Sim/FreeMoCap/Caliscope TOML (.toml), Qualisys (.qca.txt), EasyMocap\n"
-      "(intri.yml + extri.yml, --image-size when it has no H_/W_); --from overrides the guess.\n"
+      "(intri.yml + extri.yml, --image-size when it has no H_/W_), Vicon (.xcp: its lens model is fitted\n"
+      "with OpenCV's and the fit's residual printed); --from overrides the guess.\n"
       "The output format comes from --to, else from the output name (.npz, .toml, .yaml); a name\n"
       "without extension is an OpenPose folder. Nothing is written when the input is bad.");
-  cmd->add_option("in", args->in, "Input: OpenPose folder, COCO folder or file, keypoints2d.npz, or a calibration (.toml, .qca.txt, intri.yml)")
+  cmd->add_option("in", args->in, "Input: OpenPose folder, COCO folder or file, keypoints2d.npz, or a calibration (.toml, .qca.txt, intri.yml, .xcp)")
       ->required();
   cmd->add_option("out", args->out, "Output file or folder")->required();
   cmd->add_option("--to", args->to, "Output format")
       ->check(CLI::IsMember({"openpose", "coco", "npz", "toml", "yaml"}));
   cmd->add_option("--from", args->from, "Calibration input format (default: from the name)")
-      ->check(CLI::IsMember({"toml", "qualisys", "easymocap"}));
+      ->check(CLI::IsMember({"toml", "qualisys", "easymocap", "vicon"}));
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of EasyMocap cameras without H_/W_");
+  cmd->add_flag("--marker-cameras", args->marker_cameras,
+                "Vicon: read the marker (infrared) cameras too, not only the video cameras");
   cmd->add_option("--skeleton,-s", args->skeleton,
                   "Skeleton of the input keypoints (coco17, h36m17, body25, body25b, halpe26, blazepose33); default: "
                   "guessed from the joint count");

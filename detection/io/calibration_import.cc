@@ -1,13 +1,17 @@
 #include "detection/io/calibration_import.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <vector>
 
+#include <Eigen/Dense>
 #include <opencv2/core.hpp>
 #include <opencv2/core/eigen.hpp>
 
@@ -197,6 +201,292 @@ Rig ReadQualisysCalibration(const std::string& path) {
   Rig rig;
   for (size_t i = 0; i < cameras.size(); ++i) rig.push_back(QualisysToCamera(cameras[i], static_cast<int>(i), path));
   return rig;
+}
+
+namespace {
+
+// The attribute `key` of `tag` as exactly `count` finite numbers separated by white space
+// (count < 0: any number); `skip_words` leading words (a model name) are skipped first.
+// Errors name `who` (the camera).
+std::vector<double> NumberList(const XmlTag& tag, const std::string& key, int count, const std::string& path,
+                               const std::string& who, int skip_words = 0) {
+  const std::string where = path + ":" + std::to_string(tag.line);
+  const auto it = tag.attributes.find(key);
+  if (it == tag.attributes.end()) throw InputError(where, who + ": <" + tag.name + "> has no attribute '" + key + "'");
+  std::istringstream in(it->second);
+  std::string word;
+  for (int i = 0; i < skip_words; ++i) in >> word;
+  std::vector<double> values;
+  while (in >> word) {
+    char* end = nullptr;
+    const double v = std::strtod(word.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(v) || values.size() > 64)
+      throw InputError(where, who + ": <" + tag.name + "> " + key + "=\"" + it->second.substr(0, 80) +
+                                  "\" is not a list of finite numbers");
+    values.push_back(v);
+  }
+  if (count >= 0 && static_cast<int>(values.size()) != count)
+    throw InputError(where, who + ": <" + tag.name + "> " + key + " must hold " + std::to_string(count) +
+                                " numbers, not " + std::to_string(values.size()));
+  return values;
+}
+
+double Number(const XmlTag& tag, const std::string& key, const std::string& path, const std::string& who) {
+  return NumberList(tag, key, 1, path, who).front();
+}
+
+std::string AttributeText(const XmlTag& tag, const std::string& key) {
+  const auto it = tag.attributes.find(key);
+  return it == tag.attributes.end() ? "" : it->second;
+}
+
+// One <Camera> element and its <KeyFrame>s.
+struct ViconCameraXml {
+  XmlTag camera;
+  std::vector<XmlTag> key_frames;
+};
+
+bool IsViconVideoCamera(const XmlTag& camera) {
+  std::string type = AttributeText(camera, "TYPE");
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string isdv = AttributeText(camera, "ISDV");
+  return type.find("video") != std::string::npos || (!isdv.empty() && isdv != "0");
+}
+
+// Vicon's lens model: a distorted pixel to the undistorted one (see the header).
+struct ViconLens {
+  Eigen::Vector2d centre = Eigen::Vector2d::Zero();  // pixels
+  double k1 = 0, k2 = 0, k3 = 0;                     // pixel units
+  bool Zero() const { return k1 == 0 && k2 == 0 && k3 == 0; }
+  double Scale(double r2) const { return 1 + r2 * (k1 + r2 * (k2 + r2 * k3)); }
+  Eigen::Vector2d Undistort(const Eigen::Vector2d& d) const {
+    const Eigen::Vector2d offset = d - centre;
+    return centre + offset * Scale(offset.squaredNorm());
+  }
+};
+
+// The largest distance from the distortion centre to a corner of the image, pixels.
+double LargestRadius(const ViconLens& lens, const Camera& cam) {
+  double r = 0;
+  for (const double x : {0.0, cam.width - 1.0})
+    for (const double y : {0.0, cam.height - 1.0}) r = std::max(r, (Eigen::Vector2d(x, y) - lens.centre).norm());
+  return r;
+}
+
+// Whether r (1 + k1 r^2 + k2 r^4 + k3 r^6) grows with r up to `r_max` (else the model folds over
+// inside the image and is no lens).
+bool Monotonic(const ViconLens& lens, double r_max) {
+  constexpr int kSteps = 2000;
+  for (int i = 0; i <= kSteps; ++i) {
+    const double r = r_max * i / kSteps, r2 = r * r;
+    if (1 + r2 * (3 * lens.k1 + r2 * (5 * lens.k2 + r2 * 7 * lens.k3)) <= 0) return false;
+  }
+  return true;
+}
+
+// OpenCV's k1, k2, p1, p2, k3 for `cam` (its K set) that best reproduce Vicon's `lens`: linear
+// least squares over a grid of distorted pixels d, each paired with its undistorted normalised
+// point; returns the RMS and largest pixel residual of the fitted camera on that grid.
+std::pair<double, double> FitOpenCvDistortion(const ViconLens& lens, int grid, Camera* cam) {
+  const int n = grid * grid;
+  Eigen::MatrixXd a(2 * n, 5);
+  Eigen::VectorXd b(2 * n);
+  std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>> pairs;  // (distorted pixel, undistorted normalised)
+  for (int i = 0; i < grid; ++i) {
+    for (int j = 0; j < grid; ++j) {
+      const Eigen::Vector2d d((cam->width - 1.0) * i / (grid - 1), (cam->height - 1.0) * j / (grid - 1));
+      const Eigen::Vector2d u = lens.Undistort(d);
+      const double x = (u.x() - cam->cx) / cam->fx, y = (u.y() - cam->cy) / cam->fy, r2 = x * x + y * y;
+      const int row = 2 * static_cast<int>(pairs.size());
+      // Rows in pixels: fx (x_d - x) and fy (y_d - y), columns k1, k2, p1, p2, k3.
+      a.row(row) << cam->fx * x * r2, cam->fx * x * r2 * r2, cam->fx * 2 * x * y, cam->fx * (r2 + 2 * x * x),
+          cam->fx * x * r2 * r2 * r2;
+      a.row(row + 1) << cam->fy * y * r2, cam->fy * y * r2 * r2, cam->fy * (r2 + 2 * y * y), cam->fy * 2 * x * y,
+          cam->fy * y * r2 * r2 * r2;
+      b(row) = d.x() - cam->cx - cam->fx * x;
+      b(row + 1) = d.y() - cam->cy - cam->fy * y;
+      pairs.emplace_back(d, Eigen::Vector2d(x, y));
+    }
+  }
+  const Eigen::VectorXd k = a.colPivHouseholderQr().solve(b);
+  for (int i = 0; i < 5; ++i) cam->distortion[i] = k(i);
+  double sum2 = 0, largest = 0;
+  for (const auto& [d, x] : pairs) {
+    const double e = (cam->ImageFromNormalized(x) - d).norm();
+    sum2 += e * e;
+    largest = std::max(largest, e);
+  }
+  return {std::sqrt(sum2 / static_cast<double>(pairs.size())), largest};
+}
+
+// The lens of a KeyFrame: VICON_RADIAL2, else VICON_RADIAL, else none.
+std::optional<ViconLens> ReadViconLens(const XmlTag& key_frame, const Camera& cam, const std::string& path,
+                                       const std::string& who) {
+  const std::string where = path + ":" + std::to_string(key_frame.line);
+  ViconLens lens;
+  if (key_frame.attributes.count("VICON_RADIAL2")) {
+    const std::string text = AttributeText(key_frame, "VICON_RADIAL2");
+    std::istringstream in(text);
+    std::string model;
+    in >> model;
+    if (model != "Vicon3Parameter")
+      throw InputError(where, who + ": VICON_RADIAL2 model '" + model.substr(0, 40) +
+                                  "' is not supported (only Vicon3Parameter: centre x y, k1 k2 k3)");
+    const std::vector<double> v = NumberList(key_frame, "VICON_RADIAL2", 5, path, who, 1);
+    lens.centre = Eigen::Vector2d(v[0], v[1]);
+    lens.k1 = v[2], lens.k2 = v[3], lens.k3 = v[4];
+  } else if (key_frame.attributes.count("VICON_RADIAL")) {
+    const std::vector<double> v = NumberList(key_frame, "VICON_RADIAL", 2, path, who);
+    lens.centre = Eigen::Vector2d(cam.cx, cam.cy);
+    lens.k1 = v[0], lens.k2 = v[1];
+  } else {
+    return std::nullopt;
+  }
+  if (lens.Zero()) return std::nullopt;
+  return lens;
+}
+
+// Image size, focal lengths and principal point of one camera into `cam`; returns the pixel
+// aspect ratio.
+double ReadViconIntrinsics(const XmlTag& tag, const XmlTag& key, const std::string& path, const std::string& who,
+                           Camera* cam) {
+  const std::string where = path + ":" + std::to_string(tag.line), key_where = path + ":" + std::to_string(key.line);
+  const std::vector<double> size = NumberList(tag, "SENSOR_SIZE", 2, path, who);
+  if (!(size[0] >= 1 && size[1] >= 1 && size[0] <= 100000 && size[1] <= 100000) || size[0] != std::floor(size[0]) ||
+      size[1] != std::floor(size[1]))
+    throw InputError(where, who + ": SENSOR_SIZE must be two whole numbers of pixels in [1, 100000]");
+  cam->width = static_cast<int>(size[0]);
+  cam->height = static_cast<int>(size[1]);
+  const double aspect = tag.attributes.count("PIXEL_ASPECT_RATIO") ? Number(tag, "PIXEL_ASPECT_RATIO", path, who) : 1.0;
+  if (!(aspect > 0.1 && aspect < 10)) throw InputError(where, who + ": PIXEL_ASPECT_RATIO must be in (0.1, 10)");
+  if (tag.attributes.count("SKEW") && Number(tag, "SKEW", path, who) != 0)
+    throw InputError(where, who + ": a SKEW other than 0 is not supported");
+  if (key.attributes.count("PIXEL_ASPECT_RATIO_CORRECTION") && Number(key, "PIXEL_ASPECT_RATIO_CORRECTION", path, who) != 1)
+    throw InputError(key_where, who + ": a PIXEL_ASPECT_RATIO_CORRECTION other than 1 is not supported");
+  cam->fx = Number(key, "FOCAL_LENGTH", path, who);
+  cam->fy = cam->fx / aspect;
+  if (!(cam->fx > 0 && cam->fx < 1e7))
+    throw InputError(key_where, who + ": FOCAL_LENGTH must be positive (and below 1e7 pixels)");
+  const std::vector<double> principal = NumberList(key, "PRINCIPAL_POINT", 2, path, who);
+  cam->cx = principal[0], cam->cy = principal[1];
+  return aspect;
+}
+
+// cam_from_world of one KeyFrame: ORIENTATION (x y z w) is its rotation, POSITION the centre in mm.
+Rigid3d ReadViconPose(const XmlTag& key, const std::string& path, const std::string& who) {
+  const std::vector<double> q = NumberList(key, "ORIENTATION", 4, path, who);
+  const Eigen::Quaterniond rotation(q[3], q[0], q[1], q[2]);  // Eigen takes w first
+  if (std::abs(rotation.norm() - 1) > 1e-3)
+    throw InputError(path + ":" + std::to_string(key.line),
+                     who + ": ORIENTATION is not a unit quaternion (norm " + std::to_string(rotation.norm()) + ")");
+  const std::vector<double> position = NumberList(key, "POSITION", 3, path, who);
+  const Eigen::Vector3d centre_in_world = Eigen::Vector3d(position[0], position[1], position[2]) / 1000.0;
+  const Eigen::Quaterniond unit = rotation.normalized();
+  return Rigid3d(unit, -(unit * centre_in_world));
+}
+
+// OpenCV's distortion of `cam` fitted to Vicon's `lens` (see the header), the fit's residual
+// in `report`; refuses what cannot be converted.
+void ConvertViconLens(const ViconLens& lens, double aspect, const ViconImportOptions& options,
+                      const std::string& where, const std::string& who, Camera* cam, ViconCameraReport* report) {
+  report->has_distortion = true;
+  if (aspect != 1)
+    throw InputError(where, who + ": lens distortion with a PIXEL_ASPECT_RATIO other than 1 is not supported");
+  if (!Monotonic(lens, LargestRadius(lens, *cam)))
+    throw InputError(where, who + ": the lens model folds over inside the " + std::to_string(cam->width) + "x" +
+                                std::to_string(cam->height) + " image; it is not a lens");
+  const auto [rms, largest] = FitOpenCvDistortion(lens, std::max(options.fit_grid, 5), cam);
+  report->fit_rms_px = rms;
+  report->fit_max_px = largest;
+  if (!(largest <= options.max_fit_error_px)) {
+    char text[200];
+    std::snprintf(text, sizeof(text),
+                  ": OpenCV's k1 k2 k3 p1 p2 reproduce its Vicon lens model only within %.3g px (RMS %.3g px), "
+                  "more than %.3g px",
+                  largest, rms, options.max_fit_error_px);
+    throw InputError(where, who + text);
+  }
+}
+
+// The Camera of one <Camera> element (its report filled in beside it).
+Camera ViconToCamera(const ViconCameraXml& xml, int index, const ViconImportOptions& options, const std::string& path,
+                     ViconCameraReport* report) {
+  const XmlTag& tag = xml.camera;
+  char name[32];
+  std::snprintf(name, sizeof(name), "cam_%02d", index + 1);
+  report->name = name;
+  report->device_id = AttributeText(tag, "DEVICEID");
+  report->type = AttributeText(tag, "TYPE");
+  report->video = IsViconVideoCamera(tag);
+  const std::string where = path + ":" + std::to_string(tag.line);
+  const std::string who = "camera " + std::string(name) +
+                          (report->device_id.empty() ? "" : " (DEVICEID " + report->device_id.substr(0, 40) + ")");
+  if (xml.key_frames.empty()) throw InputError(where, who + " has no <KeyFrame>");
+  if (xml.key_frames.size() > 1)
+    throw InputError(where, who + " has " + std::to_string(xml.key_frames.size()) +
+                                " <KeyFrame>s (a moving camera); only static calibrations are read");
+  const XmlTag& key = xml.key_frames.front();
+
+  Camera cam;
+  cam.name = name;
+  const double aspect = ReadViconIntrinsics(tag, key, path, who, &cam);
+  cam.cam_from_world = ReadViconPose(key, path, who);
+  cam.has_extrinsics = true;
+  if (const std::optional<ViconLens> lens = ReadViconLens(key, cam, path, who))
+    ConvertViconLens(*lens, aspect, options, path + ":" + std::to_string(key.line), who, &cam, report);
+  return cam;
+}
+
+}  // namespace
+
+std::string ViconImport::BriefReport() const {
+  std::ostringstream out;
+  for (const ViconCameraReport& c : cameras) {
+    out << c.name << ": DEVICEID " << (c.device_id.empty() ? "-" : c.device_id) << ", TYPE "
+        << (c.type.empty() ? "-" : c.type);
+    if (c.has_distortion) {
+      char text[120];
+      std::snprintf(text, sizeof(text), ", lens fitted to OpenCV's model within %.3f px (RMS %.3f px)", c.fit_max_px,
+                    c.fit_rms_px);
+      out << text;
+    } else {
+      out << ", no lens distortion";
+    }
+    out << "\n";
+  }
+  if (skipped_marker_cameras > 0)
+    out << skipped_marker_cameras << " marker camera(s) left out (not video cameras)\n";
+  if (no_camera_marked_video) out << "no camera is marked as video (TYPE, ISDV): read all of them\n";
+  return out.str();
+}
+
+ViconImport ReadViconCalibration(const std::string& path, const ViconImportOptions& options) {
+  const std::vector<XmlTag> tags = XmlTags(ReadBounded(path), path);
+  std::vector<ViconCameraXml> cameras;
+  bool inside = false;
+  for (const XmlTag& tag : tags) {
+    if (tag.name == "Camera") {
+      inside = !tag.closing;
+      if (inside) cameras.push_back({tag, {}});
+      continue;
+    }
+    if (inside && !tag.closing && tag.name == "KeyFrame") cameras.back().key_frames.push_back(tag);
+  }
+  if (cameras.empty()) throw InputError(path, "no <Camera> element: not a Vicon .xcp calibration");
+  const bool any_video =
+      std::any_of(cameras.begin(), cameras.end(), [](const ViconCameraXml& c) { return IsViconVideoCamera(c.camera); });
+  ViconImport result;
+  result.no_camera_marked_video = !any_video;
+  for (const ViconCameraXml& xml : cameras) {
+    if (any_video && !options.include_marker_cameras && !IsViconVideoCamera(xml.camera)) {
+      ++result.skipped_marker_cameras;
+      continue;
+    }
+    ViconCameraReport report;
+    result.rig.push_back(ViconToCamera(xml, static_cast<int>(result.rig.size()), options, path, &report));
+    result.cameras.push_back(report);
+  }
+  return result;
 }
 
 namespace {

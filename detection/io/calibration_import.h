@@ -20,10 +20,48 @@
 //   name K_<name> (3x3), dist_<name> (1x5 or 5x1, k1 k2 p1 p2 k3), optional H_<name>/W_<name>
 //   (image height and width); in extri.yml R_<name> (Rodrigues, 3x1) or Rot_<name> (3x3) and
 //   T_<name> (3x1, metres), world->camera. Without H/W the image size must be given.
+// Vicon (.xcp, the XML that Nexus / Tracker / Shogun save; Pose2Sim's calib_vicon_fun reads it):
+//   <Camera DEVICEID NAME TYPE ISDV SENSOR_SIZE="w h" PIXEL_ASPECT_RATIO SKEW ...>
+//     <KeyFrames><KeyFrame FOCAL_LENGTH PRINCIPAL_POINT ORIENTATION POSITION VICON_RADIAL2 .../>
+//   Sources: Vicon's CaraPost reference, "About calibration data (XCP) files" (documentation.
+//   vicon.com); the XCP reader and writer of the IMS/GRIP research code (github davidsoncolin/IMS,
+//   IO/ViconReader.py: loadXCP, saveXCP); Pose2Sim's calib_vicon_fun; avialsync's camera_from_xcp
+//   (checked there against the cameras' positions in each other's videos); a third Python reader
+//   (vendored from capture/cameras/xcp.py). Read for the facts only.
+//   - SENSOR_SIZE: image width and height, pixels.
+//   - FOCAL_LENGTH: fx in pixels; fy = FOCAL_LENGTH / PIXEL_ASPECT_RATIO (Pose2Sim, GRIP; every
+//     file we know of has 1). A KeyFrame PIXEL_ASPECT_RATIO_CORRECTION other than 1 and a SKEW
+//     other than 0 are refused (no two sources agree on them).
+//   - PRINCIPAL_POINT: cx cy in pixels, taken as OpenCV pixels (no half-pixel shift: no source
+//     applies one).
+//   - ORIENTATION: a quaternion x y z w ("the last value is the real part", Vicon); its rotation
+//     matrix (Hamilton) is cam_from_world for a camera looking along +z with x right and y down,
+//     as OpenCV's: every reader uses it so (GRIP flips y and z only for its own y-up frame).
+//     Not of unit norm within 1e-3: refused.
+//   - POSITION: the camera centre in the world, millimetres: t = -R centre / 1000.
+//   - VICON_RADIAL2 = "Vicon3Parameter ux uy k1 k2 k3": the distortion centre (pixels) and three
+//     coefficients in pixel units. Vicon's lens model maps a distorted (seen) pixel d to the
+//     undistorted one: u = c + (d - c) (1 + k1 r^2 + k2 r^4 + k3 r^6), r = |d - c| in pixels
+//     (avialsync; GRIP undistorts detections with it), the opposite direction from OpenCV's.
+//     The older VICON_RADIAL = "k1 k2" is the same model centred on the principal point.
+//     (Pose2Sim takes the k1, k2 as OpenCV's normalised coefficients, which is off by f^2 and
+//     by the direction.) There is no exact OpenCV equivalent, so OpenCV's k1, k2, k3, p1, p2 are
+//     fitted by linear least squares on a grid over the whole image (p1, p2 absorb a centre
+//     away from the principal point); the fit's RMS and largest residual in pixels are
+//     reported per camera, and a camera whose largest residual exceeds
+//     ViconImportOptions::max_fit_error_px is refused. Distortion with a pixel aspect ratio
+//     other than 1, or a model that folds over inside the image, is refused.
+//   - Which cameras: a camera is a video camera when its TYPE contains "video" (any case:
+//     "VideoFile", "Vue_VIDEO") or its ISDV is not 0. When the file marks any camera so, only
+//     the video cameras are read (the marker cameras see infrared blobs, not people); when it
+//     marks none, all cameras are read and the summary says so. A camera with more than one
+//     KeyFrame (a moving camera) is refused.
+//   Cameras are named cam_01, cam_02, ... in file order (as Pose2Sim names them).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "geometry/core/camera.h"
 
@@ -38,5 +76,38 @@ Rig ReadQualisysCalibration(const std::string& path);
 // are used for cameras without H_/W_ (0 = none given: such a camera is an error).
 Rig ReadEasyMocapCalibration(const std::string& intri_path, const std::string& extri_path, int width = 0,
                              int height = 0);
+
+struct ViconImportOptions {
+  // A camera whose OpenCV fit of Vicon's lens model is off by more than this anywhere on the
+  // image (pixels) is refused.
+  double max_fit_error_px = 1.0;
+  // Grid of distorted pixels, per image side, on which the lens model is fitted.
+  int fit_grid = 41;
+  // Read the marker cameras too when the file marks video cameras.
+  bool include_marker_cameras = false;
+};
+
+// How one Vicon camera was converted.
+struct ViconCameraReport {
+  std::string name;       // cam_01, ...
+  std::string device_id;  // DEVICEID (empty when absent)
+  std::string type;       // TYPE (empty when absent)
+  bool video = false;
+  bool has_distortion = false;
+  double fit_rms_px = 0.0;  // OpenCV fit of Vicon's lens model over the image, pixels
+  double fit_max_px = 0.0;
+};
+
+struct ViconImport {
+  Rig rig;
+  std::vector<ViconCameraReport> cameras;  // one per camera of `rig`
+  int skipped_marker_cameras = 0;          // cameras left out as not video
+  bool no_camera_marked_video = false;     // so every camera was read
+  // One line per camera and a line on what was left out.
+  std::string BriefReport() const;
+};
+
+// Reads a Vicon .xcp calibration (see above).
+ViconImport ReadViconCalibration(const std::string& path, const ViconImportOptions& options = {});
 
 }  // namespace epilabel

@@ -250,7 +250,22 @@ class CalibrationParser {
       if (!names.insert(cam.name).second) Fail(&t, key, "name", "camera name '" + cam.name + "' is used twice");
       rig.push_back(std::move(cam));
     }
+    if (TranslationsInMillimetres(root)) {
+      for (Camera& cam : rig) cam.cam_from_world.translation /= 1000.0;
+    }
     return rig;
+  }
+
+  // FreeMoCap's files: [metadata] charuco_square_size is the board's square in millimetres
+  // (its GUI asks for mm; aniposelib calibrates in the board's unit), so the translations are
+  // millimetres. A square of 1 or more is millimetres (no board square is a metre); a smaller
+  // one says the board, and so the file, is in metres.
+  bool TranslationsInMillimetres(const toml::table& root) const {
+    const toml::table* metadata = root["metadata"].as_table();
+    if (metadata == nullptr) return false;
+    const toml::node* square = metadata->get("charuco_square_size");
+    if (square == nullptr) return false;
+    return Number(*square, "metadata", "charuco_square_size") >= 1.0;
   }
 
   static std::string Format(double v) {

@@ -12,7 +12,11 @@
 //   time_offset = 0.12         optional, seconds (absent = 0, written only when not 0): this
 //                              camera's time t shows what the reference camera shows at
 //                              t + time_offset (unsynchronised cameras, `epilabel sync`)
-// Tables that are not cameras (e.g. [metadata]) are ignored. An intrinsics-only file omits
+// Tables that are not cameras (e.g. [metadata]) are ignored, and so are other keys in a camera
+// table (FreeMoCap's world_orientation / world_position, Caliscope's port, error, ...), except:
+// FreeMoCap writes its translations in millimetres, the unit of its board, and says so with
+// [metadata] charuco_square_size (mm, e.g. 39.0); when that is 1 or more, the translations are
+// read as millimetres (divided by 1000). An intrinsics-only file omits
 // rotation/translation (has_extrinsics = false); a size-only file also omits matrix
 // (fx = fy = 0: intrinsics unknown). Cameras keep the file's order.
 #pragma once

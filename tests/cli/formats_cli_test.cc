@@ -103,6 +103,37 @@ TEST(ConvertCommand, CalibrationToTomlAndYaml) {
   }
 }
 
+// A Vicon .xcp (tests/data/vicon_constructed) by its extension: the video cameras, the lens
+// fit's residual printed; a bad value exits 2 naming the file and camera, writing nothing.
+TEST(ConvertCommand, ViconXcpToTomlAndItsErrors) {
+  testing::TempDir dir;
+  const std::string xcp = testing::SourceDir() + "/tests/data/vicon_constructed/calibration.xcp";
+  auto r = Epilabel("convert " + xcp + " " + (dir / "vicon.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "cam_01: DEVICEID 1, TYPE VideoFile, lens fitted to OpenCV's model within")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "1 marker camera(s) left out")) << r.output;
+  const Rig rig = ReadCalibrationToml(dir / "vicon.toml");
+  ASSERT_EQ(rig.size(), 2u);
+  EXPECT_LT((rig[0].CenterInWorld() - Eigen::Vector3d(3, 0, 1.5)).norm(), 1e-9);
+  r = Epilabel("--quiet convert " + xcp + " " + (dir / "all.toml") + " --marker-cameras");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadCalibrationToml(dir / "all.toml").size(), 3u);
+
+  std::string text;
+  {
+    std::ifstream in(xcp);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  text.replace(text.find("FOCAL_LENGTH=\"1500.0\""), 21, "FOCAL_LENGTH=\"-1500\"");
+  fs::create_directory(dir / "bad");
+  std::ofstream(dir / "bad/session.cal") << text;  // not named .xcp: --from says what it is
+  r = Epilabel("convert " + (dir / "bad/session.cal") + " " + (dir / "bad/out.toml") + " --from vicon");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "session.cal:")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "camera cam_01 (DEVICEID 1): FOCAL_LENGTH must be positive")) << r.output;
+  EXPECT_EQ(Listing(dir / "bad"), std::vector<std::string>{"session.cal"});
+}
+
 TEST(ConvertCommand, MalformedJsonExitsTwoNamesTheFileAndWritesNothing) {
   testing::TempDir dir;
   fs::copy(Pose2Sim("pose"), dir / "pose", fs::copy_options::recursive);

@@ -126,6 +126,35 @@ TEST(CalibrationToml, ReadsCaliscopeRotationMatricesAndSkipsOtherTables) {
   EXPECT_LT(rig[1].CenterInWorld().norm(), 0.01);
 }
 
+// FreeMoCap's layout (tests/data/freemocap_constructed/README.md): extra keys in the camera
+// tables and in [metadata], translations in millimetres as its charuco_square_size says.
+TEST(CalibrationToml, ReadsFreeMoCapFilesWithTheirMillimetres) {
+  const Rig rig = ReadCalibrationToml(DataPath("freemocap_constructed/camera_calibration.toml"));
+  ASSERT_EQ(rig.size(), 3u);
+  EXPECT_EQ(rig[0].name, "sesh_cam_0");
+  EXPECT_EQ(rig[2].name, "sesh_cam_2");
+  EXPECT_EQ(rig[2].width, 1920);
+  EXPECT_DOUBLE_EQ(rig[1].fx, 898.1);
+  EXPECT_DOUBLE_EQ(rig[1].distortion[4], -0.012);
+  // world_position (mm) in the file: (-1784.26, 69.02, 803.36) and (1844.12, 23.03, 624.32).
+  EXPECT_LT((rig[1].CenterInWorld() - Eigen::Vector3d(-1.7842625980, 0.0690182669, 0.8033559050)).norm(), 1e-9);
+  EXPECT_LT((rig[2].CenterInWorld() - Eigen::Vector3d(1.8441219894, 0.0230278069, 0.6243196845)).norm(), 1e-9);
+  EXPECT_NEAR(rig[1].cam_from_world.translation.x(), 1.7125, 1e-12);
+  // A board square given in metres (< 1) leaves the translations as they are.
+  testing::TempDir dir;
+  std::string text;
+  {
+    std::ifstream in(DataPath("freemocap_constructed/camera_calibration.toml"));
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  text.replace(text.find("charuco_square_size = 39.0"), 26, "charuco_square_size = 0.039");
+  WriteText(dir / "metres.toml", text);
+  EXPECT_NEAR(ReadCalibrationToml(dir / "metres.toml")[1].cam_from_world.translation.x(), 1712.5, 1e-9);
+  text.replace(text.find("charuco_square_size = 0.039"), 27, "charuco_square_size = \"39\"");
+  EXPECT_NE(ReadError(dir, text).find("[metadata] charuco_square_size: expected a number"), std::string::npos)
+      << ReadError(dir, text);
+}
+
 TEST(CalibrationToml, KeepsFileOrderAndReadsAniposeNames) {
   testing::TempDir dir;
   const std::string path = dir / "calibration.toml";
