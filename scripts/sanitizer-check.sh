@@ -35,7 +35,7 @@ if [[ $full -eq 1 ]]; then
 else
   # Every target of the `readers` label (tests/foundation, tests/detection/io, tests/fuzz).
   readers="foundation_test detection_io_test"
-  for r in npz openpose coco calibration qualisys easymocap points timestamps; do readers+=" replay_$r"; done
+  for r in npz openpose coco calibration qualisys easymocap vicon points timestamps; do readers+=" replay_$r"; done
   # shellcheck disable=SC2086
   cmake --build --preset "$preset" -j "$jobs" --target $readers
   ctest --preset "$preset" -j "$jobs" -L readers
