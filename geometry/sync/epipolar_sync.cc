@@ -18,11 +18,12 @@ struct Pairs {
   std::vector<Eigen::Vector2d> a, b;
 };
 
-Pairs PairsAt(const SyncInput& input, int camera, double offset_frames) {
+// Every `stride`-th camera frame of every track.
+Pairs PairsAt(const SyncInput& input, int camera, double offset_frames, int stride) {
   Pairs pairs;
   const double ratio = input.fps[input.reference] / input.fps[camera];
   for (const Observations2d& track : input.tracks) {
-    for (int f = 0; f < track.num_frames(); ++f) {
+    for (int f = 0; f < track.num_frames(); f += stride) {
       const double reference_frame = f * ratio + offset_frames;
       if (reference_frame < 0.0 || reference_frame > track.num_frames() - 1) continue;
       for (int j = 0; j < track.num_joints(); ++j) {
@@ -157,9 +158,9 @@ SyncInput Smoothed(const SyncInput& input, int camera, double sigma_s) {
 void EpipolarSyncOptions::Check() const {
   if (!(radius_frames >= 0.0 && std::isfinite(radius_frames) && step_frames > 0.0 && std::isfinite(step_frames) &&
         cauchy_scale > 0.0 && std::isfinite(cauchy_scale) && iterations > 0 && min_pairs >= 8 &&
-        smoothing_frames >= 0.0 && min_depth >= 0.0)) {
-    throw std::invalid_argument("EpipolarSyncOptions: radius_frames >= 0, step_frames, cauchy_scale, iterations > 0 "
-                                "and min_pairs >= 8 expected");
+        smoothing_frames >= 0.0 && min_depth >= 0.0 && max_frames > 0)) {
+    throw std::invalid_argument("EpipolarSyncOptions: radius_frames >= 0, step_frames, cauchy_scale, iterations, "
+                                "max_frames and min_pairs >= 8 expected");
   }
 }
 
@@ -170,7 +171,10 @@ EpipolarOffset RefineOffsetByEpipolarGeometry(const SyncInput& raw_input, int ca
   const SyncInput input = Smoothed(raw_input, camera, options.smoothing_frames / raw_input.fps[raw_input.reference]);
   EpipolarOffset out;
   out.offset_frames = start_frames;
-  const Pairs start = PairsAt(input, camera, start_frames);
+  long frames = 0;
+  for (const Observations2d& track : input.tracks) frames += track.num_frames();
+  const int stride = static_cast<int>(std::max<long>(1, (frames + options.max_frames - 1) / options.max_frames));
+  const Pairs start = PairsAt(input, camera, start_frames, stride);
   out.pairs = static_cast<int>(start.a.size());
   if (out.pairs < options.min_pairs) {
     out.note = fmt::format("too few joints seen by both at the offset ({} < {})", out.pairs, options.min_pairs);
@@ -183,7 +187,7 @@ EpipolarOffset RefineOffsetByEpipolarGeometry(const SyncInput& raw_input, int ca
   std::vector<double> lags(2 * steps + 1), costs(lags.size(), std::nan(""));
   tbb::parallel_for(0, static_cast<int>(lags.size()), [&](int i) {
     lags[i] = start_frames + (i - steps) * options.step_frames;
-    const Pairs pairs = PairsAt(input, camera, lags[i]);
+    const Pairs pairs = PairsAt(input, camera, lags[i], stride);
     if (static_cast<int>(pairs.a.size()) >= options.min_pairs) {
       costs[i] = RobustCost(pairs, ta, tb, scale, options, nullptr);
     }

@@ -31,6 +31,7 @@ struct EpipolarSyncOptions {
   double cauchy_scale = 2.5;      // Cauchy loss scale, in robust standard deviations of the residuals
   int iterations = 5;             // reweighting iterations per offset
   int min_pairs = 200;            // fewest joint pairs (camera frame, reference instant) to fit
+  int max_frames = 3000;          // camera frames used, over all tracks (every k-th when there are more)
   double smoothing_frames = 1.0;  // std. dev. of the Gaussian smoothing of both cameras' keypoints
                                   // in time, reference frames (0: none; see Smoothed in the .cc)
   double min_depth = 0.05;        // the cost at the search's edges must exceed the minimum's by
