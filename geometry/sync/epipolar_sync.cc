@@ -13,29 +13,36 @@ namespace epilabel {
 
 namespace {
 
-// Joint pairs at one offset: a in the reference, b in the camera (pixels).
-struct Pairs {
-  std::vector<Eigen::Vector2d> a, b;
+// Joint pairs over the searched offsets: b in the camera (pixels), a[k][i] the reference's
+// keypoint of pair i at offset k (interpolated in time); only the joints that the reference has at
+// every offset, so that every offset is scored on the same pairs. Every `stride`-th camera frame.
+struct PairSet {
+  std::vector<Eigen::Vector2d> b;
+  std::vector<std::vector<Eigen::Vector2d>> a;  // [offset][pair]
 };
 
-// Every `stride`-th camera frame of every track.
-Pairs PairsAt(const SyncInput& input, int camera, double offset_frames, int stride) {
-  Pairs pairs;
+PairSet PairsOverOffsets(const SyncInput& input, int camera, const std::vector<double>& offsets_frames, int stride) {
+  PairSet set;
+  set.a.resize(offsets_frames.size());
   const double ratio = input.fps[input.reference] / input.fps[camera];
+  std::vector<Eigen::Vector2d> a(offsets_frames.size());
   for (const Observations2d& track : input.tracks) {
     for (int f = 0; f < track.num_frames(); f += stride) {
-      const double reference_frame = f * ratio + offset_frames;
-      if (reference_frame < 0.0 || reference_frame > track.num_frames() - 1) continue;
       for (int j = 0; j < track.num_joints(); ++j) {
         if (!track.IsObserved(camera, f, j)) continue;
-        const auto a = InterpolateKeypoint(track, input.reference, reference_frame, j);
-        if (!a || !(a->z() > 0.0)) continue;
-        pairs.a.push_back(a->head<2>());
-        pairs.b.push_back(track.at(camera, f, j).head<2>());
+        bool all = true;
+        for (size_t k = 0; k < offsets_frames.size() && all; ++k) {
+          const auto at = InterpolateKeypoint(track, input.reference, f * ratio + offsets_frames[k], j);
+          all = at && at->z() > 0.0;
+          if (all) a[k] = at->head<2>();
+        }
+        if (!all) continue;
+        for (size_t k = 0; k < a.size(); ++k) set.a[k].push_back(a[k]);
+        set.b.push_back(track.at(camera, f, j).head<2>());
       }
     }
   }
-  return pairs;
+  return set;
 }
 
 // Hartley's normalisation of a point set: centroid to the origin, mean distance sqrt(2).
@@ -52,11 +59,11 @@ Eigen::Matrix3d Normalisation(const std::vector<Eigen::Vector2d>& points) {
 }
 
 // The weighted eight-point fit (rank 2 enforced), in pixels: b^T F a = 0.
-Eigen::Matrix3d FitFundamental(const Pairs& pairs, const std::vector<double>& weights, const Eigen::Matrix3d& ta,
-                               const Eigen::Matrix3d& tb) {
+Eigen::Matrix3d FitFundamental(const std::vector<Eigen::Vector2d>& pa, const std::vector<Eigen::Vector2d>& pb,
+                               const std::vector<double>& weights, const Eigen::Matrix3d& ta, const Eigen::Matrix3d& tb) {
   Eigen::Matrix<double, 9, 9> normal = Eigen::Matrix<double, 9, 9>::Zero();
-  for (size_t i = 0; i < pairs.a.size(); ++i) {
-    const Eigen::Vector3d a = ta * pairs.a[i].homogeneous(), b = tb * pairs.b[i].homogeneous();
+  for (size_t i = 0; i < pa.size(); ++i) {
+    const Eigen::Vector3d a = ta * pa[i].homogeneous(), b = tb * pb[i].homogeneous();
     Eigen::Matrix<double, 9, 1> row;
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 3; ++c) row[3 * r + c] = b[r] * a[c];
@@ -75,10 +82,11 @@ Eigen::Matrix3d FitFundamental(const Pairs& pairs, const std::vector<double>& we
 }
 
 // Sampson distance of every pair, pixels (signed).
-std::vector<double> Sampson(const Eigen::Matrix3d& f, const Pairs& pairs) {
-  std::vector<double> r(pairs.a.size());
+std::vector<double> Sampson(const Eigen::Matrix3d& f, const std::vector<Eigen::Vector2d>& pa,
+                            const std::vector<Eigen::Vector2d>& pb) {
+  std::vector<double> r(pa.size());
   for (size_t i = 0; i < r.size(); ++i) {
-    const Eigen::Vector3d a = pairs.a[i].homogeneous(), b = pairs.b[i].homogeneous();
+    const Eigen::Vector3d a = pa[i].homogeneous(), b = pb[i].homogeneous();
     const Eigen::Vector3d fa = f * a, fb = f.transpose() * b;
     const double norm = std::sqrt(fa.head<2>().squaredNorm() + fb.head<2>().squaredNorm());
     r[i] = norm > 0.0 ? b.dot(fa) / norm : 0.0;
@@ -93,16 +101,18 @@ double RobustSigma(const std::vector<double>& residuals) {
   return 1.4826 * magnitude[magnitude.size() / 2];
 }
 
-// Iteratively reweighted fit; `scale` the Cauchy scale in pixels (<= 0: measured each iteration
-// from the residuals). Returns the mean Cauchy cost at the final scale; *sigma the robust spread.
-double RobustCost(const Pairs& pairs, const Eigen::Matrix3d& ta, const Eigen::Matrix3d& tb, double scale,
-                  const EpipolarSyncOptions& options, double* sigma) {
-  std::vector<double> weights(pairs.a.size(), 1.0), r;
+// Iteratively reweighted fit from `weights` (updated), `iterations` times; `scale` the Cauchy
+// scale in pixels (<= 0: `factor` x the residuals' robust spread, measured each iteration).
+// Returns the mean Cauchy cost at the final scale; *sigma the residuals' robust spread.
+double RobustCost(const std::vector<Eigen::Vector2d>& a, const std::vector<Eigen::Vector2d>& b,
+                  const Eigen::Matrix3d& ta, const Eigen::Matrix3d& tb, double scale, double factor, int iterations,
+                  std::vector<double>* weights, double* sigma) {
+  std::vector<double> r;
   double c = scale;
-  for (int it = 0; it < options.iterations; ++it) {
-    r = Sampson(FitFundamental(pairs, weights, ta, tb), pairs);
-    if (scale <= 0.0) c = std::max(options.cauchy_scale * RobustSigma(r), 1e-9);
-    for (size_t i = 0; i < r.size(); ++i) weights[i] = 1.0 / (1.0 + (r[i] / c) * (r[i] / c));
+  for (int it = 0; it < iterations; ++it) {
+    r = Sampson(FitFundamental(a, b, *weights, ta, tb), a, b);
+    if (scale <= 0.0) c = std::max(factor * RobustSigma(r), 1e-9);
+    for (size_t i = 0; i < r.size(); ++i) (*weights)[i] = 1.0 / (1.0 + (r[i] / c) * (r[i] / c));
   }
   if (sigma) *sigma = RobustSigma(r);
   double cost = 0.0;
@@ -123,19 +133,23 @@ double ParabolaVertex(const std::vector<double>& x, const std::vector<double>& y
   return -p[1] / (2.0 * p[0]);
 }
 
-// Both cameras' tracks smoothed in time by a Gaussian of `sigma_s` seconds (over observed
-// neighbours only): between two raw noisy frames an interpolated keypoint has less noise than at
-// a frame, which would pull the minimum toward half frames; smoothed neighbours are correlated.
-SyncInput Smoothed(const SyncInput& input, int camera, double sigma_s) {
-  SyncInput out = input;
-  for (int c : {input.reference, camera}) {
-    const double sigma = sigma_s * input.fps[c];
-    if (sigma < 0.3) continue;
-    const int radius = static_cast<int>(std::ceil(3.0 * sigma));
-    std::vector<double> kernel(2 * radius + 1);
-    for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
-    for (size_t k = 0; k < input.tracks.size(); ++k) {
-      const Observations2d& in = input.tracks[k];
+// The reference (camera 0 of the result) and `camera` (camera 1), their keypoints smoothed in
+// time by a Gaussian of `sigma_s` seconds (over observed neighbours only): between two raw noisy
+// frames an interpolated keypoint has less noise than at a frame, which would pull the minimum
+// toward half frames; smoothed neighbours are correlated.
+SyncInput TwoCamerasSmoothed(const SyncInput& input, int camera, double sigma_s) {
+  SyncInput out;
+  out.fps = {input.fps[input.reference], input.fps[camera]};
+  out.reference = 0;
+  for (const Observations2d& in : input.tracks) {
+    Observations2d track(2, in.num_frames(), in.num_joints());
+    const int cameras[2] = {input.reference, camera};
+    for (int k = 0; k < 2; ++k) {
+      const int c = cameras[k];
+      const double sigma = sigma_s * input.fps[c];
+      const int radius = sigma < 0.3 ? 0 : static_cast<int>(std::ceil(3.0 * sigma));
+      std::vector<double> kernel(2 * radius + 1, 1.0);
+      for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / std::max(sigma * sigma, 1e-12));
       for (int f = 0; f < in.num_frames(); ++f)
         for (int j = 0; j < in.num_joints(); ++j) {
           if (!in.IsObserved(c, f, j)) continue;
@@ -146,9 +160,10 @@ SyncInput Smoothed(const SyncInput& input, int camera, double sigma_s) {
             sum += kernel[g - f + radius] * in.at(c, g, j).head<2>();
             weight += kernel[g - f + radius];
           }
-          out.tracks[k].at(c, f, j).head<2>() = sum / weight;
+          track.at(k, f, j) = Eigen::Vector3d(sum.x() / weight, sum.y() / weight, in.at(c, f, j).z());
         }
     }
+    out.tracks.push_back(std::move(track));
   }
   return out;
 }
@@ -157,9 +172,9 @@ SyncInput Smoothed(const SyncInput& input, int camera, double sigma_s) {
 
 void EpipolarSyncOptions::Check() const {
   if (!(radius_frames >= 0.0 && std::isfinite(radius_frames) && step_frames > 0.0 && std::isfinite(step_frames) &&
-        cauchy_scale > 0.0 && std::isfinite(cauchy_scale) && iterations > 0 && min_pairs >= 8 &&
+        cauchy_scale > 0.0 && std::isfinite(cauchy_scale) && iterations > 0 && offset_iterations > 0 && min_pairs >= 8 &&
         smoothing_frames >= 0.0 && min_depth >= 0.0 && max_frames > 0)) {
-    throw std::invalid_argument("EpipolarSyncOptions: radius_frames >= 0, step_frames, cauchy_scale, iterations, "
+    throw std::invalid_argument("EpipolarSyncOptions: radius_frames >= 0, step_frames, cauchy_scale, iterations, offset_iterations, "
                                 "max_frames and min_pairs >= 8 expected");
   }
 }
@@ -168,29 +183,32 @@ EpipolarOffset RefineOffsetByEpipolarGeometry(const SyncInput& raw_input, int ca
                                               const EpipolarSyncOptions& options) {
   raw_input.Check();
   options.Check();
-  const SyncInput input = Smoothed(raw_input, camera, options.smoothing_frames / raw_input.fps[raw_input.reference]);
+  const SyncInput input =
+      TwoCamerasSmoothed(raw_input, camera, options.smoothing_frames / raw_input.fps[raw_input.reference]);
   EpipolarOffset out;
   out.offset_frames = start_frames;
+  const int steps = static_cast<int>(std::ceil(options.radius_frames / options.step_frames - 1e-9));
+  std::vector<double> lags(2 * steps + 1), costs(lags.size(), std::nan(""));
+  for (int i = 0; i < static_cast<int>(lags.size()); ++i) lags[i] = start_frames + (i - steps) * options.step_frames;
   long frames = 0;
   for (const Observations2d& track : input.tracks) frames += track.num_frames();
   const int stride = static_cast<int>(std::max<long>(1, (frames + options.max_frames - 1) / options.max_frames));
-  const Pairs start = PairsAt(input, camera, start_frames, stride);
-  out.pairs = static_cast<int>(start.a.size());
+  const PairSet set = PairsOverOffsets(input, 1, lags, stride);
+  out.pairs = static_cast<int>(set.b.size());
   if (out.pairs < options.min_pairs) {
-    out.note = fmt::format("too few joints seen by both at the offset ({} < {})", out.pairs, options.min_pairs);
+    out.note = fmt::format("too few joints seen by both over the searched offsets ({} < {})", out.pairs,
+                           options.min_pairs);
     return out;
   }
-  const Eigen::Matrix3d ta = Normalisation(start.a), tb = Normalisation(start.b);
-  RobustCost(start, ta, tb, 0.0, options, &out.residual_px);
+  // The fit at the start sets the normalisation, the Cauchy scale and every offset's first weights.
+  const Eigen::Matrix3d ta = Normalisation(set.a[steps]), tb = Normalisation(set.b);
+  std::vector<double> start_weights(set.b.size(), 1.0);
+  RobustCost(set.a[steps], set.b, ta, tb, 0.0, options.cauchy_scale, options.iterations, &start_weights,
+             &out.residual_px);
   const double scale = std::max(options.cauchy_scale * out.residual_px, 1e-6);
-  const int steps = static_cast<int>(std::ceil(options.radius_frames / options.step_frames - 1e-9));
-  std::vector<double> lags(2 * steps + 1), costs(lags.size(), std::nan(""));
   tbb::parallel_for(0, static_cast<int>(lags.size()), [&](int i) {
-    lags[i] = start_frames + (i - steps) * options.step_frames;
-    const Pairs pairs = PairsAt(input, camera, lags[i], stride);
-    if (static_cast<int>(pairs.a.size()) >= options.min_pairs) {
-      costs[i] = RobustCost(pairs, ta, tb, scale, options, nullptr);
-    }
+    std::vector<double> weights = start_weights;
+    costs[i] = RobustCost(set.a[i], set.b, ta, tb, scale, 1.0, options.offset_iterations, &weights, nullptr);
   });
   int best = -1;
   for (int i = 0; i < static_cast<int>(costs.size()); ++i) {

@@ -10,7 +10,9 @@
 // normalised eight-point fit, iteratively reweighted with a Cauchy loss so outliers, swaps and
 // wrongly paired tracks hardly count), and the offset minimises the robust Sampson cost. The
 // Cauchy scale is measured once, at the start offset (the robust spread of the residuals, pixels),
-// and then held fixed so the costs of all offsets are comparable.
+// and then held fixed so the costs of all offsets are comparable (re-measured per offset, the cost
+// would not depend on it); every offset is scored on the same pairs (the joints the reference has
+// at all of them), reweighted from the start's weights.
 //
 // Search: offsets start + k * step_frames within radius_frames, the best, then a least-squares
 // parabola through it and its neighbours within two steps. Both cameras' keypoints are smoothed
@@ -29,7 +31,8 @@ struct EpipolarSyncOptions {
   double radius_frames = 1.5;     // offsets searched around the start, reference frames (0: off)
   double step_frames = 0.25;      // spacing of the searched offsets, reference frames
   double cauchy_scale = 2.5;      // Cauchy loss scale, in robust standard deviations of the residuals
-  int iterations = 5;             // reweighting iterations per offset
+  int iterations = 5;             // reweighting iterations at the start offset
+  int offset_iterations = 2;      // ... and at every searched offset, from the start's weights
   int min_pairs = 200;            // fewest joint pairs (camera frame, reference instant) to fit
   int max_frames = 3000;          // camera frames used, over all tracks (every k-th when there are more)
   double smoothing_frames = 1.0;  // std. dev. of the Gaussian smoothing of both cameras' keypoints

@@ -73,7 +73,7 @@ TEST(RefineOffsetByEpipolarGeometry, TooFewPairsAndBadOptions) {
   const SyncInput input = MakeSyncInput(RingRig(2), {0.0, 0.1}, {30, 30}, 0.3, 1.0);
   const EpipolarOffset r = RefineOffsetByEpipolarGeometry(input, 1, 3.0);
   EXPECT_FALSE(r.estimated);
-  EXPECT_NE(r.note.find("too few"), std::string::npos) << r.note;
+  EXPECT_NE(r.note.find("too few"), std::string::npos) << r.note;  // 9 frames of 30 fps
   EpipolarSyncOptions bad;
   bad.step_frames = 0.0;
   EXPECT_THROW(RefineOffsetByEpipolarGeometry(input, 1, 3.0, bad), std::invalid_argument);
