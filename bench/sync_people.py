@@ -5,12 +5,14 @@ For every case a studio is written (`epilabel synth --people N --time-offsets ..
 Gaussian or realistic detector), then
   1. `epilabel sync --keypoints keypoints2d.npz` (no calibration: each camera's people are
      followed in 2D and paired with the reference's by their motion), and
-  2. with --calibrate, `epilabel calibrate --sync` from the studio's intrinsics, scored by
+  2. with --sync-calib, `epilabel sync --calib` with the studio's cameras (motion, then the
+     reprojection refinement; how many cameras it was not sure of, keeping the motion estimate),
+  3. with --calibrate, `epilabel calibrate --sync` from the studio's intrinsics, scored by
      `epilabel evalcalib` against the studio's cameras,
 and the largest offset error (reference frames) and the worst camera rotation (deg) are printed.
 The per-camera frame rates come from the keypoints' timestamps (keypoints2d.npz keeps them).
 
-Usage: bench/sync_people.py [--exe build/epilabel] [--seeds 1,2] [--frames 1200] [--calibrate]
+Usage: bench/sync_people.py [--exe build/epilabel] [--seeds 1,2] [--frames 1200] [--sync-calib] [--calibrate]
        [--cases h36m4:2,ring8:3] [--detectors gaussian,realistic] [--rates same,mixed] [--out DIR]
 """
 import argparse
@@ -46,6 +48,12 @@ def sync_offsets_frames(path):
     return [c["time_offset_frames"] for c in cams], [c.get("estimated", False) for c in cams], doc["metadata"]["verdict"]
 
 
+def not_sure_count(path):
+    with open(path, "rb") as f:
+        doc = tomllib.load(f)
+    return sum("not sure" in v.get("note", "") for k, v in doc.items() if k.startswith("cam_"))
+
+
 def calibrated_offsets_frames(path):
     with open(path, "rb") as f:
         cams = tomllib.load(f)
@@ -57,6 +65,7 @@ def main():
     ap.add_argument("--exe", default="build/epilabel")
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--frames", type=int, default=1200)
+    ap.add_argument("--sync-calib", action="store_true")
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--cases", default="h36m4:2,ring8:3")
     ap.add_argument("--detectors", default="gaussian,realistic")
@@ -64,7 +73,8 @@ def main():
     ap.add_argument("--out", default="/tmp/sync_people")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    print("rig    people detector  rates seed | sync: max err frames, verdict, s | calibrate --sync: max err frames, rot deg, s")
+    print("rig    people detector  rates seed | sync: max err frames, verdict, s"
+          " [| sync --calib: max err frames, verdict, cameras not sure, s] [| calibrate --sync: max err frames, rot deg, s]")
     for case in a.cases.split(","):
         rig, people = case.split(":")
         cameras = 4 if rig == "h36m4" else 8
@@ -87,6 +97,14 @@ def main():
                     errors = [abs(e - t) if ok else float("nan") for e, t, ok in zip(est, truth, estimated)]
                     worst = max(errors) if all(x == x for x in errors) else float("nan")
                     line = f"{rig:6s} {people:6s} {detector:9s} {rates:5s} {seed:4s} | {worst:7.3f} {verdict:9s} {t_sync:5.1f}"
+                    if a.sync_calib:
+                        calibrated_toml = os.path.join(scene, "sync_calib.toml")
+                        t_cal = run([a.exe, "-q", "sync", "--keypoints", os.path.join(scene, "keypoints2d.npz"),
+                                     "--calib", os.path.join(scene, "calibration.toml"), "--out", calibrated_toml])
+                        est, estimated, verdict = sync_offsets_frames(calibrated_toml)
+                        errors = [abs(e - t) if ok else float("nan") for e, t, ok in zip(est, truth, estimated)]
+                        worst = max(errors) if all(x == x for x in errors) else float("nan")
+                        line += f" | {worst:7.3f} {verdict:9s} {not_sure_count(calibrated_toml):2d} {t_cal:5.1f}"
                     if a.calibrate:
                         calib = os.path.join(scene, "selfcal.toml")
                         t_cal = run([a.exe, "-q", "calibrate", "--keypoints", os.path.join(scene, "keypoints2d.npz"),

@@ -418,6 +418,7 @@ void MotionSyncOptions::Check() const {
   if (!(smoothing_s >= 0.0 && min_motion >= 0.0 && std::isfinite(min_correlation))) {
     throw std::invalid_argument("MotionSyncOptions: smoothing_s and min_motion must be >= 0");
   }
+  epipolar.Check();
 }
 
 double MotionMeasure(const SyncInput& input, int camera, const MotionSyncOptions& options) {
@@ -471,6 +472,10 @@ SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOpt
       if (const auto lag = CanonicalPeak(reference, signals, centre, radius, min_overlap, window)) {
         out.offset_s = *lag / grid_fps;
       }
+    }
+    if (out.estimated && options.epipolar.radius_frames > 0.0) {
+      const EpipolarOffset fine = RefineOffsetByEpipolarGeometry(input, c, out.offset_s * grid_fps, options.epipolar);
+      if (fine.estimated) out.offset_s = fine.offset_frames / grid_fps;
     }
     if (out.estimated && out.peak_correlation < options.min_correlation) {
       out.estimated = false;

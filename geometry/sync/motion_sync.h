@@ -11,7 +11,10 @@
 // cross-correlation of each joint signal with the same joint (and person) of the reference over
 // their overlap, averaged over the joints and tracks that overlap long enough (a track that
 // hardly moves in either view, e.g. a bystander, does not vote: see `min_motion`); the best whole
-// lag, then the sub-frame peak of a parabola through it and its neighbours. Confidence:
+// lag, then the sub-frame peak of a parabola through it and its neighbours, moved to the best
+// canonical correlation of the 2D velocities nearby, and last refined by the epipolar consistency
+// of the joints seen by both cameras (RefineOffsetByEpipolarGeometry: a fundamental matrix fitted
+// per candidate offset; kept when its cost has a convex minimum inside the search). Confidence:
 // 1 - (best correlation farther than `exclusion_s` from the peak) / (the peak).
 //
 // Refusal: when the reference or a camera shows too little motion (the 75th percentile over
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "geometry/core/observations.h"
+#include "geometry/sync/epipolar_sync.h"
 #include "geometry/sync/time_offsets.h"
 
 namespace epilabel {
@@ -39,6 +43,8 @@ struct MotionSyncOptions {
   double canonical_radius_s = 0.1;  // the peak refined within this of the speed peak by the canonical
                                     // correlation of the 2D velocities (0: not refined)
   double canonical_window_s = 4.0;  // ... computed over windows this long (the person nearly in place)
+  EpipolarSyncOptions epipolar;     // then refined by the two-view geometry of the joints
+                                    // (epipolar_sync.h; radius_frames 0: not refined)
   int num_threads = 0;              // 0 = TBB's default; results do not depend on it
 
   // Throws std::invalid_argument for non-positive or non-finite values.

@@ -154,9 +154,9 @@ TEST_F(SyncPeopleCli, PairsThePeopleByTheirMotion) {
   const std::string text = ReadAll(dir / "sync.toml");
   const std::vector<double> frames = Values(text, "time_offset_frames = ");
   ASSERT_EQ(frames.size(), 4u) << text;
-  EXPECT_NEAR(frames[1], 17.3, 0.6) << text;
-  EXPECT_NEAR(frames[2], -41.6, 0.6) << text;
-  EXPECT_NEAR(frames[3], 58.9, 0.6) << text;
+  EXPECT_NEAR(frames[1], 17.3, 0.1) << text;
+  EXPECT_NEAR(frames[2], -41.6, 0.1) << text;
+  EXPECT_NEAR(frames[3], 58.9, 0.1) << text;
   EXPECT_EQ(Values(text, "fps = "), (std::vector<double>{30.0, 60.0, 30.0, 25.0})) << text;
 }
 

@@ -34,7 +34,7 @@ TEST(EstimateOffsetsFromMotion, FractionalShiftsWithNoise) {
   const SyncInput input = MakeSyncInput(RingRig(4), offsets, {30, 30, 30, 30}, 40.0, 1.0);
   const SyncResult r = EstimateOffsetsFromMotion(input);
   ASSERT_TRUE(r.success) << r.reason;
-  for (int c = 1; c < 4; ++c) EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.35) << "camera " << c;
+  for (int c = 1; c < 4; ++c) EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.05) << "camera " << c;
 }
 
 TEST(EstimateOffsetsFromMotion, ReferenceAndFrameRates) {
@@ -102,7 +102,7 @@ TEST(EstimateOffsetsFromUnassociatedMotion, PairsThePeopleOfEachCameraByTheirMot
   ASSERT_TRUE(r.success) << r.reason;
   for (int c = 1; c < 4; ++c) {
     EXPECT_TRUE(r.cameras[c].estimated) << r.cameras[c].note;
-    EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.35) << "camera " << c;
+    EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.1) << "camera " << c;
     EXPECT_GT(r.cameras[c].confidence, 0.3) << "camera " << c;
   }
   EXPECT_EQ(r.Verdict(), "ok");
