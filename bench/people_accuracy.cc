@@ -2,7 +2,7 @@
 //   build/bench/people_accuracy [--frames 1500] [--seed 1] [--scenario ring8_3] [--max-frames 600] [--diagnose]
 //                               [--smooth] [--no-calibration] [--no-complete-single-view]
 //                               [--no-complete-disagreeing-views] [--detector gaussian|realistic]
-//                               [--joint-weighting 0|1|2]
+//                               [--joint-weighting 0|1|2] [--segment-frames N] [--segments-per-joint]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
@@ -235,6 +235,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--diagnose")) o.diagnose = true;
     else if (!std::strcmp(argv[i], "--smooth")) o.triangulation.smooth = true;
     else if (!std::strcmp(argv[i], "--no-calibration")) o.self_calibrate = false;
+    else if (!std::strcmp(argv[i], "--segments-per-joint")) o.calibration.pipeline.self.segments_per_joint = true;
     else if (!std::strcmp(argv[i], "--no-complete-single-view")) o.triangulation.completion.enabled = false;
     else if (!std::strcmp(argv[i], "--no-complete-disagreeing-views")) o.triangulation.completion.disagreeing_views = false;
     else if (i + 1 >= argc) break;
@@ -244,6 +245,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--detector")) o.detector = argv[++i];
     else if (!std::strcmp(argv[i], "--max-frames")) o.calibration.pipeline.self.max_ba_frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-weighting")) o.calibration.pipeline.self.joint_weighting = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--segment-frames")) o.calibration.pipeline.self.segment_frames = std::atoi(argv[++i]);
   }
   const Scenario scenarios[] = {
       {"ring8_3", "ring8", 3, false, false},

@@ -115,6 +115,9 @@ const OptionTable<CalibrateStageOptions>& CalibrateStageTable() {
       {"ba_joint_weights",
        "Final bundle adjustment: weights measured from its residuals, 0 none, 1 per joint type, 2 per camera and joint type",
        Int([](C& c) -> int& { return c.pipeline.self.joint_weighting; }), 0, 2},
+      {"ba_segment_frames",
+       "Final bundle adjustment: each camera's blocks of this many frames weighted by their residual scale against the camera's (0 off)",
+       Int([](C& c) -> int& { return c.pipeline.self.segment_frames; }), 0, 100000},
       {"reassociate", "Several people: associate them again with the first calibration and calibrate again (kept when better)",
        Bool([](C& c) -> bool& { return c.reassociation.enabled; })},
   };

@@ -30,6 +30,7 @@ void BundleAdjustmentOptions::Check() const {
   if (!(time_offset_block_frames >= 0)) throw std::invalid_argument("BA time_offset_block_frames must be >= 0");
   if (min_group_observations < 1) throw std::invalid_argument("BA min_group_observations must be >= 1");
   if (!(max_group_weight >= 1)) throw std::invalid_argument("BA max_group_weight must be >= 1");
+  if (min_segment_observations < 1) throw std::invalid_argument("BA min_segment_observations must be >= 1");
 }
 
 std::string BundleAdjustmentSummary::BriefReport() const {
@@ -137,6 +138,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
       removed = RemoveOutliers(blocks, options, data, &summary.outlier_threshold_px);
       summary.num_outliers_removed += removed;
       if (options.reweight_groups) reweighted = UpdateGroupWeights(blocks, options, data);
+      if (options.reweight_segments) reweighted = UpdateSegmentWeights(blocks, options, data) || reweighted;
     }
     if (loose && removed == 0 && !reweighted) {
       final_pass = true;
@@ -160,6 +162,7 @@ BundleAdjustmentSummary BundleAdjust(Rig* rig, BAProblemData* data, const Bundle
   CameraBlocksToRig(blocks, rig);
   CameraStatistics(blocks, *data, &summary);
   if (options.reweight_groups) summary.group_weights = data->group_weights;
+  if (options.reweight_segments) summary.segment_weights = data->segment_weights;
   return summary;
 }
 

@@ -37,6 +37,8 @@ struct BAObservation {
   bool inlier = true;           // cleared when removed as an outlier
   int group = -1;               // weighting group (e.g. the joint type; BundleAdjustmentOptions::
                                 // reweight_groups), -1: none (weight 1)
+  int segment = -1;             // track segment (e.g. one camera's view of a block of consecutive
+                                // frames; BundleAdjustmentOptions::reweight_segments), -1: none
 };
 
 // Camera c's 2-D track of one joint around an observation of a point at reference frame
@@ -69,6 +71,12 @@ struct BAProblemData {
   // Per observation group (index = BAObservation::group): a factor on the weight of its
   // observations. Missing entries count as 1; BundleAdjust sets it when reweight_groups.
   std::vector<double> group_weights;
+  // Per track segment (index = BAObservation::segment): a factor (<= 1) on the weight of its
+  // observations. Missing entries count as 1; BundleAdjust sets it when reweight_segments.
+  std::vector<double> segment_weights;
+  // Per segment: the class whose observations give its reference scale (e.g. its camera and
+  // joint type). Empty: the camera of the segment's observations.
+  std::vector<int> segment_classes;
 };
 
 struct BundleAdjustmentOptions {
@@ -124,6 +132,18 @@ struct BundleAdjustmentOptions {
   bool correct_group_leverage = true;
   int min_group_observations = 30;
   double max_group_weight = 25.0;
+  // Weights measured per track segment (BAObservation::segment >= 0; all of a segment's
+  // observations from one camera): after every solve that an outlier removal follows, each
+  // segment with at least min_segment_observations inlier observations gets the weight
+  // min(1, (sigma_c / sigma_s)^2), sigma_s the robust scale of its inlier errors and sigma_c that
+  // of its class's (BAProblemData::segment_classes; by default its camera's; both leverage-corrected
+  // as the group scales, with correct_group_leverage).
+  // A detector's errors that persist over a stretch of frames (time-correlated errors, a face in
+  // profile, an occluded or badly lit stretch) then count less there, where the camera's other
+  // frames do not share them; segments as good as their camera keep 1. A changed weight forces the
+  // next solve as with reweight_groups. Off: every segment 1.
+  bool reweight_segments = false;
+  int min_segment_observations = 20;
   camera_t fixed_camera = 0;           // gauge: pose held constant
   camera_t scale_camera = 1;           // gauge: centre distance to fixed_camera held
   int max_iterations = 100;
@@ -163,6 +183,7 @@ struct BundleAdjustmentSummary {
   std::vector<int> camera_observations;
   std::vector<CameraUncertainty> uncertainty;  // when compute_covariance
   std::vector<double> group_weights;  // reweight_groups: the final weight of every group (1: too few)
+  std::vector<double> segment_weights;  // reweight_segments: the final weight of every segment
   // With refine_time_offsets and time_offset_block_frames > 0: per camera, the standard error of
   // its offset (reference frames; 0 for the time reference, NaN for a camera without
   // observations, or when the system is singular or fewer than 3 blocks have observations).

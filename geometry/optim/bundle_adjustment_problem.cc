@@ -113,7 +113,7 @@ void AddReprojectionTerms(const BundleAdjustmentOptions& options, bool intrinsic
   for (size_t k = 0; k < data->observations.size(); ++k) {
     const BAObservation& o = data->observations[k];
     if (!o.inlier || !determined[o.point]) continue;
-    const double weight = o.weight * GroupWeight(*data, o);
+    const double weight = o.weight * WeightFactor(*data, o);
     double* pose = blocks->poses[o.camera].data();
     double* intrinsics = blocks->intrinsics[o.camera].data();
     double* point = data->points[o.point].data();

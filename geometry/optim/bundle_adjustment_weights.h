@@ -15,6 +15,18 @@ inline double GroupWeight(const BAProblemData& data, const BAObservation& o) {
   return o.group >= 0 && static_cast<size_t>(o.group) < data.group_weights.size() ? data.group_weights[o.group] : 1.0;
 }
 
+// Its segment's entry of data.segment_weights, 1 without one.
+inline double SegmentWeight(const BAProblemData& data, const BAObservation& o) {
+  return o.segment >= 0 && static_cast<size_t>(o.segment) < data.segment_weights.size()
+             ? data.segment_weights[o.segment]
+             : 1.0;
+}
+
+// Everything measured on observation o's confidence: its group's and its segment's factors.
+inline double WeightFactor(const BAProblemData& data, const BAObservation& o) {
+  return GroupWeight(data, o) * SegmentWeight(data, o);
+}
+
 // Robust error scale (px) of a set of reprojection errors (2D norms): median / 1.1774, the median
 // of the norm of a 2D Gaussian error of unit sigma per axis (Median of foundation/statistics.h:
 // the upper median). NaN when empty.
@@ -35,5 +47,13 @@ double LeverageCorrectedError(double error_px, double weight, double point_weigh
 // with options.correct_group_leverage the errors are LeverageCorrectedError's. Returns whether
 // a weight changed by more than 5 % (relative).
 bool UpdateGroupWeights(const BACameraBlocks& blocks, const BundleAdjustmentOptions& options, BAProblemData* data);
+
+// Sets data->segment_weights from the inlier observations' current errors (measured as for the
+// groups): per segment with at least options.min_segment_observations of them,
+// min(1, (sigma_c / sigma_s)^2), sigma_s the segment's scale and sigma_c that of its class's
+// inliers (data->segment_classes; without them the camera of the segment's first observation);
+// 1 for the others. Returns whether a
+// weight changed by more than 5 % (relative).
+bool UpdateSegmentWeights(const BACameraBlocks& blocks, const BundleAdjustmentOptions& options, BAProblemData* data);
 
 }  // namespace epilabel

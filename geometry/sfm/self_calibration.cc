@@ -28,6 +28,7 @@ void SelfCalibrationOptions::Check() const {
   if (focal_jackknife_joint_groups < 0 || focal_jackknife_joint_groups == 1)
     throw std::invalid_argument("focal_jackknife_joint_groups must be 0 or >= 2");
   if (joint_weighting < 0 || joint_weighting > 2) throw std::invalid_argument("joint_weighting must be 0, 1 or 2");
+  if (segment_frames < 0) throw std::invalid_argument("segment_frames must be >= 0");
   if (min_focal_block_frames < 5) throw std::invalid_argument("min_focal_block_frames must be >= 5");
   two_view.Check();
   resection.Check();
@@ -169,6 +170,7 @@ BundleAdjustmentOptions FinalAdjustmentOptions(const SelfCalibrationOptions& opt
   }
   final_ba.focal_groups = s.focal_groups;
   final_ba.reweight_groups = options.joint_weighting > 0;
+  final_ba.reweight_segments = options.segment_frames > 0;
   return final_ba;
 }
 

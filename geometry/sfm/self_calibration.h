@@ -47,6 +47,16 @@ struct SelfCalibrationOptions {
   // wrists and knees noisier than the nose, face joints moved with the head's yaw), and a joint
   // type's residual scale after the adjustment measures it.
   int joint_weighting = 0;
+  // Weights of track segments in the final adjustment (BundleAdjustmentOptions::reweight_segments):
+  // each camera's view of every block of this many consecutive adjustment frames is one segment,
+  // down-weighted when its residual scale is above its camera's. A detector's errors persist over
+  // a stretch of frames (time-correlated, a face turned to profile, an occlusion), so a bad
+  // stretch of one camera is not averaged away by its neighbouring frames. 0: off.
+  int segment_frames = 0;
+  // Segments per camera and joint type (each against the scale of its camera's joint type)
+  // instead of per camera: a face turned to profile shifts the face joints of the cameras it
+  // turns from, not the rest of the body.
+  bool segments_per_joint = false;
   // Focal search range relative to the larger image side, for unknown intrinsics.
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
   double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result

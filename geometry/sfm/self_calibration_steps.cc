@@ -22,12 +22,15 @@ std::vector<frame_t> WellSeenFrames(const Observations2d& obs, double min_confid
 }
 
 // The points (one per triangulated joint), the observations of the views that made them (their
-// group: the joint type, or camera and joint type, by `joint_weighting`, see
-// SelfCalibrationOptions), and when `bones` are given one bone term per frame and bone with its
-// median length.
-BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>& bones, int joint_weighting) {
+// group: the joint type, or camera and joint type, by options.joint_weighting; their segment: the
+// camera and block of options.segment_frames frames), and when `bones` are given one bone term
+// per frame and bone with its median length.
+BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>& bones,
+                         const SelfCalibrationOptions& options) {
   BAProblemData data;
   const int nf = tri.points.num_frames(), nj = tri.points.num_joints();
+  const int joint_weighting = options.joint_weighting, block = options.segment_frames;
+  const int num_blocks = block > 0 ? (nf + block - 1) / block : 0;
   std::vector<int> index(static_cast<size_t>(nf) * nj, -1);
   for (frame_t f = 0; f < nf; ++f)
     for (joint_t j = 0; j < nj; ++j) {
@@ -44,9 +47,15 @@ BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>
         bo.pixel = o.head<2>();
         bo.weight = o.z();
         bo.group = joint_weighting == 1 ? j : joint_weighting == 2 ? c * nj + j : -1;
+        const int cls = options.segments_per_joint ? c * nj + j : c;
+        bo.segment = block > 0 ? cls * num_blocks + f / block : -1;
         data.observations.push_back(bo);
       }
     }
+  if (block > 0 && options.segments_per_joint) {
+    data.segment_classes.resize(static_cast<size_t>(tri.repaired.num_cameras()) * nj * num_blocks);
+    for (size_t s = 0; s < data.segment_classes.size(); ++s) data.segment_classes[s] = static_cast<int>(s) / num_blocks;
+  }
   data.bone_lengths.assign(bones.size(), kNaN);
   for (size_t b = 0; b < bones.size(); ++b) {
     std::vector<double> lengths;
@@ -112,7 +121,7 @@ BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std
                                          const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
                                          int* num_points) {
   const TriangulationResult tri = TriangulateRegistered(*rig, frames, registered, options);
-  BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, options.joint_weighting);
+  BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, options);
   *num_points = static_cast<int>(data.points.size());
   Rig adjusted = *rig;
   const BundleAdjustmentSummary summary = BundleAdjust(&adjusted, &data, ba_options);
