@@ -33,13 +33,44 @@ std::string DimsToString(const std::vector<int64_t>& dims) {
   return s + "]";
 }
 
-// The part of `image` under `box` (continuous coordinates), resized to width x height, padded
-// with black outside the image, written to *out (its buffer reused; *shrunk is scratch). The
-// mapping is exactly u = (x - box.x0) * width / box.width (continuous coordinates) per axis.
-// Shrinking averages areas (no aliasing when a full-HD frame becomes 256 pixels; only the
-// region under the box is read), then a bilinear warp places the result exactly.
-// A turned box (box.angle != 0): the same, with the input's axes along the box's. The image under
-// the box's axis-aligned bounds is shrunk by areas first when the crop shrinks.
+// `roi` shrunk by area averaging to the factors (sx, sy) on the axes where they are below 1
+// (the others kept), into *shrunk (its buffer reused); returns the image to warp (roi itself
+// when nothing shrinks) and sets *fx, *fy to the factors applied. The same bytes as
+// cv::resize(INTER_AREA), in less than half the time for non-integer factors.
+cv::Mat ShrunkForWarp(const cv::Mat& roi, double sx, double sy, cv::Mat* shrunk, double* fx, double* fy) {
+  *fx = *fy = 1.0;
+  if (sx >= 1.0 && sy >= 1.0) return roi;
+  const int nw = sx < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.cols * sx))) : roi.cols;
+  const int nh = sy < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.rows * sy))) : roi.rows;
+  if (OpenCvAreaFactorsAreIntegers(roi.size(), cv::Size(nw, nh))) {
+    cv::resize(roi, *shrunk, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
+  } else {
+    ShrinkByAreaAveraging(roi, cv::Size(nw, nh), shrunk);
+  }
+  *fx = static_cast<double>(nw) / roi.cols;
+  *fy = static_cast<double>(nh) / roi.rows;
+  return *shrunk;
+}
+
+// The region [x0, x1) x [y0, y1) (continuous coordinates) clipped to the image, as pixel bounds;
+// false when nothing of it is in the image (*out is then made black, width x height).
+bool ClipToImage(const cv::Mat& image, double x0, double y0, double x1, double y1, int width, int height,
+                 cv::Rect* rect, cv::Mat* out) {
+  const int rx0 = std::max(0, static_cast<int>(std::floor(x0)));
+  const int ry0 = std::max(0, static_cast<int>(std::floor(y0)));
+  const int rx1 = std::min(image.cols, static_cast<int>(std::ceil(x1)));
+  const int ry1 = std::min(image.rows, static_cast<int>(std::ceil(y1)));
+  if (rx1 <= rx0 || ry1 <= ry0) {
+    out->create(height, width, image.type());
+    out->setTo(cv::Scalar::all(0));
+    return false;
+  }
+  *rect = cv::Rect(rx0, ry0, rx1 - rx0, ry1 - ry0);
+  return true;
+}
+
+// A turned box (box.angle != 0): as CropToInput, with the input's axes along the box's; the
+// image under the box's axis-aligned bounds is shrunk first when the crop shrinks.
 void CropTurnedToInput(const cv::Mat& image, const ImageBox& box, int width, int height, cv::Mat* shrunk,
                        cv::Mat* out) {
   const double sx = width / box.width, sy = height / box.height;
@@ -47,74 +78,41 @@ void CropTurnedToInput(const cv::Mat& image, const ImageBox& box, int width, int
   const Eigen::Vector2d center = box.Center();
   const double half_x = 0.5 * (std::abs(c) * box.width + std::abs(s) * box.height);
   const double half_y = 0.5 * (std::abs(s) * box.width + std::abs(c) * box.height);
-  const int rx0 = std::max(0, static_cast<int>(std::floor(center.x() - half_x)));
-  const int ry0 = std::max(0, static_cast<int>(std::floor(center.y() - half_y)));
-  const int rx1 = std::min(image.cols, static_cast<int>(std::ceil(center.x() + half_x)));
-  const int ry1 = std::min(image.rows, static_cast<int>(std::ceil(center.y() + half_y)));
-  if (rx1 <= rx0 || ry1 <= ry0) {
-    out->create(height, width, image.type());
-    out->setTo(cv::Scalar::all(0));
+  cv::Rect r;
+  if (!ClipToImage(image, center.x() - half_x, center.y() - half_y, center.x() + half_x, center.y() + half_y, width,
+                   height, &r, out))
     return;
-  }
-  const cv::Mat roi = image(cv::Rect(rx0, ry0, rx1 - rx0, ry1 - ry0));
-  cv::Mat source = roi;
-  double fx = 1.0, fy = 1.0;
   const double shrink = std::max(sx, sy);
-  if (shrink < 1.0) {
-    const int nw = std::max(1, static_cast<int>(std::lround(roi.cols * shrink)));
-    const int nh = std::max(1, static_cast<int>(std::lround(roi.rows * shrink)));
-    if (OpenCvAreaFactorsAreIntegers(roi.size(), cv::Size(nw, nh))) {
-      cv::resize(roi, *shrunk, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
-    } else {
-      ShrinkByAreaAveraging(roi, cv::Size(nw, nh), shrunk);
-    }
-    source = *shrunk;
-    fx = static_cast<double>(nw) / roi.cols;
-    fy = static_cast<double>(nh) / roi.rows;
-  }
+  double fx = 1.0, fy = 1.0;
+  const cv::Mat source = ShrunkForWarp(image(r), shrink, shrink, shrunk, &fx, &fy);
   // Image point X = ((xs + 0.5) / fx + rx0, (ys + 0.5) / fy + ry0) for a pixel (xs, ys) of
   // `source`; input pixel-centre u = sx * (c (X - cx) + s (Y - cy)) + width / 2 - 0.5,
   // v = sy * (-s (X - cx) + c (Y - cy)) + height / 2 - 0.5.
-  const double ox = 0.5 / fx + rx0 - center.x(), oy = 0.5 / fy + ry0 - center.y();
+  const double ox = 0.5 / fx + r.x - center.x(), oy = 0.5 / fy + r.y - center.y();
   cv::Matx23d m(sx * c / fx, sx * s / fy, sx * (c * ox + s * oy) + 0.5 * width - 0.5,  //
                 -sy * s / fx, sy * c / fy, sy * (-s * ox + c * oy) + 0.5 * height - 0.5);
   cv::warpAffine(source, *out, m, cv::Size(width, height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
 }
 
+// The part of `image` under `box` (continuous coordinates), resized to width x height, padded
+// with black outside the image, written to *out (its buffer reused; *shrunk is scratch). The
+// mapping is exactly u = (x - box.x0) * width / box.width (continuous coordinates) per axis.
+// Shrinking averages areas (no aliasing when a full-HD frame becomes 256 pixels; only the
+// region under the box is read), then a bilinear warp places the result exactly. A turned box:
+// CropTurnedToInput.
 void CropToInput(const cv::Mat& image, const ImageBox& box, int width, int height, cv::Mat* shrunk, cv::Mat* out) {
   if (box.angle != 0.0) {
     CropTurnedToInput(image, box, width, height, shrunk, out);
     return;
   }
   const double sx = width / box.width, sy = height / box.height;
-  const int rx0 = std::max(0, static_cast<int>(std::floor(box.x0)));
-  const int ry0 = std::max(0, static_cast<int>(std::floor(box.y0)));
-  const int rx1 = std::min(image.cols, static_cast<int>(std::ceil(box.x0 + box.width)));
-  const int ry1 = std::min(image.rows, static_cast<int>(std::ceil(box.y0 + box.height)));
-  if (rx1 <= rx0 || ry1 <= ry0) {
-    out->create(height, width, image.type());
-    out->setTo(cv::Scalar::all(0));
-    return;
-  }
-  const cv::Mat roi = image(cv::Rect(rx0, ry0, rx1 - rx0, ry1 - ry0));
-  cv::Mat source = roi;
+  cv::Rect r;
+  if (!ClipToImage(image, box.x0, box.y0, box.x0 + box.width, box.y0 + box.height, width, height, &r, out)) return;
   double fx = 1.0, fy = 1.0;
-  if (sx < 1.0 || sy < 1.0) {
-    const int nw = sx < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.cols * sx))) : roi.cols;
-    const int nh = sy < 1.0 ? std::max(1, static_cast<int>(std::lround(roi.rows * sy))) : roi.rows;
-    // The same bytes as cv::resize(INTER_AREA), in less than half the time for non-integer factors.
-    if (OpenCvAreaFactorsAreIntegers(roi.size(), cv::Size(nw, nh))) {
-      cv::resize(roi, *shrunk, cv::Size(nw, nh), 0, 0, cv::INTER_AREA);
-    } else {
-      ShrinkByAreaAveraging(roi, cv::Size(nw, nh), shrunk);
-    }
-    source = *shrunk;
-    fx = static_cast<double>(nw) / roi.cols;
-    fy = static_cast<double>(nh) / roi.rows;
-  }
+  const cv::Mat source = ShrunkForWarp(image(r), sx, sy, shrunk, &fx, &fy);
   // Pixel-centre form of u = ((xs + 0.5) / fx + rx0 - x0) * sx - 0.5, xs a pixel of `source`.
-  cv::Matx23d m(sx / fx, 0.0, (0.5 / fx + rx0 - box.x0) * sx - 0.5,  //
-                0.0, sy / fy, (0.5 / fy + ry0 - box.y0) * sy - 0.5);
+  cv::Matx23d m(sx / fx, 0.0, (0.5 / fx + r.x - box.x0) * sx - 0.5,  //
+                0.0, sy / fy, (0.5 / fy + r.y - box.y0) * sy - 0.5);
   cv::warpAffine(source, *out, m, cv::Size(width, height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
 }
 

@@ -215,30 +215,17 @@ void MinimiseCost(const SyncInput& input, const std::vector<Target>& targets, in
   }
 }
 
-// The tracks smoothed in time (Gaussian, `sigma` frames, over observed neighbours only): between
-// two raw noisy frames an interpolated keypoint has less noise than at a frame (variance factor
-// w^2 + (1-w)^2), which would pull the cost toward half frames; smoothed neighbours are
-// correlated, so the noise hardly depends on where between frames the keypoint is taken.
+// The tracks smoothed in time (SmoothedInTime: `sigma` frames).
 SyncInput Smoothed(const SyncInput& input, double sigma) {
   SyncInput out = input;
-  const int radius = static_cast<int>(std::ceil(3.0 * sigma));
-  std::vector<double> kernel(2 * radius + 1);
-  for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
   for (size_t k = 0; k < input.tracks.size(); ++k) {
     const Observations2d& in = input.tracks[k];
-    for (int c = 0; c < in.num_cameras(); ++c)
+    for (int c = 0; c < in.num_cameras(); ++c) {
+      const Observations2d smooth = SmoothedInTime(in, c, sigma);
       for (int f = 0; f < in.num_frames(); ++f)
-        for (int j = 0; j < in.num_joints(); ++j) {
-          if (!in.IsObserved(c, f, j)) continue;
-          Eigen::Vector2d sum = Eigen::Vector2d::Zero();
-          double weight = 0.0;
-          for (int g = std::max(0, f - radius); g <= std::min(in.num_frames() - 1, f + radius); ++g) {
-            if (!in.IsObserved(c, g, j)) continue;
-            sum += kernel[g - f + radius] * in.at(c, g, j).head<2>();
-            weight += kernel[g - f + radius];
-          }
-          out.tracks[k].at(c, f, j).head<2>() = sum / weight;
-        }
+        for (int j = 0; j < in.num_joints(); ++j)
+          if (in.IsObserved(c, f, j)) out.tracks[k].at(c, f, j).head<2>() = smooth.at(0, f, j).head<2>();
+    }
   }
   return out;
 }

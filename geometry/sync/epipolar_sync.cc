@@ -147,21 +147,9 @@ SyncInput TwoCamerasSmoothed(const SyncInput& input, int camera, double sigma_s)
     for (int k = 0; k < 2; ++k) {
       const int c = cameras[k];
       const double sigma = sigma_s * input.fps[c];
-      const int radius = sigma < 0.3 ? 0 : static_cast<int>(std::ceil(3.0 * sigma));
-      std::vector<double> kernel(2 * radius + 1, 1.0);
-      for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / std::max(sigma * sigma, 1e-12));
+      const Observations2d smooth = SmoothedInTime(in, c, sigma < 0.3 ? 0.0 : sigma);
       for (int f = 0; f < in.num_frames(); ++f)
-        for (int j = 0; j < in.num_joints(); ++j) {
-          if (!in.IsObserved(c, f, j)) continue;
-          Eigen::Vector2d sum = Eigen::Vector2d::Zero();
-          double weight = 0.0;
-          for (int g = std::max(0, f - radius); g <= std::min(in.num_frames() - 1, f + radius); ++g) {
-            if (!in.IsObserved(c, g, j)) continue;
-            sum += kernel[g - f + radius] * in.at(c, g, j).head<2>();
-            weight += kernel[g - f + radius];
-          }
-          track.at(k, f, j) = Eigen::Vector3d(sum.x() / weight, sum.y() / weight, in.at(c, f, j).z());
-        }
+        for (int j = 0; j < in.num_joints(); ++j) track.at(k, f, j) = smooth.at(0, f, j);
     }
     out.tracks.push_back(std::move(track));
   }

@@ -219,4 +219,26 @@ Observations2d ResampleToReference(const Observations2d& observations, const std
   return out;
 }
 
+Observations2d SmoothedInTime(const Observations2d& observations, int camera, double sigma) {
+  const int radius = sigma > 0.0 ? static_cast<int>(std::ceil(3.0 * sigma)) : 0;
+  std::vector<double> kernel(2 * radius + 1, 1.0);
+  if (radius > 0)
+    for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
+  Observations2d out(1, observations.num_frames(), observations.num_joints());
+  for (int f = 0; f < observations.num_frames(); ++f) {
+    for (int j = 0; j < observations.num_joints(); ++j) {
+      if (!observations.IsObserved(camera, f, j)) continue;
+      Eigen::Vector2d sum = Eigen::Vector2d::Zero();
+      double weight = 0.0;
+      for (int g = std::max(0, f - radius); g <= std::min(observations.num_frames() - 1, f + radius); ++g) {
+        if (!observations.IsObserved(camera, g, j)) continue;
+        sum += kernel[g - f + radius] * observations.at(camera, g, j).head<2>();
+        weight += kernel[g - f + radius];
+      }
+      out.at(0, f, j) = Eigen::Vector3d(sum.x() / weight, sum.y() / weight, observations.at(camera, f, j).z());
+    }
+  }
+  return out;
+}
+
 }  // namespace epilabel

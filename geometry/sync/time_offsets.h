@@ -112,4 +112,12 @@ Observations2d ResampleToReference(const Observations2d& observations, const std
 // outlier or left/right swap is caught; smooth motion, even fast, stays well inside.
 Observations2d WithoutTemporalOutliers(const Observations2d& observations, double outlier_rel);
 
+// Camera `camera`'s keypoints smoothed in time by a Gaussian of `sigma` frames (over +-3 sigma,
+// observed neighbours only), as [1 camera, frames, joints] with the weights kept; unobserved
+// entries stay zero; sigma <= 0 copies them. Between two raw noisy frames an interpolated
+// keypoint has less noise than at a frame (variance factor w^2 + (1-w)^2), which pulls a
+// sub-frame cost toward half frames; smoothed neighbours are correlated, so the noise hardly
+// depends on where between frames the keypoint is taken.
+Observations2d SmoothedInTime(const Observations2d& observations, int camera, double sigma);
+
 }  // namespace epilabel

@@ -32,22 +32,12 @@ Observations2d SmoothedTrack(const Observations2d& in, double sigma, double min_
         if (kept.at(c, f, j).z() < min_confidence) kept.at(c, f, j).setZero();
   if (!(sigma > 0.0)) return kept;
   Observations2d out = kept;
-  const int radius = static_cast<int>(std::ceil(3.0 * sigma));
-  std::vector<double> kernel(2 * radius + 1);
-  for (int i = -radius; i <= radius; ++i) kernel[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
-  for (int c = 0; c < kept.num_cameras(); ++c)
+  for (int c = 0; c < kept.num_cameras(); ++c) {
+    const Observations2d smooth = SmoothedInTime(kept, c, sigma);
     for (int f = 0; f < kept.num_frames(); ++f)
-      for (int j = 0; j < kept.num_joints(); ++j) {
-        if (!kept.IsObserved(c, f, j)) continue;
-        Eigen::Vector2d sum = Eigen::Vector2d::Zero();
-        double weight = 0.0;
-        for (int g = std::max(0, f - radius); g <= std::min(kept.num_frames() - 1, f + radius); ++g) {
-          if (!kept.IsObserved(c, g, j)) continue;
-          sum += kernel[g - f + radius] * kept.at(c, g, j).head<2>();
-          weight += kernel[g - f + radius];
-        }
-        out.at(c, f, j).head<2>() = sum / weight;
-      }
+      for (int j = 0; j < kept.num_joints(); ++j)
+        if (kept.IsObserved(c, f, j)) out.at(c, f, j).head<2>() = smooth.at(0, f, j).head<2>();
+  }
   return out;
 }
 
