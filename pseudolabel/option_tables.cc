@@ -40,6 +40,11 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 }  // namespace
 
+// The tables from here on give an entry's range and aliases only where its key has them
+// (OptionSpec's defaults cover the rest), which -Wextra's missing-field-initializers would flag
+// entry by entry.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 const OptionTable<TriangulateStageOptions>& TriangulateStageTable() {
   using T = TriangulateStageOptions;
   using Int = std::function<int&(T&)>;
@@ -123,5 +128,7 @@ const OptionTable<CalibrateStageOptions>& CalibrateStageTable() {
   };
   return table;
 }
+
+#pragma GCC diagnostic pop
 
 }  // namespace epilabel

@@ -32,7 +32,7 @@ namespace epilabel {
 struct BAObservation {
   camera_t camera = kInvalidCameraId;
   int point = -1;               // index into BAProblemData::points
-  Eigen::Vector2d pixel;        // observed pixel (distorted image)
+  Eigen::Vector2d pixel = Eigen::Vector2d::Zero();  // observed pixel (distorted image)
   double weight = 1.0;          // confidence
   bool inlier = true;           // cleared when removed as an outlier
   int group = -1;               // weighting group (e.g. the joint type; BundleAdjustmentOptions::
