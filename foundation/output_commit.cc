@@ -149,7 +149,7 @@ std::string OutputCommit::StageFile(const std::string& final_path_in, bool marke
   const fs::path staging = StagingName(final_path);
   fs::remove_all(staging, ec);
   if (staging.has_parent_path()) fs::create_directories(staging.parent_path());
-  staged_.push_back({staging.string(), final_path, false, "", marker});
+  staged_.push_back({staging.string(), final_path, false, "", marker, {}});
   return staging.string();
 }
 

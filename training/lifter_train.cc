@@ -318,7 +318,7 @@ TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train,
   const std::vector<int> train_samples = LabelledSamples(train_data);
   Trainer t{options,          train_data, train_samples, options.model.WindowLength(), FlipPermutationOf(skeleton),
             GpaForTraining(options, val, root_joints), MirrorBonePairs(skeleton), root_joints,
-            AllSamples(train_data.num_samples()), nullptr, nullptr};
+            AllSamples(train_data.num_samples()), nullptr, nullptr, torch::nn::Linear{nullptr}, nullptr, MocapPoses{}};
   t.mocap = PretrainMotions(options, skeleton);
   PredictSetup validation{t.window, options.model.perspective, root_joints, {}};
   validation.perspective_encoding = options.model.perspective_encoding;
