@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 
 #include <toml++/toml.h>
 
@@ -194,6 +195,17 @@ std::vector<Eigen::Vector3d> ToCoco17(const Skeleton& skeleton, const std::vecto
   for (int k = 0; k < 17; ++k) {
     const joint_t j = skeleton.to_coco17[k];
     if (j >= 0 && j < static_cast<joint_t>(pose.size())) out[k] = pose[j];
+  }
+  return out;
+}
+
+std::vector<Eigen::Vector3d> FromCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& coco) {
+  if (coco.size() != 17)
+    throw std::invalid_argument("FromCoco17 expects 17 joints, got " + std::to_string(coco.size()));
+  std::vector<Eigen::Vector3d> out(skeleton.num_joints(), Eigen::Vector3d::Zero());
+  for (int k = 0; k < 17; ++k) {
+    const joint_t j = skeleton.to_coco17[k];
+    if (j >= 0) out[j] = coco[k];
   }
   return out;
 }

@@ -67,4 +67,8 @@ std::optional<std::string> GuessSkeleton(int num_joints, const std::vector<Eigen
 // Converts one pose to COCO-17 order ((0,0,0) for joints the source skeleton lacks).
 std::vector<Eigen::Vector3d> ToCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& pose);
 
+// The inverse: one COCO-17 pose in `skeleton`'s order, each COCO joint in its place and the joints
+// COCO lacks (0,0,0), i.e. missing. Throws std::invalid_argument unless `coco` has 17 joints.
+std::vector<Eigen::Vector3d> FromCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& coco);
+
 }  // namespace epilabel

@@ -27,23 +27,11 @@ namespace epilabel {
 
 namespace {
 
-constexpr int kCocoJoints = 17;
-
 // A person of `skeleton` (the single-person model's) in COCO-17 order, for comparing it with the
 // multi-person model's COCO-17 people; COCO-17 people are returned as they are.
 std::vector<Eigen::Vector3d> AsCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& joints) {
   if (skeleton.name == "coco17" || static_cast<int>(joints.size()) != skeleton.num_joints()) return joints;
   return ToCoco17(skeleton, joints);
-}
-
-// A COCO-17 person in `skeleton`'s order: the COCO joints in their places, the others missing
-// (a person the single-person model did not refine, beside refined ones).
-std::vector<Eigen::Vector3d> FromCoco17(const Skeleton& skeleton, const std::vector<Eigen::Vector3d>& coco) {
-  if (skeleton.name == "coco17" || static_cast<int>(coco.size()) != kCocoJoints) return coco;
-  std::vector<Eigen::Vector3d> joints(skeleton.num_joints(), Eigen::Vector3d::Zero());
-  for (int c = 0; c < kCocoJoints; ++c)
-    if (skeleton.to_coco17[c] >= 0) joints[skeleton.to_coco17[c]] = coco[c];
-  return joints;
 }
 
 double MeanScore(const std::vector<Eigen::Vector3d>& joints) {

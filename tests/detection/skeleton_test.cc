@@ -70,6 +70,30 @@ TEST(Skeleton, MappingToCocoKeepsJointMeaning) {
   }
 }
 
+TEST(Skeleton, FromCocoPutsEachCocoJointInItsPlaceAndLeavesTheOthersMissing) {
+  std::vector<Eigen::Vector3d> coco(17);
+  for (int k = 0; k < 17; ++k) coco[k] = Eigen::Vector3d(10.0 + k, 20.0 + k, 0.5);
+  for (const auto& name : SkeletonNames()) {
+    const Skeleton& s = GetSkeleton(name);
+    const std::vector<Eigen::Vector3d> pose = FromCoco17(s, coco);
+    ASSERT_EQ(static_cast<int>(pose.size()), s.num_joints()) << name;
+    int placed = 0;
+    for (int k = 0; k < 17; ++k) {
+      if (s.to_coco17[k] < 0) continue;
+      EXPECT_EQ(pose[s.to_coco17[k]], coco[k]) << name << " COCO joint " << k;
+      ++placed;
+    }
+    int missing = 0;
+    for (const Eigen::Vector3d& j : pose) missing += j.isZero() ? 1 : 0;
+    EXPECT_EQ(missing, s.num_joints() - placed) << name;
+    // Back to COCO: the joints the skeleton has come back unchanged.
+    const std::vector<Eigen::Vector3d> back = ToCoco17(s, pose);
+    for (int k = 0; k < 17; ++k)
+      EXPECT_EQ(back[k], s.to_coco17[k] >= 0 ? coco[k] : Eigen::Vector3d::Zero()) << name << " joint " << k;
+  }
+  EXPECT_THROW(FromCoco17(GetSkeleton("body25b"), std::vector<Eigen::Vector3d>(25)), std::invalid_argument);
+}
+
 TEST(Skeleton, FlipPermutationIsAnInvolutionThatSwapsSides) {
   for (const auto& name : SkeletonNames()) {
     const Skeleton& s = GetSkeleton(name);
