@@ -187,11 +187,7 @@ double MaxDifference(const std::vector<double>& a, const std::vector<double>& b)
 void SyncSeveralPeople(const DemoRunOptions& o, StudioOptions so, DemoSync* d) {
   so.num_people = o.people;
   const SyntheticScene scene = Synthesize(so);
-  KeypointInput input;
-  input.path = "studio";
-  input.keypoints = scene.ToKeypointSequence();
-  input.skeleton = &GetSkeleton("coco17");
-  for (const CameraKeypoints& camera : input.keypoints.cameras) input.camera_names.push_back(camera.name);
+  const KeypointInput input = KeypointInputFromMemory(scene.ToKeypointSequence(), "studio");
   SyncStageOptions sync;
   sync.default_fps = so.fps;
   const SyncResult motion = EstimateTimeOffsetsOfPeople(input, sync, UncalibratedAssociationOptions{});

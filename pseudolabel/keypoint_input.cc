@@ -34,6 +34,15 @@ KeypointInput LoadKeypointInput(const std::string& path, const std::string& skel
   return in;
 }
 
+KeypointInput KeypointInputFromMemory(KeypointSequence keypoints, const std::string& origin) {
+  KeypointInput in;
+  in.path = origin;
+  in.keypoints = std::move(keypoints);
+  in.skeleton = &GetSkeleton(in.keypoints.skeleton);
+  for (const CameraKeypoints& c : in.keypoints.cameras) in.camera_names.push_back(c.name);
+  return in;
+}
+
 std::vector<double> KeypointInput::MeasuredFps() const {
   std::vector<double> fps(camera_names.size(), 0.0);
   for (size_t c = 0; c < timing.size() && c < fps.size(); ++c) fps[c] = timing[c].fps;

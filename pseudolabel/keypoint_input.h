@@ -42,6 +42,11 @@ struct KeypointInput {
 KeypointInput LoadKeypointInput(const std::string& path, const std::string& skeleton, int min_cameras,
                                 const ProgressCallback& progress = {});
 
+// Keypoints already in memory (e.g. a studio scene's detections) as the stages take them: the
+// skeleton named by `keypoints.skeleton`, camera names in order, no timing (every camera's rate
+// then comes from the stage's options). `origin` stands for the path in messages.
+KeypointInput KeypointInputFromMemory(KeypointSequence keypoints, const std::string& origin);
+
 // What a run needs of each calibration camera.
 enum class CalibrationNeed { kIntrinsics, kIntrinsicsAndExtrinsics, kImageSize };
 

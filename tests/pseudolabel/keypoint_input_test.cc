@@ -87,6 +87,22 @@ TEST(CheckImageSizes, KeypointsFarOutsideTheImageAreAnInputError) {
 
 // Two cameras over 0.3 s: cam_01 evenly at 10 fps, cam_02 at uneven times; one joint moving
 // linearly (x = 100 + 200 t px).
+TEST(KeypointInputFromMemory, KeepsTheKeypointsAndNamesTheirSkeletonAndCameras) {
+  KeypointInput read = Input(1920, 1080, Eigen::Vector2d(100.0, 200.0));
+  read.keypoints.skeleton = "coco17";
+  const KeypointInput in = KeypointInputFromMemory(read.keypoints, "studio");
+  EXPECT_EQ(in.path, "studio");
+  ASSERT_NE(in.skeleton, nullptr);
+  EXPECT_EQ(in.skeleton->name, "coco17");
+  EXPECT_EQ(in.camera_names, (std::vector<std::string>{"cam_01", "cam_02"}));
+  ASSERT_EQ(in.keypoints.cameras.size(), 2u);
+  EXPECT_EQ(in.keypoints.cameras[1].people[0][0].joints[0], Eigen::Vector3d(100.0, 200.0, 0.9));
+  EXPECT_TRUE(in.timing.empty());
+
+  read.keypoints.skeleton = "no_such_skeleton";
+  EXPECT_THROW(KeypointInputFromMemory(read.keypoints, "studio"), InputError);
+}
+
 TEST(LoadKeypointInput, AVariableRateCameraIsPutOnEvenlySpacedFramesTheOthersStayAsRead) {
   testing::TempDir dir;
   KeypointSequence seq;
