@@ -32,6 +32,7 @@ struct ConvertArgs {
   std::string image_size;
   std::vector<std::string> cameras;
   bool marker_cameras = false;  // Vicon: read the marker cameras too
+  std::string units;            // a TOML calibration's length unit (m, cm, mm); empty: as the file says
 };
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -80,7 +81,8 @@ Rig ReadCalibrationInput(const ConvertArgs& args, const std::string& from) {
     const auto [w, h] = ImageSize(args.image_size);
     return ReadEasyMocapCalibration(args.in, fs::exists(extri, ec) ? extri.string() : "", w, h);
   }
-  return ReadCalibrationToml(args.in);
+  const Rig rig = ReadCalibrationToml(args.in);
+  return args.units.empty() ? rig : TranslationsInMetres(rig, args.units);
 }
 
 // The output format: --to, else the output's extension (.npz, .toml, .yaml/.yml), else an
@@ -121,6 +123,9 @@ void RunConvert(const ConvertArgs& args) {
     }
     if (!args.skeleton.empty() || !args.cameras.empty()) {
       throw InputError(args.in, "--skeleton and --cameras apply to keypoints, not to a calibration");
+    }
+    if (!args.units.empty() && from != "toml") {
+      throw InputError(args.in, "--units applies to TOML calibrations (the other formats state their unit)");
     }
     const Rig rig = ReadCalibrationInput(args, from);
     if (format == "toml") {
@@ -170,6 +175,7 @@ void AddConvertCommand(CLI::App& app) {
       "  epilabel convert Calib.qca.txt calibration.toml         Qualisys QTM export -> TOML\n"
       "  epilabel convert easymocap/intri.yml calibration.toml   EasyMocap (extri.yml beside it) -> TOML\n"
       "  epilabel convert session.xcp calibration.toml           Vicon (video cameras; lens fitted) -> TOML\n"
+      "  epilabel convert calib_mm.toml calibration.toml --units mm   an Anipose file in millimetres -> metres\n"
       "Calibrations: Anipose/Pose2Sim/FreeMoCap/Caliscope TOML (.toml), Qualisys (.qca.txt), EasyMocap\n"
       "(intri.yml + extri.yml, --image-size when it has no H_/W_), Vicon (.xcp: its lens model is fitted\n"
       "with OpenCV's and the fit's residual printed); --from overrides the guess.\n"
@@ -185,6 +191,10 @@ void AddConvertCommand(CLI::App& app) {
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of EasyMocap cameras without H_/W_");
   cmd->add_flag("--marker-cameras", args->marker_cameras,
                 "Vicon: read the marker (infrared) cameras too, not only the video cameras");
+  cmd->add_option("--units", args->units,
+                  "Length unit of a TOML calibration's translations (plain Anipose files do not say; FreeMoCap's "
+                  "are recognised): written in metres")
+      ->check(CLI::IsMember({"m", "cm", "mm"}));
   cmd->add_option("--skeleton,-s", args->skeleton,
                   "Skeleton of the input keypoints (coco17, h36m17, body25, body25b, halpe26, blazepose33); default: "
                   "guessed from the joint count");

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "detection/io/calibration_io.h"
+#include "pseudolabel/keypoint_input.h"
 #include "detection/io/camera_matching.h"
 #include "detection/io/keypoint_io.h"
 #include "foundation/npz.h"
@@ -74,6 +75,7 @@ void PrintCalibration(const std::string& path) {
       }
     }
     fmt::print("\nbaselines between camera centres: {:.3f} to {:.3f} m\n", lo, hi);
+    if (const std::optional<std::string> units = CheckRigUnits(rig, path)) fmt::print("warning: {}\n", *units);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "detection/io/calibration_io.h"
 #include "detection/io/camera_matching.h"
 #include "detection/io/keypoint_io.h"
 #include "foundation/error.h"
@@ -74,6 +75,9 @@ Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path
                      CalibrationNeed need, std::vector<std::string>* warnings) {
   Rig rig = MatchCalibration(calibration, calibration_path, input.camera_names, input.path, need);
   std::vector<std::string> found = CheckImageSizes(rig, calibration_path, input);
+  if (need == CalibrationNeed::kIntrinsicsAndExtrinsics) {
+    if (std::optional<std::string> units = CheckRigUnits(rig, calibration_path)) found.push_back(*units);
+  }
   if (warnings != nullptr) warnings->insert(warnings->end(), found.begin(), found.end());
   return rig;
 }
@@ -97,6 +101,16 @@ bool DetectionExtent(const CameraKeypoints& cam, Eigen::Vector2d* lo, Eigen::Vec
 }
 
 }  // namespace
+
+std::optional<std::string> CheckRigUnits(const Rig& rig, const std::string& calibration_path) {
+  const double spacing = MedianCameraSpacing(rig);
+  if (!(spacing > kImplausibleCameraSpacingM)) return std::nullopt;
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.0f", spacing);
+  return calibration_path + ": the cameras are a median " + text +
+         " m apart; if the file is in millimetres (a plain Anipose file from a board measured in mm), convert it: "
+         "epilabel convert " + calibration_path + " calibration_m.toml --units mm";
+}
 
 std::vector<std::string> CheckImageSizes(const Rig& rig, const std::string& calibration_path,
                                          const KeypointInput& input) {

@@ -6,6 +6,7 @@
 // Loading reads files (an edge of the pipeline); everything after it works in memory.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,8 @@ enum class CalibrationNeed { kIntrinsics, kIntrinsicsAndExtrinsics, kImageSize }
 Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path,
                      const std::vector<std::string>& camera_names, const std::string& keypoints_path,
                      CalibrationNeed need);
-// As above, then CheckImageSizes on the matched cameras; its warnings are appended to
-// `warnings` when given.
+// As above, then CheckImageSizes on the matched cameras (and CheckRigUnits when extrinsics are
+// needed); their warnings are appended to `warnings` when given.
 Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path, const KeypointInput& input,
                      CalibrationNeed need, std::vector<std::string>* warnings = nullptr);
 
@@ -71,6 +72,11 @@ Rig MatchCalibration(const Rig& calibration, const std::string& calibration_path
 std::vector<std::string> CheckImageSizes(const Rig& rig, const std::string& calibration_path,
                                          const KeypointInput& input);
 inline constexpr double kImageSizeMargin = 0.1;
+
+// A warning naming `calibration_path` when its cameras are implausibly far apart for a capture
+// of people (median spacing over kImplausibleCameraSpacingM: a file in millimetres read as
+// metres), saying how to convert it; nullopt otherwise.
+std::optional<std::string> CheckRigUnits(const Rig& rig, const std::string& calibration_path);
 
 // World-frame (scale, floor) options derived from a skeleton's anthropometric keys.
 WorldFrameOptions WorldFrameOptionsFor(const Skeleton& skeleton);

@@ -452,4 +452,27 @@ void WriteCalibrationYaml(const Rig& rig, const std::string& path) {
   WriteFileAtomic(path, fs.releaseAndGetString());
 }
 
+Rig TranslationsInMetres(Rig rig, const std::string& unit) {
+  double metres_per_unit = 0.0;
+  if (unit == "m") metres_per_unit = 1.0;
+  if (unit == "cm") metres_per_unit = 0.01;
+  if (unit == "mm") metres_per_unit = 0.001;
+  if (metres_per_unit == 0.0) throw std::invalid_argument("unknown length unit '" + unit + "' (m, cm or mm)");
+  for (Camera& cam : rig) cam.cam_from_world.translation *= metres_per_unit;
+  return rig;
+}
+
+double MedianCameraSpacing(const Rig& rig) {
+  std::vector<Eigen::Vector3d> centres;
+  for (const Camera& cam : rig)
+    if (cam.has_extrinsics) centres.push_back(cam.CenterInWorld());
+  std::vector<double> spacing;
+  for (size_t a = 0; a < centres.size(); ++a)
+    for (size_t b = a + 1; b < centres.size(); ++b) spacing.push_back((centres[a] - centres[b]).norm());
+  if (spacing.empty()) return 0.0;
+  const auto mid = spacing.begin() + static_cast<std::ptrdiff_t>(spacing.size() / 2);
+  std::nth_element(spacing.begin(), mid, spacing.end());
+  return *mid;
+}
+
 }  // namespace epilabel

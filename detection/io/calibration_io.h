@@ -47,4 +47,19 @@ void WriteCalibrationToml(const Rig& rig, const std::string& path, const std::st
 // translation), atomically.
 void WriteCalibrationYaml(const Rig& rig, const std::string& path);
 
+// Length units of calibration files. Nothing in a plain Anipose/Pose2Sim file says its unit;
+// the project's is the metre, and aniposelib calibrates in the board's unit, so a file made
+// with a board measured in millimetres holds millimetres (`epilabel convert --units mm`).
+// `rig` with its translations (given in `unit`: "m", "cm" or "mm") in metres; throws
+// std::invalid_argument for another unit.
+Rig TranslationsInMetres(Rig rig, const std::string& unit);
+
+// The median distance between the centres of the cameras that have extrinsics (in the rig's
+// unit); 0 with fewer than two such cameras.
+double MedianCameraSpacing(const Rig& rig);
+
+// Above this median spacing (metres) a rig is taken for one in millimetres or centimetres read
+// as metres (a 3 m studio in millimetres reads as 3 km); commands warn, they do not refuse.
+inline constexpr double kImplausibleCameraSpacingM = 100.0;
+
 }  // namespace epilabel

@@ -103,6 +103,32 @@ TEST(ConvertCommand, CalibrationToTomlAndYaml) {
   }
 }
 
+// A plain Anipose file in millimetres: `info` warns and says how to convert it, `convert --units
+// mm` writes it in metres (the same cameras as the metre file); --units is refused for formats
+// that state their unit.
+TEST(ConvertCommand, UnitsTurnAFileInMillimetresIntoMetres) {
+  testing::TempDir dir;
+  const Rig metres = ReadCalibrationToml(Pose2Sim("Calib_qualisys.toml"));
+  Rig millimetres = metres;
+  for (Camera& cam : millimetres) cam.cam_from_world.translation *= 1000.0;
+  WriteCalibrationToml(millimetres, dir / "calib_mm.toml");
+  auto r = Epilabel("info " + (dir / "calib_mm.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--units mm")) << r.output;
+  EXPECT_FALSE(Contains(Epilabel("info " + Pose2Sim("Calib_qualisys.toml")).output, "--units mm"));
+  r = Epilabel("--quiet convert " + (dir / "calib_mm.toml") + " " + (dir / "calib_m.toml") + " --units mm");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Rig converted = ReadCalibrationToml(dir / "calib_m.toml");
+  ASSERT_EQ(converted.size(), metres.size());
+  for (size_t i = 0; i < metres.size(); ++i)
+    EXPECT_LT((converted[i].CenterInWorld() - metres[i].CenterInWorld()).norm(), 1e-9) << metres[i].name;
+  r = Epilabel("convert " + testing::SourceDir() + "/tests/data/vicon_constructed/calibration.xcp " + (dir / "v.toml") +
+               " --units mm");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--units applies to TOML calibrations")) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "v.toml"));
+}
+
 // A Vicon .xcp (tests/data/vicon_constructed) by its extension: the video cameras, the lens
 // fit's residual printed; a bad value exits 2 naming the file and camera, writing nothing.
 TEST(ConvertCommand, ViconXcpToTomlAndItsErrors) {

@@ -87,6 +87,28 @@ TEST(CheckImageSizes, KeypointsFarOutsideTheImageAreAnInputError) {
 
 // Two cameras over 0.3 s: cam_01 evenly at 10 fps, cam_02 at uneven times; one joint moving
 // linearly (x = 100 + 200 t px).
+TEST(CheckRigUnits, WarnsOfARigInMillimetresReadAsMetresAndSaysHowToConvert) {
+  Rig rig = Calibration(1920, 1080);
+  for (int c = 0; c < 2; ++c) {
+    rig[c].has_extrinsics = true;
+    rig[c].cam_from_world.translation = Eigen::Vector3d(2.5 * c, 0.0, 3.0);  // a 2.5 m baseline
+  }
+  EXPECT_FALSE(CheckRigUnits(rig, "calib.toml").has_value());
+  for (Camera& cam : rig) cam.cam_from_world.translation *= 1000.0;  // the same rig in millimetres
+  const std::optional<std::string> warning = CheckRigUnits(rig, "calib.toml");
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_NE(warning->find("calib.toml: the cameras are a median 2500 m apart"), std::string::npos) << *warning;
+  EXPECT_NE(warning->find("--units mm"), std::string::npos) << *warning;
+  // Given through MatchCalibration when the run needs the extrinsics, not for intrinsics only.
+  const KeypointInput in = Input(1920, 1080, Eigen::Vector2d(100.0, 200.0));
+  std::vector<std::string> warnings;
+  MatchCalibration(rig, "calib.toml", in, CalibrationNeed::kIntrinsicsAndExtrinsics, &warnings);
+  EXPECT_EQ(warnings, std::vector<std::string>{*warning});
+  warnings.clear();
+  MatchCalibration(rig, "calib.toml", in, CalibrationNeed::kIntrinsics, &warnings);
+  EXPECT_TRUE(warnings.empty());
+}
+
 TEST(KeypointInputFromMemory, KeepsTheKeypointsAndNamesTheirSkeletonAndCameras) {
   KeypointInput read = Input(1920, 1080, Eigen::Vector2d(100.0, 200.0));
   read.keypoints.skeleton = "coco17";

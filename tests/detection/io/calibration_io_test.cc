@@ -353,6 +353,32 @@ TEST(CalibrationToml, NoCamerasOrDuplicateNamesAreInputErrors) {
   }
 }
 
+TEST(CalibrationUnits, TranslationsInMetresScalesOnlyTheTranslations) {
+  Rig rig(3);
+  for (int c = 0; c < 3; ++c) {
+    rig[c].name = "cam_" + std::to_string(c);
+    rig[c].fx = rig[c].fy = 1000.0;
+    rig[c].has_extrinsics = c < 2;
+    rig[c].cam_from_world.rotation = Eigen::Quaterniond(Eigen::AngleAxisd(0.3 * c, Eigen::Vector3d::UnitY()));
+    rig[c].cam_from_world.translation = Eigen::Vector3d(1000.0 * c, -500.0, 3000.0 + c);
+  }
+  EXPECT_NEAR(MedianCameraSpacing(rig), (rig[0].CenterInWorld() - rig[1].CenterInWorld()).norm(), 1e-9);
+  const Rig metres = TranslationsInMetres(rig, "mm");
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_LT((metres[c].cam_from_world.translation - 0.001 * rig[c].cam_from_world.translation).norm(), 1e-12);
+    EXPECT_TRUE(metres[c].cam_from_world.rotation.isApprox(rig[c].cam_from_world.rotation));
+    EXPECT_EQ(metres[c].fx, 1000.0);
+  }
+  EXPECT_NEAR(MedianCameraSpacing(metres), 0.001 * MedianCameraSpacing(rig), 1e-12);
+  EXPECT_LT((TranslationsInMetres(rig, "cm")[2].cam_from_world.translation -
+             0.01 * rig[2].cam_from_world.translation).norm(), 1e-12);
+  EXPECT_EQ(TranslationsInMetres(rig, "m")[1].cam_from_world.translation, rig[1].cam_from_world.translation);
+  EXPECT_THROW(TranslationsInMetres(rig, "inch"), std::invalid_argument);
+  // One camera with extrinsics: no spacing.
+  rig[1].has_extrinsics = false;
+  EXPECT_EQ(MedianCameraSpacing(rig), 0.0);
+}
+
 TEST(CalibrationYaml, OpenCvReadsWhatWeWrite) {
   testing::TempDir dir;
   const Rig rig = RandomRig(3, 11);
