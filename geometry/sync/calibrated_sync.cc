@@ -234,6 +234,7 @@ SyncInput Smoothed(const SyncInput& input, double sigma) {
 // when not sure.
 struct Judgement {
   bool sure = false;
+  bool contradicted = false;  // a clear minimum (convex, precise) that the check contradicts
   double confidence = 0.0;
   std::string why;  // the check's comparison, or why there is none
 };
@@ -249,14 +250,19 @@ Judgement Judge(const CameraOffset& refined, const EpipolarOffset& check, double
     out.confidence = refined.confidence;
     out.sure = refined.confidence >= options.min_confidence && refined.note.empty();
     if (options.check.radius_frames > 0.0)
-      out.why = "no independent check: " + (check.note.empty() ? std::string("no standard error") : check.note);
+      out.why = "no independent check: " + (!check.note.empty() ? check.note
+                                            : check.estimated ? std::string("no standard error")
+                                                              : std::string("the start is not estimated"));
     return out;
   }
   const double minimum = refined.offset_s * reference_fps, se = refined.standard_error_frames;
-  const double combined = std::hypot(std::isfinite(se) ? se : 0.0, check.standard_error_frames);
+  // (the golden-section search's tolerance too: noise-free keypoints have standard errors near 0)
+  const double combined = std::sqrt((std::isfinite(se) ? se * se : 0.0) + check.standard_error_frames *
+                                    check.standard_error_frames + options.tolerance_frames * options.tolerance_frames);
   const double z = std::abs(minimum - check.offset_frames) / combined;
   const std::string both = fmt::format("calibrated {:+.3f} +/- {:.3f}, epipolar {:+.3f} +/- {:.3f} frames", minimum,
                                        se, check.offset_frames, check.standard_error_frames);
+  out.confidence = refined.confidence;  // not sure for want of a clear valley: its depth
   if (!refined.note.empty() || !std::isfinite(se)) {
     out.why = both + "; " + (refined.note.empty() ? "the calibrated cost is not convex at its minimum" : refined.note);
   } else if (se > options.max_standard_error_frames) {
@@ -264,6 +270,8 @@ Judgement Judge(const CameraOffset& refined, const EpipolarOffset& check, double
                           options.max_standard_error_frames);
   } else if (z > options.disagreement_se) {
     out.why = fmt::format("{}; {:.1f} combined standard errors apart (over {:g})", both, z, options.disagreement_se);
+    out.contradicted = true;
+    out.confidence = 0.0;
   } else {
     out.sure = true;
     out.confidence = std::clamp(1.0 - z / (2.0 * options.disagreement_se), 0.0, 1.0);
@@ -273,7 +281,7 @@ Judgement Judge(const CameraOffset& refined, const EpipolarOffset& check, double
 }
 
 // The rounds over the cameras from `start` (see the header), `input` smoothed; *unconfirmed: the
-// cameras whose minimum the check contradicts (start kept, confidence 0).
+// cameras whose minimum the check contradicts in the last round (start kept, confidence 0).
 SyncResult Passes(const Rig& rig, const SyncInput& input, const SyncResult& start,
                   const std::vector<EpipolarOffset>& checks, const CalibratedSyncOptions& options, int* unconfirmed) {
   SyncResult result = start;
@@ -285,6 +293,7 @@ SyncResult Passes(const Rig& rig, const SyncInput& input, const SyncResult& star
   std::vector<double> offsets = start.OffsetsSeconds();
   offsets[input.reference] = 0.0;
   std::vector<bool> refined_any(input.num_cameras(), false);  // cameras the refinement moved
+  std::vector<bool> contradicted(input.num_cameras(), false);
   for (int pass = 0; pass < options.passes; ++pass) {
     for (int c = 0; c < input.num_cameras(); ++c) {
       if (c == input.reference) continue;
@@ -301,7 +310,8 @@ SyncResult Passes(const Rig& rig, const SyncInput& input, const SyncResult& star
         result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}, minimum at {:+.3f} +/- {:.3f} frames{}{}); start kept",
                                              judgement.confidence, refined.offset_s * input.fps[input.reference],
                                              refined.standard_error_frames, judgement.why.empty() ? "" : "; ", judgement.why);
-        if (Checkable(checks[c])) result.cameras[c].confidence = 0.0;
+        if (judgement.contradicted) result.cameras[c].confidence = 0.0;
+        contradicted[c] = judgement.contradicted;
         continue;
       }
       refined.confidence = judgement.confidence;
@@ -311,6 +321,7 @@ SyncResult Passes(const Rig& rig, const SyncInput& input, const SyncResult& star
                                    judgement.why.empty() ? "" : "; ", judgement.why);
       refined.peak_correlation = start.cameras[c].peak_correlation;
       result.cameras[c] = refined;
+      contradicted[c] = false;
       offsets[c] = refined.offset_s;
       refined_any[c] = true;
     }
@@ -325,12 +336,7 @@ SyncResult Passes(const Rig& rig, const SyncInput& input, const SyncResult& star
       result.cameras[c].offset_s = offsets[c];
     }
   }
-  *unconfirmed = 0;
-  for (int c = 0; c < input.num_cameras(); ++c) {
-    if (c != input.reference && Checkable(checks[c]) && result.cameras[c].confidence == 0.0 &&
-        result.cameras[c].note.find("start kept") != std::string::npos)
-      ++*unconfirmed;
-  }
+  *unconfirmed = static_cast<int>(std::count(contradicted.begin(), contradicted.end(), true));
   for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * result.reference_fps;
   return result;
 }
@@ -401,6 +407,7 @@ SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_inp
     if (c == raw_input.reference || !Checkable(checks[c])) continue;
     from_checks.cameras[c].offset_frames = checks[c].offset_frames;
     from_checks.cameras[c].offset_s = checks[c].offset_frames / reference_fps;
+    from_checks.cameras[c].confidence = 0.0;  // sure only once the calibrated minimum confirms it
   }
   int unconfirmed_again = 0;
   SyncResult again = Passes(rig, smoothed, from_checks, checks, options, &unconfirmed_again);

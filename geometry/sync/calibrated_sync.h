@@ -23,9 +23,14 @@
 // when the calibrated valley is convex inside the interval, its standard error is at most
 // `max_standard_error_frames` and the two agree within `disagreement_se` combined standard
 // errors: confidence 1 - z / (2 disagreement_se) (z: how many combined standard errors apart; so
-// 0.5-1). Otherwise the camera keeps its start with confidence 0 and a note that gives both
-// estimates (a biased minimum, e.g. triangulated from other cameras' wrong offsets, or a wrong
-// start: either way nothing confirms an offset). Why not the valley's depth alone: a detector's
+// 0.5-1). A valley that is not convex, at the end of the interval or imprecise keeps the start
+// with its confidence (a calibration that fits the detections loosely); a clear minimum that the
+// check contradicts keeps the start with confidence 0 and a note giving both estimates (a biased
+// minimum, e.g. triangulated from other cameras' wrong offsets, or a wrong start: either way
+// nothing confirms an offset). When some minima are so contradicted, the rounds
+// run once more from the checks' own estimates, and that result is kept when it confirms more
+// cameras (its notes say so; a camera it does not confirm keeps the epipolar estimate with
+// confidence 0). Why not the valley's depth alone: a detector's
 // view-dependent bias raises the cost's floor at every offset, so a right minimum can sit in a
 // shallow valley, and a biased one in a deep valley. Without the check (it refuses: a person
 // standing still, too few pairs; or check.radius_frames 0) the confidence is the valley's depth,
