@@ -83,6 +83,8 @@ void AddSyncCommand(CLI::App& app) {
   cmd->add_option("--keypoints,--poses,-p", o.keypoints_path,
                   "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
   cmd->add_option("--calib,-c", o.calibration_path, "Calibration TOML: refine the offsets by reprojection");
+  cmd->add_option("--start", o.start_path,
+                  "sync.toml to refine with --calib instead of estimating from motion (cameras matched by name)");
   cmd->add_option("--reference", o.stage.reference, "Reference camera (offset 0); default the first");
   cmd->add_option("--fps", args->fps, "Frame rate of every camera, or name=rate pairs (others 30)")->capture_default_str();
   cmd->add_option("--max-offset", o.stage.motion.max_offset_s, "Largest offset searched (seconds)")

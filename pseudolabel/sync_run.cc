@@ -52,11 +52,39 @@ std::vector<double> CameraFps(const SyncRunOptions& options, const std::vector<s
   return fps;
 }
 
+// The offsets of the sync.toml at `path` for the cameras `names` (matched by name), relative to
+// `reference`: a start for the calibrated refinement.
+SyncResult StartFromFile(const std::string& path, const std::vector<std::string>& names, const std::vector<double>& fps,
+                         int reference) {
+  const TimeOffsetsFile file = ReadSyncToml(path);
+  SyncResult start;
+  start.success = true;
+  start.method = "given";
+  start.reference = reference;
+  start.reference_fps = fps[reference];
+  start.cameras.resize(names.size());
+  for (size_t c = 0; c < names.size(); ++c) {
+    const auto it = std::find(file.names.begin(), file.names.end(), names[c]);
+    if (it == file.names.end())
+      throw InputError(path, "no camera named '" + names[c] + "' (its cameras: " + Names(file.names) + ")");
+    const size_t k = static_cast<size_t>(it - file.names.begin());
+    start.cameras[c].offset_s = file.offsets_s[k];
+    start.cameras[c].confidence = file.confidence[k];
+    start.cameras[c].estimated = static_cast<int>(c) != reference;
+  }
+  const double shift = start.cameras[reference].offset_s;
+  for (CameraOffset& camera : start.cameras) {
+    camera.offset_s -= shift;
+    camera.offset_frames = camera.offset_s * start.reference_fps;
+  }
+  return start;
+}
+
 }  // namespace
 
 SyncRunResult RunSync(const SyncRunOptions& options) {
   CheckOutputFile(options.out_path);
-  CheckNotAnInput(options.out_path, {options.keypoints_path, options.calibration_path});
+  CheckNotAnInput(options.out_path, {options.keypoints_path, options.calibration_path, options.start_path});
   const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.progress);
   SyncStageOptions stage = options.stage;
   stage.fps = CameraFps(options, input.camera_names);
@@ -79,7 +107,15 @@ SyncRunResult RunSync(const SyncRunOptions& options) {
   // Several people: the association above matched frames by number, which pairs the wrong
   // figures across offset cameras; the people are paired by their motion instead, and with a
   // calibration associated again once the whole frames are shifted, then refined.
-  if (association.summary.views_with_several > 0) {
+  if (!options.start_path.empty()) {
+    if (rig.empty()) throw InputError(options.start_path, "a start to refine needs a calibration (--calib)");
+    const int reference = stage.ReferenceIndex(names);
+    const SyncResult start = StartFromFile(options.start_path, names, stage.fps, reference);
+    result.sync = association.summary.views_with_several > 0
+                      ? RefineOffsetsOfPeople(input, rig, start, options.association, stage)
+                      : RefineOffsetsWithCalibration(rig, MakeSyncInput(association.tracks, stage.fps, reference), start,
+                                                     stage.calibrated);
+  } else if (association.summary.views_with_several > 0) {
     result.sync = EstimateTimeOffsetsOfPeople(input, stage, options.association.uncalibrated);
     if (!rig.empty() && stage.refine) {  // read with extrinsics (kIntrinsicsAndExtrinsics)
       result.sync = RefineOffsetsOfPeople(input, rig, result.sync, options.association, stage);
@@ -118,6 +154,7 @@ void WriteSyncToml(const SyncRunResult& result, const std::string& path) {
     if (o.standard_error_frames > 0.0 && std::isfinite(o.standard_error_frames))
       os << "standard_error_frames = " << Float(o.standard_error_frames) << "\n";
     if (!o.note.empty()) os << "note = " << Quoted(o.note) << "\n";
+    if (!o.choice.empty()) os << "choice = " << Quoted(o.choice) << "\n";
   }
   WriteFileAtomic(path, os.str());
 }

@@ -24,6 +24,8 @@ namespace epilabel {
 struct SyncRunOptions {
   std::string keypoints_path;
   std::string calibration_path;          // optional: refine the offsets with this calibration
+  std::string start_path;                // optional (needs calibration_path): a sync.toml to refine
+                                         // instead of the motion estimate (cameras matched by name)
   std::string out_path;                  // sync.toml
   std::string skeleton;                  // empty: guessed
   // per camera name (others: stage.default_fps); a camera with timestamps uses their rate

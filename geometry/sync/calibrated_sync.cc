@@ -230,12 +230,125 @@ SyncInput Smoothed(const SyncInput& input, double sigma) {
   return out;
 }
 
+// Whether a camera's calibrated minimum is sure (see the header): its confidence, and a note
+// when not sure.
+struct Judgement {
+  bool sure = false;
+  bool contradicted = false;  // a clear minimum (convex, precise) that the check contradicts
+  double confidence = 0.0;
+  std::string why;  // the check's comparison, or why there is none
+};
+
+bool Checkable(const EpipolarOffset& check) {
+  return check.estimated && std::isfinite(check.standard_error_frames) && check.standard_error_frames > 0.0;
+}
+
+Judgement Judge(const CameraOffset& refined, const EpipolarOffset& check, double reference_fps,
+                const CalibratedSyncOptions& options) {
+  Judgement out;
+  if (!Checkable(check)) {
+    out.confidence = refined.confidence;
+    out.sure = refined.confidence >= options.min_confidence && refined.note.empty();
+    if (options.check.radius_frames > 0.0)
+      out.why = "no independent check: " + (!check.note.empty() ? check.note
+                                            : check.estimated ? std::string("no standard error")
+                                                              : std::string("the start is not estimated"));
+    return out;
+  }
+  const double minimum = refined.offset_s * reference_fps, se = refined.standard_error_frames;
+  // (the golden-section search's tolerance too: noise-free keypoints have standard errors near 0)
+  const double combined = std::sqrt((std::isfinite(se) ? se * se : 0.0) + check.standard_error_frames *
+                                    check.standard_error_frames + options.tolerance_frames * options.tolerance_frames);
+  const double z = std::abs(minimum - check.offset_frames) / combined;
+  const std::string both = fmt::format("calibrated {:+.3f} +/- {:.3f}, epipolar {:+.3f} +/- {:.3f} frames", minimum,
+                                       se, check.offset_frames, check.standard_error_frames);
+  out.confidence = refined.confidence;  // not sure for want of a clear valley: its depth
+  if (!refined.note.empty() || !std::isfinite(se)) {
+    out.why = both + "; " + (refined.note.empty() ? "the calibrated cost is not convex at its minimum" : refined.note);
+  } else if (se > options.max_standard_error_frames) {
+    out.why = fmt::format("{}; the calibrated standard error is over {:g} frame", both,
+                          options.max_standard_error_frames);
+  } else if (z > options.disagreement_se) {
+    out.why = fmt::format("{}; {:.1f} combined standard errors apart (over {:g})", both, z, options.disagreement_se);
+    out.contradicted = true;
+    out.confidence = 0.0;
+  } else {
+    out.sure = true;
+    out.confidence = std::clamp(1.0 - z / (2.0 * options.disagreement_se), 0.0, 1.0);
+    out.why = fmt::format("{}; agree ({:.1f} combined standard errors apart)", both, z);
+  }
+  return out;
+}
+
+// The rounds over the cameras from `start` (see the header), `input` smoothed; *unconfirmed: the
+// cameras whose minimum the check contradicts in the last round (start kept, confidence 0).
+SyncResult Passes(const Rig& rig, const SyncInput& input, const SyncResult& start,
+                  const std::vector<EpipolarOffset>& checks, const CalibratedSyncOptions& options, int* unconfirmed) {
+  SyncResult result = start;
+  result.method = "calibrated";
+  result.reference = input.reference;
+  result.reference_fps = input.fps[input.reference];
+  result.success = true;
+  result.reason.clear();
+  std::vector<double> offsets = start.OffsetsSeconds();
+  offsets[input.reference] = 0.0;
+  std::vector<bool> refined_any(input.num_cameras(), false);  // cameras the refinement moved
+  std::vector<bool> contradicted(input.num_cameras(), false);
+  for (int pass = 0; pass < options.passes; ++pass) {
+    for (int c = 0; c < input.num_cameras(); ++c) {
+      if (c == input.reference) continue;
+      CameraOffset refined;
+      MinimiseCost(input, Targets(rig, input, offsets, c, options), c, offsets[c], options, &refined);
+      if (!refined.estimated) {
+        result.cameras[c].note = refined.note;
+        continue;
+      }
+      const Judgement judgement = Judge(refined, checks[c], input.fps[input.reference], options);
+      if (!options.keep_unsure && !judgement.sure) {
+        // No clear valley (a calibration that fits the detections loosely, too little motion
+        // between frames), or a minimum the check does not confirm: the start is kept.
+        result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}, minimum at {:+.3f} +/- {:.3f} frames{}{}); start kept",
+                                             judgement.confidence, refined.offset_s * input.fps[input.reference],
+                                             refined.standard_error_frames, judgement.why.empty() ? "" : "; ", judgement.why);
+        if (judgement.contradicted) result.cameras[c].confidence = 0.0;
+        contradicted[c] = judgement.contradicted;
+        continue;
+      }
+      refined.confidence = judgement.confidence;
+      if (judgement.sure && Checkable(checks[c])) refined.choice = "checked: " + judgement.why;
+      if (!judgement.sure)
+        refined.note = fmt::format("calibrated refinement not sure (confidence {:.2f}{}{}); taken", refined.confidence,
+                                   judgement.why.empty() ? "" : "; ", judgement.why);
+      refined.peak_correlation = start.cameras[c].peak_correlation;
+      result.cameras[c] = refined;
+      contradicted[c] = false;
+      offsets[c] = refined.offset_s;
+      refined_any[c] = true;
+    }
+    // A shift common to every other camera is the slow mode of the round above (the reference
+    // is one view among many): measure the reference against the others and take it out.
+    CameraOffset common;
+    MinimiseCost(input, Targets(rig, input, offsets, input.reference, options), input.reference, 0.0, options, &common);
+    if (!common.estimated || common.confidence < options.min_confidence || !common.note.empty()) continue;
+    for (int c = 0; c < input.num_cameras(); ++c) {
+      if (c == input.reference || !refined_any[c]) continue;
+      offsets[c] -= common.offset_s;
+      result.cameras[c].offset_s = offsets[c];
+    }
+  }
+  *unconfirmed = static_cast<int>(std::count(contradicted.begin(), contradicted.end(), true));
+  for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * result.reference_fps;
+  return result;
+}
+
 }  // namespace
 
 void CalibratedSyncOptions::Check() const {
-  if (!(smoothing_frames >= 0.0 && search_frames > 0.0 && tolerance_frames > 0.0 && threshold_px > 0.0 && max_frames > 0 && passes > 0)) {
+  if (!(smoothing_frames >= 0.0 && search_frames > 0.0 && tolerance_frames > 0.0 && threshold_px > 0.0 && max_frames > 0 &&
+        passes > 0 && disagreement_se > 0.0 && max_standard_error_frames > 0.0)) {
     throw std::invalid_argument("CalibratedSyncOptions: values must be positive");
   }
+  check.Check();
 }
 
 double CalibratedSyncScore(const Rig& rig, const SyncInput& raw_input, const std::vector<double>& offsets_s,
@@ -275,54 +388,37 @@ SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_inp
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.num_threads);
   }
   const SyncInput smoothed = options.smoothing_frames > 0.0 ? Smoothed(raw_input, options.smoothing_frames) : raw_input;
-  const SyncInput& input = smoothed;
-  SyncResult result = start;
-  result.method = "calibrated";
-  result.reference = input.reference;
-  result.reference_fps = input.fps[input.reference];
-  result.success = true;
-  result.reason.clear();
   std::vector<double> offsets = start.OffsetsSeconds();
-  offsets[input.reference] = 0.0;
-  std::vector<bool> refined_any(input.num_cameras(), false);  // cameras the refinement moved
-  for (int pass = 0; pass < options.passes; ++pass) {
-    for (int c = 0; c < input.num_cameras(); ++c) {
-      if (c == input.reference) continue;
-      CameraOffset refined;
-      MinimiseCost(input, Targets(rig, input, offsets, c, options), c, offsets[c], options, &refined);
-      if (!refined.estimated) {
-        result.cameras[c].note = refined.note;
-        continue;
-      }
-      if (!options.keep_unsure && (refined.confidence < options.min_confidence || !refined.note.empty())) {
-        // No clear valley (a calibration that fits the detections loosely, too little motion
-        // between frames): the start is kept.
-        result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}, minimum at {:+.3f} +/- {:.3f} frames{}{}); start kept",
-                                             refined.confidence, refined.offset_s * input.fps[input.reference],
-                                             refined.standard_error_frames, refined.note.empty() ? "" : "; ", refined.note);
-        continue;
-      }
-      if (!refined.note.empty() || refined.confidence < options.min_confidence)
-        refined.note = fmt::format("calibrated refinement not sure (confidence {:.2f}{}{}); taken", refined.confidence,
-                                   refined.note.empty() ? "" : "; ", refined.note);
-      refined.peak_correlation = start.cameras[c].peak_correlation;
-      result.cameras[c] = refined;
-      offsets[c] = refined.offset_s;
-      refined_any[c] = true;
-    }
-    // A shift common to every other camera is the slow mode of the round above (the reference
-    // is one view among many): measure the reference against the others and take it out.
-    CameraOffset common;
-    MinimiseCost(input, Targets(rig, input, offsets, input.reference, options), input.reference, 0.0, options, &common);
-    if (!common.estimated || common.confidence < options.min_confidence || !common.note.empty()) continue;
-    for (int c = 0; c < input.num_cameras(); ++c) {
-      if (c == input.reference || !refined_any[c]) continue;
-      offsets[c] -= common.offset_s;
-      result.cameras[c].offset_s = offsets[c];
-    }
+  offsets[raw_input.reference] = 0.0;
+  const double reference_fps = raw_input.fps[raw_input.reference];
+  // The independent check of every camera (against the reference alone, from the start).
+  std::vector<EpipolarOffset> checks(raw_input.num_cameras());
+  for (int c = 0; c < raw_input.num_cameras() && options.check.radius_frames > 0.0; ++c) {
+    if (c != raw_input.reference && start.cameras[c].estimated)
+      checks[c] = RefineOffsetByEpipolarGeometry(raw_input, c, offsets[c] * raw_input.fps[raw_input.reference], options.check);
   }
-  for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * result.reference_fps;
-  return result;
+  int unconfirmed = 0;
+  SyncResult result = Passes(rig, smoothed, start, checks, options, &unconfirmed);
+  if (options.keep_unsure || unconfirmed == 0) return result;
+  // Minima the checks contradict: the start (or the other cameras' offsets it triangulates from)
+  // may be wrong. Once more from the checks' own estimates; kept when it confirms more cameras.
+  SyncResult from_checks = start;
+  for (int c = 0; c < raw_input.num_cameras(); ++c) {
+    if (c == raw_input.reference || !Checkable(checks[c])) continue;
+    from_checks.cameras[c].offset_frames = checks[c].offset_frames;
+    from_checks.cameras[c].offset_s = checks[c].offset_frames / reference_fps;
+    from_checks.cameras[c].confidence = 0.0;  // sure only once the calibrated minimum confirms it
+  }
+  int unconfirmed_again = 0;
+  SyncResult again = Passes(rig, smoothed, from_checks, checks, options, &unconfirmed_again);
+  if (unconfirmed_again >= unconfirmed) return result;
+  for (int c = 0; c < raw_input.num_cameras(); ++c) {
+    if (c == raw_input.reference) continue;
+    std::string& said = again.cameras[c].choice.empty() ? again.cameras[c].note : again.cameras[c].choice;
+    said = fmt::format("started from the epipolar estimates ({} of the cameras' minima contradicted the given start){}{}",
+                       unconfirmed, said.empty() ? "" : "; ", said);
+  }
+  return again;
 }
 
 }  // namespace epilabel

@@ -16,11 +16,30 @@
 // others and that common shift is taken out of every camera (the slow mode of the round, as the
 // reference is one view among many); `passes` rounds.
 //
-// Confidence: 1 - cost at the minimum / median cost over the scan (a sharp valley is sure); below
-// `min_confidence`, or with the minimum at the end of the interval, the camera keeps its start.
+// Sure or not: the minimum is checked against an independent estimate of the same offset, the
+// two-view epipolar one without the calibration (epipolar_sync.h: the camera against the
+// reference alone, so the other cameras' offsets do not enter it), each with its standard error
+// measured from the data (the cost's curvature against the spread of the points' slopes). Sure
+// when the calibrated valley is convex inside the interval, its standard error is at most
+// `max_standard_error_frames` and the two agree within `disagreement_se` combined standard
+// errors: confidence 1 - z / (2 disagreement_se) (z: how many combined standard errors apart; so
+// 0.5-1). A valley that is not convex, at the end of the interval or imprecise keeps the start
+// with its confidence (a calibration that fits the detections loosely); a clear minimum that the
+// check contradicts keeps the start with confidence 0 and a note giving both estimates (a biased
+// minimum, e.g. triangulated from other cameras' wrong offsets, or a wrong start: either way
+// nothing confirms an offset). When some minima are so contradicted, the rounds
+// run once more from the checks' own estimates, and that result is kept when it confirms more
+// cameras (its notes say so; a camera it does not confirm keeps the epipolar estimate with
+// confidence 0). Why not the valley's depth alone: a detector's
+// view-dependent bias raises the cost's floor at every offset, so a right minimum can sit in a
+// shallow valley, and a biased one in a deep valley. Without the check (it refuses: a person
+// standing still, too few pairs; or check.radius_frames 0) the confidence is the valley's depth,
+// 1 - cost at the minimum / median cost over the scan, and below `min_confidence`, or with the
+// minimum at the end of the interval, the camera keeps its start (with its confidence).
 #pragma once
 
 #include "geometry/core/camera.h"
+#include "geometry/sync/epipolar_sync.h"
 #include "geometry/sync/time_offsets.h"
 
 namespace epilabel {
@@ -32,8 +51,14 @@ struct CalibratedSyncOptions {
   double smoothing_frames = 1.5;   // std. dev. of the Gaussian smoothing of the keypoints, frames (0: none)
   int max_frames = 3000;           // reference frames used (evenly spaced sample of the sequence)
   int passes = 3;                  // rounds over the cameras
-  double min_confidence = 0.2;     // a camera whose valley is less sure (or at the end of the
-                                   // interval) keeps its start, with a note
+  double min_confidence = 0.2;     // without the check: a camera whose valley is less deep (or at
+                                   // the end of the interval) keeps its start, with a note
+  EpipolarSyncOptions check;       // the independent estimate each minimum is checked against
+                                   // (radius_frames 0: no check, the valley's depth decides)
+  double disagreement_se = 2.0;    // sure when the two are at most this many combined standard
+                                   // errors apart (two unbiased estimates are further apart 5 % of the time)
+  double max_standard_error_frames = 0.05;  // ... and the minimum's standard error is at most this
+                                            // (reference frames: 2 SE = 0.1 frame)
   bool keep_unsure = false;        // take every minimum instead, however shallow its valley or at the
                                    // end of the interval (the next pass searches on from there; the
                                    // note stays): for a caller that judges the result otherwise

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -19,6 +20,8 @@ namespace {
 struct PairSet {
   std::vector<Eigen::Vector2d> b;
   std::vector<std::vector<Eigen::Vector2d>> a;  // [offset][pair]
+  std::vector<int> track;                       // the pair's track
+  std::vector<double> frame;                    // its camera frame in reference frames (for blocks)
 };
 
 PairSet PairsOverOffsets(const SyncInput& input, int camera, const std::vector<double>& offsets_frames, int stride) {
@@ -26,7 +29,8 @@ PairSet PairsOverOffsets(const SyncInput& input, int camera, const std::vector<d
   set.a.resize(offsets_frames.size());
   const double ratio = input.fps[input.reference] / input.fps[camera];
   std::vector<Eigen::Vector2d> a(offsets_frames.size());
-  for (const Observations2d& track : input.tracks) {
+  for (size_t t = 0; t < input.tracks.size(); ++t) {
+    const Observations2d& track = input.tracks[t];
     for (int f = 0; f < track.num_frames(); f += stride) {
       for (int j = 0; j < track.num_joints(); ++j) {
         if (!track.IsObserved(camera, f, j)) continue;
@@ -39,6 +43,8 @@ PairSet PairsOverOffsets(const SyncInput& input, int camera, const std::vector<d
         if (!all) continue;
         for (size_t k = 0; k < a.size(); ++k) set.a[k].push_back(a[k]);
         set.b.push_back(track.at(camera, f, j).head<2>());
+        set.track.push_back(static_cast<int>(t));
+        set.frame.push_back(f * ratio);
       }
     }
   }
@@ -103,10 +109,11 @@ double RobustSigma(const std::vector<double>& residuals) {
 
 // Iteratively reweighted fit from `weights` (updated), `iterations` times; `scale` the Cauchy
 // scale in pixels (<= 0: `factor` x the residuals' robust spread, measured each iteration).
-// Returns the mean Cauchy cost at the final scale; *sigma the residuals' robust spread.
+// Returns the mean Cauchy cost at the final scale; *sigma the residuals' robust spread, *each (when
+// not null) every pair's Cauchy cost.
 double RobustCost(const std::vector<Eigen::Vector2d>& a, const std::vector<Eigen::Vector2d>& b,
                   const Eigen::Matrix3d& ta, const Eigen::Matrix3d& tb, double scale, double factor, int iterations,
-                  std::vector<double>* weights, double* sigma) {
+                  std::vector<double>* weights, double* sigma, std::vector<double>* each = nullptr) {
   std::vector<double> r;
   double c = scale;
   for (int it = 0; it < iterations; ++it) {
@@ -116,12 +123,18 @@ double RobustCost(const std::vector<Eigen::Vector2d>& a, const std::vector<Eigen
   }
   if (sigma) *sigma = RobustSigma(r);
   double cost = 0.0;
-  for (double x : r) cost += std::log1p((x / c) * (x / c));
+  if (each) each->resize(r.size());
+  for (size_t i = 0; i < r.size(); ++i) {
+    const double rho = std::log1p((r[i] / c) * (r[i] / c));
+    cost += rho;
+    if (each) (*each)[i] = rho;
+  }
   return cost / static_cast<double>(r.size());
 }
 
-// The vertex of the least-squares parabola through (x, y); nullopt-like NaN when not convex.
-double ParabolaVertex(const std::vector<double>& x, const std::vector<double>& y) {
+// The vertex of the least-squares parabola through (x, y); NaN when not convex. *curvature: the
+// parabola's second derivative.
+double ParabolaVertex(const std::vector<double>& x, const std::vector<double>& y, double* curvature) {
   Eigen::MatrixXd a(x.size(), 3);
   Eigen::VectorXd b(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
@@ -129,6 +142,7 @@ double ParabolaVertex(const std::vector<double>& x, const std::vector<double>& y
     b[i] = y[i];
   }
   const Eigen::Vector3d p = a.colPivHouseholderQr().solve(b);
+  *curvature = 2.0 * p[0];
   if (!(p[0] > 0.0)) return std::nan("");
   return -p[1] / (2.0 * p[0]);
 }
@@ -214,7 +228,8 @@ EpipolarOffset RefineOffsetByEpipolarGeometry(const SyncInput& raw_input, int ca
       y.push_back(costs[i]);
     }
   }
-  const double vertex = ParabolaVertex(x, y);
+  double curvature = 0.0;
+  const double vertex = ParabolaVertex(x, y, &curvature);
   if (std::isnan(vertex)) {
     out.note = "the epipolar cost is not convex at its minimum";
     return out;
@@ -228,6 +243,17 @@ EpipolarOffset RefineOffsetByEpipolarGeometry(const SyncInput& raw_input, int ca
   }
   out.offset_frames = lags[best] + std::clamp(vertex, -options.step_frames, options.step_frames);
   out.estimated = true;
+  // Standard error of the minimum: the mean cost's slope there is the mean of the pairs' slopes
+  // (central differences over the two neighbouring offsets), so the minimum moves by their sum's
+  // spread / (pairs x curvature); the sum's spread over blocks of time (BlockedSumDeviation: the
+  // detector's errors and the smoothing correlate neighbouring frames).
+  std::vector<double> minus, plus, slopes(set.b.size());
+  for (const auto& [i, each] : {std::pair{best - 1, &minus}, std::pair{best + 1, &plus}}) {
+    std::vector<double> weights = start_weights;
+    RobustCost(set.a[i], set.b, ta, tb, scale, 1.0, options.offset_iterations, &weights, nullptr, each);
+  }
+  for (size_t i = 0; i < slopes.size(); ++i) slopes[i] = (plus[i] - minus[i]) / (2.0 * options.step_frames);
+  out.standard_error_frames = BlockedSumDeviation(slopes, set.track, set.frame) / (slopes.size() * curvature);
   return out;
 }
 

@@ -50,6 +50,9 @@ struct EpipolarOffset {
   double residual_px = 0.0;    // robust standard deviation of the Sampson residuals at the start, pixels
   double depth = 0.0;          // (the cost at the search's edges - the cost at the minimum) / the
                                // minimum's cost: how much the offset matters
+  double standard_error_frames = 0.0;  // of the minimum, reference frames: the spread of the pairs'
+                                       // cost slopes there (in blocks of time whose length is
+                                       // measured, BlockedSumDeviation) over the cost's curvature
   int pairs = 0;               // joint pairs at the start offset
   std::string note;            // why not estimated
 };

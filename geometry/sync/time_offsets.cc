@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
+#include <utility>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -114,6 +117,26 @@ SyncResult CombineByStandardErrors(const SyncResult& a, const std::string& a_nam
     }
   }
   return out;
+}
+
+double BlockedSumDeviation(const std::vector<double>& values, const std::vector<int>& groups,
+                           const std::vector<double>& frames, int min_blocks) {
+  if (groups.size() != values.size() || frames.size() != values.size() || min_blocks < 2)
+    throw std::invalid_argument("BlockedSumDeviation: one group and frame per value, min_blocks >= 2 expected");
+  double largest = -1.0;
+  for (double length = 1.0;; length *= 2.0) {
+    std::map<std::pair<int, long>, double> blocks;
+    for (size_t i = 0; i < values.size(); ++i)
+      blocks[{groups[i], static_cast<long>(std::floor(frames[i] / length))}] += values[i];
+    const double n = static_cast<double>(blocks.size());
+    if (blocks.size() < static_cast<size_t>(min_blocks)) break;
+    double mean = 0.0;
+    for (const auto& [key, sum] : blocks) mean += sum / n;
+    double squares = 0.0;
+    for (const auto& [key, sum] : blocks) squares += (sum - mean) * (sum - mean);
+    largest = std::max(largest, std::sqrt(squares * n / (n - 1.0)));
+  }
+  return largest >= 0.0 ? largest : std::numeric_limits<double>::infinity();
 }
 
 std::optional<Eigen::Vector3d> InterpolateKeypoint(const Observations2d& observations, int camera, double frame,

@@ -83,6 +83,17 @@ struct SyncResult {
 SyncResult CombineByStandardErrors(const SyncResult& a, const std::string& a_name, const SyncResult& b,
                                    const std::string& b_name, const SyncResult& fallback, double disagreement);
 
+// The standard deviation of the sum of `values` (e.g. the points' slopes of a cost at its minimum)
+// when items close in time are correlated: the items are grouped into blocks (the same `groups`
+// entry, e.g. a track, and floor(frames / L), e.g. reference frames) whose sums are treated as
+// independent, for block lengths L = 1, 2, 4, ... frames while at least `min_blocks` blocks
+// remain, and the largest estimate is returned (the estimate grows with L until the blocks are
+// longer than the correlation; blocking as Flyvbjerg and Petersen, 1989). The correlation
+// length is thus measured from the data, not assumed. Infinity with fewer than `min_blocks`
+// blocks of one frame. `values`, `groups` and `frames` have one entry per item.
+double BlockedSumDeviation(const std::vector<double>& values, const std::vector<int>& groups,
+                           const std::vector<double>& frames, int min_blocks = 16);
+
 // Camera c's keypoint of `joint` at the fractional frame `frame`, nullopt when either neighbouring
 // frame is not observed or the frame is outside [0, frames - 1]; an integer frame needs only
 // itself. Position: Catmull-Rom (cubic through the four frames around, exact for quadratic

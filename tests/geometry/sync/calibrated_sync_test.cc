@@ -104,6 +104,86 @@ TEST(RefineOffsetsWithCalibration, KeepUnsureSearchesOnBeyondTheInterval) {
   for (int c = 1; c < 4; ++c) EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.05) << "camera " << c;
 }
 
+// A start with each camera's offset (and its check) marked estimated, `moves` frames off the truth.
+SyncResult StartOff(const std::vector<double>& offsets, const std::vector<double>& moves) {
+  SyncResult start;
+  start.success = true;
+  start.reference_fps = 30.0;
+  start.cameras.resize(offsets.size());
+  for (size_t c = 0; c < offsets.size(); ++c) {
+    start.cameras[c].offset_s = offsets[c] + moves[c] / 30.0;
+    start.cameras[c].estimated = c > 0;
+    start.cameras[c].confidence = c > 0 ? 0.9 : 1.0;
+  }
+  return start;
+}
+
+// Sure when the independent epipolar estimate agrees: every camera within 0.05 frame with
+// confidence >= 0.5 and the check in `choice`. From a start 0.4-0.8 frame off (the other cameras'
+// wrong offsets bias each camera's triangulated targets) the minima contradict the checks, and
+// the search starts again from the epipolar estimates, which it confirms.
+TEST(RefineOffsetsWithCalibration, SureWhenTheEpipolarCheckAgreesAlsoFromAWrongStart) {
+  const Rig rig = RingRig(4);
+  const std::vector<double> offsets = {0.0, 3.4 / 30, -7.2 / 30, 12.3 / 30};
+  const SyncInput input = MakeSyncInput(rig, offsets, {30, 30, 30, 30}, 20.0, 2.0);
+  for (const std::vector<double>& moves : {std::vector<double>{0, 0.1, -0.1, 0.05}, {0, 0.8, -0.6, 0.4}}) {
+    const SyncResult r = RefineOffsetsWithCalibration(rig, input, StartOff(offsets, moves));
+    for (int c = 1; c < 4; ++c) {
+      EXPECT_NEAR(r.cameras[c].offset_frames, offsets[c] * 30, 0.05) << "camera " << c << " move " << moves[c];
+      EXPECT_GE(r.cameras[c].confidence, 0.5) << r.cameras[c].note;
+      EXPECT_NE(r.cameras[c].choice.find("checked"), std::string::npos) << r.cameras[c].choice;
+      // the wrong start: contradicted, then confirmed from the epipolar estimates
+      if (moves[1] > 0.5) EXPECT_NE(r.cameras[c].choice.find("started from the epipolar"), std::string::npos) << r.cameras[c].choice;
+    }
+    EXPECT_EQ(r.Verdict(), "ok");
+  }
+}
+
+// A calibration that does not fit one camera (turned by 2 degrees): that camera's minimum is not
+// confirmed, so it keeps its start, 0.5 frame off, unsure (confidence 0, a note giving both
+// estimates) and the verdict is uncertain; no camera is wrong (over 0.1 frame off) and sure. Without
+// the check (radius 0) the valley's depth decides, as before.
+TEST(RefineOffsetsWithCalibration, AContradictedMinimumIsUnsure) {
+  const Rig rig = RingRig(4);
+  const std::vector<double> offsets = {0.0, 3.4 / 30, -7.2 / 30, 12.3 / 30};
+  const SyncInput input = MakeSyncInput(rig, offsets, {30, 30, 30, 30}, 20.0, 2.0);
+  Rig turned = rig;
+  const Eigen::Quaterniond turn(Eigen::AngleAxisd(2.0 * M_PI / 180.0, Eigen::Vector3d::UnitY()));
+  turned[2].cam_from_world = Rigid3d(turn * rig[2].cam_from_world.rotation, turn * rig[2].cam_from_world.translation);
+  const SyncResult r = RefineOffsetsWithCalibration(turned, input, StartOff(offsets, {0, 0.5, 0.5, 0.5}));
+  int unsure = 0;
+  for (int c = 1; c < 4; ++c) {
+    const double error = std::abs(r.cameras[c].offset_frames - offsets[c] * 30);
+    const bool sure = r.cameras[c].confidence >= 0.2;
+    EXPECT_TRUE(error <= 0.1 || !sure) << "camera " << c << " error " << error << " " << r.cameras[c].note;
+    if (!sure) {
+      ++unsure;
+      EXPECT_NE(r.cameras[c].note.find("not sure"), std::string::npos) << r.cameras[c].note;
+      EXPECT_NE(r.cameras[c].note.find("epipolar"), std::string::npos) << r.cameras[c].note;
+    }
+  }
+  EXPECT_GE(unsure, 1) << r.cameras[1].note << r.cameras[1].choice << " | " << r.cameras[2].note << r.cameras[2].choice
+                      << " | " << r.cameras[3].note << r.cameras[3].choice;
+  EXPECT_EQ(r.Verdict(), "uncertain");
+}
+
+// The check's epipolar fits run in parallel: one thread gives the same result.
+TEST(RefineOffsetsWithCalibration, SameCheckedResultWithOneThread) {
+  const Rig rig = RingRig(4);
+  const std::vector<double> offsets = {0.0, 3.4 / 30, -7.2 / 30, 12.3 / 30};
+  const SyncInput input = MakeSyncInput(rig, offsets, {30, 30, 30, 30}, 10.0, 2.0);
+  const SyncResult start = StartOff(offsets, {0, 0.6, -0.4, 0.3});
+  CalibratedSyncOptions one;
+  one.num_threads = 1;
+  const SyncResult a = RefineOffsetsWithCalibration(rig, input, start);
+  const SyncResult b = RefineOffsetsWithCalibration(rig, input, start, one);
+  for (int c = 0; c < 4; ++c) {
+    EXPECT_EQ(a.cameras[c].offset_s, b.cameras[c].offset_s) << c;
+    EXPECT_EQ(a.cameras[c].confidence, b.cameras[c].confidence) << c;
+    EXPECT_EQ(a.cameras[c].note + a.cameras[c].choice, b.cameras[c].note + b.cameras[c].choice) << c;
+  }
+}
+
 // The score of cameras and offsets: lowest at the true offsets, higher with one camera a frame
 // off (either way) and with a camera rotated by half a degree.
 TEST(CalibratedSyncScore, LowestForTheTrueCamerasAndOffsets) {

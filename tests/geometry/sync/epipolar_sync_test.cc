@@ -25,6 +25,9 @@ TEST(RefineOffsetByEpipolarGeometry, FindsFractionalOffsetsFromAWholeFrameStart)
     ASSERT_TRUE(r.estimated) << r.note;
     EXPECT_NEAR(r.offset_frames, truth, 0.03) << "camera " << c;
     EXPECT_GT(r.depth, 0.2) << "camera " << c;
+    EXPECT_GT(r.standard_error_frames, 0.0) << "camera " << c;
+    EXPECT_LT(r.standard_error_frames, 0.03) << "camera " << c;  // ~0.005-0.01 on 1 px over 20 s
+    EXPECT_LT(std::abs(r.offset_frames - truth), 5.0 * r.standard_error_frames + 0.005) << "camera " << c;
     EXPECT_GT(r.residual_px, 0.3) << "camera " << c;  // the pixel noise, and the motion up to 0.5 frame off
     EXPECT_LT(r.residual_px, 4.0) << "camera " << c;
   }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -182,6 +183,29 @@ TEST(CombineByStandardErrors, WithoutAStandardErrorTheOtherOrTheFallback) {
   SyncResult two = b;
   two.cameras.resize(2);
   EXPECT_THROW(CombineByStandardErrors(a, "search", two, "adjustment", start, 2.0), std::invalid_argument);
+}
+
+
+// Independent values: the sum's deviation is sqrt(n) x theirs; the same values repeated over runs
+// of 8 frames (correlated neighbours): sqrt(8) times more, which the blocking finds.
+TEST(BlockedSumDeviation, FindsTheCorrelationLength) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const int n = 4096;
+  std::vector<double> independent(n), runs(n), frames(n);
+  const std::vector<int> groups(n, 0);
+  double current = 0.0;
+  for (int i = 0; i < n; ++i) {
+    independent[i] = normal(rng);
+    if (i % 8 == 0) current = normal(rng);
+    runs[i] = current;
+    frames[i] = i;
+  }
+  EXPECT_NEAR(BlockedSumDeviation(independent, groups, frames), std::sqrt(n), 0.35 * std::sqrt(n));
+  EXPECT_NEAR(BlockedSumDeviation(runs, groups, frames), std::sqrt(8.0 * n), 0.35 * std::sqrt(8.0 * n));
+  EXPECT_GT(BlockedSumDeviation(runs, groups, frames), 2.0 * BlockedSumDeviation(independent, groups, frames));
+  EXPECT_TRUE(std::isinf(BlockedSumDeviation({1.0, 2.0}, {0, 0}, {0.0, 1.0})));
+  EXPECT_THROW(BlockedSumDeviation({1.0}, {0, 0}, {0.0}), std::invalid_argument);
 }
 
 }  // namespace
