@@ -194,6 +194,8 @@ struct PoseDetector::Impl {
 
   std::vector<Eigen::Vector3d> previous;  // last frame's joints (pixel-centre), empty = none
   bool lost = true;
+  LeftRightCheck left_right;  // of the single tracked person
+  size_t left_right_swaps = 0;
   size_t inferences = 0, full_frame_runs = 0;
 
   // The person finder (options.person_finder_path), loaded when given.
@@ -203,7 +205,8 @@ struct PoseDetector::Impl {
   std::vector<std::unique_ptr<PoseNetwork>> people_networks;
   PersonTracker tracker;
 
-  explicit Impl(const PoseDetectorOptions& opts) : options(opts), tracker(opts.people.tracking) {
+  explicit Impl(const PoseDetectorOptions& opts)
+      : options(opts), left_right({}, opts.left_right), tracker(opts.people.tracking) {
     options.Check();
     const std::string& path = options.model.path;
     std::error_code ec;
@@ -214,6 +217,7 @@ struct PoseDetector::Impl {
     network = DetectorModule().load_pose_network(options.model);
     layout = network->layout();
     skeleton = &GetSkeleton(PoseModelSkeleton(layout));
+    left_right = LeftRightCheck(skeleton->FlipPermutation(), options.left_right);
     input_width = network->input_width();
     input_height = network->input_height();
     if (!options.person_finder_path.empty()) {
@@ -395,8 +399,13 @@ struct PoseDetector::Impl {
       const ImageBox refined = Region(joints, image.cols, image.rows, &refined_full);
       if (!refined_full) joints = Run(image, refined);
     }
-    previous = joints;
     lost = MeanScore(joints) < options.lost_mean_score;
+    if (lost || !options.track || !options.left_right_check) {
+      left_right.Reset();
+    } else {
+      if (left_right.Apply(&joints)) ++left_right_swaps;
+    }
+    previous = joints;
     Person2d person;
     person.joints = joints;
     for (Eigen::Vector3d& j : person.joints)
@@ -414,6 +423,8 @@ std::vector<Person2d> PoseDetector::DetectPeople(const cv::Mat& bgr_image) { ret
 void PoseDetector::Reset() {
   impl_->previous.clear();
   impl_->lost = true;
+  impl_->left_right.Reset();
+  impl_->left_right_swaps = 0;
   impl_->inferences = 0;
   impl_->full_frame_runs = 0;
   impl_->tracker = PersonTracker(impl_->options.people.tracking);
@@ -421,6 +432,7 @@ void PoseDetector::Reset() {
 
 size_t PoseDetector::inferences() const { return impl_->inferences; }
 size_t PoseDetector::full_frame_runs() const { return impl_->full_frame_runs; }
+size_t PoseDetector::left_right_swaps() const { return impl_->left_right_swaps; }
 size_t PoseDetector::tracks_started() const { return static_cast<size_t>(impl_->tracker.tracks_started()); }
 PoseModelLayout PoseDetector::layout() const { return impl_->layout; }
 const char* PoseDetector::skeleton() const { return PoseModelSkeleton(impl_->layout); }
@@ -507,6 +519,7 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
     summary.inferences = detector.inferences();
     summary.full_frame_runs = detector.full_frame_runs();
     summary.tracks = detector.tracks_started();
+    summary.left_right_swaps = detector.left_right_swaps();
     summary.mean_score = summary.frames > 0 ? score_sum / summary.frames : 0.0;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (hint > static_cast<int64_t>(summary.frames)) total -= static_cast<size_t>(hint) - summary.frames;
