@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -204,6 +205,7 @@ struct PoseDetector::Impl {
   // The multi-person models (options.people: model_path, then portrait_model_path if given).
   std::vector<std::unique_ptr<PoseNetwork>> people_networks;
   PersonTracker tracker;
+  std::map<int, LeftRightCheck> track_left_right;  // per track id (several-people mode)
 
   explicit Impl(const PoseDetectorOptions& opts)
       : options(opts), left_right({}, opts.left_right), tracker(opts.people.tracking) {
@@ -317,6 +319,7 @@ struct PoseDetector::Impl {
       if (options.people.max_people > 0 && static_cast<int>(kept.size()) >= options.people.max_people) break;
     }
     const std::vector<int> ids = tracker.Update(kept);
+    CheckLeftRightOfTracks(ids, &kept);
     std::vector<Person2d> people(kept.size());
     for (size_t p = 0; p < kept.size(); ++p) {
       people[p].joints = kept[p];
@@ -326,6 +329,22 @@ struct PoseDetector::Impl {
     }
     std::stable_sort(people.begin(), people.end(), [](const Person2d& a, const Person2d& b) { return a.track_id < b.track_id; });
     return people;
+  }
+
+  // Several people: one LeftRightCheck per track id; a track absent from a frame starts afresh
+  // when it comes back.
+  void CheckLeftRightOfTracks(const std::vector<int>& ids, std::vector<std::vector<Eigen::Vector3d>>* poses) {
+    std::map<int, LeftRightCheck> seen;
+    for (size_t p = 0; p < ids.size() && p < poses->size(); ++p) {
+      if (!options.left_right_check || !options.track) continue;
+      auto found = track_left_right.find(ids[p]);
+      LeftRightCheck check = found != track_left_right.end()
+                                 ? std::move(found->second)
+                                 : LeftRightCheck(skeleton->FlipPermutation(), options.left_right);
+      if (check.Apply(&(*poses)[p])) ++left_right_swaps;
+      seen.emplace(ids[p], std::move(check));
+    }
+    track_left_right = std::move(seen);
   }
 
   std::vector<Eigen::Vector3d> Run(const cv::Mat& image, const ImageBox& box) {
@@ -428,6 +447,7 @@ void PoseDetector::Reset() {
   impl_->inferences = 0;
   impl_->full_frame_runs = 0;
   impl_->tracker = PersonTracker(impl_->options.people.tracking);
+  impl_->track_left_right.clear();
 }
 
 size_t PoseDetector::inferences() const { return impl_->inferences; }

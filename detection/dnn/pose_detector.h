@@ -137,10 +137,10 @@ struct PoseDetectorOptions {
   // whose own person detector MediaPipe runs first): its joints, in BlazePose's skeleton, place
   // the crop. Empty: such frames go to the model whole.
   std::string person_finder_path;
-  // Left/right consistency of the tracked person (single-person mode, with `track`): a frame whose
-  // pose continues the previous frames much better with its left and right exchanged is swapped
-  // back (LeftRightCheck; BlazePose full swaps a front view it takes for a back view). Reset when
-  // the person is lost.
+  // Left/right consistency of each tracked person (with `track`): a frame whose pose continues
+  // the previous frames much better with its left and right exchanged is swapped back
+  // (LeftRightCheck; BlazePose full swaps a front view it takes for a back view). Reset when the
+  // person is lost (several people: per track id, afresh when a track was missing a frame).
   bool left_right_check = true;
   LeftRightCheckOptions left_right;
   // Joints with a score at least this are used to place the crop (MoveNet: 0.2).
