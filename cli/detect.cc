@@ -34,6 +34,7 @@ struct DetectArgs {
   std::vector<double> std;
   bool bgr = false;
   bool no_track = false;
+  bool no_left_right_check = false;
   double min_score = 0.0;
   std::string people = "1";
   std::string people_model;
@@ -106,6 +107,7 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.people.refine = !args.no_refine_people;
   options.people.min_person_score = args.min_person_score;
   options.model.flip_test = args.flip;
+  options.left_right_check = !args.no_left_right_check;
   options.smoothing_sigma_frames = args.smooth;
   options.image_folder_fps = args.fps;
   if (!args.crop_expansion.empty()) {
@@ -133,6 +135,10 @@ void RunDetect(const DetectArgs& args) {
   for (const CameraDetectionSummary& c : result.cameras) {
     spdlog::info("{}: {} frames {}x{}, mean score {:.2f}, {} lost, {:.1f} frames/s", c.camera, c.frames, c.width,
                  c.height, c.mean_score, c.lost_frames, c.FramesPerSecond());
+    if (c.left_right_swaps > 0)
+      spdlog::info("{}: left and right swapped back in {} frame(s) (the model exchanged them against the "
+                   "previous frames)",
+                   c.camera, c.left_right_swaps);
     if (options.people.max_people != 1)
       spdlog::info("{}: {:.2f} people per frame, {} person tracks", c.camera,
                    c.frames > 0 ? static_cast<double>(c.people_detections) / c.frames : 0.0, c.tracks);
@@ -189,6 +195,9 @@ void AddDetectCommand(CLI::App& app) {
       ->expected(3);
   cmd->add_flag("--bgr", args->bgr, "A top-down model takes BGR input (default RGB)");
   cmd->add_flag("--no-track", args->no_track, "Search every frame on the full frame instead of around the last person");
+  cmd->add_flag("--no-left-right-check", args->no_left_right_check,
+                "Keep the model's left and right as they are (default: swap them back in a frame whose pose "
+                "continues the previous frames much better exchanged)");
   cmd->add_option("--people", args->people,
                   "People per frame: 1 (the single-person detector), N (the N best) or auto (everyone found); "
                   "several people are found by MoveNet MultiPose, refined by --model on each, and tracked per camera "

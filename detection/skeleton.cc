@@ -82,6 +82,9 @@ const Registry& GetRegistry() {
       s.height_legs = joint_lists("height_legs");
       s.height_torso = joint_lists("height_torso");
       s.height_arms = joint_lists("height_arms");
+      s.height_soles = joint_lists("height_soles");
+      if (!s.height_soles.empty() && s.height_soles.size() != s.height_legs.size())
+        throw std::logic_error("skeletons.toml: height_soles of " + s.name + " needs one pair per height_legs chain");
       if ((*t)["height_head"].as_array() != nullptr)
         for (const auto& name : StringArray(*t, "height_head", s.name)) s.height_head.push_back(index(name));
       s.height_ankle = (*t)["height_ankle"].value_or(0.08);

@@ -30,6 +30,9 @@ struct Skeleton {
   std::vector<joint_t> height_head;      // head joints (ears) of the segment-stack stature model
   double height_ankle = 0.08;            // ground to the ankle joint when standing, metres
   double height_head_top = 0.13;         // head joints to the top of the head, metres
+  // Per height_legs chain, two foot joints near the ground (heel, toe tip): the stature model then
+  // measures the ankle's height above them and adds foot_height instead of height_ankle.
+  std::vector<std::vector<joint_t>> height_soles;
   std::vector<joint_t> height_crown;     // a joint on the top of the head (stack without head joints)
   double height_crown_top = 0.0;         // crown joint to the top of the head, metres
   // The joints self-calibration takes as correspondences (empty: all). A skeleton with clusters

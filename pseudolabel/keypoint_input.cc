@@ -154,6 +154,8 @@ WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {
   if (!s.height_torso.empty()) o.stature_model.hips = s.height_torso[0];
   o.stature_model.ankle_height_m = s.height_ankle;
   o.stature_model.head_top_m = s.height_head_top;
+  o.stature_model.soles = s.height_soles;
+  o.stature_model.sole_height_m = s.foot_height;
   o.stature_model.crown = s.height_crown;
   o.stature_model.crown_top_m = s.height_crown_top;
   o.arm_model.legs = s.height_arms;

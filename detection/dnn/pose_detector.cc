@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -182,6 +183,8 @@ struct PoseDetector::Impl {
 
   std::vector<Eigen::Vector3d> previous;  // last frame's joints (pixel-centre), empty = none
   bool lost = true;
+  LeftRightCheck left_right;  // of the single tracked person
+  size_t left_right_swaps = 0;
   size_t inferences = 0, full_frame_runs = 0;
 
   // The person finder (options.person_finder_path), loaded when given.
@@ -190,8 +193,10 @@ struct PoseDetector::Impl {
   // The multi-person models (options.people: model_path, then portrait_model_path if given).
   std::vector<std::unique_ptr<PoseNetwork>> people_networks;
   PersonTracker tracker;
+  std::map<int, LeftRightCheck> track_left_right;  // per track id (several-people mode)
 
-  explicit Impl(const PoseDetectorOptions& opts) : options(opts), tracker(opts.people.tracking) {
+  explicit Impl(const PoseDetectorOptions& opts)
+      : options(opts), left_right({}, opts.left_right), tracker(opts.people.tracking) {
     options.Check();
     const std::string& path = options.model.path;
     std::error_code ec;
@@ -202,6 +207,7 @@ struct PoseDetector::Impl {
     network = DetectorModule().load_pose_network(options.model);
     layout = network->layout();
     skeleton = &GetSkeleton(PoseModelSkeleton(layout));
+    left_right = LeftRightCheck(skeleton->FlipPermutation(), options.left_right);
     input_width = network->input_width();
     input_height = network->input_height();
     if (!options.person_finder_path.empty()) {
@@ -301,6 +307,7 @@ struct PoseDetector::Impl {
       if (options.people.max_people > 0 && static_cast<int>(kept.size()) >= options.people.max_people) break;
     }
     const std::vector<int> ids = tracker.Update(kept);
+    CheckLeftRightOfTracks(ids, &kept);
     std::vector<Person2d> people(kept.size());
     for (size_t p = 0; p < kept.size(); ++p) {
       people[p].joints = kept[p];
@@ -310,6 +317,22 @@ struct PoseDetector::Impl {
     }
     std::stable_sort(people.begin(), people.end(), [](const Person2d& a, const Person2d& b) { return a.track_id < b.track_id; });
     return people;
+  }
+
+  // Several people: one LeftRightCheck per track id; a track absent from a frame starts afresh
+  // when it comes back.
+  void CheckLeftRightOfTracks(const std::vector<int>& ids, std::vector<std::vector<Eigen::Vector3d>>* poses) {
+    std::map<int, LeftRightCheck> seen;
+    for (size_t p = 0; p < ids.size() && p < poses->size(); ++p) {
+      if (!options.left_right_check || !options.track) continue;
+      auto found = track_left_right.find(ids[p]);
+      LeftRightCheck check = found != track_left_right.end()
+                                 ? std::move(found->second)
+                                 : LeftRightCheck(skeleton->FlipPermutation(), options.left_right);
+      if (check.Apply(&(*poses)[p])) ++left_right_swaps;
+      seen.emplace(ids[p], std::move(check));
+    }
+    track_left_right = std::move(seen);
   }
 
   std::vector<Eigen::Vector3d> Run(const cv::Mat& image, const ImageBox& box) {
@@ -383,8 +406,13 @@ struct PoseDetector::Impl {
       const ImageBox refined = Region(joints, image.cols, image.rows, &refined_full);
       if (!refined_full) joints = Run(image, refined);
     }
-    previous = joints;
     lost = MeanScore(joints) < options.lost_mean_score;
+    if (lost || !options.track || !options.left_right_check) {
+      left_right.Reset();
+    } else {
+      if (left_right.Apply(&joints)) ++left_right_swaps;
+    }
+    previous = joints;
     Person2d person;
     person.joints = joints;
     for (Eigen::Vector3d& j : person.joints)
@@ -402,13 +430,17 @@ std::vector<Person2d> PoseDetector::DetectPeople(const cv::Mat& bgr_image) { ret
 void PoseDetector::Reset() {
   impl_->previous.clear();
   impl_->lost = true;
+  impl_->left_right.Reset();
+  impl_->left_right_swaps = 0;
   impl_->inferences = 0;
   impl_->full_frame_runs = 0;
   impl_->tracker = PersonTracker(impl_->options.people.tracking);
+  impl_->track_left_right.clear();
 }
 
 size_t PoseDetector::inferences() const { return impl_->inferences; }
 size_t PoseDetector::full_frame_runs() const { return impl_->full_frame_runs; }
+size_t PoseDetector::left_right_swaps() const { return impl_->left_right_swaps; }
 size_t PoseDetector::tracks_started() const { return static_cast<size_t>(impl_->tracker.tracks_started()); }
 PoseModelLayout PoseDetector::layout() const { return impl_->layout; }
 const char* PoseDetector::skeleton() const { return PoseModelSkeleton(impl_->layout); }
@@ -495,6 +527,7 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
     summary.inferences = detector.inferences();
     summary.full_frame_runs = detector.full_frame_runs();
     summary.tracks = detector.tracks_started();
+    summary.left_right_swaps = detector.left_right_swaps();
     summary.mean_score = summary.frames > 0 ? score_sum / summary.frames : 0.0;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (hint > static_cast<int64_t>(summary.frames)) total -= static_cast<size_t>(hint) - summary.frames;

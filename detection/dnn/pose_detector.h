@@ -34,6 +34,7 @@
 #include <Eigen/Core>
 #include <opencv2/core.hpp>
 
+#include "detection/dnn/left_right_check.h"
 #include "detection/dnn/person_tracker.h"
 #include "detection/dnn/pose_decoding.h"
 #include "detection/keypoint_timing.h"
@@ -136,6 +137,12 @@ struct PoseDetectorOptions {
   // whose own person detector MediaPipe runs first): its joints, in BlazePose's skeleton, place
   // the crop. Empty: such frames go to the model whole.
   std::string person_finder_path;
+  // Left/right consistency of each tracked person (with `track`): a frame whose pose continues
+  // the previous frames much better with its left and right exchanged is swapped back
+  // (LeftRightCheck; BlazePose full swaps a front view it takes for a back view). Reset when the
+  // person is lost (several people: per track id, afresh when a track was missing a frame).
+  bool left_right_check = true;
+  LeftRightCheckOptions left_right;
   // Joints with a score at least this are used to place the crop (MoveNet: 0.2).
   double min_crop_keypoint_score = 0.2;
   // Mean joint score below which the person counts as lost (next frame: full frame).
@@ -181,6 +188,7 @@ struct CameraDetectionSummary {
   size_t inferences = 0;        // network runs (frames + refinement passes)
   size_t full_frame_runs = 0;   // runs on the whole frame (first frame, person lost)
   size_t lost_frames = 0;       // frames whose mean joint score was below lost_mean_score
+  size_t left_right_swaps = 0;  // frames whose left and right were swapped back (left_right_check)
   double mean_score = 0.0;      // mean joint score over all frames
   double seconds = 0.0;         // wall time of the camera (decoding + inference)
   // The frames' timestamps (keypoint_timing.h): measured rate, and whether it is variable;
@@ -235,6 +243,8 @@ class PoseDetector {
   size_t full_frame_runs() const;
   // Person tracks started (several-people mode; 0 otherwise).
   size_t tracks_started() const;
+  // Frames whose left and right were swapped back (options.left_right_check).
+  size_t left_right_swaps() const;
 
   // What the model file turned out to be, and the skeleton of the joints it gives.
   PoseModelLayout layout() const;

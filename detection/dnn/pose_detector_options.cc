@@ -56,6 +56,7 @@ void PoseDetectorOptions::Check() const {
     throw InputError("smoothing", "must be a non-negative number of frames");
   if (!(image_folder_fps >= 0.0) || !std::isfinite(image_folder_fps))
     throw InputError("fps", "the frame rate of image folders must be a non-negative number (0: none)");
+  left_right.Check();
   if (people.max_people < 0) throw InputError("people", "must be 0 (every person found) or a positive count");
   if (people.max_people != 1) {
     if (people.model_path.empty()) throw InputError("people_model", "several people need a multi-person model file");
@@ -93,7 +94,7 @@ std::string DetectionResult::BriefReport() const {
   for (const CameraDetectionSummary& c : cameras) {
     out.precision(2);
     out << c.camera << ": " << c.frames << " frames " << c.width << "x" << c.height << ", mean score " << c.mean_score
-        << ", " << c.lost_frames << " lost, " << c.inferences << " inferences (" << c.full_frame_runs
+        << ", " << c.lost_frames << " lost, " << c.left_right_swaps << " left/right swapped back, " << c.inferences << " inferences (" << c.full_frame_runs
         << " on the full frame)";
     out.precision(1);
     out << ", " << c.FramesPerSecond() << " frames/s\n";

@@ -155,6 +155,34 @@ double UprightDistance(const Points3d& points, const std::vector<joint_t>& botto
 
 }  // namespace
 
+namespace {
+
+// Distance of `p` from the line through a and b.
+double DistanceFromLine(const Eigen::Vector3d& p, const Eigen::Vector3d& a, const Eigen::Vector3d& b) {
+  const Eigen::Vector3d u = b - a;
+  const double n2 = u.squaredNorm();
+  if (!(n2 > 0.0)) return kNaN;
+  return ((p - a) - u * ((p - a).dot(u) / n2)).norm();
+}
+
+// The ankles' median distance from their soles (StatureModel::soles) over every chain and frame
+// that sees the ankle and both sole joints; NaN with fewer than 10 such observations.
+double AnkleAboveSoles(const Points3d& points, const StatureModel& model) {
+  std::vector<double> d;
+  for (size_t c = 0; c < model.legs.size() && c < model.soles.size(); ++c) {
+    if (model.legs[c].empty() || model.soles[c].size() < 2) continue;
+    const joint_t ankle = model.legs[c][0], heel = model.soles[c][0], toe = model.soles[c][1];
+    for (frame_t f = 0; f < points.num_frames(); ++f) {
+      if (!points.IsValid(f, ankle) || !points.IsValid(f, heel) || !points.IsValid(f, toe)) continue;
+      const double h = DistanceFromLine(points.at(f, ankle), points.at(f, heel), points.at(f, toe));
+      if (std::isfinite(h)) d.push_back(h);
+    }
+  }
+  return d.size() < 10 ? kNaN : Median(d);
+}
+
+}  // namespace
+
 StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& model) {
   StatureMeasurement m;
   m.method = "segment stack";
@@ -176,9 +204,16 @@ StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& mo
     cap = {"crown to top", kNaN, model.crown_top_m};
   }
   if (!std::isfinite(trunk)) return m;
+  const double ankle = model.soles.empty() ? kNaN : AnkleAboveSoles(points, model);
   m.length = legs + trunk;
-  m.constant_m = model.ankle_height_m + cap.constant_m;
-  m.segments = {{"ankle height", kNaN, model.ankle_height_m}};
+  if (std::isfinite(ankle)) {
+    m.length += ankle;
+    m.constant_m = model.sole_height_m + cap.constant_m;
+    m.segments = {{"sole", kNaN, model.sole_height_m}, {"ankle above sole", ankle, 0.0}};
+  } else {
+    m.constant_m = model.ankle_height_m + cap.constant_m;
+    m.segments = {{"ankle height", kNaN, model.ankle_height_m}};
+  }
   const std::vector<double> bones = MeanChainBones(points, model.legs);
   const char* leg_names[] = {"shin", "thigh"};
   for (size_t b = 0; b < bones.size(); ++b)

@@ -46,6 +46,8 @@ struct HeightModel {
 //   H = ankle_height_m + legs + upright quantile of |mean(head) - mean(hips)| + head_top_m,
 // or, when the head joints are never seen with the hips (fewer than 10 frames),
 //   H = ankle_height_m + legs + upright quantile of |mean(crown) - mean(hips)| + crown_top_m.
+// With `soles`, ankle_height_m is replaced by sole_height_m + the ankle's measured height above
+// the sole (segments "sole" and "ankle above sole").
 struct StatureModel {
   std::vector<std::vector<joint_t>> legs;  // {ankle, knee, hip} per side; averaged
   std::vector<joint_t> hips;               // bottom of the trunk (mean), the legs' top joints
@@ -57,6 +59,13 @@ struct StatureModel {
   // 0.659 m + head_top_m 0.13 m, so the crown joint is the top of the head within a centimetre.
   std::vector<joint_t> crown;
   double crown_top_m = 0.0;                // crown joints to the top of the head, metres
+  // Feet (empty: none): for each chain of `legs`, in the same order, two joints on its foot that
+  // lie near the ground when the foot is flat (BlazePose's heel and toe tip). When they are seen
+  // (10 frames or more), the ankle height is measured instead of taken as ankle_height_m: the
+  // median distance of the ankle from the line through the two (the sole; the foot is rigid, so
+  // this holds in any posture), plus sole_height_m, those joints' height above the ground.
+  std::vector<std::vector<joint_t>> soles;
+  double sole_height_m = 0.03;
   double upright_quantile = 0.5;           // quantile of the per-frame hip-head distance (0.5: median)
   double sigma_rel = 0.01;                 // spread of the two constants between adults, share of H
 };

@@ -37,6 +37,16 @@ TEST(Skeleton, StatureModelUsesTheEarsWhereTheSkeletonHasThem) {
   EXPECT_TRUE(GetSkeleton("h36m17").height_head.empty());
 }
 
+// BlazePose measures the ankle's height above its heel and toe tip; the others have no soles.
+TEST(Skeleton, BlazePoseStatureStartsFromTheSoles) {
+  const Skeleton& s = GetSkeleton("blazepose33");
+  ASSERT_EQ(s.height_soles.size(), s.height_legs.size());
+  EXPECT_EQ(s.height_soles[0], (std::vector<joint_t>{s.JointIndex("left_heel"), s.JointIndex("left_foot_index")}));
+  EXPECT_EQ(s.height_soles[1], (std::vector<joint_t>{s.JointIndex("right_heel"), s.JointIndex("right_foot_index")}));
+  EXPECT_EQ(s.height_legs[0][0], s.JointIndex("left_ankle"));  // same chain order
+  for (const char* other : {"coco17", "body25b", "halpe26"}) EXPECT_TRUE(GetSkeleton(other).height_soles.empty()) << other;
+}
+
 // BODY_25B's head_top is the crown: the stack ends there when the ears are never seen.
 TEST(Skeleton, Body25bStatureCanEndAtTheHeadTopJoint) {
   const Skeleton& s = GetSkeleton("body25b");

@@ -164,5 +164,16 @@ TEST(LoadKeypointInput, AVariableRateCameraIsPutOnEvenlySpacedFramesTheOthersSta
   EXPECT_EQ(plain.keypoints.cameras[1].people[1][0].joints[0], seq.cameras[1].people[1][0].joints[0]);
 }
 
+// The stature model takes the skeleton's soles (BlazePose: heel and toe tip under each ankle chain)
+// and the height of those joints; skeletons without soles keep the ankle constant alone.
+TEST(WorldFrameOptionsFor, GivesTheStatureModelTheSkeletonsSoles) {
+  const Skeleton& blazepose = GetSkeleton("blazepose33");
+  const WorldFrameOptions o = WorldFrameOptionsFor(blazepose);
+  EXPECT_EQ(o.stature_model.soles, blazepose.height_soles);
+  EXPECT_EQ(o.stature_model.soles.size(), o.stature_model.legs.size());
+  EXPECT_DOUBLE_EQ(o.stature_model.sole_height_m, blazepose.foot_height);
+  EXPECT_TRUE(WorldFrameOptionsFor(GetSkeleton("coco17")).stature_model.soles.empty());
+}
+
 }  // namespace
 }  // namespace epilabel

@@ -69,6 +69,56 @@ TEST(Stature, SegmentStackMeasuresLegsAndTrunk) {
   EXPECT_DOUBLE_EQ(m.segments[4].Metres(2.0), o.stature_model.head_top_m);
 }
 
+// The walker with feet: joints 17-20 = left heel, left toe tip, right heel, right toe tip, on a
+// rigid foot that pitches with the shin: the line heel-toe passes `sole_depth` below the ankle
+// along the shin, whatever the posture.
+Points3d WalkerWithFeet(int frames, double sole_depth) {
+  const Points3d walker = testing::WalkerMotion(frames);
+  Points3d p(frames, 21);
+  for (frame_t f = 0; f < frames; ++f) {
+    for (joint_t j = 0; j < 17; ++j) p.at(f, j) = walker.at(f, j);
+    for (int side = 0; side < 2; ++side) {
+      const Eigen::Vector3d ankle = walker.at(f, side == 0 ? kLAnkle : kRAnkle);
+      const Eigen::Vector3d down = (ankle - walker.at(f, side == 0 ? kLKnee : kRKnee)).normalized();
+      const Eigen::Vector3d hint(std::cos(0.1 * f), std::sin(0.1 * f), 0.3);  // the foot turns and pitches
+      const Eigen::Vector3d forward = (hint - hint.dot(down) * down).normalized();
+      p.at(f, 17 + 2 * side) = ankle + sole_depth * down - 0.05 * forward;
+      p.at(f, 18 + 2 * side) = ankle + sole_depth * down + 0.15 * forward;
+    }
+  }
+  return p;
+}
+
+TEST(Stature, MeasuresTheAnkleAboveTheSoles) {
+  WorldFrameOptions o = CocoOptions();
+  o.stature_model.soles = {{17, 18}, {19, 20}};
+  o.stature_model.sole_height_m = 0.03;
+  const StatureMeasurement m = MeasureStature(WalkerWithFeet(200, 0.09), o.stature_model);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(m.length, 0.09 + kLegs + kTrunk, 1e-9);
+  EXPECT_NEAR(m.constant_m, 0.03 + o.stature_model.head_top_m, 1e-12);
+  ASSERT_EQ(m.segments.size(), 6u);
+  EXPECT_EQ(m.segments[0].name, "sole");
+  EXPECT_DOUBLE_EQ(m.segments[0].Metres(2.0), 0.03);
+  EXPECT_EQ(m.segments[1].name, "ankle above sole");
+  EXPECT_NEAR(m.segments[1].length, 0.09, 1e-9);
+  EXPECT_EQ(m.segments[2].name, "shin");
+  // The stated height gives the scale exactly: 0.03 + 0.09 + legs + trunk + head top.
+  EXPECT_NEAR(m.ScaleFor(0.03 + 0.09 + kLegs + kTrunk + o.stature_model.head_top_m), 1.0, 1e-9);
+}
+
+TEST(Stature, FallsBackToTheAnkleConstantWithoutSoles) {
+  WorldFrameOptions o = CocoOptions();
+  o.stature_model.soles = {{17, 18}, {19, 20}};
+  Points3d p = WalkerWithFeet(200, 0.09);
+  for (frame_t f = 4; f < 200; ++f) p.at(f, 18) = p.at(f, 20) = Eigen::Vector3d::Constant(kNaN);  // 8 seen
+  const StatureMeasurement m = MeasureStature(p, o.stature_model);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(m.length, kLegs + kTrunk, 1e-9);
+  EXPECT_EQ(m.segments[0].name, "ankle height");
+  EXPECT_NEAR(m.constant_m, o.stature_model.ankle_height_m + o.stature_model.head_top_m, 1e-12);
+}
+
 TEST(Stature, ScaleFromTheStackIsExact) {
   const WorldFrameOptions base = CocoOptions();
   const double stature = base.stature_model.ankle_height_m + kLegs + kTrunk + base.stature_model.head_top_m;
