@@ -3,6 +3,7 @@
 //                               [--smooth] [--no-calibration] [--no-complete-single-view]
 //                               [--no-complete-disagreeing-views] [--detector gaussian|realistic]
 //                               [--joint-weighting 0|1|2] [--segment-frames N] [--segments-per-joint]
+//                               [--realistic-off COMPONENT]... [--oracle-calibration | --only-oracle-calibration]
 // Per scene: PCP per person and mean (a limb correct when the mean error of its ends is at most
 // half its length), MPJPE of ours and of the oracle association (each person triangulated from
 // its own detections, the studio's truth of who is who), identity switches (not counted at the
@@ -16,7 +17,12 @@
 // printed beside it. --no-complete-single-view leaves the joints one camera sees out (ours and
 // the oracle's), as `triangulate --no-complete-single-view`. --no-calibration skips
 // the self-calibration. --detector realistic runs the studio's realistic detector model
-// (realistic_detector.h, each person its own errors) instead of the Gaussian one.
+// (realistic_detector.h, each person its own errors) instead of the Gaussian one;
+// --realistic-off switches one of its components off (repeatable: offsets, face, noise,
+// correlation, tails, far_side, confidence, gross; WithoutComponent). --oracle-calibration also
+// self-calibrates from the true association (every person's own detections, first pass:
+// EvaluateOracleCalibration), the association's share of the error apart from the detector's;
+// --only-oracle-calibration prints that alone (no association, triangulation or our calibration).
 // --diagnose first prints the uncalibrated association (the self-calibration's) against the truth: 2D tracks per camera and their purity, per camera pair
 // the compared pairs of 2D tracks that fit or not by whether they are one person, per track
 // its cameras and purity, and the calibration from them with its reasons.
@@ -28,7 +34,9 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <vector>
 
+#include "foundation/error.h"
 #include "geometry/association/uncalibrated.h"
 #include "pseudolabel/people_evaluation.h"
 #include "pseudolabel/stages/calibrate.h"
@@ -165,6 +173,8 @@ struct BenchOptions {
   bool diagnose = false;
   bool self_calibrate = true;
   std::string detector = "gaussian";  // the studio's detector model
+  std::vector<std::string> realistic_off;  // realistic detector components switched off
+  bool oracle_calibration = false, only_oracle_calibration = false;
   CalibrateStageOptions calibration;
   TriangulateStageOptions triangulation;
 };
@@ -181,8 +191,17 @@ void Run(const Scenario& sc, const BenchOptions& o) {
   so.seed = seed;
   so.detector = o.detector;
   so.data_dir = EPILABEL_DATA_DIR;
+  for (const std::string& c : o.realistic_off) so.realistic = WithoutComponent(so.realistic, c);
   const SyntheticScene scene = Synthesize(so);
   if (o.diagnose) Diagnose(scene);
+  if (o.oracle_calibration || o.only_oracle_calibration) {
+    const OracleCalibrationEvaluation oc = EvaluateOracleCalibration(scene, seed, o.calibration);
+    std::printf("%-26s oracle self-calibration (true association, %d people): rotation %.4f deg, centre %.3f %% of "
+                "the rig radius, verdict %s\n",
+                sc.name, static_cast<int>(scene.people.size()), oc.calibrated ? oc.calibration.max_rotation_error_deg : kNaN,
+                oc.calibrated ? 100 * oc.calibration.max_center_error_rel : kNaN, oc.verdict.c_str());
+    if (o.only_oracle_calibration) return;
+  }
   const PeopleEvaluation e = EvaluatePeople(scene, seed, o.self_calibrate, true, o.calibration, o.triangulation);
   std::printf("%-26s %d frames, %d tracks (%s); PCP %.2f %% (oracle %.2f %%, per frame %.2f %%), MPJPE %.2f mm "
               "(oracle %.2f mm, ratio %.3f; per frame %.2f mm, ratio %.3f), switches %d, unmatched %lld of %lld "
@@ -236,6 +255,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--smooth")) o.triangulation.smooth = true;
     else if (!std::strcmp(argv[i], "--no-calibration")) o.self_calibrate = false;
     else if (!std::strcmp(argv[i], "--segments-per-joint")) o.calibration.pipeline.self.segments_per_joint = true;
+    else if (!std::strcmp(argv[i], "--oracle-calibration")) o.oracle_calibration = true;
+    else if (!std::strcmp(argv[i], "--only-oracle-calibration")) o.only_oracle_calibration = true;
     else if (!std::strcmp(argv[i], "--no-complete-single-view")) o.triangulation.completion.enabled = false;
     else if (!std::strcmp(argv[i], "--no-complete-disagreeing-views")) o.triangulation.completion.disagreeing_views = false;
     else if (i + 1 >= argc) break;
@@ -243,9 +264,16 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--seed")) o.seed = std::strtoull(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--scenario")) only = argv[++i];
     else if (!std::strcmp(argv[i], "--detector")) o.detector = argv[++i];
+    else if (!std::strcmp(argv[i], "--realistic-off")) o.realistic_off.push_back(argv[++i]);
     else if (!std::strcmp(argv[i], "--max-frames")) o.calibration.pipeline.self.max_ba_frames = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-weighting")) o.calibration.pipeline.self.joint_weighting = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--segment-frames")) o.calibration.pipeline.self.segment_frames = std::atoi(argv[++i]);
+  }
+  try {
+    for (const std::string& c : o.realistic_off) WithoutComponent(RealisticDetectorOptions{}, c);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "people_accuracy: %s\n", e.what());
+    return 2;
   }
   const Scenario scenarios[] = {
       {"ring8_3", "ring8", 3, false, false},

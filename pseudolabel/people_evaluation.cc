@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include <tbb/global_control.h>
 
@@ -135,6 +137,31 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
   OracleTracks(scene, input, plain, &unused_truth, &per_frame, &unused_ids);
   e.oracle_per_frame = ScorePeople(per_frame, oracle_ids, truth, input.skeleton->bones, cuts);
   if (self_calibrate) SelfCalibrate(scene, input, seed, calibration, &e);
+  return e;
+}
+
+OracleCalibrationEvaluation EvaluateOracleCalibration(const SyntheticScene& scene, uint64_t seed,
+                                                      const CalibrateStageOptions& calibration) {
+  const KeypointInput input = InputOf(scene);
+  std::vector<PersonTrack> tracks;
+  for (const PersonTruth& p : scene.people) {
+    PersonTrack t;
+    t.id = p.id;
+    t.skeleton = input.skeleton;
+    t.camera_names = input.camera_names;
+    t.frame_numbers = scene.frame_numbers;
+    t.observations = p.observations;
+    tracks.push_back(std::move(t));
+  }
+  CalibrateStageOptions co = calibration;
+  co.seed = seed;
+  co.reassociation.enabled = false;
+  PersonTrack used;
+  const CalibrateStageResult r = CalibrateFromTracks(WithoutExtrinsics(scene.rig), tracks, {}, co, &used);
+  OracleCalibrationEvaluation e;
+  e.calibrated = r.output.success;
+  e.verdict = VerdictName(r.output.report.verdict);
+  if (e.calibrated) e.calibration = CompareRigs(scene.rig, r.output.rig);
   return e;
 }
 

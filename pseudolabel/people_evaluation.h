@@ -51,4 +51,17 @@ PeopleEvaluation EvaluatePeople(const SyntheticScene& scene, uint64_t seed, bool
                                 const CalibrateStageOptions& calibration = {},
                                 const TriangulateStageOptions& triangulation = {});
 
+// The self-calibration from the studio's true association: every person's own detections (the
+// bystander's too), one track each, no ghost detections; the first pass (nothing to
+// re-associate). Beside EvaluatePeople's calibration it separates the association's share of
+// the self-calibration error from the detector's (bench/people_accuracy --oracle-calibration).
+struct OracleCalibrationEvaluation {
+  bool calibrated = false;
+  RigComparison calibration;  // against the true rig
+  std::string verdict;
+};
+// `calibration`: the self-calibration's options (its seed replaced by `seed`, re-association off).
+OracleCalibrationEvaluation EvaluateOracleCalibration(const SyntheticScene& scene, uint64_t seed,
+                                                      const CalibrateStageOptions& calibration = {});
+
 }  // namespace epilabel

@@ -333,6 +333,38 @@ double RealisticDetectorOptions::CameraRho(int camera) const {
   return correlation_time_s > 0.0 ? std::exp(-1.0 / (camera_fps[camera] * correlation_time_s)) : 0.0;
 }
 
+const std::vector<std::string>& RealisticComponentNames() {
+  static const std::vector<std::string> names = {"offsets",  "face",       "noise", "correlation",
+                                                 "tails",    "far_side",   "confidence", "gross"};
+  return names;
+}
+
+RealisticDetectorOptions WithoutComponent(RealisticDetectorOptions o, const std::string& name) {
+  if (name == "offsets") {
+    o.hip_raise_m = o.hip_outward_m = o.shoulder_outward_m = 0.0;
+  } else if (name == "face") {
+    o.nose_profile_shift_px = o.eye_profile_shift_px = o.ear_profile_shift_px = 0.0;
+  } else if (name == "noise") {
+    o.noise_px = 0.0;
+  } else if (name == "correlation") {
+    o.correlation_time_s = 0.0;
+  } else if (name == "tails") {
+    o.student_dof = 100.0;
+  } else if (name == "far_side") {
+    o.far_side_noise_gain = 0.0;
+  } else if (name == "confidence") {
+    o.confidence_noise = o.profile_confidence_drop = o.far_side_confidence_drop = 0.0;
+    o.confidence_error_scale = 1e9;
+  } else if (name == "gross") {
+    o.outlier_rate = o.wrong_limb_rate = o.swap_rate_frontal = o.swap_rate_profile = 0.0;
+  } else {
+    std::string known;
+    for (const std::string& n : RealisticComponentNames()) known += (known.empty() ? "" : ", ") + n;
+    throw InputError("realistic-off", "unknown component '" + name + "' (known: " + known + ")");
+  }
+  return o;
+}
+
 namespace {
 
 SimulatedDetection EmptyDetection(int num_cameras, int num_frames, bool with_occlusion) {

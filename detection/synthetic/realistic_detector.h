@@ -48,6 +48,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "detection/synthetic/simulated_detector.h"
@@ -111,6 +112,20 @@ struct RealisticDetectorOptions {
   // std::invalid_argument when camera_fps is given and has no entry for `camera`.
   double CameraRho(int camera) const;
 };
+
+// The detector's components by name, to switch off one at a time (an ablation: which of the
+// detector's errors limits what is measured from its detections, bench/people_accuracy
+// --realistic-off): "offsets" (step 1: hip_raise_m, hip_outward_m, shoulder_outward_m = 0),
+// "face" (step 2: the three *_profile_shift_px = 0), "noise" (step 3: noise_px = 0, no random
+// error at all), "correlation" (step 3: correlation_time_s = 0, white noise), "tails" (step 3:
+// student_dof = 100, nearly Gaussian innovations), "far_side" (step 3: far_side_noise_gain = 0),
+// "confidence" (step 4: the joint's base confidence only: confidence_noise, both drops = 0 and
+// confidence_error_scale 1e9), "gross" (steps 6-8: outlier_rate, wrong_limb_rate and both swap
+// rates = 0). Everything else is kept.
+const std::vector<std::string>& RealisticComponentNames();
+// `options` with the component `name` switched off. Throws InputError naming "realistic-off"
+// (and the known names) for an unknown name.
+RealisticDetectorOptions WithoutComponent(RealisticDetectorOptions options, const std::string& name);
 
 // Runs the detector on true COCO-17 points ([frames, 17], world metres, all finite) of one
 // person of `subject_height` metres. Masks as SimulateDetector's (wrong-limb joints are in

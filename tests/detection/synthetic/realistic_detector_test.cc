@@ -295,6 +295,73 @@ TEST(RealisticDetector, OptionsCheckNamesTheBadOption) {
 }
 
 
+TEST(RealisticDetector, ComponentsSwitchOffOneAtATime) {
+  const Truth& t = H36mTruth();
+  const double height = t.motion.subject_height;
+  // Mean distance (px) of the detected joints `joints` from their true projections; the largest too.
+  auto error_px = [&](const SimulatedDetection& d, const std::vector<int>& joints, double* largest) {
+    double sum = 0.0;
+    int n = 0;
+    *largest = 0.0;
+    for (size_t c = 0; c < t.rig.cameras.size(); ++c)
+      for (int f = 0; f < t.motion.points3d.num_frames(); ++f)
+        for (int j : joints) {
+          const Eigen::Vector3d det = d.observations.at(static_cast<int>(c), f, j);
+          const auto truth = t.rig.cameras[c].ImageFromWorld(t.motion.points3d.at(f, j));
+          if (det.z() <= 0 || !truth) continue;
+          const double e = (det.head<2>() - *truth).norm();
+          sum += e;
+          *largest = std::max(*largest, e);
+          ++n;
+        }
+    EXPECT_GT(n, 1000);
+    return sum / std::max(n, 1);
+  };
+  RealisticDetectorOptions none;
+  for (const char* c : {"noise", "offsets", "face", "gross", "confidence"}) none = WithoutComponent(none, c);
+  none.missing_rate = 0.0;
+  EXPECT_NO_THROW(none.Check());
+  const SimulatedDetection exact = SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, height, none);
+  std::vector<int> all(17);
+  std::iota(all.begin(), all.end(), 0);
+  double largest = 0.0;
+  EXPECT_NEAR(error_px(exact, all, &largest), 0.0, 1e-9);
+  EXPECT_LT(largest, 1e-6);  // no error left: every joint on its projection
+  for (size_t c = 0; c < t.rig.cameras.size(); ++c)
+    for (int f = 0; f < t.motion.points3d.num_frames(); f += 7)
+      for (int j = 0; j < 17; ++j) {
+        const double conf = exact.observations.at(static_cast<int>(c), f, j).z();
+        if (conf > 0) {
+          EXPECT_DOUBLE_EQ(conf, none.joint_confidence[j]) << "joint " << j;  // the base confidence only
+        }
+      }
+  // One component back: only its joints move.
+  RealisticDetectorOptions offsets_only = none;
+  offsets_only.hip_outward_m = RealisticDetectorOptions().hip_outward_m;
+  const SimulatedDetection hips = SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, height, offsets_only);
+  EXPECT_GT(error_px(hips, {kLeftHip, kRightHip}, &largest), 0.5);
+  EXPECT_LT(error_px(hips, {13, 14, 15, 16}, &largest), 1e-9);  // knees, ankles untouched
+  RealisticDetectorOptions noise_only = WithoutComponent(RealisticDetectorOptions(), "offsets");
+  for (const char* c : {"face", "gross"}) noise_only = WithoutComponent(noise_only, c);
+  noise_only.missing_rate = 0.0;
+  const SimulatedDetection noisy = SimulateRealisticDetector(t.rig.cameras, t.motion.points3d, height, noise_only);
+  EXPECT_GT(error_px(noisy, {13, 14}, &largest), 2.0);  // knees: 4.2 px x 1.1 per axis at 400 px
+  // The random part's shape.
+  EXPECT_EQ(WithoutComponent(RealisticDetectorOptions(), "correlation").Rho(), 0.0);
+  EXPECT_GT(RealisticDetectorOptions().Rho(), 0.7);
+  EXPECT_EQ(WithoutComponent(RealisticDetectorOptions(), "tails").student_dof, 100.0);
+  EXPECT_EQ(WithoutComponent(RealisticDetectorOptions(), "far_side").far_side_noise_gain, 0.0);
+  for (const std::string& name : RealisticComponentNames())
+    EXPECT_NO_THROW(WithoutComponent(RealisticDetectorOptions(), name).Check()) << name;
+  try {
+    WithoutComponent(RealisticDetectorOptions(), "bias");
+    ADD_FAILURE() << "no error for an unknown component";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("realistic-off"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("offsets"), std::string::npos) << e.what();  // the known names
+  }
+}
+
 // Several people: `truth` shifted by `shift` (world metres) in every frame.
 Points3d Shifted(const Points3d& truth, const Eigen::Vector3d& shift) {
   Points3d out = truth;
