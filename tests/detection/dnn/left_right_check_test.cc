@@ -100,7 +100,9 @@ TEST(LeftRightCheck, ComparesWithTheLastTrustedPoseAcrossAJump) {
     std::vector<Eigen::Vector3d> pose = f < 10 ? truth : (f == 10 ? Figure(300.0 + f, M_PI / 2.0)
                                                                   : SwapLeftRight(truth, CocoFlip()));
     check.Apply(&pose);
-    if (f != 10) EXPECT_LT(MaxDistance(pose, truth), 1e-9) << "frame " << f;
+    if (f != 10) {
+      EXPECT_LT(MaxDistance(pose, truth), 1e-9) << "frame " << f;
+    }
   }
   EXPECT_EQ(check.swaps(), 9u);
 }

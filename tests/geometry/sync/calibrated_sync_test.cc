@@ -133,7 +133,9 @@ TEST(RefineOffsetsWithCalibration, SureWhenTheEpipolarCheckAgreesAlsoFromAWrongS
       EXPECT_GE(r.cameras[c].confidence, 0.5) << r.cameras[c].note;
       EXPECT_NE(r.cameras[c].choice.find("checked"), std::string::npos) << r.cameras[c].choice;
       // the wrong start: contradicted, then confirmed from the epipolar estimates
-      if (moves[1] > 0.5) EXPECT_NE(r.cameras[c].choice.find("started from the epipolar"), std::string::npos) << r.cameras[c].choice;
+      if (moves[1] > 0.5) {
+        EXPECT_NE(r.cameras[c].choice.find("started from the epipolar"), std::string::npos) << r.cameras[c].choice;
+      }
     }
     EXPECT_EQ(r.Verdict(), "ok");
   }
