@@ -18,14 +18,7 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-KeypointInput InputOf(const SyntheticScene& scene) {
-  KeypointInput in;
-  in.path = "studio";
-  in.keypoints = scene.ToKeypointSequence();
-  in.skeleton = &GetSkeleton("coco17");
-  for (const Camera& c : scene.rig) in.camera_names.push_back(c.name);
-  return in;
-}
+KeypointInput InputOf(const SyntheticScene& scene) { return KeypointInputFromMemory(scene.ToKeypointSequence(), "studio"); }
 
 // Stretch boundaries of every person: frames where a person may jump.
 std::vector<uint8_t> Cuts(const SyntheticScene& scene) {

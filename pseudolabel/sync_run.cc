@@ -57,27 +57,16 @@ std::vector<double> CameraFps(const SyncRunOptions& options, const std::vector<s
 SyncResult StartFromFile(const std::string& path, const std::vector<std::string>& names, const std::vector<double>& fps,
                          int reference) {
   const TimeOffsetsFile file = ReadSyncToml(path);
-  SyncResult start;
-  start.success = true;
-  start.method = "given";
-  start.reference = reference;
-  start.reference_fps = fps[reference];
-  start.cameras.resize(names.size());
-  for (size_t c = 0; c < names.size(); ++c) {
-    const auto it = std::find(file.names.begin(), file.names.end(), names[c]);
+  std::vector<double> offsets_s, confidence;
+  for (const std::string& name : names) {
+    const auto it = std::find(file.names.begin(), file.names.end(), name);
     if (it == file.names.end())
-      throw InputError(path, "no camera named '" + names[c] + "' (its cameras: " + Names(file.names) + ")");
+      throw InputError(path, "no camera named '" + name + "' (its cameras: " + Names(file.names) + ")");
     const size_t k = static_cast<size_t>(it - file.names.begin());
-    start.cameras[c].offset_s = file.offsets_s[k];
-    start.cameras[c].confidence = file.confidence[k];
-    start.cameras[c].estimated = static_cast<int>(c) != reference;
+    offsets_s.push_back(file.offsets_s[k]);
+    confidence.push_back(file.confidence[k]);
   }
-  const double shift = start.cameras[reference].offset_s;
-  for (CameraOffset& camera : start.cameras) {
-    camera.offset_s -= shift;
-    camera.offset_frames = camera.offset_s * start.reference_fps;
-  }
-  return start;
+  return GivenOffsets(offsets_s, fps, reference, confidence);
 }
 
 }  // namespace

@@ -181,4 +181,22 @@ void ResampleTracks(const std::vector<double>& offsets_s, const std::vector<doub
   }
 }
 
+SyncResult GivenOffsets(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference,
+                        const std::vector<double>& confidence) {
+  SyncResult out;
+  out.success = true;
+  out.method = "given";
+  out.reference = reference;
+  out.reference_fps = fps[reference];
+  out.cameras.resize(offsets_s.size());
+  for (size_t c = 0; c < offsets_s.size(); ++c) {
+    CameraOffset& o = out.cameras[c];
+    o.offset_s = offsets_s[c] - offsets_s[reference];
+    o.offset_frames = o.offset_s * out.reference_fps;
+    o.estimated = static_cast<int>(c) != reference;
+    o.confidence = confidence.empty() ? 1.0 : confidence[c];
+  }
+  return out;
+}
+
 }  // namespace epilabel

@@ -61,6 +61,11 @@ struct SyncStageOptions {
 // when its frames were taken; a rate given for it is not used).
 std::vector<double> CameraFpsWithTimestamps(const SyncStageOptions& options, const KeypointInput& input);
 
+// Known offsets (seconds, any origin: made relative to the reference) as a result, method
+// "given": every camera but the reference estimated, with `confidence` per camera (empty: 1).
+SyncResult GivenOffsets(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference,
+                        const std::vector<double>& confidence = {});
+
 // The tracks as geometry/sync input.
 SyncInput MakeSyncInput(const std::vector<PersonTrack>& tracks, const std::vector<double>& fps, int reference);
 

@@ -110,25 +110,6 @@ SyncResult KeptStart(SyncResult start, const SyncResult& refined, const Calibrat
   return start;
 }
 
-// Known offsets (seconds, made relative to the reference) as a result: every camera estimated with
-// confidence 1, method "given".
-SyncResult GivenOffsets(const std::vector<double>& offsets_s, const std::vector<double>& fps, int reference) {
-  SyncResult out;
-  out.success = true;
-  out.method = "given";
-  out.reference = reference;
-  out.reference_fps = fps[reference];
-  out.cameras.resize(offsets_s.size());
-  for (size_t c = 0; c < offsets_s.size(); ++c) {
-    CameraOffset& o = out.cameras[c];
-    o.offset_s = offsets_s[c] - offsets_s[reference];
-    o.offset_frames = o.offset_s * out.reference_fps;
-    o.estimated = static_cast<int>(c) != reference;
-    o.confidence = 1.0;
-  }
-  return out;
-}
-
 // The whole reference frames of each known offset, for cameras at the reference's frame rate.
 std::vector<int64_t> KnownShifts(const SyncResult& known, const std::vector<double>& fps, int reference) {
   std::vector<int64_t> shift(fps.size(), 0);
