@@ -30,19 +30,24 @@ std::vector<uint8_t> Cuts(const SyntheticScene& scene) {
   return cuts;
 }
 
+// The true association of one person: their own detections in every camera.
+PersonTrack TrueTrack(const SyntheticScene& scene, const KeypointInput& input, const PersonTruth& person) {
+  PersonTrack t;
+  t.id = person.id;
+  t.skeleton = input.skeleton;
+  t.camera_names = input.camera_names;
+  t.frame_numbers = scene.frame_numbers;
+  t.observations = person.observations;
+  return t;
+}
+
 // The truth and the oracle association's triangulation of every person but bystanders.
 void OracleTracks(const SyntheticScene& scene, const KeypointInput& input, const TriangulateStageOptions& options,
                   std::vector<Points3d>* truth, std::vector<Points3d>* oracle, std::vector<int>* ids) {
   for (const PersonTruth& p : scene.people) {
     if (p.bystander) continue;
     truth->push_back(p.points3d);
-    PersonTrack t;
-    t.id = p.id;
-    t.skeleton = input.skeleton;
-    t.camera_names = input.camera_names;
-    t.frame_numbers = scene.frame_numbers;
-    t.observations = p.observations;
-    oracle->push_back(TriangulateTrack(scene.rig, t, options).points);
+    oracle->push_back(TriangulateTrack(scene.rig, TrueTrack(scene, input, p), options).points);
     ids->push_back(p.id);
   }
 }
@@ -137,15 +142,7 @@ OracleCalibrationEvaluation EvaluateOracleCalibration(const SyntheticScene& scen
                                                       const CalibrateStageOptions& calibration) {
   const KeypointInput input = InputOf(scene);
   std::vector<PersonTrack> tracks;
-  for (const PersonTruth& p : scene.people) {
-    PersonTrack t;
-    t.id = p.id;
-    t.skeleton = input.skeleton;
-    t.camera_names = input.camera_names;
-    t.frame_numbers = scene.frame_numbers;
-    t.observations = p.observations;
-    tracks.push_back(std::move(t));
-  }
+  for (const PersonTruth& p : scene.people) tracks.push_back(TrueTrack(scene, input, p));
   CalibrateStageOptions co = calibration;
   co.seed = seed;
   co.reassociation.enabled = false;
