@@ -16,6 +16,7 @@
 #include "detection/dnn/detector_module.h"
 #include "detection/dnn/onnx_info.h"
 #include "detection/dnn/pose_decoding.h"
+#include "detection/skeleton.h"
 #include "foundation/error.h"
 
 namespace epilabel {
@@ -138,15 +139,10 @@ cv::Mat ToBlob(const cv::Mat& image, bool rgb) {
   return blob;
 }
 
-// The COCO-17 joint on the other side of the body (nose: itself).
-int CocoMirror(int joint) { return joint == 0 ? 0 : (joint % 2 == 1 ? joint + 1 : joint - 1); }
-
-// The same for BlazePose's 33 joints (data/skeletons.toml blazepose33): the nose is itself, the
-// eye points 1-3 pair with 4-6, and from the ears (7, 8) on left and right alternate.
-int BlazePoseMirror(int joint) {
-  if (joint == 0) return 0;
-  if (joint <= 6) return joint <= 3 ? joint + 3 : joint - 3;
-  return joint % 2 == 1 ? joint + 1 : joint - 1;
+// Each output joint's mirror (the joint on the other side of the body; centre joints and joints
+// beyond the skeleton are their own): the layout's skeleton's left/right pairs (data/skeletons.toml).
+std::vector<joint_t> MirrorOf(PoseModelLayout layout) {
+  return GetSkeleton(layout == PoseModelLayout::kBlazePose ? "blazepose33" : "coco17").FlipPermutation();
 }
 
 FeatureMap MapOf(const cv::Mat& blob, const std::string& model, const std::string& output) {
@@ -259,9 +255,7 @@ class OpenCvPoseNetwork : public PoseNetwork {
                                             const std::vector<Eigen::Vector3d>& flipped) const {
     const size_t n = std::min(direct.size(), flipped.size());
     for (size_t j = 0; j < n; ++j) {
-      const size_t m = layout_ == PoseModelLayout::kBlazePose ? static_cast<size_t>(BlazePoseMirror(static_cast<int>(j)))
-                       : j < static_cast<size_t>(kCocoJoints) ? static_cast<size_t>(CocoMirror(static_cast<int>(j)))
-                                                               : j;
+      const size_t m = j < mirror_.size() ? static_cast<size_t>(mirror_[j]) : j;
       if (m >= flipped.size()) continue;
       Eigen::Vector3d f = flipped[m];
       f.x() = input_width_ - f.x();
@@ -356,6 +350,7 @@ class OpenCvPoseNetwork : public PoseNetwork {
                 : movenet_heads   ? PoseModelLayout::kMoveNet
                 : blazepose_heads ? PoseModelLayout::kBlazePose
                                   : PoseModelLayout::kHeatmap;
+    mirror_ = MirrorOf(layout_);
     switch (layout_) {
       case PoseModelLayout::kBlazePose:
         if (!blazepose_heads)
@@ -424,6 +419,7 @@ class OpenCvPoseNetwork : public PoseNetwork {
   PoseModelOptions options_;
   std::string path_;
   PoseModelLayout layout_ = PoseModelLayout::kAuto;
+  std::vector<joint_t> mirror_;  // MirrorOf(layout_), for test-time flip averaging
   int input_width_ = 0, input_height_ = 0;
   cv::dnn::Net net_;
   std::vector<cv::String> output_names_;  // MoveNet: the 4 heads in kMoveNetOutputs order; SimCC: x, y
