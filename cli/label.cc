@@ -41,6 +41,7 @@ void RunLabelCommand(LabelArgs& args) {
   o.progress = bar.Callback();
   const LabelRunResult r = RunLabel(o);
   bar.Finish();
+  for (const std::string& w : r.warnings) fmt::print("warning: {}\n", w);
   const GateCounts& c = r.counts;
   fmt::print("calibration: {} (verdict {})\n", r.calibration_source, r.verdict);
   fmt::print("{} frames x {} cameras; poses kept {}/{} ({:.1f}%), samples {}\n", r.num_frames, r.num_cameras,

@@ -56,6 +56,7 @@ void RunSyncCommand(SyncArgs& args) {
   args.run.progress = bar.Callback();
   const SyncRunResult r = RunSync(args.run);
   bar.Finish();
+  for (const std::string& w : r.warnings) fmt::print("warning: {}\n", w);
   if (!r.sync.success) spdlog::warn("refused: {}", r.sync.reason);
   fmt::print("{:<16} {:>8} {:>12} {:>10} {:>11}  {}\n", "camera", "fps", "offset s", "frames", "confidence", "note");
   for (size_t c = 0; c < r.camera_names.size(); ++c) {

@@ -108,12 +108,13 @@ struct Staging {
 struct RigChoice {
   Rig rig;
   std::string source, verdict;
+  std::vector<std::string> warnings;  // CheckImageSizes, CheckRigUnits
 };
 RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohmann::json* report) {
   RigChoice choice;
   if (!o.calibration_path.empty()) {
     choice.rig = MatchCalibration(ReadCalibrationToml(o.calibration_path), o.calibration_path, input,
-                                  CalibrationNeed::kIntrinsicsAndExtrinsics);
+                                  CalibrationNeed::kIntrinsicsAndExtrinsics, &choice.warnings);
     choice.source = choice.verdict = "given";
     return choice;
   }
@@ -127,7 +128,7 @@ RigChoice ChooseRig(const LabelRunOptions& o, const KeypointInput& input, nlohma
   } else {
     throw InputError(o.keypoints_path, "give a full calibration, the intrinsics or the image size");
   }
-  const Rig intrinsics = ResolveIntrinsics(source, input);
+  const Rig intrinsics = ResolveIntrinsics(source, input, &choice.warnings);
   const Rig association_rig = WithoutExtrinsics(intrinsics);
   Association people = AssociatePeople(input, o.association, &association_rig);
   const AppliedOffsets offsets = OffsetsToApply(o.sync_path, nullptr, input, o.triangulation.fps);
@@ -186,7 +187,9 @@ LabelDataset RunMultiViewLabels(const LabelRunOptions& o, const KeypointInput& i
   const RigChoice choice = ChooseRig(o, input, report);
   result->calibration_source = choice.source;
   result->verdict = choice.verdict;
+  result->warnings = choice.warnings;
   (*report)["calibration_source"] = result->calibration_source;
+  if (!choice.warnings.empty()) (*report)["warnings"] = choice.warnings;  // absent when none
   Association people = AssociatePeople(input, o.association, &choice.rig);
   const AppliedOffsets offsets = OffsetsToApply(o.sync_path, &choice.rig, input, o.triangulation.fps);
   if (!offsets.empty()) ResampleTracks(offsets.offsets_s, offsets.fps, offsets.reference, &people.tracks);
@@ -284,10 +287,14 @@ LabelRunResult RunLabel(const LabelRunOptions& options_in) {
         options.pairs == "neighbours"
             ? RunTwoViewLabels(options, input, sequence, &result, &report)
             : RunMultiViewLabels(options, input, sequence, &staging, &result, &report, &html);
-    if (dataset.num_samples() == 0)
+    if (dataset.num_samples() == 0) {
+      // The calibration's warnings may say why (a file in millimetres fails every bone gate).
+      std::string why;
+      for (const std::string& w : result.warnings) why += "; warning: " + w;
       throw InputError(options.keypoints_path, "no pose passed the quality gates: no label was made (" +
                                                    std::to_string(result.counts.poses) + " frames; see min_confidence, "
-                                                   "max_reprojection_error_px and the other gates)");
+                                                   "max_reprojection_error_px and the other gates)" + why);
+    }
     staging.Write([&] { WriteDatasetNpz(dataset, (staging.dir / "dataset.npz").string()); });
     report["gates"] = GateCountsJson(options.gates, result.counts, dataset);
     report["samples"] = dataset.num_samples();

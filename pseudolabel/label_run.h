@@ -57,6 +57,9 @@ struct LabelRunResult {
   LabelDataset dataset;            // as written to dataset.npz
   int num_frames = 0, num_cameras = 0;
   nlohmann::json report;
+  // e.g. image sizes that differ or a calibration in millimetres (CheckImageSizes, CheckRigUnits);
+  // also in report.json under "warnings" when any
+  std::vector<std::string> warnings;
   double seconds = 0.0;
 };
 

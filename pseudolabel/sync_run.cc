@@ -84,13 +84,13 @@ SyncRunResult RunSync(const SyncRunOptions& options) {
                      "reference camera '" + stage.reference + "' is not among the cameras (" + Names(names) + ")");
   }
   stage.Check(names);
+  SyncRunResult result;
   Rig rig;
   if (!options.calibration_path.empty()) {
     rig = MatchCalibration(ReadCalibrationToml(options.calibration_path), options.calibration_path, input,
-                           CalibrationNeed::kIntrinsicsAndExtrinsics);
+                           CalibrationNeed::kIntrinsicsAndExtrinsics, &result.warnings);
   }
   const Association association = AssociatePeople(input, options.association, rig.empty() ? nullptr : &rig);
-  SyncRunResult result;
   result.camera_names = input.camera_names;
   result.fps = stage.fps;
   // Several people: the association above matched frames by number, which pairs the wrong

@@ -40,6 +40,7 @@ struct SyncRunResult {
   std::vector<std::string> camera_names;
   std::vector<double> fps;
   std::string verdict;
+  std::vector<std::string> warnings;  // the calibration's (CheckImageSizes, CheckRigUnits)
   std::vector<std::string> written;
 };
 

@@ -129,6 +129,28 @@ TEST(ConvertCommand, UnitsTurnAFileInMillimetresIntoMetres) {
   EXPECT_FALSE(fs::exists(dir / "v.toml"));
 }
 
+// The same warning reaches `sync --calib` (printed beside its offsets) and `label --calib`,
+// whose run fails every bone gate in millimetres: the failure says why, and nothing is written.
+TEST(ConvertCommand, MillimetreWarningReachesSyncAndLabel) {
+  testing::TempDir dir;
+  Rig millimetres = ReadCalibrationToml(Pose2Sim("Calib_qualisys.toml"));
+  for (Camera& cam : millimetres) cam.cam_from_world.translation *= 1000.0;
+  WriteCalibrationToml(millimetres, dir / "calib_mm.toml");
+  auto r = Epilabel("sync --poses " + Pose2Sim("pose") + " --calib " + (dir / "calib_mm.toml") + " --out " +
+                    (dir / "sync.toml"));
+  EXPECT_TRUE(Contains(r.output, "warning: ")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--units mm")) << r.output;
+  r = Epilabel("label --poses " + Pose2Sim("pose") + " --calib " + (dir / "calib_mm.toml") + " --out " +
+               (dir / "labels"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "no pose passed the quality gates")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--units mm")) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "labels"));
+  r = Epilabel("sync --poses " + Pose2Sim("pose") + " --calib " + Pose2Sim("Calib_qualisys.toml") + " --out " +
+               (dir / "sync_m.toml"));
+  EXPECT_FALSE(Contains(r.output, "--units mm")) << r.output;
+}
+
 // A Vicon .xcp (tests/data/vicon_constructed) by its extension: the video cameras, the lens
 // fit's residual printed; a bad value exits 2 naming the file and camera, writing nothing.
 TEST(ConvertCommand, ViconXcpToTomlAndItsErrors) {
