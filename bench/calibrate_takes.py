@@ -100,7 +100,7 @@ def real(args):
 def studio(args):
     print(HEADER)
     for seed in [int(s) for s in args.seeds.split(",")]:
-        base = os.path.join(args.work, f"{args.rig}_{args.detector}_s{seed}")
+        base = os.path.join(args.work, f"{args.rig}_{args.detector}{'_ideal' if args.ideal_lenses else ''}_s{seed}")
         scenes = {}
         # Two takes of the same rig: different clips, seeds (placement, speed, paths) and lengths.
         # "A2": take A's clip and seed at twice the length (as many frames as A + B in one take).
@@ -109,7 +109,8 @@ def studio(args):
             out = os.path.join(base, name)
             code, text, _ = run([args.epilabel, "-q", "synth", "--rig", args.rig, "--frames", str(frames),
                                  "--detector", args.detector, "--motion-variation", "--seed", str(s),
-                                 "--motion", os.path.join(args.motions, motion), "--out", out], quiet=False)
+                                 "--motion", os.path.join(args.motions, motion), "--out", out] +
+                                (["--ideal-lenses"] if args.ideal_lenses else []), quiet=False)
             if code != 0:
                 sys.exit(f"synth failed: {text[-2000:]}")
             scenes[name] = out
@@ -123,7 +124,8 @@ def studio(args):
                                            ["--image-size", f"{w}x{h}"])
             ev = evalcalib(args.epilabel, gt, os.path.join(out, "calibration.toml"), os.path.join(out, "eval.json")) \
                 if code == 0 else None
-            row(f"{args.rig} {args.detector} s{seed} {label}", "unknown", code, report, ev, secs)
+            row(f"{args.rig} {args.detector}{' ideal' if args.ideal_lenses else ''} s{seed} {label}", "unknown", code,
+                report, ev, secs)
             sys.stdout.flush()
 
 
@@ -140,6 +142,8 @@ def main():
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--detector", default="realistic")
     ap.add_argument("--frames", type=int, default=240)
+    ap.add_argument("--ideal-lenses", action="store_true",
+                    help="studio: principal points at the image centres and no distortion (what --image-size assumes)")
     ap.add_argument("--motions", default="data/motions")
     ap.add_argument("--motion-a", default="05_06.bvh")
     ap.add_argument("--motion-b", default="131_03.bvh")

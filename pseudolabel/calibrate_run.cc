@@ -225,6 +225,7 @@ CalibrateRunResult RunRefine(const CalibrateRunOptions& options) {
   rep.notes = warnings;
   const std::vector<TakeSummary> takes = SummariseTakes(input, result.association, track);
   NoteTakes(takes, &rep);
+  for (const std::string& note : RepeatedTakeNotes(input)) rep.notes.push_back(note);
   result.report = RefinementJson(options, r);
   if (!takes.empty()) result.report["takes"] = TakesJson(takes);
   result.report["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}, {"notes", rep.notes}};
@@ -293,6 +294,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
   const std::vector<TakeSummary> takes = SummariseTakes(input, result.association, track);
   NoteTakes(takes, &result.output.report);
+  for (const std::string& note : RepeatedTakeNotes(input)) result.output.report.notes.push_back(note);
 
   result.report = MakeReport(options, input, track, result);
   if (!takes.empty()) result.report["takes"] = TakesJson(takes);

@@ -1,7 +1,9 @@
 #include "pseudolabel/keypoint_input.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 
 #include "detection/io/calibration_io.h"
@@ -166,6 +168,52 @@ int TakeOfFrame(const KeypointInput& input, int64_t frame_number) {
   for (size_t k = 0; k < input.takes.size(); ++k)
     if (frame_number >= input.takes[k].first_frame && frame_number < input.takes[k].end_frame) return static_cast<int>(k);
   return -1;
+}
+
+namespace {
+
+// Every detected person of one take, as (camera, joints) bytes.
+std::set<std::string> TakeDetections(const KeypointInput& input, size_t take, int64_t* count) {
+  std::set<std::string> found;
+  const Take& t = input.takes[take];
+  for (size_t c = 0; c < input.keypoints.cameras.size(); ++c) {
+    const CameraKeypoints& cam = input.keypoints.cameras[c];
+    for (size_t i = 0; i < cam.frame_numbers.size(); ++i) {
+      if (cam.frame_numbers[i] < t.first_frame || cam.frame_numbers[i] >= t.end_frame) continue;
+      for (const Person2d& p : cam.people[i]) {
+        if (std::none_of(p.joints.begin(), p.joints.end(), [](const Eigen::Vector3d& j) { return j.z() > 0.0; }))
+          continue;
+        std::string key(reinterpret_cast<const char*>(&c), sizeof(c));
+        key.append(reinterpret_cast<const char*>(p.joints.data()), p.joints.size() * sizeof(Eigen::Vector3d));
+        found.insert(std::move(key));
+        ++*count;
+      }
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<std::string> RepeatedTakeNotes(const KeypointInput& input, double min_share) {
+  std::vector<std::string> notes;
+  std::vector<std::set<std::string>> takes;
+  for (size_t k = 0; k < input.takes.size(); ++k) {
+    int64_t count = 0;
+    takes.push_back(TakeDetections(input, k, &count));
+    for (size_t earlier = 0; earlier < k; ++earlier) {
+      int64_t repeated = 0;
+      for (const std::string& d : takes[k]) repeated += takes[earlier].count(d);
+      const double share = count > 0 ? static_cast<double>(repeated) / static_cast<double>(count) : 0.0;
+      if (share <= min_share) continue;
+      char text[64];
+      std::snprintf(text, sizeof(text), "%.0f %%", 100.0 * share);
+      notes.push_back("take " + input.takes[k].path + " repeats " + text + " of its detections bit for bit from take " +
+                      input.takes[earlier].path + ": the same recording given twice (or made from it) counts its "
+                      "people twice and makes their errors look like agreement");
+    }
+  }
+  return notes;
 }
 
 KeypointInput KeypointInputFromMemory(KeypointSequence keypoints, const std::string& origin) {

@@ -75,6 +75,13 @@ KeypointInput LoadTakes(const std::vector<std::string>& paths, const std::string
 // for a take that does not exist.
 KeypointInput TakeInput(const KeypointInput& input, size_t take);
 
+// A note per take whose detected people repeat, bit for bit (same camera, every joint), more
+// than `min_share` of their detections in an earlier take: the same recording given twice, or a
+// take made from another (pose2sim_two_person holds pose2sim_balancing's detections). Repeated
+// detections count their people twice and make their errors look like agreement. Empty without
+// takes.
+std::vector<std::string> RepeatedTakeNotes(const KeypointInput& input, double min_share = 0.2);
+
 // The take whose frames hold `frame_number` (index into input.takes), or -1.
 int TakeOfFrame(const KeypointInput& input, int64_t frame_number);
 

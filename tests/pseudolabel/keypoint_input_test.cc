@@ -194,12 +194,12 @@ std::string WriteTake(const std::string& path, const std::vector<std::string>& n
 TEST(LoadTakes, TheTakesFramesFollowEachOtherAndTheirCamerasAreMatchedByName) {
   testing::TempDir dir;
   const std::string a = WriteTake(dir / "a.npz", {"cam_01", "cam_02"}, 0, 3);
-  const std::string b = WriteTake(dir / "b.npz", {"cam02", "cam_03"}, 0, 2);
+  const std::string b = WriteTake(dir / "b.npz", {"cam02", "cam_03"}, 10, 2);
   const KeypointInput in = LoadTakes({a, b}, "", 2);
   EXPECT_EQ(in.camera_names, (std::vector<std::string>{"cam_01", "cam_02", "cam_03"}));
   ASSERT_EQ(in.takes.size(), 2u);
   EXPECT_EQ(in.takes[0].path, a);
-  EXPECT_EQ(in.takes[1].frame_shift, 3);
+  EXPECT_EQ(in.takes[1].frame_shift, -7);
   EXPECT_EQ(in.takes[1].first_frame, 3);
   EXPECT_EQ(in.takes[1].end_frame, 5);
   EXPECT_EQ(in.takes[1].num_frames, 2);
@@ -207,8 +207,8 @@ TEST(LoadTakes, TheTakesFramesFollowEachOtherAndTheirCamerasAreMatchedByName) {
   EXPECT_EQ(in.keypoints.cameras[0].frame_numbers, (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(in.keypoints.cameras[1].frame_numbers, (std::vector<int64_t>{0, 1, 2, 3, 4}));
   EXPECT_EQ(in.keypoints.cameras[2].frame_numbers, (std::vector<int64_t>{3, 4}));
-  // Take b's frame 1 is pooled frame 4 and keeps its keypoints.
-  EXPECT_DOUBLE_EQ(in.keypoints.cameras[1].people[4][0].joints[0].x(), 101.0);
+  // Take b's frame 11 is pooled frame 4 and keeps its keypoints.
+  EXPECT_DOUBLE_EQ(in.keypoints.cameras[1].people[4][0].joints[0].x(), 111.0);
   EXPECT_EQ(TakeOfFrame(in, 2), 0);
   EXPECT_EQ(TakeOfFrame(in, 3), 1);
   EXPECT_EQ(TakeOfFrame(in, 5), -1);
@@ -218,6 +218,11 @@ TEST(LoadTakes, TheTakesFramesFollowEachOtherAndTheirCamerasAreMatchedByName) {
   EXPECT_EQ(second.camera_names, in.camera_names);
   EXPECT_TRUE(second.keypoints.cameras[0].frame_numbers.empty());  // cam_01 is not in take b
   EXPECT_EQ(second.keypoints.AllFrameNumbers(), (std::vector<int64_t>{3, 4}));
+  EXPECT_TRUE(RepeatedTakeNotes(in).empty());  // take b's people stand elsewhere (x = 100 + its own frame)
+  // The same recording given twice is noted, naming both takes.
+  const std::vector<std::string> twice = RepeatedTakeNotes(LoadTakes({a, a}, "", 2));
+  ASSERT_EQ(twice.size(), 1u);
+  EXPECT_NE(twice[0].find("repeats 100 %"), std::string::npos) << twice[0];
   // One take is read as before: no takes.
   const KeypointInput one = LoadTakes({a}, "", 2);
   EXPECT_TRUE(one.takes.empty());
