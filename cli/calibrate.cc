@@ -23,6 +23,7 @@ struct CalibrateArgs {
   std::string baseline;
   std::string track_heights;
   double subject_height = 0.0;
+  std::vector<std::string> takes;  // --keypoints once per take
 };
 
 void PrintCalibrationSummary(const CalibrateRunResult& r) {
@@ -69,6 +70,8 @@ void PrintRefinementSummary(const CalibrateRunResult& r) {
 
 void RunCalibrateCommand(CalibrateArgs& args) {
   CalibrateRunOptions& o = args.run;
+  o.keypoints_path = args.takes.front();
+  o.more_takes.assign(args.takes.begin() + 1, args.takes.end());
   CheckOptionRanges(CalibrateStageTable(), o.stage);
   if (!args.image_size.empty()) {
     ParseImageSize(args.image_size, &o.image_width, &o.image_height);
@@ -110,9 +113,14 @@ void AddCalibrateCommand(CLI::App& app) {
       "  epilabel calibrate --keypoints pose/ --intrinsics intrinsics.toml --out calibration.toml\n"
       "  epilabel calibrate --keypoints pose/ --image-size 1920x1080 --subject-height 1.82 --out calib.toml --yaml calib.yml\n"
       "  epilabel calibrate --keypoints pose/ --intrinsics intr.toml --baseline cam_1,cam_2,2.40 --out calib.toml\n"
-      "  epilabel calibrate --keypoints pose/ --init calibration.toml --out refined.toml   (was a camera bumped?)");
-  cmd->add_option("--keypoints,--poses,-p", o.keypoints_path,
-                  "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz")->required();
+      "  epilabel calibrate --keypoints pose/ --init calibration.toml --out refined.toml   (was a camera bumped?)\n"
+      "  epilabel calibrate --poses take1/pose --poses take2/pose --image-size 1088x1920 --out calib.toml   (several takes)");
+  cmd->add_option("--keypoints,--poses,-p", args->takes,
+                  "2D keypoints: OpenPose folders, COCO folder or keypoints2d.npz; give it once per take to "
+                  "calibrate one rig from several recordings (people tracked within each take, every take's "
+                  "observations pooled; cameras matched by name)")
+      ->required()
+      ->take_all();
   cmd->add_option("--intrinsics,-i", o.intrinsics_path,
                   "TOML with camera matrices (and distortion); cameras with only a size get their focal estimated");
   cmd->add_option("--image-size", args->image_size, "WIDTHxHEIGHT of every camera when intrinsics are unknown");

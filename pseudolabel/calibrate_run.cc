@@ -47,10 +47,44 @@ std::string CalibrationMetadata(const CalibrationReport& report) {
   return meta.str();
 }
 
+std::vector<std::string> TakePaths(const CalibrateRunOptions& options) {
+  std::vector<std::string> paths = {options.keypoints_path};
+  paths.insert(paths.end(), options.more_takes.begin(), options.more_takes.end());
+  return paths;
+}
+
+// The poses in report.json: the path, or the takes' paths.
+nlohmann::json PosesJson(const CalibrateRunOptions& options) {
+  if (options.more_takes.empty()) return options.keypoints_path;
+  return TakePaths(options);
+}
+
+nlohmann::json TakesJson(const std::vector<TakeSummary>& takes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TakeSummary& t : takes)
+    out.push_back({{"path", t.path}, {"frames", t.frames}, {"cameras", t.cameras}, {"people", t.people},
+                   {"used_frames", t.used_frames}});
+  return out;
+}
+
+// Several takes: a note on what each gave, for the verdict.
+void NoteTakes(const std::vector<TakeSummary>& takes, CalibrationReport* report) {
+  if (takes.empty()) return;
+  std::string text = std::to_string(takes.size()) + " takes of one rig pooled (people tracked within each take):";
+  for (size_t k = 0; k < takes.size(); ++k) text += (k ? "; " : " ") + takes[k].BriefReport();
+  report->notes.push_back(text);
+}
+
+void CheckTakeOptions(const CalibrateRunOptions& options) {
+  if (!options.more_takes.empty() && (options.sync || !options.sync_offsets_path.empty()))
+    throw InputError("sync", "time offsets are estimated or applied within one recording: give one take (--poses once) "
+                             "with --sync or --sync-offsets");
+}
+
 nlohmann::json MakeReport(const CalibrateRunOptions& options, const KeypointInput& input, const PersonTrack& track,
                           const CalibrateRunResult& r) {
   nlohmann::json report = CalibrationReportJson(r.output.rig, r.output.report);
-  report["inputs"] = {{"poses", options.keypoints_path},
+  report["inputs"] = {{"poses", PosesJson(options)},
                       {"intrinsics", options.intrinsics_path},
                       {"skeleton", input.skeleton->name},
                       {"frames", track.num_frames()}};
@@ -67,7 +101,8 @@ void WriteCalibrationHtml(const CalibrateRunOptions& options, const KeypointInpu
                           const std::string& html_path) {
   std::optional<PointsFile> points;
   if (r.output.success && !r.output.points.points.empty()) points = MakePointsFile(r.output.points, track);
-  std::vector<std::pair<std::string, std::string>> sources = {{"poses", options.keypoints_path}};
+  std::vector<std::pair<std::string, std::string>> sources;
+  for (const std::string& path : TakePaths(options)) sources.emplace_back("poses", path);
   if (calibration_written) sources.insert(sources.begin(), {"calibration", options.out_path});
   sources.emplace_back("report", (report_dir / "report.json").string());
   const ReportInputs in = MakeReportInputs("EpiLabel calibration", ReportRig(r.output), &input.keypoints,
@@ -144,7 +179,7 @@ nlohmann::json RefinementJson(const CalibrateRunOptions& options, const Calibrat
                        {"center_sigma_m", m.center_sigma_m},
                        {"moved", m.moved}});
   return {{"kind", "refinement"},
-          {"inputs", {{"poses", options.keypoints_path}, {"init", options.init_path}}},
+          {"inputs", {{"poses", PosesJson(options)}, {"init", options.init_path}}},
           {"success", r.success},
           {"failure_reason", r.failure_reason},
           {"moved", r.moved},
@@ -159,7 +194,7 @@ CalibrateRunResult RunRefine(const CalibrateRunOptions& options) {
     throw InputError("init", "give either an initial calibration or intrinsics / an image size, not both");
   CalibrateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
-  const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 3, options.stage.progress);
+  const KeypointInput input = LoadTakes(TakePaths(options), options.skeleton, 3, options.stage.progress);
   std::vector<std::string> warnings;
   const Rig init = MatchCalibration(ReadCalibrationToml(options.init_path), options.init_path, input,
                                     CalibrationNeed::kIntrinsicsAndExtrinsics, &warnings);
@@ -188,7 +223,11 @@ CalibrateRunResult RunRefine(const CalibrateRunOptions& options) {
       rep.reasons.push_back(text);
     }
   rep.notes = warnings;
+  const std::vector<TakeSummary> takes = SummariseTakes(input, result.association, track);
+  NoteTakes(takes, &rep);
+  for (const std::string& note : RepeatedTakeNotes(input)) rep.notes.push_back(note);
   result.report = RefinementJson(options, r);
+  if (!takes.empty()) result.report["takes"] = TakesJson(takes);
   result.report["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}, {"notes", rep.notes}};
   std::string meta;
   if (r.success && (options.allow_check || rep.verdict == Verdict::kGood))
@@ -203,18 +242,16 @@ CalibrateRunResult RunRefine(const CalibrateRunOptions& options) {
 CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   CheckOutputFile(options.out_path);
   if (!options.yaml_path.empty()) CheckOutputFile(options.yaml_path);
-  if (!options.init_path.empty()) {
-    CheckNotAnInput(options.out_path, {options.init_path, options.keypoints_path});
-    if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.init_path, options.keypoints_path});
-    RemoveStaleOutputTemporaries(options);
-    return RunRefine(options);
-  }
-  CheckNotAnInput(options.out_path, {options.intrinsics_path, options.keypoints_path});
-  if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, {options.intrinsics_path, options.keypoints_path});
+  CheckTakeOptions(options);
+  std::vector<std::string> inputs = TakePaths(options);
+  inputs.push_back(options.init_path.empty() ? options.intrinsics_path : options.init_path);
+  CheckNotAnInput(options.out_path, inputs);
+  if (!options.yaml_path.empty()) CheckNotAnInput(options.yaml_path, inputs);
   RemoveStaleOutputTemporaries(options);
+  if (!options.init_path.empty()) return RunRefine(options);
   CalibrateRunResult result;
   auto t0 = std::chrono::steady_clock::now();
-  const KeypointInput input = LoadKeypointInput(options.keypoints_path, options.skeleton, 2, options.stage.progress);
+  const KeypointInput input = LoadTakes(TakePaths(options), options.skeleton, 2, options.stage.progress);
   std::vector<std::string> size_warnings;
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input, &size_warnings);
   PersonTrack track;
@@ -255,8 +292,12 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
     track = std::move(calibrated.used);
   }
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
+  const std::vector<TakeSummary> takes = SummariseTakes(input, result.association, track);
+  NoteTakes(takes, &result.output.report);
+  for (const std::string& note : RepeatedTakeNotes(input)) result.output.report.notes.push_back(note);
 
   result.report = MakeReport(options, input, track, result);
+  if (!takes.empty()) result.report["takes"] = TakesJson(takes);
   if (options.sync || !options.sync_offsets_path.empty()) result.report["sync"] = SyncJson(result.sync, input.camera_names);
   const bool write_calibration =
       result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);

@@ -21,7 +21,11 @@
 namespace epilabel {
 
 struct CalibrateRunOptions {
-  std::string keypoints_path;
+  std::string keypoints_path;            // the keypoints (several takes: the first)
+  // Further takes of the same rig (same cameras, not moved; LoadTakes): their people are found
+  // and tracked within each take, and every take's observations pooled in the calibration. Not
+  // with sync or sync_offsets_path (InputError).
+  std::vector<std::string> more_takes;
   std::string intrinsics_path;           // intrinsics TOML (or a full calibration); empty: see below
   // A full calibration to refine instead of calibrating from scratch (calibration_refinement.h):
   // no intrinsics file or image size then; the world frame stays the given one.

@@ -6,6 +6,7 @@
 // Loading reads files (an edge of the pipeline); everything after it works in memory.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,16 @@
 
 namespace epilabel {
 
+// One take of several recordings of the same rig (LoadTakes): where it came from and where its
+// frames sit in the pooled input.
+struct Take {
+  std::string path;                      // the take's folder or file, as given
+  int64_t frame_shift = 0;               // added to the take's own frame numbers
+  int64_t first_frame = 0, end_frame = 0;  // its frames in the pooled input: [first_frame, end_frame)
+  int num_frames = 0;                    // distinct frame numbers read
+  int num_cameras = 0;                   // cameras with keypoints in this take
+};
+
 struct KeypointInput {
   std::string path;                      // where the keypoints came from (messages only)
   KeypointSequence keypoints;            // as read: every camera, frame and detected person
@@ -29,6 +40,10 @@ struct KeypointInput {
   // at its mean rate (OnEvenlySpacedFrames) in `keypoints`, so that frame f of camera c is at
   // time f / fps[c] from its first frame for every later stage.
   std::vector<FrameTiming> timing;
+  // Several takes of one rig pooled (LoadTakes), in the order given: each take's frames are a
+  // contiguous range of frame numbers, and the stages that follow people over time (association,
+  // tracking) work on each take alone (TakeInput). Empty: one recording.
+  std::vector<Take> takes;
 
   int num_cameras() const { return static_cast<int>(camera_names.size()); }
   // The measured frame rate of every camera (timing fps; 0 for a camera without timestamps).
@@ -42,6 +57,33 @@ struct KeypointInput {
 // cameras, no frames, or fewer than `min_cameras` cameras.
 KeypointInput LoadKeypointInput(const std::string& path, const std::string& skeleton, int min_cameras,
                                 const ProgressCallback& progress = {});
+
+// Several takes of the same rig (`paths`: one folder or file per take, each read by
+// LoadKeypointInput): one input whose cameras are every take's cameras (matched by exact name,
+// then by the number in the name, as for calibrations; in the order first seen) and whose frames
+// are the takes' one after the other (take k's frame numbers shifted to follow take k-1's; see
+// Take). A camera missing from a take has no frame in it. One path: exactly LoadKeypointInput
+// (no `takes`). Throws InputError naming the take's path when it cannot be read, has fewer than
+// `min_cameras` cameras, was detected with another skeleton than the first take, or gives a
+// camera another image size than an earlier take did. Timestamps are not pooled: `timing` is each
+// camera's in the first take that has it, and a camera with a variable rate is resampled per take.
+KeypointInput LoadTakes(const std::vector<std::string>& paths, const std::string& skeleton, int min_cameras,
+                        const ProgressCallback& progress = {});
+
+// Take `take` of a pooled input (its frames only, every camera kept, frame numbers as in the
+// pooled input, no `takes`); `input` itself when it holds no takes. Throws std::out_of_range
+// for a take that does not exist.
+KeypointInput TakeInput(const KeypointInput& input, size_t take);
+
+// A note per take whose detected people repeat, bit for bit (same camera, every joint), more
+// than `min_share` of their detections in an earlier take: the same recording given twice, or a
+// take made from another (pose2sim_two_person holds pose2sim_balancing's detections). Repeated
+// detections count their people twice and make their errors look like agreement. Empty without
+// takes.
+std::vector<std::string> RepeatedTakeNotes(const KeypointInput& input, double min_share = 0.2);
+
+// The take whose frames hold `frame_number` (index into input.takes), or -1.
+int TakeOfFrame(const KeypointInput& input, int64_t frame_number);
 
 // Keypoints already in memory (e.g. a studio scene's detections) as the stages take them: the
 // skeleton named by `keypoints.skeleton`, camera names in order, no timing (every camera's rate

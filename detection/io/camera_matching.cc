@@ -9,11 +9,7 @@
 
 namespace epilabel {
 
-namespace {
-
-// The number in a camera name: its last group of digits, leading zeros ignored
-// ("cam01_json" -> 1, "cam_01" -> 1, "Static_cam_12" -> 12); nullopt without digits.
-std::optional<long long> NameNumber(const std::string& name) {
+std::optional<long long> CameraNameNumber(const std::string& name) {
   size_t end = name.size();
   while (end > 0 && !std::isdigit(static_cast<unsigned char>(name[end - 1]))) --end;
   if (end == 0) return std::nullopt;
@@ -24,6 +20,8 @@ std::optional<long long> NameNumber(const std::string& name) {
   if (end - begin > 15) return std::nullopt;
   return std::stoll(name.substr(begin, end - begin));
 }
+
+namespace {
 
 std::string Lower(const std::string& s) {
   std::string out = s;
@@ -57,7 +55,7 @@ std::vector<int> MatchCameraNames(const std::vector<std::string>& folder_names,
     const int index = static_cast<int>(i);
     add(by_name, calibration_names[i], index);
     add(by_lower, Lower(calibration_names[i]), index);
-    if (auto n = NameNumber(calibration_names[i])) add(by_number, *n, index);
+    if (auto n = CameraNameNumber(calibration_names[i])) add(by_number, *n, index);
   }
 
   std::vector<int> match(folder_names.size(), -1);
@@ -68,7 +66,7 @@ std::vector<int> MatchCameraNames(const std::vector<std::string>& folder_names,
       index = it->second;
     } else if (auto it2 = by_lower.find(Lower(name)); it2 != by_lower.end() && it2->second >= 0) {
       index = it2->second;
-    } else if (auto n = NameNumber(name)) {
+    } else if (auto n = CameraNameNumber(name)) {
       auto it3 = by_number.find(*n);
       if (it3 != by_number.end() && it3->second == -2) {
         throw InputError(where, "camera '" + name + "' matches several calibration cameras by its number " +

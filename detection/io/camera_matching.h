@@ -1,6 +1,7 @@
 // Matching camera folders (keypoints) to calibration entries.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,10 @@
 #include "geometry/core/camera.h"
 
 namespace epilabel {
+
+// The number in a camera name: its last group of digits, leading zeros ignored
+// ("cam01_json" -> 1, "cam_01" -> 1, "Static_cam_12" -> 12); nullopt without digits.
+std::optional<long long> CameraNameNumber(const std::string& name);
 
 // For each name in `folder_names`, the index of its calibration entry: first by exact name,
 // then by the number in the name ("cam01_json" <-> "cam_01", "camera_3" <-> "cam3"; leading

@@ -139,6 +139,43 @@ void NoteOutlyingCameras(const std::vector<std::string>& camera_names, const Ass
   }
 }
 
+// Several takes (KeypointInput::takes): each take's people associated alone, so that no track
+// joins people of two takes; the tracks renumbered to follow the previous takes' ids, the
+// summaries added up, each take's notes prefixed by its path.
+Association AssociateTakes(const KeypointInput& input, const AssociationOptions& options, const Rig* rig) {
+  Association all;
+  PeopleSummary& s = all.summary;
+  std::vector<std::string> methods;
+  int next_id = 0;
+  for (size_t k = 0; k < input.takes.size(); ++k) {
+    Association a = AssociatePeople(TakeInput(input, k), options, rig);
+    int max_id = -1;
+    for (PersonTrack& t : a.tracks) {
+      if (t.num_frames() == 0) continue;
+      max_id = std::max(max_id, t.id);
+      t.id += next_id;
+      all.tracks.push_back(std::move(t));
+    }
+    next_id += max_id + 1;
+    if (std::find(methods.begin(), methods.end(), a.summary.method) == methods.end()) methods.push_back(a.summary.method);
+    const PeopleSummary& p = a.summary;
+    s.num_tracks += p.num_tracks;
+    s.detections += p.detections;
+    s.assigned += p.assigned;
+    s.unmatched += p.unmatched;
+    s.views_with_several += p.views_with_several;
+    s.max_people_in_view = std::max(s.max_people_in_view, p.max_people_in_view);
+    s.uncertain_frames += p.uncertain_frames;
+    s.births += p.births;
+    s.deaths += p.deaths;
+    s.reidentifications += p.reidentifications;
+    for (const std::string& note : p.notes) s.notes.push_back("take " + input.takes[k].path + ": " + note);
+  }
+  for (const std::string& m : methods) s.method += (s.method.empty() ? "" : "+") + m;
+  if (all.tracks.empty()) all.tracks.emplace_back();
+  return all;
+}
+
 }  // namespace
 
 void AssociationOptions::Check() const {
@@ -161,6 +198,7 @@ std::string PeopleSummary::BriefReport() const {
 
 Association AssociatePeople(const KeypointInput& input, const AssociationOptions& options, const Rig* rig) {
   options.Check();
+  if (input.takes.size() > 1) return AssociateTakes(input, options, rig);
   PeopleSummary summary;
   CountDetections(input.keypoints, &summary);
   const std::string method = ChooseMethod(options, summary, rig, &summary.notes);
@@ -189,6 +227,36 @@ Association AssociatePeople(const KeypointInput& input, const AssociationOptions
     return SinglePersonTracks(input, std::move(a.summary));
   }
   return a;
+}
+
+std::string TakeSummary::BriefReport() const {
+  std::ostringstream ss;
+  ss << path << ": " << frames << " frames, " << cameras << " cameras, " << people << (people == 1 ? " person" : " people")
+     << ", " << used_frames << " person-frames used";
+  return ss.str();
+}
+
+std::vector<TakeSummary> SummariseTakes(const KeypointInput& input, const Association& association,
+                                        const PersonTrack& used) {
+  std::vector<TakeSummary> takes;
+  for (const Take& t : input.takes) {
+    TakeSummary s;
+    s.path = t.path;
+    s.frames = t.num_frames;
+    s.cameras = t.num_cameras;
+    takes.push_back(s);
+  }
+  if (takes.empty()) return takes;
+  for (const PersonTrack& track : association.tracks) {
+    if (track.frame_numbers.empty() || track.num_frames() == 0) continue;
+    const int k = TakeOfFrame(input, track.frame_numbers.front());
+    if (k >= 0) ++takes[k].people;
+  }
+  for (int64_t frame : used.frame_numbers) {
+    const int k = TakeOfFrame(input, frame);
+    if (k >= 0) ++takes[k].used_frames;
+  }
+  return takes;
 }
 
 Rig WithoutExtrinsics(Rig rig) {
@@ -233,7 +301,9 @@ PersonTrack SinglePersonTrack(const KeypointInput& input, const Association& ass
   if (association.tracks.empty()) return {};
   AssociationOptions single;
   single.method = "single";
-  return AssociatePeople(input, single, nullptr).tracks.front();
+  const Association selected = AssociatePeople(input, single, nullptr);
+  // Several takes: one selection per take, pooled.
+  return selected.tracks.size() == 1 ? selected.tracks.front() : PoolTracks(selected.tracks);
 }
 
 }  // namespace epilabel

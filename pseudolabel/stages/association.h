@@ -75,7 +75,9 @@ struct Association {
   PeopleSummary summary;
 };
 
-// Turns the keypoints into tracks. `rig` (the keypoint cameras in order, see MatchCalibration)
+// Turns the keypoints into tracks. An input of several takes (KeypointInput::takes) is
+// associated take by take (no track spans two takes) and the tracks numbered on: take k's ids
+// follow take k-1's; the summary adds the takes' up (its method "a+b" when they differ). `rig` (the keypoint cameras in order, see MatchCalibration)
 // may be null; with extrinsics it allows "calibrated", with intrinsics "uncalibrated" (cameras
 // with a size only get a focal length guessed from the image for association's sake). Never
 // throws for ordinary data.
@@ -86,6 +88,21 @@ Association AssociatePeople(const KeypointInput& input, const AssociationOptions
 // frame number of the input, e.g. AllFrameNumbers()), detection d of a camera and frame being
 // the d-th person listed there; joints with a weight <= 0 or not finite are missing.
 MultiDetections ToMultiDetections(const KeypointSequence& keypoints, const std::vector<int64_t>& frame_numbers);
+
+// What each take of a pooled input (KeypointInput::takes) gave a run.
+struct TakeSummary {
+  std::string path;
+  int frames = 0;          // distinct frame numbers read
+  int cameras = 0;         // cameras with keypoints in the take
+  int people = 0;          // tracks of the association in the take
+  int used_frames = 0;     // frames of the track the cameras came from (pooled: one per person and frame)
+  std::string BriefReport() const;  // "PATH: 100 frames, 4 cameras, 2 people, 180 person-frames used"
+};
+
+// One entry per take of `input` (none when it holds no takes): `association`'s tracks and
+// `used`'s frames counted in the take whose frame numbers hold them.
+std::vector<TakeSummary> SummariseTakes(const KeypointInput& input, const Association& association,
+                                        const PersonTrack& used);
 
 // The cameras without their extrinsics: what a self-calibration may know when it associates
 // people (an intrinsics file may be a full calibration whose poses are not to be trusted).
@@ -98,7 +115,7 @@ Rig WithoutExtrinsics(Rig rig);
 PersonTrack PoolTracks(const std::vector<PersonTrack>& tracks);
 
 // The single-person selection of the input (method "single"), or an empty track when
-// `association` holds no track.
+// `association` holds no track. Several takes: each take's selection, pooled (PoolTracks).
 PersonTrack SinglePersonTrack(const KeypointInput& input, const Association& association);
 
 }  // namespace epilabel

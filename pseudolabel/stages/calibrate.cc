@@ -211,7 +211,10 @@ CalibrateStageResult CalibrateFromTracks(const Rig& intrinsics, const std::vecto
   CalibrateStageResult pooled = CalibrateCameras(intrinsics, *used, options);
   if (VerdictRank(pooled.output) == 2 || !fallback) return pooled;
   const PersonTrack selection = fallback();
-  if (!selection.skeleton || (tracks.size() == 1 && SameObservations(selection, *used))) return pooled;
+  // (Several takes of one person each: the selection is the pooled tracks themselves.)
+  const bool same = SameObservations(selection, *used) &&
+                    (tracks.size() == 1 || selection.frame_track_ids == used->frame_track_ids);
+  if (!selection.skeleton || same) return pooled;
   CalibrateStageResult single = CalibrateSelection(intrinsics, selection, *used, options);
   single.seconds += pooled.seconds;
   // The comparison both calibrations share: the observations of the tracks and of the selection.

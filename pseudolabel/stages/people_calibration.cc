@@ -25,6 +25,19 @@ std::string PeopleCalibrationSummary::BriefReport() const {
 
 namespace {
 
+// The largest number of tracks one take holds (an input without takes: all of them); several
+// takes of one person each have nobody to associate again.
+int MostTracksInOneTake(const KeypointInput& input, const std::vector<PersonTrack>& tracks) {
+  if (input.takes.empty()) return static_cast<int>(tracks.size());
+  std::vector<int> count(input.takes.size(), 0);
+  for (const PersonTrack& t : tracks)
+    if (!t.frame_numbers.empty()) {
+      const int k = TakeOfFrame(input, t.frame_numbers.front());
+      if (k >= 0) ++count[k];
+    }
+  return *std::max_element(count.begin(), count.end());
+}
+
 bool EveryCameraRegistered(const CalibrationOutput& output) {
   return output.success && std::all_of(output.rig.begin(), output.rig.end(),
                                        [](const Camera& c) { return c.has_extrinsics; });
@@ -34,10 +47,11 @@ bool EveryCameraRegistered(const CalibrationOutput& output) {
 // them (not from the single-person selection: then the tracks were not one geometry, and a
 // bystander re-associated in 3D would count in the scale), no per-track heights (their ids are
 // the first association's).
-bool MayReassociate(const std::vector<PersonTrack>& tracks, const CalibrateStageResult& first,
-                    const CalibrateStageOptions& options, const ReassociationOptions& reassociation) {
-  return reassociation.enabled && tracks.size() > 1 && options.track_heights_m.empty() && !first.from_selection &&
-         EveryCameraRegistered(first.output);
+bool MayReassociate(const KeypointInput& input, const std::vector<PersonTrack>& tracks,
+                    const CalibrateStageResult& first, const CalibrateStageOptions& options,
+                    const ReassociationOptions& reassociation) {
+  return reassociation.enabled && MostTracksInOneTake(input, tracks) > 1 && options.track_heights_m.empty() &&
+         !first.from_selection && EveryCameraRegistered(first.output);
 }
 
 // The people associated again in 3D with the first calibration's rig; empty tracks when the
@@ -84,7 +98,7 @@ PeopleCalibrationResult CalibrateFromPeople(const Rig& intrinsics, const Keypoin
   r.association = association;
   r.summary.first_tracks = static_cast<int>(association.tracks.size());
   r.calibration = CalibrateFromTracks(intrinsics, association.tracks, fallback, options, &r.used);
-  if (!MayReassociate(association.tracks, r.calibration, options, reassociation)) return r;
+  if (!MayReassociate(input, association.tracks, r.calibration, options, reassociation)) return r;
   const auto t0 = std::chrono::steady_clock::now();
   Association second = Reassociate(input, r.calibration.output.rig, association_options);
   r.summary.reassociated = !second.tracks.empty();

@@ -15,7 +15,8 @@
 //     were associated in 3D (fewer cut tracks, no bystander mixed in); the reprojection error
 //     cannot tell calibrations a few hundredths of a degree apart, it catches a second pass that
 //     went wrong. The result says which was kept and both errors.
-// Options: CalibrateStageOptions::reassociation. One track (one person, or the single-person selection) skips step 2 entirely: no extra cost,
+// Options: CalibrateStageOptions::reassociation. One track (one person, or the single-person selection;
+// with several takes, one track in every take) skips step 2 entirely: no extra cost,
 // the output of CalibrateFromTracks unchanged. So do a first calibration that failed or left a
 // camera unregistered, and measured heights given per track (`track_heights_m`: their ids are
 // the first association's).

@@ -289,6 +289,54 @@ TEST(CalibrateCommand, ErrorsNameTheFlags) {
   EXPECT_FALSE(std::filesystem::exists(dir / "l"));
 }
 
+// One rig, two takes (different motion and placement): --poses given twice calibrates the rig
+// from both, people tracked within each take; report.json says what each take gave, the
+// verdict's notes too, and the cameras match the truth.
+TEST(CalibrateCommand, TwoStudioTakesOfOneRigCalibrate) {
+  testing::TempDir dir;
+  for (const char* take : {"a", "b"}) {
+    const std::string options = std::string(take) == "a" ? "--frames 300 --seed 3" : "--frames 200 --seed 5 --motion-variation";
+    const auto s = Epilabel("-q synth --rig h36m4 " + options + " --out " + (dir / take));
+    ASSERT_EQ(s.exit_code, 0) << s.output;
+  }
+  const auto r = Epilabel("calibrate --poses " + (dir / "a/pose") + " --poses " + (dir / "b/pose") + " --intrinsics " +
+                          (dir / "a/intrinsics.toml") + " --out " + (dir / "calib/calibration.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 takes of one rig pooled"), std::string::npos) << r.output;
+  const nlohmann::json report = ReadJson(dir / "calib/report.json");
+  ASSERT_EQ(report["inputs"]["poses"].size(), 2u) << report["inputs"].dump();
+  ASSERT_EQ(report["takes"].size(), 2u) << report.dump().substr(0, 500);
+  EXPECT_EQ(report["takes"][0]["frames"], 300);
+  EXPECT_EQ(report["takes"][1]["frames"], 200);
+  for (const auto& take : report["takes"]) {
+    EXPECT_EQ(take["people"], 1) << take.dump();
+    EXPECT_EQ(take["cameras"], 4) << take.dump();
+    EXPECT_GT(take["used_frames"].get<int>(), 150) << take.dump();
+  }
+  EXPECT_EQ(report["verdict"]["status"], "good") << report["verdict"].dump();
+  const RigComparison cmp =
+      CompareRigs(ReadCalibrationToml(dir / "a/calibration.toml"), ReadCalibrationToml(dir / "calib/calibration.toml"));
+  EXPECT_LT(cmp.max_rotation_error_deg, 0.1);
+  EXPECT_LT(std::abs(cmp.scale_error_rel), 0.05);
+}
+
+// A take that cannot be used is named: a missing folder, and time offsets asked of several takes
+// (exit 2, nothing written).
+TEST(CalibrateCommand, TakeErrorsNameTheFolder) {
+  testing::TempDir dir;
+  const auto s = Epilabel("-q synth --rig h36m4 --frames 30 --seed 2 --out " + (dir / "studio"));
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  const auto missing = Epilabel("-q calibrate --poses " + (dir / "studio/pose") + " --poses " + (dir / "take_two/pose") +
+                                " --intrinsics " + (dir / "studio/intrinsics.toml") + " --out " + (dir / "c.toml"));
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("take_two"), std::string::npos) << missing.output;
+  const auto sync = Epilabel("-q calibrate --poses " + (dir / "studio/pose") + " --poses " + (dir / "studio/pose") +
+                             " --sync --intrinsics " + (dir / "studio/intrinsics.toml") + " --out " + (dir / "c.toml"));
+  EXPECT_EQ(sync.exit_code, 2) << sync.output;
+  EXPECT_NE(sync.output.find("one take"), std::string::npos) << sync.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "c.toml"));
+}
+
 // calibrate --init on the studio: the true calibration is refined without naming any camera;
 // with cam_03 turned by 2 degrees the verdict is "check", names it, and the written calibration
 // has it back within 0.1 degree of the truth. --init with --intrinsics is exit 2.

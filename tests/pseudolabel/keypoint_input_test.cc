@@ -164,6 +164,95 @@ TEST(LoadKeypointInput, AVariableRateCameraIsPutOnEvenlySpacedFramesTheOthersSta
   EXPECT_EQ(plain.keypoints.cameras[1].people[1][0].joints[0], seq.cameras[1].people[1][0].joints[0]);
 }
 
+// A take on disk: cameras `names` (each with the image size given, 0 = none), frames
+// first..first+count-1, one person per view at x = 100 + frame.
+std::string WriteTake(const std::string& path, const std::vector<std::string>& names, int64_t first, int count,
+                      int width = 0, int height = 0) {
+  KeypointSequence seq;
+  seq.skeleton = "coco17";
+  seq.num_joints = 17;
+  for (const std::string& name : names) {
+    CameraKeypoints cam;
+    cam.name = name;
+    cam.width = width;
+    cam.height = height;
+    for (int i = 0; i < count; ++i) {
+      Person2d p;
+      p.joints.assign(17, Eigen::Vector3d(100.0 + first + i, 50.0, 0.9));
+      cam.frame_numbers.push_back(first + i);
+      cam.people.push_back({p});
+    }
+    seq.cameras.push_back(cam);
+  }
+  WriteKeypointsNpz(seq, path);
+  return path;
+}
+
+// Two takes of one rig: the second's frames follow the first's, its cameras are matched by name
+// (cam02 is cam_02 by its number), a camera only one take has is kept, and each take's own input
+// holds its frames only.
+TEST(LoadTakes, TheTakesFramesFollowEachOtherAndTheirCamerasAreMatchedByName) {
+  testing::TempDir dir;
+  const std::string a = WriteTake(dir / "a.npz", {"cam_01", "cam_02"}, 0, 3);
+  const std::string b = WriteTake(dir / "b.npz", {"cam02", "cam_03"}, 10, 2);
+  const KeypointInput in = LoadTakes({a, b}, "", 2);
+  EXPECT_EQ(in.camera_names, (std::vector<std::string>{"cam_01", "cam_02", "cam_03"}));
+  ASSERT_EQ(in.takes.size(), 2u);
+  EXPECT_EQ(in.takes[0].path, a);
+  EXPECT_EQ(in.takes[1].frame_shift, -7);
+  EXPECT_EQ(in.takes[1].first_frame, 3);
+  EXPECT_EQ(in.takes[1].end_frame, 5);
+  EXPECT_EQ(in.takes[1].num_frames, 2);
+  EXPECT_EQ(in.takes[1].num_cameras, 2);
+  EXPECT_EQ(in.keypoints.cameras[0].frame_numbers, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(in.keypoints.cameras[1].frame_numbers, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(in.keypoints.cameras[2].frame_numbers, (std::vector<int64_t>{3, 4}));
+  // Take b's frame 11 is pooled frame 4 and keeps its keypoints.
+  EXPECT_DOUBLE_EQ(in.keypoints.cameras[1].people[4][0].joints[0].x(), 111.0);
+  EXPECT_EQ(TakeOfFrame(in, 2), 0);
+  EXPECT_EQ(TakeOfFrame(in, 3), 1);
+  EXPECT_EQ(TakeOfFrame(in, 5), -1);
+  const KeypointInput second = TakeInput(in, 1);
+  EXPECT_TRUE(second.takes.empty());
+  EXPECT_EQ(second.path, b);
+  EXPECT_EQ(second.camera_names, in.camera_names);
+  EXPECT_TRUE(second.keypoints.cameras[0].frame_numbers.empty());  // cam_01 is not in take b
+  EXPECT_EQ(second.keypoints.AllFrameNumbers(), (std::vector<int64_t>{3, 4}));
+  EXPECT_TRUE(RepeatedTakeNotes(in).empty());  // take b's people stand elsewhere (x = 100 + its own frame)
+  // The same recording given twice is noted, naming both takes.
+  const std::vector<std::string> twice = RepeatedTakeNotes(LoadTakes({a, a}, "", 2));
+  ASSERT_EQ(twice.size(), 1u);
+  EXPECT_NE(twice[0].find("repeats 100 %"), std::string::npos) << twice[0];
+  // One take is read as before: no takes.
+  const KeypointInput one = LoadTakes({a}, "", 2);
+  EXPECT_TRUE(one.takes.empty());
+  EXPECT_EQ(one.path, a);
+  EXPECT_EQ(one.keypoints.cameras.size(), 2u);
+}
+
+// Bad takes are refused with the take's path in the message.
+TEST(LoadTakes, ErrorsNameTheTake) {
+  testing::TempDir dir;
+  const std::string a = WriteTake(dir / "a.npz", {"cam_01", "cam_02"}, 0, 3, 1088, 1920);
+  const std::string resized = WriteTake(dir / "resized.npz", {"cam_01", "cam_02"}, 0, 3, 1080, 1920);
+  const auto message = [](const std::vector<std::string>& paths) {
+    try {
+      LoadTakes(paths, "", 2);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string size = message({a, resized});
+  EXPECT_NE(size.find(resized), std::string::npos) << size;
+  EXPECT_NE(size.find("1080x1920"), std::string::npos) << size;
+  EXPECT_NE(size.find(a), std::string::npos) << size;  // where the other size came from
+  const std::string missing = message({a, dir / "no_such_take"});
+  EXPECT_NE(missing.find("no_such_take"), std::string::npos) << missing;
+  const std::string lonely = message({a, WriteTake(dir / "one_camera.npz", {"cam_01"}, 0, 3)});
+  EXPECT_NE(lonely.find("one_camera.npz"), std::string::npos) << lonely;
+}
+
 // The stature model takes the skeleton's soles (BlazePose: heel and toe tip under each ankle chain)
 // and the height of those joints; skeletons without soles keep the ankle constant alone.
 TEST(WorldFrameOptionsFor, GivesTheStatureModelTheSkeletonsSoles) {

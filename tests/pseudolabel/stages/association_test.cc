@@ -2,9 +2,15 @@
 // and frame), with every detection counted so that several people are never hidden.
 #include "pseudolabel/stages/association.h"
 
+#include <algorithm>
+#include <set>
+
 #include <gtest/gtest.h>
 
+#include "detection/synthetic/studio.h"
 #include "foundation/error.h"
+#include "tests/pseudolabel/stages/studio_input.h"
+#include "tests/testing.h"
 
 namespace epilabel {
 namespace {
@@ -73,6 +79,77 @@ TEST(AssociatePeople, UnknownMethodNamesItsKey) {
   } catch (const InputError& e) {
     EXPECT_EQ(e.where(), "association.method");
   }
+}
+
+// An input cut into takes at `cut` (frame numbers below it: take "first", the others "second").
+KeypointInput CutIntoTakes(KeypointInput in, int64_t cut) {
+  const std::vector<int64_t> frames = in.keypoints.AllFrameNumbers();
+  const int n = static_cast<int>(frames.size());
+  const int before = static_cast<int>(std::count_if(frames.begin(), frames.end(), [&](int64_t f) { return f < cut; }));
+  in.takes = {Take{"first", 0, frames.front(), cut, before, in.num_cameras()},
+              Take{"second", 0, cut, frames.back() + 1, n - before, in.num_cameras()}};
+  return in;
+}
+
+// The take (0 or 1) of every frame a track observes, as a set.
+std::set<int> TakesObserved(const KeypointInput& in, const PersonTrack& t) {
+  std::set<int> takes;
+  for (frame_t f = 0; f < t.num_frames(); ++f)
+    for (camera_t c = 0; c < t.num_cameras(); ++c)
+      for (joint_t j = 0; j < t.observations.num_joints(); ++j)
+        if (t.observations.IsObserved(c, f, j)) takes.insert(TakeOfFrame(in, t.frame_numbers[f]));
+  return takes;
+}
+
+// Two people walking through the studio: one recording gives each a track over every frame;
+// the same frames as two takes give each person a track per take, none joining the takes,
+// with ids numbered on across the takes. The one-person selection is one track per take too.
+TEST(AssociatePeople, NoTrackSpansTwoTakes) {
+  StudioOptions o;
+  o.rig = "h36m4";
+  o.num_frames = 200;
+  o.num_people = 2;
+  o.seed = 4;
+  o.data_dir = testing::SourceDir() + "/data";
+  const SyntheticScene scene = Synthesize(o);
+  const KeypointInput whole = testing::AsRead(scene);
+  const KeypointInput cut = CutIntoTakes(whole, 100);
+  // Without the cut, people are followed across frame 100.
+  const Association joined = AssociatePeople(whole, AssociationOptions{}, &scene.rig);
+  EXPECT_EQ(joined.summary.method, "calibrated");
+  EXPECT_TRUE(std::any_of(joined.tracks.begin(), joined.tracks.end(),
+                          [&](const PersonTrack& t) { return TakesObserved(cut, t).size() == 2; }));
+  const Association a = AssociatePeople(cut, AssociationOptions{}, &scene.rig);
+  EXPECT_EQ(a.summary.method, "calibrated");
+  EXPECT_EQ(a.summary.detections, joined.summary.detections);
+  std::set<int> ids;
+  int per_take[2] = {0, 0};
+  for (const PersonTrack& t : a.tracks) {
+    const std::set<int> takes = TakesObserved(cut, t);
+    ASSERT_EQ(takes.size(), 1u) << "track " << t.id;
+    ++per_take[*takes.begin()];
+    EXPECT_TRUE(ids.insert(t.id).second) << "track id " << t.id << " twice";
+    EXPECT_EQ(t.camera_names, whole.camera_names);
+  }
+  EXPECT_GE(per_take[0], 2);
+  EXPECT_GE(per_take[1], 2);
+  const std::vector<TakeSummary> takes = SummariseTakes(cut, a, a.tracks.front());
+  ASSERT_EQ(takes.size(), 2u);
+  EXPECT_EQ(takes[0].people, per_take[0]);
+  EXPECT_EQ(takes[1].people, per_take[1]);
+  EXPECT_EQ(takes[0].frames, 100);
+
+  AssociationOptions single;
+  single.method = "single";
+  const Association s = AssociatePeople(cut, single);
+  ASSERT_EQ(s.tracks.size(), 2u);
+  EXPECT_EQ(s.tracks[0].id, 0);
+  EXPECT_EQ(s.tracks[1].id, 1);
+  EXPECT_EQ(TakesObserved(cut, s.tracks[0]), std::set<int>{0});
+  EXPECT_EQ(TakesObserved(cut, s.tracks[1]), std::set<int>{1});
+  const PersonTrack selection = SinglePersonTrack(cut, s);
+  EXPECT_EQ(selection.frame_track_ids.size(), static_cast<size_t>(selection.num_frames()));
+  EXPECT_EQ(std::set<int>(selection.frame_track_ids.begin(), selection.frame_track_ids.end()), (std::set<int>{0, 1}));
 }
 
 }  // namespace
