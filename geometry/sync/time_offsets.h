@@ -49,6 +49,8 @@ struct CameraOffset {
                                        // is not convex there; 0: not computed
   std::string note;            // why not estimated, or what is doubtful; empty when fine
   std::string choice;          // combined estimates (CombineByStandardErrors): which was taken and why
+  bool contradicted = false;   // calibrated: a clear minimum the independent epipolar estimate
+                               // contradicts (the start kept with confidence 0; calibrated_sync.h)
 };
 
 // Offsets of every camera. `success` is false when the whole input is refused (`reason`
