@@ -94,10 +94,12 @@ double Median(std::vector<double> v) {
 }
 
 // The autocorrelation rho(k) of a zero-mean signal over its valid samples (mask 1), k = 0, 1, ...
-// up to the end of its initial positive sequence (Geyer: the first pair rho(2m) + rho(2m + 1) <= 0)
-// or a quarter of the valid samples: beyond that it is noise, and CrossCorrelationTime sums no
-// further. Empty without variance.
-std::vector<double> SignalAutocorrelation(const std::vector<float>& value, const std::vector<float>& mask) {
+// up to the end of its initial positive sequence (Geyer: the first pair rho(2m) + rho(2m + 1) <= 0),
+// a quarter of the valid samples or `max_lags` (the searched lags: at most the cost of the lag
+// search itself): beyond that it is noise, and CrossCorrelationTime sums no further. Empty
+// without variance.
+std::vector<double> SignalAutocorrelation(const std::vector<float>& value, const std::vector<float>& mask,
+                                          int max_lags) {
   const int n = static_cast<int>(value.size());
   const auto at = [&](int k) {
     double sum = 0.0, pairs = 0.0;
@@ -112,7 +114,7 @@ std::vector<double> SignalAutocorrelation(const std::vector<float>& value, const
   for (float m : mask) valid += m;
   if (!(variance > 0.0)) return {};
   std::vector<double> rho{1.0};
-  const int max_k = std::max(1, static_cast<int>(valid / 4.0));
+  const int max_k = std::max(1, std::min(max_lags, static_cast<int>(valid / 4.0)));
   for (int k = 1; k <= max_k; k += 2) {
     const double odd = at(k) / variance;
     const double even = k + 1 <= max_k ? at(k + 1) / variance : 0.0;
@@ -125,8 +127,8 @@ std::vector<double> SignalAutocorrelation(const std::vector<float>& value, const
 }
 
 // Speed of a smoothed joint (sizes per second), robustly standardised (median, MAD, clamped to
-// [-3, 5]) and made zero-mean over its valid samples.
-Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, double size_px) {
+// [-3, 5]) and made zero-mean over its valid samples; its autocorrelation up to `max_lags`.
+Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, double size_px, int max_lags) {
   const int n = static_cast<int>(x.size());
   Signal s;
   s.value.assign(n, 0.0f);
@@ -154,7 +156,7 @@ Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, doubl
     if (s.mask[g] != 0.0f) s.value[g] = static_cast<float>(speed[g] - mean);
   }
   s.valid = static_cast<int>(valid.size());
-  s.autocorrelation = SignalAutocorrelation(s.value, s.mask);
+  s.autocorrelation = SignalAutocorrelation(s.value, s.mask, max_lags);
   return s;
 }
 
@@ -328,7 +330,7 @@ void AddTrackSignals(const Observations2d& track, int camera, double fps, double
       continue;
     }
     const auto x = Smooth(GridPositions(track, camera, fps, grid_fps, j, grid_frames), options.smoothing_s * grid_fps);
-    signals->push_back(SpeedSignal(x, grid_fps, size));
+    signals->push_back(SpeedSignal(x, grid_fps, size, static_cast<int>(std::ceil(options.max_offset_s * grid_fps))));
     AddVelocity(x, grid_fps, size, &signals->back());
   }
 }

@@ -176,7 +176,10 @@ SyncResult CoarseOffsets(const KeypointInput& input, const Association& people, 
     const CameraOffset& s = single.cameras[c];
     const CameraOffset& t = tracks.cameras[c];
     const bool t_sure = t.estimated && t.confidence >= sync.min_confidence;
-    if (!t_sure && s.estimated && (!t.estimated || s.confidence > t.confidence)) tracks.cameras[c] = s;
+    const bool s_sure = s.estimated && s.confidence >= sync.min_confidence;
+    // An unsure estimate does not replace another unsure one (which of two low confidences is the
+    // higher is chance; the tracks' estimate is the one the association stands on).
+    if (!t_sure && s.estimated && (!t.estimated || (s_sure && s.confidence > t.confidence))) tracks.cameras[c] = s;
   }
   return tracks;
 }
