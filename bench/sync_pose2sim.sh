@@ -17,14 +17,19 @@
 # Needs python3 with numpy (PYTHON=..., default /usr/bin/python3). SYNC_FINE="search adjust auto" (the
 # default) lists calibrate --sync's refinements run (--sync-fine); HALVES=1 (the default) also runs
 # `calibrate --sync` on the first and on the second half of each copy's frames (the spread of the
-# offsets), printing each offset's standard error where the refinement reports one.
+# offsets), printing each offset's standard error where the refinement reports one. MAX_OFFSET (see
+# below; default 0.5 s) the search.
 set -euo pipefail
 DATA=${1:?usage: bench/sync_pose2sim.sh DATA_DIR [EPILABEL] [OUT_DIR]}
 EXE=${2:-build/epilabel}
 OUT=${3:-/tmp/sync_pose2sim}
 PY=${PYTHON:-/usr/bin/python3}
 FPS=60
-MAX_OFFSET=0.5   # seconds searched (30 frames): the trials are 100 frames long
+# Seconds searched by `sync --max-offset` and `calibrate --sync-max-offset` (MAX_OFFSET=default:
+# the flags left out, the default search of 5 s, 300 frames, on these 100-frame trials).
+MAX_OFFSET=${MAX_OFFSET:-0.5}
+if [[ $MAX_OFFSET == default ]]; then SYNC_MAX=(); CAL_MAX=(); else
+  SYNC_MAX=(--max-offset "$MAX_OFFSET"); CAL_MAX=(--sync-max-offset "$MAX_OFFSET"); fi
 CALIB="$DATA/Calib_qualisys.toml"
 mkdir -p "$OUT"
 
@@ -193,8 +198,8 @@ for entry in "${CASES[@]}"; do
   mkdir -p "$dir"
   shift_copy "$dir/pose" "$shifts"
   echo "== $name: shifts $shifts frames at $FPS fps"
-  "$EXE" -q sync --poses "$dir/pose" --fps $FPS --max-offset $MAX_OFFSET --out "$dir/sync_motion.toml" >/dev/null
-  "$EXE" -q sync --poses "$dir/pose" --fps $FPS --max-offset $MAX_OFFSET --calib "$CALIB" \
+  "$EXE" -q sync --poses "$dir/pose" --fps $FPS "${SYNC_MAX[@]}" --out "$dir/sync_motion.toml" >/dev/null
+  "$EXE" -q sync --poses "$dir/pose" --fps $FPS "${SYNC_MAX[@]}" --calib "$CALIB" \
     --out "$dir/sync_calib.toml" >/dev/null
   offsets "$shifts" "$dir/sync_motion.toml" "$dir/sync_calib.toml"
   if [[ $name == unshifted ]]; then
@@ -208,7 +213,7 @@ for entry in "${CASES[@]}"; do
   echo "    oracle offsets:   $(score "$dir/calibration_oracle.toml")"
   for fine in ${SYNC_FINE:-search adjust auto}; do
     "$EXE" -q calibrate --poses "$dir/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS --sync-fine $fine \
-      --sync-max-offset $MAX_OFFSET --out "$dir/calibration_$fine.toml" --report-dir "$dir/$fine" --no-report \
+      "${CAL_MAX[@]}" --out "$dir/calibration_$fine.toml" --report-dir "$dir/$fine" --no-report \
       >"$dir/calibrate_$fine.log" 2>&1 || true
     printf "    --sync %-9s %s\n" "$fine:" "$(score "$dir/calibration_$fine.toml")"
     if [[ -f "$dir/calibration_$fine.toml" ]]; then
@@ -220,7 +225,7 @@ for entry in "${CASES[@]}"; do
     for half in 1 2; do
       half_copy "$dir/pose" "$dir/half$half/pose" $half
       "$EXE" -q calibrate --poses "$dir/half$half/pose" --intrinsics "$CALIB" --sync --sync-fps $FPS \
-        --sync-max-offset $MAX_OFFSET --out "$dir/half$half/calibration.toml" --report-dir "$dir/half$half" --no-report \
+        "${CAL_MAX[@]}" --out "$dir/half$half/calibration.toml" --report-dir "$dir/half$half" --no-report \
         >"$dir/half$half/calibrate.log" 2>&1 || true
       if [[ -f "$dir/half$half/calibration.toml" ]]; then
         echo "    half $half auto:  $(written "$shifts" "$dir/half$half/calibration.toml" "$dir/half$half/report.json")"

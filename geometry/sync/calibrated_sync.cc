@@ -304,14 +304,15 @@ SyncResult Passes(const Rig& rig, const SyncInput& input, const SyncResult& star
         continue;
       }
       const Judgement judgement = Judge(refined, checks[c], input.fps[input.reference], options);
-      if (!options.keep_unsure && !judgement.sure) {
+      if (judgement.contradicted || (!options.keep_unsure && !judgement.sure)) {
         // No clear valley (a calibration that fits the detections loosely, too little motion
-        // between frames), or a minimum the check does not confirm: the start is kept.
+        // between frames), or a minimum the check contradicts (also with keep_unsure): the start
+        // is kept.
         result.cameras[c].note = fmt::format("calibrated refinement not sure (confidence {:.2f}, minimum at {:+.3f} +/- {:.3f} frames{}{}); start kept",
                                              judgement.confidence, refined.offset_s * input.fps[input.reference],
                                              refined.standard_error_frames, judgement.why.empty() ? "" : "; ", judgement.why);
         if (judgement.contradicted) result.cameras[c].confidence = 0.0;
-        contradicted[c] = judgement.contradicted;
+        result.cameras[c].contradicted = contradicted[c] = judgement.contradicted;
         continue;
       }
       refined.confidence = judgement.confidence;
@@ -399,7 +400,7 @@ SyncResult RefineOffsetsWithCalibration(const Rig& rig, const SyncInput& raw_inp
   }
   int unconfirmed = 0;
   SyncResult result = Passes(rig, smoothed, start, checks, options, &unconfirmed);
-  if (options.keep_unsure || unconfirmed == 0) return result;
+  if (unconfirmed == 0) return result;
   // Minima the checks contradict: the start (or the other cameras' offsets it triangulates from)
   // may be wrong. Once more from the checks' own estimates; kept when it confirms more cameras.
   SyncResult from_checks = start;

@@ -61,7 +61,9 @@ struct CalibratedSyncOptions {
                                             // (reference frames: 2 SE = 0.1 frame)
   bool keep_unsure = false;        // take every minimum instead, however shallow its valley or at the
                                    // end of the interval (the next pass searches on from there; the
-                                   // note stays): for a caller that judges the result otherwise
+                                   // note stays): for a caller that judges the result otherwise;
+                                   // a minimum the check contradicts still keeps the start
+                                   // (CameraOffset::contradicted) and the retry runs as without it
   int num_threads = 0;             // 0 = TBB's default; results do not depend on it
 
   // Throws std::invalid_argument for non-positive values.

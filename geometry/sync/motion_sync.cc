@@ -26,6 +26,7 @@ struct Signal {
   std::vector<float> value, mask;
   std::vector<float> vx, vy;  // the velocity (sizes per second), 0 where invalid
   int valid = 0;
+  std::vector<double> autocorrelation;  // rho(0..K) over the valid samples (SignalAutocorrelation)
 };
 
 // Positions of camera c, track k on the reference grid (rate `grid_fps`), NaN where unseen.
@@ -92,9 +93,42 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The autocorrelation rho(k) of a zero-mean signal over its valid samples (mask 1), k = 0, 1, ...
+// up to the end of its initial positive sequence (Geyer: the first pair rho(2m) + rho(2m + 1) <= 0),
+// a quarter of the valid samples or `max_lags` (the searched lags: at most the cost of the lag
+// search itself): beyond that it is noise, and CrossCorrelationTime sums no further. Empty
+// without variance.
+std::vector<double> SignalAutocorrelation(const std::vector<float>& value, const std::vector<float>& mask,
+                                          int max_lags) {
+  const int n = static_cast<int>(value.size());
+  const auto at = [&](int k) {
+    double sum = 0.0, pairs = 0.0;
+    for (int g = 0; g + k < n; ++g) {
+      sum += static_cast<double>(value[g]) * value[g + k];
+      pairs += mask[g] * mask[g + k];
+    }
+    return pairs > 0.0 ? sum / pairs : 0.0;
+  };
+  const double variance = at(0);
+  double valid = 0.0;
+  for (float m : mask) valid += m;
+  if (!(variance > 0.0)) return {};
+  std::vector<double> rho{1.0};
+  const int max_k = std::max(1, std::min(max_lags, static_cast<int>(valid / 4.0)));
+  for (int k = 1; k <= max_k; k += 2) {
+    const double odd = at(k) / variance;
+    const double even = k + 1 <= max_k ? at(k + 1) / variance : 0.0;
+    if (rho.back() + odd <= 0.0) break;  // the pair (rho(k - 1), rho(k)) ends the sequence
+    rho.push_back(odd);
+    if (k + 1 > max_k) break;
+    rho.push_back(even);
+  }
+  return rho;
+}
+
 // Speed of a smoothed joint (sizes per second), robustly standardised (median, MAD, clamped to
-// [-3, 5]) and made zero-mean over its valid samples.
-Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, double size_px) {
+// [-3, 5]) and made zero-mean over its valid samples; its autocorrelation up to `max_lags`.
+Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, double size_px, int max_lags) {
   const int n = static_cast<int>(x.size());
   Signal s;
   s.value.assign(n, 0.0f);
@@ -106,7 +140,7 @@ Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, doubl
     s.mask[g] = 1.0f;
     valid.push_back(speed[g]);
   }
-  if (valid.size() < 10) return Signal{std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f), {}, {}, 0};
+  if (valid.size() < 10) return Signal{std::vector<float>(n, 0.0f), std::vector<float>(n, 0.0f), {}, {}, 0, {}};
   const double median = Median(valid);
   std::vector<double> deviation;
   for (double v : valid) deviation.push_back(std::abs(v - median));
@@ -122,6 +156,7 @@ Signal SpeedSignal(const std::vector<Eigen::Vector2d>& x, double grid_fps, doubl
     if (s.mask[g] != 0.0f) s.value[g] = static_cast<float>(speed[g] - mean);
   }
   s.valid = static_cast<int>(valid.size());
+  s.autocorrelation = SignalAutocorrelation(s.value, s.mask, max_lags);
   return s;
 }
 
@@ -295,7 +330,7 @@ void AddTrackSignals(const Observations2d& track, int camera, double fps, double
       continue;
     }
     const auto x = Smooth(GridPositions(track, camera, fps, grid_fps, j, grid_frames), options.smoothing_s * grid_fps);
-    signals->push_back(SpeedSignal(x, grid_fps, size));
+    signals->push_back(SpeedSignal(x, grid_fps, size, static_cast<int>(std::ceil(options.max_offset_s * grid_fps))));
     AddVelocity(x, grid_fps, size, &signals->back());
   }
 }
@@ -310,11 +345,12 @@ std::vector<Signal> CameraSignals(const SyncInput& input, int camera, double gri
   return signals;
 }
 
-// Normalised cross-correlation of b(t) with a(t + lag) over their common valid samples;
-// NaN when they overlap less than min_overlap samples.
-double Correlation(const Signal& a, const Signal& b, int lag, int min_overlap) {
+// Normalised cross-correlation of b(t) with a(t + lag) over their common valid samples (their
+// number in *samples); NaN when they overlap less than min_overlap samples.
+double Correlation(const Signal& a, const Signal& b, int lag, int min_overlap, double* samples) {
   const int na = static_cast<int>(a.value.size()), nb = static_cast<int>(b.value.size());
   const int begin = std::max(0, -lag), end = std::min(nb, na - lag);
+  *samples = 0.0;
   if (end - begin < min_overlap) return std::numeric_limits<double>::quiet_NaN();
   float ab = 0, aa = 0, bb = 0, n = 0;
   const float* av = a.value.data() + lag;
@@ -328,35 +364,58 @@ double Correlation(const Signal& a, const Signal& b, int lag, int min_overlap) {
     n += am[g] * bm[g];
   }
   if (n < min_overlap || aa <= 0 || bb <= 0) return std::numeric_limits<double>::quiet_NaN();
+  *samples = n;
   return ab / std::sqrt(static_cast<double>(aa) * bb);
 }
 
-// The combined correlation curve of camera c against the reference, lags [-max_lag, max_lag].
-std::vector<double> CorrelationCurve(const std::vector<Signal>& reference, const std::vector<Signal>& camera,
-                                     int max_lag, int min_overlap, int* voters) {
-  std::vector<double> curve(2 * max_lag + 1, std::numeric_limits<double>::quiet_NaN());
-  std::vector<int> counts(curve.size(), 0);
+// The joint signals' correlation with the reference per lag, [-max_lag, max_lag]: `correlation`
+// their mean normalised cross-correlation, `evidence` their mean CorrelationEvidence (NaN where
+// no signal overlaps enough).
+struct LagCurves {
+  std::vector<double> correlation, evidence;
+};
+
+// The combined curves of camera c against the reference; *voters the most signals at any lag.
+LagCurves CorrelationCurves(const std::vector<Signal>& reference, const std::vector<Signal>& camera, int max_lag,
+                            int min_overlap, int* voters) {
+  LagCurves curves;
+  curves.correlation.assign(2 * max_lag + 1, std::numeric_limits<double>::quiet_NaN());
+  curves.evidence = curves.correlation;
+  // Each signal pair's correlation time (samples) is one number for every lag.
+  std::vector<double> tau(reference.size(), 1.0);
+  for (size_t i = 0; i < reference.size(); ++i) {
+    if (reference[i].valid > 0 && camera[i].valid > 0)
+      tau[i] = CrossCorrelationTime(reference[i].autocorrelation, camera[i].autocorrelation);
+  }
+  std::vector<int> counts(curves.correlation.size(), 0);
   tbb::parallel_for(tbb::blocked_range<int>(-max_lag, max_lag + 1), [&](const tbb::blocked_range<int>& range) {
     for (int lag = range.begin(); lag != range.end(); ++lag) {
-      double sum = 0.0;
+      double sum = 0.0, evidence = 0.0;
       int count = 0;
       for (size_t i = 0; i < reference.size(); ++i) {
         if (reference[i].valid == 0 || camera[i].valid == 0) continue;
-        const double r = Correlation(reference[i], camera[i], lag, min_overlap);
+        double samples = 0.0;
+        const double r = Correlation(reference[i], camera[i], lag, min_overlap, &samples);
         if (std::isnan(r)) continue;
         sum += r;
+        evidence += CorrelationEvidence(r, samples, tau[i]);
         ++count;
       }
-      if (count > 0) curve[lag + max_lag] = sum / count;
+      if (count > 0) {
+        curves.correlation[lag + max_lag] = sum / count;
+        curves.evidence[lag + max_lag] = evidence / count;
+      }
       counts[lag + max_lag] = count;
     }
   });
   *voters = *std::max_element(counts.begin(), counts.end());
-  return curve;
+  return curves;
 }
 
-// The peak of a curve (whole index, then a parabola through its neighbours) and the confidence.
-void PeakOfCurve(const std::vector<double>& curve, int max_lag, int exclusion, double grid_fps, CameraOffset* out) {
+// The peak of a curve (whole index, then a parabola through its neighbours) and the confidence;
+// `correlation` (may be empty) gives CameraOffset::peak_correlation at the peak's whole lag.
+void PeakOfCurve(const std::vector<double>& curve, const std::vector<double>& correlation, int max_lag, int exclusion,
+                 double grid_fps, CameraOffset* out) {
   int best = -1;
   for (int i = 0; i < static_cast<int>(curve.size()); ++i) {
     if (!std::isnan(curve[i]) && (best < 0 || curve[i] > curve[best])) best = i;
@@ -376,7 +435,7 @@ void PeakOfCurve(const std::vector<double>& curve, int max_lag, int exclusion, d
     if (std::abs(i - best) > exclusion && !std::isnan(curve[i])) second = std::max(second, curve[i]);
   }
   const double peak = curve[best];
-  out->peak_correlation = peak;
+  out->peak_correlation = correlation.empty() ? peak : correlation[best];
   out->confidence = peak > 0.0 ? std::clamp(1.0 - second / peak, 0.0, 1.0) : 0.0;
   out->offset_s = (best - max_lag + delta) / grid_fps;
   out->estimated = true;
@@ -421,6 +480,25 @@ void MotionSyncOptions::Check() const {
   epipolar.Check();
 }
 
+double CrossCorrelationTime(const std::vector<double>& rho_a, const std::vector<double>& rho_b) {
+  const size_t n = std::min(rho_a.size(), rho_b.size());
+  if (n == 0) return 1.0;
+  // Geyer's initial positive sequence of the products: pairs (2m, 2m + 1) while their sum is positive.
+  double sum = 0.0;
+  for (size_t k = 0; k + 1 < n; k += 2) {
+    const double pair = rho_a[k] * rho_b[k] + rho_a[k + 1] * rho_b[k + 1];
+    if (pair <= 0.0) break;
+    sum += pair;
+  }
+  return std::max(1.0, 2.0 * std::max(sum, 1.0) - 1.0);
+}
+
+double CorrelationEvidence(double r, double samples, double tau) {
+  const double effective = samples / std::max(tau, 1.0) - 3.0;
+  if (!(effective > 0.0) || std::isnan(r)) return 0.0;
+  return std::atanh(std::clamp(r, -0.999, 0.999)) * std::sqrt(effective);
+}
+
 double MotionMeasure(const SyncInput& input, int camera, const MotionSyncOptions& options) {
   double motion = 0.0;
   for (const Observations2d& track : input.tracks) {
@@ -461,8 +539,8 @@ SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOpt
       continue;
     }
     const std::vector<Signal> signals = CameraSignals(input, c, grid_fps, options);
-    const std::vector<double> curve = CorrelationCurve(reference, signals, max_lag, min_overlap, &out.signals);
-    PeakOfCurve(curve, max_lag, exclusion, grid_fps, &out);
+    const LagCurves curves = CorrelationCurves(reference, signals, max_lag, min_overlap, &out.signals);
+    PeakOfCurve(curves.evidence, curves.correlation, max_lag, exclusion, grid_fps, &out);
     if (out.estimated && options.canonical_radius_s > 0.0) {
       // The speed peak can sit a frame or two off where the views foreshorten the motion
       // differently: the canonical correlation of the velocities near it does not depend on the view.
@@ -690,13 +768,13 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
       const int min_overlap =
           std::max(10, static_cast<int>(std::min(min_overlap_frames, 0.5 * std::min(a.frames, b.frames))));
       int voters = 0;
-      pc.correlation = CorrelationCurve(b.signals, a.signals, max_lag, min_overlap, &voters);
+      pc.correlation = CorrelationCurves(b.signals, a.signals, max_lag, min_overlap, &voters).correlation;
       pc.overlap.resize(num_lags);
       for (int i = 0; i < num_lags; ++i) pc.overlap[i] = Overlap(a, b, i - max_lag);
     });
     std::vector<std::vector<int>> matches;
     const std::vector<double> score = MatchedScores(pairs, camera, reference, num_lags, camera_frames, &matches);
-    PeakOfCurve(score, max_lag, exclusion, grid_fps, &out);
+    PeakOfCurve(score, {}, max_lag, exclusion, grid_fps, &out);
     if (!out.estimated) continue;
     const int best = static_cast<int>(std::lround(out.offset_s * grid_fps)) + max_lag;
     const double coarse_frames = out.offset_s * grid_fps;

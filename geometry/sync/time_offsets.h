@@ -38,7 +38,7 @@ struct CameraOffset {
   double offset_s = 0.0;       // seconds (see the convention above)
   double offset_frames = 0.0;  // the same in reference frames (offset_s * reference fps)
   bool estimated = false;      // false: refused (see `note`) or the reference
-  double confidence = 0.0;     // [0, 1]: 1 - second peak / peak of the motion correlation,
+  double confidence = 0.0;     // [0, 1]: 1 - second peak / peak of the motion evidence,
                                // or of the reprojection cost curve with a calibration
   double peak_correlation = 0.0;  // motion: mean normalised cross-correlation at the peak
   double cost_px = 0.0;        // calibrated: robust RMS reprojection error at the offset, pixels
@@ -49,6 +49,8 @@ struct CameraOffset {
                                        // is not convex there; 0: not computed
   std::string note;            // why not estimated, or what is doubtful; empty when fine
   std::string choice;          // combined estimates (CombineByStandardErrors): which was taken and why
+  bool contradicted = false;   // calibrated: a clear minimum the independent epipolar estimate
+                               // contradicts (the start kept with confidence 0; calibrated_sync.h)
 };
 
 // Offsets of every camera. `success` is false when the whole input is refused (`reason`

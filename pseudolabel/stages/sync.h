@@ -29,7 +29,8 @@ struct SyncStageOptions {
   // calibrate --sync: how the offsets are refined once there are cameras: "search" (a 1-D search
   // per camera, RefineOffsetsWithCalibration; a camera whose cost valley is shallow keeps its
   // start), "adjust" (jointly with the cameras in a bundle adjustment, sync_adjustment.h) or
-  // "auto" (default): the search taking every minimum (keep_unsure, twice the interval) and the
+  // "auto" (default): the search taking every minimum but one the epipolar check contradicts
+  // (keep_unsure, twice the interval; a contradicted camera gets confidence 0) and the
   // adjustment, combined camera by camera by their standard errors (CombineByStandardErrors:
   // the inverse-variance mean when they agree within disagreement_se combined standard errors,
   // else the one with the smaller standard error; CameraOffset::choice says which), then one

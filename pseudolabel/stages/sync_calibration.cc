@@ -137,7 +137,18 @@ SyncResult Refined(const Rig& rig, const SyncInput& input, const SyncResult& sta
   loose.keep_unsure = true;
   loose.search_frames = 2.0 * sync.calibrated.search_frames;
   const SyncResult searched = RefineOffsetsWithCalibration(rig, input, start, loose);
-  return CombineByStandardErrors(searched, "search", adjusted, "adjustment", start, sync.disagreement_se);
+  SyncResult combined = CombineByStandardErrors(searched, "search", adjusted, "adjustment", start, sync.disagreement_se);
+  // A searched minimum the epipolar check contradicts kept the start; whatever the combination
+  // takes instead is not confirmed either: confidence 0 (the verdict says "uncertain"), the note kept.
+  for (size_t c = 0; c < combined.cameras.size(); ++c) {
+    const CameraOffset& s = searched.cameras[c];
+    if (!s.contradicted) continue;
+    CameraOffset& o = combined.cameras[c];
+    o.confidence = 0.0;
+    o.contradicted = true;
+    if (o.note.find(s.note) == std::string::npos) o.note = o.note.empty() ? s.note : s.note + "; " + o.note;
+  }
+  return combined;
 }
 
 AssociationOptions SingleSelection() {
@@ -165,7 +176,10 @@ SyncResult CoarseOffsets(const KeypointInput& input, const Association& people, 
     const CameraOffset& s = single.cameras[c];
     const CameraOffset& t = tracks.cameras[c];
     const bool t_sure = t.estimated && t.confidence >= sync.min_confidence;
-    if (!t_sure && s.estimated && (!t.estimated || s.confidence > t.confidence)) tracks.cameras[c] = s;
+    const bool s_sure = s.estimated && s.confidence >= sync.min_confidence;
+    // An unsure estimate does not replace another unsure one (which of two low confidences is the
+    // higher is chance; the tracks' estimate is the one the association stands on).
+    if (!t_sure && s.estimated && (!t.estimated || (s_sure && s.confidence > t.confidence))) tracks.cameras[c] = s;
   }
   return tracks;
 }

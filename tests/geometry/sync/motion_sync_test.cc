@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -65,6 +66,76 @@ TEST(EstimateOffsetsFromMotion, SameResultWithOneThread) {
   one.num_threads = 1;
   const SyncResult a = EstimateOffsetsFromMotion(input), b = EstimateOffsetsFromMotion(input, one);
   for (int c = 0; c < 3; ++c) EXPECT_EQ(a.cameras[c].offset_s, b.cameras[c].offset_s);
+}
+
+// A short recording (100 frames at 60 fps, offset 0) of a person who repeats a movement: every
+// joint follows a pattern of period `period` frames plus a drift of its own (weight `drift`), and
+// camera 1 sees it well in its first half but foreshortened to 10 % (plus 0.5 px noise) in its
+// second half. Its first half then also matches the reference's second half shifted by a period,
+// except for the drift: over half the overlap, the raw correlation at that lag is the higher.
+SyncInput RepeatedMovement(int period, double drift) {
+  constexpr int kFrames = 100, kJoints = 17;
+  SyncInput input;
+  input.fps = {60.0, 60.0};
+  Observations2d track(2, kFrames, kJoints);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0.0, 0.5);
+  constexpr double kTwoPi = 6.283185307179586;
+  for (int j = 0; j < kJoints; ++j) {
+    const Eigen::Vector2d base(300.0 + 60.0 * std::cos(j), 200.0 + 12.0 * j);
+    for (int f = 0; f < kFrames; ++f) {
+      Eigen::Vector2d move = Eigen::Vector2d::Zero();
+      for (int k = 1; k <= 3; ++k) {
+        move.x() += 8.0 / k * std::sin(kTwoPi * k * f / period + 0.7 * j + k);
+        move.y() += 6.0 / k * std::sin(kTwoPi * k * f / period + 1.3 * j + 2.0 * k);
+      }
+      move += drift * 8.0 * Eigen::Vector2d(std::sin(0.11 * f + j), std::cos(0.083 * f + 2.0 * j));
+      track.at(0, f, j) = Eigen::Vector3d(base.x() + move.x(), base.y() + move.y(), 0.9);
+      const double seen = f < kFrames / 2 ? 1.0 : 0.1;
+      track.at(1, f, j) = Eigen::Vector3d(base.x() + seen * move.x() + noise(rng),
+                                          base.y() + seen * move.y() + noise(rng), 0.9);
+    }
+  }
+  input.tracks.push_back(std::move(track));
+  return input;
+}
+
+TEST(EstimateOffsetsFromMotion, ShortRecordingWeighsALagByItsOverlap) {
+  // Whole lags only (the refinements off): which lag wins the search.
+  MotionSyncOptions options;
+  options.canonical_radius_s = 0.0;
+  options.epipolar.radius_frames = 0.0;
+  const SyncInput input = RepeatedMovement(46, 0.45);
+  const SyncResult r = EstimateOffsetsFromMotion(input, options);
+  ASSERT_TRUE(r.success) << r.reason;
+  ASSERT_TRUE(r.cameras[1].estimated) << r.cameras[1].note;
+  // The raw correlation peaks at +46 frames (0.64 over the 54 frames of the repeat, 0.49 at the
+  // true lag over all 100; the search by the raw correlation took +46); weighed by the evidence
+  // over each overlap (CorrelationEvidence), the true lag wins (1.75 against 1.55).
+  EXPECT_NEAR(r.cameras[1].offset_frames, 0.0, 0.5);
+  EXPECT_GT(r.cameras[1].confidence, 0.0);
+  MotionSyncOptions one = options;
+  one.num_threads = 1;
+  const SyncResult single = EstimateOffsetsFromMotion(input, one);
+  EXPECT_EQ(single.cameras[1].offset_s, r.cameras[1].offset_s);
+  EXPECT_EQ(single.cameras[1].confidence, r.cameras[1].confidence);
+}
+
+TEST(CorrelationEvidence, GrowsWithTheIndependentSamples) {
+  // White noise: correlation time 1; a smooth signal (rho(k) = 0.8^k) repeats itself.
+  EXPECT_DOUBLE_EQ(CrossCorrelationTime({1.0, 0.0, 0.0}, {1.0, 0.5, 0.2}), 1.0);
+  std::vector<double> smooth;
+  for (int k = 0; k < 60; ++k) smooth.push_back(std::pow(0.8, k));
+  // 1 + 2 sum_k>0 0.64^k = 1 + 2 * 0.64 / 0.36 = 4.56 (the sum cut at 60 lags).
+  EXPECT_NEAR(CrossCorrelationTime(smooth, smooth), 1.0 + 2.0 * 0.64 / 0.36, 1e-6);
+  EXPECT_DOUBLE_EQ(CrossCorrelationTime({}, smooth), 1.0);
+  // Fisher's z times sqrt(n_eff - 3): the same correlation over half the samples weighs less,
+  // a little more than sqrt(1/2) for long recordings.
+  const double all = CorrelationEvidence(0.3, 1000, 4.0), half = CorrelationEvidence(0.3, 500, 4.0);
+  EXPECT_NEAR(all, std::atanh(0.3) * std::sqrt(1000 / 4.0 - 3.0), 1e-12);
+  EXPECT_NEAR(half / all, std::sqrt(0.5), 0.01);
+  EXPECT_EQ(CorrelationEvidence(0.9, 10, 4.0), 0.0);  // n_eff <= 3: no evidence
+  EXPECT_LT(CorrelationEvidence(-0.3, 1000, 4.0), 0.0);
 }
 
 // Camera c's frames [begin, end) of a one-person input's track as a one-camera 2D track.
