@@ -176,7 +176,9 @@ TEST(RefineOffsetsWithCalibration, AContradictedMinimumIsUnsure) {
                         << r.cameras[2].choice << " | " << r.cameras[3].note << r.cameras[3].choice;
     // (without keep_unsure the retry from the epipolar estimates can end with unsure cameras
     // that are no longer contradicted; with it, the contradicted minima keep the start)
-    if (keep_unsure) EXPECT_GE(contradicted, 1);
+    if (keep_unsure) {
+      EXPECT_GE(contradicted, 1);
+    }
     EXPECT_EQ(r.Verdict(), "uncertain") << "keep_unsure " << keep_unsure;
   }
 }
