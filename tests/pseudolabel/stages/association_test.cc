@@ -105,13 +105,7 @@ std::set<int> TakesObserved(const KeypointInput& in, const PersonTrack& t) {
 // the same frames as two takes give each person a track per take, none joining the takes,
 // with ids numbered on across the takes. The one-person selection is one track per take too.
 TEST(AssociatePeople, NoTrackSpansTwoTakes) {
-  StudioOptions o;
-  o.rig = "h36m4";
-  o.num_frames = 200;
-  o.num_people = 2;
-  o.seed = 4;
-  o.data_dir = testing::SourceDir() + "/data";
-  const SyntheticScene scene = Synthesize(o);
+  const SyntheticScene scene = Synthesize(testing::PeopleStudio("h36m4", 200, 2, 4));
   const KeypointInput whole = testing::AsRead(scene);
   const KeypointInput cut = CutIntoTakes(whole, 100);
   // Without the cut, people are followed across frame 100.

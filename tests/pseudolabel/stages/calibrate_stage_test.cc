@@ -14,6 +14,7 @@
 #include "detection/synthetic/studio.h"
 #include "foundation/error.h"
 #include "geometry/sfm/rig_comparison.h"
+#include "tests/pseudolabel/stages/studio_input.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -112,14 +113,9 @@ PersonTrack TruthTrack(const SyntheticScene& scene, int person, int id) {
 // from the tracks (each measured on their own frames with the selection's cameras), within the
 // stature model's error; with the default subject height on its own frames it is ~10 % small.
 TEST(CalibrateSelection, TakesTheScaleFromTheTracksWhenTheirHeightsAreGiven) {
-  StudioOptions o;
-  o.rig = "h36m4";
-  o.num_frames = 300;
-  o.num_people = 2;
+  StudioOptions o = testing::PeopleStudio("h36m4", 300, 2, 2);
   o.min_height_m = 1.85;
   o.max_height_m = 1.95;
-  o.seed = 2;
-  o.data_dir = testing::SourceDir() + "/data";
   const SyntheticScene scene = Synthesize(o);
   ASSERT_EQ(scene.people.size(), 2u);
   const Rig intrinsics = WithoutExtrinsics(scene.rig);

@@ -86,12 +86,7 @@ using testing::AsRead;
 // coarse offsets from motion come first, every camera's frame numbers are shifted by their whole
 // frames, and only then are the people associated.
 TEST(SyncStage, TwoPeopleAreAssociatedAfterTheCoarseShift) {
-  StudioOptions o;
-  o.rig = "h36m4";
-  o.num_frames = 240;
-  o.num_people = 2;
-  o.seed = 4;
-  o.data_dir = testing::SourceDir() + "/data";
+  StudioOptions o = testing::PeopleStudio("h36m4", 240, 2, 4);
   o.time_offsets = {0.0, 5.0, -8.3, 12.0};
   const SyntheticScene scene = Synthesize(o);
   Rig intrinsics = WithoutExtrinsics(scene.rig);
