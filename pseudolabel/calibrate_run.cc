@@ -75,6 +75,16 @@ void NoteTakes(const std::vector<TakeSummary>& takes, CalibrationReport* report)
   report->notes.push_back(text);
 }
 
+// A take that repeats another's detections bit for bit (RepeatedTakeNotes): its people count
+// twice, and the verdict's uncertainties (the jackknife) take the repeats for agreement, so a
+// good verdict is not earned: it becomes check, with the repeats as its reasons.
+void JudgeRepeatedTakes(const KeypointInput& input, CalibrationReport* report) {
+  const std::vector<std::string> repeats = RepeatedTakeNotes(input);
+  if (repeats.empty()) return;
+  report->reasons.insert(report->reasons.end(), repeats.begin(), repeats.end());
+  if (report->verdict == Verdict::kGood) report->verdict = Verdict::kCheck;
+}
+
 void CheckTakeOptions(const CalibrateRunOptions& options) {
   if (!options.more_takes.empty() && (options.sync || !options.sync_offsets_path.empty()))
     throw InputError("sync", "time offsets are estimated or applied within one recording: give one take (--poses once) "
@@ -225,7 +235,7 @@ CalibrateRunResult RunRefine(const CalibrateRunOptions& options) {
   rep.notes = warnings;
   const std::vector<TakeSummary> takes = SummariseTakes(input, result.association, track);
   NoteTakes(takes, &rep);
-  for (const std::string& note : RepeatedTakeNotes(input)) rep.notes.push_back(note);
+  JudgeRepeatedTakes(input, &rep);
   result.report = RefinementJson(options, r);
   if (!takes.empty()) result.report["takes"] = TakesJson(takes);
   result.report["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}, {"notes", rep.notes}};
@@ -294,7 +304,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   for (const std::string& w : size_warnings) result.output.report.notes.push_back(w);
   const std::vector<TakeSummary> takes = SummariseTakes(input, result.association, track);
   NoteTakes(takes, &result.output.report);
-  for (const std::string& note : RepeatedTakeNotes(input)) result.output.report.notes.push_back(note);
+  JudgeRepeatedTakes(input, &result.output.report);
 
   result.report = MakeReport(options, input, track, result);
   if (!takes.empty()) result.report["takes"] = TakesJson(takes);

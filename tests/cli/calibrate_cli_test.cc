@@ -318,6 +318,14 @@ TEST(CalibrateCommand, TwoStudioTakesOfOneRigCalibrate) {
       CompareRigs(ReadCalibrationToml(dir / "a/calibration.toml"), ReadCalibrationToml(dir / "calib/calibration.toml"));
   EXPECT_LT(cmp.max_rotation_error_deg, 0.1);
   EXPECT_LT(std::abs(cmp.scale_error_rel), 0.05);
+  // The same take given twice: its people would count twice and its errors look like agreement,
+  // so a good calibration is only "check", the repeat named among the reasons.
+  const auto twice = Epilabel("calibrate --poses " + (dir / "b/pose") + " --poses " + (dir / "b/pose") + " --intrinsics " +
+                              (dir / "b/intrinsics.toml") + " --out " + (dir / "twice/calibration.toml"));
+  ASSERT_EQ(twice.exit_code, 0) << twice.output;
+  const nlohmann::json verdict = ReadJson(dir / "twice/report.json")["verdict"];
+  EXPECT_EQ(verdict["status"], "check") << verdict.dump();
+  EXPECT_NE(verdict["reasons"].dump().find("repeats 100 %"), std::string::npos) << verdict.dump();
 }
 
 // A take that cannot be used is named: a missing folder, and time offsets asked of several takes
