@@ -284,6 +284,7 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
     result.association = std::move(synced.association);
     result.association.tracks = std::move(synced.tracks);
     result.output = std::move(synced.calibration.output);
+    JudgeTimeOffsets(result.sync, &result.output.report);
     result.calibrate_s = synced.calibration.seconds + synced.sync_seconds;
     track = std::move(synced.used);
   } else {

@@ -485,4 +485,10 @@ SyncResult RefineOffsetsOfPeople(const KeypointInput& input, const Rig& rig, con
                     shift_confidence, fps);
 }
 
+void JudgeTimeOffsets(const SyncResult& sync, CalibrationReport* report) {
+  if (sync.Verdict() == "ok") return;
+  report->reasons.push_back("time offsets " + sync.Verdict() + ": " + sync.BriefReport());
+  if (report->verdict == Verdict::kGood) report->verdict = Verdict::kCheck;
+}
+
 }  // namespace epilabel

@@ -65,6 +65,12 @@ struct SyncCalibrationResult {
   double sync_seconds = 0.0;         // time in the offset estimates
 };
 
+// Offsets estimated with the cameras that are not sure of every camera (SyncResult::Verdict not
+// "ok": a camera not estimated or below the verdict's confidence, or the offsets refused): the
+// cameras may have been adjusted on a timeline wrong by frames, so a good `report` becomes check,
+// the offsets' brief report among its reasons. Sure offsets leave it as it is.
+void JudgeTimeOffsets(const SyncResult& sync, CalibrationReport* report);
+
 // `intrinsics`: the keypoint cameras (ResolveIntrinsics); `tracks`: people with frames matched
 // as given; `fallback`: the single-person selection for CalibrateFromTracks (may be empty: the
 // pooled tracks only). Throws InputError for bad sync options (SyncStageOptions::Check).

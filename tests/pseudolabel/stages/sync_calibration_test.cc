@@ -116,5 +116,42 @@ TEST(SyncCalibration, AutoIsNeverWorseThanTheSearch) {
   EXPECT_LE(error["auto"], std::max(error["search"], error["adjust"]));
 }
 
+// A good calibration made with offsets that are not sure of every camera is only check, the
+// offsets named among its reasons; sure offsets leave the verdict alone, and a verdict that is
+// already worse stays.
+TEST(JudgeTimeOffsets, UnsureOffsetsMakeAGoodCalibrationCheck) {
+  SyncResult sync;
+  sync.success = true;
+  sync.method = "motion";
+  sync.cameras.resize(3);
+  for (CameraOffset& c : sync.cameras) {
+    c.estimated = true;
+    c.confidence = 0.9;
+  }
+  sync.cameras[0].estimated = false;  // the reference
+  CalibrationReport sure;
+  sure.verdict = Verdict::kGood;
+  JudgeTimeOffsets(sync, &sure);
+  EXPECT_EQ(sure.verdict, Verdict::kGood);
+  EXPECT_TRUE(sure.reasons.empty());
+
+  sync.cameras[2].confidence = 0.05;
+  CalibrationReport unsure;
+  unsure.verdict = Verdict::kGood;
+  JudgeTimeOffsets(sync, &unsure);
+  EXPECT_EQ(unsure.verdict, Verdict::kCheck);
+  ASSERT_EQ(unsure.reasons.size(), 1u);
+  EXPECT_NE(unsure.reasons[0].find("time offsets uncertain"), std::string::npos) << unsure.reasons[0];
+
+  sync.success = false;
+  sync.reason = "too little motion";
+  CalibrationReport failed;
+  failed.verdict = Verdict::kFailed;
+  JudgeTimeOffsets(sync, &failed);
+  EXPECT_EQ(failed.verdict, Verdict::kFailed);
+  ASSERT_EQ(failed.reasons.size(), 1u);
+  EXPECT_NE(failed.reasons[0].find("refused"), std::string::npos) << failed.reasons[0];
+}
+
 }  // namespace
 }  // namespace epilabel
