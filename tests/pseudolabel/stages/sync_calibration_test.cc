@@ -129,25 +129,25 @@ TEST(JudgeTimeOffsets, UnsureOffsetsMakeAGoodCalibrationCheck) {
     c.confidence = 0.9;
   }
   sync.cameras[0].estimated = false;  // the reference
-  CalibrationReport sure;
-  sure.verdict = Verdict::kGood;
-  JudgeTimeOffsets(sync, &sure);
+  const auto judged = [&sync](Verdict verdict) {
+    CalibrationReport report;
+    report.verdict = verdict;
+    JudgeTimeOffsets(sync, &report);
+    return report;
+  };
+  const CalibrationReport sure = judged(Verdict::kGood);
   EXPECT_EQ(sure.verdict, Verdict::kGood);
   EXPECT_TRUE(sure.reasons.empty());
 
   sync.cameras[2].confidence = 0.05;
-  CalibrationReport unsure;
-  unsure.verdict = Verdict::kGood;
-  JudgeTimeOffsets(sync, &unsure);
+  const CalibrationReport unsure = judged(Verdict::kGood);
   EXPECT_EQ(unsure.verdict, Verdict::kCheck);
   ASSERT_EQ(unsure.reasons.size(), 1u);
   EXPECT_NE(unsure.reasons[0].find("time offsets uncertain"), std::string::npos) << unsure.reasons[0];
 
   sync.success = false;
   sync.reason = "too little motion";
-  CalibrationReport failed;
-  failed.verdict = Verdict::kFailed;
-  JudgeTimeOffsets(sync, &failed);
+  const CalibrationReport failed = judged(Verdict::kFailed);
   EXPECT_EQ(failed.verdict, Verdict::kFailed);
   ASSERT_EQ(failed.reasons.size(), 1u);
   EXPECT_NE(failed.reasons[0].find("refused"), std::string::npos) << failed.reasons[0];
