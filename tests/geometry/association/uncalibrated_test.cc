@@ -200,7 +200,7 @@ void AddViewDependentOffsets(PeopleScene* scene, double offset_px, uint64_t seed
   std::normal_distribution<double> normal(0.0, offset_px);
   std::vector<std::vector<Eigen::Vector2d>> offset(in.num_cameras(), std::vector<Eigen::Vector2d>(in.num_joints()));
   for (auto& cam : offset)
-    for (auto& o : cam) o = Eigen::Vector2d(normal(rng), normal(rng));
+    for (auto& o : cam) o = testing::DrawLastFirst<2>([&] { return normal(rng); });
   std::vector<std::vector<std::vector<PersonJoints>>> people(in.num_cameras(),
                                                              std::vector<std::vector<PersonJoints>>(in.num_frames()));
   for (camera_t c = 0; c < in.num_cameras(); ++c)
