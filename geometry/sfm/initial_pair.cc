@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "geometry/estimators/triangulation.h"
 
@@ -19,9 +20,9 @@ const PairReport& ReportOf(const std::vector<PairReport>& reports, const ViewGra
 
 // Bone-length spread of the two-view reconstruction of the pair at focal lengths
 // exp(log_m) x larger image side; infinity when the relative pose fails.
-double PairSpreadAtFocal(const Observations2d& obs, const Observations2d& frames, const Rig& rig, const CameraPair& pair,
-                         size_t pair_index, const SelfCalibrationOptions& options, double log_m,
-                         TwoViewGeometry* geometry_out) {
+double PairSpreadAtFocal(const Observations2d& obs, const Observations2d& frames, const std::vector<int>& frame_person,
+                         const Rig& rig, const CameraPair& pair, size_t pair_index,
+                         const SelfCalibrationOptions& options, double log_m, TwoViewGeometry* geometry_out) {
   const double m = std::exp(log_m);
   Rig pair_rig = {rig[pair.a], rig[pair.b]};
   for (Camera& cam : pair_rig) cam.fx = cam.fy = m * std::max(cam.width, cam.height);
@@ -40,7 +41,7 @@ double PairSpreadAtFocal(const Observations2d& obs, const Observations2d& frames
   topt.ransac.reprojection_threshold_px = options.triangulation_threshold_px;
   const TriangulationResult tri = TriangulateSequence(pair_rig, two, topt);
   if (geometry_out) *geometry_out = g;
-  return BoneLengthSpread(tri.points, options.bones);
+  return BoneLengthSpread(tri.points, options.bones, frame_person);
 }
 
 // Minimum of `f` over [lo, hi]: the best of a 17-point grid, refined by ten golden-section
@@ -69,6 +70,61 @@ double MinimiseOnInterval(double lo, double hi, const F& f) {
     }
   }
   return f1 < f2 ? x1 : x2;
+}
+
+constexpr size_t kMinBoneFrames = 20;  // lengths a bone (or a person's bone) needs to count
+
+// (q3 - q1) / q2 of `values` (sorted in place); NaN when q2 is not positive.
+double RelativeInterquartileRange(std::vector<double>* values) {
+  std::vector<double>& v = *values;
+  std::sort(v.begin(), v.end());
+  const double q1 = v[v.size() / 4], q2 = v[v.size() / 2], q3 = v[3 * v.size() / 4];
+  return q2 > 0 ? (q3 - q1) / q2 : kNaN;
+}
+
+double MedianOf(std::vector<double> values) {
+  const auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), mid, values.end());
+  return *mid;
+}
+
+// The distinct ids of `frame_person`, ascending.
+std::vector<int> PeopleOf(const std::vector<int>& frame_person) {
+  std::vector<int> ids = frame_person;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+// The length of bone `b` in every frame where both its joints are valid, with the person index
+// (into `people`) of that frame when `person` is given.
+std::vector<double> BoneLengths(const Points3d& points, const Bone& b, const std::vector<int>& frame_person,
+                                const std::vector<int>& people, std::vector<size_t>* person) {
+  std::vector<double> lengths;
+  for (frame_t f = 0; f < points.num_frames(); ++f) {
+    if (!points.IsValid(f, b.parent) || !points.IsValid(f, b.child)) continue;
+    lengths.push_back((points.at(f, b.parent) - points.at(f, b.child)).norm());
+    if (person)
+      person->push_back(static_cast<size_t>(std::lower_bound(people.begin(), people.end(), frame_person[f]) -
+                                            people.begin()));
+  }
+  return lengths;
+}
+
+// Each length divided by the median of its person's lengths; people with fewer than
+// kMinBoneFrames lengths (or a median of zero) left out.
+std::vector<double> LengthsOverPersonMedian(const std::vector<double>& lengths, const std::vector<size_t>& person,
+                                            size_t num_people) {
+  std::vector<std::vector<double>> by_person(num_people);
+  for (size_t i = 0; i < lengths.size(); ++i) by_person[person[i]].push_back(lengths[i]);
+  std::vector<double> ratios;
+  for (const std::vector<double>& own : by_person) {
+    if (own.size() < kMinBoneFrames) continue;
+    const double median = MedianOf(own);
+    if (!(median > 0)) continue;
+    for (double l : own) ratios.push_back(l / median);
+  }
+  return ratios;
 }
 
 }  // namespace
@@ -111,32 +167,36 @@ void NoteUnconnectedCameras(const ViewGraph& graph, const Rig& rig, const std::v
   }
 }
 
-double BoneLengthSpread(const Points3d& points, const std::vector<Bone>& bones) {
+double BoneLengthSpread(const Points3d& points, const std::vector<Bone>& bones, const std::vector<int>& frame_person) {
+  if (!frame_person.empty() && static_cast<int>(frame_person.size()) != points.num_frames())
+    throw std::invalid_argument("BoneLengthSpread: frame_person must have one entry per frame");
+  const std::vector<int> people = PeopleOf(frame_person);
+  const bool several = people.size() > 1;
   std::vector<double> spreads;
-  std::vector<double> lengths;
+  std::vector<size_t> person;
   for (const Bone& b : bones) {
-    lengths.clear();
-    for (frame_t f = 0; f < points.num_frames(); ++f)
-      if (points.IsValid(f, b.parent) && points.IsValid(f, b.child))
-        lengths.push_back((points.at(f, b.parent) - points.at(f, b.child)).norm());
-    if (lengths.size() < 20) continue;
-    std::sort(lengths.begin(), lengths.end());
-    const double q1 = lengths[lengths.size() / 4], q2 = lengths[lengths.size() / 2], q3 = lengths[3 * lengths.size() / 4];
-    if (q2 > 0) spreads.push_back((q3 - q1) / q2);
+    person.clear();
+    std::vector<double> lengths = BoneLengths(points, b, frame_person, people, several ? &person : nullptr);
+    if (several) lengths = LengthsOverPersonMedian(lengths, person, people.size());
+    if (lengths.size() < kMinBoneFrames) continue;
+    const double spread = RelativeInterquartileRange(&lengths);
+    if (std::isfinite(spread)) spreads.push_back(spread);
   }
   if (spreads.empty()) return std::numeric_limits<double>::infinity();
-  std::nth_element(spreads.begin(), spreads.begin() + static_cast<std::ptrdiff_t>(spreads.size() / 2), spreads.end());
-  return spreads[spreads.size() / 2];
+  return MedianOf(std::move(spreads));
 }
 
-void SearchInitialPairFocal(const Observations2d& obs, const Observations2d& frames, size_t pair_index,
+void SearchInitialPairFocal(const Observations2d& obs, const Observations2d& frames,
+                            const std::vector<int>& frame_person, size_t pair_index,
                             const SelfCalibrationOptions& options, Rig* rig, CameraPair* pair) {
   const auto spread = [&](double log_m) {
-    return PairSpreadAtFocal(obs, frames, *rig, *pair, pair_index, options, log_m, nullptr);
+    return PairSpreadAtFocal(obs, frames, frame_person, *rig, *pair, pair_index, options, log_m, nullptr);
   };
   const double x_best = MinimiseOnInterval(std::log(options.focal_min_rel), std::log(options.focal_max_rel), spread);
   TwoViewGeometry pair_geometry;
-  if (!std::isfinite(PairSpreadAtFocal(obs, frames, *rig, *pair, pair_index, options, x_best, &pair_geometry))) return;
+  if (!std::isfinite(
+          PairSpreadAtFocal(obs, frames, frame_person, *rig, *pair, pair_index, options, x_best, &pair_geometry)))
+    return;
   const double m = std::exp(x_best);
   for (camera_t c : {pair->a, pair->b}) {
     Camera& cam = (*rig)[c];

@@ -228,6 +228,9 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   s.registered.assign(num_cameras, false);
   s.camera_notes.assign(num_cameras, "");
   if (static_cast<int>(input_rig.size()) != num_cameras) throw std::invalid_argument("SelfCalibrate: rig/observation mismatch");
+  if (!options.frame_person.empty() && static_cast<int>(options.frame_person.size()) != obs.num_frames())
+    throw std::invalid_argument("SelfCalibrate: frame_person has " + std::to_string(options.frame_person.size()) +
+                                " entries, the observations " + std::to_string(obs.num_frames()) + " frames");
   if (num_cameras < 2) {
     s.failure_reason = "self-calibration needs at least two cameras (got " + std::to_string(num_cameras) + ")";
     return result;
@@ -272,7 +275,7 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   // whose intrinsics were given keeps them, and the pair's pose from its pair geometry).
   const bool pair_given = s.intrinsics_given[pairs[initial].a] || s.intrinsics_given[pairs[initial].b];
   if (s.focal_estimated && !options.bones.empty() && !pair_given)
-    SearchInitialPairFocal(obs, frames.quick, initial, options, &rig, &pairs[initial]);
+    SearchInitialPairFocal(obs, frames.quick, frames.quick_person, initial, options, &rig, &pairs[initial]);
   ShareFocal(s.focal_groups, {ia, ib}, &rig);
   rig[ia].cam_from_world = Rigid3d();
   rig[ib].cam_from_world = pairs[initial].geometry.cam2_from_cam1;

@@ -84,6 +84,12 @@ struct SelfCalibrationOptions {
   // with H36M-like principal points (offsets ~1.3 % of the image) a prior of 0.005 or 0.02 made
   // the rotations worse (0.62 -> 0.71 / 0.93 deg on h36m4; `calibration_accuracy --pp-prior`).
   double principal_point_prior_rel = 0.0;
+  // Several people pooled into the observations (e.g. the tracks of several people or takes,
+  // PoolTracks): the person id of every frame; empty, or one id throughout: one person. The focal
+  // search of the initial pair (unknown intrinsics) measures each bone's constancy within each
+  // person's frames (BoneLengthSpread in initial_pair.h), so that people of different statures do
+  // not count as bones that change length. Else not sized to the observations: throws.
+  std::vector<int> frame_person;
   std::vector<Bone> bones;               // limbs: the focal search (unknown intrinsics) and, when
                                          // bone_constancy_in_ba, a bone-length term in the final BA
   // The bone-length term in the final BA. Off by default: on the synthetic studio it did not

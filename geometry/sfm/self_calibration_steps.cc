@@ -97,6 +97,9 @@ CalibrationFrames SelectCalibrationFrames(const Observations2d& obs, const SelfC
   for (camera_t c = 0; c < num_cameras; ++c)
     for (frame_t f = 0; f < out.quick.num_frames(); ++f)
       for (joint_t j = 0; j < nj; ++j) out.quick.at(c, f, j) = out.ba.at(c, f * out.quick_stride, j);
+  if (!options.frame_person.empty())
+    for (frame_t f = 0; f < out.quick.num_frames(); ++f)
+      out.quick_person.push_back(options.frame_person[ba_frames[f * out.quick_stride]]);
   return out;
 }
 

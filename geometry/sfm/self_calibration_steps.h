@@ -24,6 +24,7 @@ struct CalibrationFrames {
   Observations2d ba;     // [camera][k][joint] of the BA frames (final adjustment)
   Observations2d quick;  // every quick_stride-th BA frame (the quick adjustments while registering)
   int quick_stride = 1;
+  std::vector<int> quick_person;  // options.frame_person of the quick frames (empty when it is)
 };
 
 // Selects the frames: at most options.max_ba_frames, and for the quick adjustments every k-th

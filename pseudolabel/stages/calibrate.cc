@@ -169,6 +169,7 @@ CalibrateStageResult CalibrateCameras(const Rig& intrinsics, const PersonTrack& 
   CalibrationPipelineOptions pipeline = PipelineOptionsFor(*track.skeleton, options, intrinsics);
   ApplyPeopleHeights(track, options, &pipeline.world);
   ScaleBundleAdjustmentFrames(track, options, &pipeline.self);
+  pipeline.self.frame_person = track.frame_track_ids;  // several people: the focal search per person
   result.output = CalibrateFromPoses(intrinsics, CalibrationJointsOnly(*track.skeleton, track.observations), pipeline);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
