@@ -234,6 +234,28 @@ SyncResult WithShifts(SyncResult fine, const SyncResult& coarse, const std::vect
 
 }  // namespace
 
+int64_t DetectionsInConfirmedTracks(const Association& people) {
+  int64_t total = 0;
+  for (const PersonTrack& track : people.tracks) {
+    const Observations2d& obs = track.observations;
+    const int needed = std::min(3, obs.num_cameras());
+    int cameras = 0;
+    int64_t detections = 0;
+    for (int c = 0; c < obs.num_cameras(); ++c) {
+      int64_t seen = 0;
+      for (int f = 0; f < obs.num_frames(); ++f) {
+        bool any = false;
+        for (int j = 0; j < obs.num_joints() && !any; ++j) any = obs.at(c, f, j).z() > 0.0;
+        seen += any ? 1 : 0;
+      }
+      cameras += seen > 0 ? 1 : 0;
+      detections += seen;
+    }
+    if (cameras >= needed) total += detections;
+  }
+  return total;
+}
+
 KeypointInput ShiftFrameNumbers(const KeypointInput& input, const std::vector<int64_t>& shift_frames) {
   KeypointInput out = input;
   for (size_t c = 0; c < out.keypoints.cameras.size() && c < shift_frames.size(); ++c) {
@@ -391,7 +413,7 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
       const auto t1 = std::chrono::steady_clock::now();
       Association candidate = AssociatePeople(candidate_input, search, &association_rig);
       association_seconds += SecondsSince(t1);
-      if (candidate.summary.assigned > people.summary.assigned) {
+      if (DetectionsInConfirmedTracks(candidate) > DetectionsInConfirmedTracks(people)) {
         shift = proposal;
         for (size_t c = 0; c < shift.size(); ++c) shift_confidence[c] = paired.cameras[c].confidence;
         on_reference = std::move(candidate_input);
@@ -405,8 +427,8 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
     const SyncResult estimate = CoarseOffsets(on_reference, people, fps, reference, sync);
     const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
     // A shift is kept only when the people are then followed across cameras better (more
-    // detections in tracks): a wrong shift (a biased estimate) makes the two-view geometry of the
-    // 2D tracks agree less. When the association does not change (a person nearly in place), a
+    // detections in tracks seen by three cameras, DetectionsInConfirmedTracks): a wrong shift (a
+    // biased estimate) makes the two-view geometry of the 2D tracks agree less. When the association does not change (a person nearly in place), a
     // shift of kMinTieShiftFrames or more is kept: the motion estimates' bias stays near a frame. Every camera's shift together first, then (when that is not kept)
     // each alone, the largest first.
     std::vector<std::vector<size_t>> trials(1);
@@ -429,8 +451,9 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
       association_seconds += SecondsSince(t1);
       int64_t smallest = std::numeric_limits<int64_t>::max();
       for (size_t c : trials[t]) smallest = std::min<int64_t>(smallest, std::llabs(more[c]));
-      const bool better = candidate.summary.assigned > people.summary.assigned;
-      const bool as_good = candidate.summary.assigned == people.summary.assigned && smallest >= kMinTieShiftFrames;
+      const int64_t before = DetectionsInConfirmedTracks(people), after = DetectionsInConfirmedTracks(candidate);
+      const bool better = after > before;
+      const bool as_good = after == before && smallest >= kMinTieShiftFrames;
       if (!better && !as_good) continue;
       shift = proposal;
       for (size_t c : trials[t]) shift_confidence[c] = estimate.cameras[c].confidence;
