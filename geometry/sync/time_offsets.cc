@@ -123,6 +123,11 @@ double BlockedSumDeviation(const std::vector<double>& values, const std::vector<
                            const std::vector<double>& frames, int min_blocks) {
   if (groups.size() != values.size() || frames.size() != values.size() || min_blocks < 2)
     throw std::invalid_argument("BlockedSumDeviation: one group and frame per value, min_blocks >= 2 expected");
+  double farthest = 0.0;  // the largest |frame|: longer blocks no longer merge anything
+  for (double f : frames) {
+    if (!std::isfinite(f)) throw std::invalid_argument("BlockedSumDeviation: frames must be finite");
+    farthest = std::max(farthest, std::abs(f));
+  }
   double largest = -1.0;
   for (double length = 1.0;; length *= 2.0) {
     std::map<std::pair<int, long>, double> blocks;
@@ -135,6 +140,10 @@ double BlockedSumDeviation(const std::vector<double>& values, const std::vector<
     double squares = 0.0;
     for (const auto& [key, sum] : blocks) squares += (sum - mean) * (sum - mean);
     largest = std::max(largest, std::sqrt(squares * n / (n - 1.0)));
+    // Blocks longer than every |frame| are each group's items before and after frame 0: with
+    // min_blocks groups or more they stay that many for every longer length (the loop would
+    // never end), so the last length is the first longer than the farthest frame.
+    if (length > farthest) break;
   }
   return largest >= 0.0 ? largest : std::numeric_limits<double>::infinity();
 }

@@ -91,8 +91,10 @@ SyncResult CombineByStandardErrors(const SyncResult& a, const std::string& a_nam
 // independent, for block lengths L = 1, 2, 4, ... frames while at least `min_blocks` blocks
 // remain, and the largest estimate is returned (the estimate grows with L until the blocks are
 // longer than the correlation; blocking as Flyvbjerg and Petersen, 1989). The correlation
-// length is thus measured from the data, not assumed. Infinity with fewer than `min_blocks`
-// blocks of one frame. `values`, `groups` and `frames` have one entry per item.
+// length is thus measured from the data, not assumed; the lengths stop at the first longer than
+// every |frame| (each group is then one block each side of frame 0, for any longer length).
+// Infinity with fewer than `min_blocks` blocks of one frame. `values`, `groups` and `frames`
+// (finite, else invalid_argument) have one entry per item.
 double BlockedSumDeviation(const std::vector<double>& values, const std::vector<int>& groups,
                            const std::vector<double>& frames, int min_blocks = 16);
 
