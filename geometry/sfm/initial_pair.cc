@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "foundation/statistics.h"
 #include "geometry/estimators/triangulation.h"
 
 namespace epilabel {
@@ -82,12 +83,6 @@ double RelativeInterquartileRange(std::vector<double>* values) {
   return q2 > 0 ? (q3 - q1) / q2 : kNaN;
 }
 
-double MedianOf(std::vector<double> values) {
-  const auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), mid, values.end());
-  return *mid;
-}
-
 // The distinct ids of `frame_person`, ascending.
 std::vector<int> PeopleOf(const std::vector<int>& frame_person) {
   std::vector<int> ids = frame_person;
@@ -120,7 +115,7 @@ std::vector<double> LengthsOverPersonMedian(const std::vector<double>& lengths, 
   std::vector<double> ratios;
   for (const std::vector<double>& own : by_person) {
     if (own.size() < kMinBoneFrames) continue;
-    const double median = MedianOf(own);
+    const double median = Median(own);
     if (!(median > 0)) continue;
     for (double l : own) ratios.push_back(l / median);
   }
@@ -183,7 +178,7 @@ double BoneLengthSpread(const Points3d& points, const std::vector<Bone>& bones, 
     if (std::isfinite(spread)) spreads.push_back(spread);
   }
   if (spreads.empty()) return std::numeric_limits<double>::infinity();
-  return MedianOf(std::move(spreads));
+  return Median(std::move(spreads));
 }
 
 void SearchInitialPairFocal(const Observations2d& obs, const Observations2d& frames,

@@ -245,7 +245,7 @@ int64_t DetectionsInConfirmedTracks(const Association& people) {
       int64_t seen = 0;
       for (int f = 0; f < obs.num_frames(); ++f) {
         bool any = false;
-        for (int j = 0; j < obs.num_joints() && !any; ++j) any = obs.at(c, f, j).z() > 0.0;
+        for (int j = 0; j < obs.num_joints() && !any; ++j) any = obs.IsObserved(c, f, j);
         seen += any ? 1 : 0;
       }
       cameras += seen > 0 ? 1 : 0;
@@ -428,9 +428,10 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
     const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
     // A shift is kept only when the people are then followed across cameras better (more
     // detections in tracks seen by three cameras, DetectionsInConfirmedTracks): a wrong shift (a
-    // biased estimate) makes the two-view geometry of the 2D tracks agree less. When the association does not change (a person nearly in place), a
-    // shift of kMinTieShiftFrames or more is kept: the motion estimates' bias stays near a frame. Every camera's shift together first, then (when that is not kept)
-    // each alone, the largest first.
+    // biased estimate) makes the two-view geometry of the 2D tracks agree less. When the
+    // association does not change (a person nearly in place), a shift of kMinTieShiftFrames or
+    // more is kept: the motion estimates' bias stays near a frame. Every camera's shift together
+    // first, then (when that is not kept) each alone, the largest first.
     std::vector<std::vector<size_t>> trials(1);
     for (size_t c = 0; c < more.size(); ++c) {
       if (more[c] != 0) trials[0].push_back(c);
