@@ -20,10 +20,14 @@
 //    --shared-focal: unknown intrinsics, one focal length per image size
 //    (SelfCalibrationOptions::shared_focal);
 //    --perturb-camera K (1-based) --perturb focal: camera K's given focal length 3 % long;
-//    --perturb late: camera K 2 frames late (Gaussian detector only); with EPILABEL_WEAK_DIAG=1
-//    every camera's true errors and candidate weak-camera diagnostics are printed)
-// The last column compares the leave-one-camera-out check with the truth: the camera the check
-// moves most (by rotation) and the camera with the largest true rotation error, "=" if the same.
+//    --perturb late: camera K 2 frames late (Gaussian detector only); --perturb noise: camera K's
+//    detections get Gaussian noise of 2 x noise_px per axis on top (about 2.2x the detector's
+//    error with the Gaussian detector); --perturb few: camera K sees the person only in the
+//    first 12 % of the frames; --perturb-size P: the focal error in % (default 3);
+//    with EPILABEL_WEAK_DIAG=1 every camera's true errors and candidate weak-camera diagnostics
+//    are printed, with EPILABEL_WEAK_DUMP=1 one machine-readable WEAK line per camera)
+// The last column compares the verdict's weakest camera (calibration_verdict.h; "-" when no camera
+// stands out) with the camera with the largest true rotation error, "=" if the same.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -31,6 +35,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -41,6 +46,7 @@
 #include "geometry/estimators/triangulation.h"
 #include "geometry/metrics/alignment.h"
 #include "geometry/sfm/calibration_pipeline.h"
+#include "geometry/sfm/calibration_verdict.h"
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/label_scoring.h"
@@ -87,6 +93,23 @@ void PrintCameraDiagnostics(const SyntheticScene& scene, const CalibrationOutput
                 c + 1, cmp.cameras[c].rotation_error_deg, 100 * cmp.cameras[c].center_error_rel, cr.loo_rotation_deg,
                 cr.loo_center_m, cr.rms_px, cr.rotation_sigma_deg, cr.median_error_px, cr.median_error_px / height,
                 height, cr.share_used);
+  }
+}
+
+// One line per camera for offline analysis (EPILABEL_WEAK_DUMP): the true errors, the check's
+// shifts and the adjustment's sigmas, the limits in force and the verdict's weakest camera.
+void DumpCameraFigures(const std::string& scenario, uint64_t seed, const CalibrationOutput& out,
+                       const RigComparison& cmp) {
+  const CalibrationReport& rep = out.report;
+  const int weakest = FindWeakestCamera(rep).camera;
+  const std::string named = weakest < 0 ? "-" : rep.cameras[weakest].name;
+  for (size_t c = 0; c < rep.cameras.size() && c < cmp.cameras.size(); ++c) {
+    const CameraCalibrationReport& cr = rep.cameras[c];
+    std::printf("WEAK\t%s\t%llu\t%zu\t%s\t%.5f\t%.6f\t%.5f\t%.6f\t%.5f\t%.6f\t%.4f\t%.4f\t%.6f\t%.3f\t%.3f\t%d\t%s\n",
+                scenario.c_str(), static_cast<unsigned long long>(seed), c + 1, cr.name.c_str(),
+                cmp.cameras[c].rotation_error_deg, cmp.cameras[c].center_error_rel, cr.loo_rotation_deg,
+                cr.loo_center_m, cr.rotation_sigma_deg, cr.center_sigma_m, rep.rig_size_m, rep.loo_limit_deg,
+                rep.loo_limit_center_m, cr.rms_px, cr.median_error_px, cr.observations, named.c_str());
   }
 }
 
@@ -155,6 +178,7 @@ int main(int argc, char** argv) {
   std::string lens = "pinhole";
   int perturb_camera = 0;          // 1-based; 0: none
   std::string perturb = "late";    // "late": 2 frames late; "focal": given focal 3 % long
+  double perturb_size = 3.0;       // --perturb focal: the focal error, %
   bool shared_focal = false;
   int joint_weighting = SelfCalibrationOptions{}.joint_weighting;
   bool print_joints = false;  // per joint type: residuals with the true cameras, the BA's weights
@@ -171,6 +195,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--lens") && i + 1 < argc) lens = argv[++i];
     else if (!std::strcmp(argv[i], "--perturb-camera") && i + 1 < argc) perturb_camera = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--perturb") && i + 1 < argc) perturb = argv[++i];
+    else if (!std::strcmp(argv[i], "--perturb-size") && i + 1 < argc) perturb_size = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--shared-focal")) shared_focal = true;
     else if (!std::strcmp(argv[i], "--jackknife-blocks") && i + 1 < argc) jackknife_blocks = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-residuals")) print_joints = true;
@@ -222,11 +247,23 @@ int main(int argc, char** argv) {
       so.time_offsets.assign(sc.rig == "ring8" ? 8 : sc.rig == "ceiling6" ? 6 : sc.rig == "stereo2" ? 2 : 4, 0.0);
       if (perturb_camera <= static_cast<int>(so.time_offsets.size())) so.time_offsets[perturb_camera - 1] = 2.0;
     }
-    const SyntheticScene scene = Synthesize(so);
+    SyntheticScene scene = Synthesize(so);
+    const camera_t weak = static_cast<camera_t>(perturb_camera - 1);
+    if (perturb_camera > 0 && weak < scene.observations.num_cameras() && (perturb == "noise" || perturb == "few")) {
+      std::mt19937_64 rng(seed * 7919 + 13);
+      std::normal_distribution<double> gauss(0.0, 2.0 * so.noise_px);
+      const int keep = perturb == "few" ? scene.observations.num_frames() * 12 / 100 : scene.observations.num_frames();
+      for (frame_t f = 0; f < scene.observations.num_frames(); ++f)
+        for (joint_t j = 0; j < scene.observations.num_joints(); ++j) {
+          Eigen::Vector3d& o = scene.observations.at(weak, f, j);
+          if (f >= keep) o.setZero();
+          else if (perturb == "noise" && o.z() > 0) o.head<2>() += Eigen::Vector2d(gauss(rng), gauss(rng));
+        }
+    }
     Rig input = scene.rig;
     if (perturb_camera > 0 && perturb == "focal" && perturb_camera <= static_cast<int>(input.size())) {
-      input[perturb_camera - 1].fx *= 1.03;
-      input[perturb_camera - 1].fy *= 1.03;
+      input[perturb_camera - 1].fx *= 1.0 + perturb_size / 100.0;
+      input[perturb_camera - 1].fy *= 1.0 + perturb_size / 100.0;
     }
     for (Camera& c : input) {
       c.cam_from_world = Rigid3d();
@@ -293,21 +330,18 @@ int main(int argc, char** argv) {
     for (const auto& r : out.report.reasons) reasons += r + "; ";
     // The leave-one-camera-out check: the largest shift of any camera (NaN with two cameras).
     double loo_deg = kNaN, loo_rel = kNaN;
-    int loo_worst = -1, true_worst = -1;
+    int true_worst = -1;
     for (size_t c = 0; c < out.report.cameras.size() && c < cmp.cameras.size(); ++c) {
-      const double loo = out.report.cameras[c].loo_rotation_deg;
-      if (std::isfinite(loo) && (loo_worst < 0 || loo > out.report.cameras[loo_worst].loo_rotation_deg)) {
-        loo_worst = static_cast<int>(c);
-      }
       if (true_worst < 0 || cmp.cameras[c].rotation_error_deg > cmp.cameras[true_worst].rotation_error_deg) {
         true_worst = static_cast<int>(c);
       }
     }
-    const std::string weakest =
-        loo_worst < 0 ? "-"
-                      : std::to_string(loo_worst + 1) + (loo_worst == true_worst ? "=" : "/") +
-                            std::to_string(true_worst + 1);
+    // The verdict's weakest camera ("-" when none stands out) and the truly worst by rotation.
+    const int named = FindWeakestCamera(out.report).camera;
+    const std::string weakest = (named < 0 ? std::string("-") : std::to_string(named + 1)) +
+                                (named == true_worst ? "=" : "/") + std::to_string(true_worst + 1);
     if (std::getenv("EPILABEL_WEAK_DIAG")) PrintCameraDiagnostics(scene, out, cmp);
+    if (std::getenv("EPILABEL_WEAK_DUMP")) DumpCameraFigures(sc.name, seed, out, cmp);
     if (std::getenv("EPILABEL_FOCAL_DIAG")) PrintFocalDiagnostics(scene, out);
     if (print_joints) PrintJointResiduals(scene, with_truth, out.report.self.ba.group_weights);
     for (const auto& cr : out.report.cameras) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "foundation/file_util.h"
+#include "geometry/sfm/calibration_verdict.h"
 #include "pseudolabel/report/json_number.h"
 
 namespace epilabel {
@@ -142,6 +143,12 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
   }
   j["cameras"] = cams;
   j["leave_one_out"] = {{"limit_deg", JsonNumber(rep.loo_limit_deg)}, {"limit_center_m", JsonNumber(rep.loo_limit_center_m)}};
+  // The camera that stands out as the weakest (calibration_verdict.h), null when none does.
+  const WeakestCamera weakest = FindWeakestCamera(rep);
+  j["weakest_camera"] = weakest.camera < 0 ? nlohmann::json(nullptr)
+                                           : nlohmann::json{{"name", rep.cameras[weakest.camera].name},
+                                                            {"evidence", weakest.evidence},
+                                                            {"ratio", JsonNumber(weakest.ratio)}};
   nlohmann::json pairs = nlohmann::json::array();
   for (const PairReport& p : rep.self.pairs) {
     pairs.push_back({{"a", rep.cameras[p.a].name},

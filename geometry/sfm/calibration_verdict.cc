@@ -122,30 +122,61 @@ Verdict JudgeCameras(const CalibrationThresholds& th, const Rig& rig, Calibratio
   return global;
 }
 
-// When any camera fails the leave-one-out check, names the one it finds weakest (first reason).
-void NameWeakestCamera(CalibrationReport* rep) {
-  int weakest = -1, failing = 0;
-  double worst = 0.0;
-  for (size_t c = 0; c < rep->cameras.size(); ++c) {
-    const CameraCalibrationReport& cr = rep->cameras[c];
-    if (!std::isfinite(cr.loo_rotation_deg)) continue;
-    double badness = cr.loo_rotation_deg / rep->loo_limit_deg;
-    if (rep->rig_size_m > 0) badness = std::max(badness, cr.loo_center_m / rep->loo_limit_center_m);
-    failing += badness > 1.0 ? 1 : 0;
-    if (badness > worst) {
-      worst = badness;
-      weakest = static_cast<int>(c);
-    }
+// The camera whose figure stands out: the largest finite figure when it exceeds `ratio` times
+// the median of the other cameras' finite figures (two or more); {-1, NaN} otherwise, and then
+// `largest_ratio` still gets the largest figure's multiple of that median (NaN if none).
+int StandsOut(const std::vector<double>& figure, double ratio, double* largest_ratio) {
+  *largest_ratio = kNaN;
+  int top = -1;
+  for (size_t c = 0; c < figure.size(); ++c)
+    if (std::isfinite(figure[c]) && (top < 0 || figure[c] > figure[top])) top = static_cast<int>(c);
+  if (top < 0) return -1;
+  std::vector<double> others;
+  for (size_t c = 0; c < figure.size(); ++c)
+    if (static_cast<int>(c) != top && std::isfinite(figure[c])) others.push_back(figure[c]);
+  const double median = MedianOf(others);
+  if (others.size() < 2 || !(median > 0)) return -1;
+  *largest_ratio = figure[top] / median;
+  return *largest_ratio > ratio ? top : -1;
+}
+
+// Per camera the leave-one-out shift against its limits, the larger of rotation and centre
+// (1: at the limit); NaN where the check did not run.
+std::vector<double> LeaveOneOutBadness(const CalibrationReport& rep) {
+  std::vector<double> badness(rep.cameras.size(), kNaN);
+  for (size_t c = 0; c < rep.cameras.size(); ++c) {
+    const CameraCalibrationReport& cr = rep.cameras[c];
+    if (!cr.registered || !std::isfinite(cr.loo_rotation_deg)) continue;
+    badness[c] = cr.loo_rotation_deg / rep.loo_limit_deg;
+    if (rep.rig_size_m > 0 && std::isfinite(cr.loo_center_m))
+      badness[c] = std::max(badness[c], cr.loo_center_m / rep.loo_limit_center_m);
   }
-  if (failing == 0 || weakest < 0) return;
-  const CameraCalibrationReport& w = rep->cameras[weakest];
-  char buf[240];
-  std::snprintf(buf, sizeof(buf),
-                "weakest camera: %s (resected without its own joints it moves %.2f deg and %.0f mm; %d of the "
-                "cameras move more than %.1f deg or %.0f mm)",
-                w.name.c_str(), w.loo_rotation_deg, 1000.0 * w.loo_center_m, failing, rep->loo_limit_deg,
-                1000.0 * rep->loo_limit_center_m);
-  rep->reasons.insert(rep->reasons.begin(), buf);
+  return badness;
+}
+
+// Per camera the adjustment's rotation sigma (deg) scaled by its reprojection RMS over the median
+// camera's; NaN for the gauge camera (sigma 0: relative to itself) and unregistered cameras.
+std::vector<double> ScaledUncertainty(const CalibrationReport& rep) {
+  std::vector<double> rms;
+  for (const auto& cr : rep.cameras)
+    if (cr.registered) rms.push_back(cr.rms_px);
+  const double median_rms = MedianOf(rms);
+  std::vector<double> u(rep.cameras.size(), kNaN);
+  for (size_t c = 0; c < rep.cameras.size(); ++c) {
+    const CameraCalibrationReport& cr = rep.cameras[c];
+    if (!cr.registered || !(cr.rotation_sigma_deg > 0)) continue;
+    const double scale = median_rms > 0 && std::isfinite(cr.rms_px) ? cr.rms_px / median_rms : 1.0;
+    u[c] = cr.rotation_sigma_deg * scale;
+  }
+  return u;
+}
+
+// Says what FindWeakestCamera found: first among the reasons when the verdict is not "good"
+// and a camera is named, otherwise among the notes.
+void StateWeakestCamera(const WeakestCamera& weakest, CalibrationReport* rep) {
+  if (weakest.text.empty()) return;
+  if (weakest.camera >= 0 && rep->verdict != Verdict::kGood) rep->reasons.insert(rep->reasons.begin(), weakest.text);
+  else rep->notes.push_back(weakest.text);
 }
 
 // Estimated intrinsics: a principal-point offset d and a camera rotation of d / f radians look
@@ -289,15 +320,68 @@ std::string LensPlausibility(const Camera& cam, const CalibrationThresholds& th)
   return buf;
 }
 
+WeakestCamera FindWeakestCamera(const CalibrationReport& rep, const WeakestCameraOptions& options) {
+  WeakestCamera w;
+  const std::vector<double> badness = LeaveOneOutBadness(rep);
+  const std::vector<double> uncertainty = ScaledUncertainty(rep);
+  int loo_weak = StandsOut(badness, options.standout_ratio, &w.loo_ratio);
+  if (loo_weak >= 0 && !(badness[loo_weak] > 1.0)) loo_weak = -1;
+  const int u_weak = StandsOut(uncertainty, options.standout_ratio, &w.uncertainty_ratio);
+  char buf[400];
+  if (loo_weak >= 0) {
+    int exceeding = 0;
+    for (double b : badness) exceeding += b > 1.0 ? 1 : 0;
+    const CameraCalibrationReport& cr = rep.cameras[loo_weak];
+    w.camera = loo_weak;
+    w.evidence = "leave-one-out";
+    w.ratio = w.loo_ratio;
+    std::snprintf(buf, sizeof(buf),
+                  "weakest camera: %s (resected without its own joints it moves %.2f deg and %.0f mm, %.1f x the other "
+                  "cameras' median against the limits of %.1f deg or %.0f mm; %d of the cameras move more)",
+                  cr.name.c_str(), cr.loo_rotation_deg, 1000.0 * cr.loo_center_m, w.loo_ratio, rep.loo_limit_deg,
+                  1000.0 * rep.loo_limit_center_m, exceeding);
+    w.text = buf;
+    return w;
+  }
+  if (u_weak >= 0) {
+    const CameraCalibrationReport& cr = rep.cameras[u_weak];
+    w.camera = u_weak;
+    w.evidence = "uncertainty";
+    w.ratio = w.uncertainty_ratio;
+    std::snprintf(buf, sizeof(buf),
+                  "weakest camera: %s (its pose is %.1f x as uncertain as the other cameras' median: rotation sigma "
+                  "%.3f deg at %.2f px reprojection RMS, %d observations; it sees the person in few frames, few "
+                  "joints or from a poor angle)",
+                  cr.name.c_str(), w.uncertainty_ratio, cr.rotation_sigma_deg, cr.rms_px, cr.observations);
+    w.text = buf;
+    return w;
+  }
+  if (!std::isfinite(w.loo_ratio) && !std::isfinite(w.uncertainty_ratio)) return w;
+  w.text = "no camera stands out as the weakest:";
+  if (std::isfinite(w.loo_ratio)) {
+    std::snprintf(buf, sizeof(buf), " the largest leave-one-out shift is %.1f x the other cameras' median%s",
+                  w.loo_ratio, w.loo_ratio > options.standout_ratio ? " but within its limits" : "");
+    w.text += buf;
+  }
+  if (std::isfinite(w.uncertainty_ratio)) {
+    std::snprintf(buf, sizeof(buf), "%s the largest pose uncertainty %.1f x", std::isfinite(w.loo_ratio) ? "," : "",
+                  w.uncertainty_ratio);
+    w.text += buf;
+  }
+  std::snprintf(buf, sizeof(buf), " (a camera is named above %.1f x)", options.standout_ratio);
+  w.text += buf;
+  return w;
+}
+
 void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, CalibrationReport* report) {
   SetLeaveOneOutLimits(thresholds, report);
   Verdict global = JudgeCameras(thresholds, rig, report);
-  NameWeakestCamera(report);
   if (report->self.focal_estimated) NoteEstimatedIntrinsics(report);
   if (report->self.focal_estimated) NoteStatureAgainstBaseline(report);
   JudgeRig(thresholds, report, &global);
   JudgeFocalUncertainty(thresholds, report, &global);
   report->verdict = global;
+  StateWeakestCamera(FindWeakestCamera(*report), report);
 }
 
 }  // namespace epilabel

@@ -5,13 +5,47 @@
 // floor from the feet.
 #pragma once
 
+#include <string>
+
 #include "geometry/sfm/calibration_pipeline.h"
 
 namespace epilabel {
 
+struct WeakestCameraOptions {
+  // A camera is named the weakest only when it stands out from the other registered cameras by
+  // this factor over their median, on either of two figures:
+  //  - its leave-one-out shift against the limits (CalibrationThresholds, the larger of rotation
+  //    and centre), when it also exceeds them: it disagrees with the others;
+  //  - its pose uncertainty: the adjustment's rotation sigma scaled by the camera's reprojection
+  //    RMS over the median camera's (the covariance assumes one noise level for every camera);
+  //    the adjustment's gauge camera (sigma 0) is not compared: it is weakly held (few frames,
+  //    few joints, a poor view).
+  // Measured (bench/README.md, "Which camera is weak"): on unperturbed studio scenes the
+  // uncertainty stays within 1.4 x the others' median, a camera that sees the person in 12 % of
+  // the frames reaches 2.5-3.9 x; a sound camera's leave-one-out shift is mostly detector bias,
+  // up to 3 x the others' median within the limits, so it counts only past them.
+  double standout_ratio = 2.0;
+};
+
+// The weakest camera, when one stands out (WeakestCameraOptions).
+struct WeakestCamera {
+  int camera = -1;                   // index into the report's cameras; -1: none stands out
+  std::string evidence;              // "leave-one-out" or "uncertainty"
+  double ratio = kNaN;               // its figure over the other cameras' median
+  // The largest camera's figure over the others' median, named or not (NaN: not comparable).
+  double loo_ratio = kNaN;
+  double uncertainty_ratio = kNaN;
+  std::string text;                  // what the verdict says; empty when nothing could be compared
+};
+
+// From a judged report (the per-camera figures, the leave-one-out shifts and limits): which
+// camera stands out as the weakest, if any. JudgeCalibration states it in the reasons (first,
+// when the verdict is not "good") or the notes.
+WeakestCamera FindWeakestCamera(const CalibrationReport& report, const WeakestCameraOptions& options = {});
+
 // Fills, from the report's self-calibration, world frame, triangulation and leave-one-out
 // figures: the per-camera figures and verdicts, the leave-one-out limits in force, the reasons
-// and notes, and the overall verdict. `rig` is the calibrated rig in the world frame.
+// and notes (with the weakest camera, FindWeakestCamera), and the overall verdict. `rig` is the calibrated rig in the world frame.
 void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, CalibrationReport* report);
 
 }  // namespace epilabel

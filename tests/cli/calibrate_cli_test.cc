@@ -51,7 +51,11 @@ TEST(CalibrateCommand, StudioIsGoodWithTheScaleFromTheStature) {
   const nlohmann::json report = ReadJson(dir / "calib/report.json");
   EXPECT_EQ(report["verdict"]["status"], "good") << report["verdict"].dump();
   EXPECT_EQ(report["scale"]["method"], "subject height (segment stack)");
-  EXPECT_TRUE(report["verdict"]["notes"].empty()) << report["verdict"].dump();  // intrinsics were given
+  // Intrinsics were given: the only note says that no camera stands out as the weakest.
+  ASSERT_EQ(report["verdict"]["notes"].size(), 1u) << report["verdict"].dump();
+  EXPECT_EQ(report["verdict"]["notes"][0].get<std::string>().rfind("no camera stands out as the weakest", 0), 0u)
+      << report["verdict"].dump();
+  EXPECT_TRUE(report["weakest_camera"].is_null());
   for (const auto& cam : report["cameras"]) {
     EXPECT_LT(cam["loo_rotation_deg"].get<double>(), 1.0) << cam.dump();
     EXPECT_GT(cam["loo_rotation_deg"].get<double>(), 0.0) << cam.dump();
@@ -79,8 +83,11 @@ TEST(CalibrateCommand, UnknownIntrinsicsSayWhatTheCentredPrincipalPointCosts) {
       << r.output;
   const nlohmann::json report = ReadJson(dir / "calib/report.json");
   EXPECT_TRUE(report["focal_estimated"].get<bool>());
-  ASSERT_EQ(report["verdict"]["notes"].size(), 1u) << report["verdict"].dump();
+  // The principal points' note, then that no camera stands out as the weakest.
+  ASSERT_EQ(report["verdict"]["notes"].size(), 2u) << report["verdict"].dump();
   EXPECT_NE(report["verdict"]["notes"][0].get<std::string>().find("deg per 10 px"), std::string::npos);
+  EXPECT_EQ(report["verdict"]["notes"][1].get<std::string>().rfind("no camera stands out as the weakest", 0), 0u)
+      << report["verdict"].dump();
   const RigComparison cmp = CompareRigs(truth, ReadCalibrationToml(dir / "calib/calibration.toml"));
   EXPECT_LT(cmp.max_focal_error_rel, 0.03);
   EXPECT_LT(cmp.max_rotation_error_deg, 1.5);

@@ -111,6 +111,75 @@ TEST(CalibrationVerdict, LeaveOneOutOutlierIsCheckedAndNamedWeakestFirst) {
   EXPECT_NE(s.report.reasons[0].find("2 of the cameras"), std::string::npos) << s.report.reasons[0];
 }
 
+// Four equal cameras: none stands out, and the report says so (a note: the verdict stays good).
+TEST(CalibrationVerdict, EqualCamerasNameNoWeakestCamera) {
+  VerdictScene s;
+  s.report.cameras[3].registered = true;
+  s.report.self.ba.camera_rms_px[3] = 2.0;
+  s.report.self.ba.camera_observations[3] = 5000;
+  s.report.cameras[1].loo_rotation_deg = 0.55;  // the largest shift, 1.8 x the others, within the limits
+  s.report.self.ba.uncertainty[2].rotation_sigma_deg = 0.035;  // 1.75 x the others
+  JudgeCalibration(CalibrationThresholds{}, s.rig, &s.report);
+  EXPECT_EQ(s.report.verdict, Verdict::kGood);
+  EXPECT_EQ(FindWeakestCamera(s.report).camera, -1);
+  EXPECT_TRUE(s.report.reasons.empty());
+  ASSERT_FALSE(s.report.notes.empty());
+  EXPECT_EQ(s.report.notes.back().rfind("no camera stands out as the weakest: the largest leave-one-out shift is 1.8 x", 0),
+            0u)
+      << s.report.notes.back();
+  // Every camera past the leave-one-out limits by about as much (caliscope-like): "check", but
+  // none is named the weakest.
+  VerdictScene all;
+  all.report.cameras[3].registered = true;
+  all.report.self.ba.camera_rms_px[3] = 2.0;
+  all.report.self.ba.camera_observations[3] = 5000;
+  for (int c = 0; c < 4; ++c) all.report.cameras[c].loo_rotation_deg = 1.5 + 0.2 * c;
+  JudgeCalibration(CalibrationThresholds{}, all.rig, &all.report);
+  EXPECT_EQ(all.report.verdict, Verdict::kCheck);
+  EXPECT_EQ(FindWeakestCamera(all.report).camera, -1);
+  for (const std::string& r : all.report.reasons) EXPECT_EQ(r.find("weakest camera"), std::string::npos) << r;
+}
+
+// A camera much noisier than the others (reprojection RMS 2.5 x, under the RMS limit) or held by
+// few frames (its rotation sigma 3 x) has the most uncertain pose: named the weakest, in the
+// notes while the verdict is good. The adjustment's gauge camera (sigma 0) is not compared.
+TEST(CalibrationVerdict, ACameraWithAnUncertainPoseIsNamedWeakest) {
+  VerdictScene noisy;
+  noisy.report.cameras[3].registered = true;
+  noisy.report.self.ba.camera_rms_px = {2.0, 5.0, 1.9, 2.0};
+  noisy.report.self.ba.camera_observations[3] = 5000;
+  noisy.report.self.ba.uncertainty[0].rotation_sigma_deg = 0.0;  // the gauge
+  JudgeCalibration(CalibrationThresholds{}, noisy.rig, &noisy.report);
+  EXPECT_EQ(noisy.report.verdict, Verdict::kGood);
+  const WeakestCamera weakest = FindWeakestCamera(noisy.report);
+  EXPECT_EQ(weakest.camera, 1);
+  EXPECT_EQ(weakest.evidence, "uncertainty");
+  EXPECT_DOUBLE_EQ(weakest.ratio, 2.5);
+  ASSERT_FALSE(noisy.report.notes.empty());
+  EXPECT_EQ(noisy.report.notes.back().rfind("weakest camera: cam1 (its pose is 2.5 x as uncertain", 0), 0u)
+      << noisy.report.notes.back();
+
+  const auto few_frames = [] {
+    VerdictScene few;
+    few.report.cameras[3].registered = true;
+    few.report.self.ba.camera_rms_px[3] = 2.0;
+    few.report.self.ba.camera_observations = {5000, 5000, 5000, 900};
+    few.report.self.ba.uncertainty[3].rotation_sigma_deg = 0.06;
+    few.report.self.ba.uncertainty[2].rotation_sigma_deg = 0.0;  // the gauge
+    return few;
+  };
+  VerdictScene few = few_frames();
+  JudgeCalibration(CalibrationThresholds{}, few.rig, &few.report);
+  EXPECT_EQ(FindWeakestCamera(few.report).camera, 3);
+  // A "check" verdict (a rig-wide reason) puts it first among the reasons.
+  VerdictScene check = few_frames();
+  check.report.world.floor_from_feet = false;
+  JudgeCalibration(CalibrationThresholds{}, check.rig, &check.report);
+  EXPECT_EQ(check.report.verdict, Verdict::kCheck);
+  ASSERT_FALSE(check.report.reasons.empty());
+  EXPECT_EQ(check.report.reasons[0].rfind("weakest camera: cam3 ", 0), 0u) << check.report.reasons[0];
+}
+
 // A camera that moves tens of degrees when resected on the others' joints cannot share their
 // geometry: "failed", and the whole calibration with it. The limit grows with the noise (5 x the
 // adaptive leave-one-out limit): at 8 px median error (limit 2 deg) a 12 deg move is a weak
