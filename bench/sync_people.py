@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import zlib
 
 OFFSETS = [0.0, 17.3, -41.6, 58.9, -7.45, 33.0, -59.7, 4.6]  # frames at 30 fps, as sync_accuracy
 MIXED_RATES = [30, 60, 30, 25]  # repeated over the rig's cameras
@@ -146,7 +147,7 @@ def main():
                         starts = [("motion", calibrated_toml)]
                         if a.bad_start:
                             bad = os.path.join(scene, "sync_bad_start.toml")
-                            perturbed_copy(sync_toml, bad, hash(name) % 100000)
+                            perturbed_copy(sync_toml, bad, zlib.crc32(name.encode()) % 100000)
                             bad_out = os.path.join(scene, "sync_calib_bad.toml")
                             run([a.exe, "-q", "sync", "--keypoints", os.path.join(scene, "keypoints2d.npz"),
                                  "--calib", os.path.join(scene, "calibration.toml"), "--start", bad, "--out", bad_out])

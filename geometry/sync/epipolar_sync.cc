@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
+#include "geometry/sync/epipolar_spread.h"
+
 namespace epilabel {
 
 namespace {
@@ -255,6 +257,27 @@ EpipolarOffset RefineOffsetByEpipolarGeometry(const SyncInput& raw_input, int ca
   for (size_t i = 0; i < slopes.size(); ++i) slopes[i] = (plus[i] - minus[i]) / (2.0 * options.step_frames);
   out.standard_error_frames = BlockedSumDeviation(slopes, set.track, set.frame) / (slopes.size() * curvature);
   return out;
+}
+
+std::vector<double> EpipolarSpreadAtOffsets(const SyncInput& raw_input, int camera,
+                                            const std::vector<double>& offsets_frames,
+                                            const EpipolarSyncOptions& options) {
+  raw_input.Check();
+  options.Check();
+  const SyncInput input =
+      TwoCamerasSmoothed(raw_input, camera, options.smoothing_frames / raw_input.fps[raw_input.reference]);
+  long frames = 0;
+  for (const Observations2d& track : input.tracks) frames += track.num_frames();
+  const int stride = static_cast<int>(std::max<long>(1, (frames + options.max_frames - 1) / options.max_frames));
+  std::vector<double> spread(offsets_frames.size(), std::nan(""));
+  tbb::parallel_for(0, static_cast<int>(offsets_frames.size()), [&](int i) {
+    const PairSet set = PairsOverOffsets(input, 1, {offsets_frames[i]}, stride);
+    if (static_cast<int>(set.b.size()) < options.min_pairs) return;
+    const Eigen::Matrix3d ta = Normalisation(set.a[0]), tb = Normalisation(set.b);
+    std::vector<double> weights(set.b.size(), 1.0);
+    RobustCost(set.a[0], set.b, ta, tb, 0.0, options.cauchy_scale, options.iterations, &weights, &spread[i]);
+  });
+  return spread;
 }
 
 }  // namespace epilabel

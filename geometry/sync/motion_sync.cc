@@ -17,6 +17,8 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include "geometry/sync/epipolar_spread.h"
+
 namespace epilabel {
 
 namespace {
@@ -688,6 +690,37 @@ double ViewMotion(const std::vector<Observations2d>& tracks, double fps, const M
   return motion;
 }
 
+// Peaks of the unassociated motion score checked against the chosen lag by the epipolar
+// geometry (EstimateOffsetsFromUnassociatedMotion).
+constexpr int kCheckedPeaks = 4;
+
+// The local maxima of `score` (indices) other than within `apart` of `chosen`, highest first,
+// at most `count`.
+std::vector<int> RivalPeaks(const std::vector<double>& score, int chosen, int apart, int count) {
+  std::vector<int> peaks;
+  const int n = static_cast<int>(score.size());
+  for (int i = 0; i < n; ++i) {
+    if (std::isnan(score[i]) || !(score[i] > 0.0) || std::abs(i - chosen) <= apart) continue;
+    const bool left = i == 0 || std::isnan(score[i - 1]) || score[i] >= score[i - 1];
+    const bool right = i + 1 == n || std::isnan(score[i + 1]) || score[i] > score[i + 1];
+    if (left && right) peaks.push_back(i);
+  }
+  std::stable_sort(peaks.begin(), peaks.end(), [&](int a, int b) { return score[a] > score[b]; });
+  if (static_cast<int>(peaks.size()) > count) peaks.resize(count);
+  return peaks;
+}
+
+// The smallest epipolar spread (EpipolarSpreadAtOffsets, pixels) of the camera (input camera 1)
+// within a frame of `centre` (reference frames), half frames apart; NaN when none could be fitted.
+double SpreadNear(const SyncInput& people, double centre, const EpipolarSyncOptions& options) {
+  const std::vector<double> spread =
+      EpipolarSpreadAtOffsets(people, 1, {centre - 1.0, centre - 0.5, centre, centre + 0.5, centre + 1.0}, options);
+  double best = std::numeric_limits<double>::quiet_NaN();
+  for (double v : spread)
+    if (!std::isnan(v) && !(v >= best)) best = v;
+  return best;
+}
+
 }  // namespace
 
 void UnassociatedSyncInput::Check() const {
@@ -731,7 +764,16 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
   const int num_lags = 2 * max_lag + 1;
   const int exclusion = static_cast<int>(std::ceil(options.exclusion_s * grid_fps));
   const double min_overlap_frames = options.min_overlap_s * grid_fps;
+  // Tracks shorter than half the overlap asked for do not pair; when that leaves a camera no
+  // pair (a recording shorter than the overlap asked), half the recording (its longest track,
+  // grid frames) instead, as the overlap itself is capped (EstimateOffsetsFromMotion).
+  int recording = 0;
+  for (int c = 0; c < input.num_cameras(); ++c)
+    for (const Observations2d& t : input.views[c])
+      recording = std::max(recording, static_cast<int>(std::ceil(t.num_frames() * grid_fps / input.fps[c])));
   const int shortest_eligible = std::max(20, static_cast<int>(0.5 * min_overlap_frames));
+  const int shortest_on_short_recording =
+      std::max(20, static_cast<int>(0.5 * std::min(min_overlap_frames, static_cast<double>(recording))));
   const auto prepare = [&](const std::vector<Observations2d>& tracks, double fps) {
     std::vector<ViewTrack> out(tracks.size());
     tbb::parallel_for(0, static_cast<int>(tracks.size()),
@@ -750,12 +792,16 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
     const std::vector<ViewTrack> camera = prepare(input.views[c], input.fps[c]);
     std::vector<PairCurve> pairs;
     double camera_frames = 0.0;
-    for (int a = 0; a < static_cast<int>(camera.size()); ++a) {
-      if (camera[a].frames < shortest_eligible) continue;
-      camera_frames += camera[a].frames;
-      for (int b = 0; b < static_cast<int>(reference.size()); ++b) {
-        if (reference[b].frames >= shortest_eligible) pairs.push_back({a, b, {}, {}});
+    for (int shortest : {shortest_eligible, shortest_on_short_recording}) {
+      for (int a = 0; a < static_cast<int>(camera.size()); ++a) {
+        if (camera[a].frames < shortest) continue;
+        camera_frames += camera[a].frames;
+        for (int b = 0; b < static_cast<int>(reference.size()); ++b) {
+          if (reference[b].frames >= shortest) pairs.push_back({a, b, {}, {}});
+        }
       }
+      if (!pairs.empty()) break;
+      camera_frames = 0.0;
     }
     if (pairs.empty()) {
       out.note = "no moving person followed long enough in this camera and the reference";
@@ -804,7 +850,50 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
       out.estimated = false;
       out.note = fmt::format("motion does not match the reference (peak correlation {:.2f} < {:.2f})",
                              out.peak_correlation, options.min_correlation);
+      continue;
     }
+    // The epipolar check of the whole lag. The motion score can be wrong by whole frames on a
+    // short recording: a chance or repeated movement peak over part of it (another peak), or
+    // the sub-frame steps carried a frame or more off (the Pose2Sim balancing trial's cam03:
+    // 2.1 frames, confidence 1). One fundamental matrix fits the matched joints at the right lag
+    // only (to the detector's noise), whatever the cameras, and it does not use the speeds:
+    // the spread of its fit (EpipolarSpreadAtOffsets) at every whole lag within the sub-frame
+    // steps' reach around the offset, and within a frame of the score's other highest peaks (on
+    // the people matched there). When the best fit is farther than the epipolar refinement's
+    // radius from the offset, the two disagree: the geometry's lag, refined by it, confidence 0.
+    if (options.epipolar.radius_frames <= 0.0) continue;  // the epipolar steps off
+    const SyncInput people = MatchedPeople(reference_tracks, input.views[c], pairs, matches[best], grid_fps, input.fps[c]);
+    const double chosen = out.offset_s * grid_fps;
+    const int centre = static_cast<int>(std::lround(chosen));
+    const int radius = static_cast<int>(std::ceil(options.canonical_radius_s * grid_fps)) + 1;
+    std::vector<double> lags;
+    for (int k = -radius; k <= radius; ++k) lags.push_back(centre + k);
+    lags.push_back(chosen);
+    const std::vector<double> near = EpipolarSpreadAtOffsets(people, 1, lags, options.epipolar);
+    const double chosen_spread = near.back();
+    int fits = -1;  // the lag that fits best: an index into `near`, or -2 - a rival peak's index
+    double fits_spread = std::numeric_limits<double>::quiet_NaN();
+    for (int k = 0; k < static_cast<int>(near.size()); ++k)
+      if (!std::isnan(near[k]) && !(near[k] >= fits_spread)) fits = k, fits_spread = near[k];
+    for (int i : RivalPeaks(score, centre + max_lag, radius, kCheckedPeaks)) {
+      const double s =
+          SpreadNear(MatchedPeople(reference_tracks, input.views[c], pairs, matches[i], grid_fps, input.fps[c]),
+                     i - max_lag, options.epipolar);
+      if (!std::isnan(s) && !(s >= fits_spread)) fits = -2 - i, fits_spread = s;
+    }
+    const double fits_lag = fits >= 0 ? lags[fits] : -2 - fits - max_lag;
+    if (std::isnan(chosen_spread) || fits == -1 || std::abs(fits_lag - chosen) <= options.epipolar.radius_frames) continue;
+    // The two disagree: the geometry's lag, refined by it, at confidence 0.
+    const EpipolarOffset refined_fit = RefineOffsetByEpipolarGeometry(
+        fits >= 0 ? people
+                  : MatchedPeople(reference_tracks, input.views[c], pairs, matches[-2 - fits], grid_fps, input.fps[c]),
+        1, fits_lag, options.epipolar);
+    out.note = fmt::format(
+        "the epipolar geometry contradicts the motion: one fundamental matrix fits {:+.0f} frames best ({:.2f} px), "
+        "the motion's {:+.2f} only to {:.2f} px; offset from the geometry, not sure",
+        fits_lag, fits_spread, chosen, chosen_spread);
+    out.offset_s = (refined_fit.estimated ? refined_fit.offset_frames : fits_lag) / grid_fps;
+    out.confidence = 0.0;
   }
   for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * grid_fps;
   result.success = true;

@@ -93,16 +93,16 @@ struct UnassociatedSyncInput {
   void Check() const;
 };
 
-// Offsets of every camera relative to input.reference from unassociated 2D tracks. For each
-// camera, every pair (one of its tracks, one of the reference's; tracks that hardly move or
-// are shorter than half of min_overlap_s left out) gets the correlation curve of its joint
-// signals over the lags, as above; at each lag the pairs are matched one to one, greedily by
-// correlation (the same person in two views correlates best at the true offset, and the offset
-// is one for all people), and the lag scores the matched pairs' correlations weighted by their
-// overlap, over all the camera's track frames (so a lag explained by one short pair does not
-// win). The best lag's matched pairs are then treated as associated people: the estimate above
-// (EstimateOffsetsFromMotion on the two cameras) refines the offset to sub-frames when it
-// lands within 1.5 frames of that lag; the confidence is the smaller of both. Refusals as above.
+// Offsets of every camera relative to input.reference from unassociated 2D tracks: every pair
+// (a track of the camera, one of the reference's; tracks that hardly move or are shorter than
+// half of min_overlap_s left out; of the recording when that leaves none) gets its joints'
+// correlation per lag; per lag the pairs are matched greedily by correlation (one offset for all
+// people), scored by their correlation x overlap over the camera's track frames. The best pairs, as
+// associated people, refine it (EstimateOffsetsFromMotion on two cameras) when within 1.5 frames.
+// Then the epipolar check (epipolar_spread.h), on the whole lags within canonical_radius_s + 1
+// frame and the score's 4 next peaks: when one fundamental matrix fits one of them best and it is
+// over epipolar.radius_frames from the offset, the offset is that lag refined by the geometry,
+// confidence 0, with a note (epipolar.radius_frames 0: no check). Refusals as above.
 SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& input,
                                                  const MotionSyncOptions& options = {});
 

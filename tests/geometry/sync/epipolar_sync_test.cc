@@ -1,4 +1,5 @@
 #include "geometry/sync/epipolar_sync.h"
+#include "geometry/sync/epipolar_spread.h"
 
 #include <cmath>
 #include <random>
@@ -89,6 +90,23 @@ TEST(RefineOffsetByEpipolarGeometry, SameResultWithOneThread) {
   const EpipolarOffset single = RefineOffsetByEpipolarGeometry(input, 2, -6.0);
   EXPECT_EQ(many.estimated, single.estimated);
   EXPECT_EQ(many.offset_frames, single.offset_frames);
+}
+
+TEST(EpipolarSpreadAtOffsets, SmallestAtTheTrueLagAmongFarCandidates) {
+  // 100 frames at 60 fps (a short recording), camera 1 offset by 6.4 frames, 1 px noise: the
+  // spread is the noise at the nearest whole frames and grows with the distance from the truth.
+  const SyncInput input = MakeSyncInput(RingRig(4), {0.0, 6.4 / 60, 0.0, 0.0}, {60, 60, 60, 60}, 100.0 / 60, 1.0);
+  const std::vector<double> lags = {-20.0, -3.0, 1.0, 6.0, 7.0, 10.0, 16.0, 150.0};
+  const std::vector<double> spread = EpipolarSpreadAtOffsets(input, 1, lags);
+  ASSERT_EQ(spread.size(), lags.size());
+  for (size_t k = 0; k + 1 < lags.size(); ++k) ASSERT_FALSE(std::isnan(spread[k])) << lags[k];
+  EXPECT_TRUE(std::isnan(spread.back()));  // no overlap 150 frames away
+  EXPECT_LT(spread[3], 2.0);               // the noise (and under half a frame of motion)
+  EXPECT_LT(spread[4], 2.0);
+  for (int k : {0, 1, 2, 5, 6}) EXPECT_GT(spread[k], 1.5 * std::max(spread[3], spread[4])) << lags[k];
+  EXPECT_GT(spread[6], spread[5]);  // 9.6 frames off worse than 3.6
+  tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+  EXPECT_EQ(EpipolarSpreadAtOffsets(input, 1, lags)[3], spread[3]);
 }
 
 }  // namespace
