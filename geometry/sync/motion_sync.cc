@@ -17,8 +17,6 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
-#include "geometry/sync/epipolar_spread.h"
-
 namespace epilabel {
 
 namespace {
@@ -764,16 +762,9 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
   const int num_lags = 2 * max_lag + 1;
   const int exclusion = static_cast<int>(std::ceil(options.exclusion_s * grid_fps));
   const double min_overlap_frames = options.min_overlap_s * grid_fps;
-  // Tracks shorter than half the overlap asked for do not pair; when that leaves a camera no
-  // pair (a recording shorter than the overlap asked), half the recording (its longest track,
-  // grid frames) instead, as the overlap itself is capped (EstimateOffsetsFromMotion).
-  int recording = 0;
-  for (int c = 0; c < input.num_cameras(); ++c)
-    for (const Observations2d& t : input.views[c])
-      recording = std::max(recording, static_cast<int>(std::ceil(t.num_frames() * grid_fps / input.fps[c])));
+  // Tracks shorter than half the overlap asked for do not pair (a recording shorter than that is
+  // refused: on the Pose2Sim trials shorter tracks paired to confident whole-frame errors).
   const int shortest_eligible = std::max(20, static_cast<int>(0.5 * min_overlap_frames));
-  const int shortest_on_short_recording =
-      std::max(20, static_cast<int>(0.5 * std::min(min_overlap_frames, static_cast<double>(recording))));
   const auto prepare = [&](const std::vector<Observations2d>& tracks, double fps) {
     std::vector<ViewTrack> out(tracks.size());
     tbb::parallel_for(0, static_cast<int>(tracks.size()),
@@ -792,16 +783,12 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
     const std::vector<ViewTrack> camera = prepare(input.views[c], input.fps[c]);
     std::vector<PairCurve> pairs;
     double camera_frames = 0.0;
-    for (int shortest : {shortest_eligible, shortest_on_short_recording}) {
-      for (int a = 0; a < static_cast<int>(camera.size()); ++a) {
-        if (camera[a].frames < shortest) continue;
-        camera_frames += camera[a].frames;
-        for (int b = 0; b < static_cast<int>(reference.size()); ++b) {
-          if (reference[b].frames >= shortest) pairs.push_back({a, b, {}, {}});
-        }
+    for (int a = 0; a < static_cast<int>(camera.size()); ++a) {
+      if (camera[a].frames < shortest_eligible) continue;
+      camera_frames += camera[a].frames;
+      for (int b = 0; b < static_cast<int>(reference.size()); ++b) {
+        if (reference[b].frames >= shortest_eligible) pairs.push_back({a, b, {}, {}});
       }
-      if (!pairs.empty()) break;
-      camera_frames = 0.0;
     }
     if (pairs.empty()) {
       out.note = "no moving person followed long enough in this camera and the reference";

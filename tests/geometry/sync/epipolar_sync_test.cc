@@ -1,5 +1,4 @@
 #include "geometry/sync/epipolar_sync.h"
-#include "geometry/sync/epipolar_spread.h"
 
 #include <cmath>
 #include <random>
