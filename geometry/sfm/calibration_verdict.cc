@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace epilabel {
@@ -171,6 +172,50 @@ std::vector<double> ScaledUncertainty(const CalibrationReport& rep) {
   return u;
 }
 
+// The weakest camera named by its leave-one-out shift (`ratio`: its badness over the others' median).
+std::string LeaveOneOutWeakestText(const CalibrationReport& rep, const std::vector<double>& badness, int camera,
+                                   double ratio) {
+  int exceeding = 0;
+  for (double b : badness) exceeding += b > 1.0 ? 1 : 0;
+  const CameraCalibrationReport& cr = rep.cameras[camera];
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "weakest camera: %s (resected without its own joints it moves %.2f deg and %.0f mm, %.1f x the other "
+                "cameras' median against the limits of %.1f deg or %.0f mm; %d of the cameras move more)",
+                cr.name.c_str(), cr.loo_rotation_deg, 1000.0 * cr.loo_center_m, ratio, rep.loo_limit_deg,
+                1000.0 * rep.loo_limit_center_m, exceeding);
+  return buf;
+}
+
+// The weakest camera named by its pose uncertainty (`ratio`: over the others' median).
+std::string UncertaintyWeakestText(const CameraCalibrationReport& cr, double ratio) {
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "weakest camera: %s (its pose is %.1f x as uncertain as the other cameras' median: rotation sigma "
+                "%.3f deg at %.2f px reprojection RMS, %d observations; it sees the person in few frames, few "
+                "joints or from a poor angle)",
+                cr.name.c_str(), ratio, cr.rotation_sigma_deg, cr.rms_px, cr.observations);
+  return buf;
+}
+
+// No camera stands out: the two largest ratios measured (either may be NaN, not both).
+std::string NoWeakestText(const WeakestCamera& w, double standout_ratio) {
+  std::string text = "no camera stands out as the weakest:";
+  char buf[200];
+  if (std::isfinite(w.loo_ratio)) {
+    std::snprintf(buf, sizeof(buf), " the largest leave-one-out shift is %.1f x the other cameras' median%s",
+                  w.loo_ratio, w.loo_ratio > standout_ratio ? " but within its limits" : "");
+    text += buf;
+  }
+  if (std::isfinite(w.uncertainty_ratio)) {
+    std::snprintf(buf, sizeof(buf), "%s the largest pose uncertainty %.1f x", std::isfinite(w.loo_ratio) ? "," : "",
+                  w.uncertainty_ratio);
+    text += buf;
+  }
+  std::snprintf(buf, sizeof(buf), " (a camera is named above %.1f x)", standout_ratio);
+  return text + buf;
+}
+
 // Says what FindWeakestCamera found: first among the reasons when the verdict is not "good"
 // and a camera is named, otherwise among the notes.
 void StateWeakestCamera(const WeakestCamera& weakest, CalibrationReport* rep) {
@@ -323,53 +368,21 @@ std::string LensPlausibility(const Camera& cam, const CalibrationThresholds& th)
 WeakestCamera FindWeakestCamera(const CalibrationReport& rep, const WeakestCameraOptions& options) {
   WeakestCamera w;
   const std::vector<double> badness = LeaveOneOutBadness(rep);
-  const std::vector<double> uncertainty = ScaledUncertainty(rep);
   int loo_weak = StandsOut(badness, options.standout_ratio, &w.loo_ratio);
   if (loo_weak >= 0 && !(badness[loo_weak] > 1.0)) loo_weak = -1;
-  const int u_weak = StandsOut(uncertainty, options.standout_ratio, &w.uncertainty_ratio);
-  char buf[400];
-  if (loo_weak >= 0) {
-    int exceeding = 0;
-    for (double b : badness) exceeding += b > 1.0 ? 1 : 0;
-    const CameraCalibrationReport& cr = rep.cameras[loo_weak];
-    w.camera = loo_weak;
-    w.evidence = "leave-one-out";
-    w.ratio = w.loo_ratio;
-    std::snprintf(buf, sizeof(buf),
-                  "weakest camera: %s (resected without its own joints it moves %.2f deg and %.0f mm, %.1f x the other "
-                  "cameras' median against the limits of %.1f deg or %.0f mm; %d of the cameras move more)",
-                  cr.name.c_str(), cr.loo_rotation_deg, 1000.0 * cr.loo_center_m, w.loo_ratio, rep.loo_limit_deg,
-                  1000.0 * rep.loo_limit_center_m, exceeding);
-    w.text = buf;
+  const int u_weak = StandsOut(ScaledUncertainty(rep), options.standout_ratio, &w.uncertainty_ratio);
+  const auto name = [&w](int camera, const char* evidence, double ratio, std::string text) {
+    w.camera = camera;
+    w.evidence = evidence;
+    w.ratio = ratio;
+    w.text = std::move(text);
     return w;
-  }
-  if (u_weak >= 0) {
-    const CameraCalibrationReport& cr = rep.cameras[u_weak];
-    w.camera = u_weak;
-    w.evidence = "uncertainty";
-    w.ratio = w.uncertainty_ratio;
-    std::snprintf(buf, sizeof(buf),
-                  "weakest camera: %s (its pose is %.1f x as uncertain as the other cameras' median: rotation sigma "
-                  "%.3f deg at %.2f px reprojection RMS, %d observations; it sees the person in few frames, few "
-                  "joints or from a poor angle)",
-                  cr.name.c_str(), w.uncertainty_ratio, cr.rotation_sigma_deg, cr.rms_px, cr.observations);
-    w.text = buf;
-    return w;
-  }
-  if (!std::isfinite(w.loo_ratio) && !std::isfinite(w.uncertainty_ratio)) return w;
-  w.text = "no camera stands out as the weakest:";
-  if (std::isfinite(w.loo_ratio)) {
-    std::snprintf(buf, sizeof(buf), " the largest leave-one-out shift is %.1f x the other cameras' median%s",
-                  w.loo_ratio, w.loo_ratio > options.standout_ratio ? " but within its limits" : "");
-    w.text += buf;
-  }
-  if (std::isfinite(w.uncertainty_ratio)) {
-    std::snprintf(buf, sizeof(buf), "%s the largest pose uncertainty %.1f x", std::isfinite(w.loo_ratio) ? "," : "",
-                  w.uncertainty_ratio);
-    w.text += buf;
-  }
-  std::snprintf(buf, sizeof(buf), " (a camera is named above %.1f x)", options.standout_ratio);
-  w.text += buf;
+  };
+  if (loo_weak >= 0)
+    return name(loo_weak, "leave-one-out", w.loo_ratio, LeaveOneOutWeakestText(rep, badness, loo_weak, w.loo_ratio));
+  if (u_weak >= 0)
+    return name(u_weak, "uncertainty", w.uncertainty_ratio, UncertaintyWeakestText(rep.cameras[u_weak], w.uncertainty_ratio));
+  if (std::isfinite(w.loo_ratio) || std::isfinite(w.uncertainty_ratio)) w.text = NoWeakestText(w, options.standout_ratio);
   return w;
 }
 
