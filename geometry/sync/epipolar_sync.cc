@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
-
 namespace epilabel {
 
 namespace {
