@@ -719,6 +719,49 @@ double SpreadNear(const SyncInput& people, double centre, const EpipolarSyncOpti
   return best;
 }
 
+// The epipolar check of a camera's whole lag (EstimateOffsetsFromUnassociatedMotion). The
+// motion score can be wrong by whole frames on a short recording: a chance or repeated movement
+// peak over part of it (another peak of `score`), or the sub-frame steps carried a frame or more
+// off (the Pose2Sim balancing trial's cam03: 2.1 frames, confidence 1). One fundamental matrix
+// fits the matched joints at the right lag only (to the detector's noise), whatever the cameras,
+// and it does not use the speeds: the spread of its fit (EpipolarSpreadAtOffsets) at every whole
+// lag within the sub-frame steps' reach around the offset (on `people`, matched at the offset),
+// and within a frame of the score's other highest peaks (on the people matched there,
+// `people_at(lag index)`). When the best fit is farther than the epipolar refinement's radius
+// from the offset, the two disagree: `out` gets the geometry's lag, refined by it, confidence 0
+// and a note. `score` is indexed by lag + max_lag (grid frames).
+template <typename PeopleAt>
+void CheckLagByEpipolarGeometry(const SyncInput& people, const std::vector<double>& score, int max_lag,
+                                const PeopleAt& people_at, double grid_fps, const MotionSyncOptions& options,
+                                CameraOffset* out) {
+  const double chosen = out->offset_s * grid_fps;
+  const int centre = static_cast<int>(std::lround(chosen));
+  const int radius = static_cast<int>(std::ceil(options.canonical_radius_s * grid_fps)) + 1;
+  std::vector<double> lags;
+  for (int k = -radius; k <= radius; ++k) lags.push_back(centre + k);
+  lags.push_back(chosen);
+  const std::vector<double> near = EpipolarSpreadAtOffsets(people, 1, lags, options.epipolar);
+  const double chosen_spread = near.back();
+  double fits_lag = std::numeric_limits<double>::quiet_NaN(), fits_spread = std::numeric_limits<double>::quiet_NaN();
+  int fits_peak = -1;  // the rival peak (lag index) that fits best, -1: a lag near the offset
+  for (size_t k = 0; k < near.size(); ++k)
+    if (!std::isnan(near[k]) && !(near[k] >= fits_spread)) fits_lag = lags[k], fits_spread = near[k];
+  for (int i : RivalPeaks(score, centre + max_lag, radius, kCheckedPeaks)) {
+    const double spread = SpreadNear(people_at(i), i - max_lag, options.epipolar);
+    if (!std::isnan(spread) && !(spread >= fits_spread)) fits_lag = i - max_lag, fits_spread = spread, fits_peak = i;
+  }
+  if (std::isnan(chosen_spread) || std::isnan(fits_lag) || std::abs(fits_lag - chosen) <= options.epipolar.radius_frames)
+    return;
+  const EpipolarOffset refined =
+      RefineOffsetByEpipolarGeometry(fits_peak < 0 ? people : people_at(fits_peak), 1, fits_lag, options.epipolar);
+  out->note = fmt::format(
+      "the epipolar geometry contradicts the motion: one fundamental matrix fits {:+.0f} frames best ({:.2f} px), "
+      "the motion's {:+.2f} only to {:.2f} px; offset from the geometry, not sure",
+      fits_lag, fits_spread, chosen, chosen_spread);
+  out->offset_s = (refined.estimated ? refined.offset_frames : fits_lag) / grid_fps;
+  out->confidence = 0.0;
+}
+
 }  // namespace
 
 void UnassociatedSyncInput::Check() const {
@@ -821,8 +864,9 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
     // The matched people, now associated, for the sub-frame estimate.
     MotionSyncOptions fine = options;
     fine.num_threads = 0;  // within this call's limit
-    const SyncResult refined = EstimateOffsetsFromMotion(
-        MatchedPeople(reference_tracks, input.views[c], pairs, matches[best], grid_fps, input.fps[c]), fine);
+    const SyncInput people =
+        MatchedPeople(reference_tracks, input.views[c], pairs, matches[best], grid_fps, input.fps[c]);
+    const SyncResult refined = EstimateOffsetsFromMotion(people, fine);
     const CameraOffset& r = refined.success ? refined.cameras[1] : CameraOffset{};
     if (r.estimated && std::abs(r.offset_s * grid_fps - coarse_frames) <= 1.5) {
       out.offset_s = r.offset_s;
@@ -839,48 +883,11 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
                              out.peak_correlation, options.min_correlation);
       continue;
     }
-    // The epipolar check of the whole lag. The motion score can be wrong by whole frames on a
-    // short recording: a chance or repeated movement peak over part of it (another peak), or
-    // the sub-frame steps carried a frame or more off (the Pose2Sim balancing trial's cam03:
-    // 2.1 frames, confidence 1). One fundamental matrix fits the matched joints at the right lag
-    // only (to the detector's noise), whatever the cameras, and it does not use the speeds:
-    // the spread of its fit (EpipolarSpreadAtOffsets) at every whole lag within the sub-frame
-    // steps' reach around the offset, and within a frame of the score's other highest peaks (on
-    // the people matched there). When the best fit is farther than the epipolar refinement's
-    // radius from the offset, the two disagree: the geometry's lag, refined by it, confidence 0.
     if (options.epipolar.radius_frames <= 0.0) continue;  // the epipolar steps off
-    const SyncInput people = MatchedPeople(reference_tracks, input.views[c], pairs, matches[best], grid_fps, input.fps[c]);
-    const double chosen = out.offset_s * grid_fps;
-    const int centre = static_cast<int>(std::lround(chosen));
-    const int radius = static_cast<int>(std::ceil(options.canonical_radius_s * grid_fps)) + 1;
-    std::vector<double> lags;
-    for (int k = -radius; k <= radius; ++k) lags.push_back(centre + k);
-    lags.push_back(chosen);
-    const std::vector<double> near = EpipolarSpreadAtOffsets(people, 1, lags, options.epipolar);
-    const double chosen_spread = near.back();
-    int fits = -1;  // the lag that fits best: an index into `near`, or -2 - a rival peak's index
-    double fits_spread = std::numeric_limits<double>::quiet_NaN();
-    for (int k = 0; k < static_cast<int>(near.size()); ++k)
-      if (!std::isnan(near[k]) && !(near[k] >= fits_spread)) fits = k, fits_spread = near[k];
-    for (int i : RivalPeaks(score, centre + max_lag, radius, kCheckedPeaks)) {
-      const double s =
-          SpreadNear(MatchedPeople(reference_tracks, input.views[c], pairs, matches[i], grid_fps, input.fps[c]),
-                     i - max_lag, options.epipolar);
-      if (!std::isnan(s) && !(s >= fits_spread)) fits = -2 - i, fits_spread = s;
-    }
-    const double fits_lag = fits >= 0 ? lags[fits] : -2 - fits - max_lag;
-    if (std::isnan(chosen_spread) || fits == -1 || std::abs(fits_lag - chosen) <= options.epipolar.radius_frames) continue;
-    // The two disagree: the geometry's lag, refined by it, at confidence 0.
-    const EpipolarOffset refined_fit = RefineOffsetByEpipolarGeometry(
-        fits >= 0 ? people
-                  : MatchedPeople(reference_tracks, input.views[c], pairs, matches[-2 - fits], grid_fps, input.fps[c]),
-        1, fits_lag, options.epipolar);
-    out.note = fmt::format(
-        "the epipolar geometry contradicts the motion: one fundamental matrix fits {:+.0f} frames best ({:.2f} px), "
-        "the motion's {:+.2f} only to {:.2f} px; offset from the geometry, not sure",
-        fits_lag, fits_spread, chosen, chosen_spread);
-    out.offset_s = (refined_fit.estimated ? refined_fit.offset_frames : fits_lag) / grid_fps;
-    out.confidence = 0.0;
+    const auto people_at = [&](int lag_index) {
+      return MatchedPeople(reference_tracks, input.views[c], pairs, matches[lag_index], grid_fps, input.fps[c]);
+    };
+    CheckLagByEpipolarGeometry(people, score, max_lag, people_at, grid_fps, options, &out);
   }
   for (CameraOffset& camera : result.cameras) camera.offset_frames = camera.offset_s * grid_fps;
   result.success = true;
