@@ -1,4 +1,4 @@
-// The spatio-temporal transformer lifter (MotionAGFormer blocks, KTPFormer's KPA / TPA).
+// The spatio-temporal transformer lifter (MotionAGFormer blocks, KTPFormer's KPA / TPA, joint / part / frame tokens).
 #include <gtest/gtest.h>
 
 #include "foundation/error.h"
