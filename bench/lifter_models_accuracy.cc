@@ -3,6 +3,8 @@
 // splits), with training throughput and inference speed. See bench/training.cmake.
 //   build/bench/lifter_models_accuracy [--frames 3000] [--epochs 4] [--threads 2]
 //       [--models mlp,tcn,gcn,transformer,transformer-kpa-tpa,transformer-w27-prune,transformer-w27-d4,diffusion]
+//       (transformer options in the name: -parts / -frames tokens, -wN window, -dN depth, -cN width,
+//       -hN heads, e.g. transformer-frames-c128-d3)
 //       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
 //       [--refine] [--label-fraction F] [--pretrain-epochs P] [--pretrain-motions DIR] [--lr-decay D]
@@ -22,6 +24,7 @@
 // or labels_true_calibration/), restricted to the training frames; the test set stays the
 // ground truth.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -120,12 +123,23 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs, con
   } else if (name == "gcn") {
     m->type = "gcn";
     m->gcn_hidden = 64;
-  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-w27][-d4][-kpa][-tpa][-prune]
+  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-parts|-frames][-wN][-dN][-cN][-hN][-kpa][-tpa][-prune]
     m->type = "transformer";
-    m->transformer_window = name.find("-w27") != std::string::npos ? 27 : 9;
-    m->transformer_dim = 32;
-    m->transformer_depth = name.find("-d4") != std::string::npos ? 4 : 2;
-    m->transformer_heads = 2;
+    // The number after "-X" (e.g. -w27 the window, -d4 the depth, -c64 the width, -h4 the heads).
+    auto number = [&name](const std::string& key, int fallback) {
+      for (size_t at = name.find(key); at != std::string::npos; at = name.find(key, at + 1)) {
+        const size_t digits = at + key.size();
+        if (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits])))
+          return std::atoi(name.c_str() + digits);
+      }
+      return fallback;
+    };
+    m->transformer_window = number("-w", 9);
+    m->transformer_dim = number("-c", 32);
+    m->transformer_depth = number("-d", 2);
+    m->transformer_heads = number("-h", 2);
+    if (name.find("-parts") != std::string::npos) m->transformer_tokens = "parts";
+    if (name.find("-frames") != std::string::npos) m->transformer_tokens = "frames";
     m->kpa = name.find("-kpa") != std::string::npos;
     m->tpa = name.find("-tpa") != std::string::npos;
     if (name.find("-prune") != std::string::npos) m->transformer_prune_tokens = m->transformer_window / 3;

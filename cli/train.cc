@@ -73,6 +73,7 @@ void RunTrain(TrainArgs& args) {
     if (!given("--depth")) o.model.transformer_depth = info.model.transformer_depth;
     if (!given("--heads")) o.model.transformer_heads = info.model.transformer_heads;
     if (!given("--knn")) o.model.transformer_knn = info.model.transformer_knn;
+    if (!given("--tokens")) o.model.transformer_tokens = info.model.transformer_tokens;
     if (!given("--kpa")) o.model.kpa = info.model.kpa;
     if (!given("--tpa")) o.model.tpa = info.model.tpa;
     if (!given("--prune-tokens")) o.model.transformer_prune_tokens = info.model.transformer_prune_tokens;
@@ -199,6 +200,10 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--depth", o.model.transformer_depth, "transformer blocks")->capture_default_str();
   cmd->add_option("--heads", o.model.transformer_heads, "transformer attention heads per stream")->capture_default_str();
   cmd->add_option("--knn", o.model.transformer_knn, "transformer temporal graph: neighbours per frame")->capture_default_str();
+  cmd->add_option("--tokens", o.model.transformer_tokens,
+                  "transformer tokens: joints (one per joint and frame), parts (one per body part and frame) or "
+                  "frames (one per frame)")
+      ->capture_default_str();
   cmd->add_flag("--kpa", o.model.kpa, "transformer: KTPFormer's kinematic prior attention (skeleton GCN before attention)");
   cmd->add_flag("--tpa", o.model.tpa, "transformer: KTPFormer's trajectory prior attention (frame-chain GCN before attention)");
   cmd->add_option("--prune-tokens", o.model.transformer_prune_tokens,

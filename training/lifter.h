@@ -29,7 +29,9 @@
 //    the temporal attention's. `transformer_prune_tokens` N (HoT, Li et al., CVPR 2024): after
 //    the first block only the N most representative frames (density-peak clustering of the
 //    frame tokens, DPC-kNN) go through the remaining blocks, and the centre frame is recovered
-//    by cross-attention from a learnt query to the kept frames.
+//    by cross-attention from a learnt query to the kept frames. `transformer_tokens`: "parts"
+//    makes a token of each body part of a frame, "frames" of each frame (fewer tokens, less
+//    arithmetic per sample; the head maps a frame's tokens to all joints).
 //  - "diffusion": a D3DP-style denoiser (Shan et al., ICCV 2023): a residual MLP with layer
 //    norm predicts the clean pose from a noised pose, its step (cosine schedule of
 //    `diffusion_timesteps`) and the 2D window; at inference H hypotheses are denoised from
@@ -78,7 +80,14 @@ struct LifterModelOptions {
   int transformer_depth = 2;
   int transformer_heads = 4;
   int transformer_knn = 2;
-  bool kpa = false;  // KTPFormer's kinematic prior attention
+  // What one token is: "joints" (a joint of a frame, MotionAGFormer's; 17 x window tokens per
+  // sample for COCO-17), "parts" (a body part of a frame: torso, head, two arms, two legs, the
+  // joints grouped by name, each part's 2D points embedded together; the spatial graph is the
+  // parts' adjacency through the bones) or "frames" (a whole frame's pose, PoseFormer's temporal
+  // tokens; only the temporal part of each block runs). The cost per sample drops with the
+  // number of tokens. Without a skeleton "parts" is one part (as "frames").
+  std::string transformer_tokens = "joints";
+  bool kpa = false;  // KTPFormer's kinematic prior attention (not with "frames")
   bool tpa = false;  // KTPFormer's trajectory (temporal) prior attention
   // MotionAGFormer's sequence-to-sequence training: the MPJPE loss over every frame of the window
   // (the head applied to every frame's tokens, each frame root-relative) instead of the centre
@@ -224,8 +233,9 @@ struct RunInfo {
 // Throws InputError naming the folder when it is not a run.
 RunInfo ReadRunInfo(const std::string& run_dir);
 
-// Trainable parameters of a model for `num_joints` joints.
-int64_t CountParameters(const LifterModelOptions& model, int num_joints);
+// Trainable parameters of a model for `num_joints` joints; `skeleton` (a name, optional) gives
+// the transformer's body parts (without it "parts" counts one part).
+int64_t CountParameters(const LifterModelOptions& model, int num_joints, const std::string& skeleton = {});
 
 struct InferenceOptions {
   int num_threads = 1;

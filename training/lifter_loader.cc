@@ -61,8 +61,8 @@ TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train,
 
 RunInfo ReadRunInfo(const std::string& run_dir) { return Module().read_run_info(run_dir); }
 
-int64_t CountParameters(const LifterModelOptions& model, int num_joints) {
-  return Module().count_parameters(model, num_joints);
+int64_t CountParameters(const LifterModelOptions& model, int num_joints, const std::string& skeleton) {
+  return Module().count_parameters(model, num_joints, skeleton);
 }
 
 EvaluationSummary EvaluateLifter(const std::string& run_dir, const LabelDataset& dataset,

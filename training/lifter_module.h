@@ -8,13 +8,13 @@
 namespace epilabel {
 
 // Bumped whenever LifterModuleApi or the types it passes change.
-constexpr int kLifterModuleAbi = 2;
+constexpr int kLifterModuleAbi = 3;
 
 struct LifterModuleApi {
   int abi = 0;
   TrainSummary (*train)(const TrainOptions&, const LabelDataset&, const LabelDataset&, const ProgressCallback&) = nullptr;
   RunInfo (*read_run_info)(const std::string&) = nullptr;
-  int64_t (*count_parameters)(const LifterModelOptions&, int) = nullptr;
+  int64_t (*count_parameters)(const LifterModelOptions&, int, const std::string&) = nullptr;
   EvaluationSummary (*evaluate)(const std::string&, const LabelDataset&, const InferenceOptions&,
                                 BodyPoseMetricsOptions) = nullptr;
   Points3d (*predict_dataset)(const std::string&, const LabelDataset&, const InferenceOptions&,

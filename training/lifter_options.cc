@@ -37,6 +37,12 @@ void CheckTransformer(const LifterModelOptions& o) {
   }
   if (o.transformer_depth < 1) throw InputError("depth", "the transformer needs at least one block");
   if (o.transformer_knn < 1) throw InputError("knn", "the temporal graph needs at least one neighbour");
+  if (o.transformer_tokens != "joints" && o.transformer_tokens != "parts" && o.transformer_tokens != "frames") {
+    throw InputError("tokens", "unknown tokens '" + o.transformer_tokens + "' (expected joints, parts or frames)");
+  }
+  if (o.kpa && o.transformer_tokens == "frames") {
+    throw InputError("tokens", "the kinematic prior (--kpa) needs several tokens per frame (joints or parts)");
+  }
   if (o.transformer_prune_tokens < 0 || o.transformer_prune_tokens >= o.transformer_window) {
     throw InputError("prune_tokens", "must be 0 (off) or fewer than the window's frames");
   }

@@ -23,11 +23,13 @@ namespace epilabel {
 namespace fs = std::filesystem;
 using namespace lifter;
 
-int64_t CountParameters(const LifterModelOptions& model, int num_joints) {
+int64_t CountParameters(const LifterModelOptions& model, int num_joints, const std::string& skeleton) {
   model.Check();
   torch::NoGradGuard no_grad;
-  const std::shared_ptr<LifterNetImpl> net =
-      MakeModel(model, num_joints, nullptr);  // the adjacency is a buffer, not a parameter
+  // The adjacency is a buffer, not a parameter; the skeleton matters for the transformer's parts.
+  const Skeleton* s = skeleton.empty() ? nullptr : &GetSkeleton(skeleton);
+  if (s != nullptr && s->num_joints() != num_joints) throw InputError("skeleton", skeleton + " has another number of joints");
+  const std::shared_ptr<LifterNetImpl> net = MakeModel(model, num_joints, s);
   return NumParameters(*net);
 }
 

@@ -1,9 +1,12 @@
 // The spatio-temporal transformer lifter ("transformer"): MotionAGFormer's AGFormer blocks
 // (Mehraban et al., WACV 2024) at a CPU size, with KTPFormer's kinematic and trajectory prior
 // attention (Peng et al., CVPR 2024) and HoT's token pruning and recovery (Li et al., CVPR
-// 2024) as options. See training/lifter.h for the architecture.
+// 2024) as options, and tokens of body parts or whole frames instead of joints. See
+// training/lifter.h for the architecture.
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "detection/skeleton.h"
 #include "training/lifter_models.h"
@@ -94,38 +97,52 @@ class FusionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Fusion);
 
-// One AGFormer block: a spatial part (attention over the joints of each frame | skeleton GCN)
-// and a temporal part (attention over the frames of each joint | temporal k-NN GCN). In each,
+// One AGFormer block: a spatial part (attention over the tokens of each frame | skeleton GCN)
+// and a temporal part (attention over the frames of each token | temporal k-NN GCN). In each,
 // the first half of the channels goes through attention, the second through the graph, and
-// the fused result is added to the input, followed by a channel MLP. x [B, T, J, C].
+// the fused result is added to the input, followed by a channel MLP. x [B, T, N, C] with N
+// tokens per frame (joints or parts; `adjacency` theirs). With one token per frame the spatial
+// part has nothing to mix and is left out.
 class AgBlockImpl : public torch::nn::Module {
  public:
-  AgBlockImpl(const LifterModelOptions& o, int num_joints, const torch::Tensor& kpa, const torch::Tensor& tpa)
-      : half_(o.transformer_dim / 2) {
+  AgBlockImpl(const LifterModelOptions& o, int num_tokens, const torch::Tensor& kpa, const torch::Tensor& tpa)
+      : half_(o.transformer_dim / 2), spatial_(num_tokens > 1) {
     const int c = o.transformer_dim, h = half_, heads = o.transformer_heads;
-    for (const char* n : {"norm_s", "norm_s_mlp", "norm_t", "norm_t_mlp"})
-      norms.push_back(register_module(n, torch::nn::LayerNorm(torch::nn::LayerNormOptions({c}))));
-    spatial_attention = register_module("spatial_attention", Attention(h, heads, kpa));
-    spatial_graph = register_module("spatial_graph", GraphConv(num_joints, h, h));
+    auto layer_norm = [&](const char* name) {
+      return register_module(name, torch::nn::LayerNorm(torch::nn::LayerNormOptions({c})));
+    };
+    if (spatial_) {
+      norm_s = layer_norm("norm_s");
+      norm_s_mlp = layer_norm("norm_s_mlp");
+    }
+    norm_t = layer_norm("norm_t");
+    norm_t_mlp = layer_norm("norm_t_mlp");
+    if (spatial_) {
+      spatial_attention = register_module("spatial_attention", Attention(h, heads, kpa));
+      spatial_graph = register_module("spatial_graph", GraphConv(num_tokens, h, h));
+    }
     temporal_attention = register_module("temporal_attention", Attention(h, heads, tpa));
     temporal_graph = register_module("temporal_graph", TemporalKnnGraph(h, o.transformer_knn));
-    spatial_fusion = register_module("spatial_fusion", Fusion(c));
+    if (spatial_) spatial_fusion = register_module("spatial_fusion", Fusion(c));
     temporal_fusion = register_module("temporal_fusion", Fusion(c));
-    spatial_mlp = register_module("spatial_mlp", Mlp(c, 2 * c));
+    if (spatial_) spatial_mlp = register_module("spatial_mlp", Mlp(c, 2 * c));
     temporal_mlp = register_module("temporal_mlp", Mlp(c, 2 * c));
   }
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& self_coeff, const torch::Tensor& neighbours) {
-    torch::Tensor n = norms[0](x);
-    x = x + spatial_fusion(spatial_attention(n.narrow(-1, 0, half_)),
-                           spatial_graph(n.narrow(-1, half_, half_), self_coeff, neighbours));
-    x = x + spatial_mlp->forward(norms[1](x));
-    n = norms[2](x).transpose(1, 2);  // [B, J, T, C]
+    torch::Tensor n;
+    if (spatial_) {
+      n = norm_s(x);
+      x = x + spatial_fusion(spatial_attention(n.narrow(-1, 0, half_)),
+                             spatial_graph(n.narrow(-1, half_, half_), self_coeff, neighbours));
+      x = x + spatial_mlp->forward(norm_s_mlp(x));
+    }
+    n = norm_t(x).transpose(1, 2);  // [B, N, T, C]
     const torch::Tensor t = temporal_fusion(temporal_attention(n.narrow(-1, 0, half_)),
                                             temporal_graph(n.narrow(-1, half_, half_)));
     x = x + t.transpose(1, 2);
-    return x + temporal_mlp->forward(norms[3](x));
+    return x + temporal_mlp->forward(norm_t_mlp(x));
   }
-  std::vector<torch::nn::LayerNorm> norms;
+  torch::nn::LayerNorm norm_s{nullptr}, norm_s_mlp{nullptr}, norm_t{nullptr}, norm_t_mlp{nullptr};
   Attention spatial_attention{nullptr}, temporal_attention{nullptr};
   GraphConv spatial_graph{nullptr};
   TemporalKnnGraph temporal_graph{nullptr};
@@ -134,6 +151,7 @@ class AgBlockImpl : public torch::nn::Module {
 
  private:
   int half_;
+  bool spatial_;
 };
 TORCH_MODULE(AgBlock);
 
@@ -197,40 +215,108 @@ torch::Tensor ChainAdjacency(int n) {
   return d.unsqueeze(1) * a * d.unsqueeze(0);
 }
 
+// The body part of a joint by its name: 0 torso, 1 head, 2 / 3 left / right arm, 4 / 5 left /
+// right leg (a hip with a side belongs to its leg, a shoulder to its arm; mid-hip, pelvis,
+// spine, neck and unnamed joints to the torso).
+int BodyPartOfJoint(const std::string& name) {
+  auto has = [&name](std::initializer_list<const char*> words) {
+    for (const char* w : words)
+      if (name.find(w) != std::string::npos) return true;
+    return false;
+  };
+  const int side = has({"left"}) ? 0 : has({"right"}) ? 1 : -1;
+  if (side >= 0 && has({"hip", "knee", "ankle", "heel", "toe", "foot"})) return 4 + side;
+  if (side >= 0 && has({"shoulder", "elbow", "wrist", "hand", "thumb", "index", "pinky", "finger"})) return 2 + side;
+  if (has({"head", "nose", "eye", "ear", "mouth", "jaw", "chin"})) return 1;
+  return 0;
+}
+
+// The joints of each token of a frame: one per joint ("joints"), per non-empty body part
+// ("parts"; one part without a skeleton) or one of all joints ("frames").
+std::vector<std::vector<int64_t>> TokenJoints(const std::string& tokens, int num_joints, const Skeleton* skeleton) {
+  std::vector<std::vector<int64_t>> groups;
+  if (tokens == "joints") {
+    for (int k = 0; k < num_joints; ++k) groups.push_back({k});
+    return groups;
+  }
+  std::vector<std::vector<int64_t>> parts(6);
+  for (int k = 0; k < num_joints; ++k) {
+    const bool named = tokens == "parts" && skeleton != nullptr && k < skeleton->num_joints();
+    parts[named ? BodyPartOfJoint(skeleton->joint_names[k]) : 0].push_back(k);
+  }
+  for (auto& p : parts)
+    if (!p.empty()) groups.push_back(std::move(p));
+  return groups;
+}
+
+// The normalised adjacency D^-1/2 (A + I) D^-1/2 of the tokens: two parts are adjacent when a
+// bone joins them (the skeleton's own for joint tokens).
+torch::Tensor TokenAdjacency(const std::vector<std::vector<int64_t>>& groups, int num_joints, const Skeleton* skeleton) {
+  const int64_t n = static_cast<int64_t>(groups.size());
+  if (n == num_joints) return SkeletonAdjacency(num_joints, skeleton);
+  std::vector<int64_t> group_of(num_joints, 0);
+  for (int64_t g = 0; g < n; ++g)
+    for (int64_t k : groups[g]) group_of[k] = g;
+  torch::Tensor a = torch::eye(n);
+  if (skeleton != nullptr) {
+    for (const Bone& bone : skeleton->bones) {
+      if (bone.parent < 0 || bone.child < 0 || bone.parent >= num_joints || bone.child >= num_joints) continue;
+      const int64_t p = group_of[bone.parent], q = group_of[bone.child];
+      a[p][q] = a[q][p] = 1.0;
+    }
+  }
+  const torch::Tensor d = a.sum(1).rsqrt();
+  return d.unsqueeze(1) * a * d.unsqueeze(0);
+}
+
 class TransformerNet : public LifterNetImpl {
  public:
   TransformerNet(const LifterModelOptions& o, int num_joints, const Skeleton* skeleton)
-      : prune_tokens_(o.transformer_prune_tokens), knn_(o.transformer_knn) {
+      : prune_tokens_(o.transformer_prune_tokens), knn_(o.transformer_knn), num_joints_(num_joints),
+        joint_tokens_(o.transformer_tokens == "joints") {
     const int c = o.transformer_dim, t = o.transformer_window;
-    adjacency_ = register_buffer("adjacency", SkeletonAdjacency(num_joints, skeleton));
+    const std::vector<std::vector<int64_t>> groups = TokenJoints(o.transformer_tokens, num_joints, skeleton);
+    const int tokens = static_cast<int>(groups.size());
+    adjacency_ = register_buffer("adjacency", TokenAdjacency(groups, num_joints, skeleton));
     const torch::Tensor kpa = o.kpa ? adjacency_ : torch::Tensor();
-    embed = register_module("embed", torch::nn::Linear(o.InputChannels(), c));
-    joint_position = register_parameter("joint_position", torch::randn({num_joints, c}) * 0.02);
+    if (joint_tokens_) {
+      embed = register_module("embed", torch::nn::Linear(o.InputChannels(), c));
+      joint_position = register_parameter("joint_position", torch::randn({num_joints, c}) * 0.02);
+    } else {
+      // One linear map per token from the 2D of its joints (a part's, or the whole frame's).
+      part_embed = register_module("part_embed", torch::nn::ModuleList());
+      for (size_t g = 0; g < groups.size(); ++g) {
+        part_joints_.push_back(torch::tensor(groups[g]));  // constant indices, not state
+        part_embed->push_back(torch::nn::Linear(o.InputChannels() * static_cast<int>(groups[g].size()), c));
+      }
+      joint_position = register_parameter("token_position", torch::randn({tokens, c}) * 0.02);
+    }
     frame_position = register_parameter("frame_position", torch::randn({t, 1, c}) * 0.02);
     blocks_list = register_module("blocks", torch::nn::ModuleList());
     for (int i = 0; i < o.transformer_depth; ++i) {
       // After pruning (from block kPruneAfter on) the temporal prior chains the kept frames.
       const int frames = prune_tokens_ > 0 && i >= kPruneAfter ? prune_tokens_ : t;
-      blocks.push_back(AgBlock(o, num_joints, kpa, o.tpa ? ChainAdjacency(frames) : torch::Tensor()));
+      blocks.push_back(AgBlock(o, tokens, kpa, o.tpa ? ChainAdjacency(frames) : torch::Tensor()));
       blocks_list->push_back(blocks.back());
     }
     if (prune_tokens_ > 0) recovery = register_module("recovery", Recovery(c, o.transformer_heads));
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c})));
-    head = register_module("head", torch::nn::Linear(c, 3));
+    // Joint tokens: each token its joint's 3D; other tokens: a frame's tokens all joints' 3D.
+    head = register_module("head", torch::nn::Linear(joint_tokens_ ? c : tokens * c, joint_tokens_ ? 3 : 3 * num_joints));
   }
   torch::Tensor ForwardAllFrames(const torch::Tensor& x) override {
     if (prune_tokens_ > 0) return {};
     const torch::Tensor self_coeff = adjacency_.diagonal();
     const torch::Tensor neighbours = adjacency_ - torch::diag(self_coeff);
-    torch::Tensor y = embed(x) + joint_position + frame_position;  // [B, T, J, C]
+    torch::Tensor y = Embed(x);  // [B, T, N, C]
     for (auto& block : blocks) y = block(y, self_coeff, neighbours);
-    return head(norm(y));  // [B, T, J, 3]
+    return Head(y);  // [B, T, J, 3]
   }
   torch::Tensor forward(const torch::Tensor& x) override {
     const torch::Tensor self_coeff = adjacency_.diagonal();
     const torch::Tensor neighbours = adjacency_ - torch::diag(self_coeff);
     const int64_t centre = x.size(1) / 2;
-    torch::Tensor y = embed(x) + joint_position + frame_position;  // [B, T, J, C]
+    torch::Tensor y = Embed(x);  // [B, T, N, C]
     torch::Tensor centre_token;
     for (size_t i = 0; i < blocks.size(); ++i) {
       if (prune_tokens_ > 0 && static_cast<int>(i) == kPruneAfter) {
@@ -241,16 +327,38 @@ class TransformerNet : public LifterNetImpl {
       y = blocks[i](y, self_coeff, neighbours);
     }
     const torch::Tensor out = prune_tokens_ > 0 ? recovery(centre_token, y) : y.select(1, centre);
-    return head(norm(out));  // the centre frame, [B, J, 3]
+    return Head(out);  // the centre frame, [B, J, 3]
   }
 
  private:
+  // x [B, T, J, c_in] -> tokens with their positions [B, T, N, C].
+  torch::Tensor Embed(const torch::Tensor& x) {
+    if (joint_tokens_) return embed(x) + joint_position + frame_position;
+    std::vector<torch::Tensor> tokens;
+    for (size_t g = 0; g < part_joints_.size(); ++g) {
+      const torch::Tensor part = x.index_select(2, part_joints_[g]);
+      tokens.push_back(part_embed[g]->as<torch::nn::Linear>()->forward(part.flatten(2)));
+    }
+    return torch::stack(tokens, 2) + joint_position + frame_position;
+  }
+  // Tokens [..., N, C] -> joints [..., J, 3].
+  torch::Tensor Head(const torch::Tensor& y) {
+    if (joint_tokens_) return head(norm(y));
+    torch::Tensor out = head(norm(y).flatten(-2));
+    std::vector<int64_t> shape = out.sizes().vec();
+    shape.back() = num_joints_;
+    shape.push_back(3);
+    return out.reshape(shape);
+  }
+
   static constexpr int kPruneAfter = 1;  // HoT prunes after an early block
-  int prune_tokens_, knn_;
+  int prune_tokens_, knn_, num_joints_;
+  bool joint_tokens_;
   Recovery recovery{nullptr};
   torch::Tensor adjacency_, joint_position, frame_position;
+  std::vector<torch::Tensor> part_joints_;
   torch::nn::Linear embed{nullptr}, head{nullptr};
-  torch::nn::ModuleList blocks_list{nullptr};
+  torch::nn::ModuleList part_embed{nullptr}, blocks_list{nullptr};
   std::vector<AgBlock> blocks;
   torch::nn::LayerNorm norm{nullptr};
 };

@@ -1,4 +1,4 @@
-// The spatio-temporal transformer lifter (MotionAGFormer blocks, KTPFormer's KPA / TPA).
+// The spatio-temporal transformer lifter (MotionAGFormer blocks, KTPFormer's KPA / TPA, joint / part / frame tokens).
 #include <gtest/gtest.h>
 
 #include "foundation/error.h"
@@ -137,6 +137,75 @@ TEST(Transformer, TokenPruningRecoversTheCentreFrame) {
   for (int k = 0; k < 17; ++k) EXPECT_TRUE(pred.IsValid(7, k));
 }
 
+// Tokens of body parts: COCO-17's joints grouped by name into head (5), two arms and two legs
+// (3 each); each part embedded from its joints' 2D, the spatial graph over the 5 parts, the
+// head mapping a frame's 5 tokens to the 17 joints.
+TEST(Transformer, PartTokensGroupTheJointsByBodyPart) {
+  testing::TempDir dir;
+  TrainOptions o = SmallTransformer(dir / "run");
+  o.model.transformer_tokens = "parts";
+  const TrainSummary s = TrainLifter(o, Tiny(), LabelDataset{});
+  EXPECT_EQ(s.num_parameters, CountParameters(o.model, 17, "coco17"));
+  EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
+  const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
+  EXPECT_LT(EvaluateLifter(dir / "run", Tiny()).metrics.mpjpe * 1e3, 0.5 * baseline) << "baseline " << baseline;
+  const auto w = ReadNpz(dir / "run/weights.npz");
+  const int64_t c = o.model.transformer_dim;
+  EXPECT_EQ(w.at("part_embed.0.weight").shape, (std::vector<int64_t>{c, 10}));  // head: 5 joints x 2
+  for (int g = 1; g < 5; ++g)
+    EXPECT_EQ(w.at("part_embed." + std::to_string(g) + ".weight").shape, (std::vector<int64_t>{c, 6}));
+  EXPECT_EQ(w.count("part_embed.5.weight"), 0u);
+  EXPECT_EQ(w.at("token_position").shape, (std::vector<int64_t>{5, c}));
+  EXPECT_EQ(w.at("adjacency").shape, (std::vector<int64_t>{5, 5}));
+  EXPECT_EQ(w.at("blocks.0.spatial_graph.modulation").shape[0], 5);
+  EXPECT_EQ(w.at("head.weight").shape, (std::vector<int64_t>{3 * 17, 5 * c}));
+  EXPECT_TRUE(ReadRunInfo(dir / "run").model.transformer_tokens == "parts");
+  // The head part touches no other (no COCO bone joins the face to the body); an arm touches
+  // the other arm (shoulders) and its leg (shoulder-hip).
+  const std::vector<double> a = w.at("adjacency").ToDoubles();
+  EXPECT_EQ(a[0 * 5 + 1], 0.0);
+  EXPECT_GT(a[1 * 5 + 2], 0.0);
+  EXPECT_GT(a[1 * 5 + 3], 0.0);
+  EXPECT_EQ(a[1 * 5 + 4], 0.0);  // left arm, right leg
+  const Points3d pred = PredictDataset(dir / "run", Tiny());
+  ASSERT_EQ(pred.num_frames(), Tiny().num_samples());
+  for (int k = 0; k < 17; ++k) EXPECT_TRUE(pred.IsValid(0, k));
+}
+
+// Tokens of whole frames: one token per frame, only the temporal half of each block (no spatial
+// modules), fewer parameters and tokens than joint tokens; it learns the tiny set and trains with
+// the sequence loss and with pruning.
+TEST(Transformer, FrameTokensRunOnlyTheTemporalPart) {
+  testing::TempDir dir;
+  TrainOptions o = SmallTransformer(dir / "run");
+  o.model.transformer_tokens = "frames";
+  const TrainSummary s = TrainLifter(o, Tiny(), LabelDataset{});
+  EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
+  const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
+  EXPECT_LT(EvaluateLifter(dir / "run", Tiny()).metrics.mpjpe * 1e3, 0.5 * baseline) << "baseline " << baseline;
+  const auto w = ReadNpz(dir / "run/weights.npz");
+  const int64_t c = o.model.transformer_dim;
+  EXPECT_EQ(w.at("part_embed.0.weight").shape, (std::vector<int64_t>{c, 34}));
+  EXPECT_EQ(w.at("head.weight").shape, (std::vector<int64_t>{3 * 17, c}));
+  for (const auto& [name, array] : w) EXPECT_EQ(name.find("spatial"), std::string::npos) << name;
+  EXPECT_EQ(s.num_parameters, CountParameters(o.model, 17));
+  EXPECT_EQ(CountParameters(o.model, 17), CountParameters(o.model, 17, "coco17"));  // no parts to name
+
+  testing::TempDir dir2;
+  for (const bool sequence : {true, false}) {
+    TrainOptions v = SmallTransformer(dir2 / (sequence ? "seq" : "prune"));
+    v.model.transformer_tokens = "frames";
+    v.model.transformer_depth = 2;
+    v.model.transformer_sequence_loss = sequence;
+    v.model.transformer_prune_tokens = sequence ? 0 : 3;
+    v.epochs = 8;
+    const TrainSummary sv = TrainLifter(v, Tiny(), LabelDataset{});
+    EXPECT_LT(sv.history.back().train_loss, 0.6 * sv.history.front().train_loss) << (sequence ? "seq" : "prune");
+    const Points3d pred = PredictDataset(v.run_dir, Tiny());
+    ASSERT_EQ(pred.num_frames(), Tiny().num_samples());
+  }
+}
+
 TEST(Transformer, IsReproducibleForASeedAndAThreadCount) {
   testing::TempDir dir;
   for (int threads : {1, 2}) {
@@ -145,12 +214,17 @@ TEST(Transformer, IsReproducibleForASeedAndAThreadCount) {
     a.max_samples_per_epoch = 48;
     a.model.tpa = true;
     a.num_threads = threads;
-    TrainOptions b = a;
-    b.run_dir = dir / ("b" + std::to_string(threads));
-    TrainLifter(a, Tiny(), LabelDataset{});
-    TrainLifter(b, Tiny(), LabelDataset{});
-    const auto wa = ReadNpz(a.run_dir + "/weights.npz"), wb = ReadNpz(b.run_dir + "/weights.npz");
-    for (const auto& [name, array] : wa) EXPECT_EQ(array.data, wb.at(name).data) << name << ", " << threads << " threads";
+    for (const char* tokens : {"joints", "parts", "frames"}) {
+      a.model.transformer_tokens = tokens;
+      a.run_dir = dir / ("a" + std::to_string(threads) + tokens);
+      TrainOptions b = a;
+      b.run_dir = dir / ("b" + std::to_string(threads) + tokens);
+      TrainLifter(a, Tiny(), LabelDataset{});
+      TrainLifter(b, Tiny(), LabelDataset{});
+      const auto wa = ReadNpz(a.run_dir + "/weights.npz"), wb = ReadNpz(b.run_dir + "/weights.npz");
+      for (const auto& [name, array] : wa)
+        EXPECT_EQ(array.data, wb.at(name).data) << name << ", " << threads << " threads, " << tokens;
+    }
   }
 }
 
@@ -179,9 +253,21 @@ TEST(Transformer, RejectsBadOptionsNamingTheKey) {
   o = SmallTransformer("unused").model;
   o.transformer_depth = 0;
   EXPECT_EQ(where(o), "depth");
+  o = SmallTransformer("unused").model;
+  o.transformer_tokens = "words";
+  EXPECT_EQ(where(o), "tokens");
+  o.transformer_tokens = "frames";
+  EXPECT_EQ(where(o), "accepted");
+  o.kpa = true;  // no skeleton within a frame token
+  EXPECT_EQ(where(o), "tokens");
+  o.transformer_tokens = "parts";
+  EXPECT_EQ(where(o), "accepted");
   testing::TempDir dir;
   TrainOptions bad = SmallTransformer(dir / "run");
   bad.model.transformer_window = 6;
+  EXPECT_THROW(TrainLifter(bad, Tiny(), LabelDataset{}), InputError);
+  bad = SmallTransformer(dir / "run2");
+  bad.model.transformer_tokens = "pixels";
   EXPECT_THROW(TrainLifter(bad, Tiny(), LabelDataset{}), InputError);
 }
 
