@@ -9,8 +9,7 @@ namespace epilabel {
 
 namespace {
 
-// The final adjustment with only camera c's focal length free: no outlier rounds, no covariance,
-// no priors on it.
+// The final adjustment with only camera c's focal length free: no outlier rounds, no priors on it.
 BundleAdjustmentOptions FreeOneFocal(const BundleAdjustmentOptions& final_ba, size_t num_cameras, camera_t c) {
   BundleAdjustmentOptions ba = final_ba;
   ba.outlier_rounds = 0;
@@ -26,12 +25,18 @@ BundleAdjustmentOptions FreeOneFocal(const BundleAdjustmentOptions& final_ba, si
 
 // Camera c's pull on `frames` against the given focal length `given_fx`, adjusting a copy of
 // `start` (NaN when the adjustment fails); `adjusted` (if not null) gets the adjusted rig.
+// With `adjusted`, also the adjusted rig and the covariance sigma of the pull (`sigma_rel`).
 double Pull(const Observations2d& frames, const std::vector<bool>& registered, const SelfCalibrationOptions& options,
-            const BundleAdjustmentOptions& ba, const Rig& start, camera_t c, double given_fx, Rig* adjusted = nullptr) {
+            BundleAdjustmentOptions ba, const Rig& start, camera_t c, double given_fx, Rig* adjusted = nullptr,
+            double* sigma_rel = nullptr) {
   Rig free = start;
   int num_points = 0;
+  ba.compute_covariance = sigma_rel != nullptr;
   const BundleAdjustmentSummary s = AdjustRegistered(frames, registered, options, ba, false, &free, &num_points);
   if (adjusted) *adjusted = free;
+  if (sigma_rel)
+    *sigma_rel = s.success && c < static_cast<camera_t>(s.uncertainty.size()) ? s.uncertainty[c].focal_sigma_px / given_fx
+                                                                               : kNaN;
   return s.success ? free[c].fx / given_fx - 1.0 : kNaN;
 }
 
@@ -60,19 +65,29 @@ GivenFocalCheck CheckGivenFocalLengths(const Observations2d& frames, const std::
     if (!registered[c] || c >= static_cast<camera_t>(intrinsics_given.size()) || !intrinsics_given[c]) continue;
     const BundleAdjustmentOptions ba = FreeOneFocal(final_ba, n, c);
     Rig pulled;
-    out.pull_rel[c] = Pull(frames, registered, options, ba, rig, c, rig[c].fx, &pulled);
-    // A pull too small to matter gets no sigma: the jackknife would cost 1 + blocks + groups times as much.
-    if (!(std::abs(out.pull_rel[c]) > check_options.jackknife_min_pull_rel)) continue;
-    // One "camera" per jackknife: the replicates' pulls of camera c, frame blocks then joint groups,
-    // each started from the pulled rig (nearer the replicates' optima than the calibrated one).
-    std::vector<std::vector<double>> by_blocks, by_groups;
-    for (size_t r = 0; r < replicates.size(); ++r) {
-      const double p = Pull(replicates[r], registered, options, ba, pulled, c, rig[c].fx);
-      (static_cast<int>(r) < blocks ? by_blocks : by_groups).push_back({p});
-    }
-    const double a = JackknifeSigma(by_blocks, 1)[0], b = JackknifeSigma(by_groups, 1)[0];
+    double covariance_rel = kNaN;
+    out.pull_rel[c] = Pull(frames, registered, options, ba, rig, c, rig[c].fx, &pulled, &covariance_rel);
+    out.sigma_rel[c] = covariance_rel;
+    // A pull too small to matter, or not significant by the covariance alone, gets no jackknife;
+    // nor the joint groups one that the frame blocks already make insignificant (the two add).
+    const double pull = std::abs(out.pull_rel[c]);
+    const auto significant = [&](double sigma) {
+      return pull > check_options.jackknife_min_pull_rel && !(pull <= check_options.significance_sigmas * sigma);
+    };
+    if (!significant(covariance_rel)) continue;
+    // The replicates' pulls of camera c (one "camera" per replicate for JackknifeSigma), each
+    // started from the pulled rig (nearer the replicates' optima than the calibrated one).
+    const auto jackknife = [&](int begin, int end) {
+      std::vector<std::vector<double>> pulls;
+      for (int r = begin; r < end; ++r) pulls.push_back({Pull(replicates[r], registered, options, ba, pulled, c, rig[c].fx)});
+      return JackknifeSigma(pulls, 1)[0];
+    };
+    const double a = jackknife(0, blocks);
+    if (std::isfinite(a)) out.sigma_rel[c] = std::max(covariance_rel, a);
+    if (!significant(out.sigma_rel[c])) continue;
+    const double b = jackknife(blocks, static_cast<int>(replicates.size()));
     if (std::isfinite(a) || std::isfinite(b))
-      out.sigma_rel[c] = std::hypot(std::isfinite(a) ? a : 0.0, std::isfinite(b) ? b : 0.0);
+      out.sigma_rel[c] = std::max(covariance_rel, std::hypot(std::isfinite(a) ? a : 0.0, std::isfinite(b) ? b : 0.0));
   }
   return out;
 }

@@ -15,8 +15,9 @@
 // depth and across the image determines. Its uncertainty is that of the focal jackknife
 // (focal_uncertainty.h): the pull measured again without each contiguous frame block and without
 // each joint group, the two jackknife sigmas in quadrature, so that errors correlated in time and
-// a detector's joint-specific biases count (the covariance would ignore both). The jackknife runs
-// only for a pull large enough to matter (GivenFocalCheckOptions).
+// a detector's joint-specific biases count (the covariance would ignore both; with four
+// replicates each the jackknife can also fall below it by chance, so the larger of the two
+// counts). The jackknife runs only for a pull that could matter (GivenFocalCheckOptions).
 #pragma once
 
 #include <vector>
@@ -27,19 +28,24 @@
 namespace epilabel {
 
 struct GivenFocalCheckOptions {
-  // The jackknife only for cameras pulled by more than this (relative): a smaller pull is never
-  // a disagreement (WeakestCameraOptions::min_focal_pull_rel, 1.5 %), and the jackknife costs
-  // blocks + groups adjustments more than the pull alone (3-4 x the check's cost on the studio).
-  // 0: every camera.
-  double jackknife_min_pull_rel = 0.01;
+  // The jackknife runs only for cameras pulled by more than this (relative) and more than
+  // significance_sigmas x the adjustment's covariance sigma of the freed focal length, and its
+  // joint groups only when the pull is still significant against the frame blocks' sigma: a
+  // pull that fails any of these is never a disagreement (WeakestCameraOptions::min_focal_pull_rel and
+  // focal_pull_sigmas, calibration_verdict.h, hold the same values), and the jackknife costs
+  // blocks + groups adjustments more than the pull alone. 0, 0: every camera.
+  double jackknife_min_pull_rel = 0.015;
+  double significance_sigmas = 3.0;
 };
 
 struct GivenFocalCheck {
   int frame_blocks = 0;             // jackknife replicates per camera (0: not run)
   int joint_groups = 0;
   std::vector<double> pull_rel;     // per camera f_free / f_given - 1; NaN when not measured
-  std::vector<double> sigma_rel;    // its jackknife sigma (relative); NaN when not measured (or
-                                    // the pull under GivenFocalCheckOptions::jackknife_min_pull_rel)
+  // Its uncertainty (relative): the larger of the covariance sigma and the jackknife's; when the
+  // jackknife stopped early (GivenFocalCheckOptions: the covariance, or the frame blocks alone,
+  // already make the pull insignificant) a lower bound of it. NaN: not measured.
+  std::vector<double> sigma_rel;
 };
 
 // Measures the pull of every registered camera whose intrinsics were given, when at least three
