@@ -30,7 +30,10 @@ struct WeakestCameraOptions {
   // named in the notes and, when it is the only one or its pull stands out (standout_ratio over
   // the other measured cameras' median |pull|), the weakest with evidence "intrinsics": its
   // |pull| above both focal_pull_sigmas x its jackknife sigma and min_focal_pull_rel.
-  // Measured (bench/README.md, "Which camera is weak"): TODO.
+  // Measured (bench/README.md, "Which camera is weak"; h36m4, ring8, ceiling6 x Gaussian and
+  // realistic detector x seeds 1-3): on unperturbed scenes every camera's |pull| within 1.6 %
+  // and 2.6 sigma (108 cameras); a given focal 3-5 % long is pulled back by 2.5-5.3 %, 4.0-16.5
+  // sigma.
   double focal_pull_sigmas = 3.0;
   double min_focal_pull_rel = 0.015;
 };

@@ -17,7 +17,11 @@
 // each joint group, the two jackknife sigmas in quadrature, so that errors correlated in time and
 // a detector's joint-specific biases count (the covariance would ignore both; with four
 // replicates each the jackknife can also fall below it by chance, so the larger of the two
-// counts). The jackknife runs only for a pull that could matter (GivenFocalCheckOptions).
+// counts). The jackknife runs only for a pull that could matter (GivenFocalCheckOptions). A wrong
+// focal length distorts the structure the other cameras are measured against (the camera
+// opposite it is pulled the other way): when a pull is significant, every other camera pulled by
+// more than the floor is measured again with the most pulled significant camera's focal length
+// freed as well.
 #pragma once
 
 #include <vector>

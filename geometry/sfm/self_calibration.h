@@ -139,8 +139,8 @@ struct SelfCalibrationSummary {
   std::vector<double> focal_joints_sigma_px;  // leaving out joint groups
   std::vector<double> focal_jackknife_sigma_px;  // the two in quadrature
   // Given intrinsics (check_given_focal): per camera how far the people pull its given focal
-  // length, f_free / f_given - 1, and the jackknife sigma of that (NaN: not measured);
-  // given_focal_check.h.
+  // length, f_free / f_given - 1, and its uncertainty (relative; the larger of the covariance's
+  // and the jackknife's sigma, NaN: not measured); given_focal_check.h.
   int given_focal_blocks = 0, given_focal_joint_groups = 0;
   std::vector<double> given_focal_pull_rel;
   std::vector<double> given_focal_sigma_rel;
