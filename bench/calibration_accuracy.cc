@@ -97,19 +97,22 @@ void PrintCameraDiagnostics(const SyntheticScene& scene, const CalibrationOutput
 }
 
 // One line per camera for offline analysis (EPILABEL_WEAK_DUMP): the true errors, the check's
-// shifts and the adjustment's sigmas, the limits in force and the verdict's weakest camera.
+// shifts and the adjustment's sigmas, the limits in force, the verdict's weakest camera, the pull
+// on the given focal length and its sigma (relative), and the weakest camera's evidence.
 void DumpCameraFigures(const std::string& scenario, uint64_t seed, const CalibrationOutput& out,
                        const RigComparison& cmp) {
   const CalibrationReport& rep = out.report;
-  const int weakest = FindWeakestCamera(rep).camera;
-  const std::string named = weakest < 0 ? "-" : rep.cameras[weakest].name;
+  const WeakestCamera weakest = FindWeakestCamera(rep);
+  const std::string named = weakest.camera < 0 ? "-" : rep.cameras[weakest.camera].name;
   for (size_t c = 0; c < rep.cameras.size() && c < cmp.cameras.size(); ++c) {
     const CameraCalibrationReport& cr = rep.cameras[c];
-    std::printf("WEAK\t%s\t%llu\t%zu\t%s\t%.5f\t%.6f\t%.5f\t%.6f\t%.5f\t%.6f\t%.4f\t%.4f\t%.6f\t%.3f\t%.3f\t%d\t%s\n",
+    std::printf("WEAK\t%s\t%llu\t%zu\t%s\t%.5f\t%.6f\t%.5f\t%.6f\t%.5f\t%.6f\t%.4f\t%.4f\t%.6f\t%.3f\t%.3f\t%d\t%s"
+                "\t%.5f\t%.5f\t%s\n",
                 scenario.c_str(), static_cast<unsigned long long>(seed), c + 1, cr.name.c_str(),
                 cmp.cameras[c].rotation_error_deg, cmp.cameras[c].center_error_rel, cr.loo_rotation_deg,
                 cr.loo_center_m, cr.rotation_sigma_deg, cr.center_sigma_m, rep.rig_size_m, rep.loo_limit_deg,
-                rep.loo_limit_center_m, cr.rms_px, cr.median_error_px, cr.observations, named.c_str());
+                rep.loo_limit_center_m, cr.rms_px, cr.median_error_px, cr.observations, named.c_str(),
+                cr.given_focal_pull_rel, cr.given_focal_sigma_rel, weakest.evidence.c_str());
   }
 }
 
@@ -196,6 +199,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--perturb-camera") && i + 1 < argc) perturb_camera = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--perturb") && i + 1 < argc) perturb = argv[++i];
     else if (!std::strcmp(argv[i], "--perturb-size") && i + 1 < argc) perturb_size = std::atof(argv[++i]);
+
     else if (!std::strcmp(argv[i], "--shared-focal")) shared_focal = true;
     else if (!std::strcmp(argv[i], "--jackknife-blocks") && i + 1 < argc) jackknife_blocks = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-residuals")) print_joints = true;

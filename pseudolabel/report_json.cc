@@ -106,6 +106,8 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
   nlohmann::json j;
   j["kind"] = "calibration";
   j["verdict"] = {{"status", VerdictName(rep.verdict)}, {"reasons", rep.reasons}, {"notes", rep.notes}};
+  // The camera that stands out as the weakest (calibration_verdict.h), null when none does.
+  const WeakestCamera weakest = FindWeakestCamera(rep);
   nlohmann::json cams = nlohmann::json::array();
   for (size_t c = 0; c < rep.cameras.size(); ++c) {
     const CameraCalibrationReport& cr = rep.cameras[c];
@@ -139,12 +141,19 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                                {"frame_blocks", rep.self.focal_jackknife_blocks},
                                {"joint_groups", rep.self.focal_jackknife_joint_groups}};
     }
+    if (std::isfinite(cr.given_focal_pull_rel)) {
+      // Given intrinsics (given_focal_check.h): how far the people pull the given focal length,
+      // freed alone (negative: shorter), and whether the verdict counts it as a disagreement.
+      const std::vector<int>& disagree = weakest.focal_disagrees;
+      cj["given_focal_check"] = {
+          {"pull_rel", JsonNumber(cr.given_focal_pull_rel)},
+          {"sigma_rel", JsonNumber(cr.given_focal_sigma_rel)},
+          {"disagrees", std::find(disagree.begin(), disagree.end(), static_cast<int>(c)) != disagree.end()}};
+    }
     cams.push_back(cj);
   }
   j["cameras"] = cams;
   j["leave_one_out"] = {{"limit_deg", JsonNumber(rep.loo_limit_deg)}, {"limit_center_m", JsonNumber(rep.loo_limit_center_m)}};
-  // The camera that stands out as the weakest (calibration_verdict.h), null when none does.
-  const WeakestCamera weakest = FindWeakestCamera(rep);
   j["weakest_camera"] = weakest.camera < 0 ? nlohmann::json(nullptr)
                                            : nlohmann::json{{"name", rep.cameras[weakest.camera].name},
                                                             {"evidence", weakest.evidence},

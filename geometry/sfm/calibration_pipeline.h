@@ -34,6 +34,11 @@ struct CameraCalibrationReport {
   // three registered cameras, or too few joints seen with the others).
   double loo_rotation_deg = kNaN;    // angle between the two rotations, degrees
   double loo_center_m = kNaN;        // distance between the two centres, metres
+  // Given intrinsics: how far the people pull the given focal length when it alone is freed,
+  // f_free / f_given - 1 (negative: they put it shorter), and its uncertainty (the larger of the
+  // covariance's and the jackknife's sigma, given_focal_check.h). NaN when not measured.
+  double given_focal_pull_rel = kNaN;
+  double given_focal_sigma_rel = kNaN;
   Verdict verdict = Verdict::kGood;
   std::string reason;
 };

@@ -49,6 +49,10 @@ void CameraFigures(const CalibrationReport& rep, camera_t c, CameraCalibrationRe
   if (std::isfinite(cr->focal_sigma_px) || std::isfinite(cr->focal_jackknife_px))
     cr->focal_uncertainty_px = std::max(std::isfinite(cr->focal_sigma_px) ? cr->focal_sigma_px : 0.0,
                                         std::isfinite(cr->focal_jackknife_px) ? cr->focal_jackknife_px : 0.0);
+  if (c < static_cast<int>(rep.self.given_focal_pull_rel.size())) {
+    cr->given_focal_pull_rel = rep.self.given_focal_pull_rel[c];
+    cr->given_focal_sigma_rel = rep.self.given_focal_sigma_rel[c];
+  }
   const CameraTriangulationStats& tc = rep.triangulation.cameras[c];
   cr->median_error_px = tc.median_error_px;
   cr->share_used = tc.observed > 0 ? static_cast<double>(tc.used) / static_cast<double>(tc.observed) : kNaN;
@@ -170,6 +174,62 @@ std::vector<double> ScaledUncertainty(const CalibrationReport& rep) {
     u[c] = cr.rotation_sigma_deg * scale;
   }
   return u;
+}
+
+// Registered cameras whose given focal length the people pull significantly
+// (WeakestCameraOptions), largest |pull| first.
+std::vector<int> FocalDisagreements(const CalibrationReport& rep, const WeakestCameraOptions& options) {
+  std::vector<int> cameras;
+  for (size_t c = 0; c < rep.cameras.size(); ++c) {
+    const CameraCalibrationReport& cr = rep.cameras[c];
+    const double pull = std::abs(cr.given_focal_pull_rel);
+    if (cr.registered && pull > options.min_focal_pull_rel && pull > options.focal_pull_sigmas * cr.given_focal_sigma_rel)
+      cameras.push_back(static_cast<int>(c));
+  }
+  std::sort(cameras.begin(), cameras.end(), [&rep](int a, int b) {
+    return std::abs(rep.cameras[a].given_focal_pull_rel) > std::abs(rep.cameras[b].given_focal_pull_rel);
+  });
+  return cameras;
+}
+
+// Per camera |pull| on its given focal length (NaN where not measured).
+std::vector<double> FocalPulls(const CalibrationReport& rep) {
+  std::vector<double> pulls(rep.cameras.size(), kNaN);
+  for (size_t c = 0; c < rep.cameras.size(); ++c)
+    if (rep.cameras[c].registered) pulls[c] = std::abs(rep.cameras[c].given_focal_pull_rel);
+  return pulls;
+}
+
+// "the people put it 3.8 % +- 0.6 % shorter" for a camera with a measured pull.
+std::string FocalPullPhrase(const CameraCalibrationReport& cr) {
+  char buf[200];
+  std::snprintf(buf, sizeof(buf), "freed alone, the people put it %.1f %% +- %.1f %% %s",
+                100.0 * std::abs(cr.given_focal_pull_rel), 100.0 * cr.given_focal_sigma_rel,
+                cr.given_focal_pull_rel < 0 ? "shorter" : "longer");
+  return buf;
+}
+
+// The note on a camera whose given focal length the people disagree with.
+std::string FocalDisagreementText(const CalibrationReport& rep, const CameraCalibrationReport& cr) {
+  char buf[600];
+  std::snprintf(buf, sizeof(buf),
+                "%s's given focal length (%.0f px) disagrees with the people: %s (jackknife over %d frame blocks and %d "
+                "joint groups). Its pose absorbs such an error (the camera slides along its axis) and no other figure "
+                "shows it: check its intrinsics (another resolution or zoom, an EXIF focal, a failed board "
+                "calibration)",
+                cr.name.c_str(), cr.focal_px, FocalPullPhrase(cr).c_str(), rep.self.given_focal_blocks,
+                rep.self.given_focal_joint_groups);
+  return buf;
+}
+
+// The weakest camera named by its given focal length (`ratio`: its |pull| over the others' median).
+std::string FocalWeakestText(const CameraCalibrationReport& cr, double ratio) {
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "weakest camera: %s (its given focal length disagrees with the people: %s, %.1f x the other cameras' "
+                "median pull)",
+                cr.name.c_str(), FocalPullPhrase(cr).c_str(), ratio);
+  return buf;
 }
 
 // The weakest camera named by its leave-one-out shift (`ratio`: its badness over the others' median).
@@ -367,6 +427,7 @@ std::string LensPlausibility(const Camera& cam, const CalibrationThresholds& th)
 
 WeakestCamera FindWeakestCamera(const CalibrationReport& rep, const WeakestCameraOptions& options) {
   WeakestCamera w;
+  w.focal_disagrees = FocalDisagreements(rep, options);
   const std::vector<double> badness = LeaveOneOutBadness(rep);
   int loo_weak = StandsOut(badness, options.standout_ratio, &w.loo_ratio);
   if (loo_weak >= 0 && !(badness[loo_weak] > 1.0)) loo_weak = -1;
@@ -380,6 +441,12 @@ WeakestCamera FindWeakestCamera(const CalibrationReport& rep, const WeakestCamer
   };
   if (loo_weak >= 0)
     return name(loo_weak, "leave-one-out", w.loo_ratio, LeaveOneOutWeakestText(rep, badness, loo_weak, w.loo_ratio));
+  if (!w.focal_disagrees.empty()) {
+    double ratio = kNaN;
+    const std::vector<double> pulls = FocalPulls(rep);
+    const int top = StandsOut(pulls, options.standout_ratio, &ratio);
+    if (top == w.focal_disagrees.front()) return name(top, "intrinsics", ratio, FocalWeakestText(rep.cameras[top], ratio));
+  }
   if (u_weak >= 0)
     return name(u_weak, "uncertainty", w.uncertainty_ratio, UncertaintyWeakestText(rep.cameras[u_weak], w.uncertainty_ratio));
   if (std::isfinite(w.loo_ratio) || std::isfinite(w.uncertainty_ratio)) w.text = NoWeakestText(w, options.standout_ratio);
@@ -394,7 +461,9 @@ void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, C
   JudgeRig(thresholds, report, &global);
   JudgeFocalUncertainty(thresholds, report, &global);
   report->verdict = global;
-  StateWeakestCamera(FindWeakestCamera(*report), report);
+  const WeakestCamera weakest = FindWeakestCamera(*report);
+  for (int c : weakest.focal_disagrees) report->notes.push_back(FocalDisagreementText(*report, report->cameras[c]));
+  StateWeakestCamera(weakest, report);
 }
 
 }  // namespace epilabel

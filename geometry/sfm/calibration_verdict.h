@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "geometry/sfm/calibration_pipeline.h"
 
@@ -25,27 +26,42 @@ struct WeakestCameraOptions {
   // the frames reaches 2.5-3.9 x; a sound camera's leave-one-out shift is mostly detector bias,
   // up to 3 x the others' median within the limits, so it counts only past them.
   double standout_ratio = 2.0;
+  // A camera whose given focal length the people pull significantly (given_focal_check.h) is
+  // named in the notes and, when it is the only one or its pull stands out (standout_ratio over
+  // the other measured cameras' median |pull|), the weakest with evidence "intrinsics": its
+  // |pull| above both focal_pull_sigmas x its jackknife sigma and min_focal_pull_rel.
+  // Measured (bench/README.md, "Which camera is weak"; h36m4, ring8, ceiling6 x Gaussian and
+  // realistic detector x seeds 1-3): on unperturbed scenes every camera's |pull| within 1.6 %
+  // and 2.6 sigma (108 cameras); a given focal 3-5 % long is pulled back by 2.5-5.3 %, 4.0-16.5
+  // sigma.
+  double focal_pull_sigmas = 3.0;
+  double min_focal_pull_rel = 0.015;
 };
 
-// The weakest camera, when one stands out (WeakestCameraOptions).
+// The weakest camera, when one stands out (WeakestCameraOptions): first by the leave-one-out
+// shift past its limits, then by a given focal length the people disagree with, then by the pose
+// uncertainty.
 struct WeakestCamera {
   int camera = -1;                   // index into the report's cameras; -1: none stands out
-  std::string evidence;              // "leave-one-out" or "uncertainty"
+  std::string evidence;              // "leave-one-out", "intrinsics" or "uncertainty"
   double ratio = kNaN;               // its figure over the other cameras' median
   // The largest camera's figure over the others' median, named or not (NaN: not comparable).
   double loo_ratio = kNaN;
   double uncertainty_ratio = kNaN;
+  // Cameras whose given focal length the people disagree with (significant pull), largest first.
+  std::vector<int> focal_disagrees;
   std::string text;                  // what the verdict says; empty when nothing could be compared
 };
 
-// From a judged report (the per-camera figures, the leave-one-out shifts and limits): which
-// camera stands out as the weakest, if any. JudgeCalibration states it in the reasons (first,
+// From a judged report (the per-camera figures, the leave-one-out shifts and limits, the pulls on
+// given focal lengths): which camera stands out as the weakest, if any. JudgeCalibration states it in the reasons (first,
 // when the verdict is not "good") or the notes.
 WeakestCamera FindWeakestCamera(const CalibrationReport& report, const WeakestCameraOptions& options = {});
 
 // Fills, from the report's self-calibration, world frame, triangulation and leave-one-out
 // figures: the per-camera figures and verdicts, the leave-one-out limits in force, the reasons
-// and notes (with the weakest camera, FindWeakestCamera), and the overall verdict. `rig` is the calibrated rig in the world frame.
+// and notes (with the weakest camera, FindWeakestCamera, and every given focal length the people
+// disagree with), and the overall verdict. `rig` is the calibrated rig in the world frame.
 void JudgeCalibration(const CalibrationThresholds& thresholds, const Rig& rig, CalibrationReport* report);
 
 }  // namespace epilabel

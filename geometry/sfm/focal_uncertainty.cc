@@ -20,8 +20,9 @@ Observations2d WithoutFrames(const Observations2d& frames, frame_t begin, frame_
   return rest;
 }
 
-// `frames` with the joints of group `group` cleared.
-Observations2d WithoutJoints(const Observations2d& frames, const std::vector<int>& groups, int group) {
+}  // namespace
+
+Observations2d WithoutJointGroup(const Observations2d& frames, const std::vector<int>& groups, int group) {
   Observations2d rest = frames;
   for (camera_t c = 0; c < frames.num_cameras(); ++c)
     for (frame_t f = 0; f < frames.num_frames(); ++f)
@@ -30,8 +31,6 @@ Observations2d WithoutJoints(const Observations2d& frames, const std::vector<int
   return rest;
 }
 
-// Per camera: the jackknife standard deviation sqrt((n - 1) / n x sum (x_i - mean)^2) of the
-// replicates' values (NaN unless every replicate has a finite value, n >= 2).
 std::vector<double> JackknifeSigma(const std::vector<std::vector<double>>& replicates, size_t num_cameras) {
   std::vector<double> sigma(num_cameras, kNaN);
   const double n = static_cast<double>(replicates.size());
@@ -48,6 +47,18 @@ std::vector<double> JackknifeSigma(const std::vector<std::vector<double>>& repli
   }
   return sigma;
 }
+
+int JackknifeFrameBlocks(const SelfCalibrationOptions& options, int num_frames) {
+  const int blocks = std::min(options.focal_jackknife_blocks, num_frames / std::max(1, options.min_focal_block_frames));
+  return blocks >= 2 ? blocks : 0;
+}
+
+Observations2d WithoutFrameBlock(const Observations2d& frames, int block, int blocks) {
+  const int64_t nf = frames.num_frames();
+  return WithoutFrames(frames, static_cast<frame_t>(block * nf / blocks), static_cast<frame_t>((block + 1) * nf / blocks));
+}
+
+namespace {
 
 // Runs `count` replicates (the observations of replicate i from `make(i)`) and returns their
 // jackknife sigma per camera.
@@ -95,21 +106,17 @@ FocalJackknife EstimateFocalJackknife(const Observations2d& frames, const std::v
   BundleAdjustmentOptions ba = final_ba;
   ba.outlier_rounds = 0;
   ba.compute_covariance = false;
-  const int nf = frames.num_frames();
-  const int blocks = std::min(options.focal_jackknife_blocks, nf / std::max(1, options.min_focal_block_frames));
+  const int blocks = JackknifeFrameBlocks(options, frames.num_frames());
   if (blocks >= 2) {
     out.frame_blocks = blocks;
-    const auto without_block = [&](int b) {
-      return WithoutFrames(frames, static_cast<frame_t>(static_cast<int64_t>(b) * nf / blocks),
-                           static_cast<frame_t>(static_cast<int64_t>(b + 1) * nf / blocks));
-    };
+    const auto without_block = [&](int b) { return WithoutFrameBlock(frames, b, blocks); };
     out.frames_sigma_px = RunReplicates(blocks, without_block, registered, intrinsics_given, options, ba, rig);
   }
   const int groups = std::min(options.focal_jackknife_joint_groups, frames.num_joints());
   if (groups >= 2) {
     out.joint_groups = groups;
     const std::vector<int> joint_group = JackknifeJointGroups(frames.num_joints(), options.symmetric_pairs, groups);
-    const auto without_group = [&](int g) { return WithoutJoints(frames, joint_group, g); };
+    const auto without_group = [&](int g) { return WithoutJointGroup(frames, joint_group, g); };
     out.joints_sigma_px = RunReplicates(groups, without_group, registered, intrinsics_given, options, ba, rig);
   }
   for (size_t c = 0; c < num_cameras; ++c) {

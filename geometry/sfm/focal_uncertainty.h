@@ -40,6 +40,15 @@ FocalJackknife EstimateFocalJackknife(const Observations2d& frames, const std::v
                                       const SelfCalibrationOptions& options, const BundleAdjustmentOptions& final_ba,
                                       const Rig& rig);
 
+// The replicates of both jackknifes, shared with the check of given focal lengths
+// (given_focal_check.h): how many frame blocks options allow for `num_frames` frames (0 below
+// two), `frames` without block b of `blocks`, `frames` without joint group g, and per camera the
+// jackknife standard deviation of the replicates' values (NaN unless all are finite, n >= 2).
+int JackknifeFrameBlocks(const SelfCalibrationOptions& options, int num_frames);
+Observations2d WithoutFrameBlock(const Observations2d& frames, int block, int blocks);
+Observations2d WithoutJointGroup(const Observations2d& frames, const std::vector<int>& groups, int group);
+std::vector<double> JackknifeSigma(const std::vector<std::vector<double>>& replicates, size_t num_cameras);
+
 // The joint groups: symmetric pairs dealt in turn (both joints of a pair into one group), then
 // the other joints. Per joint its group in [0, num_groups).
 std::vector<int> JackknifeJointGroups(int num_joints, const std::vector<SymmetricPair>& pairs, int num_groups);

@@ -8,6 +8,7 @@
 
 #include "geometry/sfm/camera_registration.h"
 #include "geometry/sfm/focal_uncertainty.h"
+#include "geometry/sfm/given_focal_check.h"
 #include "geometry/sfm/initial_pair.h"
 #include "geometry/sfm/pair_geometry.h"
 #include "geometry/sfm/self_calibration_steps.h"
@@ -215,6 +216,21 @@ void FocalJackknifeStep(const CalibrationFrames& frames, const SelfCalibrationOp
   s->focal_jackknife_sigma_px = jk.sigma_px;
 }
 
+// Given intrinsics: how far the people pull each given focal length (given_focal_check.h).
+void GivenFocalStep(const CalibrationFrames& frames, const SelfCalibrationOptions& options, const Rig& rig,
+                    SelfCalibrationSummary* s) {
+  s->given_focal_pull_rel.assign(rig.size(), kNaN);
+  s->given_focal_sigma_rel.assign(rig.size(), kNaN);
+  const bool any_given = std::find(s->intrinsics_given.begin(), s->intrinsics_given.end(), 1) != s->intrinsics_given.end();
+  if (!options.check_given_focal || !any_given || !s->ba.success) return;
+  const GivenFocalCheck check = CheckGivenFocalLengths(frames.quick, s->registered, s->intrinsics_given, options,
+                                                       FinalAdjustmentOptions(options, *s, rig), rig);
+  s->given_focal_blocks = check.frame_blocks;
+  s->given_focal_joint_groups = check.joint_groups;
+  s->given_focal_pull_rel = check.pull_rel;
+  s->given_focal_sigma_rel = check.sigma_rel;
+}
+
 }  // namespace
 
 SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& obs,
@@ -294,6 +310,8 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   timer.Lap("final bundle adjustment");
   FocalJackknifeStep(frames, options, rig, &s);
   if (s.focal_jackknife_blocks + s.focal_jackknife_joint_groups > 0) timer.Lap("focal jackknife");
+  GivenFocalStep(frames, options, rig, &s);
+  if (s.given_focal_blocks + s.given_focal_joint_groups > 0) timer.Lap("given focal check");
   for (camera_t c = 0; c < num_cameras; ++c) rig[c].has_extrinsics = s.registered[c];
   s.success = s.ba.success;
   if (!s.success) s.failure_reason = "bundle adjustment failed: " + s.ba.termination;

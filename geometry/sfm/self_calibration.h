@@ -9,7 +9,8 @@
 //  3. incremental registration: triangulate, resect the camera with the most 2D-3D matches
 //     (PnP RANSAC, or DLT with unknown focal), re-triangulate, bundle-adjust, repeat;
 //  4. final bundle adjustment with bone-length constancy and outlier removal;
-//  5. unknown intrinsics: the focal lengths' uncertainty from jackknifes of that adjustment.
+//  5. unknown intrinsics: the focal lengths' uncertainty from jackknifes of that adjustment;
+//     given intrinsics: how far the people pull each given focal length, freed alone.
 // The steps live in pair_geometry.h (1), initial_pair.h (2, the initial pair), camera_registration.h
 // (3) and self_calibration_steps.h (frames, triangulate-and-adjust); bundle_adjustment.h (4);
 // focal_uncertainty.h (5).
@@ -75,6 +76,12 @@ struct SelfCalibrationOptions {
   int focal_jackknife_blocks = 4;
   int focal_jackknife_joint_groups = 4;
   int min_focal_block_frames = 20;
+  // Given intrinsics, three or more registered cameras: measure, one camera at a time, how far
+  // the people pull each given focal length when it alone is freed, with the focal jackknife's
+  // frame blocks and joint groups for its uncertainty (given_focal_check.h). The verdict names a
+  // camera whose pull is significant (WeakestCameraOptions, calibration_verdict.h). Costs
+  // 1 + blocks + groups short adjustments per camera on the quick frames.
+  bool check_given_focal = true;
   // Unknown intrinsics, a rig of identical cameras: every estimated camera with the same image
   // size shares one focal length (the median of the focal search, then the initial pair's, then
   // tied in the bundle adjustments). Off by default.
@@ -131,6 +138,12 @@ struct SelfCalibrationSummary {
   std::vector<double> focal_frames_sigma_px;  // leaving out frame blocks
   std::vector<double> focal_joints_sigma_px;  // leaving out joint groups
   std::vector<double> focal_jackknife_sigma_px;  // the two in quadrature
+  // Given intrinsics (check_given_focal): per camera how far the people pull its given focal
+  // length, f_free / f_given - 1, and its uncertainty (relative; the larger of the covariance's
+  // and the jackknife's sigma, NaN: not measured); given_focal_check.h.
+  int given_focal_blocks = 0, given_focal_joint_groups = 0;
+  std::vector<double> given_focal_pull_rel;
+  std::vector<double> given_focal_sigma_rel;
   std::vector<PairReport> pairs;
   camera_t initial_a = kInvalidCameraId, initial_b = kInvalidCameraId;
   std::vector<camera_t> registration_order;  // cameras in the order they joined

@@ -1,6 +1,8 @@
 #include "geometry/sfm/calibration_verdict.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -138,6 +140,53 @@ TEST(CalibrationVerdict, EqualCamerasNameNoWeakestCamera) {
   EXPECT_EQ(all.report.verdict, Verdict::kCheck);
   EXPECT_EQ(FindWeakestCamera(all.report).camera, -1);
   for (const std::string& r : all.report.reasons) EXPECT_EQ(r.find("weakest camera"), std::string::npos) << r;
+}
+
+// Given intrinsics: a camera whose given focal length the people pull 3.8 % +- 0.6 % shorter,
+// the others within a few tenths of a percent, is named the weakest by its intrinsics and in a
+// note of its own (the verdict stays good: nothing else shows it). Pulls that are small, or not
+// significant against their jackknife sigma, name none; every camera pulled alike (a rig-wide
+// error of the intrinsics) is noted per camera, but none stands out as the weakest.
+TEST(CalibrationVerdict, AGivenFocalLengthThePeopleDisagreeWithIsNamed) {
+  const auto with_pulls = [](std::vector<double> pull, std::vector<double> sigma) {
+    VerdictScene s;
+    s.report.cameras[3].registered = true;
+    s.report.self.ba.camera_rms_px[3] = 2.0;
+    s.report.self.ba.camera_observations[3] = 5000;
+    s.report.self.given_focal_blocks = s.report.self.given_focal_joint_groups = 4;
+    s.report.self.given_focal_pull_rel = std::move(pull);
+    s.report.self.given_focal_sigma_rel = std::move(sigma);
+    JudgeCalibration(CalibrationThresholds{}, s.rig, &s.report);
+    return s;
+  };
+  const VerdictScene wrong = with_pulls({0.002, -0.004, -0.038, 0.003}, {0.004, 0.005, 0.006, 0.004});
+  EXPECT_EQ(wrong.report.verdict, Verdict::kGood);
+  const WeakestCamera weakest = FindWeakestCamera(wrong.report);
+  EXPECT_EQ(weakest.camera, 2);
+  EXPECT_EQ(weakest.evidence, "intrinsics");
+  EXPECT_NEAR(weakest.ratio, 0.038 / 0.003, 1e-9);
+  EXPECT_EQ(weakest.focal_disagrees, std::vector<int>{2});
+  EXPECT_DOUBLE_EQ(wrong.report.cameras[2].given_focal_pull_rel, -0.038);
+  ASSERT_EQ(wrong.report.notes.size(), 2u);
+  EXPECT_EQ(wrong.report.notes[0].rfind("cam2's given focal length", 0), 0u) << wrong.report.notes[0];
+  EXPECT_NE(wrong.report.notes[0].find("disagrees with the people: freed alone, the people put it 3.8 % +- 0.6 % shorter"),
+            std::string::npos)
+      << wrong.report.notes[0];
+  EXPECT_EQ(wrong.report.notes[1].rfind("weakest camera: cam2 (its given focal length disagrees", 0), 0u)
+      << wrong.report.notes[1];
+
+  // Small (1 %, under min_focal_pull_rel) or uncertain (3 % +- 1.5 %) pulls: none.
+  for (const VerdictScene& none : {with_pulls({0.008, -0.006, 0.010, -0.009}, {0.002, 0.002, 0.002, 0.002}),
+                                   with_pulls({0.002, -0.004, 0.030, 0.003}, {0.004, 0.005, 0.015, 0.004})}) {
+    EXPECT_EQ(FindWeakestCamera(none.report).camera, -1);
+    EXPECT_TRUE(FindWeakestCamera(none.report).focal_disagrees.empty());
+    for (const std::string& n : none.report.notes) EXPECT_EQ(n.find("given focal length"), std::string::npos) << n;
+  }
+  // Every camera about 4 % off: each noted, none the weakest.
+  const VerdictScene all = with_pulls({-0.040, -0.037, -0.042, -0.039}, {0.005, 0.005, 0.005, 0.005});
+  EXPECT_EQ(FindWeakestCamera(all.report).camera, -1);
+  EXPECT_EQ(FindWeakestCamera(all.report).focal_disagrees, (std::vector<int>{2, 0, 3, 1}));
+  EXPECT_EQ(all.report.notes.size(), 5u);
 }
 
 // A camera much noisier than the others (reprojection RMS 2.5 x, under the RMS limit) or held by
