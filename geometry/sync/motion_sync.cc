@@ -719,9 +719,9 @@ constexpr double kSureWithinFrames = 0.5;  // reference frames
 void JudgeSubFrameOffset(const EpipolarOffset& fine, bool confirmed, CameraOffset* out) {
   const auto unsure = [&](const std::string& why) {
     out->confidence = 0.0;
-    out->note += (out->note.empty() ? "" : "; ") + why + ": not sure of the sub-frame offset";
+    out->note += (out->note.empty() ? "" : "; ") + why + (why.empty() ? "" : ": ") + "not sure of the sub-frame offset";
   };
-  if (!confirmed) return unsure("no sub-frame step");
+  if (!confirmed) return unsure("");  // the note already says "whole frames only"
   if (!fine.estimated) return unsure("the two views' geometry did not refine it (" + fine.note + ")");
   const double se = fine.standard_error_frames;
   if (std::isfinite(se) && se > 0.0) out->standard_error_frames = se;
