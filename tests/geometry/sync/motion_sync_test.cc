@@ -327,6 +327,15 @@ TEST(EstimateOffsetsFromUnassociatedMotion, ShortRecordingPairsAndIsSureOnlyWith
   }
   EXPECT_GT(sure, 0);
   EXPECT_GT(unsure, 0);  // the noisiest are not sure of the sub-frame part
+  // Independent of the thread count.
+  MotionSyncOptions one;
+  one.num_threads = 1;
+  const UnassociatedSyncInput noisy = ShortRecording(6.0, 2);
+  const CameraOffset a = EstimateOffsetsFromUnassociatedMotion(noisy).cameras[1];
+  const CameraOffset b = EstimateOffsetsFromUnassociatedMotion(noisy, one).cameras[1];
+  EXPECT_EQ(a.offset_s, b.offset_s);
+  EXPECT_EQ(a.confidence, b.confidence);
+  EXPECT_EQ(a.standard_error_frames, b.standard_error_frames);
 }
 
 TEST(EstimateOffsetsFromUnassociatedMotion, SameResultWithOneThread) {
