@@ -804,8 +804,8 @@ double SpreadNear(const SyncInput& people, double centre, const EpipolarSyncOpti
 // and it does not use the speeds: the spread of its fit (EpipolarSpreadAtOffsets) at every whole
 // lag within the sub-frame steps' reach around the offset (on `people`, matched at the offset),
 // and within a frame of the score's other highest peaks (on the people matched there,
-// `people_at(lag index)`). When the best fit is farther than the epipolar refinement's radius
-// from the offset, the two disagree: `out` gets the geometry's lag, refined by it, confidence 0
+// `people_at(lag index)`). When the best fit is farther than kCheckReachFrames from the
+// offset, the two disagree: `out` gets the geometry's lag, refined by it, confidence 0
 // and a note. `score` is indexed by lag + max_lag (grid frames).
 template <typename PeopleAt>
 void CheckLagByEpipolarGeometry(const SyncInput& people, const std::vector<double>& score, int max_lag,
@@ -881,8 +881,9 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
   const int num_lags = 2 * max_lag + 1;
   const int exclusion = static_cast<int>(std::ceil(options.exclusion_s * grid_fps));
   const double min_overlap_frames = options.min_overlap_s * grid_fps;
-  // Tracks shorter than half the overlap asked for do not pair (a recording shorter than that is
-  // refused: on the Pose2Sim trials shorter tracks paired to confident whole-frame errors).
+  // Tracks shorter than half the overlap asked for do not pair, unless that leaves a camera no pair
+  // (a short recording: ShortRecordingEligible; its offsets are then judged by the one-frame check
+  // and JudgeSubFrameOffset, without which they were confident whole-frame errors on Pose2Sim).
   const int shortest_eligible = std::max(20, static_cast<int>(0.5 * min_overlap_frames));
   const auto prepare = [&](const std::vector<Observations2d>& tracks, double fps) {
     std::vector<ViewTrack> out(tracks.size());
