@@ -290,10 +290,13 @@ TEST(EstimateOffsetsFromUnassociatedMotion, TheEpipolarGeometryJudgesTheMotionsL
 // after the reference), its 2D track in each camera: shorter than the 1.5 s a track must last
 // to pair (half the 3 s overlap asked for).
 UnassociatedSyncInput ShortRecording(double noise_px, uint64_t seed) {
-  const SyncInput a = MakeSyncInput(RingRig(4), {0.0, 0.37 / 60.0}, {60, 60}, 1.4, noise_px, true, seed);
+  // Cameras 0 and 1 of a ring of four (90 degrees apart); MakeSyncInput wants every camera's
+  // offset and rate.
+  const SyncInput a =
+      MakeSyncInput(RingRig(4), {0.0, 0.37 / 60.0, 0.0, 0.0}, {60, 60, 60, 60}, 1.4, noise_px, true, seed);
   const int n = a.tracks.front().num_frames();
   UnassociatedSyncInput input;
-  input.fps = a.fps;
+  input.fps = {60, 60};
   input.views = {{CameraTrack(a, 0, 0, n)}, {CameraTrack(a, 1, 0, n)}};
   return input;
 }
