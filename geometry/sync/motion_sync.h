@@ -95,14 +95,17 @@ struct UnassociatedSyncInput {
 
 // Offsets of every camera relative to input.reference from unassociated 2D tracks: every pair
 // (a track of the camera, one of the reference's; tracks that hardly move or are shorter than
-// half of min_overlap_s left out) gets its joints'
+// half of min_overlap_s left out, or, when that leaves none, shorter than half the shorter of the
+// two views' longest tracks: a short recording, noted) gets its joints'
 // correlation per lag; per lag the pairs are matched greedily by correlation (one offset for all
 // people), scored by their correlation x overlap over the camera's track frames. The best pairs, as
 // associated people, refine it (EstimateOffsetsFromMotion on two cameras) when within 1.5 frames.
 // Then the epipolar check (EpipolarSpreadAtOffsets in epipolar_sync.h), on the whole lags within canonical_radius_s + 1
 // frame and the score's 4 next peaks: when one fundamental matrix fits one of them best and it is
-// over epipolar.radius_frames from the offset, the offset is that lag refined by the geometry,
-// confidence 0, with a note (epipolar.radius_frames 0: no check). Refusals as above.
+// over one frame from the offset, the offset is that lag refined by the geometry, confidence 0,
+// with a note. Otherwise the sub-frame part is sure (confidence kept, standard_error_frames the
+// epipolar refinement's) only when 5 standard errors stay within half a frame, else confidence 0
+// with a note (also when nothing refined it). epipolar.radius_frames 0: neither. Refusals as above.
 SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& input,
                                                  const MotionSyncOptions& options = {});
 
