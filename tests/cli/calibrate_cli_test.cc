@@ -65,6 +65,23 @@ TEST(CalibrateCommand, StudioIsGoodWithTheScaleFromTheStature) {
       CompareRigs(ReadCalibrationToml(studio + "/calibration.toml"), ReadCalibrationToml(dir / "calib/calibration.toml"));
   EXPECT_LT(std::abs(cmp.scale_error_rel), 0.015);
   EXPECT_LT(cmp.max_rotation_error_deg, 0.1);
+  // The given focal lengths were checked against the people, and they agree: every camera has a
+  // small pull with a finite uncertainty. The check only reads: without it (`--no-given-focal-check`)
+  // the calibration is the same and report.json has no such figure.
+  for (const auto& cam : report["cameras"]) {
+    ASSERT_TRUE(cam.contains("given_focal_check")) << cam.dump();
+    EXPECT_LT(std::abs(cam["given_focal_check"]["pull_rel"].get<double>()), 0.015) << cam.dump();
+    EXPECT_GT(cam["given_focal_check"]["sigma_rel"].get<double>(), 0.0) << cam.dump();
+    EXPECT_FALSE(cam["given_focal_check"]["disagrees"].get<bool>()) << cam.dump();
+  }
+  const auto off = Epilabel("calibrate --poses " + studio + "/pose --intrinsics " + studio + "/intrinsics.toml --subject-height " +
+                            std::to_string(height) + " --no-given-focal-check --out " + (dir / "off/calibration.toml"));
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  for (const auto& cam : ReadJson(dir / "off/report.json")["cameras"]) EXPECT_FALSE(cam.contains("given_focal_check")) << cam.dump();
+  const RigComparison same =
+      CompareRigs(ReadCalibrationToml(dir / "calib/calibration.toml"), ReadCalibrationToml(dir / "off/calibration.toml"));
+  EXPECT_LT(same.max_rotation_error_deg, 1e-6);
+  EXPECT_LT(std::abs(same.scale_error_rel), 1e-9);
 }
 
 // Image sizes only: the focal lengths are estimated with the principal points at the image
