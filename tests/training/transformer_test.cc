@@ -33,6 +33,16 @@ const LabelDataset& Tiny() {
   return d;
 }
 
+// Trains `o` on the tiny set and checks that it learns it: the loss falls below 0.4 x its start
+// and the MPJPE below half the mean-pose baseline's.
+TrainSummary TrainAndCheckItLearns(const TrainOptions& o) {
+  const TrainSummary s = TrainLifter(o, Tiny(), LabelDataset{});
+  EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
+  const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
+  EXPECT_LT(EvaluateLifter(o.run_dir, Tiny()).metrics.mpjpe * 1e3, 0.5 * baseline) << "baseline " << baseline;
+  return s;
+}
+
 TEST(Transformer, OverfitsATinyDataset) {
   testing::TempDir dir;
   const TrainSummary s = TrainLifter(SmallTransformer(dir / "run"), Tiny(), LabelDataset{});
@@ -144,11 +154,8 @@ TEST(Transformer, PartTokensGroupTheJointsByBodyPart) {
   testing::TempDir dir;
   TrainOptions o = SmallTransformer(dir / "run");
   o.model.transformer_tokens = "parts";
-  const TrainSummary s = TrainLifter(o, Tiny(), LabelDataset{});
+  const TrainSummary s = TrainAndCheckItLearns(o);
   EXPECT_EQ(s.num_parameters, CountParameters(o.model, 17, "coco17"));
-  EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
-  const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
-  EXPECT_LT(EvaluateLifter(dir / "run", Tiny()).metrics.mpjpe * 1e3, 0.5 * baseline) << "baseline " << baseline;
   const auto w = ReadNpz(dir / "run/weights.npz");
   const int64_t c = o.model.transformer_dim;
   EXPECT_EQ(w.at("part_embed.0.weight").shape, (std::vector<int64_t>{c, 10}));  // head: 5 joints x 2
@@ -179,10 +186,7 @@ TEST(Transformer, FrameTokensRunOnlyTheTemporalPart) {
   testing::TempDir dir;
   TrainOptions o = SmallTransformer(dir / "run");
   o.model.transformer_tokens = "frames";
-  const TrainSummary s = TrainLifter(o, Tiny(), LabelDataset{});
-  EXPECT_LT(s.history.back().train_loss, 0.4 * s.history.front().train_loss);
-  const double baseline = testing::MeanPoseBaselineMm(Tiny(), Tiny());
-  EXPECT_LT(EvaluateLifter(dir / "run", Tiny()).metrics.mpjpe * 1e3, 0.5 * baseline) << "baseline " << baseline;
+  const TrainSummary s = TrainAndCheckItLearns(o);
   const auto w = ReadNpz(dir / "run/weights.npz");
   const int64_t c = o.model.transformer_dim;
   EXPECT_EQ(w.at("part_embed.0.weight").shape, (std::vector<int64_t>{c, 34}));
