@@ -43,6 +43,15 @@ std::string CalibrationLine(const DemoCalibration& c) {
                      c.max_rotation_error_deg, c.max_center_error_pct, c.scale_error_pct, c.scale_method, c.verdict);
 }
 
+// Section 2's second calibration: one camera given a focal length too long.
+void PrintWrongFocal(const DemoRunResult& r) {
+  const DemoWrongFocal& w = r.wrong_focal;
+  fmt::print("{} given a focal length {:.0f} % long ({:.1f} s): it ends {:.3f} deg off; freed alone, the people pull it "
+             "{:+.2f} % +- {:.2f} %; weakest camera named: {}\n",
+             w.camera, w.focal_error_pct, r.wrong_focal_s, w.rotation_error_deg, w.pull_pct, w.sigma_pct,
+             w.named.empty() ? std::string("none") : w.named + " (" + w.evidence + ")");
+}
+
 std::string Frames(const std::vector<double>& v) {
   std::string s;
   for (double x : v) s += fmt::format("{}{:+.2f}", s.empty() ? "" : " ", x);
@@ -70,6 +79,7 @@ void PrintSection(int section, const DemoRunResult& r) {
                  r.calibration.verdict);
       PrintCalibrationRows(r.calibration);
       fmt::print("{}\n", CalibrationLine(r.calibration));
+      PrintWrongFocal(r);
       break;
     case 3:
       fmt::print("\n== 3. Triangulation ({:.1f} s)\n", r.triangulation_s);

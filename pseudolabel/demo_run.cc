@@ -6,10 +6,13 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "detection/io/calibration_io.h"
 #include "detection/skeleton.h"
 #include "detection/synthetic/rigs.h"
 #include "foundation/error.h"
 #include "geometry/estimators/sequence_triangulation.h"
+#include "geometry/sfm/calibration_verdict.h"
+#include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/calibrate_run.h"
 #include "pseudolabel/label_run.h"
 #include "pseudolabel/stages/sync.h"
@@ -88,12 +91,13 @@ DemoCalibration ScoreCalibration(const Rig& truth, const CalibrationOutput& outp
   return d;
 }
 
-// `calibrate` on a written studio: known intrinsics, the true height.
+// `calibrate` on a written studio: known intrinsics (the studio's, or `intrinsics_path`), the
+// true height.
 CalibrateRunResult CalibrateStudio(const DemoRunOptions& o, const std::string& studio, const SyntheticScene& scene,
-                                   const std::string& out_path, bool sync) {
+                                   const std::string& out_path, bool sync, const std::string& intrinsics_path = "") {
   CalibrateRunOptions co;
   co.keypoints_path = studio + "/pose";
-  co.intrinsics_path = studio + "/intrinsics.toml";
+  co.intrinsics_path = intrinsics_path.empty() ? studio + "/intrinsics.toml" : intrinsics_path;
   co.out_path = out_path;
   co.stage.subject_height_m = scene.subject_height;
   co.stage.subject_height_given = true;
@@ -103,6 +107,33 @@ CalibrateRunResult CalibrateStudio(const DemoRunOptions& o, const std::string& s
   co.sync = sync;
   co.sync_stage.default_fps = scene.options.fps;
   return RunCalibrate(co);
+}
+
+// Section 2, second part: the studio's third camera (or last) given a focal length 4 % long.
+DemoWrongFocal RunWrongFocal(const DemoRunOptions& o, const DemoRunResult& r) {
+  DemoWrongFocal d;
+  Rig intrinsics = ReadCalibrationToml(r.studio_dir + "/intrinsics.toml");
+  const size_t k = std::min<size_t>(2, intrinsics.size() - 1);
+  d.camera = intrinsics[k].name;
+  d.focal_error_pct = 4.0;
+  intrinsics[k].fx *= 1.0 + d.focal_error_pct / 100;
+  intrinsics[k].fy *= 1.0 + d.focal_error_pct / 100;
+  const fs::path dir = fs::path(o.out_dir) / "calibration_wrong_focal";
+  fs::create_directories(dir);
+  WriteCalibrationToml(intrinsics, (dir / "intrinsics.toml").string());
+  const CalibrateRunResult cal = CalibrateStudio(o, r.studio_dir, r.scene, (dir / "calibration.toml").string(), false,
+                                                 (dir / "intrinsics.toml").string());
+  if (!cal.output.success || k >= cal.output.report.cameras.size()) return d;
+  const CameraCalibrationReport& cr = cal.output.report.cameras[k];
+  d.pull_pct = 100 * cr.given_focal_pull_rel;
+  d.sigma_pct = 100 * cr.given_focal_sigma_rel;
+  d.rotation_error_deg = CompareRigs(r.scene.rig, cal.output.rig).cameras[k].rotation_error_deg;
+  const WeakestCamera weakest = FindWeakestCamera(cal.output.report);
+  if (weakest.camera >= 0) {
+    d.named = cal.output.report.cameras[weakest.camera].name;
+    d.evidence = weakest.evidence;
+  }
+  return d;
 }
 
 TriangulationOptions RobustTriangulation() {
@@ -316,6 +347,9 @@ DemoRunResult RunDemo(const DemoRunOptions& options, const std::function<void(in
   r.calibration = ScoreCalibration(r.scene.rig, cal.output);
   r.calibration_s = SecondsSince(t0);
   if (!cal.output.success) throw std::runtime_error("self-calibration failed: " + cal.output.report.BriefReport());
+  t0 = std::chrono::steady_clock::now();
+  r.wrong_focal = RunWrongFocal(options, r);
+  r.wrong_focal_s = SecondsSince(t0);
   done(2);
 
   t0 = std::chrono::steady_clock::now();

@@ -66,6 +66,16 @@ struct DemoCalibration {
   std::string scale_method;
 };
 
+// Section 2, second part: the same studio calibrated with one camera's given focal length
+// `focal_error_pct` long (a wrong intrinsics file), and what the verdict says of it.
+struct DemoWrongFocal {
+  std::string camera;              // the camera given the wrong focal length
+  double focal_error_pct = 0;      // how much too long, %
+  double pull_pct = 0, sigma_pct = 0;  // the people's pull on it when freed alone, and its sigma, %
+  double rotation_error_deg = 0;   // its true rotation error in that calibration
+  std::string named, evidence;     // the camera the verdict names the weakest and why ("": none)
+};
+
 struct DemoLabelRow {
   std::string name;
   LabelScore score;
@@ -114,6 +124,8 @@ struct DemoRunResult {
   DemoCalibration calibration;
   std::string calibration_path;
   double calibration_s = 0;
+  DemoWrongFocal wrong_focal;
+  double wrong_focal_s = 0;
   // 3.
   double mpjpe_true_cameras_mm = 0, mpjpe_self_calibrated_mm = 0;
   std::string triangulation_brief;

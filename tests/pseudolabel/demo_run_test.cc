@@ -37,6 +37,12 @@ TEST(DemoRun, EverySectionRunsAndScoresAgainstTheTruth) {
   EXPECT_EQ(r.calibration.cameras.size(), 4u);
   EXPECT_LT(r.calibration.max_rotation_error_deg, 0.3);
   EXPECT_LT(std::abs(r.calibration.scale_error_pct), 3.0);
+  // One camera given a focal length 4 % long: the people pull it back by about that much, and the
+  // verdict names that camera the weakest by its intrinsics.
+  EXPECT_EQ(r.wrong_focal.named, r.wrong_focal.camera);
+  EXPECT_EQ(r.wrong_focal.evidence, "intrinsics");
+  EXPECT_NEAR(r.wrong_focal.pull_pct, -100 * 0.04 / 1.04, 1.0);
+  EXPECT_GT(r.wrong_focal.sigma_pct, 0.0);
   EXPECT_LT(r.mpjpe_self_calibrated_mm, 1.5 * r.mpjpe_true_cameras_mm + 5);
   // 4: three label sets, the multi-view ones better than the two-view baseline.
   ASSERT_EQ(r.label_rows.size(), 3u);
