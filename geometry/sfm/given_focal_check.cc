@@ -83,12 +83,18 @@ GivenFocalCheck CheckGivenFocalLengths(const Observations2d& frames, const std::
   if (num_registered < 3) return out;
   const int blocks = JackknifeFrameBlocks(options, frames.num_frames());
   const int groups = std::min(options.focal_jackknife_joint_groups, frames.num_joints());
-  std::vector<Observations2d> replicates;
-  for (int b = 0; b < blocks; ++b) replicates.push_back(WithoutFrameBlock(frames, b, blocks));
-  const std::vector<int> joint_group = JackknifeJointGroups(frames.num_joints(), options.symmetric_pairs, std::max(groups, 1));
-  for (int g = 0; g < (groups >= 2 ? groups : 0); ++g) replicates.push_back(WithoutJointGroup(frames, joint_group, g));
   out.frame_blocks = blocks;
   out.joint_groups = groups >= 2 ? groups : 0;
+  // The jackknife's replicates, made when the first camera needs them (most calibrations have
+  // no pull that could matter).
+  std::vector<Observations2d> replicates;
+  const auto make_replicates = [&] {
+    if (!replicates.empty()) return;
+    for (int b = 0; b < blocks; ++b) replicates.push_back(WithoutFrameBlock(frames, b, blocks));
+    const std::vector<int> joint_group =
+        JackknifeJointGroups(frames.num_joints(), options.symmetric_pairs, std::max(groups, 1));
+    for (int g = 0; g < out.joint_groups; ++g) replicates.push_back(WithoutJointGroup(frames, joint_group, g));
+  };
   for (camera_t c = 0; c < static_cast<camera_t>(n); ++c) {
     if (!registered[c] || c >= static_cast<camera_t>(intrinsics_given.size()) || !intrinsics_given[c]) continue;
     const BundleAdjustmentOptions ba = FreeOneFocal(final_ba, n, c);
@@ -103,6 +109,7 @@ GivenFocalCheck CheckGivenFocalLengths(const Observations2d& frames, const std::
       return pull > check_options.jackknife_min_pull_rel && !(pull <= check_options.significance_sigmas * sigma);
     };
     if (!significant(covariance_rel)) continue;
+    make_replicates();
     // The replicates' pulls of camera c (one "camera" per replicate for JackknifeSigma), each
     // started from the pulled rig (nearer the replicates' optima than the calibrated one).
     const auto jackknife = [&](int begin, int end) {

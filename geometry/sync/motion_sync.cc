@@ -509,16 +509,10 @@ double MotionMeasure(const SyncInput& input, int camera, const MotionSyncOptions
 
 namespace {
 
-// The sub-frame steps of one camera's motion estimate: the offset before the epipolar refinement
-// (reference frames; NaN when not estimated) and that refinement.
-struct SubFrameSteps {
-  double motion_frames = std::numeric_limits<double>::quiet_NaN();
-  EpipolarOffset epipolar;
-};
-
-// EstimateOffsetsFromMotion, with each camera's sub-frame steps in *steps (one per camera).
+// EstimateOffsetsFromMotion, with each camera's epipolar sub-frame refinement in *steps (one per
+// camera; not estimated where it did not run).
 SyncResult MotionOffsetsWithSteps(const SyncInput& input, const MotionSyncOptions& options,
-                                  std::vector<SubFrameSteps>* steps) {
+                                  std::vector<EpipolarOffset>* steps) {
   input.Check();
   options.Check();
   const std::unique_ptr<tbb::global_control> threads = LimitThreads(options.num_threads);
@@ -564,9 +558,9 @@ SyncResult MotionOffsetsWithSteps(const SyncInput& input, const MotionSyncOption
       }
     }
     if (out.estimated && options.epipolar.radius_frames > 0.0) {
-      (*steps)[c].motion_frames = out.offset_s * grid_fps;
-      (*steps)[c].epipolar = RefineOffsetByEpipolarGeometry(input, c, out.offset_s * grid_fps, options.epipolar);
-      if ((*steps)[c].epipolar.estimated) out.offset_s = (*steps)[c].epipolar.offset_frames / grid_fps;
+      const EpipolarOffset& fine = (*steps)[c] =
+          RefineOffsetByEpipolarGeometry(input, c, out.offset_s * grid_fps, options.epipolar);
+      if (fine.estimated) out.offset_s = fine.offset_frames / grid_fps;
     }
     if (out.estimated && out.peak_correlation < options.min_correlation) {
       out.estimated = false;
@@ -582,7 +576,7 @@ SyncResult MotionOffsetsWithSteps(const SyncInput& input, const MotionSyncOption
 }  // namespace
 
 SyncResult EstimateOffsetsFromMotion(const SyncInput& input, const MotionSyncOptions& options) {
-  std::vector<SubFrameSteps> steps;
+  std::vector<EpipolarOffset> steps;
   return MotionOffsetsWithSteps(input, options, &steps);
 }
 
@@ -942,7 +936,7 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
     fine.num_threads = 0;  // within this call's limit
     const SyncInput people =
         MatchedPeople(reference_tracks, input.views[c], pairs, matches[best], grid_fps, input.fps[c]);
-    std::vector<SubFrameSteps> steps;
+    std::vector<EpipolarOffset> steps;
     const SyncResult refined = MotionOffsetsWithSteps(people, fine, &steps);
     const CameraOffset& r = refined.success ? refined.cameras[1] : CameraOffset{};
     const bool confirmed = r.estimated && std::abs(r.offset_s * grid_fps - coarse_frames) <= 1.5;
@@ -966,7 +960,7 @@ SyncResult EstimateOffsetsFromUnassociatedMotion(const UnassociatedSyncInput& in
       continue;
     }
     if (options.epipolar.radius_frames <= 0.0) continue;  // the epipolar steps off
-    JudgeSubFrameOffset(confirmed ? steps[1].epipolar : EpipolarOffset{}, confirmed, &out);
+    JudgeSubFrameOffset(confirmed ? steps[1] : EpipolarOffset{}, confirmed, &out);
     const auto people_at = [&](int lag_index) {
       return MatchedPeople(reference_tracks, input.views[c], pairs, matches[lag_index], grid_fps, input.fps[c]);
     };
