@@ -132,6 +132,8 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
       cj["rotation_rodrigues"] = {r.x(), r.y(), r.z()};
     }
     if (c < rep.self.focal_initial.size()) cj["focal_initial_px"] = JsonNumber(rep.self.focal_initial[c]);
+    if (c < rep.self.focal_bone_search.size() && std::isfinite(rep.self.focal_bone_search[c]))
+      cj["focal_bone_search_px"] = JsonNumber(rep.self.focal_bone_search[c]);
     if (rep.self.focal_estimated && c < rep.self.focal_jackknife_sigma_px.size()) {
       // Estimated focal lengths only (focal_uncertainty.h): the jackknifes and the figure the verdict uses.
       cj["focal_uncertainty_px"] = JsonNumber(cr.focal_uncertainty_px);

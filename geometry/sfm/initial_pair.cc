@@ -181,7 +181,7 @@ double BoneLengthSpread(const Points3d& points, const std::vector<Bone>& bones, 
   return Median(std::move(spreads));
 }
 
-void SearchInitialPairFocal(const Observations2d& obs, const Observations2d& frames,
+bool SearchInitialPairFocal(const Observations2d& obs, const Observations2d& frames,
                             const std::vector<int>& frame_person, size_t pair_index,
                             const SelfCalibrationOptions& options, Rig* rig, CameraPair* pair) {
   const auto spread = [&](double log_m) {
@@ -191,13 +191,14 @@ void SearchInitialPairFocal(const Observations2d& obs, const Observations2d& fra
   TwoViewGeometry pair_geometry;
   if (!std::isfinite(
           PairSpreadAtFocal(obs, frames, frame_person, *rig, *pair, pair_index, options, x_best, &pair_geometry)))
-    return;
+    return false;
   const double m = std::exp(x_best);
   for (camera_t c : {pair->a, pair->b}) {
     Camera& cam = (*rig)[c];
     cam.fx = cam.fy = m * std::max(cam.width, cam.height);
   }
   pair->geometry = pair_geometry;
+  return true;
 }
 
 }  // namespace epilabel

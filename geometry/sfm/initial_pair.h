@@ -43,8 +43,8 @@ double BoneLengthSpread(const Points3d& points, const std::vector<Bone>& bones,
 // BoneLengthSpread; empty: one person). A human-body cue that stays informative when every
 // camera looks at the same spot, where fundamental matrices alone cannot tell the focal
 // lengths. On success sets the focal lengths of the pair's cameras in `rig` and the pair's
-// relative pose.
-void SearchInitialPairFocal(const Observations2d& obs, const Observations2d& frames,
+// relative pose and returns true; otherwise leaves both unchanged and returns false.
+bool SearchInitialPairFocal(const Observations2d& obs, const Observations2d& frames,
                             const std::vector<int>& frame_person, size_t pair_index,
                             const SelfCalibrationOptions& options, Rig* rig, CameraPair* pair);
 

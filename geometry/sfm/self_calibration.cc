@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -290,8 +291,12 @@ SelfCalibrationResult SelfCalibrate(const Rig& input_rig, const Observations2d& 
   // 6. Initial pair (with unknown focal lengths, their scale from the bone lengths; a camera
   // whose intrinsics were given keeps them, and the pair's pose from its pair geometry).
   const bool pair_given = s.intrinsics_given[pairs[initial].a] || s.intrinsics_given[pairs[initial].b];
-  if (s.focal_estimated && !options.bones.empty() && !pair_given)
-    SearchInitialPairFocal(obs, frames.quick, frames.quick_person, initial, options, &rig, &pairs[initial]);
+  s.focal_bone_search.assign(num_cameras, std::numeric_limits<double>::quiet_NaN());
+  if (s.focal_estimated && !options.bones.empty() && !pair_given &&
+      SearchInitialPairFocal(obs, frames.quick, frames.quick_person, initial, options, &rig, &pairs[initial])) {
+    s.focal_bone_search[ia] = rig[ia].fx;
+    s.focal_bone_search[ib] = rig[ib].fx;
+  }
   ShareFocal(s.focal_groups, {ia, ib}, &rig);
   rig[ia].cam_from_world = Rigid3d();
   rig[ib].cam_from_world = pairs[initial].geometry.cam2_from_cam1;

@@ -131,6 +131,9 @@ struct SelfCalibrationSummary {
   bool focal_estimated = false;              // some camera had no intrinsics
   std::vector<uint8_t> intrinsics_given;     // per camera: 1 when its intrinsics were given (held)
   std::vector<double> focal_initial;        // focal search result per camera (unknown intrinsics)
+  // The initial pair's bone-length focal search (initial_pair.h), px per camera: the pair's two
+  // cameras when it ran and succeeded, NaN for every other camera (or when it did not run).
+  std::vector<double> focal_bone_search;
   std::vector<int> focal_groups;            // shared_focal: per camera its group (-1: own focal)
   // Unknown intrinsics, the jackknifes of the focal lengths (focal_uncertainty.h): replicates
   // run, and per camera the standard deviations (px; NaN when not estimated or not run).

@@ -43,9 +43,11 @@ struct CameraOffset {
   double peak_correlation = 0.0;  // motion: mean normalised cross-correlation at the peak
   double cost_px = 0.0;        // calibrated: robust RMS reprojection error at the offset, pixels
   int signals = 0;             // joint signals (motion) or points (calibrated) that voted
-  double standard_error_frames = 0.0;  // calibrated: standard error of the minimum, reference
-                                       // frames (from the cost's curvature and the spread of the
-                                       // points' slopes, frames in blocks); infinity when the cost
+  double standard_error_frames = 0.0;  // standard error of the epipolar or reprojection
+                                       // minimum, reference frames (from the cost's curvature and
+                                       // the spread of the points' slopes, frames in blocks): the
+                                       // calibrated route, and the uncalibrated route's epipolar
+                                       // refinement of a sub-frame offset; infinity when the cost
                                        // is not convex there; 0: not computed
   std::string note;            // why not estimated, or what is doubtful; empty when fine
   std::string choice;          // combined estimates (CombineByStandardErrors): which was taken and why

@@ -122,6 +122,16 @@ TEST(SelfCalibrate, EstimatesUnknownFocalLengths) {
   for (size_t c = 0; c < plain.size(); ++c) EXPECT_NEAR(r.rig[c].fx / plain[c].fx, 1.0, 0.01) << c;
   const RigErrors e = Errors(plain, r.rig);
   EXPECT_LT(e.max_rotation_deg, 0.3);
+  // The bone-length search's own focal lengths: the initial pair's two cameras, nobody else's,
+  // one focal length for both (the search's assumption; this rig's are 1100-1180 px), near
+  // their mean.
+  const std::vector<double>& searched = r.summary.focal_bone_search;
+  ASSERT_EQ(searched.size(), plain.size());
+  const size_t a = r.summary.initial_a, b = r.summary.initial_b;
+  for (size_t c = 0; c < plain.size(); ++c) EXPECT_EQ(std::isfinite(searched[c]), c == a || c == b) << c;
+  EXPECT_EQ(searched[a], searched[b]);
+  EXPECT_NEAR(searched[a] / (0.5 * (plain[a].fx + plain[b].fx)), 1.0, 0.05)
+      << searched[a] << " px for " << plain[a].fx << " and " << plain[b].fx;
 }
 
 // The joint groups of the focal jackknife: both joints of a symmetric pair in one group, pairs
