@@ -174,7 +174,9 @@ def evaluate_scene(args, rig, noise, seed):
         "oracle": eo[vo].mean(), "ours": e[v2].mean(), "common_ours": e[common].mean(),
         "common_oracle": eo[common].mean(), "share": common.sum() / max(1, vo.sum()),
         "completed": v1.sum(), "completed_mm": e[v1].mean() if v1.any() else float("nan"),
-        "cams": len(cams), "e": e, "eo": eo, "v2": v2, "vo": vo,
+        "cams": len(cams), "e": e, "eo": eo, "v2": v2, "vo": vo, "nv": nv,
+        "clean": ((kp["keypoints2d"][..., 2] >= 0.2) & ~gross).sum(axis=0),
+        "wrong": ((kp["keypoints2d"][..., 2] >= 0.2) & gross).sum(axis=0),
     }
     row["ratio"] = row["ours"] / row["oracle"]
     row["common_ratio"] = row["common_ours"] / row["common_oracle"]
@@ -223,10 +225,21 @@ def main():
                     print("   excess per joint (mm, sum over common points / points):",
                           " ".join("%.2f" % (ex[:, j].sum() / max(1, both.sum())) for j in range(17)))
                     big = both & (ex > 20)
-                    print("   points > 2 cm worse than the oracle: %d, carrying %.2f mm of the %.2f mm excess per point" %
-                          (big.sum(), ex[big].sum() / max(1, both.sum()), ex[both].mean()))
+                    print("   points > 2 cm worse than the oracle: %d, carrying %.2f mm of the %.2f mm excess per point;"
+                          " points > 2 cm better: %d (%.2f mm)" %
+                          (big.sum(), ex[big].sum() / max(1, both.sum()), ex[both].mean(), (both & (ex < -20)).sum(),
+                           -ex[both & (ex < -20)].sum() / max(1, both.sum())))
+                    # Views: ours used more views than the clean ones (a wrong view kept, at least one)
+                    # or fewer (good views dropped); same count: the same views or one swapped for another.
+                    nv, cl, wr = r["nv"], r["clean"], r["wrong"]
+                    for name, m in (("more views than clean (wrong kept)", big & (nv > cl)),
+                                    ("fewer views than clean (good dropped)", big & (nv < cl)),
+                                    ("as many as clean, gross views present", big & (nv == cl) & (wr > 0)),
+                                    ("as many as clean, no gross view", big & (nv == cl) & (wr == 0))):
+                        print("     %-40s %5d points, %.2f mm per point" % (name, m.sum(), ex[m].sum() / max(1, both.sum())))
+                    print("   worse points per joint:", " ".join("%d" % big[:, j].sum() for j in range(17)))
             print("%-5s %-5s mean | ratio %.3f (max %.3f), common %.3f (max %.3f), smooth %.3f" %
-                  (rig, noise, np.mean(ratios), np.max(ratios), np.mean(cratios), np.max(cratios), np.nanmean(sratios)),
+                  (rig, noise, np.mean(ratios), np.max(ratios), np.mean(cratios), np.max(cratios), np.nanmean(sratios) if not args.no_smooth else float("nan")),
                   flush=True)
 
 
