@@ -45,6 +45,25 @@ int GridFrames(const Observations2d& track, double fps, double grid_fps) {
   return static_cast<int>(std::floor((track.num_frames() - 1) / fps * grid_fps + 1e-9)) + 1;
 }
 
+// How long camera c recorded, in frames of the grid (rate grid_fps): from its first frame (at
+// input.fps[c]) through the last one where it sees any joint of any track; 0 when it sees none.
+// Each camera's frames count at its own rate: a 60-fps camera's 150 frames are 75 frames of a
+// 30-fps grid.
+int RecordedGridFrames(const SyncInput& input, int camera, double grid_fps) {
+  int last = -1;
+  for (const Observations2d& track : input.tracks) {
+    for (int f = track.num_frames() - 1; f > last; --f) {
+      bool seen = false;
+      for (int j = 0; j < track.num_joints() && !seen; ++j) seen = track.IsObserved(camera, f, j);
+      if (seen) {
+        last = f;
+        break;
+      }
+    }
+  }
+  return last < 0 ? 0 : static_cast<int>(std::floor(last / input.fps[camera] * grid_fps + 1e-9)) + 1;
+}
+
 // The person's image size in camera c: median over frames (with 5+ joints) of the diagonal of
 // the joints' bounding box, pixels; 0 when never seen so.
 double PersonSizePx(const Observations2d& track, int camera) {
@@ -530,11 +549,7 @@ SyncResult MotionOffsetsWithSteps(const SyncInput& input, const MotionSyncOption
     return result;
   }
   const std::vector<Signal> reference = CameraSignals(input, input.reference, grid_fps, options);
-  int shortest = std::numeric_limits<int>::max();
-  for (const Observations2d& track : input.tracks) shortest = std::min(shortest, GridFrames(track, 1.0, 1.0));
   const int max_lag = static_cast<int>(std::ceil(options.max_offset_s * grid_fps));
-  const int min_overlap =
-      std::max(10, static_cast<int>(std::min(options.min_overlap_s * grid_fps, 0.5 * shortest)));
   const int exclusion = static_cast<int>(std::ceil(options.exclusion_s * grid_fps));
   for (int c = 0; c < input.num_cameras(); ++c) {
     if (c == input.reference) continue;
@@ -544,6 +559,13 @@ SyncResult MotionOffsetsWithSteps(const SyncInput& input, const MotionSyncOption
       out.note = TooLittleMotion(" in this camera", motion, options);
       continue;
     }
+    // Half the shorter recording in grid frames: counted in the camera's own frames, a 60-fps
+    // camera's 150 frames asked for its whole recording as overlap (75 of a 30-fps reference's
+    // frames), so no lag qualified and short mixed-rate recordings lost their 60-fps cameras.
+    const int shortest =
+        std::min(RecordedGridFrames(input, input.reference, grid_fps), RecordedGridFrames(input, c, grid_fps));
+    const int min_overlap =
+        std::max(10, static_cast<int>(std::min(options.min_overlap_s * grid_fps, 0.5 * shortest)));
     const std::vector<Signal> signals = CameraSignals(input, c, grid_fps, options);
     const LagCurves curves = CorrelationCurves(reference, signals, max_lag, min_overlap, &out.signals);
     PeakOfCurve(curves.evidence, curves.correlation, max_lag, exclusion, grid_fps, &out);

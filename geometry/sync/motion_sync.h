@@ -42,7 +42,8 @@ struct MotionSyncOptions {
   double max_offset_s = 5.0;        // lags searched: [-max_offset_s, max_offset_s]
   double smoothing_s = 0.05;        // std. dev. of the Gaussian smoothing of positions, seconds
   double min_overlap_s = 3.0;       // fewest seconds of overlap for a joint signal at a lag
-                                    // (capped at half the shorter recording)
+                                    // (capped at half the shorter recording of the camera and the
+                                    // reference: each to its last frame seeing anyone, at its rate)
   double min_motion = 0.1;          // body heights per second (see the header comment)
   double motion_window_s = 0.5;     // window of the motion measure
   double exclusion_s = 0.5;         // the second peak is sought this far from the first

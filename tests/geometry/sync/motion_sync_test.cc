@@ -121,6 +121,43 @@ TEST(EstimateOffsetsFromMotion, ShortRecordingWeighsALagByItsOverlap) {
   EXPECT_EQ(single.cameras[1].confidence, r.cameras[1].confidence);
 }
 
+// The first `frames` frames of every camera of `input` (each camera records that many frames at
+// its own rate), in tracks of `track_frames` frames (>= frames; the rest unobserved).
+SyncInput FirstFrames(const SyncInput& input, int frames, int track_frames) {
+  SyncInput out = input;
+  for (Observations2d& track : out.tracks) {
+    Observations2d cut(track.num_cameras(), track_frames, track.num_joints());
+    for (int c = 0; c < track.num_cameras(); ++c)
+      for (int f = 0; f < std::min(frames, track.num_frames()); ++f)
+        for (int j = 0; j < track.num_joints(); ++j) cut.at(c, f, j) = track.at(c, f, j);
+    track = std::move(cut);
+  }
+  return out;
+}
+
+TEST(EstimateOffsetsFromMotion, ShortRecordingAtTwiceTheReferencesRate) {
+  // 150 frames per camera, as the studio's short scenes: 5 s of the 30-fps reference, 2.5 s
+  // (75 reference frames) of the 60-fps camera, whose offset (18.37 frames) keeps it inside the
+  // reference's recording. The overlap asked for is capped at half the shorter recording in
+  // reference frames (37), not in the camera's own frames (75: its whole recording, so no lag
+  // qualified and the camera was not estimated), also when the camera's track is longer than
+  // its recording (the two views' tracks padded to 300 frames).
+  const double offset_s = 18.37 / 30.0;
+  const SyncInput whole = MakeSyncInput(RingRig(2), {0.0, offset_s}, {30, 60}, 5.0, 1.0);
+  for (int track_frames : {150, 300}) {
+    const SyncInput input = FirstFrames(whole, 150, track_frames);
+    const SyncResult r = EstimateOffsetsFromMotion(input);
+    ASSERT_TRUE(r.success) << r.reason;
+    ASSERT_TRUE(r.cameras[1].estimated) << track_frames << " frames: " << r.cameras[1].note;
+    EXPECT_NEAR(r.cameras[1].offset_frames, 18.37, 0.1) << track_frames << " frames";
+  }
+  // The same camera at the reference's rate (150 frames, 5 s) was already estimated.
+  const SyncInput one_rate = FirstFrames(MakeSyncInput(RingRig(2), {0.0, offset_s}, {30, 30}, 5.0, 1.0), 150, 150);
+  const SyncResult same = EstimateOffsetsFromMotion(one_rate);
+  ASSERT_TRUE(same.cameras[1].estimated) << same.cameras[1].note;
+  EXPECT_NEAR(same.cameras[1].offset_frames, 18.37, 0.1);
+}
+
 TEST(CorrelationEvidence, GrowsWithTheIndependentSamples) {
   // White noise: correlation time 1; a smooth signal (rho(k) = 0.8^k) repeats itself.
   EXPECT_DOUBLE_EQ(CrossCorrelationTime({1.0, 0.0, 0.0}, {1.0, 0.5, 0.2}), 1.0);
