@@ -95,6 +95,15 @@ struct PoseModelOptions {
   // flip_max_disagreement of the input width (a left/right confusion), the better-scored wins.
   bool flip_test = false;
   double flip_max_disagreement = 0.1;
+  // Test-time scales (single-person models): each crop is run once per scale, the box scaled by
+  // it about its centre (with the flip, if on, at every scale), and the estimates merged per joint
+  // (MergePoseEstimates: score-weighted mean of those within flip_max_disagreement of the box
+  // width of their weighted medoid). Empty = the crop as it is, once. Costs one inference (two
+  // with the flip) per scale.
+  std::vector<double> test_scales;
+  // MoveNet: the neighbours' vote on each joint's position (MoveNetDecodingOptions; 0 = MoveNet's
+  // own decoding).
+  MoveNetDecodingOptions movenet_decoding;
 };
 
 // Several people per frame (DetectPeople): a multi-person model finds the people on the whole
