@@ -46,6 +46,7 @@ struct DetectArgs {
   double smooth = 0.0;
   double fps = 0.0;
   std::vector<double> crop_expansion;
+  double upright_crop = -1.0;
 };
 
 // --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
@@ -114,6 +115,7 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.left_right_check = !args.no_left_right_check;
   options.smoothing_sigma_frames = args.smooth;
   options.image_folder_fps = args.fps;
+  options.crop_upright_min_tilt_deg = args.upright_crop;
   if (!args.crop_expansion.empty()) {
     if (args.crop_expansion.size() != 2) throw InputError("--crop-expansion", "expected TORSO,BODY (e.g. 1.9,1.2)");
     options.crop_torso_expansion = args.crop_expansion[0];
@@ -239,6 +241,11 @@ void AddDetectCommand(CLI::App& app) {
                   "MoveNet crop around the last person: TORSO,BODY expansion factors (default 1.9,1.2)")
       ->delimiter(',')
       ->expected(2);
+  cmd->add_option("--upright-crop", args->upright_crop,
+                  "MoveNet: turn the crop so that the torso points up when it leans more than this many degrees "
+                  "(a bending or leaning person; negative = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1.0, 180.0));
   cmd->add_option("--min-score", args->min_score, "Write joints scoring below this as missing (0, 0, 0)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -164,6 +164,9 @@ struct PoseDetectorOptions {
   // crop_torso_expansion x the torso extent and crop_body_expansion x the body extent.
   double crop_torso_expansion = 1.9;
   double crop_body_expansion = 1.2;
+  // MoveNet's crop turned upright when the torso leans more than this (degrees; negative = never):
+  // MoveNetCropOptions::upright_min_tilt_deg.
+  double crop_upright_min_tilt_deg = -1.0;
   // Confidence-weighted temporal smoothing of each person's joints after detection (DetectCameras
   // only): a Gaussian of smoothing_sigma_frames over +-2 sigma frames, each neighbour weighted by
   // its joint score; 0 = off. Scores are kept.
