@@ -46,7 +46,7 @@ struct DetectArgs {
   double smooth = 0.0;
   double fps = 0.0;
   std::vector<double> crop_expansion;
-  double upright_crop = -1.0;
+  double upright_crop = 0.0;
 };
 
 // --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
@@ -243,7 +243,7 @@ void AddDetectCommand(CLI::App& app) {
       ->expected(2);
   cmd->add_option("--upright-crop", args->upright_crop,
                   "MoveNet: turn the crop so that the torso points up when it leans more than this many degrees "
-                  "(a bending or leaning person; negative = never)")
+                  "(0 = whenever it leans at all; negative = never, MoveNet's own upright square)")
       ->capture_default_str()
       ->check(CLI::Range(-1.0, 180.0));
   cmd->add_option("--min-score", args->min_score, "Write joints scoring below this as missing (0, 0, 0)")
