@@ -16,6 +16,7 @@ mismatches (the balancing trial's cam01/cam02 videos are 1080 px wide, OpenPose'
 
 Usage:
   /usr/bin/python3 bench/detector_accuracy.py OURS_DIR REFERENCE_DIR [--min-ref 0.3] [--json OUT]
+      [--frame-scale CAM=SX[,SY]]... [--frame-offset CAM=DX[,DY]]... [--remove-camera-offset]
 Example (the balancing trial, see bench/README.md):
   epilabel detect --video .../pose2sim_balancing/videos/cam0{1,2,3,4}.mp4 --out /tmp/ours
   /usr/bin/python3 bench/detector_accuracy.py /tmp/ours .../pose2sim_balancing/pose
@@ -151,11 +152,29 @@ def main(argv):
     ap.add_argument("reference")
     ap.add_argument("--min-ref", type=float, default=0.3, help="reference joints scoring below are not compared")
     ap.add_argument("--json", default="", help="write the figures as JSON here")
+    ap.add_argument("--frame-scale", action="append", default=[], metavar="CAM=SX[,SY]",
+                    help="map our joints of camera CAM into the reference's pixel frame as a resize by (SX, SY), pixel "
+                         "centres at integers: x_ref = (x + 0.5) SX - 0.5, SY 1 when not given (the balancing trial: cam01=1.0074074 "
+                         "cam02=1.0074074, i.e. 1088/1080: OpenPose's 1088 px frames squeezed into the 1080 px "
+                         "videos, see bench/README.md); repeat per camera")
+    ap.add_argument("--frame-offset", action="append", default=[], metavar="CAM=DX[,DY]",
+                    help="add (DX, DY) px to our joints of camera CAM (after --frame-scale): a video cropped (DX > 0) "
+                         "or padded from the reference's frames; repeat per camera")
     ap.add_argument("--remove-camera-offset", action="store_true",
                     help="subtract each camera's median offset (ours - reference, all joints) first: separates a "
                          "frame-size mismatch (cam01/cam02 of the balancing trial) from the detector's error")
     args = ap.parse_args(argv)
     ours, ref = read_folder(args.ours), read_folder(args.reference)
+    for items, is_scale in ((args.frame_scale, True), (args.frame_offset, False)):
+        for item in items:
+            cam, _, value = item.partition("=")
+            d = [float(v) for v in value.split(",")]
+            d = d + [1.0 if is_scale else 0.0] if len(d) == 1 else d  # one value: x only
+            for people in ours.get(camera_key(cam), {}).values():
+                for p in people:
+                    seen = p[:, 2] > 0
+                    for axis in (0, 1):
+                        p[seen, axis] = (p[seen, axis] + 0.5) * d[axis] - 0.5 if is_scale else p[seen, axis] + d[axis]
     errors = [[] for _ in COCO]  # % of body height
     feet_errors = {j: [] for j in FEET}
     per_camera = {}
@@ -174,6 +193,7 @@ def main(argv):
             shift[cam] = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
     for cam in sorted(set(ours) & set(ref)):
         offsets, cam_errors, missed = [], [], 0
+        cam_joint = [[] for _ in COCO]
         for frame, ref_people in sorted(ref[cam].items()):
             if not ref_people or frame not in ours[cam]:
                 continue
@@ -189,6 +209,7 @@ def main(argv):
                 if subject[j, 2] >= args.min_ref and mine[j, 2] > 0:
                     e = 100.0 * np.linalg.norm(mine[j, :2] - shift.get(cam, 0.0) - subject[j, :2]) / height
                     errors[j].append(e)
+                    cam_joint[j].append(e)
                     cam_errors.append(e)
                     offsets.append(mine[j, :2] - subject[j, :2])
             for j in FEET:
@@ -196,7 +217,9 @@ def main(argv):
                     feet_errors[j].append(100.0 * np.linalg.norm(mine[j, :2] - shift.get(cam, 0.0) - subject[j, :2]) / height)
         off = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
         per_camera[cam] = {"median_pct": float(np.median(cam_errors)) if cam_errors else None,
-                           "median_offset_px": [float(off[0]), float(off[1])], "subject_missed_frames": missed}
+                           "median_offset_px": [float(off[0]), float(off[1])], "subject_missed_frames": missed,
+                           "per_joint_median_pct": {COCO[j]: float(np.median(v)) if v else None
+                                                    for j, v in enumerate(cam_joint)}}
     people = people_found(ours, ref, args.min_ref)
     per_joint = {COCO[j]: float(np.median(errors[j])) if errors[j] else None for j in range(17)}
     everything = np.concatenate([np.array(e) for e in errors if e]) if any(errors) else np.zeros(0)
@@ -205,9 +228,12 @@ def main(argv):
                "per_joint_median_pct": per_joint, "per_camera": per_camera, "joints_compared": int(everything.size),
                "feet_median_pct": {FEET[j]: float(np.median(v)) for j, v in feet_errors.items() if v},
                "people": people}
-    print("joint               median % of body height")
+    cams = list(per_camera)
+    print("joint               median % of body height   (per camera: " + " ".join(cams) + ")")
     for name, v in per_joint.items():
-        print("  %-16s  %s" % (name, "%.2f" % v if v is not None else "-"))
+        print("  %-16s  %-6s   %s" % (name, "%.2f" % v if v is not None else "-", " ".join(
+            "%5s" % ("%.2f" % per_camera[c]["per_joint_median_pct"][name]
+                     if per_camera[c]["per_joint_median_pct"][name] is not None else "-") for c in cams)))
     for name, v in summary["feet_median_pct"].items():
         print("  %-16s  %.2f   (feet: not in the medians below)" % (name, v))
     print("all joints: median %.2f %%, worst joint %.2f %%, %d joints compared" % (

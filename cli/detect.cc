@@ -41,9 +41,12 @@ struct DetectArgs {
   bool no_refine_people = false;
   double min_person_score = 0.2;
   bool flip = false;
+  std::vector<double> test_scales;
+  int vote_radius = 0;
   double smooth = 0.0;
   double fps = 0.0;
   std::vector<double> crop_expansion;
+  double upright_crop = 0.0;
 };
 
 // --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
@@ -107,9 +110,12 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.people.refine = !args.no_refine_people;
   options.people.min_person_score = args.min_person_score;
   options.model.flip_test = args.flip;
+  options.model.test_scales = args.test_scales;
+  options.model.movenet_decoding.vote_radius = args.vote_radius;
   options.left_right_check = !args.no_left_right_check;
   options.smoothing_sigma_frames = args.smooth;
   options.image_folder_fps = args.fps;
+  options.crop_upright_min_tilt_deg = args.upright_crop;
   if (!args.crop_expansion.empty()) {
     if (args.crop_expansion.size() != 2) throw InputError("--crop-expansion", "expected TORSO,BODY (e.g. 1.9,1.2)");
     options.crop_torso_expansion = args.crop_expansion[0];
@@ -214,6 +220,15 @@ void AddDetectCommand(CLI::App& app) {
                 "With --people: keep MultiPose's joints instead of running --model on each person's crop");
   cmd->add_flag("--flip", args->flip,
                 "Test-time flip averaging: also run each crop mirrored and average (twice the inference time)");
+  cmd->add_option("--test-scales", args->test_scales,
+                  "Test-time scales: run each crop once per scale (the crop scaled about its centre, e.g. "
+                  "0.9,1,1.1) and merge the joints by score (one inference per scale, two with --flip)")
+      ->delimiter(',');
+  cmd->add_option("--vote-radius", args->vote_radius,
+                  "MoveNet: each joint's position voted by the cells within this radius of its heatmap peak "
+                  "(cell + offset, weighted by the heatmap; 0 = MoveNet's own decoding)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3));
   cmd->add_option("--fps", args->fps,
                   "Frame rate of --images folders: their timestamps are frame index / fps (videos take theirs "
                   "from the container; 0 = image folders without timestamps)")
@@ -226,6 +241,11 @@ void AddDetectCommand(CLI::App& app) {
                   "MoveNet crop around the last person: TORSO,BODY expansion factors (default 1.9,1.2)")
       ->delimiter(',')
       ->expected(2);
+  cmd->add_option("--upright-crop", args->upright_crop,
+                  "MoveNet: turn the crop so that the torso points up when it leans more than this many degrees "
+                  "(0 = whenever it leans at all; negative = never, MoveNet's own upright square)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1.0, 180.0));
   cmd->add_option("--min-score", args->min_score, "Write joints scoring below this as missing (0, 0, 0)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -33,18 +33,30 @@ ImageBox MoveNetCropRegion(const std::vector<Eigen::Vector3d>& keypoints, int im
   // Continuous coordinates (+0.5) so that the box is exact in the crop's own convention.
   auto point = [&](int j) { return Eigen::Vector2d(keypoints[j].x() + 0.5, keypoints[j].y() + 0.5); };
   const Eigen::Vector2d center = 0.5 * (point(kLeftHip) + point(kRightHip));
+  // The crop's axes in the image: x along `axis_x`, y along `axis_y` (y down).
+  double angle = 0.0;
+  if (options.upright_min_tilt_deg >= 0.0 && seen(kLeftHip) && seen(kRightHip) && seen(kLeftShoulder) &&
+      seen(kRightShoulder)) {
+    const Eigen::Vector2d down = center - 0.5 * (point(kLeftShoulder) + point(kRightShoulder));
+    const double tilt = std::atan2(-down.x(), down.y());  // 0 when the shoulders are straight above
+    if (down.norm() > 1e-6 && std::abs(tilt) * 180.0 / M_PI > options.upright_min_tilt_deg) angle = tilt;
+  }
+  const Eigen::Vector2d axis_x(std::cos(angle), std::sin(angle)), axis_y(-std::sin(angle), std::cos(angle));
+  auto along_axes = [&](int j) {
+    const Eigen::Vector2d d = point(j) - center;
+    return Eigen::Vector2d(std::abs(d.dot(axis_x)), std::abs(d.dot(axis_y)));
+  };
   Eigen::Vector2d torso_range = Eigen::Vector2d::Zero(), body_range = Eigen::Vector2d::Zero();
-  for (int j : {kLeftShoulder, kRightShoulder, kLeftHip, kRightHip})
-    torso_range = torso_range.cwiseMax((center - point(j)).cwiseAbs());
+  for (int j : {kLeftShoulder, kRightShoulder, kLeftHip, kRightHip}) torso_range = torso_range.cwiseMax(along_axes(j));
   for (int j = 0; j < kCocoJoints; ++j)
-    if (seen(j)) body_range = body_range.cwiseMax((center - point(j)).cwiseAbs());
+    if (seen(j)) body_range = body_range.cwiseMax(along_axes(j));
 
   double half = std::max(options.torso_expansion * torso_range.maxCoeff(), options.body_expansion * body_range.maxCoeff());
   const double to_border = std::max({center.x(), image_width - center.x(), center.y(), image_height - center.y()});
   half = std::min(half, to_border);
   if (!(half > 0.0) || half > 0.5 * std::max(image_width, image_height)) return fallback();
   if (full_frame != nullptr) *full_frame = false;
-  return {center.x() - half, center.y() - half, 2.0 * half, 2.0 * half};
+  return {center.x() - half, center.y() - half, 2.0 * half, 2.0 * half, angle};
 }
 
 std::optional<ImageBox> KeypointBox(const std::vector<Eigen::Vector3d>& keypoints, double min_keypoint_score,

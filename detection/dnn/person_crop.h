@@ -31,11 +31,18 @@ struct ImageBox {
 // (score >= min_keypoint_score), a square centred on the mid-hip whose half side is the largest
 // of 1.9 x the torso extent and 1.2 x the extent of the confident joints, both measured from that
 // centre; capped by the largest distance from the centre to the image border. Otherwise, or when
-// the half side exceeds half the larger image side, the full-frame square.
+// the half side exceeds half the larger image side, the full-frame square. With
+// upright_min_tilt_deg >= 0, a leaning torso turns the square (see MoveNetCropOptions).
 struct MoveNetCropOptions {
   double min_keypoint_score = 0.2;  // MoveNet's MIN_CROP_KEYPOINT_SCORE
   double torso_expansion = 1.9;
   double body_expansion = 1.2;
+  // Turned crop for a tilted body: when the torso (mid-hip to mid-shoulder, both hips and both
+  // shoulders seen) leans more than this many degrees from upright, the square is turned about
+  // the mid-hip so that the torso points up in the crop (ImageBox::angle), and the extents are
+  // measured along the crop's axes. MoveNet is trained on mostly upright people; a leaning or
+  // bending person is placed better upright. Negative = never (MoveNet's own rule).
+  double upright_min_tilt_deg = -1.0;
 };
 
 // The square of side max(width, height) centred on the image (the whole frame, padded).

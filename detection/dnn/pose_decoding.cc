@@ -26,9 +26,29 @@ size_t ArgMax(const float* values, size_t n) {
 
 double SafeLog(float v) { return std::log(std::max(static_cast<double>(v), 1e-10)); }
 
+// MoveNetDecodingOptions::vote_radius: the heatmap-weighted mean of the positions (cell + offset,
+// cells) that the cells around (ky, kx) give for joint j, those within max_vote_spread of `own`
+// (the chosen cell's position).
+Eigen::Vector2d VoteOfNeighbours(const MoveNetHeads& heads, int j, int ky, int kx, const Eigen::Vector2d& own,
+                                 const MoveNetDecodingOptions& options) {
+  const int h = heads.heatmaps.height, w = heads.heatmaps.width, r = options.vote_radius;
+  Eigen::Vector2d sum = Eigen::Vector2d::Zero();
+  double weight = 0.0;
+  for (int y = std::max(0, ky - r); y <= std::min(h - 1, ky + r); ++y) {
+    for (int x = std::max(0, kx - r); x <= std::min(w - 1, kx + r); ++x) {
+      const Eigen::Vector2d p(x + heads.offsets.at(2 * j + 1, y, x), y + heads.offsets.at(2 * j, y, x));
+      const double v = std::max(0.0, static_cast<double>(heads.heatmaps.at(j, y, x)));
+      if (!p.allFinite() || (p - own).norm() > options.max_vote_spread) continue;
+      sum += v * p;
+      weight += v;
+    }
+  }
+  return weight > 0.0 ? Eigen::Vector2d(sum / weight) : own;
+}
+
 }  // namespace
 
-std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads) {
+std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads, const MoveNetDecodingOptions& options) {
   CheckMap(heads.center, "centre");
   CheckMap(heads.heatmaps, "keypoint heatmap");
   CheckMap(heads.regression, "regression");
@@ -64,9 +84,12 @@ std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads) 
         }
       }
     }
-    const double oy = heads.offsets.at(2 * j, ky, kx);
-    const double ox = heads.offsets.at(2 * j + 1, ky, kx);
-    keypoints[j] = Eigen::Vector3d((kx + ox) / w, (ky + oy) / h, heatmap[static_cast<size_t>(ky) * w + kx]);
+    const double py = ky + heads.offsets.at(2 * j, ky, kx);
+    const double px = kx + heads.offsets.at(2 * j + 1, ky, kx);
+    const Eigen::Vector2d position =
+        options.vote_radius > 0 ? VoteOfNeighbours(heads, j, ky, kx, Eigen::Vector2d(px, py), options)
+                                : Eigen::Vector2d(px, py);
+    keypoints[j] = Eigen::Vector3d(position.x() / w, position.y() / h, heatmap[static_cast<size_t>(ky) * w + kx]);
   }
   return keypoints;
 }

@@ -39,12 +39,25 @@ struct MoveNetHeads {
   FeatureMap center, heatmaps, regression, offsets;
 };
 
+// Optional refinement of MoveNet's keypoint position beyond its own decoding.
+struct MoveNetDecodingOptions {
+  // 0: MoveNet's own decoding (the chosen cell + its offset). r > 0: every cell within r cells
+  // (Chebyshev) of the chosen one votes with its own position (cell + its offset), weighted by its
+  // heatmap value; votes further than max_vote_spread cells from the chosen cell's position are
+  // left out (a neighbour whose offset points at another peak). Averages the offset head's
+  // per-cell noise; the score stays the chosen cell's.
+  int vote_radius = 0;
+  double max_vote_spread = 1.0;  // cells
+};
+
 // MoveNet's single-pose decoding: the most likely centre cell; from it, each keypoint's regressed
 // position; the keypoint heatmap divided by (distance to that position + 1.8) picks the keypoint
-// cell; the cell's offset refines it. Returns K (x, y, score) with x, y normalised to [0, 1] of
-// the network input (x = column / W, continuous coordinates: 0 = left edge) and score = the
-// keypoint heatmap value at the chosen cell. Throws std::invalid_argument on inconsistent sizes.
-std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads);
+// cell; the cell's offset refines it (see MoveNetDecodingOptions for the vote among neighbours).
+// Returns K (x, y, score) with x, y normalised to [0, 1] of the network input (x = column / W,
+// continuous coordinates: 0 = left edge) and score = the keypoint heatmap value at the chosen
+// cell. Throws std::invalid_argument on inconsistent sizes.
+std::vector<Eigen::Vector3d> DecodeMoveNetSinglePose(const MoveNetHeads& heads,
+                                                     const MoveNetDecodingOptions& options = {});
 
 // The six heads of MoveNet MultiPose (CenterNet-style, all H x W = input size / 4), as written
 // by scripts/tfjs_to_onnx.py: center [1] (after the sigmoid, no centre prior), heatmaps [K],

@@ -346,6 +346,7 @@ struct PoseDetector::Impl {
     crop.min_keypoint_score = options.min_crop_keypoint_score;
     crop.torso_expansion = options.crop_torso_expansion;
     crop.body_expansion = options.crop_body_expansion;
+    crop.upright_min_tilt_deg = options.crop_upright_min_tilt_deg;
     return crop;
   }
 

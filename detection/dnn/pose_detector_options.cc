@@ -50,6 +50,11 @@ void PoseDetectorOptions::Check() const {
   if (!unit(lost_mean_score)) throw InputError("lost_score", "must be in [0, 1]");
   if (!(min_output_score >= 0.0)) throw InputError("min_score", "must be non-negative");
   if (!(model.flip_max_disagreement > 0.0)) throw InputError("flip_max_disagreement", "must be positive");
+  for (double s : model.test_scales)
+    if (!(s >= 0.5 && s <= 2.0)) throw InputError("test_scales", "each scale must be in [0.5, 2]");
+  if (model.movenet_decoding.vote_radius < 0 || !(model.movenet_decoding.max_vote_spread > 0.0))
+    throw InputError("vote_radius", "the radius must be non-negative and the spread positive");
+  if (!(crop_upright_min_tilt_deg <= 180.0)) throw InputError("upright_crop", "must be at most 180 degrees");
   if (!(crop_torso_expansion > 0.0) || !(crop_body_expansion > 0.0))
     throw InputError("crop_expansion", "must be positive");
   if (!(smoothing_sigma_frames >= 0.0) || !std::isfinite(smoothing_sigma_frames))

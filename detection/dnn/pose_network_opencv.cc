@@ -15,6 +15,7 @@
 #include "detection/dnn/area_resize.h"
 #include "detection/dnn/detector_module.h"
 #include "detection/dnn/onnx_info.h"
+#include "detection/dnn/pose_augmentation.h"
 #include "detection/dnn/pose_decoding.h"
 #include "detection/skeleton.h"
 #include "foundation/error.h"
@@ -176,6 +177,14 @@ class OpenCvPoseNetwork : public PoseNetwork {
       if (people.empty()) return std::vector<Eigen::Vector3d>(kCocoJoints, Eigen::Vector3d::Zero());
       return people.front().joints;
     }
+    if (options_.test_scales.empty()) return RunOnCrop(image, box);
+    std::vector<std::vector<Eigen::Vector3d>> estimates;
+    for (double scale : options_.test_scales) estimates.push_back(RunOnCrop(image, ScaleAboutCenter(box, scale)));
+    return MergePoseEstimates(estimates, options_.flip_max_disagreement * box.width);
+  }
+
+  // One crop (and its mirror with flip_test); joints in original-image pixel-centre coordinates.
+  std::vector<Eigen::Vector3d> RunOnCrop(const cv::Mat& image, const ImageBox& box) {
     CropToInput(image, box, input_width_, input_height_, &shrunk_, &input_);
     std::vector<Eigen::Vector3d> in_input = Infer(input_);
     if (options_.flip_test) {
@@ -198,7 +207,7 @@ class OpenCvPoseNetwork : public PoseNetwork {
                          MapOf(outs[2], path_, "regression"), MapOf(outs[3], path_, "offsets")};
       std::vector<Eigen::Vector3d> normalised;
       try {
-        normalised = DecodeMoveNetSinglePose(heads);
+        normalised = DecodeMoveNetSinglePose(heads, options_.movenet_decoding);
       } catch (const std::invalid_argument& e) {
         throw InputError(path_, e.what());
       }

@@ -51,6 +51,42 @@ TEST(MoveNetCropRegion, SquareOnTheMidHipSizedByTheBodyExtent) {
   EXPECT_DOUBLE_EQ(box.y0, 200.5 - 216.0);
 }
 
+TEST(MoveNetCropRegion, UprightCropTurnsWithALeaningTorsoOnlyPastTheThreshold) {
+  // The standing person turned by 60 degrees about the mid-hip (leaning to the image right).
+  const double a = 60.0 * M_PI / 180.0;
+  const Eigen::Vector2d hip(110.0, 200.0);
+  const Eigen::Rotation2Dd turn(-a);  // y down: a negative angle turns the head to the right
+  std::vector<Eigen::Vector3d> k = StandingPerson();
+  for (Eigen::Vector3d& j : k) j.head<2>() = hip + turn * (j.head<2>() - hip);
+  MoveNetCropOptions options;
+  const ImageBox plain = MoveNetCropRegion(k, 1000, 1000, options);
+  EXPECT_EQ(plain.angle, 0.0);  // MoveNet's rule by default
+  options.upright_min_tilt_deg = 30.0;
+  const ImageBox turned = MoveNetCropRegion(k, 1000, 1000, options);
+  // The torso's down direction (hip - shoulders) is the image's y axis turned by -60 degrees:
+  // the crop's x axis points along (cos angle, sin angle) with angle = -60 degrees.
+  EXPECT_NEAR(turned.angle, -a, 1e-9);
+  // Measured along the crop's axes the extents are the upright person's: the same half side 216.
+  EXPECT_NEAR(turned.width, 432.0, 1e-9);
+  EXPECT_NEAR((turned.Center() - Eigen::Vector2d(110.5, 200.5)).norm(), 0.0, 1e-9);
+  // Every joint inside the turned square (along its axes).
+  const Eigen::Vector2d ax(std::cos(turned.angle), std::sin(turned.angle)), ay(-ax.y(), ax.x());
+  for (const Eigen::Vector3d& j : k) {
+    const Eigen::Vector2d d = j.head<2>() + Eigen::Vector2d(0.5, 0.5) - turned.Center();
+    EXPECT_LE(std::abs(d.dot(ax)), 0.5 * turned.width + 1e-9);
+    EXPECT_LE(std::abs(d.dot(ay)), 0.5 * turned.width + 1e-9);
+  }
+  // Along the crop's axes the ankles lie straight below the mid-hip (the body is upright there).
+  const Eigen::Vector2d ankle = 0.5 * (k[15].head<2>() + k[16].head<2>()) + Eigen::Vector2d(0.5, 0.5) - turned.Center();
+  EXPECT_NEAR(ankle.dot(ax), 0.0, 1e-9);
+  EXPECT_NEAR(ankle.dot(ay), 180.0, 1e-9);
+  // Below the threshold nothing turns.
+  options.upright_min_tilt_deg = 70.0;
+  EXPECT_EQ(MoveNetCropRegion(k, 1000, 1000, options).angle, 0.0);
+  options.upright_min_tilt_deg = 0.0;
+  EXPECT_EQ(MoveNetCropRegion(StandingPerson(), 1000, 1000, options).angle, 0.0);  // upright: no turn
+}
+
 TEST(MoveNetCropRegion, TorsoExpansionWinsForACompactPose) {
   std::vector<Eigen::Vector3d> k = StandingPerson();
   for (int j : {13, 14, 15, 16}) k[j].z() = 0.05;  // legs not seen: body extent 140 (nose)

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include <Eigen/LU>
@@ -96,6 +97,42 @@ TEST(DecodeMoveNetSinglePose, FollowsTheStrongestCentre) {
   EXPECT_NEAR(keypoints[5].y() * SyntheticMoveNet::kH, 17 + net.offsets.at(10, 17, 24), 1e-5);
   EXPECT_NEAR(keypoints[5].x() * SyntheticMoveNet::kW, 24 + net.offsets.at(11, 17, 24), 1e-5);
   EXPECT_FLOAT_EQ(keypoints[5].z(), 0.5f);
+}
+
+TEST(DecodeMoveNetSinglePose, NeighboursVoteOnThePositionWhenAsked) {
+  SyntheticMoveNet net;
+  // Joint 2: the true position is (ky, kx) + (oy, ox); the chosen cell's offset is off by 0.3
+  // cell in x, its four side neighbours (weaker heatmap) point at the true position.
+  const int y = net.ky[2], x = net.kx[2];
+  const double true_x = x + net.ox[2], true_y = y + net.oy[2];
+  net.offsets.at(5, y, x) = static_cast<float>(net.ox[2] + 0.3);
+  for (const auto& [dy, dx] : {std::pair{0, 1}, std::pair{0, -1}, std::pair{1, 0}, std::pair{-1, 0}}) {
+    net.heatmaps.at(2, y + dy, x + dx) = 0.35f;
+    net.offsets.at(4, y + dy, x + dx) = static_cast<float>(true_y - (y + dy));
+    net.offsets.at(5, y + dy, x + dx) = static_cast<float>(true_x - (x + dx));
+  }
+  for (const auto& [dy, dx] : {std::pair{-1, -1}, std::pair{-1, 1}, std::pair{1, -1}}) net.heatmaps.at(2, y + dy, x + dx) = 0.0f;
+  // A neighbour pointing a cell and a half away is left out of the vote.
+  net.heatmaps.at(2, y + 1, x + 1) = 0.5f;
+  net.offsets.at(4, y + 1, x + 1) = static_cast<float>(true_y - (y + 1) + 1.5);
+  net.offsets.at(5, y + 1, x + 1) = static_cast<float>(true_x - (x + 1));
+
+  const std::vector<Eigen::Vector3d> own = DecodeMoveNetSinglePose(net.heads());
+  EXPECT_NEAR(own[2].x() * SyntheticMoveNet::kW, true_x + 0.3, 1e-5);  // MoveNet's decoding: the cell's offset
+
+  MoveNetDecodingOptions vote;
+  vote.vote_radius = 1;
+  const std::vector<Eigen::Vector3d> voted = DecodeMoveNetSinglePose(net.heads(), vote);
+  // (0.7 * 0.3 + 4 * 0.35 * 0) / (0.7 + 4 * 0.35) = 0.1 cell.
+  EXPECT_NEAR(voted[2].x() * SyntheticMoveNet::kW, true_x + 0.1, 1e-5);
+  EXPECT_NEAR(voted[2].y() * SyntheticMoveNet::kH, true_y, 1e-5);
+  EXPECT_FLOAT_EQ(voted[2].z(), 0.7f);  // the score stays the chosen cell's
+  for (int k = 0; k < 17; ++k) {
+    if (k == 2) continue;
+    // Neighbours of the other joints hold noise offsets up to 0.5 cell: the vote moves them by
+    // less than the noise's share of the weight allows.
+    EXPECT_NEAR(voted[k].x() * SyntheticMoveNet::kW, own[k].x() * SyntheticMoveNet::kW, 0.4) << k;
+  }
 }
 
 TEST(DecodeMoveNetSinglePose, RejectsInconsistentHeads) {

@@ -57,21 +57,30 @@ void ExpectFacingCameraLeftRight(const Person2d& p) {
 class PoseDetectorPhotos : public WithMoveNetModels, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(PoseDetectorPhotos, KeypointsOnMessiInAnatomicalOrder) {
-  const Person2d p = DetectImage(Options(GetParam()), OpenCvSample("messi5.jpg"));
-  ASSERT_EQ(p.joints.size(), 17u);
-  EXPECT_GT(MeanScore(p), 0.5);
-  for (int j = 0; j < 17; ++j) {
-    if (p.joints[j].z() >= 0.2) {
-      EXPECT_TRUE(kMessi.Contains(p.joints[j])) << "joint " << j << " " << p.joints[j].transpose();
+  // With MoveNet's own axis-aligned crop and with the default upright-turned one. Messi leans
+  // about 17-19 degrees; the turned crop lowers MoveNet's scores on this small photo (mean
+  // Thunder 0.70 -> 0.55, Lightning 0.58 -> 0.45, measured) while the joints stay in place
+  // (shoulders within 4-9 px); on the leaning subject of the balancing videos it raised them.
+  for (const double upright : {-1.0, 0.0}) {
+    SCOPED_TRACE(upright < 0.0 ? "axis-aligned crop" : "upright crop");
+    PoseDetectorOptions options = Options(GetParam());
+    options.crop_upright_min_tilt_deg = upright;
+    const Person2d p = DetectImage(options, OpenCvSample("messi5.jpg"));
+    ASSERT_EQ(p.joints.size(), 17u);
+    EXPECT_GT(MeanScore(p), upright < 0.0 ? 0.5 : 0.4);
+    for (int j = 0; j < 17; ++j) {
+      if (p.joints[j].z() >= 0.2) {
+        EXPECT_TRUE(kMessi.Contains(p.joints[j])) << "joint " << j << " " << p.joints[j].transpose();
+      }
     }
+    // Head above shoulders above hips above ankles, on each side.
+    for (int side = 0; side < 2; ++side) {
+      EXPECT_LT(p.joints[kNose].y(), p.joints[kLeftShoulder + side].y());
+      EXPECT_LT(p.joints[kLeftShoulder + side].y(), p.joints[kLeftHip + side].y());
+      EXPECT_LT(p.joints[kLeftHip + side].y(), p.joints[kLeftAnkle + side].y());
+    }
+    ExpectFacingCameraLeftRight(p);
   }
-  // Head above shoulders above hips above ankles, on each side.
-  for (int side = 0; side < 2; ++side) {
-    EXPECT_LT(p.joints[kNose].y(), p.joints[kLeftShoulder + side].y());
-    EXPECT_LT(p.joints[kLeftShoulder + side].y(), p.joints[kLeftHip + side].y());
-    EXPECT_LT(p.joints[kLeftHip + side].y(), p.joints[kLeftAnkle + side].y());
-  }
-  ExpectFacingCameraLeftRight(p);
 }
 
 TEST_P(PoseDetectorPhotos, KeypointsOnTheStandingBasketballPlayer) {
@@ -287,7 +296,11 @@ TEST_F(GenericModels, HeatmapPathMatchesMoveNetsOwnDecoding) {
   PoseDetector probe(TopDown(model, PoseModelLayout::kAuto));
   EXPECT_EQ(probe.layout(), PoseModelLayout::kHeatmap) << "no MoveNet heads: heatmap layout";
   EXPECT_EQ(probe.input_height(), 256);
-  const Person2d reference = DetectImage(Options("thunder"), OpenCvSample("messi5.jpg"));
+  // The decodings are compared on the same kind of crop: MoveNet's axis-aligned square (the
+  // generic path's box is axis-aligned too), not the upright-turned default.
+  PoseDetectorOptions thunder = Options("thunder");
+  thunder.crop_upright_min_tilt_deg = -1.0;
+  const Person2d reference = DetectImage(thunder, OpenCvSample("messi5.jpg"));
   const Person2d generic = DetectImage(TopDown(model, PoseModelLayout::kHeatmap), OpenCvSample("messi5.jpg"));
   for (int j = 0; j < 17; ++j) {
     EXPECT_TRUE(kMessi.Contains(generic.joints[j])) << "joint " << j;
@@ -297,7 +310,9 @@ TEST_F(GenericModels, HeatmapPathMatchesMoveNetsOwnDecoding) {
 
 TEST_F(GenericModels, SimccPathMatchesMoveNetsOwnDecoding) {
   const std::string model = SimccModel();
-  const Person2d reference = DetectImage(Options("thunder"), OpenCvSample("messi5.jpg"));
+  PoseDetectorOptions thunder = Options("thunder");
+  thunder.crop_upright_min_tilt_deg = -1.0;  // the same kind of crop as the generic path's
+  const Person2d reference = DetectImage(thunder, OpenCvSample("messi5.jpg"));
   const Person2d generic = DetectImage(TopDown(model, PoseModelLayout::kSimcc), OpenCvSample("messi5.jpg"));
   // Bins of 4 input pixels (about 6 image pixels here) quantise the result.
   for (int j = 0; j < 17; ++j)
