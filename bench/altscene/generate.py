@@ -19,6 +19,7 @@ Outputs in --out:
 
   /usr/bin/python3 bench/altscene/generate.py --rig opp4|ring|arc4 --noise low|high --seed S
                                               --frames N --out DIR [--off COMPONENT ...]
+                                              [--noisy-camera K:FACTOR] [--distance-scale S]
 Deterministic per (rig, noise, seed, frames, --off). --off bias|tails|correlation|occlusion|swaps|gross
 switches one part of the detector model off (ablations; the scene then differs in its noise draws).
 """
@@ -241,7 +242,9 @@ def look_at(centre, target):
     return r, -r @ centre
 
 
-def make_rig(rng, kind):
+def make_rig(rng, kind, distance_scale=1.0):
+    """distance_scale: every camera's distance and focal length x this (the same images of the
+    person at the rig's centre, stronger or weaker perspective; the random draws are unchanged)."""
     if kind == "opp4":  # four opposite cameras at varied heights (h36m-like)
         az = np.deg2rad(45 + 90 * np.arange(4) + rng.uniform(-12, 12, 4))
         heights = rng.uniform(0.9, 2.9, 4)
@@ -262,10 +265,11 @@ def make_rig(rng, kind):
         f = fr * w
         # Far enough that a 2.3 m half-width around the centre (or the body height) stays in view.
         half_fov = min(w, hgt) / 2 / f
-        d = max(2.3, 1.25) / half_fov * rng.uniform(0.95, 1.1)
+        d = max(2.3, 1.25) / half_fov * rng.uniform(0.95, 1.1) * distance_scale
         c = np.array([d * math.cos(a), d * math.sin(a), h])
         target = np.array([rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2), rng.uniform(0.8, 1.1)])
         r, t = look_at(c, target)
+        f = f * distance_scale
         k = np.array([[f * rng.uniform(0.995, 1.005), 0, w / 2 + rng.uniform(-0.02, 0.02) * w],
                       [0, f, hgt / 2 + rng.uniform(-0.02, 0.02) * hgt], [0, 0, 1]])
         cams.append({"name": "cam_%d" % (i + 1), "K": k, "R": r, "t": t, "size": (w, hgt), "centre": c})
@@ -373,9 +377,11 @@ def occluded_by_body(cam, x, torso_r, head_r):
     return occ
 
 
-def detect(rng, cams, x, torso_r, head_r, noise, off=()):
+def detect(rng, cams, x, torso_r, head_r, noise, off=(), noisy=None):
     """Detections [C, n, 17, 3], gross mask, kind, occluded, sigma. `off`: components switched off
-    (bias, tails, correlation, occlusion, swaps, gross), for ablations."""
+    (bias, tails, correlation, occlusion, swaps, gross), for ablations. `noisy`: (camera index
+    from 1, factor): that camera's noise scale x factor (a worse camera; the random draws are
+    the same, so the other cameras' detections do not change)."""
     n = x.shape[0]
     C = len(cams)
     det = np.zeros((C, n, 17, 3))
@@ -425,6 +431,8 @@ def detect(rng, cams, x, torso_r, head_r, noise, off=()):
         occluded[ci] = occ
         sigma = level * cam["K"][0, 0] / np.maximum(depth, 0.5) * 1.75  # ~ level x body image height
         sigma = sigma * JOINT_NOISE[None, :] * np.where(occ, 2.5, 1.0)
+        if noisy is not None and noisy[0] == ci + 1:
+            sigma = sigma * noisy[1]
         rho = rng.uniform(0.6, 0.9)
         e = ar1_student(rng, (17, 2), n, 0.0 if "correlation" in off else rho, None if "tails" in off else nu) * sigma[:, :, None]
         obs = uv_b + e
@@ -500,20 +508,27 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--off", action="append", default=[], choices=["bias", "tails", "correlation", "occlusion", "swaps", "gross"],
                     help="switch a detector component off (repeatable; ablations)")
+    ap.add_argument("--distance-scale", type=float, default=1.0,
+                    help="cameras' distances and focal lengths x this (perspective strength; same images at the centre)")
+    ap.add_argument("--noisy-camera", default="", help="K:FACTOR: camera K's (from 1) noise scale x FACTOR")
     a = ap.parse_args()
     tag = {"opp4": 11, "ring": 23, "arc4": 37}[a.rig] * 1000 + {"low": 1, "high": 2}[a.noise]
     rng = np.random.default_rng([a.seed, tag, a.frames])
     body = make_body(rng)
     pos, heading, ang, kind_act = make_motion(rng, body, a.frames, a.fps)
     x, torso_r, head_r = forward_kinematics(body, pos, heading, ang)
-    cams = make_rig(rng, a.rig)
-    det, gross, kind, occluded, sigma = detect(rng, cams, x, torso_r, head_r, a.noise, a.off)
+    cams = make_rig(rng, a.rig, a.distance_scale)
+    noisy = None
+    if a.noisy_camera:
+        k, f = a.noisy_camera.split(":")
+        noisy = (int(k), float(f))
+    det, gross, kind, occluded, sigma = detect(rng, cams, x, torso_r, head_r, a.noise, a.off, noisy)
     os.makedirs(a.out, exist_ok=True)
     write_calibration(os.path.join(a.out, "calibration.toml"), cams)
     np.savez(os.path.join(a.out, "keypoints2d.npz"), keypoints2d=det,
              camera_names=np.array([c["name"] for c in cams]), frame_numbers=np.arange(a.frames, dtype=np.int64),
              joint_names=np.array(JOINTS), image_sizes=np.array([c["size"] for c in cams], dtype=np.int32))
-    meta = {"off": a.off, "rig": a.rig, "noise": a.noise, "seed": a.seed, "frames": a.frames, "height_m": body["height"],
+    meta = {"off": a.off, "noisy_camera": a.noisy_camera, "distance_scale": a.distance_scale, "rig": a.rig, "noise": a.noise, "seed": a.seed, "frames": a.frames, "height_m": body["height"],
             "cameras": len(cams), "activities": {k: int((kind_act == k).sum()) for k in set(ACTIVITIES)}}
     np.savez(os.path.join(a.out, "truth.npz"), points3d=x, gross=gross, kind=kind, occluded=occluded,
              sigma_px=sigma, meta=np.array(json.dumps(meta)))
