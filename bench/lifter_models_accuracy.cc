@@ -123,7 +123,7 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs, con
   } else if (name == "gcn") {
     m->type = "gcn";
     m->gcn_hidden = 64;
-  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-parts|-frames][-wN][-dN][-cN][-hN][-kpa][-tpa][-prune]
+  } else if (name.rfind("transformer", 0) == 0) {  // transformer[-parts|-frames][-posemlp][-wN][-dN][-cN][-hN][-kpa][-tpa][-prune]
     m->type = "transformer";
     // The number after "-X" (e.g. -w27 the window, -d4 the depth, -c64 the width, -h4 the heads).
     auto number = [&name](const std::string& key, int fallback) {
@@ -140,6 +140,7 @@ bool Configure(std::string name, TrainOptions* options, int pretrain_epochs, con
     m->transformer_heads = number("-h", 2);
     if (name.find("-parts") != std::string::npos) m->transformer_tokens = "parts";
     if (name.find("-frames") != std::string::npos) m->transformer_tokens = "frames";
+    m->transformer_pose_mlp = name.find("-posemlp") != std::string::npos;
     m->kpa = name.find("-kpa") != std::string::npos;
     m->tpa = name.find("-tpa") != std::string::npos;
     if (name.find("-prune") != std::string::npos) m->transformer_prune_tokens = m->transformer_window / 3;

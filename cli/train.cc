@@ -74,6 +74,7 @@ void RunTrain(TrainArgs& args) {
     if (!given("--heads")) o.model.transformer_heads = info.model.transformer_heads;
     if (!given("--knn")) o.model.transformer_knn = info.model.transformer_knn;
     if (!given("--tokens")) o.model.transformer_tokens = info.model.transformer_tokens;
+    if (!given("--pose-mlp")) o.model.transformer_pose_mlp = info.model.transformer_pose_mlp;
     if (!given("--kpa")) o.model.kpa = info.model.kpa;
     if (!given("--tpa")) o.model.tpa = info.model.tpa;
     if (!given("--prune-tokens")) o.model.transformer_prune_tokens = info.model.transformer_prune_tokens;
@@ -204,6 +205,9 @@ void AddTrainCommand(CLI::App& app) {
                   "transformer tokens: joints (one per joint and frame), parts (one per body part and frame) or "
                   "frames (one per frame)")
       ->capture_default_str();
+  cmd->add_flag("--pose-mlp", o.model.transformer_pose_mlp,
+                "transformer with --tokens parts|frames: embed each token's joints with a two-layer MLP (a spatial "
+                "encoding of the pose, PoseFormer / MixSTE) instead of one linear map");
   cmd->add_flag("--kpa", o.model.kpa, "transformer: KTPFormer's kinematic prior attention (skeleton GCN before attention)");
   cmd->add_flag("--tpa", o.model.tpa, "transformer: KTPFormer's trajectory prior attention (frame-chain GCN before attention)");
   cmd->add_option("--prune-tokens", o.model.transformer_prune_tokens,

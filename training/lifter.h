@@ -87,6 +87,12 @@ struct LifterModelOptions {
   // tokens; only the temporal part of each block runs). The cost per sample drops with the
   // number of tokens. Without a skeleton "parts" is one part (as "frames").
   std::string transformer_tokens = "joints";
+  // "parts" / "frames": each token's embedding is a two-layer MLP over its joints' 2D
+  // (Linear(in, C), GELU, Linear(C, C)) instead of one linear map: a spatial encoding of the
+  // pose folded into the token (PoseFormer's spatial transformer, Zheng et al., ICCV 2021, and
+  // MixSTE's spatial stream, Zhang et al., CVPR 2022, reduced to a per-token MLP). Not with
+  // "joints" (a joint's 2D point has nothing to mix).
+  bool transformer_pose_mlp = false;
   bool kpa = false;  // KTPFormer's kinematic prior attention (not with "frames")
   bool tpa = false;  // KTPFormer's trajectory (temporal) prior attention
   // MotionAGFormer's sequence-to-sequence training: the MPJPE loss over every frame of the window

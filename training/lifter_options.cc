@@ -43,6 +43,9 @@ void CheckTransformer(const LifterModelOptions& o) {
   if (o.kpa && o.transformer_tokens == "frames") {
     throw InputError("tokens", "the kinematic prior (--kpa) needs several tokens per frame (joints or parts)");
   }
+  if (o.transformer_pose_mlp && o.transformer_tokens == "joints") {
+    throw InputError("pose_mlp", "the pose MLP embeds several joints per token (--tokens parts or frames)");
+  }
   if (o.transformer_prune_tokens < 0 || o.transformer_prune_tokens >= o.transformer_window) {
     throw InputError("prune_tokens", "must be 0 (off) or fewer than the window's frames");
   }

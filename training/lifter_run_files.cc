@@ -32,6 +32,7 @@ json ModelToJson(const LifterModelOptions& o) {
   if (o.perspective_encoding) j["perspective_encoding"] = true;
   if (o.transformer_sequence_loss) j["transformer_sequence_loss"] = true;
   if (o.transformer_tokens != "joints") j["transformer_tokens"] = o.transformer_tokens;
+  if (o.transformer_pose_mlp) j["transformer_pose_mlp"] = true;
   return j;
 }
 
@@ -55,6 +56,7 @@ LifterModelOptions ModelFromJson(const json& j) {
   o.tpa = j.value("tpa", o.tpa);
   o.transformer_prune_tokens = j.value("transformer_prune_tokens", o.transformer_prune_tokens);
   o.transformer_tokens = j.value("transformer_tokens", o.transformer_tokens);
+  o.transformer_pose_mlp = j.value("transformer_pose_mlp", o.transformer_pose_mlp);
   o.diffusion_window = j.value("diffusion_window", o.diffusion_window);
   o.diffusion_hidden = j.value("diffusion_hidden", o.diffusion_hidden);
   o.diffusion_blocks = j.value("diffusion_blocks", o.diffusion_blocks);

@@ -283,11 +283,17 @@ class TransformerNet : public LifterNetImpl {
       embed = register_module("embed", torch::nn::Linear(o.InputChannels(), c));
       joint_position = register_parameter("joint_position", torch::randn({num_joints, c}) * 0.02);
     } else {
-      // One linear map per token from the 2D of its joints (a part's, or the whole frame's).
+      // One linear map (or two-layer MLP) per token from the 2D of its joints (a part's, or the
+      // whole frame's).
       part_embed = register_module("part_embed", torch::nn::ModuleList());
       for (size_t g = 0; g < groups.size(); ++g) {
         part_joints_.push_back(torch::tensor(groups[g]));  // constant indices, not state
-        part_embed->push_back(torch::nn::Linear(o.InputChannels() * static_cast<int>(groups[g].size()), c));
+        const int in = o.InputChannels() * static_cast<int>(groups[g].size());
+        if (o.transformer_pose_mlp) {
+          part_embed->push_back(torch::nn::Sequential(torch::nn::Linear(in, c), torch::nn::GELU(), torch::nn::Linear(c, c)));
+        } else {
+          part_embed->push_back(torch::nn::Linear(in, c));
+        }
       }
       joint_position = register_parameter("token_position", torch::randn({tokens, c}) * 0.02);
     }
@@ -337,7 +343,13 @@ class TransformerNet : public LifterNetImpl {
     std::vector<torch::Tensor> tokens;
     for (size_t g = 0; g < part_joints_.size(); ++g) {
       const torch::Tensor part = x.index_select(2, part_joints_[g]);
-      tokens.push_back(part_embed[g]->as<torch::nn::Linear>()->forward(part.flatten(2)));
+      const std::shared_ptr<torch::nn::Module> embed_g = part_embed->ptr(g);
+      const torch::Tensor flat = part.flatten(2);
+      if (auto* linear = embed_g->as<torch::nn::Linear>()) {
+        tokens.push_back(linear->forward(flat));
+      } else {
+        tokens.push_back(embed_g->as<torch::nn::Sequential>()->forward(flat));
+      }
     }
     return torch::stack(tokens, 2) + joint_position + frame_position;
   }

@@ -210,6 +210,33 @@ TEST(Transformer, FrameTokensRunOnlyTheTemporalPart) {
   }
 }
 
+// --pose-mlp: a frame (or part) token's embedding is Linear, GELU, Linear over its joints;
+// the run records it and the model still learns.
+TEST(Transformer, PoseMlpEmbedsEachTokenWithTwoLayers) {
+  testing::TempDir dir;
+  TrainOptions o = SmallTransformer(dir / "run");
+  o.model.transformer_tokens = "frames";
+  o.model.transformer_pose_mlp = true;
+  const TrainSummary s = TrainAndCheckItLearns(o);
+  const auto w = ReadNpz(dir / "run/weights.npz");
+  const int64_t c = o.model.transformer_dim;
+  EXPECT_EQ(w.count("part_embed.0.weight"), 0u);
+  EXPECT_EQ(w.at("part_embed.0.0.weight").shape, (std::vector<int64_t>{c, 34}));
+  EXPECT_EQ(w.at("part_embed.0.2.weight").shape, (std::vector<int64_t>{c, c}));
+  LifterModelOptions linear = o.model;
+  linear.transformer_pose_mlp = false;
+  EXPECT_EQ(s.num_parameters, CountParameters(linear, 17) + c * c + c);
+  EXPECT_EQ(s.num_parameters, CountParameters(o.model, 17));
+  EXPECT_TRUE(ReadRunInfo(o.run_dir).model.transformer_pose_mlp);
+  // Parts: one MLP per part present, each adding a C x C layer.
+  LifterModelOptions parts = o.model;
+  parts.transformer_tokens = "parts";
+  LifterModelOptions parts_linear = parts;
+  parts_linear.transformer_pose_mlp = false;
+  const int64_t num_parts = 5;  // COCO-17: head, two arms, two legs
+  EXPECT_EQ(CountParameters(parts, 17, "coco17"), CountParameters(parts_linear, 17, "coco17") + num_parts * (c * c + c));
+}
+
 TEST(Transformer, IsReproducibleForASeedAndAThreadCount) {
   testing::TempDir dir;
   for (int threads : {1, 2}) {
@@ -265,6 +292,11 @@ TEST(Transformer, RejectsBadOptionsNamingTheKey) {
   o.kpa = true;  // no skeleton within a frame token
   EXPECT_EQ(where(o), "tokens");
   o.transformer_tokens = "parts";
+  EXPECT_EQ(where(o), "accepted");
+  o = SmallTransformer("unused").model;
+  o.transformer_pose_mlp = true;  // joint tokens: one point per token
+  EXPECT_EQ(where(o), "pose_mlp");
+  o.transformer_tokens = "frames";
   EXPECT_EQ(where(o), "accepted");
   testing::TempDir dir;
   TrainOptions bad = SmallTransformer(dir / "run");
