@@ -30,12 +30,14 @@ perturbed camera is the right one to name.
       [--extra "--ba-joint-weights 1"] [--second-pass] [--json out.json]
 """
 import argparse
+import ast
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
+
+from evaluate import parse_seeds, run  # same folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -43,29 +45,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NOSE, LEAR, REAR, LHIP, RHIP, LKNEE, RKNEE, LANK, RANK = 0, 3, 4, 11, 12, 13, 14, 15, 16
 
 
-def parse_seeds(s):
-    out = []
-    for part in s.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out += list(range(int(a), int(b) + 1))
-        else:
-            out.append(int(part))
-    return out
-
-
 def parse_cam_factor(s):
     if not s:
         return None
     k, f = s.split(":")
     return int(k), float(f)
-
-
-def run(cmd, allow_fail=False):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0 and not allow_fail:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), r.stdout))
-    return r.returncode, r.stdout
 
 
 def camera_blocks(path):
@@ -98,7 +82,7 @@ def write_perturbed_focal(src, dst, cam, factor):
             f.write(head + "\n")
             for l in lines:
                 if l.startswith("matrix") and i + 1 == cam:
-                    m = np.array(eval(l.split("=", 1)[1]), dtype=float)
+                    m = np.array(ast.literal_eval(l.split("=", 1)[1]), dtype=float)
                     m[0, 0] *= factor
                     m[1, 1] *= factor
                     l = "matrix = [ [ %.10f, 0.0, %.10f ], [ 0.0, %.10f, %.10f ], [ 0.0, 0.0, 1.0 ] ]" % (
@@ -185,10 +169,15 @@ def calibrate_scene(args, d, mode, height, stack):
     cams = ev["cameras"]
     rot = np.array([c["rotation_error_deg"] for c in cams])
     far, ratio = truly_furthest(cams)
+    def percent(key):  # evalcalib writes null where it has no figure (e.g. no metric scale)
+        v = ev.get(key)
+        return float("nan") if v is None else 100 * v
+
+    scale = percent("scale_error_rel")
     row.update({"rot_max": float(rot.max()), "rot_med": float(np.median(rot)),
-                "centre_max": 100 * ev["max_center_error_rel"], "focal_max": 100 * ev["max_focal_error_rel"],
-                "scale": 100 * ev["scale_error_rel"],
-                "scale_stack": 100 * ((1 + ev["scale_error_rel"]) * stack / height - 1),
+                "centre_max": percent("max_center_error_rel"), "focal_max": percent("max_focal_error_rel"),
+                "scale": scale,
+                "scale_stack": 100 * ((1 + scale / 100) * stack / height - 1),
                 "furthest": far, "furthest_ratio": ratio, "radius_m": ev["rig_radius_m"],
                 "per_camera": cams})
     if args.second_pass:
