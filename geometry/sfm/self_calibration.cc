@@ -186,7 +186,8 @@ void FinalAdjustment(const CalibrationFrames& frames, const SelfCalibrationOptio
   ReportProgress(options, "bundle adjustment", 0, 2);
   BundleAdjustmentOptions stage1 = final_ba;
   stage1.compute_covariance = !bones_in_ba;
-  s->ba = AdjustRegistered(frames.ba, s->registered, options, stage1, false, rig, &s->num_points);
+  for (int pass = 0; pass < std::max(1, options.final_passes); ++pass)
+    s->ba = AdjustRegistered(frames.ba, s->registered, options, stage1, false, rig, &s->num_points);
   ReportProgress(options, "bundle adjustment", 1, 2);
   if (bones_in_ba) {
     BundleAdjustmentOptions stage2 = final_ba;
