@@ -185,9 +185,11 @@ void FinalAdjustment(const CalibrationFrames& frames, const SelfCalibrationOptio
   const bool bones_in_ba = options.bone_constancy_in_ba && !options.bones.empty();
   ReportProgress(options, "bundle adjustment", 0, 2);
   BundleAdjustmentOptions stage1 = final_ba;
-  stage1.compute_covariance = !bones_in_ba;
-  for (int pass = 0; pass < std::max(1, options.final_passes); ++pass)
+  const int passes = std::max(1, options.final_passes);
+  for (int pass = 0; pass < passes; ++pass) {
+    stage1.compute_covariance = !bones_in_ba && pass + 1 == passes;  // the last pass's summary is kept
     s->ba = AdjustRegistered(frames.ba, s->registered, options, stage1, false, rig, &s->num_points);
+  }
   ReportProgress(options, "bundle adjustment", 1, 2);
   if (bones_in_ba) {
     BundleAdjustmentOptions stage2 = final_ba;
