@@ -103,10 +103,6 @@ double FaceShiftPx(int j, const RealisticDetectorOptions& o) {
   return 0.0;
 }
 
-Eigen::Vector2d ClampToImage(const Camera& camera, const Eigen::Vector2d& p) {
-  return Eigen::Vector2d(std::clamp(p.x(), 0.0, camera.width - 1.0), std::clamp(p.y(), 0.0, camera.height - 1.0));
-}
-
 // The draws of one joint in one view, made whatever the options, in a fixed order.
 struct JointDraws {
   Eigen::Vector2d innovation = Eigen::Vector2d::Zero();  // unit-variance Student-t per axis
@@ -367,18 +363,6 @@ RealisticDetectorOptions WithoutComponent(RealisticDetectorOptions o, const std:
 
 namespace {
 
-SimulatedDetection EmptyDetection(int num_cameras, int num_frames, bool with_occlusion) {
-  SimulatedDetection out;
-  out.observations = Observations2d(num_cameras, num_frames, kNumJoints);
-  const size_t n = static_cast<size_t>(num_cameras) * num_frames * kNumJoints;
-  out.outlier_mask.assign(n, 0);
-  out.swap_mask.assign(n, 0);
-  out.missing_mask.assign(n, 0);
-  out.invisible_mask.assign(n, 0);
-  if (with_occlusion) out.occluded_mask.assign(n, 0);
-  return out;
-}
-
 DetectorStatistics SumCounts(const std::vector<ViewCounts>& counts, int64_t points) {
   DetectorStatistics s;
   s.points = points;
@@ -476,7 +460,7 @@ SimulatedDetection SimulateRealisticDetector(const Rig& rig, const std::vector<c
       throw std::invalid_argument("SimulateRealisticDetector: expects COCO-17 over the same frames in every camera");
   if (!(subject_height > 0.0)) throw std::invalid_argument("SimulateRealisticDetector: height must be positive");
   const int num_cameras = static_cast<int>(rig.size());
-  SimulatedDetection out = EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/false);
+  SimulatedDetection out = EmptySimulatedDetection(num_cameras, num_frames, /*with_occlusion=*/false);
   const std::vector<double> heights = {subject_height};
   std::vector<ViewCounts> per_camera(num_cameras);
   std::atomic<int> cameras_done{0};
@@ -525,7 +509,8 @@ std::vector<SimulatedDetection> SimulateRealisticGroupDetector(
     }
   }
   std::vector<SimulatedDetection> out;
-  for (int p = 0; p < num_people; ++p) out.push_back(EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/true));
+  for (int p = 0; p < num_people; ++p)
+    out.push_back(EmptySimulatedDetection(num_cameras, num_frames, /*with_occlusion=*/true));
   const int tasks = num_people * num_cameras;
   std::vector<ViewCounts> counts(static_cast<size_t>(tasks));
   std::atomic<int> done{0};

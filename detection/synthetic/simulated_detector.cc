@@ -39,10 +39,6 @@ std::string Number(double v) {
   return os.str();
 }
 
-Eigen::Vector2d ClampToImage(const Camera& camera, const Eigen::Vector2d& p) {
-  return Eigen::Vector2d(std::clamp(p.x(), 0.0, camera.width - 1.0), std::clamp(p.y(), 0.0, camera.height - 1.0));
-}
-
 }  // namespace
 
 double JointNoiseScale(int j) {
@@ -269,18 +265,6 @@ class DetectorTally {
   std::atomic<size_t> done_{0};
 };
 
-SimulatedDetection EmptyDetection(int num_cameras, int num_frames, bool with_occlusion) {
-  SimulatedDetection out;
-  out.observations = Observations2d(num_cameras, num_frames, kNumJoints);
-  const size_t n = static_cast<size_t>(num_cameras) * num_frames * kNumJoints;
-  out.outlier_mask.assign(n, 0);
-  out.swap_mask.assign(n, 0);
-  out.missing_mask.assign(n, 0);
-  out.invisible_mask.assign(n, 0);
-  if (with_occlusion) out.occluded_mask.assign(n, 0);
-  return out;
-}
-
 ViewMasks MasksAt(SimulatedDetection& d, size_t base) {
   ViewMasks m;
   m.outlier = d.outlier_mask.data() + base;
@@ -372,6 +356,22 @@ void FindHiddenJoints(const Eigen::Vector3d& camera_center, const Eigen::Vector3
   }
 }
 
+SimulatedDetection EmptySimulatedDetection(int num_cameras, int num_frames, bool with_occlusion) {
+  SimulatedDetection out;
+  out.observations = Observations2d(num_cameras, num_frames, kNumJoints);
+  const size_t n = static_cast<size_t>(num_cameras) * num_frames * kNumJoints;
+  out.outlier_mask.assign(n, 0);
+  out.swap_mask.assign(n, 0);
+  out.missing_mask.assign(n, 0);
+  out.invisible_mask.assign(n, 0);
+  if (with_occlusion) out.occluded_mask.assign(n, 0);
+  return out;
+}
+
+Eigen::Vector2d ClampToImage(const Camera& camera, const Eigen::Vector2d& p) {
+  return Eigen::Vector2d(std::clamp(p.x(), 0.0, camera.width - 1.0), std::clamp(p.y(), 0.0, camera.height - 1.0));
+}
+
 SimulatedDetection SimulateDetector(const Rig& rig, const Points3d& truth, double subject_height,
                                     const SimulatedDetectorOptions& options) {
   return SimulateDetector(rig, std::vector<const Points3d*>(rig.size(), &truth), subject_height, options);
@@ -391,7 +391,7 @@ SimulatedDetection SimulateDetector(const Rig& rig, const std::vector<const Poin
   }
   if (!(subject_height > 0.0)) throw std::invalid_argument("SimulateDetector: subject height must be positive");
   const int num_cameras = static_cast<int>(rig.size());
-  SimulatedDetection out = EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/false);
+  SimulatedDetection out = EmptySimulatedDetection(num_cameras, num_frames, /*with_occlusion=*/false);
   std::vector<VisibleProjector> projectors;
   for (const Camera& camera : rig) projectors.emplace_back(camera);
   const size_t total = static_cast<size_t>(num_cameras) * num_frames;
@@ -445,7 +445,8 @@ std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig,
     }
   }
   std::vector<SimulatedDetection> out;
-  for (int p = 0; p < num_people; ++p) out.push_back(EmptyDetection(num_cameras, num_frames, /*with_occlusion=*/true));
+  for (int p = 0; p < num_people; ++p)
+    out.push_back(EmptySimulatedDetection(num_cameras, num_frames, /*with_occlusion=*/true));
   std::vector<VisibleProjector> projectors;
   std::vector<Eigen::Vector3d> centers;
   for (const Camera& camera : rig) {

@@ -116,6 +116,13 @@ std::vector<SimulatedDetection> SimulateGroupDetector(const Rig& rig,
                                                       const std::vector<double>& heights,
                                                       const SimulatedDetectorOptions& options);
 
+// Parts shared with the realistic detector (realistic_detector.h):
+// a detection of num_cameras x num_frames x 17 joints with every mask cleared (the occlusion mask
+// only when with_occlusion, as for a group of people), to be filled view by view;
+SimulatedDetection EmptySimulatedDetection(int num_cameras, int num_frames, bool with_occlusion);
+// p (pixels) clamped into the camera's image, [0, width - 1] x [0, height - 1].
+Eigen::Vector2d ClampToImage(const Camera& camera, const Eigen::Vector2d& p);
+
 // A person's volume for occlusion: 13 capsules (segment a-b, radius in metres): head (a ball
 // about the ears' midpoint, 0.11), neck, torso centre line (0.13) and sides (0.07), upper arms
 // (0.05), forearms (0.04), thighs (0.08), shins (0.055); radii for a 1.75 m person, scaled with
