@@ -14,6 +14,7 @@
 #include <benchmark/benchmark.h>
 
 #include "detection/skeleton.h"
+#include "bench/ring8_scene.h"
 #include "detection/synthetic/studio.h"
 #include "geometry/estimators/triangulation.h"
 #include "geometry/estimators/two_view.h"
@@ -25,18 +26,7 @@ using namespace epilabel;
 
 namespace {
 
-const SyntheticScene& Scene(int frames) {
-  static std::map<int, SyntheticScene> cache;
-  auto it = cache.find(frames);
-  if (it == cache.end()) {
-    StudioOptions so;
-    so.rig = "ring8";
-    so.num_frames = frames;
-    so.data_dir = EPILABEL_DATA_DIR;
-    it = cache.emplace(frames, Synthesize(so)).first;
-  }
-  return it->second;
-}
+const SyntheticScene& Scene(int frames) { return bench::Ring8Scene(frames); }
 
 void BM_EssentialMatrix(benchmark::State& state) {
   const SyntheticScene& s = Scene(2000);

@@ -16,6 +16,7 @@
 #include <tbb/global_control.h>
 
 #include "detection/skeleton.h"
+#include "bench/ring8_scene.h"
 #include "detection/synthetic/studio.h"
 #include "geometry/estimators/single_view_completion.h"
 #include "geometry/estimators/triangulation.h"
@@ -25,18 +26,7 @@ using namespace epilabel;
 
 namespace {
 
-const SyntheticScene& Scene(int frames) {
-  static std::map<int, SyntheticScene> cache;
-  auto it = cache.find(frames);
-  if (it == cache.end()) {
-    StudioOptions so;
-    so.rig = "ring8";
-    so.num_frames = frames;
-    so.data_dir = EPILABEL_DATA_DIR;
-    it = cache.emplace(frames, Synthesize(so)).first;
-  }
-  return it->second;
-}
+const SyntheticScene& Scene(int frames) { return bench::Ring8Scene(frames); }
 
 void BM_TriangulatePoint(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
