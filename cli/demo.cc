@@ -25,6 +25,7 @@ struct DemoArgs {
   bool train = true;
   int epochs = 20;
   int hidden = 256;
+  bool transformer = true;
   bool diffusion = true;
 };
 
@@ -156,6 +157,7 @@ double RunLifters(const DemoArgs& a, const DemoRunResult& r, ProgressBar& bar) {
   DemoLifterOptions lo;
   lo.epochs = a.epochs;
   lo.hidden = a.hidden;
+  lo.transformer = a.transformer;
   lo.diffusion = a.diffusion;
   lo.seed = a.run.seed;
   lo.out_dir = a.run.out_dir;
@@ -219,6 +221,7 @@ void AddDemoCommand(CLI::App& app) {
   cmd->add_flag("!--no-train", args->train, "Skip the lifter training");
   cmd->add_option("--epochs", args->epochs, "Lifter training epochs")->capture_default_str();
   cmd->add_option("--hidden", args->hidden, "Lifter width (the Martinez et al. baseline uses 1024)")->capture_default_str();
+  cmd->add_flag("!--no-transformer", args->transformer, "Skip the frame-token transformer lifter");
   cmd->add_flag("!--no-diffusion", args->diffusion, "Skip the diffusion lifter");
   RegisterFlag("time_offsets", "--time-offsets");
   RegisterFlag("section_frames", "--section-frames");

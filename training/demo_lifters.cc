@@ -32,12 +32,47 @@ LabelDataset GroundTruthLabels(const SyntheticScene& scene) {
   return MakeGroundTruthDataset(scene.rig, scene.points3d, scene.frame_numbers, &scene.observations, go);
 }
 
+enum class DemoModel { kMlp, kTransformer, kDiffusion };
+
+// The model and its epochs: the MLP at the demo's width, the transformer with frame tokens
+// (width 128, depth 1, a 9-frame window: `train --model transformer --tokens frames --dim 128
+// --depth 1 --window 9`), the diffusion lifter.
+void SetModel(const DemoLifterOptions& o, DemoModel model, TrainOptions* t) {
+  switch (model) {
+    case DemoModel::kMlp:
+      t->model.type = "mlp";
+      t->model.mlp_hidden = o.hidden;
+      t->epochs = o.epochs;
+      break;
+    case DemoModel::kTransformer:
+      t->model.type = "transformer";
+      t->model.transformer_tokens = "frames";
+      t->model.transformer_dim = 128;
+      t->model.transformer_depth = 1;
+      t->model.transformer_heads = 2;
+      t->model.transformer_window = 9;
+      t->epochs = o.transformer_epochs;
+      break;
+    case DemoModel::kDiffusion:
+      t->model.type = "diffusion";
+      t->epochs = o.diffusion_epochs;
+      break;
+  }
+}
+
+std::string ModelName(const DemoLifterOptions& o, DemoModel model) {
+  switch (model) {
+    case DemoModel::kMlp: return "mlp";
+    case DemoModel::kTransformer: return "transformer (frame tokens)";
+    case DemoModel::kDiffusion: return "diffusion (H = " + std::to_string(o.hypotheses) + ", JPMA)";
+  }
+  return "";
+}
+
 DemoLifterRow TrainAndEvaluate(const DemoLifterOptions& o, const std::string& name, const std::string& dir,
-                               const LabelDataset& train, const LabelDataset& test, bool diffusion) {
+                               const LabelDataset& train, const LabelDataset& test, DemoModel model) {
   TrainOptions t;
-  t.model.type = diffusion ? "diffusion" : "mlp";
-  if (!diffusion) t.model.mlp_hidden = o.hidden;
-  t.epochs = diffusion ? o.diffusion_epochs : o.epochs;
+  SetModel(o, model, &t);
   t.seed = o.seed;
   t.num_threads = 1;
   t.run_dir = (fs::path(o.out_dir) / dir).string();
@@ -47,11 +82,11 @@ DemoLifterRow TrainAndEvaluate(const DemoLifterOptions& o, const std::string& na
   mo.root_joints = GetSkeleton("coco17").root;
   mo.pss_num_clusters = {};
   InferenceOptions io;
-  if (diffusion) io.hypotheses = o.hypotheses;
+  if (model == DemoModel::kDiffusion) io.hypotheses = o.hypotheses;
   io.seed = o.seed;
   DemoLifterRow row;
   row.name = name;
-  row.model = diffusion ? "diffusion (H = " + std::to_string(o.hypotheses) + ", JPMA)" : "mlp";
+  row.model = ModelName(o, model);
   row.samples = train.num_samples();
   row.metrics = EvaluateLifter(t.run_dir, test, io, mo).metrics;
   return row;
@@ -61,6 +96,8 @@ DemoLifterRow TrainAndEvaluate(const DemoLifterOptions& o, const std::string& na
 
 void DemoLifterOptions::Check() const {
   if (epochs < 1) throw InputError("epochs", "must be >= 1, got " + std::to_string(epochs));
+  if (transformer && transformer_epochs < 1)
+    throw InputError("transformer_epochs", "must be >= 1, got " + std::to_string(transformer_epochs));
   if (diffusion && diffusion_epochs < 1)
     throw InputError("diffusion_epochs", "must be >= 1, got " + std::to_string(diffusion_epochs));
   if (hidden < 1) throw InputError("hidden", "must be >= 1, got " + std::to_string(hidden));
@@ -78,12 +115,18 @@ DemoLifterResult RunDemoLifters(const DemoRunResult& demo, const DemoLifterOptio
   const LabelDataset test = FramesIn(gt, r.split_frame, r.frames);
   r.test_samples = test.num_samples();
   const LabelDataset pseudo = FramesIn(demo.labels, 0, r.split_frame);
-  r.rows.push_back(TrainAndEvaluate(options, "ground-truth 3D", "lifter_gt", FramesIn(gt, 0, r.split_frame), test, false));
-  r.rows.push_back(TrainAndEvaluate(options, "pseudo-labels, multi-view", "lifter_pseudo", pseudo, test, false));
+  const DemoModel mlp = DemoModel::kMlp;
+  r.rows.push_back(
+      TrainAndEvaluate(options, "ground-truth 3D", "lifter_gt", FramesIn(gt, 0, r.split_frame), test, mlp));
+  r.rows.push_back(TrainAndEvaluate(options, "pseudo-labels, multi-view", "lifter_pseudo", pseudo, test, mlp));
   r.rows.push_back(TrainAndEvaluate(options, "pseudo-labels, two-view", "lifter_two_view",
-                                    FramesIn(demo.labels_two_view, 0, r.split_frame), test, false));
+                                    FramesIn(demo.labels_two_view, 0, r.split_frame), test, mlp));
+  if (options.transformer)
+    r.rows.push_back(TrainAndEvaluate(options, "pseudo-labels, multi-view", "lifter_pseudo_transformer", pseudo, test,
+                                      DemoModel::kTransformer));
   if (options.diffusion)
-    r.rows.push_back(TrainAndEvaluate(options, "pseudo-labels, multi-view", "lifter_pseudo_diffusion", pseudo, test, true));
+    r.rows.push_back(TrainAndEvaluate(options, "pseudo-labels, multi-view", "lifter_pseudo_diffusion", pseudo, test,
+                                      DemoModel::kDiffusion));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
