@@ -69,6 +69,24 @@ inline bool ProjectWithBlocks(const T* pose, const T* intrinsics, const T* point
   return true;
 }
 
+// The weighted residual of one observation projected with ProjectWithBlocks: sqrt(weight) x
+// (projection - observation), pixels; a point behind the camera (no projection) gets a large,
+// smooth penalty (1000 px each, weighted) that keeps the solver away.
+constexpr double kBehindCameraResidualPx = 1e3;
+template <typename T>
+bool ProjectedResidual(const T* pose, const T* intrinsics, const T* point, double aspect, LensModel lens,
+                       const Eigen::Vector2d& observed_px, double sqrt_weight, T* residual) {
+  T pixel[2];
+  if (!ProjectWithBlocks(pose, intrinsics, point, aspect, lens, pixel)) {
+    residual[0] = T(sqrt_weight * kBehindCameraResidualPx);
+    residual[1] = T(sqrt_weight * kBehindCameraResidualPx);
+    return true;
+  }
+  residual[0] = T(sqrt_weight) * (pixel[0] - T(observed_px.x()));
+  residual[1] = T(sqrt_weight) * (pixel[1] - T(observed_px.y()));
+  return true;
+}
+
 // Residual of one observation with camera pose, intrinsics and point all as parameters
 // (bundle adjustment).
 struct ReprojectionError {
@@ -78,16 +96,7 @@ struct ReprojectionError {
 
   template <typename T>
   bool operator()(const T* pose, const T* intrinsics, const T* point, T* residual) const {
-    T pixel[2];
-    if (!ProjectWithBlocks(pose, intrinsics, point, aspect_, lens_, pixel)) {
-      // Behind the camera: a large, smooth penalty keeps the solver away.
-      residual[0] = T(sqrt_weight_ * 1e3);
-      residual[1] = T(sqrt_weight_ * 1e3);
-      return true;
-    }
-    residual[0] = T(sqrt_weight_) * (pixel[0] - T(observed_px_.x()));
-    residual[1] = T(sqrt_weight_) * (pixel[1] - T(observed_px_.y()));
-    return true;
+    return ProjectedResidual(pose, intrinsics, point, aspect_, lens_, observed_px_, sqrt_weight_, residual);
   }
 
   static ceres::CostFunction* Create(const Eigen::Vector2d& observed_px, double weight, double aspect,
@@ -116,15 +125,7 @@ struct FixedIntrinsicsReprojectionError {
   bool operator()(const T* pose, const T* point, T* residual) const {
     T intrinsics[kIntrinsicsBlockSize];
     for (int i = 0; i < kIntrinsicsBlockSize; ++i) intrinsics[i] = T(intrinsics_[i]);
-    T pixel[2];
-    if (!ProjectWithBlocks(pose, intrinsics, point, aspect_, lens_, pixel)) {
-      residual[0] = T(sqrt_weight_ * 1e3);
-      residual[1] = T(sqrt_weight_ * 1e3);
-      return true;
-    }
-    residual[0] = T(sqrt_weight_) * (pixel[0] - T(observed_px_.x()));
-    residual[1] = T(sqrt_weight_) * (pixel[1] - T(observed_px_.y()));
-    return true;
+    return ProjectedResidual(pose, intrinsics, point, aspect_, lens_, observed_px_, sqrt_weight_, residual);
   }
 
   static ceres::CostFunction* Create(const double* intrinsics, const Eigen::Vector2d& observed_px, double weight,
@@ -207,7 +208,7 @@ inline void EvaluateReprojection(const double* pose, const double* intrinsics, c
   }
   const Eigen::Vector3d p_cam = rotation * point + Eigen::Vector3d(pose[3], pose[4], pose[5]);
   if (!(p_cam.z() > 1e-6)) {
-    residuals[0] = residuals[1] = sqrt_weight * 1e3;
+    residuals[0] = residuals[1] = sqrt_weight * kBehindCameraResidualPx;
     if (j_pose != nullptr) std::fill(j_pose, j_pose + 2 * kPoseBlockSize, 0.0);
     if (j_intrinsics != nullptr) std::fill(j_intrinsics, j_intrinsics + 2 * kIntrinsicsBlockSize, 0.0);
     if (j_point != nullptr) std::fill(j_point, j_point + 6, 0.0);
@@ -349,15 +350,7 @@ struct FixedCameraReprojectionError {
     T pose[kPoseBlockSize], intrinsics[kIntrinsicsBlockSize];
     for (int i = 0; i < kPoseBlockSize; ++i) pose[i] = T(pose_[i]);
     for (int i = 0; i < kIntrinsicsBlockSize; ++i) intrinsics[i] = T(intrinsics_[i]);
-    T pixel[2];
-    if (!ProjectWithBlocks(pose, intrinsics, point, aspect_, lens_, pixel)) {
-      residual[0] = T(sqrt_weight_ * 1e3);
-      residual[1] = T(sqrt_weight_ * 1e3);
-      return true;
-    }
-    residual[0] = T(sqrt_weight_) * (pixel[0] - T(observed_px_.x()));
-    residual[1] = T(sqrt_weight_) * (pixel[1] - T(observed_px_.y()));
-    return true;
+    return ProjectedResidual(pose, intrinsics, point, aspect_, lens_, observed_px_, sqrt_weight_, residual);
   }
 
   static ceres::CostFunction* Create(const Camera& camera, const Eigen::Vector2d& observed_px, double weight) {
