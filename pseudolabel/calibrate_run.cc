@@ -86,9 +86,9 @@ void JudgeRepeatedTakes(const KeypointInput& input, CalibrationReport* report) {
 }
 
 void CheckTakeOptions(const CalibrateRunOptions& options) {
-  if (!options.more_takes.empty() && (options.sync || !options.sync_offsets_path.empty()))
-    throw InputError("sync", "time offsets are estimated or applied within one recording: give one take (--poses once) "
-                             "with --sync or --sync-offsets");
+  if (!options.more_takes.empty() && !options.sync_offsets_path.empty())
+    throw InputError("sync-offsets", "one offsets file is one recording's: give one take (--poses once) with "
+                                     "--sync-offsets, or let --sync estimate each take's offsets");
 }
 
 nlohmann::json MakeReport(const CalibrateRunOptions& options, const KeypointInput& input, const PersonTrack& track,
@@ -265,7 +265,22 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
   std::vector<std::string> size_warnings;
   const Rig intrinsics = ResolveIntrinsics(SourceOf(options), input, &size_warnings);
   PersonTrack track;
-  if (options.sync || !options.sync_offsets_path.empty()) {
+  std::vector<SyncResult> take_sync;
+  if (options.sync && !input.takes.empty()) {
+    // Several takes, each with offsets of its own: each synchronised alone, then the cameras
+    // from every take's tracks (stages/sync_calibration.h).
+    SyncStageOptions sync_stage = options.sync_stage;
+    sync_stage.fps = CameraFpsWithTimestamps(sync_stage, input);
+    TakesSyncCalibrationResult synced =
+        CalibrateUnsynchronisedTakes(intrinsics, input, options.association, options.stage, sync_stage);
+    result.read_s = SecondsSince(t0) - synced.calibration.seconds - synced.sync_seconds;
+    take_sync = std::move(synced.takes);
+    result.association = std::move(synced.association);
+    result.output = std::move(synced.calibration.output);
+    for (const SyncResult& s : take_sync) JudgeTimeOffsets(s, &result.output.report);
+    result.calibrate_s = synced.calibration.seconds + synced.sync_seconds;
+    track = std::move(synced.used);
+  } else if (options.sync || !options.sync_offsets_path.empty()) {
     // Association and offsets together: coarse offsets from motion, frame numbers shifted by
     // whole frames, people associated again, calibration, offsets refined with the cameras,
     // calibration again (stages/sync_calibration.h); the tracks end on the reference timeline.
@@ -309,7 +324,16 @@ CalibrateRunResult RunCalibrate(const CalibrateRunOptions& options) {
 
   result.report = MakeReport(options, input, track, result);
   if (!takes.empty()) result.report["takes"] = TakesJson(takes);
-  if (options.sync || !options.sync_offsets_path.empty()) result.report["sync"] = SyncJson(result.sync, input.camera_names);
+  if (!take_sync.empty()) {
+    nlohmann::json per_take = nlohmann::json::array();
+    for (size_t k = 0; k < take_sync.size(); ++k) {
+      per_take.push_back(SyncJson(take_sync[k], input.camera_names));
+      per_take.back()["take"] = input.takes[k].path;
+    }
+    result.report["sync"] = {{"takes", per_take}};
+  } else if (options.sync || !options.sync_offsets_path.empty()) {
+    result.report["sync"] = SyncJson(result.sync, input.camera_names);
+  }
   const bool write_calibration =
       result.output.success && (options.allow_check || result.output.report.verdict == Verdict::kGood);
   const fs::path report_dir = ReportDir(options);

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 
+#include "foundation/error.h"
 
 namespace epilabel {
 
@@ -513,6 +515,92 @@ void JudgeTimeOffsets(const SyncResult& sync, CalibrationReport* report) {
   if (sync.Verdict() == "ok") return;
   report->reasons.push_back("time offsets " + sync.Verdict() + ": " + sync.BriefReport());
   if (report->verdict == Verdict::kGood) report->verdict = Verdict::kCheck;
+}
+
+namespace {
+
+// Take `take`'s synchronised tracks, their ids numbered on from `first_id`.
+std::vector<PersonTrack> NumberedOn(std::vector<PersonTrack> tracks, int first_id) {
+  for (PersonTrack& t : tracks) t.id += first_id;
+  return tracks;
+}
+
+void AddPeople(const PeopleSummary& take, PeopleSummary* all) {
+  all->method = all->method.empty() || all->method == take.method ? take.method : all->method + "+" + take.method;
+  all->num_tracks += take.num_tracks;
+  all->detections += take.detections;
+  all->assigned += take.assigned;
+  all->unmatched += take.unmatched;
+  all->views_with_several += take.views_with_several;
+  all->max_people_in_view = std::max(all->max_people_in_view, take.max_people_in_view);
+  all->uncertain_frames += take.uncertain_frames;
+  all->births += take.births;
+  all->deaths += take.deaths;
+  all->reidentifications += take.reidentifications;
+  all->notes.insert(all->notes.end(), take.notes.begin(), take.notes.end());
+}
+
+// Each take's offsets refined with the cameras of every take (better held than those of one
+// take alone), the take's tracks made again on them (the known-offsets path of
+// CalibrateUnsynchronised) and the cameras calibrated again from all; kept unless that calibration
+// is worse (WorseCalibration), the offsets then as before.
+void RefineTakesWithPooledCameras(const Rig& intrinsics, const KeypointInput& input,
+                                  const AssociationOptions& association, const CalibrateStageOptions& per_take,
+                                  const CalibrateStageOptions& calibrate, const SyncStageOptions& sync,
+                                  TakesSyncCalibrationResult* r) {
+  const auto t0 = std::chrono::steady_clock::now();
+  TakesSyncCalibrationResult again;
+  for (size_t k = 0; k < input.takes.size(); ++k) {
+    const KeypointInput take = TakeInput(input, k);
+    SyncResult refined = RefineOffsetsOfPeople(take, r->calibration.output.rig, r->takes[k], association, sync);
+    if (!refined.success) refined = r->takes[k];
+    SyncStageOptions known = sync;
+    known.known_offsets_s = refined.OffsetsSeconds();
+    SyncCalibrationResult resampled = CalibrateUnsynchronised(intrinsics, take, association, per_take, known);
+    const std::vector<PersonTrack> tracks =
+        NumberedOn(std::move(resampled.tracks), static_cast<int>(again.association.tracks.size()));
+    again.tracks.insert(again.tracks.end(), tracks.begin(), tracks.end());
+    again.association.tracks.insert(again.association.tracks.end(), tracks.begin(), tracks.end());
+    AddPeople(resampled.association.summary, &again.association.summary);
+    refined.method = "calibrated";
+    again.takes.push_back(std::move(refined));
+  }
+  again.calibration = CalibrateFromTracks(intrinsics, again.tracks, {}, calibrate, &again.used);
+  again.sync_seconds = r->sync_seconds + SecondsSince(t0) - again.calibration.seconds;
+  if (WorseCalibration(again.calibration, r->calibration)) return;
+  again.calibration.seconds += r->calibration.seconds;
+  *r = std::move(again);
+}
+
+}  // namespace
+
+TakesSyncCalibrationResult CalibrateUnsynchronisedTakes(const Rig& intrinsics, const KeypointInput& input,
+                                                        const AssociationOptions& association,
+                                                        const CalibrateStageOptions& calibrate,
+                                                        const SyncStageOptions& sync) {
+  if (input.takes.empty()) throw std::invalid_argument("CalibrateUnsynchronisedTakes: the input holds no takes");
+  if (!sync.known_offsets_s.empty())
+    throw InputError("sync-offsets", "one set of time offsets is one recording's; with several takes each take's "
+                                     "offsets are estimated (--sync)");
+  TakesSyncCalibrationResult r;
+  CalibrateStageOptions per_take = calibrate;
+  per_take.track_heights_m.clear();
+  for (size_t k = 0; k < input.takes.size(); ++k) {
+    SyncCalibrationResult take =
+        CalibrateUnsynchronised(intrinsics, TakeInput(input, k), association, per_take, sync);
+    r.sync_seconds += take.sync_seconds + take.calibration.seconds;
+    const std::vector<PersonTrack> tracks =
+        NumberedOn(std::move(take.tracks), static_cast<int>(r.association.tracks.size()));
+    r.tracks.insert(r.tracks.end(), tracks.begin(), tracks.end());
+    r.association.tracks.insert(r.association.tracks.end(), tracks.begin(), tracks.end());
+    AddPeople(take.association.summary, &r.association.summary);
+    r.takes.push_back(std::move(take.sync));
+  }
+  r.calibration = CalibrateFromTracks(intrinsics, r.tracks, {}, calibrate, &r.used);
+  if (r.calibration.output.success && sync.refine) RefineTakesWithPooledCameras(intrinsics, input, association,
+                                                                                 per_take, calibrate, sync, &r);
+  for (Camera& camera : r.calibration.output.rig) camera.time_offset = 0.0;
+  return r;
 }
 
 }  // namespace epilabel

@@ -87,6 +87,30 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
                                               const CalibrateStageOptions& calibrate,
                                               const SyncStageOptions& sync);
 
+// Several takes of one rig recorded without synchronisation (an input of takes, LoadTakes): the
+// cameras are started anew for every take, so each take has offsets of its own. Each take is
+// synchronised and calibrated alone (CalibrateUnsynchronised on TakeInput; with the subject height,
+// not track_heights_m, whose ids count over every take), its tracks end on its reference camera's
+// timeline (frame numbers in the pooled numbering, the ids numbered on over the takes as
+// AssociatePeople numbers them); then the cameras are calibrated once more from every take's
+// tracks pooled (CalibrateFromTracks, no fallback). The rig carries no time offsets: they belong
+// to the takes.
+struct TakesSyncCalibrationResult {
+  std::vector<SyncResult> takes;     // each take's offsets, in take order
+  CalibrateStageResult calibration;  // from every take's tracks
+  std::vector<PersonTrack> tracks;   // every take's tracks on its reference timeline
+  PersonTrack used;                  // the pooled track the cameras came from
+  Association association;           // the takes' associations on the shifted frames, tracks numbered on
+  double sync_seconds = 0.0;         // time in the takes' synchronisation and their own calibrations
+};
+
+// Throws InputError for bad sync options, or naming `sync.known_offsets_s` when offsets are given
+// (they would be one recording's), and std::invalid_argument for an input without takes.
+TakesSyncCalibrationResult CalibrateUnsynchronisedTakes(const Rig& intrinsics, const KeypointInput& input,
+                                                        const AssociationOptions& association,
+                                                        const CalibrateStageOptions& calibrate,
+                                                        const SyncStageOptions& sync);
+
 // The detections (camera and frame) of `people`'s tracks that at least three cameras see (every
 // track's when there are fewer cameras): the measure the whole-frame shifts are judged by. Two
 // cameras alone have no third view to confirm their pairing, and an uncalibrated pairing takes
