@@ -1,6 +1,7 @@
 #include "pseudolabel/stages/association.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -247,13 +248,24 @@ std::vector<TakeSummary> SummariseTakes(const KeypointInput& input, const Associ
     takes.push_back(s);
   }
   if (takes.empty()) return takes;
+  // Each track's take: the one holding most of its frames (a track resampled onto its take's
+  // reference timeline, `calibrate --sync`, can reach a few frames into the neighbouring take).
+  std::map<int, int> take_of_track;
   for (const PersonTrack& track : association.tracks) {
-    if (track.frame_numbers.empty() || track.num_frames() == 0) continue;
-    const int k = TakeOfFrame(input, track.frame_numbers.front());
-    if (k >= 0) ++takes[k].people;
+    std::vector<int> frames_in(takes.size(), 0);
+    for (int64_t frame : track.frame_numbers) {
+      const int k = TakeOfFrame(input, frame);
+      if (k >= 0) ++frames_in[k];
+    }
+    const auto most = std::max_element(frames_in.begin(), frames_in.end());
+    if (*most == 0) continue;
+    take_of_track[track.id] = static_cast<int>(most - frames_in.begin());
+    ++takes[take_of_track[track.id]].people;
   }
-  for (int64_t frame : used.frame_numbers) {
-    const int k = TakeOfFrame(input, frame);
+  for (size_t i = 0; i < used.frame_numbers.size(); ++i) {
+    int k = TakeOfFrame(input, used.frame_numbers[i]);
+    if (i < used.frame_track_ids.size() && take_of_track.count(used.frame_track_ids[i]))
+      k = take_of_track[used.frame_track_ids[i]];
     if (k >= 0) ++takes[k].used_frames;
   }
   return takes;

@@ -132,6 +132,22 @@ TEST(AssociatePeople, NoTrackSpansTwoTakes) {
   EXPECT_EQ(takes[0].people, per_take[0]);
   EXPECT_EQ(takes[1].people, per_take[1]);
   EXPECT_EQ(takes[0].frames, 100);
+  // A second-take track moved a few frames earlier (onto its take's reference timeline, as
+  // `calibrate --sync` leaves it) still counts for its own take: most of its frames are there;
+  // the pooled track's frames count for the take of the track they come from.
+  Association moved = a;
+  std::vector<PersonTrack> second_take;
+  for (PersonTrack& t : moved.tracks)
+    if (*TakesObserved(cut, t).begin() == 1) {
+      for (int64_t& frame : t.frame_numbers) frame -= 8;
+      second_take.push_back(t);
+    }
+  const PersonTrack pooled = PoolTracks(second_take);
+  const std::vector<TakeSummary> moved_takes = SummariseTakes(cut, moved, pooled);
+  EXPECT_EQ(moved_takes[0].people, per_take[0]);
+  EXPECT_EQ(moved_takes[1].people, per_take[1]);
+  EXPECT_EQ(moved_takes[0].used_frames, 0);
+  EXPECT_EQ(moved_takes[1].used_frames, pooled.num_frames());
 
   AssociationOptions single;
   single.method = "single";
