@@ -131,7 +131,8 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_option("--out,-o", o.out_path, "Output calibration TOML (Anipose/Pose2Sim layout)")->required();
   cmd->add_option("--yaml", o.yaml_path, "Also write OpenCV FileStorage YAML");
   cmd->add_flag("--sync", o.sync,
-                "Unsynchronised cameras: estimate time offsets with the cameras (written as time_offset per camera)");
+                "Unsynchronised cameras: estimate time offsets with the cameras (written as time_offset per camera; "
+                "with several takes each take gets its own, in report.json)");
   cmd->add_option("--sync-fps", o.sync_stage.default_fps, "With --sync: frame rate of the cameras")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
