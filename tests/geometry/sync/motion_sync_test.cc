@@ -378,6 +378,37 @@ TEST(EstimateOffsetsFromUnassociatedMotion, ShortRecordingPairsAndIsSureOnlyWith
   EXPECT_EQ(a.standard_error_frames, b.standard_error_frames);
 }
 
+// One person seen by a 30-fps reference and a 60-fps camera, 150 frames each (5 s and 2.5 s:
+// 73 reference frames), camera 1 `offset_frames` reference frames after the reference, the
+// two views' 2D tracks unassociated.
+UnassociatedSyncInput ShortMixedRate(double offset_frames, uint64_t seed) {
+  const SyncInput whole = MakeSyncInput(RingRig(2), {0.0, offset_frames / 30.0}, {30, 60}, 5.0, 1.0, true, seed);
+  const SyncInput cut = FirstFrames(whole, 150, 150);
+  UnassociatedSyncInput input;
+  input.fps = cut.fps;
+  input.views = {{CameraTrack(cut, 0, 0, 150)}, {CameraTrack(cut, 1, 0, 150)}};
+  return input;
+}
+
+TEST(EstimateOffsetsFromUnassociatedMotion, WeighsALagByItsOwnOverlap) {
+  // The camera's 2.5 s lie 58-70 frames into the reference's 5 s, so at the true lag its whole
+  // recording overlaps; a lag the other way overlaps it 58-70 frames less. The score weighs each
+  // lag's correlation by the frames the two tracks overlap at that lag; they were counted at the
+  // opposite lag (the camera's whole recording overlaps at any lag from -77 to 0, but only 3-15
+  // of its frames at the true one), and the score took a chance correlation at a negative lag.
+  MotionSyncOptions options;  // the motion's lag alone: no sub-frame steps, no epipolar check
+  options.canonical_radius_s = 0.0;
+  options.epipolar.radius_frames = 0.0;
+  for (double offset : {58.3, 63.6, 70.2}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      const SyncResult r = EstimateOffsetsFromUnassociatedMotion(ShortMixedRate(offset, seed), options);
+      ASSERT_TRUE(r.success) << r.reason;
+      ASSERT_TRUE(r.cameras[1].estimated) << r.cameras[1].note;
+      EXPECT_NEAR(r.cameras[1].offset_frames, offset, 1.0) << "offset " << offset << " seed " << seed;
+    }
+  }
+}
+
 TEST(EstimateOffsetsFromUnassociatedMotion, SameResultWithOneThread) {
   const UnassociatedSyncInput input = TwoUnassociatedPeople({0.0, 0.13, -0.21, 0.4}, 1.0);
   MotionSyncOptions one;
