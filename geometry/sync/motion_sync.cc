@@ -624,11 +624,15 @@ ViewTrack MakeViewTrack(const Observations2d& track, double fps, double grid_fps
   return v;
 }
 
-// Grid frames where b has a signal at g and a at g + lag.
-int Overlap(const ViewTrack& a, const ViewTrack& b, int lag) {
-  const int na = static_cast<int>(a.present.size()), nb = static_cast<int>(b.present.size());
+// Grid frames where `camera` has a signal at g and `reference` at g + lag: the frames over which
+// Correlation(reference, camera, lag) correlates them (the lag's sign as there). It was counted
+// the other way round (reference at g, camera at g + lag), the overlap of the opposite lag, which
+// weighed a wrong lag by the true one's overlap whenever the two tracks differ in length (a 60-fps
+// camera's 73 grid frames against the reference's 150).
+int Overlap(const ViewTrack& camera, const ViewTrack& reference, int lag) {
+  const int nr = static_cast<int>(reference.present.size()), nc = static_cast<int>(camera.present.size());
   int n = 0;
-  for (int g = std::max(0, -lag); g < std::min(nb, na - lag); ++g) n += a.present[g + lag] & b.present[g];
+  for (int g = std::max(0, -lag); g < std::min(nc, nr - lag); ++g) n += reference.present[g + lag] & camera.present[g];
   return n;
 }
 
@@ -636,7 +640,7 @@ int Overlap(const ViewTrack& a, const ViewTrack& b, int lag) {
 struct PairCurve {
   int camera_track = -1, reference_track = -1;
   std::vector<double> correlation;  // NaN where they do not overlap enough
-  std::vector<int> overlap;
+  std::vector<int> overlap;         // grid frames both present (Overlap)
 };
 
 // Which tracks of one view are seen in a common grid frame, [a * n + b].

@@ -99,7 +99,8 @@ struct UnassociatedSyncInput {
 // half of min_overlap_s left out, or, when that leaves none, shorter than half the shorter of the
 // two views' longest tracks: a short recording, noted) gets its joints'
 // correlation per lag; per lag the pairs are matched greedily by correlation (one offset for all
-// people), scored by their correlation x overlap over the camera's track frames. The best pairs, as
+// people), scored by their correlation x their overlap at that lag (the frames correlated) over the
+// camera's track frames. The best pairs, as
 // associated people, refine it (EstimateOffsetsFromMotion on two cameras) when within 1.5 frames.
 // Then the epipolar check (EpipolarSpreadAtOffsets in epipolar_sync.h), on the whole lags within canonical_radius_s + 1
 // frame and the score's 4 next peaks: when one fundamental matrix fits one of them best and it is
