@@ -50,10 +50,9 @@ struct DetectArgs {
   double fps = 0.0;
   std::vector<double> crop_expansion;
   double upright_crop = 0.0;
-  bool fit_body = PoseDetectorOptions{}.crop_fit_seen_body;
   bool no_fit_body = false;
   double motion_frames = PoseDetectorOptions{}.crop_motion_frames;
-  bool upright_along_body = PoseDetectorOptions{}.crop_upright_along_body;
+  bool upright_along_body = false;
 };
 
 // --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
@@ -125,9 +124,9 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.smoothing.degree = args.smooth_degree;
   options.image_folder_fps = args.fps;
   options.crop_upright_min_tilt_deg = args.upright_crop;
-  options.crop_fit_seen_body = (args.fit_body || options.crop_fit_seen_body) && !args.no_fit_body;
+  if (args.no_fit_body) options.crop_fit_seen_body = false;
   options.crop_motion_frames = args.motion_frames;
-  options.crop_upright_along_body = args.upright_along_body;
+  if (args.upright_along_body) options.crop_upright_along_body = true;
   if (!args.crop_expansion.empty()) {
     if (args.crop_expansion.size() != 2) throw InputError("--crop-expansion", "expected TORSO,BODY (e.g. 1.9,1.2)");
     options.crop_torso_expansion = args.crop_expansion[0];
@@ -275,16 +274,16 @@ void AddDetectCommand(CLI::App& app) {
                   "(0 = whenever it leans at all; negative = never, MoveNet's own upright square)")
       ->capture_default_str()
       ->check(CLI::Range(-1.0, 180.0));
-  cmd->add_flag("--fit-body", args->fit_body,
-                "MoveNet: crop a person seen whole (a face joint and an ankle) to the body's extent plus its "
-                "measured motion (--motion-frames x the last frame's largest joint displacement)");
-  cmd->add_flag("--no-fit-body", args->no_fit_body, "MoveNet: its own crop factors (--crop-expansion) always");
+  cmd->add_flag("--no-fit-body", args->no_fit_body,
+                "MoveNet: its own crop factors (--crop-expansion) always (default: a tracked person seen whole, a "
+                "face joint and an ankle, is cropped to the body's extent plus its measured motion)");
   cmd->add_option("--motion-frames", args->motion_frames,
                   "With the body fit: the crop's margin in frames of the person's measured motion")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
   cmd->add_flag("--upright-along-body", args->upright_along_body,
-                "MoveNet: turn the upright crop along the whole body (mid-ankle to mid-shoulder) instead of the torso");
+                "MoveNet: turn the upright crop along the body (mid-ankle to mid-shoulder, when both ankles are "
+                "seen) instead of the torso (mid-hip to mid-shoulder)");
   cmd->add_option("--min-score", args->min_score, "Write joints scoring below this as missing (0, 0, 0)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

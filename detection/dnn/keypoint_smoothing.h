@@ -11,7 +11,8 @@ namespace epilabel {
 // for |dt| <= reach_sigmas x sigma. Degree 0 is the weighted mean; degree 1 (a line) keeps
 // uniform motion exactly whatever the scores and at the ends of a track (the mean lags towards
 // the better-scored side); degree 2 also keeps a constant acceleration (less smoothing, least
-// attenuation of fast motion).
+// attenuation of fast motion: at sigma 0.05 s a 3 Hz swing loses about 3 % of its amplitude
+// against 32 % with a line, for the same noise reduction as a line at 0.025 s, which loses 9 %).
 struct KeypointSmoothingOptions {
   // Width of the window in seconds on the camera's timestamps (CameraKeypoints::timestamps_s),
   // so that 30 and 60 frame/s videos are smoothed alike. Without timestamps (image folders
@@ -20,7 +21,7 @@ struct KeypointSmoothingOptions {
   // Width in frames (frame numbers, not positions in the list); when > 0 it is used instead of
   // sigma_s, with or without timestamps.
   double sigma_frames = 0.0;
-  int degree = 1;             // 0, 1 or 2
+  int degree = 2;             // 0, 1 or 2
   double reach_sigmas = 2.0;  // samples within this many sigmas of the frame
 
   bool Enabled() const { return sigma_frames > 0.0 || sigma_s > 0.0; }
