@@ -11,6 +11,9 @@ reference scores it >= --min-ref and ours scores it > 0. The medians over all jo
 the 17 COCO joints; with BlazePose and a BODY_25B reference, the heels and toes (BlazePose's
 foot index against BODY_25B's big toe) are compared too and printed apart.
 
+The fastest tenth of the compared joints (by OpenPose's own speed, central difference over the
+neighbouring frames) is reported apart: temporal smoothing that smears fast motion shows there.
+
 Also prints per camera the mean offset (ours - reference) in pixels, to see frame-size
 mismatches (the balancing trial's cam01/cam02 videos are 1080 px wide, OpenPose's 1088).
 
@@ -191,7 +194,12 @@ def main(argv):
                     ok = (subject[:17, 2] >= args.min_ref) & (mine[:17, 2] > 0)
                     offsets.extend(mine[:17, :2][ok] - subject[:17, :2][ok])
             shift[cam] = np.median(np.array(offsets), axis=0) if offsets else np.zeros(2)
+    # Each compared joint's speed in the reference (% of body height per frame, central difference
+    # of OpenPose's subject): the fastest decile shows whether smoothing smears fast motion.
+    speed_error = []
     for cam in sorted(set(ours) & set(ref)):
+        subjects = {f: max(people, key=lambda p: box_height(p[:17], args.min_ref))
+                    for f, people in ref[cam].items() if people}
         offsets, cam_errors, missed = [], [], 0
         cam_joint = [[] for _ in COCO]
         for frame, ref_people in sorted(ref[cam].items()):
@@ -209,6 +217,10 @@ def main(argv):
                 if subject[j, 2] >= args.min_ref and mine[j, 2] > 0:
                     e = 100.0 * np.linalg.norm(mine[j, :2] - shift.get(cam, 0.0) - subject[j, :2]) / height
                     errors[j].append(e)
+                    before, after = subjects.get(frame - 1), subjects.get(frame + 1)
+                    if (before is not None and after is not None and before[j, 2] >= args.min_ref
+                            and after[j, 2] >= args.min_ref):
+                        speed_error.append((50.0 * np.linalg.norm(after[j, :2] - before[j, :2]) / height, e))
                     cam_joint[j].append(e)
                     cam_errors.append(e)
                     offsets.append(mine[j, :2] - subject[j, :2])
@@ -228,6 +240,13 @@ def main(argv):
                "per_joint_median_pct": per_joint, "per_camera": per_camera, "joints_compared": int(everything.size),
                "feet_median_pct": {FEET[j]: float(np.median(v)) for j, v in feet_errors.items() if v},
                "people": people}
+    if speed_error:
+        se = np.array(speed_error)
+        fast = se[:, 0] >= np.quantile(se[:, 0], 0.9)
+        summary["fastest_decile"] = {"min_speed_pct_per_frame": float(se[fast, 0].min()),
+                                     "median_speed_pct_per_frame": float(np.median(se[fast, 0])),
+                                     "median_pct": float(np.median(se[fast, 1])),
+                                     "others_median_pct": float(np.median(se[~fast, 1]))}
     cams = list(per_camera)
     print("joint               median % of body height   (per camera: " + " ".join(cams) + ")")
     for name, v in per_joint.items():
@@ -241,6 +260,11 @@ def main(argv):
     for cam, c in per_camera.items():
         print("  %s: median %.2f %%, median offset (%.1f, %.1f) px, subject missed in %d frames" % (
             cam, c["median_pct"] or 0, c["median_offset_px"][0], c["median_offset_px"][1], c["subject_missed_frames"]))
+    if "fastest_decile" in summary:
+        fd = summary["fastest_decile"]
+        print("fastest 10 %% of the joints (OpenPose's joint moving >= %.2f %% of the height per frame, median %.2f): "
+              "median %.2f %% (the others %.2f %%)" % (fd["min_speed_pct_per_frame"], fd["median_speed_pct_per_frame"],
+                                                       fd["median_pct"], fd["others_median_pct"]))
     print("people per frame (reference people with >= 6 joints scored >= %.2f; found = one of ours within 10 %% "
           "of its height, median joint distance):" % args.min_ref)
     for cam, c in people.items():

@@ -44,9 +44,15 @@ struct DetectArgs {
   std::vector<double> test_scales;
   int vote_radius = 0;
   double smooth = 0.0;
+  double smooth_seconds = KeypointSmoothingOptions{}.sigma_s;
+  int smooth_degree = KeypointSmoothingOptions{}.degree;
+  bool no_smooth = false;
   double fps = 0.0;
   std::vector<double> crop_expansion;
   double upright_crop = 0.0;
+  bool no_fit_body = false;
+  double motion_frames = PoseDetectorOptions{}.crop_motion_frames;
+  bool upright_along_body = false;
 };
 
 // --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
@@ -113,9 +119,14 @@ PoseDetectorOptions MakeOptions(const DetectArgs& args) {
   options.model.test_scales = args.test_scales;
   options.model.movenet_decoding.vote_radius = args.vote_radius;
   options.left_right_check = !args.no_left_right_check;
-  options.smoothing_sigma_frames = args.smooth;
+  options.smoothing.sigma_frames = args.no_smooth ? 0.0 : args.smooth;
+  options.smoothing.sigma_s = args.no_smooth ? 0.0 : args.smooth_seconds;
+  options.smoothing.degree = args.smooth_degree;
   options.image_folder_fps = args.fps;
   options.crop_upright_min_tilt_deg = args.upright_crop;
+  if (args.no_fit_body) options.crop_fit_seen_body = false;
+  options.crop_motion_frames = args.motion_frames;
+  if (args.upright_along_body) options.crop_upright_along_body = true;
   if (!args.crop_expansion.empty()) {
     if (args.crop_expansion.size() != 2) throw InputError("--crop-expansion", "expected TORSO,BODY (e.g. 1.9,1.2)");
     options.crop_torso_expansion = args.crop_expansion[0];
@@ -141,6 +152,10 @@ void RunDetect(const DetectArgs& args) {
   for (const CameraDetectionSummary& c : result.cameras) {
     spdlog::info("{}: {} frames {}x{}, mean score {:.2f}, {} lost, {:.1f} frames/s", c.camera, c.frames, c.width,
                  c.height, c.mean_score, c.lost_frames, c.FramesPerSecond());
+    if (c.smoothing_sigma_frames > 0.0)
+      spdlog::info("{}: joints smoothed over time (sigma {:.2f} frames)", c.camera, c.smoothing_sigma_frames);
+    else if (options.smoothing.Enabled() && c.frames > 1)
+      spdlog::info("{}: not smoothed (no timestamps: give --fps for image folders, or --smooth in frames)", c.camera);
     if (c.left_right_swaps > 0)
       spdlog::info("{}: left and right swapped back in {} frame(s) (the model exchanged them against the "
                    "previous frames)",
@@ -233,10 +248,23 @@ void AddDetectCommand(CLI::App& app) {
                   "Frame rate of --images folders: their timestamps are frame index / fps (videos take theirs "
                   "from the container; 0 = image folders without timestamps)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--smooth-seconds", args->smooth_seconds,
+                  "Confidence-weighted temporal smoothing of the joints: a local line fitted over a Gaussian "
+                  "window of this sigma in seconds, on the frames' timestamps (videos, --images with --fps; "
+                  "0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
   cmd->add_option("--smooth", args->smooth,
-                  "Confidence-weighted temporal smoothing of the joints, Gaussian sigma in frames (0 = off)")
+                  "The smoothing's sigma in frames instead of seconds (with or without timestamps; 0 = use "
+                  "--smooth-seconds)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--smooth-degree", args->smooth_degree,
+                  "Degree of the local polynomial of the smoothing: 0 = weighted mean, 1 = line (keeps uniform "
+                  "motion), 2 = parabola (keeps acceleration, smooths least)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 2));
+  cmd->add_flag("--no-smooth", args->no_smooth, "No temporal smoothing (the joints of each frame as detected)");
   cmd->add_option("--crop-expansion", args->crop_expansion,
                   "MoveNet crop around the last person: TORSO,BODY expansion factors (default 1.9,1.2)")
       ->delimiter(',')
@@ -246,6 +274,16 @@ void AddDetectCommand(CLI::App& app) {
                   "(0 = whenever it leans at all; negative = never, MoveNet's own upright square)")
       ->capture_default_str()
       ->check(CLI::Range(-1.0, 180.0));
+  cmd->add_flag("--no-fit-body", args->no_fit_body,
+                "MoveNet: its own crop factors (--crop-expansion) always (default: a tracked person seen whole, a "
+                "face joint and an ankle, is cropped to the body's extent plus its measured motion)");
+  cmd->add_option("--motion-frames", args->motion_frames,
+                  "With the body fit: the crop's margin in frames of the person's measured motion")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_flag("--upright-along-body", args->upright_along_body,
+                "MoveNet: turn the upright crop along the body (mid-ankle to mid-shoulder, when both ankles are "
+                "seen) instead of the torso (mid-hip to mid-shoulder)");
   cmd->add_option("--min-score", args->min_score, "Write joints scoring below this as missing (0, 0, 0)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -9,7 +9,8 @@ namespace epilabel {
 namespace {
 
 // COCO-17 indices used by the crop rule.
-constexpr int kLeftShoulder = 5, kRightShoulder = 6, kLeftHip = 11, kRightHip = 12;
+constexpr int kNose = 0, kRightEar = 4, kLeftShoulder = 5, kRightShoulder = 6, kLeftHip = 11, kRightHip = 12,
+              kLeftAnkle = 15, kRightAnkle = 16;
 constexpr int kCocoJoints = 17;
 
 }  // namespace
@@ -20,7 +21,7 @@ ImageBox FullFrameSquare(int image_width, int image_height) {
 }
 
 ImageBox MoveNetCropRegion(const std::vector<Eigen::Vector3d>& keypoints, int image_width, int image_height,
-                           const MoveNetCropOptions& options, bool* full_frame) {
+                           const MoveNetCropOptions& options, bool* full_frame, double last_motion_px) {
   auto fallback = [&]() {
     if (full_frame != nullptr) *full_frame = true;
     return FullFrameSquare(image_width, image_height);
@@ -37,7 +38,9 @@ ImageBox MoveNetCropRegion(const std::vector<Eigen::Vector3d>& keypoints, int im
   double angle = 0.0;
   if (options.upright_min_tilt_deg >= 0.0 && seen(kLeftHip) && seen(kRightHip) && seen(kLeftShoulder) &&
       seen(kRightShoulder)) {
-    const Eigen::Vector2d down = center - 0.5 * (point(kLeftShoulder) + point(kRightShoulder));
+    const Eigen::Vector2d shoulders = 0.5 * (point(kLeftShoulder) + point(kRightShoulder));
+    const bool legs = options.upright_along_body && seen(kLeftAnkle) && seen(kRightAnkle);
+    const Eigen::Vector2d down = (legs ? 0.5 * (point(kLeftAnkle) + point(kRightAnkle)) : center) - shoulders;
     const double tilt = std::atan2(-down.x(), down.y());  // 0 when the shoulders are straight above
     if (down.norm() > 1e-6 && std::abs(tilt) * 180.0 / M_PI > options.upright_min_tilt_deg) angle = tilt;
   }
@@ -51,12 +54,28 @@ ImageBox MoveNetCropRegion(const std::vector<Eigen::Vector3d>& keypoints, int im
   for (int j = 0; j < kCocoJoints; ++j)
     if (seen(j)) body_range = body_range.cwiseMax(along_axes(j));
 
+  bool face_seen = false;
+  for (int j = kNose; j <= kRightEar; ++j) face_seen = face_seen || seen(j);
+  const bool whole_body = face_seen && (seen(kLeftAnkle) || seen(kRightAnkle));
   double half = std::max(options.torso_expansion * torso_range.maxCoeff(), options.body_expansion * body_range.maxCoeff());
+  if (options.fit_seen_body && whole_body && last_motion_px >= 0.0)
+    half = body_range.maxCoeff() + options.motion_frames * last_motion_px;
   const double to_border = std::max({center.x(), image_width - center.x(), center.y(), image_height - center.y()});
   half = std::min(half, to_border);
   if (!(half > 0.0) || half > 0.5 * std::max(image_width, image_height)) return fallback();
   if (full_frame != nullptr) *full_frame = false;
   return {center.x() - half, center.y() - half, 2.0 * half, 2.0 * half, angle};
+}
+
+double LargestJointMotion(const std::vector<Eigen::Vector3d>& before, const std::vector<Eigen::Vector3d>& after,
+                          double min_score) {
+  double largest = -1.0;
+  for (size_t j = 0; j < std::min(before.size(), after.size()); ++j) {
+    const bool both = before[j].z() >= min_score && after[j].z() >= min_score && before[j].allFinite() &&
+                      after[j].allFinite();
+    if (both) largest = std::max(largest, (after[j].head<2>() - before[j].head<2>()).norm());
+  }
+  return largest;
 }
 
 std::optional<ImageBox> KeypointBox(const std::vector<Eigen::Vector3d>& keypoints, double min_keypoint_score,

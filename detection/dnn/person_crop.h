@@ -43,15 +43,35 @@ struct MoveNetCropOptions {
   // measured along the crop's axes. MoveNet is trained on mostly upright people; a leaning or
   // bending person is placed better upright. Negative = never (MoveNet's own rule).
   double upright_min_tilt_deg = -1.0;
+  // Whole-body fit: when the body's ends are seen (a face joint and an ankle) and the person's
+  // motion over the last frame is known (last_motion_px >= 0), the half side is the body extent
+  // plus motion_frames x that motion, instead of the largest of torso_expansion x the torso and
+  // body_expansion x the body: MoveNet's factors are a margin for limbs it has not seen and for
+  // motion it does not measure; a person seen whole is framed tightly (larger in the network's
+  // input) and the margin follows the measured speed (a fast move at 30 frame/s gets a larger
+  // crop than a slow one at 60). false = MoveNet's rule.
+  bool fit_seen_body = false;
+  double motion_frames = 2.0;
+  // What the upright crop turns along: the torso (mid-hip to mid-shoulder), or, with
+  // upright_along_body, the whole body (mid-ankle to mid-shoulder when both ankles are seen,
+  // else the torso): a person bent at the hips on straight legs is turned by less than the torso.
+  bool upright_along_body = false;
 };
+
+// The largest displacement of a joint seen (score >= min_score) in both `before` and `after`,
+// pixels; -1 when no joint is seen in both.
+double LargestJointMotion(const std::vector<Eigen::Vector3d>& before, const std::vector<Eigen::Vector3d>& after,
+                          double min_score);
 
 // The square of side max(width, height) centred on the image (the whole frame, padded).
 ImageBox FullFrameSquare(int image_width, int image_height);
 
 // The crop around the person of `keypoints` (17 COCO joints) for the next frame. Sets
-// *full_frame (if given) when the rule falls back to FullFrameSquare.
+// *full_frame (if given) when the rule falls back to FullFrameSquare. last_motion_px: the
+// person's motion over the last frame (LargestJointMotion), negative = unknown.
 ImageBox MoveNetCropRegion(const std::vector<Eigen::Vector3d>& keypoints, int image_width, int image_height,
-                           const MoveNetCropOptions& options = {}, bool* full_frame = nullptr);
+                           const MoveNetCropOptions& options = {}, bool* full_frame = nullptr,
+                           double last_motion_px = -1.0);
 
 // Top-down models: the bounding box of the joints with score >= min_keypoint_score (at least
 // `min_joints` of them), in continuous coordinates; nullopt when too few joints are confident or

@@ -182,6 +182,7 @@ struct PoseDetector::Impl {
   int input_width = 0, input_height = 0;            // the network's input, pixels
 
   std::vector<Eigen::Vector3d> previous;  // last frame's joints (pixel-centre), empty = none
+  double last_motion_px = -1.0;           // LargestJointMotion into `previous`; negative = unknown
   bool lost = true;
   LeftRightCheck left_right;  // of the single tracked person
   size_t left_right_swaps = 0;
@@ -347,15 +348,19 @@ struct PoseDetector::Impl {
     crop.torso_expansion = options.crop_torso_expansion;
     crop.body_expansion = options.crop_body_expansion;
     crop.upright_min_tilt_deg = options.crop_upright_min_tilt_deg;
+    crop.fit_seen_body = options.crop_fit_seen_body;
+    crop.motion_frames = options.crop_motion_frames;
+    crop.upright_along_body = options.crop_upright_along_body;
     return crop;
   }
 
   // The region to run on: around the previous person, or the full frame (sets *full).
-  ImageBox Region(const std::vector<Eigen::Vector3d>& around, int w, int h, bool* full) const {
+  // motion_px: the person's motion into `around` (MoveNetCropRegion), negative = unknown.
+  ImageBox Region(const std::vector<Eigen::Vector3d>& around, int w, int h, bool* full, double motion_px = -1.0) const {
     *full = true;
     if (layout == PoseModelLayout::kMoveNet) {
       if (around.empty()) return FullFrameSquare(w, h);
-      return MoveNetCropRegion(around, w, h, CropOptions(), full);
+      return MoveNetCropRegion(around, w, h, CropOptions(), full, motion_px);
     }
     if (layout == PoseModelLayout::kBlazePose && !around.empty()) {
       BlazePoseRegionOptions region;
@@ -399,7 +404,7 @@ struct PoseDetector::Impl {
     const bool use_previous = options.track && !lost && !previous.empty();
     const std::vector<Eigen::Vector3d> around = use_previous ? previous : FindWithFinder(image);
     bool full = true;
-    const ImageBox box = Region(around, image.cols, image.rows, &full);
+    const ImageBox box = Region(around, image.cols, image.rows, &full, use_previous ? last_motion_px : -1.0);
     if (full) ++full_frame_runs;
     std::vector<Eigen::Vector3d> joints = Run(image, box);
     if (full && options.refine_full_frame && MeanScore(joints) >= options.lost_mean_score) {
@@ -413,6 +418,7 @@ struct PoseDetector::Impl {
     } else {
       if (left_right.Apply(&joints)) ++left_right_swaps;
     }
+    last_motion_px = use_previous && !lost ? LargestJointMotion(previous, joints, options.min_crop_keypoint_score) : -1.0;
     previous = joints;
     Person2d person;
     person.joints = joints;
@@ -430,6 +436,7 @@ std::vector<Person2d> PoseDetector::DetectPeople(const cv::Mat& bgr_image) { ret
 
 void PoseDetector::Reset() {
   impl_->previous.clear();
+  impl_->last_motion_px = -1.0;
   impl_->lost = true;
   impl_->left_right.Reset();
   impl_->left_right_swaps = 0;
@@ -522,8 +529,8 @@ DetectionResult DetectCameras(const std::vector<CameraInput>& inputs, const Pose
       camera.people.push_back(std::move(people));
       report(++done);
     }
-    if (options.smoothing_sigma_frames > 0.0) SmoothKeypoints(options.smoothing_sigma_frames, &camera);
     KeepUsableTimestamps(&camera, &summary);
+    summary.smoothing_sigma_frames = SmoothKeypoints(options.smoothing, &camera).sigma_frames;
     summary.frames = camera.frame_numbers.size();
     summary.inferences = detector.inferences();
     summary.full_frame_runs = detector.full_frame_runs();

@@ -34,6 +34,7 @@
 #include <Eigen/Core>
 #include <opencv2/core.hpp>
 
+#include "detection/dnn/keypoint_smoothing.h"
 #include "detection/dnn/left_right_check.h"
 #include "detection/dnn/person_tracker.h"
 #include "detection/dnn/pose_decoding.h"
@@ -170,10 +171,22 @@ struct PoseDetectorOptions {
   // OpenPose from 1.74 to 1.62 % of the body height and the worst joint from 3.68 to 2.35 %
   // (docs/detector.md, *Accuracy against OpenPose*).
   double crop_upright_min_tilt_deg = 0.0;
+  // MoveNetCropOptions::fit_seen_body / motion_frames / upright_along_body: a person seen whole
+  // (a face joint and an ankle) and tracked is cropped to the body's extent plus motion_frames x
+  // its motion over the last frame, instead of MoveNet's fixed factors (default on: balancing
+  // trial, with the smoothing, 1.58 -> 1.53 % of the body height against OpenPose, and the
+  // calibration from those detections 1.74 -> 1.03 degrees). crop_upright_along_body turns the
+  // upright crop along mid-ankle -> mid-shoulder: 1.52 %, the ankles 0.05-0.1 points better,
+  // but that calibration 1.39 degrees; off by default.
+  bool crop_fit_seen_body = true;
+  double crop_motion_frames = 2.0;
+  bool crop_upright_along_body = false;
   // Confidence-weighted temporal smoothing of each person's joints after detection (DetectCameras
-  // only): a Gaussian of smoothing_sigma_frames over +-2 sigma frames, each neighbour weighted by
-  // its joint score; 0 = off. Scores are kept.
-  double smoothing_sigma_frames = 0.0;
+  // only; KeypointSmoothingOptions): a local parabola fitted over a Gaussian window of sigma
+  // 0.05 s on the frames' timestamps by default (videos; image folders with image_folder_fps),
+  // none without timestamps; smoothing.sigma_s = 0 (and sigma_frames = 0) turns it off. Scores
+  // are kept.
+  KeypointSmoothingOptions smoothing;
   // Frame rate of image folders: their timestamps are frame index / image_folder_fps (0: image
   // folders get no timestamps). Videos take their timestamps from the container.
   double image_folder_fps = 0.0;
@@ -214,6 +227,9 @@ struct CameraDetectionSummary {
   // how many).
   FrameTiming timing;
   std::string timing_note;
+  // The temporal smoothing's sigma in this camera's frames (PoseDetectorOptions::smoothing);
+  // 0 = not smoothed (off, or a window in seconds without timestamps).
+  double smoothing_sigma_frames = 0.0;
   double FramesPerSecond() const { return seconds > 0.0 ? frames / seconds : 0.0; }
 };
 

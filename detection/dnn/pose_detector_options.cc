@@ -57,8 +57,9 @@ void PoseDetectorOptions::Check() const {
   if (!(crop_upright_min_tilt_deg <= 180.0)) throw InputError("upright_crop", "must be at most 180 degrees");
   if (!(crop_torso_expansion > 0.0) || !(crop_body_expansion > 0.0))
     throw InputError("crop_expansion", "must be positive");
-  if (!(smoothing_sigma_frames >= 0.0) || !std::isfinite(smoothing_sigma_frames))
-    throw InputError("smoothing", "must be a non-negative number of frames");
+  smoothing.Check();
+  if (!(crop_motion_frames >= 0.0) || !std::isfinite(crop_motion_frames))
+    throw InputError("motion_frames", "must be a non-negative number of frames");
   if (!(image_folder_fps >= 0.0) || !std::isfinite(image_folder_fps))
     throw InputError("fps", "the frame rate of image folders must be a non-negative number (0: none)");
   left_right.Check();

@@ -87,6 +87,56 @@ TEST(MoveNetCropRegion, UprightCropTurnsWithALeaningTorsoOnlyPastTheThreshold) {
   EXPECT_EQ(MoveNetCropRegion(StandingPerson(), 1000, 1000, options).angle, 0.0);  // upright: no turn
 }
 
+TEST(MoveNetCropRegion, FitsAPersonSeenWholeToItsExtentPlusItsMotion) {
+  MoveNetCropOptions options;
+  options.fit_seen_body = true;  // motion_frames 2
+  // Body extent 180 (mid-hip to the ankles); 7 px of motion over the last frame: half 180 + 14.
+  const ImageBox fitted = MoveNetCropRegion(StandingPerson(), 1000, 1000, options, nullptr, 7.0);
+  EXPECT_DOUBLE_EQ(fitted.width, 2.0 * 194.0);
+  EXPECT_DOUBLE_EQ(fitted.Center().x(), 110.5);
+  // Faster motion, larger crop.
+  EXPECT_DOUBLE_EQ(MoveNetCropRegion(StandingPerson(), 1000, 1000, options, nullptr, 30.0).width, 2.0 * 240.0);
+  // Motion unknown (the first tracked frame), or the body's ends not seen: MoveNet's factors.
+  EXPECT_DOUBLE_EQ(MoveNetCropRegion(StandingPerson(), 1000, 1000, options).width, 432.0);
+  std::vector<Eigen::Vector3d> no_feet = StandingPerson();
+  for (int j : {15, 16}) no_feet[j].z() = 0.05;  // body extent 140 (the nose): max(1.9 * 100, 1.2 * 140)
+  EXPECT_DOUBLE_EQ(MoveNetCropRegion(no_feet, 1000, 1000, options, nullptr, 7.0).width, 380.0);
+  std::vector<Eigen::Vector3d> no_face = StandingPerson();
+  for (int j : {0, 1, 2, 3, 4}) no_face[j].z() = 0.05;
+  EXPECT_DOUBLE_EQ(MoveNetCropRegion(no_face, 1000, 1000, options, nullptr, 7.0).width, 432.0);
+}
+
+TEST(MoveNetCropRegion, UprightAlongTheBodyTurnsByTheLineFromTheAnklesToTheShoulders) {
+  // Bent forward at the hips by 40 degrees (upper body turned about the mid-hip), legs straight.
+  const double a = 40.0 * M_PI / 180.0;
+  const Eigen::Vector2d hip(110.0, 200.0);
+  const Eigen::Rotation2Dd turn(-a);
+  std::vector<Eigen::Vector3d> k = StandingPerson();
+  for (int j = 0; j <= 10; ++j) k[j].head<2>() = hip + turn * (k[j].head<2>() - hip);
+  MoveNetCropOptions options;
+  options.upright_min_tilt_deg = 0.0;
+  EXPECT_NEAR(MoveNetCropRegion(k, 1000, 1000, options).angle, -a, 1e-9);  // the torso's angle
+  options.upright_along_body = true;
+  const Eigen::Vector2d shoulders = 0.5 * (k[5].head<2>() + k[6].head<2>());
+  const Eigen::Vector2d down = Eigen::Vector2d(110.0, 380.0) - shoulders;  // mid-ankle - mid-shoulder
+  const double body = std::atan2(-down.x(), down.y());
+  EXPECT_NEAR(MoveNetCropRegion(k, 1000, 1000, options).angle, body, 1e-9);
+  EXPECT_LT(std::abs(body), 0.5 * a);
+  // Without both ankles seen: the torso.
+  k[16].z() = 0.05;
+  EXPECT_NEAR(MoveNetCropRegion(k, 1000, 1000, options).angle, -a, 1e-9);
+}
+
+TEST(LargestJointMotion, TheLargestDisplacementOfAJointSeenInBothFrames) {
+  std::vector<Eigen::Vector3d> before = StandingPerson(), after = StandingPerson();
+  after[9].head<2>() += Eigen::Vector2d(3.0, 4.0);    // 5 px
+  after[10].head<2>() += Eigen::Vector2d(30.0, 0.0);  // 30 px, but not seen after
+  after[10].z() = 0.1;
+  EXPECT_DOUBLE_EQ(LargestJointMotion(before, after, 0.2), 5.0);
+  EXPECT_DOUBLE_EQ(LargestJointMotion(before, after, 0.05), 30.0);
+  EXPECT_DOUBLE_EQ(LargestJointMotion({}, after, 0.2), -1.0);
+}
+
 TEST(MoveNetCropRegion, TorsoExpansionWinsForACompactPose) {
   std::vector<Eigen::Vector3d> k = StandingPerson();
   for (int j : {13, 14, 15, 16}) k[j].z() = 0.05;  // legs not seen: body extent 140 (nose)
