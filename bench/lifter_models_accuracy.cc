@@ -8,6 +8,7 @@
 //       [--samples-per-epoch N]   (a model may carry its own epochs: mlp:40)
 //       [--hypotheses 5] [--steps 4] [--digest]
 //       [--refine] [--label-fraction F] [--pretrain-epochs P] [--pretrain-motions DIR] [--lr-decay D]
+//       [--lr R] [--lr-schedule exponential|cosine] [--lr-warmup EPOCHS]
 //       [--train-labels DATASET.npz] [--seed S]
 // A model name may carry options: NAME+unc (uncertainty head), NAME+persp (perspective inputs),
 // NAME+pe (perspective encoding: the rays as more input channels), NAME+vc (virtual cameras for
@@ -232,6 +233,9 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   double label_fraction = 1.0;
   double lr_decay = 0.0;  // 0: TrainOptions' default
+  double lr = 0.0;        // 0: TrainOptions' default
+  double lr_warmup = 0.0;
+  std::string lr_schedule = "exponential";
   std::string train_labels;
   std::string pretrain_motions = DataDir() + "/mocap_pretrain";
   std::string models = "mlp,tcn,gcn";
@@ -258,6 +262,9 @@ int main(int argc, char** argv) {
     else if (flag == "--train-labels") train_labels = value;
     else if (flag == "--pretrain-motions") pretrain_motions = value;
     else if (flag == "--lr-decay") lr_decay = std::atof(value);
+    else if (flag == "--lr") lr = std::atof(value);
+    else if (flag == "--lr-schedule") lr_schedule = value;
+    else if (flag == "--lr-warmup") lr_warmup = std::atof(value);
     else if (flag == "--seed") seed = std::strtoull(value, nullptr, 10);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
@@ -300,6 +307,9 @@ int main(int argc, char** argv) {
     options.overwrite = true;
     options.seed = seed;
     if (lr_decay > 0.0) options.lr_decay = lr_decay;
+    if (lr > 0.0) options.learning_rate = lr;
+    options.lr_schedule = lr_schedule;
+    options.lr_warmup_epochs = lr_warmup;
     const auto start = std::chrono::steady_clock::now();
     const std::clock_t cpu_start = std::clock();
     const TrainSummary summary = TrainLifter(options, data.train, LabelDataset{});

@@ -178,7 +178,13 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--seed", o.seed, "Random seed (weights, data order, augmentation, dropout)")->capture_default_str();
   cmd->add_option("--batch-size,-b", o.batch_size, "Samples per batch")->capture_default_str();
   cmd->add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
-  cmd->add_option("--lr-decay", o.lr_decay, "Learning-rate factor per epoch")->capture_default_str();
+  cmd->add_option("--lr-decay", o.lr_decay, "Learning-rate factor per epoch (exponential schedule)")->capture_default_str();
+  cmd->add_option("--lr-schedule", o.lr_schedule,
+                  "Learning-rate schedule: exponential (x lr-decay per epoch) or cosine (to 0 over the epochs, per batch)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"exponential", "cosine"}));
+  cmd->add_option("--lr-warmup", o.lr_warmup_epochs, "Linear learning-rate warm-up over this many epochs (0 = none)")
+      ->capture_default_str();
   cmd->add_option("--samples-per-epoch", o.max_samples_per_epoch, "Draw at most this many samples per epoch (0 = all)")
       ->capture_default_str();
   // Validation.

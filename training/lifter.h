@@ -146,7 +146,7 @@ struct EpochSummary {
   int epoch = 0;                  // 1-based
   double train_loss = 0.0;        // mean total loss over the epoch's batches
   double val_mpjpe_mm = kNaN;     // MPJPE on the validation set, NaN without one
-  double learning_rate = 0.0;
+  double learning_rate = 0.0;     // at the epoch's first batch
   int64_t samples = 0;            // training samples seen in the epoch
   double seconds = 0.0;           // wall time of the epoch (not part of any result)
 };
@@ -158,7 +158,16 @@ struct TrainOptions {
   int epochs = 20;
   int batch_size = 256;
   double learning_rate = 1e-3;
-  double lr_decay = 0.95;  // learning rate multiplied by this after every epoch
+  double lr_decay = 0.95;  // learning rate multiplied by this after every epoch ("exponential")
+  // How the rate moves over the run: "exponential" (learning_rate x lr_decay^(epoch - 1), set
+  // per epoch) or "cosine" (SGDR's / the transformers' schedule without restarts: from
+  // learning_rate down to 0 along half a cosine over the run's `epochs`, set per batch;
+  // lr_decay unused).
+  std::string lr_schedule = "exponential";
+  // Linear warm-up (either schedule), in epochs, fractional allowed: during the first
+  // lr_warmup_epochs the rate is the schedule's times (epochs done, batches counted) /
+  // lr_warmup_epochs. 0 = none.
+  double lr_warmup_epochs = 0.0;
   // Each epoch draws at most this many training samples (0 = all), for quick runs.
   int max_samples_per_epoch = 0;
   uint64_t seed = 1;
@@ -226,6 +235,12 @@ struct TrainSummary {
 // conflict; std::runtime_error when files cannot be written.
 TrainSummary TrainLifter(const TrainOptions& options, const LabelDataset& train, const LabelDataset& val,
                          const ProgressCallback& progress = {});
+
+// The learning rate of `options`' schedule (learning_rate, lr_decay, lr_schedule,
+// lr_warmup_epochs) for batch `batch` (0-based) of `num_batches` in epoch `epoch` (1-based).
+// Warm-up counts the batch itself (the first batch gets a positive rate); the exponential
+// schedule without warm-up is learning_rate x lr_decay^(epoch - 1) for every batch.
+double ScheduledLearningRate(const TrainOptions& options, int epoch, int batch, int num_batches);
 
 // What a run folder holds, from run.json.
 struct RunInfo {

@@ -8,7 +8,7 @@
 namespace epilabel {
 
 // Bumped whenever LifterModuleApi or the types it passes change.
-constexpr int kLifterModuleAbi = 4;
+constexpr int kLifterModuleAbi = 5;
 
 struct LifterModuleApi {
   int abi = 0;

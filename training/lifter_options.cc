@@ -1,5 +1,6 @@
 // The lifter's options and summaries (no libtorch): used by the command line and by the
 // libtorch module alike.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -122,6 +123,12 @@ void TrainOptions::Check() const {
   if (batch_size < 2) throw InputError("batch_size", "must be >= 2 (batch norm)");
   if (!(learning_rate > 0.0)) throw InputError("lr", "must be > 0");
   if (!(lr_decay > 0.0 && lr_decay <= 1.0)) throw InputError("lr_decay", "must be in (0, 1]");
+  if (lr_schedule != "exponential" && lr_schedule != "cosine") {
+    throw InputError("lr_schedule", "unknown schedule '" + lr_schedule + "' (expected exponential or cosine)");
+  }
+  if (!(lr_warmup_epochs >= 0.0 && lr_warmup_epochs < epochs)) {
+    throw InputError("lr_warmup", "must be in [0, epochs)");
+  }
   if (max_samples_per_epoch < 0) throw InputError("samples_per_epoch", "must be >= 0");
   if (num_threads < 1) throw InputError("threads", "must be >= 1");
   if (run_dir.empty()) throw InputError("out", "no run folder given");
@@ -146,6 +153,19 @@ void TrainOptions::Check() const {
   if (!(pretrain_motion_max_pitch_deg >= 0.0 && pretrain_motion_max_pitch_deg <= 89.0)) {
     throw InputError("pretrain_motion_max_pitch_deg", "must be in [0, 89] degrees");
   }
+}
+
+double ScheduledLearningRate(const TrainOptions& options, int epoch, int batch, int num_batches) {
+  const double per_batch = 1.0 / std::max(num_batches, 1);
+  const double done = (epoch - 1) + batch * per_batch;  // epochs before this batch
+  double lr = options.learning_rate;
+  if (options.lr_schedule == "cosine") {
+    lr *= 0.5 * (1.0 + std::cos(M_PI * std::min(done / options.epochs, 1.0)));
+  } else {
+    lr *= std::pow(options.lr_decay, epoch - 1);
+  }
+  if (options.lr_warmup_epochs > 0.0) lr *= std::min(1.0, (done + per_batch) / options.lr_warmup_epochs);
+  return lr;
 }
 
 std::string TrainSummary::BriefReport() const {

@@ -103,6 +103,8 @@ json RunDescription(const TrainOptions& options, const LabelDataset& train, cons
                             {"batch_size", options.batch_size},
                             {"learning_rate", options.learning_rate},
                             {"lr_decay", options.lr_decay},
+                            {"lr_schedule", options.lr_schedule},
+                            {"lr_warmup_epochs", options.lr_warmup_epochs},
                             {"max_samples_per_epoch", options.max_samples_per_epoch},
                             {"seed", options.seed},
                             {"num_threads", options.num_threads},
@@ -257,15 +259,18 @@ torch::Tensor BatchLoss(const Trainer& t, Batch& batch, bool pretraining, std::m
   return loss;
 }
 
-// One epoch of training (1-based `epoch`): shuffled batches, Adam steps. Fills the loss, the
-// learning rate and the samples of the summary.
-EpochSummary TrainEpoch(Trainer& t, int epoch, const ProgressCallback& progress) {
-  const TrainOptions& options = t.options;
-  const double lr = options.learning_rate * std::pow(options.lr_decay, epoch - 1);
+// Sets the rate of the model's optimiser and of the pre-training stem's.
+void SetLearningRate(Trainer& t, double lr) {
   for (auto& group : t.optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   if (t.stem_optimizer) {
     for (auto& group : t.stem_optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
+}
+
+// One epoch of training (1-based `epoch`): shuffled batches, Adam steps. Fills the loss, the
+// learning rate and the samples of the summary.
+EpochSummary TrainEpoch(Trainer& t, int epoch, const ProgressCallback& progress) {
+  const TrainOptions& options = t.options;
   std::mt19937_64 rng(MixSeed(options.seed, 2 * static_cast<uint64_t>(epoch)));
   torch::manual_seed(MixSeed(options.seed, 2 * static_cast<uint64_t>(epoch) + 1));
   const bool pretraining = epoch <= options.pretrain_epochs;
@@ -281,7 +286,11 @@ EpochSummary TrainEpoch(Trainer& t, int epoch, const ProgressCallback& progress)
   t.model->train();
   double loss_sum = 0.0;
   int64_t seen = 0;
+  double first_lr = options.learning_rate;
   for (size_t b = 0; b < num_batches; ++b) {
+    const double lr = ScheduledLearningRate(options, epoch, static_cast<int>(b), static_cast<int>(num_batches));
+    if (b == 0) first_lr = lr;
+    SetLearningRate(t, lr);
     const std::vector<int> chunk(order.begin() + b * bs, order.begin() + std::min(order.size(), (b + 1) * bs));
     Batch batch = MakeBatch(t.train_data, chunk, t.window, options.augment, &rng, t.flip_permutation, &t.gpa,
                             options.model.transformer_sequence_loss);
@@ -299,7 +308,7 @@ EpochSummary TrainEpoch(Trainer& t, int epoch, const ProgressCallback& progress)
   EpochSummary e;
   e.epoch = epoch;
   e.train_loss = num_batches > 0 ? loss_sum / static_cast<double>(num_batches) : kNaN;
-  e.learning_rate = lr;
+  e.learning_rate = first_lr;
   e.samples = seen;
   return e;
 }

@@ -171,6 +171,72 @@ TEST(TrainLifter, ResumedRunEqualsUninterruptedRun) {
   EXPECT_THROW(TrainLifter(other, Data().train, Data().val), InputError);
 }
 
+TEST(TrainLifter, CosineScheduleWithWarmUpSetsTheRatePerBatch) {
+  TrainOptions o;
+  o.learning_rate = 2e-3;
+  o.lr_decay = 0.9;
+  o.epochs = 10;
+  // The exponential schedule without warm-up: once per epoch, whatever the batch.
+  EXPECT_DOUBLE_EQ(ScheduledLearningRate(o, 1, 0, 4), 2e-3);
+  EXPECT_DOUBLE_EQ(ScheduledLearningRate(o, 3, 3, 4), 2e-3 * 0.81);
+  // Cosine: the full rate at the start, half at the middle, near 0 at the last batch.
+  o.lr_schedule = "cosine";
+  EXPECT_DOUBLE_EQ(ScheduledLearningRate(o, 1, 0, 4), 2e-3);
+  EXPECT_NEAR(ScheduledLearningRate(o, 6, 0, 4), 1e-3, 1e-15);
+  EXPECT_NEAR(ScheduledLearningRate(o, 3, 2, 4), 1e-3 * (1.0 + std::cos(M_PI * 2.5 / 10.0)), 1e-15);
+  EXPECT_LT(ScheduledLearningRate(o, 10, 3, 4), 1e-5);
+  EXPECT_GT(ScheduledLearningRate(o, 10, 3, 4), 0.0);
+  // Warm-up over 2 epochs: rises linearly, counting the batch itself, then the schedule's rate.
+  o.lr_warmup_epochs = 2.0;
+  EXPECT_NEAR(ScheduledLearningRate(o, 1, 0, 4), 2e-3 * (0.25 / 2.0), 1e-15);
+  EXPECT_NEAR(ScheduledLearningRate(o, 2, 0, 4), 1e-3 * (1.0 + std::cos(M_PI * 0.1)) * (1.25 / 2.0), 1e-15);
+  EXPECT_NEAR(ScheduledLearningRate(o, 3, 0, 4), 1e-3 * (1.0 + std::cos(M_PI * 0.2)), 1e-15);
+  o.lr_schedule = "exponential";
+  EXPECT_NEAR(ScheduledLearningRate(o, 1, 1, 4), 2e-3 * (0.5 / 2.0), 1e-15);
+
+  // Training: the history reports each epoch's first rate; the weights differ from the
+  // exponential schedule's, and the model still learns.
+  testing::TempDir dir;
+  TrainOptions cosine = SmallMlp(dir / "cosine");
+  cosine.epochs = 4;
+  cosine.max_samples_per_epoch = 512;  // 8 batches of 64
+  cosine.lr_schedule = "cosine";
+  cosine.lr_warmup_epochs = 1.0;
+  const TrainSummary summary = TrainLifter(cosine, Data().train, Data().val);
+  ASSERT_EQ(summary.history.size(), 4u);
+  EXPECT_NEAR(summary.history[0].learning_rate, 2e-3 / 8.0 * 1.0, 1e-15);
+  EXPECT_NEAR(summary.history[1].learning_rate, 1e-3 * (1.0 + std::cos(M_PI * 0.25)), 1e-15);
+  EXPECT_NEAR(summary.history[3].learning_rate, 1e-3 * (1.0 + std::cos(M_PI * 0.75)), 1e-15);
+  EXPECT_LT(summary.history.back().train_loss, summary.history.front().train_loss);
+  TrainOptions exponential = cosine;
+  exponential.run_dir = dir / "exponential";
+  exponential.lr_schedule = "exponential";
+  exponential.lr_warmup_epochs = 0.0;
+  TrainLifter(exponential, Data().train, Data().val);
+  const auto wc = Weights(dir / "cosine"), we = Weights(dir / "exponential");
+  bool differs = false;
+  for (const auto& [name, array] : wc) differs = differs || array.data != we.at(name).data;
+  EXPECT_TRUE(differs);
+
+  // Bad schedules name their keys.
+  TrainOptions bad = SmallMlp(dir / "bad");
+  bad.lr_schedule = "step";
+  try {
+    bad.Check();
+    ADD_FAILURE() << "an unknown schedule passed";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "lr_schedule");
+  }
+  bad.lr_schedule = "cosine";
+  bad.lr_warmup_epochs = bad.epochs;
+  try {
+    bad.Check();
+    ADD_FAILURE() << "a warm-up of every epoch passed";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "lr_warmup");
+  }
+}
+
 TEST(TrainLifter, TcnLearnsFromTemporalWindows) {
   testing::TempDir dir;
   const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
