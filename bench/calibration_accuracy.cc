@@ -10,7 +10,11 @@
 //                                    [--motion-variation] [--lens pinhole|fisheye]
 //                                    [--perturb-camera K --perturb focal|late] [--shared-focal]
 //                                    [--joint-weighting 0|1|2] [--drop-joints J,J,...] [--joint-residuals]
+//                                    [--ba-passes N]
 //   (--pp-prior: principal-point prior of the unknown-intrinsics BA, share of the image side;
+//    --scenario =NAME: that scenario only (without '=': every scenario whose name contains NAME);
+//    --ba-passes N: SelfCalibrationOptions::final_passes (0 adaptive); after each scenario's row a
+//    line gives each pass's change and its rig's errors against the truth;
 //    --seed: the studio's seed; --removal-tol: BundleAdjustmentOptions::removal_function_tolerance
 //    of every adjustment, e.g. 1e-6 to solve every outlier round as tightly as the last;
 //    --detector realistic: realistic_detector.h, the scenarios with their own noise are skipped;
@@ -184,6 +188,7 @@ int main(int argc, char** argv) {
   double perturb_size = 3.0;       // --perturb focal: the focal error, %
   bool shared_focal = false;
   int joint_weighting = SelfCalibrationOptions{}.joint_weighting;
+  int ba_passes = SelfCalibrationOptions{}.final_passes;  // 0: adaptive
   bool print_joints = false;  // per joint type: residuals with the true cameras, the BA's weights
   std::vector<int> drop_joints;  // oracle: these COCO-17 joints left out of the calibration
   for (int i = 1; i < argc; ++i) {
@@ -203,6 +208,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--shared-focal")) shared_focal = true;
     else if (!std::strcmp(argv[i], "--jackknife-blocks") && i + 1 < argc) jackknife_blocks = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-residuals")) print_joints = true;
+    else if (!std::strcmp(argv[i], "--ba-passes") && i + 1 < argc) ba_passes = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-weighting") && i + 1 < argc) joint_weighting = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--drop-joints") && i + 1 < argc) {
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) drop_joints.push_back(std::atoi(t));
@@ -231,7 +237,7 @@ int main(int argc, char** argv) {
               "ctr %rad", "scale %", "focal %", "mpjpe est", "mpjpe gt", "ratio", "time s", "LOO deg", "LOO %rig",
               "verdict", "weakest", "reasons");
   for (const Scenario& sc : scenarios) {
-    if (!only.empty() && sc.name.find(only) == std::string::npos) continue;
+    if (!only.empty() && (only[0] == '=' ? sc.name != only.substr(1) : sc.name.find(only) == std::string::npos)) continue;
     if (detector == "realistic" && sc.noise_px != Scenario{}.noise_px) continue;
     if (lens != "pinhole" && !sc.known_intrinsics) continue;  // self-calibration estimates pinhole lenses only
     StudioOptions so;
@@ -285,6 +291,7 @@ int main(int argc, char** argv) {
     po.self.shared_focal = shared_focal;
     if (jackknife_blocks > 0) po.self.focal_jackknife_blocks = jackknife_blocks;
     po.self.joint_weighting = joint_weighting;
+    po.self.final_passes = ba_passes;
     if (removal_tol > 0) po.self.ba.removal_function_tolerance = removal_tol;
     po.world = WorldFrameOptionsFor(skeleton);
     po.world.subject_height_m = scene.subject_height;
@@ -358,6 +365,20 @@ int main(int argc, char** argv) {
                 frames, cmp.max_rotation_error_deg, 100 * cmp.max_center_error_rel, 100 * cmp.scale_error_rel,
                 100 * cmp.max_focal_error_rel, 1000 * mpjpe_est, 1000 * mpjpe_true, mpjpe_est / mpjpe_true, seconds,
                 loo_deg, 100 * loo_rel, VerdictName(out.report.verdict), weakest.c_str(), reasons.c_str());
+    // The passes of the final adjustment: per pass the largest camera change (deg, and in sigma
+    // of the pass's covariance) and the share of the views kept that triangulating with its rig
+    // changed; then why no further pass ran.
+    // And the rig after each pass against the truth (worst rotation deg, centre % of the radius).
+    std::printf("  passes %zu:", out.report.self.final_passes.size());
+    for (const FinalPassReport& p : out.report.self.final_passes) {
+      Rig pass_rig = p.rig;
+      for (Camera& c : pass_rig) c.has_extrinsics = true;  // all registered (checked above)
+      const RigComparison pc = pass_rig.empty() ? RigComparison{} : CompareRigs(scene.rig, pass_rig);
+      std::printf(" [moved %.4f deg, %.1f/%.1f sigma, views %.2f %% | rot %.4f ctr %.4f]", p.rotation_change_deg,
+                  p.rotation_change_sigmas, p.center_change_sigmas, 100 * p.view_change, pc.max_rotation_error_deg,
+                  100 * pc.max_center_error_rel);
+    }
+    std::printf("; %s\n", out.report.self.final_passes_stop.c_str());
     std::fflush(stdout);
   }
   return 0;

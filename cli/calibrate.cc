@@ -46,6 +46,9 @@ void PrintCalibrationSummary(const CalibrateRunResult& r) {
                100.0 * rep.world.scale_sigma_rel, rep.world.floor_from_feet ? "from the feet" : "from the body axis");
   fmt::print("{}\n", WithFlags(rep.BriefReport()));
   for (const auto& note : rep.notes) fmt::print("note: {}\n", WithFlags(note));
+  if (!rep.self.final_passes.empty())
+    fmt::print("final adjustment: {} pass{}, stopped: {}\n", rep.self.final_passes.size(),
+               rep.self.final_passes.size() == 1 ? "" : "es", rep.self.final_passes_stop);
   for (const auto& [stage, s] : rep.self.timings_s) spdlog::debug("  {}: {:.2f} s", stage, s);
   spdlog::debug("{}", rep.self.ba.BriefReport());
   fmt::print("people: {}\n", r.association.summary.BriefReport());

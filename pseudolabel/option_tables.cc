@@ -127,8 +127,8 @@ const OptionTable<CalibrateStageOptions>& CalibrateStageTable() {
        "Final bundle adjustment: each camera's blocks of this many frames weighted by their residual scale against the camera's (0 off)",
        Int([](C& c) -> int& { return c.pipeline.self.segment_frames; }), 0, 100000},
       {"ba_passes",
-       "Final bundle adjustment passes, each triangulating again with the rig the last one left (choosing the outlier views again); more than 1 when a calibration may have started degrees off",
-       Int([](C& c) -> int& { return c.pipeline.self.final_passes; }), 1, 10},
+       "Final bundle adjustment passes, each triangulating again with the rig the last one left (choosing the outlier views again); 0 adaptive: another pass while the last moved the rig by more than its uncertainty and changed the views kept, at most 3",
+       Int([](C& c) -> int& { return c.pipeline.self.final_passes; }), 0, 10},
       {"reassociate", "Several people: associate them again with the first calibration and calibrate again (kept when better)",
        Bool([](C& c) -> bool& { return c.reassociation.enabled; })},
   };

@@ -187,6 +187,16 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                             {"final_cost", JsonNumber(rep.self.ba.final_cost)},
                             {"sigma0_px", JsonNumber(rep.self.ba.sigma0_px)},
                             {"termination", rep.self.ba.termination}};
+  nlohmann::json passes = nlohmann::json::array();
+  for (const FinalPassReport& p : rep.self.final_passes)
+    passes.push_back({{"view_change", JsonNumber(p.view_change)},
+                      {"rotation_change_deg", JsonNumber(p.rotation_change_deg)},
+                      {"rotation_change_sigmas", JsonNumber(p.rotation_change_sigmas)},
+                      {"center_change_sigmas", JsonNumber(p.center_change_sigmas)},
+                      {"observations", p.observations},
+                      {"sigma0_px", JsonNumber(p.sigma0_px)}});
+  j["bundle_adjustment"]["passes"] = passes;
+  j["bundle_adjustment"]["passes_stop"] = rep.self.final_passes_stop;
   if (!rep.self.ba.group_weights.empty()) {
     // The weights measured per joint type (ba_joint_weights 1) or camera and joint type (2,
     // camera-major), multiplied onto the confidences.

@@ -157,7 +157,10 @@ def calibrate_scene(args, d, mode, height, stack):
     weakest = rep.get("weakest_camera")
     row = {"mode": mode, "verdict": verdict, "weakest": weakest["name"] if weakest else "-",
            "weakest_evidence": weakest["evidence"] if weakest else "", "cpu_s": cpu,
-           "reasons": rep.get("verdict", {}).get("reasons", [])}
+           "reasons": rep.get("verdict", {}).get("reasons", []),
+           # the final adjustment's passes (calibrate --ba-passes): per pass its change, and why they stopped
+           "passes": rep.get("bundle_adjustment", {}).get("passes", []),
+           "passes_stop": rep.get("bundle_adjustment", {}).get("passes_stop", "")}
     if not os.path.exists(est):
         # Written only when the verdict is not failed: nothing to score.
         row.update({"rot_max": float("nan"), "rot_med": float("nan"), "centre_max": float("nan"),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -31,6 +32,10 @@ void SelfCalibrationOptions::Check() const {
     throw std::invalid_argument("focal_jackknife_joint_groups must be 0 or >= 2");
   if (joint_weighting < 0 || joint_weighting > 2) throw std::invalid_argument("joint_weighting must be 0, 1 or 2");
   if (segment_frames < 0) throw std::invalid_argument("segment_frames must be >= 0");
+  if (final_passes < 0) throw std::invalid_argument("final_passes must be >= 0 (0: adaptive)");
+  if (max_final_passes < 1) throw std::invalid_argument("max_final_passes must be >= 1");
+  if (!(final_pass_sigmas >= 0) || !(final_pass_view_change >= 0))
+    throw std::invalid_argument("final_pass_sigmas and final_pass_view_change must be >= 0");
   if (min_focal_block_frames < 5) throw std::invalid_argument("min_focal_block_frames must be >= 5");
   two_view.Check();
   resection.Check();
@@ -176,20 +181,19 @@ BundleAdjustmentOptions FinalAdjustmentOptions(const SelfCalibrationOptions& opt
   return final_ba;
 }
 
-// Reprojection terms with outlier removal (a Schur solve on the cameras), then, when asked, a
-// second stage with the bone-length terms from the refined cameras (they couple the joints of a
-// frame, which makes each iteration dearer, but few are needed from there).
+// Reprojection terms with outlier removal (a Schur solve on the cameras), repeated as
+// options.final_passes says, then, when asked, a second stage with the bone-length terms from
+// the refined cameras (they couple the joints of a frame, which makes each iteration dearer, but
+// few are needed from there).
 void FinalAdjustment(const CalibrationFrames& frames, const SelfCalibrationOptions& options, Rig* rig,
                      SelfCalibrationSummary* s) {
   const BundleAdjustmentOptions final_ba = FinalAdjustmentOptions(options, *s, *rig);
   const bool bones_in_ba = options.bone_constancy_in_ba && !options.bones.empty();
   ReportProgress(options, "bundle adjustment", 0, 2);
   BundleAdjustmentOptions stage1 = final_ba;
-  const int passes = std::max(1, options.final_passes);
-  for (int pass = 0; pass < passes; ++pass) {
-    stage1.compute_covariance = !bones_in_ba && pass + 1 == passes;  // the last pass's summary is kept
-    s->ba = AdjustRegistered(frames.ba, s->registered, options, stage1, false, rig, &s->num_points);
-  }
+  stage1.compute_covariance = true;  // the adaptive rule measures each pass by it; the last pass's is kept
+  s->ba = AdjustInPasses(frames.ba, s->registered, options, stage1, rig, &s->num_points, &s->final_passes,
+                         &s->final_passes_stop);
   ReportProgress(options, "bundle adjustment", 1, 2);
   if (bones_in_ba) {
     BundleAdjustmentOptions stage2 = final_ba;

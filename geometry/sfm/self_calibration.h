@@ -62,9 +62,18 @@ struct SelfCalibrationOptions {
   // with the rig the previous one left, so it also chooses again which views are outliers: with
   // one pass the views are those the robust triangulation kept with the rig before the final
   // adjustment, and a rig that was degrees off there can keep the views that agree with it
-  // (bench/altscene opp4 high seed 3: 3.32 deg with one pass, 0.38 with two, 0.32 with three;
-  // the studio: within 0.002 deg). Each pass costs about one more final adjustment.
-  int final_passes = 1;
+  // (bench/altscene opp4 high seed 3: 3.32 deg with one pass, 0.38 with two, 0.32 with three).
+  // Each pass costs about one more final adjustment. N >= 1: exactly N passes. 0 (adaptive):
+  // after each pass the joints are triangulated with the rig it left, and another pass runs
+  // while the pass moved some camera by more than final_pass_sigmas of that camera's own
+  // uncertainty (the rotation or centre standard deviation from the pass's covariance) AND the
+  // new triangulation keeps views that differ from the pass's by more than final_pass_view_change
+  // (a share of the views kept); at most max_final_passes. The summary says how many ran and why
+  // they stopped.
+  int final_passes = 0;
+  int max_final_passes = 3;
+  double final_pass_sigmas = 1.0;
+  double final_pass_view_change = 0.01;
   // Focal search range relative to the larger image side, for unknown intrinsics.
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
   double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result
@@ -132,6 +141,22 @@ struct PairReport {
   std::string reason;    // why not, when it did not
 };
 
+// One pass of the final adjustment (SelfCalibrationOptions::final_passes), measured after it.
+struct FinalPassReport {
+  // The views (camera, frame, joint) that triangulating with the rig this pass left chose
+  // differently from the views this pass adjusted, as a share of the latter (ViewChange in
+  // self_calibration_steps.h); NaN when not triangulated (the last fixed pass).
+  double view_change = kNaN;
+  double rotation_change_deg = kNaN;     // the largest rotation of a camera during the pass
+  // The largest change of a camera during the pass over that camera's standard deviation from
+  // the pass's covariance (rotation, and centre); NaN without a covariance.
+  double rotation_change_sigmas = kNaN;
+  double center_change_sigmas = kNaN;
+  int observations = 0;                  // inliers at the end of the pass
+  double sigma0_px = kNaN;
+  Rig rig;  // the cameras after the pass (the self-calibration's frame; benches compare each pass)
+};
+
 struct SelfCalibrationSummary {
   bool success = false;
   std::string failure_reason;
@@ -162,6 +187,8 @@ struct SelfCalibrationSummary {
   int num_frames_used = 0;                   // frames in the bundle adjustment
   int num_points = 0;                        // 3D joints in the bundle adjustment
   BundleAdjustmentSummary ba;
+  std::vector<FinalPassReport> final_passes;  // one per pass of the final adjustment's first stage
+  std::string final_passes_stop;             // why no further pass ran
   std::vector<std::pair<std::string, double>> timings_s;  // wall time of each stage, seconds
   std::string BriefReport() const;
 };

@@ -1,6 +1,8 @@
 #include "geometry/sfm/self_calibration_steps.h"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 
 namespace epilabel {
 
@@ -75,6 +77,54 @@ BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>
   return data;
 }
 
+// How far a pass moved the registered cameras, in degrees and in the standard deviations of
+// the pass's covariance (`summary.uncertainty`, NaN entries ignored).
+FinalPassReport MeasurePass(const Rig& before, const Rig& after, const std::vector<bool>& registered,
+                            const BundleAdjustmentSummary& summary) {
+  FinalPassReport r;
+  r.observations = summary.num_observations;
+  r.sigma0_px = summary.sigma0_px;
+  r.rotation_change_deg = 0.0;
+  for (size_t c = 0; c < before.size(); ++c) {
+    if (!registered[c]) continue;
+    const double rot_deg = RotationAngleDeg(after[c].cam_from_world.rotation *
+                                            before[c].cam_from_world.rotation.inverse());
+    const double centre = (after[c].CenterInWorld() - before[c].CenterInWorld()).norm();
+    r.rotation_change_deg = std::max(r.rotation_change_deg, rot_deg);
+    if (c >= summary.uncertainty.size()) continue;
+    const CameraUncertainty& u = summary.uncertainty[c];
+    if (u.rotation_sigma_deg > 0)
+      r.rotation_change_sigmas = std::isnan(r.rotation_change_sigmas) ? rot_deg / u.rotation_sigma_deg
+                                                                      : std::max(r.rotation_change_sigmas, rot_deg / u.rotation_sigma_deg);
+    if (u.center_sigma > 0)
+      r.center_change_sigmas = std::isnan(r.center_change_sigmas) ? centre / u.center_sigma
+                                                                  : std::max(r.center_change_sigmas, centre / u.center_sigma);
+  }
+  return r;
+}
+
+// Whether the adaptive final adjustment runs another pass after `pass`; else `why` says why not.
+bool AnotherPass(const FinalPassReport& pass, int passes_run, const SelfCalibrationOptions& options, std::string* why) {
+  std::ostringstream os;
+  const double moved = std::max(std::isnan(pass.rotation_change_sigmas) ? 0.0 : pass.rotation_change_sigmas,
+                                std::isnan(pass.center_change_sigmas) ? 0.0 : pass.center_change_sigmas);
+  if (std::isnan(pass.rotation_change_sigmas) && std::isnan(pass.center_change_sigmas)) {
+    os << "no covariance to measure the pass's change by";
+  } else if (moved <= options.final_pass_sigmas) {
+    os << "the rig moved " << moved << " sigma (<= " << options.final_pass_sigmas << ")";
+  } else if (!(pass.view_change > options.final_pass_view_change)) {
+    os << "the views kept changed by " << 100 * pass.view_change << " % (<= " << 100 * options.final_pass_view_change
+       << " %)";
+  } else if (passes_run >= options.max_final_passes) {
+    os << "the cap of " << options.max_final_passes << " passes (the last moved the rig " << moved
+       << " sigma, views kept changed by " << 100 * pass.view_change << " %)";
+  } else {
+    return true;
+  }
+  *why = os.str();
+  return false;
+}
+
 }  // namespace
 
 CalibrationFrames SelectCalibrationFrames(const Observations2d& obs, const SelfCalibrationOptions& options) {
@@ -123,13 +173,73 @@ BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std
                                          const SelfCalibrationOptions& options,
                                          const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
                                          int* num_points) {
-  const TriangulationResult tri = TriangulateRegistered(*rig, frames, registered, options);
+  return AdjustTriangulated(TriangulateRegistered(*rig, frames, registered, options), options, ba_options, with_bones,
+                            rig, num_points);
+}
+
+BundleAdjustmentSummary AdjustTriangulated(const TriangulationResult& tri, const SelfCalibrationOptions& options,
+                                           const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
+                                           int* num_points) {
   BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, options);
   *num_points = static_cast<int>(data.points.size());
   Rig adjusted = *rig;
   const BundleAdjustmentSummary summary = BundleAdjust(&adjusted, &data, ba_options);
   if (summary.success) *rig = adjusted;
   return summary;
+}
+
+BundleAdjustmentSummary AdjustInPasses(const Observations2d& frames, const std::vector<bool>& registered,
+                                       const SelfCalibrationOptions& options,
+                                       const BundleAdjustmentOptions& ba_options, Rig* rig, int* num_points,
+                                       std::vector<FinalPassReport>* passes, std::string* stop) {
+  const bool adaptive = options.final_passes == 0;
+  const int max_passes = adaptive ? options.max_final_passes : options.final_passes;
+  BundleAdjustmentSummary summary;
+  passes->clear();
+  stop->clear();
+  TriangulationResult tri = TriangulateRegistered(*rig, frames, registered, options);
+  for (int pass = 1;; ++pass) {
+    const Rig before = *rig;
+    const int points_before = *num_points;
+    const BundleAdjustmentSummary pass_summary = AdjustTriangulated(tri, options, ba_options, false, rig, num_points);
+    FinalPassReport report = MeasurePass(before, *rig, registered, pass_summary);
+    if (!pass_summary.success) {  // a later pass that fails leaves the rig and summary of the one before
+      passes->push_back(report);
+      *stop = "the adjustment failed";
+      if (pass == 1) summary = pass_summary;
+      else *num_points = points_before;
+      break;
+    }
+    summary = pass_summary;
+    report.rig = *rig;
+    const bool last_fixed = !adaptive && pass >= max_passes;
+    if (!last_fixed) {
+      TriangulationResult next = TriangulateRegistered(*rig, frames, registered, options);
+      report.view_change = ViewChange(tri, next);
+      tri = std::move(next);
+    }
+    passes->push_back(report);
+    if (last_fixed) {
+      *stop = "a fixed count of " + std::to_string(max_passes);
+      break;
+    }
+    if (adaptive && !AnotherPass(report, pass, options, stop)) break;
+  }
+  return summary;
+}
+
+double ViewChange(const TriangulationResult& before, const TriangulationResult& after) {
+  const auto kept = [](const TriangulationResult& t, frame_t f, joint_t j) {
+    return t.points.IsValid(f, j) ? t.view_mask.at(f, j) : uint64_t{0};
+  };
+  int64_t changed = 0, total = 0;
+  for (frame_t f = 0; f < before.points.num_frames(); ++f)
+    for (joint_t j = 0; j < before.points.num_joints(); ++j) {
+      const uint64_t a = kept(before, f, j), b = kept(after, f, j);
+      total += __builtin_popcountll(a);
+      changed += __builtin_popcountll(a ^ b);
+    }
+  return total > 0 ? static_cast<double>(changed) / static_cast<double>(total) : 0.0;
 }
 
 }  // namespace epilabel

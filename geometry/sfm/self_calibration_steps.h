@@ -43,4 +43,24 @@ BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std
                                          const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
                                          int* num_points);
 
+// The same adjustment from a triangulation already made (TriangulateRegistered with `rig`): its
+// points and the views it kept.
+BundleAdjustmentSummary AdjustTriangulated(const TriangulationResult& tri, const SelfCalibrationOptions& options,
+                                           const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
+                                           int* num_points);
+
+// The final adjustment's first stage in passes (SelfCalibrationOptions::final_passes: a fixed
+// count, or 0 adaptive): each pass triangulates with the rig the last one left and adjusts;
+// `passes` gets one report per pass, `stop` why no further pass ran. `ba_options` should compute
+// the covariance (the adaptive rule measures each pass by it). Returns the last pass's summary.
+BundleAdjustmentSummary AdjustInPasses(const Observations2d& frames, const std::vector<bool>& registered,
+                                       const SelfCalibrationOptions& options,
+                                       const BundleAdjustmentOptions& ba_options, Rig* rig, int* num_points,
+                                       std::vector<FinalPassReport>* passes, std::string* stop);
+
+// The share of the views kept by triangulation `before` that `after` chose differently: views
+// (camera, frame, joint) kept by one and not the other, over the views `before` kept (0 when it
+// kept none). A point triangulated by one only counts all its views.
+double ViewChange(const TriangulationResult& before, const TriangulationResult& after);
+
 }  // namespace epilabel
