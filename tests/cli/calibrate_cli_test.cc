@@ -152,7 +152,10 @@ TEST(CalibrateCommand, NoisyDetectionsStillCalibrate) {
 // The caliscope webcam recording (real MediaPipe landmarks of an upper body about 1 m from four
 // webcams; tests/data/caliscope_4cam). Its reference disagrees with the recording by degrees,
 // most for cam_1 (16.5 deg, 25 % of the rig radius). The verdict must be "check", not "good",
-// and the leave-one-camera-out check must single out cam_1 as the weakest camera.
+// and name cam_1 the weakest camera. (By which evidence depends on the adjustment: with one final
+// pass cam_1 moves most in the leave-one-camera-out check, 3.35 deg; with the adaptive second pass
+// its pose is the most uncertain, 2.7 x the others', while its leave-one-out shift, 1.76 deg, is
+// no longer the largest: README *Known limits*, cam_1's shift is bimodal.)
 TEST(CalibrateCommand, CaliscopeIsCheckAndNamesTheWeakestCamera) {
   testing::TempDir dir;
   const std::string data = testing::SourceDir() + "/tests/data/caliscope_4cam";
@@ -164,15 +167,6 @@ TEST(CalibrateCommand, CaliscopeIsCheckAndNamesTheWeakestCamera) {
   const auto& reasons = report["verdict"]["reasons"];
   ASSERT_FALSE(reasons.empty());
   EXPECT_EQ(reasons[0].get<std::string>().rfind("weakest camera: cam_1 ", 0), 0u) << reasons.dump();
-  double worst = 0.0;
-  std::string worst_name;
-  for (const auto& cam : report["cameras"]) {
-    if (cam["loo_rotation_deg"].get<double>() > worst) {
-      worst = cam["loo_rotation_deg"].get<double>();
-      worst_name = cam["name"].get<std::string>();
-    }
-  }
-  EXPECT_EQ(worst_name, "cam_1");
   EXPECT_EQ(report["scale"]["method"], "subject height (arm ratio)");
 }
 
