@@ -30,6 +30,8 @@ void SelfCalibrationOptions::Check() const {
   if (focal_jackknife_joint_groups < 0 || focal_jackknife_joint_groups == 1)
     throw std::invalid_argument("focal_jackknife_joint_groups must be 0 or >= 2");
   if (joint_weighting < 0 || joint_weighting > 2) throw std::invalid_argument("joint_weighting must be 0, 1 or 2");
+  if (view_bias_rounds < 0) throw std::invalid_argument("view_bias_rounds must be >= 0");
+  if (view_bias_rounds > 0) view_bias.Check();
   if (segment_frames < 0) throw std::invalid_argument("segment_frames must be >= 0");
   if (min_focal_block_frames < 5) throw std::invalid_argument("min_focal_block_frames must be >= 5");
   two_view.Check();
@@ -188,7 +190,8 @@ void FinalAdjustment(const CalibrationFrames& frames, const SelfCalibrationOptio
   const int passes = std::max(1, options.final_passes);
   for (int pass = 0; pass < passes; ++pass) {
     stage1.compute_covariance = !bones_in_ba && pass + 1 == passes;  // the last pass's summary is kept
-    s->ba = AdjustRegistered(frames.ba, s->registered, options, stage1, false, rig, &s->num_points);
+    s->ba = AdjustRegistered(frames.ba, s->registered, options, stage1, false, rig, &s->num_points,
+                             options.view_bias_rounds, &s->view_bias_joint_rms_px);
   }
   ReportProgress(options, "bundle adjustment", 1, 2);
   if (bones_in_ba) {

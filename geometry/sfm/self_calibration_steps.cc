@@ -26,7 +26,7 @@ std::vector<frame_t> WellSeenFrames(const Observations2d& obs, double min_confid
 // camera and block of options.segment_frames frames), and when `bones` are given one bone term
 // per frame and bone with its median length.
 BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>& bones,
-                         const SelfCalibrationOptions& options) {
+                         const SelfCalibrationOptions& options, std::vector<BAPointLabel>* labels) {
   BAProblemData data;
   const int nf = tri.points.num_frames(), nj = tri.points.num_joints();
   const int joint_weighting = options.joint_weighting, block = options.segment_frames;
@@ -37,6 +37,7 @@ BAProblemData MakeBAData(const TriangulationResult& tri, const std::vector<Bone>
       if (!tri.points.IsValid(f, j)) continue;
       index[static_cast<size_t>(f) * nj + j] = static_cast<int>(data.points.size());
       data.points.push_back(tri.points.at(f, j));
+      labels->push_back({f, j});
       const uint64_t mask = tri.view_mask.at(f, j);
       for (camera_t c = 0; c < tri.repaired.num_cameras(); ++c) {
         if (!(mask & (uint64_t{1} << c))) continue;
@@ -122,13 +123,50 @@ TriangulationResult TriangulateRegistered(const Rig& rig, const Observations2d& 
 BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std::vector<bool>& registered,
                                          const SelfCalibrationOptions& options,
                                          const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
-                                         int* num_points) {
+                                         int* num_points, int view_bias_rounds,
+                                         std::vector<double>* view_bias_rms_px) {
   const TriangulationResult tri = TriangulateRegistered(*rig, frames, registered, options);
-  BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, options);
+  std::vector<BAPointLabel> labels;
+  BAProblemData data = MakeBAData(tri, with_bones ? options.bones : std::vector<Bone>{}, options, &labels);
   *num_points = static_cast<int>(data.points.size());
+  if (view_bias_rms_px) view_bias_rms_px->clear();
   Rig adjusted = *rig;
-  const BundleAdjustmentSummary summary = BundleAdjust(&adjusted, &data, ba_options);
-  if (summary.success) *rig = adjusted;
+  bool torso = true;
+  for (joint_t j : options.view_bias.torso_joints) torso = torso && j >= 0 && j < frames.num_joints();
+  if (!torso) view_bias_rounds = 0;
+  BundleAdjustmentOptions first = ba_options;
+  first.compute_covariance = ba_options.compute_covariance && view_bias_rounds == 0;
+  BundleAdjustmentSummary summary = BundleAdjust(&adjusted, &data, first);
+  if (!summary.success) return summary;
+  std::vector<Eigen::Vector2d> pixels;
+  for (const BAObservation& o : data.observations) pixels.push_back(o.pixel);
+  const int nf = frames.num_frames(), nj = frames.num_joints();
+  bool covariance_done = false;
+  for (int round = 0; round < view_bias_rounds; ++round) {
+    const ViewBiasModel model = FitViewBias(adjusted, data, pixels, labels, nf, nj, options.view_bias);
+    if (!model.fitted) break;
+    BAProblemData corrected = data;
+    CorrectViewBias(adjusted, model, pixels, labels, nf, options.view_bias, &corrected);
+    for (BAObservation& o : corrected.observations) o.inlier = true;  // the outliers chosen again
+    BundleAdjustmentOptions next = ba_options;
+    next.compute_covariance = ba_options.compute_covariance && round + 1 == view_bias_rounds;
+    Rig trial = adjusted;
+    const BundleAdjustmentSummary s = BundleAdjust(&trial, &corrected, next);
+    if (!s.success) break;
+    adjusted = trial;
+    data = std::move(corrected);
+    summary = s;
+    if (view_bias_rms_px) *view_bias_rms_px = model.joint_rms_px;
+    if (next.compute_covariance) covariance_done = true;
+  }
+  if (ba_options.compute_covariance && !covariance_done && view_bias_rounds > 0) {
+    // A round stopped early: the covariance of where it stopped.
+    BundleAdjustmentOptions last = ba_options;
+    last.outlier_rounds = 0;
+    const BundleAdjustmentSummary s = BundleAdjust(&adjusted, &data, last);
+    if (s.success) summary = s;
+  }
+  *rig = adjusted;
   return summary;
 }
 
