@@ -72,7 +72,8 @@ struct SelfCalibrationOptions {
   // silhouette it sees, face joints turned with the head) shows every camera a different 3D
   // point; the model takes per joint a 3D offset in the body frame as a truncated Fourier series
   // of the viewing azimuth. Needs view_bias.torso_joints (the pipeline sets them from the
-  // skeleton). Each round costs about one more final adjustment. 0: off.
+  // skeleton) and three registered cameras or more. Each round costs about one more final
+  // adjustment. 0: off.
   int view_bias_rounds = 0;
   ViewBiasOptions view_bias;
   // Focal search range relative to the larger image side, for unknown intrinsics.

@@ -37,8 +37,8 @@ TriangulationResult TriangulateRegistered(const Rig& rig, const Observations2d& 
 
 // Triangulates `frames` with the registered cameras and adjusts the rig and the points (with
 // bone-length terms when `with_bones`); `rig` takes the result when the adjustment succeeds.
-// `num_points`: the 3D joints in the adjustment. With view_bias_rounds > 0 (and the torso
-// joints in options.view_bias), that many rounds of fitting the view-dependent bias model to the
+// `num_points`: the 3D joints in the adjustment. With view_bias_rounds > 0 (the torso joints in
+// options.view_bias and three or more registered cameras), that many rounds of fitting the view-dependent bias model to the
 // residuals, correcting the pixels and adjusting again (view_bias.h); `view_bias_rms_px` (when
 // given) receives the last fit's per-joint RMS offsets (pixels; empty when none was fitted).
 BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std::vector<bool>& registered,

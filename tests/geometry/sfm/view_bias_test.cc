@@ -192,5 +192,19 @@ TEST(ViewBias, WithoutTorsoJointsTheAdjustmentIsUnchanged) {
   EXPECT_TRUE(b.summary.view_bias_joint_rms_px.empty());
 }
 
+// Two cameras barely tell the offsets from their relative pose: the model is not fitted.
+TEST(ViewBias, NotFittedWithTwoCameras) {
+  Rig truth = testing::RingRig(4);
+  truth.resize(2);
+  const Points3d motion = testing::WalkerMotion(200);
+  const Observations2d obs = ViewDependentDetector(0.025, 3).Observe(truth, motion, 0.5, 2);
+  const SelfCalibrationResult a = SelfCalibrate(IntrinsicsOnly(truth), obs, Options(0));
+  const SelfCalibrationResult b = SelfCalibrate(IntrinsicsOnly(truth), obs, Options(2));
+  ASSERT_TRUE(a.summary.success && b.summary.success);
+  EXPECT_TRUE(b.summary.view_bias_joint_rms_px.empty());
+  for (size_t c = 0; c < truth.size(); ++c)
+    EXPECT_TRUE(a.rig[c].cam_from_world.ToMatrix().isApprox(b.rig[c].cam_from_world.ToMatrix(), 1e-12));
+}
+
 }  // namespace
 }  // namespace epilabel
