@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
   bool shared_focal = false;
   int joint_weighting = SelfCalibrationOptions{}.joint_weighting;
   int ba_passes = SelfCalibrationOptions{}.final_passes;  // 0: adaptive
+  int view_bias_rounds = SelfCalibrationOptions{}.view_bias_rounds;
   bool print_joints = false;  // per joint type: residuals with the true cameras, the BA's weights
   std::vector<int> drop_joints;  // oracle: these COCO-17 joints left out of the calibration
   for (int i = 1; i < argc; ++i) {
@@ -210,6 +211,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--joint-residuals")) print_joints = true;
     else if (!std::strcmp(argv[i], "--ba-passes") && i + 1 < argc) ba_passes = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--joint-weighting") && i + 1 < argc) joint_weighting = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--view-bias") && i + 1 < argc) view_bias_rounds = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--drop-joints") && i + 1 < argc) {
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) drop_joints.push_back(std::atoi(t));
     }
@@ -292,6 +294,8 @@ int main(int argc, char** argv) {
     if (jackknife_blocks > 0) po.self.focal_jackknife_blocks = jackknife_blocks;
     po.self.joint_weighting = joint_weighting;
     po.self.final_passes = ba_passes;
+    po.self.view_bias_rounds = view_bias_rounds;
+    po.self.view_bias.torso_joints = TorsoJoints(skeleton);
     if (removal_tol > 0) po.self.ba.removal_function_tolerance = removal_tol;
     po.world = WorldFrameOptionsFor(skeleton);
     po.world.subject_height_m = scene.subject_height;

@@ -350,4 +350,12 @@ WorldFrameOptions WorldFrameOptionsFor(const Skeleton& s) {
   return o;
 }
 
+std::array<joint_t, 4> TorsoJoints(const Skeleton& skeleton) {
+  std::array<joint_t, 4> out{kInvalidJointId, kInvalidJointId, kInvalidJointId, kInvalidJointId};
+  if (skeleton.to_coco17.size() != 17) return out;
+  const int coco[4] = {5, 6, 11, 12};  // left shoulder, right shoulder, left hip, right hip
+  for (int k = 0; k < 4; ++k) out[k] = skeleton.to_coco17[coco[k]];
+  return out;
+}
+
 }  // namespace epilabel

@@ -6,6 +6,7 @@
 // Loading reads files (an edge of the pipeline); everything after it works in memory.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -122,5 +123,10 @@ std::optional<std::string> CheckRigUnits(const Rig& rig, const std::string& cali
 
 // World-frame (scale, floor) options derived from a skeleton's anthropometric keys.
 WorldFrameOptions WorldFrameOptionsFor(const Skeleton& skeleton);
+
+// The torso joints of the view-dependent bias model (ViewBiasOptions::torso_joints): left and
+// right shoulder, left and right hip, from the skeleton's COCO-17 mapping (kInvalidJointId where
+// it lacks one: the model is then not fitted).
+std::array<joint_t, 4> TorsoJoints(const Skeleton& skeleton);
 
 }  // namespace epilabel

@@ -204,6 +204,12 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
     for (double w : rep.self.ba.group_weights) weights.push_back(JsonNumber(w));
     j["bundle_adjustment"]["group_weights"] = weights;
   }
+  if (!rep.self.view_bias_joint_rms_px.empty()) {
+    // ba_view_bias: per joint the RMS of the fitted view-dependent offset, projected (px).
+    nlohmann::json rms = nlohmann::json::array();
+    for (double v : rep.self.view_bias_joint_rms_px) rms.push_back(JsonNumber(v));
+    j["bundle_adjustment"]["view_bias_joint_rms_px"] = rms;
+  }
   j["scale"] = {{"method", rep.world.scale_method},
                 {"metres_per_unit", JsonNumber(rep.world.scale)},
                 {"uncertainty_rel", JsonNumber(rep.world.scale_sigma_rel)}};

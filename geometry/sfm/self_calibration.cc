@@ -31,6 +31,8 @@ void SelfCalibrationOptions::Check() const {
   if (focal_jackknife_joint_groups < 0 || focal_jackknife_joint_groups == 1)
     throw std::invalid_argument("focal_jackknife_joint_groups must be 0 or >= 2");
   if (joint_weighting < 0 || joint_weighting > 2) throw std::invalid_argument("joint_weighting must be 0, 1 or 2");
+  if (view_bias_rounds < 0) throw std::invalid_argument("view_bias_rounds must be >= 0");
+  if (view_bias_rounds > 0) view_bias.Check();
   if (segment_frames < 0) throw std::invalid_argument("segment_frames must be >= 0");
   if (final_passes < 0) throw std::invalid_argument("final_passes must be >= 0 (0: adaptive)");
   if (max_final_passes < 1) throw std::invalid_argument("max_final_passes must be >= 1");
@@ -193,7 +195,7 @@ void FinalAdjustment(const CalibrationFrames& frames, const SelfCalibrationOptio
   BundleAdjustmentOptions stage1 = final_ba;
   stage1.compute_covariance = true;  // the adaptive rule measures each pass by it; the last pass's is kept
   s->ba = AdjustInPasses(frames.ba, s->registered, options, stage1, rig, &s->num_points, &s->final_passes,
-                         &s->final_passes_stop);
+                         &s->final_passes_stop, &s->view_bias_joint_rms_px);
   ReportProgress(options, "bundle adjustment", 1, 2);
   if (bones_in_ba) {
     BundleAdjustmentOptions stage2 = final_ba;

@@ -25,6 +25,7 @@
 #include "geometry/estimators/resection.h"
 #include "geometry/estimators/two_view.h"
 #include "geometry/optim/bundle_adjustment.h"
+#include "geometry/sfm/view_bias.h"
 
 namespace epilabel {
 
@@ -74,6 +75,16 @@ struct SelfCalibrationOptions {
   int max_final_passes = 3;
   double final_pass_sigmas = 1.0;
   double final_pass_view_change = 0.01;
+  // View-dependent detector bias (view_bias.h): after the final adjustment (each pass), this
+  // many rounds of fitting the bias model to its residuals, correcting the pixels and adjusting
+  // again. A detector that places a joint differently from each side (the hip inside the
+  // silhouette it sees, face joints turned with the head) shows every camera a different 3D
+  // point; the model takes per joint a 3D offset in the body frame as a truncated Fourier series
+  // of the viewing azimuth. Needs view_bias.torso_joints (the pipeline sets them from the
+  // skeleton) and three registered cameras or more. Each round costs about one more final
+  // adjustment. 0: off.
+  int view_bias_rounds = 0;
+  ViewBiasOptions view_bias;
   // Focal search range relative to the larger image side, for unknown intrinsics.
   double focal_min_rel = 0.3, focal_max_rel = 5.0;
   double focal_prior_sigma_rel = 0.5;    // weak prior of the BA focal around the search result
@@ -186,6 +197,9 @@ struct SelfCalibrationSummary {
   std::vector<std::string> camera_notes;     // per camera: why it failed, or empty
   int num_frames_used = 0;                   // frames in the bundle adjustment
   int num_points = 0;                        // 3D joints in the bundle adjustment
+  // view_bias_rounds > 0: per joint the RMS of the fitted view-dependent offset, projected
+  // (pixels; the last fit of the final adjustment); empty when not fitted.
+  std::vector<double> view_bias_joint_rms_px;
   BundleAdjustmentSummary ba;
   std::vector<FinalPassReport> final_passes;  // one per pass of the final adjustment's first stage
   std::string final_passes_stop;             // why no further pass ran

@@ -37,26 +37,34 @@ TriangulationResult TriangulateRegistered(const Rig& rig, const Observations2d& 
 
 // Triangulates `frames` with the registered cameras and adjusts the rig and the points (with
 // bone-length terms when `with_bones`); `rig` takes the result when the adjustment succeeds.
-// `num_points`: the 3D joints in the adjustment.
+// `num_points`: the 3D joints in the adjustment. With view_bias_rounds > 0 (the torso joints in
+// options.view_bias and three or more registered cameras), that many rounds of fitting the view-dependent bias model to the
+// residuals, correcting the pixels and adjusting again (view_bias.h); `view_bias_rms_px` (when
+// given) receives the last fit's per-joint RMS offsets (pixels; empty when none was fitted).
 BundleAdjustmentSummary AdjustRegistered(const Observations2d& frames, const std::vector<bool>& registered,
                                          const SelfCalibrationOptions& options,
                                          const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
-                                         int* num_points);
+                                         int* num_points, int view_bias_rounds = 0,
+                                         std::vector<double>* view_bias_rms_px = nullptr);
 
 // The same adjustment from a triangulation already made (TriangulateRegistered with `rig`): its
 // points and the views it kept.
 BundleAdjustmentSummary AdjustTriangulated(const TriangulationResult& tri, const SelfCalibrationOptions& options,
                                            const BundleAdjustmentOptions& ba_options, bool with_bones, Rig* rig,
-                                           int* num_points);
+                                           int* num_points, int view_bias_rounds = 0,
+                                           std::vector<double>* view_bias_rms_px = nullptr);
 
 // The final adjustment's first stage in passes (SelfCalibrationOptions::final_passes: a fixed
 // count, or 0 adaptive): each pass triangulates with the rig the last one left and adjusts;
 // `passes` gets one report per pass, `stop` why no further pass ran. `ba_options` should compute
 // the covariance (the adaptive rule measures each pass by it). Returns the last pass's summary.
+// Each pass fits options.view_bias_rounds rounds of the view-bias model (AdjustRegistered);
+// `view_bias_rms_px` (when given) receives the last pass's fit.
 BundleAdjustmentSummary AdjustInPasses(const Observations2d& frames, const std::vector<bool>& registered,
                                        const SelfCalibrationOptions& options,
                                        const BundleAdjustmentOptions& ba_options, Rig* rig, int* num_points,
-                                       std::vector<FinalPassReport>* passes, std::string* stop);
+                                       std::vector<FinalPassReport>* passes, std::string* stop,
+                                       std::vector<double>* view_bias_rms_px = nullptr);
 
 // The share of the views kept by triangulation `before` that `after` chose differently: views
 // (camera, frame, joint) kept by one and not the other, over the views `before` kept (0 when it

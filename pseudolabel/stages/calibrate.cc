@@ -145,6 +145,7 @@ CalibrationPipelineOptions PipelineOptionsFor(const Skeleton& skeleton, const Ca
   CalibrationPipelineOptions p = options.pipeline;
   p.self.bones = skeleton.bones;
   p.self.symmetric_pairs = skeleton.symmetric;
+  p.self.view_bias.torso_joints = TorsoJoints(skeleton);
   p.self.seed = options.seed;
   p.self.num_threads = options.num_threads;
   p.self.ba.refine_focal = options.refine_focal;
