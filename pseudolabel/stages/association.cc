@@ -145,8 +145,6 @@ void NoteOutlyingCameras(const std::vector<std::string>& camera_names, const Ass
 // summaries added up, each take's notes prefixed by its path.
 Association AssociateTakes(const KeypointInput& input, const AssociationOptions& options, const Rig* rig) {
   Association all;
-  PeopleSummary& s = all.summary;
-  std::vector<std::string> methods;
   int next_id = 0;
   for (size_t k = 0; k < input.takes.size(); ++k) {
     Association a = AssociatePeople(TakeInput(input, k), options, rig);
@@ -158,26 +156,34 @@ Association AssociateTakes(const KeypointInput& input, const AssociationOptions&
       all.tracks.push_back(std::move(t));
     }
     next_id += max_id + 1;
-    if (std::find(methods.begin(), methods.end(), a.summary.method) == methods.end()) methods.push_back(a.summary.method);
-    const PeopleSummary& p = a.summary;
-    s.num_tracks += p.num_tracks;
-    s.detections += p.detections;
-    s.assigned += p.assigned;
-    s.unmatched += p.unmatched;
-    s.views_with_several += p.views_with_several;
-    s.max_people_in_view = std::max(s.max_people_in_view, p.max_people_in_view);
-    s.uncertain_frames += p.uncertain_frames;
-    s.births += p.births;
-    s.deaths += p.deaths;
-    s.reidentifications += p.reidentifications;
-    for (const std::string& note : p.notes) s.notes.push_back("take " + input.takes[k].path + ": " + note);
+    AddTakeSummary(a.summary, input.takes[k].path, &all.summary);
   }
-  for (const std::string& m : methods) s.method += (s.method.empty() ? "" : "+") + m;
   if (all.tracks.empty()) all.tracks.emplace_back();
   return all;
 }
 
 }  // namespace
+
+void AddTakeSummary(const PeopleSummary& take, const std::string& take_path, PeopleSummary* all) {
+  bool known_method = false;
+  for (size_t start = 0; start <= all->method.size() && !all->method.empty();) {
+    const size_t end = std::min(all->method.find('+', start), all->method.size());
+    known_method = known_method || all->method.compare(start, end - start, take.method) == 0;
+    start = end + 1;
+  }
+  if (!known_method) all->method += (all->method.empty() ? "" : "+") + take.method;
+  all->num_tracks += take.num_tracks;
+  all->detections += take.detections;
+  all->assigned += take.assigned;
+  all->unmatched += take.unmatched;
+  all->views_with_several += take.views_with_several;
+  all->max_people_in_view = std::max(all->max_people_in_view, take.max_people_in_view);
+  all->uncertain_frames += take.uncertain_frames;
+  all->births += take.births;
+  all->deaths += take.deaths;
+  all->reidentifications += take.reidentifications;
+  for (const std::string& note : take.notes) all->notes.push_back("take " + take_path + ": " + note);
+}
 
 void AssociationOptions::Check() const {
   if (method != "auto" && method != "single" && method != "calibrated" && method != "uncalibrated")

@@ -75,6 +75,11 @@ struct Association {
   PeopleSummary summary;
 };
 
+// One take's people summary added to that of every take so far (`all`): the counts summed, the
+// most people in one view the larger, the method added when new ("a+b"), the take's notes
+// prefixed by its path.
+void AddTakeSummary(const PeopleSummary& take, const std::string& take_path, PeopleSummary* all);
+
 // Turns the keypoints into tracks. An input of several takes (KeypointInput::takes) is
 // associated take by take (no track spans two takes) and the tracks numbered on: take k's ids
 // follow take k-1's; the summary adds the takes' up (its method "a+b" when they differ). `rig` (the keypoint cameras in order, see MatchCalibration)

@@ -525,21 +525,6 @@ std::vector<PersonTrack> NumberedOn(std::vector<PersonTrack> tracks, int first_i
   return tracks;
 }
 
-void AddPeople(const PeopleSummary& take, PeopleSummary* all) {
-  all->method = all->method.empty() || all->method == take.method ? take.method : all->method + "+" + take.method;
-  all->num_tracks += take.num_tracks;
-  all->detections += take.detections;
-  all->assigned += take.assigned;
-  all->unmatched += take.unmatched;
-  all->views_with_several += take.views_with_several;
-  all->max_people_in_view = std::max(all->max_people_in_view, take.max_people_in_view);
-  all->uncertain_frames += take.uncertain_frames;
-  all->births += take.births;
-  all->deaths += take.deaths;
-  all->reidentifications += take.reidentifications;
-  all->notes.insert(all->notes.end(), take.notes.begin(), take.notes.end());
-}
-
 // Each take's offsets refined with the cameras of every take (better held than those of one
 // take alone), the take's tracks made again on them (the known-offsets path of
 // CalibrateUnsynchronised) and the cameras calibrated again from all; kept unless that calibration
@@ -561,7 +546,7 @@ void RefineTakesWithPooledCameras(const Rig& intrinsics, const KeypointInput& in
         NumberedOn(std::move(resampled.tracks), static_cast<int>(again.association.tracks.size()));
     again.tracks.insert(again.tracks.end(), tracks.begin(), tracks.end());
     again.association.tracks.insert(again.association.tracks.end(), tracks.begin(), tracks.end());
-    AddPeople(resampled.association.summary, &again.association.summary);
+    AddTakeSummary(resampled.association.summary, input.takes[k].path, &again.association.summary);
     refined.method = "calibrated";
     again.takes.push_back(std::move(refined));
   }
@@ -593,7 +578,7 @@ TakesSyncCalibrationResult CalibrateUnsynchronisedTakes(const Rig& intrinsics, c
         NumberedOn(std::move(take.tracks), static_cast<int>(r.association.tracks.size()));
     r.tracks.insert(r.tracks.end(), tracks.begin(), tracks.end());
     r.association.tracks.insert(r.association.tracks.end(), tracks.begin(), tracks.end());
-    AddPeople(take.association.summary, &r.association.summary);
+    AddTakeSummary(take.association.summary, input.takes[k].path, &r.association.summary);
     r.takes.push_back(std::move(take.sync));
   }
   r.calibration = CalibrateFromTracks(intrinsics, r.tracks, {}, calibrate, &r.used);

@@ -54,4 +54,13 @@ inline Rig NudgeCameras(Rig rig, size_t first) {
   return rig;
 }
 
+// The rig without extrinsics (intrinsics and image sizes kept): what self-calibration starts from.
+inline Rig IntrinsicsOnly(Rig rig) {
+  for (Camera& c : rig) {
+    c.cam_from_world = Rigid3d();
+    c.has_extrinsics = false;
+  }
+  return rig;
+}
+
 }  // namespace epilabel::testing

@@ -25,15 +25,6 @@ RigErrors Errors(const Rig& truth, const Rig& est) {
   return {cmp.max_rotation_error_deg, cmp.max_center_error_rel * cmp.rig_radius_m};
 }
 
-Rig IntrinsicsOnly(const Rig& rig) {
-  Rig out = rig;
-  for (Camera& c : out) {
-    c.cam_from_world = Rigid3d();
-    c.has_extrinsics = false;
-  }
-  return out;
-}
-
 std::string Pairs(const SelfCalibrationSummary& s) {
   std::string out;
   for (const auto& p : s.pairs)
@@ -54,7 +45,7 @@ TEST(SelfCalibrate, RecoversExactRigFromNoiseFreeJoints) {
   const Rig truth = testing::RingRig(5);
   const Points3d motion = testing::WalkerMotion(300);
   const Observations2d obs = testing::ObserveWalker(truth, motion, 0.0, 0.0, 1);
-  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  const SelfCalibrationResult r = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
   for (bool reg : r.summary.registered) EXPECT_TRUE(reg);
   const RigErrors e = Errors(truth, r.rig);
@@ -75,7 +66,7 @@ TEST(SelfCalibrate, RecoversFisheyeRigFromNoiseFreeJoints) {
   }
   const Points3d motion = testing::WalkerMotion(300);
   const Observations2d obs = testing::ObserveWalker(truth, motion, 0.0, 0.0, 1);
-  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  const SelfCalibrationResult r = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
   for (bool reg : r.summary.registered) EXPECT_TRUE(reg);
   for (const Camera& c : r.rig) EXPECT_EQ(c.lens, LensModel::kFisheye);
@@ -89,7 +80,7 @@ TEST(SelfCalibrate, RobustToNoiseAndOutliers) {
   const Rig truth = testing::RingRig(6);
   const Points3d motion = testing::WalkerMotion(600);
   const Observations2d obs = testing::ObserveWalker(truth, motion, 2.0, 0.03, 2);
-  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  const SelfCalibrationResult r = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
   const RigErrors e = Errors(truth, r.rig);
   EXPECT_LT(e.max_rotation_deg, 0.1);
@@ -114,7 +105,7 @@ TEST(SelfCalibrate, EstimatesUnknownFocalLengths) {
     c.cy = (c.height - 1) / 2.0;
   }
   const Observations2d obs = testing::ObserveWalker(plain, motion, 1.0, 0.0, 3);
-  Rig sizes_only = IntrinsicsOnly(plain);
+  Rig sizes_only = testing::IntrinsicsOnly(plain);
   for (Camera& c : sizes_only) c.fx = c.fy = 0.0;
   const SelfCalibrationResult r = SelfCalibrate(sizes_only, obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
@@ -167,7 +158,7 @@ TEST(SelfCalibrate, FocalJackknifeCoversTheErrorOfBiasedDetections) {
       for (frame_t f = 0; f < obs.num_frames(); ++f)
         if (obs.at(c, f, j).z() > 0) obs.at(c, f, j).head<2>() += offset;
     }
-  Rig sizes_only = IntrinsicsOnly(truth);
+  Rig sizes_only = testing::IntrinsicsOnly(truth);
   for (Camera& c : sizes_only) c.fx = c.fy = 0.0;
   const SelfCalibrationResult r = SelfCalibrate(sizes_only, obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
@@ -197,7 +188,7 @@ TEST(SelfCalibrate, FocalJackknifeGrowsWhenThePersonStaysInPlace) {
     c.cx = (c.width - 1) / 2.0;
     c.cy = (c.height - 1) / 2.0;
   }
-  Rig sizes_only = IntrinsicsOnly(truth);
+  Rig sizes_only = testing::IntrinsicsOnly(truth);
   for (Camera& c : sizes_only) c.fx = c.fy = 0.0;
   const Points3d walking = testing::WalkerMotion(500);
   Points3d in_place = walking;
@@ -237,7 +228,7 @@ TEST(SelfCalibrate, SharesOneFocalLengthPerImageSize) {
     cam.cy = (cam.height - 1) / 2.0;
   }
   const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(500), 2.0, 0.0, 5);
-  Rig sizes_only = IntrinsicsOnly(truth);
+  Rig sizes_only = testing::IntrinsicsOnly(truth);
   for (Camera& c : sizes_only) c.fx = c.fy = 0.0;
   SelfCalibrationOptions options = Options();
   options.shared_focal = true;
@@ -261,7 +252,7 @@ TEST(SelfCalibrate, MixesGivenAndEstimatedIntrinsics) {
     truth[c].cy = (truth[c].height - 1) / 2.0;
   }
   const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(500), 1.0, 0.0, 3);
-  Rig input = IntrinsicsOnly(truth);
+  Rig input = testing::IntrinsicsOnly(truth);
   for (size_t c = 2; c < input.size(); ++c) input[c].fx = input[c].fy = 0.0;
   const SelfCalibrationResult r = SelfCalibrate(input, obs, Options());
   ASSERT_TRUE(r.summary.success) << r.summary.failure_reason << "\n" << Pairs(r.summary);
@@ -282,7 +273,7 @@ TEST(SelfCalibrate, NamesCamerasThatCannotBeConnected) {
   // Camera 3 sees the person in two frames only (34 shared joints, fewer than an edge needs).
   for (frame_t f = 2; f < obs.num_frames(); ++f)
     for (joint_t j = 0; j < 17; ++j) obs.at(3, f, j).setZero();
-  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  const SelfCalibrationResult r = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options());
   EXPECT_FALSE(r.summary.registered[3]);
   EXPECT_NE(r.summary.camera_notes[3].find("not connected"), std::string::npos) << r.summary.camera_notes[3];
   EXPECT_TRUE(r.summary.registered[0] && r.summary.registered[1] && r.summary.registered[2]);
@@ -291,7 +282,7 @@ TEST(SelfCalibrate, NamesCamerasThatCannotBeConnected) {
 TEST(SelfCalibrate, SingleCameraIsAnHonestFailure) {
   const Rig truth = testing::RingRig(1);
   const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(50), 0.0, 0.0, 5);
-  const SelfCalibrationResult r = SelfCalibrate(IntrinsicsOnly(truth), obs, Options());
+  const SelfCalibrationResult r = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options());
   EXPECT_FALSE(r.summary.success);
   EXPECT_NE(r.summary.failure_reason.find("two cameras"), std::string::npos);
 }
@@ -310,8 +301,8 @@ SelfCalibrationResult CalibrateWithThreads(const Rig& rig, const Observations2d&
 TEST(SelfCalibrate, ThreadCountChangesTheRigByRoundingOnly) {
   const Rig truth = testing::RingRig(4);
   const Observations2d obs = testing::ObserveWalker(truth, testing::WalkerMotion(200), 1.5, 0.02, 6);
-  const SelfCalibrationResult one = CalibrateWithThreads(IntrinsicsOnly(truth), obs, 1);
-  const SelfCalibrationResult two = CalibrateWithThreads(IntrinsicsOnly(truth), obs, 2);
+  const SelfCalibrationResult one = CalibrateWithThreads(testing::IntrinsicsOnly(truth), obs, 1);
+  const SelfCalibrationResult two = CalibrateWithThreads(testing::IntrinsicsOnly(truth), obs, 2);
   ASSERT_TRUE(one.summary.success) << one.summary.failure_reason;
   ASSERT_TRUE(two.summary.success) << two.summary.failure_reason;
   ASSERT_EQ(one.summary.pairs.size(), two.summary.pairs.size());

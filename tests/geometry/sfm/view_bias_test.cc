@@ -147,15 +147,6 @@ SelfCalibrationOptions Options(int view_bias_rounds) {
   return o;
 }
 
-Rig IntrinsicsOnly(const Rig& rig) {
-  Rig out = rig;
-  for (Camera& c : out) {
-    c.cam_from_world = Rigid3d();
-    c.has_extrinsics = false;
-  }
-  return out;
-}
-
 // Self-calibration on a detector with view-dependent offsets: the cameras bend to reconcile
 // the different points each sees (here about 1 deg off); with the model fitted in the final
 // adjustment the rotations come out many times closer (0.04 deg with two rounds).
@@ -163,8 +154,8 @@ TEST(ViewBias, SelfCalibrationRecoversRigUnderViewDependentBias) {
   const Rig truth = testing::RingRig(5);
   const Points3d motion = testing::WalkerMotion(300);
   const Observations2d obs = ViewDependentDetector(0.025, 3).Observe(truth, motion, 0.5, 2);
-  const SelfCalibrationResult plain = SelfCalibrate(IntrinsicsOnly(truth), obs, Options(0));
-  const SelfCalibrationResult fitted = SelfCalibrate(IntrinsicsOnly(truth), obs, Options(2));
+  const SelfCalibrationResult plain = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options(0));
+  const SelfCalibrationResult fitted = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options(2));
   ASSERT_TRUE(plain.summary.success) << plain.summary.failure_reason;
   ASSERT_TRUE(fitted.summary.success) << fitted.summary.failure_reason;
   const double rot_plain = CompareRigs(truth, plain.rig).max_rotation_error_deg;
@@ -184,8 +175,8 @@ TEST(ViewBias, WithoutTorsoJointsTheAdjustmentIsUnchanged) {
   const Observations2d obs = testing::ObserveWalker(truth, motion, 1.0, 0.0, 5);
   SelfCalibrationOptions none = Options(2);
   none.view_bias.torso_joints = {kInvalidJointId, kInvalidJointId, kInvalidJointId, kInvalidJointId};
-  const SelfCalibrationResult a = SelfCalibrate(IntrinsicsOnly(truth), obs, Options(0));
-  const SelfCalibrationResult b = SelfCalibrate(IntrinsicsOnly(truth), obs, none);
+  const SelfCalibrationResult a = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options(0));
+  const SelfCalibrationResult b = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, none);
   ASSERT_TRUE(a.summary.success && b.summary.success);
   for (size_t c = 0; c < truth.size(); ++c)
     EXPECT_TRUE(a.rig[c].cam_from_world.ToMatrix().isApprox(b.rig[c].cam_from_world.ToMatrix(), 1e-12));
@@ -198,8 +189,8 @@ TEST(ViewBias, NotFittedWithTwoCameras) {
   truth.resize(2);
   const Points3d motion = testing::WalkerMotion(200);
   const Observations2d obs = ViewDependentDetector(0.025, 3).Observe(truth, motion, 0.5, 2);
-  const SelfCalibrationResult a = SelfCalibrate(IntrinsicsOnly(truth), obs, Options(0));
-  const SelfCalibrationResult b = SelfCalibrate(IntrinsicsOnly(truth), obs, Options(2));
+  const SelfCalibrationResult a = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options(0));
+  const SelfCalibrationResult b = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options(2));
   ASSERT_TRUE(a.summary.success && b.summary.success);
   EXPECT_TRUE(b.summary.view_bias_joint_rms_px.empty());
   for (size_t c = 0; c < truth.size(); ++c)
