@@ -146,6 +146,27 @@ void PrintSection(int section, const DemoRunResult& r) {
       fmt::print("\n== 8. Fisheye lenses ({:.0f} deg across the image, {:.1f} s)\n", r.fisheye.fov_deg, r.fisheye_s);
       fmt::print("self-calibration: {}\n", CalibrationLine(r.fisheye.calibration));
       break;
+    case 9: {
+      const DemoReal& d = r.real;
+      fmt::print("\n== 9. A real capture: {} ({} cameras, {} frames, OpenPose detections; {:.1f} s)\n", d.trial,
+                 d.cameras, d.frames, r.real_s);
+      fmt::print("self-calibration from the person (Qualisys' intrinsics, height {:.2f} m) against Qualisys' "
+                 "extrinsics:\n",
+                 d.subject_height_m);
+      PrintCalibrationRows(d.calibration);
+      fmt::print("aligned by the orientations: {}\n", CalibrationLine(d.calibration));
+      if (d.calibration.success) {
+        fmt::print("aligned by the centres: max rotation error {:.4f} deg, max centre error {:.3f}% of the rig "
+                   "radius\n",
+                   d.max_rotation_by_centres_deg, d.max_center_by_centres_pct);
+        fmt::print("weakest camera named: {}; the camera furthest off: {}\n",
+                   d.named.empty() ? std::string("none") : d.named + " (" + d.evidence + ")", d.furthest_off);
+        fmt::print("the subject's joints triangulated with these cameras vs with Qualisys': {:.1f} mm mean, {:.1f} mm "
+                   "median apart\n",
+                   d.points_mean_mm, d.points_median_mm);
+      }
+      break;
+    }
     default:
       break;
   }
@@ -164,7 +185,7 @@ double RunLifters(const DemoArgs& a, const DemoRunResult& r, ProgressBar& bar) {
   lo.progress = bar.Callback();
   const DemoLifterResult l = RunDemoLifters(r, lo);
   bar.Finish();
-  fmt::print("\n== 9. Lifters: train on frames [0, {}), test on the ground truth of frames [{}, {}) ({} samples, "
+  fmt::print("\n== 10. Lifters: train on frames [0, {}), test on the ground truth of frames [{}, {}) ({} samples, "
              "{:.1f} s)\n",
              l.split_frame, l.split_frame, l.frames, l.test_samples, l.seconds);
   fmt::print("{:<30} {:<26} {:>8} {:>10} {:>10} {:>10} {:>8}\n", "trained on", "model", "samples", "MPJPE mm",
@@ -218,6 +239,7 @@ void AddDemoCommand(CLI::App& app) {
       ->delimiter(',');
   cmd->add_flag("!--no-realistic", o.realistic_detector, "Skip the realistic-detector scene");
   cmd->add_flag("!--no-fisheye", o.fisheye, "Skip the fisheye scene");
+  cmd->add_flag("!--no-real", o.real_capture, "Skip the real capture (the Pose2Sim balancing trial)");
   cmd->add_flag("!--no-train", args->train, "Skip the lifter training");
   cmd->add_option("--epochs", args->epochs, "Lifter training epochs")->capture_default_str();
   cmd->add_option("--hidden", args->hidden, "Lifter width (the Martinez et al. baseline uses 1024)")->capture_default_str();

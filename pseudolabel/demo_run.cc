@@ -6,16 +6,22 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <toml++/toml.h>
+
 #include "detection/io/calibration_io.h"
 #include "detection/skeleton.h"
 #include "detection/synthetic/rigs.h"
 #include "foundation/error.h"
+#include "foundation/file_util.h"
 #include "geometry/estimators/sequence_triangulation.h"
 #include "geometry/sfm/calibration_verdict.h"
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/calibrate_run.h"
+#include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/label_run.h"
+#include "pseudolabel/label_scoring.h"
 #include "pseudolabel/stages/sync.h"
+#include "pseudolabel/stages/triangulate.h"
 
 namespace fs = std::filesystem;
 
@@ -313,6 +319,136 @@ DemoFisheye RunFisheyeSection(const DemoRunOptions& o) {
   return d;
 }
 
+
+// Section 9: the real trial's facts (trial.toml: subject_height_m, fps).
+struct RealTrial {
+  std::string dir, pose_dir, reference_path;
+  double subject_height_m = 0, fps = 0;
+};
+
+RealTrial ReadRealTrial(const std::string& dir) {
+  RealTrial t;
+  t.dir = dir;
+  t.pose_dir = (fs::path(dir) / "pose").string();
+  t.reference_path = (fs::path(dir) / "Calib_qualisys.toml").string();
+  const std::string path = (fs::path(dir) / "trial.toml").string();
+  if (!fs::is_regular_file(path)) throw InputError(path, "missing: the real trial of section 9 (or --no-real)");
+  toml::table root;
+  try {
+    root = toml::parse(ReadFileToString(path), path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(path + ":" + std::to_string(e.source().begin.line), std::string(e.description()));
+  }
+  t.subject_height_m = root["subject_height_m"].value_or(0.0);
+  t.fps = root["fps"].value_or(0.0);
+  if (!(t.subject_height_m > 0.5 && t.subject_height_m < 2.5))
+    throw InputError(path, "subject_height_m must be a height in metres in (0.5, 2.5)");
+  if (!(t.fps > 0 && t.fps <= 1000)) throw InputError(path, "fps must be in (0, 1000]");
+  return t;
+}
+
+// The reference's cameras in the order of `estimate`'s (matched by name).
+Rig ReferenceInOrder(const std::string& reference_path, const Rig& estimate) {
+  const Rig reference = ReadCalibrationToml(reference_path);
+  Rig ordered;
+  for (const Camera& camera : estimate) {
+    const auto it = std::find_if(reference.begin(), reference.end(),
+                                 [&](const Camera& r) { return r.name == camera.name; });
+    if (it == reference.end()) throw InputError(reference_path, "has no camera named " + camera.name);
+    ordered.push_back(*it);
+  }
+  return ordered;
+}
+
+// The track with the most observed joints (the trial's subject; a bystander is seen less).
+const PersonTrack& SubjectTrack(const Association& association) {
+  size_t best = 0;
+  int64_t best_count = -1;
+  for (size_t k = 0; k < association.tracks.size(); ++k) {
+    const Observations2d& obs = association.tracks[k].observations;
+    int64_t count = 0;
+    for (camera_t c = 0; c < obs.num_cameras(); ++c)
+      for (frame_t f = 0; f < obs.num_frames(); ++f)
+        for (joint_t j = 0; j < obs.num_joints(); ++j) count += obs.IsObserved(c, f, j) ? 1 : 0;
+    if (count > best_count) {
+      best = k;
+      best_count = count;
+    }
+  }
+  return association.tracks[best];
+}
+
+// The subject's joints triangulated (as `triangulate` does, the people associated with the
+// reference cameras) with our cameras, mapped into the reference frame by `reference_from_ours`,
+// and with the reference cameras: mean and median distance (mm) over the joints both see in two
+// views or more.
+void ComparePoints(const RealTrial& trial, const Rig& ours, const Sim3d& reference_from_ours, DemoReal* d) {
+  const KeypointInput input = LoadKeypointInput(trial.pose_dir, "", 2);
+  const Rig reference = MatchCalibration(ReadCalibrationToml(trial.reference_path), trial.reference_path, input,
+                                         CalibrationNeed::kIntrinsicsAndExtrinsics);
+  const Rig ours_matched = MatchCalibration(ours, "the demo's calibration", input, CalibrationNeed::kIntrinsicsAndExtrinsics);
+  const Association association = AssociatePeople(input, {}, &reference);
+  const PersonTrack& subject = SubjectTrack(association);
+  const TriangulateStageOptions options;
+  const TriangulatedSequence with_ours = TriangulateTrack(ours_matched, subject, options);
+  const TriangulatedSequence with_reference = TriangulateTrack(reference, subject, options);
+  std::vector<double> distances;
+  for (frame_t f = 0; f < with_ours.points.num_frames(); ++f)
+    for (joint_t j = 0; j < with_ours.points.num_joints(); ++j)
+      if (with_ours.num_views.at(f, j) >= 2 && with_reference.num_views.at(f, j) >= 2)
+        distances.push_back(
+            1000 * (reference_from_ours * with_ours.points.at(f, j) - with_reference.points.at(f, j)).norm());
+  if (distances.empty()) return;
+  double sum = 0;
+  for (double x : distances) sum += x;
+  d->points_mean_mm = sum / static_cast<double>(distances.size());
+  std::nth_element(distances.begin(), distances.begin() + distances.size() / 2, distances.end());
+  d->points_median_mm = distances[distances.size() / 2];
+}
+
+// Section 9: a real capture calibrated from its people (the reference's intrinsics, the
+// subject's height), scored against the reference's extrinsics.
+DemoReal RunRealSection(const DemoRunOptions& o, const RealTrial& trial) {
+  DemoReal d;
+  d.trial = fs::path(trial.dir).filename().string();
+  d.subject_height_m = trial.subject_height_m;
+  CalibrateRunOptions co;
+  co.keypoints_path = trial.pose_dir;
+  co.intrinsics_path = trial.reference_path;
+  co.out_path = (fs::path(o.out_dir) / "real" / "calibration.toml").string();
+  co.stage.subject_height_m = trial.subject_height_m;
+  co.stage.subject_height_given = true;
+  co.stage.seed = o.seed;
+  co.stage.num_threads = o.num_threads;
+  co.stage.progress = o.progress;
+  co.sync_stage.default_fps = trial.fps;
+  const CalibrateRunResult cal = RunCalibrate(co);
+  d.cameras = cal.association.tracks.front().num_cameras();
+  d.frames = cal.association.tracks.front().num_frames();
+  if (!cal.output.success) {
+    d.calibration = ScoreCalibration(Rig(), cal.output);
+    return d;
+  }
+  const Rig reference = ReferenceInOrder(trial.reference_path, cal.output.rig);
+  d.calibration = ScoreCalibration(reference, cal.output);
+  const WeakestCamera weakest = FindWeakestCamera(cal.output.report);
+  if (weakest.camera >= 0) {
+    d.named = cal.output.report.cameras[weakest.camera].name;
+    d.evidence = weakest.evidence;
+  }
+  const auto furthest = std::max_element(d.calibration.cameras.begin(), d.calibration.cameras.end(),
+                                         [](const DemoCameraRow& a, const DemoCameraRow& b) {
+                                           return a.rotation_error_deg < b.rotation_error_deg;
+                                         });
+  if (furthest != d.calibration.cameras.end()) d.furthest_off = furthest->name;
+  const RigComparison by_centres = CompareRigs(reference, cal.output.rig, RigAlignment::kCentres);
+  d.max_rotation_by_centres_deg = by_centres.max_rotation_error_deg;
+  d.max_center_by_centres_pct = 100 * by_centres.max_center_error_rel;
+  const RigComparison by_orientations = CompareRigs(reference, cal.output.rig);
+  ComparePoints(trial, cal.output.rig, by_orientations.reference_from_estimate, &d);
+  return d;
+}
+
 }  // namespace
 
 void DemoRunOptions::Check() const {
@@ -329,6 +465,9 @@ DemoRunResult RunDemo(const DemoRunOptions& options, const std::function<void(in
   const auto t_start = std::chrono::steady_clock::now();
   const fs::path out(options.out_dir);
   fs::create_directories(out);
+  // The real trial's facts are read first: a missing file is said before minutes of work.
+  RealTrial trial;
+  if (options.real_capture) trial = ReadRealTrial((fs::path(options.data_dir) / "real" / "pose2sim_balancing").string());
   DemoRunResult r;
   auto done = [&](int section) {
     if (on_section) on_section(section, r);
@@ -393,6 +532,13 @@ DemoRunResult RunDemo(const DemoRunOptions& options, const std::function<void(in
     r.fisheye_run = true;
     r.fisheye_s = SecondsSince(t0);
     done(8);
+  }
+  if (options.real_capture) {
+    t0 = std::chrono::steady_clock::now();
+    r.real = RunRealSection(options, trial);
+    r.real_run = true;
+    r.real_s = SecondsSince(t0);
+    done(9);
   }
   r.seconds = SecondsSince(t_start);
   return r;

@@ -8,7 +8,9 @@
 //   5. several people: association, triangulation and self-calibration from all of them;
 //   6. unsynchronised cameras: offsets from motion, `calibrate --sync`, triangulation resampled;
 //   7. a realistic detector (heavy-tailed, biased, time-correlated errors) and varied motion;
-//   8. a fisheye rig.
+//   8. a fisheye rig;
+//   9. a real capture: the Pose2Sim balancing trial's OpenPose detections (data_dir/real/),
+//      calibrated from the person alone and compared with the studio's Qualisys calibration.
 // The lifters trained on the labels of section 4 are training/demo_lifters.h. The files of each
 // section are written under `out_dir` (the studio, calibrations, datasets and their reports).
 //
@@ -42,6 +44,7 @@ struct DemoRunOptions {
   std::vector<double> time_offsets;
   bool realistic_detector = true;  // section 7
   bool fisheye = true;             // section 8
+  bool real_capture = true;        // section 9 (data_dir/real/pose2sim_balancing)
   int num_threads = 1;
   ProgressCallback progress;
 
@@ -114,6 +117,23 @@ struct DemoFisheye {
   DemoCalibration calibration;
 };
 
+// Section 9: a real capture calibrated from its people (the reference's intrinsics, the
+// subject's height) against the reference calibration of the same cameras.
+struct DemoReal {
+  std::string trial;               // the trial's folder
+  int cameras = 0, frames = 0;
+  double subject_height_m = 0;
+  DemoCalibration calibration;     // aligned by the camera orientations (as evalcalib's first table)
+  // Aligned by the camera centres instead (evalcalib's second table).
+  double max_rotation_by_centres_deg = 0, max_center_by_centres_pct = 0;
+  // The subject's joints triangulated with our cameras (mapped by the alignment) against the same
+  // detections triangulated with the reference cameras: mean and median distance, mm.
+  double points_mean_mm = 0, points_median_mm = 0;
+  // The camera the verdict names the weakest and why ("": none stands out), beside the camera
+  // truly furthest off (by rotation).
+  std::string named, evidence, furthest_off;
+};
+
 struct DemoRunResult {
   // 1.
   SyntheticScene scene;          // the one-person studio (its truth scores the labels)
@@ -145,11 +165,16 @@ struct DemoRunResult {
   DemoRealistic realistic;
   DemoFisheye fisheye;
   double sync_s = 0, realistic_s = 0, fisheye_s = 0;
+  // 9.
+  bool real_run = false;
+  DemoReal real;
+  double real_s = 0;
   double seconds = 0;
 };
 
-// Throws InputError for bad options; std::runtime_error when the one-person self-calibration
-// fails (the later sections need it). Sections 5-8 report their failures in their results.
+// Throws InputError for bad options or a bad real trial (section 9's files, named);
+// std::runtime_error when the one-person self-calibration fails (the later sections need it).
+// Sections 5-9 report their calibrations' failures in their results.
 // `on_section(k)` is called after section k is done (for printing as the run goes); may be empty.
 DemoRunResult RunDemo(const DemoRunOptions& options, const std::function<void(int, const DemoRunResult&)>& on_section = {});
 
