@@ -165,6 +165,12 @@ void PrintSection(int section, const DemoRunResult& r) {
                    "median apart\n",
                    d.points_mean_mm, d.points_median_mm);
       }
+      if (d.sync_run) {
+        fmt::print("{:<28} {}\n", "cameras shifted by (frames)", Frames(d.true_offsets_frames));
+        fmt::print("{:<28} {} (max error {:.3f} frame)\n", "calibrate --sync found", Frames(d.offsets_frames),
+                   d.max_offset_error_frames);
+        fmt::print("calibrate --sync: {}\n", CalibrationLine(d.sync_calibration));
+      }
       break;
     }
     default:
@@ -240,6 +246,10 @@ void AddDemoCommand(CLI::App& app) {
   cmd->add_flag("!--no-realistic", o.realistic_detector, "Skip the realistic-detector scene");
   cmd->add_flag("!--no-fisheye", o.fisheye, "Skip the fisheye scene");
   cmd->add_flag("!--no-real", o.real_capture, "Skip the real capture (the Pose2Sim balancing trial)");
+  cmd->add_option("--real-offsets", o.real_offsets,
+                  "Whole frames the real trial's cameras are shifted by for calibrate --sync (first 0; default "
+                  "0,3,0,7; 0,0,0,0 still runs it)")
+      ->delimiter(',');
   cmd->add_flag("!--no-train", args->train, "Skip the lifter training");
   cmd->add_option("--epochs", args->epochs, "Lifter training epochs")->capture_default_str();
   cmd->add_option("--hidden", args->hidden, "Lifter width (the Martinez et al. baseline uses 1024)")->capture_default_str();
@@ -247,6 +257,7 @@ void AddDemoCommand(CLI::App& app) {
   cmd->add_flag("!--no-diffusion", args->diffusion, "Skip the diffusion lifter");
   RegisterFlag("time_offsets", "--time-offsets");
   RegisterFlag("section_frames", "--section-frames");
+  RegisterFlag("real_offsets", "--real-offsets");
   cmd->callback([args]() { SetCommandExitCode(RunCommand([&]() { RunDemoCommand(*args); })); });
 }
 

@@ -20,7 +20,9 @@
 #include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/label_run.h"
 #include "pseudolabel/label_scoring.h"
+#include "pseudolabel/stages/intrinsics.h"
 #include "pseudolabel/stages/sync.h"
+#include "pseudolabel/stages/sync_calibration.h"
 #include "pseudolabel/stages/triangulate.h"
 
 namespace fs = std::filesystem;
@@ -406,6 +408,51 @@ void ComparePoints(const RealTrial& trial, const Rig& ours, const Sim3d& referen
   d->points_median_mm = distances[distances.size() / 2];
 }
 
+// Section 9's stage options: the subject's height given, the demo's seed and threads.
+CalibrateStageOptions RealStageOptions(const DemoRunOptions& o, const RealTrial& trial) {
+  CalibrateStageOptions stage;
+  stage.subject_height_m = trial.subject_height_m;
+  stage.subject_height_given = true;
+  stage.seed = o.seed;
+  stage.num_threads = o.num_threads;
+  stage.progress = o.progress;
+  return stage;
+}
+
+// Section 9, second part: the trial's cameras shifted by whole frames (frame numbers only: what
+// unsynchronised cameras give) and calibrated as `calibrate --sync` does, in memory.
+void RunRealSync(const DemoRunOptions& o, const RealTrial& trial, DemoReal* d) {
+  const KeypointInput input = LoadKeypointInput(trial.pose_dir, "", 2);
+  std::vector<int64_t> shift(input.num_cameras(), 0);
+  for (int c = 0; c < input.num_cameras(); ++c) {
+    const int offset = o.real_offsets[c % o.real_offsets.size()];
+    d->true_offsets_frames.push_back(c == 0 ? 0.0 : offset);
+    // Frame N of a camera whose numbers grow by k shows the reference's frame N - k.
+    shift[c] = c == 0 ? 0 : -offset;
+  }
+  const KeypointInput shifted = ShiftFrameNumbers(input, shift);
+  IntrinsicsSource source;
+  source.file = ReadCalibrationToml(trial.reference_path);
+  source.file_path = trial.reference_path;
+  const Rig intrinsics = ResolveIntrinsics(source, shifted);
+  SyncStageOptions sync;
+  sync.default_fps = trial.fps;
+  SyncCalibrationResult r = CalibrateUnsynchronised(intrinsics, shifted, AssociationOptions{},
+                                                    RealStageOptions(o, trial), sync);
+  JudgeTimeOffsets(r.sync, &r.calibration.output.report);
+  for (size_t c = 0; c < r.sync.cameras.size(); ++c) {
+    d->offsets_frames.push_back(r.sync.cameras[c].offset_frames);
+    if (c < d->true_offsets_frames.size())
+      d->max_offset_error_frames =
+          std::max(d->max_offset_error_frames, std::abs(r.sync.cameras[c].offset_frames - d->true_offsets_frames[c]));
+  }
+  const Rig& rig = r.calibration.output.rig;
+  d->sync_calibration = r.calibration.output.success
+                            ? ScoreCalibration(ReferenceInOrder(trial.reference_path, rig), r.calibration.output)
+                            : ScoreCalibration(Rig(), r.calibration.output);
+  d->sync_run = true;
+}
+
 // Section 9: a real capture calibrated from its people (the reference's intrinsics, the
 // subject's height), scored against the reference's extrinsics.
 DemoReal RunRealSection(const DemoRunOptions& o, const RealTrial& trial) {
@@ -416,11 +463,7 @@ DemoReal RunRealSection(const DemoRunOptions& o, const RealTrial& trial) {
   co.keypoints_path = trial.pose_dir;
   co.intrinsics_path = trial.reference_path;
   co.out_path = (fs::path(o.out_dir) / "real" / "calibration.toml").string();
-  co.stage.subject_height_m = trial.subject_height_m;
-  co.stage.subject_height_given = true;
-  co.stage.seed = o.seed;
-  co.stage.num_threads = o.num_threads;
-  co.stage.progress = o.progress;
+  co.stage = RealStageOptions(o, trial);
   co.sync_stage.default_fps = trial.fps;
   const CalibrateRunResult cal = RunCalibrate(co);
   d.cameras = cal.association.tracks.front().num_cameras();
@@ -446,6 +489,7 @@ DemoReal RunRealSection(const DemoRunOptions& o, const RealTrial& trial) {
   d.max_center_by_centres_pct = 100 * by_centres.max_center_error_rel;
   const RigComparison by_orientations = CompareRigs(reference, cal.output.rig);
   ComparePoints(trial, cal.output.rig, by_orientations.reference_from_estimate, &d);
+  if (!o.real_offsets.empty()) RunRealSync(o, trial, &d);
   return d;
 }
 
@@ -458,6 +502,10 @@ void DemoRunOptions::Check() const {
   if (data_dir.empty()) throw InputError("data_dir", "the shipped data folder (motion clips) is not known");
   if (!time_offsets.empty() && time_offsets.front() != 0.0)
     throw InputError("time_offsets", "the first camera is the reference: its offset must be 0");
+  if (!real_offsets.empty() && real_offsets.front() != 0)
+    throw InputError("real_offsets", "the first camera is the reference: its offset must be 0");
+  for (int k : real_offsets)
+    if (std::abs(k) > 30) throw InputError("real_offsets", "whole frames within +-30 (the trial has 100 frames)");
 }
 
 DemoRunResult RunDemo(const DemoRunOptions& options, const std::function<void(int, const DemoRunResult&)>& on_section) {

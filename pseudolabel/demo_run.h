@@ -45,11 +45,15 @@ struct DemoRunOptions {
   bool realistic_detector = true;  // section 7
   bool fisheye = true;             // section 8
   bool real_capture = true;        // section 9 (data_dir/real/pose2sim_balancing)
+  // Section 9's second part: the trial's cameras made unsynchronised by these whole frames (one
+  // per camera, cycled; sync.toml's sign: camera c's frame N shows the reference's N + offset;
+  // the first 0) and calibrated with `calibrate --sync`. Empty: skipped.
+  std::vector<int> real_offsets = {0, 3, 0, 7};
   int num_threads = 1;
   ProgressCallback progress;
 
   // Throws InputError naming the key of a bad value (frames, people, section_frames,
-  // time_offsets, data_dir).
+  // time_offsets, real_offsets, data_dir).
   void Check() const;
 };
 
@@ -132,6 +136,12 @@ struct DemoReal {
   // The camera the verdict names the weakest and why ("": none stands out), beside the camera
   // truly furthest off (by rotation).
   std::string named, evidence, furthest_off;
+  // The same detections with the cameras shifted by DemoRunOptions::real_offsets, through
+  // `calibrate --sync`: the offsets found (frames) and the calibration against the reference.
+  bool sync_run = false;
+  std::vector<double> true_offsets_frames, offsets_frames;
+  double max_offset_error_frames = 0;
+  DemoCalibration sync_calibration;
 };
 
 struct DemoRunResult {

@@ -86,6 +86,15 @@ TEST(DemoRun, EverySectionRunsAndScoresAgainstTheTruth) {
   EXPECT_LT(std::abs(r.real.calibration.scale_error_pct), 4.0);
   EXPECT_GT(r.real.points_median_mm, 0.0);
   EXPECT_LT(r.real.points_median_mm, 40.0);
+  // The same detections with cam_02 and cam_04 shifted by 3 and 7 frames: `calibrate --sync`
+  // finds the shifts within a fraction of a frame (0.15 at this writing; the wrong sign would be
+  // 6-14 frames off) and calibrates as well as unshifted.
+  ASSERT_TRUE(r.real.sync_run);
+  EXPECT_EQ(r.real.true_offsets_frames, (std::vector<double>{0, 3, 0, 7}));
+  ASSERT_EQ(r.real.offsets_frames.size(), 4u);
+  EXPECT_LT(r.real.max_offset_error_frames, 0.5);
+  ASSERT_TRUE(r.real.sync_calibration.success) << r.real.sync_calibration.reason;
+  EXPECT_LT(r.real.sync_calibration.max_rotation_error_deg, 1.5);
 }
 
 // A real trial whose facts file is missing is named, not a crash or a silent skip.
@@ -119,6 +128,14 @@ TEST(DemoRun, BadOptionsNameTheirKey) {
   o.time_offsets.clear();
   o.people = 0;
   EXPECT_THROW(o.Check(), InputError);
+  o.people = 3;
+  o.real_offsets = {2, 0, 0, 0};
+  try {
+    o.Check();
+    FAIL() << "a reference shift of 2 frames passed";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "real_offsets");
+  }
 }
 
 }  // namespace
