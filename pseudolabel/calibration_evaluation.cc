@@ -10,9 +10,6 @@
 
 namespace epilabel {
 
-namespace {
-
-// The reference cameras in the estimate's order; every reference camera must be matched.
 Rig MatchedReference(const Rig& reference, const Rig& estimate, const std::string& reference_path,
                      const std::string& estimate_path) {
   std::vector<std::string> names;
@@ -29,6 +26,8 @@ Rig MatchedReference(const Rig& reference, const Rig& estimate, const std::strin
   }
   return matched;
 }
+
+namespace {
 
 void CheckExtrinsics(const Rig& rig, const std::string& path) {
   for (const auto& c : rig)

@@ -19,6 +19,12 @@ struct CalibrationEvaluation {
   std::optional<RigComparison> by_centres;  // three cameras or more
 };
 
+// The reference cameras in the estimate's order, matched by name (then by the number in the
+// name, as everywhere). Throws InputError naming `estimate_path` (a file or a label) when a
+// reference camera has no match: a calibration that lost cameras is not scored as perfect.
+Rig MatchedReference(const Rig& reference, const Rig& estimate, const std::string& reference_path,
+                     const std::string& estimate_path);
+
 // Reads both calibration TOMLs. Throws InputError naming the estimate when it has no camera for
 // a reference camera (a calibration that lost cameras is not scored as perfect), and naming the
 // file of a camera without extrinsics.

@@ -17,6 +17,7 @@
 #include "geometry/sfm/calibration_verdict.h"
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/calibrate_run.h"
+#include "pseudolabel/calibration_evaluation.h"
 #include "pseudolabel/keypoint_input.h"
 #include "pseudolabel/label_run.h"
 #include "pseudolabel/label_scoring.h"
@@ -349,19 +350,6 @@ RealTrial ReadRealTrial(const std::string& dir) {
   return t;
 }
 
-// The reference's cameras in the order of `estimate`'s (matched by name).
-Rig ReferenceInOrder(const std::string& reference_path, const Rig& estimate) {
-  const Rig reference = ReadCalibrationToml(reference_path);
-  Rig ordered;
-  for (const Camera& camera : estimate) {
-    const auto it = std::find_if(reference.begin(), reference.end(),
-                                 [&](const Camera& r) { return r.name == camera.name; });
-    if (it == reference.end()) throw InputError(reference_path, "has no camera named " + camera.name);
-    ordered.push_back(*it);
-  }
-  return ordered;
-}
-
 // The track with the most observed joints (the trial's subject; a bystander is seen less).
 const PersonTrack& SubjectTrack(const Association& association) {
   size_t best = 0;
@@ -448,7 +436,9 @@ void RunRealSync(const DemoRunOptions& o, const RealTrial& trial, DemoReal* d) {
   }
   const Rig& rig = r.calibration.output.rig;
   d->sync_calibration = r.calibration.output.success
-                            ? ScoreCalibration(ReferenceInOrder(trial.reference_path, rig), r.calibration.output)
+                            ? ScoreCalibration(MatchedReference(ReadCalibrationToml(trial.reference_path), rig, trial.reference_path,
+                                                               "calibrate --sync's calibration"),
+                                              r.calibration.output)
                             : ScoreCalibration(Rig(), r.calibration.output);
   d->sync_run = true;
 }
@@ -472,7 +462,8 @@ DemoReal RunRealSection(const DemoRunOptions& o, const RealTrial& trial) {
     d.calibration = ScoreCalibration(Rig(), cal.output);
     return d;
   }
-  const Rig reference = ReferenceInOrder(trial.reference_path, cal.output.rig);
+  const Rig reference =
+      MatchedReference(ReadCalibrationToml(trial.reference_path), cal.output.rig, trial.reference_path, co.out_path);
   d.calibration = ScoreCalibration(reference, cal.output);
   const WeakestCamera weakest = FindWeakestCamera(cal.output.report);
   if (weakest.camera >= 0) {
