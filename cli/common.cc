@@ -27,6 +27,12 @@ std::string DataDir() {
   return EPILABEL_DEFAULT_DATA_DIR;
 }
 
+std::string ModelsDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("EPILABEL_MODELS_DIR"); env != nullptr && *env != '\0') return env;
+  return EPILABEL_DEFAULT_MODELS_DIR;
+}
+
 namespace {
 std::unique_ptr<tbb::global_control> g_thread_limit;
 }

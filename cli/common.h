@@ -33,6 +33,10 @@ GlobalOptions& Globals();
 // Folder of the shipped data: --data-dir, else $EPILABEL_DATA_DIR, else the build-time default.
 std::string DataDir();
 
+// Folder of the pose models (scripts/setup-models.sh): `flag` (--models-dir) when given, else
+// $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
+std::string ModelsDir(const std::string& flag = "");
+
 // Applies --threads (TBB global limit) and logging levels. Called once after parsing.
 void ApplyGlobals();
 // The number of threads in effect (for Ceres and for reports).

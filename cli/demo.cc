@@ -27,6 +27,7 @@ struct DemoArgs {
   int hidden = 256;
   bool transformer = true;
   bool diffusion = true;
+  std::string models_dir;  // --models-dir
 };
 
 void PrintCalibrationRows(const DemoCalibration& c) {
@@ -171,6 +172,19 @@ void PrintSection(int section, const DemoRunResult& r) {
                    d.max_offset_error_frames);
         fmt::print("calibrate --sync: {}\n", CalibrationLine(d.sync_calibration));
       }
+      if (d.detect_run) {
+        fmt::print("our detector on the trial's videos (detect, MoveNet Thunder; {} frames in {:.1f} s), then "
+                   "calibrated:\n",
+                   d.detected_frames, d.detect_s);
+        PrintCalibrationRows(d.detect_calibration);
+        fmt::print("aligned by the orientations: {}\n", CalibrationLine(d.detect_calibration));
+        if (d.detect_calibration.success)
+          fmt::print("aligned by the centres: max rotation error {:.4f} deg, max centre error {:.3f}% of the rig "
+                     "radius\n",
+                     d.detect_rotation_by_centres_deg, d.detect_center_by_centres_pct);
+      } else if (!d.detect_skipped.empty()) {
+        fmt::print("our detector on the trial's videos: skipped ({})\n", d.detect_skipped);
+      }
       break;
     }
     default:
@@ -205,6 +219,7 @@ double RunLifters(const DemoArgs& a, const DemoRunResult& r, ProgressBar& bar) {
 
 void RunDemoCommand(DemoArgs& a) {
   a.run.data_dir = DataDir();
+  a.run.models_dir = ModelsDir(a.models_dir);
   a.run.num_threads = NumThreads();
   ProgressBar bar;
   a.run.progress = bar.Callback();
@@ -246,6 +261,9 @@ void AddDemoCommand(CLI::App& app) {
   cmd->add_flag("!--no-realistic", o.realistic_detector, "Skip the realistic-detector scene");
   cmd->add_flag("!--no-fisheye", o.fisheye, "Skip the fisheye scene");
   cmd->add_flag("!--no-real", o.real_capture, "Skip the real capture (the Pose2Sim balancing trial)");
+  cmd->add_flag("!--no-detect", o.real_detect, "Skip our detector on the real trial's videos");
+  cmd->add_option("--models-dir", args->models_dir,
+                  "Folder of the pose models (default: $EPILABEL_MODELS_DIR, else the source tree's models/)");
   cmd->add_option("--real-offsets", o.real_offsets,
                   "Whole frames the real trial's cameras are shifted by for calibrate --sync (first 0; default "
                   "0,3,0,7; 0,0,0,0 still runs it)")

@@ -55,13 +55,6 @@ struct DetectArgs {
   bool upright_along_body = false;
 };
 
-// --models-dir, else $EPILABEL_MODELS_DIR, else the source tree's models/ (set at build time).
-std::string ModelsDir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("EPILABEL_MODELS_DIR"); env != nullptr && *env != '\0') return env;
-  return EPILABEL_DEFAULT_MODELS_DIR;
-}
-
 std::array<double, 3> Triple(const std::vector<double>& values, const char* flag) {
   if (values.size() != 3) throw InputError(flag, "expected three comma-separated values, one per channel");
   return {values[0], values[1], values[2]};

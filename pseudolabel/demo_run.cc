@@ -8,7 +8,9 @@
 
 #include <toml++/toml.h>
 
+#include "detection/dnn/pose_detector.h"
 #include "detection/io/calibration_io.h"
+#include "detection/io/openpose_json.h"
 #include "detection/skeleton.h"
 #include "detection/synthetic/rigs.h"
 #include "foundation/error.h"
@@ -443,44 +445,107 @@ void RunRealSync(const DemoRunOptions& o, const RealTrial& trial, DemoReal* d) {
   d->sync_run = true;
 }
 
+// The camera the verdict names the weakest (if any) beside the one truly furthest off.
+void NameWeakest(const CalibrationReport& report, DemoReal* d) {
+  const WeakestCamera weakest = FindWeakestCamera(report);
+  if (weakest.camera >= 0) {
+    d->named = report.cameras[weakest.camera].name;
+    d->evidence = weakest.evidence;
+  }
+  const auto& rows = d->calibration.cameras;
+  const auto furthest = std::max_element(rows.begin(), rows.end(), [](const DemoCameraRow& a, const DemoCameraRow& b) {
+    return a.rotation_error_deg < b.rotation_error_deg;
+  });
+  if (furthest != rows.end()) d->furthest_off = furthest->name;
+}
+
+// A calibration of section 9 (calibrate --intrinsics REFERENCE on `keypoints_dir`, written to
+// `out_path`) and its scores against the reference: per camera by the orientations, and the
+// largest errors by the centres.
+CalibrateRunResult CalibrateRealTrial(const DemoRunOptions& o, const RealTrial& trial, const std::string& keypoints_dir,
+                                      const std::string& out_path, DemoCalibration* score, double* rotation_by_centres_deg,
+                                      double* center_by_centres_pct) {
+  CalibrateRunOptions co;
+  co.keypoints_path = keypoints_dir;
+  co.intrinsics_path = trial.reference_path;
+  co.out_path = out_path;
+  co.stage = RealStageOptions(o, trial);
+  co.sync_stage.default_fps = trial.fps;
+  CalibrateRunResult cal = RunCalibrate(co);
+  if (!cal.output.success) {
+    *score = ScoreCalibration(Rig(), cal.output);
+    return cal;
+  }
+  const Rig reference =
+      MatchedReference(ReadCalibrationToml(trial.reference_path), cal.output.rig, trial.reference_path, out_path);
+  *score = ScoreCalibration(reference, cal.output);
+  const RigComparison by_centres = CompareRigs(reference, cal.output.rig, RigAlignment::kCentres);
+  *rotation_by_centres_deg = by_centres.max_rotation_error_deg;
+  *center_by_centres_pct = 100 * by_centres.max_center_error_rel;
+  return cal;
+}
+
+// The trial's videos (videos/*.mp4, sorted by name), or none.
+std::vector<CameraInput> RealVideos(const RealTrial& trial) {
+  std::vector<CameraInput> inputs;
+  std::error_code ec;
+  const fs::path dir = fs::path(trial.dir) / "videos";
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file(ec) && it->path().extension() == ".mp4") inputs.push_back({"", it->path().string()});
+  std::sort(inputs.begin(), inputs.end(), [](const CameraInput& a, const CameraInput& b) { return a.path < b.path; });
+  return inputs;
+}
+
+// Section 9, third part: the trial's videos through our detector (`detect`'s defaults), written
+// as OpenPose JSON under out_dir/real/detections, then calibrated as the OpenPose detections are.
+void RunRealDetection(const DemoRunOptions& o, const RealTrial& trial, DemoReal* d) {
+  const std::vector<CameraInput> videos = RealVideos(trial);
+  const std::string model = o.models_dir.empty() ? std::string() : MoveNetModelPath(o.models_dir, "thunder");
+  std::error_code ec;
+  if (videos.empty()) {
+    d->detect_skipped = "no videos in " + (fs::path(trial.dir) / "videos").string();
+    return;
+  }
+  if (model.empty() || !fs::is_regular_file(model, ec)) {
+    d->detect_skipped = "the MoveNet Thunder model is not installed" +
+                        (model.empty() ? std::string() : " (" + model + ")") + ": run scripts/setup-models.sh";
+    return;
+  }
+  PoseDetectorOptions options;
+  options.model.path = model;
+  options.model.layout = PoseModelLayout::kMoveNet;
+  d->detect_model = model;
+  const auto t0 = std::chrono::steady_clock::now();
+  const DetectionResult detected = DetectCameras(videos, options, o.progress);
+  d->detect_s = SecondsSince(t0);
+  for (const CameraDetectionSummary& c : detected.cameras) d->detected_frames += static_cast<int>(c.frames);
+  const std::string dir = (fs::path(o.out_dir) / "real" / "detections").string();
+  WriteOpenPoseFolder(detected.keypoints, dir);
+  CalibrateRealTrial(o, trial, dir, (fs::path(o.out_dir) / "real" / "calibration_detect.toml").string(),
+                     &d->detect_calibration, &d->detect_rotation_by_centres_deg, &d->detect_center_by_centres_pct);
+  d->detect_run = true;
+}
+
 // Section 9: a real capture calibrated from its people (the reference's intrinsics, the
 // subject's height), scored against the reference's extrinsics.
 DemoReal RunRealSection(const DemoRunOptions& o, const RealTrial& trial) {
   DemoReal d;
   d.trial = fs::path(trial.dir).filename().string();
   d.subject_height_m = trial.subject_height_m;
-  CalibrateRunOptions co;
-  co.keypoints_path = trial.pose_dir;
-  co.intrinsics_path = trial.reference_path;
-  co.out_path = (fs::path(o.out_dir) / "real" / "calibration.toml").string();
-  co.stage = RealStageOptions(o, trial);
-  co.sync_stage.default_fps = trial.fps;
-  const CalibrateRunResult cal = RunCalibrate(co);
+  const std::string out_path = (fs::path(o.out_dir) / "real" / "calibration.toml").string();
+  const CalibrateRunResult cal = CalibrateRealTrial(o, trial, trial.pose_dir, out_path, &d.calibration,
+                                                    &d.max_rotation_by_centres_deg, &d.max_center_by_centres_pct);
   d.cameras = cal.association.tracks.front().num_cameras();
   d.frames = cal.association.tracks.front().num_frames();
-  if (!cal.output.success) {
-    d.calibration = ScoreCalibration(Rig(), cal.output);
-    return d;
+  if (cal.output.success) {
+    NameWeakest(cal.output.report, &d);
+    const RigComparison by_orientations = CompareRigs(
+        MatchedReference(ReadCalibrationToml(trial.reference_path), cal.output.rig, trial.reference_path, out_path),
+        cal.output.rig);
+    ComparePoints(trial, cal.output.rig, by_orientations.reference_from_estimate, &d);
   }
-  const Rig reference =
-      MatchedReference(ReadCalibrationToml(trial.reference_path), cal.output.rig, trial.reference_path, co.out_path);
-  d.calibration = ScoreCalibration(reference, cal.output);
-  const WeakestCamera weakest = FindWeakestCamera(cal.output.report);
-  if (weakest.camera >= 0) {
-    d.named = cal.output.report.cameras[weakest.camera].name;
-    d.evidence = weakest.evidence;
-  }
-  const auto furthest = std::max_element(d.calibration.cameras.begin(), d.calibration.cameras.end(),
-                                         [](const DemoCameraRow& a, const DemoCameraRow& b) {
-                                           return a.rotation_error_deg < b.rotation_error_deg;
-                                         });
-  if (furthest != d.calibration.cameras.end()) d.furthest_off = furthest->name;
-  const RigComparison by_centres = CompareRigs(reference, cal.output.rig, RigAlignment::kCentres);
-  d.max_rotation_by_centres_deg = by_centres.max_rotation_error_deg;
-  d.max_center_by_centres_pct = 100 * by_centres.max_center_error_rel;
-  const RigComparison by_orientations = CompareRigs(reference, cal.output.rig);
-  ComparePoints(trial, cal.output.rig, by_orientations.reference_from_estimate, &d);
   if (!o.real_offsets.empty()) RunRealSync(o, trial, &d);
+  if (o.real_detect) RunRealDetection(o, trial, &d);
   return d;
 }
 

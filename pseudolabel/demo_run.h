@@ -9,8 +9,10 @@
 //   6. unsynchronised cameras: offsets from motion, `calibrate --sync`, triangulation resampled;
 //   7. a realistic detector (heavy-tailed, biased, time-correlated errors) and varied motion;
 //   8. a fisheye rig;
-//   9. a real capture: the Pose2Sim balancing trial's OpenPose detections (data_dir/real/),
-//      calibrated from the person alone and compared with the studio's Qualisys calibration.
+//   9. a real capture: the Pose2Sim balancing trial (data_dir/real/): its OpenPose detections
+//      calibrated from the person alone and compared with the studio's Qualisys calibration,
+//      the same with cameras shifted in time (`calibrate --sync`), and the trial's videos
+//      through our own detector (`detect`, when the models are installed) and calibrated.
 // The lifters trained on the labels of section 4 are training/demo_lifters.h. The files of each
 // section are written under `out_dir` (the studio, calibrations, datasets and their reports).
 //
@@ -49,6 +51,11 @@ struct DemoRunOptions {
   // per camera, cycled; sync.toml's sign: camera c's frame N shows the reference's N + offset;
   // the first 0) and calibrated with `calibrate --sync`. Empty: skipped.
   std::vector<int> real_offsets = {0, 3, 0, 7};
+  // Section 9's third part: the trial's videos through `detect` (MoveNet Thunder from
+  // models_dir, the command's defaults), then calibrated. Skipped, and said, when the model is
+  // not installed there (scripts/setup-models.sh).
+  bool real_detect = true;
+  std::string models_dir;
   int num_threads = 1;
   ProgressCallback progress;
 
@@ -142,6 +149,14 @@ struct DemoReal {
   std::vector<double> true_offsets_frames, offsets_frames;
   double max_offset_error_frames = 0;
   DemoCalibration sync_calibration;
+  // Our own detections of the trial's videos (`detect`), calibrated as above.
+  bool detect_run = false;
+  std::string detect_skipped;      // why the detector did not run ("": it ran or was not asked)
+  std::string detect_model;        // the model file
+  int detected_frames = 0;         // frames over every camera
+  double detect_s = 0;             // wall time of the detection
+  DemoCalibration detect_calibration;
+  double detect_rotation_by_centres_deg = 0, detect_center_by_centres_pct = 0;
 };
 
 struct DemoRunResult {

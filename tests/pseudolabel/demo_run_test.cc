@@ -29,6 +29,7 @@ TEST(DemoRun, EverySectionRunsAndScoresAgainstTheTruth) {
   o.people = 2;
   o.out_dir = dir / "demo";
   o.data_dir = DataDir();
+  o.models_dir = testing::SourceDir() + "/models";  // scripts/setup-models.sh (both README commands run it)
   std::vector<int> sections;
   const DemoRunResult r = RunDemo(o, [&](int s, const DemoRunResult&) { sections.push_back(s); });
   EXPECT_EQ(sections, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
@@ -95,6 +96,35 @@ TEST(DemoRun, EverySectionRunsAndScoresAgainstTheTruth) {
   EXPECT_LT(r.real.max_offset_error_frames, 0.5);
   ASSERT_TRUE(r.real.sync_calibration.success) << r.real.sync_calibration.reason;
   EXPECT_LT(r.real.sync_calibration.max_rotation_error_deg, 1.5);
+  // The trial's videos through our detector, then calibrated: every frame detected and the
+  // cameras within a couple of degrees of Qualisys (1.06 deg at this writing).
+  ASSERT_TRUE(r.real.detect_run) << r.real.detect_skipped;
+  EXPECT_EQ(r.real.detected_frames, 400);
+  EXPECT_TRUE(fs::exists(dir / "demo/real/detections"));
+  ASSERT_TRUE(r.real.detect_calibration.success) << r.real.detect_calibration.reason;
+  EXPECT_LT(r.real.detect_calibration.max_rotation_error_deg, 2.5);
+  EXPECT_LT(std::abs(r.real.detect_calibration.scale_error_pct), 5.0);
+}
+
+// Without the detector's model the third part of section 9 is skipped and says how to install
+// it; the rest of the section runs.
+TEST(DemoRun, RealDetectionWithoutModelsSaysWhatToInstall) {
+  testing::TempDir dir;
+  DemoRunOptions o;
+  o.frames = 200;
+  o.section_frames = 200;
+  o.people = 1;
+  o.unsynchronised = o.realistic_detector = o.fisheye = false;
+  o.real_offsets.clear();
+  o.out_dir = dir / "demo";
+  o.data_dir = DataDir();
+  o.models_dir = dir / "no_models";
+  const DemoRunResult r = RunDemo(o);
+  ASSERT_TRUE(r.real_run);
+  EXPECT_TRUE(r.real.calibration.success) << r.real.calibration.reason;
+  EXPECT_FALSE(r.real.sync_run);
+  EXPECT_FALSE(r.real.detect_run);
+  EXPECT_NE(r.real.detect_skipped.find("setup-models.sh"), std::string::npos) << r.real.detect_skipped;
 }
 
 // A real trial whose facts file is missing is named, not a crash or a silent skip.
