@@ -176,6 +176,7 @@ void PrintSection(int section, const DemoRunResult& r) {
         fmt::print("our detector on the trial's videos (detect, MoveNet Thunder; {} frames in {:.1f} s), then "
                    "calibrated:\n",
                    d.detected_frames, d.detect_s);
+        for (const std::string& w : d.detect_warnings) fmt::print("note: {}\n", w);
         PrintCalibrationRows(d.detect_calibration);
         fmt::print("aligned by the orientations: {}\n", CalibrationLine(d.detect_calibration));
         if (d.detect_calibration.success)

@@ -519,6 +519,9 @@ void RunRealDetection(const DemoRunOptions& o, const RealTrial& trial, DemoReal*
   const DetectionResult detected = DetectCameras(videos, options, o.progress);
   d->detect_s = SecondsSince(t0);
   for (const CameraDetectionSummary& c : detected.cameras) d->detected_frames += static_cast<int>(c.frames);
+  const KeypointInput as_read = KeypointInputFromMemory(detected.keypoints, "the detections");
+  MatchCalibration(ReadCalibrationToml(trial.reference_path), trial.reference_path, as_read, CalibrationNeed::kIntrinsics,
+                   &d->detect_warnings);
   const std::string dir = (fs::path(o.out_dir) / "real" / "detections").string();
   WriteOpenPoseFolder(detected.keypoints, dir);
   CalibrateRealTrial(o, trial, dir, (fs::path(o.out_dir) / "real" / "calibration_detect.toml").string(),

@@ -155,6 +155,9 @@ struct DemoReal {
   std::string detect_model;        // the model file
   int detected_frames = 0;         // frames over every camera
   double detect_s = 0;             // wall time of the detection
+  // Where the videos' frame sizes disagree with the reference calibration's (CheckImageSizes:
+  // the trial's cam01/cam02 are encoded 1080 px wide, calibrated at 1088).
+  std::vector<std::string> detect_warnings;
   DemoCalibration detect_calibration;
   double detect_rotation_by_centres_deg = 0, detect_center_by_centres_pct = 0;
 };

@@ -112,7 +112,8 @@ void CheckReplaceableFolder(const std::string& root, bool camera_subfolders) {
     if (camera_subfolders && entry.is_directory()) {
       ok = true;
       for (const auto& inner : fs::directory_iterator(p, ec)) {
-        ok = ok && (inner.path().extension() == ".json" || inner.path().filename() == kTimestampsFile);
+        ok = ok && (inner.path().extension() == ".json" || inner.path().filename() == kTimestampsFile ||
+                    inner.path().filename() == kImageSizeFile);
       }
     } else if (!camera_subfolders && entry.is_regular_file()) {
       ok = p.extension() == ".json";

@@ -67,10 +67,12 @@ class ReadProgress {
 // timestamps absent or one per frame (std::invalid_argument), finite and increasing (InputError).
 // The per-camera timestamps file beside an OpenPose camera folder's JSON files.
 inline constexpr const char* kTimestampsFile = "timestamps.csv";
+// The per-camera image size file beside them: "width,height", then one line "W,H" (pixels).
+inline constexpr const char* kImageSizeFile = "image_size.csv";
 void CheckSequence(const KeypointSequence& seq, const std::string& where);
 
 // An existing output folder may be replaced only when it holds keypoint files alone: camera
-// folders of .json files and kTimestampsFile (`camera_subfolders`) or .json files; InputError
+// folders of .json files, kTimestampsFile and kImageSizeFile (`camera_subfolders`) or .json files; InputError
 // otherwise.
 void CheckReplaceableFolder(const std::string& root, bool camera_subfolders);
 

@@ -207,6 +207,38 @@ std::vector<double> ReadTimestampsCsv(const fs::path& folder, const std::vector<
   return times;
 }
 
+// image_size.csv of a camera folder: "width,height", then "W,H". Sets `camera`'s size when the
+// file is there.
+void ReadImageSizeCsv(const fs::path& folder, CameraKeypoints* camera) {
+  const fs::path path = folder / keypoint_files::kImageSizeFile;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return;
+  const std::string where = path.string();
+  if (fs::file_size(path, ec) > 1024) throw InputError(where, "larger than 1 KiB (expected two lines)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(where, "cannot be read");
+  std::string header, line;
+  std::getline(in, header);
+  if (!header.empty() && header.back() == '\r') header.pop_back();
+  if (header != "width,height") throw InputError(where + ":1", "expected the header 'width,height'");
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const size_t comma = line.find(',');
+  int width = 0, height = 0;
+  const char* end = line.data() + line.size();
+  const char* width_end = line.data() + std::min(comma, line.size());
+  const auto w = std::from_chars(line.data(), width_end, width);
+  const auto h = comma == std::string::npos ? std::from_chars_result{end, std::errc::invalid_argument}
+                                            : std::from_chars(line.data() + comma + 1, end, height);
+  if (comma == std::string::npos || w.ec != std::errc() || w.ptr != width_end || h.ec != std::errc() ||
+      h.ptr != end || width < 1 || height < 1 || width > 65536 || height > 65536) {
+    throw InputError(where + ":2", "expected 'width,height' in pixels (two integers in [1, 65536]), got '" +
+                                       line.substr(0, 80) + "'");
+  }
+  camera->width = width;
+  camera->height = height;
+}
+
 std::string TimestampsCsv(const CameraKeypoints& camera) {
   std::string text = "frame,time_s\n";
   char buffer[64];
@@ -237,6 +269,7 @@ KeypointSequence ReadOpenPoseCameras(const std::vector<CameraSource>& cameras, c
       cam.people.push_back(std::move(files[i].people));
     }
     cam.timestamps_s = ReadTimestampsCsv(cameras[c].folder, cam.frame_numbers);
+    ReadImageSizeCsv(cameras[c].folder, &cam);
   }
   return seq;
 }
@@ -311,6 +344,11 @@ void WriteOpenPoseFolder(const KeypointSequence& sequence, const std::string& ro
       if (!cam.timestamps_s.empty()) {
         keypoint_files::WriteTextFile((fs::path(tmp) / cam.name / keypoint_files::kTimestampsFile).string(),
                                       TimestampsCsv(cam));
+      }
+      if (cam.width > 0 && cam.height > 0) {
+        keypoint_files::WriteTextFile((fs::path(tmp) / cam.name / keypoint_files::kImageSizeFile).string(),
+                                      "width,height\n" + std::to_string(cam.width) + "," + std::to_string(cam.height) +
+                                          "\n");
       }
     }
     tbb::enumerable_thread_specific<std::string> buffers;

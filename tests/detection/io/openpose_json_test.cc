@@ -292,6 +292,49 @@ TEST(OpenPoseTimestamps, WrittenBesideTheJsonFilesAndReadBack) {
   EXPECT_FALSE(fs::exists(dir / "pose/cam_1/timestamps.csv"));
 }
 
+// The image size `detect` knows goes into image_size.csv beside the JSON files and comes back
+// (OpenPose's JSON has no place for it), so that `calibrate` can check it against a calibration.
+TEST(OpenPoseImageSize, WrittenBesideTheJsonFilesAndReadBack) {
+  testing::TempDir dir;
+  KeypointSequence seq = RandomSequence(5, 2, 6);
+  seq.cameras[0].width = 1080;
+  seq.cameras[0].height = 1920;
+  WriteOpenPoseFolder(seq, dir / "pose");
+  std::ifstream in(dir / "pose/cam_1/image_size.csv");
+  std::string header, line;
+  std::getline(in, header);
+  std::getline(in, line);
+  EXPECT_EQ(header, "width,height");
+  EXPECT_EQ(line, "1080,1920");
+  EXPECT_FALSE(fs::exists(dir / "pose/cam_2/image_size.csv"));
+  const KeypointSequence back = ReadKeypoints(dir / "pose");
+  EXPECT_EQ(back.cameras[0].width, 1080);
+  EXPECT_EQ(back.cameras[0].height, 1920);
+  EXPECT_EQ(back.cameras[1].width, 0);
+  // Our own output (with image_size.csv) may be replaced.
+  EXPECT_NO_THROW(WriteOpenPoseFolder(RandomSequence(6, 2, 6), dir / "pose"));
+  EXPECT_FALSE(fs::exists(dir / "pose/cam_1/image_size.csv"));
+}
+
+TEST(OpenPoseImageSize, BadImageSizeFilesAreInputErrorsNamingTheFileAndLine) {
+  testing::TempDir dir;
+  for (int f = 0; f < 3; ++f) WriteText(dir / ("cam/f" + std::to_string(f) + ".json"), kOnePerson17);
+  const std::string csv = dir / "cam/image_size.csv";
+  const auto error_with = [&](const std::string& text) {
+    WriteText(csv, text);
+    return ReadError(dir / "cam");
+  };
+  EXPECT_EQ(error_with("width,height\r\n1088,1920\r\n"), "(no error)");
+  EXPECT_EQ(ReadKeypoints(dir / "cam").cameras[0].width, 1088);
+  EXPECT_NE(error_with("w,h\n1088,1920\n").find("image_size.csv:1: expected the header"), std::string::npos);
+  EXPECT_NE(error_with("width,height\n1088\n").find("image_size.csv:2: expected 'width,height'"), std::string::npos);
+  EXPECT_NE(error_with("width,height\n1088,0\n").find("image_size.csv:2"), std::string::npos);
+  EXPECT_NE(error_with("width,height\n-5,1920\n").find("image_size.csv:2"), std::string::npos);
+  EXPECT_NE(error_with("width,height\n1088,1920x\n").find("image_size.csv:2"), std::string::npos);
+  EXPECT_NE(error_with("width,height\n").find("image_size.csv:2"), std::string::npos);
+  EXPECT_NE(error_with("width,height\n" + std::string(2000, '1') + "\n").find("larger than 1 KiB"), std::string::npos);
+}
+
 TEST(OpenPoseTimestamps, BadTimestampFilesAreInputErrorsNamingTheFileAndLine) {
   testing::TempDir dir;
   for (int f = 0; f < 3; ++f) WriteText(dir / ("cam/f" + std::to_string(f) + ".json"), kOnePerson17);
