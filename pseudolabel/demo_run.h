@@ -27,6 +27,8 @@
 #include "foundation/progress.h"
 #include "geometry/sfm/rig_comparison.h"
 #include "pseudolabel/dataset.h"
+#include "pseudolabel/demo_real.h"
+#include "pseudolabel/demo_scoring.h"
 #include "pseudolabel/label_scoring.h"
 #include "pseudolabel/people_evaluation.h"
 
@@ -47,13 +49,11 @@ struct DemoRunOptions {
   bool realistic_detector = true;  // section 7
   bool fisheye = true;             // section 8
   bool real_capture = true;        // section 9 (data_dir/real/pose2sim_balancing)
-  // Section 9's second part: the trial's cameras made unsynchronised by these whole frames (one
-  // per camera, cycled; sync.toml's sign: camera c's frame N shows the reference's N + offset;
-  // the first 0) and calibrated with `calibrate --sync`. Empty: skipped.
-  std::vector<int> real_offsets = {0, 3, 0, 7};
-  // Section 9's third part: the trial's videos through `detect` (MoveNet Thunder from
-  // models_dir, the command's defaults), then calibrated. Skipped, and said, when the model is
-  // not installed there (scripts/setup-models.sh).
+  // Section 9's second part (DemoRealOptions::offsets): the trial's cameras shifted by these whole
+  // frames, through `calibrate --sync`; the first 0, each within +-30. Empty: skipped.
+  std::vector<int> real_offsets = DemoRealOptions{}.offsets;
+  // Section 9's third part (DemoRealOptions::detect): the trial's videos through `detect` with the
+  // MoveNet Thunder model of models_dir; skipped, and said, without it (scripts/setup-models.sh).
   bool real_detect = true;
   std::string models_dir;
   int num_threads = 1;
@@ -62,22 +62,6 @@ struct DemoRunOptions {
   // Throws InputError naming the key of a bad value (frames, people, section_frames,
   // time_offsets, real_offsets, data_dir).
   void Check() const;
-};
-
-// Section 2, one row per camera.
-struct DemoCameraRow {
-  std::string name;
-  double rotation_error_deg = 0, center_error_mm = 0, rms_px = 0, loo_rotation_deg = 0, loo_center_mm = 0;
-};
-
-// A self-calibration against the truth.
-struct DemoCalibration {
-  std::string verdict;
-  bool success = false;
-  std::string reason;               // BriefReport when not successful
-  std::vector<DemoCameraRow> cameras;
-  double max_rotation_error_deg = 0, max_center_error_pct = 0, scale_error_pct = 0;
-  std::string scale_method;
 };
 
 // Section 2, second part: the same studio calibrated with one camera's given focal length
@@ -126,40 +110,6 @@ struct DemoRealistic {
 struct DemoFisheye {
   double fov_deg = 0;
   DemoCalibration calibration;
-};
-
-// Section 9: a real capture calibrated from its people (the reference's intrinsics, the
-// subject's height) against the reference calibration of the same cameras.
-struct DemoReal {
-  std::string trial;               // the trial's folder
-  int cameras = 0, frames = 0;
-  double subject_height_m = 0;
-  DemoCalibration calibration;     // aligned by the camera orientations (as evalcalib's first table)
-  // Aligned by the camera centres instead (evalcalib's second table).
-  double max_rotation_by_centres_deg = 0, max_center_by_centres_pct = 0;
-  // The subject's joints triangulated with our cameras (mapped by the alignment) against the same
-  // detections triangulated with the reference cameras: mean and median distance, mm.
-  double points_mean_mm = 0, points_median_mm = 0;
-  // The camera the verdict names the weakest and why ("": none stands out), beside the camera
-  // truly furthest off (by rotation).
-  std::string named, evidence, furthest_off;
-  // The same detections with the cameras shifted by DemoRunOptions::real_offsets, through
-  // `calibrate --sync`: the offsets found (frames) and the calibration against the reference.
-  bool sync_run = false;
-  std::vector<double> true_offsets_frames, offsets_frames;
-  double max_offset_error_frames = 0;
-  DemoCalibration sync_calibration;
-  // Our own detections of the trial's videos (`detect`), calibrated as above.
-  bool detect_run = false;
-  std::string detect_skipped;      // why the detector did not run ("": it ran or was not asked)
-  std::string detect_model;        // the model file
-  int detected_frames = 0;         // frames over every camera
-  double detect_s = 0;             // wall time of the detection
-  // Where the videos' frame sizes disagree with the reference calibration's (CheckImageSizes:
-  // the trial's cam01/cam02 are encoded 1080 px wide, calibrated at 1088).
-  std::vector<std::string> detect_warnings;
-  DemoCalibration detect_calibration;
-  double detect_rotation_by_centres_deg = 0, detect_center_by_centres_pct = 0;
 };
 
 struct DemoRunResult {
