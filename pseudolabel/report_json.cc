@@ -24,6 +24,18 @@ nlohmann::json Histogram(const std::vector<double>& values, double max_value, in
   return {{"edges", edges}, {"counts", counts}};
 }
 
+// Stature parts: name, metres, and (when measured) the spread over frames and the
+// left/right disagreement, shares of the part's length.
+nlohmann::json StaturePartsJson(const std::vector<StaturePart>& parts) {
+  nlohmann::json segments = nlohmann::json::array();
+  for (const StaturePart& part : parts) {
+    segments.push_back({{"segment", part.name}, {"metres", JsonNumber(part.metres)}});
+    if (std::isfinite(part.spread_rel)) segments.back()["spread_rel"] = part.spread_rel;
+    if (std::isfinite(part.asymmetry_rel)) segments.back()["left_right_rel"] = part.asymmetry_rel;
+  }
+  return segments;
+}
+
 }  // namespace
 
 nlohmann::json TriangulationReportJson(const Rig& rig, const TriangulationResult& result,
@@ -215,10 +227,8 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                 {"uncertainty_rel", JsonNumber(rep.world.scale_sigma_rel)}};
   if (!rep.world.stature_segments_m.empty()) {
     // The measured stature part by part (metres at the chosen scale, bottom to top).
-    nlohmann::json segments = nlohmann::json::array();
-    for (const auto& [name, metres] : rep.world.stature_segments_m)
-      segments.push_back({{"segment", name}, {"metres", JsonNumber(metres)}});
-    j["scale"]["stature_segments"] = segments;
+    j["scale"]["stature_segments"] = StaturePartsJson(rep.world.stature_segments_m);
+    j["scale"]["stature_knee_flexion_deg"] = JsonNumber(rep.world.knee_flexion_deg);
     j["scale"]["measured_height_m"] = JsonNumber(rep.world.measured_height_m);
   }
   if (!rep.world.people.empty()) {
@@ -235,10 +245,8 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
                         {"measured_height_m", JsonNumber(p.measured_height_m)}});
       if (p.stature_segments_m.empty()) continue;
       // This person's stature part by part (metres at the combined scale, bottom to top).
-      nlohmann::json segments = nlohmann::json::array();
-      for (const auto& [name, metres] : p.stature_segments_m)
-        segments.push_back({{"segment", name}, {"metres", JsonNumber(metres)}});
-      people.back()["stature_segments"] = segments;
+      people.back()["stature_segments"] = StaturePartsJson(p.stature_segments_m);
+      people.back()["stature_knee_flexion_deg"] = JsonNumber(p.knee_flexion_deg);
     }
     j["scale"]["people"] = people;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
@@ -71,13 +72,29 @@ void FitPlane(const std::vector<Eigen::Vector3d>& pts, Eigen::Vector3d* normal, 
 
 namespace {
 
-// The median length of every bone of the chains, averaged over the chains whose bone is seen
-// (bone k joins chain[k] and chain[k + 1]); NaN for a bone no chain has.
-std::vector<double> MeanChainBones(const Points3d& points, const std::vector<std::vector<joint_t>>& chains) {
+// (q75 - q25) / median of values; NaN with fewer than 4 values or a median of 0.
+double SpreadRel(std::vector<double> values) {
+  if (values.size() < 4) return kNaN;
+  std::sort(values.begin(), values.end());
+  const auto at = [&](double q) { return values[static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5)]; };
+  const double median = Median(values);
+  return median > 0 ? (at(0.75) - at(0.25)) / median : kNaN;
+}
+
+// A leg bone over the chains: the mean of the chains' median lengths, the mean of their spreads
+// and the chains' disagreement (see StatureSegment).
+struct ChainBone {
+  double length = kNaN;
+  double spread_rel = kNaN;
+  double asymmetry_rel = kNaN;
+};
+
+// Every bone of the chains (bone k joins chain[k] and chain[k + 1]) over the chains that see it;
+// NaN for a bone no chain has.
+std::vector<ChainBone> MeanChainBones(const Points3d& points, const std::vector<std::vector<joint_t>>& chains) {
   size_t num_bones = 0;
   for (const auto& chain : chains) num_bones = std::max(num_bones, chain.size() > 0 ? chain.size() - 1 : 0);
-  std::vector<double> sum(num_bones, 0.0);
-  std::vector<int> count(num_bones, 0);
+  std::vector<std::vector<double>> medians(num_bones), spreads(num_bones);
   for (const auto& chain : chains)
     for (size_t k = 0; k + 1 < chain.size(); ++k) {
       std::vector<double> lengths;
@@ -86,13 +103,43 @@ std::vector<double> MeanChainBones(const Points3d& points, const std::vector<std
           lengths.push_back((points.at(f, chain[k]) - points.at(f, chain[k + 1])).norm());
       const double m = Median(lengths);
       if (!std::isfinite(m)) continue;
-      sum[k] += m;
-      ++count[k];
+      medians[k].push_back(m);
+      const double spread = SpreadRel(lengths);
+      if (std::isfinite(spread)) spreads[k].push_back(spread);
     }
-  std::vector<double> mean(num_bones, kNaN);
-  for (size_t k = 0; k < num_bones; ++k)
-    if (count[k] > 0) mean[k] = sum[k] / count[k];
-  return mean;
+  const auto mean = [](const std::vector<double>& v) {
+    double sum = 0.0;
+    for (double x : v) sum += x;
+    return v.empty() ? kNaN : sum / static_cast<double>(v.size());
+  };
+  std::vector<ChainBone> bones(num_bones);
+  for (size_t k = 0; k < num_bones; ++k) {
+    bones[k].length = mean(medians[k]);
+    bones[k].spread_rel = mean(spreads[k]);
+    if (medians[k].size() >= 2) {
+      const auto [lo, hi] = std::minmax_element(medians[k].begin(), medians[k].end());
+      bones[k].asymmetry_rel = (*hi - *lo) / bones[k].length;
+    }
+  }
+  return bones;
+}
+
+// Median over frames and chains of 180 deg minus the angle at each three-joint chain's middle
+// joint; NaN when no chain of three joints is ever seen whole.
+double MedianFlexionDeg(const Points3d& points, const std::vector<std::vector<joint_t>>& chains) {
+  std::vector<double> flexion;
+  for (const auto& chain : chains) {
+    if (chain.size() != 3) continue;
+    for (frame_t f = 0; f < points.num_frames(); ++f) {
+      if (!points.IsValid(f, chain[0]) || !points.IsValid(f, chain[1]) || !points.IsValid(f, chain[2])) continue;
+      const Eigen::Vector3d a = points.at(f, chain[0]) - points.at(f, chain[1]);
+      const Eigen::Vector3d b = points.at(f, chain[2]) - points.at(f, chain[1]);
+      if (!(a.norm() > 0 && b.norm() > 0)) continue;
+      const double cosine = std::clamp(a.dot(b) / (a.norm() * b.norm()), -1.0, 1.0);
+      flexion.push_back(180.0 - std::acos(cosine) * 180.0 / M_PI);
+    }
+  }
+  return Median(flexion);
 }
 
 }  // namespace
@@ -132,20 +179,27 @@ double MeasureHeightChain(const Points3d& points, const HeightModel& hm) {
 
 namespace {
 
-// The upright distance between the means of two joint groups: the `quantile` of its per-frame
-// values over the frames that see every joint of both (bending, slouching and looking down only
-// shorten it). NaN with fewer than 10 such frames.
-double UprightDistance(const Points3d& points, const std::vector<joint_t>& bottom, const std::vector<joint_t>& top,
-                       double quantile) {
-  if (bottom.empty() || top.empty()) return kNaN;
+// The per-frame distance between the means of two joint groups, over the frames that see every
+// joint of both.
+std::vector<double> GroupDistances(const Points3d& points, const std::vector<joint_t>& bottom,
+                                   const std::vector<joint_t>& top) {
   std::vector<double> d;
+  if (bottom.empty() || top.empty()) return d;
   for (frame_t f = 0; f < points.num_frames(); ++f) {
     bool complete = true;
     for (joint_t j : bottom) complete = complete && points.IsValid(f, j);
     for (joint_t j : top) complete = complete && points.IsValid(f, j);
-    if (!complete) continue;
-    d.push_back((*MeanOf(points, f, top) - *MeanOf(points, f, bottom)).norm());
+    if (complete) d.push_back((*MeanOf(points, f, top) - *MeanOf(points, f, bottom)).norm());
   }
+  return d;
+}
+
+// The upright distance between the means of two joint groups: the `quantile` of its per-frame
+// values (GroupDistances; bending, slouching and looking down only shorten it). NaN with fewer
+// than 10 such frames.
+double UprightDistance(const Points3d& points, const std::vector<joint_t>& bottom, const std::vector<joint_t>& top,
+                       double quantile) {
+  std::vector<double> d = GroupDistances(points, bottom, top);
   if (d.size() < 10) return kNaN;
   const double q = std::clamp(quantile, 0.5, 1.0);
   const size_t k = std::min(d.size() - 1, static_cast<size_t>(q * static_cast<double>(d.size() - 1) + 0.5));
@@ -198,9 +252,11 @@ StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& mo
   // Trunk and neck up to the head joints, else up to the crown.
   double trunk = UprightDistance(points, model.hips, model.head, model.upright_quantile);
   StatureSegment top{"hips to head", trunk, 0.0}, cap{"head top", kNaN, model.head_top_m};
+  top.spread_rel = SpreadRel(GroupDistances(points, model.hips, model.head));
   if (!std::isfinite(trunk)) {
     trunk = UprightDistance(points, model.hips, model.crown, model.upright_quantile);
     top = {"hips to crown", trunk, 0.0};
+    top.spread_rel = SpreadRel(GroupDistances(points, model.hips, model.crown));
     cap = {"crown to top", kNaN, model.crown_top_m};
   }
   if (!std::isfinite(trunk)) return m;
@@ -214,13 +270,37 @@ StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& mo
     m.constant_m = model.ankle_height_m + cap.constant_m;
     m.segments = {{"ankle height", kNaN, model.ankle_height_m}};
   }
-  const std::vector<double> bones = MeanChainBones(points, model.legs);
+  const std::vector<ChainBone> bones = MeanChainBones(points, model.legs);
   const char* leg_names[] = {"shin", "thigh"};
   for (size_t b = 0; b < bones.size(); ++b)
-    m.segments.push_back({b < 2 ? leg_names[b] : "leg bone " + std::to_string(b + 1), bones[b], 0.0});
+    m.segments.push_back({b < 2 ? leg_names[b] : "leg bone " + std::to_string(b + 1), bones[b].length, 0.0,
+                          bones[b].spread_rel, bones[b].asymmetry_rel});
   m.segments.push_back(top);
   m.segments.push_back(cap);
+  m.knee_flexion_deg = MedianFlexionDeg(points, model.legs);
   return m;
+}
+
+std::vector<std::string> StatureNotes(const StatureMeasurement& m, const StatureModel& model) {
+  std::vector<std::string> notes;
+  if (!m.ok()) return notes;
+  double shin = kNaN, thigh = kNaN;
+  for (const StatureSegment& seg : m.segments) {
+    if (seg.name == "shin") shin = seg.length;
+    if (seg.name == "thigh") thigh = seg.length;
+  }
+  const double ratio = shin / thigh;
+  if (!std::isfinite(ratio) || (ratio >= model.min_shin_thigh_ratio && ratio <= model.max_shin_thigh_ratio)) return notes;
+  char buf[400];
+  const bool ankle_constant = !m.segments.empty() && m.segments[0].name == "ankle height";
+  std::snprintf(buf, sizeof(buf),
+                "stature: the shins measure %.2f of the thighs (adults about 1.0): the detector places the knees or the "
+                "ankles off the joints%s (see scale.stature_segments in report.json)",
+                ratio,
+                ankle_constant ? "; an ankle keypoint above the ankle height the model assumes makes the scale too large"
+                               : "");
+  notes.emplace_back(buf);
+  return notes;
 }
 
 StatureMeasurement MeasureSubjectHeight(const Points3d& points, const WorldFrameOptions& options) {
@@ -375,7 +455,9 @@ bool ScaleFromPeople(const Points3d& points, const WorldFrameOptions& options, W
     PersonStature& ps = r->people[p];
     const StatureMeasurement& m = measured[p];
     if (m.ok()) ps.measured_height_m = m.constant_m + r->scale * m.length / m.ratio;
-    for (const StatureSegment& seg : m.segments) ps.stature_segments_m.emplace_back(seg.name, seg.Metres(r->scale));
+    for (const StatureSegment& seg : m.segments)
+      ps.stature_segments_m.push_back({seg.name, seg.Metres(r->scale), seg.spread_rel, seg.asymmetry_rel});
+    ps.knee_flexion_deg = m.knee_flexion_deg;
     used += ps.used;
     unused += m.ok() && !ps.used;
   }
@@ -626,8 +708,13 @@ WorldFrameResult EstimateScale(const Rig& rig, const Points3d& points, const Wor
   const StatureMeasurement m = MeasureSubjectHeight(points, options);
   if (m.ok()) r.measured_height_m = m.constant_m + s * m.length / m.ratio;
   if (!several) r.stated_height_m = options.subject_height_m;
-  if (m.ok() && !several)
-    for (const StatureSegment& seg : m.segments) r.stature_segments_m.emplace_back(seg.name, seg.Metres(s));
+  if (m.ok() && !several) {
+    for (const StatureSegment& seg : m.segments)
+      r.stature_segments_m.push_back({seg.name, seg.Metres(s), seg.spread_rel, seg.asymmetry_rel});
+    r.knee_flexion_deg = m.knee_flexion_deg;
+    if (m.method == "segment stack")
+      for (std::string& note : StatureNotes(m, options.stature_model)) r.notes.push_back(std::move(note));
+  }
   r.success = true;
   return r;
 }

@@ -68,6 +68,12 @@ struct StatureModel {
   double sole_height_m = 0.03;
   double upright_quantile = 0.5;           // quantile of the per-frame hip-head distance (0.5: median)
   double sigma_rel = 0.01;                 // spread of the two constants between adults, share of H
+  // Plausibility notes (StatureNotes), nothing changes the measurement. Shin / thigh (the
+  // legs' first / second bone): joint centres 1.00 (Winter, after Drillis & Contini), the CMU
+  // mocap skeleton 1.01-1.05, OpenPose BODY_25B on the Pose2Sim trials 0.95-1.04, MoveNet
+  // Thunder on the balancing trial 0.87 (knees low, ankles high).
+  double min_shin_thigh_ratio = 0.9;
+  double max_shin_thigh_ratio = 1.15;
 };
 
 // One part of a measured stature: a measured length (reconstruction units, NaN for a constant
@@ -76,6 +82,11 @@ struct StatureSegment {
   std::string name;         // "ankle height", "shin", "thigh", "hips to head", "head top", ...
   double length = kNaN;     // reconstruction units; NaN: a constant part
   double constant_m = 0.0;  // metres, for a constant part
+  // Consistency of a measured part (NaN for a constant part): the spread of its per-frame values,
+  // (q75 - q25) / median (for the leg bones the mean over the chains), and for the leg bones the
+  // disagreement of the chains' medians, |left - right| / mean (NaN with one chain).
+  double spread_rel = kNaN;
+  double asymmetry_rel = kNaN;
   // Metres at a scale s (metres per unit).
   double Metres(double s) const { return std::isfinite(length) ? s * length : constant_m; }
 };
@@ -91,6 +102,11 @@ struct StatureMeasurement {
   // The parts of the segment stack, bottom to top (empty for the ratio models): their metres at
   // a scale s sum to H when ratio is 1.
   std::vector<StatureSegment> segments;
+  // Posture of the legs while measured: median over frames and legs of 180 deg minus the angle
+  // at the chains' middle joint (the knee; 0: straight); NaN without three-joint chains. Only
+  // reported: the synthetic studio's clips bend the knees as much (41-43 deg) as the Pose2Sim
+  // balancing trial (34-38 deg), so it does not tell a detector's bent-knee bias apart.
+  double knee_flexion_deg = kNaN;
   bool ok() const { return std::isfinite(length) && length > 0; }
   // Metres per unit that make the body `height_m` tall; NaN when not measurable.
   double ScaleFor(double height_m) const { return ok() ? (height_m - constant_m) * ratio / length : kNaN; }
@@ -142,6 +158,15 @@ struct WorldFrameOptions {
   void Check() const;
 };
 
+// One part of a measured stature in metres at the chosen scale, with its consistency (see
+// StatureSegment).
+struct StaturePart {
+  std::string name;
+  double metres = kNaN;
+  double spread_rel = kNaN;
+  double asymmetry_rel = kNaN;
+};
+
 // One person's stature when several people give the scale.
 struct PersonStature {
   int person = 0;                  // the id of WorldFrameOptions::frame_person
@@ -155,7 +180,8 @@ struct PersonStature {
   double measured_height_m = kNaN; // this person's height at the combined scale
   // The parts of this person's segment stack (empty for the ratio models), metres at the
   // combined scale, bottom to top: they sum to measured_height_m.
-  std::vector<std::pair<std::string, double>> stature_segments_m;
+  std::vector<StaturePart> stature_segments_m;
+  double knee_flexion_deg = kNaN;  // posture of the legs while measured (StatureMeasurement)
 };
 
 struct WorldFrameResult {
@@ -169,8 +195,10 @@ struct WorldFrameResult {
   double measured_height_m = kNaN; // that measurement at the chosen scale, metres (= subject height
                                    // unless the scale came from a baseline)
   double stated_height_m = kNaN;   // one person: the height the options state (given or the default)
-  // The parts of that measurement (segment stack only), metres at the chosen scale, bottom to top.
-  std::vector<std::pair<std::string, double>> stature_segments_m;
+  // The parts of that measurement (segment stack only), metres at the chosen scale, bottom to top,
+  // and the legs' posture while measured.
+  std::vector<StaturePart> stature_segments_m;
+  double knee_flexion_deg = kNaN;
   bool floor_from_feet = false;    // false: up from the body axis
   int floor_inliers = 0;
   double floor_rms_m = 0.0;
@@ -187,6 +215,11 @@ double MeasureHeightChain(const Points3d& points, const HeightModel& model);
 // The segment stack measured on points; length NaN when the legs, hips and head (or crown) were
 // never triangulated together.
 StatureMeasurement MeasureStature(const Points3d& points, const StatureModel& model);
+
+// Notes on a segment stack that looks implausible for an adult (empty when none): shins and
+// thighs out of the model's proportion, i.e. a detector's knee or ankle placement (a high ankle
+// keypoint makes the scale too large, since the ankle height is a constant).
+std::vector<std::string> StatureNotes(const StatureMeasurement& m, const StatureModel& model);
 
 // The best available measurement of the options' models, in the order stack, leg + torso,
 // arms; length NaN when none is measurable.

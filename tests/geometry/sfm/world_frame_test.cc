@@ -1,5 +1,7 @@
 #include "geometry/sfm/world_frame.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -119,6 +121,84 @@ TEST(Stature, FallsBackToTheAnkleConstantWithoutSoles) {
   EXPECT_NEAR(m.constant_m, o.stature_model.ankle_height_m + o.stature_model.head_top_m, 1e-12);
 }
 
+// Moves `joint` by `metres` toward `toward` in every frame (a detector that places it off).
+void MoveToward(Points3d* p, joint_t joint, joint_t toward, double metres) {
+  for (frame_t f = 0; f < p->num_frames(); ++f)
+    p->at(f, joint) += metres * (p->at(f, toward) - p->at(f, joint)).normalized();
+}
+
+TEST(Stature, ReportsEachPartsSpreadAndLeftRightDisagreement) {
+  const WorldFrameOptions o = CocoOptions();
+  const StatureMeasurement exact = MeasureStature(testing::WalkerMotion(300), o.stature_model);
+  ASSERT_TRUE(exact.ok());
+  // Rigid bones: no spread, legs alike; constants have neither.
+  EXPECT_NEAR(exact.segments[1].spread_rel, 0.0, 1e-9);     // shin
+  EXPECT_NEAR(exact.segments[1].asymmetry_rel, 0.0, 1e-9);
+  EXPECT_NEAR(exact.segments[3].spread_rel, 0.0, 1e-9);     // hips to head
+  EXPECT_TRUE(std::isnan(exact.segments[3].asymmetry_rel));  // one trunk
+  EXPECT_TRUE(std::isnan(exact.segments[0].spread_rel));    // ankle height, a constant
+  // The right ankle 4.2 cm up the shin (0.378 against 0.42 m) and the left one in turn 2 cm
+  // up, in place and 2 cm down (median 0.42 m): the shins disagree by 0.042 / 0.399, the left
+  // one spreads by 0.04 / 0.42.
+  Points3d p = testing::WalkerMotion(300);
+  MoveToward(&p, kRAnkle, kRKnee, 0.042);
+  for (frame_t f = 0; f < p.num_frames(); ++f)
+    p.at(f, kLAnkle) += 0.02 * (f % 3 - 1.0) * (p.at(f, kLKnee) - p.at(f, kLAnkle)).normalized();
+  const StatureMeasurement m = MeasureStature(p, o.stature_model);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m.segments[1].name, "shin");
+  EXPECT_NEAR(m.segments[1].asymmetry_rel, 0.042 / 0.399, 0.003);
+  EXPECT_NEAR(m.segments[1].spread_rel, 0.5 * 0.04 / 0.42, 0.01);  // the left shin's, averaged with 0
+  EXPECT_NEAR(m.segments[2].asymmetry_rel, 0.0, 1e-9);             // thighs untouched
+  // In the report: the parts with their spread and disagreement.
+  WorldFrameOptions scaled = o;
+  scaled.subject_height_m = 1.7;
+  const WorldFrameResult r = EstimateWorldFrame({}, p, scaled);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  ASSERT_EQ(r.stature_segments_m.size(), 5u);
+  EXPECT_NEAR(r.stature_segments_m[1].asymmetry_rel, m.segments[1].asymmetry_rel, 1e-12);
+  EXPECT_NEAR(r.stature_segments_m[1].spread_rel, m.segments[1].spread_rel, 1e-12);
+}
+
+TEST(Stature, MeasuresTheKneeFlexionOfTheLegs) {
+  const WorldFrameOptions o = CocoOptions();
+  const StatureMeasurement straight = MeasureStature(testing::WalkerMotion(300), o.stature_model);
+  ASSERT_TRUE(straight.ok());
+  EXPECT_LT(straight.knee_flexion_deg, 10.0);  // the walker's knees bend by at most 0.15 rad
+  // Both shins turned 40 deg about the knee, away from the thigh's line.
+  Points3d p = testing::WalkerMotion(300);
+  for (frame_t f = 0; f < p.num_frames(); ++f)
+    for (const auto& [ankle, knee, hip] : {std::array<joint_t, 3>{kLAnkle, kLKnee, kLHip}, {kRAnkle, kRKnee, kRHip}}) {
+      const Eigen::Vector3d thigh = (p.at(f, knee) - p.at(f, hip)).normalized();
+      const Eigen::Vector3d side = thigh.cross(Eigen::Vector3d::UnitZ().cross(thigh)).normalized();
+      const Eigen::Vector3d axis = thigh.cross(side).normalized();
+      p.at(f, ankle) = p.at(f, knee) + 0.42 * (Eigen::AngleAxisd(40.0 * M_PI / 180.0, axis) * thigh);
+    }
+  const StatureMeasurement bent = MeasureStature(p, o.stature_model);
+  ASSERT_TRUE(bent.ok());
+  EXPECT_NEAR(bent.knee_flexion_deg, 40.0, 1e-6);
+  EXPECT_NEAR(bent.segments[1].length, 0.42, 1e-9);  // bone lengths do not change
+}
+
+TEST(Stature, NotesShinsOutOfProportion) {
+  const WorldFrameOptions o = CocoOptions();
+  // The exact walker (shin / thigh 0.98, knees nearly straight): nothing to say.
+  EXPECT_TRUE(StatureNotes(MeasureStature(testing::WalkerMotion(300), o.stature_model), o.stature_model).empty());
+  // Ankles 5 cm up the shins (a detector's high ankle): shins 0.37 / 0.43 = 0.86 of the thighs.
+  Points3d p = testing::WalkerMotion(300);
+  MoveToward(&p, kLAnkle, kLKnee, 0.05);
+  MoveToward(&p, kRAnkle, kRKnee, 0.05);
+  const std::vector<std::string> notes = StatureNotes(MeasureStature(p, o.stature_model), o.stature_model);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("shins measure 0.86 of the thighs"), std::string::npos) << notes[0];
+  // The scale's notes carry it.
+  WorldFrameOptions scaled = o;
+  scaled.subject_height_m = 1.7;
+  const WorldFrameResult r = EstimateWorldFrame({}, p, scaled);
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) { return n.rfind("stature:", 0) == 0; }));
+}
+
 TEST(Stature, ScaleFromTheStackIsExact) {
   const WorldFrameOptions base = CocoOptions();
   const double stature = base.stature_model.ankle_height_m + kLegs + kTrunk + base.stature_model.head_top_m;
@@ -133,10 +213,10 @@ TEST(Stature, ScaleFromTheStackIsExact) {
     // The stature part by part, in metres, sums to the measured height.
     ASSERT_EQ(r.stature_segments_m.size(), 5u);
     double sum = 0.0;
-    for (const auto& [name, metres] : r.stature_segments_m) sum += metres;
+    for (const StaturePart& part : r.stature_segments_m) sum += part.metres;
     EXPECT_NEAR(sum, stature, 1e-9);
-    EXPECT_EQ(r.stature_segments_m[2].first, "thigh");
-    EXPECT_NEAR(r.stature_segments_m[2].second, 0.43, 1e-9);
+    EXPECT_EQ(r.stature_segments_m[2].name, "thigh");
+    EXPECT_NEAR(r.stature_segments_m[2].metres, 0.43, 1e-9);
     // The stated height's 0.09 m spread acts on the measured part only, so the scale is a
     // little less certain than 0.09 / H.
     EXPECT_GT(r.scale_sigma_rel, 0.09 / stature);
@@ -303,13 +383,13 @@ TEST(Stature, SeveralPeopleReportTheirSegments) {
   for (const PersonStature& p : r.people) {
     ASSERT_EQ(p.stature_segments_m.size(), 5u) << p.person;
     double sum = 0.0;
-    for (const auto& [name, metres] : p.stature_segments_m) sum += metres;
+    for (const StaturePart& part : p.stature_segments_m) sum += part.metres;
     EXPECT_NEAR(sum, p.measured_height_m, 1e-9) << p.person;
-    EXPECT_EQ(p.stature_segments_m[2].first, "thigh");
+    EXPECT_EQ(p.stature_segments_m[2].name, "thigh");
   }
-  EXPECT_NEAR(r.people[0].stature_segments_m[2].second, 0.75 * 0.43, 1e-9);  // id 3, the child
-  EXPECT_NEAR(r.people[1].stature_segments_m[2].second, 0.43, 1e-9);
-  EXPECT_DOUBLE_EQ(r.people[0].stature_segments_m[0].second, o.stature_model.ankle_height_m);
+  EXPECT_NEAR(r.people[0].stature_segments_m[2].metres, 0.75 * 0.43, 1e-9);  // id 3, the child
+  EXPECT_NEAR(r.people[1].stature_segments_m[2].metres, 0.43, 1e-9);
+  EXPECT_DOUBLE_EQ(r.people[0].stature_segments_m[0].metres, o.stature_model.ankle_height_m);
 }
 
 TEST(Stature, FallsBackToTheLegTorsoRatioWithoutEars) {
