@@ -98,6 +98,12 @@ void RunTrain(TrainArgs& args) {
     o.model.transformer_window = args.window;
     o.model.diffusion_window = args.window;
   }
+  // The model's own schedule for the rate options not given (the transformer with frame tokens:
+  // cosine; the others: the defaults above). A resumed run takes them again from its model.
+  const LearningRateSchedule schedule = DefaultLearningRateSchedule(o.model, o.epochs);
+  if (args.command->count("--lr") == 0) o.learning_rate = schedule.learning_rate;
+  if (args.command->count("--lr-schedule") == 0) o.lr_schedule = schedule.lr_schedule;
+  if (args.command->count("--lr-warmup") == 0) o.lr_warmup_epochs = schedule.lr_warmup_epochs;
   o.loss.label_weights.use_uncertainty = !args.no_uncertainty;
   o.augment.global_position_alignment = args.gpa || !args.gpa_from.empty();
   if (o.augment.global_position_alignment && o.augment.virtual_camera_rate <= 0.0) {
@@ -177,13 +183,16 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_flag("--overwrite", o.overwrite, "Replace an existing run in --out");
   cmd->add_option("--seed", o.seed, "Random seed (weights, data order, augmentation, dropout)")->capture_default_str();
   cmd->add_option("--batch-size,-b", o.batch_size, "Samples per batch")->capture_default_str();
-  cmd->add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--lr", o.learning_rate, "Adam learning rate (transformer --tokens frames: 2e-3)")->capture_default_str();
   cmd->add_option("--lr-decay", o.lr_decay, "Learning-rate factor per epoch (exponential schedule)")->capture_default_str();
   cmd->add_option("--lr-schedule", o.lr_schedule,
-                  "Learning-rate schedule: exponential (x lr-decay per epoch) or cosine (to 0 over the epochs, per batch)")
+                  "Learning-rate schedule: exponential (x lr-decay per epoch) or cosine (to 0 over the epochs, per batch; "
+                  "the default of transformer --tokens frames)")
       ->capture_default_str()
       ->check(CLI::IsMember({"exponential", "cosine"}));
-  cmd->add_option("--lr-warmup", o.lr_warmup_epochs, "Linear learning-rate warm-up over this many epochs (0 = none)")
+  cmd->add_option("--lr-warmup", o.lr_warmup_epochs,
+                  "Linear learning-rate warm-up over this many epochs (0 = none; transformer --tokens frames: 2, at "
+                  "most a tenth of --epochs)")
       ->capture_default_str();
   cmd->add_option("--samples-per-epoch", o.max_samples_per_epoch, "Draw at most this many samples per epoch (0 = all)")
       ->capture_default_str();

@@ -168,6 +168,16 @@ double ScheduledLearningRate(const TrainOptions& options, int epoch, int batch, 
   return lr;
 }
 
+LearningRateSchedule DefaultLearningRateSchedule(const LifterModelOptions& model, int epochs) {
+  LearningRateSchedule schedule;
+  if (model.type == "transformer" && model.transformer_tokens == "frames") {
+    schedule.learning_rate = 2e-3;
+    schedule.lr_schedule = "cosine";
+    schedule.lr_warmup_epochs = std::min(2.0, 0.1 * epochs);
+  }
+  return schedule;
+}
+
 std::string TrainSummary::BriefReport() const {
   std::ostringstream os;
   os << model << ", " << num_parameters << " parameters, " << epochs_completed << " epochs, " << num_train_samples

@@ -199,5 +199,26 @@ TEST(TrainCommand, TakesTheUncertaintyPerspectiveAndPretrainingOptions) {
   EXPECT_NE(r.output.find("--intrinsics"), std::string::npos) << r.output;
 }
 
+// The transformer with frame tokens trains on the cosine schedule (2e-3, a warm-up) unless a rate
+// option is given; the other models keep the 0.95-per-epoch decay. Epoch 2 starts at half the
+// cosine (1e-3) against 1e-3 x 0.95 on the exponential schedule.
+TEST(TrainCommand, FrameTokensTrainOnTheCosineScheduleByDefault) {
+  testing::TempDir dir;
+  WriteDatasetNpz(ToyParts(3), dir / "ds.npz");
+  const std::string base = Epilabel() + "train --data " + (dir / "ds.npz") +
+                           " --model transformer --window 3 --width 8 --heads 1 --depth 1 --epochs 2 --batch-size 32";
+  auto second_epoch_rate = [&](const std::string& flags, const std::string& name) {
+    const auto r = testing::Run(base + " " + flags + " --out " + (dir / name));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const RunInfo info = ReadRunInfo(dir / name);
+    return info.history.size() == 2u ? info.history[1].learning_rate : -1.0;
+  };
+  EXPECT_NEAR(second_epoch_rate("--tokens frames", "frames"), 1e-3, 1e-12);
+  EXPECT_NEAR(second_epoch_rate("--tokens frames --lr 1e-3 --lr-schedule exponential --lr-warmup 0", "frames_exp"),
+              0.95e-3, 1e-12);
+  EXPECT_NEAR(second_epoch_rate("--tokens frames --lr-schedule exponential", "frames_exp_2e3"), 2e-3 * 0.95, 1e-12);
+  EXPECT_NEAR(second_epoch_rate("--tokens joints", "joints"), 0.95e-3, 1e-12);
+}
+
 }  // namespace
 }  // namespace epilabel

@@ -237,6 +237,41 @@ TEST(TrainLifter, CosineScheduleWithWarmUpSetsTheRatePerBatch) {
   }
 }
 
+TEST(TrainLifter, FrameTokenTransformerDefaultsToTheCosineSchedule) {
+  LifterModelOptions frames;
+  frames.type = "transformer";
+  frames.transformer_tokens = "frames";
+  const LearningRateSchedule s = DefaultLearningRateSchedule(frames, 50);
+  EXPECT_DOUBLE_EQ(s.learning_rate, 2e-3);
+  EXPECT_EQ(s.lr_schedule, "cosine");
+  EXPECT_DOUBLE_EQ(s.lr_warmup_epochs, 2.0);
+  // A short run warms up over a tenth of its epochs (a valid warm-up for any run).
+  EXPECT_DOUBLE_EQ(DefaultLearningRateSchedule(frames, 8).lr_warmup_epochs, 0.8);
+  TrainOptions one_epoch;
+  one_epoch.model = frames;
+  one_epoch.epochs = 1;
+  one_epoch.run_dir = "unused";
+  const LearningRateSchedule short_run = DefaultLearningRateSchedule(frames, 1);
+  one_epoch.learning_rate = short_run.learning_rate;
+  one_epoch.lr_schedule = short_run.lr_schedule;
+  one_epoch.lr_warmup_epochs = short_run.lr_warmup_epochs;
+  EXPECT_NO_THROW(one_epoch.Check());
+
+  // Every other model (and the transformer's other tokens) keeps TrainOptions' defaults.
+  const TrainOptions defaults;
+  LifterModelOptions other;
+  for (const char* type : {"mlp", "tcn", "gcn", "diffusion", "transformer"}) {
+    for (const char* tokens : {"joints", "parts"}) {
+      other.type = type;
+      other.transformer_tokens = tokens;
+      const LearningRateSchedule d = DefaultLearningRateSchedule(other, 50);
+      EXPECT_EQ(d.learning_rate, defaults.learning_rate) << type << " " << tokens;
+      EXPECT_EQ(d.lr_schedule, defaults.lr_schedule) << type << " " << tokens;
+      EXPECT_EQ(d.lr_warmup_epochs, defaults.lr_warmup_epochs) << type << " " << tokens;
+    }
+  }
+}
+
 TEST(TrainLifter, TcnLearnsFromTemporalWindows) {
   testing::TempDir dir;
   const double baseline = MeanPoseBaselineMm(Data().train, Data().val);
