@@ -217,7 +217,8 @@ nlohmann::json CalibrationReportJson(const Rig& rig, const CalibrationReport& re
     j["bundle_adjustment"]["group_weights"] = weights;
   }
   if (!rep.self.view_bias_joint_rms_px.empty()) {
-    // ba_view_bias: per joint the RMS of the fitted view-dependent offset, projected (px).
+    // ba_view_bias: per joint the RMS of the fitted view-dependent offset, projected (px; 0 where
+    // the significance gate dropped the joint).
     nlohmann::json rms = nlohmann::json::array();
     for (double v : rep.self.view_bias_joint_rms_px) rms.push_back(JsonNumber(v));
     j["bundle_adjustment"]["view_bias_joint_rms_px"] = rms;

@@ -81,8 +81,9 @@ struct SelfCalibrationOptions {
   // silhouette it sees, face joints turned with the head) shows every camera a different 3D
   // point; the model takes per joint a 3D offset in the body frame as a truncated Fourier series
   // of the viewing azimuth. Needs view_bias.torso_joints (the pipeline sets them from the
-  // skeleton) and three registered cameras or more. Each round costs about one more final
-  // adjustment. 0: off.
+  // skeleton) and three registered cameras or more. Only the joints whose offsets pass the
+  // significance gate (view_bias.gate_p) are corrected; when none does, the adjustment is left
+  // as it is. Each round costs about one more final adjustment. 0: off.
   int view_bias_rounds = 0;
   ViewBiasOptions view_bias;
   // Focal search range relative to the larger image side, for unknown intrinsics.
@@ -198,7 +199,8 @@ struct SelfCalibrationSummary {
   int num_frames_used = 0;                   // frames in the bundle adjustment
   int num_points = 0;                        // 3D joints in the bundle adjustment
   // view_bias_rounds > 0: per joint the RMS of the fitted view-dependent offset, projected
-  // (pixels; the last fit of the final adjustment); empty when not fitted.
+  // (pixels; the last fit of the final adjustment; 0 for the joints the gate dropped); empty
+  // when not fitted.
   std::vector<double> view_bias_joint_rms_px;
   BundleAdjustmentSummary ba;
   std::vector<FinalPassReport> final_passes;  // one per pass of the final adjustment's first stage

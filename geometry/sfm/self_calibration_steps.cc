@@ -213,6 +213,11 @@ BundleAdjustmentSummary AdjustTriangulated(const TriangulationResult& tri, const
   for (int round = 0; round < view_bias_rounds; ++round) {
     const ViewBiasModel model = FitViewBias(adjusted, data, pixels, labels, nf, nj, options.view_bias);
     if (!model.fitted) break;
+    if (std::none_of(model.joint_applied.begin(), model.joint_applied.end(), [](bool a) { return a; })) {
+      // No joint's offsets passed the gate: the adjustment stands as it is.
+      if (view_bias_rms_px) *view_bias_rms_px = model.joint_rms_px;
+      break;
+    }
     BAProblemData corrected = data;
     CorrectViewBias(adjusted, model, pixels, labels, nf, options.view_bias, &corrected);
     for (BAObservation& o : corrected.observations) o.inlier = true;  // the outliers chosen again

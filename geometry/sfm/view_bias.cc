@@ -1,5 +1,6 @@
 #include "geometry/sfm/view_bias.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <stdexcept>
@@ -15,6 +16,7 @@ void ViewBiasOptions::Check() const {
   if (harmonics < 1 || harmonics > 4) throw std::invalid_argument("view bias harmonics must be in [1, 4]");
   if (!(prior_sigma_rel > 0)) throw std::invalid_argument("view bias prior_sigma_rel must be > 0");
   if (!(huber_sigmas > 0)) throw std::invalid_argument("view bias huber_sigmas must be > 0");
+  if (!(gate_p >= 0 && gate_p < 1)) throw std::invalid_argument("view bias gate_p must be in [0, 1)");
 }
 
 namespace {
@@ -61,6 +63,47 @@ Eigen::Matrix<double, 3, Eigen::Dynamic> OffsetJacobian(const Eigen::Matrix3d& b
     d.middleCols<3>(6 * (k - 1) + 3) = std::sin(k * theta) * world_from_body;
   }
   return d;
+}
+
+// Quantile of the chi-square distribution with `dof` degrees of freedom at probability `q`
+// (Wilson-Hilferty: within 1 % for dof >= 3 at the tails used here); the normal quantile by
+// bisection on erfc.
+double ChiSquareQuantile(int dof, double q) {
+  double lo = -10, hi = 10;
+  for (int i = 0; i < 100; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q ? lo : hi) = mid;
+  }
+  const double z = 0.5 * (lo + hi), v = 2.0 / (9.0 * dof);
+  return dof * std::pow(1 - v + z * std::sqrt(v), 3);
+}
+
+// Per joint: how much the residuals' persistence from frame to frame inflates the variance of
+// a fit to them, tau = 1 + 2 sum_k rho_k (the integrated autocorrelation time), rho_k the
+// correlation at lag k pooled over the joint's cameras, summed while positive (up to a quarter
+// of the frames, at most 100 lags). tracks[camera * num_joints + joint]: (frame, residual px) in
+// frame order.
+std::vector<double> CorrelationInflation(
+    const std::vector<std::vector<std::pair<frame_t, Eigen::Vector2d>>>& tracks, int num_joints) {
+  std::vector<double> tau(num_joints, 1.0);
+  for (joint_t j = 0; j < num_joints; ++j) {
+    double lag0 = 0;
+    size_t longest = 0;
+    for (size_t t = j; t < tracks.size(); t += num_joints) {
+      for (const auto& e : tracks[t]) lag0 += e.second.squaredNorm();
+      longest = std::max(longest, tracks[t].size());
+    }
+    if (!(lag0 > 0)) continue;
+    const size_t max_lag = std::min<size_t>(100, longest / 4);
+    for (size_t k = 1; k <= max_lag; ++k) {
+      double sum = 0;
+      for (size_t t = j; t < tracks.size(); t += num_joints)
+        for (size_t i = 0; i + k < tracks[t].size(); ++i) sum += tracks[t][i].second.dot(tracks[t][i + k].second);
+      if (!(sum > 0)) break;
+      tau[j] += 2 * sum / lag0;
+    }
+  }
+  return tau;
 }
 
 // The coefficients of a joint as one vector (a_1, b_1, a_2, ...; 3 each), and back.
@@ -130,6 +173,7 @@ ViewBiasModel FitViewBias(const Rig& rig, const BAProblemData& data, const std::
   const int n = 6 * options.harmonics;
   model.coefficients.assign(num_joints, Eigen::MatrixXd::Zero(3, 2 * options.harmonics));
   model.joint_rms_px.assign(num_joints, 0.0);
+  model.joint_applied.assign(num_joints, false);
   const BodyFrames body = EstimateBodyFrames(data, labels, num_frames, options);
   if (!(body.torso_length > 0)) return model;
 
@@ -180,6 +224,17 @@ ViewBiasModel FitViewBias(const Rig& rig, const BAProblemData& data, const std::
   // Robust scale of the residuals (px): median norm / 1.1774, as the group weights'.
   const double sigma = std::max(Median(errors) / 1.1774, 1e-9);
   const double huber = options.huber_sigmas * sigma;
+  auto term_weight = [&](const Term& t) {
+    const double e = t.residual.norm();
+    return t.weight * (e > huber ? huber / e : 1.0);
+  };
+  // An observation's Jacobian on a point's local unknowns (its cameras, 6 each, then n coefficients).
+  auto local_jacobian = [&](const Term& t, int i, int m) {
+    Eigen::MatrixXd jr = Eigen::MatrixXd::Zero(2, m);
+    jr.middleCols<6>(6 * i) = t.j_camera;
+    jr.rightCols(n) = t.j_coef;
+    return jr;
+  };
 
   // One linearised step of the whole adjustment with the coefficients added: the camera poses
   // take their share of the residuals (else the coefficients would be fitted to what the rig's
@@ -190,6 +245,14 @@ ViewBiasModel FitViewBias(const Rig& rig, const BAProblemData& data, const std::
   Eigen::MatrixXd lhs = Eigen::MatrixXd::Zero(dim, dim);
   Eigen::VectorXd rhs = Eigen::VectorXd::Zero(dim);
   std::vector<int> count(num_joints, 0);
+  // Per point its eliminated block, to recover the point's step and the residuals after the fit.
+  struct Local {
+    Eigen::Matrix3d hpp_inv;
+    Eigen::MatrixXd hpr;
+    Eigen::Vector3d gp;
+    std::vector<int> at;
+  };
+  std::vector<Local> local(per_point.size());
   for (size_t p = 0; p < per_point.size(); ++p) {
     const std::vector<Term>& terms = per_point[p];
     if (terms.size() < 2) continue;
@@ -202,11 +265,8 @@ ViewBiasModel FitViewBias(const Rig& rig, const BAProblemData& data, const std::
     Eigen::VectorXd gr = Eigen::VectorXd::Zero(m);
     for (int i = 0; i < k; ++i) {
       const Term& t = terms[i];
-      const double e = t.residual.norm();
-      const double w = t.weight * (e > huber ? huber / e : 1.0);
-      Eigen::MatrixXd jr = Eigen::MatrixXd::Zero(2, m);
-      jr.middleCols<6>(6 * i) = t.j_camera;
-      jr.rightCols(n) = t.j_coef;
+      const double w = term_weight(t);
+      const Eigen::MatrixXd jr = local_jacobian(t, i, m);
       hpp += w * t.j_point.transpose() * t.j_point;
       hpr += w * t.j_point.transpose() * jr;
       hrr += w * jr.transpose() * jr;
@@ -228,6 +288,7 @@ ViewBiasModel FitViewBias(const Rig& rig, const BAProblemData& data, const std::
       rhs[at[a]] += g[a];
       for (int b = 0; b < m; ++b) lhs(at[a], at[b]) += s(a, b);
     }
+    local[p] = {ldlt.solve(Eigen::Matrix3d::Identity()), hpr, gp, std::move(at)};
     count[j] += k;
   }
   // Prior in the units of the residuals: (sigma / prior sigma)^2 per coefficient; the cameras
@@ -239,12 +300,78 @@ ViewBiasModel FitViewBias(const Rig& rig, const BAProblemData& data, const std::
   for (int a = 0; a < 6 * num_cameras; ++a) lhs(a, a) += 1e-9 * camera_scale + 1e-12;
   for (joint_t j = 0; j < num_joints; ++j)
     for (int q = 0; q < n; ++q) lhs(coef_index(j) + q, coef_index(j) + q) += count[j] > 0 ? prior : 1.0;
-  const Eigen::VectorXd x = lhs.ldlt().solve(rhs);
-  if (!x.allFinite()) return model;
+
+  // Solve with the joints in `active` only (the others' coefficients held at zero); then the
+  // gate: each active joint's coefficients against their posterior covariance (sigma^2 x the
+  // block of the inverse, sigma the residuals' robust scale before the fit: conservative where
+  // the bias is large), the statistic divided by the persistence of the residuals after the fit
+  // (CorrelationInflation), compared with the chi-square quantile of its n coefficients at
+  // options.gate_p. Joints below it are dropped and the rest solved again, until none is dropped
+  // (the cameras then take the share the dropped joints' coefficients had taken).
+  std::vector<bool> active(num_joints);
+  for (joint_t j = 0; j < num_joints; ++j) active[j] = count[j] > 0;
+  model.joint_chi2.assign(num_joints, 0.0);
+  model.joint_inflation.assign(num_joints, 1.0);
+  const double threshold = options.gate_p > 0 ? ChiSquareQuantile(n, 1.0 - options.gate_p) : 0.0;
+  Eigen::VectorXd x;
+  for (int iteration = 0; iteration <= num_joints; ++iteration) {
+    Eigen::MatrixXd a = lhs;
+    Eigen::VectorXd b = rhs;
+    for (joint_t j = 0; j < num_joints; ++j) {
+      if (active[j]) continue;
+      const int c0 = coef_index(j);
+      a.middleRows(c0, n).setZero();
+      a.middleCols(c0, n).setZero();
+      a.block(c0, c0, n, n).setIdentity();
+      b.segment(c0, n).setZero();
+    }
+    const Eigen::LDLT<Eigen::MatrixXd> solver(a);
+    x = solver.solve(b);
+    if (!x.allFinite()) return model;
+    if (!(options.gate_p > 0)) break;
+    const Eigen::MatrixXd inverse = solver.solve(Eigen::MatrixXd::Identity(dim, dim));
+    // The residuals after the step, per camera and joint in frame order (points are labelled by
+    // frame), to measure how long their errors persist from frame to frame.
+    std::vector<std::vector<std::pair<frame_t, Eigen::Vector2d>>> track(static_cast<size_t>(num_cameras) * num_joints);
+    for (size_t p = 0; p < per_point.size(); ++p) {
+      const Local& l = local[p];
+      if (l.at.empty()) continue;
+      const std::vector<Term>& terms = per_point[p];
+      const int k = static_cast<int>(terms.size()), m = 6 * k + n;
+      Eigen::VectorXd step(m);
+      for (int q = 0; q < m; ++q) step[q] = x[l.at[q]];
+      const Eigen::Vector3d dp = l.hpp_inv * (l.gp - l.hpr * step);
+      for (int i = 0; i < k; ++i) {
+        const Term& t = terms[i];
+        const Eigen::Vector2d after = t.residual - t.j_point * dp - local_jacobian(t, i, m) * step;
+        track[static_cast<size_t>(t.camera) * num_joints + labels[p].joint].push_back({labels[p].frame, after});
+      }
+    }
+    for (auto& tr : track)
+      std::sort(tr.begin(), tr.end(), [](const auto& u, const auto& v) { return u.first < v.first; });
+    const std::vector<double> inflation = CorrelationInflation(track, num_joints);
+    bool dropped = false;
+    for (joint_t j = 0; j < num_joints; ++j) {
+      if (!active[j]) continue;
+      const int c0 = coef_index(j);
+      const Eigen::VectorXd c = x.segment(c0, n);
+      const Eigen::MatrixXd covariance = sigma * sigma * inverse.block(c0, c0, n, n);
+      const double chi2 = c.dot(covariance.ldlt().solve(c));
+      model.joint_inflation[j] = inflation[j];
+      model.joint_chi2[j] = chi2 / model.joint_inflation[j];
+    }
+    for (joint_t j = 0; j < num_joints; ++j)
+      if (active[j] && model.joint_chi2[j] < threshold) {
+        active[j] = false;
+        dropped = true;
+      }
+    if (!dropped) break;
+  }
   for (joint_t j = 0; j < num_joints; ++j) {
-    if (count[j] == 0) continue;
+    if (!active[j]) continue;
     const Eigen::VectorXd c = x.segment(coef_index(j), n);
     model.coefficients[j] = Eigen::Map<const Eigen::MatrixXd>(c.data(), 3, 2 * options.harmonics);
+    model.joint_applied[j] = true;
   }
   // The fitted offsets, projected.
   std::vector<double> sum(num_joints, 0.0);

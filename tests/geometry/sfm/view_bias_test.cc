@@ -25,13 +25,15 @@ ViewBiasOptions WalkerViewBias() {
 // (the body frame from the true torso joints, as the model builds it from the points).
 struct ViewDependentDetector {
   std::vector<Eigen::Vector3d> u, v, w;
-  explicit ViewDependentDetector(double sigma_m, uint32_t seed) {
+  // Every joint biased, or only the first `num_biased` (the others observed where they are).
+  explicit ViewDependentDetector(double sigma_m, uint32_t seed, int num_biased = 17) {
     std::mt19937 rng(seed);
     std::normal_distribution<double> n(0.0, sigma_m);
     for (int j = 0; j < 17; ++j) {
-      u.emplace_back(n(rng), n(rng), n(rng));
-      v.emplace_back(n(rng), n(rng), n(rng));
-      w.emplace_back(n(rng), n(rng), n(rng));
+      const double on = j < num_biased ? 1.0 : 0.0;
+      u.emplace_back(on * Eigen::Vector3d(n(rng), n(rng), n(rng)));
+      v.emplace_back(on * Eigen::Vector3d(n(rng), n(rng), n(rng)));
+      w.emplace_back(on * Eigen::Vector3d(n(rng), n(rng), n(rng)));
     }
   }
   Observations2d Observe(const Rig& rig, const Points3d& truth, double noise_px, uint32_t seed) const {
@@ -59,6 +61,27 @@ struct ViewDependentDetector {
     return obs;
   }
 };
+
+// The adjustment's data at the true points: one point per frame and joint, its detections.
+void TrueProblem(const Points3d& motion, const Observations2d& obs, BAProblemData* data,
+                 std::vector<BAPointLabel>* labels, std::vector<Eigen::Vector2d>* pixels) {
+  for (frame_t f = 0; f < motion.num_frames(); ++f)
+    for (joint_t j = 0; j < 17; ++j) {
+      const int p = static_cast<int>(data->points.size());
+      data->points.push_back(motion.at(f, j));
+      labels->push_back({f, j});
+      for (camera_t c = 0; c < obs.num_cameras(); ++c) {
+        if (obs.at(c, f, j).z() <= 0) continue;
+        BAObservation o;
+        o.camera = c;
+        o.point = p;
+        o.pixel = obs.at(c, f, j).head<2>();
+        o.weight = 1.0;
+        data->observations.push_back(o);
+        pixels->push_back(o.pixel);
+      }
+    }
+}
 
 TEST(ViewBias, BodyFrameIsRightHandedWithUpAlongTheTorso) {
   const Points3d motion = testing::WalkerMotion(30);
@@ -97,22 +120,7 @@ TEST(ViewBias, FitRecoversOffsetsFromResiduals) {
   BAProblemData data;
   std::vector<BAPointLabel> labels;
   std::vector<Eigen::Vector2d> pixels;
-  for (frame_t f = 0; f < motion.num_frames(); ++f)
-    for (joint_t j = 0; j < 17; ++j) {
-      const int p = static_cast<int>(data.points.size());
-      data.points.push_back(motion.at(f, j));
-      labels.push_back({f, j});
-      for (camera_t c = 0; c < 5; ++c) {
-        if (obs.at(c, f, j).z() <= 0) continue;
-        BAObservation o;
-        o.camera = c;
-        o.point = p;
-        o.pixel = obs.at(c, f, j).head<2>();
-        o.weight = 1.0;
-        data.observations.push_back(o);
-        pixels.push_back(o.pixel);
-      }
-    }
+  TrueProblem(motion, obs, &data, &labels, &pixels);
   auto rms = [&](const BAProblemData& d) {
     double sum = 0;
     for (const BAObservation& o : d.observations)
@@ -121,7 +129,10 @@ TEST(ViewBias, FitRecoversOffsetsFromResiduals) {
   };
   const double before = rms(data);
   ASSERT_GT(before, 2.0);
-  const ViewBiasModel model = FitViewBias(rig, data, pixels, labels, motion.num_frames(), 17, WalkerViewBias());
+  // The fit itself, every joint applied (the gate: GateAppliesOnlyTheJointsThatCarryABias).
+  ViewBiasOptions ungated = WalkerViewBias();
+  ungated.gate_p = 0;
+  const ViewBiasModel model = FitViewBias(rig, data, pixels, labels, motion.num_frames(), 17, ungated);
   ASSERT_TRUE(model.fitted);
   EXPECT_EQ(model.coefficients[0].cols(), 4);
   BAProblemData corrected = data;
@@ -133,6 +144,31 @@ TEST(ViewBias, FitRecoversOffsetsFromResiduals) {
     // cos(theta) column: a_1 ~ u_j (metres; the truth is in metres here).
     EXPECT_NEAR((model.coefficients[j].col(0) - detector.u[j]).norm(), 0, 0.01) << j;
     EXPECT_GT(model.joint_rms_px[j], 0.0);
+  }
+}
+
+// The gate: with only five joints biased (2 cm) and 1 px noise, only their offsets pass it; the
+// others' fitted coefficients (noise) are set to zero. Without the gate every joint gets some.
+TEST(ViewBias, GateAppliesOnlyTheJointsThatCarryABias) {
+  const Rig rig = testing::RingRig(5);
+  const Points3d motion = testing::WalkerMotion(200);
+  const Observations2d obs = ViewDependentDetector(0.02, 7, 5).Observe(rig, motion, 1.0, 1);
+  BAProblemData data;
+  std::vector<BAPointLabel> labels;
+  std::vector<Eigen::Vector2d> pixels;
+  TrueProblem(motion, obs, &data, &labels, &pixels);
+  const ViewBiasModel gated = FitViewBias(rig, data, pixels, labels, motion.num_frames(), 17, WalkerViewBias());
+  ViewBiasOptions ungated_options = WalkerViewBias();
+  ungated_options.gate_p = 0;
+  const ViewBiasModel ungated = FitViewBias(rig, data, pixels, labels, motion.num_frames(), 17, ungated_options);
+  ASSERT_TRUE(gated.fitted && ungated.fitted);
+  for (joint_t j = 0; j < 17; ++j) {
+    EXPECT_EQ(gated.joint_applied[j], j < 5) << j << " chi2 " << gated.joint_chi2[j];
+    EXPECT_TRUE(ungated.joint_applied[j]);
+    EXPECT_GT(ungated.joint_rms_px[j], 0.0);
+    if (j >= 5) {
+      EXPECT_EQ(gated.joint_rms_px[j], 0.0);
+    }
   }
 }
 
@@ -165,6 +201,25 @@ TEST(ViewBias, SelfCalibrationRecoversRigUnderViewDependentBias) {
   EXPECT_TRUE(plain.summary.view_bias_joint_rms_px.empty());
   ASSERT_EQ(fitted.summary.view_bias_joint_rms_px.size(), 17u);
   EXPECT_FALSE(fitted.summary.ba.uncertainty.empty());
+}
+
+// A detector without view-dependent bias (Gaussian noise): no joint passes the gate and the rig
+// is that of the plain adjustment (without the gate the fitted noise moves it).
+TEST(ViewBias, GateKeepsTheRigWithoutViewDependentBias) {
+  const Rig truth = testing::RingRig(4);
+  const Points3d motion = testing::WalkerMotion(300);
+  const Observations2d obs = testing::ObserveWalker(truth, motion, 1.5, 0.0, 11);
+  SelfCalibrationOptions ungated = Options(2);
+  ungated.view_bias.gate_p = 0;
+  const SelfCalibrationResult plain = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options(0));
+  const SelfCalibrationResult gated = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, Options(2));
+  const SelfCalibrationResult all = SelfCalibrate(testing::IntrinsicsOnly(truth), obs, ungated);
+  ASSERT_TRUE(plain.summary.success && gated.summary.success && all.summary.success);
+  EXPECT_LT(CompareRigs(plain.rig, gated.rig).max_rotation_error_deg, 1e-6);
+  EXPECT_GT(CompareRigs(plain.rig, all.rig).max_rotation_error_deg, 1e-4);
+  ASSERT_EQ(gated.summary.view_bias_joint_rms_px.size(), 17u);
+  for (double rms : gated.summary.view_bias_joint_rms_px) EXPECT_EQ(rms, 0.0);
+  EXPECT_FALSE(gated.summary.ba.uncertainty.empty());
 }
 
 // Without torso joints there is no body frame: nothing is fitted and the result is that of
