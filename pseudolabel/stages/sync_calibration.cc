@@ -344,67 +344,126 @@ bool SeveralPeopleInView(const KeypointInput& input) {
   return false;
 }
 
-SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointInput& input,
-                                         const AssociationOptions& association,
-                                         const CalibrateStageOptions& calibrate, const SyncStageOptions& sync);
-
-}  // namespace
-
-SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const KeypointInput& input,
-                                              const AssociationOptions& association,
-                                              const CalibrateStageOptions& calibrate, const SyncStageOptions& sync) {
+// `run(input, sync)` on the keypoints as read, or, with several people and cameras at other rates,
+// on every camera put on the reference's rate first (frames matched by number would pair
+// different instants even without offsets) with the options saying so.
+template <typename Run>
+auto OnOneRate(const KeypointInput& input, const AssociationOptions& association, const SyncStageOptions& sync,
+               const Run& run) {
   sync.Check(input.camera_names);
   const std::vector<double> fps = sync.CameraFps(input.num_cameras());
   const double reference_fps = fps[sync.ReferenceIndex(input.camera_names)];
   const bool one_rate = std::all_of(fps.begin(), fps.end(), [&](double rate) { return rate == reference_fps; });
-  if (one_rate || !SeveralPeopleInView(input)) return CalibrateAtOneRate(intrinsics, input, association, calibrate, sync);
-  // Several people and cameras at other rates: frames matched by number would pair different
-  // instants even without offsets, so every camera is put on the reference's rate first.
+  if (one_rate || !SeveralPeopleInView(input)) return run(input, sync);
   SyncStageOptions at_rate = sync;
   at_rate.fps.assign(fps.size(), reference_fps);
-  return CalibrateAtOneRate(intrinsics, OnReferenceRate(input, sync, association.uncalibrated), association, calibrate,
-                            at_rate);
+  return run(OnReferenceRate(input, sync, association.uncalibrated), at_rate);
 }
 
-namespace {
+// The people on frame numbers shifted by whole frames of the offsets (cameras at one rate).
+struct ShiftedPeople {
+  KeypointInput on_reference;            // the keypoints, each camera's frame numbers shifted
+  Association people;                    // associated on them
+  SyncResult coarse;                     // the offsets the shifts came from
+  std::vector<int64_t> shift;            // whole reference frames per camera (0: not shifted)
+  std::vector<double> shift_confidence;  // of each shift
+  SyncStageOptions residual;             // for the rest: known offsets minus the shifts, as given otherwise
+};
+
+// The association of the shift search: without the growth of each camera pair's two-view
+// geometry from every fitting pair, which absorbs a shift of frames (see CalibrateAtOneRate).
+AssociationOptions SearchAssociation(AssociationOptions association) {
+  association.uncalibrated.refinement_rounds = 0;
+  return association;
+}
+
+// Known offsets: their whole frames shifted before associating (not with association "single",
+// one person in every view), the rest left to resample. The people as the search associates them.
+ShiftedPeople ShiftedByKnownOffsets(const KeypointInput& input, const AssociationOptions& association,
+                                    const Rig& association_rig, const SyncStageOptions& sync) {
+  const std::vector<double> fps = sync.CameraFps(input.num_cameras());
+  const int reference = sync.ReferenceIndex(input.camera_names);
+  const AssociationOptions search = SearchAssociation(association);
+  ShiftedPeople s{input, AssociatePeople(input, search, &association_rig), {}, std::vector<int64_t>(fps.size(), 0),
+                  std::vector<double>(fps.size(), 0.0), sync};
+  if (s.people.summary.method == "single") return s;
+  s.coarse = GivenOffsets(sync.known_offsets_s, fps, reference);
+  s.shift = KnownShifts(s.coarse, fps, reference);
+  std::fill(s.shift_confidence.begin(), s.shift_confidence.end(), 1.0);
+  for (size_t c = 0; c < s.shift.size(); ++c)
+    s.residual.known_offsets_s[c] = s.coarse.cameras[c].offset_s - static_cast<double>(s.shift[c]) / fps[reference];
+  s.on_reference = ShiftFrameNumbers(input, s.shift);
+  s.people = AssociatePeople(s.on_reference, search, &association_rig);
+  return s;
+}
+
+// The people associated once more with `association` as given, once the shifts are known.
+void AssociateOnShifts(const AssociationOptions& association, const Rig& association_rig, ShiftedPeople* s) {
+  if (s->people.summary.method != "single" && association.uncalibrated.refinement_rounds != 0)
+    s->people = AssociatePeople(s->on_reference, association, &association_rig);
+}
+
+// Offsets from motion of `people`'s tracks with whole-frame shifts tried and kept (steps 1-2 of
+// the header comment); `search_seconds` gets the time spent outside the associations.
+ShiftedPeople ShiftedByMotion(const KeypointInput& input, const AssociationOptions& association,
+                              const Rig& association_rig, const SyncStageOptions& sync, double* search_seconds);
+
+// Steps 3-4 on the shifted people: CalibrateUnsynchronised on their tracks, then the shifts added
+// back to the offsets.
+SyncCalibrationResult CalibrateShifted(const Rig& intrinsics, ShiftedPeople s, const CalibrateStageOptions& calibrate) {
+  const std::vector<double> fps = s.residual.CameraFps(s.on_reference.num_cameras());
+  const KeypointInput& on_reference = s.on_reference;
+  const auto single = [&]() { return AssociatePeople(on_reference, SingleSelection(), nullptr).tracks.front(); };
+  SyncCalibrationResult result = CalibrateUnsynchronised(
+      intrinsics, s.people.tracks, calibrate, s.residual,
+      s.people.summary.method == "single" ? std::function<PersonTrack()>() : std::function<PersonTrack()>(single));
+  result.sync = WithShifts(result.sync, s.coarse, s.shift, s.shift_confidence, fps);
+  if (result.sync.success && result.calibration.output.success) {
+    for (size_t c = 0; c < result.calibration.output.rig.size(); ++c) {
+      result.calibration.output.rig[c].time_offset = result.sync.cameras[c].offset_s;
+    }
+  }
+  result.association = std::move(s.people);
+  result.shift_frames = std::move(s.shift);
+  return result;
+}
 
 SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointInput& input,
                                          const AssociationOptions& association,
                                          const CalibrateStageOptions& calibrate, const SyncStageOptions& sync) {
+  const Rig association_rig = WithoutExtrinsics(intrinsics);
+  const auto t0 = std::chrono::steady_clock::now();
+  double coarse_seconds = 0.0;
+  ShiftedPeople shifted = sync.known_offsets_s.empty()
+                              ? ShiftedByMotion(input, association, association_rig, sync, &coarse_seconds)
+                              : ShiftedByKnownOffsets(input, association, association_rig, sync);
+  if (!sync.known_offsets_s.empty()) coarse_seconds = SecondsSince(t0);
+  AssociateOnShifts(association, association_rig, &shifted);
+  SyncCalibrationResult result = CalibrateShifted(intrinsics, std::move(shifted), calibrate);
+  result.sync_seconds += coarse_seconds;
+  return result;
+}
+
+ShiftedPeople ShiftedByMotion(const KeypointInput& input, const AssociationOptions& association,
+                              const Rig& association_rig, const SyncStageOptions& sync, double* search_seconds) {
   const std::vector<double> fps = sync.CameraFps(input.num_cameras());
   const int reference = sync.ReferenceIndex(input.camera_names);
-  const Rig association_rig = WithoutExtrinsics(intrinsics);
   // The shifts are judged by how many detections the association follows across cameras,
   // which drops when frames are not simultaneous only if each camera pair's two-view geometry
   // comes from one pair of 2D tracks: the essential matrix grown from every fitting pair
   // absorbs a shift of frames. The search associates without that growth; the people are
   // associated with it once the shifts are known.
-  AssociationOptions search = association;
-  search.uncalibrated.refinement_rounds = 0;
+  const AssociationOptions search = SearchAssociation(association);
   Association first = AssociatePeople(input, search, &association_rig);
 
   // Coarse offsets and whole-frame shifts, the people associated again after each shift, until
   // no confident estimate asks for another whole frame (a camera too far off for the first
   // association may be found once the others are right).
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<int64_t> shift(fps.size(), 0);
-  std::vector<double> shift_confidence(fps.size(), 0.0);
-  SyncResult coarse;
-  KeypointInput on_reference = input;
-  Association people = std::move(first);
+  ShiftedPeople s{input, std::move(first), {}, std::vector<int64_t>(fps.size(), 0),
+                  std::vector<double>(fps.size(), 0.0), sync};
   double association_seconds = 0.0;
-  SyncStageOptions residual_sync = sync;
-  if (!sync.known_offsets_s.empty() && people.summary.method != "single") {
-    // Known offsets: their whole frames shifted before associating, the rest resampled.
-    coarse = GivenOffsets(sync.known_offsets_s, fps, reference);
-    shift = KnownShifts(coarse, fps, reference);
-    std::fill(shift_confidence.begin(), shift_confidence.end(), 1.0);
-    for (size_t c = 0; c < shift.size(); ++c)
-      residual_sync.known_offsets_s[c] = coarse.cameras[c].offset_s - static_cast<double>(shift[c]) / fps[reference];
-    on_reference = ShiftFrameNumbers(input, shift);
-    people = AssociatePeople(on_reference, search, &association_rig);
-  }
-  if (sync.known_offsets_s.empty() && people.summary.method != "single") {
+  if (s.people.summary.method != "single") {
     // The people paired across cameras by their motion (no association needed) propose the first
     // shifts: with offsets of seconds and several people, the first association (frames matched
     // by number) can be too wrong for the estimate on its tracks to recover. Kept on the same rule.
@@ -415,18 +474,17 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
       const auto t1 = std::chrono::steady_clock::now();
       Association candidate = AssociatePeople(candidate_input, search, &association_rig);
       association_seconds += SecondsSince(t1);
-      if (DetectionsInConfirmedTracks(candidate) > DetectionsInConfirmedTracks(people)) {
-        shift = proposal;
-        for (size_t c = 0; c < shift.size(); ++c) shift_confidence[c] = paired.cameras[c].confidence;
-        on_reference = std::move(candidate_input);
-        people = std::move(candidate);
-        coarse = paired;
+      if (DetectionsInConfirmedTracks(candidate) > DetectionsInConfirmedTracks(s.people)) {
+        s.shift = proposal;
+        for (size_t c = 0; c < s.shift.size(); ++c) s.shift_confidence[c] = paired.cameras[c].confidence;
+        s.on_reference = std::move(candidate_input);
+        s.people = std::move(candidate);
+        s.coarse = paired;
       }
     }
   }
-  for (int round = 0; round < kMaxShiftRounds && people.summary.method != "single" && sync.known_offsets_s.empty();
-       ++round) {
-    const SyncResult estimate = CoarseOffsets(on_reference, people, fps, reference, sync);
+  for (int round = 0; round < kMaxShiftRounds && s.people.summary.method != "single"; ++round) {
+    const SyncResult estimate = CoarseOffsets(s.on_reference, s.people, fps, reference, sync);
     const std::vector<int64_t> more = WholeFrameShifts(estimate, fps, reference, 0.0);
     // A shift is kept only when the people are then followed across cameras better (more
     // detections in tracks seen by three cameras, DetectionsInConfirmedTracks): a wrong shift (a
@@ -446,7 +504,7 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
     }
     bool kept = false;
     for (size_t t = 0; t < trials.size(); ++t) {
-      std::vector<int64_t> proposal = shift;
+      std::vector<int64_t> proposal = s.shift;
       for (size_t c : trials[t]) proposal[c] += more[c];
       KeypointInput candidate_input = ShiftFrameNumbers(input, proposal);
       const auto t1 = std::chrono::steady_clock::now();
@@ -454,41 +512,54 @@ SyncCalibrationResult CalibrateAtOneRate(const Rig& intrinsics, const KeypointIn
       association_seconds += SecondsSince(t1);
       int64_t smallest = std::numeric_limits<int64_t>::max();
       for (size_t c : trials[t]) smallest = std::min<int64_t>(smallest, std::llabs(more[c]));
-      const int64_t before = DetectionsInConfirmedTracks(people), after = DetectionsInConfirmedTracks(candidate);
+      const int64_t before = DetectionsInConfirmedTracks(s.people), after = DetectionsInConfirmedTracks(candidate);
       const bool better = after > before;
       const bool as_good = after == before && smallest >= kMinTieShiftFrames;
       if (!better && !as_good) continue;
-      shift = proposal;
-      for (size_t c : trials[t]) shift_confidence[c] = estimate.cameras[c].confidence;
-      on_reference = std::move(candidate_input);
-      people = std::move(candidate);
+      s.shift = proposal;
+      for (size_t c : trials[t]) s.shift_confidence[c] = estimate.cameras[c].confidence;
+      s.on_reference = std::move(candidate_input);
+      s.people = std::move(candidate);
       kept = true;
       if (t == 0) break;  // all together: the next round estimates again
     }
     if (!kept) break;
-    coarse = estimate;
+    s.coarse = estimate;
   }
-  const double coarse_seconds = SecondsSince(t0) - association_seconds;
-  if (people.summary.method != "single" && association.uncalibrated.refinement_rounds != 0)
-    people = AssociatePeople(on_reference, association, &association_rig);
-  const auto single = [&]() { return AssociatePeople(on_reference, SingleSelection(), nullptr).tracks.front(); };
-
-  SyncCalibrationResult result = CalibrateUnsynchronised(
-      intrinsics, people.tracks, calibrate, residual_sync,
-      people.summary.method == "single" ? std::function<PersonTrack()>() : std::function<PersonTrack()>(single));
-  result.sync_seconds += coarse_seconds;
-  result.sync = WithShifts(result.sync, coarse, shift, shift_confidence, fps);
-  if (result.sync.success && result.calibration.output.success) {
-    for (size_t c = 0; c < result.calibration.output.rig.size(); ++c) {
-      result.calibration.output.rig[c].time_offset = result.sync.cameras[c].offset_s;
-    }
-  }
-  result.association = std::move(people);
-  result.shift_frames = shift;
-  return result;
+  *search_seconds = SecondsSince(t0) - association_seconds;
+  return s;
 }
 
 }  // namespace
+
+SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const KeypointInput& input,
+                                              const AssociationOptions& association,
+                                              const CalibrateStageOptions& calibrate, const SyncStageOptions& sync) {
+  return OnOneRate(input, association, sync, [&](const KeypointInput& on_rate, const SyncStageOptions& at_rate) {
+    return CalibrateAtOneRate(intrinsics, on_rate, association, calibrate, at_rate);
+  });
+}
+
+TracksAtOffsets TracksAtKnownOffsets(const Rig& intrinsics, const KeypointInput& input,
+                                     const AssociationOptions& association, const SyncStageOptions& sync) {
+  if (sync.known_offsets_s.empty())
+    throw std::invalid_argument("TracksAtKnownOffsets: no offsets given (sync.known_offsets_s)");
+  return OnOneRate(input, association, sync, [&](const KeypointInput& on_rate, const SyncStageOptions& at_rate) {
+    const Rig association_rig = WithoutExtrinsics(intrinsics);
+    ShiftedPeople s = ShiftedByKnownOffsets(on_rate, association, association_rig, at_rate);
+    AssociateOnShifts(association, association_rig, &s);
+    // As the known offsets' path of CalibrateUnsynchronised on tracks resamples them.
+    const std::vector<double> fps = s.residual.CameraFps(on_rate.num_cameras());
+    const std::vector<std::string>& names =
+        s.people.tracks.empty() ? on_rate.camera_names : s.people.tracks.front().camera_names;
+    const SyncResult residual = GivenOffsets(s.residual.known_offsets_s, fps, s.residual.ReferenceIndex(names));
+    TracksAtOffsets out;
+    out.tracks = Resampled(s.people.tracks, residual, fps);
+    out.association = std::move(s.people);
+    out.shift_frames = std::move(s.shift);
+    return out;
+  });
+}
 
 SyncResult RefineOffsetsOfPeople(const KeypointInput& input, const Rig& rig, const SyncResult& motion,
                                  const AssociationOptions& association, const SyncStageOptions& sync) {
@@ -526,13 +597,12 @@ std::vector<PersonTrack> NumberedOn(std::vector<PersonTrack> tracks, int first_i
 }
 
 // Each take's offsets refined with the cameras of every take (better held than those of one
-// take alone), the take's tracks made again on them (the known-offsets path of
-// CalibrateUnsynchronised) and the cameras calibrated again from all; kept unless that calibration
-// is worse (WorseCalibration), the offsets then as before.
+// take alone), the take's tracks made again on them (TracksAtKnownOffsets: the take is not
+// calibrated again) and the cameras calibrated again from all; kept unless that calibration is
+// worse (WorseCalibration), the offsets then as before.
 void RefineTakesWithPooledCameras(const Rig& intrinsics, const KeypointInput& input,
-                                  const AssociationOptions& association, const CalibrateStageOptions& per_take,
-                                  const CalibrateStageOptions& calibrate, const SyncStageOptions& sync,
-                                  TakesSyncCalibrationResult* r) {
+                                  const AssociationOptions& association, const CalibrateStageOptions& calibrate,
+                                  const SyncStageOptions& sync, TakesSyncCalibrationResult* r) {
   const auto t0 = std::chrono::steady_clock::now();
   TakesSyncCalibrationResult again;
   for (size_t k = 0; k < input.takes.size(); ++k) {
@@ -541,7 +611,7 @@ void RefineTakesWithPooledCameras(const Rig& intrinsics, const KeypointInput& in
     if (!refined.success) refined = r->takes[k];
     SyncStageOptions known = sync;
     known.known_offsets_s = refined.OffsetsSeconds();
-    SyncCalibrationResult resampled = CalibrateUnsynchronised(intrinsics, take, association, per_take, known);
+    TracksAtOffsets resampled = TracksAtKnownOffsets(intrinsics, take, association, known);
     const std::vector<PersonTrack> tracks =
         NumberedOn(std::move(resampled.tracks), static_cast<int>(again.association.tracks.size()));
     again.tracks.insert(again.tracks.end(), tracks.begin(), tracks.end());
@@ -582,8 +652,8 @@ TakesSyncCalibrationResult CalibrateUnsynchronisedTakes(const Rig& intrinsics, c
     r.takes.push_back(std::move(take.sync));
   }
   r.calibration = CalibrateFromTracks(intrinsics, r.tracks, {}, calibrate, &r.used);
-  if (r.calibration.output.success && sync.refine) RefineTakesWithPooledCameras(intrinsics, input, association,
-                                                                                 per_take, calibrate, sync, &r);
+  if (r.calibration.output.success && sync.refine)
+    RefineTakesWithPooledCameras(intrinsics, input, association, calibrate, sync, &r);
   for (Camera& camera : r.calibration.output.rig) camera.time_offset = 0.0;
   return r;
 }

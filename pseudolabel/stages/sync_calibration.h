@@ -87,14 +87,30 @@ SyncCalibrationResult CalibrateUnsynchronised(const Rig& intrinsics, const Keypo
                                               const CalibrateStageOptions& calibrate,
                                               const SyncStageOptions& sync);
 
+// The people of one recording on the reference camera's timeline for known offsets
+// (`sync.known_offsets_s`): the tracks CalibrateUnsynchronised with those offsets calibrates from
+// (every camera put on the reference's rate first when several people are in view and the rates
+// differ; each offset's whole frames shifted before the people are associated, the rest
+// resampled), without calibrating. Throws InputError for bad sync options (wrong number of
+// offsets) and std::invalid_argument when no offsets are given.
+struct TracksAtOffsets {
+  std::vector<PersonTrack> tracks;   // on the reference timeline (as SyncCalibrationResult::tracks)
+  Association association;           // the people on the shifted frame numbers
+  std::vector<int64_t> shift_frames; // whole frames each camera's frame numbers were shifted by
+};
+TracksAtOffsets TracksAtKnownOffsets(const Rig& intrinsics, const KeypointInput& input,
+                                     const AssociationOptions& association, const SyncStageOptions& sync);
+
 // Several takes of one rig recorded without synchronisation (an input of takes, LoadTakes): the
 // cameras are started anew for every take, so each take has offsets of its own. Each take is
 // synchronised and calibrated alone (CalibrateUnsynchronised on TakeInput; with the subject height,
 // not track_heights_m, whose ids count over every take), its tracks end on its reference camera's
 // timeline (frame numbers in the pooled numbering, the ids numbered on over the takes as
 // AssociatePeople numbers them); then the cameras are calibrated once more from every take's
-// tracks pooled (CalibrateFromTracks, no fallback). The rig carries no time offsets: they belong
-// to the takes.
+// tracks pooled (CalibrateFromTracks, no fallback). With sync.refine each take's offsets are then
+// refined with those cameras (RefineOffsetsOfPeople), its tracks made again on them
+// (TracksAtKnownOffsets, no calibration of the take) and the cameras calibrated once more from
+// every take's, kept unless worse. The rig carries no time offsets: they belong to the takes.
 struct TakesSyncCalibrationResult {
   std::vector<SyncResult> takes;     // each take's offsets, in take order
   CalibrateStageResult calibration;  // from every take's tracks

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "detection/skeleton.h"
 #include "detection/synthetic/studio.h"
 #include "foundation/error.h"
+#include "tests/pseudolabel/stages/studio_input.h"
 #include "tests/testing.h"
 
 namespace epilabel {
@@ -114,6 +116,54 @@ TEST(SyncCalibration, AutoIsNeverWorseThanTheSearch) {
   EXPECT_LT(error["auto"], 0.1);
   EXPECT_LE(error["auto"], error["search"] + 0.01) << "adjust " << error["adjust"];
   EXPECT_LE(error["auto"], std::max(error["search"], error["adjust"]));
+}
+
+// Bit for bit, NaN equal to NaN (a camera's frames outside its resampled range).
+bool SameTracks(const std::vector<PersonTrack>& a, const std::vector<PersonTrack>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k) {
+    if (a[k].id != b[k].id || a[k].camera_names != b[k].camera_names || a[k].frame_numbers != b[k].frame_numbers ||
+        a[k].frame_track_ids != b[k].frame_track_ids || a[k].observations.data().size() != b[k].observations.data().size())
+      return false;
+    for (size_t i = 0; i < a[k].observations.data().size(); ++i) {
+      for (int d = 0; d < 3; ++d) {
+        const double x = a[k].observations.data()[i][d], y = b[k].observations.data()[i][d];
+        if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// The tracks for known offsets without calibrating (what the takes' refinement remakes every
+// take's tracks with) are those CalibrateUnsynchronised with the same offsets calibrates from:
+// two people, cameras at 30, 60, 30 and 25 fps (put on the reference's rate first), every
+// offset's whole frames shifted before the association, the rest resampled.
+TEST(SyncCalibration, TracksAtKnownOffsetsAreThoseCalibratedFrom) {
+  StudioOptions o = testing::PeopleStudio("h36m4", 300, 2, 4);
+  o.time_offsets = {0.0, 5.0, -8.3, 12.4};
+  o.camera_fps = {30.0, 60.0, 30.0, 25.0};
+  const SyntheticScene scene = Synthesize(o);
+  const KeypointInput input = testing::AsRead(scene);
+  Rig intrinsics = WithoutExtrinsics(scene.rig);
+  for (Camera& c : intrinsics) c.time_offset = 0.0;
+  SyncStageOptions sync;
+  sync.fps = o.camera_fps;
+  for (double f : o.time_offsets) sync.known_offsets_s.push_back(f / 30.0);
+  const TracksAtOffsets tracks = TracksAtKnownOffsets(intrinsics, input, AssociationOptions{}, sync);
+  const SyncCalibrationResult calibrated =
+      CalibrateUnsynchronised(intrinsics, input, AssociationOptions{}, CalibrateStageOptions{}, sync);
+  ASSERT_TRUE(calibrated.calibration.output.success);
+  EXPECT_EQ(tracks.shift_frames, (std::vector<int64_t>{0, 5, -8, 12}));
+  EXPECT_EQ(tracks.shift_frames, calibrated.shift_frames);
+  ASSERT_GE(tracks.tracks.size(), 2u);
+  EXPECT_TRUE(SameTracks(tracks.tracks, calibrated.tracks));
+  EXPECT_TRUE(SameTracks(tracks.association.tracks, calibrated.association.tracks));
+  EXPECT_EQ(tracks.association.summary.method, calibrated.association.summary.method);
+  sync.known_offsets_s.clear();
+  EXPECT_THROW(TracksAtKnownOffsets(intrinsics, input, AssociationOptions{}, sync), std::invalid_argument);
+  sync.known_offsets_s = {0.0, 0.1};
+  EXPECT_THROW(TracksAtKnownOffsets(intrinsics, input, AssociationOptions{}, sync), InputError);
 }
 
 // A track of `frames` frames seen by the cameras listed (a detection: one joint observed).
