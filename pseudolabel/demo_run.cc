@@ -283,6 +283,19 @@ DemoFisheye RunFisheyeSection(const DemoRunOptions& o) {
 }
 
 
+// Section 9's options from the demo's.
+DemoRealOptions RealOptions(const DemoRunOptions& o) {
+  DemoRealOptions ro;
+  ro.out_dir = o.out_dir;
+  ro.offsets = o.real_offsets;
+  ro.detect = o.real_detect;
+  ro.models_dir = o.models_dir;
+  ro.seed = o.seed;
+  ro.num_threads = o.num_threads;
+  ro.progress = o.progress;
+  return ro;
+}
+
 }  // namespace
 
 void DemoRunOptions::Check() const {
@@ -373,15 +386,7 @@ DemoRunResult RunDemo(const DemoRunOptions& options, const std::function<void(in
   }
   if (options.real_capture) {
     t0 = std::chrono::steady_clock::now();
-    DemoRealOptions ro;
-    ro.out_dir = options.out_dir;
-    ro.offsets = options.real_offsets;
-    ro.detect = options.real_detect;
-    ro.models_dir = options.models_dir;
-    ro.seed = options.seed;
-    ro.num_threads = options.num_threads;
-    ro.progress = options.progress;
-    r.real = RunRealCapture(trial, ro);
+    r.real = RunRealCapture(trial, RealOptions(options));
     r.real_run = true;
     r.real_s = SecondsSince(t0);
     done(9);
